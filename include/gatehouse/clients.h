@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/* Relying-party clients: their metadata, parsed and checked in one place for
+ * both the config file and Dynamic Client Registration. */
+#ifndef GATEHOUSE_CLIENTS_H
+#define GATEHOUSE_CLIENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+struct strlist {
+    char **v;
+    size_t n;
+};
+
+enum grant_type {
+    GRANT_AUTHORIZATION_CODE = 1 << 0,
+    GRANT_REFRESH_TOKEN = 1 << 1,
+    GRANT_CLIENT_CREDENTIALS = 1 << 2,
+};
+
+enum auth_method {
+    AUTH_CLIENT_SECRET_BASIC,
+    AUTH_CLIENT_SECRET_POST,
+    AUTH_NONE, /* public client: PKCE S256 required */
+};
+
+struct client {
+    char *client_id;
+    char *client_secret; /* NULL for AUTH_NONE */
+    char *name;          /* display name; defaults to client_id */
+    struct strlist redirect_uris;
+    struct strlist post_logout_redirect_uris;
+    char *backchannel_logout_uri; /* NULL when the app wants no notice */
+    bool backchannel_logout_session_required;
+    unsigned grant_types; /* enum grant_type bits */
+    enum auth_method auth_method;
+    struct strlist scopes;
+};
+
+/* Where a metadata problem was found: the field path and what is wrong. */
+struct field_error {
+    char field[128];
+    char problem[256];
+};
+
+/*
+ * Builds a client from its JSON metadata (the config's "clients" entries
+ * and POST /register bodies share these rules: SPEC §3, §7). Unknown keys
+ * are an error. field_prefix is prepended to field names in err (e.g.
+ * "clients[0]."). On success *ret is a new client the caller frees with
+ * client_free. On failure returns GH_EINVAL and fills err.
+ */
+int client_from_json(const json_t *obj, const char *field_prefix,
+                     struct client **ret, struct field_error *err);
+/* Returns new JSON metadata for c (with the secret only if with_secret). */
+json_t *client_to_json(const struct client *c, bool with_secret);
+void client_free(struct client *c);
+
+/* 1 if uri is registered for c, compared exactly (SPEC §7), else 0. */
+int client_has_redirect_uri(const struct client *c, const char *uri);
+int client_has_post_logout_uri(const struct client *c, const char *uri);
+/* 1 if scope (one name) is allowed for c. */
+int client_allows_scope(const struct client *c, const char *scope);
+
+/*
+ * Redirect and back-channel URI policy: absolute http(s) URI, no fragment,
+ * no userinfo; back-channel URIs https, or http on a loopback address.
+ * 0 if acceptable, else GH_EINVAL with *why set to a static reason.
+ */
+int uri_check_redirect(const char *uri, const char **why);
+int uri_check_backchannel(const char *uri, const char **why);
+
+void strlist_free(struct strlist *l);
+int strlist_contains(const struct strlist *l, const char *s);
+
+#endif

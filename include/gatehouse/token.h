@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* JWTs: compact JWS built and verified through keys.c (never libjwt on a hot
+ * path). */
+#ifndef GATEHOUSE_TOKEN_H
+#define GATEHOUSE_TOKEN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct keyring;
+
+/* Tokens above this size are refused before any parsing. */
+#define TOKEN_MAX_LEN 8192
+
+/*
+ * Signs claims (borrowed) with the active key; the header carries alg, kid
+ * and, if typ is not NULL, typ. *ret is a malloc'd compact JWS the caller
+ * frees.
+ */
+int token_sign(const struct keyring *kr, const char *typ, const json_t *claims,
+               char **ret);
+
+/*
+ * Verifies a compact JWS: three base64url parts, a JSON header whose alg is
+ * the alg of the key its kid names (so "none" and HS256 fail), a valid
+ * signature, and typ equal to expected_typ when that is not NULL (compared
+ * case-insensitively, "application/" prefix optional, RFC 8725 §3.11).
+ * On success *claims is a new reference the caller releases with
+ * json_decref. GH_EBADTOKEN on any failure; claims are not checked here.
+ */
+int token_verify(const struct keyring *kr, const char *jws,
+                 const char *expected_typ, json_t **claims);
+
+/*
+ * Checks registered claims: iss equals issuer; aud (string or array)
+ * contains audience when audience is not NULL; exp is in the future
+ * (unless allow_expired) and iat is not in the future, each with leeway_s.
+ * 0, GH_EXPIRED, or GH_EBADTOKEN.
+ */
+int token_check_claims(const json_t *claims, const char *issuer,
+                       const char *audience, int64_t now, int64_t leeway_s,
+                       bool allow_expired);
+
+#endif

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+/* base64url, randomness, time and secret handling shared by every module. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "gatehouse/error.h"
+#include "gatehouse/util.h"
+
+static const char b64url_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+size_t
+b64url_encode(const void *in, size_t len, char *out)
+{
+    const unsigned char *p = in;
+    size_t i, o = 0;
+
+    for (i = 0; i + 2 < len; i += 3) {
+        unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
+        out[o++] = b64url_alphabet[v >> 18];
+        out[o++] = b64url_alphabet[(v >> 12) & 63];
+        out[o++] = b64url_alphabet[(v >> 6) & 63];
+        out[o++] = b64url_alphabet[v & 63];
+    }
+    if (len - i == 1) {
+        unsigned v = (unsigned)p[i] << 16;
+        out[o++] = b64url_alphabet[v >> 18];
+        out[o++] = b64url_alphabet[(v >> 12) & 63];
+    } else if (len - i == 2) {
+        unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8;
+        out[o++] = b64url_alphabet[v >> 18];
+        out[o++] = b64url_alphabet[(v >> 12) & 63];
+        out[o++] = b64url_alphabet[(v >> 6) & 63];
+    }
+    out[o] = '\0';
+    return o;
+}
+
+char *
+b64url_encode_alloc(const void *in, size_t len)
+{
+    char *out = malloc(B64URL_LEN(len) + 1);
+
+    if (out != NULL)
+        b64url_encode(in, len, out);
+    return out;
+}
+
+static int
+b64url_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '-')
+        return 62;
+    if (c == '_')
+        return 63;
+    return -1;
+}
+
+int
+b64url_decode(const char *in, size_t len, unsigned char **ret, size_t *retlen)
+{
+    unsigned char *out;
+    unsigned acc = 0;
+    size_t i, o = 0;
+    int bits = 0;
+
+    while (len > 0 && in[len - 1] == '=')
+        len--;
+    if (len % 4 == 1)
+        return GH_EINVAL;
+    if ((out = malloc(len * 3 / 4 + 1)) == NULL)
+        return GH_ENOMEM;
+    for (i = 0; i < len; i++) {
+        int v = b64url_value((unsigned char)in[i]);
+        if (v < 0) {
+            free(out);
+            return GH_EINVAL;
+        }
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (unsigned char)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    out[o] = '\0';
+    *ret = out;
+    *retlen = o;
+    return 0;
+}
+
+int
+util_random(void *buf, size_t n)
+{
+    return RAND_bytes(buf, (int)n) == 1 ? 0 : GH_ECRYPTO;
+}
+
+int
+util_random_id(char *out, size_t nbytes)
+{
+    unsigned char raw[64];
+    int rc;
+
+    if (nbytes > sizeof(raw))
+        return GH_EINVAL;
+    if ((rc = util_random(raw, nbytes)) < 0)
+        return rc;
+    b64url_encode(raw, nbytes, out);
+    OPENSSL_cleanse(raw, sizeof(raw));
+    return 0;
+}
+
+int
+util_uuid(char out[37])
+{
+    unsigned char b[16];
+    int rc;
+
+    if ((rc = util_random(b, sizeof(b))) < 0)
+        return rc;
+    b[6] = (b[6] & 0x0f) | 0x40; /* RFC 4122 §4.4: version 4 */
+    b[8] = (b[8] & 0x3f) | 0x80; /* variant 10 */
+    snprintf(out, 37,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+             "%02x%02x%02x%02x%02x%02x",
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
+             b[11], b[12], b[13], b[14], b[15]);
+    return 0;
+}
+
+int64_t
+util_now(void)
+{
+    return (int64_t)time(NULL);
+}
+
+double
+util_monotonic(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int
+util_streq_ct(const char *a, const char *b)
+{
+    size_t la, lb;
+
+    if (a == NULL || b == NULL)
+        return 0;
+    la = strlen(a);
+    lb = strlen(b);
+    /* Compare over the expected length either way so timing does not tell
+     * how much of a guess was right. */
+    if (la != lb) {
+        CRYPTO_memcmp(b, b, lb);
+        return 0;
+    }
+    return CRYPTO_memcmp(a, b, la) == 0;
+}
+
+void
+util_free_secret(char *s)
+{
+    if (s == NULL)
+        return;
+    OPENSSL_cleanse(s, strlen(s));
+    free(s);
+}
+
+void
+util_sha256_hex(const void *data, size_t len, char out[65])
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    int i;
+
+    SHA256(data, len, md);
+    for (i = 0; i < SHA256_DIGEST_LENGTH; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+void
+util_sha256_b64url(const void *data, size_t len, int half, char out[44])
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+
+    SHA256(data, len, md);
+    b64url_encode(md, half ? SHA256_DIGEST_LENGTH / 2 : SHA256_DIGEST_LENGTH,
+                  out);
+}

@@ -1,0 +1,516 @@
+/* SPDX-License-Identifier: MIT */
+/* Real processes and real HTTP for integration tests. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "support.h"
+
+#define MAX_CHILDREN 32
+
+static pid_t children[MAX_CHILDREN];
+static int atexit_done;
+
+static void
+kill_children(void)
+{
+    int i;
+
+    for (i = 0; i < MAX_CHILDREN; i++) {
+        if (children[i] > 0) {
+            kill(children[i], SIGKILL);
+            waitpid(children[i], NULL, 0);
+            children[i] = 0;
+        }
+    }
+}
+
+static void
+track(pid_t pid)
+{
+    int i;
+
+    if (!atexit_done) {
+        atexit(kill_children);
+        atexit_done = 1;
+    }
+    for (i = 0; i < MAX_CHILDREN; i++) {
+        if (children[i] == 0) {
+            children[i] = pid;
+            return;
+        }
+    }
+}
+
+static void
+untrack(pid_t pid)
+{
+    int i;
+
+    for (i = 0; i < MAX_CHILDREN; i++)
+        if (children[i] == pid)
+            children[i] = 0;
+}
+
+double
+test_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    nanosleep(&ts, NULL);
+}
+
+/* Forks argv with output to logpath (or inherited if NULL). The child dies
+ * with the test process (PR_SET_PDEATHSIG), so nothing is left running. */
+static pid_t
+spawn(char *const argv[], const char *logpath)
+{
+    pid_t pid = fork();
+
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (logpath != NULL) {
+            int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0600);
+            if (fd >= 0) {
+                dup2(fd, 1);
+                dup2(fd, 2);
+                close(fd);
+            }
+        }
+        execvp(argv[0], argv);
+        fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    track(pid);
+    return pid;
+}
+
+static int
+unix_connectable(const char *path)
+{
+    struct sockaddr_un sa;
+    int fd, ok;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return 0;
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
+        return 0;
+    ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+    close(fd);
+    return ok;
+}
+
+int
+redis_restart(struct redis_proc *r, int aof)
+{
+    char log[300], *argv[16];
+    int i = 0;
+    double deadline;
+
+    snprintf(log, sizeof(log), "%s/redis.log", r->dir);
+    argv[i++] = "redis-server";
+    argv[i++] = "--port";
+    argv[i++] = "0";
+    argv[i++] = "--unixsocket";
+    argv[i++] = r->socket;
+    argv[i++] = "--dir";
+    argv[i++] = r->dir;
+    argv[i++] = "--save";
+    argv[i++] = "";
+    argv[i++] = "--appendonly";
+    argv[i++] = aof ? "yes" : "no";
+    argv[i++] = NULL;
+    if ((r->pid = spawn(argv, log)) < 0)
+        return -1;
+    deadline = test_now() + 10;
+    while (test_now() < deadline) {
+        if (unix_connectable(r->socket))
+            return 0;
+        if (waitpid(r->pid, NULL, WNOHANG) == r->pid) {
+            untrack(r->pid);
+            fprintf(stderr, "redis-server exited; see %s\n", log);
+            return -1;
+        }
+        sleep_ms(10);
+    }
+    fprintf(stderr, "redis-server did not start in 10 s\n");
+    return -1;
+}
+
+int
+redis_start(struct redis_proc *r, int aof)
+{
+    memset(r, 0, sizeof(*r));
+    snprintf(r->dir, sizeof(r->dir), "/tmp/gh-redis-XXXXXX");
+    if (mkdtemp(r->dir) == NULL)
+        return -1;
+    snprintf(r->socket, sizeof(r->socket), "%s/redis.sock", r->dir);
+    snprintf(r->url, sizeof(r->url), "unix://%s", r->socket);
+    return redis_restart(r, aof);
+}
+
+static void
+rm_rf(const char *dir)
+{
+    char *argv[] = {"rm", "-rf", (char *)dir, NULL};
+
+    if (dir[0] != '\0' && strncmp(dir, "/tmp/", 5) == 0)
+        run_cmd(argv, NULL, NULL, NULL);
+}
+
+void
+redis_stop(struct redis_proc *r, int keep_dir)
+{
+    if (r->pid > 0) {
+        kill(r->pid, SIGTERM);
+        waitpid(r->pid, NULL, 0);
+        untrack(r->pid);
+        r->pid = 0;
+    }
+    if (!keep_dir)
+        rm_rf(r->dir);
+}
+
+static int
+free_port(void)
+{
+    struct sockaddr_in sa;
+    socklen_t len = sizeof(sa);
+    int fd, port = -1;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+        return -1;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+        port = ntohs(sa.sin_port);
+    close(fd);
+    return port;
+}
+
+static const char *
+gh_bin(void)
+{
+    const char *b = getenv("GATEHOUSE_BIN");
+
+    return b != NULL ? b : "gatehouse";
+}
+
+int
+gh_prepare(struct gh_proc *g, const char *redis_url, const char *alg,
+           const char *extra_json)
+{
+    char keys[300], *out = NULL, *err = NULL;
+    json_t *cfg, *extra;
+    int rc;
+
+    memset(g, 0, sizeof(*g));
+    snprintf(g->dir, sizeof(g->dir), "/tmp/gh-test-XXXXXX");
+    if (mkdtemp(g->dir) == NULL)
+        return -1;
+    snprintf(keys, sizeof(keys), "%s/keys", g->dir);
+    {
+        char *argv[] = {(char *)gh_bin(), "keys", "generate", "--dir", keys,
+                        "--alg", (char *)alg, NULL};
+        rc = run_cmd(argv, NULL, &out, &err);
+        if (rc != 0) {
+            fprintf(stderr, "keys generate failed: %s\n", err ? err : "");
+            free(out);
+            free(err);
+            return -1;
+        }
+        free(out);
+        free(err);
+    }
+    g->port = free_port();
+    snprintf(g->issuer, sizeof(g->issuer), "http://127.0.0.1:%d", g->port);
+    cfg = json_pack("{s:s, s:{s:s, s:i}, s:{s:s, s:s}, s:s, s:s}",
+                    "issuer", g->issuer, "listen", "address", "127.0.0.1",
+                    "port", g->port, "redis", "url", redis_url, "prefix",
+                    "gh:", "keys_dir", "keys", "signing_alg", alg);
+    if (extra_json != NULL) {
+        json_error_t je;
+        if ((extra = json_loads(extra_json, 0, &je)) == NULL) {
+            fprintf(stderr, "bad extra_json: %s\n", je.text);
+            json_decref(cfg);
+            return -1;
+        }
+        json_object_update_recursive(cfg, extra);
+        json_decref(extra);
+    }
+    snprintf(g->config, sizeof(g->config), "%s/config.json", g->dir);
+    rc = json_dump_file(cfg, g->config, JSON_INDENT(2));
+    json_decref(cfg);
+    return rc == 0 ? 0 : -1;
+}
+
+int
+gh_launch(struct gh_proc *g)
+{
+    char log[300], url[128];
+    char *argv[] = {(char *)gh_bin(), "serve", "--config", g->config,
+                    "--log-level", "debug", NULL};
+    double deadline;
+    struct http_result res;
+
+    snprintf(log, sizeof(log), "%s/gatehouse.log", g->dir);
+    if ((g->pid = spawn(argv, log)) < 0)
+        return -1;
+    snprintf(url, sizeof(url), "%s/healthz", g->issuer);
+    deadline = test_now() + 15;
+    while (test_now() < deadline) {
+        if (http_do("GET", url, NULL, NULL, &res) == 0) {
+            long st = res.status;
+            http_result_free(&res);
+            if (st == 200)
+                return 0;
+        }
+        if (waitpid(g->pid, NULL, WNOHANG) == g->pid) {
+            untrack(g->pid);
+            g->pid = 0;
+            fprintf(stderr, "gatehouse exited; see %s\n", log);
+            return -1;
+        }
+        sleep_ms(20);
+    }
+    fprintf(stderr, "gatehouse not healthy in 15 s; see %s\n", log);
+    return -1;
+}
+
+int
+gh_start(struct gh_proc *g, const char *redis_url, const char *alg,
+         const char *extra_json)
+{
+    if (gh_prepare(g, redis_url, alg, extra_json) < 0)
+        return -1;
+    return gh_launch(g);
+}
+
+int
+gh_signal_wait(struct gh_proc *g, int sig, double timeout_s)
+{
+    double deadline = test_now() + timeout_s;
+    int status;
+
+    if (g->pid <= 0)
+        return -1;
+    kill(g->pid, sig);
+    while (test_now() < deadline) {
+        if (waitpid(g->pid, &status, WNOHANG) == g->pid) {
+            untrack(g->pid);
+            g->pid = 0;
+            return WIFEXITED(status) ? WEXITSTATUS(status)
+                                     : 128 + WTERMSIG(status);
+        }
+        sleep_ms(10);
+    }
+    return -1;
+}
+
+void
+gh_stop(struct gh_proc *g)
+{
+    if (g->pid > 0 && gh_signal_wait(g, SIGTERM, 10) < 0) {
+        kill(g->pid, SIGKILL);
+        waitpid(g->pid, NULL, 0);
+        untrack(g->pid);
+        g->pid = 0;
+    }
+    rm_rf(g->dir);
+}
+
+static char *
+slurp_fd(int fd)
+{
+    size_t len = 0, cap = 4096;
+    char *buf = malloc(cap);
+    ssize_t n;
+
+    if (buf == NULL)
+        return NULL;
+    while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
+        len += (size_t)n;
+        if (cap - len < 2) {
+            char *nb = realloc(buf, cap * 2);
+            if (nb == NULL)
+                break;
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    buf[len] = '\0';
+    return buf;
+}
+
+int
+run_cmd(char *const argv[], const char *stdin_text, char **out, char **err)
+{
+    char outpath[] = "/tmp/gh-out-XXXXXX", errpath[] = "/tmp/gh-err-XXXXXX";
+    int in[2], ofd, efd, status;
+    pid_t pid;
+
+    if ((ofd = mkstemp(outpath)) < 0)
+        return -1;
+    if ((efd = mkstemp(errpath)) < 0) {
+        close(ofd);
+        unlink(outpath);
+        return -1;
+    }
+    unlink(outpath);
+    unlink(errpath);
+    if (pipe(in) < 0)
+        return -1;
+    if ((pid = fork()) == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        dup2(in[0], 0);
+        dup2(ofd, 1);
+        dup2(efd, 2);
+        close(in[1]);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    close(in[0]);
+    if (stdin_text != NULL) {
+        size_t left = strlen(stdin_text);
+        while (left > 0) {
+            ssize_t n = write(in[1], stdin_text, left);
+            if (n <= 0)
+                break;
+            stdin_text += n;
+            left -= (size_t)n;
+        }
+    }
+    close(in[1]);
+    waitpid(pid, &status, 0);
+    if (out != NULL) {
+        lseek(ofd, 0, SEEK_SET);
+        *out = slurp_fd(ofd);
+    }
+    if (err != NULL) {
+        lseek(efd, 0, SEEK_SET);
+        *err = slurp_fd(efd);
+    }
+    close(ofd);
+    close(efd);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+struct buf {
+    char *p;
+    size_t len;
+};
+
+static size_t
+append(char *data, size_t size, size_t n, void *arg)
+{
+    struct buf *b = arg;
+    char *np = realloc(b->p, b->len + size * n + 1);
+
+    if (np == NULL)
+        return 0;
+    b->p = np;
+    memcpy(b->p + b->len, data, size * n);
+    b->len += size * n;
+    b->p[b->len] = '\0';
+    return size * n;
+}
+
+int
+http_do(const char *method, const char *url, const char *body,
+        const char *const *headers, struct http_result *res)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *hl = NULL;
+    struct buf b = {NULL, 0}, h = {NULL, 0};
+    CURLcode cc;
+
+    memset(res, 0, sizeof(*res));
+    if (c == NULL)
+        return -1;
+    for (; headers != NULL && *headers != NULL; headers++)
+        hl = curl_slist_append(hl, *headers);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (body != NULL) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, append);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, append);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    cc = curl_easy_perform(c);
+    if (cc == CURLE_OK) {
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->status);
+        res->body = b.p != NULL ? b.p : strdup("");
+        res->body_len = b.len;
+        res->headers = h.p != NULL ? h.p : strdup("");
+    } else {
+        free(b.p);
+        free(h.p);
+    }
+    curl_slist_free_all(hl);
+    curl_easy_cleanup(c);
+    return cc == CURLE_OK ? 0 : -1;
+}
+
+char *
+http_header_value(const struct http_result *res, const char *name)
+{
+    size_t nlen = strlen(name);
+    const char *p = res->headers;
+
+    while (p != NULL && *p != '\0') {
+        const char *eol = strstr(p, "\r\n");
+        size_t linelen = eol ? (size_t)(eol - p) : strlen(p);
+        if (linelen > nlen && strncasecmp(p, name, nlen) == 0 &&
+            p[nlen] == ':') {
+            const char *v = p + nlen + 1;
+            while (*v == ' ')
+                v++;
+            return strndup(v, linelen - (size_t)(v - p));
+        }
+        p = eol ? eol + 2 : NULL;
+    }
+    return NULL;
+}
+
+void
+http_result_free(struct http_result *res)
+{
+    free(res->body);
+    free(res->headers);
+    memset(res, 0, sizeof(*res));
+}

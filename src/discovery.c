@@ -1,2 +1,104 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: being written */
+/* Discovery, JWKS and health: what a client or a load balancer asks first. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "gatehouse/app.h"
+#include "gatehouse/config.h"
+#include "gatehouse/discovery.h"
+#include "gatehouse/http.h"
+#include "gatehouse/keys.h"
+#include "gatehouse/store.h"
+
+static json_t *
+endpoint(const struct config *cfg, const char *path)
+{
+    return json_sprintf("%s%s", cfg->issuer, path);
+}
+
+char *
+discovery_document(const struct config *cfg)
+{
+    json_t *d;
+    char *text;
+
+    /* OpenID Connect Discovery 1.0 §3, plus RFC 8414 names for the
+     * introspection and revocation endpoints. Only what is supported. */
+    d = json_pack(
+        "{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
+        " s:[sss], s:[s], s:[s], s:[sss], s:[s], s:[s],"
+        " s:[sss], s:[ss], s:[ss], s:[s], s:[ss],"
+        " s:[sssssssssssss], s:b, s:b, s:b, s:b, s:b, s:b, s:b}",
+        "issuer", cfg->issuer,
+        "authorization_endpoint", endpoint(cfg, "/authorize"),
+        "token_endpoint", endpoint(cfg, "/token"),
+        "userinfo_endpoint", endpoint(cfg, "/userinfo"),
+        "jwks_uri", endpoint(cfg, "/jwks"),
+        "registration_endpoint", endpoint(cfg, "/register"),
+        "end_session_endpoint", endpoint(cfg, "/logout"),
+        "introspection_endpoint", endpoint(cfg, "/introspect"),
+        "revocation_endpoint", endpoint(cfg, "/revoke"),
+        "scopes_supported", "openid", "profile", "email",
+        "response_types_supported", "code",
+        "response_modes_supported", "query",
+        "grant_types_supported", "authorization_code", "refresh_token",
+        "client_credentials",
+        "subject_types_supported", "public",
+        "id_token_signing_alg_values_supported", cfg->signing_alg,
+        "token_endpoint_auth_methods_supported", "client_secret_basic",
+        "client_secret_post", "none",
+        "introspection_endpoint_auth_methods_supported",
+        "client_secret_basic", "client_secret_post",
+        "revocation_endpoint_auth_methods_supported", "client_secret_basic",
+        "client_secret_post",
+        "code_challenge_methods_supported", "S256",
+        "prompt_values_supported", "none", "login",
+        "claims_supported", "sub", "iss", "aud", "exp", "iat", "auth_time",
+        "nonce", "sid", "azp", "at_hash", "name", "email",
+        "preferred_username",
+        "backchannel_logout_supported", 1,
+        "backchannel_logout_session_supported", 1,
+        "frontchannel_logout_supported", 0,
+        "claims_parameter_supported", 0,
+        "request_parameter_supported", 0,
+        "request_uri_parameter_supported", 0,
+        "authorization_response_iss_parameter_supported", 1);
+    if (d == NULL)
+        return NULL;
+    text = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(d);
+    return text;
+}
+
+void
+discovery_handle(struct http_request *req)
+{
+    http_reply_json_text(req, 200, req->app->discovery);
+}
+
+void
+discovery_jwks(struct http_request *req)
+{
+    http_reply(req, 200, "application/jwk-set+json",
+               strdup(keys_jwks(req->app->keys)),
+               strlen(keys_jwks(req->app->keys)));
+}
+
+void
+discovery_healthz(struct http_request *req)
+{
+    http_reply_json_text(req, 200, "{\"status\":\"ok\"}");
+}
+
+void
+discovery_readyz(struct http_request *req)
+{
+    if (store_ping(req->app->store) == 0)
+        http_reply_json_text(req, 200, "{\"status\":\"ready\"}");
+    else
+        http_reply_json_text(req, 503,
+                             "{\"status\":\"unavailable\","
+                             "\"reason\":\"redis unreachable\"}");
+}

@@ -1,2 +1,566 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: being written */
+/* libmicrohttpd glue: the route table, bodies, responses, suspension. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "gatehouse/app.h"
+#include "gatehouse/discovery.h"
+#include "gatehouse/error.h"
+#include "gatehouse/form.h"
+#include "gatehouse/http.h"
+#include "gatehouse/log.h"
+#include "gatehouse/metrics.h"
+#include "gatehouse/util.h"
+
+enum {
+    M_GET = 1 << 0,
+    M_POST = 1 << 1,
+    M_DELETE = 1 << 2,
+    M_HEAD = 1 << 3,
+};
+
+/* Discovery and keys may be cached by clients; nothing else may. */
+#define ROUTE_CACHEABLE 1u
+
+struct route {
+    unsigned methods;
+    const char *path; /* a trailing '*' matches any rest */
+    void (*fn)(struct http_request *);
+    unsigned flags;
+};
+
+/* Every endpoint, in one place (SPEC §4). */
+static const struct route routes[] = {
+    {M_GET | M_HEAD, "/.well-known/openid-configuration", discovery_handle,
+     ROUTE_CACHEABLE},
+    {M_GET | M_HEAD, "/jwks", discovery_jwks, ROUTE_CACHEABLE},
+    {M_GET | M_HEAD, "/healthz", discovery_healthz, 0},
+    {M_GET | M_HEAD, "/readyz", discovery_readyz, 0},
+    {M_GET, "/metrics", metrics_handle, 0},
+};
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+/* MHD's default 32 KiB pool per connection makes 10,000 idle keep-alive
+ * connections cost 330 MiB; 8 KiB still holds a long URL and cookies. */
+#define CONN_MEMORY (8 * 1024)
+#define CONN_TIMEOUT_S 30
+#define CONN_LIMIT 20000
+
+struct header {
+    char *name;
+    char *value;
+    struct header *next;
+};
+
+enum suspend_state { RUNNING, SUSPENDING, SUSPENDED, RESUMED };
+
+struct http_conn {
+    struct http_request req;
+    struct MHD_Connection *mhd;
+    struct http_server *srv;
+    char *url; /* raw URI as received: path?query */
+    const struct route *route;
+    int calls;
+    int handled;
+    int too_big;
+    char *body;
+    size_t body_len;
+    char addr[INET6_ADDRSTRLEN];
+    double started;
+    /* The response, filled by one http_reply*. */
+    int status;
+    char *resp;
+    size_t resp_len;
+    const char *ctype;
+    struct header *headers;
+    int cacheable;
+    pthread_mutex_t lock; /* guards suspend state against http_resume */
+    enum suspend_state suspend;
+    int replied;
+};
+
+struct http_server {
+    struct MHD_Daemon *mhd;
+    struct app *app;
+    atomic_long in_flight;
+};
+
+static const struct route *
+find_route(const char *path, unsigned *allowed)
+{
+    size_t i;
+
+    *allowed = 0;
+    for (i = 0; i < NROUTES; i++) {
+        const char *p = routes[i].path;
+        size_t n = strlen(p);
+        if (p[n - 1] == '*' ? strncmp(path, p, n - 1) == 0
+                            : strcmp(path, p) == 0)
+            return &routes[i];
+    }
+    return NULL;
+}
+
+static unsigned
+method_bit(const char *m)
+{
+    if (strcmp(m, "GET") == 0)
+        return M_GET;
+    if (strcmp(m, "POST") == 0)
+        return M_POST;
+    if (strcmp(m, "DELETE") == 0)
+        return M_DELETE;
+    if (strcmp(m, "HEAD") == 0)
+        return M_HEAD;
+    return 0;
+}
+
+static void
+allow_header(unsigned methods, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (methods & M_GET)
+        strncat(buf, "GET, HEAD, ", len - strlen(buf) - 1);
+    if (methods & M_POST)
+        strncat(buf, "POST, ", len - strlen(buf) - 1);
+    if (methods & M_DELETE)
+        strncat(buf, "DELETE, ", len - strlen(buf) - 1);
+    if (strlen(buf) >= 2)
+        buf[strlen(buf) - 2] = '\0';
+}
+
+const char *
+http_header(struct http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn->mhd, MHD_HEADER_KIND, name);
+}
+
+const char *
+http_client_addr(struct http_request *req)
+{
+    struct http_conn *c = req->conn;
+    const union MHD_ConnectionInfo *ci;
+
+    if (c->addr[0] != '\0')
+        return c->addr;
+    ci = MHD_get_connection_info(c->mhd, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci == NULL || ci->client_addr == NULL) {
+        snprintf(c->addr, sizeof(c->addr), "unknown");
+    } else if (ci->client_addr->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const void *)ci->client_addr;
+        inet_ntop(AF_INET6, &s6->sin6_addr, c->addr, sizeof(c->addr));
+    } else {
+        const struct sockaddr_in *s4 = (const void *)ci->client_addr;
+        inet_ntop(AF_INET, &s4->sin_addr, c->addr, sizeof(c->addr));
+    }
+    return c->addr;
+}
+
+void
+http_add_header(struct http_request *req, const char *name, const char *value)
+{
+    struct http_conn *c = req->conn;
+    struct header *h = calloc(1, sizeof(*h));
+
+    if (h == NULL)
+        return;
+    h->name = strdup(name);
+    h->value = strdup(value);
+    h->next = c->headers;
+    c->headers = h;
+}
+
+void
+http_reply(struct http_request *req, int status, const char *ctype,
+           char *body, size_t len)
+{
+    struct http_conn *c = req->conn;
+
+    /* A second reply is a bug in a handler; keep the first. */
+    if (c->replied) {
+        free(body);
+        return;
+    }
+    c->replied = 1;
+    c->status = status;
+    c->ctype = ctype;
+    c->resp = body;
+    c->resp_len = len;
+}
+
+void
+http_reply_json(struct http_request *req, int status, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+
+    json_decref(body);
+    if (text == NULL) {
+        http_reply(req, 500, "application/json",
+                   strdup("{\"error\":\"server_error\"}"), 24);
+        return;
+    }
+    http_reply(req, status, "application/json", text, strlen(text));
+}
+
+void
+http_reply_json_text(struct http_request *req, int status, const char *text)
+{
+    http_reply(req, status, "application/json", strdup(text), strlen(text));
+}
+
+void
+http_reply_html(struct http_request *req, int status, char *html)
+{
+    http_add_header(req, "Content-Security-Policy",
+                    "default-src 'none'; style-src 'unsafe-inline'; "
+                    "img-src 'self' data:; form-action 'self' http: https:; "
+                    "frame-ancestors 'none'; base-uri 'none'");
+    http_add_header(req, "X-Frame-Options", "DENY");
+    http_add_header(req, "Referrer-Policy", "no-referrer");
+    http_add_header(req, "X-Content-Type-Options", "nosniff");
+    http_reply(req, status, "text/html; charset=utf-8", html,
+               html ? strlen(html) : 0);
+}
+
+void
+http_error_page(struct http_request *req, int status, const char *title,
+                const char *message)
+{
+    char *t = form_html_escape(title), *m = form_html_escape(message);
+    char *html = NULL;
+
+    if (t != NULL && m != NULL &&
+        asprintf(&html,
+                 "<!doctype html>\n<html lang=\"en\"><head>"
+                 "<meta charset=\"utf-8\">"
+                 "<meta name=\"viewport\" "
+                 "content=\"width=device-width, initial-scale=1\">"
+                 "<title>%s</title></head>\n<body style=\"font-family:"
+                 "system-ui,sans-serif;max-width:32em;margin:3em auto;"
+                 "padding:0 1em\"><h1>%s</h1>\n<p>%s</p></body></html>\n",
+                 t, t, m) < 0)
+        html = NULL;
+    free(t);
+    free(m);
+    http_reply_html(req, status, html != NULL ? html : strdup(""));
+}
+
+void
+http_oauth_error(struct http_request *req, int status, const char *error,
+                 const char *description)
+{
+    json_t *o = json_pack("{s:s}", "error", error);
+
+    if (description != NULL)
+        json_object_set_new(o, "error_description", json_string(description));
+    if (status == 401)
+        http_add_header(req, "WWW-Authenticate", "Basic realm=\"gatehouse\"");
+    http_reply_json(req, status, o);
+}
+
+void
+http_redirect(struct http_request *req, int status, const char *url)
+{
+    http_add_header(req, "Location", url);
+    http_reply(req, status, "text/plain; charset=utf-8", strdup(""), 0);
+}
+
+void
+http_suspend(struct http_request *req)
+{
+    struct http_conn *c = req->conn;
+
+    pthread_mutex_lock(&c->lock);
+    if (c->suspend == RUNNING)
+        c->suspend = SUSPENDING;
+    pthread_mutex_unlock(&c->lock);
+}
+
+void
+http_resume(struct http_request *req)
+{
+    struct http_conn *c = req->conn;
+
+    pthread_mutex_lock(&c->lock);
+    if (c->suspend == SUSPENDED)
+        MHD_resume_connection(c->mhd);
+    c->suspend = RESUMED;
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* MHD calls this first, with the raw URI: the place to allocate. */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *mhd)
+{
+    struct http_server *srv = cls;
+    struct http_conn *c = calloc(1, sizeof(*c));
+
+    if (c == NULL)
+        return NULL;
+    c->url = strdup(uri);
+    c->mhd = mhd;
+    c->srv = srv;
+    c->started = util_monotonic();
+    c->req.conn = c;
+    c->req.app = srv->app;
+    c->req.body = "";
+    pthread_mutex_init(&c->lock, NULL);
+    atomic_fetch_add(&srv->in_flight, 1);
+    return c;
+}
+
+static void
+split_url(struct http_conn *c)
+{
+    char *q;
+
+    if (c->url == NULL)
+        c->url = strdup("/");
+    q = strchr(c->url, '?');
+    if (q != NULL) {
+        *q = '\0';
+        c->req.query = q + 1;
+    } else {
+        c->req.query = "";
+    }
+    c->req.path = c->url;
+}
+
+static enum MHD_Result
+queue(struct http_conn *c)
+{
+    struct MHD_Response *r;
+    struct header *h;
+    enum MHD_Result ret;
+    int head = strcmp(c->req.method, "HEAD") == 0;
+
+    if (!c->replied)
+        http_reply(&c->req, 500, "application/json",
+                   strdup("{\"error\":\"server_error\"}"), 24);
+    if (c->resp == NULL) {
+        c->resp = strdup("");
+        c->resp_len = 0;
+    }
+    r = MHD_create_response_from_buffer(head ? 0 : c->resp_len, c->resp,
+                                        MHD_RESPMEM_MUST_FREE);
+    if (r == NULL)
+        return MHD_NO;
+    c->resp = NULL;
+    MHD_add_response_header(r, "Content-Type", c->ctype);
+    MHD_add_response_header(r, "Cache-Control", c->cacheable
+                                                    ? "public, max-age=300"
+                                                    : "no-store");
+    if (!c->cacheable)
+        MHD_add_response_header(r, "Pragma", "no-cache");
+    for (h = c->headers; h != NULL; h = h->next)
+        MHD_add_response_header(r, h->name, h->value);
+    ret = MHD_queue_response(c->mhd, (unsigned)c->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static void
+dispatch(struct http_conn *c)
+{
+    struct http_request *req = &c->req;
+    unsigned allowed = 0;
+    char allow[64];
+
+    c->req.body = c->body != NULL ? c->body : "";
+    c->req.body_len = c->body_len;
+    if (c->route == NULL) {
+        http_reply_json_text(req, 404,
+                             "{\"error\":\"not_found\","
+                             "\"error_description\":\"no such endpoint\"}");
+        return;
+    }
+    if ((c->route->methods & method_bit(req->method)) == 0) {
+        allow_header(c->route->methods, allow, sizeof(allow));
+        http_add_header(req, "Allow", allow);
+        http_reply_json_text(req, 405,
+                             "{\"error\":\"invalid_request\","
+                             "\"error_description\":\"method not allowed\"}");
+        return;
+    }
+    (void)allowed;
+    c->cacheable = (c->route->flags & ROUTE_CACHEABLE) != 0;
+    c->route->fn(req);
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *mhd, const char *url,
+           const char *method, const char *version, const char *upload_data,
+           size_t *upload_data_size, void **con_cls)
+{
+    struct http_conn *c = *con_cls;
+    unsigned allowed;
+    enum MHD_Result ret;
+
+    if (c == NULL)
+        return MHD_NO;
+    if (c->calls++ == 0) {
+        const char *cl;
+        c->req.method = method;
+        split_url(c);
+        c->route = find_route(c->req.path, &allowed);
+        cl = MHD_lookup_connection_value(mhd, MHD_HEADER_KIND,
+                                         MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl != NULL && strtoull(cl, NULL, 10) > HTTP_MAX_BODY)
+            c->too_big = 1;
+        /* Answering in this first call would cost keep-alive (MHD 0.9.75);
+         * everything is answered on a later one. */
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (c->too_big || c->body_len + n > HTTP_MAX_BODY) {
+            c->too_big = 1;
+            return MHD_YES;
+        }
+        char *nb = realloc(c->body, c->body_len + n + 1);
+        if (nb == NULL)
+            return MHD_NO;
+        c->body = nb;
+        memcpy(c->body + c->body_len, upload_data, n);
+        c->body_len += n;
+        c->body[c->body_len] = '\0';
+        return MHD_YES;
+    }
+    if (!c->handled) {
+        c->handled = 1;
+        if (c->too_big) {
+            http_reply_json_text(&c->req, 413,
+                                 "{\"error\":\"invalid_request\","
+                                 "\"error_description\":"
+                                 "\"request body too large\"}");
+        } else {
+            dispatch(c);
+        }
+        pthread_mutex_lock(&c->lock);
+        if (c->suspend == SUSPENDING) {
+            c->suspend = SUSPENDED;
+            MHD_suspend_connection(mhd);
+            pthread_mutex_unlock(&c->lock);
+            return MHD_YES;
+        }
+        pthread_mutex_unlock(&c->lock);
+    }
+    ret = queue(c);
+    return ret;
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *mhd, void **con_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+    struct http_server *srv = cls;
+    struct http_conn *c = *con_cls;
+    struct header *h, *next;
+    double dur;
+    size_t ri;
+
+    if (c == NULL)
+        return;
+    *con_cls = NULL;
+    dur = util_monotonic() - c->started;
+    ri = c->route != NULL ? (size_t)(c->route - routes) : SIZE_MAX;
+    if (c->req.method != NULL) {
+        int status = c->replied ? c->status : 0;
+        metrics_http(ri, status, dur);
+        /* The path only: a query string can carry codes and tokens. */
+        log_info("http_request method=%s path=%s status=%d ms=%.2f%s",
+                 c->req.method, c->route ? c->route->path : "-", status,
+                 dur * 1e3,
+                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? ""
+                                                           : " aborted=1");
+    }
+    for (h = c->headers; h != NULL; h = next) {
+        next = h->next;
+        free(h->name);
+        free(h->value);
+        free(h);
+    }
+    pthread_mutex_destroy(&c->lock);
+    free(c->resp);
+    free(c->body);
+    free(c->url);
+    free(c);
+    atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+int
+http_start(const struct http_server_options *opt, struct app *app,
+           struct http_server **ret)
+{
+    struct http_server *srv;
+    struct sockaddr_storage ss;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    static const char *names[NROUTES]; /* metrics keeps the pointers */
+    size_t i;
+
+    memset(&ss, 0, sizeof(ss));
+    if (inet_pton(AF_INET, opt->address,
+                  &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)opt->port);
+    } else if (inet_pton(AF_INET6, opt->address,
+                         &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)opt->port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        return GH_EINVAL;
+    }
+    for (i = 0; i < NROUTES; i++)
+        names[i] = routes[i].path;
+    metrics_init(names, NROUTES);
+    if ((srv = calloc(1, sizeof(*srv))) == NULL)
+        return GH_ENOMEM;
+    srv->app = app;
+    srv->mhd = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &ss,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opt->threads,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)CONN_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)CONN_LIMIT, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+        MHD_OPTION_END);
+    if (srv->mhd == NULL) {
+        free(srv);
+        return GH_EIO;
+    }
+    *ret = srv;
+    return 0;
+}
+
+void
+http_stop(struct http_server *srv, double timeout_s)
+{
+    double deadline = util_monotonic() + timeout_s;
+    struct timespec ts = {0, 10 * 1000 * 1000};
+
+    if (srv == NULL)
+        return;
+    /* Stop accepting first, so in-flight requests drain and none start. */
+    MHD_quiesce_daemon(srv->mhd);
+    while (atomic_load(&srv->in_flight) > 0 && util_monotonic() < deadline)
+        nanosleep(&ts, NULL);
+    MHD_stop_daemon(srv->mhd);
+    free(srv);
+}

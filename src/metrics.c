@@ -1,2 +1,176 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: being written */
+/* Prometheus metrics. Counters are relaxed atomics: a scrape may see one
+ * request counted before its latency, which Prometheus tolerates. */
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gatehouse/http.h"
+#include "gatehouse/metrics.h"
+
+#define MAX_ROUTES 64
+
+static const int status_codes[] = {200, 201, 202, 204, 302, 303, 304,
+                                   400, 401, 403, 404, 405, 409, 413,
+                                   415, 429, 431, 500, 501, 503, 0};
+#define NSTATUS (sizeof(status_codes) / sizeof(status_codes[0]))
+
+static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                 0.025,  0.05,  0.1,    0.25,  0.5,
+                                 1,      2.5,   5,      10};
+#define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
+
+struct route_metrics {
+    atomic_ulong status[NSTATUS]; /* last slot: any other status */
+    atomic_ulong bucket[NBUCKETS + 1]; /* last slot: +Inf only */
+    atomic_ulong sum_us;
+};
+
+static const char *const *names;
+static size_t nroutes;
+/* One slot past the routes for requests that matched none. */
+static struct route_metrics routes[MAX_ROUTES + 1];
+
+void
+metrics_init(const char *const *route_names, size_t n)
+{
+    names = route_names;
+    nroutes = n < MAX_ROUTES ? n : MAX_ROUTES;
+}
+
+void
+metrics_http(size_t route, int status, double seconds)
+{
+    struct route_metrics *m;
+    size_t i;
+
+    m = &routes[route < nroutes ? route : MAX_ROUTES];
+    for (i = 0; i < NSTATUS - 1 && status_codes[i] != status; i++)
+        ;
+    atomic_fetch_add_explicit(&m->status[i], 1, memory_order_relaxed);
+    for (i = 0; i < NBUCKETS && seconds > buckets[i]; i++)
+        ;
+    atomic_fetch_add_explicit(&m->bucket[i], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->sum_us, (unsigned long)(seconds * 1e6),
+                              memory_order_relaxed);
+}
+
+struct out {
+    char *p;
+    size_t len, cap;
+};
+
+static void
+put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+put(struct out *o, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    for (;;) {
+        va_start(ap, fmt);
+        n = vsnprintf(o->p + o->len, o->cap - o->len, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return;
+        if ((size_t)n < o->cap - o->len) {
+            o->len += (size_t)n;
+            return;
+        }
+        char *np = realloc(o->p, o->cap * 2 + (size_t)n);
+        if (np == NULL)
+            return;
+        o->p = np;
+        o->cap = o->cap * 2 + (size_t)n;
+    }
+}
+
+static const char *
+route_name(size_t r)
+{
+    return r < nroutes ? names[r] : "unmatched";
+}
+
+char *
+metrics_render(void)
+{
+    struct out o = {malloc(8192), 0, 8192};
+    size_t r, i;
+
+    if (o.p == NULL)
+        return NULL;
+    o.p[0] = '\0';
+    put(&o, "# HELP gatehouse_http_requests_total HTTP requests by endpoint "
+            "and status.\n# TYPE gatehouse_http_requests_total counter\n");
+    for (r = 0; r <= MAX_ROUTES; r++) {
+        if (r >= nroutes && r != MAX_ROUTES)
+            continue;
+        for (i = 0; i < NSTATUS; i++) {
+            unsigned long v = atomic_load(&routes[r].status[i]);
+            if (v == 0)
+                continue;
+            if (status_codes[i] != 0)
+                put(&o,
+                    "gatehouse_http_requests_total{endpoint=\"%s\","
+                    "status=\"%d\"} %lu\n",
+                    route_name(r), status_codes[i], v);
+            else
+                put(&o,
+                    "gatehouse_http_requests_total{endpoint=\"%s\","
+                    "status=\"other\"} %lu\n",
+                    route_name(r), v);
+        }
+    }
+    put(&o, "# HELP gatehouse_http_request_duration_seconds Time from "
+            "request line to response.\n"
+            "# TYPE gatehouse_http_request_duration_seconds histogram\n");
+    for (r = 0; r <= MAX_ROUTES; r++) {
+        unsigned long cum = 0;
+        if (r >= nroutes && r != MAX_ROUTES)
+            continue;
+        for (i = 0; i <= NBUCKETS; i++)
+            cum += atomic_load(&routes[r].bucket[i]);
+        if (cum == 0)
+            continue;
+        cum = 0;
+        for (i = 0; i < NBUCKETS; i++) {
+            cum += atomic_load(&routes[r].bucket[i]);
+            put(&o,
+                "gatehouse_http_request_duration_seconds_bucket{endpoint="
+                "\"%s\",le=\"%g\"} %lu\n",
+                route_name(r), buckets[i], cum);
+        }
+        cum += atomic_load(&routes[r].bucket[NBUCKETS]);
+        put(&o,
+            "gatehouse_http_request_duration_seconds_bucket{endpoint=\"%s\","
+            "le=\"+Inf\"} %lu\n",
+            route_name(r), cum);
+        put(&o,
+            "gatehouse_http_request_duration_seconds_sum{endpoint=\"%s\"} "
+            "%.6f\n",
+            route_name(r), atomic_load(&routes[r].sum_us) / 1e6);
+        put(&o,
+            "gatehouse_http_request_duration_seconds_count{endpoint=\"%s\"} "
+            "%lu\n",
+            route_name(r), cum);
+    }
+    return o.p;
+}
+
+void
+metrics_handle(struct http_request *req)
+{
+    char *text = metrics_render();
+
+    if (text == NULL) {
+        http_reply_json_text(req, 500, "{\"error\":\"server_error\"}");
+        return;
+    }
+    http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", text,
+               strlen(text));
+}

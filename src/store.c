@@ -1,2 +1,725 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: being written */
+/* Redis: the key schema, one connection per thread, and the Lua scripts. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <hiredis/hiredis.h>
+#include <openssl/evp.h>
+
+#include "gatehouse/config.h"
+#include "gatehouse/error.h"
+#include "gatehouse/log.h"
+#include "gatehouse/store.h"
+#include "gatehouse/util.h"
+
+/*
+ * The key schema: every key Gatehouse writes is the configured prefix
+ * (redis.prefix, "gh:" by default) followed by one of these patterns, where
+ * "{...}" stands for the id the caller passes to store_key_name(). A
+ * pattern without braces is a single key. Anything that changes more than
+ * one of these at once is a Lua script in src/lua/.
+ *
+ * Token-like ids (codes, refresh tokens) are stored under a SHA-256 of the
+ * token, never the token itself, so a copy of the database hands out
+ * nothing usable.
+ */
+static const struct key_schema {
+    const char *pattern;
+    const char *type;
+    const char *ttl;
+} schema[] = {
+    /* the user record: username, password hash, claims, disabled flag */
+    [KEY_USER] = {"user:{sub}", "hash", "none"},
+    /* username (lower-cased) -> sub, so logins find the user */
+    [KEY_USERNAME] = {"uname:{lower-username}", "string", "none"},
+    /* a client registered at run time (POST /register), as JSON */
+    [KEY_CLIENT] = {"client:{client_id}", "string", "none"},
+    /* one IdP session: sub, created, last seen, apps (short fields) */
+    [KEY_SESSION] = {"sess:{sid}", "hash", "absolute_timeout_s"},
+    /* the sids of a user's sessions, for "sign out everywhere" */
+    [KEY_USER_SESSIONS] = {"usess:{sub}", "set", "none"},
+    /* sid -> idle/absolute expiry: the reaper ends sessions from here,
+     * with notifications, instead of waiting for Redis to drop a key */
+    [KEY_SESSION_EXPIRY] = {"sexp", "zset", "none"},
+    /* an authorization code (RFC 6749 §4.1.2: single use, GETDEL) */
+    [KEY_CODE] = {"code:{hash}", "string", "code_ttl_s"},
+    /* a refresh token: sid, client, family, spent flag */
+    [KEY_REFRESH] = {"rt:{hash}", "hash", "refresh_token_ttl_s"},
+    /* back-channel deliveries due, by next attempt time */
+    [KEY_DELIVERY_QUEUE] = {"dq", "zset", "none"},
+    /* the logout ledger of a session: attempts and state per app */
+    [KEY_DELIVERY_LEDGER] = {"ledger:{sid}", "hash", "7 days"},
+    /* failed logins in a row, for the lockout */
+    [KEY_LOGIN_FAILURES] = {"lfail:{lower-username}", "string", "lockout_s"},
+    /* who did what, when, from where */
+    [KEY_AUDIT] = {"audit", "stream", "none, MAXLEN ~"},
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The Lua scripts, embedded by src/lua/embed.py into lua_scripts.c. */
+extern const char lua_ping[];
+
+enum script { SCRIPT_PING, NSCRIPTS };
+
+static const struct script_source {
+    const char *name;
+    const char *text;
+} scripts[NSCRIPTS] = {
+    [SCRIPT_PING] = {"ping", lua_ping},
+};
+
+/*
+ * Every wait is bounded. After a failed connect a thread makes no new
+ * attempt until its backoff has passed and fails at once meanwhile, so
+ * while Redis is down a thread pays the connect timeout at most once per
+ * backoff period instead of on every request.
+ */
+#define CONNECT_TIMEOUT_MS 1000
+#define COMMAND_TIMEOUT_MS 2000
+#define BACKOFF_MIN_MS 50
+#define BACKOFF_MAX_MS 1000
+
+/* The calling thread's link to Redis, found through st->key. */
+struct conn {
+    struct store *st;
+    redisContext *c; /* NULL until connected, and after it broke */
+    double retry_at; /* no connect attempt before this (util_monotonic) */
+    int backoff_ms;  /* the wait after the next failed connect */
+    /* In st->conns, so store_close frees those of threads still alive. */
+    struct conn *prev, *next;
+};
+
+struct store {
+    const struct redis_config *conf;
+    const char *prefix;
+    pthread_key_t key;
+    /* Guards conns only: taken when a thread first uses the store and
+     * when it is done, never per command. */
+    pthread_mutex_t lock;
+    struct conn *conns;
+    char sha[NSCRIPTS][41]; /* SHA-1 hex of each script, for EVALSHA */
+};
+
+/* Flags for command(). */
+enum {
+    /* Safe to send twice (PING, reads): after a broken connection it is
+     * sent once more on a fresh one. */
+    IDEMPOTENT = 1 << 0,
+};
+
+static void
+conn_free(struct conn *cn)
+{
+    struct store *st = cn->st;
+
+    pthread_mutex_lock(&st->lock);
+    if (cn->prev != NULL)
+        cn->prev->next = cn->next;
+    else
+        st->conns = cn->next;
+    if (cn->next != NULL)
+        cn->next->prev = cn->prev;
+    pthread_mutex_unlock(&st->lock);
+    if (cn->c != NULL)
+        redisFree(cn->c);
+    free(cn);
+}
+
+/* The pthread key destructor: a thread that exits closes its connection. */
+static void
+thread_exit(void *arg)
+{
+    conn_free(arg);
+}
+
+static int
+script_sha1(const char *text, char out[41])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len, i;
+
+    if (EVP_Digest(text, strlen(text), md, &len, EVP_sha1(), NULL) != 1)
+        return GH_ECRYPTO;
+    for (i = 0; i < len && i < 20; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    out[40] = '\0';
+    return 0;
+}
+
+int
+store_open(const struct redis_config *conf, struct store **ret)
+{
+    struct store *st;
+    size_t i;
+    int rc;
+
+    if (conf->sentinel_master != NULL
+            ? conf->sentinel_addresses.n == 0
+            : conf->host == NULL && conf->unix_path == NULL)
+        return GH_EINVAL;
+    if ((st = calloc(1, sizeof(*st))) == NULL)
+        return GH_ENOMEM;
+    st->conf = conf;
+    st->prefix = conf->prefix != NULL ? conf->prefix : "gh:";
+    for (i = 0; i < NSCRIPTS; i++) {
+        if ((rc = script_sha1(scripts[i].text, st->sha[i])) < 0)
+            goto out;
+    }
+    rc = GH_ENOMEM;
+    if (pthread_mutex_init(&st->lock, NULL) != 0)
+        goto out;
+    if (pthread_key_create(&st->key, thread_exit) != 0) {
+        pthread_mutex_destroy(&st->lock);
+        goto out;
+    }
+    *ret = st;
+    st = NULL;
+    rc = 0;
+out:
+    free(st);
+    return rc;
+}
+
+void
+store_close(struct store *st)
+{
+    struct conn *cn, *next;
+
+    if (st == NULL)
+        return;
+    /* No destructor runs for a deleted key, so free every connection
+     * left here, the caller's and those of threads still alive. */
+    pthread_setspecific(st->key, NULL);
+    pthread_key_delete(st->key);
+    for (cn = st->conns; cn != NULL; cn = next) {
+        next = cn->next;
+        if (cn->c != NULL)
+            redisFree(cn->c);
+        free(cn);
+    }
+    pthread_mutex_destroy(&st->lock);
+    free(st);
+}
+
+void
+store_thread_done(struct store *st)
+{
+    struct conn *cn = pthread_getspecific(st->key);
+
+    if (cn != NULL) {
+        pthread_setspecific(st->key, NULL);
+        conn_free(cn);
+    }
+}
+
+/* The calling thread's conn, made on first use; NULL if out of memory. */
+static struct conn *
+thread_conn(struct store *st)
+{
+    struct conn *cn = pthread_getspecific(st->key);
+
+    if (cn != NULL)
+        return cn;
+    if ((cn = calloc(1, sizeof(*cn))) == NULL)
+        return NULL;
+    cn->st = st;
+    cn->backoff_ms = BACKOFF_MIN_MS;
+    if (pthread_setspecific(st->key, cn) != 0) {
+        free(cn);
+        return NULL;
+    }
+    pthread_mutex_lock(&st->lock);
+    cn->next = st->conns;
+    if (st->conns != NULL)
+        st->conns->prev = cn;
+    st->conns = cn;
+    pthread_mutex_unlock(&st->lock);
+    return cn;
+}
+
+static struct timeval
+ms_timeval(int ms)
+{
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+    return tv;
+}
+
+/* A connected context with the command timeout set, or NULL. */
+static redisContext *
+dial(const char *host, int port, const char *unix_path)
+{
+    struct timeval tv = ms_timeval(CONNECT_TIMEOUT_MS);
+    redisContext *c;
+
+    if (unix_path != NULL)
+        c = redisConnectUnixWithTimeout(unix_path, tv);
+    else
+        c = redisConnectWithTimeout(host, port, tv);
+    if (c == NULL)
+        return NULL;
+    if (c->err == 0 &&
+        redisSetTimeout(c, ms_timeval(COMMAND_TIMEOUT_MS)) == REDIS_OK) {
+        /* Finds a peer that vanished while the connection sat idle. */
+        if (unix_path == NULL)
+            redisEnableKeepAlive(c);
+        if (c->err == 0)
+            return c;
+    }
+    log_debug("redis_connect_failed host=%s port=%d error=\"%s\"",
+              unix_path != NULL ? unix_path : host, port, c->errstr);
+    redisFree(c);
+    return NULL;
+}
+
+/*
+ * One command on a context being set up (not yet any thread's): 0 with
+ * *ret set, or GH_EREDIS on a transport error or an error reply.
+ */
+static int
+ask(redisContext *c, redisReply **ret, const char *fmt, ...)
+{
+    redisReply *r;
+    va_list ap;
+
+    va_start(ap, fmt);
+    r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    if (r == NULL) {
+        log_debug("redis_error error=\"%s\"", c->errstr);
+        return GH_EREDIS;
+    }
+    if (r->type == REDIS_REPLY_ERROR) {
+        log_debug("redis_error reply=\"%s\"", r->str);
+        freeReplyObject(r);
+        return GH_EREDIS;
+    }
+    *ret = r;
+    return 0;
+}
+
+/* AUTH and SELECT as configured; with need_master, also checks ROLE. */
+static int
+prepare(const struct redis_config *conf, redisContext *c, int need_master)
+{
+    redisReply *r = NULL;
+    int rc;
+
+    if (conf->password != NULL &&
+        (rc = ask(c, &r, "AUTH %s", conf->password)) < 0)
+        goto out;
+    freeReplyObject(r);
+    r = NULL;
+    if (conf->db != 0 && (rc = ask(c, &r, "SELECT %d", conf->db)) < 0)
+        goto out;
+    freeReplyObject(r);
+    r = NULL;
+    if (need_master) {
+        /* Sentinel may not have noticed a failover yet: writing to a
+         * replica would only earn -READONLY later. */
+        if ((rc = ask(c, &r, "ROLE")) < 0)
+            goto out;
+        if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+            r->element[0]->type != REDIS_REPLY_STRING ||
+            strcmp(r->element[0]->str, "master") != 0) {
+            log_debug("redis_not_master");
+            rc = GH_EREDIS;
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    freeReplyObject(r);
+    return rc;
+}
+
+/* Splits "host:port" or "[v6]:port"; 0 or GH_EINVAL. */
+static int
+split_address(const char *addr, char *host, size_t size, int *port)
+{
+    const char *colon = strrchr(addr, ':');
+    const char *h = addr;
+    size_t len;
+    char *end;
+    long p;
+
+    if (colon == NULL)
+        return GH_EINVAL;
+    len = (size_t)(colon - addr);
+    if (len >= 2 && h[0] == '[' && h[len - 1] == ']') {
+        h++;
+        len -= 2;
+    }
+    errno = 0;
+    p = strtol(colon + 1, &end, 10);
+    if (len == 0 || len >= size || *end != '\0' || errno != 0 || p < 1 ||
+        p > 65535)
+        return GH_EINVAL;
+    memcpy(host, h, len);
+    host[len] = '\0';
+    *port = (int)p;
+    return 0;
+}
+
+/*
+ * Asks the sentinels, in the configured order, where the primary is, and
+ * connects to it. The next sentinel is tried when one is unreachable, does
+ * not know the master, or names a server that is not a primary (yet).
+ */
+static redisContext *
+dial_sentinels(const struct redis_config *conf)
+{
+    char host[256];
+    redisContext *s, *c;
+    redisReply *r;
+    size_t i;
+    int port, rc;
+
+    for (i = 0; i < conf->sentinel_addresses.n; i++) {
+        if (split_address(conf->sentinel_addresses.v[i], host, sizeof(host),
+                          &port) < 0)
+            continue;
+        if ((s = dial(host, port, NULL)) == NULL)
+            continue;
+        r = NULL;
+        rc = ask(s, &r, "SENTINEL get-master-addr-by-name %s",
+                 conf->sentinel_master);
+        redisFree(s);
+        if (rc < 0)
+            continue;
+        c = NULL;
+        if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+            r->element[0]->type == REDIS_REPLY_STRING &&
+            r->element[1]->type == REDIS_REPLY_STRING)
+            c = dial(r->element[0]->str, atoi(r->element[1]->str), NULL);
+        freeReplyObject(r);
+        if (c != NULL && prepare(conf, c, 1) == 0)
+            return c;
+        if (c != NULL)
+            redisFree(c);
+    }
+    return NULL;
+}
+
+/*
+ * Connects the thread's conn, unless a recent attempt failed: then it
+ * fails at once until the backoff has passed, so that while Redis is down
+ * callers get GH_EREDIS fast instead of each waiting a connect timeout.
+ */
+static int
+conn_open(struct store *st, struct conn *cn)
+{
+    const struct redis_config *conf = st->conf;
+    redisContext *c;
+
+    if (util_monotonic() < cn->retry_at)
+        return GH_EREDIS;
+    if (conf->sentinel_master != NULL) {
+        c = dial_sentinels(conf);
+    } else {
+        c = dial(conf->host, conf->port, conf->unix_path);
+        if (c != NULL && prepare(conf, c, 0) < 0) {
+            redisFree(c);
+            c = NULL;
+        }
+    }
+    if (c == NULL) {
+        cn->retry_at = util_monotonic() + cn->backoff_ms / 1000.0;
+        cn->backoff_ms *= 2;
+        if (cn->backoff_ms > BACKOFF_MAX_MS)
+            cn->backoff_ms = BACKOFF_MAX_MS;
+        return GH_EREDIS;
+    }
+    cn->c = c;
+    cn->backoff_ms = BACKOFF_MIN_MS;
+    return 0;
+}
+
+/* Whether r is an error reply whose code (its first word) is code. */
+static int
+error_is(const redisReply *r, const char *code)
+{
+    size_t n = strlen(code);
+
+    return r->type == REDIS_REPLY_ERROR && strncmp(r->str, code, n) == 0 &&
+           (r->str[n] == ' ' || r->str[n] == '\0');
+}
+
+static void
+conn_drop(struct conn *cn)
+{
+    redisFree(cn->c);
+    cn->c = NULL;
+}
+
+/*
+ * Sends one formatted command on the thread's connection and reads the
+ * reply, error replies included. A broken connection, or -READONLY (the
+ * primary we know became a replica), drops the connection so the next call
+ * connects afresh (through the sentinels, if configured).
+ */
+static int
+roundtrip(struct store *st, const char *cmd, size_t len, redisReply **ret)
+{
+    struct conn *cn;
+    redisReply *r = NULL;
+    int rc;
+
+    if ((cn = thread_conn(st)) == NULL)
+        return GH_ENOMEM;
+    if (cn->c == NULL && (rc = conn_open(st, cn)) < 0)
+        return rc;
+    if (redisAppendFormattedCommand(cn->c, cmd, len) != REDIS_OK ||
+        redisGetReply(cn->c, (void **)&r) != REDIS_OK || r == NULL) {
+        log_debug("redis_error error=\"%s\"", cn->c->errstr);
+        freeReplyObject(r);
+        conn_drop(cn);
+        return GH_EREDIS;
+    }
+    if (error_is(r, "READONLY")) {
+        log_debug("redis_readonly");
+        freeReplyObject(r);
+        conn_drop(cn);
+        return GH_EREDIS;
+    }
+    *ret = r;
+    return 0;
+}
+
+/*
+ * What an error reply means for the caller: Redis cannot serve right now
+ * (GH_EREDIS), the script cache lost a script (GH_ENOTFOUND, which only
+ * script_call sees), or a bug (GH_EPROTO).
+ */
+static int
+reply_error(const redisReply *r)
+{
+    static const char *const unavailable[] = {"LOADING", "BUSY", "MASTERDOWN",
+                                              "NOAUTH", "TRYAGAIN"};
+    size_t i;
+
+    if (error_is(r, "NOSCRIPT"))
+        return GH_ENOTFOUND;
+    log_debug("redis_error reply=\"%s\"", r->str);
+    for (i = 0; i < NELEM(unavailable); i++) {
+        if (error_is(r, unavailable[i]))
+            return GH_EREDIS;
+    }
+    return GH_EPROTO;
+}
+
+/* Runs a formatted command (see command()). */
+static int
+execute(struct store *st, int flags, const char *cmd, size_t len,
+        redisReply **ret)
+{
+    redisReply *r = NULL;
+    int rc;
+
+    rc = roundtrip(st, cmd, len, &r);
+    if (rc == GH_EREDIS && (flags & IDEMPOTENT))
+        rc = roundtrip(st, cmd, len, &r);
+    if (rc < 0)
+        return rc;
+    if (r->type == REDIS_REPLY_ERROR) {
+        rc = reply_error(r);
+        freeReplyObject(r);
+        return rc;
+    }
+    *ret = r;
+    return 0;
+}
+
+/*
+ * Runs one command, hiredis format ("HGET %s %b"), on the calling thread's
+ * connection. On success *ret is the reply, never an error reply; the
+ * caller frees it. GH_EREDIS if Redis cannot be reached or cannot serve
+ * now, GH_EPROTO on any other error reply. Only IDEMPOTENT commands are
+ * retried after the connection broke.
+ */
+static int
+command(struct store *st, int flags, redisReply **ret, const char *fmt, ...)
+{
+    char *cmd = NULL;
+    va_list ap;
+    int len, rc;
+
+    va_start(ap, fmt);
+    len = redisvFormatCommand(&cmd, fmt, ap);
+    va_end(ap);
+    if (len < 0)
+        return GH_ENOMEM;
+    rc = execute(st, flags, cmd, (size_t)len, ret);
+    redisFreeCommand(cmd);
+    return rc;
+}
+
+/* The same with an argument vector (argvlen NULL: NUL-terminated). */
+static int
+command_argv(struct store *st, int flags, int argc, const char **argv,
+             const size_t *argvlen, redisReply **ret)
+{
+    char *cmd = NULL;
+    int len, rc;
+
+    if ((len = redisFormatCommandArgv(&cmd, argc, argv, argvlen)) < 0)
+        return GH_ENOMEM;
+    rc = execute(st, flags, cmd, (size_t)len, ret);
+    redisFreeCommand(cmd);
+    return rc;
+}
+
+/*
+ * Runs a script by SHA. A Redis that restarted (or ran SCRIPT FLUSH) has
+ * lost its script cache and answers NOSCRIPT without running anything, so
+ * the script is then sent whole once with EVAL, which also caches it again.
+ * Scripts change data, so nothing else is retried.
+ */
+static int
+script_call(struct store *st, enum script script, int nkeys, int argc,
+            const char **argv, redisReply **ret)
+{
+    const char **args;
+    char nkeys_s[16];
+    int rc;
+
+    if ((args = calloc((size_t)argc + 3, sizeof(*args))) == NULL)
+        return GH_ENOMEM;
+    snprintf(nkeys_s, sizeof(nkeys_s), "%d", nkeys);
+    args[0] = "EVALSHA";
+    args[1] = st->sha[script];
+    args[2] = nkeys_s;
+    if (argc > 0)
+        memcpy(args + 3, argv, (size_t)argc * sizeof(*args));
+    rc = command_argv(st, 0, argc + 3, args, NULL, ret);
+    if (rc == GH_ENOTFOUND) {
+        log_debug("redis_noscript script=%s", scripts[script].name);
+        args[0] = "EVAL";
+        args[1] = scripts[script].text;
+        rc = command_argv(st, 0, argc + 3, args, NULL, ret);
+    }
+    free(args);
+    /* A script's own error is a bug here, not a missing script. */
+    return rc == GH_ENOTFOUND ? GH_EPROTO : rc;
+}
+
+int
+store_key_name(const struct store *st, enum store_key kind, const char *id,
+               char *buf, size_t size)
+{
+    const char *pattern, *open, *close;
+    int n;
+
+    if ((size_t)kind >= NELEM(schema) || schema[kind].pattern == NULL)
+        return GH_EINVAL;
+    pattern = schema[kind].pattern;
+    open = strchr(pattern, '{');
+    if ((open == NULL) != (id == NULL))
+        return GH_EINVAL;
+    if (open == NULL) {
+        n = snprintf(buf, size, "%s%s", st->prefix, pattern);
+    } else {
+        close = strchr(open, '}');
+        n = snprintf(buf, size, "%s%.*s%s%s", st->prefix, (int)(open - pattern),
+                     pattern, id, close + 1);
+    }
+    if (n < 0 || (size_t)n >= size)
+        return GH_ETOOBIG;
+    return 0;
+}
+
+int
+store_ping(struct store *st)
+{
+    redisReply *r = NULL;
+    int rc;
+
+    rc = command(st, IDEMPOTENT, &r, "PING");
+    freeReplyObject(r);
+    return rc < 0 ? GH_EREDIS : 0;
+}
+
+int
+store_load_scripts(struct store *st)
+{
+    redisReply *r = NULL;
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; i < NSCRIPTS; i++) {
+        if ((rc = command(st, IDEMPOTENT, &r, "SCRIPT LOAD %s",
+                          scripts[i].text)) < 0)
+            goto out;
+        /* Redis and we hash the same bytes; anything else means EVALSHA
+         * would never find the script. */
+        if (r->type != REDIS_REPLY_STRING || strcmp(r->str, st->sha[i]) != 0) {
+            log_debug("redis_script_sha_mismatch script=%s", scripts[i].name);
+            rc = GH_EPROTO;
+            goto out;
+        }
+        freeReplyObject(r);
+        r = NULL;
+    }
+out:
+    freeReplyObject(r);
+    return rc < 0 ? GH_EREDIS : 0;
+}
+
+int
+store_echo_script(struct store *st, const char *in, char **out)
+{
+    redisReply *r = NULL;
+    char *s;
+    int rc;
+
+    if ((rc = script_call(st, SCRIPT_PING, 0, 1, &in, &r)) < 0)
+        goto out;
+    if (r->type != REDIS_REPLY_STRING) {
+        rc = GH_EPROTO;
+        goto out;
+    }
+    if ((s = strdup(r->str)) == NULL) {
+        rc = GH_ENOMEM;
+        goto out;
+    }
+    *out = s;
+out:
+    freeReplyObject(r);
+    return rc;
+}
+
+int
+store_info_used_memory(struct store *st, long long *bytes)
+{
+    static const char field[] = "\nused_memory:";
+    redisReply *r = NULL;
+    const char *p;
+    char *end;
+    long long v;
+    int rc;
+
+    if ((rc = command(st, IDEMPOTENT, &r, "INFO memory")) < 0)
+        goto out;
+    /* The section opens with "# Memory\r\n"; the leading newline keeps
+     * used_memory_human and friends from matching. */
+    if (r->type != REDIS_REPLY_STRING || (p = strstr(r->str, field)) == NULL) {
+        rc = GH_EPROTO;
+        goto out;
+    }
+    errno = 0;
+    v = strtoll(p + sizeof(field) - 1, &end, 10);
+    if (errno != 0 || end == p + sizeof(field) - 1) {
+        rc = GH_EPROTO;
+        goto out;
+    }
+    *bytes = v;
+out:
+    freeReplyObject(r);
+    return rc;
+}

@@ -68,17 +68,29 @@ b64url_value(unsigned char c)
     return -1;
 }
 
+/*
+ * Exactly one spelling per byte string is accepted: padding, when present,
+ * completes the last quantum (at most two '='), and the unused low bits of
+ * the last character are zero (RFC 4648 §3.5). Otherwise "Zg", "Zh" and
+ * "Zg=====" would all decode to "f": a token altered that way would decode
+ * (and verify) the same while no longer matching a revocation or replay
+ * record kept by its text.
+ */
 int
 b64url_decode(const char *in, size_t len, unsigned char **ret, size_t *retlen)
 {
     unsigned char *out;
     unsigned acc = 0;
-    size_t i, o = 0;
+    size_t i, o = 0, pad = 0;
     int bits = 0;
 
-    while (len > 0 && in[len - 1] == '=')
+    while (len > 0 && in[len - 1] == '=') {
         len--;
+        pad++;
+    }
     if (len % 4 == 1)
+        return GH_EINVAL;
+    if (pad > 0 && (pad > 2 || (len + pad) % 4 != 0))
         return GH_EINVAL;
     if ((out = malloc(len * 3 / 4 + 1)) == NULL)
         return GH_ENOMEM;
@@ -95,6 +107,10 @@ b64url_decode(const char *in, size_t len, unsigned char **ret, size_t *retlen)
             out[o++] = (unsigned char)(acc >> bits);
             acc &= (1u << bits) - 1;
         }
+    }
+    if (acc != 0) {
+        free(out);
+        return GH_EINVAL;
     }
     out[o] = '\0';
     *ret = out;

@@ -75,3 +75,14 @@ void http_result_free(struct http_result *res);
 double test_now(void);
 
 #endif
+
+/*
+ * Verifies a compact JWS against a JWKS document using OpenSSL directly
+ * (not keys.c): finds the key by kid, checks alg (RS256/ES256) and the
+ * signature. Returns 0 if valid; on success *payload (if not NULL) is the
+ * decoded payload text, malloc'd.
+ */
+int jwks_verify(const char *jwks_json, const char *jws, char **payload);
+
+/* Connects a TCP socket to 127.0.0.1:port; returns the fd or -1. */
+int tcp_connect(int port);

@@ -1,5 +1,377 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: being written */
+/* The server as a client and an operator meet it: a real gatehouse process
+ * on loopback with its own redis-server. */
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "gatehouse/keys.h"
+#include "gatehouse/token.h"
+#include "gatehouse/util.h"
+#include "support.h"
 #include "test.h"
-TEST(placeholder) { ASSERT(1); }
-TEST_MAIN(TEST_ENTRY(placeholder))
+
+static struct redis_proc redis;
+static struct gh_proc gh;
+
+static void
+start(const char *alg)
+{
+    if (redis_start(&redis, 0) < 0)
+        FAIL("redis did not start");
+    if (gh_start(&gh, redis.url, alg, NULL) < 0)
+        FAIL("gatehouse did not start");
+}
+
+static void
+stop(void)
+{
+    gh_stop(&gh);
+    redis_stop(&redis, 0);
+}
+
+static json_t *
+get_json(const char *path, long want_status)
+{
+    char url[256];
+    struct http_result res;
+    json_t *j;
+
+    snprintf(url, sizeof(url), "%s%s", gh.issuer, path);
+    if (http_do("GET", url, NULL, NULL, &res) < 0)
+        FAIL("GET %s failed", path);
+    ASSERT_EQ(res.status, want_status);
+    j = json_loads(res.body, 0, NULL);
+    if (j == NULL)
+        FAIL("GET %s: not JSON: %s", path, res.body);
+    http_result_free(&res);
+    return j;
+}
+
+static const char *
+str(json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+TEST(discovery_names_every_endpoint_and_backchannel_support)
+{
+    json_t *d;
+    char want[128];
+
+    start("ES256");
+    d = get_json("/.well-known/openid-configuration", 200);
+    ASSERT_STR_EQ(str(d, "issuer"), gh.issuer);
+    snprintf(want, sizeof(want), "%s/jwks", gh.issuer);
+    ASSERT_STR_EQ(str(d, "jwks_uri"), want);
+    snprintf(want, sizeof(want), "%s/logout", gh.issuer);
+    ASSERT_STR_EQ(str(d, "end_session_endpoint"), want);
+    ASSERT(str(d, "authorization_endpoint") != NULL);
+    ASSERT(str(d, "token_endpoint") != NULL);
+    ASSERT(str(d, "introspection_endpoint") != NULL);
+    ASSERT(str(d, "revocation_endpoint") != NULL);
+    ASSERT(str(d, "registration_endpoint") != NULL);
+    ASSERT(json_is_true(json_object_get(d, "backchannel_logout_supported")));
+    ASSERT(json_is_true(
+        json_object_get(d, "backchannel_logout_session_supported")));
+    ASSERT_STR_EQ(json_string_value(json_array_get(
+                      json_object_get(d, "id_token_signing_alg_values_supported"),
+                      0)),
+                  "ES256");
+    ASSERT_STR_EQ(json_string_value(json_array_get(
+                      json_object_get(d, "code_challenge_methods_supported"),
+                      0)),
+                  "S256");
+    json_decref(d);
+    stop();
+}
+
+/* A token signed with the active key verifies against /jwks, checked with
+ * OpenSSL directly rather than through keys.c. */
+static void
+jwks_verifies(const char *alg)
+{
+    struct keyring *kr = NULL;
+    char dir[300], why[256], url[256], *jws = NULL, *payload = NULL;
+    struct http_result res;
+    json_t *claims;
+
+    start(alg);
+    snprintf(dir, sizeof(dir), "%s/keys", gh.dir);
+    ASSERT_EQ(keyring_load(dir, alg, 300, &kr, why, sizeof(why)), 0);
+    claims = json_pack("{s:s, s:s}", "iss", gh.issuer, "sub", "alice");
+    ASSERT_EQ(token_sign(kr, "JWT", claims, &jws), 0);
+    snprintf(url, sizeof(url), "%s/jwks", gh.issuer);
+    ASSERT_EQ(http_do("GET", url, NULL, NULL, &res), 0);
+    ASSERT_EQ(res.status, 200);
+    ASSERT_EQ(jwks_verify(res.body, jws, &payload), 0);
+    ASSERT_CONTAINS(payload, "\"sub\":\"alice\"");
+    /* One flipped signature byte must fail. */
+    jws[strlen(jws) - 2] = jws[strlen(jws) - 2] == 'A' ? 'B' : 'A';
+    ASSERT(jwks_verify(res.body, jws, NULL) != 0);
+    http_result_free(&res);
+    free(payload);
+    free(jws);
+    json_decref(claims);
+    keyring_free(kr);
+    stop();
+}
+
+TEST(jwks_verifies_es256_token_signed_with_active_key)
+{
+    jwks_verifies("ES256");
+}
+
+TEST(jwks_verifies_rs256_token_signed_with_active_key)
+{
+    jwks_verifies("RS256");
+}
+
+TEST(readyz_follows_redis_down_and_back)
+{
+    json_t *j;
+    double deadline;
+    int ok = 0;
+
+    start("ES256");
+    j = get_json("/readyz", 200);
+    json_decref(j);
+    redis_stop(&redis, 1);
+    j = get_json("/readyz", 503);
+    json_decref(j);
+    /* Liveness does not depend on Redis. */
+    j = get_json("/healthz", 200);
+    json_decref(j);
+    ASSERT_EQ(redis_restart(&redis, 0), 0);
+    deadline = test_now() + 5;
+    while (!ok && test_now() < deadline) {
+        char url[256];
+        struct http_result res;
+        snprintf(url, sizeof(url), "%s/readyz", gh.issuer);
+        if (http_do("GET", url, NULL, NULL, &res) == 0) {
+            ok = res.status == 200;
+            http_result_free(&res);
+        }
+        if (!ok)
+            usleep(50 * 1000);
+    }
+    ASSERT(ok);
+    stop();
+}
+
+TEST(sigterm_finishes_request_in_flight_and_exits_0)
+{
+    const char head[] = "POST /healthz HTTP/1.1\r\nHost: x\r\n"
+                        "Content-Length: 10\r\n\r\n01234";
+    char buf[512];
+    ssize_t n;
+    int fd, status;
+    double t0;
+
+    start("ES256");
+    fd = tcp_connect(gh.port);
+    ASSERT(fd >= 0);
+    ASSERT_EQ(write(fd, head, strlen(head)), (ssize_t)strlen(head));
+    usleep(200 * 1000);
+    t0 = test_now();
+    kill(gh.pid, SIGTERM);
+    usleep(300 * 1000);
+    /* The rest of the body arrives after the signal: still answered. */
+    ASSERT_EQ(write(fd, "56789", 5), 5);
+    n = read(fd, buf, sizeof(buf) - 1);
+    ASSERT(n > 0);
+    buf[n] = '\0';
+    ASSERT_CONTAINS(buf, "HTTP/1.1 405");
+    close(fd);
+    status = gh_signal_wait(&gh, 0, 10); /* signal 0: only wait */
+    ASSERT_EQ(status, 0);
+    ASSERT(test_now() - t0 < 10);
+    stop();
+}
+
+TEST(errors_are_json_with_protocol_status)
+{
+    char url[256], big[70 * 1024];
+    struct http_result res;
+    char *allow;
+
+    start("ES256");
+    snprintf(url, sizeof(url), "%s/no-such-thing", gh.issuer);
+    ASSERT_EQ(http_do("GET", url, NULL, NULL, &res), 0);
+    ASSERT_EQ(res.status, 404);
+    ASSERT_CONTAINS(res.body, "\"error\"");
+    http_result_free(&res);
+
+    snprintf(url, sizeof(url), "%s/jwks", gh.issuer);
+    ASSERT_EQ(http_do("DELETE", url, NULL, NULL, &res), 0);
+    ASSERT_EQ(res.status, 405);
+    allow = http_header_value(&res, "Allow");
+    ASSERT_CONTAINS(allow, "GET");
+    free(allow);
+    http_result_free(&res);
+
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    snprintf(url, sizeof(url), "%s/healthz", gh.issuer);
+    ASSERT_EQ(http_do("POST", url, big, NULL, &res), 0);
+    ASSERT_EQ(res.status, 413);
+    http_result_free(&res);
+
+    stop();
+}
+
+TEST(oversized_headers_are_refused_and_server_stays_up)
+{
+    char url[256], *hdr;
+    const char *hdrs[2];
+    struct http_result res;
+    json_t *j;
+
+    start("ES256");
+    hdr = malloc(20000);
+    memcpy(hdr, "X-Big: ", 7);
+    memset(hdr + 7, 'b', 20000 - 8);
+    hdr[20000 - 1] = '\0';
+    hdrs[0] = hdr;
+    hdrs[1] = NULL;
+    snprintf(url, sizeof(url), "%s/healthz", gh.issuer);
+    /* MHD answers 431 when headers overflow the per-connection pool. */
+    if (http_do("GET", url, NULL, hdrs, &res) == 0) {
+        ASSERT(res.status == 431 || res.status == 413 || res.status == 414);
+        http_result_free(&res);
+    }
+    free(hdr);
+    j = get_json("/healthz", 200);
+    json_decref(j);
+    stop();
+}
+
+TEST(metrics_count_requests_by_endpoint_and_status)
+{
+    char url[256];
+    struct http_result res;
+    json_t *j;
+
+    start("ES256");
+    j = get_json("/jwks", 200);
+    json_decref(j);
+    snprintf(url, sizeof(url), "%s/metrics", gh.issuer);
+    ASSERT_EQ(http_do("GET", url, NULL, NULL, &res), 0);
+    ASSERT_EQ(res.status, 200);
+    ASSERT_CONTAINS(res.body, "gatehouse_http_requests_total{endpoint="
+                              "\"/jwks\",status=\"200\"} 1");
+    ASSERT_CONTAINS(res.body,
+                    "gatehouse_http_request_duration_seconds_bucket");
+    http_result_free(&res);
+    stop();
+}
+
+TEST(responses_forbid_caching_except_discovery)
+{
+    char url[256], *cc;
+    struct http_result res;
+
+    start("ES256");
+    snprintf(url, sizeof(url), "%s/readyz", gh.issuer);
+    ASSERT_EQ(http_do("GET", url, NULL, NULL, &res), 0);
+    cc = http_header_value(&res, "Cache-Control");
+    ASSERT_STR_EQ(cc, "no-store");
+    free(cc);
+    http_result_free(&res);
+    stop();
+}
+
+static int
+check_config(const char *config, char **err)
+{
+    char *argv[] = {getenv("GATEHOUSE_BIN"), "check-config", "--config",
+                    (char *)config, NULL};
+
+    return run_cmd(argv, NULL, NULL, err);
+}
+
+TEST(bad_config_is_one_line_error_exit_1)
+{
+    char *err = NULL;
+
+    if (redis_start(&redis, 0) < 0)
+        FAIL("redis");
+    ASSERT_EQ(gh_prepare(&gh, redis.url, "ES256",
+                         "{\"session\":{\"idle_timout_s\":5}}"),
+              0);
+    ASSERT_EQ(check_config(gh.config, &err), 1);
+    ASSERT_CONTAINS(err, gh.config);
+    ASSERT_CONTAINS(err, "session.idle_timout_s");
+    ASSERT_EQ(strchr(err, '\n') - err, (long)strlen(err) - 1);
+    free(err);
+    /* serve refuses the same file. */
+    ASSERT_EQ(gh_launch(&gh), -1);
+    stop();
+}
+
+TEST(missing_key_says_how_to_make_one)
+{
+    char *err = NULL, keys[300];
+    char *rm[] = {"rm", "-rf", keys, NULL};
+
+    if (redis_start(&redis, 0) < 0)
+        FAIL("redis");
+    ASSERT_EQ(gh_prepare(&gh, redis.url, "ES256", NULL), 0);
+    snprintf(keys, sizeof(keys), "%s/keys", gh.dir);
+    ASSERT_EQ(run_cmd(rm, NULL, NULL, NULL), 0);
+    ASSERT_EQ(check_config(gh.config, &err), 1);
+    ASSERT_CONTAINS(err, "keys generate");
+    free(err);
+    ASSERT_EQ(gh_launch(&gh), -1);
+    stop();
+}
+
+TEST(check_config_connect_reports_redis)
+{
+    char *err = NULL;
+
+    if (redis_start(&redis, 0) < 0)
+        FAIL("redis");
+    ASSERT_EQ(gh_prepare(&gh, redis.url, "RS256", NULL), 0);
+    {
+        char *argv[] = {getenv("GATEHOUSE_BIN"), "check-config", "--config",
+                        gh.config, "--connect", NULL};
+        ASSERT_EQ(run_cmd(argv, NULL, NULL, &err), 0);
+        free(err);
+        redis_stop(&redis, 1);
+        ASSERT_EQ(run_cmd(argv, NULL, NULL, &err), 1);
+        ASSERT_CONTAINS(err, "redis");
+        free(err);
+    }
+    stop();
+}
+
+TEST(usage_errors_exit_2_and_help_exits_0)
+{
+    char *argv1[] = {getenv("GATEHOUSE_BIN"), "serve", "--bogus", NULL};
+    char *argv2[] = {getenv("GATEHOUSE_BIN"), "serve", "--help", NULL};
+    char *argv3[] = {getenv("GATEHOUSE_BIN"), "frobnicate", NULL};
+    char *out = NULL;
+
+    ASSERT_EQ(run_cmd(argv1, NULL, NULL, NULL), 2);
+    ASSERT_EQ(run_cmd(argv2, NULL, &out, NULL), 0);
+    ASSERT_CONTAINS(out, "--config");
+    free(out);
+    ASSERT_EQ(run_cmd(argv3, NULL, NULL, NULL), 2);
+}
+
+TEST_MAIN(TEST_ENTRY(discovery_names_every_endpoint_and_backchannel_support),
+          TEST_ENTRY(jwks_verifies_es256_token_signed_with_active_key),
+          TEST_ENTRY(jwks_verifies_rs256_token_signed_with_active_key),
+          TEST_ENTRY(readyz_follows_redis_down_and_back),
+          TEST_ENTRY(sigterm_finishes_request_in_flight_and_exits_0),
+          TEST_ENTRY(errors_are_json_with_protocol_status),
+          TEST_ENTRY(oversized_headers_are_refused_and_server_stays_up),
+          TEST_ENTRY(metrics_count_requests_by_endpoint_and_status),
+          TEST_ENTRY(responses_forbid_caching_except_discovery),
+          TEST_ENTRY(bad_config_is_one_line_error_exit_1),
+          TEST_ENTRY(missing_key_says_how_to_make_one),
+          TEST_ENTRY(check_config_connect_reports_redis),
+          TEST_ENTRY(usage_errors_exit_2_and_help_exits_0))

@@ -1,5 +1,664 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: being written */
+/* store.c against a real redis-server (and redis-server --sentinel). */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The test checks from the outside what store.c did, over its own link. */
+#include <hiredis/hiredis.h>
+
+#include "gatehouse/config.h"
+#include "gatehouse/error.h"
+#include "gatehouse/store.h"
+#include "support.h"
 #include "test.h"
-TEST(placeholder) { ASSERT(1); }
-TEST_MAIN(TEST_ENTRY(placeholder))
+
+static void
+sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    nanosleep(&ts, NULL);
+}
+
+/* A fresh redis-server and a config pointing at its socket. */
+static void
+setup(struct redis_proc *redis, struct redis_config *conf)
+{
+    /* A write to a connection Redis closed must fail, not kill us. */
+    signal(SIGPIPE, SIG_IGN);
+    if (redis_start(redis, 0) < 0)
+        FAIL("redis_start");
+    memset(conf, 0, sizeof(*conf));
+    conf->prefix = "t:";
+    conf->unix_path = redis->socket;
+}
+
+/* One command over a private connection; the caller frees the reply. */
+static redisReply *
+raw(const struct redis_proc *redis, const char *fmt, ...)
+{
+    redisContext *c = redisConnectUnix(redis->socket);
+    redisReply *r;
+    va_list ap;
+
+    if (c == NULL || c->err)
+        FAIL("connect %s: %s", redis->socket, c ? c->errstr : "no memory");
+    va_start(ap, fmt);
+    r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    if (r == NULL)
+        FAIL("%s: %s", fmt, c->errstr);
+    redisFree(c);
+    return r;
+}
+
+/* How many clients other than the asking one are connected. */
+static int
+client_count(const struct redis_proc *redis)
+{
+    redisReply *r = raw(redis, "CLIENT LIST");
+    const char *p;
+    int n = 0;
+
+    ASSERT_EQ(r->type, REDIS_REPLY_STRING);
+    for (p = r->str; *p != '\0'; p++)
+        n += *p == '\n';
+    freeReplyObject(r);
+    return n - 1;
+}
+
+TEST(key_name_is_prefix_plus_pattern)
+{
+    struct redis_config conf;
+    struct store *st;
+    char buf[64];
+
+    memset(&conf, 0, sizeof(conf));
+    conf.prefix = "t:";
+    conf.unix_path = "/nonexistent/redis.sock";
+    ASSERT_EQ(store_open(&conf, &st), 0);
+    ASSERT_EQ(store_key_name(st, KEY_SESSION, "abc", buf, sizeof(buf)), 0);
+    ASSERT_STR_EQ(buf, "t:sess:abc");
+    ASSERT_EQ(store_key_name(st, KEY_USERNAME, "alice", buf, sizeof(buf)), 0);
+    ASSERT_STR_EQ(buf, "t:uname:alice");
+    ASSERT_EQ(store_key_name(st, KEY_SESSION_EXPIRY, NULL, buf, sizeof(buf)),
+              0);
+    ASSERT_STR_EQ(buf, "t:sexp");
+    ASSERT_EQ(store_key_name(st, KEY_SESSION, NULL, buf, sizeof(buf)),
+              GH_EINVAL);
+    ASSERT_EQ(store_key_name(st, KEY_AUDIT, "x", buf, sizeof(buf)), GH_EINVAL);
+    ASSERT_EQ(store_key_name(st, KEY_SESSION, "abc", buf, 10), GH_ETOOBIG);
+    store_close(st);
+
+    /* SPEC §3: the prefix defaults to "gh:". */
+    conf.prefix = NULL;
+    ASSERT_EQ(store_open(&conf, &st), 0);
+    ASSERT_EQ(store_key_name(st, KEY_CODE, "h", buf, sizeof(buf)), 0);
+    ASSERT_STR_EQ(buf, "gh:code:h");
+    store_close(st);
+}
+
+TEST(open_needs_an_address)
+{
+    struct redis_config conf;
+    struct store *st = NULL;
+
+    memset(&conf, 0, sizeof(conf));
+    ASSERT_EQ(store_open(&conf, &st), GH_EINVAL);
+    conf.sentinel_master = "gh";
+    ASSERT_EQ(store_open(&conf, &st), GH_EINVAL);
+    ASSERT(st == NULL);
+    store_close(NULL);
+}
+
+TEST(ping_answers)
+{
+    struct redis_proc redis;
+    struct redis_config conf;
+    struct store *st;
+
+    setup(&redis, &conf);
+    ASSERT_EQ(store_open(&conf, &st), 0);
+    ASSERT_EQ(store_ping(st), 0);
+    ASSERT_EQ(store_ping(st), 0);
+    ASSERT_EQ(client_count(&redis), 1);
+    store_close(st);
+    redis_stop(&redis, 0);
+}
+
+TEST(script_runs_by_sha_and_survives_script_flush)
+{
+    struct redis_proc redis;
+    struct redis_config conf;
+    struct store *st;
+    redisReply *r;
+    char *out = NULL;
+
+    setup(&redis, &conf);
+    ASSERT_EQ(store_open(&conf, &st), 0);
+    ASSERT_EQ(store_load_scripts(st), 0);
+    freeReplyObject(raw(&redis, "CONFIG RESETSTAT"));
+    ASSERT_EQ(store_echo_script(st, "hello", &out), 0);
+    ASSERT_STR_EQ(out, "hello");
+    free(out);
+
+    /* As after a Redis restart: the cache is gone, EVALSHA says NOSCRIPT
+     * and the store sends the script whole, once. */
+    freeReplyObject(raw(&redis, "SCRIPT FLUSH"));
+    ASSERT_EQ(store_echo_script(st, "again", &out), 0);
+    ASSERT_STR_EQ(out, "again");
+    free(out);
+    /* EVAL cached it again: this one goes by SHA. */
+    ASSERT_EQ(store_echo_script(st, "third", &out), 0);
+    ASSERT_STR_EQ(out, "third");
+    free(out);
+
+    r = raw(&redis, "INFO commandstats");
+    ASSERT_CONTAINS(r->str, "cmdstat_eval:calls=1,");
+    ASSERT_CONTAINS(r->str, "cmdstat_evalsha:calls=3,");
+    freeReplyObject(r);
+    store_close(st);
+    redis_stop(&redis, 0);
+}
+
+TEST(script_works_without_load_scripts)
+{
+    struct redis_proc redis;
+    struct redis_config conf;
+    struct store *st;
+    char *out = NULL;
+
+    setup(&redis, &conf);
+    ASSERT_EQ(store_open(&conf, &st), 0);
+    ASSERT_EQ(store_echo_script(st, "", &out), 0);
+    ASSERT_STR_EQ(out, "");
+    free(out);
+    store_close(st);
+    redis_stop(&redis, 0);
+}
+
+TEST(ping_retries_once_after_connection_killed)
+{
+    struct redis_proc redis;
+    struct redis_config conf;
+    struct store *st;
+
+    setup(&redis, &conf);
+    ASSERT_EQ(store_open(&conf, &st), 0);
+    ASSERT_EQ(store_ping(st), 0);
+    freeReplyObject(raw(&redis, "CLIENT KILL TYPE normal"));
+    ASSERT_EQ(client_count(&redis), 0);
+    /* PING is idempotent: sent again on a fresh connection. */
+    ASSERT_EQ(store_ping(st), 0);
+    ASSERT_EQ(client_count(&redis), 1);
+    store_close(st);
+    redis_stop(&redis, 0);
+}
+
+TEST(redis_down_fails_fast_then_recovers)
+{
+    struct redis_proc redis;
+    struct redis_config conf;
+    struct store *st;
+    double t0, t1, deadline;
+    int i, rc;
+
+    setup(&redis, &conf);
+    ASSERT_EQ(store_open(&conf, &st), 0);
+    ASSERT_EQ(store_ping(st), 0);
+    redis_stop(&redis, 1);
+
+    ASSERT_EQ(store_ping(st), GH_EREDIS);
+    /* In backoff now: no connect attempt, no waiting. */
+    t0 = test_now();
+    ASSERT_EQ(store_ping(st), GH_EREDIS);
+    t1 = test_now();
+    if (t1 - t0 > 0.1)
+        FAIL("second ping took %.3f s", t1 - t0);
+    for (i = 0; i < 100; i++)
+        ASSERT_EQ(store_ping(st), GH_EREDIS);
+    if (test_now() - t1 > 0.1)
+        FAIL("100 pings took %.3f s", test_now() - t1);
+
+    /* Let the backoff grow to its cap, then come back within it. */
+    sleep_ms(1500);
+    ASSERT_EQ(store_ping(st), GH_EREDIS);
+    ASSERT_EQ(redis_restart(&redis, 0), 0);
+    t0 = test_now();
+    deadline = t0 + 2.5;
+    while ((rc = store_ping(st)) != 0 && test_now() < deadline)
+        sleep_ms(20);
+    ASSERT_EQ(rc, 0);
+    if (test_now() - t0 > 2.0)
+        FAIL("reconnected after %.3f s", test_now() - t0);
+    store_close(st);
+    redis_stop(&redis, 0);
+}
+
+TEST(unreachable_from_start_fails_fast)
+{
+    struct redis_config conf;
+    struct store *st;
+    double t0;
+
+    signal(SIGPIPE, SIG_IGN);
+    memset(&conf, 0, sizeof(conf));
+    conf.unix_path = "/nonexistent/redis.sock";
+    ASSERT_EQ(store_open(&conf, &st), 0);
+    t0 = test_now();
+    ASSERT_EQ(store_ping(st), GH_EREDIS);
+    ASSERT_EQ(store_ping(st), GH_EREDIS);
+    ASSERT_EQ(store_load_scripts(st), GH_EREDIS);
+    if (test_now() - t0 > 0.1)
+        FAIL("took %.3f s", test_now() - t0);
+    store_close(st);
+}
+
+/*
+ * A TCP port whose accept queue is full, so a connect hangs until the
+ * connect timeout (Linux drops the SYN): Redis on a host that went away.
+ * Returns the listening fd; *port is set.
+ */
+static int
+blackhole(int *port, int fillers[4])
+{
+    struct sockaddr_in sa;
+    socklen_t len = sizeof(sa);
+    int fd, i;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+        bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &len) < 0 || listen(fd, 0) < 0)
+        FAIL("blackhole: %s", strerror(errno));
+    for (i = 0; i < 4; i++) {
+        fillers[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        connect(fillers[i], (struct sockaddr *)&sa, sizeof(sa));
+    }
+    *port = ntohs(sa.sin_port);
+    return fd;
+}
+
+TEST(slow_connect_is_paid_once_per_backoff)
+{
+    struct redis_config conf;
+    struct store *st;
+    int fd, fillers[4], i;
+    double t0, t1;
+
+    memset(&conf, 0, sizeof(conf));
+    conf.host = "127.0.0.1";
+    fd = blackhole(&conf.port, fillers);
+    ASSERT_EQ(store_open(&conf, &st), 0);
+
+    t0 = test_now();
+    ASSERT_EQ(store_ping(st), GH_EREDIS);
+    t1 = test_now();
+    if (t1 - t0 < 0.5 || t1 - t0 > 1.8)
+        FAIL("connect gave up after %.3f s, not the ~1 s timeout", t1 - t0);
+    /* Backoff: the next calls do not wait another timeout. */
+    ASSERT_EQ(store_ping(st), GH_EREDIS);
+    if (test_now() - t1 > 0.1)
+        FAIL("second ping took %.3f s", test_now() - t1);
+
+    /* Once the backoff (50 ms, then 100 ms) has passed it tries again. */
+    sleep_ms(60);
+    t0 = test_now();
+    ASSERT_EQ(store_ping(st), GH_EREDIS);
+    if (test_now() - t0 < 0.5)
+        FAIL("no new connect attempt after the backoff");
+    t1 = test_now();
+    sleep_ms(60);
+    ASSERT_EQ(store_ping(st), GH_EREDIS);
+    if (test_now() - t1 > 0.1 + 0.06)
+        FAIL("backoff did not double");
+
+    store_close(st);
+    for (i = 0; i < 4; i++)
+        close(fillers[i]);
+    close(fd);
+}
+
+struct thread_arg {
+    struct store *st;
+    pthread_barrier_t *barrier;
+    int call_done; /* store_thread_done, or leave it to thread exit */
+    int rc;
+};
+
+static void *
+pinger(void *p)
+{
+    struct thread_arg *a = p;
+
+    a->rc = store_ping(a->st);
+    pthread_barrier_wait(a->barrier); /* both connected */
+    pthread_barrier_wait(a->barrier); /* main has counted */
+    if (a->call_done)
+        store_thread_done(a->st);
+    return NULL;
+}
+
+TEST(each_thread_has_its_own_connection)
+{
+    struct redis_proc redis;
+    struct redis_config conf;
+    struct store *st;
+    pthread_barrier_t barrier;
+    pthread_t t[2];
+    struct thread_arg a[2];
+    double deadline;
+    int i;
+
+    setup(&redis, &conf);
+    ASSERT_EQ(store_open(&conf, &st), 0);
+    pthread_barrier_init(&barrier, NULL, 3);
+    for (i = 0; i < 2; i++) {
+        a[i].st = st;
+        a[i].barrier = &barrier;
+        a[i].call_done = i == 0;
+        a[i].rc = -1;
+        ASSERT_EQ(pthread_create(&t[i], NULL, pinger, &a[i]), 0);
+    }
+    pthread_barrier_wait(&barrier);
+    ASSERT_EQ(client_count(&redis), 2);
+    pthread_barrier_wait(&barrier);
+    for (i = 0; i < 2; i++) {
+        pthread_join(t[i], NULL);
+        ASSERT_EQ(a[i].rc, 0);
+    }
+    /* store_thread_done and thread exit both closed theirs. */
+    deadline = test_now() + 2;
+    while (client_count(&redis) != 0 && test_now() < deadline)
+        sleep_ms(10);
+    ASSERT_EQ(client_count(&redis), 0);
+
+    pthread_barrier_destroy(&barrier);
+    store_close(st);
+    redis_stop(&redis, 0);
+}
+
+TEST(auth_and_db_are_applied)
+{
+    struct redis_proc redis;
+    struct redis_config conf;
+    struct store *st, *noauth;
+    redisReply *r;
+    redisContext *c;
+
+    setup(&redis, &conf);
+    freeReplyObject(raw(&redis, "CONFIG SET requirepass s3cret"));
+    conf.password = "s3cret";
+    conf.db = 3;
+    ASSERT_EQ(store_open(&conf, &st), 0);
+    ASSERT_EQ(store_ping(st), 0);
+
+    /* Without the password Redis refuses. */
+    conf.password = NULL;
+    ASSERT_EQ(store_open(&conf, &noauth), 0);
+    ASSERT_EQ(store_ping(noauth), GH_EREDIS);
+    store_close(noauth);
+
+    if ((c = redisConnectUnix(redis.socket)) == NULL || c->err)
+        FAIL("connect");
+    freeReplyObject(redisCommand(c, "AUTH s3cret"));
+    r = redisCommand(c, "CLIENT LIST");
+    ASSERT(r != NULL && r->type == REDIS_REPLY_STRING);
+    ASSERT_CONTAINS(r->str, " db=3 ");
+    freeReplyObject(r);
+    redisFree(c);
+    store_close(st);
+    redis_stop(&redis, 0);
+}
+
+TEST(used_memory_is_reported)
+{
+    struct redis_proc redis;
+    struct redis_config conf;
+    struct store *st;
+    long long bytes = 0;
+
+    setup(&redis, &conf);
+    ASSERT_EQ(store_open(&conf, &st), 0);
+    ASSERT_EQ(store_info_used_memory(st, &bytes), 0);
+    ASSERT(bytes > 100000);
+    store_close(st);
+    redis_stop(&redis, 0);
+}
+
+/* A loopback TCP port nobody listens on (as of now). */
+static int
+free_port(void)
+{
+    struct sockaddr_in sa;
+    socklen_t len = sizeof(sa);
+    int fd, port = -1;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+        return -1;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+        port = ntohs(sa.sin_port);
+    close(fd);
+    return port;
+}
+
+TEST(unreachable_sentinels_fail_fast)
+{
+    struct redis_config conf;
+    struct store *st;
+    char a[32], b[32];
+    char *addrs[] = {a, b};
+    double t0;
+
+    signal(SIGPIPE, SIG_IGN);
+    snprintf(a, sizeof(a), "127.0.0.1:%d", free_port());
+    snprintf(b, sizeof(b), "[::1]:%d", free_port());
+    memset(&conf, 0, sizeof(conf));
+    conf.sentinel_master = "gh";
+    conf.sentinel_addresses.v = addrs;
+    conf.sentinel_addresses.n = 2;
+    ASSERT_EQ(store_open(&conf, &st), 0);
+    t0 = test_now();
+    ASSERT_EQ(store_ping(st), GH_EREDIS);
+    ASSERT_EQ(store_ping(st), GH_EREDIS);
+    if (test_now() - t0 > 0.1)
+        FAIL("took %.3f s", test_now() - t0);
+    store_close(st);
+}
+
+/* Processes this file starts itself (TCP, which the support helpers do not
+ * do); killed at exit, like support.c's. */
+static pid_t tcp_children[4];
+
+static void
+kill_tcp_children(void)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(tcp_children) / sizeof(tcp_children[0]); i++) {
+        if (tcp_children[i] > 0) {
+            kill(tcp_children[i], SIGKILL);
+            waitpid(tcp_children[i], NULL, 0);
+            tcp_children[i] = 0;
+        }
+    }
+}
+
+/* Starts argv with output to log and waits until port answers PING. */
+static pid_t
+start_tcp(char *const argv[], const char *log, int port)
+{
+    static int registered;
+    double deadline = test_now() + 10;
+    redisContext *c;
+    redisReply *r;
+    size_t i;
+    pid_t pid;
+
+    if (!registered) {
+        atexit(kill_tcp_children);
+        registered = 1;
+    }
+    if ((pid = fork()) < 0)
+        FAIL("fork: %s", strerror(errno));
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    for (i = 0; i < sizeof(tcp_children) / sizeof(tcp_children[0]); i++) {
+        if (tcp_children[i] == 0) {
+            tcp_children[i] = pid;
+            break;
+        }
+    }
+    while (test_now() < deadline) {
+        c = redisConnect("127.0.0.1", port);
+        r = c != NULL && !c->err ? redisCommand(c, "PING") : NULL;
+        redisFree(c);
+        if (r != NULL) {
+            freeReplyObject(r);
+            return pid;
+        }
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            FAIL("%s exited; see %s", argv[0], log);
+        sleep_ms(20);
+    }
+    FAIL("%s did not answer on port %d", argv[0], port);
+}
+
+static void
+stop_tcp(pid_t pid)
+{
+    size_t i;
+
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    for (i = 0; i < sizeof(tcp_children) / sizeof(tcp_children[0]); i++)
+        if (tcp_children[i] == pid)
+            tcp_children[i] = 0;
+}
+
+/* One command to 127.0.0.1:port; the caller frees the reply. */
+static redisReply *
+raw_tcp(int port, const char *cmd)
+{
+    redisContext *c = redisConnect("127.0.0.1", port);
+    redisReply *r;
+
+    if (c == NULL || c->err)
+        FAIL("connect %d", port);
+    if ((r = redisCommand(c, cmd)) == NULL)
+        FAIL("%s: %s", cmd, c->errstr);
+    redisFree(c);
+    return r;
+}
+
+TEST(sentinel_finds_the_primary)
+{
+    char dir[] = "/tmp/gh-sentinel-XXXXXX";
+    char path[300], log[300], port_s[16], dead[32], live[32], *out = NULL;
+    char *addrs[] = {dead, live};
+    struct redis_config conf;
+    struct store *st;
+    pid_t primary, sentinel;
+    int port, sport, rc;
+    double deadline;
+    FILE *f;
+
+    signal(SIGPIPE, SIG_IGN);
+    if (mkdtemp(dir) == NULL)
+        FAIL("mkdtemp");
+    port = free_port();
+    snprintf(port_s, sizeof(port_s), "%d", port);
+    snprintf(log, sizeof(log), "%s/primary.log", dir);
+    {
+        char *argv[] = {"redis-server", "--port", port_s, "--bind",
+                        "127.0.0.1",    "--save", "",     "--appendonly",
+                        "no",           "--dir",  dir,    NULL};
+        primary = start_tcp(argv, log, port);
+    }
+    sport = free_port();
+    snprintf(path, sizeof(path), "%s/sentinel.conf", dir);
+    if ((f = fopen(path, "w")) == NULL)
+        FAIL("%s: %s", path, strerror(errno));
+    fprintf(f,
+            "port %d\nbind 127.0.0.1\ndir %s\n"
+            "sentinel monitor gh 127.0.0.1 %d 1\n",
+            sport, dir, port);
+    fclose(f);
+    snprintf(log, sizeof(log), "%s/sentinel.log", dir);
+    {
+        char *argv[] = {"redis-server", path, "--sentinel", NULL};
+        sentinel = start_tcp(argv, log, sport);
+    }
+
+    /* The first sentinel is down: the store asks the next. */
+    snprintf(dead, sizeof(dead), "127.0.0.1:%d", free_port());
+    snprintf(live, sizeof(live), "127.0.0.1:%d", sport);
+    memset(&conf, 0, sizeof(conf));
+    conf.prefix = "t:";
+    conf.sentinel_master = "gh";
+    conf.sentinel_addresses.v = addrs;
+    conf.sentinel_addresses.n = 2;
+    ASSERT_EQ(store_open(&conf, &st), 0);
+    ASSERT_EQ(store_ping(st), 0);
+    ASSERT_EQ(store_echo_script(st, "via sentinel", &out), 0);
+    ASSERT_STR_EQ(out, "via sentinel");
+    free(out);
+
+    /* The named server is no primary any more (as in a failover Sentinel
+     * has not finished): after the connection breaks, the store asks the
+     * sentinel again, sees ROLE slave, and refuses it. */
+    freeReplyObject(raw_tcp(port, "REPLICAOF 127.0.0.1 1"));
+    freeReplyObject(raw_tcp(port, "CLIENT KILL TYPE normal"));
+    ASSERT_EQ(store_ping(st), GH_EREDIS);
+    freeReplyObject(raw_tcp(port, "REPLICAOF NO ONE"));
+    deadline = test_now() + 2.5;
+    while ((rc = store_ping(st)) != 0 && test_now() < deadline)
+        sleep_ms(20);
+    ASSERT_EQ(rc, 0);
+
+    store_close(st);
+    stop_tcp(sentinel);
+    stop_tcp(primary);
+    {
+        char *argv[] = {"rm", "-rf", dir, NULL};
+        run_cmd(argv, NULL, NULL, NULL);
+    }
+}
+
+TEST_MAIN(TEST_ENTRY(key_name_is_prefix_plus_pattern),
+          TEST_ENTRY(open_needs_an_address), TEST_ENTRY(ping_answers),
+          TEST_ENTRY(script_runs_by_sha_and_survives_script_flush),
+          TEST_ENTRY(script_works_without_load_scripts),
+          TEST_ENTRY(ping_retries_once_after_connection_killed),
+          TEST_ENTRY(redis_down_fails_fast_then_recovers),
+          TEST_ENTRY(unreachable_from_start_fails_fast),
+          TEST_ENTRY(slow_connect_is_paid_once_per_backoff),
+          TEST_ENTRY(each_thread_has_its_own_connection),
+          TEST_ENTRY(auth_and_db_are_applied),
+          TEST_ENTRY(used_memory_is_reported),
+          TEST_ENTRY(unreachable_sentinels_fail_fast),
+          TEST_ENTRY(sentinel_finds_the_primary))

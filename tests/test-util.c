@@ -1,5 +1,295 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: being written */
+/* util.c: base64url, random ids and UUIDs, secret comparison, SHA-256. */
+#include "gatehouse/error.h"
+#include "gatehouse/util.h"
 #include "test.h"
-TEST(placeholder) { ASSERT(1); }
-TEST_MAIN(TEST_ENTRY(placeholder))
+
+/* RFC 4648 §10 test vectors; none uses '+' or '/', so they read the same
+ * in the url alphabet, here without padding. */
+static const struct {
+    const char *raw;
+    const char *enc;
+} rfc4648[] = {
+    {"", ""},
+    {"f", "Zg"},
+    {"fo", "Zm8"},
+    {"foo", "Zm9v"},
+    {"foob", "Zm9vYg"},
+    {"fooba", "Zm9vYmE"},
+    {"foobar", "Zm9vYmFy"},
+};
+
+/* Decodes s and returns the code, freeing any output. */
+static int
+decode_rc(const char *s)
+{
+    unsigned char *out = NULL;
+    size_t n = 0;
+    int rc = b64url_decode(s, strlen(s), &out, &n);
+
+    if (rc < 0)
+        ASSERT(out == NULL);
+    free(out);
+    return rc;
+}
+
+TEST(b64url_encodes_rfc4648_vectors)
+{
+    char buf[16];
+    size_t i;
+
+    for (i = 0; i < sizeof(rfc4648) / sizeof(rfc4648[0]); i++) {
+        size_t len = strlen(rfc4648[i].raw);
+
+        ASSERT_EQ(B64URL_LEN(len), strlen(rfc4648[i].enc));
+        ASSERT_EQ(b64url_encode(rfc4648[i].raw, len, buf), B64URL_LEN(len));
+        ASSERT_STR_EQ(buf, rfc4648[i].enc);
+    }
+}
+
+TEST(b64url_decodes_rfc4648_vectors)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(rfc4648) / sizeof(rfc4648[0]); i++) {
+        unsigned char *out = NULL;
+        size_t n = 0;
+
+        ASSERT_EQ(
+            b64url_decode(rfc4648[i].enc, strlen(rfc4648[i].enc), &out, &n), 0);
+        ASSERT_EQ(n, strlen(rfc4648[i].raw));
+        ASSERT_STR_EQ((char *)out, rfc4648[i].raw);
+        free(out);
+    }
+}
+
+TEST(b64url_uses_url_alphabet)
+{
+    /* Every one of the 64 characters, in order (RFC 4648 §5). */
+    static const unsigned char all[] = {
+        0x00, 0x10, 0x83, 0x10, 0x51, 0x87, 0x20, 0x92, 0x8b, 0x30, 0xd3, 0x8f,
+        0x41, 0x14, 0x93, 0x51, 0x55, 0x97, 0x61, 0x96, 0x9b, 0x71, 0xd7, 0x9f,
+        0x82, 0x18, 0xa3, 0x92, 0x59, 0xa7, 0xa2, 0x9a, 0xab, 0xb2, 0xdb, 0xaf,
+        0xc3, 0x1c, 0xb3, 0xd3, 0x5d, 0xb7, 0xe3, 0x9e, 0xbb, 0xf3, 0xdf, 0xbf};
+    static const char alpha[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    unsigned char *out = NULL;
+    size_t n = 0;
+    char *enc;
+
+    enc = b64url_encode_alloc(all, sizeof(all));
+    ASSERT_STR_EQ(enc, alpha);
+    ASSERT_EQ(b64url_decode(enc, strlen(enc), &out, &n), 0);
+    ASSERT_EQ(n, sizeof(all));
+    ASSERT(memcmp(out, all, n) == 0);
+    free(out);
+    free(enc);
+
+    /* 0xfb 0xff is "+/8=" in standard base64. */
+    enc = b64url_encode_alloc("\xfb\xff", 2);
+    ASSERT_STR_EQ(enc, "-_8");
+    free(enc);
+}
+
+TEST(b64url_round_trips_binary)
+{
+    unsigned char raw[64], *out = NULL;
+    char enc[B64URL_LEN(sizeof(raw)) + 1];
+    size_t len, n;
+
+    for (len = 0; len < sizeof(raw); len++)
+        raw[len] = (unsigned char)(len * 37 + 200);
+    /* Every length, so each of the three tail shapes is covered; the
+     * bytes include NULs, so retlen (not strlen) is what counts. */
+    for (len = 0; len <= sizeof(raw); len++) {
+        ASSERT_EQ(b64url_encode(raw, len, enc), B64URL_LEN(len));
+        ASSERT_EQ(b64url_decode(enc, strlen(enc), &out, &n), 0);
+        ASSERT_EQ(n, len);
+        ASSERT(memcmp(out, raw, len) == 0);
+        ASSERT_EQ(out[n], 0);
+        free(out);
+    }
+}
+
+TEST(b64url_decode_accepts_padding)
+{
+    unsigned char *out = NULL;
+    size_t n = 0;
+
+    ASSERT_EQ(b64url_decode("Zg==", 4, &out, &n), 0);
+    ASSERT_EQ(n, 1);
+    ASSERT_STR_EQ((char *)out, "f");
+    free(out);
+    ASSERT_EQ(b64url_decode("Zm8=", 4, &out, &n), 0);
+    ASSERT_STR_EQ((char *)out, "fo");
+    free(out);
+    /* len bounds the input, not a NUL. */
+    ASSERT_EQ(b64url_decode("Zm9vYmFy", 4, &out, &n), 0);
+    ASSERT_STR_EQ((char *)out, "foo");
+    free(out);
+}
+
+TEST(b64url_decode_refuses_other_alphabets_and_whitespace)
+{
+    ASSERT_EQ(decode_rc("+_8"), GH_EINVAL);
+    ASSERT_EQ(decode_rc("-/8"), GH_EINVAL);
+    ASSERT_EQ(decode_rc("+/8="), GH_EINVAL);
+    ASSERT_EQ(decode_rc("Zm9v Zg"), GH_EINVAL);
+    ASSERT_EQ(decode_rc("Zm9v\nZg"), GH_EINVAL);
+    ASSERT_EQ(decode_rc(" Zm9v"), GH_EINVAL);
+    ASSERT_EQ(decode_rc("Zm9v\t"), GH_EINVAL);
+    ASSERT_EQ(decode_rc("Zm9v\r\n"), GH_EINVAL);
+    ASSERT_EQ(decode_rc("Zg.="), GH_EINVAL);
+    ASSERT_EQ(decode_rc("Zg==Zg"), GH_EINVAL);
+    ASSERT_EQ(decode_rc("\xc3\xa9"), GH_EINVAL);
+}
+
+TEST(b64url_decode_refuses_impossible_length)
+{
+    ASSERT_EQ(decode_rc("Z"), GH_EINVAL);
+    ASSERT_EQ(decode_rc("Zm9vY"), GH_EINVAL);
+    ASSERT_EQ(decode_rc("Zm9vY==="), GH_EINVAL);
+    ASSERT_EQ(decode_rc("Zm9vYmFyZ"), GH_EINVAL);
+}
+
+TEST(b64url_decode_refuses_noncanonical_spellings)
+{
+    /* RFC 4648 §3.5: "Zh" and "Zm9" would be second spellings of "f" and
+     * "fo"; stray padding another. */
+    ASSERT_EQ(decode_rc("Zh"), GH_EINVAL);
+    ASSERT_EQ(decode_rc("Zm9"), GH_EINVAL);
+    ASSERT_EQ(decode_rc("Zg="), GH_EINVAL);
+    ASSERT_EQ(decode_rc("Zg==="), GH_EINVAL);
+    ASSERT_EQ(decode_rc("Zg====="), GH_EINVAL);
+    ASSERT_EQ(decode_rc("Zm9v="), GH_EINVAL);
+    ASSERT_EQ(decode_rc("Zm9v=="), GH_EINVAL);
+    ASSERT_EQ(decode_rc("="), GH_EINVAL);
+    ASSERT_EQ(decode_rc("=="), GH_EINVAL);
+}
+
+TEST(uuid_is_version_4)
+{
+    char a[37], b[37];
+    size_t i;
+    int round;
+
+    for (round = 0; round < 32; round++) {
+        ASSERT_EQ(util_uuid(a), 0);
+        ASSERT_EQ(strlen(a), 36);
+        for (i = 0; i < 36; i++) {
+            if (i == 8 || i == 13 || i == 18 || i == 23)
+                ASSERT(a[i] == '-');
+            else
+                ASSERT((a[i] >= '0' && a[i] <= '9') ||
+                       (a[i] >= 'a' && a[i] <= 'f'));
+        }
+        /* RFC 4122 §4.4: version 4, variant 10xx. */
+        ASSERT(a[14] == '4');
+        ASSERT(strchr("89ab", a[19]) != NULL);
+    }
+    ASSERT_EQ(util_uuid(b), 0);
+    ASSERT(strcmp(a, b) != 0);
+}
+
+TEST(random_id_is_base64url_of_n_bytes)
+{
+    char a[B64URL_LEN(32) + 1], b[B64URL_LEN(32) + 1];
+    unsigned char *raw = NULL;
+    size_t n = 0;
+
+    ASSERT_EQ(util_random_id(a, 32), 0);
+    ASSERT_EQ(strlen(a), 43);
+    ASSERT_EQ(strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                        "0123456789-_"),
+              43);
+    ASSERT_EQ(b64url_decode(a, strlen(a), &raw, &n), 0);
+    ASSERT_EQ(n, 32);
+    free(raw);
+    ASSERT_EQ(util_random_id(b, 32), 0);
+    ASSERT(strcmp(a, b) != 0);
+    ASSERT_EQ(util_random_id(a, 65), GH_EINVAL);
+}
+
+TEST(random_fills_buffer)
+{
+    unsigned char a[32], b[32];
+
+    memset(a, 0, sizeof(a));
+    memset(b, 0, sizeof(b));
+    ASSERT_EQ(util_random(a, sizeof(a)), 0);
+    ASSERT_EQ(util_random(b, sizeof(b)), 0);
+    ASSERT(memcmp(a, b, sizeof(a)) != 0);
+}
+
+TEST(streq_ct_compares_whole_strings)
+{
+    ASSERT_EQ(util_streq_ct("s3cret", "s3cret"), 1);
+    ASSERT_EQ(util_streq_ct("", ""), 1);
+    ASSERT_EQ(util_streq_ct("s3cret", "s3creT"), 0);
+    ASSERT_EQ(util_streq_ct("s3cret", "s3cre"), 0);
+    ASSERT_EQ(util_streq_ct("s3cre", "s3cret"), 0);
+    ASSERT_EQ(util_streq_ct("s3cret", ""), 0);
+    ASSERT_EQ(util_streq_ct("", "s3cret"), 0);
+    ASSERT_EQ(util_streq_ct(NULL, "s3cret"), 0);
+    ASSERT_EQ(util_streq_ct("s3cret", NULL), 0);
+    ASSERT_EQ(util_streq_ct(NULL, NULL), 0);
+}
+
+TEST(sha256_b64url_matches_rfc7636_pkce_example)
+{
+    /* RFC 7636 Appendix B: S256 challenge of the example verifier. */
+    const char *verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    char out[44];
+
+    util_sha256_b64url(verifier, strlen(verifier), 0, out);
+    ASSERT_STR_EQ(out, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+    /* The left half, as at_hash (OIDC Core §3.1.3.6) uses it. */
+    util_sha256_b64url(verifier, strlen(verifier), 1, out);
+    ASSERT_STR_EQ(out, "E9Melhoa2OwvFrEMTJguCA");
+}
+
+TEST(sha256_hex_matches_fips180_vectors)
+{
+    char out[65];
+
+    util_sha256_hex("abc", 3, out);
+    ASSERT_STR_EQ(out, "ba7816bf8f01cfea414140de5dae2223"
+                       "b00361a396177a9cb410ff61f20015ad");
+    util_sha256_hex("", 0, out);
+    ASSERT_STR_EQ(out, "e3b0c44298fc1c149afbf4c8996fb924"
+                       "27ae41e4649b934ca495991b7852b855");
+}
+
+TEST(free_secret_is_null_safe)
+{
+    char *s = strdup("hunter2");
+
+    ASSERT(s != NULL);
+    util_free_secret(s);
+    util_free_secret(NULL);
+}
+
+TEST(clocks_are_sane)
+{
+    double t0 = util_monotonic(), t1 = util_monotonic();
+
+    /* After 2020-01-01. */
+    ASSERT(util_now() > 1577836800);
+    ASSERT(t1 >= t0);
+}
+
+TEST_MAIN(TEST_ENTRY(b64url_encodes_rfc4648_vectors),
+          TEST_ENTRY(b64url_decodes_rfc4648_vectors),
+          TEST_ENTRY(b64url_uses_url_alphabet),
+          TEST_ENTRY(b64url_round_trips_binary),
+          TEST_ENTRY(b64url_decode_accepts_padding),
+          TEST_ENTRY(b64url_decode_refuses_other_alphabets_and_whitespace),
+          TEST_ENTRY(b64url_decode_refuses_impossible_length),
+          TEST_ENTRY(b64url_decode_refuses_noncanonical_spellings),
+          TEST_ENTRY(uuid_is_version_4),
+          TEST_ENTRY(random_id_is_base64url_of_n_bytes),
+          TEST_ENTRY(random_fills_buffer),
+          TEST_ENTRY(streq_ct_compares_whole_strings),
+          TEST_ENTRY(sha256_b64url_matches_rfc7636_pkce_example),
+          TEST_ENTRY(sha256_hex_matches_fips180_vectors),
+          TEST_ENTRY(free_secret_is_null_safe), TEST_ENTRY(clocks_are_sane))

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/* What a running server shares with its handlers: read-only after start. */
+#ifndef GATEHOUSE_APP_H
+#define GATEHOUSE_APP_H
+
+struct config;
+struct keyring;
+struct store;
+
+struct app {
+    const struct config *cfg;
+    const struct keyring *keys;
+    struct store *store;
+    char *discovery; /* the discovery document, built once at start */
+};
+
+#endif

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/* The HTTP server: libmicrohttpd, the route table, request bodies, response
+ * helpers, suspension for work that must not hold a worker thread. */
+#ifndef GATEHOUSE_HTTP_H
+#define GATEHOUSE_HTTP_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+struct app;
+struct http_server;
+
+/* Bodies past this are refused with 413 before they are read whole. */
+#define HTTP_MAX_BODY (64 * 1024)
+
+/*
+ * One request. Handlers read the public fields (borrowed, alive until the
+ * response is sent) and answer through exactly one http_reply* call, or
+ * http_suspend and later, from any thread, a reply and http_resume.
+ */
+struct http_request {
+    const char *method;
+    const char *path;  /* without the query string */
+    const char *query; /* raw query string after '?', "" if none */
+    const char *body;  /* NUL-terminated, "" if none */
+    size_t body_len;
+    struct app *app;
+    struct http_conn *conn; /* private to http.c */
+};
+
+struct http_server_options {
+    const char *address;
+    int port;
+    int threads;
+};
+
+/* Starts listening and serving. *ret is owned by the caller (http_stop). */
+int http_start(const struct http_server_options *opt, struct app *app,
+               struct http_server **ret);
+/*
+ * Stops accepting, lets requests in flight finish for up to timeout_s, then
+ * closes every connection and frees the server.
+ */
+void http_stop(struct http_server *srv, double timeout_s);
+
+/* A request header's value (borrowed), or NULL. */
+const char *http_header(struct http_request *req, const char *name);
+/* The client's address as text (borrowed, cached per request). */
+const char *http_client_addr(struct http_request *req);
+
+/* Adds a response header; name and value are copied. */
+void http_add_header(struct http_request *req, const char *name,
+                     const char *value);
+/* Sets the response: body is malloc'd and owned by http from now on. */
+void http_reply(struct http_request *req, int status, const char *ctype,
+                char *body, size_t len);
+/* A JSON response; steals the reference to body. */
+void http_reply_json(struct http_request *req, int status, json_t *body);
+/* A JSON response from text (copied). */
+void http_reply_json_text(struct http_request *req, int status,
+                          const char *text);
+/* An HTML page (malloc'd, owned by http) with the security headers of
+ * SPEC §7: CSP, X-Frame-Options DENY, Referrer-Policy no-referrer. */
+void http_reply_html(struct http_request *req, int status, char *html);
+/* A browser-facing error page with a title and a message (escaped here). */
+void http_error_page(struct http_request *req, int status, const char *title,
+                     const char *message);
+/* RFC 6749 §5.2 error body; description may be NULL. */
+void http_oauth_error(struct http_request *req, int status, const char *error,
+                      const char *description);
+/* A redirect (302 or 303) to url (copied). */
+void http_redirect(struct http_request *req, int status, const char *url);
+
+/*
+ * Parks the connection without holding a worker thread: after the handler
+ * returns nothing is sent until another thread sets a reply and calls
+ * http_resume. Safe if the reply and resume come before the handler
+ * returns.
+ */
+void http_suspend(struct http_request *req);
+void http_resume(struct http_request *req);
+
+#endif

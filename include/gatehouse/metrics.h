@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* Prometheus metrics: lock-free counters and histograms, rendered as text. */
+#ifndef GATEHOUSE_METRICS_H
+#define GATEHOUSE_METRICS_H
+
+#include <stddef.h>
+
+struct http_request;
+
+/* Names the routes once at start; route indexes are positions in names. */
+void metrics_init(const char *const *route_names, size_t nroutes);
+/* One finished request on route (SIZE_MAX: no route matched). */
+void metrics_http(size_t route, int status, double seconds);
+/* Renders the text exposition format; returns a malloc'd string. */
+char *metrics_render(void);
+
+/* GET /metrics */
+void metrics_handle(struct http_request *req);
+
+#endif

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/* The HTML pages a person sees: small, server-rendered, no JavaScript, no
+ * external assets, readable on a phone. Every function escapes what it is
+ * given and returns a malloc'd page the caller frees (NULL: out of memory). */
+#ifndef GATEHOUSE_PAGES_H
+#define GATEHOUSE_PAGES_H
+
+#include <stddef.h>
+
+struct page_login {
+    const char *app_name; /* shown as "Sign in to <app>"; NULL: Gatehouse */
+    const char *action;   /* form action, e.g. "/login" */
+    const char *csrf;     /* hidden field "csrf" */
+    const char *request;  /* hidden field "request" (pending authorization
+                             request id); NULL: none */
+    const char *username; /* prefill; NULL: empty */
+    const char *error;    /* message shown above the form; NULL: none */
+};
+char *pages_login(const struct page_login *p);
+
+/* "You are signed in as <username>" for /login used without an app. */
+char *pages_signed_in(const char *username);
+
+struct page_app_status {
+    const char *name;   /* app display name */
+    const char *status; /* e.g. "signed out", "still trying"; NULL: none */
+};
+
+struct page_logout_confirm {
+    const char *action; /* form action, e.g. "/logout" */
+    const char *csrf;   /* hidden field "csrf" */
+    /* Hidden fields carried through the confirmation; NULL: omitted. */
+    const char *client_id;
+    const char *post_logout_redirect_uri;
+    const char *state;
+    const struct page_app_status *apps; /* the apps that will be signed out */
+    size_t napps;
+};
+/*
+ * A POST form with two submit buttons, name="scope" value="session"
+ * ("Sign out") and value="everywhere" ("Sign out everywhere").
+ */
+char *pages_logout_confirm(const struct page_logout_confirm *p);
+
+/* "You are signed out", listing each app with its delivery status. */
+char *pages_signed_out(const struct page_app_status *apps, size_t napps);
+
+/* A browser-facing error: a title and a message, never a stack trace. */
+char *pages_error(const char *title, const char *message);
+
+#endif

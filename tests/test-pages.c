@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: MIT */
+/* pages.c: the HTML a person sees, escaped, script-free, accessible. */
+#include "gatehouse/pages.h"
+#include "test.h"
+
+/* Every kind of markup injection at once: text, a double-quoted attribute
+ * break-out, and a single quote for single-quoted attributes. */
+#define HOSTILE "<script>alert(1)</script>\"><img src=x onerror=1>'"
+#define HOSTILE_ESC                                                            \
+    "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img src=x "            \
+    "onerror=1&gt;&#39;"
+
+static size_t
+count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+
+    while ((hay = strstr(hay, needle)) != NULL) {
+        n++;
+        hay += strlen(needle);
+    }
+    return n;
+}
+
+/* A malloc'd copy of the whole tag ("<input ...>") holding attr, or NULL. */
+static char *
+tag(const char *html, const char *attr)
+{
+    const char *at = strstr(html, attr), *start, *end;
+
+    if (at == NULL)
+        return NULL;
+    for (start = at; start > html && *start != '<'; start--)
+        ;
+    if ((end = strchr(at, '>')) == NULL)
+        return NULL;
+    return strndup(start, (size_t)(end - start + 1));
+}
+
+/* ASSERTs that html holds HOSTILE escaped exactly n times and never raw. */
+static void
+assert_escaped(const char *html, size_t n)
+{
+    ASSERT(html != NULL);
+    ASSERT(strcasestr(html, "<script") == NULL);
+    ASSERT(strstr(html, "<img") == NULL);
+    ASSERT(strstr(html, "onerror=1>") == NULL);
+    ASSERT(strstr(html, HOSTILE) == NULL);
+    /* The templates themselves use no single quote, so any is an escape
+     * that failed. */
+    ASSERT(strchr(html, '\'') == NULL);
+    ASSERT_EQ(count(html, HOSTILE_ESC), n);
+}
+
+static const struct page_app_status two_apps[] = {
+    {"CRM", "signed out"},
+    {"Sales", "still trying"},
+};
+
+TEST(every_page_shares_the_script_free_layout)
+{
+    struct page_login login = {.app_name = "CRM",
+                               .action = "/login",
+                               .csrf = "tok",
+                               .request = "req",
+                               .username = "alice",
+                               .error = "Wrong username or password"};
+    struct page_logout_confirm confirm = {.action = "/logout",
+                                          .csrf = "tok",
+                                          .client_id = "app",
+                                          .post_logout_redirect_uri =
+                                              "https://app/bye",
+                                          .state = "st",
+                                          .apps = two_apps,
+                                          .napps = 2};
+    char *html[6];
+    size_t i;
+
+    html[0] = pages_login(&login);
+    html[1] = pages_signed_in("alice");
+    html[2] = pages_logout_confirm(&confirm);
+    html[3] = pages_signed_out(two_apps, 2);
+    html[4] = pages_signed_out(NULL, 0);
+    html[5] = pages_error("Invalid redirect URI", "Not registered.");
+    for (i = 0; i < 6; i++) {
+        ASSERT(html[i] != NULL);
+        ASSERT(strncmp(html[i], "<!doctype html>\n", 16) == 0);
+        ASSERT_CONTAINS(html[i], "<html lang=\"en\">");
+        ASSERT_CONTAINS(html[i], "<meta charset=\"utf-8\">");
+        ASSERT_CONTAINS(html[i], "<meta name=\"viewport\" content=\"width="
+                                 "device-width, initial-scale=1\">");
+        ASSERT_EQ(count(html[i], "<style>"), 1);
+        ASSERT_EQ(count(html[i], "<h1>"), 1);
+        ASSERT_CONTAINS(html[i], "<main>");
+        ASSERT_CONTAINS(html[i], "<p class=\"brand\">Gatehouse</p>");
+        ASSERT_CONTAINS(html[i], "</html>\n");
+        /* The CSP blocks scripts and every external asset anyway; the
+         * pages must not need them. */
+        ASSERT(strcasestr(html[i], "<script") == NULL);
+        ASSERT(strcasestr(html[i], "javascript:") == NULL);
+        ASSERT(strcasestr(html[i], " onclick") == NULL);
+        ASSERT(strcasestr(html[i], "<link") == NULL);
+        ASSERT(strcasestr(html[i], "<img") == NULL);
+        ASSERT(strcasestr(html[i], "src=") == NULL);
+        ASSERT(strcasestr(html[i], "url(") == NULL);
+        ASSERT(strcasestr(html[i], "@import") == NULL);
+        free(html[i]);
+    }
+}
+
+TEST(login_has_labelled_fields_csrf_and_one_button)
+{
+    struct page_login p = {.app_name = "CRM",
+                           .action = "/login",
+                           .csrf = "csrf-tok-123",
+                           .request = "req-42"};
+    char *html = pages_login(&p), *t;
+
+    ASSERT_CONTAINS(html, "<title>Sign in to CRM</title>");
+    ASSERT_CONTAINS(html, "<h1>Sign in to CRM</h1>");
+    ASSERT_CONTAINS(html, "<form method=\"post\" action=\"/login\">");
+    ASSERT_CONTAINS(html, "<label for=\"username\">Username</label>");
+    ASSERT_CONTAINS(html, "<label for=\"password\">Password</label>");
+
+    ASSERT((t = tag(html, "name=\"username\"")) != NULL);
+    ASSERT_CONTAINS(t, "id=\"username\"");
+    ASSERT_CONTAINS(t, "autocomplete=\"username\"");
+    ASSERT_CONTAINS(t, " required");
+    ASSERT(strstr(t, "value=") == NULL);
+    free(t);
+
+    ASSERT((t = tag(html, "name=\"password\"")) != NULL);
+    ASSERT_CONTAINS(t, "id=\"password\"");
+    ASSERT_CONTAINS(t, "type=\"password\"");
+    ASSERT_CONTAINS(t, "autocomplete=\"current-password\"");
+    ASSERT_CONTAINS(t, " required");
+    ASSERT(strstr(t, "value=") == NULL);
+    free(t);
+
+    ASSERT((t = tag(html, "name=\"csrf\"")) != NULL);
+    ASSERT_CONTAINS(t, "type=\"hidden\"");
+    ASSERT_CONTAINS(t, "value=\"csrf-tok-123\"");
+    free(t);
+    ASSERT((t = tag(html, "name=\"request\"")) != NULL);
+    ASSERT_CONTAINS(t, "type=\"hidden\"");
+    ASSERT_CONTAINS(t, "value=\"req-42\"");
+    free(t);
+
+    ASSERT_EQ(count(html, "<button"), 1);
+    ASSERT_CONTAINS(html, "<button type=\"submit\">Sign in</button>");
+    ASSERT_EQ(count(html, "<input"), 4);
+    ASSERT(strstr(html, "role=\"alert\"") == NULL);
+    ASSERT(strstr(html, "aria-describedby") == NULL);
+    free(html);
+}
+
+TEST(login_autofocuses_the_first_field_in_tab_order)
+{
+    struct page_login p = {.app_name = "CRM",
+                           .action = "/login",
+                           .csrf = "tok",
+                           .username = "alice",
+                           .error = "Wrong"};
+    char *html = pages_login(&p), *t;
+    const char *user, *pass, *button;
+
+    ASSERT_EQ(count(html, "autofocus"), 1);
+    ASSERT((t = tag(html, "name=\"username\"")) != NULL);
+    ASSERT_CONTAINS(t, "autofocus");
+    free(t);
+    /* Document order is the tab order: no tabindex reshuffles it. */
+    ASSERT(strstr(html, "tabindex") == NULL);
+    user = strstr(html, "name=\"username\"");
+    pass = strstr(html, "name=\"password\"");
+    button = strstr(html, "<button");
+    ASSERT(user != NULL && pass != NULL && button != NULL);
+    ASSERT(user < pass && pass < button);
+    free(html);
+}
+
+TEST(login_without_app_or_request_says_sign_in)
+{
+    struct page_login p = {.action = "/login", .csrf = "tok"};
+    char *html = pages_login(&p);
+
+    ASSERT_CONTAINS(html, "<title>Sign in</title>");
+    ASSERT_CONTAINS(html, "<h1>Sign in</h1>");
+    ASSERT_CONTAINS(html, "Gatehouse");
+    ASSERT(strstr(html, "name=\"request\"") == NULL);
+    ASSERT_CONTAINS(html, "name=\"csrf\" value=\"tok\"");
+    free(html);
+}
+
+TEST(login_shows_error_above_form_and_prefills_username)
+{
+    struct page_login p = {.app_name = "CRM",
+                           .action = "/login",
+                           .csrf = "tok",
+                           .username = "alice",
+                           .error = "Wrong username or password."};
+    char *html = pages_login(&p), *t;
+    const char *alert, *form;
+
+    ASSERT_CONTAINS(html, "<p id=\"error\" class=\"error\" role=\"alert\">"
+                          "Wrong username or password.</p>");
+    alert = strstr(html, "role=\"alert\"");
+    form = strstr(html, "<form");
+    ASSERT(alert != NULL && form != NULL && alert < form);
+
+    ASSERT((t = tag(html, "name=\"username\"")) != NULL);
+    ASSERT_CONTAINS(t, "value=\"alice\"");
+    ASSERT_CONTAINS(t, "aria-describedby=\"error\"");
+    free(t);
+    /* A password is never echoed back. */
+    ASSERT((t = tag(html, "name=\"password\"")) != NULL);
+    ASSERT(strstr(t, "value=") == NULL);
+    ASSERT_CONTAINS(t, "aria-describedby=\"error\"");
+    free(t);
+    free(html);
+}
+
+TEST(login_escapes_hostile_input_everywhere)
+{
+    struct page_login p = {HOSTILE, HOSTILE, HOSTILE,
+                           HOSTILE, HOSTILE, HOSTILE};
+    char *html = pages_login(&p);
+
+    /* title, h1, action, csrf, request, username, error */
+    assert_escaped(html, 7);
+    ASSERT_CONTAINS(html, "<title>Sign in to " HOSTILE_ESC "</title>");
+    ASSERT_CONTAINS(html, "action=\"" HOSTILE_ESC "\"");
+    ASSERT_CONTAINS(html, "name=\"csrf\" value=\"" HOSTILE_ESC "\"");
+    ASSERT_CONTAINS(html, "name=\"request\" value=\"" HOSTILE_ESC "\"");
+    ASSERT_CONTAINS(html, "role=\"alert\">" HOSTILE_ESC "</p>");
+    ASSERT_EQ(count(html, "<input"), 4);
+    free(html);
+}
+
+TEST(signed_in_names_the_user)
+{
+    char *html = pages_signed_in("alice");
+
+    ASSERT_CONTAINS(html, "You are signed in as alice");
+    ASSERT(strstr(html, "<form") == NULL);
+    free(html);
+
+    html = pages_signed_in(HOSTILE);
+    assert_escaped(html, 1);
+    ASSERT_CONTAINS(html, "You are signed in as " HOSTILE_ESC);
+    free(html);
+}
+
+TEST(logout_confirm_lists_apps_and_offers_two_scopes)
+{
+    struct page_logout_confirm p = {.action = "/logout",
+                                    .csrf = "csrf-tok",
+                                    .client_id = "crm",
+                                    .post_logout_redirect_uri =
+                                        "https://crm.example/bye",
+                                    .state = "xyz",
+                                    .apps = two_apps,
+                                    .napps = 2};
+    char *html = pages_logout_confirm(&p), *t;
+
+    ASSERT_CONTAINS(html, "<h1>Sign out?</h1>");
+    ASSERT_CONTAINS(html, "<li>CRM");
+    ASSERT_CONTAINS(html, "<li>Sales");
+    ASSERT_CONTAINS(html, "<form method=\"post\" action=\"/logout\">");
+    ASSERT_CONTAINS(html, "this device");
+    ASSERT_CONTAINS(html, "every device");
+
+    ASSERT((t = tag(html, "name=\"csrf\"")) != NULL);
+    ASSERT_CONTAINS(t, "type=\"hidden\"");
+    ASSERT_CONTAINS(t, "value=\"csrf-tok\"");
+    free(t);
+    ASSERT_CONTAINS(html, "name=\"client_id\" value=\"crm\"");
+    ASSERT_CONTAINS(html, "name=\"post_logout_redirect_uri\" "
+                          "value=\"https://crm.example/bye\"");
+    ASSERT_CONTAINS(html, "name=\"state\" value=\"xyz\"");
+
+    ASSERT_EQ(count(html, "<button type=\"submit\""), 2);
+    ASSERT((t = tag(html, "value=\"session\"")) != NULL);
+    ASSERT_CONTAINS(t, "<button type=\"submit\" name=\"scope\"");
+    free(t);
+    ASSERT_CONTAINS(html, "value=\"session\">Sign out</button>");
+    ASSERT((t = tag(html, "value=\"everywhere\"")) != NULL);
+    ASSERT_CONTAINS(t, "<button type=\"submit\" name=\"scope\"");
+    free(t);
+    ASSERT_CONTAINS(html, ">Sign out everywhere</button>");
+    /* No text field: only a deliberate click signs out. */
+    ASSERT(strstr(html, "type=\"text\"") == NULL);
+    free(html);
+}
+
+TEST(logout_confirm_omits_null_hidden_fields)
+{
+    static const struct page_app_status one[] = {{"CRM", NULL}};
+    struct page_logout_confirm p = {
+        .action = "/logout", .csrf = "tok", .apps = one, .napps = 1};
+    char *html = pages_logout_confirm(&p);
+
+    ASSERT_CONTAINS(html, "name=\"csrf\" value=\"tok\"");
+    ASSERT(strstr(html, "name=\"client_id\"") == NULL);
+    ASSERT(strstr(html, "name=\"post_logout_redirect_uri\"") == NULL);
+    ASSERT(strstr(html, "name=\"state\"") == NULL);
+    ASSERT_EQ(count(html, "<input"), 1);
+    /* An app without a status is just its name. */
+    ASSERT_CONTAINS(html, "<li>CRM</li>");
+    ASSERT_EQ(count(html, "<button"), 2);
+    free(html);
+
+    p.apps = NULL;
+    p.napps = 0;
+    html = pages_logout_confirm(&p);
+    ASSERT(html != NULL);
+    ASSERT(strstr(html, "<li>") == NULL);
+    ASSERT_EQ(count(html, "<button"), 2);
+    free(html);
+}
+
+TEST(logout_confirm_escapes_hostile_input_everywhere)
+{
+    static const struct page_app_status apps[] = {{HOSTILE, HOSTILE}};
+    struct page_logout_confirm p = {HOSTILE, HOSTILE, HOSTILE, HOSTILE,
+                                    HOSTILE, apps,    1};
+    char *html = pages_logout_confirm(&p);
+
+    /* action, csrf, client_id, post_logout_redirect_uri, state, name,
+     * status */
+    assert_escaped(html, 7);
+    ASSERT_CONTAINS(html, "name=\"state\" value=\"" HOSTILE_ESC "\"");
+    ASSERT_CONTAINS(html, "<li>" HOSTILE_ESC);
+    ASSERT_EQ(count(html, "<input"), 4);
+    ASSERT_EQ(count(html, "<button"), 2);
+    free(html);
+}
+
+TEST(signed_out_lists_each_app_with_its_status)
+{
+    char *html = pages_signed_out(two_apps, 2);
+
+    ASSERT_CONTAINS(html, "<h1>You are signed out</h1>");
+    ASSERT_CONTAINS(html, "<li>CRM \xe2\x80\x94 signed out</li>");
+    ASSERT_CONTAINS(html, "<li>Sales \xe2\x80\x94 still trying</li>");
+    ASSERT(strstr(html, "<form") == NULL);
+    free(html);
+}
+
+TEST(signed_out_without_apps_is_just_the_message)
+{
+    char *html = pages_signed_out(NULL, 0);
+
+    ASSERT_CONTAINS(html, "<h1>You are signed out</h1>");
+    ASSERT(strstr(html, "<ul") == NULL);
+    ASSERT(strstr(html, "<li") == NULL);
+    free(html);
+}
+
+TEST(signed_out_escapes_app_names_and_statuses)
+{
+    static const struct page_app_status apps[] = {{HOSTILE, HOSTILE},
+                                                  {"CRM", NULL}};
+    char *html = pages_signed_out(apps, 2);
+
+    assert_escaped(html, 2);
+    ASSERT_CONTAINS(html,
+                    "<li>" HOSTILE_ESC " \xe2\x80\x94 " HOSTILE_ESC "</li>");
+    ASSERT_CONTAINS(html, "<li>CRM</li>");
+    free(html);
+}
+
+TEST(error_page_shows_title_and_message)
+{
+    char *html = pages_error("Invalid redirect URI",
+                             "This address is not registered for the app.");
+
+    ASSERT_CONTAINS(html, "<title>Invalid redirect URI</title>");
+    ASSERT_CONTAINS(html, "<h1>Invalid redirect URI</h1>");
+    ASSERT_CONTAINS(html, "<p>This address is not registered for the app.</p>");
+    ASSERT(strstr(html, "<form") == NULL);
+    free(html);
+
+    /* Never a blank page, even when the caller has nothing to say. */
+    html = pages_error(NULL, NULL);
+    ASSERT_CONTAINS(html, "<h1>Something went wrong</h1>");
+    free(html);
+}
+
+TEST(error_page_escapes_title_and_message)
+{
+    char *html = pages_error(HOSTILE, HOSTILE);
+
+    assert_escaped(html, 3);
+    ASSERT_CONTAINS(html, "<h1>" HOSTILE_ESC "</h1>");
+    ASSERT_CONTAINS(html, "<p>" HOSTILE_ESC "</p>");
+    free(html);
+}
+
+TEST_MAIN(TEST_ENTRY(every_page_shares_the_script_free_layout),
+          TEST_ENTRY(login_has_labelled_fields_csrf_and_one_button),
+          TEST_ENTRY(login_autofocuses_the_first_field_in_tab_order),
+          TEST_ENTRY(login_without_app_or_request_says_sign_in),
+          TEST_ENTRY(login_shows_error_above_form_and_prefills_username),
+          TEST_ENTRY(login_escapes_hostile_input_everywhere),
+          TEST_ENTRY(signed_in_names_the_user),
+          TEST_ENTRY(logout_confirm_lists_apps_and_offers_two_scopes),
+          TEST_ENTRY(logout_confirm_omits_null_hidden_fields),
+          TEST_ENTRY(logout_confirm_escapes_hostile_input_everywhere),
+          TEST_ENTRY(signed_out_lists_each_app_with_its_status),
+          TEST_ENTRY(signed_out_without_apps_is_just_the_message),
+          TEST_ENTRY(signed_out_escapes_app_names_and_statuses),
+          TEST_ENTRY(error_page_shows_title_and_message),
+          TEST_ENTRY(error_page_escapes_title_and_message))

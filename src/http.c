@@ -15,12 +15,16 @@
 #include <microhttpd.h>
 
 #include "gatehouse/app.h"
+#include "gatehouse/authorize.h"
 #include "gatehouse/discovery.h"
 #include "gatehouse/error.h"
 #include "gatehouse/form.h"
 #include "gatehouse/http.h"
 #include "gatehouse/log.h"
+#include "gatehouse/logout.h"
 #include "gatehouse/metrics.h"
+#include "gatehouse/pages.h"
+#include "gatehouse/tokens.h"
 #include "gatehouse/util.h"
 
 enum {
@@ -48,6 +52,13 @@ static const struct route routes[] = {
     {M_GET | M_HEAD, "/healthz", discovery_healthz, 0},
     {M_GET | M_HEAD, "/readyz", discovery_readyz, 0},
     {M_GET, "/metrics", metrics_handle, 0},
+    {M_GET, "/authorize", authorize_handle, 0},
+    {M_GET | M_POST, "/login", login_handle, 0},
+    {M_GET | M_POST, "/logout", logout_handle, 0},
+    {M_POST, "/token", tokens_handle_token, 0},
+    {M_GET | M_POST, "/userinfo", tokens_handle_userinfo, 0},
+    {M_POST, "/introspect", tokens_handle_introspect, 0},
+    {M_POST, "/revoke", tokens_handle_revoke, 0},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -237,22 +248,8 @@ void
 http_error_page(struct http_request *req, int status, const char *title,
                 const char *message)
 {
-    char *t = form_html_escape(title), *m = form_html_escape(message);
-    char *html = NULL;
+    char *html = pages_error(title, message);
 
-    if (t != NULL && m != NULL &&
-        asprintf(&html,
-                 "<!doctype html>\n<html lang=\"en\"><head>"
-                 "<meta charset=\"utf-8\">"
-                 "<meta name=\"viewport\" "
-                 "content=\"width=device-width, initial-scale=1\">"
-                 "<title>%s</title></head>\n<body style=\"font-family:"
-                 "system-ui,sans-serif;max-width:32em;margin:3em auto;"
-                 "padding:0 1em\"><h1>%s</h1>\n<p>%s</p></body></html>\n",
-                 t, t, m) < 0)
-        html = NULL;
-    free(t);
-    free(m);
     http_reply_html(req, status, html != NULL ? html : strdup(""));
 }
 
@@ -550,17 +547,22 @@ http_start(const struct http_server_options *opt, struct app *app,
 }
 
 void
-http_stop(struct http_server *srv, double timeout_s)
+http_drain(struct http_server *srv, double timeout_s)
 {
     double deadline = util_monotonic() + timeout_s;
     struct timespec ts = {0, 10 * 1000 * 1000};
 
-    if (srv == NULL)
-        return;
     /* Stop accepting first, so in-flight requests drain and none start. */
     MHD_quiesce_daemon(srv->mhd);
     while (atomic_load(&srv->in_flight) > 0 && util_monotonic() < deadline)
         nanosleep(&ts, NULL);
+}
+
+void
+http_stop(struct http_server *srv)
+{
+    if (srv == NULL)
+        return;
     MHD_stop_daemon(srv->mhd);
     free(srv);
 }

@@ -11,13 +11,19 @@
 #include <curl/curl.h>
 
 #include "gatehouse/app.h"
+#include "gatehouse/cli.h"
 #include "gatehouse/config.h"
+#include "gatehouse/delivery.h"
 #include "gatehouse/discovery.h"
 #include "gatehouse/error.h"
 #include "gatehouse/http.h"
 #include "gatehouse/keys.h"
 #include "gatehouse/log.h"
+#include "gatehouse/password.h"
 #include "gatehouse/store.h"
+
+/* Sign-ins waiting for a hashing thread before /login answers 503. */
+#define HASHPOOL_QUEUE 64
 
 /* How long serve waits for requests in flight on SIGTERM (SPEC §2: 10 s). */
 #define SHUTDOWN_GRACE_S 8.0
@@ -30,6 +36,7 @@ static const char usage_text[] =
     "  check-config  --config FILE [--connect]   validate a config\n"
     "  keys generate --dir DIR [--alg RS256|ES256]  new active signing key\n"
     "  keys list     --dir DIR                   kid, alg, created, state\n"
+    "  user add|passwd|disable|list --config FILE ...  manage users\n"
     "\n"
     "Run 'gatehouse COMMAND --help' for a command's options.\n";
 
@@ -187,6 +194,11 @@ cmd_serve(int argc, char **argv)
         log_warnx("redis_unreachable at=start");
 
     memset(&app, 0, sizeof(app));
+    /* One hashing thread per HTTP thread, and a short queue: past it,
+     * sign-ins get 503 rather than an unbounded wait (SPEC §7). */
+    if ((rc = hashpool_start(cfg->listen_threads, HASHPOOL_QUEUE,
+                            &app.hashpool)) < 0)
+        fatalx("hashpool_start error=\"%s\"", gh_strerror(rc));
     app.cfg = cfg;
     app.keys = kr;
     app.store = st;
@@ -199,7 +211,9 @@ cmd_serve(int argc, char **argv)
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
+
+    if ((rc = delivery_start(&app, &app.delivery)) < 0)
+        fatalx("delivery_start error=\"%s\"", gh_strerror(rc));
 
     hopt.address = cfg->listen_address;
     hopt.port = cfg->listen_port;
@@ -214,7 +228,12 @@ cmd_serve(int argc, char **argv)
     while (sigwait(&sigs, &sig) != 0)
         ;
     log_info("stopping signal=%s", sig == SIGTERM ? "TERM" : "INT");
-    http_stop(srv, SHUTDOWN_GRACE_S);
+    http_drain(srv, SHUTDOWN_GRACE_S);
+    /* Both may still resume parked requests: stop them before the
+     * server. */
+    hashpool_stop(app.hashpool);
+    delivery_stop(app.delivery);
+    http_stop(srv);
     store_close(st);
     free(app.discovery);
     keyring_free(kr);
@@ -339,6 +358,7 @@ static const struct {
     {"serve", cmd_serve},
     {"check-config", cmd_check_config},
     {"keys", cmd_keys},
+    {"user", cli_user},
 };
 
 int
@@ -356,6 +376,9 @@ main(int argc, char **argv)
         fputs(usage_text, stdout);
         return 0;
     }
+    /* hiredis writes with write(): a Redis that closed the connection
+     * must give an error, not kill the process. */
+    signal(SIGPIPE, SIG_IGN);
     for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         if (strcmp(argv[1], commands[i].name) == 0) {
             curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gatehouse/app.h"
 #include "gatehouse/http.h"
 #include "gatehouse/metrics.h"
+#include "gatehouse/store.h"
 
 #define MAX_ROUTES 64
 
@@ -28,6 +30,18 @@ struct route_metrics {
     atomic_ulong bucket[NBUCKETS + 1]; /* last slot: +Inf only */
     atomic_ulong sum_us;
 };
+
+static const char *const delivery_names[] = {"delivered", "retried",
+                                             "failed"};
+static atomic_ulong deliveries[3];
+static atomic_ulong delivery_bucket[NBUCKETS + 1];
+static atomic_ulong delivery_sum_us;
+
+static const char *const end_reasons[] = {
+    "rp_logout", "admin", "timeout_idle", "timeout_absolute",
+    "reuse",     "disabled", "password",  "other"};
+#define NREASONS (sizeof(end_reasons) / sizeof(end_reasons[0]))
+static atomic_ulong sessions_ended[NREASONS];
 
 static const char *const *names;
 static size_t nroutes;
@@ -56,6 +70,30 @@ metrics_http(size_t route, int status, double seconds)
     atomic_fetch_add_explicit(&m->bucket[i], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&m->sum_us, (unsigned long)(seconds * 1e6),
                               memory_order_relaxed);
+}
+
+void
+metrics_delivery(enum metric_delivery outcome, double seconds)
+{
+    size_t i;
+
+    atomic_fetch_add_explicit(&deliveries[outcome], 1, memory_order_relaxed);
+    for (i = 0; i < NBUCKETS && seconds > buckets[i]; i++)
+        ;
+    atomic_fetch_add_explicit(&delivery_bucket[i], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&delivery_sum_us,
+                              (unsigned long)(seconds * 1e6),
+                              memory_order_relaxed);
+}
+
+void
+metrics_session_end(const char *reason)
+{
+    size_t i;
+
+    for (i = 0; i < NREASONS - 1 && strcmp(end_reasons[i], reason) != 0; i++)
+        ;
+    atomic_fetch_add_explicit(&sessions_ended[i], 1, memory_order_relaxed);
 }
 
 struct out {
@@ -159,17 +197,72 @@ metrics_render(void)
             "%lu\n",
             route_name(r), cum);
     }
+    {
+        unsigned long cum = 0, total = 0;
+        put(&o, "# HELP gatehouse_backchannel_deliveries_total Back-channel "
+                "delivery attempts by outcome.\n"
+                "# TYPE gatehouse_backchannel_deliveries_total counter\n");
+        for (i = 0; i < 3; i++)
+            put(&o,
+                "gatehouse_backchannel_deliveries_total{outcome=\"%s\"} "
+                "%lu\n",
+                delivery_names[i], atomic_load(&deliveries[i]));
+        put(&o, "# HELP gatehouse_backchannel_delivery_seconds Time of one "
+                "delivery attempt.\n"
+                "# TYPE gatehouse_backchannel_delivery_seconds histogram\n");
+        for (i = 0; i <= NBUCKETS; i++)
+            total += atomic_load(&delivery_bucket[i]);
+        for (i = 0; i < NBUCKETS; i++) {
+            cum += atomic_load(&delivery_bucket[i]);
+            put(&o,
+                "gatehouse_backchannel_delivery_seconds_bucket{le=\"%g\"} "
+                "%lu\n",
+                buckets[i], cum);
+        }
+        put(&o,
+            "gatehouse_backchannel_delivery_seconds_bucket{le=\"+Inf\"} "
+            "%lu\n"
+            "gatehouse_backchannel_delivery_seconds_sum %.6f\n"
+            "gatehouse_backchannel_delivery_seconds_count %lu\n",
+            total, atomic_load(&delivery_sum_us) / 1e6, total);
+        put(&o, "# HELP gatehouse_sessions_ended_total Sessions ended, by "
+                "reason.\n# TYPE gatehouse_sessions_ended_total counter\n");
+        for (i = 0; i < NREASONS; i++)
+            put(&o, "gatehouse_sessions_ended_total{reason=\"%s\"} %lu\n",
+                end_reasons[i], atomic_load(&sessions_ended[i]));
+    }
     return o.p;
 }
 
 void
 metrics_handle(struct http_request *req)
 {
-    char *text = metrics_render();
+    char *text = metrics_render(), *all = NULL;
+    long long sessions = -1, pending = -1, failed = -1;
 
     if (text == NULL) {
         http_reply_json_text(req, 500, "{\"error\":\"server_error\"}");
         return;
+    }
+    /* Gauges come from Redis, shared by every instance; while it is down
+     * they are left out rather than reported as zero. */
+    if (store_session_count(req->app->store, &sessions) == 0 &&
+        store_delivery_counts(req->app->store, &pending, &failed) == 0 &&
+        asprintf(&all,
+                 "%s# HELP gatehouse_sessions_active Live IdP sessions.\n"
+                 "# TYPE gatehouse_sessions_active gauge\n"
+                 "gatehouse_sessions_active %lld\n"
+                 "# HELP gatehouse_backchannel_queue_depth Deliveries not "
+                 "yet done (due, scheduled or in flight).\n"
+                 "# TYPE gatehouse_backchannel_queue_depth gauge\n"
+                 "gatehouse_backchannel_queue_depth %lld\n"
+                 "# HELP gatehouse_backchannel_failed Deliveries that "
+                 "failed for good.\n"
+                 "# TYPE gatehouse_backchannel_failed gauge\n"
+                 "gatehouse_backchannel_failed %lld\n",
+                 text, sessions, pending, failed) >= 0) {
+        free(text);
+        text = all;
     }
     http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", text,
                strlen(text));

@@ -8,13 +8,13 @@
 #include <string.h>
 #include <sys/time.h>
 
-#include <hiredis/hiredis.h>
 #include <openssl/evp.h>
 
 #include "gatehouse/config.h"
 #include "gatehouse/error.h"
 #include "gatehouse/log.h"
 #include "gatehouse/store.h"
+#include "store_internal.h"
 #include "gatehouse/util.h"
 
 /*
@@ -50,28 +50,57 @@ static const struct key_schema {
     [KEY_CODE] = {"code:{hash}", "string", "code_ttl_s"},
     /* a refresh token: sid, client, family, spent flag */
     [KEY_REFRESH] = {"rt:{hash}", "hash", "refresh_token_ttl_s"},
-    /* back-channel deliveries due, by next attempt time */
+    /* back-channel deliveries due: id -> next attempt (or lease end) */
     [KEY_DELIVERY_QUEUE] = {"dq", "zset", "none"},
-    /* the logout ledger of a session: attempts and state per app */
-    [KEY_DELIVERY_LEDGER] = {"ledger:{sid}", "hash", "7 days"},
-    /* failed logins in a row, for the lockout */
-    [KEY_LOGIN_FAILURES] = {"lfail:{lower-username}", "string", "lockout_s"},
+    /* the logout ledger of a session: the ids of its deliveries */
+    [KEY_SESSION_DELIVERIES] = {"sdl:{sid}", "set", "7 days"},
+    /* failed logins in a row, per user ("u:name") and per address
+     * ("ip:addr"), for the lockout */
+    [KEY_LOGIN_FAILURES] = {"lfail:{who}", "string", "lockout_s"},
     /* who did what, when, from where */
     [KEY_AUDIT] = {"audit", "stream", "none, MAXLEN ~"},
+    /* sub -> created: every user, for "user list" */
+    [KEY_USERS] = {"users", "zset", "none"},
+    /* an authorization request waiting for the user to sign in, as JSON */
+    [KEY_AUTH_REQUEST] = {"areq:{id}", "string", "600 s"},
+    /* a CSRF token -> what form it protects; single use (GETDEL) */
+    [KEY_CSRF] = {"csrf:{token}", "string", "3600 s"},
+    /* a spent code -> what it issued, so a replay can revoke it */
+    [KEY_CODE_USED] = {"codeu:{hash}", "string", "refresh_token_ttl_s"},
+    /* the hashes of one refresh-token family (one code exchange) */
+    [KEY_REFRESH_FAMILY] = {"rtf:{family}", "set", "refresh_token_ttl_s"},
+    /* the refresh-token families of a session: they die with it */
+    [KEY_SESSION_REFRESH] = {"srt:{sid}", "set", "refresh_token_ttl_s"},
+    /* a revoked access token's jti (RFC 7009) until it would expire */
+    [KEY_REVOKED] = {"revoked:{jti}", "string", "access_token_ttl_s"},
+    /* one back-channel notification: app, URI, state, attempts t1..tN */
+    [KEY_DELIVERY] = {"dl:{sid:client_id}", "hash", "7 days once done"},
+    /* deliveries that failed for good: id -> when */
+    [KEY_DELIVERY_FAILED] = {"dfail", "zset", "none"},
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The Lua scripts, embedded by src/lua/embed.py into lua_scripts.c. */
-extern const char lua_ping[];
-
-enum script { SCRIPT_PING, NSCRIPTS };
+extern const char lua_ping[], lua_user_create[], lua_session_create[],
+    lua_session_touch[], lua_session_end[], lua_code_redeem[],
+    lua_refresh_issue[], lua_refresh_rotate[], lua_delivery_claim[],
+    lua_delivery_done[];
 
 static const struct script_source {
     const char *name;
     const char *text;
 } scripts[NSCRIPTS] = {
     [SCRIPT_PING] = {"ping", lua_ping},
+    [SCRIPT_USER_CREATE] = {"user_create", lua_user_create},
+    [SCRIPT_SESSION_CREATE] = {"session_create", lua_session_create},
+    [SCRIPT_SESSION_TOUCH] = {"session_touch", lua_session_touch},
+    [SCRIPT_SESSION_END] = {"session_end", lua_session_end},
+    [SCRIPT_CODE_REDEEM] = {"code_redeem", lua_code_redeem},
+    [SCRIPT_REFRESH_ISSUE] = {"refresh_issue", lua_refresh_issue},
+    [SCRIPT_REFRESH_ROTATE] = {"refresh_rotate", lua_refresh_rotate},
+    [SCRIPT_DELIVERY_CLAIM] = {"delivery_claim", lua_delivery_claim},
+    [SCRIPT_DELIVERY_DONE] = {"delivery_done", lua_delivery_done},
 };
 
 /*
@@ -106,12 +135,6 @@ struct store {
     char sha[NSCRIPTS][41]; /* SHA-1 hex of each script, for EVALSHA */
 };
 
-/* Flags for command(). */
-enum {
-    /* Safe to send twice (PING, reads): after a broken connection it is
-     * sent once more on a fresh one. */
-    IDEMPOTENT = 1 << 0,
-};
 
 static void
 conn_free(struct conn *cn)
@@ -523,7 +546,7 @@ execute(struct store *st, int flags, const char *cmd, size_t len,
     int rc;
 
     rc = roundtrip(st, cmd, len, &r);
-    if (rc == GH_EREDIS && (flags & IDEMPOTENT))
+    if (rc == GH_EREDIS && (flags & STORE_IDEMPOTENT))
         rc = roundtrip(st, cmd, len, &r);
     if (rc < 0)
         return rc;
@@ -540,11 +563,11 @@ execute(struct store *st, int flags, const char *cmd, size_t len,
  * Runs one command, hiredis format ("HGET %s %b"), on the calling thread's
  * connection. On success *ret is the reply, never an error reply; the
  * caller frees it. GH_EREDIS if Redis cannot be reached or cannot serve
- * now, GH_EPROTO on any other error reply. Only IDEMPOTENT commands are
+ * now, GH_EPROTO on any other error reply. Only STORE_IDEMPOTENT commands are
  * retried after the connection broke.
  */
-static int
-command(struct store *st, int flags, redisReply **ret, const char *fmt, ...)
+int
+store_command(struct store *st, int flags, redisReply **ret, const char *fmt, ...)
 {
     char *cmd = NULL;
     va_list ap;
@@ -561,8 +584,8 @@ command(struct store *st, int flags, redisReply **ret, const char *fmt, ...)
 }
 
 /* The same with an argument vector (argvlen NULL: NUL-terminated). */
-static int
-command_argv(struct store *st, int flags, int argc, const char **argv,
+int
+store_command_argv(struct store *st, int flags, int argc, const char **argv,
              const size_t *argvlen, redisReply **ret)
 {
     char *cmd = NULL;
@@ -581,8 +604,8 @@ command_argv(struct store *st, int flags, int argc, const char **argv,
  * the script is then sent whole once with EVAL, which also caches it again.
  * Scripts change data, so nothing else is retried.
  */
-static int
-script_call(struct store *st, enum script script, int nkeys, int argc,
+int
+store_script(struct store *st, enum script script, int nkeys, int argc,
             const char **argv, redisReply **ret)
 {
     const char **args;
@@ -597,12 +620,12 @@ script_call(struct store *st, enum script script, int nkeys, int argc,
     args[2] = nkeys_s;
     if (argc > 0)
         memcpy(args + 3, argv, (size_t)argc * sizeof(*args));
-    rc = command_argv(st, 0, argc + 3, args, NULL, ret);
+    rc = store_command_argv(st, 0, argc + 3, args, NULL, ret);
     if (rc == GH_ENOTFOUND) {
         log_debug("redis_noscript script=%s", scripts[script].name);
         args[0] = "EVAL";
         args[1] = scripts[script].text;
-        rc = command_argv(st, 0, argc + 3, args, NULL, ret);
+        rc = store_command_argv(st, 0, argc + 3, args, NULL, ret);
     }
     free(args);
     /* A script's own error is a bug here, not a missing script. */
@@ -640,7 +663,7 @@ store_ping(struct store *st)
     redisReply *r = NULL;
     int rc;
 
-    rc = command(st, IDEMPOTENT, &r, "PING");
+    rc = store_command(st, STORE_IDEMPOTENT, &r, "PING");
     freeReplyObject(r);
     return rc < 0 ? GH_EREDIS : 0;
 }
@@ -653,7 +676,7 @@ store_load_scripts(struct store *st)
     int rc = 0;
 
     for (i = 0; i < NSCRIPTS; i++) {
-        if ((rc = command(st, IDEMPOTENT, &r, "SCRIPT LOAD %s",
+        if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "SCRIPT LOAD %s",
                           scripts[i].text)) < 0)
             goto out;
         /* Redis and we hash the same bytes; anything else means EVALSHA
@@ -678,7 +701,7 @@ store_echo_script(struct store *st, const char *in, char **out)
     char *s;
     int rc;
 
-    if ((rc = script_call(st, SCRIPT_PING, 0, 1, &in, &r)) < 0)
+    if ((rc = store_script(st, SCRIPT_PING, 0, 1, &in, &r)) < 0)
         goto out;
     if (r->type != REDIS_REPLY_STRING) {
         rc = GH_EPROTO;
@@ -704,7 +727,7 @@ store_info_used_memory(struct store *st, long long *bytes)
     long long v;
     int rc;
 
-    if ((rc = command(st, IDEMPOTENT, &r, "INFO memory")) < 0)
+    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "INFO memory")) < 0)
         goto out;
     /* The section opens with "# Memory\r\n"; the leading newline keeps
      * used_memory_human and friends from matching. */
@@ -722,4 +745,10 @@ store_info_used_memory(struct store *st, long long *bytes)
 out:
     freeReplyObject(r);
     return rc;
+}
+
+const char *
+store_prefix(const struct store *st)
+{
+    return st->prefix;
 }

@@ -707,3 +707,476 @@ out:
     free(sig);
     return rc;
 }
+
+static void
+browser_store_cookies(struct browser *b, const struct http_result *res)
+{
+    const char *p = res->headers;
+
+    while (p != NULL && (p = strcasestr(p, "\nSet-Cookie:")) != NULL) {
+        const char *v = p + 12, *end, *eq;
+        char name[128], pair[1024];
+        while (*v == ' ')
+            v++;
+        end = v + strcspn(v, ";\r\n");
+        eq = memchr(v, '=', (size_t)(end - v));
+        p = end;
+        if (eq == NULL || (size_t)(eq - v) >= sizeof(name))
+            continue;
+        snprintf(name, sizeof(name), "%.*s", (int)(eq - v), v);
+        /* Drop the old value of this cookie, then add the new one unless
+         * the server cleared it. */
+        {
+            char out[2048] = "", *save = NULL, *tok;
+            char copy[2048];
+            snprintf(copy, sizeof(copy), "%s", b->cookies);
+            for (tok = strtok_r(copy, ";", &save); tok != NULL;
+                 tok = strtok_r(NULL, ";", &save)) {
+                while (*tok == ' ')
+                    tok++;
+                if (strncmp(tok, name, strlen(name)) == 0 &&
+                    tok[strlen(name)] == '=')
+                    continue;
+                if (*tok == '\0')
+                    continue;
+                snprintf(out + strlen(out), sizeof(out) - strlen(out),
+                         "%s%s", out[0] ? "; " : "", tok);
+            }
+            snprintf(pair, sizeof(pair), "%.*s", (int)(end - v), v);
+            if (eq + 1 < end)
+                snprintf(out + strlen(out), sizeof(out) - strlen(out),
+                         "%s%s", out[0] ? "; " : "", pair);
+            snprintf(b->cookies, sizeof(b->cookies), "%s", out);
+        }
+    }
+}
+
+int
+browser_do(struct browser *b, const char *method, const char *url,
+           const char *form_body, struct http_result *res)
+{
+    char cookie[2100];
+    const char *hdrs[3];
+    int n = 0, rc;
+
+    if (b->cookies[0] != '\0') {
+        snprintf(cookie, sizeof(cookie), "Cookie: %s", b->cookies);
+        hdrs[n++] = cookie;
+    }
+    if (form_body != NULL)
+        hdrs[n++] = "Content-Type: application/x-www-form-urlencoded";
+    hdrs[n] = NULL;
+    rc = http_do(method, url, form_body, hdrs, res);
+    if (rc == 0)
+        browser_store_cookies(b, res);
+    return rc;
+}
+
+char *
+browser_cookie(const struct browser *b, const char *name)
+{
+    const char *p = b->cookies;
+    size_t n = strlen(name);
+
+    while (p != NULL && *p != '\0') {
+        while (*p == ' ' || *p == ';')
+            p++;
+        if (strncmp(p, name, n) == 0 && p[n] == '=')
+            return strndup(p + n + 1, strcspn(p + n + 1, ";"));
+        p = strchr(p, ';');
+    }
+    return NULL;
+}
+
+char *
+html_hidden(const char *html, const char *name)
+{
+    char needle[160];
+    const char *p, *v, *end;
+    char *out, *o;
+
+    snprintf(needle, sizeof(needle), "name=\"%s\" value=\"", name);
+    if (html == NULL || (p = strstr(html, needle)) == NULL)
+        return NULL;
+    v = p + strlen(needle);
+    if ((end = strchr(v, '"')) == NULL)
+        return NULL;
+    out = strndup(v, (size_t)(end - v));
+    for (o = out; o != NULL && (o = strstr(o, "&amp;")) != NULL; o++)
+        memmove(o + 1, o + 5, strlen(o + 5) + 1);
+    return out;
+}
+
+static int
+hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+char *
+url_param(const char *url, const char *name)
+{
+    const char *q = strchr(url, '?'), *p;
+    size_t n = strlen(name);
+
+    if (q == NULL)
+        return NULL;
+    for (p = q + 1; p != NULL && *p != '\0';) {
+        const char *end = p + strcspn(p, "&#");
+        if (strncmp(p, name, n) == 0 && p[n] == '=') {
+            char *out = malloc((size_t)(end - p)), *o = out;
+            const char *s;
+            for (s = p + n + 1; s < end; s++) {
+                if (*s == '%' && s + 2 < end + 0 + 1 && hexval(s[1]) >= 0 &&
+                    hexval(s[2]) >= 0) {
+                    *o++ = (char)(hexval(s[1]) * 16 + hexval(s[2]));
+                    s += 2;
+                } else {
+                    *o++ = *s == '+' ? ' ' : *s;
+                }
+            }
+            *o = '\0';
+            return out;
+        }
+        p = *end == '&' ? end + 1 : NULL;
+    }
+    return NULL;
+}
+
+char *
+url_encode(const char *s)
+{
+    char *out = malloc(strlen(s) * 3 + 1), *o = out;
+
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+            c == '~')
+            *o++ = (char)c;
+        else
+            o += sprintf(o, "%%%02X", c);
+    }
+    *o = '\0';
+    return out;
+}
+
+#include <microhttpd.h>
+#include <pthread.h>
+
+struct bc_req {
+    char *body;
+    size_t len;
+};
+
+static enum MHD_Result
+bc_handler(void *cls, struct MHD_Connection *conn, const char *url,
+           const char *method, const char *version, const char *data,
+           size_t *size, void **ctx)
+{
+    struct bc_app *a = cls;
+    struct bc_req *r = *ctx;
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+    int status;
+
+    if (r == NULL) {
+        *ctx = calloc(1, sizeof(struct bc_req));
+        return MHD_YES;
+    }
+    if (*size > 0) {
+        r->body = realloc(r->body, r->len + *size + 1);
+        memcpy(r->body + r->len, data, *size);
+        r->len += *size;
+        r->body[r->len] = '\0';
+        *size = 0;
+        return MHD_YES;
+    }
+    pthread_mutex_lock(a->lock);
+    a->requests++;
+    status = a->requests <= a->fail_first ? 500 : 200;
+    if (status == 200 && r->body != NULL &&
+        strncmp(r->body, "logout_token=", 13) == 0 &&
+        a->ntokens < BC_MAX_TOKENS) {
+        a->tokens[a->ntokens++] = strdup(r->body + 13);
+        if (a->first_at == 0)
+            a->first_at = test_now();
+    }
+    pthread_mutex_unlock(a->lock);
+    resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+    ret = MHD_queue_response(conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static void
+bc_done(void *cls, struct MHD_Connection *conn, void **ctx,
+        enum MHD_RequestTerminationCode toe)
+{
+    struct bc_req *r = *ctx;
+
+    if (r != NULL) {
+        free(r->body);
+        free(r);
+    }
+    *ctx = NULL;
+}
+
+int
+test_free_port(void)
+{
+    return free_port();
+}
+
+int
+bc_start(struct bc_app *a, int fail_first, int hang)
+{
+    return bc_start_on(a, 0, fail_first, hang);
+}
+
+int
+bc_start_on(struct bc_app *a, int port, int fail_first, int hang)
+{
+    memset(a, 0, sizeof(*a));
+    a->fail_first = fail_first;
+    a->hang = hang;
+    a->hang_fd = -1;
+    a->port = port > 0 ? port : free_port();
+    snprintf(a->uri, sizeof(a->uri),
+             "http://127.0.0.1:%d/backchannel-logout", a->port);
+    a->lock = malloc(sizeof(pthread_mutex_t));
+    pthread_mutex_init(a->lock, NULL);
+    if (hang) {
+        struct sockaddr_in sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons((uint16_t)a->port);
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a->hang_fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (bind(a->hang_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+            listen(a->hang_fd, 64) < 0)
+            return -1;
+        return 0;
+    }
+    a->daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, (uint16_t)a->port,
+        NULL, NULL, bc_handler, a, MHD_OPTION_NOTIFY_COMPLETED, bc_done, a,
+        MHD_OPTION_END);
+    return a->daemon != NULL ? 0 : -1;
+}
+
+int
+bc_count(struct bc_app *a)
+{
+    int n;
+
+    pthread_mutex_lock(a->lock);
+    n = a->ntokens;
+    pthread_mutex_unlock(a->lock);
+    return n;
+}
+
+int
+bc_wait(struct bc_app *a, int n, double timeout_s)
+{
+    double deadline = test_now() + timeout_s;
+
+    while (bc_count(a) < n && test_now() < deadline)
+        sleep_ms(20);
+    return bc_count(a) >= n ? 0 : -1;
+}
+
+void
+bc_stop(struct bc_app *a)
+{
+    int i;
+
+    if (a->daemon != NULL)
+        MHD_stop_daemon(a->daemon);
+    if (a->hang_fd >= 0)
+        close(a->hang_fd);
+    for (i = 0; i < a->ntokens; i++)
+        free(a->tokens[i]);
+    if (a->lock != NULL) {
+        pthread_mutex_destroy(a->lock);
+        free(a->lock);
+    }
+    memset(a, 0, sizeof(*a));
+}
+
+#define SUPPORT_FAIL(...)                                                      \
+    do {                                                                       \
+        fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                        \
+        fprintf(stderr, __VA_ARGS__);                                          \
+        fputc('\n', stderr);                                                   \
+        exit(1);                                                               \
+    } while (0)
+
+char *
+oidc_authorize_url(const struct gh_proc *g, const char *client_id,
+                   const char *redirect_uri, const char *extra)
+{
+    char *url = NULL, *ru = url_encode(redirect_uri);
+
+    if (asprintf(&url,
+                 "%s/authorize?response_type=code&client_id=%s&"
+                 "redirect_uri=%s&scope=openid%%20profile%%20email&"
+                 "state=st8&nonce=n0nce%s",
+                 g->issuer, client_id, ru, extra ? extra : "") < 0)
+        url = NULL;
+    free(ru);
+    return url;
+}
+
+void
+oidc_sign_in(const struct gh_proc *g, struct browser *b,
+             const char *login_page, const char *username,
+             const char *password, struct http_result *res)
+{
+    char *csrf = html_hidden(login_page, "csrf");
+    char *request = html_hidden(login_page, "request");
+    char *body = NULL, *pw = url_encode(password), url[256];
+
+    if (csrf == NULL)
+        SUPPORT_FAIL("no csrf field in the sign-in page");
+    if (asprintf(&body, "username=%s&password=%s&csrf=%s%s%s", username, pw,
+                 csrf, request ? "&request=" : "", request ? request : "") <
+        0)
+        SUPPORT_FAIL("asprintf");
+    snprintf(url, sizeof(url), "%s/login", g->issuer);
+    if (browser_do(b, "POST", url, body, res) < 0)
+        SUPPORT_FAIL("POST /login failed");
+    free(body);
+    free(pw);
+    free(csrf);
+    free(request);
+}
+
+char *
+oidc_get_code(const struct gh_proc *g, struct browser *b,
+              const char *client_id, const char *redirect_uri,
+              const char *username, const char *password, const char *extra)
+{
+    char *url = oidc_authorize_url(g, client_id, redirect_uri, extra);
+    char *loc = NULL, *code;
+    struct http_result res, res2;
+
+    if (browser_do(b, "GET", url, NULL, &res) < 0)
+        SUPPORT_FAIL("GET /authorize failed");
+    free(url);
+    if (res.status == 302) {
+        loc = http_header_value(&res, "Location");
+    } else if (res.status == 200) {
+        oidc_sign_in(g, b, res.body, username, password, &res2);
+        if (res2.status != 303)
+            SUPPORT_FAIL("sign-in answered %ld", res2.status);
+        loc = http_header_value(&res2, "Location");
+        http_result_free(&res2);
+    } else {
+        SUPPORT_FAIL("/authorize answered %ld", res.status);
+    }
+    http_result_free(&res);
+    if (loc == NULL || strncmp(loc, redirect_uri, strlen(redirect_uri)) != 0)
+        SUPPORT_FAIL("redirect to %s, not %s", loc ? loc : "(none)",
+                     redirect_uri);
+    code = url_param(loc, "code");
+    if (code == NULL)
+        SUPPORT_FAIL("no code in %s", loc);
+    free(loc);
+    return code;
+}
+
+void
+oidc_basic_header(const char *id_secret, char *out, size_t size)
+{
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
+                              "opqrstuvwxyz0123456789+/";
+    const unsigned char *p = (const unsigned char *)id_secret;
+    size_t n = strlen(id_secret), i, o;
+
+    o = (size_t)snprintf(out, size, "Authorization: Basic ");
+    for (i = 0; i < n && o + 5 < size; i += 3) {
+        unsigned v = (unsigned)p[i] << 16;
+        if (i + 1 < n)
+            v |= (unsigned)p[i + 1] << 8;
+        if (i + 2 < n)
+            v |= p[i + 2];
+        out[o++] = b64[v >> 18];
+        out[o++] = b64[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+        out[o++] = i + 2 < n ? b64[v & 63] : '=';
+    }
+    out[o] = '\0';
+}
+
+json_t *
+oidc_token(const struct gh_proc *g, const char *body, const char *basic,
+           long want)
+{
+    char url[256], auth[512];
+    const char *hdrs[3] = {"Content-Type: application/x-www-form-urlencoded",
+                           NULL, NULL};
+    struct http_result res;
+    json_t *j;
+
+    if (basic != NULL) {
+        oidc_basic_header(basic, auth, sizeof(auth));
+        hdrs[1] = auth;
+    }
+    snprintf(url, sizeof(url), "%s/token", g->issuer);
+    if (http_do("POST", url, body, hdrs, &res) < 0)
+        SUPPORT_FAIL("POST /token failed");
+    if (res.status != want)
+        SUPPORT_FAIL("POST /token %s: status %ld, want %ld: %s", body,
+                     res.status, want, res.body);
+    if ((j = json_loads(res.body, 0, NULL)) == NULL)
+        SUPPORT_FAIL("/token answer is not JSON: %s", res.body);
+    http_result_free(&res);
+    return j;
+}
+
+json_t *
+oidc_verified_claims(const struct gh_proc *g, const char *jws)
+{
+    char url[256], *payload = NULL;
+    struct http_result res;
+    json_t *j;
+
+    snprintf(url, sizeof(url), "%s/jwks", g->issuer);
+    if (http_do("GET", url, NULL, NULL, &res) < 0)
+        SUPPORT_FAIL("GET /jwks failed");
+    if (jwks_verify(res.body, jws, &payload) < 0)
+        SUPPORT_FAIL("token does not verify against /jwks");
+    http_result_free(&res);
+    j = json_loads(payload, 0, NULL);
+    free(payload);
+    if (j == NULL)
+        SUPPORT_FAIL("token payload is not JSON");
+    return j;
+}
+
+int
+oidc_add_user(const struct gh_proc *g, const char *username,
+              const char *password)
+{
+    char *pw = NULL, *err = NULL;
+    char *argv[] = {(char *)gh_bin(), "user", "add", "--config",
+                    (char *)g->config, "--username", (char *)username,
+                    "--password-stdin", NULL};
+    int rc;
+
+    if (asprintf(&pw, "%s\n", password) < 0)
+        return -1;
+    rc = run_cmd(argv, pw, NULL, &err);
+    if (rc != 0)
+        fprintf(stderr, "user add: %s\n", err ? err : "");
+    free(pw);
+    free(err);
+    return rc == 0 ? 0 : -1;
+}

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 struct redis_proc {
     pid_t pid;
     char dir[256];    /* temp dir holding the socket and any AOF */
@@ -86,3 +88,83 @@ int jwks_verify(const char *jwks_json, const char *jws, char **payload);
 
 /* Connects a TCP socket to 127.0.0.1:port; returns the fd or -1. */
 int tcp_connect(int port);
+
+/*
+ * A browser in miniature: remembers the cookies a server sets (name=value
+ * only) and sends them back. Enough for the sign-in flows.
+ */
+struct browser {
+    char cookies[2048]; /* "a=1; b=2" */
+};
+int browser_do(struct browser *b, const char *method, const char *url,
+               const char *form_body, struct http_result *res);
+/* The value of a cookie the browser holds (malloc'd), or NULL. */
+char *browser_cookie(const struct browser *b, const char *name);
+
+/* The value of <input type="hidden" name="NAME" value="..."> (malloc'd,
+ * HTML entities for & only undone), or NULL. */
+char *html_hidden(const char *html, const char *name);
+/* The decoded value of query parameter name in url (malloc'd), or NULL. */
+char *url_param(const char *url, const char *name);
+/* Percent-encodes s (malloc'd). */
+char *url_encode(const char *s);
+
+/*
+ * A relying app's back-channel endpoint, for real: an HTTP server on a
+ * free loopback port that records every logout_token POSTed to it. It
+ * answers 500 to the first fail_first requests, then 200. hang = 1 makes a
+ * socket that accepts connections (the kernel does) and never answers.
+ */
+#define BC_MAX_TOKENS 64
+struct bc_app {
+    int port;
+    char uri[96]; /* http://127.0.0.1:PORT/backchannel-logout */
+    int fail_first;
+    int hang;
+    int hang_fd;
+    void *daemon;
+    void *lock;
+    int requests;
+    int ntokens;
+    char *tokens[BC_MAX_TOKENS];
+    double first_at; /* test_now() of the first token, 0 if none */
+};
+int bc_start(struct bc_app *a, int fail_first, int hang);
+/* The same on a given port (0: a free one). */
+int bc_start_on(struct bc_app *a, int port, int fail_first, int hang);
+/* A free loopback port (nothing listens there now). */
+int test_free_port(void);
+/* Tokens received so far (thread-safe snapshot count). */
+int bc_count(struct bc_app *a);
+/* Waits until at least n tokens arrived or timeout_s passed. */
+int bc_wait(struct bc_app *a, int n, double timeout_s);
+void bc_stop(struct bc_app *a);
+
+/* The OIDC steps an app and a browser take, for tests and the harness. */
+
+/* The /authorize URL for client_id with scope "openid profile email",
+ * state st8 and nonce n0nce, plus extra ("&k=v..."); malloc'd. */
+char *oidc_authorize_url(const struct gh_proc *g, const char *client_id,
+                         const char *redirect_uri, const char *extra);
+/* Submits the sign-in form found in login_page. */
+void oidc_sign_in(const struct gh_proc *g, struct browser *b,
+                  const char *login_page, const char *username,
+                  const char *password, struct http_result *res);
+/* /authorize, then the form if one is shown; returns the code (malloc'd)
+ * or NULL, failing the test on anything unexpected. */
+char *oidc_get_code(const struct gh_proc *g, struct browser *b,
+                    const char *client_id, const char *redirect_uri,
+                    const char *username, const char *password,
+                    const char *extra);
+/* POST /token with body; basic "id:secret" or NULL. Fails the test unless
+ * the status is want. Returns the JSON answer (new reference). */
+json_t *oidc_token(const struct gh_proc *g, const char *body,
+                   const char *basic, long want);
+/* "Authorization: Basic ..." for "id:secret" into out. */
+void oidc_basic_header(const char *id_secret, char *out, size_t size);
+/* Verifies jws against the server's /jwks (OpenSSL, not keys.c); returns
+ * its claims (new reference), failing the test if invalid. */
+json_t *oidc_verified_claims(const struct gh_proc *g, const char *jws);
+/* Adds a user through the CLI; returns 0. */
+int oidc_add_user(const struct gh_proc *g, const char *username,
+                  const char *password);

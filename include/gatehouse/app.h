@@ -4,6 +4,8 @@
 #define GATEHOUSE_APP_H
 
 struct config;
+struct delivery;
+struct hashpool;
 struct keyring;
 struct store;
 
@@ -12,6 +14,8 @@ struct app {
     const struct keyring *keys;
     struct store *store;
     char *discovery; /* the discovery document, built once at start */
+    struct hashpool *hashpool; /* password hashing, off the HTTP threads */
+    struct delivery *delivery; /* the back-channel engine */
 };
 
 #endif

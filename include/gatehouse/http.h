@@ -38,11 +38,12 @@ struct http_server_options {
 /* Starts listening and serving. *ret is owned by the caller (http_stop). */
 int http_start(const struct http_server_options *opt, struct app *app,
                struct http_server **ret);
-/*
- * Stops accepting, lets requests in flight finish for up to timeout_s, then
- * closes every connection and frees the server.
- */
-void http_stop(struct http_server *srv, double timeout_s);
+/* Stops accepting and lets requests in flight finish, for up to
+ * timeout_s. */
+void http_drain(struct http_server *srv, double timeout_s);
+/* Closes every connection and frees the server. Whatever may still resume
+ * a suspended request (the hash pool) must have stopped first. */
+void http_stop(struct http_server *srv);
 
 /* A request header's value (borrowed), or NULL. */
 const char *http_header(struct http_request *req, const char *name);

@@ -11,6 +11,12 @@ struct http_request;
 void metrics_init(const char *const *route_names, size_t nroutes);
 /* One finished request on route (SIZE_MAX: no route matched). */
 void metrics_http(size_t route, int status, double seconds);
+/* One finished delivery attempt and how long it took. */
+enum metric_delivery { METRIC_DELIVERED, METRIC_RETRIED, METRIC_FAILED };
+void metrics_delivery(enum metric_delivery outcome, double seconds);
+/* One session ended, by reason (rp_logout, admin, timeout_idle, ...). */
+void metrics_session_end(const char *reason);
+
 /* Renders the text exposition format; returns a malloc'd string. */
 char *metrics_render(void);
 

@@ -41,9 +41,18 @@ enum store_key {
     KEY_CODE,            /* {p}code:{hash} */
     KEY_REFRESH,         /* {p}rt:{hash} */
     KEY_DELIVERY_QUEUE,  /* {p}dq */
-    KEY_DELIVERY_LEDGER, /* {p}ledger:{sid} */
-    KEY_LOGIN_FAILURES,  /* {p}lfail:{lower-username} */
+    KEY_SESSION_DELIVERIES, /* {p}sdl:{sid} */
+    KEY_LOGIN_FAILURES,  /* {p}lfail:{u:lower-username | ip:address} */
     KEY_AUDIT,           /* {p}audit */
+    KEY_USERS,           /* {p}users */
+    KEY_AUTH_REQUEST,    /* {p}areq:{id} */
+    KEY_CSRF,            /* {p}csrf:{token} */
+    KEY_CODE_USED,       /* {p}codeu:{hash} */
+    KEY_REFRESH_FAMILY,  /* {p}rtf:{family} */
+    KEY_SESSION_REFRESH, /* {p}srt:{sid} */
+    KEY_REVOKED,         /* {p}revoked:{jti} */
+    KEY_DELIVERY,        /* {p}dl:{sid:client_id} */
+    KEY_DELIVERY_FAILED, /* {p}dfail */
 };
 
 /*
@@ -65,5 +74,159 @@ int store_echo_script(struct store *st, const char *in, char **out);
 /* Redis's used_memory (INFO memory) into *bytes. 0, GH_EREDIS, or
  * GH_EPROTO if the answer has no used_memory line. */
 int store_info_used_memory(struct store *st, long long *bytes);
+
+/*
+ * Users (store_users.c). sub and usernames are checked by users.c before
+ * they get here; lower_username is already lower-cased.
+ */
+struct user;
+/* 0, or GH_EEXISTS if the username is taken. */
+int store_user_create(struct store *st, const struct user *u);
+/* *ret is owned by the caller (user_free). GH_ENOTFOUND if none. */
+int store_user_get(struct store *st, const char *sub, struct user **ret);
+int store_user_find_sub(struct store *st, const char *lower_username,
+                        char sub_out[37]);
+/* Sets one field of the user hash (and its updated time). */
+int store_user_set(struct store *st, const char *sub, const char *field,
+                   const char *value, int64_t now);
+/* Every sub, oldest first; *subs is a malloc'd array of malloc'd strings. */
+int store_user_list(struct store *st, char ***subs, size_t *n);
+
+/* Clients registered at run time (store_clients.c), as DCR JSON text. */
+int store_client_put(struct store *st, const char *client_id,
+                     const char *json);
+/* *json is malloc'd; the caller frees it. GH_ENOTFOUND if none. */
+int store_client_get(struct store *st, const char *client_id, char **json);
+
+/*
+ * Sessions (store_sessions.c); session.c is the domain on top. khash is
+ * the hex SHA-256 of the cookie secret.
+ */
+struct session;
+int store_session_create(struct store *st, const char *sid, const char *sub,
+                         const char *khash, int64_t now, int idle_s,
+                         int absolute_s, const char *ip, const char *ua);
+/* *ret owned by the caller (session_free); khash_out may be NULL. */
+int store_session_get(struct store *st, const char *sid,
+                      struct session **ret, char khash_out[65]);
+/* GH_ENOTFOUND if the session ended or expired. sub_out may be NULL;
+ * client_id (and its back-channel uri, "" for none) are recorded when not
+ * NULL. */
+int store_session_touch(struct store *st, const char *sid, int64_t now,
+                        int idle_s, int absolute_s, const char *client_id,
+                        const char *uri, char sub_out[37]);
+/* 1 alive, 0 not, or a GH_E* code. */
+int store_session_alive(struct store *st, const char *sid, int64_t now,
+                        int idle_s, int absolute_s);
+/* 1 ended now, 0 had ended already (or, for "timeout", not expired). out
+ * may be NULL. */
+struct session_ended;
+int store_session_end(struct store *st, const char *sid, const char *reason,
+                      const char *actor, int64_t now, int idle_s,
+                      int absolute_s, struct session_ended *out);
+/* Live sessions (members of the expiry index). */
+int store_session_count(struct store *st, long long *n);
+/* Up to max sids whose expiry is at or before now. */
+int store_sessions_due(struct store *st, int64_t now, int max, char ***sids,
+                       size_t *n);
+
+/* Back-channel deliveries (store_delivery.c). */
+struct delivery_claim {
+    char *id; /* sid:client_id */
+    char *client_id;
+    char *uri;
+    char *sid;
+    char *sub;
+    int attempts;      /* made so far */
+    char *token;       /* the last attempt's logout token, "" if none */
+    int64_t token_exp; /* its exp */
+};
+int store_delivery_claim(struct store *st, int64_t now, int lease_s, int max,
+                         struct delivery_claim **ret, size_t *n);
+void store_delivery_claims_free(struct delivery_claim *c, size_t n);
+/* 1 delivered, 2 failed for good, 0 retry at next_due, -1 unknown. */
+int store_delivery_done(struct store *st, const char *id, int64_t now,
+                        const char *outcome, int delivered, double next_due,
+                        int max_attempts, const char *token,
+                        int64_t token_exp);
+/* What is known of delivery id: its state ("pending", "delivered",
+ * "failed") and attempts so far. GH_ENOTFOUND if none. */
+int store_delivery_state(struct store *st, const char *id, char state[16],
+                         int *attempts);
+/* Deliveries waiting (or in flight) and failed for good. */
+int store_delivery_counts(struct store *st, long long *pending,
+                          long long *failed);
+int store_user_sessions(struct store *st, const char *sub, char ***sids,
+                        size_t *n);
+
+/*
+ * Sign-in state (store_login.c): pending authorization requests, CSRF
+ * tokens, and failed-login counters.
+ */
+int store_auth_request_put(struct store *st, const char *id,
+                           const char *json, int ttl_s);
+/* *json malloc'd; GH_ENOTFOUND if none (expired). */
+int store_auth_request_get(struct store *st, const char *id, char **json);
+int store_auth_request_del(struct store *st, const char *id);
+/* Stores token -> purpose for ttl_s. */
+int store_csrf_put(struct store *st, const char *token, const char *purpose,
+                   int ttl_s);
+/* Spends token (single use): 0 if it existed with exactly that purpose,
+ * GH_EDENIED if not. */
+int store_csrf_spend(struct store *st, const char *token,
+                     const char *purpose);
+/* Failed sign-ins for who ("u:name" or "ip:addr") in the window; the
+ * first failure starts a window of window_s. */
+int store_login_failures(struct store *st, const char *who, long *count,
+                         long *ttl_s);
+int store_login_failed(struct store *st, const char *who, int window_s);
+int store_login_reset(struct store *st, const char *who);
+
+/*
+ * Codes and tokens (store_tokens.c). hash is the hex SHA-256 of a code or
+ * token (util_sha256_hex): neither is ever stored itself. Functions that
+ * tell outcomes apart return one of these states (>= 0) or a GH_E* code.
+ */
+struct refresh_token;
+enum store_code_state { STORE_CODE_OK, STORE_CODE_REPLAY, STORE_CODE_INVALID };
+enum store_refresh_state {
+    STORE_REFRESH_OK,
+    STORE_REFRESH_REUSE,
+    STORE_REFRESH_INVALID
+};
+/* Stores a new code's grant (JSON text) for ttl_s. */
+int store_code_put(struct store *st, const char *hash, const char *json,
+                   int ttl_s);
+/* Spends a code (code_redeem.lua), leaving codeu:{hash} for used_ttl_s.
+ * OK: *value is the grant; REPLAY: *value is what codeu:{hash} holds.
+ * *value is malloc'd; the caller frees it. */
+int store_code_redeem(struct store *st, const char *hash, int used_ttl_s,
+                      char **value);
+/* Sets codeu:{hash} to value, keeping its TTL, if it exists. *old is its
+ * former value (malloc'd, the caller frees it), or NULL if there was none. */
+int store_code_used_swap(struct store *st, const char *hash,
+                         const char *value, char **old);
+/* A refresh token in family (refresh_issue.lua). GH_ENOTFOUND if the
+ * session has ended. */
+int store_refresh_issue(struct store *st, const char *hash,
+                        const char *family, const char *sid,
+                        const char *client_id, const char *sub,
+                        const char *scope, int ttl_s);
+/* Rotates old_hash to new_hash (refresh_rotate.lua). OK: *ret has sid,
+ * sub and scope; REUSE: *ret has sid (the family is gone). *ret is owned
+ * by the caller (tokens_refresh_free). */
+int store_refresh_rotate(struct store *st, const char *old_hash,
+                         const char *new_hash, const char *client_id,
+                         int64_t now, int idle_s, int absolute_s, int ttl_s,
+                         struct refresh_token **ret);
+/* *ret owned by the caller (tokens_refresh_free). GH_ENOTFOUND if none. */
+int store_refresh_get(struct store *st, const char *hash,
+                      struct refresh_token **ret);
+/* Deletes a family and every refresh token in it. */
+int store_refresh_family_delete(struct store *st, const char *family);
+/* Marks an access token's jti revoked for ttl_s. */
+int store_token_revoke(struct store *st, const char *jti, int ttl_s);
+/* 1 if jti is revoked, 0 if not, or a GH_E* code. */
+int store_token_revoked(struct store *st, const char *jti);
 
 #endif

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/* Admin subcommands that talk to Redis directly (SPEC §2), through the
+ * same code paths as the server. */
+#ifndef GATEHOUSE_CLI_H
+#define GATEHOUSE_CLI_H
+
+/*
+ * "gatehouse user add|passwd|disable|list": argv[0] is "user", argv[1] the
+ * subcommand. Returns the exit status: 0 ok, 1 bad input or a failed
+ * operation, 2 usage. Errors are one line on stderr.
+ */
+int cli_user(int argc, char **argv);
+
+#endif

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/* IdP sessions (SPEC §5): one per sign-in, in Redis, with idle and absolute
+ * expiry; the apps that received an ID token in it are recorded on it. */
+#ifndef GATEHOUSE_SESSION_H
+#define GATEHOUSE_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+struct store;
+
+#define SESSION_COOKIE "gh_session"
+/* sid: 128 random bits, base64url. It is public (the sid claim), so the
+ * cookie also carries a 256-bit secret whose hash the session keeps:
+ * knowing a sid is never enough to use the session. */
+#define SESSION_SID_LEN 22
+#define SESSION_COOKIE_LEN (SESSION_SID_LEN + 1 + 43)
+
+struct session {
+    char sid[SESSION_SID_LEN + 1];
+    char sub[37];
+    int64_t auth_time;
+    int64_t created;
+    int64_t last_seen;
+    char ip[46];
+    char *ua;     /* user agent, truncated */
+    char **apps;  /* client_ids recorded on the session */
+    size_t napps;
+};
+
+/*
+ * Creates a session for sub (a sign-in just succeeded) and writes the
+ * cookie value into cookie_out and the sid into sid_out. A session is
+ * always new: an id the browser brought is never promoted (fixation).
+ */
+int session_create(struct store *st, const struct config *cfg,
+                   const char *sub, const char *ip, const char *ua,
+                   char sid_out[SESSION_SID_LEN + 1],
+                   char cookie_out[SESSION_COOKIE_LEN + 1]);
+
+/*
+ * Finds the live session a cookie value names and restarts its idle clock
+ * (SPEC §5: every request that carries the cookie). *ret is owned by the
+ * caller (session_free). GH_ENOTFOUND if the cookie is malformed, its secret
+ * wrong, or the session ended or expired.
+ */
+int session_from_cookie(struct store *st, const struct config *cfg,
+                        const char *cookie, struct session **ret);
+
+/*
+ * Restarts the idle clock of sid and, when client_id is not NULL, records
+ * that app on it (SPEC §5: each app that receives an ID token in the
+ * session), with its back-channel URI if it has one. Writes the session's
+ * sub into sub_out if not NULL. GH_ENOTFOUND if the session ended or
+ * expired.
+ */
+int session_touch(struct store *st, const struct config *cfg, const char *sid,
+                  const char *client_id, char sub_out[37]);
+struct client;
+int session_record_app(struct store *st, const struct config *cfg,
+                       const char *sid, const struct client *c,
+                       char sub_out[37]);
+
+/* 1 if sid is a live session, 0 if not, or a GH_E* code. Cheap: one
+ * round trip, for introspection. */
+int session_alive(struct store *st, const struct config *cfg,
+                  const char *sid);
+
+/* What ending a session did. */
+struct session_ended {
+    char reason[24]; /* for "timeout": timeout_idle or timeout_absolute */
+    char sub[37];
+    int queued;      /* back-channel deliveries queued */
+    char **apps;     /* client_ids that took part */
+    int *notified;   /* per app: 1 if a delivery was queued for it */
+    size_t napps;
+};
+void session_ended_clear(struct session_ended *e);
+
+/*
+ * Ends a session — the one operation every path uses (logout, admin,
+ * timeout, refresh-token reuse, disable, password change): in one atomic
+ * step the session and its refresh tokens go and one back-channel
+ * delivery per recorded app with a URI is queued (src/lua/session_end.lua).
+ * reason is one of "rp_logout", "admin", "timeout" (ends it only if it has
+ * expired; cfg required), "reuse", "disabled", "password". actor names who
+ * (a client_id, "cli:USER", "reaper"). out may be NULL; else the caller
+ * clears it with session_ended_clear. Returns 1 if it ended now, 0 if it
+ * had already ended (a no-op), or a GH_E* code.
+ */
+int session_end_by(struct store *st, const struct config *cfg,
+                   const char *sid, const char *reason, const char *actor,
+                   struct session_ended *out);
+/* session_end_by with actor "gatehouse" and no result. */
+int session_end(struct store *st, const char *sid, const char *reason);
+
+/* Ends every session of sub; *count (if not NULL) says how many. */
+int session_end_user(struct store *st, const char *sub, const char *reason,
+                     size_t *count);
+
+/* The sids of sub's live sessions; *ret is a malloc'd array of malloc'd
+ * strings. */
+int session_list_user(struct store *st, const char *sub, char ***ret,
+                      size_t *n);
+
+/* Reads one session without touching it. GH_ENOTFOUND if none. */
+int session_get(struct store *st, const char *sid, struct session **ret);
+
+void session_free(struct session *s);
+
+#endif

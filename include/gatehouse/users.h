@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/* Users: who can sign in. Records live in Redis (store_users.c); this
+ * module checks input and hashes passwords. */
+#ifndef GATEHOUSE_USERS_H
+#define GATEHOUSE_USERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct store;
+
+#define USERNAME_MAX 64
+
+struct user {
+    char sub[37];   /* random UUID, never reused, never changes */
+    char *username; /* as given; unique case-insensitively */
+    char *email;    /* "" if none */
+    char *name;     /* "" if none */
+    char *hash;     /* PHC scrypt string */
+    bool disabled;
+    int64_t created;
+    int64_t updated;
+};
+
+/*
+ * Creates a user. username: 1..64 of [A-Za-z0-9._@-]; email, name: NULL or
+ * printable UTF-8 up to 254/128 bytes; password: 1..PASSWORD_MAX bytes.
+ * Hashes with scrypt (slow: not on an HTTP thread). Writes the new sub into
+ * sub_out. GH_EEXISTS if the username is taken (case-insensitively),
+ * GH_EINVAL with *why set to a static reason for bad input.
+ */
+int users_add(struct store *st, const char *username, const char *email,
+              const char *name, const char *password, char sub_out[37],
+              const char **why);
+
+/* Finds a user by username (case-insensitive) or by sub. *ret is owned by
+ * the caller (user_free). GH_ENOTFOUND if none. */
+int users_get(struct store *st, const char *name_or_sub, struct user **ret);
+
+/* Sets a new password (hashed here). GH_ENOTFOUND, GH_EINVAL. */
+int users_set_password(struct store *st, const char *name_or_sub,
+                       const char *password, const char **why);
+
+/* Marks the user disabled: they can no longer sign in. Ending the user's
+ * sessions is the caller's part (session_end_user). */
+int users_disable(struct store *st, const char *name_or_sub);
+
+/* Every user, oldest first. *ret is an array of *n users the caller frees
+ * with users_free_list. */
+int users_list(struct store *st, struct user ***ret, size_t *n);
+void users_free_list(struct user **list, size_t n);
+
+void user_free(struct user *u);
+
+/*
+ * The claims scope grants (OIDC Core §5.4): "profile" gives name and
+ * preferred_username, "email" gives email. Returns a new object with sub
+ * and those claims.
+ */
+json_t *users_claims(const struct user *u, const char *scope);
+
+#endif

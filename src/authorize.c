@@ -1,0 +1,658 @@
+/* SPDX-License-Identifier: MIT */
+/* /authorize and /login: who is signing in, to which app, and the single
+ * sign-on that skips the form when a session already exists. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "gatehouse/app.h"
+#include "gatehouse/authorize.h"
+#include "gatehouse/clients.h"
+#include "gatehouse/config.h"
+#include "gatehouse/error.h"
+#include "gatehouse/form.h"
+#include "gatehouse/http.h"
+#include "gatehouse/log.h"
+#include "gatehouse/pages.h"
+#include "gatehouse/password.h"
+#include "gatehouse/session.h"
+#include "gatehouse/store.h"
+#include "gatehouse/tokens.h"
+#include "gatehouse/users.h"
+#include "gatehouse/util.h"
+
+/* Parameters a client may send that are echoed or stored: bounded so a
+ * pending request stays small. */
+#define PARAM_MAX 512
+
+/* A validated authorization request: what a code will be bound to. */
+struct areq {
+    const char *client_id;
+    const char *redirect_uri;
+    const char *scope; /* granted: requested ∩ allowed */
+    const char *state;
+    const char *nonce;
+    const char *code_challenge;
+    const char *login_hint;
+};
+
+/* The session cookie the browser sent, if any (malloc'd). */
+static char *
+session_cookie(struct http_request *req)
+{
+    const char *h = http_header(req, "Cookie");
+    char *v = NULL;
+
+    if (h == NULL || form_cookie(h, SESSION_COOKIE, &v) < 0)
+        return NULL;
+    return v;
+}
+
+static void
+set_session_cookie(struct http_request *req, const char *value)
+{
+    char buf[256];
+
+    snprintf(buf, sizeof(buf), "%s=%s; Path=/; HttpOnly; SameSite=Lax%s",
+             SESSION_COOKIE, value,
+             req->app->cfg->issuer_https ? "; Secure" : "");
+    http_add_header(req, "Set-Cookie", buf);
+}
+
+/* RFC 6749 §4.1.2.1: once client and redirect_uri are known good, errors
+ * go back to the client, with state and (RFC 9207) iss. */
+static void
+redirect_error(struct http_request *req, const char *redirect_uri,
+               const char *error, const char *description, const char *state)
+{
+    char *url = strdup(redirect_uri);
+
+    if (url == NULL || form_url_append(&url, "error", error) < 0 ||
+        (description != NULL &&
+         form_url_append(&url, "error_description", description) < 0) ||
+        (state != NULL && form_url_append(&url, "state", state) < 0) ||
+        form_url_append(&url, "iss", req->app->cfg->issuer) < 0) {
+        free(url);
+        http_error_page(req, 500, "Something went wrong",
+                        "The sign-in could not be completed.");
+        return;
+    }
+    http_redirect(req, 302, url);
+    free(url);
+}
+
+/* Issues a code for the session and sends the browser back to the app. */
+static void
+redirect_with_code(struct http_request *req, const struct areq *a,
+                   const char *sid, const char *sub, int64_t auth_time,
+                   int status)
+{
+    struct code_grant g;
+    char code[44], *url;
+    int rc;
+
+    memset(&g, 0, sizeof(g));
+    g.client_id = a->client_id;
+    g.redirect_uri = a->redirect_uri;
+    g.code_challenge = a->code_challenge;
+    g.nonce = a->nonce;
+    g.scope = a->scope;
+    g.sid = sid;
+    g.sub = sub;
+    g.auth_time = auth_time;
+    if ((rc = tokens_code_issue(req->app, &g, code)) < 0) {
+        log_warnx("code_issue_failed client=%s error=\"%s\"", a->client_id,
+                  gh_strerror(rc));
+        redirect_error(req, a->redirect_uri, "temporarily_unavailable",
+                       NULL, a->state);
+        return;
+    }
+    url = strdup(a->redirect_uri);
+    if (url == NULL || form_url_append(&url, "code", code) < 0 ||
+        (a->state != NULL && form_url_append(&url, "state", a->state) < 0) ||
+        form_url_append(&url, "iss", req->app->cfg->issuer) < 0) {
+        free(url);
+        http_error_page(req, 500, "Something went wrong",
+                        "The sign-in could not be completed.");
+        return;
+    }
+    http_redirect(req, status, url);
+    free(url);
+}
+
+/* Keeps the requested scopes the client may have; NULL if openid is not
+ * among them (OIDC Core §3.1.2.1: this is an OpenID request or nothing). */
+static char *
+grant_scope(const struct client *c, const char *requested)
+{
+    char *copy = strdup(requested), *tok, *save = NULL, *out;
+    size_t len = 0;
+    int has_openid = 0;
+
+    if (copy == NULL || (out = calloc(1, strlen(requested) + 1)) == NULL) {
+        free(copy);
+        return NULL;
+    }
+    for (tok = strtok_r(copy, " ", &save); tok != NULL;
+         tok = strtok_r(NULL, " ", &save)) {
+        if (!client_allows_scope(c, tok) && strcmp(tok, "openid") != 0)
+            continue;
+        if (strcmp(tok, "openid") == 0)
+            has_openid = 1;
+        len += (size_t)sprintf(out + len, "%s%s", len ? " " : "", tok);
+    }
+    free(copy);
+    if (!has_openid) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+static int
+valid_challenge(const char *s)
+{
+    size_t i, n = strlen(s);
+
+    /* RFC 7636 §4.2: BASE64URL(SHA256(verifier)) is 43 characters. */
+    if (n != 43)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+              (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
+            return 0;
+    return 1;
+}
+
+/* Shows the sign-in form, remembering the request (if any) in Redis. */
+static void
+show_login(struct http_request *req, const char *app_name,
+           const char *request_id, const char *username, const char *error,
+           int status)
+{
+    char csrf[B64URL_LEN(24) + 1], purpose[64];
+    struct page_login p;
+    char *html;
+
+    snprintf(purpose, sizeof(purpose), "login:%s",
+             request_id != NULL ? request_id : "-");
+    if (util_random_id(csrf, 24) < 0 ||
+        store_csrf_put(req->app->store, csrf, purpose,
+                       AUTHORIZE_REQUEST_TTL_S) < 0) {
+        http_error_page(req, 503, "Temporarily unavailable",
+                        "Sign-in is not available right now. Please try "
+                        "again in a moment.");
+        return;
+    }
+    memset(&p, 0, sizeof(p));
+    p.app_name = app_name;
+    p.action = "/login";
+    p.csrf = csrf;
+    p.request = request_id;
+    p.username = username;
+    p.error = error;
+    if ((html = pages_login(&p)) == NULL) {
+        http_error_page(req, 500, "Something went wrong", "Out of memory.");
+        return;
+    }
+    http_reply_html(req, status, html);
+}
+
+static json_t *
+areq_to_json(const struct areq *a)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s}", "client_id", a->client_id,
+                          "redirect_uri", a->redirect_uri, "scope", a->scope);
+
+    if (o == NULL)
+        return NULL;
+    if (a->state != NULL)
+        json_object_set_new(o, "state", json_string(a->state));
+    if (a->nonce != NULL)
+        json_object_set_new(o, "nonce", json_string(a->nonce));
+    if (a->code_challenge != NULL)
+        json_object_set_new(o, "code_challenge",
+                            json_string(a->code_challenge));
+    return o;
+}
+
+static void
+areq_from_json(const json_t *o, struct areq *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->client_id = json_string_value(json_object_get(o, "client_id"));
+    a->redirect_uri = json_string_value(json_object_get(o, "redirect_uri"));
+    a->scope = json_string_value(json_object_get(o, "scope"));
+    a->state = json_string_value(json_object_get(o, "state"));
+    a->nonce = json_string_value(json_object_get(o, "nonce"));
+    a->code_challenge =
+        json_string_value(json_object_get(o, "code_challenge"));
+}
+
+/* The part of /authorize that runs once client and redirect_uri are
+ * trusted: every error from here on goes back to the client. */
+static void
+authorize_client(struct http_request *req, const struct client *c,
+                 const struct form *q)
+{
+    struct app *app = req->app;
+    const char *redirect_uri = form_get(q, "redirect_uri");
+    const char *state = form_get(q, "state");
+    const char *rt = form_get(q, "response_type");
+    const char *scope = form_get(q, "scope");
+    const char *prompt = form_get(q, "prompt");
+    const char *max_age_s = form_get(q, "max_age");
+    const char *challenge = form_get(q, "code_challenge");
+    const char *method = form_get(q, "code_challenge_method");
+    const char *dup = form_has_duplicate(q);
+    struct session *s = NULL;
+    struct areq a;
+    char *granted = NULL, *cookie = NULL, id[B64URL_LEN(24) + 1], *text;
+    long max_age = -1;
+    json_t *o;
+    size_t i;
+
+    if (dup != NULL) {
+        redirect_error(req, redirect_uri, "invalid_request",
+                       "a parameter was sent more than once", NULL);
+        return;
+    }
+    for (i = 0; i < q->n; i++) {
+        if (strlen(q->v[i].value) > PARAM_MAX) {
+            redirect_error(req, redirect_uri, "invalid_request",
+                           "a parameter is too long", NULL);
+            return;
+        }
+    }
+    if (form_get(q, "request") != NULL) {
+        redirect_error(req, redirect_uri, "request_not_supported", NULL,
+                       state);
+        return;
+    }
+    if (form_get(q, "request_uri") != NULL) {
+        redirect_error(req, redirect_uri, "request_uri_not_supported", NULL,
+                       state);
+        return;
+    }
+    if (rt == NULL || strcmp(rt, "code") != 0) {
+        redirect_error(req, redirect_uri, "unsupported_response_type",
+                       "only response_type=code is supported", state);
+        return;
+    }
+    if (!(c->grant_types & GRANT_AUTHORIZATION_CODE)) {
+        redirect_error(req, redirect_uri, "unauthorized_client",
+                       "this client may not use the code flow", state);
+        return;
+    }
+    if (scope == NULL || (granted = grant_scope(c, scope)) == NULL) {
+        redirect_error(req, redirect_uri, "invalid_scope",
+                       "scope must include openid", state);
+        return;
+    }
+    if (challenge != NULL) {
+        /* RFC 7636 §4.3: a missing method means plain, which we refuse. */
+        if (method == NULL || strcmp(method, "S256") != 0) {
+            redirect_error(req, redirect_uri, "invalid_request",
+                           "code_challenge_method must be S256", state);
+            goto out;
+        }
+        if (!valid_challenge(challenge)) {
+            redirect_error(req, redirect_uri, "invalid_request",
+                           "code_challenge is malformed", state);
+            goto out;
+        }
+    } else if (c->auth_method == AUTH_NONE) {
+        redirect_error(req, redirect_uri, "invalid_request",
+                       "public clients must use PKCE (S256)", state);
+        goto out;
+    }
+    if (prompt != NULL && strcmp(prompt, "none") != 0 &&
+        strcmp(prompt, "login") != 0) {
+        redirect_error(req, redirect_uri, "invalid_request",
+                       "prompt must be none or login", state);
+        goto out;
+    }
+    if (max_age_s != NULL) {
+        char *end;
+        max_age = strtol(max_age_s, &end, 10);
+        if (*max_age_s == '\0' || *end != '\0' || max_age < 0) {
+            redirect_error(req, redirect_uri, "invalid_request",
+                           "max_age must be a non-negative integer", state);
+            goto out;
+        }
+    }
+
+    memset(&a, 0, sizeof(a));
+    a.client_id = c->client_id;
+    a.redirect_uri = redirect_uri;
+    a.scope = granted;
+    a.state = state;
+    a.nonce = form_get(q, "nonce");
+    a.code_challenge = challenge;
+
+    /* Single sign-on: a live session skips the form, unless the client
+     * asks for a fresh sign-in. */
+    cookie = session_cookie(req);
+    if (cookie != NULL && (prompt == NULL || strcmp(prompt, "login") != 0) &&
+        session_from_cookie(app->store, app->cfg, cookie, &s) == 0 &&
+        (max_age < 0 || util_now() - s->auth_time <= max_age)) {
+        redirect_with_code(req, &a, s->sid, s->sub, s->auth_time, 302);
+        goto out;
+    }
+    if (prompt != NULL && strcmp(prompt, "none") == 0) {
+        redirect_error(req, redirect_uri, "login_required", NULL, state);
+        goto out;
+    }
+    if ((o = areq_to_json(&a)) == NULL || util_random_id(id, 24) < 0) {
+        json_decref(o);
+        http_error_page(req, 500, "Something went wrong", "Out of memory.");
+        goto out;
+    }
+    text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (text == NULL || store_auth_request_put(app->store, id, text,
+                                               AUTHORIZE_REQUEST_TTL_S) < 0) {
+        free(text);
+        redirect_error(req, redirect_uri, "temporarily_unavailable", NULL,
+                       state);
+        goto out;
+    }
+    free(text);
+    show_login(req, c->name, id, form_get(q, "login_hint"), NULL, 200);
+out:
+    session_free(s);
+    free(cookie);
+    free(granted);
+}
+
+void
+authorize_handle(struct http_request *req)
+{
+    struct form q;
+    const struct client *c = NULL;
+    struct client *owned = NULL;
+    const char *client_id, *redirect_uri;
+    int rc;
+
+    if (form_parse(req->query, strlen(req->query), &q) < 0) {
+        http_error_page(req, 400, "Invalid request",
+                        "The sign-in link is malformed.");
+        return;
+    }
+    /* RFC 6749 §4.1.2.1: without a known client and an exactly registered
+     * redirect_uri, never redirect: tell the user instead. */
+    client_id = form_get(&q, "client_id");
+    redirect_uri = form_get(&q, "redirect_uri");
+    if (client_id == NULL) {
+        http_error_page(req, 400, "Unknown application",
+                        "The sign-in link does not name an application.");
+        goto out;
+    }
+    rc = tokens_find_client(req->app, client_id, &c, &owned);
+    if (rc == GH_EREDIS) {
+        http_error_page(req, 503, "Temporarily unavailable",
+                        "Sign-in is not available right now. Please try "
+                        "again in a moment.");
+        goto out;
+    }
+    if (rc < 0) {
+        http_error_page(req, 400, "Unknown application",
+                        "The application that sent you here is not "
+                        "registered with this sign-in service.");
+        goto out;
+    }
+    if (redirect_uri == NULL || !client_has_redirect_uri(c, redirect_uri)) {
+        http_error_page(req, 400, "Invalid redirect URI",
+                        "The application asked to send you back to an "
+                        "address it has not registered, so sign-in "
+                        "stopped here.");
+        goto out;
+    }
+    authorize_client(req, c, &q);
+out:
+    client_free(owned);
+    form_free(&q);
+}
+
+/* One sign-in attempt, handed to the hash pool. */
+struct login_job {
+    struct http_request *req;
+    char *username;
+    char *password;
+    char *request_id;
+    char ip[46];
+    char *ua;
+};
+
+static void
+login_job_free(struct login_job *j)
+{
+    free(j->username);
+    util_free_secret(j->password);
+    free(j->request_id);
+    free(j->ua);
+    free(j);
+}
+
+static void
+lower(char *s)
+{
+    for (; *s != '\0'; s++)
+        if (*s >= 'A' && *s <= 'Z')
+            *s = (char)(*s - 'A' + 'a');
+}
+
+/* The app name for the form shown again, from the pending request. */
+static char *
+request_app_name(struct app *app, const char *request_id, json_t **areq)
+{
+    const struct client *c = NULL;
+    struct client *owned = NULL;
+    char *text = NULL, *name = NULL;
+    json_t *o;
+
+    *areq = NULL;
+    if (request_id == NULL ||
+        store_auth_request_get(app->store, request_id, &text) < 0)
+        return NULL;
+    o = json_loads(text, 0, NULL);
+    free(text);
+    if (o == NULL)
+        return NULL;
+    if (tokens_find_client(app, json_string_value(
+                                    json_object_get(o, "client_id")),
+                           &c, &owned) == 0)
+        name = strdup(c->name);
+    client_free(owned);
+    *areq = o;
+    return name;
+}
+
+/* Runs on a hash-pool thread: the scrypt work, then the answer. */
+static void
+login_run(void *arg)
+{
+    struct login_job *j = arg;
+    struct http_request *req = j->req;
+    struct app *app = req->app;
+    struct user *u = NULL;
+    json_t *areq_json = NULL;
+    char *app_name, who_u[96], who_ip[64], sid[SESSION_SID_LEN + 1];
+    char cookie[SESSION_COOKIE_LEN + 1], fp[13];
+    int rc;
+
+    snprintf(who_u, sizeof(who_u), "u:%s", j->username);
+    lower(who_u);
+    snprintf(who_ip, sizeof(who_ip), "ip:%s", j->ip);
+    app_name = request_app_name(app, j->request_id, &areq_json);
+    if (j->request_id != NULL && areq_json == NULL) {
+        http_error_page(req, 400, "Sign-in expired",
+                        "This sign-in took too long. Go back to the "
+                        "application and start again.");
+        goto out;
+    }
+    rc = users_get(app->store, j->username, &u);
+    if (rc == GH_EREDIS)
+        goto unavailable;
+    /* Unknown and disabled users cost the same scrypt as a wrong password:
+     * the answer and its timing must not say whether the user exists. */
+    if (rc < 0 || u->disabled)
+        rc = password_verify_dummy(j->password);
+    else
+        rc = password_verify(j->password, u->hash);
+    log_fingerprint(j->username, fp);
+    if (rc < 0) {
+        if (store_login_failed(app->store, who_u, app->cfg->login_lockout_s) <
+                0 ||
+            store_login_failed(app->store, who_ip,
+                               app->cfg->login_lockout_s) < 0)
+            goto unavailable;
+        log_info("login_failed user_fp=%s addr=%s", fp, j->ip);
+        show_login(req, app_name, j->request_id, j->username,
+                   "Incorrect username or password.", 401);
+        goto out;
+    }
+    store_login_reset(app->store, who_u);
+    if (session_create(app->store, app->cfg, u->sub, j->ip, j->ua, sid,
+                       cookie) < 0)
+        goto unavailable;
+    set_session_cookie(req, cookie);
+    log_info("login user_fp=%s addr=%s", fp, j->ip);
+    if (areq_json != NULL) {
+        struct areq a;
+        areq_from_json(areq_json, &a);
+        store_auth_request_del(app->store, j->request_id);
+        /* 303: the browser follows a POST's redirect with a GET. */
+        redirect_with_code(req, &a, sid, u->sub, util_now(), 303);
+    } else {
+        char *html = pages_signed_in(u->username);
+        http_reply_html(req, 200, html != NULL ? html : strdup(""));
+    }
+    goto out;
+unavailable:
+    http_error_page(req, 503, "Temporarily unavailable",
+                    "Sign-in is not available right now. Please try again "
+                    "in a moment.");
+out:
+    user_free(u);
+    json_decref(areq_json);
+    free(app_name);
+    login_job_free(j);
+    http_resume(req);
+}
+
+/* 429 with Retry-After if this user or this address failed too often. */
+static int
+locked_out(struct http_request *req, const char *username)
+{
+    struct app *app = req->app;
+    char who[96], retry[24];
+    long count = 0, ttl = 0, worst = 0;
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        if (i == 0)
+            snprintf(who, sizeof(who), "u:%s", username);
+        else
+            snprintf(who, sizeof(who), "ip:%s", http_client_addr(req));
+        if (i == 0)
+            lower(who);
+        if (store_login_failures(app->store, who, &count, &ttl) < 0)
+            return 0; /* the sign-in itself will report Redis */
+        if (count >= app->cfg->login_max_failures && ttl > worst)
+            worst = ttl;
+    }
+    if (worst == 0)
+        return 0;
+    snprintf(retry, sizeof(retry), "%ld", worst);
+    http_add_header(req, "Retry-After", retry);
+    http_error_page(req, 429, "Too many attempts",
+                    "Too many failed sign-ins. Wait a few minutes and try "
+                    "again.");
+    return 1;
+}
+
+static void
+login_post(struct http_request *req)
+{
+    struct app *app = req->app;
+    const char *ctype = http_header(req, "Content-Type");
+    const char *username, *password, *csrf, *request;
+    char purpose[64];
+    struct login_job *j = NULL;
+    struct form f;
+    int rc;
+
+    if (ctype == NULL ||
+        strncasecmp(ctype, "application/x-www-form-urlencoded", 33) != 0 ||
+        form_parse(req->body, req->body_len, &f) < 0) {
+        http_error_page(req, 400, "Invalid request",
+                        "The sign-in form was not sent correctly.");
+        return;
+    }
+    username = form_get(&f, "username");
+    password = form_get(&f, "password");
+    csrf = form_get(&f, "csrf");
+    request = form_get(&f, "request");
+    snprintf(purpose, sizeof(purpose), "login:%s",
+             request != NULL && strlen(request) < 40 ? request : "-");
+    /* The token is spent before anything else: a forged or replayed form
+     * changes nothing. */
+    if (csrf == NULL || strlen(csrf) > 64 ||
+        store_csrf_spend(app->store, csrf, purpose) < 0) {
+        http_error_page(req, 403, "Sign-in form expired",
+                        "This form can no longer be used. Go back to the "
+                        "application and sign in again.");
+        goto out;
+    }
+    if (username == NULL || password == NULL || *username == '\0' ||
+        strlen(username) > USERNAME_MAX || strlen(password) > PASSWORD_MAX) {
+        show_login(req, NULL, request, NULL,
+                   "Enter your username and password.", 400);
+        goto out;
+    }
+    if (locked_out(req, username))
+        goto out;
+    if ((j = calloc(1, sizeof(*j))) == NULL)
+        goto oom;
+    j->req = req;
+    j->username = strdup(username);
+    j->password = strdup(password);
+    j->request_id = request != NULL ? strdup(request) : NULL;
+    snprintf(j->ip, sizeof(j->ip), "%s", http_client_addr(req));
+    j->ua = http_header(req, "User-Agent") != NULL
+                ? strdup(http_header(req, "User-Agent"))
+                : strdup("");
+    if (j->username == NULL || j->password == NULL || j->ua == NULL)
+        goto oom;
+    /* SPEC §7: scrypt never runs on an HTTP thread; when the pool is
+     * full, say so rather than queue without bound. */
+    http_suspend(req);
+    if ((rc = hashpool_submit(app->hashpool, login_run, j)) < 0) {
+        login_job_free(j);
+        http_add_header(req, "Retry-After", "1");
+        http_error_page(req, 503, "Busy",
+                        "Too many sign-ins at once. Please try again in a "
+                        "moment.");
+        http_resume(req);
+    }
+    goto out;
+oom:
+    if (j != NULL)
+        login_job_free(j);
+    http_error_page(req, 500, "Something went wrong", "Out of memory.");
+out:
+    form_free(&f);
+}
+
+void
+login_handle(struct http_request *req)
+{
+    if (strcmp(req->method, "POST") == 0) {
+        login_post(req);
+        return;
+    }
+    show_login(req, NULL, NULL, NULL, NULL, 200);
+}

@@ -1,0 +1,530 @@
+/* SPDX-License-Identifier: MIT */
+/* The back-channel engine: one thread drives libcurl's multi interface so
+ * deliveries to different apps run side by side and a slow or dead app
+ * delays nobody (SPEC §6). State lives in Redis, never only here. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "gatehouse/app.h"
+#include "gatehouse/config.h"
+#include "gatehouse/delivery.h"
+#include "gatehouse/error.h"
+#include "gatehouse/log.h"
+#include "gatehouse/metrics.h"
+#include "gatehouse/session.h"
+#include "gatehouse/store.h"
+#include "gatehouse/token.h"
+#include "gatehouse/util.h"
+
+/* Idle polling of the queue, for deliveries queued by other instances,
+ * the CLI, or due retries. */
+#define POLL_S 0.1
+/* A logout token lives 2 minutes (SPEC §5). */
+#define LOGOUT_TOKEN_TTL_S 120
+/* The reaper looks for expired sessions this often: well inside the 5 s
+ * SPEC §5 allows, and in batches so one pass never blocks Redis long. */
+#define REAP_INTERVAL_S 1
+#define REAP_BATCH 500
+
+struct transfer {
+    struct delivery_claim claim; /* owned */
+    CURL *easy;
+    struct curl_slist *headers;
+    char *body;
+    char *token;
+    int64_t token_exp;
+    double started;
+    struct transfer *next;
+};
+
+struct waiter {
+    char *sid;
+    char **client_ids;
+    enum delivery_state *states;
+    size_t n;
+    double deadline;
+    delivery_wait_fn fn;
+    void *arg;
+    struct waiter *next;
+};
+
+struct delivery {
+    struct app *app;
+    pthread_t thread;
+    pthread_t reaper;
+    atomic_int stop;
+    atomic_int woken;
+    CURLM *multi;
+    struct transfer *inflight;
+    int ninflight;
+    pthread_mutex_t lock; /* guards waiters */
+    struct waiter *waiters;
+    pthread_mutex_t reap_lock;
+    pthread_cond_t reap_cond;
+};
+
+double
+delivery_backoff(int attempts)
+{
+    double base = 1.0, r;
+    unsigned char b;
+
+    while (attempts-- > 0 && base < 300)
+        base *= 2;
+    if (base > 300)
+        base = 300;
+    if (util_random(&b, 1) < 0)
+        b = 128;
+    r = (double)b / 255.0; /* 0..1 */
+    return base * (0.8 + 0.4 * r);
+}
+
+int
+delivery_logout_token(const struct keyring *kr, const char *issuer,
+                      const char *client_id, const char *sub, const char *sid,
+                      int64_t now, char **ret)
+{
+    char jti[B64URL_LEN(16) + 1];
+    json_t *claims;
+    int rc;
+
+    if ((rc = util_random_id(jti, 16)) < 0)
+        return rc;
+    claims = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:{s:{}}}", "iss",
+                       issuer, "aud", client_id, "iat", (json_int_t)now, "exp",
+                       (json_int_t)(now + LOGOUT_TOKEN_TTL_S), "jti", jti,
+                       "sub", sub, "sid", sid, "events",
+                       "http://schemas.openid.net/event/backchannel-logout");
+    if (claims == NULL)
+        return GH_ENOMEM;
+    rc = token_sign(kr, "logout+jwt", claims, ret);
+    json_decref(claims);
+    return rc;
+}
+
+static void
+transfer_free(struct transfer *t)
+{
+    if (t == NULL)
+        return;
+    free(t->claim.id);
+    free(t->claim.client_id);
+    free(t->claim.uri);
+    free(t->claim.sid);
+    free(t->claim.sub);
+    free(t->claim.token);
+    curl_slist_free_all(t->headers);
+    if (t->easy != NULL)
+        curl_easy_cleanup(t->easy);
+    free(t->body);
+    free(t->token);
+    free(t);
+}
+
+static size_t
+discard(char *p, size_t size, size_t n, void *arg)
+{
+    (void)p;
+    (void)arg;
+    return size * n;
+}
+
+static int
+start_transfer(struct delivery *d, struct delivery_claim *c)
+{
+    const struct config *cfg = d->app->cfg;
+    struct transfer *t = calloc(1, sizeof(*t));
+    int64_t now = util_now();
+    int rc;
+
+    if (t == NULL)
+        return GH_ENOMEM;
+    t->claim = *c;
+    memset(c, 0, sizeof(*c));
+    /* SPEC §6: sign afresh only if the last token would expire before it
+     * arrives. */
+    if (t->claim.token[0] != '\0' &&
+        t->claim.token_exp - now > cfg->backchannel_timeout_ms / 1000 + 5) {
+        t->token = strdup(t->claim.token);
+        t->token_exp = t->claim.token_exp;
+    } else {
+        if ((rc = delivery_logout_token(d->app->keys, cfg->issuer,
+                                        t->claim.client_id, t->claim.sub,
+                                        t->claim.sid, now, &t->token)) < 0) {
+            transfer_free(t);
+            return rc;
+        }
+        t->token_exp = now + LOGOUT_TOKEN_TTL_S;
+    }
+    if (t->token == NULL || asprintf(&t->body, "logout_token=%s", t->token) < 0 ||
+        (t->easy = curl_easy_init()) == NULL) {
+        t->body = NULL;
+        transfer_free(t);
+        return GH_ENOMEM;
+    }
+    t->headers = curl_slist_append(
+        NULL, "Content-Type: application/x-www-form-urlencoded");
+    curl_easy_setopt(t->easy, CURLOPT_URL, t->claim.uri);
+    curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->body);
+    curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
+    curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS,
+                     (long)cfg->backchannel_timeout_ms);
+    curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
+    /* A notification goes where the app registered it, nowhere else. */
+    curl_easy_setopt(t->easy, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(t->easy, CURLOPT_USERAGENT, "gatehouse-backchannel");
+    curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
+    t->started = util_monotonic();
+    curl_multi_add_handle(d->multi, t->easy);
+    t->next = d->inflight;
+    d->inflight = t;
+    d->ninflight++;
+    return 0;
+}
+
+/* Tells waiters on this session how the app's attempt went. */
+static void
+notify_waiters(struct delivery *d, const char *sid, const char *client_id,
+               enum delivery_state state)
+{
+    struct waiter **wp, *w, *done = NULL;
+    size_t i, left;
+
+    pthread_mutex_lock(&d->lock);
+    for (wp = &d->waiters; (w = *wp) != NULL;) {
+        if (strcmp(w->sid, sid) != 0) {
+            wp = &w->next;
+            continue;
+        }
+        for (i = 0, left = 0; i < w->n; i++) {
+            if (w->states[i] == DELIVERY_WAITING &&
+                strcmp(w->client_ids[i], client_id) == 0)
+                w->states[i] = state;
+            if (w->states[i] == DELIVERY_WAITING)
+                left++;
+        }
+        if (left == 0) {
+            *wp = w->next;
+            w->next = done;
+            done = w;
+        } else {
+            wp = &w->next;
+        }
+    }
+    pthread_mutex_unlock(&d->lock);
+    /* Called outside the lock: a callback may take its time. */
+    while ((w = done) != NULL) {
+        done = w->next;
+        w->fn(w->arg, w->states, w->n);
+        for (i = 0; i < w->n; i++)
+            free(w->client_ids[i]);
+        free(w->client_ids);
+        free(w->states);
+        free(w->sid);
+        free(w);
+    }
+}
+
+static void
+expire_waiters(struct delivery *d, int all)
+{
+    struct waiter **wp, *w, *done = NULL;
+    double now = util_monotonic();
+    size_t i;
+
+    pthread_mutex_lock(&d->lock);
+    for (wp = &d->waiters; (w = *wp) != NULL;) {
+        if (all || w->deadline <= now) {
+            *wp = w->next;
+            w->next = done;
+            done = w;
+        } else {
+            wp = &w->next;
+        }
+    }
+    pthread_mutex_unlock(&d->lock);
+    while ((w = done) != NULL) {
+        done = w->next;
+        w->fn(w->arg, w->states, w->n);
+        for (i = 0; i < w->n; i++)
+            free(w->client_ids[i]);
+        free(w->client_ids);
+        free(w->states);
+        free(w->sid);
+        free(w);
+    }
+}
+
+static void
+finish_transfer(struct delivery *d, struct transfer *t, CURLcode cc)
+{
+    const struct config *cfg = d->app->cfg;
+    char outcome[160], fp[13];
+    long status = 0;
+    int delivered, rc;
+    double next;
+
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    delivered = cc == CURLE_OK && (status == 200 || status == 204);
+    if (cc == CURLE_OK)
+        snprintf(outcome, sizeof(outcome), "http %ld", status);
+    else
+        snprintf(outcome, sizeof(outcome), "error %s", curl_easy_strerror(cc));
+    next = (double)util_now() + delivery_backoff(t->claim.attempts);
+    rc = store_delivery_done(d->app->store, t->claim.id, util_now(), outcome,
+                             delivered, next, cfg->backchannel_max_attempts,
+                             t->token, t->token_exp);
+    log_fingerprint(t->claim.sid, fp);
+    metrics_delivery(rc == 1 ? METRIC_DELIVERED
+                     : rc == 2 ? METRIC_FAILED
+                               : METRIC_RETRIED,
+                     util_monotonic() - t->started);
+    if (rc == 2)
+        log_warnx("delivery_failed client=%s sid_fp=%s attempts=%d "
+                  "outcome=\"%s\"",
+                  t->claim.client_id, fp, t->claim.attempts + 1, outcome);
+    else
+        log_info("delivery client=%s sid_fp=%s attempt=%d outcome=\"%s\"%s",
+                 t->claim.client_id, fp, t->claim.attempts + 1, outcome,
+                 rc < 0 ? " recorded=0" : "");
+    notify_waiters(d, t->claim.sid, t->claim.client_id,
+                   delivered ? DELIVERY_DELIVERED : DELIVERY_TRYING);
+}
+
+static void
+claim_due(struct delivery *d)
+{
+    const struct config *cfg = d->app->cfg;
+    struct delivery_claim *c = NULL;
+    size_t n = 0, i;
+    int room = cfg->backchannel_concurrency - d->ninflight;
+    /* A claim is a lease a little longer than one attempt can take. */
+    int lease = cfg->backchannel_timeout_ms / 1000 + 10;
+
+    if (room <= 0)
+        return;
+    if (store_delivery_claim(d->app->store, util_now(), lease, room, &c, &n) <
+        0)
+        return;
+    for (i = 0; i < n; i++)
+        if (start_transfer(d, &c[i]) < 0)
+            log_warnx("delivery_start_failed id_fp=-");
+    store_delivery_claims_free(c, n);
+    /* A full batch means more may be due: look again at once. */
+    if ((int)n == room)
+        atomic_store(&d->woken, 1);
+}
+
+static void *
+run(void *arg)
+{
+    struct delivery *d = arg;
+    double next_poll = 0;
+    int running;
+
+    while (!atomic_load(&d->stop)) {
+        double now = util_monotonic();
+        CURLMsg *msg;
+        int left, timeout_ms;
+
+        if (atomic_exchange(&d->woken, 0) || now >= next_poll) {
+            claim_due(d);
+            next_poll = now + POLL_S;
+        }
+        curl_multi_perform(d->multi, &running);
+        while ((msg = curl_multi_info_read(d->multi, &left)) != NULL) {
+            struct transfer *t, **tp;
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
+            finish_transfer(d, t, msg->data.result);
+            curl_multi_remove_handle(d->multi, t->easy);
+            for (tp = &d->inflight; *tp != NULL; tp = &(*tp)->next) {
+                if (*tp == t) {
+                    *tp = t->next;
+                    break;
+                }
+            }
+            d->ninflight--;
+            transfer_free(t);
+            /* Room for more. */
+            atomic_store(&d->woken, 1);
+        }
+        expire_waiters(d, 0);
+        timeout_ms = (int)((next_poll - util_monotonic()) * 1000);
+        if (timeout_ms < 0 || atomic_load(&d->woken))
+            timeout_ms = 0;
+        if (timeout_ms > 100)
+            timeout_ms = 100;
+        curl_multi_poll(d->multi, NULL, 0, timeout_ms, NULL);
+    }
+    store_thread_done(d->app->store);
+    return NULL;
+}
+
+/* Ends expired sessions through the one session_end, with notifications,
+ * whether or not any request arrives (SPEC §5). Safe in every instance:
+ * ending an ended session is a no-op. */
+static void *
+reap(void *arg)
+{
+    struct delivery *d = arg;
+    struct timespec ts;
+
+    while (!atomic_load(&d->stop)) {
+        char **sids = NULL;
+        size_t n = 0, i;
+        int queued = 0;
+
+        if (store_sessions_due(d->app->store, util_now(), REAP_BATCH, &sids,
+                               &n) == 0) {
+            for (i = 0; i < n; i++) {
+                struct session_ended e;
+                if (session_end_by(d->app->store, d->app->cfg, sids[i],
+                                   "timeout", "reaper", &e) == 1) {
+                    queued += e.queued;
+                    session_ended_clear(&e);
+                }
+                free(sids[i]);
+            }
+            free(sids);
+        }
+        if (queued > 0)
+            delivery_wake(d);
+        if (n == REAP_BATCH)
+            continue;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += REAP_INTERVAL_S;
+        pthread_mutex_lock(&d->reap_lock);
+        if (!atomic_load(&d->stop))
+            pthread_cond_timedwait(&d->reap_cond, &d->reap_lock, &ts);
+        pthread_mutex_unlock(&d->reap_lock);
+    }
+    store_thread_done(d->app->store);
+    return NULL;
+}
+
+int
+delivery_start(struct app *app, struct delivery **ret)
+{
+    struct delivery *d = calloc(1, sizeof(*d));
+    sigset_t all, old;
+
+    if (d == NULL)
+        return GH_ENOMEM;
+    d->app = app;
+    pthread_mutex_init(&d->lock, NULL);
+    pthread_mutex_init(&d->reap_lock, NULL);
+    pthread_cond_init(&d->reap_cond, NULL);
+    if ((d->multi = curl_multi_init()) == NULL) {
+        free(d);
+        return GH_ENOMEM;
+    }
+    /* Only main's sigwait sees SIGTERM. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    if (pthread_create(&d->thread, NULL, run, d) != 0) {
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        curl_multi_cleanup(d->multi);
+        free(d);
+        return GH_ENOMEM;
+    }
+    if (pthread_create(&d->reaper, NULL, reap, d) != 0) {
+        atomic_store(&d->stop, 1);
+        curl_multi_wakeup(d->multi);
+        pthread_join(d->thread, NULL);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        curl_multi_cleanup(d->multi);
+        free(d);
+        return GH_ENOMEM;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    *ret = d;
+    return 0;
+}
+
+void
+delivery_wake(struct delivery *d)
+{
+    if (d == NULL)
+        return;
+    atomic_store(&d->woken, 1);
+    curl_multi_wakeup(d->multi);
+}
+
+void
+delivery_stop(struct delivery *d)
+{
+    struct transfer *t, *next;
+
+    if (d == NULL)
+        return;
+    atomic_store(&d->stop, 1);
+    curl_multi_wakeup(d->multi);
+    pthread_mutex_lock(&d->reap_lock);
+    pthread_cond_signal(&d->reap_cond);
+    pthread_mutex_unlock(&d->reap_lock);
+    pthread_join(d->thread, NULL);
+    pthread_join(d->reaper, NULL);
+    /* Anyone still waiting hears now, with what is known. */
+    expire_waiters(d, 1);
+    for (t = d->inflight; t != NULL; t = next) {
+        next = t->next;
+        curl_multi_remove_handle(d->multi, t->easy);
+        transfer_free(t);
+    }
+    curl_multi_cleanup(d->multi);
+    pthread_mutex_destroy(&d->lock);
+    pthread_mutex_destroy(&d->reap_lock);
+    pthread_cond_destroy(&d->reap_cond);
+    free(d);
+}
+
+int
+delivery_wait(struct delivery *d, const char *sid,
+              const char *const *client_ids, size_t n, int timeout_ms,
+              delivery_wait_fn fn, void *arg)
+{
+    struct waiter *w;
+    size_t i;
+
+    if (n == 0 || d == NULL) {
+        enum delivery_state none[1] = {DELIVERY_WAITING};
+        fn(arg, none, n);
+        return 0;
+    }
+    if ((w = calloc(1, sizeof(*w))) == NULL ||
+        (w->client_ids = calloc(n, sizeof(char *))) == NULL ||
+        (w->states = calloc(n, sizeof(*w->states))) == NULL ||
+        (w->sid = strdup(sid)) == NULL) {
+        if (w != NULL) {
+            free(w->client_ids);
+            free(w->states);
+            free(w);
+        }
+        return GH_ENOMEM;
+    }
+    for (i = 0; i < n; i++)
+        w->client_ids[i] = strdup(client_ids[i]);
+    w->n = n;
+    w->deadline = util_monotonic() + timeout_ms / 1000.0;
+    w->fn = fn;
+    w->arg = arg;
+    pthread_mutex_lock(&d->lock);
+    w->next = d->waiters;
+    d->waiters = w;
+    pthread_mutex_unlock(&d->lock);
+    /* Wake the engine so the deliveries just queued go out now. */
+    delivery_wake(d);
+    return 0;
+}

@@ -1,0 +1,29 @@
+-- SPDX-License-Identifier: MIT
+-- Claims back-channel deliveries that are due. A claim is a lease: the
+-- delivery's time in the queue moves to now + lease, so if this instance
+-- dies mid-delivery another claims it when the lease runs out (at-least-
+-- once; each attempt's token has its own jti so apps drop duplicates).
+-- KEYS[1] dq (zset id -> due time)
+-- ARGV: prefix, now, lease_s, max
+-- Returns {id, client_id, uri, sid, sub, attempts, token, token_exp, ...}
+-- eight fields per delivery.
+local p = ARGV[1]
+local now = tonumber(ARGV[2])
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0,
+                       tonumber(ARGV[4]))
+local out = {}
+for _, id in ipairs(ids) do
+    local d = redis.call('HMGET', p .. 'dl:' .. id, 'cid', 'uri', 'sid',
+                         'sub', 'n', 'tok', 'tx')
+    if d[1] then
+        redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), id)
+        out[#out + 1] = id
+        for i = 1, 7 do
+            out[#out + 1] = d[i] or ''
+        end
+    else
+        -- Its record is gone (expired ledger): nothing left to deliver.
+        redis.call('ZREM', KEYS[1], id)
+    end
+end
+return out

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/* The client keys: client:{client_id}, the DCR metadata of a client
+ * registered at run time, as JSON text. Config-file clients never get
+ * here. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gatehouse/error.h"
+#include "store_internal.h"
+
+int
+store_client_put(struct store *st, const char *client_id, const char *json)
+{
+    char key[STORE_KEY_MAX];
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_CLIENT, client_id, key, sizeof(key))) <
+        0)
+        return rc;
+    rc = store_command(st, 0, &r, "SET %s %s", key, json);
+    freeReplyObject(r);
+    return rc;
+}
+
+int
+store_client_get(struct store *st, const char *client_id, char **json)
+{
+    char key[STORE_KEY_MAX];
+    redisReply *r = NULL;
+    char *s;
+    int rc;
+
+    /* An id too long for a key was never registered. */
+    if ((rc = store_key_name(st, KEY_CLIENT, client_id, key, sizeof(key))) <
+        0)
+        return rc == GH_ETOOBIG ? GH_ENOTFOUND : rc;
+    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "GET %s", key)) < 0)
+        return rc;
+    if (r->type != REDIS_REPLY_STRING) {
+        rc = GH_ENOTFOUND;
+        goto out;
+    }
+    if ((s = strndup(r->str, r->len)) == NULL) {
+        rc = GH_ENOMEM;
+        goto out;
+    }
+    *json = s;
+    rc = 0;
+out:
+    freeReplyObject(r);
+    return rc;
+}

@@ -1,0 +1,963 @@
+/* SPDX-License-Identifier: MIT */
+/* The token endpoint (RFC 6749 §3.2, OIDC Core §3.1.3): client lookup and
+ * authentication, codes, and the three grants. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "gatehouse/app.h"
+#include "gatehouse/clients.h"
+#include "gatehouse/config.h"
+#include "gatehouse/error.h"
+#include "gatehouse/form.h"
+#include "gatehouse/http.h"
+#include "gatehouse/log.h"
+#include "gatehouse/session.h"
+#include "gatehouse/store.h"
+#include "gatehouse/token.h"
+#include "gatehouse/tokens.h"
+#include "gatehouse/users.h"
+#include "gatehouse/util.h"
+
+/* Codes and refresh tokens carry 256 random bits, ids 128 (RFC 6749
+ * §10.10: guessing one must be infeasible). */
+#define SECRET_BYTES 32
+#define SECRET_LEN B64URL_LEN(SECRET_BYTES)
+#define ID_BYTES 16
+#define ID_LEN B64URL_LEN(ID_BYTES)
+
+/* RFC 7636 §4.1: code_verifier = 43*128unreserved. */
+#define VERIFIER_MIN 43
+#define VERIFIER_MAX 128
+
+#define SCOPE_NAME_MAX 64
+
+/* The value a spent code's marker holds until the exchange records what
+ * it issued (code_redeem.lua), and the one a replay leaves. */
+#define USED_PENDING "-"
+#define USED_REPLAYED "r"
+
+static const char *const method_names[] = {
+    [AUTH_CLIENT_SECRET_BASIC] = "client_secret_basic",
+    [AUTH_CLIENT_SECRET_POST] = "client_secret_post",
+    [AUTH_NONE] = "none",
+};
+
+static const char *
+str(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+void
+tokens_refresh_free(struct refresh_token *t)
+{
+    if (t == NULL)
+        return;
+    free(t->family);
+    free(t->sid);
+    free(t->client_id);
+    free(t->sub);
+    free(t->scope);
+    free(t);
+}
+
+void
+tokens_reply_failure(struct http_request *req, int rc)
+{
+    /* Redis down is temporary: say so, and when to come back. */
+    if (rc == GH_EREDIS) {
+        http_add_header(req, "Retry-After", "1");
+        http_oauth_error(req, 503, "temporarily_unavailable",
+                         "the store is unreachable, try again");
+        return;
+    }
+    log_warnx("token_endpoint_failed error=\"%s\"", gh_strerror(rc));
+    http_oauth_error(req, 500, "server_error", NULL);
+}
+
+int
+tokens_scope_has(const char *scope, const char *name)
+{
+    size_t n = strlen(name), len;
+    const char *p;
+
+    if (scope == NULL || n == 0)
+        return 0;
+    for (p = scope; *p != '\0'; p += len) {
+        while (*p == ' ')
+            p++;
+        len = strcspn(p, " ");
+        if (len == n && memcmp(p, name, n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
+static int
+scope_token_valid(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if (*s < 0x21 || *s > 0x7e || *s == '"' || *s == '\\')
+            return 0;
+    return 1;
+}
+
+static char *
+scope_join(const struct strlist *l)
+{
+    size_t i, len = 1;
+    char *out;
+
+    for (i = 0; i < l->n; i++)
+        len += strlen(l->v[i]) + 1;
+    if ((out = malloc(len)) == NULL)
+        return NULL;
+    out[0] = '\0';
+    for (i = 0; i < l->n; i++) {
+        if (i > 0)
+            strcat(out, " ");
+        strcat(out, l->v[i]);
+    }
+    return out;
+}
+
+/*
+ * The scope a grant gets. Every name in requested must be allowed for c
+ * and, when within is not NULL, be in within: a refresh may narrow the
+ * scope, never widen it (RFC 6749 §6). Without requested, all of within,
+ * else all of c's scopes (RFC 6749 §3.3 lets us pick a default). *ret is
+ * malloc'd, names once each. GH_EINVAL if a name is malformed or not
+ * allowed.
+ */
+static int
+scope_grant(const char *requested, const struct client *c, const char *within,
+            char **ret)
+{
+    char name[SCOPE_NAME_MAX + 1], *out;
+    const char *p;
+    size_t len, n = 0;
+    int rc = GH_EINVAL;
+
+    if (requested == NULL) {
+        out = within != NULL ? strdup(within) : scope_join(&c->scopes);
+        if (out == NULL)
+            return GH_ENOMEM;
+        *ret = out;
+        return 0;
+    }
+    if ((out = malloc(strlen(requested) + 1)) == NULL)
+        return GH_ENOMEM;
+    out[0] = '\0';
+    for (p = requested; *p != '\0'; p += len) {
+        while (*p == ' ')
+            p++;
+        if ((len = strcspn(p, " ")) == 0)
+            break;
+        if (len > SCOPE_NAME_MAX)
+            goto out;
+        memcpy(name, p, len);
+        name[len] = '\0';
+        if (!scope_token_valid(name) || !client_allows_scope(c, name) ||
+            (within != NULL && !tokens_scope_has(within, name)))
+            goto out;
+        if (tokens_scope_has(out, name))
+            continue;
+        if (n > 0)
+            out[n++] = ' ';
+        memcpy(out + n, name, len + 1);
+        n += len;
+    }
+    if (n == 0)
+        goto out;
+    *ret = out;
+    out = NULL;
+    rc = 0;
+out:
+    free(out);
+    return rc;
+}
+
+int
+tokens_find_client(struct app *app, const char *client_id,
+                   const struct client **c, struct client **owned)
+{
+    const struct client *fixed;
+    struct client *nc = NULL;
+    struct field_error fe;
+    json_t *j = NULL;
+    char *text = NULL;
+    int rc;
+
+    if (client_id == NULL || *client_id == '\0')
+        return GH_ENOTFOUND;
+    /* Config clients first: no Redis round trip on the hot path. */
+    if ((fixed = config_client(app->cfg, client_id)) != NULL) {
+        *c = fixed;
+        *owned = NULL;
+        return 0;
+    }
+    if ((rc = store_client_get(app->store, client_id, &text)) < 0)
+        goto out;
+    if ((j = json_loads(text, 0, NULL)) == NULL ||
+        client_from_json(j, "", &nc, &fe) < 0 ||
+        strcmp(nc->client_id, client_id) != 0) {
+        log_warnx("client_record_corrupt client=%s", client_id);
+        rc = GH_EPROTO;
+        goto out;
+    }
+    *c = nc;
+    *owned = nc;
+    nc = NULL;
+    rc = 0;
+out:
+    client_free(nc);
+    json_decref(j);
+    util_free_secret(text);
+    return rc;
+}
+
+static int
+is_form_type(const char *ct)
+{
+    static const char want[] = "application/x-www-form-urlencoded";
+    size_t n = sizeof(want) - 1;
+
+    if (ct == NULL || strncasecmp(ct, want, n) != 0)
+        return 0;
+    for (ct += n; *ct == ' ' || *ct == '\t'; ct++)
+        ;
+    return *ct == '\0' || *ct == ';';
+}
+
+int
+tokens_read_form(struct http_request *req, struct form *f)
+{
+    char why[96];
+    const char *dup;
+    int rc;
+
+    /* RFC 6749 §3.2: the token endpoint takes form bodies, nothing else. */
+    if (!is_form_type(http_header(req, "Content-Type"))) {
+        http_oauth_error(req, 400, "invalid_request",
+                         "the body must be application/x-www-form-urlencoded");
+        return GH_EINVAL;
+    }
+    if ((rc = form_parse(req->body, req->body_len, f)) < 0) {
+        http_oauth_error(req, 400, "invalid_request",
+                         rc == GH_ETOOBIG ? "too many parameters"
+                                          : "malformed body");
+        return rc;
+    }
+    /* RFC 6749 §3.2: "Request and response parameters MUST NOT be
+     * included more than once." */
+    if ((dup = form_has_duplicate(f)) != NULL) {
+        snprintf(why, sizeof(why), "repeated parameter: %.64s", dup);
+        http_oauth_error(req, 400, "invalid_request", why);
+        form_free(f);
+        return GH_EINVAL;
+    }
+    return 0;
+}
+
+/*
+ * RFC 6749 §2.3: a client authenticates with the one method it registered
+ * (OIDC Registration token_endpoint_auth_method), never more than one at
+ * once; a public client only names itself.
+ */
+int
+tokens_client_auth(struct http_request *req, const struct form *f,
+                   int allow_public, struct client_auth *ret)
+{
+    const char *authz = http_header(req, "Authorization");
+    const char *id = form_get(f, "client_id");
+    const char *secret = form_get(f, "client_secret");
+    enum auth_method method = AUTH_NONE;
+    const struct client *c = NULL;
+    struct client *owned = NULL;
+    char *buser = NULL, *bpass = NULL;
+    const char *why = NULL;
+    int rc = 0;
+
+    if (authz != NULL && secret != NULL) {
+        http_oauth_error(req, 400, "invalid_request",
+                         "more than one client authentication method");
+        return GH_EINVAL;
+    }
+    if (authz != NULL) {
+        method = AUTH_CLIENT_SECRET_BASIC;
+        if (form_basic_auth(authz, &buser, &bpass) < 0) {
+            why = "malformed Authorization header";
+            goto out;
+        }
+        if (id != NULL && strcmp(id, buser) != 0) {
+            why = "client_id does not match the credentials";
+            goto out;
+        }
+        id = buser;
+        secret = bpass;
+    } else if (secret != NULL) {
+        method = AUTH_CLIENT_SECRET_POST;
+    }
+    if (id == NULL) {
+        why = "client authentication required";
+        goto out;
+    }
+    rc = tokens_find_client(req->app, id, &c, &owned);
+    if (rc == GH_ENOTFOUND) {
+        why = "client authentication failed";
+        goto out;
+    }
+    if (rc < 0) {
+        tokens_reply_failure(req, rc);
+        goto out;
+    }
+    if (c->auth_method != method)
+        why = "the client must use its registered authentication method";
+    else if (method == AUTH_NONE && !allow_public)
+        why = "public clients cannot use this endpoint";
+    else if (method != AUTH_NONE &&
+             !util_streq_ct(secret, c->client_secret))
+        why = "client authentication failed";
+    if (why != NULL)
+        goto out;
+    ret->client = c;
+    ret->owned = owned;
+    owned = NULL;
+out:
+    if (why != NULL) {
+        log_info("client_auth_failed client=%s method=%s path=%s "
+                 "reason=\"%s\"",
+                 c != NULL ? c->client_id : "-", method_names[method],
+                 req->path, why);
+        /* RFC 6749 §5.2: 401, and http.c adds WWW-Authenticate. */
+        http_oauth_error(req, 401, "invalid_client", why);
+        rc = GH_EDENIED;
+    }
+    client_free(owned);
+    free(buser);
+    util_free_secret(bpass);
+    return rc;
+}
+
+void
+tokens_client_auth_done(struct client_auth *a)
+{
+    client_free(a->owned);
+    a->owned = NULL;
+    a->client = NULL;
+}
+
+int
+tokens_code_issue(struct app *app, const struct code_grant *g,
+                  char code_out[44])
+{
+    char code[SECRET_LEN + 1], hash[65], *text = NULL;
+    json_t *o;
+    int rc;
+
+    /* Short keys: the grant lives in Redis for code_ttl_s. */
+    o = json_pack("{s:s, s:s, s:s*, s:s*, s:s, s:s, s:s, s:I}", "c",
+                  g->client_id, "r", g->redirect_uri, "cc", g->code_challenge,
+                  "n", g->nonce, "sc", g->scope, "s", g->sid, "u", g->sub,
+                  "at", (json_int_t)g->auth_time);
+    if (o == NULL)
+        return GH_EINVAL;
+    if ((text = json_dumps(o, JSON_COMPACT)) == NULL) {
+        rc = GH_ENOMEM;
+        goto out;
+    }
+    if ((rc = util_random_id(code, SECRET_BYTES)) < 0)
+        goto out;
+    util_sha256_hex(code, SECRET_LEN, hash);
+    if ((rc = store_code_put(app->store, hash, text, app->cfg->code_ttl_s)) <
+        0)
+        goto out;
+    memcpy(code_out, code, SECRET_LEN + 1);
+out:
+    OPENSSL_cleanse(code, sizeof(code));
+    free(text);
+    json_decref(o);
+    return rc;
+}
+
+/* What one grant hands out tokens for. */
+struct grant {
+    const struct client *client;
+    const struct user *user; /* NULL for client_credentials */
+    const char *sub;
+    const char *sid;   /* NULL for client_credentials */
+    const char *scope;
+    const char *nonce; /* the code grant's, or NULL */
+    int64_t auth_time; /* 0 for client_credentials */
+    int64_t now;
+};
+
+/* What it handed out. */
+struct issued {
+    char *access_token;
+    char jti[ID_LEN + 1];
+    int64_t exp;
+    char *id_token;                     /* NULL without scope openid */
+    char refresh_token[SECRET_LEN + 1]; /* "" if none */
+    char family[ID_LEN + 1];
+};
+
+static void
+issued_clear(struct issued *is)
+{
+    free(is->access_token);
+    free(is->id_token);
+    OPENSSL_cleanse(is->refresh_token, sizeof(is->refresh_token));
+}
+
+/* RFC 9068 §2.2: aud is the client, the only party that presents the
+ * token to us (/userinfo, /introspect, the admin API). */
+static int
+mint_access(struct app *app, const struct grant *g, struct issued *is)
+{
+    const struct config *cfg = app->cfg;
+    json_t *c;
+    int rc;
+
+    if ((rc = util_random_id(is->jti, ID_BYTES)) < 0)
+        return rc;
+    is->exp = g->now + cfg->access_token_ttl_s;
+    c = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s*}", "iss",
+                  cfg->issuer, "sub", g->sub, "aud", g->client->client_id,
+                  "client_id", g->client->client_id, "exp",
+                  (json_int_t)is->exp, "iat", (json_int_t)g->now, "jti",
+                  is->jti, "scope", g->scope, "sid", g->sid);
+    if (c == NULL)
+        return GH_ENOMEM;
+    if (g->sid != NULL &&
+        json_object_set_new(c, "auth_time",
+                            json_integer((json_int_t)g->auth_time)) < 0) {
+        json_decref(c);
+        return GH_ENOMEM;
+    }
+    rc = token_sign(app->keys, "at+jwt", c, &is->access_token);
+    json_decref(c);
+    return rc;
+}
+
+/* OIDC Core §2 and §3.1.3.6: at_hash is the left half of SHA-256 of the
+ * access token, so the client can tell the two were issued together. */
+static int
+mint_id(struct app *app, const struct grant *g, struct issued *is)
+{
+    const struct config *cfg = app->cfg;
+    json_t *c, *user;
+    char at_hash[44];
+    int rc;
+
+    util_sha256_b64url(is->access_token, strlen(is->access_token), 1,
+                       at_hash);
+    c = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s*, s:s, s:s, s:s}",
+                  "iss", cfg->issuer, "sub", g->sub, "aud",
+                  g->client->client_id, "exp",
+                  (json_int_t)(g->now + cfg->id_token_ttl_s), "iat",
+                  (json_int_t)g->now, "auth_time", (json_int_t)g->auth_time,
+                  "nonce", g->nonce, "sid", g->sid, "azp",
+                  g->client->client_id, "at_hash", at_hash);
+    if (c == NULL)
+        return GH_ENOMEM;
+    /* The profile and email claims the scope grants (OIDC Core §5.4). */
+    if ((user = users_claims(g->user, g->scope)) == NULL ||
+        json_object_update_missing_new(c, user) < 0) {
+        json_decref(c);
+        return GH_ENOMEM;
+    }
+    rc = token_sign(app->keys, "JWT", c, &is->id_token);
+    json_decref(c);
+    return rc;
+}
+
+/* SPEC §5: a new family, tied to the session so it dies with it.
+ * GH_ENOTFOUND if the session has ended. */
+static int
+mint_refresh(struct app *app, const struct grant *g, struct issued *is)
+{
+    char hash[65];
+    int rc;
+
+    if ((rc = util_random_id(is->refresh_token, SECRET_BYTES)) < 0 ||
+        (rc = util_random_id(is->family, ID_BYTES)) < 0)
+        return rc;
+    util_sha256_hex(is->refresh_token, SECRET_LEN, hash);
+    return store_refresh_issue(app->store, hash, is->family, g->sid,
+                               g->client->client_id, g->sub, g->scope,
+                               app->cfg->refresh_token_ttl_s);
+}
+
+/* The access token and, for a user's grant with scope openid, the ID
+ * token (OIDC Core §3.1.3.3). */
+static int
+mint_tokens(struct app *app, const struct grant *g, struct issued *is)
+{
+    int rc;
+
+    if ((rc = mint_access(app, g, is)) < 0)
+        return rc;
+    if (g->user != NULL && tokens_scope_has(g->scope, "openid"))
+        rc = mint_id(app, g, is);
+    return rc;
+}
+
+/* RFC 6749 §5.1. */
+static void
+reply_tokens(struct http_request *req, const struct grant *g,
+             const struct issued *is)
+{
+    json_t *o;
+
+    o = json_pack("{s:s, s:s, s:i, s:s, s:s*, s:s*}", "access_token",
+                  is->access_token, "token_type", "Bearer", "expires_in",
+                  req->app->cfg->access_token_ttl_s, "scope", g->scope,
+                  "id_token", is->id_token, "refresh_token",
+                  is->refresh_token[0] != '\0' ? is->refresh_token : NULL);
+    if (o == NULL) {
+        tokens_reply_failure(req, GH_ENOMEM);
+        return;
+    }
+    http_reply_json(req, 200, o);
+}
+
+/* The marker a spent code keeps must outlive what the code issued. */
+static int
+used_ttl(const struct config *cfg)
+{
+    return cfg->refresh_token_ttl_s > cfg->access_token_ttl_s
+               ? cfg->refresh_token_ttl_s
+               : cfg->access_token_ttl_s;
+}
+
+/* Revokes what a code's exchange recorded: its refresh-token family and
+ * its access token, the latter until it would have expired. */
+static int
+revoke_record(struct app *app, const char *record)
+{
+    json_t *o = json_loads(record, 0, NULL);
+    const char *family = str(o, "f"), *jti = str(o, "j");
+    int64_t left = json_integer_value(json_object_get(o, "x")) - util_now();
+    int rc = 0;
+
+    if (family != NULL)
+        rc = store_refresh_family_delete(app->store, family);
+    if (rc == 0 && jti != NULL && left + TOKENS_LEEWAY_S > 0)
+        rc = store_token_revoke(app->store, jti,
+                                (int)(left + TOKENS_LEEWAY_S));
+    json_decref(o);
+    return rc;
+}
+
+/*
+ * RFC 6749 §4.1.2 and SPEC §7: a code used twice was intercepted, so what
+ * its first use issued is revoked. Should that exchange still be running,
+ * it finds our mark when it records and revokes its own tokens.
+ */
+static void
+code_replayed(struct app *app, const char *hash, const struct client *c)
+{
+    char *old = NULL;
+    int rc;
+
+    rc = store_code_used_swap(app->store, hash, USED_REPLAYED, &old);
+    if (rc == 0 && old != NULL && old[0] == '{')
+        rc = revoke_record(app, old);
+    log_warnx("code_replayed client=%s code_hash=%.12s revoked=%s",
+              c->client_id, hash, rc == 0 ? "yes" : "failed");
+    free(old);
+}
+
+/*
+ * RFC 6749 §4.1.3, RFC 7636 §4.6: the code comes back from the client it
+ * was issued to, with the same redirect_uri and the verifier of its
+ * challenge. Returns why not, or NULL.
+ */
+static const char *
+code_check(const json_t *g, const struct client *c, const char *redirect_uri,
+           const char *verifier)
+{
+    const char *challenge = str(g, "cc");
+    char computed[44];
+    size_t i, n;
+
+    if (strcmp(str(g, "c"), c->client_id) != 0)
+        return "the code was issued to another client";
+    if (strcmp(str(g, "r"), redirect_uri) != 0)
+        return "redirect_uri does not match the authorization request";
+    if (challenge == NULL) {
+        if (c->auth_method == AUTH_NONE)
+            return "a public client must use PKCE";
+        /* RFC 9700 §2.1.1: a verifier without a challenge is refused, or
+         * a downgrade could pass unnoticed. */
+        return verifier != NULL ? "code_verifier without code_challenge"
+                                : NULL;
+    }
+    if (verifier == NULL)
+        return "code_verifier required";
+    n = strlen(verifier);
+    if (n < VERIFIER_MIN || n > VERIFIER_MAX)
+        return "malformed code_verifier";
+    for (i = 0; i < n; i++)
+        if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                   "0123456789-._~",
+                   verifier[i]) == NULL)
+            return "malformed code_verifier";
+    util_sha256_b64url(verifier, n, 0, computed);
+    if (!util_streq_ct(computed, challenge))
+        return "code_verifier does not match code_challenge";
+    return NULL;
+}
+
+/* Gets the user behind a grant; why is set if the grant must fail. */
+static int
+grant_user(struct app *app, const char *sub, struct user **ret,
+           const char **why)
+{
+    struct user *u = NULL;
+    int rc;
+
+    rc = users_get(app->store, sub, &u);
+    if (rc == GH_ENOTFOUND || (rc == 0 && u->disabled)) {
+        *why = "the user can no longer sign in";
+        user_free(u);
+        return GH_EDENIED;
+    }
+    if (rc < 0)
+        return rc;
+    *ret = u;
+    return 0;
+}
+
+static void
+grant_authorization_code(struct http_request *req, const struct form *f,
+                         const struct client *c)
+{
+    struct app *app = req->app;
+    const char *code = form_get(f, "code");
+    const char *redirect_uri = form_get(f, "redirect_uri");
+    char hash[65], sub[37], *value = NULL, *record = NULL, *old = NULL;
+    const char *why = NULL;
+    struct user *u = NULL;
+    struct issued is;
+    struct grant g;
+    json_t *cg = NULL, *rec = NULL;
+    int rc;
+
+    memset(&is, 0, sizeof(is));
+    if (code == NULL || redirect_uri == NULL) {
+        http_oauth_error(req, 400, "invalid_request",
+                         "code and redirect_uri are required");
+        goto out;
+    }
+    util_sha256_hex(code, strlen(code), hash);
+    /* Spent here, before any check: a code is good for one try. */
+    rc = store_code_redeem(app->store, hash, used_ttl(app->cfg), &value);
+    if (rc == STORE_CODE_INVALID) {
+        why = "unknown or expired code";
+        goto out;
+    }
+    if (rc == STORE_CODE_REPLAY) {
+        code_replayed(app, hash, c);
+        why = "the code was already used";
+        goto out;
+    }
+    if (rc < 0)
+        goto fail;
+    cg = json_loads(value, 0, NULL);
+    if (str(cg, "c") == NULL || str(cg, "r") == NULL ||
+        str(cg, "sc") == NULL || str(cg, "s") == NULL ||
+        str(cg, "u") == NULL) {
+        rc = GH_EPROTO;
+        goto fail;
+    }
+    if ((why = code_check(cg, c, redirect_uri, form_get(f, "code_verifier"))) !=
+        NULL)
+        goto out;
+    /* SPEC §5: the app now takes part in the session, so its logout
+     * reaches this app; a session that ended meanwhile issues nothing. */
+    rc = session_record_app(app->store, app->cfg, str(cg, "s"), c, sub);
+    if (rc == GH_ENOTFOUND || (rc == 0 && strcmp(sub, str(cg, "u")) != 0)) {
+        why = "the session has ended";
+        goto out;
+    }
+    if (rc < 0)
+        goto fail;
+    if ((rc = grant_user(app, sub, &u, &why)) == GH_EDENIED)
+        goto out;
+    if (rc < 0)
+        goto fail;
+    g = (struct grant){c, u, u->sub, str(cg, "s"), str(cg, "sc"),
+                       str(cg, "n"), json_integer_value(json_object_get(cg, "at")),
+                       util_now()};
+    /* SPEC §5: every code exchange of a client allowed refresh_token gets
+     * one, offline_access or not. */
+    if (c->grant_types & GRANT_REFRESH_TOKEN) {
+        rc = mint_refresh(app, &g, &is);
+        if (rc == GH_ENOTFOUND) {
+            why = "the session has ended";
+            goto out;
+        }
+        if (rc < 0)
+            goto fail;
+    }
+    if ((rc = mint_tokens(app, &g, &is)) < 0)
+        goto fail;
+    /* What a replay of this code must revoke. */
+    rec = json_pack("{s:s*, s:s, s:I}", "f",
+                    is.family[0] != '\0' ? is.family : NULL, "j", is.jti,
+                    "x", (json_int_t)is.exp);
+    if (rec == NULL || (record = json_dumps(rec, JSON_COMPACT)) == NULL) {
+        rc = GH_ENOMEM;
+        goto fail;
+    }
+    if ((rc = store_code_used_swap(app->store, hash, record, &old)) < 0)
+        goto fail;
+    /* A replay came in while we issued: it could not revoke what was not
+     * yet recorded, so we do, and hand out nothing. */
+    if (old != NULL && strcmp(old, USED_PENDING) != 0) {
+        revoke_record(app, record);
+        why = "the code was already used";
+        goto out;
+    }
+    log_info("token_issued grant=authorization_code client=%s sub=%s "
+             "refresh=%s",
+             c->client_id, u->sub, is.family[0] != '\0' ? "yes" : "no");
+    reply_tokens(req, &g, &is);
+    goto out;
+fail:
+    /* Tokens already made must not outlive a failed exchange. */
+    if (is.family[0] != '\0')
+        store_refresh_family_delete(app->store, is.family);
+    tokens_reply_failure(req, rc);
+out:
+    if (why != NULL) {
+        log_info("token_refused grant=authorization_code client=%s "
+                 "reason=\"%s\"",
+                 c->client_id, why);
+        http_oauth_error(req, 400, "invalid_grant", why);
+    }
+    issued_clear(&is);
+    user_free(u);
+    json_decref(cg);
+    json_decref(rec);
+    free(value);
+    free(record);
+    free(old);
+}
+
+/* The original scope of a refresh token, to check a narrowed scope
+ * before the token is spent. */
+static int
+refresh_scope(struct app *app, const char *hash, const struct client *c,
+              char **scope)
+{
+    struct refresh_token *t = NULL;
+    int rc;
+
+    if ((rc = store_refresh_get(app->store, hash, &t)) < 0)
+        return rc;
+    if (strcmp(t->client_id, c->client_id) != 0) {
+        tokens_refresh_free(t);
+        return GH_ENOTFOUND;
+    }
+    *scope = t->scope;
+    t->scope = NULL;
+    tokens_refresh_free(t);
+    return 0;
+}
+
+static void
+grant_refresh_token(struct http_request *req, const struct form *f,
+                    const struct client *c)
+{
+    struct app *app = req->app;
+    const struct config *cfg = app->cfg;
+    const char *token = form_get(f, "refresh_token");
+    const char *want = form_get(f, "scope");
+    char old_hash[65], new_hash[65], sid_fp[13], *scope = NULL,
+        *original = NULL;
+    struct refresh_token *t = NULL;
+    struct session *s = NULL;
+    const char *why = NULL;
+    struct user *u = NULL;
+    struct issued is;
+    struct grant g;
+    int rc;
+
+    memset(&is, 0, sizeof(is));
+    if (token == NULL) {
+        http_oauth_error(req, 400, "invalid_request",
+                         "refresh_token is required");
+        goto out;
+    }
+    util_sha256_hex(token, strlen(token), old_hash);
+    /* A scope to narrow to is checked before the token is spent, so a bad
+     * one costs the client nothing (RFC 6749 §6). */
+    if (want != NULL) {
+        rc = refresh_scope(app, old_hash, c, &original);
+        if (rc == GH_ENOTFOUND) {
+            why = "unknown, expired or revoked refresh token";
+            goto out;
+        }
+        if (rc < 0)
+            goto fail;
+        if ((rc = scope_grant(want, c, original, &scope)) == GH_EINVAL) {
+            http_oauth_error(req, 400, "invalid_scope",
+                             "the scope exceeds what was granted");
+            goto out;
+        }
+        if (rc < 0)
+            goto fail;
+    }
+    if ((rc = util_random_id(is.refresh_token, SECRET_BYTES)) < 0)
+        goto fail;
+    util_sha256_hex(is.refresh_token, SECRET_LEN, new_hash);
+    rc = store_refresh_rotate(app->store, old_hash, new_hash, c->client_id,
+                              util_now(), cfg->session_idle_timeout_s,
+                              cfg->session_absolute_timeout_s,
+                              cfg->refresh_token_ttl_s, &t);
+    if (rc == STORE_REFRESH_INVALID) {
+        why = "unknown, expired or revoked refresh token";
+        goto out;
+    }
+    if (rc == STORE_REFRESH_REUSE) {
+        /* RFC 9700 §4.14.2: a spent refresh token presented again was
+         * leaked; its family is gone already, and the session ends with
+         * every token it has (SPEC §5). */
+        log_fingerprint(t->sid, sid_fp);
+        rc = session_end(app->store, t->sid, "reuse");
+        log_warnx("refresh_token_reuse client=%s sid_fp=%s session_end=%s",
+                  c->client_id, sid_fp, rc >= 0 ? "ok" : gh_strerror(rc));
+        why = "the refresh token was already used";
+        goto out;
+    }
+    if (rc < 0)
+        goto fail;
+    if (scope == NULL && (scope = strdup(t->scope)) == NULL) {
+        rc = GH_ENOMEM;
+        goto fail;
+    }
+    /* OIDC Core §12.2: auth_time stays that of the sign-in. */
+    rc = session_get(app->store, t->sid, &s);
+    if (rc == GH_ENOTFOUND) {
+        why = "the session has ended";
+        goto out;
+    }
+    if (rc < 0)
+        goto fail;
+    if ((rc = grant_user(app, t->sub, &u, &why)) == GH_EDENIED)
+        goto out;
+    if (rc < 0)
+        goto fail;
+    g = (struct grant){c, u, u->sub, t->sid, scope, NULL, s->auth_time,
+                       util_now()};
+    if ((rc = mint_tokens(app, &g, &is)) < 0)
+        goto fail;
+    log_debug("token_issued grant=refresh_token client=%s sub=%s",
+              c->client_id, u->sub);
+    reply_tokens(req, &g, &is);
+    goto out;
+fail:
+    tokens_reply_failure(req, rc);
+out:
+    if (why != NULL)
+        http_oauth_error(req, 400, "invalid_grant", why);
+    issued_clear(&is);
+    tokens_refresh_free(t);
+    session_free(s);
+    user_free(u);
+    free(scope);
+    free(original);
+}
+
+/* RFC 6749 §4.4: the client acts for itself, so the token's subject is
+ * the client, with no session, no refresh token and no ID token. */
+static void
+grant_client_credentials(struct http_request *req, const struct form *f,
+                         const struct client *c)
+{
+    struct issued is;
+    struct grant g;
+    char *scope = NULL;
+    int rc;
+
+    memset(&is, 0, sizeof(is));
+    if ((rc = scope_grant(form_get(f, "scope"), c, NULL, &scope)) < 0) {
+        if (rc == GH_EINVAL)
+            http_oauth_error(req, 400, "invalid_scope",
+                             "a scope is not allowed for this client");
+        else
+            tokens_reply_failure(req, rc);
+        goto out;
+    }
+    g = (struct grant){c, NULL, c->client_id, NULL, scope, NULL, 0,
+                       util_now()};
+    if ((rc = mint_access(req->app, &g, &is)) < 0) {
+        tokens_reply_failure(req, rc);
+        goto out;
+    }
+    reply_tokens(req, &g, &is);
+out:
+    issued_clear(&is);
+    free(scope);
+}
+
+static const struct {
+    const char *name;
+    unsigned bit;
+    void (*fn)(struct http_request *, const struct form *,
+               const struct client *);
+} grants[] = {
+    {"authorization_code", GRANT_AUTHORIZATION_CODE,
+     grant_authorization_code},
+    {"refresh_token", GRANT_REFRESH_TOKEN, grant_refresh_token},
+    {"client_credentials", GRANT_CLIENT_CREDENTIALS,
+     grant_client_credentials},
+};
+
+void
+tokens_handle_token(struct http_request *req)
+{
+    struct client_auth ca = {NULL, NULL};
+    const char *grant;
+    struct form f;
+    size_t i;
+
+    if (tokens_read_form(req, &f) < 0)
+        return;
+    if (tokens_client_auth(req, &f, 1, &ca) < 0)
+        goto out;
+    if ((grant = form_get(&f, "grant_type")) == NULL) {
+        http_oauth_error(req, 400, "invalid_request",
+                         "grant_type is required");
+        goto out;
+    }
+    for (i = 0; i < sizeof(grants) / sizeof(grants[0]); i++)
+        if (strcmp(grant, grants[i].name) == 0)
+            break;
+    if (i == sizeof(grants) / sizeof(grants[0])) {
+        http_oauth_error(req, 400, "unsupported_grant_type", NULL);
+        goto out;
+    }
+    /* RFC 6749 §4.4: client_credentials is for confidential clients only;
+     * otherwise a client may use the grants it registered. */
+    if ((ca.client->grant_types & grants[i].bit) == 0 ||
+        (grants[i].bit == GRANT_CLIENT_CREDENTIALS &&
+         ca.client->auth_method == AUTH_NONE)) {
+        http_oauth_error(req, 400, "unauthorized_client",
+                         "the client may not use this grant type");
+        goto out;
+    }
+    grants[i].fn(req, &f, ca.client);
+out:
+    tokens_client_auth_done(&ca);
+    form_free(&f);
+}

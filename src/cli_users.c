@@ -401,6 +401,7 @@ run_passwd(const struct ctx *c)
 {
     struct user *u = NULL;
     const char *why = NULL;
+    size_t n = 0;
     int rc;
 
     if ((rc = find_user(c, &u)) != 0)
@@ -416,7 +417,18 @@ run_passwd(const struct ctx *c)
         rc = fail(c, rc);
         goto out;
     }
-    printf("password changed for %s (%s)\n", u->username, u->sub);
+    /* A new password is a reason to sign out whoever knew the old one:
+     * the user's sessions end (with notifications) like any logout. */
+    if ((rc = session_end_user(c->st, u->sub, "password", &n)) < 0) {
+        complain(c->cmd,
+                 "password changed for %s but ending their sessions "
+                 "failed: %s",
+                 u->username, gh_strerror(rc));
+        rc = 1;
+        goto out;
+    }
+    printf("password changed for %s (%s); %zu session%s ended\n",
+           u->username, u->sub, n, n == 1 ? "" : "s");
 out:
     user_free(u);
     return rc;

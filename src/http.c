@@ -14,6 +14,7 @@
 
 #include <microhttpd.h>
 
+#include "gatehouse/admin.h"
 #include "gatehouse/app.h"
 #include "gatehouse/authorize.h"
 #include "gatehouse/discovery.h"
@@ -59,6 +60,7 @@ static const struct route routes[] = {
     {M_GET | M_POST, "/userinfo", tokens_handle_userinfo, 0},
     {M_POST, "/introspect", tokens_handle_introspect, 0},
     {M_POST, "/revoke", tokens_handle_revoke, 0},
+    {M_GET | M_POST | M_DELETE, "/admin/*", admin_handle, 0},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -97,6 +99,10 @@ struct http_conn {
     struct header *headers;
     int cacheable;
     pthread_mutex_t lock; /* guards suspend state against http_resume */
+    /* MHD's reference, and one more while another thread may resume the
+     * request: whoever lets go last frees it, so a resumer never touches
+     * freed memory after the request completed on an HTTP thread. */
+    atomic_int refs;
     enum suspend_state suspend;
     int replied;
 };
@@ -273,11 +279,32 @@ http_redirect(struct http_request *req, int status, const char *url)
     http_reply(req, status, "text/plain; charset=utf-8", strdup(""), 0);
 }
 
+static void
+conn_release(struct http_conn *c)
+{
+    struct header *h, *next;
+
+    if (atomic_fetch_sub(&c->refs, 1) != 1)
+        return;
+    for (h = c->headers; h != NULL; h = next) {
+        next = h->next;
+        free(h->name);
+        free(h->value);
+        free(h);
+    }
+    pthread_mutex_destroy(&c->lock);
+    free(c->resp);
+    free(c->body);
+    free(c->url);
+    free(c);
+}
+
 void
 http_suspend(struct http_request *req)
 {
     struct http_conn *c = req->conn;
 
+    atomic_fetch_add(&c->refs, 1);
     pthread_mutex_lock(&c->lock);
     if (c->suspend == RUNNING)
         c->suspend = SUSPENDING;
@@ -294,6 +321,7 @@ http_resume(struct http_request *req)
         MHD_resume_connection(c->mhd);
     c->suspend = RESUMED;
     pthread_mutex_unlock(&c->lock);
+    conn_release(c);
 }
 
 /* MHD calls this first, with the raw URI: the place to allocate. */
@@ -313,6 +341,7 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *mhd)
     c->req.app = srv->app;
     c->req.body = "";
     pthread_mutex_init(&c->lock, NULL);
+    atomic_init(&c->refs, 1);
     atomic_fetch_add(&srv->in_flight, 1);
     return c;
 }
@@ -464,7 +493,6 @@ on_completed(void *cls, struct MHD_Connection *mhd, void **con_cls,
 {
     struct http_server *srv = cls;
     struct http_conn *c = *con_cls;
-    struct header *h, *next;
     double dur;
     size_t ri;
 
@@ -483,17 +511,7 @@ on_completed(void *cls, struct MHD_Connection *mhd, void **con_cls,
                  toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? ""
                                                            : " aborted=1");
     }
-    for (h = c->headers; h != NULL; h = next) {
-        next = h->next;
-        free(h->name);
-        free(h->value);
-        free(h);
-    }
-    pthread_mutex_destroy(&c->lock);
-    free(c->resp);
-    free(c->body);
-    free(c->url);
-    free(c);
+    conn_release(c);
     atomic_fetch_sub(&srv->in_flight, 1);
 }
 

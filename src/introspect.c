@@ -191,9 +191,8 @@ introspect_access(struct app *app, const char *token,
                   "active", 1, "scope", str(c, "scope"), "client_id",
                   str(c, "client_id"), "sub", str(c, "sub"), "exp",
                   json_object_get(c, "exp"), "iat", json_object_get(c, "iat"),
-                  "iss", str(c, "iss"), "aud", json_object_get(c, "aud"),
-                  "jti", str(c, "jti"), "sid", str(c, "sid"), "token_type",
-                  "Bearer");
+                  "iss", str(c, "iss"), "aud", json_object_get(c, "aud"), "jti",
+                  str(c, "jti"), "sid", str(c, "sid"), "token_type", "Bearer");
     if (o == NULL) {
         rc = GH_ENOMEM;
         goto out;

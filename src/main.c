@@ -10,6 +10,7 @@
 
 #include <curl/curl.h>
 
+#include "gatehouse/admin.h"
 #include "gatehouse/app.h"
 #include "gatehouse/cli.h"
 #include "gatehouse/config.h"
@@ -37,6 +38,12 @@ static const char usage_text[] =
     "  keys generate --dir DIR [--alg RS256|ES256]  new active signing key\n"
     "  keys list     --dir DIR                   kid, alg, created, state\n"
     "  user add|passwd|disable|list --config FILE ...  manage users\n"
+    "  sessions      --config FILE [--user U]    active sessions\n"
+    "  logout        --config FILE (--user U | --session SID | --all)\n"
+    "                [--reason TEXT]             end sessions, notify apps\n"
+    "  deliveries    --config FILE [--state pending|failed] [--retry]\n"
+    "                                            back-channel deliveries\n"
+    "  audit         --config FILE [--limit N]   newest audit records\n"
     "\n"
     "Run 'gatehouse COMMAND --help' for a command's options.\n";
 
@@ -232,6 +239,8 @@ cmd_serve(int argc, char **argv)
     /* Both may still resume parked requests: stop them before the
      * server. */
     hashpool_stop(app.hashpool);
+    /* A logout-all thread wakes the engine: stop it first. */
+    admin_stop(&app);
     delivery_stop(app.delivery);
     http_stop(srv);
     store_close(st);
@@ -359,6 +368,10 @@ static const struct {
     {"check-config", cmd_check_config},
     {"keys", cmd_keys},
     {"user", cli_user},
+    {"sessions", cli_sessions},
+    {"logout", cli_logout},
+    {"deliveries", cli_deliveries},
+    {"audit", cli_audit},
 };
 
 int

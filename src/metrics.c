@@ -43,6 +43,14 @@ static const char *const end_reasons[] = {
 #define NREASONS (sizeof(end_reasons) / sizeof(end_reasons[0]))
 static atomic_ulong sessions_ended[NREASONS];
 
+static const char *const admin_outcomes[] = {
+    "ok", "unauthorized", "forbidden", "invalid", "not_found", "conflict",
+    "error"};
+#define NOUTCOMES (sizeof(admin_outcomes) / sizeof(admin_outcomes[0]))
+static atomic_ulong admin_calls[NOUTCOMES];
+static atomic_int logout_all_running;
+static atomic_llong logout_all_total, logout_all_ended, logout_all_queued;
+
 static const char *const *names;
 static size_t nroutes;
 /* One slot past the routes for requests that matched none. */
@@ -94,6 +102,28 @@ metrics_session_end(const char *reason)
     for (i = 0; i < NREASONS - 1 && strcmp(end_reasons[i], reason) != 0; i++)
         ;
     atomic_fetch_add_explicit(&sessions_ended[i], 1, memory_order_relaxed);
+}
+
+void
+metrics_admin_call(const char *outcome)
+{
+    size_t i;
+
+    /* Anything unknown counts as an error rather than being lost. */
+    for (i = 0; i < NOUTCOMES - 1 && strcmp(admin_outcomes[i], outcome) != 0;
+         i++)
+        ;
+    atomic_fetch_add_explicit(&admin_calls[i], 1, memory_order_relaxed);
+}
+
+void
+metrics_logout_all(int running, long long total, long long ended,
+                   long long queued)
+{
+    atomic_store(&logout_all_total, total);
+    atomic_store(&logout_all_ended, ended);
+    atomic_store(&logout_all_queued, queued);
+    atomic_store(&logout_all_running, running);
 }
 
 struct out {
@@ -230,6 +260,26 @@ metrics_render(void)
         for (i = 0; i < NREASONS; i++)
             put(&o, "gatehouse_sessions_ended_total{reason=\"%s\"} %lu\n",
                 end_reasons[i], atomic_load(&sessions_ended[i]));
+        put(&o, "# HELP gatehouse_admin_calls_total Admin API calls, by "
+                "outcome.\n# TYPE gatehouse_admin_calls_total counter\n");
+        for (i = 0; i < NOUTCOMES; i++)
+            put(&o, "gatehouse_admin_calls_total{outcome=\"%s\"} %lu\n",
+                admin_outcomes[i], atomic_load(&admin_calls[i]));
+        put(&o,
+            "# HELP gatehouse_logout_all_running 1 while this instance runs "
+            "a logout-all.\n# TYPE gatehouse_logout_all_running gauge\n"
+            "gatehouse_logout_all_running %d\n"
+            "# HELP gatehouse_logout_all_sessions Sessions of the current "
+            "or last logout-all: live when it began, and ended so far.\n"
+            "# TYPE gatehouse_logout_all_sessions gauge\n"
+            "gatehouse_logout_all_sessions{state=\"total\"} %lld\n"
+            "gatehouse_logout_all_sessions{state=\"ended\"} %lld\n"
+            "# HELP gatehouse_logout_all_notifications_queued Back-channel "
+            "notifications the current or last logout-all queued.\n"
+            "# TYPE gatehouse_logout_all_notifications_queued gauge\n"
+            "gatehouse_logout_all_notifications_queued %lld\n",
+            atomic_load(&logout_all_running), atomic_load(&logout_all_total),
+            atomic_load(&logout_all_ended), atomic_load(&logout_all_queued));
     }
     return o.p;
 }

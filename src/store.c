@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Redis: the key schema, one connection per thread, and the Lua scripts. */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -77,6 +78,8 @@ static const struct key_schema {
     [KEY_DELIVERY] = {"dl:{sid:client_id}", "hash", "7 days once done"},
     /* deliveries that failed for good: id -> when */
     [KEY_DELIVERY_FAILED] = {"dfail", "zset", "none"},
+    /* the progress of the last logout-all: state, actor, counts */
+    [KEY_LOGOUT_ALL] = {"lall", "hash", "none"},
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -85,7 +88,7 @@ static const struct key_schema {
 extern const char lua_ping[], lua_user_create[], lua_session_create[],
     lua_session_touch[], lua_session_end[], lua_code_redeem[],
     lua_refresh_issue[], lua_refresh_rotate[], lua_delivery_claim[],
-    lua_delivery_done[];
+    lua_delivery_done[], lua_delivery_retry[], lua_logout_all_begin[];
 
 static const struct script_source {
     const char *name;
@@ -101,6 +104,8 @@ static const struct script_source {
     [SCRIPT_REFRESH_ROTATE] = {"refresh_rotate", lua_refresh_rotate},
     [SCRIPT_DELIVERY_CLAIM] = {"delivery_claim", lua_delivery_claim},
     [SCRIPT_DELIVERY_DONE] = {"delivery_done", lua_delivery_done},
+    [SCRIPT_DELIVERY_RETRY] = {"delivery_retry", lua_delivery_retry},
+    [SCRIPT_LOGOUT_ALL_BEGIN] = {"logout_all_begin", lua_logout_all_begin},
 };
 
 /*
@@ -482,10 +487,29 @@ conn_drop(struct conn *cn)
 }
 
 /*
+ * Whether an idle connection is still worth sending on. No reply is ever
+ * outstanding between two calls, so a readable socket means the server
+ * closed it (it died, as a primary does before a failover; Sentinel ran
+ * CLIENT KILL; a timeout) or sent what nobody asked for. A command written
+ * there fails only after it was sent, when nothing tells whether it ran,
+ * so a script would not be retried and the first request on each thread
+ * after a failover would fail. Looking first makes it a clean reconnect.
+ */
+static int
+conn_alive(const redisContext *c)
+{
+    struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+
+    /* An error of poll itself (EINTR) says nothing: send and see. */
+    return poll(&pfd, 1, 0) <= 0;
+}
+
+/*
  * Sends one formatted command on the thread's connection and reads the
- * reply, error replies included. A broken connection, or -READONLY (the
- * primary we know became a replica), drops the connection so the next call
- * connects afresh (through the sentinels, if configured).
+ * reply, error replies included. A connection the server closed while it
+ * sat idle is replaced before sending. A broken connection, or -READONLY
+ * (the primary we know became a replica), drops the connection so the next
+ * call connects afresh (through the sentinels, if configured).
  */
 static int
 roundtrip(struct store *st, const char *cmd, size_t len, redisReply **ret)
@@ -496,6 +520,10 @@ roundtrip(struct store *st, const char *cmd, size_t len, redisReply **ret)
 
     if ((cn = thread_conn(st)) == NULL)
         return GH_ENOMEM;
+    if (cn->c != NULL && !conn_alive(cn->c)) {
+        log_debug("redis_closed_while_idle");
+        conn_drop(cn);
+    }
     if (cn->c == NULL && (rc = conn_open(st, cn)) < 0)
         return rc;
     if (redisAppendFormattedCommand(cn->c, cmd, len) != REDIS_OK ||

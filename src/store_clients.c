@@ -15,8 +15,7 @@ store_client_put(struct store *st, const char *client_id, const char *json)
     redisReply *r = NULL;
     int rc;
 
-    if ((rc = store_key_name(st, KEY_CLIENT, client_id, key, sizeof(key))) <
-        0)
+    if ((rc = store_key_name(st, KEY_CLIENT, client_id, key, sizeof(key))) < 0)
         return rc;
     rc = store_command(st, 0, &r, "SET %s %s", key, json);
     freeReplyObject(r);
@@ -32,8 +31,7 @@ store_client_get(struct store *st, const char *client_id, char **json)
     int rc;
 
     /* An id too long for a key was never registered. */
-    if ((rc = store_key_name(st, KEY_CLIENT, client_id, key, sizeof(key))) <
-        0)
+    if ((rc = store_key_name(st, KEY_CLIENT, client_id, key, sizeof(key))) < 0)
         return rc == GH_ETOOBIG ? GH_ENOTFOUND : rc;
     if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "GET %s", key)) < 0)
         return rc;

@@ -31,8 +31,7 @@ element_dup(const redisReply *r, size_t i)
 }
 
 int
-store_code_put(struct store *st, const char *hash, const char *json,
-               int ttl_s)
+store_code_put(struct store *st, const char *hash, const char *json, int ttl_s)
 {
     char key[STORE_KEY_MAX];
     redisReply *r = NULL;
@@ -93,27 +92,53 @@ out:
 
 int
 store_code_used_swap(struct store *st, const char *hash, const char *value,
-                     char **old)
+                     int ttl_s, char **old)
 {
     char key[STORE_KEY_MAX];
     redisReply *r = NULL;
     char *o = NULL;
-    int rc;
+    int multi = 0, rc;
 
     if ((rc = store_key_name(st, KEY_CODE_USED, hash, key, sizeof(key))) < 0)
         return rc;
-    /* One command, so the exchange and a replay cannot both miss each
-     * other: whichever swaps second sees what the first left. */
-    if ((rc = store_command(st, 0, &r, "SET %s %s XX KEEPTTL GET", key,
-                            value)) < 0)
-        return rc;
-    if (is_str(r) && (o = strndup(r->str, r->len)) == NULL) {
+    /*
+     * One atomic swap, so the exchange and a replay cannot both miss each
+     * other: whichever swaps second sees what the first left. GETSET in
+     * MULTI rather than SET ... GET, which Redis 6.0 lacks (README: Redis
+     * 6 or newer).
+     */
+    if ((rc = store_command(st, 0, &r, "MULTI")) < 0)
+        goto out;
+    multi = 1;
+    freeReplyObject(r);
+    r = NULL;
+    if ((rc = store_command(st, 0, &r, "GETSET %s %s", key, value)) < 0)
+        goto out;
+    freeReplyObject(r);
+    r = NULL;
+    if ((rc = store_command(st, 0, &r, "EXPIRE %s %d", key, ttl_s)) < 0)
+        goto out;
+    freeReplyObject(r);
+    r = NULL;
+    if ((rc = store_command(st, 0, &r, "EXEC")) < 0)
+        goto out;
+    multi = 0;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+        rc = GH_EPROTO;
+        goto out;
+    }
+    if (is_str(r->element[0]) &&
+        (o = strndup(r->element[0]->str, r->element[0]->len)) == NULL) {
         rc = GH_ENOMEM;
         goto out;
     }
     *old = o;
-    rc = 0;
 out:
+    if (rc < 0 && multi) {
+        freeReplyObject(r);
+        r = NULL;
+        (void)store_command(st, 0, &r, "DISCARD");
+    }
     freeReplyObject(r);
     return rc;
 }
@@ -129,8 +154,7 @@ store_refresh_issue(struct store *st, const char *hash, const char *family,
     redisReply *r = NULL;
     int rc;
 
-    if ((rc = store_key_name(st, KEY_SESSION, sid, ksess, sizeof(ksess))) <
-            0 ||
+    if ((rc = store_key_name(st, KEY_SESSION, sid, ksess, sizeof(ksess))) < 0 ||
         (rc = store_key_name(st, KEY_REFRESH, hash, krt, sizeof(krt))) < 0 ||
         (rc = store_key_name(st, KEY_REFRESH_FAMILY, family, kfam,
                              sizeof(kfam))) < 0 ||
@@ -151,16 +175,15 @@ store_refresh_issue(struct store *st, const char *hash, const char *family,
     argv[10] = ttl;
     if ((rc = store_script(st, SCRIPT_REFRESH_ISSUE, 4, 11, argv, &r)) < 0)
         return rc;
-    rc = r->type == REDIS_REPLY_INTEGER && r->integer == 1 ? 0
-                                                           : GH_ENOTFOUND;
+    rc = r->type == REDIS_REPLY_INTEGER && r->integer == 1 ? 0 : GH_ENOTFOUND;
     freeReplyObject(r);
     return rc;
 }
 
 int
 store_refresh_rotate(struct store *st, const char *old_hash,
-                     const char *new_hash, const char *client_id,
-                     int64_t now, int idle_s, int absolute_s, int ttl_s,
+                     const char *new_hash, const char *client_id, int64_t now,
+                     int idle_s, int absolute_s, int ttl_s,
                      struct refresh_token **ret)
 {
     char key[STORE_KEY_MAX], snow[24], sidle[16], sabs[16], ttl[16];
@@ -170,8 +193,7 @@ store_refresh_rotate(struct store *st, const char *old_hash,
     const char *state;
     int rc;
 
-    if ((rc = store_key_name(st, KEY_REFRESH, old_hash, key, sizeof(key))) <
-        0)
+    if ((rc = store_key_name(st, KEY_REFRESH, old_hash, key, sizeof(key))) < 0)
         return rc;
     snprintf(snow, sizeof(snow), "%lld", (long long)now);
     snprintf(sidle, sizeof(sidle), "%d", idle_s);
@@ -229,8 +251,8 @@ store_refresh_get(struct store *st, const char *hash,
 
     if ((rc = store_key_name(st, KEY_REFRESH, hash, key, sizeof(key))) < 0)
         return rc;
-    if ((rc = store_command(st, STORE_IDEMPOTENT, &r,
-                            "HMGET %s f s c u sc x", key)) < 0)
+    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "HMGET %s f s c u sc x",
+                            key)) < 0)
         return rc;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 6 ||
         !is_str(r->element[0])) {
@@ -265,7 +287,7 @@ out:
 static int
 family_delete_once(struct store *st, const char *kfam)
 {
-    char (*keys)[STORE_KEY_MAX] = NULL;
+    char(*keys)[STORE_KEY_MAX] = NULL;
     const char **argv = NULL;
     redisReply *r = NULL;
     size_t i, n;

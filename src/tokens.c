@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The token endpoint (RFC 6749 §3.2, OIDC Core §3.1.3): client lookup and
- * authentication, codes, and the three grants. */
-#include <stdio.h>
+/* The token endpoint (RFC 6749 §3.2, OIDC Core §3.1.3): codes, scopes,
+ * the three grants and the tokens they mint. Who may call it is
+ * client_auth.c's part. */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -41,12 +40,6 @@
 #define USED_PENDING "-"
 #define USED_REPLAYED "r"
 
-static const char *const method_names[] = {
-    [AUTH_CLIENT_SECRET_BASIC] = "client_secret_basic",
-    [AUTH_CLIENT_SECRET_POST] = "client_secret_post",
-    [AUTH_NONE] = "none",
-};
-
 static const char *
 str(const json_t *o, const char *key)
 {
@@ -64,20 +57,6 @@ tokens_refresh_free(struct refresh_token *t)
     free(t->sub);
     free(t->scope);
     free(t);
-}
-
-void
-tokens_reply_failure(struct http_request *req, int rc)
-{
-    /* Redis down is temporary: say so, and when to come back. */
-    if (rc == GH_EREDIS) {
-        http_add_header(req, "Retry-After", "1");
-        http_oauth_error(req, 503, "temporarily_unavailable",
-                         "the store is unreachable, try again");
-        return;
-    }
-    log_warnx("token_endpoint_failed error=\"%s\"", gh_strerror(rc));
-    http_oauth_error(req, 500, "server_error", NULL);
 }
 
 int
@@ -184,176 +163,6 @@ out:
 }
 
 int
-tokens_find_client(struct app *app, const char *client_id,
-                   const struct client **c, struct client **owned)
-{
-    const struct client *fixed;
-    struct client *nc = NULL;
-    struct field_error fe;
-    json_t *j = NULL;
-    char *text = NULL;
-    int rc;
-
-    if (client_id == NULL || *client_id == '\0')
-        return GH_ENOTFOUND;
-    /* Config clients first: no Redis round trip on the hot path. */
-    if ((fixed = config_client(app->cfg, client_id)) != NULL) {
-        *c = fixed;
-        *owned = NULL;
-        return 0;
-    }
-    if ((rc = store_client_get(app->store, client_id, &text)) < 0)
-        goto out;
-    if ((j = json_loads(text, 0, NULL)) == NULL ||
-        client_from_json(j, "", &nc, &fe) < 0 ||
-        strcmp(nc->client_id, client_id) != 0) {
-        log_warnx("client_record_corrupt client=%s", client_id);
-        rc = GH_EPROTO;
-        goto out;
-    }
-    *c = nc;
-    *owned = nc;
-    nc = NULL;
-    rc = 0;
-out:
-    client_free(nc);
-    json_decref(j);
-    util_free_secret(text);
-    return rc;
-}
-
-static int
-is_form_type(const char *ct)
-{
-    static const char want[] = "application/x-www-form-urlencoded";
-    size_t n = sizeof(want) - 1;
-
-    if (ct == NULL || strncasecmp(ct, want, n) != 0)
-        return 0;
-    for (ct += n; *ct == ' ' || *ct == '\t'; ct++)
-        ;
-    return *ct == '\0' || *ct == ';';
-}
-
-int
-tokens_read_form(struct http_request *req, struct form *f)
-{
-    char why[96];
-    const char *dup;
-    int rc;
-
-    /* RFC 6749 §3.2: the token endpoint takes form bodies, nothing else. */
-    if (!is_form_type(http_header(req, "Content-Type"))) {
-        http_oauth_error(req, 400, "invalid_request",
-                         "the body must be application/x-www-form-urlencoded");
-        return GH_EINVAL;
-    }
-    if ((rc = form_parse(req->body, req->body_len, f)) < 0) {
-        http_oauth_error(req, 400, "invalid_request",
-                         rc == GH_ETOOBIG ? "too many parameters"
-                                          : "malformed body");
-        return rc;
-    }
-    /* RFC 6749 §3.2: "Request and response parameters MUST NOT be
-     * included more than once." */
-    if ((dup = form_has_duplicate(f)) != NULL) {
-        snprintf(why, sizeof(why), "repeated parameter: %.64s", dup);
-        http_oauth_error(req, 400, "invalid_request", why);
-        form_free(f);
-        return GH_EINVAL;
-    }
-    return 0;
-}
-
-/*
- * RFC 6749 §2.3: a client authenticates with the one method it registered
- * (OIDC Registration token_endpoint_auth_method), never more than one at
- * once; a public client only names itself.
- */
-int
-tokens_client_auth(struct http_request *req, const struct form *f,
-                   int allow_public, struct client_auth *ret)
-{
-    const char *authz = http_header(req, "Authorization");
-    const char *id = form_get(f, "client_id");
-    const char *secret = form_get(f, "client_secret");
-    enum auth_method method = AUTH_NONE;
-    const struct client *c = NULL;
-    struct client *owned = NULL;
-    char *buser = NULL, *bpass = NULL;
-    const char *why = NULL;
-    int rc = 0;
-
-    if (authz != NULL && secret != NULL) {
-        http_oauth_error(req, 400, "invalid_request",
-                         "more than one client authentication method");
-        return GH_EINVAL;
-    }
-    if (authz != NULL) {
-        method = AUTH_CLIENT_SECRET_BASIC;
-        if (form_basic_auth(authz, &buser, &bpass) < 0) {
-            why = "malformed Authorization header";
-            goto out;
-        }
-        if (id != NULL && strcmp(id, buser) != 0) {
-            why = "client_id does not match the credentials";
-            goto out;
-        }
-        id = buser;
-        secret = bpass;
-    } else if (secret != NULL) {
-        method = AUTH_CLIENT_SECRET_POST;
-    }
-    if (id == NULL) {
-        why = "client authentication required";
-        goto out;
-    }
-    rc = tokens_find_client(req->app, id, &c, &owned);
-    if (rc == GH_ENOTFOUND) {
-        why = "client authentication failed";
-        goto out;
-    }
-    if (rc < 0) {
-        tokens_reply_failure(req, rc);
-        goto out;
-    }
-    if (c->auth_method != method)
-        why = "the client must use its registered authentication method";
-    else if (method == AUTH_NONE && !allow_public)
-        why = "public clients cannot use this endpoint";
-    else if (method != AUTH_NONE &&
-             !util_streq_ct(secret, c->client_secret))
-        why = "client authentication failed";
-    if (why != NULL)
-        goto out;
-    ret->client = c;
-    ret->owned = owned;
-    owned = NULL;
-out:
-    if (why != NULL) {
-        log_info("client_auth_failed client=%s method=%s path=%s "
-                 "reason=\"%s\"",
-                 c != NULL ? c->client_id : "-", method_names[method],
-                 req->path, why);
-        /* RFC 6749 §5.2: 401, and http.c adds WWW-Authenticate. */
-        http_oauth_error(req, 401, "invalid_client", why);
-        rc = GH_EDENIED;
-    }
-    client_free(owned);
-    free(buser);
-    util_free_secret(bpass);
-    return rc;
-}
-
-void
-tokens_client_auth_done(struct client_auth *a)
-{
-    client_free(a->owned);
-    a->owned = NULL;
-    a->client = NULL;
-}
-
-int
 tokens_code_issue(struct app *app, const struct code_grant *g,
                   char code_out[44])
 {
@@ -364,8 +173,8 @@ tokens_code_issue(struct app *app, const struct code_grant *g,
     /* Short keys: the grant lives in Redis for code_ttl_s. */
     o = json_pack("{s:s, s:s, s:s*, s:s*, s:s, s:s, s:s, s:I}", "c",
                   g->client_id, "r", g->redirect_uri, "cc", g->code_challenge,
-                  "n", g->nonce, "sc", g->scope, "s", g->sid, "u", g->sub,
-                  "at", (json_int_t)g->auth_time);
+                  "n", g->nonce, "sc", g->scope, "s", g->sid, "u", g->sub, "at",
+                  (json_int_t)g->auth_time);
     if (o == NULL)
         return GH_EINVAL;
     if ((text = json_dumps(o, JSON_COMPACT)) == NULL) {
@@ -375,8 +184,7 @@ tokens_code_issue(struct app *app, const struct code_grant *g,
     if ((rc = util_random_id(code, SECRET_BYTES)) < 0)
         goto out;
     util_sha256_hex(code, SECRET_LEN, hash);
-    if ((rc = store_code_put(app->store, hash, text, app->cfg->code_ttl_s)) <
-        0)
+    if ((rc = store_code_put(app->store, hash, text, app->cfg->code_ttl_s)) < 0)
         goto out;
     memcpy(code_out, code, SECRET_LEN + 1);
 out:
@@ -391,7 +199,7 @@ struct grant {
     const struct client *client;
     const struct user *user; /* NULL for client_credentials */
     const char *sub;
-    const char *sid;   /* NULL for client_credentials */
+    const char *sid; /* NULL for client_credentials */
     const char *scope;
     const char *nonce; /* the code grant's, or NULL */
     int64_t auth_time; /* 0 for client_credentials */
@@ -430,9 +238,9 @@ mint_access(struct app *app, const struct grant *g, struct issued *is)
     is->exp = g->now + cfg->access_token_ttl_s;
     c = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s*}", "iss",
                   cfg->issuer, "sub", g->sub, "aud", g->client->client_id,
-                  "client_id", g->client->client_id, "exp",
-                  (json_int_t)is->exp, "iat", (json_int_t)g->now, "jti",
-                  is->jti, "scope", g->scope, "sid", g->sid);
+                  "client_id", g->client->client_id, "exp", (json_int_t)is->exp,
+                  "iat", (json_int_t)g->now, "jti", is->jti, "scope", g->scope,
+                  "sid", g->sid);
     if (c == NULL)
         return GH_ENOMEM;
     if (g->sid != NULL &&
@@ -456,15 +264,13 @@ mint_id(struct app *app, const struct grant *g, struct issued *is)
     char at_hash[44];
     int rc;
 
-    util_sha256_b64url(is->access_token, strlen(is->access_token), 1,
-                       at_hash);
-    c = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s*, s:s, s:s, s:s}",
-                  "iss", cfg->issuer, "sub", g->sub, "aud",
-                  g->client->client_id, "exp",
-                  (json_int_t)(g->now + cfg->id_token_ttl_s), "iat",
+    util_sha256_b64url(is->access_token, strlen(is->access_token), 1, at_hash);
+    c = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s*, s:s, s:s, s:s}", "iss",
+                  cfg->issuer, "sub", g->sub, "aud", g->client->client_id,
+                  "exp", (json_int_t)(g->now + cfg->id_token_ttl_s), "iat",
                   (json_int_t)g->now, "auth_time", (json_int_t)g->auth_time,
-                  "nonce", g->nonce, "sid", g->sid, "azp",
-                  g->client->client_id, "at_hash", at_hash);
+                  "nonce", g->nonce, "sid", g->sid, "azp", g->client->client_id,
+                  "at_hash", at_hash);
     if (c == NULL)
         return GH_ENOMEM;
     /* The profile and email claims the scope grants (OIDC Core §5.4). */
@@ -550,8 +356,7 @@ revoke_record(struct app *app, const char *record)
     if (family != NULL)
         rc = store_refresh_family_delete(app->store, family);
     if (rc == 0 && jti != NULL && left + TOKENS_LEEWAY_S > 0)
-        rc = store_token_revoke(app->store, jti,
-                                (int)(left + TOKENS_LEEWAY_S));
+        rc = store_token_revoke(app->store, jti, (int)(left + TOKENS_LEEWAY_S));
     json_decref(o);
     return rc;
 }
@@ -567,7 +372,8 @@ code_replayed(struct app *app, const char *hash, const struct client *c)
     char *old = NULL;
     int rc;
 
-    rc = store_code_used_swap(app->store, hash, USED_REPLAYED, &old);
+    rc = store_code_used_swap(app->store, hash, USED_REPLAYED,
+                              used_ttl(app->cfg), &old);
     if (rc == 0 && old != NULL && old[0] == '{')
         rc = revoke_record(app, old);
     log_warnx("code_replayed client=%s code_hash=%.12s revoked=%s",
@@ -597,8 +403,7 @@ code_check(const json_t *g, const struct client *c, const char *redirect_uri,
             return "a public client must use PKCE";
         /* RFC 9700 §2.1.1: a verifier without a challenge is refused, or
          * a downgrade could pass unnoticed. */
-        return verifier != NULL ? "code_verifier without code_challenge"
-                                : NULL;
+        return verifier != NULL ? "code_verifier without code_challenge" : NULL;
     }
     if (verifier == NULL)
         return "code_verifier required";
@@ -649,7 +454,7 @@ grant_authorization_code(struct http_request *req, const struct form *f,
     struct issued is;
     struct grant g;
     json_t *cg = NULL, *rec = NULL;
-    int rc;
+    int rc = 0;
 
     memset(&is, 0, sizeof(is));
     if (code == NULL || redirect_uri == NULL) {
@@ -670,13 +475,12 @@ grant_authorization_code(struct http_request *req, const struct form *f,
         goto out;
     }
     if (rc < 0)
-        goto fail;
+        goto out;
     cg = json_loads(value, 0, NULL);
-    if (str(cg, "c") == NULL || str(cg, "r") == NULL ||
-        str(cg, "sc") == NULL || str(cg, "s") == NULL ||
-        str(cg, "u") == NULL) {
+    if (str(cg, "c") == NULL || str(cg, "r") == NULL || str(cg, "sc") == NULL ||
+        str(cg, "s") == NULL || str(cg, "u") == NULL) {
         rc = GH_EPROTO;
-        goto fail;
+        goto out;
     }
     if ((why = code_check(cg, c, redirect_uri, form_get(f, "code_verifier"))) !=
         NULL)
@@ -689,14 +493,21 @@ grant_authorization_code(struct http_request *req, const struct form *f,
         goto out;
     }
     if (rc < 0)
-        goto fail;
+        goto out;
     if ((rc = grant_user(app, sub, &u, &why)) == GH_EDENIED)
         goto out;
     if (rc < 0)
-        goto fail;
-    g = (struct grant){c, u, u->sub, str(cg, "s"), str(cg, "sc"),
-                       str(cg, "n"), json_integer_value(json_object_get(cg, "at")),
-                       util_now()};
+        goto out;
+    g = (struct grant){
+        .client = c,
+        .user = u,
+        .sub = u->sub,
+        .sid = str(cg, "s"),
+        .scope = str(cg, "sc"),
+        .nonce = str(cg, "n"),
+        .auth_time = json_integer_value(json_object_get(cg, "at")),
+        .now = util_now(),
+    };
     /* SPEC §5: every code exchange of a client allowed refresh_token gets
      * one, offline_access or not. */
     if (c->grant_types & GRANT_REFRESH_TOKEN) {
@@ -706,20 +517,21 @@ grant_authorization_code(struct http_request *req, const struct form *f,
             goto out;
         }
         if (rc < 0)
-            goto fail;
+            goto out;
     }
     if ((rc = mint_tokens(app, &g, &is)) < 0)
-        goto fail;
+        goto out;
     /* What a replay of this code must revoke. */
     rec = json_pack("{s:s*, s:s, s:I}", "f",
-                    is.family[0] != '\0' ? is.family : NULL, "j", is.jti,
-                    "x", (json_int_t)is.exp);
+                    is.family[0] != '\0' ? is.family : NULL, "j", is.jti, "x",
+                    (json_int_t)is.exp);
     if (rec == NULL || (record = json_dumps(rec, JSON_COMPACT)) == NULL) {
         rc = GH_ENOMEM;
-        goto fail;
+        goto out;
     }
-    if ((rc = store_code_used_swap(app->store, hash, record, &old)) < 0)
-        goto fail;
+    if ((rc = store_code_used_swap(app->store, hash, record, used_ttl(app->cfg),
+                                   &old)) < 0)
+        goto out;
     /* A replay came in while we issued: it could not revoke what was not
      * yet recorded, so we do, and hand out nothing. */
     if (old != NULL && strcmp(old, USED_PENDING) != 0) {
@@ -731,18 +543,17 @@ grant_authorization_code(struct http_request *req, const struct form *f,
              "refresh=%s",
              c->client_id, u->sub, is.family[0] != '\0' ? "yes" : "no");
     reply_tokens(req, &g, &is);
-    goto out;
-fail:
-    /* Tokens already made must not outlive a failed exchange. */
-    if (is.family[0] != '\0')
-        store_refresh_family_delete(app->store, is.family);
-    tokens_reply_failure(req, rc);
 out:
     if (why != NULL) {
         log_info("token_refused grant=authorization_code client=%s "
                  "reason=\"%s\"",
                  c->client_id, why);
         http_oauth_error(req, 400, "invalid_grant", why);
+    } else if (rc < 0) {
+        /* Tokens already made must not outlive a failed exchange. */
+        if (is.family[0] != '\0')
+            store_refresh_family_delete(app->store, is.family);
+        tokens_reply_failure(req, rc);
     }
     issued_clear(&is);
     user_free(u);
@@ -783,14 +594,14 @@ grant_refresh_token(struct http_request *req, const struct form *f,
     const char *token = form_get(f, "refresh_token");
     const char *want = form_get(f, "scope");
     char old_hash[65], new_hash[65], sid_fp[13], *scope = NULL,
-        *original = NULL;
+                                                 *original = NULL;
     struct refresh_token *t = NULL;
     struct session *s = NULL;
     const char *why = NULL;
     struct user *u = NULL;
     struct issued is;
     struct grant g;
-    int rc;
+    int rc = 0;
 
     memset(&is, 0, sizeof(is));
     if (token == NULL) {
@@ -808,17 +619,18 @@ grant_refresh_token(struct http_request *req, const struct form *f,
             goto out;
         }
         if (rc < 0)
-            goto fail;
+            goto out;
         if ((rc = scope_grant(want, c, original, &scope)) == GH_EINVAL) {
             http_oauth_error(req, 400, "invalid_scope",
                              "the scope exceeds what was granted");
+            rc = 0;
             goto out;
         }
         if (rc < 0)
-            goto fail;
+            goto out;
     }
     if ((rc = util_random_id(is.refresh_token, SECRET_BYTES)) < 0)
-        goto fail;
+        goto out;
     util_sha256_hex(is.refresh_token, SECRET_LEN, new_hash);
     rc = store_refresh_rotate(app->store, old_hash, new_hash, c->client_id,
                               util_now(), cfg->session_idle_timeout_s,
@@ -840,10 +652,10 @@ grant_refresh_token(struct http_request *req, const struct form *f,
         goto out;
     }
     if (rc < 0)
-        goto fail;
+        goto out;
     if (scope == NULL && (scope = strdup(t->scope)) == NULL) {
         rc = GH_ENOMEM;
-        goto fail;
+        goto out;
     }
     /* OIDC Core §12.2: auth_time stays that of the sign-in. */
     rc = session_get(app->store, t->sid, &s);
@@ -852,24 +664,30 @@ grant_refresh_token(struct http_request *req, const struct form *f,
         goto out;
     }
     if (rc < 0)
-        goto fail;
+        goto out;
     if ((rc = grant_user(app, t->sub, &u, &why)) == GH_EDENIED)
         goto out;
     if (rc < 0)
-        goto fail;
-    g = (struct grant){c, u, u->sub, t->sid, scope, NULL, s->auth_time,
-                       util_now()};
+        goto out;
+    g = (struct grant){
+        .client = c,
+        .user = u,
+        .sub = u->sub,
+        .sid = t->sid,
+        .scope = scope,
+        .auth_time = s->auth_time,
+        .now = util_now(),
+    };
     if ((rc = mint_tokens(app, &g, &is)) < 0)
-        goto fail;
-    log_debug("token_issued grant=refresh_token client=%s sub=%s",
-              c->client_id, u->sub);
+        goto out;
+    log_debug("token_issued grant=refresh_token client=%s sub=%s", c->client_id,
+              u->sub);
     reply_tokens(req, &g, &is);
-    goto out;
-fail:
-    tokens_reply_failure(req, rc);
 out:
     if (why != NULL)
         http_oauth_error(req, 400, "invalid_grant", why);
+    else if (rc < 0)
+        tokens_reply_failure(req, rc);
     issued_clear(&is);
     tokens_refresh_free(t);
     session_free(s);
@@ -898,8 +716,12 @@ grant_client_credentials(struct http_request *req, const struct form *f,
             tokens_reply_failure(req, rc);
         goto out;
     }
-    g = (struct grant){c, NULL, c->client_id, NULL, scope, NULL, 0,
-                       util_now()};
+    g = (struct grant){
+        .client = c,
+        .sub = c->client_id,
+        .scope = scope,
+        .now = util_now(),
+    };
     if ((rc = mint_access(req->app, &g, &is)) < 0) {
         tokens_reply_failure(req, rc);
         goto out;
@@ -916,11 +738,9 @@ static const struct {
     void (*fn)(struct http_request *, const struct form *,
                const struct client *);
 } grants[] = {
-    {"authorization_code", GRANT_AUTHORIZATION_CODE,
-     grant_authorization_code},
+    {"authorization_code", GRANT_AUTHORIZATION_CODE, grant_authorization_code},
     {"refresh_token", GRANT_REFRESH_TOKEN, grant_refresh_token},
-    {"client_credentials", GRANT_CLIENT_CREDENTIALS,
-     grant_client_credentials},
+    {"client_credentials", GRANT_CLIENT_CREDENTIALS, grant_client_credentials},
 };
 
 void
@@ -936,8 +756,7 @@ tokens_handle_token(struct http_request *req)
     if (tokens_client_auth(req, &f, 1, &ca) < 0)
         goto out;
     if ((grant = form_get(&f, "grant_type")) == NULL) {
-        http_oauth_error(req, 400, "invalid_request",
-                         "grant_type is required");
+        http_oauth_error(req, 400, "invalid_request", "grant_type is required");
         goto out;
     }
     for (i = 0; i < sizeof(grants) / sizeof(grants[0]); i++)

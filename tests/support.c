@@ -109,6 +109,31 @@ spawn(char *const argv[], const char *logpath)
     return pid;
 }
 
+pid_t
+test_spawn(char *const argv[], const char *logpath)
+{
+    return spawn(argv, logpath);
+}
+
+void
+test_stop_pid(pid_t pid, int sig)
+{
+    double deadline = test_now() + 10;
+
+    if (pid <= 0)
+        return;
+    kill(pid, sig);
+    while (waitpid(pid, NULL, WNOHANG) == 0) {
+        if (test_now() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            break;
+        }
+        sleep_ms(10);
+    }
+    untrack(pid);
+}
+
 static int
 unix_connectable(const char *path)
 {
@@ -253,10 +278,13 @@ gh_prepare(struct gh_proc *g, const char *redis_url, const char *alg,
     }
     g->port = free_port();
     snprintf(g->issuer, sizeof(g->issuer), "http://127.0.0.1:%d", g->port);
-    cfg = json_pack("{s:s, s:{s:s, s:i}, s:{s:s, s:s}, s:s, s:s}",
+    cfg = json_pack("{s:s, s:{s:s, s:i}, s:{s:s}, s:s, s:s}",
                     "issuer", g->issuer, "listen", "address", "127.0.0.1",
-                    "port", g->port, "redis", "url", redis_url, "prefix",
-                    "gh:", "keys_dir", "keys", "signing_alg", alg);
+                    "port", g->port, "redis", "prefix", "gh:", "keys_dir",
+                    "keys", "signing_alg", alg);
+    if (redis_url != NULL)
+        json_object_set_new(json_object_get(cfg, "redis"), "url",
+                            json_string(redis_url));
     if (extra_json != NULL) {
         json_error_t je;
         if ((extra = json_loads(extra_json, 0, &je)) == NULL) {
@@ -339,11 +367,32 @@ gh_signal_wait(struct gh_proc *g, int sig, double timeout_s)
 void
 gh_stop(struct gh_proc *g)
 {
-    if (g->pid > 0 && gh_signal_wait(g, SIGTERM, 10) < 0) {
+    int status = 0;
+
+    if (g->pid > 0 && (status = gh_signal_wait(g, SIGTERM, 10)) < 0) {
         kill(g->pid, SIGKILL);
         waitpid(g->pid, NULL, 0);
         untrack(g->pid);
         g->pid = 0;
+    }
+    /* SPEC §2: SIGTERM exits 0. Anything else — a sanitizer's leak or
+     * error report, a crash, a hang — fails the test that started it, and
+     * the dir stays for a look. */
+    if (status != 0) {
+        char *argv[] = {"tail", "-n", "40", NULL, NULL};
+        char log[300];
+        snprintf(log, sizeof(log), "%s/gatehouse.log", g->dir);
+        argv[3] = log;
+        fprintf(stderr, "gatehouse did not exit 0 on SIGTERM (%d); %s:\n",
+                status, log);
+        run_cmd(argv, NULL, NULL, NULL);
+        {
+            char *out = NULL;
+            run_cmd(argv, NULL, &out, NULL);
+            fprintf(stderr, "%s\n", out ? out : "");
+            free(out);
+        }
+        exit(1);
     }
     rm_rf(g->dir);
 }

@@ -38,6 +38,8 @@ struct gh_proc {
  * redis at redis_url, keys generated with alg), merging extra_json (a JSON
  * object text, or NULL) over the defaults, then starts "gatehouse serve"
  * and waits until /healthz answers. GATEHOUSE_BIN names the binary.
+ * redis_url NULL writes no redis.url: extra_json then names the store
+ * ({"redis": {"sentinel": ...}}).
  */
 int gh_start(struct gh_proc *g, const char *redis_url, const char *alg,
              const char *extra_json);
@@ -72,6 +74,14 @@ int http_do(const char *method, const char *url, const char *body,
 /* The value of a response header (malloc'd), or NULL. */
 char *http_header_value(const struct http_result *res, const char *name);
 void http_result_free(struct http_result *res);
+
+/* Starts argv (argv[0] looked up in PATH) with stdout and stderr appended
+ * to logpath; it is killed at exit like every process started here.
+ * Returns its pid or -1. */
+pid_t test_spawn(char *const argv[], const char *logpath);
+/* Sends sig to a process test_spawn started and reaps it (SIGKILL after
+ * 10 s). */
+void test_stop_pid(pid_t pid, int sig);
 
 /* Seconds since an arbitrary point, monotonic. */
 double test_now(void);

@@ -314,6 +314,33 @@ TEST(passwd_sets_a_new_password)
     teardown();
 }
 
+TEST(passwd_ends_every_session_of_the_user)
+{
+    char sub[37], sid[SESSION_SID_LEN + 1];
+    char cookie[SESSION_COOKIE_LEN + 1];
+    struct config *cfg = NULL;
+    struct field_error fe;
+    struct store *st = NULL;
+    struct session *s = NULL;
+    struct result r;
+
+    setup();
+    add_user("fay", NULL, NULL, "pw\n", sub);
+    ASSERT_EQ(config_load(gh.config, &cfg, &fe), 0);
+    ASSERT_EQ(store_open(&cfg->redis, &st), 0);
+    ASSERT_EQ(session_create(st, cfg, sub, "127.0.0.1", "test", sid, cookie),
+              0);
+    r = gh_run("new pw\n", "user", "passwd", "--config", gh.config,
+               "--username", "fay", "--password-stdin", NULL);
+    ASSERT_EQ(r.status, 0);
+    ASSERT_CONTAINS(r.out, "1 session ended");
+    result_free(&r);
+    ASSERT_EQ(session_get(st, sid, &s), GH_ENOTFOUND);
+    store_close(st);
+    config_free(cfg);
+    teardown();
+}
+
 TEST(disable_marks_disabled_and_ends_every_session)
 {
     char sub[37], sid1[SESSION_SID_LEN + 1], sid2[SESSION_SID_LEN + 1];
@@ -565,6 +592,7 @@ TEST_MAIN(TEST_ENTRY(user_add_prints_the_sub_alone),
           TEST_ENTRY(empty_or_oversized_password_is_refused),
           TEST_ENTRY(duplicate_username_is_exit_1_with_one_line),
           TEST_ENTRY(passwd_sets_a_new_password),
+          TEST_ENTRY(passwd_ends_every_session_of_the_user),
           TEST_ENTRY(disable_marks_disabled_and_ends_every_session),
           TEST_ENTRY(list_prints_a_table_or_json),
           TEST_ENTRY(help_for_each_subcommand_exits_0),

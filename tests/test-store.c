@@ -204,6 +204,28 @@ TEST(ping_retries_once_after_connection_killed)
     redis_stop(&redis, 0);
 }
 
+TEST(script_after_connection_closed_while_idle_runs)
+{
+    struct redis_proc redis;
+    struct redis_config conf;
+    struct store *st;
+    char *out = NULL;
+
+    setup(&redis, &conf);
+    ASSERT_EQ(store_open(&conf, &st), 0);
+    ASSERT_EQ(store_ping(st), 0);
+    /* As when a primary dies before a failover: the server closed the
+     * idle connection. A script is never sent twice (it may have run), so
+     * the store must notice before sending and connect afresh. */
+    freeReplyObject(raw(&redis, "CLIENT KILL TYPE normal"));
+    ASSERT_EQ(store_echo_script(st, "after kill", &out), 0);
+    ASSERT_STR_EQ(out, "after kill");
+    free(out);
+    ASSERT_EQ(client_count(&redis), 1);
+    store_close(st);
+    redis_stop(&redis, 0);
+}
+
 TEST(redis_down_fails_fast_then_recovers)
 {
     struct redis_proc redis;
@@ -654,6 +676,7 @@ TEST_MAIN(TEST_ENTRY(key_name_is_prefix_plus_pattern),
           TEST_ENTRY(script_runs_by_sha_and_survives_script_flush),
           TEST_ENTRY(script_works_without_load_scripts),
           TEST_ENTRY(ping_retries_once_after_connection_killed),
+          TEST_ENTRY(script_after_connection_closed_while_idle_runs),
           TEST_ENTRY(redis_down_fails_fast_then_recovers),
           TEST_ENTRY(unreachable_from_start_fails_fast),
           TEST_ENTRY(slow_connect_is_paid_once_per_backoff),

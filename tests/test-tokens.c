@@ -284,8 +284,7 @@ userinfo(const char *tok, char **www_authenticate, json_t **claims)
 }
 
 static json_t *
-exchange_as(const char *basic, const char *code, const char *extra,
-            long want)
+exchange_as(const char *basic, const char *code, const char *extra, long want)
 {
     char body[1024];
 
@@ -354,15 +353,14 @@ TEST(client_credentials_scope_narrows_never_widens)
     ASSERT_STR_EQ(str(t, "scope"), "read");
     json_decref(t);
     t = token("svc:svc-secret",
-              "grant_type=client_credentials&scope=write%20read%20write",
-              200);
+              "grant_type=client_credentials&scope=write%20read%20write", 200);
     ASSERT_STR_EQ(str(t, "scope"), "write read");
     json_decref(t);
     expect_error("svc:svc-secret",
                  "grant_type=client_credentials&scope=read%20gatehouse:admin",
                  400, "invalid_scope");
-    expect_error("svc:svc-secret", "grant_type=client_credentials&scope=",
-                 400, "invalid_scope");
+    expect_error("svc:svc-secret", "grant_type=client_credentials&scope=", 400,
+                 "invalid_scope");
     /* client_secret_post, the same grant. */
     t = token(NULL,
               "grant_type=client_credentials&client_id=svc-post&"
@@ -387,8 +385,7 @@ TEST(wrong_or_missing_credentials_are_401_invalid_client)
                  "invalid_client");
     expect_error("nobody:svc-secret", "grant_type=client_credentials", 401,
                  "invalid_client");
-    expect_error(NULL, "grant_type=client_credentials", 401,
-                 "invalid_client");
+    expect_error(NULL, "grant_type=client_credentials", 401, "invalid_client");
     expect_error(NULL,
                  "grant_type=client_credentials&client_id=svc-post&"
                  "client_secret=wrong",
@@ -396,8 +393,7 @@ TEST(wrong_or_missing_credentials_are_401_invalid_client)
     /* RFC 6749 §5.2: Basic was tried, so the answer names the scheme. */
     hdrs[1] = basic_header("svc:wrong");
     snprintf(url, sizeof(url), "%s/token", gh.issuer);
-    ASSERT_EQ(http_do("POST", url, "grant_type=client_credentials", hdrs,
-                      &res),
+    ASSERT_EQ(http_do("POST", url, "grant_type=client_credentials", hdrs, &res),
               0);
     ASSERT_EQ(res.status, 401);
     www = http_header_value(&res, "WWW-Authenticate");
@@ -426,8 +422,8 @@ TEST(client_must_use_its_registered_auth_method)
                  "invalid_client");
     /* RFC 6749 §2.3: never two methods at once. */
     expect_error("svc:svc-secret",
-                 "grant_type=client_credentials&client_secret=svc-secret",
-                 400, "invalid_request");
+                 "grant_type=client_credentials&client_secret=svc-secret", 400,
+                 "invalid_request");
     /* Basic for one client, client_id of another. */
     expect_error("svc:svc-secret",
                  "grant_type=client_credentials&client_id=svc-post", 401,
@@ -441,8 +437,8 @@ TEST(grant_type_missing_unknown_or_not_registered)
     expect_error("svc:svc-secret", "scope=read", 400, "invalid_request");
     expect_error("svc:svc-secret", "grant_type=password&username=a", 400,
                  "unsupported_grant_type");
-    expect_error("svc:svc-secret", "grant_type=authorization_code&code=x",
-                 400, "unauthorized_client");
+    expect_error("svc:svc-secret", "grant_type=authorization_code&code=x", 400,
+                 "unauthorized_client");
     expect_error("crm:crm-secret", "grant_type=client_credentials", 400,
                  "unauthorized_client");
     /* A public client has no credentials to speak for itself with. */

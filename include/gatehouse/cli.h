@@ -11,4 +11,15 @@
  */
 int cli_user(int argc, char **argv);
 
+/*
+ * "gatehouse sessions|logout|deliveries|audit" (src/cli_admin.c): the
+ * Admin API's operations from the command line, through the same
+ * functions (admin.h), acting as "cli:" and the OS user. argv[0] is the
+ * command's name. Same exit statuses and one-line errors as cli_user.
+ */
+int cli_sessions(int argc, char **argv);
+int cli_logout(int argc, char **argv);
+int cli_deliveries(int argc, char **argv);
+int cli_audit(int argc, char **argv);
+
 #endif

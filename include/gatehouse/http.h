@@ -77,7 +77,8 @@ void http_redirect(struct http_request *req, int status, const char *url);
  * Parks the connection without holding a worker thread: after the handler
  * returns nothing is sent until another thread sets a reply and calls
  * http_resume. Safe if the reply and resume come before the handler
- * returns.
+ * returns. Every http_suspend is matched by exactly one http_resume: the
+ * request is freed only after both it completed and it was resumed.
  */
 void http_suspend(struct http_request *req);
 void http_resume(struct http_request *req);

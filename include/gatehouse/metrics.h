@@ -16,6 +16,13 @@ enum metric_delivery { METRIC_DELIVERED, METRIC_RETRIED, METRIC_FAILED };
 void metrics_delivery(enum metric_delivery outcome, double seconds);
 /* One session ended, by reason (rp_logout, admin, timeout_idle, ...). */
 void metrics_session_end(const char *reason);
+/* One Admin API call, by outcome (ok, unauthorized, forbidden, invalid,
+ * not_found, conflict, error). */
+void metrics_admin_call(const char *outcome);
+/* A logout-all's progress in this process: running (1/0), sessions live
+ * when it began, ended and notifications queued so far. */
+void metrics_logout_all(int running, long long total, long long ended,
+                        long long queued);
 
 /* Renders the text exposition format; returns a malloc'd string. */
 char *metrics_render(void);

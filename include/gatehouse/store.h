@@ -53,6 +53,7 @@ enum store_key {
     KEY_REVOKED,         /* {p}revoked:{jti} */
     KEY_DELIVERY,        /* {p}dl:{sid:client_id} */
     KEY_DELIVERY_FAILED, /* {p}dfail */
+    KEY_LOGOUT_ALL,      /* {p}lall */
 };
 
 /*
@@ -202,10 +203,10 @@ int store_code_put(struct store *st, const char *hash, const char *json,
  * *value is malloc'd; the caller frees it. */
 int store_code_redeem(struct store *st, const char *hash, int used_ttl_s,
                       char **value);
-/* Sets codeu:{hash} to value, keeping its TTL, if it exists. *old is its
- * former value (malloc'd, the caller frees it), or NULL if there was none. */
+/* Sets codeu:{hash} to value for ttl_s, atomically. *old is its former
+ * value (malloc'd, the caller frees it), or NULL if there was none. */
 int store_code_used_swap(struct store *st, const char *hash,
-                         const char *value, char **old);
+                         const char *value, int ttl_s, char **old);
 /* A refresh token in family (refresh_issue.lua). GH_ENOTFOUND if the
  * session has ended. */
 int store_refresh_issue(struct store *st, const char *hash,
@@ -228,5 +229,117 @@ int store_refresh_family_delete(struct store *st, const char *family);
 int store_token_revoke(struct store *st, const char *jti, int ttl_s);
 /* 1 if jti is revoked, 0 if not, or a GH_E* code. */
 int store_token_revoked(struct store *st, const char *jti);
+
+/*
+ * The Admin API and its CLI (store_admin.c): the audit stream, listings of
+ * sessions and deliveries, requeueing failed deliveries, and the progress
+ * of a logout-all.
+ */
+
+/* The audit stream is capped near this many records (XADD MAXLEN ~). */
+#define STORE_AUDIT_MAX 100000
+
+/* One audit record to write; strings are borrowed, NULL for none. */
+struct audit_event {
+    const char *actor;    /* client_id, or "cli:USER" */
+    const char *action;   /* "logout_user", "end_session", ... */
+    const char *target;   /* a username or sub, a sid, "all", ... */
+    const char *reason;   /* free text given by the actor */
+    const char *outcome;  /* "ok", "unauthorized", "forbidden", ... */
+    const char *addr;     /* the client's address; "local" for the CLI */
+    long long sessions;   /* sessions ended, or -1: not applicable */
+    long long deliveries; /* notifications queued, or -1 */
+};
+int store_audit_add(struct store *st, const struct audit_event *ev);
+
+/* One audit record as read back; strings are "" when absent. */
+struct audit_record {
+    char id[32];     /* the stream id, "ms-seq" */
+    int64_t time_ms; /* from the id */
+    char *actor;
+    char *action;
+    char *target;
+    char *reason;
+    char *outcome;
+    char *addr;
+    char *sub; /* session_end records name the session's user */
+    long long sessions;
+    long long deliveries;
+};
+/* The newest limit records, newest first. *ret is an array of *n the
+ * caller frees with store_audit_free. */
+int store_audit_list(struct store *st, int limit, struct audit_record **ret,
+                     size_t *n);
+void store_audit_free(struct audit_record *r, size_t n);
+
+/* One back-channel delivery as the ledger keeps it (dl:{sid:client_id}). */
+struct delivery_attempt {
+    int64_t time;
+    char *outcome; /* "http 200", "error Timeout was reached", ... */
+};
+struct delivery_record {
+    char *id; /* sid:client_id */
+    char *sid;
+    char *sub;
+    char *client_id;
+    char *uri;
+    char *state;  /* "pending", "delivered", "failed" */
+    char *reason; /* why the session ended */
+    int64_t created;
+    int64_t done; /* delivered or failed at; 0 while pending */
+    double due;   /* next attempt (pending only), else 0 */
+    struct delivery_attempt *attempts; /* oldest first, requeues included */
+    size_t nattempts;
+};
+/*
+ * Deliveries not yet done: pending (failed = 0; soonest due first) or
+ * failed for good (failed = 1; newest first), at most limit of them.
+ * *total is how many there are in all. The caller frees *ret with
+ * store_delivery_records_free.
+ */
+int store_deliveries_list(struct store *st, int failed, int limit,
+                          struct delivery_record **ret, size_t *n,
+                          long long *total);
+/* The logout ledger of sid (sdl:{sid}), by client_id; none is n = 0. */
+int store_session_ledger(struct store *st, const char *sid,
+                         struct delivery_record **ret, size_t *n);
+void store_delivery_records_free(struct delivery_record *r, size_t n);
+/* Requeues every delivery that failed for good (delivery_retry.lua);
+ * *count says how many. */
+int store_deliveries_retry(struct store *st, int64_t now, long long *count);
+
+/*
+ * Live sessions in batches: ZSCAN of the expiry index, so sessions ended
+ * meanwhile never stop the walk and every session live throughout is
+ * seen. Start with *cursor 0; it is 0 again after the last batch. *sids
+ * is a malloc'd array of malloc'd strings.
+ */
+int store_sessions_scan(struct store *st, unsigned long long *cursor,
+                        int count, char ***sids, size_t *n);
+/* Up to count live sessions from rank start, soonest to expire first. */
+int store_sessions_range(struct store *st, long long start, int count,
+                         char ***sids, size_t *n);
+
+/* The progress of the last logout-all (lall), shared by every instance. */
+struct logout_all_state {
+    char state[16]; /* "running", "done", "interrupted", "failed" */
+    char actor[128];
+    char reason[256];
+    int64_t started;
+    int64_t updated;
+    long long total; /* live sessions when it began */
+    long long ended;
+    long long queued; /* notifications queued */
+};
+/* Begins one (logout_all_begin.lua). GH_EBUSY if another is running and
+ * has made progress within stale_s; *other (if not NULL) then says which. */
+int store_logout_all_begin(struct store *st, int64_t now, int stale_s,
+                           const char *actor, const char *reason,
+                           long long total, struct logout_all_state *other);
+/* Records progress, and state when it changes (NULL: unchanged). */
+int store_logout_all_update(struct store *st, int64_t now, const char *state,
+                            long long ended, long long queued);
+/* GH_ENOTFOUND if no logout-all ever ran. */
+int store_logout_all_get(struct store *st, struct logout_all_state *out);
 
 #endif

@@ -63,7 +63,7 @@ struct refresh_token {
 void tokens_refresh_free(struct refresh_token *t);
 
 /*
- * Shared by the token endpoints (tokens.c, introspect.c).
+ * Shared by the token endpoints (client_auth.c, tokens.c, introspect.c).
  */
 struct form;
 

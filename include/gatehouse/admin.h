@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/* The Admin API (SPEC §4) under /admin/, and the operations it shares with
+ * the admin CLI (gatehouse sessions, logout, deliveries, audit): both end
+ * sessions through the one session_end_by and write the same audit
+ * records. */
+#ifndef GATEHOUSE_ADMIN_H
+#define GATEHOUSE_ADMIN_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "gatehouse/store.h"
+
+struct app;
+struct config;
+struct http_request;
+struct session;
+
+/* The scope an admin token must carry (SPEC §4). */
+#define ADMIN_SCOPE "gatehouse:admin"
+/* The longest reason accepted, in bytes. */
+#define ADMIN_REASON_MAX 200
+/* Sessions a logout-all ends between two progress reports: each is one
+ * short script, so Redis is never blocked for long. */
+#define ADMIN_BATCH 1000
+/* A logout-all that reported no progress for this long is taken to have
+ * died with its process, and another may begin. */
+#define ADMIN_STALE_S 60
+
+/* Every request under /admin/ (the route "/admin/" and anything after). */
+void admin_handle(struct http_request *req);
+/*
+ * Stops a logout-all running in the background at its next session, waits
+ * for its thread, and refuses new ones. serve calls it after the HTTP
+ * server has drained and before delivery_stop (the thread wakes the
+ * engine).
+ */
+void admin_stop(struct app *app);
+
+/* 1 if s is a well-formed sid: 22 base64url characters. */
+int admin_valid_sid(const char *s);
+/* 1 if s can name a user: a username (1..64 of A-Za-z0-9._@-) or a sub;
+ * "." and ".." never. */
+int admin_valid_user(const char *s);
+/* 1 if s is an acceptable reason: at most ADMIN_REASON_MAX bytes, no
+ * control characters. */
+int admin_valid_reason(const char *s);
+
+/* Writes one audit record. A failure is logged and returned, but an
+ * action already done is not undone for want of its record. */
+int admin_audit(struct store *st, const struct audit_event *ev);
+
+/*
+ * Ends every live session of sub, by actor, with reason "admin" (the
+ * metrics label; the actor's own words go in the audit record).
+ * *sessions and *notifications say how many ended and were queued.
+ */
+int admin_logout_user(struct store *st, const struct config *cfg,
+                      const char *sub, const char *actor,
+                      long long *sessions, long long *notifications);
+/* Ends one session: 1 if it ended now (*notifications queued, sub_out its
+ * user), 0 if it was not live, or a GH_E* code. */
+int admin_logout_session(struct store *st, const struct config *cfg,
+                         const char *sid, const char *actor,
+                         long long *notifications, char sub_out[37]);
+
+/* A logout-all's counts. */
+struct admin_progress {
+    long long total;  /* live sessions when it began */
+    long long ended;  /* ended by this run so far */
+    long long queued; /* notifications queued so far */
+};
+typedef void (*admin_progress_fn)(void *arg, const struct admin_progress *p);
+
+/*
+ * Claims the one logout-all that may run at a time, across every instance
+ * and the CLI, and counts the live sessions into p->total. GH_EBUSY if
+ * one is running; *other (if not NULL) then says whose.
+ */
+int admin_logout_all_begin(struct store *st, const char *actor,
+                           const char *reason, struct admin_progress *p,
+                           struct logout_all_state *other);
+/*
+ * Runs the logout-all just begun: walks the live sessions in batches of
+ * ADMIN_BATCH and ends each through session_end_by, until all are done or
+ * *stop is set (checked before every session). After each batch it
+ * records progress in Redis and calls fn(arg, p) if fn is not NULL. At the
+ * end it records the final state and writes an audit record
+ * "logout_all_finished" from addr. Returns 0 when done, 1 when stopped,
+ * or a GH_E* code (it stopped at that batch; running it again finishes
+ * the job).
+ */
+int admin_logout_all_run(struct store *st, const struct config *cfg,
+                         const char *actor, const char *reason,
+                         const char *addr, atomic_int *stop,
+                         admin_progress_fn fn, void *arg,
+                         struct admin_progress *p);
+
+/*
+ * One JSON shape for the API and the CLI's --json. Each returns a new
+ * reference, or NULL when out of memory.
+ */
+/* username may be NULL (not looked up). */
+json_t *admin_session_json(const struct session *s,
+                           const struct config *cfg, const char *username);
+json_t *admin_delivery_json(const struct delivery_record *d);
+json_t *admin_audit_json(const struct audit_record *a);
+json_t *admin_logout_all_json(const struct logout_all_state *s);
+
+#endif

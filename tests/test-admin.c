@@ -1,0 +1,1073 @@
+/* SPDX-License-Identifier: MIT */
+/* The Admin API and its CLI end to end: a real gatehouse, a real
+ * redis-server, real apps receiving back-channel notifications, and admin
+ * tokens obtained the way a security console would. */
+#include <pwd.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "gatehouse/config.h"
+#include "gatehouse/error.h"
+#include "gatehouse/keys.h"
+#include "gatehouse/session.h"
+#include "gatehouse/store.h"
+#include "gatehouse/token.h"
+#include "gatehouse/util.h"
+#include "support.h"
+#include "test.h"
+
+#define NAPPS 3
+static const char *const names[NAPPS] = {"crm", "sales", "service"};
+
+#define CONSOLE "security-console:console-secret"
+#define REASON "laptop stolen, ticket SEC-42"
+
+static struct redis_proc redis;
+static struct gh_proc gh;
+static struct bc_app apps[NAPPS];
+static char callbacks[NAPPS][64];
+
+/* Three apps whose back-channel URIs are the bc apps, the security
+ * console (client_credentials, gatehouse:admin), and a reporting client
+ * whose client_credentials tokens lack that scope. */
+static char *
+config_json(const char *extra_top)
+{
+    json_t *cfg = json_object(), *clients = json_array();
+    char *text;
+    int i;
+
+    for (i = 0; i < NAPPS; i++) {
+        snprintf(callbacks[i], sizeof(callbacks[i]),
+                 "http://127.0.0.1:%d/callback", 3101 + i);
+        json_array_append_new(
+            clients,
+            json_pack("{s:s, s:s, s:[s], s:s, s:b, s:[ss]}", "client_id",
+                      names[i], "client_secret", "secret", "redirect_uris",
+                      callbacks[i], "backchannel_logout_uri", apps[i].uri,
+                      "backchannel_logout_session_required", 1,
+                      "grant_types", "authorization_code", "refresh_token"));
+    }
+    json_array_append_new(
+        clients, json_pack("{s:s, s:s, s:[s], s:[s]}", "client_id",
+                           "security-console", "client_secret",
+                           "console-secret", "grant_types",
+                           "client_credentials", "scopes", "gatehouse:admin"));
+    json_array_append_new(
+        clients, json_pack("{s:s, s:s, s:[s], s:[s]}", "client_id", "reports",
+                           "client_secret", "reports-secret", "grant_types",
+                           "client_credentials", "scopes", "reports:read"));
+    json_object_set_new(cfg, "clients", clients);
+    json_object_set_new(cfg, "backchannel",
+                        json_pack("{s:i, s:i, s:i}", "timeout_ms", 500,
+                                  "max_attempts", 3, "logout_wait_ms", 1000));
+    if (extra_top != NULL) {
+        json_t *x = json_loads(extra_top, 0, NULL);
+        ASSERT(x != NULL);
+        json_object_update_recursive(cfg, x);
+        json_decref(x);
+    }
+    text = json_dumps(cfg, JSON_COMPACT);
+    json_decref(cfg);
+    return text;
+}
+
+static void
+start(const char *extra)
+{
+    char *cfg;
+    int i;
+
+    for (i = 0; i < NAPPS; i++)
+        ASSERT_EQ(bc_start(&apps[i], 0, 0), 0);
+    ASSERT_EQ(redis_start(&redis, 0), 0);
+    cfg = config_json(extra);
+    if (gh_start(&gh, redis.url, "ES256", cfg) < 0)
+        FAIL("gatehouse did not start");
+    free(cfg);
+    ASSERT_EQ(oidc_add_user(&gh, "alice", "correct horse"), 0);
+    ASSERT_EQ(oidc_add_user(&gh, "bob", "battery staple"), 0);
+}
+
+static void
+stop(void)
+{
+    int i;
+
+    gh_stop(&gh);
+    redis_stop(&redis, 0);
+    for (i = 0; i < NAPPS; i++)
+        bc_stop(&apps[i]);
+}
+
+static const char *
+str(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+static json_int_t
+num(const json_t *o, const char *k)
+{
+    return json_integer_value(json_object_get(o, k));
+}
+
+/* Signs the browser in to app i as user; returns the app's tokens. */
+static json_t *
+sign_in_app(struct browser *b, int i, const char *user, const char *pw)
+{
+    char *code, *body = NULL, *ru, basic[64];
+    json_t *t;
+
+    code = oidc_get_code(&gh, b, names[i], callbacks[i], user, pw, NULL);
+    ru = url_encode(callbacks[i]);
+    if (asprintf(&body,
+                 "grant_type=authorization_code&code=%s&redirect_uri=%s",
+                 code, ru) < 0)
+        FAIL("asprintf");
+    snprintf(basic, sizeof(basic), "%s:secret", names[i]);
+    t = oidc_token(&gh, body, basic, 200);
+    free(body);
+    free(ru);
+    free(code);
+    return t;
+}
+
+/* An access token by client_credentials (malloc'd). */
+static char *
+cc_token(const char *id_secret)
+{
+    json_t *t = oidc_token(&gh, "grant_type=client_credentials", id_secret,
+                           200);
+    char *tok = strdup(str(t, "access_token"));
+
+    json_decref(t);
+    return tok;
+}
+
+/* One admin request; token may be NULL (no Authorization). */
+static void
+admin_do(const char *method, const char *path, const char *body,
+         const char *token, struct http_result *res)
+{
+    char url[2048], auth[TOKEN_MAX_LEN + 64];
+    const char *hdrs[3] = {NULL, NULL, NULL};
+    int n = 0;
+
+    snprintf(url, sizeof(url), "%s%s", gh.issuer, path);
+    if (token != NULL) {
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+        hdrs[n++] = auth;
+    }
+    if (body != NULL)
+        hdrs[n++] = "Content-Type: application/json";
+    ASSERT_EQ(http_do(method, url, body, hdrs, res), 0);
+}
+
+/* The JSON answer of an admin request that must get status want. */
+static json_t *
+admin_json(const char *method, const char *path, const char *body,
+           const char *token, long want)
+{
+    struct http_result res;
+    char *ctype;
+    json_t *j;
+
+    admin_do(method, path, body, token, &res);
+    if (res.status != want)
+        FAIL("%s %s: status %ld, want %ld: %s", method, path, res.status,
+             want, res.body ? res.body : "");
+    j = json_loads(res.body, 0, NULL);
+    if (j == NULL)
+        FAIL("%s %s: not JSON: %s", method, path, res.body);
+    ctype = http_header_value(&res, "Content-Type");
+    ASSERT_CONTAINS(ctype, "application/json");
+    free(ctype);
+    http_result_free(&res);
+    return j;
+}
+
+/* The status of an admin request, its answer discarded. */
+static long
+admin_status(const char *method, const char *path, const char *body,
+             const char *token)
+{
+    struct http_result res;
+    long st;
+
+    admin_do(method, path, body, token, &res);
+    st = res.status;
+    http_result_free(&res);
+    return st;
+}
+
+/* A request sent byte for byte (libcurl would squash "/../"); returns the
+ * status code. */
+static int
+raw_status(const char *method, const char *path, const char *token)
+{
+    char req[4096], resp[4096];
+    size_t len = 0;
+    ssize_t n;
+    int fd, st = -1;
+
+    snprintf(req, sizeof(req),
+             "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+             "Authorization: Bearer %s\r\nContent-Length: 0\r\n"
+             "Connection: close\r\n\r\n",
+             method, path, token);
+    ASSERT((fd = tcp_connect(gh.port)) >= 0);
+    ASSERT_EQ(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+    while (len < sizeof(resp) - 1 &&
+           (n = read(fd, resp + len, sizeof(resp) - 1 - len)) > 0)
+        len += (size_t)n;
+    resp[len] = '\0';
+    close(fd);
+    if (sscanf(resp, "HTTP/1.1 %d", &st) != 1)
+        FAIL("no status line: %s", resp);
+    return st;
+}
+
+static char *
+metrics_text(void)
+{
+    struct http_result res;
+    char url[128], *text;
+
+    snprintf(url, sizeof(url), "%s/metrics", gh.issuer);
+    ASSERT_EQ(http_do("GET", url, NULL, NULL, &res), 0);
+    ASSERT_EQ(res.status, 200);
+    text = strdup(res.body);
+    http_result_free(&res);
+    return text;
+}
+
+/* Runs redis-cli against the test redis; returns its output (malloc'd). */
+static char *
+redis_cli(const char *a1, const char *a2, const char *a3, const char *a4,
+          const char *a5)
+{
+    char *argv[] = {"redis-cli", "-s",        redis.socket, (char *)a1,
+                    (char *)a2,  (char *)a3, (char *)a4,   (char *)a5,
+                    NULL};
+    char *out = NULL;
+
+    ASSERT_EQ(run_cmd(argv, NULL, &out, NULL), 0);
+    return out;
+}
+
+static long long
+redis_int(const char *a1, const char *a2, const char *a3, const char *a4,
+          const char *a5)
+{
+    char *out = redis_cli(a1, a2, a3, a4, a5);
+    long long v = strtoll(out, NULL, 10);
+
+    free(out);
+    return v;
+}
+
+/* The sid a session's logout token names. */
+static char *
+logout_token_sid(const char *jws)
+{
+    json_t *c = oidc_verified_claims(&gh, jws);
+    char *sid = strdup(str(c, "sid"));
+
+    json_decref(c);
+    return sid;
+}
+
+/* Waits until every delivery of sid is delivered; returns the ledger. */
+static json_t *
+ledger_when_delivered(const char *sid, const char *token, size_t napps)
+{
+    char path[128];
+    double deadline = test_now() + 10;
+    json_t *j = NULL, *d;
+    size_t i, done;
+
+    snprintf(path, sizeof(path), "/admin/sessions/%s/deliveries", sid);
+    while (test_now() < deadline) {
+        json_decref(j);
+        j = admin_json("GET", path, NULL, token, 200);
+        d = json_object_get(j, "deliveries");
+        for (done = 0, i = 0; i < json_array_size(d); i++)
+            done += strcmp(str(json_array_get(d, i), "state"), "delivered") ==
+                    0;
+        if (json_array_size(d) == napps && done == napps)
+            return j;
+        usleep(50 * 1000);
+    }
+    FAIL("deliveries of %s not all delivered: %s", sid,
+         json_dumps(j, JSON_COMPACT));
+}
+
+/* The first audit record (newest first) matching action and actor. */
+static json_t *
+find_audit(json_t *records, const char *action, const char *actor)
+{
+    size_t i;
+
+    for (i = 0; i < json_array_size(records); i++) {
+        json_t *r = json_array_get(records, i);
+        if (strcmp(str(r, "action"), action) == 0 &&
+            (actor == NULL || strcmp(str(r, "actor"), actor) == 0))
+            return r;
+    }
+    FAIL("no audit record %s by %s", action, actor ? actor : "anyone");
+}
+
+TEST(security_team_signs_a_user_out_of_every_app_on_every_device)
+{
+    struct browser laptop = {""}, phone = {""}, other = {""};
+    json_t *t[2 * NAPPS + 1], *j, *s, *rec, *ledger, *recs;
+    char *token, *sids[2], *bob_sid, path[160], *m;
+    const char *sub;
+    int i, k;
+
+    start(NULL);
+    for (i = 0; i < NAPPS; i++) {
+        t[i] = sign_in_app(&laptop, i, "alice", "correct horse");
+        t[NAPPS + i] = sign_in_app(&phone, i, "alice", "correct horse");
+    }
+    t[2 * NAPPS] = sign_in_app(&other, 0, "bob", "battery staple");
+    token = cc_token(CONSOLE);
+
+    /* The console sees both devices, each with its three apps. */
+    j = admin_json("GET", "/admin/users/alice/sessions", NULL, token, 200);
+    ASSERT_STR_EQ(str(json_object_get(j, "user"), "username"), "alice");
+    s = json_object_get(j, "sessions");
+    ASSERT_EQ(json_array_size(s), 2);
+    for (k = 0; k < 2; k++) {
+        json_t *e = json_array_get(s, k);
+        ASSERT_EQ(json_array_size(json_object_get(e, "apps")), NAPPS);
+        ASSERT_STR_EQ(str(e, "username"), "alice");
+        ASSERT(num(e, "created") > 0 && num(e, "last_seen") > 0);
+        ASSERT(num(e, "expires") > num(e, "last_seen"));
+        sids[k] = strdup(str(e, "sid"));
+    }
+    sub = str(json_object_get(j, "user"), "sub");
+    /* {user} may be the sub as well. */
+    snprintf(path, sizeof(path), "/admin/users/%s/sessions", sub);
+    json_decref(j);
+    j = admin_json("GET", path, NULL, token, 200);
+    ASSERT_EQ(json_array_size(json_object_get(j, "sessions")), 2);
+    json_decref(j);
+
+    /* Forced sign-out: both sessions end, six notifications queued. */
+    j = admin_json("POST", "/admin/users/alice/logout",
+                   "{\"reason\":\"" REASON "\"}", token, 202);
+    ASSERT_EQ(num(j, "sessions"), 2);
+    ASSERT_EQ(num(j, "notifications"), 2 * NAPPS);
+    json_decref(j);
+
+    /* Every app of every device heard, once per session. */
+    for (i = 0; i < NAPPS; i++) {
+        char *a, *b;
+        ASSERT_EQ(bc_wait(&apps[i], 2, 5), 0);
+        a = logout_token_sid(apps[i].tokens[0]);
+        b = logout_token_sid(apps[i].tokens[1]);
+        ASSERT(strcmp(a, b) != 0);
+        ASSERT((strcmp(a, sids[0]) == 0 || strcmp(a, sids[1]) == 0) &&
+               (strcmp(b, sids[0]) == 0 || strcmp(b, sids[1]) == 0));
+        free(a);
+        free(b);
+    }
+    j = admin_json("GET", "/admin/users/alice/sessions", NULL, token, 200);
+    ASSERT_EQ(json_array_size(json_object_get(j, "sessions")), 0);
+    json_decref(j);
+    j = admin_json("GET", "/admin/users/bob/sessions", NULL, token, 200);
+    ASSERT_EQ(json_array_size(json_object_get(j, "sessions")), 1);
+    bob_sid = strdup(str(json_array_get(json_object_get(j, "sessions"), 0),
+                         "sid"));
+    json_decref(j);
+
+    /* The ledger: each app, when, and what it answered. */
+    for (k = 0; k < 2; k++) {
+        json_t *d;
+        ledger = ledger_when_delivered(sids[k], token, NAPPS);
+        ASSERT(json_is_false(json_object_get(ledger, "active")));
+        d = json_object_get(ledger, "deliveries");
+        for (i = 0; i < NAPPS; i++) {
+            json_t *e = json_array_get(d, i), *a;
+            /* Sorted by client_id, which here is the order of names. */
+            ASSERT_STR_EQ(str(e, "client_id"), names[i]);
+            ASSERT_STR_EQ(str(e, "reason"), "admin");
+            ASSERT_STR_EQ(str(e, "uri"), apps[i].uri);
+            ASSERT(num(e, "done") >= num(e, "created"));
+            a = json_object_get(e, "attempts");
+            ASSERT_EQ(json_array_size(a), 1);
+            ASSERT_STR_EQ(str(json_array_get(a, 0), "outcome"), "http 200");
+            ASSERT(num(json_array_get(a, 0), "time") > 0);
+        }
+        json_decref(ledger);
+    }
+
+    /* One session by id, with the reason in the query (DELETE). */
+    snprintf(path, sizeof(path), "/admin/sessions/%s?reason=offboarding",
+             bob_sid);
+    j = admin_json("DELETE", path, NULL, token, 202);
+    ASSERT_EQ(num(j, "sessions"), 1);
+    ASSERT_EQ(num(j, "notifications"), 1);
+    json_decref(j);
+    ASSERT_EQ(bc_wait(&apps[0], 3, 5), 0);
+    j = admin_json("DELETE", path, NULL, token, 404);
+    json_decref(j);
+
+    /* The audit trail names who, what, why and from where. */
+    j = admin_json("GET", "/admin/audit?limit=100", NULL, token, 200);
+    recs = json_object_get(j, "records");
+    rec = find_audit(recs, "logout_user", "security-console");
+    ASSERT_STR_EQ(str(rec, "target"), "alice");
+    ASSERT_STR_EQ(str(rec, "reason"), REASON);
+    ASSERT_STR_EQ(str(rec, "outcome"), "ok");
+    ASSERT_STR_EQ(str(rec, "address"), "127.0.0.1");
+    ASSERT_EQ(num(rec, "sessions"), 2);
+    ASSERT_EQ(num(rec, "deliveries"), 2 * NAPPS);
+    ASSERT(num(rec, "time") > 0);
+    rec = find_audit(recs, "end_session", "security-console");
+    ASSERT_STR_EQ(str(rec, "target"), bob_sid);
+    ASSERT_STR_EQ(str(rec, "reason"), "offboarding");
+    /* Each ending itself is recorded too, by the same actor. */
+    rec = find_audit(recs, "session_end", "security-console");
+    ASSERT_STR_EQ(str(rec, "reason"), "admin");
+    find_audit(recs, "list_sessions", "security-console");
+    json_decref(j);
+
+    m = metrics_text();
+    ASSERT_CONTAINS(m, "gatehouse_sessions_ended_total{reason=\"admin\"} 3");
+    ASSERT_CONTAINS(m, "gatehouse_sessions_active 0");
+    ASSERT_CONTAINS(m, "gatehouse_admin_calls_total{outcome=\"not_found\"} 1");
+    free(m);
+
+    for (i = 0; i < 2 * NAPPS + 1; i++)
+        json_decref(t[i]);
+    free(sids[0]);
+    free(sids[1]);
+    free(bob_sid);
+    free(token);
+    stop();
+}
+
+/* An at+jwt like Gatehouse's, signed by the keys in dir. */
+static char *
+forge(const char *dir, const char *client, const char *scope,
+      int64_t exp_in)
+{
+    struct keyring *kr = NULL;
+    char why[256], jti[32], *tok = NULL;
+    int64_t now = util_now();
+    json_t *c;
+
+    if (keyring_load(dir, "ES256", 3600, &kr, why, sizeof(why)) < 0)
+        FAIL("keyring_load %s: %s", dir, why);
+    ASSERT_EQ(util_random_id(jti, 16), 0);
+    c = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s}", "iss",
+                  gh.issuer, "sub", client, "aud", client, "client_id",
+                  client, "exp", (json_int_t)(now + exp_in), "iat",
+                  (json_int_t)(now + exp_in - 300), "jti", jti, "scope",
+                  scope);
+    ASSERT_EQ(token_sign(kr, "at+jwt", c, &tok), 0);
+    json_decref(c);
+    keyring_free(kr);
+    return tok;
+}
+
+TEST(admin_api_refuses_missing_invalid_expired_unscoped_and_foreign_tokens)
+{
+    struct browser b = {""};
+    struct http_result res;
+    json_t *t, *j, *recs;
+    char *admin, *reports, *expired, *good, *foreign, *keys, *other_keys;
+    char *www, *m;
+    const char *bad[6];
+    size_t i, unauthorized = 0, forbidden = 0;
+
+    start(NULL);
+    t = sign_in_app(&b, 0, "alice", "correct horse");
+    admin = cc_token(CONSOLE);
+    reports = cc_token("reports:reports-secret");
+    if (asprintf(&keys, "%s/keys", gh.dir) < 0 ||
+        asprintf(&other_keys, "%s/other-keys", gh.dir) < 0)
+        FAIL("asprintf");
+    {
+        char *argv[] = {getenv("GATEHOUSE_BIN"), "keys", "generate", "--dir",
+                        other_keys, "--alg", "ES256", NULL};
+        ASSERT_EQ(run_cmd(argv, NULL, NULL, NULL), 0);
+    }
+    /* The same key and claims as a real token, only expired: so the
+     * refusal below is for the expiry and nothing else. */
+    good = forge(keys, "security-console", "gatehouse:admin", 300);
+    expired = forge(keys, "security-console", "gatehouse:admin", -120);
+    foreign = forge(other_keys, "security-console", "gatehouse:admin", 300);
+    j = admin_json("GET", "/admin/users/alice/sessions", NULL, good, 200);
+    json_decref(j);
+
+    /* No token: 401, the challenge names only the scheme. */
+    admin_do("POST", "/admin/users/alice/logout", NULL, NULL, &res);
+    ASSERT_EQ(res.status, 401);
+    www = http_header_value(&res, "WWW-Authenticate");
+    ASSERT_STR_EQ(www, "Bearer realm=\"gatehouse\"");
+    free(www);
+    http_result_free(&res);
+    /* A static password is not a token. */
+    {
+        char url[128], basic[256];
+        const char *h[2] = {basic, NULL};
+        oidc_basic_header(CONSOLE, basic, sizeof(basic));
+        snprintf(url, sizeof(url), "%s/admin/users/alice/logout", gh.issuer);
+        ASSERT_EQ(http_do("POST", url, NULL, h, &res), 0);
+        ASSERT_EQ(res.status, 401);
+        http_result_free(&res);
+    }
+    /* Garbage, expired, and signed by a key not in the JWKS: 401. */
+    bad[0] = "not-a-token";
+    bad[1] = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.";
+    bad[2] = expired;
+    bad[3] = foreign;
+    for (i = 0; i < 4; i++) {
+        admin_do("POST", "/admin/users/alice/logout", NULL, bad[i], &res);
+        if (res.status != 401)
+            FAIL("token %zu: status %ld", i, res.status);
+        www = http_header_value(&res, "WWW-Authenticate");
+        ASSERT_CONTAINS(www, "error=\"invalid_token\"");
+        free(www);
+        if (i == 2)
+            ASSERT_CONTAINS(res.body, "expired");
+        http_result_free(&res);
+    }
+    /* Valid tokens without the scope, or a user's token: 403. */
+    bad[4] = reports;
+    bad[5] = str(t, "access_token");
+    for (i = 4; i < 6; i++) {
+        admin_do("POST", "/admin/users/alice/logout", NULL, bad[i], &res);
+        if (res.status != 403)
+            FAIL("token %zu: status %ld", i, res.status);
+        www = http_header_value(&res, "WWW-Authenticate");
+        ASSERT_CONTAINS(www, "error=\"insufficient_scope\"");
+        ASSERT_CONTAINS(www, "scope=\"gatehouse:admin\"");
+        free(www);
+        http_result_free(&res);
+    }
+    ASSERT_EQ(admin_status("POST", "/admin/logout-all", NULL, reports), 403);
+
+    /* Nothing was ended by any of them. */
+    j = admin_json("GET", "/admin/users/alice/sessions", NULL, admin, 200);
+    ASSERT_EQ(json_array_size(json_object_get(j, "sessions")), 1);
+    json_decref(j);
+    usleep(200 * 1000);
+    ASSERT_EQ(bc_count(&apps[0]), 0);
+
+    /* Every refusal is in the audit log, naming whoever could be known. */
+    j = admin_json("GET", "/admin/audit?limit=100", NULL, admin, 200);
+    recs = json_object_get(j, "records");
+    for (i = 0; i < json_array_size(recs); i++) {
+        json_t *r = json_array_get(recs, i);
+        if (strcmp(str(r, "outcome"), "unauthorized") == 0) {
+            unauthorized++;
+            ASSERT_STR_EQ(str(r, "actor"), "anonymous");
+            ASSERT_STR_EQ(str(r, "action"), "logout_user");
+            ASSERT_STR_EQ(str(r, "target"), "alice");
+            ASSERT_STR_EQ(str(r, "address"), "127.0.0.1");
+        } else if (strcmp(str(r, "outcome"), "forbidden") == 0) {
+            forbidden++;
+        }
+    }
+    ASSERT_EQ(unauthorized, 6);
+    ASSERT_EQ(forbidden, 3);
+    ASSERT_STR_EQ(str(find_audit(recs, "logout_all", "reports"), "outcome"),
+                  "forbidden");
+    json_decref(j);
+    m = metrics_text();
+    ASSERT_CONTAINS(m, "gatehouse_admin_calls_total{outcome="
+                       "\"unauthorized\"} 6");
+    ASSERT_CONTAINS(m, "gatehouse_admin_calls_total{outcome="
+                       "\"forbidden\"} 3");
+    free(m);
+
+    json_decref(t);
+    free(admin);
+    free(reports);
+    free(good);
+    free(expired);
+    free(foreign);
+    free(keys);
+    free(other_keys);
+    stop();
+}
+
+TEST(admin_api_refuses_unknown_users_bad_ids_and_path_tricks_changing_nothing)
+{
+    static const struct {
+        const char *method, *path;
+        long status;
+    } cases[] = {
+        {"POST", "/admin/users/nobody/logout", 404},
+        {"GET", "/admin/users/nobody/sessions", 404},
+        {"GET", "/admin/users/00000000-0000-4000-8000-000000000000/sessions",
+         404},
+        {"POST", "/admin/users/%2e%2e/logout", 400},
+        {"POST", "/admin/users/al%69ce/logout", 400},
+        {"POST", "/admin/users/a%2Fb/logout", 400},
+        {"POST", "/admin/users/al+ice/logout", 400},
+        {"POST", "/admin/users/al'ice/logout", 400},
+        {"POST", "/admin/users//logout", 400},
+        {"POST", "/admin/users/alice/logout/now", 404},
+        {"GET", "/admin/sessions/AAAAAAAAAAAAAAAAAAAAAAA/deliveries", 400},
+        {"GET", "/admin/sessions/AAAAAAAAAAAAAAAAAAAAA/deliveries", 400},
+        {"DELETE", "/admin/sessions/AAAAAAAAAAAAAAAAAAAA.A", 400},
+        {"DELETE", "/admin/sessions/AAAAAAAAAAAAAAAAAAAAAA", 404},
+        {"GET", "/admin/sessions/AAAAAAAAAAAAAAAAAAAAAA/deliveries", 404},
+        {"GET", "/admin/", 404},
+        {"GET", "/admin/nope", 404},
+        {"GET", "/admin/audit/", 404},
+        {"DELETE", "/admin/users/alice/sessions", 405},
+        {"GET", "/admin/users/alice/logout", 405},
+        {"GET", "/admin/deliveries?state=bogus", 400},
+        {"GET", "/admin/deliveries?limit=0", 400},
+        {"GET", "/admin/deliveries?limit=1001", 400},
+        {"GET", "/admin/deliveries?limit=ten", 400},
+        {"GET", "/admin/deliveries?state=failed&state=pending", 400},
+        {"GET", "/admin/audit?limit=5&debug=1", 400},
+        {"POST", "/admin/users/alice/logout?force=1", 400},
+    };
+    static const char *const traversal[] = {
+        "/admin/users/../sessions",          "/admin/users/../logout",
+        "/admin/users/alice/../../audit",    "/admin/sessions/./deliveries",
+        "/admin/users/alice/./logout",
+    };
+    char reason[512], body[600], *long_user, *path = NULL, *m, *out;
+    struct browser b = {""};
+    struct http_result res;
+    json_t *t, *j;
+    char *admin;
+    size_t i;
+
+    start(NULL);
+    t = sign_in_app(&b, 0, "alice", "correct horse");
+    admin = cc_token(CONSOLE);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        admin_do(cases[i].method, cases[i].path, NULL, admin, &res);
+        if (res.status != cases[i].status)
+            FAIL("%s %s: %ld, want %ld", cases[i].method, cases[i].path,
+                 res.status, cases[i].status);
+        /* Every refusal is a JSON error, never a bare status. */
+        j = json_loads(res.body, 0, NULL);
+        ASSERT(json_is_string(json_object_get(j, "error")));
+        json_decref(j);
+        if (res.status == 405) {
+            char *allow = http_header_value(&res, "Allow");
+            ASSERT(allow != NULL && strlen(allow) > 0);
+            free(allow);
+        }
+        http_result_free(&res);
+    }
+    for (i = 0; i < sizeof(traversal) / sizeof(traversal[0]); i++)
+        if (raw_status("POST", traversal[i], admin) != 400)
+            FAIL("%s was not refused", traversal[i]);
+    /* Over-long ids. */
+    long_user = malloc(1001);
+    memset(long_user, 'a', 1000);
+    long_user[65] = '\0';
+    if (asprintf(&path, "/admin/users/%s/logout", long_user) < 0)
+        FAIL("asprintf");
+    ASSERT_EQ(admin_status("POST", path, NULL, admin), 400);
+    free(path);
+    long_user[65] = 'a';
+    long_user[1000] = '\0';
+    if (asprintf(&path, "/admin/users/%s/logout", long_user) < 0)
+        FAIL("asprintf");
+    ASSERT_EQ(admin_status("POST", path, NULL, admin), 400);
+    free(path);
+    free(long_user);
+    /* Bad reasons and bodies. */
+    memset(reason, 'r', 201);
+    reason[201] = '\0';
+    snprintf(body, sizeof(body), "{\"reason\":\"%s\"}", reason);
+    ASSERT_EQ(admin_status("POST", "/admin/users/alice/logout", body, admin),
+              400);
+    ASSERT_EQ(admin_status("POST", "/admin/users/alice/logout",
+                           "{\"reason\":\"two\\nlines\"}", admin),
+              400);
+    ASSERT_EQ(admin_status("POST", "/admin/users/alice/logout",
+                           "{\"reason\":7}", admin),
+              400);
+    ASSERT_EQ(admin_status("POST", "/admin/users/alice/logout",
+                           "{\"reason\":\"x\",\"all\":true}", admin),
+              400);
+    ASSERT_EQ(admin_status("POST", "/admin/users/alice/logout", "[", admin),
+              400);
+
+    /* None of it changed anything. */
+    j = admin_json("GET", "/admin/users/alice/sessions", NULL, admin, 200);
+    ASSERT_EQ(json_array_size(json_object_get(j, "sessions")), 1);
+    json_decref(j);
+    usleep(200 * 1000);
+    ASSERT_EQ(bc_count(&apps[0]), 0);
+    m = metrics_text();
+    ASSERT_CONTAINS(m, "gatehouse_sessions_ended_total{reason=\"admin\"} 0");
+    free(m);
+
+    /* A logout-all already running (here: by another instance) is not
+     * started twice, and gatehouse sessions shows its progress. */
+    {
+        char now[24], old[24];
+        snprintf(now, sizeof(now), "%lld", (long long)util_now());
+        snprintf(old, sizeof(old), "%lld", (long long)util_now() - 600);
+        out = redis_cli("HSET", "gh:lall", "state", "running", NULL);
+        free(out);
+        out = redis_cli("HSET", "gh:lall", "updated", now, NULL);
+        free(out);
+        out = redis_cli("HSET", "gh:lall", "actor", "other-console", NULL);
+        free(out);
+        out = redis_cli("HSET", "gh:lall", "total", "5", NULL);
+        free(out);
+        j = admin_json("POST", "/admin/logout-all", NULL, admin, 409);
+        ASSERT_STR_EQ(str(json_object_get(j, "logout_all"), "actor"),
+                      "other-console");
+        json_decref(j);
+        {
+            char *err = NULL;
+            char *argv[] = {getenv("GATEHOUSE_BIN"), "sessions", "--config",
+                            gh.config, NULL};
+            char *argv2[] = {getenv("GATEHOUSE_BIN"), "logout", "--config",
+                             gh.config, "--all", NULL};
+            ASSERT_EQ(run_cmd(argv, NULL, &out, &err), 0);
+            ASSERT_CONTAINS(err, "logout-all running: 0 of 5 sessions");
+            free(out);
+            free(err);
+            ASSERT_EQ(run_cmd(argv2, NULL, &out, &err), 1);
+            ASSERT_CONTAINS(err, "already running");
+            free(out);
+            free(err);
+        }
+        /* One that stopped reporting long ago died with its process. */
+        out = redis_cli("HSET", "gh:lall", "updated", old, NULL);
+        free(out);
+        j = admin_json("POST", "/admin/logout-all", NULL, admin, 202);
+        ASSERT_EQ(num(j, "sessions"), 1);
+        json_decref(j);
+        ASSERT_EQ(bc_wait(&apps[0], 1, 5), 0);
+    }
+    json_decref(t);
+    free(admin);
+    stop();
+}
+
+#define MANY 10000
+
+TEST(logout_all_ends_10000_sessions_and_queues_every_notification)
+{
+    struct config *cfg = NULL;
+    struct field_error fe;
+    struct store *st = NULL;
+    const struct client *crm;
+    char sid[SESSION_SID_LEN + 1], cookie[SESSION_COOKIE_LEN + 1];
+    char sub[37], *admin, *m, *out;
+    long long live = -1;
+    double t0, deadline;
+    json_t *j = NULL, *recs, *rec;
+    int i;
+
+    start(NULL);
+    /* Sessions are made in-process, straight into the same Redis, as
+     * sign-ins would: 10,000 browser sign-ins would take minutes. */
+    ASSERT_EQ(config_load(gh.config, &cfg, &fe), 0);
+    ASSERT_EQ(store_open(&cfg->redis, &st), 0);
+    crm = config_client(cfg, "crm");
+    ASSERT(crm != NULL);
+    for (i = 0; i < MANY; i++) {
+        snprintf(sub, sizeof(sub), "00000000-0000-4000-8000-%012d", i % 97);
+        ASSERT_EQ(session_create(st, cfg, sub, "127.0.0.1", "load", sid,
+                                 cookie),
+                  0);
+        ASSERT_EQ(session_record_app(st, cfg, sid, crm, NULL), 0);
+    }
+    ASSERT_EQ(store_session_count(st, &live), 0);
+    ASSERT_EQ(live, MANY);
+
+    admin = cc_token(CONSOLE);
+    t0 = test_now();
+    j = admin_json("POST", "/admin/logout-all",
+                   "{\"reason\":\"incident 7\"}", admin, 202);
+    ASSERT_EQ(num(j, "sessions"), MANY);
+    json_decref(j);
+    /* The worker was not held: the answer came at once. */
+    ASSERT(test_now() - t0 < 2);
+    deadline = test_now() + 60;
+    for (j = NULL; test_now() < deadline; usleep(100 * 1000)) {
+        json_decref(j);
+        j = admin_json("GET", "/admin/logout-all", NULL, admin, 200);
+        if (strcmp(str(j, "state"), "running") != 0)
+            break;
+    }
+    ASSERT_STR_EQ(str(j, "state"), "done");
+    ASSERT_EQ(num(j, "sessions"), MANY);
+    ASSERT_EQ(num(j, "ended"), MANY);
+    ASSERT_EQ(num(j, "notifications"), MANY);
+    ASSERT_STR_EQ(str(j, "actor"), "security-console");
+    ASSERT_STR_EQ(str(j, "reason"), "incident 7");
+    json_decref(j);
+
+    /* Every session is gone, and every notification is queued (or
+     * already delivered: each keeps its record). */
+    ASSERT_EQ(store_session_count(st, &live), 0);
+    ASSERT_EQ(live, 0);
+    ASSERT_EQ(redis_int("EVAL", "return #redis.call('KEYS', ARGV[1])", "0",
+                        "gh:dl:*", NULL),
+              MANY);
+    out = redis_cli("EVAL", "return #redis.call('KEYS', ARGV[1])", "0",
+                    "gh:sess:*", NULL);
+    ASSERT_EQ(strtol(out, NULL, 10), 0);
+    free(out);
+
+    m = metrics_text();
+    ASSERT_CONTAINS(m, "gatehouse_sessions_ended_total{reason=\"admin\"} "
+                       "10000");
+    ASSERT_CONTAINS(m, "gatehouse_logout_all_running 0");
+    ASSERT_CONTAINS(m, "gatehouse_logout_all_sessions{state=\"ended\"} "
+                       "10000");
+    ASSERT_CONTAINS(m, "gatehouse_logout_all_notifications_queued 10000");
+    free(m);
+
+    j = admin_json("GET", "/admin/audit?limit=1000", NULL, admin, 200);
+    recs = json_object_get(j, "records");
+    rec = find_audit(recs, "logout_all_finished", "security-console");
+    ASSERT_STR_EQ(str(rec, "outcome"), "done");
+    ASSERT_EQ(num(rec, "sessions"), MANY);
+    ASSERT_EQ(num(rec, "deliveries"), MANY);
+    ASSERT_STR_EQ(str(rec, "reason"), "incident 7");
+    json_decref(j);
+    /* The app gets them; some have surely arrived by now. */
+    ASSERT_EQ(bc_wait(&apps[0], 1, 10), 0);
+
+    free(admin);
+    store_close(st);
+    config_free(cfg);
+    stop();
+}
+
+/* Runs gatehouse with the arguments (NULL-terminated); returns the exit
+ * status and captures output. */
+static int
+gh_cmd(char **out, char **err, ...)
+{
+    char *argv[16];
+    va_list ap;
+    int n = 0, rc;
+
+    argv[n++] = getenv("GATEHOUSE_BIN");
+    va_start(ap, err);
+    while (n < 15 && (argv[n] = va_arg(ap, char *)) != NULL)
+        n++;
+    va_end(ap);
+    argv[n] = NULL;
+    rc = run_cmd(argv, NULL, out, err);
+    return rc;
+}
+
+TEST(cli_lists_ends_sessions_retries_deliveries_and_shows_the_audit)
+{
+    struct browser laptop = {""}, phone = {""}, desk = {""};
+    json_t *t[4], *j, *e, *a, *rec;
+    char *out = NULL, *err = NULL, *admin, *sid, actor[128], path[128];
+    struct passwd *pw = getpwuid(geteuid());
+    double deadline;
+    int port, i;
+
+    snprintf(actor, sizeof(actor), "cli:%s", pw != NULL ? pw->pw_name : "?");
+    start("{\"backchannel\":{\"max_attempts\":1}}");
+    t[0] = sign_in_app(&laptop, 0, "alice", "correct horse");
+    t[1] = sign_in_app(&laptop, 1, "alice", "correct horse");
+    admin = cc_token(CONSOLE);
+
+    ASSERT_EQ(gh_cmd(&out, &err, "sessions", "--config", gh.config, NULL), 0);
+    ASSERT_CONTAINS(out, "SID");
+    ASSERT_CONTAINS(out, "alice");
+    ASSERT_CONTAINS(out, "crm");
+    ASSERT_CONTAINS(out, "sales");
+    free(out);
+    free(err);
+    ASSERT_EQ(gh_cmd(&out, &err, "sessions", "--config", gh.config, "--user",
+                     "alice", "--json", NULL),
+              0);
+    j = json_loads(out, 0, NULL);
+    ASSERT_EQ(json_array_size(j), 1);
+    e = json_array_get(j, 0);
+    ASSERT_STR_EQ(str(e, "username"), "alice");
+    ASSERT_EQ(json_array_size(json_object_get(e, "apps")), 2);
+    sid = strdup(str(e, "sid"));
+    json_decref(j);
+    free(out);
+    free(err);
+
+    /* Usage and bad input. */
+    ASSERT_EQ(gh_cmd(&out, &err, "sessions", "--config", gh.config, "--user",
+                     "nobody", NULL),
+              1);
+    ASSERT_CONTAINS(err, "no user \"nobody\"");
+    free(out);
+    free(err);
+    ASSERT_EQ(gh_cmd(&out, &err, "logout", "--config", gh.config, NULL), 2);
+    ASSERT_CONTAINS(err, "exactly one of");
+    free(out);
+    free(err);
+    ASSERT_EQ(gh_cmd(&out, &err, "logout", "--config", gh.config, "--user",
+                     "alice", "--all", NULL),
+              2);
+    free(out);
+    free(err);
+    ASSERT_EQ(gh_cmd(&out, &err, "logout", "--config", gh.config,
+                     "--session", "../../etc", NULL),
+              1);
+    ASSERT_CONTAINS(err, "not a session id");
+    free(out);
+    free(err);
+    ASSERT_EQ(gh_cmd(&out, &err, "deliveries", "--config", gh.config,
+                     "--retry", "--state", "pending", NULL),
+              2);
+    free(out);
+    free(err);
+    ASSERT_EQ(gh_cmd(&out, &err, "audit", "--help", NULL), 0);
+    ASSERT_CONTAINS(out, "usage: gatehouse audit");
+    free(out);
+    free(err);
+
+    /* Sales is down: its notification fails (one attempt allowed). */
+    port = apps[1].port;
+    bc_stop(&apps[1]);
+    ASSERT_EQ(gh_cmd(&out, &err, "logout", "--config", gh.config, "--session",
+                     sid, "--reason", "lost laptop", "--json", NULL),
+              0);
+    j = json_loads(out, 0, NULL);
+    ASSERT_EQ(num(j, "sessions"), 1);
+    ASSERT_EQ(num(j, "notifications"), 2);
+    json_decref(j);
+    free(out);
+    free(err);
+    ASSERT_EQ(bc_wait(&apps[0], 1, 5), 0);
+    deadline = test_now() + 10;
+    for (j = NULL; test_now() < deadline; usleep(100 * 1000)) {
+        json_decref(j);
+        ASSERT_EQ(gh_cmd(&out, &err, "deliveries", "--config", gh.config,
+                         "--state", "failed", "--json", NULL),
+                  0);
+        j = json_loads(out, 0, NULL);
+        free(out);
+        free(err);
+        if (json_array_size(j) == 1)
+            break;
+    }
+    ASSERT_EQ(json_array_size(j), 1);
+    e = json_array_get(j, 0);
+    ASSERT_STR_EQ(str(e, "client_id"), "sales");
+    ASSERT_STR_EQ(str(e, "state"), "failed");
+    ASSERT_STR_EQ(str(e, "sid"), sid);
+    a = json_object_get(e, "attempts");
+    ASSERT_EQ(json_array_size(a), 1);
+    ASSERT(strncmp(str(json_array_get(a, 0), "outcome"), "error", 5) == 0);
+    json_decref(j);
+    ASSERT_EQ(gh_cmd(&out, &err, "deliveries", "--config", gh.config, NULL),
+              0);
+    ASSERT_CONTAINS(out, "failed");
+    ASSERT_CONTAINS(out, "sales");
+    free(out);
+    free(err);
+
+    /* Sales is back: --retry requeues, and the ledger keeps both tries. */
+    ASSERT_EQ(bc_start_on(&apps[1], port, 0, 0), 0);
+    ASSERT_EQ(gh_cmd(&out, &err, "deliveries", "--config", gh.config,
+                     "--retry", NULL),
+              0);
+    ASSERT_CONTAINS(out, "requeued 1 failed delivery");
+    free(out);
+    free(err);
+    ASSERT_EQ(bc_wait(&apps[1], 1, 5), 0);
+    j = ledger_when_delivered(sid, admin, 2);
+    e = json_array_get(json_object_get(j, "deliveries"), 1);
+    ASSERT_STR_EQ(str(e, "client_id"), "sales");
+    a = json_object_get(e, "attempts");
+    ASSERT_EQ(json_array_size(a), 2);
+    ASSERT(strncmp(str(json_array_get(a, 0), "outcome"), "error", 5) == 0);
+    ASSERT_STR_EQ(str(json_array_get(a, 1), "outcome"), "http 200");
+    json_decref(j);
+    ASSERT_EQ(gh_cmd(&out, &err, "deliveries", "--config", gh.config,
+                     "--state", "failed", "--json", NULL),
+              0);
+    ASSERT_CONTAINS(out, "[]");
+    free(out);
+    free(err);
+
+    /* The audit trail has the CLI's actions, with the OS user. */
+    ASSERT_EQ(gh_cmd(&out, &err, "audit", "--config", gh.config, "--json",
+                     "--limit", "100", NULL),
+              0);
+    j = json_loads(out, 0, NULL);
+    ASSERT(j != NULL);
+    rec = find_audit(j, "end_session", actor);
+    ASSERT_STR_EQ(str(rec, "target"), sid);
+    ASSERT_STR_EQ(str(rec, "reason"), "lost laptop");
+    ASSERT_STR_EQ(str(rec, "address"), "local");
+    ASSERT_STR_EQ(str(rec, "outcome"), "ok");
+    rec = find_audit(j, "retry_deliveries", actor);
+    ASSERT_EQ(num(rec, "deliveries"), 1);
+    json_decref(j);
+    free(out);
+    free(err);
+    ASSERT_EQ(gh_cmd(&out, &err, "audit", "--config", gh.config, NULL), 0);
+    ASSERT_CONTAINS(out, "TIME");
+    ASSERT_CONTAINS(out, "end_session");
+    ASSERT_CONTAINS(out, actor);
+    free(out);
+    free(err);
+
+    /* By user, then everyone, with a progress line. */
+    t[2] = sign_in_app(&phone, 0, "alice", "correct horse");
+    ASSERT_EQ(gh_cmd(&out, &err, "logout", "--config", gh.config, "--user",
+                     "alice", NULL),
+              0);
+    ASSERT_CONTAINS(out, "ended 1 session of alice");
+    free(out);
+    free(err);
+    t[3] = sign_in_app(&desk, 0, "bob", "battery staple");
+    for (i = 0; i < 2; i++) {
+        struct browser x = {""};
+        json_decref(sign_in_app(&x, 2, "alice", "correct horse"));
+    }
+    ASSERT_EQ(gh_cmd(&out, &err, "logout", "--config", gh.config, "--all",
+                     "--reason", "drill", NULL),
+              0);
+    ASSERT_CONTAINS(err, "3 of 3 sessions ended");
+    ASSERT_CONTAINS(out, "ended 3 sessions; 3 notifications queued");
+    free(out);
+    free(err);
+    ASSERT_EQ(gh_cmd(&out, &err, "sessions", "--config", gh.config, "--json",
+                     NULL),
+              0);
+    ASSERT_CONTAINS(out, "[]");
+    free(out);
+    free(err);
+    snprintf(path, sizeof(path), "/admin/logout-all");
+    j = admin_json("GET", path, NULL, admin, 200);
+    ASSERT_STR_EQ(str(j, "state"), "done");
+    ASSERT_STR_EQ(str(j, "actor"), actor);
+    json_decref(j);
+
+    for (i = 0; i < 4; i++)
+        json_decref(t[i]);
+    free(sid);
+    free(admin);
+    stop();
+}
+
+TEST_MAIN(
+    TEST_ENTRY(security_team_signs_a_user_out_of_every_app_on_every_device),
+    TEST_ENTRY(
+        admin_api_refuses_missing_invalid_expired_unscoped_and_foreign_tokens),
+    TEST_ENTRY(
+        admin_api_refuses_unknown_users_bad_ids_and_path_tricks_changing_nothing),
+    TEST_ENTRY(logout_all_ends_10000_sessions_and_queues_every_notification),
+    TEST_ENTRY(cli_lists_ends_sessions_retries_deliveries_and_shows_the_audit))

@@ -38,18 +38,6 @@ struct areq {
     const char *login_hint;
 };
 
-/* The session cookie the browser sent, if any (malloc'd). */
-static char *
-session_cookie(struct http_request *req)
-{
-    const char *h = http_header(req, "Cookie");
-    char *v = NULL;
-
-    if (h == NULL || form_cookie(h, SESSION_COOKIE, &v) < 0)
-        return NULL;
-    return v;
-}
-
 static void
 set_session_cookie(struct http_request *req, const char *value)
 {
@@ -334,7 +322,7 @@ authorize_client(struct http_request *req, const struct client *c,
 
     /* Single sign-on: a live session skips the form, unless the client
      * asks for a fresh sign-in. */
-    cookie = session_cookie(req);
+    cookie = http_cookie(req, SESSION_COOKIE);
     if (cookie != NULL && (prompt == NULL || strcmp(prompt, "login") != 0) &&
         session_from_cookie(app->store, app->cfg, cookie, &s) == 0 &&
         (max_age < 0 || util_now() - s->auth_time <= max_age)) {

@@ -192,6 +192,26 @@ start_transfer(struct delivery *d, struct delivery_claim *c)
     return 0;
 }
 
+/* Calls and frees each waiter of a list taken off d->waiters; outside the
+ * lock, since a callback may take its time. */
+static void
+fire(struct waiter *list)
+{
+    struct waiter *w;
+    size_t i;
+
+    while ((w = list) != NULL) {
+        list = w->next;
+        w->fn(w->arg, w->states, w->n);
+        for (i = 0; i < w->n; i++)
+            free(w->client_ids[i]);
+        free(w->client_ids);
+        free(w->states);
+        free(w->sid);
+        free(w);
+    }
+}
+
 /* Tells waiters on this session how the app's attempt went. */
 static void
 notify_waiters(struct delivery *d, const char *sid, const char *client_id,
@@ -222,17 +242,7 @@ notify_waiters(struct delivery *d, const char *sid, const char *client_id,
         }
     }
     pthread_mutex_unlock(&d->lock);
-    /* Called outside the lock: a callback may take its time. */
-    while ((w = done) != NULL) {
-        done = w->next;
-        w->fn(w->arg, w->states, w->n);
-        for (i = 0; i < w->n; i++)
-            free(w->client_ids[i]);
-        free(w->client_ids);
-        free(w->states);
-        free(w->sid);
-        free(w);
-    }
+    fire(done);
 }
 
 static void
@@ -240,7 +250,6 @@ expire_waiters(struct delivery *d, int all)
 {
     struct waiter **wp, *w, *done = NULL;
     double now = util_monotonic();
-    size_t i;
 
     pthread_mutex_lock(&d->lock);
     for (wp = &d->waiters; (w = *wp) != NULL;) {
@@ -253,16 +262,7 @@ expire_waiters(struct delivery *d, int all)
         }
     }
     pthread_mutex_unlock(&d->lock);
-    while ((w = done) != NULL) {
-        done = w->next;
-        w->fn(w->arg, w->states, w->n);
-        for (i = 0; i < w->n; i++)
-            free(w->client_ids[i]);
-        free(w->client_ids);
-        free(w->states);
-        free(w->sid);
-        free(w);
-    }
+    fire(done);
 }
 
 static void

@@ -163,6 +163,17 @@ http_header(struct http_request *req, const char *name)
     return MHD_lookup_connection_value(req->conn->mhd, MHD_HEADER_KIND, name);
 }
 
+char *
+http_cookie(struct http_request *req, const char *name)
+{
+    const char *h = http_header(req, "Cookie");
+    char *v = NULL;
+
+    if (h == NULL || form_cookie(h, name, &v) < 0)
+        return NULL;
+    return v;
+}
+
 const char *
 http_client_addr(struct http_request *req)
 {

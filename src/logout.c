@@ -55,18 +55,6 @@ pending_free(struct pending_logout *p)
     free(p);
 }
 
-/* The session cookie the browser sent, if any (malloc'd). */
-static char *
-session_cookie(struct http_request *req)
-{
-    const char *h = http_header(req, "Cookie");
-    char *v = NULL;
-
-    if (h == NULL || form_cookie(h, SESSION_COOKIE, &v) < 0)
-        return NULL;
-    return v;
-}
-
 /* Every answer that ends a session also ends the browser's copy of it. */
 static void
 clear_cookie(struct http_request *req)
@@ -296,7 +284,9 @@ verify_hint(struct app *app, const char *hint, char sid[64], char aud[160])
     const char *s;
     int rc = GH_EBADTOKEN;
 
-    if (hint == NULL || token_verify(app->keys, hint, NULL, &claims) < 0)
+    /* RFC 8725 §3.11: only an ID token (typ JWT) is a hint. An access
+     * token carries aud and sid too, and resource servers hold those. */
+    if (hint == NULL || token_verify(app->keys, hint, "JWT", &claims) < 0)
         return GH_EBADTOKEN;
     if (token_check_claims(claims, app->cfg->issuer, NULL, util_now(), 30,
                            true) < 0)
@@ -321,6 +311,8 @@ logout_handle(struct http_request *req)
     struct app *app = req->app;
     int post = strcmp(req->method, "POST") == 0;
     const char *params = post ? req->body : req->query;
+    /* A body may hold a NUL; form_parse refuses it only if it sees it. */
+    size_t params_len = post ? req->body_len : strlen(req->query);
     const char *hint, *client_id, *plr, *state, *csrf, *scope;
     char hint_sid[64] = "", hint_aud[160] = "", *cookie = NULL;
     char *redirect = NULL, purpose[64];
@@ -328,7 +320,7 @@ logout_handle(struct http_request *req)
     struct form f;
     int hint_ok, bad;
 
-    if (form_parse(params, strlen(params), &f) < 0 ||
+    if (form_parse(params, params_len, &f) < 0 ||
         form_has_duplicate(&f) != NULL) {
         http_error_page(req, 400, "Invalid request",
                         "The sign-out link is malformed.");
@@ -355,7 +347,7 @@ logout_handle(struct http_request *req)
                         "signed out.");
         goto out;
     }
-    cookie = session_cookie(req);
+    cookie = http_cookie(req, SESSION_COOKIE);
     if (cookie != NULL)
         session_from_cookie(app->store, app->cfg, cookie, &s);
 

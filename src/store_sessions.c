@@ -236,6 +236,22 @@ store_session_end(struct store *st, const char *sid, const char *reason,
     return 1;
 }
 
+/* The strings of an array reply as a malloc'd array of malloc'd copies. */
+static int
+reply_strings(const redisReply *r, char ***ret, size_t *n)
+{
+    char **v;
+    size_t i;
+
+    if ((v = calloc(r->elements + 1, sizeof(*v))) == NULL)
+        return GH_ENOMEM;
+    for (i = 0; i < r->elements; i++)
+        v[i] = strdup(r->element[i]->str != NULL ? r->element[i]->str : "");
+    *ret = v;
+    *n = r->elements;
+    return 0;
+}
+
 int
 store_session_count(struct store *st, long long *n)
 {
@@ -259,8 +275,6 @@ store_sessions_due(struct store *st, int64_t now, int max, char ***sids,
 {
     char key[STORE_KEY_MAX];
     redisReply *r = NULL;
-    char **v;
-    size_t i;
     int rc;
 
     if ((rc = store_key_name(st, KEY_SESSION_EXPIRY, NULL, key, sizeof(key))) <
@@ -270,16 +284,9 @@ store_sessions_due(struct store *st, int64_t now, int max, char ***sids,
                             "ZRANGEBYSCORE %s -inf %lld LIMIT 0 %d", key,
                             (long long)now, max)) < 0)
         return rc;
-    if ((v = calloc(r->elements + 1, sizeof(*v))) == NULL) {
-        freeReplyObject(r);
-        return GH_ENOMEM;
-    }
-    for (i = 0; i < r->elements; i++)
-        v[i] = strdup(r->element[i]->str != NULL ? r->element[i]->str : "");
-    *sids = v;
-    *n = r->elements;
+    rc = reply_strings(r, sids, n);
     freeReplyObject(r);
-    return 0;
+    return rc;
 }
 
 int
@@ -288,8 +295,6 @@ store_user_sessions(struct store *st, const char *sub, char ***sids,
 {
     char key[STORE_KEY_MAX];
     redisReply *r = NULL;
-    char **v;
-    size_t i;
     int rc;
 
     if ((rc = store_key_name(st, KEY_USER_SESSIONS, sub, key, sizeof(key))) <
@@ -298,14 +303,7 @@ store_user_sessions(struct store *st, const char *sub, char ***sids,
     if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "SMEMBERS %s", key)) <
         0)
         return rc;
-    if ((v = calloc(r->elements + 1, sizeof(*v))) == NULL) {
-        freeReplyObject(r);
-        return GH_ENOMEM;
-    }
-    for (i = 0; i < r->elements; i++)
-        v[i] = strdup(r->element[i]->str != NULL ? r->element[i]->str : "");
-    *sids = v;
-    *n = r->elements;
+    rc = reply_strings(r, sids, n);
     freeReplyObject(r);
-    return 0;
+    return rc;
 }

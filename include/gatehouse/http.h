@@ -47,6 +47,9 @@ void http_stop(struct http_server *srv);
 
 /* A request header's value (borrowed), or NULL. */
 const char *http_header(struct http_request *req, const char *name);
+/* The value of cookie name (malloc'd; the caller frees it), or NULL if
+ * absent, malformed or sent twice (cookie tossing). */
+char *http_cookie(struct http_request *req, const char *name);
 /* The client's address as text (borrowed, cached per request). */
 const char *http_client_addr(struct http_request *req);
 

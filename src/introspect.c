@@ -61,13 +61,13 @@ tokens_verify_access(struct app *app, const char *jwt, json_t **claims)
         rc = GH_EBADTOKEN;
         goto out;
     }
-    if ((rc = store_token_revoked(app->store, jti)) != 0) {
-        rc = rc > 0 ? GH_EBADTOKEN : GH_EREDIS;
-        goto out;
-    }
-    /* SPEC §5: a token of a session that has ended is dead with it. */
-    if (sid != NULL && (rc = session_alive(app->store, app->cfg, sid)) != 1) {
-        rc = rc == 0 ? GH_EBADTOKEN : GH_EREDIS;
+    /* Not revoked, and (SPEC §5) a token of a session that has ended is
+     * dead with it. */
+    rc = store_access_check(app->store, jti, sid, util_now(),
+                            app->cfg->session_idle_timeout_s,
+                            app->cfg->session_absolute_timeout_s);
+    if (rc != 1) {
+        rc = rc >= -1 ? GH_EBADTOKEN : GH_EREDIS;
         goto out;
     }
     *claims = c;

@@ -88,7 +88,8 @@ static const struct key_schema {
 extern const char lua_ping[], lua_user_create[], lua_session_create[],
     lua_session_touch[], lua_session_end[], lua_code_redeem[],
     lua_refresh_issue[], lua_refresh_rotate[], lua_delivery_claim[],
-    lua_delivery_done[], lua_delivery_retry[], lua_logout_all_begin[];
+    lua_delivery_done[], lua_delivery_retry[], lua_logout_all_begin[],
+    lua_access_check[];
 
 static const struct script_source {
     const char *name;
@@ -104,6 +105,7 @@ static const struct script_source {
     [SCRIPT_REFRESH_ROTATE] = {"refresh_rotate", lua_refresh_rotate},
     [SCRIPT_DELIVERY_CLAIM] = {"delivery_claim", lua_delivery_claim},
     [SCRIPT_DELIVERY_DONE] = {"delivery_done", lua_delivery_done},
+    [SCRIPT_ACCESS_CHECK] = {"access_check", lua_access_check},
     [SCRIPT_DELIVERY_RETRY] = {"delivery_retry", lua_delivery_retry},
     [SCRIPT_LOGOUT_ALL_BEGIN] = {"logout_all_begin", lua_logout_all_begin},
 };

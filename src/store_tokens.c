@@ -375,17 +375,31 @@ store_token_revoke(struct store *st, const char *jti, int ttl_s)
 }
 
 int
-store_token_revoked(struct store *st, const char *jti)
+store_access_check(struct store *st, const char *jti, const char *sid,
+                   int64_t now, int idle_s, int absolute_s)
 {
-    char key[STORE_KEY_MAX];
+    char krev[STORE_KEY_MAX], ksess[STORE_KEY_MAX], snow[24], sidle[16];
+    char sabs[16];
+    const char *argv[6];
     redisReply *r = NULL;
     int rc;
 
-    if ((rc = store_key_name(st, KEY_REVOKED, jti, key, sizeof(key))) < 0)
+    if ((rc = store_key_name(st, KEY_REVOKED, jti, krev, sizeof(krev))) < 0 ||
+        (rc = store_key_name(st, KEY_SESSION, sid != NULL ? sid : "-", ksess,
+                             sizeof(ksess))) < 0)
         return rc;
-    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "EXISTS %s", key)) < 0)
+    snprintf(snow, sizeof(snow), "%lld", (long long)now);
+    snprintf(sidle, sizeof(sidle), "%d", idle_s);
+    snprintf(sabs, sizeof(sabs), "%d", absolute_s);
+    argv[0] = krev;
+    argv[1] = ksess;
+    argv[2] = sid != NULL ? sid : "";
+    argv[3] = snow;
+    argv[4] = sidle;
+    argv[5] = sabs;
+    if ((rc = store_script(st, SCRIPT_ACCESS_CHECK, 2, 6, argv, &r)) < 0)
         return rc;
-    rc = r->type == REDIS_REPLY_INTEGER && r->integer > 0;
+    rc = r->type == REDIS_REPLY_INTEGER ? (int)r->integer : GH_EPROTO;
     freeReplyObject(r);
     return rc;
 }

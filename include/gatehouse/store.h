@@ -227,8 +227,10 @@ int store_refresh_get(struct store *st, const char *hash,
 int store_refresh_family_delete(struct store *st, const char *family);
 /* Marks an access token's jti revoked for ttl_s. */
 int store_token_revoke(struct store *st, const char *jti, int ttl_s);
-/* 1 if jti is revoked, 0 if not, or a GH_E* code. */
-int store_token_revoked(struct store *st, const char *jti);
+/* One round trip: 1 good, 0 revoked, -1 its session (sid, may be NULL)
+ * ended or expired, or a GH_E* code. */
+int store_access_check(struct store *st, const char *jti, const char *sid,
+                       int64_t now, int idle_s, int absolute_s);
 
 /*
  * The Admin API and its CLI (store_admin.c): the audit stream, listings of

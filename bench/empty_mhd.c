@@ -6,10 +6,17 @@
  * as Gatehouse does to keep keep-alive. It reads and drops any body and
  * answers 200 with a small JSON body and the same cache headers.
  *
- *   empty_mhd PORT [THREADS]     runs until SIGTERM or SIGINT */
+ *   empty_mhd PORT [THREADS] [sink]     runs until SIGTERM or SIGINT
+ *
+ * With "sink" it is also the back-channel receiver of the logout
+ * workloads: it counts the POSTs it answers and keeps the CLOCK_MONOTONIC
+ * time of the latest, and GET /stats answers {"count":N,"last_ns":T}. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +32,9 @@ struct req {
 };
 
 static volatile sig_atomic_t stop;
+static int sink;
+static atomic_long posts;
+static atomic_llong last_ns;
 
 static void
 on_signal(int sig)
@@ -52,8 +62,6 @@ on_request(void *cls, struct MHD_Connection *mhd, const char *url,
     enum MHD_Result ret;
 
     (void)cls;
-    (void)url;
-    (void)method;
     (void)version;
     (void)upload_data;
     if (r == NULL)
@@ -64,8 +72,22 @@ on_request(void *cls, struct MHD_Connection *mhd, const char *url,
         *upload_data_size = 0;
         return MHD_YES;
     }
-    resp = MHD_create_response_from_buffer(strlen(BODY), (void *)BODY,
-                                           MHD_RESPMEM_PERSISTENT);
+    if (sink && strcmp(method, "POST") == 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        atomic_store(&last_ns, (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+        atomic_fetch_add(&posts, 1);
+    }
+    if (sink && strcmp(url, "/stats") == 0) {
+        char buf[96];
+        int n = snprintf(buf, sizeof(buf), "{\"count\":%ld,\"last_ns\":%lld}",
+                         atomic_load(&posts), atomic_load(&last_ns));
+        resp = MHD_create_response_from_buffer((size_t)n, buf,
+                                               MHD_RESPMEM_MUST_COPY);
+    } else {
+        resp = MHD_create_response_from_buffer(strlen(BODY), (void *)BODY,
+                                               MHD_RESPMEM_PERSISTENT);
+    }
     if (resp == NULL)
         return MHD_NO;
     MHD_add_response_header(resp, "Content-Type", "application/json");
@@ -95,11 +117,12 @@ main(int argc, char **argv)
     unsigned threads;
 
     if (argc < 2) {
-        fprintf(stderr, "usage: empty_mhd PORT [THREADS]\n");
+        fprintf(stderr, "usage: empty_mhd PORT [THREADS] [sink]\n");
         return 2;
     }
     threads = argc > 2 ? (unsigned)atoi(argv[2])
                        : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+    sink = argc > 3 && strcmp(argv[3], "sink") == 0;
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;
     sa.sin_port = htons((uint16_t)atoi(argv[1]));

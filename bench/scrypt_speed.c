@@ -3,10 +3,13 @@
  * parameters (OpenSSL EVP_PBE_scrypt, N=2^15, r=8, p=1, 16-byte salt,
  * 32-byte output) on THREADS threads for about SECONDS seconds. Prints
  * {"threads":T,"hashes":H,"seconds":S,"hashes_per_s":R,"ms_per_hash":M}
- * where ms_per_hash is the time of one hash on one thread.
+ * where ms_per_hash is the time of one hash on one thread, and
+ * "per_cpu_s", hashes per second of CPU time (what a machine of its own
+ * would do per core, however busy this one is).
  *
  *   scrypt_speed [THREADS] [SECONDS] */
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -73,8 +76,17 @@ main(int argc, char **argv)
         total += counts[i];
     }
     el = now() - t0;
-    printf("{\"threads\":%d,\"hashes\":%ld,\"seconds\":%.3f,"
-           "\"hashes_per_s\":%.2f,\"ms_per_hash\":%.2f}\n",
-           threads, total, el, total / el, el * 1e3 * threads / total);
+    {
+        struct rusage ru;
+        double cpu = 0;
+        if (getrusage(RUSAGE_SELF, &ru) == 0)
+            cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+                  ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+        printf("{\"threads\":%d,\"hashes\":%ld,\"seconds\":%.3f,"
+               "\"hashes_per_s\":%.2f,\"ms_per_hash\":%.2f,"
+               "\"cpu_s\":%.3f,\"per_cpu_s\":%.3f}\n",
+               threads, total, el, total / el, el * 1e3 * threads / total,
+               cpu, cpu > 0 ? total / cpu : 0);
+    }
     return 0;
 }

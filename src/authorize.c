@@ -241,6 +241,7 @@ authorize_client(struct http_request *req, const struct client *c,
     long max_age = -1;
     json_t *o;
     size_t i;
+    int rc;
 
     if (dup != NULL) {
         redirect_error(req, redirect_uri, "invalid_request",
@@ -324,8 +325,14 @@ authorize_client(struct http_request *req, const struct client *c,
      * asks for a fresh sign-in. */
     cookie = http_cookie(req, SESSION_COOKIE);
     if (cookie != NULL && (prompt == NULL || strcmp(prompt, "login") != 0) &&
-        session_from_cookie(app->store, app->cfg, cookie, &s) == 0 &&
-        (max_age < 0 || util_now() - s->auth_time <= max_age)) {
+        (rc = session_from_cookie(app->store, app->cfg, cookie, &s)) ==
+            GH_EREDIS) {
+        /* Not "login_required": the session may well be alive. */
+        redirect_error(req, redirect_uri, "temporarily_unavailable", NULL,
+                       state);
+        goto out;
+    }
+    if (s != NULL && (max_age < 0 || util_now() - s->auth_time <= max_age)) {
         redirect_with_code(req, &a, s->sid, s->sub, s->auth_time, 302);
         goto out;
     }
@@ -588,8 +595,16 @@ login_post(struct http_request *req)
              request != NULL && strlen(request) < 40 ? request : "-");
     /* The token is spent before anything else: a forged or replayed form
      * changes nothing. */
-    if (csrf == NULL || strlen(csrf) > 64 ||
-        store_csrf_spend(app->store, csrf, purpose) < 0) {
+    rc = csrf == NULL || strlen(csrf) > 64
+             ? GH_EDENIED
+             : store_csrf_spend(app->store, csrf, purpose);
+    if (rc == GH_EREDIS) {
+        http_error_page(req, 503, "Temporarily unavailable",
+                        "Sign-in is not available right now. Please try "
+                        "again in a moment.");
+        goto out;
+    }
+    if (rc < 0) {
         http_error_page(req, 403, "Sign-in form expired",
                         "This form can no longer be used. Go back to the "
                         "application and sign in again.");

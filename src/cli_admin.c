@@ -4,18 +4,16 @@
  * functions (admin.h), so both end sessions and write audit records
  * alike. */
 #include <errno.h>
-#include <pwd.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
+#include "cli_internal.h"
 #include "gatehouse/admin.h"
 #include "gatehouse/cli.h"
 #include "gatehouse/config.h"
@@ -26,7 +24,6 @@
 #include "gatehouse/users.h"
 #include "gatehouse/util.h"
 
-#define EXIT_USAGE 2
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Sessions read per round of "gatehouse sessions" without --user. */
@@ -49,12 +46,7 @@ enum {
     O_LIMIT = 1 << 8,
 };
 
-static const struct option_spec {
-    const char *name;
-    int flag;
-    int has_arg;
-    const char *arg; /* for "--config FILE is required" */
-} option_specs[] = {
+static const struct cli_option options[] = {
     {"--config", O_CONFIG, 1, "FILE"},
     {"--user", O_USER, 1, "U"},
     {"--session", O_SESSION, 1, "SID"},
@@ -89,296 +81,54 @@ struct command {
     int allowed;  /* O_* */
     int required; /* O_* */
     const char *help;
-    /* Checks that need more than presence; a message into msg, or 0. */
+    /* Checks that need more than presence: -1 with msg set, or 0. */
     int (*check)(const struct opts *o, char *msg, size_t size);
     int (*run)(struct ctx *c);
 };
-
-/* The text of a value in a message: control bytes become '?' and a long
- * value is cut, so a message stays one line. */
-static const char *
-shown(const char *s, char *buf, size_t size)
-{
-    size_t i;
-
-    for (i = 0; s[i] != '\0' && i + 1 < size; i++)
-        buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-    buf[i] = '\0';
-    return buf;
-}
-
-static void complain(const char *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-complain(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-
-    fprintf(stderr, "%s: ", cmd);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
-/* Where Redis is, for a message: the URL with any password masked. */
-static void
-redis_where(const struct redis_config *rc, char *buf, size_t size)
-{
-    const char *url = rc->url, *host, *end, *at = NULL, *p;
-
-    if (url == NULL) {
-        snprintf(buf, size, "the sentinels");
-        return;
-    }
-    host = strstr(url, "://");
-    host = host != NULL ? host + 3 : url;
-    end = host + strcspn(host, "/?");
-    for (p = host; p < end; p++) {
-        if (*p == '@')
-            at = p;
-    }
-    if (at == NULL)
-        snprintf(buf, size, "%s", url);
-    else
-        snprintf(buf, size, "%.*s***%s", (int)(host - url), url, at);
-}
 
 /* The line for a failed operation; exit status 1. */
 static int
 fail(const struct ctx *c, int rc)
 {
-    char where[512];
-
-    if (rc == GH_EREDIS) {
-        redis_where(&c->cfg->redis, where, sizeof(where));
-        complain(c->cmd, "redis: no answer from %s", where);
-    } else {
-        complain(c->cmd, "%s", gh_strerror(rc));
-    }
-    return 1;
-}
-
-static const struct option_spec *
-find_option(const char *arg, size_t len)
-{
-    size_t i;
-
-    for (i = 0; i < NELEM(option_specs); i++) {
-        if (strlen(option_specs[i].name) == len &&
-            strncmp(arg, option_specs[i].name, len) == 0)
-            return &option_specs[i];
-    }
-    return NULL;
-}
-
-static int
-set_option(struct opts *o, int flag, const char *value, char *msg,
-           size_t size)
-{
-    char *end;
-
-    o->given |= flag;
-    switch (flag) {
-    case O_CONFIG:
-        o->config = value;
-        break;
-    case O_USER:
-        o->user = value;
-        break;
-    case O_SESSION:
-        o->session = value;
-        break;
-    case O_REASON:
-        o->reason = value;
-        break;
-    case O_STATE:
-        o->state = value;
-        break;
-    case O_LIMIT:
-        errno = 0;
-        o->limit = strtol(value, &end, 10);
-        if (errno != 0 || *value == '\0' || *end != '\0' || o->limit < 1) {
-            snprintf(msg, size, "--limit must be a positive number");
-            return -1;
-        }
-        break;
-    }
-    return 0;
+    return cli_fail(c->cmd, c->cfg, rc);
 }
 
 /*
- * Parses argv (the command's options, exactly as spelled, as cli_users.c
- * does). Returns 0, 1 if --help was asked for (it wins over any error), or
- * 2 with the first problem in msg.
+ * Parses the command's options into o. Returns 0, 1 for --help, or
+ * CLI_EXIT_USAGE with the problem in msg.
  */
 static int
 parse(const struct command *cmd, int argc, char **argv, struct opts *o,
       char *msg, size_t size)
 {
-    int i, help = 0;
-
-    memset(o, 0, sizeof(*o));
-    msg[0] = '\0';
-    for (i = 0; i < argc; i++) {
-        const char *arg = argv[i], *eq = strchr(arg, '=');
-        size_t len = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
-        const struct option_spec *spec;
-        const char *value = NULL;
-
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            help = 1;
-            continue;
-        }
-        if (msg[0] != '\0')
-            continue; /* only --help still matters */
-        if (strncmp(arg, "--", 2) != 0) {
-            snprintf(msg, size, "unexpected argument (word %d); see --help",
-                     i + 1);
-            continue;
-        }
-        spec = find_option(arg, len);
-        if (spec == NULL || !(cmd->allowed & spec->flag)) {
-            snprintf(msg, size, "unknown option '%.*s'; see --help",
-                     (int)(len < 64 ? len : 64), arg);
-            continue;
-        }
-        if (o->given & spec->flag) {
-            snprintf(msg, size, "%s given twice", spec->name);
-            continue;
-        }
-        if (spec->has_arg) {
-            if (eq != NULL)
-                value = eq + 1;
-            else if (i + 1 < argc)
-                value = argv[++i];
-            else
-                snprintf(msg, size, "%s needs a value (%s)", spec->name,
-                         spec->arg);
-        } else if (eq != NULL) {
-            snprintf(msg, size, "%s takes no value", spec->name);
-        }
-        if (msg[0] == '\0')
-            set_option(o, spec->flag, value, msg, size);
-    }
-    if (help)
-        return 1;
-    for (i = 0; msg[0] == '\0' && i < (int)NELEM(option_specs); i++) {
-        if ((cmd->required & option_specs[i].flag) &&
-            !(o->given & option_specs[i].flag))
-            snprintf(msg, size, "%s%s%s is required", option_specs[i].name,
-                     option_specs[i].has_arg ? " " : "",
-                     option_specs[i].arg);
-    }
-    if (msg[0] == '\0' && cmd->check != NULL)
-        cmd->check(o, msg, size);
-    return msg[0] != '\0' ? EXIT_USAGE : 0;
-}
-
-/*
- * Output helpers.
- */
-
-static void
-iso_time(int64_t t, char *buf, size_t size)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-
-    if (t <= 0) {
-        snprintf(buf, size, "-");
-        return;
-    }
-    gmtime_r(&tt, &tm);
-    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* Characters as a terminal shows them, near enough: UTF-8 lead bytes. */
-static size_t
-text_width(const char *s)
-{
-    size_t n = 0;
-
-    for (; *s != '\0'; s++)
-        n += ((unsigned char)*s & 0xc0) != 0x80;
-    return n;
-}
-
-/* A table printed once every row is known, so columns line up. */
-struct table {
-    size_t ncols;
-    size_t nrows;
-    size_t cap;
-    char **cells; /* nrows × ncols, malloc'd */
-};
-
-static int
-table_add(struct table *t, const char *const *row)
-{
-    size_t i;
-
-    if (t->nrows == t->cap) {
-        size_t cap = t->cap != 0 ? t->cap * 2 : 64;
-        char **nc = realloc(t->cells, cap * t->ncols * sizeof(char *));
-        if (nc == NULL)
-            return GH_ENOMEM;
-        t->cells = nc;
-        t->cap = cap;
-    }
-    for (i = 0; i < t->ncols; i++) {
-        const char *v = row[i] != NULL && row[i][0] != '\0' ? row[i] : "-";
-        char *copy = strdup(v), *p;
-        if (copy == NULL)
-            return GH_ENOMEM;
-        /* One row, one line, whatever the stored text holds. */
-        for (p = copy; *p != '\0'; p++)
-            if ((unsigned char)*p < 0x20 || *p == 0x7f)
-                *p = '?';
-        t->cells[t->nrows * t->ncols + i] = copy;
-    }
-    t->nrows++;
-    return 0;
-}
-
-static void
-table_print_free(struct table *t)
-{
-    size_t *w = calloc(t->ncols, sizeof(*w)), r, i, n;
-
-    for (r = 0; w != NULL && r < t->nrows; r++)
-        for (i = 0; i < t->ncols; i++)
-            if ((n = text_width(t->cells[r * t->ncols + i])) > w[i])
-                w[i] = n;
-    for (r = 0; r < t->nrows; r++) {
-        for (i = 0; i < t->ncols; i++) {
-            const char *s = t->cells[r * t->ncols + i];
-            fputs(s, stdout);
-            if (i + 1 == t->ncols)
-                break;
-            for (n = text_width(s); w != NULL && n < w[i] + 2; n++)
-                putchar(' ');
-        }
-        putchar('\n');
-    }
-    for (r = 0; r < t->nrows * t->ncols; r++)
-        free(t->cells[r]);
-    free(t->cells);
-    free(w);
-}
-
-/* Prints a JSON value for scripts and releases it. */
-static int
-print_json(json_t *v)
-{
+    const struct cli_option *opt = options;
+    size_t n = NELEM(options);
+    struct cli_args a;
+    const char *limit;
+    char *end;
     int rc;
 
-    if (v == NULL)
-        return GH_ENOMEM;
-    rc = json_dumpf(v, stdout, JSON_INDENT(2)) < 0 ? GH_EIO : 0;
-    putchar('\n');
-    json_decref(v);
-    return rc;
+    memset(o, 0, sizeof(*o));
+    if ((rc = cli_parse(opt, n, cmd->allowed, cmd->required, argc, argv, &a,
+                        msg, size)) != 0)
+        return rc;
+    o->given = a.given;
+    o->config = cli_value(opt, n, &a, O_CONFIG);
+    o->user = cli_value(opt, n, &a, O_USER);
+    o->session = cli_value(opt, n, &a, O_SESSION);
+    o->reason = cli_value(opt, n, &a, O_REASON);
+    o->state = cli_value(opt, n, &a, O_STATE);
+    if ((limit = cli_value(opt, n, &a, O_LIMIT)) != NULL) {
+        errno = 0;
+        o->limit = strtol(limit, &end, 10);
+        if (errno != 0 || *limit == '\0' || *end != '\0' || o->limit < 1) {
+            snprintf(msg, size, "--limit must be a positive number");
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (cmd->check != NULL && cmd->check(o, msg, size) < 0)
+        return CLI_EXIT_USAGE;
+    return 0;
 }
 
 static void
@@ -414,7 +164,7 @@ show_logout_all(struct ctx *c)
 
     if (store_logout_all_get(c->st, &s) < 0 || strcmp(s.state, "running"))
         return;
-    iso_time(s.started, started, sizeof(started));
+    cli_iso_time(s.started, started, sizeof(started));
     idle = util_now() - s.updated;
     fprintf(stderr,
             "%s: logout-all running: %lld of %lld sessions ended, %lld "
@@ -429,7 +179,7 @@ show_logout_all(struct ctx *c)
  * adds them to the table or the JSON array. */
 static int
 add_sessions(struct ctx *c, char **sids, size_t n, const struct user *known,
-             struct table *t, json_t *arr, long long *count)
+             struct cli_table *t, json_t *arr, long long *count)
 {
     struct user *u = NULL;
     size_t i;
@@ -466,8 +216,8 @@ add_sessions(struct ctx *c, char **sids, size_t n, const struct user *known,
                 rc = GH_ENOMEM;
         } else {
             const char *row[7];
-            iso_time(s->created, created, sizeof(created));
-            iso_time(s->last_seen, seen, sizeof(seen));
+            cli_iso_time(s->created, created, sizeof(created));
+            cli_iso_time(s->last_seen, seen, sizeof(seen));
             apps[0] = '\0';
             for (j = 0; j < s->napps; j++)
                 snprintf(apps + strlen(apps), sizeof(apps) - strlen(apps),
@@ -479,7 +229,7 @@ add_sessions(struct ctx *c, char **sids, size_t n, const struct user *known,
             row[4] = seen;
             row[5] = s->ip;
             row[6] = apps;
-            rc = table_add(t, row);
+            rc = cli_table_add(t, row);
         }
         (*count)++;
         session_free(s);
@@ -494,7 +244,7 @@ run_sessions(struct ctx *c)
     static const char *const head[7] = {"SID",       "USER", "SUB",
                                         "CREATED",   "LAST SEEN", "IP",
                                         "APPS"};
-    struct table t = {7, 0, 0, NULL};
+    struct cli_table t = {7, 0, 0, NULL};
     struct user *u = NULL;
     json_t *arr = NULL;
     char **sids = NULL, buf[80];
@@ -505,12 +255,12 @@ run_sessions(struct ctx *c)
     if (json && (arr = json_array()) == NULL)
         return fail(c, GH_ENOMEM);
     if (!json)
-        table_add(&t, head);
+        cli_table_add(&t, head);
     if (c->o->user != NULL) {
         rc = users_get(c->st, c->o->user, &u);
         if (rc == GH_ENOTFOUND) {
-            complain(c->cmd, "no user \"%s\"",
-                     shown(c->o->user, buf, sizeof(buf)));
+            cli_complain(c->cmd, "no user \"%s\"",
+                     cli_shown(c->o->user, buf, sizeof(buf)));
             audit(c, "list_sessions", c->o->user, "not_found", -1, -1);
             rc = 1;
             goto out;
@@ -541,22 +291,17 @@ run_sessions(struct ctx *c)
         }
     }
     if (json) {
-        rc = print_json(arr) < 0 ? fail(c, GH_EIO) : 0;
+        rc = cli_print_json(arr) < 0 ? fail(c, GH_EIO) : 0;
         arr = NULL;
     } else {
-        table_print_free(&t);
-        memset(&t, 0, sizeof(t));
+        cli_table_print(&t);
         rc = 0;
     }
     audit(c, "list_sessions", c->o->user != NULL ? c->o->user : "all", "ok",
           count, -1);
     show_logout_all(c);
 out:
-    if (t.cells != NULL) {
-        for (i = 0; i < t.nrows * t.ncols; i++)
-            free(t.cells[i]);
-        free(t.cells);
-    }
+    cli_table_clear(&t);
     for (i = 0; sids != NULL && i < n; i++)
         free(sids[i]);
     free(sids);
@@ -595,7 +340,7 @@ print_counts(const struct ctx *c, long long sessions, long long queued,
                       "notifications", (json_int_t)queued);
         if (o != NULL && state != NULL)
             json_object_set_new(o, "state", json_string(state));
-        print_json(o);
+        cli_print_json(o);
     }
 }
 
@@ -609,8 +354,8 @@ logout_user(struct ctx *c)
 
     rc = users_get(c->st, c->o->user, &u);
     if (rc == GH_ENOTFOUND) {
-        complain(c->cmd, "no user \"%s\"",
-                 shown(c->o->user, buf, sizeof(buf)));
+        cli_complain(c->cmd, "no user \"%s\"",
+                 cli_shown(c->o->user, buf, sizeof(buf)));
         audit(c, "logout_user", c->o->user, "not_found", -1, -1);
         return 1;
     }
@@ -644,9 +389,9 @@ logout_session(struct ctx *c)
     int rc;
 
     if (!admin_valid_sid(c->o->session)) {
-        complain(c->cmd, "\"%s\" is not a session id (22 base64url "
+        cli_complain(c->cmd, "\"%s\" is not a session id (22 base64url "
                          "characters)",
-                 shown(c->o->session, buf, sizeof(buf)));
+                 cli_shown(c->o->session, buf, sizeof(buf)));
         return 1;
     }
     rc = admin_logout_session(c->st, c->cfg, c->o->session, c->actor,
@@ -656,7 +401,7 @@ logout_session(struct ctx *c)
         return fail(c, rc);
     }
     if (rc == 0) {
-        complain(c->cmd, "no live session %s", c->o->session);
+        cli_complain(c->cmd, "no live session %s", c->o->session);
         audit(c, "end_session", c->o->session, "not_found", -1, -1);
         return 1;
     }
@@ -718,8 +463,8 @@ logout_all(struct ctx *c)
 
     rc = admin_logout_all_begin(c->st, c->actor, c->o->reason, &p, &other);
     if (rc == GH_EBUSY) {
-        iso_time(other.started, started, sizeof(started));
-        complain(c->cmd,
+        cli_iso_time(other.started, started, sizeof(started));
+        cli_complain(c->cmd,
                  "a logout-all is already running (by %s since %s, %lld "
                  "of %lld sessions ended)",
                  other.actor, started, other.ended, other.total);
@@ -746,14 +491,14 @@ logout_all(struct ctx *c)
     if (pl.tty)
         fputc('\n', stderr);
     if (rc < 0) {
-        complain(c->cmd,
+        cli_complain(c->cmd,
                  "stopped after %lld sessions: %s; run it again to end the "
                  "rest",
                  p.ended, gh_strerror(rc));
         return 1;
     }
     if (rc == 1) {
-        complain(c->cmd,
+        cli_complain(c->cmd,
                  "interrupted after %lld sessions; run it again to end the "
                  "rest",
                  p.ended);
@@ -802,7 +547,7 @@ check_deliveries(const struct opts *o, char *msg, size_t size)
 }
 
 static int
-add_deliveries(struct ctx *c, int failed, int limit, struct table *t,
+add_deliveries(struct ctx *c, int failed, int limit, struct cli_table *t,
                json_t *arr, long long *shown_n, long long *total)
 {
     struct delivery_record *d = NULL;
@@ -821,15 +566,15 @@ add_deliveries(struct ctx *c, int failed, int limit, struct table *t,
                 rc = GH_ENOMEM;
             continue;
         }
-        iso_time(d[i].created, created, sizeof(created));
-        iso_time(failed ? d[i].done : (int64_t)d[i].due, next, sizeof(next));
+        cli_iso_time(d[i].created, created, sizeof(created));
+        cli_iso_time(failed ? d[i].done : (int64_t)d[i].due, next, sizeof(next));
         snprintf(tries, sizeof(tries), "%zu", d[i].nattempts);
         last[0] = '\0';
         if (d[i].nattempts > 0) {
             const struct delivery_attempt *a =
                 &d[i].attempts[d[i].nattempts - 1];
             char when[32];
-            iso_time(a->time, when, sizeof(when));
+            cli_iso_time(a->time, when, sizeof(when));
             snprintf(last, sizeof(last), "%s %s", when, a->outcome);
         }
         row[0] = d[i].state;
@@ -840,7 +585,7 @@ add_deliveries(struct ctx *c, int failed, int limit, struct table *t,
         row[5] = created;
         row[6] = next;
         row[7] = last;
-        rc = table_add(t, row);
+        rc = cli_table_add(t, row);
     }
     *shown_n += (long long)n;
     store_delivery_records_free(d, n);
@@ -853,13 +598,12 @@ run_deliveries(struct ctx *c)
     static const char *const head[8] = {
         "STATE", "SID", "APP", "REASON", "ATTEMPTS", "CREATED",
         "NEXT/DONE", "LAST ATTEMPT"};
-    struct table t = {8, 0, 0, NULL};
+    struct cli_table t = {8, 0, 0, NULL};
     const char *state = c->o->state;
     int json = c->o->given & O_JSON;
     int limit = c->o->limit > 0 ? (int)c->o->limit : DELIVERIES_DEFAULT;
     long long count = 0, pending = 0, failed = 0, shown_n = 0;
     json_t *arr = NULL;
-    size_t i;
     int rc = 0;
 
     if (c->o->given & O_RETRY) {
@@ -869,7 +613,7 @@ run_deliveries(struct ctx *c)
         }
         audit(c, "retry_deliveries", "failed", "ok", -1, count);
         if (json)
-            print_json(json_pack("{s:I}", "requeued", (json_int_t)count));
+            cli_print_json(json_pack("{s:I}", "requeued", (json_int_t)count));
         else
             printf("requeued %lld failed deliver%s\n", count,
                    count == 1 ? "y" : "ies");
@@ -878,7 +622,7 @@ run_deliveries(struct ctx *c)
     if (json && (arr = json_array()) == NULL)
         return fail(c, GH_ENOMEM);
     if (!json)
-        table_add(&t, head);
+        cli_table_add(&t, head);
     if (state == NULL || strcmp(state, "pending") == 0)
         rc = add_deliveries(c, 0, limit, &t, arr, &shown_n, &pending);
     if (rc == 0 && (state == NULL || strcmp(state, "failed") == 0))
@@ -888,11 +632,10 @@ run_deliveries(struct ctx *c)
         goto out;
     }
     if (json) {
-        print_json(arr);
+        cli_print_json(arr);
         arr = NULL;
     } else {
-        table_print_free(&t);
-        memset(&t, 0, sizeof(t));
+        cli_table_print(&t);
     }
     if (shown_n < pending + failed)
         fprintf(stderr, "%s: showing %lld of %lld; see --limit\n", c->cmd,
@@ -900,9 +643,7 @@ run_deliveries(struct ctx *c)
     audit(c, "list_deliveries", state != NULL ? state : "pending,failed",
           "ok", -1, shown_n);
 out:
-    for (i = 0; t.cells != NULL && i < t.nrows * t.ncols; i++)
-        free(t.cells[i]);
-    free(t.cells);
+    cli_table_clear(&t);
     json_decref(arr);
     return rc;
 }
@@ -925,7 +666,7 @@ run_audit(struct ctx *c)
     static const char *const head[7] = {"TIME",    "ACTOR",   "ACTION",
                                         "TARGET",  "OUTCOME", "ADDRESS",
                                         "REASON"};
-    struct table t = {7, 0, 0, NULL};
+    struct cli_table t = {7, 0, 0, NULL};
     struct audit_record *a = NULL;
     int json = c->o->given & O_JSON;
     int limit = c->o->limit > 0 ? (int)c->o->limit : AUDIT_DEFAULT;
@@ -942,13 +683,13 @@ run_audit(struct ctx *c)
         }
         for (i = 0; i < n; i++)
             json_array_append_new(arr, admin_audit_json(&a[i]));
-        print_json(arr);
+        cli_print_json(arr);
     } else {
-        table_add(&t, head);
+        cli_table_add(&t, head);
         for (i = 0; i < n; i++) {
             char when[32];
             const char *row[7];
-            iso_time(a[i].time_ms / 1000, when, sizeof(when));
+            cli_iso_time(a[i].time_ms / 1000, when, sizeof(when));
             row[0] = when;
             row[1] = a[i].actor;
             row[2] = a[i].action;
@@ -957,9 +698,9 @@ run_audit(struct ctx *c)
             row[4] = a[i].outcome[0] != '\0' ? a[i].outcome : "ok";
             row[5] = a[i].addr;
             row[6] = a[i].reason;
-            table_add(&t, row);
+            cli_table_add(&t, row);
         }
-        table_print_free(&t);
+        cli_table_print(&t);
     }
     audit(c, "read_audit", "audit", "ok", -1, -1);
     rc = 0;
@@ -1009,35 +750,6 @@ static const struct command commands[] = {
      check_audit, run_audit},
 };
 
-static struct config *
-load_config(const char *path)
-{
-    struct config *cfg = NULL;
-    struct field_error err;
-
-    memset(&err, 0, sizeof(err));
-    if (config_load(path, &cfg, &err) < 0) {
-        if (err.field[0] != '\0')
-            fprintf(stderr, "%s: %s: %s\n", path, err.field, err.problem);
-        else
-            fprintf(stderr, "%s: %s\n", path, err.problem);
-        return NULL;
-    }
-    return cfg;
-}
-
-/* "cli:" and who runs the command, for the audit log. */
-static void
-cli_actor(char *buf, size_t size)
-{
-    struct passwd *pw = getpwuid(geteuid());
-
-    if (pw != NULL && pw->pw_name != NULL)
-        snprintf(buf, size, "cli:%s", pw->pw_name);
-    else
-        snprintf(buf, size, "cli:%u", (unsigned)geteuid());
-}
-
 static int
 run(const char *name, int argc, char **argv)
 {
@@ -1054,22 +766,22 @@ run(const char *name, int argc, char **argv)
         if (strcmp(commands[i].name, name) == 0)
             cmd = &commands[i];
     if (cmd == NULL)
-        return EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     snprintf(cmdname, sizeof(cmdname), "gatehouse %s", cmd->name);
     if ((rc = parse(cmd, argc - 1, argv + 1, &o, msg, sizeof(msg))) == 1) {
         fputs(cmd->help, stdout);
         return 0;
     }
     if (rc != 0) {
-        complain(cmdname, "%s", msg);
-        return EXIT_USAGE;
+        cli_complain(cmdname, "%s", msg);
+        return CLI_EXIT_USAGE;
     }
     /* session_end logs each ending at info; here the lines printed say
      * it all, and stderr is for errors and progress (SPEC §2). */
     log_init(LOG_WARN, LOG_FORMAT_TEXT);
 
     rc = 1;
-    if ((cfg = load_config(o.config)) == NULL)
+    if ((cfg = cli_load_config(o.config)) == NULL)
         goto out;
     memset(&c, 0, sizeof(c));
     c.cmd = cmdname;

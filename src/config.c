@@ -40,6 +40,7 @@ static const struct int_setting {
 #define F(field) offsetof(struct config, field)
     {"listen", "port", F(listen_port), 8080, 1, 65535},
     {"listen", "threads", F(listen_threads), -1, 1, THREADS_MAX},
+    {"listen", "timeout_s", F(listen_timeout_s), 30, 1, 3600},
     {"session", "idle_timeout_s", F(session_idle_timeout_s), 1800, 1, YEAR_S},
     {"session", "absolute_timeout_s", F(session_absolute_timeout_s), 43200, 1,
      YEAR_S},

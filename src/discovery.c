@@ -29,8 +29,8 @@ discovery_document(const struct config *cfg)
     d = json_pack(
         "{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
         " s:[sss], s:[s], s:[s], s:[sss], s:[s], s:[s],"
-        " s:[sss], s:[ss], s:[ss], s:[s], s:[ss],"
-        " s:[sssssssssssss], s:b, s:b, s:b, s:b, s:b, s:b, s:b}",
+        " s:[sss], s:[ss], s:[sss], s:[s], s:[ss],"
+        " s:[ssssssssssssss], s:b, s:b, s:b, s:b, s:b, s:b, s:b}",
         "issuer", cfg->issuer,
         "authorization_endpoint", endpoint(cfg, "/authorize"),
         "token_endpoint", endpoint(cfg, "/token"),
@@ -51,12 +51,13 @@ discovery_document(const struct config *cfg)
         "client_secret_post", "none",
         "introspection_endpoint_auth_methods_supported",
         "client_secret_basic", "client_secret_post",
+        /* A public client may revoke its own tokens (introspect.c). */
         "revocation_endpoint_auth_methods_supported", "client_secret_basic",
-        "client_secret_post",
+        "client_secret_post", "none",
         "code_challenge_methods_supported", "S256",
         "prompt_values_supported", "none", "login",
         "claims_supported", "sub", "iss", "aud", "exp", "iat", "auth_time",
-        "nonce", "sid", "azp", "at_hash", "name", "email",
+        "nonce", "sid", "azp", "at_hash", "name", "email", "email_verified",
         "preferred_username",
         "backchannel_logout_supported", 1,
         "backchannel_logout_session_supported", 1,

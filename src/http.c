@@ -25,6 +25,7 @@
 #include "gatehouse/logout.h"
 #include "gatehouse/metrics.h"
 #include "gatehouse/pages.h"
+#include "gatehouse/register.h"
 #include "gatehouse/tokens.h"
 #include "gatehouse/util.h"
 
@@ -60,6 +61,7 @@ static const struct route routes[] = {
     {M_GET | M_POST, "/userinfo", tokens_handle_userinfo, 0},
     {M_POST, "/introspect", tokens_handle_introspect, 0},
     {M_POST, "/revoke", tokens_handle_revoke, 0},
+    {M_POST, "/register", register_handle, 0},
     {M_GET | M_POST | M_DELETE, "/admin/*", admin_handle, 0},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -67,7 +69,6 @@ static const struct route routes[] = {
 /* MHD's default 32 KiB pool per connection makes 10,000 idle keep-alive
  * connections cost 330 MiB; 8 KiB still holds a long URL and cookies. */
 #define CONN_MEMORY (8 * 1024)
-#define CONN_TIMEOUT_S 30
 #define CONN_LIMIT 20000
 
 struct header {
@@ -564,7 +565,8 @@ http_start(const struct http_server_options *opt, struct app *app,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)CONN_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)(opt->timeout_s > 0 ? opt->timeout_s : 30),
+        MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)CONN_LIMIT, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
         MHD_OPTION_END);
     if (srv->mhd == NULL) {

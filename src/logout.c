@@ -318,7 +318,7 @@ logout_handle(struct http_request *req)
     char *redirect = NULL, purpose[64];
     struct session *s = NULL;
     struct form f;
-    int hint_ok, bad;
+    int hint_ok, bad, rc;
 
     if (form_parse(params, params_len, &f) < 0 ||
         form_has_duplicate(&f) != NULL) {
@@ -348,8 +348,15 @@ logout_handle(struct http_request *req)
         goto out;
     }
     cookie = http_cookie(req, SESSION_COOKIE);
-    if (cookie != NULL)
-        session_from_cookie(app->store, app->cfg, cookie, &s);
+    /* With Redis away we cannot tell, and "you are signed out" would be a
+     * lie the user acts on. */
+    if (cookie != NULL &&
+        session_from_cookie(app->store, app->cfg, cookie, &s) == GH_EREDIS) {
+        http_error_page(req, 503, "Temporarily unavailable",
+                        "Signing out is not possible right now. Please try "
+                        "again in a moment.");
+        goto out;
+    }
 
     if (s == NULL) {
         /* Nothing to end here: already signed out. */
@@ -368,8 +375,16 @@ logout_handle(struct http_request *req)
         /* The confirmation form: its token is spent first, so a forged or
          * replayed form ends nothing. */
         snprintf(purpose, sizeof(purpose), "logout:%s", s->sid);
-        if (csrf == NULL || strlen(csrf) > 64 ||
-            store_csrf_spend(app->store, csrf, purpose) < 0) {
+        rc = csrf == NULL || strlen(csrf) > 64
+                 ? GH_EDENIED
+                 : store_csrf_spend(app->store, csrf, purpose);
+        if (rc == GH_EREDIS) {
+            http_error_page(req, 503, "Temporarily unavailable",
+                            "Signing out is not possible right now. Please "
+                            "try again in a moment.");
+            goto out;
+        }
+        if (rc < 0) {
             http_error_page(req, 403, "Sign-out form expired",
                             "This form can no longer be used, and nothing "
                             "was signed out. Reload the page and try "

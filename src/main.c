@@ -225,6 +225,7 @@ cmd_serve(int argc, char **argv)
     hopt.address = cfg->listen_address;
     hopt.port = cfg->listen_port;
     hopt.threads = cfg->listen_threads;
+    hopt.timeout_s = cfg->listen_timeout_s;
     if ((rc = http_start(&hopt, &app, &srv)) < 0)
         fatalx("listen_failed address=%s port=%d error=\"%s\"",
                cfg->listen_address, cfg->listen_port, gh_strerror(rc));

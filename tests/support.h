@@ -86,7 +86,6 @@ void test_stop_pid(pid_t pid, int sig);
 /* Seconds since an arbitrary point, monotonic. */
 double test_now(void);
 
-#endif
 
 /*
  * Verifies a compact JWS against a JWKS document using OpenSSL directly
@@ -178,3 +177,5 @@ json_t *oidc_verified_claims(const struct gh_proc *g, const char *jws);
 /* Adds a user through the CLI; returns 0. */
 int oidc_add_user(const struct gh_proc *g, const char *username,
                   const char *password);
+
+#endif

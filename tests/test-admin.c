@@ -51,10 +51,11 @@ config_json(const char *extra_top)
                       "grant_types", "authorization_code", "refresh_token"));
     }
     json_array_append_new(
-        clients, json_pack("{s:s, s:s, s:[s], s:[s]}", "client_id",
+        clients, json_pack("{s:s, s:s, s:[s], s:[ss]}", "client_id",
                            "security-console", "client_secret",
                            "console-secret", "grant_types",
-                           "client_credentials", "scopes", "gatehouse:admin"));
+                           "client_credentials", "scopes", "gatehouse:admin",
+                           "reports:read"));
     json_array_append_new(
         clients, json_pack("{s:s, s:s, s:[s], s:[s]}", "client_id", "reports",
                            "client_secret", "reports-secret", "grant_types",
@@ -482,14 +483,19 @@ TEST(admin_api_refuses_missing_invalid_expired_unscoped_and_foreign_tokens)
     struct http_result res;
     json_t *t, *j, *recs;
     char *admin, *reports, *expired, *good, *foreign, *keys, *other_keys;
-    char *www, *m;
-    const char *bad[6];
+    char *www, *m, *narrow;
+    const char *bad[7];
     size_t i, unauthorized = 0, forbidden = 0;
 
     start(NULL);
     t = sign_in_app(&b, 0, "alice", "correct horse");
     admin = cc_token(CONSOLE);
     reports = cc_token("reports:reports-secret");
+    /* The console may hold the scope, but this token of its does not. */
+    j = oidc_token(&gh, "grant_type=client_credentials&scope=reports:read",
+                   CONSOLE, 200);
+    narrow = strdup(str(j, "access_token"));
+    json_decref(j);
     if (asprintf(&keys, "%s/keys", gh.dir) < 0 ||
         asprintf(&other_keys, "%s/other-keys", gh.dir) < 0)
         FAIL("asprintf");
@@ -542,7 +548,8 @@ TEST(admin_api_refuses_missing_invalid_expired_unscoped_and_foreign_tokens)
     /* Valid tokens without the scope, or a user's token: 403. */
     bad[4] = reports;
     bad[5] = str(t, "access_token");
-    for (i = 4; i < 6; i++) {
+    bad[6] = narrow;
+    for (i = 4; i < 7; i++) {
         admin_do("POST", "/admin/users/alice/logout", NULL, bad[i], &res);
         if (res.status != 403)
             FAIL("token %zu: status %ld", i, res.status);
@@ -577,7 +584,7 @@ TEST(admin_api_refuses_missing_invalid_expired_unscoped_and_foreign_tokens)
         }
     }
     ASSERT_EQ(unauthorized, 6);
-    ASSERT_EQ(forbidden, 3);
+    ASSERT_EQ(forbidden, 4);
     ASSERT_STR_EQ(str(find_audit(recs, "logout_all", "reports"), "outcome"),
                   "forbidden");
     json_decref(j);
@@ -585,12 +592,13 @@ TEST(admin_api_refuses_missing_invalid_expired_unscoped_and_foreign_tokens)
     ASSERT_CONTAINS(m, "gatehouse_admin_calls_total{outcome="
                        "\"unauthorized\"} 6");
     ASSERT_CONTAINS(m, "gatehouse_admin_calls_total{outcome="
-                       "\"forbidden\"} 3");
+                       "\"forbidden\"} 4");
     free(m);
 
     json_decref(t);
     free(admin);
     free(reports);
+    free(narrow);
     free(good);
     free(expired);
     free(foreign);

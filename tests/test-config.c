@@ -76,6 +76,7 @@ TEST(minimal_config_gets_defaults)
     ASSERT_STR_EQ(cfg->listen_address, "127.0.0.1");
     ASSERT_EQ(cfg->listen_port, 8080);
     ASSERT_EQ(cfg->listen_threads, cpus < 1 ? 1 : cpus > 256 ? 256 : cpus);
+    ASSERT_EQ(cfg->listen_timeout_s, 30);
     ASSERT_STR_EQ(cfg->redis.url, "redis://127.0.0.1:6379/0");
     ASSERT_STR_EQ(cfg->redis.prefix, "gh:");
     ASSERT_STR_EQ(cfg->redis.host, "127.0.0.1");
@@ -105,7 +106,7 @@ TEST(minimal_config_gets_defaults)
 
 static const char spec_example[] =
     "{'issuer':'https://sso.example.com',"
-    "'listen':{'address':'0.0.0.0','port':9000,'threads':3},"
+    "'listen':{'address':'0.0.0.0','port':9000,'threads':3,'timeout_s':10},"
     "'redis':{'url':'redis://:pw@10.0.0.2:6380/2','prefix':'sso:'},"
     "'keys_dir':'/var/lib/gatehouse/keys','signing_alg':'ES256',"
     "'session':{'idle_timeout_s':600,'absolute_timeout_s':3600},"
@@ -134,6 +135,7 @@ TEST(every_setting_is_read)
     ASSERT_STR_EQ(cfg->listen_address, "0.0.0.0");
     ASSERT_EQ(cfg->listen_port, 9000);
     ASSERT_EQ(cfg->listen_threads, 3);
+    ASSERT_EQ(cfg->listen_timeout_s, 10);
     ASSERT_STR_EQ(cfg->redis.prefix, "sso:");
     ASSERT_STR_EQ(cfg->redis.host, "10.0.0.2");
     ASSERT_EQ(cfg->redis.port, 6380);
@@ -223,6 +225,8 @@ TEST(wrong_types_are_refused)
               "must be an integer");
     parse_err("{" ISSUER ",'listen':{'port':null}}", "listen.port",
               "must be an integer");
+    parse_err("{" ISSUER ",'listen':{'timeout_s':0}}", "listen.timeout_s",
+              "must be between 1 and 3600");
     parse_err("{" ISSUER ",'session':{'idle_timeout_s':1.5}}",
               "session.idle_timeout_s", "must be an integer");
     parse_err("{" ISSUER ",'listen':{'address':1}}", "listen.address",

@@ -15,6 +15,15 @@
 
 #define PASSWORD "correct horse"
 
+/* The start-up bound asserted: SPEC wants under 1 s and that is what is
+ * printed, but a loaded CI machine must not make the test flaky, and
+ * sanitizers make every process start several times slower. */
+#ifdef __SANITIZE_ADDRESS__
+#define STARTUP_BOUND_S 15
+#else
+#define STARTUP_BOUND_S 5
+#endif
+
 static struct harness *
 up(const struct harness_opts *o)
 {
@@ -22,11 +31,9 @@ up(const struct harness_opts *o)
 
     if (harness_up(o, &h) < 0)
         FAIL("harness_up failed");
-    /* SPEC: it starts in under 1 s. Reported, not asserted that tight:
-     * a loaded CI machine must not make this flaky. */
     fprintf(stderr, "harness_up with %d apps: %.3f s\n", h->napps,
             h->startup_s);
-    ASSERT(h->startup_s < 5);
+    ASSERT(h->startup_s < STARTUP_BOUND_S);
     ASSERT_EQ(harness_add_user(h, "alice", PASSWORD), 0);
     return h;
 }
@@ -177,6 +184,37 @@ TEST(external_app_acknowledgement_comes_from_the_delivery_ledger)
     bc_stop(&mine);
 }
 
+/* The demo app checks every logout token itself (BCL 1.0 §2.6) and
+ * answers 400 to a bad one, so "delivered" means it accepted it. */
+TEST(demo_apps_accept_and_acknowledge_their_logout_tokens)
+{
+    struct harness_opts o = {.apps = 2, .demo_apps = 1};
+    struct harness *h;
+    struct browser b = {""};
+    struct http_result res;
+    char sid[64], url[128];
+    json_t *t0, *t1;
+    int i;
+
+    h = up(&o);
+    for (i = 0; i < 2; i++) {
+        ASSERT(h->apps[i].kind == HARNESS_APP_DEMO && h->apps[i].pid > 0);
+        snprintf(url, sizeof(url), "%shealthz", h->apps[i].url);
+        ASSERT_EQ(http_do("GET", url, NULL, NULL, &res), 0);
+        ASSERT_EQ(res.status, 200);
+        http_result_free(&res);
+    }
+    t0 = harness_sign_in(h, &b, 0, "alice", PASSWORD);
+    t1 = harness_sign_in(h, &b, 1, "alice", PASSWORD);
+    ASSERT(t0 != NULL && t1 != NULL);
+    sid_of(h, t0, sid, sizeof(sid));
+    ASSERT_EQ(harness_logout_rp(h, &b, t0), 0);
+    ASSERT_EQ(harness_wait_acked(h, sid, 10), 0);
+    json_decref(t0);
+    json_decref(t1);
+    harness_down(h);
+}
+
 TEST(demo_apps_without_the_binary_fail_with_a_clear_error)
 {
     struct harness_opts o = {.apps = 2, .demo_apps = 1};
@@ -214,8 +252,8 @@ TEST(env_lists_every_client_with_its_secret)
     fclose(f);
     /* A shell reads it back as it was meant. */
     ASSERT_EQ(run_cmd(argv, NULL, &out, NULL), 0);
-    snprintf(want, sizeof(want), "%s|2|app2|%s|harness-admin\n",
-             h->gh.issuer, h->apps[1].client_secret);
+    snprintf(want, sizeof(want), "%s|2|app2|%s|harness-admin\n", h->gh.issuer,
+             h->apps[1].client_secret);
     ASSERT_STR_EQ(out, want);
     unlink(path);
     free(out);
@@ -231,10 +269,13 @@ TEST(env_lists_every_client_with_its_secret)
  * running. */
 TEST(children_die_with_the_process_that_started_them)
 {
-    int fds[2];
-    pid_t child, pids[3];
+    struct {
+        pid_t pids[2];
+        char dirs[2][256];
+    } what;
+    int fds[2], i;
+    pid_t child;
     ssize_t n;
-    int i;
 
     /* The orphans come to us, so we can reap them and see them go. */
     ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
@@ -245,23 +286,30 @@ TEST(children_die_with_the_process_that_started_them)
         close(fds[0]);
         if (harness_up(&o, &h) < 0)
             _exit(1);
-        pids[0] = h->redis.pid;
-        pids[1] = h->gh.pid;
-        pids[2] = getpid();
-        if (write(fds[1], pids, sizeof(pids)) != (ssize_t)sizeof(pids))
+        what.pids[0] = h->redis.pid;
+        what.pids[1] = h->gh.pid;
+        snprintf(what.dirs[0], sizeof(what.dirs[0]), "%s", h->redis.dir);
+        snprintf(what.dirs[1], sizeof(what.dirs[1]), "%s", h->gh.dir);
+        if (write(fds[1], &what, sizeof(what)) != (ssize_t)sizeof(what))
             _exit(1);
         pause();
         _exit(0);
     }
     close(fds[1]);
-    n = read(fds[0], pids, sizeof(pids));
+    n = read(fds[0], &what, sizeof(what));
     close(fds[0]);
-    ASSERT_EQ(n, sizeof(pids));
-    ASSERT(running(pids[0]) && running(pids[1]));
+    ASSERT_EQ(n, sizeof(what));
+    ASSERT(running(what.pids[0]) && running(what.pids[1]));
     kill(child, SIGKILL);
     waitpid(child, NULL, 0);
     for (i = 0; i < 2; i++)
-        ASSERT(gone(pids[i]));
+        ASSERT(gone(what.pids[i]));
+    /* A crash leaves its temp dirs for a look; this test removes them. */
+    for (i = 0; i < 2; i++) {
+        char *argv[] = {"rm", "-rf", "--", what.dirs[i], NULL};
+        ASSERT(strncmp(what.dirs[i], "/tmp/gh-", 8) == 0);
+        ASSERT_EQ(run_cmd(argv, NULL, NULL, NULL), 0);
+    }
 }
 
 static const char *
@@ -276,8 +324,7 @@ harness_bin(void)
 
 /* The pids and dirs a state file names. */
 static void
-state_of(const char *dir, pid_t *pids, int *npids, char dirs[][256],
-         int *ndirs)
+state_of(const char *dir, pid_t *pids, int *npids, char dirs[][256], int *ndirs)
 {
     char path[300];
     json_t *s, *p;
@@ -287,9 +334,8 @@ state_of(const char *dir, pid_t *pids, int *npids, char dirs[][256],
     ASSERT((s = json_load_file(path, 0, NULL)) != NULL);
     *npids = 0;
     pids[(*npids)++] = (pid_t)json_integer_value(json_object_get(s, "pid"));
-    json_array_foreach(json_object_get(s, "processes"), i, p)
-        pids[(*npids)++] =
-            (pid_t)json_integer_value(json_object_get(p, "pid"));
+    json_array_foreach(json_object_get(s, "processes"), i, p) pids[(*npids)++] =
+        (pid_t)json_integer_value(json_object_get(p, "pid"));
     *ndirs = 0;
     json_array_foreach(json_object_get(s, "dirs"), i, p)
         snprintf(dirs[(*ndirs)++], 256, "%s", json_string_value(p));
@@ -300,12 +346,14 @@ TEST(cli_up_env_down_leaves_no_process_and_no_dir)
 {
     char state[] = "/tmp/gh-harness-cli-XXXXXX", envfile[300];
     char *out = NULL, *err = NULL, *out2 = NULL, url[128];
-    char *up_argv[] = {(char *)harness_bin(), "up", "--apps", "2",
-                       "--state-dir", state, NULL};
+    char *up_argv[] = {(char *)harness_bin(), "up",  "--apps", "2",
+                       "--state-dir",         state, NULL};
     char *env_argv[] = {(char *)harness_bin(), "env", "--json",
-                        "--state-dir", state, NULL};
-    char *down_argv[] = {(char *)harness_bin(), "down", "--state-dir",
-                         state, NULL};
+                        "--state-dir",         state, NULL};
+    char *down_argv[] = {(char *)harness_bin(), "down", "--state-dir", state,
+                         NULL};
+    char *user_argv[] = {(char *)harness_bin(), "user", "--username", "bob",
+                         "--state-dir",         state,  NULL};
     char *sh_argv[] = {"sh", "-c",
                        ". \"$0\" && printf '%s %s %s' \"$GATEHOUSE_ISSUER\" "
                        "\"$GATEHOUSE_APP1_CLIENT_ID\" \"$GATEHOUSE_APPS\"",
@@ -322,9 +370,8 @@ TEST(cli_up_env_down_leaves_no_process_and_no_dir)
     ASSERT(mkdtemp(state) != NULL);
     t0 = test_now();
     ASSERT_EQ(run_cmd(up_argv, NULL, &out, &err), 0);
-    fprintf(stderr, "gatehouse-harness up --apps 2: %.3f s\n",
-            test_now() - t0);
-    ASSERT(test_now() - t0 < 5);
+    fprintf(stderr, "gatehouse-harness up --apps 2: %.3f s\n", test_now() - t0);
+    ASSERT(test_now() - t0 < STARTUP_BOUND_S);
     /* The export lines are shell: source them. */
     snprintf(envfile, sizeof(envfile), "%s/env.sh", state);
     ASSERT((f = fopen(envfile, "w")) != NULL);
@@ -335,8 +382,7 @@ TEST(cli_up_env_down_leaves_no_process_and_no_dir)
     ASSERT_CONTAINS(out2, "http://127.0.0.1:");
     ASSERT_CONTAINS(out2, " app1 2");
     /* It is really up, and detached: "up" itself has exited. */
-    snprintf(url, sizeof(url), "%.*s/healthz", (int)strcspn(out2, " "),
-             out2);
+    snprintf(url, sizeof(url), "%.*s/healthz", (int)strcspn(out2, " "), out2);
     ASSERT_EQ(http_do("GET", url, NULL, NULL, &res), 0);
     ASSERT_EQ(res.status, 200);
     http_result_free(&res);
@@ -360,6 +406,11 @@ TEST(cli_up_env_down_leaves_no_process_and_no_dir)
     free(out);
     free(err);
     free(out2);
+    /* Users are added with the password on stdin; the sub is printed. */
+    ASSERT_EQ(run_cmd(user_argv, "hunter2 hunter2\n", &out, &err), 0);
+    ASSERT(strlen(out) == 37 && out[36] == '\n');
+    free(out);
+    free(err);
 
     state_of(state, pids, &npids, dirs, &ndirs);
     ASSERT_EQ(npids, 3); /* supervisor, redis-server, gatehouse */
@@ -384,11 +435,13 @@ TEST(cli_up_env_down_leaves_no_process_and_no_dir)
     free(err);
 }
 
-TEST_MAIN(TEST_ENTRY(three_apps_share_one_sign_in_and_each_gets_one_rp_logout),
-          TEST_ENTRY(idle_timeout_logout_is_acknowledged_by_every_app),
-          TEST_ENTRY(admin_logout_ends_the_session_and_is_acknowledged),
-          TEST_ENTRY(external_app_acknowledgement_comes_from_the_delivery_ledger),
-          TEST_ENTRY(demo_apps_without_the_binary_fail_with_a_clear_error),
-          TEST_ENTRY(env_lists_every_client_with_its_secret),
-          TEST_ENTRY(children_die_with_the_process_that_started_them),
-          TEST_ENTRY(cli_up_env_down_leaves_no_process_and_no_dir))
+TEST_MAIN(
+    TEST_ENTRY(three_apps_share_one_sign_in_and_each_gets_one_rp_logout),
+    TEST_ENTRY(idle_timeout_logout_is_acknowledged_by_every_app),
+    TEST_ENTRY(admin_logout_ends_the_session_and_is_acknowledged),
+    TEST_ENTRY(external_app_acknowledgement_comes_from_the_delivery_ledger),
+    TEST_ENTRY(demo_apps_accept_and_acknowledge_their_logout_tokens),
+    TEST_ENTRY(demo_apps_without_the_binary_fail_with_a_clear_error),
+    TEST_ENTRY(env_lists_every_client_with_its_secret),
+    TEST_ENTRY(children_die_with_the_process_that_started_them),
+    TEST_ENTRY(cli_up_env_down_leaves_no_process_and_no_dir))

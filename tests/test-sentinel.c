@@ -354,7 +354,7 @@ has_sso(struct browser *b)
     return status == 302;
 }
 
-/* Whether sid is among the sids of the tokens app i received. */
+/* Whether sid is among the sids of the tokens the app received. */
 static int
 received_sid(struct bc_app *a, const char *sid)
 {

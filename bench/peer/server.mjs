@@ -7,7 +7,8 @@
 //
 // Environment: PEER_PORT (required), PEER_REDIS_SOCKET (unix socket path),
 // PEER_WORKERS (processes, default 1; > 1 needs Redis), PEER_KEYS (a JSON
-// file of private JWKs; made by the primary when absent).
+// file of private JWKs; made by the primary when absent, or alone with
+// PEER_KEYS_ONLY=1 so that start-up is timed without key generation).
 //
 // Resources pick the token format: urn:bench:es256 and urn:bench:rs256 get
 // JWT access tokens signed with that alg, urn:bench:opaque an opaque one
@@ -48,7 +49,10 @@ function loadKeys() {
   return keys;
 }
 
-if (cluster.isPrimary && workers > 1) {
+if (process.env.PEER_KEYS_ONLY) {
+  loadKeys();
+  process.exit(0);
+} else if (cluster.isPrimary && workers > 1) {
   loadKeys();
   for (let i = 0; i < workers; i += 1) cluster.fork();
   cluster.on('exit', (w, code) => {
@@ -166,7 +170,11 @@ async function serve() {
     claims: { openid: ['sub'], profile: ['name'], email: ['email'] },
     features: {
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
+      // As Gatehouse: a client introspects its own tokens.
+      introspection: {
+        enabled: true,
+        allowedPolicy: async (ctx, client, token) => token.clientId === client.clientId,
+      },
       revocation: { enabled: true },
       devInteractions: { enabled: false },
       resourceIndicators: {

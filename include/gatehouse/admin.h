@@ -25,19 +25,15 @@ struct session;
 /* Sessions a logout-all ends between two progress reports: each is one
  * short script, so Redis is never blocked for long. */
 #define ADMIN_BATCH 1000
+/* Threads that end a batch side by side, each with its own connection:
+ * a round trip costs more than the script it carries. */
+#define ADMIN_WORKERS 8
 /* A logout-all that reported no progress for this long is taken to have
  * died with its process, and another may begin. */
 #define ADMIN_STALE_S 60
 
 /* Every request under /admin/ (the route "/admin/" and anything after). */
 void admin_handle(struct http_request *req);
-/*
- * Stops a logout-all running in the background at its next session, waits
- * for its thread, and refuses new ones. serve calls it after the HTTP
- * server has drained and before delivery_stop (the thread wakes the
- * engine).
- */
-void admin_stop(struct app *app);
 
 /* 1 if s is a well-formed sid: 22 base64url characters. */
 int admin_valid_sid(const char *s);
@@ -97,6 +93,25 @@ int admin_logout_all_run(struct store *st, const struct config *cfg,
                          const char *addr, atomic_int *stop,
                          admin_progress_fn fn, void *arg,
                          struct admin_progress *p);
+
+/*
+ * Starts a logout-all in the background of a server: a thread of its own
+ * runs admin_logout_all_run, waking app's delivery engine and updating
+ * the metrics after each batch. *total is the number of live sessions it
+ * began with. GH_EBUSY if one is running, here or in another instance
+ * (*other says whose when known, else other->state is ""); GH_EDENIED
+ * after admin_stop.
+ */
+int admin_logout_all_start(struct app *app, const char *actor,
+                           const char *reason, const char *addr,
+                           long long *total, struct logout_all_state *other);
+/*
+ * Stops a logout-all running in the background at its next session, waits
+ * for its thread, and refuses new ones. serve calls it after the HTTP
+ * server has drained and before delivery_stop (the thread wakes the
+ * engine).
+ */
+void admin_stop(struct app *app);
 
 /*
  * One JSON shape for the API and the CLI's --json. Each returns a new

@@ -30,6 +30,7 @@ struct config {
     char *listen_address;
     int listen_port;
     int listen_threads; /* HTTP worker threads, default = cores */
+    int listen_timeout_s; /* idle connections are closed after this */
     struct redis_config redis;
     char *keys_dir; /* absolute or resolved against dir */
     char *signing_alg; /* "RS256" or "ES256" */

@@ -33,6 +33,7 @@ struct http_server_options {
     const char *address;
     int port;
     int threads;
+    int timeout_s; /* a connection silent this long is closed */
 };
 
 /* Starts listening and serving. *ret is owned by the caller (http_stop). */

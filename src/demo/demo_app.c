@@ -5,7 +5,6 @@
  * read by teams integrating their own app: the routes at the bottom are the
  * whole story. The protocol details are in oidc.c and oidc_tokens.c, what
  * the app remembers in sessions.c, the HTTP plumbing in web.c. */
-#include <ctype.h>
 #include <getopt.h>
 #include <signal.h>
 #include <pthread.h>
@@ -31,13 +30,11 @@
 
 /* The one app this process is. */
 static struct {
-    const char *name; /* "CRM": shown on every page */
-    const char *client_id;
-    char slug[32];   /* "crm": for cookie names and logs */
-    char cookie[64]; /* "demo_crm": the session cookie */
-    char
-        login_cookie[80]; /* "demo_crm_login": binds a sign-in to the browser */
-    char home[64];        /* http://127.0.0.1:3001/ */
+    const char *name;      /* "CRM": shown on every page */
+    const char *client_id; /* "crm": also names it in logs and cookies */
+    char cookie[64];       /* "demo_crm": the session */
+    char login_cookie[80]; /* "demo_crm_login": a sign-in in progress */
+    char home[64];         /* http://127.0.0.1:3001/ */
     char redirect_uri[80]; /* http://127.0.0.1:3001/callback */
     struct oidc *oidc;
 } app;
@@ -54,7 +51,7 @@ say(const char *fmt, ...)
     gmtime_r(&now, &tm);
     strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
     flockfile(stderr);
-    fprintf(stderr, "%s app=%s ", ts, app.slug);
+    fprintf(stderr, "%s app=%s ", ts, app.client_id);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
@@ -342,7 +339,6 @@ main(int argc, char **argv)
     struct MHD_Daemon *d;
     char *end = NULL;
     long port = 0;
-    size_t i;
     sigset_t sigs;
     int opt, sig;
 
@@ -384,11 +380,9 @@ main(int argc, char **argv)
         return 2;
     }
     app.client_id = client_id;
-    for (i = 0; app.name[i] != '\0' && i + 1 < sizeof(app.slug); i++)
-        app.slug[i] = isalnum((unsigned char)app.name[i])
-                          ? (char)tolower((unsigned char)app.name[i])
-                          : '_';
-    snprintf(app.cookie, sizeof(app.cookie), "demo_%s", app.slug);
+    /* Cookies do not tell ports apart: every app on 127.0.0.1 (and
+     * Gatehouse) shares one cookie jar, so each app's name is its own. */
+    snprintf(app.cookie, sizeof(app.cookie), "demo_%s", client_id);
     snprintf(app.login_cookie, sizeof(app.login_cookie), "%s_login",
              app.cookie);
     snprintf(app.home, sizeof(app.home), "http://127.0.0.1:%ld/", port);

@@ -108,8 +108,7 @@ jwks_fetch(struct oidc *o)
         return;
     }
     oidc_keys_clear(o);
-    json_array_foreach(json_object_get(jwks, "keys"), i, k)
-    {
+    json_array_foreach(json_object_get(jwks, "keys"), i, k) {
         const char *kid = json_string_value(json_object_get(k, "kid"));
         const char *alg = json_string_value(json_object_get(k, "alg"));
         const char *use = json_string_value(json_object_get(k, "use"));
@@ -257,8 +256,11 @@ check_common(const struct oidc *o, const json_t *c)
         return "wrong iss";
     if (json_is_string(aud))
         mine = strcmp(json_string_value(aud), o->client_id) == 0;
-    json_array_foreach(aud, i, a) mine |=
-        json_is_string(a) && strcmp(json_string_value(a), o->client_id) == 0;
+    json_array_foreach(aud, i, a) {
+        if (json_is_string(a) &&
+            strcmp(json_string_value(a), o->client_id) == 0)
+            mine = 1;
+    }
     if (!mine)
         return "aud is not this app";
     if (azp != NULL && strcmp(azp, o->client_id) != 0)
@@ -308,9 +310,10 @@ jti_first_time(struct oidc *o, const char *jti, json_int_t exp)
     int fresh;
 
     pthread_mutex_lock(&o->lock);
-    json_object_foreach_safe(o->jtis, tmp, k,
-                             v) if (json_integer_value(v) + LEEWAY_S < now)
-        json_object_del(o->jtis, k);
+    json_object_foreach_safe(o->jtis, tmp, k, v) {
+        if (json_integer_value(v) + LEEWAY_S < now)
+            json_object_del(o->jtis, k);
+    }
     fresh = json_object_get(o->jtis, jti) == NULL;
     if (fresh)
         json_object_set_new(o->jtis, jti, json_integer(exp));

@@ -19,7 +19,8 @@ static const char style[] =
     "border-radius:.5rem;background:#1d4ed8;color:#fff;font:inherit;"
     "font-weight:600;cursor:pointer}"
     "button:focus-visible{outline:3px solid #1a1d21;outline-offset:2px}"
-    "@media (max-width:30rem){body{padding:0}main{border-radius:0}}";
+    "@media (max-width:30rem){body{padding:0;background:#fff}"
+    "main{border-radius:0;box-shadow:none}}";
 
 struct MHD_Response *
 web_text(const char *content_type, const char *text)

@@ -11,33 +11,26 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { after, before, test } = require('node:test');
 const { request } = require('playwright-core');
-const { PASSWORD, Stack } = require('./harness');
+const { Stack, httpSignIn } = require('./harness');
 
 const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 let stack;
 let crm;
 let key; // { kid, privateKey, publicPem }
 
-// Signs the CRM up for one session of alice, over HTTP with a cookie jar.
+// One session of alice at CRM, signed in over plain HTTP.
 async function signInOverHttp() {
   const api = await request.newContext();
   try {
-    let r = await api.get(`${crm.url}login`);
-    const html = await r.text();
-    const field = (n) => (html.match(new RegExp(`name="${n}" value="([^"]*)"`)) || [])[1];
-    const action = html.match(/<form method="post" action="([^"]*)"/)[1]
-      .replaceAll('&amp;', '&');
-    const form = { csrf: field('csrf'), username: 'alice', password: PASSWORD };
-    if (field('request') !== undefined) form.request = field('request').replaceAll('&amp;', '&');
-    r = await api.post(new URL(action, r.url()).href, { form });
-    assert.match(await r.text(), /Signed in as <b>alice<\/b>/);
+    assert.match(await httpSignIn(api, crm.url), /Signed in as <b>alice<\/b>/);
   } finally {
     await api.dispose();
   }
 }
 
 before(async () => {
-  stack = await new Stack().start();
+  stack = new Stack(); // set first, so that after() stops what started
+  await stack.start();
   crm = stack.app('crm');
   const dir = path.join(stack.dir, 'keys');
   const pem = fs.readdirSync(dir).find((f) => f.endsWith('.pem'));

@@ -37,10 +37,22 @@ const PASSWORD = 'correct horse battery';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// Every child still running, killed if this process ends early.
+// How a child ended (exit code or signal name), or 'running' after ms.
+// The timer does not keep this process alive once the race is over.
+function exited(p, ms) {
+  return Promise.race([
+    p.exited.then(() => p.exitCode ?? p.signalCode),
+    new Promise((r) => setTimeout(r, ms, 'running').unref()),
+  ]);
+}
+
+// Every child still running and every temp dir, cleaned up if this
+// process ends early.
 const live = new Set();
+const dirs = new Set();
 function killAll() {
   for (const p of live) p.kill('SIGKILL');
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 }
 process.on('exit', killAll);
 for (const sig of ['SIGINT', 'SIGTERM']) {
@@ -102,6 +114,7 @@ function run(bin, args, input = '') {
 class Stack {
   constructor() {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gh-browser-'));
+    dirs.add(this.dir);
     this.procs = [];
     this.apps = [];
   }
@@ -114,6 +127,8 @@ class Stack {
       env: { ...process.env, ...env },
     });
     fs.closeSync(log);
+    p.unref(); // never what keeps the test process alive: stop() or exit ends it
+    p.name = name;
     p.exited = new Promise((r) => p.on('exit', r));
     live.add(p);
     p.on('exit', () => live.delete(p));
@@ -122,6 +137,11 @@ class Stack {
   }
 
   async start() {
+    for (const bin of [GATEHOUSE_BIN, DEMO_BIN]) {
+      if (!fs.existsSync(bin)) {
+        throw new Error(`${bin} not found: build it (ninja -C build/normal), or set GATEHOUSE_BIN and DEMO_BIN`);
+      }
+    }
     const sock = path.join(this.dir, 'redis.sock');
     this.spawn('redis', 'redis-server', [
       '--port', '0', '--unixsocket', sock, '--dir', this.dir,
@@ -195,18 +215,26 @@ class Stack {
       .map((f) => {
         const lines = fs.readFileSync(path.join(this.dir, f), 'utf8')
           .trimEnd().split('\n');
-        return `--- ${f}\n${lines.slice(-15).join('\n')}`;
+        return `--- ${f}\n${lines.slice(-40).join('\n')}`;
       }).join('\n');
   }
 
-  // SIGTERM to each, SIGKILL to what is still there after 5 s.
+  // SIGTERM to each, SIGKILL to what is still there after 5 s. Throws,
+  // with the logs, unless each exited 0 (so a sanitizer's report at exit
+  // fails the tests); the temp dir goes either way.
   async stop() {
     const procs = this.procs.reverse();
     this.procs = [];
     for (const p of procs) if (p.exitCode === null) p.kill('SIGTERM');
-    await Promise.race([Promise.all(procs.map((p) => p.exited)), sleep(5000)]);
+    const how = await Promise.all(procs.map((p) => exited(p, 5000)));
     for (const p of procs) if (p.exitCode === null && !p.signalCode) p.kill('SIGKILL');
+    const bad = procs.filter((p, i) => how[i] !== 0)
+      .map((p, i) => (how[i] === 'running' ? `${p.name} did not stop in 5 s`
+        : `${p.name} exited ${how[i]}`));
+    const logs = bad.length ? this.logs() : '';
     fs.rmSync(this.dir, { recursive: true, force: true });
+    dirs.delete(this.dir);
+    if (bad.length) throw new Error(`${bad.join(', ')}\n${logs}`);
   }
 }
 
@@ -228,7 +256,8 @@ function launchChromium() {
 function useStack() {
   const env = {};
   before(async () => {
-    env.stack = await new Stack().start();
+    env.stack = new Stack(); // set first, so that after() stops what started
+    await env.stack.start();
     env.browser = await launchChromium();
   }, { timeout: 60000 });
   after(async () => {
@@ -273,6 +302,23 @@ async function signIn(page, stack, app, password = PASSWORD) {
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
+// The same without a browser, on a playwright APIRequestContext (it keeps
+// cookies and follows redirects). Returns the app's page after it.
+async function httpSignIn(api, appUrl, password = PASSWORD) {
+  let r = await api.get(`${appUrl}login`);
+  const html = await r.text();
+  const field = (n) => {
+    const m = html.match(new RegExp(`name="${n}" value="([^"]*)"`));
+    return m ? m[1].replaceAll('&amp;', '&') : undefined;
+  };
+  const action = html.match(/<form method="post" action="([^"]*)"/)[1]
+    .replaceAll('&amp;', '&');
+  const form = { csrf: field('csrf'), username: 'alice', password };
+  if (field('request') !== undefined) form.request = field('request');
+  r = await api.post(new URL(action, r.url()).href, { form });
+  return r.text();
+}
+
 // Where screenshots go: SCREENSHOT_DIR, or a temp dir.
 function screenshotPath(name) {
   const dir = process.env.SCREENSHOT_DIR ||
@@ -288,6 +334,7 @@ async function fitsPhone(page) {
 }
 
 module.exports = {
-  APPS, PASSWORD, Stack, fitsPhone, screenshotPath, signIn, statusText,
-  useStack, waitFor,
+  APPS, DEMO_BIN, GATEHOUSE_BIN, PASSWORD, Stack, exited, fitsPhone,
+  freePort, httpSignIn, screenshotPath, signIn, status, statusText, top, useStack,
+  waitFor,
 };

@@ -49,6 +49,8 @@ scenario('sign in at CRM, SSO into Sales and Service, sign out at Sales: all thr
     await page.waitForURL(crm.url);
     const signedIn = await statusText(page);
     assert.match(signedIn, /^Signed in as alice \(sid .{8}…\)$/);
+    assert.equal(await page.title(), 'CRM');
+    await screenshot(page, 'crm-signed-in.png');
 
     // Single sign-on: no form on the way, and the same Gatehouse session.
     for (const app of [stack.app('sales'), stack.app('service')]) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The integration-test harness (harness.h): a private Gatehouse with apps,
  * built from the pieces in tests/support.c. */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -19,10 +20,8 @@
 
 #define DEFAULT_ALG "ES256"
 #define DEFAULT_PREFIX "gh:"
-/* A demo app must answer on its port within this long. */
+/* A demo app must answer GET /healthz within this long. */
 #define DEMO_START_S 10.0
-/* Between two looks at whether the apps acknowledged. */
-#define POLL_MS 20
 
 static void
 sleep_ms(int ms)
@@ -109,15 +108,18 @@ builtin_app(struct harness_app *a, int i)
     if ((a->bc = calloc(1, sizeof(*a->bc))) == NULL ||
         bc_start(a->bc, 0, 0) < 0) {
         fprintf(stderr, "harness: app%d: cannot start a receiver\n", i + 1);
+        if (a->bc != NULL)
+            bc_stop(a->bc);
+        free(a->bc);
+        a->bc = NULL;
         return -1;
     }
     snprintf(a->name, sizeof(a->name), "app%d", i + 1);
     snprintf(a->client_id, sizeof(a->client_id), "app%d", i + 1);
     snprintf(a->redirect_uri, sizeof(a->redirect_uri),
              "http://127.0.0.1:%d/callback", a->bc->port);
-    snprintf(a->post_logout_redirect_uri,
-             sizeof(a->post_logout_redirect_uri), "http://127.0.0.1:%d/",
-             a->bc->port);
+    snprintf(a->post_logout_redirect_uri, sizeof(a->post_logout_redirect_uri),
+             "http://127.0.0.1:%d/", a->bc->port);
     return copy(a->backchannel_uri, sizeof(a->backchannel_uri), a->bc->uri);
 }
 
@@ -163,8 +165,8 @@ demo_app(struct harness_app *a, int i)
     snprintf(a->client_id, sizeof(a->client_id), "app%d", i + 1);
     snprintf(a->url, sizeof(a->url), "http://127.0.0.1:%d/", port);
     snprintf(a->redirect_uri, sizeof(a->redirect_uri), "%scallback", a->url);
-    snprintf(a->post_logout_redirect_uri,
-             sizeof(a->post_logout_redirect_uri), "%s", a->url);
+    snprintf(a->post_logout_redirect_uri, sizeof(a->post_logout_redirect_uri),
+             "%s", a->url);
     snprintf(a->backchannel_uri, sizeof(a->backchannel_uri),
              "%sbackchannel-logout", a->url);
 }
@@ -181,8 +183,9 @@ external_app(struct harness_app *a, const struct harness_app_spec *s)
                   sizeof(a->post_logout_redirect_uri)) < 0 ||
         copy(a->backchannel_uri, sizeof(a->backchannel_uri),
              s->backchannel_uri != NULL ? s->backchannel_uri : "") < 0) {
-        fprintf(stderr, "harness: external app %s: missing or too long "
-                        "name, client_id or URI\n",
+        fprintf(stderr,
+                "harness: external app %s: missing or too long "
+                "name, client_id or URI\n",
                 s->name != NULL ? s->name : "(no name)");
         return -1;
     }
@@ -190,38 +193,43 @@ external_app(struct harness_app *a, const struct harness_app_spec *s)
 }
 
 /*
- * Starts one demo app, configured by a file in Gatehouse's temp dir (so
- * the secret is in no argv), and waits until its port accepts.
+ * Starts one demo app: gatehouse-demo-app --name --port --issuer
+ * --client-id, with the secret in DEMO_CLIENT_SECRET rather than in argv,
+ * where every user could read it. Its output goes to Gatehouse's temp dir.
  */
 static int
-demo_start(struct harness *h, struct harness_app *a, const char *bin)
+demo_spawn(struct harness *h, struct harness_app *a, const char *bin)
 {
-    char cfg_path[320], log[320];
-    char *argv[] = {(char *)bin, "--config", cfg_path, NULL};
-    json_t *cfg;
-    double deadline;
-    int port = atoi(strrchr(a->url, ':') + 1), fd, rc;
+    char log[600], port[16];
+    char *argv[] = {(char *)bin,  "--name",   a->name,      "--port",
+                    port,         "--issuer", h->gh.issuer, "--client-id",
+                    a->client_id, NULL};
 
-    snprintf(cfg_path, sizeof(cfg_path), "%s/%s.json", h->gh.dir, a->name);
+    snprintf(port, sizeof(port), "%d", atoi(strrchr(a->url, ':') + 1));
     snprintf(log, sizeof(log), "%s/%s.log", h->gh.dir, a->name);
-    cfg = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:i}, s:s, s:s, s:s}",
-                    "issuer", h->gh.issuer, "name", a->name, "client_id",
-                    a->client_id, "client_secret", a->client_secret,
-                    "listen", "address", "127.0.0.1", "port", port,
-                    "redirect_uri", a->redirect_uri,
-                    "post_logout_redirect_uri", a->post_logout_redirect_uri,
-                    "backchannel_logout_uri", a->backchannel_uri);
-    rc = cfg != NULL ? json_dump_file(cfg, cfg_path, JSON_INDENT(2)) : -1;
-    json_decref(cfg);
-    if (rc < 0 || chmod(cfg_path, 0600) < 0)
-        return -1;
-    if ((a->pid = test_spawn(argv, log)) < 0)
-        return -1;
-    deadline = test_now() + DEMO_START_S;
-    while (test_now() < deadline) {
-        if ((fd = tcp_connect(port)) >= 0) {
-            close(fd);
-            return 0;
+    setenv("DEMO_CLIENT_SECRET", a->client_secret, 1);
+    a->pid = test_spawn(argv, log);
+    unsetenv("DEMO_CLIENT_SECRET");
+    return a->pid > 0 ? 0 : -1;
+}
+
+/* Waits until a started demo app answers GET /healthz. */
+static int
+demo_wait(struct harness *h, struct harness_app *a, double deadline)
+{
+    char url[96], log[600];
+    struct http_result res;
+    long status;
+    int i;
+
+    snprintf(url, sizeof(url), "%shealthz", a->url);
+    snprintf(log, sizeof(log), "%s/%s.log", h->gh.dir, a->name);
+    for (i = 0; i < DEMO_START_S * 100 && test_now() < deadline; i++) {
+        if (http_do("GET", url, NULL, NULL, &res) == 0) {
+            status = res.status;
+            http_result_free(&res);
+            if (status == 200)
+                return 0;
         }
         if (waitpid(a->pid, NULL, WNOHANG) == a->pid) {
             a->pid = 0;
@@ -231,7 +239,7 @@ demo_start(struct harness *h, struct harness_app *a, const char *bin)
         }
         sleep_ms(10);
     }
-    fprintf(stderr, "harness: %s did not listen within %.0f s\n", a->name,
+    fprintf(stderr, "harness: %s not healthy within %.0f s\n", a->name,
             DEMO_START_S);
     dump_tail(log);
     return -1;
@@ -251,19 +259,19 @@ config_text(struct harness *h, const char *extra)
     int i;
 
     json_array_append_new(
-        clients, json_pack("{s:s, s:s, s:s, s:[s], s:[s]}", "client_id",
-                           HARNESS_ADMIN_CLIENT, "client_secret",
-                           h->admin_secret, "name", "Harness admin",
-                           "grant_types", "client_credentials", "scopes",
-                           HARNESS_ADMIN_SCOPE));
+        clients,
+        json_pack("{s:s, s:s, s:s, s:[s], s:[s]}", "client_id",
+                  HARNESS_ADMIN_CLIENT, "client_secret", h->admin_secret,
+                  "name", "Harness admin", "grant_types", "client_credentials",
+                  "scopes", HARNESS_ADMIN_SCOPE));
     for (i = 0; i < h->napps; i++) {
         const struct harness_app *a = &h->apps[i];
-        json_t *c = json_pack(
-            "{s:s, s:s, s:s, s:[s], s:[s], s:[ss]}", "client_id",
-            a->client_id, "client_secret", a->client_secret, "name", a->name,
-            "redirect_uris", a->redirect_uri, "post_logout_redirect_uris",
-            a->post_logout_redirect_uri, "grant_types", "authorization_code",
-            "refresh_token");
+        json_t *c =
+            json_pack("{s:s, s:s, s:s, s:[s], s:[s], s:[ss]}", "client_id",
+                      a->client_id, "client_secret", a->client_secret, "name",
+                      a->name, "redirect_uris", a->redirect_uri,
+                      "post_logout_redirect_uris", a->post_logout_redirect_uri,
+                      "grant_types", "authorization_code", "refresh_token");
         if (a->backchannel_uri[0] != '\0') {
             json_object_set_new(c, "backchannel_logout_uri",
                                 json_string(a->backchannel_uri));
@@ -292,13 +300,62 @@ config_text(struct harness *h, const char *extra)
     return text;
 }
 
+/*
+ * Gatehouse's signing key is made by a process (about 0.2 s) while
+ * redis-server starts (about as long): the two overlap, which is most of
+ * what keeps start-up under 1 s. The key runs on a helper thread because
+ * redis-server must be a child of the calling thread: PR_SET_PDEATHSIG
+ * follows the thread that forked, not the process. (redis-server may
+ * inherit a copy of the key step's stdin pipe or output files if the two
+ * forks interleave: harmless, as it never touches them and the key tool
+ * reads no input.)
+ */
+struct prepare {
+    struct gh_proc *gh;
+    const char *alg;
+    const char *cfg;
+    int rc;
+};
+
+static void *
+prepare(void *arg)
+{
+    struct prepare *p = arg;
+
+    p->rc = gh_prepare(p->gh, NULL, p->alg, p->cfg);
+    return NULL;
+}
+
+/* Points the prepared config at our Redis, unless config_json named a
+ * store of its own. */
+static int
+set_redis_url(const struct gh_proc *g, const char *url)
+{
+    json_t *cfg = json_load_file(g->config, 0, NULL), *r;
+    int rc = -1;
+
+    r = json_object_get(cfg, "redis");
+    if (json_is_object(r)) {
+        rc = 0;
+        if (json_object_get(r, "url") == NULL &&
+            json_object_get(r, "sentinel") == NULL) {
+            json_object_set_new(r, "url", json_string(url));
+            rc = json_dump_file(cfg, g->config, JSON_INDENT(2));
+        }
+    }
+    json_decref(cfg);
+    return rc;
+}
+
 int
 harness_up(const struct harness_opts *opts, struct harness **ret)
 {
     struct harness *h;
     char demo_bin[PATH_MAX], log[320], *cfg = NULL;
     double t0 = test_now();
-    int i;
+    struct prepare p;
+    pthread_t helper;
+    int i, rc;
 
     if (opts->apps < 0 || opts->nexternal < 0 ||
         opts->apps + opts->nexternal > HARNESS_MAX_APPS) {
@@ -325,12 +382,16 @@ harness_up(const struct harness_opts *opts, struct harness **ret)
         if (make_secret(h->apps[i].client_secret,
                         sizeof(h->apps[i].client_secret)) < 0)
             goto fail;
-    if (redis_start(&h->redis, 0) < 0)
-        goto fail;
     if ((cfg = config_text(h, opts->config_json)) == NULL)
         goto fail;
-    if (gh_prepare(&h->gh, h->redis.url,
-                   opts->alg != NULL ? opts->alg : DEFAULT_ALG, cfg) < 0) {
+    p = (struct prepare){&h->gh, opts->alg ? opts->alg : DEFAULT_ALG, cfg, -1};
+    if (pthread_create(&helper, NULL, prepare, &p) != 0)
+        goto fail;
+    rc = redis_start(&h->redis, 0);
+    pthread_join(helper, NULL);
+    if (rc < 0)
+        goto fail;
+    if (p.rc < 0 || set_redis_url(&h->gh, h->redis.url) < 0) {
         fprintf(stderr, "harness: cannot write Gatehouse's config\n");
         goto fail;
     }
@@ -339,9 +400,14 @@ harness_up(const struct harness_opts *opts, struct harness **ret)
         dump_tail(log);
         goto fail;
     }
+    /* All demo apps start at once; then each is waited for. */
     for (i = 0; i < h->napps; i++)
         if (h->apps[i].kind == HARNESS_APP_DEMO &&
-            demo_start(h, &h->apps[i], demo_bin) < 0)
+            demo_spawn(h, &h->apps[i], demo_bin) < 0)
+            goto fail;
+    for (i = 0; i < h->napps; i++)
+        if (h->apps[i].kind == HARNESS_APP_DEMO &&
+            demo_wait(h, &h->apps[i], test_now() + DEMO_START_S) < 0)
             goto fail;
     free(cfg);
     h->startup_s = test_now() - t0;
@@ -371,13 +437,13 @@ harness_down(struct harness *h)
         }
     }
     redis_stop(&h->redis, 0);
+    free(h->admin_token);
     explicit_bzero(h, sizeof(*h));
     free(h);
 }
 
 int
-harness_add_user(struct harness *h, const char *username,
-                 const char *password)
+harness_add_user(struct harness *h, const char *username, const char *password)
 {
     return oidc_add_user(&h->gh, username, password);
 }
@@ -407,11 +473,10 @@ harness_env(const struct harness *h)
         json_array_append_new(apps, o);
     }
     env = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:o}", "issuer",
-                    h->gh.issuer, "discovery_url", disc, "config",
-                    h->gh.config, "redis_url", h->redis.url, "admin",
-                    "client_id", HARNESS_ADMIN_CLIENT, "client_secret",
-                    h->admin_secret, "scope", HARNESS_ADMIN_SCOPE, "apps",
-                    apps);
+                    h->gh.issuer, "discovery_url", disc, "config", h->gh.config,
+                    "redis_url", h->redis.url, "admin", "client_id",
+                    HARNESS_ADMIN_CLIENT, "client_secret", h->admin_secret,
+                    "scope", HARNESS_ADMIN_SCOPE, "apps", apps);
     return env;
 }
 
@@ -443,12 +508,10 @@ put_object(FILE *f, const char *prefix, const json_t *o)
         if (!json_is_string(v))
             continue;
         snprintf(name, sizeof(name), "%s_%s", prefix, key);
-        for (i = strlen(prefix) + 1; name[i] != '\0'; i++)
-            name[i] = (name[i] >= 'a' && name[i] <= 'z') ? name[i] - 32
-                      : (name[i] >= 'A' && name[i] <= 'Z') ||
-                              (name[i] >= '0' && name[i] <= '9')
-                          ? name[i]
-                          : '_';
+        for (i = strlen(prefix) + 1; name[i] != '\0'; i++) {
+            unsigned char c = (unsigned char)name[i];
+            name[i] = isalnum(c) ? (char)toupper(c) : '_';
+        }
         put_export(f, name, json_string_value(v));
     }
 }

@@ -10,9 +10,12 @@
  * and dies with it (PR_SET_PDEATHSIG, and an atexit handler in support.c),
  * so a crashed test leaves nothing running; harness_down stops it all
  * earlier and removes its temp dirs. The built-in apps are back-channel
- * receivers running as threads of the calling process.
+ * receivers running as threads of the calling process. Demo apps are
+ * gatehouse-demo-app processes: the harness drives their sign-ins itself,
+ * as for any app, and they check and acknowledge their logout tokens.
  *
- * Not thread-safe: one thread drives one harness.
+ * Not thread-safe: one thread drives one harness. This header includes
+ * support.h (browser, bc_app, http_do, ...); include it instead of that.
  */
 #ifndef GATEHOUSE_HARNESS_H
 #define GATEHOUSE_HARNESS_H
@@ -79,8 +82,11 @@ struct harness {
     struct harness_app apps[HARNESS_MAX_APPS];
     double startup_s; /* how long harness_up took */
     /* private */
-    char prefix[32]; /* redis.prefix */
-    struct {         /* which apps each session signed in to */
+    char prefix[32];   /* redis.prefix */
+    int admin_api;     /* 1 has the admin API, -1 not, 0 unknown */
+    char *admin_token; /* harness-admin's access token, reused */
+    double admin_token_until;
+    struct { /* which apps each session signed in to */
         char sid[64];
         uint64_t apps; /* bit i: apps[i] */
     } sessions[HARNESS_MAX_SESSIONS];

@@ -77,8 +77,10 @@ jws_sid(const char *jwks, const char *jws, char *out, size_t size)
         return -1;
     claims = json_loads(payload, 0, NULL);
     sid = json_string_value(json_object_get(claims, "sid"));
-    if (sid != NULL)
-        rc = copy(out, size, sid);
+    if (sid != NULL && strlen(sid) < size) {
+        memcpy(out, sid, strlen(sid) + 1);
+        rc = 0;
+    }
     json_decref(claims);
     free(payload);
     return rc;
@@ -113,8 +115,7 @@ harness_sign_in(struct harness *h, struct browser *b, int app,
     code = oidc_get_code(&h->gh, b, a->client_id, a->redirect_uri, username,
                          password, NULL);
     ru = url_encode(a->redirect_uri);
-    if (asprintf(&body,
-                 "grant_type=authorization_code&code=%s&redirect_uri=%s",
+    if (asprintf(&body, "grant_type=authorization_code&code=%s&redirect_uri=%s",
                  code, ru) < 0)
         body = NULL;
     free(code);
@@ -161,61 +162,64 @@ harness_logout_rp(struct harness *h, struct browser *b, const json_t *tokens)
     return rc;
 }
 
-/* A client_credentials access token of harness-admin, malloc'd, or NULL
- * with a message. */
-static char *
-admin_token(const struct harness *h)
+/* A client_credentials access token of harness-admin (SPEC §4: scope
+ * gatehouse:admin), borrowed from h, or NULL with a message. */
+static const char *
+admin_token(struct harness *h)
 {
     char url[128], basic[128], auth[256];
     const char *hdrs[] = {"Content-Type: application/x-www-form-urlencoded",
                           auth, NULL};
     struct http_result res;
+    const char *tok;
     json_t *j;
-    char *tok = NULL;
+    int rc;
 
+    if (h->admin_token != NULL && test_now() < h->admin_token_until)
+        return h->admin_token;
+    free(h->admin_token);
+    h->admin_token = NULL;
     snprintf(basic, sizeof(basic), "%s:%s", HARNESS_ADMIN_CLIENT,
              h->admin_secret);
     oidc_basic_header(basic, auth, sizeof(auth));
     explicit_bzero(basic, sizeof(basic));
     snprintf(url, sizeof(url), "%s/token", h->gh.issuer);
-    if (http_do("POST", url,
-                "grant_type=client_credentials&scope=" HARNESS_ADMIN_SCOPE,
-                hdrs, &res) < 0) {
+    rc = http_do("POST", url,
+                 "grant_type=client_credentials&scope=" HARNESS_ADMIN_SCOPE,
+                 hdrs, &res);
+    explicit_bzero(auth, sizeof(auth));
+    if (rc < 0) {
         fprintf(stderr, "harness: POST /token failed\n");
         return NULL;
     }
     j = res.status == 200 ? json_loads(res.body, 0, NULL) : NULL;
-    if (json_string_value(json_object_get(j, "access_token")) != NULL)
-        tok = strdup(json_string_value(json_object_get(j, "access_token")));
-    else
-        fprintf(stderr, "harness: admin token: %ld %s\n", res.status,
-                res.body);
+    if ((tok = json_string_value(json_object_get(j, "access_token"))) != NULL) {
+        h->admin_token = strdup(tok);
+        h->admin_token_until = test_now() + ADMIN_TOKEN_REUSE_S;
+    } else {
+        fprintf(stderr, "harness: admin token: %ld %s\n", res.status, res.body);
+    }
     json_decref(j);
     http_result_free(&res);
-    explicit_bzero(auth, sizeof(auth));
-    return tok;
+    return h->admin_token;
 }
 
 /* An admin API call; 0 with res filled (the caller frees it), or -1. */
 static int
-admin_do(const struct harness *h, const char *method, const char *path,
+admin_do(struct harness *h, const char *method, const char *path,
          struct http_result *res)
 {
-    char *tok = admin_token(h), *auth = NULL, url[512];
+    const char *tok = admin_token(h);
+    char *auth = NULL, url[512];
     const char *hdrs[2] = {NULL, NULL};
     int rc;
 
-    if (tok == NULL)
+    if (tok == NULL || asprintf(&auth, "Authorization: Bearer %s", tok) < 0)
         return -1;
-    if (asprintf(&auth, "Authorization: Bearer %s", tok) < 0) {
-        free(tok);
-        return -1;
-    }
     hdrs[0] = auth;
     snprintf(url, sizeof(url), "%s%s", h->gh.issuer, path);
     rc = http_do(method, url, NULL, hdrs, res);
     free(auth);
-    free(tok);
     return rc;
 }
 
@@ -235,11 +239,13 @@ harness_logout_admin(struct harness *h, const char *user)
     if (json_is_integer(json_object_get(j, "sessions")))
         n = (int)json_integer_value(json_object_get(j, "sessions"));
     else if (res.status == 404)
-        fprintf(stderr, "harness: POST %s answered 404: no admin API in "
-                        "this Gatehouse, or no such user\n", path);
+        fprintf(stderr,
+                "harness: POST %s answered 404: no admin API in "
+                "this Gatehouse, or no such user\n",
+                path);
     else
-        fprintf(stderr, "harness: POST %s answered %ld: %s\n", path,
-                res.status, res.body);
+        fprintf(stderr, "harness: POST %s answered %ld: %s\n", path, res.status,
+                res.body);
     json_decref(j);
     http_result_free(&res);
     return n;
@@ -311,11 +317,11 @@ first_string(const json_t *o, const char *const *keys)
 
 /*
  * SPEC §4: GET /admin/sessions/{sid}/deliveries, the session's logout
- * ledger. Reads an array of {client_id, state}, bare or under
- * "deliveries". 0, or -1 if there is no such API or no such answer.
+ * ledger: {"deliveries": [{"client_id", "state", ...}]}. A 404 is a session
+ * with no ledger (yet). 0, or -1 if the answer is anything else.
  */
 static int
-ledger_from_admin(const struct harness *h, const char *sid, struct ledger *l)
+ledger_from_admin(struct harness *h, const char *sid, struct ledger *l)
 {
     static const char *const cid_keys[] = {"client_id", "app", "cid", NULL};
     static const char *const st_keys[] = {"state", "st", "status", NULL};
@@ -328,6 +334,10 @@ ledger_from_admin(const struct harness *h, const char *sid, struct ledger *l)
     snprintf(path, sizeof(path), "/admin/sessions/%s/deliveries", sid);
     if (admin_do(h, "GET", path, &res) < 0)
         return -1;
+    if (res.status == 404) {
+        http_result_free(&res);
+        return 0;
+    }
     j = res.status == 200 ? json_loads(res.body, 0, NULL) : NULL;
     arr = json_is_array(j) ? j : json_object_get(j, "deliveries");
     if (json_is_array(arr)) {
@@ -360,8 +370,8 @@ ledger_from_redis(const struct harness *h, const char *sid, struct ledger *l)
         "o[#o + 1] = redis.call('HGET', ARGV[1] .. id, 'st') or '-' "
         "end return o";
     char key[160], dl[64], *out = NULL, *line, *save = NULL, *id = NULL;
-    char *argv[] = {"redis-cli", "-s", (char *)h->redis.socket, "EVAL",
-                    (char *)script, "1", key, dl, NULL};
+    char *sock = (char *)h->redis.socket, *code = (char *)script;
+    char *argv[] = {"redis-cli", "-s", sock, "EVAL", code, "1", key, dl, NULL};
     int rc;
 
     snprintf(key, sizeof(key), "%ssdl:%s", h->prefix, sid);
@@ -384,18 +394,36 @@ ledger_from_redis(const struct harness *h, const char *sid, struct ledger *l)
     return 0;
 }
 
-/* Where harness_wait_acked reads ledgers: probed once per harness. */
+/*
+ * Whether this Gatehouse has the admin API, asked once: an admin call any
+ * Gatehouse with the API answers 200. Until the admin API was written, the
+ * ledger was only in Redis; a team's older Gatehouse may still be so.
+ */
 static int
-read_ledger(struct harness *h, const char *sid, int *use_admin,
-            struct ledger *l)
+have_admin_api(struct harness *h)
+{
+    struct http_result res;
+
+    if (h->admin_api == 0) {
+        h->admin_api = -1;
+        if (admin_do(h, "GET", "/admin/deliveries?state=failed", &res) == 0) {
+            if (res.status == 200)
+                h->admin_api = 1;
+            http_result_free(&res);
+        }
+    }
+    return h->admin_api == 1;
+}
+
+/* The session's ledger from the admin API if there is one, else (or if
+ * its answer cannot be read) from Redis. */
+static int
+read_ledger(struct harness *h, const char *sid, struct ledger *l)
 {
     memset(l, 0, sizeof(*l));
-    if (*use_admin) {
-        if (ledger_from_admin(h, sid, l) == 0)
-            return 0;
-        *use_admin = 0;
-        memset(l, 0, sizeof(*l));
-    }
+    if (have_admin_api(h) && ledger_from_admin(h, sid, l) == 0)
+        return 0;
+    memset(l, 0, sizeof(*l));
     return ledger_from_redis(h, sid, l);
 }
 
@@ -405,14 +433,17 @@ harness_wait_acked(struct harness *h, const char *sid, double timeout_s)
     double deadline = test_now() + timeout_s;
     uint64_t want = remembered(h, sid), acked = 0;
     char *jwks = fetch_jwks(h), got[64], waiting[512];
-    int use_admin = 1, seen[HARNESS_MAX_APPS] = {0};
+    int seen[HARNESS_MAX_APPS] = {0};
     int i, k, rounds, failed = 0, done = 0;
-    struct ledger l;
+    struct ledger l = {0};
 
     /* Bounded twice: by the deadline and by a count of rounds. */
     rounds = (int)(timeout_s * 1000 / POLL_MS) + 2;
     for (k = 0; k < rounds && !done && !failed; k++) {
         int pending = 0, have_ledger = 0;
+
+        if (jwks == NULL)
+            jwks = fetch_jwks(h);
 
         for (i = 0; i < h->napps; i++) {
             struct harness_app *a = &h->apps[i];
@@ -426,7 +457,8 @@ harness_wait_acked(struct harness *h, const char *sid, double timeout_s)
             if (a->bc != NULL && want != 0) {
                 /* Our own receiver: it acknowledged when it holds a
                  * logout token for sid. */
-                for (n = bc_count(a->bc); seen[i] < n; seen[i]++)
+                for (n = bc_count(a->bc); jwks != NULL && seen[i] < n;
+                     seen[i]++)
                     if (jws_sid(jwks, a->bc->tokens[seen[i]], got,
                                 sizeof(got)) == 0 &&
                         strcmp(got, sid) == 0)
@@ -436,7 +468,7 @@ harness_wait_acked(struct harness *h, const char *sid, double timeout_s)
                 continue;
             }
             if (!have_ledger) {
-                if (read_ledger(h, sid, &use_admin, &l) < 0)
+                if (read_ledger(h, sid, &l) < 0)
                     l.n = 0;
                 have_ledger = 1;
             }
@@ -444,8 +476,9 @@ harness_wait_acked(struct harness *h, const char *sid, double timeout_s)
             if (st != NULL && strcmp(st, "delivered") == 0) {
                 acked |= UINT64_C(1) << i;
             } else if (st != NULL && strcmp(st, "failed") == 0) {
-                fprintf(stderr, "harness: %s: delivery for the session "
-                                "failed for good\n",
+                fprintf(stderr,
+                        "harness: %s: delivery for the session "
+                        "failed for good\n",
                         a->name);
                 failed = 1;
             } else if (want != 0 || st != NULL) {
@@ -455,12 +488,12 @@ harness_wait_acked(struct harness *h, const char *sid, double timeout_s)
         /* Without a sign-in of ours to go by, the ledger says which apps
          * there are; an empty one means the session has not ended yet. */
         if (want == 0 && !have_ledger)
-            (void)read_ledger(h, sid, &use_admin, &l);
+            (void)read_ledger(h, sid, &l);
         done = pending == 0 && (want != 0 || l.n > 0);
         if (!done && !failed) {
             if (test_now() >= deadline)
                 break;
-            sleep_ms(POLL_MS);
+            usleep(POLL_MS * 1000);
         }
     }
     free(jwks);
@@ -480,4 +513,3 @@ harness_wait_acked(struct harness *h, const char *sid, double timeout_s)
     }
     return -1;
 }
-

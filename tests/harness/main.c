@@ -35,27 +35,31 @@
 #define STOP_TIMEOUT_S 15.0
 
 static const char usage_text[] =
-    "usage: gatehouse-harness COMMAND [OPTIONS]\n"
+    "usage: gatehouse-harness up [--apps N] [--demo-apps] [--app SPEC]...\n"
+    "                            [--config-json JSON] [--alg ES256|RS256]\n"
+    "                            [--json] [--state-dir DIR]\n"
+    "       gatehouse-harness env [--json] [--state-dir DIR]\n"
+    "       gatehouse-harness user --username U [--state-dir DIR]\n"
+    "       gatehouse-harness down [--state-dir DIR]\n"
     "\n"
-    "  up    [--apps N] [--demo-apps] [--app NAME=CLIENT_ID,REDIRECT_URI"
-    "[,BACKCHANNEL_URI]]...\n"
-    "        [--config-json JSON] [--alg ES256|RS256] [--json] "
-    "[--state-dir DIR]\n"
-    "        start Redis, Gatehouse and the apps in the background; print "
-    "the environment\n"
-    "  env   [--json] [--state-dir DIR]   print the environment again\n"
-    "  user  --username U [--state-dir DIR]   add a user, password on stdin\n"
-    "  down  [--state-dir DIR]   stop everything and remove its files\n"
+    "up    starts a private Redis, Gatehouse and the apps in the background\n"
+    "      and prints the environment as export lines (or JSON with --json)\n"
+    "env   prints it again\n"
+    "user  adds a user; the password is read from stdin\n"
+    "down  stops everything and removes its files\n"
     "\n"
-    "--apps N starts N built-in back-channel receivers (app1..appN; 3 "
-    "unless\n"
-    "--app is given); --demo-apps makes them gatehouse-demo-app processes "
-    "(DEMO_BIN,\n"
-    "or next to gatehouse); --app registers an app you run yourself. The "
-    "state dir\n"
-    "defaults to /tmp/gatehouse-harness-$UID; gatehouse is GATEHOUSE_BIN, "
-    "or found\n"
-    "next to this program. Exit codes: 0 ok, 1 failed, 2 usage.\n";
+    "--apps N     N built-in back-channel receivers, app1..appN (default 3,\n"
+    "             or 0 when --app is given)\n"
+    "--demo-apps  the N apps are gatehouse-demo-app processes (DEMO_BIN, or\n"
+    "             the one next to gatehouse)\n"
+    "--app NAME=CLIENT_ID,REDIRECT_URI[,BACKCHANNEL_URI]\n"
+    "             also register an app you run yourself (repeatable)\n"
+    "--config-json JSON   merged over the generated Gatehouse config\n"
+    "--state-dir DIR      where the state lives; default\n"
+    "                     /tmp/gatehouse-harness-$UID\n"
+    "\n"
+    "gatehouse is GATEHOUSE_BIN, or the one of this build tree, or PATH's.\n"
+    "Exit codes: 0 ok, 1 failed, 2 usage.\n";
 
 struct cli {
     const char *cmd;
@@ -75,7 +79,7 @@ usage_error(const char *fmt, const char *arg)
 {
     fprintf(stderr, "gatehouse-harness: ");
     fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n%s", usage_text);
+    fprintf(stderr, " (see gatehouse-harness --help)\n");
     exit(2);
 }
 
@@ -100,8 +104,16 @@ parse_app(char *arg, struct harness_app_spec *s)
 static void
 parse_args(int argc, char **argv, struct cli *c)
 {
-    enum { O_APPS = 256, O_DEMO, O_APP, O_CONFIG, O_ALG, O_JSON, O_STATE,
-           O_USER };
+    enum {
+        O_APPS = 256,
+        O_DEMO,
+        O_APP,
+        O_CONFIG,
+        O_ALG,
+        O_JSON,
+        O_STATE,
+        O_USER
+    };
     static const struct option opts[] = {
         {"apps", required_argument, NULL, O_APPS},
         {"demo-apps", no_argument, NULL, O_DEMO},
@@ -115,7 +127,7 @@ parse_args(int argc, char **argv, struct cli *c)
         {NULL, 0, NULL, 0},
     };
     const char *state = NULL;
-    char *end;
+    char *end, cwd[PATH_MAX / 2];
     int ch;
 
     memset(c, 0, sizeof(*c));
@@ -174,7 +186,10 @@ parse_args(int argc, char **argv, struct cli *c)
         usage_error("%s: unexpected argument", argv[optind]);
     if (c->apps < 0)
         c->apps = c->nexternal > 0 ? 0 : 3;
-    if (state != NULL)
+    /* Absolute, as the supervisor leaves the working directory. */
+    if (state != NULL && state[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL)
+        snprintf(c->state_dir, sizeof(c->state_dir), "%s/%s", cwd, state);
+    else if (state != NULL)
         snprintf(c->state_dir, sizeof(c->state_dir), "%s", state);
     else
         snprintf(c->state_dir, sizeof(c->state_dir),
@@ -240,18 +255,16 @@ state_save(const struct cli *c, struct harness *h)
     int i, rc;
 
     json_object_set_new(env, "state_dir", json_string(c->state_dir));
-    json_array_append_new(procs, json_pack("{s:i, s:s}", "pid",
-                                           (int)h->redis.pid, "name",
-                                           "redis-server"));
-    json_array_append_new(procs, json_pack("{s:i, s:s}", "pid",
-                                           (int)h->gh.pid, "name",
-                                           "gatehouse"));
+    json_array_append_new(procs,
+                          json_pack("{s:i, s:s}", "pid", (int)h->redis.pid,
+                                    "name", "redis-server"));
+    json_array_append_new(procs, json_pack("{s:i, s:s}", "pid", (int)h->gh.pid,
+                                           "name", "gatehouse"));
     for (i = 0; i < h->napps; i++)
         if (h->apps[i].pid > 0)
-            json_array_append_new(procs,
-                                  json_pack("{s:i, s:s}", "pid",
-                                            (int)h->apps[i].pid, "name",
-                                            "gatehouse-demo-app"));
+            json_array_append_new(procs, json_pack("{s:i, s:s}", "pid",
+                                                   (int)h->apps[i].pid, "name",
+                                                   "gatehouse-demo-app"));
     s = json_pack("{s:i, s:i, s:o, s:[ss], s:o}", "version", 1, "pid",
                   (int)getpid(), "processes", procs, "dirs", h->redis.dir,
                   h->gh.dir, "env", env);
@@ -272,7 +285,7 @@ state_save(const struct cli *c, struct harness *h)
 static int
 alive(pid_t pid, const char *name)
 {
-    char path[64], buf[256], *open, *close_;
+    char path[64], buf[256], *lp, *rp;
     FILE *f;
     size_t n;
 
@@ -284,34 +297,38 @@ alive(pid_t pid, const char *name)
     n = fread(buf, 1, sizeof(buf) - 1, f);
     fclose(f);
     buf[n] = '\0';
-    if ((open = strchr(buf, '(')) == NULL ||
-        (close_ = strrchr(buf, ')')) == NULL || close_[1] == '\0')
+    /* "pid (comm) state ...": comm may hold spaces and parentheses. */
+    if ((lp = strchr(buf, '(')) == NULL || (rp = strrchr(buf, ')')) == NULL ||
+        rp[1] == '\0' || rp[2] == 'Z' || rp[2] == 'X')
         return 0;
-    if (close_[2] == 'Z' || close_[2] == 'X')
-        return 0;
-    *close_ = '\0';
-    return strncmp(open + 1, name, 15) == 0;
+    *rp = '\0';
+    return strncmp(lp + 1, name, 15) == 0;
 }
 
-/* SIGTERM, then SIGKILL after timeout_s; 0 once it is gone. We cannot
- * wait for a process that is not our child, so we watch /proc. */
+/* Waits up to timeout_s for pid to be gone; 1 if it is. We cannot wait
+ * for a process that is not our child, so we watch /proc. */
+static int
+wait_gone(pid_t pid, const char *name, double timeout_s)
+{
+    double deadline = test_now() + timeout_s;
+    int i, max = (int)(timeout_s * 1000 / 20) + 1;
+
+    for (i = 0; i < max && alive(pid, name) && test_now() < deadline; i++)
+        usleep(20 * 1000);
+    return !alive(pid, name);
+}
+
+/* SIGTERM, then SIGKILL after timeout_s; 0 once it is gone. */
 static int
 stop(pid_t pid, const char *name, double timeout_s)
 {
-    double deadline = test_now() + timeout_s;
-    int i;
-
     if (!alive(pid, name))
         return 0;
     kill(pid, SIGTERM);
-    for (i = 0; alive(pid, name) && test_now() < deadline; i++)
-        usleep(20 * 1000);
-    if (!alive(pid, name))
+    if (wait_gone(pid, name, timeout_s))
         return 0;
     kill(pid, SIGKILL);
-    for (i = 0; alive(pid, name) && i < 250; i++)
-        usleep(20 * 1000);
-    return alive(pid, name) ? -1 : 0;
+    return wait_gone(pid, name, 5) ? 0 : -1;
 }
 
 /* Any pid of the state still alive: the supervisor's, or a child's. */
@@ -463,20 +480,29 @@ cmd_up(const struct cli *c)
 {
     char log[PATH_MAX + 16], buf[8];
     struct pollfd pfd;
+    struct stat st;
     json_t *s;
     pid_t pid;
     int fds[2], rc;
     ssize_t n = 0;
 
-    if (mkdir(c->state_dir, 0700) < 0 && errno != EEXIST) {
+    /* In a shared /tmp, the dir must be ours, not one planted for us. */
+    if ((mkdir(c->state_dir, 0700) < 0 && errno != EEXIST) ||
+        lstat(c->state_dir, &st) < 0) {
         fprintf(stderr, "gatehouse-harness: %s: %s\n", c->state_dir,
                 strerror(errno));
         return 1;
     }
+    if (!S_ISDIR(st.st_mode) || st.st_uid != getuid()) {
+        fprintf(stderr, "gatehouse-harness: %s: not a directory of ours\n",
+                c->state_dir);
+        return 1;
+    }
     if ((s = state_load(c)) != NULL) {
         if ((pid = state_live_pid(s)) > 0) {
-            fprintf(stderr, "gatehouse-harness: already up in %s (pid %d); "
-                            "run 'gatehouse-harness down' first\n",
+            fprintf(stderr,
+                    "gatehouse-harness: already up in %s (pid %d); "
+                    "run 'gatehouse-harness down' first\n",
                     c->state_dir, (int)pid);
             json_decref(s);
             return 1;
@@ -547,9 +573,14 @@ cmd_env(const struct cli *c)
 static int
 cmd_user(const struct cli *c)
 {
-    char line[1024], *argv[] = {(char *)getenv("GATEHOUSE_BIN"), "user",
-                                "add", "--config", NULL, "--username",
-                                (char *)c->username, "--password-stdin",
+    char line[1024], *argv[] = {(char *)getenv("GATEHOUSE_BIN"),
+                                "user",
+                                "add",
+                                "--config",
+                                NULL,
+                                "--username",
+                                (char *)c->username,
+                                "--password-stdin",
                                 NULL};
     char *out = NULL, *err = NULL;
     json_t *s = state_load(c);

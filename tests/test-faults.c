@@ -1,0 +1,816 @@
+/* SPDX-License-Identifier: MIT */
+/* Faults against real processes: Redis stopped, killed and restarted under
+ * load; Gatehouse killed -9 in the middle of a logout-all; apps that never
+ * answer or answer a byte at a time; slow and idle clients; thousands of
+ * open connections. Nothing may hang, crash or be lost. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "gatehouse/config.h"
+#include "gatehouse/session.h"
+#include "gatehouse/store.h"
+#include "support.h"
+#include "test.h"
+
+#define CRM_CB "http://127.0.0.1:3001/callback"
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static struct redis_proc redis;
+static struct gh_proc gh;
+/* "Authorization: Basic" of svc, a client_credentials client. */
+static char basic_svc[128];
+static const char *svc_hdrs[] = {
+    "Content-Type: application/x-www-form-urlencoded", basic_svc, NULL};
+
+static const char *
+str(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+static void
+sleep_ms(int ms)
+{
+    usleep((useconds_t)ms * 1000);
+}
+
+/* A config with crm (back-channel to bc_uri, may be NULL), a
+ * client_credentials service, the admin console, and extra members. */
+static char *
+config_json(const char *bc_uri, const char *extra)
+{
+    json_t *cfg, *crm;
+    char *text;
+
+    crm = json_pack("{s:s, s:s, s:s, s:[s], s:[ss]}", "client_id", "crm",
+                    "client_secret", "crm-secret", "name", "CRM",
+                    "redirect_uris", CRM_CB, "grant_types",
+                    "authorization_code", "refresh_token");
+    if (bc_uri != NULL)
+        json_object_set_new(crm, "backchannel_logout_uri",
+                            json_string(bc_uri));
+    cfg = json_pack("{s:{s:i, s:i}, s:{s:i, s:i, s:i}, s:[o, "
+                    "{s:s, s:s, s:[s]}, {s:s, s:s, s:[s], s:[s]}]}",
+                    "login", "max_failures", 1000, "lockout_s", 60,
+                    "backchannel", "timeout_ms", 1000, "max_attempts", 8,
+                    "logout_wait_ms", 500, "clients", crm, "client_id", "svc",
+                    "client_secret", "svc-secret", "grant_types",
+                    "client_credentials", "client_id", "console",
+                    "client_secret", "console-secret", "grant_types",
+                    "client_credentials", "scopes", "gatehouse:admin");
+    ASSERT(cfg != NULL);
+    if (extra != NULL) {
+        json_t *x = json_loads(extra, 0, NULL);
+        ASSERT(x != NULL);
+        json_object_update_recursive(cfg, x);
+        json_decref(x);
+    }
+    text = json_dumps(cfg, JSON_COMPACT);
+    json_decref(cfg);
+    return text;
+}
+
+static void
+start(int aof, const char *bc_uri, const char *extra)
+{
+    char *cfg = config_json(bc_uri, extra);
+
+    oidc_basic_header("svc:svc-secret", basic_svc, sizeof(basic_svc));
+    if (redis_start(&redis, aof) < 0)
+        FAIL("redis did not start");
+    if (gh_start(&gh, redis.url, "ES256", cfg) < 0)
+        FAIL("gatehouse did not start");
+    free(cfg);
+    ASSERT_EQ(oidc_add_user(&gh, "alice", "correct horse"), 0);
+}
+
+static void
+stop(void)
+{
+    gh_stop(&gh);
+    redis_stop(&redis, 0);
+}
+
+/* Signs b in to crm; the tokens. */
+static json_t *
+sign_in_crm(struct browser *b)
+{
+    char *code, *body = NULL, *ru = url_encode(CRM_CB);
+    json_t *t;
+
+    code = oidc_get_code(&gh, b, "crm", CRM_CB, "alice", "correct horse",
+                         NULL);
+    if (asprintf(&body,
+                 "grant_type=authorization_code&code=%s&redirect_uri=%s",
+                 code, ru) < 0)
+        FAIL("asprintf");
+    t = oidc_token(&gh, body, "crm:crm-secret", 200);
+    free(body);
+    free(ru);
+    free(code);
+    return t;
+}
+
+/* One request; its status (0 if the transport failed) and duration. */
+static long
+timed(const char *method, const char *path, const char *body,
+      const char *const *hdrs, double *secs)
+{
+    char url[512];
+    struct http_result res;
+    double t0 = test_now();
+    long st = 0;
+
+    snprintf(url, sizeof(url), "%s%s", gh.issuer, path);
+    if (http_do(method, url, body, hdrs, &res) == 0) {
+        st = res.status;
+        http_result_free(&res);
+    }
+    if (secs != NULL)
+        *secs = test_now() - t0;
+    return st;
+}
+
+
+static long
+cc_grant(double *secs)
+{
+    return timed("POST", "/token", "grant_type=client_credentials", svc_hdrs,
+                 secs);
+}
+
+/* /authorize?prompt=none with this browser: 302 to crm with a code when
+ * the session is alive; "error" (malloc'd) says why not, NULL if a code. */
+static long
+silent_authorize(const struct browser *b, char **error, double *secs)
+{
+    char *u = oidc_authorize_url(&gh, "crm", CRM_CB, "&prompt=none");
+    char ck[2100], *loc;
+    const char *hdrs[2] = {ck, NULL};
+    struct http_result res;
+    double t0 = test_now();
+    long st = 0;
+
+    snprintf(ck, sizeof(ck), "Cookie: %s", b->cookies);
+    *error = NULL;
+    if (http_do("GET", u, NULL, hdrs, &res) == 0) {
+        st = res.status;
+        loc = http_header_value(&res, "Location");
+        if (loc != NULL && url_param(loc, "code") == NULL)
+            *error = url_param(loc, "error");
+        else if (loc != NULL) {
+            char *c = url_param(loc, "code");
+            free(c);
+        }
+        free(loc);
+        http_result_free(&res);
+    }
+    if (secs != NULL)
+        *secs = test_now() - t0;
+    free(u);
+    return st;
+}
+
+static int
+browser_session_alive(const struct browser *b)
+{
+    char *err = NULL;
+    long st = silent_authorize(b, &err, NULL);
+    int ok = st == 302 && err == NULL;
+
+    free(err);
+    return ok;
+}
+
+/* ---- Load during a fault -------------------------------------------------- */
+
+/* A client that keeps asking while the fault happens, and remembers the
+ * worst it saw. */
+struct load {
+    pthread_t th;
+    atomic_int stop;
+    struct browser b;
+    int requests;
+    int transport_failures;
+    int odd_statuses;
+    double worst;
+};
+
+static void *
+load_run(void *arg)
+{
+    struct load *l = arg;
+
+    while (!atomic_load(&l->stop)) {
+        double t;
+        char *err = NULL;
+        long st = cc_grant(&t);
+
+        if (t > l->worst)
+            l->worst = t;
+        if (st == 0)
+            l->transport_failures++;
+        else if (st != 200 && st != 503)
+            l->odd_statuses++;
+        st = silent_authorize(&l->b, &err, &t);
+        free(err);
+        if (t > l->worst)
+            l->worst = t;
+        if (st == 0)
+            l->transport_failures++;
+        else if (st != 302 && st != 503)
+            l->odd_statuses++;
+        l->requests += 2;
+        sleep_ms(20);
+    }
+    return NULL;
+}
+
+/* Everything that needs Redis answers 503 (or, for /authorize, sends the
+ * error back to the app), each within a second; liveness stays up. */
+static void
+expect_fast_unavailable(const struct browser *b, const json_t *tokens)
+{
+    const char *access_token = str(tokens, "access_token");
+    char auth[2048], *err = NULL;
+    const char *bearer[2] = {auth, NULL};
+    const char *form[] = {"Content-Type: application/x-www-form-urlencoded",
+                          NULL};
+    double t;
+    long st;
+
+    /* client_credentials needs no state: it may keep working. */
+    st = cc_grant(&t);
+    ASSERT(st == 200 || st == 503);
+    ASSERT(t < 1.0);
+    {
+        char body[256], basic[128];
+        const char *hdrs[3] = {form[0], basic, NULL};
+        oidc_basic_header("crm:crm-secret", basic, sizeof(basic));
+        snprintf(body, sizeof(body),
+                 "grant_type=refresh_token&refresh_token=%s",
+                 str(tokens, "refresh_token"));
+        ASSERT_EQ(timed("POST", "/token", body, hdrs, &t), 503);
+        ASSERT(t < 1.0);
+    }
+    st = silent_authorize(b, &err, &t);
+    ASSERT(t < 1.0);
+    ASSERT(st == 503 || (st == 302 && err != NULL &&
+                         strcmp(err, "temporarily_unavailable") == 0));
+    free(err);
+    ASSERT_EQ(timed("GET", "/readyz", NULL, NULL, &t), 503);
+    ASSERT(t < 1.0);
+    ASSERT_EQ(timed("GET", "/healthz", NULL, NULL, &t), 200);
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", access_token);
+    ASSERT_EQ(timed("GET", "/userinfo", NULL, bearer, &t), 503);
+    ASSERT(t < 1.0);
+    ASSERT_EQ(timed("GET", "/login", NULL, NULL, &t), 503);
+    ASSERT(t < 1.0);
+    /* A sign-in form posted now: not "expired", unavailable. */
+    ASSERT_EQ(timed("POST", "/login", "username=alice&password=x&csrf=AAAA",
+                    form, &t),
+              503);
+    ASSERT(t < 1.0);
+    /* A sign-out now must not claim it happened. */
+    {
+        char ck[2100];
+        const char *hdrs[2] = {ck, NULL};
+        snprintf(ck, sizeof(ck), "Cookie: %s", b->cookies);
+        ASSERT_EQ(timed("GET", "/logout", NULL, hdrs, &t), 503);
+        ASSERT(t < 1.0);
+    }
+}
+
+/* ---- Tests ----------------------------------------------------------------- */
+
+TEST(redis_stopped_under_load_gives_fast_503s_and_recovers_losing_nothing)
+{
+    struct browser b = {""}, b2 = {""};
+    struct bc_app app;
+    struct load l;
+    char uri[96], *hint, *path = NULL;
+    int port = test_free_port();
+    double t0;
+    json_t *t, *t2;
+
+    /* The app is down at first: its notification stays queued. */
+    snprintf(uri, sizeof(uri), "http://127.0.0.1:%d/backchannel-logout",
+             port);
+    start(1, uri, NULL);
+    t = sign_in_crm(&b);
+    t2 = sign_in_crm(&b2);
+    hint = url_encode(str(t2, "id_token"));
+    if (asprintf(&path, "/logout?id_token_hint=%s", hint) < 0)
+        FAIL("asprintf");
+    {
+        char ck[2100];
+        const char *hdrs[2] = {ck, NULL};
+        snprintf(ck, sizeof(ck), "Cookie: %s", b2.cookies);
+        ASSERT_EQ(timed("GET", path, NULL, hdrs, NULL), 200);
+    }
+    free(path);
+    free(hint);
+
+    memset(&l, 0, sizeof(l));
+    l.b = b;
+    ASSERT_EQ(pthread_create(&l.th, NULL, load_run, &l), 0);
+    sleep_ms(500);
+    redis_stop(&redis, 1);
+    sleep_ms(300);
+    expect_fast_unavailable(&b, t);
+    sleep_ms(1500);
+
+    /* Back within seconds once Redis is, with the session (AOF). */
+    ASSERT_EQ(redis_restart(&redis, 1), 0);
+    t0 = test_now();
+    while (!(timed("GET", "/readyz", NULL, NULL, NULL) == 200 &&
+             browser_session_alive(&b)) &&
+           test_now() - t0 < 10)
+        sleep_ms(50);
+    fprintf(stderr, "serving again %.2f s after redis\n", test_now() - t0);
+    ASSERT(test_now() - t0 < 5);
+    ASSERT_EQ(cc_grant(NULL), 200);
+    ASSERT(browser_session_alive(&b));
+    atomic_store(&l.stop, 1);
+    pthread_join(l.th, NULL);
+    fprintf(stderr, "load: %d requests, worst %.3f s, %d transport failures, "
+                    "%d odd statuses\n",
+            l.requests, l.worst, l.transport_failures, l.odd_statuses);
+    ASSERT_EQ(l.transport_failures, 0);
+    ASSERT_EQ(l.odd_statuses, 0);
+    ASSERT(l.worst < 2.0);
+
+    /* The queued notification survived: the app comes up and gets it. */
+    ASSERT_EQ(bc_start_on(&app, port, 0, 0), 0);
+    ASSERT_EQ(bc_wait(&app, 1, 40), 0);
+    bc_stop(&app);
+    json_decref(t);
+    json_decref(t2);
+    stop();
+}
+
+TEST(redis_killed_and_restarted_keeps_sessions_and_refresh_tokens)
+{
+    struct browser b = {""};
+    char *body = NULL;
+    double t0;
+    json_t *t, *t2;
+
+    start(1, NULL, NULL);
+    t = sign_in_crm(&b);
+    kill(redis.pid, SIGKILL);
+    waitpid(redis.pid, NULL, 0);
+    sleep_ms(200);
+    ASSERT_EQ(timed("GET", "/readyz", NULL, NULL, NULL), 503);
+    ASSERT_EQ(redis_restart(&redis, 1), 0);
+    t0 = test_now();
+    while (!browser_session_alive(&b) && test_now() - t0 < 10)
+        sleep_ms(50);
+    ASSERT(test_now() - t0 < 5);
+    if (asprintf(&body, "grant_type=refresh_token&refresh_token=%s",
+                 str(t, "refresh_token")) < 0)
+        FAIL("asprintf");
+    t2 = oidc_token(&gh, body, "crm:crm-secret", 200);
+    json_decref(t2);
+    free(body);
+    json_decref(t);
+    stop();
+}
+
+/* An app that accepts, reads the request and answers one byte every
+ * 100 ms, for as long as the client listens. */
+struct trickle {
+    int fd;
+    int port;
+    pthread_t th;
+    atomic_int stop;
+    atomic_int conns;
+};
+
+static void *
+trickle_conn(void *arg)
+{
+    static const char answer[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n"
+                                 "Connection: close\r\n\r\n";
+    int fd = (int)(intptr_t)arg;
+    char buf[4096];
+    size_t i;
+
+    if (read(fd, buf, sizeof(buf)) <= 0)
+        goto out;
+    for (i = 0; i < sizeof(answer) - 1; i++) {
+        if (write(fd, answer + i, 1) != 1)
+            break;
+        sleep_ms(100);
+    }
+out:
+    close(fd);
+    return NULL;
+}
+
+static void *
+trickle_run(void *arg)
+{
+    struct trickle *t = arg;
+
+    while (!atomic_load(&t->stop)) {
+        struct pollfd p = {t->fd, POLLIN, 0};
+        pthread_t th;
+        int c;
+
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        if ((c = accept(t->fd, NULL, NULL)) < 0)
+            continue;
+        atomic_fetch_add(&t->conns, 1);
+        if (pthread_create(&th, NULL, trickle_conn, (void *)(intptr_t)c) == 0)
+            pthread_detach(th);
+        else
+            close(c);
+    }
+    return NULL;
+}
+
+static void
+trickle_start(struct trickle *t)
+{
+    struct sockaddr_in sa;
+    socklen_t len = sizeof(sa);
+    int one = 1;
+
+    memset(t, 0, sizeof(*t));
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT((t->fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+    setsockopt(t->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    ASSERT(bind(t->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+    ASSERT(listen(t->fd, 64) == 0);
+    ASSERT(getsockname(t->fd, (struct sockaddr *)&sa, &len) == 0);
+    t->port = ntohs(sa.sin_port);
+    ASSERT_EQ(pthread_create(&t->th, NULL, trickle_run, t), 0);
+}
+
+static void
+trickle_stop(struct trickle *t)
+{
+    atomic_store(&t->stop, 1);
+    pthread_join(t->th, NULL);
+    close(t->fd);
+}
+
+TEST(an_app_that_hangs_or_trickles_delays_no_other_app)
+{
+    static const char *const ids[] = {"fast", "silent", "slow"};
+    struct bc_app fast, silent;
+    struct trickle slow;
+    struct browser b = {""};
+    json_t *cfg, *clients, *t = NULL;
+    char *text, cb[3][64], bc[3][96], *code, *body = NULL, *ru, *path = NULL;
+    char *hint;
+    double t0, took;
+    size_t i;
+
+    ASSERT_EQ(bc_start(&fast, 0, 0), 0);
+    ASSERT_EQ(bc_start(&silent, 0, 1), 0);
+    trickle_start(&slow);
+    snprintf(bc[0], sizeof(bc[0]), "%s", fast.uri);
+    snprintf(bc[1], sizeof(bc[1]), "%s", silent.uri);
+    snprintf(bc[2], sizeof(bc[2]), "http://127.0.0.1:%d/bc", slow.port);
+    clients = json_array();
+    for (i = 0; i < NELEM(ids); i++) {
+        snprintf(cb[i], sizeof(cb[i]), "http://127.0.0.1:%zu/callback",
+                 4001 + i);
+        json_array_append_new(
+            clients, json_pack("{s:s, s:s, s:[s], s:s}", "client_id", ids[i],
+                               "client_secret", "secret", "redirect_uris",
+                               cb[i], "backchannel_logout_uri", bc[i]));
+    }
+    cfg = json_pack("{s:o, s:{s:i, s:i, s:i}}", "clients", clients,
+                    "backchannel", "timeout_ms", 3000, "max_attempts", 2,
+                    "logout_wait_ms", 1000);
+    text = json_dumps(cfg, JSON_COMPACT);
+    json_decref(cfg);
+    if (redis_start(&redis, 0) < 0 || gh_start(&gh, redis.url, "ES256",
+                                               text) < 0)
+        FAIL("did not start");
+    free(text);
+    ASSERT_EQ(oidc_add_user(&gh, "alice", "correct horse"), 0);
+    /* One session that all three apps took part in; the fast app's is the
+     * hint, so the others can only be reached through the session. */
+    for (i = NELEM(ids); i-- > 0;) {
+        char basic[64];
+        code = oidc_get_code(&gh, &b, ids[i], cb[i], "alice",
+                             "correct horse", NULL);
+        ru = url_encode(cb[i]);
+        if (asprintf(&body,
+                     "grant_type=authorization_code&code=%s&"
+                     "redirect_uri=%s",
+                     code, ru) < 0)
+            FAIL("asprintf");
+        snprintf(basic, sizeof(basic), "%s:secret", ids[i]);
+        json_decref(t);
+        t = oidc_token(&gh, body, basic, 200);
+        free(body);
+        free(ru);
+        free(code);
+    }
+    hint = url_encode(str(t, "id_token"));
+    if (asprintf(&path, "/logout?id_token_hint=%s", hint) < 0)
+        FAIL("asprintf");
+    {
+        char ck[2100];
+        const char *hdrs[2] = {ck, NULL};
+        snprintf(ck, sizeof(ck), "Cookie: %s", b.cookies);
+        t0 = test_now();
+        ASSERT_EQ(timed("GET", path, NULL, hdrs, &took), 200);
+    }
+    /* The user waited at most logout_wait_ms (plus a little), not for the
+     * 3 s timeouts of the silent and slow apps; the fast app heard at
+     * once. */
+    fprintf(stderr, "logout answered in %.3f s, fast app heard after "
+                    "%.3f s\n",
+            took, fast.first_at - t0);
+    ASSERT(took < 1.8);
+    ASSERT_EQ(bc_wait(&fast, 1, 1), 0);
+    ASSERT(fast.first_at - t0 < 0.5);
+    ASSERT(atomic_load(&slow.conns) >= 1);
+    free(path);
+    free(hint);
+    json_decref(t);
+    stop();
+    trickle_stop(&slow);
+    bc_stop(&fast);
+    bc_stop(&silent);
+}
+
+/* 1 once the server has closed fd (read gives 0 or an error). */
+static int
+closed_by_server(int fd)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    char c;
+
+    if (poll(&p, 1, 0) <= 0)
+        return 0;
+    return read(fd, &c, 1) <= 0;
+}
+
+TEST(idle_and_stalled_connections_are_cut_and_slow_clients_block_no_one)
+{
+    enum { N = 40 };
+    int fds[N], i, cut = 0, trickler;
+    double t0, t;
+
+    start(0, NULL, "{\"listen\":{\"timeout_s\":2}}");
+    /* Half say nothing; half stop in the middle of their headers. */
+    for (i = 0; i < N; i++) {
+        ASSERT((fds[i] = tcp_connect(gh.port)) >= 0);
+        if (i % 2 == 1) {
+            static const char part[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n"
+                                       "X-Slow: ";
+            ASSERT(write(fds[i], part, sizeof(part) - 1) > 0);
+        }
+    }
+    /* A slowloris that sends a byte a second is never idle long enough;
+     * meanwhile everyone else is served at once. */
+    ASSERT((trickler = tcp_connect(gh.port)) >= 0);
+    t0 = test_now();
+    while (test_now() - t0 < 4) {
+        ASSERT(write(trickler, "X", 1) == 1);
+        ASSERT_EQ(timed("GET", "/healthz", NULL, NULL, &t), 200);
+        ASSERT(t < 0.5);
+        ASSERT_EQ(cc_grant(&t), 200);
+        ASSERT(t < 0.5);
+        sleep_ms(500);
+    }
+    /* timeout_s 2: every silent one is gone by now. */
+    for (i = 0; i < N; i++) {
+        cut += closed_by_server(fds[i]);
+        close(fds[i]);
+    }
+    fprintf(stderr, "%d of %d idle or stalled connections cut\n", cut, N);
+    ASSERT_EQ(cut, N);
+    ASSERT(!closed_by_server(trickler));
+    close(trickler);
+    stop();
+}
+
+TEST(thousands_of_open_connections_leave_the_server_responsive)
+{
+    const char *env = getenv("GH_FAULT_CONNECTIONS");
+    int n = env != NULL ? atoi(env) : 2000, i, opened = 0, *fds;
+    struct rlimit rl;
+    struct browser b = {""};
+    double t, t0;
+    long rss = -1;
+    json_t *tk;
+
+    /* Both ends need the descriptors; gatehouse inherits this limit. */
+    ASSERT(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    if ((rlim_t)n + 200 > rl.rlim_cur) {
+        fprintf(stderr, "only %lu descriptors: %d connections\n",
+                (unsigned long)rl.rlim_cur, (int)rl.rlim_cur - 200);
+        n = (int)rl.rlim_cur - 200;
+    }
+    start(0, NULL, NULL);
+    fds = calloc((size_t)n, sizeof(int));
+    t0 = test_now();
+    for (i = 0; i < n && test_now() - t0 < 60; i++) {
+        if ((fds[i] = tcp_connect(gh.port)) < 0)
+            break;
+        opened++;
+        /* Every other one is a keep-alive connection that has made one
+         * request, the others never said a word. */
+        if (i % 2 == 0) {
+            static const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n"
+                                      "\r\n";
+            ASSERT(write(fds[i], req, sizeof(req) - 1) > 0);
+        }
+    }
+    fprintf(stderr, "%d connections open after %.2f s\n", opened,
+            test_now() - t0);
+    ASSERT_EQ(opened, n);
+    sleep_ms(500);
+    ASSERT_EQ(timed("GET", "/healthz", NULL, NULL, &t), 200);
+    fprintf(stderr, "/healthz with %d open: %.3f s\n", n, t);
+    ASSERT(t < 1.0);
+    tk = sign_in_crm(&b);
+    json_decref(tk);
+    {
+        char p[64], line[128];
+        FILE *f;
+        snprintf(p, sizeof(p), "/proc/%d/status", (int)gh.pid);
+        if ((f = fopen(p, "r")) != NULL) {
+            while (fgets(line, sizeof(line), f) != NULL)
+                if (sscanf(line, "VmRSS: %ld kB", &rss) == 1)
+                    break;
+            fclose(f);
+        }
+    }
+    fprintf(stderr, "gatehouse RSS with %d connections: %ld KiB\n", n, rss);
+    ASSERT(rss > 0 && rss < 128 * 1024);
+    for (i = 0; i < opened; i++)
+        close(fds[i]);
+    free(fds);
+    ASSERT_EQ(timed("GET", "/healthz", NULL, NULL, NULL), 200);
+    stop();
+}
+
+/* ---- Gatehouse killed during logout-all ------------------------------------ */
+
+static char *
+admin_token(void)
+{
+    json_t *j = oidc_token(&gh, "grant_type=client_credentials&scope="
+                                "gatehouse%3Aadmin",
+                           "console:console-secret", 200);
+    char *t = strdup(str(j, "access_token"));
+
+    json_decref(j);
+    return t;
+}
+
+static long
+admin_post(const char *path, const char *token)
+{
+    char auth[2048];
+    const char *hdrs[3] = {auth, "Content-Type: application/json", NULL};
+
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+    return timed("POST", path, "{\"reason\":\"fault test\"}", hdrs, NULL);
+}
+
+static long long
+live_sessions(struct store *st)
+{
+    long long n = -1;
+
+    ASSERT_EQ(store_session_count(st, &n), 0);
+    return n;
+}
+
+/* Deliveries not yet done (pending or failed for good). */
+static long long
+undelivered(struct store *st)
+{
+    struct delivery_record *r = NULL;
+    long long pending = 0, failed = 0;
+    size_t n = 0;
+
+    ASSERT_EQ(store_deliveries_list(st, 0, 1, &r, &n, &pending), 0);
+    store_delivery_records_free(r, n);
+    ASSERT_EQ(store_deliveries_list(st, 1, 1, &r, &n, &failed), 0);
+    store_delivery_records_free(r, n);
+    return pending + failed;
+}
+
+TEST(gatehouse_killed_during_logout_all_loses_no_notification)
+{
+    const char *env = getenv("GH_FAULT_SESSIONS");
+    int n = env != NULL ? atoi(env) : 3000, i;
+    struct bc_app app;
+    struct config *cfg = NULL;
+    struct field_error fe;
+    struct store *st = NULL;
+    const struct client *crm;
+    char sid[SESSION_SID_LEN + 1], cookie[SESSION_COOKIE_LEN + 1], sub[37];
+    char *admin, lall[64];
+    long long before, after_kill, ended;
+    double t0;
+
+    ASSERT_EQ(bc_start(&app, 0, 0), 0);
+    start(1, app.uri, NULL);
+    /* Sessions straight into Redis, as sign-ins would make them. */
+    ASSERT_EQ(config_load(gh.config, &cfg, &fe), 0);
+    ASSERT_EQ(store_open(&cfg->redis, &st), 0);
+    crm = config_client(cfg, "crm");
+    for (i = 0; i < n; i++) {
+        snprintf(sub, sizeof(sub), "00000000-0000-4000-8000-%012d", i % 50);
+        ASSERT_EQ(session_create(st, cfg, sub, "127.0.0.1", "fault", sid,
+                                 cookie),
+                  0);
+        ASSERT_EQ(session_record_app(st, cfg, sid, crm, NULL), 0);
+    }
+    before = live_sessions(st);
+    ASSERT_EQ(before, n);
+
+    admin = admin_token();
+    ASSERT_EQ(admin_post("/admin/logout-all", admin), 202);
+    /* Kill it as soon as the run is under way. */
+    t0 = test_now();
+    while (live_sessions(st) == n && test_now() - t0 < 5)
+        ;
+    kill(gh.pid, SIGKILL);
+    waitpid(gh.pid, NULL, 0);
+    after_kill = live_sessions(st);
+    ended = n - after_kill;
+    fprintf(stderr, "killed with %lld of %d sessions ended\n", ended, n);
+
+    /* Each ending queued its notification in the same step: whatever
+     * ended has one, delivered or waiting in Redis. */
+    gh.pid = 0;
+    ASSERT_EQ(gh_launch(&gh), 0);
+    ASSERT_EQ(bc_wait(&app, 1, 10), 0);
+    t0 = test_now();
+    while (app.requests < ended && test_now() - t0 < 60)
+        sleep_ms(100);
+    fprintf(stderr, "after restart: %d notifications delivered\n",
+            app.requests);
+    ASSERT(app.requests >= ended);
+
+    /* The run died with its process; once its progress is stale it can be
+     * started again (made stale here rather than waiting a minute). */
+    snprintf(lall, sizeof(lall), "%s", "gh:lall");
+    {
+        char *argv[] = {"redis-cli", "-s", redis.socket, "HSET", lall,
+                        "updated", "1", NULL};
+        ASSERT_EQ(run_cmd(argv, NULL, NULL, NULL), 0);
+    }
+    if (after_kill > 0) {
+        free(admin);
+        admin = admin_token();
+        ASSERT_EQ(admin_post("/admin/logout-all", admin), 202);
+    }
+    t0 = test_now();
+    while (live_sessions(st) > 0 && test_now() - t0 < 30)
+        sleep_ms(100);
+    ASSERT_EQ(live_sessions(st), 0);
+    t0 = test_now();
+    while (app.requests < n && test_now() - t0 < 60)
+        sleep_ms(100);
+    fprintf(stderr, "in the end: %d notifications for %d sessions\n",
+            app.requests, n);
+    ASSERT(app.requests >= n);
+    t0 = test_now();
+    while (undelivered(st) > 0 && test_now() - t0 < 30)
+        sleep_ms(200);
+    ASSERT_EQ(undelivered(st), 0);
+    free(admin);
+    store_close(st);
+    config_free(cfg);
+    stop();
+    bc_stop(&app);
+}
+
+TEST_MAIN(
+    TEST_ENTRY(redis_stopped_under_load_gives_fast_503s_and_recovers_losing_nothing),
+    TEST_ENTRY(redis_killed_and_restarted_keeps_sessions_and_refresh_tokens),
+    TEST_ENTRY(an_app_that_hangs_or_trickles_delays_no_other_app),
+    TEST_ENTRY(idle_and_stalled_connections_are_cut_and_slow_clients_block_no_one),
+    TEST_ENTRY(thousands_of_open_connections_leave_the_server_responsive),
+    TEST_ENTRY(gatehouse_killed_during_logout_all_loses_no_notification))

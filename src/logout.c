@@ -322,6 +322,7 @@ logout_handle(struct http_request *req)
 
     if (form_parse(params, params_len, &f) < 0 ||
         form_has_duplicate(&f) != NULL) {
+        form_free(&f); /* a parse with a duplicate still holds the pairs */
         http_error_page(req, 400, "Invalid request",
                         "The sign-out link is malformed.");
         return;

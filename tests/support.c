@@ -301,20 +301,44 @@ gh_prepare(struct gh_proc *g, const char *redis_url, const char *alg,
     return rc == 0 ? 0 : -1;
 }
 
+/* GATEHOUSE_WRAPPER (e.g. "valgrind --error-exitcode=99"), split on
+ * spaces, runs the server under another program: tests/run --valgrind.
+ * Everything is slower there, so waits are longer. */
+static int
+wrapped(void)
+{
+    const char *w = getenv("GATEHOUSE_WRAPPER");
+
+    return w != NULL && w[0] != '\0';
+}
+
 int
 gh_launch(struct gh_proc *g)
 {
-    char log[300], url[128];
-    char *argv[] = {(char *)gh_bin(), "serve", "--config", g->config,
-                    "--log-level", "debug", NULL};
+    char log[300], url[128], words[1024], *save = NULL, *w;
+    char *argv[40];
     double deadline;
     struct http_result res;
+    int n = 0;
 
+    if (wrapped()) {
+        snprintf(words, sizeof(words), "%s", getenv("GATEHOUSE_WRAPPER"));
+        for (w = strtok_r(words, " ", &save); w != NULL && n < 32;
+             w = strtok_r(NULL, " ", &save))
+            argv[n++] = w;
+    }
+    argv[n++] = (char *)gh_bin();
+    argv[n++] = "serve";
+    argv[n++] = "--config";
+    argv[n++] = g->config;
+    argv[n++] = "--log-level";
+    argv[n++] = "debug";
+    argv[n] = NULL;
     snprintf(log, sizeof(log), "%s/gatehouse.log", g->dir);
     if ((g->pid = spawn(argv, log)) < 0)
         return -1;
     snprintf(url, sizeof(url), "%s/healthz", g->issuer);
-    deadline = test_now() + 15;
+    deadline = test_now() + (wrapped() ? 60 : 15);
     while (test_now() < deadline) {
         if (http_do("GET", url, NULL, NULL, &res) == 0) {
             long st = res.status;
@@ -330,7 +354,8 @@ gh_launch(struct gh_proc *g)
         }
         sleep_ms(20);
     }
-    fprintf(stderr, "gatehouse not healthy in 15 s; see %s\n", log);
+    fprintf(stderr, "gatehouse not healthy in %d s; see %s\n",
+            wrapped() ? 60 : 15, log);
     return -1;
 }
 
@@ -369,7 +394,8 @@ gh_stop(struct gh_proc *g)
 {
     int status = 0;
 
-    if (g->pid > 0 && (status = gh_signal_wait(g, SIGTERM, 10)) < 0) {
+    if (g->pid > 0 &&
+        (status = gh_signal_wait(g, SIGTERM, wrapped() ? 60 : 10)) < 0) {
         kill(g->pid, SIGKILL);
         waitpid(g->pid, NULL, 0);
         untrack(g->pid);
@@ -687,7 +713,7 @@ jwks_verify(const char *jwks_json, const char *jws, char **payload)
 {
     const char *d1 = strchr(jws, '.'), *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
     unsigned char *hdr = NULL, *sig = NULL, *pl = NULL, *der = NULL;
-    size_t hlen, slen, plen;
+    size_t hlen = 0, slen = 0, plen = 0;
     json_t *jwks = NULL, *h = NULL, *keys, *k;
     EVP_PKEY *pkey = NULL;
     EVP_MD_CTX *md = NULL;

@@ -34,6 +34,17 @@ static char basic_svc[128];
 static const char *svc_hdrs[] = {
     "Content-Type: application/x-www-form-urlencoded", basic_svc, NULL};
 
+/* Under tests/run --valgrind everything is ~10 times slower: time limits
+ * stretch, what they guard (no hang, no serialisation) does not change. */
+static int
+wrapped(void)
+{
+    const char *w = getenv("GATEHOUSE_WRAPPER");
+
+    return w != NULL && w[0] != '\0';
+}
+#define LIMIT(s) ((wrapped() ? 10 : 1) * (s))
+
 static const char *
 str(const json_t *o, const char *k)
 {
@@ -128,18 +139,20 @@ static long
 timed(const char *method, const char *path, const char *body,
       const char *const *hdrs, double *secs)
 {
-    char url[512];
+    char *url = NULL;
     struct http_result res;
     double t0 = test_now();
     long st = 0;
 
-    snprintf(url, sizeof(url), "%s%s", gh.issuer, path);
+    if (asprintf(&url, "%s%s", gh.issuer, path) < 0)
+        FAIL("asprintf");
     if (http_do(method, url, body, hdrs, &res) == 0) {
         st = res.status;
         http_result_free(&res);
     }
     if (secs != NULL)
         *secs = test_now() - t0;
+    free(url);
     return st;
 }
 
@@ -254,7 +267,7 @@ expect_fast_unavailable(const struct browser *b, const json_t *tokens)
     /* client_credentials needs no state: it may keep working. */
     st = cc_grant(&t);
     ASSERT(st == 200 || st == 503);
-    ASSERT(t < 1.0);
+    ASSERT(t < LIMIT(1.0));
     {
         char body[256], basic[128];
         const char *hdrs[3] = {form[0], basic, NULL};
@@ -263,33 +276,33 @@ expect_fast_unavailable(const struct browser *b, const json_t *tokens)
                  "grant_type=refresh_token&refresh_token=%s",
                  str(tokens, "refresh_token"));
         ASSERT_EQ(timed("POST", "/token", body, hdrs, &t), 503);
-        ASSERT(t < 1.0);
+        ASSERT(t < LIMIT(1.0));
     }
     st = silent_authorize(b, &err, &t);
-    ASSERT(t < 1.0);
+    ASSERT(t < LIMIT(1.0));
     ASSERT(st == 503 || (st == 302 && err != NULL &&
                          strcmp(err, "temporarily_unavailable") == 0));
     free(err);
     ASSERT_EQ(timed("GET", "/readyz", NULL, NULL, &t), 503);
-    ASSERT(t < 1.0);
+    ASSERT(t < LIMIT(1.0));
     ASSERT_EQ(timed("GET", "/healthz", NULL, NULL, &t), 200);
     snprintf(auth, sizeof(auth), "Authorization: Bearer %s", access_token);
     ASSERT_EQ(timed("GET", "/userinfo", NULL, bearer, &t), 503);
-    ASSERT(t < 1.0);
+    ASSERT(t < LIMIT(1.0));
     ASSERT_EQ(timed("GET", "/login", NULL, NULL, &t), 503);
-    ASSERT(t < 1.0);
+    ASSERT(t < LIMIT(1.0));
     /* A sign-in form posted now: not "expired", unavailable. */
     ASSERT_EQ(timed("POST", "/login", "username=alice&password=x&csrf=AAAA",
                     form, &t),
               503);
-    ASSERT(t < 1.0);
+    ASSERT(t < LIMIT(1.0));
     /* A sign-out now must not claim it happened. */
     {
         char ck[2100];
         const char *hdrs[2] = {ck, NULL};
         snprintf(ck, sizeof(ck), "Cookie: %s", b->cookies);
         ASSERT_EQ(timed("GET", "/logout", NULL, hdrs, &t), 503);
-        ASSERT(t < 1.0);
+        ASSERT(t < LIMIT(1.0));
     }
 }
 
@@ -301,7 +314,7 @@ TEST(redis_stopped_under_load_gives_fast_503s_and_recovers_losing_nothing)
     struct bc_app app;
     struct load l;
     char uri[96], *hint, *path = NULL;
-    int port = test_free_port();
+    int port = test_free_port(), ok;
     double t0;
     json_t *t, *t2;
 
@@ -334,13 +347,16 @@ TEST(redis_stopped_under_load_gives_fast_503s_and_recovers_losing_nothing)
 
     /* Back within seconds once Redis is, with the session (AOF). */
     ASSERT_EQ(redis_restart(&redis, 1), 0);
+    /* Each worker thread has its own link and reconnects after its own
+     * backoff (at most 1 s): recovered means every request works. */
     t0 = test_now();
-    while (!(timed("GET", "/readyz", NULL, NULL, NULL) == 200 &&
-             browser_session_alive(&b)) &&
-           test_now() - t0 < 10)
-        sleep_ms(50);
+    for (ok = 0; ok < 10 && test_now() - t0 < LIMIT(10); sleep_ms(50))
+        ok = timed("GET", "/readyz", NULL, NULL, NULL) == 200 &&
+                     browser_session_alive(&b)
+                 ? ok + 1
+                 : 0;
     fprintf(stderr, "serving again %.2f s after redis\n", test_now() - t0);
-    ASSERT(test_now() - t0 < 5);
+    ASSERT(test_now() - t0 < LIMIT(5));
     ASSERT_EQ(cc_grant(NULL), 200);
     ASSERT(browser_session_alive(&b));
     atomic_store(&l.stop, 1);
@@ -350,7 +366,7 @@ TEST(redis_stopped_under_load_gives_fast_503s_and_recovers_losing_nothing)
             l.requests, l.worst, l.transport_failures, l.odd_statuses);
     ASSERT_EQ(l.transport_failures, 0);
     ASSERT_EQ(l.odd_statuses, 0);
-    ASSERT(l.worst < 2.0);
+    ASSERT(l.worst < LIMIT(2.0));
 
     /* The queued notification survived: the app comes up and gets it. */
     ASSERT_EQ(bc_start_on(&app, port, 0, 0), 0);
@@ -367,6 +383,7 @@ TEST(redis_killed_and_restarted_keeps_sessions_and_refresh_tokens)
     char *body = NULL;
     double t0;
     json_t *t, *t2;
+    int ok;
 
     start(1, NULL, NULL);
     t = sign_in_crm(&b);
@@ -376,9 +393,9 @@ TEST(redis_killed_and_restarted_keeps_sessions_and_refresh_tokens)
     ASSERT_EQ(timed("GET", "/readyz", NULL, NULL, NULL), 503);
     ASSERT_EQ(redis_restart(&redis, 1), 0);
     t0 = test_now();
-    while (!browser_session_alive(&b) && test_now() - t0 < 10)
-        sleep_ms(50);
-    ASSERT(test_now() - t0 < 5);
+    for (ok = 0; ok < 10 && test_now() - t0 < LIMIT(10); sleep_ms(50))
+        ok = browser_session_alive(&b) ? ok + 1 : 0;
+    ASSERT(test_now() - t0 < LIMIT(5));
     if (asprintf(&body, "grant_type=refresh_token&refresh_token=%s",
                  str(t, "refresh_token")) < 0)
         FAIL("asprintf");
@@ -411,7 +428,7 @@ trickle_conn(void *arg)
     if (read(fd, buf, sizeof(buf)) <= 0)
         goto out;
     for (i = 0; i < sizeof(answer) - 1; i++) {
-        if (write(fd, answer + i, 1) != 1)
+        if (send(fd, answer + i, 1, MSG_NOSIGNAL) != 1)
             break;
         sleep_ms(100);
     }
@@ -543,9 +560,9 @@ TEST(an_app_that_hangs_or_trickles_delays_no_other_app)
     fprintf(stderr, "logout answered in %.3f s, fast app heard after "
                     "%.3f s\n",
             took, fast.first_at - t0);
-    ASSERT(took < 1.8);
+    ASSERT(took < LIMIT(1.8));
     ASSERT_EQ(bc_wait(&fast, 1, 1), 0);
-    ASSERT(fast.first_at - t0 < 0.5);
+    ASSERT(fast.first_at - t0 < LIMIT(0.5));
     ASSERT(atomic_load(&slow.conns) >= 1);
     free(path);
     free(hint);
@@ -589,11 +606,11 @@ TEST(idle_and_stalled_connections_are_cut_and_slow_clients_block_no_one)
     ASSERT((trickler = tcp_connect(gh.port)) >= 0);
     t0 = test_now();
     while (test_now() - t0 < 4) {
-        ASSERT(write(trickler, "X", 1) == 1);
+        ASSERT(send(trickler, "X", 1, MSG_NOSIGNAL) == 1);
         ASSERT_EQ(timed("GET", "/healthz", NULL, NULL, &t), 200);
-        ASSERT(t < 0.5);
+        ASSERT(t < LIMIT(0.5));
         ASSERT_EQ(cc_grant(&t), 200);
-        ASSERT(t < 0.5);
+        ASSERT(t < LIMIT(0.5));
         sleep_ms(500);
     }
     /* timeout_s 2: every silent one is gone by now. */
@@ -648,7 +665,7 @@ TEST(thousands_of_open_connections_leave_the_server_responsive)
     sleep_ms(500);
     ASSERT_EQ(timed("GET", "/healthz", NULL, NULL, &t), 200);
     fprintf(stderr, "/healthz with %d open: %.3f s\n", n, t);
-    ASSERT(t < 1.0);
+    ASSERT(t < LIMIT(1.0));
     tk = sign_in_crm(&b);
     json_decref(tk);
     {
@@ -663,7 +680,8 @@ TEST(thousands_of_open_connections_leave_the_server_responsive)
         }
     }
     fprintf(stderr, "gatehouse RSS with %d connections: %ld KiB\n", n, rss);
-    ASSERT(rss > 0 && rss < 128 * 1024);
+    /* SPEC §8 allows 128 MiB for 10,000; valgrind has its own cost. */
+    ASSERT(rss > 0 && (wrapped() || rss < 128 * 1024));
     for (i = 0; i < opened; i++)
         close(fds[i]);
     free(fds);

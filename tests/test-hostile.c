@@ -63,6 +63,16 @@ stop(void)
     redis_stop(&redis, 0);
 }
 
+/* Under tests/run --valgrind (GATEHOUSE_WRAPPER) time and memory
+ * measurements are valgrind's, not ours. */
+static int
+wrapped(void)
+{
+    const char *w = getenv("GATEHOUSE_WRAPPER");
+
+    return w != NULL && w[0] != '\0';
+}
+
 static const char *
 str(const json_t *o, const char *k)
 {
@@ -124,7 +134,7 @@ raw_request(const void *req, size_t len, char **resp)
     long st = 0;
 
     ASSERT(fd >= 0);
-    if (write(fd, req, len) != (ssize_t)len)
+    if (send(fd, req, len, MSG_NOSIGNAL) != (ssize_t)len)
         FAIL("short write");
     while (got < sizeof(buf) - 1 && test_now() < deadline) {
         struct pollfd p = {fd, POLLIN, 0};
@@ -533,7 +543,7 @@ TEST(oversized_headers_and_uris_get_431_and_414_without_memory_growth)
         ASSERT_EQ(request("GET", "/healthz", NULL, hdrs, NULL), 431);
     after = gh_rss_kib();
     fprintf(stderr, "rss before %ld KiB, after %ld KiB\n", before, after);
-    ASSERT(before > 0 && after - before < 16 * 1024);
+    ASSERT(before > 0 && (wrapped() || after - before < 16 * 1024));
     expect_healthy();
     free(many);
     free(hdr);
@@ -1183,7 +1193,8 @@ TEST(login_timing_does_not_reveal_whether_a_user_exists)
     fprintf(stderr, "median failed sign-in: existing user %.1f ms, unknown "
                     "user %.1f ms (%.0f%% apart)\n",
             mk * 1e3, mu * 1e3, diff * 100);
-    ASSERT(diff < 0.30);
+    /* Under valgrind the difference would be valgrind's. */
+    ASSERT(wrapped() || diff < 0.30);
     stop();
 }
 

@@ -232,15 +232,31 @@ TEST(registered_client_signs_in_refreshes_and_gets_backchannel_logout)
     admin = cc_token(CONSOLE);
     ASSERT_EQ(stored_clients(), 0);
 
-    /* Discovery names the endpoint. */
+    /* Discovery names the endpoint, and what each token endpoint takes:
+     * /revoke lets a public client revoke its own tokens, /introspect
+     * does not. */
     {
         char durl[128], want[128];
+        char *rev, *intro;
         snprintf(durl, sizeof(durl), "%s/.well-known/openid-configuration",
                  gh.issuer);
         ASSERT_EQ(http_do("GET", durl, NULL, NULL, &res), 0);
         d = json_loads(res.body, 0, NULL);
         snprintf(want, sizeof(want), "%s/register", gh.issuer);
         ASSERT_STR_EQ(str(d, "registration_endpoint"), want);
+        rev = json_dumps(
+            json_object_get(d, "revocation_endpoint_auth_methods_supported"),
+            JSON_COMPACT);
+        intro =
+            json_dumps(json_object_get(d, "introspection_endpoint_auth_methods_"
+                                          "supported"),
+                       JSON_COMPACT);
+        ASSERT_STR_EQ(rev, "[\"client_secret_basic\",\"client_secret_post\","
+                           "\"none\"]");
+        ASSERT_STR_EQ(intro,
+                      "[\"client_secret_basic\",\"client_secret_post\"]");
+        free(rev);
+        free(intro);
         json_decref(d);
         http_result_free(&res);
     }

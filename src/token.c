@@ -2,6 +2,7 @@
 /* Compact JWS (RFC 7515 §7.1): built and signed through keys.c, and taken
  * apart again trusting nothing in it until its signature checks out. */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,15 +25,23 @@ token_sign(const struct keyring *kr, const char *typ, const json_t *claims,
     if (!json_is_object(claims))
         goto out;
     rc = GH_ENOMEM;
-    /* Insertion order is kept: the header reads {"alg","kid","typ"}. */
-    hdr = json_pack("{s:s, s:s}", "alg", keys_active_alg(kr), "kid",
-                    keys_active_kid(kr));
-    if (hdr == NULL)
-        goto out;
-    if (typ != NULL && json_object_set_new(hdr, "typ", json_string(typ)) < 0)
-        goto out;
-    if ((htext = json_dumps(hdr, JSON_COMPACT)) == NULL ||
-        (ptext = json_dumps(claims, JSON_COMPACT)) == NULL)
+    /* alg and kid (base64url) never need escaping; typ does only if a
+     * caller passed something odd, and then jansson writes it. */
+    if (typ == NULL || strpbrk(typ, "\"\\") == NULL) {
+        if (asprintf(&htext, "{\"alg\":\"%s\",\"kid\":\"%s\"%s%s%s}",
+                     keys_active_alg(kr), keys_active_kid(kr),
+                     typ ? ",\"typ\":\"" : "", typ ? typ : "",
+                     typ ? "\"" : "") < 0) {
+            htext = NULL;
+            goto out;
+        }
+    } else {
+        hdr = json_pack("{s:s, s:s, s:s}", "alg", keys_active_alg(kr), "kid",
+                        keys_active_kid(kr), "typ", typ);
+        if (hdr == NULL || (htext = json_dumps(hdr, JSON_COMPACT)) == NULL)
+            goto out;
+    }
+    if ((ptext = json_dumps(claims, JSON_COMPACT)) == NULL)
         goto out;
     hlen = strlen(htext);
     plen = strlen(ptext);

@@ -50,7 +50,7 @@ tokens_verify_access(struct app *app, const char *jwt, json_t **claims)
     const char *jti, *sid;
     int rc;
 
-    if ((rc = token_verify(app->keys, jwt, "at+jwt", &c)) < 0)
+    if ((rc = token_verify_cached(app->keys, jwt, "at+jwt", &c)) < 0)
         goto out;
     if ((rc = token_check_claims(c, app->cfg->issuer, NULL, util_now(),
                                  TOKENS_LEEWAY_S, false)) < 0)

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* Compact JWS (RFC 7515 §7.1): built and signed through keys.c, and taken
  * apart again trusting nothing in it until its signature checks out. */
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 
 #include "gatehouse/error.h"
 #include "gatehouse/keys.h"
@@ -198,5 +202,81 @@ token_check_claims(const json_t *claims, const char *issuer,
     /* RFC 7519 §4.1.4: valid only while now is before exp. */
     if (!allow_expired && json_number_value(exp) <= (double)(now - leeway_s))
         return GH_EEXPIRED;
+    return 0;
+}
+
+/* The verified-token cache: direct-mapped slots, each guarded by one of a
+ * few striped locks, so concurrent introspections rarely wait. */
+#define VCACHE_SLOTS 2048
+#define VCACHE_LOCKS 64
+
+struct vslot {
+    unsigned char hash[32];
+    const struct keyring *kr;
+    const char *typ; /* the caller's constant, compared by value */
+    int64_t exp;
+    char *payload; /* claims as JSON text */
+};
+
+static struct vslot vcache[VCACHE_SLOTS];
+static pthread_mutex_t vlocks[VCACHE_LOCKS] = {
+    [0 ... VCACHE_LOCKS - 1] = PTHREAD_MUTEX_INITIALIZER};
+
+static int
+same_typ(const char *a, const char *b)
+{
+    return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+int
+token_verify_cached(const struct keyring *kr, const char *jws,
+                    const char *expected_typ, json_t **claims)
+{
+    unsigned char hash[32];
+    size_t slot;
+    struct vslot *v;
+    pthread_mutex_t *lock;
+    char *payload = NULL;
+    json_t *c = NULL, *exp;
+    int64_t now = util_now();
+    int rc;
+
+    if (strlen(jws) > TOKEN_MAX_LEN)
+        return GH_EBADTOKEN;
+    SHA256((const unsigned char *)jws, strlen(jws), hash);
+    memcpy(&slot, hash, sizeof(slot));
+    slot %= VCACHE_SLOTS;
+    v = &vcache[slot];
+    lock = &vlocks[slot % VCACHE_LOCKS];
+    pthread_mutex_lock(lock);
+    if (v->payload != NULL && v->kr == kr && v->exp > now &&
+        same_typ(v->typ, expected_typ) &&
+        CRYPTO_memcmp(v->hash, hash, sizeof(hash)) == 0)
+        payload = strdup(v->payload);
+    pthread_mutex_unlock(lock);
+    if (payload != NULL) {
+        c = json_loads(payload, JSON_REJECT_DUPLICATES, NULL);
+        free(payload);
+        if (c != NULL) {
+            *claims = c;
+            return 0;
+        }
+    }
+    if ((rc = token_verify(kr, jws, expected_typ, &c)) < 0)
+        return rc;
+    /* Only tokens that expire are remembered, and only until then. */
+    exp = json_object_get(c, "exp");
+    if (json_is_integer(exp) && json_integer_value(exp) > now &&
+        (payload = json_dumps(c, JSON_COMPACT)) != NULL) {
+        pthread_mutex_lock(lock);
+        free(v->payload);
+        memcpy(v->hash, hash, sizeof(hash));
+        v->kr = kr;
+        v->typ = expected_typ;
+        v->exp = json_integer_value(exp);
+        v->payload = payload;
+        pthread_mutex_unlock(lock);
+    }
+    *claims = c;
     return 0;
 }

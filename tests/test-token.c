@@ -226,6 +226,44 @@ TEST(token_of_another_keyring_refused)
     json_decref(claims);
 }
 
+/* The cache remembers what verified, and nothing else: a tampered copy,
+ * another typ, another keyring or an expired token still fail. */
+TEST(verify_cached_remembers_only_what_verified)
+{
+    int64_t now = util_now();
+    json_t *claims = std_claims(now), *c = NULL;
+    char *tok = NULL, *bad;
+    size_t n;
+    int i;
+
+    fixture();
+    ASSERT_EQ(token_sign(fx.es, "at+jwt", claims, &tok), 0);
+    for (i = 0; i < 3; i++) {
+        ASSERT_EQ(token_verify_cached(fx.es, tok, "at+jwt", &c), 0);
+        ASSERT_STR_EQ(json_string_value(json_object_get(c, "sub")), "alice");
+        json_decref(c);
+        c = NULL;
+    }
+    ASSERT_EQ(token_verify_cached(fx.es, tok, "logout+jwt", &c),
+              GH_EBADTOKEN);
+    ASSERT_EQ(token_verify_cached(fx.rs, tok, "at+jwt", &c), GH_EBADTOKEN);
+    bad = strdup(tok);
+    n = strlen(bad);
+    bad[n - 3] = bad[n - 3] == 'A' ? 'B' : 'A';
+    ASSERT_EQ(token_verify_cached(fx.es, bad, "at+jwt", &c), GH_EBADTOKEN);
+    free(bad);
+    free(tok);
+    /* An expired token is never served from the cache. */
+    json_object_set_new(claims, "exp", json_integer(now - 10));
+    ASSERT_EQ(token_sign(fx.es, "at+jwt", claims, &tok), 0);
+    ASSERT_EQ(token_verify_cached(fx.es, tok, "at+jwt", &c), 0);
+    ASSERT_EQ(token_check_claims(c, ISSUER, NULL, now, 0, false),
+              GH_EEXPIRED);
+    json_decref(c);
+    free(tok);
+    json_decref(claims);
+}
+
 TEST(tampered_payload_or_signature_refused)
 {
     json_t *a = std_claims(util_now()), *b = std_claims(util_now());
@@ -740,6 +778,7 @@ TEST(claims_exp_and_iat_must_be_numbers)
 TEST_MAIN(TEST_ENTRY(sign_verify_round_trip_es256),
           TEST_ENTRY(sign_verify_round_trip_rs256),
           TEST_ENTRY(token_of_another_keyring_refused),
+          TEST_ENTRY(verify_cached_remembers_only_what_verified),
           TEST_ENTRY(tampered_payload_or_signature_refused),
           TEST_ENTRY(alg_none_refused),
           TEST_ENTRY(hs256_keyed_with_public_key_refused),

@@ -34,6 +34,17 @@ int token_verify(const struct keyring *kr, const char *jws,
                  const char *expected_typ, json_t **claims);
 
 /*
+ * token_verify with a memory: a token already verified (the same text, the
+ * same keyring and typ) is not verified again until its exp, and its
+ * claims come from the cache. ECDSA verification is ~80% of an
+ * introspection, and resource servers introspect the same token again and
+ * again. Thread-safe; bounded (a fixed number of slots). The caller still
+ * checks claims, revocation and the session every time.
+ */
+int token_verify_cached(const struct keyring *kr, const char *jws,
+                        const char *expected_typ, json_t **claims);
+
+/*
  * Checks registered claims: iss equals issuer; aud (string or array)
  * contains audience when audience is not NULL; exp is in the future
  * (unless allow_expired) and iat is not in the future, each with leeway_s.

@@ -398,6 +398,39 @@ TEST(backchannel_uri_needs_https_or_loopback)
               "backchannel_logout_uri", "scheme must be http or https");
 }
 
+/*
+ * From fuzzing against libcurl's URL parser (tests/fuzz/fuzz-redirect.c):
+ * hosts the two parsers spell differently. libcurl normalises numeric
+ * IPv4 forms ("127.1", "0x7f.1", "2130706433" all become 127.0.0.1) and
+ * IPv6 ("[::0]" becomes "[::]"); we read the former as names, which are
+ * never loopback, and compare IPv6 by value, so a plain-http back-channel
+ * URI is accepted only when both agree that it stays on this machine.
+ */
+TEST(backchannel_loopback_agrees_with_libcurl)
+{
+    static const char *const ok[] = {
+        "http://[0:0:0:0:0:0:0:1]/bc", /* ::1, however written */
+        "http://[::0001]:3001/bc",
+    };
+    static const char *const refused[] = {
+        "http://127.1/bc",       "http://0x7f.1/bc",
+        "http://2130706433/bc",  "http://0177.0.0.1/bc",
+        "http://[::0]:8080/bc",  "http://[::]/bc",
+        "http://[::ffff:127.0.0.1]/bc",
+    };
+    const char *why;
+    size_t i;
+
+    for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+        if (uri_check_backchannel(ok[i], &why) != 0)
+            FAIL("refused %s: %s", ok[i], why);
+    for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+        if (uri_check_backchannel(refused[i], &why) != GH_EINVAL)
+            FAIL("accepted %s", refused[i]);
+    /* As redirect URIs (where the browser goes, not we) they may stand. */
+    ASSERT_EQ(uri_check_redirect("http://[::0]:8080/bc", &why), 0);
+}
+
 TEST(scopes_checked)
 {
     char text[300], name[70];
@@ -601,6 +634,7 @@ TEST_MAIN(TEST_ENTRY(minimal_client_gets_dcr_defaults),
           TEST_ENTRY(bad_redirect_uri_names_its_index),
           TEST_ENTRY(good_redirect_uris_are_accepted),
           TEST_ENTRY(backchannel_uri_needs_https_or_loopback),
+          TEST_ENTRY(backchannel_loopback_agrees_with_libcurl),
           TEST_ENTRY(scopes_checked), TEST_ENTRY(dcr_scope_string_is_split),
           TEST_ENTRY(dcr_client_name_is_name),
           TEST_ENTRY(to_json_round_trips_through_from_json),

@@ -65,13 +65,12 @@ config_json(const char *bc_uri, const char *extra)
     json_t *cfg, *crm;
     char *text;
 
-    crm = json_pack("{s:s, s:s, s:s, s:[s], s:[ss]}", "client_id", "crm",
-                    "client_secret", "crm-secret", "name", "CRM",
-                    "redirect_uris", CRM_CB, "grant_types",
-                    "authorization_code", "refresh_token");
+    crm =
+        json_pack("{s:s, s:s, s:s, s:[s], s:[ss]}", "client_id", "crm",
+                  "client_secret", "crm-secret", "name", "CRM", "redirect_uris",
+                  CRM_CB, "grant_types", "authorization_code", "refresh_token");
     if (bc_uri != NULL)
-        json_object_set_new(crm, "backchannel_logout_uri",
-                            json_string(bc_uri));
+        json_object_set_new(crm, "backchannel_logout_uri", json_string(bc_uri));
     cfg = json_pack("{s:{s:i, s:i}, s:{s:i, s:i, s:i}, s:[o, "
                     "{s:s, s:s, s:[s]}, {s:s, s:s, s:[s], s:[s]}]}",
                     "login", "max_failures", 1000, "lockout_s", 60,
@@ -121,10 +120,8 @@ sign_in_crm(struct browser *b)
     char *code, *body = NULL, *ru = url_encode(CRM_CB);
     json_t *t;
 
-    code = oidc_get_code(&gh, b, "crm", CRM_CB, "alice", "correct horse",
-                         NULL);
-    if (asprintf(&body,
-                 "grant_type=authorization_code&code=%s&redirect_uri=%s",
+    code = oidc_get_code(&gh, b, "crm", CRM_CB, "alice", "correct horse", NULL);
+    if (asprintf(&body, "grant_type=authorization_code&code=%s&redirect_uri=%s",
                  code, ru) < 0)
         FAIL("asprintf");
     t = oidc_token(&gh, body, "crm:crm-secret", 200);
@@ -156,7 +153,6 @@ timed(const char *method, const char *path, const char *body,
     return st;
 }
 
-
 static long
 cc_grant(double *secs)
 {
@@ -181,11 +177,11 @@ silent_authorize(const struct browser *b, char **error, double *secs)
     if (http_do("GET", u, NULL, hdrs, &res) == 0) {
         st = res.status;
         loc = http_header_value(&res, "Location");
-        if (loc != NULL && url_param(loc, "code") == NULL)
-            *error = url_param(loc, "error");
-        else if (loc != NULL) {
-            char *c = url_param(loc, "code");
-            free(c);
+        if (loc != NULL) {
+            char *code = url_param(loc, "code");
+            if (code == NULL)
+                *error = url_param(loc, "error");
+            free(code);
         }
         free(loc);
         http_result_free(&res);
@@ -207,7 +203,8 @@ browser_session_alive(const struct browser *b)
     return ok;
 }
 
-/* ---- Load during a fault -------------------------------------------------- */
+/* ---- Load during a fault --------------------------------------------------
+ */
 
 /* A client that keeps asking while the fault happens, and remembers the
  * worst it saw. */
@@ -306,7 +303,8 @@ expect_fast_unavailable(const struct browser *b, const json_t *tokens)
     }
 }
 
-/* ---- Tests ----------------------------------------------------------------- */
+/* ---- Tests -----------------------------------------------------------------
+ */
 
 TEST(redis_stopped_under_load_gives_fast_503s_and_recovers_losing_nothing)
 {
@@ -319,8 +317,7 @@ TEST(redis_stopped_under_load_gives_fast_503s_and_recovers_losing_nothing)
     json_t *t, *t2;
 
     /* The app is down at first: its notification stays queued. */
-    snprintf(uri, sizeof(uri), "http://127.0.0.1:%d/backchannel-logout",
-             port);
+    snprintf(uri, sizeof(uri), "http://127.0.0.1:%d/backchannel-logout", port);
     start(1, uri, NULL);
     t = sign_in_crm(&b);
     t2 = sign_in_crm(&b2);
@@ -361,8 +358,9 @@ TEST(redis_stopped_under_load_gives_fast_503s_and_recovers_losing_nothing)
     ASSERT(browser_session_alive(&b));
     atomic_store(&l.stop, 1);
     pthread_join(l.th, NULL);
-    fprintf(stderr, "load: %d requests, worst %.3f s, %d transport failures, "
-                    "%d odd statuses\n",
+    fprintf(stderr,
+            "load: %d requests, worst %.3f s, %d transport failures, "
+            "%d odd statuses\n",
             l.requests, l.worst, l.transport_failures, l.odd_statuses);
     ASSERT_EQ(l.transport_failures, 0);
     ASSERT_EQ(l.odd_statuses, 0);
@@ -520,8 +518,8 @@ TEST(an_app_that_hangs_or_trickles_delays_no_other_app)
                     "logout_wait_ms", 1000);
     text = json_dumps(cfg, JSON_COMPACT);
     json_decref(cfg);
-    if (redis_start(&redis, 0) < 0 || gh_start(&gh, redis.url, "ES256",
-                                               text) < 0)
+    if (redis_start(&redis, 0) < 0 ||
+        gh_start(&gh, redis.url, "ES256", text) < 0)
         FAIL("did not start");
     free(text);
     ASSERT_EQ(oidc_add_user(&gh, "alice", "correct horse"), 0);
@@ -529,8 +527,8 @@ TEST(an_app_that_hangs_or_trickles_delays_no_other_app)
      * hint, so the others can only be reached through the session. */
     for (i = NELEM(ids); i-- > 0;) {
         char basic[64];
-        code = oidc_get_code(&gh, &b, ids[i], cb[i], "alice",
-                             "correct horse", NULL);
+        code = oidc_get_code(&gh, &b, ids[i], cb[i], "alice", "correct horse",
+                             NULL);
         ru = url_encode(cb[i]);
         if (asprintf(&body,
                      "grant_type=authorization_code&code=%s&"
@@ -557,8 +555,9 @@ TEST(an_app_that_hangs_or_trickles_delays_no_other_app)
     /* The user waited at most logout_wait_ms (plus a little), not for the
      * 3 s timeouts of the silent and slow apps; the fast app heard at
      * once. */
-    fprintf(stderr, "logout answered in %.3f s, fast app heard after "
-                    "%.3f s\n",
+    fprintf(stderr,
+            "logout answered in %.3f s, fast app heard after "
+            "%.3f s\n",
             took, fast.first_at - t0);
     ASSERT(took < LIMIT(1.8));
     ASSERT_EQ(bc_wait(&fast, 1, 1), 0);
@@ -689,13 +688,15 @@ TEST(thousands_of_open_connections_leave_the_server_responsive)
     stop();
 }
 
-/* ---- Gatehouse killed during logout-all ------------------------------------ */
+/* ---- Gatehouse killed during logout-all ------------------------------------
+ */
 
 static char *
 admin_token(void)
 {
-    json_t *j = oidc_token(&gh, "grant_type=client_credentials&scope="
-                                "gatehouse%3Aadmin",
+    json_t *j = oidc_token(&gh,
+                           "grant_type=client_credentials&scope="
+                           "gatehouse%3Aadmin",
                            "console:console-secret", 200);
     char *t = strdup(str(j, "access_token"));
 
@@ -759,9 +760,8 @@ TEST(gatehouse_killed_during_logout_all_loses_no_notification)
     crm = config_client(cfg, "crm");
     for (i = 0; i < n; i++) {
         snprintf(sub, sizeof(sub), "00000000-0000-4000-8000-%012d", i % 50);
-        ASSERT_EQ(session_create(st, cfg, sub, "127.0.0.1", "fault", sid,
-                                 cookie),
-                  0);
+        ASSERT_EQ(
+            session_create(st, cfg, sub, "127.0.0.1", "fault", sid, cookie), 0);
         ASSERT_EQ(session_record_app(st, cfg, sid, crm, NULL), 0);
     }
     before = live_sessions(st);
@@ -769,9 +769,9 @@ TEST(gatehouse_killed_during_logout_all_loses_no_notification)
 
     admin = admin_token();
     ASSERT_EQ(admin_post("/admin/logout-all", admin), 202);
-    /* Kill it as soon as the run is under way. */
+    /* Kill it once the run is a tenth of the way. */
     t0 = test_now();
-    while (live_sessions(st) == n && test_now() - t0 < 5)
+    while (live_sessions(st) > n - n / 10 && test_now() - t0 < 10)
         ;
     kill(gh.pid, SIGKILL);
     waitpid(gh.pid, NULL, 0);
@@ -795,8 +795,8 @@ TEST(gatehouse_killed_during_logout_all_loses_no_notification)
      * started again (made stale here rather than waiting a minute). */
     snprintf(lall, sizeof(lall), "%s", "gh:lall");
     {
-        char *argv[] = {"redis-cli", "-s", redis.socket, "HSET", lall,
-                        "updated", "1", NULL};
+        char *argv[] = {"redis-cli", "-s",      redis.socket, "HSET",
+                        lall,        "updated", "1",          NULL};
         ASSERT_EQ(run_cmd(argv, NULL, NULL, NULL), 0);
     }
     if (after_kill > 0) {
@@ -826,9 +826,11 @@ TEST(gatehouse_killed_during_logout_all_loses_no_notification)
 }
 
 TEST_MAIN(
-    TEST_ENTRY(redis_stopped_under_load_gives_fast_503s_and_recovers_losing_nothing),
+    TEST_ENTRY(
+        redis_stopped_under_load_gives_fast_503s_and_recovers_losing_nothing),
     TEST_ENTRY(redis_killed_and_restarted_keeps_sessions_and_refresh_tokens),
     TEST_ENTRY(an_app_that_hangs_or_trickles_delays_no_other_app),
-    TEST_ENTRY(idle_and_stalled_connections_are_cut_and_slow_clients_block_no_one),
+    TEST_ENTRY(
+        idle_and_stalled_connections_are_cut_and_slow_clients_block_no_one),
     TEST_ENTRY(thousands_of_open_connections_leave_the_server_responsive),
     TEST_ENTRY(gatehouse_killed_during_logout_all_loses_no_notification))

@@ -183,8 +183,7 @@ sign_in_crm(struct browser *b, const char *user, const char *password)
     json_t *t;
 
     code = oidc_get_code(&gh, b, "crm", CRM_CB, user, password, NULL);
-    if (asprintf(&body,
-                 "grant_type=authorization_code&code=%s&redirect_uri=%s",
+    if (asprintf(&body, "grant_type=authorization_code&code=%s&redirect_uri=%s",
                  code, ru) < 0)
         FAIL("asprintf");
     t = oidc_token(&gh, body, "crm:crm-secret", 200);
@@ -205,8 +204,7 @@ session_sub(const char *cookie_header)
     char *loc, *code, *body = NULL, *ru, *sub;
     json_t *t, *c;
 
-    ASSERT_EQ(http_do("GET", url, NULL, cookie_header ? hdrs : NULL, &res),
-              0);
+    ASSERT_EQ(http_do("GET", url, NULL, cookie_header ? hdrs : NULL, &res), 0);
     free(url);
     ASSERT_EQ(res.status, 302);
     loc = http_header_value(&res, "Location");
@@ -221,8 +219,7 @@ session_sub(const char *cookie_header)
     }
     free(loc);
     ru = url_encode(CRM_CB);
-    if (asprintf(&body,
-                 "grant_type=authorization_code&code=%s&redirect_uri=%s",
+    if (asprintf(&body, "grant_type=authorization_code&code=%s&redirect_uri=%s",
                  code, ru) < 0)
         FAIL("asprintf");
     t = oidc_token(&gh, body, "crm:crm-secret", 200);
@@ -311,8 +308,8 @@ forge_hs256(const char *header, const char *payload, const char *key)
     unsigned char mac[32];
     unsigned int len = sizeof(mac);
 
-    ASSERT(HMAC(EVP_sha256(), key, (int)strlen(key),
-                (const unsigned char *)in, strlen(in), mac, &len) != NULL);
+    ASSERT(HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)in,
+                strlen(in), mac, &len) != NULL);
     return finish(in, mac, len);
 }
 
@@ -395,8 +392,8 @@ public_jwk(void)
     ASSERT_EQ(http_do("GET", u, NULL, NULL, &res), 0);
     j = json_loads(res.body, 0, NULL);
     ASSERT(j != NULL);
-    out = json_dumps(json_array_get(json_object_get(j, "keys"), 0),
-                     JSON_COMPACT);
+    out =
+        json_dumps(json_array_get(json_object_get(j, "keys"), 0), JSON_COMPACT);
     json_decref(j);
     http_result_free(&res);
     free(u);
@@ -426,8 +423,8 @@ claims_with(const json_t *claims, const char *key, const char *value_json)
     char *s;
 
     if (key != NULL)
-        json_object_set_new(c, key, json_loads(value_json, JSON_DECODE_ANY,
-                                               NULL));
+        json_object_set_new(c, key,
+                            json_loads(value_json, JSON_DECODE_ANY, NULL));
     s = json_dumps(c, JSON_COMPACT);
     json_decref(c);
     return s;
@@ -504,7 +501,8 @@ free_list(char **v)
     free(v);
 }
 
-/* ---- Tests ----------------------------------------------------------------- */
+/* ---- Tests -----------------------------------------------------------------
+ */
 
 TEST(oversized_headers_and_uris_get_431_and_414_without_memory_growth)
 {
@@ -554,9 +552,8 @@ TEST(oversized_headers_and_uris_get_431_and_414_without_memory_growth)
 
 TEST(oversized_bodies_get_413_on_every_post_endpoint)
 {
-    static const char *const paths[] = {"/token", "/login", "/logout",
-                                        "/introspect", "/userinfo",
-                                        "/revoke"};
+    static const char *const paths[] = {"/token",      "/login",    "/logout",
+                                        "/introspect", "/userinfo", "/revoke"};
     static const char *const chunked[] = {
         "Content-Type: application/x-www-form-urlencoded",
         "Transfer-Encoding: chunked", NULL};
@@ -630,10 +627,9 @@ TEST(too_many_and_duplicated_parameters_are_refused)
     free(err);
     free(loc);
     free(p);
-    ASSERT_EQ(request("GET", "/logout?state=a&state=b", NULL, NULL, NULL),
-              400);
-    ASSERT_EQ(request("POST", "/logout", "client_id=crm&client_id=crm",
-                      form_ct, NULL),
+    ASSERT_EQ(request("GET", "/logout?state=a&state=b", NULL, NULL, NULL), 400);
+    ASSERT_EQ(request("POST", "/logout", "client_id=crm&client_id=crm", form_ct,
+                      NULL),
               400);
     expect_healthy();
     stop();
@@ -641,10 +637,10 @@ TEST(too_many_and_duplicated_parameters_are_refused)
 
 TEST(invalid_utf8_and_nul_in_any_field_are_400_and_change_nothing)
 {
-    static const char *const bad[] = {"%00", "%FF", "%C0%AF", "%ED%A0%80",
-                                      "%F4%90%80%80", "a%", "%zz"};
+    static const char *const bad[] = {
+        "%00", "%FF", "%C0%AF", "%ED%A0%80", "%F4%90%80%80", "a%", "%zz"};
     static const char *const authorize_params[] = {
-        "client_id", "redirect_uri", "state", "nonce", "scope",
+        "client_id",     "redirect_uri",   "state",      "nonce", "scope",
         "response_type", "code_challenge", "login_hint", "prompt"};
     struct browser b = {""};
     char basic[128], *path = NULL, *loc = NULL, *body = NULL, *resp;
@@ -684,8 +680,7 @@ TEST(invalid_utf8_and_nul_in_any_field_are_400_and_change_nothing)
             FAIL("asprintf");
         ASSERT_EQ(request("GET", path, NULL, NULL, NULL), 400);
         free(path);
-        if (asprintf(&body, "username=alice%s&password=x&csrf=y", bad[i]) <
-            0)
+        if (asprintf(&body, "username=alice%s&password=x&csrf=y", bad[i]) < 0)
             FAIL("asprintf");
         ASSERT_EQ(request("POST", "/login", body, form_ct, NULL), 400);
         free(body);
@@ -897,8 +892,9 @@ TEST(csrf_tokens_are_single_use_and_bound_to_their_form)
     oidc_sign_in(&gh, &b, res.body, "alice", "correct horse", &res2);
     ASSERT_EQ(res2.status, 303);
     http_result_free(&res2);
-    if (asprintf(&body, "username=alice&password=correct+horse&csrf=%s"
-                        "&request=%s",
+    if (asprintf(&body,
+                 "username=alice&password=correct+horse&csrf=%s"
+                 "&request=%s",
                  csrf, request_id) < 0)
         FAIL("asprintf");
     u = url_of("/login");
@@ -1190,8 +1186,9 @@ TEST(login_timing_does_not_reveal_whether_a_user_exists)
     mk = known[N / 2];
     mu = unknown[N / 2];
     diff = mk > mu ? (mk - mu) / mu : (mu - mk) / mk;
-    fprintf(stderr, "median failed sign-in: existing user %.1f ms, unknown "
-                    "user %.1f ms (%.0f%% apart)\n",
+    fprintf(stderr,
+            "median failed sign-in: existing user %.1f ms, unknown "
+            "user %.1f ms (%.0f%% apart)\n",
             mk * 1e3, mu * 1e3, diff * 100);
     /* Under valgrind the difference would be valgrind's. */
     ASSERT(wrapped() || diff < 0.30);
@@ -1203,13 +1200,13 @@ static int
 check_backchannel(const char *uri, char **err)
 {
     char *cfg = NULL;
-    char *argv[] = {getenv("GATEHOUSE_BIN"), "check-config", "--config",
-                    NULL, NULL};
+    char *argv[] = {getenv("GATEHOUSE_BIN"), "check-config", "--config", NULL,
+                    NULL};
     struct gh_proc g;
-    json_t *j = json_pack("{s:[{s:s, s:s, s:[s], s:s}]}", "clients",
-                          "client_id", "crm", "client_secret", "x",
-                          "redirect_uris", CRM_CB, "backchannel_logout_uri",
-                          uri);
+    json_t *j =
+        json_pack("{s:[{s:s, s:s, s:[s], s:s}]}", "clients", "client_id", "crm",
+                  "client_secret", "x", "redirect_uris", CRM_CB,
+                  "backchannel_logout_uri", uri);
     int rc;
 
     cfg = json_dumps(j, JSON_COMPACT);
@@ -1248,10 +1245,8 @@ TEST(backchannel_uris_outside_policy_are_refused_at_check_config)
         "https://app.example/b c",
     };
     static const char *const accepted[] = {
-        "https://app.example/bc",
-        "http://127.0.0.1:9/bc",
-        "http://127.9.8.7/bc",
-        "http://localhost:3001/bc",
+        "https://app.example/bc", "http://127.0.0.1:9/bc",
+        "http://127.9.8.7/bc",    "http://localhost:3001/bc",
         "http://[::1]:3001/bc",
     };
     char *err = NULL;
@@ -1265,8 +1260,7 @@ TEST(backchannel_uris_outside_policy_are_refused_at_check_config)
     }
     for (i = 0; i < NELEM(accepted); i++) {
         if (check_backchannel(accepted[i], &err) != 0)
-            FAIL("backchannel_logout_uri %s was refused: %s", accepted[i],
-                 err);
+            FAIL("backchannel_logout_uri %s was refused: %s", accepted[i], err);
         free(err);
     }
 }
@@ -1420,7 +1414,8 @@ TEST(malformed_client_credentials_get_401_never_500)
 }
 
 TEST_MAIN(
-    TEST_ENTRY(oversized_headers_and_uris_get_431_and_414_without_memory_growth),
+    TEST_ENTRY(
+        oversized_headers_and_uris_get_431_and_414_without_memory_growth),
     TEST_ENTRY(oversized_bodies_get_413_on_every_post_endpoint),
     TEST_ENTRY(too_many_and_duplicated_parameters_are_refused),
     TEST_ENTRY(invalid_utf8_and_nul_in_any_field_are_400_and_change_nothing),

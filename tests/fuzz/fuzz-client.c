@@ -63,8 +63,7 @@ check_json(const json_t *obj)
         abort();
     memset(&err, 0, sizeof(err));
     if (client_from_json(j1, NULL, &c2, &err) != 0) {
-        fprintf(stderr, "round trip refused: %s: %s\n", err.field,
-                err.problem);
+        fprintf(stderr, "round trip refused: %s: %s\n", err.field, err.problem);
         abort();
     }
     if ((j2 = client_to_json(c2, true)) == NULL || !json_equal(j1, j2))

@@ -93,8 +93,7 @@ check_basic(const char *hdr)
     n = strlen(cred);
     if ((b64 = malloc(4 * ((n + 2) / 3) + 1)) == NULL)
         abort();
-    EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)cred,
-                    (int)n);
+    EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)cred, (int)n);
     again = join("Basic ", b64, "");
     if (form_basic_auth(again, &u2, &p2) != 0 || strcmp(u, u2) != 0 ||
         strcmp(p, p2) != 0)

@@ -93,8 +93,8 @@ check_accepted(const json_t *c)
 {
     const json_t *aud = json_object_get(c, "aud"), *a, *ev;
     const char *iss = json_string_value(json_object_get(c, "iss"));
-    int mine = json_is_string(aud) &&
-               strcmp(json_string_value(aud), CLIENT) == 0;
+    int mine =
+        json_is_string(aud) && strcmp(json_string_value(aud), CLIENT) == 0;
     size_t i;
 
     json_array_foreach(aud, i, a) mine |=
@@ -130,7 +130,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (why == NULL)
             abort();
     } else if ((nl = memchr(s, '\n', size - 1)) != NULL) {
-        jws = sign(s, (size_t)(nl - s), nl + 1, size - 1 - (size_t)(nl - s) - 1);
+        jws =
+            sign(s, (size_t)(nl - s), nl + 1, size - 1 - (size_t)(nl - s) - 1);
         if (oidc_check_logout_token(o, jws, &claims, &why) == 0) {
             check_accepted(claims);
             json_decref(claims);

@@ -137,7 +137,8 @@ check_uri(const char *uri)
         /* libcurl normalises numeric IPv4 spellings ("0x7f.1"); we treat
          * them as names, which are never loopback for us. Any other
          * disagreement is a bug. */
-        if (!(inet_aton(ours, &a4) == 1 && inet_pton(AF_INET, ours, &a4) != 1)) {
+        if (!(inet_aton(ours, &a4) == 1 &&
+              inet_pton(AF_INET, ours, &a4) != 1)) {
             fprintf(stderr, "host: ours \"%s\", libcurl \"%s\": %s\n", ours,
                     theirs, uri);
             abort();

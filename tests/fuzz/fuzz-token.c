@@ -49,8 +49,7 @@ setup(void)
 
     if (kr != NULL)
         return;
-    if (mkdtemp(dir) == NULL ||
-        keys_generate(dir, "RS256", retired_kid) != 0 ||
+    if (mkdtemp(dir) == NULL || keys_generate(dir, "RS256", retired_kid) != 0 ||
         keys_generate(dir, "ES256", active_kid) != 0 ||
         keyring_load(dir, "ES256", 365 * 86400, &kr, why, sizeof(why)) != 0) {
         fprintf(stderr, "fuzz-token: no keyring\n");
@@ -95,13 +94,36 @@ check_claims(const json_t *c)
         abort();
 }
 
+/*
+ * token_verify_cached must answer exactly as token_verify does, the first
+ * time (a miss) and the second (a hit, for a token that verified and has
+ * not expired).
+ */
+static void
+check_cached(const char *jws, const char *typ)
+{
+    json_t *want = NULL, *got = NULL;
+    int rc = token_verify(kr, jws, typ, &want), i;
+
+    for (i = 0; i < 2; i++) {
+        if (token_verify_cached(kr, jws, typ, &got) != rc)
+            abort();
+        if (rc == 0 && !json_equal(want, got))
+            abort();
+        json_decref(got);
+        got = NULL;
+    }
+    json_decref(want);
+}
+
 static void
 verify_outside(const char *s)
 {
     json_t *claims = NULL;
 
     if (token_verify(kr, s, NULL, &claims) == 0 ||
-        token_verify(kr, s, "logout+jwt", &claims) == 0)
+        token_verify(kr, s, "logout+jwt", &claims) == 0 ||
+        token_verify_cached(kr, s, "at+jwt", &claims) == 0)
         abort();
     if (claims != NULL)
         abort();
@@ -132,8 +154,9 @@ verify_signed(const char *s, size_t len)
      * as the fuzzer wrote it. */
     hdr = json_loadb(s, hlen, JSON_DISABLE_EOF_CHECK, NULL);
     kid = json_object_get(hdr, "kid");
-    if (json_is_string(kid) && (strcmp(json_string_value(kid), "ACTIVE") == 0 ||
-                                strcmp(json_string_value(kid), "RETIRED") == 0)) {
+    if (json_is_string(kid) &&
+        (strcmp(json_string_value(kid), "ACTIVE") == 0 ||
+         strcmp(json_string_value(kid), "RETIRED") == 0)) {
         json_object_set_new(hdr, "kid",
                             json_string(json_string_value(kid)[0] == 'A'
                                             ? active_kid
@@ -155,8 +178,7 @@ verify_signed(const char *s, size_t len)
         abort();
     if (token_verify(kr, jws, NULL, &claims) == 0) {
         /* Verified means: the payload is a JSON object, read strictly. */
-        want = json_loadb(nl + 1, len - hlen - 1, JSON_REJECT_DUPLICATES,
-                          NULL);
+        want = json_loadb(nl + 1, len - hlen - 1, JSON_REJECT_DUPLICATES, NULL);
         if (!json_is_object(claims) || want == NULL ||
             !json_equal(claims, want))
             abort();
@@ -169,6 +191,8 @@ verify_signed(const char *s, size_t len)
     claims = NULL;
     if (token_verify(kr, jws, "logout+jwt", &claims) == 0)
         json_decref(claims);
+    check_cached(jws, NULL);
+    check_cached(jws, "at+jwt");
     free(jws);
     free(htext);
     free(hb);

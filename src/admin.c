@@ -132,28 +132,6 @@ reply_failure(struct call *c, int rc)
         reply_error(c, 500, "server_error", gh_strerror(rc));
 }
 
-/* RFC 6750 §3: the challenge says what was wrong; without any token at
- * all it names only the scheme. */
-static void
-reply_bearer(struct call *c, int status, const char *error,
-             const char *description)
-{
-    char h[160];
-
-    if (error == NULL)
-        snprintf(h, sizeof(h), "Bearer realm=\"gatehouse\"");
-    else if (status == 403)
-        snprintf(h, sizeof(h),
-                 "Bearer realm=\"gatehouse\", error=\"%s\", scope=\"%s\"",
-                 error, ADMIN_SCOPE);
-    else
-        snprintf(h, sizeof(h), "Bearer realm=\"gatehouse\", error=\"%s\"",
-                 error);
-    http_add_header(c->req, "WWW-Authenticate", h);
-    reply_error(c, status, error != NULL ? error : "invalid_token",
-                description);
-}
-
 /* s as an audit target: attacker-chosen text is kept (it is evidence)
  * but made harmless and short. */
 static void
@@ -285,16 +263,39 @@ match(struct call *c)
         snprintf(c->target, sizeof(c->target), "all");
 }
 
-/*
- * SPEC §4: only a token Gatehouse issued by client_credentials with scope
- * gatehouse:admin, to a client still allowed that scope. 0 with c->actor
- * set, or the request has been answered.
- */
-static int
-authenticate(struct call *c)
+/* An error answer that names what the bearer token lacked (RFC 6750 §3:
+ * without any token the challenge names only the scheme). */
+static void
+bearer_error(struct http_request *req, int *status, int code,
+             const char *error, const char *description)
 {
-    struct app *app = c->app;
-    const char *authz = http_header(c->req, "Authorization");
+    char h[160];
+
+    if (error == NULL)
+        snprintf(h, sizeof(h), "Bearer realm=\"gatehouse\"");
+    else if (code == 403)
+        snprintf(h, sizeof(h),
+                 "Bearer realm=\"gatehouse\", error=\"%s\", scope=\"%s\"",
+                 error, ADMIN_SCOPE);
+    else
+        snprintf(h, sizeof(h), "Bearer realm=\"gatehouse\", error=\"%s\"",
+                 error);
+    http_add_header(req, "WWW-Authenticate", h);
+    if (code == 503)
+        http_add_header(req, "Retry-After", "1");
+    *status = code;
+    http_reply_json(req, code,
+                    json_pack("{s:s, s:s}", "error",
+                              error != NULL ? error : "invalid_token",
+                              "error_description", description));
+}
+
+int
+admin_authorize(struct http_request *req, char *actor, size_t actor_size,
+                int *status)
+{
+    struct app *app = req->app;
+    const char *authz = http_header(req, "Authorization");
     const char *token = NULL, *client_id, *sub, *scope;
     const struct client *cl = NULL;
     struct client *owned = NULL;
@@ -302,20 +303,22 @@ authenticate(struct call *c)
     int rc;
 
     if (authz == NULL) {
-        reply_bearer(c, 401, NULL, "an admin access token is required");
+        bearer_error(req, status, 401, NULL,
+                     "an admin access token is required");
         return -1;
     }
     if (form_bearer(authz, &token) < 0 || strlen(token) > TOKEN_MAX_LEN) {
-        reply_bearer(c, 401, "invalid_token",
+        bearer_error(req, status, 401, "invalid_token",
                      "Authorization must be a Bearer access token");
         return -1;
     }
     if ((rc = tokens_verify_access(app, token, &claims)) == GH_EREDIS) {
-        reply_failure(c, rc);
+        bearer_error(req, status, 503, "temporarily_unavailable",
+                     "the store is unavailable; try again");
         return -1;
     }
     if (rc < 0) {
-        reply_bearer(c, 401, "invalid_token",
+        bearer_error(req, status, 401, "invalid_token",
                      rc == GH_EEXPIRED ? "the access token has expired"
                                        : "invalid access token");
         return -1;
@@ -324,19 +327,19 @@ authenticate(struct call *c)
     sub = json_string_value(json_object_get(claims, "sub"));
     scope = json_string_value(json_object_get(claims, "scope"));
     /* From here on the caller is known: denials name it. */
-    snprintf(c->actor, sizeof(c->actor), "%s", client_id);
+    snprintf(actor, actor_size, "%s", client_id);
     rc = -1;
     /* A user's token never speaks for the security team, whatever its
      * scope: client_credentials tokens have the client as subject and no
      * session. */
     if (json_object_get(claims, "sid") != NULL ||
         strcmp(sub, client_id) != 0) {
-        reply_bearer(c, 403, "insufficient_scope",
-                     "the admin API takes client_credentials tokens only");
+        bearer_error(req, status, 403, "insufficient_scope",
+                     "only client_credentials tokens are accepted here");
         goto out;
     }
     if (!tokens_scope_has(scope, ADMIN_SCOPE)) {
-        reply_bearer(c, 403, "insufficient_scope",
+        bearer_error(req, status, 403, "insufficient_scope",
                      "the token lacks scope " ADMIN_SCOPE);
         goto out;
     }
@@ -344,14 +347,16 @@ authenticate(struct call *c)
      * once, not when they expire. */
     if ((rc = tokens_find_client(app, client_id, &cl, &owned)) < 0) {
         if (rc == GH_ENOTFOUND)
-            reply_bearer(c, 401, "invalid_token", "the client is gone");
+            bearer_error(req, status, 401, "invalid_token",
+                         "the client is gone");
         else
-            reply_failure(c, rc);
+            bearer_error(req, status, 503, "temporarily_unavailable",
+                         "the store is unavailable; try again");
         rc = -1;
         goto out;
     }
     if (!client_allows_scope(cl, ADMIN_SCOPE)) {
-        reply_bearer(c, 403, "insufficient_scope",
+        bearer_error(req, status, 403, "insufficient_scope",
                      "the client is no longer allowed " ADMIN_SCOPE);
         rc = -1;
         goto out;
@@ -824,7 +829,7 @@ admin_handle(struct http_request *req)
     /* The path is read first only to name the attempt in the audit log:
      * nothing about it is answered before the caller is known. */
     match(&c);
-    if (authenticate(&c) == 0) {
+    if (admin_authorize(c.req, c.actor, sizeof(c.actor), &c.status) == 0) {
         if (c.path_status == 405) {
             http_add_header(req, "Allow", c.allow);
             reply_error(&c, 405, "invalid_request", c.path_problem);

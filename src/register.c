@@ -93,103 +93,6 @@ reply_failure(struct call *c, int rc)
     reply_error(c, 500, "server_error", gh_strerror(rc));
 }
 
-/* RFC 6750 §3.1: without any token the challenge names only the scheme;
- * otherwise it carries the error, and for 403 the scope wanted. */
-static void
-reply_bearer(struct call *c, int status, const char *error,
-             const char *description)
-{
-    char h[160];
-
-    if (error == NULL)
-        snprintf(h, sizeof(h), "Bearer realm=\"gatehouse\"");
-    else if (status == 403)
-        snprintf(h, sizeof(h),
-                 "Bearer realm=\"gatehouse\", error=\"%s\", scope=\"%s\"",
-                 error, ADMIN_SCOPE);
-    else
-        snprintf(h, sizeof(h), "Bearer realm=\"gatehouse\", error=\"%s\"",
-                 error);
-    http_add_header(c->req, "WWW-Authenticate", h);
-    reply_error(c, status, error != NULL ? error : "invalid_token",
-                description);
-}
-
-/*
- * SPEC §4: the same rule as the Admin API — an access token Gatehouse
- * issued by client_credentials (subject the client itself, no session)
- * with scope gatehouse:admin, to a client still allowed that scope.
- * admin.c keeps its check private, so it is restated here. 0 with
- * c->actor set, or the request has been answered.
- */
-static int
-authenticate(struct call *c)
-{
-    const char *authz = http_header(c->req, "Authorization");
-    const char *token = NULL, *client_id, *sub, *scope;
-    const struct client *cl = NULL;
-    struct client *owned = NULL;
-    json_t *claims = NULL;
-    int rc;
-
-    if (authz == NULL) {
-        reply_bearer(c, 401, NULL, "an admin access token is required");
-        return -1;
-    }
-    if (form_bearer(authz, &token) < 0 || strlen(token) > TOKEN_MAX_LEN) {
-        reply_bearer(c, 401, "invalid_token",
-                     "Authorization must be a Bearer access token");
-        return -1;
-    }
-    if ((rc = tokens_verify_access(c->app, token, &claims)) == GH_EREDIS) {
-        reply_failure(c, rc);
-        return -1;
-    }
-    if (rc < 0) {
-        reply_bearer(c, 401, "invalid_token",
-                     rc == GH_EEXPIRED ? "the access token has expired"
-                                       : "invalid access token");
-        return -1;
-    }
-    client_id = json_string_value(json_object_get(claims, "client_id"));
-    sub = json_string_value(json_object_get(claims, "sub"));
-    scope = json_string_value(json_object_get(claims, "scope"));
-    snprintf(c->actor, sizeof(c->actor), "%s", client_id);
-    rc = -1;
-    /* A user's token never registers clients, whatever its scope. */
-    if (json_object_get(claims, "sid") != NULL || strcmp(sub, client_id) != 0) {
-        reply_bearer(c, 403, "insufficient_scope",
-                     "registration takes client_credentials tokens only");
-        goto out;
-    }
-    if (!tokens_scope_has(scope, ADMIN_SCOPE)) {
-        reply_bearer(c, 403, "insufficient_scope",
-                     "the token lacks scope " ADMIN_SCOPE);
-        goto out;
-    }
-    /* A client removed or stripped of the scope loses its live tokens at
-     * once, not when they expire. */
-    if ((rc = tokens_find_client(c->app, client_id, &cl, &owned)) < 0) {
-        if (rc == GH_ENOTFOUND)
-            reply_bearer(c, 401, "invalid_token", "the client is gone");
-        else
-            reply_failure(c, rc);
-        rc = -1;
-        goto out;
-    }
-    if (!client_allows_scope(cl, ADMIN_SCOPE)) {
-        reply_bearer(c, 403, "insufficient_scope",
-                     "the client is no longer allowed " ADMIN_SCOPE);
-        rc = -1;
-        goto out;
-    }
-    rc = 0;
-out:
-    client_free(owned);
-    json_decref(claims);
-    return rc;
-}
-
 /* RFC 7591 §3.1: the request is "application/json" (parameters such as
  * charset allowed). */
 static int
@@ -471,7 +374,8 @@ register_handle(struct http_request *req)
     c.req = req;
     c.app = req->app;
     snprintf(c.actor, sizeof(c.actor), "anonymous");
-    if (authenticate(&c) == 0)
+    /* The same check, in the same place, as the admin API. */
+    if (admin_authorize(req, c.actor, sizeof(c.actor), &c.status) == 0)
         register_client(&c);
     /* Like every admin call, allowed or not, it leaves a record. */
     memset(&ev, 0, sizeof(ev));

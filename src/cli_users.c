@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 
 #include "gatehouse/cli.h"
+#include "cli_internal.h"
 #include "gatehouse/config.h"
 #include "gatehouse/error.h"
 #include "gatehouse/log.h"
@@ -223,73 +224,6 @@ parse(const struct subcommand *sc, int argc, char **argv, struct opts *o,
     return msg[0] != '\0' ? EXIT_USAGE : 0;
 }
 
-/* One line on stderr: "gatehouse user add: ...". */
-static void complain(const char *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-complain(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-
-    fprintf(stderr, "%s: ", cmd);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
-/* U as given, for a message that must stay one line: control bytes
- * become '?' and a long value is cut. */
-static const char *
-shown(const char *s, char *buf, size_t size)
-{
-    size_t i;
-
-    for (i = 0; s[i] != '\0' && i + 1 < size; i++)
-        buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-    buf[i] = '\0';
-    return buf;
-}
-
-/* Where Redis is, for a message: the URL with any password masked. */
-static void
-redis_where(const struct redis_config *rc, char *buf, size_t size)
-{
-    const char *url = rc->url, *host, *end, *at = NULL, *p;
-
-    if (url == NULL) {
-        snprintf(buf, size, "the sentinels");
-        return;
-    }
-    host = strstr(url, "://");
-    host = host != NULL ? host + 3 : url;
-    end = host + strcspn(host, "/?");
-    for (p = host; p < end; p++) {
-        if (*p == '@')
-            at = p;
-    }
-    if (at == NULL)
-        snprintf(buf, size, "%s", url);
-    else
-        snprintf(buf, size, "%.*s***%s", (int)(host - url), url, at);
-}
-
-/* The line for a failed operation; GH_EREDIS names where Redis is. */
-static int
-fail(const struct ctx *c, int rc)
-{
-    char where[512];
-
-    if (rc == GH_EREDIS) {
-        redis_where(&c->cfg->redis, where, sizeof(where));
-        complain(c->cmd, "redis: no answer from %s", where);
-    } else {
-        complain(c->cmd, "%s", gh_strerror(rc));
-    }
-    return 1;
-}
-
 /*
  * Reads the password from standard input up to the first newline or the
  * end of input (SPEC §2); a CR before the newline goes too, or a file
@@ -367,16 +301,16 @@ run_add(const struct ctx *c)
     rc = users_add(c->st, c->o->username, c->o->email, c->o->name, c->password,
                    sub, &why);
     if (rc == GH_EEXISTS) {
-        complain(c->cmd, "username \"%s\" is taken",
-                 shown(c->o->username, buf, sizeof(buf)));
+        cli_complain(c->cmd, "username \"%s\" is taken",
+                 cli_shown(c->o->username, buf, sizeof(buf)));
         return 1;
     }
     if (rc == GH_EINVAL && why != NULL) {
-        complain(c->cmd, "%s", why);
+        cli_complain(c->cmd, "%s", why);
         return 1;
     }
     if (rc < 0)
-        return fail(c, rc);
+        return cli_fail(c->cmd, c->cfg, rc);
     printf("%s\n", sub);
     return 0;
 }
@@ -389,11 +323,11 @@ find_user(const struct ctx *c, struct user **ret)
     char buf[80];
 
     if (rc == GH_ENOTFOUND) {
-        complain(c->cmd, "no user \"%s\"",
-                 shown(c->o->username, buf, sizeof(buf)));
+        cli_complain(c->cmd, "no user \"%s\"",
+                 cli_shown(c->o->username, buf, sizeof(buf)));
         return 1;
     }
-    return rc < 0 ? fail(c, rc) : 0;
+    return rc < 0 ? cli_fail(c->cmd, c->cfg, rc) : 0;
 }
 
 static int
@@ -409,18 +343,18 @@ run_passwd(const struct ctx *c)
     /* By sub: the user found above, even if renamed meanwhile. */
     rc = users_set_password(c->st, u->sub, c->password, &why);
     if (rc == GH_EINVAL && why != NULL) {
-        complain(c->cmd, "%s", why);
+        cli_complain(c->cmd, "%s", why);
         rc = 1;
         goto out;
     }
     if (rc < 0) {
-        rc = fail(c, rc);
+        rc = cli_fail(c->cmd, c->cfg, rc);
         goto out;
     }
     /* A new password is a reason to sign out whoever knew the old one:
      * the user's sessions end (with notifications) like any logout. */
     if ((rc = session_end_user(c->st, u->sub, "password", &n)) < 0) {
-        complain(c->cmd,
+        cli_complain(c->cmd,
                  "password changed for %s but ending their sessions "
                  "failed: %s",
                  u->username, gh_strerror(rc));
@@ -444,7 +378,7 @@ run_disable(const struct ctx *c)
     if ((rc = find_user(c, &u)) != 0)
         goto out;
     if ((rc = users_disable(c->st, u->sub)) < 0) {
-        rc = fail(c, rc);
+        rc = cli_fail(c->cmd, c->cfg, rc);
         goto out;
     }
     /*
@@ -455,13 +389,13 @@ run_disable(const struct ctx *c)
     if ((rc = session_end_user(c->st, u->sub, "disabled", &n)) < 0) {
         if (rc == GH_EREDIS) {
             char where[512];
-            redis_where(&c->cfg->redis, where, sizeof(where));
-            complain(c->cmd,
+            cli_redis_where(&c->cfg->redis, where, sizeof(where));
+            cli_complain(c->cmd,
                      "%s is disabled but ending their sessions "
                      "failed: redis: no answer from %s",
                      u->username, where);
         } else {
-            complain(c->cmd,
+            cli_complain(c->cmd,
                      "%s is disabled but ending their sessions "
                      "failed: %s",
                      u->username, gh_strerror(rc));
@@ -577,32 +511,15 @@ run_list(const struct ctx *c)
     int rc;
 
     if ((rc = users_list(c->st, &list, &n)) < 0)
-        return fail(c, rc);
+        return cli_fail(c->cmd, c->cfg, rc);
     if (c->o->given & O_JSON) {
         if ((rc = print_json(list, n)) < 0)
-            rc = fail(c, rc);
+            rc = cli_fail(c->cmd, c->cfg, rc);
     } else {
         print_table(list, n);
     }
     users_free_list(list, n);
     return rc;
-}
-
-static struct config *
-load_config(const char *path)
-{
-    struct config *cfg = NULL;
-    struct field_error err;
-
-    memset(&err, 0, sizeof(err));
-    if (config_load(path, &cfg, &err) < 0) {
-        if (err.field[0] != '\0')
-            fprintf(stderr, "%s: %s: %s\n", path, err.field, err.problem);
-        else
-            fprintf(stderr, "%s: %s\n", path, err.problem);
-        return NULL;
-    }
-    return cfg;
 }
 
 int
@@ -645,7 +562,7 @@ cli_user(int argc, char **argv)
         return 0;
     }
     if (rc != 0) {
-        complain(cmd, "%s", msg);
+        cli_complain(cmd, "%s", msg);
         return EXIT_USAGE;
     }
     /* session_end logs each ending at info; here the one line printed
@@ -653,7 +570,7 @@ cli_user(int argc, char **argv)
     log_init(LOG_WARN, LOG_FORMAT_TEXT);
 
     rc = 1;
-    if ((cfg = load_config(o.config)) == NULL)
+    if ((cfg = cli_load_config(o.config)) == NULL)
         goto out;
     memset(&c, 0, sizeof(c));
     c.cmd = cmd;
@@ -662,14 +579,14 @@ cli_user(int argc, char **argv)
     /* Read before Redis is asked anything, so a bad password is refused
      * whatever state Redis is in. */
     if ((o.given & O_PASSWORD_STDIN) && read_password(&password, &why) < 0) {
-        complain(cmd, "%s", why);
+        cli_complain(cmd, "%s", why);
         goto out;
     }
     c.password = password;
     /* Fail now, not after an ~100 ms scrypt that could only be thrown
      * away. */
     if (store_open(&cfg->redis, &st) < 0 || store_ping(st) < 0) {
-        fail(&c, GH_EREDIS);
+        cli_fail(c.cmd, c.cfg, GH_EREDIS);
         goto out;
     }
     c.st = st;

@@ -13,7 +13,6 @@
 #include <openssl/crypto.h>
 
 #include "gatehouse/cli.h"
-#include "cli_internal.h"
 #include "gatehouse/config.h"
 #include "gatehouse/error.h"
 #include "gatehouse/log.h"
@@ -22,6 +21,7 @@
 #include "gatehouse/store.h"
 #include "gatehouse/users.h"
 #include "gatehouse/util.h"
+#include "cli_internal.h"
 
 #define EXIT_USAGE 2
 

@@ -330,72 +330,18 @@ form_cookie(const char *header, const char *name, char **ret)
     return 0;
 }
 
-static int
-b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
 /*
  * Standard base64 with padding (RFC 4648 §4), as RFC 7617 §2 requires for
- * Basic credentials. Strict: the length is a multiple of 4, '=' only as
- * the last one or two characters, no whitespace, and the unused bits are
- * zero (§3.5), so every credential has exactly one encoding.
+ * Basic credentials: the length is a multiple of 4; util's decoder does the
+ * rest strictly (padding only at the end, unused bits zero), so every
+ * credential has exactly one encoding.
  */
 static int
-b64_decode(const char *s, size_t len, unsigned char **ret, size_t *retlen)
+basic_decode(const char *s, size_t len, unsigned char **ret, size_t *retlen)
 {
-    unsigned char *out;
-    unsigned acc = 0;
-    size_t i, o = 0, pad = 0;
-    int bits = 0, rc;
-
     if (len % 4 != 0)
         return GH_EINVAL;
-    if (len > 0 && s[len - 1] == '=')
-        pad = len > 1 && s[len - 2] == '=' ? 2 : 1;
-    if ((out = malloc(len / 4 * 3 + 1)) == NULL)
-        return GH_ENOMEM;
-    for (i = 0; i < len - pad; i++) {
-        int v = b64_value((unsigned char)s[i]);
-
-        if (v < 0) {
-            rc = GH_EINVAL;
-            goto out;
-        }
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    if (acc != 0) {
-        rc = GH_EINVAL;
-        goto out;
-    }
-    out[o] = '\0';
-    *ret = out;
-    *retlen = o;
-    out = NULL;
-    rc = 0;
-out:
-    if (out != NULL) {
-        OPENSSL_cleanse(out, len / 4 * 3 + 1);
-        free(out);
-    }
-    return rc;
+    return b64_decode(s, len, ret, retlen);
 }
 
 /*
@@ -431,7 +377,7 @@ form_basic_auth(const char *header, char **user, char **pass)
         rc = GH_EINVAL;
         goto out;
     }
-    if ((rc = b64_decode(b64, strlen(b64), &raw, &rawlen)) < 0)
+    if ((rc = basic_decode(b64, strlen(b64), &raw, &rawlen)) < 0)
         goto out;
     /* RFC 7617 §2: the user-id cannot contain ':', the password can. */
     if ((colon = memchr(raw, ':', rawlen)) == NULL) {

@@ -76,53 +76,29 @@ b64_encode(const unsigned char *in, size_t len, char *out)
     *out = '\0';
 }
 
-static int
-b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
 /*
- * Decodes len characters into out (at most outmax bytes). Strict, like
- * b64url_decode: no padding, no whitespace, and the unused low bits of the
- * last character must be zero, so each byte string has one spelling only.
+ * Decodes len characters into out (at most outmax bytes). The PHC string
+ * format has no padding; util's decoder is strict about the rest (unused
+ * low bits zero), so each byte string has one spelling only.
  */
 static int
-b64_decode(const char *in, size_t len, unsigned char *out, size_t outmax,
+phc_decode(const char *in, size_t len, unsigned char *out, size_t outmax,
            size_t *outlen)
 {
-    unsigned acc = 0;
-    size_t i, o = 0;
-    int bits = 0;
+    unsigned char *raw = NULL;
+    size_t n = 0;
 
-    if (len % 4 == 1 || len * 3 / 4 > outmax)
+    if (memchr(in, '=', len) != NULL || b64_decode(in, len, &raw, &n) < 0)
         return GH_EINVAL;
-    for (i = 0; i < len; i++) {
-        int v = b64_value((unsigned char)in[i]);
-
-        if (v < 0)
-            return GH_EINVAL;
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
+    if (n > outmax) {
+        OPENSSL_cleanse(raw, n);
+        free(raw);
+        return GH_EINVAL;
     }
-    if (acc != 0)
-        return GH_EINVAL;
-    *outlen = o;
+    memcpy(out, raw, n);
+    OPENSSL_cleanse(raw, n);
+    free(raw);
+    *outlen = n;
     return 0;
 }
 
@@ -177,13 +153,13 @@ phc_parse(const char *s, struct phc *h)
         return GH_EINVAL;
     if ((dollar = strchr(s, '$')) == NULL)
         return GH_EINVAL;
-    if (b64_decode(s, (size_t)(dollar - s), h->salt, sizeof(h->salt),
+    if (phc_decode(s, (size_t)(dollar - s), h->salt, sizeof(h->salt),
                    &h->saltlen) < 0 ||
         h->saltlen < PHC_SALT_MIN)
         return GH_EINVAL;
     s = dollar + 1;
     /* A further '$' or any junk after the hash is outside the alphabet. */
-    if (b64_decode(s, strlen(s), h->hash, sizeof(h->hash), &h->hashlen) < 0 ||
+    if (phc_decode(s, strlen(s), h->hash, sizeof(h->hash), &h->hashlen) < 0 ||
         h->hashlen < PHC_HASH_MIN)
         return GH_EINVAL;
     return 0;

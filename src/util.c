@@ -52,8 +52,9 @@ b64url_encode_alloc(const void *in, size_t len)
     return out;
 }
 
+/* The value of c in the base64url (url) or standard alphabet, or -1. */
 static int
-b64url_value(unsigned char c)
+b64_value(unsigned char c, int url)
 {
     if (c >= 'A' && c <= 'Z')
         return c - 'A';
@@ -61,9 +62,9 @@ b64url_value(unsigned char c)
         return c - 'a' + 26;
     if (c >= '0' && c <= '9')
         return c - '0' + 52;
-    if (c == '-')
+    if (c == (url ? '-' : '+'))
         return 62;
-    if (c == '_')
+    if (c == (url ? '_' : '/'))
         return 63;
     return -1;
 }
@@ -76,12 +77,13 @@ b64url_value(unsigned char c)
  * (and verify) the same while no longer matching a revocation or replay
  * record kept by its text.
  */
-int
-b64url_decode(const char *in, size_t len, unsigned char **ret, size_t *retlen)
+static int
+decode(const char *in, size_t len, int url, unsigned char **ret,
+       size_t *retlen)
 {
     unsigned char *out;
     unsigned acc = 0;
-    size_t i, o = 0, pad = 0;
+    size_t i, o = 0, pad = 0, cap;
     int bits = 0;
 
     while (len > 0 && in[len - 1] == '=') {
@@ -92,14 +94,13 @@ b64url_decode(const char *in, size_t len, unsigned char **ret, size_t *retlen)
         return GH_EINVAL;
     if (pad > 0 && (pad > 2 || (len + pad) % 4 != 0))
         return GH_EINVAL;
-    if ((out = malloc(len * 3 / 4 + 1)) == NULL)
+    cap = len * 3 / 4 + 1;
+    if ((out = malloc(cap)) == NULL)
         return GH_ENOMEM;
     for (i = 0; i < len; i++) {
-        int v = b64url_value((unsigned char)in[i]);
-        if (v < 0) {
-            free(out);
-            return GH_EINVAL;
-        }
+        int v = b64_value((unsigned char)in[i], url);
+        if (v < 0)
+            goto fail;
         acc = (acc << 6) | (unsigned)v;
         bits += 6;
         if (bits >= 8) {
@@ -108,14 +109,29 @@ b64url_decode(const char *in, size_t len, unsigned char **ret, size_t *retlen)
             acc &= (1u << bits) - 1;
         }
     }
-    if (acc != 0) {
-        free(out);
-        return GH_EINVAL;
-    }
+    if (acc != 0)
+        goto fail;
     out[o] = '\0';
     *ret = out;
     *retlen = o;
     return 0;
+fail:
+    /* What was decoded may be part of a credential. */
+    OPENSSL_cleanse(out, cap);
+    free(out);
+    return GH_EINVAL;
+}
+
+int
+b64url_decode(const char *in, size_t len, unsigned char **ret, size_t *retlen)
+{
+    return decode(in, len, 1, ret, retlen);
+}
+
+int
+b64_decode(const char *in, size_t len, unsigned char **ret, size_t *retlen)
+{
+    return decode(in, len, 0, ret, retlen);
 }
 
 int

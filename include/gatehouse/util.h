@@ -22,6 +22,11 @@ char *b64url_encode_alloc(const void *in, size_t len);
 int b64url_decode(const char *in, size_t len, unsigned char **ret,
                   size_t *retlen);
 
+/* The same for standard base64 (RFC 4648 §4: '+' and '/'), with the same
+ * strictness. Callers that require or forbid padding check that first. */
+int b64_decode(const char *in, size_t len, unsigned char **ret,
+               size_t *retlen);
+
 /* Fills buf with n cryptographically random bytes; 0 or GH_ECRYPTO. */
 int util_random(void *buf, size_t n);
 /* Writes a base64url id of nbytes random bytes into out

@@ -304,7 +304,7 @@ gh_prepare(struct gh_proc *g, const char *redis_url, const char *alg,
 /* GATEHOUSE_WRAPPER (e.g. "valgrind --error-exitcode=99"), split on
  * spaces, runs the server under another program: tests/run --valgrind.
  * Everything is slower there, so waits are longer. */
-static int
+int
 wrapped(void)
 {
     const char *w = getenv("GATEHOUSE_WRAPPER");

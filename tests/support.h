@@ -48,6 +48,8 @@ int gh_prepare(struct gh_proc *g, const char *redis_url, const char *alg,
                const char *extra_json);
 /* Starts a prepared gatehouse and waits until it is healthy. */
 int gh_launch(struct gh_proc *g);
+/* Whether GATEHOUSE_WRAPPER runs the server under valgrind or the like. */
+int wrapped(void);
 /* Sends sig, waits up to timeout_s, returns the exit status (or -1). */
 int gh_signal_wait(struct gh_proc *g, int sig, double timeout_s);
 void gh_stop(struct gh_proc *g);

@@ -36,13 +36,11 @@ static const char *svc_hdrs[] = {
 
 /* Under tests/run --valgrind everything is ~10 times slower: time limits
  * stretch, what they guard (no hang, no serialisation) does not change. */
-static int
-wrapped(void)
-{
-    const char *w = getenv("GATEHOUSE_WRAPPER");
-
-    return w != NULL && w[0] != '\0';
-}
+#if defined(__SANITIZE_ADDRESS__)
+#define RSS_BUDGET_KIB (256 * 1024)
+#else
+#define RSS_BUDGET_KIB (128 * 1024)
+#endif
 #define LIMIT(s) ((wrapped() ? 10 : 1) * (s))
 
 static const char *
@@ -627,7 +625,7 @@ TEST(idle_and_stalled_connections_are_cut_and_slow_clients_block_no_one)
 TEST(thousands_of_open_connections_leave_the_server_responsive)
 {
     const char *env = getenv("GH_FAULT_CONNECTIONS");
-    int n = env != NULL ? atoi(env) : 2000, i, opened = 0, *fds;
+    int n = env != NULL ? atoi(env) : 10000, i, opened = 0, *fds;
     struct rlimit rl;
     struct browser b = {""};
     double t, t0;
@@ -679,8 +677,9 @@ TEST(thousands_of_open_connections_leave_the_server_responsive)
         }
     }
     fprintf(stderr, "gatehouse RSS with %d connections: %ld KiB\n", n, rss);
-    /* SPEC §8 allows 128 MiB for 10,000; valgrind has its own cost. */
-    ASSERT(rss > 0 && (wrapped() || rss < 128 * 1024));
+    /* SPEC §8 allows 128 MiB for 10,000; valgrind has its own cost, and
+     * ASan's shadow memory and quarantine roughly double ours. */
+    ASSERT(rss > 0 && (wrapped() || rss < RSS_BUDGET_KIB));
     for (i = 0; i < opened; i++)
         close(fds[i]);
     free(fds);

@@ -63,16 +63,6 @@ stop(void)
     redis_stop(&redis, 0);
 }
 
-/* Under tests/run --valgrind (GATEHOUSE_WRAPPER) time and memory
- * measurements are valgrind's, not ours. */
-static int
-wrapped(void)
-{
-    const char *w = getenv("GATEHOUSE_WRAPPER");
-
-    return w != NULL && w[0] != '\0';
-}
-
 static const char *
 str(const json_t *o, const char *k)
 {

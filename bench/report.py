@@ -179,14 +179,18 @@ for alg, s in (("ES256", es), ("RS256", rs)):
     rows.append((f"`/token` client_credentials, {alg}", cell(g, gc),
                  cell(p, pc), rtxt, ceil_txt, pct(frac), target, met(ok)))
 
-# refresh rotation
-g, p = get("gh.refresh_ES256"), get("peer.refresh_ES256")
-rtxt, r = rel(g, p)
-ceil = combined(h, es, 2)
-rows.append(("`/token` refresh_token (rotation), ES256", cell(g), cell(p), rtxt,
-             f"{fmt(ceil)} /s (h + 2 signatures: access and ID token)",
-             pct(ratio(norm(g) if g else None, ceil)), "≥ 5× peer",
-             met(None if r is None else r >= 5)))
+# refresh rotation: SPEC's target (≥ 5× peer) is for ES256; RS256 is shown
+# against the same kind of ceiling, without a target of its own.
+for alg, s in (("ES256", es), ("RS256", rs)):
+    g, p = get(f"gh.refresh_{alg}"), get(f"peer.refresh_{alg}")
+    rtxt, r = rel(g, p)
+    ceil = combined(h, s, 2)
+    rows.append((f"`/token` refresh_token (rotation), {alg}", cell(g), cell(p),
+                 rtxt, f"{fmt(ceil)} /s (h + 2 {alg} signatures: access and "
+                 "ID token)",
+                 pct(ratio(norm(g) if g else None, ceil)),
+                 "≥ 5× peer" if alg == "ES256" else "(no SPEC row)",
+                 met(None if r is None else r >= 5) if alg == "ES256" else "—"))
 
 # introspection
 for alg, v in (("ES256", es_v), ("RS256", rs_v)):
@@ -229,8 +233,42 @@ if fo and fo.get("complete"):
 else:
     rows.append(("one logout fanning out to 50 apps", NOT_YET, NOT_YET, "—",
                  "—", "—", "all 50, p99 ≤ 100 ms", "—"))
-rows.append(("`logout-all` 100,000 sessions × 3 apps", NOT_YET, NOT_YET, "—",
-             "—", "—", "≥ 10,000 deliveries/s", "—"))
+
+
+def logout_all_row():
+    """SPEC §8: all 300,000 delivered within 30 s (≥ 10,000/s). Judged on
+    the wall clock: a CPU-normalized rate (× NPROC cores) assumes the work
+    spreads over every core, which a few busy threads need not; that rate
+    is shown too."""
+    la, seed = get("gh.logout_all"), get("gh.logout_all_seed")
+    n = seed.get("sessions") if isinstance(seed, dict) else None
+    name = (f"`logout-all` {n:,} sessions × 3 apps" if n else
+            "`logout-all` 100,000 sessions × 3 apps")
+    target = "all 300,000 within 30 s (≥ 10,000 deliveries/s)"
+    if not isinstance(la, dict):
+        return (name, NOT_YET, "n/a (no such operation)§", "—", "—", "—",
+                target, "—")
+    cpu = la.get("sut_cpu_s") or 0
+    cpu_rate = la["delivered"] / cpu * NPROC if cpu > 0 else None
+    m = la.get("metrics") or {}
+    ours = (f"{fmt(cpu_rate)} deliveries/s CPU-normalized; wall "
+            f"{fmt(la['per_s'])}/s: {la['delivered']:,} of {la['expected']:,} "
+            f"in {fmt(la['seconds'])} s ({la.get('sessions') or 0:,} sessions ended "
+            f"in {fmt(la.get('sessions_ended_s'))} s; CPU {fmt(cpu)} s of "
+            f"Gatehouse, Redis and sinks; /metrics: {m.get('delivered', 0):,} "
+            f"delivered, {m.get('retried', 0):,} retried, {m.get('failed', 0):,} "
+            f"failed; seeded at {fmt(seed.get('per_s'))} sessions/s)")
+    ceil = combined(h, es)
+    ok = (la["complete"] and la["per_s"] >= 10000 and
+          la["seconds"] <= 30 * la["expected"] / 300000)
+    return (name, ours, "n/a (no such operation)§", "—",
+            f"{fmt(es)} ES256 signs/s ({fmt(es / NPROC if es else None)} on one "
+            f"core); with a POST each {fmt(ceil)} /s",
+            pct(ratio(cpu_rate, es)) + " of signs/s" if es else "—",
+            target, met(ok))
+
+
+rows.append(logout_all_row())
 
 # Redis memory per session
 rp = get("gh.redis_per_session")
@@ -266,9 +304,9 @@ if g:
                  "≤ 128 MiB", met(gm <= 128 and g['idle']['requests'] == 10000)))
 
 # rows of the issue that have no SPEC target
-g = get("gh.authorize")
+g, p = get("gh.authorize"), get("peer.authorize")
 rows.append(("`/authorize` with an SSO cookie (302 with a code)", cell(g),
-             NOT_YET, "—",
+             cell(p) + " (its session minted¶)" if p else NOT_YET, rel(g, p)[0],
              f"h {fmt(h)} /s; Redis GET {fmt(redis_get)} /s (wall)" if h else "—",
              pct(ratio(norm(g) if g else None, h)) + " of h" if h and g else "—",
              "(no SPEC row)", "—"))
@@ -337,6 +375,32 @@ L.append("")
 L.append("‡ node-oidc-provider leaves passwords to the application "
          "(`findAccount`, interactions); there is nothing of its own to compare.")
 L.append("")
+L.append("¶ node-oidc-provider's session for `/auth` is made by its own "
+         "models (bench/peer/server.mjs, `/bench/session`): a Session with an "
+         "account logged in and crm's Grant (openid profile email) recorded "
+         "on it, what its sign-in and consent interactions would leave; the "
+         "cookie `_session` names it. bench/run checks that `/auth` answers a "
+         "redirect with a code (not to an interaction) before and after the "
+         "load. Each answer is a 303 with a code, as Gatehouse's 302.")
+L.append("")
+L.append("§ node-oidc-provider has no operation that ends every session: its "
+         "sessions end one at a time (end_session, or the application calling "
+         "`Session#destroy`), and its back-channel logout is sent from the "
+         "request that ends the session. Nothing of its own compares with "
+         "Gatehouse's logout-all.")
+L.append("")
+L.append("logout-all: the sessions are seeded by bench/seed_sessions.c through "
+         "Gatehouse's own session API (`session_create`, then "
+         "`session_record_app` for apps bc1..bc3, each with a "
+         "backchannel_logout_uri on its own sink, bench/empty_mhd in sink "
+         "mode), for 1,000 users. bench/logout_all.py gets an admin token "
+         "(client_credentials, scope gatehouse:admin), POSTs "
+         "/admin/logout-all, and polls the sinks every 100 ms; the time runs "
+         "from the call to the last notification's arrival. Its target is "
+         "judged on the wall clock (SPEC: within 30 s): the CPU-normalized "
+         f"rate (× {NPROC} cores) assumes the work spreads over every core, "
+         "and the ending of sessions and the back-channel engine need not.")
+L.append("")
 L.append("## Ceilings, measured in this run")
 L.append("")
 L.append(f"h is the empty libmicrohttpd handler (bench/empty_mhd.c, Gatehouse's "
@@ -387,13 +451,13 @@ L.append("## Not measured yet")
 L.append("")
 if not (fo and fo.get("complete")):
     L.append("- one logout fanning out to 50 apps;")
-L.append("- logout-all of 100,000 sessions × 3 apps: 100,000 sessions cannot be "
-         "made through sign-ins here (scrypt alone would take hours at the "
-         "rate measured above); it needs a seeding path that writes sessions "
-         "as Gatehouse's own scripts do;")
-L.append("- node-oidc-provider's side of the logout rows, of Redis memory per "
-         "session and of `/authorize` with a session cookie: each needs "
-         "sessions made through its interaction flow;")
+if not isinstance(get("gh.logout_all"), dict):
+    L.append("- logout-all of 100,000 sessions × 3 apps;")
+L.append("- node-oidc-provider's side of the one-logout fan-out and of Redis "
+         "memory per session: each needs sessions made through its "
+         "interaction flow" + ("" if get("peer.authorize") else
+                               ", as does `/authorize` with a session cookie")
+         + ";")
 L.append("")
 open(md_path, "w").write("\n".join(L))
 

@@ -17,6 +17,13 @@
 // GET /bench/refresh-tokens?n=N&alg=ES256 mints N refresh tokens for "crm"
 // (one grant each), the state a code exchange leaves, so the refresh grant
 // can be measured without driving the sign-in UI. Loopback only.
+//
+// GET /bench/session?client=crm makes what a sign-in and a consent leave:
+// a Session (an account logged in, the client's grant recorded on it) and
+// its Grant (openid profile email), and answers the session's id, the
+// value of the _session cookie (unsigned: no cookies.keys, as here). With
+// it /auth answers with a code at once, as Gatehouse's /authorize does with
+// its SSO cookie.
 import cluster from 'node:cluster';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -223,6 +230,19 @@ async function serve() {
     return out;
   }
 
+  async function mintSession(clientId) {
+    const accountId = `user-${crypto.randomUUID()}`;
+    const grant = new provider.Grant({ accountId, clientId });
+    grant.addOIDCScope('openid profile email');
+    const grantId = await grant.save();
+    const session = new provider.Session();
+    session.loginAccount({ accountId });
+    session.grantIdFor(clientId, grantId);
+    session.ensureClientContainer(clientId);
+    await session.save(43200);
+    return session.jti;
+  }
+
   const callback = provider.callback();
   const server = http.createServer(async (req, res) => {
     if (req.url.startsWith('/bench/refresh-tokens')) {
@@ -234,6 +254,19 @@ async function serve() {
           alg === 'RS256' ? 'urn:bench:rs256' : 'urn:bench:es256');
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.end(`${list.join('\n')}\n`);
+      } catch (e) {
+        res.writeHead(500);
+        res.end(String(e));
+      }
+      return;
+    }
+    if (req.url.startsWith('/bench/session')) {
+      const u = new URL(req.url, issuer);
+      const clientId = u.searchParams.get('client') === 'crm-rs' ? 'crm-rs' : 'crm';
+      try {
+        const jti = await mintSession(clientId);
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end(`${jti}\n`);
       } catch (e) {
         res.writeHead(500);
         res.end(String(e));

@@ -228,6 +228,8 @@ store_refresh_rotate(struct store *st, const char *old_hash,
         if ((t->sub = element_dup(r, 2)) == NULL ||
             (t->scope = element_dup(r, 3)) == NULL)
             goto out;
+        if (r->elements > 4 && is_str(r->element[4]))
+            t->auth_time = strtoll(r->element[4]->str, NULL, 10);
         rc = STORE_REFRESH_OK;
     } else {
         rc = STORE_REFRESH_REUSE;

@@ -59,6 +59,7 @@ struct refresh_token {
     char *sub;
     char *scope; /* space-separated, as granted by the code */
     int spent;   /* rotated already: presenting it again is reuse */
+    int64_t auth_time; /* the session's, from a rotation; else 0 */
 };
 void tokens_refresh_free(struct refresh_token *t);
 

@@ -5,7 +5,8 @@
 -- token, hence the prefix in ARGV (single Redis, no cluster).
 -- KEYS[1] rt:{old hash}
 -- ARGV: prefix, new hash, client_id, now, idle_s, absolute_s, ttl_s
--- Returns {'ok', sid, sub, scope}, {'reuse', sid}, or {'invalid'}.
+-- Returns {'ok', sid, sub, scope, auth_time}, {'reuse', sid}, or
+-- {'invalid'}: the session's auth_time saves the caller a round trip.
 local p = ARGV[1]
 local t = redis.call('HMGET', KEYS[1], 'f', 's', 'c', 'u', 'sc', 'x')
 if not t[1] or t[3] ~= ARGV[3] then
@@ -21,7 +22,7 @@ if t[6] == '1' then
 end
 local sess = p .. 'sess:' .. sid
 local now = tonumber(ARGV[4])
-local s = redis.call('HMGET', sess, 'c', 'ls')
+local s = redis.call('HMGET', sess, 'c', 'ls', 'at')
 if not s[1] then
     redis.call('DEL', KEYS[1])
     return {'invalid'}
@@ -42,4 +43,4 @@ redis.call('EXPIRE', p .. 'rtf:' .. fam, ttl)
 -- SPEC §5: a refresh grant restarts the idle clock.
 redis.call('HSET', sess, 'ls', now)
 redis.call('ZADD', p .. 'sexp', math.min(now + idle, created + abs), sid)
-return {'ok', sid, t[4], t[5]}
+return {'ok', sid, t[4], t[5], s[3] or '0'}

@@ -265,40 +265,80 @@ expire_waiters(struct delivery *d, int all)
     fire(done);
 }
 
+/* Records what a batch of finished attempts got, in one round trip, then
+ * counts, logs and tells waiters about each. */
 static void
-finish_transfer(struct delivery *d, struct transfer *t, CURLcode cc)
+finish_batch(struct delivery *d, struct transfer **ts, const CURLcode *cc,
+             size_t n)
 {
     const struct config *cfg = d->app->cfg;
-    char outcome[160], fp[13];
-    long status = 0;
-    int delivered, rc;
-    double next;
+    struct delivery_outcome *o = calloc(n, sizeof(*o));
+    char (*outcome)[96] = calloc(n, sizeof(*outcome));
+    int64_t now = util_now();
+    size_t i;
+    int rc;
 
-    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
-    delivered = cc == CURLE_OK && (status == 200 || status == 204);
-    if (cc == CURLE_OK)
-        snprintf(outcome, sizeof(outcome), "http %ld", status);
-    else
-        snprintf(outcome, sizeof(outcome), "error %s", curl_easy_strerror(cc));
-    next = (double)util_now() + delivery_backoff(t->claim.attempts);
-    rc = store_delivery_done(d->app->store, t->claim.id, util_now(), outcome,
-                             delivered, next, cfg->backchannel_max_attempts,
-                             t->token, t->token_exp);
-    log_fingerprint(t->claim.sid, fp);
-    metrics_delivery(rc == 1 ? METRIC_DELIVERED
-                     : rc == 2 ? METRIC_FAILED
-                               : METRIC_RETRIED,
-                     util_monotonic() - t->started);
-    if (rc == 2)
-        log_warnx("delivery_failed client=%s sid_fp=%s attempts=%d "
-                  "outcome=\"%s\"",
-                  t->claim.client_id, fp, t->claim.attempts + 1, outcome);
-    else
-        log_info("delivery client=%s sid_fp=%s attempt=%d outcome=\"%s\"%s",
-                 t->claim.client_id, fp, t->claim.attempts + 1, outcome,
-                 rc < 0 ? " recorded=0" : "");
-    notify_waiters(d, t->claim.sid, t->claim.client_id,
-                   delivered ? DELIVERY_DELIVERED : DELIVERY_TRYING);
+    if (o == NULL || outcome == NULL) {
+        /* Unrecorded attempts are retried when their lease runs out. */
+        free(o);
+        free(outcome);
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        struct transfer *t = ts[i];
+        long status = 0;
+
+        curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+        if (cc[i] == CURLE_OK)
+            snprintf(outcome[i], sizeof(outcome[i]), "http %ld", status);
+        else
+            snprintf(outcome[i], sizeof(outcome[i]), "error %s",
+                     curl_easy_strerror(cc[i]));
+        o[i] = (struct delivery_outcome){
+            .id = t->claim.id,
+            .outcome = outcome[i],
+            .delivered = cc[i] == CURLE_OK && (status == 200 || status == 204),
+            .next_due = (double)now + delivery_backoff(t->claim.attempts),
+            .token = t->token,
+            .token_exp = t->token_exp,
+            .result = GH_EIO,
+        };
+    }
+    if ((rc = store_delivery_done(d->app->store, now,
+                                  cfg->backchannel_max_attempts, o, n)) < 0)
+        log_warnx("delivery_record_failed n=%zu error=%s", n,
+                  gh_strerror(rc));
+    for (i = 0; i < n; i++) {
+        struct transfer *t = ts[i];
+        char fp[13];
+
+        log_fingerprint(t->claim.sid, fp);
+        metrics_delivery(o[i].result == 1   ? METRIC_DELIVERED
+                         : o[i].result == 2 ? METRIC_FAILED
+                                            : METRIC_RETRIED,
+                         util_monotonic() - t->started);
+        /* A logout-all delivers thousands a second: success is in the
+         * ledger and the metrics, only what went wrong is logged. */
+        if (o[i].result == 2)
+            log_warnx("delivery_failed client=%s sid_fp=%s attempts=%d "
+                      "outcome=\"%s\"",
+                      t->claim.client_id, fp, t->claim.attempts + 1,
+                      outcome[i]);
+        else if (!o[i].delivered || o[i].result < 0)
+            log_info("delivery client=%s sid_fp=%s attempt=%d "
+                     "outcome=\"%s\"%s",
+                     t->claim.client_id, fp, t->claim.attempts + 1,
+                     outcome[i], o[i].result < 0 ? " recorded=0" : "");
+        else
+            log_debug("delivery client=%s sid_fp=%s attempt=%d "
+                      "outcome=\"%s\"",
+                      t->claim.client_id, fp, t->claim.attempts + 1,
+                      outcome[i]);
+        notify_waiters(d, t->claim.sid, t->claim.client_id,
+                       o[i].delivered ? DELIVERY_DELIVERED : DELIVERY_TRYING);
+    }
+    free(o);
+    free(outcome);
 }
 
 static void
@@ -325,6 +365,55 @@ claim_due(struct delivery *d)
         atomic_store(&d->woken, 1);
 }
 
+/* Takes every finished transfer off the multi handle and records them
+ * as one batch. */
+static void
+collect_finished(struct delivery *d)
+{
+    struct transfer **ts;
+    CURLcode *cc;
+    CURLMsg *msg;
+    size_t n = 0, i;
+    int left;
+
+    if (d->ninflight == 0)
+        return;
+    ts = calloc((size_t)d->ninflight, sizeof(*ts));
+    cc = calloc((size_t)d->ninflight, sizeof(*cc));
+    if (ts == NULL || cc == NULL) {
+        free(ts);
+        free(cc);
+        return;
+    }
+    while (n < (size_t)d->ninflight &&
+           (msg = curl_multi_info_read(d->multi, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &ts[n]);
+        cc[n++] = msg->data.result;
+    }
+    if (n > 0)
+        finish_batch(d, ts, cc, n);
+    for (i = 0; i < n; i++) {
+        struct transfer *t = ts[i], **tp;
+
+        curl_multi_remove_handle(d->multi, t->easy);
+        for (tp = &d->inflight; *tp != NULL; tp = &(*tp)->next) {
+            if (*tp == t) {
+                *tp = t->next;
+                break;
+            }
+        }
+        d->ninflight--;
+        transfer_free(t);
+    }
+    /* Room for more. */
+    if (n > 0)
+        atomic_store(&d->woken, 1);
+    free(ts);
+    free(cc);
+}
+
 static void *
 run(void *arg)
 {
@@ -334,32 +423,14 @@ run(void *arg)
 
     while (!atomic_load(&d->stop)) {
         double now = util_monotonic();
-        CURLMsg *msg;
-        int left, timeout_ms;
+        int timeout_ms;
 
         if (atomic_exchange(&d->woken, 0) || now >= next_poll) {
             claim_due(d);
             next_poll = now + POLL_S;
         }
         curl_multi_perform(d->multi, &running);
-        while ((msg = curl_multi_info_read(d->multi, &left)) != NULL) {
-            struct transfer *t, **tp;
-            if (msg->msg != CURLMSG_DONE)
-                continue;
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
-            finish_transfer(d, t, msg->data.result);
-            curl_multi_remove_handle(d->multi, t->easy);
-            for (tp = &d->inflight; *tp != NULL; tp = &(*tp)->next) {
-                if (*tp == t) {
-                    *tp = t->next;
-                    break;
-                }
-            }
-            d->ninflight--;
-            transfer_free(t);
-            /* Room for more. */
-            atomic_store(&d->woken, 1);
-        }
+        collect_finished(d);
         expire_waiters(d, 0);
         timeout_ms = (int)((next_poll - util_monotonic()) * 1000);
         if (timeout_ms < 0 || atomic_load(&d->woken))

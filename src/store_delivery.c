@@ -87,40 +87,63 @@ out:
 }
 
 int
-store_delivery_done(struct store *st, const char *id, int64_t now,
-                    const char *outcome, int delivered, double next_due,
-                    int max_attempts, const char *token, int64_t token_exp)
+store_delivery_done(struct store *st, int64_t now, int max_attempts,
+                    struct delivery_outcome *o, size_t n)
 {
-    char kq[STORE_KEY_MAX], kf[STORE_KEY_MAX], snow[24], snext[32], smax[16];
-    char sexp[24];
-    const char *argv[11];
+    char kq[STORE_KEY_MAX], kf[STORE_KEY_MAX], snow[24], smax[16];
+    char (*nums)[2][32] = NULL;
+    const char **argv = NULL;
     redisReply *r = NULL;
+    size_t i, argc = 5 + 6 * n;
     int rc;
 
+    if (n == 0)
+        return 0;
     if ((rc = store_key_name(st, KEY_DELIVERY_QUEUE, NULL, kq, sizeof(kq))) <
             0 ||
         (rc = store_key_name(st, KEY_DELIVERY_FAILED, NULL, kf, sizeof(kf))) <
             0)
         return rc;
+    if ((argv = calloc(argc, sizeof(*argv))) == NULL ||
+        (nums = calloc(n, sizeof(*nums))) == NULL) {
+        rc = GH_ENOMEM;
+        goto out;
+    }
     snprintf(snow, sizeof(snow), "%lld", (long long)now);
-    snprintf(snext, sizeof(snext), "%.3f", next_due);
     snprintf(smax, sizeof(smax), "%d", max_attempts);
-    snprintf(sexp, sizeof(sexp), "%lld", (long long)token_exp);
     argv[0] = kq;
     argv[1] = kf;
     argv[2] = store_prefix(st);
-    argv[3] = id;
-    argv[4] = snow;
-    argv[5] = outcome;
-    argv[6] = delivered ? "1" : "0";
-    argv[7] = snext;
-    argv[8] = smax;
-    argv[9] = token != NULL ? token : "";
-    argv[10] = sexp;
-    if ((rc = store_script(st, SCRIPT_DELIVERY_DONE, 2, 11, argv, &r)) < 0)
-        return rc;
-    rc = r->type == REDIS_REPLY_INTEGER ? (int)r->integer : GH_EPROTO;
+    argv[3] = snow;
+    argv[4] = smax;
+    for (i = 0; i < n; i++) {
+        const char **a = argv + 5 + 6 * i;
+        snprintf(nums[i][0], sizeof(nums[i][0]), "%.3f", o[i].next_due);
+        snprintf(nums[i][1], sizeof(nums[i][1]), "%lld",
+                 (long long)o[i].token_exp);
+        a[0] = o[i].id;
+        a[1] = o[i].outcome;
+        a[2] = o[i].delivered ? "1" : "0";
+        a[3] = nums[i][0];
+        a[4] = o[i].token != NULL ? o[i].token : "";
+        a[5] = nums[i][1];
+    }
+    if ((rc = store_script(st, SCRIPT_DELIVERY_DONE, 2, (int)argc, argv,
+                           &r)) < 0)
+        goto out;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != n) {
+        rc = GH_EPROTO;
+        goto out;
+    }
+    for (i = 0; i < n; i++)
+        o[i].result = r->element[i]->type == REDIS_REPLY_INTEGER
+                          ? (int)r->element[i]->integer
+                          : GH_EPROTO;
+    rc = 0;
+out:
     freeReplyObject(r);
+    free(argv);
+    free(nums);
     return rc;
 }
 

@@ -145,11 +145,19 @@ struct delivery_claim {
 int store_delivery_claim(struct store *st, int64_t now, int lease_s, int max,
                          struct delivery_claim **ret, size_t *n);
 void store_delivery_claims_free(struct delivery_claim *c, size_t n);
-/* 1 delivered, 2 failed for good, 0 retry at next_due, -1 unknown. */
-int store_delivery_done(struct store *st, const char *id, int64_t now,
-                        const char *outcome, int delivered, double next_due,
-                        int max_attempts, const char *token,
-                        int64_t token_exp);
+/* One attempt's outcome, to record. */
+struct delivery_outcome {
+    const char *id;
+    const char *outcome; /* "http 200", "error Timeout was reached", ... */
+    int delivered;
+    double next_due;   /* if it is to be retried */
+    const char *token; /* the token sent, kept for a retry */
+    int64_t token_exp;
+    int result; /* set: 1 delivered, 2 failed for good, 0 retry, -1 unknown */
+};
+/* Records n outcomes in one script call; on error no result is set. */
+int store_delivery_done(struct store *st, int64_t now, int max_attempts,
+                        struct delivery_outcome *o, size_t n);
 /* What is known of delivery id: its state ("pending", "delivered",
  * "failed") and attempts so far. GH_ENOTFOUND if none. */
 int store_delivery_state(struct store *st, const char *id, char state[16],

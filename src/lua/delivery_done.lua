@@ -1,33 +1,44 @@
 -- SPDX-License-Identifier: MIT
--- Records one delivery attempt and decides what comes next: delivered,
--- retried at next_due, or failed after max attempts (SPEC §6). The ledger
--- of attempts stays on the delivery's hash for 7 days.
+-- Records delivery attempts, a batch at a time (a logout-all finishes
+-- thousands a second; one round trip each would be the bottleneck), and
+-- decides what comes next for each: delivered, retried at next_due, or
+-- failed after max attempts (SPEC §6). The ledger of attempts stays on the
+-- delivery's hash for 7 days.
 -- KEYS[1] dq  KEYS[2] dfail (zset id -> failed time)
--- ARGV: prefix, id, now, outcome text, delivered (1/0), next_due,
---       max_attempts, token, token_exp
--- Returns 1 delivered, 2 failed for good, 0 to be retried, -1 unknown id.
-local k = ARGV[1] .. 'dl:' .. ARGV[2]
-if redis.call('EXISTS', k) == 0 then
-    redis.call('ZREM', KEYS[1], ARGV[2])
-    return -1
+-- ARGV: prefix, now, max_attempts, then six per attempt: id, outcome text,
+--       delivered (1/0), next_due, token, token_exp
+-- Returns one integer per attempt: 1 delivered, 2 failed for good, 0 to be
+-- retried, -1 unknown id.
+local p, now, max = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local out = {}
+for i = 4, #ARGV, 6 do
+    local id, outcome, delivered = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+    local k = p .. 'dl:' .. id
+    if redis.call('EXISTS', k) == 0 then
+        redis.call('ZREM', KEYS[1], id)
+        out[#out + 1] = -1
+    else
+        local n = redis.call('HINCRBY', k, 'n', 1)
+        redis.call('HSET', k, 't' .. n, now .. ' ' .. outcome)
+        if delivered == '1' then
+            redis.call('HSET', k, 'st', 'delivered', 'd', now)
+            redis.call('HDEL', k, 'tok', 'tx')
+            redis.call('ZREM', KEYS[1], id)
+            redis.call('EXPIRE', k, 604800)
+            out[#out + 1] = 1
+        elseif n >= max then
+            redis.call('HSET', k, 'st', 'failed', 'd', now)
+            redis.call('HDEL', k, 'tok', 'tx')
+            redis.call('ZREM', KEYS[1], id)
+            redis.call('ZADD', KEYS[2], now, id)
+            redis.call('EXPIRE', k, 604800)
+            out[#out + 1] = 2
+        else
+            -- The next attempt reuses this token while it is fresh enough.
+            redis.call('HSET', k, 'tok', ARGV[i + 4], 'tx', ARGV[i + 5])
+            redis.call('ZADD', KEYS[1], tonumber(ARGV[i + 3]), id)
+            out[#out + 1] = 0
+        end
+    end
 end
-local n = redis.call('HINCRBY', k, 'n', 1)
-redis.call('HSET', k, 't' .. n, ARGV[3] .. ' ' .. ARGV[4],
-           'tok', ARGV[8], 'tx', ARGV[9])
-if ARGV[5] == '1' then
-    redis.call('HSET', k, 'st', 'delivered', 'd', ARGV[3])
-    redis.call('HDEL', k, 'tok')
-    redis.call('ZREM', KEYS[1], ARGV[2])
-    redis.call('EXPIRE', k, 604800)
-    return 1
-end
-if n >= tonumber(ARGV[7]) then
-    redis.call('HSET', k, 'st', 'failed', 'd', ARGV[3])
-    redis.call('HDEL', k, 'tok')
-    redis.call('ZREM', KEYS[1], ARGV[2])
-    redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
-    redis.call('EXPIRE', k, 604800)
-    return 2
-end
-redis.call('ZADD', KEYS[1], tonumber(ARGV[6]), ARGV[2])
-return 0
+return out

@@ -150,85 +150,6 @@ admin_logout_all_begin(struct store *st, const char *actor,
     return 0;
 }
 
-/* One batch of a logout-all, shared by its workers. */
-struct batch {
-    struct store *st;
-    const struct config *cfg;
-    const char *actor;
-    char **sids;
-    size_t n;
-    atomic_int *stop;
-    atomic_size_t next; /* the next sid to take */
-    atomic_llong ended;
-    atomic_llong queued;
-    atomic_int rc;
-};
-
-static void *
-batch_work(void *arg)
-{
-    struct batch *b = arg;
-    size_t i;
-
-    while ((i = atomic_fetch_add(&b->next, 1)) < b->n &&
-           !atomic_load(b->stop)) {
-        struct session_ended e;
-        int r = session_end_by(b->st, b->cfg, b->sids[i], "admin", b->actor,
-                               &e);
-        if (r == 1) {
-            atomic_fetch_add(&b->ended, 1);
-            atomic_fetch_add(&b->queued, e.queued);
-            session_ended_clear(&e);
-        } else if (r < 0) {
-            int none = 0;
-            atomic_compare_exchange_strong(&b->rc, &none, r);
-        }
-    }
-    return NULL;
-}
-
-/*
- * Ends one batch through session_end_by. Each ending is a round trip, and
- * a round trip costs far more than the script it carries, so a few
- * workers (each with its own connection) overlap them; Redis still runs
- * one short script at a time and serves others in between.
- */
-static int
-end_batch(struct store *st, const struct config *cfg, const char *actor,
-          char **sids, size_t n, atomic_int *stop, struct admin_progress *p)
-{
-    pthread_t workers[ADMIN_WORKERS];
-    struct batch b;
-    sigset_t all, old;
-    size_t i, started = 0;
-
-    memset(&b, 0, sizeof(b));
-    b.st = st;
-    b.cfg = cfg;
-    b.actor = actor;
-    b.sids = sids;
-    b.n = n;
-    b.stop = stop;
-    /* Signals stay with the thread that handles them (serve's sigwait,
-     * the CLI's Ctrl-C). */
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-    for (i = 0; i < ADMIN_WORKERS && i * 16 < n; i++) {
-        if (pthread_create(&workers[i], NULL, batch_work, &b) != 0)
-            break;
-        started++;
-    }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    /* No worker (a small batch, or no threads to be had): do it here. */
-    if (started == 0)
-        batch_work(&b);
-    for (i = 0; i < started; i++)
-        pthread_join(workers[i], NULL);
-    p->ended += atomic_load(&b.ended);
-    p->queued += atomic_load(&b.queued);
-    return atomic_load(&b.rc);
-}
-
 int
 admin_logout_all_run(struct store *st, const struct config *cfg,
                      const char *actor, const char *reason,
@@ -254,7 +175,15 @@ admin_logout_all_run(struct store *st, const struct config *cfg,
         if ((rc = store_sessions_scan(st, &cursor, ADMIN_BATCH, &sids, &n)) <
             0)
             break;
-        rc = end_batch(st, cfg, actor, sids, n, stop, p);
+        /* SESSION_END_BATCH at a time: each call is short, and a Ctrl-C or
+         * a shutdown is heard between any two. */
+        for (i = 0; i < n && rc == 0 && !atomic_load(stop);
+             i += SESSION_END_BATCH)
+            rc = session_end_many(st, cfg, sids + i,
+                                  n - i < SESSION_END_BATCH
+                                      ? n - i
+                                      : SESSION_END_BATCH,
+                                  "admin", actor, &p->ended, &p->queued);
         for (i = 0; i < n; i++)
             free(sids[i]);
         free(sids);

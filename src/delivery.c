@@ -455,19 +455,18 @@ reap(void *arg)
     while (!atomic_load(&d->stop)) {
         char **sids = NULL;
         size_t n = 0, i;
-        int queued = 0;
+        long long queued = 0;
 
         if (store_sessions_due(d->app->store, util_now(), REAP_BATCH, &sids,
                                &n) == 0) {
-            for (i = 0; i < n; i++) {
-                struct session_ended e;
-                if (session_end_by(d->app->store, d->app->cfg, sids[i],
-                                   "timeout", "reaper", &e) == 1) {
-                    queued += e.queued;
-                    session_ended_clear(&e);
-                }
+            long long ended = 0;
+            if (session_end_many(d->app->store, d->app->cfg, sids, n,
+                                 "timeout", "reaper", &ended, &queued) == 0 &&
+                ended > 0)
+                log_info("sessions_expired ended=%lld deliveries=%lld", ended,
+                         queued);
+            for (i = 0; i < n; i++)
                 free(sids[i]);
-            }
             free(sids);
         }
         if (queued > 0)

@@ -135,26 +135,39 @@ session_alive(struct store *st, const struct config *cfg, const char *sid)
                                cfg->session_absolute_timeout_s);
 }
 
+/* What every ending does here, besides Redis: count it and say so. */
+static void
+ended_note(const char *sid, const struct session_ended *e, const char *actor,
+           int quiet)
+{
+    char fp[13];
+
+    metrics_session_end(e->reason);
+    log_fingerprint(sid, fp);
+    if (quiet)
+        log_debug("session_end sid_fp=%s reason=%s actor=%s deliveries=%d",
+                  fp, e->reason, actor, e->queued);
+    else
+        log_info("session_end sid_fp=%s reason=%s actor=%s deliveries=%d",
+                 fp, e->reason, actor, e->queued);
+}
+
 int
 session_end_by(struct store *st, const struct config *cfg, const char *sid,
                const char *reason, const char *actor,
                struct session_ended *out)
 {
     struct session_ended e;
-    char fp[13];
+    char *sids[1] = {(char *)sid};
     int rc;
 
     if (strcmp(reason, "timeout") == 0 && cfg == NULL)
         return GH_EINVAL;
-    memset(&e, 0, sizeof(e));
-    rc = store_session_end(st, sid, reason, actor, util_now(),
-                           cfg ? cfg->session_idle_timeout_s : 0,
-                           cfg ? cfg->session_absolute_timeout_s : 0, &e);
+    rc = store_sessions_end(st, sids, 1, reason, actor, util_now(),
+                            cfg ? cfg->session_idle_timeout_s : 0,
+                            cfg ? cfg->session_absolute_timeout_s : 0, &e);
     if (rc == 1) {
-        metrics_session_end(e.reason);
-        log_fingerprint(sid, fp);
-        log_info("session_end sid_fp=%s reason=%s actor=%s deliveries=%d",
-                 fp, e.reason, actor, e.queued);
+        ended_note(sid, &e, actor, 0);
         if (out != NULL) {
             *out = e;
             return rc;
@@ -162,6 +175,38 @@ session_end_by(struct store *st, const struct config *cfg, const char *sid,
     }
     session_ended_clear(&e);
     return rc;
+}
+
+int
+session_end_many(struct store *st, const struct config *cfg,
+                 char *const *sids, size_t n, const char *reason,
+                 const char *actor, long long *ended, long long *queued)
+{
+    struct session_ended e[SESSION_END_BATCH];
+    size_t at, i, k;
+    int rc;
+
+    if (strcmp(reason, "timeout") == 0 && cfg == NULL)
+        return GH_EINVAL;
+    for (at = 0; at < n; at += k) {
+        k = n - at < SESSION_END_BATCH ? n - at : SESSION_END_BATCH;
+        rc = store_sessions_end(st, sids + at, k, reason, actor, util_now(),
+                                cfg ? cfg->session_idle_timeout_s : 0,
+                                cfg ? cfg->session_absolute_timeout_s : 0, e);
+        if (rc < 0)
+            return rc;
+        for (i = 0; i < k; i++) {
+            if (!e[i].ended)
+                continue;
+            ended_note(sids[at + i], &e[i], actor, 1);
+            if (ended != NULL)
+                (*ended)++;
+            if (queued != NULL)
+                *queued += e[i].queued;
+            session_ended_clear(&e[i]);
+        }
+    }
+    return 0;
 }
 
 int
@@ -187,23 +232,19 @@ session_end_user(struct store *st, const char *sub, const char *reason,
                  size_t *count)
 {
     char **sids = NULL;
-    size_t n = 0, i, ended = 0;
+    size_t n = 0, i;
+    long long ended = 0;
     int rc;
 
     if ((rc = store_user_sessions(st, sub, &sids, &n)) < 0)
         return rc;
-    for (i = 0; i < n; i++) {
-        int r = session_end(st, sids[i], reason);
-        if (r < 0 && rc == 0)
-            rc = r;
-        else if (r == 1)
-            ended++;
-    }
+    rc = session_end_many(st, NULL, sids, n, reason, "gatehouse", &ended,
+                          NULL);
     for (i = 0; i < n; i++)
         free(sids[i]);
     free(sids);
     if (rc == 0 && count != NULL)
-        *count = ended;
+        *count = (size_t)ended;
     return rc;
 }
 

@@ -183,57 +183,85 @@ store_session_alive(struct store *st, const char *sid, int64_t now,
     return seen + idle_s > now && created + absolute_s > now;
 }
 
-int
-store_session_end(struct store *st, const char *sid, const char *reason,
-                  const char *actor, int64_t now, int idle_s, int absolute_s,
-                  struct session_ended *out)
+/* One session's entry of session_end.lua's reply into out. */
+static int
+ended_from_reply(const redisReply *r, struct session_ended *out)
 {
-    char key[STORE_KEY_MAX], snow[24], sidle[16], sabs[16];
-    const char *argv[8];
+    size_t i;
+
+    memset(out, 0, sizeof(*out));
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 3)
+        return 0;
+    snprintf(out->reason, sizeof(out->reason), "%s",
+             r->element[0]->str ? r->element[0]->str : "");
+    snprintf(out->sub, sizeof(out->sub), "%s",
+             r->element[1]->str ? r->element[1]->str : "");
+    out->queued = (int)r->element[2]->integer;
+    out->ended = 1;
+    out->apps = calloc(r->elements, sizeof(char *));
+    out->notified = calloc(r->elements, sizeof(int));
+    for (i = 3; out->apps != NULL && out->notified != NULL && i < r->elements;
+         i++) {
+        const char *a = r->element[i]->str;
+        if (a == NULL || strlen(a) < 3)
+            continue;
+        out->notified[out->napps] = a[0] == '1';
+        out->apps[out->napps++] = strdup(a + 2);
+    }
+    return 1;
+}
+
+int
+store_sessions_end(struct store *st, char *const *sids, size_t n,
+                   const char *reason, const char *actor, int64_t now,
+                   int idle_s, int absolute_s, struct session_ended *out)
+{
+    char snow[24], sidle[16], sabs[16], (*keys)[STORE_KEY_MAX] = NULL;
+    const char **argv = NULL;
     redisReply *r = NULL;
     size_t i;
-    int rc;
+    int rc, ended = 0;
 
-    if ((rc = store_key_name(st, KEY_SESSION, sid, key, sizeof(key))) < 0)
-        return rc;
+    for (i = 0; i < n; i++)
+        memset(&out[i], 0, sizeof(out[i]));
+    if (n == 0)
+        return 0;
+    if ((keys = calloc(n, sizeof(*keys))) == NULL ||
+        (argv = calloc(2 * n + 6, sizeof(*argv))) == NULL) {
+        rc = GH_ENOMEM;
+        goto out;
+    }
+    for (i = 0; i < n; i++) {
+        if ((rc = store_key_name(st, KEY_SESSION, sids[i], keys[i],
+                                 sizeof(keys[i]))) < 0)
+            goto out;
+        argv[i] = keys[i];
+        argv[n + 6 + i] = sids[i];
+    }
     snprintf(snow, sizeof(snow), "%lld", (long long)now);
     snprintf(sidle, sizeof(sidle), "%d", idle_s);
     snprintf(sabs, sizeof(sabs), "%d", absolute_s);
-    argv[0] = key;
-    argv[1] = store_prefix(st);
-    argv[2] = sid;
-    argv[3] = reason;
-    argv[4] = snow;
-    argv[5] = actor;
-    argv[6] = sidle;
-    argv[7] = sabs;
-    if ((rc = store_script(st, SCRIPT_SESSION_END, 1, 8, argv, &r)) < 0)
-        return rc;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements < 3) {
-        freeReplyObject(r);
-        return 0;
+    argv[n] = store_prefix(st);
+    argv[n + 1] = reason;
+    argv[n + 2] = snow;
+    argv[n + 3] = actor;
+    argv[n + 4] = sidle;
+    argv[n + 5] = sabs;
+    if ((rc = store_script(st, SCRIPT_SESSION_END, (int)n, (int)(2 * n + 6),
+                           argv, &r)) < 0)
+        goto out;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != n) {
+        rc = GH_EPROTO;
+        goto out;
     }
-    if (out != NULL) {
-        memset(out, 0, sizeof(*out));
-        snprintf(out->reason, sizeof(out->reason), "%s",
-                 r->element[0]->str ? r->element[0]->str : "");
-        snprintf(out->sub, sizeof(out->sub), "%s",
-                 r->element[1]->str ? r->element[1]->str : "");
-        out->queued = (int)r->element[2]->integer;
-        out->apps = calloc(r->elements, sizeof(char *));
-        out->notified = calloc(r->elements, sizeof(int));
-        for (i = 3; out->apps != NULL && out->notified != NULL &&
-                    i < r->elements;
-             i++) {
-            const char *a = r->element[i]->str;
-            if (a == NULL || strlen(a) < 3)
-                continue;
-            out->notified[out->napps] = a[0] == '1';
-            out->apps[out->napps++] = strdup(a + 2);
-        }
-    }
+    for (i = 0; i < n; i++)
+        ended += ended_from_reply(r->element[i], &out[i]);
+    rc = ended;
+out:
     freeReplyObject(r);
-    return 1;
+    free(argv);
+    free(keys);
+    return rc;
 }
 
 /* The strings of an array reply as a malloc'd array of malloc'd copies. */

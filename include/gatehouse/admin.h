@@ -22,12 +22,9 @@ struct session;
 #define ADMIN_SCOPE "gatehouse:admin"
 /* The longest reason accepted, in bytes. */
 #define ADMIN_REASON_MAX 200
-/* Sessions a logout-all ends between two progress reports: each is one
- * short script, so Redis is never blocked for long. */
+/* Sessions a logout-all ends between two progress reports, in scripts of
+ * SESSION_END_BATCH, so Redis is never blocked for long. */
 #define ADMIN_BATCH 1000
-/* Threads that end a batch side by side, each with its own connection:
- * a round trip costs more than the script it carries. */
-#define ADMIN_WORKERS 8
 /* A logout-all that reported no progress for this long is taken to have
  * died with its process, and another may begin. */
 #define ADMIN_STALE_S 60
@@ -92,8 +89,8 @@ int admin_logout_all_begin(struct store *st, const char *actor,
                            struct logout_all_state *other);
 /*
  * Runs the logout-all just begun: walks the live sessions in batches of
- * ADMIN_BATCH and ends each through session_end_by, until all are done or
- * *stop is set (checked before every session). After each batch it
+ * ADMIN_BATCH and ends them through session_end_many, until all are done
+ * or *stop is set (checked every SESSION_END_BATCH sessions). After each batch it
  * records progress in Redis and calls fn(arg, p) if fn is not NULL. At the
  * end it records the final state and writes an audit record
  * "logout_all_finished" from addr. Returns 0 when done, 1 when stopped,

@@ -69,6 +69,7 @@ int session_alive(struct store *st, const struct config *cfg,
 
 /* What ending a session did. */
 struct session_ended {
+    int ended;       /* 0: it had ended already, nothing below is set */
     char reason[24]; /* for "timeout": timeout_idle or timeout_absolute */
     char sub[37];
     int queued;      /* back-channel deliveries queued */
@@ -92,6 +93,17 @@ void session_ended_clear(struct session_ended *e);
 int session_end_by(struct store *st, const struct config *cfg,
                    const char *sid, const char *reason, const char *actor,
                    struct session_ended *out);
+/*
+ * Ends many sessions as session_end_by would each, SESSION_END_BATCH per
+ * script call (a round trip each would cost far more than the endings);
+ * each ending is logged at debug only, so the caller sums them up. cfg may
+ * be NULL but for "timeout". Adds to *ended and *queued (either may be NULL).
+ * 0, or a GH_E* code with the counts so far.
+ */
+#define SESSION_END_BATCH 100
+int session_end_many(struct store *st, const struct config *cfg,
+                     char *const *sids, size_t n, const char *reason,
+                     const char *actor, long long *ended, long long *queued);
 /* session_end_by with actor "gatehouse" and no result. */
 int session_end(struct store *st, const char *sid, const char *reason);
 

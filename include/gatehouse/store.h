@@ -119,12 +119,15 @@ int store_session_touch(struct store *st, const char *sid, int64_t now,
 /* 1 alive, 0 not, or a GH_E* code. */
 int store_session_alive(struct store *st, const char *sid, int64_t now,
                         int idle_s, int absolute_s);
-/* 1 ended now, 0 had ended already (or, for "timeout", not expired). out
- * may be NULL. */
+/* Ends n sessions in one script call (keep n small: Redis runs it whole).
+ * out[i] says what ending sids[i] did; out[i].ended is 0 if it had ended
+ * already (or, for "timeout", has not expired). Returns how many ended,
+ * or a GH_E* code. */
 struct session_ended;
-int store_session_end(struct store *st, const char *sid, const char *reason,
-                      const char *actor, int64_t now, int idle_s,
-                      int absolute_s, struct session_ended *out);
+int store_sessions_end(struct store *st, char *const *sids, size_t n,
+                       const char *reason, const char *actor, int64_t now,
+                       int idle_s, int absolute_s,
+                       struct session_ended *out);
 /* Live sessions (members of the expiry index). */
 int store_session_count(struct store *st, long long *n);
 /* Up to max sids whose expiry is at or before now. */

@@ -3,68 +3,81 @@
 -- step: the session, its refresh tokens and its index entries go, one
 -- back-channel delivery is queued per recorded app that has a URI, and the
 -- audit log says so. A crash can lose neither the ending nor its
--- notifications, nor queue them twice. Keys other than KEYS[1] are derived
--- from the session, hence the prefix (single Redis, no cluster).
--- KEYS[1] sess:{sid}
--- ARGV: prefix, sid, reason, now, actor, idle_s, absolute_s
+-- notifications, nor queue them twice. Several sessions may end in one
+-- call (a logout-all or a reaper pass: a round trip each would cost far
+-- more than the work); callers keep batches small so Redis is never held
+-- for long. Keys other than KEYS are derived from the session, hence the
+-- prefix (single Redis, no cluster).
+-- KEYS: sess:{sid} for each sid, in the order of the sids in ARGV
+-- ARGV: prefix, reason, now, actor, idle_s, absolute_s, sid...
 --   reason "timeout" means: end it only if it really expired, and say
 --   whether idle or absolute.
--- Returns {reason, sub, deliveries queued, app...} where each app is
--- "1:client_id" (a delivery was queued) or "0:client_id" (no URI), or false
--- if the session had already ended or has not expired (a no-op).
-local p, sid, reason = ARGV[1], ARGV[2], ARGV[3]
-local now = tonumber(ARGV[4])
-local f = redis.call('HGETALL', KEYS[1])
-if #f == 0 then
+-- Returns one entry per sid: {reason, sub, deliveries queued, app...} where
+-- each app is "1:client_id" (a delivery was queued) or "0:client_id" (no
+-- URI), or 0 if the session had already ended or has not expired (a no-op).
+local p, why, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local actor, idle, abs = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
+
+local function finish(key, sid)
+    local f = redis.call('HGETALL', key)
+    if #f == 0 then
+        redis.call('ZREM', p .. 'sexp', sid)
+        return 0
+    end
+    local h = {}
+    local apps = {}
+    for i = 1, #f, 2 do
+        h[f[i]] = f[i + 1]
+        if string.sub(f[i], 1, 2) == 'a:' then
+            apps[#apps + 1] = {string.sub(f[i], 3), f[i + 1]}
+        end
+    end
+    local reason = why
+    if reason == 'timeout' then
+        local idle_end = tonumber(h['ls']) + idle
+        local abs_end = tonumber(h['c']) + abs
+        if math.min(idle_end, abs_end) > now then
+            return 0
+        end
+        reason = abs_end <= idle_end and 'timeout_absolute' or 'timeout_idle'
+    end
+    local sub = h['sub']
+    for _, fam in ipairs(redis.call('SMEMBERS', p .. 'srt:' .. sid)) do
+        for _, t in ipairs(redis.call('SMEMBERS', p .. 'rtf:' .. fam)) do
+            redis.call('DEL', p .. 'rt:' .. t)
+        end
+        redis.call('DEL', p .. 'rtf:' .. fam)
+    end
+    redis.call('DEL', p .. 'srt:' .. sid)
+    redis.call('DEL', key)
+    redis.call('SREM', p .. 'usess:' .. sub, sid)
     redis.call('ZREM', p .. 'sexp', sid)
-    return false
-end
-local h = {}
-local apps = {}
-for i = 1, #f, 2 do
-    h[f[i]] = f[i + 1]
-    if string.sub(f[i], 1, 2) == 'a:' then
-        apps[#apps + 1] = {string.sub(f[i], 3), f[i + 1]}
+    local out = {reason, sub, 0}
+    local queued = 0
+    for _, a in ipairs(apps) do
+        out[#out + 1] = (a[2] ~= '' and '1:' or '0:') .. a[1]
+        if a[2] ~= '' then
+            -- One delivery per app: its id names the session and the app,
+            -- so the ledger of a session lists them.
+            local id = sid .. ':' .. a[1]
+            redis.call('HSET', p .. 'dl:' .. id, 'sid', sid, 'sub', sub,
+                       'cid', a[1], 'uri', a[2], 'st', 'pending', 'n', 0,
+                       'c', now, 'r', reason)
+            redis.call('ZADD', p .. 'dq', now, id)
+            redis.call('SADD', p .. 'sdl:' .. sid, id)
+            redis.call('EXPIRE', p .. 'sdl:' .. sid, 604800)
+            queued = queued + 1
+        end
     end
+    out[3] = queued
+    redis.call('XADD', p .. 'audit', 'MAXLEN', '~', 100000, '*',
+               'action', 'session_end', 'actor', actor, 'target', sid,
+               'sub', sub, 'reason', reason, 'deliveries', queued)
+    return out
 end
-if reason == 'timeout' then
-    local idle_end = tonumber(h['ls']) + tonumber(ARGV[6])
-    local abs_end = tonumber(h['c']) + tonumber(ARGV[7])
-    if math.min(idle_end, abs_end) > now then
-        return false
-    end
-    reason = abs_end <= idle_end and 'timeout_absolute' or 'timeout_idle'
+
+local result = {}
+for i = 1, #KEYS do
+    result[i] = finish(KEYS[i], ARGV[6 + i])
 end
-local sub = h['sub']
-for _, fam in ipairs(redis.call('SMEMBERS', p .. 'srt:' .. sid)) do
-    for _, t in ipairs(redis.call('SMEMBERS', p .. 'rtf:' .. fam)) do
-        redis.call('DEL', p .. 'rt:' .. t)
-    end
-    redis.call('DEL', p .. 'rtf:' .. fam)
-end
-redis.call('DEL', p .. 'srt:' .. sid)
-redis.call('DEL', KEYS[1])
-redis.call('SREM', p .. 'usess:' .. sub, sid)
-redis.call('ZREM', p .. 'sexp', sid)
-local out = {reason, sub, 0}
-local queued = 0
-for _, a in ipairs(apps) do
-    out[#out + 1] = (a[2] ~= '' and '1:' or '0:') .. a[1]
-    if a[2] ~= '' then
-        -- One delivery per app: its id names the session and the app, so
-        -- the ledger of a session lists them.
-        local id = sid .. ':' .. a[1]
-        redis.call('HSET', p .. 'dl:' .. id, 'sid', sid, 'sub', sub,
-                   'cid', a[1], 'uri', a[2], 'st', 'pending', 'n', 0,
-                   'c', now, 'r', reason)
-        redis.call('ZADD', p .. 'dq', now, id)
-        redis.call('SADD', p .. 'sdl:' .. sid, id)
-        redis.call('EXPIRE', p .. 'sdl:' .. sid, 604800)
-        queued = queued + 1
-    end
-end
-out[3] = queued
-redis.call('XADD', p .. 'audit', 'MAXLEN', '~', 100000, '*',
-           'action', 'session_end', 'actor', ARGV[5], 'target', sid,
-           'sub', sub, 'reason', reason, 'deliveries', queued)
-return out
+return result

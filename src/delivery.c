@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -33,6 +34,8 @@
  * SPEC §5 allows, and in batches so one pass never blocks Redis long. */
 #define REAP_INTERVAL_S 1
 #define REAP_BATCH 500
+/* More engines than this would only contend for Redis and the apps. */
+#define MAX_ENGINES 4
 
 struct transfer {
     struct delivery_claim claim; /* owned */
@@ -56,15 +59,25 @@ struct waiter {
     struct waiter *next;
 };
 
-struct delivery {
-    struct app *app;
+/* One engine thread: its own libcurl multi handle, its share of
+ * backchannel.concurrency, and (through the store) its own Redis
+ * connection. Claims are leases in Redis, so engines never share work. */
+struct engine {
+    struct delivery *d;
     pthread_t thread;
-    pthread_t reaper;
-    atomic_int stop;
     atomic_int woken;
     CURLM *multi;
     struct transfer *inflight;
     int ninflight;
+    int concurrency;
+};
+
+struct delivery {
+    struct app *app;
+    pthread_t reaper;
+    atomic_int stop;
+    struct engine *engines;
+    int nengines;
     pthread_mutex_t lock; /* guards waiters */
     struct waiter *waiters;
     pthread_mutex_t reap_lock;
@@ -138,8 +151,9 @@ discard(char *p, size_t size, size_t n, void *arg)
 }
 
 static int
-start_transfer(struct delivery *d, struct delivery_claim *c)
+start_transfer(struct engine *e, struct delivery_claim *c)
 {
+    struct delivery *d = e->d;
     const struct config *cfg = d->app->cfg;
     struct transfer *t = calloc(1, sizeof(*t));
     int64_t now = util_now();
@@ -185,10 +199,10 @@ start_transfer(struct delivery *d, struct delivery_claim *c)
     curl_easy_setopt(t->easy, CURLOPT_USERAGENT, "gatehouse-backchannel");
     curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
     t->started = util_monotonic();
-    curl_multi_add_handle(d->multi, t->easy);
-    t->next = d->inflight;
-    d->inflight = t;
-    d->ninflight++;
+    curl_multi_add_handle(e->multi, t->easy);
+    t->next = e->inflight;
+    e->inflight = t;
+    e->ninflight++;
     return 0;
 }
 
@@ -268,9 +282,10 @@ expire_waiters(struct delivery *d, int all)
 /* Records what a batch of finished attempts got, in one round trip, then
  * counts, logs and tells waiters about each. */
 static void
-finish_batch(struct delivery *d, struct transfer **ts, const CURLcode *cc,
+finish_batch(struct engine *e, struct transfer **ts, const CURLcode *cc,
              size_t n)
 {
+    struct delivery *d = e->d;
     const struct config *cfg = d->app->cfg;
     struct delivery_outcome *o = calloc(n, sizeof(*o));
     char (*outcome)[96] = calloc(n, sizeof(*outcome));
@@ -342,12 +357,13 @@ finish_batch(struct delivery *d, struct transfer **ts, const CURLcode *cc,
 }
 
 static void
-claim_due(struct delivery *d)
+claim_due(struct engine *e)
 {
+    struct delivery *d = e->d;
     const struct config *cfg = d->app->cfg;
     struct delivery_claim *c = NULL;
     size_t n = 0, i;
-    int room = cfg->backchannel_concurrency - d->ninflight;
+    int room = e->concurrency - e->ninflight;
     /* A claim is a lease a little longer than one attempt can take. */
     int lease = cfg->backchannel_timeout_ms / 1000 + 10;
 
@@ -357,18 +373,18 @@ claim_due(struct delivery *d)
         0)
         return;
     for (i = 0; i < n; i++)
-        if (start_transfer(d, &c[i]) < 0)
+        if (start_transfer(e, &c[i]) < 0)
             log_warnx("delivery_start_failed id_fp=-");
     store_delivery_claims_free(c, n);
     /* A full batch means more may be due: look again at once. */
     if ((int)n == room)
-        atomic_store(&d->woken, 1);
+        atomic_store(&e->woken, 1);
 }
 
 /* Takes every finished transfer off the multi handle and records them
  * as one batch. */
 static void
-collect_finished(struct delivery *d)
+collect_finished(struct engine *e)
 {
     struct transfer **ts;
     CURLcode *cc;
@@ -376,40 +392,40 @@ collect_finished(struct delivery *d)
     size_t n = 0, i;
     int left;
 
-    if (d->ninflight == 0)
+    if (e->ninflight == 0)
         return;
-    ts = calloc((size_t)d->ninflight, sizeof(*ts));
-    cc = calloc((size_t)d->ninflight, sizeof(*cc));
+    ts = calloc((size_t)e->ninflight, sizeof(*ts));
+    cc = calloc((size_t)e->ninflight, sizeof(*cc));
     if (ts == NULL || cc == NULL) {
         free(ts);
         free(cc);
         return;
     }
-    while (n < (size_t)d->ninflight &&
-           (msg = curl_multi_info_read(d->multi, &left)) != NULL) {
+    while (n < (size_t)e->ninflight &&
+           (msg = curl_multi_info_read(e->multi, &left)) != NULL) {
         if (msg->msg != CURLMSG_DONE)
             continue;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &ts[n]);
         cc[n++] = msg->data.result;
     }
     if (n > 0)
-        finish_batch(d, ts, cc, n);
+        finish_batch(e, ts, cc, n);
     for (i = 0; i < n; i++) {
         struct transfer *t = ts[i], **tp;
 
-        curl_multi_remove_handle(d->multi, t->easy);
-        for (tp = &d->inflight; *tp != NULL; tp = &(*tp)->next) {
+        curl_multi_remove_handle(e->multi, t->easy);
+        for (tp = &e->inflight; *tp != NULL; tp = &(*tp)->next) {
             if (*tp == t) {
                 *tp = t->next;
                 break;
             }
         }
-        d->ninflight--;
+        e->ninflight--;
         transfer_free(t);
     }
     /* Room for more. */
     if (n > 0)
-        atomic_store(&d->woken, 1);
+        atomic_store(&e->woken, 1);
     free(ts);
     free(cc);
 }
@@ -417,7 +433,8 @@ collect_finished(struct delivery *d)
 static void *
 run(void *arg)
 {
-    struct delivery *d = arg;
+    struct engine *e = arg;
+    struct delivery *d = e->d;
     double next_poll = 0;
     int running;
 
@@ -425,19 +442,19 @@ run(void *arg)
         double now = util_monotonic();
         int timeout_ms;
 
-        if (atomic_exchange(&d->woken, 0) || now >= next_poll) {
-            claim_due(d);
+        if (atomic_exchange(&e->woken, 0) || now >= next_poll) {
+            claim_due(e);
             next_poll = now + POLL_S;
         }
-        curl_multi_perform(d->multi, &running);
-        collect_finished(d);
+        curl_multi_perform(e->multi, &running);
+        collect_finished(e);
         expire_waiters(d, 0);
         timeout_ms = (int)((next_poll - util_monotonic()) * 1000);
-        if (timeout_ms < 0 || atomic_load(&d->woken))
+        if (timeout_ms < 0 || atomic_load(&e->woken))
             timeout_ms = 0;
         if (timeout_ms > 100)
             timeout_ms = 100;
-        curl_multi_poll(d->multi, NULL, 0, timeout_ms, NULL);
+        curl_multi_poll(e->multi, NULL, 0, timeout_ms, NULL);
     }
     store_thread_done(d->app->store);
     return NULL;
@@ -484,10 +501,49 @@ reap(void *arg)
     return NULL;
 }
 
+/* Stops and frees what delivery_start made: the engines (the first
+ * started of them), the reaper if started, the waiters. */
+static void
+teardown(struct delivery *d, int started, int reaper)
+{
+    struct transfer *t, *next;
+    int i;
+
+    atomic_store(&d->stop, 1);
+    for (i = 0; i < started; i++)
+        curl_multi_wakeup(d->engines[i].multi);
+    pthread_mutex_lock(&d->reap_lock);
+    pthread_cond_signal(&d->reap_cond);
+    pthread_mutex_unlock(&d->reap_lock);
+    for (i = 0; i < started; i++)
+        pthread_join(d->engines[i].thread, NULL);
+    if (reaper)
+        pthread_join(d->reaper, NULL);
+    /* Anyone still waiting hears now, with what is known. */
+    expire_waiters(d, 1);
+    for (i = 0; i < d->nengines; i++) {
+        struct engine *e = &d->engines[i];
+        for (t = e->inflight; t != NULL; t = next) {
+            next = t->next;
+            curl_multi_remove_handle(e->multi, t->easy);
+            transfer_free(t);
+        }
+        if (e->multi != NULL)
+            curl_multi_cleanup(e->multi);
+    }
+    free(d->engines);
+    pthread_mutex_destroy(&d->lock);
+    pthread_mutex_destroy(&d->reap_lock);
+    pthread_cond_destroy(&d->reap_cond);
+    free(d);
+}
+
 int
 delivery_start(struct app *app, struct delivery **ret)
 {
     struct delivery *d = calloc(1, sizeof(*d));
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int i, n, started = 0, reaper = 0;
     sigset_t all, old;
 
     if (d == NULL)
@@ -496,29 +552,42 @@ delivery_start(struct app *app, struct delivery **ret)
     pthread_mutex_init(&d->lock, NULL);
     pthread_mutex_init(&d->reap_lock, NULL);
     pthread_cond_init(&d->reap_cond, NULL);
-    if ((d->multi = curl_multi_init()) == NULL) {
-        free(d);
+    /* Signing and libcurl take a core's worth per engine at a logout-all's
+     * pace; one engine per core, each with its share of the concurrency. */
+    n = cores < 1 ? 1 : cores > MAX_ENGINES ? MAX_ENGINES : (int)cores;
+    if (n > app->cfg->backchannel_concurrency)
+        n = app->cfg->backchannel_concurrency;
+    if ((d->engines = calloc((size_t)n, sizeof(*d->engines))) == NULL) {
+        teardown(d, 0, 0);
         return GH_ENOMEM;
+    }
+    d->nengines = n;
+    for (i = 0; i < n; i++) {
+        struct engine *e = &d->engines[i];
+        e->d = d;
+        e->concurrency = app->cfg->backchannel_concurrency / n +
+                         (i < app->cfg->backchannel_concurrency % n);
+        if ((e->multi = curl_multi_init()) == NULL) {
+            teardown(d, 0, 0);
+            return GH_ENOMEM;
+        }
     }
     /* Only main's sigwait sees SIGTERM. */
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
-    if (pthread_create(&d->thread, NULL, run, d) != 0) {
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        curl_multi_cleanup(d->multi);
-        free(d);
-        return GH_ENOMEM;
+    for (i = 0; i < n; i++) {
+        if (pthread_create(&d->engines[i].thread, NULL, run,
+                           &d->engines[i]) != 0)
+            break;
+        started++;
     }
-    if (pthread_create(&d->reaper, NULL, reap, d) != 0) {
-        atomic_store(&d->stop, 1);
-        curl_multi_wakeup(d->multi);
-        pthread_join(d->thread, NULL);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        curl_multi_cleanup(d->multi);
-        free(d);
-        return GH_ENOMEM;
-    }
+    if (started == n)
+        reaper = pthread_create(&d->reaper, NULL, reap, d) == 0;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!reaper) {
+        teardown(d, started, 0);
+        return GH_ENOMEM;
+    }
     *ret = d;
     return 0;
 }
@@ -526,38 +595,21 @@ delivery_start(struct app *app, struct delivery **ret)
 void
 delivery_wake(struct delivery *d)
 {
+    int i;
+
     if (d == NULL)
         return;
-    atomic_store(&d->woken, 1);
-    curl_multi_wakeup(d->multi);
+    for (i = 0; i < d->nengines; i++) {
+        atomic_store(&d->engines[i].woken, 1);
+        curl_multi_wakeup(d->engines[i].multi);
+    }
 }
 
 void
 delivery_stop(struct delivery *d)
 {
-    struct transfer *t, *next;
-
-    if (d == NULL)
-        return;
-    atomic_store(&d->stop, 1);
-    curl_multi_wakeup(d->multi);
-    pthread_mutex_lock(&d->reap_lock);
-    pthread_cond_signal(&d->reap_cond);
-    pthread_mutex_unlock(&d->reap_lock);
-    pthread_join(d->thread, NULL);
-    pthread_join(d->reaper, NULL);
-    /* Anyone still waiting hears now, with what is known. */
-    expire_waiters(d, 1);
-    for (t = d->inflight; t != NULL; t = next) {
-        next = t->next;
-        curl_multi_remove_handle(d->multi, t->easy);
-        transfer_free(t);
-    }
-    curl_multi_cleanup(d->multi);
-    pthread_mutex_destroy(&d->lock);
-    pthread_mutex_destroy(&d->reap_lock);
-    pthread_cond_destroy(&d->reap_cond);
-    free(d);
+    if (d != NULL)
+        teardown(d, d->nengines, 1);
 }
 
 int

@@ -19,23 +19,25 @@ for i = 4, #ARGV, 6 do
         out[#out + 1] = -1
     else
         local n = redis.call('HINCRBY', k, 'n', 1)
-        redis.call('HSET', k, 't' .. n, now .. ' ' .. outcome)
-        if delivered == '1' then
-            redis.call('HSET', k, 'st', 'delivered', 'd', now)
-            redis.call('HDEL', k, 'tok', 'tx')
+        local attempt = 't' .. n
+        if delivered == '1' or n >= max then
+            local st = delivered == '1' and 'delivered' or 'failed'
+            redis.call('HSET', k, attempt, now .. ' ' .. outcome, 'st', st,
+                       'd', now)
+            -- Only a retried delivery kept a token.
+            if n > 1 then
+                redis.call('HDEL', k, 'tok', 'tx')
+            end
             redis.call('ZREM', KEYS[1], id)
+            if st == 'failed' then
+                redis.call('ZADD', KEYS[2], now, id)
+            end
             redis.call('EXPIRE', k, 604800)
-            out[#out + 1] = 1
-        elseif n >= max then
-            redis.call('HSET', k, 'st', 'failed', 'd', now)
-            redis.call('HDEL', k, 'tok', 'tx')
-            redis.call('ZREM', KEYS[1], id)
-            redis.call('ZADD', KEYS[2], now, id)
-            redis.call('EXPIRE', k, 604800)
-            out[#out + 1] = 2
+            out[#out + 1] = st == 'delivered' and 1 or 2
         else
             -- The next attempt reuses this token while it is fresh enough.
-            redis.call('HSET', k, 'tok', ARGV[i + 4], 'tx', ARGV[i + 5])
+            redis.call('HSET', k, attempt, now .. ' ' .. outcome,
+                       'tok', ARGV[i + 4], 'tx', ARGV[i + 5])
             redis.call('ZADD', KEYS[1], tonumber(ARGV[i + 3]), id)
             out[#out + 1] = 0
         end

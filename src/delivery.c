@@ -40,7 +40,6 @@
 struct transfer {
     struct delivery_claim claim; /* owned */
     CURL *easy;
-    struct curl_slist *headers;
     char *body;
     char *token;
     int64_t token_exp;
@@ -70,6 +69,11 @@ struct engine {
     struct transfer *inflight;
     int ninflight;
     int concurrency;
+    struct curl_slist *headers; /* the same for every POST */
+    /* Easy handles of finished transfers, reset for the next: making one
+     * costs more than a small POST on a kept-alive connection. */
+    CURL **idle;
+    int nidle;
 };
 
 struct delivery {
@@ -123,8 +127,9 @@ delivery_logout_token(const struct keyring *kr, const char *issuer,
     return rc;
 }
 
+/* Frees t; its easy handle, if e is not NULL, is kept for the next. */
 static void
-transfer_free(struct transfer *t)
+transfer_free(struct engine *e, struct transfer *t)
 {
     if (t == NULL)
         return;
@@ -134,9 +139,12 @@ transfer_free(struct transfer *t)
     free(t->claim.sid);
     free(t->claim.sub);
     free(t->claim.token);
-    curl_slist_free_all(t->headers);
-    if (t->easy != NULL)
+    if (t->easy != NULL && e != NULL && e->nidle < e->concurrency) {
+        curl_easy_reset(t->easy);
+        e->idle[e->nidle++] = t->easy;
+    } else if (t->easy != NULL) {
         curl_easy_cleanup(t->easy);
+    }
     free(t->body);
     free(t->token);
     free(t);
@@ -173,22 +181,21 @@ start_transfer(struct engine *e, struct delivery_claim *c)
         if ((rc = delivery_logout_token(d->app->keys, cfg->issuer,
                                         t->claim.client_id, t->claim.sub,
                                         t->claim.sid, now, &t->token)) < 0) {
-            transfer_free(t);
+            transfer_free(e, t);
             return rc;
         }
         t->token_exp = now + LOGOUT_TOKEN_TTL_S;
     }
+    t->easy = e->nidle > 0 ? e->idle[--e->nidle] : curl_easy_init();
     if (t->token == NULL || asprintf(&t->body, "logout_token=%s", t->token) < 0 ||
-        (t->easy = curl_easy_init()) == NULL) {
+        t->easy == NULL) {
         t->body = NULL;
-        transfer_free(t);
+        transfer_free(e, t);
         return GH_ENOMEM;
     }
-    t->headers = curl_slist_append(
-        NULL, "Content-Type: application/x-www-form-urlencoded");
     curl_easy_setopt(t->easy, CURLOPT_URL, t->claim.uri);
     curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->body);
-    curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
+    curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, e->headers);
     curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS,
                      (long)cfg->backchannel_timeout_ms);
     curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
@@ -421,7 +428,7 @@ collect_finished(struct engine *e)
             }
         }
         e->ninflight--;
-        transfer_free(t);
+        transfer_free(e, t);
     }
     /* Room for more. */
     if (n > 0)
@@ -526,8 +533,12 @@ teardown(struct delivery *d, int started, int reaper)
         for (t = e->inflight; t != NULL; t = next) {
             next = t->next;
             curl_multi_remove_handle(e->multi, t->easy);
-            transfer_free(t);
+            transfer_free(NULL, t);
         }
+        while (e->nidle > 0)
+            curl_easy_cleanup(e->idle[--e->nidle]);
+        free(e->idle);
+        curl_slist_free_all(e->headers);
         if (e->multi != NULL)
             curl_multi_cleanup(e->multi);
     }
@@ -567,7 +578,11 @@ delivery_start(struct app *app, struct delivery **ret)
         e->d = d;
         e->concurrency = app->cfg->backchannel_concurrency / n +
                          (i < app->cfg->backchannel_concurrency % n);
-        if ((e->multi = curl_multi_init()) == NULL) {
+        e->headers = curl_slist_append(
+            NULL, "Content-Type: application/x-www-form-urlencoded");
+        e->idle = calloc((size_t)e->concurrency, sizeof(*e->idle));
+        if ((e->multi = curl_multi_init()) == NULL || e->headers == NULL ||
+            e->idle == NULL) {
             teardown(d, 0, 0);
             return GH_ENOMEM;
         }

@@ -75,7 +75,9 @@ TEST(minimal_config_gets_defaults)
     ASSERT_STR_EQ(cfg->dir, "/etc/gatehouse");
     ASSERT_STR_EQ(cfg->listen_address, "127.0.0.1");
     ASSERT_EQ(cfg->listen_port, 8080);
-    ASSERT_EQ(cfg->listen_threads, cpus < 1 ? 1 : cpus > 256 ? 256 : cpus);
+    /* Four per core: a handler's thread waits on Redis. */
+    cpus = cpus < 1 ? 4 : cpus * 4;
+    ASSERT_EQ(cfg->listen_threads, cpus > 256 ? 256 : cpus);
     ASSERT_EQ(cfg->listen_timeout_s, 30);
     ASSERT_STR_EQ(cfg->redis.url, "redis://127.0.0.1:6379/0");
     ASSERT_STR_EQ(cfg->redis.prefix, "gh:");

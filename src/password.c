@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -320,6 +322,10 @@ password_verify_dummy(const char *pw)
     return rc == 0 ? GH_EDENIED : rc;
 }
 
+/* The nice value of hashing threads: CFS then gives a busy HTTP thread
+ * about nine times their share of a core. */
+#define HASH_NICE 10
+
 struct job {
     void (*fn)(void *arg);
     void *arg;
@@ -344,6 +350,11 @@ worker(void *arg)
     struct hashpool *p = arg;
     struct job j;
 
+    /* Hashing takes what the HTTP threads leave: a burst of sign-ins may
+     * fill every core, and must not make /token wait (SPEC §8). Linux
+     * gives each thread its own nice value; raising it needs no
+     * privilege, and failing to only costs latency. */
+    (void)setpriority(PRIO_PROCESS, (id_t)gettid(), HASH_NICE);
     for (;;) {
         pthread_mutex_lock(&p->lock);
         while (p->count == 0 && !p->stopping)

@@ -903,9 +903,10 @@ static void
 sha256(const void *input, size_t len, unsigned char md[SHA256_DIGEST_LENGTH])
 {
     pthread_once(&sha256_once, sha256_fetch);
+    /* Should the fetch have failed, the slow path still gives the digest. */
     if (sha256_md == NULL ||
         EVP_Digest(input, len, md, NULL, sha256_md, NULL) != 1)
-        sha256(input, len, md);
+        SHA256(input, len, md);
 }
 
 int

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The back-channel engine: one thread drives libcurl's multi interface so
- * deliveries to different apps run side by side and a slow or dead app
- * delays nobody (SPEC §6). State lives in Redis, never only here. */
+/* The back-channel engines: each thread (one per core) drives its own
+ * libcurl multi handle so deliveries to different apps run side by side
+ * and a slow or dead app delays nobody (SPEC §6). State lives in Redis,
+ * never only here. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>

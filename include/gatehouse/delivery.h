@@ -12,8 +12,8 @@ struct app;
 struct delivery;
 struct keyring;
 
-/* Starts the engine's thread (and the reaper's). *ret is owned by the
- * caller (delivery_stop). */
+/* Starts the engines' threads, one per core up to 4, and the reaper's.
+ * *ret is owned by the caller (delivery_stop). */
 int delivery_start(struct app *app, struct delivery **ret);
 /* New deliveries were queued: claim now rather than at the next poll. */
 void delivery_wake(struct delivery *d);

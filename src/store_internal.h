@@ -51,5 +51,10 @@ int store_script(struct store *st, enum script script, int nkeys, int argc,
                  const char **argv, redisReply **ret);
 /* The configured key prefix (borrowed). */
 const char *store_prefix(const struct store *st);
+/* A user from a user:{sub} hash's field/value array (HGETALL's shape);
+ * with_hash 0 accepts a reply without the password hash ("h"). */
+struct user;
+int store_user_parse(const redisReply *r, const char *sub, int with_hash,
+                     struct user **ret);
 
 #endif

@@ -184,7 +184,7 @@ int
 store_refresh_rotate(struct store *st, const char *old_hash,
                      const char *new_hash, const char *client_id, int64_t now,
                      int idle_s, int absolute_s, int ttl_s,
-                     struct refresh_token **ret)
+                     struct refresh_token **ret, struct user **user)
 {
     char key[STORE_KEY_MAX], snow[24], sidle[16], sabs[16], ttl[16];
     const char *argv[8];
@@ -230,6 +230,10 @@ store_refresh_rotate(struct store *st, const char *old_hash,
             goto out;
         if (r->elements > 4 && is_str(r->element[4]))
             t->auth_time = strtoll(r->element[4]->str, NULL, 10);
+        if (r->elements > 5 &&
+            (rc = store_user_parse(r->element[5], t->sub, 0, user)) < 0 &&
+            rc != GH_ENOTFOUND)
+            goto out;
         rc = STORE_REFRESH_OK;
     } else {
         rc = STORE_REFRESH_REUSE;

@@ -66,26 +66,17 @@ field_int(const redisReply *v)
 }
 
 int
-store_user_get(struct store *st, const char *sub, struct user **ret)
+store_user_parse(const redisReply *r, const char *sub, int with_hash,
+                 struct user **ret)
 {
-    char key[STORE_KEY_MAX];
-    redisReply *r = NULL;
     struct user *u = NULL;
     size_t i;
     int rc;
 
-    if ((rc = store_key_name(st, KEY_USER, sub, key, sizeof(key))) < 0)
-        return rc;
-    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "HGETALL %s", key)) < 0)
-        return rc;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
-        rc = GH_ENOTFOUND;
-        goto out;
-    }
-    if ((u = calloc(1, sizeof(*u))) == NULL) {
-        rc = GH_ENOMEM;
-        goto out;
-    }
+    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0)
+        return GH_ENOTFOUND;
+    if ((u = calloc(1, sizeof(*u))) == NULL)
+        return GH_ENOMEM;
     snprintf(u->sub, sizeof(u->sub), "%s", sub);
     rc = GH_ENOMEM;
     for (i = 0; i + 1 < r->elements; i += 2) {
@@ -117,7 +108,7 @@ store_user_get(struct store *st, const char *sub, struct user **ret)
         goto out;
     /* A record without a username or hash was not written by
      * user_create: refuse it rather than let it sign in. */
-    if (u->username == NULL || u->hash == NULL) {
+    if (u->username == NULL || (with_hash && u->hash == NULL)) {
         rc = GH_EPROTO;
         goto out;
     }
@@ -126,6 +117,21 @@ store_user_get(struct store *st, const char *sub, struct user **ret)
     rc = 0;
 out:
     user_free(u);
+    return rc;
+}
+
+int
+store_user_get(struct store *st, const char *sub, struct user **ret)
+{
+    char key[STORE_KEY_MAX];
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_USER, sub, key, sizeof(key))) < 0)
+        return rc;
+    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "HGETALL %s", key)) < 0)
+        return rc;
+    rc = store_user_parse(r, sub, 1, ret);
     freeReplyObject(r);
     return rc;
 }

@@ -669,7 +669,7 @@ grant_refresh_token(struct http_request *req, const struct form *f,
     rc = store_refresh_rotate(app->store, old_hash, new_hash, c->client_id,
                               util_now(), cfg->session_idle_timeout_s,
                               cfg->session_absolute_timeout_s,
-                              cfg->refresh_token_ttl_s, &t);
+                              cfg->refresh_token_ttl_s, &t, &u);
     if (rc == STORE_REFRESH_INVALID) {
         why = "unknown, expired or revoked refresh token";
         goto out;
@@ -692,11 +692,11 @@ grant_refresh_token(struct http_request *req, const struct form *f,
         goto out;
     }
     /* The rotation checked the session is alive and brought its auth_time,
-     * which stays that of the sign-in (OIDC Core §12.2). */
-    if ((rc = grant_user(app, t->sub, &u, &why)) == GH_EDENIED)
+     * which stays that of the sign-in (OIDC Core §12.2), and the user. */
+    if (u == NULL || u->disabled) {
+        why = "the user can no longer sign in";
         goto out;
-    if (rc < 0)
-        goto out;
+    }
     g = (struct grant){
         .client = c,
         .user = u,

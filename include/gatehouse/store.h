@@ -225,12 +225,14 @@ int store_refresh_issue(struct store *st, const char *hash,
                         const char *client_id, const char *sub,
                         const char *scope, int ttl_s);
 /* Rotates old_hash to new_hash (refresh_rotate.lua). OK: *ret has sid,
- * sub and scope; REUSE: *ret has sid (the family is gone). *ret is owned
- * by the caller (tokens_refresh_free). */
+ * sub, scope and auth_time, and *user the user (without the password
+ * hash), or stays NULL if the user is gone; REUSE: *ret has sid (the
+ * family is gone). Both owned by the caller (tokens_refresh_free,
+ * user_free). */
 int store_refresh_rotate(struct store *st, const char *old_hash,
                          const char *new_hash, const char *client_id,
                          int64_t now, int idle_s, int absolute_s, int ttl_s,
-                         struct refresh_token **ret);
+                         struct refresh_token **ret, struct user **user);
 /* *ret owned by the caller (tokens_refresh_free). GH_ENOTFOUND if none. */
 int store_refresh_get(struct store *st, const char *hash,
                       struct refresh_token **ret);

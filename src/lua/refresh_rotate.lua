@@ -5,8 +5,10 @@
 -- token, hence the prefix in ARGV (single Redis, no cluster).
 -- KEYS[1] rt:{old hash}
 -- ARGV: prefix, new hash, client_id, now, idle_s, absolute_s, ttl_s
--- Returns {'ok', sid, sub, scope, auth_time}, {'reuse', sid}, or
--- {'invalid'}: the session's auth_time saves the caller a round trip.
+-- Returns {'ok', sid, sub, scope, auth_time, user}, {'reuse', sid}, or
+-- {'invalid'}, where user is the user:{sub} hash as field/value pairs
+-- without the password hash (empty if the user is gone): the grant needs
+-- both, and fetching them here saves it two round trips.
 local p = ARGV[1]
 local t = redis.call('HMGET', KEYS[1], 'f', 's', 'c', 'u', 'sc', 'x')
 if not t[1] or t[3] ~= ARGV[3] then
@@ -43,4 +45,12 @@ redis.call('EXPIRE', p .. 'rtf:' .. fam, ttl)
 -- SPEC §5: a refresh grant restarts the idle clock.
 redis.call('HSET', sess, 'ls', now)
 redis.call('ZADD', p .. 'sexp', math.min(now + idle, created + abs), sid)
-return {'ok', sid, t[4], t[5], s[3] or '0'}
+local user = {}
+local u = redis.call('HGETALL', p .. 'user:' .. t[4])
+for i = 1, #u, 2 do
+    if u[i] ~= 'h' then
+        user[#user + 1] = u[i]
+        user[#user + 1] = u[i + 1]
+    end
+end
+return {'ok', sid, t[4], t[5], s[3] or '0', user}

@@ -163,9 +163,9 @@ admin_logout_all_run(struct store *st, const struct config *cfg,
     int rc = 0;
 
     /*
-     * ZSCAN, not one big script: each batch is a cheap read and each
-     * ending its own short script, so other clients of Redis get their
-     * turn between any two. SCAN also returns every session that stays
+     * ZSCAN, not one big script: each batch is a cheap read and its
+     * endings go SESSION_END_BATCH to a short script, so other clients of
+     * Redis get their turn between any two. SCAN also returns every session that stays
      * live throughout, however many end meanwhile.
      */
     do {
@@ -175,15 +175,8 @@ admin_logout_all_run(struct store *st, const struct config *cfg,
         if ((rc = store_sessions_scan(st, &cursor, ADMIN_BATCH, &sids, &n)) <
             0)
             break;
-        /* SESSION_END_BATCH at a time: each call is short, and a Ctrl-C or
-         * a shutdown is heard between any two. */
-        for (i = 0; i < n && rc == 0 && !atomic_load(stop);
-             i += SESSION_END_BATCH)
-            rc = session_end_many(st, cfg, sids + i,
-                                  n - i < SESSION_END_BATCH
-                                      ? n - i
-                                      : SESSION_END_BATCH,
-                                  "admin", actor, &p->ended, &p->queued);
+        rc = session_end_many(st, cfg, sids, n, "admin", actor, &p->ended,
+                              &p->queued);
         for (i = 0; i < n; i++)
             free(sids[i]);
         free(sids);

@@ -154,7 +154,7 @@ struct delivery_outcome {
     const char *outcome; /* "http 200", "error Timeout was reached", ... */
     int delivered;
     double next_due;   /* if it is to be retried */
-    const char *token; /* the token sent, kept for a retry */
+    const char *token; /* the token sent, kept for a retry; may be NULL */
     int64_t token_exp;
     int result; /* set: 1 delivered, 2 failed for good, 0 retry, -1 unknown */
 };

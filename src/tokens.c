@@ -456,6 +456,17 @@ code_check(const json_t *g, const struct client *c, const char *redirect_uri,
     return NULL;
 }
 
+/* A grant is for a user who still exists (u not NULL) and is enabled;
+ * GH_EDENIED with why set if not. */
+static int
+user_may_be_granted(const struct user *u, const char **why)
+{
+    if (u != NULL && !u->disabled)
+        return 0;
+    *why = "the user can no longer sign in";
+    return GH_EDENIED;
+}
+
 /* Gets the user behind a grant; why is set if the grant must fail. */
 static int
 grant_user(struct app *app, const char *sub, struct user **ret,
@@ -465,13 +476,12 @@ grant_user(struct app *app, const char *sub, struct user **ret,
     int rc;
 
     rc = users_get(app->store, sub, &u);
-    if (rc == GH_ENOTFOUND || (rc == 0 && u->disabled)) {
-        *why = "the user can no longer sign in";
-        user_free(u);
-        return GH_EDENIED;
-    }
-    if (rc < 0)
+    if (rc < 0 && rc != GH_ENOTFOUND)
         return rc;
+    if ((rc = user_may_be_granted(u, why)) < 0) {
+        user_free(u);
+        return rc;
+    }
     *ret = u;
     return 0;
 }
@@ -693,10 +703,8 @@ grant_refresh_token(struct http_request *req, const struct form *f,
     }
     /* The rotation checked the session is alive and brought its auth_time,
      * which stays that of the sign-in (OIDC Core §12.2), and the user. */
-    if (u == NULL || u->disabled) {
-        why = "the user can no longer sign in";
+    if (user_may_be_granted(u, &why) < 0)
         goto out;
-    }
     g = (struct grant){
         .client = c,
         .user = u,

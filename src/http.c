@@ -112,7 +112,22 @@ struct http_server {
     struct MHD_Daemon *mhd;
     struct app *app;
     atomic_long in_flight;
+    atomic_int draining; /* refuse new connections */
 };
+
+/* While draining, new connections are closed at once. Not
+ * MHD_quiesce_daemon: on an epoll thread pool it races with the workers
+ * removing the listen socket themselves, and libmicrohttpd 0.9.75 then
+ * aborts the process (seen here with 8 worker threads). */
+static enum MHD_Result
+on_accept(void *arg, const struct sockaddr *addr, socklen_t len)
+{
+    struct http_server *srv = arg;
+
+    (void)addr;
+    (void)len;
+    return atomic_load(&srv->draining) ? MHD_NO : MHD_YES;
+}
 
 static const struct route *
 find_route(const char *path, unsigned *allowed)
@@ -560,7 +575,7 @@ http_start(const struct http_server_options *opt, struct app *app,
         return GH_ENOMEM;
     srv->app = app;
     srv->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &ss,
+        flags, 0, on_accept, srv, on_request, srv, MHD_OPTION_SOCK_ADDR, &ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opt->threads,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
@@ -584,7 +599,7 @@ http_drain(struct http_server *srv, double timeout_s)
     struct timespec ts = {0, 10 * 1000 * 1000};
 
     /* Stop accepting first, so in-flight requests drain and none start. */
-    MHD_quiesce_daemon(srv->mhd);
+    atomic_store(&srv->draining, 1);
     while (atomic_load(&srv->in_flight) > 0 && util_monotonic() < deadline)
         nanosleep(&ts, NULL);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The server as a client and an operator meet it: a real gatehouse process
  * on loopback with its own redis-server. */
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -178,6 +179,22 @@ TEST(sigterm_finishes_request_in_flight_and_exits_0)
     t0 = test_now();
     kill(gh.pid, SIGTERM);
     usleep(300 * 1000);
+    /* Draining: a new connection gets no answer, it is closed (or, once
+     * the listener is gone, refused). */
+    {
+        static const char get[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+        struct pollfd pfd;
+        int late = tcp_connect(gh.port);
+
+        if (late >= 0) {
+            (void)write(late, get, sizeof(get) - 1);
+            pfd.fd = late;
+            pfd.events = POLLIN;
+            ASSERT_EQ(poll(&pfd, 1, 2000), 1);
+            ASSERT(read(late, buf, sizeof(buf)) <= 0);
+            close(late);
+        }
+    }
     /* The rest of the body arrives after the signal: still answered. */
     ASSERT_EQ(write(fd, "56789", 5), 5);
     n = read(fd, buf, sizeof(buf) - 1);

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* scrypt password hashes in PHC strings, and the thread pool they run on. */
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -322,10 +322,6 @@ password_verify_dummy(const char *pw)
     return rc == 0 ? GH_EDENIED : rc;
 }
 
-/* The nice value of hashing threads: CFS then gives a busy HTTP thread
- * about nine times their share of a core. */
-#define HASH_NICE 10
-
 struct job {
     void (*fn)(void *arg);
     void *arg;
@@ -351,10 +347,14 @@ worker(void *arg)
     struct job j;
 
     /* Hashing takes what the HTTP threads leave: a burst of sign-ins may
-     * fill every core, and must not make /token wait (SPEC §8). Linux
-     * gives each thread its own nice value; raising it needs no
-     * privilege, and failing to only costs latency. */
-    (void)setpriority(PRIO_PROCESS, (id_t)gettid(), HASH_NICE);
+     * fill every core, and must not make /token wait (SPEC §8). A nice
+     * value is not enough: the scheduler lets a nice thread finish its
+     * slice before a woken HTTP thread runs, and a handler waiting on
+     * Redis wakes often. SCHED_IDLE is preempted at once; lowering a
+     * thread's own policy needs no privilege, and failing only costs
+     * latency. */
+    struct sched_param sp = {.sched_priority = 0};
+    (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
     for (;;) {
         pthread_mutex_lock(&p->lock);
         while (p->count == 0 && !p->stopping)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* password.c: scrypt PHC strings, RFC 7914 vectors, dummy cost, hashpool. */
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <time.h>
@@ -431,6 +432,28 @@ TEST(hashpool_threads_block_signals_for_main_sigwait)
     ASSERT_EQ(atomic_load(&term_blocked), 1);
 }
 
+static atomic_int job_policy = -1;
+
+static void
+policy_job(void *arg)
+{
+    (void)arg;
+    atomic_store(&job_policy, sched_getscheduler(0));
+}
+
+/* A sign-in burst must not delay /token: hashing runs only on what HTTP
+ * threads leave, and the caller's own policy is left as it was. */
+TEST(hashpool_threads_run_at_idle_policy)
+{
+    struct hashpool *p = NULL;
+
+    ASSERT_EQ(hashpool_start(1, 1, &p), 0);
+    ASSERT_EQ(hashpool_submit(p, policy_job, NULL), 0);
+    hashpool_stop(p);
+    ASSERT_EQ(atomic_load(&job_policy), SCHED_IDLE);
+    ASSERT_EQ(sched_getscheduler(0), SCHED_OTHER);
+}
+
 TEST(hashpool_rejects_bad_arguments)
 {
     struct hashpool *p = NULL;
@@ -458,6 +481,7 @@ TEST_MAIN(TEST_ENTRY(hash_then_verify_accepts_same_password),
           TEST_ENTRY(verify_accepts_smallest_well_formed_phc),
           TEST_ENTRY(dummy_verify_denies_and_costs_like_real),
           TEST_ENTRY(hashpool_runs_every_job),
+          TEST_ENTRY(hashpool_threads_run_at_idle_policy),
           TEST_ENTRY(hashpool_refuses_when_queue_full),
           TEST_ENTRY(hashpool_stop_runs_queued_jobs),
           TEST_ENTRY(hashpool_threads_block_signals_for_main_sigwait),

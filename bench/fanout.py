@@ -7,7 +7,7 @@ then sends RP-initiated /logout with the last app's id_token_hint and times
 until the sink (bench/empty_mhd in sink mode, every app's
 backchannel_logout_uri) has had all APPS notifications. Both clocks are
 CLOCK_MONOTONIC. Prints one JSON object. Loopback only, bounded: TRIALS
-trials, 5 s wait each."""
+trials, 5 s wait each. bench/peer_fanout.py imports its helpers."""
 import base64
 import http.client
 import json
@@ -16,8 +16,6 @@ import sys
 import time
 import urllib.parse
 
-gh_port, sink_port, napps, trials = map(int, sys.argv[1:5])
-password = sys.argv[5]
 REDIRECT = "http://127.0.0.1:3001/callback"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -51,7 +49,7 @@ def pct(vals, q):
     return vals[min(len(vals) - 1, int(q * len(vals)))]
 
 
-def trial(gh, sink):
+def trial(gh, sink, napps, password):
     st, hs, page = gh.do("GET", "/login")
     m = re.search(r'name="csrf" value="([^"]+)"', page)
     if st != 200 or not m:
@@ -101,13 +99,15 @@ def trial(gh, sink):
 
 
 def main():
+    gh_port, sink_port, napps, trials = map(int, sys.argv[1:5])
+    password = sys.argv[5]
     gh, sink = Client(gh_port), Client(sink_port)
     results = []
     t_end = time.monotonic() + 120  # bounded whatever happens
     for _ in range(trials):
         if time.monotonic() > t_end:
             break
-        results.append(trial(gh, sink))
+        results.append(trial(gh, sink, napps, password))
         time.sleep(0.05)  # let late duplicates, if any, land in this trial
     done = [r["all_ms"] for r in results if r["all_ms"] is not None]
     resp = [r["response_ms"] for r in results]
@@ -120,4 +120,5 @@ def main():
     }))
 
 
-main()
+if __name__ == "__main__":
+    main()

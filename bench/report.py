@@ -221,17 +221,46 @@ rows.append(("`/token` p99 while sign-ins saturate hashing",
              f"{fmt(ratio(b, a))}× alone" if a and b else "—", "—", "—",
              "≤ 2× p99 without", met(None if not a or not b else b / a <= 2)))
 
+def peer_fanout_cell():
+    """node-oidc-provider's fan-out (bench/peer_fanout.py), and whether
+    its logout tokens checked out; (cell, p50, p99)."""
+    pf, chk = get("peer.fanout50"), get("peer.fanout50_check")
+    if not (isinstance(pf, dict) and pf.get("complete")):
+        return NOT_YET, None, None
+    ad, fg = pf["all_delivered_ms"], pf["from_end_session_get_ms"]
+    lr = pf["logout_response_ms"]
+    s = (f"all 50 delivered: p50 {fmt(ad['p50'])} ms, p99 {fmt(ad['p99'])} ms "
+         f"from the logout confirmation ({pf['complete']}/{pf['trials']} "
+         f"logouts complete; the confirmation answered 303 in p50 {fmt(lr['p50'])} ms; from "
+         f"GET /session/end p50 {fmt(fg['p50'])} ms")
+    if isinstance(chk, dict) and chk.get("ok"):
+        s += (f"; {chk['tokens_ok']} logout tokens checked, "
+              + (f"{chk['signatures_verified']} signatures verified"
+                 if isinstance(chk["signatures_verified"], int)
+                 else "signatures not checked") + ")††")
+    elif isinstance(chk, dict):
+        s += "; **logout tokens did not check out**: " + "; ".join(
+            chk.get("problems") or ["?"]) + ")††"
+    else:
+        s += "; logout tokens not checked)††"
+    return s, ad["p50"], ad["p99"]
+
+
 fo = get("gh.fanout50")
+pcell, pp50, pp99 = peer_fanout_cell()
 if fo and fo.get("complete"):
     ad, lr = fo["all_delivered_ms"], fo["logout_response_ms"]
     rows.append(("one logout fanning out to 50 apps",
                  f"all 50 delivered: p50 {fmt(ad['p50'])} ms, p99 {fmt(ad['p99'])} ms "
                  f"({fo['complete']}/{fo['trials']} logouts complete; /logout "
                  f"answered in p50 {fmt(lr['p50'])} ms)",
-                 NOT_YET, "—", "—", "—", "all 50, p99 ≤ 100 ms",
+                 pcell,
+                 f"{fmt(ratio(pp50, ad['p50']))}× faster at p50, "
+                 f"{fmt(ratio(pp99, ad['p99']))}× at p99" if pp50 else "—",
+                 "—", "—", "all 50, p99 ≤ 100 ms",
                  met(fo["complete"] == fo["trials"] and ad["p99"] <= 100)))
 else:
-    rows.append(("one logout fanning out to 50 apps", NOT_YET, NOT_YET, "—",
+    rows.append(("one logout fanning out to 50 apps", NOT_YET, pcell, "—",
                  "—", "—", "all 50, p99 ≤ 100 ms", "—"))
 
 
@@ -271,6 +300,34 @@ def logout_all_row():
 rows.append(logout_all_row())
 
 # Redis memory per session
+def peer_memory():
+    """node-oidc-provider's keys per session (its Session, the adapter's
+    uid index of it, the Grant): (cell, bytes per session)."""
+    pm = get("peer.redis_per_session")
+    if not (isinstance(pm, dict) and pm.get("keys")):
+        return NOT_YET, None
+    k = pm["keys"]
+    n = (k.get("Session") or {}).get("count")
+    if not n:
+        return NOT_YET, None
+    b = {m: (k.get(m) or {}).get("bytes", 0) / n for m in ("Session", "uid", "Grant")}
+    per = sum(b.values())
+    other = sorted(set(k) - {"Session", "uid", "Grant"})
+    delta = (pm["used_memory_delta"] - pm.get("clients_delta", 0)) / pm["sessions"] \
+        if pm.get("sessions") else None
+    return (f"{fmt(per)} B by `MEMORY USAGE` of its Session key "
+            f"({fmt(b['Session'])} B), the adapter's uid index of it "
+            f"({fmt(b['uid'])} B) and the Grant ({fmt(b['Grant'])} B), one app "
+            f"each ({n} sessions"
+            + (f"; other keys: {', '.join(other)}" if other else "; no other keys")
+            + f"); `used_memory` grew {fmt(delta)} B per session over "
+            f"{pm['sessions']}‡‡", per)
+
+
+pm_cell, pm_per = peer_memory()
+g1 = get("gh.redis_per_session_one_app")
+g1_per = (g1["sess_key_bytes"] + g1["index_key_bytes_delta"]) / g1["sessions"] \
+    if isinstance(g1, dict) and g1.get("sessions") else None
 rp = get("gh.redis_per_session")
 if rp and rp.get("sessions"):
     delta = (rp["used_memory_delta"] - rp.get("clients_delta", 0)) / rp["sessions"]
@@ -282,11 +339,17 @@ if rp and rp.get("sessions"):
                  f"share of the per-user and expiry sets ({rp.get('sessions_all')} "
                  f"sessions; the hash alone {fmt(sampled)} B); `used_memory` grew "
                  f"{fmt(delta)} B per sign-in over {rp['sessions']} (an upper "
-                 "bound: all a sign-in leaves, Lua and allocator noise included)",
-                 NOT_YET, "—", "—", "—", "≤ 1 KiB",
+                 "bound: all a sign-in leaves, Lua and allocator noise included)"
+                 + (f"; with one app recorded, one session per user: {fmt(g1_per)} B "
+                    f"({g1['sessions']} seeded‡‡)" if g1_per else ""),
+                 pm_cell,
+                 (f"{fmt(ratio(g1_per, pm_per))}× (one app each; "
+                  f"{fmt(ratio(keys, pm_per))}× with the sign-ins' sessions)"
+                  if g1_per else f"{fmt(ratio(keys, pm_per))}×") if pm_per and keys
+                 else "—", "—", "—", "≤ 1 KiB",
                  met(None if keys is None else keys <= 1024)))
 else:
-    rows.append(("Redis memory per session", NOT_YET, NOT_YET, "—", "—", "—",
+    rows.append(("Redis memory per session", NOT_YET, pm_cell, "—", "—", "—",
                  "≤ 1 KiB", "—"))
 
 # RSS idle
@@ -389,6 +452,56 @@ L.append("§ node-oidc-provider has no operation that ends every session: its "
          "request that ends the session. Nothing of its own compares with "
          "Gatehouse's logout-all.")
 L.append("")
+if pcell != NOT_YET:
+    L.append("†† node-oidc-provider's fan-out (bench/peer_fanout.py): its own "
+             f"instance ({NPROC} processes, the same Redis) with apps "
+             "app01..app50, each with `backchannel_logout_uri` "
+             "http://127.0.0.1:SINK/bc/NN, `backchannel_logout_session_required` "
+             "and ES256 ID and logout tokens, and the `backchannelLogout` and "
+             "`rpInitiatedLogout` features on. Its SSRF guard refuses loopback "
+             "addresses, so it posts through fetch's default dispatcher (its "
+             "`fetch` option). Each trial makes, through its own models "
+             "(`/bench/fanout-session`), a Session with an account logged in "
+             "and each app's Grant and sid recorded on it, what a sign-in and "
+             "50 code flows leave; then drives its RP-initiated logout over "
+             "HTTP as a browser does: `GET /session/end` with the `_session` "
+             "cookie and the last app's ID token as `id_token_hint` (the "
+             "confirmation page), then `POST /session/end/confirm` with its "
+             "xsrf and `logout=yes`, which sends the 50 logout tokens (and "
+             "awaits them) before it answers 303. The time runs from that POST "
+             "to the 50th POST's arrival at the sink (empty_mhd in sink mode, "
+             "as for Gatehouse), with fanout.py's trials and percentiles; "
+             "Gatehouse's /logout needs no confirmation page. Before the timed "
+             "trials bench/peer_fanout.py listened on the sink's port itself "
+             "for one logout: one POST to each app's path, each a "
+             "form-encoded `logout_token`, an ES256 `logout+jwt` with that "
+             "app's `aud` and `sid`, the account's `sub`, the back-channel "
+             "logout event, a fresh `jti` and no `nonce`, its signature "
+             "verified against the peer's `/jwks`.")
+    L.append("")
+if pm_per:
+    L.append("‡‡ node-oidc-provider's memory: one process on the sign-in "
+             "Redis (bench/run's second private one, once Gatehouse's run there "
+             "has ended), under a key prefix of its own, `peermem:`. "
+             f"{get('peer.redis_per_session')['sessions']} "
+             "sessions made through its own models (`/bench/session?n=`), each "
+             "an account logged in with crm's Grant (openid profile email) and "
+             "sid recorded on it, what its sign-in and consent interactions "
+             "leave (the Interaction is destroyed when the flow resumes and a code "
+             "expires within a minute; tokens are not counted, as for "
+             "Gatehouse). Its adapter "
+             "(bench/peer/server.mjs, the Redis adapter its docs sketch) "
+             "writes for each a `Session:<id>` string, a `uid:<uid>` index "
+             "key to find the session by uid, and a `Grant:<id>` string; every "
+             "key under the prefix was counted, by kind. Gatehouse's sign-in "
+             "sessions carry no app and all belong to one user; so Gatehouse "
+             "is also shown with one app recorded on each session and one "
+             "session per user: sessions seeded through its session API "
+             "(bench/seed_sessions, `session_create` then "
+             "`session_record_app` for bc1), their hashes and what the "
+             "per-user and expiry indexes grew by. The ratio is Gatehouse's "
+             "bytes over the peer's.")
+    L.append("")
 L.append("logout-all: the sessions are seeded by bench/seed_sessions.c through "
          "Gatehouse's own session API (`session_create`, then "
          "`session_record_app` for apps bc1..bc3, each with a "
@@ -447,18 +560,22 @@ L.append("")
 L.append("Raw numbers: `bench/out/results.jsonl` (not committed). Plot: "
          "`throughput.png`, client_credentials req/s against connections.")
 L.append("")
-L.append("## Not measured yet")
-L.append("")
+missing = []
 if not (fo and fo.get("complete")):
-    L.append("- one logout fanning out to 50 apps;")
+    missing.append("- one logout fanning out to 50 apps;")
 if not isinstance(get("gh.logout_all"), dict):
-    L.append("- logout-all of 100,000 sessions × 3 apps;")
-L.append("- node-oidc-provider's side of the one-logout fan-out and of Redis "
-         "memory per session: each needs sessions made through its "
-         "interaction flow" + ("" if get("peer.authorize") else
-                               ", as does `/authorize` with a session cookie")
-         + ";")
-L.append("")
+    missing.append("- logout-all of 100,000 sessions × 3 apps;")
+peer_missing = [w for w, ok in (
+    ("the one-logout fan-out", pcell != NOT_YET),
+    ("Redis memory per session", pm_per is not None),
+    ("`/authorize` with a session cookie", bool(get("peer.authorize")))) if not ok]
+if peer_missing:
+    missing.append("- node-oidc-provider's side of " + ", of ".join(peer_missing) + ";")
+if missing:
+    L.append("## Not measured yet")
+    L.append("")
+    L.extend(missing)
+    L.append("")
 open(md_path, "w").write("\n".join(L))
 
 # ---------------------------------------------------------------- the plot

@@ -23,7 +23,21 @@
 // its Grant (openid profile email), and answers the session's id, the
 // value of the _session cookie (unsigned: no cookies.keys, as here). With
 // it /auth answers with a code at once, as Gatehouse's /authorize does with
-// its SSO cookie.
+// its SSO cookie. With n=N (at most 10,000) it makes N such sessions and
+// answers one id a line (Redis memory per session).
+//
+// PEER_FANOUT_SINK=PORT (with PEER_FANOUT_APPS, default 50) sets up the
+// one-logout fan-out instead: clients app01..appNN whose back-channel logout
+// URIs are http://127.0.0.1:PORT/bc/NN (backchannel_logout_session_required,
+// ES256 logout tokens), the backchannelLogout feature on, and
+// GET /bench/fanout-session, which makes a Session with an account logged in
+// and every app's Grant and sid recorded on it (what a sign-in and a code
+// flow per app leave) and answers JSON: the session id (the _session
+// cookie), the account, each app's sid, and an ID token of the last app for
+// id_token_hint. Its SSRF guard refuses loopback addresses, so this instance
+// sends its back-channel requests with fetch's default dispatcher.
+//
+// PEER_REDIS_PREFIX: the adapter's key prefix (default "oidc:").
 import cluster from 'node:cluster';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -35,6 +49,9 @@ const port = Number(process.env.PEER_PORT);
 const socket = process.env.PEER_REDIS_SOCKET || '';
 const workers = Number(process.env.PEER_WORKERS || 1);
 const keysFile = process.env.PEER_KEYS || '';
+const redisPrefix = process.env.PEER_REDIS_PREFIX || 'oidc:';
+const fanoutSink = Number(process.env.PEER_FANOUT_SINK || 0);
+const fanoutApps = Math.min(Number(process.env.PEER_FANOUT_APPS || 50), 99);
 const issuer = `http://127.0.0.1:${port}`;
 
 if (!port) {
@@ -78,7 +95,7 @@ if (process.env.PEER_KEYS_ONLY) {
 // per grant so a grant's tokens can be revoked together.
 async function redisAdapter() {
   const { default: Redis } = await import('ioredis');
-  const client = new Redis({ path: socket, keyPrefix: 'oidc:' });
+  const client = new Redis({ path: socket, keyPrefix: redisPrefix });
   const grantable = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken',
     'DeviceCode', 'BackchannelAuthenticationRequest']);
   const consumable = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode',
@@ -157,8 +174,19 @@ async function serve() {
     token_endpoint_auth_method: 'client_secret_basic',
     ...extra,
   });
+  const appId = (i) => `app${String(i).padStart(2, '0')}`;
+  const fanoutClients = [];
+  for (let i = 1; fanoutSink && i <= fanoutApps; i += 1) {
+    fanoutClients.push(client(appId(i), {
+      grant_types: ['authorization_code'],
+      redirect_uris: ['http://127.0.0.1:3001/callback'],
+      id_token_signed_response_alg: 'ES256',
+      backchannel_logout_uri: `http://127.0.0.1:${fanoutSink}/bc/${String(i).padStart(2, '0')}`,
+      backchannel_logout_session_required: true,
+    }));
+  }
   const config = {
-    clients: [
+    clients: fanoutSink ? fanoutClients : [
       client('svc-es', { grant_types: ['client_credentials'], redirect_uris: [], response_types: [], scope: 'api' }),
       client('svc-rs', { grant_types: ['client_credentials'], redirect_uris: [], response_types: [], scope: 'api' }),
       client('crm', {
@@ -184,6 +212,8 @@ async function serve() {
       },
       revocation: { enabled: true },
       devInteractions: { enabled: false },
+      backchannelLogout: { enabled: Boolean(fanoutSink) },
+      rpInitiatedLogout: { enabled: true },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => 'urn:bench:es256',
@@ -206,9 +236,14 @@ async function serve() {
       claims: async () => ({ sub, name: 'Bench User', email: 'bench@example.com' }),
     }),
   };
+  if (fanoutSink) {
+    // The sink is on 127.0.0.1, which the SSRF guard's dispatcher refuses.
+    config.fetch = (url, { dispatcher, ...options }) => globalThis.fetch(url, options);
+  }
   if (socket) config.adapter = await redisAdapter();
   const provider = new Provider(issuer, config);
   provider.on('server_error', (ctx, err) => console.error('server_error', err));
+  provider.on('backchannel.error', (ctx, err, c) => console.error('backchannel.error', c.clientId, err.message));
 
   async function mint(n, clientId, resource) {
     const c = await provider.Client.find(clientId);
@@ -243,6 +278,32 @@ async function serve() {
     return session.jti;
   }
 
+  async function mintFanoutSession(n) {
+    const accountId = `user-${crypto.randomUUID()}`;
+    const session = new provider.Session();
+    session.loginAccount({ accountId });
+    const sids = {};
+    await Promise.all(Array.from({ length: n }, async (_, k) => {
+      const clientId = appId(k + 1);
+      const grant = new provider.Grant({ accountId, clientId });
+      grant.addOIDCScope('openid');
+      const grantId = await grant.save();
+      session.grantIdFor(clientId, grantId);
+      session.ensureClientContainer(clientId);
+      sids[clientId] = session.sidFor(clientId);
+    }));
+    await session.save(43200);
+    const last = await provider.Client.find(appId(n));
+    const idToken = new provider.IdToken({ sub: accountId }, { client: last });
+    idToken.scope = 'openid';
+    idToken.set('sid', sids[last.clientId]);
+    idToken.set('nonce', 'n');
+    return {
+      session: session.jti, account: accountId, sids,
+      id_token: await idToken.issue({ use: 'idtoken' }),
+    };
+  }
+
   const callback = provider.callback();
   const server = http.createServer(async (req, res) => {
     if (req.url.startsWith('/bench/refresh-tokens')) {
@@ -260,13 +321,26 @@ async function serve() {
       }
       return;
     }
-    if (req.url.startsWith('/bench/session')) {
+    if (req.url.startsWith('/bench/fanout-session') && fanoutSink) {
+      try {
+        const out = await mintFanoutSession(fanoutApps);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(out));
+      } catch (e) {
+        res.writeHead(500);
+        res.end(String(e));
+      }
+      return;
+    }
+    if (req.url.startsWith('/bench/session') && !fanoutSink) {
       const u = new URL(req.url, issuer);
       const clientId = u.searchParams.get('client') === 'crm-rs' ? 'crm-rs' : 'crm';
+      const n = Math.max(1, Math.min(Number(u.searchParams.get('n')) || 1, 10000));
       try {
-        const jti = await mintSession(clientId);
+        const ids = [];
+        for (let i = 0; i < n; i += 1) ids.push(await mintSession(clientId));
         res.writeHead(200, { 'content-type': 'text/plain' });
-        res.end(`${jti}\n`);
+        res.end(`${ids.join('\n')}\n`);
       } catch (e) {
         res.writeHead(500);
         res.end(String(e));

@@ -35,8 +35,11 @@
  * SPEC §5 allows, and in batches so one pass never blocks Redis long. */
 #define REAP_INTERVAL_S 1
 #define REAP_BATCH 500
+/* Engines per core: an engine waits on Redis for each claim and batch of
+ * outcomes, and a second one per core signs and POSTs meanwhile. */
+#define ENGINES_PER_CORE 2
 /* More engines than this would only contend for Redis and the apps. */
-#define MAX_ENGINES 4
+#define MAX_ENGINES 8
 
 struct transfer {
     struct delivery_claim claim; /* owned */
@@ -566,9 +569,11 @@ delivery_start(struct app *app, struct delivery **ret)
     pthread_mutex_init(&d->lock, NULL);
     pthread_mutex_init(&d->reap_lock, NULL);
     pthread_cond_init(&d->reap_cond, NULL);
-    /* Signing and libcurl take a core's worth per engine at a logout-all's
-     * pace; one engine per core, each with its share of the concurrency. */
-    n = cores < 1 ? 1 : cores > MAX_ENGINES ? MAX_ENGINES : (int)cores;
+    /* Signing and libcurl take most of a core per engine at a logout-all's
+     * pace; each engine has its share of the concurrency. */
+    n = cores < 1 ? ENGINES_PER_CORE : (int)(cores * ENGINES_PER_CORE);
+    if (n > MAX_ENGINES)
+        n = MAX_ENGINES;
     if (n > app->cfg->backchannel_concurrency)
         n = app->cfg->backchannel_concurrency;
     if ((d->engines = calloc((size_t)n, sizeof(*d->engines))) == NULL) {

@@ -17,7 +17,9 @@
 
 #include "gatehouse/config.h"
 #include "gatehouse/error.h"
+#include "gatehouse/session.h"
 #include "gatehouse/store.h"
+#include "gatehouse/util.h"
 #include "support.h"
 #include "test.h"
 
@@ -671,7 +673,87 @@ TEST(sentinel_finds_the_primary)
     }
 }
 
+/* A delivery claim or outcome batch larger than Lua's unpack takes at once
+ * (the scripts slice their queue updates): every one is leased, recorded
+ * and taken off the queue, the failed ones onto the failed set. */
+#define BIG_BATCH 4500
+TEST(delivery_batches_beyond_one_slice_are_whole)
+{
+    struct redis_proc redis;
+    struct redis_config conf;
+    struct store *st;
+    struct session_ended *ended = calloc(BIG_BATCH, sizeof(*ended));
+    struct delivery_outcome *o = calloc(BIG_BATCH, sizeof(*o));
+    struct delivery_claim *c = NULL;
+    char *sids[BIG_BATCH], khash[65];
+    int64_t now = util_now();
+    size_t i, n = 0;
+    redisReply *r;
+
+    ASSERT(ended != NULL && o != NULL);
+    memset(khash, 'a', 64);
+    khash[64] = '\0';
+    setup(&redis, &conf);
+    ASSERT_EQ(store_open(&conf, &st), 0);
+    for (i = 0; i < BIG_BATCH; i++) {
+        ASSERT(asprintf(&sids[i], "sid-%04zu", i) > 0);
+        ASSERT_EQ(store_session_create(st, sids[i], "sub-1", khash, now, 600,
+                                       3600, "127.0.0.1", "test"),
+                  0);
+        ASSERT_EQ(store_session_touch(st, sids[i], now, 600, 3600, "app",
+                                      "http://127.0.0.1:9/bc", NULL),
+                  0);
+    }
+    for (i = 0; i < BIG_BATCH; i += 100)
+        ASSERT_EQ(store_sessions_end(st, sids + i, 100, "admin", "test", now,
+                                     600, 3600, ended + i),
+                  100);
+
+    ASSERT_EQ(store_delivery_claim(st, now, 30, 2 * BIG_BATCH, &c, &n), 0);
+    ASSERT_EQ(n, BIG_BATCH);
+    /* Every one leased: none is due again before the lease ends. */
+    r = raw(&redis, "ZCOUNT t:dq -inf %lld", (long long)now + 29);
+    ASSERT_EQ(r->integer, 0);
+    freeReplyObject(r);
+    r = raw(&redis, "ZCOUNT t:dq %lld %lld", (long long)now + 30,
+            (long long)now + 30);
+    ASSERT_EQ(r->integer, BIG_BATCH);
+    freeReplyObject(r);
+
+    /* The first 3,600 delivered, the rest failed for good (one attempt). */
+    for (i = 0; i < n; i++)
+        o[i] = (struct delivery_outcome){.id = c[i].id,
+                                         .outcome = i < 3600 ? "http 200"
+                                                             : "http 500",
+                                         .delivered = i < 3600,
+                                         .next_due = (double)now + 60,
+                                         .result = -9};
+    ASSERT_EQ(store_delivery_done(st, now, 1, o, n), 0);
+    for (i = 0; i < n; i++)
+        ASSERT_EQ(o[i].result, i < 3600 ? 1 : 2);
+    r = raw(&redis, "ZCARD t:dq");
+    ASSERT_EQ(r->integer, 0);
+    freeReplyObject(r);
+    r = raw(&redis, "ZCARD t:dfail");
+    ASSERT_EQ(r->integer, BIG_BATCH - 3600);
+    freeReplyObject(r);
+    r = raw(&redis, "HGET t:dl:%s st", c[BIG_BATCH - 1].id);
+    ASSERT_STR_EQ(r->str, "failed");
+    freeReplyObject(r);
+
+    store_delivery_claims_free(c, n);
+    for (i = 0; i < BIG_BATCH; i++) {
+        session_ended_clear(&ended[i]);
+        free(sids[i]);
+    }
+    free(ended);
+    free(o);
+    store_close(st);
+    redis_stop(&redis, 0);
+}
+
 TEST_MAIN(TEST_ENTRY(key_name_is_prefix_plus_pattern),
+          TEST_ENTRY(delivery_batches_beyond_one_slice_are_whole),
           TEST_ENTRY(open_needs_an_address), TEST_ENTRY(ping_answers),
           TEST_ENTRY(script_runs_by_sha_and_survives_script_flush),
           TEST_ENTRY(script_works_without_load_scripts),

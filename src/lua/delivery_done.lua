@@ -10,12 +10,20 @@
 -- Returns one integer per attempt: 1 delivered, 2 failed for good, 0 to be
 -- retried, -1 unknown id.
 local p, now, max = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local out = {}
+-- cmd(key, list...) in slices of 1,000 (an even count, so score/member
+-- pairs stay whole): Lua's unpack takes only so many values at once.
+local function each_slice(cmd, key, list)
+    for i = 1, #list, 1000 do
+        redis.call(cmd, key, unpack(list, i, math.min(i + 999, #list)))
+    end
+end
+
+local out, done, failed = {}, {}, {}
 for i = 4, #ARGV, 6 do
     local id, outcome, delivered = ARGV[i], ARGV[i + 1], ARGV[i + 2]
     local k = p .. 'dl:' .. id
     if redis.call('EXISTS', k) == 0 then
-        redis.call('ZREM', KEYS[1], id)
+        done[#done + 1] = id
         out[#out + 1] = -1
     else
         local n = redis.call('HINCRBY', k, 'n', 1)
@@ -28,9 +36,10 @@ for i = 4, #ARGV, 6 do
             if n > 1 then
                 redis.call('HDEL', k, 'tok', 'tx')
             end
-            redis.call('ZREM', KEYS[1], id)
+            done[#done + 1] = id
             if st == 'failed' then
-                redis.call('ZADD', KEYS[2], now, id)
+                failed[#failed + 1] = now
+                failed[#failed + 1] = id
             end
             redis.call('EXPIRE', k, 604800)
             out[#out + 1] = st == 'delivered' and 1 or 2
@@ -43,4 +52,7 @@ for i = 4, #ARGV, 6 do
         end
     end
 end
+-- Off the queue in one command for the batch, not one per delivery.
+each_slice('ZREM', KEYS[1], done)
+each_slice('ZADD', KEYS[2], failed)
 return out

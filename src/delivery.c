@@ -324,10 +324,13 @@ finish_batch(struct engine *e, struct transfer **ts, const CURLcode *cc,
             .id = t->claim.id,
             .outcome = outcome[i],
             .delivered = cc[i] == CURLE_OK && (status == 200 || status == 204),
-            .next_due = (double)now + delivery_backoff(t->claim.attempts),
             .token_exp = t->token_exp,
+            .attempt = t->claim.attempts + 1,
             .result = GH_EIO,
         };
+        /* The backoff draws a random byte: only a retry needs it. */
+        if (!o[i].delivered)
+            o[i].next_due = (double)now + delivery_backoff(t->claim.attempts);
         /* Only a retry reuses the token: a delivered one need not travel
          * to Redis (300,000 of them in a logout-all). */
         o[i].token = o[i].delivered ? NULL : t->token;
@@ -338,9 +341,11 @@ finish_batch(struct engine *e, struct transfer **ts, const CURLcode *cc,
                   gh_strerror(rc));
     for (i = 0; i < n; i++) {
         struct transfer *t = ts[i];
-        char fp[13];
+        char fp[13] = "-";
 
-        log_fingerprint(t->claim.sid, fp);
+        /* A hash per delivery only when the line is written. */
+        if (o[i].result != 1 || log_enabled(LOG_DEBUG))
+            log_fingerprint(t->claim.sid, fp);
         metrics_delivery(o[i].result == 1   ? METRIC_DELIVERED
                          : o[i].result == 2 ? METRIC_FAILED
                                             : METRIC_RETRIED,

@@ -888,27 +888,6 @@ out:
     return rc;
 }
 
-/* SHA256() fetches its implementation on every call in OpenSSL 3 (~4% of
- * a grant); fetch it once instead. */
-static EVP_MD *sha256_md;
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
-
-static void
-sha256_fetch(void)
-{
-    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-}
-
-static void
-sha256(const void *input, size_t len, unsigned char md[SHA256_DIGEST_LENGTH])
-{
-    pthread_once(&sha256_once, sha256_fetch);
-    /* Should the fetch have failed, the slow path still gives the digest. */
-    if (sha256_md == NULL ||
-        EVP_Digest(input, len, md, NULL, sha256_md, NULL) != 1)
-        SHA256(input, len, md);
-}
-
 int
 keys_sign(const struct keyring *kr, const void *input, size_t len, char *sig)
 {
@@ -921,7 +900,7 @@ keys_sign(const struct keyring *kr, const void *input, size_t len, char *sig)
 
     if ((ctx = pool_take(&k->sign_pool, k, 1)) == NULL)
         goto out;
-    sha256(input, len, md);
+    util_sha256(input, len, md);
     if (EVP_PKEY_sign(ctx, out, &outlen, md, sizeof(md)) <= 0) {
         EVP_PKEY_CTX_free(ctx);
         goto out;
@@ -975,7 +954,7 @@ keys_verify(const struct keyring *kr, const char *kid, const char *alg,
         rc = GH_ECRYPTO;
         goto out;
     }
-    sha256(input, len, md);
+    util_sha256(input, len, md);
     if (k->is_ec)
         v = EVP_PKEY_verify(ctx, der, derlen, md, sizeof(md));
     else

@@ -126,6 +126,12 @@ to_json(const char *ts, const char *level, const char *msg)
     return out;
 }
 
+int
+log_enabled(enum log_level level)
+{
+    return level >= min_level;
+}
+
 static void
 vlog(enum log_level level, const char *errtext, const char *fmt, va_list ap)
 {

@@ -243,7 +243,7 @@ token_verify_cached(const struct keyring *kr, const char *jws,
 
     if (strlen(jws) > TOKEN_MAX_LEN)
         return GH_EBADTOKEN;
-    SHA256((const unsigned char *)jws, strlen(jws), hash);
+    util_sha256(jws, strlen(jws), hash);
     memcpy(&slot, hash, sizeof(slot));
     slot %= VCACHE_SLOTS;
     v = &vcache[slot];

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* base64url, randomness, time and secret handling shared by every module. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -215,15 +217,40 @@ util_free_secret(char *s)
     free(s);
 }
 
+/* SHA256() fetches its implementation on every call in OpenSSL 3 (a lock
+ * and a name lookup: ~4% of a grant); fetch it once instead. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void
+sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+void
+util_sha256(const void *data, size_t len, unsigned char md[32])
+{
+    pthread_once(&sha256_once, sha256_fetch);
+    /* Should the fetch have failed, the slow path still gives the digest. */
+    if (sha256_md == NULL ||
+        EVP_Digest(data, len, md, NULL, sha256_md, NULL) != 1)
+        SHA256(data, len, md);
+}
+
 void
 util_sha256_hex(const void *data, size_t len, char out[65])
 {
+    static const char hex[] = "0123456789abcdef";
     unsigned char md[SHA256_DIGEST_LENGTH];
     int i;
 
-    SHA256(data, len, md);
-    for (i = 0; i < SHA256_DIGEST_LENGTH; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    util_sha256(data, len, md);
+    for (i = 0; i < SHA256_DIGEST_LENGTH; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[64] = '\0';
 }
 
 void
@@ -231,7 +258,7 @@ util_sha256_b64url(const void *data, size_t len, int half, char out[44])
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
 
-    SHA256(data, len, md);
+    util_sha256(data, len, md);
     b64url_encode(md, half ? SHA256_DIGEST_LENGTH / 2 : SHA256_DIGEST_LENGTH,
                   out);
 }

@@ -18,6 +18,10 @@ void log_init(enum log_level level, enum log_format format);
 int log_parse_level(const char *s, enum log_level *ret);
 int log_parse_format(const char *s, enum log_format *ret);
 
+/* Whether a message at level would be written: for the callers whose
+ * arguments cost something to make. */
+int log_enabled(enum log_level level);
+
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* log_warn appends errno's text as error="..."; log_warnx does not. */

@@ -45,6 +45,8 @@ int util_streq_ct(const char *a, const char *b);
 /* Wipes and frees a NUL-terminated secret. NULL-safe. */
 void util_free_secret(char *s);
 
+/* SHA-256 of data into md. */
+void util_sha256(const void *data, size_t len, unsigned char md[32]);
 /* Lower-case hex SHA-256 of data into out (65 bytes). */
 void util_sha256_hex(const void *data, size_t len, char out[65]);
 /* base64url SHA-256 of data into out (44 bytes): PKCE S256, at_hash (first

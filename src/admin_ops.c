@@ -175,8 +175,10 @@ admin_logout_all_run(struct store *st, const struct config *cfg,
         if ((rc = store_sessions_scan(st, &cursor, ADMIN_BATCH, &sids, &n)) <
             0)
             break;
-        rc = session_end_many(st, cfg, sids, n, "admin", actor, &p->ended,
-                              &p->queued);
+        /* The run is audited once, started and finished, not per
+         * session. */
+        rc = session_end_many(st, cfg, sids, n, "admin", actor, 0,
+                              &p->ended, &p->queued);
         for (i = 0; i < n; i++)
             free(sids[i]);
         free(sids);

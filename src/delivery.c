@@ -496,7 +496,8 @@ reap(void *arg)
                                &n) == 0) {
             long long ended = 0;
             if (session_end_many(d->app->store, d->app->cfg, sids, n,
-                                 "timeout", "reaper", &ended, &queued) == 0 &&
+                                 "timeout", "reaper", 1, &ended,
+                                 &queued) == 0 &&
                 ended > 0)
                 log_info("sessions_expired ended=%lld deliveries=%lld", ended,
                          queued);

@@ -165,7 +165,7 @@ session_end_by(struct store *st, const struct config *cfg, const char *sid,
         return GH_EINVAL;
     rc = store_sessions_end(st, sids, 1, reason, actor, util_now(),
                             cfg ? cfg->session_idle_timeout_s : 0,
-                            cfg ? cfg->session_absolute_timeout_s : 0, &e);
+                            cfg ? cfg->session_absolute_timeout_s : 0, 1, &e);
     if (rc == 1) {
         ended_note(sid, &e, actor, 0);
         if (out != NULL) {
@@ -180,7 +180,8 @@ session_end_by(struct store *st, const struct config *cfg, const char *sid,
 int
 session_end_many(struct store *st, const struct config *cfg,
                  char *const *sids, size_t n, const char *reason,
-                 const char *actor, long long *ended, long long *queued)
+                 const char *actor, int audit, long long *ended,
+                 long long *queued)
 {
     struct session_ended e[SESSION_END_BATCH];
     size_t at, i, k;
@@ -192,7 +193,8 @@ session_end_many(struct store *st, const struct config *cfg,
         k = n - at < SESSION_END_BATCH ? n - at : SESSION_END_BATCH;
         rc = store_sessions_end(st, sids + at, k, reason, actor, util_now(),
                                 cfg ? cfg->session_idle_timeout_s : 0,
-                                cfg ? cfg->session_absolute_timeout_s : 0, e);
+                                cfg ? cfg->session_absolute_timeout_s : 0,
+                                audit, e);
         if (rc < 0)
             return rc;
         for (i = 0; i < k; i++) {
@@ -238,7 +240,7 @@ session_end_user(struct store *st, const char *sub, const char *reason,
 
     if ((rc = store_user_sessions(st, sub, &sids, &n)) < 0)
         return rc;
-    rc = session_end_many(st, NULL, sids, n, reason, "gatehouse", &ended,
+    rc = session_end_many(st, NULL, sids, n, reason, "gatehouse", 1, &ended,
                           NULL);
     for (i = 0; i < n; i++)
         free(sids[i]);

@@ -214,7 +214,8 @@ ended_from_reply(const redisReply *r, struct session_ended *out)
 int
 store_sessions_end(struct store *st, char *const *sids, size_t n,
                    const char *reason, const char *actor, int64_t now,
-                   int idle_s, int absolute_s, struct session_ended *out)
+                   int idle_s, int absolute_s, int audit,
+                   struct session_ended *out)
 {
     char snow[24], sidle[16], sabs[16], (*keys)[STORE_KEY_MAX] = NULL;
     const char **argv = NULL;
@@ -227,7 +228,7 @@ store_sessions_end(struct store *st, char *const *sids, size_t n,
     if (n == 0)
         return 0;
     if ((keys = calloc(n, sizeof(*keys))) == NULL ||
-        (argv = calloc(2 * n + 6, sizeof(*argv))) == NULL) {
+        (argv = calloc(2 * n + 7, sizeof(*argv))) == NULL) {
         rc = GH_ENOMEM;
         goto out;
     }
@@ -236,7 +237,7 @@ store_sessions_end(struct store *st, char *const *sids, size_t n,
                                  sizeof(keys[i]))) < 0)
             goto out;
         argv[i] = keys[i];
-        argv[n + 6 + i] = sids[i];
+        argv[n + 7 + i] = sids[i];
     }
     snprintf(snow, sizeof(snow), "%lld", (long long)now);
     snprintf(sidle, sizeof(sidle), "%d", idle_s);
@@ -247,7 +248,8 @@ store_sessions_end(struct store *st, char *const *sids, size_t n,
     argv[n + 3] = actor;
     argv[n + 4] = sidle;
     argv[n + 5] = sabs;
-    if ((rc = store_script(st, SCRIPT_SESSION_END, (int)n, (int)(2 * n + 6),
+    argv[n + 6] = audit ? "1" : "0";
+    if ((rc = store_script(st, SCRIPT_SESSION_END, (int)n, (int)(2 * n + 7),
                            argv, &r)) < 0)
         goto out;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != n) {

@@ -775,7 +775,7 @@ TEST(logout_all_ends_10000_sessions_and_queues_every_notification)
     const struct client *crm;
     char sid[SESSION_SID_LEN + 1], cookie[SESSION_COOKIE_LEN + 1];
     char sub[37], *admin, *m, *out;
-    long long live = -1;
+    long long live = -1, audit_before;
     double t0, deadline;
     json_t *j = NULL, *recs, *rec;
     int i;
@@ -798,6 +798,9 @@ TEST(logout_all_ends_10000_sessions_and_queues_every_notification)
     ASSERT_EQ(live, MANY);
 
     admin = cc_token(CONSOLE);
+    /* What happened before the incident stays in the capped audit log. */
+    free(redis_cli("XADD", "gh:audit", "*", "action", "before_incident"));
+    audit_before = redis_int("XLEN", "gh:audit", NULL, NULL, NULL);
     t0 = test_now();
     j = admin_json("POST", "/admin/logout-all",
                    "{\"reason\":\"incident 7\"}", admin, 202);
@@ -848,6 +851,16 @@ TEST(logout_all_ends_10000_sessions_and_queues_every_notification)
     ASSERT_EQ(num(rec, "sessions"), MANY);
     ASSERT_EQ(num(rec, "deliveries"), MANY);
     ASSERT_STR_EQ(str(rec, "reason"), "incident 7");
+    /* The run is audited once, not per session: 10,000 records would
+     * have pushed older ones out of the stream. */
+    for (i = 0; i < (int)json_array_size(recs); i++)
+        ASSERT(strcmp(str(json_array_get(recs, i), "action"),
+                      "session_end") != 0);
+    ASSERT(redis_int("XLEN", "gh:audit", NULL, NULL, NULL) <
+           audit_before + 10);
+    out = redis_cli("XRANGE", "gh:audit", "-", "+", NULL);
+    ASSERT_CONTAINS(out, "before_incident");
+    free(out);
     json_decref(j);
     /* The app gets them; some have surely arrived by now. */
     ASSERT_EQ(bc_wait(&apps[0], 1, 10), 0);

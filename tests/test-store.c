@@ -706,7 +706,7 @@ TEST(delivery_batches_beyond_one_slice_are_whole)
     }
     for (i = 0; i < BIG_BATCH; i += 100)
         ASSERT_EQ(store_sessions_end(st, sids + i, 100, "admin", "test", now,
-                                     600, 3600, ended + i),
+                                     600, 3600, 1, ended + i),
                   100);
 
     ASSERT_EQ(store_delivery_claim(st, now, 30, 2 * BIG_BATCH, &c, &n), 0);

@@ -97,13 +97,15 @@ int session_end_by(struct store *st, const struct config *cfg,
  * Ends many sessions as session_end_by would each, SESSION_END_BATCH per
  * script call (a round trip each would cost far more than the endings);
  * each ending is logged at debug only, so the caller sums them up. cfg may
- * be NULL but for "timeout". Adds to *ended and *queued (either may be NULL).
- * 0, or a GH_E* code with the counts so far.
+ * be NULL but for "timeout". audit 0 writes no audit record per ending
+ * (the caller audits the whole run). Adds to *ended and *queued (either
+ * may be NULL). 0, or a GH_E* code with the counts so far.
  */
 #define SESSION_END_BATCH 100
 int session_end_many(struct store *st, const struct config *cfg,
                      char *const *sids, size_t n, const char *reason,
-                     const char *actor, long long *ended, long long *queued);
+                     const char *actor, int audit, long long *ended,
+                     long long *queued);
 /* session_end_by with actor "gatehouse" and no result. */
 int session_end(struct store *st, const char *sid, const char *reason);
 

@@ -121,12 +121,13 @@ int store_session_alive(struct store *st, const char *sid, int64_t now,
                         int idle_s, int absolute_s);
 /* Ends n sessions in one script call (keep n small: Redis runs it whole).
  * out[i] says what ending sids[i] did; out[i].ended is 0 if it had ended
- * already (or, for "timeout", has not expired). Returns how many ended,
- * or a GH_E* code. */
+ * already (or, for "timeout", has not expired). audit 0: no audit record
+ * per ending (the caller writes one for all). Returns how many ended, or a
+ * GH_E* code. */
 struct session_ended;
 int store_sessions_end(struct store *st, char *const *sids, size_t n,
                        const char *reason, const char *actor, int64_t now,
-                       int idle_s, int absolute_s,
+                       int idle_s, int absolute_s, int audit,
                        struct session_ended *out);
 /* Live sessions (members of the expiry index). */
 int store_session_count(struct store *st, long long *n);

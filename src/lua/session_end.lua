@@ -9,14 +9,17 @@
 -- for long. Keys other than KEYS are derived from the session, hence the
 -- prefix (single Redis, no cluster).
 -- KEYS: sess:{sid} for each sid, in the order of the sids in ARGV
--- ARGV: prefix, reason, now, actor, idle_s, absolute_s, sid...
+-- ARGV: prefix, reason, now, actor, idle_s, absolute_s, audit (1/0), sid...
 --   reason "timeout" means: end it only if it really expired, and say
---   whether idle or absolute.
+--   whether idle or absolute. audit 0 leaves each ending out of the audit
+--   log: a logout-all audits itself once, and 100,000 records would push
+--   everything before the incident out of the capped stream.
 -- Returns one entry per sid: {reason, sub, deliveries queued, app...} where
 -- each app is "1:client_id" (a delivery was queued) or "0:client_id" (no
 -- URI), or 0 if the session had already ended or has not expired (a no-op).
 local p, why, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local actor, idle, abs = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
+local audit = ARGV[7] == '1'
 
 local function finish(key, sid)
     local f = redis.call('HGETALL', key)
@@ -76,14 +79,16 @@ local function finish(key, sid)
         redis.call('EXPIRE', p .. 'sdl:' .. sid, 604800)
     end
     out[3] = #ids
-    redis.call('XADD', p .. 'audit', 'MAXLEN', '~', 100000, '*',
-               'action', 'session_end', 'actor', actor, 'target', sid,
-               'sub', sub, 'reason', reason, 'deliveries', #ids)
+    if audit then
+        redis.call('XADD', p .. 'audit', 'MAXLEN', '~', 100000, '*',
+                   'action', 'session_end', 'actor', actor, 'target', sid,
+                   'sub', sub, 'reason', reason, 'deliveries', #ids)
+    end
     return out
 end
 
 local result = {}
 for i = 1, #KEYS do
-    result[i] = finish(KEYS[i], ARGV[6 + i])
+    result[i] = finish(KEYS[i], ARGV[7 + i])
 end
 return result

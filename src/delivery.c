@@ -119,6 +119,25 @@ delivery_logout_token(const struct keyring *kr, const char *issuer,
 
     if ((rc = util_random_id(jti, 16)) < 0)
         return rc;
+    /* By hand when nothing needs escaping, as jansson would write it: a
+     * logout-all signs 300,000 of these. jti and sid are base64url. */
+    if (util_json_plain(issuer) && util_json_plain(client_id) &&
+        util_json_plain(sub) && util_json_plain(sid)) {
+        char *text;
+
+        if (asprintf(&text,
+                     "{\"iss\":\"%s\",\"aud\":\"%s\",\"iat\":%lld,"
+                     "\"exp\":%lld,\"jti\":\"%s\",\"sub\":\"%s\","
+                     "\"sid\":\"%s\",\"events\":{\"http://schemas.openid."
+                     "net/event/backchannel-logout\":{}}}",
+                     issuer, client_id, (long long)now,
+                     (long long)(now + LOGOUT_TOKEN_TTL_S), jti, sub,
+                     sid) < 0)
+            return GH_ENOMEM;
+        rc = token_sign_json(kr, "logout+jwt", text, ret);
+        free(text);
+        return rc;
+    }
     claims = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:{s:{}}}", "iss",
                        issuer, "aud", client_id, "iat", (json_int_t)now, "exp",
                        (json_int_t)(now + LOGOUT_TOKEN_TTL_S), "jti", jti,

@@ -21,14 +21,27 @@ int
 token_sign(const struct keyring *kr, const char *typ, const json_t *claims,
            char **ret)
 {
-    json_t *hdr = NULL;
-    char *htext = NULL, *ptext = NULL, *out = NULL;
-    size_t hlen, plen, hb, pb;
-    int rc = GH_EINVAL;
+    char *ptext;
+    int rc;
 
     if (!json_is_object(claims))
-        goto out;
-    rc = GH_ENOMEM;
+        return GH_EINVAL;
+    if ((ptext = json_dumps(claims, JSON_COMPACT)) == NULL)
+        return GH_ENOMEM;
+    rc = token_sign_json(kr, typ, ptext, ret);
+    free(ptext);
+    return rc;
+}
+
+int
+token_sign_json(const struct keyring *kr, const char *typ, const char *ptext,
+                char **ret)
+{
+    json_t *hdr = NULL;
+    char *htext = NULL, *out = NULL;
+    size_t hlen, plen, hb, pb;
+    int rc = GH_ENOMEM;
+
     /* alg and kid (base64url) never need escaping; typ does only if a
      * caller passed something odd, and then jansson writes it. */
     if (typ == NULL || strpbrk(typ, "\"\\") == NULL) {
@@ -45,8 +58,6 @@ token_sign(const struct keyring *kr, const char *typ, const json_t *claims,
         if (hdr == NULL || (htext = json_dumps(hdr, JSON_COMPACT)) == NULL)
             goto out;
     }
-    if ((ptext = json_dumps(claims, JSON_COMPACT)) == NULL)
-        goto out;
     hlen = strlen(htext);
     plen = strlen(ptext);
     if ((out = malloc(B64URL_LEN(hlen) + B64URL_LEN(plen) + 2 +
@@ -69,7 +80,6 @@ token_sign(const struct keyring *kr, const char *typ, const json_t *claims,
 out:
     json_decref(hdr);
     free(htext);
-    free(ptext);
     free(out);
     return rc;
 }

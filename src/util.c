@@ -217,6 +217,15 @@ util_free_secret(char *s)
     free(s);
 }
 
+int
+util_json_plain(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
+            return 0;
+    return 1;
+}
+
 /* SHA256() fetches its implementation on every call in OpenSSL 3 (a lock
  * and a name lookup: ~4% of a grant); fetch it once instead. */
 static EVP_MD *sha256_md;

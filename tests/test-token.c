@@ -14,6 +14,7 @@
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 
+#include "gatehouse/delivery.h"
 #include "gatehouse/error.h"
 #include "gatehouse/keys.h"
 #include "gatehouse/token.h"
@@ -775,7 +776,75 @@ TEST(claims_exp_and_iat_must_be_numbers)
     json_decref(c);
 }
 
+/* The logout token's claims as jansson writes them, given its jti: what
+ * delivery_logout_token's hand-written fast path must equal byte for
+ * byte. */
+static char *
+logout_claims_by_jansson(const char *client_id, const char *sub,
+                         const char *sid, int64_t now, const char *jti)
+{
+    json_t *c = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:{s:{}}}",
+                          "iss", ISSUER, "aud", client_id, "iat",
+                          (json_int_t)now, "exp", (json_int_t)(now + 120),
+                          "jti", jti, "sub", sub, "sid", sid, "events",
+                          "http://schemas.openid.net/event/backchannel-logout");
+    char *text;
+
+    ASSERT(c != NULL);
+    text = json_dumps(c, JSON_COMPACT);
+    json_decref(c);
+    ASSERT(text != NULL);
+    return text;
+}
+
+/* The payload part of a compact JWS, decoded and NUL-terminated. */
+static char *
+payload_of(const char *jws)
+{
+    const char *a = strchr(jws, '.'), *b = a ? strchr(a + 1, '.') : NULL;
+    unsigned char *raw = NULL;
+    size_t n = 0;
+    char *text;
+
+    ASSERT(b != NULL);
+    ASSERT_EQ(b64url_decode(a + 1, (size_t)(b - a - 1), &raw, &n), 0);
+    text = strndup((const char *)raw, n);
+    free(raw);
+    return text;
+}
+
+TEST(logout_token_by_hand_equals_jansson_and_escapes_the_rest)
+{
+    const char *subs[] = {"00000000-0000-4000-8000-000000000001",
+                          "a \"quoted\" \\ sub", "caf\xc3\xa9"};
+    int64_t now = util_now();
+    size_t i;
+
+    fixture();
+    for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+        char *jws = NULL, *got, *want;
+        json_t *claims = NULL;
+
+        ASSERT_EQ(delivery_logout_token(fx.es, ISSUER, "crm", subs[i],
+                                        "sid-AbC_09", now, &jws),
+                  0);
+        ASSERT_EQ(token_verify(fx.es, jws, "logout+jwt", &claims), 0);
+        ASSERT_STR_EQ(json_string_value(json_object_get(claims, "sub")),
+                      subs[i]);
+        got = payload_of(jws);
+        want = logout_claims_by_jansson(
+            "crm", subs[i], "sid-AbC_09", now,
+            json_string_value(json_object_get(claims, "jti")));
+        ASSERT_STR_EQ(got, want);
+        free(got);
+        free(want);
+        json_decref(claims);
+        free(jws);
+    }
+}
+
 TEST_MAIN(TEST_ENTRY(sign_verify_round_trip_es256),
+          TEST_ENTRY(logout_token_by_hand_equals_jansson_and_escapes_the_rest),
           TEST_ENTRY(sign_verify_round_trip_rs256),
           TEST_ENTRY(token_of_another_keyring_refused),
           TEST_ENTRY(verify_cached_remembers_only_what_verified),

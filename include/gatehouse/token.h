@@ -21,6 +21,11 @@ struct keyring;
  */
 int token_sign(const struct keyring *kr, const char *typ, const json_t *claims,
                char **ret);
+/* token_sign of claims already written as one compact JSON object: for
+ * hot paths that write plain claims by hand (util_json_plain) rather than
+ * pay jansson's building and escaping. */
+int token_sign_json(const struct keyring *kr, const char *typ,
+                    const char *claims_json, char **ret);
 
 /*
  * Verifies a compact JWS: three base64url parts, a JSON header whose alg is

@@ -45,6 +45,11 @@ int util_streq_ct(const char *a, const char *b);
 /* Wipes and frees a NUL-terminated secret. NULL-safe. */
 void util_free_secret(char *s);
 
+/* True if s can stand in a JSON string as it is: printable ASCII without
+ * quotes or backslashes. Callers write such JSON by hand and fall back to
+ * jansson for anything else. */
+int util_json_plain(const char *s);
+
 /* SHA-256 of data into md. */
 void util_sha256(const void *data, size_t len, unsigned char md[32]);
 /* Lower-case hex SHA-256 of data into out (65 bytes). */

@@ -600,6 +600,31 @@ TEST(client_registered_at_run_time_is_found_in_redis)
     stop();
 }
 
+/* The payload of a compact JWS is the compact JSON jansson writes for the
+ * same claims in the same order: what the hand-written fast paths of
+ * mint_access and mint_id must produce. */
+static void
+assert_payload_canonical(const char *jws)
+{
+    const char *a = strchr(jws, '.'), *b = a ? strchr(a + 1, '.') : NULL;
+    unsigned char *raw = NULL;
+    size_t n = 0;
+    char *text, *again;
+    json_t *o;
+
+    ASSERT(b != NULL);
+    ASSERT_EQ(b64url_decode(a + 1, (size_t)(b - a - 1), &raw, &n), 0);
+    text = strndup((const char *)raw, n);
+    o = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+    ASSERT(o != NULL);
+    again = json_dumps(o, JSON_COMPACT);
+    ASSERT_STR_EQ(text, again);
+    free(again);
+    json_decref(o);
+    free(text);
+    free(raw);
+}
+
 TEST(code_exchange_issues_id_access_and_refresh_tokens)
 {
     char at_hash[44], *www = NULL, *code;
@@ -616,6 +641,8 @@ TEST(code_exchange_issues_id_access_and_refresh_tokens)
     ASSERT_EQ(strlen(str(t, "refresh_token")), 43);
 
     id = verified(str(t, "id_token"), "JWT");
+    assert_payload_canonical(str(t, "id_token"));
+    assert_payload_canonical(str(t, "access_token"));
     ASSERT_STR_EQ(str(id, "iss"), gh.issuer);
     ASSERT_STR_EQ(str(id, "sub"), sub);
     ASSERT_STR_EQ(str(id, "aud"), "crm");

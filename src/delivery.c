@@ -344,7 +344,6 @@ finish_batch(struct engine *e, struct transfer **ts, const CURLcode *cc,
             .outcome = outcome[i],
             .delivered = cc[i] == CURLE_OK && (status == 200 || status == 204),
             .token_exp = t->token_exp,
-            .attempt = t->claim.attempts + 1,
             .result = GH_EIO,
         };
         /* The backoff draws a random byte: only a retry needs it. */

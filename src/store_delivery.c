@@ -91,10 +91,10 @@ store_delivery_done(struct store *st, int64_t now, int max_attempts,
                     struct delivery_outcome *o, size_t n)
 {
     char kq[STORE_KEY_MAX], kf[STORE_KEY_MAX], snow[24], smax[16];
-    char (*nums)[3][32] = NULL;
+    char (*nums)[2][32] = NULL;
     const char **argv = NULL;
     redisReply *r = NULL;
-    size_t i, argc = 5 + 7 * n;
+    size_t i, argc = 5 + 6 * n;
     int rc;
 
     if (n == 0)
@@ -117,18 +117,16 @@ store_delivery_done(struct store *st, int64_t now, int max_attempts,
     argv[3] = snow;
     argv[4] = smax;
     for (i = 0; i < n; i++) {
-        const char **a = argv + 5 + 7 * i;
+        const char **a = argv + 5 + 6 * i;
         snprintf(nums[i][0], sizeof(nums[i][0]), "%.3f", o[i].next_due);
         snprintf(nums[i][1], sizeof(nums[i][1]), "%lld",
                  (long long)o[i].token_exp);
-        snprintf(nums[i][2], sizeof(nums[i][2]), "%d", o[i].attempt);
         a[0] = o[i].id;
         a[1] = o[i].outcome;
         a[2] = o[i].delivered ? "1" : "0";
         a[3] = nums[i][0];
         a[4] = o[i].token != NULL ? o[i].token : "";
         a[5] = nums[i][1];
-        a[6] = nums[i][2];
     }
     if ((rc = store_script(st, SCRIPT_DELIVERY_DONE, 2, (int)argc, argv,
                            &r)) < 0)

@@ -727,7 +727,6 @@ TEST(delivery_batches_beyond_one_slice_are_whole)
                                                              : "http 500",
                                          .delivered = i < 3600,
                                          .next_due = (double)now + 60,
-                                         .attempt = c[i].attempts + 1,
                                          .result = -9};
     ASSERT_EQ(store_delivery_done(st, now, 1, o, n), 0);
     for (i = 0; i < n; i++)

@@ -157,8 +157,7 @@ struct delivery_outcome {
     double next_due;   /* if it is to be retried */
     const char *token; /* the token sent, kept for a retry; may be NULL */
     int64_t token_exp;
-    int attempt; /* which one this was: the claim's attempts + 1 */
-    int result;  /* set: 1 delivered, 2 failed for good, 0 retry, -1 unknown */
+    int result; /* set: 1 delivered, 2 failed for good, 0 retry, -1 unknown */
 };
 /* Records n outcomes in one script call; on error no result is set. */
 int store_delivery_done(struct store *st, int64_t now, int max_attempts,

@@ -206,17 +206,105 @@ params_ok(uint64_t n, uint64_t r, uint64_t p)
     return p <= (SCRYPT_MAXMEM - v) / per;
 }
 
+/* One scrypt call, as password_scrypt_raw takes it. */
+struct scrypt_call {
+    const void *pw;
+    size_t pwlen;
+    const void *salt;
+    size_t saltlen;
+    uint64_t n, r, p;
+    unsigned char *out;
+    size_t outlen;
+    int ok;
+};
+
+static void
+scrypt_run(struct scrypt_call *c)
+{
+    c->ok = EVP_PBE_scrypt(c->pwlen > 0 ? c->pw : "", c->pwlen, c->salt,
+                           c->saltlen, c->n, c->r, c->p, SCRYPT_MAXMEM,
+                           c->out, c->outlen) == 1;
+    /* Leave no stale entry for the next OpenSSL caller on this thread. */
+    if (!c->ok)
+        ERR_clear_error();
+}
+
+/*
+ * Hashing takes only what the HTTP threads leave: a burst of sign-ins may
+ * fill every core and must not make /token wait (SPEC §8). A nice value
+ * is not enough: the scheduler lets a nice thread finish its slice before
+ * a woken HTTP thread runs. SCHED_IDLE is preempted at once, but such a
+ * thread may wait long for the CPU, so it must never hold what an HTTP
+ * thread needs (the stderr lock, a connection's, MHD's): each pool worker
+ * has a runner at SCHED_IDLE that does the scrypt computation and nothing
+ * else, while the worker itself, at the normal policy, waits for it and
+ * does the rest of the job.
+ */
+struct runner {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct scrypt_call *call; /* posted, not yet done */
+    int done;
+    int stop;
+};
+
+/* The calling pool worker's runner; NULL on any other thread. */
+static __thread struct runner *my_runner;
+
+static void *
+runner_main(void *arg)
+{
+    struct runner *r = arg;
+    struct sched_param sp = {.sched_priority = 0};
+
+    /* Lowering a thread's own policy needs no privilege; failing to only
+     * costs latency. */
+    (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+    pthread_mutex_lock(&r->lock);
+    for (;;) {
+        while (r->call == NULL && !r->stop)
+            pthread_cond_wait(&r->cond, &r->lock);
+        if (r->call == NULL)
+            break;
+        pthread_mutex_unlock(&r->lock);
+        scrypt_run(r->call);
+        pthread_mutex_lock(&r->lock);
+        r->call = NULL;
+        r->done = 1;
+        pthread_cond_broadcast(&r->cond);
+    }
+    pthread_mutex_unlock(&r->lock);
+    return NULL;
+}
+
+static void
+scrypt_on_runner(struct runner *r, struct scrypt_call *c)
+{
+    pthread_mutex_lock(&r->lock);
+    r->call = c;
+    r->done = 0;
+    pthread_cond_broadcast(&r->cond);
+    while (!r->done)
+        pthread_cond_wait(&r->cond, &r->lock);
+    pthread_mutex_unlock(&r->lock);
+}
+
 int
 password_scrypt_raw(const void *pw, size_t pwlen, const void *salt,
                     size_t saltlen, uint64_t n, uint64_t r, uint64_t p,
                     unsigned char *out, size_t outlen)
 {
+    struct scrypt_call c = {pw, pwlen, salt, saltlen, n, r, p, out, outlen,
+                            0};
+
     if (out == NULL || outlen == 0 || !params_ok(n, r, p))
         return GH_EINVAL;
-    if (EVP_PBE_scrypt(pwlen > 0 ? pw : "", pwlen, salt, saltlen, n, r, p,
-                       SCRYPT_MAXMEM, out, outlen) != 1) {
-        /* Leave no stale entry for the next OpenSSL caller on this thread. */
-        ERR_clear_error();
+    if (my_runner != NULL)
+        scrypt_on_runner(my_runner, &c);
+    else
+        scrypt_run(&c);
+    if (!c.ok) {
         OPENSSL_cleanse(out, outlen);
         return GH_ECRYPTO;
     }
@@ -339,22 +427,21 @@ struct hashpool {
     int nthreads; /* started, hence to join */
 };
 
-/* Leaves only when stopping and the queue is empty, so stop drains it. */
+/* Leaves only when stopping and the queue is empty, so stop drains it.
+ * Its runner (see struct runner) lives as long as it; without one, the
+ * worker hashes itself. */
 static void *
 worker(void *arg)
 {
     struct hashpool *p = arg;
+    struct runner r = {.call = NULL};
     struct job j;
 
-    /* Hashing takes what the HTTP threads leave: a burst of sign-ins may
-     * fill every core, and must not make /token wait (SPEC §8). A nice
-     * value is not enough: the scheduler lets a nice thread finish its
-     * slice before a woken HTTP thread runs, and a handler waiting on
-     * Redis wakes often. SCHED_IDLE is preempted at once; lowering a
-     * thread's own policy needs no privilege, and failing only costs
-     * latency. */
-    struct sched_param sp = {.sched_priority = 0};
-    (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+    pthread_mutex_init(&r.lock, NULL);
+    pthread_cond_init(&r.cond, NULL);
+    /* The runner inherits this thread's mask: every signal blocked. */
+    if (pthread_create(&r.thread, NULL, runner_main, &r) == 0)
+        my_runner = &r;
     for (;;) {
         pthread_mutex_lock(&p->lock);
         while (p->count == 0 && !p->stopping)
@@ -369,6 +456,16 @@ worker(void *arg)
         pthread_mutex_unlock(&p->lock);
         j.fn(j.arg);
     }
+    if (my_runner != NULL) {
+        pthread_mutex_lock(&r.lock);
+        r.stop = 1;
+        pthread_cond_broadcast(&r.cond);
+        pthread_mutex_unlock(&r.lock);
+        pthread_join(r.thread, NULL);
+        my_runner = NULL;
+    }
+    pthread_cond_destroy(&r.cond);
+    pthread_mutex_destroy(&r.lock);
     return NULL;
 }
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The back-channel engines: each thread (one per core) drives its own
+/* The back-channel engines: each thread (two per core) drives its own
  * libcurl multi handle so deliveries to different apps run side by side
  * and a slow or dead app delays nobody (SPEC §6). State lives in Redis,
  * never only here. */
@@ -122,22 +122,14 @@ delivery_logout_token(const struct keyring *kr, const char *issuer,
     /* By hand when nothing needs escaping, as jansson would write it: a
      * logout-all signs 300,000 of these. jti and sid are base64url. */
     if (util_json_plain(issuer) && util_json_plain(client_id) &&
-        util_json_plain(sub) && util_json_plain(sid)) {
-        char *text;
-
-        if (asprintf(&text,
-                     "{\"iss\":\"%s\",\"aud\":\"%s\",\"iat\":%lld,"
-                     "\"exp\":%lld,\"jti\":\"%s\",\"sub\":\"%s\","
-                     "\"sid\":\"%s\",\"events\":{\"http://schemas.openid."
-                     "net/event/backchannel-logout\":{}}}",
-                     issuer, client_id, (long long)now,
-                     (long long)(now + LOGOUT_TOKEN_TTL_S), jti, sub,
-                     sid) < 0)
-            return GH_ENOMEM;
-        rc = token_sign_json(kr, "logout+jwt", text, ret);
-        free(text);
-        return rc;
-    }
+        util_json_plain(sub) && util_json_plain(sid))
+        return token_signf(
+            kr, "logout+jwt", ret,
+            "{\"iss\":\"%s\",\"aud\":\"%s\",\"iat\":%lld,\"exp\":%lld,"
+            "\"jti\":\"%s\",\"sub\":\"%s\",\"sid\":\"%s\",\"events\":{"
+            "\"http://schemas.openid.net/event/backchannel-logout\":{}}}",
+            issuer, client_id, (long long)now,
+            (long long)(now + LOGOUT_TOKEN_TTL_S), jti, sub, sid);
     claims = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:{s:{}}}", "iss",
                        issuer, "aud", client_id, "iat", (json_int_t)now, "exp",
                        (json_int_t)(now + LOGOUT_TOKEN_TTL_S), "jti", jti,

@@ -3,6 +3,7 @@
  * apart again trusting nothing in it until its signature checks out. */
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,6 +31,24 @@ token_sign(const struct keyring *kr, const char *typ, const json_t *claims,
         return GH_ENOMEM;
     rc = token_sign_json(kr, typ, ptext, ret);
     free(ptext);
+    return rc;
+}
+
+int
+token_signf(const struct keyring *kr, const char *typ, char **ret,
+            const char *fmt, ...)
+{
+    char *text;
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = vasprintf(&text, fmt, ap);
+    va_end(ap);
+    if (rc < 0)
+        return GH_ENOMEM;
+    rc = token_sign_json(kr, typ, text, ret);
+    free(text);
     return rc;
 }
 

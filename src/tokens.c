@@ -224,6 +224,16 @@ issued_clear(struct issued *is)
     OPENSSL_cleanse(is->refresh_token, sizeof(is->refresh_token));
 }
 
+/* Whether a grant's own strings can be written into claims by hand (jti,
+ * sid and at_hash are base64url, made here). */
+static int
+grant_plain(const struct config *cfg, const struct grant *g)
+{
+    return util_json_plain(cfg->issuer) && util_json_plain(g->sub) &&
+           util_json_plain(g->client->client_id) &&
+           (g->sid == NULL || util_json_plain(g->sid));
+}
+
 /* RFC 9068 §2.2: aud is the client, the only party that presents the
  * token to us (/userinfo, /introspect, the admin API). */
 static int
@@ -238,27 +248,22 @@ mint_access(struct app *app, const struct grant *g, struct issued *is)
     is->exp = g->now + cfg->access_token_ttl_s;
     /* Written by hand when nothing needs escaping (the claims jansson would
      * write, in the same order): building and dumping them was a tenth of
-     * a client_credentials grant. jti and sid are base64url. */
-    if (util_json_plain(cfg->issuer) && util_json_plain(g->sub) &&
-        util_json_plain(g->client->client_id) && util_json_plain(g->scope)) {
-        char *text, at[48] = "";
+     * a client_credentials grant. */
+    if (grant_plain(cfg, g) && util_json_plain(g->scope)) {
+        char at[48] = "";
 
         if (g->sid != NULL)
             snprintf(at, sizeof(at), ",\"auth_time\":%lld",
                      (long long)g->auth_time);
-        if (asprintf(&text,
-                     "{\"iss\":\"%s\",\"sub\":\"%s\",\"aud\":\"%s\","
-                     "\"client_id\":\"%s\",\"exp\":%lld,\"iat\":%lld,"
-                     "\"jti\":\"%s\",\"scope\":\"%s\"%s%s%s%s}",
-                     cfg->issuer, g->sub, g->client->client_id,
-                     g->client->client_id, (long long)is->exp,
-                     (long long)g->now, is->jti, g->scope,
-                     g->sid ? ",\"sid\":\"" : "", g->sid ? g->sid : "",
-                     g->sid ? "\"" : "", at) < 0)
-            return GH_ENOMEM;
-        rc = token_sign_json(app->keys, "at+jwt", text, &is->access_token);
-        free(text);
-        return rc;
+        return token_signf(
+            app->keys, "at+jwt", &is->access_token,
+            "{\"iss\":\"%s\",\"sub\":\"%s\",\"aud\":\"%s\",\"client_id\":"
+            "\"%s\",\"exp\":%lld,\"iat\":%lld,\"jti\":\"%s\",\"scope\":"
+            "\"%s\"%s%s%s%s}",
+            cfg->issuer, g->sub, g->client->client_id, g->client->client_id,
+            (long long)is->exp, (long long)g->now, is->jti, g->scope,
+            g->sid ? ",\"sid\":\"" : "", g->sid ? g->sid : "",
+            g->sid ? "\"" : "", at);
     }
     c = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s*}", "iss",
                   cfg->issuer, "sub", g->sub, "aud", g->client->client_id,
@@ -290,13 +295,11 @@ mint_id(struct app *app, const struct grant *g, struct issued *is)
 
     util_sha256_b64url(is->access_token, strlen(is->access_token), 1, at_hash);
     /* By hand, as jansson would write it, when the claims of our own need
-     * no escaping (at_hash and sid are base64url); the user's claims are
-     * few and are still written by jansson, spliced in. */
-    if (util_json_plain(cfg->issuer) && util_json_plain(g->sub) &&
-        util_json_plain(g->client->client_id) && g->sid != NULL &&
-        util_json_plain(g->sid) &&
+     * no escaping; the user's claims are few and are still written by
+     * jansson, spliced in. */
+    if (grant_plain(cfg, g) && g->sid != NULL &&
         (g->nonce == NULL || util_json_plain(g->nonce))) {
-        char *text, *utext = NULL;
+        char *utext = NULL;
 
         if ((user = users_claims(g->user, g->scope)) == NULL)
             return GH_ENOMEM;
@@ -308,8 +311,8 @@ mint_id(struct app *app, const struct grant *g, struct issued *is)
             return GH_ENOMEM;
         }
         json_decref(user);
-        rc = asprintf(
-            &text,
+        rc = token_signf(
+            app->keys, "JWT", &is->id_token,
             "{\"iss\":\"%s\",\"sub\":\"%s\",\"aud\":\"%s\",\"exp\":%lld,"
             "\"iat\":%lld,\"auth_time\":%lld%s%s%s,\"sid\":\"%s\","
             "\"azp\":\"%s\",\"at_hash\":\"%s\"%s%s",
@@ -320,10 +323,6 @@ mint_id(struct app *app, const struct grant *g, struct issued *is)
             g->client->client_id, at_hash, utext ? "," : "}",
             utext ? utext + 1 : "");
         free(utext);
-        if (rc < 0)
-            return GH_ENOMEM;
-        rc = token_sign_json(app->keys, "JWT", text, &is->id_token);
-        free(text);
         return rc;
     }
     c = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s*, s:s, s:s, s:s}", "iss",

@@ -26,6 +26,9 @@ int token_sign(const struct keyring *kr, const char *typ, const json_t *claims,
  * pay jansson's building and escaping. */
 int token_sign_json(const struct keyring *kr, const char *typ,
                     const char *claims_json, char **ret);
+/* token_sign_json of the claims fmt writes (printf-style). */
+int token_signf(const struct keyring *kr, const char *typ, char **ret,
+                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /*
  * Verifies a compact JWS: three base64url parts, a JSON header whose alg is

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +141,10 @@ struct store {
     pthread_mutex_t lock;
     struct conn *conns;
     char sha[NSCRIPTS][41]; /* SHA-1 hex of each script, for EVALSHA */
+    /* When Redis was last found unreachable (util_monotonic in ms), 0
+     * while it answers: an outage is logged once when it starts and once
+     * when it ends, however many threads run into it. */
+    atomic_llong down_since_ms;
 };
 
 
@@ -437,6 +442,37 @@ dial_sentinels(const struct redis_config *conf)
     return NULL;
 }
 
+static void
+mark_down(struct store *st)
+{
+    long long up = 0, now = (long long)(util_monotonic() * 1e3);
+
+    if (now == 0)
+        now = 1;
+    if (atomic_compare_exchange_strong(&st->down_since_ms, &up, now))
+        log_warnx("redis_unreachable");
+}
+
+static void
+mark_up(struct store *st)
+{
+    long long since;
+
+    /* The hot path: one relaxed load while Redis answers. */
+    if (atomic_load_explicit(&st->down_since_ms, memory_order_relaxed) == 0)
+        return;
+    since = atomic_exchange(&st->down_since_ms, 0);
+    if (since != 0)
+        log_warnx("redis_reachable outage_s=%.1f",
+                  util_monotonic() - since / 1e3);
+}
+
+int
+store_redis_up(struct store *st)
+{
+    return atomic_load(&st->down_since_ms) == 0;
+}
+
 /*
  * Connects the thread's conn, unless a recent attempt failed: then it
  * fails at once until the backoff has passed, so that while Redis is down
@@ -460,6 +496,7 @@ conn_open(struct store *st, struct conn *cn)
         }
     }
     if (c == NULL) {
+        mark_down(st);
         cn->retry_at = util_monotonic() + cn->backoff_ms / 1000.0;
         cn->backoff_ms *= 2;
         if (cn->backoff_ms > BACKOFF_MAX_MS)
@@ -533,8 +570,10 @@ roundtrip(struct store *st, const char *cmd, size_t len, redisReply **ret)
         log_debug("redis_error error=\"%s\"", cn->c->errstr);
         freeReplyObject(r);
         conn_drop(cn);
+        mark_down(st);
         return GH_EREDIS;
     }
+    mark_up(st);
     if (error_is(r, "READONLY")) {
         log_debug("redis_readonly");
         freeReplyObject(r);

@@ -825,6 +825,106 @@ TEST(gatehouse_killed_during_logout_all_loses_no_notification)
     bc_stop(&app);
 }
 
+/* The whole of gatehouse.log (malloc'd), "" if it cannot be read. */
+static char *
+server_log(void)
+{
+    char path[320], *text = NULL;
+    size_t len = 0;
+    FILE *f, *m = open_memstream(&text, &len);
+    int ch;
+
+    snprintf(path, sizeof(path), "%s/gatehouse.log", gh.dir);
+    if (m == NULL)
+        FAIL("open_memstream");
+    if ((f = fopen(path, "r")) != NULL) {
+        while ((ch = fgetc(f)) != EOF)
+            fputc(ch, m);
+        fclose(f);
+    }
+    fclose(m);
+    return text;
+}
+
+static int
+count_lines_with(const char *text, const char *word)
+{
+    int n = 0;
+
+    for (const char *p = text; (p = strstr(p, word)) != NULL; p++)
+        n++;
+    return n;
+}
+
+/* The value of one metric line "name value" in /metrics, or -1. */
+static long long
+metric(const char *name)
+{
+    char *url = NULL, *p;
+    struct http_result res;
+    long long v = -1;
+    size_t n = strlen(name);
+
+    if (asprintf(&url, "%s/metrics", gh.issuer) < 0)
+        FAIL("asprintf");
+    if (http_do("GET", url, NULL, NULL, &res) == 0 && res.status == 200) {
+        for (p = res.body; p != NULL && *p != '\0'; p = strchr(p, '\n')) {
+            p += *p == '\n';
+            if (strncmp(p, name, n) == 0 && p[n] == ' ')
+                v = strtoll(p + n + 1, NULL, 10);
+        }
+    }
+    if (res.body != NULL)
+        http_result_free(&res);
+    free(url);
+    return v;
+}
+
+TEST(a_redis_outage_is_logged_once_each_way_and_kept_in_metrics)
+{
+    struct browser b = {""};
+    json_t *t;
+    char *log;
+    double t0;
+    int i;
+
+    start(1, NULL, NULL);
+    t = sign_in_crm(&b);
+    ASSERT_EQ(metric("gatehouse_redis_up"), 1);
+    ASSERT_EQ(metric("gatehouse_sessions_active"), 1);
+    redis_stop(&redis, 1);
+    /* Requests, the reaper and the engines all run into it; one line. */
+    for (i = 0; i < 20; i++)
+        timed("GET", "/readyz", NULL, NULL, NULL);
+    t0 = test_now();
+    while (metric("gatehouse_redis_up") != 0 && test_now() - t0 < LIMIT(10))
+        sleep_ms(100);
+    ASSERT_EQ(metric("gatehouse_redis_up"), 0);
+    /* The gauges keep their last value rather than vanishing. */
+    ASSERT_EQ(metric("gatehouse_sessions_active"), 1);
+    ASSERT(metric("gatehouse_backchannel_queue_depth") >= 0);
+    sleep_ms(1500);
+    log = server_log();
+    ASSERT_EQ(count_lines_with(log, "redis_unreachable"), 1);
+    ASSERT_EQ(count_lines_with(log, "redis_reachable"), 0);
+    free(log);
+
+    ASSERT_EQ(redis_restart(&redis, 1), 0);
+    t0 = test_now();
+    while (metric("gatehouse_redis_up") != 1 && test_now() - t0 < LIMIT(10))
+        sleep_ms(100);
+    ASSERT_EQ(metric("gatehouse_redis_up"), 1);
+    for (i = 0; i < 20; i++)
+        timed("GET", "/readyz", NULL, NULL, NULL);
+    log = server_log();
+    ASSERT_EQ(count_lines_with(log, "redis_unreachable"), 1);
+    ASSERT_EQ(count_lines_with(log, "redis_reachable outage_s="), 1);
+    ASSERT(strstr(log, "level=warn") != NULL);
+    free(log);
+    json_decref(t);
+    stop();
+}
+
 TEST_MAIN(
     TEST_ENTRY(
         redis_stopped_under_load_gives_fast_503s_and_recovers_losing_nothing),
@@ -833,4 +933,5 @@ TEST_MAIN(
     TEST_ENTRY(
         idle_and_stalled_connections_are_cut_and_slow_clients_block_no_one),
     TEST_ENTRY(thousands_of_open_connections_leave_the_server_responsive),
-    TEST_ENTRY(gatehouse_killed_during_logout_all_loses_no_notification))
+    TEST_ENTRY(gatehouse_killed_during_logout_all_loses_no_notification),
+    TEST_ENTRY(a_redis_outage_is_logged_once_each_way_and_kept_in_metrics))

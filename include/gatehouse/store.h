@@ -23,6 +23,8 @@ void store_thread_done(struct store *st);
 
 /* 0 if Redis answers PING now, GH_EREDIS if not. */
 int store_ping(struct store *st);
+/* 1 unless the last attempt to reach Redis, from any thread, failed. */
+int store_redis_up(struct store *st);
 
 /* Loads every Lua script so later calls go by SHA. 0 or GH_EREDIS. */
 int store_load_scripts(struct store *st);

@@ -446,6 +446,26 @@ slurp_fd(int fd)
     return buf;
 }
 
+char *
+gh_log(const struct gh_proc *g)
+{
+    char path[320], *text = NULL;
+    size_t len = 0;
+    FILE *f, *m = open_memstream(&text, &len);
+    int ch;
+
+    snprintf(path, sizeof(path), "%s/gatehouse.log", g->dir);
+    if (m == NULL)
+        abort();
+    if ((f = fopen(path, "r")) != NULL) {
+        while ((ch = fgetc(f)) != EOF)
+            fputc(ch, m);
+        fclose(f);
+    }
+    fclose(m);
+    return text;
+}
+
 int
 run_cmd(char *const argv[], const char *stdin_text, char **out, char **err)
 {

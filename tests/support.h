@@ -53,6 +53,8 @@ int wrapped(void);
 /* Sends sig, waits up to timeout_s, returns the exit status (or -1). */
 int gh_signal_wait(struct gh_proc *g, int sig, double timeout_s);
 void gh_stop(struct gh_proc *g);
+/* Everything the server logged so far (malloc'd; "" if nothing). */
+char *gh_log(const struct gh_proc *g);
 
 /* Runs argv (argv[0] a path) with stdin_text fed on standard input; returns
  * the exit status and captures stdout/stderr (malloc'd, may be NULL). */

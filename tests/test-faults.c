@@ -830,27 +830,6 @@ TEST(gatehouse_killed_during_logout_all_loses_no_notification)
     bc_stop(&app);
 }
 
-/* The whole of gatehouse.log (malloc'd), "" if it cannot be read. */
-static char *
-server_log(void)
-{
-    char path[320], *text = NULL;
-    size_t len = 0;
-    FILE *f, *m = open_memstream(&text, &len);
-    int ch;
-
-    snprintf(path, sizeof(path), "%s/gatehouse.log", gh.dir);
-    if (m == NULL)
-        FAIL("open_memstream");
-    if ((f = fopen(path, "r")) != NULL) {
-        while ((ch = fgetc(f)) != EOF)
-            fputc(ch, m);
-        fclose(f);
-    }
-    fclose(m);
-    return text;
-}
-
 static int
 count_lines_with(const char *text, const char *word)
 {
@@ -909,7 +888,7 @@ TEST(a_redis_outage_is_logged_once_each_way_and_kept_in_metrics)
     ASSERT_EQ(metric("gatehouse_sessions_active"), 1);
     ASSERT(metric("gatehouse_backchannel_queue_depth") >= 0);
     sleep_ms(1500);
-    log = server_log();
+    log = gh_log(&gh);
     ASSERT_EQ(count_lines_with(log, "redis_unreachable"), 1);
     ASSERT_EQ(count_lines_with(log, "redis_reachable"), 0);
     free(log);
@@ -921,7 +900,7 @@ TEST(a_redis_outage_is_logged_once_each_way_and_kept_in_metrics)
     ASSERT_EQ(metric("gatehouse_redis_up"), 1);
     for (i = 0; i < 20; i++)
         timed("GET", "/readyz", NULL, NULL, NULL);
-    log = server_log();
+    log = gh_log(&gh);
     ASSERT_EQ(count_lines_with(log, "redis_unreachable"), 1);
     ASSERT_EQ(count_lines_with(log, "redis_reachable outage_s="), 1);
     ASSERT(strstr(log, "level=warn") != NULL);

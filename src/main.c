@@ -195,6 +195,7 @@ cmd_serve(int argc, char **argv)
     kr = load_keys_or_exit(cfg);
     if ((rc = store_open(&cfg->redis, &st)) < 0)
         fatalx("store_open error=\"%s\"", gh_strerror(rc));
+    store_log_outages(st);
     /* Scripts also load on first use, so a Redis that is down now only
      * makes /readyz say so until it is back. */
     if (store_load_scripts(st) < 0)
@@ -221,6 +222,8 @@ cmd_serve(int argc, char **argv)
 
     if ((rc = delivery_start(&app, &app.delivery)) < 0)
         fatalx("delivery_start error=\"%s\"", gh_strerror(rc));
+    if ((rc = admin_start(&app)) < 0)
+        fatalx("admin_start error=\"%s\"", gh_strerror(rc));
 
     hopt.address = cfg->listen_address;
     hopt.port = cfg->listen_port;

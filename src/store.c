@@ -90,6 +90,7 @@ extern const char lua_ping[], lua_user_create[], lua_session_create[],
     lua_session_touch[], lua_session_end[], lua_code_redeem[],
     lua_refresh_issue[], lua_refresh_rotate[], lua_delivery_claim[],
     lua_delivery_done[], lua_delivery_retry[], lua_logout_all_begin[],
+    lua_logout_all_resume[], lua_logout_all_update[],
     lua_access_check[];
 
 static const struct script_source {
@@ -109,6 +110,8 @@ static const struct script_source {
     [SCRIPT_ACCESS_CHECK] = {"access_check", lua_access_check},
     [SCRIPT_DELIVERY_RETRY] = {"delivery_retry", lua_delivery_retry},
     [SCRIPT_LOGOUT_ALL_BEGIN] = {"logout_all_begin", lua_logout_all_begin},
+    [SCRIPT_LOGOUT_ALL_RESUME] = {"logout_all_resume", lua_logout_all_resume},
+    [SCRIPT_LOGOUT_ALL_UPDATE] = {"logout_all_update", lua_logout_all_update},
 };
 
 /*
@@ -145,6 +148,7 @@ struct store {
      * while it answers: an outage is logged once when it starts and once
      * when it ends, however many threads run into it. */
     atomic_llong down_since_ms;
+    int log_outages; /* a server logs them; a CLI's one-line error says it */
 };
 
 
@@ -449,7 +453,8 @@ mark_down(struct store *st)
 
     if (now == 0)
         now = 1;
-    if (atomic_compare_exchange_strong(&st->down_since_ms, &up, now))
+    if (atomic_compare_exchange_strong(&st->down_since_ms, &up, now) &&
+        st->log_outages)
         log_warnx("redis_unreachable");
 }
 
@@ -462,9 +467,15 @@ mark_up(struct store *st)
     if (atomic_load_explicit(&st->down_since_ms, memory_order_relaxed) == 0)
         return;
     since = atomic_exchange(&st->down_since_ms, 0);
-    if (since != 0)
+    if (since != 0 && st->log_outages)
         log_warnx("redis_reachable outage_s=%.1f",
                   util_monotonic() - since / 1e3);
+}
+
+void
+store_log_outages(struct store *st)
+{
+    st->log_outages = 1;
 }
 
 int

@@ -743,19 +743,63 @@ undelivered(struct store *st)
     return pending + failed;
 }
 
+/* GET /admin/logout-all. */
+static json_t *
+logout_all_status(const char *token)
+{
+    char auth[2048], *url = NULL;
+    const char *hdrs[2] = {auth, NULL};
+    struct http_result res;
+    json_t *j = NULL;
+
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+    if (asprintf(&url, "%s/admin/logout-all", gh.issuer) < 0)
+        FAIL("asprintf");
+    if (http_do("GET", url, NULL, hdrs, &res) == 0) {
+        if (res.status == 200)
+            j = json_loads(res.body, 0, NULL);
+        http_result_free(&res);
+    }
+    free(url);
+    ASSERT(j != NULL);
+    return j;
+}
+
+/* Whether the audit trail has a record of action. */
+static int
+audited(const char *token, const char *action)
+{
+    char auth[2048], *url = NULL, want[96];
+    const char *hdrs[2] = {auth, NULL};
+    struct http_result res;
+    int found = 0;
+
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+    snprintf(want, sizeof(want), "\"action\":\"%s\"", action);
+    if (asprintf(&url, "%s/admin/audit?limit=200", gh.issuer) < 0)
+        FAIL("asprintf");
+    if (http_do("GET", url, NULL, hdrs, &res) == 0) {
+        found = res.status == 200 && strstr(res.body, want) != NULL;
+        http_result_free(&res);
+    }
+    free(url);
+    return found;
+}
+
 TEST(gatehouse_killed_during_logout_all_loses_no_notification)
 {
     const char *env = getenv("GH_FAULT_SESSIONS");
-    int n = env != NULL ? atoi(env) : 3000, i;
+    int n = env != NULL ? atoi(env) : 20000, i;
     struct bc_app app;
     struct config *cfg = NULL;
     struct field_error fe;
     struct store *st = NULL;
     const struct client *crm;
     char sid[SESSION_SID_LEN + 1], cookie[SESSION_COOKIE_LEN + 1], sub[37];
-    char *admin, lall[64];
+    char *admin;
     long long before, after_kill, ended;
-    double t0;
+    double t0, t_restart;
+    json_t *j;
 
     ASSERT_EQ(bc_start(&app, 0, 0), 0);
     start(1, app.uri, NULL);
@@ -774,6 +818,26 @@ TEST(gatehouse_killed_during_logout_all_loses_no_notification)
 
     admin = admin_token();
     ASSERT_EQ(admin_post("/admin/logout-all", admin), 202);
+    /* A second one is refused with the real progress of the first. */
+    {
+        char auth[2048], *url = NULL;
+        const char *hdrs[3] = {auth, "Content-Type: application/json", NULL};
+        struct http_result res;
+
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", admin);
+        if (asprintf(&url, "%s/admin/logout-all", gh.issuer) < 0)
+            FAIL("asprintf");
+        ASSERT_EQ(http_do("POST", url, "{}", hdrs, &res), 0);
+        ASSERT_EQ(res.status, 409);
+        j = json_loads(res.body, 0, NULL);
+        ASSERT(j != NULL);
+        ASSERT_EQ(json_integer_value(json_object_get(
+                      json_object_get(j, "logout_all"), "sessions")),
+                  n);
+        json_decref(j);
+        http_result_free(&res);
+        free(url);
+    }
     /* Kill it once the run is a tenth of the way. */
     t0 = test_now();
     while (live_sessions(st) > n - n / 10 && test_now() - t0 < 10)
@@ -783,38 +847,51 @@ TEST(gatehouse_killed_during_logout_all_loses_no_notification)
     after_kill = live_sessions(st);
     ended = n - after_kill;
     fprintf(stderr, "killed with %lld of %d sessions ended\n", ended, n);
+    ASSERT(after_kill > 0);
 
-    /* Each ending queued its notification in the same step: whatever
-     * ended has one, delivered or waiting in Redis. */
+    /* Restarted, it notices the run lost its process and resumes it on
+     * its own: nobody asks again. */
     gh.pid = 0;
     ASSERT_EQ(gh_launch(&gh), 0);
-    ASSERT_EQ(bc_wait(&app, 1, 10), 0);
-    t0 = test_now();
-    while (app.requests < ended && test_now() - t0 < 60)
+    t_restart = test_now();
+    free(admin);
+    admin = admin_token();
+    j = logout_all_status(admin);
+    fprintf(stderr, "after restart: %s\n",
+            json_string_value(json_object_get(j, "state")));
+    json_decref(j);
+    while (live_sessions(st) == after_kill &&
+           test_now() - t_restart < LIMIT(15))
         sleep_ms(100);
-    fprintf(stderr, "after restart: %d notifications delivered\n",
-            app.requests);
-    ASSERT(app.requests >= ended);
-
-    /* The run died with its process; once its progress is stale it can be
-     * started again (made stale here rather than waiting a minute). */
-    snprintf(lall, sizeof(lall), "%s", "gh:lall");
-    {
-        char *argv[] = {"redis-cli", "-s",      redis.socket, "HSET",
-                        lall,        "updated", "1",          NULL};
-        ASSERT_EQ(run_cmd(argv, NULL, NULL, NULL), 0);
-    }
-    if (after_kill > 0) {
-        free(admin);
-        admin = admin_token();
-        ASSERT_EQ(admin_post("/admin/logout-all", admin), 202);
-    }
+    fprintf(stderr, "resumed %.1f s after the restart\n",
+            test_now() - t_restart);
+    ASSERT(live_sessions(st) < after_kill);
+    ASSERT(test_now() - t_restart < LIMIT(10));
     t0 = test_now();
-    while (live_sessions(st) > 0 && test_now() - t0 < 30)
+    while (live_sessions(st) > 0 && test_now() - t0 < LIMIT(60))
         sleep_ms(100);
     ASSERT_EQ(live_sessions(st), 0);
     t0 = test_now();
-    while (app.requests < n && test_now() - t0 < 60)
+    for (;;) {
+        j = logout_all_status(admin);
+        if (strcmp(json_string_value(json_object_get(j, "state")), "done") ==
+                0 ||
+            test_now() - t0 > LIMIT(10))
+            break;
+        json_decref(j);
+        sleep_ms(100);
+    }
+    ASSERT_STR_EQ(json_string_value(json_object_get(j, "state")), "done");
+    ASSERT_EQ(json_integer_value(json_object_get(j, "resumes")), 1);
+    json_decref(j);
+    ASSERT(audited(admin, "logout_all"));
+    ASSERT(audited(admin, "logout_all_resumed"));
+    ASSERT(audited(admin, "logout_all_finished"));
+
+    /* Every ending queued its notification in the same step: all of
+     * them arrive. */
+    t0 = test_now();
+    while (app.requests < n && test_now() - t0 < LIMIT(90))
         sleep_ms(100);
     fprintf(stderr, "in the end: %d notifications for %d sessions\n",
             app.requests, n);

@@ -23,6 +23,9 @@ void store_thread_done(struct store *st);
 
 /* 0 if Redis answers PING now, GH_EREDIS if not. */
 int store_ping(struct store *st);
+/* Logs a warning when Redis becomes unreachable and when it is back
+ * (servers; call before any thread uses the store). */
+void store_log_outages(struct store *st);
 /* 1 unless the last attempt to reach Redis, from any thread, failed. */
 int store_redis_up(struct store *st);
 
@@ -344,19 +347,28 @@ struct logout_all_state {
     char actor[128];
     char reason[256];
     int64_t started;
-    int64_t updated;
+    int64_t updated; /* the owner's heartbeat */
     long long total; /* live sessions when it began */
     long long ended;
     long long queued; /* notifications queued */
+    int resumes;      /* times another process took it over */
 };
-/* Begins one (logout_all_begin.lua). GH_EBUSY if another is running and
- * has made progress within stale_s; *other (if not NULL) then says which. */
+/* Begins one owned by owner (logout_all_begin.lua). GH_EBUSY if another is
+ * running and has made progress within stale_s; *other (if not NULL) then
+ * says which. */
 int store_logout_all_begin(struct store *st, int64_t now, int stale_s,
                            const char *actor, const char *reason,
-                           long long total, struct logout_all_state *other);
-/* Records progress, and state when it changes (NULL: unchanged). */
-int store_logout_all_update(struct store *st, int64_t now, const char *state,
-                            long long ended, long long queued);
+                           long long total, const char *owner,
+                           struct logout_all_state *other);
+/* Takes over a running one without a heartbeat for stale_s
+ * (logout_all_resume.lua): 1 and *taken when taken, 0 if none. */
+int store_logout_all_resume(struct store *st, int64_t now, int stale_s,
+                            const char *owner, struct logout_all_state *taken);
+/* Records progress (the heartbeat), and state when it changes (NULL:
+ * unchanged). GH_EBUSY if owner no longer owns the run. */
+int store_logout_all_update(struct store *st, const char *owner, int64_t now,
+                            const char *state, long long ended,
+                            long long queued);
 /* GH_ENOTFOUND if no logout-all ever ran. */
 int store_logout_all_get(struct store *st, struct logout_all_state *out);
 

@@ -80,6 +80,9 @@ static const struct key_schema {
     [KEY_DELIVERY_FAILED] = {"dfail", "zset", "none"},
     /* the progress of the last logout-all: state, actor, counts */
     [KEY_LOGOUT_ALL] = {"lall", "hash", "none"},
+    /* every allowed_origins entry of the clients in client:{client_id},
+     * so a CORS preflight, which names no client, is one SISMEMBER */
+    [KEY_CLIENT_ORIGINS] = {"corig", "set", "none"},
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -89,7 +92,7 @@ extern const char lua_ping[], lua_user_create[], lua_session_create[],
     lua_session_touch[], lua_session_end[], lua_code_redeem[],
     lua_refresh_issue[], lua_refresh_rotate[], lua_delivery_claim[],
     lua_delivery_done[], lua_delivery_retry[], lua_logout_all_begin[],
-    lua_access_check[];
+    lua_access_check[], lua_client_put[];
 
 static const struct script_source {
     const char *name;
@@ -108,6 +111,7 @@ static const struct script_source {
     [SCRIPT_ACCESS_CHECK] = {"access_check", lua_access_check},
     [SCRIPT_DELIVERY_RETRY] = {"delivery_retry", lua_delivery_retry},
     [SCRIPT_LOGOUT_ALL_BEGIN] = {"logout_all_begin", lua_logout_all_begin},
+    [SCRIPT_CLIENT_PUT] = {"client_put", lua_client_put},
 };
 
 /*

@@ -399,6 +399,29 @@ TEST(userinfo_and_revoke_follow_the_tokens_client)
     stop();
 }
 
+/* A preflight that must ask Redis and cannot gets 503, never a yes; one
+ * the config answers needs no Redis. */
+TEST(preflight_without_redis_is_503_not_a_yes)
+{
+    struct http_result res;
+    char *v;
+
+    start();
+    redis_stop(&redis, 0);
+    preflight("/token", "https://wiki.example.org", "POST", &res);
+    ASSERT_EQ(res.status, 503);
+    v = http_header_value(&res, "Retry-After");
+    ASSERT(v != NULL);
+    free(v);
+    assert_shared(&res, "");
+    http_result_free(&res);
+    preflight("/token", SPA, "POST", &res);
+    ASSERT_EQ(res.status, 204);
+    assert_shared(&res, SPA);
+    http_result_free(&res);
+    gh_stop(&gh);
+}
+
 /* POST /register with the console's admin token; want the status. */
 static json_t *
 register_client(const char *metadata, long want)
@@ -572,6 +595,7 @@ TEST_MAIN(TEST_ENTRY(discovery_and_jwks_are_readable_from_any_origin),
           TEST_ENTRY(preflight_allows_only_origins_some_client_lists),
           TEST_ENTRY(token_answers_are_shared_only_with_the_clients_origins),
           TEST_ENTRY(userinfo_and_revoke_follow_the_tokens_client),
+          TEST_ENTRY(preflight_without_redis_is_503_not_a_yes),
           TEST_ENTRY(registered_client_brings_its_origins),
           TEST_ENTRY(registration_error_names_the_origin_field),
           TEST_ENTRY(config_refuses_bad_origins_with_field_and_reason))

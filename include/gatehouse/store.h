@@ -94,7 +94,8 @@ int store_user_set(struct store *st, const char *sub, const char *field,
 /* Every sub, oldest first; *subs is a malloc'd array of malloc'd strings. */
 int store_user_list(struct store *st, char ***subs, size_t *n);
 
-/* Clients registered at run time (store_clients.c), as DCR JSON text. */
+/* Clients registered at run time (store_clients.c), as DCR JSON text;
+ * put also adds its allowed_origins to the origin index (corig). */
 int store_client_put(struct store *st, const char *client_id,
                      const char *json);
 /* *json is malloc'd; the caller frees it. GH_ENOTFOUND if none. */

@@ -49,6 +49,7 @@ static const char *const understood[] = {
     "token_endpoint_auth_method",
     "scope",
     "scopes",
+    "allowed_origins",
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))

@@ -81,17 +81,31 @@ static const struct key_schema {
     [KEY_DELIVERY_FAILED] = {"dfail", "zset", "none"},
     /* the progress of the last logout-all: state, actor, counts */
     [KEY_LOGOUT_ALL] = {"lall", "hash", "none"},
+    /* every allowed_origins entry of the clients in client:{client_id},
+     * so a CORS preflight, which names no client, is one SISMEMBER */
+    [KEY_CLIENT_ORIGINS] = {"corig", "set", "none"},
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The Lua scripts, embedded by src/lua/embed.py into lua_scripts.c. */
-extern const char lua_ping[], lua_user_create[], lua_session_create[],
-    lua_session_touch[], lua_session_end[], lua_code_redeem[],
-    lua_refresh_issue[], lua_refresh_rotate[], lua_delivery_claim[],
-    lua_delivery_done[], lua_delivery_retry[], lua_logout_all_begin[],
-    lua_logout_all_resume[], lua_logout_all_update[],
-    lua_access_check[];
+/* One per line, so scripts added side by side merge cleanly. */
+extern const char lua_ping[];
+extern const char lua_user_create[];
+extern const char lua_session_create[];
+extern const char lua_session_touch[];
+extern const char lua_session_end[];
+extern const char lua_code_redeem[];
+extern const char lua_refresh_issue[];
+extern const char lua_refresh_rotate[];
+extern const char lua_delivery_claim[];
+extern const char lua_delivery_done[];
+extern const char lua_delivery_retry[];
+extern const char lua_logout_all_begin[];
+extern const char lua_logout_all_resume[];
+extern const char lua_logout_all_update[];
+extern const char lua_access_check[];
+extern const char lua_client_put[];
 
 static const struct script_source {
     const char *name;
@@ -112,6 +126,7 @@ static const struct script_source {
     [SCRIPT_LOGOUT_ALL_BEGIN] = {"logout_all_begin", lua_logout_all_begin},
     [SCRIPT_LOGOUT_ALL_RESUME] = {"logout_all_resume", lua_logout_all_resume},
     [SCRIPT_LOGOUT_ALL_UPDATE] = {"logout_all_update", lua_logout_all_update},
+    [SCRIPT_CLIENT_PUT] = {"client_put", lua_client_put},
 };
 
 /*

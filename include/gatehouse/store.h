@@ -59,6 +59,7 @@ enum store_key {
     KEY_DELIVERY,        /* {p}dl:{sid:client_id} */
     KEY_DELIVERY_FAILED, /* {p}dfail */
     KEY_LOGOUT_ALL,      /* {p}lall */
+    KEY_CLIENT_ORIGINS,  /* {p}corig */
 };
 
 /*
@@ -98,11 +99,15 @@ int store_user_set(struct store *st, const char *sub, const char *field,
 /* Every sub, oldest first; *subs is a malloc'd array of malloc'd strings. */
 int store_user_list(struct store *st, char ***subs, size_t *n);
 
-/* Clients registered at run time (store_clients.c), as DCR JSON text. */
+/* Clients registered at run time (store_clients.c), as DCR JSON text;
+ * put also adds its allowed_origins to the origin index (corig). */
 int store_client_put(struct store *st, const char *client_id,
                      const char *json);
 /* *json is malloc'd; the caller frees it. GH_ENOTFOUND if none. */
 int store_client_get(struct store *st, const char *client_id, char **json);
+/* 1 if a client registered at run time lists origin in allowed_origins,
+ * 0 if none does, GH_EREDIS. */
+int store_client_origin_known(struct store *st, const char *origin);
 
 /*
  * Sessions (store_sessions.c); session.c is the domain on top. khash is

@@ -136,7 +136,8 @@ class Stack {
     return p;
   }
 
-  async start() {
+  // opts.clients: more clients for the config (a test's own apps).
+  async start(opts = {}) {
     for (const bin of [GATEHOUSE_BIN, DEMO_BIN]) {
       if (!fs.existsSync(bin)) {
         throw new Error(`${bin} not found: build it (ninja -C build/normal), or set GATEHOUSE_BIN and DEMO_BIN`);
@@ -175,7 +176,7 @@ class Stack {
         post_logout_redirect_uris: [a.url],
         backchannel_logout_uri: `${a.url}backchannel-logout`,
         grant_types: ['authorization_code', 'refresh_token'],
-      })),
+      })).concat(opts.clients || []),
     }, null, 2));
     this.spawn('gatehouse', GATEHOUSE_BIN, ['serve', '--config', this.config]);
     await waitFor('gatehouse', async () =>
@@ -252,12 +253,14 @@ function launchChromium() {
 // Declares a file's tests on one stack and one Chromium. Each scenario
 // gets a browser context of its own (its own cookies: a new person) on a
 // phone-sized viewport, checks that no request left loopback (no external
-// asset), and on failure shows the end of every log.
-function useStack() {
+// asset), and on failure shows the end of every log. opts go to
+// Stack.start when the stack starts (a before() declared earlier may still
+// fill them in).
+function useStack(opts = {}) {
   const env = {};
   before(async () => {
     env.stack = new Stack(); // set first, so that after() stops what started
-    await env.stack.start();
+    await env.stack.start(opts);
     env.browser = await launchChromium();
   }, { timeout: 60000 });
   after(async () => {

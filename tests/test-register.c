@@ -163,7 +163,7 @@ forge(const char *dir, const char *client, const char *scope)
                   "sub", client, "aud", client, "client_id", client, "exp",
                   (json_int_t)(now + 300), "iat", (json_int_t)now, "jti", jti,
                   "scope", scope);
-    ASSERT_EQ(token_sign(kr, "at+jwt", c, &tok), 0);
+    ASSERT_EQ(token_sign(kr, NULL, "at+jwt", c, &tok), 0);
     json_decref(c);
     keyring_free(kr);
     return tok;

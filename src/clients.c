@@ -37,6 +37,7 @@ static const char *const client_keys[] = {
     "grant_types",
     "response_types",
     "token_endpoint_auth_method",
+    "id_token_signed_response_alg",
     "scopes",
     "scope",
     "allowed_origins",
@@ -533,6 +534,28 @@ parse_id_and_secret(const json_t *obj, const char *pfx, struct client *c,
     return 0;
 }
 
+/* OIDC Registration §2. Whether a key of the alg is active is checked
+ * where the keys are known: at start for the config file's clients, at
+ * /register for the others. */
+static int
+parse_id_token_alg(const json_t *obj, const char *pfx, struct client *c,
+                   struct field_error *err)
+{
+    const char *alg;
+    int rc;
+
+    if ((rc = opt_string(obj, "id_token_signed_response_alg", pfx, &alg,
+                         err)) < 0 ||
+        alg == NULL)
+        return rc;
+    if (strcmp(alg, "RS256") != 0 && strcmp(alg, "ES256") != 0)
+        return invalid(err, "must be RS256 or ES256",
+                       "%sid_token_signed_response_alg", pfx);
+    if ((c->id_token_alg = strdup(alg)) == NULL)
+        return GH_ENOMEM;
+    return 0;
+}
+
 /* "name" is ours, "client_name" the DCR spelling (RFC 7591 §2). */
 static int
 parse_name(const json_t *obj, const char *pfx, struct client *c,
@@ -782,6 +805,7 @@ client_from_json(const json_t *obj, const char *field_prefix,
     }
     if ((rc = parse_id_and_secret(obj, pfx, c, err)) < 0 ||
         (rc = parse_name(obj, pfx, c, err)) < 0 ||
+        (rc = parse_id_token_alg(obj, pfx, c, err)) < 0 ||
         (rc = parse_grants(obj, pfx, c, err)) < 0 ||
         (rc = parse_uris(obj, pfx, c, err)) < 0 ||
         (rc = parse_scopes(obj, pfx, c, err)) < 0)
@@ -843,6 +867,9 @@ client_to_json(const struct client *c, bool with_secret)
     bad |= json_object_set_new(o, "response_types", json_pack("[s]", "code"));
     bad |= json_object_set_new(o, "token_endpoint_auth_method",
                                json_string(auth_method_names[c->auth_method]));
+    if (c->id_token_alg != NULL)
+        bad |= json_object_set_new(o, "id_token_signed_response_alg",
+                                   json_string(c->id_token_alg));
     /* "scopes" (an array), not the DCR "scope" string: client_from_json
      * reads both, and the array survives a round trip unchanged. */
     bad |= json_object_set_new(o, "scopes", strlist_to_json(&c->scopes));
@@ -866,6 +893,7 @@ client_free(struct client *c)
     strlist_free(&c->redirect_uris);
     strlist_free(&c->post_logout_redirect_uris);
     free(c->backchannel_logout_uri);
+    free(c->id_token_alg);
     strlist_free(&c->scopes);
     strlist_free(&c->allowed_origins);
     free(c);

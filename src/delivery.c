@@ -124,7 +124,7 @@ delivery_logout_token(const struct keyring *kr, const char *issuer,
     if (util_json_plain(issuer) && util_json_plain(client_id) &&
         util_json_plain(sub) && util_json_plain(sid))
         return token_signf(
-            kr, "logout+jwt", ret,
+            kr, NULL, "logout+jwt", ret,
             "{\"iss\":\"%s\",\"aud\":\"%s\",\"iat\":%lld,\"exp\":%lld,"
             "\"jti\":\"%s\",\"sub\":\"%s\",\"sid\":\"%s\",\"events\":{"
             "\"http://schemas.openid.net/event/backchannel-logout\":{}}}",
@@ -137,7 +137,7 @@ delivery_logout_token(const struct keyring *kr, const char *issuer,
                        "http://schemas.openid.net/event/backchannel-logout");
     if (claims == NULL)
         return GH_ENOMEM;
-    rc = token_sign(kr, "logout+jwt", claims, ret);
+    rc = token_sign(kr, NULL, "logout+jwt", claims, ret);
     json_decref(claims);
     return rc;
 }

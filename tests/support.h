@@ -35,7 +35,9 @@ struct gh_proc {
 
 /*
  * Writes a config into a new temp dir (issuer and listen on a free port,
- * redis at redis_url, keys generated with alg), merging extra_json (a JSON
+ * redis at redis_url, keys generated with alg: one alg, or a list such as
+ * "ES256,RS256" for a key of each with the first as signing_alg), merging
+ * extra_json (a JSON
  * object text, or NULL) over the defaults, then starts "gatehouse serve"
  * and waits until /healthz answers. GATEHOUSE_BIN names the binary.
  * redis_url NULL writes no redis.url: extra_json then names the store

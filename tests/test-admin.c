@@ -471,7 +471,7 @@ forge(const char *dir, const char *client, const char *scope,
                   client, "exp", (json_int_t)(now + exp_in), "iat",
                   (json_int_t)(now + exp_in - 300), "jti", jti, "scope",
                   scope);
-    ASSERT_EQ(token_sign(kr, "at+jwt", c, &tok), 0);
+    ASSERT_EQ(token_sign(kr, NULL, "at+jwt", c, &tok), 0);
     json_decref(c);
     keyring_free(kr);
     return tok;

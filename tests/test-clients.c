@@ -530,6 +530,35 @@ TEST(to_json_round_trips_through_from_json)
                       "'grant_types':['client_credentials']}");
 }
 
+/* OIDC Registration §2: RS256 or ES256, unset by default (the server
+ * picks: SPEC §3), anything else refused by name. */
+TEST(id_token_signed_response_alg_checked_and_kept)
+{
+    struct client *c = parse_ok("{" CRM_OK "," CB "}");
+    json_t *j;
+
+    ASSERT(c->id_token_alg == NULL);
+    client_free(c);
+    c = parse_ok("{" CRM_OK "," CB ",'id_token_signed_response_alg':'ES256'}");
+    ASSERT_STR_EQ(c->id_token_alg, "ES256");
+    /* Registered clients are stored as client_to_json writes them. */
+    j = client_to_json(c, false);
+    ASSERT_STR_EQ(
+        json_string_value(json_object_get(j, "id_token_signed_response_alg")),
+        "ES256");
+    json_decref(j);
+    client_free(c);
+    assert_round_trip(
+        "{" CRM_OK "," CB ",'id_token_signed_response_alg':'RS256'}");
+    parse_err("{" CRM_OK "," CB ",'id_token_signed_response_alg':'HS256'}",
+              "clients[2].", "clients[2].id_token_signed_response_alg",
+              "must be RS256 or ES256");
+    parse_err("{" CRM_OK "," CB ",'id_token_signed_response_alg':'none'}", "",
+              "id_token_signed_response_alg", "must be RS256 or ES256");
+    parse_err("{" CRM_OK "," CB ",'id_token_signed_response_alg':256}", "",
+              "id_token_signed_response_alg", "must be a string");
+}
+
 TEST(to_json_uses_dcr_names_and_hides_secret)
 {
     struct client *c = parse_ok("{" CRM_OK "," CB ",'name':'CRM'}");
@@ -714,6 +743,7 @@ TEST(allowed_origins_round_trip_through_json)
 }
 
 TEST_MAIN(TEST_ENTRY(minimal_client_gets_dcr_defaults),
+          TEST_ENTRY(id_token_signed_response_alg_checked_and_kept),
           TEST_ENTRY(spec_example_client_parses),
           TEST_ENTRY(public_client_has_no_secret),
           TEST_ENTRY(confidential_client_needs_secret),

@@ -36,6 +36,9 @@ struct client {
     bool backchannel_logout_session_required;
     unsigned grant_types; /* enum grant_type bits */
     enum auth_method auth_method;
+    /* id_token_signed_response_alg, "RS256" or "ES256"; NULL when unset:
+     * RS256 if an RS256 key is active, else signing_alg (SPEC §3). */
+    char *id_token_alg;
     struct strlist scopes;
     /* Origins a browser app calls /token, /userinfo and /revoke from
      * (CORS, SPEC §3): canonical "scheme://host[:port]"; by default those

@@ -548,13 +548,15 @@ roundtrip(struct store *st, const char *cmd, size_t len, redisReply **ret)
 /*
  * What an error reply means for the caller: Redis cannot serve right now
  * (GH_EREDIS), the script cache lost a script (GH_ENOTFOUND, which only
- * script_call sees), or a bug (GH_EPROTO).
+ * script_call sees), or a bug (GH_EPROTO). OOM is maxmemory reached with
+ * noeviction: nothing was written, and callers must not take it for
+ * anything but "unavailable" (a logout said "signed out" on it).
  */
 static int
 reply_error(const redisReply *r)
 {
     static const char *const unavailable[] = {"LOADING", "BUSY", "MASTERDOWN",
-                                              "NOAUTH", "TRYAGAIN"};
+                                              "NOAUTH", "TRYAGAIN", "OOM"};
     size_t i;
 
     if (error_is(r, "NOSCRIPT"))

@@ -786,12 +786,113 @@ TEST(logout_sends_the_configured_clear_site_data)
     stop();
 }
 
+/* redis-cli against the test's Redis; 0 if the command succeeded. */
+static int
+redis_cli(char *a1, char *a2, char *a3, char *a4)
+{
+    char *argv[] = {"redis-cli", "-s", redis.socket, a1, a2, a3, a4, NULL};
+    char *out = NULL;
+    int rc = run_cmd(argv, NULL, &out, NULL);
+
+    if (rc == 0 && out != NULL && strncmp(out, "OK", 2) != 0)
+        rc = -1;
+    free(out);
+    return rc;
+}
+
+/* The answer of a logout Redis could not carry out: 503 with Retry-After,
+ * a page saying nothing changed, and the browser left alone. */
+static void
+expect_not_signed_out(const struct http_result *res)
+{
+    char *ra = http_header_value(res, "Retry-After");
+
+    ASSERT_EQ(res->status, 503);
+    ASSERT(ra != NULL && atoi(ra) >= 1);
+    ASSERT_CONTAINS(res->body, "nothing was changed");
+    ASSERT(strstr(res->body, "signed out of") == NULL);
+    ASSERT_EQ(touched_browser(res), 0);
+    free(ra);
+}
+
+/* Issue 15 item 1: with Redis at maxmemory (noeviction) the session cannot
+ * be ended, and /logout said "You are signed out" anyway while the session
+ * lived on and no app was told. It must answer 503 and change nothing. */
+TEST(logout_with_redis_out_of_memory_is_503_and_changes_nothing)
+{
+    struct browser b = {""};
+    json_t *t;
+    char url[4096];
+    struct http_result res;
+
+    start(-1, -1, NULL);
+    t = sign_in_app(&b, 0);
+    snprintf(url, sizeof(url), "%s/logout?id_token_hint=%s", gh.issuer,
+             str(t, "id_token"));
+    ASSERT_EQ(redis_cli("CONFIG", "SET", "maxmemory-policy", "noeviction"), 0);
+    ASSERT_EQ(redis_cli("CONFIG", "SET", "maxmemory", "1"), 0);
+    ASSERT_EQ(browser_do(&b, "GET", url, NULL, &res), 0);
+    expect_not_signed_out(&res);
+    http_result_free(&res);
+    ASSERT(browser_cookie(&b, "gh_session") != NULL);
+    ASSERT_EQ(redis_cli("CONFIG", "SET", "maxmemory", "0"), 0);
+    /* Nothing ended: SSO still works and no app heard anything. */
+    expect_sso(&b, 1);
+    usleep(300 * 1000);
+    ASSERT_EQ(bc_count(&apps[0]), 0);
+    /* With memory back, the same logout works. */
+    ASSERT_EQ(browser_do(&b, "GET", url, NULL, &res), 0);
+    ASSERT_EQ(res.status, 200);
+    ASSERT(touched_browser(&res));
+    http_result_free(&res);
+    ASSERT_EQ(bc_wait(&apps[0], 1, 5), 0);
+    json_decref(t);
+    stop();
+}
+
+/* The same when the Redis Gatehouse talks to became a read-only replica
+ * (a failover it has not followed yet): -READONLY is no "signed out". */
+TEST(logout_with_redis_read_only_is_503_and_changes_nothing)
+{
+    struct browser b = {""};
+    json_t *t;
+    char url[4096], port[16];
+    struct http_result res;
+    int p = test_free_port();
+
+    start(-1, -1, NULL);
+    t = sign_in_app(&b, 0);
+    snprintf(url, sizeof(url), "%s/logout?id_token_hint=%s", gh.issuer,
+             str(t, "id_token"));
+    /* A replica of a primary that is not there keeps its data and refuses
+     * writes. */
+    snprintf(port, sizeof(port), "%d", p);
+    ASSERT_EQ(redis_cli("REPLICAOF", "127.0.0.1", port, NULL), 0);
+    ASSERT_EQ(browser_do(&b, "GET", url, NULL, &res), 0);
+    expect_not_signed_out(&res);
+    http_result_free(&res);
+    /* The confirmation form cannot be served either (it stores its CSRF
+     * token), and says so. */
+    snprintf(url, sizeof(url), "%s/logout", gh.issuer);
+    ASSERT_EQ(browser_do(&b, "GET", url, NULL, &res), 0);
+    expect_not_signed_out(&res);
+    http_result_free(&res);
+    ASSERT_EQ(redis_cli("REPLICAOF", "NO", "ONE", NULL), 0);
+    expect_sso(&b, 1);
+    usleep(300 * 1000);
+    ASSERT_EQ(bc_count(&apps[0]), 0);
+    json_decref(t);
+    stop();
+}
+
 TEST_MAIN(TEST_ENTRY(logout_with_hint_notifies_every_app_exactly_once),
           TEST_ENTRY(confirmation_page_then_sign_out_everywhere_ends_both_devices),
           TEST_ENTRY(unregistered_post_logout_redirect_is_an_error_page_and_ends_nothing),
           TEST_ENTRY(logout_that_ends_no_session_sets_and_clears_nothing),
           TEST_ENTRY(logout_of_a_session_ended_elsewhere_touches_nothing),
           TEST_ENTRY(logout_sends_the_configured_clear_site_data),
+          TEST_ENTRY(logout_with_redis_out_of_memory_is_503_and_changes_nothing),
+          TEST_ENTRY(logout_with_redis_read_only_is_503_and_changes_nothing),
           TEST_ENTRY(dead_app_delays_logout_by_at_most_the_wait_and_ends_failed),
           TEST_ENTRY(app_answering_500_then_200_gets_it_on_a_retry),
           TEST_ENTRY(kill_9_with_deliveries_pending_then_restart_delivers_them),

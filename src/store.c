@@ -51,7 +51,8 @@ static const struct key_schema {
     [KEY_CODE] = {"code:{hash}", "string", "code_ttl_s"},
     /* a refresh token: sid, client, family, spent flag */
     [KEY_REFRESH] = {"rt:{hash}", "hash", "refresh_token_ttl_s"},
-    /* back-channel deliveries due: id -> next attempt (or lease end) */
+    /* back-channel deliveries due: id -> next attempt (or lease end), in
+     * epoch seconds to the millisecond */
     [KEY_DELIVERY_QUEUE] = {"dq", "zset", "none"},
     /* the logout ledger of a session: the ids of its deliveries */
     [KEY_SESSION_DELIVERIES] = {"sdl:{sid}", "set", "7 days"},

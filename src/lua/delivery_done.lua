@@ -6,7 +6,9 @@
 -- delivery's hash for 7 days.
 -- KEYS[1] dq  KEYS[2] dfail (zset id -> failed time)
 -- ARGV: prefix, now, max_attempts, then six per attempt: id, outcome text,
---       delivered (1/0), next_due, token, token_exp
+--       delivered (1/0), next_due (epoch seconds to the millisecond: a
+--       retry 1 s ±20% later must not round to whole seconds), token,
+--       token_exp
 -- Returns one integer per attempt: 1 delivered, 2 failed for good, 0 to be
 -- retried, -1 unknown id.
 local p, now, max = ARGV[1], ARGV[2], tonumber(ARGV[3])

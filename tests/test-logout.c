@@ -886,6 +886,25 @@ TEST(logout_with_redis_read_only_is_503_and_changes_nothing)
     stop();
 }
 
+/* What gatehouse has logged so far (malloc'd). */
+static char *
+gh_log(void)
+{
+    char path[320], *text;
+    FILE *f;
+    long len;
+
+    snprintf(path, sizeof(path), "%s/gatehouse.log", gh.dir);
+    ASSERT((f = fopen(path, "r")) != NULL);
+    fseek(f, 0, SEEK_END);
+    len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    text = calloc(1, (size_t)len + 1);
+    ASSERT(text != NULL && fread(text, 1, (size_t)len, f) == (size_t)len);
+    fclose(f);
+    return text;
+}
+
 /* Wall-clock seconds, with fractions. */
 static double
 wall_now(void)
@@ -935,6 +954,19 @@ TEST(retry_after_a_failed_attempt_comes_1s_later_within_20_percent)
         ASSERT_EQ(bc_wait(&apps[0], 1, 5), 0);
         ASSERT_EQ(apps[0].requests, 2);
         gap = apps[0].request_at[1] - apps[0].request_at[0];
+        /* The retry reused the first attempt's token, and its log line
+         * names that token's jti. */
+        {
+            json_t *c = oidc_verified_claims(&gh, apps[0].tokens[0]);
+            char want[128], *log = gh_log();
+            snprintf(want, sizeof(want),
+                     "event=delivery client=crm jti=%s attempt=2 "
+                     "outcome=\"http 200\"",
+                     str(c, "jti"));
+            ASSERT_CONTAINS(log, want);
+            free(log);
+            json_decref(c);
+        }
         fprintf(stderr, "# phase %.2f: retry after %.3f s\n", phases[k], gap);
         /* 0.8 to 1.2 s, with 50 ms (early) and 100 ms (late) for clocks,
          * recording and claiming. */

@@ -199,8 +199,12 @@ end_and_wait(struct http_request *req, const char *sid, int everywhere,
     }
     if (everywhere && rc == 1) {
         size_t others = 0;
-        session_end_user(app->store, e.sub, "rp_logout", &others);
-        log_info("logout_everywhere sessions=%zu", others + 1);
+        int erc = session_end_user(app->store, e.sub, "rp_logout", &others);
+        if (erc < 0)
+            log_warnx("logout_everywhere_incomplete error=\"%s\"",
+                      gh_strerror(erc));
+        else
+            log_info("logout_everywhere sessions=%zu", others + 1);
     }
     if ((p = calloc(1, sizeof(*p))) == NULL ||
         (p->names = calloc(e.napps + 1, sizeof(char *))) == NULL ||

@@ -52,7 +52,8 @@ static const struct key_schema {
     [KEY_CODE] = {"code:{hash}", "string", "code_ttl_s"},
     /* a refresh token: sid, client, family, spent flag */
     [KEY_REFRESH] = {"rt:{hash}", "hash", "refresh_token_ttl_s"},
-    /* back-channel deliveries due: id -> next attempt (or lease end) */
+    /* back-channel deliveries due: id -> next attempt (or lease end), in
+     * epoch seconds to the millisecond */
     [KEY_DELIVERY_QUEUE] = {"dq", "zset", "none"},
     /* the logout ledger of a session: the ids of its deliveries */
     [KEY_SESSION_DELIVERIES] = {"sdl:{sid}", "set", "7 days"},
@@ -613,13 +614,15 @@ roundtrip(struct store *st, const char *cmd, size_t len, redisReply **ret)
 /*
  * What an error reply means for the caller: Redis cannot serve right now
  * (GH_EREDIS), the script cache lost a script (GH_ENOTFOUND, which only
- * script_call sees), or a bug (GH_EPROTO).
+ * script_call sees), or a bug (GH_EPROTO). OOM is maxmemory reached with
+ * noeviction: nothing was written, and callers must not take it for
+ * anything but "unavailable" (a logout said "signed out" on it).
  */
 static int
 reply_error(const redisReply *r)
 {
     static const char *const unavailable[] = {"LOADING", "BUSY", "MASTERDOWN",
-                                              "NOAUTH", "TRYAGAIN"};
+                                              "NOAUTH", "TRYAGAIN", "OOM"};
     size_t i;
 
     if (error_is(r, "NOSCRIPT"))

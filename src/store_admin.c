@@ -467,25 +467,44 @@ int
 store_session_ledger(struct store *st, const char *sid,
                      struct delivery_record **ret, size_t *n)
 {
-    char key[STORE_KEY_MAX];
-    redisReply *r = NULL;
+    char key[STORE_KEY_MAX], kq[STORE_KEY_MAX];
+    redisReply *r = NULL, *z = NULL;
     char **ids = NULL;
-    size_t nids = 0;
+    double *due = NULL;
+    size_t nids = 0, i;
     int rc;
 
     if ((rc = store_key_name(st, KEY_SESSION_DELIVERIES, sid, key,
-                             sizeof(key))) < 0)
+                             sizeof(key))) < 0 ||
+        (rc = store_key_name(st, KEY_DELIVERY_QUEUE, NULL, kq, sizeof(kq))) <
+            0)
         return rc;
     if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "SMEMBERS %s", key)) <
         0)
         return rc;
     if ((rc = string_array(r, 1, &ids, &nids)) < 0)
         goto out;
-    if ((rc = records_get(st, ids, NULL, nids, ret, n)) < 0)
+    /* When each is due: a ZSCORE per app (ZMSCORE needs Redis 6.2), and
+     * only the pending ones keep the value (records_get). */
+    if ((due = calloc(nids + 1, sizeof(*due))) == NULL) {
+        rc = GH_ENOMEM;
+        goto out;
+    }
+    for (i = 0; i < nids; i++) {
+        if ((rc = store_command(st, STORE_IDEMPOTENT, &z, "ZSCORE %s %s", kq,
+                                ids[i])) < 0)
+            goto out;
+        if (z->type == REDIS_REPLY_STRING)
+            due[i] = strtod(z->str, NULL);
+        freeReplyObject(z);
+        z = NULL;
+    }
+    if ((rc = records_get(st, ids, due, nids, ret, n)) < 0)
         goto out;
     /* A set has no order; a ledger read twice should read the same. */
     qsort(*ret, *n, sizeof(**ret), by_client_id);
 out:
+    free(due);
     free_strings(ids, nids);
     freeReplyObject(r);
     return rc;

@@ -1000,6 +1000,11 @@ bc_handler(void *cls, struct MHD_Connection *conn, const char *url,
         return MHD_YES;
     }
     pthread_mutex_lock(a->lock);
+    if (a->requests < BC_MAX_TOKENS) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        a->request_at[a->requests] = (double)now.tv_sec + now.tv_nsec / 1e9;
+    }
     a->requests++;
     status = a->requests <= a->fail_first ? 500 : 200;
     if (status == 200 && r->body != NULL &&

@@ -143,6 +143,9 @@ struct bc_app {
     int ntokens;
     char *tokens[BC_MAX_TOKENS];
     double first_at; /* test_now() of the first token, 0 if none */
+    /* Wall-clock time (CLOCK_REALTIME, seconds) of each request as it was
+     * answered, 200 or 500, the first BC_MAX_TOKENS of them. */
+    double request_at[BC_MAX_TOKENS];
 };
 int bc_start(struct bc_app *a, int fail_first, int hang);
 /* The same on a given port (0: a free one). */

@@ -156,7 +156,9 @@ struct delivery_claim {
     char *token;       /* the last attempt's logout token, "" if none */
     int64_t token_exp; /* its exp */
 };
-int store_delivery_claim(struct store *st, int64_t now, int lease_s, int max,
+/* now is wall-clock seconds to the millisecond: retries are due at
+ * fractions of a second (SPEC §6: 1 s ±20%). */
+int store_delivery_claim(struct store *st, double now, int lease_s, int max,
                          struct delivery_claim **ret, size_t *n);
 void store_delivery_claims_free(struct delivery_claim *c, size_t n);
 /* One attempt's outcome, to record. */

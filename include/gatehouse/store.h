@@ -161,6 +161,11 @@ struct delivery_claim {
 int store_delivery_claim(struct store *st, double now, int lease_s, int max,
                          struct delivery_claim **ret, size_t *n);
 void store_delivery_claims_free(struct delivery_claim *c, size_t n);
+/* Gives claims back unsent (a server stopping): each of ids still in the
+ * queue is due at now again, instead of when its lease runs out. One
+ * command, so all or none. */
+int store_delivery_release(struct store *st, double now,
+                           const char *const *ids, size_t n);
 /* One attempt's outcome, to record. */
 struct delivery_outcome {
     const char *id;

@@ -37,6 +37,8 @@ int util_uuid(char out[37]);
 
 /* Wall-clock seconds since the epoch. */
 int64_t util_now(void);
+/* Wall-clock milliseconds since the epoch. */
+int64_t util_now_ms(void);
 /* Monotonic seconds, for measuring durations. */
 double util_monotonic(void);
 

@@ -550,6 +550,7 @@ TEST(oidcc_userinfo_profile)
     params = auth_params(NULL);
     authorize(&b, "GET", params, &res);
     code = code_from(&b, &res, "carol", "pw carol");
+    http_result_free(&res);
     t = exchange(code);
     snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
              json_string_value(json_object_get(t, "access_token")));

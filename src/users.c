@@ -279,10 +279,11 @@ find_sub(struct store *st, const char *name_or_sub, char sub[37])
     return store_user_find_sub(st, lower, sub);
 }
 
+/* NULL read as "". The cast is for struct user's fields, filled with
+ * borrowed strings for store_user_create, which only reads them. */
 static char *
 or_empty(const char *s)
 {
-    /* Borrowed for store_user_create, which only reads them. */
     return (char *)(s != NULL ? s : "");
 }
 

@@ -111,11 +111,12 @@ int store_client_origin_known(struct store *st, const char *origin);
 
 /*
  * Sessions (store_sessions.c); session.c is the domain on top. khash is
- * the hex SHA-256 of the cookie secret.
+ * the hex SHA-256 of the cookie secret. now_ms is the sign-in time in
+ * milliseconds (util_now_ms).
  */
 struct session;
 int store_session_create(struct store *st, const char *sid, const char *sub,
-                         const char *khash, int64_t now, int idle_s,
+                         const char *khash, int64_t now_ms, int idle_s,
                          int absolute_s, const char *ip, const char *ua);
 /* *ret owned by the caller (session_free); khash_out may be NULL. */
 int store_session_get(struct store *st, const char *sid,

@@ -30,7 +30,9 @@ local now, grace = tonumber(ARGV[4]), tonumber(ARGV[8])
 
 -- The sealed successors from t to the live head, and the head's hash, or
 -- nil when the grace does not apply. A rotation's own second counts
--- whole, so the window is at least grace_s long.
+-- whole, so the window is at least grace_s long. Honest refreshers do not
+-- rotate a family MAX_HOPS times within one grace: a longer chain is
+-- treated as reuse.
 local MAX_HOPS = 16
 local function successors()
     if grace <= 0 or not t[7] or not t[8] or now > tonumber(t[7]) + grace then

@@ -218,7 +218,7 @@ store_refresh_rotate(struct store *st, const char *old_hash,
     struct refresh_token *t = NULL;
     redisReply *r = NULL;
     const char *state;
-    int rc;
+    int in_grace, rc;
 
     if ((rc = store_key_name(st, KEY_REFRESH, old_hash, key, sizeof(key))) < 0)
         return rc;
@@ -254,19 +254,20 @@ store_refresh_rotate(struct store *st, const char *old_hash,
         (t->sid = element_dup(r, 1)) == NULL ||
         (t->client_id = strdup(client_id)) == NULL)
         goto out;
-    if (strcmp(state, "ok") == 0 || strcmp(state, "grace") == 0) {
+    in_grace = strcmp(state, "grace") == 0;
+    if (strcmp(state, "ok") == 0 || in_grace) {
         if ((t->sub = element_dup(r, 2)) == NULL ||
             (t->scope = element_dup(r, 3)) == NULL)
             goto out;
         if (r->elements > 4 && is_str(r->element[4]))
             t->auth_time = strtoll(r->element[4]->str, NULL, 10);
-        if (state[0] == 'g' && (rc = grace_decode(r, 6, t)) < 0)
+        if (in_grace && (rc = grace_decode(r, 6, t)) < 0)
             goto out;
         if (r->elements > 5 &&
             (rc = store_user_parse(r->element[5], t->sub, 0, user)) < 0 &&
             rc != GH_ENOTFOUND)
             goto out;
-        rc = state[0] == 'g' ? STORE_REFRESH_GRACE : STORE_REFRESH_OK;
+        rc = in_grace ? STORE_REFRESH_GRACE : STORE_REFRESH_OK;
     } else {
         rc = STORE_REFRESH_REUSE;
     }

@@ -9,6 +9,11 @@
 
 #include <jansson.h>
 
+#include "gatehouse/config.h"
+#include "gatehouse/error.h"
+#include "gatehouse/store.h"
+#include "gatehouse/tokens.h"
+#include "gatehouse/users.h"
 #include "gatehouse/util.h"
 #include "support.h"
 #include "test.h"
@@ -506,7 +511,106 @@ TEST(another_client_cannot_use_a_rotated_token_in_the_grace)
     stop();
 }
 
-TEST_MAIN(TEST_ENTRY(two_refreshes_at_the_same_instant_both_succeed),
+/* One rotation through the store, at a given time; returns the state and
+ * keeps what came back in *t (freed first). */
+static int
+rotate_at(struct store *st, const char *old, const char *new,
+          const char *sealed, const char *client, int64_t now, int grace_s,
+          struct refresh_token **t)
+{
+    struct user *u = NULL;
+    int rc;
+
+    tokens_refresh_free(*t);
+    *t = NULL;
+    rc = store_refresh_rotate(st, old, new, sealed, client, now, 600, 3600,
+                              3600, grace_s, t, &u);
+    user_free(u);
+    return rc;
+}
+
+static int
+exists(struct store *st, const char *hash)
+{
+    struct refresh_token *t = NULL;
+    int rc = store_refresh_get(st, hash, &t);
+
+    tokens_refresh_free(t);
+    ASSERT(rc == 0 || rc == GH_ENOTFOUND);
+    return rc == 0;
+}
+
+/*
+ * refresh_rotate.lua on its own, with the clock in the test's hands: the
+ * window's edges to the second, a grace that rotates nothing, chains that
+ * lead to the head, and grace 0.
+ */
+TEST(grace_window_is_exact_and_leads_to_the_head)
+{
+    struct redis_config conf = {0};
+    struct refresh_token *t = NULL;
+    struct store *st;
+    char khash[65];
+    int64_t now = util_now();
+
+    memset(khash, 'a', 64);
+    khash[64] = '\0';
+    ASSERT_EQ(redis_start(&redis, 0), 0);
+    conf.prefix = "t:";
+    conf.unix_path = redis.socket;
+    ASSERT_EQ(store_open(&conf, &st), 0);
+    ASSERT_EQ(store_session_create(st, "sid-1", "sub-1", khash, now, 600, 3600,
+                                   "127.0.0.1", "test"),
+              0);
+    ASSERT_EQ(store_refresh_issue(st, "h0", "fam", "sid-1", "crm", "sub-1",
+                                  "openid", 3600),
+              0);
+    ASSERT_EQ(rotate_at(st, "h0", "h1", "s1", "crm", now, 5, &t),
+              STORE_REFRESH_OK);
+    /* The last second of the window: the head, and nothing rotated. */
+    ASSERT_EQ(rotate_at(st, "h0", "hx", "sx", "crm", now + 5, 5, &t),
+              STORE_REFRESH_GRACE);
+    ASSERT_STR_EQ(t->head, "h1");
+    ASSERT_EQ(t->nsealed, 1);
+    ASSERT_STR_EQ(t->sealed[0], "s1");
+    ASSERT_STR_EQ(t->sid, "sid-1");
+    ASSERT_STR_EQ(t->scope, "openid");
+    ASSERT(!exists(st, "hx"));
+    /* Another client: refused, and nothing changes. */
+    ASSERT_EQ(rotate_at(st, "h0", "hx", "sx", "sales", now, 5, &t),
+              STORE_REFRESH_INVALID);
+    ASSERT(exists(st, "h1"));
+    /* The successor rotated since: the chain leads to its head. */
+    ASSERT_EQ(rotate_at(st, "h1", "h2", "s2", "crm", now + 1, 5, &t),
+              STORE_REFRESH_OK);
+    ASSERT_EQ(rotate_at(st, "h0", "hx", "sx", "crm", now + 2, 5, &t),
+              STORE_REFRESH_GRACE);
+    ASSERT_STR_EQ(t->head, "h2");
+    ASSERT_EQ(t->nsealed, 2);
+    ASSERT_STR_EQ(t->sealed[0], "s1");
+    ASSERT_STR_EQ(t->sealed[1], "s2");
+    /* A second past the window: theft, the family is gone. */
+    ASSERT_EQ(rotate_at(st, "h0", "hx", "sx", "crm", now + 6, 5, &t),
+              STORE_REFRESH_REUSE);
+    ASSERT_STR_EQ(t->sid, "sid-1");
+    ASSERT(!exists(st, "h0") && !exists(st, "h1") && !exists(st, "h2"));
+
+    /* Grace 0: reuse in the very second of the rotation is theft. */
+    ASSERT_EQ(store_refresh_issue(st, "g0", "fam2", "sid-1", "crm", "sub-1",
+                                  "openid", 3600),
+              0);
+    ASSERT_EQ(rotate_at(st, "g0", "g1", "s1", "crm", now, 0, &t),
+              STORE_REFRESH_OK);
+    ASSERT_EQ(rotate_at(st, "g0", "gx", "sx", "crm", now, 0, &t),
+              STORE_REFRESH_REUSE);
+    ASSERT(!exists(st, "g1"));
+    tokens_refresh_free(t);
+    store_close(st);
+    redis_stop(&redis, 0);
+}
+
+TEST_MAIN(TEST_ENTRY(grace_window_is_exact_and_leads_to_the_head),
+          TEST_ENTRY(two_refreshes_at_the_same_instant_both_succeed),
           TEST_ENTRY(six_parallel_refreshes_keep_everyone_signed_in),
           TEST_ENTRY(rotated_token_again_within_grace_gets_the_same_successor),
           TEST_ENTRY(successor_rotated_since_hands_out_the_family_head),

@@ -49,6 +49,9 @@ static const struct int_setting {
     {"tokens", "access_token_ttl_s", F(access_token_ttl_s), 300, 1, YEAR_S},
     {"tokens", "id_token_ttl_s", F(id_token_ttl_s), 300, 1, YEAR_S},
     {"tokens", "refresh_token_ttl_s", F(refresh_token_ttl_s), 86400, 1, YEAR_S},
+    /* 0 turns the grace off. Every second of it is a second in which a
+     * stolen spent token passes for a retry, hence the cap (Hydra's). */
+    {"tokens", "refresh_reuse_grace_s", F(refresh_reuse_grace_s), 30, 0, 300},
     {"backchannel", "timeout_ms", F(backchannel_timeout_ms), 5000, 100, 600000},
     {"backchannel", "max_attempts", F(backchannel_max_attempts), 8, 1, 100},
     {"backchannel", "concurrency", F(backchannel_concurrency), 64, 1, 10000},

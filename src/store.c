@@ -50,7 +50,9 @@ static const struct key_schema {
     [KEY_SESSION_EXPIRY] = {"sexp", "zset", "none"},
     /* an authorization code (RFC 6749 §4.1.2: single use, GETDEL) */
     [KEY_CODE] = {"code:{hash}", "string", "code_ttl_s"},
-    /* a refresh token: sid, client, family, spent flag */
+    /* a refresh token: sid, client, family, spent flag; once spent, when,
+     * and its successor's hash and the successor sealed under it (the
+     * grace, refresh_rotate.lua) */
     [KEY_REFRESH] = {"rt:{hash}", "hash", "refresh_token_ttl_s"},
     /* back-channel deliveries due: id -> next attempt (or lease end), in
      * epoch seconds to the millisecond */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The token keys: code:{hash}, codeu:{hash}, rt:{hash}, rtf:{family},
  * srt:{sid} and revoked:{jti}. A hash is the hex SHA-256 of a code or a
- * token: neither is ever stored itself. */
+ * token: neither is ever stored in the clear (a spent refresh token keeps
+ * its successor only sealed under itself, for the grace). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,18 +181,44 @@ store_refresh_issue(struct store *st, const char *hash, const char *family,
     return rc;
 }
 
+/* The tail of a grace reply: the head's hash at i, then the sealed
+ * successors. */
+static int
+grace_decode(const redisReply *r, size_t i, struct refresh_token *t)
+{
+    size_t j;
+
+    if (i >= r->elements || !is_str(r->element[i]) ||
+        i + 1 >= r->elements)
+        return GH_EPROTO;
+    if ((t->head = element_dup(r, i)) == NULL ||
+        (t->sealed = calloc(r->elements - i - 1, sizeof(*t->sealed))) ==
+            NULL)
+        return GH_ENOMEM;
+    for (j = i + 1; j < r->elements; j++) {
+        if (!is_str(r->element[j]))
+            return GH_EPROTO;
+        if ((t->sealed[t->nsealed] = element_dup(r, j)) == NULL)
+            return GH_ENOMEM;
+        t->nsealed++;
+    }
+    return 0;
+}
+
 int
 store_refresh_rotate(struct store *st, const char *old_hash,
-                     const char *new_hash, const char *client_id, int64_t now,
-                     int idle_s, int absolute_s, int ttl_s,
+                     const char *new_hash, const char *sealed,
+                     const char *client_id, int64_t now, int idle_s,
+                     int absolute_s, int ttl_s, int grace_s,
                      struct refresh_token **ret, struct user **user)
 {
-    char key[STORE_KEY_MAX], snow[24], sidle[16], sabs[16], ttl[16];
-    const char *argv[8];
+    char key[STORE_KEY_MAX], snow[24], sidle[16], sabs[16], ttl[16],
+        grace[16];
+    const char *argv[10];
     struct refresh_token *t = NULL;
     redisReply *r = NULL;
     const char *state;
-    int rc;
+    int in_grace, rc;
 
     if ((rc = store_key_name(st, KEY_REFRESH, old_hash, key, sizeof(key))) < 0)
         return rc;
@@ -199,6 +226,7 @@ store_refresh_rotate(struct store *st, const char *old_hash,
     snprintf(sidle, sizeof(sidle), "%d", idle_s);
     snprintf(sabs, sizeof(sabs), "%d", absolute_s);
     snprintf(ttl, sizeof(ttl), "%d", ttl_s);
+    snprintf(grace, sizeof(grace), "%d", grace_s);
     argv[0] = key;
     argv[1] = store_prefix(st);
     argv[2] = new_hash;
@@ -207,7 +235,9 @@ store_refresh_rotate(struct store *st, const char *old_hash,
     argv[5] = sidle;
     argv[6] = sabs;
     argv[7] = ttl;
-    if ((rc = store_script(st, SCRIPT_REFRESH_ROTATE, 1, 8, argv, &r)) < 0)
+    argv[8] = grace;
+    argv[9] = sealed;
+    if ((rc = store_script(st, SCRIPT_REFRESH_ROTATE, 1, 10, argv, &r)) < 0)
         return rc;
     if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
         !is_str(r->element[0])) {
@@ -224,17 +254,20 @@ store_refresh_rotate(struct store *st, const char *old_hash,
         (t->sid = element_dup(r, 1)) == NULL ||
         (t->client_id = strdup(client_id)) == NULL)
         goto out;
-    if (strcmp(state, "ok") == 0) {
+    in_grace = strcmp(state, "grace") == 0;
+    if (strcmp(state, "ok") == 0 || in_grace) {
         if ((t->sub = element_dup(r, 2)) == NULL ||
             (t->scope = element_dup(r, 3)) == NULL)
             goto out;
         if (r->elements > 4 && is_str(r->element[4]))
             t->auth_time = strtoll(r->element[4]->str, NULL, 10);
+        if (in_grace && (rc = grace_decode(r, 6, t)) < 0)
+            goto out;
         if (r->elements > 5 &&
             (rc = store_user_parse(r->element[5], t->sub, 0, user)) < 0 &&
             rc != GH_ENOTFOUND)
             goto out;
-        rc = STORE_REFRESH_OK;
+        rc = in_grace ? STORE_REFRESH_GRACE : STORE_REFRESH_OK;
     } else {
         rc = STORE_REFRESH_REUSE;
     }

@@ -50,6 +50,8 @@ str(const json_t *o, const char *key)
 void
 tokens_refresh_free(struct refresh_token *t)
 {
+    size_t i;
+
     if (t == NULL)
         return;
     free(t->family);
@@ -57,6 +59,10 @@ tokens_refresh_free(struct refresh_token *t)
     free(t->client_id);
     free(t->sub);
     free(t->scope);
+    free(t->head);
+    for (i = 0; i < t->nsealed; i++)
+        free(t->sealed[i]);
+    free(t->sealed);
     free(t);
 }
 
@@ -383,6 +389,88 @@ mint_refresh(struct app *app, const struct grant *g, struct issued *is)
                                app->cfg->refresh_token_ttl_s);
 }
 
+/*
+ * SPEC §5 grace: a spent refresh token keeps its successor sealed under
+ * itself, XORed with SHA-256 of a label and the spent token. Only who
+ * holds the spent token can open it, and a copy of Redis, which holds
+ * hashes of tokens, never tokens, opens nothing. A successor is 32 random
+ * bytes sealed once, so this one-time pad is all the sealing it needs.
+ */
+#define SEAL_LABEL "gatehouse refresh successor:"
+
+static void
+seal_pad(const char holder[SECRET_LEN + 1], unsigned char pad[SECRET_BYTES])
+{
+    char in[sizeof(SEAL_LABEL) + SECRET_LEN];
+
+    memcpy(in, SEAL_LABEL, sizeof(SEAL_LABEL) - 1);
+    memcpy(in + sizeof(SEAL_LABEL) - 1, holder, SECRET_LEN);
+    util_sha256(in, sizeof(SEAL_LABEL) - 1 + SECRET_LEN, pad);
+    OPENSSL_cleanse(in, sizeof(in));
+}
+
+/* A new refresh token into token, and into sealed the same sealed under
+ * holder. */
+static int
+successor_new(const char *holder, char token[SECRET_LEN + 1],
+              char sealed[SECRET_LEN + 1])
+{
+    unsigned char raw[SECRET_BYTES], pad[SECRET_BYTES];
+    size_t i;
+    int rc;
+
+    if ((rc = util_random(raw, sizeof(raw))) < 0)
+        return rc;
+    b64url_encode(raw, sizeof(raw), token);
+    seal_pad(holder, pad);
+    for (i = 0; i < sizeof(raw); i++)
+        raw[i] ^= pad[i];
+    b64url_encode(raw, sizeof(raw), sealed);
+    OPENSSL_cleanse(raw, sizeof(raw));
+    OPENSSL_cleanse(pad, sizeof(pad));
+    return 0;
+}
+
+/* Opens the sealed successors of a grace rotation, from holder to the
+ * family's head, into head. GH_EPROTO if the chain does not lead to the
+ * head the store named. */
+static int
+successor_head(const char *holder, const struct refresh_token *t,
+               char head[SECRET_LEN + 1])
+{
+    unsigned char pad[SECRET_BYTES], *raw = NULL;
+    char cur[SECRET_LEN + 1], hash[65];
+    size_t i, j, n;
+    int rc = 0;
+
+    memcpy(cur, holder, sizeof(cur));
+    for (i = 0; i < t->nsealed; i++) {
+        if (b64url_decode(t->sealed[i], strlen(t->sealed[i]), &raw, &n) < 0 ||
+            n != SECRET_BYTES) {
+            rc = GH_EPROTO;
+            goto out;
+        }
+        seal_pad(cur, pad);
+        for (j = 0; j < n; j++)
+            raw[j] ^= pad[j];
+        b64url_encode(raw, n, cur);
+        OPENSSL_cleanse(raw, n);
+        free(raw);
+        raw = NULL;
+    }
+    util_sha256_hex(cur, SECRET_LEN, hash);
+    if (t->nsealed == 0 || strcmp(hash, t->head) != 0) {
+        rc = GH_EPROTO;
+        goto out;
+    }
+    memcpy(head, cur, sizeof(cur));
+out:
+    free(raw);
+    OPENSSL_cleanse(pad, sizeof(pad));
+    OPENSSL_cleanse(cur, sizeof(cur));
+    return rc;
+}
+
 /* The access token and, for a user's grant with scope openid, the ID
  * token (OIDC Core §3.1.3.3). */
 static int
@@ -707,8 +795,8 @@ grant_refresh_token(struct http_request *req, const struct form *f,
     const struct config *cfg = app->cfg;
     const char *token = form_get(f, "refresh_token");
     const char *want = form_get(f, "scope");
-    char old_hash[65], new_hash[65], sid_fp[13], *scope = NULL,
-                                                 *original = NULL;
+    char old_hash[65], new_hash[65], sid_fp[13], sealed[SECRET_LEN + 1],
+        *scope = NULL, *original = NULL;
     struct refresh_token *t = NULL;
     const char *why = NULL;
     struct user *u = NULL;
@@ -720,6 +808,12 @@ grant_refresh_token(struct http_request *req, const struct form *f,
     if (token == NULL) {
         http_oauth_error(req, 400, "invalid_request",
                          "refresh_token is required");
+        goto out;
+    }
+    /* Not one of ours: every refresh token is SECRET_LEN characters, and
+     * the successor is sealed under exactly those. */
+    if (strlen(token) != SECRET_LEN) {
+        why = "unknown, expired or revoked refresh token";
         goto out;
     }
     util_sha256_hex(token, strlen(token), old_hash);
@@ -742,13 +836,15 @@ grant_refresh_token(struct http_request *req, const struct form *f,
         if (rc < 0)
             goto out;
     }
-    if ((rc = util_random_id(is.refresh_token, SECRET_BYTES)) < 0)
+    if ((rc = successor_new(token, is.refresh_token, sealed)) < 0)
         goto out;
     util_sha256_hex(is.refresh_token, SECRET_LEN, new_hash);
-    rc = store_refresh_rotate(app->store, old_hash, new_hash, c->client_id,
-                              util_now(), cfg->session_idle_timeout_s,
+    rc = store_refresh_rotate(app->store, old_hash, new_hash, sealed,
+                              c->client_id, util_now(),
+                              cfg->session_idle_timeout_s,
                               cfg->session_absolute_timeout_s,
-                              cfg->refresh_token_ttl_s, &t, &u);
+                              cfg->refresh_token_ttl_s,
+                              cfg->refresh_reuse_grace_s, &t, &u);
     if (rc == STORE_REFRESH_INVALID) {
         why = "unknown, expired or revoked refresh token";
         goto out;
@@ -765,6 +861,12 @@ grant_refresh_token(struct http_request *req, const struct form *f,
         goto out;
     }
     if (rc < 0)
+        goto out;
+    /* SPEC §5 grace: the client rotated this token moments ago (parallel
+     * refreshes, a lost response); it gets the family's head, which all
+     * its refreshers share, and nothing new is rotated. */
+    if (rc == STORE_REFRESH_GRACE &&
+        (rc = successor_head(token, t, is.refresh_token)) < 0)
         goto out;
     if (scope == NULL && (scope = strdup(t->scope)) == NULL) {
         rc = GH_ENOMEM;
@@ -785,8 +887,8 @@ grant_refresh_token(struct http_request *req, const struct form *f,
     };
     if ((rc = mint_tokens(app, &g, &is)) < 0)
         goto out;
-    log_debug("token_issued grant=refresh_token client=%s sub=%s", c->client_id,
-              u->sub);
+    log_debug("token_issued grant=refresh_token client=%s sub=%s grace=%s",
+              c->client_id, u->sub, t->head != NULL ? "yes" : "no");
     reply_tokens(req, &g, &is);
 out:
     if (why != NULL)
@@ -794,6 +896,7 @@ out:
     else if (rc < 0)
         tokens_reply_failure(req, rc);
     issued_clear(&is);
+    OPENSSL_cleanse(sealed, sizeof(sealed));
     tokens_refresh_free(t);
     user_free(u);
     free(scope);

@@ -95,6 +95,7 @@ TEST(minimal_config_gets_defaults)
     ASSERT_EQ(cfg->access_token_ttl_s, 300);
     ASSERT_EQ(cfg->id_token_ttl_s, 300);
     ASSERT_EQ(cfg->refresh_token_ttl_s, 86400);
+    ASSERT_EQ(cfg->refresh_reuse_grace_s, 30);
     ASSERT_EQ(cfg->backchannel_timeout_ms, 5000);
     ASSERT_EQ(cfg->backchannel_max_attempts, 8);
     ASSERT_EQ(cfg->backchannel_concurrency, 64);
@@ -113,7 +114,7 @@ static const char spec_example[] =
     "'keys_dir':'/var/lib/gatehouse/keys','signing_alg':'ES256',"
     "'session':{'idle_timeout_s':600,'absolute_timeout_s':3600},"
     "'tokens':{'code_ttl_s':30,'access_token_ttl_s':120,'id_token_ttl_s':"
-    "180,'refresh_token_ttl_s':7200},"
+    "180,'refresh_token_ttl_s':7200,'refresh_reuse_grace_s':10},"
     "'backchannel':{'timeout_ms':2000,'max_attempts':3,'concurrency':16,"
     "'logout_wait_ms':0},"
     "'login':{'max_failures':10,'lockout_s':60},"
@@ -151,6 +152,7 @@ TEST(every_setting_is_read)
     ASSERT_EQ(cfg->access_token_ttl_s, 120);
     ASSERT_EQ(cfg->id_token_ttl_s, 180);
     ASSERT_EQ(cfg->refresh_token_ttl_s, 7200);
+    ASSERT_EQ(cfg->refresh_reuse_grace_s, 10);
     ASSERT_EQ(cfg->backchannel_timeout_ms, 2000);
     ASSERT_EQ(cfg->backchannel_max_attempts, 3);
     ASSERT_EQ(cfg->backchannel_concurrency, 16);
@@ -208,6 +210,8 @@ TEST(unknown_keys_are_refused_at_every_level)
               "session.idle_timeout", "unknown key");
     parse_err("{" ISSUER ",'tokens':{'code_ttl':5}}", "tokens.code_ttl",
               "unknown key");
+    parse_err("{" ISSUER ",'tokens':{'refresh_grace_s':5}}",
+              "tokens.refresh_grace_s", "unknown key");
     parse_err("{" ISSUER ",'backchannel':{'retries':5}}", "backchannel.retries",
               "unknown key");
     parse_err("{" ISSUER ",'login':{'lockout':5}}", "login.lockout",
@@ -265,6 +269,7 @@ static const struct {
     {"tokens", "access_token_ttl_s", 0, 31536001, "between 1 and 31536000"},
     {"tokens", "id_token_ttl_s", -1, 31536001, "between 1 and 31536000"},
     {"tokens", "refresh_token_ttl_s", 0, 31536001, "between 1 and 31536000"},
+    {"tokens", "refresh_reuse_grace_s", -1, 301, "between 0 and 300"},
     {"backchannel", "timeout_ms", 99, 600001, "between 100 and 600000"},
     {"backchannel", "max_attempts", 0, 101, "between 1 and 100"},
     {"backchannel", "concurrency", 0, 10001, "between 1 and 10000"},
@@ -298,7 +303,8 @@ TEST(bounds_themselves_are_accepted)
     struct config *cfg =
         parse_ok("{" ISSUER ",'listen':{'port':65535,'threads':256},"
                  "'session':{'idle_timeout_s':1,'absolute_timeout_s':31536000},"
-                 "'tokens':{'code_ttl_s':600},'backchannel':{'timeout_ms':100,"
+                 "'tokens':{'code_ttl_s':600,'refresh_reuse_grace_s':0},"
+                 "'backchannel':{'timeout_ms':100,"
                  "'logout_wait_ms':0,'concurrency':10000,'max_attempts':100},"
                  "'login':{'max_failures':1,'lockout_s':1}}",
                  NULL);
@@ -306,6 +312,7 @@ TEST(bounds_themselves_are_accepted)
     ASSERT_EQ(cfg->listen_port, 65535);
     ASSERT_EQ(cfg->listen_threads, 256);
     ASSERT_EQ(cfg->session_idle_timeout_s, 1);
+    ASSERT_EQ(cfg->refresh_reuse_grace_s, 0);
     ASSERT_EQ(cfg->backchannel_logout_wait_ms, 0);
     config_free(cfg);
 }

@@ -16,8 +16,11 @@
 #define VERIFIER "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 #define CHALLENGE "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 
+/* Reuse of a spent refresh token is theft at once here: the grace has
+ * its own tests (test-refresh-grace.c). */
 static const char clients_json[] =
     "{\"login\":{\"max_failures\":3,\"lockout_s\":60},"
+    "\"tokens\":{\"refresh_reuse_grace_s\":0},"
     "\"clients\":["
     "{\"client_id\":\"crm\",\"client_secret\":\"crm-secret\",\"name\":\"CRM\","
     "\"redirect_uris\":[\"" CRM_CB "\"],"

@@ -30,8 +30,11 @@
 #define CHALLENGE "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 #define SCOPE "openid profile email"
 
+/* Reuse of a spent refresh token is theft at once here: the grace has
+ * its own tests (test-refresh-grace.c). */
 static const char clients_json[] =
-    "{\"clients\":["
+    "{\"tokens\":{\"refresh_reuse_grace_s\":0},"
+    "\"clients\":["
     "{\"client_id\":\"svc\",\"client_secret\":\"svc-secret\","
     "\"grant_types\":[\"client_credentials\"],\"scopes\":[\"read\",\"write\"]},"
     "{\"client_id\":\"svc-post\",\"client_secret\":\"post-secret\","

@@ -40,6 +40,7 @@ struct config {
     int access_token_ttl_s;
     int id_token_ttl_s;
     int refresh_token_ttl_s;
+    int refresh_reuse_grace_s; /* 0: any reuse of a spent token is theft */
     int backchannel_timeout_ms;
     int backchannel_max_attempts;
     int backchannel_concurrency;

@@ -222,6 +222,7 @@ struct refresh_token;
 enum store_code_state { STORE_CODE_OK, STORE_CODE_REPLAY, STORE_CODE_INVALID };
 enum store_refresh_state {
     STORE_REFRESH_OK,
+    STORE_REFRESH_GRACE,
     STORE_REFRESH_REUSE,
     STORE_REFRESH_INVALID
 };
@@ -243,14 +244,17 @@ int store_refresh_issue(struct store *st, const char *hash,
                         const char *family, const char *sid,
                         const char *client_id, const char *sub,
                         const char *scope, int ttl_s);
-/* Rotates old_hash to new_hash (refresh_rotate.lua). OK: *ret has sid,
+/* Rotates old_hash to new_hash (refresh_rotate.lua); sealed is the new
+ * token sealed under the old one, kept for the grace. OK: *ret has sid,
  * sub, scope and auth_time, and *user the user (without the password
- * hash), or stays NULL if the user is gone; REUSE: *ret has sid (the
- * family is gone). Both owned by the caller (tokens_refresh_free,
- * user_free). */
+ * hash), or stays NULL if the user is gone; GRACE: the same, nothing
+ * rotated, and *ret also has the head of the family and the sealed
+ * successors leading to it; REUSE: *ret has sid (the family is gone).
+ * Both owned by the caller (tokens_refresh_free, user_free). */
 int store_refresh_rotate(struct store *st, const char *old_hash,
-                         const char *new_hash, const char *client_id,
-                         int64_t now, int idle_s, int absolute_s, int ttl_s,
+                         const char *new_hash, const char *sealed,
+                         const char *client_id, int64_t now, int idle_s,
+                         int absolute_s, int ttl_s, int grace_s,
                          struct refresh_token **ret, struct user **user);
 /* *ret owned by the caller (tokens_refresh_free). GH_ENOTFOUND if none. */
 int store_refresh_get(struct store *st, const char *hash,

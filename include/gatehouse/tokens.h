@@ -60,6 +60,12 @@ struct refresh_token {
     char *scope; /* space-separated, as granted by the code */
     int spent;   /* rotated already: presenting it again is reuse */
     int64_t auth_time; /* the session's, from a rotation; else 0 */
+    /* From a rotation in the grace (STORE_REFRESH_GRACE): the hash of the
+     * family's live head, and each successor from the presented token to
+     * it, sealed under its predecessor, oldest first. */
+    char *head;
+    char **sealed;
+    size_t nsealed;
 };
 void tokens_refresh_free(struct refresh_token *t);
 

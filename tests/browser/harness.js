@@ -107,12 +107,18 @@ function run(bin, args, input = '') {
     p.stderr.on('data', (d) => { stderr += d; });
     p.on('error', reject);
     p.on('close', (code) => resolve({ code, stdout, stderr }));
+    // A command that exits without reading its input is not an error.
+    p.stdin.on('error', () => {});
     p.stdin.end(input);
   });
 }
 
+// opts: apps, the demo apps to start (default APPS; [] for none);
+// clients, more client entries for the config; config, more top-level
+// config keys (tokens, session, ...).
 class Stack {
-  constructor() {
+  constructor(opts = {}) {
+    this.opts = opts;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gh-browser-'));
     dirs.add(this.dir);
     this.procs = [];
@@ -151,7 +157,7 @@ class Stack {
 
     const port = await freePort();
     this.issuer = `http://127.0.0.1:${port}`;
-    for (const a of APPS) {
+    for (const a of this.opts.apps ?? APPS) {
       const p = await freePort();
       this.apps.push({
         ...a, port: p, url: `http://127.0.0.1:${p}/`,
@@ -175,7 +181,8 @@ class Stack {
         post_logout_redirect_uris: [a.url],
         backchannel_logout_uri: `${a.url}backchannel-logout`,
         grant_types: ['authorization_code', 'refresh_token'],
-      })),
+      })).concat(this.opts.clients ?? []),
+      ...this.opts.config,
     }, null, 2));
     this.spawn('gatehouse', GATEHOUSE_BIN, ['serve', '--config', this.config]);
     await waitFor('gatehouse', async () =>
@@ -253,11 +260,15 @@ function launchChromium() {
 // gets a browser context of its own (its own cookies: a new person) on a
 // phone-sized viewport, checks that no request left loopback (no external
 // asset), and on failure shows the end of every log.
-function useStack() {
+// opts are the Stack's, or an async function that returns them; ready(stack)
+// starts what else the file needs (with stack.spawn, so stop() ends it).
+function useStack(opts = {}, ready = async () => {}) {
   const env = {};
   before(async () => {
-    env.stack = new Stack(); // set first, so that after() stops what started
+    // set first, so that after() stops what started
+    env.stack = new Stack(typeof opts === 'function' ? await opts() : opts);
     await env.stack.start();
+    await ready(env.stack);
     env.browser = await launchChromium();
   }, { timeout: 60000 });
   after(async () => {
@@ -335,6 +346,6 @@ async function fitsPhone(page) {
 
 module.exports = {
   APPS, DEMO_BIN, GATEHOUSE_BIN, PASSWORD, Stack, exited, fitsPhone,
-  freePort, httpSignIn, screenshotPath, signIn, status, statusText, top, useStack,
-  waitFor,
+  freePort, httpSignIn, run, screenshotPath, signIn, sleep, status, statusText,
+  top, useStack, waitFor,
 };

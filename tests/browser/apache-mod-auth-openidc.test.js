@@ -181,7 +181,7 @@ async function signedOut(stack, page, a) {
   await page.waitForURL(`${stack.issuer}/**`);
   assert.equal(await page.title(), `Sign in to ${a.name}`);
   assert.ok(await page.getByLabel('Password').isVisible());
-  await page.context().clearCookies({ name: /^mod_auth_openidc_state_/ });
+  await page.context().clearCookies({ name: /_session_state_/ });
 }
 
 // Gatehouse's session sid, as "gatehouse sessions" lists it: the apps it
@@ -330,24 +330,26 @@ scenario('abandoned sign-ins pile up state cookies and still reach the sign-in f
     const [a, b] = apps;
     const context = page.context();
     const sizes = [];
-    // Nine sign-ins started at A and left at the form (as tabs left open
-    // do): each leaves a state cookie on 127.0.0.1, which Gatehouse
-    // receives; from the eighth on, A drops the oldest (the template's
-    // OIDCStateMaxNumberOfCookies 7 true). (At B they would not pile up:
-    // each app deletes the state cookies it cannot decrypt, the other's.)
-    // Deep links, as people follow them: each cookie carries its URL.
-    for (let i = 0; i < 9; i++) {
-      await page.goto(`${a.url}/?report=${i}&columns=${'name,owner,stage,'.repeat(12)}`);
+    // Sign-ins started and left at the form (as tabs left open do), from
+    // deep links (each state cookie carries its URL): nine at A, then one
+    // at B. Each leaves a state cookie on 127.0.0.1, which Gatehouse
+    // receives; from the eighth on, A drops its oldest (the template's
+    // OIDCStateMaxNumberOfCookies 7 true), and B leaves A's alone (the
+    // template's per-app OIDCStateCookiePrefix).
+    const starts = [...Array(9).fill(a), b];
+    for (const [i, x] of starts.entries()) {
+      await page.goto(`${x.url}/?report=${i}&columns=${'name,owner,stage,'.repeat(12)}`);
       await page.waitForURL(`${stack.issuer}/**`, { waitUntil: 'load' });
       sizes.push(await cookieBytes(context));
-      assert.equal(await page.title(), `Sign in to ${a.name}`,
+      assert.equal(await page.title(), `Sign in to ${x.name}`,
         `abandoned sign-in ${i + 1}, Cookie header ~${sizes[i]} bytes`);
       assert.ok(await page.getByLabel('Password').isVisible());
     }
-    const state = (await context.cookies('http://127.0.0.1/'))
-      .filter((c) => c.name.startsWith('mod_auth_openidc_state_'));
-    assert.equal(state.length, 7, 'seven state cookies');
-    // The tenth, with seven state cookies sent along, signs in.
+    const state = async (x) => (await context.cookies('http://127.0.0.1/'))
+      .filter((c) => c.name.startsWith(`${x.cookie}_state_`)).length;
+    assert.equal(await state(a), 7, `${a.name}'s state cookies`);
+    assert.equal(await state(b), 1, `${b.name}'s state cookies`);
+    // One more at A, with all eight sent along, signs in; B's SSO too.
     const signedIn = await signIn(stack, page, a);
     assert.equal(await ssoTo(stack, page, b), signedIn);
     // Across the sizes where a budget of 8 KiB for everything broke

@@ -13,8 +13,8 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const {
-  GATEHOUSE_BIN, PASSWORD, freePort, run, sleep, status, top, useStack,
-  waitFor,
+  GATEHOUSE_BIN, PASSWORD, freePort, run, sleep, status, statusText, top,
+  useStack, waitFor,
 } = require('./harness');
 
 const APACHE = process.env.APACHE_BIN || '/usr/sbin/apache2';
@@ -101,8 +101,10 @@ Define OIDC_COOKIE ${a.cookie}
 Include "${TEMPLATE}"
 
 # Test only: the session as JSON at /redirect_uri?info=json (401 without
-# one; it never refreshes), and no sign-in for the favicon Chromium asks for.
+# one; it never refreshes), no sign-in for the favicon Chromium asks for,
+# and connections kept open while a scenario waits for a refresh to be due.
 OIDCInfoHook access_token_expires remote_user
+KeepAliveTimeout 30
 <Location /favicon.ico>
     AuthType None
     Require all granted
@@ -125,10 +127,6 @@ async function startApaches(stack) {
     await waitFor(`Apache for ${a.name}`, async () =>
       (await status(`${a.signedOut}`)) === 200);
   }
-}
-
-async function statusText(page) {
-  return (await page.locator('#status').textContent()).trim();
 }
 
 // The app's page, through a sign-in at Gatehouse's form.
@@ -278,42 +276,60 @@ async function tokenRequests(stack) {
   return n;
 }
 
+// Six requests at once from App A's page, as a page with six resources
+// makes them; what each got.
+function burst(page, url) {
+  return page.evaluate(async (u) => Promise.all(
+    Array.from({ length: 6 }, () => fetch(u, { cache: 'no-store' })
+      .then(async (r) => ({ url: r.url, status: r.status, text: await r.text() }))
+      .catch((e) => ({ error: String(e) })))), url);
+}
+
 scenario('six parallel requests when the access token is due keep everyone signed in',
   async (stack, page) => {
     const [a, b] = apps;
     const { signedIn, sid } = await signInBoth(stack, page);
     // Back to A's page (its token is not due yet), where the requests start.
     assert.equal(await ssoTo(stack, page, a), signedIn);
-    const before = await session(page, a);
-    const expires = Number(before.access_token_expires);
-    assert.ok(expires > 0, JSON.stringify(before));
-    // Until the refresh is due (bounded: a few seconds).
-    const due = (expires - REFRESH_BEFORE_S) * 1000 - Date.now() + 1000;
-    assert.ok(due < 10000, `refresh due in ${due} ms`);
-    if (due > 0) await sleep(due);
+    // mod_auth_openidc refreshes from each request that finds the token
+    // due and the session not yet refreshed: how many overlap depends on
+    // timing, so up to four bursts, until one refreshed from two or more
+    // requests at once (what this scenario is about). Each burst must keep
+    // everyone signed in.
+    const counts = [];
+    for (let round = 1; round <= 4 && !(counts.at(-1) >= 2); round++) {
+      const info = await session(page, a);
+      const expires = Number(info && info.access_token_expires);
+      assert.ok(expires > 0, `round ${round}: ${JSON.stringify(info)}`);
+      const due = (expires - REFRESH_BEFORE_S) * 1000 - Date.now() + 1000;
+      assert.ok(due < 10000, `refresh due in ${due} ms`);
+      // Six connections open first, so the six requests arrive together
+      // rather than one TCP handshake apart.
+      for (const r of await burst(page, '/signed-out.html')) assert.equal(r.status, 200);
+      if (due > 0) await sleep(due);
 
-    const tokenBefore = await tokenRequests(stack);
-    // Six at once from App A's page, as a page with six resources would.
-    const results = await page.evaluate(async () => Promise.all(
-      Array.from({ length: 6 }, () => fetch('/', { cache: 'no-store' })
-        .then(async (r) => ({ url: r.url, status: r.status, text: await r.text() }))
-        .catch((e) => ({ error: String(e) })))));
-    const tokenAfter = await tokenRequests(stack);
-    const refreshes = Object.keys(tokenAfter).reduce(
-      (s, k) => s + tokenAfter[k] - (tokenBefore[k] || 0), 0);
-    for (const [i, r] of results.entries()) {
-      assert.equal(r.status, 200, `request ${i}: ${JSON.stringify(r).slice(0, 300)}`);
-      assert.equal(r.url, `${a.url}/`, `request ${i} stayed at ${a.name}`);
-      assert.ok(r.text.includes(signedIn.replace(/^Signed in as /, '')),
-        `request ${i}: ${r.text}`);
+      const tokenBefore = await tokenRequests(stack);
+      const results = await burst(page, '/');
+      const tokenAfter = await tokenRequests(stack);
+      counts.push(Object.keys(tokenAfter).reduce(
+        (n, k) => n + tokenAfter[k] - (tokenBefore[k] || 0), 0));
+      const what = `round ${round} (/token requests per burst: ${counts.join(', ')})`;
+      for (const [i, r] of results.entries()) {
+        assert.equal(r.status, 200, `${what}, request ${i}: ${JSON.stringify(r).slice(0, 300)}`);
+        assert.equal(r.url, `${a.url}/`, `${what}: request ${i} stayed at ${a.name}`);
+        assert.ok(r.text.includes(signedIn.replace(/^Signed in as /, '')),
+          `${what}, request ${i}: ${r.text}`);
+      }
+      const after = await session(page, a);
+      assert.ok(after && Number(after.access_token_expires) > expires,
+        `${what}: ${a.name} holds a fresh access token: ${JSON.stringify(after)}`);
+      // Nobody was signed out: the Gatehouse session lives.
+      assert.deepEqual(await gatehouseSession(stack, sid), apps.map((x) => x.id),
+        `${what}: the Gatehouse session lives`);
     }
-    assert.ok(refreshes >= 1, `a refresh happened (${refreshes} /token requests)`);
-    const after = await session(page, a);
-    assert.ok(after && Number(after.access_token_expires) > expires,
-      `${a.name} holds a fresh access token: ${JSON.stringify(after)}`);
-    // Nobody was signed out: the Gatehouse session and both apps go on.
-    assert.deepEqual(await gatehouseSession(stack, sid), apps.map((x) => x.id),
-      `the Gatehouse session lives (${refreshes} /token requests in the burst)`);
+    assert.ok(counts.at(-1) >= 2,
+      `a burst refreshed from several requests at once (/token requests per burst: ${counts.join(', ')})`);
+    // Both apps go on without a sign-in.
     assert.equal(await ssoTo(stack, page, a), signedIn);
     assert.equal(await ssoTo(stack, page, b), signedIn);
     assert.ok(await session(page, b), `${b.name} keeps its session`);

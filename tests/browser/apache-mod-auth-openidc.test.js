@@ -192,6 +192,48 @@ async function gatehouseSession(stack, sid) {
   return s ? s.apps.sort() : null;
 }
 
+// An access token for the admin API (client_credentials).
+async function adminToken(stack) {
+  const basic = Buffer.from(`${ADMIN.id}:${ADMIN.secret}`).toString('base64');
+  const res = await fetch(`${stack.issuer}/token`, {
+    method: 'POST',
+    headers: {
+      Authorization: `Basic ${basic}`,
+      'Content-Type': 'application/x-www-form-urlencoded',
+    },
+    body: 'grant_type=client_credentials&scope=gatehouse%3Aadmin',
+    signal: AbortSignal.timeout(5000),
+  });
+  assert.equal(res.status, 200);
+  return (await res.json()).access_token;
+}
+
+// Gatehouse's ledger of the session's logout: each app got its logout
+// token and answered 200 (the app that started the sign-out too, though it
+// had already ended its own session), so nothing is left to retry.
+async function allDelivered(stack, sid) {
+  const token = await adminToken(stack);
+  let last;
+  await waitFor(`the back-channel deliveries of ${sid}`, async () => {
+    const r = await fetch(`${stack.issuer}/admin/sessions/${sid}/deliveries`, {
+      headers: { Authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(5000),
+    });
+    last = await r.json();
+    return r.status === 200 && last.deliveries.length === apps.length &&
+      last.deliveries.every((d) => d.state === 'delivered');
+  }, 5000).catch((e) => {
+    e.message += `: ${JSON.stringify(last)}`;
+    throw e;
+  });
+  assert.deepEqual(last.deliveries.map((d) => d.client_id).sort(),
+    apps.map((x) => x.id));
+  for (const d of last.deliveries) {
+    assert.equal(d.uri, `${apps.find((x) => x.id === d.client_id).url}/redirect_uri?logout=backchannel`);
+    assert.deepEqual(d.attempts.map((x) => x.outcome), ['http 200'], d.client_id);
+  }
+}
+
 // Sign in at A, SSO to B; both on one Gatehouse session. Its sid.
 async function signInBoth(stack, page) {
   const [a, b] = apps;
@@ -226,6 +268,7 @@ scenario('sign-out at app A signs app B out over the back channel', async (stack
   await page.waitForURL(a.signedOut);
   assert.equal(await statusText(page), 'You are signed out.');
   assert.equal(await gatehouseSession(stack, sid), null, 'the Gatehouse session ended');
+  await allDelivered(stack, sid);
   assert.equal(await session(page, a), null, `${a.name} ended its own session`);
   await signedOut(stack, page, b);
   await signedOut(stack, page, a);
@@ -239,22 +282,12 @@ scenario('forced sign-out by the CLI and by the admin API signs both apps out',
     assert.equal(r.code, 0, r.stderr);
     assert.equal(await gatehouseSession(stack, sid), null);
     for (const a of apps) await signedOut(stack, page, a);
+    await allDelivered(stack, sid);
 
     // Every session of alice has ended: the admin API ends exactly one.
     ({ sid } = await signInBoth(stack, page));
-    const basic = Buffer.from(`${ADMIN.id}:${ADMIN.secret}`).toString('base64');
-    let res = await fetch(`${stack.issuer}/token`, {
-      method: 'POST',
-      headers: {
-        Authorization: `Basic ${basic}`,
-        'Content-Type': 'application/x-www-form-urlencoded',
-      },
-      body: 'grant_type=client_credentials&scope=gatehouse%3Aadmin',
-      signal: AbortSignal.timeout(5000),
-    });
-    assert.equal(res.status, 200);
-    const { access_token: token } = await res.json();
-    res = await fetch(`${stack.issuer}/admin/users/alice/logout`, {
+    const token = await adminToken(stack);
+    const res = await fetch(`${stack.issuer}/admin/users/alice/logout`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${token}` },
       signal: AbortSignal.timeout(5000),
@@ -263,6 +296,7 @@ scenario('forced sign-out by the CLI and by the admin API signs both apps out',
     assert.deepEqual(await res.json(), { sessions: 1, notifications: 2 });
     assert.equal(await gatehouseSession(stack, sid), null);
     for (const a of apps) await signedOut(stack, page, a);
+    await allDelivered(stack, sid);
   });
 
 // The count of /token requests Gatehouse has answered, by status.

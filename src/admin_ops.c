@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -133,33 +134,52 @@ admin_logout_session(struct store *st, const struct config *cfg,
 }
 
 int
-admin_logout_all_begin(struct store *st, const char *actor,
-                       const char *reason, struct admin_progress *p,
+admin_logout_all_begin(struct store *st, struct admin_run *run,
+                       struct admin_progress *p,
                        struct logout_all_state *other)
 {
     long long total = 0;
     int rc;
 
+    if ((rc = util_random_id(run->owner, 16)) < 0)
+        return rc;
     if ((rc = store_session_count(st, &total)) < 0)
         return rc;
-    if ((rc = store_logout_all_begin(st, util_now(), ADMIN_STALE_S, actor,
-                                     reason, total, other)) < 0)
+    if ((rc = store_logout_all_begin(st, util_now(), ADMIN_STALE_S,
+                                     run->actor, run->reason, total,
+                                     run->owner, other)) < 0)
         return rc;
     memset(p, 0, sizeof(*p));
     p->total = total;
     return 0;
 }
 
+static void
+audit_run(struct store *st, const struct admin_run *run, const char *action,
+          const char *outcome, const struct admin_progress *p)
+{
+    struct audit_event ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.actor = run->actor;
+    ev.action = action;
+    ev.target = "all";
+    ev.reason = run->reason;
+    ev.outcome = outcome;
+    ev.addr = run->addr;
+    ev.sessions = p->ended;
+    ev.deliveries = p->queued;
+    admin_audit(st, &ev);
+}
+
 int
 admin_logout_all_run(struct store *st, const struct config *cfg,
-                     const char *actor, const char *reason,
-                     const char *addr, atomic_int *stop,
+                     struct admin_run *run, atomic_int *stop,
                      admin_progress_fn fn, void *arg,
                      struct admin_progress *p)
 {
     unsigned long long cursor = 0;
     const char *state = "done";
-    struct audit_event ev;
     int rc = 0;
 
     /*
@@ -177,37 +197,61 @@ admin_logout_all_run(struct store *st, const struct config *cfg,
             break;
         /* The run is audited once, started and finished, not per
          * session. */
-        rc = session_end_many(st, cfg, sids, n, "admin", actor, 0,
+        rc = session_end_many(st, cfg, sids, n, "admin", run->actor, 0,
                               &p->ended, &p->queued);
         for (i = 0; i < n; i++)
             free(sids[i]);
         free(sids);
-        store_logout_all_update(st, util_now(), NULL, p->ended, p->queued);
+        if (rc == 0)
+            rc = store_logout_all_update(st, run->owner, util_now(), NULL,
+                                         p->ended, p->queued);
         if (fn != NULL)
             fn(arg, p);
     } while (rc == 0 && cursor != 0 && !atomic_load(stop));
 
-    if (rc < 0)
-        state = "failed";
-    else if (atomic_load(stop) && cursor != 0)
+    if (rc == GH_EBUSY) {
+        /* Taken for dead and resumed elsewhere: that run finishes it. */
+        log_warnx("logout_all_taken_over actor=%s sessions=%lld", run->actor,
+                  p->ended);
+        return rc;
+    }
+    if (rc < 0) {
+        /* Redis failed: nothing more can be recorded now. Left "running"
+         * without a heartbeat, a server resumes it when Redis is back. */
+        log_warnx("logout_all_paused actor=%s sessions=%lld error=\"%s\"",
+                  run->actor, p->ended, gh_strerror(rc));
+        return rc;
+    }
+    if (atomic_load(stop) && cursor != 0) {
+        if (run->hand_over) {
+            /* No heartbeat from now on: resumed at once elsewhere, or by
+             * this server after its restart. */
+            store_logout_all_update(st, run->owner, 0, NULL, p->ended,
+                                    p->queued);
+            log_info("logout_all_handed_over actor=%s sessions=%lld",
+                     run->actor, p->ended);
+            return 1;
+        }
         state = "interrupted";
-    store_logout_all_update(st, util_now(), state, p->ended, p->queued);
+    }
+    if ((rc = store_logout_all_update(st, run->owner, util_now(), state,
+                                      p->ended, p->queued)) < 0)
+        return rc;
     log_info("logout_all_finished actor=%s state=%s sessions=%lld "
              "deliveries=%lld",
-             actor, state, p->ended, p->queued);
-    memset(&ev, 0, sizeof(ev));
-    ev.actor = actor;
-    ev.action = "logout_all_finished";
-    ev.target = "all";
-    ev.reason = reason;
-    ev.outcome = state;
-    ev.addr = addr;
-    ev.sessions = p->ended;
-    ev.deliveries = p->queued;
-    admin_audit(st, &ev);
-    if (rc < 0)
-        return rc;
+             run->actor, state, p->ended, p->queued);
+    audit_run(st, run, "logout_all_finished", state, p);
     return strcmp(state, "interrupted") == 0 ? 1 : 0;
+}
+
+const char *
+admin_logout_all_state(const struct logout_all_state *s, int64_t now,
+                       int64_t *age_s)
+{
+    *age_s = now - s->updated;
+    if (strcmp(s->state, "running") == 0 && *age_s >= ADMIN_STALE_S)
+        return "resuming";
+    return s->state;
 }
 
 json_t *
@@ -294,32 +338,41 @@ admin_audit_json(const struct audit_record *a)
 json_t *
 admin_logout_all_json(const struct logout_all_state *s)
 {
-    return json_pack("{s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I}", "state",
-                     s->state, "actor", s->actor, "reason",
+    int64_t age;
+    const char *state = admin_logout_all_state(s, util_now(), &age);
+
+    return json_pack("{s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:i}",
+                     "state", state, "actor", s->actor, "reason",
                      string_or_null(s->reason), "started",
                      (json_int_t)s->started, "updated",
-                     (json_int_t)s->updated, "sessions",
-                     (json_int_t)s->total, "ended", (json_int_t)s->ended,
-                     "notifications", (json_int_t)s->queued);
+                     (json_int_t)s->updated, "age_s", (json_int_t)age,
+                     "sessions", (json_int_t)s->total, "ended",
+                     (json_int_t)s->ended, "notifications",
+                     (json_int_t)s->queued, "resumes", s->resumes);
 }
 
 /*
  * logout-all in a server: one thread of its own at a time per process
- * (and, through Redis, per deployment), joined by admin_stop.
+ * (and, through Redis, per deployment), joined by admin_stop; and a
+ * watcher that resumes a run whose process died.
  */
 static struct {
     pthread_mutex_t lock; /* guards everything but the atomics */
+    pthread_cond_t wake;  /* the watcher's sleep, cut short by admin_stop */
     pthread_t thread;
+    pthread_t watcher;
     int joinable; /* a thread was started and not yet joined */
+    int watching; /* the watcher was started and not yet joined */
     int closed;   /* admin_stop ran: start nothing more */
     atomic_int running;
     atomic_int stop;
     struct app *app;
     char actor[160];
-    char reason[ADMIN_REASON_MAX + 1];
+    char reason[sizeof(((struct logout_all_state *)0)->reason)];
     char addr[64];
+    struct admin_run run;
     struct admin_progress progress;
-} bg = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} bg = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
 
 static void
 bg_progress(void *arg, const struct admin_progress *p)
@@ -338,10 +391,9 @@ bg_run(void *arg)
     struct app *app = arg;
     int rc;
 
-    rc = admin_logout_all_run(app->store, app->cfg, bg.actor, bg.reason,
-                              bg.addr, &bg.stop, bg_progress, app,
-                              &bg.progress);
-    if (rc < 0)
+    rc = admin_logout_all_run(app->store, app->cfg, &bg.run, &bg.stop,
+                              bg_progress, app, &bg.progress);
+    if (rc < 0 && rc != GH_EBUSY)
         log_warnx("logout_all_failed error=\"%s\"", gh_strerror(rc));
     metrics_logout_all(0, bg.progress.total, bg.progress.ended,
                        bg.progress.queued);
@@ -350,13 +402,50 @@ bg_run(void *arg)
     return NULL;
 }
 
+/* Starts bg_run for bg.run; called with bg.lock held. */
+static int
+bg_launch(struct app *app)
+{
+    sigset_t all, old;
+    int made;
+
+    if (bg.joinable) {
+        pthread_join(bg.thread, NULL); /* finished: running is 0 */
+        bg.joinable = 0;
+    }
+    bg.app = app;
+    bg.run.actor = bg.actor;
+    bg.run.reason = bg.reason;
+    bg.run.addr = bg.addr;
+    bg.run.hand_over = 1;
+    atomic_store(&bg.stop, 0);
+    atomic_store(&bg.running, 1);
+    metrics_logout_all(1, bg.progress.total, bg.progress.ended,
+                       bg.progress.queued);
+    /* Only main's sigwait may see SIGTERM. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    made = pthread_create(&bg.thread, NULL, bg_run, app) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!made) {
+        atomic_store(&bg.running, 0);
+        metrics_logout_all(0, bg.progress.total, bg.progress.ended,
+                           bg.progress.queued);
+        store_logout_all_update(app->store, bg.run.owner, util_now(),
+                                "failed", bg.progress.ended,
+                                bg.progress.queued);
+        return GH_ENOMEM;
+    }
+    bg.joinable = 1;
+    return 0;
+}
+
 int
 admin_logout_all_start(struct app *app, const char *actor,
                        const char *reason, const char *addr,
                        long long *total, struct logout_all_state *other)
 {
-    sigset_t all, old;
-    int rc, made;
+    int rc;
 
     memset(other, 0, sizeof(*other));
     pthread_mutex_lock(&bg.lock);
@@ -370,38 +459,82 @@ admin_logout_all_start(struct app *app, const char *actor,
         rc = GH_EBUSY;
         goto out;
     }
-    if (bg.joinable) {
-        pthread_join(bg.thread, NULL); /* finished: running is 0 */
-        bg.joinable = 0;
-    }
-    if ((rc = admin_logout_all_begin(app->store, actor, reason, &bg.progress,
-                                     other)) < 0)
-        goto out;
-    bg.app = app;
     snprintf(bg.actor, sizeof(bg.actor), "%s", actor);
     snprintf(bg.reason, sizeof(bg.reason), "%s", reason != NULL ? reason : "");
     snprintf(bg.addr, sizeof(bg.addr), "%s", addr);
-    atomic_store(&bg.stop, 0);
-    atomic_store(&bg.running, 1);
-    metrics_logout_all(1, bg.progress.total, 0, 0);
-    /* Only main's sigwait may see SIGTERM. */
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-    made = pthread_create(&bg.thread, NULL, bg_run, app) == 0;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (!made) {
-        atomic_store(&bg.running, 0);
-        metrics_logout_all(0, bg.progress.total, 0, 0);
-        store_logout_all_update(app->store, util_now(), "failed", 0, 0);
-        rc = GH_ENOMEM;
+    bg.run.actor = bg.actor;
+    bg.run.reason = bg.reason;
+    if ((rc = admin_logout_all_begin(app->store, &bg.run, &bg.progress,
+                                     other)) < 0)
         goto out;
-    }
-    bg.joinable = 1;
+    if ((rc = bg_launch(app)) < 0)
+        goto out;
     *total = bg.progress.total;
-    rc = 0;
 out:
     pthread_mutex_unlock(&bg.lock);
     return rc;
+}
+
+/* Resumes a run that lost its process, if there is one; bg.lock held. */
+static void
+resume_if_orphaned(struct app *app)
+{
+    struct logout_all_state taken;
+    char owner[ADMIN_OWNER_LEN + 1];
+
+    if (atomic_load(&bg.running) || util_random_id(owner, 16) < 0)
+        return;
+    if (store_logout_all_resume(app->store, util_now(), ADMIN_STALE_S, owner,
+                                &taken) != 1)
+        return;
+    snprintf(bg.actor, sizeof(bg.actor), "%s", taken.actor);
+    snprintf(bg.reason, sizeof(bg.reason), "%s", taken.reason);
+    snprintf(bg.addr, sizeof(bg.addr), "%s", "resumed");
+    memcpy(bg.run.owner, owner, sizeof(owner));
+    bg.progress.total = taken.total;
+    bg.progress.ended = taken.ended;
+    bg.progress.queued = taken.queued;
+    bg.run.actor = bg.actor;
+    bg.run.reason = bg.reason;
+    bg.run.addr = bg.addr;
+    log_warnx("logout_all_resumed actor=%s sessions=%lld of %lld resumes=%d",
+              bg.actor, taken.ended, taken.total, taken.resumes);
+    audit_run(app->store, &bg.run, "logout_all_resumed", "ok", &bg.progress);
+    bg_launch(app);
+}
+
+static void *
+watch(void *arg)
+{
+    struct app *app = arg;
+    struct timespec ts;
+
+    pthread_mutex_lock(&bg.lock);
+    while (!bg.closed) {
+        resume_if_orphaned(app);
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += ADMIN_WATCH_S;
+        pthread_cond_timedwait(&bg.wake, &bg.lock, &ts);
+    }
+    pthread_mutex_unlock(&bg.lock);
+    store_thread_done(app->store);
+    return NULL;
+}
+
+int
+admin_start(struct app *app)
+{
+    sigset_t all, old;
+    int made;
+
+    pthread_mutex_lock(&bg.lock);
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    made = pthread_create(&bg.watcher, NULL, watch, app) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    bg.watching = made;
+    pthread_mutex_unlock(&bg.lock);
+    return made ? 0 : GH_ENOMEM;
 }
 
 void
@@ -411,9 +544,14 @@ admin_stop(struct app *app)
     pthread_mutex_lock(&bg.lock);
     bg.closed = 1;
     atomic_store(&bg.stop, 1);
+    pthread_cond_signal(&bg.wake);
     if (bg.joinable) {
         pthread_join(bg.thread, NULL);
         bg.joinable = 0;
     }
     pthread_mutex_unlock(&bg.lock);
+    if (bg.watching) {
+        pthread_join(bg.watcher, NULL);
+        bg.watching = 0;
+    }
 }

@@ -475,7 +475,7 @@ login_run(void *arg)
     struct user *u = NULL;
     json_t *areq_json = NULL;
     char *app_name, who_u[96], who_ip[64], sid[SESSION_SID_LEN + 1];
-    char cookie[SESSION_COOKIE_LEN + 1], fp[13];
+    char cookie[SESSION_COOKIE_LEN + 1];
     int rc;
 
     snprintf(who_u, sizeof(who_u), "u:%s", j->username);
@@ -497,14 +497,17 @@ login_run(void *arg)
         rc = password_verify_dummy(j->password);
     else
         rc = password_verify(j->password, u->hash);
-    log_fingerprint(j->username, fp);
+    /* People type passwords into the username field: what was typed is
+     * never logged, not even hashed (a dictionary inverts a hash). A
+     * known user is named by sub; an unknown name not at all. */
     if (rc < 0) {
         if (store_login_failed(app->store, who_u, app->cfg->login_lockout_s) <
                 0 ||
             store_login_failed(app->store, who_ip,
                                app->cfg->login_lockout_s) < 0)
             goto unavailable;
-        log_info("login_failed user_fp=%s addr=%s", fp, j->ip);
+        log_info("login_failed sub=%s addr=%s",
+                 u != NULL ? u->sub : "-", j->ip);
         show_login(req, app_name, j->request_id, j->username,
                    "Incorrect username or password.", 401);
         goto out;
@@ -514,7 +517,7 @@ login_run(void *arg)
                        cookie) < 0)
         goto unavailable;
     set_session_cookie(req, cookie);
-    log_info("login user_fp=%s addr=%s", fp, j->ip);
+    log_info("login sub=%s addr=%s", u->sub, j->ip);
     if (areq_json != NULL) {
         struct areq a;
         areq_from_json(areq_json, &a);

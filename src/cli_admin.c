@@ -162,17 +162,19 @@ show_logout_all(struct ctx *c)
     char started[32];
     int64_t idle;
 
+    const char *state;
+
     if (store_logout_all_get(c->st, &s) < 0 || strcmp(s.state, "running"))
         return;
     cli_iso_time(s.started, started, sizeof(started));
-    idle = util_now() - s.updated;
+    state = admin_logout_all_state(&s, util_now(), &idle);
     fprintf(stderr,
-            "%s: logout-all running: %lld of %lld sessions ended, %lld "
+            "%s: logout-all %s: %lld of %lld sessions ended, %lld "
             "notifications queued (by %s since %s)%s\n",
-            c->cmd, s.ended, s.total, s.queued, s.actor, started,
-            idle >= ADMIN_STALE_S ? "; no progress lately, its process may "
-                                    "have died"
-                                  : "");
+            c->cmd, state, s.ended, s.total, s.queued, s.actor, started,
+            strcmp(state, "resuming") == 0
+                ? "; its process stopped, a running server takes it over"
+                : "");
 }
 
 /* Reads the sessions named by sids, skipping those ended meanwhile, and
@@ -458,10 +460,12 @@ logout_all(struct ctx *c)
     struct sigaction sa, old_int, old_term;
     struct logout_all_state other;
     struct admin_progress p;
+    struct admin_run run = {.actor = c->actor, .reason = c->o->reason,
+                            .addr = "local"};
     char started[32];
     int rc;
 
-    rc = admin_logout_all_begin(c->st, c->actor, c->o->reason, &p, &other);
+    rc = admin_logout_all_begin(c->st, &run, &p, &other);
     if (rc == GH_EBUSY) {
         cli_iso_time(other.started, started, sizeof(started));
         cli_complain(c->cmd,
@@ -479,8 +483,8 @@ logout_all(struct ctx *c)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
-    rc = admin_logout_all_run(c->st, c->cfg, c->actor, c->o->reason, "local",
-                              &interrupted, progress, &pl, &p);
+    rc = admin_logout_all_run(c->st, c->cfg, &run, &interrupted, progress,
+                              &pl, &p);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     /* The final count always shows, once, and ends the line. */
@@ -490,11 +494,19 @@ logout_all(struct ctx *c)
     }
     if (pl.tty)
         fputc('\n', stderr);
+    if (rc == GH_EBUSY) {
+        cli_complain(c->cmd,
+                 "after %lld sessions a server took the run over as stalled; "
+                 "it finishes it (gatehouse sessions shows its progress)",
+                 p.ended);
+        return 1;
+    }
     if (rc < 0) {
         cli_complain(c->cmd,
-                 "stopped after %lld sessions: %s; run it again to end the "
-                 "rest",
-                 p.ended, gh_strerror(rc));
+                 "paused after %lld sessions: %s; a running gatehouse serve "
+                 "resumes it within %d s of Redis answering again, or run "
+                 "it again",
+                 p.ended, gh_strerror(rc), ADMIN_STALE_S + ADMIN_WATCH_S + 1);
         return 1;
     }
     if (rc == 1) {

@@ -12,6 +12,7 @@
 #include "gatehouse/app.h"
 #include "gatehouse/clients.h"
 #include "gatehouse/config.h"
+#include "gatehouse/cors.h"
 #include "gatehouse/error.h"
 #include "gatehouse/form.h"
 #include "gatehouse/http.h"
@@ -174,6 +175,9 @@ tokens_client_auth(struct http_request *req, const struct form *f,
         tokens_reply_failure(req, rc);
         goto out;
     }
+    /* The client is named: its origins alone may read the answer, failed
+     * authentication included (SPEC §3 allowed_origins). */
+    cors_allow(req, c);
     if (c->auth_method != method)
         why = "the client must use its registered authentication method";
     else if (method == AUTH_NONE && !allow_public)

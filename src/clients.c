@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <curl/curl.h>
+
 #include "gatehouse/clients.h"
 #include "gatehouse/error.h"
 #include "gatehouse/util.h"
@@ -35,8 +37,10 @@ static const char *const client_keys[] = {
     "grant_types",
     "response_types",
     "token_endpoint_auth_method",
+    "id_token_signed_response_alg",
     "scopes",
     "scope",
+    "allowed_origins",
 };
 
 static const struct {
@@ -293,6 +297,88 @@ uri_check_backchannel(const char *uri, const char **why)
     return 0;
 }
 
+/*
+ * The origin of an http(s) URI, "scheme://host[:port]" (RFC 6454 §6.2):
+ * scheme and host in lower case, the port only when not the scheme's
+ * default. curl's URL parser reads the URI, so the origin is the one a
+ * browser would put in its Origin header.
+ */
+int
+uri_origin(const char *uri, char **ret)
+{
+    CURLU *u;
+    CURLUcode pc;
+    char *scheme = NULL, *host = NULL, *port = NULL, *o = NULL, *s;
+    size_t n;
+    int rc = GH_EINVAL;
+
+    if ((u = curl_url()) == NULL)
+        return GH_ENOMEM;
+    if (curl_url_set(u, CURLUPART_URL, uri, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+        goto out;
+    if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)
+        goto out;
+    pc = curl_url_get(u, CURLUPART_PORT, &port, CURLU_NO_DEFAULT_PORT);
+    if (pc != CURLUE_OK && pc != CURLUE_NO_PORT)
+        goto out;
+    n = strlen(scheme) + 3 + strlen(host) + (port ? strlen(port) + 1 : 0) + 1;
+    if ((o = malloc(n)) == NULL) {
+        rc = GH_ENOMEM;
+        goto out;
+    }
+    snprintf(o, n, "%s://%s%s%s", scheme, host, port ? ":" : "",
+             port ? port : "");
+    /* Host names compare case-insensitively; browsers send lower case. */
+    for (s = o; *s != '\0'; s++)
+        if (*s >= 'A' && *s <= 'Z')
+            *s = (char)(*s - 'A' + 'a');
+    *ret = o;
+    rc = 0;
+out:
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+int
+uri_check_origin(const char *origin, const char **why)
+{
+    const unsigned char *s;
+    char *canon = NULL;
+    int same;
+
+    if (origin == NULL || origin[0] == '\0')
+        return reject(why, "must not be empty");
+    if (strcmp(origin, "*") == 0 || strcmp(origin, "null") == 0)
+        return reject(why, "must be one origin (no wildcard); list each "
+                           "origin");
+    if (strlen(origin) > URI_MAX)
+        return reject(why, "must be at most 2000 characters");
+    for (s = (const unsigned char *)origin; *s != '\0'; s++)
+        if (*s <= ' ' || *s >= 0x7f)
+            return reject(why, "must be ASCII without spaces or control "
+                               "characters (punycode for other names)");
+    if (uri_origin(origin, &canon) < 0)
+        return reject(why, "must be an http or https origin "
+                           "scheme://host[:port]");
+    /* Origin headers are compared byte for byte: anything that is not
+     * already the form browsers send (a path, a trailing slash, userinfo,
+     * upper case, a default port) would never match. */
+    same = strcmp(canon, origin) == 0;
+    free(canon);
+    if (!same)
+        return reject(why, "must be an origin scheme://host[:port] as "
+                           "browsers send it: lower case, no path or "
+                           "trailing slash, no default port");
+    if (strlen(origin) > 2 && strcmp(origin + strlen(origin) - 2, ":0") == 0)
+        return reject(why, "has an invalid port");
+    return 0;
+}
+
 /* ---- client metadata ----------------------------------------------------- */
 
 /* Fills err with prefix + field (printf-style) and problem; returns
@@ -448,6 +534,28 @@ parse_id_and_secret(const json_t *obj, const char *pfx, struct client *c,
     return 0;
 }
 
+/* OIDC Registration §2. Whether a key of the alg is active is checked
+ * where the keys are known: at start for the config file's clients, at
+ * /register for the others. */
+static int
+parse_id_token_alg(const json_t *obj, const char *pfx, struct client *c,
+                   struct field_error *err)
+{
+    const char *alg;
+    int rc;
+
+    if ((rc = opt_string(obj, "id_token_signed_response_alg", pfx, &alg,
+                         err)) < 0 ||
+        alg == NULL)
+        return rc;
+    if (strcmp(alg, "RS256") != 0 && strcmp(alg, "ES256") != 0)
+        return invalid(err, "must be RS256 or ES256",
+                       "%sid_token_signed_response_alg", pfx);
+    if ((c->id_token_alg = strdup(alg)) == NULL)
+        return GH_ENOMEM;
+    return 0;
+}
+
 /* "name" is ours, "client_name" the DCR spelling (RFC 7591 §2). */
 static int
 parse_name(const json_t *obj, const char *pfx, struct client *c,
@@ -529,6 +637,38 @@ parse_grants(const json_t *obj, const char *pfx, struct client *c,
     return 0;
 }
 
+/* SPEC §3 allowed_origins: by default the origins of the redirect URIs,
+ * as Keycloak's "+" web origin does, so a single-page app whose callback
+ * is on its own origin works without more configuration. An empty list
+ * shares nothing with any browser. */
+static int
+parse_origins(const json_t *obj, const char *pfx, struct client *c,
+              struct field_error *err)
+{
+    char *o;
+    size_t i;
+    int present, rc;
+
+    if ((rc = string_array(obj, "allowed_origins", pfx, uri_check_origin,
+                           &c->allowed_origins, &present, err)) < 0 ||
+        present)
+        return rc;
+    for (i = 0; i < c->redirect_uris.n; i++) {
+        /* A URI curl reads differently from uri_check_redirect only
+         * gives no origin: a config that loaded before still loads. */
+        if ((rc = uri_origin(c->redirect_uris.v[i], &o)) == GH_EINVAL)
+            continue;
+        if (rc < 0)
+            return rc;
+        if (!strlist_contains(&c->allowed_origins, o))
+            rc = strlist_add(&c->allowed_origins, o, strlen(o));
+        free(o);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 static int
 parse_uris(const json_t *obj, const char *pfx, struct client *c,
            struct field_error *err)
@@ -546,6 +686,8 @@ parse_uris(const json_t *obj, const char *pfx, struct client *c,
     if ((rc = string_array(obj, "post_logout_redirect_uris", pfx,
                            uri_check_redirect, &c->post_logout_redirect_uris,
                            &present, err)) < 0)
+        return rc;
+    if ((rc = parse_origins(obj, pfx, c, err)) < 0)
         return rc;
 
     if ((rc = opt_string(obj, "backchannel_logout_uri", pfx, &uri, err)) < 0)
@@ -663,6 +805,7 @@ client_from_json(const json_t *obj, const char *field_prefix,
     }
     if ((rc = parse_id_and_secret(obj, pfx, c, err)) < 0 ||
         (rc = parse_name(obj, pfx, c, err)) < 0 ||
+        (rc = parse_id_token_alg(obj, pfx, c, err)) < 0 ||
         (rc = parse_grants(obj, pfx, c, err)) < 0 ||
         (rc = parse_uris(obj, pfx, c, err)) < 0 ||
         (rc = parse_scopes(obj, pfx, c, err)) < 0)
@@ -724,9 +867,14 @@ client_to_json(const struct client *c, bool with_secret)
     bad |= json_object_set_new(o, "response_types", json_pack("[s]", "code"));
     bad |= json_object_set_new(o, "token_endpoint_auth_method",
                                json_string(auth_method_names[c->auth_method]));
+    if (c->id_token_alg != NULL)
+        bad |= json_object_set_new(o, "id_token_signed_response_alg",
+                                   json_string(c->id_token_alg));
     /* "scopes" (an array), not the DCR "scope" string: client_from_json
      * reads both, and the array survives a round trip unchanged. */
     bad |= json_object_set_new(o, "scopes", strlist_to_json(&c->scopes));
+    bad |= json_object_set_new(o, "allowed_origins",
+                               strlist_to_json(&c->allowed_origins));
     if (bad) {
         json_decref(o);
         return NULL;
@@ -745,7 +893,9 @@ client_free(struct client *c)
     strlist_free(&c->redirect_uris);
     strlist_free(&c->post_logout_redirect_uris);
     free(c->backchannel_logout_uri);
+    free(c->id_token_alg);
     strlist_free(&c->scopes);
+    strlist_free(&c->allowed_origins);
     free(c);
 }
 
@@ -766,4 +916,11 @@ int
 client_allows_scope(const struct client *c, const char *scope)
 {
     return c != NULL && strlist_contains(&c->scopes, scope);
+}
+
+int
+client_allows_origin(const struct client *c, const char *origin)
+{
+    /* RFC 6454 §5: origins are compared as the browser serialises them. */
+    return c != NULL && strlist_contains(&c->allowed_origins, origin);
 }

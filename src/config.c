@@ -62,6 +62,7 @@ static const struct int_setting {
 static const char *const top_keys[] = {
     "issuer",  "listen", "redis",       "keys_dir", "signing_alg",
     "session", "tokens", "backchannel", "login",    "clients",
+    "logout",
 };
 
 /* Sections made only of int_settings; "listen" adds "address". */
@@ -564,6 +565,68 @@ parse_clients(json_t *root, struct config *cfg, struct field_error *err)
     return 0;
 }
 
+/*
+ * logout.clear_site_data, kept as the header value it becomes. "cookies"
+ * is allowed but not the default: the browser clears every cookie of the
+ * registrable domain with it, the other apps' included (issue 14).
+ */
+static int
+parse_logout(json_t *root, struct config *cfg, struct field_error *err)
+{
+    static const char *const types[] = {"cache", "cookies", "storage",
+                                        "executionContexts", "*"};
+    json_t *sec, *list = NULL, *v;
+    const char *key, *t;
+    char *value = NULL;
+    size_t i, j, k, len = 0;
+    int rc;
+
+    if ((rc = get_section(root, "logout", &sec, err)) < 0)
+        return rc;
+    json_object_foreach(sec, key, v) {
+        if (strcmp(key, "clear_site_data") != 0)
+            return invalid(err, "unknown key", "logout.%s", key);
+        list = v;
+    }
+    if (list == NULL) {
+        cfg->logout_clear_site_data = strdup("\"cache\", \"storage\"");
+        return cfg->logout_clear_site_data != NULL ? 0 : GH_ENOMEM;
+    }
+    if (!json_is_array(list))
+        return invalid(err, "must be an array of types",
+                       "logout.clear_site_data");
+    json_array_foreach(list, i, v) {
+        if ((t = json_string_value(v)) == NULL)
+            return invalid(err, "must be a string",
+                           "logout.clear_site_data[%zu]", i);
+        for (k = 0; k < NELEM(types) && strcmp(t, types[k]) != 0; k++)
+            ;
+        if (k == NELEM(types))
+            return invalid(err,
+                           "unknown type (cache, cookies, storage, "
+                           "executionContexts or *)",
+                           "logout.clear_site_data[%zu]", i);
+        for (j = 0; j < i; j++)
+            if (strcmp(t, json_string_value(json_array_get(list, j))) == 0)
+                return invalid(err, "given twice",
+                               "logout.clear_site_data[%zu]", i);
+        len += strlen(t) + 4;
+    }
+    if (json_array_size(list) == 0)
+        return 0;
+    if ((value = calloc(1, len + 1)) == NULL)
+        return GH_ENOMEM;
+    json_array_foreach(list, i, v) {
+        if (i > 0)
+            strcat(value, ", ");
+        strcat(value, "\"");
+        strcat(value, json_string_value(v));
+        strcat(value, "\"");
+    }
+    cfg->logout_clear_site_data = value;
+    return 0;
+}
+
 static int
 parse_root(json_t *root, const char *dir, struct config *cfg,
            struct field_error *err)
@@ -619,6 +682,8 @@ parse_root(json_t *root, const char *dir, struct config *cfg,
     if (cfg->session_idle_timeout_s > cfg->session_absolute_timeout_s)
         return invalid(err, "must not exceed session.absolute_timeout_s",
                        "session.idle_timeout_s");
+    if ((rc = parse_logout(root, cfg, err)) < 0)
+        return rc;
     return parse_clients(root, cfg, err);
 }
 
@@ -756,6 +821,7 @@ config_free(struct config *cfg)
     util_free_secret(cfg->redis.password);
     free(cfg->keys_dir);
     free(cfg->signing_alg);
+    free(cfg->logout_clear_site_data);
     for (i = 0; i < cfg->nclients; i++)
         client_free(cfg->clients[i]);
     free(cfg->clients);

@@ -19,16 +19,27 @@ endpoint(const struct config *cfg, const char *path)
 }
 
 char *
-discovery_document(const struct config *cfg)
+discovery_document(const struct config *cfg, const struct keyring *kr)
 {
-    json_t *d;
+    const char *const *alg;
+    json_t *d, *algs;
     char *text;
+
+    /* Every alg with an active key: ID tokens are signed per client in any
+     * of them (SPEC §3). */
+    if ((algs = json_array()) == NULL)
+        return NULL;
+    for (alg = keys_algs(kr); *alg != NULL; alg++)
+        if (json_array_append_new(algs, json_string(*alg)) < 0) {
+            json_decref(algs);
+            return NULL;
+        }
 
     /* OpenID Connect Discovery 1.0 §3, plus RFC 8414 names for the
      * introspection and revocation endpoints. Only what is supported. */
     d = json_pack(
         "{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
-        " s:[sss], s:[s], s:[s], s:[sss], s:[s], s:[s],"
+        " s:[sss], s:[s], s:[s], s:[sss], s:[s], s:o,"
         " s:[sss], s:[ss], s:[sss], s:[s], s:[ss],"
         " s:[ssssssssssssss], s:b, s:b, s:b, s:b, s:b, s:b, s:b}",
         "issuer", cfg->issuer,
@@ -46,7 +57,7 @@ discovery_document(const struct config *cfg)
         "grant_types_supported", "authorization_code", "refresh_token",
         "client_credentials",
         "subject_types_supported", "public",
-        "id_token_signing_alg_values_supported", cfg->signing_alg,
+        "id_token_signing_alg_values_supported", algs,
         "token_endpoint_auth_methods_supported", "client_secret_basic",
         "client_secret_post", "none",
         "introspection_endpoint_auth_methods_supported",

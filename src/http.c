@@ -17,6 +17,7 @@
 #include "gatehouse/admin.h"
 #include "gatehouse/app.h"
 #include "gatehouse/authorize.h"
+#include "gatehouse/cors.h"
 #include "gatehouse/discovery.h"
 #include "gatehouse/error.h"
 #include "gatehouse/form.h"
@@ -34,10 +35,15 @@ enum {
     M_POST = 1 << 1,
     M_DELETE = 1 << 2,
     M_HEAD = 1 << 3,
+    M_OPTIONS = 1 << 4, /* CORS preflight, on the routes open to browsers */
 };
 
 /* Discovery and keys may be cached by clients; nothing else may. */
 #define ROUTE_CACHEABLE 1u
+/* Public documents: readable from any origin, without credentials. */
+#define ROUTE_CORS_ANY 2u
+/* Answers about a client: readable from the origins it allows (cors.c). */
+#define ROUTE_CORS_CLIENT 4u
 
 struct route {
     unsigned methods;
@@ -48,19 +54,21 @@ struct route {
 
 /* Every endpoint, in one place (SPEC §4). */
 static const struct route routes[] = {
-    {M_GET | M_HEAD, "/.well-known/openid-configuration", discovery_handle,
-     ROUTE_CACHEABLE},
-    {M_GET | M_HEAD, "/jwks", discovery_jwks, ROUTE_CACHEABLE},
+    {M_GET | M_HEAD | M_OPTIONS, "/.well-known/openid-configuration",
+     discovery_handle, ROUTE_CACHEABLE | ROUTE_CORS_ANY},
+    {M_GET | M_HEAD | M_OPTIONS, "/jwks", discovery_jwks,
+     ROUTE_CACHEABLE | ROUTE_CORS_ANY},
     {M_GET | M_HEAD, "/healthz", discovery_healthz, 0},
     {M_GET | M_HEAD, "/readyz", discovery_readyz, 0},
     {M_GET, "/metrics", metrics_handle, 0},
     {M_GET, "/authorize", authorize_handle, 0},
     {M_GET | M_POST, "/login", login_handle, 0},
     {M_GET | M_POST, "/logout", logout_handle, 0},
-    {M_POST, "/token", tokens_handle_token, 0},
-    {M_GET | M_POST, "/userinfo", tokens_handle_userinfo, 0},
+    {M_POST | M_OPTIONS, "/token", tokens_handle_token, ROUTE_CORS_CLIENT},
+    {M_GET | M_POST | M_OPTIONS, "/userinfo", tokens_handle_userinfo,
+     ROUTE_CORS_CLIENT},
     {M_POST, "/introspect", tokens_handle_introspect, 0},
-    {M_POST, "/revoke", tokens_handle_revoke, 0},
+    {M_POST | M_OPTIONS, "/revoke", tokens_handle_revoke, ROUTE_CORS_CLIENT},
     {M_POST, "/register", register_handle, 0},
     {M_GET | M_POST | M_DELETE, "/admin/*", admin_handle, 0},
 };
@@ -99,6 +107,7 @@ struct http_conn {
     const char *ctype;
     struct header *headers;
     int cacheable;
+    int cors_decided; /* the Origin was shared with or refused */
     pthread_mutex_t lock; /* guards suspend state against http_resume */
     /* MHD's reference, and one more while another thread may resume the
      * request: whoever lets go last frees it, so a resumer never touches
@@ -156,6 +165,8 @@ method_bit(const char *m)
         return M_DELETE;
     if (strcmp(m, "HEAD") == 0)
         return M_HEAD;
+    if (strcmp(m, "OPTIONS") == 0)
+        return M_OPTIONS;
     return 0;
 }
 
@@ -169,6 +180,8 @@ allow_header(unsigned methods, char *buf, size_t len)
         strncat(buf, "POST, ", len - strlen(buf) - 1);
     if (methods & M_DELETE)
         strncat(buf, "DELETE, ", len - strlen(buf) - 1);
+    if (methods & M_OPTIONS)
+        strncat(buf, "OPTIONS, ", len - strlen(buf) - 1);
     if (strlen(buf) >= 2)
         buf[strlen(buf) - 2] = '\0';
 }
@@ -209,6 +222,32 @@ http_client_addr(struct http_request *req)
         inet_ntop(AF_INET, &s4->sin_addr, c->addr, sizeof(c->addr));
     }
     return c->addr;
+}
+
+const char *
+http_cors_origin(struct http_request *req)
+{
+    struct http_conn *c = req->conn;
+
+    if (c->route == NULL || (c->route->flags & ROUTE_CORS_CLIENT) == 0 ||
+        c->cors_decided)
+        return NULL;
+    return http_header(req, "Origin");
+}
+
+void
+http_cors_decide(struct http_request *req, int share)
+{
+    struct http_conn *c = req->conn;
+    const char *origin = http_cors_origin(req);
+
+    if (origin == NULL)
+        return;
+    c->cors_decided = 1;
+    /* The Origin itself, never "*", and no Allow-Credentials: these
+     * answers are for one app, and cookies play no part in them. */
+    if (share)
+        http_add_header(req, "Access-Control-Allow-Origin", origin);
 }
 
 void
@@ -401,6 +440,8 @@ queue(struct http_conn *c)
     if (!c->replied)
         http_reply(&c->req, 500, "application/json",
                    strdup("{\"error\":\"server_error\"}"), 24);
+    /* An answer the handler tied to no client (an early error). */
+    cors_allow(&c->req, NULL);
     if (c->resp == NULL) {
         c->resp = strdup("");
         c->resp_len = 0;
@@ -421,6 +462,23 @@ queue(struct http_conn *c)
     ret = MHD_queue_response(c->mhd, (unsigned)c->status, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+/* CORS preflight (Fetch Standard §4.8): the methods and headers the
+ * route takes from a browser. */
+static void
+preflight(struct http_conn *c)
+{
+    char allow[64];
+
+    allow_header(c->route->methods, allow, sizeof(allow));
+    if (c->route->flags & ROUTE_CORS_CLIENT) {
+        cors_preflight(&c->req, allow);
+        return;
+    }
+    http_add_header(&c->req, "Access-Control-Allow-Methods", allow);
+    http_add_header(&c->req, "Access-Control-Max-Age", "86400");
+    http_reply(&c->req, 204, "text/plain; charset=utf-8", strdup(""), 0);
 }
 
 static void
@@ -448,6 +506,16 @@ dispatch(struct http_conn *c)
     }
     (void)allowed;
     c->cacheable = (c->route->flags & ROUTE_CACHEABLE) != 0;
+    if (c->route->flags & ROUTE_CORS_ANY)
+        http_add_header(req, "Access-Control-Allow-Origin", "*");
+    /* Whether the Origin may read the answer depends on it (Fetch
+     * Standard §3.2.5: caches must key on it). */
+    if (c->route->flags & ROUTE_CORS_CLIENT)
+        http_add_header(req, "Vary", "Origin");
+    if (strcmp(req->method, "OPTIONS") == 0) {
+        preflight(c);
+        return;
+    }
     c->route->fn(req);
 }
 

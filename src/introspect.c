@@ -11,6 +11,7 @@
 #include "gatehouse/app.h"
 #include "gatehouse/clients.h"
 #include "gatehouse/config.h"
+#include "gatehouse/cors.h"
 #include "gatehouse/error.h"
 #include "gatehouse/form.h"
 #include "gatehouse/http.h"
@@ -98,6 +99,21 @@ bearer_error(struct http_request *req, int status, const char *error,
                               "error_description", description));
 }
 
+/* SPEC §3 allowed_origins: a browser reads the claims only from an origin
+ * the token's client allows. */
+static void
+share_with_client(struct http_request *req, const char *client_id)
+{
+    const struct client *c;
+    struct client *owned = NULL;
+
+    if (http_cors_origin(req) == NULL)
+        return;
+    if (tokens_find_client(req->app, client_id, &c, &owned) == 0)
+        cors_allow(req, c);
+    client_free(owned);
+}
+
 void
 tokens_handle_userinfo(struct http_request *req)
 {
@@ -137,6 +153,7 @@ tokens_handle_userinfo(struct http_request *req)
         bearer_error(req, 401, "invalid_token", "invalid access token");
         goto out;
     }
+    share_with_client(req, str(claims, "client_id"));
     /* A client_credentials token has no session and speaks for no user. */
     if (json_object_get(claims, "sid") == NULL) {
         bearer_error(req, 401, "invalid_token",

@@ -65,10 +65,17 @@ struct key {
     struct ctx_pool verify_pool;
 };
 
+/* The algorithms a key may be for; a keyring has at most one active key
+ * of each (SPEC §3), found by a scan of this tiny table. */
+static const char *const alg_names[] = {"RS256", "ES256"};
+#define NALGS (sizeof(alg_names) / sizeof(alg_names[0]))
+
 struct keyring {
     struct key **keys; /* newest first */
     size_t n;
-    struct key *active;
+    struct key *active;         /* signing_alg's: access and logout tokens */
+    struct key *by_alg[NALGS];  /* the active key of each alg, or NULL */
+    const char *algs[NALGS + 1]; /* algs with an active key, NULL-ended */
     char *jwks;
 };
 
@@ -105,11 +112,22 @@ errno_rc(int e)
     }
 }
 
+/* alg's index in alg_names, or -1. */
+static int
+alg_index(const char *alg)
+{
+    size_t i;
+
+    for (i = 0; alg != NULL && i < NALGS; i++)
+        if (strcmp(alg, alg_names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
 static int
 alg_valid(const char *alg)
 {
-    return alg != NULL &&
-           (strcmp(alg, "RS256") == 0 || strcmp(alg, "ES256") == 0);
+    return alg_index(alg) >= 0;
 }
 
 static int
@@ -739,7 +757,7 @@ keyring_load(const char *dir, const char *alg, int64_t keep_s,
     json_t **jwks = NULL, *doc = NULL, *arr;
     size_t n = 0, i, active = 0;
     int64_t now = util_now();
-    int rc;
+    int a, rc;
 
     if (!alg_valid(alg)) {
         say(why, whylen, "signing alg %s: must be RS256 or ES256",
@@ -767,6 +785,10 @@ keyring_load(const char *dir, const char *alg, int64_t keep_s,
         if ((rc = key_load(dir, &infos[i], &kr->keys[kr->n], &jwks[kr->n], why,
                            whylen)) < 0)
             goto out;
+        /* Newest first: the first active key of an alg is its signer. */
+        a = alg_index(infos[i].alg);
+        if (infos[i].retired == 0 && kr->by_alg[a] == NULL)
+            kr->by_alg[a] = kr->keys[kr->n];
         if (kr->active == NULL && infos[i].retired == 0 &&
             strcmp(infos[i].alg, alg) == 0) {
             kr->active = kr->keys[kr->n];
@@ -782,14 +804,23 @@ keyring_load(const char *dir, const char *alg, int64_t keep_s,
             alg, dir, dir, alg);
         goto out;
     }
-    /* The signing key first: clients that take the first key find it. */
+    for (a = 0, i = 0; i < NALGS; i++)
+        if (kr->by_alg[i] != NULL)
+            kr->algs[a++] = alg_names[i];
+    /* The signing key first, then the other active ones: clients that take
+     * the first key (or the first of an alg) find a signing one. */
     rc = GH_ENOMEM;
     if ((doc = json_object()) == NULL || (arr = json_array()) == NULL ||
         json_object_set_new(doc, "keys", arr) < 0 ||
         json_array_append(arr, jwks[active]) < 0)
         goto out;
     for (i = 0; i < kr->n; i++)
-        if (i != active && json_array_append(arr, jwks[i]) < 0)
+        if (i != active && kr->keys[i]->info.retired == 0 &&
+            json_array_append(arr, jwks[i]) < 0)
+            goto out;
+    for (i = 0; i < kr->n; i++)
+        if (i != active && kr->keys[i]->info.retired != 0 &&
+            json_array_append(arr, jwks[i]) < 0)
             goto out;
     if ((kr->jwks = json_dumps(doc, JSON_COMPACT)) == NULL)
         goto out;
@@ -831,6 +862,31 @@ const char *
 keys_active_alg(const struct keyring *kr)
 {
     return kr->active->info.alg;
+}
+
+/* The active key of alg, signing_alg's when alg is NULL, or NULL. */
+static struct key *
+signer(const struct keyring *kr, const char *alg)
+{
+    int a;
+
+    if (alg == NULL)
+        return kr->active;
+    return (a = alg_index(alg)) < 0 ? NULL : kr->by_alg[a];
+}
+
+const char *
+keys_kid(const struct keyring *kr, const char *alg)
+{
+    struct key *k = signer(kr, alg);
+
+    return k != NULL ? k->info.kid : NULL;
+}
+
+const char *const *
+keys_algs(const struct keyring *kr)
+{
+    return kr->algs;
 }
 
 const char *
@@ -889,15 +945,18 @@ out:
 }
 
 int
-keys_sign(const struct keyring *kr, const void *input, size_t len, char *sig)
+keys_sign(const struct keyring *kr, const char *alg, const void *input,
+          size_t len, char *sig)
 {
-    struct key *k = kr->active;
+    struct key *k = signer(kr, alg);
     unsigned char md[SHA256_DIGEST_LENGTH];
     unsigned char out[RSA_MAX_BITS / 8], raw[ES256_SIG_LEN];
     size_t outlen = sizeof(out);
     EVP_PKEY_CTX *ctx;
     int rc = GH_ECRYPTO;
 
+    if (k == NULL)
+        return GH_ENOTFOUND;
     if ((ctx = pool_take(&k->sign_pool, k, 1)) == NULL)
         goto out;
     util_sha256(input, len, md);
@@ -1019,9 +1078,11 @@ keys_generate(const char *dir, const char *alg, char kid_out[KEYS_KID_LEN + 1])
     if ((rc = meta_write(dir, &ki)) < 0)
         goto out;
     /* Retire only once the new key is complete on disk: a crash in between
-     * leaves two active keys, and the newest one signs. */
+     * leaves two active keys, and the newest one signs. Keys of the other
+     * alg stay active: each alg has its own (SPEC §3). */
     for (i = 0; i < n; i++) {
-        if (old[i].retired != 0 || strcmp(old[i].kid, kid) == 0)
+        if (old[i].retired != 0 || strcmp(old[i].kid, kid) == 0 ||
+            strcmp(old[i].alg, alg) != 0)
             continue;
         old[i].retired = ki.created;
         if ((rc = meta_write(dir, &old[i])) < 0)

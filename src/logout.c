@@ -30,6 +30,7 @@ struct pending_logout {
     struct http_request *req;
     char *redirect; /* the full post-logout redirect, or NULL */
     int status;     /* 302 after GET, 303 after POST */
+    int ended;      /* this request ended the session */
     char sid[SESSION_SID_LEN + 1];
     char **names;   /* display names of the apps, for the page */
     char **ids;     /* their client_ids */
@@ -55,17 +56,44 @@ pending_free(struct pending_logout *p)
     free(p);
 }
 
-/* Every answer that ends a session also ends the browser's copy of it. */
-static void
-clear_cookie(struct http_request *req)
-{
-    char buf[160];
+/*
+ * Gatehouse's own cookies, all of which a logout expires. Only these:
+ * Clear-Site-Data "cookies" would take every other app's cookies of the
+ * registrable domain with them (issue 14), so it is sent only when
+ * logout.clear_site_data asks for it.
+ */
+static const char *const own_cookies[] = {SESSION_COOKIE};
 
-    snprintf(buf, sizeof(buf),
-             "%s=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax%s",
-             SESSION_COOKIE, req->app->cfg->issuer_https ? "; Secure" : "");
-    http_add_header(req, "Set-Cookie", buf);
-    http_add_header(req, "Clear-Site-Data", "\"cookies\", \"storage\"");
+/* SPEC §5: only an answer that ended a session ends the browser's copy of
+ * it. A logout that ended nothing (a cross-site form the Lax cookie did not
+ * come with) must leave the browser as it was, or the session lives on in
+ * Redis while the browser forgets it and no app is told. */
+static void
+expire_browser_state(struct http_request *req)
+{
+    const struct config *cfg = req->app->cfg;
+    char buf[160];
+    size_t i;
+
+    for (i = 0; i < sizeof(own_cookies) / sizeof(own_cookies[0]); i++) {
+        snprintf(buf, sizeof(buf),
+                 "%s=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax%s",
+                 own_cookies[i], cfg->issuer_https ? "; Secure" : "");
+        http_add_header(req, "Set-Cookie", buf);
+    }
+    if (cfg->logout_clear_site_data != NULL)
+        http_add_header(req, "Clear-Site-Data", cfg->logout_clear_site_data);
+}
+
+/* SPEC §7: a Redis failure is never reported as success; the user is told
+ * that nothing changed, so a retry is safe. */
+static void
+unavailable(struct http_request *req)
+{
+    http_add_header(req, "Retry-After", "5");
+    http_error_page(req, 503, "Temporarily unavailable",
+                    "We could not sign you out; nothing was changed. "
+                    "Please try again in a moment.");
 }
 
 static char *
@@ -92,7 +120,8 @@ answer(struct pending_logout *p, const enum delivery_state *states)
     char *html;
     size_t i;
 
-    clear_cookie(req);
+    if (p->ended)
+        expire_browser_state(req);
     if (p->redirect != NULL) {
         http_redirect(req, p->status, p->redirect);
         return;
@@ -165,15 +194,17 @@ end_and_wait(struct http_request *req, const char *sid, int everywhere,
     rc = session_end_by(app->store, app->cfg, sid, "rp_logout", actor, &e);
     if (rc < 0) {
         free(redirect);
-        http_error_page(req, 503, "Temporarily unavailable",
-                        "Signing out is not possible right now. Please try "
-                        "again in a moment.");
+        unavailable(req);
         return;
     }
     if (everywhere && rc == 1) {
         size_t others = 0;
-        session_end_user(app->store, e.sub, "rp_logout", &others);
-        log_info("logout_everywhere sessions=%zu", others + 1);
+        int erc = session_end_user(app->store, e.sub, "rp_logout", &others);
+        if (erc < 0)
+            log_warnx("logout_everywhere_incomplete error=\"%s\"",
+                      gh_strerror(erc));
+        else
+            log_info("logout_everywhere sessions=%zu", others + 1);
     }
     if ((p = calloc(1, sizeof(*p))) == NULL ||
         (p->names = calloc(e.napps + 1, sizeof(char *))) == NULL ||
@@ -189,6 +220,9 @@ end_and_wait(struct http_request *req, const char *sid, int everywhere,
     p->req = req;
     p->redirect = redirect;
     p->status = strcmp(req->method, "POST") == 0 ? 303 : 302;
+    /* 0: another request ended it a moment ago, and that answer expired
+     * what needed expiring. */
+    p->ended = rc == 1;
     snprintf(p->sid, sizeof(p->sid), "%s", sid);
     for (i = 0; i < e.napps; i++) {
         p->ids[i] = strdup(e.apps[i]);
@@ -252,9 +286,7 @@ show_confirm(struct http_request *req, const struct session *s,
     snprintf(purpose, sizeof(purpose), "logout:%s", s->sid);
     if (util_random_id(csrf, 24) < 0 ||
         store_csrf_put(app->store, csrf, purpose, 600) < 0) {
-        http_error_page(req, 503, "Temporarily unavailable",
-                        "Signing out is not possible right now. Please try "
-                        "again in a moment.");
+        unavailable(req);
         return;
     }
     apps = calloc(s->napps + 1, sizeof(*apps));
@@ -349,19 +381,20 @@ logout_handle(struct http_request *req)
         goto out;
     }
     cookie = http_cookie(req, SESSION_COOKIE);
-    /* With Redis away we cannot tell, and "you are signed out" would be a
-     * lie the user acts on. */
+    /* Only "no such session" means signed out already. Any other failure
+     * (Redis away, out of memory, read-only after a failover) means we
+     * cannot tell, and "you are signed out" would be a lie the user acts
+     * on (issue 15). */
     if (cookie != NULL &&
-        session_from_cookie(app->store, app->cfg, cookie, &s) == GH_EREDIS) {
-        http_error_page(req, 503, "Temporarily unavailable",
-                        "Signing out is not possible right now. Please try "
-                        "again in a moment.");
+        (rc = session_from_cookie(app->store, app->cfg, cookie, &s)) < 0 &&
+        rc != GH_ENOTFOUND) {
+        unavailable(req);
         goto out;
     }
 
     if (s == NULL) {
-        /* Nothing to end here: already signed out. */
-        clear_cookie(req);
+        /* Nothing to end here: already signed out, and the browser is left
+         * as it is (SPEC §5). */
         if (redirect != NULL) {
             http_redirect(req, post ? 303 : 302, redirect);
         } else {
@@ -379,10 +412,8 @@ logout_handle(struct http_request *req)
         rc = csrf == NULL || strlen(csrf) > 64
                  ? GH_EDENIED
                  : store_csrf_spend(app->store, csrf, purpose);
-        if (rc == GH_EREDIS) {
-            http_error_page(req, 503, "Temporarily unavailable",
-                            "Signing out is not possible right now. Please "
-                            "try again in a moment.");
+        if (rc < 0 && rc != GH_ENOTFOUND && rc != GH_EDENIED) {
+            unavailable(req);
             goto out;
         }
         if (rc < 0) {

@@ -157,16 +157,32 @@ key_keep_s(const struct config *cfg)
     return keep + 120;
 }
 
+/* Loads the keys, and checks every config client's ID token alg has an
+ * active key: a client that could never get an ID token is a config
+ * error, found at start rather than at its first sign-in. */
 static struct keyring *
 load_keys_or_exit(const struct config *cfg)
 {
     struct keyring *kr = NULL;
     char why[512];
+    size_t i;
 
     if (keyring_load(cfg->keys_dir, cfg->signing_alg, key_keep_s(cfg), &kr,
                      why, sizeof(why)) < 0) {
         fprintf(stderr, "%s: keys_dir: %s\n", cfg->path, why);
         exit(1);
+    }
+    for (i = 0; i < cfg->nclients; i++) {
+        const char *alg = cfg->clients[i]->id_token_alg;
+
+        if (alg != NULL && keys_kid(kr, alg) == NULL) {
+            fprintf(stderr,
+                    "%s: clients[%zu].id_token_signed_response_alg: no "
+                    "active %s key in %s: run \"gatehouse keys generate "
+                    "--dir %s --alg %s\"\n",
+                    cfg->path, i, alg, cfg->keys_dir, cfg->keys_dir, alg);
+            exit(1);
+        }
     }
     return kr;
 }
@@ -195,6 +211,7 @@ cmd_serve(int argc, char **argv)
     kr = load_keys_or_exit(cfg);
     if ((rc = store_open(&cfg->redis, &st)) < 0)
         fatalx("store_open error=\"%s\"", gh_strerror(rc));
+    store_log_outages(st);
     /* Scripts also load on first use, so a Redis that is down now only
      * makes /readyz say so until it is back. */
     if (store_load_scripts(st) < 0)
@@ -209,7 +226,7 @@ cmd_serve(int argc, char **argv)
     app.cfg = cfg;
     app.keys = kr;
     app.store = st;
-    if ((app.discovery = discovery_document(cfg)) == NULL)
+    if ((app.discovery = discovery_document(cfg, kr)) == NULL)
         fatalx("discovery_document error=\"out of memory\"");
 
     /* Every thread started from here on inherits the blocked set, so only
@@ -221,6 +238,8 @@ cmd_serve(int argc, char **argv)
 
     if ((rc = delivery_start(&app, &app.delivery)) < 0)
         fatalx("delivery_start error=\"%s\"", gh_strerror(rc));
+    if ((rc = admin_start(&app)) < 0)
+        fatalx("admin_start error=\"%s\"", gh_strerror(rc));
 
     hopt.address = cfg->listen_address;
     hopt.port = cfg->listen_port;
@@ -280,6 +299,16 @@ cmd_check_config(int argc, char **argv)
         }
         store_close(st);
     }
+    /* OIDC Registration §2: an RP that registers no alg may assume RS256
+     * ID tokens. Without an RS256 key they come in signing_alg (SPEC §3):
+     * valid, but such an RP will refuse them. */
+    if (keys_kid(kr, "RS256") == NULL)
+        fprintf(stderr,
+                "%s: warning: no active RS256 key in %s: ID tokens of "
+                "clients without id_token_signed_response_alg are signed "
+                "%s, and RPs assuming RS256 (the OIDC default) will fail; "
+                "run \"gatehouse keys generate --dir %s --alg RS256\"\n",
+                cfg->path, cfg->keys_dir, keys_active_alg(kr), cfg->keys_dir);
     if (rc == 0)
         printf("%s: ok (key %s, %s)\n", cfg->path, keys_active_kid(kr),
                keys_active_alg(kr));
@@ -292,9 +321,11 @@ static const char keys_help[] =
     "usage: gatehouse keys generate --dir DIR [--alg RS256|ES256]\n"
     "       gatehouse keys list     --dir DIR\n"
     "\n"
-    "generate writes a new private key (mode 0600) and makes it the active\n"
-    "signing key; keys active before are retired and stay in the JWKS until\n"
-    "tokens they signed have expired. list shows kid, alg, created, state.\n";
+    "generate writes a new private key (mode 0600) of alg and makes it the\n"
+    "active key of its alg; without --alg it makes one of each (RS256 and\n"
+    "ES256). Keys of that alg active before are retired and stay in the\n"
+    "JWKS until tokens they signed have expired. list shows kid, alg,\n"
+    "created, state.\n";
 
 static int
 cmd_keys(int argc, char **argv)
@@ -308,26 +339,37 @@ cmd_keys(int argc, char **argv)
         return sub == NULL ? 2 : 0;
     }
     if (strcmp(sub, "generate") == 0) {
+        /* SPEC §2: without --alg, one of each, so ID tokens can default
+         * to RS256 (OIDC Registration §2) whatever signing_alg is. */
+        static const char *const both[] = {"RS256", "ES256"};
         char kid[KEYS_KID_LEN + 1];
+        size_t i;
         parse_opts(argc - 1, argv + 1, "keys generate", keys_help, &o);
         if (o.dir == NULL) {
             fprintf(stderr, "gatehouse keys generate: --dir DIR is "
                             "required\n");
             return 2;
         }
-        if (o.alg == NULL)
-            o.alg = "RS256";
-        if (strcmp(o.alg, "RS256") != 0 && strcmp(o.alg, "ES256") != 0) {
+        if (o.alg != NULL && strcmp(o.alg, "RS256") != 0 &&
+            strcmp(o.alg, "ES256") != 0) {
             fprintf(stderr, "gatehouse keys generate: --alg: must be RS256 "
                             "or ES256\n");
             return 2;
         }
-        if ((rc = keys_generate(o.dir, o.alg, kid)) < 0) {
-            fprintf(stderr, "gatehouse keys generate: %s: %s\n", o.dir,
-                    gh_strerror(rc));
-            return 1;
+        for (i = 0; i < 2; i++) {
+            const char *alg = o.alg != NULL ? o.alg : both[i];
+            if ((rc = keys_generate(o.dir, alg, kid)) < 0) {
+                fprintf(stderr, "gatehouse keys generate: %s: %s\n", o.dir,
+                        gh_strerror(rc));
+                return 1;
+            }
+            /* With --alg the kid alone, as scripts capture it. */
+            if (o.alg != NULL) {
+                printf("%s\n", kid);
+                break;
+            }
+            printf("%s %s\n", kid, alg);
         }
-        printf("%s\n", kid);
         return 0;
     }
     if (strcmp(sub, "list") == 0) {

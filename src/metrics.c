@@ -284,20 +284,42 @@ metrics_render(void)
     return o.p;
 }
 
+/* The last gauge values read from Redis, -1 until one was: while Redis
+ * is down the gauges keep their last value, which a graph shows flat
+ * beside gatehouse_redis_up 0, instead of vanishing. */
+static atomic_llong last_sessions = -1, last_pending = -1, last_failed = -1;
+
 void
 metrics_handle(struct http_request *req)
 {
     char *text = metrics_render(), *all = NULL;
     long long sessions = -1, pending = -1, failed = -1;
+    int up;
 
     if (text == NULL) {
         http_reply_json_text(req, 500, "{\"error\":\"server_error\"}");
         return;
     }
-    /* Gauges come from Redis, shared by every instance; while it is down
-     * they are left out rather than reported as zero. */
     if (store_session_count(req->app->store, &sessions) == 0 &&
-        store_delivery_counts(req->app->store, &pending, &failed) == 0 &&
+        store_delivery_counts(req->app->store, &pending, &failed) == 0) {
+        atomic_store(&last_sessions, sessions);
+        atomic_store(&last_pending, pending);
+        atomic_store(&last_failed, failed);
+    }
+    sessions = atomic_load(&last_sessions);
+    pending = atomic_load(&last_pending);
+    failed = atomic_load(&last_failed);
+    up = store_redis_up(req->app->store);
+    if (asprintf(&all,
+                 "%s# HELP gatehouse_redis_up 1 while Redis answers, 0 "
+                 "while it cannot be reached.\n"
+                 "# TYPE gatehouse_redis_up gauge\n"
+                 "gatehouse_redis_up %d\n",
+                 text, up) >= 0) {
+        free(text);
+        text = all;
+    }
+    if (sessions >= 0 &&
         asprintf(&all,
                  "%s# HELP gatehouse_sessions_active Live IdP sessions.\n"
                  "# TYPE gatehouse_sessions_active gauge\n"

@@ -17,6 +17,7 @@
 #include "gatehouse/error.h"
 #include "gatehouse/form.h"
 #include "gatehouse/http.h"
+#include "gatehouse/keys.h"
 #include "gatehouse/log.h"
 #include "gatehouse/register.h"
 #include "gatehouse/store.h"
@@ -47,8 +48,10 @@ static const char *const understood[] = {
     "grant_types",
     "response_types",
     "token_endpoint_auth_method",
+    "id_token_signed_response_alg",
     "scope",
     "scopes",
+    "allowed_origins",
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -309,6 +312,18 @@ register_client(struct call *c)
             reply_error(c, 400, "invalid_client_metadata",
                         "scope: " ADMIN_SCOPE " cannot be registered; admin "
                         "clients are configured in the config file");
+            goto out;
+        }
+        /* An ID token of an alg with no active key could not be signed:
+         * say so now rather than fail every sign-in of the client. */
+        if (cl->id_token_alg != NULL &&
+            keys_kid(c->app->keys, cl->id_token_alg) == NULL) {
+            snprintf(why, sizeof(why),
+                     "id_token_signed_response_alg: %s is not supported "
+                     "here (no active key); see id_token_signing_alg_"
+                     "values_supported in discovery",
+                     cl->id_token_alg);
+            reply_error(c, 400, "invalid_client_metadata", why);
             goto out;
         }
         if ((rc = id_taken(c->app, id)) < 0) {

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,8 @@ static const struct key_schema {
     [KEY_CODE] = {"code:{hash}", "string", "code_ttl_s"},
     /* a refresh token: sid, client, family, spent flag */
     [KEY_REFRESH] = {"rt:{hash}", "hash", "refresh_token_ttl_s"},
-    /* back-channel deliveries due: id -> next attempt (or lease end) */
+    /* back-channel deliveries due: id -> next attempt (or lease end), in
+     * epoch seconds to the millisecond */
     [KEY_DELIVERY_QUEUE] = {"dq", "zset", "none"},
     /* the logout ledger of a session: the ids of its deliveries */
     [KEY_SESSION_DELIVERIES] = {"sdl:{sid}", "set", "7 days"},
@@ -80,16 +82,31 @@ static const struct key_schema {
     [KEY_DELIVERY_FAILED] = {"dfail", "zset", "none"},
     /* the progress of the last logout-all: state, actor, counts */
     [KEY_LOGOUT_ALL] = {"lall", "hash", "none"},
+    /* every allowed_origins entry of the clients in client:{client_id},
+     * so a CORS preflight, which names no client, is one SISMEMBER */
+    [KEY_CLIENT_ORIGINS] = {"corig", "set", "none"},
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The Lua scripts, embedded by src/lua/embed.py into lua_scripts.c. */
-extern const char lua_ping[], lua_user_create[], lua_session_create[],
-    lua_session_touch[], lua_session_end[], lua_code_redeem[],
-    lua_refresh_issue[], lua_refresh_rotate[], lua_delivery_claim[],
-    lua_delivery_done[], lua_delivery_retry[], lua_logout_all_begin[],
-    lua_access_check[];
+/* One per line, so scripts added side by side merge cleanly. */
+extern const char lua_ping[];
+extern const char lua_user_create[];
+extern const char lua_session_create[];
+extern const char lua_session_touch[];
+extern const char lua_session_end[];
+extern const char lua_code_redeem[];
+extern const char lua_refresh_issue[];
+extern const char lua_refresh_rotate[];
+extern const char lua_delivery_claim[];
+extern const char lua_delivery_done[];
+extern const char lua_delivery_retry[];
+extern const char lua_logout_all_begin[];
+extern const char lua_logout_all_resume[];
+extern const char lua_logout_all_update[];
+extern const char lua_access_check[];
+extern const char lua_client_put[];
 
 static const struct script_source {
     const char *name;
@@ -108,6 +125,9 @@ static const struct script_source {
     [SCRIPT_ACCESS_CHECK] = {"access_check", lua_access_check},
     [SCRIPT_DELIVERY_RETRY] = {"delivery_retry", lua_delivery_retry},
     [SCRIPT_LOGOUT_ALL_BEGIN] = {"logout_all_begin", lua_logout_all_begin},
+    [SCRIPT_LOGOUT_ALL_RESUME] = {"logout_all_resume", lua_logout_all_resume},
+    [SCRIPT_LOGOUT_ALL_UPDATE] = {"logout_all_update", lua_logout_all_update},
+    [SCRIPT_CLIENT_PUT] = {"client_put", lua_client_put},
 };
 
 /*
@@ -140,6 +160,11 @@ struct store {
     pthread_mutex_t lock;
     struct conn *conns;
     char sha[NSCRIPTS][41]; /* SHA-1 hex of each script, for EVALSHA */
+    /* When Redis was last found unreachable (util_monotonic in ms), 0
+     * while it answers: an outage is logged once when it starts and once
+     * when it ends, however many threads run into it. */
+    atomic_llong down_since_ms;
+    int log_outages; /* a server logs them; a CLI's one-line error says it */
 };
 
 
@@ -437,6 +462,44 @@ dial_sentinels(const struct redis_config *conf)
     return NULL;
 }
 
+static void
+mark_down(struct store *st)
+{
+    long long up = 0, now = (long long)(util_monotonic() * 1e3);
+
+    if (now == 0)
+        now = 1;
+    if (atomic_compare_exchange_strong(&st->down_since_ms, &up, now) &&
+        st->log_outages)
+        log_warnx("redis_unreachable");
+}
+
+static void
+mark_up(struct store *st)
+{
+    long long since;
+
+    /* The hot path: one relaxed load while Redis answers. */
+    if (atomic_load_explicit(&st->down_since_ms, memory_order_relaxed) == 0)
+        return;
+    since = atomic_exchange(&st->down_since_ms, 0);
+    if (since != 0 && st->log_outages)
+        log_warnx("redis_reachable outage_s=%.1f",
+                  util_monotonic() - since / 1e3);
+}
+
+void
+store_log_outages(struct store *st)
+{
+    st->log_outages = 1;
+}
+
+int
+store_redis_up(struct store *st)
+{
+    return atomic_load(&st->down_since_ms) == 0;
+}
+
 /*
  * Connects the thread's conn, unless a recent attempt failed: then it
  * fails at once until the backoff has passed, so that while Redis is down
@@ -460,6 +523,7 @@ conn_open(struct store *st, struct conn *cn)
         }
     }
     if (c == NULL) {
+        mark_down(st);
         cn->retry_at = util_monotonic() + cn->backoff_ms / 1000.0;
         cn->backoff_ms *= 2;
         if (cn->backoff_ms > BACKOFF_MAX_MS)
@@ -533,8 +597,10 @@ roundtrip(struct store *st, const char *cmd, size_t len, redisReply **ret)
         log_debug("redis_error error=\"%s\"", cn->c->errstr);
         freeReplyObject(r);
         conn_drop(cn);
+        mark_down(st);
         return GH_EREDIS;
     }
+    mark_up(st);
     if (error_is(r, "READONLY")) {
         log_debug("redis_readonly");
         freeReplyObject(r);
@@ -548,13 +614,15 @@ roundtrip(struct store *st, const char *cmd, size_t len, redisReply **ret)
 /*
  * What an error reply means for the caller: Redis cannot serve right now
  * (GH_EREDIS), the script cache lost a script (GH_ENOTFOUND, which only
- * script_call sees), or a bug (GH_EPROTO).
+ * script_call sees), or a bug (GH_EPROTO). OOM is maxmemory reached with
+ * noeviction: nothing was written, and callers must not take it for
+ * anything but "unavailable" (a logout said "signed out" on it).
  */
 static int
 reply_error(const redisReply *r)
 {
     static const char *const unavailable[] = {"LOADING", "BUSY", "MASTERDOWN",
-                                              "NOAUTH", "TRYAGAIN"};
+                                              "NOAUTH", "TRYAGAIN", "OOM"};
     size_t i;
 
     if (error_is(r, "NOSCRIPT"))

@@ -467,25 +467,44 @@ int
 store_session_ledger(struct store *st, const char *sid,
                      struct delivery_record **ret, size_t *n)
 {
-    char key[STORE_KEY_MAX];
-    redisReply *r = NULL;
+    char key[STORE_KEY_MAX], kq[STORE_KEY_MAX];
+    redisReply *r = NULL, *z = NULL;
     char **ids = NULL;
-    size_t nids = 0;
+    double *due = NULL;
+    size_t nids = 0, i;
     int rc;
 
     if ((rc = store_key_name(st, KEY_SESSION_DELIVERIES, sid, key,
-                             sizeof(key))) < 0)
+                             sizeof(key))) < 0 ||
+        (rc = store_key_name(st, KEY_DELIVERY_QUEUE, NULL, kq, sizeof(kq))) <
+            0)
         return rc;
     if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "SMEMBERS %s", key)) <
         0)
         return rc;
     if ((rc = string_array(r, 1, &ids, &nids)) < 0)
         goto out;
-    if ((rc = records_get(st, ids, NULL, nids, ret, n)) < 0)
+    /* When each is due: a ZSCORE per app (ZMSCORE needs Redis 6.2), and
+     * only the pending ones keep the value (records_get). */
+    if ((due = calloc(nids + 1, sizeof(*due))) == NULL) {
+        rc = GH_ENOMEM;
+        goto out;
+    }
+    for (i = 0; i < nids; i++) {
+        if ((rc = store_command(st, STORE_IDEMPOTENT, &z, "ZSCORE %s %s", kq,
+                                ids[i])) < 0)
+            goto out;
+        if (z->type == REDIS_REPLY_STRING)
+            due[i] = strtod(z->str, NULL);
+        freeReplyObject(z);
+        z = NULL;
+    }
+    if ((rc = records_get(st, ids, due, nids, ret, n)) < 0)
         goto out;
     /* A set has no order; a ledger read twice should read the same. */
     qsort(*ret, *n, sizeof(**ret), by_client_id);
 out:
+    free(due);
     free_strings(ids, nids);
     freeReplyObject(r);
     return rc;
@@ -605,10 +624,11 @@ reply_ll(const redisReply *r)
 int
 store_logout_all_begin(struct store *st, int64_t now, int stale_s,
                        const char *actor, const char *reason,
-                       long long total, struct logout_all_state *other)
+                       long long total, const char *owner,
+                       struct logout_all_state *other)
 {
     char key[STORE_KEY_MAX], snow[24], sstale[16], stotal[24];
-    const char *argv[6];
+    const char *argv[7];
     redisReply *r = NULL;
     int rc;
 
@@ -624,7 +644,8 @@ store_logout_all_begin(struct store *st, int64_t now, int stale_s,
     argv[3] = actor;
     argv[4] = reason != NULL ? reason : "";
     argv[5] = stotal;
-    if ((rc = store_script(st, SCRIPT_LOGOUT_ALL_BEGIN, 1, 6, argv, &r)) < 0)
+    argv[6] = owner;
+    if ((rc = store_script(st, SCRIPT_LOGOUT_ALL_BEGIN, 1, 7, argv, &r)) < 0)
         return rc;
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
         rc = GH_EPROTO;
@@ -635,7 +656,7 @@ store_logout_all_begin(struct store *st, int64_t now, int stale_s,
         goto out;
     }
     rc = GH_EBUSY;
-    if (other != NULL && r->elements == 5) {
+    if (other != NULL && r->elements == 8) {
         memset(other, 0, sizeof(*other));
         snprintf(other->state, sizeof(other->state), "running");
         snprintf(other->actor, sizeof(other->actor), "%s",
@@ -643,6 +664,9 @@ store_logout_all_begin(struct store *st, int64_t now, int stale_s,
         other->started = reply_ll(r->element[2]);
         other->total = reply_ll(r->element[3]);
         other->ended = reply_ll(r->element[4]);
+        other->queued = reply_ll(r->element[5]);
+        other->updated = reply_ll(r->element[6]);
+        other->resumes = (int)reply_ll(r->element[7]);
     }
 out:
     freeReplyObject(r);
@@ -650,25 +674,78 @@ out:
 }
 
 int
-store_logout_all_update(struct store *st, int64_t now, const char *state,
-                        long long ended, long long queued)
+store_logout_all_resume(struct store *st, int64_t now, int stale_s,
+                        const char *owner, struct logout_all_state *taken)
 {
-    char key[STORE_KEY_MAX];
+    char key[STORE_KEY_MAX], snow[24], sstale[16];
+    const char *argv[4];
     redisReply *r = NULL;
     int rc;
 
     if ((rc = store_key_name(st, KEY_LOGOUT_ALL, NULL, key, sizeof(key))) <
         0)
         return rc;
-    if (state != NULL)
-        rc = store_command(st, 0, &r,
-                           "HSET %s state %s updated %lld ended %lld "
-                           "queued %lld",
-                           key, state, (long long)now, ended, queued);
-    else
-        rc = store_command(st, 0, &r,
-                           "HSET %s updated %lld ended %lld queued %lld", key,
-                           (long long)now, ended, queued);
+    snprintf(snow, sizeof(snow), "%lld", (long long)now);
+    snprintf(sstale, sizeof(sstale), "%d", stale_s);
+    argv[0] = key;
+    argv[1] = snow;
+    argv[2] = sstale;
+    argv[3] = owner;
+    if ((rc = store_script(st, SCRIPT_LOGOUT_ALL_RESUME, 1, 4, argv, &r)) < 0)
+        return rc;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
+        rc = GH_EPROTO;
+        goto out;
+    }
+    if (reply_ll(r->element[0]) != 1) {
+        rc = 0;
+        goto out;
+    }
+    if (r->elements != 7) {
+        rc = GH_EPROTO;
+        goto out;
+    }
+    memset(taken, 0, sizeof(*taken));
+    snprintf(taken->state, sizeof(taken->state), "running");
+    snprintf(taken->actor, sizeof(taken->actor), "%s",
+             r->element[1]->str != NULL ? r->element[1]->str : "");
+    snprintf(taken->reason, sizeof(taken->reason), "%s",
+             r->element[2]->str != NULL ? r->element[2]->str : "");
+    taken->total = reply_ll(r->element[3]);
+    taken->ended = reply_ll(r->element[4]);
+    taken->queued = reply_ll(r->element[5]);
+    taken->resumes = (int)reply_ll(r->element[6]);
+    taken->updated = now;
+    rc = 1;
+out:
+    freeReplyObject(r);
+    return rc;
+}
+
+int
+store_logout_all_update(struct store *st, const char *owner, int64_t now,
+                        const char *state, long long ended, long long queued)
+{
+    char key[STORE_KEY_MAX], snow[24], sended[24], squeued[24];
+    const char *argv[6];
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_LOGOUT_ALL, NULL, key, sizeof(key))) <
+        0)
+        return rc;
+    snprintf(snow, sizeof(snow), "%lld", (long long)now);
+    snprintf(sended, sizeof(sended), "%lld", ended);
+    snprintf(squeued, sizeof(squeued), "%lld", queued);
+    argv[0] = key;
+    argv[1] = owner;
+    argv[2] = snow;
+    argv[3] = sended;
+    argv[4] = squeued;
+    argv[5] = state != NULL ? state : "";
+    if ((rc = store_script(st, SCRIPT_LOGOUT_ALL_UPDATE, 1, 6, argv, &r)) < 0)
+        return rc;
+    rc = reply_ll(r) == 1 ? 0 : GH_EBUSY;
     freeReplyObject(r);
     return rc;
 }
@@ -713,6 +790,8 @@ store_logout_all_get(struct store *st, struct logout_all_state *out)
             s.ended = strtoll(v, NULL, 10);
         else if (strcmp(k, "queued") == 0)
             s.queued = strtoll(v, NULL, 10);
+        else if (strcmp(k, "resumes") == 0)
+            s.resumes = (int)strtol(v, NULL, 10);
     }
     *out = s;
 out:

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The client keys: client:{client_id}, the DCR metadata of a client
- * registered at run time, as JSON text. Config-file clients never get
- * here. */
+ * registered at run time, as JSON text, and corig, the origins those
+ * clients allow. Config-file clients never get here. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,13 +11,20 @@
 int
 store_client_put(struct store *st, const char *client_id, const char *json)
 {
-    char key[STORE_KEY_MAX];
+    char key[STORE_KEY_MAX], okey[STORE_KEY_MAX];
+    const char *argv[3];
     redisReply *r = NULL;
     int rc;
 
-    if ((rc = store_key_name(st, KEY_CLIENT, client_id, key, sizeof(key))) < 0)
+    if ((rc = store_key_name(st, KEY_CLIENT, client_id, key, sizeof(key))) <
+            0 ||
+        (rc = store_key_name(st, KEY_CLIENT_ORIGINS, NULL, okey,
+                             sizeof(okey))) < 0)
         return rc;
-    rc = store_command(st, 0, &r, "SET %s %s", key, json);
+    argv[0] = key;
+    argv[1] = okey;
+    argv[2] = json;
+    rc = store_script(st, SCRIPT_CLIENT_PUT, 2, 3, argv, &r);
     freeReplyObject(r);
     return rc;
 }
@@ -46,6 +53,24 @@ store_client_get(struct store *st, const char *client_id, char **json)
     *json = s;
     rc = 0;
 out:
+    freeReplyObject(r);
+    return rc;
+}
+
+int
+store_client_origin_known(struct store *st, const char *origin)
+{
+    char key[STORE_KEY_MAX];
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_CLIENT_ORIGINS, NULL, key,
+                             sizeof(key))) < 0)
+        return rc;
+    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "SISMEMBER %s %s", key,
+                            origin)) < 0)
+        return rc;
+    rc = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
     freeReplyObject(r);
     return rc;
 }

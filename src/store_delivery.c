@@ -34,7 +34,7 @@ store_delivery_claims_free(struct delivery_claim *c, size_t n)
 }
 
 int
-store_delivery_claim(struct store *st, int64_t now, int lease_s, int max,
+store_delivery_claim(struct store *st, double now, int lease_s, int max,
                      struct delivery_claim **ret, size_t *n)
 {
     char kq[STORE_KEY_MAX], snow[24], slease[16], smax[16];
@@ -47,7 +47,7 @@ store_delivery_claim(struct store *st, int64_t now, int lease_s, int max,
     if ((rc = store_key_name(st, KEY_DELIVERY_QUEUE, NULL, kq, sizeof(kq))) <
         0)
         return rc;
-    snprintf(snow, sizeof(snow), "%lld", (long long)now);
+    snprintf(snow, sizeof(snow), "%.3f", now);
     snprintf(slease, sizeof(slease), "%d", lease_s);
     snprintf(smax, sizeof(smax), "%d", max);
     argv[0] = kq;

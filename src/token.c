@@ -19,8 +19,8 @@
 #include "gatehouse/util.h"
 
 int
-token_sign(const struct keyring *kr, const char *typ, const json_t *claims,
-           char **ret)
+token_sign(const struct keyring *kr, const char *alg, const char *typ,
+           const json_t *claims, char **ret)
 {
     char *ptext;
     int rc;
@@ -29,14 +29,14 @@ token_sign(const struct keyring *kr, const char *typ, const json_t *claims,
         return GH_EINVAL;
     if ((ptext = json_dumps(claims, JSON_COMPACT)) == NULL)
         return GH_ENOMEM;
-    rc = token_sign_json(kr, typ, ptext, ret);
+    rc = token_sign_json(kr, alg, typ, ptext, ret);
     free(ptext);
     return rc;
 }
 
 int
-token_signf(const struct keyring *kr, const char *typ, char **ret,
-            const char *fmt, ...)
+token_signf(const struct keyring *kr, const char *alg, const char *typ,
+            char **ret, const char *fmt, ...)
 {
     char *text;
     va_list ap;
@@ -47,33 +47,38 @@ token_signf(const struct keyring *kr, const char *typ, char **ret,
     va_end(ap);
     if (rc < 0)
         return GH_ENOMEM;
-    rc = token_sign_json(kr, typ, text, ret);
+    rc = token_sign_json(kr, alg, typ, text, ret);
     free(text);
     return rc;
 }
 
 int
-token_sign_json(const struct keyring *kr, const char *typ, const char *ptext,
-                char **ret)
+token_sign_json(const struct keyring *kr, const char *alg, const char *typ,
+                const char *ptext, char **ret)
 {
+    const char *kid = keys_kid(kr, alg);
     json_t *hdr = NULL;
     char *htext = NULL, *out = NULL;
     size_t hlen, plen, hb, pb;
     int rc = GH_ENOMEM;
 
+    if (kid == NULL)
+        return GH_ENOTFOUND;
+    if (alg == NULL)
+        alg = keys_active_alg(kr);
     /* alg and kid (base64url) never need escaping; typ does only if a
      * caller passed something odd, and then jansson writes it. */
     if (typ == NULL || strpbrk(typ, "\"\\") == NULL) {
         if (asprintf(&htext, "{\"alg\":\"%s\",\"kid\":\"%s\"%s%s%s}",
-                     keys_active_alg(kr), keys_active_kid(kr),
+                     alg, kid,
                      typ ? ",\"typ\":\"" : "", typ ? typ : "",
                      typ ? "\"" : "") < 0) {
             htext = NULL;
             goto out;
         }
     } else {
-        hdr = json_pack("{s:s, s:s, s:s}", "alg", keys_active_alg(kr), "kid",
-                        keys_active_kid(kr), "typ", typ);
+        hdr = json_pack("{s:s, s:s, s:s}", "alg", alg, "kid", kid, "typ",
+                        typ);
         if (hdr == NULL || (htext = json_dumps(hdr, JSON_COMPACT)) == NULL)
             goto out;
     }
@@ -86,7 +91,8 @@ token_sign_json(const struct keyring *kr, const char *typ, const char *ptext,
     out[hb] = '.';
     pb = b64url_encode(ptext, plen, out + hb + 1);
     out[hb + 1 + pb] = '.';
-    if ((rc = keys_sign(kr, out, hb + 1 + pb, out + hb + 1 + pb + 1)) < 0)
+    if ((rc = keys_sign(kr, alg, out, hb + 1 + pb, out + hb + 1 + pb + 1)) <
+        0)
         goto out;
     /* A token we would refuse to verify ourselves must not go out. */
     if (strlen(out) > TOKEN_MAX_LEN) {

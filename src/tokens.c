@@ -14,6 +14,7 @@
 #include "gatehouse/error.h"
 #include "gatehouse/form.h"
 #include "gatehouse/http.h"
+#include "gatehouse/keys.h"
 #include "gatehouse/log.h"
 #include "gatehouse/session.h"
 #include "gatehouse/store.h"
@@ -256,7 +257,7 @@ mint_access(struct app *app, const struct grant *g, struct issued *is)
             snprintf(at, sizeof(at), ",\"auth_time\":%lld",
                      (long long)g->auth_time);
         return token_signf(
-            app->keys, "at+jwt", &is->access_token,
+            app->keys, NULL, "at+jwt", &is->access_token,
             "{\"iss\":\"%s\",\"sub\":\"%s\",\"aud\":\"%s\",\"client_id\":"
             "\"%s\",\"exp\":%lld,\"iat\":%lld,\"jti\":\"%s\",\"scope\":"
             "\"%s\"%s%s%s%s}",
@@ -278,9 +279,20 @@ mint_access(struct app *app, const struct grant *g, struct issued *is)
         json_decref(c);
         return GH_ENOMEM;
     }
-    rc = token_sign(app->keys, "at+jwt", c, &is->access_token);
+    rc = token_sign(app->keys, NULL, "at+jwt", c, &is->access_token);
     json_decref(c);
     return rc;
+}
+
+/* The client's id_token_signed_response_alg; unset, RS256 (OIDC
+ * Registration §2's default) when an RS256 key is active, else the
+ * signing_alg (NULL), so an ES256-only deployment keeps working (SPEC §3). */
+static const char *
+id_token_alg(const struct app *app, const struct client *c)
+{
+    if (c->id_token_alg != NULL)
+        return c->id_token_alg;
+    return keys_kid(app->keys, "RS256") != NULL ? "RS256" : NULL;
 }
 
 /* OIDC Core §2 and §3.1.3.6: at_hash is the left half of SHA-256 of the
@@ -289,9 +301,19 @@ static int
 mint_id(struct app *app, const struct grant *g, struct issued *is)
 {
     const struct config *cfg = app->cfg;
+    const char *alg = id_token_alg(app, g->client);
     json_t *c, *user;
     char at_hash[44];
     int rc;
+
+    /* A registered client's alg may have lost its key since (the operator
+     * removed it): say which, rather than a bare server_error. */
+    if (keys_kid(app->keys, alg) == NULL) {
+        log_warnx("id_token_unsigned client=%s alg=%s reason=\"no active "
+                  "key of the client's id_token_signed_response_alg\"",
+                  g->client->client_id, alg);
+        return GH_ENOTFOUND;
+    }
 
     util_sha256_b64url(is->access_token, strlen(is->access_token), 1, at_hash);
     /* By hand, as jansson would write it, when the claims of our own need
@@ -312,7 +334,7 @@ mint_id(struct app *app, const struct grant *g, struct issued *is)
         }
         json_decref(user);
         rc = token_signf(
-            app->keys, "JWT", &is->id_token,
+            app->keys, alg, "JWT", &is->id_token,
             "{\"iss\":\"%s\",\"sub\":\"%s\",\"aud\":\"%s\",\"exp\":%lld,"
             "\"iat\":%lld,\"auth_time\":%lld%s%s%s,\"sid\":\"%s\","
             "\"azp\":\"%s\",\"at_hash\":\"%s\"%s%s",
@@ -339,7 +361,7 @@ mint_id(struct app *app, const struct grant *g, struct issued *is)
         json_decref(c);
         return GH_ENOMEM;
     }
-    rc = token_sign(app->keys, "JWT", c, &is->id_token);
+    rc = token_sign(app->keys, alg, "JWT", c, &is->id_token);
     json_decref(c);
     return rc;
 }

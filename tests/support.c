@@ -254,7 +254,8 @@ int
 gh_prepare(struct gh_proc *g, const char *redis_url, const char *alg,
            const char *extra_json)
 {
-    char keys[300], *out = NULL, *err = NULL;
+    char keys[300], algs[32], signing[8], *out = NULL, *err = NULL;
+    char *one, *save = NULL;
     json_t *cfg, *extra;
     int rc;
 
@@ -263,9 +264,13 @@ gh_prepare(struct gh_proc *g, const char *redis_url, const char *alg,
     if (mkdtemp(g->dir) == NULL)
         return -1;
     snprintf(keys, sizeof(keys), "%s/keys", g->dir);
-    {
+    /* "ES256,RS256": a key of each, the first the signing_alg. */
+    snprintf(algs, sizeof(algs), "%s", alg);
+    snprintf(signing, sizeof(signing), "%.*s", (int)strcspn(alg, ","), alg);
+    for (one = strtok_r(algs, ",", &save); one != NULL;
+         one = strtok_r(NULL, ",", &save)) {
         char *argv[] = {(char *)gh_bin(), "keys", "generate", "--dir", keys,
-                        "--alg", (char *)alg, NULL};
+                        "--alg", one, NULL};
         rc = run_cmd(argv, NULL, &out, &err);
         if (rc != 0) {
             fprintf(stderr, "keys generate failed: %s\n", err ? err : "");
@@ -275,13 +280,14 @@ gh_prepare(struct gh_proc *g, const char *redis_url, const char *alg,
         }
         free(out);
         free(err);
+        out = err = NULL;
     }
     g->port = free_port();
     snprintf(g->issuer, sizeof(g->issuer), "http://127.0.0.1:%d", g->port);
     cfg = json_pack("{s:s, s:{s:s, s:i}, s:{s:s}, s:s, s:s}",
                     "issuer", g->issuer, "listen", "address", "127.0.0.1",
                     "port", g->port, "redis", "prefix", "gh:", "keys_dir",
-                    "keys", "signing_alg", alg);
+                    "keys", "signing_alg", signing);
     if (redis_url != NULL)
         json_object_set_new(json_object_get(cfg, "redis"), "url",
                             json_string(redis_url));
@@ -444,6 +450,26 @@ slurp_fd(int fd)
     }
     buf[len] = '\0';
     return buf;
+}
+
+char *
+gh_log(const struct gh_proc *g)
+{
+    char path[320], *text = NULL;
+    size_t len = 0;
+    FILE *f, *m = open_memstream(&text, &len);
+    int ch;
+
+    snprintf(path, sizeof(path), "%s/gatehouse.log", g->dir);
+    if (m == NULL)
+        abort();
+    if ((f = fopen(path, "r")) != NULL) {
+        while ((ch = fgetc(f)) != EOF)
+            fputc(ch, m);
+        fclose(f);
+    }
+    fclose(m);
+    return text;
 }
 
 int
@@ -974,6 +1000,11 @@ bc_handler(void *cls, struct MHD_Connection *conn, const char *url,
         return MHD_YES;
     }
     pthread_mutex_lock(a->lock);
+    if (a->requests < BC_MAX_TOKENS) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        a->request_at[a->requests] = (double)now.tv_sec + now.tv_nsec / 1e9;
+    }
     a->requests++;
     status = a->requests <= a->fail_first ? 500 : 200;
     if (status == 200 && r->body != NULL &&

@@ -35,7 +35,9 @@ struct gh_proc {
 
 /*
  * Writes a config into a new temp dir (issuer and listen on a free port,
- * redis at redis_url, keys generated with alg), merging extra_json (a JSON
+ * redis at redis_url, keys generated with alg: one alg, or a list such as
+ * "ES256,RS256" for a key of each with the first as signing_alg), merging
+ * extra_json (a JSON
  * object text, or NULL) over the defaults, then starts "gatehouse serve"
  * and waits until /healthz answers. GATEHOUSE_BIN names the binary.
  * redis_url NULL writes no redis.url: extra_json then names the store
@@ -53,6 +55,8 @@ int wrapped(void);
 /* Sends sig, waits up to timeout_s, returns the exit status (or -1). */
 int gh_signal_wait(struct gh_proc *g, int sig, double timeout_s);
 void gh_stop(struct gh_proc *g);
+/* Everything the server logged so far (malloc'd; "" if nothing). */
+char *gh_log(const struct gh_proc *g);
 
 /* Runs argv (argv[0] a path) with stdin_text fed on standard input; returns
  * the exit status and captures stdout/stderr (malloc'd, may be NULL). */
@@ -139,6 +143,9 @@ struct bc_app {
     int ntokens;
     char *tokens[BC_MAX_TOKENS];
     double first_at; /* test_now() of the first token, 0 if none */
+    /* Wall-clock time (CLOCK_REALTIME, seconds) of each request as it was
+     * answered, 200 or 500, the first BC_MAX_TOKENS of them. */
+    double request_at[BC_MAX_TOKENS];
 };
 int bc_start(struct bc_app *a, int fail_first, int hang);
 /* The same on a given port (0: a free one). */

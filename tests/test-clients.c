@@ -530,6 +530,35 @@ TEST(to_json_round_trips_through_from_json)
                       "'grant_types':['client_credentials']}");
 }
 
+/* OIDC Registration §2: RS256 or ES256, unset by default (the server
+ * picks: SPEC §3), anything else refused by name. */
+TEST(id_token_signed_response_alg_checked_and_kept)
+{
+    struct client *c = parse_ok("{" CRM_OK "," CB "}");
+    json_t *j;
+
+    ASSERT(c->id_token_alg == NULL);
+    client_free(c);
+    c = parse_ok("{" CRM_OK "," CB ",'id_token_signed_response_alg':'ES256'}");
+    ASSERT_STR_EQ(c->id_token_alg, "ES256");
+    /* Registered clients are stored as client_to_json writes them. */
+    j = client_to_json(c, false);
+    ASSERT_STR_EQ(
+        json_string_value(json_object_get(j, "id_token_signed_response_alg")),
+        "ES256");
+    json_decref(j);
+    client_free(c);
+    assert_round_trip(
+        "{" CRM_OK "," CB ",'id_token_signed_response_alg':'RS256'}");
+    parse_err("{" CRM_OK "," CB ",'id_token_signed_response_alg':'HS256'}",
+              "clients[2].", "clients[2].id_token_signed_response_alg",
+              "must be RS256 or ES256");
+    parse_err("{" CRM_OK "," CB ",'id_token_signed_response_alg':'none'}", "",
+              "id_token_signed_response_alg", "must be RS256 or ES256");
+    parse_err("{" CRM_OK "," CB ",'id_token_signed_response_alg':256}", "",
+              "id_token_signed_response_alg", "must be a string");
+}
+
 TEST(to_json_uses_dcr_names_and_hides_secret)
 {
     struct client *c = parse_ok("{" CRM_OK "," CB ",'name':'CRM'}");
@@ -617,7 +646,104 @@ TEST(strlist_helpers)
     strlist_free(NULL);
 }
 
+/* SPEC §3: allowed_origins defaults to the origins of the redirect URIs,
+ * each once, as browsers serialise them (lower case, no default port). */
+TEST(allowed_origins_default_to_redirect_origins)
+{
+    struct client *c =
+        parse_ok("{'client_id':'spa','token_endpoint_auth_method':'none',"
+                 "'redirect_uris':['http://127.0.0.1:3001/cb',"
+                 "'http://127.0.0.1:3001/silent','HTTPS://App.Example.com:443/"
+                 "x?y=1','http://[::1]:8080/cb']}");
+
+    ASSERT_EQ(c->allowed_origins.n, 3);
+    ASSERT_STR_EQ(c->allowed_origins.v[0], "http://127.0.0.1:3001");
+    ASSERT_STR_EQ(c->allowed_origins.v[1], "https://app.example.com");
+    ASSERT_STR_EQ(c->allowed_origins.v[2], "http://[::1]:8080");
+    ASSERT_EQ(client_allows_origin(c, "http://127.0.0.1:3001"), 1);
+    ASSERT_EQ(client_allows_origin(c, "http://127.0.0.1:3002"), 0);
+    ASSERT_EQ(client_allows_origin(c, "http://127.0.0.1:3001/"), 0);
+    ASSERT_EQ(client_allows_origin(NULL, "http://127.0.0.1:3001"), 0);
+    client_free(c);
+
+    /* Explicit origins replace the default; an empty list allows none. */
+    c = parse_ok("{'client_id':'spa','client_secret':'s',"
+                 "'redirect_uris':['http://127.0.0.1:3001/cb'],"
+                 "'allowed_origins':['https://spa.example.com',"
+                 "'http://localhost:5173']}");
+    ASSERT_EQ(c->allowed_origins.n, 2);
+    ASSERT_EQ(client_allows_origin(c, "http://127.0.0.1:3001"), 0);
+    ASSERT_EQ(client_allows_origin(c, "http://localhost:5173"), 1);
+    client_free(c);
+    c = parse_ok("{'client_id':'spa','client_secret':'s',"
+                 "'redirect_uris':['http://127.0.0.1:3001/cb'],"
+                 "'allowed_origins':[]}");
+    ASSERT_EQ(c->allowed_origins.n, 0);
+    client_free(c);
+}
+
+TEST(bad_allowed_origins_are_refused)
+{
+    static const struct {
+        const char *origin;
+        const char *problem;
+    } bad[] = {
+        {"*", "no wildcard"},
+        {"null", "no wildcard"},
+        {"", "must not be empty"},
+        {"http://spa.example.com/", "no path or trailing slash"},
+        {"http://spa.example.com/app", "no path"},
+        {"http://spa.example.com?x=1", "no path"},
+        {"http://u@spa.example.com", "as browsers send it"},
+        {"HTTP://Spa.Example.com", "lower case"},
+        {"https://spa.example.com:443", "no default port"},
+        {"http://spa.example.com:80", "no default port"},
+        {"http://spa.example.com:0", "invalid port"},
+        {"ftp://spa.example.com", "http or https"},
+        {"spa.example.com", "http or https"},
+        {"http://", "http or https"},
+        {"http://b\xc3\xbc" "cher.example", "ASCII"},
+        {"http://spa example.com", "ASCII"},
+    };
+    char text[256];
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(text, sizeof(text),
+                 "{'client_id':'spa','client_secret':'s',"
+                 "'redirect_uris':['http://127.0.0.1:3001/cb'],"
+                 "'allowed_origins':['https://ok.example','%s']}",
+                 bad[i].origin);
+        parse_err(text, "clients[2].", "clients[2].allowed_origins[1]",
+                  bad[i].problem);
+    }
+    parse_err("{'client_id':'spa','client_secret':'s',"
+              "'redirect_uris':['http://127.0.0.1:3001/cb'],"
+              "'allowed_origins':'https://ok.example'}",
+              "", "allowed_origins", "must be an array");
+}
+
+TEST(allowed_origins_round_trip_through_json)
+{
+    struct field_error err;
+    struct client *c = parse_ok("{'client_id':'spa','client_secret':'s',"
+                                "'redirect_uris':['http://127.0.0.1:3001/cb'],"
+                                "'allowed_origins':['https://a.example',"
+                                "'http://127.0.0.1:8080']}"),
+                  *back = NULL;
+    json_t *j = client_to_json(c, true);
+
+    ASSERT_EQ(json_array_size(json_object_get(j, "allowed_origins")), 2);
+    ASSERT_EQ(client_from_json(j, "", &back, &err), 0);
+    ASSERT_EQ(back->allowed_origins.n, 2);
+    ASSERT_STR_EQ(back->allowed_origins.v[1], "http://127.0.0.1:8080");
+    json_decref(j);
+    client_free(back);
+    client_free(c);
+}
+
 TEST_MAIN(TEST_ENTRY(minimal_client_gets_dcr_defaults),
+          TEST_ENTRY(id_token_signed_response_alg_checked_and_kept),
           TEST_ENTRY(spec_example_client_parses),
           TEST_ENTRY(public_client_has_no_secret),
           TEST_ENTRY(confidential_client_needs_secret),
@@ -640,4 +766,7 @@ TEST_MAIN(TEST_ENTRY(minimal_client_gets_dcr_defaults),
           TEST_ENTRY(to_json_round_trips_through_from_json),
           TEST_ENTRY(to_json_uses_dcr_names_and_hides_secret),
           TEST_ENTRY(redirect_matching_is_exact),
-          TEST_ENTRY(long_lists_are_refused), TEST_ENTRY(strlist_helpers))
+          TEST_ENTRY(long_lists_are_refused), TEST_ENTRY(strlist_helpers),
+          TEST_ENTRY(allowed_origins_default_to_redirect_origins),
+          TEST_ENTRY(bad_allowed_origins_are_refused),
+          TEST_ENTRY(allowed_origins_round_trip_through_json))

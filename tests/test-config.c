@@ -699,6 +699,44 @@ TEST(load_of_unreadable_file_is_io_error)
     ASSERT(cfg == NULL);
 }
 
+/* SPEC §3/§5: the Clear-Site-Data types a logout sends; "cookies" only when
+ * asked for, since it clears every cookie of the registrable domain. */
+TEST(logout_clear_site_data_types)
+{
+    struct config *cfg = parse_ok("{" ISSUER "}", NULL);
+
+    ASSERT_STR_EQ(cfg->logout_clear_site_data, "\"cache\", \"storage\"");
+    config_free(cfg);
+    cfg = parse_ok("{" ISSUER ",'logout':{'clear_site_data':"
+                   "['cookies','cache','storage','executionContexts']}}",
+                   NULL);
+    ASSERT_STR_EQ(cfg->logout_clear_site_data,
+                  "\"cookies\", \"cache\", \"storage\", "
+                  "\"executionContexts\"");
+    config_free(cfg);
+    cfg = parse_ok("{" ISSUER ",'logout':{'clear_site_data':['*']}}", NULL);
+    ASSERT_STR_EQ(cfg->logout_clear_site_data, "\"*\"");
+    config_free(cfg);
+    /* An empty list sends no header at all. */
+    cfg = parse_ok("{" ISSUER ",'logout':{'clear_site_data':[]}}", NULL);
+    ASSERT(cfg->logout_clear_site_data == NULL);
+    config_free(cfg);
+
+    parse_err("{" ISSUER ",'logout':{'clear_site_data':'cache'}}",
+              "logout.clear_site_data", "must be an array");
+    parse_err("{" ISSUER ",'logout':{'clear_site_data':['cache','cokies']}}",
+              "logout.clear_site_data[1]", "unknown type");
+    parse_err("{" ISSUER ",'logout':{'clear_site_data':['Cache']}}",
+              "logout.clear_site_data[0]", "unknown type");
+    parse_err("{" ISSUER ",'logout':{'clear_site_data':[1]}}",
+              "logout.clear_site_data[0]", "must be a string");
+    parse_err("{" ISSUER ",'logout':{'clear_site_data':['cache','cache']}}",
+              "logout.clear_site_data[1]", "given twice");
+    parse_err("{" ISSUER ",'logout':{'clear_sitedata':[]}}",
+              "logout.clear_sitedata", "unknown key");
+    parse_err("{" ISSUER ",'logout':[]}", "logout", "must be an object");
+}
+
 TEST_MAIN(TEST_ENTRY(minimal_config_gets_defaults),
           TEST_ENTRY(every_setting_is_read), TEST_ENTRY(issuer_rules),
           TEST_ENTRY(unknown_keys_are_refused_at_every_level),
@@ -707,6 +745,7 @@ TEST_MAIN(TEST_ENTRY(minimal_config_gets_defaults),
           TEST_ENTRY(bounds_themselves_are_accepted),
           TEST_ENTRY(idle_timeout_cannot_exceed_absolute),
           TEST_ENTRY(signing_alg_is_rs256_or_es256),
+          TEST_ENTRY(logout_clear_site_data_types),
           TEST_ENTRY(redis_prefix_rules),
           TEST_ENTRY(redis_url_forms_are_parsed),
           TEST_ENTRY(bad_redis_urls_say_why),

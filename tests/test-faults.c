@@ -385,6 +385,11 @@ TEST(redis_killed_and_restarted_keeps_sessions_and_refresh_tokens)
 
     start(1, NULL, NULL);
     t = sign_in_crm(&b);
+    /* appendfsync everysec (deploy/redis.conf): while a background fsync
+     * runs, Redis may hold a write back for up to 2 s, so a kill right
+     * after the sign-in can lose it (seen on a loaded machine). What is
+     * tested is what persistence keeps, so give it that time. */
+    sleep_ms(2500);
     kill(redis.pid, SIGKILL);
     waitpid(redis.pid, NULL, 0);
     sleep_ms(200);
@@ -738,19 +743,63 @@ undelivered(struct store *st)
     return pending + failed;
 }
 
+/* GET /admin/logout-all. */
+static json_t *
+logout_all_status(const char *token)
+{
+    char auth[2048], *url = NULL;
+    const char *hdrs[2] = {auth, NULL};
+    struct http_result res;
+    json_t *j = NULL;
+
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+    if (asprintf(&url, "%s/admin/logout-all", gh.issuer) < 0)
+        FAIL("asprintf");
+    if (http_do("GET", url, NULL, hdrs, &res) == 0) {
+        if (res.status == 200)
+            j = json_loads(res.body, 0, NULL);
+        http_result_free(&res);
+    }
+    free(url);
+    ASSERT(j != NULL);
+    return j;
+}
+
+/* Whether the audit trail has a record of action. */
+static int
+audited(const char *token, const char *action)
+{
+    char auth[2048], *url = NULL, want[96];
+    const char *hdrs[2] = {auth, NULL};
+    struct http_result res;
+    int found = 0;
+
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+    snprintf(want, sizeof(want), "\"action\":\"%s\"", action);
+    if (asprintf(&url, "%s/admin/audit?limit=200", gh.issuer) < 0)
+        FAIL("asprintf");
+    if (http_do("GET", url, NULL, hdrs, &res) == 0) {
+        found = res.status == 200 && strstr(res.body, want) != NULL;
+        http_result_free(&res);
+    }
+    free(url);
+    return found;
+}
+
 TEST(gatehouse_killed_during_logout_all_loses_no_notification)
 {
     const char *env = getenv("GH_FAULT_SESSIONS");
-    int n = env != NULL ? atoi(env) : 3000, i;
+    int n = env != NULL ? atoi(env) : 20000, i;
     struct bc_app app;
     struct config *cfg = NULL;
     struct field_error fe;
     struct store *st = NULL;
     const struct client *crm;
     char sid[SESSION_SID_LEN + 1], cookie[SESSION_COOKIE_LEN + 1], sub[37];
-    char *admin, lall[64];
+    char *admin;
     long long before, after_kill, ended;
-    double t0;
+    double t0, t_restart;
+    json_t *j;
 
     ASSERT_EQ(bc_start(&app, 0, 0), 0);
     start(1, app.uri, NULL);
@@ -769,6 +818,26 @@ TEST(gatehouse_killed_during_logout_all_loses_no_notification)
 
     admin = admin_token();
     ASSERT_EQ(admin_post("/admin/logout-all", admin), 202);
+    /* A second one is refused with the real progress of the first. */
+    {
+        char auth[2048], *url = NULL;
+        const char *hdrs[3] = {auth, "Content-Type: application/json", NULL};
+        struct http_result res;
+
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", admin);
+        if (asprintf(&url, "%s/admin/logout-all", gh.issuer) < 0)
+            FAIL("asprintf");
+        ASSERT_EQ(http_do("POST", url, "{}", hdrs, &res), 0);
+        ASSERT_EQ(res.status, 409);
+        j = json_loads(res.body, 0, NULL);
+        ASSERT(j != NULL);
+        ASSERT_EQ(json_integer_value(json_object_get(
+                      json_object_get(j, "logout_all"), "sessions")),
+                  n);
+        json_decref(j);
+        http_result_free(&res);
+        free(url);
+    }
     /* Kill it once the run is a tenth of the way. */
     t0 = test_now();
     while (live_sessions(st) > n - n / 10 && test_now() - t0 < 10)
@@ -778,38 +847,51 @@ TEST(gatehouse_killed_during_logout_all_loses_no_notification)
     after_kill = live_sessions(st);
     ended = n - after_kill;
     fprintf(stderr, "killed with %lld of %d sessions ended\n", ended, n);
+    ASSERT(after_kill > 0);
 
-    /* Each ending queued its notification in the same step: whatever
-     * ended has one, delivered or waiting in Redis. */
+    /* Restarted, it notices the run lost its process and resumes it on
+     * its own: nobody asks again. */
     gh.pid = 0;
     ASSERT_EQ(gh_launch(&gh), 0);
-    ASSERT_EQ(bc_wait(&app, 1, 10), 0);
-    t0 = test_now();
-    while (app.requests < ended && test_now() - t0 < 60)
+    t_restart = test_now();
+    free(admin);
+    admin = admin_token();
+    j = logout_all_status(admin);
+    fprintf(stderr, "after restart: %s\n",
+            json_string_value(json_object_get(j, "state")));
+    json_decref(j);
+    while (live_sessions(st) == after_kill &&
+           test_now() - t_restart < LIMIT(15))
         sleep_ms(100);
-    fprintf(stderr, "after restart: %d notifications delivered\n",
-            app.requests);
-    ASSERT(app.requests >= ended);
-
-    /* The run died with its process; once its progress is stale it can be
-     * started again (made stale here rather than waiting a minute). */
-    snprintf(lall, sizeof(lall), "%s", "gh:lall");
-    {
-        char *argv[] = {"redis-cli", "-s",      redis.socket, "HSET",
-                        lall,        "updated", "1",          NULL};
-        ASSERT_EQ(run_cmd(argv, NULL, NULL, NULL), 0);
-    }
-    if (after_kill > 0) {
-        free(admin);
-        admin = admin_token();
-        ASSERT_EQ(admin_post("/admin/logout-all", admin), 202);
-    }
+    fprintf(stderr, "resumed %.1f s after the restart\n",
+            test_now() - t_restart);
+    ASSERT(live_sessions(st) < after_kill);
+    ASSERT(test_now() - t_restart < LIMIT(10));
     t0 = test_now();
-    while (live_sessions(st) > 0 && test_now() - t0 < 30)
+    while (live_sessions(st) > 0 && test_now() - t0 < LIMIT(60))
         sleep_ms(100);
     ASSERT_EQ(live_sessions(st), 0);
     t0 = test_now();
-    while (app.requests < n && test_now() - t0 < 60)
+    for (;;) {
+        j = logout_all_status(admin);
+        if (strcmp(json_string_value(json_object_get(j, "state")), "done") ==
+                0 ||
+            test_now() - t0 > LIMIT(10))
+            break;
+        json_decref(j);
+        sleep_ms(100);
+    }
+    ASSERT_STR_EQ(json_string_value(json_object_get(j, "state")), "done");
+    ASSERT_EQ(json_integer_value(json_object_get(j, "resumes")), 1);
+    json_decref(j);
+    ASSERT(audited(admin, "logout_all"));
+    ASSERT(audited(admin, "logout_all_resumed"));
+    ASSERT(audited(admin, "logout_all_finished"));
+
+    /* Every ending queued its notification in the same step: all of
+     * them arrive. */
+    t0 = test_now();
+    while (app.requests < n && test_now() - t0 < LIMIT(90))
         sleep_ms(100);
     fprintf(stderr, "in the end: %d notifications for %d sessions\n",
             app.requests, n);
@@ -825,6 +907,85 @@ TEST(gatehouse_killed_during_logout_all_loses_no_notification)
     bc_stop(&app);
 }
 
+static int
+count_lines_with(const char *text, const char *word)
+{
+    int n = 0;
+
+    for (const char *p = text; (p = strstr(p, word)) != NULL; p++)
+        n++;
+    return n;
+}
+
+/* The value of one metric line "name value" in /metrics, or -1. */
+static long long
+metric(const char *name)
+{
+    char *url = NULL, *p;
+    struct http_result res;
+    long long v = -1;
+    size_t n = strlen(name);
+
+    if (asprintf(&url, "%s/metrics", gh.issuer) < 0)
+        FAIL("asprintf");
+    if (http_do("GET", url, NULL, NULL, &res) == 0 && res.status == 200) {
+        for (p = res.body; p != NULL && *p != '\0'; p = strchr(p, '\n')) {
+            p += *p == '\n';
+            if (strncmp(p, name, n) == 0 && p[n] == ' ')
+                v = strtoll(p + n + 1, NULL, 10);
+        }
+    }
+    if (res.body != NULL)
+        http_result_free(&res);
+    free(url);
+    return v;
+}
+
+TEST(a_redis_outage_is_logged_once_each_way_and_kept_in_metrics)
+{
+    struct browser b = {""};
+    json_t *t;
+    char *log;
+    double t0;
+    int i;
+
+    start(1, NULL, NULL);
+    t = sign_in_crm(&b);
+    ASSERT_EQ(metric("gatehouse_redis_up"), 1);
+    ASSERT_EQ(metric("gatehouse_sessions_active"), 1);
+    redis_stop(&redis, 1);
+    /* Requests, the reaper and the engines all run into it; one line. */
+    for (i = 0; i < 20; i++)
+        timed("GET", "/readyz", NULL, NULL, NULL);
+    t0 = test_now();
+    while (metric("gatehouse_redis_up") != 0 && test_now() - t0 < LIMIT(10))
+        sleep_ms(100);
+    ASSERT_EQ(metric("gatehouse_redis_up"), 0);
+    /* The gauges keep their last value rather than vanishing. */
+    ASSERT_EQ(metric("gatehouse_sessions_active"), 1);
+    ASSERT(metric("gatehouse_backchannel_queue_depth") >= 0);
+    sleep_ms(1500);
+    log = gh_log(&gh);
+    ASSERT_EQ(count_lines_with(log, "redis_unreachable"), 1);
+    ASSERT_EQ(count_lines_with(log, "redis_reachable"), 0);
+    free(log);
+
+    ASSERT_EQ(redis_restart(&redis, 1), 0);
+    t0 = test_now();
+    while (metric("gatehouse_redis_up") != 1 && test_now() - t0 < LIMIT(10))
+        sleep_ms(100);
+    ASSERT_EQ(metric("gatehouse_redis_up"), 1);
+    for (i = 0; i < 20; i++)
+        timed("GET", "/readyz", NULL, NULL, NULL);
+    log = gh_log(&gh);
+    ASSERT_EQ(count_lines_with(log, "redis_unreachable"), 1);
+    ASSERT_EQ(count_lines_with(log, "redis_reachable outage_s="), 1);
+    ASSERT(strstr(log, "level=warn") != NULL);
+    free(log);
+    json_decref(t);
+    stop();
+}
+
 TEST_MAIN(
     TEST_ENTRY(
         redis_stopped_under_load_gives_fast_503s_and_recovers_losing_nothing),
@@ -833,4 +994,5 @@ TEST_MAIN(
     TEST_ENTRY(
         idle_and_stalled_connections_are_cut_and_slow_clients_block_no_one),
     TEST_ENTRY(thousands_of_open_connections_leave_the_server_responsive),
-    TEST_ENTRY(gatehouse_killed_during_logout_all_loses_no_notification))
+    TEST_ENTRY(gatehouse_killed_during_logout_all_loses_no_notification),
+    TEST_ENTRY(a_redis_outage_is_logged_once_each_way_and_kept_in_metrics))

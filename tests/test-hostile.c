@@ -1185,6 +1185,34 @@ TEST(login_timing_does_not_reveal_whether_a_user_exists)
     stop();
 }
 
+TEST(what_is_typed_as_a_username_never_reaches_the_log)
+{
+    /* A password typed into the username field, as people do. */
+    const char *typed = "Tr0ub4dor&3-horse";
+    char hex[65], *log;
+
+    start();
+    failed_login_time(typed);
+    failed_login_time("alice");
+    log = gh_log(&gh);
+    util_sha256_hex(typed, strlen(typed), hex);
+    hex[12] = '\0';
+    ASSERT(strstr(log, "login_failed sub=- ") != NULL);
+    ASSERT(strstr(log, "Tr0ub4dor") == NULL);
+    /* Nor a hash of it: a dictionary inverts an unsalted one. */
+    ASSERT(strstr(log, hex) == NULL);
+    ASSERT(strstr(log, "user_fp=") == NULL);
+    /* The known user is named by sub, so a security team can follow it. */
+    {
+        const char *first = strstr(log, "login_failed sub=");
+        const char *second = first ? strstr(first + 1, "login_failed sub=") : NULL;
+        ASSERT(second != NULL);
+        ASSERT(strncmp(second, "login_failed sub=- ", 19) != 0);
+    }
+    free(log);
+    stop();
+}
+
 /* check-config on a config whose crm client has this back-channel URI. */
 static int
 check_backchannel(const char *uri, char **err)
@@ -1417,6 +1445,7 @@ TEST_MAIN(
     TEST_ENTRY(two_session_cookies_count_as_none_and_end_nothing),
     TEST_ENTRY(open_redirects_are_refused_in_every_spelling),
     TEST_ENTRY(login_timing_does_not_reveal_whether_a_user_exists),
+    TEST_ENTRY(what_is_typed_as_a_username_never_reaches_the_log),
     TEST_ENTRY(backchannel_uris_outside_policy_are_refused_at_check_config),
     TEST_ENTRY(backchannel_delivery_never_follows_a_redirect),
     TEST_ENTRY(header_injection_and_markup_in_parameters_stay_inert),

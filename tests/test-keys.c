@@ -137,7 +137,7 @@ sign_then_verify(const struct keyring *signer, const struct keyring *verifier,
     size_t rawlen = 0;
     int rc;
 
-    ASSERT_EQ(keys_sign(signer, input, strlen(input), sig), 0);
+    ASSERT_EQ(keys_sign(signer, NULL, input, strlen(input), sig), 0);
     ASSERT_EQ(b64url_decode(sig, strlen(sig), &raw, &rawlen), 0);
     rc = keys_verify(verifier, kid, alg, input, strlen(input), raw, rawlen);
     free(raw);
@@ -291,7 +291,7 @@ TEST(generate_retires_previous_key_which_still_verifies)
     tmp_make(&t);
     ASSERT_EQ(keys_generate(t.keys, "ES256", first), 0);
     old = load_ok(t.keys, "ES256", 600);
-    ASSERT_EQ(keys_sign(old, input, strlen(input), sig), 0);
+    ASSERT_EQ(keys_sign(old, NULL, input, strlen(input), sig), 0);
 
     ASSERT_EQ(keys_generate(t.keys, "ES256", second), 0);
     ASSERT(strcmp(first, second) != 0);
@@ -328,26 +328,123 @@ TEST(generate_retires_previous_key_which_still_verifies)
     tmp_remove(&t);
 }
 
-TEST(generate_other_alg_retires_and_switches)
+/* Signs input with alg's active key and verifies it with kid: 0 or the
+ * verify code. */
+static int
+sign_alg_then_verify(const struct keyring *kr, const char *alg,
+                     const char *kid, const char *input)
+{
+    char sig[KEYS_SIG_MAX];
+    unsigned char *raw = NULL;
+    size_t rawlen = 0;
+    int rc;
+
+    ASSERT_EQ(keys_sign(kr, alg, input, strlen(input), sig), 0);
+    ASSERT_EQ(b64url_decode(sig, strlen(sig), &raw, &rawlen), 0);
+    rc = keys_verify(kr, kid, alg, input, strlen(input), raw, rawlen);
+    free(raw);
+    return rc;
+}
+
+/* SPEC §3: one active key per alg. A new key of one alg leaves the other
+ * alg's key active, and either alg can be the signing_alg. */
+TEST(generate_other_alg_keeps_both_active)
 {
     struct tmp t;
+    struct key_info *ki = NULL;
     struct keyring *kr;
     char es[KEYS_KID_LEN + 1], rs[KEYS_KID_LEN + 1];
-    char why[512];
+    size_t n = 0;
 
     tmp_make(&t);
     ASSERT_EQ(keys_generate(t.keys, "ES256", es), 0);
     ASSERT_EQ(keys_generate(t.keys, "RS256", rs), 0);
+    ASSERT_EQ(keys_list(t.keys, &ki, &n), 0);
+    ASSERT_EQ(n, 2);
+    ASSERT_EQ(ki[0].retired, 0);
+    ASSERT_EQ(ki[1].retired, 0);
+    free(ki);
+
     kr = load_ok(t.keys, "RS256", 600);
     ASSERT_STR_EQ(keys_active_kid(kr), rs);
     ASSERT_EQ(jwks_count(kr), 2);
     ASSERT_EQ(sign_then_verify(kr, kr, rs, "RS256", "a.b"), 0);
     keyring_free(kr);
-    kr = NULL;
-    /* The ES256 key was retired by the RS256 one. */
-    ASSERT(keyring_load(t.keys, "ES256", 600, &kr, why, sizeof(why)) < 0);
-    ASSERT(kr == NULL);
-    ASSERT_CONTAINS(why, "no active ES256 key");
+    /* The ES256 key is still active: it can be the signing_alg. */
+    kr = load_ok(t.keys, "ES256", 600);
+    ASSERT_STR_EQ(keys_active_kid(kr), es);
+    ASSERT_EQ(sign_then_verify(kr, kr, es, "ES256", "a.b"), 0);
+    keyring_free(kr);
+    tmp_remove(&t);
+}
+
+/* id_token_signing_alg_values_supported comes from keys_algs: a keyring
+ * with both keys signs with either, by name, and verifies both. */
+TEST(keyring_with_both_algs_signs_with_each)
+{
+    struct tmp t;
+    struct keyring *kr;
+    char es[KEYS_KID_LEN + 1], rs[KEYS_KID_LEN + 1], es2[KEYS_KID_LEN + 1];
+    const char *const *algs;
+    json_t *jwk;
+
+    tmp_make(&t);
+    ASSERT_EQ(keys_generate(t.keys, "RS256", rs), 0);
+    ASSERT_EQ(keys_generate(t.keys, "ES256", es), 0);
+    kr = load_ok(t.keys, "ES256", 600);
+    /* signing_alg signs when no alg is named. */
+    ASSERT_STR_EQ(keys_active_kid(kr), es);
+    ASSERT_STR_EQ(keys_kid(kr, NULL), es);
+    ASSERT_STR_EQ(keys_kid(kr, "ES256"), es);
+    ASSERT_STR_EQ(keys_kid(kr, "RS256"), rs);
+    ASSERT(keys_kid(kr, "HS256") == NULL);
+    algs = keys_algs(kr);
+    ASSERT_STR_EQ(algs[0], "RS256");
+    ASSERT_STR_EQ(algs[1], "ES256");
+    ASSERT(algs[2] == NULL);
+    ASSERT_EQ(jwks_count(kr), 2);
+    ASSERT((jwk = jwks_find(kr, rs)) != NULL);
+    ASSERT_STR_EQ(json_string_value(json_object_get(jwk, "alg")), "RS256");
+    json_decref(jwk);
+    ASSERT((jwk = jwks_find(kr, es)) != NULL);
+    ASSERT_STR_EQ(json_string_value(json_object_get(jwk, "alg")), "ES256");
+    json_decref(jwk);
+    ASSERT_EQ(sign_alg_then_verify(kr, "RS256", rs, "a.b"), 0);
+    ASSERT_EQ(sign_alg_then_verify(kr, "ES256", es, "a.b"), 0);
+    ASSERT_EQ(sign_then_verify(kr, kr, es, "ES256", "a.b"), 0);
+    keyring_free(kr);
+
+    /* A new ES256 key retires the old ES256 one only; what it signed still
+     * verifies, and RS256 is untouched. */
+    ASSERT_EQ(keys_generate(t.keys, "ES256", es2), 0);
+    kr = load_ok(t.keys, "RS256", 600);
+    ASSERT_STR_EQ(keys_kid(kr, "RS256"), rs);
+    ASSERT_STR_EQ(keys_kid(kr, "ES256"), es2);
+    ASSERT_EQ(jwks_count(kr), 3);
+    ASSERT_EQ(sign_alg_then_verify(kr, "ES256", es2, "a.b"), 0);
+    keyring_free(kr);
+    tmp_remove(&t);
+}
+
+/* An ES256-only ring: no RS256 signer, and asking for one is an error,
+ * never a signature of another alg. */
+TEST(sign_with_alg_that_has_no_key_refused)
+{
+    struct tmp t;
+    struct keyring *kr;
+    char es[KEYS_KID_LEN + 1], sig[KEYS_SIG_MAX];
+    const char *const *algs;
+
+    tmp_make(&t);
+    ASSERT_EQ(keys_generate(t.keys, "ES256", es), 0);
+    kr = load_ok(t.keys, "ES256", 600);
+    ASSERT(keys_kid(kr, "RS256") == NULL);
+    ASSERT_EQ(keys_sign(kr, "RS256", "a.b", 3, sig), GH_ENOTFOUND);
+    ASSERT_EQ(keys_sign(kr, "none", "a.b", 3, sig), GH_ENOTFOUND);
+    algs = keys_algs(kr);
+    ASSERT_STR_EQ(algs[0], "ES256");
+    ASSERT(algs[1] == NULL);
+    keyring_free(kr);
     tmp_remove(&t);
 }
 
@@ -624,7 +721,7 @@ sign_verify(const char *alg, size_t siglen)
     tmp_make(&t);
     ASSERT_EQ(keys_generate(t.keys, alg, kid), 0);
     kr = load_ok(t.keys, alg, 600);
-    ASSERT_EQ(keys_sign(kr, input, len, sig), 0);
+    ASSERT_EQ(keys_sign(kr, NULL, input, len, sig), 0);
     ASSERT_EQ(strlen(sig), B64URL_LEN(siglen));
     ASSERT_EQ(b64url_decode(sig, strlen(sig), &raw, &rawlen), 0);
     ASSERT_EQ(rawlen, siglen);
@@ -704,7 +801,7 @@ sign_many(void *arg)
     for (i = 0; i < 200; i++) {
         snprintf(input, sizeof(input), "header.payload-%p-%d", arg, i);
         raw = NULL;
-        if (keys_sign(w->kr, input, strlen(input), sig) != 0 ||
+        if (keys_sign(w->kr, NULL, input, strlen(input), sig) != 0 ||
             b64url_decode(sig, strlen(sig), &raw, &rawlen) != 0 ||
             keys_verify(w->kr, keys_active_kid(w->kr), keys_active_alg(w->kr),
                         input, strlen(input), raw, rawlen) != 0)
@@ -757,10 +854,10 @@ time_alg(const char *alg, int iters)
     tmp_make(&t);
     ASSERT_EQ(keys_generate(t.keys, alg, kid), 0);
     kr = load_ok(t.keys, alg, 600);
-    ASSERT_EQ(keys_sign(kr, input, len, sig), 0); /* warm the pool */
+    ASSERT_EQ(keys_sign(kr, NULL, input, len, sig), 0); /* warm the pool */
     t0 = util_monotonic();
     for (i = 0; i < iters; i++)
-        ASSERT_EQ(keys_sign(kr, input, len, sig), 0);
+        ASSERT_EQ(keys_sign(kr, NULL, input, len, sig), 0);
     sign_us = (util_monotonic() - t0) * 1e6 / iters;
     ASSERT_EQ(b64url_decode(sig, strlen(sig), &raw, &rawlen), 0);
     t0 = util_monotonic();
@@ -786,7 +883,9 @@ TEST_MAIN(TEST_ENTRY(thumbprint_matches_rfc7638_example),
           TEST_ENTRY(generate_list_load_es256),
           TEST_ENTRY(generate_list_load_rs256),
           TEST_ENTRY(generate_retires_previous_key_which_still_verifies),
-          TEST_ENTRY(generate_other_alg_retires_and_switches),
+          TEST_ENTRY(generate_other_alg_keeps_both_active),
+          TEST_ENTRY(keyring_with_both_algs_signs_with_each),
+          TEST_ENTRY(sign_with_alg_that_has_no_key_refused),
           TEST_ENTRY(newest_active_key_signs),
           TEST_ENTRY(retired_key_dropped_after_keep_s),
           TEST_ENTRY(private_key_readable_by_others_refused),

@@ -3,6 +3,7 @@
  * back-channel notifications; gatehouse and redis-server are real. */
 #include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -210,8 +211,9 @@ TEST(logout_with_hint_notifies_every_app_exactly_once)
     ASSERT(loc != NULL && strncmp(loc, "http://127.0.0.1:3001/", 22) == 0);
     state = url_param(loc, "state");
     ASSERT_STR_EQ(state, "s1");
+    /* SPEC §5: the default types, never "cookies" unless configured. */
     csd = http_header_value(&res, "Clear-Site-Data");
-    ASSERT_CONTAINS(csd, "cookies");
+    ASSERT_STR_EQ(csd, "\"cache\", \"storage\"");
     ccookie = browser_cookie(&b, "gh_session");
     ASSERT(ccookie == NULL);
     /* The response waited for the first attempts: all three know. */
@@ -607,11 +609,385 @@ TEST(refresh_reuse_ends_the_session_and_notifies_the_apps)
     stop();
 }
 
+/* What a /logout answer did to the browser: 1 if it expired the session
+ * cookie or sent Clear-Site-Data. */
+static int
+touched_browser(const struct http_result *res)
+{
+    char *sc = http_header_value(res, "Set-Cookie");
+    char *csd = http_header_value(res, "Clear-Site-Data");
+    int touched = sc != NULL || csd != NULL;
+
+    free(sc);
+    free(csd);
+    return touched;
+}
+
+/* Issue 14 item 4: a cross-site page auto-submits a logout; the Lax cookie
+ * is not sent, so nothing ends, and so nothing may be set or cleared
+ * either: the browser would drop its SSO cookie while the session lives
+ * on and no app is told. Every path that ends nothing is tried. */
+TEST(logout_that_ends_no_session_sets_and_clears_nothing)
+{
+    struct browser victim = {""};
+    json_t *t;
+    char url[4096], *body = NULL, *page_csrf;
+    struct http_result res, page;
+    static const char plr[] = "http%3A%2F%2F127.0.0.1%3A3001%2F";
+
+    start(-1, -1, NULL);
+    t = sign_in_app(&victim, 0);
+
+    /* The cross-site form: POST with the parameters in the query, then in
+     * the body, no cookie. */
+    snprintf(url, sizeof(url),
+             "%s/logout?client_id=crm&post_logout_redirect_uri=%s", gh.issuer,
+             plr);
+    ASSERT_EQ(http_do("POST", url, "", NULL, &res), 0);
+    ASSERT(res.status == 200 || res.status == 303);
+    ASSERT_EQ(touched_browser(&res), 0);
+    http_result_free(&res);
+    snprintf(url, sizeof(url), "%s/logout", gh.issuer);
+    if (asprintf(&body, "client_id=crm&post_logout_redirect_uri=%s", plr) < 0)
+        FAIL("asprintf");
+    ASSERT_EQ(http_do("POST", url, body, NULL, &res), 0);
+    ASSERT_EQ(res.status, 303);
+    ASSERT_EQ(touched_browser(&res), 0);
+    http_result_free(&res);
+    free(body);
+
+    /* A confirmation form posted without the cookie: its token is real
+     * (taken from the victim's page) but no session comes with it. */
+    ASSERT_EQ(browser_do(&victim, "GET", url, NULL, &page), 0);
+    ASSERT_EQ(page.status, 200);
+    ASSERT_EQ(touched_browser(&page), 0);
+    page_csrf = html_hidden(page.body, "csrf");
+    ASSERT(page_csrf != NULL);
+    if (asprintf(&body, "csrf=%s&scope=everywhere", page_csrf) < 0)
+        FAIL("asprintf");
+    ASSERT_EQ(http_do("POST", url, body, NULL, &res), 0);
+    ASSERT_EQ(touched_browser(&res), 0);
+    http_result_free(&res);
+    free(body);
+    /* A forged confirmation with the cookie: 403, nothing touched. */
+    ASSERT_EQ(browser_do(&victim, "POST", url, "csrf=forged&scope=this",
+                         &res),
+              0);
+    ASSERT_EQ(res.status, 403);
+    ASSERT_EQ(touched_browser(&res), 0);
+    http_result_free(&res);
+
+    /* GET with a valid id_token_hint, no cookie. */
+    snprintf(url, sizeof(url), "%s/logout?id_token_hint=%s", gh.issuer,
+             str(t, "id_token"));
+    ASSERT_EQ(http_do("GET", url, NULL, NULL, &res), 0);
+    ASSERT_EQ(touched_browser(&res), 0);
+    http_result_free(&res);
+    /* A plain GET, no cookie. */
+    snprintf(url, sizeof(url), "%s/logout", gh.issuer);
+    ASSERT_EQ(http_do("GET", url, NULL, NULL, &res), 0);
+    ASSERT_EQ(touched_browser(&res), 0);
+    http_result_free(&res);
+
+    /* The victim's session lived through all of it, and no app heard. */
+    expect_sso(&victim, 1);
+    usleep(300 * 1000);
+    ASSERT_EQ(bc_count(&apps[0]), 0);
+
+    free(page_csrf);
+    http_result_free(&page);
+    json_decref(t);
+    stop();
+}
+
+/* A session cookie whose session has ended (here by an admin) is sent with
+ * the hint of that same session: nothing ends now, so nothing is cleared. */
+TEST(logout_of_a_session_ended_elsewhere_touches_nothing)
+{
+    struct browser b = {""};
+    json_t *t, *id;
+    char url[4096];
+    struct http_result res;
+    char *argv[] = {getenv("GATEHOUSE_BIN"), "logout", "--config", gh.config,
+                    "--session", NULL, NULL};
+
+    start(-1, -1, NULL);
+    t = sign_in_app(&b, 0);
+    id = oidc_verified_claims(&gh, str(t, "id_token"));
+    argv[5] = (char *)str(id, "sid");
+    ASSERT_EQ(run_cmd(argv, NULL, NULL, NULL), 0);
+    ASSERT_EQ(bc_wait(&apps[0], 1, 5), 0);
+    snprintf(url, sizeof(url),
+             "%s/logout?id_token_hint=%s&post_logout_redirect_uri=%s",
+             gh.issuer, str(t, "id_token"),
+             "http%3A%2F%2F127.0.0.1%3A3001%2F");
+    ASSERT_EQ(browser_do(&b, "GET", url, NULL, &res), 0);
+    ASSERT_EQ(res.status, 302);
+    ASSERT_EQ(touched_browser(&res), 0);
+    http_result_free(&res);
+    ASSERT_EQ(bc_count(&apps[0]), 1);
+    json_decref(id);
+    json_decref(t);
+    stop();
+}
+
+/* SPEC §5: a logout that ends a session expires the cookie and sends the
+ * configured Clear-Site-Data types; "cookies" only when asked for. */
+TEST(logout_sends_the_configured_clear_site_data)
+{
+    struct browser b = {""};
+    json_t *t;
+    char url[4096], *csd, *sc, *csrf, *body = NULL;
+    struct http_result res;
+
+    start(-1, -1,
+          "{\"logout\":{\"clear_site_data\":[\"cookies\",\"cache\"]}}");
+    t = sign_in_app(&b, 0);
+    /* Through the confirmation form this time. */
+    snprintf(url, sizeof(url), "%s/logout", gh.issuer);
+    ASSERT_EQ(browser_do(&b, "GET", url, NULL, &res), 0);
+    csrf = html_hidden(res.body, "csrf");
+    ASSERT(csrf != NULL);
+    http_result_free(&res);
+    if (asprintf(&body, "csrf=%s&scope=this", csrf) < 0)
+        FAIL("asprintf");
+    ASSERT_EQ(browser_do(&b, "POST", url, body, &res), 0);
+    ASSERT_EQ(res.status, 200);
+    csd = http_header_value(&res, "Clear-Site-Data");
+    ASSERT_STR_EQ(csd, "\"cookies\", \"cache\"");
+    sc = http_header_value(&res, "Set-Cookie");
+    ASSERT(sc != NULL && strncmp(sc, "gh_session=;", 12) == 0);
+    ASSERT_CONTAINS(sc, "Max-Age=0");
+    ASSERT(browser_cookie(&b, "gh_session") == NULL);
+    http_result_free(&res);
+    expect_sso(&b, 0);
+    free(csd);
+    free(sc);
+    free(csrf);
+    free(body);
+    json_decref(t);
+    stop();
+
+    /* An empty list: the cookie is still expired, no Clear-Site-Data. */
+    start(-1, -1, "{\"logout\":{\"clear_site_data\":[]}}");
+    memset(&b, 0, sizeof(b));
+    t = sign_in_app(&b, 0);
+    snprintf(url, sizeof(url), "%s/logout?id_token_hint=%s", gh.issuer,
+             str(t, "id_token"));
+    ASSERT_EQ(browser_do(&b, "GET", url, NULL, &res), 0);
+    ASSERT_EQ(res.status, 200);
+    ASSERT_CONTAINS(res.body, "signed out");
+    csd = http_header_value(&res, "Clear-Site-Data");
+    ASSERT(csd == NULL);
+    sc = http_header_value(&res, "Set-Cookie");
+    ASSERT(sc != NULL && strncmp(sc, "gh_session=;", 12) == 0);
+    http_result_free(&res);
+    free(sc);
+    json_decref(t);
+    stop();
+}
+
+/* redis-cli against the test's Redis; 0 if the command succeeded. */
+static int
+redis_cli(char *a1, char *a2, char *a3, char *a4)
+{
+    char *argv[] = {"redis-cli", "-s", redis.socket, a1, a2, a3, a4, NULL};
+    char *out = NULL;
+    int rc = run_cmd(argv, NULL, &out, NULL);
+
+    if (rc == 0 && out != NULL && strncmp(out, "OK", 2) != 0)
+        rc = -1;
+    free(out);
+    return rc;
+}
+
+/* The answer of a logout Redis could not carry out: 503 with Retry-After,
+ * a page saying nothing changed, and the browser left alone. */
+static void
+expect_not_signed_out(const struct http_result *res)
+{
+    char *ra = http_header_value(res, "Retry-After");
+
+    ASSERT_EQ(res->status, 503);
+    ASSERT(ra != NULL && atoi(ra) >= 1);
+    ASSERT_CONTAINS(res->body, "nothing was changed");
+    ASSERT(strstr(res->body, "signed out of") == NULL);
+    ASSERT_EQ(touched_browser(res), 0);
+    free(ra);
+}
+
+/* Issue 15 item 1: with Redis at maxmemory (noeviction) the session cannot
+ * be ended, and /logout said "You are signed out" anyway while the session
+ * lived on and no app was told. It must answer 503 and change nothing. */
+TEST(logout_with_redis_out_of_memory_is_503_and_changes_nothing)
+{
+    struct browser b = {""};
+    json_t *t;
+    char url[4096];
+    struct http_result res;
+
+    start(-1, -1, NULL);
+    t = sign_in_app(&b, 0);
+    snprintf(url, sizeof(url), "%s/logout?id_token_hint=%s", gh.issuer,
+             str(t, "id_token"));
+    ASSERT_EQ(redis_cli("CONFIG", "SET", "maxmemory-policy", "noeviction"), 0);
+    ASSERT_EQ(redis_cli("CONFIG", "SET", "maxmemory", "1"), 0);
+    ASSERT_EQ(browser_do(&b, "GET", url, NULL, &res), 0);
+    expect_not_signed_out(&res);
+    http_result_free(&res);
+    ASSERT(browser_cookie(&b, "gh_session") != NULL);
+    ASSERT_EQ(redis_cli("CONFIG", "SET", "maxmemory", "0"), 0);
+    /* Nothing ended: SSO still works and no app heard anything. */
+    expect_sso(&b, 1);
+    usleep(300 * 1000);
+    ASSERT_EQ(bc_count(&apps[0]), 0);
+    /* With memory back, the same logout works. */
+    ASSERT_EQ(browser_do(&b, "GET", url, NULL, &res), 0);
+    ASSERT_EQ(res.status, 200);
+    ASSERT(touched_browser(&res));
+    http_result_free(&res);
+    ASSERT_EQ(bc_wait(&apps[0], 1, 5), 0);
+    json_decref(t);
+    stop();
+}
+
+/* The same when the Redis Gatehouse talks to became a read-only replica
+ * (a failover it has not followed yet): -READONLY is no "signed out". */
+TEST(logout_with_redis_read_only_is_503_and_changes_nothing)
+{
+    struct browser b = {""};
+    json_t *t;
+    char url[4096], port[16];
+    struct http_result res;
+    int p = test_free_port();
+
+    start(-1, -1, NULL);
+    t = sign_in_app(&b, 0);
+    snprintf(url, sizeof(url), "%s/logout?id_token_hint=%s", gh.issuer,
+             str(t, "id_token"));
+    /* A replica of a primary that is not there keeps its data and refuses
+     * writes. */
+    snprintf(port, sizeof(port), "%d", p);
+    ASSERT_EQ(redis_cli("REPLICAOF", "127.0.0.1", port, NULL), 0);
+    ASSERT_EQ(browser_do(&b, "GET", url, NULL, &res), 0);
+    expect_not_signed_out(&res);
+    http_result_free(&res);
+    /* The confirmation form cannot be served either (it stores its CSRF
+     * token), and says so. */
+    snprintf(url, sizeof(url), "%s/logout", gh.issuer);
+    ASSERT_EQ(browser_do(&b, "GET", url, NULL, &res), 0);
+    expect_not_signed_out(&res);
+    http_result_free(&res);
+    ASSERT_EQ(redis_cli("REPLICAOF", "NO", "ONE", NULL), 0);
+    expect_sso(&b, 1);
+    usleep(300 * 1000);
+    ASSERT_EQ(bc_count(&apps[0]), 0);
+    json_decref(t);
+    stop();
+}
+
+/* What gatehouse has logged so far (malloc'd). */
+static char *
+gh_log(void)
+{
+    char path[320], *text;
+    FILE *f;
+    long len;
+
+    snprintf(path, sizeof(path), "%s/gatehouse.log", gh.dir);
+    ASSERT((f = fopen(path, "r")) != NULL);
+    fseek(f, 0, SEEK_END);
+    len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    text = calloc(1, (size_t)len + 1);
+    ASSERT(text != NULL && fread(text, 1, (size_t)len, f) == (size_t)len);
+    fclose(f);
+    return text;
+}
+
+/* Wall-clock seconds, with fractions. */
+static double
+wall_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* SPEC §6 (issue 14 item 6): the first retry comes 1 s ±20% after a failed
+ * attempt. Scheduled in whole seconds it came 0.4 to 2.0 s later,
+ * depending on where in its second the attempt failed; so the failures
+ * here are placed at several points of the second. */
+TEST(retry_after_a_failed_attempt_comes_1s_later_within_20_percent)
+{
+    static const double phases[] = {0.15, 0.4, 0.65};
+    struct browser b;
+    struct http_result res;
+    char url[4096];
+    json_t *t;
+    size_t k;
+    int port;
+
+    start(-1, 0, NULL); /* CRM answers 500, then 200 */
+    port = apps[0].port;
+    for (k = 0; k < sizeof(phases) / sizeof(phases[0]); k++) {
+        double now, wait, gap;
+
+        if (k > 0) {
+            bc_stop(&apps[0]);
+            ASSERT_EQ(bc_start_on(&apps[0], port, 1, 0), 0);
+        }
+        memset(&b, 0, sizeof(b));
+        t = sign_in_app(&b, 0);
+        snprintf(url, sizeof(url), "%s/logout?id_token_hint=%s", gh.issuer,
+                 str(t, "id_token"));
+        /* To the chosen point of a wall-clock second (bounded: < 1 s). */
+        now = wall_now();
+        wait = phases[k] - (now - (double)(long long)now);
+        if (wait < 0)
+            wait += 1;
+        usleep((useconds_t)(wait * 1e6));
+        ASSERT_EQ(browser_do(&b, "GET", url, NULL, &res), 0);
+        ASSERT_EQ(res.status, 200);
+        http_result_free(&res);
+        ASSERT_EQ(bc_wait(&apps[0], 1, 5), 0);
+        ASSERT_EQ(apps[0].requests, 2);
+        gap = apps[0].request_at[1] - apps[0].request_at[0];
+        /* The retry reused the first attempt's token, and its log line
+         * names that token's jti. */
+        {
+            json_t *c = oidc_verified_claims(&gh, apps[0].tokens[0]);
+            char want[128], *log = gh_log();
+            snprintf(want, sizeof(want),
+                     "event=delivery client=crm jti=%s attempt=2 "
+                     "outcome=\"http 200\"",
+                     str(c, "jti"));
+            ASSERT_CONTAINS(log, want);
+            free(log);
+            json_decref(c);
+        }
+        fprintf(stderr, "# phase %.2f: retry after %.3f s\n", phases[k], gap);
+        /* 0.8 to 1.2 s, with 50 ms (early) and 100 ms (late) for clocks,
+         * recording and claiming. */
+        ASSERT(gap >= 0.75);
+        ASSERT(gap <= 1.3);
+        json_decref(t);
+    }
+    stop();
+}
+
 TEST_MAIN(TEST_ENTRY(logout_with_hint_notifies_every_app_exactly_once),
           TEST_ENTRY(confirmation_page_then_sign_out_everywhere_ends_both_devices),
           TEST_ENTRY(unregistered_post_logout_redirect_is_an_error_page_and_ends_nothing),
+          TEST_ENTRY(logout_that_ends_no_session_sets_and_clears_nothing),
+          TEST_ENTRY(logout_of_a_session_ended_elsewhere_touches_nothing),
+          TEST_ENTRY(logout_sends_the_configured_clear_site_data),
+          TEST_ENTRY(logout_with_redis_out_of_memory_is_503_and_changes_nothing),
+          TEST_ENTRY(logout_with_redis_read_only_is_503_and_changes_nothing),
           TEST_ENTRY(dead_app_delays_logout_by_at_most_the_wait_and_ends_failed),
           TEST_ENTRY(app_answering_500_then_200_gets_it_on_a_retry),
+          TEST_ENTRY(retry_after_a_failed_attempt_comes_1s_later_within_20_percent),
           TEST_ENTRY(kill_9_with_deliveries_pending_then_restart_delivers_them),
           TEST_ENTRY(redis_restart_with_aof_loses_no_queued_delivery),
           TEST_ENTRY(two_instances_on_one_redis_deliver_each_notification_once),

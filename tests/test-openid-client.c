@@ -74,7 +74,13 @@ add_user(const char *username, const char *email, const char *name,
     return out;
 }
 
-TEST(openid_client_signs_in_with_pkce_refreshes_and_reads_userinfo)
+/*
+ * The whole flow with keys of algs (gh_start's list) in keys_dir; rp_alg,
+ * if not NULL, is the ID token alg the library insists on without it being
+ * registered. The ID token must come signed with want_alg.
+ */
+static void
+openid_client_flow(const char *algs, const char *rp_alg, const char *want_alg)
 {
     char redirect[64], *config = NULL, *script, *sub, *out = NULL;
     char *err = NULL;
@@ -93,7 +99,7 @@ TEST(openid_client_signs_in_with_pkce_refreshes_and_reads_userinfo)
         FAIL("asprintf");
     script = flow_script();
     ASSERT_EQ(redis_start(&redis, 0), 0);
-    if (gh_start(&gh, redis.url, "ES256", config) < 0)
+    if (gh_start(&gh, redis.url, algs, config) < 0)
         FAIL("gatehouse did not start");
     sub = add_user("alice", "alice@example.com", "Alice Example",
                    "correct horse");
@@ -105,6 +111,10 @@ TEST(openid_client_signs_in_with_pkce_refreshes_and_reads_userinfo)
     setenv("REDIRECT_URI", redirect, 1);
     setenv("USERNAME", "alice", 1);
     setenv("PASSWORD", "correct horse", 1);
+    if (rp_alg != NULL)
+        setenv("ID_TOKEN_ALG", rp_alg, 1);
+    else
+        unsetenv("ID_TOKEN_ALG");
     {
         char *argv[] = {"node", script, NULL};
         rc = run_cmd(argv, NULL, &out, &err);
@@ -131,6 +141,7 @@ TEST(openid_client_signs_in_with_pkce_refreshes_and_reads_userinfo)
            strcasecmp(str(s, "token_type"), "bearer") == 0);
     ASSERT(json_integer_value(json_object_get(s, "expires_in")) > 0);
     id = json_object_get(s, "id_token");
+    ASSERT_STR_EQ(str(id, "alg"), want_alg);
     ASSERT_STR_EQ(str(id, "iss"), gh.issuer);
     ASSERT_STR_EQ(str(id, "aud"), "wiki");
     ASSERT_STR_EQ(str(id, "azp"), "wiki");
@@ -157,5 +168,21 @@ TEST(openid_client_signs_in_with_pkce_refreshes_and_reads_userinfo)
     redis_stop(&redis, 0);
 }
 
+TEST(openid_client_signs_in_with_pkce_refreshes_and_reads_userinfo)
+{
+    /* ES256 only: discovery lists ES256 alone, and the library takes it. */
+    openid_client_flow("ES256", NULL, "ES256");
+}
+
+/* OpenID conformance EnsureIdTokenSignatureIsRS256, with a real RP: an app
+ * that assumes RS256 ID tokens without registering an alg signs in, on a
+ * server whose signing_alg is ES256, because its ID tokens default to
+ * RS256 when an RS256 key is active (OIDC Registration §2, SPEC §3). */
+TEST(openid_client_assuming_rs256_gets_rs256_id_tokens)
+{
+    openid_client_flow("ES256,RS256", "RS256", "RS256");
+}
+
 TEST_MAIN(
-    TEST_ENTRY(openid_client_signs_in_with_pkce_refreshes_and_reads_userinfo))
+    TEST_ENTRY(openid_client_signs_in_with_pkce_refreshes_and_reads_userinfo),
+    TEST_ENTRY(openid_client_assuming_rs256_gets_rs256_id_tokens))

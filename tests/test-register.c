@@ -35,13 +35,19 @@ static struct redis_proc redis;
 static struct gh_proc gh;
 
 static void
-start(void)
+start_algs(const char *algs)
 {
     if (redis_start(&redis, 0) < 0)
         FAIL("redis did not start");
-    if (gh_start(&gh, redis.url, "ES256", clients_json) < 0)
+    if (gh_start(&gh, redis.url, algs, clients_json) < 0)
         FAIL("gatehouse did not start");
     ASSERT_EQ(oidc_add_user(&gh, "alice", "correct horse"), 0);
+}
+
+static void
+start(void)
+{
+    start_algs("ES256");
 }
 
 static void
@@ -163,7 +169,7 @@ forge(const char *dir, const char *client, const char *scope)
                   "sub", client, "aud", client, "client_id", client, "exp",
                   (json_int_t)(now + 300), "iat", (json_int_t)now, "jti", jti,
                   "scope", scope);
-    ASSERT_EQ(token_sign(kr, "at+jwt", c, &tok), 0);
+    ASSERT_EQ(token_sign(kr, NULL, "at+jwt", c, &tok), 0);
     json_decref(c);
     keyring_free(kr);
     return tok;
@@ -657,6 +663,21 @@ TEST(register_refuses_bad_metadata_naming_the_field_and_stores_nothing)
         {"{\"client_name\":\"a\\u0000b\","
          "\"redirect_uris\":[\"" WIKI_CB "\"]}",
          "application/json", 400, "invalid_client_metadata", "not valid JSON"},
+        /* OIDC Registration §2: an alg we do not sign with is refused,
+         * whether unknown or without a key here (this server is
+         * ES256-only). */
+        {"{\"redirect_uris\":[\"" WIKI_CB "\"],"
+         "\"id_token_signed_response_alg\":\"HS256\"}",
+         "application/json", 400, "invalid_client_metadata",
+         "id_token_signed_response_alg"},
+        {"{\"redirect_uris\":[\"" WIKI_CB "\"],"
+         "\"id_token_signed_response_alg\":\"none\"}",
+         "application/json", 400, "invalid_client_metadata",
+         "id_token_signed_response_alg"},
+        {"{\"redirect_uris\":[\"" WIKI_CB "\"],"
+         "\"id_token_signed_response_alg\":\"RS256\"}",
+         "application/json", 400, "invalid_client_metadata",
+         "id_token_signed_response_alg: RS256"},
     };
     struct http_result res;
     json_t *j, *a;
@@ -730,10 +751,90 @@ TEST(register_refuses_bad_metadata_naming_the_field_and_stores_nothing)
     stop();
 }
 
+/* The alg in a JWS header (malloc'd). */
+static char *
+jws_alg(const char *jws)
+{
+    unsigned char *hdr = NULL;
+    size_t hlen;
+    json_t *h;
+    char *alg;
+
+    ASSERT_EQ(b64url_decode(jws, strcspn(jws, "."), &hdr, &hlen), 0);
+    ASSERT((h = json_loadb((const char *)hdr, hlen, 0, NULL)) != NULL);
+    alg = strdup(str(h, "alg"));
+    json_decref(h);
+    free(hdr);
+    return alg;
+}
+
+/* Registers a Wiki client (alg NULL: none asked for), signs alice in with
+ * it and returns the alg its ID token was signed with (malloc'd). */
+static char *
+registered_id_token_alg(const char *admin, const char *alg)
+{
+    struct browser b = {""};
+    char *req = NULL, *basic = NULL, *code, *got;
+    json_t *reg, *stored, *t;
+    const char *id;
+
+    if (asprintf(&req,
+                 "{\"redirect_uris\":[\"" WIKI_CB "\"]%s%s%s}",
+                 alg ? ",\"id_token_signed_response_alg\":\"" : "",
+                 alg ? alg : "", alg ? "\"" : "") < 0)
+        FAIL("asprintf");
+    reg = register_json(admin, req, 201);
+    id = str(reg, "client_id");
+    /* The answer and the stored record show what was registered. */
+    stored = stored_client(id);
+    if (alg != NULL) {
+        ASSERT_STR_EQ(str(reg, "id_token_signed_response_alg"), alg);
+        ASSERT_STR_EQ(str(stored, "id_token_signed_response_alg"), alg);
+    } else {
+        ASSERT(json_object_get(reg, "id_token_signed_response_alg") == NULL);
+    }
+    json_decref(stored);
+    code = oidc_get_code(&gh, &b, id, WIKI_CB, "alice", "correct horse", NULL);
+    if (asprintf(&basic, "%s:%s", id, str(reg, "client_secret")) < 0)
+        FAIL("asprintf");
+    t = exchange(id, basic, code, NULL);
+    json_decref(oidc_verified_claims(&gh, str(t, "id_token")));
+    got = jws_alg(str(t, "id_token"));
+    json_decref(t);
+    json_decref(reg);
+    free(basic);
+    free(code);
+    free(req);
+    return got;
+}
+
+/* A client registered at run time gets ID tokens in the alg it asked
+ * for, and RS256 when it asked for none (OIDC Registration §2), from a
+ * server whose signing_alg is ES256. */
+TEST(registered_client_gets_id_tokens_in_its_alg)
+{
+    char *admin, *alg;
+
+    start_algs("ES256,RS256");
+    admin = cc_token(CONSOLE);
+    alg = registered_id_token_alg(admin, "ES256");
+    ASSERT_STR_EQ(alg, "ES256");
+    free(alg);
+    alg = registered_id_token_alg(admin, NULL);
+    ASSERT_STR_EQ(alg, "RS256");
+    free(alg);
+    alg = registered_id_token_alg(admin, "RS256");
+    ASSERT_STR_EQ(alg, "RS256");
+    free(alg);
+    free(admin);
+    stop();
+}
+
 TEST_MAIN(
     TEST_ENTRY(
         registered_client_signs_in_refreshes_and_gets_backchannel_logout),
     TEST_ENTRY(public_and_service_clients_register_with_the_right_credentials),
     TEST_ENTRY(register_refuses_missing_invalid_foreign_and_unscoped_tokens),
     TEST_ENTRY(
-        register_refuses_bad_metadata_naming_the_field_and_stores_nothing))
+        register_refuses_bad_metadata_naming_the_field_and_stores_nothing),
+    TEST_ENTRY(registered_client_gets_id_tokens_in_its_alg))

@@ -103,7 +103,7 @@ jwks_verifies(const char *alg)
     snprintf(dir, sizeof(dir), "%s/keys", gh.dir);
     ASSERT_EQ(keyring_load(dir, alg, 300, &kr, why, sizeof(why)), 0);
     claims = json_pack("{s:s, s:s}", "iss", gh.issuer, "sub", "alice");
-    ASSERT_EQ(token_sign(kr, "JWT", claims, &jws), 0);
+    ASSERT_EQ(token_sign(kr, NULL, "JWT", claims, &jws), 0);
     snprintf(url, sizeof(url), "%s/jwks", gh.issuer);
     ASSERT_EQ(http_do("GET", url, NULL, NULL, &res), 0);
     ASSERT_EQ(res.status, 200);
@@ -128,6 +128,54 @@ TEST(jwks_verifies_es256_token_signed_with_active_key)
 TEST(jwks_verifies_rs256_token_signed_with_active_key)
 {
     jwks_verifies("RS256");
+}
+
+/* The alg of each key in a JWKS document, in order, "RS256 ES256 ". */
+static void
+jwks_algs(const json_t *jwks, char *out, size_t len)
+{
+    const json_t *keys = json_object_get(jwks, "keys");
+    size_t i;
+
+    out[0] = '\0';
+    for (i = 0; i < json_array_size(keys); i++)
+        snprintf(out + strlen(out), len - strlen(out), "%s ",
+                 str((json_t *)json_array_get(keys, i), "alg"));
+}
+
+/*
+ * OpenID conformance, Config plan: id_token_signing_alg_values_supported
+ * lists RS256 when RS256 ID tokens can be had. A keys_dir with a key of
+ * each alg lists both in discovery and in /jwks, whatever signing_alg is.
+ */
+TEST(id_token_signing_alg_values_supported)
+{
+    json_t *d, *algs, *jwks;
+    char seen[64];
+
+    start("ES256,RS256");
+    d = get_json("/.well-known/openid-configuration", 200);
+    algs = json_object_get(d, "id_token_signing_alg_values_supported");
+    ASSERT_EQ(json_array_size(algs), 2);
+    ASSERT_STR_EQ(json_string_value(json_array_get(algs, 0)), "RS256");
+    ASSERT_STR_EQ(json_string_value(json_array_get(algs, 1)), "ES256");
+    jwks = get_json("/jwks", 200);
+    jwks_algs(jwks, seen, sizeof(seen));
+    /* signing_alg's key first: a client that takes the first key finds
+     * the one access tokens are signed with. */
+    ASSERT_STR_EQ(seen, "ES256 RS256 ");
+    json_decref(jwks);
+    json_decref(d);
+    stop();
+
+    /* One key, one alg. */
+    start("ES256");
+    d = get_json("/.well-known/openid-configuration", 200);
+    algs = json_object_get(d, "id_token_signing_alg_values_supported");
+    ASSERT_EQ(json_array_size(algs), 1);
+    ASSERT_STR_EQ(json_string_value(json_array_get(algs, 0)), "ES256");
+    json_decref(d);
+    stop();
 }
 
 TEST(readyz_follows_redis_down_and_back)
@@ -345,6 +393,103 @@ TEST(missing_key_says_how_to_make_one)
     stop();
 }
 
+/* SPEC §3: an ES256-only keys_dir still passes, with a warning that RPs
+ * assuming RS256 ID tokens will fail; a key of each passes silently. */
+TEST(check_config_warns_without_rs256_key)
+{
+    char *err = NULL, *out = NULL;
+    char *argv[] = {getenv("GATEHOUSE_BIN"), "check-config", "--config", NULL,
+                    NULL};
+
+    if (redis_start(&redis, 0) < 0)
+        FAIL("redis");
+    ASSERT_EQ(gh_prepare(&gh, redis.url, "ES256", NULL), 0);
+    argv[3] = gh.config;
+    ASSERT_EQ(run_cmd(argv, NULL, &out, &err), 0);
+    ASSERT_CONTAINS(out, ": ok");
+    ASSERT_CONTAINS(err, "warning");
+    ASSERT_CONTAINS(err, "RS256");
+    free(out);
+    free(err);
+    gh_stop(&gh);
+
+    ASSERT_EQ(gh_prepare(&gh, redis.url, "ES256,RS256", NULL), 0);
+    argv[3] = gh.config;
+    ASSERT_EQ(run_cmd(argv, NULL, &out, &err), 0);
+    ASSERT_CONTAINS(out, ": ok");
+    ASSERT(err == NULL || strstr(err, "warning") == NULL);
+    free(out);
+    free(err);
+    stop();
+}
+
+/* A config client asking for ID tokens of an alg with no active key could
+ * never get one: check-config and serve refuse the file, naming it. */
+TEST(client_id_token_alg_without_key_is_refused_at_start)
+{
+    char *err = NULL;
+
+    if (redis_start(&redis, 0) < 0)
+        FAIL("redis");
+    ASSERT_EQ(gh_prepare(&gh, redis.url, "ES256",
+                         "{\"clients\":[{\"client_id\":\"crm\","
+                         "\"client_secret\":\"s\",\"redirect_uris\":"
+                         "[\"http://127.0.0.1:3001/cb\"],"
+                         "\"id_token_signed_response_alg\":\"RS256\"}]}"),
+              0);
+    ASSERT_EQ(check_config(gh.config, &err), 1);
+    ASSERT_CONTAINS(err, "clients[0].id_token_signed_response_alg");
+    ASSERT_CONTAINS(err, "--alg RS256");
+    ASSERT_EQ(strchr(err, '\n') - err, (long)strlen(err) - 1);
+    free(err);
+    ASSERT_EQ(gh_launch(&gh), -1);
+    stop();
+}
+
+/* SPEC §2: without --alg, a key of each; keys list shows both active.
+ * With --alg, one key, active for its alg, the other alg's untouched. */
+TEST(keys_generate_without_alg_makes_both)
+{
+    char dir[] = "/tmp/gh-test-keysgen-XXXXXX", keys[64], *out = NULL;
+    char *gen[] = {getenv("GATEHOUSE_BIN"), "keys", "generate", "--dir",
+                   keys, NULL, NULL, NULL};
+    char *list[] = {getenv("GATEHOUSE_BIN"), "keys", "list", "--dir", keys,
+                    NULL};
+    char *rm[] = {"rm", "-rf", dir, NULL};
+    const char *p;
+    int active = 0, retired = 0;
+
+    ASSERT(mkdtemp(dir) != NULL);
+    snprintf(keys, sizeof(keys), "%s/keys", dir);
+    ASSERT_EQ(run_cmd(gen, NULL, &out, NULL), 0);
+    ASSERT_CONTAINS(out, " RS256\n");
+    ASSERT_CONTAINS(out, " ES256\n");
+    free(out);
+    ASSERT_EQ(run_cmd(list, NULL, &out, NULL), 0);
+    ASSERT_CONTAINS(out, "RS256");
+    ASSERT_CONTAINS(out, "ES256");
+    for (p = out; (p = strstr(p, "active")) != NULL; p++)
+        active++;
+    ASSERT_EQ(active, 2);
+    free(out);
+
+    gen[5] = "--alg";
+    gen[6] = "ES256";
+    ASSERT_EQ(run_cmd(gen, NULL, &out, NULL), 0);
+    ASSERT_EQ(strlen(out), 44); /* the kid alone, as before */
+    free(out);
+    ASSERT_EQ(run_cmd(list, NULL, &out, NULL), 0);
+    active = 0;
+    for (p = out; (p = strstr(p, "active")) != NULL; p++)
+        active++;
+    for (p = out; (p = strstr(p, "retired")) != NULL; p++)
+        retired++;
+    ASSERT_EQ(active, 2);
+    ASSERT_EQ(retired, 1);
+    free(out);
+    ASSERT_EQ(run_cmd(rm, NULL, NULL, NULL), 0);
+}
+
 TEST(check_config_connect_reports_redis)
 {
     char *err = NULL;
@@ -380,6 +525,7 @@ TEST(usage_errors_exit_2_and_help_exits_0)
 }
 
 TEST_MAIN(TEST_ENTRY(discovery_names_every_endpoint_and_backchannel_support),
+          TEST_ENTRY(id_token_signing_alg_values_supported),
           TEST_ENTRY(jwks_verifies_es256_token_signed_with_active_key),
           TEST_ENTRY(jwks_verifies_rs256_token_signed_with_active_key),
           TEST_ENTRY(readyz_follows_redis_down_and_back),
@@ -390,5 +536,8 @@ TEST_MAIN(TEST_ENTRY(discovery_names_every_endpoint_and_backchannel_support),
           TEST_ENTRY(responses_forbid_caching_except_discovery),
           TEST_ENTRY(bad_config_is_one_line_error_exit_1),
           TEST_ENTRY(missing_key_says_how_to_make_one),
+          TEST_ENTRY(check_config_warns_without_rs256_key),
+          TEST_ENTRY(client_id_token_alg_without_key_is_refused_at_start),
+          TEST_ENTRY(keys_generate_without_alg_makes_both),
           TEST_ENTRY(check_config_connect_reports_redis),
           TEST_ENTRY(usage_errors_exit_2_and_help_exits_0))

@@ -752,7 +752,32 @@ TEST(delivery_batches_beyond_one_slice_are_whole)
     redis_stop(&redis, 0);
 }
 
+/* Redis at maxmemory (noeviction) refuses writes with -OOM: that is Redis
+ * unable to serve now, as for LOADING or READONLY, never a bug or "not
+ * found" a caller could take for success (issue 15). */
+TEST(out_of_memory_is_unavailable)
+{
+    struct redis_proc redis;
+    struct redis_config conf;
+    struct store *st;
+
+    setup(&redis, &conf);
+    ASSERT_EQ(store_open(&conf, &st), 0);
+    freeReplyObject(raw(&redis, "CONFIG SET maxmemory-policy noeviction"));
+    freeReplyObject(raw(&redis, "CONFIG SET maxmemory 1"));
+    ASSERT_EQ(store_csrf_put(st, "tok", "logout:x", 60), GH_EREDIS);
+    /* From inside a script too. */
+    ASSERT_EQ(store_session_create(st, "sid0000000000000000000", "sub", "h",
+                                   1000, 60, 600, "127.0.0.1", "ua"),
+              GH_EREDIS);
+    freeReplyObject(raw(&redis, "CONFIG SET maxmemory 0"));
+    ASSERT_EQ(store_csrf_put(st, "tok", "logout:x", 60), 0);
+    store_close(st);
+    redis_stop(&redis, 0);
+}
+
 TEST_MAIN(TEST_ENTRY(key_name_is_prefix_plus_pattern),
+          TEST_ENTRY(out_of_memory_is_unavailable),
           TEST_ENTRY(delivery_batches_beyond_one_slice_are_whole),
           TEST_ENTRY(open_needs_an_address), TEST_ENTRY(ping_answers),
           TEST_ENTRY(script_runs_by_sha_and_survives_script_flush),

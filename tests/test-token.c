@@ -96,7 +96,7 @@ craft(const struct keyring *kr, const char *header, const char *payload)
     t[n++] = '.';
     n += b64url_encode(payload, pl, t + n);
     t[n] = '.';
-    ASSERT_EQ(keys_sign(kr, t, n, t + n + 1), 0);
+    ASSERT_EQ(keys_sign(kr, NULL, t, n, t + n + 1), 0);
     return t;
 }
 
@@ -173,7 +173,7 @@ round_trip(const struct keyring *kr, const char *alg, const char *kid)
     json_t *claims = std_claims(util_now()), *got = NULL;
     char *tok = NULL, *text, *want, want_hdr[128];
 
-    ASSERT_EQ(token_sign(kr, "JWT", claims, &tok), 0);
+    ASSERT_EQ(token_sign(kr, NULL, "JWT", claims, &tok), 0);
     snprintf(want_hdr, sizeof(want_hdr),
              "{\"alg\":\"%s\",\"kid\":\"%s\",\"typ\":\"JWT\"}", alg, kid);
     text = part_text(tok, 0);
@@ -192,7 +192,7 @@ round_trip(const struct keyring *kr, const char *alg, const char *kid)
     free(tok);
 
     /* Without typ the header has only alg and kid. */
-    ASSERT_EQ(token_sign(kr, NULL, claims, &tok), 0);
+    ASSERT_EQ(token_sign(kr, NULL, NULL, claims, &tok), 0);
     snprintf(want_hdr, sizeof(want_hdr), "{\"alg\":\"%s\",\"kid\":\"%s\"}", alg,
              kid);
     text = part_text(tok, 0);
@@ -221,7 +221,7 @@ TEST(token_of_another_keyring_refused)
     char *tok = NULL;
 
     fixture();
-    ASSERT_EQ(token_sign(fx.es, NULL, claims, &tok), 0);
+    ASSERT_EQ(token_sign(fx.es, NULL, NULL, claims, &tok), 0);
     ASSERT_EQ(verify_rc(fx.rs, tok, NULL), GH_EBADTOKEN);
     free(tok);
     json_decref(claims);
@@ -238,7 +238,7 @@ TEST(verify_cached_remembers_only_what_verified)
     int i;
 
     fixture();
-    ASSERT_EQ(token_sign(fx.es, "at+jwt", claims, &tok), 0);
+    ASSERT_EQ(token_sign(fx.es, NULL, "at+jwt", claims, &tok), 0);
     for (i = 0; i < 3; i++) {
         ASSERT_EQ(token_verify_cached(fx.es, tok, "at+jwt", &c), 0);
         ASSERT_STR_EQ(json_string_value(json_object_get(c, "sub")), "alice");
@@ -256,7 +256,7 @@ TEST(verify_cached_remembers_only_what_verified)
     free(tok);
     /* An expired token is never served from the cache. */
     json_object_set_new(claims, "exp", json_integer(now - 10));
-    ASSERT_EQ(token_sign(fx.es, "at+jwt", claims, &tok), 0);
+    ASSERT_EQ(token_sign(fx.es, NULL, "at+jwt", claims, &tok), 0);
     ASSERT_EQ(token_verify_cached(fx.es, tok, "at+jwt", &c), 0);
     ASSERT_EQ(token_check_claims(c, ISSUER, NULL, now, 0, false),
               GH_EEXPIRED);
@@ -273,8 +273,8 @@ TEST(tampered_payload_or_signature_refused)
 
     fixture();
     json_object_set_new(b, "sub", json_string("mallory"));
-    ASSERT_EQ(token_sign(fx.es, "JWT", a, &ta), 0);
-    ASSERT_EQ(token_sign(fx.es, "JWT", b, &tb), 0);
+    ASSERT_EQ(token_sign(fx.es, NULL, "JWT", a, &ta), 0);
+    ASSERT_EQ(token_sign(fx.es, NULL, "JWT", b, &tb), 0);
     /* header and signature of a, payload of b */
     pa = strchr(ta, '.');
     pb = strchr(tb, '.');
@@ -394,7 +394,7 @@ TEST(typ_compared_as_rfc8725_says)
     char *tok = NULL, hdr[160], *t2;
 
     fixture();
-    ASSERT_EQ(token_sign(fx.es, "logout+jwt", claims, &tok), 0);
+    ASSERT_EQ(token_sign(fx.es, NULL, "logout+jwt", claims, &tok), 0);
     ASSERT_EQ(verify_rc(fx.es, tok, "logout+jwt"), 0);
     ASSERT_EQ(verify_rc(fx.es, tok, "application/logout+jwt"), 0);
     ASSERT_EQ(verify_rc(fx.es, tok, "LOGOUT+JWT"), 0);
@@ -420,7 +420,7 @@ TEST(typ_compared_as_rfc8725_says)
     ASSERT_EQ(verify_rc(fx.es, t2, "at+jwt"), GH_EBADTOKEN);
     free(t2);
     /* No typ at all fails when one is expected. */
-    ASSERT_EQ(token_sign(fx.es, NULL, claims, &tok), 0);
+    ASSERT_EQ(token_sign(fx.es, NULL, NULL, claims, &tok), 0);
     ASSERT_EQ(verify_rc(fx.es, tok, "JWT"), GH_EBADTOKEN);
     free(tok);
     snprintf(hdr, sizeof(hdr), "{\"alg\":\"ES256\",\"kid\":\"%s\",\"typ\":1}",
@@ -439,7 +439,7 @@ TEST(malformed_compact_serialization_refused)
     int v;
 
     fixture();
-    ASSERT_EQ(token_sign(fx.es, NULL, claims, &tok), 0);
+    ASSERT_EQ(token_sign(fx.es, NULL, NULL, claims, &tok), 0);
     len = strlen(tok);
     ASSERT((bad = malloc(len + 16)) != NULL);
 
@@ -555,7 +555,7 @@ TEST(sign_refuses_non_object_and_oversized_claims)
 
     fixture();
     claims = json_pack("[s]", "alice");
-    ASSERT_EQ(token_sign(fx.es, NULL, claims, &tok), GH_EINVAL);
+    ASSERT_EQ(token_sign(fx.es, NULL, NULL, claims, &tok), GH_EINVAL);
     ASSERT(tok == NULL);
     json_decref(claims);
 
@@ -563,7 +563,7 @@ TEST(sign_refuses_non_object_and_oversized_claims)
     memset(longs, 'x', TOKEN_MAX_LEN - 1);
     longs[TOKEN_MAX_LEN - 1] = '\0';
     claims = json_pack("{s:s}", "blob", longs);
-    ASSERT_EQ(token_sign(fx.es, NULL, claims, &tok), GH_ETOOBIG);
+    ASSERT_EQ(token_sign(fx.es, NULL, NULL, claims, &tok), GH_ETOOBIG);
     ASSERT(tok == NULL);
     json_decref(claims);
     free(longs);
@@ -581,7 +581,7 @@ libjwt_verifies(const struct keyring *kr, const char *dir, const char *kid,
 
     /* several rounds: ECDSA R or S with a leading zero byte is 1 in 128 */
     for (i = 0; i < 50; i++) {
-        ASSERT_EQ(token_sign(kr, "JWT", claims, &tok), 0);
+        ASSERT_EQ(token_sign(kr, NULL, "JWT", claims, &tok), 0);
         ASSERT_EQ(
             jwt_decode(&jwt, tok, (const unsigned char *)pem, (int)strlen(pem)),
             0);
@@ -594,7 +594,7 @@ libjwt_verifies(const struct keyring *kr, const char *dir, const char *kid,
         tok = NULL;
     }
     /* and libjwt does refuse a bad one, so the check above means something */
-    ASSERT_EQ(token_sign(kr, "JWT", claims, &tok), 0);
+    ASSERT_EQ(token_sign(kr, NULL, "JWT", claims, &tok), 0);
     tok[strlen(tok) - 5] = tok[strlen(tok) - 5] == 'A' ? 'B' : 'A';
     ASSERT(jwt_decode(&jwt, tok, (const unsigned char *)pem,
                       (int)strlen(pem)) != 0);

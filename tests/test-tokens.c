@@ -60,14 +60,21 @@ static struct keyring *kr;
 static struct app app;
 static char sub[37];
 static char sid[SESSION_SID_LEN + 1];
+static char session_cookie[SESSION_COOKIE_LEN + 1];
+
+static void
+start_as(const char *alg, const char *clients)
+{
+    if (redis_start(&redis, 0) < 0)
+        FAIL("redis did not start");
+    if (gh_start(&gh, redis.url, alg, clients) < 0)
+        FAIL("gatehouse did not start");
+}
 
 static void
 start(const char *alg)
 {
-    if (redis_start(&redis, 0) < 0)
-        FAIL("redis did not start");
-    if (gh_start(&gh, redis.url, alg, clients_json) < 0)
-        FAIL("gatehouse did not start");
+    start_as(alg, clients_json);
 }
 
 static void
@@ -84,18 +91,19 @@ stop(void)
     redis_stop(&redis, 0);
 }
 
-/* Opens the app on gh's config and makes alice and a session of hers. */
+/* Opens the app on gh's config (keys of alg, the clients given) and makes
+ * alice and a session of hers. */
 static void
-start_with_session(void)
+start_with_session_as(const char *alg, const char *clients)
 {
-    char cookie[SESSION_COOKIE_LEN + 1], why[256];
+    char why[256];
     struct field_error fe;
     struct store *st;
     const char *bad = NULL;
     json_t *j;
     char *text;
 
-    start("ES256");
+    start_as(alg, clients);
     if ((j = json_load_file(gh.config, 0, NULL)) == NULL ||
         (text = json_dumps(j, 0)) == NULL)
         FAIL("cannot read %s", gh.config);
@@ -113,8 +121,15 @@ start_with_session(void)
     ASSERT_EQ(users_add(st, "alice", "alice@example.com", "Alice Example",
                         "correct horse", sub, &bad),
               0);
-    ASSERT_EQ(session_create(st, cfg, sub, "127.0.0.1", "test", sid, cookie),
+    ASSERT_EQ(session_create(st, cfg, sub, "127.0.0.1", "test", sid,
+                             session_cookie),
               0);
+}
+
+static void
+start_with_session(void)
+{
+    start_with_session_as("ES256", clients_json);
 }
 
 static char *
@@ -952,6 +967,142 @@ TEST(ending_the_session_kills_its_tokens)
     stop();
 }
 
+/* clients_json and one more client, crm-es, registered for ES256 ID
+ * tokens (OIDC Registration id_token_signed_response_alg). malloc'd. */
+static char *
+clients_with_crm_es(void)
+{
+    json_t *j = json_loads(clients_json, 0, NULL), *es;
+    char *text;
+
+    ASSERT(j != NULL);
+    es = json_pack("{s:s, s:s, s:[s], s:[ss], s:s}", "client_id", "crm-es",
+                   "client_secret", "crm-es-secret", "redirect_uris", CRM_CB,
+                   "grant_types", "authorization_code", "refresh_token",
+                   "id_token_signed_response_alg", "ES256");
+    ASSERT(es != NULL);
+    ASSERT_EQ(json_array_append_new(json_object_get(j, "clients"), es), 0);
+    ASSERT((text = json_dumps(j, JSON_COMPACT)) != NULL);
+    json_decref(j);
+    return text;
+}
+
+/* A JWS header member (malloc'd), or NULL. */
+static char *
+jws_header(const char *jws, const char *name)
+{
+    unsigned char *hdr = NULL;
+    size_t hlen;
+    json_t *h;
+    char *v;
+
+    ASSERT_EQ(b64url_decode(jws, strcspn(jws, "."), &hdr, &hlen), 0);
+    ASSERT((h = json_loadb((const char *)hdr, hlen, 0, NULL)) != NULL);
+    v = str(h, name) != NULL ? strdup(str(h, name)) : NULL;
+    json_decref(h);
+    free(hdr);
+    return v;
+}
+
+static void
+assert_alg(const char *jws, const char *want)
+{
+    char *alg = jws_header(jws, "alg");
+
+    ASSERT_STR_EQ(alg, want);
+    free(alg);
+}
+
+/* The ID token of a code exchange by client_id (secret "<id>-secret"),
+ * checked against /jwks and signed with want_id; its access token signed
+ * with want_at. Returns the token response. */
+static json_t *
+exchange_checking_algs(const char *client_id, const char *want_id,
+                       const char *want_at)
+{
+    char basic[64], *code;
+    json_t *t, *id;
+
+    snprintf(basic, sizeof(basic), "%s:%s-secret", client_id, client_id);
+    code = new_code_for(client_id, CRM_CB, NULL, "n0nce", SCOPE);
+    t = exchange_as(basic, code, NULL, 200);
+    assert_alg(str(t, "id_token"), want_id);
+    assert_alg(str(t, "access_token"), want_at);
+    id = verified(str(t, "id_token"), "JWT");
+    ASSERT_STR_EQ(str(id, "aud"), client_id);
+    ASSERT_STR_EQ(str(id, "nonce"), "n0nce");
+    json_decref(id);
+    json_decref(verified(str(t, "access_token"), "at+jwt"));
+    /* Verification takes either alg: introspection and userinfo. */
+    ASSERT(is_active(basic, str(t, "access_token")));
+    ASSERT_EQ(userinfo(str(t, "access_token"), NULL, NULL), 200);
+    free(code);
+    return t;
+}
+
+/*
+ * OpenID conformance oidcc-server, EnsureIdTokenSignatureIsRS256: a client
+ * that registers no id_token_signed_response_alg gets RS256 ID tokens
+ * (OIDC Registration §2), here in a deployment whose signing_alg is ES256;
+ * a client that asks for ES256 gets ES256 from the same server, and access
+ * tokens are signed with signing_alg whoever the client is.
+ */
+TEST(oidcc_ensure_id_token_signature_is_rs256)
+{
+    char *clients = clients_with_crm_es(), *hdr = NULL, *url = NULL;
+    struct http_result res;
+    struct session *s = NULL;
+    json_t *t, *te, *r;
+
+    start_with_session_as("ES256,RS256", clients);
+    t = exchange_checking_algs("crm", "RS256", "ES256");
+    te = exchange_checking_algs("crm-es", "ES256", "ES256");
+    /* A refresh signs the new ID token the same way. */
+    r = refresh_as("crm:crm-secret", str(t, "refresh_token"), NULL, 200);
+    assert_alg(str(r, "id_token"), "RS256");
+    json_decref(verified(str(r, "id_token"), "JWT"));
+    json_decref(r);
+    r = refresh_as("crm-es:crm-es-secret", str(te, "refresh_token"), NULL, 200);
+    assert_alg(str(r, "id_token"), "ES256");
+    json_decref(r);
+    /* client_credentials: signing_alg. */
+    r = token("svc:svc-secret", "grant_type=client_credentials", 200);
+    assert_alg(str(r, "access_token"), "ES256");
+    json_decref(r);
+
+    /* An RS256 ID token is a valid id_token_hint: the session ends without
+     * the confirmation page a hint we cannot verify would get. */
+    if (asprintf(&url, "%s/logout?id_token_hint=%s", gh.issuer,
+                 str(t, "id_token")) < 0 ||
+        asprintf(&hdr, "Cookie: " SESSION_COOKIE "=%s", session_cookie) < 0)
+        FAIL("asprintf");
+    {
+        const char *h[2] = {hdr, NULL};
+        ASSERT_EQ(http_do("GET", url, NULL, h, &res), 0);
+    }
+    ASSERT_EQ(res.status, 200);
+    http_result_free(&res);
+    ASSERT_EQ(session_get(app.store, sid, &s), GH_ENOTFOUND);
+    json_decref(t);
+    json_decref(te);
+    free(url);
+    free(hdr);
+    free(clients);
+    stop();
+}
+
+/* SPEC §3: with no RS256 key an unset alg means signing_alg, so an
+ * ES256-only deployment keeps issuing ID tokens (ES256). */
+TEST(es256_only_deployment_signs_id_tokens_es256)
+{
+    json_t *t;
+
+    start_with_session();
+    t = exchange_checking_algs("crm", "ES256", "ES256");
+    json_decref(t);
+    stop();
+}
+
 TEST_MAIN(TEST_ENTRY(client_credentials_es256_verifies_against_jwks),
           TEST_ENTRY(client_credentials_rs256_verifies_against_jwks),
           TEST_ENTRY(client_credentials_scope_narrows_never_widens),
@@ -970,4 +1121,6 @@ TEST_MAIN(TEST_ENTRY(client_credentials_es256_verifies_against_jwks),
           TEST_ENTRY(refresh_rotates_and_narrows_but_never_widens),
           TEST_ENTRY(refresh_reuse_revokes_family_and_ends_session),
           TEST_ENTRY(revoking_a_refresh_token_takes_its_family),
-          TEST_ENTRY(ending_the_session_kills_its_tokens))
+          TEST_ENTRY(ending_the_session_kills_its_tokens),
+          TEST_ENTRY(oidcc_ensure_id_token_signature_is_rs256),
+          TEST_ENTRY(es256_only_deployment_signs_id_tokens_es256))

@@ -25,9 +25,13 @@ struct session;
 /* Sessions a logout-all ends between two progress reports, in scripts of
  * SESSION_END_BATCH, so Redis is never blocked for long. */
 #define ADMIN_BATCH 1000
-/* A logout-all that reported no progress for this long is taken to have
- * died with its process, and another may begin. */
-#define ADMIN_STALE_S 60
+/* A logout-all whose owner sent no heartbeat (a batch's progress) for this
+ * long is taken to have died with its process: any server resumes it,
+ * checking every ADMIN_WATCH_S, so a dead run goes on within 10 s. */
+#define ADMIN_STALE_S 5
+#define ADMIN_WATCH_S 1
+/* The length of a run's owner id (random, one per process's turn). */
+#define ADMIN_OWNER_LEN 22
 
 /* Every request under /admin/ (the route "/admin/" and anything after). */
 void admin_handle(struct http_request *req);
@@ -79,29 +83,45 @@ struct admin_progress {
 };
 typedef void (*admin_progress_fn)(void *arg, const struct admin_progress *p);
 
+/* Who runs a logout-all and how it ends when stopped early. */
+struct admin_run {
+    const char *actor;
+    const char *reason;
+    const char *addr;               /* for the audit record */
+    char owner[ADMIN_OWNER_LEN + 1]; /* set by begin */
+    /* Stopped early, leave it running for another process to resume at
+     * once (a server shutting down), rather than mark it interrupted. */
+    int hand_over;
+};
+
 /*
  * Claims the one logout-all that may run at a time, across every instance
- * and the CLI, and counts the live sessions into p->total. GH_EBUSY if
- * one is running; *other (if not NULL) then says whose.
+ * and the CLI, for run->owner (made here), and counts the live sessions
+ * into p->total. GH_EBUSY if one is running; *other (if not NULL) then
+ * says whose.
  */
-int admin_logout_all_begin(struct store *st, const char *actor,
-                           const char *reason, struct admin_progress *p,
+int admin_logout_all_begin(struct store *st, struct admin_run *run,
+                           struct admin_progress *p,
                            struct logout_all_state *other);
 /*
- * Runs the logout-all just begun: walks the live sessions in batches of
+ * Runs the logout-all run owns: walks the live sessions in batches of
  * ADMIN_BATCH and ends them through session_end_many, until all are done
  * or *stop is set (checked between batches: one takes ~0.1 s). After each
- * batch it records progress in Redis and calls fn(arg, p) if fn is not
- * NULL. At the end it records the final state and writes an audit record
- * "logout_all_finished" from addr. Returns 0 when done, 1 when stopped,
- * or a GH_E* code (it stopped at that batch; running it again finishes
- * the job).
+ * batch it records progress in Redis, which is also its heartbeat, and
+ * calls fn(arg, p) if fn is not NULL. When done it records the state and
+ * writes an audit record "logout_all_finished". Returns 0 when done, 1
+ * when stopped, GH_EBUSY when another process took the run over, or a
+ * GH_E* code: the run then stays "running" without a heartbeat, so a
+ * server resumes it once Redis answers again.
  */
 int admin_logout_all_run(struct store *st, const struct config *cfg,
-                         const char *actor, const char *reason,
-                         const char *addr, atomic_int *stop,
+                         struct admin_run *run, atomic_int *stop,
                          admin_progress_fn fn, void *arg,
                          struct admin_progress *p);
+/* "resuming" for a run without a heartbeat for ADMIN_STALE_S, else
+ * s->state; *age_s the heartbeat's age. */
+const char *admin_logout_all_state(const struct logout_all_state *s,
+                                   int64_t now, int64_t *age_s);
 
 /*
  * Starts a logout-all in the background of a server: a thread of its own
@@ -115,8 +135,15 @@ int admin_logout_all_start(struct app *app, const char *actor,
                            const char *reason, const char *addr,
                            long long *total, struct logout_all_state *other);
 /*
- * Stops a logout-all running in the background at its next session, waits
- * for its thread, and refuses new ones. serve calls it after the HTTP
+ * Starts the watcher of a server: every ADMIN_WATCH_S it looks for a
+ * logout-all that lost its process and resumes it in the background.
+ * 0 or GH_ENOMEM.
+ */
+int admin_start(struct app *app);
+/*
+ * Stops a logout-all running in the background at its next session and
+ * hands it over (another instance, or this one restarted, resumes it),
+ * stops the watcher, waits for both threads, and refuses new runs. serve calls it after the HTTP
  * server has drained and before delivery_stop (the thread wakes the
  * engine).
  */

@@ -36,7 +36,14 @@ struct client {
     bool backchannel_logout_session_required;
     unsigned grant_types; /* enum grant_type bits */
     enum auth_method auth_method;
+    /* id_token_signed_response_alg, "RS256" or "ES256"; NULL when unset:
+     * RS256 if an RS256 key is active, else signing_alg (SPEC §3). */
+    char *id_token_alg;
     struct strlist scopes;
+    /* Origins a browser app calls /token, /userinfo and /revoke from
+     * (CORS, SPEC §3): canonical "scheme://host[:port]"; by default those
+     * of redirect_uris. */
+    struct strlist allowed_origins;
 };
 
 /* Where a metadata problem was found: the field path and what is wrong. */
@@ -63,6 +70,8 @@ int client_has_redirect_uri(const struct client *c, const char *uri);
 int client_has_post_logout_uri(const struct client *c, const char *uri);
 /* 1 if scope (one name) is allowed for c. */
 int client_allows_scope(const struct client *c, const char *scope);
+/* 1 if origin (a request's Origin header) may read c's responses. */
+int client_allows_origin(const struct client *c, const char *origin);
 
 /*
  * Redirect and back-channel URI policy: absolute http(s) URI, no fragment,
@@ -71,6 +80,12 @@ int client_allows_scope(const struct client *c, const char *scope);
  */
 int uri_check_redirect(const char *uri, const char **why);
 int uri_check_backchannel(const char *uri, const char **why);
+/* An origin as browsers send it (RFC 6454 §6.2): "scheme://host[:port]",
+ * http(s), lower-case host, no default port, no path. Same contract. */
+int uri_check_origin(const char *origin, const char **why);
+/* The origin of an http(s) URI (malloc'd; the caller frees it) into *ret.
+ * 0, GH_EINVAL if uri has none, GH_ENOMEM. */
+int uri_origin(const char *uri, char **ret);
 
 void strlist_free(struct strlist *l);
 int strlist_contains(const struct strlist *l, const char *s);

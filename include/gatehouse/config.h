@@ -46,6 +46,9 @@ struct config {
     int backchannel_logout_wait_ms;
     int login_max_failures;
     int login_lockout_s;
+    /* The Clear-Site-Data value a logout that ended a session sends
+     * ("\"cache\", \"storage\""), NULL to send none (SPEC §5). */
+    char *logout_clear_site_data;
     struct client **clients;
     size_t nclients;
 };

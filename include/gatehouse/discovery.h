@@ -5,10 +5,11 @@
 
 struct config;
 struct http_request;
+struct keyring;
 
-/* Builds the OpenID Connect Discovery 1.0 document for cfg. Returns a
- * malloc'd JSON text; the caller frees it. */
-char *discovery_document(const struct config *cfg);
+/* Builds the OpenID Connect Discovery 1.0 document for cfg and the keys
+ * of kr. Returns a malloc'd JSON text; the caller frees it. */
+char *discovery_document(const struct config *cfg, const struct keyring *kr);
 
 void discovery_handle(struct http_request *req); /* GET /.well-known/... */
 void discovery_jwks(struct http_request *req);   /* GET /jwks */

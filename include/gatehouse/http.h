@@ -54,6 +54,15 @@ char *http_cookie(struct http_request *req, const char *name);
 /* The client's address as text (borrowed, cached per request). */
 const char *http_client_addr(struct http_request *req);
 
+/*
+ * CORS on the routes open to browser apps (SPEC §3 allowed_origins; the
+ * policy is cors.c's): the request's Origin while the answer is neither
+ * shared nor refused yet, else NULL (always NULL on other routes).
+ */
+const char *http_cors_origin(struct http_request *req);
+/* Shares the answer with that Origin (share 1) or not (0), once. */
+void http_cors_decide(struct http_request *req, int share);
+
 /* Adds a response header; name and value are copied. */
 void http_add_header(struct http_request *req, const char *name,
                      const char *value);

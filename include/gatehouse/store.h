@@ -23,6 +23,11 @@ void store_thread_done(struct store *st);
 
 /* 0 if Redis answers PING now, GH_EREDIS if not. */
 int store_ping(struct store *st);
+/* Logs a warning when Redis becomes unreachable and when it is back
+ * (servers; call before any thread uses the store). */
+void store_log_outages(struct store *st);
+/* 1 unless the last attempt to reach Redis, from any thread, failed. */
+int store_redis_up(struct store *st);
 
 /* Loads every Lua script so later calls go by SHA. 0 or GH_EREDIS. */
 int store_load_scripts(struct store *st);
@@ -54,6 +59,7 @@ enum store_key {
     KEY_DELIVERY,        /* {p}dl:{sid:client_id} */
     KEY_DELIVERY_FAILED, /* {p}dfail */
     KEY_LOGOUT_ALL,      /* {p}lall */
+    KEY_CLIENT_ORIGINS,  /* {p}corig */
 };
 
 /*
@@ -93,11 +99,15 @@ int store_user_set(struct store *st, const char *sub, const char *field,
 /* Every sub, oldest first; *subs is a malloc'd array of malloc'd strings. */
 int store_user_list(struct store *st, char ***subs, size_t *n);
 
-/* Clients registered at run time (store_clients.c), as DCR JSON text. */
+/* Clients registered at run time (store_clients.c), as DCR JSON text;
+ * put also adds its allowed_origins to the origin index (corig). */
 int store_client_put(struct store *st, const char *client_id,
                      const char *json);
 /* *json is malloc'd; the caller frees it. GH_ENOTFOUND if none. */
 int store_client_get(struct store *st, const char *client_id, char **json);
+/* 1 if a client registered at run time lists origin in allowed_origins,
+ * 0 if none does, GH_EREDIS. */
+int store_client_origin_known(struct store *st, const char *origin);
 
 /*
  * Sessions (store_sessions.c); session.c is the domain on top. khash is
@@ -146,7 +156,9 @@ struct delivery_claim {
     char *token;       /* the last attempt's logout token, "" if none */
     int64_t token_exp; /* its exp */
 };
-int store_delivery_claim(struct store *st, int64_t now, int lease_s, int max,
+/* now is wall-clock seconds to the millisecond: retries are due at
+ * fractions of a second (SPEC §6: 1 s ±20%). */
+int store_delivery_claim(struct store *st, double now, int lease_s, int max,
                          struct delivery_claim **ret, size_t *n);
 void store_delivery_claims_free(struct delivery_claim *c, size_t n);
 /* One attempt's outcome, to record. */
@@ -342,19 +354,28 @@ struct logout_all_state {
     char actor[128];
     char reason[256];
     int64_t started;
-    int64_t updated;
+    int64_t updated; /* the owner's heartbeat */
     long long total; /* live sessions when it began */
     long long ended;
     long long queued; /* notifications queued */
+    int resumes;      /* times another process took it over */
 };
-/* Begins one (logout_all_begin.lua). GH_EBUSY if another is running and
- * has made progress within stale_s; *other (if not NULL) then says which. */
+/* Begins one owned by owner (logout_all_begin.lua). GH_EBUSY if another is
+ * running and has made progress within stale_s; *other (if not NULL) then
+ * says which. */
 int store_logout_all_begin(struct store *st, int64_t now, int stale_s,
                            const char *actor, const char *reason,
-                           long long total, struct logout_all_state *other);
-/* Records progress, and state when it changes (NULL: unchanged). */
-int store_logout_all_update(struct store *st, int64_t now, const char *state,
-                            long long ended, long long queued);
+                           long long total, const char *owner,
+                           struct logout_all_state *other);
+/* Takes over a running one without a heartbeat for stale_s
+ * (logout_all_resume.lua): 1 and *taken when taken, 0 if none. */
+int store_logout_all_resume(struct store *st, int64_t now, int stale_s,
+                            const char *owner, struct logout_all_state *taken);
+/* Records progress (the heartbeat), and state when it changes (NULL:
+ * unchanged). GH_EBUSY if owner no longer owns the run. */
+int store_logout_all_update(struct store *st, const char *owner, int64_t now,
+                            const char *state, long long ended,
+                            long long queued);
 /* GH_ENOTFOUND if no logout-all ever ran. */
 int store_logout_all_get(struct store *st, struct logout_all_state *out);
 

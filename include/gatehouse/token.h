@@ -15,20 +15,23 @@ struct keyring;
 #define TOKEN_MAX_LEN 8192
 
 /*
- * Signs claims (borrowed) with the active key; the header carries alg, kid
- * and, if typ is not NULL, typ. *ret is a malloc'd compact JWS the caller
- * frees.
+ * Signs claims (borrowed) with alg's active key, the signing_alg key when
+ * alg is NULL (access and logout tokens; ID tokens name their client's
+ * alg); the header carries alg, kid and, if typ is not NULL, typ. *ret is a
+ * malloc'd compact JWS the caller frees. GH_ENOTFOUND if no key of alg is
+ * active.
  */
-int token_sign(const struct keyring *kr, const char *typ, const json_t *claims,
-               char **ret);
+int token_sign(const struct keyring *kr, const char *alg, const char *typ,
+               const json_t *claims, char **ret);
 /* token_sign of claims already written as one compact JSON object: for
  * hot paths that write plain claims by hand (util_json_plain) rather than
  * pay jansson's building and escaping. */
-int token_sign_json(const struct keyring *kr, const char *typ,
-                    const char *claims_json, char **ret);
+int token_sign_json(const struct keyring *kr, const char *alg,
+                    const char *typ, const char *claims_json, char **ret);
 /* token_sign_json of the claims fmt writes (printf-style). */
-int token_signf(const struct keyring *kr, const char *typ, char **ret,
-                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int token_signf(const struct keyring *kr, const char *alg, const char *typ,
+                char **ret, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /*
  * Verifies a compact JWS: three base64url parts, a JSON header whose alg is

@@ -37,6 +37,8 @@ int util_uuid(char out[37]);
 
 /* Wall-clock seconds since the epoch. */
 int64_t util_now(void);
+/* The same in milliseconds, for what is scheduled finer than a second. */
+int64_t util_now_ms(void);
 /* Monotonic seconds, for measuring durations. */
 double util_monotonic(void);
 

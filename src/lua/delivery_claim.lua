@@ -3,8 +3,8 @@
 -- delivery's time in the queue moves to now + lease, so if this instance
 -- dies mid-delivery another claims it when the lease runs out (at-least-
 -- once; each attempt's token has its own jti so apps drop duplicates).
--- KEYS[1] dq (zset id -> due time)
--- ARGV: prefix, now, lease_s, max
+-- KEYS[1] dq (zset id -> due time, epoch seconds to the millisecond)
+-- ARGV: prefix, now (to the millisecond), lease_s, max
 -- Returns {id, client_id, uri, sid, sub, attempts, token, token_exp, ...}
 -- eight fields per delivery.
 local p = ARGV[1]

@@ -6,9 +6,13 @@
 -- delivery's hash for 7 days.
 -- KEYS[1] dq  KEYS[2] dfail (zset id -> failed time)
 -- ARGV: prefix, now, max_attempts, then six per attempt: id, outcome text,
---       delivered (1/0), next_due, token, token_exp
+--       delivered (1/0), next_due (epoch seconds to the millisecond: a
+--       retry 1 s ±20% later must not round to whole seconds), token,
+--       token_exp
 -- Returns one integer per attempt: 1 delivered, 2 failed for good, 0 to be
--- retried, -1 unknown id.
+-- retried, -1 unknown id. A delivery that fails for good is also written to
+-- the audit stream (SPEC §6), in the same step: an app that never heard of a
+-- sign-out is something an auditor must find.
 local p, now, max = ARGV[1], ARGV[2], tonumber(ARGV[3])
 -- cmd(key, list...) in slices of 1,000 (an even count, so score/member
 -- pairs stay whole): Lua's unpack takes only so many values at once.
@@ -42,6 +46,12 @@ for i = 4, #ARGV, 6 do
             if st == 'failed' then
                 failed[#failed + 1] = now
                 failed[#failed + 1] = id
+                local f = redis.call('HMGET', k, 'sub', 'r')
+                redis.call('XADD', p .. 'audit', 'MAXLEN', '~', 100000, '*',
+                           'action', 'delivery_failed', 'actor', 'gatehouse',
+                           'target', id, 'sub', f[1] or '', 'reason',
+                           n .. ' attempts, last: ' .. outcome,
+                           'outcome', 'failed')
             end
             -- A pending delivery never expires; a finished one's ledger
             -- stays 7 days.

@@ -113,12 +113,8 @@ function run(bin, args, input = '') {
   });
 }
 
-// opts: apps, the demo apps to start (default APPS; [] for none);
-// clients, more client entries for the config; config, more top-level
-// config keys (tokens, session, ...).
 class Stack {
-  constructor(opts = {}) {
-    this.opts = opts;
+  constructor() {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gh-browser-'));
     dirs.add(this.dir);
     this.procs = [];
@@ -142,7 +138,10 @@ class Stack {
     return p;
   }
 
-  async start() {
+  // opts.clients: more clients for the config (a test's own apps);
+  // opts.apps: the demo apps to start (default APPS, [] for none);
+  // opts.config: more top-level config keys (tokens, session, ...).
+  async start(opts = {}) {
     for (const bin of [GATEHOUSE_BIN, DEMO_BIN]) {
       if (!fs.existsSync(bin)) {
         throw new Error(`${bin} not found: build it (ninja -C build/normal), or set GATEHOUSE_BIN and DEMO_BIN`);
@@ -157,7 +156,7 @@ class Stack {
 
     const port = await freePort();
     this.issuer = `http://127.0.0.1:${port}`;
-    for (const a of this.opts.apps ?? APPS) {
+    for (const a of opts.apps ?? APPS) {
       const p = await freePort();
       this.apps.push({
         ...a, port: p, url: `http://127.0.0.1:${p}/`,
@@ -181,8 +180,8 @@ class Stack {
         post_logout_redirect_uris: [a.url],
         backchannel_logout_uri: `${a.url}backchannel-logout`,
         grant_types: ['authorization_code', 'refresh_token'],
-      })).concat(this.opts.clients ?? []),
-      ...this.opts.config,
+      })).concat(opts.clients || []),
+      ...opts.config,
     }, null, 2));
     this.spawn('gatehouse', GATEHOUSE_BIN, ['serve', '--config', this.config]);
     await waitFor('gatehouse', async () =>
@@ -259,15 +258,15 @@ function launchChromium() {
 // Declares a file's tests on one stack and one Chromium. Each scenario
 // gets a browser context of its own (its own cookies: a new person) on a
 // phone-sized viewport, checks that no request left loopback (no external
-// asset), and on failure shows the end of every log.
-// opts are the Stack's, or an async function that returns them; ready(stack)
-// starts what else the file needs (with stack.spawn, so stop() ends it).
+// asset), and on failure shows the end of every log. opts go to
+// Stack.start when the stack starts: an object (a before() declared earlier
+// may still fill it in) or an async function that returns them. ready(stack)
+// then starts what else the file needs (with stack.spawn, so stop() ends it).
 function useStack(opts = {}, ready = async () => {}) {
   const env = {};
   before(async () => {
-    // set first, so that after() stops what started
-    env.stack = new Stack(typeof opts === 'function' ? await opts() : opts);
-    await env.stack.start();
+    env.stack = new Stack(); // set first, so that after() stops what started
+    await env.stack.start(typeof opts === 'function' ? await opts() : opts);
     await ready(env.stack);
     env.browser = await launchChromium();
   }, { timeout: 60000 });

@@ -76,6 +76,10 @@ test('deploy/quickstart: the quick-start scenario, then Ctrl-C stops everything'
       }
       const m = qs.out.match(/alice, password (\S+) \(shown only this once\)/);
       assert.ok(m, qs.out);
+      // A key of each alg: the demo apps below get RS256 ID tokens (the
+      // OIDC default), access tokens are ES256.
+      const disco = await (await fetch(`http://127.0.0.1:${port}/.well-known/openid-configuration`)).json();
+      assert.deepEqual(disco.id_token_signing_alg_values_supported, ['RS256', 'ES256']);
 
       assert.match(await httpSignIn(api, crm, m[1]), /Signed in as <b>alice<\/b>/);
       const sso = await api.get(`${sales}login`);

@@ -32,6 +32,11 @@ check_client(const struct client *c)
     for (i = 0; i < c->post_logout_redirect_uris.n; i++)
         if (uri_check_redirect(c->post_logout_redirect_uris.v[i], NULL) != 0)
             abort();
+    /* Given or made from redirect_uris, every origin is one a browser
+     * could send (and so survives the round trip below). */
+    for (i = 0; i < c->allowed_origins.n; i++)
+        if (uri_check_origin(c->allowed_origins.v[i], NULL) != 0)
+            abort();
     if (c->backchannel_logout_uri != NULL &&
         uri_check_backchannel(c->backchannel_logout_uri, NULL) != 0)
         abort();

@@ -124,9 +124,17 @@ async function main() {
     const username = env('USERNAME');
     const password = env('PASSWORD');
 
+    // ID_TOKEN_ALG, when set, is an RP that assumes an ID token alg
+    // without registering it (RS256, the OIDC default): the library then
+    // accepts that alg only, whatever discovery lists.
+    const idTokenAlg = process.env.ID_TOKEN_ALG;
+    const metadata = idTokenAlg
+        ? { id_token_signed_response_alg: idTokenAlg }
+        : undefined;
+
     // The issuer is http on loopback in the test: allowed explicitly.
     const config = await client.discovery(
-        issuer, clientId, undefined, client.ClientSecretBasic(clientSecret),
+        issuer, clientId, metadata, client.ClientSecretBasic(clientSecret),
         { execute: [client.allowInsecureRequests], timeout: 30 });
     const server = config.serverMetadata();
 
@@ -180,6 +188,8 @@ async function main() {
         client_id: clientId,
         sub: claims.sub,
         id_token: {
+            alg: JSON.parse(Buffer.from(tokens.id_token.split('.')[0],
+                                        'base64url')).alg,
             iss: claims.iss,
             aud: claims.aud,
             azp: claims.azp,

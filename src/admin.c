@@ -541,9 +541,7 @@ get_user_sessions(struct call *c)
             arr, admin_session_json(list[i], c->app->cfg, u->username));
     c->sessions = (long long)count;
     reply(c, 200,
-          json_pack("{s:{s:s, s:s, s:b}, s:O}", "user", "sub", u->sub,
-                    "username", u->username, "disabled", u->disabled,
-                    "sessions", arr));
+          json_pack("{s:o, s:O}", "user", users_json(u), "sessions", arr));
 out:
     json_decref(arr);
     for (i = 0; i < count; i++)

@@ -19,13 +19,20 @@
 #include "gatehouse/password.h"
 #include "gatehouse/session.h"
 #include "gatehouse/store.h"
+#include "gatehouse/token.h"
 #include "gatehouse/tokens.h"
 #include "gatehouse/users.h"
 #include "gatehouse/util.h"
 
-/* Parameters a client may send that are echoed or stored: bounded so a
+/* The whole request (query string or form body, as sent), not one
+ * parameter: an id_token_hint alone is several KB with RS256 and long
+ * claims, and state and nonce are the client's to size. Bounded so a
  * pending request stays small. */
-#define PARAM_MAX 512
+#define AUTHORIZE_PARAMS_MAX (12 * 1024)
+/* state comes back in the Location of every answer, and the response
+ * headers share the connection's memory pool with the request: past this,
+ * the answer could not be sent whole, so the user gets a page instead. */
+#define STATE_MAX (4 * 1024)
 
 /* A validated authorization request: what a code will be bound to. */
 struct areq {
@@ -219,11 +226,56 @@ areq_from_json(const json_t *o, struct areq *a)
         json_string_value(json_object_get(o, "code_challenge"));
 }
 
+/*
+ * The sub of an id_token_hint (OIDC Core §3.1.2.1): an ID token we signed
+ * for our issuer. It may have expired, as a hint usually has; the audience
+ * is not checked, as §3.1.2.1 lets any RP pass one.
+ */
+static int
+hint_subject(struct app *app, const char *hint, char sub[37])
+{
+    json_t *claims = NULL;
+    const char *s;
+    int rc = GH_EBADTOKEN;
+
+    /* RFC 8725 §3.11: only an ID token (typ JWT) is a hint. */
+    if (token_verify(app->keys, hint, "JWT", &claims) < 0)
+        return GH_EBADTOKEN;
+    if (token_check_claims(claims, app->cfg->issuer, NULL, util_now(), 30,
+                           true) < 0)
+        goto out;
+    s = json_string_value(json_object_get(claims, "sub"));
+    if (s == NULL || strlen(s) > 36)
+        goto out;
+    memcpy(sub, s, strlen(s) + 1);
+    rc = 0;
+out:
+    json_decref(claims);
+    return rc;
+}
+
+/*
+ * OIDC Core §3.1.2.1 max_age, to the millisecond: max_age=0 always asks
+ * for the password again, even within the second of the last sign-in.
+ */
+static int
+recent_enough(const struct session *s, long max_age)
+{
+    if (max_age < 0)
+        return 1;
+    if (max_age == 0)
+        return 0;
+    if (max_age > INT64_MAX / 1000)
+        return 1;
+    return util_now_ms() - s->auth_time_ms <= (int64_t)max_age * 1000;
+}
+
 /* The part of /authorize that runs once client and redirect_uri are
- * trusted: every error from here on goes back to the client. */
+ * trusted: every error from here on goes back to the client, with state.
+ * params_len is the size of the request as sent. */
 static void
 authorize_client(struct http_request *req, const struct client *c,
-                 const struct form *q)
+                 const struct form *q, size_t params_len)
 {
     struct app *app = req->app;
     const char *redirect_uri = form_get(q, "redirect_uri");
@@ -234,26 +286,33 @@ authorize_client(struct http_request *req, const struct client *c,
     const char *max_age_s = form_get(q, "max_age");
     const char *challenge = form_get(q, "code_challenge");
     const char *method = form_get(q, "code_challenge_method");
+    const char *hint = form_get(q, "id_token_hint");
     const char *dup = form_has_duplicate(q);
     struct session *s = NULL;
     struct areq a;
     char *granted = NULL, *cookie = NULL, id[B64URL_LEN(24) + 1], *text;
+    char hint_sub[37] = "";
     long max_age = -1;
     json_t *o;
-    size_t i;
     int rc;
 
-    if (dup != NULL) {
-        redirect_error(req, redirect_uri, "invalid_request",
-                       "a parameter was sent more than once", NULL);
+    if (state != NULL && strlen(state) > STATE_MAX) {
+        http_error_page(req, 400, "Invalid request",
+                        "The application sent a state parameter longer "
+                        "than 4 KiB, which cannot be sent back to it.");
         return;
     }
-    for (i = 0; i < q->n; i++) {
-        if (strlen(q->v[i].value) > PARAM_MAX) {
-            redirect_error(req, redirect_uri, "invalid_request",
-                           "a parameter is too long", NULL);
-            return;
-        }
+    /* A duplicated state has no one value to send back (form_get gives
+     * NULL); any other duplicate still gets its state. */
+    if (dup != NULL) {
+        redirect_error(req, redirect_uri, "invalid_request",
+                       "a parameter was sent more than once", state);
+        return;
+    }
+    if (params_len > AUTHORIZE_PARAMS_MAX) {
+        redirect_error(req, redirect_uri, "invalid_request",
+                       "the request is longer than 12 KiB", state);
+        return;
     }
     if (form_get(q, "request") != NULL) {
         redirect_error(req, redirect_uri, "request_not_supported", NULL,
@@ -312,6 +371,12 @@ authorize_client(struct http_request *req, const struct client *c,
             goto out;
         }
     }
+    if (hint != NULL && hint_subject(app, hint, hint_sub) < 0) {
+        redirect_error(req, redirect_uri, "invalid_request",
+                       "id_token_hint is not an ID token of this issuer",
+                       state);
+        goto out;
+    }
 
     memset(&a, 0, sizeof(a));
     a.client_id = c->client_id;
@@ -332,7 +397,14 @@ authorize_client(struct http_request *req, const struct client *c,
                        state);
         goto out;
     }
-    if (s != NULL && (max_age < 0 || util_now() - s->auth_time <= max_age)) {
+    /* OIDC Core §3.1.2.1: the hint names whom the client expects; the
+     * session of someone else is not the answer (with prompt=none,
+     * login_required below). */
+    if (s != NULL && hint != NULL && strcmp(s->sub, hint_sub) != 0) {
+        session_free(s);
+        s = NULL;
+    }
+    if (s != NULL && recent_enough(s, max_age)) {
         redirect_with_code(req, &a, s->sid, s->sub, s->auth_time, 302);
         goto out;
     }
@@ -365,13 +437,25 @@ out:
 void
 authorize_handle(struct http_request *req)
 {
+    /* OIDC Core §3.1.2.1: POST (a form body) is served like GET. */
+    int post = strcmp(req->method, "POST") == 0;
+    const char *params = post ? req->body : req->query;
+    size_t params_len = post ? req->body_len : strlen(req->query);
+    const char *ctype = http_header(req, "Content-Type");
     struct form q;
     const struct client *c = NULL;
     struct client *owned = NULL;
     const char *client_id, *redirect_uri;
     int rc;
 
-    if (form_parse(req->query, strlen(req->query), &q) < 0) {
+    if (post && (ctype == NULL ||
+                 strncasecmp(ctype, "application/x-www-form-urlencoded",
+                             33) != 0)) {
+        http_error_page(req, 400, "Invalid request",
+                        "The sign-in request was not sent as a form.");
+        return;
+    }
+    if (form_parse(params, params_len, &q) < 0) {
         http_error_page(req, 400, "Invalid request",
                         "The sign-in link is malformed.");
         return;
@@ -405,7 +489,7 @@ authorize_handle(struct http_request *req)
                         "stopped here.");
         goto out;
     }
-    authorize_client(req, c, &q);
+    authorize_client(req, c, &q, params_len);
 out:
     client_free(owned);
     form_free(&q);

@@ -33,6 +33,11 @@ enum {
     O_NAME = 1 << 3,
     O_PASSWORD_STDIN = 1 << 4,
     O_JSON = 1 << 5,
+    O_EMAIL_VERIFIED = 1 << 6,
+    O_GIVEN_NAME = 1 << 7,
+    O_FAMILY_NAME = 1 << 8,
+    O_LOCALE = 1 << 9,
+    O_ZONEINFO = 1 << 10,
 };
 
 static const struct option_spec {
@@ -45,7 +50,12 @@ static const struct option_spec {
     {"--username", O_USERNAME, 1, "U"},
     {"--email", O_EMAIL, 1, "E"},
     {"--name", O_NAME, 1, "N"},
+    {"--given-name", O_GIVEN_NAME, 1, "G"},
+    {"--family-name", O_FAMILY_NAME, 1, "F"},
+    {"--locale", O_LOCALE, 1, "L"},
+    {"--zoneinfo", O_ZONEINFO, 1, "Z"},
     {"--password-stdin", O_PASSWORD_STDIN, 0, ""},
+    {"--email-verified", O_EMAIL_VERIFIED, 0, ""},
     {"--json", O_JSON, 0, ""},
 };
 
@@ -57,6 +67,10 @@ struct opts {
     const char *username;
     const char *email;
     const char *name;
+    const char *given_name;
+    const char *family_name;
+    const char *locale;
+    const char *zoneinfo;
 };
 
 struct ctx {
@@ -74,9 +88,12 @@ static int run_list(const struct ctx *c);
 
 static const char user_help[] =
     "usage: gatehouse user add     --config FILE --username U [--email E]\n"
-    "                              [--name N] --password-stdin\n"
-    "       gatehouse user passwd  --config FILE --username U "
-    "--password-stdin\n"
+    "                              [--email-verified] [--name N]\n"
+    "                              [--given-name G] [--family-name F]\n"
+    "                              [--locale L] [--zoneinfo Z]\n"
+    "                              --password-stdin\n"
+    "       gatehouse user passwd  --config FILE --username U\n"
+    "                              [--password-stdin] [--email-verified]\n"
     "       gatehouse user disable --config FILE --username U\n"
     "       gatehouse user list    --config FILE [--json]\n"
     "\n"
@@ -88,34 +105,53 @@ static const struct subcommand {
     const char *name;
     int allowed;  /* O_* */
     int required; /* O_* */
+    int one_of;   /* O_*: at least one of them, when not 0 */
     const char *help;
     int (*run)(const struct ctx *c);
 } subcommands[] = {
-    {"add", O_CONFIG | O_USERNAME | O_EMAIL | O_NAME | O_PASSWORD_STDIN,
-     O_CONFIG | O_USERNAME | O_PASSWORD_STDIN,
+    {"add",
+     O_CONFIG | O_USERNAME | O_EMAIL | O_NAME | O_PASSWORD_STDIN |
+         O_EMAIL_VERIFIED | O_GIVEN_NAME | O_FAMILY_NAME | O_LOCALE |
+         O_ZONEINFO,
+     O_CONFIG | O_USERNAME | O_PASSWORD_STDIN, 0,
      "usage: gatehouse user add --config FILE --username U [--email E]\n"
-     "                          [--name N] --password-stdin\n"
+     "                          [--email-verified] [--name N]\n"
+     "                          [--given-name G] [--family-name F]\n"
+     "                          [--locale L] [--zoneinfo Z]\n"
+     "                          --password-stdin\n"
      "\n"
      "Creates a user and prints its sub. The username is 1 to 64 of\n"
      "A-Z a-z 0-9 . _ @ - and unique regardless of case. The password is\n"
-     "read from standard input up to the first newline.\n",
-     run_add},
-    {"passwd", O_CONFIG | O_USERNAME | O_PASSWORD_STDIN,
-     O_CONFIG | O_USERNAME | O_PASSWORD_STDIN,
-     "usage: gatehouse user passwd --config FILE --username U "
-     "--password-stdin\n"
+     "read from standard input up to the first newline.\n"
      "\n"
-     "Sets a new password, read from standard input up to the first\n"
-     "newline. U is a username or a sub.\n",
+     "The other options are the user's claims (OIDC Core 5.1):\n"
+     "  --email E            an address; email_verified is false unless\n"
+     "  --email-verified     says you have verified it\n"
+     "  --name N             full name; --given-name G and --family-name F\n"
+     "                       its parts (each up to 128 bytes)\n"
+     "  --locale L           a BCP 47 language tag, e.g. en-US or fr-CA\n"
+     "  --zoneinfo Z         a time zone name, e.g. Europe/Paris\n"
+     "updated_at is set on creation and on every change.\n",
+     run_add},
+    {"passwd", O_CONFIG | O_USERNAME | O_PASSWORD_STDIN | O_EMAIL_VERIFIED,
+     O_CONFIG | O_USERNAME, O_PASSWORD_STDIN | O_EMAIL_VERIFIED,
+     "usage: gatehouse user passwd --config FILE --username U\n"
+     "                             [--password-stdin] [--email-verified]\n"
+     "\n"
+     "--password-stdin sets a new password, read from standard input up\n"
+     "to the first newline, and ends every session of the user.\n"
+     "--email-verified marks the user's email address verified (the\n"
+     "email_verified claim). At least one of them is required. U is a\n"
+     "username or a sub.\n",
      run_passwd},
-    {"disable", O_CONFIG | O_USERNAME, O_CONFIG | O_USERNAME,
+    {"disable", O_CONFIG | O_USERNAME, O_CONFIG | O_USERNAME, 0,
      "usage: gatehouse user disable --config FILE --username U\n"
      "\n"
      "Disables the user, who can no longer sign in, and ends every one of\n"
      "their sessions (each app is notified by back-channel logout). U is a\n"
      "username or a sub.\n",
      run_disable},
-    {"list", O_CONFIG | O_JSON, O_CONFIG,
+    {"list", O_CONFIG | O_JSON, O_CONFIG, 0,
      "usage: gatehouse user list --config FILE [--json]\n"
      "\n"
      "Lists every user, oldest first: SUB USERNAME EMAIL NAME STATE\n"
@@ -148,6 +184,14 @@ set_option(struct opts *o, int flag, const char *value)
         o->email = value;
     else if (flag == O_NAME)
         o->name = value;
+    else if (flag == O_GIVEN_NAME)
+        o->given_name = value;
+    else if (flag == O_FAMILY_NAME)
+        o->family_name = value;
+    else if (flag == O_LOCALE)
+        o->locale = value;
+    else if (flag == O_ZONEINFO)
+        o->zoneinfo = value;
 }
 
 /*
@@ -220,6 +264,20 @@ parse(const struct subcommand *sc, int argc, char **argv, struct opts *o,
             !(o->given & option_specs[i].flag))
             snprintf(msg, size, "%s%s%s is required", option_specs[i].name,
                      option_specs[i].has_arg ? " " : "", option_specs[i].arg);
+    }
+    if (msg[0] == '\0' && sc->one_of != 0 && !(o->given & sc->one_of)) {
+        size_t len = 0;
+        for (i = 0; i < (int)NELEM(option_specs); i++) {
+            if (!(sc->one_of & option_specs[i].flag))
+                continue;
+            len += (size_t)snprintf(msg + len, size - len, "%s%s",
+                                    len > 0 ? " or " : "",
+                                    option_specs[i].name);
+            if (len >= size)
+                break;
+        }
+        if (len < size)
+            snprintf(msg + len, size - len, " is required");
     }
     return msg[0] != '\0' ? EXIT_USAGE : 0;
 }
@@ -296,10 +354,18 @@ run_add(const struct ctx *c)
 {
     const char *why = NULL;
     char sub[37], buf[80];
+    struct user_info info;
     int rc;
 
-    rc = users_add(c->st, c->o->username, c->o->email, c->o->name, c->password,
-                   sub, &why);
+    memset(&info, 0, sizeof(info));
+    info.email = c->o->email;
+    info.name = c->o->name;
+    info.given_name = c->o->given_name;
+    info.family_name = c->o->family_name;
+    info.locale = c->o->locale;
+    info.zoneinfo = c->o->zoneinfo;
+    info.email_verified = (c->o->given & O_EMAIL_VERIFIED) != 0;
+    rc = users_add(c->st, c->o->username, &info, c->password, sub, &why);
     if (rc == GH_EEXISTS) {
         cli_complain(c->cmd, "username \"%s\" is taken",
                  cli_shown(c->o->username, buf, sizeof(buf)));
@@ -330,27 +396,23 @@ find_user(const struct ctx *c, struct user **ret)
     return rc < 0 ? cli_fail(c->cmd, c->cfg, rc) : 0;
 }
 
+/* The new password, and the end of every session that knew the old one;
+ * 0 or 1 with the line said. */
 static int
-run_passwd(const struct ctx *c)
+change_password(const struct ctx *c, const struct user *u)
 {
-    struct user *u = NULL;
     const char *why = NULL;
     size_t n = 0;
     int rc;
 
-    if ((rc = find_user(c, &u)) != 0)
-        goto out;
-    /* By sub: the user found above, even if renamed meanwhile. */
+    /* By sub: the user found before, even if renamed meanwhile. */
     rc = users_set_password(c->st, u->sub, c->password, &why);
     if (rc == GH_EINVAL && why != NULL) {
         cli_complain(c->cmd, "%s", why);
-        rc = 1;
-        goto out;
+        return 1;
     }
-    if (rc < 0) {
-        rc = cli_fail(c->cmd, c->cfg, rc);
-        goto out;
-    }
+    if (rc < 0)
+        return cli_fail(c->cmd, c->cfg, rc);
     /* A new password is a reason to sign out whoever knew the old one:
      * the user's sessions end (with notifications) like any logout. */
     if ((rc = session_end_user(c->st, u->sub, "password", &n)) < 0) {
@@ -358,11 +420,51 @@ run_passwd(const struct ctx *c)
                  "password changed for %s but ending their sessions "
                  "failed: %s",
                  u->username, gh_strerror(rc));
-        rc = 1;
-        goto out;
+        return 1;
     }
     printf("password changed for %s (%s); %zu session%s ended\n",
            u->username, u->sub, n, n == 1 ? "" : "s");
+    return 0;
+}
+
+static int
+mark_verified(const struct ctx *c, const struct user *u)
+{
+    const char *why = NULL;
+    int rc;
+
+    rc = users_set_email_verified(c->st, u->sub, &why);
+    if (rc == GH_EINVAL && why != NULL) {
+        cli_complain(c->cmd, "%s", why);
+        return 1;
+    }
+    if (rc < 0)
+        return cli_fail(c->cmd, c->cfg, rc);
+    printf("email %s of %s (%s) marked verified\n", u->email, u->username,
+           u->sub);
+    return 0;
+}
+
+static int
+run_passwd(const struct ctx *c)
+{
+    struct user *u = NULL;
+    int verify = (c->o->given & O_EMAIL_VERIFIED) != 0;
+    int rc;
+
+    if ((rc = find_user(c, &u)) != 0)
+        goto out;
+    /* Checked before the password changes: bad input changes nothing. */
+    if (verify && u->email[0] == '\0') {
+        cli_complain(c->cmd, "email_verified: %s has no email",
+                     u->username);
+        rc = 1;
+        goto out;
+    }
+    if (c->password != NULL && (rc = change_password(c, u)) != 0)
+        goto out;
+    if (verify)
+        rc = mark_verified(c, u);
 out:
     user_free(u);
     return rc;
@@ -485,12 +587,7 @@ print_json(struct user **list, size_t n)
     if ((arr = json_array()) == NULL)
         return GH_ENOMEM;
     for (i = 0; i < n; i++) {
-        obj = json_pack("{s:s, s:s, s:s, s:s, s:b, s:I, s:I}", "sub",
-                        list[i]->sub, "username", list[i]->username, "email",
-                        list[i]->email, "name", list[i]->name, "disabled",
-                        list[i]->disabled, "created",
-                        (json_int_t)list[i]->created, "updated",
-                        (json_int_t)list[i]->updated);
+        obj = users_json(list[i]);
         if (obj == NULL || json_array_append_new(arr, obj) < 0)
             goto out;
     }

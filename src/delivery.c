@@ -591,6 +591,36 @@ reap(void *arg)
     return NULL;
 }
 
+/* Gives the claims of attempts cut short by a stop back to the queue, so
+ * that a restart, or another instance, sends them at once rather than
+ * after their lease (whether the app got this attempt is unknown: it may
+ * hear twice, which each token's jti lets it tell). */
+static void
+release_inflight(struct delivery *d)
+{
+    const char **ids;
+    struct transfer *t;
+    size_t n = 0;
+    int i, rc;
+
+    for (i = 0; i < d->nengines; i++)
+        n += (size_t)d->engines[i].ninflight;
+    if (n == 0 || (ids = calloc(n, sizeof(*ids))) == NULL)
+        return;
+    n = 0;
+    for (i = 0; i < d->nengines; i++)
+        for (t = d->engines[i].inflight; t != NULL; t = t->next)
+            ids[n++] = t->claim.id;
+    if ((rc = store_delivery_release(d->app->store, util_now_ms() / 1000.0,
+                                     ids, n)) < 0)
+        log_warnx("delivery_release_failed n=%zu error=%s", n,
+                  gh_strerror(rc));
+    else
+        log_info("delivery_released n=%zu", n);
+    free(ids);
+    store_thread_done(d->app->store);
+}
+
 /* Stops and frees what delivery_start made: the engines (the first
  * started of them), the reaper if started, the waiters. */
 static void
@@ -611,6 +641,7 @@ teardown(struct delivery *d, int started, int reaper)
         pthread_join(d->reaper, NULL);
     /* Anyone still waiting hears now, with what is known. */
     expire_waiters(d, 1);
+    release_inflight(d);
     for (i = 0; i < d->nengines; i++) {
         struct engine *e = &d->engines[i];
         for (t = e->inflight; t != NULL; t = next) {

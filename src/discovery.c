@@ -41,7 +41,7 @@ discovery_document(const struct config *cfg, const struct keyring *kr)
         "{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
         " s:[sss], s:[s], s:[s], s:[sss], s:[s], s:o,"
         " s:[sss], s:[ss], s:[sss], s:[s], s:[ss],"
-        " s:[ssssssssssssss], s:b, s:b, s:b, s:b, s:b, s:b, s:b}",
+        " s:[sssssssssssssssssss], s:b, s:b, s:b, s:b, s:b, s:b, s:b}",
         "issuer", cfg->issuer,
         "authorization_endpoint", endpoint(cfg, "/authorize"),
         "token_endpoint", endpoint(cfg, "/token"),
@@ -68,8 +68,9 @@ discovery_document(const struct config *cfg, const struct keyring *kr)
         "code_challenge_methods_supported", "S256",
         "prompt_values_supported", "none", "login",
         "claims_supported", "sub", "iss", "aud", "exp", "iat", "auth_time",
-        "nonce", "sid", "azp", "at_hash", "name", "email", "email_verified",
-        "preferred_username",
+        "nonce", "sid", "azp", "at_hash", "name", "given_name",
+        "family_name", "preferred_username", "locale", "zoneinfo",
+        "updated_at", "email", "email_verified",
         "backchannel_logout_supported", 1,
         "backchannel_logout_session_supported", 1,
         "frontchannel_logout_supported", 0,

@@ -61,7 +61,7 @@ static const struct route routes[] = {
     {M_GET | M_HEAD, "/healthz", discovery_healthz, 0},
     {M_GET | M_HEAD, "/readyz", discovery_readyz, 0},
     {M_GET, "/metrics", metrics_handle, 0},
-    {M_GET, "/authorize", authorize_handle, 0},
+    {M_GET | M_POST, "/authorize", authorize_handle, 0},
     {M_GET | M_POST, "/login", login_handle, 0},
     {M_GET | M_POST, "/logout", logout_handle, 0},
     {M_POST | M_OPTIONS, "/token", tokens_handle_token, ROUTE_CORS_CLIENT},

@@ -33,7 +33,7 @@ session_create(struct store *st, const struct config *cfg, const char *sub,
         (rc = util_random_id(secret, SECRET_BYTES)) < 0)
         return rc;
     util_sha256_hex(secret, strlen(secret), khash);
-    rc = store_session_create(st, sid, sub, khash, util_now(),
+    rc = store_session_create(st, sid, sub, khash, util_now_ms(),
                               cfg->session_idle_timeout_s,
                               cfg->session_absolute_timeout_s, ip, ua);
     if (rc == 0) {

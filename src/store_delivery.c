@@ -34,6 +34,37 @@ store_delivery_claims_free(struct delivery_claim *c, size_t n)
 }
 
 int
+store_delivery_release(struct store *st, double now, const char *const *ids,
+                       size_t n)
+{
+    char kq[STORE_KEY_MAX], snow[24];
+    const char **argv;
+    redisReply *r = NULL;
+    size_t i, argc = 3 + 2 * n;
+    int rc;
+
+    if (n == 0)
+        return 0;
+    if ((rc = store_key_name(st, KEY_DELIVERY_QUEUE, NULL, kq, sizeof(kq))) <
+        0)
+        return rc;
+    if ((argv = calloc(argc, sizeof(*argv))) == NULL)
+        return GH_ENOMEM;
+    snprintf(snow, sizeof(snow), "%.3f", now);
+    argv[0] = "ZADD";
+    argv[1] = kq;
+    argv[2] = "XX"; /* one delivered meanwhile stays gone */
+    for (i = 0; i < n; i++) {
+        argv[3 + 2 * i] = snow;
+        argv[4 + 2 * i] = ids[i];
+    }
+    rc = store_command_argv(st, 0, (int)argc, argv, NULL, &r);
+    freeReplyObject(r);
+    free(argv);
+    return rc;
+}
+
+int
 store_delivery_claim(struct store *st, double now, int lease_s, int max,
                      struct delivery_claim **ret, size_t *n)
 {

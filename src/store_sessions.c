@@ -16,12 +16,12 @@
 
 int
 store_session_create(struct store *st, const char *sid, const char *sub,
-                     const char *khash, int64_t now, int idle_s,
+                     const char *khash, int64_t now_ms, int idle_s,
                      int absolute_s, const char *ip, const char *ua)
 {
     char ksess[STORE_KEY_MAX], kuser[STORE_KEY_MAX], kexp[STORE_KEY_MAX];
-    char snow[24], sidle[16], sabs[16], ua_short[UA_MAX + 1];
-    const char *argv[11];
+    char snow[24], sms[24], sidle[16], sabs[16], ua_short[UA_MAX + 1];
+    const char *argv[12];
     redisReply *r = NULL;
     int rc;
 
@@ -32,7 +32,8 @@ store_session_create(struct store *st, const char *sid, const char *sub,
         (rc = store_key_name(st, KEY_SESSION_EXPIRY, NULL, kexp,
                              sizeof(kexp))) < 0)
         return rc;
-    snprintf(snow, sizeof(snow), "%lld", (long long)now);
+    snprintf(snow, sizeof(snow), "%lld", (long long)(now_ms / 1000));
+    snprintf(sms, sizeof(sms), "%lld", (long long)now_ms);
     snprintf(sidle, sizeof(sidle), "%d", idle_s);
     snprintf(sabs, sizeof(sabs), "%d", absolute_s);
     snprintf(ua_short, sizeof(ua_short), "%s", ua != NULL ? ua : "");
@@ -47,7 +48,8 @@ store_session_create(struct store *st, const char *sid, const char *sub,
     argv[8] = sabs;
     argv[9] = ip != NULL ? ip : "";
     argv[10] = ua_short;
-    rc = store_script(st, SCRIPT_SESSION_CREATE, 3, 11, argv, &r);
+    argv[11] = sms;
+    rc = store_script(st, SCRIPT_SESSION_CREATE, 3, 12, argv, &r);
     freeReplyObject(r);
     return rc;
 }
@@ -93,6 +95,8 @@ store_session_get(struct store *st, const char *sid, struct session **ret,
             snprintf(khash, sizeof(khash), "%s", v->str);
         else if (strcmp(k, "at") == 0)
             s->auth_time = field_int(v);
+        else if (strcmp(k, "am") == 0)
+            s->auth_time_ms = field_int(v);
         else if (strcmp(k, "c") == 0)
             s->created = field_int(v);
         else if (strcmp(k, "ls") == 0)
@@ -104,6 +108,9 @@ store_session_get(struct store *st, const char *sid, struct session **ret,
         else if (strncmp(k, "a:", 2) == 0)
             s->apps[s->napps++] = strdup(k + 2);
     }
+    /* A session made before "am" existed: its second is all there is. */
+    if (s->auth_time_ms == 0)
+        s->auth_time_ms = s->auth_time * 1000;
     if (khash_out != NULL)
         memcpy(khash_out, khash, sizeof(khash));
     *ret = s;

@@ -14,6 +14,8 @@
  * The user hash, fields kept short so Redis stores it as a listpack:
  * u username (as given), e email, n name, h PHC password hash,
  * d "0"/"1" disabled, c created, m updated (seconds since the epoch).
+ * Written only when set: gn given_name, fn family_name, lc locale,
+ * zi zoneinfo, ev "1" email verified.
  */
 
 int
@@ -21,10 +23,21 @@ store_user_create(struct store *st, const struct user *u)
 {
     char kname[STORE_KEY_MAX], kuser[STORE_KEY_MAX], kusers[STORE_KEY_MAX];
     char lower[USERNAME_MAX + 1], now[24];
-    const char *argv[9];
+    /* The optional fields, written only when set. */
+    const struct {
+        const char *field;
+        const char *value;
+    } opt[] = {
+        {"gn", u->given_name},
+        {"fn", u->family_name},
+        {"lc", u->locale},
+        {"zi", u->zoneinfo},
+        {"ev", u->email_verified ? "1" : NULL},
+    };
+    const char *argv[9 + 2 * sizeof(opt) / sizeof(opt[0])];
     redisReply *r = NULL;
     size_t i;
-    int rc;
+    int rc, argc;
 
     /* users.c has checked the username: ASCII, at most USERNAME_MAX. */
     for (i = 0; u->username[i] != '\0' && i < USERNAME_MAX; i++)
@@ -47,7 +60,14 @@ store_user_create(struct store *st, const struct user *u)
     argv[6] = u->name != NULL ? u->name : "";
     argv[7] = u->hash;
     argv[8] = now;
-    if ((rc = store_script(st, SCRIPT_USER_CREATE, 3, 9, argv, &r)) < 0)
+    argc = 9;
+    for (i = 0; i < sizeof(opt) / sizeof(opt[0]); i++) {
+        if (opt[i].value == NULL || opt[i].value[0] == '\0')
+            continue;
+        argv[argc++] = opt[i].field;
+        argv[argc++] = opt[i].value;
+    }
+    if ((rc = store_script(st, SCRIPT_USER_CREATE, 3, argc, argv, &r)) < 0)
         goto out;
     if (r->type != REDIS_REPLY_INTEGER) {
         rc = GH_EPROTO;
@@ -92,6 +112,16 @@ store_user_parse(const redisReply *r, const char *sub, int with_hash,
             dst = &u->email;
         else if (strcmp(k, "n") == 0)
             dst = &u->name;
+        else if (strcmp(k, "gn") == 0)
+            dst = &u->given_name;
+        else if (strcmp(k, "fn") == 0)
+            dst = &u->family_name;
+        else if (strcmp(k, "lc") == 0)
+            dst = &u->locale;
+        else if (strcmp(k, "zi") == 0)
+            dst = &u->zoneinfo;
+        else if (strcmp(k, "ev") == 0)
+            u->email_verified = strcmp(v->str, "1") == 0;
         else if (strcmp(k, "h") == 0)
             dst = &u->hash;
         else if (strcmp(k, "d") == 0)
@@ -104,7 +134,11 @@ store_user_parse(const redisReply *r, const char *sub, int with_hash,
             goto out;
     }
     if ((u->email == NULL && (u->email = strdup("")) == NULL) ||
-        (u->name == NULL && (u->name = strdup("")) == NULL))
+        (u->name == NULL && (u->name = strdup("")) == NULL) ||
+        (u->given_name == NULL && (u->given_name = strdup("")) == NULL) ||
+        (u->family_name == NULL && (u->family_name = strdup("")) == NULL) ||
+        (u->locale == NULL && (u->locale = strdup("")) == NULL) ||
+        (u->zoneinfo == NULL && (u->zoneinfo = strdup("")) == NULL))
         goto out;
     /* A record without a username or hash was not written by
      * user_create: refuse it rather than let it sign in. */

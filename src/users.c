@@ -125,6 +125,79 @@ valid_email(const char *s)
 }
 
 static int
+is_alpha(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int
+is_alnum(int c)
+{
+    return is_alpha(c) || (c >= '0' && c <= '9');
+}
+
+/*
+ * A BCP 47 language tag of the shape OIDC Core §5.1 shows ("en", "fr-CA",
+ * "zh-Hans-CN"): a language of 2 to 8 letters, then subtags of 1 to 8
+ * letters or digits, '-' between, at most 35 characters (RFC 5646
+ * §4.4.1). Not checked against the registry, which grows.
+ */
+static int
+valid_locale(const char *s)
+{
+    size_t i, len = 0, tags = 0;
+
+    for (i = 0;; i++) {
+        int c = (unsigned char)s[i];
+
+        if (c == '-' || c == '\0') {
+            if (len == 0 || len > 8 || (tags == 0 && len < 2))
+                return 0;
+            tags++;
+            len = 0;
+            if (c == '\0')
+                break;
+            continue;
+        }
+        if (tags == 0 ? !is_alpha(c) : !is_alnum(c))
+            return 0;
+        len++;
+    }
+    return i <= 35;
+}
+
+/*
+ * A tz database name ("Europe/Paris", "America/Port-au-Prince", "UTC",
+ * "Etc/GMT+5"): '/'-separated parts that start with a letter and hold
+ * letters, digits, '_', '+' or '-', at most 64 characters. Not checked
+ * against this host's /usr/share/zoneinfo: the apps reading the claim
+ * have their own.
+ */
+static int
+valid_zoneinfo(const char *s)
+{
+    size_t i;
+    int start = 1;
+
+    for (i = 0; s[i] != '\0'; i++) {
+        int c = (unsigned char)s[i];
+
+        if (i >= 64)
+            return 0;
+        if (start) {
+            if (!is_alpha(c))
+                return 0;
+            start = 0;
+        } else if (c == '/') {
+            start = 1;
+        } else if (!is_alnum(c) && c != '_' && c != '+' && c != '-') {
+            return 0;
+        }
+    }
+    return i > 0 && !start;
+}
+
+static int
 check_password(const char *password, const char **why)
 {
     const char *reason = NULL;
@@ -141,10 +214,17 @@ check_password(const char *password, const char **why)
 }
 
 static int
-check_new_user(const char *username, const char *email, const char *name,
+set_text(const char *s)
+{
+    return s != NULL && s[0] != '\0';
+}
+
+static int
+check_new_user(const char *username, const struct user_info *info,
                const char **why)
 {
     const char *reason = NULL;
+    const char *email = info->email, *name = info->name;
 
     if (username == NULL || !valid_username(username))
         reason = "username: must be 1 to 64 characters of A-Z a-z 0-9 . _ @ -";
@@ -157,6 +237,19 @@ check_new_user(const char *username, const char *email, const char *name,
                  "bytes of printable UTF-8";
     else if (name != NULL && !printable_utf8(name, NAME_MAX_BYTES))
         reason = "name: must be at most 128 bytes of printable UTF-8";
+    else if (info->given_name != NULL &&
+             !printable_utf8(info->given_name, NAME_MAX_BYTES))
+        reason = "given_name: must be at most 128 bytes of printable UTF-8";
+    else if (info->family_name != NULL &&
+             !printable_utf8(info->family_name, NAME_MAX_BYTES))
+        reason = "family_name: must be at most 128 bytes of printable UTF-8";
+    else if (set_text(info->locale) && !valid_locale(info->locale))
+        reason = "locale: must be a BCP 47 language tag such as en or fr-CA";
+    else if (set_text(info->zoneinfo) && !valid_zoneinfo(info->zoneinfo))
+        reason = "zoneinfo: must be a time zone name such as Europe/Paris";
+    else if (info->email_verified && !set_text(email))
+        /* OIDC Core §5.1: it says whether the address was verified. */
+        reason = "email_verified: the user has no email";
     if (reason == NULL)
         return 0;
     if (why != NULL)
@@ -186,16 +279,27 @@ find_sub(struct store *st, const char *name_or_sub, char sub[37])
     return store_user_find_sub(st, lower, sub);
 }
 
-int
-users_add(struct store *st, const char *username, const char *email,
-          const char *name, const char *password, char sub_out[37],
-          const char **why)
+/* NULL read as "". The cast is for struct user's fields, filled with
+ * borrowed strings for store_user_create, which only reads them. */
+static char *
+or_empty(const char *s)
 {
+    return (char *)(s != NULL ? s : "");
+}
+
+int
+users_add(struct store *st, const char *username,
+          const struct user_info *info, const char *password,
+          char sub_out[37], const char **why)
+{
+    static const struct user_info none;
     struct user u;
     char *hash = NULL;
     int rc;
 
-    if ((rc = check_new_user(username, email, name, why)) < 0 ||
+    if (info == NULL)
+        info = &none;
+    if ((rc = check_new_user(username, info, why)) < 0 ||
         (rc = check_password(password, why)) < 0)
         return rc;
     memset(&u, 0, sizeof(u));
@@ -203,10 +307,14 @@ users_add(struct store *st, const char *username, const char *email,
         goto out;
     if ((rc = password_hash(password, &hash)) < 0)
         goto out;
-    /* Borrowed for the call: store_user_create only reads them. */
-    u.username = (char *)username;
-    u.email = (char *)(email != NULL ? email : "");
-    u.name = (char *)(name != NULL ? name : "");
+    u.username = or_empty(username);
+    u.email = or_empty(info->email);
+    u.name = or_empty(info->name);
+    u.given_name = or_empty(info->given_name);
+    u.family_name = or_empty(info->family_name);
+    u.locale = or_empty(info->locale);
+    u.zoneinfo = or_empty(info->zoneinfo);
+    u.email_verified = info->email_verified;
     u.hash = hash;
     u.created = u.updated = util_now();
     if ((rc = store_user_create(st, &u)) < 0)
@@ -246,6 +354,28 @@ users_set_password(struct store *st, const char *name_or_sub,
     rc = store_user_set(st, u->sub, "h", hash, util_now());
 out:
     util_free_secret(hash);
+    user_free(u);
+    return rc;
+}
+
+int
+users_set_email_verified(struct store *st, const char *name_or_sub,
+                         const char **why)
+{
+    struct user *u = NULL;
+    int rc;
+
+    if ((rc = users_get(st, name_or_sub, &u)) < 0)
+        goto out;
+    if (u->email[0] == '\0') {
+        if (why != NULL)
+            *why = "email_verified: the user has no email";
+        rc = GH_EINVAL;
+        goto out;
+    }
+    if (!u->email_verified)
+        rc = store_user_set(st, u->sub, "ev", "1", util_now());
+out:
     user_free(u);
     return rc;
 }
@@ -322,6 +452,10 @@ user_free(struct user *u)
     free(u->username);
     free(u->email);
     free(u->name);
+    free(u->given_name);
+    free(u->family_name);
+    free(u->locale);
+    free(u->zoneinfo);
     /* Not the password, but enough to attack it offline. */
     util_free_secret(u->hash);
     free(u);
@@ -352,6 +486,13 @@ set_string(json_t *obj, const char *key, const char *value)
     return json_object_set_new(obj, key, json_string(value));
 }
 
+/* A claim the user may not have: absent rather than "" (OIDC Core §5.3.2). */
+static int
+set_if_any(json_t *obj, const char *key, const char *value)
+{
+    return set_text(value) ? set_string(obj, key, value) : 0;
+}
+
 json_t *
 users_claims(const struct user *u, const char *scope)
 {
@@ -361,19 +502,42 @@ users_claims(const struct user *u, const char *scope)
     if ((c = json_pack("{s:s}", "sub", u->sub)) == NULL)
         return NULL;
     if (has_scope(scope, "profile")) {
-        if (u->name != NULL && u->name[0] != '\0')
-            bad |= set_string(c, "name", u->name);
+        bad |= set_if_any(c, "name", u->name);
+        bad |= set_if_any(c, "given_name", u->given_name);
+        bad |= set_if_any(c, "family_name", u->family_name);
         bad |= set_string(c, "preferred_username", u->username);
+        bad |= set_if_any(c, "locale", u->locale);
+        bad |= set_if_any(c, "zoneinfo", u->zoneinfo);
+        if (u->updated > 0)
+            bad |= json_object_set_new(c, "updated_at",
+                                       json_integer((json_int_t)u->updated));
     }
     if (has_scope(scope, "email")) {
-        if (u->email != NULL && u->email[0] != '\0')
-            bad |= set_string(c, "email", u->email);
-        /* Gatehouse never verifies addresses (OIDC Core §5.1). */
-        bad |= json_object_set_new(c, "email_verified", json_false());
+        bad |= set_if_any(c, "email", u->email);
+        /* Gatehouse sends no mail: true only where an administrator said
+         * so (user add/passwd --email-verified). */
+        bad |= json_object_set_new(c, "email_verified",
+                                   json_boolean(u->email_verified));
     }
     if (bad) {
         json_decref(c);
         return NULL;
     }
     return c;
+}
+
+json_t *
+users_json(const struct user *u)
+{
+    return json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:b, "
+                     "s:I, s:I}",
+                     "sub", u->sub, "username", u->username, "email",
+                     or_empty(u->email), "email_verified", u->email_verified,
+                     "name", or_empty(u->name), "given_name",
+                     or_empty(u->given_name), "family_name",
+                     or_empty(u->family_name), "locale",
+                     or_empty(u->locale), "zoneinfo", or_empty(u->zoneinfo),
+                     "disabled", u->disabled, "created",
+                     (json_int_t)u->created, "updated",
+                     (json_int_t)u->updated);
 }

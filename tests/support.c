@@ -1064,7 +1064,9 @@ bc_start_on(struct bc_app *a, int port, int fail_first, int hang)
         sa.sin_family = AF_INET;
         sa.sin_port = htons((uint16_t)a->port);
         sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        int one = 1;
         a->hang_fd = socket(AF_INET, SOCK_STREAM, 0);
+        setsockopt(a->hang_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
         if (bind(a->hang_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
             listen(a->hang_fd, 64) < 0)
             return -1;
@@ -1073,7 +1075,8 @@ bc_start_on(struct bc_app *a, int port, int fail_first, int hang)
     a->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, (uint16_t)a->port,
         NULL, NULL, bc_handler, a, MHD_OPTION_NOTIFY_COMPLETED, bc_done, a,
-        MHD_OPTION_END);
+        /* A test may put an answering app where a hanging one was. */
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
     return a->daemon != NULL ? 0 : -1;
 }
 

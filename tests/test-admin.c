@@ -1208,8 +1208,50 @@ TEST(ledger_shows_next_attempt_failure_is_audited_and_delivery_logged)
     stop();
 }
 
+/* The user view shows the claims the record holds, email_verified
+ * included (never the password hash). */
+TEST(admin_user_view_shows_email_verified_and_profile)
+{
+    char *token, *out = NULL, *err = NULL;
+    char *argv[] = {getenv("GATEHOUSE_BIN"), "user", "add", "--config",
+                    NULL, "--username", "carol", "--email",
+                    "carol@example.com", "--email-verified", "--given-name",
+                    "Carol", "--locale", "fr-CA", "--zoneinfo",
+                    "America/Montreal", "--password-stdin", NULL};
+    json_t *j, *u;
+
+    start(NULL);
+    argv[4] = gh.config;
+    if (run_cmd(argv, "pw\n", &out, &err) != 0)
+        FAIL("user add: %s", err ? err : "");
+    free(out);
+    free(err);
+    token = cc_token(CONSOLE);
+    j = admin_json("GET", "/admin/users/carol/sessions", NULL, token, 200);
+    u = json_object_get(j, "user");
+    ASSERT_STR_EQ(str(u, "username"), "carol");
+    ASSERT_STR_EQ(str(u, "email"), "carol@example.com");
+    ASSERT(json_is_true(json_object_get(u, "email_verified")));
+    ASSERT_STR_EQ(str(u, "given_name"), "Carol");
+    ASSERT_STR_EQ(str(u, "family_name"), "");
+    ASSERT_STR_EQ(str(u, "locale"), "fr-CA");
+    ASSERT_STR_EQ(str(u, "zoneinfo"), "America/Montreal");
+    ASSERT(json_is_false(json_object_get(u, "disabled")));
+    ASSERT(json_integer_value(json_object_get(u, "updated")) > 0);
+    ASSERT(json_object_get(u, "hash") == NULL);
+    json_decref(j);
+
+    j = admin_json("GET", "/admin/users/alice/sessions", NULL, token, 200);
+    ASSERT(json_is_false(json_object_get(json_object_get(j, "user"),
+                                         "email_verified")));
+    json_decref(j);
+    free(token);
+    stop();
+}
+
 TEST_MAIN(
     TEST_ENTRY(security_team_signs_a_user_out_of_every_app_on_every_device),
+    TEST_ENTRY(admin_user_view_shows_email_verified_and_profile),
     TEST_ENTRY(
         admin_api_refuses_missing_invalid_expired_unscoped_and_foreign_tokens),
     TEST_ENTRY(

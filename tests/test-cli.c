@@ -2,6 +2,7 @@
 /* "gatehouse user ...": the real binary against a real redis-server. */
 #include <signal.h>
 #include <stdarg.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -341,6 +342,176 @@ TEST(passwd_ends_every_session_of_the_user)
     teardown();
 }
 
+/* The keys of the whole database, for "nothing changed". */
+static long long
+db_size(void)
+{
+    char *argv[] = {"redis-cli", "-s", redis.socket, "DBSIZE", NULL};
+    char *out = NULL;
+    long long n;
+
+    ASSERT_EQ(run_cmd(argv, NULL, &out, NULL), 0);
+    n = strtoll(out, NULL, 10);
+    free(out);
+    return n;
+}
+
+TEST(user_add_sets_profile_claims_and_email_verified)
+{
+    struct result r;
+    struct user *u;
+    json_t *arr, *o;
+    long long now = (long long)time(NULL);
+
+    setup();
+    r = gh_run("pw\n", "user", "add", "--config", gh.config, "--username",
+               "carol", "--email", "carol@example.com", "--email-verified",
+               "--name", "Carol Dupont", "--given-name", "Carol",
+               "--family-name", "Dupont", "--locale", "fr-CA", "--zoneinfo",
+               "America/Montreal", "--password-stdin", NULL);
+    ASSERT_EQ(r.status, 0);
+    ASSERT(is_uuid_line(r.out));
+    ASSERT_STR_EQ(r.err, "");
+    result_free(&r);
+    u = stored_user("carol");
+    ASSERT(u != NULL);
+    ASSERT_STR_EQ(u->given_name, "Carol");
+    ASSERT_STR_EQ(u->family_name, "Dupont");
+    ASSERT_STR_EQ(u->locale, "fr-CA");
+    ASSERT_STR_EQ(u->zoneinfo, "America/Montreal");
+    ASSERT(u->email_verified);
+    ASSERT(u->updated >= now - 5 && u->updated <= now + 60);
+    user_free(u);
+
+    /* Without the options: empty, and the address not verified. */
+    r = gh_run("pw\n", "user", "add", "--config", gh.config, "--username",
+               "dan", "--email", "dan@example.com", "--password-stdin", NULL);
+    ASSERT_EQ(r.status, 0);
+    result_free(&r);
+    u = stored_user("dan");
+    ASSERT_STR_EQ(u->given_name, "");
+    ASSERT_STR_EQ(u->locale, "");
+    ASSERT(!u->email_verified);
+    user_free(u);
+
+    r = gh_run(NULL, "user", "list", "--config", gh.config, "--json", NULL);
+    ASSERT_EQ(r.status, 0);
+    arr = json_loads(r.out, 0, NULL);
+    ASSERT(json_is_array(arr));
+    o = json_array_get(arr, 0);
+    if (strcmp(json_string_value(json_object_get(o, "username")), "carol"))
+        o = json_array_get(arr, 1);
+    ASSERT_STR_EQ(json_string_value(json_object_get(o, "given_name")),
+                  "Carol");
+    ASSERT_STR_EQ(json_string_value(json_object_get(o, "zoneinfo")),
+                  "America/Montreal");
+    ASSERT(json_is_true(json_object_get(o, "email_verified")));
+    json_decref(arr);
+    result_free(&r);
+    teardown();
+}
+
+TEST(user_add_refuses_bad_profile_values_and_changes_nothing)
+{
+    /* Each row: option, value (NULL: a flag), the field the error names. */
+    static const struct {
+        const char *opt, *value, *field;
+    } rows[] = {
+        {"--locale", "fr_CA", "locale: "},
+        {"--locale", "f", "locale: "},
+        {"--locale", "en-", "locale: "},
+        {"--locale", "en-toolongsub", "locale: "},
+        {"--locale", "1en", "locale: "},
+        {"--zoneinfo", "../etc/passwd", "zoneinfo: "},
+        {"--zoneinfo", "/UTC", "zoneinfo: "},
+        {"--zoneinfo", "Europe//Paris", "zoneinfo: "},
+        {"--zoneinfo", "Europe/Paris/", "zoneinfo: "},
+        {"--zoneinfo", "Europe/Par is", "zoneinfo: "},
+        {"--given-name", "Bell\a", "given_name: "},
+        {"--family-name", "\xc3", "family_name: "},
+        {"--email-verified", NULL, "email_verified: "},
+    };
+    struct result r;
+    size_t i;
+
+    setup();
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        if (rows[i].value != NULL)
+            r = gh_run("pw\n", "user", "add", "--config", gh.config,
+                       "--username", "eve", rows[i].opt, rows[i].value,
+                       "--password-stdin", NULL);
+        else
+            r = gh_run("pw\n", "user", "add", "--config", gh.config,
+                       "--username", "eve", rows[i].opt, "--password-stdin",
+                       NULL);
+        if (r.status != 1 || !one_line(r.err) ||
+            strstr(r.err, rows[i].field) == NULL)
+            FAIL("row %zu: exit %d, err \"%s\"", i, r.status, r.err);
+        ASSERT_STR_EQ(r.out, "");
+        result_free(&r);
+    }
+    ASSERT_EQ(db_size(), 0);
+
+    /* The shapes that are fine. */
+    r = gh_run("pw\n", "user", "add", "--config", gh.config, "--username",
+               "eve", "--locale", "zh-Hans-CN", "--zoneinfo",
+               "America/Argentina/Buenos_Aires", "--password-stdin", NULL);
+    ASSERT_EQ(r.status, 0);
+    result_free(&r);
+    r = gh_run("pw\n", "user", "add", "--config", gh.config, "--username",
+               "eve2", "--locale", "en", "--zoneinfo", "Etc/GMT+5",
+               "--password-stdin", NULL);
+    ASSERT_EQ(r.status, 0);
+    result_free(&r);
+    teardown();
+}
+
+TEST(passwd_email_verified_marks_the_address)
+{
+    char sub[37], sub2[37];
+    struct result r;
+    struct user *u;
+
+    setup();
+    add_user("gus", "gus@example.com", NULL, "old pw\n", sub);
+    add_user("hal", NULL, NULL, "pw\n", sub2);
+
+    /* Alone, it leaves the password as it is. */
+    r = gh_run(NULL, "user", "passwd", "--config", gh.config, "--username",
+               "gus", "--email-verified", NULL);
+    ASSERT_EQ(r.status, 0);
+    ASSERT_CONTAINS(r.out, "gus@example.com");
+    ASSERT_STR_EQ(r.err, "");
+    result_free(&r);
+    u = stored_user(sub);
+    ASSERT(u->email_verified);
+    ASSERT_EQ(password_verify("old pw", u->hash), 0);
+    user_free(u);
+
+    /* A user without an address: refused, nothing changed, not even the
+     * password given with it. */
+    r = gh_run("new pw\n", "user", "passwd", "--config", gh.config,
+               "--username", "hal", "--password-stdin", "--email-verified",
+               NULL);
+    ASSERT_EQ(r.status, 1);
+    ASSERT(one_line(r.err));
+    ASSERT_CONTAINS(r.err, "email_verified: ");
+    result_free(&r);
+    u = stored_user(sub2);
+    ASSERT(!u->email_verified);
+    ASSERT_EQ(password_verify("pw", u->hash), 0);
+    user_free(u);
+
+    /* Neither option: nothing to do is a usage error. */
+    r = gh_run(NULL, "user", "passwd", "--config", gh.config, "--username",
+               "gus", NULL);
+    ASSERT_EQ(r.status, 2);
+    ASSERT(one_line(r.err));
+    ASSERT_CONTAINS(r.err, "--password-stdin or --email-verified");
+    result_free(&r);
+    teardown();
+}
+
 TEST(disable_marks_disabled_and_ends_every_session)
 {
     char sub[37], sid1[SESSION_SID_LEN + 1], sid2[SESSION_SID_LEN + 1];
@@ -481,6 +652,14 @@ TEST(help_for_each_subcommand_exits_0)
         ASSERT_CONTAINS(r.out, "usage: gatehouse user ");
         ASSERT_CONTAINS(r.out, subs[i]);
         ASSERT_STR_EQ(r.err, "");
+        if (strcmp(subs[i], "add") == 0 || strcmp(subs[i], "passwd") == 0)
+            ASSERT_CONTAINS(r.out, "--email-verified");
+        if (strcmp(subs[i], "add") == 0) {
+            ASSERT_CONTAINS(r.out, "--given-name G");
+            ASSERT_CONTAINS(r.out, "--family-name F");
+            ASSERT_CONTAINS(r.out, "--locale L");
+            ASSERT_CONTAINS(r.out, "--zoneinfo Z");
+        }
         result_free(&r);
     }
     /* --help wins over what else is wrong on the line. */
@@ -593,6 +772,9 @@ TEST_MAIN(TEST_ENTRY(user_add_prints_the_sub_alone),
           TEST_ENTRY(duplicate_username_is_exit_1_with_one_line),
           TEST_ENTRY(passwd_sets_a_new_password),
           TEST_ENTRY(passwd_ends_every_session_of_the_user),
+          TEST_ENTRY(user_add_sets_profile_claims_and_email_verified),
+          TEST_ENTRY(user_add_refuses_bad_profile_values_and_changes_nothing),
+          TEST_ENTRY(passwd_email_verified_marks_the_address),
           TEST_ENTRY(disable_marks_disabled_and_ends_every_session),
           TEST_ENTRY(list_prints_a_table_or_json),
           TEST_ENTRY(help_for_each_subcommand_exits_0),

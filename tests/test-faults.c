@@ -986,6 +986,52 @@ TEST(a_redis_outage_is_logged_once_each_way_and_kept_in_metrics)
     stop();
 }
 
+TEST(sigterm_gives_in_flight_deliveries_back_so_a_restart_sends_them_at_once)
+{
+    struct browser b = {""};
+    struct bc_app app;
+    char *hint, *path = NULL, *log, ck[2100];
+    const char *hdrs[2] = {ck, NULL};
+    json_t *t;
+
+    /* An app that accepts and never answers: the attempt is in flight
+     * (timeout_ms 1000) when the server stops. */
+    ASSERT_EQ(bc_start(&app, 0, 1), 0);
+    start(1, app.uri, NULL);
+    t = sign_in_crm(&b);
+    hint = url_encode(str(t, "id_token"));
+    if (asprintf(&path, "/logout?id_token_hint=%s", hint) < 0)
+        FAIL("asprintf");
+    snprintf(ck, sizeof(ck), "Cookie: %s", b.cookies);
+    ASSERT_EQ(timed("GET", path, NULL, hdrs, NULL), 200);
+    ASSERT_EQ(gh_signal_wait(&gh, SIGTERM, 10), 0);
+    log = gh_log(&gh);
+    ASSERT_CONTAINS(log, "delivery_released n=1");
+    free(log);
+
+    /* Due again now, not when the claim's lease (timeout + 10 s) runs
+     * out: a restart, or any other instance, sends it at once. */
+    {
+        char *argv[] = {"redis-cli", "-s",   redis.socket, "ZRANGE",
+                        "gh:dq",     "0",    "-1",         "WITHSCORES",
+                        NULL};
+        char *out = NULL, *nl;
+        double due, now = (double)time(NULL);
+
+        ASSERT_EQ(run_cmd(argv, NULL, &out, NULL), 0);
+        ASSERT((nl = strchr(out, '\n')) != NULL);
+        due = strtod(nl + 1, NULL);
+        fprintf(stderr, "due %.1f s from now\n", due - now);
+        ASSERT(due <= now + 1.5);
+        free(out);
+    }
+    bc_stop(&app);
+    free(path);
+    free(hint);
+    json_decref(t);
+    stop();
+}
+
 TEST_MAIN(
     TEST_ENTRY(
         redis_stopped_under_load_gives_fast_503s_and_recovers_losing_nothing),
@@ -995,4 +1041,6 @@ TEST_MAIN(
         idle_and_stalled_connections_are_cut_and_slow_clients_block_no_one),
     TEST_ENTRY(thousands_of_open_connections_leave_the_server_responsive),
     TEST_ENTRY(gatehouse_killed_during_logout_all_loses_no_notification),
-    TEST_ENTRY(a_redis_outage_is_logged_once_each_way_and_kept_in_metrics))
+    TEST_ENTRY(a_redis_outage_is_logged_once_each_way_and_kept_in_metrics),
+    TEST_ENTRY(
+        sigterm_gives_in_flight_deliveries_back_so_a_restart_sends_them_at_once))

@@ -886,25 +886,6 @@ TEST(logout_with_redis_read_only_is_503_and_changes_nothing)
     stop();
 }
 
-/* What gatehouse has logged so far (malloc'd). */
-static char *
-gh_log(void)
-{
-    char path[320], *text;
-    FILE *f;
-    long len;
-
-    snprintf(path, sizeof(path), "%s/gatehouse.log", gh.dir);
-    ASSERT((f = fopen(path, "r")) != NULL);
-    fseek(f, 0, SEEK_END);
-    len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    text = calloc(1, (size_t)len + 1);
-    ASSERT(text != NULL && fread(text, 1, (size_t)len, f) == (size_t)len);
-    fclose(f);
-    return text;
-}
-
 /* Wall-clock seconds, with fractions. */
 static double
 wall_now(void)
@@ -958,7 +939,7 @@ TEST(retry_after_a_failed_attempt_comes_1s_later_within_20_percent)
          * names that token's jti. */
         {
             json_t *c = oidc_verified_claims(&gh, apps[0].tokens[0]);
-            char want[128], *log = gh_log();
+            char want[128], *log = gh_log(&gh);
             snprintf(want, sizeof(want),
                      "event=delivery client=crm jti=%s attempt=2 "
                      "outcome=\"http 200\"",

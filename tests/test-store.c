@@ -697,7 +697,8 @@ TEST(delivery_batches_beyond_one_slice_are_whole)
     ASSERT_EQ(store_open(&conf, &st), 0);
     for (i = 0; i < BIG_BATCH; i++) {
         ASSERT(asprintf(&sids[i], "sid-%04zu", i) > 0);
-        ASSERT_EQ(store_session_create(st, sids[i], "sub-1", khash, now, 600,
+        ASSERT_EQ(store_session_create(st, sids[i], "sub-1", khash,
+                                       now * 1000, 600,
                                        3600, "127.0.0.1", "test"),
                   0);
         ASSERT_EQ(store_session_touch(st, sids[i], now, 600, 3600, "app",

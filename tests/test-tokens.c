@@ -118,7 +118,9 @@ start_with_session_as(const char *alg, const char *clients)
     app.cfg = cfg;
     app.keys = kr;
     app.store = st;
-    ASSERT_EQ(users_add(st, "alice", "alice@example.com", "Alice Example",
+    ASSERT_EQ(users_add(st, "alice",
+                        &(struct user_info){.email = "alice@example.com",
+                                            .name = "Alice Example"},
                         "correct horse", sub, &bad),
               0);
     ASSERT_EQ(session_create(st, cfg, sub, "127.0.0.1", "test", sid,

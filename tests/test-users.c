@@ -138,7 +138,8 @@ add(const char *username, const char *email, const char *name,
     const char *password, char sub[37])
 {
     const char *why = NULL;
-    int rc = users_add(st, username, email, name, password, sub, &why);
+    struct user_info info = {.email = email, .name = name};
+    int rc = users_add(st, username, &info, password, sub, &why);
 
     if (rc != 0)
         FAIL("users_add %s: %s (%s)", username, gh_strerror(rc),
@@ -224,8 +225,10 @@ TEST(duplicate_username_in_other_case_is_refused_and_changes_nothing)
     setup();
     add("bob", "bob@example.com", "Bob", "first", sub);
     before = dump_all();
-    ASSERT_EQ(users_add(st, "BOB", "other@example.com", "Other", "second", sub2,
-                        &why),
+    ASSERT_EQ(users_add(st, "BOB",
+                        &(struct user_info){.email = "other@example.com",
+                                            .name = "Other"},
+                        "second", sub2, &why),
               GH_EEXISTS);
     ASSERT_STR_EQ(sub2, "untouched");
     after = dump_all();
@@ -281,8 +284,9 @@ TEST(invalid_input_is_refused_with_a_reason_and_writes_nothing)
     setup();
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         const char *why = NULL;
-        int rc = users_add(st, bad[i].username, bad[i].email, bad[i].name,
-                           bad[i].password, sub, &why);
+        struct user_info info = {.email = bad[i].email, .name = bad[i].name};
+        int rc = users_add(st, bad[i].username, &info, bad[i].password, sub,
+                           &why);
         if (rc != GH_EINVAL)
             FAIL("case %zu: %s, want GH_EINVAL", i, gh_strerror(rc));
         ASSERT(why != NULL);
@@ -456,6 +460,31 @@ TEST(claims_follow_the_scope)
     ASSERT(json_object_get(c, "email") == NULL);
     ASSERT_STR_EQ(claim(c, "preferred_username"), "erin");
     json_decref(c);
+
+    /* OIDC Core §5.1: every profile claim the record holds, updated_at as
+     * a number; email_verified as the record says. */
+    {
+        struct user full = u;
+        full.given_name = "Erin";
+        full.family_name = "Example";
+        full.locale = "en-GB";
+        full.zoneinfo = "Europe/London";
+        full.updated = 1717430000;
+        full.email_verified = true;
+        c = users_claims(&full, "openid profile");
+        ASSERT_EQ(json_object_size(c), 8);
+        ASSERT_STR_EQ(claim(c, "given_name"), "Erin");
+        ASSERT_STR_EQ(claim(c, "family_name"), "Example");
+        ASSERT_STR_EQ(claim(c, "locale"), "en-GB");
+        ASSERT_STR_EQ(claim(c, "zoneinfo"), "Europe/London");
+        ASSERT_EQ(json_integer_value(json_object_get(c, "updated_at")),
+                  1717430000);
+        json_decref(c);
+        c = users_claims(&full, "openid email");
+        ASSERT(json_is_true(json_object_get(c, "email_verified")));
+        ASSERT(json_object_get(c, "locale") == NULL);
+        json_decref(c);
+    }
 }
 
 TEST(redis_down_is_eredis)
@@ -472,7 +501,7 @@ TEST(redis_down_is_eredis)
     ASSERT_EQ(users_list(st, &list, &n), GH_EREDIS);
     ASSERT_EQ(users_set_password(st, "alice", "pw", &why), GH_EREDIS);
     ASSERT_EQ(users_disable(st, "alice"), GH_EREDIS);
-    ASSERT_EQ(users_add(st, "alice", NULL, NULL, "pw", sub, &why), GH_EREDIS);
+    ASSERT_EQ(users_add(st, "alice", NULL, "pw", sub, &why), GH_EREDIS);
     ASSERT_STR_EQ(sub, "untouched");
     ASSERT(u == NULL && list == NULL);
     store_close(st);

@@ -20,7 +20,8 @@ struct store;
 struct session {
     char sid[SESSION_SID_LEN + 1];
     char sub[37];
-    int64_t auth_time;
+    int64_t auth_time;    /* seconds: the auth_time claim */
+    int64_t auth_time_ms; /* the same in milliseconds, for max_age */
     int64_t created;
     int64_t last_seen;
     char ip[46];

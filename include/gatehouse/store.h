@@ -111,11 +111,12 @@ int store_client_origin_known(struct store *st, const char *origin);
 
 /*
  * Sessions (store_sessions.c); session.c is the domain on top. khash is
- * the hex SHA-256 of the cookie secret.
+ * the hex SHA-256 of the cookie secret. now_ms is the sign-in time in
+ * milliseconds (util_now_ms).
  */
 struct session;
 int store_session_create(struct store *st, const char *sid, const char *sub,
-                         const char *khash, int64_t now, int idle_s,
+                         const char *khash, int64_t now_ms, int idle_s,
                          int absolute_s, const char *ip, const char *ua);
 /* *ret owned by the caller (session_free); khash_out may be NULL. */
 int store_session_get(struct store *st, const char *sid,
@@ -161,6 +162,11 @@ struct delivery_claim {
 int store_delivery_claim(struct store *st, double now, int lease_s, int max,
                          struct delivery_claim **ret, size_t *n);
 void store_delivery_claims_free(struct delivery_claim *c, size_t n);
+/* Gives claims back unsent (a server stopping): each of ids still in the
+ * queue is due at now again, instead of when its lease runs out. One
+ * command, so all or none. */
+int store_delivery_release(struct store *st, double now,
+                           const char *const *ids, size_t n);
 /* One attempt's outcome, to record. */
 struct delivery_outcome {
     const char *id;

@@ -37,7 +37,8 @@ int util_uuid(char out[37]);
 
 /* Wall-clock seconds since the epoch. */
 int64_t util_now(void);
-/* The same in milliseconds, for what is scheduled finer than a second. */
+/* Wall-clock milliseconds since the epoch, for what is scheduled or
+ * compared finer than a second. */
 int64_t util_now_ms(void);
 /* Monotonic seconds, for measuring durations. */
 double util_monotonic(void);

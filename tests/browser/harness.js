@@ -107,6 +107,8 @@ function run(bin, args, input = '') {
     p.stderr.on('data', (d) => { stderr += d; });
     p.on('error', reject);
     p.on('close', (code) => resolve({ code, stdout, stderr }));
+    // A command that exits without reading its input is not an error.
+    p.stdin.on('error', () => {});
     p.stdin.end(input);
   });
 }
@@ -136,7 +138,9 @@ class Stack {
     return p;
   }
 
-  // opts.clients: more clients for the config (a test's own apps).
+  // opts.clients: more clients for the config (a test's own apps);
+  // opts.apps: the demo apps to start (default APPS, [] for none);
+  // opts.config: more top-level config keys (tokens, session, ...).
   async start(opts = {}) {
     for (const bin of [GATEHOUSE_BIN, DEMO_BIN]) {
       if (!fs.existsSync(bin)) {
@@ -152,7 +156,7 @@ class Stack {
 
     const port = await freePort();
     this.issuer = `http://127.0.0.1:${port}`;
-    for (const a of APPS) {
+    for (const a of opts.apps ?? APPS) {
       const p = await freePort();
       this.apps.push({
         ...a, port: p, url: `http://127.0.0.1:${p}/`,
@@ -177,6 +181,7 @@ class Stack {
         backchannel_logout_uri: `${a.url}backchannel-logout`,
         grant_types: ['authorization_code', 'refresh_token'],
       })).concat(opts.clients || []),
+      ...opts.config,
     }, null, 2));
     this.spawn('gatehouse', GATEHOUSE_BIN, ['serve', '--config', this.config]);
     await waitFor('gatehouse', async () =>
@@ -254,13 +259,15 @@ function launchChromium() {
 // gets a browser context of its own (its own cookies: a new person) on a
 // phone-sized viewport, checks that no request left loopback (no external
 // asset), and on failure shows the end of every log. opts go to
-// Stack.start when the stack starts (a before() declared earlier may still
-// fill them in).
-function useStack(opts = {}) {
+// Stack.start when the stack starts: an object (a before() declared earlier
+// may still fill it in) or an async function that returns them. ready(stack)
+// then starts what else the file needs (with stack.spawn, so stop() ends it).
+function useStack(opts = {}, ready = async () => {}) {
   const env = {};
   before(async () => {
     env.stack = new Stack(); // set first, so that after() stops what started
-    await env.stack.start(opts);
+    await env.stack.start(typeof opts === 'function' ? await opts() : opts);
+    await ready(env.stack);
     env.browser = await launchChromium();
   }, { timeout: 60000 });
   after(async () => {
@@ -338,6 +345,6 @@ async function fitsPhone(page) {
 
 module.exports = {
   APPS, DEMO_BIN, GATEHOUSE_BIN, PASSWORD, Stack, exited, fitsPhone,
-  freePort, httpSignIn, screenshotPath, signIn, status, statusText, top, useStack,
-  waitFor,
+  freePort, httpSignIn, run, screenshotPath, signIn, sleep, status, statusText,
+  top, useStack, waitFor,
 };

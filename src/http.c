@@ -592,9 +592,7 @@ check_headers(struct http_conn *c)
     if (ci != NULL)
         total = ci->header_size;
     MHD_get_connection_values_n(c->mhd, MHD_HEADER_KIND, tally_header, &t);
-    records = t.count + 1 +
-              (size_t)MHD_get_connection_values(c->mhd, MHD_GET_ARGUMENT_KIND,
-                                                NULL, NULL);
+    records = t.count + 1; /* and cookie_decoy's; on_uri left no query */
     /* What the pool still has for the response's header block, from
      * libmicrohttpd's layout (see HTTP_CONN_MEMORY). */
     used = total + records * MHD_RECORD_SIZE;

@@ -181,8 +181,8 @@ neighbour_cookies(size_t len)
 
     ASSERT(v != NULL);
     while (n < len) {
-        int w = snprintf(v + n, len + 1 - n, "%sapp%02d_session=", n ? "; " : "",
-                         i++);
+        int w = snprintf(v + n, len + 1 - n, "%sapp%02d_session=",
+                         n ? "; " : "", i++);
         n += (size_t)w < len - n ? (size_t)w : len - n;
         for (int k = 0; k < 1000 && n < len; k++)
             v[n++] = "abcdefghijklmnopqrstuvwxyz0123456789"[k % 36];

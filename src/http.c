@@ -660,9 +660,7 @@ check_headers(struct http_conn *c)
     if (ci != NULL)
         total = ci->header_size;
     MHD_get_connection_values_n(c->mhd, MHD_HEADER_KIND, tally_header, &t);
-    records = t.count + 1 +
-              (size_t)MHD_get_connection_values(c->mhd, MHD_GET_ARGUMENT_KIND,
-                                                NULL, NULL);
+    records = t.count + 1; /* and cookie_decoy's; on_uri left no query */
     /* What the pool still has for the response's header block, from
      * libmicrohttpd's layout (see HTTP_CONN_MEMORY). */
     used = total + records * MHD_RECORD_SIZE;
@@ -687,13 +685,75 @@ check_headers(struct http_conn *c)
     return status;
 }
 
+struct framing {
+    size_t lengths;  /* Content-Length headers */
+    size_t codings;  /* Transfer-Encoding headers */
+    int chunked;     /* the one Transfer-Encoding is exactly chunked */
+    int spaced;      /* white space in a header name */
+};
+
+static enum MHD_Result
+tally_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+              const char *value)
+{
+    struct framing *f = cls;
+
+    (void)kind;
+    /* libmicrohttpd 0.9.75 keeps "Transfer-Encoding :" as a header of
+     * another name; a proxy in front may not (RFC 9112 §5.1: reject). */
+    if (strpbrk(key, " \t") != NULL)
+        f->spaced = 1;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        f->lengths++;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->codings++;
+        f->chunked = value != NULL && strcasecmp(value, "chunked") == 0;
+    }
+    return MHD_YES;
+}
+
+/*
+ * SPEC §7 (RFC 9112 §6.3): a body's end must be unambiguous, or a proxy in
+ * front and Gatehouse may split the bytes into different requests. Both
+ * Content-Length and Transfer-Encoding, two Content-Lengths, a coding other
+ * than exactly chunked (which libmicrohttpd would read as a body without
+ * end), or a header name with white space before its colon are refused.
+ * Returns 0 to serve the request.
+ */
+static int
+check_framing(struct http_conn *c)
+{
+    struct framing f = {0, 0, 0, 0};
+    const char *why;
+
+    MHD_get_connection_values(c->mhd, MHD_HEADER_KIND, tally_framing, &f);
+    if (f.spaced)
+        why = "space_before_colon";
+    else if (f.lengths > 0 && f.codings > 0)
+        why = "length_and_coding";
+    else if (f.lengths > 1)
+        why = "two_lengths";
+    else if (f.codings > 1 || (f.codings == 1 && !f.chunked))
+        why = "coding";
+    else
+        return 0;
+    log_info("http_framing_refused reason=%s path=%s", why,
+             c->route != NULL ? c->route->path : "-");
+    return 400;
+}
+
 static void
 reply_refused(struct http_conn *c)
 {
     struct http_request *req = &c->req;
     int uri = c->refused == 414;
 
-    if (browser_path(req->path))
+    if (c->refused == 400) {
+        http_reply_json_text(req, 400,
+                             "{\"error\":\"invalid_request\","
+                             "\"error_description\":"
+                             "\"ambiguous request framing\"}");
+    } else if (browser_path(req->path))
         http_error_page(req, c->refused,
                         uri ? "Address too long" : "Request too large",
                         uri ? "The address of this page is longer than "
@@ -710,7 +770,8 @@ reply_refused(struct http_conn *c)
                                  : "{\"error\":\"invalid_request\","
                                    "\"error_description\":"
                                    "\"request headers too large\"}");
-    /* The client is likely to send the same again; let it start over. */
+    /* The client is likely to send the same again, and after a 400 for
+     * framing nothing that follows can be trusted to start a request. */
     http_add_header(req, MHD_HTTP_HEADER_CONNECTION, "close");
 }
 
@@ -735,6 +796,13 @@ on_request(void *cls, struct MHD_Connection *mhd, const char *url,
         if (cl != NULL && strtoull(cl, NULL, 10) > HTTP_MAX_BODY)
             c->too_big = 1;
         c->refused = check_headers(c);
+        if (c->refused == 0 && (c->refused = check_framing(c)) != 0) {
+            /* Answered now, so libmicrohttpd reads no body by rules that
+             * were just refused, and closes. */
+            c->handled = 1;
+            reply_refused(c);
+            return queue(c);
+        }
         /* Answering in this first call would cost keep-alive (MHD 0.9.75);
          * everything is answered on a later one. */
         return MHD_YES;

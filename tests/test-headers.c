@@ -181,8 +181,8 @@ neighbour_cookies(size_t len)
 
     ASSERT(v != NULL);
     while (n < len) {
-        int w = snprintf(v + n, len + 1 - n, "%sapp%02d_session=", n ? "; " : "",
-                         i++);
+        int w = snprintf(v + n, len + 1 - n, "%sapp%02d_session=",
+                         n ? "; " : "", i++);
         n += (size_t)w < len - n ? (size_t)w : len - n;
         for (int k = 0; k < 1000 && n < len; k++)
             v[n++] = "abcdefghijklmnopqrstuvwxyz0123456789"[k % 36];
@@ -550,7 +550,99 @@ TEST(past_the_connection_pool_libmicrohttpd_answers_once_logged_and_counted)
     stop();
 }
 
+/* ---- Request framing (SPEC §7) ------------------------------------------
+ */
+
+/* A POST /token whose framing headers are framing ("Name: value\r\n"...),
+ * then body, then a GET /jwks behind it: smuggled if it is answered. */
+static char *
+framed(const char *framing, const char *body)
+{
+    char *r = NULL;
+
+    if (asprintf(&r,
+                 "POST /token HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n"
+                 "Content-Type: application/x-www-form-urlencoded\r\n%s\r\n"
+                 "%sGET /jwks HTTP/1.1\r\nHost: x\r\n\r\n",
+                 basic_svc, framing, body) < 0)
+        FAIL("asprintf");
+    return r;
+}
+
+TEST(ambiguous_framing_is_400_and_closed_nothing_smuggled)
+{
+    static const char chunked_body[] =
+        "1d\r\ngrant_type=client_credentials\r\n0\r\n\r\n";
+    static const struct {
+        const char *framing;
+        const char *body;
+    } bad[] = {
+        /* Both: a front that reads Content-Length and a back that reads
+         * chunked disagree on where the request ends. */
+        {"Content-Length: 42\r\nTransfer-Encoding: chunked\r\n",
+         chunked_body},
+        {"Transfer-Encoding: chunked\r\nContent-Length: 42\r\n",
+         chunked_body},
+        /* Two lengths: which one? */
+        {"Content-Length: 29\r\nContent-Length: 60\r\n",
+         "grant_type=client_credentials"},
+        {"Content-Length: 29\r\nContent-Length: 29\r\n",
+         "grant_type=client_credentials"},
+        /* Codings other than exactly chunked. */
+        {"Transfer-Encoding: xchunked\r\n", chunked_body},
+        {"Transfer-Encoding: gzip, chunked\r\n", chunked_body},
+        {"Transfer-Encoding: chunked, identity\r\n", chunked_body},
+        {"Transfer-Encoding: identity\r\n", "grant_type=client_credentials"},
+        {"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+         chunked_body},
+        /* A coding a proxy may read and libmicrohttpd does not. */
+        {"Transfer-Encoding : chunked\r\nContent-Length: 42\r\n",
+         chunked_body},
+    };
+    struct answer a;
+    char *log, *req;
+    long before;
+    size_t i;
+
+    start();
+    /* What is fine stays fine: chunked alone, and Content-Length alone. */
+    req = framed("Transfer-Encoding: chunked\r\n", chunked_body);
+    exchange(req, &a);
+    ASSERT_EQ(a.status, 200);
+    ASSERT_CONTAINS(a.raw, "access_token");
+    answer_free(&a);
+    free(req);
+    req = framed("Content-Length: 29\r\n", "grant_type=client_credentials");
+    exchange(req, &a);
+    ASSERT_EQ(a.status, 200);
+    ASSERT_EQ(a.status_lines, 2); /* and the pipelined request after it */
+    answer_free(&a);
+    free(req);
+
+    before = metric("/token", 400);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        req = framed(bad[i].framing, bad[i].body);
+        exchange(req, &a);
+        fprintf(stderr, "framing %zu: %ld, %d answers, closed %d\n", i,
+                a.status, a.status_lines, a.closed);
+        /* One 400, the connection closed: the smuggled GET never runs. */
+        assert_one_refusal(&a, 400, 0);
+        answer_free(&a);
+        free(req);
+    }
+    ASSERT_EQ(metric("/token", 400) - before,
+              (long)(sizeof(bad) / sizeof(bad[0])));
+    log = server_log();
+    ASSERT_CONTAINS(log, "event=http_framing_refused");
+    /* Only the two well-framed requests had the GET behind them run. */
+    ASSERT_EQ(count(log, "method=GET path=/jwks status=200"), 2);
+    assert_log_all_ours(log);
+    free(log);
+    stop();
+}
+
 TEST_MAIN(TEST_ENTRY(neighbour_cookies_up_to_the_budget_are_served_past_it_one_431),
           TEST_ENTRY(the_budget_is_exact_16_kib_in_all_8_kib_in_one_64_lines_8_kib_uri),
           TEST_ENTRY(
-              past_the_connection_pool_libmicrohttpd_answers_once_logged_and_counted))
+              past_the_connection_pool_libmicrohttpd_answers_once_logged_and_counted),
+          TEST_ENTRY(ambiguous_framing_is_400_and_closed_nothing_smuggled))

@@ -28,13 +28,13 @@ str(const json_t *o, const char *k)
 }
 
 static void
-start(void)
+start_aof(int aof)
 {
     json_t *cfg;
     char *text;
 
     ASSERT_EQ(bc_start(&bc, 0, 0), 0);
-    ASSERT_EQ(redis_start(&redis, 0), 0);
+    ASSERT_EQ(redis_start(&redis, aof), 0);
     cfg = json_pack(
         "{s:[{s:s, s:s, s:s, s:[s], s:[s], s:s, s:b, s:[ss]},"
         "    {s:s, s:s, s:[s], s:[s]}],"
@@ -53,6 +53,12 @@ start(void)
         FAIL("gatehouse did not start");
     free(text);
     ASSERT_EQ(oidc_add_user(&gh, "alice", "correct horse"), 0);
+}
+
+static void
+start(void)
+{
+    start_aof(0);
 }
 
 static void
@@ -544,5 +550,209 @@ TEST(redis_read_only_makes_every_write_503_and_changes_nothing)
     every_write_path_is_503_and_changes_nothing(READ_ONLY);
 }
 
+/* The sid part of a browser's session cookie (malloc'd). */
+static char *
+cookie_sid(const struct browser *b)
+{
+    char *c = browser_cookie(b, "gh_session"), *dot;
+
+    ASSERT(c != NULL && (dot = strchr(c, '.')) != NULL);
+    *dot = '\0';
+    return c;
+}
+
+/* The csrf token of the logout confirmation page browser b is shown
+ * (malloc'd). */
+static char *
+confirm_token(struct browser *b)
+{
+    struct http_result res;
+    char url[128], *csrf;
+
+    snprintf(url, sizeof(url), "%s/logout", gh.issuer);
+    ASSERT_EQ(browser_do(b, "GET", url, NULL, &res), 0);
+    ASSERT_EQ(res.status, 200);
+    csrf = html_hidden(res.body, "csrf");
+    ASSERT(csrf != NULL);
+    http_result_free(&res);
+    return csrf;
+}
+
+static void
+sign_out_everywhere(struct browser *b, const char *csrf,
+                    struct http_result *res)
+{
+    char url[128], body[160];
+
+    snprintf(url, sizeof(url), "%s/logout", gh.issuer);
+    snprintf(body, sizeof(body), "csrf=%s&scope=everywhere", csrf);
+    ASSERT_EQ(browser_do(b, "POST", url, body, res), 0);
+}
+
+/* "Sign out everywhere" said "you are signed out" when only this session
+ * ended and the others could not be (it logged a warning). Now the others
+ * go first, and if they cannot, the page says nothing changed, and
+ * nothing did. The fault: Redis refuses to end the other session (its
+ * hash is, for the moment, a string: WRONGTYPE). */
+TEST(sign_out_everywhere_that_cannot_end_the_others_is_503_and_ends_nothing)
+{
+    struct browser a = {""}, other = {""};
+    struct http_result res;
+    char *code, *sid_other, *csrf, key[64];
+
+    start();
+    code = oidc_get_code(&gh, &a, "crm", CRM_CB, "alice", "correct horse",
+                         NULL);
+    json_decref(exchange(code));
+    free(code);
+    code = oidc_get_code(&gh, &other, "crm", CRM_CB, "alice",
+                         "correct horse", NULL);
+    json_decref(exchange(code));
+    free(code);
+    sid_other = cookie_sid(&other);
+    snprintf(key, sizeof(key), "gh:sess:%s", sid_other);
+    csrf = confirm_token(&a);
+
+    ASSERT_EQ(redis_cli("RENAME", key, "gh:test:saved", NULL), 0);
+    ASSERT_EQ(redis_cli("SET", key, "not a hash", NULL), 0);
+    sign_out_everywhere(&a, csrf, &res);
+    expect_503_page("Sign out everywhere", &res);
+    ASSERT_CONTAINS(res.body, "nothing was changed");
+    http_result_free(&res);
+    ASSERT_EQ(redis_cli("DEL", key, NULL, NULL), 0);
+    ASSERT_EQ(redis_cli("RENAME", "gh:test:saved", key, NULL), 0);
+    free(csrf);
+
+    /* Both sessions alive, no app told. */
+    usleep(300 * 1000);
+    ASSERT_EQ(bc_count(&bc), 0);
+    ASSERT_EQ(sso_alive(&a), 1);
+    ASSERT_EQ(sso_alive(&other), 1);
+
+    /* And with Redis whole, it ends both, and the CRM hears of each. */
+    csrf = confirm_token(&a);
+    sign_out_everywhere(&a, csrf, &res);
+    ASSERT_EQ(res.status, 200);
+    http_result_free(&res);
+    ASSERT_EQ(sso_alive(&a), 0);
+    ASSERT_EQ(sso_alive(&other), 0);
+    ASSERT_EQ(bc_wait(&bc, 2, 5), 0);
+    free(csrf);
+    free(sid_other);
+    stop();
+}
+
+/* Redis gone (the connection lost): a post_logout_redirect_uri that is
+ * registered for a client registered at run time cannot be checked, and
+ * that is no "not registered" (400): it is 503. The refresh grant and a
+ * logout answer 503 too, and once Redis is back all of them work. */
+TEST(redis_gone_is_503_not_not_registered_and_everything_works_after)
+{
+    struct browser a = {""};
+    struct http_result res;
+    char *code, *admin, *rt, *url = NULL, *home;
+    const char *id;
+    json_t *t, *reg;
+
+    start_aof(1);
+    t = oidc_token(&gh, "grant_type=client_credentials",
+                   "security-console:console-secret", 200);
+    admin = strdup(str(t, "access_token"));
+    json_decref(t);
+    bearer_do("POST", "/register", "application/json",
+              "{\"client_name\":\"Wiki\",\"redirect_uris\":[\"" WIKI_CB
+              "\"],\"post_logout_redirect_uris\":[\"" WIKI_HOME "\"],"
+              "\"grant_types\":[\"authorization_code\"]}",
+              admin, &res);
+    ASSERT_EQ(res.status, 201);
+    reg = json_loads(res.body, 0, NULL);
+    http_result_free(&res);
+    id = str(reg, "client_id");
+    ASSERT(id != NULL);
+    code = oidc_get_code(&gh, &a, "crm", CRM_CB, "alice", "correct horse",
+                         NULL);
+    t = exchange(code);
+    free(code);
+    rt = strdup(str(t, "refresh_token"));
+    home = url_encode(WIKI_HOME);
+
+    redis_stop(&redis, 1);
+    if (asprintf(&url, "%s/logout?client_id=%s&post_logout_redirect_uri=%s",
+                 gh.issuer, id, home) < 0)
+        FAIL("asprintf");
+    ASSERT_EQ(browser_do(&a, "GET", url, NULL, &res), 0);
+    expect_503_page("logout with a registered client's redirect", &res);
+    ASSERT_CONTAINS(res.body, "nothing was changed");
+    http_result_free(&res);
+    ASSERT_EQ(refresh(rt, NULL), 503);
+
+    ASSERT_EQ(redis_restart(&redis, 1), 0);
+    /* Nothing ended; the refresh token still good; the redirect is
+     * accepted and the browser, with no session by this client's hint,
+     * sees the confirmation. */
+    ASSERT_EQ(sso_alive(&a), 1);
+    ASSERT_EQ(refresh(rt, NULL), 200);
+    ASSERT_EQ(browser_do(&a, "GET", url, NULL, &res), 0);
+    ASSERT_EQ(res.status, 200);
+    ASSERT_CONTAINS(res.body, "name=\"csrf\"");
+    http_result_free(&res);
+    ASSERT_EQ(bc_count(&bc), 0);
+    free(url);
+    free(home);
+    free(rt);
+    free(admin);
+    json_decref(reg);
+    json_decref(t);
+    stop();
+}
+
+/* Redis that does not answer in time (writes paused, longer than the
+ * command timeout): 503, and as the connection is dropped the paused
+ * command is never run; the retry works. */
+TEST(redis_timeout_is_503_and_the_retry_works)
+{
+    struct browser a = {""};
+    struct http_result res;
+    char *code, *rt, *url = NULL;
+    double t0;
+    json_t *t;
+
+    start();
+    code = oidc_get_code(&gh, &a, "crm", CRM_CB, "alice", "correct horse",
+                         NULL);
+    t = exchange(code);
+    free(code);
+    rt = strdup(str(t, "refresh_token"));
+    if (asprintf(&url, "%s/logout?id_token_hint=%s", gh.issuer,
+                 str(t, "id_token")) < 0)
+        FAIL("asprintf");
+
+    ASSERT_EQ(redis_cli("CLIENT", "PAUSE", "6000", "WRITE"), 0);
+    t0 = test_now();
+    ASSERT_EQ(refresh(rt, NULL), 503);
+    ASSERT_EQ(browser_do(&a, "GET", url, NULL, &res), 0);
+    expect_503_page("logout while Redis does not answer", &res);
+    ASSERT_CONTAINS(res.body, "nothing was changed");
+    http_result_free(&res);
+    ASSERT(test_now() - t0 < 6);
+    ASSERT_EQ(redis_cli("CLIENT", "UNPAUSE", NULL, NULL), 0);
+
+    usleep(300 * 1000);
+    ASSERT_EQ(bc_count(&bc), 0);
+    ASSERT_EQ(sso_alive(&a), 1);
+    ASSERT_EQ(refresh(rt, NULL), 200);
+    ASSERT_EQ(browser_do(&a, "GET", url, NULL, &res), 0);
+    ASSERT_EQ(res.status, 200);
+    http_result_free(&res);
+    ASSERT_EQ(bc_wait(&bc, 1, 5), 0);
+    free(url);
+    free(rt);
+    json_decref(t);
+    stop();
+}
+
 TEST_MAIN(TEST_ENTRY(redis_out_of_memory_makes_every_write_503_and_changes_nothing),
-          TEST_ENTRY(redis_read_only_makes_every_write_503_and_changes_nothing))
+          TEST_ENTRY(redis_read_only_makes_every_write_503_and_changes_nothing),
+          TEST_ENTRY(sign_out_everywhere_that_cannot_end_the_others_is_503_and_ends_nothing),
+          TEST_ENTRY(redis_gone_is_503_not_not_registered_and_everything_works_after),
+          TEST_ENTRY(redis_timeout_is_503_and_the_retry_works))

@@ -319,17 +319,21 @@ admin_writes(enum mode m, const char *admin, const char *sid_a,
                         "--user", "alice", NULL};
         char *argv2[] = {(char *)bin, "logout", "--config", gh.config,
                          "--session", (char *)sid_a, NULL};
-        char *const *cmds[] = {argv, argv2};
+        char *argv3[] = {(char *)bin, "user", "disable", "--config",
+                         gh.config, "--username", "alice", NULL};
+        char *const *cmds[] = {argv, argv2, argv3};
         size_t k;
-        for (k = 0; k < 2; k++) {
+        for (k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++) {
             char *last;
-            ASSERT_EQ(run_cmd(cmds[k], NULL, &out, &err), 1);
+            if (run_cmd(cmds[k], NULL, &out, &err) != 1)
+                FAIL("%s %s: want exit 1: %s%s", cmds[k][1], cmds[k][2], out ? out : "", err ? err : "");
             /* The line for the user is the last; a log line about the
              * audit record that could not be written may come first. */
             ASSERT(err != NULL && err[0] != '\0');
             err[strlen(err) - 1] = '\0';
             last = strrchr(err, '\n') != NULL ? strrchr(err, '\n') + 1 : err;
-            ASSERT_CONTAINS(last, "gatehouse logout: redis");
+            ASSERT(strncmp(last, "gatehouse ", 10) == 0);
+            ASSERT_CONTAINS(last, ": redis: ");
             ASSERT(out == NULL || out[0] == '\0');
             free(out);
             free(err);

@@ -89,7 +89,7 @@ redis_cli(const char *a1, const char *a2, const char *a3, const char *a4)
 }
 
 /* How Redis refuses, and how it comes back. */
-enum mode { OOM, READ_ONLY };
+enum mode { OOM, READ_ONLY, NO_REPLICAS };
 
 static void
 break_redis(enum mode m)
@@ -100,6 +100,11 @@ break_redis(enum mode m)
         ASSERT_EQ(redis_cli("CONFIG", "SET", "maxmemory-policy", "noeviction"),
                   0);
         ASSERT_EQ(redis_cli("CONFIG", "SET", "maxmemory", "1"), 0);
+        return;
+    }
+    if (m == NO_REPLICAS) {
+        /* min-replicas-to-write with no replica: -NOREPLICAS on writes. */
+        ASSERT_EQ(redis_cli("CONFIG", "SET", "min-replicas-to-write", "1"), 0);
         return;
     }
     /* A replica of a primary that is not there keeps its data and refuses
@@ -113,6 +118,8 @@ mend_redis(enum mode m)
 {
     if (m == OOM)
         ASSERT_EQ(redis_cli("CONFIG", "SET", "maxmemory", "0"), 0);
+    else if (m == NO_REPLICAS)
+        ASSERT_EQ(redis_cli("CONFIG", "SET", "min-replicas-to-write", "0"), 0);
     else
         ASSERT_EQ(redis_cli("REPLICAOF", "NO", "ONE", NULL), 0);
 }
@@ -598,6 +605,13 @@ sign_out_everywhere(struct browser *b, const char *csrf,
  * go first, and if they cannot, the page says nothing changed, and
  * nothing did. The fault: Redis refuses to end the other session (its
  * hash is, for the moment, a string: WRONGTYPE). */
+/* A primary that may not write without a replica answers -NOREPLICAS:
+ * no success either, and not a 500. */
+TEST(redis_without_its_replicas_makes_every_write_503_and_changes_nothing)
+{
+    every_write_path_is_503_and_changes_nothing(NO_REPLICAS);
+}
+
 TEST(sign_out_everywhere_that_cannot_end_the_others_is_503_and_ends_nothing)
 {
     struct browser a = {""}, other = {""};
@@ -811,6 +825,7 @@ TEST(deliveries_retry_with_redis_read_only_fails_and_requeues_nothing)
 
 TEST_MAIN(TEST_ENTRY(redis_out_of_memory_makes_every_write_503_and_changes_nothing),
           TEST_ENTRY(redis_read_only_makes_every_write_503_and_changes_nothing),
+          TEST_ENTRY(redis_without_its_replicas_makes_every_write_503_and_changes_nothing),
           TEST_ENTRY(sign_out_everywhere_that_cannot_end_the_others_is_503_and_ends_nothing),
           TEST_ENTRY(redis_gone_is_503_not_not_registered_and_everything_works_after),
           TEST_ENTRY(redis_timeout_is_503_and_the_retry_works),

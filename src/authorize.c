@@ -390,8 +390,8 @@ authorize_client(struct http_request *req, const struct client *c,
      * asks for a fresh sign-in. */
     cookie = http_cookie(req, SESSION_COOKIE);
     if (cookie != NULL && (prompt == NULL || strcmp(prompt, "login") != 0) &&
-        (rc = session_from_cookie(app->store, app->cfg, cookie, &s)) ==
-            GH_EREDIS) {
+        (rc = session_from_cookie(app->store, app->cfg, cookie, &s)) < 0 &&
+        rc != GH_ENOTFOUND) {
         /* Not "login_required": the session may well be alive. */
         redirect_error(req, redirect_uri, "temporarily_unavailable", NULL,
                        state);
@@ -470,7 +470,7 @@ authorize_handle(struct http_request *req)
         goto out;
     }
     rc = tokens_find_client(req->app, client_id, &c, &owned);
-    if (rc == GH_EREDIS) {
+    if (rc < 0 && rc != GH_ENOTFOUND) {
         http_error_page(req, 503, "Temporarily unavailable",
                         "Sign-in is not available right now. Please try "
                         "again in a moment.");
@@ -573,7 +573,7 @@ login_run(void *arg)
         goto out;
     }
     rc = users_get(app->store, j->username, &u);
-    if (rc == GH_EREDIS)
+    if (rc < 0 && rc != GH_ENOTFOUND)
         goto unavailable;
     /* Unknown and disabled users cost the same scrypt as a wrong password:
      * the answer and its timing must not say whether the user exists. */
@@ -685,7 +685,7 @@ login_post(struct http_request *req)
     rc = csrf == NULL || strlen(csrf) > 64
              ? GH_EDENIED
              : store_csrf_spend(app->store, csrf, purpose);
-    if (rc == GH_EREDIS) {
+    if (rc < 0 && rc != GH_ENOTFOUND && rc != GH_EDENIED) {
         http_error_page(req, 503, "Temporarily unavailable",
                         "Sign-in is not available right now. Please try "
                         "again in a moment.");

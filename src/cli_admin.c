@@ -146,7 +146,13 @@ audit(struct ctx *c, const char *action, const char *target,
     ev.addr = "local";
     ev.sessions = sessions;
     ev.deliveries = deliveries;
-    admin_audit(c->st, &ev);
+    /* A failed operation is followed by its one line, which already names
+     * Redis when Redis is why; a second line for the audit record that
+     * failed the same way would say nothing new. */
+    if (strcmp(outcome, "error") == 0)
+        store_audit_add(c->st, &ev);
+    else
+        admin_audit(c->st, &ev);
 }
 
 /*

@@ -340,6 +340,16 @@ http_reply(struct http_request *req, int status, const char *ctype,
         return;
     }
     c->replied = 1;
+    /* SPEC §7: every 503 says when to come back, whichever path gave it
+     * up (a store error, a full pool, maintenance). */
+    if (status == 503) {
+        const struct header *h;
+        for (h = c->headers; h != NULL; h = h->next)
+            if (strcasecmp(h->name, "Retry-After") == 0)
+                break;
+        if (h == NULL)
+            http_add_header(req, "Retry-After", HTTP_RETRY_AFTER_S);
+    }
     c->status = status;
     c->ctype = ctype;
     c->resp = body;

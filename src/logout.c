@@ -177,11 +177,38 @@ waited(void *arg, const enum delivery_state *st, size_t n)
     pending_free(p);
 }
 
-/* Ends the session (or, everywhere, every session of its user) and parks
- * the request until the apps have heard. */
+/* Ends every session of sub but keep. */
+static int
+end_others(struct app *app, const char *sub, const char *keep)
+{
+    char **sids = NULL;
+    size_t n = 0, i, k = 0;
+    long long ended = 0;
+    int rc;
+
+    if ((rc = session_list_user(app->store, sub, &sids, &n)) < 0)
+        return rc;
+    for (i = 0; i < n; i++) {
+        if (strcmp(sids[i], keep) == 0)
+            free(sids[i]);
+        else
+            sids[k++] = sids[i];
+    }
+    rc = session_end_many(app->store, NULL, sids, k, "rp_logout", "user", 1,
+                          &ended, NULL);
+    if (rc == 0)
+        log_info("logout_everywhere sessions=%lld", ended + 1);
+    for (i = 0; i < k; i++)
+        free(sids[i]);
+    free(sids);
+    return rc;
+}
+
+/* Ends the session (and, with everywhere_sub, every other session of that
+ * user) and parks the request until the apps have heard. */
 static void
-end_and_wait(struct http_request *req, const char *sid, int everywhere,
-             const char *actor, char *redirect)
+end_and_wait(struct http_request *req, const char *sid,
+             const char *everywhere_sub, const char *actor, char *redirect)
 {
     struct app *app = req->app;
     struct session_ended e;
@@ -191,20 +218,21 @@ end_and_wait(struct http_request *req, const char *sid, int everywhere,
     int rc;
 
     memset(&e, 0, sizeof(e));
+    /* "Sign out everywhere" ends the other sessions first: if they cannot
+     * be ended, this one is left too and the page says nothing changed,
+     * instead of "signed out" while the others live on (SPEC §7). */
+    if (everywhere_sub != NULL &&
+        (rc = end_others(app, everywhere_sub, sid)) < 0) {
+        log_warnx("logout_everywhere_failed error=\"%s\"", gh_strerror(rc));
+        free(redirect);
+        unavailable(req);
+        return;
+    }
     rc = session_end_by(app->store, app->cfg, sid, "rp_logout", actor, &e);
     if (rc < 0) {
         free(redirect);
         unavailable(req);
         return;
-    }
-    if (everywhere && rc == 1) {
-        size_t others = 0;
-        int erc = session_end_user(app->store, e.sub, "rp_logout", &others);
-        if (erc < 0)
-            log_warnx("logout_everywhere_incomplete error=\"%s\"",
-                      gh_strerror(erc));
-        else
-            log_info("logout_everywhere sessions=%zu", others + 1);
     }
     if ((p = calloc(1, sizeof(*p))) == NULL ||
         (p->names = calloc(e.napps + 1, sizeof(char *))) == NULL ||
@@ -243,7 +271,9 @@ end_and_wait(struct http_request *req, const char *sid, int everywhere,
 }
 
 /* The post-logout redirect with state, if the client may have it; NULL
- * and *bad set if one was asked for and is not registered. */
+ * and *bad set if one was asked for and cannot be used: GH_EINVAL if it
+ * is not registered, another GH_E* code if the client could not be
+ * looked up (Redis away: that is no "not registered"). */
 static char *
 post_logout_redirect(struct app *app, const char *client_id,
                      const char *uri, const char *state, int *bad)
@@ -251,16 +281,21 @@ post_logout_redirect(struct app *app, const char *client_id,
     const struct client *c = NULL;
     struct client *owned = NULL;
     char *url = NULL;
+    int rc;
 
     *bad = 0;
     if (uri == NULL)
         return NULL;
     /* SPEC §5: registered for the client named by the hint or client_id,
      * compared exactly; otherwise no redirect at all. */
-    if (client_id == NULL ||
-        tokens_find_client(app, client_id, &c, &owned) < 0 ||
-        !client_has_post_logout_uri(c, uri)) {
-        *bad = 1;
+    rc = client_id == NULL ? GH_ENOTFOUND
+                           : tokens_find_client(app, client_id, &c, &owned);
+    if (rc < 0 && rc != GH_ENOTFOUND) {
+        *bad = rc;
+        goto out;
+    }
+    if (rc < 0 || !client_has_post_logout_uri(c, uri)) {
+        *bad = GH_EINVAL;
         goto out;
     }
     url = strdup(uri);
@@ -373,7 +408,11 @@ logout_handle(struct http_request *req)
     if (hint_ok)
         client_id = hint_aud;
     redirect = post_logout_redirect(app, client_id, plr, state, &bad);
-    if (bad) {
+    if (bad < 0 && bad != GH_EINVAL) {
+        unavailable(req);
+        goto out;
+    }
+    if (bad < 0) {
         http_error_page(req, 400, "Invalid redirect URI",
                         "The application asked to send you back to an "
                         "address it has not registered, so nothing was "
@@ -423,14 +462,16 @@ logout_handle(struct http_request *req)
                             "again.");
             goto out;
         }
-        end_and_wait(req, s->sid, scope != NULL &&
-                                      strcmp(scope, "everywhere") == 0,
+        end_and_wait(req, s->sid,
+                     scope != NULL && strcmp(scope, "everywhere") == 0
+                         ? s->sub
+                         : NULL,
                      "user", redirect);
         redirect = NULL;
         goto out;
     }
     if (hint_ok && strcmp(hint_sid, s->sid) == 0) {
-        end_and_wait(req, s->sid, 0, hint_aud, redirect);
+        end_and_wait(req, s->sid, NULL, hint_aud, redirect);
         redirect = NULL;
         goto out;
     }

@@ -618,13 +618,16 @@ roundtrip(struct store *st, const char *cmd, size_t len, redisReply **ret)
  * (GH_EREDIS), the script cache lost a script (GH_ENOTFOUND, which only
  * script_call sees), or a bug (GH_EPROTO). OOM is maxmemory reached with
  * noeviction: nothing was written, and callers must not take it for
- * anything but "unavailable" (a logout said "signed out" on it).
+ * anything but "unavailable" (a logout said "signed out" on it). MISCONF
+ * (a failed snapshot with stop-writes-on-bgsave-error) and NOREPLICAS
+ * (min-replicas-to-write not met) refuse writes the same way.
  */
 static int
 reply_error(const redisReply *r)
 {
-    static const char *const unavailable[] = {"LOADING", "BUSY", "MASTERDOWN",
-                                              "NOAUTH", "TRYAGAIN", "OOM"};
+    static const char *const unavailable[] = {
+        "LOADING", "BUSY",     "MASTERDOWN", "NOAUTH",
+        "TRYAGAIN", "OOM",     "MISCONF",    "NOREPLICAS"};
     size_t i;
 
     if (error_is(r, "NOSCRIPT"))

@@ -70,7 +70,10 @@ void http_cors_decide(struct http_request *req, int share);
 /* Adds a response header; name and value are copied. */
 void http_add_header(struct http_request *req, const char *name,
                      const char *value);
-/* Sets the response: body is malloc'd and owned by http from now on. */
+/* Seconds a 503 asks the client to wait when its handler named none. */
+#define HTTP_RETRY_AFTER_S "5"
+/* Sets the response: body is malloc'd and owned by http from now on. A 503
+ * always carries Retry-After (HTTP_RETRY_AFTER_S unless one was added). */
 void http_reply(struct http_request *req, int status, const char *ctype,
                 char *body, size_t len);
 /* A JSON response; steals the reference to body. */

@@ -7,8 +7,11 @@
 -- Returns {'ok', code JSON}, {'replay', what-was-issued}, or {'invalid'}.
 local v = redis.call('GET', KEYS[1])
 if v then
-    redis.call('DEL', KEYS[1])
+    -- The marker first: at maxmemory Redis refuses SET but not DEL, and
+    -- lets a script go on writing once it has deleted. A refused redeem
+    -- must leave the code as it was, so the client's retry works (SPEC §7).
     redis.call('SET', KEYS[2], '-', 'EX', tonumber(ARGV[1]))
+    redis.call('DEL', KEYS[1])
     return {'ok', v}
 end
 local used = redis.call('GET', KEYS[2])

@@ -559,7 +559,7 @@ TEST(grace_window_is_exact_and_leads_to_the_head)
     conf.prefix = "t:";
     conf.unix_path = redis.socket;
     ASSERT_EQ(store_open(&conf, &st), 0);
-    ASSERT_EQ(store_session_create(st, "sid-1", "sub-1", khash, now, 600, 3600,
+    ASSERT_EQ(store_session_create(st, "sid-1", "sub-1", khash, now * 1000, 600, 3600,
                                    "127.0.0.1", "test"),
               0);
     ASSERT_EQ(store_refresh_issue(st, "h0", "fam", "sid-1", "crm", "sub-1",

@@ -504,7 +504,8 @@ TEST(oversized_headers_and_uris_get_431_and_414_without_memory_growth)
     start();
     memset(big, 'a', 20000);
     big[20000] = '\0';
-    if (asprintf(&hdr, "X-Big: %.16000s", big) < 0 ||
+    /* Past the 16 KiB budget: one line may take all of it, not more. */
+    if (asprintf(&hdr, "X-Big: %.17000s", big) < 0 ||
         asprintf(&path, "/authorize?state=%s", big) < 0)
         FAIL("asprintf");
     hdrs[0] = hdr;
@@ -512,7 +513,7 @@ TEST(oversized_headers_and_uris_get_431_and_414_without_memory_growth)
     ASSERT_EQ(request("GET", path, NULL, NULL, NULL), 414);
     free(hdr);
     /* A cookie jar stuffed by a sibling domain. */
-    if (asprintf(&hdr, "Cookie: gh_session=x; junk=%.12000s", big) < 0)
+    if (asprintf(&hdr, "Cookie: gh_session=x; junk=%.17000s", big) < 0)
         FAIL("asprintf");
     hdrs[0] = hdr;
     ASSERT_EQ(request("GET", "/authorize", NULL, hdrs, NULL), 431);

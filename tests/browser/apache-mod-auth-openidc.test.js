@@ -512,7 +512,8 @@ scenario('without the refresh grace (refresh_reuse_grace_s 0) the same burst sig
       assert.deepEqual(r.token, { 200: 1, 400: r.refreshed.length - 1 }, r.what);
       assert.deepEqual(r.ended, { reuse: 1 }, r.what);
       assert.equal(await gatehouseSession(stack, sid), null, `${r.what}: the session ended`);
-      // Both apps were told over the back channel.
+      // A ended its session on the refusals (the template's
+      // logout_on_error), B when told over the back channel.
       for (const x of apps) await signedOut(stack, page, x);
     } finally {
       await restartGatehouse(stack, undefined);

@@ -11,10 +11,13 @@
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
+const net = require('node:net');
 const path = require('node:path');
+const { after } = require('node:test');
+const tls = require('node:tls');
 const {
-  GATEHOUSE_BIN, PASSWORD, freePort, run, sleep, status, statusText, top,
-  useStack, waitFor,
+  GATEHOUSE_BIN, PASSWORD, exited, freePort, run, sleep, status, statusText,
+  top, useStack, waitFor,
 } = require('./harness');
 
 const APACHE = process.env.APACHE_BIN || '/usr/sbin/apache2';
@@ -25,6 +28,10 @@ const TEMPLATE = path.join(top, 'deploy', 'apache-mod-auth-openidc.conf');
 const ACCESS_TTL_S = 65;
 const REFRESH_BEFORE_S = 60;
 const ADMIN = { id: 'security-console', secret: crypto.randomBytes(16).toString('hex') };
+// How long the relay in front of Gatehouse's /token holds App A's requests:
+// far longer than six requests take to reach mod_auth_openidc, so each of
+// a burst finds the token due before any refresh has come back.
+const TOKEN_HOLD_MS = 500;
 
 const secret = () => crypto.randomBytes(16).toString('hex');
 const apps = [
@@ -56,6 +63,68 @@ const env = useStack(async () => {
   };
 }, startApaches);
 const { scenario } = env;
+
+// App A's calls to Gatehouse's token endpoint, through a relay on a
+// loopback port: each request's bytes are held TOKEN_HOLD_MS and then
+// passed on unchanged, the answer comes back at once. Every exchange is
+// kept (request and response bytes, as latin1) for the scenarios to read.
+// mod_auth_openidc takes only an https URL for OIDCProviderTokenEndpoint,
+// so the relay ends TLS, with a certificate for 127.0.0.1 made here
+// (OIDCCABundlePath trusts it), and speaks plain HTTP on to Gatehouse.
+const relay = { exchanges: [], sockets: new Set() };
+async function startRelay(stack) {
+  const target = Number(new URL(stack.issuer).port);
+  relay.cert = path.join(stack.dir, 'relay-cert.pem');
+  const key = path.join(stack.dir, 'relay-key.pem');
+  const o = await run('openssl', ['req', '-x509', '-newkey', 'ec',
+    '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
+    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+    '-keyout', key, '-out', relay.cert]);
+  assert.equal(o.code, 0, `openssl req: ${o.stderr}`);
+  relay.server = tls.createServer({
+    key: fs.readFileSync(key), cert: fs.readFileSync(relay.cert),
+  }, (client) => {
+    const up = net.connect(target, '127.0.0.1');
+    const ex = { request: '', response: '' };
+    relay.exchanges.push(ex);
+    for (const s of [client, up]) {
+      relay.sockets.add(s);
+      s.on('close', () => relay.sockets.delete(s));
+    }
+    const later = (fn) => setTimeout(() => { if (!up.destroyed) fn(); }, TOKEN_HOLD_MS);
+    client.on('data', (d) => { ex.request += d.toString('latin1'); later(() => up.write(d)); });
+    client.on('end', () => later(() => up.end()));
+    up.on('data', (d) => { ex.response += d.toString('latin1'); client.write(d); });
+    up.on('end', () => client.end());
+    client.on('error', () => up.destroy());
+    up.on('error', () => client.destroy());
+    client.on('close', () => later(() => up.destroy()));
+  });
+  return new Promise((resolve, reject) => {
+    relay.server.on('error', reject);
+    relay.server.listen(0, '127.0.0.1', () => {
+      relay.url = `https://127.0.0.1:${relay.server.address().port}/token`;
+      resolve();
+    });
+  });
+}
+after(() => {
+  for (const s of relay.sockets) s.destroy();
+  if (relay.server) relay.server.close();
+});
+
+// The refresh grants among exchanges: the refresh token each presented,
+// and the status Gatehouse answered (0: none yet).
+function refreshes(exchanges) {
+  return exchanges.map((ex) => {
+    const [head, body = ''] = ex.request.split('\r\n\r\n');
+    assert.match(head, /^POST \/token HTTP\/1\.1\r\n/, 'one request per connection');
+    const q = new URLSearchParams(body);
+    const st = ex.response.match(/^HTTP\/1\.[01] (\d{3}) /);
+    return { grant: q.get('grant_type'), token: q.get('refresh_token'),
+      status: st ? Number(st[1]) : 0 };
+  }).filter((x) => x.grant === 'refresh_token');
+}
 
 // One Apache for app a, in DIR/<id>: the template included with a's
 // Defines, a page that shows who is signed in (server-side include), a
@@ -105,7 +174,11 @@ Include "${TEMPLATE}"
 # and connections kept open while a scenario waits for a refresh to be due.
 OIDCInfoHook access_token_expires remote_user
 KeepAliveTimeout 30
-<Location /favicon.ico>
+${a === apps[0] ? `# App A reaches the token endpoint through the test's relay (an
+# explicit endpoint wins over the discovered one), trusting its certificate.
+OIDCProviderTokenEndpoint ${relay.url}
+OIDCCABundlePath "${relay.cert}"
+` : ''}<Location /favicon.ico>
     AuthType None
     Require all granted
 </Location>
@@ -115,6 +188,7 @@ KeepAliveTimeout 30
 
 // Each app's Apache, checked (apache2 -t) and started in the foreground.
 async function startApaches(stack) {
+  await startRelay(stack);
   for (const a of apps) {
     const conf = apacheConfig(stack, a);
     const t = await run(APACHE, ['-t', '-f', conf]);
@@ -299,15 +373,26 @@ scenario('forced sign-out by the CLI and by the admin API signs both apps out',
     await allDelivered(stack, sid);
   });
 
-// The count of /token requests Gatehouse has answered, by status.
-async function tokenRequests(stack) {
+// Gatehouse's counters: /token answers by status, sessions ended by reason.
+async function counters(stack) {
   const r = await fetch(`${stack.issuer}/metrics`, { signal: AbortSignal.timeout(5000) });
-  const n = {};
-  for (const m of (await r.text()).matchAll(
+  const text = await r.text();
+  const token = {};
+  const ended = {};
+  for (const m of text.matchAll(
     /^gatehouse_http_requests_total\{endpoint="\/token",status="(\d+)"\} (\d+)$/gm)) {
-    n[m[1]] = Number(m[2]);
+    token[m[1]] = Number(m[2]);
   }
-  return n;
+  for (const m of text.matchAll(/^gatehouse_sessions_ended_total\{reason="(\w+)"\} (\d+)$/gm)) {
+    ended[m[1]] = Number(m[2]);
+  }
+  return { token, ended };
+}
+
+// What grew from before to now, by key.
+function growth(now, before) {
+  return Object.fromEntries(Object.keys(now).map((k) => [k, now[k] - (before[k] || 0)])
+    .filter(([, n]) => n !== 0));
 }
 
 // Six requests at once from App A's page, as a page with six resources
@@ -319,54 +404,120 @@ function burst(page, url) {
       .catch((e) => ({ error: String(e) })))), url);
 }
 
+// Six requests from a's page at once, as soon as a's access token is due
+// for a refresh (5 s after each grant). mod_auth_openidc refreshes from
+// each request that finds it due; with the relay holding each refresh
+// TOKEN_HOLD_MS, every request of the burst finds it still due. Returns
+// what each request got, the refresh grants the relay passed on, and
+// what Gatehouse counted meanwhile.
+async function dueBurst(stack, page, a) {
+  const info = await session(page, a);
+  const expires = Number(info && info.access_token_expires);
+  assert.ok(expires > 0, JSON.stringify(info));
+  const due = (expires - REFRESH_BEFORE_S) * 1000 - Date.now() + 1000;
+  assert.ok(due < 10000, `refresh due in ${due} ms`);
+  // Six connections open first, so the six requests arrive together
+  // rather than one TCP handshake apart.
+  for (const r of await burst(page, '/signed-out.html')) assert.equal(r.status, 200);
+  if (due > 0) await sleep(due);
+
+  const before = await counters(stack);
+  const seen = relay.exchanges.length;
+  const started = Date.now();
+  const results = await burst(page, '/');
+  const ms = Date.now() - started;
+  const exchanges = relay.exchanges.slice(seen);
+  const refreshed = refreshes(exchanges);
+  // Gatehouse counts an answer once it has sent it: wait for the count.
+  let now;
+  await waitFor('Gatehouse counts the burst\'s /token answers', async () => {
+    now = await counters(stack);
+    return Object.values(growth(now.token, before.token))
+      .reduce((n, x) => n + x, 0) >= exchanges.length;
+  }, 5000).catch(() => {});
+  const r = {
+    ms, expires, results, refreshed,
+    token: growth(now.token, before.token), ended: growth(now.ended, before.ended),
+  };
+  r.what = `burst of ${ms} ms, refresh grants: ${JSON.stringify(refreshed.map((x) =>
+    ({ status: x.status, token: `${String(x.token).slice(0, 8)}...` })))}, ` +
+    `Gatehouse /token answers: ${JSON.stringify(r.token)}, ` +
+    `sessions ended: ${JSON.stringify(r.ended)}`;
+  // Several requests of the burst refreshed, all with the token A held.
+  assert.ok(refreshed.length >= 2, `several refreshes at once: ${r.what}`);
+  assert.equal(new Set(refreshed.map((x) => x.token)).size, 1,
+    `one refresh token: ${r.what}`);
+  assert.ok(refreshed[0].token, r.what);
+  assert.equal(refreshed.length, exchanges.length, `nothing else at /token: ${r.what}`);
+  return r;
+}
+
+// Gatehouse restarted on its port with tokens.refresh_reuse_grace_s at
+// grace (undefined: the default); its sessions stay in Redis.
+async function restartGatehouse(stack, grace) {
+  const cfg = JSON.parse(fs.readFileSync(stack.config, 'utf8'));
+  cfg.tokens = { ...cfg.tokens, refresh_reuse_grace_s: grace };
+  fs.writeFileSync(stack.config, JSON.stringify(cfg, null, 2));
+  const old = stack.procs.find((p) => p.name === 'gatehouse');
+  old.kill('SIGTERM');
+  assert.equal(await exited(old, 5000), 0, 'gatehouse stops cleanly');
+  stack.procs.splice(stack.procs.indexOf(old), 1);
+  stack.spawn('gatehouse', GATEHOUSE_BIN, ['serve', '--config', stack.config]);
+  await waitFor('gatehouse', async () =>
+    (await status(`${stack.issuer}/readyz`)) === 200);
+}
+
 scenario('six parallel requests when the access token is due keep everyone signed in',
   async (stack, page) => {
     const [a, b] = apps;
     const { signedIn, sid } = await signInBoth(stack, page);
     // Back to A's page (its token is not due yet), where the requests start.
     assert.equal(await ssoTo(stack, page, a), signedIn);
-    // mod_auth_openidc refreshes from each request that finds the token
-    // due and the session not yet refreshed: how many overlap depends on
-    // timing, so up to four bursts, until one refreshed from two or more
-    // requests at once (what this scenario is about). Each burst must keep
-    // everyone signed in.
-    const counts = [];
-    for (let round = 1; round <= 4 && !(counts.at(-1) >= 2); round++) {
-      const info = await session(page, a);
-      const expires = Number(info && info.access_token_expires);
-      assert.ok(expires > 0, `round ${round}: ${JSON.stringify(info)}`);
-      const due = (expires - REFRESH_BEFORE_S) * 1000 - Date.now() + 1000;
-      assert.ok(due < 10000, `refresh due in ${due} ms`);
-      // Six connections open first, so the six requests arrive together
-      // rather than one TCP handshake apart.
-      for (const r of await burst(page, '/signed-out.html')) assert.equal(r.status, 200);
-      if (due > 0) await sleep(due);
-
-      const tokenBefore = await tokenRequests(stack);
-      const results = await burst(page, '/');
-      const tokenAfter = await tokenRequests(stack);
-      counts.push(Object.keys(tokenAfter).reduce(
-        (n, k) => n + tokenAfter[k] - (tokenBefore[k] || 0), 0));
-      const what = `round ${round} (/token requests per burst: ${counts.join(', ')})`;
-      for (const [i, r] of results.entries()) {
-        assert.equal(r.status, 200, `${what}, request ${i}: ${JSON.stringify(r).slice(0, 300)}`);
-        assert.equal(r.url, `${a.url}/`, `${what}: request ${i} stayed at ${a.name}`);
-        assert.ok(r.text.includes(signedIn.replace(/^Signed in as /, '')),
-          `${what}, request ${i}: ${r.text}`);
-      }
-      const after = await session(page, a);
-      assert.ok(after && Number(after.access_token_expires) > expires,
-        `${what}: ${a.name} holds a fresh access token: ${JSON.stringify(after)}`);
-      // Nobody was signed out: the Gatehouse session lives.
-      assert.deepEqual(await gatehouseSession(stack, sid), apps.map((x) => x.id),
-        `${what}: the Gatehouse session lives`);
+    const r = await dueBurst(stack, page, a);
+    // Within the grace each refresh got a fresh access token, and nobody
+    // was signed out.
+    assert.deepEqual(r.refreshed.map((x) => x.status), r.refreshed.map(() => 200), r.what);
+    assert.deepEqual(r.token, { 200: r.refreshed.length }, r.what);
+    assert.deepEqual(r.ended, {}, r.what);
+    for (const [i, x] of r.results.entries()) {
+      assert.equal(x.status, 200, `${r.what}, request ${i}: ${JSON.stringify(x).slice(0, 300)}`);
+      assert.equal(x.url, `${a.url}/`, `${r.what}: request ${i} stayed at ${a.name}`);
+      assert.ok(x.text.includes(signedIn.replace(/^Signed in as /, '')),
+        `${r.what}, request ${i}: ${x.text}`);
     }
-    assert.ok(counts.at(-1) >= 2,
-      `a burst refreshed from several requests at once (/token requests per burst: ${counts.join(', ')})`);
+    const now = await session(page, a);
+    assert.ok(now && Number(now.access_token_expires) > r.expires,
+      `${r.what}: ${a.name} holds a fresh access token: ${JSON.stringify(now)}`);
+    assert.deepEqual(await gatehouseSession(stack, sid), apps.map((x) => x.id),
+      `${r.what}: the Gatehouse session lives`);
     // Both apps go on without a sign-in.
     assert.equal(await ssoTo(stack, page, a), signedIn);
     assert.equal(await ssoTo(stack, page, b), signedIn);
     assert.ok(await session(page, b), `${b.name} keeps its session`);
+  });
+
+scenario('without the refresh grace (refresh_reuse_grace_s 0) the same burst signs everyone out',
+  async (stack, page) => {
+    const [a] = apps;
+    await restartGatehouse(stack, 0);
+    try {
+      const { signedIn, sid } = await signInBoth(stack, page);
+      assert.equal(await ssoTo(stack, page, a), signedIn);
+      const r = await dueBurst(stack, page, a);
+      // The first refresh rotated the token; each other one presented the
+      // spent token, which Gatehouse takes for a stolen one: it refuses it
+      // and ends the session, once.
+      const ok = r.refreshed.filter((x) => x.status === 200).length;
+      assert.equal(ok, 1, r.what);
+      assert.deepEqual(r.token, { 200: 1, 400: r.refreshed.length - 1 }, r.what);
+      assert.deepEqual(r.ended, { reuse: 1 }, r.what);
+      assert.equal(await gatehouseSession(stack, sid), null, `${r.what}: the session ended`);
+      // A ended its session on the refusals (the template's
+      // logout_on_error), B when told over the back channel.
+      for (const x of apps) await signedOut(stack, page, x);
+    } finally {
+      await restartGatehouse(stack, undefined);
+    }
   });
 
 // The Cookie header the browser sends to 127.0.0.1 (every port).

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The ceiling h of SPEC §8: a libmicrohttpd server that does nothing, with
  * the daemon options of src/http.c (internal polling thread, epoll, a
- * thread pool, suspend/resume, an 8 KiB pool per connection), a per-request
+ * thread pool, suspend/resume, a 36 KiB pool per connection), a per-request
  * allocation on the URI callback and the answer queued on the second call,
  * as Gatehouse does to keep keep-alive. It reads and drops any body and
  * answers 200 with a small JSON body and the same cache headers.
@@ -133,7 +133,7 @@ main(int argc, char **argv)
         0, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR, &sa,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_URI_LOG_CALLBACK,
         on_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(8 * 1024),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(36 * 1024),
         MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT,
         20000u, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
     if (d == NULL) {

@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -74,10 +76,45 @@ static const struct route routes[] = {
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
-/* MHD's default 32 KiB pool per connection makes 10,000 idle keep-alive
- * connections cost 330 MiB; 8 KiB still holds a long URL and cookies. */
-#define CONN_MEMORY (8 * 1024)
 #define CONN_LIMIT 20000
+
+/*
+ * SPEC §4: a request line up to HTTP_URI_MAX and request headers up to
+ * HEADER_BUDGET in total (HEADER_LINE_MAX each, "name: value\r\n", at most
+ * HEADER_COUNT_MAX of them) are served; past that the handler itself answers
+ * one 414 or 431, so the boundary is exact and owes nothing to
+ * libmicrohttpd's pool arithmetic.
+ *
+ * libmicrohttpd keeps a request in one pool per connection: the header
+ * block as received, a 64-byte record per header and query parameter, then
+ * the response's header block. HTTP_CONN_MEMORY holds a full budget with the
+ * worst response we build (a redirect echoing an 8 KiB URI): 16 KiB +
+ * (64 + 1) records * 64 B + ~10 KiB = ~30 KiB (on_uri keeps query
+ * parameters out of it). Larger requests still
+ * reach the handler up to about the pool's size; past it libmicrohttpd
+ * answers its own 431 (on_mhd_log logs and counts it), except within a few
+ * hundred bytes of the edge, where it has no room left to answer at all.
+ * Its cost: 0.9.75 zeroes the whole pool after every request
+ * (MHD_pool_reset), so a keep-alive connection that has made one request
+ * keeps all of it resident; above 32 KiB the pool is mmap'd, so one that
+ * never sent a byte costs none.
+ */
+#define HTTP_URI_MAX (8 * 1024)
+#define HEADER_BUDGET (16 * 1024)
+#define HEADER_LINE_MAX (8 * 1024)
+#define HEADER_COUNT_MAX 64
+/* libmicrohttpd's own bytes per header record. */
+#define MHD_RECORD_SIZE 64
+
+/*
+ * libmicrohttpd 0.9.75 copies the Cookie header into the pool to split it
+ * into cookies we never read (form_cookie reads the header itself); when
+ * the copy does not fit it queues a 431 of its own and then builds the
+ * header block a second time, or sends nothing when that fails. A Cookie
+ * header with this empty value, added before the request's own headers, is
+ * the one it finds and copies instead; http_header skips it by address.
+ */
+static const char cookie_decoy[] = "";
 
 struct header {
     char *name;
@@ -92,10 +129,13 @@ struct http_conn {
     struct MHD_Connection *mhd;
     struct http_server *srv;
     char *url; /* raw URI as received: path?query */
+    size_t url_len;
     const struct route *route;
     int calls;
     int handled;
     int too_big;
+    int refused;  /* 414 or 431: headers past the budget */
+    int lean;     /* little pool left for the response's header block */
     char *body;
     size_t body_len;
     char addr[INET6_ADDRSTRLEN];
@@ -186,10 +226,32 @@ allow_header(unsigned methods, char *buf, size_t len)
         buf[strlen(buf) - 2] = '\0';
 }
 
+struct header_find {
+    const char *name;
+    const char *value;
+};
+
+static enum MHD_Result
+find_header(void *cls, enum MHD_ValueKind kind, const char *key,
+            const char *value)
+{
+    struct header_find *f = cls;
+
+    (void)kind;
+    if (value == cookie_decoy || strcasecmp(key, f->name) != 0)
+        return MHD_YES;
+    f->value = value;
+    return MHD_NO;
+}
+
 const char *
 http_header(struct http_request *req, const char *name)
 {
-    return MHD_lookup_connection_value(req->conn->mhd, MHD_HEADER_KIND, name);
+    struct header_find f = {name, NULL};
+
+    MHD_get_connection_values(req->conn->mhd, MHD_HEADER_KIND, find_header,
+                              &f);
+    return f.value;
 }
 
 char *
@@ -396,10 +458,20 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *mhd)
 {
     struct http_server *srv = cls;
     struct http_conn *c = calloc(1, sizeof(*c));
+    const char *q;
 
     if (c == NULL)
         return NULL;
     c->url = strdup(uri);
+    c->url_len = strlen(uri);
+    /* The query is ours to parse (form.c). libmicrohttpd 0.9.75 would
+     * also keep a 64-byte pool record per parameter, and past a few
+     * hundred it runs out at the request line and answers nothing at all
+     * (parse_initial_message_line carries on after its error). It parses
+     * right after this callback, from the buffer uri points into: an empty
+     * query there leaves it nothing to parse. */
+    if ((q = strchr(uri, '?')) != NULL)
+        ((char *)q)[1] = '\0';
     c->mhd = mhd;
     c->srv = srv;
     c->started = util_monotonic();
@@ -409,6 +481,10 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *mhd)
     pthread_mutex_init(&c->lock, NULL);
     atomic_init(&c->refs, 1);
     atomic_fetch_add(&srv->in_flight, 1);
+    /* Before the request's headers are parsed: see cookie_decoy. Should
+     * the pool refuse 64 bytes, libmicrohttpd parses the real one. */
+    MHD_set_connection_value(mhd, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE,
+                             cookie_decoy);
     return c;
 }
 
@@ -452,6 +528,14 @@ queue(struct http_conn *c)
         return MHD_NO;
     c->resp = NULL;
     MHD_add_response_header(r, "Content-Type", c->ctype);
+    /* A header block that does not fit what is left of the pool is not
+     * sent at all: close the connection with the least that says why. */
+    if (c->lean) {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+        ret = MHD_queue_response(c->mhd, (unsigned)c->status, r);
+        MHD_destroy_response(r);
+        return ret;
+    }
     MHD_add_response_header(r, "Cache-Control", c->cacheable
                                                     ? "public, max-age=300"
                                                     : "no-store");
@@ -519,6 +603,117 @@ dispatch(struct http_conn *c)
     c->route->fn(req);
 }
 
+/* Paths a person's browser opens: their errors are pages, not JSON. */
+static int
+browser_path(const char *path)
+{
+    static const char *const pages[] = {"/authorize", "/login", "/logout",
+                                        "/account"};
+    size_t i, n;
+
+    for (i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+        n = strlen(pages[i]);
+        if (strncmp(path, pages[i], n) == 0 &&
+            (path[n] == '\0' || path[n] == '/'))
+            return 1;
+    }
+    return 0;
+}
+
+struct header_tally {
+    size_t count;
+    size_t largest;
+};
+
+static enum MHD_Result
+tally_header(void *cls, enum MHD_ValueKind kind, const char *key,
+             size_t key_size, const char *value, size_t value_size)
+{
+    struct header_tally *t = cls;
+    size_t line = key_size + value_size + 4; /* "name: value\r\n" */
+
+    (void)kind;
+    (void)key;
+    if (value == cookie_decoy)
+        return MHD_YES;
+    t->count++;
+    if (line > t->largest)
+        t->largest = line;
+    return MHD_YES;
+}
+
+/*
+ * SPEC §4's header budget, checked on the first call. Returns 0 to serve
+ * the request, or the status (414, 431) it is refused with.
+ */
+static int
+check_headers(struct http_conn *c)
+{
+    const union MHD_ConnectionInfo *ci;
+    struct header_tally t = {0, 0};
+    size_t total = 0, records, used;
+    const char *why = NULL;
+    int status = 431;
+
+    ci = MHD_get_connection_info(c->mhd,
+                                 MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    if (ci != NULL)
+        total = ci->header_size;
+    MHD_get_connection_values_n(c->mhd, MHD_HEADER_KIND, tally_header, &t);
+    records = t.count + 1 +
+              (size_t)MHD_get_connection_values(c->mhd, MHD_GET_ARGUMENT_KIND,
+                                                NULL, NULL);
+    /* What the pool still has for the response's header block, from
+     * libmicrohttpd's layout (see HTTP_CONN_MEMORY). */
+    used = total + records * MHD_RECORD_SIZE;
+    c->lean = used + 1024 > HTTP_CONN_MEMORY;
+    if (c->url_len > HTTP_URI_MAX) {
+        why = "uri";
+        status = 414;
+    } else if (total > HEADER_BUDGET) {
+        why = "total";
+    } else if (t.largest > HEADER_LINE_MAX) {
+        why = "line";
+    } else if (t.count > HEADER_COUNT_MAX) {
+        why = "count";
+    } else {
+        c->lean = 0;
+        return 0;
+    }
+    log_info("http_headers_refused status=%d reason=%s bytes=%zu "
+             "largest=%zu headers=%zu path=%s",
+             status, why, total, t.largest, t.count,
+             c->route != NULL ? c->route->path : "-");
+    return status;
+}
+
+static void
+reply_refused(struct http_conn *c)
+{
+    struct http_request *req = &c->req;
+    int uri = c->refused == 414;
+
+    if (browser_path(req->path))
+        http_error_page(req, c->refused,
+                        uri ? "Address too long" : "Request too large",
+                        uri ? "The address of this page is longer than "
+                              "Gatehouse accepts."
+                            : "Your browser sent more cookies than "
+                              "Gatehouse accepts: other sites on this host "
+                              "may have set many. Remove this site's "
+                              "cookies and try again.");
+    else
+        http_reply_json_text(req, c->refused,
+                             uri ? "{\"error\":\"invalid_request\","
+                                   "\"error_description\":"
+                                   "\"request URI too long\"}"
+                                 : "{\"error\":\"invalid_request\","
+                                   "\"error_description\":"
+                                   "\"request headers too large\"}");
+    /* The client is likely to send the same again; let it start over. */
+    http_add_header(req, MHD_HTTP_HEADER_CONNECTION, "close");
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *mhd, const char *url,
            const char *method, const char *version, const char *upload_data,
@@ -539,6 +734,7 @@ on_request(void *cls, struct MHD_Connection *mhd, const char *url,
                                          MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl != NULL && strtoull(cl, NULL, 10) > HTTP_MAX_BODY)
             c->too_big = 1;
+        c->refused = check_headers(c);
         /* Answering in this first call would cost keep-alive (MHD 0.9.75);
          * everything is answered on a later one. */
         return MHD_YES;
@@ -546,7 +742,7 @@ on_request(void *cls, struct MHD_Connection *mhd, const char *url,
     if (*upload_data_size > 0) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (c->too_big || c->body_len + n > HTTP_MAX_BODY) {
+        if (c->refused || c->too_big || c->body_len + n > HTTP_MAX_BODY) {
             c->too_big = 1;
             return MHD_YES;
         }
@@ -561,7 +757,9 @@ on_request(void *cls, struct MHD_Connection *mhd, const char *url,
     }
     if (!c->handled) {
         c->handled = 1;
-        if (c->too_big) {
+        if (c->refused) {
+            reply_refused(c);
+        } else if (c->too_big) {
             http_reply_json_text(&c->req, 413,
                                  "{\"error\":\"invalid_request\","
                                  "\"error_description\":"
@@ -610,6 +808,44 @@ on_completed(void *cls, struct MHD_Connection *mhd, void **con_cls,
     atomic_fetch_sub(&srv->in_flight, 1);
 }
 
+/* The message libmicrohttpd logs as it answers a request by itself. */
+#define MHD_ERROR_ANSWER "Error processing request (HTTP response code is %u"
+
+/*
+ * libmicrohttpd's own messages, one line of ours each. When it answers a
+ * request by itself (a header block past the whole pool, a malformed
+ * request) our handler never sees it, so that answer is logged and counted
+ * here, as unmatched: the path was never parsed or is not ours to log.
+ */
+static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[256];
+    size_t n;
+
+    (void)cls;
+    if (strncmp(fmt, MHD_ERROR_ANSWER, strlen(MHD_ERROR_ANSWER)) == 0) {
+        va_list cp;
+        unsigned status;
+
+        va_copy(cp, ap);
+        status = va_arg(cp, unsigned);
+        va_end(cp);
+        metrics_http(SIZE_MAX, (int)status, 0);
+        log_info("http_request method=- path=- status=%u ms=0.00 "
+                 "by=libmicrohttpd",
+                 status);
+        return;
+    }
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    for (n = strlen(msg); n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' ');)
+        msg[--n] = '\0';
+    for (char *p = msg; *p != '\0'; p++)
+        if (*p == '"')
+            *p = '\'';
+    log_info("libmicrohttpd message=\"%s\"", msg);
+}
+
 int
 http_start(const struct http_server_options *opt, struct app *app,
            struct http_server **ret)
@@ -643,11 +879,14 @@ http_start(const struct http_server_options *opt, struct app *app,
         return GH_ENOMEM;
     srv->app = app;
     srv->mhd = MHD_start_daemon(
-        flags, 0, on_accept, srv, on_request, srv, MHD_OPTION_SOCK_ADDR, &ss,
+        flags, 0, on_accept, srv, on_request, srv,
+        /* First, or libmicrohttpd prints what comes before it itself. */
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, &ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opt->threads,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
+        (size_t)HTTP_CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)(opt->timeout_s > 0 ? opt->timeout_s : 30),
         MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)CONN_LIMIT, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,

@@ -531,22 +531,32 @@ lower(char *s)
 }
 
 /* The app name for the form shown again, from the pending request (sealed
- * by authorize_client; *areq NULL if it does not open: forged, expired). */
+ * by authorize_client; *areq NULL if it does not open: forged, expired, or
+ * its client or redirect_uri no longer registered). */
 static char *
 request_app_name(struct app *app, const char *request, json_t **areq)
 {
     const struct client *c = NULL;
     struct client *owned = NULL;
+    const char *uri;
     char *name = NULL;
     json_t *o = NULL;
 
     *areq = NULL;
     if (request == NULL || presign_open(app, "areq", "", request, &o) < 0)
         return NULL;
+    /* Checked again, not only trusted for carrying our MAC: a client
+     * removed within the request's 600 s gets no code. */
+    uri = json_string_value(json_object_get(o, "redirect_uri"));
     if (tokens_find_client(app, json_string_value(
                                     json_object_get(o, "client_id")),
-                           &c, &owned) == 0)
-        name = strdup(c->name);
+                           &c, &owned) < 0 ||
+        uri == NULL || !client_has_redirect_uri(c, uri)) {
+        client_free(owned);
+        json_decref(o);
+        return NULL;
+    }
+    name = strdup(c->name);
     client_free(owned);
     *areq = o;
     return name;

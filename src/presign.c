@@ -93,13 +93,26 @@ presign_same_origin(struct http_request *req)
     const char *issuer = req->app->cfg->issuer;
     const char *origin = http_header(req, "Origin");
     const char *site = http_header(req, "Sec-Fetch-Site");
-    size_t n = issuer_origin_len(issuer);
+    size_t n = issuer_origin_len(issuer), dflt = 0;
 
     if (site != NULL && strcasecmp(site, "same-origin") != 0 &&
         strcasecmp(site, "none") != 0)
         return 0;
     if (origin == NULL || strcmp(origin, "null") == 0)
         return 1;
+    if (strlen(origin) == n && strncasecmp(origin, issuer, n) == 0)
+        return 1;
+    /* A browser leaves the scheme's default port out of Origin; an issuer
+     * may spell it ("https://sso.example.com:443"). */
+    if (strncasecmp(issuer, "https://", 8) == 0 && n > 4 &&
+        strncmp(issuer + n - 4, ":443", 4) == 0)
+        dflt = 4;
+    else if (strncasecmp(issuer, "http://", 7) == 0 && n > 3 &&
+             strncmp(issuer + n - 3, ":80", 3) == 0)
+        dflt = 3;
+    if (dflt == 0)
+        return 0;
+    n -= dflt;
     return strlen(origin) == n && strncasecmp(origin, issuer, n) == 0;
 }
 

@@ -28,14 +28,20 @@ static const char config_json[] =
     "\"grant_types\":[\"authorization_code\",\"refresh_token\"]}]}";
 
 static void
-start(void)
+start_with(const char *cfg)
 {
     if (redis_start(&redis, 0) < 0)
         FAIL("redis did not start");
-    if (gh_start(&gh, redis.url, "ES256", config_json) < 0)
+    if (gh_start(&gh, redis.url, "ES256", cfg) < 0)
         FAIL("gatehouse did not start");
     ASSERT_EQ(oidc_add_user(&gh, "alice", "correct horse"), 0);
     ASSERT_EQ(oidc_add_user(&gh, "mallory", "mallory pass"), 0);
+}
+
+static void
+start(void)
+{
+    start_with(config_json);
 }
 
 static void
@@ -327,6 +333,47 @@ TEST(cross_site_form_posts_are_refused)
     stop();
 }
 
+/* An issuer that spells its scheme's default port and has a path (behind
+ * a proxy): its origin is what a browser sends, without either. */
+TEST(the_issuer_origin_ignores_a_default_port_and_a_path)
+{
+    struct browser b = {""};
+    struct form_seen f;
+    char cfg[1024], *au, *lu, *body, real[96];
+    int in = 0;
+
+    snprintf(cfg, sizeof(cfg), "{\"issuer\":\"http://127.0.0.1:80/sso\",%s",
+             config_json + 1);
+    start_with(cfg);
+    au = oidc_authorize_url(&gh, "crm", CRM_CB, NULL);
+    lu = url_of("/login");
+    snprintf(real, sizeof(real), "Origin: %s", gh.issuer);
+    see_form(&b, au, &f);
+    body = login_body(&f, "alice", "correct horse");
+    /* The port it listens on is not the issuer's origin. */
+    ASSERT_EQ(post_login(lu, body, &f, real, NULL, &in), 403);
+    ASSERT_EQ(post_login(lu, body, &f, "Origin: http://127.0.0.1:8080", NULL,
+                         &in), 403);
+    ASSERT_EQ(post_login(lu, body, &f, "Origin: https://127.0.0.1", NULL,
+                         &in), 403);
+    ASSERT(!in);
+    ASSERT_EQ(post_login(lu, body, &f, "Origin: http://127.0.0.1", NULL,
+                         &in), 303);
+    ASSERT(in);
+    free(body);
+    form_seen_free(&f);
+    see_form(&b, au, &f);
+    body = login_body(&f, "alice", "correct horse");
+    ASSERT_EQ(post_login(lu, body, &f, "Origin: http://127.0.0.1:80", NULL,
+                         &in), 303);
+    ASSERT(in);
+    free(body);
+    form_seen_free(&f);
+    free(au);
+    free(lu);
+    stop();
+}
+
 /* A session that answers prompt=none with a code: still signed in. */
 static int
 signed_in(struct browser *b)
@@ -435,5 +482,6 @@ TEST(a_changed_request_is_refused)
 TEST_MAIN(TEST_ENTRY(anonymous_authorize_and_login_store_nothing),
           TEST_ENTRY(a_form_fetched_by_another_browser_does_not_sign_in),
           TEST_ENTRY(cross_site_form_posts_are_refused),
+          TEST_ENTRY(the_issuer_origin_ignores_a_default_port_and_a_path),
           TEST_ENTRY(cross_site_logout_confirmation_is_refused),
           TEST_ENTRY(a_changed_request_is_refused))

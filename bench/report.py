@@ -372,6 +372,28 @@ else:
     rows.append(("Redis memory per session", NOT_YET, pm_cell, "—", "—", "—",
                  "≤ 1 KiB", "—"))
 
+# What anonymous visitors leave in Redis (SPEC §8, issue 15)
+def anon_row():
+    a = get("gh.anon_memory")
+    target = "`used_memory` grows < 1 MiB"
+    if not isinstance(a, dict):
+        return ("100,000 unauthenticated `GET /authorize` + `GET /login`",
+                NOT_YET, "—", "—", "—", "—", target, "—")
+    n = a["requests_each"]
+    grew = a["used_memory_after"] - a["used_memory_before"]
+    ok = {k: a[k]["status"].get("200", 0) for k in ("authorize", "login")}
+    return (f"{n:,} unauthenticated `GET /authorize` + `GET /login`",
+            f"`used_memory` grew {grew:,} B ({grew / 1024:,.1f} KiB), keys "
+            f"{a['keys_before']} → {a['keys_after']}; {ok['authorize']:,} and "
+            f"{ok['login']:,} answered 200 (the sign-in form), "
+            f"{fmt(a['authorize']['ok_rps'])} and {fmt(a['login']['ok_rps'])} "
+            "req/s wall, 16 connections, no cookies",
+            "—", "—", "—", "—", target,
+            met(grew < 1024 * 1024 and min(ok.values()) == n))
+
+
+rows.append(anon_row())
+
 # RSS idle. The pool per connection is read from the header that sets it.
 def conn_pool_kib():
     import re

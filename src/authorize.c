@@ -17,6 +17,7 @@
 #include "gatehouse/log.h"
 #include "gatehouse/pages.h"
 #include "gatehouse/password.h"
+#include "gatehouse/presign.h"
 #include "gatehouse/session.h"
 #include "gatehouse/store.h"
 #include "gatehouse/token.h"
@@ -161,34 +162,41 @@ valid_challenge(const char *s)
     return 1;
 }
 
-/* Shows the sign-in form, remembering the request (if any) in Redis. */
+/*
+ * Shows the sign-in form, the request (sealed, if any) in it. Nothing is
+ * stored: the CSRF token is sealed too, bound to this browser's
+ * pre-sign-in cookie, so a token fetched by another browser (a cross-site
+ * attacker's server) does not verify (SPEC §7).
+ */
 static void
 show_login(struct http_request *req, const char *app_name,
-           const char *request_id, const char *username, const char *error,
+           const char *request, const char *username, const char *error,
            int status)
 {
-    char csrf[B64URL_LEN(24) + 1], purpose[64];
+    char browser[PRESIGN_ID_LEN + 1], *csrf = NULL;
     struct page_login p;
+    json_t *none = json_object();
     char *html;
 
-    snprintf(purpose, sizeof(purpose), "login:%s",
-             request_id != NULL ? request_id : "-");
-    if (util_random_id(csrf, 24) < 0 ||
-        store_csrf_put(req->app->store, csrf, purpose,
-                       AUTHORIZE_REQUEST_TTL_S) < 0) {
+    if (none == NULL || presign_browser(req, 1, browser) < 0 ||
+        presign_seal(req->app, "login", browser, none, &csrf) < 0) {
+        json_decref(none);
         http_error_page(req, 503, "Temporarily unavailable",
                         "Sign-in is not available right now. Please try "
                         "again in a moment.");
         return;
     }
+    json_decref(none);
     memset(&p, 0, sizeof(p));
     p.app_name = app_name;
     p.action = "/login";
     p.csrf = csrf;
-    p.request = request_id;
+    p.request = request;
     p.username = username;
     p.error = error;
-    if ((html = pages_login(&p)) == NULL) {
+    html = pages_login(&p);
+    free(csrf);
+    if (html == NULL) {
         http_error_page(req, 500, "Something went wrong", "Out of memory.");
         return;
     }
@@ -290,7 +298,7 @@ authorize_client(struct http_request *req, const struct client *c,
     const char *dup = form_has_duplicate(q);
     struct session *s = NULL;
     struct areq a;
-    char *granted = NULL, *cookie = NULL, id[B64URL_LEN(24) + 1], *text;
+    char *granted = NULL, *cookie = NULL, *sealed = NULL;
     char hint_sub[37] = "";
     long max_age = -1;
     json_t *o;
@@ -412,23 +420,22 @@ authorize_client(struct http_request *req, const struct client *c,
         redirect_error(req, redirect_uri, "login_required", NULL, state);
         goto out;
     }
-    if ((o = areq_to_json(&a)) == NULL || util_random_id(id, 24) < 0) {
-        json_decref(o);
+    /* The pending request travels with the browser, sealed: nothing an
+     * anonymous client can multiply is stored (SPEC §7). */
+    if ((o = areq_to_json(&a)) == NULL) {
         http_error_page(req, 500, "Something went wrong", "Out of memory.");
         goto out;
     }
-    text = json_dumps(o, JSON_COMPACT);
+    rc = presign_seal(app, "areq", "", o, &sealed);
     json_decref(o);
-    if (text == NULL || store_auth_request_put(app->store, id, text,
-                                               AUTHORIZE_REQUEST_TTL_S) < 0) {
-        free(text);
+    if (rc < 0) {
         redirect_error(req, redirect_uri, "temporarily_unavailable", NULL,
                        state);
         goto out;
     }
-    free(text);
-    show_login(req, c->name, id, form_get(q, "login_hint"), NULL, 200);
+    show_login(req, c->name, sealed, form_get(q, "login_hint"), NULL, 200);
 out:
+    free(sealed);
     session_free(s);
     free(cookie);
     free(granted);
@@ -523,27 +530,33 @@ lower(char *s)
             *s = (char)(*s - 'A' + 'a');
 }
 
-/* The app name for the form shown again, from the pending request. */
+/* The app name for the form shown again, from the pending request (sealed
+ * by authorize_client; *areq NULL if it does not open: forged, expired, or
+ * its client or redirect_uri no longer registered). */
 static char *
-request_app_name(struct app *app, const char *request_id, json_t **areq)
+request_app_name(struct app *app, const char *request, json_t **areq)
 {
     const struct client *c = NULL;
     struct client *owned = NULL;
-    char *text = NULL, *name = NULL;
-    json_t *o;
+    const char *uri;
+    char *name = NULL;
+    json_t *o = NULL;
 
     *areq = NULL;
-    if (request_id == NULL ||
-        store_auth_request_get(app->store, request_id, &text) < 0)
+    if (request == NULL || presign_open(app, "areq", "", request, &o) < 0)
         return NULL;
-    o = json_loads(text, 0, NULL);
-    free(text);
-    if (o == NULL)
-        return NULL;
+    /* Checked again, not only trusted for carrying our MAC: a client
+     * removed within the request's 600 s gets no code. */
+    uri = json_string_value(json_object_get(o, "redirect_uri"));
     if (tokens_find_client(app, json_string_value(
                                     json_object_get(o, "client_id")),
-                           &c, &owned) == 0)
-        name = strdup(c->name);
+                           &c, &owned) < 0 ||
+        uri == NULL || !client_has_redirect_uri(c, uri)) {
+        client_free(owned);
+        json_decref(o);
+        return NULL;
+    }
+    name = strdup(c->name);
     client_free(owned);
     *areq = o;
     return name;
@@ -601,11 +614,13 @@ login_run(void *arg)
                        cookie) < 0)
         goto unavailable;
     set_session_cookie(req, cookie);
+    /* The form's token was bound to this cookie: without it, the form
+     * cannot be posted again (a token used once, as it was when stored). */
+    presign_forget(req);
     log_info("login sub=%s addr=%s", u->sub, j->ip);
     if (areq_json != NULL) {
         struct areq a;
         areq_from_json(areq_json, &a);
-        store_auth_request_del(app->store, j->request_id);
         /* 303: the browser follows a POST's redirect with a GET. */
         redirect_with_code(req, &a, sid, u->sub, util_now(), 303);
     } else {
@@ -662,11 +677,21 @@ login_post(struct http_request *req)
     struct app *app = req->app;
     const char *ctype = http_header(req, "Content-Type");
     const char *username, *password, *csrf, *request;
-    char purpose[64];
+    char browser[PRESIGN_ID_LEN + 1];
     struct login_job *j = NULL;
+    json_t *claims = NULL;
     struct form f;
     int rc;
 
+    /* Login CSRF: a form another site auto-submits would sign this browser
+     * in as the attacker. Refused before anything is read. */
+    if (!presign_same_origin(req)) {
+        http_error_page(req, 403, "Sign-in refused",
+                        "This sign-in form was sent from another site, so "
+                        "nothing was done. Go back to the application and "
+                        "sign in again.");
+        return;
+    }
     if (ctype == NULL ||
         strncasecmp(ctype, "application/x-www-form-urlencoded", 33) != 0 ||
         form_parse(req->body, req->body_len, &f) < 0) {
@@ -678,14 +703,14 @@ login_post(struct http_request *req)
     password = form_get(&f, "password");
     csrf = form_get(&f, "csrf");
     request = form_get(&f, "request");
-    snprintf(purpose, sizeof(purpose), "login:%s",
-             request != NULL && strlen(request) < 40 ? request : "-");
-    /* The token is spent before anything else: a forged or replayed form
-     * changes nothing. */
-    rc = csrf == NULL || strlen(csrf) > 64
-             ? GH_EDENIED
-             : store_csrf_spend(app->store, csrf, purpose);
-    if (rc < 0 && rc != GH_ENOTFOUND && rc != GH_EDENIED) {
+    /* The token is checked before anything else: one forged, expired or
+     * shown to another browser (bound to its pre-sign-in cookie) changes
+     * nothing. */
+    rc = presign_browser(req, 0, browser);
+    if (rc == 0)
+        rc = presign_open(app, "login", browser, csrf, &claims);
+    json_decref(claims);
+    if (rc == GH_EREDIS) {
         http_error_page(req, 503, "Temporarily unavailable",
                         "Sign-in is not available right now. Please try "
                         "again in a moment.");
@@ -693,8 +718,9 @@ login_post(struct http_request *req)
     }
     if (rc < 0) {
         http_error_page(req, 403, "Sign-in form expired",
-                        "This form can no longer be used. Go back to the "
-                        "application and sign in again.");
+                        "This form can no longer be used (or this browser "
+                        "refuses cookies). Go back to the application and "
+                        "sign in again.");
         goto out;
     }
     if (username == NULL || password == NULL || *username == '\0' ||

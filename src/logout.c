@@ -19,6 +19,7 @@
 #include "gatehouse/log.h"
 #include "gatehouse/logout.h"
 #include "gatehouse/pages.h"
+#include "gatehouse/presign.h"
 #include "gatehouse/session.h"
 #include "gatehouse/store.h"
 #include "gatehouse/token.h"
@@ -62,7 +63,8 @@ pending_free(struct pending_logout *p)
  * registrable domain with them (issue 14), so it is sent only when
  * logout.clear_site_data asks for it.
  */
-static const char *const own_cookies[] = {SESSION_COOKIE};
+static const char *const own_cookies[] = {SESSION_COOKIE, PRESIGN_COOKIE,
+                                          PRESIGN_COOKIE_HOST};
 
 /* SPEC §5: only an answer that ended a session ends the browser's copy of
  * it. A logout that ended nothing (a cross-site form the Lax cookie did not
@@ -76,6 +78,9 @@ expire_browser_state(struct http_request *req)
     size_t i;
 
     for (i = 0; i < sizeof(own_cookies) / sizeof(own_cookies[0]); i++) {
+        /* A __Host- cookie exists only under https. */
+        if (!cfg->issuer_https && strncmp(own_cookies[i], "__Host-", 7) == 0)
+            continue;
         snprintf(buf, sizeof(buf),
                  "%s=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax%s",
                  own_cookies[i], cfg->issuer_https ? "; Secure" : "");
@@ -315,15 +320,19 @@ show_confirm(struct http_request *req, const struct session *s,
     struct app *app = req->app;
     struct page_logout_confirm pc;
     struct page_app_status *apps;
-    char csrf[B64URL_LEN(24) + 1], purpose[64], *html;
+    char *csrf = NULL, *html;
+    json_t *none = json_object();
     size_t i;
 
-    snprintf(purpose, sizeof(purpose), "logout:%s", s->sid);
-    if (util_random_id(csrf, 24) < 0 ||
-        store_csrf_put(app->store, csrf, purpose, 600) < 0) {
+    /* Sealed and bound to the session, not stored: a page anyone signed in
+     * can reload stores nothing, and ending the session spends it. */
+    if (none == NULL ||
+        presign_seal(app, "logout", s->sid, none, &csrf) < 0) {
+        json_decref(none);
         unavailable(req);
         return;
     }
+    json_decref(none);
     apps = calloc(s->napps + 1, sizeof(*apps));
     for (i = 0; apps != NULL && i < s->napps; i++)
         apps[i].name = app_name(app, s->apps[i]);
@@ -339,6 +348,7 @@ show_confirm(struct http_request *req, const struct session *s,
     for (i = 0; apps != NULL && i < s->napps; i++)
         free((char *)apps[i].name);
     free(apps);
+    free(csrf);
     http_reply_html(req, 200, html != NULL ? html : strdup(""));
 }
 
@@ -382,7 +392,8 @@ logout_handle(struct http_request *req)
     size_t params_len = post ? req->body_len : strlen(req->query);
     const char *hint, *client_id, *plr, *state, *csrf, *scope;
     char hint_sid[64] = "", hint_aud[160] = "", *cookie = NULL;
-    char *redirect = NULL, purpose[64];
+    char *redirect = NULL;
+    json_t *claims = NULL;
     struct session *s = NULL;
     struct form f;
     int hint_ok, bad, rc;
@@ -445,13 +456,17 @@ logout_handle(struct http_request *req)
     csrf = form_get(&f, "csrf");
     scope = form_get(&f, "scope");
     if (post && (csrf != NULL || scope != NULL)) {
-        /* The confirmation form: its token is spent first, so a forged or
-         * replayed form ends nothing. */
-        snprintf(purpose, sizeof(purpose), "logout:%s", s->sid);
-        rc = csrf == NULL || strlen(csrf) > 64
-                 ? GH_EDENIED
-                 : store_csrf_spend(app->store, csrf, purpose);
-        if (rc < 0 && rc != GH_ENOTFOUND && rc != GH_EDENIED) {
+        /* The confirmation form, which only our own page sends: its token
+         * is checked first, so a forged or cross-site form ends nothing. */
+        if (!presign_same_origin(req)) {
+            http_error_page(req, 403, "Sign-out refused",
+                            "This sign-out form was sent from another "
+                            "site, and nothing was signed out.");
+            goto out;
+        }
+        rc = presign_open(app, "logout", s->sid, csrf, &claims);
+        json_decref(claims);
+        if (rc == GH_EREDIS) {
             unavailable(req);
             goto out;
         }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "gatehouse/config.h"
@@ -66,10 +67,6 @@ static const struct key_schema {
     [KEY_AUDIT] = {"audit", "stream", "none, MAXLEN ~"},
     /* sub -> created: every user, for "user list" */
     [KEY_USERS] = {"users", "zset", "none"},
-    /* an authorization request waiting for the user to sign in, as JSON */
-    [KEY_AUTH_REQUEST] = {"areq:{id}", "string", "600 s"},
-    /* a CSRF token -> what form it protects; single use (GETDEL) */
-    [KEY_CSRF] = {"csrf:{token}", "string", "3600 s"},
     /* a spent code -> what it issued, so a replay can revoke it */
     [KEY_CODE_USED] = {"codeu:{hash}", "string", "refresh_token_ttl_s"},
     /* the hashes of one refresh-token family (one code exchange) */
@@ -87,6 +84,11 @@ static const struct key_schema {
     /* every allowed_origins entry of the clients in client:{client_id},
      * so a CORS preflight, which names no client, is one SISMEMBER */
     [KEY_CLIENT_ORIGINS] = {"corig", "set", "none"},
+    /* 32 random bytes: the HMAC key of what the browser carries before a
+     * sign-in (the authorization request, CSRF tokens), so nothing of an
+     * anonymous visitor is stored; made by the first instance that needs
+     * it (SET NX) */
+    [KEY_MAC_KEY] = {"mackey", "string", "none"},
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -167,6 +169,10 @@ struct store {
      * when it ends, however many threads run into it. */
     atomic_llong down_since_ms;
     int log_outages; /* a server logs them; a CLI's one-line error says it */
+    /* store_mac_key's copy of KEY_MAC_KEY, read once */
+    pthread_mutex_t mac_lock;
+    int mac_key_set;
+    unsigned char mac_key[32];
 };
 
 
@@ -231,7 +237,12 @@ store_open(const struct redis_config *conf, struct store **ret)
     rc = GH_ENOMEM;
     if (pthread_mutex_init(&st->lock, NULL) != 0)
         goto out;
+    if (pthread_mutex_init(&st->mac_lock, NULL) != 0) {
+        pthread_mutex_destroy(&st->lock);
+        goto out;
+    }
     if (pthread_key_create(&st->key, thread_exit) != 0) {
+        pthread_mutex_destroy(&st->mac_lock);
         pthread_mutex_destroy(&st->lock);
         goto out;
     }
@@ -261,7 +272,51 @@ store_close(struct store *st)
         free(cn);
     }
     pthread_mutex_destroy(&st->lock);
+    pthread_mutex_destroy(&st->mac_lock);
+    OPENSSL_cleanse(st->mac_key, sizeof(st->mac_key));
     free(st);
+}
+
+int
+store_mac_key(struct store *st, unsigned char key[32])
+{
+    unsigned char fresh[32];
+    char name[STORE_KEY_MAX];
+    redisReply *r = NULL;
+    int rc;
+
+    pthread_mutex_lock(&st->mac_lock);
+    rc = st->mac_key_set;
+    if (rc)
+        memcpy(key, st->mac_key, 32);
+    pthread_mutex_unlock(&st->mac_lock);
+    if (rc)
+        return 0;
+    if ((rc = store_key_name(st, KEY_MAC_KEY, NULL, name, sizeof(name))) < 0)
+        return rc;
+    if ((rc = util_random(fresh, sizeof(fresh))) < 0)
+        return rc;
+    /* The first instance's key wins; everyone, that one included, then
+     * reads what won. */
+    rc = store_command(st, 0, &r, "SET %s %b NX", name, fresh, sizeof(fresh));
+    OPENSSL_cleanse(fresh, sizeof(fresh));
+    freeReplyObject(r);
+    r = NULL;
+    if (rc < 0)
+        return rc;
+    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "GET %s", name)) < 0)
+        return rc;
+    if (r->type != REDIS_REPLY_STRING || r->len != 32) {
+        freeReplyObject(r);
+        return GH_EPROTO;
+    }
+    pthread_mutex_lock(&st->mac_lock);
+    memcpy(st->mac_key, r->str, 32);
+    st->mac_key_set = 1;
+    pthread_mutex_unlock(&st->mac_lock);
+    memcpy(key, r->str, 32);
+    freeReplyObject(r);
+    return 0;
 }
 
 void

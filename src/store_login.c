@@ -1,94 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Sign-in state: pending authorization requests (areq:{id}), CSRF tokens
- * (csrf:{token}) and failed-login counters (lfail:{who}). */
+/* Sign-in state: failed-login counters (lfail:{who}). What a browser
+ * carries before it signs in is sealed (seal.c), not stored; its key lives
+ * with the connections in store.c (store_mac_key). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "gatehouse/error.h"
 #include "store_internal.h"
-
-int
-store_auth_request_put(struct store *st, const char *id, const char *json,
-                       int ttl_s)
-{
-    char key[STORE_KEY_MAX];
-    redisReply *r = NULL;
-    int rc;
-
-    if ((rc = store_key_name(st, KEY_AUTH_REQUEST, id, key, sizeof(key))) < 0)
-        return rc;
-    rc = store_command(st, 0, &r, "SET %s %s EX %d", key, json, ttl_s);
-    freeReplyObject(r);
-    return rc;
-}
-
-int
-store_auth_request_get(struct store *st, const char *id, char **json)
-{
-    char key[STORE_KEY_MAX];
-    redisReply *r = NULL;
-    int rc;
-
-    if ((rc = store_key_name(st, KEY_AUTH_REQUEST, id, key, sizeof(key))) < 0)
-        return rc;
-    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "GET %s", key)) < 0)
-        return rc;
-    if (r->type != REDIS_REPLY_STRING) {
-        rc = GH_ENOTFOUND;
-    } else if ((*json = strdup(r->str)) == NULL) {
-        rc = GH_ENOMEM;
-    }
-    freeReplyObject(r);
-    return rc;
-}
-
-int
-store_auth_request_del(struct store *st, const char *id)
-{
-    char key[STORE_KEY_MAX];
-    redisReply *r = NULL;
-    int rc;
-
-    if ((rc = store_key_name(st, KEY_AUTH_REQUEST, id, key, sizeof(key))) < 0)
-        return rc;
-    rc = store_command(st, 0, &r, "DEL %s", key);
-    freeReplyObject(r);
-    return rc;
-}
-
-int
-store_csrf_put(struct store *st, const char *token, const char *purpose,
-               int ttl_s)
-{
-    char key[STORE_KEY_MAX];
-    redisReply *r = NULL;
-    int rc;
-
-    if ((rc = store_key_name(st, KEY_CSRF, token, key, sizeof(key))) < 0)
-        return rc;
-    rc = store_command(st, 0, &r, "SET %s %s EX %d", key, purpose, ttl_s);
-    freeReplyObject(r);
-    return rc;
-}
-
-int
-store_csrf_spend(struct store *st, const char *token, const char *purpose)
-{
-    char key[STORE_KEY_MAX];
-    redisReply *r = NULL;
-    int rc;
-
-    if ((rc = store_key_name(st, KEY_CSRF, token, key, sizeof(key))) < 0)
-        return GH_EDENIED;
-    /* GETDEL: a token works once, whoever presents it first. */
-    if ((rc = store_command(st, 0, &r, "GETDEL %s", key)) < 0)
-        return rc;
-    rc = r->type == REDIS_REPLY_STRING && strcmp(r->str, purpose) == 0
-             ? 0
-             : GH_EDENIED;
-    freeReplyObject(r);
-    return rc;
-}
 
 int
 store_login_failures(struct store *st, const char *who, long *count,

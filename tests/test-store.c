@@ -461,6 +461,43 @@ TEST(used_memory_is_reported)
     redis_stop(&redis, 0);
 }
 
+/* SPEC §3: the MAC key is made on first use and shared through Redis, so
+ * two instances agree; once read it is kept, and a key of the wrong size
+ * is refused rather than used. */
+TEST(mac_key_is_made_once_and_shared)
+{
+    struct redis_proc redis;
+    struct redis_config conf;
+    struct store *a, *b;
+    unsigned char ka[32], kb[32], again[32];
+    redisReply *r;
+
+    setup(&redis, &conf);
+    ASSERT_EQ(store_open(&conf, &a), 0);
+    ASSERT_EQ(store_open(&conf, &b), 0);
+    r = raw(&redis, "EXISTS t:mackey");
+    ASSERT_EQ(r->integer, 0);
+    freeReplyObject(r);
+    ASSERT_EQ(store_mac_key(a, ka), 0);
+    ASSERT_EQ(store_mac_key(b, kb), 0);
+    ASSERT(memcmp(ka, kb, 32) == 0);
+    r = raw(&redis, "GET t:mackey");
+    ASSERT_EQ(r->type, REDIS_REPLY_STRING);
+    ASSERT_EQ(r->len, 32);
+    ASSERT(memcmp(r->str, ka, 32) == 0);
+    freeReplyObject(r);
+    /* Kept in memory: read once, not per request. */
+    freeReplyObject(raw(&redis, "SET t:mackey short"));
+    ASSERT_EQ(store_mac_key(a, again), 0);
+    ASSERT(memcmp(again, ka, 32) == 0);
+    store_close(b);
+    ASSERT_EQ(store_open(&conf, &b), 0);
+    ASSERT_EQ(store_mac_key(b, kb), GH_EPROTO);
+    store_close(b);
+    store_close(a);
+    redis_stop(&redis, 0);
+}
+
 /* A loopback TCP port nobody listens on (as of now). */
 static int
 free_port(void)
@@ -766,13 +803,13 @@ TEST(out_of_memory_is_unavailable)
     ASSERT_EQ(store_open(&conf, &st), 0);
     freeReplyObject(raw(&redis, "CONFIG SET maxmemory-policy noeviction"));
     freeReplyObject(raw(&redis, "CONFIG SET maxmemory 1"));
-    ASSERT_EQ(store_csrf_put(st, "tok", "logout:x", 60), GH_EREDIS);
+    ASSERT_EQ(store_login_failed(st, "u:x", 60), GH_EREDIS);
     /* From inside a script too. */
     ASSERT_EQ(store_session_create(st, "sid0000000000000000000", "sub", "h",
                                    1000, 60, 600, "127.0.0.1", "ua"),
               GH_EREDIS);
     freeReplyObject(raw(&redis, "CONFIG SET maxmemory 0"));
-    ASSERT_EQ(store_csrf_put(st, "tok", "logout:x", 60), 0);
+    ASSERT_EQ(store_login_failed(st, "u:x", 60), 0);
     store_close(st);
     redis_stop(&redis, 0);
 }
@@ -791,5 +828,6 @@ TEST_MAIN(TEST_ENTRY(key_name_is_prefix_plus_pattern),
           TEST_ENTRY(each_thread_has_its_own_connection),
           TEST_ENTRY(auth_and_db_are_applied),
           TEST_ENTRY(used_memory_is_reported),
+          TEST_ENTRY(mac_key_is_made_once_and_shared),
           TEST_ENTRY(unreachable_sentinels_fail_fast),
           TEST_ENTRY(sentinel_finds_the_primary))

@@ -5,9 +5,6 @@
 
 struct http_request;
 
-/* Pending authorization requests and login forms live this long. */
-#define AUTHORIZE_REQUEST_TTL_S 600
-
 void authorize_handle(struct http_request *req); /* GET /authorize */
 void login_handle(struct http_request *req);     /* GET,POST /login */
 

@@ -50,8 +50,6 @@ enum store_key {
     KEY_LOGIN_FAILURES,  /* {p}lfail:{u:lower-username | ip:address} */
     KEY_AUDIT,           /* {p}audit */
     KEY_USERS,           /* {p}users */
-    KEY_AUTH_REQUEST,    /* {p}areq:{id} */
-    KEY_CSRF,            /* {p}csrf:{token} */
     KEY_CODE_USED,       /* {p}codeu:{hash} */
     KEY_REFRESH_FAMILY,  /* {p}rtf:{family} */
     KEY_SESSION_REFRESH, /* {p}srt:{sid} */
@@ -60,6 +58,7 @@ enum store_key {
     KEY_DELIVERY_FAILED, /* {p}dfail */
     KEY_LOGOUT_ALL,      /* {p}lall */
     KEY_CLIENT_ORIGINS,  /* {p}corig */
+    KEY_MAC_KEY,         /* {p}mackey */
 };
 
 /*
@@ -190,22 +189,13 @@ int store_delivery_counts(struct store *st, long long *pending,
 int store_user_sessions(struct store *st, const char *sub, char ***sids,
                         size_t *n);
 
-/*
- * Sign-in state (store_login.c): pending authorization requests, CSRF
- * tokens, and failed-login counters.
- */
-int store_auth_request_put(struct store *st, const char *id,
-                           const char *json, int ttl_s);
-/* *json malloc'd; GH_ENOTFOUND if none (expired). */
-int store_auth_request_get(struct store *st, const char *id, char **json);
-int store_auth_request_del(struct store *st, const char *id);
-/* Stores token -> purpose for ttl_s. */
-int store_csrf_put(struct store *st, const char *token, const char *purpose,
-                   int ttl_s);
-/* Spends token (single use): 0 if it existed with exactly that purpose,
- * GH_EDENIED if not. */
-int store_csrf_spend(struct store *st, const char *token,
-                     const char *purpose);
+/* The key that seals what the browser carries before a sign-in (seal.h;
+ * store.c, which caches it): made on first use with SET NX, so every
+ * instance on this Redis reads the same one, and kept in memory after.
+ * 0, GH_EREDIS, GH_EPROTO (a value of the wrong size), GH_ECRYPTO. */
+int store_mac_key(struct store *st, unsigned char key[32]);
+
+/* Sign-in state (store_login.c): failed-login counters. */
 /* Failed sign-ins for who ("u:name" or "ip:addr") in the window; the
  * first failure starts a window of window_s. */
 int store_login_failures(struct store *st, const char *who, long *count,

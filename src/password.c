@@ -423,6 +423,7 @@ struct hashpool {
     int head;
     int count; /* waiting, not running */
     int stopping;
+    int urgent; /* hashes at the normal policy: no SCHED_IDLE runner */
     pthread_t *threads;
     int nthreads; /* started, hence to join */
 };
@@ -440,7 +441,7 @@ worker(void *arg)
     pthread_mutex_init(&r.lock, NULL);
     pthread_cond_init(&r.cond, NULL);
     /* The runner inherits this thread's mask: every signal blocked. */
-    if (pthread_create(&r.thread, NULL, runner_main, &r) == 0)
+    if (!p->urgent && pthread_create(&r.thread, NULL, runner_main, &r) == 0)
         my_runner = &r;
     for (;;) {
         pthread_mutex_lock(&p->lock);
@@ -488,8 +489,8 @@ pool_free(struct hashpool *p)
     free(p);
 }
 
-int
-hashpool_start(int threads, int queue_max, struct hashpool **ret)
+static int
+pool_start(int threads, int queue_max, int urgent, struct hashpool **ret)
 {
     struct hashpool *p = NULL;
     sigset_t all, old;
@@ -502,6 +503,7 @@ hashpool_start(int threads, int queue_max, struct hashpool **ret)
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->cond, NULL);
     p->queue_max = queue_max;
+    p->urgent = urgent;
     p->ring = calloc((size_t)queue_max, sizeof(*p->ring));
     p->threads = calloc((size_t)threads, sizeof(*p->threads));
     if (p->ring == NULL || p->threads == NULL) {
@@ -532,6 +534,18 @@ out:
     if (p != NULL)
         pool_free(p);
     return rc;
+}
+
+int
+hashpool_start(int threads, int queue_max, struct hashpool **ret)
+{
+    return pool_start(threads, queue_max, 0, ret);
+}
+
+int
+hashpool_start_urgent(int threads, int queue_max, struct hashpool **ret)
+{
+    return pool_start(threads, queue_max, 1, ret);
 }
 
 int

@@ -50,6 +50,13 @@ struct hashpool;
  */
 int hashpool_start(int threads, int queue_max, struct hashpool **ret);
 /*
+ * The same, but hashing at the normal scheduling policy instead of
+ * SCHED_IDLE: for the few sign-ins that must get through while a flood
+ * keeps every core busy (browsers returning with a device cookie, SPEC §7
+ * Lockout). Keep it small: its hashes compete with the HTTP threads.
+ */
+int hashpool_start_urgent(int threads, int queue_max, struct hashpool **ret);
+/*
  * Queues fn(arg) to run on a pool thread. GH_EBUSY when queue_max jobs are
  * already waiting (the caller answers 503 with Retry-After rather than
  * queueing without bound).

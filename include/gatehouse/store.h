@@ -47,7 +47,7 @@ enum store_key {
     KEY_REFRESH,         /* {p}rt:{hash} */
     KEY_DELIVERY_QUEUE,  /* {p}dq */
     KEY_SESSION_DELIVERIES, /* {p}sdl:{sid} */
-    KEY_LOGIN_FAILURES,  /* {p}lfail:{u:lower-username | ip:address} */
+    KEY_LOGIN_FAILURES,  /* {p}lfail:{u:sub | n:lower-name | ip:addr | d:id} */
     KEY_AUDIT,           /* {p}audit */
     KEY_USERS,           /* {p}users */
     KEY_AUTH_REQUEST,    /* {p}areq:{id} */
@@ -60,6 +60,7 @@ enum store_key {
     KEY_DELIVERY_FAILED, /* {p}dfail */
     KEY_LOGOUT_ALL,      /* {p}lall */
     KEY_CLIENT_ORIGINS,  /* {p}corig */
+    KEY_BROWSER_KEY,     /* {p}bkey */
 };
 
 /*
@@ -192,7 +193,7 @@ int store_user_sessions(struct store *st, const char *sub, char ***sids,
 
 /*
  * Sign-in state (store_login.c): pending authorization requests, CSRF
- * tokens, and failed-login counters.
+ * tokens, the lockout's attempt counters and the browser-state MAC key.
  */
 int store_auth_request_put(struct store *st, const char *id,
                            const char *json, int ttl_s);
@@ -206,12 +207,24 @@ int store_csrf_put(struct store *st, const char *token, const char *purpose,
  * GH_EDENIED if not. */
 int store_csrf_spend(struct store *st, const char *token,
                      const char *purpose);
-/* Failed sign-ins for who ("u:name" or "ip:addr") in the window; the
- * first failure starts a window of window_s. */
-int store_login_failures(struct store *st, const char *who, long *count,
-                         long *ttl_s);
-int store_login_failed(struct store *st, const char *who, int window_s);
-int store_login_reset(struct store *st, const char *who);
+/* Most buckets one sign-in attempt counts in. */
+#define STORE_LOGIN_BUCKETS_MAX 4
+/*
+ * Reserves one attempt in each of the n buckets who[] ("u:sub", "ip:addr",
+ * ...; SPEC §7 Lockout) before any hashing, in one step: 0 if reserved in
+ * all, GH_EDENIED with *retry_s (seconds until the fullest window ends) if
+ * any already holds max_failures, and then nothing is counted. The first
+ * attempt in a bucket opens its window of window_s.
+ */
+int store_login_reserve(struct store *st, const char *const *who, int n,
+                        int max_failures, int window_s, long *retry_s);
+/* Gives a reserved attempt back (the password was right): the first clear
+ * buckets are emptied, the others lose this one attempt. */
+int store_login_refund(struct store *st, const char *const *who, int n,
+                       int clear);
+/* The MAC key for state the browser carries: candidate unless another
+ * instance stored one first (SET NX). *ret malloc'd. */
+int store_browser_key(struct store *st, const char *candidate, char **ret);
 
 /*
  * Codes and tokens (store_tokens.c). hash is the hex SHA-256 of a code or

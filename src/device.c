@@ -92,11 +92,15 @@ device_cookie_open(const unsigned char key[DEVICE_KEY_LEN], const char *value,
         strncmp(value, sub, (size_t)(dot - value)) != 0)
         return GH_EDENIED;
     e = dot + 1;
+    /* Counted before it is added up: a long run of digits must not
+     * overflow. */
     for (p = e; *p >= '0' && *p <= '9'; p++)
-        expires = expires * 10 + (*p - '0');
-    if (p == e || p - e > EXPIRES_DIGITS_MAX || (*e == '0' && p - e > 1) ||
-        *p != '.')
+        if (p - e >= EXPIRES_DIGITS_MAX)
+            return GH_EDENIED;
+    if (p == e || (*e == '0' && p - e > 1) || *p != '.')
         return GH_EDENIED;
+    for (; e < p; e++)
+        expires = expires * 10 + (*e - '0');
     i = p + 1;
     if (strlen(i) != DEVICE_ID_LEN + 1 + MAC_LEN || i[DEVICE_ID_LEN] != '.' ||
         !plain_id(i, DEVICE_ID_LEN))

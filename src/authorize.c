@@ -8,6 +8,8 @@
 
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "gatehouse/app.h"
 #include "gatehouse/authorize.h"
@@ -735,11 +737,44 @@ out:
 }
 
 /*
+ * The bucket of a name nobody has: "n:" and an HMAC of the name in lower
+ * case under the browser-state key. People type passwords into the
+ * username field; a copy of Redis must not hold what they typed, and an
+ * unkeyed hash would fall to a dictionary.
+ */
+static int
+name_bucket(struct store *st, const char *typed, char out[BUCKET_MAX])
+{
+    unsigned char key[DEVICE_KEY_LEN], md[EVP_MAX_MD_SIZE];
+    char name[USERNAME_MAX + 1];
+    unsigned int mdlen = 0;
+    int rc;
+
+    snprintf(name, sizeof(name), "%s", typed);
+    lower(name);
+    if ((rc = browser_key(st, key)) < 0)
+        goto out;
+    if (HMAC(EVP_sha256(), key, sizeof(key), (const unsigned char *)name,
+             strlen(name), md, &mdlen) == NULL) {
+        rc = GH_ECRYPTO;
+        goto out;
+    }
+    memcpy(out, "n:", 2);
+    b64url_encode(md, 16, out + 2);
+    rc = 0;
+out:
+    OPENSSL_cleanse(key, sizeof(key));
+    OPENSSL_cleanse(name, sizeof(name));
+    OPENSSL_cleanse(md, sizeof(md));
+    return rc;
+}
+
+/*
  * SPEC §7 Lockout: the attempt is reserved in its buckets before any
  * hashing, so parallel guesses cannot all pass a check made before the
  * first is counted. One bucket per user whatever was typed (any case of
- * the username, or the sub); a name nobody has gets its own, so the
- * answer is the same as for a real user. A browser that signed in as this
+ * the username, or the sub); a name nobody has gets its own (name_bucket),
+ * so the answer is the same as for a real user. A browser that signed in as this
  * user before counts only in its own device bucket: failures from
  * elsewhere cannot lock it out. 1 if answered (429 or 503), else 0.
  */
@@ -759,9 +794,8 @@ login_reserve(struct http_request *req, struct login_job *j)
     } else {
         if (j->user != NULL)
             snprintf(j->who[0], BUCKET_MAX, "u:%s", j->user->sub);
-        else
-            snprintf(j->who[0], BUCKET_MAX, "n:%s", j->username);
-        lower(j->who[0]);
+        else if (name_bucket(app->store, j->username, j->who[0]) < 0)
+            goto unavailable;
         snprintf(j->who[1], BUCKET_MAX, "ip:%s", j->ip);
         j->nwho = 2;
     }
@@ -780,13 +814,48 @@ login_reserve(struct http_request *req, struct login_job *j)
                         "try again.");
         return 1;
     }
-    if (rc < 0) {
-        http_error_page(req, 503, "Temporarily unavailable",
-                        "Sign-in is not available right now. Please try "
-                        "again in a moment.");
-        return 1;
-    }
+    if (rc < 0)
+        goto unavailable;
     return 0;
+unavailable:
+    http_error_page(req, 503, "Temporarily unavailable",
+                    "Sign-in is not available right now. Please try again "
+                    "in a moment.");
+    return 1;
+}
+
+/* SPEC §7: the hash pool is full; come back in a moment. */
+static void
+busy(struct http_request *req)
+{
+    http_add_header(req, "Retry-After", "1");
+    http_error_page(req, 503, "Busy",
+                    "Too many sign-ins at once. Please try again in a "
+                    "moment.");
+}
+
+/* A queued attempt shed at shutdown (hashpool_shed): nothing was checked,
+ * so the attempt is given back and the browser told to try again. */
+static void
+login_cancel(void *arg)
+{
+    struct login_job *j = arg;
+    struct http_request *req = j->req;
+    const char *who[LOGIN_BUCKETS] = {j->who[0], j->who[1]};
+
+    store_login_refund(req->app->store, who, j->nwho, 0);
+    busy(req);
+    login_job_free(j);
+    http_resume(req);
+}
+
+static int
+has_device_cookie(struct http_request *req)
+{
+    char *cookie = http_cookie(req, device_cookie_name(req->app->cfg));
+
+    free(cookie);
+    return cookie != NULL;
 }
 
 static void
@@ -836,6 +905,13 @@ login_post(struct http_request *req)
                    "Enter your username and password.", 400);
         goto out;
     }
+    /* Under a flood the open pool stays full: an attempt that cannot be
+     * a returning browser's is turned away before it costs Redis
+     * anything, so the HTTP threads keep time for those that can. */
+    if (hashpool_full(app->hashpool) && !has_device_cookie(req)) {
+        busy(req);
+        goto out;
+    }
     if ((j = calloc(1, sizeof(*j))) == NULL)
         goto oom;
     j->req = req;
@@ -862,17 +938,14 @@ login_post(struct http_request *req)
      * full, say so rather than queue without bound. A returning browser
      * has a pool of its own that anonymous attempts cannot fill. */
     http_suspend(req);
-    if ((rc = hashpool_submit(j->returning ? app->hashpool_returning
-                                           : app->hashpool,
-                              login_run, j)) < 0) {
+    if ((rc = hashpool_submit_cancellable(
+             j->returning ? app->hashpool_returning : app->hashpool,
+             login_run, login_cancel, j)) < 0) {
         const char *who[LOGIN_BUCKETS] = {j->who[0], j->who[1]};
 
         /* Nothing was checked: the attempt is given back. */
         store_login_refund(app->store, who, j->nwho, 0);
-        http_add_header(req, "Retry-After", "1");
-        http_error_page(req, 503, "Busy",
-                        "Too many sign-ins at once. Please try again in a "
-                        "moment.");
+        busy(req);
         http_resume(req);
         goto out;
     }

@@ -263,6 +263,11 @@ cmd_serve(int argc, char **argv)
     while (sigwait(&sigs, &sig) != 0)
         ;
     log_info("stopping signal=%s", sig == SIGTERM ? "TERM" : "INT");
+    /* Sign-ins still queued for hashing are told "busy" now rather than
+     * hashed: after a flood the queue is full, and the drain would wait
+     * on all of it. */
+    hashpool_shed(app.hashpool);
+    hashpool_shed(app.hashpool_returning);
     http_drain(srv, SHUTDOWN_GRACE_S);
     /* Both may still resume parked requests: stop them before the
      * server. */

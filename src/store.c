@@ -60,7 +60,8 @@ static const struct key_schema {
     /* the logout ledger of a session: the ids of its deliveries */
     [KEY_SESSION_DELIVERIES] = {"sdl:{sid}", "set", "7 days"},
     /* sign-in attempts not yet given back (login_reserve.lua), per user
-     * ("u:sub"; "n:lower-typed-name" when no user has that name), per
+     * ("u:sub"; "n:" and an HMAC of the lower-cased name when no user
+     * has that name: never what was typed), per
      * address ("ip:addr") and per device cookie ("d:id"), for the
      * lockout */
     [KEY_LOGIN_FAILURES] = {"lfail:{who}", "string", "lockout_s"},

@@ -327,6 +327,22 @@ TEST(the_username_in_any_case_and_the_sub_are_one_bucket)
     agent_init(&a, 40);
     ASSERT_EQ(agent_sign_in(&a, "NOBODY", "wrong", NULL), 429);
     agent_free(&a);
+    /* In Redis: alice's one bucket by sub, and no trace of what was typed
+     * for the name nobody has (it may have been a password). */
+    {
+        char *argv[] = {"/usr/bin/redis-cli", "-s", redis.socket, "--scan",
+                        NULL};
+        char *out = NULL, *err = NULL, key[64];
+
+        ASSERT_EQ(run_cmd(argv, NULL, &out, &err), 0);
+        snprintf(key, sizeof(key), "lfail:u:%s\n", sub);
+        ASSERT_CONTAINS(out, key);
+        ASSERT_CONTAINS(out, "lfail:n:");
+        ASSERT(strcasestr(out, "nobody") == NULL);
+        ASSERT(strcasestr(out, "lfail:u:alice") == NULL);
+        free(out);
+        free(err);
+    }
     free(sub);
     stop();
 }
@@ -522,6 +538,13 @@ TEST(a_returning_user_signs_in_within_3s_while_100_addresses_flood_login)
     t0 = test_now();
     status = agent_sign_in(&home, "alice", "correct horse", &res);
     dt = test_now() - t0;
+    if (status > 0) {
+        double total = 0, pre = 0;
+        curl_easy_getinfo(home.c, CURLINFO_TOTAL_TIME, &total);
+        curl_easy_getinfo(home.c, CURLINFO_PRETRANSFER_TIME, &pre);
+        fprintf(stderr, "the POST took %.0f ms (%.0f ms to send it)\n",
+                total * 1e3, pre * 1e3);
+    }
     if (status > 0)
         http_result_free(&res);
 

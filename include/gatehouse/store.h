@@ -47,7 +47,7 @@ enum store_key {
     KEY_REFRESH,         /* {p}rt:{hash} */
     KEY_DELIVERY_QUEUE,  /* {p}dq */
     KEY_SESSION_DELIVERIES, /* {p}sdl:{sid} */
-    KEY_LOGIN_FAILURES,  /* {p}lfail:{u:sub | n:lower-name | ip:addr | d:id} */
+    KEY_LOGIN_FAILURES,  /* {p}lfail:{u:sub | n:hmac | ip:addr | d:id} */
     KEY_AUDIT,           /* {p}audit */
     KEY_USERS,           /* {p}users */
     KEY_AUTH_REQUEST,    /* {p}areq:{id} */

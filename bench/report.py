@@ -480,6 +480,16 @@ L.append("")
 L.append("‡ node-oidc-provider leaves passwords to the application "
          "(`findAccount`, interactions); there is nothing of its own to compare.")
 L.append("")
+if get("gh.flood_signin"):
+    L.append("Flood sign-in: bench/flood_login.c against the ES256 instance. "
+             "100 attacker threads, each from a source address of its own "
+             "(127.0.0.2 .. 127.0.0.101), fetch the sign-in form and post a "
+             "wrong password for a fresh username back to back; user `bench`, "
+             "whose browser signed in once before and keeps the device "
+             "cookie, then signs in 10 times (form and POST timed), each "
+             "after a browser new to Gatehouse tried. Requests time out after "
+             "15 s.")
+    L.append("")
 L.append("¶ node-oidc-provider's session for `/auth` is made by its own "
          "models (bench/peer/server.mjs, `/bench/session`): a Session with an "
          "account logged in and crm's Grant (openid profile email) recorded "

@@ -82,14 +82,15 @@ device_cookie_open(const unsigned char key[DEVICE_KEY_LEN], const char *value,
     int64_t expires = 0;
     size_t len;
 
-    if (value == NULL || sub == NULL ||
+    if (value == NULL ||
         (len = strnlen(value, DEVICE_VALUE_MAX)) >= DEVICE_VALUE_MAX)
         return GH_EDENIED;
     /* sub '.' expires '.' id '.' mac, each part exactly as seal makes it. */
     if ((dot = strchr(value, '.')) == NULL ||
-        !plain_id(value, (size_t)(dot - value)) ||
-        strlen(sub) != (size_t)(dot - value) ||
-        strncmp(value, sub, (size_t)(dot - value)) != 0)
+        !plain_id(value, (size_t)(dot - value)))
+        return GH_EDENIED;
+    if (sub != NULL && (strlen(sub) != (size_t)(dot - value) ||
+                        strncmp(value, sub, (size_t)(dot - value)) != 0))
         return GH_EDENIED;
     e = dot + 1;
     /* Counted before it is added up: a long run of digits must not

@@ -30,9 +30,10 @@
 int device_cookie_seal(const unsigned char key[DEVICE_KEY_LEN],
                        const char *sub, int64_t expires, char *out);
 /*
- * 0 if value is a cookie device_cookie_seal made under key, for sub, not
- * expired at now; its id into id. GH_EDENIED for anything else (any
- * malformed value, another user's, a forged or expired one).
+ * 0 if value is a cookie device_cookie_seal made under key, for sub (for
+ * anyone if sub is NULL), not expired at now; its id into id. GH_EDENIED
+ * for anything else (any malformed value, another user's, a forged or
+ * expired one).
  */
 int device_cookie_open(const unsigned char key[DEVICE_KEY_LEN],
                        const char *value, const char *sub, int64_t now,

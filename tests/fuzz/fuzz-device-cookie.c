@@ -30,6 +30,10 @@ check_foreign(const char *value, const char *sub)
     /* A random value carrying the right HMAC is out of reach. */
     if (rc != GH_EDENIED || strcmp(id, "untouched") != 0)
         abort();
+    /* Nor for anyone at all. */
+    if (device_cookie_open(key, value, NULL, NOW, id) != GH_EDENIED ||
+        strcmp(id, "untouched") != 0)
+        abort();
 }
 
 static void
@@ -42,6 +46,10 @@ check_round_trip(const char *sub)
         return; /* not a plain id: refused, as it should be */
     if (device_cookie_open(key, value, sub, NOW, id) != 0 ||
         strlen(id) != DEVICE_ID_LEN || strstr(value, id) == NULL)
+        abort();
+    /* For anyone: the same id. */
+    if (device_cookie_open(key, value, NULL, NOW, id2) != 0 ||
+        strcmp(id, id2) != 0)
         abort();
     /* Expired, or for another user: refused. */
     if (device_cookie_open(key, value, sub, NOW + 60, id2) != GH_EDENIED ||

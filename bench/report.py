@@ -241,6 +241,28 @@ rows.append(("`/token` p99 while sign-ins saturate hashing",
              f"{fmt(ratio(b, a))}× alone" if a and b else "—", "—", "—",
              "≤ 2× p99 without", met(None if not a or not b else b / a <= 2)))
 
+# a returning user's sign-in under a flood (bench/flood_login.c)
+g = get("gh.flood_signin")
+if g:
+    rows.append(("a returning user's sign-in while 100 concurrent attackers "
+                 "from fresh addresses flood `/login`",
+                 f"{g['returning_ok']} of {g['trials']} signed in: p50 "
+                 f"{fmt(g['returning_p50_ms'])} ms, max "
+                 f"{fmt(g['returning_max_ms'])} ms (a browser new to "
+                 f"Gatehouse meanwhile: {g['fresh_ok']} signed in, "
+                 f"{g['fresh_busy']} turned away with 503; the flood: "
+                 f"{g['flood_attempts']:,} attempts in {fmt(g['flood_s'])} s, "
+                 f"{g['flood_hashed']:,} hashed, {g['flood_busy']:,} 503, "
+                 f"{g['flood_locked']:,} 429 from an address's own guesses)",
+                 "—", "—", "—", "—", "succeeds within 3 s",
+                 met(g["returning_ok"] == g["trials"]
+                     and g["returning_max_ms"] < 3000)))
+else:
+    rows.append(("a returning user's sign-in while 100 concurrent attackers "
+                 "from fresh addresses flood `/login`", NOT_YET, "—", "—",
+                 "—", "—", "succeeds within 3 s", "—"))
+
+
 def peer_fanout_cell():
     """node-oidc-provider's fan-out (bench/peer_fanout.py), and whether
     its logout tokens checked out; (cell, p50, p99)."""
@@ -495,6 +517,16 @@ L.append("")
 L.append("‡ node-oidc-provider leaves passwords to the application "
          "(`findAccount`, interactions); there is nothing of its own to compare.")
 L.append("")
+if get("gh.flood_signin"):
+    L.append("Flood sign-in: bench/flood_login.c against the ES256 instance. "
+             "100 attacker threads, each from a source address of its own "
+             "(127.0.0.2 .. 127.0.0.101), fetch the sign-in form and post a "
+             "wrong password for a fresh username back to back; user `bench`, "
+             "whose browser signed in once before and keeps the device "
+             "cookie, then signs in 10 times (form and POST timed), each "
+             "after a browser new to Gatehouse tried. Requests time out after "
+             "15 s.")
+    L.append("")
 L.append("¶ node-oidc-provider's session for `/auth` is made by its own "
          "models (bench/peer/server.mjs, `/bench/session`): a Session with an "
          "account logged in and crm's Grant (openid profile email) recorded "

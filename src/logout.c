@@ -62,6 +62,10 @@ pending_free(struct pending_logout *p)
  * Clear-Site-Data "cookies" would take every other app's cookies of the
  * registrable domain with them (issue 14), so it is sent only when
  * logout.clear_site_data asks for it.
+ * Not the device cookie (gh_device, device.h): it says this browser signed
+ * in as someone before, which is what keeps them able to sign in again
+ * while a flood locks everyone else out (SPEC §7 Lockout); it signs no one
+ * in.
  */
 static const char *const own_cookies[] = {SESSION_COOKIE, PRESIGN_COOKIE,
                                           PRESIGN_COOKIE_HOST};

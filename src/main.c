@@ -25,6 +25,10 @@
 
 /* Sign-ins waiting for a hashing thread before /login answers 503. */
 #define HASHPOOL_QUEUE 64
+/* Browsers returning with a device cookie: one thread is a sign-in every
+ * ~74 ms, and a flood of anonymous attempts cannot take it. */
+#define HASHPOOL_RETURNING_THREADS 1
+#define HASHPOOL_RETURNING_QUEUE 16
 
 /* How long serve waits for requests in flight on SIGTERM (SPEC §2: 10 s). */
 #define SHUTDOWN_GRACE_S 8.0
@@ -223,6 +227,10 @@ cmd_serve(int argc, char **argv)
     if ((rc = hashpool_start(cfg->listen_threads, HASHPOOL_QUEUE,
                             &app.hashpool)) < 0)
         fatalx("hashpool_start error=\"%s\"", gh_strerror(rc));
+    if ((rc = hashpool_start_urgent(HASHPOOL_RETURNING_THREADS,
+                                    HASHPOOL_RETURNING_QUEUE,
+                                    &app.hashpool_returning)) < 0)
+        fatalx("hashpool_start error=\"%s\"", gh_strerror(rc));
     app.cfg = cfg;
     app.keys = kr;
     app.store = st;
@@ -255,10 +263,16 @@ cmd_serve(int argc, char **argv)
     while (sigwait(&sigs, &sig) != 0)
         ;
     log_info("stopping signal=%s", sig == SIGTERM ? "TERM" : "INT");
+    /* Sign-ins still queued for hashing are told "busy" now rather than
+     * hashed: after a flood the queue is full, and the drain would wait
+     * on all of it. */
+    hashpool_shed(app.hashpool);
+    hashpool_shed(app.hashpool_returning);
     http_drain(srv, SHUTDOWN_GRACE_S);
     /* Both may still resume parked requests: stop them before the
      * server. */
     hashpool_stop(app.hashpool);
+    hashpool_stop(app.hashpool_returning);
     /* A logout-all thread wakes the engine: stop it first. */
     admin_stop(&app);
     delivery_stop(app.delivery);

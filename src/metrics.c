@@ -49,6 +49,8 @@ static const char *const admin_outcomes[] = {
 #define NOUTCOMES (sizeof(admin_outcomes) / sizeof(admin_outcomes[0]))
 static atomic_ulong admin_calls[NOUTCOMES];
 static atomic_int logout_all_running;
+/* password checks run, on the open pool [0] and the returning one [1] */
+static atomic_ulong login_hashes[2];
 static atomic_llong logout_all_total, logout_all_ended, logout_all_queued;
 
 static const char *const *names;
@@ -124,6 +126,13 @@ metrics_logout_all(int running, long long total, long long ended,
     atomic_store(&logout_all_ended, ended);
     atomic_store(&logout_all_queued, queued);
     atomic_store(&logout_all_running, running);
+}
+
+void
+metrics_login_hash(int returning)
+{
+    atomic_fetch_add_explicit(&login_hashes[returning ? 1 : 0], 1,
+                              memory_order_relaxed);
 }
 
 struct out {
@@ -280,6 +289,14 @@ metrics_render(void)
             "gatehouse_logout_all_notifications_queued %lld\n",
             atomic_load(&logout_all_running), atomic_load(&logout_all_total),
             atomic_load(&logout_all_ended), atomic_load(&logout_all_queued));
+        put(&o,
+            "# HELP gatehouse_login_hashes_total Password checks (scrypt) "
+            "run for sign-ins, by pool: open to anyone, or reserved for "
+            "browsers returning with a device cookie.\n"
+            "# TYPE gatehouse_login_hashes_total counter\n"
+            "gatehouse_login_hashes_total{pool=\"open\"} %lu\n"
+            "gatehouse_login_hashes_total{pool=\"returning\"} %lu\n",
+            atomic_load(&login_hashes[0]), atomic_load(&login_hashes[1]));
     }
     return o.p;
 }

@@ -412,6 +412,7 @@ password_verify_dummy(const char *pw)
 
 struct job {
     void (*fn)(void *arg);
+    void (*cancel)(void *arg); /* instead of fn when shed; may be NULL */
     void *arg;
 };
 
@@ -423,6 +424,8 @@ struct hashpool {
     int head;
     int count; /* waiting, not running */
     int stopping;
+    int shedding; /* hashpool_shed: no new jobs */
+    int urgent; /* hashes at the normal policy: no SCHED_IDLE runner */
     pthread_t *threads;
     int nthreads; /* started, hence to join */
 };
@@ -440,7 +443,7 @@ worker(void *arg)
     pthread_mutex_init(&r.lock, NULL);
     pthread_cond_init(&r.cond, NULL);
     /* The runner inherits this thread's mask: every signal blocked. */
-    if (pthread_create(&r.thread, NULL, runner_main, &r) == 0)
+    if (!p->urgent && pthread_create(&r.thread, NULL, runner_main, &r) == 0)
         my_runner = &r;
     for (;;) {
         pthread_mutex_lock(&p->lock);
@@ -488,8 +491,8 @@ pool_free(struct hashpool *p)
     free(p);
 }
 
-int
-hashpool_start(int threads, int queue_max, struct hashpool **ret)
+static int
+pool_start(int threads, int queue_max, int urgent, struct hashpool **ret)
 {
     struct hashpool *p = NULL;
     sigset_t all, old;
@@ -502,6 +505,7 @@ hashpool_start(int threads, int queue_max, struct hashpool **ret)
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->cond, NULL);
     p->queue_max = queue_max;
+    p->urgent = urgent;
     p->ring = calloc((size_t)queue_max, sizeof(*p->ring));
     p->threads = calloc((size_t)threads, sizeof(*p->threads));
     if (p->ring == NULL || p->threads == NULL) {
@@ -535,23 +539,82 @@ out:
 }
 
 int
+hashpool_start(int threads, int queue_max, struct hashpool **ret)
+{
+    return pool_start(threads, queue_max, 0, ret);
+}
+
+int
+hashpool_start_urgent(int threads, int queue_max, struct hashpool **ret)
+{
+    return pool_start(threads, queue_max, 1, ret);
+}
+
+int
 hashpool_submit(struct hashpool *p, void (*fn)(void *arg), void *arg)
+{
+    return hashpool_submit_cancellable(p, fn, NULL, arg);
+}
+
+int
+hashpool_submit_cancellable(struct hashpool *p, void (*fn)(void *arg),
+                            void (*cancel)(void *arg), void *arg)
 {
     int rc = 0;
 
     if (fn == NULL)
         return GH_EINVAL;
     pthread_mutex_lock(&p->lock);
-    if (p->stopping || p->count >= p->queue_max) {
+    if (p->stopping || p->shedding || p->count >= p->queue_max) {
         rc = GH_EBUSY;
         goto out;
     }
-    p->ring[(p->head + p->count) % p->queue_max] = (struct job){fn, arg};
+    p->ring[(p->head + p->count) % p->queue_max] =
+        (struct job){fn, cancel, arg};
     p->count++;
     pthread_cond_signal(&p->cond);
 out:
     pthread_mutex_unlock(&p->lock);
     return rc;
+}
+
+void
+hashpool_shed(struct hashpool *p)
+{
+    struct job *shed;
+    int i, n = 0, kept = 0;
+
+    if (p == NULL)
+        return;
+    /* Taken out under the lock, cancelled outside it: a cancel answers
+     * its request, which must not wait on the pool. */
+    if ((shed = calloc((size_t)p->queue_max, sizeof(*shed))) == NULL)
+        return; /* then they run, as hashpool_stop would run them */
+    pthread_mutex_lock(&p->lock);
+    p->shedding = 1;
+    for (i = 0; i < p->count; i++) {
+        struct job j = p->ring[(p->head + i) % p->queue_max];
+        if (j.cancel != NULL)
+            shed[n++] = j;
+        else
+            p->ring[(p->head + kept++) % p->queue_max] = j;
+    }
+    p->count = kept;
+    pthread_mutex_unlock(&p->lock);
+    for (i = 0; i < n; i++)
+        shed[i].cancel(shed[i].arg);
+    free(shed);
+}
+
+int
+hashpool_full(struct hashpool *p)
+{
+    int full;
+
+    pthread_mutex_lock(&p->lock);
+    full = p->stopping || p->count >= p->queue_max;
+    pthread_mutex_unlock(&p->lock);
+    return full;
 }
 
 int

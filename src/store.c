@@ -60,8 +60,11 @@ static const struct key_schema {
     [KEY_DELIVERY_QUEUE] = {"dq", "zset", "none"},
     /* the logout ledger of a session: the ids of its deliveries */
     [KEY_SESSION_DELIVERIES] = {"sdl:{sid}", "set", "7 days"},
-    /* failed logins in a row, per user ("u:name") and per address
-     * ("ip:addr"), for the lockout */
+    /* sign-in attempts not yet given back (login_reserve.lua), per user
+     * ("u:sub"; "n:" and an HMAC of the lower-cased name when no user
+     * has that name: never what was typed), per
+     * address ("ip:addr") and per device cookie ("d:id"), for the
+     * lockout */
     [KEY_LOGIN_FAILURES] = {"lfail:{who}", "string", "lockout_s"},
     /* who did what, when, from where */
     [KEY_AUDIT] = {"audit", "stream", "none, MAXLEN ~"},
@@ -111,6 +114,8 @@ extern const char lua_logout_all_resume[];
 extern const char lua_logout_all_update[];
 extern const char lua_access_check[];
 extern const char lua_client_put[];
+extern const char lua_login_reserve[];
+extern const char lua_login_refund[];
 
 static const struct script_source {
     const char *name;
@@ -132,6 +137,8 @@ static const struct script_source {
     [SCRIPT_LOGOUT_ALL_RESUME] = {"logout_all_resume", lua_logout_all_resume},
     [SCRIPT_LOGOUT_ALL_UPDATE] = {"logout_all_update", lua_logout_all_update},
     [SCRIPT_CLIENT_PUT] = {"client_put", lua_client_put},
+    [SCRIPT_LOGIN_RESERVE] = {"login_reserve", lua_login_reserve},
+    [SCRIPT_LOGIN_REFUND] = {"login_refund", lua_login_refund},
 };
 
 /*

@@ -407,6 +407,49 @@ TEST(hashpool_stop_runs_queued_jobs)
     ASSERT_EQ(atomic_load(&counter), 6);
 }
 
+static atomic_int cancelled;
+
+static void
+cancel_job(void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&cancelled, 1);
+}
+
+/* SIGTERM after a flood: what is queued is answered, not hashed. */
+TEST(hashpool_shed_cancels_queued_jobs_and_refuses_new_ones)
+{
+    struct hashpool *p = NULL;
+    struct gate g = {.lock = PTHREAD_MUTEX_INITIALIZER,
+                     .cond = PTHREAD_COND_INITIALIZER};
+    int i;
+
+    atomic_store(&counter, 0);
+    atomic_store(&cancelled, 0);
+    ASSERT_EQ(hashpool_start(1, 8, &p), 0);
+    ASSERT_EQ(hashpool_submit(p, gate_job, &g), 0);
+    gate_wait_started(&g);
+    for (i = 0; i < 3; i++)
+        ASSERT_EQ(hashpool_submit_cancellable(p, count_job, cancel_job, NULL),
+                  0);
+    /* One without a cancel: it still runs. */
+    ASSERT_EQ(hashpool_submit(p, count_job, NULL), 0);
+    ASSERT_EQ(hashpool_submit_cancellable(p, count_job, cancel_job, NULL), 0);
+    hashpool_shed(p);
+    /* Cancelled at once, on this thread, while the gate still holds the
+     * only worker. */
+    ASSERT_EQ(atomic_load(&cancelled), 4);
+    ASSERT_EQ(hashpool_queued(p), 1);
+    ASSERT_EQ(hashpool_submit(p, count_job, NULL), GH_EBUSY);
+    ASSERT_EQ(hashpool_submit_cancellable(p, count_job, cancel_job, NULL),
+              GH_EBUSY);
+    gate_release(&g);
+    hashpool_stop(p);
+    /* The gate's job and the one without a cancel; none of the others. */
+    ASSERT_EQ(atomic_load(&counter), 2);
+    ASSERT_EQ(atomic_load(&cancelled), 4);
+}
+
 static atomic_int term_blocked;
 
 static void
@@ -490,6 +533,21 @@ policy_job(void *arg)
  * threads leave, on a runner at SCHED_IDLE of its own, while the job
  * itself (its Redis calls, logging, answer) stays at the normal policy,
  * holding nothing an HTTP thread could wait for behind an idle thread. */
+/* The returning browsers' pool must get CPU while a flood keeps every
+ * core busy: no runner at SCHED_IDLE, the worker hashes itself. */
+TEST(hashpool_urgent_hashes_at_normal_policy)
+{
+    struct hashpool *p = NULL;
+
+    atomic_store(&job_policy, -1);
+    atomic_store(&idle_tasks, -1);
+    ASSERT_EQ(hashpool_start_urgent(1, 1, &p), 0);
+    ASSERT_EQ(hashpool_submit(p, policy_job, NULL), 0);
+    hashpool_stop(p);
+    ASSERT_EQ(atomic_load(&job_policy), SCHED_OTHER);
+    ASSERT_EQ(atomic_load(&idle_tasks), 0);
+}
+
 TEST(hashpool_hashes_at_idle_policy_and_runs_jobs_at_normal)
 {
     struct hashpool *p = NULL;
@@ -536,5 +594,7 @@ TEST_MAIN(TEST_ENTRY(hash_then_verify_accepts_same_password),
           TEST_ENTRY(hashpool_hashes_at_idle_policy_and_runs_jobs_at_normal),
           TEST_ENTRY(hashpool_refuses_when_queue_full),
           TEST_ENTRY(hashpool_stop_runs_queued_jobs),
+          TEST_ENTRY(hashpool_shed_cancels_queued_jobs_and_refuses_new_ones),
+          TEST_ENTRY(hashpool_urgent_hashes_at_normal_policy),
           TEST_ENTRY(hashpool_threads_block_signals_for_main_sigwait),
           TEST_ENTRY(hashpool_rejects_bad_arguments))

@@ -15,6 +15,9 @@ struct app {
     struct store *store;
     char *discovery; /* the discovery document, built once at start */
     struct hashpool *hashpool; /* password hashing, off the HTTP threads */
+    /* the share of hashing anonymous sign-ins cannot fill: browsers
+     * returning with a device cookie (SPEC §7 Lockout) */
+    struct hashpool *hashpool_returning;
     struct delivery *delivery; /* the back-channel engine */
 };
 

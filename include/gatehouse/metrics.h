@@ -24,6 +24,10 @@ void metrics_admin_call(const char *outcome);
 void metrics_logout_all(int running, long long total, long long ended,
                         long long queued);
 
+/* One password check (scrypt) for a sign-in, on the pool for returning
+ * browsers (1) or the open one (0). */
+void metrics_login_hash(int returning);
+
 /* Renders the text exposition format; returns a malloc'd string. */
 char *metrics_render(void);
 

@@ -50,11 +50,32 @@ struct hashpool;
  */
 int hashpool_start(int threads, int queue_max, struct hashpool **ret);
 /*
+ * The same, but hashing at the normal scheduling policy instead of
+ * SCHED_IDLE: for the few sign-ins that must get through while a flood
+ * keeps every core busy (browsers returning with a device cookie, SPEC §7
+ * Lockout). Keep it small: its hashes compete with the HTTP threads.
+ */
+int hashpool_start_urgent(int threads, int queue_max, struct hashpool **ret);
+/*
  * Queues fn(arg) to run on a pool thread. GH_EBUSY when queue_max jobs are
  * already waiting (the caller answers 503 with Retry-After rather than
  * queueing without bound).
  */
 int hashpool_submit(struct hashpool *p, void (*fn)(void *arg), void *arg);
+/* The same, with cancel(arg) to run instead of fn if the job is shed
+ * (hashpool_shed) before a worker takes it. */
+int hashpool_submit_cancellable(struct hashpool *p, void (*fn)(void *arg),
+                                void (*cancel)(void *arg), void *arg);
+/*
+ * For shutdown: refuses new jobs (GH_EBUSY) and cancels, on the calling
+ * thread, every queued job that has a cancel; jobs already running, and
+ * queued ones without a cancel, still run. A queue filled by a flood then
+ * costs no hashing at SIGTERM.
+ */
+void hashpool_shed(struct hashpool *p);
+/* Whether a submit now would get GH_EBUSY: lets a caller turn work away
+ * before spending anything on it (a submit may still fail). */
+int hashpool_full(struct hashpool *p);
 /* Jobs waiting now (for metrics). */
 int hashpool_queued(struct hashpool *p);
 /* Runs every job already queued, then joins the threads and frees p. */

@@ -47,7 +47,7 @@ enum store_key {
     KEY_REFRESH,         /* {p}rt:{hash} */
     KEY_DELIVERY_QUEUE,  /* {p}dq */
     KEY_SESSION_DELIVERIES, /* {p}sdl:{sid} */
-    KEY_LOGIN_FAILURES,  /* {p}lfail:{u:lower-username | ip:address} */
+    KEY_LOGIN_FAILURES,  /* {p}lfail:{u:sub | n:hmac | ip:addr | d:id} */
     KEY_AUDIT,           /* {p}audit */
     KEY_USERS,           /* {p}users */
     KEY_CODE_USED,       /* {p}codeu:{hash} */
@@ -195,13 +195,22 @@ int store_user_sessions(struct store *st, const char *sub, char ***sids,
  * 0, GH_EREDIS, GH_EPROTO (a value of the wrong size), GH_ECRYPTO. */
 int store_mac_key(struct store *st, unsigned char key[32]);
 
-/* Sign-in state (store_login.c): failed-login counters. */
-/* Failed sign-ins for who ("u:name" or "ip:addr") in the window; the
- * first failure starts a window of window_s. */
-int store_login_failures(struct store *st, const char *who, long *count,
-                         long *ttl_s);
-int store_login_failed(struct store *st, const char *who, int window_s);
-int store_login_reset(struct store *st, const char *who);
+/* Sign-in state (store_login.c): the lockout's attempt counters. */
+/* Most buckets one sign-in attempt counts in. */
+#define STORE_LOGIN_BUCKETS_MAX 4
+/*
+ * Reserves one attempt in each of the n buckets who[] ("u:sub", "ip:addr",
+ * ...; SPEC §7 Lockout) before any hashing, in one step: 0 if reserved in
+ * all, GH_EDENIED with *retry_s (seconds until the fullest window ends) if
+ * any already holds max_failures, and then nothing is counted. The first
+ * attempt in a bucket opens its window of window_s.
+ */
+int store_login_reserve(struct store *st, const char *const *who, int n,
+                        int max_failures, int window_s, long *retry_s);
+/* Gives a reserved attempt back (the password was right): the first clear
+ * buckets are emptied, the others lose this one attempt. */
+int store_login_refund(struct store *st, const char *const *who, int n,
+                       int clear);
 
 /*
  * Codes and tokens (store_tokens.c). hash is the hex SHA-256 of a code or

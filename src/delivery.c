@@ -91,6 +91,9 @@ struct delivery {
     atomic_int stop;
     struct engine *engines;
     int nengines;
+    /* Attempts in flight to one app at most, every instance's together
+     * (delivery_claim.lua). */
+    int per_app;
     pthread_mutex_t lock; /* guards waiters */
     struct waiter *waiters;
     pthread_mutex_t reap_lock;
@@ -381,6 +384,11 @@ finish_batch(struct engine *e, struct transfer **ts, const CURLcode *cc,
             .outcome = outcome[i],
             .delivered = cc[i] == CURLE_OK && (status == 200 || status == 204),
             .token_exp = t->token_exp,
+            .client_id = t->claim.client_id,
+            /* An app that answers, even 4xx, is up and holds no slot for
+             * long; one that does not, or fails inside, is what the
+             * circuit is for (SPEC §6). */
+            .down = cc[i] != CURLE_OK || status >= 500,
             .result = GH_EIO,
         };
         /* The backoff draws a random byte: only a retry needs it. */
@@ -395,7 +403,7 @@ finish_batch(struct engine *e, struct transfer **ts, const CURLcode *cc,
          * to Redis (300,000 of them in a logout-all). */
         o[i].token = o[i].delivered ? NULL : t->token;
     }
-    if ((rc = store_delivery_done(d->app->store, now,
+    if ((rc = store_delivery_done(d->app->store, now, now_s,
                                   cfg->backchannel_max_attempts, o, n)) < 0)
         log_warnx("delivery_record_failed n=%zu error=%s", n,
                   gh_strerror(rc));
@@ -430,6 +438,15 @@ finish_batch(struct engine *e, struct transfer **ts, const CURLcode *cc,
                      "outcome=\"%s\" ms=%d",
                      t->claim.client_id, t->jti, t->claim.attempts + 1,
                      outcome[i], (int)(took * 1000));
+        /* Once per change of an app's circuit, whichever instance saw
+         * it: the scripts decide atomically. */
+        if (o[i].circuit > 0)
+            log_warnx("backchannel_circuit state=open client=%s "
+                      "next_trial_ms=%d last=\"%s\"",
+                      t->claim.client_id, o[i].circuit, outcome[i]);
+        else if (o[i].circuit < 0)
+            log_info("backchannel_circuit state=closed client=%s",
+                     t->claim.client_id);
         notify_waiters(d, t->claim.sid, t->claim.client_id,
                        o[i].delivered ? DELIVERY_DELIVERED : DELIVERY_TRYING);
     }
@@ -451,11 +468,15 @@ claim_due(struct engine *e)
     if (room <= 0)
         return;
     if (store_delivery_claim(d->app->store, util_now_ms() / 1000.0, lease,
-                             room, &c, &n) < 0)
+                             room, d->per_app, &c, &n) < 0)
         return;
-    for (i = 0; i < n; i++)
+    for (i = 0; i < n; i++) {
+        if (c[i].trial)
+            log_info("backchannel_circuit state=half_open client=%s",
+                     c[i].client_id);
         if (start_transfer(e, &c[i]) < 0)
             log_warnx("delivery_start_failed id_fp=-");
+    }
     store_delivery_claims_free(c, n);
     /* A full batch means more may be due: look again at once. */
     if ((int)n == room)
@@ -598,7 +619,7 @@ reap(void *arg)
 static void
 release_inflight(struct delivery *d)
 {
-    const char **ids;
+    const struct delivery_claim **ids;
     struct transfer *t;
     size_t n = 0;
     int i, rc;
@@ -610,7 +631,7 @@ release_inflight(struct delivery *d)
     n = 0;
     for (i = 0; i < d->nengines; i++)
         for (t = d->engines[i].inflight; t != NULL; t = t->next)
-            ids[n++] = t->claim.id;
+            ids[n++] = &t->claim;
     if ((rc = store_delivery_release(d->app->store, util_now_ms() / 1000.0,
                                      ids, n)) < 0)
         log_warnx("delivery_release_failed n=%zu error=%s", n,
@@ -689,6 +710,14 @@ delivery_start(struct app *app, struct delivery **ret)
         return GH_ENOMEM;
     }
     d->nengines = n;
+    /* Never more than half of this instance's slots to one app, whatever
+     * per_app_concurrency says: a hung app then leaves the other half to
+     * everyone else (SPEC §6), also with a small concurrency. */
+    d->per_app = app->cfg->backchannel_per_app_concurrency;
+    if (d->per_app > app->cfg->backchannel_concurrency / 2)
+        d->per_app = app->cfg->backchannel_concurrency / 2;
+    if (d->per_app < 1)
+        d->per_app = 1;
     for (i = 0; i < n; i++) {
         struct engine *e = &d->engines[i];
         e->d = d;

@@ -710,8 +710,14 @@ TEST(delivery_batches_beyond_one_slice_are_whole)
                                      600, 3600, 1, ended + i),
                   100);
 
-    ASSERT_EQ(store_delivery_claim(st, now, 30, 2 * BIG_BATCH, &c, &n), 0);
+    ASSERT_EQ(store_delivery_claim(st, now, 30, 2 * BIG_BATCH, 2 * BIG_BATCH,
+                                   &c, &n),
+              0);
     ASSERT_EQ(n, BIG_BATCH);
+    /* Each one is in flight to its app, with its lease. */
+    r = raw(&redis, "ZCARD t:dinf:app");
+    ASSERT_EQ(r->integer, BIG_BATCH);
+    freeReplyObject(r);
     /* Every one leased: none is due again before the lease ends. */
     r = raw(&redis, "ZCOUNT t:dq -inf %lld", (long long)now + 29);
     ASSERT_EQ(r->integer, 0);
@@ -728,8 +734,9 @@ TEST(delivery_batches_beyond_one_slice_are_whole)
                                                              : "http 500",
                                          .delivered = i < 3600,
                                          .next_due = (double)now + 60,
+                                         .client_id = c[i].client_id,
                                          .result = -9};
-    ASSERT_EQ(store_delivery_done(st, now, 1, o, n), 0);
+    ASSERT_EQ(store_delivery_done(st, now, (double)now, 1, o, n), 0);
     for (i = 0; i < n; i++)
         ASSERT_EQ(o[i].result, i < 3600 ? 1 : 2);
     r = raw(&redis, "ZCARD t:dq");
@@ -737,6 +744,9 @@ TEST(delivery_batches_beyond_one_slice_are_whole)
     freeReplyObject(r);
     r = raw(&redis, "ZCARD t:dfail");
     ASSERT_EQ(r->integer, BIG_BATCH - 3600);
+    freeReplyObject(r);
+    r = raw(&redis, "EXISTS t:dinf:app");
+    ASSERT_EQ(r->integer, 0);
     freeReplyObject(r);
     r = raw(&redis, "HGET t:dl:%s st", c[BIG_BATCH - 1].id);
     ASSERT_STR_EQ(r->str, "failed");

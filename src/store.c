@@ -93,8 +93,9 @@ static const struct key_schema {
     [KEY_DELIVERY_PARKED] = {"dpark:{client_id}", "zset", "none"},
     /* the client_ids that have parked deliveries */
     [KEY_DELIVERY_PARKED_APPS] = {"dparked", "set", "none"},
-    /* one app's attempts in flight, every instance's: id -> lease end */
-    [KEY_DELIVERY_INFLIGHT] = {"dinf:{client_id}", "zset", "none"},
+    /* one app's attempts in flight, per delivery engine of every
+     * instance: engine -> "count lease_end" (a dead one's lapse) */
+    [KEY_DELIVERY_INFLIGHT] = {"dinf:{client_id}", "hash", "none"},
     /* each app's circuit (delivery_done.lua): f:{client_id} failures in a
      * row, o:{client_id} when the next trial may go (0: closed),
      * k:{client_id} failed trials in a row */

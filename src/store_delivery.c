@@ -36,12 +36,13 @@ store_delivery_claims_free(struct delivery_claim *c, size_t n)
 
 int
 store_delivery_release(struct store *st, double now,
-                       const struct delivery_claim *const *c, size_t n)
+                       const struct delivery_claim *const *c,
+                       const char *const *engine, size_t n)
 {
     char kq[STORE_KEY_MAX], snow[24];
     const char **argv;
     redisReply *r = NULL;
-    size_t i, argc = 3 + 2 * n;
+    size_t i, argc = 3 + 3 * n;
     int rc;
 
     if (n == 0)
@@ -56,8 +57,9 @@ store_delivery_release(struct store *st, double now,
     argv[1] = store_prefix(st);
     argv[2] = snow;
     for (i = 0; i < n; i++) {
-        argv[3 + 2 * i] = c[i]->id;
-        argv[4 + 2 * i] = c[i]->client_id;
+        argv[3 + 3 * i] = c[i]->id;
+        argv[4 + 3 * i] = c[i]->client_id;
+        argv[5 + 3 * i] = engine[i];
     }
     rc = store_script(st, SCRIPT_DELIVERY_RELEASE, 1, (int)argc, argv, &r);
     freeReplyObject(r);
@@ -67,11 +69,14 @@ store_delivery_release(struct store *st, double now,
 
 int
 store_delivery_claim(struct store *st, double now, int lease_s, int max,
-                     int per_app, struct delivery_claim **ret, size_t *n)
+                     int per_app, const char *engine,
+                     const struct delivery_app_count *mine, size_t nmine,
+                     struct delivery_claim **ret, size_t *n)
 {
     char kq[STORE_KEY_MAX], kp[STORE_KEY_MAX], kc[STORE_KEY_MAX];
     char snow[24], slease[16], smax[16], sper[16];
-    const char *argv[8];
+    char (*counts)[16] = NULL;
+    const char **argv = NULL;
     struct delivery_claim *c = NULL;
     redisReply *r = NULL;
     size_t i, count;
@@ -88,6 +93,11 @@ store_delivery_claim(struct store *st, double now, int lease_s, int max,
     snprintf(slease, sizeof(slease), "%d", lease_s);
     snprintf(smax, sizeof(smax), "%d", max);
     snprintf(sper, sizeof(sper), "%d", per_app);
+    if ((argv = calloc(9 + 2 * nmine, sizeof(*argv))) == NULL ||
+        (counts = calloc(nmine + 1, sizeof(*counts))) == NULL) {
+        rc = GH_ENOMEM;
+        goto out;
+    }
     argv[0] = kq;
     argv[1] = kp;
     argv[2] = kc;
@@ -96,8 +106,15 @@ store_delivery_claim(struct store *st, double now, int lease_s, int max,
     argv[5] = slease;
     argv[6] = smax;
     argv[7] = sper;
-    if ((rc = store_script(st, SCRIPT_DELIVERY_CLAIM, 3, 8, argv, &r)) < 0)
-        return rc;
+    argv[8] = engine;
+    for (i = 0; i < nmine; i++) {
+        snprintf(counts[i], sizeof(counts[i]), "%d", mine[i].n);
+        argv[9 + 2 * i] = mine[i].client_id;
+        argv[10 + 2 * i] = counts[i];
+    }
+    if ((rc = store_script(st, SCRIPT_DELIVERY_CLAIM, 3, (int)(9 + 2 * nmine),
+                           argv, &r)) < 0)
+        goto out;
     if (r->type != REDIS_REPLY_ARRAY || r->elements % 9 != 0) {
         rc = GH_EPROTO;
         goto out;
@@ -124,20 +141,23 @@ store_delivery_claim(struct store *st, double now, int lease_s, int max,
     c = NULL;
     rc = 0;
 out:
+    free(argv);
+    free(counts);
     freeReplyObject(r);
     return rc;
 }
 
 int
 store_delivery_done(struct store *st, int64_t now, double now_s,
-                    int max_attempts, struct delivery_outcome *o, size_t n)
+                    const char *engine, int lease_s, int max_attempts,
+                    struct delivery_outcome *o, size_t n)
 {
     char kq[STORE_KEY_MAX], kf[STORE_KEY_MAX], kc[STORE_KEY_MAX];
-    char snow[24], snow_ms[24], smax[16];
-    char (*nums)[2][32] = NULL;
+    char snow[24], snow_ms[24], smax[16], slease[16];
+    char (*nums)[3][32] = NULL;
     const char **argv = NULL;
     redisReply *r = NULL;
-    size_t i, argc = 7 + 8 * n;
+    size_t i, argc = 9 + 9 * n;
     int rc;
 
     if (n == 0)
@@ -157,6 +177,7 @@ store_delivery_done(struct store *st, int64_t now, double now_s,
     snprintf(snow, sizeof(snow), "%lld", (long long)now);
     snprintf(snow_ms, sizeof(snow_ms), "%.3f", now_s);
     snprintf(smax, sizeof(smax), "%d", max_attempts);
+    snprintf(slease, sizeof(slease), "%d", lease_s);
     argv[0] = kq;
     argv[1] = kf;
     argv[2] = kc;
@@ -164,8 +185,10 @@ store_delivery_done(struct store *st, int64_t now, double now_s,
     argv[4] = snow;
     argv[5] = smax;
     argv[6] = snow_ms;
+    argv[7] = engine;
+    argv[8] = slease;
     for (i = 0; i < n; i++) {
-        const char **a = argv + 7 + 8 * i;
+        const char **a = argv + 9 + 9 * i;
         snprintf(nums[i][0], sizeof(nums[i][0]), "%.3f", o[i].next_due);
         snprintf(nums[i][1], sizeof(nums[i][1]), "%lld",
                  (long long)o[i].token_exp);
@@ -175,8 +198,10 @@ store_delivery_done(struct store *st, int64_t now, double now_s,
         a[3] = nums[i][0];
         a[4] = o[i].token != NULL ? o[i].token : "";
         a[5] = nums[i][1];
+        snprintf(nums[i][2], sizeof(nums[i][2]), "%d", o[i].app_left);
         a[6] = o[i].client_id;
         a[7] = o[i].down ? "1" : "0";
+        a[8] = nums[i][2];
     }
     if ((rc = store_script(st, SCRIPT_DELIVERY_DONE, 3, (int)argc, argv,
                            &r)) < 0)

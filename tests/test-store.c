@@ -711,12 +711,12 @@ TEST(delivery_batches_beyond_one_slice_are_whole)
                   100);
 
     ASSERT_EQ(store_delivery_claim(st, now, 30, 2 * BIG_BATCH, 2 * BIG_BATCH,
-                                   &c, &n),
+                                   "e1", NULL, 0, &c, &n),
               0);
     ASSERT_EQ(n, BIG_BATCH);
-    /* Each one is in flight to its app, with its lease. */
-    r = raw(&redis, "ZCARD t:dinf:app");
-    ASSERT_EQ(r->integer, BIG_BATCH);
+    /* The engine's count of attempts in flight to the app, leased. */
+    r = raw(&redis, "HGET t:dinf:app e1");
+    ASSERT_EQ(strncmp(r->str, "4500 ", 5), 0);
     freeReplyObject(r);
     /* Every one leased: none is due again before the lease ends. */
     r = raw(&redis, "ZCOUNT t:dq -inf %lld", (long long)now + 29);
@@ -736,7 +736,7 @@ TEST(delivery_batches_beyond_one_slice_are_whole)
                                          .next_due = (double)now + 60,
                                          .client_id = c[i].client_id,
                                          .result = -9};
-    ASSERT_EQ(store_delivery_done(st, now, (double)now, 1, o, n), 0);
+    ASSERT_EQ(store_delivery_done(st, now, (double)now, "e1", 30, 1, o, n), 0);
     for (i = 0; i < n; i++)
         ASSERT_EQ(o[i].result, i < 3600 ? 1 : 2);
     r = raw(&redis, "ZCARD t:dq");
@@ -809,6 +809,8 @@ TEST(deliveries_are_claimed_fairly_between_apps)
     struct delivery_claim *c = NULL, *c2 = NULL;
     struct delivery_record *rec = NULL;
     struct delivery_outcome o[5];
+    /* What engine "a" has in flight as the test goes. */
+    struct delivery_app_count mine[3] = {{"busy", 1}, {"calm", 1}, {"down", 0}};
     char *busy[6], *calm[1], *down[5];
     int64_t now = util_now();
     long long pending, failed, total, parked;
@@ -822,7 +824,9 @@ TEST(deliveries_are_claimed_fairly_between_apps)
 
     /* Six of busy are due before calm's one: busy gets its two, calm
      * its one, and busy's other four wait. */
-    ASSERT_EQ(store_delivery_claim(st, (double)now + 1, 30, 10, 2, &c, &n), 0);
+    ASSERT_EQ(store_delivery_claim(st, (double)now + 1, 30, 10, 2, "a", NULL, 0,
+                                   &c, &n),
+              0);
     ASSERT_EQ(n, 3);
     for (i = 0; i < n; i++)
         ASSERT_EQ(c[i].trial, 0);
@@ -835,7 +839,8 @@ TEST(deliveries_are_claimed_fairly_between_apps)
     ASSERT_EQ(total, 7);
     store_delivery_records_free(rec, nrec);
     /* Another instance's claim sees busy's two in flight: nothing more. */
-    ASSERT_EQ(store_delivery_claim(st, (double)now + 1, 30, 10, 2, &c2, &n2),
+    ASSERT_EQ(store_delivery_claim(st, (double)now + 1, 30, 10, 2, "b", NULL, 0,
+                                   &c2, &n2),
               0);
     ASSERT_EQ(n2, 0);
     store_delivery_claims_free(c2, n2);
@@ -845,10 +850,13 @@ TEST(deliveries_are_claimed_fairly_between_apps)
         ;
     ASSERT(i < n);
     o[0] = (struct delivery_outcome){.id = c[i].id, .outcome = "http 200",
-                                     .delivered = 1, .client_id = "busy"};
-    ASSERT_EQ(store_delivery_done(st, now, (double)now + 1, 8, o, 1), 0);
+                                     .delivered = 1, .client_id = "busy",
+                                     .app_left = 1};
+    ASSERT_EQ(store_delivery_done(st, now, (double)now + 1, "a", 30, 8, o, 1),
+              0);
     ASSERT_EQ(o[0].result, 1);
-    ASSERT_EQ(store_delivery_claim(st, (double)now + 1, 30, 10, 2, &c2, &n2),
+    ASSERT_EQ(store_delivery_claim(st, (double)now + 1, 30, 10, 2, "a", mine,
+                                   2, &c2, &n2),
               0);
     ASSERT_EQ(n2, 1);
     ASSERT_STR_EQ(c2[0].client_id, "busy");
@@ -860,7 +868,10 @@ TEST(deliveries_are_claimed_fairly_between_apps)
     /* An app down five times in a row: its circuit opens, and its
      * deliveries wait until the trial time. */
     queue_deliveries(st, "down", 5, now, down);
-    ASSERT_EQ(store_delivery_claim(st, (double)now + 2, 30, 10, 8, &c, &n), 0);
+    mine[0].n = 2;
+    ASSERT_EQ(store_delivery_claim(st, (double)now + 2, 30, 10, 8, "a", mine, 2,
+                                   &c, &n),
+              0);
     ASSERT_EQ(n, 5 + 3); /* down's five, and busy's three parked */
     for (i = 0, n2 = 0; i < n; i++) {
         if (strcmp(c[i].client_id, "down") != 0)
@@ -873,7 +884,8 @@ TEST(deliveries_are_claimed_fairly_between_apps)
         n2++;
     }
     ASSERT_EQ(n2, 5);
-    ASSERT_EQ(store_delivery_done(st, now, (double)now + 2, 8, o, 5), 0);
+    ASSERT_EQ(store_delivery_done(st, now, (double)now + 2, "a", 30, 8, o, 5),
+              0);
     for (i = 0; i < 4; i++)
         ASSERT_EQ(o[i].circuit, 0);
     ASSERT_EQ(o[4].circuit, 1000);
@@ -882,11 +894,14 @@ TEST(deliveries_are_claimed_fairly_between_apps)
     ASSERT_EQ(open, 1);
     store_delivery_claims_free(c, n);
     /* Due again at now + 3, but the circuit holds them until now + 3. */
-    ASSERT_EQ(store_delivery_claim(st, (double)now + 2.9, 30, 10, 8, &c, &n),
+    mine[0].n = 5;
+    ASSERT_EQ(store_delivery_claim(st, (double)now + 2.9, 30, 10, 8, "a", mine,
+                                   2, &c, &n),
               0);
     ASSERT_EQ(n, 0);
     store_delivery_claims_free(c, n);
-    ASSERT_EQ(store_delivery_claim(st, (double)now + 3.5, 30, 10, 8, &c, &n),
+    ASSERT_EQ(store_delivery_claim(st, (double)now + 3.5, 30, 10, 8, "a", mine,
+                                   2, &c, &n),
               0);
     /* Then one trial, no more. */
     ASSERT_EQ(n, 1);
@@ -894,13 +909,15 @@ TEST(deliveries_are_claimed_fairly_between_apps)
     ASSERT_EQ(c[0].trial, 1);
     o[0] = (struct delivery_outcome){.id = c[0].id, .outcome = "http 204",
                                      .delivered = 1, .client_id = "down"};
-    ASSERT_EQ(store_delivery_done(st, now, (double)now + 3.6, 8, o, 1), 0);
+    ASSERT_EQ(store_delivery_done(st, now, (double)now + 3.6, "a", 30, 8, o, 1),
+              0);
     ASSERT_EQ(o[0].circuit, -1);
     ASSERT_EQ(store_delivery_circuits(st, seen_circuit, &open), 0);
     ASSERT_EQ(open, 0);
     store_delivery_claims_free(c, n);
     /* Closed: the other four go at once. */
-    ASSERT_EQ(store_delivery_claim(st, (double)now + 3.7, 30, 10, 8, &c, &n),
+    ASSERT_EQ(store_delivery_claim(st, (double)now + 3.7, 30, 10, 8, "a", mine,
+                                   2, &c, &n),
               0);
     ASSERT_EQ(n, 4);
     store_delivery_claims_free(c, n);

@@ -162,20 +162,29 @@ struct delivery_claim {
     int64_t token_exp; /* its exp */
     int trial;         /* 1: the one attempt a half-open circuit allows */
 };
+/* How many attempts to one app a delivery engine has in flight. */
+struct delivery_app_count {
+    const char *client_id;
+    int n;
+};
 /* now is wall-clock seconds to the millisecond: retries are due at
  * fractions of a second (SPEC §6: 1 s ±20%). At most max deliveries, and
  * never more than per_app of one app in flight across every instance nor
  * any of an app whose circuit is open (delivery_claim.lua): those are
- * held back, not dropped, and others' handed out instead. */
+ * held back, not dropped, and others' handed out instead. engine names
+ * the claiming engine (unique across instances); mine[0..nmine) are its
+ * attempts in flight now. */
 int store_delivery_claim(struct store *st, double now, int lease_s, int max,
-                         int per_app, struct delivery_claim **ret,
-                         size_t *n);
+                         int per_app, const char *engine,
+                         const struct delivery_app_count *mine, size_t nmine,
+                         struct delivery_claim **ret, size_t *n);
 void store_delivery_claims_free(struct delivery_claim *c, size_t n);
 /* Gives claims back unsent (a server stopping): each of ids still in the
  * queue is due at now again, instead of when its lease runs out. One
  * command, so all or none. */
 int store_delivery_release(struct store *st, double now,
-                           const struct delivery_claim *const *c, size_t n);
+                           const struct delivery_claim *const *c,
+                           const char *const *engine, size_t n);
 /* One attempt's outcome, to record. */
 struct delivery_outcome {
     const char *id;
@@ -187,15 +196,18 @@ struct delivery_outcome {
     const char *client_id;
     int down;   /* no answer in time, refused, or 5xx: counts for the
                  * app's circuit (SPEC §6) */
+    int app_left; /* attempts to client_id the engine still has in flight
+                   * once this batch is recorded */
     int result; /* set: 1 delivered, 2 failed for good, 0 retry, -1 unknown */
     int circuit; /* set: what the app's circuit did: 0 nothing, -1 closed,
                   * n > 0 opened for n ms */
 };
-/* Records n outcomes in one script call; on error no result is set. now_s
- * is now to the millisecond, for the circuits. */
+/* Records n outcomes of engine's attempts in one script call; on error no
+ * result is set. now_s is now to the millisecond, for the circuits and the
+ * engine's in-flight counts (leased for lease_s). */
 int store_delivery_done(struct store *st, int64_t now, double now_s,
-                        int max_attempts, struct delivery_outcome *o,
-                        size_t n);
+                        const char *engine, int lease_s, int max_attempts,
+                        struct delivery_outcome *o, size_t n);
 /* Deliveries due but held back because their app had no room (parked,
  * delivery_claim.lua): all apps together. */
 int store_delivery_parked(struct store *st, long long *count);

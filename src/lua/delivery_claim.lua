@@ -6,8 +6,10 @@
 -- apps drop duplicates).
 --
 -- Fairness: an app has at most per_app attempts in flight, across every
--- instance (dinf:{client_id}, one lease per attempt, so a dead instance's
--- attempts stop counting when their leases run out), and none while its
+-- instance (dinf:{client_id}: each engine's count of attempts to it, as
+-- "count lease_end", rewritten whole by every claim and outcome of that
+-- engine, so a dead instance's counts stop counting when their lease runs
+-- out, and a lost update heals at the next), and none while its
 -- circuit is open (dcb, kept by delivery_done.lua); once the circuit's
 -- time is up, one trial at a time. A due delivery of an app that can take
 -- no more is parked (dq -> dpark:{client_id}, due time kept), not dropped
@@ -19,7 +21,8 @@
 -- KEYS[1] dq (zset id -> due time, epoch seconds to the millisecond)
 -- KEYS[2] dparked (set of client_ids with parked deliveries)
 -- KEYS[3] dcb (hash: the circuit of each app)
--- ARGV: prefix, now (to the millisecond), lease_s, max, per_app
+-- ARGV: prefix, now (to the millisecond), lease_s, max, per_app, engine,
+--       then client_id, count for each app this engine has attempts to
 -- Returns {id, client_id, uri, sid, sub, attempts, token, token_exp, trial,
 -- ...}: nine fields per delivery; trial is 1 for the one attempt a circuit
 -- that was open lets through.
@@ -27,6 +30,11 @@ local p = ARGV[1]
 local now = tonumber(ARGV[2])
 local until_ = now + tonumber(ARGV[3])
 local max, per_app = tonumber(ARGV[4]), tonumber(ARGV[5])
+local engine = ARGV[6]
+local mine = {}
+for i = 7, #ARGV, 2 do
+    mine[ARGV[i]] = tonumber(ARGV[i + 1])
+end
 -- How far into the due range one call looks: each parked delivery leaves
 -- it, so the next call looks further.
 local scan = 4 * max + 100
@@ -48,10 +56,18 @@ local function app(cid)
         return a
     end
     local inf = p .. 'dinf:' .. cid
-    redis.call('ZREMRANGEBYSCORE', inf, '-inf', now)
-    local n = redis.call('ZCARD', inf)
+    local counts = redis.call('HGETALL', inf)
+    local n = 0
+    for i = 1, #counts, 2 do
+        local c, lease_end = string.match(counts[i + 1], '^(%d+) (.+)$')
+        if c and tonumber(lease_end) > now then
+            n = n + tonumber(c)
+        else
+            redis.call('HDEL', inf, counts[i])
+        end
+    end
     local o = tonumber(redis.call('HGET', KEYS[3], 'o:' .. cid) or '0')
-    a = {left = per_app - n, trial = false, inflight = {}, parked = {}}
+    a = {left = per_app - n, trial = false, claimed = 0, parked = {}}
     if o > now then
         a.left = 0
     elseif o > 0 then
@@ -68,8 +84,7 @@ local count = 0
 local function take(id, d, a)
     lease[#lease + 1] = until_
     lease[#lease + 1] = id
-    a.inflight[#a.inflight + 1] = until_
-    a.inflight[#a.inflight + 1] = id
+    a.claimed = a.claimed + 1
     a.left = a.left - 1
     out[#out + 1] = id
     for i = 1, 7 do
@@ -149,7 +164,10 @@ each_slice('ZADD', KEYS[1], lease)
 each_slice('ZREM', KEYS[1], gone)
 each_slice('ZREM', KEYS[1], unqueue)
 for cid, a in pairs(apps) do
-    each_slice('ZADD', p .. 'dinf:' .. cid, a.inflight)
+    if a.claimed > 0 then
+        redis.call('HSET', p .. 'dinf:' .. cid, engine,
+                   ((mine[cid] or 0) + a.claimed) .. ' ' .. until_)
+    end
     if #a.parked > 0 then
         each_slice('ZADD', p .. 'dpark:' .. cid, a.parked)
         redis.call('SADD', KEYS[2], cid)

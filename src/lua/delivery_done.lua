@@ -5,8 +5,8 @@
 -- failed after max attempts (SPEC §6). The ledger of attempts stays on the
 -- delivery's hash for 7 days.
 --
--- Each attempt also ends its app's in-flight lease (dinf:{client_id}, see
--- delivery_claim.lua) and moves the app's circuit (SPEC §6: an app failing
+-- Each batch also sets the engine's count of attempts in flight to each
+-- app (dinf:{client_id}, see delivery_claim.lua) and moves the app's circuit (SPEC §6: an app failing
 -- again and again is backed off). In dcb, per app: f:{cid} failures in a
 -- row, o:{cid} when the circuit lets a trial through (0: closed), k:{cid}
 -- how many trials failed in a row. An app that is down (no answer in time,
@@ -15,10 +15,12 @@
 -- is not a 5xx closes the circuit. Its deliveries wait in the meantime:
 -- they are neither dropped nor charged an attempt.
 -- KEYS[1] dq  KEYS[2] dfail (zset id -> failed time)  KEYS[3] dcb
--- ARGV: prefix, now, max_attempts, now to the millisecond, then eight per
---       attempt: id, outcome text, delivered (1/0), next_due (epoch seconds
---       to the millisecond: a retry 1 s ±20% later must not round to whole
---       seconds), token, token_exp, client_id, down (1: no answer or 5xx)
+-- ARGV: prefix, now, max_attempts, now to the millisecond, engine, lease_s,
+--       then nine per attempt: id, outcome text, delivered (1/0), next_due
+--       (epoch seconds to the millisecond: a retry 1 s ±20% later must not
+--       round to whole seconds), token, token_exp, client_id, down (1: no
+--       answer or 5xx), and how many attempts to that app the engine still
+--       has in flight after this batch
 -- Returns two integers per attempt: 1 delivered, 2 failed for good, 0 to
 -- be retried, -1 unknown id; then what its app's circuit did: 0 nothing,
 -- -1 closed, n > 0 opened for n ms. A delivery that fails for good is also
@@ -26,6 +28,7 @@
 -- never heard of a sign-out is something an auditor must find.
 local p, now, max = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local now_ms = tonumber(ARGV[4])
+local engine, until_ = ARGV[5], now_ms + tonumber(ARGV[6])
 local FAILURES, OPEN_S, OPEN_MAX_S = 5, 1, 60
 -- cmd(key, list...) in slices of 1,000 (an even count, so score/member
 -- pairs stay whole): Lua's unpack takes only so many values at once.
@@ -43,7 +46,7 @@ local function app(cid)
         local v = redis.call('HMGET', KEYS[3], 'f:' .. cid, 'o:' .. cid,
                              'k:' .. cid)
         a = {f = tonumber(v[1] or '0'), o = tonumber(v[2] or '0'),
-             k = tonumber(v[3] or '0'), ended = {}, dirty = false}
+             k = tonumber(v[3] or '0'), left = 0, dirty = false}
         apps[cid] = a
     end
     return a
@@ -74,10 +77,10 @@ local function circuit(a, down)
 end
 
 local out, done, failed = {}, {}, {}
-for i = 5, #ARGV, 8 do
+for i = 7, #ARGV, 9 do
     local id, outcome, delivered = ARGV[i], ARGV[i + 1], ARGV[i + 2]
     local a = app(ARGV[i + 6])
-    a.ended[#a.ended + 1] = id
+    a.left = tonumber(ARGV[i + 8])
     local k = p .. 'dl:' .. id
     if redis.call('EXISTS', k) == 0 then
         done[#done + 1] = id
@@ -126,7 +129,11 @@ end
 each_slice('ZREM', KEYS[1], done)
 each_slice('ZADD', KEYS[2], failed)
 for cid, a in pairs(apps) do
-    each_slice('ZREM', p .. 'dinf:' .. cid, a.ended)
+    if a.left > 0 then
+        redis.call('HSET', p .. 'dinf:' .. cid, engine, a.left .. ' ' .. until_)
+    else
+        redis.call('HDEL', p .. 'dinf:' .. cid, engine)
+    end
     if a.dirty then
         redis.call('HSET', KEYS[3], 'f:' .. cid, a.f, 'o:' .. cid, a.o,
                    'k:' .. cid, a.k)

@@ -57,17 +57,22 @@ local function app(cid)
     end
     local inf = p .. 'dinf:' .. cid
     local counts = redis.call('HGETALL', inf)
-    local n = 0
+    -- This engine's own count is what it says, not what Redis last heard:
+    -- an outcome that was never recorded must not hold a slot forever.
+    local n, listed = mine[cid] or 0, false
     for i = 1, #counts, 2 do
         local c, lease_end = string.match(counts[i + 1], '^(%d+) (.+)$')
-        if c and tonumber(lease_end) > now then
+        if counts[i] == engine then
+            listed = true
+        elseif c and tonumber(lease_end) > now then
             n = n + tonumber(c)
         else
             redis.call('HDEL', inf, counts[i])
         end
     end
     local o = tonumber(redis.call('HGET', KEYS[3], 'o:' .. cid) or '0')
-    a = {left = per_app - n, trial = false, claimed = 0, parked = {}}
+    a = {left = per_app - n, trial = false, claimed = 0, parked = {},
+         listed = listed}
     if o > now then
         a.left = 0
     elseif o > 0 then
@@ -164,9 +169,11 @@ each_slice('ZADD', KEYS[1], lease)
 each_slice('ZREM', KEYS[1], gone)
 each_slice('ZREM', KEYS[1], unqueue)
 for cid, a in pairs(apps) do
-    if a.claimed > 0 then
-        redis.call('HSET', p .. 'dinf:' .. cid, engine,
-                   ((mine[cid] or 0) + a.claimed) .. ' ' .. until_)
+    local n = (mine[cid] or 0) + a.claimed
+    if n > 0 and (a.claimed > 0 or a.listed) then
+        redis.call('HSET', p .. 'dinf:' .. cid, engine, n .. ' ' .. until_)
+    elseif a.listed then
+        redis.call('HDEL', p .. 'dinf:' .. cid, engine)
     end
     if #a.parked > 0 then
         each_slice('ZADD', p .. 'dpark:' .. cid, a.parked)

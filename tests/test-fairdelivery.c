@@ -38,8 +38,8 @@ sleep_ms(int ms)
  * (back-channel to other_bc), and backchannel settings from extra (a JSON
  * object text merged over the defaults, or NULL).
  */
-static void
-start(const char *crm_bc, const char *other_bc, const char *extra)
+static char *
+config_text(const char *crm_bc, const char *other_bc, const char *extra)
 {
     json_t *cfg;
     char *text;
@@ -62,6 +62,14 @@ start(const char *crm_bc, const char *other_bc, const char *extra)
     }
     text = json_dumps(cfg, JSON_COMPACT);
     json_decref(cfg);
+    return text;
+}
+
+static void
+start(const char *crm_bc, const char *other_bc, const char *extra)
+{
+    char *text = config_text(crm_bc, other_bc, extra);
+
     if (redis_start(&redis, 0) < 0)
         FAIL("redis did not start");
     if (gh_start(&gh, redis.url, "ES256", text) < 0)
@@ -273,19 +281,27 @@ sink_stop(struct sink *s)
     close(s->fd);
 }
 
+/* The cap holds across instances: two on one Redis, each with room for
+ * all forty, hold three between them. */
 TEST(never_more_than_per_app_concurrency_attempts_reach_one_app)
 {
+    static const char extra[] =
+        "{\"backchannel\":{\"per_app_concurrency\":3,\"timeout_ms\":1500,"
+        "\"max_attempts\":20}}";
     struct bc_app crm;
+    struct gh_proc gh2;
     struct sink sink;
-    char uri[96];
+    char uri[96], *text;
     double t0;
 
     ASSERT_EQ(bc_start(&crm, 0, 0), 0);
     sink_start(&sink);
     snprintf(uri, sizeof(uri), "http://127.0.0.1:%d/bc", sink.port);
-    start(crm.uri, uri,
-          "{\"backchannel\":{\"per_app_concurrency\":3,\"timeout_ms\":1500,"
-          "\"max_attempts\":20}}");
+    start(crm.uri, uri, extra);
+    text = config_text(crm.uri, uri, extra);
+    if (gh_start(&gh2, redis.url, "ES256", text) < 0)
+        FAIL("second gatehouse did not start");
+    free(text);
     end_sessions_of_other(40);
     /* Two rounds of timeouts: each slot given back is taken again, never
      * more than three at once. */
@@ -297,6 +313,7 @@ TEST(never_more_than_per_app_concurrency_attempts_reach_one_app)
     ASSERT(atomic_load(&sink.accepted) >= 6);
     ASSERT(atomic_load(&sink.max_open) <= 3);
     ASSERT(atomic_load(&sink.max_open) >= 1);
+    gh_stop(&gh2);
     stop();
     sink_stop(&sink);
     bc_stop(&crm);

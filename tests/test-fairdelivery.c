@@ -47,12 +47,11 @@ config_text(const char *crm_bc, const char *other_bc, const char *extra)
     cfg = json_pack(
         "{s:{s:i, s:i}, s:[{s:s, s:s, s:s, s:[s], s:s}, "
         "{s:s, s:s, s:s, s:[s], s:s}]}",
-        "login", "max_failures", 1000, "lockout_s", 60, "clients",
-        "client_id", "crm", "client_secret", "crm-secret", "name", "CRM",
-        "redirect_uris", CRM_CB, "backchannel_logout_uri", crm_bc,
-        "client_id", "other", "client_secret", "other-secret", "name",
-        "Other", "redirect_uris", "http://127.0.0.1:3002/callback",
-        "backchannel_logout_uri", other_bc);
+        "login", "max_failures", 1000, "lockout_s", 60, "clients", "client_id",
+        "crm", "client_secret", "crm-secret", "name", "CRM", "redirect_uris",
+        CRM_CB, "backchannel_logout_uri", crm_bc, "client_id", "other",
+        "client_secret", "other-secret", "name", "Other", "redirect_uris",
+        "http://127.0.0.1:3002/callback", "backchannel_logout_uri", other_bc);
     ASSERT(cfg != NULL);
     if (extra != NULL) {
         json_t *x = json_loads(extra, 0, NULL);
@@ -108,9 +107,9 @@ end_sessions_of_other(int n)
         snprintf(sub, sizeof(sub), "00000000-0000-4000-8000-%012d", i);
         ASSERT_EQ(
             session_create(st, cfg, sub, "127.0.0.1", "fair", sid, cookie), 0);
-        ASSERT_EQ(session_record_app(st, cfg, sid,
-                                     config_client(cfg, "other"), NULL),
-                  0);
+        ASSERT_EQ(
+            session_record_app(st, cfg, sid, config_client(cfg, "other"), NULL),
+            0);
         sids[i] = strdup(sid);
     }
     ASSERT_EQ(session_end_many(st, cfg, sids, (size_t)n, "admin", "test", 0,
@@ -139,8 +138,8 @@ crm_only_logout(struct bc_app *crm, char **page)
     json_t *t;
     double t0;
 
-    code = oidc_get_code(&gh, &b, "crm", CRM_CB, "alice", "correct horse",
-                         NULL);
+    code =
+        oidc_get_code(&gh, &b, "crm", CRM_CB, "alice", "correct horse", NULL);
     if (asprintf(&body, "grant_type=authorization_code&code=%s&redirect_uri=%s",
                  code, ru) < 0)
         FAIL("asprintf");
@@ -334,8 +333,8 @@ requests(struct bc_app *a)
 static char *
 redis_cli(const char *cmd, const char *arg)
 {
-    char *argv[] = {"redis-cli", "-s", redis.socket, (char *)cmd,
-                    (char *)arg, NULL};
+    char *argv[] = {"redis-cli", "-s",        redis.socket,
+                    (char *)cmd, (char *)arg, NULL};
     char *out = NULL;
 
     ASSERT_EQ(run_cmd(argv, NULL, &out, NULL), 0);
@@ -417,22 +416,22 @@ TEST(a_failing_app_is_backed_off_and_gets_everything_once_it_recovers)
             bc_count(&shaky), test_now() - t0, requests(&shaky));
     ASSERT_EQ(bc_count(&shaky), N);
     /* Spaced out: the trials after the circuit opened grow apart. */
-    ASSERT(shaky.request_at[FAIL_FIRST - 1] - shaky.request_at[FAIL_FIRST - 2]
-           > 1.5);
+    ASSERT(shaky.request_at[FAIL_FIRST - 1] - shaky.request_at[FAIL_FIRST - 2] >
+           1.5);
     ASSERT(shaky.request_at[FAIL_FIRST] - shaky.request_at[FAIL_FIRST - 1] >
            3.0);
     /* No attempt was charged that the app did not receive, and every
      * notification to it was delivered. */
     {
-        char *argv[] = {"redis-cli", "-s", redis.socket, "--scan",
+        char *argv[] = {"redis-cli", "-s",      redis.socket, "--scan",
                         "--pattern", "gh:dl:*", NULL};
         char *out = NULL, *line, *save = NULL;
 
         ASSERT_EQ(run_cmd(argv, NULL, &out, NULL), 0);
         for (line = strtok_r(out, "\n", &save); line != NULL;
              line = strtok_r(NULL, "\n", &save)) {
-            char *argv2[] = {"redis-cli", "-s", redis.socket, "HMGET",
-                             line, "n", "st", "cid", NULL};
+            char *argv2[] = {"redis-cli", "-s", redis.socket, "HMGET", line,
+                             "n",         "st", "cid",        NULL};
             char *o = NULL;
 
             ASSERT_EQ(run_cmd(argv2, NULL, &o, NULL), 0);
@@ -455,10 +454,8 @@ TEST(a_failing_app_is_backed_off_and_gets_everything_once_it_recovers)
     log = gh_log(&gh);
     ASSERT_EQ(count_of(log, "backchannel_circuit state=closed client=other"),
               1);
-    ASSERT_EQ(count_of(log, "backchannel_circuit state=open client=other"),
-              3);
-    ASSERT_EQ(count_of(log,
-                       "backchannel_circuit state=half_open client=other"),
+    ASSERT_EQ(count_of(log, "backchannel_circuit state=open client=other"), 3);
+    ASSERT_EQ(count_of(log, "backchannel_circuit state=half_open client=other"),
               3);
     free(log);
     stop();
@@ -466,8 +463,9 @@ TEST(a_failing_app_is_backed_off_and_gets_everything_once_it_recovers)
     bc_stop(&shaky);
 }
 
-TEST_MAIN(TEST_ENTRY(one_hung_app_with_160_sessions_delays_no_crm_logout),
-          TEST_ENTRY(one_hung_app_delays_no_crm_logout_with_concurrency_4),
-          TEST_ENTRY(never_more_than_per_app_concurrency_attempts_reach_one_app),
-          TEST_ENTRY(
-              a_failing_app_is_backed_off_and_gets_everything_once_it_recovers))
+TEST_MAIN(
+    TEST_ENTRY(one_hung_app_with_160_sessions_delays_no_crm_logout),
+    TEST_ENTRY(one_hung_app_delays_no_crm_logout_with_concurrency_4),
+    TEST_ENTRY(never_more_than_per_app_concurrency_attempts_reach_one_app),
+    TEST_ENTRY(
+        a_failing_app_is_backed_off_and_gets_everything_once_it_recovers))

@@ -5,6 +5,7 @@
  * Real redis, real gatehouse, real receivers on loopback. */
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -463,9 +464,56 @@ TEST(a_failing_app_is_backed_off_and_gets_everything_once_it_recovers)
     bc_stop(&shaky);
 }
 
+/* SIGTERM gives back the stopping engines' share of each app's cap with
+ * their claims: the restart sends at once, not after the lease
+ * (timeout_ms + 10 s) of counts nobody holds any more. */
+TEST(sigterm_gives_back_the_per_app_slots_with_the_claims)
+{
+    struct bc_app crm;
+    struct sink sink;
+    char uri[96], *log, *v;
+    double t0;
+
+    ASSERT_EQ(bc_start(&crm, 0, 0), 0);
+    sink_start(&sink);
+    snprintf(uri, sizeof(uri), "http://127.0.0.1:%d/bc", sink.port);
+    start(crm.uri, uri,
+          "{\"backchannel\":{\"per_app_concurrency\":1,"
+          "\"timeout_ms\":3000}}");
+    end_sessions_of_other(1);
+    t0 = test_now();
+    while (atomic_load(&sink.accepted) < 1 && test_now() - t0 < LIMIT(5))
+        sleep_ms(20);
+    ASSERT_EQ(atomic_load(&sink.accepted), 1);
+    v = redis_cli("HLEN", "gh:dinf:other");
+    ASSERT_STR_EQ(v, "1");
+    free(v);
+    ASSERT_EQ(gh_signal_wait(&gh, SIGTERM, 10), 0);
+    log = gh_log(&gh);
+    ASSERT_CONTAINS(log, "delivery_released n=1");
+    free(log);
+    v = redis_cli("HLEN", "gh:dinf:other");
+    ASSERT_STR_EQ(v, "0");
+    free(v);
+
+    /* Restarted, it tries again at once: the app's one slot is free. */
+    t0 = test_now();
+    ASSERT_EQ(gh_launch(&gh), 0);
+    while (atomic_load(&sink.accepted) < 2 && test_now() - t0 < LIMIT(15))
+        sleep_ms(20);
+    fprintf(stderr, "tried again %.2f s after the restart\n",
+            test_now() - t0);
+    ASSERT_EQ(atomic_load(&sink.accepted), 2);
+    ASSERT(test_now() - t0 < LIMIT(4.0));
+    stop();
+    sink_stop(&sink);
+    bc_stop(&crm);
+}
+
 TEST_MAIN(
     TEST_ENTRY(one_hung_app_with_160_sessions_delays_no_crm_logout),
     TEST_ENTRY(one_hung_app_delays_no_crm_logout_with_concurrency_4),
     TEST_ENTRY(never_more_than_per_app_concurrency_attempts_reach_one_app),
     TEST_ENTRY(
-        a_failing_app_is_backed_off_and_gets_everything_once_it_recovers))
+        a_failing_app_is_backed_off_and_gets_everything_once_it_recovers),
+    TEST_ENTRY(sigterm_gives_back_the_per_app_slots_with_the_claims))

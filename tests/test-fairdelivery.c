@@ -374,16 +374,26 @@ count_of(const char *text, const char *word)
     return n;
 }
 
+/* The app answers 200 from now on (it answers 500 to requests up to
+ * fail_first). */
+static void
+recover(struct bc_app *a)
+{
+    pthread_mutex_lock(a->lock);
+    a->fail_first = a->requests;
+    pthread_mutex_unlock(a->lock);
+}
+
 TEST(a_failing_app_is_backed_off_and_gets_everything_once_it_recovers)
 {
-    enum { N = 20, FAIL_FIRST = 10 };
+    enum { N = 20 };
     struct bc_app crm, shaky;
     char *v, *log, *page = NULL;
-    double t0, heard;
-    int early, attempts = 0, delivered = 0;
+    double t0, heard, trial1, trial2;
+    int burst, attempts = 0, delivered = 0;
 
     ASSERT_EQ(bc_start(&crm, 0, 0), 0);
-    ASSERT_EQ(bc_start(&shaky, FAIL_FIRST, 0), 0);
+    ASSERT_EQ(bc_start(&shaky, 1000000, 0), 0); /* 500 until recover() */
     start(crm.uri, shaky.uri,
           "{\"backchannel\":{\"timeout_ms\":1000,\"max_attempts\":8}}");
     ASSERT_EQ(circuit_metric(), 0);
@@ -391,15 +401,19 @@ TEST(a_failing_app_is_backed_off_and_gets_everything_once_it_recovers)
     end_sessions_of_other(N);
 
     /* Five 500s in a row open its circuit: the rest wait instead of each
-     * being tried (without the circuit, all twenty at once, and again a
-     * second later). */
-    sleep_ms(1500);
-    early = requests(&shaky);
-    fprintf(stderr, "%d requests in the first 1.5 s\n", early);
-    ASSERT(early >= 5);
-    ASSERT(early <= 10); /* per_app_concurrency 8, then at most one trial */
+     * being tried (without the circuit, all twenty at once, and each
+     * again a second later). Before the fifth is recorded, at most four
+     * slots of the eight were given back and taken again. */
+    while (requests(&shaky) < 5 && test_now() - t0 < LIMIT(5))
+        sleep_ms(20);
+    sleep_ms(500);
+    burst = requests(&shaky);
+    fprintf(stderr, "%d requests in the first %.1f s\n", burst,
+            test_now() - t0);
+    ASSERT(burst >= 5);
+    ASSERT(burst <= 8 + 4);
     ASSERT_EQ(circuit_metric(), 1);
-    /* Held back, not failed: nothing in dfail, and pending they are. */
+    /* Held back, not failed: nothing in dfail. */
     v = redis_cli("ZCARD", "gh:dfail");
     ASSERT_STR_EQ(v, "0");
     free(v);
@@ -409,18 +423,27 @@ TEST(a_failing_app_is_backed_off_and_gets_everything_once_it_recovers)
     ASSERT(heard < LIMIT(1.0));
     free(page);
 
-    /* Trials 1 s, then 2 s, then 4 s apart until one gets a 200; then the
-     * rest go at once. */
+    /* One trial 1 s after the circuit opened, the next 2 s after that. */
+    while (requests(&shaky) < burst + 2 && test_now() - t0 < LIMIT(10))
+        sleep_ms(20);
+    ASSERT_EQ(requests(&shaky), burst + 2);
+    trial1 = shaky.request_at[burst] - shaky.request_at[burst - 1];
+    trial2 = shaky.request_at[burst + 1] - shaky.request_at[burst];
+    fprintf(stderr, "trials %.2f s and %.2f s apart\n", trial1, trial2);
+    ASSERT(trial1 > 0.7);
+    ASSERT(trial2 > 1.5);
+    ASSERT(trial2 > trial1);
+    ASSERT_EQ(circuit_metric(), 1);
+
+    /* The app recovers: the next trial (4 s later) gets its 200, the
+     * circuit closes and the rest go at once. */
+    recover(&shaky);
     while (bc_count(&shaky) < N && test_now() - t0 < LIMIT(30))
         sleep_ms(100);
     fprintf(stderr, "all %d delivered after %.1f s in %d requests\n",
             bc_count(&shaky), test_now() - t0, requests(&shaky));
     ASSERT_EQ(bc_count(&shaky), N);
-    /* Spaced out: the trials after the circuit opened grow apart. */
-    ASSERT(shaky.request_at[FAIL_FIRST - 1] - shaky.request_at[FAIL_FIRST - 2] >
-           1.5);
-    ASSERT(shaky.request_at[FAIL_FIRST] - shaky.request_at[FAIL_FIRST - 1] >
-           3.0);
+    ASSERT(shaky.request_at[burst + 2] - shaky.request_at[burst + 1] > 3.0);
     /* No attempt was charged that the app did not receive, and every
      * notification to it was delivered. */
     {

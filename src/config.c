@@ -55,6 +55,10 @@ static const struct int_setting {
     {"backchannel", "timeout_ms", F(backchannel_timeout_ms), 5000, 100, 600000},
     {"backchannel", "max_attempts", F(backchannel_max_attempts), 8, 1, 100},
     {"backchannel", "concurrency", F(backchannel_concurrency), 64, 1, 10000},
+    /* SPEC §6: one app's attempts in flight at most, so a hung app holds
+     * a few slots rather than all of them. */
+    {"backchannel", "per_app_concurrency", F(backchannel_per_app_concurrency),
+     8, 1, 10000},
     {"backchannel", "logout_wait_ms", F(backchannel_logout_wait_ms), 1000, 0,
      30000},
     {"login", "max_failures", F(login_max_failures), 5, 1, 1000},

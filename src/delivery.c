@@ -68,6 +68,10 @@ struct waiter {
  * connection. Claims are leases in Redis, so engines never share work. */
 struct engine {
     struct delivery *d;
+    /* Its name in Redis's per-app counts of attempts in flight
+     * (dinf:{client_id}): random per process, so no two instances share
+     * one. */
+    char id[32];
     pthread_t thread;
     atomic_int woken;
     CURLM *multi;
@@ -91,11 +95,22 @@ struct delivery {
     atomic_int stop;
     struct engine *engines;
     int nengines;
+    /* Attempts in flight to one app at most, every instance's together
+     * (delivery_claim.lua). */
+    int per_app;
     pthread_mutex_t lock; /* guards waiters */
     struct waiter *waiters;
     pthread_mutex_t reap_lock;
     pthread_cond_t reap_cond;
 };
+
+/* A claim is a lease a little longer than one attempt can take; so is an
+ * engine's count of attempts in flight. */
+static int
+claim_lease(const struct config *cfg)
+{
+    return cfg->backchannel_timeout_ms / 1000 + 10;
+}
 
 double
 delivery_backoff(int attempts)
@@ -270,6 +285,50 @@ start_transfer(struct engine *e, struct delivery_claim *c)
     return 0;
 }
 
+/*
+ * The engine's attempts in flight per app, less those in done[0..ndone)
+ * (a batch being recorded): *ret is malloc'd (client ids borrowed from
+ * the transfers), *n its length. A few dozen transfers, a few apps.
+ */
+static int
+app_counts(const struct engine *e, struct transfer *const *done, size_t ndone,
+           struct delivery_app_count **ret, size_t *n)
+{
+    struct delivery_app_count *c;
+    const struct transfer *t;
+    size_t count = 0, i, j;
+
+    if ((c = calloc((size_t)e->ninflight + 1, sizeof(*c))) == NULL)
+        return GH_ENOMEM;
+    for (t = e->inflight; t != NULL; t = t->next) {
+        for (i = 0; i < count; i++)
+            if (strcmp(c[i].client_id, t->claim.client_id) == 0)
+                break;
+        if (i == count)
+            c[count++].client_id = t->claim.client_id;
+        c[i].n++;
+    }
+    for (j = 0; j < ndone; j++)
+        for (i = 0; i < count; i++)
+            if (strcmp(c[i].client_id, done[j]->claim.client_id) == 0)
+                c[i].n--;
+    *ret = c;
+    *n = count;
+    return 0;
+}
+
+/* What app_counts says of client_id. */
+static int
+app_count(const struct delivery_app_count *c, size_t n, const char *client_id)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (strcmp(c[i].client_id, client_id) == 0)
+            return c[i].n;
+    return 0;
+}
+
 /* Calls and frees each waiter of a list taken off d->waiters; outside the
  * lock, since a callback may take its time. */
 static void
@@ -353,6 +412,8 @@ finish_batch(struct engine *e, struct transfer **ts, const CURLcode *cc,
     const struct config *cfg = d->app->cfg;
     struct delivery_outcome *o = calloc(n, sizeof(*o));
     char (*outcome)[96] = calloc(n, sizeof(*outcome));
+    struct delivery_app_count *left = NULL;
+    size_t nleft = 0;
     int64_t now = util_now();
     /* Due times to the millisecond: whole seconds turned "1 s ±20%" into
      * anything from 0.4 to 2.0 s. */
@@ -360,7 +421,8 @@ finish_batch(struct engine *e, struct transfer **ts, const CURLcode *cc,
     size_t i;
     int rc;
 
-    if (o == NULL || outcome == NULL) {
+    if (o == NULL || outcome == NULL ||
+        app_counts(e, ts, n, &left, &nleft) < 0) {
         /* Unrecorded attempts are retried when their lease runs out. */
         free(o);
         free(outcome);
@@ -381,6 +443,12 @@ finish_batch(struct engine *e, struct transfer **ts, const CURLcode *cc,
             .outcome = outcome[i],
             .delivered = cc[i] == CURLE_OK && (status == 200 || status == 204),
             .token_exp = t->token_exp,
+            .client_id = t->claim.client_id,
+            .app_left = app_count(left, nleft, t->claim.client_id),
+            /* An app that answers, even 4xx, is up and holds no slot for
+             * long; one that does not, or fails inside, is what the
+             * circuit is for (SPEC §6). */
+            .down = cc[i] != CURLE_OK || status >= 500,
             .result = GH_EIO,
         };
         /* The backoff draws a random byte: only a retry needs it. */
@@ -395,7 +463,8 @@ finish_batch(struct engine *e, struct transfer **ts, const CURLcode *cc,
          * to Redis (300,000 of them in a logout-all). */
         o[i].token = o[i].delivered ? NULL : t->token;
     }
-    if ((rc = store_delivery_done(d->app->store, now,
+    if ((rc = store_delivery_done(d->app->store, now, now_s, e->id,
+                                  claim_lease(cfg),
                                   cfg->backchannel_max_attempts, o, n)) < 0)
         log_warnx("delivery_record_failed n=%zu error=%s", n,
                   gh_strerror(rc));
@@ -430,11 +499,21 @@ finish_batch(struct engine *e, struct transfer **ts, const CURLcode *cc,
                      "outcome=\"%s\" ms=%d",
                      t->claim.client_id, t->jti, t->claim.attempts + 1,
                      outcome[i], (int)(took * 1000));
+        /* Once per change of an app's circuit, whichever instance saw
+         * it: the scripts decide atomically. */
+        if (o[i].circuit > 0)
+            log_warnx("backchannel_circuit state=open client=%s "
+                      "next_trial_ms=%d last=\"%s\"",
+                      t->claim.client_id, o[i].circuit, outcome[i]);
+        else if (o[i].circuit < 0)
+            log_info("backchannel_circuit state=closed client=%s",
+                     t->claim.client_id);
         notify_waiters(d, t->claim.sid, t->claim.client_id,
                        o[i].delivered ? DELIVERY_DELIVERED : DELIVERY_TRYING);
     }
     free(o);
     free(outcome);
+    free(left);
 }
 
 static void
@@ -443,19 +522,25 @@ claim_due(struct engine *e)
     struct delivery *d = e->d;
     const struct config *cfg = d->app->cfg;
     struct delivery_claim *c = NULL;
-    size_t n = 0, i;
-    int room = e->concurrency - e->ninflight;
-    /* A claim is a lease a little longer than one attempt can take. */
-    int lease = cfg->backchannel_timeout_ms / 1000 + 10;
+    struct delivery_app_count *mine = NULL;
+    size_t n = 0, nmine = 0, i;
+    int room = e->concurrency - e->ninflight, rc;
 
-    if (room <= 0)
+    if (room <= 0 || app_counts(e, NULL, 0, &mine, &nmine) < 0)
         return;
-    if (store_delivery_claim(d->app->store, util_now_ms() / 1000.0, lease,
-                             room, &c, &n) < 0)
+    rc = store_delivery_claim(d->app->store, util_now_ms() / 1000.0,
+                              claim_lease(cfg), room, d->per_app, e->id, mine,
+                              nmine, &c, &n);
+    free(mine);
+    if (rc < 0)
         return;
-    for (i = 0; i < n; i++)
+    for (i = 0; i < n; i++) {
+        if (c[i].trial)
+            log_info("backchannel_circuit state=half_open client=%s",
+                     c[i].client_id);
         if (start_transfer(e, &c[i]) < 0)
             log_warnx("delivery_start_failed id_fp=-");
+    }
     store_delivery_claims_free(c, n);
     /* A full batch means more may be due: look again at once. */
     if ((int)n == room)
@@ -598,26 +683,38 @@ reap(void *arg)
 static void
 release_inflight(struct delivery *d)
 {
-    const char **ids;
+    const struct delivery_claim **ids;
+    const char **engines;
     struct transfer *t;
     size_t n = 0;
     int i, rc;
 
     for (i = 0; i < d->nengines; i++)
         n += (size_t)d->engines[i].ninflight;
-    if (n == 0 || (ids = calloc(n, sizeof(*ids))) == NULL)
+    if (n == 0)
         return;
+    ids = calloc(n, sizeof(*ids));
+    engines = calloc(n, sizeof(*engines));
+    if (ids == NULL || engines == NULL) {
+        free(ids);
+        free(engines);
+        return;
+    }
     n = 0;
-    for (i = 0; i < d->nengines; i++)
-        for (t = d->engines[i].inflight; t != NULL; t = t->next)
-            ids[n++] = t->claim.id;
+    for (i = 0; i < d->nengines; i++) {
+        for (t = d->engines[i].inflight; t != NULL; t = t->next) {
+            engines[n] = d->engines[i].id;
+            ids[n++] = &t->claim;
+        }
+    }
     if ((rc = store_delivery_release(d->app->store, util_now_ms() / 1000.0,
-                                     ids, n)) < 0)
+                                     ids, engines, n)) < 0)
         log_warnx("delivery_release_failed n=%zu error=%s", n,
                   gh_strerror(rc));
     else
         log_info("delivery_released n=%zu", n);
     free(ids);
+    free(engines);
     store_thread_done(d->app->store);
 }
 
@@ -668,6 +765,7 @@ delivery_start(struct app *app, struct delivery **ret)
 {
     struct delivery *d = calloc(1, sizeof(*d));
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    char instance[B64URL_LEN(6) + 1];
     int i, n, started = 0, reaper = 0;
     sigset_t all, old;
 
@@ -689,9 +787,22 @@ delivery_start(struct app *app, struct delivery **ret)
         return GH_ENOMEM;
     }
     d->nengines = n;
+    /* Never more than half of this instance's slots to one app, whatever
+     * per_app_concurrency says: a hung app then leaves the other half to
+     * everyone else (SPEC §6), also with a small concurrency. */
+    d->per_app = app->cfg->backchannel_per_app_concurrency;
+    if (d->per_app > app->cfg->backchannel_concurrency / 2)
+        d->per_app = app->cfg->backchannel_concurrency / 2;
+    if (d->per_app < 1)
+        d->per_app = 1;
+    if (util_random_id(instance, 6) < 0) {
+        teardown(d, 0, 0);
+        return GH_ENOMEM;
+    }
     for (i = 0; i < n; i++) {
         struct engine *e = &d->engines[i];
         e->d = d;
+        snprintf(e->id, sizeof(e->id), "%s.%d", instance, i);
         e->concurrency = app->cfg->backchannel_concurrency / n +
                          (i < app->cfg->backchannel_concurrency % n);
         e->headers = curl_slist_append(

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Prometheus metrics. Counters are relaxed atomics: a scrape may see one
  * request counted before its latency, which Prometheus tolerates. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -9,6 +10,8 @@
 #include <string.h>
 
 #include "gatehouse/app.h"
+#include "gatehouse/clients.h"
+#include "gatehouse/config.h"
 #include "gatehouse/http.h"
 #include "gatehouse/metrics.h"
 #include "gatehouse/store.h"
@@ -301,6 +304,88 @@ metrics_render(void)
     return o.p;
 }
 
+/* One sample of the circuit gauge; client ids registered at run time are
+ * anyone's text, hence the escaping of the exposition format. */
+static void
+put_circuit(struct out *o, const char *client_id, int open)
+{
+    const char *c;
+
+    put(o, "gatehouse_backchannel_circuit_open{client=\"");
+    for (c = client_id; *c != '\0'; c++) {
+        if (*c == '\\' || *c == '"')
+            put(o, "\\%c", *c);
+        else if (*c == '\n')
+            put(o, "\\n");
+        else
+            put(o, "%c", *c);
+    }
+    put(o, "\"} %d\n", open);
+}
+
+static void
+circuit_seen(void *arg, const char *client_id, int open)
+{
+    put_circuit(arg, client_id, open);
+}
+
+/* What the last scrape read of the circuits, kept while Redis is down
+ * like the other gauges. */
+static pthread_mutex_t circuits_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *last_circuits;
+
+/*
+ * gatehouse_backchannel_circuit_open: 1 for each app backed off after
+ * failing again and again (SPEC §6), 0 for the others with a back
+ * channel. From Redis, so every instance reports the same. Returns a
+ * malloc'd text, or NULL.
+ */
+static char *
+circuits_render(struct app *app)
+{
+    struct out o = {malloc(1024), 0, 1024};
+    size_t i, seen;
+    char *text;
+
+    if (o.p == NULL)
+        return NULL;
+    put(&o, "# HELP gatehouse_backchannel_circuit_open 1 while the app's "
+            "notifications are held back after failures in a row.\n"
+            "# TYPE gatehouse_backchannel_circuit_open gauge\n");
+    seen = o.len;
+    if (store_delivery_circuits(app->store, circuit_seen, &o) == 0) {
+        for (i = 0; i < app->cfg->nclients; i++) {
+            const struct client *c = app->cfg->clients[i];
+            struct out one = {malloc(256), 0, 256};
+
+            if (c->backchannel_logout_uri == NULL || one.p == NULL) {
+                free(one.p);
+                continue;
+            }
+            put_circuit(&one, c->client_id, 0);
+            if (one.len < 3) {
+                free(one.p);
+                continue;
+            }
+            /* Not named by Redis: its circuit never opened. The line up
+             * to "}" names exactly one client. */
+            one.p[one.len - 3] = '\0';
+            if (strstr(o.p + seen, one.p) == NULL)
+                put(&o, "%s 0\n", one.p);
+            free(one.p);
+        }
+        pthread_mutex_lock(&circuits_lock);
+        free(last_circuits);
+        last_circuits = strdup(o.p);
+        pthread_mutex_unlock(&circuits_lock);
+    }
+    free(o.p);
+    pthread_mutex_lock(&circuits_lock);
+    text = last_circuits != NULL ? strdup(last_circuits) : NULL;
+    pthread_mutex_unlock(&circuits_lock);
+    return text;
+}
+
 /* The last gauge values read from Redis, -1 until one was: while Redis
  * is down the gauges keep their last value, which a graph shows flat
  * beside gatehouse_redis_up 0, instead of vanishing. */
@@ -309,7 +394,7 @@ static atomic_llong last_sessions = -1, last_pending = -1, last_failed = -1;
 void
 metrics_handle(struct http_request *req)
 {
-    char *text = metrics_render(), *all = NULL;
+    char *text = metrics_render(), *all = NULL, *circuits;
     long long sessions = -1, pending = -1, failed = -1;
     int up;
 
@@ -353,6 +438,12 @@ metrics_handle(struct http_request *req)
         free(text);
         text = all;
     }
+    if ((circuits = circuits_render(req->app)) != NULL &&
+        asprintf(&all, "%s%s", text, circuits) >= 0) {
+        free(text);
+        text = all;
+    }
+    free(circuits);
     http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", text,
                strlen(text));
 }

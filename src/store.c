@@ -92,6 +92,19 @@ static const struct key_schema {
      * anonymous visitor is stored; made by the first instance that needs
      * it (SET NX) */
     [KEY_MAC_KEY] = {"mackey", "string", "none"},
+    /* due deliveries held back because their app had no room (its
+     * per_app_concurrency reached, or its circuit open): id -> due;
+     * claimed from here first once it has (delivery_claim.lua) */
+    [KEY_DELIVERY_PARKED] = {"dpark:{client_id}", "zset", "none"},
+    /* the client_ids that have parked deliveries */
+    [KEY_DELIVERY_PARKED_APPS] = {"dparked", "set", "none"},
+    /* one app's attempts in flight, per delivery engine of every
+     * instance: engine -> "count lease_end" (a dead one's lapse) */
+    [KEY_DELIVERY_INFLIGHT] = {"dinf:{client_id}", "hash", "none"},
+    /* each app's circuit (delivery_done.lua): f:{client_id} failures in a
+     * row, o:{client_id} when the next trial may go (0: closed),
+     * k:{client_id} failed trials in a row */
+    [KEY_DELIVERY_CIRCUITS] = {"dcb", "hash", "none"},
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -109,6 +122,7 @@ extern const char lua_refresh_rotate[];
 extern const char lua_delivery_claim[];
 extern const char lua_delivery_done[];
 extern const char lua_delivery_retry[];
+extern const char lua_delivery_release[];
 extern const char lua_logout_all_begin[];
 extern const char lua_logout_all_resume[];
 extern const char lua_logout_all_update[];
@@ -133,6 +147,7 @@ static const struct script_source {
     [SCRIPT_DELIVERY_DONE] = {"delivery_done", lua_delivery_done},
     [SCRIPT_ACCESS_CHECK] = {"access_check", lua_access_check},
     [SCRIPT_DELIVERY_RETRY] = {"delivery_retry", lua_delivery_retry},
+    [SCRIPT_DELIVERY_RELEASE] = {"delivery_release", lua_delivery_release},
     [SCRIPT_LOGOUT_ALL_BEGIN] = {"logout_all_begin", lua_logout_all_begin},
     [SCRIPT_LOGOUT_ALL_RESUME] = {"logout_all_resume", lua_logout_all_resume},
     [SCRIPT_LOGOUT_ALL_UPDATE] = {"logout_all_update", lua_logout_all_update},

@@ -408,6 +408,116 @@ records_get(struct store *st, char **ids, const double *due, size_t nids,
     return 0;
 }
 
+struct due_id {
+    char *id;
+    double due;
+};
+
+static int
+by_due(const void *a, const void *b)
+{
+    const struct due_id *x = a, *y = b;
+
+    return x->due < y->due ? -1 : x->due > y->due;
+}
+
+/*
+ * Adds the first limit deliveries of each app's parking lot (due, held
+ * back while the app has no room: delivery_claim.lua) to ids and due,
+ * which hold *n and grow; the soonest limit of them all are kept. Adds
+ * how many are parked to *total.
+ */
+static int
+with_parked(struct store *st, int limit, char ***ids, double **due,
+            size_t *n, long long *total)
+{
+    char kp[STORE_KEY_MAX], key[STORE_KEY_MAX];
+    redisReply *apps = NULL, *z = NULL;
+    struct due_id *all = NULL;
+    size_t i, j, count = 0, cap = *n;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_DELIVERY_PARKED_APPS, NULL, kp,
+                             sizeof(kp))) < 0)
+        return rc;
+    if ((rc = store_command(st, STORE_IDEMPOTENT, &apps, "SMEMBERS %s",
+                            kp)) < 0)
+        return rc;
+    if (apps->type != REDIS_REPLY_ARRAY || apps->elements == 0)
+        goto out;
+    cap += apps->elements * (size_t)limit;
+    if ((all = calloc(cap + 1, sizeof(*all))) == NULL) {
+        rc = GH_ENOMEM;
+        goto out;
+    }
+    for (i = 0; i < *n; i++)
+        all[count++] = (struct due_id){(*ids)[i], (*due)[i]};
+    for (i = 0; i < apps->elements; i++) {
+        if (apps->element[i]->type != REDIS_REPLY_STRING ||
+            store_key_name(st, KEY_DELIVERY_PARKED, apps->element[i]->str,
+                           key, sizeof(key)) < 0)
+            continue;
+        if ((rc = store_command(st, STORE_IDEMPOTENT, &z,
+                                "ZRANGE %s 0 %d WITHSCORES", key,
+                                limit - 1)) < 0)
+            goto out;
+        for (j = 0; z->type == REDIS_REPLY_ARRAY && j + 1 < z->elements;
+             j += 2) {
+            char *id = dup_reply(z->element[j]);
+
+            if (id == NULL) {
+                rc = GH_ENOMEM;
+                goto out;
+            }
+            all[count++] = (struct due_id){
+                id, strtod(z->element[j + 1]->str, NULL)};
+        }
+        freeReplyObject(z);
+        z = NULL;
+        if ((rc = store_command(st, STORE_IDEMPOTENT, &z, "ZCARD %s", key)) <
+            0)
+            goto out;
+        *total += z->type == REDIS_REPLY_INTEGER ? z->integer : 0;
+        freeReplyObject(z);
+        z = NULL;
+    }
+    qsort(all, count, sizeof(*all), by_due);
+    /* The soonest limit stay, in order; ids and due take them. */
+    {
+        char **nids = calloc(count + 1, sizeof(*nids));
+        double *ndue = calloc(count + 1, sizeof(*ndue));
+
+        if (nids == NULL || ndue == NULL) {
+            free(nids);
+            free(ndue);
+            rc = GH_ENOMEM;
+            goto out;
+        }
+        for (i = 0; i < count; i++) {
+            if (i < (size_t)limit) {
+                nids[i] = all[i].id;
+                ndue[i] = all[i].due;
+            } else {
+                free(all[i].id);
+            }
+        }
+        free(*ids);
+        free(*due);
+        *ids = nids;
+        *due = ndue;
+        *n = count < (size_t)limit ? count : (size_t)limit;
+        count = 0;
+    }
+out:
+    /* On failure the ids read here go; those passed in stay the caller's. */
+    for (i = *n; i < count; i++)
+        free(all[i].id);
+    free(all);
+    freeReplyObject(z);
+    freeReplyObject(apps);
+    return rc;
+}
+
 int
 store_deliveries_list(struct store *st, int failed, int limit,
                       struct delivery_record **ret, size_t *n,
@@ -418,6 +528,7 @@ store_deliveries_list(struct store *st, int failed, int limit,
     char **ids = NULL;
     double *due = NULL;
     size_t nids = 0, i;
+    long long count;
     int rc;
 
     if ((rc = store_key_name(st,
@@ -444,9 +555,13 @@ store_deliveries_list(struct store *st, int failed, int limit,
         const redisReply *s = r->element[i * 2 + 1];
         due[i] = s->type == REDIS_REPLY_STRING ? strtod(s->str, NULL) : 0;
     }
+    count = c->integer;
+    /* Pending also counts those held back for their app: still queued. */
+    if (!failed && (rc = with_parked(st, limit, &ids, &due, &nids, &count)) < 0)
+        goto out;
     if ((rc = records_get(st, ids, failed ? NULL : due, nids, ret, n)) < 0)
         goto out;
-    *total = c->integer;
+    *total = count;
 out:
     free(due);
     free_strings(ids, nids);
@@ -467,7 +582,7 @@ int
 store_session_ledger(struct store *st, const char *sid,
                      struct delivery_record **ret, size_t *n)
 {
-    char key[STORE_KEY_MAX], kq[STORE_KEY_MAX];
+    char key[STORE_KEY_MAX], kq[STORE_KEY_MAX], kp[STORE_KEY_MAX];
     redisReply *r = NULL, *z = NULL;
     char **ids = NULL;
     double *due = NULL;
@@ -491,9 +606,21 @@ store_session_ledger(struct store *st, const char *sid,
         goto out;
     }
     for (i = 0; i < nids; i++) {
+        const char *cid = strchr(ids[i], ':');
+
         if ((rc = store_command(st, STORE_IDEMPOTENT, &z, "ZSCORE %s %s", kq,
                                 ids[i])) < 0)
             goto out;
+        /* Not in dq: maybe held back for its app (the id is sid:client). */
+        if (z->type != REDIS_REPLY_STRING && cid != NULL &&
+            store_key_name(st, KEY_DELIVERY_PARKED, cid + 1, kp,
+                           sizeof(kp)) == 0) {
+            freeReplyObject(z);
+            z = NULL;
+            if ((rc = store_command(st, STORE_IDEMPOTENT, &z, "ZSCORE %s %s",
+                                    kp, ids[i])) < 0)
+                goto out;
+        }
         if (z->type == REDIS_REPLY_STRING)
             due[i] = strtod(z->str, NULL);
         freeReplyObject(z);

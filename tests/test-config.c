@@ -99,6 +99,7 @@ TEST(minimal_config_gets_defaults)
     ASSERT_EQ(cfg->backchannel_timeout_ms, 5000);
     ASSERT_EQ(cfg->backchannel_max_attempts, 8);
     ASSERT_EQ(cfg->backchannel_concurrency, 64);
+    ASSERT_EQ(cfg->backchannel_per_app_concurrency, 8);
     ASSERT_EQ(cfg->backchannel_logout_wait_ms, 1000);
     ASSERT_EQ(cfg->login_max_failures, 5);
     ASSERT_EQ(cfg->login_lockout_s, 300);
@@ -116,7 +117,7 @@ static const char spec_example[] =
     "'tokens':{'code_ttl_s':30,'access_token_ttl_s':120,'id_token_ttl_s':"
     "180,'refresh_token_ttl_s':7200,'refresh_reuse_grace_s':10},"
     "'backchannel':{'timeout_ms':2000,'max_attempts':3,'concurrency':16,"
-    "'logout_wait_ms':0},"
+    "'per_app_concurrency':4,'logout_wait_ms':0},"
     "'login':{'max_failures':10,'lockout_s':60},"
     "'clients':["
     "{'client_id':'crm','client_secret':'crm-secret','name':'CRM',"
@@ -156,6 +157,7 @@ TEST(every_setting_is_read)
     ASSERT_EQ(cfg->backchannel_timeout_ms, 2000);
     ASSERT_EQ(cfg->backchannel_max_attempts, 3);
     ASSERT_EQ(cfg->backchannel_concurrency, 16);
+    ASSERT_EQ(cfg->backchannel_per_app_concurrency, 4);
     ASSERT_EQ(cfg->backchannel_logout_wait_ms, 0);
     ASSERT_EQ(cfg->login_max_failures, 10);
     ASSERT_EQ(cfg->login_lockout_s, 60);
@@ -273,6 +275,7 @@ static const struct {
     {"backchannel", "timeout_ms", 99, 600001, "between 100 and 600000"},
     {"backchannel", "max_attempts", 0, 101, "between 1 and 100"},
     {"backchannel", "concurrency", 0, 10001, "between 1 and 10000"},
+    {"backchannel", "per_app_concurrency", 0, 10001, "between 1 and 10000"},
     {"backchannel", "logout_wait_ms", -1, 30001, "between 0 and 30000"},
     {"login", "max_failures", 0, 1001, "between 1 and 1000"},
     {"login", "lockout_s", 0, 31536001, "between 1 and 31536000"},

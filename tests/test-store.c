@@ -747,8 +747,14 @@ TEST(delivery_batches_beyond_one_slice_are_whole)
                                      600, 3600, 1, ended + i),
                   100);
 
-    ASSERT_EQ(store_delivery_claim(st, now, 30, 2 * BIG_BATCH, &c, &n), 0);
+    ASSERT_EQ(store_delivery_claim(st, now, 30, 2 * BIG_BATCH, 2 * BIG_BATCH,
+                                   "e1", NULL, 0, &c, &n),
+              0);
     ASSERT_EQ(n, BIG_BATCH);
+    /* The engine's count of attempts in flight to the app, leased. */
+    r = raw(&redis, "HGET t:dinf:app e1");
+    ASSERT_EQ(strncmp(r->str, "4500 ", 5), 0);
+    freeReplyObject(r);
     /* Every one leased: none is due again before the lease ends. */
     r = raw(&redis, "ZCOUNT t:dq -inf %lld", (long long)now + 29);
     ASSERT_EQ(r->integer, 0);
@@ -765,8 +771,9 @@ TEST(delivery_batches_beyond_one_slice_are_whole)
                                                              : "http 500",
                                          .delivered = i < 3600,
                                          .next_due = (double)now + 60,
+                                         .client_id = c[i].client_id,
                                          .result = -9};
-    ASSERT_EQ(store_delivery_done(st, now, 1, o, n), 0);
+    ASSERT_EQ(store_delivery_done(st, now, (double)now, "e1", 30, 1, o, n), 0);
     for (i = 0; i < n; i++)
         ASSERT_EQ(o[i].result, i < 3600 ? 1 : 2);
     r = raw(&redis, "ZCARD t:dq");
@@ -774,6 +781,9 @@ TEST(delivery_batches_beyond_one_slice_are_whole)
     freeReplyObject(r);
     r = raw(&redis, "ZCARD t:dfail");
     ASSERT_EQ(r->integer, BIG_BATCH - 3600);
+    freeReplyObject(r);
+    r = raw(&redis, "EXISTS t:dinf:app");
+    ASSERT_EQ(r->integer, 0);
     freeReplyObject(r);
     r = raw(&redis, "HGET t:dl:%s st", c[BIG_BATCH - 1].id);
     ASSERT_STR_EQ(r->str, "failed");
@@ -786,6 +796,174 @@ TEST(delivery_batches_beyond_one_slice_are_whole)
     }
     free(ended);
     free(o);
+    store_close(st);
+    redis_stop(&redis, 0);
+}
+
+/* Sessions sid-0..n-1 each ended with one delivery to app: n queued. */
+static void
+queue_deliveries(struct store *st, const char *app, int n, int64_t now,
+                 char **sids)
+{
+    struct session_ended e;
+    char khash[65];
+    int i;
+
+    memset(khash, 'b', 64);
+    khash[64] = '\0';
+    for (i = 0; i < n; i++) {
+        ASSERT(asprintf(&sids[i], "s%s%d", app, i) > 0);
+        ASSERT_EQ(store_session_create(st, sids[i], "sub-1", khash,
+                                       now * 1000, 600, 3600, "127.0.0.1",
+                                       "test"),
+                  0);
+        ASSERT_EQ(store_session_touch(st, sids[i], now, 600, 3600, app,
+                                      "http://127.0.0.1:9/bc", NULL),
+                  0);
+        ASSERT_EQ(store_sessions_end(st, sids + i, 1, "admin", "test", now,
+                                     600, 3600, 1, &e),
+                  1);
+        session_ended_clear(&e);
+    }
+}
+
+static void
+seen_circuit(void *arg, const char *client_id, int open)
+{
+    if (strcmp(client_id, "down") == 0)
+        *(int *)arg = open;
+}
+
+/* SPEC §6: per_app_concurrency holds across every claim (every instance),
+ * what an app cannot take waits (parked, still pending, listed and
+ * counted) while other apps' deliveries are handed out in the same call,
+ * and five failures in a row open an app's circuit. */
+TEST(deliveries_are_claimed_fairly_between_apps)
+{
+    struct redis_proc redis;
+    struct redis_config conf;
+    struct store *st;
+    struct delivery_claim *c = NULL, *c2 = NULL;
+    struct delivery_record *rec = NULL;
+    struct delivery_outcome o[5];
+    /* What engine "a" has in flight as the test goes. */
+    struct delivery_app_count mine[3] = {{"busy", 1}, {"calm", 1}, {"down", 0}};
+    char *busy[6], *calm[1], *down[5];
+    int64_t now = util_now();
+    long long pending, failed, total, parked;
+    size_t n = 0, n2 = 0, nrec = 0, i;
+    int open = -1;
+
+    setup(&redis, &conf);
+    ASSERT_EQ(store_open(&conf, &st), 0);
+    queue_deliveries(st, "busy", 6, now, busy);
+    queue_deliveries(st, "calm", 1, now, calm);
+
+    /* Six of busy are due before calm's one: busy gets its two, calm
+     * its one, and busy's other four wait. */
+    ASSERT_EQ(store_delivery_claim(st, (double)now + 1, 30, 10, 2, "a", NULL, 0,
+                                   &c, &n),
+              0);
+    ASSERT_EQ(n, 3);
+    for (i = 0; i < n; i++)
+        ASSERT_EQ(c[i].trial, 0);
+    ASSERT_EQ(store_delivery_parked(st, &parked), 0);
+    ASSERT_EQ(parked, 4);
+    ASSERT_EQ(store_delivery_counts(st, &pending, &failed), 0);
+    ASSERT_EQ(pending, 7);
+    ASSERT_EQ(store_deliveries_list(st, 0, 100, &rec, &nrec, &total), 0);
+    ASSERT_EQ(nrec, 7);
+    ASSERT_EQ(total, 7);
+    store_delivery_records_free(rec, nrec);
+    /* Another instance's claim sees busy's two in flight: nothing more. */
+    ASSERT_EQ(store_delivery_claim(st, (double)now + 1, 30, 10, 2, "b", NULL, 0,
+                                   &c2, &n2),
+              0);
+    ASSERT_EQ(n2, 0);
+    store_delivery_claims_free(c2, n2);
+
+    /* One of busy's done: one parked one goes, and only one. */
+    for (i = 0; i < n && strcmp(c[i].client_id, "busy") != 0; i++)
+        ;
+    ASSERT(i < n);
+    o[0] = (struct delivery_outcome){.id = c[i].id, .outcome = "http 200",
+                                     .delivered = 1, .client_id = "busy",
+                                     .app_left = 1};
+    ASSERT_EQ(store_delivery_done(st, now, (double)now + 1, "a", 30, 8, o, 1),
+              0);
+    ASSERT_EQ(o[0].result, 1);
+    ASSERT_EQ(store_delivery_claim(st, (double)now + 1, 30, 10, 2, "a", mine,
+                                   2, &c2, &n2),
+              0);
+    ASSERT_EQ(n2, 1);
+    ASSERT_STR_EQ(c2[0].client_id, "busy");
+    store_delivery_claims_free(c2, n2);
+    ASSERT_EQ(store_delivery_parked(st, &parked), 0);
+    ASSERT_EQ(parked, 3);
+    store_delivery_claims_free(c, n);
+
+    /* An app down five times in a row: its circuit opens, and its
+     * deliveries wait until the trial time. */
+    queue_deliveries(st, "down", 5, now, down);
+    mine[0].n = 2;
+    ASSERT_EQ(store_delivery_claim(st, (double)now + 2, 30, 10, 8, "a", mine, 2,
+                                   &c, &n),
+              0);
+    ASSERT_EQ(n, 5 + 3); /* down's five, and busy's three parked */
+    for (i = 0, n2 = 0; i < n; i++) {
+        if (strcmp(c[i].client_id, "down") != 0)
+            continue;
+        o[n2] = (struct delivery_outcome){.id = c[i].id,
+                                          .outcome = "error Timeout",
+                                          .next_due = (double)now + 3,
+                                          .client_id = "down",
+                                          .down = 1};
+        n2++;
+    }
+    ASSERT_EQ(n2, 5);
+    ASSERT_EQ(store_delivery_done(st, now, (double)now + 2, "a", 30, 8, o, 5),
+              0);
+    for (i = 0; i < 4; i++)
+        ASSERT_EQ(o[i].circuit, 0);
+    ASSERT_EQ(o[4].circuit, 1000);
+    ASSERT_EQ(o[4].result, 0); /* still pending, not failed */
+    ASSERT_EQ(store_delivery_circuits(st, seen_circuit, &open), 0);
+    ASSERT_EQ(open, 1);
+    store_delivery_claims_free(c, n);
+    /* Due again at now + 3, but the circuit holds them until now + 3. */
+    mine[0].n = 5;
+    ASSERT_EQ(store_delivery_claim(st, (double)now + 2.9, 30, 10, 8, "a", mine,
+                                   2, &c, &n),
+              0);
+    ASSERT_EQ(n, 0);
+    store_delivery_claims_free(c, n);
+    ASSERT_EQ(store_delivery_claim(st, (double)now + 3.5, 30, 10, 8, "a", mine,
+                                   2, &c, &n),
+              0);
+    /* Then one trial, no more. */
+    ASSERT_EQ(n, 1);
+    ASSERT_STR_EQ(c[0].client_id, "down");
+    ASSERT_EQ(c[0].trial, 1);
+    o[0] = (struct delivery_outcome){.id = c[0].id, .outcome = "http 204",
+                                     .delivered = 1, .client_id = "down"};
+    ASSERT_EQ(store_delivery_done(st, now, (double)now + 3.6, "a", 30, 8, o, 1),
+              0);
+    ASSERT_EQ(o[0].circuit, -1);
+    ASSERT_EQ(store_delivery_circuits(st, seen_circuit, &open), 0);
+    ASSERT_EQ(open, 0);
+    store_delivery_claims_free(c, n);
+    /* Closed: the other four go at once. */
+    ASSERT_EQ(store_delivery_claim(st, (double)now + 3.7, 30, 10, 8, "a", mine,
+                                   2, &c, &n),
+              0);
+    ASSERT_EQ(n, 4);
+    store_delivery_claims_free(c, n);
+
+    for (i = 0; i < 6; i++)
+        free(busy[i]);
+    free(calm[0]);
+    for (i = 0; i < 5; i++)
+        free(down[i]);
     store_close(st);
     redis_stop(&redis, 0);
 }
@@ -826,6 +1004,7 @@ TEST(out_of_memory_is_unavailable)
 TEST_MAIN(TEST_ENTRY(key_name_is_prefix_plus_pattern),
           TEST_ENTRY(out_of_memory_is_unavailable),
           TEST_ENTRY(delivery_batches_beyond_one_slice_are_whole),
+          TEST_ENTRY(deliveries_are_claimed_fairly_between_apps),
           TEST_ENTRY(open_needs_an_address), TEST_ENTRY(ping_answers),
           TEST_ENTRY(script_runs_by_sha_and_survives_script_flush),
           TEST_ENTRY(script_works_without_load_scripts),

@@ -44,6 +44,7 @@ struct config {
     int backchannel_timeout_ms;
     int backchannel_max_attempts;
     int backchannel_concurrency;
+    int backchannel_per_app_concurrency;
     int backchannel_logout_wait_ms;
     int login_max_failures;
     int login_lockout_s;

@@ -59,6 +59,10 @@ enum store_key {
     KEY_LOGOUT_ALL,      /* {p}lall */
     KEY_CLIENT_ORIGINS,  /* {p}corig */
     KEY_MAC_KEY,         /* {p}mackey */
+    KEY_DELIVERY_PARKED, /* {p}dpark:{client_id} */
+    KEY_DELIVERY_PARKED_APPS, /* {p}dparked */
+    KEY_DELIVERY_INFLIGHT, /* {p}dinf:{client_id} */
+    KEY_DELIVERY_CIRCUITS, /* {p}dcb */
 };
 
 /*
@@ -155,17 +159,31 @@ struct delivery_claim {
     int attempts;      /* made so far */
     char *token;       /* the last attempt's logout token, "" if none */
     int64_t token_exp; /* its exp */
+    int trial;         /* 1: the one attempt a half-open circuit allows */
+};
+/* How many attempts to one app a delivery engine has in flight. */
+struct delivery_app_count {
+    const char *client_id;
+    int n;
 };
 /* now is wall-clock seconds to the millisecond: retries are due at
- * fractions of a second (SPEC §6: 1 s ±20%). */
+ * fractions of a second (SPEC §6: 1 s ±20%). At most max deliveries, and
+ * never more than per_app of one app in flight across every instance nor
+ * any of an app whose circuit is open (delivery_claim.lua): those are
+ * held back, not dropped, and others' handed out instead. engine names
+ * the claiming engine (unique across instances); mine[0..nmine) are its
+ * attempts in flight now. */
 int store_delivery_claim(struct store *st, double now, int lease_s, int max,
+                         int per_app, const char *engine,
+                         const struct delivery_app_count *mine, size_t nmine,
                          struct delivery_claim **ret, size_t *n);
 void store_delivery_claims_free(struct delivery_claim *c, size_t n);
 /* Gives claims back unsent (a server stopping): each of ids still in the
  * queue is due at now again, instead of when its lease runs out. One
  * command, so all or none. */
 int store_delivery_release(struct store *st, double now,
-                           const char *const *ids, size_t n);
+                           const struct delivery_claim *const *c,
+                           const char *const *engine, size_t n);
 /* One attempt's outcome, to record. */
 struct delivery_outcome {
     const char *id;
@@ -174,11 +192,31 @@ struct delivery_outcome {
     double next_due;   /* if it is to be retried */
     const char *token; /* the token sent, kept for a retry; may be NULL */
     int64_t token_exp;
+    const char *client_id;
+    int down;   /* no answer in time, refused, or 5xx: counts for the
+                 * app's circuit (SPEC §6) */
+    int app_left; /* attempts to client_id the engine still has in flight
+                   * once this batch is recorded */
     int result; /* set: 1 delivered, 2 failed for good, 0 retry, -1 unknown */
+    int circuit; /* set: what the app's circuit did: 0 nothing, -1 closed,
+                  * n > 0 opened for n ms */
 };
-/* Records n outcomes in one script call; on error no result is set. */
-int store_delivery_done(struct store *st, int64_t now, int max_attempts,
+/* Records n outcomes of engine's attempts in one script call; on error no
+ * result is set. now_s is now to the millisecond, for the circuits and the
+ * engine's in-flight counts (leased for lease_s). */
+int store_delivery_done(struct store *st, int64_t now, double now_s,
+                        const char *engine, int lease_s, int max_attempts,
                         struct delivery_outcome *o, size_t n);
+/* Deliveries due but held back because their app had no room (parked,
+ * delivery_claim.lua): all apps together. */
+int store_delivery_parked(struct store *st, long long *count);
+/* Calls fn(arg, client_id, open) for each app whose circuit was ever
+ * opened: open 1 while it is backed off (open or half-open), 0 since it
+ * closed. */
+int store_delivery_circuits(struct store *st,
+                            void (*fn)(void *arg, const char *client_id,
+                                       int open),
+                            void *arg);
 /* What is known of delivery id: its state ("pending", "delivered",
  * "failed") and attempts so far. GH_ENOTFOUND if none. */
 int store_delivery_state(struct store *st, const char *id, char state[16],

@@ -1076,6 +1076,77 @@ TEST(sigterm_gives_in_flight_deliveries_back_so_a_restart_sends_them_at_once)
     stop();
 }
 
+TEST(redis_lost_during_logout_all_pauses_it_and_a_server_finishes_it)
+{
+    int n = 5000, i;
+    struct bc_app app;
+    struct config *cfg = NULL;
+    struct field_error fe;
+    struct store *st = NULL;
+    const struct client *crm;
+    char sid[SESSION_SID_LEN + 1], cookie[SESSION_COOKIE_LEN + 1], sub[37];
+    char *admin, *log;
+    long long at_stop;
+    double t0;
+    json_t *j;
+
+    ASSERT_EQ(bc_start(&app, 0, 0), 0);
+    start(1, app.uri, NULL);
+    ASSERT_EQ(config_load(gh.config, &cfg, &fe), 0);
+    ASSERT_EQ(store_open(&cfg->redis, &st), 0);
+    crm = config_client(cfg, "crm");
+    for (i = 0; i < n; i++) {
+        snprintf(sub, sizeof(sub), "00000000-0000-4000-8000-%012d", i % 50);
+        ASSERT_EQ(
+            session_create(st, cfg, sub, "127.0.0.1", "fault", sid, cookie), 0);
+        ASSERT_EQ(session_record_app(st, cfg, sid, crm, NULL), 0);
+    }
+    admin = admin_token();
+    ASSERT_EQ(admin_post("/admin/logout-all", admin), 202);
+    t0 = test_now();
+    while (live_sessions(st) > n - n / 10 && test_now() - t0 < 10)
+        ;
+    /* Redis goes away under the run (its AOF keeps what was done). */
+    redis_stop(&redis, 1);
+    sleep_ms(1500);
+    ASSERT_EQ(redis_restart(&redis, 1), 0);
+    at_stop = live_sessions(st);
+    fprintf(stderr, "redis back with %lld of %d sessions left\n", at_stop, n);
+    t0 = test_now();
+    while (live_sessions(st) > 0 && test_now() - t0 < LIMIT(30))
+        sleep_ms(100);
+    ASSERT_EQ(live_sessions(st), 0);
+    fprintf(stderr, "finished %.1f s after redis came back\n",
+            test_now() - t0);
+    t0 = test_now();
+    for (;;) {
+        j = logout_all_status(admin);
+        if (strcmp(json_string_value(json_object_get(j, "state")), "done") ==
+                0 ||
+            test_now() - t0 > LIMIT(10))
+            break;
+        json_decref(j);
+        sleep_ms(100);
+    }
+    /* Never "failed" nor a frozen "running": the run paused and went on. */
+    ASSERT_STR_EQ(json_string_value(json_object_get(j, "state")), "done");
+    ASSERT(json_integer_value(json_object_get(j, "resumes")) >= 1);
+    json_decref(j);
+    log = gh_log(&gh);
+    ASSERT_CONTAINS(log, "logout_all_paused");
+    ASSERT_CONTAINS(log, "logout_all_resumed");
+    free(log);
+    t0 = test_now();
+    while (app.requests < n && test_now() - t0 < LIMIT(60))
+        sleep_ms(100);
+    ASSERT(app.requests >= n);
+    free(admin);
+    store_close(st);
+    config_free(cfg);
+    stop();
+    bc_stop(&app);
+}
+
 TEST_MAIN(
     TEST_ENTRY(
         redis_stopped_under_load_gives_fast_503s_and_recovers_losing_nothing),
@@ -1086,5 +1157,6 @@ TEST_MAIN(
     TEST_ENTRY(thousands_of_open_connections_leave_the_server_responsive),
     TEST_ENTRY(gatehouse_killed_during_logout_all_loses_no_notification),
     TEST_ENTRY(a_redis_outage_is_logged_once_each_way_and_kept_in_metrics),
+    TEST_ENTRY(redis_lost_during_logout_all_pauses_it_and_a_server_finishes_it),
     TEST_ENTRY(
         sigterm_gives_in_flight_deliveries_back_so_a_restart_sends_them_at_once))

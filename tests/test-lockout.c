@@ -562,9 +562,14 @@ TEST(a_returning_user_signs_in_within_3s_while_100_addresses_flood_login)
     /* The flood did fill the open pool ... */
     ASSERT(busy_before >= (wrapped() ? 1 : 50));
     /* ... and the returning user signed in within 3 s (SPEC §8; under
-     * valgrind the time would be valgrind's). */
+     * valgrind the time would be valgrind's, and ASan makes every
+     * request of the flood it competes with about twice as dear). */
     ASSERT_EQ(status, 200);
+#if defined(__SANITIZE_ADDRESS__)
+    ASSERT(wrapped() || dt < 6.0);
+#else
     ASSERT(wrapped() || dt < 3.0);
+#endif
     agent_free(&home);
     stop();
 }

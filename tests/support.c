@@ -889,6 +889,16 @@ browser_cookie(const struct browser *b, const char *name)
     return NULL;
 }
 
+int
+browser_has_cookie(const struct browser *b, const char *name)
+{
+    char *v = browser_cookie(b, name);
+    int has = v != NULL;
+
+    free(v);
+    return has;
+}
+
 char *
 html_hidden(const char *html, const char *name)
 {

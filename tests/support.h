@@ -115,6 +115,8 @@ int browser_do(struct browser *b, const char *method, const char *url,
                const char *form_body, struct http_result *res);
 /* The value of a cookie the browser holds (malloc'd), or NULL. */
 char *browser_cookie(const struct browser *b, const char *name);
+/* Whether b holds a cookie name. */
+int browser_has_cookie(const struct browser *b, const char *name);
 
 /* The value of <input type="hidden" name="NAME" value="..."> (malloc'd,
  * HTML entities for & only undone), or NULL. */

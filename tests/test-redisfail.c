@@ -472,7 +472,7 @@ every_write_path_is_503_and_changes_nothing(enum mode m)
         snprintf(lurl, sizeof(lurl), "%s/login", gh.issuer);
         ASSERT_EQ(browser_do(&fresh, "POST", lurl, body, &res), 0);
         expect_503_page(what, &res);
-        ASSERT(browser_cookie(&fresh, "gh_session") == NULL);
+        ASSERT(!browser_has_cookie(&fresh, "gh_session"));
         http_result_free(&res);
         free(body);
         free(csrf);

@@ -56,7 +56,11 @@ def trial(gh, sink, napps, password):
         raise RuntimeError(f"GET /login: {st}")
     body = urllib.parse.urlencode({"username": "bench", "password": password,
                                    "csrf": m.group(1)})
-    st, hs, _ = gh.do("POST", "/login", body, FORM)
+    # The form's token is bound to the pre-sign-in cookie its page set.
+    presign = [v.split(";")[0] for k, v in hs
+               if k.lower() == "set-cookie" and v.startswith("gh_presign=")]
+    st, hs, _ = gh.do("POST", "/login", body,
+                      dict(FORM, Cookie=presign[0]) if presign else FORM)
     cookie = None
     for k, v in hs:
         if k.lower() == "set-cookie" and v.startswith("gh_session="):

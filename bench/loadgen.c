@@ -6,7 +6,7 @@
  *
  *   loadgen -p PORT [-c CONNS] [-d SECONDS] [-w WARMUP_S] [-n MAX_REQUESTS]
  *           [-m METHOD] [-u PATH] [-H "Name: value"]... [-b BODY]
- *           [-V FILE [--per-conn]] [-X PREFIX [-O FILE]]
+ *           [-V FILE [--per-conn]] [-X PREFIX [-Y PREFIX] [-O FILE]]
  *   loadgen -p PORT --idle N [--hold SECONDS] [--ready-file PATH] [-u PATH]
  *   loadgen -p PORT --until-200 TIMEOUT_S [-u PATH]
  *
@@ -16,7 +16,10 @@
  * replaces it with what -X finds in each answer (a rotated refresh token).
  * -X PREFIX finds the text after PREFIX in an answer (headers and body)
  * up to a quote, '&', ';', '<' or white space; -O FILE writes each find on
- * its own line (to harvest codes, CSRF tokens, refresh tokens).
+ * its own line (to harvest codes, CSRF tokens, refresh tokens). -Y PREFIX
+ * finds a second value in the same answer (the pre-sign-in cookie beside
+ * the form's token): the line is then "V<TAB>W", and "{W}" in a template
+ * stands for the second.
  *
  * --idle opens N connections, sends the template once on each, and holds
  * them open (keep-alive, silent) for --hold seconds: for RSS per idle
@@ -80,6 +83,7 @@ static struct {
     size_t nvalues, next_value;
     int per_conn;
     const char *extract;
+    const char *extract2; /* -Y */
     FILE *extract_out;
     int idle;
     const char *ready_file;
@@ -148,17 +152,31 @@ read_file_lines(const char *path, size_t *n)
     return (char *)v;
 }
 
-/* Appends src to the growing request, with {V} replaced by value. */
+/* Appends src to the growing request, with {V} replaced by value and {W}
+ * by value's second field: a value may be "V<TAB>W" (-X with -Y). */
 static void
 put_subst(char **buf, size_t *len, size_t *cap, const char *src,
           const char *value)
 {
-    const char *p = src;
+    const char *p = src, *tab = value != NULL ? strchr(value, '\t') : NULL;
 
     while (*p != '\0') {
-        const char *v = strstr(p, "{V}");
-        size_t n = v != NULL ? (size_t)(v - p) : strlen(p);
-        size_t vn = v != NULL && value != NULL ? strlen(value) : 0;
+        const char *v = strstr(p, "{V}"), *w = strstr(p, "{W}");
+        const char *sub = NULL;
+        size_t n, vn = 0;
+
+        if (w != NULL && (v == NULL || w < v))
+            v = w;
+        n = v != NULL ? (size_t)(v - p) : strlen(p);
+        if (v != NULL && value != NULL) {
+            if (v[1] == 'W') {
+                sub = tab != NULL ? tab + 1 : "";
+                vn = strlen(sub);
+            } else {
+                sub = value;
+                vn = tab != NULL ? (size_t)(tab - value) : strlen(value);
+            }
+        }
         if (*len + n + vn + 1 > *cap) {
             *cap = (*len + n + vn + 1) * 2;
             if ((*buf = realloc(*buf, *cap)) == NULL)
@@ -168,7 +186,8 @@ put_subst(char **buf, size_t *len, size_t *cap, const char *src,
         *len += n;
         if (v == NULL)
             break;
-        memcpy(*buf + *len, value != NULL ? value : "", vn);
+        if (vn > 0)
+            memcpy(*buf + *len, sub, vn);
         *len += vn;
         p = v + 3;
     }
@@ -332,26 +351,52 @@ record(int64_t lat_ns, int status, int counted)
         st.max_ns = lat_ns;
 }
 
+/* The value after marker in text, up to a delimiter: its length, 0 if none. */
+static size_t
+find_value(const char *text, const char *marker, const char **start)
+{
+    const char *p = strstr(text, marker);
+    size_t n;
+
+    if (p == NULL)
+        return 0;
+    p += strlen(marker);
+    n = strcspn(p, "\"'&;< \r\n\t");
+    *start = p;
+    return n;
+}
+
 static void
 extract(struct conn *c)
 {
-    size_t pl = strlen(opt.extract);
-    char *p, *e;
+    const char *p = NULL, *q = NULL;
+    size_t n, m = 0;
 
     c->rbuf[c->rlen] = '\0';
-    if ((p = strstr(c->rbuf, opt.extract)) == NULL)
+    if ((n = find_value(c->rbuf, opt.extract, &p)) == 0 || n >= VALUE_MAX)
         return;
-    p += pl;
-    e = p + strcspn(p, "\"'&;< \r\n\t");
-    if (e == p || e - p >= VALUE_MAX)
+    /* -Y: a second value from the same answer (a cookie beside a form
+     * token), kept as "V<TAB>W". */
+    if (opt.extract2 != NULL &&
+        ((m = find_value(c->rbuf, opt.extract2, &q)) == 0 ||
+         n + m + 1 >= VALUE_MAX))
         return;
     st.extracted++;
     if (opt.per_conn) {
-        memcpy(c->value, p, (size_t)(e - p));
-        c->value[e - p] = '\0';
+        memcpy(c->value, p, n);
+        c->value[n] = '\0';
+        if (m > 0) {
+            c->value[n] = '\t';
+            memcpy(c->value + n + 1, q, m);
+            c->value[n + 1 + m] = '\0';
+        }
     }
-    if (opt.extract_out != NULL)
-        fprintf(opt.extract_out, "%.*s\n", (int)(e - p), p);
+    if (opt.extract_out != NULL) {
+        if (m > 0)
+            fprintf(opt.extract_out, "%.*s\t%.*s\n", (int)n, p, (int)m, q);
+        else
+            fprintf(opt.extract_out, "%.*s\n", (int)n, p);
+    }
 }
 
 /*
@@ -657,7 +702,7 @@ main(int argc, char **argv)
     int ch, i, ready_written = 0;
     double until_s = 0;
 
-    while ((ch = getopt_long(argc, argv, "a:p:c:d:w:n:m:u:H:b:V:X:O:",
+    while ((ch = getopt_long(argc, argv, "a:p:c:d:w:n:m:u:H:b:V:X:Y:O:",
                              lopts, NULL)) != -1) {
         switch (ch) {
         case 'a': opt.addr = optarg; break;
@@ -679,6 +724,7 @@ main(int argc, char **argv)
             break;
         case 'P': opt.per_conn = 1; break;
         case 'X': opt.extract = optarg; break;
+        case 'Y': opt.extract2 = optarg; break;
         case 'O':
             if ((opt.extract_out = fopen(optarg, "w")) == NULL)
                 die("cannot write the -O file");

@@ -21,12 +21,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "gatehouse/clients.h"
-#include "gatehouse/config.h"
-#include "gatehouse/error.h"
-#include "gatehouse/log.h"
-#include "gatehouse/session.h"
-#include "gatehouse/store.h"
+#include "directory/clients.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "session/session.h"
+#include "store/store.h"
 
 #define MAX_APPS 16
 #define MAX_THREADS 64

@@ -10,18 +10,18 @@
 
 #include <curl/curl.h>
 
-#include "gatehouse/admin.h"
-#include "gatehouse/app.h"
-#include "gatehouse/cli.h"
-#include "gatehouse/config.h"
-#include "gatehouse/delivery.h"
-#include "gatehouse/discovery.h"
-#include "gatehouse/error.h"
-#include "gatehouse/http.h"
-#include "gatehouse/keys.h"
-#include "gatehouse/log.h"
-#include "gatehouse/password.h"
-#include "gatehouse/store.h"
+#include "api/admin.h"
+#include "core/app.h"
+#include "cli/cli.h"
+#include "core/config.h"
+#include "session/delivery.h"
+#include "oidc/discovery.h"
+#include "core/error.h"
+#include "http/http.h"
+#include "crypto/keys.h"
+#include "core/log.h"
+#include "crypto/password.h"
+#include "store/store.h"
 
 /* Sign-ins waiting for a hashing thread before /login answers 503. */
 #define HASHPOOL_QUEUE 64

@@ -8,13 +8,13 @@
 
 #include <jansson.h>
 
-#include "gatehouse/config.h"
-#include "gatehouse/error.h"
-#include "gatehouse/keys.h"
-#include "gatehouse/session.h"
-#include "gatehouse/store.h"
-#include "gatehouse/token.h"
-#include "gatehouse/util.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "crypto/keys.h"
+#include "session/session.h"
+#include "store/store.h"
+#include "crypto/token.h"
+#include "core/util.h"
 #include "support.h"
 #include "test.h"
 

@@ -6,12 +6,12 @@
 
 #include <jansson.h>
 
-#include "gatehouse/config.h"
-#include "gatehouse/error.h"
-#include "gatehouse/password.h"
-#include "gatehouse/session.h"
-#include "gatehouse/store.h"
-#include "gatehouse/users.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "crypto/password.h"
+#include "session/session.h"
+#include "store/store.h"
+#include "directory/users.h"
 #include "support.h"
 #include "test.h"
 

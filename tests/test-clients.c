@@ -3,8 +3,8 @@
  * with which field and reason, and the exact-match lookups. */
 #include <jansson.h>
 
-#include "gatehouse/clients.h"
-#include "gatehouse/error.h"
+#include "directory/clients.h"
+#include "core/error.h"
 
 #include "test.h"
 

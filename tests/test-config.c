@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "gatehouse/config.h"
-#include "gatehouse/error.h"
+#include "core/config.h"
+#include "core/error.h"
 
 #include "test.h"
 

@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-#include "gatehouse/token.h"
+#include "crypto/token.h"
 #include "support.h"
 #include "test.h"
 

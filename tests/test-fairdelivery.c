@@ -15,9 +15,9 @@
 #include <jansson.h>
 #include <hiredis.h>
 
-#include "gatehouse/config.h"
-#include "gatehouse/session.h"
-#include "gatehouse/store.h"
+#include "core/config.h"
+#include "session/session.h"
+#include "store/store.h"
 #include "support.h"
 #include "test.h"
 

@@ -18,10 +18,10 @@
 
 #include <jansson.h>
 
-#include "gatehouse/config.h"
-#include "gatehouse/http.h"
-#include "gatehouse/session.h"
-#include "gatehouse/store.h"
+#include "core/config.h"
+#include "http/http.h"
+#include "session/session.h"
+#include "store/store.h"
 #include "support.h"
 #include "test.h"
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* form.c: query strings, form bodies, cookies, Authorization headers. */
-#include "gatehouse/error.h"
-#include "gatehouse/form.h"
-#include "gatehouse/util.h"
+#include "core/error.h"
+#include "http/form.h"
+#include "core/util.h"
 #include "test.h"
 
 /* Parses s (NUL-terminated) and returns the code; *f is freed on failure. */

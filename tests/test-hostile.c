@@ -19,7 +19,7 @@
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 
-#include "gatehouse/util.h"
+#include "core/util.h"
 #include "support.h"
 #include "test.h"
 

@@ -7,9 +7,9 @@
 
 #include <jansson.h>
 
-#include "gatehouse/keys.h"
-#include "gatehouse/token.h"
-#include "gatehouse/util.h"
+#include "crypto/keys.h"
+#include "crypto/token.h"
+#include "core/util.h"
 #include "support.h"
 #include "test.h"
 

@@ -15,11 +15,11 @@
 /* The test checks from the outside what store.c did, over its own link. */
 #include <hiredis/hiredis.h>
 
-#include "gatehouse/config.h"
-#include "gatehouse/error.h"
-#include "gatehouse/session.h"
-#include "gatehouse/store.h"
-#include "gatehouse/util.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "session/session.h"
+#include "store/store.h"
+#include "core/util.h"
 #include "support.h"
 #include "test.h"
 

@@ -14,11 +14,11 @@
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 
-#include "gatehouse/delivery.h"
-#include "gatehouse/error.h"
-#include "gatehouse/keys.h"
-#include "gatehouse/token.h"
-#include "gatehouse/util.h"
+#include "session/delivery.h"
+#include "core/error.h"
+#include "crypto/keys.h"
+#include "crypto/token.h"
+#include "core/util.h"
 #include "test.h"
 
 #define ISSUER "https://id.example.com"

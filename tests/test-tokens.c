@@ -9,15 +9,15 @@
 
 #include <jansson.h>
 
-#include "gatehouse/app.h"
-#include "gatehouse/config.h"
-#include "gatehouse/error.h"
-#include "gatehouse/keys.h"
-#include "gatehouse/session.h"
-#include "gatehouse/store.h"
-#include "gatehouse/tokens.h"
-#include "gatehouse/users.h"
-#include "gatehouse/util.h"
+#include "core/app.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "crypto/keys.h"
+#include "session/session.h"
+#include "store/store.h"
+#include "oidc/tokens.h"
+#include "directory/users.h"
+#include "core/util.h"
 #include "support.h"
 #include "test.h"
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* util.c: base64url, random ids and UUIDs, secret comparison, SHA-256. */
-#include "gatehouse/error.h"
-#include "gatehouse/util.h"
+#include "core/error.h"
+#include "core/util.h"
 #include "test.h"
 
 /* RFC 4648 §10 test vectors; none uses '+' or '/', so they read the same

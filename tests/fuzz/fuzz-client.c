@@ -8,8 +8,8 @@
 
 #include <jansson.h>
 
-#include "gatehouse/clients.h"
-#include "gatehouse/error.h"
+#include "directory/clients.h"
+#include "core/error.h"
 
 /*
  * Promises checked: a refusal names a field and a problem; an accepted

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gatehouse/clients.h"
-#include "gatehouse/config.h"
-#include "gatehouse/error.h"
+#include "directory/clients.h"
+#include "core/config.h"
+#include "core/error.h"
 
 /*
  * Promises checked: a refusal says which field and what is wrong; an

@@ -8,10 +8,10 @@
 
 #include <openssl/evp.h>
 
-#include "gatehouse/error.h"
-#include "gatehouse/form.h"
-#include "gatehouse/session.h"
-#include "gatehouse/util.h"
+#include "core/error.h"
+#include "http/form.h"
+#include "session/session.h"
+#include "core/util.h"
 
 /*
  * Promises checked on every input (a broken one aborts, which libFuzzer

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gatehouse/device.h"
-#include "gatehouse/error.h"
+#include "auth/device.h"
+#include "core/error.h"
 
 /*
  * Promises checked on every input (a broken one aborts, which libFuzzer

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gatehouse/error.h"
-#include "gatehouse/form.h"
-#include "gatehouse/util.h"
+#include "core/error.h"
+#include "http/form.h"
+#include "core/util.h"
 
 /*
  * Besides not crashing, each parser must keep its promises on any input: a

@@ -9,9 +9,9 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "gatehouse/error.h"
-#include "gatehouse/seal.h"
-#include "gatehouse/util.h"
+#include "core/error.h"
+#include "crypto/seal.h"
+#include "core/util.h"
 
 /*
  * An input is opened twice: as it is (a forged value, which must never

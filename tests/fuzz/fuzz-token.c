@@ -10,10 +10,10 @@
 
 #include <jansson.h>
 
-#include "gatehouse/error.h"
-#include "gatehouse/keys.h"
-#include "gatehouse/token.h"
-#include "gatehouse/util.h"
+#include "core/error.h"
+#include "crypto/keys.h"
+#include "crypto/token.h"
+#include "core/util.h"
 
 #define ISSUER "https://id.example.com"
 #define NOW 1700000000

@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: MIT */
+/* What every admin subcommand needs (SPEC §2): exact option parsing,
+ * one-line errors, masked Redis addresses, tables and JSON output. */
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cli/cli_internal.h"
+#include "core/config.h"
+#include "core/error.h"
+
+static int
+option_index(const struct cli_option *opts, size_t n, const char *arg,
+             size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (strlen(opts[i].name) == len &&
+            strncmp(arg, opts[i].name, len) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+int
+cli_parse(const struct cli_option *opts, size_t n, int allowed, int required,
+          int argc, char **argv, struct cli_args *out, char *msg, size_t size)
+{
+    int i, help = 0;
+    size_t k;
+
+    memset(out, 0, sizeof(*out));
+    msg[0] = '\0';
+    if (n > CLI_MAX_OPTIONS) {
+        snprintf(msg, size, "too many options defined");
+        return CLI_EXIT_USAGE;
+    }
+    for (i = 0; i < argc; i++) {
+        const char *arg = argv[i], *eq = strchr(arg, '=');
+        size_t len = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
+        const struct cli_option *o;
+        int idx;
+
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            help = 1;
+            continue;
+        }
+        if (msg[0] != '\0')
+            continue; /* only --help still matters */
+        if (strncmp(arg, "--", 2) != 0) {
+            snprintf(msg, size, "unexpected argument (word %d); see --help",
+                     i + 1);
+            continue;
+        }
+        idx = option_index(opts, n, arg, len);
+        if (idx < 0 || !(allowed & opts[idx].flag)) {
+            snprintf(msg, size, "unknown option '%.*s'; see --help",
+                     (int)(len < 64 ? len : 64), arg);
+            continue;
+        }
+        o = &opts[idx];
+        if (out->given & o->flag) {
+            snprintf(msg, size, "%s given twice", o->name);
+            continue;
+        }
+        if (o->has_arg) {
+            if (eq != NULL)
+                out->value[idx] = eq + 1;
+            else if (i + 1 < argc)
+                out->value[idx] = argv[++i];
+            else
+                snprintf(msg, size, "%s needs a value (%s)", o->name,
+                         o->arg);
+        } else if (eq != NULL) {
+            snprintf(msg, size, "%s takes no value", o->name);
+        }
+        if (msg[0] == '\0')
+            out->given |= o->flag;
+    }
+    if (help)
+        return 1;
+    for (k = 0; msg[0] == '\0' && k < n; k++) {
+        if ((required & opts[k].flag) && !(out->given & opts[k].flag))
+            snprintf(msg, size, "%s%s%s is required", opts[k].name,
+                     opts[k].has_arg ? " " : "", opts[k].arg);
+    }
+    return msg[0] != '\0' ? CLI_EXIT_USAGE : 0;
+}
+
+const char *
+cli_value(const struct cli_option *opts, size_t n, const struct cli_args *a,
+          int flag)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (opts[i].flag == flag)
+            return a->value[i];
+    return NULL;
+}
+
+void
+cli_complain(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "%s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+const char *
+cli_shown(const char *s, char *buf, size_t size)
+{
+    size_t i;
+
+    for (i = 0; s[i] != '\0' && i + 1 < size; i++)
+        buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+    buf[i] = '\0';
+    return buf;
+}
+
+void
+cli_redis_where(const struct redis_config *rc, char *buf, size_t size)
+{
+    const char *url = rc->url, *host, *end, *at = NULL, *p;
+
+    if (url == NULL) {
+        snprintf(buf, size, "the sentinels");
+        return;
+    }
+    host = strstr(url, "://");
+    host = host != NULL ? host + 3 : url;
+    end = host + strcspn(host, "/?");
+    for (p = host; p < end; p++) {
+        if (*p == '@')
+            at = p;
+    }
+    if (at == NULL)
+        snprintf(buf, size, "%s", url);
+    else
+        snprintf(buf, size, "%.*s***%s", (int)(host - url), url, at);
+}
+
+int
+cli_fail(const char *cmd, const struct config *cfg, int rc)
+{
+    char where[512];
+
+    if (rc == GH_EREDIS) {
+        cli_redis_where(&cfg->redis, where, sizeof(where));
+        cli_complain(cmd, "redis: no answer from %s", where);
+    } else {
+        cli_complain(cmd, "%s", gh_strerror(rc));
+    }
+    return 1;
+}
+
+struct config *
+cli_load_config(const char *path)
+{
+    struct config *cfg = NULL;
+    struct field_error err;
+
+    memset(&err, 0, sizeof(err));
+    if (config_load(path, &cfg, &err) < 0) {
+        if (err.field[0] != '\0')
+            fprintf(stderr, "%s: %s: %s\n", path, err.field, err.problem);
+        else
+            fprintf(stderr, "%s: %s\n", path, err.problem);
+        return NULL;
+    }
+    return cfg;
+}
+
+void
+cli_actor(char *buf, size_t size)
+{
+    struct passwd *pw = getpwuid(geteuid());
+
+    /* The effective user: who the command acts as, sudo included. */
+    if (pw != NULL && pw->pw_name != NULL)
+        snprintf(buf, size, "cli:%s", pw->pw_name);
+    else
+        snprintf(buf, size, "cli:%u", (unsigned)geteuid());
+}
+
+void
+cli_iso_time(int64_t t, char *buf, size_t size)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    if (t <= 0) {
+        snprintf(buf, size, "-");
+        return;
+    }
+    gmtime_r(&tt, &tm);
+    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Characters as a terminal shows them, near enough: UTF-8 lead bytes. */
+static size_t
+text_width(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s != '\0'; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+int
+cli_table_add(struct cli_table *t, const char *const *row)
+{
+    size_t i;
+
+    if (t->nrows == t->cap) {
+        size_t cap = t->cap != 0 ? t->cap * 2 : 64;
+        char **nc = realloc(t->cells, cap * t->ncols * sizeof(char *));
+        if (nc == NULL)
+            return GH_ENOMEM;
+        t->cells = nc;
+        t->cap = cap;
+    }
+    for (i = 0; i < t->ncols; i++) {
+        const char *v = row[i] != NULL && row[i][0] != '\0' ? row[i] : "-";
+        char *copy = strdup(v), *p;
+        if (copy == NULL) {
+            while (i-- > 0)
+                free(t->cells[t->nrows * t->ncols + i]);
+            return GH_ENOMEM;
+        }
+        /* One row, one line, whatever the stored text holds. */
+        for (p = copy; *p != '\0'; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = '?';
+        t->cells[t->nrows * t->ncols + i] = copy;
+    }
+    t->nrows++;
+    return 0;
+}
+
+void
+cli_table_clear(struct cli_table *t)
+{
+    size_t i;
+
+    for (i = 0; t->cells != NULL && i < t->nrows * t->ncols; i++)
+        free(t->cells[i]);
+    free(t->cells);
+    t->cells = NULL;
+    t->nrows = t->cap = 0;
+}
+
+void
+cli_table_print(struct cli_table *t)
+{
+    size_t *w = calloc(t->ncols, sizeof(*w)), r, i, n;
+
+    for (r = 0; w != NULL && r < t->nrows; r++)
+        for (i = 0; i < t->ncols; i++)
+            if ((n = text_width(t->cells[r * t->ncols + i])) > w[i])
+                w[i] = n;
+    for (r = 0; r < t->nrows; r++) {
+        for (i = 0; i < t->ncols; i++) {
+            const char *s = t->cells[r * t->ncols + i];
+            fputs(s, stdout);
+            if (i + 1 == t->ncols)
+                break;
+            for (n = text_width(s); w != NULL && n < w[i] + 2; n++)
+                putchar(' ');
+            if (w == NULL)
+                putchar(' ');
+        }
+        putchar('\n');
+    }
+    free(w);
+    cli_table_clear(t);
+}
+
+int
+cli_print_json(json_t *v)
+{
+    int rc;
+
+    if (v == NULL)
+        return GH_ENOMEM;
+    rc = json_dumpf(v, stdout, JSON_INDENT(2)) < 0 ? GH_EIO : 0;
+    putchar('\n');
+    json_decref(v);
+    return rc;
+}

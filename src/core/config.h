@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/* The JSON configuration (SPEC §3): loaded and checked once, at start. */
+#ifndef GATEHOUSE_CONFIG_H
+#define GATEHOUSE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "directory/clients.h"
+
+struct redis_config {
+    /* Exactly one of url and sentinel_master is set. */
+    char *url;    /* redis://host:port/db or unix:///path[?db=N] */
+    char *prefix; /* key prefix, default "gh:" */
+    char *sentinel_master;
+    struct strlist sentinel_addresses; /* "host:port" */
+    /* Parsed from url (or found through Sentinel at connect time). */
+    char *host; /* NULL for a unix socket */
+    int port;
+    char *unix_path; /* NULL for TCP */
+    int db;
+    char *password; /* from redis://:password@host, NULL if none */
+};
+
+struct config {
+    char *path; /* the file it came from */
+    char *dir;  /* its directory: relative paths resolve against it */
+    char *issuer;
+    bool issuer_https;
+    char *listen_address;
+    int listen_port;
+    int listen_threads; /* HTTP worker threads, default = cores */
+    int listen_timeout_s; /* idle connections are closed after this */
+    struct redis_config redis;
+    char *keys_dir; /* absolute or resolved against dir */
+    char *signing_alg; /* "RS256" or "ES256" */
+    int session_idle_timeout_s;
+    int session_absolute_timeout_s;
+    int code_ttl_s;
+    int access_token_ttl_s;
+    int id_token_ttl_s;
+    int refresh_token_ttl_s;
+    int refresh_reuse_grace_s; /* 0: any reuse of a spent token is theft */
+    int backchannel_timeout_ms;
+    int backchannel_max_attempts;
+    int backchannel_concurrency;
+    int backchannel_per_app_concurrency;
+    int backchannel_logout_wait_ms;
+    int login_max_failures;
+    int login_lockout_s;
+    /* The Clear-Site-Data value a logout that ended a session sends
+     * ("\"cache\", \"storage\""), NULL to send none (SPEC §5). */
+    char *logout_clear_site_data;
+    struct client **clients;
+    size_t nclients;
+};
+
+/*
+ * Loads and checks path. GATEHOUSE_REDIS_URL, when set, replaces
+ * redis.url. On success *ret is owned by the caller (config_free). On
+ * failure returns GH_EINVAL (GH_EIO if the file cannot be read) and err
+ * names the field and the problem, printed as "FILE: field: problem".
+ */
+int config_load(const char *path, struct config **ret, struct field_error *err);
+/* The same from a JSON text; dir resolves relative paths. For tests. */
+int config_parse(const char *text, const char *dir, struct config **ret,
+                 struct field_error *err);
+void config_free(struct config *cfg);
+
+/* Parses a redis URL into rc's host/port/unix_path/db/password. */
+int config_parse_redis_url(const char *url, struct redis_config *rc,
+                           const char **why);
+
+/* The client with that id from the config file, or NULL (borrowed). */
+const struct client *config_client(const struct config *cfg, const char *id);
+
+#endif

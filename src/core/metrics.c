@@ -1,0 +1,449 @@
+/* SPDX-License-Identifier: MIT */
+/* Prometheus metrics. Counters are relaxed atomics: a scrape may see one
+ * request counted before its latency, which Prometheus tolerates. */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/app.h"
+#include "directory/clients.h"
+#include "core/config.h"
+#include "http/http.h"
+#include "core/metrics.h"
+#include "store/store.h"
+
+#define MAX_ROUTES 64
+
+static const int status_codes[] = {200, 201, 202, 204, 302, 303, 304,
+                                   400, 401, 403, 404, 405, 409, 413,
+                                   415, 429, 431, 500, 501, 503, 0};
+#define NSTATUS (sizeof(status_codes) / sizeof(status_codes[0]))
+
+static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                 0.025,  0.05,  0.1,    0.25,  0.5,
+                                 1,      2.5,   5,      10};
+#define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
+
+struct route_metrics {
+    atomic_ulong status[NSTATUS]; /* last slot: any other status */
+    atomic_ulong bucket[NBUCKETS + 1]; /* last slot: +Inf only */
+    atomic_ulong sum_us;
+};
+
+static const char *const delivery_names[] = {"delivered", "retried",
+                                             "failed"};
+static atomic_ulong deliveries[3];
+static atomic_ulong delivery_bucket[NBUCKETS + 1];
+static atomic_ulong delivery_sum_us;
+
+static const char *const end_reasons[] = {
+    "rp_logout", "admin", "timeout_idle", "timeout_absolute",
+    "reuse",     "disabled", "password",  "other"};
+#define NREASONS (sizeof(end_reasons) / sizeof(end_reasons[0]))
+static atomic_ulong sessions_ended[NREASONS];
+
+static const char *const admin_outcomes[] = {
+    "ok", "unauthorized", "forbidden", "invalid", "not_found", "conflict",
+    "error"};
+#define NOUTCOMES (sizeof(admin_outcomes) / sizeof(admin_outcomes[0]))
+static atomic_ulong admin_calls[NOUTCOMES];
+static atomic_int logout_all_running;
+/* password checks run, on the open pool [0] and the returning one [1] */
+static atomic_ulong login_hashes[2];
+static atomic_llong logout_all_total, logout_all_ended, logout_all_queued;
+
+static const char *const *names;
+static size_t nroutes;
+/* One slot past the routes for requests that matched none. */
+static struct route_metrics routes[MAX_ROUTES + 1];
+
+void
+metrics_init(const char *const *route_names, size_t n)
+{
+    names = route_names;
+    nroutes = n < MAX_ROUTES ? n : MAX_ROUTES;
+}
+
+void
+metrics_http(size_t route, int status, double seconds)
+{
+    struct route_metrics *m;
+    size_t i;
+
+    m = &routes[route < nroutes ? route : MAX_ROUTES];
+    for (i = 0; i < NSTATUS - 1 && status_codes[i] != status; i++)
+        ;
+    atomic_fetch_add_explicit(&m->status[i], 1, memory_order_relaxed);
+    for (i = 0; i < NBUCKETS && seconds > buckets[i]; i++)
+        ;
+    atomic_fetch_add_explicit(&m->bucket[i], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->sum_us, (unsigned long)(seconds * 1e6),
+                              memory_order_relaxed);
+}
+
+void
+metrics_delivery(enum metric_delivery outcome, double seconds)
+{
+    size_t i;
+
+    atomic_fetch_add_explicit(&deliveries[outcome], 1, memory_order_relaxed);
+    for (i = 0; i < NBUCKETS && seconds > buckets[i]; i++)
+        ;
+    atomic_fetch_add_explicit(&delivery_bucket[i], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&delivery_sum_us,
+                              (unsigned long)(seconds * 1e6),
+                              memory_order_relaxed);
+}
+
+void
+metrics_session_end(const char *reason)
+{
+    size_t i;
+
+    for (i = 0; i < NREASONS - 1 && strcmp(end_reasons[i], reason) != 0; i++)
+        ;
+    atomic_fetch_add_explicit(&sessions_ended[i], 1, memory_order_relaxed);
+}
+
+void
+metrics_admin_call(const char *outcome)
+{
+    size_t i;
+
+    /* Anything unknown counts as an error rather than being lost. */
+    for (i = 0; i < NOUTCOMES - 1 && strcmp(admin_outcomes[i], outcome) != 0;
+         i++)
+        ;
+    atomic_fetch_add_explicit(&admin_calls[i], 1, memory_order_relaxed);
+}
+
+void
+metrics_logout_all(int running, long long total, long long ended,
+                   long long queued)
+{
+    atomic_store(&logout_all_total, total);
+    atomic_store(&logout_all_ended, ended);
+    atomic_store(&logout_all_queued, queued);
+    atomic_store(&logout_all_running, running);
+}
+
+void
+metrics_login_hash(int returning)
+{
+    atomic_fetch_add_explicit(&login_hashes[returning ? 1 : 0], 1,
+                              memory_order_relaxed);
+}
+
+struct out {
+    char *p;
+    size_t len, cap;
+};
+
+static void
+put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+put(struct out *o, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    for (;;) {
+        va_start(ap, fmt);
+        n = vsnprintf(o->p + o->len, o->cap - o->len, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return;
+        if ((size_t)n < o->cap - o->len) {
+            o->len += (size_t)n;
+            return;
+        }
+        char *np = realloc(o->p, o->cap * 2 + (size_t)n);
+        if (np == NULL)
+            return;
+        o->p = np;
+        o->cap = o->cap * 2 + (size_t)n;
+    }
+}
+
+static const char *
+route_name(size_t r)
+{
+    return r < nroutes ? names[r] : "unmatched";
+}
+
+char *
+metrics_render(void)
+{
+    struct out o = {malloc(8192), 0, 8192};
+    size_t r, i;
+
+    if (o.p == NULL)
+        return NULL;
+    o.p[0] = '\0';
+    put(&o, "# HELP gatehouse_http_requests_total HTTP requests by endpoint "
+            "and status.\n# TYPE gatehouse_http_requests_total counter\n");
+    for (r = 0; r <= MAX_ROUTES; r++) {
+        if (r >= nroutes && r != MAX_ROUTES)
+            continue;
+        for (i = 0; i < NSTATUS; i++) {
+            unsigned long v = atomic_load(&routes[r].status[i]);
+            if (v == 0)
+                continue;
+            if (status_codes[i] != 0)
+                put(&o,
+                    "gatehouse_http_requests_total{endpoint=\"%s\","
+                    "status=\"%d\"} %lu\n",
+                    route_name(r), status_codes[i], v);
+            else
+                put(&o,
+                    "gatehouse_http_requests_total{endpoint=\"%s\","
+                    "status=\"other\"} %lu\n",
+                    route_name(r), v);
+        }
+    }
+    put(&o, "# HELP gatehouse_http_request_duration_seconds Time from "
+            "request line to response.\n"
+            "# TYPE gatehouse_http_request_duration_seconds histogram\n");
+    for (r = 0; r <= MAX_ROUTES; r++) {
+        unsigned long cum = 0;
+        if (r >= nroutes && r != MAX_ROUTES)
+            continue;
+        for (i = 0; i <= NBUCKETS; i++)
+            cum += atomic_load(&routes[r].bucket[i]);
+        if (cum == 0)
+            continue;
+        cum = 0;
+        for (i = 0; i < NBUCKETS; i++) {
+            cum += atomic_load(&routes[r].bucket[i]);
+            put(&o,
+                "gatehouse_http_request_duration_seconds_bucket{endpoint="
+                "\"%s\",le=\"%g\"} %lu\n",
+                route_name(r), buckets[i], cum);
+        }
+        cum += atomic_load(&routes[r].bucket[NBUCKETS]);
+        put(&o,
+            "gatehouse_http_request_duration_seconds_bucket{endpoint=\"%s\","
+            "le=\"+Inf\"} %lu\n",
+            route_name(r), cum);
+        put(&o,
+            "gatehouse_http_request_duration_seconds_sum{endpoint=\"%s\"} "
+            "%.6f\n",
+            route_name(r), atomic_load(&routes[r].sum_us) / 1e6);
+        put(&o,
+            "gatehouse_http_request_duration_seconds_count{endpoint=\"%s\"} "
+            "%lu\n",
+            route_name(r), cum);
+    }
+    {
+        unsigned long cum = 0, total = 0;
+        put(&o, "# HELP gatehouse_backchannel_deliveries_total Back-channel "
+                "delivery attempts by outcome.\n"
+                "# TYPE gatehouse_backchannel_deliveries_total counter\n");
+        for (i = 0; i < 3; i++)
+            put(&o,
+                "gatehouse_backchannel_deliveries_total{outcome=\"%s\"} "
+                "%lu\n",
+                delivery_names[i], atomic_load(&deliveries[i]));
+        put(&o, "# HELP gatehouse_backchannel_delivery_seconds Time of one "
+                "delivery attempt.\n"
+                "# TYPE gatehouse_backchannel_delivery_seconds histogram\n");
+        for (i = 0; i <= NBUCKETS; i++)
+            total += atomic_load(&delivery_bucket[i]);
+        for (i = 0; i < NBUCKETS; i++) {
+            cum += atomic_load(&delivery_bucket[i]);
+            put(&o,
+                "gatehouse_backchannel_delivery_seconds_bucket{le=\"%g\"} "
+                "%lu\n",
+                buckets[i], cum);
+        }
+        put(&o,
+            "gatehouse_backchannel_delivery_seconds_bucket{le=\"+Inf\"} "
+            "%lu\n"
+            "gatehouse_backchannel_delivery_seconds_sum %.6f\n"
+            "gatehouse_backchannel_delivery_seconds_count %lu\n",
+            total, atomic_load(&delivery_sum_us) / 1e6, total);
+        put(&o, "# HELP gatehouse_sessions_ended_total Sessions ended, by "
+                "reason.\n# TYPE gatehouse_sessions_ended_total counter\n");
+        for (i = 0; i < NREASONS; i++)
+            put(&o, "gatehouse_sessions_ended_total{reason=\"%s\"} %lu\n",
+                end_reasons[i], atomic_load(&sessions_ended[i]));
+        put(&o, "# HELP gatehouse_admin_calls_total Admin API calls, by "
+                "outcome.\n# TYPE gatehouse_admin_calls_total counter\n");
+        for (i = 0; i < NOUTCOMES; i++)
+            put(&o, "gatehouse_admin_calls_total{outcome=\"%s\"} %lu\n",
+                admin_outcomes[i], atomic_load(&admin_calls[i]));
+        put(&o,
+            "# HELP gatehouse_logout_all_running 1 while this instance runs "
+            "a logout-all.\n# TYPE gatehouse_logout_all_running gauge\n"
+            "gatehouse_logout_all_running %d\n"
+            "# HELP gatehouse_logout_all_sessions Sessions of the current "
+            "or last logout-all: live when it began, and ended so far.\n"
+            "# TYPE gatehouse_logout_all_sessions gauge\n"
+            "gatehouse_logout_all_sessions{state=\"total\"} %lld\n"
+            "gatehouse_logout_all_sessions{state=\"ended\"} %lld\n"
+            "# HELP gatehouse_logout_all_notifications_queued Back-channel "
+            "notifications the current or last logout-all queued.\n"
+            "# TYPE gatehouse_logout_all_notifications_queued gauge\n"
+            "gatehouse_logout_all_notifications_queued %lld\n",
+            atomic_load(&logout_all_running), atomic_load(&logout_all_total),
+            atomic_load(&logout_all_ended), atomic_load(&logout_all_queued));
+        put(&o,
+            "# HELP gatehouse_login_hashes_total Password checks (scrypt) "
+            "run for sign-ins, by pool: open to anyone, or reserved for "
+            "browsers returning with a device cookie.\n"
+            "# TYPE gatehouse_login_hashes_total counter\n"
+            "gatehouse_login_hashes_total{pool=\"open\"} %lu\n"
+            "gatehouse_login_hashes_total{pool=\"returning\"} %lu\n",
+            atomic_load(&login_hashes[0]), atomic_load(&login_hashes[1]));
+    }
+    return o.p;
+}
+
+/* One sample of the circuit gauge; client ids registered at run time are
+ * anyone's text, hence the escaping of the exposition format. */
+static void
+put_circuit(struct out *o, const char *client_id, int open)
+{
+    const char *c;
+
+    put(o, "gatehouse_backchannel_circuit_open{client=\"");
+    for (c = client_id; *c != '\0'; c++) {
+        if (*c == '\\' || *c == '"')
+            put(o, "\\%c", *c);
+        else if (*c == '\n')
+            put(o, "\\n");
+        else
+            put(o, "%c", *c);
+    }
+    put(o, "\"} %d\n", open);
+}
+
+static void
+circuit_seen(void *arg, const char *client_id, int open)
+{
+    put_circuit(arg, client_id, open);
+}
+
+/* What the last scrape read of the circuits, kept while Redis is down
+ * like the other gauges. */
+static pthread_mutex_t circuits_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *last_circuits;
+
+/*
+ * gatehouse_backchannel_circuit_open: 1 for each app backed off after
+ * failing again and again (SPEC §6), 0 for the others with a back
+ * channel. From Redis, so every instance reports the same. Returns a
+ * malloc'd text, or NULL.
+ */
+static char *
+circuits_render(struct app *app)
+{
+    struct out o = {malloc(1024), 0, 1024};
+    size_t i, seen;
+    char *text;
+
+    if (o.p == NULL)
+        return NULL;
+    put(&o, "# HELP gatehouse_backchannel_circuit_open 1 while the app's "
+            "notifications are held back after failures in a row.\n"
+            "# TYPE gatehouse_backchannel_circuit_open gauge\n");
+    seen = o.len;
+    if (store_delivery_circuits(app->store, circuit_seen, &o) == 0) {
+        for (i = 0; i < app->cfg->nclients; i++) {
+            const struct client *c = app->cfg->clients[i];
+            struct out one = {malloc(256), 0, 256};
+
+            if (c->backchannel_logout_uri == NULL || one.p == NULL) {
+                free(one.p);
+                continue;
+            }
+            put_circuit(&one, c->client_id, 0);
+            if (one.len < 3) {
+                free(one.p);
+                continue;
+            }
+            /* Not named by Redis: its circuit never opened. The line up
+             * to "}" names exactly one client. */
+            one.p[one.len - 3] = '\0';
+            if (strstr(o.p + seen, one.p) == NULL)
+                put(&o, "%s 0\n", one.p);
+            free(one.p);
+        }
+        pthread_mutex_lock(&circuits_lock);
+        free(last_circuits);
+        last_circuits = strdup(o.p);
+        pthread_mutex_unlock(&circuits_lock);
+    }
+    free(o.p);
+    pthread_mutex_lock(&circuits_lock);
+    text = last_circuits != NULL ? strdup(last_circuits) : NULL;
+    pthread_mutex_unlock(&circuits_lock);
+    return text;
+}
+
+/* The last gauge values read from Redis, -1 until one was: while Redis
+ * is down the gauges keep their last value, which a graph shows flat
+ * beside gatehouse_redis_up 0, instead of vanishing. */
+static atomic_llong last_sessions = -1, last_pending = -1, last_failed = -1;
+
+void
+metrics_handle(struct http_request *req)
+{
+    char *text = metrics_render(), *all = NULL, *circuits;
+    long long sessions = -1, pending = -1, failed = -1;
+    int up;
+
+    if (text == NULL) {
+        http_reply_json_text(req, 500, "{\"error\":\"server_error\"}");
+        return;
+    }
+    if (store_session_count(req->app->store, &sessions) == 0 &&
+        store_delivery_counts(req->app->store, &pending, &failed) == 0) {
+        atomic_store(&last_sessions, sessions);
+        atomic_store(&last_pending, pending);
+        atomic_store(&last_failed, failed);
+    }
+    sessions = atomic_load(&last_sessions);
+    pending = atomic_load(&last_pending);
+    failed = atomic_load(&last_failed);
+    up = store_redis_up(req->app->store);
+    if (asprintf(&all,
+                 "%s# HELP gatehouse_redis_up 1 while Redis answers, 0 "
+                 "while it cannot be reached.\n"
+                 "# TYPE gatehouse_redis_up gauge\n"
+                 "gatehouse_redis_up %d\n",
+                 text, up) >= 0) {
+        free(text);
+        text = all;
+    }
+    if (sessions >= 0 &&
+        asprintf(&all,
+                 "%s# HELP gatehouse_sessions_active Live IdP sessions.\n"
+                 "# TYPE gatehouse_sessions_active gauge\n"
+                 "gatehouse_sessions_active %lld\n"
+                 "# HELP gatehouse_backchannel_queue_depth Deliveries not "
+                 "yet done (due, scheduled or in flight).\n"
+                 "# TYPE gatehouse_backchannel_queue_depth gauge\n"
+                 "gatehouse_backchannel_queue_depth %lld\n"
+                 "# HELP gatehouse_backchannel_failed Deliveries that "
+                 "failed for good.\n"
+                 "# TYPE gatehouse_backchannel_failed gauge\n"
+                 "gatehouse_backchannel_failed %lld\n",
+                 text, sessions, pending, failed) >= 0) {
+        free(text);
+        text = all;
+    }
+    if ((circuits = circuits_render(req->app)) != NULL &&
+        asprintf(&all, "%s%s", text, circuits) >= 0) {
+        free(text);
+        text = all;
+    }
+    free(circuits);
+    http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", text,
+               strlen(text));
+}

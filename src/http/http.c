@@ -1,0 +1,999 @@
+/* SPDX-License-Identifier: MIT */
+/* libmicrohttpd glue: the route table, bodies, responses, suspension. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "api/admin.h"
+#include "core/app.h"
+#include "oidc/authorize.h"
+#include "http/cors.h"
+#include "oidc/discovery.h"
+#include "core/error.h"
+#include "http/form.h"
+#include "http/http.h"
+#include "core/log.h"
+#include "oidc/logout.h"
+#include "core/metrics.h"
+#include "http/pages.h"
+#include "oidc/register.h"
+#include "oidc/tokens.h"
+#include "core/util.h"
+
+enum {
+    M_GET = 1 << 0,
+    M_POST = 1 << 1,
+    M_DELETE = 1 << 2,
+    M_HEAD = 1 << 3,
+    M_OPTIONS = 1 << 4, /* CORS preflight, on the routes open to browsers */
+};
+
+/* Discovery and keys may be cached by clients; nothing else may. */
+#define ROUTE_CACHEABLE 1u
+/* Public documents: readable from any origin, without credentials. */
+#define ROUTE_CORS_ANY 2u
+/* Answers about a client: readable from the origins it allows (cors.c). */
+#define ROUTE_CORS_CLIENT 4u
+
+struct route {
+    unsigned methods;
+    const char *path; /* a trailing '*' matches any rest */
+    void (*fn)(struct http_request *);
+    unsigned flags;
+};
+
+/* Every endpoint, in one place (SPEC §4). */
+static const struct route routes[] = {
+    {M_GET | M_HEAD | M_OPTIONS, "/.well-known/openid-configuration",
+     discovery_handle, ROUTE_CACHEABLE | ROUTE_CORS_ANY},
+    {M_GET | M_HEAD | M_OPTIONS, "/jwks", discovery_jwks,
+     ROUTE_CACHEABLE | ROUTE_CORS_ANY},
+    {M_GET | M_HEAD, "/healthz", discovery_healthz, 0},
+    {M_GET | M_HEAD, "/readyz", discovery_readyz, 0},
+    {M_GET, "/metrics", metrics_handle, 0},
+    {M_GET | M_POST, "/authorize", authorize_handle, 0},
+    {M_GET | M_POST, "/login", login_handle, 0},
+    {M_GET | M_POST, "/logout", logout_handle, 0},
+    {M_POST | M_OPTIONS, "/token", tokens_handle_token, ROUTE_CORS_CLIENT},
+    {M_GET | M_POST | M_OPTIONS, "/userinfo", tokens_handle_userinfo,
+     ROUTE_CORS_CLIENT},
+    {M_POST, "/introspect", tokens_handle_introspect, 0},
+    {M_POST | M_OPTIONS, "/revoke", tokens_handle_revoke, ROUTE_CORS_CLIENT},
+    {M_POST, "/register", register_handle, 0},
+    {M_GET | M_POST | M_DELETE, "/admin/*", admin_handle, 0},
+};
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+#define CONN_LIMIT 20000
+
+/*
+ * SPEC §4: a request line up to HTTP_URI_MAX and request headers up to
+ * HEADER_BUDGET in total (at most HEADER_COUNT_MAX of them) are served;
+ * past that the handler itself answers
+ * one 414 or 431, so the boundary is exact and owes nothing to
+ * libmicrohttpd's pool arithmetic.
+ *
+ * libmicrohttpd keeps a request in one pool per connection: the header
+ * block as received, a 64-byte record per header and query parameter, then
+ * the response's header block. HTTP_CONN_MEMORY holds a full budget with the
+ * worst response we build (a redirect echoing an 8 KiB URI): 16 KiB +
+ * (64 + 1) records * 64 B + ~10 KiB = ~30 KiB (on_uri keeps query
+ * parameters out of it). Larger requests still
+ * reach the handler up to about the pool's size; past it libmicrohttpd
+ * answers its own 431 (on_mhd_log logs and counts it), except within a few
+ * hundred bytes of the edge, where it has no room left to answer at all.
+ * Its cost: 0.9.75 zeroes the whole pool after every request
+ * (MHD_pool_reset), so a keep-alive connection that has made one request
+ * keeps all of it resident; above 32 KiB the pool is mmap'd, so one that
+ * never sent a byte costs none.
+ */
+#define HTTP_URI_MAX (8 * 1024)
+#define HEADER_BUDGET (16 * 1024)
+/* No limit of one line's own: SPEC promises one header up to 8 KiB, but a
+ * browser sends all of a host's cookies in one Cookie line (three apps with
+ * 3 KB each on a shared host make 9 KB), so one may take the whole budget. */
+#define HEADER_COUNT_MAX 64
+/* libmicrohttpd's own bytes per header record. */
+#define MHD_RECORD_SIZE 64
+
+/*
+ * libmicrohttpd 0.9.75 copies the Cookie header into the pool to split it
+ * into cookies we never read (form_cookie reads the header itself); when
+ * the copy does not fit it queues a 431 of its own and then builds the
+ * header block a second time, or sends nothing when that fails. A Cookie
+ * header with this empty value, added before the request's own headers, is
+ * the one it finds and copies instead; http_header skips it by address.
+ */
+static const char cookie_decoy[] = "";
+
+struct header {
+    char *name;
+    char *value;
+    struct header *next;
+};
+
+enum suspend_state { RUNNING, SUSPENDING, SUSPENDED, RESUMED };
+
+struct http_conn {
+    struct http_request req;
+    struct MHD_Connection *mhd;
+    struct http_server *srv;
+    char *url; /* raw URI as received: path?query */
+    size_t url_len;
+    const struct route *route;
+    int calls;
+    int handled;
+    int too_big;
+    int refused;  /* 414 or 431: headers past the budget */
+    int lean;     /* little pool left for the response's header block */
+    char *body;
+    size_t body_len;
+    char addr[INET6_ADDRSTRLEN];
+    double started;
+    /* The response, filled by one http_reply*. */
+    int status;
+    char *resp;
+    size_t resp_len;
+    const char *ctype;
+    struct header *headers;
+    int cacheable;
+    int cors_decided; /* the Origin was shared with or refused */
+    pthread_mutex_t lock; /* guards suspend state against http_resume */
+    /* MHD's reference, and one more while another thread may resume the
+     * request: whoever lets go last frees it, so a resumer never touches
+     * freed memory after the request completed on an HTTP thread. */
+    atomic_int refs;
+    enum suspend_state suspend;
+    int replied;
+};
+
+struct http_server {
+    struct MHD_Daemon *mhd;
+    struct app *app;
+    atomic_long in_flight;
+    atomic_int draining; /* refuse new connections */
+};
+
+/* While draining, new connections are closed at once. Not
+ * MHD_quiesce_daemon: on an epoll thread pool it races with the workers
+ * removing the listen socket themselves, and libmicrohttpd 0.9.75 then
+ * aborts the process (seen here with 8 worker threads). */
+static enum MHD_Result
+on_accept(void *arg, const struct sockaddr *addr, socklen_t len)
+{
+    struct http_server *srv = arg;
+
+    (void)addr;
+    (void)len;
+    return atomic_load(&srv->draining) ? MHD_NO : MHD_YES;
+}
+
+static const struct route *
+find_route(const char *path, unsigned *allowed)
+{
+    size_t i;
+
+    *allowed = 0;
+    for (i = 0; i < NROUTES; i++) {
+        const char *p = routes[i].path;
+        size_t n = strlen(p);
+        if (p[n - 1] == '*' ? strncmp(path, p, n - 1) == 0
+                            : strcmp(path, p) == 0)
+            return &routes[i];
+    }
+    return NULL;
+}
+
+static unsigned
+method_bit(const char *m)
+{
+    if (strcmp(m, "GET") == 0)
+        return M_GET;
+    if (strcmp(m, "POST") == 0)
+        return M_POST;
+    if (strcmp(m, "DELETE") == 0)
+        return M_DELETE;
+    if (strcmp(m, "HEAD") == 0)
+        return M_HEAD;
+    if (strcmp(m, "OPTIONS") == 0)
+        return M_OPTIONS;
+    return 0;
+}
+
+static void
+allow_header(unsigned methods, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (methods & M_GET)
+        strncat(buf, "GET, HEAD, ", len - strlen(buf) - 1);
+    if (methods & M_POST)
+        strncat(buf, "POST, ", len - strlen(buf) - 1);
+    if (methods & M_DELETE)
+        strncat(buf, "DELETE, ", len - strlen(buf) - 1);
+    if (methods & M_OPTIONS)
+        strncat(buf, "OPTIONS, ", len - strlen(buf) - 1);
+    if (strlen(buf) >= 2)
+        buf[strlen(buf) - 2] = '\0';
+}
+
+struct header_find {
+    const char *name;
+    const char *value;
+};
+
+static enum MHD_Result
+find_header(void *cls, enum MHD_ValueKind kind, const char *key,
+            const char *value)
+{
+    struct header_find *f = cls;
+
+    (void)kind;
+    if (value == cookie_decoy || strcasecmp(key, f->name) != 0)
+        return MHD_YES;
+    f->value = value;
+    return MHD_NO;
+}
+
+const char *
+http_header(struct http_request *req, const char *name)
+{
+    struct header_find f = {name, NULL};
+
+    MHD_get_connection_values(req->conn->mhd, MHD_HEADER_KIND, find_header,
+                              &f);
+    return f.value;
+}
+
+char *
+http_cookie(struct http_request *req, const char *name)
+{
+    const char *h = http_header(req, "Cookie");
+    char *v = NULL;
+
+    if (h == NULL || form_cookie(h, name, &v) < 0)
+        return NULL;
+    return v;
+}
+
+const char *
+http_client_addr(struct http_request *req)
+{
+    struct http_conn *c = req->conn;
+    const union MHD_ConnectionInfo *ci;
+
+    if (c->addr[0] != '\0')
+        return c->addr;
+    ci = MHD_get_connection_info(c->mhd, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci == NULL || ci->client_addr == NULL) {
+        snprintf(c->addr, sizeof(c->addr), "unknown");
+    } else if (ci->client_addr->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const void *)ci->client_addr;
+        inet_ntop(AF_INET6, &s6->sin6_addr, c->addr, sizeof(c->addr));
+    } else {
+        const struct sockaddr_in *s4 = (const void *)ci->client_addr;
+        inet_ntop(AF_INET, &s4->sin_addr, c->addr, sizeof(c->addr));
+    }
+    return c->addr;
+}
+
+const char *
+http_cors_origin(struct http_request *req)
+{
+    struct http_conn *c = req->conn;
+
+    if (c->route == NULL || (c->route->flags & ROUTE_CORS_CLIENT) == 0 ||
+        c->cors_decided)
+        return NULL;
+    return http_header(req, "Origin");
+}
+
+void
+http_cors_decide(struct http_request *req, int share)
+{
+    struct http_conn *c = req->conn;
+    const char *origin = http_cors_origin(req);
+
+    if (origin == NULL)
+        return;
+    c->cors_decided = 1;
+    /* The Origin itself, never "*", and no Allow-Credentials: these
+     * answers are for one app, and cookies play no part in them. */
+    if (share)
+        http_add_header(req, "Access-Control-Allow-Origin", origin);
+}
+
+void
+http_add_header(struct http_request *req, const char *name, const char *value)
+{
+    struct http_conn *c = req->conn;
+    struct header *h = calloc(1, sizeof(*h));
+
+    if (h == NULL)
+        return;
+    h->name = strdup(name);
+    h->value = strdup(value);
+    h->next = c->headers;
+    c->headers = h;
+}
+
+void
+http_reply(struct http_request *req, int status, const char *ctype,
+           char *body, size_t len)
+{
+    struct http_conn *c = req->conn;
+
+    /* A second reply is a bug in a handler; keep the first. */
+    if (c->replied) {
+        free(body);
+        return;
+    }
+    c->replied = 1;
+    /* SPEC §7: every 503 says when to come back, whichever path gave it
+     * up (a store error, a full pool, maintenance). */
+    if (status == 503) {
+        const struct header *h;
+        for (h = c->headers; h != NULL; h = h->next)
+            if (strcasecmp(h->name, "Retry-After") == 0)
+                break;
+        if (h == NULL)
+            http_add_header(req, "Retry-After", HTTP_RETRY_AFTER_S);
+    }
+    c->status = status;
+    c->ctype = ctype;
+    c->resp = body;
+    c->resp_len = len;
+}
+
+void
+http_reply_json(struct http_request *req, int status, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+
+    json_decref(body);
+    if (text == NULL) {
+        http_reply(req, 500, "application/json",
+                   strdup("{\"error\":\"server_error\"}"), 24);
+        return;
+    }
+    http_reply(req, status, "application/json", text, strlen(text));
+}
+
+void
+http_reply_json_text(struct http_request *req, int status, const char *text)
+{
+    http_reply(req, status, "application/json", strdup(text), strlen(text));
+}
+
+void
+http_reply_html(struct http_request *req, int status, char *html)
+{
+    http_add_header(req, "Content-Security-Policy",
+                    "default-src 'none'; style-src 'unsafe-inline'; "
+                    "img-src 'self' data:; form-action 'self' http: https:; "
+                    "frame-ancestors 'none'; base-uri 'none'");
+    http_add_header(req, "X-Frame-Options", "DENY");
+    http_add_header(req, "Referrer-Policy", "no-referrer");
+    http_add_header(req, "X-Content-Type-Options", "nosniff");
+    http_reply(req, status, "text/html; charset=utf-8", html,
+               html ? strlen(html) : 0);
+}
+
+void
+http_error_page(struct http_request *req, int status, const char *title,
+                const char *message)
+{
+    char *html = pages_error(title, message);
+
+    http_reply_html(req, status, html != NULL ? html : strdup(""));
+}
+
+void
+http_oauth_error(struct http_request *req, int status, const char *error,
+                 const char *description)
+{
+    json_t *o = json_pack("{s:s}", "error", error);
+
+    if (description != NULL)
+        json_object_set_new(o, "error_description", json_string(description));
+    if (status == 401)
+        http_add_header(req, "WWW-Authenticate", "Basic realm=\"gatehouse\"");
+    http_reply_json(req, status, o);
+}
+
+void
+http_redirect(struct http_request *req, int status, const char *url)
+{
+    http_add_header(req, "Location", url);
+    http_reply(req, status, "text/plain; charset=utf-8", strdup(""), 0);
+}
+
+static void
+conn_release(struct http_conn *c)
+{
+    struct header *h, *next;
+
+    if (atomic_fetch_sub(&c->refs, 1) != 1)
+        return;
+    for (h = c->headers; h != NULL; h = next) {
+        next = h->next;
+        free(h->name);
+        free(h->value);
+        free(h);
+    }
+    pthread_mutex_destroy(&c->lock);
+    free(c->resp);
+    free(c->body);
+    free(c->url);
+    free(c);
+}
+
+void
+http_suspend(struct http_request *req)
+{
+    struct http_conn *c = req->conn;
+
+    atomic_fetch_add(&c->refs, 1);
+    pthread_mutex_lock(&c->lock);
+    if (c->suspend == RUNNING)
+        c->suspend = SUSPENDING;
+    pthread_mutex_unlock(&c->lock);
+}
+
+void
+http_resume(struct http_request *req)
+{
+    struct http_conn *c = req->conn;
+
+    pthread_mutex_lock(&c->lock);
+    if (c->suspend == SUSPENDED)
+        MHD_resume_connection(c->mhd);
+    c->suspend = RESUMED;
+    pthread_mutex_unlock(&c->lock);
+    conn_release(c);
+}
+
+/* MHD calls this first, with the raw URI: the place to allocate. */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *mhd)
+{
+    struct http_server *srv = cls;
+    struct http_conn *c = calloc(1, sizeof(*c));
+    const char *q;
+
+    if (c == NULL)
+        return NULL;
+    c->url = strdup(uri);
+    c->url_len = strlen(uri);
+    /* The query is ours to parse (form.c). libmicrohttpd 0.9.75 would
+     * also keep a 64-byte pool record per parameter, and past a few
+     * hundred it runs out at the request line and answers nothing at all
+     * (parse_initial_message_line carries on after its error). It parses
+     * right after this callback, from the buffer uri points into: an empty
+     * query there leaves it nothing to parse. */
+    if ((q = strchr(uri, '?')) != NULL)
+        ((char *)q)[1] = '\0';
+    c->mhd = mhd;
+    c->srv = srv;
+    c->started = util_monotonic();
+    c->req.conn = c;
+    c->req.app = srv->app;
+    c->req.body = "";
+    pthread_mutex_init(&c->lock, NULL);
+    atomic_init(&c->refs, 1);
+    atomic_fetch_add(&srv->in_flight, 1);
+    /* Before the request's headers are parsed: see cookie_decoy. Should
+     * the pool refuse 64 bytes, libmicrohttpd parses the real one. */
+    MHD_set_connection_value(mhd, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE,
+                             cookie_decoy);
+    return c;
+}
+
+static void
+split_url(struct http_conn *c)
+{
+    char *q;
+
+    if (c->url == NULL)
+        c->url = strdup("/");
+    q = strchr(c->url, '?');
+    if (q != NULL) {
+        *q = '\0';
+        c->req.query = q + 1;
+    } else {
+        c->req.query = "";
+    }
+    c->req.path = c->url;
+}
+
+static enum MHD_Result
+queue(struct http_conn *c)
+{
+    struct MHD_Response *r;
+    struct header *h;
+    enum MHD_Result ret;
+    int head = strcmp(c->req.method, "HEAD") == 0;
+
+    if (!c->replied)
+        http_reply(&c->req, 500, "application/json",
+                   strdup("{\"error\":\"server_error\"}"), 24);
+    /* An answer the handler tied to no client (an early error). */
+    cors_allow(&c->req, NULL);
+    if (c->resp == NULL) {
+        c->resp = strdup("");
+        c->resp_len = 0;
+    }
+    r = MHD_create_response_from_buffer(head ? 0 : c->resp_len, c->resp,
+                                        MHD_RESPMEM_MUST_FREE);
+    if (r == NULL)
+        return MHD_NO;
+    c->resp = NULL;
+    MHD_add_response_header(r, "Content-Type", c->ctype);
+    /* A header block that does not fit what is left of the pool is not
+     * sent at all: close the connection with the least that says why. */
+    if (c->lean) {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+        ret = MHD_queue_response(c->mhd, (unsigned)c->status, r);
+        MHD_destroy_response(r);
+        return ret;
+    }
+    MHD_add_response_header(r, "Cache-Control", c->cacheable
+                                                    ? "public, max-age=300"
+                                                    : "no-store");
+    if (!c->cacheable)
+        MHD_add_response_header(r, "Pragma", "no-cache");
+    for (h = c->headers; h != NULL; h = h->next)
+        MHD_add_response_header(r, h->name, h->value);
+    ret = MHD_queue_response(c->mhd, (unsigned)c->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* CORS preflight (Fetch Standard §4.8): the methods and headers the
+ * route takes from a browser. */
+static void
+preflight(struct http_conn *c)
+{
+    char allow[64];
+
+    allow_header(c->route->methods, allow, sizeof(allow));
+    if (c->route->flags & ROUTE_CORS_CLIENT) {
+        cors_preflight(&c->req, allow);
+        return;
+    }
+    http_add_header(&c->req, "Access-Control-Allow-Methods", allow);
+    http_add_header(&c->req, "Access-Control-Max-Age", "86400");
+    http_reply(&c->req, 204, "text/plain; charset=utf-8", strdup(""), 0);
+}
+
+static void
+dispatch(struct http_conn *c)
+{
+    struct http_request *req = &c->req;
+    unsigned allowed = 0;
+    char allow[64];
+
+    c->req.body = c->body != NULL ? c->body : "";
+    c->req.body_len = c->body_len;
+    if (c->route == NULL) {
+        http_reply_json_text(req, 404,
+                             "{\"error\":\"not_found\","
+                             "\"error_description\":\"no such endpoint\"}");
+        return;
+    }
+    if ((c->route->methods & method_bit(req->method)) == 0) {
+        allow_header(c->route->methods, allow, sizeof(allow));
+        http_add_header(req, "Allow", allow);
+        http_reply_json_text(req, 405,
+                             "{\"error\":\"invalid_request\","
+                             "\"error_description\":\"method not allowed\"}");
+        return;
+    }
+    (void)allowed;
+    c->cacheable = (c->route->flags & ROUTE_CACHEABLE) != 0;
+    if (c->route->flags & ROUTE_CORS_ANY)
+        http_add_header(req, "Access-Control-Allow-Origin", "*");
+    /* Whether the Origin may read the answer depends on it (Fetch
+     * Standard §3.2.5: caches must key on it). */
+    if (c->route->flags & ROUTE_CORS_CLIENT)
+        http_add_header(req, "Vary", "Origin");
+    if (strcmp(req->method, "OPTIONS") == 0) {
+        preflight(c);
+        return;
+    }
+    c->route->fn(req);
+}
+
+/* Paths a person's browser opens: their errors are pages, not JSON. */
+static int
+browser_path(const char *path)
+{
+    static const char *const pages[] = {"/authorize", "/login", "/logout",
+                                        "/account"};
+    size_t i, n;
+
+    for (i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+        n = strlen(pages[i]);
+        if (strncmp(path, pages[i], n) == 0 &&
+            (path[n] == '\0' || path[n] == '/'))
+            return 1;
+    }
+    return 0;
+}
+
+struct header_tally {
+    size_t count;
+    size_t largest;
+};
+
+static enum MHD_Result
+tally_header(void *cls, enum MHD_ValueKind kind, const char *key,
+             size_t key_size, const char *value, size_t value_size)
+{
+    struct header_tally *t = cls;
+    size_t line = key_size + value_size + 4; /* "name: value\r\n" */
+
+    (void)kind;
+    (void)key;
+    if (value == cookie_decoy)
+        return MHD_YES;
+    t->count++;
+    if (line > t->largest)
+        t->largest = line;
+    return MHD_YES;
+}
+
+/*
+ * SPEC §4's header budget, checked on the first call. Returns 0 to serve
+ * the request, or the status (414, 431) it is refused with.
+ */
+static int
+check_headers(struct http_conn *c)
+{
+    const union MHD_ConnectionInfo *ci;
+    struct header_tally t = {0, 0};
+    size_t total = 0, records, used;
+    const char *why = NULL;
+    int status = 431;
+
+    ci = MHD_get_connection_info(c->mhd,
+                                 MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    if (ci != NULL)
+        total = ci->header_size;
+    MHD_get_connection_values_n(c->mhd, MHD_HEADER_KIND, tally_header, &t);
+    records = t.count + 1; /* and cookie_decoy's; on_uri left no query */
+    /* What the pool still has for the response's header block, from
+     * libmicrohttpd's layout (see HTTP_CONN_MEMORY). */
+    used = total + records * MHD_RECORD_SIZE;
+    c->lean = used + 1024 > HTTP_CONN_MEMORY;
+    if (c->url_len > HTTP_URI_MAX) {
+        why = "uri";
+        status = 414;
+    } else if (total > HEADER_BUDGET) {
+        why = "total";
+    } else if (t.count > HEADER_COUNT_MAX) {
+        why = "count";
+    } else {
+        c->lean = 0;
+        return 0;
+    }
+    log_info("http_headers_refused status=%d reason=%s bytes=%zu "
+             "largest=%zu headers=%zu path=%s",
+             status, why, total, t.largest, t.count,
+             c->route != NULL ? c->route->path : "-");
+    return status;
+}
+
+struct framing {
+    size_t lengths;  /* Content-Length headers */
+    size_t codings;  /* Transfer-Encoding headers */
+    int chunked;     /* the one Transfer-Encoding is exactly chunked */
+    int spaced;      /* white space in a header name */
+};
+
+static enum MHD_Result
+tally_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+              const char *value)
+{
+    struct framing *f = cls;
+
+    (void)kind;
+    /* libmicrohttpd 0.9.75 keeps "Transfer-Encoding :" as a header of
+     * another name; a proxy in front may not (RFC 9112 §5.1: reject). */
+    if (strpbrk(key, " \t") != NULL)
+        f->spaced = 1;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        f->lengths++;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->codings++;
+        f->chunked = value != NULL && strcasecmp(value, "chunked") == 0;
+    }
+    return MHD_YES;
+}
+
+/*
+ * SPEC §7 (RFC 9112 §6.3): a body's end must be unambiguous, or a proxy in
+ * front and Gatehouse may split the bytes into different requests. Both
+ * Content-Length and Transfer-Encoding, two Content-Lengths, a coding other
+ * than exactly chunked (which libmicrohttpd would read as a body without
+ * end), or a header name with white space before its colon are refused.
+ * Returns 0 to serve the request.
+ */
+static int
+check_framing(struct http_conn *c)
+{
+    struct framing f = {0, 0, 0, 0};
+    const char *why;
+
+    MHD_get_connection_values(c->mhd, MHD_HEADER_KIND, tally_framing, &f);
+    if (f.spaced)
+        why = "space_before_colon";
+    else if (f.lengths > 0 && f.codings > 0)
+        why = "length_and_coding";
+    else if (f.lengths > 1)
+        why = "two_lengths";
+    else if (f.codings > 1 || (f.codings == 1 && !f.chunked))
+        why = "coding";
+    else
+        return 0;
+    log_info("http_framing_refused reason=%s path=%s", why,
+             c->route != NULL ? c->route->path : "-");
+    return 400;
+}
+
+static void
+reply_refused(struct http_conn *c)
+{
+    struct http_request *req = &c->req;
+    int uri = c->refused == 414;
+
+    if (c->refused == 400) {
+        http_reply_json_text(req, 400,
+                             "{\"error\":\"invalid_request\","
+                             "\"error_description\":"
+                             "\"ambiguous request framing\"}");
+    } else if (browser_path(req->path))
+        http_error_page(req, c->refused,
+                        uri ? "Address too long" : "Request too large",
+                        uri ? "The address of this page is longer than "
+                              "Gatehouse accepts."
+                            : "Your browser sent more cookies than "
+                              "Gatehouse accepts: other sites on this host "
+                              "may have set many. Remove this site's "
+                              "cookies and try again.");
+    else
+        http_reply_json_text(req, c->refused,
+                             uri ? "{\"error\":\"invalid_request\","
+                                   "\"error_description\":"
+                                   "\"request URI too long\"}"
+                                 : "{\"error\":\"invalid_request\","
+                                   "\"error_description\":"
+                                   "\"request headers too large\"}");
+    /* The client is likely to send the same again, and after a 400 for
+     * framing nothing that follows can be trusted to start a request. */
+    http_add_header(req, MHD_HTTP_HEADER_CONNECTION, "close");
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *mhd, const char *url,
+           const char *method, const char *version, const char *upload_data,
+           size_t *upload_data_size, void **con_cls)
+{
+    struct http_conn *c = *con_cls;
+    unsigned allowed;
+    enum MHD_Result ret;
+
+    if (c == NULL)
+        return MHD_NO;
+    if (c->calls++ == 0) {
+        const char *cl;
+        c->req.method = method;
+        split_url(c);
+        c->route = find_route(c->req.path, &allowed);
+        cl = MHD_lookup_connection_value(mhd, MHD_HEADER_KIND,
+                                         MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl != NULL && strtoull(cl, NULL, 10) > HTTP_MAX_BODY)
+            c->too_big = 1;
+        c->refused = check_headers(c);
+        if (c->refused == 0 && (c->refused = check_framing(c)) != 0) {
+            /* Answered now, so libmicrohttpd reads no body by rules that
+             * were just refused, and closes. */
+            c->handled = 1;
+            reply_refused(c);
+            return queue(c);
+        }
+        /* Answering in this first call would cost keep-alive (MHD 0.9.75);
+         * everything is answered on a later one. */
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (c->refused || c->too_big || c->body_len + n > HTTP_MAX_BODY) {
+            c->too_big = 1;
+            return MHD_YES;
+        }
+        char *nb = realloc(c->body, c->body_len + n + 1);
+        if (nb == NULL)
+            return MHD_NO;
+        c->body = nb;
+        memcpy(c->body + c->body_len, upload_data, n);
+        c->body_len += n;
+        c->body[c->body_len] = '\0';
+        return MHD_YES;
+    }
+    if (!c->handled) {
+        c->handled = 1;
+        if (c->refused) {
+            reply_refused(c);
+        } else if (c->too_big) {
+            http_reply_json_text(&c->req, 413,
+                                 "{\"error\":\"invalid_request\","
+                                 "\"error_description\":"
+                                 "\"request body too large\"}");
+        } else {
+            dispatch(c);
+        }
+        pthread_mutex_lock(&c->lock);
+        if (c->suspend == SUSPENDING) {
+            c->suspend = SUSPENDED;
+            MHD_suspend_connection(mhd);
+            pthread_mutex_unlock(&c->lock);
+            return MHD_YES;
+        }
+        pthread_mutex_unlock(&c->lock);
+    }
+    ret = queue(c);
+    return ret;
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *mhd, void **con_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+    struct http_server *srv = cls;
+    struct http_conn *c = *con_cls;
+    double dur;
+    size_t ri;
+
+    if (c == NULL)
+        return;
+    *con_cls = NULL;
+    dur = util_monotonic() - c->started;
+    ri = c->route != NULL ? (size_t)(c->route - routes) : SIZE_MAX;
+    if (c->req.method != NULL) {
+        int status = c->replied ? c->status : 0;
+        metrics_http(ri, status, dur);
+        /* The path only: a query string can carry codes and tokens. */
+        log_info("http_request method=%s path=%s status=%d ms=%.2f%s",
+                 c->req.method, c->route ? c->route->path : "-", status,
+                 dur * 1e3,
+                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? ""
+                                                           : " aborted=1");
+    }
+    conn_release(c);
+    atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+/* The message libmicrohttpd logs as it answers a request by itself. */
+#define MHD_ERROR_ANSWER "Error processing request (HTTP response code is %u"
+
+/*
+ * libmicrohttpd's own messages, one line of ours each. When it answers a
+ * request by itself (a header block past the whole pool, a malformed
+ * request) our handler never sees it, so that answer is logged and counted
+ * here, as unmatched: the path was never parsed or is not ours to log.
+ */
+static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[256];
+    size_t n;
+
+    (void)cls;
+    if (strncmp(fmt, MHD_ERROR_ANSWER, strlen(MHD_ERROR_ANSWER)) == 0) {
+        va_list cp;
+        unsigned status;
+
+        va_copy(cp, ap);
+        status = va_arg(cp, unsigned);
+        va_end(cp);
+        metrics_http(SIZE_MAX, (int)status, 0);
+        log_info("http_request method=- path=- status=%u ms=0.00 "
+                 "by=libmicrohttpd",
+                 status);
+        return;
+    }
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    for (n = strlen(msg); n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' ');)
+        msg[--n] = '\0';
+    for (char *p = msg; *p != '\0'; p++)
+        if (*p == '"')
+            *p = '\'';
+    log_info("libmicrohttpd message=\"%s\"", msg);
+}
+
+int
+http_start(const struct http_server_options *opt, struct app *app,
+           struct http_server **ret)
+{
+    struct http_server *srv;
+    struct sockaddr_storage ss;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    static const char *names[NROUTES]; /* metrics keeps the pointers */
+    size_t i;
+
+    memset(&ss, 0, sizeof(ss));
+    if (inet_pton(AF_INET, opt->address,
+                  &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)opt->port);
+    } else if (inet_pton(AF_INET6, opt->address,
+                         &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)opt->port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        return GH_EINVAL;
+    }
+    for (i = 0; i < NROUTES; i++)
+        names[i] = routes[i].path;
+    metrics_init(names, NROUTES);
+    if ((srv = calloc(1, sizeof(*srv))) == NULL)
+        return GH_ENOMEM;
+    srv->app = app;
+    srv->mhd = MHD_start_daemon(
+        flags, 0, on_accept, srv, on_request, srv,
+        /* First, or libmicrohttpd prints what comes before it itself. */
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, &ss,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opt->threads,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)HTTP_CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)(opt->timeout_s > 0 ? opt->timeout_s : 30),
+        MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)CONN_LIMIT, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+        MHD_OPTION_END);
+    if (srv->mhd == NULL) {
+        free(srv);
+        return GH_EIO;
+    }
+    *ret = srv;
+    return 0;
+}
+
+void
+http_drain(struct http_server *srv, double timeout_s)
+{
+    double deadline = util_monotonic() + timeout_s;
+    struct timespec ts = {0, 10 * 1000 * 1000};
+
+    /* Stop accepting first, so in-flight requests drain and none start. */
+    atomic_store(&srv->draining, 1);
+    while (atomic_load(&srv->in_flight) > 0 && util_monotonic() < deadline)
+        nanosleep(&ts, NULL);
+}
+
+void
+http_stop(struct http_server *srv)
+{
+    if (srv == NULL)
+        return;
+    MHD_stop_daemon(srv->mhd);
+    free(srv);
+}

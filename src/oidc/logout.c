@@ -1,0 +1,503 @@
+/* SPDX-License-Identifier: MIT */
+/* /logout: OpenID Connect RP-Initiated Logout 1.0. Ends the session through
+ * the one session_end, then waits (connection suspended) for each app's
+ * first back-channel attempt so the app the user returns to already knows
+ * (SPEC §5). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "core/app.h"
+#include "directory/clients.h"
+#include "core/config.h"
+#include "session/delivery.h"
+#include "core/error.h"
+#include "http/form.h"
+#include "http/http.h"
+#include "core/log.h"
+#include "oidc/logout.h"
+#include "http/pages.h"
+#include "auth/presign.h"
+#include "session/session.h"
+#include "store/store.h"
+#include "crypto/token.h"
+#include "oidc/tokens.h"
+#include "core/util.h"
+
+/* What the answer needs once the deliveries have had their first try. */
+struct pending_logout {
+    struct http_request *req;
+    char *redirect; /* the full post-logout redirect, or NULL */
+    int status;     /* 302 after GET, 303 after POST */
+    int ended;      /* this request ended the session */
+    char sid[SESSION_SID_LEN + 1];
+    char **names;   /* display names of the apps, for the page */
+    char **ids;     /* their client_ids */
+    int *notified;  /* a delivery was queued for it */
+    size_t napps;
+};
+
+static void
+pending_free(struct pending_logout *p)
+{
+    size_t i;
+
+    if (p == NULL)
+        return;
+    for (i = 0; i < p->napps; i++) {
+        free(p->names[i]);
+        free(p->ids[i]);
+    }
+    free(p->names);
+    free(p->ids);
+    free(p->notified);
+    free(p->redirect);
+    free(p);
+}
+
+/*
+ * Gatehouse's own cookies, all of which a logout expires. Only these:
+ * Clear-Site-Data "cookies" would take every other app's cookies of the
+ * registrable domain with them (issue 14), so it is sent only when
+ * logout.clear_site_data asks for it.
+ * Not the device cookie (gh_device, device.h): it says this browser signed
+ * in as someone before, which is what keeps them able to sign in again
+ * while a flood locks everyone else out (SPEC §7 Lockout); it signs no one
+ * in.
+ */
+static const char *const own_cookies[] = {SESSION_COOKIE, PRESIGN_COOKIE,
+                                          PRESIGN_COOKIE_HOST};
+
+/* SPEC §5: only an answer that ended a session ends the browser's copy of
+ * it. A logout that ended nothing (a cross-site form the Lax cookie did not
+ * come with) must leave the browser as it was, or the session lives on in
+ * Redis while the browser forgets it and no app is told. */
+static void
+expire_browser_state(struct http_request *req)
+{
+    const struct config *cfg = req->app->cfg;
+    char buf[160];
+    size_t i;
+
+    for (i = 0; i < sizeof(own_cookies) / sizeof(own_cookies[0]); i++) {
+        /* A __Host- cookie exists only under https. */
+        if (!cfg->issuer_https && strncmp(own_cookies[i], "__Host-", 7) == 0)
+            continue;
+        snprintf(buf, sizeof(buf),
+                 "%s=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax%s",
+                 own_cookies[i], cfg->issuer_https ? "; Secure" : "");
+        http_add_header(req, "Set-Cookie", buf);
+    }
+    if (cfg->logout_clear_site_data != NULL)
+        http_add_header(req, "Clear-Site-Data", cfg->logout_clear_site_data);
+}
+
+/* SPEC §7: a Redis failure is never reported as success; the user is told
+ * that nothing changed, so a retry is safe. */
+static void
+unavailable(struct http_request *req)
+{
+    http_add_header(req, "Retry-After", "5");
+    http_error_page(req, 503, "Temporarily unavailable",
+                    "We could not sign you out; nothing was changed. "
+                    "Please try again in a moment.");
+}
+
+static char *
+app_name(struct app *app, const char *client_id)
+{
+    const struct client *c = NULL;
+    struct client *owned = NULL;
+    char *name;
+
+    if (tokens_find_client(app, client_id, &c, &owned) < 0)
+        return strdup(client_id);
+    name = strdup(c->name);
+    client_free(owned);
+    return name;
+}
+
+/* The signed-out answer: back to the app, or a page listing every app and
+ * whether it has heard. */
+static void
+answer(struct pending_logout *p, const enum delivery_state *states)
+{
+    struct http_request *req = p->req;
+    struct page_app_status *apps;
+    char *html;
+    size_t i;
+
+    if (p->ended)
+        expire_browser_state(req);
+    if (p->redirect != NULL) {
+        http_redirect(req, p->status, p->redirect);
+        return;
+    }
+    apps = calloc(p->napps + 1, sizeof(*apps));
+    for (i = 0; apps != NULL && i < p->napps; i++) {
+        apps[i].name = p->names[i];
+        if (!p->notified[i])
+            apps[i].status = "not notified (no back-channel)";
+        else if (states[i] == DELIVERY_DELIVERED)
+            apps[i].status = "signed out";
+        else
+            apps[i].status = "still trying";
+    }
+    html = pages_signed_out(apps, apps != NULL ? p->napps : 0);
+    free(apps);
+    http_reply_html(req, 200, html != NULL ? html : strdup(""));
+}
+
+/* Runs on the delivery engine's thread (or at once if nothing to wait
+ * for): what the engine did not see itself may have been done by another
+ * instance, so Redis has the last word. */
+static void
+waited(void *arg, const enum delivery_state *st, size_t n)
+{
+    struct pending_logout *p = arg;
+    enum delivery_state *states = calloc(p->napps + 1, sizeof(*states));
+    size_t i, j = 0;
+
+    for (i = 0; states != NULL && i < p->napps; i++) {
+        char id[160], state[16];
+        int attempts = 0;
+        if (!p->notified[i])
+            continue;
+        states[i] = j < n ? st[j] : DELIVERY_WAITING;
+        j++;
+        if (states[i] != DELIVERY_WAITING)
+            continue;
+        snprintf(id, sizeof(id), "%s:%s", p->sid, p->ids[i]);
+        if (store_delivery_state(p->req->app->store, id, state, &attempts) ==
+            0)
+            states[i] = strcmp(state, "delivered") == 0 ? DELIVERY_DELIVERED
+                        : attempts > 0                  ? DELIVERY_TRYING
+                                                        : DELIVERY_WAITING;
+    }
+    if (states != NULL)
+        answer(p, states);
+    else
+        http_error_page(p->req, 500, "Something went wrong",
+                        "Out of memory.");
+    free(states);
+    http_resume(p->req);
+    pending_free(p);
+}
+
+/* Ends every session of sub but keep. */
+static int
+end_others(struct app *app, const char *sub, const char *keep)
+{
+    char **sids = NULL;
+    size_t n = 0, i, k = 0;
+    long long ended = 0;
+    int rc;
+
+    if ((rc = session_list_user(app->store, sub, &sids, &n)) < 0)
+        return rc;
+    for (i = 0; i < n; i++) {
+        if (strcmp(sids[i], keep) == 0)
+            free(sids[i]);
+        else
+            sids[k++] = sids[i];
+    }
+    rc = session_end_many(app->store, NULL, sids, k, "rp_logout", "user", 1,
+                          &ended, NULL);
+    if (rc == 0)
+        log_info("logout_everywhere sessions=%lld", ended + 1);
+    for (i = 0; i < k; i++)
+        free(sids[i]);
+    free(sids);
+    return rc;
+}
+
+/* Ends the session (and, with everywhere_sub, every other session of that
+ * user) and parks the request until the apps have heard. */
+static void
+end_and_wait(struct http_request *req, const char *sid,
+             const char *everywhere_sub, const char *actor, char *redirect)
+{
+    struct app *app = req->app;
+    struct session_ended e;
+    struct pending_logout *p;
+    const char **ids = NULL;
+    size_t i, n = 0;
+    int rc;
+
+    memset(&e, 0, sizeof(e));
+    /* "Sign out everywhere" ends the other sessions first: if they cannot
+     * be ended, this one is left too and the page says nothing changed,
+     * instead of "signed out" while the others live on (SPEC §7). */
+    if (everywhere_sub != NULL &&
+        (rc = end_others(app, everywhere_sub, sid)) < 0) {
+        log_warnx("logout_everywhere_failed error=\"%s\"", gh_strerror(rc));
+        free(redirect);
+        unavailable(req);
+        return;
+    }
+    rc = session_end_by(app->store, app->cfg, sid, "rp_logout", actor, &e);
+    if (rc < 0) {
+        free(redirect);
+        unavailable(req);
+        return;
+    }
+    if ((p = calloc(1, sizeof(*p))) == NULL ||
+        (p->names = calloc(e.napps + 1, sizeof(char *))) == NULL ||
+        (p->ids = calloc(e.napps + 1, sizeof(char *))) == NULL ||
+        (p->notified = calloc(e.napps + 1, sizeof(int))) == NULL ||
+        (ids = calloc(e.napps + 1, sizeof(char *))) == NULL) {
+        pending_free(p);
+        free(redirect);
+        session_ended_clear(&e);
+        http_error_page(req, 500, "Something went wrong", "Out of memory.");
+        return;
+    }
+    p->req = req;
+    p->redirect = redirect;
+    p->status = strcmp(req->method, "POST") == 0 ? 303 : 302;
+    /* 0: another request ended it a moment ago, and that answer expired
+     * what needed expiring. */
+    p->ended = rc == 1;
+    snprintf(p->sid, sizeof(p->sid), "%s", sid);
+    for (i = 0; i < e.napps; i++) {
+        p->ids[i] = strdup(e.apps[i]);
+        p->names[i] = app_name(app, e.apps[i]);
+        p->notified[i] = e.notified[i];
+        if (e.notified[i])
+            ids[n++] = p->ids[i];
+    }
+    p->napps = e.napps;
+    session_ended_clear(&e);
+    http_suspend(req);
+    if (delivery_wait(app->delivery, sid, ids, n,
+                      app->cfg->backchannel_logout_wait_ms, waited, p) < 0) {
+        enum delivery_state none[1] = {DELIVERY_WAITING};
+        waited(p, none, 0);
+    }
+    free(ids);
+}
+
+/* The post-logout redirect with state, if the client may have it; NULL
+ * and *bad set if one was asked for and cannot be used: GH_EINVAL if it
+ * is not registered, another GH_E* code if the client could not be
+ * looked up (Redis away: that is no "not registered"). */
+static char *
+post_logout_redirect(struct app *app, const char *client_id,
+                     const char *uri, const char *state, int *bad)
+{
+    const struct client *c = NULL;
+    struct client *owned = NULL;
+    char *url = NULL;
+    int rc;
+
+    *bad = 0;
+    if (uri == NULL)
+        return NULL;
+    /* SPEC §5: registered for the client named by the hint or client_id,
+     * compared exactly; otherwise no redirect at all. */
+    rc = client_id == NULL ? GH_ENOTFOUND
+                           : tokens_find_client(app, client_id, &c, &owned);
+    if (rc < 0 && rc != GH_ENOTFOUND) {
+        *bad = rc;
+        goto out;
+    }
+    if (rc < 0 || !client_has_post_logout_uri(c, uri)) {
+        *bad = GH_EINVAL;
+        goto out;
+    }
+    url = strdup(uri);
+    if (url != NULL && state != NULL && form_url_append(&url, "state", state) < 0) {
+        free(url);
+        url = NULL;
+    }
+out:
+    client_free(owned);
+    return url;
+}
+
+static void
+show_confirm(struct http_request *req, const struct session *s,
+             const char *client_id, const char *plr, const char *state)
+{
+    struct app *app = req->app;
+    struct page_logout_confirm pc;
+    struct page_app_status *apps;
+    char *csrf = NULL, *html;
+    json_t *none = json_object();
+    size_t i;
+
+    /* Sealed and bound to the session, not stored: a page anyone signed in
+     * can reload stores nothing, and ending the session spends it. */
+    if (none == NULL ||
+        presign_seal(app, "logout", s->sid, none, &csrf) < 0) {
+        json_decref(none);
+        unavailable(req);
+        return;
+    }
+    json_decref(none);
+    apps = calloc(s->napps + 1, sizeof(*apps));
+    for (i = 0; apps != NULL && i < s->napps; i++)
+        apps[i].name = app_name(app, s->apps[i]);
+    memset(&pc, 0, sizeof(pc));
+    pc.action = "/logout";
+    pc.csrf = csrf;
+    pc.client_id = client_id;
+    pc.post_logout_redirect_uri = plr;
+    pc.state = state;
+    pc.apps = apps;
+    pc.napps = apps != NULL ? s->napps : 0;
+    html = pages_logout_confirm(&pc);
+    for (i = 0; apps != NULL && i < s->napps; i++)
+        free((char *)apps[i].name);
+    free(apps);
+    free(csrf);
+    http_reply_html(req, 200, html != NULL ? html : strdup(""));
+}
+
+/* The sid and client of a valid id_token_hint (signed by us, our issuer;
+ * it may have expired: OIDC RP-Initiated Logout §2). */
+static int
+verify_hint(struct app *app, const char *hint, char sid[64], char aud[160])
+{
+    json_t *claims = NULL, *a;
+    const char *s;
+    int rc = GH_EBADTOKEN;
+
+    /* RFC 8725 §3.11: only an ID token (typ JWT) is a hint. An access
+     * token carries aud and sid too, and resource servers hold those. */
+    if (hint == NULL || token_verify(app->keys, hint, "JWT", &claims) < 0)
+        return GH_EBADTOKEN;
+    if (token_check_claims(claims, app->cfg->issuer, NULL, util_now(), 30,
+                           true) < 0)
+        goto out;
+    a = json_object_get(claims, "aud");
+    if (json_is_array(a))
+        a = json_array_get(a, 0);
+    s = json_string_value(json_object_get(claims, "sid"));
+    if (!json_is_string(a) || s == NULL)
+        goto out;
+    snprintf(sid, 64, "%s", s);
+    snprintf(aud, 160, "%s", json_string_value(a));
+    rc = 0;
+out:
+    json_decref(claims);
+    return rc;
+}
+
+void
+logout_handle(struct http_request *req)
+{
+    struct app *app = req->app;
+    int post = strcmp(req->method, "POST") == 0;
+    const char *params = post ? req->body : req->query;
+    /* A body may hold a NUL; form_parse refuses it only if it sees it. */
+    size_t params_len = post ? req->body_len : strlen(req->query);
+    const char *hint, *client_id, *plr, *state, *csrf, *scope;
+    char hint_sid[64] = "", hint_aud[160] = "", *cookie = NULL;
+    char *redirect = NULL;
+    json_t *claims = NULL;
+    struct session *s = NULL;
+    struct form f;
+    int hint_ok, bad, rc;
+
+    if (form_parse(params, params_len, &f) < 0 ||
+        form_has_duplicate(&f) != NULL) {
+        form_free(&f); /* a parse with a duplicate still holds the pairs */
+        http_error_page(req, 400, "Invalid request",
+                        "The sign-out link is malformed.");
+        return;
+    }
+    hint = form_get(&f, "id_token_hint");
+    client_id = form_get(&f, "client_id");
+    plr = form_get(&f, "post_logout_redirect_uri");
+    state = form_get(&f, "state");
+    hint_ok = verify_hint(app, hint, hint_sid, hint_aud) == 0;
+    if (hint_ok && client_id != NULL && strcmp(client_id, hint_aud) != 0) {
+        http_error_page(req, 400, "Invalid request",
+                        "The sign-out request names two different "
+                        "applications.");
+        goto out;
+    }
+    if (hint_ok)
+        client_id = hint_aud;
+    redirect = post_logout_redirect(app, client_id, plr, state, &bad);
+    if (bad < 0 && bad != GH_EINVAL) {
+        unavailable(req);
+        goto out;
+    }
+    if (bad < 0) {
+        http_error_page(req, 400, "Invalid redirect URI",
+                        "The application asked to send you back to an "
+                        "address it has not registered, so nothing was "
+                        "signed out.");
+        goto out;
+    }
+    cookie = http_cookie(req, SESSION_COOKIE);
+    /* Only "no such session" means signed out already. Any other failure
+     * (Redis away, out of memory, read-only after a failover) means we
+     * cannot tell, and "you are signed out" would be a lie the user acts
+     * on (issue 15). */
+    if (cookie != NULL &&
+        (rc = session_from_cookie(app->store, app->cfg, cookie, &s)) < 0 &&
+        rc != GH_ENOTFOUND) {
+        unavailable(req);
+        goto out;
+    }
+
+    if (s == NULL) {
+        /* Nothing to end here: already signed out, and the browser is left
+         * as it is (SPEC §5). */
+        if (redirect != NULL) {
+            http_redirect(req, post ? 303 : 302, redirect);
+        } else {
+            char *html = pages_signed_out(NULL, 0);
+            http_reply_html(req, 200, html != NULL ? html : strdup(""));
+        }
+        goto out;
+    }
+    csrf = form_get(&f, "csrf");
+    scope = form_get(&f, "scope");
+    if (post && (csrf != NULL || scope != NULL)) {
+        /* The confirmation form, which only our own page sends: its token
+         * is checked first, so a forged or cross-site form ends nothing. */
+        if (!presign_same_origin(req)) {
+            http_error_page(req, 403, "Sign-out refused",
+                            "This sign-out form was sent from another "
+                            "site, and nothing was signed out.");
+            goto out;
+        }
+        rc = presign_open(app, "logout", s->sid, csrf, &claims);
+        json_decref(claims);
+        if (rc == GH_EREDIS) {
+            unavailable(req);
+            goto out;
+        }
+        if (rc < 0) {
+            http_error_page(req, 403, "Sign-out form expired",
+                            "This form can no longer be used, and nothing "
+                            "was signed out. Reload the page and try "
+                            "again.");
+            goto out;
+        }
+        end_and_wait(req, s->sid,
+                     scope != NULL && strcmp(scope, "everywhere") == 0
+                         ? s->sub
+                         : NULL,
+                     "user", redirect);
+        redirect = NULL;
+        goto out;
+    }
+    if (hint_ok && strcmp(hint_sid, s->sid) == 0) {
+        end_and_wait(req, s->sid, NULL, hint_aud, redirect);
+        redirect = NULL;
+        goto out;
+    }
+    show_confirm(req, s, client_id, plr, state);
+out:
+    free(redirect);
+    free(cookie);
+    session_free(s);
+    form_free(&f);
+}

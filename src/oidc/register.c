@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: MIT */
+/* POST /register: OpenID Connect Dynamic Client Registration 1.0 and
+ * RFC 7591, for a security console holding an admin token (SPEC §4). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+
+#include <jansson.h>
+
+#include "api/admin.h"
+#include "core/app.h"
+#include "directory/clients.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "http/form.h"
+#include "http/http.h"
+#include "crypto/keys.h"
+#include "core/log.h"
+#include "oidc/register.h"
+#include "store/store.h"
+#include "crypto/token.h"
+#include "oidc/tokens.h"
+#include "core/util.h"
+
+/* A fresh 128-bit id colliding even once is already beyond belief; more
+ * than this many in a row means the random source is broken. */
+#define ID_TRIES 4
+
+/*
+ * The metadata client_from_json understands, by their RFC 7591 and OIDC
+ * Registration names, plus the config file's spellings "name" and
+ * "scopes" (the same fields). Keep in step with client_keys in clients.c.
+ * Any other name is dropped before parsing: RFC 7591 §2, "The
+ * authorization server MUST ignore any client metadata sent by the client
+ * that it does not understand"; the 201 answer shows the client what was
+ * registered, so nothing is lost silently.
+ */
+static const char *const understood[] = {
+    "client_name",
+    "name",
+    "redirect_uris",
+    "post_logout_redirect_uris",
+    "backchannel_logout_uri",
+    "backchannel_logout_session_required",
+    "grant_types",
+    "response_types",
+    "token_endpoint_auth_method",
+    "id_token_signed_response_alg",
+    "scope",
+    "scopes",
+    "allowed_origins",
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* One registration: who asks, and what the audit and the log say. */
+struct call {
+    struct http_request *req;
+    struct app *app;
+    char actor[160];
+    char client_id[B64URL_LEN(REGISTER_ID_BYTES) + 1]; /* "" until stored */
+    int status;
+};
+
+static void
+reply(struct call *c, int status, json_t *body)
+{
+    c->status = status;
+    http_reply_json(c->req, status, body);
+}
+
+/* RFC 7591 §3.2.2 (and RFC 6750 §3 for the bearer errors): a JSON object
+ * with error and a description naming what was wrong. */
+static void
+reply_error(struct call *c, int status, const char *error,
+            const char *description)
+{
+    reply(c, status,
+          json_pack("{s:s, s:s}", "error", error, "error_description",
+                    description));
+}
+
+static void
+reply_failure(struct call *c, int rc)
+{
+    if (rc == GH_EREDIS) {
+        http_add_header(c->req, "Retry-After", "1");
+        reply_error(c, 503, "temporarily_unavailable",
+                    "the store is unreachable, try again");
+        return;
+    }
+    log_warnx("register_failed error=\"%s\"", gh_strerror(rc));
+    reply_error(c, 500, "server_error", gh_strerror(rc));
+}
+
+/* RFC 7591 §3.1: the request is "application/json" (parameters such as
+ * charset allowed). */
+static int
+is_json_type(const char *ct)
+{
+    static const char want[] = "application/json";
+    size_t n = sizeof(want) - 1;
+
+    if (ct == NULL || strncasecmp(ct, want, n) != 0)
+        return 0;
+    for (ct += n; *ct == ' ' || *ct == '\t'; ct++)
+        ;
+    return *ct == '\0' || *ct == ';';
+}
+
+static int
+is_understood(const char *key)
+{
+    size_t i;
+
+    for (i = 0; i < NELEM(understood); i++)
+        if (strcmp(key, understood[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * Reads the request body into *ret: a new object holding only the
+ * understood metadata. On failure the request has been answered.
+ */
+static int
+read_metadata(struct call *c, json_t **ret)
+{
+    json_t *body, *meta = NULL, *v;
+    json_error_t je;
+    const char *key;
+    char why[300];
+    size_t ignored = 0;
+
+    if (!is_json_type(http_header(c->req, "Content-Type"))) {
+        reply_error(c, 415, "invalid_request",
+                    "the body must be application/json");
+        return -1;
+    }
+    /* Duplicate names are refused: two parsers could pick different ones. */
+    body =
+        json_loadb(c->req->body, c->req->body_len, JSON_REJECT_DUPLICATES, &je);
+    if (body == NULL) {
+        snprintf(why, sizeof(why), "the body is not valid JSON: %s", je.text);
+        reply_error(c, 400, "invalid_client_metadata", why);
+        return -1;
+    }
+    if (!json_is_object(body)) {
+        reply_error(c, 400, "invalid_client_metadata",
+                    "the body must be a JSON object");
+        goto fail;
+    }
+    if ((meta = json_object()) == NULL) {
+        reply_failure(c, GH_ENOMEM);
+        goto fail;
+    }
+    json_object_foreach(body, key, v) {
+        /* RFC 7591 §3.2.1: the server issues these; a client that sends
+         * one expects something this server will not do. */
+        if (strcmp(key, "client_id") == 0 ||
+            strcmp(key, "client_secret") == 0) {
+            snprintf(why, sizeof(why),
+                     "%s: is assigned by the server; leave it out", key);
+            reply_error(c, 400, "invalid_client_metadata", why);
+            goto fail;
+        }
+        if (!is_understood(key)) {
+            ignored++;
+            continue;
+        }
+        if (json_object_set(meta, key, v) < 0) {
+            reply_failure(c, GH_ENOMEM);
+            goto fail;
+        }
+    }
+    if (ignored > 0)
+        log_debug("register_ignored_metadata actor=%s names=%zu", c->actor,
+                  ignored);
+    json_decref(body);
+    *ret = meta;
+    return 0;
+fail:
+    json_decref(meta);
+    json_decref(body);
+    return -1;
+}
+
+/* 1 if id names a client already (config or Redis), 0 if free, or a
+ * GH_E* code. */
+static int
+id_taken(struct app *app, const char *id)
+{
+    char *text = NULL;
+    int rc;
+
+    if (config_client(app->cfg, id) != NULL)
+        return 1;
+    rc = store_client_get(app->store, id, &text);
+    util_free_secret(text);
+    if (rc == GH_ENOTFOUND)
+        return 0;
+    return rc < 0 ? rc : 1;
+}
+
+/* RFC 7591 §3.2.2: a problem with a redirection URI has its own code. */
+static const char *
+error_for_field(const char *field)
+{
+    if (strncmp(field, "redirect_uris", 13) == 0 ||
+        strncmp(field, "post_logout_redirect_uris", 25) == 0)
+        return "invalid_redirect_uri";
+    return "invalid_client_metadata";
+}
+
+/*
+ * The 201 answer (RFC 7591 §3.2.1): every registered field by its DCR
+ * name ("scope" as one string), the credentials, and when they were
+ * issued. A new reference, or NULL.
+ */
+static json_t *
+response_json(const struct client *cl, int64_t issued_at)
+{
+    json_t *o = client_to_json(cl, true);
+    char *scope = NULL, *p;
+    size_t i, len = 0;
+    int bad = 0;
+
+    if (o == NULL)
+        return NULL;
+    for (i = 0; i < cl->scopes.n; i++)
+        len += strlen(cl->scopes.v[i]) + 1;
+    if ((scope = calloc(1, len + 1)) == NULL) {
+        json_decref(o);
+        return NULL;
+    }
+    for (p = scope, i = 0; i < cl->scopes.n; i++)
+        p += sprintf(p, "%s%s", i > 0 ? " " : "", cl->scopes.v[i]);
+    json_object_del(o, "scopes");
+    bad |= json_object_set_new(o, "scope", json_string(scope));
+    bad |=
+        json_object_set_new(o, "client_id_issued_at", json_integer(issued_at));
+    if (cl->client_secret != NULL)
+        bad |=
+            json_object_set_new(o, "client_secret_expires_at", json_integer(0));
+    if (bad) {
+        json_decref(o);
+        o = NULL;
+    }
+    free(scope);
+    return o;
+}
+
+static void
+register_client(struct call *c)
+{
+    char id[B64URL_LEN(REGISTER_ID_BYTES) + 1];
+    char secret[B64URL_LEN(REGISTER_SECRET_BYTES) + 1];
+    struct field_error fe;
+    char why[sizeof(fe.field) + sizeof(fe.problem) + 2];
+    const char *method;
+    struct client *cl = NULL;
+    json_t *meta = NULL, *answer = NULL, *stored = NULL;
+    char *text = NULL;
+    int64_t now;
+    int tries, rc;
+
+    secret[0] = '\0';
+    if (read_metadata(c, &meta) < 0)
+        return;
+    /* A public client gets no secret (RFC 7591 §3.2.1); anything else
+     * that is not a valid method fails in client_from_json below. */
+    method =
+        json_string_value(json_object_get(meta, "token_endpoint_auth_method"));
+    if (method == NULL || strcmp(method, "none") != 0) {
+        if ((rc = util_random_id(secret, REGISTER_SECRET_BYTES)) < 0 ||
+            json_object_set_new(meta, "client_secret", json_string(secret)) <
+                0) {
+            reply_failure(c, rc < 0 ? rc : GH_ENOMEM);
+            goto out;
+        }
+    }
+    /* The metadata is checked with each candidate id, since the display
+     * name defaults to it; the check is the same every time. */
+    for (tries = 0;; tries++) {
+        if (tries == ID_TRIES) {
+            reply_failure(c, GH_ECRYPTO);
+            goto out;
+        }
+        if ((rc = util_random_id(id, REGISTER_ID_BYTES)) < 0 ||
+            json_object_set_new(meta, "client_id", json_string(id)) < 0) {
+            reply_failure(c, rc < 0 ? rc : GH_ENOMEM);
+            goto out;
+        }
+        client_free(cl);
+        cl = NULL;
+        if ((rc = client_from_json(meta, "", &cl, &fe)) == GH_EINVAL) {
+            snprintf(why, sizeof(why), "%s: %s", fe.field, fe.problem);
+            reply_error(c, 400, error_for_field(fe.field), why);
+            goto out;
+        }
+        if (rc < 0) {
+            reply_failure(c, rc);
+            goto out;
+        }
+        /* SPEC §4: admin clients are the config file's, where whoever
+         * reviews it sees them; a leaked admin token must not be able to
+         * mint a lasting admin credential of its own. */
+        if (client_allows_scope(cl, ADMIN_SCOPE)) {
+            reply_error(c, 400, "invalid_client_metadata",
+                        "scope: " ADMIN_SCOPE " cannot be registered; admin "
+                        "clients are configured in the config file");
+            goto out;
+        }
+        /* An ID token of an alg with no active key could not be signed:
+         * say so now rather than fail every sign-in of the client. */
+        if (cl->id_token_alg != NULL &&
+            keys_kid(c->app->keys, cl->id_token_alg) == NULL) {
+            snprintf(why, sizeof(why),
+                     "id_token_signed_response_alg: %s is not supported "
+                     "here (no active key); see id_token_signing_alg_"
+                     "values_supported in discovery",
+                     cl->id_token_alg);
+            reply_error(c, 400, "invalid_client_metadata", why);
+            goto out;
+        }
+        if ((rc = id_taken(c->app, id)) < 0) {
+            reply_failure(c, rc);
+            goto out;
+        }
+        if (rc == 0)
+            break;
+    }
+
+    /* The answer is made before anything is stored, so a failure here
+     * leaves no client whose secret nobody was told. */
+    now = util_now();
+    if ((answer = response_json(cl, now)) == NULL) {
+        reply_failure(c, GH_ENOMEM);
+        goto out;
+    }
+    /* Stored as client_to_json makes it, which client_from_json reads
+     * back unchanged (tokens_find_client). */
+    if ((stored = client_to_json(cl, true)) == NULL ||
+        (text = json_dumps(stored, JSON_COMPACT)) == NULL) {
+        reply_failure(c, GH_ENOMEM);
+        goto out;
+    }
+    if ((rc = store_client_put(c->app->store, id, text)) < 0) {
+        reply_failure(c, rc);
+        goto out;
+    }
+    memcpy(c->client_id, id, sizeof(id));
+    reply(c, 201, answer);
+    answer = NULL;
+out:
+    json_decref(answer);
+    json_decref(stored);
+    util_free_secret(text);
+    client_free(cl);
+    json_decref(meta);
+    OPENSSL_cleanse(secret, sizeof(secret));
+}
+
+static const char *
+outcome_of(int status)
+{
+    switch (status) {
+    case 201:
+        return "ok";
+    case 401:
+        return "unauthorized";
+    case 403:
+        return "forbidden";
+    default:
+        return status < 500 ? "invalid" : "error";
+    }
+}
+
+void
+register_handle(struct http_request *req)
+{
+    struct audit_event ev;
+    struct call c;
+
+    memset(&c, 0, sizeof(c));
+    c.req = req;
+    c.app = req->app;
+    snprintf(c.actor, sizeof(c.actor), "anonymous");
+    /* The same check, in the same place, as the admin API. */
+    if (admin_authorize(req, c.actor, sizeof(c.actor), &c.status) == 0)
+        register_client(&c);
+    /* Like every admin call, allowed or not, it leaves a record. */
+    memset(&ev, 0, sizeof(ev));
+    ev.actor = c.actor;
+    ev.action = "register_client";
+    ev.target = c.client_id[0] != '\0' ? c.client_id : NULL;
+    ev.outcome = outcome_of(c.status);
+    ev.addr = http_client_addr(req);
+    ev.sessions = -1;
+    ev.deliveries = -1;
+    admin_audit(c.app->store, &ev);
+    log_info("register_call actor=%s client=%s outcome=%s status=%d", c.actor,
+             c.client_id[0] != '\0' ? c.client_id : "-", ev.outcome, c.status);
+}

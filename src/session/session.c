@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/* IdP sessions: created at sign-in, found from the cookie, ended one way. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "directory/clients.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "session/session.h"
+#include "store/store.h"
+#include "core/util.h"
+
+/* 128 bits of sid and 256 bits of cookie secret (SPEC §7). */
+#define SID_BYTES 16
+#define SECRET_BYTES 32
+
+int
+session_create(struct store *st, const struct config *cfg, const char *sub,
+               const char *ip, const char *ua,
+               char sid_out[SESSION_SID_LEN + 1],
+               char cookie_out[SESSION_COOKIE_LEN + 1])
+{
+    char sid[SESSION_SID_LEN + 1], secret[B64URL_LEN(SECRET_BYTES) + 1];
+    char khash[65];
+    int rc;
+
+    if ((rc = util_random_id(sid, SID_BYTES)) < 0 ||
+        (rc = util_random_id(secret, SECRET_BYTES)) < 0)
+        return rc;
+    util_sha256_hex(secret, strlen(secret), khash);
+    rc = store_session_create(st, sid, sub, khash, util_now_ms(),
+                              cfg->session_idle_timeout_s,
+                              cfg->session_absolute_timeout_s, ip, ua);
+    if (rc == 0) {
+        memcpy(sid_out, sid, sizeof(sid));
+        snprintf(cookie_out, SESSION_COOKIE_LEN + 1, "%s.%s", sid, secret);
+    }
+    OPENSSL_cleanse(secret, sizeof(secret));
+    return rc;
+}
+
+/* Splits "sid.secret" after checking its shape, so nothing malformed
+ * reaches Redis. */
+static int
+split_cookie(const char *cookie, char sid[SESSION_SID_LEN + 1],
+             const char **secret)
+{
+    const char *dot;
+    size_t i;
+
+    if (cookie == NULL || strlen(cookie) != SESSION_COOKIE_LEN)
+        return GH_EINVAL;
+    dot = cookie + SESSION_SID_LEN;
+    if (*dot != '.')
+        return GH_EINVAL;
+    for (i = 0; i < SESSION_COOKIE_LEN; i++) {
+        char c = cookie[i];
+        if (i == SESSION_SID_LEN)
+            continue;
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+              (c >= '0' && c <= '9') || c == '-' || c == '_'))
+            return GH_EINVAL;
+    }
+    memcpy(sid, cookie, SESSION_SID_LEN);
+    sid[SESSION_SID_LEN] = '\0';
+    *secret = dot + 1;
+    return 0;
+}
+
+int
+session_from_cookie(struct store *st, const struct config *cfg,
+                    const char *cookie, struct session **ret)
+{
+    char sid[SESSION_SID_LEN + 1], khash[65], want[65];
+    const char *secret;
+    struct session *s = NULL;
+    int rc;
+
+    if (split_cookie(cookie, sid, &secret) < 0)
+        return GH_ENOTFOUND;
+    if ((rc = store_session_get(st, sid, &s, khash)) < 0)
+        return rc;
+    util_sha256_hex(secret, strlen(secret), want);
+    if (CRYPTO_memcmp(khash, want, sizeof(want)) != 0) {
+        rc = GH_ENOTFOUND;
+        goto out;
+    }
+    /* The touch also decides whether it is still alive: expiry is the
+     * sorted set's business, and the script reads the same fields. */
+    if ((rc = store_session_touch(st, sid, util_now(),
+                                  cfg->session_idle_timeout_s,
+                                  cfg->session_absolute_timeout_s, NULL, NULL,
+                                  NULL)) < 0)
+        goto out;
+    *ret = s;
+    s = NULL;
+out:
+    session_free(s);
+    return rc;
+}
+
+int
+session_touch(struct store *st, const struct config *cfg, const char *sid,
+              const char *client_id, char sub_out[37])
+{
+    return store_session_touch(st, sid, util_now(),
+                               cfg->session_idle_timeout_s,
+                               cfg->session_absolute_timeout_s, client_id, "",
+                               sub_out);
+}
+
+int
+session_record_app(struct store *st, const struct config *cfg,
+                   const char *sid, const struct client *c, char sub_out[37])
+{
+    /* The URI is kept on the session so ending it later needs nothing
+     * else; an app registered without one gets no notification. */
+    return store_session_touch(
+        st, sid, util_now(), cfg->session_idle_timeout_s,
+        cfg->session_absolute_timeout_s, c->client_id,
+        c->backchannel_logout_uri != NULL ? c->backchannel_logout_uri : "",
+        sub_out);
+}
+
+int
+session_alive(struct store *st, const struct config *cfg, const char *sid)
+{
+    return store_session_alive(st, sid, util_now(),
+                               cfg->session_idle_timeout_s,
+                               cfg->session_absolute_timeout_s);
+}
+
+/* What every ending does here, besides Redis: count it and say so. */
+static void
+ended_note(const char *sid, const struct session_ended *e, const char *actor,
+           int quiet)
+{
+    char fp[13];
+
+    metrics_session_end(e->reason);
+    log_fingerprint(sid, fp);
+    if (quiet)
+        log_debug("session_end sid_fp=%s reason=%s actor=%s deliveries=%d",
+                  fp, e->reason, actor, e->queued);
+    else
+        log_info("session_end sid_fp=%s reason=%s actor=%s deliveries=%d",
+                 fp, e->reason, actor, e->queued);
+}
+
+int
+session_end_by(struct store *st, const struct config *cfg, const char *sid,
+               const char *reason, const char *actor,
+               struct session_ended *out)
+{
+    struct session_ended e;
+    char *sids[1] = {(char *)sid};
+    int rc;
+
+    if (strcmp(reason, "timeout") == 0 && cfg == NULL)
+        return GH_EINVAL;
+    rc = store_sessions_end(st, sids, 1, reason, actor, util_now(),
+                            cfg ? cfg->session_idle_timeout_s : 0,
+                            cfg ? cfg->session_absolute_timeout_s : 0, 1, &e);
+    if (rc == 1) {
+        ended_note(sid, &e, actor, 0);
+        if (out != NULL) {
+            *out = e;
+            return rc;
+        }
+    }
+    session_ended_clear(&e);
+    return rc;
+}
+
+int
+session_end_many(struct store *st, const struct config *cfg,
+                 char *const *sids, size_t n, const char *reason,
+                 const char *actor, int audit, long long *ended,
+                 long long *queued)
+{
+    struct session_ended e[SESSION_END_BATCH];
+    size_t at, i, k;
+    int rc;
+
+    if (strcmp(reason, "timeout") == 0 && cfg == NULL)
+        return GH_EINVAL;
+    for (at = 0; at < n; at += k) {
+        k = n - at < SESSION_END_BATCH ? n - at : SESSION_END_BATCH;
+        rc = store_sessions_end(st, sids + at, k, reason, actor, util_now(),
+                                cfg ? cfg->session_idle_timeout_s : 0,
+                                cfg ? cfg->session_absolute_timeout_s : 0,
+                                audit, e);
+        if (rc < 0)
+            return rc;
+        for (i = 0; i < k; i++) {
+            if (!e[i].ended)
+                continue;
+            ended_note(sids[at + i], &e[i], actor, 1);
+            if (ended != NULL)
+                (*ended)++;
+            if (queued != NULL)
+                *queued += e[i].queued;
+            session_ended_clear(&e[i]);
+        }
+    }
+    return 0;
+}
+
+int
+session_end(struct store *st, const char *sid, const char *reason)
+{
+    return session_end_by(st, NULL, sid, reason, "gatehouse", NULL);
+}
+
+void
+session_ended_clear(struct session_ended *e)
+{
+    size_t i;
+
+    for (i = 0; i < e->napps; i++)
+        free(e->apps[i]);
+    free(e->apps);
+    free(e->notified);
+    memset(e, 0, sizeof(*e));
+}
+
+int
+session_end_user(struct store *st, const char *sub, const char *reason,
+                 size_t *count)
+{
+    char **sids = NULL;
+    size_t n = 0, i;
+    long long ended = 0;
+    int rc;
+
+    if ((rc = store_user_sessions(st, sub, &sids, &n)) < 0)
+        return rc;
+    rc = session_end_many(st, NULL, sids, n, reason, "gatehouse", 1, &ended,
+                          NULL);
+    for (i = 0; i < n; i++)
+        free(sids[i]);
+    free(sids);
+    if (rc == 0 && count != NULL)
+        *count = (size_t)ended;
+    return rc;
+}
+
+int
+session_list_user(struct store *st, const char *sub, char ***ret, size_t *n)
+{
+    return store_user_sessions(st, sub, ret, n);
+}
+
+int
+session_get(struct store *st, const char *sid, struct session **ret)
+{
+    return store_session_get(st, sid, ret, NULL);
+}
+
+void
+session_free(struct session *s)
+{
+    size_t i;
+
+    if (s == NULL)
+        return;
+    for (i = 0; i < s->napps; i++)
+        free(s->apps[i]);
+    free(s->apps);
+    free(s->ua);
+    free(s);
+}

@@ -1,0 +1,927 @@
+/* SPDX-License-Identifier: MIT */
+/* What the Admin API and its CLI read and write beyond sessions: the audit
+ * stream, the delivery ledger and queues, batches of live sessions for a
+ * logout-all, and that run's progress (lall). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "store/store_internal.h"
+
+/* Ids read per round trip when requeueing failed deliveries. */
+#define RETRY_BATCH 500
+
+static char *
+dup_reply(const redisReply *r)
+{
+    return strdup(r != NULL && r->type == REDIS_REPLY_STRING && r->str != NULL
+                      ? r->str
+                      : "");
+}
+
+static void
+free_strings(char **v, size_t n)
+{
+    size_t i;
+
+    if (v == NULL)
+        return;
+    for (i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* The members of an array reply of strings, as a malloc'd array of
+ * malloc'd strings. */
+static int
+string_array(const redisReply *r, size_t step, char ***ret, size_t *n)
+{
+    char **v;
+    size_t i, count;
+
+    if (r->type != REDIS_REPLY_ARRAY)
+        return GH_EPROTO;
+    count = r->elements / step;
+    if ((v = calloc(count + 1, sizeof(*v))) == NULL)
+        return GH_ENOMEM;
+    for (i = 0; i < count; i++) {
+        if ((v[i] = dup_reply(r->element[i * step])) == NULL) {
+            free_strings(v, i);
+            return GH_ENOMEM;
+        }
+    }
+    *ret = v;
+    *n = count;
+    return 0;
+}
+
+int
+store_audit_add(struct store *st, const struct audit_event *ev)
+{
+    char key[STORE_KEY_MAX], maxlen[24], sessions[24], deliveries[24];
+    const char *argv[24];
+    redisReply *r = NULL;
+    int argc = 0, rc;
+
+    if ((rc = store_key_name(st, KEY_AUDIT, NULL, key, sizeof(key))) < 0)
+        return rc;
+    snprintf(maxlen, sizeof(maxlen), "%d", STORE_AUDIT_MAX);
+    argv[argc++] = "XADD";
+    argv[argc++] = key;
+    /* "~": Redis trims whole nodes, so the cap costs nothing per add. */
+    argv[argc++] = "MAXLEN";
+    argv[argc++] = "~";
+    argv[argc++] = maxlen;
+    argv[argc++] = "*";
+    argv[argc++] = "action";
+    argv[argc++] = ev->action != NULL ? ev->action : "";
+    argv[argc++] = "actor";
+    argv[argc++] = ev->actor != NULL ? ev->actor : "";
+    argv[argc++] = "target";
+    argv[argc++] = ev->target != NULL ? ev->target : "";
+    argv[argc++] = "reason";
+    argv[argc++] = ev->reason != NULL ? ev->reason : "";
+    argv[argc++] = "outcome";
+    argv[argc++] = ev->outcome != NULL ? ev->outcome : "";
+    argv[argc++] = "addr";
+    argv[argc++] = ev->addr != NULL ? ev->addr : "";
+    if (ev->sessions >= 0) {
+        snprintf(sessions, sizeof(sessions), "%lld", ev->sessions);
+        argv[argc++] = "sessions";
+        argv[argc++] = sessions;
+    }
+    if (ev->deliveries >= 0) {
+        snprintf(deliveries, sizeof(deliveries), "%lld", ev->deliveries);
+        argv[argc++] = "deliveries";
+        argv[argc++] = deliveries;
+    }
+    rc = store_command_argv(st, 0, argc, argv, NULL, &r);
+    freeReplyObject(r);
+    return rc;
+}
+
+static void
+audit_record_clear(struct audit_record *a)
+{
+    free(a->actor);
+    free(a->action);
+    free(a->target);
+    free(a->reason);
+    free(a->outcome);
+    free(a->addr);
+    free(a->sub);
+}
+
+void
+store_audit_free(struct audit_record *r, size_t n)
+{
+    size_t i;
+
+    if (r == NULL)
+        return;
+    for (i = 0; i < n; i++)
+        audit_record_clear(&r[i]);
+    free(r);
+}
+
+/* One stream entry, [id, [field, value, ...]], into a. */
+static int
+audit_decode(const redisReply *e, struct audit_record *a)
+{
+    const redisReply *f;
+    size_t i;
+
+    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+        e->element[0]->type != REDIS_REPLY_STRING ||
+        e->element[1]->type != REDIS_REPLY_ARRAY)
+        return GH_EPROTO;
+    snprintf(a->id, sizeof(a->id), "%s", e->element[0]->str);
+    a->time_ms = strtoll(a->id, NULL, 10);
+    a->sessions = -1;
+    a->deliveries = -1;
+    f = e->element[1];
+    for (i = 0; i + 1 < f->elements; i += 2) {
+        const char *k = f->element[i]->str;
+        const redisReply *v = f->element[i + 1];
+        char **slot = NULL;
+
+        if (k == NULL || v->type != REDIS_REPLY_STRING)
+            continue;
+        if (strcmp(k, "actor") == 0)
+            slot = &a->actor;
+        else if (strcmp(k, "action") == 0)
+            slot = &a->action;
+        else if (strcmp(k, "target") == 0)
+            slot = &a->target;
+        else if (strcmp(k, "reason") == 0)
+            slot = &a->reason;
+        else if (strcmp(k, "outcome") == 0)
+            slot = &a->outcome;
+        else if (strcmp(k, "addr") == 0)
+            slot = &a->addr;
+        else if (strcmp(k, "sub") == 0)
+            slot = &a->sub;
+        else if (strcmp(k, "sessions") == 0)
+            a->sessions = strtoll(v->str, NULL, 10);
+        else if (strcmp(k, "deliveries") == 0)
+            a->deliveries = strtoll(v->str, NULL, 10);
+        if (slot != NULL && *slot == NULL && (*slot = strdup(v->str)) == NULL)
+            return GH_ENOMEM;
+    }
+    /* Records written by session_end.lua carry no outcome or address. */
+    if ((a->actor == NULL && (a->actor = strdup("")) == NULL) ||
+        (a->action == NULL && (a->action = strdup("")) == NULL) ||
+        (a->target == NULL && (a->target = strdup("")) == NULL) ||
+        (a->reason == NULL && (a->reason = strdup("")) == NULL) ||
+        (a->outcome == NULL && (a->outcome = strdup("")) == NULL) ||
+        (a->addr == NULL && (a->addr = strdup("")) == NULL) ||
+        (a->sub == NULL && (a->sub = strdup("")) == NULL))
+        return GH_ENOMEM;
+    return 0;
+}
+
+int
+store_audit_list(struct store *st, int limit, struct audit_record **ret,
+                 size_t *n)
+{
+    char key[STORE_KEY_MAX];
+    struct audit_record *a = NULL;
+    redisReply *r = NULL;
+    size_t i = 0;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_AUDIT, NULL, key, sizeof(key))) < 0)
+        return rc;
+    if ((rc = store_command(st, STORE_IDEMPOTENT, &r,
+                            "XREVRANGE %s + - COUNT %d", key, limit)) < 0)
+        return rc;
+    if (r->type != REDIS_REPLY_ARRAY) {
+        rc = GH_EPROTO;
+        goto out;
+    }
+    if ((a = calloc(r->elements + 1, sizeof(*a))) == NULL) {
+        rc = GH_ENOMEM;
+        goto out;
+    }
+    for (i = 0; i < r->elements; i++) {
+        if ((rc = audit_decode(r->element[i], &a[i])) < 0) {
+            i++; /* a[i] is partly filled: free it too */
+            goto out;
+        }
+    }
+    *ret = a;
+    *n = i;
+    a = NULL;
+out:
+    store_audit_free(a, i);
+    freeReplyObject(r);
+    return rc;
+}
+
+static void
+record_clear(struct delivery_record *d)
+{
+    size_t i;
+
+    free(d->id);
+    free(d->sid);
+    free(d->sub);
+    free(d->client_id);
+    free(d->uri);
+    free(d->state);
+    free(d->reason);
+    for (i = 0; i < d->nattempts; i++)
+        free(d->attempts[i].outcome);
+    free(d->attempts);
+}
+
+void
+store_delivery_records_free(struct delivery_record *r, size_t n)
+{
+    size_t i;
+
+    if (r == NULL)
+        return;
+    for (i = 0; i < n; i++)
+        record_clear(&r[i]);
+    free(r);
+}
+
+/* "unixtime outcome", as delivery_done.lua writes each attempt. */
+static int
+attempt_parse(const char *v, struct delivery_attempt *a)
+{
+    char *end;
+
+    a->time = strtoll(v, &end, 10);
+    if (*end == ' ')
+        end++;
+    return (a->outcome = strdup(end)) != NULL ? 0 : GH_ENOMEM;
+}
+
+/*
+ * The attempts on a delivery hash: o1..oN (made before a requeue) then
+ * t1..tN, so the ledger reads in time order. fields is the HGETALL reply.
+ */
+static int
+attempts_decode(const redisReply *fields, struct delivery_record *d)
+{
+    long nold = 0, nnew = 0, i, idx;
+    size_t j;
+    int rc;
+
+    for (j = 0; j + 1 < fields->elements; j += 2) {
+        const char *k = fields->element[j]->str;
+        if (k == NULL || (k[0] != 'o' && k[0] != 't') || k[1] < '1' ||
+            k[1] > '9')
+            continue;
+        idx = strtol(k + 1, NULL, 10);
+        if (k[0] == 'o' && idx > nold)
+            nold = idx;
+        if (k[0] == 't' && idx > nnew)
+            nnew = idx;
+    }
+    /* A hash field per attempt: max_attempts is at most 100 per requeue,
+     * so this stays small. */
+    if (nold + nnew > 100000)
+        return GH_EPROTO;
+    if ((d->attempts = calloc((size_t)(nold + nnew) + 1,
+                              sizeof(*d->attempts))) == NULL)
+        return GH_ENOMEM;
+    for (i = 0; i < nold + nnew; i++) {
+        char want[24];
+        const char *v = NULL;
+
+        snprintf(want, sizeof(want), "%c%ld", i < nold ? 'o' : 't',
+                 i < nold ? i + 1 : i - nold + 1);
+        for (j = 0; j + 1 < fields->elements && v == NULL; j += 2) {
+            const char *k = fields->element[j]->str;
+            if (k != NULL && strcmp(k, want) == 0)
+                v = fields->element[j + 1]->str;
+        }
+        if (v == NULL)
+            continue;
+        if ((rc = attempt_parse(v, &d->attempts[d->nattempts])) < 0)
+            return rc;
+        d->nattempts++;
+    }
+    return 0;
+}
+
+/* Reads dl:{id} into d; GH_ENOTFOUND if the record is gone. */
+static int
+record_get(struct store *st, const char *id, struct delivery_record *d)
+{
+    char key[STORE_KEY_MAX];
+    redisReply *r = NULL;
+    size_t i;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_DELIVERY, id, key, sizeof(key))) < 0)
+        return rc;
+    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "HGETALL %s", key)) <
+        0)
+        return rc;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
+        rc = GH_ENOTFOUND;
+        goto out;
+    }
+    rc = GH_ENOMEM;
+    if ((d->id = strdup(id)) == NULL)
+        goto out;
+    for (i = 0; i + 1 < r->elements; i += 2) {
+        const char *k = r->element[i]->str;
+        const redisReply *v = r->element[i + 1];
+        char **slot = NULL;
+
+        if (k == NULL || v->type != REDIS_REPLY_STRING)
+            continue;
+        if (strcmp(k, "sid") == 0)
+            slot = &d->sid;
+        else if (strcmp(k, "sub") == 0)
+            slot = &d->sub;
+        else if (strcmp(k, "cid") == 0)
+            slot = &d->client_id;
+        else if (strcmp(k, "uri") == 0)
+            slot = &d->uri;
+        else if (strcmp(k, "st") == 0)
+            slot = &d->state;
+        else if (strcmp(k, "r") == 0)
+            slot = &d->reason;
+        else if (strcmp(k, "c") == 0)
+            d->created = strtoll(v->str, NULL, 10);
+        else if (strcmp(k, "d") == 0)
+            d->done = strtoll(v->str, NULL, 10);
+        if (slot != NULL && *slot == NULL && (*slot = strdup(v->str)) == NULL)
+            goto out;
+    }
+    if ((d->sid == NULL && (d->sid = strdup("")) == NULL) ||
+        (d->sub == NULL && (d->sub = strdup("")) == NULL) ||
+        (d->client_id == NULL && (d->client_id = strdup("")) == NULL) ||
+        (d->uri == NULL && (d->uri = strdup("")) == NULL) ||
+        (d->state == NULL && (d->state = strdup("pending")) == NULL) ||
+        (d->reason == NULL && (d->reason = strdup("")) == NULL))
+        goto out;
+    rc = attempts_decode(r, d);
+out:
+    freeReplyObject(r);
+    return rc;
+}
+
+/*
+ * Reads the records of ids (with due times, or NULL) into a new array; ids
+ * whose record is gone (an expired ledger) are left out.
+ */
+static int
+records_get(struct store *st, char **ids, const double *due, size_t nids,
+            struct delivery_record **ret, size_t *n)
+{
+    struct delivery_record *d;
+    size_t i, count = 0;
+    int rc = 0;
+
+    if ((d = calloc(nids + 1, sizeof(*d))) == NULL)
+        return GH_ENOMEM;
+    for (i = 0; i < nids; i++) {
+        rc = record_get(st, ids[i], &d[count]);
+        if (rc == GH_ENOTFOUND) {
+            record_clear(&d[count]);
+            memset(&d[count], 0, sizeof(d[count]));
+            rc = 0;
+            continue;
+        }
+        if (rc < 0) {
+            count++;
+            break;
+        }
+        if (due != NULL && strcmp(d[count].state, "pending") == 0)
+            d[count].due = due[i];
+        count++;
+    }
+    if (rc < 0) {
+        store_delivery_records_free(d, count);
+        return rc;
+    }
+    *ret = d;
+    *n = count;
+    return 0;
+}
+
+struct due_id {
+    char *id;
+    double due;
+};
+
+static int
+by_due(const void *a, const void *b)
+{
+    const struct due_id *x = a, *y = b;
+
+    return x->due < y->due ? -1 : x->due > y->due;
+}
+
+/*
+ * Adds the first limit deliveries of each app's parking lot (due, held
+ * back while the app has no room: delivery_claim.lua) to ids and due,
+ * which hold *n and grow; the soonest limit of them all are kept. Adds
+ * how many are parked to *total.
+ */
+static int
+with_parked(struct store *st, int limit, char ***ids, double **due,
+            size_t *n, long long *total)
+{
+    char kp[STORE_KEY_MAX], key[STORE_KEY_MAX];
+    redisReply *apps = NULL, *z = NULL;
+    struct due_id *all = NULL;
+    size_t i, j, count = 0, cap = *n;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_DELIVERY_PARKED_APPS, NULL, kp,
+                             sizeof(kp))) < 0)
+        return rc;
+    if ((rc = store_command(st, STORE_IDEMPOTENT, &apps, "SMEMBERS %s",
+                            kp)) < 0)
+        return rc;
+    if (apps->type != REDIS_REPLY_ARRAY || apps->elements == 0)
+        goto out;
+    cap += apps->elements * (size_t)limit;
+    if ((all = calloc(cap + 1, sizeof(*all))) == NULL) {
+        rc = GH_ENOMEM;
+        goto out;
+    }
+    for (i = 0; i < *n; i++)
+        all[count++] = (struct due_id){(*ids)[i], (*due)[i]};
+    for (i = 0; i < apps->elements; i++) {
+        if (apps->element[i]->type != REDIS_REPLY_STRING ||
+            store_key_name(st, KEY_DELIVERY_PARKED, apps->element[i]->str,
+                           key, sizeof(key)) < 0)
+            continue;
+        if ((rc = store_command(st, STORE_IDEMPOTENT, &z,
+                                "ZRANGE %s 0 %d WITHSCORES", key,
+                                limit - 1)) < 0)
+            goto out;
+        for (j = 0; z->type == REDIS_REPLY_ARRAY && j + 1 < z->elements;
+             j += 2) {
+            char *id = dup_reply(z->element[j]);
+
+            if (id == NULL) {
+                rc = GH_ENOMEM;
+                goto out;
+            }
+            all[count++] = (struct due_id){
+                id, strtod(z->element[j + 1]->str, NULL)};
+        }
+        freeReplyObject(z);
+        z = NULL;
+        if ((rc = store_command(st, STORE_IDEMPOTENT, &z, "ZCARD %s", key)) <
+            0)
+            goto out;
+        *total += z->type == REDIS_REPLY_INTEGER ? z->integer : 0;
+        freeReplyObject(z);
+        z = NULL;
+    }
+    qsort(all, count, sizeof(*all), by_due);
+    /* The soonest limit stay, in order; ids and due take them. */
+    {
+        char **nids = calloc(count + 1, sizeof(*nids));
+        double *ndue = calloc(count + 1, sizeof(*ndue));
+
+        if (nids == NULL || ndue == NULL) {
+            free(nids);
+            free(ndue);
+            rc = GH_ENOMEM;
+            goto out;
+        }
+        for (i = 0; i < count; i++) {
+            if (i < (size_t)limit) {
+                nids[i] = all[i].id;
+                ndue[i] = all[i].due;
+            } else {
+                free(all[i].id);
+            }
+        }
+        free(*ids);
+        free(*due);
+        *ids = nids;
+        *due = ndue;
+        *n = count < (size_t)limit ? count : (size_t)limit;
+        count = 0;
+    }
+out:
+    /* On failure the ids read here go; those passed in stay the caller's. */
+    for (i = *n; i < count; i++)
+        free(all[i].id);
+    free(all);
+    freeReplyObject(z);
+    freeReplyObject(apps);
+    return rc;
+}
+
+int
+store_deliveries_list(struct store *st, int failed, int limit,
+                      struct delivery_record **ret, size_t *n,
+                      long long *total)
+{
+    char key[STORE_KEY_MAX];
+    redisReply *r = NULL, *c = NULL;
+    char **ids = NULL;
+    double *due = NULL;
+    size_t nids = 0, i;
+    long long count;
+    int rc;
+
+    if ((rc = store_key_name(st,
+                             failed ? KEY_DELIVERY_FAILED
+                                    : KEY_DELIVERY_QUEUE,
+                             NULL, key, sizeof(key))) < 0)
+        return rc;
+    if ((rc = store_command(st, STORE_IDEMPOTENT, &c, "ZCARD %s", key)) < 0)
+        goto out;
+    /* Pending: the soonest due first. Failed: the latest failure first,
+     * the one an operator is most likely looking for. */
+    if ((rc = store_command(st, STORE_IDEMPOTENT, &r,
+                            failed ? "ZREVRANGE %s 0 %d WITHSCORES"
+                                   : "ZRANGE %s 0 %d WITHSCORES",
+                            key, limit - 1)) < 0)
+        goto out;
+    if ((rc = string_array(r, 2, &ids, &nids)) < 0)
+        goto out;
+    if ((due = calloc(nids + 1, sizeof(*due))) == NULL) {
+        rc = GH_ENOMEM;
+        goto out;
+    }
+    for (i = 0; i < nids; i++) {
+        const redisReply *s = r->element[i * 2 + 1];
+        due[i] = s->type == REDIS_REPLY_STRING ? strtod(s->str, NULL) : 0;
+    }
+    count = c->integer;
+    /* Pending also counts those held back for their app: still queued. */
+    if (!failed && (rc = with_parked(st, limit, &ids, &due, &nids, &count)) < 0)
+        goto out;
+    if ((rc = records_get(st, ids, failed ? NULL : due, nids, ret, n)) < 0)
+        goto out;
+    *total = count;
+out:
+    free(due);
+    free_strings(ids, nids);
+    freeReplyObject(r);
+    freeReplyObject(c);
+    return rc;
+}
+
+static int
+by_client_id(const void *a, const void *b)
+{
+    const struct delivery_record *x = a, *y = b;
+
+    return strcmp(x->client_id, y->client_id);
+}
+
+int
+store_session_ledger(struct store *st, const char *sid,
+                     struct delivery_record **ret, size_t *n)
+{
+    char key[STORE_KEY_MAX], kq[STORE_KEY_MAX], kp[STORE_KEY_MAX];
+    redisReply *r = NULL, *z = NULL;
+    char **ids = NULL;
+    double *due = NULL;
+    size_t nids = 0, i;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_SESSION_DELIVERIES, sid, key,
+                             sizeof(key))) < 0 ||
+        (rc = store_key_name(st, KEY_DELIVERY_QUEUE, NULL, kq, sizeof(kq))) <
+            0)
+        return rc;
+    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "SMEMBERS %s", key)) <
+        0)
+        return rc;
+    if ((rc = string_array(r, 1, &ids, &nids)) < 0)
+        goto out;
+    /* When each is due: a ZSCORE per app (ZMSCORE needs Redis 6.2), and
+     * only the pending ones keep the value (records_get). */
+    if ((due = calloc(nids + 1, sizeof(*due))) == NULL) {
+        rc = GH_ENOMEM;
+        goto out;
+    }
+    for (i = 0; i < nids; i++) {
+        const char *cid = strchr(ids[i], ':');
+
+        if ((rc = store_command(st, STORE_IDEMPOTENT, &z, "ZSCORE %s %s", kq,
+                                ids[i])) < 0)
+            goto out;
+        /* Not in dq: maybe held back for its app (the id is sid:client). */
+        if (z->type != REDIS_REPLY_STRING && cid != NULL &&
+            store_key_name(st, KEY_DELIVERY_PARKED, cid + 1, kp,
+                           sizeof(kp)) == 0) {
+            freeReplyObject(z);
+            z = NULL;
+            if ((rc = store_command(st, STORE_IDEMPOTENT, &z, "ZSCORE %s %s",
+                                    kp, ids[i])) < 0)
+                goto out;
+        }
+        if (z->type == REDIS_REPLY_STRING)
+            due[i] = strtod(z->str, NULL);
+        freeReplyObject(z);
+        z = NULL;
+    }
+    if ((rc = records_get(st, ids, due, nids, ret, n)) < 0)
+        goto out;
+    /* A set has no order; a ledger read twice should read the same. */
+    qsort(*ret, *n, sizeof(**ret), by_client_id);
+out:
+    free(due);
+    free_strings(ids, nids);
+    freeReplyObject(r);
+    return rc;
+}
+
+int
+store_deliveries_retry(struct store *st, int64_t now, long long *count)
+{
+    char kq[STORE_KEY_MAX], kf[STORE_KEY_MAX], snow[24];
+    const char *argv[4 + RETRY_BATCH];
+    redisReply *r = NULL, *s = NULL;
+    long long done = 0, rounds, limit;
+    size_t i;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_DELIVERY_QUEUE, NULL, kq, sizeof(kq))) <
+            0 ||
+        (rc = store_key_name(st, KEY_DELIVERY_FAILED, NULL, kf, sizeof(kf))) <
+            0)
+        return rc;
+    snprintf(snow, sizeof(snow), "%lld", (long long)now);
+    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "ZCARD %s", kf)) < 0)
+        return rc;
+    /* Bounded by what failed when we began: deliveries that fail again
+     * meanwhile wait for the next --retry instead of looping forever. */
+    limit = r->integer / RETRY_BATCH + 1;
+    freeReplyObject(r);
+    r = NULL;
+    for (rounds = 0; rounds < limit; rounds++) {
+        if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "ZRANGE %s 0 %d",
+                                kf, RETRY_BATCH - 1)) < 0)
+            goto out;
+        if (r->type != REDIS_REPLY_ARRAY || r->elements == 0)
+            break;
+        argv[0] = kq;
+        argv[1] = kf;
+        argv[2] = store_prefix(st);
+        argv[3] = snow;
+        for (i = 0; i < r->elements && i < RETRY_BATCH; i++)
+            argv[4 + i] = r->element[i]->str != NULL ? r->element[i]->str
+                                                     : "";
+        if ((rc = store_script(st, SCRIPT_DELIVERY_RETRY, 2, 4 + (int)i,
+                               argv, &s)) < 0)
+            goto out;
+        if (s->type == REDIS_REPLY_INTEGER)
+            done += s->integer;
+        freeReplyObject(s);
+        s = NULL;
+        freeReplyObject(r);
+        r = NULL;
+    }
+    *count = done;
+out:
+    freeReplyObject(r);
+    freeReplyObject(s);
+    return rc;
+}
+
+int
+store_sessions_scan(struct store *st, unsigned long long *cursor, int count,
+                    char ***sids, size_t *n)
+{
+    char key[STORE_KEY_MAX];
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_SESSION_EXPIRY, NULL, key,
+                             sizeof(key))) < 0)
+        return rc;
+    if ((rc = store_command(st, STORE_IDEMPOTENT, &r,
+                            "ZSCAN %s %llu COUNT %d", key, *cursor, count)) <
+        0)
+        return rc;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_STRING) {
+        rc = GH_EPROTO;
+        goto out;
+    }
+    /* Member, score, member, score...: every other one is a sid. */
+    if ((rc = string_array(r->element[1], 2, sids, n)) < 0)
+        goto out;
+    *cursor = strtoull(r->element[0]->str, NULL, 10);
+out:
+    freeReplyObject(r);
+    return rc;
+}
+
+int
+store_sessions_range(struct store *st, long long start, int count,
+                     char ***sids, size_t *n)
+{
+    char key[STORE_KEY_MAX];
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_SESSION_EXPIRY, NULL, key,
+                             sizeof(key))) < 0)
+        return rc;
+    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "ZRANGE %s %lld %lld",
+                            key, start, start + count - 1)) < 0)
+        return rc;
+    rc = string_array(r, 1, sids, n);
+    freeReplyObject(r);
+    return rc;
+}
+
+static long long
+reply_ll(const redisReply *r)
+{
+    if (r->type == REDIS_REPLY_INTEGER)
+        return r->integer;
+    if (r->type == REDIS_REPLY_STRING)
+        return strtoll(r->str, NULL, 10);
+    return 0;
+}
+
+int
+store_logout_all_begin(struct store *st, int64_t now, int stale_s,
+                       const char *actor, const char *reason,
+                       long long total, const char *owner,
+                       struct logout_all_state *other)
+{
+    char key[STORE_KEY_MAX], snow[24], sstale[16], stotal[24];
+    const char *argv[7];
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_LOGOUT_ALL, NULL, key, sizeof(key))) <
+        0)
+        return rc;
+    snprintf(snow, sizeof(snow), "%lld", (long long)now);
+    snprintf(sstale, sizeof(sstale), "%d", stale_s);
+    snprintf(stotal, sizeof(stotal), "%lld", total);
+    argv[0] = key;
+    argv[1] = snow;
+    argv[2] = sstale;
+    argv[3] = actor;
+    argv[4] = reason != NULL ? reason : "";
+    argv[5] = stotal;
+    argv[6] = owner;
+    if ((rc = store_script(st, SCRIPT_LOGOUT_ALL_BEGIN, 1, 7, argv, &r)) < 0)
+        return rc;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
+        rc = GH_EPROTO;
+        goto out;
+    }
+    if (reply_ll(r->element[0]) == 1) {
+        rc = 0;
+        goto out;
+    }
+    rc = GH_EBUSY;
+    if (other != NULL && r->elements == 8) {
+        memset(other, 0, sizeof(*other));
+        snprintf(other->state, sizeof(other->state), "running");
+        snprintf(other->actor, sizeof(other->actor), "%s",
+                 r->element[1]->str != NULL ? r->element[1]->str : "");
+        other->started = reply_ll(r->element[2]);
+        other->total = reply_ll(r->element[3]);
+        other->ended = reply_ll(r->element[4]);
+        other->queued = reply_ll(r->element[5]);
+        other->updated = reply_ll(r->element[6]);
+        other->resumes = (int)reply_ll(r->element[7]);
+    }
+out:
+    freeReplyObject(r);
+    return rc;
+}
+
+int
+store_logout_all_resume(struct store *st, int64_t now, int stale_s,
+                        const char *owner, struct logout_all_state *taken)
+{
+    char key[STORE_KEY_MAX], snow[24], sstale[16];
+    const char *argv[4];
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_LOGOUT_ALL, NULL, key, sizeof(key))) <
+        0)
+        return rc;
+    snprintf(snow, sizeof(snow), "%lld", (long long)now);
+    snprintf(sstale, sizeof(sstale), "%d", stale_s);
+    argv[0] = key;
+    argv[1] = snow;
+    argv[2] = sstale;
+    argv[3] = owner;
+    if ((rc = store_script(st, SCRIPT_LOGOUT_ALL_RESUME, 1, 4, argv, &r)) < 0)
+        return rc;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
+        rc = GH_EPROTO;
+        goto out;
+    }
+    if (reply_ll(r->element[0]) != 1) {
+        rc = 0;
+        goto out;
+    }
+    if (r->elements != 7) {
+        rc = GH_EPROTO;
+        goto out;
+    }
+    memset(taken, 0, sizeof(*taken));
+    snprintf(taken->state, sizeof(taken->state), "running");
+    snprintf(taken->actor, sizeof(taken->actor), "%s",
+             r->element[1]->str != NULL ? r->element[1]->str : "");
+    snprintf(taken->reason, sizeof(taken->reason), "%s",
+             r->element[2]->str != NULL ? r->element[2]->str : "");
+    taken->total = reply_ll(r->element[3]);
+    taken->ended = reply_ll(r->element[4]);
+    taken->queued = reply_ll(r->element[5]);
+    taken->resumes = (int)reply_ll(r->element[6]);
+    taken->updated = now;
+    rc = 1;
+out:
+    freeReplyObject(r);
+    return rc;
+}
+
+int
+store_logout_all_update(struct store *st, const char *owner, int64_t now,
+                        const char *state, long long ended, long long queued)
+{
+    char key[STORE_KEY_MAX], snow[24], sended[24], squeued[24];
+    const char *argv[6];
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_LOGOUT_ALL, NULL, key, sizeof(key))) <
+        0)
+        return rc;
+    snprintf(snow, sizeof(snow), "%lld", (long long)now);
+    snprintf(sended, sizeof(sended), "%lld", ended);
+    snprintf(squeued, sizeof(squeued), "%lld", queued);
+    argv[0] = key;
+    argv[1] = owner;
+    argv[2] = snow;
+    argv[3] = sended;
+    argv[4] = squeued;
+    argv[5] = state != NULL ? state : "";
+    if ((rc = store_script(st, SCRIPT_LOGOUT_ALL_UPDATE, 1, 6, argv, &r)) < 0)
+        return rc;
+    rc = reply_ll(r) == 1 ? 0 : GH_EBUSY;
+    freeReplyObject(r);
+    return rc;
+}
+
+int
+store_logout_all_get(struct store *st, struct logout_all_state *out)
+{
+    char key[STORE_KEY_MAX];
+    struct logout_all_state s;
+    redisReply *r = NULL;
+    size_t i;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_LOGOUT_ALL, NULL, key, sizeof(key))) <
+        0)
+        return rc;
+    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "HGETALL %s", key)) <
+        0)
+        return rc;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
+        rc = GH_ENOTFOUND;
+        goto out;
+    }
+    memset(&s, 0, sizeof(s));
+    for (i = 0; i + 1 < r->elements; i += 2) {
+        const char *k = r->element[i]->str, *v = r->element[i + 1]->str;
+        if (k == NULL || v == NULL)
+            continue;
+        if (strcmp(k, "state") == 0)
+            snprintf(s.state, sizeof(s.state), "%s", v);
+        else if (strcmp(k, "actor") == 0)
+            snprintf(s.actor, sizeof(s.actor), "%s", v);
+        else if (strcmp(k, "reason") == 0)
+            snprintf(s.reason, sizeof(s.reason), "%s", v);
+        else if (strcmp(k, "started") == 0)
+            s.started = strtoll(v, NULL, 10);
+        else if (strcmp(k, "updated") == 0)
+            s.updated = strtoll(v, NULL, 10);
+        else if (strcmp(k, "total") == 0)
+            s.total = strtoll(v, NULL, 10);
+        else if (strcmp(k, "ended") == 0)
+            s.ended = strtoll(v, NULL, 10);
+        else if (strcmp(k, "queued") == 0)
+            s.queued = strtoll(v, NULL, 10);
+        else if (strcmp(k, "resumes") == 0)
+            s.resumes = (int)strtol(v, NULL, 10);
+    }
+    *out = s;
+out:
+    freeReplyObject(r);
+    return rc;
+}

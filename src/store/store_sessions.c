@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: MIT */
+/* The session keys: sess:{sid}, usess:{sub}, sexp, srt:{sid}. Every change
+ * that spans them is a Lua script (session_create, session_touch,
+ * session_end), so no crash leaves them disagreeing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "session/session.h"
+#include "store/store_internal.h"
+
+/* Session hash fields are kept short so Redis stores the hash as a
+ * listpack (SPEC §8: ≤ 1 KiB per session). */
+#define UA_MAX 64
+
+int
+store_session_create(struct store *st, const char *sid, const char *sub,
+                     const char *khash, int64_t now_ms, int idle_s,
+                     int absolute_s, const char *ip, const char *ua)
+{
+    char ksess[STORE_KEY_MAX], kuser[STORE_KEY_MAX], kexp[STORE_KEY_MAX];
+    char snow[24], sms[24], sidle[16], sabs[16], ua_short[UA_MAX + 1];
+    const char *argv[12];
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_SESSION, sid, ksess, sizeof(ksess))) <
+            0 ||
+        (rc = store_key_name(st, KEY_USER_SESSIONS, sub, kuser,
+                             sizeof(kuser))) < 0 ||
+        (rc = store_key_name(st, KEY_SESSION_EXPIRY, NULL, kexp,
+                             sizeof(kexp))) < 0)
+        return rc;
+    snprintf(snow, sizeof(snow), "%lld", (long long)(now_ms / 1000));
+    snprintf(sms, sizeof(sms), "%lld", (long long)now_ms);
+    snprintf(sidle, sizeof(sidle), "%d", idle_s);
+    snprintf(sabs, sizeof(sabs), "%d", absolute_s);
+    snprintf(ua_short, sizeof(ua_short), "%s", ua != NULL ? ua : "");
+    argv[0] = ksess;
+    argv[1] = kuser;
+    argv[2] = kexp;
+    argv[3] = sid;
+    argv[4] = sub;
+    argv[5] = khash;
+    argv[6] = snow;
+    argv[7] = sidle;
+    argv[8] = sabs;
+    argv[9] = ip != NULL ? ip : "";
+    argv[10] = ua_short;
+    argv[11] = sms;
+    rc = store_script(st, SCRIPT_SESSION_CREATE, 3, 12, argv, &r);
+    freeReplyObject(r);
+    return rc;
+}
+
+static int64_t
+field_int(const redisReply *v)
+{
+    return v->type == REDIS_REPLY_STRING ? strtoll(v->str, NULL, 10) : 0;
+}
+
+int
+store_session_get(struct store *st, const char *sid, struct session **ret,
+                  char khash_out[65])
+{
+    char key[STORE_KEY_MAX], khash[65] = "";
+    redisReply *r = NULL;
+    struct session *s = NULL;
+    size_t i;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_SESSION, sid, key, sizeof(key))) < 0)
+        return rc;
+    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "HGETALL %s", key)) < 0)
+        return rc;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
+        rc = GH_ENOTFOUND;
+        goto out;
+    }
+    if ((s = calloc(1, sizeof(*s))) == NULL ||
+        (s->apps = calloc(r->elements / 2 + 1, sizeof(char *))) == NULL) {
+        rc = GH_ENOMEM;
+        goto out;
+    }
+    snprintf(s->sid, sizeof(s->sid), "%s", sid);
+    for (i = 0; i + 1 < r->elements; i += 2) {
+        const char *k = r->element[i]->str;
+        const redisReply *v = r->element[i + 1];
+        if (k == NULL || v->type != REDIS_REPLY_STRING)
+            continue;
+        if (strcmp(k, "sub") == 0)
+            snprintf(s->sub, sizeof(s->sub), "%s", v->str);
+        else if (strcmp(k, "k") == 0)
+            snprintf(khash, sizeof(khash), "%s", v->str);
+        else if (strcmp(k, "at") == 0)
+            s->auth_time = field_int(v);
+        else if (strcmp(k, "am") == 0)
+            s->auth_time_ms = field_int(v);
+        else if (strcmp(k, "c") == 0)
+            s->created = field_int(v);
+        else if (strcmp(k, "ls") == 0)
+            s->last_seen = field_int(v);
+        else if (strcmp(k, "ip") == 0)
+            snprintf(s->ip, sizeof(s->ip), "%s", v->str);
+        else if (strcmp(k, "ua") == 0)
+            s->ua = strdup(v->str);
+        else if (strncmp(k, "a:", 2) == 0)
+            s->apps[s->napps++] = strdup(k + 2);
+    }
+    /* A session made before "am" existed: its second is all there is. */
+    if (s->auth_time_ms == 0)
+        s->auth_time_ms = s->auth_time * 1000;
+    if (khash_out != NULL)
+        memcpy(khash_out, khash, sizeof(khash));
+    *ret = s;
+    s = NULL;
+    rc = 0;
+out:
+    session_free(s);
+    freeReplyObject(r);
+    return rc;
+}
+
+int
+store_session_touch(struct store *st, const char *sid, int64_t now,
+                    int idle_s, int absolute_s, const char *client_id,
+                    const char *uri, char sub_out[37])
+{
+    char ksess[STORE_KEY_MAX], kexp[STORE_KEY_MAX];
+    char snow[24], sidle[16], sabs[16];
+    const char *argv[8];
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_SESSION, sid, ksess, sizeof(ksess))) <
+            0 ||
+        (rc = store_key_name(st, KEY_SESSION_EXPIRY, NULL, kexp,
+                             sizeof(kexp))) < 0)
+        return rc;
+    snprintf(snow, sizeof(snow), "%lld", (long long)now);
+    snprintf(sidle, sizeof(sidle), "%d", idle_s);
+    snprintf(sabs, sizeof(sabs), "%d", absolute_s);
+    argv[0] = ksess;
+    argv[1] = kexp;
+    argv[2] = sid;
+    argv[3] = snow;
+    argv[4] = sidle;
+    argv[5] = sabs;
+    argv[6] = client_id != NULL ? client_id : "";
+    argv[7] = uri != NULL ? uri : "";
+    if ((rc = store_script(st, SCRIPT_SESSION_TOUCH, 2, 8, argv, &r)) < 0)
+        return rc;
+    /* Lua false comes back as a nil reply. */
+    if (r->type != REDIS_REPLY_STRING) {
+        rc = GH_ENOTFOUND;
+    } else {
+        if (sub_out != NULL)
+            snprintf(sub_out, 37, "%s", r->str);
+        rc = 0;
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+int
+store_session_alive(struct store *st, const char *sid, int64_t now,
+                    int idle_s, int absolute_s)
+{
+    char key[STORE_KEY_MAX];
+    redisReply *r = NULL;
+    int64_t created, seen;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_SESSION, sid, key, sizeof(key))) < 0)
+        return rc;
+    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "HMGET %s c ls",
+                            key)) < 0)
+        return rc;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_STRING ||
+        r->element[1]->type != REDIS_REPLY_STRING) {
+        freeReplyObject(r);
+        return 0;
+    }
+    created = field_int(r->element[0]);
+    seen = field_int(r->element[1]);
+    freeReplyObject(r);
+    /* Past its expiry it is over even before the reaper has ended it. */
+    return seen + idle_s > now && created + absolute_s > now;
+}
+
+/* One session's entry of session_end.lua's reply into out. */
+static int
+ended_from_reply(const redisReply *r, struct session_ended *out)
+{
+    size_t i;
+
+    memset(out, 0, sizeof(*out));
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 3)
+        return 0;
+    snprintf(out->reason, sizeof(out->reason), "%s",
+             r->element[0]->str ? r->element[0]->str : "");
+    snprintf(out->sub, sizeof(out->sub), "%s",
+             r->element[1]->str ? r->element[1]->str : "");
+    out->queued = (int)r->element[2]->integer;
+    out->ended = 1;
+    out->apps = calloc(r->elements, sizeof(char *));
+    out->notified = calloc(r->elements, sizeof(int));
+    for (i = 3; out->apps != NULL && out->notified != NULL && i < r->elements;
+         i++) {
+        const char *a = r->element[i]->str;
+        if (a == NULL || strlen(a) < 3)
+            continue;
+        out->notified[out->napps] = a[0] == '1';
+        out->apps[out->napps++] = strdup(a + 2);
+    }
+    return 1;
+}
+
+int
+store_sessions_end(struct store *st, char *const *sids, size_t n,
+                   const char *reason, const char *actor, int64_t now,
+                   int idle_s, int absolute_s, int audit,
+                   struct session_ended *out)
+{
+    char snow[24], sidle[16], sabs[16], (*keys)[STORE_KEY_MAX] = NULL;
+    const char **argv = NULL;
+    redisReply *r = NULL;
+    size_t i;
+    int rc, ended = 0;
+
+    for (i = 0; i < n; i++)
+        memset(&out[i], 0, sizeof(out[i]));
+    if (n == 0)
+        return 0;
+    if ((keys = calloc(n, sizeof(*keys))) == NULL ||
+        (argv = calloc(2 * n + 7, sizeof(*argv))) == NULL) {
+        rc = GH_ENOMEM;
+        goto out;
+    }
+    for (i = 0; i < n; i++) {
+        if ((rc = store_key_name(st, KEY_SESSION, sids[i], keys[i],
+                                 sizeof(keys[i]))) < 0)
+            goto out;
+        argv[i] = keys[i];
+        argv[n + 7 + i] = sids[i];
+    }
+    snprintf(snow, sizeof(snow), "%lld", (long long)now);
+    snprintf(sidle, sizeof(sidle), "%d", idle_s);
+    snprintf(sabs, sizeof(sabs), "%d", absolute_s);
+    argv[n] = store_prefix(st);
+    argv[n + 1] = reason;
+    argv[n + 2] = snow;
+    argv[n + 3] = actor;
+    argv[n + 4] = sidle;
+    argv[n + 5] = sabs;
+    argv[n + 6] = audit ? "1" : "0";
+    if ((rc = store_script(st, SCRIPT_SESSION_END, (int)n, (int)(2 * n + 7),
+                           argv, &r)) < 0)
+        goto out;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != n) {
+        rc = GH_EPROTO;
+        goto out;
+    }
+    for (i = 0; i < n; i++)
+        ended += ended_from_reply(r->element[i], &out[i]);
+    rc = ended;
+out:
+    freeReplyObject(r);
+    free(argv);
+    free(keys);
+    return rc;
+}
+
+/* The strings of an array reply as a malloc'd array of malloc'd copies. */
+static int
+reply_strings(const redisReply *r, char ***ret, size_t *n)
+{
+    char **v;
+    size_t i;
+
+    if ((v = calloc(r->elements + 1, sizeof(*v))) == NULL)
+        return GH_ENOMEM;
+    for (i = 0; i < r->elements; i++)
+        v[i] = strdup(r->element[i]->str != NULL ? r->element[i]->str : "");
+    *ret = v;
+    *n = r->elements;
+    return 0;
+}
+
+int
+store_session_count(struct store *st, long long *n)
+{
+    char key[STORE_KEY_MAX];
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_SESSION_EXPIRY, NULL, key, sizeof(key))) <
+        0)
+        return rc;
+    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "ZCARD %s", key)) < 0)
+        return rc;
+    *n = r->integer;
+    freeReplyObject(r);
+    return 0;
+}
+
+int
+store_sessions_due(struct store *st, int64_t now, int max, char ***sids,
+                   size_t *n)
+{
+    char key[STORE_KEY_MAX];
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_SESSION_EXPIRY, NULL, key, sizeof(key))) <
+        0)
+        return rc;
+    if ((rc = store_command(st, STORE_IDEMPOTENT, &r,
+                            "ZRANGEBYSCORE %s -inf %lld LIMIT 0 %d", key,
+                            (long long)now, max)) < 0)
+        return rc;
+    rc = reply_strings(r, sids, n);
+    freeReplyObject(r);
+    return rc;
+}
+
+int
+store_user_sessions(struct store *st, const char *sub, char ***sids,
+                    size_t *n)
+{
+    char key[STORE_KEY_MAX];
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_USER_SESSIONS, sub, key, sizeof(key))) <
+        0)
+        return rc;
+    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "SMEMBERS %s", key)) <
+        0)
+        return rc;
+    rc = reply_strings(r, sids, n);
+    freeReplyObject(r);
+    return rc;
+}

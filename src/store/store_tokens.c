@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: MIT */
+/* The token keys: code:{hash}, codeu:{hash}, rt:{hash}, rtf:{family},
+ * srt:{sid} and revoked:{jti}. A hash is the hex SHA-256 of a code or a
+ * token: neither is ever stored in the clear (a spent refresh token keeps
+ * its successor only sealed under itself, for the grace). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "oidc/tokens.h"
+#include "store/store_internal.h"
+
+/* A family delete that keeps losing to concurrent rotations gives up
+ * after this many tries (each loss means the family just grew). */
+#define FAMILY_DELETE_TRIES 5
+
+static int
+is_str(const redisReply *r)
+{
+    return r != NULL && r->type == REDIS_REPLY_STRING;
+}
+
+/* Element i of an array reply, if it is a string, as a malloc'd copy; ""
+ * for nil. NULL only when out of memory. */
+static char *
+element_dup(const redisReply *r, size_t i)
+{
+    if (i < r->elements && is_str(r->element[i]))
+        return strndup(r->element[i]->str, r->element[i]->len);
+    return strdup("");
+}
+
+int
+store_code_put(struct store *st, const char *hash, const char *json, int ttl_s)
+{
+    char key[STORE_KEY_MAX];
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_CODE, hash, key, sizeof(key))) < 0)
+        return rc;
+    if ((rc = store_command(st, 0, &r, "SET %s %s EX %d NX", key, json,
+                            ttl_s)) < 0)
+        return rc;
+    /* 256 random bits never collide; a nil here means a broken RNG. */
+    rc = r->type == REDIS_REPLY_NIL ? GH_EEXISTS : 0;
+    freeReplyObject(r);
+    return rc;
+}
+
+int
+store_code_redeem(struct store *st, const char *hash, int used_ttl_s,
+                  char **value)
+{
+    char kcode[STORE_KEY_MAX], kused[STORE_KEY_MAX], ttl[16];
+    const char *argv[3];
+    redisReply *r = NULL;
+    const char *state;
+    char *v = NULL;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_CODE, hash, kcode, sizeof(kcode))) < 0 ||
+        (rc = store_key_name(st, KEY_CODE_USED, hash, kused, sizeof(kused))) <
+            0)
+        return rc;
+    snprintf(ttl, sizeof(ttl), "%d", used_ttl_s);
+    argv[0] = kcode;
+    argv[1] = kused;
+    argv[2] = ttl;
+    if ((rc = store_script(st, SCRIPT_CODE_REDEEM, 2, 3, argv, &r)) < 0)
+        return rc;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
+        !is_str(r->element[0])) {
+        rc = GH_EPROTO;
+        goto out;
+    }
+    state = r->element[0]->str;
+    if (strcmp(state, "invalid") == 0) {
+        rc = STORE_CODE_INVALID;
+        goto out;
+    }
+    if ((v = element_dup(r, 1)) == NULL) {
+        rc = GH_ENOMEM;
+        goto out;
+    }
+    rc = strcmp(state, "ok") == 0 ? STORE_CODE_OK : STORE_CODE_REPLAY;
+    *value = v;
+out:
+    freeReplyObject(r);
+    return rc;
+}
+
+int
+store_code_used_swap(struct store *st, const char *hash, const char *value,
+                     int ttl_s, char **old)
+{
+    char key[STORE_KEY_MAX];
+    redisReply *r = NULL;
+    char *o = NULL;
+    int multi = 0, rc;
+
+    if ((rc = store_key_name(st, KEY_CODE_USED, hash, key, sizeof(key))) < 0)
+        return rc;
+    /*
+     * One atomic swap, so the exchange and a replay cannot both miss each
+     * other: whichever swaps second sees what the first left. GETSET in
+     * MULTI rather than SET ... GET, which Redis 6.0 lacks (README: Redis
+     * 6 or newer).
+     */
+    if ((rc = store_command(st, 0, &r, "MULTI")) < 0)
+        goto out;
+    multi = 1;
+    freeReplyObject(r);
+    r = NULL;
+    if ((rc = store_command(st, 0, &r, "GETSET %s %s", key, value)) < 0)
+        goto out;
+    freeReplyObject(r);
+    r = NULL;
+    if ((rc = store_command(st, 0, &r, "EXPIRE %s %d", key, ttl_s)) < 0)
+        goto out;
+    freeReplyObject(r);
+    r = NULL;
+    if ((rc = store_command(st, 0, &r, "EXEC")) < 0)
+        goto out;
+    multi = 0;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+        rc = GH_EPROTO;
+        goto out;
+    }
+    if (is_str(r->element[0]) &&
+        (o = strndup(r->element[0]->str, r->element[0]->len)) == NULL) {
+        rc = GH_ENOMEM;
+        goto out;
+    }
+    *old = o;
+out:
+    if (rc < 0 && multi) {
+        freeReplyObject(r);
+        r = NULL;
+        (void)store_command(st, 0, &r, "DISCARD");
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+int
+store_refresh_issue(struct store *st, const char *hash, const char *family,
+                    const char *sid, const char *client_id, const char *sub,
+                    const char *scope, int ttl_s)
+{
+    char ksess[STORE_KEY_MAX], krt[STORE_KEY_MAX], kfam[STORE_KEY_MAX],
+        ksrt[STORE_KEY_MAX], ttl[16];
+    const char *argv[11];
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_SESSION, sid, ksess, sizeof(ksess))) < 0 ||
+        (rc = store_key_name(st, KEY_REFRESH, hash, krt, sizeof(krt))) < 0 ||
+        (rc = store_key_name(st, KEY_REFRESH_FAMILY, family, kfam,
+                             sizeof(kfam))) < 0 ||
+        (rc = store_key_name(st, KEY_SESSION_REFRESH, sid, ksrt,
+                             sizeof(ksrt))) < 0)
+        return rc;
+    snprintf(ttl, sizeof(ttl), "%d", ttl_s);
+    argv[0] = ksess;
+    argv[1] = krt;
+    argv[2] = kfam;
+    argv[3] = ksrt;
+    argv[4] = hash;
+    argv[5] = family;
+    argv[6] = sid;
+    argv[7] = client_id;
+    argv[8] = sub;
+    argv[9] = scope;
+    argv[10] = ttl;
+    if ((rc = store_script(st, SCRIPT_REFRESH_ISSUE, 4, 11, argv, &r)) < 0)
+        return rc;
+    rc = r->type == REDIS_REPLY_INTEGER && r->integer == 1 ? 0 : GH_ENOTFOUND;
+    freeReplyObject(r);
+    return rc;
+}
+
+/* The tail of a grace reply: the head's hash at i, then the sealed
+ * successors. */
+static int
+grace_decode(const redisReply *r, size_t i, struct refresh_token *t)
+{
+    size_t j;
+
+    if (i >= r->elements || !is_str(r->element[i]) ||
+        i + 1 >= r->elements)
+        return GH_EPROTO;
+    if ((t->head = element_dup(r, i)) == NULL ||
+        (t->sealed = calloc(r->elements - i - 1, sizeof(*t->sealed))) ==
+            NULL)
+        return GH_ENOMEM;
+    for (j = i + 1; j < r->elements; j++) {
+        if (!is_str(r->element[j]))
+            return GH_EPROTO;
+        if ((t->sealed[t->nsealed] = element_dup(r, j)) == NULL)
+            return GH_ENOMEM;
+        t->nsealed++;
+    }
+    return 0;
+}
+
+int
+store_refresh_rotate(struct store *st, const char *old_hash,
+                     const char *new_hash, const char *sealed,
+                     const char *client_id, int64_t now, int idle_s,
+                     int absolute_s, int ttl_s, int grace_s,
+                     struct refresh_token **ret, struct user **user)
+{
+    char key[STORE_KEY_MAX], snow[24], sidle[16], sabs[16], ttl[16],
+        grace[16];
+    const char *argv[10];
+    struct refresh_token *t = NULL;
+    redisReply *r = NULL;
+    const char *state;
+    int in_grace, rc;
+
+    if ((rc = store_key_name(st, KEY_REFRESH, old_hash, key, sizeof(key))) < 0)
+        return rc;
+    snprintf(snow, sizeof(snow), "%lld", (long long)now);
+    snprintf(sidle, sizeof(sidle), "%d", idle_s);
+    snprintf(sabs, sizeof(sabs), "%d", absolute_s);
+    snprintf(ttl, sizeof(ttl), "%d", ttl_s);
+    snprintf(grace, sizeof(grace), "%d", grace_s);
+    argv[0] = key;
+    argv[1] = store_prefix(st);
+    argv[2] = new_hash;
+    argv[3] = client_id;
+    argv[4] = snow;
+    argv[5] = sidle;
+    argv[6] = sabs;
+    argv[7] = ttl;
+    argv[8] = grace;
+    argv[9] = sealed;
+    if ((rc = store_script(st, SCRIPT_REFRESH_ROTATE, 1, 10, argv, &r)) < 0)
+        return rc;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
+        !is_str(r->element[0])) {
+        rc = GH_EPROTO;
+        goto out;
+    }
+    state = r->element[0]->str;
+    if (strcmp(state, "invalid") == 0) {
+        rc = STORE_REFRESH_INVALID;
+        goto out;
+    }
+    rc = GH_ENOMEM;
+    if ((t = calloc(1, sizeof(*t))) == NULL ||
+        (t->sid = element_dup(r, 1)) == NULL ||
+        (t->client_id = strdup(client_id)) == NULL)
+        goto out;
+    in_grace = strcmp(state, "grace") == 0;
+    if (strcmp(state, "ok") == 0 || in_grace) {
+        if ((t->sub = element_dup(r, 2)) == NULL ||
+            (t->scope = element_dup(r, 3)) == NULL)
+            goto out;
+        if (r->elements > 4 && is_str(r->element[4]))
+            t->auth_time = strtoll(r->element[4]->str, NULL, 10);
+        if (in_grace && (rc = grace_decode(r, 6, t)) < 0)
+            goto out;
+        if (r->elements > 5 &&
+            (rc = store_user_parse(r->element[5], t->sub, 0, user)) < 0 &&
+            rc != GH_ENOTFOUND)
+            goto out;
+        rc = in_grace ? STORE_REFRESH_GRACE : STORE_REFRESH_OK;
+    } else {
+        rc = STORE_REFRESH_REUSE;
+    }
+    *ret = t;
+    t = NULL;
+out:
+    tokens_refresh_free(t);
+    freeReplyObject(r);
+    return rc;
+}
+
+int
+store_refresh_get(struct store *st, const char *hash,
+                  struct refresh_token **ret)
+{
+    char key[STORE_KEY_MAX];
+    struct refresh_token *t = NULL;
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_REFRESH, hash, key, sizeof(key))) < 0)
+        return rc;
+    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "HMGET %s f s c u sc x",
+                            key)) < 0)
+        return rc;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 6 ||
+        !is_str(r->element[0])) {
+        rc = GH_ENOTFOUND;
+        goto out;
+    }
+    rc = GH_ENOMEM;
+    if ((t = calloc(1, sizeof(*t))) == NULL ||
+        (t->family = element_dup(r, 0)) == NULL ||
+        (t->sid = element_dup(r, 1)) == NULL ||
+        (t->client_id = element_dup(r, 2)) == NULL ||
+        (t->sub = element_dup(r, 3)) == NULL ||
+        (t->scope = element_dup(r, 4)) == NULL)
+        goto out;
+    t->spent = is_str(r->element[5]) && strcmp(r->element[5]->str, "1") == 0;
+    *ret = t;
+    t = NULL;
+    rc = 0;
+out:
+    tokens_refresh_free(t);
+    freeReplyObject(r);
+    return rc;
+}
+
+/*
+ * One try at deleting a family and every token in it: 0 done, 1 a
+ * rotation changed the family meanwhile (try again), or a GH_E* code.
+ * Rotation adds to a family in a script, so the members are read under
+ * WATCH: if a rotation slips in between the read and the delete, EXEC does
+ * nothing, and the token it just made cannot outlive its family.
+ */
+static int
+family_delete_once(struct store *st, const char *kfam)
+{
+    char(*keys)[STORE_KEY_MAX] = NULL;
+    const char **argv = NULL;
+    redisReply *r = NULL;
+    size_t i, n;
+    int multi = 0, rc;
+
+    if ((rc = store_command(st, 0, &r, "WATCH %s", kfam)) < 0)
+        goto out;
+    freeReplyObject(r);
+    r = NULL;
+    if ((rc = store_command(st, 0, &r, "SMEMBERS %s", kfam)) < 0)
+        goto out;
+    n = r->type == REDIS_REPLY_ARRAY ? r->elements : 0;
+    if ((keys = calloc(n + 1, sizeof(*keys))) == NULL ||
+        (argv = calloc(n + 2, sizeof(*argv))) == NULL) {
+        rc = GH_ENOMEM;
+        goto out;
+    }
+    argv[0] = "DEL";
+    argv[1] = kfam;
+    for (i = 0; i < n; i++) {
+        if (!is_str(r->element[i]) ||
+            store_key_name(st, KEY_REFRESH, r->element[i]->str, keys[i],
+                           sizeof(keys[i])) < 0) {
+            rc = GH_EPROTO;
+            goto out;
+        }
+        argv[i + 2] = keys[i];
+    }
+    freeReplyObject(r);
+    r = NULL;
+    if ((rc = store_command(st, 0, &r, "MULTI")) < 0)
+        goto out;
+    multi = 1;
+    freeReplyObject(r);
+    r = NULL;
+    if ((rc = store_command_argv(st, 0, (int)n + 2, argv, NULL, &r)) < 0)
+        goto out;
+    freeReplyObject(r);
+    r = NULL;
+    if ((rc = store_command(st, 0, &r, "EXEC")) < 0)
+        goto out;
+    multi = 0;
+    /* EXEC answers nil when the WATCHed family changed meanwhile. */
+    rc = r->type == REDIS_REPLY_ARRAY ? 0 : 1;
+out:
+    /* Leave the connection as we found it: no MULTI or WATCH pending. */
+    if (rc < 0) {
+        freeReplyObject(r);
+        r = NULL;
+        (void)store_command(st, 0, &r, multi ? "DISCARD" : "UNWATCH");
+    }
+    freeReplyObject(r);
+    free(keys);
+    free(argv);
+    return rc;
+}
+
+int
+store_refresh_family_delete(struct store *st, const char *family)
+{
+    char kfam[STORE_KEY_MAX];
+    int tries, rc;
+
+    if ((rc = store_key_name(st, KEY_REFRESH_FAMILY, family, kfam,
+                             sizeof(kfam))) < 0)
+        return rc;
+    for (tries = 0; tries < FAMILY_DELETE_TRIES; tries++)
+        if ((rc = family_delete_once(st, kfam)) <= 0)
+            return rc;
+    return GH_EBUSY;
+}
+
+int
+store_token_revoke(struct store *st, const char *jti, int ttl_s)
+{
+    char key[STORE_KEY_MAX];
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_REVOKED, jti, key, sizeof(key))) < 0)
+        return rc;
+    rc = store_command(st, 0, &r, "SET %s 1 EX %d", key, ttl_s);
+    freeReplyObject(r);
+    return rc;
+}
+
+int
+store_access_check(struct store *st, const char *jti, const char *sid,
+                   int64_t now, int idle_s, int absolute_s)
+{
+    char krev[STORE_KEY_MAX], ksess[STORE_KEY_MAX], snow[24], sidle[16];
+    char sabs[16];
+    const char *argv[6];
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_REVOKED, jti, krev, sizeof(krev))) < 0 ||
+        (rc = store_key_name(st, KEY_SESSION, sid != NULL ? sid : "-", ksess,
+                             sizeof(ksess))) < 0)
+        return rc;
+    snprintf(snow, sizeof(snow), "%lld", (long long)now);
+    snprintf(sidle, sizeof(sidle), "%d", idle_s);
+    snprintf(sabs, sizeof(sabs), "%d", absolute_s);
+    argv[0] = krev;
+    argv[1] = ksess;
+    argv[2] = sid != NULL ? sid : "";
+    argv[3] = snow;
+    argv[4] = sidle;
+    argv[5] = sabs;
+    if ((rc = store_script(st, SCRIPT_ACCESS_CHECK, 2, 6, argv, &r)) < 0)
+        return rc;
+    rc = r->type == REDIS_REPLY_INTEGER ? (int)r->integer : GH_EPROTO;
+    freeReplyObject(r);
+    return rc;
+}

@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: MIT */
+/* The user keys: user:{sub} (hash), uname:{lower-username} (string -> sub)
+ * and users (zset sub -> created). Creation spans all three, so it is the
+ * user_create script; every later change touches user:{sub} alone. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "directory/users.h"
+#include "store/store_internal.h"
+
+/*
+ * The user hash, fields kept short so Redis stores it as a listpack:
+ * u username (as given), e email, n name, h PHC password hash,
+ * d "0"/"1" disabled, c created, m updated (seconds since the epoch).
+ * Written only when set: gn given_name, fn family_name, lc locale,
+ * zi zoneinfo, ev "1" email verified.
+ */
+
+int
+store_user_create(struct store *st, const struct user *u)
+{
+    char kname[STORE_KEY_MAX], kuser[STORE_KEY_MAX], kusers[STORE_KEY_MAX];
+    char lower[USERNAME_MAX + 1], now[24];
+    /* The optional fields, written only when set. */
+    const struct {
+        const char *field;
+        const char *value;
+    } opt[] = {
+        {"gn", u->given_name},
+        {"fn", u->family_name},
+        {"lc", u->locale},
+        {"zi", u->zoneinfo},
+        {"ev", u->email_verified ? "1" : NULL},
+    };
+    const char *argv[9 + 2 * sizeof(opt) / sizeof(opt[0])];
+    redisReply *r = NULL;
+    size_t i;
+    int rc, argc;
+
+    /* users.c has checked the username: ASCII, at most USERNAME_MAX. */
+    for (i = 0; u->username[i] != '\0' && i < USERNAME_MAX; i++)
+        lower[i] = (char)(u->username[i] >= 'A' && u->username[i] <= 'Z'
+                              ? u->username[i] - 'A' + 'a'
+                              : u->username[i]);
+    lower[i] = '\0';
+    if ((rc = store_key_name(st, KEY_USERNAME, lower, kname, sizeof(kname))) <
+            0 ||
+        (rc = store_key_name(st, KEY_USER, u->sub, kuser, sizeof(kuser))) < 0 ||
+        (rc = store_key_name(st, KEY_USERS, NULL, kusers, sizeof(kusers))) < 0)
+        return rc;
+    snprintf(now, sizeof(now), "%lld", (long long)u->created);
+    argv[0] = kname;
+    argv[1] = kuser;
+    argv[2] = kusers;
+    argv[3] = u->sub;
+    argv[4] = u->username;
+    argv[5] = u->email != NULL ? u->email : "";
+    argv[6] = u->name != NULL ? u->name : "";
+    argv[7] = u->hash;
+    argv[8] = now;
+    argc = 9;
+    for (i = 0; i < sizeof(opt) / sizeof(opt[0]); i++) {
+        if (opt[i].value == NULL || opt[i].value[0] == '\0')
+            continue;
+        argv[argc++] = opt[i].field;
+        argv[argc++] = opt[i].value;
+    }
+    if ((rc = store_script(st, SCRIPT_USER_CREATE, 3, argc, argv, &r)) < 0)
+        goto out;
+    if (r->type != REDIS_REPLY_INTEGER) {
+        rc = GH_EPROTO;
+        goto out;
+    }
+    rc = r->integer == 1 ? 0 : GH_EEXISTS;
+out:
+    freeReplyObject(r);
+    return rc;
+}
+
+static int64_t
+field_int(const redisReply *v)
+{
+    return strtoll(v->str, NULL, 10);
+}
+
+int
+store_user_parse(const redisReply *r, const char *sub, int with_hash,
+                 struct user **ret)
+{
+    struct user *u = NULL;
+    size_t i;
+    int rc;
+
+    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0)
+        return GH_ENOTFOUND;
+    if ((u = calloc(1, sizeof(*u))) == NULL)
+        return GH_ENOMEM;
+    snprintf(u->sub, sizeof(u->sub), "%s", sub);
+    rc = GH_ENOMEM;
+    for (i = 0; i + 1 < r->elements; i += 2) {
+        const char *k = r->element[i]->str;
+        const redisReply *v = r->element[i + 1];
+        char **dst = NULL;
+
+        if (k == NULL || v->type != REDIS_REPLY_STRING)
+            continue;
+        if (strcmp(k, "u") == 0)
+            dst = &u->username;
+        else if (strcmp(k, "e") == 0)
+            dst = &u->email;
+        else if (strcmp(k, "n") == 0)
+            dst = &u->name;
+        else if (strcmp(k, "gn") == 0)
+            dst = &u->given_name;
+        else if (strcmp(k, "fn") == 0)
+            dst = &u->family_name;
+        else if (strcmp(k, "lc") == 0)
+            dst = &u->locale;
+        else if (strcmp(k, "zi") == 0)
+            dst = &u->zoneinfo;
+        else if (strcmp(k, "ev") == 0)
+            u->email_verified = strcmp(v->str, "1") == 0;
+        else if (strcmp(k, "h") == 0)
+            dst = &u->hash;
+        else if (strcmp(k, "d") == 0)
+            u->disabled = strcmp(v->str, "0") != 0;
+        else if (strcmp(k, "c") == 0)
+            u->created = field_int(v);
+        else if (strcmp(k, "m") == 0)
+            u->updated = field_int(v);
+        if (dst != NULL && *dst == NULL && (*dst = strdup(v->str)) == NULL)
+            goto out;
+    }
+    if ((u->email == NULL && (u->email = strdup("")) == NULL) ||
+        (u->name == NULL && (u->name = strdup("")) == NULL) ||
+        (u->given_name == NULL && (u->given_name = strdup("")) == NULL) ||
+        (u->family_name == NULL && (u->family_name = strdup("")) == NULL) ||
+        (u->locale == NULL && (u->locale = strdup("")) == NULL) ||
+        (u->zoneinfo == NULL && (u->zoneinfo = strdup("")) == NULL))
+        goto out;
+    /* A record without a username or hash was not written by
+     * user_create: refuse it rather than let it sign in. */
+    if (u->username == NULL || (with_hash && u->hash == NULL)) {
+        rc = GH_EPROTO;
+        goto out;
+    }
+    *ret = u;
+    u = NULL;
+    rc = 0;
+out:
+    user_free(u);
+    return rc;
+}
+
+int
+store_user_get(struct store *st, const char *sub, struct user **ret)
+{
+    char key[STORE_KEY_MAX];
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_USER, sub, key, sizeof(key))) < 0)
+        return rc;
+    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "HGETALL %s", key)) < 0)
+        return rc;
+    rc = store_user_parse(r, sub, 1, ret);
+    freeReplyObject(r);
+    return rc;
+}
+
+int
+store_user_find_sub(struct store *st, const char *lower_username,
+                    char sub_out[37])
+{
+    char key[STORE_KEY_MAX];
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_USERNAME, lower_username, key,
+                             sizeof(key))) < 0)
+        return rc;
+    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "GET %s", key)) < 0)
+        return rc;
+    if (r->type != REDIS_REPLY_STRING) {
+        rc = GH_ENOTFOUND;
+    } else if (r->len != 36) {
+        rc = GH_EPROTO;
+    } else {
+        memcpy(sub_out, r->str, 37);
+        rc = 0;
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+int
+store_user_set(struct store *st, const char *sub, const char *field,
+               const char *value, int64_t now)
+{
+    char key[STORE_KEY_MAX], snow[24];
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_USER, sub, key, sizeof(key))) < 0)
+        return rc;
+    snprintf(snow, sizeof(snow), "%lld", (long long)now);
+    /* One HSET: the field and the updated time change together. */
+    rc =
+        store_command(st, 0, &r, "HSET %s %s %s m %s", key, field, value, snow);
+    freeReplyObject(r);
+    return rc;
+}
+
+int
+store_user_list(struct store *st, char ***subs, size_t *n)
+{
+    char key[STORE_KEY_MAX];
+    redisReply *r = NULL;
+    char **v = NULL;
+    size_t i, count = 0;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_USERS, NULL, key, sizeof(key))) < 0)
+        return rc;
+    /* Scored by creation time, so ZRANGE is oldest first. */
+    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "ZRANGE %s 0 -1", key)) <
+        0)
+        return rc;
+    if (r->type != REDIS_REPLY_ARRAY) {
+        rc = GH_EPROTO;
+        goto out;
+    }
+    if ((v = calloc(r->elements + 1, sizeof(*v))) == NULL) {
+        rc = GH_ENOMEM;
+        goto out;
+    }
+    for (i = 0; i < r->elements; i++) {
+        if (r->element[i]->type != REDIS_REPLY_STRING)
+            continue;
+        if ((v[count] = strdup(r->element[i]->str)) == NULL) {
+            rc = GH_ENOMEM;
+            goto out;
+        }
+        count++;
+    }
+    *subs = v;
+    *n = count;
+    v = NULL;
+    count = 0;
+    rc = 0;
+out:
+    for (i = 0; i < count; i++)
+        free(v[i]);
+    free(v);
+    freeReplyObject(r);
+    return rc;
+}

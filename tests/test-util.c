@@ -278,6 +278,42 @@ TEST(clocks_are_sane)
     ASSERT(t1 >= t0);
 }
 
+TEST(b64url_valid_takes_only_the_url_alphabet)
+{
+    ASSERT_EQ(b64url_valid("AZaz09-_", 8), 1);
+    ASSERT_EQ(b64url_valid("", 0), 1);
+    ASSERT_EQ(b64url_valid("ab+c", 4), 0);
+    ASSERT_EQ(b64url_valid("ab/c", 4), 0);
+    ASSERT_EQ(b64url_valid("ab=", 3), 0);
+    ASSERT_EQ(b64url_valid("ab.c", 4), 0);
+    /* Only len bytes are looked at. */
+    ASSERT_EQ(b64url_valid("ab.c", 2), 1);
+}
+
+TEST(utf8_valid_follows_rfc3629)
+{
+    static const struct {
+        const char *s;
+        int ok;
+    } v[] = {
+        {"plain", 1},
+        {"caf\xc3\xa9", 1},
+        {"\xe2\x82\xac", 1},
+        {"\xf0\x9f\x98\x80", 1},
+        {"\xc0\xaf", 0},         /* overlong '/' */
+        {"\xe0\x80\xaf", 0},    /* overlong */
+        {"\xed\xa0\x80", 0},    /* surrogate */
+        {"\xf4\x90\x80\x80", 0}, /* past U+10FFFF */
+        {"\xc3", 0},              /* cut short */
+        {"\xff", 0},
+    };
+    size_t i;
+
+    for (i = 0; i < NELEM(v); i++)
+        ASSERT_EQ(util_utf8_valid(v[i].s, strlen(v[i].s)), v[i].ok);
+    ASSERT_EQ(util_utf8_valid("a\0b", 3), 0);
+}
+
 TEST_MAIN(TEST_ENTRY(b64url_encodes_rfc4648_vectors),
           TEST_ENTRY(b64url_decodes_rfc4648_vectors),
           TEST_ENTRY(b64url_uses_url_alphabet),
@@ -292,4 +328,6 @@ TEST_MAIN(TEST_ENTRY(b64url_encodes_rfc4648_vectors),
           TEST_ENTRY(streq_ct_compares_whole_strings),
           TEST_ENTRY(sha256_b64url_matches_rfc7636_pkce_example),
           TEST_ENTRY(sha256_hex_matches_fips180_vectors),
-          TEST_ENTRY(free_secret_is_null_safe), TEST_ENTRY(clocks_are_sane))
+          TEST_ENTRY(free_secret_is_null_safe), TEST_ENTRY(clocks_are_sane),
+          TEST_ENTRY(b64url_valid_takes_only_the_url_alphabet),
+          TEST_ENTRY(utf8_valid_follows_rfc3629))

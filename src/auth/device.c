@@ -23,15 +23,7 @@
 static int
 plain_id(const char *s, size_t n)
 {
-    size_t i;
-
-    if (n == 0 || n > SUB_MAX)
-        return 0;
-    for (i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-              (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
-            return 0;
-    return 1;
+    return n > 0 && n <= SUB_MAX && b64url_valid(s, n);
 }
 
 /* The base64url MAC of the first len bytes of value into mac. */

@@ -26,15 +26,7 @@ presign_cookie_name(const struct config *cfg)
 static int
 well_formed(const char *v)
 {
-    size_t i;
-
-    if (strlen(v) != PRESIGN_ID_LEN)
-        return 0;
-    for (i = 0; i < PRESIGN_ID_LEN; i++)
-        if (!((v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= 'a' && v[i] <= 'z') ||
-              (v[i] >= '0' && v[i] <= '9') || v[i] == '-' || v[i] == '_'))
-            return 0;
-    return 1;
+    return strlen(v) == PRESIGN_ID_LEN && b64url_valid(v, PRESIGN_ID_LEN);
 }
 
 int

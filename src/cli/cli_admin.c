@@ -24,8 +24,6 @@
 #include "directory/users.h"
 #include "core/util.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
 /* Sessions read per round of "gatehouse sessions" without --user. */
 #define PAGE 1000
 #define DELIVERIES_DEFAULT 100

@@ -59,8 +59,6 @@ static const struct option_spec {
     {"--json", O_JSON, 0, ""},
 };
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
 struct opts {
     int given; /* O_* of the options present */
     const char *config;

@@ -22,7 +22,6 @@
 #define YEAR_S (365 * 24 * 3600)
 #define REDIS_PREFIX_MAX 32
 #define THREADS_MAX 256
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /*
  * Every integer setting: its section, key, where it lives, its default and

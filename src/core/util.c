@@ -54,6 +54,20 @@ b64url_encode_alloc(const void *in, size_t len)
     return out;
 }
 
+int
+b64url_valid(const char *s, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+              (c >= '0' && c <= '9') || c == '-' || c == '_'))
+            return 0;
+    }
+    return 1;
+}
+
 /* The value of c in the base64url (url) or standard alphabet, or -1. */
 static int
 b64_value(unsigned char c, int url)
@@ -232,6 +246,57 @@ util_json_plain(const char *s)
     for (; *s != '\0'; s++)
         if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
             return 0;
+    return 1;
+}
+
+/*
+ * The second byte's range is what excludes overlong forms (C0, C1, E0
+ * 80-9F, F0 80-8F), surrogates (ED A0-BF) and code points past U+10FFFF
+ * (F4 90-BF, F5-FF).
+ */
+int
+util_utf8_valid(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+
+    while (i < len) {
+        unsigned char c = s[i];
+        unsigned char lo = 0x80, hi = 0xbf;
+        size_t n, k;
+
+        if (c == 0)
+            return 0;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+            n = 1;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2;
+            if (c == 0xe0)
+                lo = 0xa0;
+            else if (c == 0xed)
+                hi = 0x9f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3;
+            if (c == 0xf0)
+                lo = 0x90;
+            else if (c == 0xf4)
+                hi = 0x8f;
+        } else {
+            return 0;
+        }
+        if (len - i - 1 < n)
+            return 0;
+        if (s[i + 1] < lo || s[i + 1] > hi)
+            return 0;
+        for (k = 2; k <= n; k++)
+            if (s[i + k] < 0x80 || s[i + k] > 0xbf)
+                return 0;
+        i += n + 1;
+    }
     return 1;
 }
 

@@ -6,6 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The number of elements of an array (not a pointer). */
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
 /* Length of the base64url text (no padding) for n bytes, without the NUL. */
 #define B64URL_LEN(n) (((n) * 4 + 2) / 3)
 
@@ -21,6 +24,11 @@ char *b64url_encode_alloc(const void *in, size_t len);
  */
 int b64url_decode(const char *in, size_t len, unsigned char **ret,
                   size_t *retlen);
+
+/* 1 if the len bytes at s are all of the base64url alphabet (A-Z a-z
+ * 0-9 - _), else 0: the shape of every id and secret we hand out, checked
+ * before anything so shaped reaches Redis or a file name. */
+int b64url_valid(const char *s, size_t len);
 
 /* The same for standard base64 (RFC 4648 §4: '+' and '/'), with the same
  * strictness. Callers that require or forbid padding check that first. */
@@ -52,6 +60,14 @@ void util_free_secret(char *s);
  * quotes or backslashes. Callers write such JSON by hand and fall back to
  * jansson for anything else. */
 int util_json_plain(const char *s);
+
+/*
+ * 1 if the len bytes at s are well-formed UTF-8 as RFC 3629 §4 defines it
+ * (no overlong forms, surrogates or code points past U+10FFFF) and hold no
+ * NUL, else 0. NUL is refused because every such text ends up in a C
+ * string, where it would cut the text short.
+ */
+int util_utf8_valid(const char *s, size_t len);
 
 /* SHA-256 of data into md. */
 void util_sha256(const void *data, size_t len, unsigned char md[32]);

@@ -133,17 +133,7 @@ alg_valid(const char *alg)
 static int
 is_kid(const char *s, size_t len)
 {
-    size_t i;
-
-    if (len != KEYS_KID_LEN)
-        return 0;
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-              (c >= '0' && c <= '9') || c == '-' || c == '_'))
-            return 0;
-    }
-    return 1;
+    return len == KEYS_KID_LEN && b64url_valid(s, len);
 }
 
 /* dir/kid + ext into buf; GH_EINVAL if it does not fit. */

@@ -58,7 +58,16 @@ static const char *const auth_method_names[] = {
     [AUTH_NONE] = "none",
 };
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+int
+client_key_known(const char *key)
+{
+    size_t i;
+
+    for (i = 0; i < NELEM(client_keys); i++)
+        if (strcmp(key, client_keys[i]) == 0)
+            return 1;
+    return 0;
+}
 
 void
 strlist_free(struct strlist *l)
@@ -780,7 +789,6 @@ client_from_json(const json_t *obj, const char *field_prefix,
     struct client *c = NULL;
     const char *key;
     json_t *v;
-    size_t i;
     int rc;
 
     if (!json_is_object(obj)) {
@@ -791,10 +799,7 @@ client_from_json(const json_t *obj, const char *field_prefix,
         goto out;
     }
     json_object_foreach((json_t *)obj, key, v) {
-        for (i = 0; i < NELEM(client_keys); i++)
-            if (strcmp(key, client_keys[i]) == 0)
-                break;
-        if (i == NELEM(client_keys)) {
+        if (!client_key_known(key)) {
             rc = invalid(err, "unknown key", "%s%s", pfx, key);
             goto out;
         }

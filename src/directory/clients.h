@@ -61,6 +61,9 @@ struct field_error {
  */
 int client_from_json(const json_t *obj, const char *field_prefix,
                      struct client **ret, struct field_error *err);
+/* 1 if key is one client_from_json understands (the RFC 7591 and OIDC
+ * Registration names, plus the config file's "name" and "scopes"). */
+int client_key_known(const char *key);
 /* Returns new JSON metadata for c (with the secret only if with_secret). */
 json_t *client_to_json(const struct client *c, bool with_secret);
 void client_free(struct client *c);

@@ -72,45 +72,26 @@ lower_copy(const char *s, char *out)
 }
 
 /*
- * Well-formed UTF-8 (no overlong forms, surrogates or code points past
- * U+10FFFF) of at most max bytes, without control characters (C0, DEL,
- * C1): these values end up in ID tokens and in the terminal of whoever
- * runs "user list".
+ * Well-formed UTF-8 of at most max bytes, without control characters (C0,
+ * DEL, C1): these values end up in ID tokens and in the terminal of
+ * whoever runs "user list".
  */
 static int
 printable_utf8(const char *str, size_t max)
 {
     const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0, n, k;
-    unsigned long cp, min;
+    size_t i, len = strlen(str);
 
-    while (s[i] != '\0') {
-        if (s[i] < 0x80) {
-            if (s[i] < 0x20 || s[i] == 0x7f)
-                return 0;
-            i++;
-            continue;
-        }
-        if ((s[i] & 0xe0) == 0xc0) {
-            n = 1, cp = s[i] & 0x1f, min = 0x80;
-        } else if ((s[i] & 0xf0) == 0xe0) {
-            n = 2, cp = s[i] & 0x0f, min = 0x800;
-        } else if ((s[i] & 0xf8) == 0xf0) {
-            n = 3, cp = s[i] & 0x07, min = 0x10000;
-        } else {
+    if (len > max || !util_utf8_valid(str, len))
+        return 0;
+    for (i = 0; i < len; i++) {
+        if (s[i] < 0x20 || s[i] == 0x7f)
             return 0;
-        }
-        for (k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80) /* also stops at the NUL */
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
-            (cp >= 0x80 && cp <= 0x9f))
+        /* C1 (U+0080-U+009F) is C2 80-9F in well-formed UTF-8. */
+        if (s[i] == 0xc2 && s[i + 1] >= 0x80 && s[i + 1] <= 0x9f)
             return 0;
-        i += n + 1;
     }
-    return i <= max;
+    return 1;
 }
 
 /* Printable, and shaped like an address: something@something, no spaces.

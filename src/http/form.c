@@ -31,58 +31,6 @@ hexval(unsigned char c)
 }
 
 /*
- * Well-formed UTF-8 as RFC 3629 §4 defines it: the second byte's range
- * excludes overlong forms (C0, C1, E0 80-9F, F0 80-8F), surrogates
- * (ED A0-BF) and code points past U+10FFFF (F4 90-BF, F5-FF). NUL is
- * refused too: every value ends up in a C string, where a NUL would cut it
- * short and let two parties read different strings.
- */
-static int
-text_valid(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-
-    while (i < len) {
-        unsigned char c = s[i];
-        unsigned char lo = 0x80, hi = 0xbf;
-        size_t n, k;
-
-        if (c == 0)
-            return 0;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            if (c == 0xe0)
-                lo = 0xa0;
-            else if (c == 0xed)
-                hi = 0x9f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            if (c == 0xf0)
-                lo = 0x90;
-            else if (c == 0xf4)
-                hi = 0x8f;
-        } else {
-            return 0;
-        }
-        if (len - i - 1 < n)
-            return 0;
-        if (s[i + 1] < lo || s[i + 1] > hi)
-            return 0;
-        for (k = 2; k <= n; k++)
-            if (s[i + k] < 0x80 || s[i + k] > 0xbf)
-                return 0;
-        i += n + 1;
-    }
-    return 1;
-}
-
-/*
  * Decodes one application/x-www-form-urlencoded key or value (WHATWG URL
  * §5.1: '+' is a space, %XX a byte). A '%' without two hex digits is an
  * error rather than kept literally: no client we serve sends one, and
@@ -114,7 +62,7 @@ urldecode(const char *s, size_t len, char **ret)
         }
     }
     out[o] = '\0';
-    if (!text_valid((unsigned char *)out, o)) {
+    if (!util_utf8_valid(out, o)) {
         rc = GH_EINVAL;
         goto out;
     }

@@ -156,16 +156,10 @@ grant_scope(const struct client *c, const char *requested)
 static int
 valid_challenge(const char *s)
 {
-    size_t i, n = strlen(s);
+    size_t n = strlen(s);
 
     /* RFC 7636 §4.2: BASE64URL(SHA256(verifier)) is 43 characters. */
-    if (n != 43)
-        return 0;
-    for (i = 0; i < n; i++)
-        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
-              (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
-            return 0;
-    return 1;
+    return n == 43 && b64url_valid(s, n);
 }
 
 /*

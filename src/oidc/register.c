@@ -29,33 +29,6 @@
  * than this many in a row means the random source is broken. */
 #define ID_TRIES 4
 
-/*
- * The metadata client_from_json understands, by their RFC 7591 and OIDC
- * Registration names, plus the config file's spellings "name" and
- * "scopes" (the same fields). Keep in step with client_keys in clients.c.
- * Any other name is dropped before parsing: RFC 7591 §2, "The
- * authorization server MUST ignore any client metadata sent by the client
- * that it does not understand"; the 201 answer shows the client what was
- * registered, so nothing is lost silently.
- */
-static const char *const understood[] = {
-    "client_name",
-    "name",
-    "redirect_uris",
-    "post_logout_redirect_uris",
-    "backchannel_logout_uri",
-    "backchannel_logout_session_required",
-    "grant_types",
-    "response_types",
-    "token_endpoint_auth_method",
-    "id_token_signed_response_alg",
-    "scope",
-    "scopes",
-    "allowed_origins",
-};
-
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
 /* One registration: who asks, and what the audit and the log say. */
 struct call {
     struct http_request *req;
@@ -111,17 +84,6 @@ is_json_type(const char *ct)
     return *ct == '\0' || *ct == ';';
 }
 
-static int
-is_understood(const char *key)
-{
-    size_t i;
-
-    for (i = 0; i < NELEM(understood); i++)
-        if (strcmp(key, understood[i]) == 0)
-            return 1;
-    return 0;
-}
-
 /*
  * Reads the request body into *ret: a new object holding only the
  * understood metadata. On failure the request has been answered.
@@ -167,7 +129,11 @@ read_metadata(struct call *c, json_t **ret)
             reply_error(c, 400, "invalid_client_metadata", why);
             goto fail;
         }
-        if (!is_understood(key)) {
+        /* RFC 7591 §2: "The authorization server MUST ignore any client
+         * metadata sent by the client that it does not understand"; the
+         * 201 answer shows the client what was registered, so nothing is
+         * lost silently. */
+        if (!client_key_known(key)) {
             ignored++;
             continue;
         }

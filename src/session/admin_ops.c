@@ -27,15 +27,9 @@
 int
 admin_valid_sid(const char *s)
 {
-    size_t i;
+    size_t n = strlen(s);
 
-    for (i = 0; s[i] != '\0'; i++) {
-        char c = s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-              (c >= '0' && c <= '9') || c == '-' || c == '_'))
-            return 0;
-    }
-    return i == SESSION_SID_LEN;
+    return n == SESSION_SID_LEN && b64url_valid(s, n);
 }
 
 int

@@ -51,21 +51,13 @@ split_cookie(const char *cookie, char sid[SESSION_SID_LEN + 1],
              const char **secret)
 {
     const char *dot;
-    size_t i;
 
     if (cookie == NULL || strlen(cookie) != SESSION_COOKIE_LEN)
         return GH_EINVAL;
     dot = cookie + SESSION_SID_LEN;
-    if (*dot != '.')
+    if (*dot != '.' || !b64url_valid(cookie, SESSION_SID_LEN) ||
+        !b64url_valid(dot + 1, SESSION_COOKIE_LEN - SESSION_SID_LEN - 1))
         return GH_EINVAL;
-    for (i = 0; i < SESSION_COOKIE_LEN; i++) {
-        char c = cookie[i];
-        if (i == SESSION_SID_LEN)
-            continue;
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-              (c >= '0' && c <= '9') || c == '-' || c == '_'))
-            return GH_EINVAL;
-    }
     memcpy(sid, cookie, SESSION_SID_LEN);
     sid[SESSION_SID_LEN] = '\0';
     *secret = dot + 1;

@@ -107,8 +107,6 @@ static const struct key_schema {
     [KEY_DELIVERY_CIRCUITS] = {"dcb", "hash", "none"},
 };
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
 /* The Lua scripts, embedded by src/store/lua/embed.py into lua_scripts.c. */
 /* One per line, so scripts added side by side merge cleanly. */
 extern const char lua_ping[];

@@ -113,7 +113,7 @@ end_sessions_of_other(int n)
             0);
         sids[i] = strdup(sid);
     }
-    ASSERT_EQ(session_end_many(st, cfg, sids, (size_t)n, "admin", "test", 0,
+    ASSERT_EQ(session_end_many(st, cfg, sids, (size_t)n, END_ADMIN, "test", 0,
                                &ended, &queued),
               0);
     ASSERT_EQ(ended, n);

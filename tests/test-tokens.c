@@ -828,7 +828,7 @@ TEST(code_of_an_ended_session_issues_nothing)
 
     start_with_session();
     code = new_code(NULL, NULL);
-    ASSERT_EQ(session_end(app.store, sid, "admin"), 1);
+    ASSERT_EQ(session_end(app.store, sid, END_ADMIN), 1);
     e = exchange_as("crm:crm-secret", code, NULL, 400);
     ASSERT_STR_EQ(str(e, "error"), "invalid_grant");
     json_decref(e);
@@ -956,7 +956,7 @@ TEST(ending_the_session_kills_its_tokens)
     code = new_code(NULL, NULL);
     t = exchange_as("crm:crm-secret", code, NULL, 200);
     ASSERT_EQ(userinfo(str(t, "access_token"), NULL, NULL), 200);
-    ASSERT_EQ(session_end(app.store, sid, "admin"), 1);
+    ASSERT_EQ(session_end(app.store, sid, END_ADMIN), 1);
     /* SPEC §4, §5: inactive from then on, refresh token gone too. */
     ASSERT(!is_active("crm:crm-secret", str(t, "access_token")));
     ASSERT(!is_active("crm:crm-secret", str(t, "refresh_token")));

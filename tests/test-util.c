@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* util.c: base64url, random ids and UUIDs, secret comparison, SHA-256. */
 #include "core/error.h"
+#include "core/states.h"
 #include "core/util.h"
 #include "test.h"
 
@@ -314,6 +315,28 @@ TEST(utf8_valid_follows_rfc3629)
     ASSERT_EQ(util_utf8_valid("a\0b", 3), 0);
 }
 
+TEST(state_names_round_trip_through_their_tables)
+{
+    unsigned i;
+
+    for (i = 0; i < END_REASON_COUNT; i++)
+        ASSERT_EQ(end_reason_parse(end_reason_name((enum end_reason)i)), i);
+    ASSERT_STR_EQ(end_reason_name(END_RP_LOGOUT), "rp_logout");
+    ASSERT_STR_EQ(end_reason_name(END_TIMEOUT_IDLE), "timeout_idle");
+    ASSERT_EQ(end_reason_parse("nonsense"), END_OTHER);
+    ASSERT_STR_EQ(end_reason_name((enum end_reason)99), "other");
+    for (i = 0; i < LEDGER_STATE_COUNT; i++)
+        ASSERT_EQ(ledger_state_parse(ledger_state_name((enum ledger_state)i)),
+                  i);
+    ASSERT_EQ(ledger_state_parse("delivered"), LEDGER_DELIVERED);
+    ASSERT_EQ(ledger_state_parse("Pending"), GH_EINVAL);
+    /* delivery_done.lua's numbers. */
+    ASSERT_EQ(DELIVERY_RESULT_RETRY, 0);
+    ASSERT_EQ(DELIVERY_RESULT_DELIVERED, 1);
+    ASSERT_EQ(DELIVERY_RESULT_FAILED, 2);
+    ASSERT_EQ(DELIVERY_RESULT_COUNT, 3);
+}
+
 TEST_MAIN(TEST_ENTRY(b64url_encodes_rfc4648_vectors),
           TEST_ENTRY(b64url_decodes_rfc4648_vectors),
           TEST_ENTRY(b64url_uses_url_alphabet),
@@ -330,4 +353,5 @@ TEST_MAIN(TEST_ENTRY(b64url_encodes_rfc4648_vectors),
           TEST_ENTRY(sha256_hex_matches_fips180_vectors),
           TEST_ENTRY(free_secret_is_null_safe), TEST_ENTRY(clocks_are_sane),
           TEST_ENTRY(b64url_valid_takes_only_the_url_alphabet),
-          TEST_ENTRY(utf8_valid_follows_rfc3629))
+          TEST_ENTRY(utf8_valid_follows_rfc3629),
+          TEST_ENTRY(state_names_round_trip_through_their_tables))

@@ -66,8 +66,7 @@ int admin_audit(struct store *st, const struct audit_event *ev);
  * metrics label; the actor's own words go in the audit record).
  * *sessions and *notifications say how many ended and were queued.
  */
-int admin_logout_user(struct store *st, const struct config *cfg,
-                      const char *sub, const char *actor,
+int admin_logout_user(struct store *st, const char *sub, const char *actor,
                       long long *sessions, long long *notifications);
 /* Ends one session: 1 if it ended now (*notifications queued, sub_out its
  * user), 0 if it was not live, or a GH_E* code. */

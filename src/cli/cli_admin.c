@@ -367,8 +367,7 @@ logout_user(struct ctx *c)
     }
     if (rc < 0)
         return fail(c, rc);
-    rc = admin_logout_user(c->st, c->cfg, u->sub, c->actor, &sessions,
-                           &queued);
+    rc = admin_logout_user(c->st, u->sub, c->actor, &sessions, &queued);
     if (rc < 0) {
         audit(c, "logout_user", c->o->user, "error", -1, -1);
         rc = fail(c, rc);

@@ -400,7 +400,7 @@ static int
 change_password(const struct ctx *c, const struct user *u)
 {
     const char *why = NULL;
-    size_t n = 0;
+    long long n = 0;
     int rc;
 
     /* By sub: the user found before, even if renamed meanwhile. */
@@ -413,14 +413,15 @@ change_password(const struct ctx *c, const struct user *u)
         return cli_fail(c->cmd, c->cfg, rc);
     /* A new password is a reason to sign out whoever knew the old one:
      * the user's sessions end (with notifications) like any logout. */
-    if ((rc = session_end_user(c->st, u->sub, "password", &n)) < 0) {
+    if ((rc = session_end_user(c->st, u->sub, END_PASSWORD, "gatehouse", &n,
+                               NULL)) < 0) {
         cli_complain(c->cmd,
                  "password changed for %s but ending their sessions "
                  "failed: %s",
                  u->username, gh_strerror(rc));
         return 1;
     }
-    printf("password changed for %s (%s); %zu session%s ended\n",
+    printf("password changed for %s (%s); %lld session%s ended\n",
            u->username, u->sub, n, n == 1 ? "" : "s");
     return 0;
 }
@@ -472,7 +473,7 @@ static int
 run_disable(const struct ctx *c)
 {
     struct user *u = NULL;
-    size_t n = 0;
+    long long n = 0;
     int rc;
 
     if ((rc = find_user(c, &u)) != 0)
@@ -486,7 +487,8 @@ run_disable(const struct ctx *c)
      * ended (SPEC §5: the same way as every other logout). Run again, the
      * command ends whatever a failure here left.
      */
-    if ((rc = session_end_user(c->st, u->sub, "disabled", &n)) < 0) {
+    if ((rc = session_end_user(c->st, u->sub, END_DISABLED, "gatehouse", &n,
+                               NULL)) < 0) {
         if (rc == GH_EREDIS) {
             char where[512];
             cli_redis_where(&c->cfg->redis, where, sizeof(where));
@@ -503,7 +505,7 @@ run_disable(const struct ctx *c)
         rc = 1;
         goto out;
     }
-    printf("disabled %s (%s); %zu session%s ended\n", u->username, u->sub, n,
+    printf("disabled %s (%s); %lld session%s ended\n", u->username, u->sub, n,
            n == 1 ? "" : "s");
     rc = 0;
 out:

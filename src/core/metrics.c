@@ -34,17 +34,11 @@ struct route_metrics {
     atomic_ulong sum_us;
 };
 
-static const char *const delivery_names[] = {"delivered", "retried",
-                                             "failed"};
-static atomic_ulong deliveries[3];
+static atomic_ulong deliveries[DELIVERY_RESULT_COUNT];
 static atomic_ulong delivery_bucket[NBUCKETS + 1];
 static atomic_ulong delivery_sum_us;
 
-static const char *const end_reasons[] = {
-    "rp_logout", "admin", "timeout_idle", "timeout_absolute",
-    "reuse",     "disabled", "password",  "other"};
-#define NREASONS (sizeof(end_reasons) / sizeof(end_reasons[0]))
-static atomic_ulong sessions_ended[NREASONS];
+static atomic_ulong sessions_ended[END_REASON_COUNT];
 
 static const char *const admin_outcomes[] = {
     "ok", "unauthorized", "forbidden", "invalid", "not_found", "conflict",
@@ -86,10 +80,14 @@ metrics_http(size_t route, int status, double seconds)
 }
 
 void
-metrics_delivery(enum metric_delivery outcome, double seconds)
+metrics_delivery(enum delivery_result outcome, double seconds)
 {
     size_t i;
 
+    /* Anything but an answer recorded counts as a retry, as it will be. */
+    if (outcome != DELIVERY_RESULT_DELIVERED &&
+        outcome != DELIVERY_RESULT_FAILED)
+        outcome = DELIVERY_RESULT_RETRY;
     atomic_fetch_add_explicit(&deliveries[outcome], 1, memory_order_relaxed);
     for (i = 0; i < NBUCKETS && seconds > buckets[i]; i++)
         ;
@@ -100,13 +98,12 @@ metrics_delivery(enum metric_delivery outcome, double seconds)
 }
 
 void
-metrics_session_end(const char *reason)
+metrics_session_end(enum end_reason reason)
 {
-    size_t i;
-
-    for (i = 0; i < NREASONS - 1 && strcmp(end_reasons[i], reason) != 0; i++)
-        ;
-    atomic_fetch_add_explicit(&sessions_ended[i], 1, memory_order_relaxed);
+    if ((unsigned)reason >= END_REASON_COUNT)
+        reason = END_OTHER;
+    atomic_fetch_add_explicit(&sessions_ended[reason], 1,
+                              memory_order_relaxed);
 }
 
 void
@@ -244,11 +241,11 @@ metrics_render(void)
         put(&o, "# HELP gatehouse_backchannel_deliveries_total Back-channel "
                 "delivery attempts by outcome.\n"
                 "# TYPE gatehouse_backchannel_deliveries_total counter\n");
-        for (i = 0; i < 3; i++)
-            put(&o,
-                "gatehouse_backchannel_deliveries_total{outcome=\"%s\"} "
-                "%lu\n",
-                delivery_names[i], atomic_load(&deliveries[i]));
+#define XX(name, num, label)                                                   \
+    put(&o, "gatehouse_backchannel_deliveries_total{outcome=\"%s\"} %lu\n",    \
+        label, atomic_load(&deliveries[num]));
+        DELIVERY_RESULT_MAP(XX)
+#undef XX
         put(&o, "# HELP gatehouse_backchannel_delivery_seconds Time of one "
                 "delivery attempt.\n"
                 "# TYPE gatehouse_backchannel_delivery_seconds histogram\n");
@@ -269,9 +266,13 @@ metrics_render(void)
             total, atomic_load(&delivery_sum_us) / 1e6, total);
         put(&o, "# HELP gatehouse_sessions_ended_total Sessions ended, by "
                 "reason.\n# TYPE gatehouse_sessions_ended_total counter\n");
-        for (i = 0; i < NREASONS; i++)
-            put(&o, "gatehouse_sessions_ended_total{reason=\"%s\"} %lu\n",
-                end_reasons[i], atomic_load(&sessions_ended[i]));
+        /* Only the reasons an ending is recorded with. */
+#define XX(name, text, recorded)                                               \
+    if (recorded)                                                              \
+        put(&o, "gatehouse_sessions_ended_total{reason=\"%s\"} %lu\n", text,   \
+            atomic_load(&sessions_ended[END_##name]));
+        END_REASON_MAP(XX)
+#undef XX
         put(&o, "# HELP gatehouse_admin_calls_total Admin API calls, by "
                 "outcome.\n# TYPE gatehouse_admin_calls_total counter\n");
         for (i = 0; i < NOUTCOMES; i++)

@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "core/states.h"
+
 struct http_request;
 
 /* Names the routes once at start; route indexes are positions in names. */
@@ -12,10 +14,9 @@ void metrics_init(const char *const *route_names, size_t nroutes);
 /* One finished request on route (SIZE_MAX: no route matched). */
 void metrics_http(size_t route, int status, double seconds);
 /* One finished delivery attempt and how long it took. */
-enum metric_delivery { METRIC_DELIVERED, METRIC_RETRIED, METRIC_FAILED };
-void metrics_delivery(enum metric_delivery outcome, double seconds);
-/* One session ended, by reason (rp_logout, admin, timeout_idle, ...). */
-void metrics_session_end(const char *reason);
+void metrics_delivery(enum delivery_result outcome, double seconds);
+/* One session ended, by the reason recorded. */
+void metrics_session_end(enum end_reason reason);
 /* One Admin API call, by outcome (ok, unauthorized, forbidden, invalid,
  * not_found, conflict, error). */
 void metrics_admin_call(const char *outcome);

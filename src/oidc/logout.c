@@ -172,9 +172,10 @@ waited(void *arg, const enum delivery_state *st, size_t n)
         snprintf(id, sizeof(id), "%s:%s", p->sid, p->ids[i]);
         if (store_delivery_state(p->req->app->store, id, state, &attempts) ==
             0)
-            states[i] = strcmp(state, "delivered") == 0 ? DELIVERY_DELIVERED
-                        : attempts > 0                  ? DELIVERY_TRYING
-                                                        : DELIVERY_WAITING;
+            states[i] = ledger_state_parse(state) == LEDGER_DELIVERED
+                            ? DELIVERY_DELIVERED
+                        : attempts > 0 ? DELIVERY_TRYING
+                                       : DELIVERY_WAITING;
     }
     if (states != NULL)
         answer(p, states);
@@ -203,7 +204,7 @@ end_others(struct app *app, const char *sub, const char *keep)
         else
             sids[k++] = sids[i];
     }
-    rc = session_end_many(app->store, NULL, sids, k, "rp_logout", "user", 1,
+    rc = session_end_many(app->store, NULL, sids, k, END_RP_LOGOUT, "user", 1,
                           &ended, NULL);
     if (rc == 0)
         log_info("logout_everywhere sessions=%lld", ended + 1);
@@ -237,7 +238,7 @@ end_and_wait(struct http_request *req, const char *sid,
         unavailable(req);
         return;
     }
-    rc = session_end_by(app->store, app->cfg, sid, "rp_logout", actor, &e);
+    rc = session_end_by(app->store, app->cfg, sid, END_RP_LOGOUT, actor, &e);
     if (rc < 0) {
         free(redirect);
         unavailable(req);

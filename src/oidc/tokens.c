@@ -854,7 +854,7 @@ grant_refresh_token(struct http_request *req, const struct form *f,
          * leaked; its family is gone already, and the session ends with
          * every token it has (SPEC §5). */
         log_fingerprint(t->sid, sid_fp);
-        rc = session_end(app->store, t->sid, "reuse");
+        rc = session_end(app->store, t->sid, END_REUSE);
         log_warnx("refresh_token_reuse client=%s sid_fp=%s session_end=%s",
                   c->client_id, sid_fp, rc >= 0 ? "ok" : gh_strerror(rc));
         why = "the refresh token was already used";

@@ -78,36 +78,18 @@ admin_audit(struct store *st, const struct audit_event *ev)
 }
 
 int
-admin_logout_user(struct store *st, const struct config *cfg,
-                  const char *sub, const char *actor, long long *sessions,
-                  long long *notifications)
+admin_logout_user(struct store *st, const char *sub, const char *actor,
+                  long long *sessions, long long *notifications)
 {
-    char **sids = NULL;
-    size_t n = 0, i;
     long long ended = 0, queued = 0;
     int rc;
 
-    if ((rc = session_list_user(st, sub, &sids, &n)) < 0)
+    if ((rc = session_end_user(st, sub, END_ADMIN, actor, &ended,
+                               &queued)) < 0)
         return rc;
-    for (i = 0; i < n; i++) {
-        struct session_ended e;
-        int r = session_end_by(st, cfg, sids[i], "admin", actor, &e);
-        if (r == 1) {
-            ended++;
-            queued += e.queued;
-            session_ended_clear(&e);
-        } else if (r < 0 && rc == 0) {
-            rc = r; /* keep going: end what can be ended */
-        }
-    }
-    for (i = 0; i < n; i++)
-        free(sids[i]);
-    free(sids);
-    if (rc == 0) {
-        *sessions = ended;
-        *notifications = queued;
-    }
-    return rc;
+    *sessions = ended;
+    *notifications = queued;
+    return 0;
 }
 
 int
@@ -118,7 +100,7 @@ admin_logout_session(struct store *st, const struct config *cfg,
     struct session_ended e;
     int rc;
 
-    rc = session_end_by(st, cfg, sid, "admin", actor, &e);
+    rc = session_end_by(st, cfg, sid, END_ADMIN, actor, &e);
     if (rc == 1) {
         *notifications = e.queued;
         memcpy(sub_out, e.sub, 37);
@@ -191,7 +173,7 @@ admin_logout_all_run(struct store *st, const struct config *cfg,
             break;
         /* The run is audited once, started and finished, not per
          * session. */
-        rc = session_end_many(st, cfg, sids, n, "admin", run->actor, 0,
+        rc = session_end_many(st, cfg, sids, n, END_ADMIN, run->actor, 0,
                               &p->ended, &p->queued);
         for (i = 0; i < n; i++)
             free(sids[i]);

@@ -475,16 +475,13 @@ finish_batch(struct engine *e, struct transfer **ts, const CURLcode *cc,
 
         /* No hash for a delivered one: a logout-all logs 300,000 of them,
          * and the jti names each as the app saw it. */
-        if (o[i].result != 1)
+        if (o[i].result != DELIVERY_RESULT_DELIVERED)
             log_fingerprint(t->claim.sid, fp);
-        metrics_delivery(o[i].result == 1   ? METRIC_DELIVERED
-                         : o[i].result == 2 ? METRIC_FAILED
-                                            : METRIC_RETRIED,
-                         took);
+        metrics_delivery((enum delivery_result)o[i].result, took);
         /* One line per attempt: an operator sees each notification
          * delivered at the default level. Cheap, for a logout-all's pace:
          * no hash and no Redis for a delivered one. */
-        if (o[i].result == 2)
+        if (o[i].result == DELIVERY_RESULT_FAILED)
             log_warnx("delivery_failed client=%s sid_fp=%s jti=%s "
                       "attempts=%d outcome=\"%s\"",
                       t->claim.client_id, fp, t->jti, t->claim.attempts + 1,
@@ -652,7 +649,7 @@ reap(void *arg)
                                &n) == 0) {
             long long ended = 0;
             if (session_end_many(d->app->store, d->app->cfg, sids, n,
-                                 "timeout", "reaper", 1, &ended,
+                                 END_TIMEOUT, "reaper", 1, &ended,
                                  &queued) == 0 &&
                 ended > 0)
                 log_info("sessions_expired ended=%lld deliveries=%lld", ended,

@@ -127,6 +127,19 @@ session_alive(struct store *st, const struct config *cfg, const char *sid)
                                cfg->session_absolute_timeout_s);
 }
 
+/* What an ending may be asked for with: the recorded-only reasons are
+ * session_end.lua's to decide. END_TIMEOUT needs cfg for the timeouts. */
+static int
+check_reason(enum end_reason reason, const struct config *cfg)
+{
+    if (reason == END_TIMEOUT_IDLE || reason == END_TIMEOUT_ABSOLUTE ||
+        reason == END_OTHER || (unsigned)reason >= END_REASON_COUNT)
+        return GH_EINVAL;
+    if (reason == END_TIMEOUT && cfg == NULL)
+        return GH_EINVAL;
+    return 0;
+}
+
 /* What every ending does here, besides Redis: count it and say so. */
 static void
 ended_note(const char *sid, const struct session_ended *e, const char *actor,
@@ -138,24 +151,25 @@ ended_note(const char *sid, const struct session_ended *e, const char *actor,
     log_fingerprint(sid, fp);
     if (quiet)
         log_debug("session_end sid_fp=%s reason=%s actor=%s deliveries=%d",
-                  fp, e->reason, actor, e->queued);
+                  fp, end_reason_name(e->reason), actor, e->queued);
     else
         log_info("session_end sid_fp=%s reason=%s actor=%s deliveries=%d",
-                 fp, e->reason, actor, e->queued);
+                 fp, end_reason_name(e->reason), actor, e->queued);
 }
 
 int
 session_end_by(struct store *st, const struct config *cfg, const char *sid,
-               const char *reason, const char *actor,
+               enum end_reason reason, const char *actor,
                struct session_ended *out)
 {
     struct session_ended e;
     char *sids[1] = {(char *)sid};
     int rc;
 
-    if (strcmp(reason, "timeout") == 0 && cfg == NULL)
-        return GH_EINVAL;
-    rc = store_sessions_end(st, sids, 1, reason, actor, util_now(),
+    if ((rc = check_reason(reason, cfg)) < 0)
+        return rc;
+    rc = store_sessions_end(st, sids, 1, end_reason_name(reason), actor,
+                            util_now(),
                             cfg ? cfg->session_idle_timeout_s : 0,
                             cfg ? cfg->session_absolute_timeout_s : 0, 1, &e);
     if (rc == 1) {
@@ -171,7 +185,7 @@ session_end_by(struct store *st, const struct config *cfg, const char *sid,
 
 int
 session_end_many(struct store *st, const struct config *cfg,
-                 char *const *sids, size_t n, const char *reason,
+                 char *const *sids, size_t n, enum end_reason reason,
                  const char *actor, int audit, long long *ended,
                  long long *queued)
 {
@@ -179,11 +193,12 @@ session_end_many(struct store *st, const struct config *cfg,
     size_t at, i, k;
     int rc;
 
-    if (strcmp(reason, "timeout") == 0 && cfg == NULL)
-        return GH_EINVAL;
+    if ((rc = check_reason(reason, cfg)) < 0)
+        return rc;
     for (at = 0; at < n; at += k) {
         k = n - at < SESSION_END_BATCH ? n - at : SESSION_END_BATCH;
-        rc = store_sessions_end(st, sids + at, k, reason, actor, util_now(),
+        rc = store_sessions_end(st, sids + at, k, end_reason_name(reason),
+                                actor, util_now(),
                                 cfg ? cfg->session_idle_timeout_s : 0,
                                 cfg ? cfg->session_absolute_timeout_s : 0,
                                 audit, e);
@@ -204,7 +219,7 @@ session_end_many(struct store *st, const struct config *cfg,
 }
 
 int
-session_end(struct store *st, const char *sid, const char *reason)
+session_end(struct store *st, const char *sid, enum end_reason reason)
 {
     return session_end_by(st, NULL, sid, reason, "gatehouse", NULL);
 }
@@ -222,23 +237,19 @@ session_ended_clear(struct session_ended *e)
 }
 
 int
-session_end_user(struct store *st, const char *sub, const char *reason,
-                 size_t *count)
+session_end_user(struct store *st, const char *sub, enum end_reason reason,
+                 const char *actor, long long *ended, long long *queued)
 {
     char **sids = NULL;
     size_t n = 0, i;
-    long long ended = 0;
     int rc;
 
     if ((rc = store_user_sessions(st, sub, &sids, &n)) < 0)
         return rc;
-    rc = session_end_many(st, NULL, sids, n, reason, "gatehouse", 1, &ended,
-                          NULL);
+    rc = session_end_many(st, NULL, sids, n, reason, actor, 1, ended, queued);
     for (i = 0; i < n; i++)
         free(sids[i]);
     free(sids);
-    if (rc == 0 && count != NULL)
-        *count = (size_t)ended;
     return rc;
 }
 

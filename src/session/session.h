@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/states.h"
+
 struct config;
 struct store;
 
@@ -71,7 +73,7 @@ int session_alive(struct store *st, const struct config *cfg,
 /* What ending a session did. */
 struct session_ended {
     int ended;       /* 0: it had ended already, nothing below is set */
-    char reason[24]; /* for "timeout": timeout_idle or timeout_absolute */
+    enum end_reason reason; /* recorded: for END_TIMEOUT, idle or absolute */
     char sub[37];
     int queued;      /* back-channel deliveries queued */
     char **apps;     /* client_ids that took part */
@@ -85,34 +87,37 @@ void session_ended_clear(struct session_ended *e);
  * timeout, refresh-token reuse, disable, password change): in one atomic
  * step the session and its refresh tokens go and one back-channel
  * delivery per recorded app with a URI is queued (src/lua/session_end.lua).
- * reason is one of "rp_logout", "admin", "timeout" (ends it only if it has
- * expired; cfg required), "reuse", "disabled", "password". actor names who
+ * reason is why (END_TIMEOUT ends it only if it has expired, and needs
+ * cfg; END_TIMEOUT_IDLE, END_TIMEOUT_ABSOLUTE and END_OTHER are recorded,
+ * never asked for: GH_EINVAL). actor names who
  * (a client_id, "cli:USER", "reaper"). out may be NULL; else the caller
  * clears it with session_ended_clear. Returns 1 if it ended now, 0 if it
  * had already ended (a no-op), or a GH_E* code.
  */
 int session_end_by(struct store *st, const struct config *cfg,
-                   const char *sid, const char *reason, const char *actor,
-                   struct session_ended *out);
+                   const char *sid, enum end_reason reason,
+                   const char *actor, struct session_ended *out);
 /*
  * Ends many sessions as session_end_by would each, SESSION_END_BATCH per
  * script call (a round trip each would cost far more than the endings);
  * each ending is logged at debug only, so the caller sums them up. cfg may
- * be NULL but for "timeout". audit 0 writes no audit record per ending
+ * be NULL but for END_TIMEOUT. audit 0 writes no audit record per ending
  * (the caller audits the whole run). Adds to *ended and *queued (either
  * may be NULL). 0, or a GH_E* code with the counts so far.
  */
 #define SESSION_END_BATCH 100
 int session_end_many(struct store *st, const struct config *cfg,
-                     char *const *sids, size_t n, const char *reason,
+                     char *const *sids, size_t n, enum end_reason reason,
                      const char *actor, int audit, long long *ended,
                      long long *queued);
 /* session_end_by with actor "gatehouse" and no result. */
-int session_end(struct store *st, const char *sid, const char *reason);
+int session_end(struct store *st, const char *sid, enum end_reason reason);
 
-/* Ends every session of sub; *count (if not NULL) says how many. */
-int session_end_user(struct store *st, const char *sub, const char *reason,
-                     size_t *count);
+/* Ends every live session of sub as session_end_many does, by actor, each
+ * ending audited. Adds to *ended and *queued (either may be NULL). */
+int session_end_user(struct store *st, const char *sub,
+                     enum end_reason reason, const char *actor,
+                     long long *ended, long long *queued);
 
 /* The sids of sub's live sessions; *ret is a malloc'd array of malloc'd
  * strings. */

@@ -197,7 +197,7 @@ struct delivery_outcome {
                  * app's circuit (SPEC §6) */
     int app_left; /* attempts to client_id the engine still has in flight
                    * once this batch is recorded */
-    int result; /* set: 1 delivered, 2 failed for good, 0 retry, -1 unknown */
+    int result; /* set: an enum delivery_result (core/states.h) */
     int circuit; /* set: what the app's circuit did: 0 nothing, -1 closed,
                   * n > 0 opened for n ms */
 };

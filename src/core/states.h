@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/* The reasons and states several layers name: one table each, as
+ * GH_ERRNO_MAP is for errors, so no layer keeps a second list. */
+#ifndef GATEHOUSE_STATES_H
+#define GATEHOUSE_STATES_H
+
+/*
+ * Why a session ended: the name (as Redis, the audit stream, the logs and
+ * the metrics spell it) and whether an ending can be recorded with it. An
+ * ending is asked for with TIMEOUT ("only if it expired"), and recorded as
+ * TIMEOUT_IDLE or TIMEOUT_ABSOLUTE (session_end.lua); OTHER is what a name
+ * read back that is none of these counts as. The order is the metrics'.
+ */
+#define END_REASON_MAP(XX)                                                     \
+    XX(RP_LOGOUT, "rp_logout", 1)                                              \
+    XX(ADMIN, "admin", 1)                                                      \
+    XX(TIMEOUT_IDLE, "timeout_idle", 1)                                        \
+    XX(TIMEOUT_ABSOLUTE, "timeout_absolute", 1)                                \
+    XX(REUSE, "reuse", 1)                                                      \
+    XX(DISABLED, "disabled", 1)                                                \
+    XX(PASSWORD, "password", 1)                                                \
+    XX(TIMEOUT, "timeout", 0)                                                  \
+    XX(OTHER, "other", 1)
+
+enum end_reason {
+#define XX(name, text, recorded) END_##name,
+    END_REASON_MAP(XX)
+#undef XX
+    END_REASON_COUNT
+};
+
+/* The name of r, static; "other" for a value outside the table. */
+const char *end_reason_name(enum end_reason r);
+/* The reason s names; END_OTHER if none. */
+enum end_reason end_reason_parse(const char *s);
+
+/*
+ * What the ledger of one back-channel delivery (dl:{sid:client_id}, field
+ * st) says: still to be delivered, delivered, or failed for good.
+ */
+#define LEDGER_STATE_MAP(XX)                                                   \
+    XX(PENDING, "pending")                                                     \
+    XX(DELIVERED, "delivered")                                                 \
+    XX(FAILED, "failed")
+
+enum ledger_state {
+#define XX(name, text) LEDGER_##name,
+    LEDGER_STATE_MAP(XX)
+#undef XX
+    LEDGER_STATE_COUNT
+};
+
+/* The name of s, static; NULL for a value outside the table. */
+const char *ledger_state_name(enum ledger_state s);
+/* The state s names (>= 0), or GH_EINVAL if none. */
+int ledger_state_parse(const char *s);
+
+/*
+ * What recording one delivery attempt decided (delivery_done.lua): the
+ * number the script answers with, and the outcome label of the metrics,
+ * in the metrics' order.
+ */
+#define DELIVERY_RESULT_MAP(XX)                                                \
+    XX(DELIVERED, 1, "delivered")                                              \
+    XX(RETRY, 0, "retried")                                                    \
+    XX(FAILED, 2, "failed")
+
+enum delivery_result {
+#define XX(name, num, label) DELIVERY_RESULT_##name = num,
+    DELIVERY_RESULT_MAP(XX)
+#undef XX
+    /* The script knew no such delivery: nothing was recorded. */
+    DELIVERY_RESULT_UNKNOWN = -1,
+};
+/* How many numbers DELIVERY_RESULT_MAP has: they run from 0. */
+enum {
+    DELIVERY_RESULT_COUNT = 0
+#define XX(name, num, label) +1
+    DELIVERY_RESULT_MAP(XX)
+#undef XX
+};
+
+#endif

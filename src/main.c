@@ -277,6 +277,7 @@ cmd_serve(int argc, char **argv)
     admin_stop(&app);
     delivery_stop(app.delivery);
     http_stop(srv);
+    admin_free(&app);
     store_close(st);
     free(app.discovery);
     keyring_free(kr);

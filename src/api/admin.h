@@ -147,6 +147,9 @@ int admin_start(struct app *app);
  * engine).
  */
 void admin_stop(struct app *app);
+/* Frees what admin_start made; after http_stop, when no request can
+ * start a logout-all any more. NULL-safe as to what was never started. */
+void admin_free(struct app *app);
 
 /*
  * One JSON shape for the API and the CLI's --json. Each returns a new

@@ -7,6 +7,7 @@ struct config;
 struct delivery;
 struct hashpool;
 struct keyring;
+struct logout_all_runner;
 struct store;
 
 struct app {
@@ -19,6 +20,8 @@ struct app {
      * returning with a device cookie (SPEC §7 Lockout) */
     struct hashpool *hashpool_returning;
     struct delivery *delivery; /* the back-channel engine */
+    /* the background logout-all and its watcher (admin_start) */
+    struct logout_all_runner *logout_all;
 };
 
 #endif

@@ -330,9 +330,10 @@ admin_logout_all_json(const struct logout_all_state *s)
 /*
  * logout-all in a server: one thread of its own at a time per process
  * (and, through Redis, per deployment), joined by admin_stop; and a
- * watcher that resumes a run whose process died.
+ * watcher that resumes a run whose process died. app->logout_all holds
+ * it, from admin_start to admin_free.
  */
-static struct {
+struct logout_all_runner {
     pthread_mutex_t lock; /* guards everything but the atomics */
     pthread_cond_t wake;  /* the watcher's sleep, cut short by admin_stop */
     pthread_t thread;
@@ -342,13 +343,12 @@ static struct {
     int closed;   /* admin_stop ran: start nothing more */
     atomic_int running;
     atomic_int stop;
-    struct app *app;
     char actor[160];
     char reason[sizeof(((struct logout_all_state *)0)->reason)];
     char addr[64];
     struct admin_run run;
     struct admin_progress progress;
-} bg = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+};
 
 static void
 bg_progress(void *arg, const struct admin_progress *p)
@@ -365,54 +365,55 @@ static void *
 bg_run(void *arg)
 {
     struct app *app = arg;
+    struct logout_all_runner *bg = app->logout_all;
     int rc;
 
-    rc = admin_logout_all_run(app->store, app->cfg, &bg.run, &bg.stop,
-                              bg_progress, app, &bg.progress);
+    rc = admin_logout_all_run(app->store, app->cfg, &bg->run, &bg->stop,
+                              bg_progress, app, &bg->progress);
     if (rc < 0 && rc != GH_EBUSY)
         log_warnx("logout_all_failed error=\"%s\"", gh_strerror(rc));
-    metrics_logout_all(0, bg.progress.total, bg.progress.ended,
-                       bg.progress.queued);
-    atomic_store(&bg.running, 0);
+    metrics_logout_all(0, bg->progress.total, bg->progress.ended,
+                       bg->progress.queued);
+    atomic_store(&bg->running, 0);
     store_thread_done(app->store);
     return NULL;
 }
 
-/* Starts bg_run for bg.run; called with bg.lock held. */
+/* Starts bg_run for bg->run; called with bg->lock held. */
 static int
 bg_launch(struct app *app)
 {
+    struct logout_all_runner *bg = app->logout_all;
     sigset_t all, old;
     int made;
 
-    if (bg.joinable) {
-        pthread_join(bg.thread, NULL); /* finished: running is 0 */
-        bg.joinable = 0;
+    if (bg->joinable) {
+        pthread_join(bg->thread, NULL); /* finished: running is 0 */
+        bg->joinable = 0;
     }
-    bg.app = app;
-    bg.run.actor = bg.actor;
-    bg.run.reason = bg.reason;
-    bg.run.addr = bg.addr;
-    bg.run.hand_over = 1;
-    atomic_store(&bg.stop, 0);
-    atomic_store(&bg.running, 1);
-    metrics_logout_all(1, bg.progress.total, bg.progress.ended,
-                       bg.progress.queued);
+    bg->run.actor = bg->actor;
+    bg->run.reason = bg->reason;
+    bg->run.addr = bg->addr;
+    bg->run.hand_over = 1;
+    atomic_store(&bg->stop, 0);
+    atomic_store(&bg->running, 1);
+    metrics_logout_all(1, bg->progress.total, bg->progress.ended,
+                       bg->progress.queued);
     /* Only main's sigwait may see SIGTERM. */
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
-    made = pthread_create(&bg.thread, NULL, bg_run, app) == 0;
+    made = pthread_create(&bg->thread, NULL, bg_run, app) == 0;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (!made) {
-        atomic_store(&bg.running, 0);
-        metrics_logout_all(0, bg.progress.total, bg.progress.ended,
-                           bg.progress.queued);
-        store_logout_all_update(app->store, bg.run.owner, util_now(),
-                                "failed", bg.progress.ended,
-                                bg.progress.queued);
+        atomic_store(&bg->running, 0);
+        metrics_logout_all(0, bg->progress.total, bg->progress.ended,
+                           bg->progress.queued);
+        store_logout_all_update(app->store, bg->run.owner, util_now(),
+                                "failed", bg->progress.ended,
+                                bg->progress.queued);
         return GH_ENOMEM;
     }
-    bg.joinable = 1;
+    bg->joinable = 1;
     return 0;
 }
 
@@ -421,61 +422,68 @@ admin_logout_all_start(struct app *app, const char *actor,
                        const char *reason, const char *addr,
                        long long *total, struct logout_all_state *other)
 {
+    struct logout_all_runner *bg = app->logout_all;
     int rc;
 
     memset(other, 0, sizeof(*other));
-    pthread_mutex_lock(&bg.lock);
-    if (bg.closed) {
+    /* Not a server (admin_start never ran): nothing can run it. */
+    if (bg == NULL)
+        return GH_EDENIED;
+    pthread_mutex_lock(&bg->lock);
+    if (bg->closed) {
         rc = GH_EDENIED;
         goto out;
     }
-    if (atomic_load(&bg.running)) {
+    if (atomic_load(&bg->running)) {
         if (store_logout_all_get(app->store, other) < 0)
             memset(other, 0, sizeof(*other));
         rc = GH_EBUSY;
         goto out;
     }
-    snprintf(bg.actor, sizeof(bg.actor), "%s", actor);
-    snprintf(bg.reason, sizeof(bg.reason), "%s", reason != NULL ? reason : "");
-    snprintf(bg.addr, sizeof(bg.addr), "%s", addr);
-    bg.run.actor = bg.actor;
-    bg.run.reason = bg.reason;
-    if ((rc = admin_logout_all_begin(app->store, &bg.run, &bg.progress,
+    snprintf(bg->actor, sizeof(bg->actor), "%s", actor);
+    snprintf(bg->reason, sizeof(bg->reason), "%s",
+             reason != NULL ? reason : "");
+    snprintf(bg->addr, sizeof(bg->addr), "%s", addr);
+    bg->run.actor = bg->actor;
+    bg->run.reason = bg->reason;
+    if ((rc = admin_logout_all_begin(app->store, &bg->run, &bg->progress,
                                      other)) < 0)
         goto out;
     if ((rc = bg_launch(app)) < 0)
         goto out;
-    *total = bg.progress.total;
+    *total = bg->progress.total;
 out:
-    pthread_mutex_unlock(&bg.lock);
+    pthread_mutex_unlock(&bg->lock);
     return rc;
 }
 
-/* Resumes a run that lost its process, if there is one; bg.lock held. */
+/* Resumes a run that lost its process, if there is one; bg->lock held. */
 static void
 resume_if_orphaned(struct app *app)
 {
+    struct logout_all_runner *bg = app->logout_all;
     struct logout_all_state taken;
     char owner[ADMIN_OWNER_LEN + 1];
 
-    if (atomic_load(&bg.running) || util_random_id(owner, 16) < 0)
+    if (atomic_load(&bg->running) || util_random_id(owner, 16) < 0)
         return;
     if (store_logout_all_resume(app->store, util_now(), ADMIN_STALE_S, owner,
                                 &taken) != 1)
         return;
-    snprintf(bg.actor, sizeof(bg.actor), "%s", taken.actor);
-    snprintf(bg.reason, sizeof(bg.reason), "%s", taken.reason);
-    snprintf(bg.addr, sizeof(bg.addr), "%s", "resumed");
-    memcpy(bg.run.owner, owner, sizeof(owner));
-    bg.progress.total = taken.total;
-    bg.progress.ended = taken.ended;
-    bg.progress.queued = taken.queued;
-    bg.run.actor = bg.actor;
-    bg.run.reason = bg.reason;
-    bg.run.addr = bg.addr;
+    snprintf(bg->actor, sizeof(bg->actor), "%s", taken.actor);
+    snprintf(bg->reason, sizeof(bg->reason), "%s", taken.reason);
+    snprintf(bg->addr, sizeof(bg->addr), "%s", "resumed");
+    memcpy(bg->run.owner, owner, sizeof(owner));
+    bg->progress.total = taken.total;
+    bg->progress.ended = taken.ended;
+    bg->progress.queued = taken.queued;
+    bg->run.actor = bg->actor;
+    bg->run.reason = bg->reason;
+    bg->run.addr = bg->addr;
     log_warnx("logout_all_resumed actor=%s sessions=%lld of %lld resumes=%d",
-              bg.actor, taken.ended, taken.total, taken.resumes);
-    audit_run(app->store, &bg.run, "logout_all_resumed", "ok", &bg.progress);
+              bg->actor, taken.ended, taken.total, taken.resumes);
+    audit_run(app->store, &bg->run, "logout_all_resumed", "ok",
+              &bg->progress);
     bg_launch(app);
 }
 
@@ -483,16 +491,17 @@ static void *
 watch(void *arg)
 {
     struct app *app = arg;
+    struct logout_all_runner *bg = app->logout_all;
     struct timespec ts;
 
-    pthread_mutex_lock(&bg.lock);
-    while (!bg.closed) {
+    pthread_mutex_lock(&bg->lock);
+    while (!bg->closed) {
         resume_if_orphaned(app);
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_sec += ADMIN_WATCH_S;
-        pthread_cond_timedwait(&bg.wake, &bg.lock, &ts);
+        pthread_cond_timedwait(&bg->wake, &bg->lock, &ts);
     }
-    pthread_mutex_unlock(&bg.lock);
+    pthread_mutex_unlock(&bg->lock);
     store_thread_done(app->store);
     return NULL;
 }
@@ -500,34 +509,56 @@ watch(void *arg)
 int
 admin_start(struct app *app)
 {
+    struct logout_all_runner *bg;
     sigset_t all, old;
     int made;
 
-    pthread_mutex_lock(&bg.lock);
+    if ((bg = calloc(1, sizeof(*bg))) == NULL)
+        return GH_ENOMEM;
+    pthread_mutex_init(&bg->lock, NULL);
+    pthread_cond_init(&bg->wake, NULL);
+    app->logout_all = bg;
+    pthread_mutex_lock(&bg->lock);
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
-    made = pthread_create(&bg.watcher, NULL, watch, app) == 0;
+    made = pthread_create(&bg->watcher, NULL, watch, app) == 0;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    bg.watching = made;
-    pthread_mutex_unlock(&bg.lock);
+    bg->watching = made;
+    pthread_mutex_unlock(&bg->lock);
     return made ? 0 : GH_ENOMEM;
 }
 
 void
 admin_stop(struct app *app)
 {
-    (void)app;
-    pthread_mutex_lock(&bg.lock);
-    bg.closed = 1;
-    atomic_store(&bg.stop, 1);
-    pthread_cond_signal(&bg.wake);
-    if (bg.joinable) {
-        pthread_join(bg.thread, NULL);
-        bg.joinable = 0;
+    struct logout_all_runner *bg = app->logout_all;
+
+    if (bg == NULL)
+        return;
+    pthread_mutex_lock(&bg->lock);
+    bg->closed = 1;
+    atomic_store(&bg->stop, 1);
+    pthread_cond_signal(&bg->wake);
+    if (bg->joinable) {
+        pthread_join(bg->thread, NULL);
+        bg->joinable = 0;
     }
-    pthread_mutex_unlock(&bg.lock);
-    if (bg.watching) {
-        pthread_join(bg.watcher, NULL);
-        bg.watching = 0;
+    pthread_mutex_unlock(&bg->lock);
+    if (bg->watching) {
+        pthread_join(bg->watcher, NULL);
+        bg->watching = 0;
     }
+}
+
+void
+admin_free(struct app *app)
+{
+    struct logout_all_runner *bg = app->logout_all;
+
+    if (bg == NULL)
+        return;
+    pthread_mutex_destroy(&bg->lock);
+    pthread_cond_destroy(&bg->wake);
+    free(bg);
+    app->logout_all = NULL;
 }

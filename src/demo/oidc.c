@@ -206,6 +206,12 @@ oidc_discover(const char *issuer, const char *client_id,
     o->client_id = strdup(client_id);
     o->client_secret = strdup(client_secret);
     o->jtis = json_object();
+    if (o->issuer == NULL || o->client_id == NULL ||
+        o->client_secret == NULL || o->jtis == NULL) {
+        free(url);
+        oidc_free(o);
+        return -1;
+    }
     for (tries = 0; tries < wait_s * 5; tries++) {
         if (oidc_http_json(o, url, NULL, &doc) == 200)
             break;

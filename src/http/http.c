@@ -31,6 +31,7 @@
 #include "oidc/register.h"
 #include "oidc/tokens.h"
 #include "core/util.h"
+#include "core/xmalloc.h"
 
 enum {
     M_GET = 1 << 0,
@@ -322,8 +323,8 @@ http_add_header(struct http_request *req, const char *name, const char *value)
 
     if (h == NULL)
         return;
-    h->name = strdup(name);
-    h->value = strdup(value);
+    h->name = xstrdup(name);
+    h->value = xstrdup(value);
     h->next = c->headers;
     c->headers = h;
 }
@@ -364,7 +365,7 @@ http_reply_json(struct http_request *req, int status, json_t *body)
     json_decref(body);
     if (text == NULL) {
         http_reply(req, 500, "application/json",
-                   strdup("{\"error\":\"server_error\"}"), 24);
+                   xstrdup("{\"error\":\"server_error\"}"), 24);
         return;
     }
     http_reply(req, status, "application/json", text, strlen(text));
@@ -373,7 +374,7 @@ http_reply_json(struct http_request *req, int status, json_t *body)
 void
 http_reply_json_text(struct http_request *req, int status, const char *text)
 {
-    http_reply(req, status, "application/json", strdup(text), strlen(text));
+    http_reply(req, status, "application/json", xstrdup(text), strlen(text));
 }
 
 void
@@ -474,7 +475,7 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *mhd)
 
     if (c == NULL)
         return NULL;
-    c->url = strdup(uri);
+    c->url = xstrdup(uri);
     c->url_len = strlen(uri);
     /* The query is ours to parse (form.c). libmicrohttpd 0.9.75 would
      * also keep a 64-byte pool record per parameter, and past a few
@@ -506,7 +507,7 @@ split_url(struct http_conn *c)
     char *q;
 
     if (c->url == NULL)
-        c->url = strdup("/");
+        c->url = xstrdup("/");
     q = strchr(c->url, '?');
     if (q != NULL) {
         *q = '\0';
@@ -527,7 +528,7 @@ queue(struct http_conn *c)
 
     if (!c->replied)
         http_reply(&c->req, 500, "application/json",
-                   strdup("{\"error\":\"server_error\"}"), 24);
+                   xstrdup("{\"error\":\"server_error\"}"), 24);
     /* An answer the handler tied to no client (an early error). */
     cors_allow(&c->req, NULL);
     if (c->resp == NULL) {

@@ -30,6 +30,7 @@
 #include "oidc/tokens.h"
 #include "directory/users.h"
 #include "core/util.h"
+#include "core/xmalloc.h"
 
 /* The whole request (query string or form body, as sent), not one
  * parameter: an id_token_hint alone is several KB with RS256 and long
@@ -566,7 +567,7 @@ request_app_name(struct app *app, const char *request, json_t **areq)
         json_decref(o);
         return NULL;
     }
-    name = strdup(c->name);
+    name = xstrdup(c->name);
     client_free(owned);
     *areq = o;
     return name;
@@ -913,7 +914,7 @@ login_post(struct http_request *req)
     j->req = req;
     j->username = strdup(username);
     j->password = strdup(password);
-    j->request_id = request != NULL ? strdup(request) : NULL;
+    j->request_id = request != NULL ? xstrdup(request) : NULL;
     snprintf(j->ip, sizeof(j->ip), "%s", http_client_addr(req));
     j->ua = http_header(req, "User-Agent") != NULL
                 ? strdup(http_header(req, "User-Agent"))

@@ -7,6 +7,7 @@
 
 #include "core/app.h"
 #include "core/config.h"
+#include "core/xmalloc.h"
 #include "oidc/discovery.h"
 #include "http/http.h"
 #include "crypto/keys.h"
@@ -95,7 +96,7 @@ void
 discovery_jwks(struct http_request *req)
 {
     http_reply(req, 200, "application/jwk-set+json",
-               strdup(keys_jwks(req->app->keys)),
+               xstrdup(keys_jwks(req->app->keys)),
                strlen(keys_jwks(req->app->keys)));
 }
 

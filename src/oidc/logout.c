@@ -25,6 +25,7 @@
 #include "crypto/token.h"
 #include "oidc/tokens.h"
 #include "core/util.h"
+#include "core/xmalloc.h"
 
 /* What the answer needs once the deliveries have had their first try. */
 struct pending_logout {
@@ -113,8 +114,8 @@ app_name(struct app *app, const char *client_id)
     char *name;
 
     if (tokens_find_client(app, client_id, &c, &owned) < 0)
-        return strdup(client_id);
-    name = strdup(c->name);
+        return xstrdup(client_id);
+    name = xstrdup(c->name);
     client_free(owned);
     return name;
 }
@@ -263,7 +264,7 @@ end_and_wait(struct http_request *req, const char *sid,
     p->ended = rc == 1;
     snprintf(p->sid, sizeof(p->sid), "%s", sid);
     for (i = 0; i < e.napps; i++) {
-        p->ids[i] = strdup(e.apps[i]);
+        p->ids[i] = xstrdup(e.apps[i]);
         p->names[i] = app_name(app, e.apps[i]);
         p->notified[i] = e.notified[i];
         if (e.notified[i])

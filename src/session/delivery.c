@@ -25,6 +25,7 @@
 #include "store/store.h"
 #include "crypto/token.h"
 #include "core/util.h"
+#include "core/xmalloc.h"
 
 /* Idle polling of the queue, for deliveries queued by other instances,
  * the CLI, or due retries. */
@@ -876,7 +877,7 @@ delivery_wait(struct delivery *d, const char *sid,
         return GH_ENOMEM;
     }
     for (i = 0; i < n; i++)
-        w->client_ids[i] = strdup(client_ids[i]);
+        w->client_ids[i] = xstrdup(client_ids[i]);
     w->n = n;
     w->deadline = util_monotonic() + timeout_ms / 1000.0;
     w->fn = fn;

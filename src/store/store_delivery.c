@@ -8,12 +8,13 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/xmalloc.h"
 #include "store/store_internal.h"
 
 static char *
 dup_str(const redisReply *r)
 {
-    return strdup(r->type == REDIS_REPLY_STRING && r->str ? r->str : "");
+    return xstrdup(r->type == REDIS_REPLY_STRING && r->str ? r->str : "");
 }
 
 void

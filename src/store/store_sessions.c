@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/xmalloc.h"
 #include "session/session.h"
 #include "store/store_internal.h"
 
@@ -104,9 +105,9 @@ store_session_get(struct store *st, const char *sid, struct session **ret,
         else if (strcmp(k, "ip") == 0)
             snprintf(s->ip, sizeof(s->ip), "%s", v->str);
         else if (strcmp(k, "ua") == 0)
-            s->ua = strdup(v->str);
+            s->ua = xstrdup(v->str);
         else if (strncmp(k, "a:", 2) == 0)
-            s->apps[s->napps++] = strdup(k + 2);
+            s->apps[s->napps++] = xstrdup(k + 2);
     }
     /* A session made before "am" existed: its second is all there is. */
     if (s->auth_time_ms == 0)
@@ -205,15 +206,14 @@ ended_from_reply(const redisReply *r, struct session_ended *out)
              r->element[1]->str ? r->element[1]->str : "");
     out->queued = (int)r->element[2]->integer;
     out->ended = 1;
-    out->apps = calloc(r->elements, sizeof(char *));
-    out->notified = calloc(r->elements, sizeof(int));
-    for (i = 3; out->apps != NULL && out->notified != NULL && i < r->elements;
-         i++) {
+    out->apps = xcalloc(r->elements, sizeof(char *));
+    out->notified = xcalloc(r->elements, sizeof(int));
+    for (i = 3; i < r->elements; i++) {
         const char *a = r->element[i]->str;
         if (a == NULL || strlen(a) < 3)
             continue;
         out->notified[out->napps] = a[0] == '1';
-        out->apps[out->napps++] = strdup(a + 2);
+        out->apps[out->napps++] = xstrdup(a + 2);
     }
     return 1;
 }

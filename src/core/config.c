@@ -4,7 +4,6 @@
  * surfacing as odd behaviour later. */
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,20 +74,6 @@ static const char *const top_keys[] = {
 static const char *const int_sections[] = {
     "listen", "session", "tokens", "backchannel", "login",
 };
-
-static int
-invalid(struct field_error *err, const char *problem, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL)
-        return GH_EINVAL;
-    va_start(ap, fmt);
-    vsnprintf(err->field, sizeof(err->field), fmt, ap);
-    va_end(ap);
-    snprintf(err->problem, sizeof(err->problem), "%s", problem);
-    return GH_EINVAL;
-}
 
 static int
 has_space_or_control(const char *s)
@@ -286,7 +271,7 @@ get_section(json_t *root, const char *key, json_t **out,
 
     *out = v;
     if (v != NULL && !json_is_object(v))
-        return invalid(err, "must be an object", "%s", key);
+        return field_error_set(err, "must be an object", "%s", key);
     return 0;
 }
 
@@ -294,7 +279,7 @@ static int
 copy_string(json_t *v, const char *field, char **out, struct field_error *err)
 {
     if (!json_is_string(v))
-        return invalid(err, "must be a string", "%s", field);
+        return field_error_set(err, "must be a string", "%s", field);
     free(*out);
     if ((*out = strdup(json_string_value(v))) == NULL)
         return GH_ENOMEM;
@@ -323,8 +308,8 @@ parse_int_section(json_t *root, const char *section, struct config *cfg,
                 return rc;
             if (cfg->listen_address[0] == '\0' ||
                 has_space_or_control(cfg->listen_address))
-                return invalid(err, "must be a host name or IP address",
-                               "listen.address");
+                return field_error_set(err, "must be a host name or IP address",
+                                       "listen.address");
             continue;
         }
         for (i = 0, s = NULL; i < NELEM(int_settings) && s == NULL; i++)
@@ -332,15 +317,16 @@ parse_int_section(json_t *root, const char *section, struct config *cfg,
                 strcmp(int_settings[i].key, key) == 0)
                 s = &int_settings[i];
         if (s == NULL)
-            return invalid(err, "unknown key", "%s.%s", section, key);
+            return field_error_set(err, "unknown key", "%s.%s", section, key);
         /* json_is_integer excludes 5.0, "5" and true: they are typos. */
         if (!json_is_integer(v))
-            return invalid(err, "must be an integer", "%s.%s", section, key);
+            return field_error_set(err, "must be an integer", "%s.%s", section,
+                                   key);
         n = json_integer_value(v);
         if (n < s->min || n > s->max) {
             snprintf(problem, sizeof(problem), "must be between %d and %d",
                      s->min, s->max);
-            return invalid(err, problem, "%s.%s", section, key);
+            return field_error_set(err, problem, "%s.%s", section, key);
         }
         *(int *)((char *)cfg + s->offset) = (int)n;
     }
@@ -376,40 +362,43 @@ parse_sentinel(json_t *sen, struct redis_config *redis, struct field_error *err)
     int r;
 
     if (!json_is_object(sen))
-        return invalid(err, "must be an object", "redis.sentinel");
+        return field_error_set(err, "must be an object", "redis.sentinel");
     json_object_foreach(sen, key, v) {
         if (strcmp(key, "master") != 0 && strcmp(key, "addresses") != 0)
-            return invalid(err, "unknown key", "redis.sentinel.%s", key);
+            return field_error_set(err, "unknown key", "redis.sentinel.%s",
+                                   key);
     }
 
     if ((v = json_object_get(sen, "master")) == NULL)
-        return invalid(err, "is required", "redis.sentinel.master");
+        return field_error_set(err, "is required", "redis.sentinel.master");
     if ((r = copy_string(v, "redis.sentinel.master", &redis->sentinel_master,
                          err)) < 0)
         return r;
     if (redis->sentinel_master[0] == '\0' ||
         has_space_or_control(redis->sentinel_master))
-        return invalid(err, "must be a non-empty name without whitespace",
-                       "redis.sentinel.master");
+        return field_error_set(err,
+                               "must be a non-empty name without whitespace",
+                               "redis.sentinel.master");
 
     addrs = json_object_get(sen, "addresses");
     if (addrs == NULL)
-        return invalid(err, "is required", "redis.sentinel.addresses");
+        return field_error_set(err, "is required", "redis.sentinel.addresses");
     if (!json_is_array(addrs))
-        return invalid(err, "must be an array of strings",
-                       "redis.sentinel.addresses");
+        return field_error_set(err, "must be an array of strings",
+                               "redis.sentinel.addresses");
     if (json_array_size(addrs) == 0)
-        return invalid(err, "must not be empty", "redis.sentinel.addresses");
+        return field_error_set(err, "must not be empty",
+                               "redis.sentinel.addresses");
     json_array_foreach(addrs, i, v) {
         char **nv;
         char *copy;
 
         if (!json_is_string(v))
-            return invalid(err, "must be a string",
-                           "redis.sentinel.addresses[%zu]", i);
+            return field_error_set(err, "must be a string",
+                                   "redis.sentinel.addresses[%zu]", i);
         if (check_host_port(json_string_value(v)) < 0)
-            return invalid(err, "must be host:port",
-                           "redis.sentinel.addresses[%zu]", i);
+            return field_error_set(err, "must be host:port",
+                                   "redis.sentinel.addresses[%zu]", i);
         if ((copy = strdup(json_string_value(v))) == NULL)
             return GH_ENOMEM;
         nv = realloc(redis->sentinel_addresses.v,
@@ -446,19 +435,19 @@ parse_redis(json_t *root, struct config *cfg, struct field_error *err)
                     return r;
                 n = strlen(rc->prefix);
                 if (n == 0 || n > REDIS_PREFIX_MAX)
-                    return invalid(err, "must be 1 to 32 characters",
-                                   "redis.prefix");
+                    return field_error_set(err, "must be 1 to 32 characters",
+                                           "redis.prefix");
                 if (has_space_or_control(rc->prefix))
-                    return invalid(err, "must not contain whitespace",
-                                   "redis.prefix");
+                    return field_error_set(err, "must not contain whitespace",
+                                           "redis.prefix");
             } else {
-                return invalid(err, "unknown key", "redis.%s", key);
+                return field_error_set(err, "unknown key", "redis.%s", key);
             }
         }
     }
     if (url != NULL && sen != NULL)
-        return invalid(err, "cannot be combined with redis.url",
-                       "redis.sentinel");
+        return field_error_set(err, "cannot be combined with redis.url",
+                               "redis.sentinel");
     if (url != NULL && (r = copy_string(url, "redis.url", &rc->url, err)) < 0)
         return r;
     if (sen != NULL && (r = parse_sentinel(sen, rc, err)) < 0)
@@ -482,7 +471,7 @@ parse_redis(json_t *root, struct config *cfg, struct field_error *err)
         return 0;
     }
     if ((r = config_parse_redis_url(rc->url, rc, &why)) < 0)
-        return r == GH_EINVAL ? invalid(err, why, "%s", field) : r;
+        return r == GH_EINVAL ? field_error_set(err, why, "%s", field) : r;
     return 0;
 }
 
@@ -497,16 +486,16 @@ parse_issuer(json_t *root, struct config *cfg, struct field_error *err)
     int rc;
 
     if (v == NULL)
-        return invalid(err, "is required", "issuer");
+        return field_error_set(err, "is required", "issuer");
     if ((rc = copy_string(v, "issuer", &cfg->issuer, err)) < 0)
         return rc;
     if (uri_check_redirect(cfg->issuer, &why) < 0)
-        return invalid(err, why, "issuer");
+        return field_error_set(err, why, "issuer");
     if (strchr(cfg->issuer, '?') != NULL)
-        return invalid(err, "must not contain a query", "issuer");
+        return field_error_set(err, "must not contain a query", "issuer");
     n = strlen(cfg->issuer);
     if (cfg->issuer[n - 1] == '/')
-        return invalid(err, "must not end with a slash", "issuer");
+        return field_error_set(err, "must not end with a slash", "issuer");
     cfg->issuer_https = strncasecmp(cfg->issuer, "https:", 6) == 0;
     return 0;
 }
@@ -521,10 +510,10 @@ parse_keys_dir(json_t *root, const char *dir, struct config *cfg,
 
     if (v != NULL) {
         if (!json_is_string(v))
-            return invalid(err, "must be a string", "keys_dir");
+            return field_error_set(err, "must be a string", "keys_dir");
         kd = json_string_value(v);
         if (kd[0] == '\0')
-            return invalid(err, "must not be empty", "keys_dir");
+            return field_error_set(err, "must not be empty", "keys_dir");
     }
     /* SPEC §3: relative to the config file, not to wherever the server
      * happened to be started. */
@@ -549,7 +538,7 @@ parse_clients(json_t *root, struct config *cfg, struct field_error *err)
     if (arr == NULL)
         return 0;
     if (!json_is_array(arr))
-        return invalid(err, "must be an array", "clients");
+        return field_error_set(err, "must be an array", "clients");
     if ((cfg->clients =
              calloc(json_array_size(arr) + 1, sizeof(*cfg->clients))) == NULL)
         return GH_ENOMEM;
@@ -565,7 +554,8 @@ parse_clients(json_t *root, struct config *cfg, struct field_error *err)
 
                 snprintf(problem, sizeof(problem),
                          "duplicate client_id (also clients[%zu])", j);
-                return invalid(err, problem, "clients[%zu].client_id", i);
+                return field_error_set(err, problem, "clients[%zu].client_id",
+                                       i);
             }
     }
     return 0;
@@ -591,7 +581,7 @@ parse_logout(json_t *root, struct config *cfg, struct field_error *err)
         return rc;
     json_object_foreach(sec, key, v) {
         if (strcmp(key, "clear_site_data") != 0)
-            return invalid(err, "unknown key", "logout.%s", key);
+            return field_error_set(err, "unknown key", "logout.%s", key);
         list = v;
     }
     if (list == NULL) {
@@ -599,23 +589,23 @@ parse_logout(json_t *root, struct config *cfg, struct field_error *err)
         return cfg->logout_clear_site_data != NULL ? 0 : GH_ENOMEM;
     }
     if (!json_is_array(list))
-        return invalid(err, "must be an array of types",
-                       "logout.clear_site_data");
+        return field_error_set(err, "must be an array of types",
+                               "logout.clear_site_data");
     json_array_foreach(list, i, v) {
         if ((t = json_string_value(v)) == NULL)
-            return invalid(err, "must be a string",
-                           "logout.clear_site_data[%zu]", i);
+            return field_error_set(err, "must be a string",
+                                   "logout.clear_site_data[%zu]", i);
         for (k = 0; k < NELEM(types) && strcmp(t, types[k]) != 0; k++)
             ;
         if (k == NELEM(types))
-            return invalid(err,
-                           "unknown type (cache, cookies, storage, "
-                           "executionContexts or *)",
-                           "logout.clear_site_data[%zu]", i);
+            return field_error_set(err,
+                                   "unknown type (cache, cookies, storage, "
+                                   "executionContexts or *)",
+                                   "logout.clear_site_data[%zu]", i);
         for (j = 0; j < i; j++)
             if (strcmp(t, json_string_value(json_array_get(list, j))) == 0)
-                return invalid(err, "given twice",
-                               "logout.clear_site_data[%zu]", i);
+                return field_error_set(err, "given twice",
+                                       "logout.clear_site_data[%zu]", i);
         len += strlen(t) + 4;
     }
     if (json_array_size(list) == 0)
@@ -645,13 +635,13 @@ parse_root(json_t *root, const char *dir, struct config *cfg,
     int rc;
 
     if (!json_is_object(root))
-        return invalid(err, "must be a JSON object", "%s", "");
+        return field_error_set(err, "must be a JSON object", "%s", "");
     json_object_foreach(root, key, v) {
         for (i = 0; i < NELEM(top_keys); i++)
             if (strcmp(key, top_keys[i]) == 0)
                 break;
         if (i == NELEM(top_keys))
-            return invalid(err, "unknown key", "%s", key);
+            return field_error_set(err, "unknown key", "%s", key);
     }
 
     cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -682,12 +672,14 @@ parse_root(json_t *root, const char *dir, struct config *cfg,
             return rc;
         if (strcmp(cfg->signing_alg, "RS256") != 0 &&
             strcmp(cfg->signing_alg, "ES256") != 0)
-            return invalid(err, "must be RS256 or ES256", "signing_alg");
+            return field_error_set(err, "must be RS256 or ES256",
+                                   "signing_alg");
     }
     /* A session cannot idle longer than it may live at all. */
     if (cfg->session_idle_timeout_s > cfg->session_absolute_timeout_s)
-        return invalid(err, "must not exceed session.absolute_timeout_s",
-                       "session.idle_timeout_s");
+        return field_error_set(err,
+                               "must not exceed session.absolute_timeout_s",
+                               "session.idle_timeout_s");
     if ((rc = parse_logout(root, cfg, err)) < 0)
         return rc;
     return parse_clients(root, cfg, err);
@@ -720,8 +712,8 @@ static int
 json_error(const json_error_t *jerr, struct field_error *err)
 {
     if (jerr->line > 0)
-        return invalid(err, jerr->text, "line %d", jerr->line);
-    return invalid(err, jerr->text, "%s", "");
+        return field_error_set(err, jerr->text, "line %d", jerr->line);
+    return field_error_set(err, jerr->text, "%s", "");
 }
 
 int
@@ -774,12 +766,12 @@ config_load(const char *path, struct config **ret, struct field_error *err)
 
     if ((fp = fopen(path, "re")) == NULL) {
         rc = GH_EIO;
-        invalid(err, strerror(errno), "%s", "");
+        field_error_set(err, strerror(errno), "%s", "");
         goto out;
     }
     if (fstat(fileno(fp), &st) < 0 || !S_ISREG(st.st_mode)) {
         rc = GH_EIO;
-        invalid(err, "not a regular file", "%s", "");
+        field_error_set(err, "not a regular file", "%s", "");
         goto out;
     }
     if ((root = json_loadf(fp, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Text for the GH_E* codes. */
+/* Text for the GH_E* codes, and where a field was found wrong. */
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "core/error.h"
 
 const char *
@@ -15,4 +18,19 @@ gh_strerror(int rc)
 #undef XX
     }
     return "unknown error";
+}
+
+int
+field_error_set(struct field_error *err, const char *problem, const char *fmt,
+                ...)
+{
+    va_list ap;
+
+    if (err == NULL)
+        return GH_EINVAL;
+    va_start(ap, fmt);
+    vsnprintf(err->field, sizeof(err->field), fmt, ap);
+    va_end(ap);
+    snprintf(err->problem, sizeof(err->problem), "%s", problem);
+    return GH_EINVAL;
 }

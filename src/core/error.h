@@ -33,4 +33,15 @@ enum gh_error {
 /* Returns a static string describing rc (0 or a GH_E* code). */
 const char *gh_strerror(int rc);
 
+/* Where a problem in a configuration or client metadata was found: the
+ * field path and what is wrong with it. */
+struct field_error {
+    char field[128];
+    char problem[256];
+};
+/* Fills err (if not NULL) with the field (printf-style) and problem.
+ * Returns GH_EINVAL, so callers can write "return field_error_set(...)". */
+int field_error_set(struct field_error *err, const char *problem,
+                    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

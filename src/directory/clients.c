@@ -3,7 +3,6 @@
  * file and Dynamic Client Registration, so the two can never disagree. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -390,22 +389,6 @@ uri_check_origin(const char *origin, const char **why)
 
 /* ---- client metadata ----------------------------------------------------- */
 
-/* Fills err with prefix + field (printf-style) and problem; returns
- * GH_EINVAL so callers can write "return invalid(...)". */
-static int
-invalid(struct field_error *err, const char *problem, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL)
-        return GH_EINVAL;
-    va_start(ap, fmt);
-    vsnprintf(err->field, sizeof(err->field), fmt, ap);
-    va_end(ap);
-    snprintf(err->problem, sizeof(err->problem), "%s", problem);
-    return GH_EINVAL;
-}
-
 /* Borrows the string at key into *out (NULL when absent). */
 static int
 opt_string(const json_t *obj, const char *key, const char *pfx,
@@ -417,7 +400,7 @@ opt_string(const json_t *obj, const char *key, const char *pfx,
     if (v == NULL)
         return 0;
     if (!json_is_string(v))
-        return invalid(err, "must be a string", "%s%s", pfx, key);
+        return field_error_set(err, "must be a string", "%s%s", pfx, key);
     *out = json_string_value(v);
     return 0;
 }
@@ -448,17 +431,20 @@ string_array(const json_t *obj, const char *key, const char *pfx,
     if (arr == NULL)
         return 0;
     if (!json_is_array(arr))
-        return invalid(err, "must be an array of strings", "%s%s", pfx, key);
+        return field_error_set(err, "must be an array of strings", "%s%s", pfx,
+                               key);
     if (json_array_size(arr) > LIST_MAX)
-        return invalid(err, "must have at most 100 entries", "%s%s", pfx, key);
+        return field_error_set(err, "must have at most 100 entries", "%s%s",
+                               pfx, key);
     for (i = 0; i < json_array_size(arr); i++) {
         const json_t *v = json_array_get(arr, i);
         const char *why;
 
         if (!json_is_string(v))
-            return invalid(err, "must be a string", "%s%s[%zu]", pfx, key, i);
+            return field_error_set(err, "must be a string", "%s%s[%zu]", pfx,
+                                   key, i);
         if (check != NULL && check(json_string_value(v), &why) < 0)
-            return invalid(err, why, "%s%s[%zu]", pfx, key, i);
+            return field_error_set(err, why, "%s%s[%zu]", pfx, key, i);
         if ((rc = strlist_add(out, json_string_value(v),
                               json_string_length(v))) < 0)
             return rc;
@@ -492,13 +478,14 @@ parse_id_and_secret(const json_t *obj, const char *pfx, struct client *c,
     if ((rc = opt_string(obj, "client_id", pfx, &id, err)) < 0)
         return rc;
     if (id == NULL)
-        return invalid(err, "is required", "%sclient_id", pfx);
+        return field_error_set(err, "is required", "%sclient_id", pfx);
     if (id[0] == '\0' || strlen(id) > CLIENT_ID_MAX)
-        return invalid(err, "must be 1 to 128 characters", "%sclient_id", pfx);
+        return field_error_set(err, "must be 1 to 128 characters",
+                               "%sclient_id", pfx);
     for (s = id; *s != '\0'; s++)
         if (!is_alpha(*s) && !is_digit(*s) && !strchr("._-", *s))
-            return invalid(err, "may contain only A-Z a-z 0-9 . _ -",
-                           "%sclient_id", pfx);
+            return field_error_set(err, "may contain only A-Z a-z 0-9 . _ -",
+                                   "%sclient_id", pfx);
 
     if ((rc = opt_string(obj, "token_endpoint_auth_method", pfx, &method,
                          err)) < 0)
@@ -509,32 +496,34 @@ parse_id_and_secret(const json_t *obj, const char *pfx, struct client *c,
             if (strcmp(method, auth_method_names[i]) == 0)
                 break;
         if (i == NELEM(auth_method_names))
-            return invalid(err,
-                           "must be client_secret_basic, client_secret_post "
-                           "or none",
-                           "%stoken_endpoint_auth_method", pfx);
+            return field_error_set(
+                err,
+                "must be client_secret_basic, client_secret_post "
+                "or none",
+                "%stoken_endpoint_auth_method", pfx);
         c->auth_method = (enum auth_method)i;
     }
 
     if ((rc = opt_string(obj, "client_secret", pfx, &secret, err)) < 0)
         return rc;
     if (c->auth_method == AUTH_NONE && secret != NULL)
-        return invalid(err,
-                       "must not be set when token_endpoint_auth_method "
-                       "is none",
-                       "%sclient_secret", pfx);
+        return field_error_set(
+            err,
+            "must not be set when token_endpoint_auth_method "
+            "is none",
+            "%sclient_secret", pfx);
     if (c->auth_method != AUTH_NONE && secret == NULL)
-        return invalid(err,
-                       "is required unless token_endpoint_auth_method "
-                       "is none",
-                       "%sclient_secret", pfx);
+        return field_error_set(err,
+                               "is required unless token_endpoint_auth_method "
+                               "is none",
+                               "%sclient_secret", pfx);
     if (secret != NULL &&
         (secret[0] == '\0' || strlen(secret) > CLIENT_SECRET_MAX))
-        return invalid(err, "must be 1 to 512 characters", "%sclient_secret",
-                       pfx);
+        return field_error_set(err, "must be 1 to 512 characters",
+                               "%sclient_secret", pfx);
     if (secret != NULL && has_control(secret))
-        return invalid(err, "must not contain control characters",
-                       "%sclient_secret", pfx);
+        return field_error_set(err, "must not contain control characters",
+                               "%sclient_secret", pfx);
 
     if ((c->client_id = strdup(id)) == NULL)
         return GH_ENOMEM;
@@ -558,8 +547,8 @@ parse_id_token_alg(const json_t *obj, const char *pfx, struct client *c,
         alg == NULL)
         return rc;
     if (strcmp(alg, "RS256") != 0 && strcmp(alg, "ES256") != 0)
-        return invalid(err, "must be RS256 or ES256",
-                       "%sid_token_signed_response_alg", pfx);
+        return field_error_set(err, "must be RS256 or ES256",
+                               "%sid_token_signed_response_alg", pfx);
     if ((c->id_token_alg = strdup(alg)) == NULL)
         return GH_ENOMEM;
     return 0;
@@ -577,8 +566,8 @@ parse_name(const json_t *obj, const char *pfx, struct client *c,
         (rc = opt_string(obj, "client_name", pfx, &dcr_name, err)) < 0)
         return rc;
     if (name != NULL && dcr_name != NULL)
-        return invalid(err, "is the same as name; give only one",
-                       "%sclient_name", pfx);
+        return field_error_set(err, "is the same as name; give only one",
+                               "%sclient_name", pfx);
     if (dcr_name != NULL) {
         name = dcr_name;
         key = "client_name";
@@ -586,10 +575,11 @@ parse_name(const json_t *obj, const char *pfx, struct client *c,
     if (name == NULL)
         name = c->client_id;
     if (name[0] == '\0' || strlen(name) > CLIENT_NAME_MAX)
-        return invalid(err, "must be 1 to 256 characters", "%s%s", pfx, key);
+        return field_error_set(err, "must be 1 to 256 characters", "%s%s", pfx,
+                               key);
     if (has_control(name))
-        return invalid(err, "must not contain control characters", "%s%s", pfx,
-                       key);
+        return field_error_set(err, "must not contain control characters",
+                               "%s%s", pfx, key);
     if ((c->name = strdup(name)) == NULL)
         return GH_ENOMEM;
     return 0;
@@ -606,25 +596,27 @@ parse_grants(const json_t *obj, const char *pfx, struct client *c,
     c->grant_types = GRANT_AUTHORIZATION_CODE;
     if (arr != NULL) {
         if (!json_is_array(arr))
-            return invalid(err, "must be an array of strings", "%sgrant_types",
-                           pfx);
+            return field_error_set(err, "must be an array of strings",
+                                   "%sgrant_types", pfx);
         if (json_array_size(arr) == 0)
-            return invalid(err, "must not be empty", "%sgrant_types", pfx);
+            return field_error_set(err, "must not be empty", "%sgrant_types",
+                                   pfx);
         c->grant_types = 0;
         for (i = 0; i < json_array_size(arr); i++) {
             const json_t *v = json_array_get(arr, i);
 
             if (!json_is_string(v))
-                return invalid(err, "must be a string", "%sgrant_types[%zu]",
-                               pfx, i);
+                return field_error_set(err, "must be a string",
+                                       "%sgrant_types[%zu]", pfx, i);
             for (j = 0; j < NELEM(grant_names); j++)
                 if (strcmp(json_string_value(v), grant_names[j].name) == 0)
                     break;
             if (j == NELEM(grant_names))
-                return invalid(err,
-                               "must be authorization_code, refresh_token "
-                               "or client_credentials",
-                               "%sgrant_types[%zu]", pfx, i);
+                return field_error_set(
+                    err,
+                    "must be authorization_code, refresh_token "
+                    "or client_credentials",
+                    "%sgrant_types[%zu]", pfx, i);
             c->grant_types |= grant_names[j].bit;
         }
     }
@@ -632,17 +624,18 @@ parse_grants(const json_t *obj, const char *pfx, struct client *c,
      * a grant whose only proof is the client's own credentials. */
     if (c->auth_method == AUTH_NONE &&
         (c->grant_types & GRANT_CLIENT_CREDENTIALS))
-        return invalid(err,
-                       "client_credentials is not allowed with "
-                       "token_endpoint_auth_method none",
-                       "%sgrant_types", pfx);
+        return field_error_set(err,
+                               "client_credentials is not allowed with "
+                               "token_endpoint_auth_method none",
+                               "%sgrant_types", pfx);
 
     /* Only the code flow exists here (no implicit or hybrid flows). */
     if (rt != NULL &&
         (!json_is_array(rt) || json_array_size(rt) != 1 ||
          !json_is_string(json_array_get(rt, 0)) ||
          strcmp(json_string_value(json_array_get(rt, 0)), "code") != 0))
-        return invalid(err, "must be [\"code\"]", "%sresponse_types", pfx);
+        return field_error_set(err, "must be [\"code\"]", "%sresponse_types",
+                               pfx);
     return 0;
 }
 
@@ -690,8 +683,9 @@ parse_uris(const json_t *obj, const char *pfx, struct client *c,
                            &c->redirect_uris, &present, err)) < 0)
         return rc;
     if ((c->grant_types & GRANT_AUTHORIZATION_CODE) && c->redirect_uris.n == 0)
-        return invalid(err, "is required for the authorization_code grant",
-                       "%sredirect_uris", pfx);
+        return field_error_set(err,
+                               "is required for the authorization_code grant",
+                               "%sredirect_uris", pfx);
     if ((rc = string_array(obj, "post_logout_redirect_uris", pfx,
                            uri_check_redirect, &c->post_logout_redirect_uris,
                            &present, err)) < 0)
@@ -703,7 +697,7 @@ parse_uris(const json_t *obj, const char *pfx, struct client *c,
         return rc;
     if (uri != NULL) {
         if (uri_check_backchannel(uri, &why) < 0)
-            return invalid(err, why, "%sbackchannel_logout_uri", pfx);
+            return field_error_set(err, why, "%sbackchannel_logout_uri", pfx);
         if ((c->backchannel_logout_uri = strdup(uri)) == NULL)
             return GH_ENOMEM;
     }
@@ -711,8 +705,8 @@ parse_uris(const json_t *obj, const char *pfx, struct client *c,
     /* OIDC Back-Channel Logout 1.0 §2.2: false when omitted. */
     v = json_object_get(obj, "backchannel_logout_session_required");
     if (v != NULL && !json_is_boolean(v))
-        return invalid(err, "must be a boolean",
-                       "%sbackchannel_logout_session_required", pfx);
+        return field_error_set(err, "must be a boolean",
+                               "%sbackchannel_logout_session_required", pfx);
     c->backchannel_logout_session_required = json_is_true(v);
     return 0;
 }
@@ -730,19 +724,20 @@ split_scope(const char *s, const char *pfx, struct strlist *out,
     for (;;) {
         n = strcspn(s, " ");
         if (n == 0 || (s[n] == ' ' && s[n + 1] == '\0'))
-            return invalid(err,
-                           "must be scope names separated by single "
-                           "spaces",
-                           "%sscope", pfx);
+            return field_error_set(err,
+                                   "must be scope names separated by single "
+                                   "spaces",
+                                   "%sscope", pfx);
         if (n > SCOPE_NAME_MAX)
-            return invalid(err, "must be 1 to 64 characters", "%sscope", pfx);
+            return field_error_set(err, "must be 1 to 64 characters", "%sscope",
+                                   pfx);
         memcpy(name, s, n);
         name[n] = '\0';
         if (check_scope(name, &why) < 0)
-            return invalid(err, why, "%sscope", pfx);
+            return field_error_set(err, why, "%sscope", pfx);
         if (out->n == LIST_MAX)
-            return invalid(err, "must have at most 100 entries", "%sscope",
-                           pfx);
+            return field_error_set(err, "must have at most 100 entries",
+                                   "%sscope", pfx);
         if ((rc = strlist_add(out, name, n)) < 0)
             return rc;
         if (s[n] == '\0')
@@ -763,8 +758,8 @@ parse_scopes(const json_t *obj, const char *pfx, struct client *c,
     if ((rc = opt_string(obj, "scope", pfx, &scope, err)) < 0)
         return rc;
     if (scope != NULL && json_object_get(obj, "scopes") != NULL)
-        return invalid(err, "is the same as scopes; give only one", "%sscope",
-                       pfx);
+        return field_error_set(err, "is the same as scopes; give only one",
+                               "%sscope", pfx);
     if (scope != NULL)
         return split_scope(scope, pfx, &c->scopes, err);
 
@@ -772,7 +767,7 @@ parse_scopes(const json_t *obj, const char *pfx, struct client *c,
                            &present, err)) < 0)
         return rc;
     if (present && c->scopes.n == 0)
-        return invalid(err, "must not be empty", "%sscopes", pfx);
+        return field_error_set(err, "must not be empty", "%sscopes", pfx);
     if (!present)
         for (i = 0; i < NELEM(defaults); i++)
             if ((rc = strlist_add(&c->scopes, defaults[i],
@@ -794,13 +789,14 @@ client_from_json(const json_t *obj, const char *field_prefix,
     if (!json_is_object(obj)) {
         /* "clients[0]." names the object itself as "clients[0]". */
         size_t n = strlen(pfx);
-        rc = invalid(err, "must be an object", "%.*s",
-                     (int)(n > 0 && pfx[n - 1] == '.' ? n - 1 : n), pfx);
+        rc =
+            field_error_set(err, "must be an object", "%.*s",
+                            (int)(n > 0 && pfx[n - 1] == '.' ? n - 1 : n), pfx);
         goto out;
     }
     json_object_foreach((json_t *)obj, key, v) {
         if (!client_key_known(key)) {
-            rc = invalid(err, "unknown key", "%s%s", pfx, key);
+            rc = field_error_set(err, "unknown key", "%s%s", pfx, key);
             goto out;
         }
     }

@@ -9,6 +9,8 @@
 
 #include <jansson.h>
 
+#include "core/error.h"
+
 struct strlist {
     char **v;
     size_t n;
@@ -44,12 +46,6 @@ struct client {
      * (CORS, SPEC §3): canonical "scheme://host[:port]"; by default those
      * of redirect_uris. */
     struct strlist allowed_origins;
-};
-
-/* Where a metadata problem was found: the field path and what is wrong. */
-struct field_error {
-    char field[128];
-    char problem[256];
 };
 
 /*

@@ -563,8 +563,7 @@ post_user_logout(struct call *c)
     if (read_reason(c) < 0 || find_user(c, &u) < 0)
         goto out;
     /* By sub: the user found above, even if renamed meanwhile. */
-    rc = admin_logout_user(c->app->store, u->sub, c->actor, &sessions,
-                           &queued);
+    rc = admin_logout_user(c->app->store, u->sub, c->actor, &sessions, &queued);
     if (rc < 0) {
         reply_failure(c, rc);
         goto out;

@@ -421,8 +421,8 @@ change_password(const struct ctx *c, const struct user *u)
                  u->username, gh_strerror(rc));
         return 1;
     }
-    printf("password changed for %s (%s); %lld session%s ended\n",
-           u->username, u->sub, n, n == 1 ? "" : "s");
+    printf("password changed for %s (%s); %lld session%s ended\n", u->username,
+           u->sub, n, n == 1 ? "" : "s");
     return 0;
 }
 

@@ -102,8 +102,7 @@ metrics_session_end(enum end_reason reason)
 {
     if ((unsigned)reason >= END_REASON_COUNT)
         reason = END_OTHER;
-    atomic_fetch_add_explicit(&sessions_ended[reason], 1,
-                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&sessions_ended[reason], 1, memory_order_relaxed);
 }
 
 void

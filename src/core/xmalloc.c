@@ -10,8 +10,10 @@
 #include "core/log.h"
 #include "core/xmalloc.h"
 
+static void oom(const char *what, size_t size) __attribute__((noreturn));
+
 /* abort, not exit: the core dump shows who asked for what. */
-static void __attribute__((noreturn))
+static void
 oom(const char *what, size_t size)
 {
     log_error("out_of_memory in=%s bytes=%zu", what, size);

@@ -84,8 +84,7 @@ admin_logout_user(struct store *st, const char *sub, const char *actor,
     long long ended = 0, queued = 0;
     int rc;
 
-    if ((rc = session_end_user(st, sub, END_ADMIN, actor, &ended,
-                               &queued)) < 0)
+    if ((rc = session_end_user(st, sub, END_ADMIN, actor, &ended, &queued)) < 0)
         return rc;
     *sessions = ended;
     *notifications = queued;
@@ -408,9 +407,8 @@ bg_launch(struct app *app)
         atomic_store(&bg->running, 0);
         metrics_logout_all(0, bg->progress.total, bg->progress.ended,
                            bg->progress.queued);
-        store_logout_all_update(app->store, bg->run.owner, util_now(),
-                                "failed", bg->progress.ended,
-                                bg->progress.queued);
+        store_logout_all_update(app->store, bg->run.owner, util_now(), "failed",
+                                bg->progress.ended, bg->progress.queued);
         return GH_ENOMEM;
     }
     bg->joinable = 1;
@@ -482,8 +480,7 @@ resume_if_orphaned(struct app *app)
     bg->run.addr = bg->addr;
     log_warnx("logout_all_resumed actor=%s sessions=%lld of %lld resumes=%d",
               bg->actor, taken.ended, taken.total, taken.resumes);
-    audit_run(app->store, &bg->run, "logout_all_resumed", "ok",
-              &bg->progress);
+    audit_run(app->store, &bg->run, "logout_all_resumed", "ok", &bg->progress);
     bg_launch(app);
 }
 

@@ -150,11 +150,11 @@ ended_note(const char *sid, const struct session_ended *e, const char *actor,
     metrics_session_end(e->reason);
     log_fingerprint(sid, fp);
     if (quiet)
-        log_debug("session_end sid_fp=%s reason=%s actor=%s deliveries=%d",
-                  fp, end_reason_name(e->reason), actor, e->queued);
+        log_debug("session_end sid_fp=%s reason=%s actor=%s deliveries=%d", fp,
+                  end_reason_name(e->reason), actor, e->queued);
     else
-        log_info("session_end sid_fp=%s reason=%s actor=%s deliveries=%d",
-                 fp, end_reason_name(e->reason), actor, e->queued);
+        log_info("session_end sid_fp=%s reason=%s actor=%s deliveries=%d", fp,
+                 end_reason_name(e->reason), actor, e->queued);
 }
 
 int
@@ -169,8 +169,7 @@ session_end_by(struct store *st, const struct config *cfg, const char *sid,
     if ((rc = check_reason(reason, cfg)) < 0)
         return rc;
     rc = store_sessions_end(st, sids, 1, end_reason_name(reason), actor,
-                            util_now(),
-                            cfg ? cfg->session_idle_timeout_s : 0,
+                            util_now(), cfg ? cfg->session_idle_timeout_s : 0,
                             cfg ? cfg->session_absolute_timeout_s : 0, 1, &e);
     if (rc == 1) {
         ended_note(sid, &e, actor, 0);
@@ -184,10 +183,9 @@ session_end_by(struct store *st, const struct config *cfg, const char *sid,
 }
 
 int
-session_end_many(struct store *st, const struct config *cfg,
-                 char *const *sids, size_t n, enum end_reason reason,
-                 const char *actor, int audit, long long *ended,
-                 long long *queued)
+session_end_many(struct store *st, const struct config *cfg, char *const *sids,
+                 size_t n, enum end_reason reason, const char *actor, int audit,
+                 long long *ended, long long *queued)
 {
     struct session_ended e[SESSION_END_BATCH];
     size_t at, i, k;
@@ -197,11 +195,10 @@ session_end_many(struct store *st, const struct config *cfg,
         return rc;
     for (at = 0; at < n; at += k) {
         k = n - at < SESSION_END_BATCH ? n - at : SESSION_END_BATCH;
-        rc = store_sessions_end(st, sids + at, k, end_reason_name(reason),
-                                actor, util_now(),
-                                cfg ? cfg->session_idle_timeout_s : 0,
-                                cfg ? cfg->session_absolute_timeout_s : 0,
-                                audit, e);
+        rc = store_sessions_end(
+            st, sids + at, k, end_reason_name(reason), actor, util_now(),
+            cfg ? cfg->session_idle_timeout_s : 0,
+            cfg ? cfg->session_absolute_timeout_s : 0, audit, e);
         if (rc < 0)
             return rc;
         for (i = 0; i < k; i++) {

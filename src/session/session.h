@@ -94,9 +94,9 @@ void session_ended_clear(struct session_ended *e);
  * clears it with session_ended_clear. Returns 1 if it ended now, 0 if it
  * had already ended (a no-op), or a GH_E* code.
  */
-int session_end_by(struct store *st, const struct config *cfg,
-                   const char *sid, enum end_reason reason,
-                   const char *actor, struct session_ended *out);
+int session_end_by(struct store *st, const struct config *cfg, const char *sid,
+                   enum end_reason reason, const char *actor,
+                   struct session_ended *out);
 /*
  * Ends many sessions as session_end_by would each, SESSION_END_BATCH per
  * script call (a round trip each would cost far more than the endings);
@@ -115,9 +115,8 @@ int session_end(struct store *st, const char *sid, enum end_reason reason);
 
 /* Ends every live session of sub as session_end_many does, by actor, each
  * ending audited. Adds to *ended and *queued (either may be NULL). */
-int session_end_user(struct store *st, const char *sub,
-                     enum end_reason reason, const char *actor,
-                     long long *ended, long long *queued);
+int session_end_user(struct store *st, const char *sub, enum end_reason reason,
+                     const char *actor, long long *ended, long long *queued);
 
 /* The sids of sub's live sessions; *ret is a malloc'd array of malloc'd
  * strings. */

@@ -200,8 +200,8 @@ ended_from_reply(const redisReply *r, struct session_ended *out)
     memset(out, 0, sizeof(*out));
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 3)
         return 0;
-    out->reason = end_reason_parse(r->element[0]->str ? r->element[0]->str
-                                                      : "");
+    out->reason =
+        end_reason_parse(r->element[0]->str ? r->element[0]->str : "");
     snprintf(out->sub, sizeof(out->sub), "%s",
              r->element[1]->str ? r->element[1]->str : "");
     out->queued = (int)r->element[2]->integer;

@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* What the Admin API and the admin CLI share: input checks, audit records,
- * ending sessions (one, a user's, everyone's in batches), and the JSON
- * shapes both print. Nothing here knows about HTTP. */
+/* What the Admin API and the admin CLI share (admin_ops.h). */
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -12,9 +10,9 @@
 
 #include <jansson.h>
 
-#include "api/admin.h"
 #include "core/app.h"
 #include "core/config.h"
+#include "session/admin_ops.h"
 #include "session/delivery.h"
 #include "core/error.h"
 #include "core/log.h"

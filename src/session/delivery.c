@@ -350,28 +350,17 @@ fire(struct waiter *list)
     }
 }
 
-/* Tells waiters on this session how the app's attempt went. */
+/* Takes every waiter that is_done says is done off d->waiters and calls
+ * them, outside the lock. */
 static void
-notify_waiters(struct delivery *d, const char *sid, const char *client_id,
-               enum delivery_state state)
+settle_waiters(struct delivery *d, int (*is_done)(struct waiter *, void *),
+               void *arg)
 {
     struct waiter **wp, *w, *done = NULL;
-    size_t i, left;
 
     pthread_mutex_lock(&d->lock);
     for (wp = &d->waiters; (w = *wp) != NULL;) {
-        if (strcmp(w->sid, sid) != 0) {
-            wp = &w->next;
-            continue;
-        }
-        for (i = 0, left = 0; i < w->n; i++) {
-            if (w->states[i] == DELIVERY_WAITING &&
-                strcmp(w->client_ids[i], client_id) == 0)
-                w->states[i] = state;
-            if (w->states[i] == DELIVERY_WAITING)
-                left++;
-        }
-        if (left == 0) {
+        if (is_done(w, arg)) {
             *wp = w->next;
             w->next = done;
             done = w;
@@ -383,24 +372,56 @@ notify_waiters(struct delivery *d, const char *sid, const char *client_id,
     fire(done);
 }
 
+/* How one app's attempt on one session went. */
+struct attempt_news {
+    const char *sid;
+    const char *client_id;
+    enum delivery_state state;
+};
+
+/* Records the news on w if it waits for that app; done once no app it
+ * waits for is left without a first attempt. */
+static int
+heard(struct waiter *w, void *arg)
+{
+    const struct attempt_news *news = arg;
+    size_t i, left = 0;
+
+    if (strcmp(w->sid, news->sid) != 0)
+        return 0;
+    for (i = 0; i < w->n; i++) {
+        if (w->states[i] == DELIVERY_WAITING &&
+            strcmp(w->client_ids[i], news->client_id) == 0)
+            w->states[i] = news->state;
+        if (w->states[i] == DELIVERY_WAITING)
+            left++;
+    }
+    return left == 0;
+}
+
+/* Tells waiters on this session how the app's attempt went. */
+static void
+notify_waiters(struct delivery *d, const char *sid, const char *client_id,
+               enum delivery_state state)
+{
+    struct attempt_news news = {sid, client_id, state};
+
+    settle_waiters(d, heard, &news);
+}
+
+/* Past its deadline; NULL arg: every waiter (the engine stops). */
+static int
+expired(struct waiter *w, void *arg)
+{
+    return arg == NULL || w->deadline <= *(const double *)arg;
+}
+
 static void
 expire_waiters(struct delivery *d, int all)
 {
-    struct waiter **wp, *w, *done = NULL;
     double now = util_monotonic();
 
-    pthread_mutex_lock(&d->lock);
-    for (wp = &d->waiters; (w = *wp) != NULL;) {
-        if (all || w->deadline <= now) {
-            *wp = w->next;
-            w->next = done;
-            done = w;
-        } else {
-            wp = &w->next;
-        }
-    }
-    pthread_mutex_unlock(&d->lock);
-    fire(done);
+    settle_waiters(d, expired, all ? NULL : &now);
 }
 
 /* Records what a batch of finished attempts got, in one round trip, then

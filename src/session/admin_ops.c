@@ -152,8 +152,8 @@ admin_logout_all_run(struct store *st, const struct config *cfg,
                      struct admin_progress *p)
 {
     unsigned long long cursor = 0;
-    const char *state = "done";
-    int rc = 0;
+    const char *state;
+    int rc = 0, interrupted = 0;
 
     /*
      * ZSCAN, not one big script: each batch is a cheap read and its
@@ -205,8 +205,9 @@ admin_logout_all_run(struct store *st, const struct config *cfg,
                      run->actor, p->ended);
             return 1;
         }
-        state = "interrupted";
+        interrupted = 1;
     }
+    state = interrupted ? "interrupted" : "done";
     if ((rc = store_logout_all_update(st, run->owner, util_now(), state,
                                       p->ended, p->queued)) < 0)
         return rc;
@@ -214,7 +215,7 @@ admin_logout_all_run(struct store *st, const struct config *cfg,
              "deliveries=%lld",
              run->actor, state, p->ended, p->queued);
     audit_run(st, run, "logout_all_finished", state, p);
-    return strcmp(state, "interrupted") == 0 ? 1 : 0;
+    return interrupted;
 }
 
 const char *

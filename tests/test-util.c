@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/states.h"
 #include "core/util.h"
+#include "core/xmalloc.h"
 #include "test.h"
 
 /* RFC 4648 §10 test vectors; none uses '+' or '/', so they read the same
@@ -337,6 +338,26 @@ TEST(state_names_round_trip_through_their_tables)
     ASSERT_EQ(DELIVERY_RESULT_COUNT, 3);
 }
 
+TEST(xmalloc_family_returns_what_was_asked)
+{
+    char *s = xstrdup("abc"), *t = xstrndup("abcdef", 2);
+    char *f = xasprintf("%s-%d", s, 7);
+    int *v = xcalloc(4, sizeof(int));
+
+    ASSERT_STR_EQ(s, "abc");
+    ASSERT_STR_EQ(t, "ab");
+    ASSERT_STR_EQ(f, "abc-7");
+    ASSERT_EQ(v[3], 0);
+    v = xrealloc(v, 8, sizeof(int));
+    v[7] = 1;
+    ASSERT_EQ(v[7], 1);
+    free(s);
+    free(t);
+    free(f);
+    free(v);
+    free(xmalloc(0));
+}
+
 TEST_MAIN(TEST_ENTRY(b64url_encodes_rfc4648_vectors),
           TEST_ENTRY(b64url_decodes_rfc4648_vectors),
           TEST_ENTRY(b64url_uses_url_alphabet),
@@ -354,4 +375,5 @@ TEST_MAIN(TEST_ENTRY(b64url_encodes_rfc4648_vectors),
           TEST_ENTRY(free_secret_is_null_safe), TEST_ENTRY(clocks_are_sane),
           TEST_ENTRY(b64url_valid_takes_only_the_url_alphabet),
           TEST_ENTRY(utf8_valid_follows_rfc3629),
-          TEST_ENTRY(state_names_round_trip_through_their_tables))
+          TEST_ENTRY(state_names_round_trip_through_their_tables),
+          TEST_ENTRY(xmalloc_family_returns_what_was_asked))

@@ -18,6 +18,7 @@
 #include "http/http.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/states.h"
 #include "session/session.h"
 #include "store/store.h"
 #include "crypto/token.h"
@@ -670,13 +671,14 @@ get_deliveries(struct call *c)
     const char *state;
     json_t *arr = NULL;
     struct form f;
-    int limit, rc = 0;
+    int limit, rc = 0, want;
 
     if (read_query(c, allowed, &f) < 0)
         return;
     state = form_get(&f, "state");
-    if (state != NULL && strcmp(state, "pending") != 0 &&
-        strcmp(state, "failed") != 0) {
+    /* Neither given: both queues. */
+    want = state != NULL ? ledger_state_parse(state) : LEDGER_STATE_COUNT;
+    if (state != NULL && want != LEDGER_PENDING && want != LEDGER_FAILED) {
         reply_error(c, 400, "invalid_request",
                     "state must be pending or failed");
         goto out;
@@ -693,9 +695,9 @@ get_deliveries(struct call *c)
         reply_failure(c, GH_ENOMEM);
         goto out;
     }
-    if (state == NULL || strcmp(state, "pending") == 0)
+    if (want != LEDGER_FAILED)
         rc = list_queue(c, 0, limit, arr, &pending);
-    if (rc == 0 && (state == NULL || strcmp(state, "failed") == 0))
+    if (rc == 0 && want != LEDGER_PENDING)
         rc = list_queue(c, 1, limit, arr, &failed);
     /* The totals of both queues, whichever was listed. */
     if (rc == 0)

@@ -17,6 +17,7 @@
 #include "http/form.h"
 #include "http/http.h"
 #include "core/log.h"
+#include "core/states.h"
 #include "oidc/logout.h"
 #include "http/pages.h"
 #include "auth/presign.h"

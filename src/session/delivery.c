@@ -21,6 +21,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/states.h"
 #include "session/session.h"
 #include "store/store.h"
 #include "crypto/token.h"

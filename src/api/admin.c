@@ -20,7 +20,7 @@
 #include "core/metrics.h"
 #include "session/session.h"
 #include "store/store.h"
-#include "crypto/token.h"
+#include "crypto/jws.h"
 #include "oidc/tokens.h"
 #include "directory/users.h"
 #include "core/util.h"
@@ -307,7 +307,7 @@ admin_authorize(struct http_request *req, char *actor, size_t actor_size,
                      "an admin access token is required");
         return -1;
     }
-    if (form_bearer(authz, &token) < 0 || strlen(token) > TOKEN_MAX_LEN) {
+    if (form_bearer(authz, &token) < 0 || strlen(token) > JWS_MAX_LEN) {
         bearer_error(req, status, 401, "invalid_token",
                      "Authorization must be a Bearer access token");
         return -1;

@@ -26,7 +26,7 @@
 #include "auth/presign.h"
 #include "session/session.h"
 #include "store/store.h"
-#include "crypto/token.h"
+#include "crypto/jws.h"
 #include "oidc/tokens.h"
 #include "directory/users.h"
 #include "core/util.h"
@@ -253,9 +253,9 @@ hint_subject(struct app *app, const char *hint, char sub[37])
     int rc = GH_EBADTOKEN;
 
     /* RFC 8725 §3.11: only an ID token (typ JWT) is a hint. */
-    if (token_verify(app->keys, hint, "JWT", &claims) < 0)
+    if (jws_verify(app->keys, hint, "JWT", &claims) < 0)
         return GH_EBADTOKEN;
-    if (token_check_claims(claims, app->cfg->issuer, NULL, util_now(), 30,
+    if (jws_check_claims(claims, app->cfg->issuer, NULL, util_now(), 30,
                            true) < 0)
         goto out;
     s = json_string_value(json_object_get(claims, "sub"));

@@ -18,7 +18,7 @@
 #include "core/log.h"
 #include "session/session.h"
 #include "store/store.h"
-#include "crypto/token.h"
+#include "crypto/jws.h"
 #include "oidc/tokens.h"
 #include "directory/users.h"
 #include "core/util.h"
@@ -51,9 +51,9 @@ tokens_verify_access(struct app *app, const char *jwt, json_t **claims)
     const char *jti, *sid;
     int rc;
 
-    if ((rc = token_verify_cached(app->keys, jwt, "at+jwt", &c)) < 0)
+    if ((rc = jws_verify_cached(app->jws_cache, app->keys, jwt, "at+jwt", &c)) < 0)
         goto out;
-    if ((rc = token_check_claims(c, app->cfg->issuer, NULL, util_now(),
+    if ((rc = jws_check_claims(c, app->cfg->issuer, NULL, util_now(),
                                  TOKENS_LEEWAY_S, false)) < 0)
         goto out;
     jti = str(c, "jti");
@@ -302,8 +302,8 @@ revoke_access(struct app *app, const char *token, const struct client *caller)
 
     /* Expired or not, a token that is ours can be revoked; anything else
      * is nothing to do (§2.2). */
-    if (token_verify(app->keys, token, "at+jwt", &c) < 0 ||
-        token_check_claims(c, app->cfg->issuer, NULL, util_now(),
+    if (jws_verify(app->keys, token, "at+jwt", &c) < 0 ||
+        jws_check_claims(c, app->cfg->issuer, NULL, util_now(),
                            TOKENS_LEEWAY_S, true) < 0)
         goto out;
     jti = str(c, "jti");

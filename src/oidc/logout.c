@@ -22,7 +22,7 @@
 #include "auth/presign.h"
 #include "session/session.h"
 #include "store/store.h"
-#include "crypto/token.h"
+#include "crypto/jws.h"
 #include "oidc/tokens.h"
 #include "core/util.h"
 
@@ -367,9 +367,9 @@ verify_hint(struct app *app, const char *hint, char sid[64], char aud[160])
 
     /* RFC 8725 §3.11: only an ID token (typ JWT) is a hint. An access
      * token carries aud and sid too, and resource servers hold those. */
-    if (hint == NULL || token_verify(app->keys, hint, "JWT", &claims) < 0)
+    if (hint == NULL || jws_verify(app->keys, hint, "JWT", &claims) < 0)
         return GH_EBADTOKEN;
-    if (token_check_claims(claims, app->cfg->issuer, NULL, util_now(), 30,
+    if (jws_check_claims(claims, app->cfg->issuer, NULL, util_now(), 30,
                            true) < 0)
         goto out;
     a = json_object_get(claims, "aud");

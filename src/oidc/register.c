@@ -21,7 +21,7 @@
 #include "core/log.h"
 #include "oidc/register.h"
 #include "store/store.h"
-#include "crypto/token.h"
+#include "crypto/jws.h"
 #include "oidc/tokens.h"
 #include "core/util.h"
 

@@ -18,7 +18,7 @@
 #include "core/log.h"
 #include "session/session.h"
 #include "store/store.h"
-#include "crypto/token.h"
+#include "crypto/jws.h"
 #include "oidc/tokens.h"
 #include "directory/users.h"
 #include "core/util.h"
@@ -262,7 +262,7 @@ mint_access(struct app *app, const struct grant *g, struct issued *is)
         if (g->sid != NULL)
             snprintf(at, sizeof(at), ",\"auth_time\":%lld",
                      (long long)g->auth_time);
-        return token_signf(
+        return jws_signf(
             app->keys, NULL, "at+jwt", &is->access_token,
             "{\"iss\":\"%s\",\"sub\":\"%s\",\"aud\":\"%s\",\"client_id\":"
             "\"%s\",\"exp\":%lld,\"iat\":%lld,\"jti\":\"%s\",\"scope\":"
@@ -285,7 +285,7 @@ mint_access(struct app *app, const struct grant *g, struct issued *is)
         json_decref(c);
         return GH_ENOMEM;
     }
-    rc = token_sign(app->keys, NULL, "at+jwt", c, &is->access_token);
+    rc = jws_sign(app->keys, NULL, "at+jwt", c, &is->access_token);
     json_decref(c);
     return rc;
 }
@@ -339,7 +339,7 @@ mint_id(struct app *app, const struct grant *g, struct issued *is)
             return GH_ENOMEM;
         }
         json_decref(user);
-        rc = token_signf(
+        rc = jws_signf(
             app->keys, alg, "JWT", &is->id_token,
             "{\"iss\":\"%s\",\"sub\":\"%s\",\"aud\":\"%s\",\"exp\":%lld,"
             "\"iat\":%lld,\"auth_time\":%lld%s%s%s,\"sid\":\"%s\","
@@ -367,7 +367,7 @@ mint_id(struct app *app, const struct grant *g, struct issued *is)
         json_decref(c);
         return GH_ENOMEM;
     }
-    rc = token_sign(app->keys, alg, "JWT", c, &is->id_token);
+    rc = jws_sign(app->keys, alg, "JWT", c, &is->id_token);
     json_decref(c);
     return rc;
 }
@@ -495,7 +495,7 @@ reply_tokens(struct http_request *req, const struct grant *g,
 
     /* Written by hand: json_dumps escaping two ~500-byte tokens was a
      * tenth of a client_credentials grant. The tokens are ours, base64url
-     * and dots by construction (token_sign, util_random_id), so only the
+     * and dots by construction (jws_sign, util_random_id), so only the
      * scope is looked at; anything odd there falls back to jansson. */
     if (!util_json_plain(g->scope)) {
         json_t *o = json_pack(

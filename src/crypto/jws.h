@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* JWTs: compact JWS built and verified through keys.c (never libjwt on a hot
  * path). */
-#ifndef GATEHOUSE_TOKEN_H
-#define GATEHOUSE_TOKEN_H
+#ifndef GATEHOUSE_JWS_H
+#define GATEHOUSE_JWS_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -12,7 +12,7 @@
 struct keyring;
 
 /* Tokens above this size are refused before any parsing. */
-#define TOKEN_MAX_LEN 8192
+#define JWS_MAX_LEN 8192
 
 /*
  * Signs claims (borrowed) with alg's active key, the signing_alg key when
@@ -21,15 +21,15 @@ struct keyring;
  * malloc'd compact JWS the caller frees. GH_ENOTFOUND if no key of alg is
  * active.
  */
-int token_sign(const struct keyring *kr, const char *alg, const char *typ,
+int jws_sign(const struct keyring *kr, const char *alg, const char *typ,
                const json_t *claims, char **ret);
-/* token_sign of claims already written as one compact JSON object: for
+/* jws_sign of claims already written as one compact JSON object: for
  * hot paths that write plain claims by hand (util_json_plain) rather than
  * pay jansson's building and escaping. */
-int token_sign_json(const struct keyring *kr, const char *alg,
+int jws_sign_json(const struct keyring *kr, const char *alg,
                     const char *typ, const char *claims_json, char **ret);
-/* token_sign_json of the claims fmt writes (printf-style). */
-int token_signf(const struct keyring *kr, const char *alg, const char *typ,
+/* jws_sign_json of the claims fmt writes (printf-style). */
+int jws_signf(const struct keyring *kr, const char *alg, const char *typ,
                 char **ret, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
@@ -41,19 +41,28 @@ int token_signf(const struct keyring *kr, const char *alg, const char *typ,
  * On success *claims is a new reference the caller releases with
  * json_decref. GH_EBADTOKEN on any failure; claims are not checked here.
  */
-int token_verify(const struct keyring *kr, const char *jws,
+int jws_verify(const struct keyring *kr, const char *jws,
                  const char *expected_typ, json_t **claims);
 
+/* The memory of jws_verify_cached: one per server (struct app), shared by
+ * its threads. */
+struct jws_cache;
+/* *ret is freed with jws_cache_free (NULL-safe). */
+int jws_cache_new(struct jws_cache **ret);
+void jws_cache_free(struct jws_cache *vc);
+
 /*
- * token_verify with a memory: a token already verified (the same text, the
+ * jws_verify with a memory: a token already verified (the same text, the
  * same keyring and typ) is not verified again until its exp, and its
- * claims come from the cache. ECDSA verification is ~80% of an
- * introspection, and resource servers introspect the same token again and
- * again. Thread-safe; bounded (a fixed number of slots). The caller still
- * checks claims, revocation and the session every time.
+ * claims come from vc. ECDSA verification is ~80% of an introspection,
+ * and resource servers introspect the same token again and again.
+ * Thread-safe; bounded (a fixed number of slots). Without vc (NULL) it is
+ * jws_verify. The caller still checks claims, revocation and the session
+ * every time.
  */
-int token_verify_cached(const struct keyring *kr, const char *jws,
-                        const char *expected_typ, json_t **claims);
+int jws_verify_cached(struct jws_cache *vc, const struct keyring *kr,
+                      const char *jws, const char *expected_typ,
+                      json_t **claims);
 
 /*
  * Checks registered claims: iss equals issuer; aud (string or array)
@@ -61,7 +70,7 @@ int token_verify_cached(const struct keyring *kr, const char *jws,
  * (unless allow_expired) and iat is not in the future, each with leeway_s.
  * 0, GH_EXPIRED, or GH_EBADTOKEN.
  */
-int token_check_claims(const json_t *claims, const char *issuer,
+int jws_check_claims(const json_t *claims, const char *issuer,
                        const char *audience, int64_t now, int64_t leeway_s,
                        bool allow_expired);
 

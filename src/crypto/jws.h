@@ -13,6 +13,9 @@ struct keyring;
 
 /* Tokens above this size are refused before any parsing. */
 #define JWS_MAX_LEN 8192
+/* Clock skew allowed on exp and iat of our tokens; a revocation outlives
+ * exp by it. */
+#define JWS_LEEWAY_S 30
 
 /*
  * Signs claims (borrowed) with alg's active key, the signing_alg key when

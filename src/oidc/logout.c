@@ -23,7 +23,7 @@
 #include "session/session.h"
 #include "store/store.h"
 #include "crypto/jws.h"
-#include "oidc/tokens.h"
+#include "auth/client_auth.h"
 #include "core/util.h"
 
 /* What the answer needs once the deliveries have had their first try. */
@@ -112,7 +112,7 @@ app_name(struct app *app, const char *client_id)
     struct client *owned = NULL;
     char *name;
 
-    if (tokens_find_client(app, client_id, &c, &owned) < 0)
+    if (client_auth_find(app, client_id, &c, &owned) < 0)
         return strdup(client_id);
     name = strdup(c->name);
     client_free(owned);
@@ -298,7 +298,7 @@ post_logout_redirect(struct app *app, const char *client_id,
     /* SPEC §5: registered for the client named by the hint or client_id,
      * compared exactly; otherwise no redirect at all. */
     rc = client_id == NULL ? GH_ENOTFOUND
-                           : tokens_find_client(app, client_id, &c, &owned);
+                           : client_auth_find(app, client_id, &c, &owned);
     if (rc < 0 && rc != GH_ENOTFOUND) {
         *bad = rc;
         goto out;

@@ -260,8 +260,7 @@ TEST(verify_cached_remembers_only_what_verified)
     json_object_set_new(claims, "exp", json_integer(now - 10));
     ASSERT_EQ(jws_sign(fx.es, NULL, "at+jwt", claims, &tok), 0);
     ASSERT_EQ(jws_verify_cached(vc, fx.es, tok, "at+jwt", &c), 0);
-    ASSERT_EQ(jws_check_claims(c, ISSUER, NULL, now, 0, false),
-              GH_EEXPIRED);
+    ASSERT_EQ(jws_check_claims(c, ISSUER, NULL, now, 0, false), GH_EEXPIRED);
     json_decref(c);
     free(tok);
     json_decref(claims);
@@ -642,8 +641,8 @@ we_verify_libjwt(const struct keyring *kr, const char *dir, const char *kid,
         ASSERT((tok = jwt_encode_str(jwt)) != NULL);
         ASSERT_EQ(jws_verify(kr, tok, "JWT", &claims), 0);
         ASSERT_STR_EQ(json_string_value(json_object_get(claims, "sub")), "bob");
-        ASSERT_EQ(
-            jws_check_claims(claims, ISSUER, NULL, util_now(), 0, false), 0);
+        ASSERT_EQ(jws_check_claims(claims, ISSUER, NULL, util_now(), 0, false),
+                  0);
         json_decref(claims);
         claims = NULL;
         jwt_free(jwt);
@@ -685,14 +684,12 @@ TEST(claims_expired_with_and_without_leeway)
     json_t *c = std_claims(now - 400); /* exp = now - 100 */
 
     ASSERT_EQ(jws_check_claims(c, ISSUER, "crm", now, 0, false), GH_EEXPIRED);
-    ASSERT_EQ(jws_check_claims(c, ISSUER, "crm", now, 99, false),
-              GH_EEXPIRED);
+    ASSERT_EQ(jws_check_claims(c, ISSUER, "crm", now, 99, false), GH_EEXPIRED);
     ASSERT_EQ(jws_check_claims(c, ISSUER, "crm", now, 101, false), 0);
     /* id_token_hint at logout: expired is fine, forged is not */
     ASSERT_EQ(jws_check_claims(c, ISSUER, "crm", now, 0, true), 0);
-    ASSERT_EQ(
-        jws_check_claims(c, "https://evil.example", "crm", now, 0, true),
-        GH_EBADTOKEN);
+    ASSERT_EQ(jws_check_claims(c, "https://evil.example", "crm", now, 0, true),
+              GH_EBADTOKEN);
     json_decref(c);
     /* RFC 7519 §4.1.4: at exp itself the token is already expired */
     c = std_claims(now - 300);
@@ -706,10 +703,8 @@ TEST(claims_iat_in_the_future_refused)
     int64_t now = 1700000000;
     json_t *c = std_claims(now + 60);
 
-    ASSERT_EQ(jws_check_claims(c, ISSUER, "crm", now, 0, false),
-              GH_EBADTOKEN);
-    ASSERT_EQ(jws_check_claims(c, ISSUER, "crm", now, 59, false),
-              GH_EBADTOKEN);
+    ASSERT_EQ(jws_check_claims(c, ISSUER, "crm", now, 0, false), GH_EBADTOKEN);
+    ASSERT_EQ(jws_check_claims(c, ISSUER, "crm", now, 59, false), GH_EBADTOKEN);
     ASSERT_EQ(jws_check_claims(c, ISSUER, "crm", now, 60, false), 0);
     json_decref(c);
 }
@@ -728,14 +723,11 @@ TEST(claims_aud_string_or_array)
               GH_EBADTOKEN);
     ASSERT_EQ(jws_check_claims(c, ISSUER, "cr", now, 0, false), GH_EBADTOKEN);
     json_object_set_new(c, "aud", json_pack("[]"));
-    ASSERT_EQ(jws_check_claims(c, ISSUER, "crm", now, 0, false),
-              GH_EBADTOKEN);
+    ASSERT_EQ(jws_check_claims(c, ISSUER, "crm", now, 0, false), GH_EBADTOKEN);
     json_object_set_new(c, "aud", json_integer(1));
-    ASSERT_EQ(jws_check_claims(c, ISSUER, "crm", now, 0, false),
-              GH_EBADTOKEN);
+    ASSERT_EQ(jws_check_claims(c, ISSUER, "crm", now, 0, false), GH_EBADTOKEN);
     json_object_del(c, "aud");
-    ASSERT_EQ(jws_check_claims(c, ISSUER, "crm", now, 0, false),
-              GH_EBADTOKEN);
+    ASSERT_EQ(jws_check_claims(c, ISSUER, "crm", now, 0, false), GH_EBADTOKEN);
     ASSERT_EQ(jws_check_claims(c, ISSUER, NULL, now, 0, false), 0);
     json_decref(c);
 }
@@ -752,12 +744,10 @@ TEST(claims_wrong_or_missing_iss_refused)
         GH_EBADTOKEN);
     ASSERT_EQ(jws_check_claims(c, NULL, "crm", now, 0, false), GH_EBADTOKEN);
     /* wrong issuer and expired: the forgery is what gets reported */
-    ASSERT_EQ(
-        jws_check_claims(c, "https://other", "crm", now + 1000, 0, false),
-        GH_EBADTOKEN);
-    json_object_del(c, "iss");
-    ASSERT_EQ(jws_check_claims(c, ISSUER, "crm", now, 0, false),
+    ASSERT_EQ(jws_check_claims(c, "https://other", "crm", now + 1000, 0, false),
               GH_EBADTOKEN);
+    json_object_del(c, "iss");
+    ASSERT_EQ(jws_check_claims(c, ISSUER, "crm", now, 0, false), GH_EBADTOKEN);
     json_decref(c);
 }
 
@@ -767,15 +757,13 @@ TEST(claims_exp_and_iat_must_be_numbers)
     json_t *c = std_claims(now);
 
     json_object_set_new(c, "exp", json_string("1700000300"));
-    ASSERT_EQ(jws_check_claims(c, ISSUER, "crm", now, 0, false),
-              GH_EBADTOKEN);
+    ASSERT_EQ(jws_check_claims(c, ISSUER, "crm", now, 0, false), GH_EBADTOKEN);
     json_object_del(c, "exp");
     ASSERT_EQ(jws_check_claims(c, ISSUER, "crm", now, 0, true), GH_EBADTOKEN);
     json_decref(c);
     c = std_claims(now);
     json_object_set_new(c, "iat", json_true());
-    ASSERT_EQ(jws_check_claims(c, ISSUER, "crm", now, 0, false),
-              GH_EBADTOKEN);
+    ASSERT_EQ(jws_check_claims(c, ISSUER, "crm", now, 0, false), GH_EBADTOKEN);
     json_decref(c);
 }
 

@@ -691,8 +691,7 @@ TEST(code_exchange_issues_id_access_and_refresh_tokens)
     ASSERT_EQ(bearer_verify(&app, str(t, "access_token"), &claims), 0);
     ASSERT_STR_EQ(str(claims, "jti"), str(at, "jti"));
     json_decref(claims);
-    ASSERT_EQ(bearer_verify(&app, str(t, "id_token"), &claims),
-              GH_EBADTOKEN);
+    ASSERT_EQ(bearer_verify(&app, str(t, "id_token"), &claims), GH_EBADTOKEN);
 
     /* SPEC §5: the app is recorded on the session. */
     ASSERT_EQ(session_get(app.store, sid, &s), 0);

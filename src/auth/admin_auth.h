@@ -19,7 +19,7 @@ struct http_request;
  * answered (401 with WWW-Authenticate, 403, or 503), its status is in
  * *status, and actor names the caller if the token was valid.
  */
-int admin_auth_check(struct http_request *req, char *actor,
-                     size_t actor_size, int *status);
+int admin_auth_check(struct http_request *req, char *actor, size_t actor_size,
+                     int *status);
 
 #endif

@@ -14,9 +14,8 @@ struct http_request;
  * challenge names only the scheme and the body says invalid_token. A 503
  * also says when to come back (Retry-After).
  */
-void auth_error_bearer(struct http_request *req, int status,
-                       const char *error, const char *scope,
-                       const char *description);
+void auth_error_bearer(struct http_request *req, int status, const char *error,
+                       const char *scope, const char *description);
 
 /* Answers 503 temporarily_unavailable for GH_EREDIS, else 500
  * server_error (logged). */

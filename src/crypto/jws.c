@@ -20,7 +20,7 @@
 
 int
 jws_sign(const struct keyring *kr, const char *alg, const char *typ,
-           const json_t *claims, char **ret)
+         const json_t *claims, char **ret)
 {
     char *ptext;
     int rc;
@@ -36,7 +36,7 @@ jws_sign(const struct keyring *kr, const char *alg, const char *typ,
 
 int
 jws_signf(const struct keyring *kr, const char *alg, const char *typ,
-            char **ret, const char *fmt, ...)
+          char **ret, const char *fmt, ...)
 {
     char *text;
     va_list ap;
@@ -54,7 +54,7 @@ jws_signf(const struct keyring *kr, const char *alg, const char *typ,
 
 int
 jws_sign_json(const struct keyring *kr, const char *alg, const char *typ,
-                const char *ptext, char **ret)
+              const char *ptext, char **ret)
 {
     const char *kid = keys_kid(kr, alg);
     json_t *hdr = NULL;
@@ -69,16 +69,14 @@ jws_sign_json(const struct keyring *kr, const char *alg, const char *typ,
     /* alg and kid (base64url) never need escaping; typ does only if a
      * caller passed something odd, and then jansson writes it. */
     if (typ == NULL || strpbrk(typ, "\"\\") == NULL) {
-        if (asprintf(&htext, "{\"alg\":\"%s\",\"kid\":\"%s\"%s%s%s}",
-                     alg, kid,
+        if (asprintf(&htext, "{\"alg\":\"%s\",\"kid\":\"%s\"%s%s%s}", alg, kid,
                      typ ? ",\"typ\":\"" : "", typ ? typ : "",
                      typ ? "\"" : "") < 0) {
             htext = NULL;
             goto out;
         }
     } else {
-        hdr = json_pack("{s:s, s:s, s:s}", "alg", alg, "kid", kid, "typ",
-                        typ);
+        hdr = json_pack("{s:s, s:s, s:s}", "alg", alg, "kid", kid, "typ", typ);
         if (hdr == NULL || (htext = json_dumps(hdr, JSON_COMPACT)) == NULL)
             goto out;
     }
@@ -91,8 +89,7 @@ jws_sign_json(const struct keyring *kr, const char *alg, const char *typ,
     out[hb] = '.';
     pb = b64url_encode(ptext, plen, out + hb + 1);
     out[hb + 1 + pb] = '.';
-    if ((rc = keys_sign(kr, alg, out, hb + 1 + pb, out + hb + 1 + pb + 1)) <
-        0)
+    if ((rc = keys_sign(kr, alg, out, hb + 1 + pb, out + hb + 1 + pb + 1)) < 0)
         goto out;
     /* A token we would refuse to verify ourselves must not go out. */
     if (strlen(out) > JWS_MAX_LEN) {
@@ -140,8 +137,8 @@ typ_matches(const json_t *typ, const char *expected)
 }
 
 int
-jws_verify(const struct keyring *kr, const char *jws,
-             const char *expected_typ, json_t **claims)
+jws_verify(const struct keyring *kr, const char *jws, const char *expected_typ,
+           json_t **claims)
 {
     const char *dot1, *dot2;
     unsigned char *hraw = NULL, *praw = NULL, *sig = NULL;
@@ -215,9 +212,8 @@ aud_contains(const json_t *aud, const char *audience)
 }
 
 int
-jws_check_claims(const json_t *claims, const char *issuer,
-                   const char *audience, int64_t now, int64_t leeway_s,
-                   bool allow_expired)
+jws_check_claims(const json_t *claims, const char *issuer, const char *audience,
+                 int64_t now, int64_t leeway_s, bool allow_expired)
 {
     const char *iss = json_string_value(json_object_get(claims, "iss"));
     const json_t *exp = json_object_get(claims, "exp");

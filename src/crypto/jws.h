@@ -25,15 +25,15 @@ struct keyring;
  * active.
  */
 int jws_sign(const struct keyring *kr, const char *alg, const char *typ,
-               const json_t *claims, char **ret);
+             const json_t *claims, char **ret);
 /* jws_sign of claims already written as one compact JSON object: for
  * hot paths that write plain claims by hand (util_json_plain) rather than
  * pay jansson's building and escaping. */
-int jws_sign_json(const struct keyring *kr, const char *alg,
-                    const char *typ, const char *claims_json, char **ret);
+int jws_sign_json(const struct keyring *kr, const char *alg, const char *typ,
+                  const char *claims_json, char **ret);
 /* jws_sign_json of the claims fmt writes (printf-style). */
 int jws_signf(const struct keyring *kr, const char *alg, const char *typ,
-                char **ret, const char *fmt, ...)
+              char **ret, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
 /*
@@ -45,7 +45,7 @@ int jws_signf(const struct keyring *kr, const char *alg, const char *typ,
  * json_decref. GH_EBADTOKEN on any failure; claims are not checked here.
  */
 int jws_verify(const struct keyring *kr, const char *jws,
-                 const char *expected_typ, json_t **claims);
+               const char *expected_typ, json_t **claims);
 
 /* The memory of jws_verify_cached: one per server (struct app), shared by
  * its threads. */
@@ -74,7 +74,7 @@ int jws_verify_cached(struct jws_cache *vc, const struct keyring *kr,
  * 0, GH_EXPIRED, or GH_EBADTOKEN.
  */
 int jws_check_claims(const json_t *claims, const char *issuer,
-                       const char *audience, int64_t now, int64_t leeway_s,
-                       bool allow_expired);
+                     const char *audience, int64_t now, int64_t leeway_s,
+                     bool allow_expired);
 
 #endif

@@ -26,7 +26,6 @@ int scope_grant(const char *requested, const struct client *c,
  * OpenID request or nothing). *ret is malloc'd; the caller frees it.
  * GH_EINVAL without openid.
  */
-int scope_authorize(const char *requested, const struct client *c,
-                    char **ret);
+int scope_authorize(const char *requested, const struct client *c, char **ret);
 
 #endif

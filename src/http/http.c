@@ -72,7 +72,8 @@ static const struct route routes[] = {
     {M_GET | M_POST | M_OPTIONS, "/userinfo", userinfo_handle,
      ROUTE_CORS_CLIENT},
     {M_POST, "/introspect", introspect_handle, 0},
-    {M_POST | M_OPTIONS, "/revoke", introspect_handle_revoke, ROUTE_CORS_CLIENT},
+    {M_POST | M_OPTIONS, "/revoke", introspect_handle_revoke,
+     ROUTE_CORS_CLIENT},
     {M_POST, "/register", register_handle, 0},
     {M_GET | M_POST | M_DELETE, "/admin/*", admin_handle, 0},
 };

@@ -228,8 +228,8 @@ hint_subject(struct app *app, const char *hint, char sub[37])
     /* RFC 8725 §3.11: only an ID token (typ JWT) is a hint. */
     if (jws_verify(app->keys, hint, "JWT", &claims) < 0)
         return GH_EBADTOKEN;
-    if (jws_check_claims(claims, app->cfg->issuer, NULL, util_now(), 30,
-                           true) < 0)
+    if (jws_check_claims(claims, app->cfg->issuer, NULL, util_now(), 30, true) <
+        0)
         goto out;
     s = json_string_value(json_object_get(claims, "sub"));
     if (s == NULL || strlen(s) > 36)
@@ -537,9 +537,9 @@ request_app_name(struct app *app, const char *request, json_t **areq)
     /* Checked again, not only trusted for carrying our MAC: a client
      * removed within the request's 600 s gets no code. */
     uri = json_string_value(json_object_get(o, "redirect_uri"));
-    if (client_auth_find(app, json_string_value(
-                                    json_object_get(o, "client_id")),
-                           &c, &owned) < 0 ||
+    if (client_auth_find(app,
+                         json_string_value(json_object_get(o, "client_id")), &c,
+                         &owned) < 0 ||
         uri == NULL || !client_has_redirect_uri(c, uri)) {
         client_free(owned);
         json_decref(o);

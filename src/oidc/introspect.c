@@ -163,8 +163,8 @@ revoke_access(struct app *app, const char *token, const struct client *caller)
     /* Expired or not, a token that is ours can be revoked; anything else
      * is nothing to do (§2.2). */
     if (jws_verify(app->keys, token, "at+jwt", &c) < 0 ||
-        jws_check_claims(c, app->cfg->issuer, NULL, util_now(),
-                           JWS_LEEWAY_S, true) < 0)
+        jws_check_claims(c, app->cfg->issuer, NULL, util_now(), JWS_LEEWAY_S,
+                         true) < 0)
         goto out;
     jti = str(c, "jti");
     if (jti == NULL || str(c, "client_id") == NULL ||

@@ -369,8 +369,8 @@ verify_hint(struct app *app, const char *hint, char sid[64], char aud[160])
      * token carries aud and sid too, and resource servers hold those. */
     if (hint == NULL || jws_verify(app->keys, hint, "JWT", &claims) < 0)
         return GH_EBADTOKEN;
-    if (jws_check_claims(claims, app->cfg->issuer, NULL, util_now(), 30,
-                           true) < 0)
+    if (jws_check_claims(claims, app->cfg->issuer, NULL, util_now(), 30, true) <
+        0)
         goto out;
     a = json_object_get(claims, "aud");
     if (json_is_array(a))

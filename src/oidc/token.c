@@ -50,7 +50,7 @@ struct issued {
     char *access_token;
     char jti[ID_LEN + 1];
     int64_t exp;
-    char *id_token;                     /* NULL without scope openid */
+    char *id_token;                      /* NULL without scope openid */
     char refresh_token[REFRESH_LEN + 1]; /* "" if none */
     char family[REFRESH_FAMILY_LEN + 1];
 };

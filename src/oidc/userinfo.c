@@ -73,8 +73,8 @@ userinfo_handle(struct http_request *req)
                           "invalid access token");
         goto out;
     }
-    share_with_client(
-        req, json_string_value(json_object_get(claims, "client_id")));
+    share_with_client(req,
+                      json_string_value(json_object_get(claims, "client_id")));
     if (bearer_user(req, claims, "openid", &u) < 0)
         goto out;
     http_reply_json(

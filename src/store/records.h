@@ -27,8 +27,8 @@ struct refresh_token {
     char *sid;
     char *client_id;
     char *sub;
-    char *scope; /* space-separated, as granted by the code */
-    int spent;   /* rotated already: presenting it again is reuse */
+    char *scope;       /* space-separated, as granted by the code */
+    int spent;         /* rotated already: presenting it again is reuse */
     int64_t auth_time; /* the session's, from a rotation; else 0 */
     /* From a rotation in the grace (STORE_REFRESH_GRACE): the hash of the
      * family's live head, and each successor from the presented token to

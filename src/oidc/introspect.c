@@ -118,6 +118,34 @@ out:
     return rc;
 }
 
+/*
+ * What /introspect and /revoke both start with: the form, the caller
+ * authenticated (public clients too if allow_public), and the token
+ * parameter. On failure the request has been answered and nothing is
+ * left to release; on success the caller releases *f and *ca.
+ */
+static int
+read_request(struct http_request *req, int allow_public, struct form *f,
+             struct client_auth *ca, const char **token)
+{
+    int rc;
+
+    if ((rc = oauth_form_read(req, f)) < 0)
+        return rc;
+    if ((rc = client_auth_check(req, f, allow_public, ca)) < 0)
+        goto out;
+    if ((*token = form_get(f, "token")) == NULL) {
+        http_oauth_error(req, 400, "invalid_request", "token is required");
+        rc = GH_EINVAL;
+        goto out;
+    }
+    return 0;
+out:
+    client_auth_done(ca);
+    form_free(f);
+    return rc;
+}
+
 void
 introspect_handle(struct http_request *req)
 {
@@ -127,16 +155,10 @@ introspect_handle(struct http_request *req)
     struct form f;
     int rc;
 
-    if (oauth_form_read(req, &f) < 0)
-        return;
     /* RFC 7662 §2.1: the endpoint needs authentication, else anyone could
      * scan for tokens; a public client has none. */
-    if (client_auth_check(req, &f, 0, &ca) < 0)
-        goto out;
-    if ((token = form_get(&f, "token")) == NULL) {
-        http_oauth_error(req, 400, "invalid_request", "token is required");
-        goto out;
-    }
+    if (read_request(req, 0, &f, &ca, &token) < 0)
+        return;
     rc = is_jwt(token) ? introspect_access(req->app, token, ca.client, &o)
                        : introspect_refresh(req->app, token, ca.client, &o);
     if (rc < 0)
@@ -145,7 +167,6 @@ introspect_handle(struct http_request *req)
         http_reply_json_text(req, 200, INACTIVE);
     else
         http_reply_json(req, 200, o);
-out:
     client_auth_done(&ca);
     form_free(&f);
 }
@@ -212,16 +233,10 @@ introspect_handle_revoke(struct http_request *req)
     struct form f;
     int rc;
 
-    if (oauth_form_read(req, &f) < 0)
-        return;
     /* RFC 7009 §2.1: a public client may revoke its own tokens (on
      * sign-out, say), naming itself with client_id. */
-    if (client_auth_check(req, &f, 1, &ca) < 0)
-        goto out;
-    if ((token = form_get(&f, "token")) == NULL) {
-        http_oauth_error(req, 400, "invalid_request", "token is required");
-        goto out;
-    }
+    if (read_request(req, 1, &f, &ca, &token) < 0)
+        return;
     rc = is_jwt(token) ? revoke_access(req->app, token, ca.client)
                        : revoke_refresh(req->app, token, ca.client);
     /* RFC 7009 §2.2: 200 also for a token unknown or not the caller's. */
@@ -229,7 +244,6 @@ introspect_handle_revoke(struct http_request *req)
         auth_error_server(req, rc);
     else
         http_reply_json_text(req, 200, "{}");
-out:
     client_auth_done(&ca);
     form_free(&f);
 }

@@ -6,6 +6,7 @@
 struct config;
 struct delivery;
 struct hashpool;
+struct jws_cache;
 struct keyring;
 struct logout_all_runner;
 struct store;
@@ -13,6 +14,8 @@ struct store;
 struct app {
     const struct config *cfg;
     const struct keyring *keys;
+    /* access tokens verified already (jws_verify_cached); NULL: none */
+    struct jws_cache *jws_cache;
     struct store *store;
     char *discovery; /* the discovery document, built once at start */
     struct hashpool *hashpool; /* password hashing, off the HTTP threads */

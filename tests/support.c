@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "support.h"
+#include "test.h"
 
 #define MAX_CHILDREN 32
 
@@ -193,8 +194,7 @@ int
 redis_start(struct redis_proc *r, int aof)
 {
     memset(r, 0, sizeof(*r));
-    snprintf(r->dir, sizeof(r->dir), "/tmp/gh-redis-XXXXXX");
-    if (mkdtemp(r->dir) == NULL)
+    if (test_mkdtemp(r->dir, sizeof(r->dir), "redis") < 0)
         return -1;
     snprintf(r->socket, sizeof(r->socket), "%s/redis.sock", r->dir);
     snprintf(r->url, sizeof(r->url), "unix://%s", r->socket);
@@ -206,7 +206,7 @@ rm_rf(const char *dir)
 {
     char *argv[] = {"rm", "-rf", (char *)dir, NULL};
 
-    if (dir[0] != '\0' && strncmp(dir, "/tmp/", 5) == 0)
+    if (test_is_tmp(dir))
         run_cmd(argv, NULL, NULL, NULL);
 }
 
@@ -260,8 +260,7 @@ gh_prepare(struct gh_proc *g, const char *redis_url, const char *alg,
     int rc;
 
     memset(g, 0, sizeof(*g));
-    snprintf(g->dir, sizeof(g->dir), "/tmp/gh-test-XXXXXX");
-    if (mkdtemp(g->dir) == NULL)
+    if (test_mkdtemp(g->dir, sizeof(g->dir), "test") < 0)
         return -1;
     snprintf(keys, sizeof(keys), "%s/keys", g->dir);
     /* "ES256,RS256": a key of each, the first the signing_alg. */
@@ -475,10 +474,12 @@ gh_log(const struct gh_proc *g)
 int
 run_cmd(char *const argv[], const char *stdin_text, char **out, char **err)
 {
-    char outpath[] = "/tmp/gh-out-XXXXXX", errpath[] = "/tmp/gh-err-XXXXXX";
+    char outpath[300], errpath[300];
     int in[2], ofd, efd, status;
     pid_t pid;
 
+    snprintf(outpath, sizeof(outpath), "%s/gh-out-XXXXXX", test_tmpdir());
+    snprintf(errpath, sizeof(errpath), "%s/gh-err-XXXXXX", test_tmpdir());
     if ((ofd = mkstemp(outpath)) < 0)
         return -1;
     if ((efd = mkstemp(errpath)) < 0) {

@@ -19,7 +19,7 @@
 static const char *const names[NAPPS] = {"crm", "sales"};
 enum { CRM, SALES };
 
-static char dir[] = "/tmp/gh-sentinel-XXXXXX";
+static char dir[256];
 static int primary_port, replica_port, sentinel_ports[NSENTINELS];
 static pid_t primary_pid, replica_pid, sentinel_pids[NSENTINELS];
 static struct gh_proc gh;
@@ -221,7 +221,7 @@ start_topology(void)
     /* A write to a connection a killed server closed must fail, not kill
      * us (redis-cli and libcurl both write). */
     signal(SIGPIPE, SIG_IGN);
-    if (mkdtemp(dir) == NULL)
+    if (test_mkdtemp(dir, sizeof(dir), "sentinel") < 0)
         FAIL("mkdtemp");
     primary_port = test_free_port();
     start_redis("primary", primary_port, 0);

@@ -450,7 +450,7 @@ TEST(client_id_token_alg_without_key_is_refused_at_start)
  * With --alg, one key, active for its alg, the other alg's untouched. */
 TEST(keys_generate_without_alg_makes_both)
 {
-    char dir[] = "/tmp/gh-test-keysgen-XXXXXX", keys[64], *out = NULL;
+    char dir[256], keys[300], *out = NULL;
     char *gen[] = {getenv("GATEHOUSE_BIN"), "keys", "generate", "--dir",
                    keys, NULL, NULL, NULL};
     char *list[] = {getenv("GATEHOUSE_BIN"), "keys", "list", "--dir", keys,
@@ -459,7 +459,7 @@ TEST(keys_generate_without_alg_makes_both)
     const char *p;
     int active = 0, retired = 0;
 
-    ASSERT(mkdtemp(dir) != NULL);
+    ASSERT_EQ(test_mkdtemp(dir, sizeof(dir), "test-keysgen"), 0);
     snprintf(keys, sizeof(keys), "%s/keys", dir);
     ASSERT_EQ(run_cmd(gen, NULL, &out, NULL), 0);
     ASSERT_CONTAINS(out, " RS256\n");

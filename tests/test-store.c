@@ -638,7 +638,7 @@ raw_tcp(int port, const char *cmd)
 
 TEST(sentinel_finds_the_primary)
 {
-    char dir[] = "/tmp/gh-sentinel-XXXXXX";
+    char dir[256];
     char path[300], log[300], port_s[16], dead[32], live[32], *out = NULL;
     char *addrs[] = {dead, live};
     struct redis_config conf;
@@ -649,7 +649,7 @@ TEST(sentinel_finds_the_primary)
     FILE *f;
 
     signal(SIGPIPE, SIG_IGN);
-    if (mkdtemp(dir) == NULL)
+    if (test_mkdtemp(dir, sizeof(dir), "sentinel") < 0)
         FAIL("mkdtemp");
     port = free_port();
     snprintf(port_s, sizeof(port_s), "%d", port);

@@ -25,10 +25,11 @@
 
 /* One ES256 and one RS256 keyring, made once for the whole run. */
 static struct {
-    char root[64];
-    char es_dir[96], rs_dir[96];
+    char root[256];
+    char es_dir[300], rs_dir[300];
     char es_kid[KEYS_KID_LEN + 1], rs_kid[KEYS_KID_LEN + 1];
     struct keyring *es, *rs;
+    pid_t owner; /* the runner, which made it: each case is a fork */
 } fx;
 
 static int
@@ -42,7 +43,8 @@ fixture_free(void)
 {
     keyring_free(fx.es);
     keyring_free(fx.rs);
-    nftw(fx.root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    if (getpid() == fx.owner)
+        nftw(fx.root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static struct keyring *
@@ -61,14 +63,14 @@ fixture(void)
 {
     if (fx.es != NULL)
         return;
-    snprintf(fx.root, sizeof(fx.root), "/tmp/gh-test-token-XXXXXX");
-    ASSERT(mkdtemp(fx.root) != NULL);
+    ASSERT_EQ(test_mkdtemp(fx.root, sizeof(fx.root), "test-token"), 0);
     snprintf(fx.es_dir, sizeof(fx.es_dir), "%s/es", fx.root);
     snprintf(fx.rs_dir, sizeof(fx.rs_dir), "%s/rs", fx.root);
     ASSERT_EQ(keys_generate(fx.es_dir, "ES256", fx.es_kid), 0);
     ASSERT_EQ(keys_generate(fx.rs_dir, "RS256", fx.rs_kid), 0);
     fx.es = load(fx.es_dir, "ES256");
     fx.rs = load(fx.rs_dir, "RS256");
+    fx.owner = getpid();
     atexit(fixture_free);
 }
 
@@ -843,7 +845,7 @@ TEST(logout_token_by_hand_equals_jansson_and_escapes_the_rest)
     }
 }
 
-TEST_MAIN(TEST_ENTRY(sign_verify_round_trip_es256),
+TEST_MAIN_SETUP(fixture, TEST_ENTRY(sign_verify_round_trip_es256),
           TEST_ENTRY(logout_token_by_hand_equals_jansson_and_escapes_the_rest),
           TEST_ENTRY(sign_verify_round_trip_rs256),
           TEST_ENTRY(token_of_another_keyring_refused),

@@ -29,6 +29,7 @@
 #include <jansson.h>
 
 #include "harness.h"
+#include "test.h"
 
 /* How long "up" waits for the supervisor, and "down" for each process. */
 #define UP_TIMEOUT_S 60
@@ -355,9 +356,8 @@ rm_rf(const char *dir)
 {
     char *argv[] = {"rm", "-rf", "--", (char *)dir, NULL};
 
-    /* Only what support.c makes: /tmp/gh-redis-*, /tmp/gh-test-*. */
-    if (dir != NULL && strncmp(dir, "/tmp/gh-", 8) == 0 &&
-        strstr(dir, "..") == NULL)
+    /* Only what support.c makes: TMPDIR/gh-redis-*, TMPDIR/gh-test-*. */
+    if (test_is_tmp(dir))
         run_cmd(argv, NULL, NULL, NULL);
 }
 

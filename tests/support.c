@@ -1064,31 +1064,44 @@ bc_start_on(struct bc_app *a, int port, int fail_first, int hang)
     a->fail_first = fail_first;
     a->hang = hang;
     a->hang_fd = -1;
-    a->port = port > 0 ? port : free_port();
-    snprintf(a->uri, sizeof(a->uri),
-             "http://127.0.0.1:%d/backchannel-logout", a->port);
     a->lock = malloc(sizeof(pthread_mutex_t));
+    if (a->lock == NULL)
+        return -1;
     pthread_mutex_init(a->lock, NULL);
+    /* Port 0: the kernel picks one as the socket is bound, and we read it
+     * back, so no other process can take it in between. */
     if (hang) {
         struct sockaddr_in sa;
+        socklen_t len = sizeof(sa);
+        int one = 1;
         memset(&sa, 0, sizeof(sa));
         sa.sin_family = AF_INET;
-        sa.sin_port = htons((uint16_t)a->port);
+        sa.sin_port = htons((uint16_t)port);
         sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        int one = 1;
         a->hang_fd = socket(AF_INET, SOCK_STREAM, 0);
         setsockopt(a->hang_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
         if (bind(a->hang_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-            listen(a->hang_fd, 64) < 0)
+            listen(a->hang_fd, 64) < 0 ||
+            getsockname(a->hang_fd, (struct sockaddr *)&sa, &len) < 0)
             return -1;
-        return 0;
+        a->port = ntohs(sa.sin_port);
+    } else {
+        const union MHD_DaemonInfo *info;
+        a->daemon = MHD_start_daemon(
+            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, (uint16_t)port,
+            NULL, NULL, bc_handler, a, MHD_OPTION_NOTIFY_COMPLETED, bc_done,
+            a,
+            /* A test may put an answering app where a hanging one was. */
+            MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+        if (a->daemon == NULL ||
+            (info = MHD_get_daemon_info(a->daemon,
+                                        MHD_DAEMON_INFO_BIND_PORT)) == NULL)
+            return -1;
+        a->port = info->port;
     }
-    a->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, (uint16_t)a->port,
-        NULL, NULL, bc_handler, a, MHD_OPTION_NOTIFY_COMPLETED, bc_done, a,
-        /* A test may put an answering app where a hanging one was. */
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
-    return a->daemon != NULL ? 0 : -1;
+    snprintf(a->uri, sizeof(a->uri),
+             "http://127.0.0.1:%d/backchannel-logout", a->port);
+    return 0;
 }
 
 int

@@ -150,9 +150,12 @@ struct bc_app {
     double request_at[BC_MAX_TOKENS];
 };
 int bc_start(struct bc_app *a, int fail_first, int hang);
-/* The same on a given port (0: a free one). */
+/* The same on a given port (0: one the kernel picks, read back). */
 int bc_start_on(struct bc_app *a, int port, int fail_first, int hang);
-/* A free loopback port (nothing listens there now). */
+/* A free loopback port (nothing listens there now), for a server that
+ * cannot bind port 0 and say which it got: gatehouse (its issuer names the
+ * port), redis-server over TCP, the demo app, an app that is not up yet.
+ * The one place such a port is chosen. */
 int test_free_port(void);
 /* Tokens received so far (thread-safe snapshot count). */
 int bc_count(struct bc_app *a);

@@ -155,7 +155,7 @@ TEST(external_app_acknowledgement_comes_from_the_delivery_ledger)
 {
     struct bc_app mine;
     char redirect[96], sid[64];
-    struct harness_app_spec spec = {"crm", "crm", redirect, NULL};
+    struct harness_app_spec spec = {"crm", "crm", redirect, NULL, NULL};
     struct harness_opts o = {.apps = 1, .external = &spec, .nexternal = 1};
     struct harness *h;
     struct browser b = {""};

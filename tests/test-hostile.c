@@ -1319,15 +1319,19 @@ TEST(backchannel_delivery_never_follows_a_redirect)
     struct redirector r;
     struct browser b = {""};
     char *cfg = NULL, *page;
-    int port = test_free_port();
+    const union MHD_DaemonInfo *info;
+    int port;
     json_t *t;
 
     memset(&r, 0, sizeof(r));
     ASSERT_EQ(bc_start(&elsewhere, 0, 0), 0);
     snprintf(r.target, sizeof(r.target), "%s", elsewhere.uri);
-    r.d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t)port,
-                           NULL, NULL, redirect_handler, &r, MHD_OPTION_END);
+    r.d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
+                           redirect_handler, &r, MHD_OPTION_END);
     ASSERT(r.d != NULL);
+    info = MHD_get_daemon_info(r.d, MHD_DAEMON_INFO_BIND_PORT);
+    ASSERT(info != NULL && info->port > 0);
+    port = info->port;
     if (asprintf(&cfg,
                  "{\"login\":{\"max_failures\":1000,\"lockout_s\":60},"
                  "\"backchannel\":{\"timeout_ms\":500,\"max_attempts\":2,"

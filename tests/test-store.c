@@ -498,26 +498,6 @@ TEST(mac_key_is_made_once_and_shared)
     redis_stop(&redis, 0);
 }
 
-/* A loopback TCP port nobody listens on (as of now). */
-static int
-free_port(void)
-{
-    struct sockaddr_in sa;
-    socklen_t len = sizeof(sa);
-    int fd, port = -1;
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
-        return -1;
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-        port = ntohs(sa.sin_port);
-    close(fd);
-    return port;
-}
-
 TEST(unreachable_sentinels_fail_fast)
 {
     struct redis_config conf;
@@ -527,8 +507,8 @@ TEST(unreachable_sentinels_fail_fast)
     double t0;
 
     signal(SIGPIPE, SIG_IGN);
-    snprintf(a, sizeof(a), "127.0.0.1:%d", free_port());
-    snprintf(b, sizeof(b), "[::1]:%d", free_port());
+    snprintf(a, sizeof(a), "127.0.0.1:%d", test_free_port());
+    snprintf(b, sizeof(b), "[::1]:%d", test_free_port());
     memset(&conf, 0, sizeof(conf));
     conf.sentinel_master = "gh";
     conf.sentinel_addresses.v = addrs;
@@ -651,7 +631,7 @@ TEST(sentinel_finds_the_primary)
     signal(SIGPIPE, SIG_IGN);
     if (test_mkdtemp(dir, sizeof(dir), "sentinel") < 0)
         FAIL("mkdtemp");
-    port = free_port();
+    port = test_free_port();
     snprintf(port_s, sizeof(port_s), "%d", port);
     snprintf(log, sizeof(log), "%s/primary.log", dir);
     {
@@ -660,7 +640,7 @@ TEST(sentinel_finds_the_primary)
                         "no",           "--dir",  dir,    NULL};
         primary = start_tcp(argv, log, port);
     }
-    sport = free_port();
+    sport = test_free_port();
     snprintf(path, sizeof(path), "%s/sentinel.conf", dir);
     if ((f = fopen(path, "w")) == NULL)
         FAIL("%s: %s", path, strerror(errno));
@@ -676,7 +656,7 @@ TEST(sentinel_finds_the_primary)
     }
 
     /* The first sentinel is down: the store asks the next. */
-    snprintf(dead, sizeof(dead), "127.0.0.1:%d", free_port());
+    snprintf(dead, sizeof(dead), "127.0.0.1:%d", test_free_port());
     snprintf(live, sizeof(live), "127.0.0.1:%d", sport);
     memset(&conf, 0, sizeof(conf));
     conf.prefix = "t:";

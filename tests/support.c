@@ -75,13 +75,15 @@ test_now(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void
-sleep_ms(int ms)
+void
+test_sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
-    nanosleep(&ts, NULL);
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
 }
+
 
 /* Forks argv with output to logpath (or inherited if NULL). The child dies
  * with the test process (PR_SET_PDEATHSIG), so nothing is left running. */
@@ -130,7 +132,7 @@ test_stop_pid(pid_t pid, int sig)
             waitpid(pid, NULL, 0);
             break;
         }
-        sleep_ms(10);
+        test_sleep_ms(10);
     }
     untrack(pid);
 }
@@ -184,7 +186,7 @@ redis_restart(struct redis_proc *r, int aof)
             fprintf(stderr, "redis-server exited; see %s\n", log);
             return -1;
         }
-        sleep_ms(10);
+        test_sleep_ms(10);
     }
     fprintf(stderr, "redis-server did not start in 10 s\n");
     return -1;
@@ -357,7 +359,7 @@ gh_launch(struct gh_proc *g)
             fprintf(stderr, "gatehouse exited; see %s\n", log);
             return -1;
         }
-        sleep_ms(20);
+        test_sleep_ms(20);
     }
     fprintf(stderr, "gatehouse not healthy in %d s; see %s\n",
             wrapped() ? 60 : 15, log);
@@ -389,7 +391,7 @@ gh_signal_wait(struct gh_proc *g, int sig, double timeout_s)
             return WIFEXITED(status) ? WEXITSTATUS(status)
                                      : 128 + WTERMSIG(status);
         }
-        sleep_ms(10);
+        test_sleep_ms(10);
     }
     return -1;
 }
@@ -1118,11 +1120,7 @@ bc_count(struct bc_app *a)
 int
 bc_wait(struct bc_app *a, int n, double timeout_s)
 {
-    double deadline = test_now() + timeout_s;
-
-    while (bc_count(a) < n && test_now() < deadline)
-        sleep_ms(20);
-    return bc_count(a) >= n ? 0 : -1;
+    return WAIT_UNTIL(bc_count(a) >= n, timeout_s, 20) ? 0 : -1;
 }
 
 void
@@ -1141,6 +1139,7 @@ bc_stop(struct bc_app *a)
         free(a->lock);
     }
     memset(a, 0, sizeof(*a));
+    a->hang_fd = -1; /* stopping it again closes nothing */
 }
 
 #define SUPPORT_FAIL(...)                                                      \

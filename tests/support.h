@@ -92,6 +92,26 @@ void test_stop_pid(pid_t pid, int sig);
 /* Seconds since an arbitrary point, monotonic. */
 double test_now(void);
 
+/* Sleeps ms milliseconds: only where the wait is itself the test (a TTL or
+ * window to run out, a time in which nothing more may happen, load to run
+ * through an outage). Anything observable is waited for with WAIT_UNTIL. */
+void test_sleep_ms(int ms);
+
+/*
+ * Waits on a condition: evaluates cond (an expression) every every_ms
+ * until it holds or timeout_s has passed, and is 1 if it held, else 0.
+ * The interval is the caller's, as some conditions cost a process or a
+ * round trip to look at.
+ */
+#define WAIT_UNTIL(cond, timeout_s, every_ms)                                  \
+    ({                                                                         \
+        double wait_deadline_ = test_now() + (timeout_s);                      \
+        int wait_ok_;                                                          \
+        while (!(wait_ok_ = !!(cond)) && test_now() < wait_deadline_)          \
+            test_sleep_ms(every_ms);                                           \
+        wait_ok_;                                                              \
+    })
+
 
 /*
  * Verifies a compact JWS against a JWKS document using OpenSSL directly

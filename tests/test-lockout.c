@@ -526,8 +526,7 @@ TEST(a_returning_user_signs_in_within_3s_while_100_addresses_flood_login)
     }
     /* The flood is on once the open pool turns sign-ins away. */
     deadline = test_now() + 10;
-    while (atomic_load(&f.busy) < 50 && test_now() < deadline)
-        usleep(50 * 1000);
+    WAIT_UNTIL(atomic_load(&f.busy) >= 50, deadline - test_now(), 50);
     busy_before = atomic_load(&f.busy);
 
     /* A browser that never signed in here waits with everyone else ... */

@@ -827,8 +827,7 @@ TEST(deliveries_retry_with_redis_read_only_fails_and_requeues_nothing)
     ASSERT_EQ(res.status, 200);
     http_result_free(&res);
     deadline = test_now() + 10;
-    while (count_keys("gh:dfail") == 0 && test_now() < deadline)
-        usleep(100 * 1000);
+    WAIT_UNTIL(count_keys("gh:dfail") != 0, deadline - test_now(), 100);
     ASSERT_EQ(count_keys("gh:dfail"), 1);
     ASSERT_EQ(bc_count(&bc), 0);
 

@@ -259,8 +259,7 @@ TEST(redis_down_fails_fast_then_recovers)
     ASSERT_EQ(redis_restart(&redis, 0), 0);
     t0 = test_now();
     deadline = t0 + 2.5;
-    while ((rc = store_ping(st)) != 0 && test_now() < deadline)
-        sleep_ms(20);
+    WAIT_UNTIL((rc = store_ping(st)) == 0, deadline - test_now(), 20);
     ASSERT_EQ(rc, 0);
     if (test_now() - t0 > 2.0)
         FAIL("reconnected after %.3f s", test_now() - t0);
@@ -404,8 +403,7 @@ TEST(each_thread_has_its_own_connection)
     }
     /* store_thread_done and thread exit both closed theirs. */
     deadline = test_now() + 2;
-    while (client_count(&redis) != 0 && test_now() < deadline)
-        sleep_ms(10);
+    WAIT_UNTIL(client_count(&redis) == 0, deadline - test_now(), 10);
     ASSERT_EQ(client_count(&redis), 0);
 
     pthread_barrier_destroy(&barrier);
@@ -677,8 +675,7 @@ TEST(sentinel_finds_the_primary)
     ASSERT_EQ(store_ping(st), GH_EREDIS);
     freeReplyObject(raw_tcp(port, "REPLICAOF NO ONE"));
     deadline = test_now() + 2.5;
-    while ((rc = store_ping(st)) != 0 && test_now() < deadline)
-        sleep_ms(20);
+    WAIT_UNTIL((rc = store_ping(st)) == 0, deadline - test_now(), 20);
     ASSERT_EQ(rc, 0);
 
     store_close(st);

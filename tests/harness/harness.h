@@ -118,6 +118,10 @@ int harness_up(const struct harness_opts *opts, struct harness **ret);
  * frees h. NULL-safe. */
 void harness_down(struct harness *h);
 
+/* Starts g, a second Gatehouse with h's config, issuer and keys on a port
+ * of its own, sharing h's Redis; the caller stops it (gh_stop). 0 or -1. */
+int harness_gatehouse_again(const struct harness *h, struct gh_proc *g);
+
 /* Creates a user through "gatehouse user add". 0 or -1. */
 int harness_add_user(struct harness *h, const char *username,
                      const char *password);

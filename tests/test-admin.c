@@ -233,7 +233,7 @@ ledger_when_delivered(const char *sid, const char *token, size_t napps)
                     0;
         if (json_array_size(d) == napps && done == napps)
             return j;
-        usleep(50 * 1000);
+        test_sleep_ms(50);
     }
     FAIL("deliveries of %s not all delivered: %s", sid,
          json_dumps(j, JSON_COMPACT));
@@ -498,7 +498,9 @@ TEST(admin_api_refuses_missing_invalid_expired_unscoped_and_foreign_tokens)
     j = admin_json("GET", "/admin/users/alice/sessions", NULL, admin, 200);
     ASSERT_EQ(json_array_size(json_object_get(j, "sessions")), 1);
     json_decref(j);
-    usleep(200 * 1000);
+    /* A wait that is the test: a notification, if one were sent,
+     * would arrive in this time. */
+    test_sleep_ms(200);
     ASSERT_EQ(bc_count(h->apps[0].bc), 0);
 
     /* Every refusal is in the audit log, naming whoever could be known. */
@@ -646,7 +648,9 @@ TEST(admin_api_refuses_unknown_users_bad_ids_and_path_tricks_changing_nothing)
     j = admin_json("GET", "/admin/users/alice/sessions", NULL, admin, 200);
     ASSERT_EQ(json_array_size(json_object_get(j, "sessions")), 1);
     json_decref(j);
-    usleep(200 * 1000);
+    /* A wait that is the test: a notification, if one were sent,
+     * would arrive in this time. */
+    test_sleep_ms(200);
     ASSERT_EQ(bc_count(h->apps[0].bc), 0);
     m = metrics_text();
     ASSERT_CONTAINS(m, "gatehouse_sessions_ended_total{reason=\"admin\"} 0");
@@ -748,7 +752,7 @@ TEST(logout_all_ends_10000_sessions_and_queues_every_notification)
     /* The worker was not held: the answer came at once. */
     ASSERT(test_now() - t0 < 2);
     deadline = test_now() + 60;
-    for (j = NULL; test_now() < deadline; usleep(100 * 1000)) {
+    for (j = NULL; test_now() < deadline; test_sleep_ms(100)) {
         json_decref(j);
         j = admin_json("GET", "/admin/logout-all", NULL, admin, 200);
         if (strcmp(world_str(j, "state"), "running") != 0)
@@ -911,7 +915,7 @@ TEST(cli_lists_ends_sessions_retries_deliveries_and_shows_the_audit)
     free(err);
     ASSERT_EQ(bc_wait(h->apps[0].bc, 1, 5), 0);
     deadline = test_now() + 10;
-    for (j = NULL; test_now() < deadline; usleep(100 * 1000)) {
+    for (j = NULL; test_now() < deadline; test_sleep_ms(100)) {
         json_decref(j);
         ASSERT_EQ(gh_cmd(&out, &err, "deliveries", "--config", h->gh.config,
                          "--state", "failed", "--json", NULL),
@@ -1065,7 +1069,7 @@ TEST(ledger_shows_next_attempt_failure_is_audited_and_delivery_logged)
      * ±20% after it (whole seconds in the ledger). */
     snprintf(path, sizeof(path), "/admin/sessions/%s/deliveries", sid);
     deadline = test_now() + 5;
-    for (e = NULL; test_now() < deadline; usleep(20 * 1000)) {
+    for (e = NULL; test_now() < deadline; test_sleep_ms(20)) {
         json_decref(j);
         j = admin_json("GET", path, NULL, admin, 200);
         e = ledger_entry(j, "sales");
@@ -1092,7 +1096,7 @@ TEST(ledger_shows_next_attempt_failure_is_audited_and_delivery_logged)
 
     /* The second attempt fails too: failed, and audited. */
     deadline = test_now() + 5;
-    for (e = NULL; test_now() < deadline; usleep(50 * 1000)) {
+    for (e = NULL; test_now() < deadline; test_sleep_ms(50)) {
         json_decref(j);
         j = admin_json("GET", path, NULL, admin, 200);
         e = ledger_entry(j, "sales");

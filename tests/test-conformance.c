@@ -477,7 +477,7 @@ TEST(oidcc_max_age_0)
 
     /* oidcc-max-age-1: more than a second later, max_age=1 asks again,
      * and the new sign-in is the auth_time of the code it gives. */
-    usleep(1100 * 1000);
+    test_sleep_ms(1100);
     params = auth_params("&max_age=1");
     authorize(&b, "GET", params, &res);
     assert_form(&res);

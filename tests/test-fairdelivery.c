@@ -27,12 +27,6 @@
 
 static struct harness *h;
 
-static void
-sleep_ms(int ms)
-{
-    usleep((useconds_t)ms * 1000);
-}
-
 /*
  * The world: crm (back-channel to crm_bc), the app under test "other"
  * (back-channel to other_bc), and backchannel settings from extra (a JSON
@@ -142,7 +136,7 @@ hung_app_and_crm_only_logout(const char *extra)
     end_sessions_of_other(160);
     /* The engines have claimed the hung app's notifications (polled every
      * 100 ms) and are stuck on them for timeout_ms (5 s). */
-    sleep_ms(500);
+    test_sleep_ms(500);
     heard = crm_only_logout(&crm, &page);
     fprintf(stderr, "crm heard %.3f s after its logout began\n", heard);
     ASSERT(heard < LIMIT(1.0)); /* logout_wait_ms */
@@ -359,7 +353,7 @@ TEST(a_failing_app_is_backed_off_and_gets_everything_once_it_recovers)
      * again a second later). Before the fifth is recorded, at most four
      * slots of the eight were given back and taken again. */
     WAIT_UNTIL(requests(&shaky) >= 5, LIMIT(5), 20);
-    sleep_ms(500);
+    test_sleep_ms(500);
     burst = requests(&shaky);
     fprintf(stderr, "%d requests in the first %.1f s\n", burst,
             test_now() - t0);

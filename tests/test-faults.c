@@ -52,12 +52,6 @@ static const char *svc_hdrs[] = {
  * stretch, what they guard (no hang, no serialisation) does not change. */
 #define LIMIT(s) ((wrapped() ? 10 : 1) * (s))
 
-static void
-sleep_ms(int ms)
-{
-    usleep((useconds_t)ms * 1000);
-}
-
 /* The world: crm (back-channel to bc_uri, may be NULL), a
  * client_credentials service, the admin console, and extra members. */
 static void
@@ -202,7 +196,7 @@ load_run(void *arg)
         else if (st != 302 && st != 503)
             l->odd_statuses++;
         l->requests += 2;
-        sleep_ms(20);
+        test_sleep_ms(20);
     }
     return NULL;
 }
@@ -316,18 +310,20 @@ TEST(redis_stopped_under_load_gives_fast_503s_and_recovers_losing_nothing)
     memset(&l, 0, sizeof(l));
     l.b = b;
     ASSERT_EQ(pthread_create(&l.th, NULL, load_run, &l), 0);
-    sleep_ms(500);
+    /* The times here are the scenario: load before, Redis gone under it,
+     * and an outage of some length. */
+    test_sleep_ms(500);
     redis_stop(&h->redis, 1);
-    sleep_ms(300);
+    test_sleep_ms(300);
     expect_fast_unavailable(&b, t);
-    sleep_ms(1500);
+    test_sleep_ms(1500);
 
     /* Back within seconds once Redis is, with the session (AOF). */
     ASSERT_EQ(redis_restart(&h->redis, 1), 0);
     /* Each worker thread has its own link and reconnects after its own
      * backoff (at most 1 s): recovered means every request works. */
     t0 = test_now();
-    for (ok = 0; ok < 10 && test_now() - t0 < LIMIT(10); sleep_ms(50))
+    for (ok = 0; ok < 10 && test_now() - t0 < LIMIT(10); test_sleep_ms(50))
         ok = timed("GET", "/readyz", NULL, NULL, NULL) == 200 &&
                      browser_session_alive(&b)
                  ? ok + 1
@@ -369,14 +365,14 @@ TEST(redis_killed_and_restarted_keeps_sessions_and_refresh_tokens)
      * runs, Redis may hold a write back for up to 2 s, so a kill right
      * after the sign-in can lose it (seen on a loaded machine). What is
      * tested is what persistence keeps, so give it that time. */
-    sleep_ms(2500);
+    test_sleep_ms(2500);
     kill(h->redis.pid, SIGKILL);
     waitpid(h->redis.pid, NULL, 0);
-    sleep_ms(200);
+    test_sleep_ms(200); /* down a while, not just restarted */
     ASSERT_EQ(timed("GET", "/readyz", NULL, NULL, NULL), 503);
     ASSERT_EQ(redis_restart(&h->redis, 1), 0);
     t0 = test_now();
-    for (ok = 0; ok < 10 && test_now() - t0 < LIMIT(10); sleep_ms(50))
+    for (ok = 0; ok < 10 && test_now() - t0 < LIMIT(10); test_sleep_ms(50))
         ok = browser_session_alive(&b) ? ok + 1 : 0;
     ASSERT(test_now() - t0 < LIMIT(5));
     if (asprintf(&body, "grant_type=refresh_token&refresh_token=%s",
@@ -413,7 +409,7 @@ trickle_conn(void *arg)
     for (i = 0; i < sizeof(answer) - 1; i++) {
         if (send(fd, answer + i, 1, MSG_NOSIGNAL) != 1)
             break;
-        sleep_ms(100);
+        test_sleep_ms(100);
     }
 out:
     close(fd);
@@ -577,7 +573,7 @@ TEST(idle_and_stalled_connections_are_cut_and_slow_clients_block_no_one)
         ASSERT(t < LIMIT(0.5));
         ASSERT_EQ(cc_grant(&t), 200);
         ASSERT(t < LIMIT(0.5));
-        sleep_ms(500);
+        test_sleep_ms(500);
     }
     /* timeout_s 2: every silent one is gone by now. */
     for (i = 0; i < N; i++) {
@@ -647,7 +643,8 @@ TEST(thousands_of_open_connections_leave_the_server_responsive)
     fprintf(stderr, "%d connections open after %.2f s\n", opened,
             test_now() - t0);
     ASSERT_EQ(opened, n);
-    sleep_ms(500);
+    /* Held open a while, as idle clients are: that is the load. */
+    test_sleep_ms(500);
     ASSERT_EQ(timed("GET", "/healthz", NULL, NULL, &t), 200);
     fprintf(stderr, "/healthz with %d open: %.3f s\n", n, t);
     ASSERT(t < LIMIT(1.0));
@@ -839,7 +836,7 @@ TEST(gatehouse_killed_during_logout_all_loses_no_notification)
     json_decref(j);
     while (live_sessions(st) == after_kill &&
            test_now() - t_restart < LIMIT(15))
-        sleep_ms(100);
+        test_sleep_ms(100);
     fprintf(stderr, "resumed %.1f s after the restart\n",
             test_now() - t_restart);
     ASSERT(live_sessions(st) < after_kill);
@@ -855,7 +852,7 @@ TEST(gatehouse_killed_during_logout_all_loses_no_notification)
             test_now() - t0 > LIMIT(10))
             break;
         json_decref(j);
-        sleep_ms(100);
+        test_sleep_ms(100);
     }
     ASSERT_STR_EQ(json_string_value(json_object_get(j, "state")), "done");
     ASSERT_EQ(json_integer_value(json_object_get(j, "resumes")), 1);
@@ -937,7 +934,7 @@ TEST(a_redis_outage_is_logged_once_each_way_and_kept_in_metrics)
     ASSERT(metric("gatehouse_backchannel_queue_depth") >= 0);
     /* What is tested is that nothing more is logged while the outage
      * lasts: let it last. */
-    sleep_ms(1500);
+    test_sleep_ms(1500);
     log = gh_log(&h->gh);
     ASSERT_EQ(count_lines_with(log, "redis_unreachable"), 1);
     ASSERT_EQ(count_lines_with(log, "redis_reachable"), 0);
@@ -1035,7 +1032,7 @@ TEST(redis_lost_during_logout_all_pauses_it_and_a_server_finishes_it)
         ;
     /* Redis goes away under the run (its AOF keeps what was done). */
     redis_stop(&h->redis, 1);
-    sleep_ms(1500);
+    test_sleep_ms(1500); /* the outage under test */
     ASSERT_EQ(redis_restart(&h->redis, 1), 0);
     /* Until it has loaded its AOF, Redis answers LOADING. */
     t0 = test_now();
@@ -1055,7 +1052,7 @@ TEST(redis_lost_during_logout_all_pauses_it_and_a_server_finishes_it)
             test_now() - t0 > LIMIT(10))
             break;
         json_decref(j);
-        sleep_ms(100);
+        test_sleep_ms(100);
     }
     /* Never "failed" nor a frozen "running": the run paused and went on. */
     ASSERT_STR_EQ(json_string_value(json_object_get(j, "state")), "done");

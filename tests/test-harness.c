@@ -60,7 +60,7 @@ gone(pid_t pid)
     int i;
 
     for (i = 0; i < 250 && running(pid); i++)
-        usleep(20 * 1000);
+        test_sleep_ms(20);
     return !running(pid);
 }
 
@@ -94,7 +94,7 @@ TEST(three_apps_share_one_sign_in_and_each_gets_one_rp_logout)
     for (i = 0; i < 3; i++)
         ASSERT_EQ(harness_notifications(h, i, sid), 1);
     /* Exactly one: nothing more arrives later. */
-    usleep(1000 * 1000);
+    test_sleep_ms(1000);
     for (i = 0; i < 3; i++) {
         ASSERT_EQ(harness_notifications(h, i, NULL), 1);
         json_decref(t[i]);

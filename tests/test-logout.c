@@ -164,7 +164,7 @@ TEST(logout_with_hint_notifies_every_app_exactly_once)
         for (j = i + 1; j < NAPPS; j++)
             ASSERT(strcmp(h->apps[i].bc->tokens[0], h->apps[j].bc->tokens[0]) != 0);
     /* Nothing more arrives later: exactly once. */
-    usleep(1500 * 1000);
+    test_sleep_ms(1500);
     for (i = 0; i < NAPPS; i++)
         ASSERT_EQ(bc_count(h->apps[i].bc), 1);
     /* No token of the session is alive. */
@@ -290,7 +290,9 @@ TEST(unregistered_post_logout_redirect_is_an_error_page_and_ends_nothing)
     }
     /* The session is untouched and no app heard anything. */
     expect_sso(&b, 1);
-    usleep(300 * 1000);
+    /* A wait that is the test: a notification, if one were sent,
+     * would arrive in this time. */
+    test_sleep_ms(300);
     ASSERT_EQ(bc_count(h->apps[0].bc), 0);
     json_decref(t);
     world_stop(&h);
@@ -343,7 +345,7 @@ TEST(dead_app_delays_logout_by_at_most_the_wait_and_ends_failed)
             free(st);
         }
         if (!failed)
-            usleep(100 * 1000);
+            test_sleep_ms(100);
     }
     ASSERT(failed);
     free(out);
@@ -427,7 +429,7 @@ TEST(redis_restart_with_aof_loses_no_queued_delivery)
     /* The delivery is queued for a retry; Redis goes away and comes back
      * from its append-only file. */
     redis_stop(&h->redis, 1);
-    usleep(300 * 1000);
+    test_sleep_ms(300); /* the outage under test */
     ASSERT_EQ(redis_restart(&h->redis, 1), 0);
     ASSERT_EQ(bc_start_on(h->apps[0].bc, port, 0, 0), 0);
     ASSERT_EQ(bc_wait(h->apps[0].bc, 1, 15), 0);
@@ -458,7 +460,7 @@ TEST(two_instances_on_one_redis_deliver_each_notification_once)
     http_result_free(&res);
     for (i = 0; i < NAPPS; i++)
         ASSERT_EQ(bc_wait(h->apps[i].bc, 1, 5), 0);
-    usleep(1500 * 1000);
+    test_sleep_ms(1500);
     for (i = 0; i < NAPPS; i++) {
         ASSERT_EQ(bc_count(h->apps[i].bc), 1);
         json_decref(t[i]);
@@ -502,7 +504,7 @@ TEST(absolute_timeout_ends_a_busy_session_and_notifies_apps)
     /* Activity keeps the idle clock from running out; the absolute one
      * still ends the session. */
     for (i = 0; i < 5; i++) {
-        usleep(1000 * 1000);
+        test_sleep_ms(1000);
         if (bc_count(h->apps[0].bc) == 0)
             expect_sso(&b, 1);
     }
@@ -625,7 +627,9 @@ TEST(logout_that_ends_no_session_sets_and_clears_nothing)
 
     /* The victim's session lived through all of it, and no app heard. */
     expect_sso(&victim, 1);
-    usleep(300 * 1000);
+    /* A wait that is the test: a notification, if one were sent,
+     * would arrive in this time. */
+    test_sleep_ms(300);
     ASSERT_EQ(bc_count(h->apps[0].bc), 0);
 
     free(page_csrf);
@@ -776,7 +780,9 @@ TEST(logout_with_redis_out_of_memory_is_503_and_changes_nothing)
     ASSERT_EQ(redis_cli("CONFIG", "SET", "maxmemory", "0"), 0);
     /* Nothing ended: SSO still works and no app heard anything. */
     expect_sso(&b, 1);
-    usleep(300 * 1000);
+    /* A wait that is the test: a notification, if one were sent,
+     * would arrive in this time. */
+    test_sleep_ms(300);
     ASSERT_EQ(bc_count(h->apps[0].bc), 0);
     /* With memory back, the same logout works. */
     ASSERT_EQ(browser_do(&b, "GET", url, NULL, &res), 0);
@@ -817,7 +823,9 @@ TEST(logout_with_redis_read_only_is_503_and_changes_nothing)
     http_result_free(&res);
     ASSERT_EQ(redis_cli("REPLICAOF", "NO", "ONE", NULL), 0);
     expect_sso(&b, 1);
-    usleep(300 * 1000);
+    /* A wait that is the test: a notification, if one were sent,
+     * would arrive in this time. */
+    test_sleep_ms(300);
     ASSERT_EQ(bc_count(h->apps[0].bc), 0);
     json_decref(t);
     world_stop(&h);

@@ -164,7 +164,7 @@ assert_nobody_signed_out(const char *sid, const json_t *other)
     ASSERT(is_active(1, world_str(other, "access_token")));
     ASSERT(is_active(1, world_str(other, "refresh_token")));
     ASSERT_EQ(deliveries_queued(sid), 0);
-    usleep(300 * 1000); /* a queued notification goes out at once */
+    test_sleep_ms(300); /* a queued notification goes out at once */
     for (i = 0; i < NAPPS; i++)
         ASSERT_EQ(bc_count(h->apps[i].bc), 0);
     ASSERT_EQ(metric("gatehouse_sessions_ended_total{reason=\"reuse\"} "), 0);
@@ -384,7 +384,7 @@ TEST(reuse_after_the_grace_revokes_the_family_and_ends_the_session)
     sid = sid_of(t0);
     r1 = refresh_as(0, world_str(t0, "refresh_token"), NULL, 200);
     /* Past the window, whatever the clock's second boundaries. */
-    usleep(2100 * 1000);
+    test_sleep_ms(2100);
     e = refresh_as(0, world_str(t0, "refresh_token"), NULL, 400);
     ASSERT_STR_EQ(world_str(e, "error"), "invalid_grant");
     json_decref(e);

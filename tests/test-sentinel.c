@@ -87,12 +87,6 @@ field_after(const char *out, const char *key)
     return -1;
 }
 
-static void
-sleep_ms(int ms)
-{
-    usleep((useconds_t)ms * 1000);
-}
-
 /* Starts argv, whose server listens on port, and waits until it answers. */
 static pid_t
 start_server(char *const argv[], const char *name, int port)
@@ -112,7 +106,7 @@ start_server(char *const argv[], const char *name, int port)
             return pid;
         if (waitpid(pid, NULL, WNOHANG) == pid)
             FAIL("%s exited; see %s", name, log);
-        sleep_ms(50);
+        test_sleep_ms(50);
     }
     FAIL("%s did not answer on port %d in 10 s; see %s", name, port, log);
 }
@@ -188,7 +182,7 @@ wait_topology(void)
             free(out);
         }
         if (!ready)
-            sleep_ms(200);
+            test_sleep_ms(200);
     }
     if (!ready)
         FAIL("sentinels did not see the replica and each other in 20 s");
@@ -408,7 +402,7 @@ TEST(failover_keeps_sign_in_logout_and_queued_deliveries)
             http_result_free(&res);
         }
         if (!ready)
-            sleep_ms(100);
+            test_sleep_ms(100);
     }
     ASSERT(ready);
     ASSERT_EQ(h->gh.pid, gh_pid);
@@ -440,7 +434,7 @@ TEST(failover_keeps_sign_in_logout_and_queued_deliveries)
 
     /* Each notification once: nothing more arrives, nothing is left in
      * the queue, nothing failed. */
-    sleep_ms(1500);
+    test_sleep_ms(1500);
     ASSERT_EQ(bc_count(h->apps[CRM].bc), 1);
     ASSERT_EQ(bc_count(h->apps[SALES].bc), 3);
     ASSERT(received_sid(h->apps[SALES].bc, sid_a));

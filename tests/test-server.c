@@ -204,7 +204,7 @@ TEST(readyz_follows_redis_down_and_back)
             http_result_free(&res);
         }
         if (!ok)
-            usleep(50 * 1000);
+            test_sleep_ms(50);
     }
     ASSERT(ok);
     stop();
@@ -223,10 +223,12 @@ TEST(sigterm_finishes_request_in_flight_and_exits_0)
     fd = tcp_connect(gh.port);
     ASSERT(fd >= 0);
     ASSERT_EQ(write(fd, head, strlen(head)), (ssize_t)strlen(head));
-    usleep(200 * 1000);
+    /* No sign says the server has read the partial request or taken the
+     * signal: these two waits give it the time to. */
+    test_sleep_ms(200);
     t0 = test_now();
     kill(gh.pid, SIGTERM);
-    usleep(300 * 1000);
+    test_sleep_ms(300);
     /* Draining: a new connection gets no answer, it is closed (or, once
      * the listener is gone, refused). */
     {

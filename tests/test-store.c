@@ -23,14 +23,6 @@
 #include "support.h"
 #include "test.h"
 
-static void
-sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    nanosleep(&ts, NULL);
-}
-
 /* A fresh redis-server and a config pointing at its socket. */
 static void
 setup(struct redis_proc *redis, struct redis_config *conf)
@@ -254,7 +246,7 @@ TEST(redis_down_fails_fast_then_recovers)
         FAIL("100 pings took %.3f s", test_now() - t1);
 
     /* Let the backoff grow to its cap, then come back within it. */
-    sleep_ms(1500);
+    test_sleep_ms(1500);
     ASSERT_EQ(store_ping(st), GH_EREDIS);
     ASSERT_EQ(redis_restart(&redis, 0), 0);
     t0 = test_now();
@@ -336,13 +328,13 @@ TEST(slow_connect_is_paid_once_per_backoff)
         FAIL("second ping took %.3f s", test_now() - t1);
 
     /* Once the backoff (50 ms, then 100 ms) has passed it tries again. */
-    sleep_ms(60);
+    test_sleep_ms(60);
     t0 = test_now();
     ASSERT_EQ(store_ping(st), GH_EREDIS);
     if (test_now() - t0 < 0.5)
         FAIL("no new connect attempt after the backoff");
     t1 = test_now();
-    sleep_ms(60);
+    test_sleep_ms(60);
     ASSERT_EQ(store_ping(st), GH_EREDIS);
     if (test_now() - t1 > 0.1 + 0.06)
         FAIL("backoff did not double");
@@ -582,7 +574,7 @@ start_tcp(char *const argv[], const char *log, int port)
         }
         if (waitpid(pid, NULL, WNOHANG) == pid)
             FAIL("%s exited; see %s", argv[0], log);
-        sleep_ms(20);
+        test_sleep_ms(20);
     }
     FAIL("%s did not answer on port %d", argv[0], port);
 }

@@ -23,14 +23,6 @@
 /* A demo app must answer GET /healthz within this long. */
 #define DEMO_START_S 10.0
 
-static void
-sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    nanosleep(&ts, NULL);
-}
-
 /* A random secret of 40 hex digits (160 bits) into out. */
 static int
 make_secret(char *out, size_t size)
@@ -260,7 +252,7 @@ demo_wait(struct harness *h, struct harness_app *a, double deadline)
             dump_tail(log);
             return -1;
         }
-        sleep_ms(10);
+        test_sleep_ms(10);
     }
     fprintf(stderr, "harness: %s not healthy within %.0f s\n", a->name,
             DEMO_START_S);

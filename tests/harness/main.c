@@ -315,7 +315,7 @@ wait_gone(pid_t pid, const char *name, double timeout_s)
     int i, max = (int)(timeout_s * 1000 / 20) + 1;
 
     for (i = 0; i < max && alive(pid, name) && test_now() < deadline; i++)
-        usleep(20 * 1000);
+        test_sleep_ms(20);
     return !alive(pid, name);
 }
 

@@ -91,8 +91,8 @@ make_run_dir(void)
     if (outer != NULL && outer[0] != '\0')
         return 0;
     if (test_mkdtemp(run_dir, sizeof(run_dir), "run") < 0) {
-        fprintf(stderr, "cannot make a temp dir under %s: %s\n",
-                test_tmpdir(), strerror(errno));
+        fprintf(stderr, "cannot make a temp dir under %s: %s\n", test_tmpdir(),
+                strerror(errno));
         return -1;
     }
     return setenv("GH_TEST_TMPDIR", run_dir, 1);
@@ -151,8 +151,8 @@ run_case(const struct test_entry *t, size_t n, double timeout_s)
     if (got == 0) {
         kill(-pid, SIGKILL);
         waitpid(pid, &status, 0);
-        fprintf(stderr, "not ok %zu - %s: timed out after %.0f s\n", n,
-                t->name, timeout_s);
+        fprintf(stderr, "not ok %zu - %s: timed out after %.0f s\n", n, t->name,
+                timeout_s);
         return -1;
     }
     /* Whatever the case left behind in its group goes too. */
@@ -196,15 +196,13 @@ test_main(const struct test_entry *tests, size_t count, void (*setup)(void),
         if (run_case(&tests[i], ran, timeout_s) < 0) {
             failed++;
             snprintf(failures + strlen(failures),
-                     sizeof(failures) - strlen(failures), " %s",
-                     tests[i].name);
+                     sizeof(failures) - strlen(failures), " %s", tests[i].name);
         }
     }
     if (ran == 0)
         fprintf(stderr, "no test named %s\n", argc > 1 ? argv[1] : "");
     else if (failed > 0)
-        fprintf(stderr, "FAILED %zu of %zu tests:%s\n", failed, ran,
-                failures);
+        fprintf(stderr, "FAILED %zu of %zu tests:%s\n", failed, ran, failures);
     else
         fprintf(stderr, "ok %zu tests\n", ran);
     /* A failure's files stay for a look. */

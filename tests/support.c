@@ -84,7 +84,6 @@ test_sleep_ms(int ms)
         ;
 }
 
-
 /* Forks argv with output to logpath (or inherited if NULL). The child dies
  * with the test process (PR_SET_PDEATHSIG), so nothing is left running. */
 static pid_t
@@ -1091,8 +1090,7 @@ bc_start_on(struct bc_app *a, int port, int fail_first, int hang)
         const union MHD_DaemonInfo *info;
         a->daemon = MHD_start_daemon(
             MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, (uint16_t)port,
-            NULL, NULL, bc_handler, a, MHD_OPTION_NOTIFY_COMPLETED, bc_done,
-            a,
+            NULL, NULL, bc_handler, a, MHD_OPTION_NOTIFY_COMPLETED, bc_done, a,
             /* A test may put an answering app where a hanging one was. */
             MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
         if (a->daemon == NULL ||
@@ -1101,8 +1099,8 @@ bc_start_on(struct bc_app *a, int port, int fail_first, int hang)
             return -1;
         a->port = info->port;
     }
-    snprintf(a->uri, sizeof(a->uri),
-             "http://127.0.0.1:%d/backchannel-logout", a->port);
+    snprintf(a->uri, sizeof(a->uri), "http://127.0.0.1:%d/backchannel-logout",
+             a->port);
     return 0;
 }
 

@@ -112,7 +112,6 @@ void test_sleep_ms(int ms);
         wait_ok_;                                                              \
     })
 
-
 /*
  * Verifies a compact JWS against a JWKS document using OpenSSL directly
  * (not keys.c): finds the key by kid, checks alg (RS256/ES256) and the

@@ -45,7 +45,8 @@ start(const char *extra)
         {"sales", "sales", "http://127.0.0.1:3102/callback", NULL, "secret"},
         {"service", "service", "http://127.0.0.1:3103/callback", NULL,
          "secret"}};
-    struct harness_opts o = {.apps = NAPPS, .builtin = specs,
+    struct harness_opts o = {.apps = NAPPS,
+                             .builtin = specs,
                              .clients_json = more_clients,
                              .user = "alice:correct horse"};
 
@@ -73,8 +74,8 @@ sign_in_app(struct browser *b, int i, const char *user, const char *pw)
 static char *
 cc_token(const char *id_secret)
 {
-    json_t *t = oidc_token(&h->gh, "grant_type=client_credentials", id_secret,
-                           200);
+    json_t *t =
+        oidc_token(&h->gh, "grant_type=client_credentials", id_secret, 200);
     char *tok = strdup(world_str(t, "access_token"));
 
     json_decref(t);
@@ -183,9 +184,9 @@ static char *
 redis_cli(const char *a1, const char *a2, const char *a3, const char *a4,
           const char *a5)
 {
-    char *argv[] = {"redis-cli", "-s",        h->redis.socket, (char *)a1,
-                    (char *)a2,  (char *)a3, (char *)a4,   (char *)a5,
-                    NULL};
+    char *argv[] = {"redis-cli", "-s",       h->redis.socket,
+                    (char *)a1,  (char *)a2, (char *)a3,
+                    (char *)a4,  (char *)a5, NULL};
     char *out = NULL;
 
     ASSERT_EQ(run_cmd(argv, NULL, &out, NULL), 0);
@@ -229,8 +230,8 @@ ledger_when_delivered(const char *sid, const char *token, size_t napps)
         j = admin_json("GET", path, NULL, token, 200);
         d = json_object_get(j, "deliveries");
         for (done = 0, i = 0; i < json_array_size(d); i++)
-            done += strcmp(world_str(json_array_get(d, i), "state"), "delivered") ==
-                    0;
+            done += strcmp(world_str(json_array_get(d, i), "state"),
+                           "delivered") == 0;
         if (json_array_size(d) == napps && done == napps)
             return j;
         test_sleep_ms(50);
@@ -315,8 +316,8 @@ TEST(security_team_signs_a_user_out_of_every_app_on_every_device)
     json_decref(j);
     j = admin_json("GET", "/admin/users/bob/sessions", NULL, token, 200);
     ASSERT_EQ(json_array_size(json_object_get(j, "sessions")), 1);
-    bob_sid = strdup(world_str(json_array_get(json_object_get(j, "sessions"), 0),
-                         "sid"));
+    bob_sid = strdup(
+        world_str(json_array_get(json_object_get(j, "sessions"), 0), "sid"));
     json_decref(j);
 
     /* The ledger: each app, when, and what it answered. */
@@ -334,7 +335,8 @@ TEST(security_team_signs_a_user_out_of_every_app_on_every_device)
             ASSERT(num(e, "done") >= num(e, "created"));
             a = json_object_get(e, "attempts");
             ASSERT_EQ(json_array_size(a), 1);
-            ASSERT_STR_EQ(world_str(json_array_get(a, 0), "outcome"), "http 200");
+            ASSERT_STR_EQ(world_str(json_array_get(a, 0), "outcome"),
+                          "http 200");
             ASSERT(num(json_array_get(a, 0), "time") > 0);
         }
         json_decref(ledger);
@@ -402,8 +404,7 @@ forge(const char *dir, const char *client, const char *scope,
     c = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s}", "iss",
                   h->gh.issuer, "sub", client, "aud", client, "client_id",
                   client, "exp", (json_int_t)(now + exp_in), "iat",
-                  (json_int_t)(now + exp_in - 300), "jti", jti, "scope",
-                  scope);
+                  (json_int_t)(now + exp_in - 300), "jti", jti, "scope", scope);
     ASSERT_EQ(token_sign(kr, NULL, "at+jwt", c, &tok), 0);
     json_decref(c);
     keyring_free(kr);
@@ -520,8 +521,9 @@ TEST(admin_api_refuses_missing_invalid_expired_unscoped_and_foreign_tokens)
     }
     ASSERT_EQ(unauthorized, 6);
     ASSERT_EQ(forbidden, 4);
-    ASSERT_STR_EQ(world_str(find_audit(recs, "logout_all", "reports"), "outcome"),
-                  "forbidden");
+    ASSERT_STR_EQ(
+        world_str(find_audit(recs, "logout_all", "reports"), "outcome"),
+        "forbidden");
     json_decref(j);
     m = metrics_text();
     ASSERT_CONTAINS(m, "gatehouse_admin_calls_total{outcome="
@@ -665,11 +667,10 @@ TEST(admin_api_refuses_unknown_users_bad_ids_and_path_tricks_changing_nothing)
         /* One command: a half-written run would look dead to the
          * server's watcher, which would resume it. */
         {
-            char *argv[] = {"redis-cli", "-s",      h->redis.socket, "HSET",
-                            "gh:lall",   "state",   "running",    "updated",
-                            now,         "actor",   "other-console",
-                            "total",     "5",       "owner",      "elsewhere",
-                            NULL};
+            char *argv[] = {"redis-cli", "-s",    h->redis.socket, "HSET",
+                            "gh:lall",   "state", "running",       "updated",
+                            now,         "actor", "other-console", "total",
+                            "5",         "owner", "elsewhere",     NULL};
             ASSERT_EQ(run_cmd(argv, NULL, NULL, NULL), 0);
         }
         j = admin_json("POST", "/admin/logout-all", NULL, admin, 409);
@@ -680,8 +681,12 @@ TEST(admin_api_refuses_unknown_users_bad_ids_and_path_tricks_changing_nothing)
             char *err = NULL;
             char *argv[] = {getenv("GATEHOUSE_BIN"), "sessions", "--config",
                             h->gh.config, NULL};
-            char *argv2[] = {getenv("GATEHOUSE_BIN"), "logout", "--config",
-                             h->gh.config, "--all", NULL};
+            char *argv2[] = {getenv("GATEHOUSE_BIN"),
+                             "logout",
+                             "--config",
+                             h->gh.config,
+                             "--all",
+                             NULL};
             ASSERT_EQ(run_cmd(argv, NULL, &out, &err), 0);
             ASSERT_CONTAINS(err, "logout-all running: 0 of 5 sessions");
             free(out);
@@ -849,7 +854,8 @@ TEST(cli_lists_ends_sessions_retries_deliveries_and_shows_the_audit)
     t[1] = sign_in_app(&laptop, 1, "alice", "correct horse");
     admin = cc_token(CONSOLE);
 
-    ASSERT_EQ(gh_cmd(&out, &err, "sessions", "--config", h->gh.config, NULL), 0);
+    ASSERT_EQ(gh_cmd(&out, &err, "sessions", "--config", h->gh.config, NULL),
+              0);
     ASSERT_CONTAINS(out, "SID");
     ASSERT_CONTAINS(out, "alice");
     ASSERT_CONTAINS(out, "crm");
@@ -904,8 +910,9 @@ TEST(cli_lists_ends_sessions_retries_deliveries_and_shows_the_audit)
     /* Sales is down: its notification fails (one attempt allowed). */
     port = h->apps[1].bc->port;
     bc_stop(h->apps[1].bc);
-    ASSERT_EQ(gh_cmd(&out, &err, "logout", "--config", h->gh.config, "--session",
-                     sid, "--reason", "lost laptop", "--json", NULL),
+    ASSERT_EQ(gh_cmd(&out, &err, "logout", "--config", h->gh.config,
+                     "--session", sid, "--reason", "lost laptop", "--json",
+                     NULL),
               0);
     j = json_loads(out, 0, NULL);
     ASSERT_EQ(num(j, "sessions"), 1);
@@ -933,7 +940,8 @@ TEST(cli_lists_ends_sessions_retries_deliveries_and_shows_the_audit)
     ASSERT_STR_EQ(world_str(e, "sid"), sid);
     a = json_object_get(e, "attempts");
     ASSERT_EQ(json_array_size(a), 1);
-    ASSERT(strncmp(world_str(json_array_get(a, 0), "outcome"), "error", 5) == 0);
+    ASSERT(strncmp(world_str(json_array_get(a, 0), "outcome"), "error", 5) ==
+           0);
     json_decref(j);
     ASSERT_EQ(gh_cmd(&out, &err, "deliveries", "--config", h->gh.config, NULL),
               0);
@@ -956,7 +964,8 @@ TEST(cli_lists_ends_sessions_retries_deliveries_and_shows_the_audit)
     ASSERT_STR_EQ(world_str(e, "client_id"), "sales");
     a = json_object_get(e, "attempts");
     ASSERT_EQ(json_array_size(a), 2);
-    ASSERT(strncmp(world_str(json_array_get(a, 0), "outcome"), "error", 5) == 0);
+    ASSERT(strncmp(world_str(json_array_get(a, 0), "outcome"), "error", 5) ==
+           0);
     ASSERT_STR_EQ(world_str(json_array_get(a, 1), "outcome"), "http 200");
     json_decref(j);
     ASSERT_EQ(gh_cmd(&out, &err, "deliveries", "--config", h->gh.config,

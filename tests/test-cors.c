@@ -415,8 +415,8 @@ register_client(const char *metadata, long want)
     const char *hdrs[3];
     json_t *t, *j;
 
-    t = oidc_token(&h->gh, "grant_type=client_credentials", "security-console:s",
-                   200);
+    t = oidc_token(&h->gh, "grant_type=client_credentials",
+                   "security-console:s", 200);
     snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
              str(t, "access_token"));
     json_decref(t);
@@ -571,9 +571,9 @@ TEST(config_refuses_bad_origins_with_field_and_reason)
         free(err);
         err = NULL;
     }
-    ASSERT_EQ(check_origins(&redis, "[\"" SPA "\",\"https://x.example:8443\"]",
-                            &err),
-              0);
+    ASSERT_EQ(
+        check_origins(&redis, "[\"" SPA "\",\"https://x.example:8443\"]", &err),
+        0);
     free(err);
     redis_stop(&redis, 0);
 }

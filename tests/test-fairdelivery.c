@@ -39,8 +39,8 @@ start(const char *crm_bc, const char *other_bc, const char *extra)
         {"CRM", "crm", CRM_CB, crm_bc, "crm-secret"},
         {"Other", "other", "http://127.0.0.1:3002/callback", other_bc,
          "other-secret"}};
-    struct harness_opts o = {.external = specs, .nexternal = 2,
-                             .user = "alice:correct horse"};
+    struct harness_opts o = {
+        .external = specs, .nexternal = 2, .user = "alice:correct horse"};
 
     h = world_start(&o, "{\"login\":{\"max_failures\":1000,\"lockout_s\":60}}",
                     extra);
@@ -392,15 +392,16 @@ TEST(a_failing_app_is_backed_off_and_gets_everything_once_it_recovers)
     /* No attempt was charged that the app did not receive, and every
      * notification to it was delivered. */
     {
-        char *argv[] = {"redis-cli", "-s",      h->redis.socket, "--scan",
-                        "--pattern", "gh:dl:*", NULL};
+        char *argv[] = {"redis-cli", "-s",        h->redis.socket,
+                        "--scan",    "--pattern", "gh:dl:*",
+                        NULL};
         char *out = NULL, *line, *save = NULL;
 
         ASSERT_EQ(run_cmd(argv, NULL, &out, NULL), 0);
         for (line = strtok_r(out, "\n", &save); line != NULL;
              line = strtok_r(NULL, "\n", &save)) {
             char *argv2[] = {"redis-cli", "-s", h->redis.socket, "HMGET", line,
-                             "n",         "st", "cid",        NULL};
+                             "n",         "st", "cid",           NULL};
             char *o = NULL;
 
             ASSERT_EQ(run_cmd(argv2, NULL, &o, NULL), 0);

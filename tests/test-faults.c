@@ -63,10 +63,11 @@ start(int aof, const char *bc_uri, const char *extra)
         "{\"client_id\":\"console\",\"client_secret\":\"console-secret\","
         "\"grant_types\":[\"client_credentials\"],"
         "\"scopes\":[\"gatehouse:admin\"]}]";
-    struct harness_app_spec crm = {"CRM", "crm", CRM_CB, bc_uri,
-                                   "crm-secret"};
-    struct harness_opts o = {.external = &crm, .nexternal = 1,
-                             .clients_json = more_clients, .aof = aof,
+    struct harness_app_spec crm = {"CRM", "crm", CRM_CB, bc_uri, "crm-secret"};
+    struct harness_opts o = {.external = &crm,
+                             .nexternal = 1,
+                             .clients_json = more_clients,
+                             .aof = aof,
                              .user = "alice:correct horse"};
 
     oidc_basic_header("svc:svc-secret", basic_svc, sizeof(basic_svc));
@@ -474,7 +475,8 @@ TEST(an_app_that_hangs_or_trickles_delays_no_other_app)
     struct trickle slow;
     struct browser b = {""};
     struct harness_app_spec specs[3];
-    struct harness_opts o = {.external = specs, .nexternal = 3,
+    struct harness_opts o = {.external = specs,
+                             .nexternal = 3,
                              .config_json = "{\"backchannel\":{"
                                             "\"timeout_ms\":3000,"
                                             "\"max_attempts\":2,"
@@ -495,8 +497,8 @@ TEST(an_app_that_hangs_or_trickles_delays_no_other_app)
     for (i = 0; i < NELEM(ids); i++) {
         snprintf(cb[i], sizeof(cb[i]), "http://127.0.0.1:%zu/callback",
                  4001 + i);
-        specs[i] = (struct harness_app_spec){ids[i], ids[i], cb[i], bc[i],
-                                             "secret"};
+        specs[i] =
+            (struct harness_app_spec){ids[i], ids[i], cb[i], bc[i], "secret"};
     }
     h = world_start(&o, NULL, NULL);
     /* One session that all three apps took part in; the fast app's is the
@@ -980,9 +982,8 @@ TEST(sigterm_gives_in_flight_deliveries_back_so_a_restart_sends_them_at_once)
     /* Due again now, not when the claim's lease (timeout + 10 s) runs
      * out: a restart, or any other instance, sends it at once. */
     {
-        char *argv[] = {"redis-cli", "-s",   h->redis.socket, "ZRANGE",
-                        "gh:dq",     "0",    "-1",         "WITHSCORES",
-                        NULL};
+        char *argv[] = {"redis-cli", "-s", h->redis.socket, "ZRANGE", "gh:dq",
+                        "0",         "-1", "WITHSCORES",    NULL};
         char *out = NULL, *nl;
         double due, now = (double)time(NULL);
 

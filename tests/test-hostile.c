@@ -42,7 +42,8 @@ static const char clients_json[] =
 static void
 start_with(const char *cfg)
 {
-    h = world_start(&(struct harness_opts){.user = "alice:correct horse"}, cfg, NULL);
+    h = world_start(&(struct harness_opts){.user = "alice:correct horse"}, cfg,
+                    NULL);
 }
 
 static void

@@ -26,7 +26,8 @@ static const char config_json[] =
 static void
 start(void)
 {
-    h = world_start(&(struct harness_opts){.user = "alice:correct horse"}, config_json, NULL);
+    h = world_start(&(struct harness_opts){.user = "alice:correct horse"},
+                    config_json, NULL);
 }
 
 /* ---- an agent: one browser at one loopback address --------------------- */
@@ -261,8 +262,13 @@ TEST(parallel_guesses_are_hashed_at_most_max_failures_times)
 static char *
 alice_sub(void)
 {
-    char *argv[] = {getenv("GATEHOUSE_BIN"), "user", "list", "--config",
-                    h->gh.config, "--json", NULL};
+    char *argv[] = {getenv("GATEHOUSE_BIN"),
+                    "user",
+                    "list",
+                    "--config",
+                    h->gh.config,
+                    "--json",
+                    NULL};
     char *out = NULL, *err = NULL, *sub = NULL;
     json_t *list, *u;
     size_t i;

@@ -15,9 +15,9 @@
 static const char *const names[NAPPS] = {"crm", "sales", "service"};
 static const char *const titles[NAPPS] = {"CRM", "Sales", "Service"};
 
-static const char *const callbacks[NAPPS] = {
-    "http://127.0.0.1:3001/callback", "http://127.0.0.1:3002/callback",
-    "http://127.0.0.1:3003/callback"};
+static const char *const callbacks[NAPPS] = {"http://127.0.0.1:3001/callback",
+                                             "http://127.0.0.1:3002/callback",
+                                             "http://127.0.0.1:3003/callback"};
 
 static struct harness *h;
 
@@ -34,7 +34,9 @@ start(int hang_app, int fail_app, const char *extra)
         "{\"backchannel\":{\"timeout_ms\":500,\"max_attempts\":3,"
         "\"logout_wait_ms\":1000}}";
     struct harness_app_spec specs[NAPPS];
-    struct harness_opts o = {.apps = NAPPS, .builtin = specs, .aof = with_aof,
+    struct harness_opts o = {.apps = NAPPS,
+                             .builtin = specs,
+                             .aof = with_aof,
                              .user = "alice:correct horse"};
     int i;
 
@@ -157,12 +159,13 @@ TEST(logout_with_hint_notifies_every_app_exactly_once)
     for (i = 0; i < NAPPS; i++)
         ASSERT_EQ(bc_count(h->apps[i].bc), 1);
     for (i = 0; i < NAPPS; i++)
-        check_logout_token(h->apps[i].bc->tokens[0], names[i], world_str(id, "sid"),
-                           world_str(id, "sub"));
+        check_logout_token(h->apps[i].bc->tokens[0], names[i],
+                           world_str(id, "sid"), world_str(id, "sub"));
     /* Each token has its own jti. */
     for (i = 0; i < NAPPS; i++)
         for (j = i + 1; j < NAPPS; j++)
-            ASSERT(strcmp(h->apps[i].bc->tokens[0], h->apps[j].bc->tokens[0]) != 0);
+            ASSERT(strcmp(h->apps[i].bc->tokens[0], h->apps[j].bc->tokens[0]) !=
+                   0);
     /* Nothing more arrives later: exactly once. */
     test_sleep_ms(1500);
     for (i = 0; i < NAPPS; i++)
@@ -179,7 +182,8 @@ TEST(logout_with_hint_notifies_every_app_exactly_once)
         ASSERT_STR_EQ(world_str(e, "error"), "invalid_grant");
         json_decref(e);
         free(body);
-        ASSERT_EQ(introspect_active(world_str(t[i], "access_token"), names[i]), 0);
+        ASSERT_EQ(introspect_active(world_str(t[i], "access_token"), names[i]),
+                  0);
     }
     http_result_free(&res);
     for (i = 0; i < NAPPS; i++)
@@ -305,8 +309,8 @@ TEST(dead_app_delays_logout_by_at_most_the_wait_and_ends_failed)
     char *url = NULL;
     struct http_result res;
     double t_start, took;
-    char *argv[] = {"redis-cli", "-s", NULL, "--scan", "--pattern",
-                    "gh:dl:*", NULL};
+    char *argv[] = {"redis-cli", "-s",      NULL, "--scan",
+                    "--pattern", "gh:dl:*", NULL};
     char *out = NULL;
     int i, failed = 0;
 
@@ -330,7 +334,7 @@ TEST(dead_app_delays_logout_by_at_most_the_wait_and_ends_failed)
     /* Three attempts of 500 ms with 1 s and 2 s backoff: failed by ~6 s. */
     for (i = 0; i < 100 && !failed; i++) {
         char *argv2[] = {"redis-cli", "-s", h->redis.socket, "HGET", NULL,
-                         "st", NULL};
+                         "st",        NULL};
         char *st = NULL, *line, *save = NULL;
         free(out);
         out = NULL;
@@ -452,8 +456,8 @@ TEST(two_instances_on_one_redis_deliver_each_notification_once)
     for (i = 0; i < NAPPS; i++)
         t[i] = sign_in_app(&b, i);
     /* Signed in on the first, signed out on the second. */
-    if (asprintf(&url, "http://127.0.0.1:%d/logout?id_token_hint=%s",
-                 gh2.port, world_str(t[0], "id_token")) < 0)
+    if (asprintf(&url, "http://127.0.0.1:%d/logout?id_token_hint=%s", gh2.port,
+                 world_str(t[0], "id_token")) < 0)
         FAIL("asprintf");
     ASSERT_EQ(browser_do(&b, "GET", url, NULL, &res), 0);
     ASSERT_EQ(res.status, 200);
@@ -577,8 +581,8 @@ TEST(logout_that_ends_no_session_sets_and_clears_nothing)
     /* The cross-site form: POST with the parameters in the query, then in
      * the body, no cookie. */
     snprintf(url, sizeof(url),
-             "%s/logout?client_id=crm&post_logout_redirect_uri=%s", h->gh.issuer,
-             plr);
+             "%s/logout?client_id=crm&post_logout_redirect_uri=%s",
+             h->gh.issuer, plr);
     ASSERT_EQ(http_do("POST", url, "", NULL, &res), 0);
     ASSERT(res.status == 200 || res.status == 303);
     ASSERT_EQ(touched_browser(&res), 0);
@@ -646,8 +650,13 @@ TEST(logout_of_a_session_ended_elsewhere_touches_nothing)
     json_t *t, *id;
     char url[4096];
     struct http_result res;
-    char *argv[] = {getenv("GATEHOUSE_BIN"), "logout", "--config", NULL,
-                    "--session", NULL, NULL};
+    char *argv[] = {getenv("GATEHOUSE_BIN"),
+                    "logout",
+                    "--config",
+                    NULL,
+                    "--session",
+                    NULL,
+                    NULL};
 
     start(-1, -1, NULL);
     argv[3] = h->gh.config;

@@ -29,7 +29,8 @@ static const char config_json[] =
 static void
 start_with(const char *cfg)
 {
-    h = world_start(&(struct harness_opts){.user = "alice:correct horse"}, cfg, NULL);
+    h = world_start(&(struct harness_opts){.user = "alice:correct horse"}, cfg,
+                    NULL);
     ASSERT_EQ(oidc_add_user(&h->gh, "mallory", "mallory pass"), 0);
 }
 

@@ -51,8 +51,8 @@ start_with(int aof, int fail_first, int max_attempts)
     text = json_dumps(cfg, JSON_COMPACT);
     json_decref(cfg);
     h = world_start(
-        &(struct harness_opts){.aof = aof, .user = "alice:correct horse"},
-        text, NULL);
+        &(struct harness_opts){.aof = aof, .user = "alice:correct horse"}, text,
+        NULL);
     free(text);
 }
 
@@ -74,8 +74,8 @@ stop(void)
 static int
 redis_cli(const char *a1, const char *a2, const char *a3, const char *a4)
 {
-    char *argv[] = {"redis-cli", "-s", h->redis.socket, (char *)a1,
-                    (char *)a2,  (char *)a3,         (char *)a4, NULL};
+    char *argv[] = {"redis-cli", "-s",       h->redis.socket, (char *)a1,
+                    (char *)a2,  (char *)a3, (char *)a4,      NULL};
     char *out = NULL;
     int rc = run_cmd(argv, NULL, &out, NULL);
 
@@ -125,8 +125,9 @@ mend_redis(enum mode m)
 static int
 count_keys(const char *pattern)
 {
-    char *argv[] = {"redis-cli", "-s",          h->redis.socket, "--scan",
-                    "--pattern", (char *)pattern, NULL};
+    char *argv[] = {"redis-cli", "-s",        h->redis.socket,
+                    "--scan",    "--pattern", (char *)pattern,
+                    NULL};
     char *out = NULL, *p;
     int n = 0;
 
@@ -352,11 +353,11 @@ admin_writes(enum mode m, const char *admin, const char *sid_a,
     {
         const char *bin = getenv("GATEHOUSE_BIN");
         char *argv[] = {(char *)bin, "logout", "--config", h->gh.config,
-                        "--user", "alice", NULL};
-        char *argv2[] = {(char *)bin, "logout", "--config", h->gh.config,
+                        "--user",    "alice",  NULL};
+        char *argv2[] = {(char *)bin, "logout",      "--config", h->gh.config,
                          "--session", (char *)sid_a, NULL};
-        char *argv3[] = {(char *)bin, "user", "disable", "--config",
-                         h->gh.config, "--username", "alice", NULL};
+        char *argv3[] = {(char *)bin,  "user",       "disable", "--config",
+                         h->gh.config, "--username", "alice",   NULL};
         char *const *cmds[] = {argv, argv2, argv3};
         size_t k;
         for (k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++) {
@@ -416,8 +417,10 @@ every_write_path_is_503_and_changes_nothing(enum mode m)
     j = oidc_verified_claims(&h->gh, str(t, "id_token"));
     sid_a = strdup(str(j, "sid"));
     json_decref(j);
-    t2 = oidc_token(&h->gh, "grant_type=client_credentials", "security-console:"
-                    "console-secret", 200);
+    t2 = oidc_token(&h->gh, "grant_type=client_credentials",
+                    "security-console:"
+                    "console-secret",
+                    200);
     admin = strdup(str(t2, "access_token"));
     json_decref(t2);
     /* A sign-in form shown before, submitted during the fault. */
@@ -810,8 +813,8 @@ TEST(deliveries_retry_with_redis_read_only_fails_and_requeues_nothing)
     struct browser a = {""};
     struct http_result res;
     const char *bin = getenv("GATEHOUSE_BIN");
-    char *argv[] = {(char *)bin, "deliveries", "--config", NULL, "--retry",
-                    NULL};
+    char *argv[] = {(char *)bin, "deliveries", "--config",
+                    NULL,        "--retry",    NULL};
     char *code, *url = NULL, *out = NULL, *err = NULL;
     double deadline;
     json_t *t;

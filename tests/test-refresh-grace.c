@@ -35,8 +35,8 @@ start(int grace_s)
     struct harness_app_spec specs[NAPPS] = {
         {"crm", "crm", "http://127.0.0.1:3001/callback", NULL, "secret"},
         {"sales", "sales", "http://127.0.0.1:3002/callback", NULL, "secret"}};
-    struct harness_opts o = {.apps = NAPPS, .builtin = specs,
-                             .user = "alice:correct horse"};
+    struct harness_opts o = {
+        .apps = NAPPS, .builtin = specs, .user = "alice:correct horse"};
     char grace[64];
 
     snprintf(grace, sizeof(grace),
@@ -142,7 +142,7 @@ record_encoding(const char *rt)
 {
     char key[128], hash[65], *out = NULL;
     char *argv[] = {"redis-cli", "-s", h->redis.socket, "OBJECT", "ENCODING",
-                    key, NULL};
+                    key,         NULL};
 
     util_sha256_hex(rt, strlen(rt), hash);
     snprintf(key, sizeof(key), "gh:rt:%s", hash);
@@ -309,9 +309,11 @@ TEST(rotated_token_again_within_grace_gets_the_same_successor)
     free(enc);
     /* The response was lost, say: the client tries again. */
     r2 = refresh_as(0, world_str(t0, "refresh_token"), NULL, 200);
-    ASSERT_STR_EQ(world_str(r2, "refresh_token"), world_str(r1, "refresh_token"));
+    ASSERT_STR_EQ(world_str(r2, "refresh_token"),
+                  world_str(r1, "refresh_token"));
     /* Fresh access and ID tokens, of the same session. */
-    ASSERT(strcmp(world_str(r2, "access_token"), world_str(r1, "access_token")) != 0);
+    ASSERT(strcmp(world_str(r2, "access_token"),
+                  world_str(r1, "access_token")) != 0);
     ASSERT(is_active(0, world_str(r2, "access_token")));
     ASSERT(is_active(0, world_str(r1, "access_token")));
     id = oidc_verified_claims(&h->gh, world_str(r2, "id_token"));
@@ -323,12 +325,14 @@ TEST(rotated_token_again_within_grace_gets_the_same_successor)
     r3 = refresh_as(0, world_str(t0, "refresh_token"), "&scope=profile", 200);
     ASSERT_STR_EQ(world_str(r3, "scope"), "profile");
     ASSERT(json_object_get(r3, "id_token") == NULL);
-    ASSERT_STR_EQ(world_str(r3, "refresh_token"), world_str(r1, "refresh_token"));
+    ASSERT_STR_EQ(world_str(r3, "refresh_token"),
+                  world_str(r1, "refresh_token"));
     json_decref(r3);
     /* The successor is live and rotates as usual. */
     ASSERT(is_active(0, world_str(r1, "refresh_token")));
     r3 = refresh_as(0, world_str(r1, "refresh_token"), NULL, 200);
-    ASSERT(strcmp(world_str(r3, "refresh_token"), world_str(r1, "refresh_token")) != 0);
+    ASSERT(strcmp(world_str(r3, "refresh_token"),
+                  world_str(r1, "refresh_token")) != 0);
     assert_nobody_signed_out(sid, t1);
     json_decref(r1);
     json_decref(r2);
@@ -355,12 +359,15 @@ TEST(successor_rotated_since_hands_out_the_family_head)
     r1 = refresh_as(0, world_str(t0, "refresh_token"), NULL, 200);
     r2 = refresh_as(0, world_str(r1, "refresh_token"), NULL, 200);
     r3 = refresh_as(0, world_str(t0, "refresh_token"), NULL, 200);
-    ASSERT_STR_EQ(world_str(r3, "refresh_token"), world_str(r2, "refresh_token"));
+    ASSERT_STR_EQ(world_str(r3, "refresh_token"),
+                  world_str(r2, "refresh_token"));
     r4 = refresh_as(0, world_str(r1, "refresh_token"), NULL, 200);
-    ASSERT_STR_EQ(world_str(r4, "refresh_token"), world_str(r2, "refresh_token"));
+    ASSERT_STR_EQ(world_str(r4, "refresh_token"),
+                  world_str(r2, "refresh_token"));
     json_decref(r4);
     r4 = refresh_as(0, world_str(r2, "refresh_token"), NULL, 200);
-    ASSERT(strcmp(world_str(r4, "refresh_token"), world_str(r2, "refresh_token")) != 0);
+    ASSERT(strcmp(world_str(r4, "refresh_token"),
+                  world_str(r2, "refresh_token")) != 0);
     assert_nobody_signed_out(sid, t1);
     json_decref(r1);
     json_decref(r2);
@@ -447,7 +454,8 @@ TEST(another_client_cannot_use_a_rotated_token_in_the_grace)
     assert_nobody_signed_out(sid, t1);
     /* The owner's grace and its successor are untouched. */
     r2 = refresh_as(0, world_str(t0, "refresh_token"), NULL, 200);
-    ASSERT_STR_EQ(world_str(r2, "refresh_token"), world_str(r1, "refresh_token"));
+    ASSERT_STR_EQ(world_str(r2, "refresh_token"),
+                  world_str(r1, "refresh_token"));
     json_decref(r2);
     r2 = refresh_as(0, world_str(r1, "refresh_token"), NULL, 200);
     json_decref(r2);

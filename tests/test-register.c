@@ -36,7 +36,9 @@ static struct harness *h;
 static void
 start_algs(const char *algs)
 {
-    h = world_start(&(struct harness_opts){.alg = algs, .user = "alice:correct horse"}, clients_json, NULL);
+    h = world_start(
+        &(struct harness_opts){.alg = algs, .user = "alice:correct horse"},
+        clients_json, NULL);
 }
 
 static void
@@ -113,8 +115,8 @@ register_json(const char *token, const char *body, long want)
 static int
 stored_clients(void)
 {
-    char *argv[] = {"redis-cli", "-s",          h->redis.socket, "--scan",
-                    "--pattern", "gh:client:*", NULL};
+    char *argv[] = {"redis-cli",   "-s", h->redis.socket, "--scan", "--pattern",
+                    "gh:client:*", NULL};
     char *out = NULL, *p;
     int n = 0;
 
@@ -153,10 +155,10 @@ forge(const char *dir, const char *client, const char *scope)
     if (keyring_load(dir, "ES256", 3600, &kr, why, sizeof(why)) < 0)
         FAIL("keyring_load %s: %s", dir, why);
     ASSERT_EQ(util_random_id(jti, 16), 0);
-    c = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s}", "iss", h->gh.issuer,
-                  "sub", client, "aud", client, "client_id", client, "exp",
-                  (json_int_t)(now + 300), "iat", (json_int_t)now, "jti", jti,
-                  "scope", scope);
+    c = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s}", "iss",
+                  h->gh.issuer, "sub", client, "aud", client, "client_id",
+                  client, "exp", (json_int_t)(now + 300), "iat",
+                  (json_int_t)now, "jti", jti, "scope", scope);
     ASSERT_EQ(token_sign(kr, NULL, "at+jwt", c, &tok), 0);
     json_decref(c);
     keyring_free(kr);
@@ -315,7 +317,8 @@ TEST(registered_client_signs_in_refreshes_and_gets_backchannel_logout)
     json_decref(a);
 
     /* The new client works at once: sign-in, code, tokens. */
-    code = oidc_get_code(&h->gh, &b, id, WIKI_CB, "alice", "correct horse", NULL);
+    code =
+        oidc_get_code(&h->gh, &b, id, WIKI_CB, "alice", "correct horse", NULL);
     if (asprintf(&basic, "%s:%s", id, secret) < 0)
         FAIL("asprintf");
     t = exchange(id, basic, code, NULL);
@@ -782,7 +785,8 @@ registered_id_token_alg(const char *admin, const char *alg)
         ASSERT(json_object_get(reg, "id_token_signed_response_alg") == NULL);
     }
     json_decref(stored);
-    code = oidc_get_code(&h->gh, &b, id, WIKI_CB, "alice", "correct horse", NULL);
+    code =
+        oidc_get_code(&h->gh, &b, id, WIKI_CB, "alice", "correct horse", NULL);
     if (asprintf(&basic, "%s:%s", id, str(reg, "client_secret")) < 0)
         FAIL("asprintf");
     t = exchange(id, basic, code, NULL);

@@ -23,8 +23,8 @@ static char dir[256];
 static int primary_port, replica_port, sentinel_ports[NSENTINELS];
 static pid_t primary_pid, replica_pid, sentinel_pids[NSENTINELS];
 static struct harness *h;
-static const char *const callbacks[NAPPS] = {
-    "http://127.0.0.1:3001/callback", "http://127.0.0.1:3002/callback"};
+static const char *const callbacks[NAPPS] = {"http://127.0.0.1:3001/callback",
+                                             "http://127.0.0.1:3002/callback"};
 
 /* redis-cli to 127.0.0.1:port with the arguments that follow, up to a
  * NULL: its output without the last newline (malloc'd), or NULL. */
@@ -306,7 +306,8 @@ logout(struct browser *b, const json_t *tokens)
 static int
 has_sso(struct browser *b)
 {
-    char *url = oidc_authorize_url(&h->gh, names[SALES], callbacks[SALES], NULL);
+    char *url =
+        oidc_authorize_url(&h->gh, names[SALES], callbacks[SALES], NULL);
     struct http_result res;
     long status;
 
@@ -347,8 +348,8 @@ TEST(failover_keeps_sign_in_logout_and_queued_deliveries)
         struct harness_app_spec specs[NAPPS] = {
             {"crm", names[CRM], callbacks[CRM], NULL, "secret"},
             {"sales", names[SALES], callbacks[SALES], NULL, "secret"}};
-        struct harness_opts o = {.apps = NAPPS, .builtin = specs,
-                                 .user = "alice:correct horse"};
+        struct harness_opts o = {
+            .apps = NAPPS, .builtin = specs, .user = "alice:correct horse"};
         char *cfg = config_json();
         h = world_start(&o, cfg, NULL);
         free(cfg);

@@ -61,8 +61,8 @@ struct test_entry {
  * deadline of one case (default 120 s), TEST_NOFORK=1 runs the cases in
  * this process, one after another, as a debugger wants.
  */
-int test_main(const struct test_entry *tests, size_t count,
-              void (*setup)(void), int argc, char **argv);
+int test_main(const struct test_entry *tests, size_t count, void (*setup)(void),
+              int argc, char **argv);
 #define TEST_MAIN(...) TEST_MAIN_SETUP(NULL, __VA_ARGS__)
 /* The same with setup run once, before the first case, in the runner: the
  * cases inherit what it made (a costly fixture such as RSA keys). */
@@ -70,8 +70,8 @@ int test_main(const struct test_entry *tests, size_t count,
     int main(int argc, char **argv)                                            \
     {                                                                          \
         static const struct test_entry tests[] = {__VA_ARGS__};                \
-        return test_main(tests, sizeof(tests) / sizeof(tests[0]), setup,      \
-                         argc, argv);                                          \
+        return test_main(tests, sizeof(tests) / sizeof(tests[0]), setup, argc, \
+                         argv);                                                \
     }
 
 /* The directory temp files of this run go under (GH_TEST_TMPDIR, set by

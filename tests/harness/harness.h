@@ -64,11 +64,11 @@ struct harness_opts {
     /* What our own tests need of a world; all may be left 0. */
     const struct harness_app_spec *builtin; /* apps entries naming the
                                                built-in apps, NULL: app1.. */
-    uint32_t hang_apps;    /* bit i: built-in app i never answers */
-    uint32_t failing_apps; /* bit i: it answers 500 once, then 200 */
+    uint32_t hang_apps;       /* bit i: built-in app i never answers */
+    uint32_t failing_apps;    /* bit i: it answers 500 once, then 200 */
     const char *clients_json; /* a JSON array of more clients, or NULL */
     int aof;                  /* Redis keeps an append-only file */
-    const char *user;     /* "name:password" of a user to create, or NULL */
+    const char *user;         /* "name:password" of a user to create, or NULL */
 };
 
 struct harness_app {

@@ -18,6 +18,7 @@
 #include "oidc/discovery.h"
 #include "core/error.h"
 #include "http/http.h"
+#include "crypto/jws.h"
 #include "crypto/keys.h"
 #include "core/log.h"
 #include "crypto/password.h"
@@ -234,6 +235,8 @@ cmd_serve(int argc, char **argv)
     app.cfg = cfg;
     app.keys = kr;
     app.store = st;
+    if ((rc = jws_cache_new(&app.jws_cache)) < 0)
+        fatalx("jws_cache_new error=\"%s\"", gh_strerror(rc));
     if ((app.discovery = discovery_document(cfg, kr)) == NULL)
         fatalx("discovery_document error=\"out of memory\"");
 
@@ -279,6 +282,7 @@ cmd_serve(int argc, char **argv)
     http_stop(srv);
     store_close(st);
     free(app.discovery);
+    jws_cache_free(app.jws_cache);
     keyring_free(kr);
     config_free(cfg);
     log_info("stopped");

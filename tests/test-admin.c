@@ -13,7 +13,7 @@
 #include "crypto/keys.h"
 #include "session/session.h"
 #include "store/store.h"
-#include "crypto/token.h"
+#include "crypto/jws.h"
 #include "core/util.h"
 #include "harness/world.h"
 #include "test.h"
@@ -87,7 +87,7 @@ static void
 admin_do(const char *method, const char *path, const char *body,
          const char *token, struct http_result *res)
 {
-    char url[2048], auth[TOKEN_MAX_LEN + 64];
+    char url[2048], auth[JWS_MAX_LEN + 64];
     const char *hdrs[3] = {NULL, NULL, NULL};
     int n = 0;
 
@@ -404,8 +404,9 @@ forge(const char *dir, const char *client, const char *scope,
     c = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s}", "iss",
                   h->gh.issuer, "sub", client, "aud", client, "client_id",
                   client, "exp", (json_int_t)(now + exp_in), "iat",
-                  (json_int_t)(now + exp_in - 300), "jti", jti, "scope", scope);
-    ASSERT_EQ(token_sign(kr, NULL, "at+jwt", c, &tok), 0);
+                  (json_int_t)(now + exp_in - 300), "jti", jti, "scope",
+                  scope);
+    ASSERT_EQ(jws_sign(kr, NULL, "at+jwt", c, &tok), 0);
     json_decref(c);
     keyring_free(kr);
     return tok;

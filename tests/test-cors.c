@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-#include "crypto/token.h"
+#include "crypto/jws.h"
 #include "harness/world.h"
 #include "test.h"
 
@@ -332,7 +332,7 @@ TEST(token_answers_are_shared_only_with_the_clients_origins)
 TEST(userinfo_and_revoke_follow_the_tokens_client)
 {
     struct http_result res;
-    char auth[TOKEN_MAX_LEN + 32], *body = NULL;
+    char auth[JWS_MAX_LEN + 32], *body = NULL;
     json_t *t;
 
     start();
@@ -411,7 +411,7 @@ static json_t *
 register_client(const char *metadata, long want)
 {
     struct http_result res;
-    char auth[TOKEN_MAX_LEN + 32], url[128];
+    char auth[JWS_MAX_LEN + 32], url[128];
     const char *hdrs[3];
     json_t *t, *j;
 

@@ -12,7 +12,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "store/store.h"
-#include "oidc/tokens.h"
+#include "store/records.h"
 #include "directory/users.h"
 #include "core/util.h"
 #include "harness/world.h"
@@ -476,7 +476,7 @@ rotate_at(struct store *st, const char *old, const char *new,
     struct user *u = NULL;
     int rc;
 
-    tokens_refresh_free(*t);
+    store_refresh_free(*t);
     *t = NULL;
     rc = store_refresh_rotate(st, old, new, sealed, client, now, 600, 3600,
                               3600, grace_s, t, &u);
@@ -490,7 +490,7 @@ exists(struct store *st, const char *hash)
     struct refresh_token *t = NULL;
     int rc = store_refresh_get(st, hash, &t);
 
-    tokens_refresh_free(t);
+    store_refresh_free(t);
     ASSERT(rc == 0 || rc == GH_ENOTFOUND);
     return rc == 0;
 }
@@ -560,7 +560,7 @@ TEST(grace_window_is_exact_and_leads_to_the_head)
     ASSERT_EQ(rotate_at(st, "g0", "gx", "sx", "crm", now, 0, &t),
               STORE_REFRESH_REUSE);
     ASSERT(!exists(st, "g1"));
-    tokens_refresh_free(t);
+    store_refresh_free(t);
     store_close(st);
     redis_stop(&redis, 0);
 }

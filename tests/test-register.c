@@ -8,7 +8,7 @@
 #include <jansson.h>
 
 #include "crypto/keys.h"
-#include "crypto/token.h"
+#include "crypto/jws.h"
 #include "core/util.h"
 #include "harness/world.h"
 #include "test.h"
@@ -70,7 +70,7 @@ static void
 register_do(const char *token, const char *ctype, const char *body,
             struct http_result *res)
 {
-    char url[128], auth[TOKEN_MAX_LEN + 64], ct[128];
+    char url[128], auth[JWS_MAX_LEN + 64], ct[128];
     const char *hdrs[3] = {NULL, NULL, NULL};
     int n = 0;
 
@@ -159,7 +159,7 @@ forge(const char *dir, const char *client, const char *scope)
                   h->gh.issuer, "sub", client, "aud", client, "client_id",
                   client, "exp", (json_int_t)(now + 300), "iat",
                   (json_int_t)now, "jti", jti, "scope", scope);
-    ASSERT_EQ(token_sign(kr, NULL, "at+jwt", c, &tok), 0);
+    ASSERT_EQ(jws_sign(kr, NULL, "at+jwt", c, &tok), 0);
     json_decref(c);
     keyring_free(kr);
     return tok;
@@ -170,7 +170,7 @@ static json_t *
 last_register_audit(const char *admin)
 {
     struct http_result res;
-    char url[128], auth[TOKEN_MAX_LEN + 64];
+    char url[128], auth[JWS_MAX_LEN + 64];
     const char *hdrs[2] = {auth, NULL};
     json_t *j, *recs, *r = NULL;
     size_t i;
@@ -343,7 +343,7 @@ TEST(registered_client_signs_in_refreshes_and_gets_backchannel_logout)
     t2 = oidc_token(&h->gh, body, basic, 200);
     ASSERT(str(t2, "access_token") != NULL);
     {
-        char uurl[128], auth[TOKEN_MAX_LEN + 64];
+        char uurl[128], auth[JWS_MAX_LEN + 64];
         const char *hdrs[2] = {auth, NULL};
         json_t *u;
         snprintf(uurl, sizeof(uurl), "%s/userinfo", h->gh.issuer);
@@ -723,7 +723,7 @@ TEST(register_refuses_bad_metadata_naming_the_field_and_stores_nothing)
 
     /* Only POST. */
     {
-        char url[128], auth[TOKEN_MAX_LEN + 64];
+        char url[128], auth[JWS_MAX_LEN + 64];
         const char *hv[2] = {auth, NULL};
         char *allow;
         snprintf(url, sizeof(url), "%s/register", h->gh.issuer);

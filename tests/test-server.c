@@ -9,7 +9,7 @@
 #include <jansson.h>
 
 #include "crypto/keys.h"
-#include "crypto/token.h"
+#include "crypto/jws.h"
 #include "core/util.h"
 #include "support.h"
 #include "test.h"
@@ -103,7 +103,7 @@ jwks_verifies(const char *alg)
     snprintf(dir, sizeof(dir), "%s/keys", gh.dir);
     ASSERT_EQ(keyring_load(dir, alg, 300, &kr, why, sizeof(why)), 0);
     claims = json_pack("{s:s, s:s}", "iss", gh.issuer, "sub", "alice");
-    ASSERT_EQ(token_sign(kr, NULL, "JWT", claims, &jws), 0);
+    ASSERT_EQ(jws_sign(kr, NULL, "JWT", claims, &jws), 0);
     snprintf(url, sizeof(url), "%s/jwks", gh.issuer);
     ASSERT_EQ(http_do("GET", url, NULL, NULL, &res), 0);
     ASSERT_EQ(res.status, 200);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* /token, /userinfo, /introspect and /revoke as clients meet them: a real
  * gatehouse and a real redis-server. Codes are made in-process with
- * tokens_code_issue over the same Redis, for a session made with
+ * code_issue over the same Redis, for a session made with
  * session_create, so each binding (client, redirect_uri, PKCE, session)
  * can be tested on its own; tokens are checked against /jwks with OpenSSL
  * directly. */
@@ -15,7 +15,8 @@
 #include "crypto/keys.h"
 #include "session/session.h"
 #include "store/store.h"
-#include "oidc/tokens.h"
+#include "auth/bearer.h"
+#include "grant/code.h"
 #include "directory/users.h"
 #include "core/util.h"
 #include "harness/world.h"
@@ -145,7 +146,7 @@ new_code_for(const char *client_id, const char *redirect_uri,
     ASSERT_EQ(session_get(app.store, sid, &s), 0);
     g.auth_time = s->auth_time;
     session_free(s);
-    ASSERT_EQ(tokens_code_issue(&app, &g, code), 0);
+    ASSERT_EQ(code_issue(&app, &g, code), 0);
     ASSERT_EQ(strlen(code), 43);
     return strdup(code);
 }
@@ -682,11 +683,10 @@ TEST(code_exchange_issues_id_access_and_refresh_tokens)
     ASSERT_EQ(json_integer_value(json_object_get(at, "auth_time")),
               json_integer_value(json_object_get(id, "auth_time")));
     /* The same check the server makes, here in-process. */
-    ASSERT_EQ(tokens_verify_access(&app, str(t, "access_token"), &claims), 0);
+    ASSERT_EQ(bearer_verify(&app, str(t, "access_token"), &claims), 0);
     ASSERT_STR_EQ(str(claims, "jti"), str(at, "jti"));
     json_decref(claims);
-    ASSERT_EQ(tokens_verify_access(&app, str(t, "id_token"), &claims),
-              GH_EBADTOKEN);
+    ASSERT_EQ(bearer_verify(&app, str(t, "id_token"), &claims), GH_EBADTOKEN);
 
     /* SPEC §5: the app is recorded on the session. */
     ASSERT_EQ(session_get(app.store, sid, &s), 0);

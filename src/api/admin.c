@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "api/admin.h"
+#include "auth/admin_auth.h"
 #include "core/app.h"
 #include "directory/clients.h"
 #include "core/config.h"
@@ -20,8 +21,6 @@
 #include "core/metrics.h"
 #include "session/session.h"
 #include "store/store.h"
-#include "crypto/token.h"
-#include "oidc/tokens.h"
 #include "directory/users.h"
 #include "core/util.h"
 
@@ -261,111 +260,6 @@ match(struct call *c)
     if (c->route->segments[0] != NULL &&
         strcmp(c->route->segments[0], "logout-all") == 0)
         snprintf(c->target, sizeof(c->target), "all");
-}
-
-/* An error answer that names what the bearer token lacked (RFC 6750 §3:
- * without any token the challenge names only the scheme). */
-static void
-bearer_error(struct http_request *req, int *status, int code,
-             const char *error, const char *description)
-{
-    char h[160];
-
-    if (error == NULL)
-        snprintf(h, sizeof(h), "Bearer realm=\"gatehouse\"");
-    else if (code == 403)
-        snprintf(h, sizeof(h),
-                 "Bearer realm=\"gatehouse\", error=\"%s\", scope=\"%s\"",
-                 error, ADMIN_SCOPE);
-    else
-        snprintf(h, sizeof(h), "Bearer realm=\"gatehouse\", error=\"%s\"",
-                 error);
-    http_add_header(req, "WWW-Authenticate", h);
-    if (code == 503)
-        http_add_header(req, "Retry-After", "1");
-    *status = code;
-    http_reply_json(req, code,
-                    json_pack("{s:s, s:s}", "error",
-                              error != NULL ? error : "invalid_token",
-                              "error_description", description));
-}
-
-int
-admin_authorize(struct http_request *req, char *actor, size_t actor_size,
-                int *status)
-{
-    struct app *app = req->app;
-    const char *authz = http_header(req, "Authorization");
-    const char *token = NULL, *client_id, *sub, *scope;
-    const struct client *cl = NULL;
-    struct client *owned = NULL;
-    json_t *claims = NULL;
-    int rc;
-
-    if (authz == NULL) {
-        bearer_error(req, status, 401, NULL,
-                     "an admin access token is required");
-        return -1;
-    }
-    if (form_bearer(authz, &token) < 0 || strlen(token) > TOKEN_MAX_LEN) {
-        bearer_error(req, status, 401, "invalid_token",
-                     "Authorization must be a Bearer access token");
-        return -1;
-    }
-    if ((rc = tokens_verify_access(app, token, &claims)) == GH_EREDIS) {
-        bearer_error(req, status, 503, "temporarily_unavailable",
-                     "the store is unavailable; try again");
-        return -1;
-    }
-    if (rc < 0) {
-        bearer_error(req, status, 401, "invalid_token",
-                     rc == GH_EEXPIRED ? "the access token has expired"
-                                       : "invalid access token");
-        return -1;
-    }
-    client_id = json_string_value(json_object_get(claims, "client_id"));
-    sub = json_string_value(json_object_get(claims, "sub"));
-    scope = json_string_value(json_object_get(claims, "scope"));
-    /* From here on the caller is known: denials name it. */
-    snprintf(actor, actor_size, "%s", client_id);
-    rc = -1;
-    /* A user's token never speaks for the security team, whatever its
-     * scope: client_credentials tokens have the client as subject and no
-     * session. */
-    if (json_object_get(claims, "sid") != NULL ||
-        strcmp(sub, client_id) != 0) {
-        bearer_error(req, status, 403, "insufficient_scope",
-                     "only client_credentials tokens are accepted here");
-        goto out;
-    }
-    if (!tokens_scope_has(scope, ADMIN_SCOPE)) {
-        bearer_error(req, status, 403, "insufficient_scope",
-                     "the token lacks scope " ADMIN_SCOPE);
-        goto out;
-    }
-    /* A client removed or stripped of the scope loses its live tokens at
-     * once, not when they expire. */
-    if ((rc = tokens_find_client(app, client_id, &cl, &owned)) < 0) {
-        if (rc == GH_ENOTFOUND)
-            bearer_error(req, status, 401, "invalid_token",
-                         "the client is gone");
-        else
-            bearer_error(req, status, 503, "temporarily_unavailable",
-                         "the store is unavailable; try again");
-        rc = -1;
-        goto out;
-    }
-    if (!client_allows_scope(cl, ADMIN_SCOPE)) {
-        bearer_error(req, status, 403, "insufficient_scope",
-                     "the client is no longer allowed " ADMIN_SCOPE);
-        rc = -1;
-        goto out;
-    }
-    rc = 0;
-out:
-    client_free(owned);
-    json_decref(claims);
-    return rc;
 }
 
 /*
@@ -827,7 +721,7 @@ admin_handle(struct http_request *req)
     /* The path is read first only to name the attempt in the audit log:
      * nothing about it is answered before the caller is known. */
     match(&c);
-    if (admin_authorize(c.req, c.actor, sizeof(c.actor), &c.status) == 0) {
+    if (admin_auth_check(c.req, c.actor, sizeof(c.actor), &c.status) == 0) {
         if (c.path_status == 405) {
             http_add_header(req, "Allow", c.allow);
             reply_error(&c, 405, "invalid_request", c.path_problem);

@@ -18,8 +18,6 @@ struct config;
 struct http_request;
 struct session;
 
-/* The scope an admin token must carry (SPEC §4). */
-#define ADMIN_SCOPE "gatehouse:admin"
 /* The longest reason accepted, in bytes. */
 #define ADMIN_REASON_MAX 200
 /* Sessions a logout-all ends between two progress reports, in scripts of
@@ -35,18 +33,6 @@ struct session;
 
 /* Every request under /admin/ (the route "/admin/" and anything after). */
 void admin_handle(struct http_request *req);
-
-/*
- * The one check for admin callers (SPEC §4), shared by the admin API and
- * /register: a Bearer access token Gatehouse issued by client_credentials
- * (the client its own subject, no session) with scope gatehouse:admin, to a
- * client still allowed that scope. 0 with the client_id in actor; else the
- * request has been answered (401 with WWW-Authenticate, 403, or 503), its
- * status is in *status, and actor names the caller if the token was
- * valid.
- */
-int admin_authorize(struct http_request *req, char *actor, size_t actor_size,
-                    int *status);
 
 /* 1 if s is a well-formed sid: 22 base64url characters. */
 int admin_valid_sid(const char *s);

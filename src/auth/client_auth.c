@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Who is calling the token endpoints: the client, found in the config or
- * in Redis, authenticated by its registered method (RFC 6749 §2.3), and
- * the form body every one of them takes. */
-#include <stdio.h>
+ * in Redis, authenticated by its registered method (RFC 6749 §2.3). */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <jansson.h>
 
+#include "auth/auth_error.h"
+#include "auth/client_auth.h"
 #include "core/app.h"
 #include "directory/clients.h"
 #include "core/config.h"
@@ -18,7 +17,6 @@
 #include "http/http.h"
 #include "core/log.h"
 #include "store/store.h"
-#include "oidc/tokens.h"
 #include "core/util.h"
 
 static const char *const method_names[] = {
@@ -27,23 +25,9 @@ static const char *const method_names[] = {
     [AUTH_NONE] = "none",
 };
 
-void
-tokens_reply_failure(struct http_request *req, int rc)
-{
-    /* Redis down is temporary: say so, and when to come back. */
-    if (rc == GH_EREDIS) {
-        http_add_header(req, "Retry-After", "1");
-        http_oauth_error(req, 503, "temporarily_unavailable",
-                         "the store is unreachable, try again");
-        return;
-    }
-    log_warnx("token_endpoint_failed error=\"%s\"", gh_strerror(rc));
-    http_oauth_error(req, 500, "server_error", NULL);
-}
-
 int
-tokens_find_client(struct app *app, const char *client_id,
-                   const struct client **c, struct client **owned)
+client_auth_find(struct app *app, const char *client_id,
+                 const struct client **c, struct client **owned)
 {
     const struct client *fixed;
     struct client *nc = NULL;
@@ -80,57 +64,14 @@ out:
     return rc;
 }
 
-static int
-is_form_type(const char *ct)
-{
-    static const char want[] = "application/x-www-form-urlencoded";
-    size_t n = sizeof(want) - 1;
-
-    if (ct == NULL || strncasecmp(ct, want, n) != 0)
-        return 0;
-    for (ct += n; *ct == ' ' || *ct == '\t'; ct++)
-        ;
-    return *ct == '\0' || *ct == ';';
-}
-
-int
-tokens_read_form(struct http_request *req, struct form *f)
-{
-    char why[96];
-    const char *dup;
-    int rc;
-
-    /* RFC 6749 §3.2: the token endpoint takes form bodies, nothing else. */
-    if (!is_form_type(http_header(req, "Content-Type"))) {
-        http_oauth_error(req, 400, "invalid_request",
-                         "the body must be application/x-www-form-urlencoded");
-        return GH_EINVAL;
-    }
-    if ((rc = form_parse(req->body, req->body_len, f)) < 0) {
-        http_oauth_error(req, 400, "invalid_request",
-                         rc == GH_ETOOBIG ? "too many parameters"
-                                          : "malformed body");
-        return rc;
-    }
-    /* RFC 6749 §3.2: "Request and response parameters MUST NOT be
-     * included more than once." */
-    if ((dup = form_has_duplicate(f)) != NULL) {
-        snprintf(why, sizeof(why), "repeated parameter: %.64s", dup);
-        http_oauth_error(req, 400, "invalid_request", why);
-        form_free(f);
-        return GH_EINVAL;
-    }
-    return 0;
-}
-
 /*
  * RFC 6749 §2.3: a client authenticates with the one method it registered
  * (OIDC Registration token_endpoint_auth_method), never more than one at
  * once; a public client only names itself.
  */
 int
-tokens_client_auth(struct http_request *req, const struct form *f,
-                   int allow_public, struct client_auth *ret)
+client_auth_check(struct http_request *req, const struct form *f,
+                  int allow_public, struct client_auth *ret)
 {
     const char *authz = http_header(req, "Authorization");
     const char *id = form_get(f, "client_id");
@@ -166,13 +107,13 @@ tokens_client_auth(struct http_request *req, const struct form *f,
         why = "client authentication required";
         goto out;
     }
-    rc = tokens_find_client(req->app, id, &c, &owned);
+    rc = client_auth_find(req->app, id, &c, &owned);
     if (rc == GH_ENOTFOUND) {
         why = "client authentication failed";
         goto out;
     }
     if (rc < 0) {
-        tokens_reply_failure(req, rc);
+        auth_error_server(req, rc);
         goto out;
     }
     /* The client is named: its origins alone may read the answer, failed
@@ -206,7 +147,7 @@ out:
 }
 
 void
-tokens_client_auth_done(struct client_auth *a)
+client_auth_done(struct client_auth *a)
 {
     client_free(a->owned);
     a->owned = NULL;

@@ -6,12 +6,15 @@
 struct config;
 struct delivery;
 struct hashpool;
+struct jws_cache;
 struct keyring;
 struct store;
 
 struct app {
     const struct config *cfg;
     const struct keyring *keys;
+    /* access tokens verified already (jws_verify_cached); NULL: none */
+    struct jws_cache *jws_cache;
     struct store *store;
     char *discovery; /* the discovery document, built once at start */
     struct hashpool *hashpool; /* password hashing, off the HTTP threads */

@@ -29,7 +29,9 @@
 #include "core/metrics.h"
 #include "http/pages.h"
 #include "oidc/register.h"
-#include "oidc/tokens.h"
+#include "oidc/introspect.h"
+#include "oidc/token.h"
+#include "oidc/userinfo.h"
 #include "core/util.h"
 
 enum {
@@ -66,11 +68,12 @@ static const struct route routes[] = {
     {M_GET | M_POST, "/authorize", authorize_handle, 0},
     {M_GET | M_POST, "/login", login_handle, 0},
     {M_GET | M_POST, "/logout", logout_handle, 0},
-    {M_POST | M_OPTIONS, "/token", tokens_handle_token, ROUTE_CORS_CLIENT},
-    {M_GET | M_POST | M_OPTIONS, "/userinfo", tokens_handle_userinfo,
+    {M_POST | M_OPTIONS, "/token", token_handle, ROUTE_CORS_CLIENT},
+    {M_GET | M_POST | M_OPTIONS, "/userinfo", userinfo_handle,
      ROUTE_CORS_CLIENT},
-    {M_POST, "/introspect", tokens_handle_introspect, 0},
-    {M_POST | M_OPTIONS, "/revoke", tokens_handle_revoke, ROUTE_CORS_CLIENT},
+    {M_POST, "/introspect", introspect_handle, 0},
+    {M_POST | M_OPTIONS, "/revoke", introspect_handle_revoke,
+     ROUTE_CORS_CLIENT},
     {M_POST, "/register", register_handle, 0},
     {M_GET | M_POST | M_DELETE, "/admin/*", admin_handle, 0},
 };

@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "auth/client_auth.h"
 #include "core/app.h"
 #include "oidc/authorize.h"
 #include "directory/clients.h"
@@ -18,6 +19,7 @@
 #include "auth/device.h"
 #include "core/error.h"
 #include "http/form.h"
+#include "grant/scope.h"
 #include "http/http.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -26,8 +28,8 @@
 #include "auth/presign.h"
 #include "session/session.h"
 #include "store/store.h"
-#include "crypto/token.h"
-#include "oidc/tokens.h"
+#include "crypto/jws.h"
+#include "grant/code.h"
 #include "directory/users.h"
 #include "core/util.h"
 
@@ -104,7 +106,7 @@ redirect_with_code(struct http_request *req, const struct areq *a,
     g.sid = sid;
     g.sub = sub;
     g.auth_time = auth_time;
-    if ((rc = tokens_code_issue(req->app, &g, code)) < 0) {
+    if ((rc = code_issue(req->app, &g, code)) < 0) {
         log_warnx("code_issue_failed client=%s error=\"%s\"", a->client_id,
                   gh_strerror(rc));
         redirect_error(req, a->redirect_uri, "temporarily_unavailable",
@@ -122,35 +124,6 @@ redirect_with_code(struct http_request *req, const struct areq *a,
     }
     http_redirect(req, status, url);
     free(url);
-}
-
-/* Keeps the requested scopes the client may have; NULL if openid is not
- * among them (OIDC Core §3.1.2.1: this is an OpenID request or nothing). */
-static char *
-grant_scope(const struct client *c, const char *requested)
-{
-    char *copy = strdup(requested), *tok, *save = NULL, *out;
-    size_t len = 0;
-    int has_openid = 0;
-
-    if (copy == NULL || (out = calloc(1, strlen(requested) + 1)) == NULL) {
-        free(copy);
-        return NULL;
-    }
-    for (tok = strtok_r(copy, " ", &save); tok != NULL;
-         tok = strtok_r(NULL, " ", &save)) {
-        if (!client_allows_scope(c, tok) && strcmp(tok, "openid") != 0)
-            continue;
-        if (strcmp(tok, "openid") == 0)
-            has_openid = 1;
-        len += (size_t)sprintf(out + len, "%s%s", len ? " " : "", tok);
-    }
-    free(copy);
-    if (!has_openid) {
-        free(out);
-        return NULL;
-    }
-    return out;
 }
 
 static int
@@ -253,10 +226,10 @@ hint_subject(struct app *app, const char *hint, char sub[37])
     int rc = GH_EBADTOKEN;
 
     /* RFC 8725 §3.11: only an ID token (typ JWT) is a hint. */
-    if (token_verify(app->keys, hint, "JWT", &claims) < 0)
+    if (jws_verify(app->keys, hint, "JWT", &claims) < 0)
         return GH_EBADTOKEN;
-    if (token_check_claims(claims, app->cfg->issuer, NULL, util_now(), 30,
-                           true) < 0)
+    if (jws_check_claims(claims, app->cfg->issuer, NULL, util_now(), 30, true) <
+        0)
         goto out;
     s = json_string_value(json_object_get(claims, "sub"));
     if (s == NULL || strlen(s) > 36)
@@ -348,7 +321,7 @@ authorize_client(struct http_request *req, const struct client *c,
                        "this client may not use the code flow", state);
         return;
     }
-    if (scope == NULL || (granted = grant_scope(c, scope)) == NULL) {
+    if (scope == NULL || scope_authorize(scope, c, &granted) < 0) {
         redirect_error(req, redirect_uri, "invalid_scope",
                        "scope must include openid", state);
         return;
@@ -482,7 +455,7 @@ authorize_handle(struct http_request *req)
                         "The sign-in link does not name an application.");
         goto out;
     }
-    rc = tokens_find_client(req->app, client_id, &c, &owned);
+    rc = client_auth_find(req->app, client_id, &c, &owned);
     if (rc < 0 && rc != GH_ENOTFOUND) {
         http_error_page(req, 503, "Temporarily unavailable",
                         "Sign-in is not available right now. Please try "
@@ -564,9 +537,9 @@ request_app_name(struct app *app, const char *request, json_t **areq)
     /* Checked again, not only trusted for carrying our MAC: a client
      * removed within the request's 600 s gets no code. */
     uri = json_string_value(json_object_get(o, "redirect_uri"));
-    if (tokens_find_client(app, json_string_value(
-                                    json_object_get(o, "client_id")),
-                           &c, &owned) < 0 ||
+    if (client_auth_find(app,
+                         json_string_value(json_object_get(o, "client_id")), &c,
+                         &owned) < 0 ||
         uri == NULL || !client_has_redirect_uri(c, uri)) {
         client_free(owned);
         json_decref(o);

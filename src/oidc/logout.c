@@ -22,8 +22,8 @@
 #include "auth/presign.h"
 #include "session/session.h"
 #include "store/store.h"
-#include "crypto/token.h"
-#include "oidc/tokens.h"
+#include "crypto/jws.h"
+#include "auth/client_auth.h"
 #include "core/util.h"
 
 /* What the answer needs once the deliveries have had their first try. */
@@ -112,7 +112,7 @@ app_name(struct app *app, const char *client_id)
     struct client *owned = NULL;
     char *name;
 
-    if (tokens_find_client(app, client_id, &c, &owned) < 0)
+    if (client_auth_find(app, client_id, &c, &owned) < 0)
         return strdup(client_id);
     name = strdup(c->name);
     client_free(owned);
@@ -298,7 +298,7 @@ post_logout_redirect(struct app *app, const char *client_id,
     /* SPEC §5: registered for the client named by the hint or client_id,
      * compared exactly; otherwise no redirect at all. */
     rc = client_id == NULL ? GH_ENOTFOUND
-                           : tokens_find_client(app, client_id, &c, &owned);
+                           : client_auth_find(app, client_id, &c, &owned);
     if (rc < 0 && rc != GH_ENOTFOUND) {
         *bad = rc;
         goto out;
@@ -367,10 +367,10 @@ verify_hint(struct app *app, const char *hint, char sid[64], char aud[160])
 
     /* RFC 8725 §3.11: only an ID token (typ JWT) is a hint. An access
      * token carries aud and sid too, and resource servers hold those. */
-    if (hint == NULL || token_verify(app->keys, hint, "JWT", &claims) < 0)
+    if (hint == NULL || jws_verify(app->keys, hint, "JWT", &claims) < 0)
         return GH_EBADTOKEN;
-    if (token_check_claims(claims, app->cfg->issuer, NULL, util_now(), 30,
-                           true) < 0)
+    if (jws_check_claims(claims, app->cfg->issuer, NULL, util_now(), 30, true) <
+        0)
         goto out;
     a = json_object_get(claims, "aud");
     if (json_is_array(a))

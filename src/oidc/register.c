@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "api/admin.h"
+#include "auth/admin_auth.h"
 #include "core/app.h"
 #include "directory/clients.h"
 #include "core/config.h"
@@ -21,8 +22,6 @@
 #include "core/log.h"
 #include "oidc/register.h"
 #include "store/store.h"
-#include "crypto/token.h"
-#include "oidc/tokens.h"
 #include "core/util.h"
 
 /* A fresh 128-bit id colliding even once is already beyond belief; more
@@ -342,7 +341,7 @@ register_client(struct call *c)
         goto out;
     }
     /* Stored as client_to_json makes it, which client_from_json reads
-     * back unchanged (tokens_find_client). */
+     * back unchanged (client_auth_find). */
     if ((stored = client_to_json(cl, true)) == NULL ||
         (text = json_dumps(stored, JSON_COMPACT)) == NULL) {
         reply_failure(c, GH_ENOMEM);
@@ -390,7 +389,7 @@ register_handle(struct http_request *req)
     c.app = req->app;
     snprintf(c.actor, sizeof(c.actor), "anonymous");
     /* The same check, in the same place, as the admin API. */
-    if (admin_authorize(req, c.actor, sizeof(c.actor), &c.status) == 0)
+    if (admin_auth_check(req, c.actor, sizeof(c.actor), &c.status) == 0)
         register_client(&c);
     /* Like every admin call, allowed or not, it leaves a record. */
     memset(&ev, 0, sizeof(ev));

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* POST /register: OpenID Connect Dynamic Client Registration 1.0 (RFC 7591)
  * for holders of an admin token (SPEC §4). Registered clients live in Redis
- * and are found by tokens_find_client like config clients. */
+ * and are found by client_auth_find like config clients. */
 #ifndef GATEHOUSE_REGISTER_H
 #define GATEHOUSE_REGISTER_H
 

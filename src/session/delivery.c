@@ -23,7 +23,7 @@
 #include "core/metrics.h"
 #include "session/session.h"
 #include "store/store.h"
-#include "crypto/token.h"
+#include "crypto/jws.h"
 #include "core/util.h"
 
 /* Idle polling of the queue, for deliveries queued by other instances,
@@ -141,7 +141,7 @@ logout_token(const struct keyring *kr, const char *issuer,
      * logout-all signs 300,000 of these. jti and sid are base64url. */
     if (util_json_plain(issuer) && util_json_plain(client_id) &&
         util_json_plain(sub) && util_json_plain(sid))
-        return token_signf(
+        return jws_signf(
             kr, NULL, "logout+jwt", ret,
             "{\"iss\":\"%s\",\"aud\":\"%s\",\"iat\":%lld,\"exp\":%lld,"
             "\"jti\":\"%s\",\"sub\":\"%s\",\"sid\":\"%s\",\"events\":{"
@@ -155,7 +155,7 @@ logout_token(const struct keyring *kr, const char *issuer,
                        "http://schemas.openid.net/event/backchannel-logout");
     if (claims == NULL)
         return GH_ENOMEM;
-    rc = token_sign(kr, NULL, "logout+jwt", claims, ret);
+    rc = jws_sign(kr, NULL, "logout+jwt", claims, ret);
     json_decref(claims);
     return rc;
 }

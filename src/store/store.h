@@ -287,13 +287,13 @@ int store_refresh_issue(struct store *st, const char *hash,
  * hash), or stays NULL if the user is gone; GRACE: the same, nothing
  * rotated, and *ret also has the head of the family and the sealed
  * successors leading to it; REUSE: *ret has sid (the family is gone).
- * Both owned by the caller (tokens_refresh_free, user_free). */
+ * Both owned by the caller (store_refresh_free, user_free). */
 int store_refresh_rotate(struct store *st, const char *old_hash,
                          const char *new_hash, const char *sealed,
                          const char *client_id, int64_t now, int idle_s,
                          int absolute_s, int ttl_s, int grace_s,
                          struct refresh_token **ret, struct user **user);
-/* *ret owned by the caller (tokens_refresh_free). GH_ENOTFOUND if none. */
+/* *ret owned by the caller (store_refresh_free). GH_ENOTFOUND if none. */
 int store_refresh_get(struct store *st, const char *hash,
                       struct refresh_token **ret);
 /* Deletes a family and every refresh token in it. */

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "core/error.h"
-#include "oidc/tokens.h"
+#include "store/records.h"
 #include "store/store_internal.h"
 
 /* A family delete that keeps losing to concurrent rotations gives up
@@ -181,6 +181,25 @@ store_refresh_issue(struct store *st, const char *hash, const char *family,
     return rc;
 }
 
+void
+store_refresh_free(struct refresh_token *t)
+{
+    size_t i;
+
+    if (t == NULL)
+        return;
+    free(t->family);
+    free(t->sid);
+    free(t->client_id);
+    free(t->sub);
+    free(t->scope);
+    free(t->head);
+    for (i = 0; i < t->nsealed; i++)
+        free(t->sealed[i]);
+    free(t->sealed);
+    free(t);
+}
+
 /* The tail of a grace reply: the head's hash at i, then the sealed
  * successors. */
 static int
@@ -274,7 +293,7 @@ store_refresh_rotate(struct store *st, const char *old_hash,
     *ret = t;
     t = NULL;
 out:
-    tokens_refresh_free(t);
+    store_refresh_free(t);
     freeReplyObject(r);
     return rc;
 }
@@ -311,7 +330,7 @@ store_refresh_get(struct store *st, const char *hash,
     t = NULL;
     rc = 0;
 out:
-    tokens_refresh_free(t);
+    store_refresh_free(t);
     freeReplyObject(r);
     return rc;
 }

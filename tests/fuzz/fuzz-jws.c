@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer target: token_verify and token_check_claims, the code every
+/* libFuzzer target: jws_verify and jws_check_claims, the code every
  * bearer token and id_token_hint goes through. */
 #include <ftw.h>
 #include <stdint.h>
@@ -12,7 +12,7 @@
 
 #include "core/error.h"
 #include "crypto/keys.h"
-#include "crypto/token.h"
+#include "crypto/jws.h"
 #include "core/util.h"
 
 #define ISSUER "https://id.example.com"
@@ -28,12 +28,14 @@
  *      of "ACTIVE" or "RETIRED" is replaced by the real one. Then the
  *      payload parser and the claims checks see hostile JSON that passed
  *      the signature.
- *   2  claims JSON through token_sign: what we sign must verify and come
+ *   2  claims JSON through jws_sign: what we sign must verify and come
  *      back equal.
- *   3  claims JSON straight into token_check_claims: it must accept only
+ *   3  claims JSON straight into jws_check_claims: it must accept only
  *      what it promises to.
  */
 static struct keyring *kr;
+/* The verify cache, as the server keeps one for its whole run. */
+static struct jws_cache *vc;
 static char active_kid[KEYS_KID_LEN + 1], retired_kid[KEYS_KID_LEN + 1];
 
 static int
@@ -45,25 +47,27 @@ rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 static void
 setup(void)
 {
-    char dir[] = "/tmp/gh-fuzz-token-XXXXXX", why[256];
+    char dir[] = "/tmp/gh-fuzz-jws-XXXXXX", why[256];
     char rs_kid[KEYS_KID_LEN + 1];
 
     if (kr != NULL)
         return;
+    if (jws_cache_new(&vc) < 0)
+        abort();
     /* A second RS256 key retires the first (each alg has its own active
      * key); ES256 signs. */
     if (mkdtemp(dir) == NULL || keys_generate(dir, "RS256", retired_kid) != 0 ||
         keys_generate(dir, "RS256", rs_kid) != 0 ||
         keys_generate(dir, "ES256", active_kid) != 0 ||
         keyring_load(dir, "ES256", 365 * 86400, &kr, why, sizeof(why)) != 0) {
-        fprintf(stderr, "fuzz-token: no keyring\n");
+        fprintf(stderr, "fuzz-jws: no keyring\n");
         abort();
     }
     /* Loaded once, the keys live in memory only. */
     nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
-/* The promises of token_check_claims, checked against its answer. */
+/* The promises of jws_check_claims, checked against its answer. */
 static void
 check_claims(const json_t *c)
 {
@@ -75,8 +79,8 @@ check_claims(const json_t *c)
     int rc, rc2;
 
     for (i = 0; i < sizeof(auds) / sizeof(auds[0]); i++) {
-        rc = token_check_claims(c, ISSUER, auds[i], NOW, 30, false);
-        rc2 = token_check_claims(c, ISSUER, auds[i], NOW, 30, true);
+        rc = jws_check_claims(c, ISSUER, auds[i], NOW, 30, false);
+        rc2 = jws_check_claims(c, ISSUER, auds[i], NOW, 30, true);
         if (rc != 0 && rc != GH_EBADTOKEN && rc != GH_EEXPIRED)
             abort();
         /* allow_expired only ever forgives expiry. */
@@ -94,12 +98,12 @@ check_claims(const json_t *c)
         if (rc == 0 && json_number_value(exp) <= NOW - 30)
             abort();
     }
-    if (token_check_claims(c, NULL, NULL, NOW, 30, true) == 0)
+    if (jws_check_claims(c, NULL, NULL, NOW, 30, true) == 0)
         abort();
 }
 
 /*
- * token_verify_cached must answer exactly as token_verify does, the first
+ * jws_verify_cached must answer exactly as jws_verify does, the first
  * time (a miss) and the second (a hit, for a token that verified and has
  * not expired).
  */
@@ -107,10 +111,10 @@ static void
 check_cached(const char *jws, const char *typ)
 {
     json_t *want = NULL, *got = NULL;
-    int rc = token_verify(kr, jws, typ, &want), i;
+    int rc = jws_verify(kr, jws, typ, &want), i;
 
     for (i = 0; i < 2; i++) {
-        if (token_verify_cached(kr, jws, typ, &got) != rc)
+        if (jws_verify_cached(vc, kr, jws, typ, &got) != rc)
             abort();
         if (rc == 0 && !json_equal(want, got))
             abort();
@@ -125,9 +129,9 @@ verify_outside(const char *s)
 {
     json_t *claims = NULL;
 
-    if (token_verify(kr, s, NULL, &claims) == 0 ||
-        token_verify(kr, s, "logout+jwt", &claims) == 0 ||
-        token_verify_cached(kr, s, "at+jwt", &claims) == 0)
+    if (jws_verify(kr, s, NULL, &claims) == 0 ||
+        jws_verify(kr, s, "logout+jwt", &claims) == 0 ||
+        jws_verify_cached(vc, kr, s, "at+jwt", &claims) == 0)
         abort();
     if (claims != NULL)
         abort();
@@ -180,7 +184,7 @@ verify_signed(const char *s, size_t len)
     snprintf(jws, n + 1, "%s.%s.", hb, pb);
     if (keys_sign(kr, NULL, jws, n - 1, jws + n) != 0)
         abort();
-    if (token_verify(kr, jws, NULL, &claims) == 0) {
+    if (jws_verify(kr, jws, NULL, &claims) == 0) {
         /* Verified means: the payload is a JSON object, read strictly. */
         want = json_loadb(nl + 1, len - hlen - 1, JSON_REJECT_DUPLICATES, NULL);
         if (!json_is_object(claims) || want == NULL ||
@@ -193,7 +197,7 @@ verify_signed(const char *s, size_t len)
         abort();
     }
     claims = NULL;
-    if (token_verify(kr, jws, "logout+jwt", &claims) == 0)
+    if (jws_verify(kr, jws, "logout+jwt", &claims) == 0)
         json_decref(claims);
     check_cached(jws, NULL);
     check_cached(jws, "at+jwt");
@@ -212,9 +216,9 @@ sign_round_trip(const char *s, size_t len)
 
     if (c == NULL)
         return;
-    rc = token_sign(kr, NULL, "JWT", c, &jws);
+    rc = jws_sign(kr, NULL, "JWT", c, &jws);
     if (rc == 0) {
-        if (token_verify(kr, jws, "jwt", &back) != 0 || !json_equal(c, back))
+        if (jws_verify(kr, jws, "jwt", &back) != 0 || !json_equal(c, back))
             abort();
         json_decref(back);
         free(jws);

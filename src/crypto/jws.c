@@ -15,12 +15,12 @@
 
 #include "core/error.h"
 #include "crypto/keys.h"
-#include "crypto/token.h"
+#include "crypto/jws.h"
 #include "core/util.h"
 
 int
-token_sign(const struct keyring *kr, const char *alg, const char *typ,
-           const json_t *claims, char **ret)
+jws_sign(const struct keyring *kr, const char *alg, const char *typ,
+         const json_t *claims, char **ret)
 {
     char *ptext;
     int rc;
@@ -29,14 +29,14 @@ token_sign(const struct keyring *kr, const char *alg, const char *typ,
         return GH_EINVAL;
     if ((ptext = json_dumps(claims, JSON_COMPACT)) == NULL)
         return GH_ENOMEM;
-    rc = token_sign_json(kr, alg, typ, ptext, ret);
+    rc = jws_sign_json(kr, alg, typ, ptext, ret);
     free(ptext);
     return rc;
 }
 
 int
-token_signf(const struct keyring *kr, const char *alg, const char *typ,
-            char **ret, const char *fmt, ...)
+jws_signf(const struct keyring *kr, const char *alg, const char *typ,
+          char **ret, const char *fmt, ...)
 {
     char *text;
     va_list ap;
@@ -47,14 +47,14 @@ token_signf(const struct keyring *kr, const char *alg, const char *typ,
     va_end(ap);
     if (rc < 0)
         return GH_ENOMEM;
-    rc = token_sign_json(kr, alg, typ, text, ret);
+    rc = jws_sign_json(kr, alg, typ, text, ret);
     free(text);
     return rc;
 }
 
 int
-token_sign_json(const struct keyring *kr, const char *alg, const char *typ,
-                const char *ptext, char **ret)
+jws_sign_json(const struct keyring *kr, const char *alg, const char *typ,
+              const char *ptext, char **ret)
 {
     const char *kid = keys_kid(kr, alg);
     json_t *hdr = NULL;
@@ -69,16 +69,14 @@ token_sign_json(const struct keyring *kr, const char *alg, const char *typ,
     /* alg and kid (base64url) never need escaping; typ does only if a
      * caller passed something odd, and then jansson writes it. */
     if (typ == NULL || strpbrk(typ, "\"\\") == NULL) {
-        if (asprintf(&htext, "{\"alg\":\"%s\",\"kid\":\"%s\"%s%s%s}",
-                     alg, kid,
+        if (asprintf(&htext, "{\"alg\":\"%s\",\"kid\":\"%s\"%s%s%s}", alg, kid,
                      typ ? ",\"typ\":\"" : "", typ ? typ : "",
                      typ ? "\"" : "") < 0) {
             htext = NULL;
             goto out;
         }
     } else {
-        hdr = json_pack("{s:s, s:s, s:s}", "alg", alg, "kid", kid, "typ",
-                        typ);
+        hdr = json_pack("{s:s, s:s, s:s}", "alg", alg, "kid", kid, "typ", typ);
         if (hdr == NULL || (htext = json_dumps(hdr, JSON_COMPACT)) == NULL)
             goto out;
     }
@@ -91,11 +89,10 @@ token_sign_json(const struct keyring *kr, const char *alg, const char *typ,
     out[hb] = '.';
     pb = b64url_encode(ptext, plen, out + hb + 1);
     out[hb + 1 + pb] = '.';
-    if ((rc = keys_sign(kr, alg, out, hb + 1 + pb, out + hb + 1 + pb + 1)) <
-        0)
+    if ((rc = keys_sign(kr, alg, out, hb + 1 + pb, out + hb + 1 + pb + 1)) < 0)
         goto out;
     /* A token we would refuse to verify ourselves must not go out. */
-    if (strlen(out) > TOKEN_MAX_LEN) {
+    if (strlen(out) > JWS_MAX_LEN) {
         rc = GH_ETOOBIG;
         goto out;
     }
@@ -140,8 +137,8 @@ typ_matches(const json_t *typ, const char *expected)
 }
 
 int
-token_verify(const struct keyring *kr, const char *jws,
-             const char *expected_typ, json_t **claims)
+jws_verify(const struct keyring *kr, const char *jws, const char *expected_typ,
+           json_t **claims)
 {
     const char *dot1, *dot2;
     unsigned char *hraw = NULL, *praw = NULL, *sig = NULL;
@@ -150,7 +147,7 @@ token_verify(const struct keyring *kr, const char *jws,
     const char *alg, *kid;
     int rc = GH_EBADTOKEN;
 
-    if (jws == NULL || (len = strnlen(jws, TOKEN_MAX_LEN + 1)) > TOKEN_MAX_LEN)
+    if (jws == NULL || (len = strnlen(jws, JWS_MAX_LEN + 1)) > JWS_MAX_LEN)
         goto out;
     /* Exactly three parts: a JWE (five) or anything else is not ours. */
     if ((dot1 = memchr(jws, '.', len)) == NULL ||
@@ -215,9 +212,8 @@ aud_contains(const json_t *aud, const char *audience)
 }
 
 int
-token_check_claims(const json_t *claims, const char *issuer,
-                   const char *audience, int64_t now, int64_t leeway_s,
-                   bool allow_expired)
+jws_check_claims(const json_t *claims, const char *issuer, const char *audience,
+                 int64_t now, int64_t leeway_s, bool allow_expired)
 {
     const char *iss = json_string_value(json_object_get(claims, "iss"));
     const json_t *exp = json_object_get(claims, "exp");
@@ -253,9 +249,38 @@ struct vslot {
     char *payload; /* claims as JSON text */
 };
 
-static struct vslot vcache[VCACHE_SLOTS];
-static pthread_mutex_t vlocks[VCACHE_LOCKS] = {
-    [0 ... VCACHE_LOCKS - 1] = PTHREAD_MUTEX_INITIALIZER};
+struct jws_cache {
+    struct vslot slots[VCACHE_SLOTS];
+    pthread_mutex_t locks[VCACHE_LOCKS];
+};
+
+int
+jws_cache_new(struct jws_cache **ret)
+{
+    struct jws_cache *vc;
+    size_t i;
+
+    if ((vc = calloc(1, sizeof(*vc))) == NULL)
+        return GH_ENOMEM;
+    for (i = 0; i < VCACHE_LOCKS; i++)
+        pthread_mutex_init(&vc->locks[i], NULL);
+    *ret = vc;
+    return 0;
+}
+
+void
+jws_cache_free(struct jws_cache *vc)
+{
+    size_t i;
+
+    if (vc == NULL)
+        return;
+    for (i = 0; i < VCACHE_SLOTS; i++)
+        free(vc->slots[i].payload);
+    for (i = 0; i < VCACHE_LOCKS; i++)
+        pthread_mutex_destroy(&vc->locks[i]);
+    free(vc);
+}
 
 static int
 same_typ(const char *a, const char *b)
@@ -264,8 +289,8 @@ same_typ(const char *a, const char *b)
 }
 
 int
-token_verify_cached(const struct keyring *kr, const char *jws,
-                    const char *expected_typ, json_t **claims)
+jws_verify_cached(struct jws_cache *vc, const struct keyring *kr,
+                  const char *jws, const char *expected_typ, json_t **claims)
 {
     unsigned char hash[32];
     size_t slot;
@@ -276,13 +301,15 @@ token_verify_cached(const struct keyring *kr, const char *jws,
     int64_t now = util_now();
     int rc;
 
-    if (strlen(jws) > TOKEN_MAX_LEN)
+    if (strlen(jws) > JWS_MAX_LEN)
         return GH_EBADTOKEN;
+    if (vc == NULL)
+        return jws_verify(kr, jws, expected_typ, claims);
     util_sha256(jws, strlen(jws), hash);
     memcpy(&slot, hash, sizeof(slot));
     slot %= VCACHE_SLOTS;
-    v = &vcache[slot];
-    lock = &vlocks[slot % VCACHE_LOCKS];
+    v = &vc->slots[slot];
+    lock = &vc->locks[slot % VCACHE_LOCKS];
     pthread_mutex_lock(lock);
     if (v->payload != NULL && v->kr == kr && v->exp > now &&
         same_typ(v->typ, expected_typ) &&
@@ -297,7 +324,7 @@ token_verify_cached(const struct keyring *kr, const char *jws,
             return 0;
         }
     }
-    if ((rc = token_verify(kr, jws, expected_typ, &c)) < 0)
+    if ((rc = jws_verify(kr, jws, expected_typ, &c)) < 0)
         return rc;
     /* Only tokens that expire are remembered, and only until then. */
     exp = json_object_get(c, "exp");

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/* The form body of the token-side endpoints (RFC 6749 §3.2). */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/error.h"
+#include "http/form.h"
+#include "http/http.h"
+#include "oidc/oauth_form.h"
+
+static int
+is_form_type(const char *ct)
+{
+    static const char want[] = "application/x-www-form-urlencoded";
+    size_t n = sizeof(want) - 1;
+
+    if (ct == NULL || strncasecmp(ct, want, n) != 0)
+        return 0;
+    for (ct += n; *ct == ' ' || *ct == '\t'; ct++)
+        ;
+    return *ct == '\0' || *ct == ';';
+}
+
+int
+oauth_form_read(struct http_request *req, struct form *f)
+{
+    char why[96];
+    const char *dup;
+    int rc;
+
+    /* RFC 6749 §3.2: the token endpoint takes form bodies, nothing else. */
+    if (!is_form_type(http_header(req, "Content-Type"))) {
+        http_oauth_error(req, 400, "invalid_request",
+                         "the body must be application/x-www-form-urlencoded");
+        return GH_EINVAL;
+    }
+    if ((rc = form_parse(req->body, req->body_len, f)) < 0) {
+        http_oauth_error(req, 400, "invalid_request",
+                         rc == GH_ETOOBIG ? "too many parameters"
+                                          : "malformed body");
+        return rc;
+    }
+    /* RFC 6749 §3.2: "Request and response parameters MUST NOT be
+     * included more than once." */
+    if ((dup = form_has_duplicate(f)) != NULL) {
+        snprintf(why, sizeof(why), "repeated parameter: %.64s", dup);
+        http_oauth_error(req, 400, "invalid_request", why);
+        form_free(f);
+        return GH_EINVAL;
+    }
+    return 0;
+}

@@ -1,0 +1,468 @@
+/* SPDX-License-Identifier: MIT */
+/* POST /token (RFC 6749 §3.2, OIDC Core §3.1.3): the three grants and the
+ * tokens they mint. Who may call is auth/'s part, what a code or a refresh
+ * token grants is grant/'s. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "auth/auth_error.h"
+#include "auth/client_auth.h"
+#include "core/app.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "crypto/jws.h"
+#include "crypto/keys.h"
+#include "directory/clients.h"
+#include "directory/users.h"
+#include "grant/code.h"
+#include "grant/refresh.h"
+#include "grant/scope.h"
+#include "http/form.h"
+#include "http/http.h"
+#include "oidc/oauth_form.h"
+#include "oidc/token.h"
+#include "store/store.h"
+
+/* A jti carries 128 random bits (RFC 6749 §10.10). */
+#define ID_BYTES 16
+#define ID_LEN B64URL_LEN(ID_BYTES)
+
+/* What one grant hands out tokens for. */
+struct grant {
+    const struct client *client;
+    const struct user *user; /* NULL for client_credentials */
+    const char *sub;
+    const char *sid; /* NULL for client_credentials */
+    const char *scope;
+    const char *nonce; /* the code grant's, or NULL */
+    int64_t auth_time; /* 0 for client_credentials */
+    int64_t now;
+};
+
+/* What it handed out. */
+struct issued {
+    char *access_token;
+    char jti[ID_LEN + 1];
+    int64_t exp;
+    char *id_token;                      /* NULL without scope openid */
+    char refresh_token[REFRESH_LEN + 1]; /* "" if none */
+    char family[REFRESH_FAMILY_LEN + 1];
+};
+
+static void
+issued_clear(struct issued *is)
+{
+    free(is->access_token);
+    free(is->id_token);
+    OPENSSL_cleanse(is->refresh_token, sizeof(is->refresh_token));
+}
+
+/* Whether a grant's own strings can be written into claims by hand (jti,
+ * sid and at_hash are base64url, made here). */
+static int
+grant_plain(const struct config *cfg, const struct grant *g)
+{
+    return util_json_plain(cfg->issuer) && util_json_plain(g->sub) &&
+           util_json_plain(g->client->client_id) &&
+           (g->sid == NULL || util_json_plain(g->sid));
+}
+
+/* RFC 9068 §2.2: aud is the client, the only party that presents the
+ * token to us (/userinfo, /introspect, the admin API). */
+static int
+mint_access(struct app *app, const struct grant *g, struct issued *is)
+{
+    const struct config *cfg = app->cfg;
+    json_t *c;
+    int rc;
+
+    if ((rc = util_random_id(is->jti, ID_BYTES)) < 0)
+        return rc;
+    is->exp = g->now + cfg->access_token_ttl_s;
+    /* Written by hand when nothing needs escaping (the claims jansson would
+     * write, in the same order): building and dumping them was a tenth of
+     * a client_credentials grant. */
+    if (grant_plain(cfg, g) && util_json_plain(g->scope)) {
+        char at[48] = "";
+
+        if (g->sid != NULL)
+            snprintf(at, sizeof(at), ",\"auth_time\":%lld",
+                     (long long)g->auth_time);
+        return jws_signf(
+            app->keys, NULL, "at+jwt", &is->access_token,
+            "{\"iss\":\"%s\",\"sub\":\"%s\",\"aud\":\"%s\",\"client_id\":"
+            "\"%s\",\"exp\":%lld,\"iat\":%lld,\"jti\":\"%s\",\"scope\":"
+            "\"%s\"%s%s%s%s}",
+            cfg->issuer, g->sub, g->client->client_id, g->client->client_id,
+            (long long)is->exp, (long long)g->now, is->jti, g->scope,
+            g->sid ? ",\"sid\":\"" : "", g->sid ? g->sid : "",
+            g->sid ? "\"" : "", at);
+    }
+    c = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s*}", "iss",
+                  cfg->issuer, "sub", g->sub, "aud", g->client->client_id,
+                  "client_id", g->client->client_id, "exp", (json_int_t)is->exp,
+                  "iat", (json_int_t)g->now, "jti", is->jti, "scope", g->scope,
+                  "sid", g->sid);
+    if (c == NULL)
+        return GH_ENOMEM;
+    if (g->sid != NULL &&
+        json_object_set_new(c, "auth_time",
+                            json_integer((json_int_t)g->auth_time)) < 0) {
+        json_decref(c);
+        return GH_ENOMEM;
+    }
+    rc = jws_sign(app->keys, NULL, "at+jwt", c, &is->access_token);
+    json_decref(c);
+    return rc;
+}
+
+/* The client's id_token_signed_response_alg; unset, RS256 (OIDC
+ * Registration §2's default) when an RS256 key is active, else the
+ * signing_alg (NULL), so an ES256-only deployment keeps working (SPEC §3). */
+static const char *
+id_token_alg(const struct app *app, const struct client *c)
+{
+    if (c->id_token_alg != NULL)
+        return c->id_token_alg;
+    return keys_kid(app->keys, "RS256") != NULL ? "RS256" : NULL;
+}
+
+/* OIDC Core §2 and §3.1.3.6: at_hash is the left half of SHA-256 of the
+ * access token, so the client can tell the two were issued together. */
+static int
+mint_id(struct app *app, const struct grant *g, struct issued *is)
+{
+    const struct config *cfg = app->cfg;
+    const char *alg = id_token_alg(app, g->client);
+    json_t *c, *user;
+    char at_hash[44];
+    int rc;
+
+    /* A registered client's alg may have lost its key since (the operator
+     * removed it): say which, rather than a bare server_error. */
+    if (keys_kid(app->keys, alg) == NULL) {
+        log_warnx("id_token_unsigned client=%s alg=%s reason=\"no active "
+                  "key of the client's id_token_signed_response_alg\"",
+                  g->client->client_id, alg);
+        return GH_ENOTFOUND;
+    }
+
+    util_sha256_b64url(is->access_token, strlen(is->access_token), 1, at_hash);
+    /* By hand, as jansson would write it, when the claims of our own need
+     * no escaping; the user's claims are few and are still written by
+     * jansson, spliced in. */
+    if (grant_plain(cfg, g) && g->sid != NULL &&
+        (g->nonce == NULL || util_json_plain(g->nonce))) {
+        char *utext = NULL;
+
+        if ((user = users_claims(g->user, g->scope)) == NULL)
+            return GH_ENOMEM;
+        /* The base claims' sub wins, as json_object_update_missing. */
+        json_object_del(user, "sub");
+        if (json_object_size(user) > 0 &&
+            (utext = json_dumps(user, JSON_COMPACT)) == NULL) {
+            json_decref(user);
+            return GH_ENOMEM;
+        }
+        json_decref(user);
+        rc = jws_signf(
+            app->keys, alg, "JWT", &is->id_token,
+            "{\"iss\":\"%s\",\"sub\":\"%s\",\"aud\":\"%s\",\"exp\":%lld,"
+            "\"iat\":%lld,\"auth_time\":%lld%s%s%s,\"sid\":\"%s\","
+            "\"azp\":\"%s\",\"at_hash\":\"%s\"%s%s",
+            cfg->issuer, g->sub, g->client->client_id,
+            (long long)(g->now + cfg->id_token_ttl_s), (long long)g->now,
+            (long long)g->auth_time, g->nonce ? ",\"nonce\":\"" : "",
+            g->nonce ? g->nonce : "", g->nonce ? "\"" : "", g->sid,
+            g->client->client_id, at_hash, utext ? "," : "}",
+            utext ? utext + 1 : "");
+        free(utext);
+        return rc;
+    }
+    c = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s*, s:s, s:s, s:s}", "iss",
+                  cfg->issuer, "sub", g->sub, "aud", g->client->client_id,
+                  "exp", (json_int_t)(g->now + cfg->id_token_ttl_s), "iat",
+                  (json_int_t)g->now, "auth_time", (json_int_t)g->auth_time,
+                  "nonce", g->nonce, "sid", g->sid, "azp", g->client->client_id,
+                  "at_hash", at_hash);
+    if (c == NULL)
+        return GH_ENOMEM;
+    /* The profile and email claims the scope grants (OIDC Core §5.4). */
+    if ((user = users_claims(g->user, g->scope)) == NULL ||
+        json_object_update_missing_new(c, user) < 0) {
+        json_decref(c);
+        return GH_ENOMEM;
+    }
+    rc = jws_sign(app->keys, alg, "JWT", c, &is->id_token);
+    json_decref(c);
+    return rc;
+}
+
+/* The access token and, for a user's grant with scope openid, the ID
+ * token (OIDC Core §3.1.3.3). */
+static int
+mint_tokens(struct app *app, const struct grant *g, struct issued *is)
+{
+    int rc;
+
+    if ((rc = mint_access(app, g, is)) < 0)
+        return rc;
+    if (g->user != NULL && scope_has(g->scope, "openid"))
+        rc = mint_id(app, g, is);
+    return rc;
+}
+
+/* RFC 6749 §5.1. */
+static void
+reply_tokens(struct http_request *req, const struct grant *g,
+             const struct issued *is)
+{
+    char *body = NULL;
+    int n;
+
+    /* Written by hand: json_dumps escaping two ~500-byte tokens was a
+     * tenth of a client_credentials grant. The tokens are ours, base64url
+     * and dots by construction (jws_sign, util_random_id), so only the
+     * scope is looked at; anything odd there falls back to jansson. */
+    if (!util_json_plain(g->scope)) {
+        json_t *o = json_pack(
+            "{s:s, s:s, s:i, s:s, s:s*, s:s*}", "access_token",
+            is->access_token, "token_type", "Bearer", "expires_in",
+            req->app->cfg->access_token_ttl_s, "scope", g->scope, "id_token",
+            is->id_token, "refresh_token",
+            is->refresh_token[0] != '\0' ? is->refresh_token : NULL);
+        if (o == NULL) {
+            auth_error_server(req, GH_ENOMEM);
+            return;
+        }
+        http_reply_json(req, 200, o);
+        return;
+    }
+    n = asprintf(&body,
+                 "{\"access_token\":\"%s\",\"token_type\":\"Bearer\","
+                 "\"expires_in\":%d,\"scope\":\"%s\"%s%s%s%s%s%s}",
+                 is->access_token, req->app->cfg->access_token_ttl_s,
+                 g->scope, is->id_token ? ",\"id_token\":\"" : "",
+                 is->id_token ? is->id_token : "", is->id_token ? "\"" : "",
+                 is->refresh_token[0] ? ",\"refresh_token\":\"" : "",
+                 is->refresh_token, is->refresh_token[0] ? "\"" : "");
+    if (n < 0) {
+        auth_error_server(req, GH_ENOMEM);
+        return;
+    }
+    http_reply(req, 200, "application/json", body, (size_t)n);
+}
+
+static void
+grant_authorization_code(struct http_request *req, const struct form *f,
+                         const struct client *c)
+{
+    struct app *app = req->app;
+    const char *code = form_get(f, "code");
+    const char *redirect_uri = form_get(f, "redirect_uri");
+    const char *why = NULL;
+    struct code_exchange x;
+    struct issued is;
+    struct grant g;
+    int rc = 0;
+
+    memset(&is, 0, sizeof(is));
+    memset(&x, 0, sizeof(x));
+    if (code == NULL || redirect_uri == NULL) {
+        http_oauth_error(req, 400, "invalid_request",
+                         "code and redirect_uri are required");
+        goto out;
+    }
+    if ((rc = code_redeem(app, code, c, redirect_uri,
+                          form_get(f, "code_verifier"), &x, &why)) < 0)
+        goto out;
+    g = (struct grant){
+        .client = c,
+        .user = x.user,
+        .sub = x.grant.sub,
+        .sid = x.grant.sid,
+        .scope = x.grant.scope,
+        .nonce = x.grant.nonce,
+        .auth_time = x.grant.auth_time,
+        .now = util_now(),
+    };
+    /* SPEC §5: every code exchange of a client allowed refresh_token gets
+     * one, offline_access or not. */
+    if (c->grant_types & GRANT_REFRESH_TOKEN) {
+        rc = refresh_issue(app, g.sid, c->client_id, g.sub, g.scope,
+                           is.refresh_token, is.family);
+        if (rc == GH_ENOTFOUND) {
+            why = "the session has ended";
+            rc = GH_EDENIED;
+            goto out;
+        }
+        if (rc < 0)
+            goto out;
+    }
+    if ((rc = mint_tokens(app, &g, &is)) < 0)
+        goto out;
+    if ((rc = code_exchanged(app, &x, is.family[0] != '\0' ? is.family : NULL,
+                             is.jti, is.exp, &why)) < 0)
+        goto out;
+    log_info("token_issued grant=authorization_code client=%s sub=%s "
+             "refresh=%s",
+             c->client_id, g.sub, is.family[0] != '\0' ? "yes" : "no");
+    reply_tokens(req, &g, &is);
+out:
+    if (why != NULL) {
+        log_info("token_refused grant=authorization_code client=%s "
+                 "reason=\"%s\"",
+                 c->client_id, why);
+        http_oauth_error(req, 400, "invalid_grant", why);
+    } else if (rc < 0) {
+        /* Tokens already made must not outlive a failed exchange. */
+        if (is.family[0] != '\0')
+            store_refresh_family_delete(app->store, is.family);
+        auth_error_server(req, rc);
+    }
+    issued_clear(&is);
+    code_exchange_clear(&x);
+}
+
+static void
+grant_refresh_token(struct http_request *req, const struct form *f,
+                    const struct client *c)
+{
+    struct app *app = req->app;
+    const char *token = form_get(f, "refresh_token");
+    struct refresh_rotation r;
+    const char *why = NULL;
+    struct issued is;
+    struct grant g;
+    int rc = 0;
+
+    memset(&is, 0, sizeof(is));
+    memset(&r, 0, sizeof(r));
+    if (token == NULL) {
+        http_oauth_error(req, 400, "invalid_request",
+                         "refresh_token is required");
+        goto out;
+    }
+    rc = refresh_rotate(app, token, c, form_get(f, "scope"), is.refresh_token,
+                        &r, &why);
+    if (rc == GH_EINVAL) {
+        http_oauth_error(req, 400, "invalid_scope",
+                         "the scope exceeds what was granted");
+        rc = 0;
+        goto out;
+    }
+    if (rc < 0)
+        goto out;
+    g = (struct grant){
+        .client = c,
+        .user = r.user,
+        .sub = r.user->sub,
+        .sid = r.t->sid,
+        .scope = r.scope,
+        .auth_time = r.t->auth_time,
+        .now = util_now(),
+    };
+    if ((rc = mint_tokens(app, &g, &is)) < 0)
+        goto out;
+    log_debug("token_issued grant=refresh_token client=%s sub=%s grace=%s",
+              c->client_id, g.sub, r.grace ? "yes" : "no");
+    reply_tokens(req, &g, &is);
+out:
+    if (why != NULL)
+        http_oauth_error(req, 400, "invalid_grant", why);
+    else if (rc < 0)
+        auth_error_server(req, rc);
+    issued_clear(&is);
+    refresh_rotation_clear(&r);
+}
+
+/* RFC 6749 §4.4: the client acts for itself, so the token's subject is
+ * the client, with no session, no refresh token and no ID token. */
+static void
+grant_client_credentials(struct http_request *req, const struct form *f,
+                         const struct client *c)
+{
+    struct issued is;
+    struct grant g;
+    char *scope = NULL;
+    int rc;
+
+    memset(&is, 0, sizeof(is));
+    if ((rc = scope_grant(form_get(f, "scope"), c, NULL, &scope)) < 0) {
+        if (rc == GH_EINVAL)
+            http_oauth_error(req, 400, "invalid_scope",
+                             "a scope is not allowed for this client");
+        else
+            auth_error_server(req, rc);
+        goto out;
+    }
+    g = (struct grant){
+        .client = c,
+        .sub = c->client_id,
+        .scope = scope,
+        .now = util_now(),
+    };
+    if ((rc = mint_access(req->app, &g, &is)) < 0) {
+        auth_error_server(req, rc);
+        goto out;
+    }
+    reply_tokens(req, &g, &is);
+out:
+    issued_clear(&is);
+    free(scope);
+}
+
+static const struct {
+    const char *name;
+    unsigned bit;
+    void (*fn)(struct http_request *, const struct form *,
+               const struct client *);
+} grants[] = {
+    {"authorization_code", GRANT_AUTHORIZATION_CODE, grant_authorization_code},
+    {"refresh_token", GRANT_REFRESH_TOKEN, grant_refresh_token},
+    {"client_credentials", GRANT_CLIENT_CREDENTIALS, grant_client_credentials},
+};
+
+void
+token_handle(struct http_request *req)
+{
+    struct client_auth ca = {NULL, NULL};
+    const char *grant;
+    struct form f;
+    size_t i;
+
+    if (oauth_form_read(req, &f) < 0)
+        return;
+    if (client_auth_check(req, &f, 1, &ca) < 0)
+        goto out;
+    if ((grant = form_get(&f, "grant_type")) == NULL) {
+        http_oauth_error(req, 400, "invalid_request", "grant_type is required");
+        goto out;
+    }
+    for (i = 0; i < sizeof(grants) / sizeof(grants[0]); i++)
+        if (strcmp(grant, grants[i].name) == 0)
+            break;
+    if (i == sizeof(grants) / sizeof(grants[0])) {
+        http_oauth_error(req, 400, "unsupported_grant_type", NULL);
+        goto out;
+    }
+    /* RFC 6749 §4.4: client_credentials is for confidential clients only;
+     * otherwise a client may use the grants it registered. */
+    if ((ca.client->grant_types & grants[i].bit) == 0 ||
+        (grants[i].bit == GRANT_CLIENT_CREDENTIALS &&
+         ca.client->auth_method == AUTH_NONE)) {
+        http_oauth_error(req, 400, "unauthorized_client",
+                         "the client may not use this grant type");
+        goto out;
+    }
+    grants[i].fn(req, &f, ca.client);
+out:
+    client_auth_done(&ca);
+    form_free(&f);
+}

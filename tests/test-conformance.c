@@ -506,28 +506,12 @@ TEST(oidcc_userinfo_profile)
     struct http_result res;
     char *params, *code, url[256], auth[4096], *out = NULL, *err = NULL;
     const char *hdrs[2] = {auth, NULL};
-    char *argv[] = {getenv("GATEHOUSE_BIN"),
-                    "user",
-                    "add",
-                    "--config",
-                    NULL,
-                    "--username",
-                    "carol",
-                    "--email",
-                    "carol@example.com",
-                    "--email-verified",
-                    "--name",
-                    "Carol Dupont",
-                    "--given-name",
-                    "Carol",
-                    "--family-name",
-                    "Dupont",
-                    "--locale",
-                    "fr-CA",
-                    "--zoneinfo",
-                    "America/Montreal",
-                    "--password-stdin",
-                    NULL};
+    char *argv[] = {getenv("GATEHOUSE_BIN"), "user", "add", "--config",
+                    NULL, "--username", "carol", "--email",
+                    "carol@example.com", "--email-verified", "--name",
+                    "Carol Dupont", "--given-name", "Carol", "--family-name",
+                    "Dupont", "--locale", "fr-CA", "--zoneinfo",
+                    "America/Montreal", "--password-stdin", NULL};
     json_t *t, *ui, *claims;
     int64_t now = (int64_t)time(NULL);
     const char *keys[] = {"name", "given_name", "family_name", "locale",

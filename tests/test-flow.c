@@ -38,19 +38,10 @@ static void
 start(void)
 {
     char *out = NULL;
-    char *argv[] = {getenv("GATEHOUSE_BIN"),
-                    "user",
-                    "add",
-                    "--config",
-                    NULL,
-                    "--username",
-                    "alice",
-                    "--email",
-                    "alice@example.com",
-                    "--name",
-                    "Alice Example",
-                    "--password-stdin",
-                    NULL};
+    char *argv[] = {getenv("GATEHOUSE_BIN"), "user", "add", "--config",
+                    NULL, "--username", "alice", "--email",
+                    "alice@example.com", "--name", "Alice Example",
+                    "--password-stdin", NULL};
 
     h = world_start(&(struct harness_opts){0}, clients_json, NULL);
     argv[4] = h->gh.config;

@@ -99,6 +99,7 @@ parse_app(char *arg, struct harness_app_spec *s)
     s->client_id = eq + 1;
     s->redirect_uri = c1 + 1;
     s->backchannel_uri = c2 != NULL ? c2 + 1 : NULL;
+    s->client_secret = NULL; /* generated */
     return arg[0] != '\0' && s->client_id[0] != '\0' ? 0 : -1;
 }
 

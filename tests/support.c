@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "support.h"
+#include "test.h"
 
 #define MAX_CHILDREN 32
 
@@ -74,12 +75,13 @@ test_now(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void
-sleep_ms(int ms)
+void
+test_sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
-    nanosleep(&ts, NULL);
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
 }
 
 /* Forks argv with output to logpath (or inherited if NULL). The child dies
@@ -129,7 +131,7 @@ test_stop_pid(pid_t pid, int sig)
             waitpid(pid, NULL, 0);
             break;
         }
-        sleep_ms(10);
+        test_sleep_ms(10);
     }
     untrack(pid);
 }
@@ -183,7 +185,7 @@ redis_restart(struct redis_proc *r, int aof)
             fprintf(stderr, "redis-server exited; see %s\n", log);
             return -1;
         }
-        sleep_ms(10);
+        test_sleep_ms(10);
     }
     fprintf(stderr, "redis-server did not start in 10 s\n");
     return -1;
@@ -193,8 +195,7 @@ int
 redis_start(struct redis_proc *r, int aof)
 {
     memset(r, 0, sizeof(*r));
-    snprintf(r->dir, sizeof(r->dir), "/tmp/gh-redis-XXXXXX");
-    if (mkdtemp(r->dir) == NULL)
+    if (test_mkdtemp(r->dir, sizeof(r->dir), "redis") < 0)
         return -1;
     snprintf(r->socket, sizeof(r->socket), "%s/redis.sock", r->dir);
     snprintf(r->url, sizeof(r->url), "unix://%s", r->socket);
@@ -206,7 +207,7 @@ rm_rf(const char *dir)
 {
     char *argv[] = {"rm", "-rf", (char *)dir, NULL};
 
-    if (dir[0] != '\0' && strncmp(dir, "/tmp/", 5) == 0)
+    if (test_is_tmp(dir))
         run_cmd(argv, NULL, NULL, NULL);
 }
 
@@ -260,8 +261,7 @@ gh_prepare(struct gh_proc *g, const char *redis_url, const char *alg,
     int rc;
 
     memset(g, 0, sizeof(*g));
-    snprintf(g->dir, sizeof(g->dir), "/tmp/gh-test-XXXXXX");
-    if (mkdtemp(g->dir) == NULL)
+    if (test_mkdtemp(g->dir, sizeof(g->dir), "test") < 0)
         return -1;
     snprintf(keys, sizeof(keys), "%s/keys", g->dir);
     /* "ES256,RS256": a key of each, the first the signing_alg. */
@@ -358,7 +358,7 @@ gh_launch(struct gh_proc *g)
             fprintf(stderr, "gatehouse exited; see %s\n", log);
             return -1;
         }
-        sleep_ms(20);
+        test_sleep_ms(20);
     }
     fprintf(stderr, "gatehouse not healthy in %d s; see %s\n",
             wrapped() ? 60 : 15, log);
@@ -390,7 +390,7 @@ gh_signal_wait(struct gh_proc *g, int sig, double timeout_s)
             return WIFEXITED(status) ? WEXITSTATUS(status)
                                      : 128 + WTERMSIG(status);
         }
-        sleep_ms(10);
+        test_sleep_ms(10);
     }
     return -1;
 }
@@ -475,10 +475,12 @@ gh_log(const struct gh_proc *g)
 int
 run_cmd(char *const argv[], const char *stdin_text, char **out, char **err)
 {
-    char outpath[] = "/tmp/gh-out-XXXXXX", errpath[] = "/tmp/gh-err-XXXXXX";
+    char outpath[300], errpath[300];
     int in[2], ofd, efd, status;
     pid_t pid;
 
+    snprintf(outpath, sizeof(outpath), "%s/gh-out-XXXXXX", test_tmpdir());
+    snprintf(errpath, sizeof(errpath), "%s/gh-err-XXXXXX", test_tmpdir());
     if ((ofd = mkstemp(outpath)) < 0)
         return -1;
     if ((efd = mkstemp(errpath)) < 0) {
@@ -1063,31 +1065,43 @@ bc_start_on(struct bc_app *a, int port, int fail_first, int hang)
     a->fail_first = fail_first;
     a->hang = hang;
     a->hang_fd = -1;
-    a->port = port > 0 ? port : free_port();
-    snprintf(a->uri, sizeof(a->uri),
-             "http://127.0.0.1:%d/backchannel-logout", a->port);
     a->lock = malloc(sizeof(pthread_mutex_t));
+    if (a->lock == NULL)
+        return -1;
     pthread_mutex_init(a->lock, NULL);
+    /* Port 0: the kernel picks one as the socket is bound, and we read it
+     * back, so no other process can take it in between. */
     if (hang) {
         struct sockaddr_in sa;
+        socklen_t len = sizeof(sa);
+        int one = 1;
         memset(&sa, 0, sizeof(sa));
         sa.sin_family = AF_INET;
-        sa.sin_port = htons((uint16_t)a->port);
+        sa.sin_port = htons((uint16_t)port);
         sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        int one = 1;
         a->hang_fd = socket(AF_INET, SOCK_STREAM, 0);
         setsockopt(a->hang_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
         if (bind(a->hang_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-            listen(a->hang_fd, 64) < 0)
+            listen(a->hang_fd, 64) < 0 ||
+            getsockname(a->hang_fd, (struct sockaddr *)&sa, &len) < 0)
             return -1;
-        return 0;
+        a->port = ntohs(sa.sin_port);
+    } else {
+        const union MHD_DaemonInfo *info;
+        a->daemon = MHD_start_daemon(
+            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, (uint16_t)port,
+            NULL, NULL, bc_handler, a, MHD_OPTION_NOTIFY_COMPLETED, bc_done, a,
+            /* A test may put an answering app where a hanging one was. */
+            MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+        if (a->daemon == NULL ||
+            (info = MHD_get_daemon_info(a->daemon,
+                                        MHD_DAEMON_INFO_BIND_PORT)) == NULL)
+            return -1;
+        a->port = info->port;
     }
-    a->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, (uint16_t)a->port,
-        NULL, NULL, bc_handler, a, MHD_OPTION_NOTIFY_COMPLETED, bc_done, a,
-        /* A test may put an answering app where a hanging one was. */
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
-    return a->daemon != NULL ? 0 : -1;
+    snprintf(a->uri, sizeof(a->uri), "http://127.0.0.1:%d/backchannel-logout",
+             a->port);
+    return 0;
 }
 
 int
@@ -1104,11 +1118,7 @@ bc_count(struct bc_app *a)
 int
 bc_wait(struct bc_app *a, int n, double timeout_s)
 {
-    double deadline = test_now() + timeout_s;
-
-    while (bc_count(a) < n && test_now() < deadline)
-        sleep_ms(20);
-    return bc_count(a) >= n ? 0 : -1;
+    return WAIT_UNTIL(bc_count(a) >= n, timeout_s, 20) ? 0 : -1;
 }
 
 void
@@ -1127,6 +1137,7 @@ bc_stop(struct bc_app *a)
         free(a->lock);
     }
     memset(a, 0, sizeof(*a));
+    a->hang_fd = -1; /* stopping it again closes nothing */
 }
 
 #define SUPPORT_FAIL(...)                                                      \

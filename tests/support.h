@@ -92,6 +92,25 @@ void test_stop_pid(pid_t pid, int sig);
 /* Seconds since an arbitrary point, monotonic. */
 double test_now(void);
 
+/* Sleeps ms milliseconds: only where the wait is itself the test (a TTL or
+ * window to run out, a time in which nothing more may happen, load to run
+ * through an outage). Anything observable is waited for with WAIT_UNTIL. */
+void test_sleep_ms(int ms);
+
+/*
+ * Waits on a condition: evaluates cond (an expression) every every_ms
+ * until it holds or timeout_s has passed, and is 1 if it held, else 0.
+ * The interval is the caller's, as some conditions cost a process or a
+ * round trip to look at.
+ */
+#define WAIT_UNTIL(cond, timeout_s, every_ms)                                  \
+    ({                                                                         \
+        double wait_deadline_ = test_now() + (timeout_s);                      \
+        int wait_ok_;                                                          \
+        while (!(wait_ok_ = !!(cond)) && test_now() < wait_deadline_)          \
+            test_sleep_ms(every_ms);                                           \
+        wait_ok_;                                                              \
+    })
 
 /*
  * Verifies a compact JWS against a JWKS document using OpenSSL directly
@@ -150,9 +169,12 @@ struct bc_app {
     double request_at[BC_MAX_TOKENS];
 };
 int bc_start(struct bc_app *a, int fail_first, int hang);
-/* The same on a given port (0: a free one). */
+/* The same on a given port (0: one the kernel picks, read back). */
 int bc_start_on(struct bc_app *a, int port, int fail_first, int hang);
-/* A free loopback port (nothing listens there now). */
+/* A free loopback port (nothing listens there now), for a server that
+ * cannot bind port 0 and say which it got: gatehouse (its issuer names the
+ * port), redis-server over TCP, the demo app, an app that is not up yet.
+ * The one place such a port is chosen. */
 int test_free_port(void);
 /* Tokens received so far (thread-safe snapshot count). */
 int bc_count(struct bc_app *a);

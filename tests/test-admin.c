@@ -15,7 +15,7 @@
 #include "store/store.h"
 #include "crypto/jws.h"
 #include "core/util.h"
-#include "support.h"
+#include "harness/world.h"
 #include "test.h"
 
 #define NAPPS 3
@@ -24,89 +24,37 @@ static const char *const names[NAPPS] = {"crm", "sales", "service"};
 #define CONSOLE "security-console:console-secret"
 #define REASON "laptop stolen, ticket SEC-42"
 
-static struct redis_proc redis;
-static struct gh_proc gh;
-static struct bc_app apps[NAPPS];
-static char callbacks[NAPPS][64];
+static struct harness *h;
 
-/* Three apps whose back-channel URIs are the bc apps, the security
- * console (client_credentials, gatehouse:admin), and a reporting client
- * whose client_credentials tokens lack that scope. */
-static char *
-config_json(const char *extra_top)
-{
-    json_t *cfg = json_object(), *clients = json_array();
-    char *text;
-    int i;
-
-    for (i = 0; i < NAPPS; i++) {
-        snprintf(callbacks[i], sizeof(callbacks[i]),
-                 "http://127.0.0.1:%d/callback", 3101 + i);
-        json_array_append_new(
-            clients,
-            json_pack("{s:s, s:s, s:[s], s:s, s:b, s:[ss]}", "client_id",
-                      names[i], "client_secret", "secret", "redirect_uris",
-                      callbacks[i], "backchannel_logout_uri", apps[i].uri,
-                      "backchannel_logout_session_required", 1,
-                      "grant_types", "authorization_code", "refresh_token"));
-    }
-    json_array_append_new(
-        clients, json_pack("{s:s, s:s, s:[s], s:[ss]}", "client_id",
-                           "security-console", "client_secret",
-                           "console-secret", "grant_types",
-                           "client_credentials", "scopes", "gatehouse:admin",
-                           "reports:read"));
-    json_array_append_new(
-        clients, json_pack("{s:s, s:s, s:[s], s:[s]}", "client_id", "reports",
-                           "client_secret", "reports-secret", "grant_types",
-                           "client_credentials", "scopes", "reports:read"));
-    json_object_set_new(cfg, "clients", clients);
-    json_object_set_new(cfg, "backchannel",
-                        json_pack("{s:i, s:i, s:i}", "timeout_ms", 500,
-                                  "max_attempts", 3, "logout_wait_ms", 1000));
-    if (extra_top != NULL) {
-        json_t *x = json_loads(extra_top, 0, NULL);
-        ASSERT(x != NULL);
-        json_object_update_recursive(cfg, x);
-        json_decref(x);
-    }
-    text = json_dumps(cfg, JSON_COMPACT);
-    json_decref(cfg);
-    return text;
-}
-
+/* Three apps (the world's built-in receivers), the security console
+ * (client_credentials, gatehouse:admin), and a reporting client whose
+ * client_credentials tokens lack that scope. */
 static void
 start(const char *extra)
 {
-    char *cfg;
-    int i;
+    static const char more_clients[] =
+        "[{\"client_id\":\"security-console\","
+        "\"client_secret\":\"console-secret\","
+        "\"grant_types\":[\"client_credentials\"],"
+        "\"scopes\":[\"gatehouse:admin\",\"reports:read\"]},"
+        "{\"client_id\":\"reports\",\"client_secret\":\"reports-secret\","
+        "\"grant_types\":[\"client_credentials\"],"
+        "\"scopes\":[\"reports:read\"]}]";
+    struct harness_app_spec specs[NAPPS] = {
+        {"crm", "crm", "http://127.0.0.1:3101/callback", NULL, "secret"},
+        {"sales", "sales", "http://127.0.0.1:3102/callback", NULL, "secret"},
+        {"service", "service", "http://127.0.0.1:3103/callback", NULL,
+         "secret"}};
+    struct harness_opts o = {.apps = NAPPS,
+                             .builtin = specs,
+                             .clients_json = more_clients,
+                             .user = "alice:correct horse"};
 
-    for (i = 0; i < NAPPS; i++)
-        ASSERT_EQ(bc_start(&apps[i], 0, 0), 0);
-    ASSERT_EQ(redis_start(&redis, 0), 0);
-    cfg = config_json(extra);
-    if (gh_start(&gh, redis.url, "ES256", cfg) < 0)
-        FAIL("gatehouse did not start");
-    free(cfg);
-    ASSERT_EQ(oidc_add_user(&gh, "alice", "correct horse"), 0);
-    ASSERT_EQ(oidc_add_user(&gh, "bob", "battery staple"), 0);
-}
-
-static void
-stop(void)
-{
-    int i;
-
-    gh_stop(&gh);
-    redis_stop(&redis, 0);
-    for (i = 0; i < NAPPS; i++)
-        bc_stop(&apps[i]);
-}
-
-static const char *
-str(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
+    h = world_start(&o,
+                    "{\"backchannel\":{\"timeout_ms\":500,"
+                    "\"max_attempts\":3,\"logout_wait_ms\":1000}}",
+                    extra);
+    ASSERT_EQ(harness_add_user(h, "bob", "battery staple"), 0);
 }
 
 static json_int_t
@@ -119,30 +67,16 @@ num(const json_t *o, const char *k)
 static json_t *
 sign_in_app(struct browser *b, int i, const char *user, const char *pw)
 {
-    char *code, *body = NULL, *ru, basic[64];
-    json_t *t;
-
-    code = oidc_get_code(&gh, b, names[i], callbacks[i], user, pw, NULL);
-    ru = url_encode(callbacks[i]);
-    if (asprintf(&body,
-                 "grant_type=authorization_code&code=%s&redirect_uri=%s",
-                 code, ru) < 0)
-        FAIL("asprintf");
-    snprintf(basic, sizeof(basic), "%s:secret", names[i]);
-    t = oidc_token(&gh, body, basic, 200);
-    free(body);
-    free(ru);
-    free(code);
-    return t;
+    return world_sign_in(h, b, i, user, pw);
 }
 
 /* An access token by client_credentials (malloc'd). */
 static char *
 cc_token(const char *id_secret)
 {
-    json_t *t = oidc_token(&gh, "grant_type=client_credentials", id_secret,
-                           200);
-    char *tok = strdup(str(t, "access_token"));
+    json_t *t =
+        oidc_token(&h->gh, "grant_type=client_credentials", id_secret, 200);
+    char *tok = strdup(world_str(t, "access_token"));
 
     json_decref(t);
     return tok;
@@ -157,7 +91,7 @@ admin_do(const char *method, const char *path, const char *body,
     const char *hdrs[3] = {NULL, NULL, NULL};
     int n = 0;
 
-    snprintf(url, sizeof(url), "%s%s", gh.issuer, path);
+    snprintf(url, sizeof(url), "%s%s", h->gh.issuer, path);
     if (token != NULL) {
         snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
         hdrs[n++] = auth;
@@ -219,7 +153,7 @@ raw_status(const char *method, const char *path, const char *token)
              "Authorization: Bearer %s\r\nContent-Length: 0\r\n"
              "Connection: close\r\n\r\n",
              method, path, token);
-    ASSERT((fd = tcp_connect(gh.port)) >= 0);
+    ASSERT((fd = tcp_connect(h->gh.port)) >= 0);
     ASSERT_EQ(write(fd, req, strlen(req)), (ssize_t)strlen(req));
     while (len < sizeof(resp) - 1 &&
            (n = read(fd, resp + len, sizeof(resp) - 1 - len)) > 0)
@@ -237,7 +171,7 @@ metrics_text(void)
     struct http_result res;
     char url[128], *text;
 
-    snprintf(url, sizeof(url), "%s/metrics", gh.issuer);
+    snprintf(url, sizeof(url), "%s/metrics", h->gh.issuer);
     ASSERT_EQ(http_do("GET", url, NULL, NULL, &res), 0);
     ASSERT_EQ(res.status, 200);
     text = strdup(res.body);
@@ -250,9 +184,9 @@ static char *
 redis_cli(const char *a1, const char *a2, const char *a3, const char *a4,
           const char *a5)
 {
-    char *argv[] = {"redis-cli", "-s",        redis.socket, (char *)a1,
-                    (char *)a2,  (char *)a3, (char *)a4,   (char *)a5,
-                    NULL};
+    char *argv[] = {"redis-cli", "-s",       h->redis.socket,
+                    (char *)a1,  (char *)a2, (char *)a3,
+                    (char *)a4,  (char *)a5, NULL};
     char *out = NULL;
 
     ASSERT_EQ(run_cmd(argv, NULL, &out, NULL), 0);
@@ -274,8 +208,8 @@ redis_int(const char *a1, const char *a2, const char *a3, const char *a4,
 static char *
 logout_token_sid(const char *jws)
 {
-    json_t *c = oidc_verified_claims(&gh, jws);
-    char *sid = strdup(str(c, "sid"));
+    json_t *c = oidc_verified_claims(&h->gh, jws);
+    char *sid = strdup(world_str(c, "sid"));
 
     json_decref(c);
     return sid;
@@ -296,11 +230,11 @@ ledger_when_delivered(const char *sid, const char *token, size_t napps)
         j = admin_json("GET", path, NULL, token, 200);
         d = json_object_get(j, "deliveries");
         for (done = 0, i = 0; i < json_array_size(d); i++)
-            done += strcmp(str(json_array_get(d, i), "state"), "delivered") ==
-                    0;
+            done += strcmp(world_str(json_array_get(d, i), "state"),
+                           "delivered") == 0;
         if (json_array_size(d) == napps && done == napps)
             return j;
-        usleep(50 * 1000);
+        test_sleep_ms(50);
     }
     FAIL("deliveries of %s not all delivered: %s", sid,
          json_dumps(j, JSON_COMPACT));
@@ -314,8 +248,8 @@ find_audit(json_t *records, const char *action, const char *actor)
 
     for (i = 0; i < json_array_size(records); i++) {
         json_t *r = json_array_get(records, i);
-        if (strcmp(str(r, "action"), action) == 0 &&
-            (actor == NULL || strcmp(str(r, "actor"), actor) == 0))
+        if (strcmp(world_str(r, "action"), action) == 0 &&
+            (actor == NULL || strcmp(world_str(r, "actor"), actor) == 0))
             return r;
     }
     FAIL("no audit record %s by %s", action, actor ? actor : "anyone");
@@ -339,18 +273,18 @@ TEST(security_team_signs_a_user_out_of_every_app_on_every_device)
 
     /* The console sees both devices, each with its three apps. */
     j = admin_json("GET", "/admin/users/alice/sessions", NULL, token, 200);
-    ASSERT_STR_EQ(str(json_object_get(j, "user"), "username"), "alice");
+    ASSERT_STR_EQ(world_str(json_object_get(j, "user"), "username"), "alice");
     s = json_object_get(j, "sessions");
     ASSERT_EQ(json_array_size(s), 2);
     for (k = 0; k < 2; k++) {
         json_t *e = json_array_get(s, k);
         ASSERT_EQ(json_array_size(json_object_get(e, "apps")), NAPPS);
-        ASSERT_STR_EQ(str(e, "username"), "alice");
+        ASSERT_STR_EQ(world_str(e, "username"), "alice");
         ASSERT(num(e, "created") > 0 && num(e, "last_seen") > 0);
         ASSERT(num(e, "expires") > num(e, "last_seen"));
-        sids[k] = strdup(str(e, "sid"));
+        sids[k] = strdup(world_str(e, "sid"));
     }
-    sub = str(json_object_get(j, "user"), "sub");
+    sub = world_str(json_object_get(j, "user"), "sub");
     /* {user} may be the sub as well. */
     snprintf(path, sizeof(path), "/admin/users/%s/sessions", sub);
     json_decref(j);
@@ -368,9 +302,9 @@ TEST(security_team_signs_a_user_out_of_every_app_on_every_device)
     /* Every app of every device heard, once per session. */
     for (i = 0; i < NAPPS; i++) {
         char *a, *b;
-        ASSERT_EQ(bc_wait(&apps[i], 2, 5), 0);
-        a = logout_token_sid(apps[i].tokens[0]);
-        b = logout_token_sid(apps[i].tokens[1]);
+        ASSERT_EQ(bc_wait(h->apps[i].bc, 2, 5), 0);
+        a = logout_token_sid(h->apps[i].bc->tokens[0]);
+        b = logout_token_sid(h->apps[i].bc->tokens[1]);
         ASSERT(strcmp(a, b) != 0);
         ASSERT((strcmp(a, sids[0]) == 0 || strcmp(a, sids[1]) == 0) &&
                (strcmp(b, sids[0]) == 0 || strcmp(b, sids[1]) == 0));
@@ -382,8 +316,8 @@ TEST(security_team_signs_a_user_out_of_every_app_on_every_device)
     json_decref(j);
     j = admin_json("GET", "/admin/users/bob/sessions", NULL, token, 200);
     ASSERT_EQ(json_array_size(json_object_get(j, "sessions")), 1);
-    bob_sid = strdup(str(json_array_get(json_object_get(j, "sessions"), 0),
-                         "sid"));
+    bob_sid = strdup(
+        world_str(json_array_get(json_object_get(j, "sessions"), 0), "sid"));
     json_decref(j);
 
     /* The ledger: each app, when, and what it answered. */
@@ -395,13 +329,14 @@ TEST(security_team_signs_a_user_out_of_every_app_on_every_device)
         for (i = 0; i < NAPPS; i++) {
             json_t *e = json_array_get(d, i), *a;
             /* Sorted by client_id, which here is the order of names. */
-            ASSERT_STR_EQ(str(e, "client_id"), names[i]);
-            ASSERT_STR_EQ(str(e, "reason"), "admin");
-            ASSERT_STR_EQ(str(e, "uri"), apps[i].uri);
+            ASSERT_STR_EQ(world_str(e, "client_id"), names[i]);
+            ASSERT_STR_EQ(world_str(e, "reason"), "admin");
+            ASSERT_STR_EQ(world_str(e, "uri"), h->apps[i].bc->uri);
             ASSERT(num(e, "done") >= num(e, "created"));
             a = json_object_get(e, "attempts");
             ASSERT_EQ(json_array_size(a), 1);
-            ASSERT_STR_EQ(str(json_array_get(a, 0), "outcome"), "http 200");
+            ASSERT_STR_EQ(world_str(json_array_get(a, 0), "outcome"),
+                          "http 200");
             ASSERT(num(json_array_get(a, 0), "time") > 0);
         }
         json_decref(ledger);
@@ -414,7 +349,7 @@ TEST(security_team_signs_a_user_out_of_every_app_on_every_device)
     ASSERT_EQ(num(j, "sessions"), 1);
     ASSERT_EQ(num(j, "notifications"), 1);
     json_decref(j);
-    ASSERT_EQ(bc_wait(&apps[0], 3, 5), 0);
+    ASSERT_EQ(bc_wait(h->apps[0].bc, 3, 5), 0);
     j = admin_json("DELETE", path, NULL, token, 404);
     json_decref(j);
 
@@ -422,19 +357,19 @@ TEST(security_team_signs_a_user_out_of_every_app_on_every_device)
     j = admin_json("GET", "/admin/audit?limit=100", NULL, token, 200);
     recs = json_object_get(j, "records");
     rec = find_audit(recs, "logout_user", "security-console");
-    ASSERT_STR_EQ(str(rec, "target"), "alice");
-    ASSERT_STR_EQ(str(rec, "reason"), REASON);
-    ASSERT_STR_EQ(str(rec, "outcome"), "ok");
-    ASSERT_STR_EQ(str(rec, "address"), "127.0.0.1");
+    ASSERT_STR_EQ(world_str(rec, "target"), "alice");
+    ASSERT_STR_EQ(world_str(rec, "reason"), REASON);
+    ASSERT_STR_EQ(world_str(rec, "outcome"), "ok");
+    ASSERT_STR_EQ(world_str(rec, "address"), "127.0.0.1");
     ASSERT_EQ(num(rec, "sessions"), 2);
     ASSERT_EQ(num(rec, "deliveries"), 2 * NAPPS);
     ASSERT(num(rec, "time") > 0);
     rec = find_audit(recs, "end_session", "security-console");
-    ASSERT_STR_EQ(str(rec, "target"), bob_sid);
-    ASSERT_STR_EQ(str(rec, "reason"), "offboarding");
+    ASSERT_STR_EQ(world_str(rec, "target"), bob_sid);
+    ASSERT_STR_EQ(world_str(rec, "reason"), "offboarding");
     /* Each ending itself is recorded too, by the same actor. */
     rec = find_audit(recs, "session_end", "security-console");
-    ASSERT_STR_EQ(str(rec, "reason"), "admin");
+    ASSERT_STR_EQ(world_str(rec, "reason"), "admin");
     find_audit(recs, "list_sessions", "security-console");
     json_decref(j);
 
@@ -450,7 +385,7 @@ TEST(security_team_signs_a_user_out_of_every_app_on_every_device)
     free(sids[1]);
     free(bob_sid);
     free(token);
-    stop();
+    world_stop(&h);
 }
 
 /* An at+jwt like Gatehouse's, signed by the keys in dir. */
@@ -467,7 +402,7 @@ forge(const char *dir, const char *client, const char *scope,
         FAIL("keyring_load %s: %s", dir, why);
     ASSERT_EQ(util_random_id(jti, 16), 0);
     c = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s}", "iss",
-                  gh.issuer, "sub", client, "aud", client, "client_id",
+                  h->gh.issuer, "sub", client, "aud", client, "client_id",
                   client, "exp", (json_int_t)(now + exp_in), "iat",
                   (json_int_t)(now + exp_in - 300), "jti", jti, "scope",
                   scope);
@@ -492,12 +427,12 @@ TEST(admin_api_refuses_missing_invalid_expired_unscoped_and_foreign_tokens)
     admin = cc_token(CONSOLE);
     reports = cc_token("reports:reports-secret");
     /* The console may hold the scope, but this token of its does not. */
-    j = oidc_token(&gh, "grant_type=client_credentials&scope=reports:read",
+    j = oidc_token(&h->gh, "grant_type=client_credentials&scope=reports:read",
                    CONSOLE, 200);
-    narrow = strdup(str(j, "access_token"));
+    narrow = strdup(world_str(j, "access_token"));
     json_decref(j);
-    if (asprintf(&keys, "%s/keys", gh.dir) < 0 ||
-        asprintf(&other_keys, "%s/other-keys", gh.dir) < 0)
+    if (asprintf(&keys, "%s/keys", h->gh.dir) < 0 ||
+        asprintf(&other_keys, "%s/other-keys", h->gh.dir) < 0)
         FAIL("asprintf");
     {
         char *argv[] = {getenv("GATEHOUSE_BIN"), "keys", "generate", "--dir",
@@ -522,10 +457,10 @@ TEST(admin_api_refuses_missing_invalid_expired_unscoped_and_foreign_tokens)
     /* A static password is not a token. */
     {
         char url[128], basic[256];
-        const char *h[2] = {basic, NULL};
+        const char *hdrs[2] = {basic, NULL};
         oidc_basic_header(CONSOLE, basic, sizeof(basic));
-        snprintf(url, sizeof(url), "%s/admin/users/alice/logout", gh.issuer);
-        ASSERT_EQ(http_do("POST", url, NULL, h, &res), 0);
+        snprintf(url, sizeof(url), "%s/admin/users/alice/logout", h->gh.issuer);
+        ASSERT_EQ(http_do("POST", url, NULL, hdrs, &res), 0);
         ASSERT_EQ(res.status, 401);
         http_result_free(&res);
     }
@@ -547,7 +482,7 @@ TEST(admin_api_refuses_missing_invalid_expired_unscoped_and_foreign_tokens)
     }
     /* Valid tokens without the scope, or a user's token: 403. */
     bad[4] = reports;
-    bad[5] = str(t, "access_token");
+    bad[5] = world_str(t, "access_token");
     bad[6] = narrow;
     for (i = 4; i < 7; i++) {
         admin_do("POST", "/admin/users/alice/logout", NULL, bad[i], &res);
@@ -565,28 +500,31 @@ TEST(admin_api_refuses_missing_invalid_expired_unscoped_and_foreign_tokens)
     j = admin_json("GET", "/admin/users/alice/sessions", NULL, admin, 200);
     ASSERT_EQ(json_array_size(json_object_get(j, "sessions")), 1);
     json_decref(j);
-    usleep(200 * 1000);
-    ASSERT_EQ(bc_count(&apps[0]), 0);
+    /* A wait that is the test: a notification, if one were sent,
+     * would arrive in this time. */
+    test_sleep_ms(200);
+    ASSERT_EQ(bc_count(h->apps[0].bc), 0);
 
     /* Every refusal is in the audit log, naming whoever could be known. */
     j = admin_json("GET", "/admin/audit?limit=100", NULL, admin, 200);
     recs = json_object_get(j, "records");
     for (i = 0; i < json_array_size(recs); i++) {
         json_t *r = json_array_get(recs, i);
-        if (strcmp(str(r, "outcome"), "unauthorized") == 0) {
+        if (strcmp(world_str(r, "outcome"), "unauthorized") == 0) {
             unauthorized++;
-            ASSERT_STR_EQ(str(r, "actor"), "anonymous");
-            ASSERT_STR_EQ(str(r, "action"), "logout_user");
-            ASSERT_STR_EQ(str(r, "target"), "alice");
-            ASSERT_STR_EQ(str(r, "address"), "127.0.0.1");
-        } else if (strcmp(str(r, "outcome"), "forbidden") == 0) {
+            ASSERT_STR_EQ(world_str(r, "actor"), "anonymous");
+            ASSERT_STR_EQ(world_str(r, "action"), "logout_user");
+            ASSERT_STR_EQ(world_str(r, "target"), "alice");
+            ASSERT_STR_EQ(world_str(r, "address"), "127.0.0.1");
+        } else if (strcmp(world_str(r, "outcome"), "forbidden") == 0) {
             forbidden++;
         }
     }
     ASSERT_EQ(unauthorized, 6);
     ASSERT_EQ(forbidden, 4);
-    ASSERT_STR_EQ(str(find_audit(recs, "logout_all", "reports"), "outcome"),
-                  "forbidden");
+    ASSERT_STR_EQ(
+        world_str(find_audit(recs, "logout_all", "reports"), "outcome"),
+        "forbidden");
     json_decref(j);
     m = metrics_text();
     ASSERT_CONTAINS(m, "gatehouse_admin_calls_total{outcome="
@@ -604,7 +542,7 @@ TEST(admin_api_refuses_missing_invalid_expired_unscoped_and_foreign_tokens)
     free(foreign);
     free(keys);
     free(other_keys);
-    stop();
+    world_stop(&h);
 }
 
 TEST(admin_api_refuses_unknown_users_bad_ids_and_path_tricks_changing_nothing)
@@ -713,8 +651,10 @@ TEST(admin_api_refuses_unknown_users_bad_ids_and_path_tricks_changing_nothing)
     j = admin_json("GET", "/admin/users/alice/sessions", NULL, admin, 200);
     ASSERT_EQ(json_array_size(json_object_get(j, "sessions")), 1);
     json_decref(j);
-    usleep(200 * 1000);
-    ASSERT_EQ(bc_count(&apps[0]), 0);
+    /* A wait that is the test: a notification, if one were sent,
+     * would arrive in this time. */
+    test_sleep_ms(200);
+    ASSERT_EQ(bc_count(h->apps[0].bc), 0);
     m = metrics_text();
     ASSERT_CONTAINS(m, "gatehouse_sessions_ended_total{reason=\"admin\"} 0");
     free(m);
@@ -728,23 +668,26 @@ TEST(admin_api_refuses_unknown_users_bad_ids_and_path_tricks_changing_nothing)
         /* One command: a half-written run would look dead to the
          * server's watcher, which would resume it. */
         {
-            char *argv[] = {"redis-cli", "-s",      redis.socket, "HSET",
-                            "gh:lall",   "state",   "running",    "updated",
-                            now,         "actor",   "other-console",
-                            "total",     "5",       "owner",      "elsewhere",
-                            NULL};
+            char *argv[] = {"redis-cli", "-s",    h->redis.socket, "HSET",
+                            "gh:lall",   "state", "running",       "updated",
+                            now,         "actor", "other-console", "total",
+                            "5",         "owner", "elsewhere",     NULL};
             ASSERT_EQ(run_cmd(argv, NULL, NULL, NULL), 0);
         }
         j = admin_json("POST", "/admin/logout-all", NULL, admin, 409);
-        ASSERT_STR_EQ(str(json_object_get(j, "logout_all"), "actor"),
+        ASSERT_STR_EQ(world_str(json_object_get(j, "logout_all"), "actor"),
                       "other-console");
         json_decref(j);
         {
             char *err = NULL;
             char *argv[] = {getenv("GATEHOUSE_BIN"), "sessions", "--config",
-                            gh.config, NULL};
-            char *argv2[] = {getenv("GATEHOUSE_BIN"), "logout", "--config",
-                             gh.config, "--all", NULL};
+                            h->gh.config, NULL};
+            char *argv2[] = {getenv("GATEHOUSE_BIN"),
+                             "logout",
+                             "--config",
+                             h->gh.config,
+                             "--all",
+                             NULL};
             ASSERT_EQ(run_cmd(argv, NULL, &out, &err), 0);
             ASSERT_CONTAINS(err, "logout-all running: 0 of 5 sessions");
             free(out);
@@ -759,16 +702,16 @@ TEST(admin_api_refuses_unknown_users_bad_ids_and_path_tricks_changing_nothing)
          * still alive is the one left to end. */
         out = redis_cli("HSET", "gh:lall", "updated", old, NULL);
         free(out);
-        ASSERT_EQ(bc_wait(&apps[0], 1, 10), 0);
+        ASSERT_EQ(bc_wait(h->apps[0].bc, 1, 10), 0);
         j = admin_json("GET", "/admin/logout-all", NULL, admin, 200);
-        ASSERT_STR_EQ(str(j, "state"), "done");
+        ASSERT_STR_EQ(world_str(j, "state"), "done");
         ASSERT_EQ(num(j, "resumes"), 1);
         ASSERT_EQ(num(j, "ended"), 1);
         json_decref(j);
     }
     json_decref(t);
     free(admin);
-    stop();
+    world_stop(&h);
 }
 
 #define MANY 10000
@@ -789,7 +732,7 @@ TEST(logout_all_ends_10000_sessions_and_queues_every_notification)
     start(NULL);
     /* Sessions are made in-process, straight into the same Redis, as
      * sign-ins would: 10,000 browser sign-ins would take minutes. */
-    ASSERT_EQ(config_load(gh.config, &cfg, &fe), 0);
+    ASSERT_EQ(config_load(h->gh.config, &cfg, &fe), 0);
     ASSERT_EQ(store_open(&cfg->redis, &st), 0);
     crm = config_client(cfg, "crm");
     ASSERT(crm != NULL);
@@ -815,18 +758,18 @@ TEST(logout_all_ends_10000_sessions_and_queues_every_notification)
     /* The worker was not held: the answer came at once. */
     ASSERT(test_now() - t0 < 2);
     deadline = test_now() + 60;
-    for (j = NULL; test_now() < deadline; usleep(100 * 1000)) {
+    for (j = NULL; test_now() < deadline; test_sleep_ms(100)) {
         json_decref(j);
         j = admin_json("GET", "/admin/logout-all", NULL, admin, 200);
-        if (strcmp(str(j, "state"), "running") != 0)
+        if (strcmp(world_str(j, "state"), "running") != 0)
             break;
     }
-    ASSERT_STR_EQ(str(j, "state"), "done");
+    ASSERT_STR_EQ(world_str(j, "state"), "done");
     ASSERT_EQ(num(j, "sessions"), MANY);
     ASSERT_EQ(num(j, "ended"), MANY);
     ASSERT_EQ(num(j, "notifications"), MANY);
-    ASSERT_STR_EQ(str(j, "actor"), "security-console");
-    ASSERT_STR_EQ(str(j, "reason"), "incident 7");
+    ASSERT_STR_EQ(world_str(j, "actor"), "security-console");
+    ASSERT_STR_EQ(world_str(j, "reason"), "incident 7");
     json_decref(j);
 
     /* Every session is gone, and every notification is queued (or
@@ -853,15 +796,15 @@ TEST(logout_all_ends_10000_sessions_and_queues_every_notification)
     j = admin_json("GET", "/admin/audit?limit=1000", NULL, admin, 200);
     recs = json_object_get(j, "records");
     rec = find_audit(recs, "logout_all_finished", "security-console");
-    ASSERT_STR_EQ(str(rec, "outcome"), "done");
+    ASSERT_STR_EQ(world_str(rec, "outcome"), "done");
     ASSERT_EQ(num(rec, "sessions"), MANY);
     ASSERT_EQ(num(rec, "deliveries"), MANY);
-    ASSERT_STR_EQ(str(rec, "reason"), "incident 7");
+    ASSERT_STR_EQ(world_str(rec, "reason"), "incident 7");
     /* The run is audited once, not per session: 10,000 records would
      * have pushed older ones out of the stream. (Each status poll above
      * is audited too: at most 600 in its 60 s.) */
     for (i = 0; i < (int)json_array_size(recs); i++)
-        ASSERT(strcmp(str(json_array_get(recs, i), "action"),
+        ASSERT(strcmp(world_str(json_array_get(recs, i), "action"),
                       "session_end") != 0);
     ASSERT(redis_int("XLEN", "gh:audit", NULL, NULL, NULL) <
            audit_before + 1000);
@@ -870,12 +813,12 @@ TEST(logout_all_ends_10000_sessions_and_queues_every_notification)
     free(out);
     json_decref(j);
     /* The app gets them; some have surely arrived by now. */
-    ASSERT_EQ(bc_wait(&apps[0], 1, 10), 0);
+    ASSERT_EQ(bc_wait(h->apps[0].bc, 1, 10), 0);
 
     free(admin);
     store_close(st);
     config_free(cfg);
-    stop();
+    world_stop(&h);
 }
 
 /* Runs gatehouse with the arguments (NULL-terminated); returns the exit
@@ -912,49 +855,50 @@ TEST(cli_lists_ends_sessions_retries_deliveries_and_shows_the_audit)
     t[1] = sign_in_app(&laptop, 1, "alice", "correct horse");
     admin = cc_token(CONSOLE);
 
-    ASSERT_EQ(gh_cmd(&out, &err, "sessions", "--config", gh.config, NULL), 0);
+    ASSERT_EQ(gh_cmd(&out, &err, "sessions", "--config", h->gh.config, NULL),
+              0);
     ASSERT_CONTAINS(out, "SID");
     ASSERT_CONTAINS(out, "alice");
     ASSERT_CONTAINS(out, "crm");
     ASSERT_CONTAINS(out, "sales");
     free(out);
     free(err);
-    ASSERT_EQ(gh_cmd(&out, &err, "sessions", "--config", gh.config, "--user",
+    ASSERT_EQ(gh_cmd(&out, &err, "sessions", "--config", h->gh.config, "--user",
                      "alice", "--json", NULL),
               0);
     j = json_loads(out, 0, NULL);
     ASSERT_EQ(json_array_size(j), 1);
     e = json_array_get(j, 0);
-    ASSERT_STR_EQ(str(e, "username"), "alice");
+    ASSERT_STR_EQ(world_str(e, "username"), "alice");
     ASSERT_EQ(json_array_size(json_object_get(e, "apps")), 2);
-    sid = strdup(str(e, "sid"));
+    sid = strdup(world_str(e, "sid"));
     json_decref(j);
     free(out);
     free(err);
 
     /* Usage and bad input. */
-    ASSERT_EQ(gh_cmd(&out, &err, "sessions", "--config", gh.config, "--user",
+    ASSERT_EQ(gh_cmd(&out, &err, "sessions", "--config", h->gh.config, "--user",
                      "nobody", NULL),
               1);
     ASSERT_CONTAINS(err, "no user \"nobody\"");
     free(out);
     free(err);
-    ASSERT_EQ(gh_cmd(&out, &err, "logout", "--config", gh.config, NULL), 2);
+    ASSERT_EQ(gh_cmd(&out, &err, "logout", "--config", h->gh.config, NULL), 2);
     ASSERT_CONTAINS(err, "exactly one of");
     free(out);
     free(err);
-    ASSERT_EQ(gh_cmd(&out, &err, "logout", "--config", gh.config, "--user",
+    ASSERT_EQ(gh_cmd(&out, &err, "logout", "--config", h->gh.config, "--user",
                      "alice", "--all", NULL),
               2);
     free(out);
     free(err);
-    ASSERT_EQ(gh_cmd(&out, &err, "logout", "--config", gh.config,
+    ASSERT_EQ(gh_cmd(&out, &err, "logout", "--config", h->gh.config,
                      "--session", "../../etc", NULL),
               1);
     ASSERT_CONTAINS(err, "not a session id");
     free(out);
     free(err);
-    ASSERT_EQ(gh_cmd(&out, &err, "deliveries", "--config", gh.config,
+    ASSERT_EQ(gh_cmd(&out, &err, "deliveries", "--config", h->gh.config,
                      "--retry", "--state", "pending", NULL),
               2);
     free(out);
@@ -965,10 +909,11 @@ TEST(cli_lists_ends_sessions_retries_deliveries_and_shows_the_audit)
     free(err);
 
     /* Sales is down: its notification fails (one attempt allowed). */
-    port = apps[1].port;
-    bc_stop(&apps[1]);
-    ASSERT_EQ(gh_cmd(&out, &err, "logout", "--config", gh.config, "--session",
-                     sid, "--reason", "lost laptop", "--json", NULL),
+    port = h->apps[1].bc->port;
+    bc_stop(h->apps[1].bc);
+    ASSERT_EQ(gh_cmd(&out, &err, "logout", "--config", h->gh.config,
+                     "--session", sid, "--reason", "lost laptop", "--json",
+                     NULL),
               0);
     j = json_loads(out, 0, NULL);
     ASSERT_EQ(num(j, "sessions"), 1);
@@ -976,11 +921,11 @@ TEST(cli_lists_ends_sessions_retries_deliveries_and_shows_the_audit)
     json_decref(j);
     free(out);
     free(err);
-    ASSERT_EQ(bc_wait(&apps[0], 1, 5), 0);
+    ASSERT_EQ(bc_wait(h->apps[0].bc, 1, 5), 0);
     deadline = test_now() + 10;
-    for (j = NULL; test_now() < deadline; usleep(100 * 1000)) {
+    for (j = NULL; test_now() < deadline; test_sleep_ms(100)) {
         json_decref(j);
-        ASSERT_EQ(gh_cmd(&out, &err, "deliveries", "--config", gh.config,
+        ASSERT_EQ(gh_cmd(&out, &err, "deliveries", "--config", h->gh.config,
                          "--state", "failed", "--json", NULL),
                   0);
         j = json_loads(out, 0, NULL);
@@ -991,14 +936,15 @@ TEST(cli_lists_ends_sessions_retries_deliveries_and_shows_the_audit)
     }
     ASSERT_EQ(json_array_size(j), 1);
     e = json_array_get(j, 0);
-    ASSERT_STR_EQ(str(e, "client_id"), "sales");
-    ASSERT_STR_EQ(str(e, "state"), "failed");
-    ASSERT_STR_EQ(str(e, "sid"), sid);
+    ASSERT_STR_EQ(world_str(e, "client_id"), "sales");
+    ASSERT_STR_EQ(world_str(e, "state"), "failed");
+    ASSERT_STR_EQ(world_str(e, "sid"), sid);
     a = json_object_get(e, "attempts");
     ASSERT_EQ(json_array_size(a), 1);
-    ASSERT(strncmp(str(json_array_get(a, 0), "outcome"), "error", 5) == 0);
+    ASSERT(strncmp(world_str(json_array_get(a, 0), "outcome"), "error", 5) ==
+           0);
     json_decref(j);
-    ASSERT_EQ(gh_cmd(&out, &err, "deliveries", "--config", gh.config, NULL),
+    ASSERT_EQ(gh_cmd(&out, &err, "deliveries", "--config", h->gh.config, NULL),
               0);
     ASSERT_CONTAINS(out, "failed");
     ASSERT_CONTAINS(out, "sales");
@@ -1006,23 +952,24 @@ TEST(cli_lists_ends_sessions_retries_deliveries_and_shows_the_audit)
     free(err);
 
     /* Sales is back: --retry requeues, and the ledger keeps both tries. */
-    ASSERT_EQ(bc_start_on(&apps[1], port, 0, 0), 0);
-    ASSERT_EQ(gh_cmd(&out, &err, "deliveries", "--config", gh.config,
+    ASSERT_EQ(bc_start_on(h->apps[1].bc, port, 0, 0), 0);
+    ASSERT_EQ(gh_cmd(&out, &err, "deliveries", "--config", h->gh.config,
                      "--retry", NULL),
               0);
     ASSERT_CONTAINS(out, "requeued 1 failed delivery");
     free(out);
     free(err);
-    ASSERT_EQ(bc_wait(&apps[1], 1, 5), 0);
+    ASSERT_EQ(bc_wait(h->apps[1].bc, 1, 5), 0);
     j = ledger_when_delivered(sid, admin, 2);
     e = json_array_get(json_object_get(j, "deliveries"), 1);
-    ASSERT_STR_EQ(str(e, "client_id"), "sales");
+    ASSERT_STR_EQ(world_str(e, "client_id"), "sales");
     a = json_object_get(e, "attempts");
     ASSERT_EQ(json_array_size(a), 2);
-    ASSERT(strncmp(str(json_array_get(a, 0), "outcome"), "error", 5) == 0);
-    ASSERT_STR_EQ(str(json_array_get(a, 1), "outcome"), "http 200");
+    ASSERT(strncmp(world_str(json_array_get(a, 0), "outcome"), "error", 5) ==
+           0);
+    ASSERT_STR_EQ(world_str(json_array_get(a, 1), "outcome"), "http 200");
     json_decref(j);
-    ASSERT_EQ(gh_cmd(&out, &err, "deliveries", "--config", gh.config,
+    ASSERT_EQ(gh_cmd(&out, &err, "deliveries", "--config", h->gh.config,
                      "--state", "failed", "--json", NULL),
               0);
     ASSERT_CONTAINS(out, "[]");
@@ -1030,22 +977,22 @@ TEST(cli_lists_ends_sessions_retries_deliveries_and_shows_the_audit)
     free(err);
 
     /* The audit trail has the CLI's actions, with the OS user. */
-    ASSERT_EQ(gh_cmd(&out, &err, "audit", "--config", gh.config, "--json",
+    ASSERT_EQ(gh_cmd(&out, &err, "audit", "--config", h->gh.config, "--json",
                      "--limit", "100", NULL),
               0);
     j = json_loads(out, 0, NULL);
     ASSERT(j != NULL);
     rec = find_audit(j, "end_session", actor);
-    ASSERT_STR_EQ(str(rec, "target"), sid);
-    ASSERT_STR_EQ(str(rec, "reason"), "lost laptop");
-    ASSERT_STR_EQ(str(rec, "address"), "local");
-    ASSERT_STR_EQ(str(rec, "outcome"), "ok");
+    ASSERT_STR_EQ(world_str(rec, "target"), sid);
+    ASSERT_STR_EQ(world_str(rec, "reason"), "lost laptop");
+    ASSERT_STR_EQ(world_str(rec, "address"), "local");
+    ASSERT_STR_EQ(world_str(rec, "outcome"), "ok");
     rec = find_audit(j, "retry_deliveries", actor);
     ASSERT_EQ(num(rec, "deliveries"), 1);
     json_decref(j);
     free(out);
     free(err);
-    ASSERT_EQ(gh_cmd(&out, &err, "audit", "--config", gh.config, NULL), 0);
+    ASSERT_EQ(gh_cmd(&out, &err, "audit", "--config", h->gh.config, NULL), 0);
     ASSERT_CONTAINS(out, "TIME");
     ASSERT_CONTAINS(out, "end_session");
     ASSERT_CONTAINS(out, actor);
@@ -1054,7 +1001,7 @@ TEST(cli_lists_ends_sessions_retries_deliveries_and_shows_the_audit)
 
     /* By user, then everyone, with a progress line. */
     t[2] = sign_in_app(&phone, 0, "alice", "correct horse");
-    ASSERT_EQ(gh_cmd(&out, &err, "logout", "--config", gh.config, "--user",
+    ASSERT_EQ(gh_cmd(&out, &err, "logout", "--config", h->gh.config, "--user",
                      "alice", NULL),
               0);
     ASSERT_CONTAINS(out, "ended 1 session of alice");
@@ -1065,14 +1012,14 @@ TEST(cli_lists_ends_sessions_retries_deliveries_and_shows_the_audit)
         struct browser x = {""};
         json_decref(sign_in_app(&x, 2, "alice", "correct horse"));
     }
-    ASSERT_EQ(gh_cmd(&out, &err, "logout", "--config", gh.config, "--all",
+    ASSERT_EQ(gh_cmd(&out, &err, "logout", "--config", h->gh.config, "--all",
                      "--reason", "drill", NULL),
               0);
     ASSERT_CONTAINS(err, "3 of 3 sessions ended");
     ASSERT_CONTAINS(out, "ended 3 sessions; 3 notifications queued");
     free(out);
     free(err);
-    ASSERT_EQ(gh_cmd(&out, &err, "sessions", "--config", gh.config, "--json",
+    ASSERT_EQ(gh_cmd(&out, &err, "sessions", "--config", h->gh.config, "--json",
                      NULL),
               0);
     ASSERT_CONTAINS(out, "[]");
@@ -1080,15 +1027,15 @@ TEST(cli_lists_ends_sessions_retries_deliveries_and_shows_the_audit)
     free(err);
     snprintf(path, sizeof(path), "/admin/logout-all");
     j = admin_json("GET", path, NULL, admin, 200);
-    ASSERT_STR_EQ(str(j, "state"), "done");
-    ASSERT_STR_EQ(str(j, "actor"), actor);
+    ASSERT_STR_EQ(world_str(j, "state"), "done");
+    ASSERT_STR_EQ(world_str(j, "actor"), actor);
     json_decref(j);
 
     for (i = 0; i < 4; i++)
         json_decref(t[i]);
     free(sid);
     free(admin);
-    stop();
+    world_stop(&h);
 }
 
 /* The delivery of client in a session ledger (borrowed), or NULL. */
@@ -1099,7 +1046,7 @@ ledger_entry(json_t *ledger, const char *client)
     size_t i;
 
     for (i = 0; i < json_array_size(d); i++)
-        if (strcmp(str(json_array_get(d, i), "client_id"), client) == 0)
+        if (strcmp(world_str(json_array_get(d, i), "client_id"), client) == 0)
             return json_array_get(d, i);
     return NULL;
 }
@@ -1121,10 +1068,10 @@ TEST(ledger_shows_next_attempt_failure_is_audited_and_delivery_logged)
     start("{\"backchannel\":{\"max_attempts\":2}}");
     t0 = sign_in_app(&b, 0, "alice", "correct horse");
     t1 = sign_in_app(&b, 1, "alice", "correct horse");
-    id = oidc_verified_claims(&gh, str(t0, "id_token"));
-    sid = str(id, "sid");
+    id = oidc_verified_claims(&h->gh, world_str(t0, "id_token"));
+    sid = world_str(id, "sid");
     admin = cc_token(CONSOLE);
-    bc_stop(&apps[1]); /* Sales refuses every connection */
+    bc_stop(h->apps[1].bc); /* Sales refuses every connection */
     snprintf(path, sizeof(path), "/admin/sessions/%s", sid);
     json_decref(admin_json("DELETE", path, NULL, admin, 202));
 
@@ -1132,7 +1079,7 @@ TEST(ledger_shows_next_attempt_failure_is_audited_and_delivery_logged)
      * ±20% after it (whole seconds in the ledger). */
     snprintf(path, sizeof(path), "/admin/sessions/%s/deliveries", sid);
     deadline = test_now() + 5;
-    for (e = NULL; test_now() < deadline; usleep(20 * 1000)) {
+    for (e = NULL; test_now() < deadline; test_sleep_ms(20)) {
         json_decref(j);
         j = admin_json("GET", path, NULL, admin, 200);
         e = ledger_entry(j, "sales");
@@ -1143,46 +1090,46 @@ TEST(ledger_shows_next_attempt_failure_is_audited_and_delivery_logged)
     ASSERT(e != NULL);
     tries = json_object_get(e, "attempts");
     ASSERT_EQ(json_array_size(tries), 1);
-    ASSERT_STR_EQ(str(e, "state"), "pending");
+    ASSERT_STR_EQ(world_str(e, "state"), "pending");
     ASSERT(json_is_integer(json_object_get(e, "next_attempt")));
     at = num(json_array_get(tries, 0), "time");
     next = num(e, "next_attempt");
     ASSERT(next >= at && next <= at + 2);
     /* The delivered one has none. */
-    ASSERT_EQ(bc_wait(&apps[0], 1, 5), 0);
+    ASSERT_EQ(bc_wait(h->apps[0].bc, 1, 5), 0);
     json_decref(j);
     j = admin_json("GET", path, NULL, admin, 200);
     e = ledger_entry(j, "crm");
     ASSERT(e != NULL);
-    ASSERT_STR_EQ(str(e, "state"), "delivered");
+    ASSERT_STR_EQ(world_str(e, "state"), "delivered");
     ASSERT(json_is_null(json_object_get(e, "next_attempt")));
 
     /* The second attempt fails too: failed, and audited. */
     deadline = test_now() + 5;
-    for (e = NULL; test_now() < deadline; usleep(50 * 1000)) {
+    for (e = NULL; test_now() < deadline; test_sleep_ms(50)) {
         json_decref(j);
         j = admin_json("GET", path, NULL, admin, 200);
         e = ledger_entry(j, "sales");
-        if (e != NULL && strcmp(str(e, "state"), "failed") == 0)
+        if (e != NULL && strcmp(world_str(e, "state"), "failed") == 0)
             break;
     }
     ASSERT(e != NULL);
-    ASSERT_STR_EQ(str(e, "state"), "failed");
+    ASSERT_STR_EQ(world_str(e, "state"), "failed");
     ASSERT(json_is_null(json_object_get(e, "next_attempt")));
     json_decref(j);
     j = admin_json("GET", "/admin/audit?limit=100", NULL, admin, 200);
     rec = find_audit(json_object_get(j, "records"), "delivery_failed",
                      "gatehouse");
     snprintf(target, sizeof(target), "%s:sales", sid);
-    ASSERT_STR_EQ(str(rec, "target"), target);
-    ASSERT_STR_EQ(str(rec, "sub"), str(id, "sub"));
-    ASSERT_STR_EQ(str(rec, "outcome"), "failed");
-    ASSERT_CONTAINS(str(rec, "reason"), "2 attempts, last: error");
+    ASSERT_STR_EQ(world_str(rec, "target"), target);
+    ASSERT_STR_EQ(world_str(rec, "sub"), world_str(id, "sub"));
+    ASSERT_STR_EQ(world_str(rec, "outcome"), "failed");
+    ASSERT_CONTAINS(world_str(rec, "reason"), "2 attempts, last: error");
     json_decref(j);
 
     /* The delivered notification is one line at info level, naming the
      * token's jti as CRM received it. */
-    snprintf(logpath, sizeof(logpath), "%s/gatehouse.log", gh.dir);
+    snprintf(logpath, sizeof(logpath), "%s/gatehouse.log", h->gh.dir);
     ASSERT((f = fopen(logpath, "r")) != NULL);
     fseek(f, 0, SEEK_END);
     len = ftell(f);
@@ -1193,10 +1140,10 @@ TEST(ledger_shows_next_attempt_failure_is_audited_and_delivery_logged)
     line = strstr(log, "level=info event=delivery client=crm ");
     ASSERT(line != NULL);
     {
-        json_t *c = oidc_verified_claims(&gh, apps[0].tokens[0]);
+        json_t *c = oidc_verified_claims(&h->gh, h->apps[0].bc->tokens[0]);
         char want[96];
         snprintf(want, sizeof(want), "jti=%s attempt=1 outcome=\"http 200\"",
-                 str(c, "jti"));
+                 world_str(c, "jti"));
         ASSERT(strncmp(strchr(line, 'j'), want, strlen(want)) == 0);
         json_decref(c);
     }
@@ -1205,7 +1152,7 @@ TEST(ledger_shows_next_attempt_failure_is_audited_and_delivery_logged)
     json_decref(id);
     json_decref(t0);
     json_decref(t1);
-    stop();
+    world_stop(&h);
 }
 
 /* The user view shows the claims the record holds, email_verified
@@ -1221,7 +1168,7 @@ TEST(admin_user_view_shows_email_verified_and_profile)
     json_t *j, *u;
 
     start(NULL);
-    argv[4] = gh.config;
+    argv[4] = h->gh.config;
     if (run_cmd(argv, "pw\n", &out, &err) != 0)
         FAIL("user add: %s", err ? err : "");
     free(out);
@@ -1229,13 +1176,13 @@ TEST(admin_user_view_shows_email_verified_and_profile)
     token = cc_token(CONSOLE);
     j = admin_json("GET", "/admin/users/carol/sessions", NULL, token, 200);
     u = json_object_get(j, "user");
-    ASSERT_STR_EQ(str(u, "username"), "carol");
-    ASSERT_STR_EQ(str(u, "email"), "carol@example.com");
+    ASSERT_STR_EQ(world_str(u, "username"), "carol");
+    ASSERT_STR_EQ(world_str(u, "email"), "carol@example.com");
     ASSERT(json_is_true(json_object_get(u, "email_verified")));
-    ASSERT_STR_EQ(str(u, "given_name"), "Carol");
-    ASSERT_STR_EQ(str(u, "family_name"), "");
-    ASSERT_STR_EQ(str(u, "locale"), "fr-CA");
-    ASSERT_STR_EQ(str(u, "zoneinfo"), "America/Montreal");
+    ASSERT_STR_EQ(world_str(u, "given_name"), "Carol");
+    ASSERT_STR_EQ(world_str(u, "family_name"), "");
+    ASSERT_STR_EQ(world_str(u, "locale"), "fr-CA");
+    ASSERT_STR_EQ(world_str(u, "zoneinfo"), "America/Montreal");
     ASSERT(json_is_false(json_object_get(u, "disabled")));
     ASSERT(json_integer_value(json_object_get(u, "updated")) > 0);
     ASSERT(json_object_get(u, "hash") == NULL);
@@ -1246,7 +1193,7 @@ TEST(admin_user_view_shows_email_verified_and_profile)
                                          "email_verified")));
     json_decref(j);
     free(token);
-    stop();
+    world_stop(&h);
 }
 
 TEST_MAIN(

@@ -643,8 +643,8 @@ TEST(json_syntax_errors_name_the_line)
     parse_err("[]", "", "must be a JSON object");
 }
 
-static char tmpdir[64];
-static char cfgpath[128];
+static char tmpdir[256];
+static char cfgpath[300];
 
 static void
 write_file(const char *path, const char *text)
@@ -664,8 +664,7 @@ TEST(load_reads_file_and_resolves_keys_dir)
     struct config *cfg = NULL;
     char real[PATH_MAX], want[PATH_MAX + 8];
 
-    strcpy(tmpdir, "/tmp/gh-test-config-XXXXXX");
-    ASSERT(mkdtemp(tmpdir) != NULL);
+    ASSERT_EQ(test_mkdtemp(tmpdir, sizeof(tmpdir), "test-config"), 0);
     snprintf(cfgpath, sizeof(cfgpath), "%s/gatehouse.json", tmpdir);
     write_file(cfgpath, "{" ISSUER "}");
 
@@ -703,7 +702,7 @@ TEST(load_of_unreadable_file_is_io_error)
     ASSERT_CONTAINS(err.problem, strerror(ENOENT));
     ASSERT(cfg == NULL);
 
-    ASSERT_EQ(config_load("/tmp", &cfg, &err), GH_EIO);
+    ASSERT_EQ(config_load(test_tmpdir(), &cfg, &err), GH_EIO);
     ASSERT_STR_EQ(err.field, "");
     ASSERT_CONTAINS(err.problem, "not a regular file");
     ASSERT(cfg == NULL);

@@ -7,7 +7,7 @@
 
 #include <jansson.h>
 
-#include "support.h"
+#include "harness/world.h"
 #include "test.h"
 
 #define CRM_CB "http://127.0.0.1:3001/callback"
@@ -18,27 +18,17 @@ static const char clients_json[] =
     "\"redirect_uris\":[\"" CRM_CB "\"],"
     "\"grant_types\":[\"authorization_code\",\"refresh_token\"]}]}";
 
-static struct redis_proc redis;
-static struct gh_proc gh;
+static struct harness *h;
 
+/* The world with exactly these clients. RS256: the longest ID tokens, and
+ * the algorithm every RP assumes. */
 static void
 start(void)
 {
-    if (redis_start(&redis, 0) < 0)
-        FAIL("redis did not start");
-    /* RS256: the longest ID tokens, and the algorithm every RP assumes. */
-    if (gh_start(&gh, redis.url, "RS256", clients_json) < 0)
-        FAIL("gatehouse did not start");
-    if (oidc_add_user(&gh, "alice", "correct horse") < 0 ||
-        oidc_add_user(&gh, "bob", "battery staple") < 0)
-        FAIL("user add failed");
-}
+    struct harness_opts o = {.alg = "RS256", .user = "alice:correct horse"};
 
-static void
-stop(void)
-{
-    gh_stop(&gh);
-    redis_stop(&redis, 0);
+    h = world_start(&o, clients_json, NULL);
+    ASSERT_EQ(harness_add_user(h, "bob", "battery staple"), 0);
 }
 
 /* The parameters of an authorization request for crm, state st8 and nonce
@@ -65,11 +55,11 @@ authorize(struct browser *b, const char *method, const char *params,
     char *url = NULL;
 
     if (strcmp(method, "GET") == 0) {
-        if (asprintf(&url, "%s/authorize?%s", gh.issuer, params) < 0)
+        if (asprintf(&url, "%s/authorize?%s", h->gh.issuer, params) < 0)
             FAIL("asprintf");
         ASSERT_EQ(browser_do(b, "GET", url, NULL, res), 0);
     } else {
-        if (asprintf(&url, "%s/authorize", gh.issuer) < 0)
+        if (asprintf(&url, "%s/authorize", h->gh.issuer) < 0)
             FAIL("asprintf");
         ASSERT_EQ(browser_do(b, "POST", url, params, res), 0);
     }
@@ -118,7 +108,7 @@ code_from(struct browser *b, const struct http_result *res,
     char *loc, *code, *st;
 
     if (res->status == 200 && username != NULL) {
-        oidc_sign_in(&gh, b, res->body, username, password, &res2);
+        oidc_sign_in(&h->gh, b, res->body, username, password, &res2);
         loc = callback_location(&res2, 303);
         http_result_free(&res2);
     } else {
@@ -145,7 +135,7 @@ exchange(const char *code)
                  "grant_type=authorization_code&code=%s&redirect_uri=%s",
                  code, ru) < 0)
         FAIL("asprintf");
-    j = oidc_token(&gh, body, "crm:crm-secret", 200);
+    j = oidc_token(&h->gh, body, "crm:crm-secret", 200);
     free(body);
     free(ru);
     return j;
@@ -181,6 +171,24 @@ assert_form(const struct http_result *res)
     ASSERT_CONTAINS(res->body, "name=\"password\"");
 }
 
+/* GET /authorize for crm with extra ("&k=v...", or NULL): asserts the
+ * answer is an error redirect with error, or (error NULL) the sign-in
+ * form. */
+static void
+expect_authorize(struct browser *b, const char *extra, const char *error)
+{
+    char *params = auth_params(extra);
+    struct http_result res;
+
+    authorize(b, "GET", params, &res);
+    if (error != NULL)
+        assert_error_redirect(&res, error);
+    else
+        assert_form(&res);
+    http_result_free(&res);
+    free(params);
+}
+
 /*
  * oidcc-id-token-hint: an ID token (RS256: ~850 characters) sent back as
  * id_token_hint with prompt=none gets a code for the same user. It once
@@ -209,7 +217,7 @@ TEST(oidcc_id_token_hint)
     code = code_from(&alice, &res, NULL, NULL);
     t = exchange(code);
     claims = oidc_verified_claims(
-        &gh, json_string_value(json_object_get(t, "id_token")));
+        &h->gh, json_string_value(json_object_get(t, "id_token")));
     ASSERT_STR_EQ(json_string_value(json_object_get(claims, "preferred_username")),
                   "alice");
     json_decref(claims);
@@ -223,30 +231,20 @@ TEST(oidcc_id_token_hint)
      * user, with prompt=none, is login_required. */
     if (asprintf(&extra, "&prompt=none&id_token_hint=%s", hint_b) < 0)
         FAIL("asprintf");
-    params = auth_params(extra);
-    authorize(&alice, "GET", params, &res);
-    assert_error_redirect(&res, "login_required");
-    http_result_free(&res);
-    free(params);
+    expect_authorize(&alice, extra, "login_required");
     free(extra);
 
     /* Without prompt=none, the other user's hint asks for a sign-in. */
     if (asprintf(&extra, "&id_token_hint=%s", hint_b) < 0)
         FAIL("asprintf");
-    params = auth_params(extra);
-    authorize(&alice, "GET", params, &res);
-    assert_form(&res);
-    http_result_free(&res);
-    free(params);
+    expect_authorize(&alice, extra, NULL);
     free(extra);
 
     /* A hint we did not sign is refused, with state. */
-    params = auth_params("&prompt=none&id_token_hint=eyJhbGciOiJub25lIn0."
-                         "eyJzdWIiOiJ4In0.");
-    authorize(&alice, "GET", params, &res);
-    assert_error_redirect(&res, "invalid_request");
-    http_result_free(&res);
-    free(params);
+    expect_authorize(&alice,
+                     "&prompt=none&id_token_hint=eyJhbGciOiJub25lIn0."
+                     "eyJzdWIiOiJ4In0.",
+                     "invalid_request");
 
     /* An ID token of several KB (a long nonce) is a hint that fits too. */
     memset(nonce, 'n', sizeof(nonce) - 1);
@@ -287,7 +285,7 @@ TEST(oidcc_id_token_hint)
     }
     free(hint_a);
     free(hint_b);
-    stop();
+    world_stop(&h);
 }
 
 /*
@@ -304,23 +302,11 @@ TEST(oidcc_state_in_error_redirect)
     start();
     memset(&b, 0, sizeof(b));
 
-    params = auth_params("&nonce=again");
-    authorize(&b, "GET", params, &res);
-    assert_error_redirect(&res, "invalid_request");
-    http_result_free(&res);
-    free(params);
+    expect_authorize(&b, "&nonce=again", "invalid_request");
 
-    params = auth_params("&prompt=bogus");
-    authorize(&b, "GET", params, &res);
-    assert_error_redirect(&res, "invalid_request");
-    http_result_free(&res);
-    free(params);
+    expect_authorize(&b, "&prompt=bogus", "invalid_request");
 
-    params = auth_params("&prompt=none");
-    authorize(&b, "GET", params, &res);
-    assert_error_redirect(&res, "login_required");
-    http_result_free(&res);
-    free(params);
+    expect_authorize(&b, "&prompt=none", "login_required");
 
     /* The whole request is bounded, not one parameter: 13 KiB is too
      * long, and still answered with state. */
@@ -379,7 +365,7 @@ TEST(oidcc_state_in_error_redirect)
     free(p2);
     free(params);
     free(big);
-    stop();
+    world_stop(&h);
 }
 
 /*
@@ -421,12 +407,12 @@ TEST(oidcc_ensure_post_request_succeeds)
     http_result_free(&res);
 
     /* A body that is not a form is not read as one. */
-    snprintf(url, sizeof(url), "%s/authorize", gh.issuer);
+    snprintf(url, sizeof(url), "%s/authorize", h->gh.issuer);
     ASSERT_EQ(http_do("POST", url, params, hdrs, &res), 0);
     ASSERT_EQ(res.status, 400);
     http_result_free(&res);
     free(params);
-    stop();
+    world_stop(&h);
 }
 
 /* Waits (at most ~1 s) until the wall clock has just begun a second. */
@@ -467,17 +453,9 @@ TEST(oidcc_max_age_0)
     http_result_free(&res);
     free(params);
 
-    params = auth_params("&max_age=0");
-    authorize(&b, "GET", params, &res);
-    assert_form(&res);
-    http_result_free(&res);
-    free(params);
+    expect_authorize(&b, "&max_age=0", NULL);
 
-    params = auth_params("&max_age=0&prompt=none");
-    authorize(&b, "GET", params, &res);
-    assert_error_redirect(&res, "login_required");
-    http_result_free(&res);
-    free(params);
+    expect_authorize(&b, "&max_age=0&prompt=none", "login_required");
 
     /* A generous max_age reuses the session. */
     params = auth_params("&max_age=10000");
@@ -486,7 +464,7 @@ TEST(oidcc_max_age_0)
     code = code_from(&b, &res, NULL, NULL);
     t = exchange(code);
     claims = oidc_verified_claims(
-        &gh, json_string_value(json_object_get(t, "id_token")));
+        &h->gh, json_string_value(json_object_get(t, "id_token")));
     /* auth_time stays whole seconds (OIDC Core §2: a NumericDate). */
     ASSERT(json_is_integer(json_object_get(claims, "auth_time")));
     auth_time = json_integer_value(json_object_get(claims, "auth_time"));
@@ -499,14 +477,14 @@ TEST(oidcc_max_age_0)
 
     /* oidcc-max-age-1: more than a second later, max_age=1 asks again,
      * and the new sign-in is the auth_time of the code it gives. */
-    usleep(1100 * 1000);
+    test_sleep_ms(1100);
     params = auth_params("&max_age=1");
     authorize(&b, "GET", params, &res);
     assert_form(&res);
     code = code_from(&b, &res, "alice", "correct horse");
     t = exchange(code);
     claims = oidc_verified_claims(
-        &gh, json_string_value(json_object_get(t, "id_token")));
+        &h->gh, json_string_value(json_object_get(t, "id_token")));
     ASSERT(json_integer_value(json_object_get(claims, "auth_time")) >
            auth_time);
     json_decref(claims);
@@ -514,7 +492,7 @@ TEST(oidcc_max_age_0)
     free(code);
     http_result_free(&res);
     free(params);
-    stop();
+    world_stop(&h);
 }
 
 /*
@@ -529,7 +507,7 @@ TEST(oidcc_userinfo_profile)
     char *params, *code, url[256], auth[4096], *out = NULL, *err = NULL;
     const char *hdrs[2] = {auth, NULL};
     char *argv[] = {getenv("GATEHOUSE_BIN"), "user", "add", "--config",
-                    gh.config, "--username", "carol", "--email",
+                    NULL, "--username", "carol", "--email",
                     "carol@example.com", "--email-verified", "--name",
                     "Carol Dupont", "--given-name", "Carol", "--family-name",
                     "Dupont", "--locale", "fr-CA", "--zoneinfo",
@@ -541,7 +519,7 @@ TEST(oidcc_userinfo_profile)
     size_t i;
 
     start();
-    argv[4] = gh.config;
+    argv[4] = h->gh.config;
     if (run_cmd(argv, "pw carol\n", &out, &err) != 0)
         FAIL("user add: %s", err ? err : "");
     free(out);
@@ -554,7 +532,7 @@ TEST(oidcc_userinfo_profile)
     t = exchange(code);
     snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
              json_string_value(json_object_get(t, "access_token")));
-    snprintf(url, sizeof(url), "%s/userinfo", gh.issuer);
+    snprintf(url, sizeof(url), "%s/userinfo", h->gh.issuer);
     ASSERT_EQ(http_do("GET", url, NULL, hdrs, &res), 0);
     ASSERT_EQ(res.status, 200);
     ui = json_loads(res.body, 0, NULL);
@@ -574,7 +552,7 @@ TEST(oidcc_userinfo_profile)
 
     /* The ID token carries the same claims. */
     claims = oidc_verified_claims(
-        &gh, json_string_value(json_object_get(t, "id_token")));
+        &h->gh, json_string_value(json_object_get(t, "id_token")));
     for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         ASSERT_STR_EQ(json_string_value(json_object_get(claims, keys[i])),
                       json_string_value(json_object_get(ui, keys[i])));
@@ -637,7 +615,7 @@ TEST(oidcc_userinfo_profile)
     http_result_free(&res);
     free(code);
     free(params);
-    stop();
+    world_stop(&h);
 }
 
 TEST_MAIN(TEST_ENTRY(oidcc_id_token_hint),

@@ -9,7 +9,7 @@
 #include <jansson.h>
 
 #include "crypto/jws.h"
-#include "support.h"
+#include "harness/world.h"
 #include "test.h"
 
 #define SPA "http://127.0.0.1:4100"
@@ -37,23 +37,15 @@ static const char clients_json[] =
     "\"grant_types\":[\"client_credentials\"],"
     "\"scopes\":[\"gatehouse:admin\"]}]}";
 
-static struct redis_proc redis;
-static struct gh_proc gh;
+static struct harness *h;
 
+/* The world with exactly these clients. */
 static void
 start(void)
 {
-    if (redis_start(&redis, 0) < 0)
-        FAIL("redis did not start");
-    if (gh_start(&gh, redis.url, "ES256", clients_json) < 0)
-        FAIL("gatehouse did not start");
-}
+    struct harness_opts o = {0};
 
-static void
-stop(void)
-{
-    gh_stop(&gh);
-    redis_stop(&redis, 0);
+    h = world_start(&o, clients_json, NULL);
 }
 
 static const char *
@@ -75,7 +67,7 @@ cors_do(const char *method, const char *path, const char *origin,
     const char *hdrs[5] = {NULL};
     int n = 0;
 
-    snprintf(url, sizeof(url), "%s%s", gh.issuer, path);
+    snprintf(url, sizeof(url), "%s%s", h->gh.issuer, path);
     if (origin != NULL) {
         snprintf(oh, sizeof(oh), "Origin: %s", origin);
         hdrs[n++] = oh;
@@ -137,7 +129,7 @@ spa_tokens(void)
     char *code, *body = NULL, *ru = url_encode(SPA_CB);
     json_t *t;
 
-    code = oidc_get_code(&gh, &b, "spa", SPA_CB, "alice", "correct horse",
+    code = oidc_get_code(&h->gh, &b, "spa", SPA_CB, "alice", "correct horse",
                          "&code_challenge=" CHALLENGE
                          "&code_challenge_method=S256");
     ASSERT(code != NULL);
@@ -202,7 +194,7 @@ TEST(discovery_and_jwks_are_readable_from_any_origin)
     ASSERT_STR_EQ(v, "");
     free(v);
     http_result_free(&res);
-    stop();
+    world_stop(&h);
 }
 
 TEST(preflight_allows_only_origins_some_client_lists)
@@ -256,85 +248,77 @@ TEST(preflight_allows_only_origins_some_client_lists)
             http_result_free(&res);
         }
     }
-    stop();
+    world_stop(&h);
+}
+
+/* POST /token with body from origin: status want, the answer shared with
+ * share ("": with no one). */
+static void
+token_from(const char *origin, const char *body, long want, const char *share)
+{
+    struct http_result res;
+
+    cors_do("POST", "/token", origin, body, NULL, NULL, &res);
+    ASSERT_EQ(res.status, want);
+    assert_shared(&res, share);
+    http_result_free(&res);
+}
+
+/* spa refreshes from origin with t's refresh token: served, and shared
+ * with share ("": with no one). Returns the new tokens; t is released. */
+static json_t *
+spa_refresh_from(json_t *t, const char *origin, const char *share)
+{
+    struct http_result res;
+    char *body = NULL;
+    json_t *next;
+
+    if (asprintf(&body,
+                 "grant_type=refresh_token&client_id=spa&refresh_token=%s",
+                 str(t, "refresh_token")) < 0)
+        FAIL("asprintf");
+    cors_do("POST", "/token", origin, body, NULL, NULL, &res);
+    ASSERT_EQ(res.status, 200);
+    assert_shared(&res, share);
+    next = json_loads(res.body, 0, NULL);
+    ASSERT(next != NULL);
+    http_result_free(&res);
+    free(body);
+    json_decref(t);
+    return next;
 }
 
 TEST(token_answers_are_shared_only_with_the_clients_origins)
 {
     struct http_result res;
-    char *body = NULL;
     json_t *t;
 
     start();
-    ASSERT_EQ(oidc_add_user(&gh, "alice", "correct horse"), 0);
+    ASSERT_EQ(oidc_add_user(&h->gh, "alice", "correct horse"), 0);
     t = spa_tokens();
 
     /* crm's origin is allowed for crm, not for spa: the refresh is served
      * (a non-browser caller sends what it likes) but not shared. */
-    if (asprintf(&body,
-                 "grant_type=refresh_token&client_id=spa&refresh_token=%s",
-                 str(t, "refresh_token")) < 0)
-        FAIL("asprintf");
-    cors_do("POST", "/token", CRM, body, NULL, NULL, &res);
-    ASSERT_EQ(res.status, 200);
-    assert_shared(&res, "");
-    json_decref(t);
-    t = json_loads(res.body, 0, NULL);
-    http_result_free(&res);
-    free(body);
-
+    t = spa_refresh_from(t, CRM, "");
     /* A foreign origin: the same. */
-    if (asprintf(&body,
-                 "grant_type=refresh_token&client_id=spa&refresh_token=%s",
-                 str(t, "refresh_token")) < 0)
-        FAIL("asprintf");
-    cors_do("POST", "/token", EVIL, body, NULL, NULL, &res);
-    ASSERT_EQ(res.status, 200);
-    assert_shared(&res, "");
-    json_decref(t);
-    t = json_loads(res.body, 0, NULL);
-    http_result_free(&res);
-    free(body);
-
+    t = spa_refresh_from(t, EVIL, "");
     /* spa's second origin reads a refresh. */
-    if (asprintf(&body,
-                 "grant_type=refresh_token&client_id=spa&refresh_token=%s",
-                 str(t, "refresh_token")) < 0)
-        FAIL("asprintf");
-    cors_do("POST", "/token", PORTAL, body, NULL, NULL, &res);
-    ASSERT_EQ(res.status, 200);
-    assert_shared(&res, PORTAL);
-    http_result_free(&res);
-    free(body);
+    t = spa_refresh_from(t, PORTAL, PORTAL);
 
     /* A failed client authentication of a named client: its origins read
      * why, others do not. */
-    cors_do("POST", "/token", CRM,
-            "grant_type=client_credentials&client_id=crm"
-            "&client_secret=wrong",
-            NULL, NULL, &res);
-    ASSERT_EQ(res.status, 401);
-    assert_shared(&res, CRM);
-    http_result_free(&res);
-    cors_do("POST", "/token", SPA,
-            "grant_type=client_credentials&client_id=crm"
-            "&client_secret=wrong",
-            NULL, NULL, &res);
-    ASSERT_EQ(res.status, 401);
-    assert_shared(&res, "");
-    http_result_free(&res);
+    token_from(CRM,
+               "grant_type=client_credentials&client_id=crm"
+               "&client_secret=wrong",
+               401, CRM);
+    token_from(SPA,
+               "grant_type=client_credentials&client_id=crm"
+               "&client_secret=wrong",
+               401, "");
     /* No such client: a registered origin may read the error, a foreign
      * one not. */
-    cors_do("POST", "/token", SPA, "grant_type=refresh_token&client_id=nope",
-            NULL, NULL, &res);
-    ASSERT_EQ(res.status, 401);
-    assert_shared(&res, SPA);
-    http_result_free(&res);
-    cors_do("POST", "/token", EVIL, "grant_type=refresh_token&client_id=nope",
-            NULL, NULL, &res);
-    ASSERT_EQ(res.status, 401);
-    assert_shared(&res, "");
-    http_result_free(&res);
+    token_from(SPA, "grant_type=refresh_token&client_id=nope", 401, SPA);
+    token_from(EVIL, "grant_type=refresh_token&client_id=nope", 401, "");
     /* Without an Origin (not a browser) nothing CORS is said. */
     cors_do("POST", "/token", NULL, "grant_type=refresh_token&client_id=spa",
             NULL, NULL, &res);
@@ -342,7 +326,7 @@ TEST(token_answers_are_shared_only_with_the_clients_origins)
     ASSERT(http_header_value(&res, "Access-Control-Allow-Origin") == NULL);
     http_result_free(&res);
     json_decref(t);
-    stop();
+    world_stop(&h);
 }
 
 TEST(userinfo_and_revoke_follow_the_tokens_client)
@@ -352,7 +336,7 @@ TEST(userinfo_and_revoke_follow_the_tokens_client)
     json_t *t;
 
     start();
-    ASSERT_EQ(oidc_add_user(&gh, "alice", "correct horse"), 0);
+    ASSERT_EQ(oidc_add_user(&h->gh, "alice", "correct horse"), 0);
     t = spa_tokens();
     snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
              str(t, "access_token"));
@@ -396,7 +380,7 @@ TEST(userinfo_and_revoke_follow_the_tokens_client)
     http_result_free(&res);
     free(body);
     json_decref(t);
-    stop();
+    world_stop(&h);
 }
 
 /* A preflight that must ask Redis and cannot gets 503, never a yes; one
@@ -407,7 +391,7 @@ TEST(preflight_without_redis_is_503_not_a_yes)
     char *v;
 
     start();
-    redis_stop(&redis, 0);
+    redis_stop(&h->redis, 0);
     preflight("/token", "https://wiki.example.org", "POST", &res);
     ASSERT_EQ(res.status, 503);
     v = http_header_value(&res, "Retry-After");
@@ -419,7 +403,7 @@ TEST(preflight_without_redis_is_503_not_a_yes)
     ASSERT_EQ(res.status, 204);
     assert_shared(&res, SPA);
     http_result_free(&res);
-    gh_stop(&gh);
+    world_stop(&h);
 }
 
 /* POST /register with the console's admin token; want the status. */
@@ -431,15 +415,15 @@ register_client(const char *metadata, long want)
     const char *hdrs[3];
     json_t *t, *j;
 
-    t = oidc_token(&gh, "grant_type=client_credentials", "security-console:s",
-                   200);
+    t = oidc_token(&h->gh, "grant_type=client_credentials",
+                   "security-console:s", 200);
     snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
              str(t, "access_token"));
     json_decref(t);
     hdrs[0] = auth;
     hdrs[1] = "Content-Type: application/json";
     hdrs[2] = NULL;
-    snprintf(url, sizeof(url), "%s/register", gh.issuer);
+    snprintf(url, sizeof(url), "%s/register", h->gh.issuer);
     ASSERT_EQ(http_do("POST", url, metadata, hdrs, &res), 0);
     if (res.status != want)
         FAIL("register %s: %ld, want %ld: %s", metadata, res.status, want,
@@ -516,7 +500,7 @@ TEST(registered_client_brings_its_origins)
     http_result_free(&res);
     json_decref(def);
     json_decref(reg);
-    stop();
+    world_stop(&h);
 }
 
 TEST(registration_error_names_the_origin_field)
@@ -531,13 +515,14 @@ TEST(registration_error_names_the_origin_field)
     ASSERT_CONTAINS(str(e, "error_description"), "allowed_origins[0]");
     ASSERT_CONTAINS(str(e, "error_description"), "wildcard");
     json_decref(e);
-    stop();
+    world_stop(&h);
 }
 
 /* check-config on a config whose spa client has these allowed_origins. */
 static int
-check_origins(const char *origins, char **err)
+check_origins(const struct redis_proc *redis, const char *origins, char **err)
 {
+    struct gh_proc gh;
     char extra[512];
     char *argv[] = {getenv("GATEHOUSE_BIN"), "check-config", "--config",
                     NULL, NULL};
@@ -549,7 +534,7 @@ check_origins(const char *origins, char **err)
              "\"redirect_uris\":[\"" SPA_CB "\"],"
              "\"allowed_origins\":%s}]}",
              origins);
-    if (gh_prepare(&gh, redis.url, "ES256", extra) < 0)
+    if (gh_prepare(&gh, redis->url, "ES256", extra) < 0)
         FAIL("gh_prepare");
     argv[3] = gh.config;
     rc = run_cmd(argv, NULL, NULL, err);
@@ -572,21 +557,23 @@ TEST(config_refuses_bad_origins_with_field_and_reason)
          "default port"},
         {"\"" SPA "\"", "clients[0].allowed_origins", "array"},
     };
+    struct redis_proc redis;
     char *err = NULL;
     size_t i;
 
     if (redis_start(&redis, 0) < 0)
         FAIL("redis");
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        ASSERT_EQ(check_origins(bad[i].origins, &err), 1);
+        ASSERT_EQ(check_origins(&redis, bad[i].origins, &err), 1);
         ASSERT_CONTAINS(err, bad[i].field);
         ASSERT_CONTAINS(err, bad[i].problem);
         ASSERT_EQ(strchr(err, '\n') - err, (long)strlen(err) - 1);
         free(err);
         err = NULL;
     }
-    ASSERT_EQ(check_origins("[\"" SPA "\",\"https://x.example:8443\"]", &err),
-              0);
+    ASSERT_EQ(
+        check_origins(&redis, "[\"" SPA "\",\"https://x.example:8443\"]", &err),
+        0);
     free(err);
     redis_stop(&redis, 0);
 }

@@ -18,71 +18,32 @@
 #include "core/config.h"
 #include "session/session.h"
 #include "store/store.h"
-#include "support.h"
+#include "harness/world.h"
 #include "test.h"
 
 #define CRM_CB "http://127.0.0.1:3001/callback"
 /* Under tests/run --valgrind everything is ~10 times slower. */
 #define LIMIT(s) ((wrapped() ? 10 : 1) * (s))
 
-static struct redis_proc redis;
-static struct gh_proc gh;
-
-static void
-sleep_ms(int ms)
-{
-    usleep((useconds_t)ms * 1000);
-}
+static struct harness *h;
 
 /*
- * A config: crm (back-channel to crm_bc), the app under test "other"
+ * The world: crm (back-channel to crm_bc), the app under test "other"
  * (back-channel to other_bc), and backchannel settings from extra (a JSON
  * object text merged over the defaults, or NULL).
  */
-static char *
-config_text(const char *crm_bc, const char *other_bc, const char *extra)
-{
-    json_t *cfg;
-    char *text;
-
-    cfg = json_pack(
-        "{s:{s:i, s:i}, s:[{s:s, s:s, s:s, s:[s], s:s}, "
-        "{s:s, s:s, s:s, s:[s], s:s}]}",
-        "login", "max_failures", 1000, "lockout_s", 60, "clients", "client_id",
-        "crm", "client_secret", "crm-secret", "name", "CRM", "redirect_uris",
-        CRM_CB, "backchannel_logout_uri", crm_bc, "client_id", "other",
-        "client_secret", "other-secret", "name", "Other", "redirect_uris",
-        "http://127.0.0.1:3002/callback", "backchannel_logout_uri", other_bc);
-    ASSERT(cfg != NULL);
-    if (extra != NULL) {
-        json_t *x = json_loads(extra, 0, NULL);
-        ASSERT(x != NULL);
-        json_object_update_recursive(cfg, x);
-        json_decref(x);
-    }
-    text = json_dumps(cfg, JSON_COMPACT);
-    json_decref(cfg);
-    return text;
-}
-
 static void
 start(const char *crm_bc, const char *other_bc, const char *extra)
 {
-    char *text = config_text(crm_bc, other_bc, extra);
+    struct harness_app_spec specs[2] = {
+        {"CRM", "crm", CRM_CB, crm_bc, "crm-secret"},
+        {"Other", "other", "http://127.0.0.1:3002/callback", other_bc,
+         "other-secret"}};
+    struct harness_opts o = {
+        .external = specs, .nexternal = 2, .user = "alice:correct horse"};
 
-    if (redis_start(&redis, 0) < 0)
-        FAIL("redis did not start");
-    if (gh_start(&gh, redis.url, "ES256", text) < 0)
-        FAIL("gatehouse did not start");
-    free(text);
-    ASSERT_EQ(oidc_add_user(&gh, "alice", "correct horse"), 0);
-}
-
-static void
-stop(void)
-{
-    gh_stop(&gh);
-    redis_stop(&redis, 0);
+    h = world_start(&o, "{\"login\":{\"max_failures\":1000,\"lockout_s\":60}}",
+                    extra);
 }
 
 /*
@@ -102,7 +63,7 @@ end_sessions_of_other(int n)
     int i;
 
     ASSERT(sids != NULL);
-    ASSERT_EQ(config_load(gh.config, &cfg, &fe), 0);
+    ASSERT_EQ(config_load(h->gh.config, &cfg, &fe), 0);
     ASSERT_EQ(store_open(&cfg->redis, &st), 0);
     for (i = 0; i < n; i++) {
         snprintf(sub, sizeof(sub), "00000000-0000-4000-8000-%012d", i);
@@ -132,21 +93,16 @@ static double
 crm_only_logout(struct bc_app *crm, char **page)
 {
     struct browser b = {""};
-    char *code, *body = NULL, *ru = url_encode(CRM_CB), *hint, *url = NULL;
+    char *hint, *url = NULL;
     char ck[2100];
     const char *hdrs[2] = {ck, NULL};
     struct http_result res;
     json_t *t;
     double t0;
 
-    code =
-        oidc_get_code(&gh, &b, "crm", CRM_CB, "alice", "correct horse", NULL);
-    if (asprintf(&body, "grant_type=authorization_code&code=%s&redirect_uri=%s",
-                 code, ru) < 0)
-        FAIL("asprintf");
-    t = oidc_token(&gh, body, "crm:crm-secret", 200);
+    t = world_sign_in(h, &b, 0, "alice", "correct horse");
     hint = url_encode(json_string_value(json_object_get(t, "id_token")));
-    if (asprintf(&url, "%s/logout?id_token_hint=%s", gh.issuer, hint) < 0)
+    if (asprintf(&url, "%s/logout?id_token_hint=%s", h->gh.issuer, hint) < 0)
         FAIL("asprintf");
     snprintf(ck, sizeof(ck), "Cookie: %s", b.cookies);
     t0 = test_now();
@@ -157,9 +113,6 @@ crm_only_logout(struct bc_app *crm, char **page)
     http_result_free(&res);
     free(url);
     free(hint);
-    free(body);
-    free(ru);
-    free(code);
     json_decref(t);
     return crm->first_at - t0;
 }
@@ -183,14 +136,14 @@ hung_app_and_crm_only_logout(const char *extra)
     end_sessions_of_other(160);
     /* The engines have claimed the hung app's notifications (polled every
      * 100 ms) and are stuck on them for timeout_ms (5 s). */
-    sleep_ms(500);
+    test_sleep_ms(500);
     heard = crm_only_logout(&crm, &page);
     fprintf(stderr, "crm heard %.3f s after its logout began\n", heard);
     ASSERT(heard < LIMIT(1.0)); /* logout_wait_ms */
     /* So the page the user sees already says so. */
     ASSERT_CONTAINS(page, "CRM \xe2\x80\x94 signed out");
     free(page);
-    stop();
+    world_stop(&h);
     bc_stop(&crm);
     bc_stop(&hung);
 }
@@ -291,30 +244,25 @@ TEST(never_more_than_per_app_concurrency_attempts_reach_one_app)
     struct bc_app crm;
     struct gh_proc gh2;
     struct sink sink;
-    char uri[96], *text;
-    double t0;
+    char uri[96];
 
     ASSERT_EQ(bc_start(&crm, 0, 0), 0);
     sink_start(&sink);
     snprintf(uri, sizeof(uri), "http://127.0.0.1:%d/bc", sink.port);
     start(crm.uri, uri, extra);
-    text = config_text(crm.uri, uri, extra);
-    if (gh_start(&gh2, redis.url, "ES256", text) < 0)
+    if (harness_gatehouse_again(h, &gh2) < 0)
         FAIL("second gatehouse did not start");
-    free(text);
     end_sessions_of_other(40);
     /* Two rounds of timeouts: each slot given back is taken again, never
      * more than three at once. */
-    t0 = test_now();
-    while (atomic_load(&sink.accepted) < 6 && test_now() - t0 < LIMIT(10))
-        sleep_ms(50);
+    WAIT_UNTIL(atomic_load(&sink.accepted) >= 6, LIMIT(10), 50);
     fprintf(stderr, "accepted %d, at most %d open at once\n",
             atomic_load(&sink.accepted), atomic_load(&sink.max_open));
     ASSERT(atomic_load(&sink.accepted) >= 6);
     ASSERT(atomic_load(&sink.max_open) <= 3);
     ASSERT(atomic_load(&sink.max_open) >= 1);
     gh_stop(&gh2);
-    stop();
+    world_stop(&h);
     sink_stop(&sink);
     bc_stop(&crm);
 }
@@ -334,7 +282,7 @@ requests(struct bc_app *a)
 static char *
 redis_cli(const char *cmd, const char *arg)
 {
-    char *argv[] = {"redis-cli", "-s",        redis.socket,
+    char *argv[] = {"redis-cli", "-s",        h->redis.socket,
                     (char *)cmd, (char *)arg, NULL};
     char *out = NULL;
 
@@ -354,7 +302,7 @@ circuit_metric(void)
     char *url = NULL, *p;
     int v = -1;
 
-    if (asprintf(&url, "%s/metrics", gh.issuer) < 0)
+    if (asprintf(&url, "%s/metrics", h->gh.issuer) < 0)
         FAIL("asprintf");
     ASSERT_EQ(http_do("GET", url, NULL, NULL, &res), 0);
     if ((p = strstr(res.body, line)) != NULL)
@@ -404,9 +352,8 @@ TEST(a_failing_app_is_backed_off_and_gets_everything_once_it_recovers)
      * being tried (without the circuit, all twenty at once, and each
      * again a second later). Before the fifth is recorded, at most four
      * slots of the eight were given back and taken again. */
-    while (requests(&shaky) < 5 && test_now() - t0 < LIMIT(5))
-        sleep_ms(20);
-    sleep_ms(500);
+    WAIT_UNTIL(requests(&shaky) >= 5, LIMIT(5), 20);
+    test_sleep_ms(500);
     burst = requests(&shaky);
     fprintf(stderr, "%d requests in the first %.1f s\n", burst,
             test_now() - t0);
@@ -424,8 +371,7 @@ TEST(a_failing_app_is_backed_off_and_gets_everything_once_it_recovers)
     free(page);
 
     /* One trial 1 s after the circuit opened, the next 2 s after that. */
-    while (requests(&shaky) < burst + 2 && test_now() - t0 < LIMIT(10))
-        sleep_ms(20);
+    WAIT_UNTIL(requests(&shaky) >= burst + 2, LIMIT(10), 20);
     ASSERT_EQ(requests(&shaky), burst + 2);
     trial1 = shaky.request_at[burst] - shaky.request_at[burst - 1];
     trial2 = shaky.request_at[burst + 1] - shaky.request_at[burst];
@@ -438,8 +384,7 @@ TEST(a_failing_app_is_backed_off_and_gets_everything_once_it_recovers)
     /* The app recovers: the next trial (4 s later) gets its 200, the
      * circuit closes and the rest go at once. */
     recover(&shaky);
-    while (bc_count(&shaky) < N && test_now() - t0 < LIMIT(30))
-        sleep_ms(100);
+    WAIT_UNTIL(bc_count(&shaky) >= N, LIMIT(30), 100);
     fprintf(stderr, "all %d delivered after %.1f s in %d requests\n",
             bc_count(&shaky), test_now() - t0, requests(&shaky));
     ASSERT_EQ(bc_count(&shaky), N);
@@ -447,15 +392,16 @@ TEST(a_failing_app_is_backed_off_and_gets_everything_once_it_recovers)
     /* No attempt was charged that the app did not receive, and every
      * notification to it was delivered. */
     {
-        char *argv[] = {"redis-cli", "-s",      redis.socket, "--scan",
-                        "--pattern", "gh:dl:*", NULL};
+        char *argv[] = {"redis-cli", "-s",        h->redis.socket,
+                        "--scan",    "--pattern", "gh:dl:*",
+                        NULL};
         char *out = NULL, *line, *save = NULL;
 
         ASSERT_EQ(run_cmd(argv, NULL, &out, NULL), 0);
         for (line = strtok_r(out, "\n", &save); line != NULL;
              line = strtok_r(NULL, "\n", &save)) {
-            char *argv2[] = {"redis-cli", "-s", redis.socket, "HMGET", line,
-                             "n",         "st", "cid",        NULL};
+            char *argv2[] = {"redis-cli", "-s", h->redis.socket, "HMGET", line,
+                             "n",         "st", "cid",           NULL};
             char *o = NULL;
 
             ASSERT_EQ(run_cmd(argv2, NULL, &o, NULL), 0);
@@ -475,14 +421,14 @@ TEST(a_failing_app_is_backed_off_and_gets_everything_once_it_recovers)
     free(v);
     ASSERT_EQ(circuit_metric(), 0);
     /* One line per change of state. */
-    log = gh_log(&gh);
+    log = gh_log(&h->gh);
     ASSERT_EQ(count_of(log, "backchannel_circuit state=closed client=other"),
               1);
     ASSERT_EQ(count_of(log, "backchannel_circuit state=open client=other"), 3);
     ASSERT_EQ(count_of(log, "backchannel_circuit state=half_open client=other"),
               3);
     free(log);
-    stop();
+    world_stop(&h);
     bc_stop(&crm);
     bc_stop(&shaky);
 }
@@ -505,14 +451,13 @@ TEST(sigterm_gives_back_the_per_app_slots_with_the_claims)
           "\"timeout_ms\":3000}}");
     end_sessions_of_other(1);
     t0 = test_now();
-    while (atomic_load(&sink.accepted) < 1 && test_now() - t0 < LIMIT(5))
-        sleep_ms(20);
+    WAIT_UNTIL(atomic_load(&sink.accepted) >= 1, LIMIT(5), 20);
     ASSERT_EQ(atomic_load(&sink.accepted), 1);
     v = redis_cli("HLEN", "gh:dinf:other");
     ASSERT_STR_EQ(v, "1");
     free(v);
-    ASSERT_EQ(gh_signal_wait(&gh, SIGTERM, 10), 0);
-    log = gh_log(&gh);
+    ASSERT_EQ(gh_signal_wait(&h->gh, SIGTERM, 10), 0);
+    log = gh_log(&h->gh);
     ASSERT_CONTAINS(log, "delivery_released n=1");
     free(log);
     v = redis_cli("HLEN", "gh:dinf:other");
@@ -521,14 +466,13 @@ TEST(sigterm_gives_back_the_per_app_slots_with_the_claims)
 
     /* Restarted, it tries again at once: the app's one slot is free. */
     t0 = test_now();
-    ASSERT_EQ(gh_launch(&gh), 0);
-    while (atomic_load(&sink.accepted) < 2 && test_now() - t0 < LIMIT(15))
-        sleep_ms(20);
+    ASSERT_EQ(gh_launch(&h->gh), 0);
+    WAIT_UNTIL(atomic_load(&sink.accepted) >= 2, LIMIT(15), 20);
     fprintf(stderr, "tried again %.2f s after the restart\n",
             test_now() - t0);
     ASSERT_EQ(atomic_load(&sink.accepted), 2);
     ASSERT(test_now() - t0 < LIMIT(4.0));
-    stop();
+    world_stop(&h);
     sink_stop(&sink);
     bc_stop(&crm);
 }

@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "support.h"
+#include "harness/world.h"
 #include "test.h"
 
 #define CRM_CB "http://127.0.0.1:3001/callback"
@@ -32,33 +32,22 @@ static const char clients_json[] =
     "{\"client_id\":\"spa\",\"name\":\"SPA\",\"redirect_uris\":[\"" SPA_CB
     "\"],\"token_endpoint_auth_method\":\"none\"}]}";
 
-static struct redis_proc redis;
-static struct gh_proc gh;
+static struct harness *h;
 
 static void
 start(void)
 {
     char *out = NULL;
     char *argv[] = {getenv("GATEHOUSE_BIN"), "user", "add", "--config",
-                    gh.config, "--username", "alice", "--email",
+                    NULL, "--username", "alice", "--email",
                     "alice@example.com", "--name", "Alice Example",
                     "--password-stdin", NULL};
 
-    if (redis_start(&redis, 0) < 0)
-        FAIL("redis did not start");
-    if (gh_start(&gh, redis.url, "ES256", clients_json) < 0)
-        FAIL("gatehouse did not start");
-    argv[4] = gh.config;
+    h = world_start(&(struct harness_opts){0}, clients_json, NULL);
+    argv[4] = h->gh.config;
     ASSERT_EQ(run_cmd(argv, "correct horse\n", &out, NULL), 0);
     ASSERT_EQ(strlen(out), 37); /* a UUID and a newline */
     free(out);
-}
-
-static void
-stop(void)
-{
-    gh_stop(&gh);
-    redis_stop(&redis, 0);
 }
 
 static char *
@@ -71,7 +60,7 @@ authorize_url(const char *client_id, const char *redirect_uri,
                  "%s/authorize?response_type=code&client_id=%s&"
                  "redirect_uri=%s&scope=openid%%20profile%%20email&"
                  "state=st8&nonce=n0nce%s",
-                 gh.issuer, client_id, ru, extra ? extra : "") < 0)
+                 h->gh.issuer, client_id, ru, extra ? extra : "") < 0)
         url = NULL;
     free(ru);
     return url;
@@ -92,7 +81,7 @@ sign_in(struct browser *b, const char *login_page, const char *username,
                  csrf, request ? "&request=" : "", request ? request : "") <
         0)
         FAIL("asprintf");
-    snprintf(url, sizeof(url), "%s/login", gh.issuer);
+    snprintf(url, sizeof(url), "%s/login", h->gh.issuer);
     ASSERT_EQ(browser_do(b, "POST", url, body, res), 0);
     free(body);
     free(pw);
@@ -150,7 +139,7 @@ post_token(const char *body, const char *basic, long want)
         free(enc);
         free(cmd);
     }
-    snprintf(url, sizeof(url), "%s/token", gh.issuer);
+    snprintf(url, sizeof(url), "%s/token", h->gh.issuer);
     ASSERT_EQ(http_do("POST", url, body, hdrs, &res), 0);
     if (res.status != want)
         FAIL("POST /token %s: status %ld: %s", body, res.status, res.body);
@@ -167,7 +156,7 @@ jwks_payload(const char *jws)
     struct http_result res;
     json_t *j;
 
-    snprintf(url, sizeof(url), "%s/jwks", gh.issuer);
+    snprintf(url, sizeof(url), "%s/jwks", h->gh.issuer);
     ASSERT_EQ(http_do("GET", url, NULL, NULL, &res), 0);
     ASSERT_EQ(jwks_verify(res.body, jws, &payload), 0);
     http_result_free(&res);
@@ -219,7 +208,7 @@ TEST(code_flow_with_pkce_issues_tokens_verified_against_jwks)
     ASSERT_STR_EQ(str(t, "token_type"), "Bearer");
     ASSERT(str(t, "refresh_token") != NULL);
     id = jwks_payload(str(t, "id_token"));
-    ASSERT_STR_EQ(str(id, "iss"), gh.issuer);
+    ASSERT_STR_EQ(str(id, "iss"), h->gh.issuer);
     ASSERT_STR_EQ(str(id, "aud"), "crm");
     ASSERT_STR_EQ(str(id, "nonce"), "n0nce");
     ASSERT_STR_EQ(str(id, "preferred_username"), "alice");
@@ -235,7 +224,7 @@ TEST(code_flow_with_pkce_issues_tokens_verified_against_jwks)
 
     snprintf(bearer, sizeof(bearer), "Authorization: Bearer %s",
              str(t, "access_token"));
-    snprintf(url, sizeof(url), "%s/userinfo", gh.issuer);
+    snprintf(url, sizeof(url), "%s/userinfo", h->gh.issuer);
     ASSERT_EQ(http_do("GET", url, NULL, hdrs, &res), 0);
     ASSERT_EQ(res.status, 200);
     ui = json_loads(res.body, 0, NULL);
@@ -249,7 +238,7 @@ TEST(code_flow_with_pkce_issues_tokens_verified_against_jwks)
     json_decref(t);
     free(code);
     free(sid_cookie);
-    stop();
+    world_stop(&h);
 }
 
 TEST(second_app_signs_in_without_the_form)
@@ -295,7 +284,7 @@ TEST(second_app_signs_in_without_the_form)
     free(loc);
     free(code1);
     free(code2);
-    stop();
+    world_stop(&h);
 }
 
 /* No known client or no registered redirect_uri: an error page on
@@ -376,15 +365,15 @@ TEST(authorize_refuses_unknown_clients_and_unregistered_redirects)
         snprintf(u2, sizeof(u2),
                  "%s/authorize?response_type=token&client_id=crm&"
                  "redirect_uri=%s&scope=openid",
-                 gh.issuer, "http%3A%2F%2F127.0.0.1%3A3001%2Fcallback");
+                 h->gh.issuer, "http%3A%2F%2F127.0.0.1%3A3001%2Fcallback");
         expect_redirect_error(u2, CRM_CB, "unsupported_response_type");
         snprintf(u2, sizeof(u2),
                  "%s/authorize?response_type=code&client_id=crm&"
                  "redirect_uri=%s&scope=profile",
-                 gh.issuer, "http%3A%2F%2F127.0.0.1%3A3001%2Fcallback");
+                 h->gh.issuer, "http%3A%2F%2F127.0.0.1%3A3001%2Fcallback");
         expect_redirect_error(u2, CRM_CB, "invalid_scope");
     }
-    stop();
+    world_stop(&h);
 }
 
 TEST(wrong_password_and_unknown_user_get_the_same_answer)
@@ -413,7 +402,7 @@ TEST(wrong_password_and_unknown_user_get_the_same_answer)
     http_result_free(&r1);
     http_result_free(&r2);
     free(url);
-    stop();
+    world_stop(&h);
 }
 
 TEST(lockout_after_max_failures_answers_429_with_retry_after)
@@ -444,7 +433,7 @@ TEST(lockout_after_max_failures_answers_429_with_retry_after)
     http_result_free(&res);
     free(page);
     free(url);
-    stop();
+    world_stop(&h);
 }
 
 TEST(login_without_valid_csrf_is_403_and_makes_no_session)
@@ -454,7 +443,7 @@ TEST(login_without_valid_csrf_is_403_and_makes_no_session)
     struct http_result res, r2;
 
     start();
-    snprintf(url, sizeof(url), "%s/login", gh.issuer);
+    snprintf(url, sizeof(url), "%s/login", h->gh.issuer);
     ASSERT_EQ(browser_do(&b, "POST", url,
                          "username=alice&password=correct%20horse", &res),
               0);
@@ -480,7 +469,7 @@ TEST(login_without_valid_csrf_is_403_and_makes_no_session)
     ASSERT_EQ(r2.status, 403);
     http_result_free(&r2);
     free(page);
-    stop();
+    world_stop(&h);
 }
 
 TEST(code_is_single_use_and_replay_revokes_what_it_issued)
@@ -509,7 +498,7 @@ TEST(code_is_single_use_and_replay_revokes_what_it_issued)
     free(body);
     json_decref(t);
     free(code);
-    stop();
+    world_stop(&h);
 }
 
 TEST(token_errors_wrong_secret_redirect_uri_and_verifier)
@@ -561,7 +550,7 @@ TEST(token_errors_wrong_secret_redirect_uri_and_verifier)
     json_decref(e);
     free(body);
     free(code);
-    stop();
+    world_stop(&h);
 }
 
 TEST(refresh_rotates_and_reuse_revokes_family_and_ends_session)
@@ -601,7 +590,7 @@ TEST(refresh_rotates_and_reuse_revokes_family_and_ends_session)
     json_decref(t);
     json_decref(t2);
     free(code);
-    stop();
+    world_stop(&h);
 }
 
 TEST_MAIN(TEST_ENTRY(code_flow_with_pkce_issues_tokens_verified_against_jwks),

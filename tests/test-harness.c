@@ -60,7 +60,7 @@ gone(pid_t pid)
     int i;
 
     for (i = 0; i < 250 && running(pid); i++)
-        usleep(20 * 1000);
+        test_sleep_ms(20);
     return !running(pid);
 }
 
@@ -94,7 +94,7 @@ TEST(three_apps_share_one_sign_in_and_each_gets_one_rp_logout)
     for (i = 0; i < 3; i++)
         ASSERT_EQ(harness_notifications(h, i, sid), 1);
     /* Exactly one: nothing more arrives later. */
-    usleep(1000 * 1000);
+    test_sleep_ms(1000);
     for (i = 0; i < 3; i++) {
         ASSERT_EQ(harness_notifications(h, i, NULL), 1);
         json_decref(t[i]);
@@ -155,7 +155,7 @@ TEST(external_app_acknowledgement_comes_from_the_delivery_ledger)
 {
     struct bc_app mine;
     char redirect[96], sid[64];
-    struct harness_app_spec spec = {"crm", "crm", redirect, NULL};
+    struct harness_app_spec spec = {"crm", "crm", redirect, NULL, NULL};
     struct harness_opts o = {.apps = 1, .external = &spec, .nexternal = 1};
     struct harness *h;
     struct browser b = {""};
@@ -233,7 +233,7 @@ TEST(env_lists_every_client_with_its_secret)
 {
     struct harness_opts o = {.apps = 2};
     struct harness *h = up(&o);
-    char path[] = "/tmp/gh-harness-env-XXXXXX", *out = NULL;
+    char path[300], *out = NULL;
     char *argv[] = {"sh", "-c",
                     ". \"$0\" && printf '%s|%s|%s|%s|%s\\n' "
                     "\"$GATEHOUSE_ISSUER\" \"$GATEHOUSE_APPS\" "
@@ -246,6 +246,7 @@ TEST(env_lists_every_client_with_its_secret)
     FILE *f;
     int fd;
 
+    snprintf(path, sizeof(path), "%s/gh-harness-env-XXXXXX", test_tmpdir());
     ASSERT((fd = mkstemp(path)) >= 0);
     ASSERT((f = fdopen(fd, "w")) != NULL);
     ASSERT_EQ(harness_env_shell(h, f), 0);
@@ -307,7 +308,7 @@ TEST(children_die_with_the_process_that_started_them)
     /* A crash leaves its temp dirs for a look; this test removes them. */
     for (i = 0; i < 2; i++) {
         char *argv[] = {"rm", "-rf", "--", what.dirs[i], NULL};
-        ASSERT(strncmp(what.dirs[i], "/tmp/gh-", 8) == 0);
+        ASSERT(test_is_tmp(what.dirs[i]));
         ASSERT_EQ(run_cmd(argv, NULL, NULL, NULL), 0);
     }
 }
@@ -344,7 +345,7 @@ state_of(const char *dir, pid_t *pids, int *npids, char dirs[][256], int *ndirs)
 
 TEST(cli_up_env_down_leaves_no_process_and_no_dir)
 {
-    char state[] = "/tmp/gh-harness-cli-XXXXXX", envfile[300];
+    char state[256], envfile[300];
     char *out = NULL, *err = NULL, *out2 = NULL, url[128];
     char *up_argv[] = {(char *)harness_bin(), "up",  "--apps", "2",
                        "--state-dir",         state, NULL};
@@ -367,7 +368,7 @@ TEST(cli_up_env_down_leaves_no_process_and_no_dir)
     FILE *f;
 
     ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
-    ASSERT(mkdtemp(state) != NULL);
+    ASSERT_EQ(test_mkdtemp(state, sizeof(state), "harness-cli"), 0);
     t0 = test_now();
     ASSERT_EQ(run_cmd(up_argv, NULL, &out, &err), 0);
     fprintf(stderr, "gatehouse-harness up --apps 2: %.3f s\n", test_now() - t0);

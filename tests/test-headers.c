@@ -12,14 +12,13 @@
 
 #include <jansson.h>
 
-#include "support.h"
+#include "harness/world.h"
 #include "test.h"
 
 #define CRM_CB "http://127.0.0.1:3001/callback"
 #define KIB 1024
 
-static struct redis_proc redis;
-static struct gh_proc gh;
+static struct harness *h;
 static char basic_svc[128];
 static char *authorize_path; /* a valid /authorize request, path?query */
 
@@ -35,20 +34,16 @@ start(void)
     char *url;
 
     oidc_basic_header("svc:svc-secret", basic_svc, sizeof(basic_svc));
-    if (redis_start(&redis, 0) < 0)
-        FAIL("redis did not start");
-    if (gh_start(&gh, redis.url, "ES256", cfg) < 0)
-        FAIL("gatehouse did not start");
-    url = oidc_authorize_url(&gh, "crm", CRM_CB, NULL);
-    authorize_path = strdup(url + strlen(gh.issuer));
+    h = world_start(&(struct harness_opts){}, cfg, NULL);
+    url = oidc_authorize_url(&h->gh, "crm", CRM_CB, NULL);
+    authorize_path = strdup(url + strlen(h->gh.issuer));
     free(url);
 }
 
 static void
 stop(void)
 {
-    gh_stop(&gh);
-    redis_stop(&redis, 0);
+    world_stop(&h);
     free(authorize_path);
     authorize_path = NULL;
 }
@@ -163,7 +158,7 @@ exchange_on(int fd, const char *req, size_t len, struct answer *a)
 static void
 exchange(const char *req, struct answer *a)
 {
-    int fd = tcp_connect(gh.port);
+    int fd = tcp_connect(h->gh.port);
 
     ASSERT(fd >= 0);
     exchange_on(fd, req, strlen(req), a);
@@ -292,7 +287,7 @@ server_log(void)
     FILE *f;
     long n;
 
-    snprintf(path, sizeof(path), "%s/gatehouse.log", gh.dir);
+    snprintf(path, sizeof(path), "%s/gatehouse.log", h->gh.dir);
     f = fopen(path, "r");
     ASSERT(f != NULL);
     fseek(f, 0, SEEK_END);
@@ -348,7 +343,7 @@ TEST(neighbour_cookies_up_to_the_budget_are_served_past_it_one_431)
         ASSERT(base.status_lines == 1 && base.exact);
         for (i = 0; i < sizeof(served_kib) / sizeof(served_kib[0]); i++) {
             char *line = cookie_line((size_t)(served_kib[i] * KIB));
-            int fd = tcp_connect(gh.port);
+            int fd = tcp_connect(h->gh.port);
             struct answer again;
 
             req = request_for(ep, line);

@@ -20,15 +20,14 @@
 #include <openssl/pem.h>
 
 #include "core/util.h"
-#include "support.h"
+#include "harness/world.h"
 #include "test.h"
 
 #define CRM_CB "http://127.0.0.1:3001/callback"
 #define CRM_HOME "http://127.0.0.1:3001/"
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-static struct redis_proc redis;
-static struct gh_proc gh;
+static struct harness *h;
 
 /* A high failure limit: the timing test makes ten failed sign-ins. */
 static const char clients_json[] =
@@ -43,24 +42,14 @@ static const char clients_json[] =
 static void
 start_with(const char *cfg)
 {
-    if (redis_start(&redis, 0) < 0)
-        FAIL("redis did not start");
-    if (gh_start(&gh, redis.url, "ES256", cfg) < 0)
-        FAIL("gatehouse did not start");
-    ASSERT_EQ(oidc_add_user(&gh, "alice", "correct horse"), 0);
+    h = world_start(&(struct harness_opts){.user = "alice:correct horse"}, cfg,
+                    NULL);
 }
 
 static void
 start(void)
 {
     start_with(clients_json);
-}
-
-static void
-stop(void)
-{
-    gh_stop(&gh);
-    redis_stop(&redis, 0);
 }
 
 static const char *
@@ -76,7 +65,7 @@ url_of(const char *path)
 {
     char *u = NULL;
 
-    if (asprintf(&u, "%s%s", gh.issuer, path) < 0)
+    if (asprintf(&u, "%s%s", h->gh.issuer, path) < 0)
         FAIL("asprintf");
     return u;
 }
@@ -120,7 +109,7 @@ raw_request(const void *req, size_t len, char **resp)
     char buf[65536];
     size_t got = 0;
     double deadline = test_now() + 10;
-    int fd = tcp_connect(gh.port);
+    int fd = tcp_connect(h->gh.port);
     long st = 0;
 
     ASSERT(fd >= 0);
@@ -153,7 +142,7 @@ gh_rss_kib(void)
     long kib = -1;
     FILE *f;
 
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)gh.pid);
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)h->gh.pid);
     if ((f = fopen(path, "r")) == NULL)
         return -1;
     while (fgets(line, sizeof(line), f) != NULL)
@@ -172,11 +161,11 @@ sign_in_crm(struct browser *b, const char *user, const char *password)
     char *code, *body = NULL, *ru = url_encode(CRM_CB);
     json_t *t;
 
-    code = oidc_get_code(&gh, b, "crm", CRM_CB, user, password, NULL);
+    code = oidc_get_code(&h->gh, b, "crm", CRM_CB, user, password, NULL);
     if (asprintf(&body, "grant_type=authorization_code&code=%s&redirect_uri=%s",
                  code, ru) < 0)
         FAIL("asprintf");
-    t = oidc_token(&gh, body, "crm:crm-secret", 200);
+    t = oidc_token(&h->gh, body, "crm:crm-secret", 200);
     free(body);
     free(ru);
     free(code);
@@ -188,7 +177,7 @@ sign_in_crm(struct browser *b, const char *user, const char *password)
 static char *
 session_sub(const char *cookie_header)
 {
-    char *url = oidc_authorize_url(&gh, "crm", CRM_CB, "&prompt=none");
+    char *url = oidc_authorize_url(&h->gh, "crm", CRM_CB, "&prompt=none");
     const char *hdrs[2] = {cookie_header, NULL};
     struct http_result res;
     char *loc, *code, *body = NULL, *ru, *sub;
@@ -212,8 +201,8 @@ session_sub(const char *cookie_header)
     if (asprintf(&body, "grant_type=authorization_code&code=%s&redirect_uri=%s",
                  code, ru) < 0)
         FAIL("asprintf");
-    t = oidc_token(&gh, body, "crm:crm-secret", 200);
-    c = oidc_verified_claims(&gh, str(t, "id_token"));
+    t = oidc_token(&h->gh, body, "crm:crm-secret", 200);
+    c = oidc_verified_claims(&h->gh, str(t, "id_token"));
     sub = strdup(str(c, "sub"));
     json_decref(c);
     json_decref(t);
@@ -338,7 +327,7 @@ server_key(char kid[64])
     DIR *d;
     FILE *f;
 
-    snprintf(dir, sizeof(dir), "%s/keys", gh.dir);
+    snprintf(dir, sizeof(dir), "%s/keys", h->gh.dir);
     ASSERT((d = opendir(dir)) != NULL);
     while ((e = readdir(d)) != NULL && k == NULL) {
         size_t n = strlen(e->d_name);
@@ -538,7 +527,7 @@ TEST(oversized_headers_and_uris_get_431_and_414_without_memory_growth)
     free(hdr);
     free(path);
     free(big);
-    stop();
+    world_stop(&h);
 }
 
 TEST(oversized_bodies_get_413_on_every_post_endpoint)
@@ -567,7 +556,7 @@ TEST(oversized_bodies_get_413_on_every_post_endpoint)
     }
     expect_healthy();
     free(body);
-    stop();
+    world_stop(&h);
 }
 
 TEST(too_many_and_duplicated_parameters_are_refused)
@@ -601,17 +590,17 @@ TEST(too_many_and_duplicated_parameters_are_refused)
 
     /* /authorize: a duplicated client_id or redirect_uri is never trusted
      * enough to redirect to; any other duplicate goes back as an error. */
-    p = oidc_authorize_url(&gh, "crm", CRM_CB, "&client_id=crm");
-    ASSERT_EQ(request("GET", p + strlen(gh.issuer), NULL, NULL, &loc), 400);
+    p = oidc_authorize_url(&h->gh, "crm", CRM_CB, "&client_id=crm");
+    ASSERT_EQ(request("GET", p + strlen(h->gh.issuer), NULL, NULL, &loc), 400);
     ASSERT(loc == NULL);
     free(p);
-    p = oidc_authorize_url(&gh, "crm", CRM_CB,
+    p = oidc_authorize_url(&h->gh, "crm", CRM_CB,
                            "&redirect_uri=http%3A%2F%2Fevil.example%2F");
-    ASSERT_EQ(request("GET", p + strlen(gh.issuer), NULL, NULL, &loc), 400);
+    ASSERT_EQ(request("GET", p + strlen(h->gh.issuer), NULL, NULL, &loc), 400);
     ASSERT(loc == NULL);
     free(p);
-    p = oidc_authorize_url(&gh, "crm", CRM_CB, "&nonce=again");
-    ASSERT_EQ(request("GET", p + strlen(gh.issuer), NULL, NULL, &loc), 302);
+    p = oidc_authorize_url(&h->gh, "crm", CRM_CB, "&nonce=again");
+    ASSERT_EQ(request("GET", p + strlen(h->gh.issuer), NULL, NULL, &loc), 302);
     ASSERT(loc != NULL && strncmp(loc, CRM_CB "?", strlen(CRM_CB) + 1) == 0);
     err = url_param(loc, "error");
     ASSERT_STR_EQ(err, "invalid_request");
@@ -623,7 +612,7 @@ TEST(too_many_and_duplicated_parameters_are_refused)
                       NULL),
               400);
     expect_healthy();
-    stop();
+    world_stop(&h);
 }
 
 TEST(invalid_utf8_and_nul_in_any_field_are_400_and_change_nothing)
@@ -644,8 +633,8 @@ TEST(invalid_utf8_and_nul_in_any_field_are_400_and_change_nothing)
     t = sign_in_crm(&b, "alice", "correct horse");
     for (i = 0; i < NELEM(bad); i++) {
         for (j = 0; j < NELEM(authorize_params); j++) {
-            char *u = oidc_authorize_url(&gh, "crm", CRM_CB, NULL);
-            if (asprintf(&path, "%s&%s=x%s", u + strlen(gh.issuer),
+            char *u = oidc_authorize_url(&h->gh, "crm", CRM_CB, NULL);
+            if (asprintf(&path, "%s&%s=x%s", u + strlen(h->gh.issuer),
                          authorize_params[j], bad[i]) < 0)
                 FAIL("asprintf");
             ASSERT_EQ(request("GET", path, NULL, NULL, &loc), 400);
@@ -718,18 +707,18 @@ TEST(invalid_utf8_and_nul_in_any_field_are_400_and_change_nothing)
     free(body);
     json_decref(t);
     expect_healthy();
-    stop();
+    world_stop(&h);
 }
 
 /* GET /logout?id_token_hint=hint with b's cookie; the status and body. */
 static long
 logout_with_hint(struct browser *b, const char *hint, char **page)
 {
-    char *h = url_encode(hint), *u = NULL;
+    char *hv = url_encode(hint), *u = NULL;
     struct http_result res;
     long st;
 
-    if (asprintf(&u, "%s/logout?id_token_hint=%s", gh.issuer, h) < 0)
+    if (asprintf(&u, "%s/logout?id_token_hint=%s", h->gh.issuer, hv) < 0)
         FAIL("asprintf");
     ASSERT_EQ(browser_do(b, "GET", u, NULL, &res), 0);
     st = res.status;
@@ -737,7 +726,7 @@ logout_with_hint(struct browser *b, const char *hint, char **page)
         *page = strdup(res.body);
     http_result_free(&res);
     free(u);
-    free(h);
+    free(hv);
     return st;
 }
 
@@ -751,7 +740,7 @@ TEST(forged_id_token_hints_get_the_confirmation_page_never_a_silent_logout)
 
     start();
     t = sign_in_crm(&b, "alice", "correct horse");
-    claims = oidc_verified_claims(&gh, str(t, "id_token"));
+    claims = oidc_verified_claims(&h->gh, str(t, "id_token"));
     real = server_key(kid);
     v = forgeries(claims, "JWT", real, kid);
     for (i = 0; v[i] != NULL; i++) {
@@ -777,7 +766,7 @@ TEST(forged_id_token_hints_get_the_confirmation_page_never_a_silent_logout)
     EVP_PKEY_free(real);
     json_decref(claims);
     json_decref(t);
-    stop();
+    world_stop(&h);
 }
 
 /* The status /userinfo gives a bearer token, and the "active" /introspect
@@ -809,7 +798,7 @@ userinfo_status(const char *token, int *active)
 TEST(forged_expired_and_misused_bearer_tokens_get_401)
 {
     struct browser b = {""};
-    char kid[64], **v, *p, *h, *tok, big[8300];
+    char kid[64], **v, *p, *hv, *tok, big[8300];
     EVP_PKEY *real;
     json_t *t, *claims;
     int active;
@@ -819,7 +808,7 @@ TEST(forged_expired_and_misused_bearer_tokens_get_401)
     t = sign_in_crm(&b, "alice", "correct horse");
     ASSERT_EQ(userinfo_status(str(t, "access_token"), &active), 200);
     ASSERT(active);
-    claims = oidc_verified_claims(&gh, str(t, "access_token"));
+    claims = oidc_verified_claims(&h->gh, str(t, "access_token"));
     real = server_key(kid);
     v = forgeries(claims, "at+jwt", real, kid);
     for (i = 0; v[i] != NULL; i++) {
@@ -828,21 +817,21 @@ TEST(forged_expired_and_misused_bearer_tokens_get_401)
     }
     free_list(v);
     /* Our key, our issuer, but expired an hour ago. */
-    h = header("ES256", kid, "at+jwt");
+    hv = header("ES256", kid, "at+jwt");
     p = claims_with(claims, "exp", "1700000000");
-    tok = forge_es256(h, p, real);
+    tok = forge_es256(hv, p, real);
     ASSERT_EQ(userinfo_status(tok, &active), 401);
     ASSERT(!active);
     free(tok);
     free(p);
     /* Issued in the future. */
     p = claims_with(claims, "iat", "4102444800");
-    tok = forge_es256(h, p, real);
+    tok = forge_es256(hv, p, real);
     ASSERT_EQ(userinfo_status(tok, &active), 401);
     ASSERT(!active);
     free(tok);
     free(p);
-    free(h);
+    free(hv);
     /* An ID token is not an access token. */
     ASSERT_EQ(userinfo_status(str(t, "id_token"), &active), 401);
     ASSERT(!active);
@@ -861,7 +850,7 @@ TEST(forged_expired_and_misused_bearer_tokens_get_401)
     EVP_PKEY_free(real);
     json_decref(claims);
     json_decref(t);
-    stop();
+    world_stop(&h);
 }
 
 TEST(csrf_tokens_are_single_use_and_bound_to_their_form)
@@ -874,13 +863,13 @@ TEST(csrf_tokens_are_single_use_and_bound_to_their_form)
     start();
     /* A sign-in form used twice: the second post is refused and signs no
      * one in. */
-    u = oidc_authorize_url(&gh, "crm", CRM_CB, NULL);
+    u = oidc_authorize_url(&h->gh, "crm", CRM_CB, NULL);
     ASSERT_EQ(browser_do(&b, "GET", u, NULL, &res), 0);
     free(u);
     csrf = html_hidden(res.body, "csrf");
     request_id = html_hidden(res.body, "request");
     ASSERT(csrf != NULL && request_id != NULL);
-    oidc_sign_in(&gh, &b, res.body, "alice", "correct horse", &res2);
+    oidc_sign_in(&h->gh, &b, res.body, "alice", "correct horse", &res2);
     ASSERT_EQ(res2.status, 303);
     http_result_free(&res2);
     if (asprintf(&body,
@@ -949,19 +938,19 @@ TEST(csrf_tokens_are_single_use_and_bound_to_their_form)
     free(body);
     free(csrf);
     free(u);
-    stop();
+    world_stop(&h);
 }
 
 TEST(a_session_id_set_before_sign_in_is_never_promoted)
 {
     struct browser victim = {""}, mallory = {""};
-    char made_up[80], *cookie, *h, *sub, *mallory_sub;
+    char made_up[80], *cookie, *hv, *sub, *mallory_sub;
     struct http_result res, res2;
     char *u;
     json_t *t;
 
     start();
-    ASSERT_EQ(oidc_add_user(&gh, "mallory", "mallory pass"), 0);
+    ASSERT_EQ(oidc_add_user(&h->gh, "mallory", "mallory pass"), 0);
     /* 1. A well-formed id the attacker made up and planted. */
     snprintf(made_up, sizeof(made_up), "gh_session=%s.%s",
              "AAAAAAAAAAAAAAAAAAAAAA",
@@ -972,47 +961,47 @@ TEST(a_session_id_set_before_sign_in_is_never_promoted)
     cookie = browser_cookie(&victim, "gh_session");
     ASSERT(cookie != NULL && strcmp(cookie, made_up + 11) != 0);
     free(cookie);
-    h = NULL;
-    if (asprintf(&h, "Cookie: %s", made_up) < 0)
+    hv = NULL;
+    if (asprintf(&hv, "Cookie: %s", made_up) < 0)
         FAIL("asprintf");
-    ASSERT((sub = session_sub(h)) == NULL);
-    free(h);
+    ASSERT((sub = session_sub(hv)) == NULL);
+    free(hv);
 
     /* 2. The attacker's own, real session planted in the victim's
      * browser: signing in (prompt=login) makes a new session for the
      * victim and leaves the attacker's as it was. */
     t = sign_in_crm(&mallory, "mallory", "mallory pass");
     json_decref(t);
-    h = cookie_header(&mallory);
-    mallory_sub = session_sub(h);
+    hv = cookie_header(&mallory);
+    mallory_sub = session_sub(hv);
     ASSERT(mallory_sub != NULL);
     memcpy(victim.cookies, mallory.cookies, sizeof(victim.cookies));
-    u = oidc_authorize_url(&gh, "crm", CRM_CB, "&prompt=login");
+    u = oidc_authorize_url(&h->gh, "crm", CRM_CB, "&prompt=login");
     ASSERT_EQ(browser_do(&victim, "GET", u, NULL, &res), 0);
     ASSERT_EQ(res.status, 200);
-    oidc_sign_in(&gh, &victim, res.body, "alice", "correct horse", &res2);
+    oidc_sign_in(&h->gh, &victim, res.body, "alice", "correct horse", &res2);
     ASSERT_EQ(res2.status, 303);
     ASSERT(strcmp(victim.cookies, mallory.cookies) != 0);
-    sub = session_sub(h);
+    sub = session_sub(hv);
     ASSERT_STR_EQ(sub, mallory_sub);
     free(sub);
-    free(h);
-    h = cookie_header(&victim);
-    sub = session_sub(h);
+    free(hv);
+    hv = cookie_header(&victim);
+    sub = session_sub(hv);
     ASSERT(sub != NULL && strcmp(sub, mallory_sub) != 0);
     free(sub);
-    free(h);
+    free(hv);
     free(mallory_sub);
     http_result_free(&res);
     http_result_free(&res2);
     free(u);
-    stop();
+    world_stop(&h);
 }
 
 TEST(two_session_cookies_count_as_none_and_end_nothing)
 {
     struct browser b = {""};
-    char *real, *h = NULL, *sub, *page;
+    char *real, *hv = NULL, *sub, *page;
     long st;
     json_t *t;
 
@@ -1020,18 +1009,18 @@ TEST(two_session_cookies_count_as_none_and_end_nothing)
     t = sign_in_crm(&b, "alice", "correct horse");
     real = browser_cookie(&b, "gh_session");
     /* A sibling domain planted a second gh_session, before or after. */
-    if (asprintf(&h, "Cookie: gh_session=%s; gh_session=planted", real) < 0)
+    if (asprintf(&hv, "Cookie: gh_session=%s; gh_session=planted", real) < 0)
         FAIL("asprintf");
-    ASSERT((sub = session_sub(h)) == NULL);
-    free(h);
-    if (asprintf(&h, "Cookie: gh_session=planted; other=1; gh_session=%s",
+    ASSERT((sub = session_sub(hv)) == NULL);
+    free(hv);
+    if (asprintf(&hv, "Cookie: gh_session=planted; other=1; gh_session=%s",
                  real) < 0)
         FAIL("asprintf");
-    ASSERT((sub = session_sub(h)) == NULL);
+    ASSERT((sub = session_sub(hv)) == NULL);
     /* A sign-out with the tossed jar ends nothing: the session stays
      * usable with the genuine cookie. */
     {
-        const char *hdrs[2] = {h, NULL};
+        const char *hdrs[2] = {hv, NULL};
         char *path = NULL, *hint = url_encode(str(t, "id_token"));
         if (asprintf(&path, "/logout?id_token_hint=%s", hint) < 0)
             FAIL("asprintf");
@@ -1042,10 +1031,10 @@ TEST(two_session_cookies_count_as_none_and_end_nothing)
     }
     ASSERT(alive(&b));
     (void)page;
-    free(h);
+    free(hv);
     free(real);
     json_decref(t);
-    stop();
+    world_stop(&h);
 }
 
 TEST(open_redirects_are_refused_in_every_spelling)
@@ -1122,7 +1111,7 @@ TEST(open_redirects_are_refused_in_every_spelling)
     ASSERT(alive(&b));
     free(hint);
     json_decref(t);
-    stop();
+    world_stop(&h);
 }
 
 static int
@@ -1144,7 +1133,7 @@ failed_login_time(const char *user)
 
     ASSERT_EQ(browser_do(&b, "GET", u, NULL, &res), 0);
     t0 = test_now();
-    oidc_sign_in(&gh, &b, res.body, user, "not the password", &res2);
+    oidc_sign_in(&h->gh, &b, res.body, user, "not the password", &res2);
     dt = test_now() - t0;
     ASSERT_EQ(res2.status, 401);
     ASSERT_CONTAINS(res2.body, "Incorrect username or password");
@@ -1179,7 +1168,7 @@ TEST(login_timing_does_not_reveal_whether_a_user_exists)
             mk * 1e3, mu * 1e3, diff * 100);
     /* Under valgrind the difference would be valgrind's. */
     ASSERT(wrapped() || diff < 0.30);
-    stop();
+    world_stop(&h);
 }
 
 TEST(what_is_typed_as_a_username_never_reaches_the_log)
@@ -1191,7 +1180,7 @@ TEST(what_is_typed_as_a_username_never_reaches_the_log)
     start();
     failed_login_time(typed);
     failed_login_time("alice");
-    log = gh_log(&gh);
+    log = gh_log(&h->gh);
     util_sha256_hex(typed, strlen(typed), hex);
     hex[12] = '\0';
     ASSERT(strstr(log, "login_failed sub=- ") != NULL);
@@ -1207,7 +1196,7 @@ TEST(what_is_typed_as_a_username_never_reaches_the_log)
         ASSERT(strncmp(second, "login_failed sub=- ", 19) != 0);
     }
     free(log);
-    stop();
+    world_stop(&h);
 }
 
 /* check-config on a config whose crm client has this back-channel URI. */
@@ -1319,15 +1308,19 @@ TEST(backchannel_delivery_never_follows_a_redirect)
     struct redirector r;
     struct browser b = {""};
     char *cfg = NULL, *page;
-    int port = test_free_port();
+    const union MHD_DaemonInfo *info;
+    int port;
     json_t *t;
 
     memset(&r, 0, sizeof(r));
     ASSERT_EQ(bc_start(&elsewhere, 0, 0), 0);
     snprintf(r.target, sizeof(r.target), "%s", elsewhere.uri);
-    r.d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t)port,
-                           NULL, NULL, redirect_handler, &r, MHD_OPTION_END);
+    r.d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
+                           redirect_handler, &r, MHD_OPTION_END);
     ASSERT(r.d != NULL);
+    info = MHD_get_daemon_info(r.d, MHD_DAEMON_INFO_BIND_PORT);
+    ASSERT(info != NULL && info->port > 0);
+    port = info->port;
     if (asprintf(&cfg,
                  "{\"login\":{\"max_failures\":1000,\"lockout_s\":60},"
                  "\"backchannel\":{\"timeout_ms\":500,\"max_attempts\":2,"
@@ -1348,7 +1341,7 @@ TEST(backchannel_delivery_never_follows_a_redirect)
     ASSERT(__atomic_load_n(&r.hits, __ATOMIC_SEQ_CST) >= 1);
     ASSERT_EQ(elsewhere.requests, 0);
     json_decref(t);
-    stop();
+    world_stop(&h);
     MHD_stop_daemon(r.d);
     bc_stop(&elsewhere);
     free(cfg);
@@ -1365,7 +1358,7 @@ TEST(header_injection_and_markup_in_parameters_stay_inert)
                  "%s/authorize?response_type=code&client_id=crm&"
                  "redirect_uri=http%%3A%%2F%%2F127.0.0.1%%3A3001%%2Fcallback"
                  "&scope=openid&prompt=none&state=%%0D%%0AX-Injected:%%201",
-                 gh.issuer) < 0)
+                 h->gh.issuer) < 0)
         FAIL("asprintf");
     ASSERT_EQ(http_do("GET", u, NULL, NULL, &res), 0);
     ASSERT_EQ(res.status, 302);
@@ -1381,7 +1374,7 @@ TEST(header_injection_and_markup_in_parameters_stay_inert)
                  "redirect_uri=http%%3A%%2F%%2F127.0.0.1%%3A3001%%2Fcallback"
                  "&scope=openid&login_hint=%%22%%3E%%3Cscript%%3Ealert(1)"
                  "%%3C%%2Fscript%%3E",
-                 gh.issuer) < 0)
+                 h->gh.issuer) < 0)
         FAIL("asprintf");
     ASSERT_EQ(http_do("GET", u, NULL, NULL, &res), 0);
     ASSERT_EQ(res.status, 200);
@@ -1389,7 +1382,7 @@ TEST(header_injection_and_markup_in_parameters_stay_inert)
     ASSERT_CONTAINS(res.body, "&lt;script&gt;");
     http_result_free(&res);
     free(u);
-    stop();
+    world_stop(&h);
 }
 
 TEST(malformed_client_credentials_get_401_never_500)
@@ -1425,7 +1418,7 @@ TEST(malformed_client_credentials_get_401_never_500)
             FAIL("%s: /introspect status %ld", auths[i], st);
     }
     expect_healthy();
-    stop();
+    world_stop(&h);
 }
 
 TEST_MAIN(

@@ -25,10 +25,11 @@
 
 /* One ES256 and one RS256 keyring, made once for the whole run. */
 static struct {
-    char root[64];
-    char es_dir[96], rs_dir[96];
+    char root[256];
+    char es_dir[300], rs_dir[300];
     char es_kid[KEYS_KID_LEN + 1], rs_kid[KEYS_KID_LEN + 1];
     struct keyring *es, *rs;
+    pid_t owner; /* the runner, which made it: each case is a fork */
 } fx;
 
 static int
@@ -42,7 +43,8 @@ fixture_free(void)
 {
     keyring_free(fx.es);
     keyring_free(fx.rs);
-    nftw(fx.root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    if (getpid() == fx.owner)
+        nftw(fx.root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static struct keyring *
@@ -61,14 +63,14 @@ fixture(void)
 {
     if (fx.es != NULL)
         return;
-    snprintf(fx.root, sizeof(fx.root), "/tmp/gh-test-jws-XXXXXX");
-    ASSERT(mkdtemp(fx.root) != NULL);
+    ASSERT_EQ(test_mkdtemp(fx.root, sizeof(fx.root), "test-jws"), 0);
     snprintf(fx.es_dir, sizeof(fx.es_dir), "%s/es", fx.root);
     snprintf(fx.rs_dir, sizeof(fx.rs_dir), "%s/rs", fx.root);
     ASSERT_EQ(keys_generate(fx.es_dir, "ES256", fx.es_kid), 0);
     ASSERT_EQ(keys_generate(fx.rs_dir, "RS256", fx.rs_kid), 0);
     fx.es = load(fx.es_dir, "ES256");
     fx.rs = load(fx.rs_dir, "RS256");
+    fx.owner = getpid();
     atexit(fixture_free);
 }
 
@@ -834,28 +836,29 @@ TEST(logout_token_by_hand_equals_jansson_and_escapes_the_rest)
     }
 }
 
-TEST_MAIN(TEST_ENTRY(sign_verify_round_trip_es256),
-          TEST_ENTRY(logout_token_by_hand_equals_jansson_and_escapes_the_rest),
-          TEST_ENTRY(sign_verify_round_trip_rs256),
-          TEST_ENTRY(token_of_another_keyring_refused),
-          TEST_ENTRY(verify_cached_remembers_only_what_verified),
-          TEST_ENTRY(tampered_payload_or_signature_refused),
-          TEST_ENTRY(alg_none_refused),
-          TEST_ENTRY(hs256_keyed_with_public_key_refused),
-          TEST_ENTRY(alg_other_than_the_keys_refused),
-          TEST_ENTRY(unknown_or_missing_kid_refused),
-          TEST_ENTRY(typ_compared_as_rfc8725_says),
-          TEST_ENTRY(malformed_compact_serialization_refused),
-          TEST_ENTRY(header_and_payload_must_be_json_objects),
-          TEST_ENTRY(crit_header_refused),
-          TEST_ENTRY(sign_refuses_non_object_and_oversized_claims),
-          TEST_ENTRY(libjwt_verifies_our_es256_tokens),
-          TEST_ENTRY(libjwt_verifies_our_rs256_tokens),
-          TEST_ENTRY(we_verify_libjwt_es256_tokens),
-          TEST_ENTRY(we_verify_libjwt_rs256_tokens),
-          TEST_ENTRY(claims_valid_token_passes),
-          TEST_ENTRY(claims_expired_with_and_without_leeway),
-          TEST_ENTRY(claims_iat_in_the_future_refused),
-          TEST_ENTRY(claims_aud_string_or_array),
-          TEST_ENTRY(claims_wrong_or_missing_iss_refused),
-          TEST_ENTRY(claims_exp_and_iat_must_be_numbers))
+TEST_MAIN_SETUP(
+    fixture, TEST_ENTRY(sign_verify_round_trip_es256),
+    TEST_ENTRY(logout_token_by_hand_equals_jansson_and_escapes_the_rest),
+    TEST_ENTRY(sign_verify_round_trip_rs256),
+    TEST_ENTRY(token_of_another_keyring_refused),
+    TEST_ENTRY(verify_cached_remembers_only_what_verified),
+    TEST_ENTRY(tampered_payload_or_signature_refused),
+    TEST_ENTRY(alg_none_refused),
+    TEST_ENTRY(hs256_keyed_with_public_key_refused),
+    TEST_ENTRY(alg_other_than_the_keys_refused),
+    TEST_ENTRY(unknown_or_missing_kid_refused),
+    TEST_ENTRY(typ_compared_as_rfc8725_says),
+    TEST_ENTRY(malformed_compact_serialization_refused),
+    TEST_ENTRY(header_and_payload_must_be_json_objects),
+    TEST_ENTRY(crit_header_refused),
+    TEST_ENTRY(sign_refuses_non_object_and_oversized_claims),
+    TEST_ENTRY(libjwt_verifies_our_es256_tokens),
+    TEST_ENTRY(libjwt_verifies_our_rs256_tokens),
+    TEST_ENTRY(we_verify_libjwt_es256_tokens),
+    TEST_ENTRY(we_verify_libjwt_rs256_tokens),
+    TEST_ENTRY(claims_valid_token_passes),
+    TEST_ENTRY(claims_expired_with_and_without_leeway),
+    TEST_ENTRY(claims_iat_in_the_future_refused),
+    TEST_ENTRY(claims_aud_string_or_array),
+    TEST_ENTRY(claims_wrong_or_missing_iss_refused),
+    TEST_ENTRY(claims_exp_and_iat_must_be_numbers))

@@ -26,15 +26,14 @@ static const char rfc7638_thumbprint[] =
 
 /* A temp dir per test; keys go in <tmp>/keys, which generate creates. */
 struct tmp {
-    char root[64];
-    char keys[96];
+    char root[128];
+    char keys[160];
 };
 
 static void
 tmp_make(struct tmp *t)
 {
-    snprintf(t->root, sizeof(t->root), "/tmp/gh-test-keys-XXXXXX");
-    ASSERT(mkdtemp(t->root) != NULL);
+    ASSERT_EQ(test_mkdtemp(t->root, sizeof(t->root), "test-keys"), 0);
     snprintf(t->keys, sizeof(t->keys), "%s/keys", t->root);
 }
 

@@ -13,13 +13,12 @@
 
 #include <curl/curl.h>
 
-#include "support.h"
+#include "harness/world.h"
 #include "test.h"
 
 #define MAX_FAILURES 5
 
-static struct redis_proc redis;
-static struct gh_proc gh;
+static struct harness *h;
 
 static const char config_json[] =
     "{\"login\":{\"max_failures\":5,\"lockout_s\":60}}";
@@ -27,18 +26,8 @@ static const char config_json[] =
 static void
 start(void)
 {
-    if (redis_start(&redis, 0) < 0)
-        FAIL("redis did not start");
-    if (gh_start(&gh, redis.url, "ES256", config_json) < 0)
-        FAIL("gatehouse did not start");
-    ASSERT_EQ(oidc_add_user(&gh, "alice", "correct horse"), 0);
-}
-
-static void
-stop(void)
-{
-    gh_stop(&gh);
-    redis_stop(&redis, 0);
+    h = world_start(&(struct harness_opts){.user = "alice:correct horse"},
+                    config_json, NULL);
 }
 
 /* ---- an agent: one browser at one loopback address --------------------- */
@@ -95,14 +84,14 @@ agent_do(struct agent *a, const char *path, const char *body,
          struct http_result *res)
 {
     struct curl_slist *hl = NULL;
-    struct buf b = {NULL, 0}, h = {NULL, 0};
+    struct buf b = {NULL, 0}, hv = {NULL, 0};
     char url[128], origin[96];
     CURLcode cc;
 
     memset(res, 0, sizeof(*res));
-    snprintf(url, sizeof(url), "%s%s", gh.issuer, path);
+    snprintf(url, sizeof(url), "%s%s", h->gh.issuer, path);
     /* What a browser sends with a form posted from the server's own page. */
-    snprintf(origin, sizeof(origin), "Origin: %s", gh.issuer);
+    snprintf(origin, sizeof(origin), "Origin: %s", h->gh.issuer);
     curl_easy_setopt(a->c, CURLOPT_URL, url);
     if (body != NULL) {
         hl = curl_slist_append(hl, origin);
@@ -117,19 +106,19 @@ agent_do(struct agent *a, const char *path, const char *body,
     curl_easy_setopt(a->c, CURLOPT_WRITEFUNCTION, append);
     curl_easy_setopt(a->c, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(a->c, CURLOPT_HEADERFUNCTION, append);
-    curl_easy_setopt(a->c, CURLOPT_HEADERDATA, &h);
+    curl_easy_setopt(a->c, CURLOPT_HEADERDATA, &hv);
     cc = curl_easy_perform(a->c);
     curl_easy_setopt(a->c, CURLOPT_HTTPHEADER, NULL);
     curl_slist_free_all(hl);
     if (cc != CURLE_OK) {
         free(b.p);
-        free(h.p);
+        free(hv.p);
         return -1;
     }
     curl_easy_getinfo(a->c, CURLINFO_RESPONSE_CODE, &res->status);
     res->body = b.p != NULL ? b.p : strdup("");
     res->body_len = b.len;
-    res->headers = h.p != NULL ? h.p : strdup("");
+    res->headers = hv.p != NULL ? hv.p : strdup("");
     return 0;
 }
 
@@ -183,7 +172,7 @@ hashes(const char *pool)
     const char *p;
     long n;
 
-    snprintf(url, sizeof(url), "%s/metrics", gh.issuer);
+    snprintf(url, sizeof(url), "%s/metrics", h->gh.issuer);
     ASSERT_EQ(http_do("GET", url, NULL, NULL, &res), 0);
     snprintf(needle, sizeof(needle),
              "gatehouse_login_hashes_total{pool=\"%s\"} ", pool);
@@ -266,15 +255,20 @@ TEST(parallel_guesses_are_hashed_at_most_max_failures_times)
     ASSERT_EQ(n401, MAX_FAILURES);
     ASSERT_EQ(n429, BURST - MAX_FAILURES);
     ASSERT_EQ(hashes("open") - before, MAX_FAILURES);
-    stop();
+    world_stop(&h);
 }
 
 /* The sub of alice, from the CLI. */
 static char *
 alice_sub(void)
 {
-    char *argv[] = {getenv("GATEHOUSE_BIN"), "user", "list", "--config",
-                    gh.config, "--json", NULL};
+    char *argv[] = {getenv("GATEHOUSE_BIN"),
+                    "user",
+                    "list",
+                    "--config",
+                    h->gh.config,
+                    "--json",
+                    NULL};
     char *out = NULL, *err = NULL, *sub = NULL;
     json_t *list, *u;
     size_t i;
@@ -330,7 +324,7 @@ TEST(the_username_in_any_case_and_the_sub_are_one_bucket)
     /* In Redis: alice's one bucket by sub, and no trace of what was typed
      * for the name nobody has (it may have been a password). */
     {
-        char *argv[] = {"/usr/bin/redis-cli", "-s", redis.socket, "--scan",
+        char *argv[] = {"/usr/bin/redis-cli", "-s", h->redis.socket, "--scan",
                         NULL};
         char *out = NULL, *err = NULL, key[64];
 
@@ -344,7 +338,7 @@ TEST(the_username_in_any_case_and_the_sub_are_one_bucket)
         free(err);
     }
     free(sub);
-    stop();
+    world_stop(&h);
 }
 
 /* Whether the answer sets (or expires) cookie name. */
@@ -403,14 +397,14 @@ TEST(a_returning_browser_is_not_locked_out_by_failures_from_elsewhere)
     ASSERT_EQ(agent_sign_in(&home, "alice", "correct horse", NULL), 429);
     /* The cookie is alice's: typed as someone else, it counts for
      * nothing (the address and that name are not locked out). */
-    ASSERT_EQ(oidc_add_user(&gh, "bob", "battery staple"), 0);
+    ASSERT_EQ(oidc_add_user(&h->gh, "bob", "battery staple"), 0);
     returning = hashes("returning");
     ASSERT_EQ(agent_sign_in(&home, "bob", "battery staple", NULL), 200);
     ASSERT_EQ(hashes("returning"), returning);
     agent_free(&other);
     agent_free(&attacker);
     agent_free(&home);
-    stop();
+    world_stop(&h);
 }
 
 TEST(a_forged_or_foreign_device_cookie_gets_no_reserved_share)
@@ -423,7 +417,7 @@ TEST(a_forged_or_foreign_device_cookie_gets_no_reserved_share)
 
     start();
     /* bob's device cookie, edited to name alice: the MAC fails. */
-    ASSERT_EQ(oidc_add_user(&gh, "bob", "battery staple"), 0);
+    ASSERT_EQ(oidc_add_user(&h->gh, "bob", "battery staple"), 0);
     agent_init(&a, 3);
     ASSERT_EQ(agent_sign_in(&a, "bob", "battery staple", &res), 200);
     val = strcasestr(res.headers, "\nSet-Cookie: gh_device=");
@@ -455,7 +449,7 @@ TEST(a_forged_or_foreign_device_cookie_gets_no_reserved_share)
     ASSERT_EQ(agent_sign_in(&a, "alice", "correct horse", NULL), 429);
     ASSERT_EQ(hashes("returning"), returning);
     agent_free(&a);
-    stop();
+    world_stop(&h);
 }
 
 /* ---- a flood from a hundred addresses ----------------------------------- */
@@ -526,8 +520,7 @@ TEST(a_returning_user_signs_in_within_3s_while_100_addresses_flood_login)
     }
     /* The flood is on once the open pool turns sign-ins away. */
     deadline = test_now() + 10;
-    while (atomic_load(&f.busy) < 50 && test_now() < deadline)
-        usleep(50 * 1000);
+    WAIT_UNTIL(atomic_load(&f.busy) >= 50, deadline - test_now(), 50);
     busy_before = atomic_load(&f.busy);
 
     /* A browser that never signed in here waits with everyone else ... */
@@ -571,7 +564,7 @@ TEST(a_returning_user_signs_in_within_3s_while_100_addresses_flood_login)
     ASSERT(wrapped() || dt < 3.0);
 #endif
     agent_free(&home);
-    stop();
+    world_stop(&h);
 }
 
 TEST_MAIN(TEST_ENTRY(parallel_guesses_are_hashed_at_most_max_failures_times),

@@ -12,11 +12,10 @@
 
 #include <jansson.h>
 
-#include "support.h"
+#include "harness/world.h"
 #include "test.h"
 
-static struct redis_proc redis;
-static struct gh_proc gh;
+static struct harness *h;
 
 static const char *
 str(const json_t *o, const char *k)
@@ -52,7 +51,7 @@ add_user(const char *username, const char *email, const char *name,
                     "user",
                     "add",
                     "--config",
-                    gh.config,
+                    h->gh.config,
                     "--username",
                     (char *)username,
                     "--email",
@@ -98,14 +97,12 @@ openid_client_flow(const char *algs, const char *rp_alg, const char *want_alg)
                  redirect) < 0)
         FAIL("asprintf");
     script = flow_script();
-    ASSERT_EQ(redis_start(&redis, 0), 0);
-    if (gh_start(&gh, redis.url, algs, config) < 0)
-        FAIL("gatehouse did not start");
+    h = world_start(&(struct harness_opts){.alg = algs}, config, NULL);
     sub = add_user("alice", "alice@example.com", "Alice Example",
                    "correct horse");
 
     /* Through the environment, not argv: a password stays off ps. */
-    setenv("ISSUER", gh.issuer, 1);
+    setenv("ISSUER", h->gh.issuer, 1);
     setenv("CLIENT_ID", "wiki", 1);
     setenv("CLIENT_SECRET", "wiki-secret", 1);
     setenv("REDIRECT_URI", redirect, 1);
@@ -134,7 +131,7 @@ openid_client_flow(const char *algs, const char *rp_alg, const char *want_alg)
 
     /* The library accepted everything; the summary says it was the right
      * user, client and issuer all along. */
-    ASSERT_STR_EQ(str(s, "issuer"), gh.issuer);
+    ASSERT_STR_EQ(str(s, "issuer"), h->gh.issuer);
     ASSERT_STR_EQ(str(s, "sub"), sub);
     ASSERT_STR_EQ(str(s, "scope"), "openid profile email");
     ASSERT(str(s, "token_type") != NULL &&
@@ -142,7 +139,7 @@ openid_client_flow(const char *algs, const char *rp_alg, const char *want_alg)
     ASSERT(json_integer_value(json_object_get(s, "expires_in")) > 0);
     id = json_object_get(s, "id_token");
     ASSERT_STR_EQ(str(id, "alg"), want_alg);
-    ASSERT_STR_EQ(str(id, "iss"), gh.issuer);
+    ASSERT_STR_EQ(str(id, "iss"), h->gh.issuer);
     ASSERT_STR_EQ(str(id, "aud"), "wiki");
     ASSERT_STR_EQ(str(id, "azp"), "wiki");
     ASSERT(str(id, "sid") != NULL && strlen(str(id, "sid")) > 0);
@@ -164,8 +161,7 @@ openid_client_flow(const char *algs, const char *rp_alg, const char *want_alg)
     free(sub);
     free(script);
     free(config);
-    gh_stop(&gh);
-    redis_stop(&redis, 0);
+    world_stop(&h);
 }
 
 TEST(openid_client_signs_in_with_pkce_refreshes_and_reads_userinfo)

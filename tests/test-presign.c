@@ -10,7 +10,7 @@
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 
-#include "support.h"
+#include "harness/world.h"
 #include "test.h"
 
 #define CRM_CB "http://127.0.0.1:3001/callback"
@@ -18,8 +18,7 @@
 /* Unauthenticated requests of each kind in the memory test. */
 #define ANON_REQUESTS 2000
 
-static struct redis_proc redis;
-static struct gh_proc gh;
+static struct harness *h;
 
 static const char config_json[] =
     "{\"clients\":[{\"client_id\":\"crm\",\"client_secret\":\"crm-secret\","
@@ -30,12 +29,9 @@ static const char config_json[] =
 static void
 start_with(const char *cfg)
 {
-    if (redis_start(&redis, 0) < 0)
-        FAIL("redis did not start");
-    if (gh_start(&gh, redis.url, "ES256", cfg) < 0)
-        FAIL("gatehouse did not start");
-    ASSERT_EQ(oidc_add_user(&gh, "alice", "correct horse"), 0);
-    ASSERT_EQ(oidc_add_user(&gh, "mallory", "mallory pass"), 0);
+    h = world_start(&(struct harness_opts){.user = "alice:correct horse"}, cfg,
+                    NULL);
+    ASSERT_EQ(oidc_add_user(&h->gh, "mallory", "mallory pass"), 0);
 }
 
 static void
@@ -44,19 +40,12 @@ start(void)
     start_with(config_json);
 }
 
-static void
-stop(void)
-{
-    gh_stop(&gh);
-    redis_stop(&redis, 0);
-}
-
 static char *
 url_of(const char *path)
 {
     char *u = NULL;
 
-    if (asprintf(&u, "%s%s", gh.issuer, path) < 0)
+    if (asprintf(&u, "%s%s", h->gh.issuer, path) < 0)
         FAIL("asprintf");
     return u;
 }
@@ -66,13 +55,13 @@ url_of(const char *path)
 static long long
 redis_number(const char *what)
 {
-    redisContext *c = redisConnectUnix(redis.socket);
+    redisContext *c = redisConnectUnix(h->redis.socket);
     redisReply *r;
     long long n = -1;
     const char *p;
 
     if (c == NULL || c->err)
-        FAIL("connect %s", redis.socket);
+        FAIL("connect %s", h->redis.socket);
     if (strcmp(what, "used_memory") == 0) {
         r = redisCommand(c, "INFO memory");
         if (r != NULL && r->type == REDIS_REPLY_STRING &&
@@ -114,7 +103,7 @@ TEST(anonymous_authorize_and_login_store_nothing)
     int i;
 
     start();
-    au = oidc_authorize_url(&gh, "crm", CRM_CB, NULL);
+    au = oidc_authorize_url(&h->gh, "crm", CRM_CB, NULL);
     lu = url_of("/login");
     /* Warm up: the MAC key is made on first use (one key, once), and the
      * server's threads open their Redis connections. */
@@ -140,7 +129,7 @@ TEST(anonymous_authorize_and_login_store_nothing)
     ASSERT(mem1 - mem0 < 128 * 1024);
     free(au);
     free(lu);
-    stop();
+    world_stop(&h);
 }
 
 /* The form fields and this browser's pre-sign-in cookie after GET url. */
@@ -197,7 +186,7 @@ TEST(a_form_fetched_by_another_browser_does_not_sign_in)
     char *au, *lu, *body;
 
     start();
-    au = oidc_authorize_url(&gh, "crm", CRM_CB, NULL);
+    au = oidc_authorize_url(&h->gh, "crm", CRM_CB, NULL);
     lu = url_of("/login");
     see_form(&mallory, au, &mf);
     see_form(&victim, lu, &vf);
@@ -238,7 +227,7 @@ TEST(a_form_fetched_by_another_browser_does_not_sign_in)
     form_seen_free(&vf);
     free(au);
     free(lu);
-    stop();
+    world_stop(&h);
 }
 
 /* POST /login with this form, its cookie and extra headers (NULL-ended,
@@ -279,11 +268,11 @@ TEST(cross_site_form_posts_are_refused)
     int in = 0;
 
     start();
-    au = oidc_authorize_url(&gh, "crm", CRM_CB, NULL);
+    au = oidc_authorize_url(&h->gh, "crm", CRM_CB, NULL);
     lu = url_of("/login");
     see_form(&b, au, &f);
     body = login_body(&f, "alice", "correct horse");
-    snprintf(origin, sizeof(origin), "Origin: %s", gh.issuer);
+    snprintf(origin, sizeof(origin), "Origin: %s", h->gh.issuer);
 
     ASSERT_EQ(post_login(lu, body, &f, "Origin: http://evil.example", NULL,
                          &in), 403);
@@ -330,7 +319,7 @@ TEST(cross_site_form_posts_are_refused)
     form_seen_free(&f);
     free(au);
     free(lu);
-    stop();
+    world_stop(&h);
 }
 
 /* An issuer that spells its scheme's default port and has a path (behind
@@ -345,9 +334,9 @@ TEST(the_issuer_origin_ignores_a_default_port_and_a_path)
     snprintf(cfg, sizeof(cfg), "{\"issuer\":\"http://127.0.0.1:80/sso\",%s",
              config_json + 1);
     start_with(cfg);
-    au = oidc_authorize_url(&gh, "crm", CRM_CB, NULL);
+    au = oidc_authorize_url(&h->gh, "crm", CRM_CB, NULL);
     lu = url_of("/login");
-    snprintf(real, sizeof(real), "Origin: %s", gh.issuer);
+    snprintf(real, sizeof(real), "Origin: %s", h->gh.issuer);
     see_form(&b, au, &f);
     body = login_body(&f, "alice", "correct horse");
     /* The port it listens on is not the issuer's origin. */
@@ -371,14 +360,14 @@ TEST(the_issuer_origin_ignores_a_default_port_and_a_path)
     form_seen_free(&f);
     free(au);
     free(lu);
-    stop();
+    world_stop(&h);
 }
 
 /* A session that answers prompt=none with a code: still signed in. */
 static int
 signed_in(struct browser *b)
 {
-    char *u = oidc_authorize_url(&gh, "crm", CRM_CB, "&prompt=none");
+    char *u = oidc_authorize_url(&h->gh, "crm", CRM_CB, "&prompt=none");
     struct http_result res;
     char *loc;
     int yes;
@@ -402,7 +391,7 @@ TEST(cross_site_logout_confirmation_is_refused)
     const char *hdrs[5] = {FORM_CT, cookie, NULL, NULL, NULL};
 
     start();
-    code = oidc_get_code(&gh, &b, "crm", CRM_CB, "alice", "correct horse",
+    code = oidc_get_code(&h->gh, &b, "crm", CRM_CB, "alice", "correct horse",
                          NULL);
     free(code);
     ASSERT(signed_in(&b));
@@ -428,7 +417,7 @@ TEST(cross_site_logout_confirmation_is_refused)
     http_result_free(&res);
     ASSERT(signed_in(&b));
     /* From our own page it signs out. */
-    snprintf(origin, sizeof(origin), "Origin: %s", gh.issuer);
+    snprintf(origin, sizeof(origin), "Origin: %s", h->gh.issuer);
     hdrs[2] = origin;
     hdrs[3] = "Sec-Fetch-Site: same-origin";
     ASSERT_EQ(http_do("POST", lu, body, hdrs, &res), 0);
@@ -439,7 +428,7 @@ TEST(cross_site_logout_confirmation_is_refused)
     free(sid);
     free(csrf);
     free(lu);
-    stop();
+    world_stop(&h);
 }
 
 /* The sealed request comes back from outside: one byte changed, or one
@@ -452,7 +441,7 @@ TEST(a_changed_request_is_refused)
     char *au, *lu, *body, *swap;
 
     start();
-    au = oidc_authorize_url(&gh, "crm", CRM_CB, NULL);
+    au = oidc_authorize_url(&h->gh, "crm", CRM_CB, NULL);
     lu = url_of("/login");
     see_form(&b, au, &f);
     ASSERT(f.request != NULL && strlen(f.request) > 10);
@@ -476,7 +465,7 @@ TEST(a_changed_request_is_refused)
     form_seen_free(&f);
     free(au);
     free(lu);
-    stop();
+    world_stop(&h);
 }
 
 TEST_MAIN(TEST_ENTRY(anonymous_authorize_and_login_store_nothing),

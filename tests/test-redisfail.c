@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "support.h"
+#include "harness/world.h"
 #include "test.h"
 
 #define CRM_CB "http://127.0.0.1:3201/callback"
@@ -17,8 +17,7 @@
 #define WIKI_CB "http://127.0.0.1:3202/callback"
 #define WIKI_HOME "http://127.0.0.1:3202/"
 
-static struct redis_proc redis;
-static struct gh_proc gh;
+static struct harness *h;
 static struct bc_app bc;
 
 static const char *
@@ -36,7 +35,6 @@ start_with(int aof, int fail_first, int max_attempts)
     char *text;
 
     ASSERT_EQ(bc_start(&bc, fail_first, 0), 0);
-    ASSERT_EQ(redis_start(&redis, aof), 0);
     cfg = json_pack(
         "{s:[{s:s, s:s, s:s, s:[s], s:[s], s:s, s:b, s:[ss]},"
         "    {s:s, s:s, s:[s], s:[s]}],"
@@ -52,10 +50,10 @@ start_with(int aof, int fail_first, int max_attempts)
         300);
     text = json_dumps(cfg, JSON_COMPACT);
     json_decref(cfg);
-    if (gh_start(&gh, redis.url, "ES256", text) < 0)
-        FAIL("gatehouse did not start");
+    h = world_start(
+        &(struct harness_opts){.aof = aof, .user = "alice:correct horse"}, text,
+        NULL);
     free(text);
-    ASSERT_EQ(oidc_add_user(&gh, "alice", "correct horse"), 0);
 }
 
 static void
@@ -67,8 +65,7 @@ start(void)
 static void
 stop(void)
 {
-    gh_stop(&gh);
-    redis_stop(&redis, 0);
+    world_stop(&h);
     bc_stop(&bc);
 }
 
@@ -77,8 +74,8 @@ stop(void)
 static int
 redis_cli(const char *a1, const char *a2, const char *a3, const char *a4)
 {
-    char *argv[] = {"redis-cli", "-s", redis.socket, (char *)a1,
-                    (char *)a2,  (char *)a3,         (char *)a4, NULL};
+    char *argv[] = {"redis-cli", "-s",       h->redis.socket, (char *)a1,
+                    (char *)a2,  (char *)a3, (char *)a4,      NULL};
     char *out = NULL;
     int rc = run_cmd(argv, NULL, &out, NULL);
 
@@ -128,8 +125,9 @@ mend_redis(enum mode m)
 static int
 count_keys(const char *pattern)
 {
-    char *argv[] = {"redis-cli", "-s",          redis.socket, "--scan",
-                    "--pattern", (char *)pattern, NULL};
+    char *argv[] = {"redis-cli", "-s",        h->redis.socket,
+                    "--scan",    "--pattern", (char *)pattern,
+                    NULL};
     char *out = NULL, *p;
     int n = 0;
 
@@ -190,7 +188,7 @@ post_form(const char *path, const char *body, const char *basic,
     const char *hdrs[3] = {"Content-Type: application/x-www-form-urlencoded",
                            NULL, NULL};
 
-    snprintf(url, sizeof(url), "%s%s", gh.issuer, path);
+    snprintf(url, sizeof(url), "%s%s", h->gh.issuer, path);
     if (basic != NULL) {
         oidc_basic_header(basic, auth, sizeof(auth));
         hdrs[1] = auth;
@@ -205,7 +203,7 @@ bearer_do(const char *method, const char *path, const char *ctype,
     char url[512], auth[4096], ct[128];
     const char *hdrs[3] = {auth, NULL, NULL};
 
-    snprintf(url, sizeof(url), "%s%s", gh.issuer, path);
+    snprintf(url, sizeof(url), "%s%s", h->gh.issuer, path);
     snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
     if (ctype != NULL) {
         snprintf(ct, sizeof(ct), "Content-Type: %s", ctype);
@@ -224,7 +222,7 @@ exchange(const char *code)
                  "grant_type=authorization_code&code=%s&redirect_uri=%s",
                  code, CRM_CB) < 0)
         FAIL("asprintf");
-    t = oidc_token(&gh, body, "crm:secret", 200);
+    t = oidc_token(&h->gh, body, "crm:secret", 200);
     free(body);
     return t;
 }
@@ -237,18 +235,18 @@ wait_ready(void)
     double deadline = test_now() + 10;
     long status = 0;
 
-    snprintf(url, sizeof(url), "%s/readyz", gh.issuer);
+    snprintf(url, sizeof(url), "%s/readyz", h->gh.issuer);
     while (status != 200 && test_now() < deadline) {
         struct http_result res;
         ASSERT_EQ(http_do("GET", url, NULL, NULL, &res), 0);
         status = res.status;
         http_result_free(&res);
         if (status != 200)
-            usleep(100 * 1000);
+            test_sleep_ms(100);
     }
     ASSERT_EQ(status, 200);
     /* Each HTTP thread reconnects on its own, backing off at most 1 s. */
-    usleep(1100 * 1000);
+    test_sleep_ms(1100);
 }
 
 /* A code by single sign-on: the browser's session answers at once. 1 if
@@ -256,7 +254,7 @@ wait_ready(void)
 static int
 sso_alive(struct browser *b)
 {
-    char *url = oidc_authorize_url(&gh, "crm", CRM_CB, NULL);
+    char *url = oidc_authorize_url(&h->gh, "crm", CRM_CB, NULL);
     struct http_result res;
     int alive;
 
@@ -354,12 +352,12 @@ admin_writes(enum mode m, const char *admin, const char *sid_a,
     /* The CLI: one line naming the problem, exit 1, never "ok". */
     {
         const char *bin = getenv("GATEHOUSE_BIN");
-        char *argv[] = {(char *)bin, "logout", "--config", gh.config,
-                        "--user", "alice", NULL};
-        char *argv2[] = {(char *)bin, "logout", "--config", gh.config,
+        char *argv[] = {(char *)bin, "logout", "--config", h->gh.config,
+                        "--user",    "alice",  NULL};
+        char *argv2[] = {(char *)bin, "logout",      "--config", h->gh.config,
                          "--session", (char *)sid_a, NULL};
-        char *argv3[] = {(char *)bin, "user", "disable", "--config",
-                         gh.config, "--username", "alice", NULL};
+        char *argv3[] = {(char *)bin,  "user",       "disable", "--config",
+                         h->gh.config, "--username", "alice",   NULL};
         char *const *cmds[] = {argv, argv2, argv3};
         size_t k;
         for (k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++) {
@@ -377,7 +375,9 @@ admin_writes(enum mode m, const char *admin, const char *sid_a,
         }
     }
     mend_redis(m);
-    usleep(300 * 1000);
+    /* A wait that is the test: a notification, if one were queued,
+     * would arrive in this time. */
+    test_sleep_ms(300);
     ASSERT_EQ(bc_count(&bc), 0);
     ASSERT_EQ(sso_alive(a), 1);
     ASSERT_EQ(sso_alive(other), 1);
@@ -407,29 +407,31 @@ every_write_path_is_503_and_changes_nothing(enum mode m)
 
     start();
     /* Two sessions of alice and the CRM's tokens from the first. */
-    code = oidc_get_code(&gh, &a, "crm", CRM_CB, "alice", "correct horse",
+    code = oidc_get_code(&h->gh, &a, "crm", CRM_CB, "alice", "correct horse",
                          NULL);
     t = exchange(code);
     free(code);
     rt = strdup(str(t, "refresh_token"));
-    spare_code = oidc_get_code(&gh, &other, "crm", CRM_CB, "alice",
+    spare_code = oidc_get_code(&h->gh, &other, "crm", CRM_CB, "alice",
                                "correct horse", NULL);
-    j = oidc_verified_claims(&gh, str(t, "id_token"));
+    j = oidc_verified_claims(&h->gh, str(t, "id_token"));
     sid_a = strdup(str(j, "sid"));
     json_decref(j);
-    t2 = oidc_token(&gh, "grant_type=client_credentials", "security-console:"
-                    "console-secret", 200);
+    t2 = oidc_token(&h->gh, "grant_type=client_credentials",
+                    "security-console:"
+                    "console-secret",
+                    200);
     admin = strdup(str(t2, "access_token"));
     json_decref(t2);
     /* A sign-in form shown before, submitted during the fault. */
-    url = oidc_authorize_url(&gh, "crm", CRM_CB, NULL);
+    url = oidc_authorize_url(&h->gh, "crm", CRM_CB, NULL);
     ASSERT_EQ(browser_do(&fresh, "GET", url, NULL, &res), 0);
     ASSERT_EQ(res.status, 200);
     login_page = strdup(res.body);
     http_result_free(&res);
     free(url);
     /* A logout confirmation shown before, confirmed during the fault. */
-    if (asprintf(&url, "%s/logout", gh.issuer) < 0)
+    if (asprintf(&url, "%s/logout", h->gh.issuer) < 0)
         FAIL("asprintf");
     ASSERT_EQ(browser_do(&a, "GET", url, NULL, &res), 0);
     ASSERT_EQ(res.status, 200);
@@ -443,7 +445,7 @@ every_write_path_is_503_and_changes_nothing(enum mode m)
     break_redis(m);
 
     what = "GET /authorize with a live session";
-    url = oidc_authorize_url(&gh, "crm", CRM_CB, NULL);
+    url = oidc_authorize_url(&h->gh, "crm", CRM_CB, NULL);
     ASSERT_EQ(browser_do(&a, "GET", url, NULL, &res), 0);
     /* No code was stored, so none may be handed out; the error goes back
      * to the app (OIDC Core §3.1.2.6) or is a 503 page. */
@@ -469,7 +471,7 @@ every_write_path_is_503_and_changes_nothing(enum mode m)
                             "&request=%s",
                      csrf, request != NULL ? request : "") < 0)
             FAIL("asprintf");
-        snprintf(lurl, sizeof(lurl), "%s/login", gh.issuer);
+        snprintf(lurl, sizeof(lurl), "%s/login", h->gh.issuer);
         ASSERT_EQ(browser_do(&fresh, "POST", lurl, body, &res), 0);
         expect_503_page(what, &res);
         ASSERT(!browser_has_cookie(&fresh, "gh_session"));
@@ -480,7 +482,7 @@ every_write_path_is_503_and_changes_nothing(enum mode m)
     }
 
     what = "GET /logout with id_token_hint";
-    if (asprintf(&url, "%s/logout?id_token_hint=%s", gh.issuer,
+    if (asprintf(&url, "%s/logout?id_token_hint=%s", h->gh.issuer,
                  str(t, "id_token")) < 0)
         FAIL("asprintf");
     ASSERT_EQ(browser_do(&a, "GET", url, NULL, &res), 0);
@@ -490,7 +492,7 @@ every_write_path_is_503_and_changes_nothing(enum mode m)
     free(url);
 
     what = "POST /logout, Sign out everywhere";
-    if (asprintf(&url, "%s/logout", gh.issuer) < 0 ||
+    if (asprintf(&url, "%s/logout", h->gh.issuer) < 0 ||
         asprintf(&body, "csrf=%s&scope=everywhere", confirm_csrf) < 0)
         FAIL("asprintf");
     ASSERT_EQ(browser_do(&a, "POST", url, body, &res), 0);
@@ -539,7 +541,7 @@ every_write_path_is_503_and_changes_nothing(enum mode m)
 
     /* A client_credentials grant touches no Redis, so machines keep
      * working through the fault. */
-    t2 = oidc_token(&gh, "grant_type=client_credentials",
+    t2 = oidc_token(&h->gh, "grant_type=client_credentials",
                     "security-console:console-secret", 200);
     json_decref(t2);
 
@@ -547,7 +549,7 @@ every_write_path_is_503_and_changes_nothing(enum mode m)
 
     /* Nothing changed: both sessions alive, the refresh token good, no
      * app told anything, no code handed out. */
-    usleep(300 * 1000);
+    test_sleep_ms(300);
     ASSERT_EQ(count_keys("gh:dl:*"), deliveries);
     ASSERT_EQ(bc_count(&bc), 0);
     ASSERT_EQ(count_keys("gh:code:*"), codes);
@@ -609,7 +611,7 @@ confirm_token(struct browser *b)
     struct http_result res;
     char url[128], *csrf;
 
-    snprintf(url, sizeof(url), "%s/logout", gh.issuer);
+    snprintf(url, sizeof(url), "%s/logout", h->gh.issuer);
     ASSERT_EQ(browser_do(b, "GET", url, NULL, &res), 0);
     ASSERT_EQ(res.status, 200);
     csrf = html_hidden(res.body, "csrf");
@@ -624,7 +626,7 @@ sign_out_everywhere(struct browser *b, const char *csrf,
 {
     char url[128], body[160];
 
-    snprintf(url, sizeof(url), "%s/logout", gh.issuer);
+    snprintf(url, sizeof(url), "%s/logout", h->gh.issuer);
     snprintf(body, sizeof(body), "csrf=%s&scope=everywhere", csrf);
     ASSERT_EQ(browser_do(b, "POST", url, body, res), 0);
 }
@@ -648,11 +650,11 @@ TEST(sign_out_everywhere_that_cannot_end_the_others_is_503_and_ends_nothing)
     char *code, *sid_other, *csrf, key[64];
 
     start();
-    code = oidc_get_code(&gh, &a, "crm", CRM_CB, "alice", "correct horse",
+    code = oidc_get_code(&h->gh, &a, "crm", CRM_CB, "alice", "correct horse",
                          NULL);
     json_decref(exchange(code));
     free(code);
-    code = oidc_get_code(&gh, &other, "crm", CRM_CB, "alice",
+    code = oidc_get_code(&h->gh, &other, "crm", CRM_CB, "alice",
                          "correct horse", NULL);
     json_decref(exchange(code));
     free(code);
@@ -671,7 +673,7 @@ TEST(sign_out_everywhere_that_cannot_end_the_others_is_503_and_ends_nothing)
     free(csrf);
 
     /* Both sessions alive, no app told. */
-    usleep(300 * 1000);
+    test_sleep_ms(300);
     ASSERT_EQ(bc_count(&bc), 0);
     ASSERT_EQ(sso_alive(&a), 1);
     ASSERT_EQ(sso_alive(&other), 1);
@@ -702,7 +704,7 @@ TEST(redis_gone_is_503_not_not_registered_and_everything_works_after)
     json_t *t, *reg;
 
     start_with(1, 0, 3);
-    t = oidc_token(&gh, "grant_type=client_credentials",
+    t = oidc_token(&h->gh, "grant_type=client_credentials",
                    "security-console:console-secret", 200);
     admin = strdup(str(t, "access_token"));
     json_decref(t);
@@ -716,16 +718,16 @@ TEST(redis_gone_is_503_not_not_registered_and_everything_works_after)
     http_result_free(&res);
     id = str(reg, "client_id");
     ASSERT(id != NULL);
-    code = oidc_get_code(&gh, &a, "crm", CRM_CB, "alice", "correct horse",
+    code = oidc_get_code(&h->gh, &a, "crm", CRM_CB, "alice", "correct horse",
                          NULL);
     t = exchange(code);
     free(code);
     rt = strdup(str(t, "refresh_token"));
     home = url_encode(WIKI_HOME);
 
-    redis_stop(&redis, 1);
+    redis_stop(&h->redis, 1);
     if (asprintf(&url, "%s/logout?client_id=%s&post_logout_redirect_uri=%s",
-                 gh.issuer, id, home) < 0)
+                 h->gh.issuer, id, home) < 0)
         FAIL("asprintf");
     ASSERT_EQ(browser_do(&a, "GET", url, NULL, &res), 0);
     expect_503_page("logout with a registered client's redirect", &res);
@@ -733,7 +735,7 @@ TEST(redis_gone_is_503_not_not_registered_and_everything_works_after)
     http_result_free(&res);
     ASSERT_EQ(refresh(rt, NULL), 503);
 
-    ASSERT_EQ(redis_restart(&redis, 1), 0);
+    ASSERT_EQ(redis_restart(&h->redis, 1), 0);
     wait_ready();
     /* Nothing ended; the refresh token still good; the redirect is
      * accepted and the browser, with no session by this client's hint,
@@ -766,12 +768,12 @@ TEST(redis_timeout_is_503_and_the_retry_works)
     json_t *t;
 
     start();
-    code = oidc_get_code(&gh, &a, "crm", CRM_CB, "alice", "correct horse",
+    code = oidc_get_code(&h->gh, &a, "crm", CRM_CB, "alice", "correct horse",
                          NULL);
     t = exchange(code);
     free(code);
     rt = strdup(str(t, "refresh_token"));
-    if (asprintf(&url, "%s/logout?id_token_hint=%s", gh.issuer,
+    if (asprintf(&url, "%s/logout?id_token_hint=%s", h->gh.issuer,
                  str(t, "id_token")) < 0)
         FAIL("asprintf");
 
@@ -787,7 +789,9 @@ TEST(redis_timeout_is_503_and_the_retry_works)
     ASSERT(wrapped() || test_now() - t0 < 8);
     ASSERT_EQ(redis_cli("CLIENT", "UNPAUSE", NULL, NULL), 0);
 
-    usleep(300 * 1000);
+    /* A wait that is the test: a notification, if one were queued,
+     * would arrive in this time. */
+    test_sleep_ms(300);
     ASSERT_EQ(bc_count(&bc), 0);
     ASSERT_EQ(sso_alive(&a), 1);
     ASSERT_EQ(refresh(rt, NULL), 200);
@@ -809,26 +813,26 @@ TEST(deliveries_retry_with_redis_read_only_fails_and_requeues_nothing)
     struct browser a = {""};
     struct http_result res;
     const char *bin = getenv("GATEHOUSE_BIN");
-    char *argv[] = {(char *)bin, "deliveries", "--config", gh.config,
-                    "--retry", NULL};
+    char *argv[] = {(char *)bin, "deliveries", "--config",
+                    NULL,        "--retry",    NULL};
     char *code, *url = NULL, *out = NULL, *err = NULL;
     double deadline;
     json_t *t;
 
     start_with(0, 1, 1); /* the one attempt fails: failed for good */
-    code = oidc_get_code(&gh, &a, "crm", CRM_CB, "alice", "correct horse",
+    argv[3] = h->gh.config;
+    code = oidc_get_code(&h->gh, &a, "crm", CRM_CB, "alice", "correct horse",
                          NULL);
     t = exchange(code);
     free(code);
-    if (asprintf(&url, "%s/logout?id_token_hint=%s", gh.issuer,
+    if (asprintf(&url, "%s/logout?id_token_hint=%s", h->gh.issuer,
                  str(t, "id_token")) < 0)
         FAIL("asprintf");
     ASSERT_EQ(browser_do(&a, "GET", url, NULL, &res), 0);
     ASSERT_EQ(res.status, 200);
     http_result_free(&res);
     deadline = test_now() + 10;
-    while (count_keys("gh:dfail") == 0 && test_now() < deadline)
-        usleep(100 * 1000);
+    WAIT_UNTIL(count_keys("gh:dfail") != 0, deadline - test_now(), 100);
     ASSERT_EQ(count_keys("gh:dfail"), 1);
     ASSERT_EQ(bc_count(&bc), 0);
 
@@ -841,7 +845,8 @@ TEST(deliveries_retry_with_redis_read_only_fails_and_requeues_nothing)
     free(out);
     free(err);
     mend_redis(READ_ONLY);
-    usleep(300 * 1000);
+    /* A wait that is the test: nothing more may be delivered or failed. */
+    test_sleep_ms(300);
     ASSERT_EQ(count_keys("gh:dfail"), 1);
     ASSERT_EQ(bc_count(&bc), 0);
 

@@ -15,7 +15,7 @@
 #include "store/records.h"
 #include "directory/users.h"
 #include "core/util.h"
-#include "support.h"
+#include "harness/world.h"
 #include "test.h"
 
 #define NAPPS 2
@@ -25,86 +25,33 @@ static const char *const names[NAPPS] = {"crm", "sales"};
 #define PARALLEL_MAX 6
 #define ROUNDS 5
 
-static struct redis_proc redis;
-static struct gh_proc gh;
-static struct bc_app apps[NAPPS];
-static char callbacks[NAPPS][64];
+static struct harness *h;
 
 /* Both apps take part in single logout, so a session that ends tells
  * them; grace_s < 0 leaves tokens.refresh_reuse_grace_s at its default. */
 static void
 start(int grace_s)
 {
-    json_t *cfg = json_object(), *clients = json_array();
-    char *text;
-    int i;
+    struct harness_app_spec specs[NAPPS] = {
+        {"crm", "crm", "http://127.0.0.1:3001/callback", NULL, "secret"},
+        {"sales", "sales", "http://127.0.0.1:3002/callback", NULL, "secret"}};
+    struct harness_opts o = {
+        .apps = NAPPS, .builtin = specs, .user = "alice:correct horse"};
+    char grace[64];
 
-    for (i = 0; i < NAPPS; i++) {
-        ASSERT_EQ(bc_start(&apps[i], 0, 0), 0);
-        snprintf(callbacks[i], sizeof(callbacks[i]),
-                 "http://127.0.0.1:%d/callback", 3001 + i);
-        json_array_append_new(
-            clients,
-            json_pack("{s:s, s:s, s:[s], s:s, s:b, s:[ss]}", "client_id",
-                      names[i], "client_secret", "secret", "redirect_uris",
-                      callbacks[i], "backchannel_logout_uri", apps[i].uri,
-                      "backchannel_logout_session_required", 1,
-                      "grant_types", "authorization_code", "refresh_token"));
-    }
-    json_object_set_new(cfg, "clients", clients);
-    json_object_set_new(cfg, "backchannel",
-                        json_pack("{s:i, s:i}", "timeout_ms", 500,
-                                  "max_attempts", 3));
-    if (grace_s >= 0)
-        json_object_set_new(cfg, "tokens",
-                            json_pack("{s:i}", "refresh_reuse_grace_s",
-                                      grace_s));
-    text = json_dumps(cfg, JSON_COMPACT);
-    json_decref(cfg);
-    ASSERT_EQ(redis_start(&redis, 0), 0);
-    if (gh_start(&gh, redis.url, "ES256", text) < 0)
-        FAIL("gatehouse did not start");
-    free(text);
-    ASSERT_EQ(oidc_add_user(&gh, "alice", "correct horse"), 0);
-}
-
-static void
-stop(void)
-{
-    int i;
-
-    gh_stop(&gh);
-    redis_stop(&redis, 0);
-    for (i = 0; i < NAPPS; i++)
-        bc_stop(&apps[i]);
-}
-
-static const char *
-str(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
+    snprintf(grace, sizeof(grace),
+             "{\"tokens\":{\"refresh_reuse_grace_s\":%d}}", grace_s);
+    h = world_start(&o,
+                    "{\"backchannel\":{\"timeout_ms\":500,"
+                    "\"max_attempts\":3}}",
+                    grace_s >= 0 ? grace : NULL);
 }
 
 /* Signs the browser in to app i and exchanges the code: its tokens. */
 static json_t *
 sign_in_app(struct browser *b, int i)
 {
-    char *code, *body = NULL, *ru, basic[64];
-    json_t *t;
-
-    code = oidc_get_code(&gh, b, names[i], callbacks[i], "alice",
-                         "correct horse", NULL);
-    ru = url_encode(callbacks[i]);
-    if (asprintf(&body,
-                 "grant_type=authorization_code&code=%s&redirect_uri=%s",
-                 code, ru) < 0)
-        FAIL("asprintf");
-    snprintf(basic, sizeof(basic), "%s:secret", names[i]);
-    t = oidc_token(&gh, body, basic, 200);
-    free(body);
-    free(ru);
-    free(code);
-    return t;
+    return world_sign_in(h, b, i, "alice", "correct horse");
 }
 
 /* POST /token grant_type=refresh_token as app i, with extra ("&k=v") or
@@ -117,7 +64,7 @@ refresh_as(int i, const char *rt, const char *extra, long want)
     snprintf(body, sizeof(body), "grant_type=refresh_token&refresh_token=%s%s",
              rt, extra != NULL ? extra : "");
     snprintf(basic, sizeof(basic), "%s:secret", names[i]);
-    return oidc_token(&gh, body, basic, want);
+    return oidc_token(&h->gh, body, basic, want);
 }
 
 /* Whether app i's introspection calls tok active (RFC 7662). */
@@ -133,7 +80,7 @@ is_active(int i, const char *tok)
 
     snprintf(basic, sizeof(basic), "%s:secret", names[i]);
     oidc_basic_header(basic, auth, sizeof(auth));
-    snprintf(url, sizeof(url), "%s/introspect", gh.issuer);
+    snprintf(url, sizeof(url), "%s/introspect", h->gh.issuer);
     snprintf(body, sizeof(body), "token=%s", tok);
     ASSERT_EQ(http_do("POST", url, body, hdrs, &res), 0);
     ASSERT_EQ(res.status, 200);
@@ -149,8 +96,8 @@ is_active(int i, const char *tok)
 static char *
 sid_of(const json_t *t)
 {
-    json_t *id = oidc_verified_claims(&gh, str(t, "id_token"));
-    char *sid = strdup(str(id, "sid"));
+    json_t *id = oidc_verified_claims(&h->gh, world_str(t, "id_token"));
+    char *sid = strdup(world_str(id, "sid"));
 
     json_decref(id);
     return sid;
@@ -165,7 +112,7 @@ metric(const char *sample)
     const char *p;
     long v = -1;
 
-    snprintf(url, sizeof(url), "%s/metrics", gh.issuer);
+    snprintf(url, sizeof(url), "%s/metrics", h->gh.issuer);
     ASSERT_EQ(http_do("GET", url, NULL, NULL, &res), 0);
     if ((p = strstr(res.body, sample)) != NULL)
         v = strtol(p + strlen(sample), NULL, 10);
@@ -178,7 +125,7 @@ static long
 deliveries_queued(const char *sid)
 {
     char key[128], *out = NULL;
-    char *argv[] = {"redis-cli", "-s", redis.socket, "SCARD", key, NULL};
+    char *argv[] = {"redis-cli", "-s", h->redis.socket, "SCARD", key, NULL};
     long n;
 
     snprintf(key, sizeof(key), "gh:sdl:%s", sid);
@@ -194,8 +141,8 @@ static char *
 record_encoding(const char *rt)
 {
     char key[128], hash[65], *out = NULL;
-    char *argv[] = {"redis-cli", "-s", redis.socket, "OBJECT", "ENCODING",
-                    key, NULL};
+    char *argv[] = {"redis-cli", "-s", h->redis.socket, "OBJECT", "ENCODING",
+                    key,         NULL};
 
     util_sha256_hex(rt, strlen(rt), hash);
     snprintf(key, sizeof(key), "gh:rt:%s", hash);
@@ -214,12 +161,12 @@ assert_nobody_signed_out(const char *sid, const json_t *other)
 {
     int i;
 
-    ASSERT(is_active(1, str(other, "access_token")));
-    ASSERT(is_active(1, str(other, "refresh_token")));
+    ASSERT(is_active(1, world_str(other, "access_token")));
+    ASSERT(is_active(1, world_str(other, "refresh_token")));
     ASSERT_EQ(deliveries_queued(sid), 0);
-    usleep(300 * 1000); /* a queued notification goes out at once */
+    test_sleep_ms(300); /* a queued notification goes out at once */
     for (i = 0; i < NAPPS; i++)
-        ASSERT_EQ(bc_count(&apps[i]), 0);
+        ASSERT_EQ(bc_count(h->apps[i].bc), 0);
     ASSERT_EQ(metric("gatehouse_sessions_ended_total{reason=\"reuse\"} "), 0);
 }
 
@@ -231,10 +178,10 @@ assert_session_ended(const char *sid, const json_t *other)
     int i;
 
     for (i = 0; i < NAPPS; i++)
-        ASSERT_EQ(bc_wait(&apps[i], 1, 5), 0);
+        ASSERT_EQ(bc_wait(h->apps[i].bc, 1, 5), 0);
     ASSERT(deliveries_queued(sid) >= NAPPS);
-    ASSERT(!is_active(1, str(other, "access_token")));
-    ASSERT(!is_active(1, str(other, "refresh_token")));
+    ASSERT(!is_active(1, world_str(other, "access_token")));
+    ASSERT(!is_active(1, world_str(other, "refresh_token")));
     ASSERT_EQ(metric("gatehouse_sessions_ended_total{reason=\"reuse\"} "), 1);
 }
 
@@ -256,7 +203,7 @@ refresh_thread(void *arg)
     struct http_result res;
 
     oidc_basic_header("crm:secret", auth, sizeof(auth));
-    snprintf(url, sizeof(url), "%s/token", gh.issuer);
+    snprintf(url, sizeof(url), "%s/token", h->gh.issuer);
     snprintf(body, sizeof(body), "grant_type=refresh_token&refresh_token=%s",
              r->rt);
     pthread_barrier_wait(r->go);
@@ -289,7 +236,7 @@ check_parallel_refreshes(int n)
     t0 = sign_in_app(&b, 0);
     t1 = sign_in_app(&b, 1);
     sid = sid_of(t0);
-    rt = strdup(str(t0, "refresh_token"));
+    rt = strdup(world_str(t0, "refresh_token"));
     for (round = 0; round < ROUNDS; round++) {
         char *next = NULL;
 
@@ -309,12 +256,12 @@ check_parallel_refreshes(int n)
                      r[i].status, r[i].body ? r[i].body : "");
             t = json_loads(r[i].body, 0, NULL);
             ASSERT(t != NULL);
-            ASSERT(str(t, "id_token") != NULL);
-            ASSERT(is_active(0, str(t, "access_token")));
+            ASSERT(world_str(t, "id_token") != NULL);
+            ASSERT(is_active(0, world_str(t, "access_token")));
             if (next == NULL)
-                next = strdup(str(t, "refresh_token"));
+                next = strdup(world_str(t, "refresh_token"));
             /* They converge on one family head. */
-            ASSERT_STR_EQ(str(t, "refresh_token"), next);
+            ASSERT_STR_EQ(world_str(t, "refresh_token"), next);
             json_decref(t);
             free(r[i].body);
         }
@@ -330,7 +277,7 @@ check_parallel_refreshes(int n)
     free(sid);
     json_decref(t0);
     json_decref(t1);
-    stop();
+    world_stop(&h);
 }
 
 TEST(two_refreshes_at_the_same_instant_both_succeed)
@@ -355,33 +302,37 @@ TEST(rotated_token_again_within_grace_gets_the_same_successor)
     t0 = sign_in_app(&b, 0);
     t1 = sign_in_app(&b, 1);
     sid = sid_of(t0);
-    r1 = refresh_as(0, str(t0, "refresh_token"), NULL, 200);
-    enc = record_encoding(str(t0, "refresh_token"));
+    r1 = refresh_as(0, world_str(t0, "refresh_token"), NULL, 200);
+    enc = record_encoding(world_str(t0, "refresh_token"));
     if (strcmp(enc, "listpack") != 0 && strcmp(enc, "ziplist") != 0)
         FAIL("a spent refresh token's record is a %s hash", enc);
     free(enc);
     /* The response was lost, say: the client tries again. */
-    r2 = refresh_as(0, str(t0, "refresh_token"), NULL, 200);
-    ASSERT_STR_EQ(str(r2, "refresh_token"), str(r1, "refresh_token"));
+    r2 = refresh_as(0, world_str(t0, "refresh_token"), NULL, 200);
+    ASSERT_STR_EQ(world_str(r2, "refresh_token"),
+                  world_str(r1, "refresh_token"));
     /* Fresh access and ID tokens, of the same session. */
-    ASSERT(strcmp(str(r2, "access_token"), str(r1, "access_token")) != 0);
-    ASSERT(is_active(0, str(r2, "access_token")));
-    ASSERT(is_active(0, str(r1, "access_token")));
-    id = oidc_verified_claims(&gh, str(r2, "id_token"));
-    ASSERT_STR_EQ(str(id, "sid"), sid);
-    ASSERT_STR_EQ(str(id, "aud"), "crm");
+    ASSERT(strcmp(world_str(r2, "access_token"),
+                  world_str(r1, "access_token")) != 0);
+    ASSERT(is_active(0, world_str(r2, "access_token")));
+    ASSERT(is_active(0, world_str(r1, "access_token")));
+    id = oidc_verified_claims(&h->gh, world_str(r2, "id_token"));
+    ASSERT_STR_EQ(world_str(id, "sid"), sid);
+    ASSERT_STR_EQ(world_str(id, "aud"), "crm");
     json_decref(id);
     /* A narrowed scope in the grace, as in any refresh: without openid,
      * no ID token, and the successor is still the same. */
-    r3 = refresh_as(0, str(t0, "refresh_token"), "&scope=profile", 200);
-    ASSERT_STR_EQ(str(r3, "scope"), "profile");
+    r3 = refresh_as(0, world_str(t0, "refresh_token"), "&scope=profile", 200);
+    ASSERT_STR_EQ(world_str(r3, "scope"), "profile");
     ASSERT(json_object_get(r3, "id_token") == NULL);
-    ASSERT_STR_EQ(str(r3, "refresh_token"), str(r1, "refresh_token"));
+    ASSERT_STR_EQ(world_str(r3, "refresh_token"),
+                  world_str(r1, "refresh_token"));
     json_decref(r3);
     /* The successor is live and rotates as usual. */
-    ASSERT(is_active(0, str(r1, "refresh_token")));
-    r3 = refresh_as(0, str(r1, "refresh_token"), NULL, 200);
-    ASSERT(strcmp(str(r3, "refresh_token"), str(r1, "refresh_token")) != 0);
+    ASSERT(is_active(0, world_str(r1, "refresh_token")));
+    r3 = refresh_as(0, world_str(r1, "refresh_token"), NULL, 200);
+    ASSERT(strcmp(world_str(r3, "refresh_token"),
+                  world_str(r1, "refresh_token")) != 0);
     assert_nobody_signed_out(sid, t1);
     json_decref(r1);
     json_decref(r2);
@@ -389,7 +340,7 @@ TEST(rotated_token_again_within_grace_gets_the_same_successor)
     json_decref(t0);
     json_decref(t1);
     free(sid);
-    stop();
+    world_stop(&h);
 }
 
 /* README "Refresh rotation grace": within the window of a token, the
@@ -405,15 +356,18 @@ TEST(successor_rotated_since_hands_out_the_family_head)
     t0 = sign_in_app(&b, 0);
     t1 = sign_in_app(&b, 1);
     sid = sid_of(t0);
-    r1 = refresh_as(0, str(t0, "refresh_token"), NULL, 200);
-    r2 = refresh_as(0, str(r1, "refresh_token"), NULL, 200);
-    r3 = refresh_as(0, str(t0, "refresh_token"), NULL, 200);
-    ASSERT_STR_EQ(str(r3, "refresh_token"), str(r2, "refresh_token"));
-    r4 = refresh_as(0, str(r1, "refresh_token"), NULL, 200);
-    ASSERT_STR_EQ(str(r4, "refresh_token"), str(r2, "refresh_token"));
+    r1 = refresh_as(0, world_str(t0, "refresh_token"), NULL, 200);
+    r2 = refresh_as(0, world_str(r1, "refresh_token"), NULL, 200);
+    r3 = refresh_as(0, world_str(t0, "refresh_token"), NULL, 200);
+    ASSERT_STR_EQ(world_str(r3, "refresh_token"),
+                  world_str(r2, "refresh_token"));
+    r4 = refresh_as(0, world_str(r1, "refresh_token"), NULL, 200);
+    ASSERT_STR_EQ(world_str(r4, "refresh_token"),
+                  world_str(r2, "refresh_token"));
     json_decref(r4);
-    r4 = refresh_as(0, str(r2, "refresh_token"), NULL, 200);
-    ASSERT(strcmp(str(r4, "refresh_token"), str(r2, "refresh_token")) != 0);
+    r4 = refresh_as(0, world_str(r2, "refresh_token"), NULL, 200);
+    ASSERT(strcmp(world_str(r4, "refresh_token"),
+                  world_str(r2, "refresh_token")) != 0);
     assert_nobody_signed_out(sid, t1);
     json_decref(r1);
     json_decref(r2);
@@ -422,7 +376,7 @@ TEST(successor_rotated_since_hands_out_the_family_head)
     json_decref(t0);
     json_decref(t1);
     free(sid);
-    stop();
+    world_stop(&h);
 }
 
 TEST(reuse_after_the_grace_revokes_the_family_and_ends_the_session)
@@ -435,22 +389,22 @@ TEST(reuse_after_the_grace_revokes_the_family_and_ends_the_session)
     t0 = sign_in_app(&b, 0);
     t1 = sign_in_app(&b, 1);
     sid = sid_of(t0);
-    r1 = refresh_as(0, str(t0, "refresh_token"), NULL, 200);
+    r1 = refresh_as(0, world_str(t0, "refresh_token"), NULL, 200);
     /* Past the window, whatever the clock's second boundaries. */
-    usleep(2100 * 1000);
-    e = refresh_as(0, str(t0, "refresh_token"), NULL, 400);
-    ASSERT_STR_EQ(str(e, "error"), "invalid_grant");
+    test_sleep_ms(2100);
+    e = refresh_as(0, world_str(t0, "refresh_token"), NULL, 400);
+    ASSERT_STR_EQ(world_str(e, "error"), "invalid_grant");
     json_decref(e);
     assert_session_ended(sid, t1);
-    e = refresh_as(0, str(r1, "refresh_token"), NULL, 400);
-    ASSERT_STR_EQ(str(e, "error"), "invalid_grant");
+    e = refresh_as(0, world_str(r1, "refresh_token"), NULL, 400);
+    ASSERT_STR_EQ(world_str(e, "error"), "invalid_grant");
     json_decref(e);
-    ASSERT(!is_active(0, str(r1, "access_token")));
+    ASSERT(!is_active(0, world_str(r1, "access_token")));
     json_decref(r1);
     json_decref(t0);
     json_decref(t1);
     free(sid);
-    stop();
+    world_stop(&h);
 }
 
 TEST(grace_zero_makes_any_reuse_theft)
@@ -463,18 +417,18 @@ TEST(grace_zero_makes_any_reuse_theft)
     t0 = sign_in_app(&b, 0);
     t1 = sign_in_app(&b, 1);
     sid = sid_of(t0);
-    r1 = refresh_as(0, str(t0, "refresh_token"), NULL, 200);
-    e = refresh_as(0, str(t0, "refresh_token"), NULL, 400);
-    ASSERT_STR_EQ(str(e, "error"), "invalid_grant");
+    r1 = refresh_as(0, world_str(t0, "refresh_token"), NULL, 200);
+    e = refresh_as(0, world_str(t0, "refresh_token"), NULL, 400);
+    ASSERT_STR_EQ(world_str(e, "error"), "invalid_grant");
     json_decref(e);
     assert_session_ended(sid, t1);
-    e = refresh_as(0, str(r1, "refresh_token"), NULL, 400);
+    e = refresh_as(0, world_str(r1, "refresh_token"), NULL, 400);
     json_decref(e);
     json_decref(r1);
     json_decref(t0);
     json_decref(t1);
     free(sid);
-    stop();
+    world_stop(&h);
 }
 
 TEST(another_client_cannot_use_a_rotated_token_in_the_grace)
@@ -487,28 +441,29 @@ TEST(another_client_cannot_use_a_rotated_token_in_the_grace)
     t0 = sign_in_app(&b, 0);
     t1 = sign_in_app(&b, 1);
     sid = sid_of(t0);
-    r1 = refresh_as(0, str(t0, "refresh_token"), NULL, 200);
+    r1 = refresh_as(0, world_str(t0, "refresh_token"), NULL, 200);
     /* RFC 6749 §6: bound to its client. Not the owner, so not theft by
      * the owner's hand either: refused, and nothing else changes. */
-    e = refresh_as(1, str(t0, "refresh_token"), NULL, 400);
-    ASSERT_STR_EQ(str(e, "error"), "invalid_grant");
+    e = refresh_as(1, world_str(t0, "refresh_token"), NULL, 400);
+    ASSERT_STR_EQ(world_str(e, "error"), "invalid_grant");
     ASSERT(json_object_get(e, "refresh_token") == NULL);
     json_decref(e);
-    e = refresh_as(1, str(r1, "refresh_token"), NULL, 400);
-    ASSERT_STR_EQ(str(e, "error"), "invalid_grant");
+    e = refresh_as(1, world_str(r1, "refresh_token"), NULL, 400);
+    ASSERT_STR_EQ(world_str(e, "error"), "invalid_grant");
     json_decref(e);
     assert_nobody_signed_out(sid, t1);
     /* The owner's grace and its successor are untouched. */
-    r2 = refresh_as(0, str(t0, "refresh_token"), NULL, 200);
-    ASSERT_STR_EQ(str(r2, "refresh_token"), str(r1, "refresh_token"));
+    r2 = refresh_as(0, world_str(t0, "refresh_token"), NULL, 200);
+    ASSERT_STR_EQ(world_str(r2, "refresh_token"),
+                  world_str(r1, "refresh_token"));
     json_decref(r2);
-    r2 = refresh_as(0, str(r1, "refresh_token"), NULL, 200);
+    r2 = refresh_as(0, world_str(r1, "refresh_token"), NULL, 200);
     json_decref(r2);
     json_decref(r1);
     json_decref(t0);
     json_decref(t1);
     free(sid);
-    stop();
+    world_stop(&h);
 }
 
 /* One rotation through the store, at a given time; returns the state and
@@ -547,6 +502,7 @@ exists(struct store *st, const char *hash)
  */
 TEST(grace_window_is_exact_and_leads_to_the_head)
 {
+    struct redis_proc redis;
     struct redis_config conf = {0};
     struct refresh_token *t = NULL;
     struct store *st;

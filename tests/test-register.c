@@ -10,7 +10,7 @@
 #include "crypto/keys.h"
 #include "crypto/jws.h"
 #include "core/util.h"
-#include "support.h"
+#include "harness/world.h"
 #include "test.h"
 
 #define CONSOLE "security-console:s"
@@ -31,30 +31,20 @@ static const char clients_json[] =
     "\"scopes\":[\"reports:read\"]}],"
     "\"backchannel\":{\"timeout_ms\":1000,\"logout_wait_ms\":2000}}";
 
-static struct redis_proc redis;
-static struct gh_proc gh;
+static struct harness *h;
 
 static void
 start_algs(const char *algs)
 {
-    if (redis_start(&redis, 0) < 0)
-        FAIL("redis did not start");
-    if (gh_start(&gh, redis.url, algs, clients_json) < 0)
-        FAIL("gatehouse did not start");
-    ASSERT_EQ(oidc_add_user(&gh, "alice", "correct horse"), 0);
+    h = world_start(
+        &(struct harness_opts){.alg = algs, .user = "alice:correct horse"},
+        clients_json, NULL);
 }
 
 static void
 start(void)
 {
     start_algs("ES256");
-}
-
-static void
-stop(void)
-{
-    gh_stop(&gh);
-    redis_stop(&redis, 0);
 }
 
 static const char *
@@ -68,7 +58,7 @@ static char *
 cc_token(const char *id_secret)
 {
     json_t *t =
-        oidc_token(&gh, "grant_type=client_credentials", id_secret, 200);
+        oidc_token(&h->gh, "grant_type=client_credentials", id_secret, 200);
     char *tok = strdup(str(t, "access_token"));
 
     json_decref(t);
@@ -84,7 +74,7 @@ register_do(const char *token, const char *ctype, const char *body,
     const char *hdrs[3] = {NULL, NULL, NULL};
     int n = 0;
 
-    snprintf(url, sizeof(url), "%s/register", gh.issuer);
+    snprintf(url, sizeof(url), "%s/register", h->gh.issuer);
     if (token != NULL) {
         snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
         hdrs[n++] = auth;
@@ -125,8 +115,8 @@ register_json(const char *token, const char *body, long want)
 static int
 stored_clients(void)
 {
-    char *argv[] = {"redis-cli", "-s",          redis.socket, "--scan",
-                    "--pattern", "gh:client:*", NULL};
+    char *argv[] = {"redis-cli",   "-s", h->redis.socket, "--scan", "--pattern",
+                    "gh:client:*", NULL};
     char *out = NULL, *p;
     int n = 0;
 
@@ -142,7 +132,7 @@ static json_t *
 stored_client(const char *client_id)
 {
     char key[160], *out = NULL;
-    char *argv[] = {"redis-cli", "-s", redis.socket, "GET", key, NULL};
+    char *argv[] = {"redis-cli", "-s", h->redis.socket, "GET", key, NULL};
     json_t *j;
 
     snprintf(key, sizeof(key), "gh:client:%s", client_id);
@@ -165,10 +155,10 @@ forge(const char *dir, const char *client, const char *scope)
     if (keyring_load(dir, "ES256", 3600, &kr, why, sizeof(why)) < 0)
         FAIL("keyring_load %s: %s", dir, why);
     ASSERT_EQ(util_random_id(jti, 16), 0);
-    c = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s}", "iss", gh.issuer,
-                  "sub", client, "aud", client, "client_id", client, "exp",
-                  (json_int_t)(now + 300), "iat", (json_int_t)now, "jti", jti,
-                  "scope", scope);
+    c = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s}", "iss",
+                  h->gh.issuer, "sub", client, "aud", client, "client_id",
+                  client, "exp", (json_int_t)(now + 300), "iat",
+                  (json_int_t)now, "jti", jti, "scope", scope);
     ASSERT_EQ(jws_sign(kr, NULL, "at+jwt", c, &tok), 0);
     json_decref(c);
     keyring_free(kr);
@@ -185,7 +175,7 @@ last_register_audit(const char *admin)
     json_t *j, *recs, *r = NULL;
     size_t i;
 
-    snprintf(url, sizeof(url), "%s/admin/audit?limit=100", gh.issuer);
+    snprintf(url, sizeof(url), "%s/admin/audit?limit=100", h->gh.issuer);
     snprintf(auth, sizeof(auth), "Authorization: Bearer %s", admin);
     ASSERT_EQ(http_do("GET", url, NULL, hdrs, &res), 0);
     ASSERT_EQ(res.status, 200);
@@ -217,7 +207,7 @@ exchange(const char *client_id, const char *basic, const char *code,
                  verifier ? verifier : "",
                  basic ? "" : "&client_id=", basic ? "" : client_id) < 0)
         FAIL("asprintf");
-    t = oidc_token(&gh, body, basic, 200);
+    t = oidc_token(&h->gh, body, basic, 200);
     free(body);
     free(ru);
     return t;
@@ -245,10 +235,10 @@ TEST(registered_client_signs_in_refreshes_and_gets_backchannel_logout)
         char durl[128], want[128];
         char *rev, *intro;
         snprintf(durl, sizeof(durl), "%s/.well-known/openid-configuration",
-                 gh.issuer);
+                 h->gh.issuer);
         ASSERT_EQ(http_do("GET", durl, NULL, NULL, &res), 0);
         d = json_loads(res.body, 0, NULL);
-        snprintf(want, sizeof(want), "%s/register", gh.issuer);
+        snprintf(want, sizeof(want), "%s/register", h->gh.issuer);
         ASSERT_STR_EQ(str(d, "registration_endpoint"), want);
         rev = json_dumps(
             json_object_get(d, "revocation_endpoint_auth_methods_supported"),
@@ -327,11 +317,12 @@ TEST(registered_client_signs_in_refreshes_and_gets_backchannel_logout)
     json_decref(a);
 
     /* The new client works at once: sign-in, code, tokens. */
-    code = oidc_get_code(&gh, &b, id, WIKI_CB, "alice", "correct horse", NULL);
+    code =
+        oidc_get_code(&h->gh, &b, id, WIKI_CB, "alice", "correct horse", NULL);
     if (asprintf(&basic, "%s:%s", id, secret) < 0)
         FAIL("asprintf");
     t = exchange(id, basic, code, NULL);
-    idc = oidc_verified_claims(&gh, str(t, "id_token"));
+    idc = oidc_verified_claims(&h->gh, str(t, "id_token"));
     ASSERT_STR_EQ(str(idc, "aud"), id);
     ASSERT_STR_EQ(str(idc, "nonce"), "n0nce");
     ASSERT(str(t, "refresh_token") != NULL);
@@ -343,19 +334,19 @@ TEST(registered_client_signs_in_refreshes_and_gets_backchannel_logout)
             asprintf(&body, "grant_type=refresh_token&refresh_token=%s",
                      str(t, "refresh_token")) < 0)
             FAIL("asprintf");
-        e = oidc_token(&gh, body, wrong, 401);
+        e = oidc_token(&h->gh, body, wrong, 401);
         ASSERT_STR_EQ(str(e, "error"), "invalid_client");
         json_decref(e);
         free(wrong);
     }
     /* Refresh and userinfo. */
-    t2 = oidc_token(&gh, body, basic, 200);
+    t2 = oidc_token(&h->gh, body, basic, 200);
     ASSERT(str(t2, "access_token") != NULL);
     {
         char uurl[128], auth[JWS_MAX_LEN + 64];
         const char *hdrs[2] = {auth, NULL};
         json_t *u;
-        snprintf(uurl, sizeof(uurl), "%s/userinfo", gh.issuer);
+        snprintf(uurl, sizeof(uurl), "%s/userinfo", h->gh.issuer);
         snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
                  str(t2, "access_token"));
         ASSERT_EQ(http_do("GET", uurl, NULL, hdrs, &res), 0);
@@ -368,14 +359,14 @@ TEST(registered_client_signs_in_refreshes_and_gets_backchannel_logout)
     }
 
     /* Signing out notifies the registered back-channel URI. */
-    if (asprintf(&url, "%s/logout?id_token_hint=%s", gh.issuer,
+    if (asprintf(&url, "%s/logout?id_token_hint=%s", h->gh.issuer,
                  str(t, "id_token")) < 0)
         FAIL("asprintf");
     ASSERT_EQ(browser_do(&b, "GET", url, NULL, &res), 0);
     ASSERT_EQ(res.status, 200);
     http_result_free(&res);
     ASSERT_EQ(bc_wait(&bc, 1, 10), 0);
-    lt = oidc_verified_claims(&gh, bc.tokens[0]);
+    lt = oidc_verified_claims(&h->gh, bc.tokens[0]);
     ASSERT_STR_EQ(str(lt, "aud"), id);
     ASSERT_STR_EQ(str(lt, "sid"), str(idc, "sid"));
     ASSERT_STR_EQ(str(lt, "sub"), str(idc, "sub"));
@@ -391,7 +382,7 @@ TEST(registered_client_signs_in_refreshes_and_gets_backchannel_logout)
     free(code);
     free(req);
     free(admin);
-    stop();
+    world_stop(&h);
     bc_stop(&bc);
 }
 
@@ -419,11 +410,11 @@ TEST(public_and_service_clients_register_with_the_right_credentials)
     ASSERT_STR_EQ(json_string_value(
                       json_array_get(json_object_get(pub, "grant_types"), 0)),
                   "authorization_code");
-    code = oidc_get_code(&gh, &b, pid, WIKI_CB, "alice", "correct horse",
+    code = oidc_get_code(&h->gh, &b, pid, WIKI_CB, "alice", "correct horse",
                          "&code_challenge=" CHALLENGE
                          "&code_challenge_method=S256");
     t = exchange(pid, NULL, code, VERIFIER);
-    idc = oidc_verified_claims(&gh, str(t, "id_token"));
+    idc = oidc_verified_claims(&h->gh, str(t, "id_token"));
     ASSERT_STR_EQ(str(idc, "aud"), pid);
     json_decref(idc);
     json_decref(t);
@@ -438,7 +429,7 @@ TEST(public_and_service_clients_register_with_the_right_credentials)
     if (asprintf(&basic, "%s:%s", str(svc, "client_id"),
                  str(svc, "client_secret")) < 0)
         FAIL("asprintf");
-    t = oidc_token(&gh, "grant_type=client_credentials&scope=billing%3Aread",
+    t = oidc_token(&h->gh, "grant_type=client_credentials&scope=billing%3Aread",
                    basic, 200);
     ASSERT_STR_EQ(str(t, "scope"), "billing:read");
     json_decref(t);
@@ -450,7 +441,7 @@ TEST(public_and_service_clients_register_with_the_right_credentials)
     free(basic);
     free(code);
     free(admin);
-    stop();
+    world_stop(&h);
 }
 
 TEST(register_refuses_missing_invalid_foreign_and_unscoped_tokens)
@@ -467,8 +458,8 @@ TEST(register_refuses_missing_invalid_foreign_and_unscoped_tokens)
     start();
     admin = cc_token(CONSOLE);
     reports = cc_token(REPORTS);
-    if (asprintf(&keys, "%s/keys", gh.dir) < 0 ||
-        asprintf(&other, "%s/other-keys", gh.dir) < 0)
+    if (asprintf(&keys, "%s/keys", h->gh.dir) < 0 ||
+        asprintf(&other, "%s/other-keys", h->gh.dir) < 0)
         FAIL("asprintf");
     {
         char *argv[] = {getenv("GATEHOUSE_BIN"),
@@ -498,10 +489,10 @@ TEST(register_refuses_missing_invalid_foreign_and_unscoped_tokens)
     /* The console's password is not a token. */
     {
         char url[128], basic[256];
-        const char *h[3] = {basic, "Content-Type: application/json", NULL};
+        const char *hv[3] = {basic, "Content-Type: application/json", NULL};
         oidc_basic_header(CONSOLE, basic, sizeof(basic));
-        snprintf(url, sizeof(url), "%s/register", gh.issuer);
-        ASSERT_EQ(http_do("POST", url, body, h, &res), 0);
+        snprintf(url, sizeof(url), "%s/register", h->gh.issuer);
+        ASSERT_EQ(http_do("POST", url, body, hv, &res), 0);
         ASSERT_EQ(res.status, 401);
         http_result_free(&res);
     }
@@ -521,11 +512,11 @@ TEST(register_refuses_missing_invalid_foreign_and_unscoped_tokens)
         http_result_free(&res);
     }
     /* A client token without the scope, and a user's token: 403. */
-    ASSERT_EQ(oidc_add_user(&gh, "bob", "battery staple"), 0);
+    ASSERT_EQ(oidc_add_user(&h->gh, "bob", "battery staple"), 0);
     {
         json_t *w = register_json(admin, body, 201); /* an app for bob */
         char *basic = NULL;
-        code = oidc_get_code(&gh, &b, str(w, "client_id"), WIKI_CB, "bob",
+        code = oidc_get_code(&h->gh, &b, str(w, "client_id"), WIKI_CB, "bob",
                              "battery staple", NULL);
         ru = url_encode(WIKI_CB);
         if (asprintf(&basic, "%s:%s", str(w, "client_id"),
@@ -534,7 +525,7 @@ TEST(register_refuses_missing_invalid_foreign_and_unscoped_tokens)
                      "grant_type=authorization_code&code=%s&redirect_uri=%s",
                      code, ru) < 0)
             FAIL("asprintf");
-        user_t = oidc_token(&gh, xbody, basic, 200);
+        user_t = oidc_token(&h->gh, xbody, basic, 200);
         wiki = strdup(str(w, "client_id"));
         free(basic);
         free(ru);
@@ -576,7 +567,7 @@ TEST(register_refuses_missing_invalid_foreign_and_unscoped_tokens)
     free(good);
     free(keys);
     free(other);
-    stop();
+    world_stop(&h);
 }
 
 /* One refused registration: the body, its Content-Type, and what the
@@ -733,11 +724,11 @@ TEST(register_refuses_bad_metadata_naming_the_field_and_stores_nothing)
     /* Only POST. */
     {
         char url[128], auth[JWS_MAX_LEN + 64];
-        const char *h[2] = {auth, NULL};
+        const char *hv[2] = {auth, NULL};
         char *allow;
-        snprintf(url, sizeof(url), "%s/register", gh.issuer);
+        snprintf(url, sizeof(url), "%s/register", h->gh.issuer);
         snprintf(auth, sizeof(auth), "Authorization: Bearer %s", admin);
-        ASSERT_EQ(http_do("GET", url, NULL, h, &res), 0);
+        ASSERT_EQ(http_do("GET", url, NULL, hv, &res), 0);
         ASSERT_EQ(res.status, 405);
         allow = http_header_value(&res, "Allow");
         ASSERT_CONTAINS(allow, "POST");
@@ -748,7 +739,7 @@ TEST(register_refuses_bad_metadata_naming_the_field_and_stores_nothing)
     /* Nothing of any of it was stored. */
     ASSERT_EQ(stored_clients(), 0);
     free(admin);
-    stop();
+    world_stop(&h);
 }
 
 /* The alg in a JWS header (malloc'd). */
@@ -794,11 +785,12 @@ registered_id_token_alg(const char *admin, const char *alg)
         ASSERT(json_object_get(reg, "id_token_signed_response_alg") == NULL);
     }
     json_decref(stored);
-    code = oidc_get_code(&gh, &b, id, WIKI_CB, "alice", "correct horse", NULL);
+    code =
+        oidc_get_code(&h->gh, &b, id, WIKI_CB, "alice", "correct horse", NULL);
     if (asprintf(&basic, "%s:%s", id, str(reg, "client_secret")) < 0)
         FAIL("asprintf");
     t = exchange(id, basic, code, NULL);
-    json_decref(oidc_verified_claims(&gh, str(t, "id_token")));
+    json_decref(oidc_verified_claims(&h->gh, str(t, "id_token")));
     got = jws_alg(str(t, "id_token"));
     json_decref(t);
     json_decref(reg);
@@ -827,7 +819,7 @@ TEST(registered_client_gets_id_tokens_in_its_alg)
     ASSERT_STR_EQ(alg, "RS256");
     free(alg);
     free(admin);
-    stop();
+    world_stop(&h);
 }
 
 TEST_MAIN(

@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "support.h"
+#include "harness/world.h"
 #include "test.h"
 
 #define NSENTINELS 3
@@ -19,12 +19,12 @@
 static const char *const names[NAPPS] = {"crm", "sales"};
 enum { CRM, SALES };
 
-static char dir[] = "/tmp/gh-sentinel-XXXXXX";
+static char dir[256];
 static int primary_port, replica_port, sentinel_ports[NSENTINELS];
 static pid_t primary_pid, replica_pid, sentinel_pids[NSENTINELS];
-static struct gh_proc gh;
-static struct bc_app apps[NAPPS];
-static char callbacks[NAPPS][64];
+static struct harness *h;
+static const char *const callbacks[NAPPS] = {"http://127.0.0.1:3001/callback",
+                                             "http://127.0.0.1:3002/callback"};
 
 /* redis-cli to 127.0.0.1:port with the arguments that follow, up to a
  * NULL: its output without the last newline (malloc'd), or NULL. */
@@ -87,12 +87,6 @@ field_after(const char *out, const char *key)
     return -1;
 }
 
-static void
-sleep_ms(int ms)
-{
-    usleep((useconds_t)ms * 1000);
-}
-
 /* Starts argv, whose server listens on port, and waits until it answers. */
 static pid_t
 start_server(char *const argv[], const char *name, int port)
@@ -112,7 +106,7 @@ start_server(char *const argv[], const char *name, int port)
             return pid;
         if (waitpid(pid, NULL, WNOHANG) == pid)
             FAIL("%s exited; see %s", name, log);
-        sleep_ms(50);
+        test_sleep_ms(50);
     }
     FAIL("%s did not answer on port %d in 10 s; see %s", name, port, log);
 }
@@ -188,7 +182,7 @@ wait_topology(void)
             free(out);
         }
         if (!ready)
-            sleep_ms(200);
+            test_sleep_ms(200);
     }
     if (!ready)
         FAIL("sentinels did not see the replica and each other in 20 s");
@@ -221,7 +215,7 @@ start_topology(void)
     /* A write to a connection a killed server closed must fail, not kill
      * us (redis-cli and libcurl both write). */
     signal(SIGPIPE, SIG_IGN);
-    if (mkdtemp(dir) == NULL)
+    if (test_mkdtemp(dir, sizeof(dir), "sentinel") < 0)
         FAIL("mkdtemp");
     primary_port = test_free_port();
     start_redis("primary", primary_port, 0);
@@ -248,13 +242,13 @@ stop_topology(void)
     run_cmd(argv, NULL, NULL, NULL);
 }
 
-/* Gatehouse's config: the sentinels instead of redis.url, and two apps
- * whose back-channel URIs are the bc apps. Deliveries are retried long
- * enough (10 attempts) to outlast the failover. */
+/* Gatehouse's config over the world's: the sentinels instead of
+ * redis.url. Deliveries are retried long enough (10 attempts) to outlast
+ * the failover. */
 static char *
 config_json(void)
 {
-    json_t *cfg, *clients = json_array(), *addrs = json_array();
+    json_t *cfg, *addrs = json_array();
     char *text, addr[32];
     int i;
 
@@ -262,60 +256,29 @@ config_json(void)
         snprintf(addr, sizeof(addr), "127.0.0.1:%d", sentinel_ports[i]);
         json_array_append_new(addrs, json_string(addr));
     }
-    for (i = 0; i < NAPPS; i++) {
-        snprintf(callbacks[i], sizeof(callbacks[i]),
-                 "http://127.0.0.1:%d/callback", 3001 + i);
-        json_array_append_new(
-            clients,
-            json_pack("{s:s, s:s, s:[s], s:s, s:b}", "client_id", names[i],
-                      "client_secret", "secret", "redirect_uris",
-                      callbacks[i], "backchannel_logout_uri", apps[i].uri,
-                      "backchannel_logout_session_required", 1));
-    }
-    cfg = json_pack("{s:{s:{s:s, s:o}}, s:o, s:{s:i, s:i, s:i}}", "redis",
+    cfg = json_pack("{s:{s:{s:s, s:o}}, s:{s:i, s:i, s:i}}", "redis",
                     "sentinel", "master", MASTER, "addresses", addrs,
-                    "clients", clients, "backchannel", "timeout_ms", 500,
-                    "max_attempts", 10, "logout_wait_ms", 1000);
+                    "backchannel", "timeout_ms", 500, "max_attempts", 10,
+                    "logout_wait_ms", 1000);
     ASSERT(cfg != NULL);
     text = json_dumps(cfg, JSON_COMPACT);
     json_decref(cfg);
     return text;
 }
 
-static const char *
-str(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
 /* Signs the browser in to app i and exchanges the code: the app's tokens. */
 static json_t *
 sign_in_app(struct browser *b, int i)
 {
-    char *code, *body = NULL, *ru, basic[64];
-    json_t *t;
-
-    code = oidc_get_code(&gh, b, names[i], callbacks[i], "alice",
-                         "correct horse", NULL);
-    ru = url_encode(callbacks[i]);
-    if (asprintf(&body,
-                 "grant_type=authorization_code&code=%s&redirect_uri=%s",
-                 code, ru) < 0)
-        FAIL("asprintf");
-    snprintf(basic, sizeof(basic), "%s:secret", names[i]);
-    t = oidc_token(&gh, body, basic, 200);
-    free(body);
-    free(ru);
-    free(code);
-    return t;
+    return world_sign_in(h, b, i, "alice", "correct horse");
 }
 
 /* The sid of an ID or logout token (checked against /jwks); malloc'd. */
 static char *
 sid_of(const char *jws)
 {
-    json_t *c = oidc_verified_claims(&gh, jws);
-    char *sid = strdup(str(c, "sid"));
+    json_t *c = oidc_verified_claims(&h->gh, jws);
+    char *sid = strdup(world_str(c, "sid"));
 
     json_decref(c);
     return sid;
@@ -328,8 +291,8 @@ logout(struct browser *b, const json_t *tokens)
     char *url = NULL;
     struct http_result res;
 
-    if (asprintf(&url, "%s/logout?id_token_hint=%s", gh.issuer,
-                 str(tokens, "id_token")) < 0)
+    if (asprintf(&url, "%s/logout?id_token_hint=%s", h->gh.issuer,
+                 world_str(tokens, "id_token")) < 0)
         FAIL("asprintf");
     ASSERT_EQ(browser_do(b, "GET", url, NULL, &res), 0);
     ASSERT_EQ(res.status, 200);
@@ -343,7 +306,8 @@ logout(struct browser *b, const json_t *tokens)
 static int
 has_sso(struct browser *b)
 {
-    char *url = oidc_authorize_url(&gh, names[SALES], callbacks[SALES], NULL);
+    char *url =
+        oidc_authorize_url(&h->gh, names[SALES], callbacks[SALES], NULL);
     struct http_result res;
     long status;
 
@@ -374,35 +338,37 @@ TEST(failover_keeps_sign_in_logout_and_queued_deliveries)
     json_t *a_crm, *a_sales, *bt, *ct;
     char *sid_a, *sid_b, *sid_c, url[128];
     pid_t gh_pid;
-    int crm_port, i, ready = 0;
+    int crm_port, ready = 0;
     double t0, deadline;
 
     start_topology();
-    for (i = 0; i < NAPPS; i++)
-        ASSERT_EQ(bc_start(&apps[i], 0, 0), 0);
     {
+        /* The world's own redis-server stands idle: the config names the
+         * sentinels. The CLI that adds alice goes through them too. */
+        struct harness_app_spec specs[NAPPS] = {
+            {"crm", names[CRM], callbacks[CRM], NULL, "secret"},
+            {"sales", names[SALES], callbacks[SALES], NULL, "secret"}};
+        struct harness_opts o = {
+            .apps = NAPPS, .builtin = specs, .user = "alice:correct horse"};
         char *cfg = config_json();
-        if (gh_start(&gh, NULL, "ES256", cfg) < 0)
-            FAIL("gatehouse did not start");
+        h = world_start(&o, cfg, NULL);
         free(cfg);
     }
-    gh_pid = gh.pid;
-    /* The CLI goes through the sentinels too. */
-    ASSERT_EQ(oidc_add_user(&gh, "alice", "correct horse"), 0);
+    gh_pid = h->gh.pid;
 
     /* Session A in both apps, session B in Sales only. */
     a_crm = sign_in_app(&b1, CRM);
     a_sales = sign_in_app(&b1, SALES);
     bt = sign_in_app(&b2, SALES);
-    sid_a = sid_of(str(a_crm, "id_token"));
-    sid_b = sid_of(str(bt, "id_token"));
+    sid_a = sid_of(world_str(a_crm, "id_token"));
+    sid_b = sid_of(world_str(bt, "id_token"));
 
     /* CRM's endpoint is down: signing out of A reaches Sales, and CRM's
      * notification stays queued for a retry. */
-    crm_port = apps[CRM].port;
-    bc_stop(&apps[CRM]);
+    crm_port = h->apps[CRM].bc->port;
+    bc_stop(h->apps[CRM].bc);
     logout(&b1, a_sales);
-    ASSERT_EQ(bc_wait(&apps[SALES], 1, 5), 0);
+    ASSERT_EQ(bc_wait(h->apps[SALES].bc, 1, 5), 0);
     ASSERT(cli_is("1", primary_port, "ZCARD", "gh:dq", NULL));
 
     /* Replication is asynchronous: a write the replica has not yet
@@ -417,8 +383,7 @@ TEST(failover_keeps_sign_in_logout_and_queued_deliveries)
     /* The sentinels see it down after 1 s, agree, and promote the
      * replica. */
     deadline = t0 + 30;
-    while (sentinels_primary() != replica_port && test_now() < deadline)
-        sleep_ms(100);
+    WAIT_UNTIL(sentinels_primary() == replica_port, deadline - test_now(), 100);
     ASSERT_EQ(sentinels_primary(), replica_port);
     {
         char *role = CLI(replica_port, "ROLE");
@@ -429,7 +394,7 @@ TEST(failover_keeps_sign_in_logout_and_queued_deliveries)
             test_now() - t0);
 
     /* Gatehouse finds the new primary by itself: same process, ready. */
-    snprintf(url, sizeof(url), "%s/readyz", gh.issuer);
+    snprintf(url, sizeof(url), "%s/readyz", h->gh.issuer);
     deadline = test_now() + 10;
     while (!ready && test_now() < deadline) {
         struct http_result res;
@@ -438,18 +403,18 @@ TEST(failover_keeps_sign_in_logout_and_queued_deliveries)
             http_result_free(&res);
         }
         if (!ready)
-            sleep_ms(100);
+            test_sleep_ms(100);
     }
     ASSERT(ready);
-    ASSERT_EQ(gh.pid, gh_pid);
-    ASSERT_EQ(waitpid(gh.pid, NULL, WNOHANG), 0);
+    ASSERT_EQ(h->gh.pid, gh_pid);
+    ASSERT_EQ(waitpid(h->gh.pid, NULL, WNOHANG), 0);
     fprintf(stderr, "# gatehouse ready %.1f s after the kill\n",
             test_now() - t0);
 
     /* Session B survived the failover; a new sign-in (session C) works. */
     ASSERT(has_sso(&b2));
     ct = sign_in_app(&b3, SALES);
-    sid_c = sid_of(str(ct, "id_token"));
+    sid_c = sid_of(world_str(ct, "id_token"));
     ASSERT(strcmp(sid_c, sid_b) != 0);
 
     /* Logout works, and its notifications are delivered. */
@@ -457,25 +422,25 @@ TEST(failover_keeps_sign_in_logout_and_queued_deliveries)
     logout(&b3, ct);
     ASSERT(!has_sso(&b2));
     ASSERT(!has_sso(&b3));
-    ASSERT_EQ(bc_wait(&apps[SALES], 3, 10), 0);
+    ASSERT_EQ(bc_wait(h->apps[SALES].bc, 3, 10), 0);
 
     /* CRM comes back: the notification queued before the failover
      * arrives, for session A. Its retries back off (1 s, 2 s, 4 s, 8 s
      * ±20%), so allow for the next one. */
-    ASSERT_EQ(bc_start_on(&apps[CRM], crm_port, 0, 0), 0);
-    ASSERT_EQ(bc_wait(&apps[CRM], 1, 30), 0);
-    ASSERT(received_sid(&apps[CRM], sid_a));
+    ASSERT_EQ(bc_start_on(h->apps[CRM].bc, crm_port, 0, 0), 0);
+    ASSERT_EQ(bc_wait(h->apps[CRM].bc, 1, 30), 0);
+    ASSERT(received_sid(h->apps[CRM].bc, sid_a));
     fprintf(stderr, "# queued delivery arrived %.1f s after the kill\n",
             test_now() - t0);
 
     /* Each notification once: nothing more arrives, nothing is left in
      * the queue, nothing failed. */
-    sleep_ms(1500);
-    ASSERT_EQ(bc_count(&apps[CRM]), 1);
-    ASSERT_EQ(bc_count(&apps[SALES]), 3);
-    ASSERT(received_sid(&apps[SALES], sid_a));
-    ASSERT(received_sid(&apps[SALES], sid_b));
-    ASSERT(received_sid(&apps[SALES], sid_c));
+    test_sleep_ms(1500);
+    ASSERT_EQ(bc_count(h->apps[CRM].bc), 1);
+    ASSERT_EQ(bc_count(h->apps[SALES].bc), 3);
+    ASSERT(received_sid(h->apps[SALES].bc, sid_a));
+    ASSERT(received_sid(h->apps[SALES].bc, sid_b));
+    ASSERT(received_sid(h->apps[SALES].bc, sid_c));
     ASSERT(cli_is("0", replica_port, "ZCARD", "gh:dq", NULL));
     ASSERT(cli_is("0", replica_port, "ZCARD", "gh:dfail", NULL));
 
@@ -486,9 +451,7 @@ TEST(failover_keeps_sign_in_logout_and_queued_deliveries)
     free(sid_a);
     free(sid_b);
     free(sid_c);
-    gh_stop(&gh);
-    for (i = 0; i < NAPPS; i++)
-        bc_stop(&apps[i]);
+    world_stop(&h);
     stop_topology();
 }
 

@@ -204,7 +204,7 @@ TEST(readyz_follows_redis_down_and_back)
             http_result_free(&res);
         }
         if (!ok)
-            usleep(50 * 1000);
+            test_sleep_ms(50);
     }
     ASSERT(ok);
     stop();
@@ -223,10 +223,12 @@ TEST(sigterm_finishes_request_in_flight_and_exits_0)
     fd = tcp_connect(gh.port);
     ASSERT(fd >= 0);
     ASSERT_EQ(write(fd, head, strlen(head)), (ssize_t)strlen(head));
-    usleep(200 * 1000);
+    /* No sign says the server has read the partial request or taken the
+     * signal: these two waits give it the time to. */
+    test_sleep_ms(200);
     t0 = test_now();
     kill(gh.pid, SIGTERM);
-    usleep(300 * 1000);
+    test_sleep_ms(300);
     /* Draining: a new connection gets no answer, it is closed (or, once
      * the listener is gone, refused). */
     {
@@ -450,7 +452,7 @@ TEST(client_id_token_alg_without_key_is_refused_at_start)
  * With --alg, one key, active for its alg, the other alg's untouched. */
 TEST(keys_generate_without_alg_makes_both)
 {
-    char dir[] = "/tmp/gh-test-keysgen-XXXXXX", keys[64], *out = NULL;
+    char dir[256], keys[300], *out = NULL;
     char *gen[] = {getenv("GATEHOUSE_BIN"), "keys", "generate", "--dir",
                    keys, NULL, NULL, NULL};
     char *list[] = {getenv("GATEHOUSE_BIN"), "keys", "list", "--dir", keys,
@@ -459,7 +461,7 @@ TEST(keys_generate_without_alg_makes_both)
     const char *p;
     int active = 0, retired = 0;
 
-    ASSERT(mkdtemp(dir) != NULL);
+    ASSERT_EQ(test_mkdtemp(dir, sizeof(dir), "test-keysgen"), 0);
     snprintf(keys, sizeof(keys), "%s/keys", dir);
     ASSERT_EQ(run_cmd(gen, NULL, &out, NULL), 0);
     ASSERT_CONTAINS(out, " RS256\n");

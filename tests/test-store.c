@@ -23,14 +23,6 @@
 #include "support.h"
 #include "test.h"
 
-static void
-sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    nanosleep(&ts, NULL);
-}
-
 /* A fresh redis-server and a config pointing at its socket. */
 static void
 setup(struct redis_proc *redis, struct redis_config *conf)
@@ -254,13 +246,12 @@ TEST(redis_down_fails_fast_then_recovers)
         FAIL("100 pings took %.3f s", test_now() - t1);
 
     /* Let the backoff grow to its cap, then come back within it. */
-    sleep_ms(1500);
+    test_sleep_ms(1500);
     ASSERT_EQ(store_ping(st), GH_EREDIS);
     ASSERT_EQ(redis_restart(&redis, 0), 0);
     t0 = test_now();
     deadline = t0 + 2.5;
-    while ((rc = store_ping(st)) != 0 && test_now() < deadline)
-        sleep_ms(20);
+    WAIT_UNTIL((rc = store_ping(st)) == 0, deadline - test_now(), 20);
     ASSERT_EQ(rc, 0);
     if (test_now() - t0 > 2.0)
         FAIL("reconnected after %.3f s", test_now() - t0);
@@ -337,13 +328,13 @@ TEST(slow_connect_is_paid_once_per_backoff)
         FAIL("second ping took %.3f s", test_now() - t1);
 
     /* Once the backoff (50 ms, then 100 ms) has passed it tries again. */
-    sleep_ms(60);
+    test_sleep_ms(60);
     t0 = test_now();
     ASSERT_EQ(store_ping(st), GH_EREDIS);
     if (test_now() - t0 < 0.5)
         FAIL("no new connect attempt after the backoff");
     t1 = test_now();
-    sleep_ms(60);
+    test_sleep_ms(60);
     ASSERT_EQ(store_ping(st), GH_EREDIS);
     if (test_now() - t1 > 0.1 + 0.06)
         FAIL("backoff did not double");
@@ -404,8 +395,7 @@ TEST(each_thread_has_its_own_connection)
     }
     /* store_thread_done and thread exit both closed theirs. */
     deadline = test_now() + 2;
-    while (client_count(&redis) != 0 && test_now() < deadline)
-        sleep_ms(10);
+    WAIT_UNTIL(client_count(&redis) == 0, deadline - test_now(), 10);
     ASSERT_EQ(client_count(&redis), 0);
 
     pthread_barrier_destroy(&barrier);
@@ -498,26 +488,6 @@ TEST(mac_key_is_made_once_and_shared)
     redis_stop(&redis, 0);
 }
 
-/* A loopback TCP port nobody listens on (as of now). */
-static int
-free_port(void)
-{
-    struct sockaddr_in sa;
-    socklen_t len = sizeof(sa);
-    int fd, port = -1;
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
-        return -1;
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-        port = ntohs(sa.sin_port);
-    close(fd);
-    return port;
-}
-
 TEST(unreachable_sentinels_fail_fast)
 {
     struct redis_config conf;
@@ -527,8 +497,8 @@ TEST(unreachable_sentinels_fail_fast)
     double t0;
 
     signal(SIGPIPE, SIG_IGN);
-    snprintf(a, sizeof(a), "127.0.0.1:%d", free_port());
-    snprintf(b, sizeof(b), "[::1]:%d", free_port());
+    snprintf(a, sizeof(a), "127.0.0.1:%d", test_free_port());
+    snprintf(b, sizeof(b), "[::1]:%d", test_free_port());
     memset(&conf, 0, sizeof(conf));
     conf.sentinel_master = "gh";
     conf.sentinel_addresses.v = addrs;
@@ -604,7 +574,7 @@ start_tcp(char *const argv[], const char *log, int port)
         }
         if (waitpid(pid, NULL, WNOHANG) == pid)
             FAIL("%s exited; see %s", argv[0], log);
-        sleep_ms(20);
+        test_sleep_ms(20);
     }
     FAIL("%s did not answer on port %d", argv[0], port);
 }
@@ -638,7 +608,7 @@ raw_tcp(int port, const char *cmd)
 
 TEST(sentinel_finds_the_primary)
 {
-    char dir[] = "/tmp/gh-sentinel-XXXXXX";
+    char dir[256];
     char path[300], log[300], port_s[16], dead[32], live[32], *out = NULL;
     char *addrs[] = {dead, live};
     struct redis_config conf;
@@ -649,9 +619,9 @@ TEST(sentinel_finds_the_primary)
     FILE *f;
 
     signal(SIGPIPE, SIG_IGN);
-    if (mkdtemp(dir) == NULL)
+    if (test_mkdtemp(dir, sizeof(dir), "sentinel") < 0)
         FAIL("mkdtemp");
-    port = free_port();
+    port = test_free_port();
     snprintf(port_s, sizeof(port_s), "%d", port);
     snprintf(log, sizeof(log), "%s/primary.log", dir);
     {
@@ -660,7 +630,7 @@ TEST(sentinel_finds_the_primary)
                         "no",           "--dir",  dir,    NULL};
         primary = start_tcp(argv, log, port);
     }
-    sport = free_port();
+    sport = test_free_port();
     snprintf(path, sizeof(path), "%s/sentinel.conf", dir);
     if ((f = fopen(path, "w")) == NULL)
         FAIL("%s: %s", path, strerror(errno));
@@ -676,7 +646,7 @@ TEST(sentinel_finds_the_primary)
     }
 
     /* The first sentinel is down: the store asks the next. */
-    snprintf(dead, sizeof(dead), "127.0.0.1:%d", free_port());
+    snprintf(dead, sizeof(dead), "127.0.0.1:%d", test_free_port());
     snprintf(live, sizeof(live), "127.0.0.1:%d", sport);
     memset(&conf, 0, sizeof(conf));
     conf.prefix = "t:";
@@ -697,8 +667,7 @@ TEST(sentinel_finds_the_primary)
     ASSERT_EQ(store_ping(st), GH_EREDIS);
     freeReplyObject(raw_tcp(port, "REPLICAOF NO ONE"));
     deadline = test_now() + 2.5;
-    while ((rc = store_ping(st)) != 0 && test_now() < deadline)
-        sleep_ms(20);
+    WAIT_UNTIL((rc = store_ping(st)) == 0, deadline - test_now(), 20);
     ASSERT_EQ(rc, 0);
 
     store_close(st);

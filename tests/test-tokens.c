@@ -19,7 +19,7 @@
 #include "grant/code.h"
 #include "directory/users.h"
 #include "core/util.h"
-#include "support.h"
+#include "harness/world.h"
 #include "test.h"
 
 #define CRM_CB "http://127.0.0.1:3001/callback"
@@ -54,8 +54,7 @@ static const char clients_json[] =
     "\"grant_types\":[\"authorization_code\",\"refresh_token\"],"
     "\"token_endpoint_auth_method\":\"none\"}]}";
 
-static struct redis_proc redis;
-static struct gh_proc gh;
+static struct harness *h;
 
 /* The same Redis and keys as the server, in-process, to make users,
  * sessions and codes. */
@@ -69,10 +68,7 @@ static char session_cookie[SESSION_COOKIE_LEN + 1];
 static void
 start_as(const char *alg, const char *clients)
 {
-    if (redis_start(&redis, 0) < 0)
-        FAIL("redis did not start");
-    if (gh_start(&gh, redis.url, alg, clients) < 0)
-        FAIL("gatehouse did not start");
+    h = world_start(&(struct harness_opts){.alg = alg}, clients, NULL);
 }
 
 static void
@@ -91,8 +87,7 @@ stop(void)
     memset(&app, 0, sizeof(app));
     kr = NULL;
     cfg = NULL;
-    gh_stop(&gh);
-    redis_stop(&redis, 0);
+    world_stop(&h);
 }
 
 /* Opens the app on gh's config (keys of alg, the clients given) and makes
@@ -108,11 +103,11 @@ start_with_session_as(const char *alg, const char *clients)
     char *text;
 
     start_as(alg, clients);
-    if ((j = json_load_file(gh.config, 0, NULL)) == NULL ||
+    if ((j = json_load_file(h->gh.config, 0, NULL)) == NULL ||
         (text = json_dumps(j, 0)) == NULL)
-        FAIL("cannot read %s", gh.config);
+        FAIL("cannot read %s", h->gh.config);
     json_decref(j);
-    if (config_parse(text, gh.dir, &cfg, &fe) < 0)
+    if (config_parse(text, h->gh.dir, &cfg, &fe) < 0)
         FAIL("config: %s: %s", fe.field, fe.problem);
     free(text);
     if (keyring_load(cfg->keys_dir, cfg->signing_alg, 3600, &kr, why,
@@ -191,7 +186,7 @@ post_as(const char *path, const char *basic, const char *body, long want)
 
     if (basic != NULL)
         hdrs[1] = auth = basic_header(basic);
-    snprintf(url, sizeof(url), "%s%s", gh.issuer, path);
+    snprintf(url, sizeof(url), "%s%s", h->gh.issuer, path);
     ASSERT_EQ(http_do("POST", url, body, hdrs, &res), 0);
     if (res.status != want)
         FAIL("POST %s %s: status %ld, want %ld: %s", path, body, res.status,
@@ -237,16 +232,16 @@ verified(const char *jws, const char *typ)
     unsigned char *hdr = NULL;
     struct http_result res;
     size_t hlen;
-    json_t *h, *j;
+    json_t *hv, *j;
 
-    snprintf(url, sizeof(url), "%s/jwks", gh.issuer);
+    snprintf(url, sizeof(url), "%s/jwks", h->gh.issuer);
     ASSERT_EQ(http_do("GET", url, NULL, NULL, &res), 0);
     ASSERT_EQ(jwks_verify(res.body, jws, &payload), 0);
     http_result_free(&res);
     ASSERT_EQ(b64url_decode(jws, strcspn(jws, "."), &hdr, &hlen), 0);
-    h = json_loads((const char *)hdr, 0, NULL);
-    ASSERT_STR_EQ(str(h, "typ"), typ);
-    json_decref(h);
+    hv = json_loads((const char *)hdr, 0, NULL);
+    ASSERT_STR_EQ(str(hv, "typ"), typ);
+    json_decref(hv);
     free(hdr);
     j = json_loads(payload, 0, NULL);
     ASSERT(j != NULL);
@@ -293,7 +288,7 @@ userinfo(const char *tok, char **www_authenticate, json_t **claims)
     long status;
 
     snprintf(bearer, sizeof(bearer), "Authorization: Bearer %s", tok);
-    snprintf(url, sizeof(url), "%s/userinfo", gh.issuer);
+    snprintf(url, sizeof(url), "%s/userinfo", h->gh.issuer);
     ASSERT_EQ(http_do("GET", url, NULL, tok ? hdrs : NULL, &res), 0);
     status = res.status;
     if (www_authenticate != NULL)
@@ -339,7 +334,7 @@ check_client_credentials(const char *alg)
     ASSERT(json_object_get(t, "refresh_token") == NULL);
     ASSERT(json_object_get(t, "id_token") == NULL);
     at = verified(str(t, "access_token"), "at+jwt");
-    ASSERT_STR_EQ(str(at, "iss"), gh.issuer);
+    ASSERT_STR_EQ(str(at, "iss"), h->gh.issuer);
     ASSERT_STR_EQ(str(at, "sub"), "svc");
     ASSERT_STR_EQ(str(at, "aud"), "svc");
     ASSERT_STR_EQ(str(at, "client_id"), "svc");
@@ -413,7 +408,7 @@ TEST(wrong_or_missing_credentials_are_401_invalid_client)
                  401, "invalid_client");
     /* RFC 6749 §5.2: Basic was tried, so the answer names the scheme. */
     hdrs[1] = basic_header("svc:wrong");
-    snprintf(url, sizeof(url), "%s/token", gh.issuer);
+    snprintf(url, sizeof(url), "%s/token", h->gh.issuer);
     ASSERT_EQ(http_do("POST", url, "grant_type=client_credentials", hdrs, &res),
               0);
     ASSERT_EQ(res.status, 401);
@@ -485,7 +480,7 @@ TEST(repeated_parameters_and_non_form_bodies_are_400)
                  "invalid_request");
     expect_error("svc:svc-secret", "grant_type=client_credentials&x=%zz", 400,
                  "invalid_request");
-    snprintf(url, sizeof(url), "%s/token", gh.issuer);
+    snprintf(url, sizeof(url), "%s/token", h->gh.issuer);
     json_hdrs[1] = basic_header("svc:svc-secret");
     ASSERT_EQ(http_do("POST", url, "{\"grant_type\":\"client_credentials\"}",
                       json_hdrs, &res),
@@ -515,7 +510,7 @@ TEST(introspect_active_to_owner_and_admin_inactive_to_others)
     ASSERT_STR_EQ(str(i, "client_id"), "svc");
     ASSERT_STR_EQ(str(i, "sub"), "svc");
     ASSERT_STR_EQ(str(i, "scope"), "read write");
-    ASSERT_STR_EQ(str(i, "iss"), gh.issuer);
+    ASSERT_STR_EQ(str(i, "iss"), h->gh.issuer);
     ASSERT_STR_EQ(str(i, "token_type"), "Bearer");
     ASSERT(str(i, "jti") != NULL);
     ASSERT(json_integer_value(json_object_get(i, "exp")) > 0);
@@ -664,7 +659,7 @@ TEST(code_exchange_issues_id_access_and_refresh_tokens)
     id = verified(str(t, "id_token"), "JWT");
     assert_payload_canonical(str(t, "id_token"));
     assert_payload_canonical(str(t, "access_token"));
-    ASSERT_STR_EQ(str(id, "iss"), gh.issuer);
+    ASSERT_STR_EQ(str(id, "iss"), h->gh.issuer);
     ASSERT_STR_EQ(str(id, "sub"), sub);
     ASSERT_STR_EQ(str(id, "aud"), "crm");
     ASSERT_STR_EQ(str(id, "azp"), "crm");
@@ -1077,7 +1072,7 @@ TEST(oidcc_ensure_id_token_signature_is_rs256)
 
     /* An RS256 ID token is a valid id_token_hint: the session ends without
      * the confirmation page a hint we cannot verify would get. */
-    if (asprintf(&url, "%s/logout?id_token_hint=%s", gh.issuer,
+    if (asprintf(&url, "%s/logout?id_token_hint=%s", h->gh.issuer,
                  str(t, "id_token")) < 0 ||
         asprintf(&hdr, "Cookie: " SESSION_COOKIE "=%s", session_cookie) < 0)
         FAIL("asprintf");

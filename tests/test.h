@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* A test is a function; a table in main runs them. No framework. */
+/* A test is a function; a table in main runs them, each case in its own
+ * process (runner.c). No framework. */
 #ifndef GATEHOUSE_TEST_H
 #define GATEHOUSE_TEST_H
 
@@ -53,21 +54,32 @@ struct test_entry {
                  h_ ? h_ : "(null)");                                          \
     } while (0)
 
-/* Runs every test, or only the one named in argv[1]. */
-#define TEST_MAIN(...)                                                         \
+/*
+ * Runs every test, or only the one named in argv[1], each in a child
+ * process of its own with a deadline (runner.c): a failing case is
+ * reported by name and the rest still run. TEST_TIMEOUT=s sets the
+ * deadline of one case (default 120 s), TEST_NOFORK=1 runs the cases in
+ * this process, one after another, as a debugger wants.
+ */
+int test_main(const struct test_entry *tests, size_t count, void (*setup)(void),
+              int argc, char **argv);
+#define TEST_MAIN(...) TEST_MAIN_SETUP(NULL, __VA_ARGS__)
+/* The same with setup run once, before the first case, in the runner: the
+ * cases inherit what it made (a costly fixture such as RSA keys). */
+#define TEST_MAIN_SETUP(setup, ...)                                            \
     int main(int argc, char **argv)                                            \
     {                                                                          \
         static const struct test_entry tests[] = {__VA_ARGS__};                \
-        size_t i, ran = 0;                                                     \
-        for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {               \
-            if (argc > 1 && strcmp(argv[1], tests[i].name) != 0)               \
-                continue;                                                      \
-            fprintf(stderr, "# %s\n", tests[i].name);                          \
-            tests[i].fn();                                                     \
-            ran++;                                                             \
-        }                                                                      \
-        fprintf(stderr, "ok %zu tests\n", ran);                                \
-        return ran > 0 ? 0 : 1;                                                \
+        return test_main(tests, sizeof(tests) / sizeof(tests[0]), setup, argc, \
+                         argv);                                                \
     }
+
+/* The directory temp files of this run go under (GH_TEST_TMPDIR, set by
+ * the runner; else $TMPDIR or /tmp). */
+const char *test_tmpdir(void);
+/* mkdtemp of test_tmpdir()/gh-NAME-XXXXXX into out; 0 or -1. */
+int test_mkdtemp(char *out, size_t size, const char *name);
+/* Whether dir is one test_mkdtemp made (safe to rm -rf). */
+int test_is_tmp(const char *dir);
 
 #endif

@@ -23,14 +23,6 @@
 /* A demo app must answer GET /healthz within this long. */
 #define DEMO_START_S 10.0
 
-static void
-sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    nanosleep(&ts, NULL);
-}
-
 /* A random secret of 40 hex digits (160 bits) into out. */
 static int
 make_secret(char *out, size_t size)
@@ -101,12 +93,18 @@ dump_tail(const char *path)
 
 /* ---- Apps ---- */
 
+/* Built-in app i: a receiver (hanging or failing once first, as opts
+ * says), named as s says (or NULL). */
 static int
-builtin_app(struct harness_app *a, int i)
+builtin_app(struct harness_app *a, int i, const struct harness_app_spec *s,
+            const struct harness_opts *opts)
 {
+    int hang = (opts->hang_apps >> i) & 1;
+    int fail_first = (opts->failing_apps >> i) & 1;
+
     a->kind = HARNESS_APP_BUILTIN;
     if ((a->bc = calloc(1, sizeof(*a->bc))) == NULL ||
-        bc_start(a->bc, 0, 0) < 0) {
+        bc_start(a->bc, fail_first, hang) < 0) {
         fprintf(stderr, "harness: app%d: cannot start a receiver\n", i + 1);
         if (a->bc != NULL)
             bc_stop(a->bc);
@@ -120,6 +118,21 @@ builtin_app(struct harness_app *a, int i)
              "http://127.0.0.1:%d/callback", a->bc->port);
     snprintf(a->post_logout_redirect_uri, sizeof(a->post_logout_redirect_uri),
              "http://127.0.0.1:%d/", a->bc->port);
+    if (s != NULL &&
+        ((s->name != NULL && copy(a->name, sizeof(a->name), s->name) < 0) ||
+         (s->client_id != NULL &&
+          copy(a->client_id, sizeof(a->client_id), s->client_id) < 0) ||
+         (s->redirect_uri != NULL &&
+          (copy(a->redirect_uri, sizeof(a->redirect_uri), s->redirect_uri) <
+               0 ||
+           origin_of(s->redirect_uri, a->post_logout_redirect_uri,
+                     sizeof(a->post_logout_redirect_uri)) < 0)) ||
+         (s->client_secret != NULL &&
+          copy(a->client_secret, sizeof(a->client_secret), s->client_secret) <
+              0))) {
+        fprintf(stderr, "harness: app%d: a name or URI too long\n", i + 1);
+        return -1;
+    }
     return copy(a->backchannel_uri, sizeof(a->backchannel_uri), a->bc->uri);
 }
 
@@ -182,7 +195,9 @@ external_app(struct harness_app *a, const struct harness_app_spec *s)
         origin_of(s->redirect_uri, a->post_logout_redirect_uri,
                   sizeof(a->post_logout_redirect_uri)) < 0 ||
         copy(a->backchannel_uri, sizeof(a->backchannel_uri),
-             s->backchannel_uri != NULL ? s->backchannel_uri : "") < 0) {
+             s->backchannel_uri != NULL ? s->backchannel_uri : "") < 0 ||
+        copy(a->client_secret, sizeof(a->client_secret),
+             s->client_secret != NULL ? s->client_secret : "") < 0) {
         fprintf(stderr,
                 "harness: external app %s: missing or too long "
                 "name, client_id or URI\n",
@@ -237,7 +252,7 @@ demo_wait(struct harness *h, struct harness_app *a, double deadline)
             dump_tail(log);
             return -1;
         }
-        sleep_ms(10);
+        test_sleep_ms(10);
     }
     fprintf(stderr, "harness: %s not healthy within %.0f s\n", a->name,
             DEMO_START_S);
@@ -251,7 +266,7 @@ demo_wait(struct harness *h, struct harness_app *a, double deadline)
  * opts->config_json over that. Returns malloc'd JSON text or NULL, and
  * notes the Redis key prefix in h. */
 static char *
-config_text(struct harness *h, const char *extra)
+config_text(struct harness *h, const char *extra, const char *more_clients)
 {
     json_t *cfg = json_object(), *clients = json_array(), *x;
     json_error_t je;
@@ -279,6 +294,19 @@ config_text(struct harness *h, const char *extra)
                                 json_true());
         }
         json_array_append_new(clients, c);
+    }
+    if (more_clients != NULL) {
+        if ((x = json_loads(more_clients, 0, &je)) == NULL ||
+            !json_is_array(x)) {
+            fprintf(stderr, "harness: clients_json is not a JSON array: %s\n",
+                    x == NULL ? je.text : "not an array");
+            json_decref(x);
+            json_decref(clients);
+            json_decref(cfg);
+            return NULL;
+        }
+        json_array_extend(clients, x);
+        json_decref(x);
     }
     json_object_set_new(cfg, "clients", clients);
     if (extra != NULL) {
@@ -347,6 +375,21 @@ set_redis_url(const struct gh_proc *g, const char *url)
     return rc;
 }
 
+/* Creates the user of "name:password". */
+static int
+add_user(struct harness *h, const char *user)
+{
+    const char *colon = strchr(user, ':');
+    char name[128];
+
+    if (colon == NULL || (size_t)(colon - user) >= sizeof(name)) {
+        fprintf(stderr, "harness: user %s is not name:password\n", user);
+        return -1;
+    }
+    snprintf(name, sizeof(name), "%.*s", (int)(colon - user), user);
+    return harness_add_user(h, name, colon + 1);
+}
+
 int
 harness_up(const struct harness_opts *opts, struct harness **ret)
 {
@@ -372,22 +415,25 @@ harness_up(const struct harness_opts *opts, struct harness **ret)
     for (i = 0; i < opts->apps; i++, h->napps++) {
         if (opts->demo_apps)
             demo_app(&h->apps[i], i);
-        else if (builtin_app(&h->apps[i], i) < 0)
+        else if (builtin_app(&h->apps[i], i,
+                             opts->builtin ? &opts->builtin[i] : NULL,
+                             opts) < 0)
             goto fail;
     }
     for (i = 0; i < opts->nexternal; i++, h->napps++)
         if (external_app(&h->apps[h->napps], &opts->external[i]) < 0)
             goto fail;
     for (i = 0; i < h->napps; i++)
-        if (make_secret(h->apps[i].client_secret,
+        if (h->apps[i].client_secret[0] == '\0' &&
+            make_secret(h->apps[i].client_secret,
                         sizeof(h->apps[i].client_secret)) < 0)
             goto fail;
-    if ((cfg = config_text(h, opts->config_json)) == NULL)
+    if ((cfg = config_text(h, opts->config_json, opts->clients_json)) == NULL)
         goto fail;
     p = (struct prepare){&h->gh, opts->alg ? opts->alg : DEFAULT_ALG, cfg, -1};
     if (pthread_create(&helper, NULL, prepare, &p) != 0)
         goto fail;
-    rc = redis_start(&h->redis, 0);
+    rc = redis_start(&h->redis, opts->aof);
     pthread_join(helper, NULL);
     if (rc < 0)
         goto fail;
@@ -409,6 +455,8 @@ harness_up(const struct harness_opts *opts, struct harness **ret)
         if (h->apps[i].kind == HARNESS_APP_DEMO &&
             demo_wait(h, &h->apps[i], test_now() + DEMO_START_S) < 0)
             goto fail;
+    if (opts->user != NULL && add_user(h, opts->user) < 0)
+        goto fail;
     free(cfg);
     h->startup_s = test_now() - t0;
     *ret = h;
@@ -440,6 +488,31 @@ harness_down(struct harness *h)
     free(h->admin_token);
     explicit_bzero(h, sizeof(*h));
     free(h);
+}
+
+int
+harness_gatehouse_again(const struct harness *h, struct gh_proc *g)
+{
+    json_t *cfg = json_load_file(h->gh.config, 0, NULL);
+    const char *alg = json_string_value(json_object_get(cfg, "signing_alg"));
+    char keys[300], *text = NULL;
+    int rc = -1;
+
+    if (cfg == NULL || alg == NULL)
+        goto out;
+    /* gh_prepare gives it a port: the issuer stays h's, as behind one
+     * load balancer. */
+    json_object_del(cfg, "listen");
+    snprintf(keys, sizeof(keys), "%s/keys", h->gh.dir);
+    json_object_set_new(cfg, "keys_dir", json_string(keys));
+    if ((text = json_dumps(cfg, JSON_COMPACT)) != NULL)
+        rc = gh_start(g, NULL, alg, text);
+out:
+    if (rc < 0)
+        fprintf(stderr, "harness: the second Gatehouse did not start\n");
+    free(text);
+    json_decref(cfg);
+    return rc;
 }
 
 int

@@ -41,12 +41,15 @@ enum harness_app_kind {
 };
 
 /* An app that runs elsewhere; the harness registers it as a client with a
- * generated secret. Strings are borrowed for the duration of harness_up. */
+ * generated secret. Strings are borrowed for the duration of harness_up.
+ * The same names a built-in app (opts.builtin), whose back-channel URI is
+ * its receiver's. */
 struct harness_app_spec {
     const char *name;
     const char *client_id;
-    const char *redirect_uri;
+    const char *redirect_uri;    /* built-in: NULL for its receiver's */
     const char *backchannel_uri; /* NULL or "": no back-channel logout */
+    const char *client_secret;   /* NULL: a generated one */
 };
 
 struct harness_opts {
@@ -58,6 +61,14 @@ struct harness_opts {
     const char *config_json; /* JSON object merged over the generated
                                 config, e.g. {"session":{"idle_timeout_s":2}},
                                 or NULL */
+    /* What our own tests need of a world; all may be left 0. */
+    const struct harness_app_spec *builtin; /* apps entries naming the
+                                               built-in apps, NULL: app1.. */
+    uint32_t hang_apps;       /* bit i: built-in app i never answers */
+    uint32_t failing_apps;    /* bit i: it answers 500 once, then 200 */
+    const char *clients_json; /* a JSON array of more clients, or NULL */
+    int aof;                  /* Redis keeps an append-only file */
+    const char *user;         /* "name:password" of a user to create, or NULL */
 };
 
 struct harness_app {
@@ -106,6 +117,10 @@ int harness_up(const struct harness_opts *opts, struct harness **ret);
 /* Stops the apps, Gatehouse and Redis by pid, removes their temp dirs and
  * frees h. NULL-safe. */
 void harness_down(struct harness *h);
+
+/* Starts g, a second Gatehouse with h's config, issuer and keys on a port
+ * of its own, sharing h's Redis; the caller stops it (gh_stop). 0 or -1. */
+int harness_gatehouse_again(const struct harness *h, struct gh_proc *g);
 
 /* Creates a user through "gatehouse user add". 0 or -1. */
 int harness_add_user(struct harness *h, const char *username,

@@ -493,7 +493,7 @@ harness_wait_acked(struct harness *h, const char *sid, double timeout_s)
         if (!done && !failed) {
             if (test_now() >= deadline)
                 break;
-            usleep(POLL_MS * 1000);
+            test_sleep_ms(POLL_MS);
         }
     }
     free(jwks);

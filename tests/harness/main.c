@@ -29,6 +29,7 @@
 #include <jansson.h>
 
 #include "harness.h"
+#include "test.h"
 
 /* How long "up" waits for the supervisor, and "down" for each process. */
 #define UP_TIMEOUT_S 60
@@ -98,6 +99,7 @@ parse_app(char *arg, struct harness_app_spec *s)
     s->client_id = eq + 1;
     s->redirect_uri = c1 + 1;
     s->backchannel_uri = c2 != NULL ? c2 + 1 : NULL;
+    s->client_secret = NULL; /* generated */
     return arg[0] != '\0' && s->client_id[0] != '\0' ? 0 : -1;
 }
 
@@ -314,7 +316,7 @@ wait_gone(pid_t pid, const char *name, double timeout_s)
     int i, max = (int)(timeout_s * 1000 / 20) + 1;
 
     for (i = 0; i < max && alive(pid, name) && test_now() < deadline; i++)
-        usleep(20 * 1000);
+        test_sleep_ms(20);
     return !alive(pid, name);
 }
 
@@ -355,9 +357,8 @@ rm_rf(const char *dir)
 {
     char *argv[] = {"rm", "-rf", "--", (char *)dir, NULL};
 
-    /* Only what support.c makes: /tmp/gh-redis-*, /tmp/gh-test-*. */
-    if (dir != NULL && strncmp(dir, "/tmp/gh-", 8) == 0 &&
-        strstr(dir, "..") == NULL)
+    /* Only what support.c makes: TMPDIR/gh-redis-*, TMPDIR/gh-test-*. */
+    if (test_is_tmp(dir))
         run_cmd(argv, NULL, NULL, NULL);
 }
 

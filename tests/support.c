@@ -472,6 +472,22 @@ gh_log(const struct gh_proc *g)
     return text;
 }
 
+static int
+log_has(const struct gh_proc *g, const char *needle)
+{
+    char *log = gh_log(g);
+    int found = strstr(log, needle) != NULL;
+
+    free(log);
+    return found;
+}
+
+int
+gh_log_wait(const struct gh_proc *g, const char *needle, double timeout_s)
+{
+    return WAIT_UNTIL(log_has(g, needle), timeout_s, 20);
+}
+
 int
 run_cmd(char *const argv[], const char *stdin_text, char **out, char **err)
 {

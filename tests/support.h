@@ -57,6 +57,10 @@ int gh_signal_wait(struct gh_proc *g, int sig, double timeout_s);
 void gh_stop(struct gh_proc *g);
 /* Everything the server logged so far (malloc'd; "" if nothing). */
 char *gh_log(const struct gh_proc *g);
+/* Whether the server's log comes to contain needle within timeout_s: a
+ * line is written after the event it tells of, so a test that saw the
+ * event waits for its line. */
+int gh_log_wait(const struct gh_proc *g, const char *needle, double timeout_s);
 
 /* Runs argv (argv[0] a path) with stdin_text fed on standard input; returns
  * the exit status and captures stdout/stderr (malloc'd, may be NULL). */

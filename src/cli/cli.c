@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* What every admin subcommand needs (SPEC §2): exact option parsing,
- * one-line errors, masked Redis addresses, tables and JSON output. */
+/* What every subcommand needs (SPEC §2): the one option parser, the one
+ * config loader, one-line errors, masked Redis addresses, tables and JSON
+ * output. */
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,31 +15,50 @@
 #include "cli/cli_internal.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "crypto/keys.h"
+#include "store/store.h"
 
 static int
-option_index(const struct cli_option *opts, size_t n, const char *arg,
-             size_t len)
+option_index(const struct cli_option *opts, const char *arg, size_t len)
 {
-    size_t i;
+    int i;
 
-    for (i = 0; i < n; i++) {
+    for (i = 0; opts[i].name != NULL; i++) {
         if (strlen(opts[i].name) == len &&
             strncmp(arg, opts[i].name, len) == 0)
-            return (int)i;
+            return i;
     }
     return -1;
 }
 
+/* "--a or --b is required", for the options in flags. */
+static void
+one_of_required(const struct cli_option *opts, int flags, char *msg,
+                size_t size)
+{
+    size_t len = 0;
+    int i;
+
+    for (i = 0; opts[i].name != NULL && len < size; i++) {
+        if (flags & opts[i].flag)
+            len += (size_t)snprintf(msg + len, size - len, "%s%s",
+                                    len > 0 ? " or " : "", opts[i].name);
+    }
+    if (len < size)
+        snprintf(msg + len, size - len, " is required");
+}
+
 int
-cli_parse(const struct cli_option *opts, size_t n, int allowed, int required,
+cli_parse(const struct cli_option *opts, const struct cli_rules *rules,
           int argc, char **argv, struct cli_args *out, char *msg, size_t size)
 {
-    int i, help = 0;
-    size_t k;
+    int i, k, help = 0;
 
     memset(out, 0, sizeof(*out));
     msg[0] = '\0';
-    if (n > CLI_MAX_OPTIONS) {
+    for (k = 0; opts[k].name != NULL; k++)
+        ;
+    if (k > CLI_MAX_OPTIONS) {
         snprintf(msg, size, "too many options defined");
         return CLI_EXIT_USAGE;
     }
@@ -59,8 +79,12 @@ cli_parse(const struct cli_option *opts, size_t n, int allowed, int required,
                      i + 1);
             continue;
         }
-        idx = option_index(opts, n, arg, len);
-        if (idx < 0 || !(allowed & opts[idx].flag)) {
+        idx = option_index(opts, arg, len);
+        if (idx >= 0 && opts[idx].refused != NULL) {
+            snprintf(msg, size, "%s %s", opts[idx].name, opts[idx].refused);
+            continue;
+        }
+        if (idx < 0 || !(rules->allowed & opts[idx].flag)) {
             snprintf(msg, size, "unknown option '%.*s'; see --help",
                      (int)(len < 64 ? len : 64), arg);
             continue;
@@ -86,21 +110,34 @@ cli_parse(const struct cli_option *opts, size_t n, int allowed, int required,
     }
     if (help)
         return 1;
-    for (k = 0; msg[0] == '\0' && k < n; k++) {
-        if ((required & opts[k].flag) && !(out->given & opts[k].flag))
+    for (k = 0; msg[0] == '\0' && opts[k].name != NULL; k++) {
+        if ((rules->required & opts[k].flag) && !(out->given & opts[k].flag))
             snprintf(msg, size, "%s%s%s is required", opts[k].name,
                      opts[k].has_arg ? " " : "", opts[k].arg);
     }
+    if (msg[0] == '\0' && rules->one_of != 0 &&
+        !(out->given & rules->one_of))
+        one_of_required(opts, rules->one_of, msg, size);
     return msg[0] != '\0' ? CLI_EXIT_USAGE : 0;
 }
 
-const char *
-cli_value(const struct cli_option *opts, size_t n, const struct cli_args *a,
-          int flag)
+int
+cli_usage(const char *cmd, const char *help, int rc, const char *msg)
 {
-    size_t i;
+    if (rc == 1) {
+        fputs(help, stdout);
+        return 0;
+    }
+    cli_complain(cmd, "%s", msg);
+    return CLI_EXIT_USAGE;
+}
 
-    for (i = 0; i < n; i++)
+const char *
+cli_value(const struct cli_option *opts, const struct cli_args *a, int flag)
+{
+    int i;
+
+    for (i = 0; opts[i].name != NULL; i++)
         if (opts[i].flag == flag)
             return a->value[i];
     return NULL;
@@ -180,6 +217,59 @@ cli_load_config(const char *path)
         return NULL;
     }
     return cfg;
+}
+
+/* Retired keys verify for as long as anything they signed can live. */
+static int64_t
+key_keep_s(const struct config *cfg)
+{
+    int64_t keep = cfg->access_token_ttl_s;
+
+    if (cfg->id_token_ttl_s > keep)
+        keep = cfg->id_token_ttl_s;
+    return keep + 120;
+}
+
+int
+cli_load_keys(const struct config *cfg, struct keyring **ret)
+{
+    struct keyring *kr = NULL;
+    char why[512];
+    size_t i;
+
+    if (keyring_load(cfg->keys_dir, cfg->signing_alg, key_keep_s(cfg), &kr,
+                     why, sizeof(why)) < 0) {
+        fprintf(stderr, "%s: keys_dir: %s\n", cfg->path, why);
+        return 1;
+    }
+    for (i = 0; i < cfg->nclients; i++) {
+        const char *alg = cfg->clients[i]->id_token_alg;
+
+        if (alg != NULL && keys_kid(kr, alg) == NULL) {
+            fprintf(stderr,
+                    "%s: clients[%zu].id_token_signed_response_alg: no "
+                    "active %s key in %s: run \"gatehouse keys generate "
+                    "--dir %s --alg %s\"\n",
+                    cfg->path, i, alg, cfg->keys_dir, cfg->keys_dir, alg);
+            keyring_free(kr);
+            return 1;
+        }
+    }
+    *ret = kr;
+    return 0;
+}
+
+int
+cli_connect(const char *cmd, const struct config *cfg, struct store **ret)
+{
+    struct store *st = NULL;
+
+    if (store_open(&cfg->redis, &st) < 0 || store_ping(st) < 0) {
+        store_close(st);
+        return cli_fail(cmd, cfg, GH_EREDIS);
+    }
+    *ret = st;
+    return 0;
 }
 
 void
@@ -267,6 +357,8 @@ cli_table_print(struct cli_table *t)
 {
     size_t *w = calloc(t->ncols, sizeof(*w)), r, i, n;
 
+    for (i = 0; w != NULL && t->min_width != NULL && i < t->ncols; i++)
+        w[i] = t->min_width[i];
     for (r = 0; w != NULL && r < t->nrows; r++)
         for (i = 0; i < t->ncols; i++)
             if ((n = text_width(t->cells[r * t->ncols + i])) > w[i])

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -45,15 +46,16 @@ enum {
 };
 
 static const struct cli_option options[] = {
-    {"--config", O_CONFIG, 1, "FILE"},
-    {"--user", O_USER, 1, "U"},
-    {"--session", O_SESSION, 1, "SID"},
-    {"--all", O_ALL, 0, ""},
-    {"--reason", O_REASON, 1, "TEXT"},
-    {"--json", O_JSON, 0, ""},
-    {"--state", O_STATE, 1, "pending|failed"},
-    {"--retry", O_RETRY, 0, ""},
-    {"--limit", O_LIMIT, 1, "N"},
+    {"--config", O_CONFIG, 1, "FILE", NULL},
+    {"--user", O_USER, 1, "U", NULL},
+    {"--session", O_SESSION, 1, "SID", NULL},
+    {"--all", O_ALL, 0, "", NULL},
+    {"--reason", O_REASON, 1, "TEXT", NULL},
+    {"--json", O_JSON, 0, "", NULL},
+    {"--state", O_STATE, 1, "pending|failed", NULL},
+    {"--retry", O_RETRY, 0, "", NULL},
+    {"--limit", O_LIMIT, 1, "N", NULL},
+    {NULL, 0, 0, NULL, NULL},
 };
 
 struct opts {
@@ -76,8 +78,7 @@ struct ctx {
 
 struct command {
     const char *name;
-    int allowed;  /* O_* */
-    int required; /* O_* */
+    struct cli_rules rules; /* O_* */
     const char *help;
     /* Checks that need more than presence: -1 with msg set, or 0. */
     int (*check)(const struct opts *o, char *msg, size_t size);
@@ -100,23 +101,21 @@ parse(const struct command *cmd, int argc, char **argv, struct opts *o,
       char *msg, size_t size)
 {
     const struct cli_option *opt = options;
-    size_t n = NELEM(options);
     struct cli_args a;
     const char *limit;
     char *end;
     int rc;
 
     memset(o, 0, sizeof(*o));
-    if ((rc = cli_parse(opt, n, cmd->allowed, cmd->required, argc, argv, &a,
-                        msg, size)) != 0)
+    if ((rc = cli_parse(opt, &cmd->rules, argc, argv, &a, msg, size)) != 0)
         return rc;
     o->given = a.given;
-    o->config = cli_value(opt, n, &a, O_CONFIG);
-    o->user = cli_value(opt, n, &a, O_USER);
-    o->session = cli_value(opt, n, &a, O_SESSION);
-    o->reason = cli_value(opt, n, &a, O_REASON);
-    o->state = cli_value(opt, n, &a, O_STATE);
-    if ((limit = cli_value(opt, n, &a, O_LIMIT)) != NULL) {
+    o->config = cli_value(opt, &a, O_CONFIG);
+    o->user = cli_value(opt, &a, O_USER);
+    o->session = cli_value(opt, &a, O_SESSION);
+    o->reason = cli_value(opt, &a, O_REASON);
+    o->state = cli_value(opt, &a, O_STATE);
+    if ((limit = cli_value(opt, &a, O_LIMIT)) != NULL) {
         errno = 0;
         o->limit = strtol(limit, &end, 10);
         if (errno != 0 || *limit == '\0' || *end != '\0' || o->limit < 1) {
@@ -250,7 +249,7 @@ run_sessions(struct ctx *c)
     static const char *const head[7] = {"SID",       "USER", "SUB",
                                         "CREATED",   "LAST SEEN", "IP",
                                         "APPS"};
-    struct cli_table t = {7, 0, 0, NULL};
+    struct cli_table t = {.ncols = 7};
     struct user *u = NULL;
     json_t *arr = NULL;
     char **sids = NULL, buf[80];
@@ -419,23 +418,29 @@ logout_session(struct ctx *c)
     return 0;
 }
 
-/* Set by SIGINT or SIGTERM: the logout-all stops at its next session and
- * says so, instead of dying with its progress marked running. */
-static atomic_int interrupted;
-
-static void
-on_signal(int sig)
-{
-    (void)sig;
-    atomic_store(&interrupted, 1);
-}
-
 struct progress_line {
     const char *cmd;
     int tty;
     double last;
     long long shown; /* sessions ended as of the last line, -1: none */
+    sigset_t signals; /* SIGINT and SIGTERM, blocked during the run */
+    atomic_int stop;
 };
+
+/*
+ * Takes a pending SIGINT or SIGTERM, blocked for the run: the logout-all
+ * stops after its current batch and says so, instead of dying with its
+ * progress marked running. Polled between batches rather than caught, so
+ * no handler needs a global to talk to.
+ */
+static void
+take_signals(struct progress_line *pl)
+{
+    struct timespec now = {0, 0};
+
+    while (sigtimedwait(&pl->signals, NULL, &now) > 0)
+        atomic_store(&pl->stop, 1);
+}
 
 /* SPEC: a progress line on stderr for long operations. On a terminal it
  * rewrites itself; in a log, one line a second at most. */
@@ -445,6 +450,7 @@ progress(void *arg, const struct admin_progress *p)
     struct progress_line *pl = arg;
     double now = util_monotonic();
 
+    take_signals(pl);
     if (!pl->tty && now - pl->last < 1.0)
         return;
     pl->last = now;
@@ -459,8 +465,9 @@ progress(void *arg, const struct admin_progress *p)
 static int
 logout_all(struct ctx *c)
 {
-    struct progress_line pl = {c->cmd, isatty(STDERR_FILENO), 0, -1};
-    struct sigaction sa, old_int, old_term;
+    struct progress_line pl = {.cmd = c->cmd, .tty = isatty(STDERR_FILENO),
+                               .shown = -1};
+    sigset_t old_mask;
     struct logout_all_state other;
     struct admin_progress p;
     struct admin_run run = {.actor = c->actor, .reason = c->o->reason,
@@ -481,15 +488,16 @@ logout_all(struct ctx *c)
     if (rc < 0)
         return fail(c, rc);
     audit(c, "logout_all", "all", "ok", p.total, -1);
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    rc = admin_logout_all_run(c->st, c->cfg, &run, &interrupted, progress,
-                              &pl, &p);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    sigemptyset(&pl.signals);
+    sigaddset(&pl.signals, SIGINT);
+    sigaddset(&pl.signals, SIGTERM);
+    sigprocmask(SIG_BLOCK, &pl.signals, &old_mask);
+    rc = admin_logout_all_run(c->st, c->cfg, &run, &pl.stop, progress, &pl,
+                              &p);
+    /* Taken now, or unblocking would deliver it and end the process
+     * before the lines below say where the run stopped. */
+    take_signals(&pl);
+    sigprocmask(SIG_SETMASK, &old_mask, NULL);
     /* The final count always shows, once, and ends the line. */
     if (pl.shown != p.ended) {
         pl.last = 0;
@@ -613,7 +621,7 @@ run_deliveries(struct ctx *c)
     static const char *const head[8] = {
         "STATE", "SID", "APP", "REASON", "ATTEMPTS", "CREATED",
         "NEXT/DONE", "LAST ATTEMPT"};
-    struct cli_table t = {8, 0, 0, NULL};
+    struct cli_table t = {.ncols = 8};
     const char *state = c->o->state;
     int json = c->o->given & O_JSON;
     int limit = c->o->limit > 0 ? (int)c->o->limit : DELIVERIES_DEFAULT;
@@ -681,7 +689,7 @@ run_audit(struct ctx *c)
     static const char *const head[7] = {"TIME",    "ACTOR",   "ACTION",
                                         "TARGET",  "OUTCOME", "ADDRESS",
                                         "REASON"};
-    struct cli_table t = {7, 0, 0, NULL};
+    struct cli_table t = {.ncols = 7};
     struct audit_record *a = NULL;
     int json = c->o->given & O_JSON;
     int limit = c->o->limit > 0 ? (int)c->o->limit : AUDIT_DEFAULT;
@@ -725,7 +733,7 @@ out:
 }
 
 static const struct command commands[] = {
-    {"sessions", O_CONFIG | O_USER | O_JSON, O_CONFIG,
+    {"sessions", {O_CONFIG | O_USER | O_JSON, O_CONFIG, 0},
      "usage: gatehouse sessions --config FILE [--user U] [--json]\n"
      "\n"
      "Lists live sessions, one line each: SID USER SUB CREATED LAST-SEEN\n"
@@ -733,7 +741,7 @@ static const struct command commands[] = {
      "username or a sub. A logout-all in progress is reported on stderr.\n",
      NULL, run_sessions},
     {"logout",
-     O_CONFIG | O_USER | O_SESSION | O_ALL | O_REASON | O_JSON, O_CONFIG,
+     {O_CONFIG | O_USER | O_SESSION | O_ALL | O_REASON | O_JSON, O_CONFIG, 0},
      "usage: gatehouse logout --config FILE (--user U | --session SID | "
      "--all)\n"
      "                        [--reason TEXT] [--json]\n"
@@ -746,7 +754,8 @@ static const struct command commands[] = {
      "session, and running it again ends the rest. The action, with the\n"
      "OS user and TEXT, goes to the audit log.\n",
      check_logout, run_logout},
-    {"deliveries", O_CONFIG | O_STATE | O_RETRY | O_JSON | O_LIMIT, O_CONFIG,
+    {"deliveries",
+     {O_CONFIG | O_STATE | O_RETRY | O_JSON | O_LIMIT, O_CONFIG, 0},
      "usage: gatehouse deliveries --config FILE [--state pending|failed]\n"
      "                            [--limit N] [--json]\n"
      "       gatehouse deliveries --config FILE --retry [--state failed]\n"
@@ -757,7 +766,7 @@ static const struct command commands[] = {
      "--retry requeues every failed delivery, due now, with a fresh\n"
      "budget of attempts; earlier attempts stay in the ledger.\n",
      check_deliveries, run_deliveries},
-    {"audit", O_CONFIG | O_LIMIT | O_JSON, O_CONFIG,
+    {"audit", {O_CONFIG | O_LIMIT | O_JSON, O_CONFIG, 0},
      "usage: gatehouse audit --config FILE [--limit N] [--json]\n"
      "\n"
      "Shows the newest N audit records (default 50), newest first: TIME\n"
@@ -777,20 +786,14 @@ run(const char *name, int argc, char **argv)
     size_t i;
     int rc;
 
-    for (i = 0; i < NELEM(commands); i++)
+    for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (strcmp(commands[i].name, name) == 0)
             cmd = &commands[i];
     if (cmd == NULL)
         return CLI_EXIT_USAGE;
     snprintf(cmdname, sizeof(cmdname), "gatehouse %s", cmd->name);
-    if ((rc = parse(cmd, argc - 1, argv + 1, &o, msg, sizeof(msg))) == 1) {
-        fputs(cmd->help, stdout);
-        return 0;
-    }
-    if (rc != 0) {
-        cli_complain(cmdname, "%s", msg);
-        return CLI_EXIT_USAGE;
-    }
+    if ((rc = parse(cmd, argc - 1, argv + 1, &o, msg, sizeof(msg))) != 0)
+        return cli_usage(cmdname, cmd->help, rc, msg);
     /* session_end logs each ending at info; here the lines printed say
      * it all, and stderr is for errors and progress (SPEC §2). */
     log_init(LOG_WARN, LOG_FORMAT_TEXT);
@@ -803,10 +806,8 @@ run(const char *name, int argc, char **argv)
     c.o = &o;
     c.cfg = cfg;
     cli_actor(c.actor, sizeof(c.actor));
-    if (store_open(&cfg->redis, &st) < 0 || store_ping(st) < 0) {
-        fail(&c, GH_EREDIS);
+    if (cli_connect(cmdname, cfg, &st) != 0)
         goto out;
-    }
     c.st = st;
     rc = cmd->run(&c);
 out:

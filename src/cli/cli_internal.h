@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Shared by the cli_*.c files only: option parsing as SPEC §2 wants it,
- * one-line errors, tables and JSON on stdout. */
+/* Shared by the cli_*.c files only: the one option parser, the one config
+ * loader, one-line errors, tables and JSON on stdout. */
 #ifndef GATEHOUSE_CLI_INTERNAL_H
 #define GATEHOUSE_CLI_INTERNAL_H
 
@@ -10,17 +10,30 @@
 #include <jansson.h>
 
 struct config;
+struct keyring;
 struct redis_config;
+struct store;
 
 #define CLI_EXIT_USAGE 2
 #define CLI_MAX_OPTIONS 32
 
-/* One option a command may take; flag is a bit of its own. */
+/* One option a group of commands knows; a table of them ends with a
+ * zeroed entry. */
 struct cli_option {
     const char *name; /* "--config" */
-    int flag;
+    int flag;         /* a bit of its own */
     int has_arg;
     const char *arg; /* what the value is, for "--config FILE is required" */
+    /* When set, the option is refused wherever it appears, and this
+     * follows its name in the message. */
+    const char *refused;
+};
+
+/* Which options of its table one command takes, as their flags. */
+struct cli_rules {
+    int allowed;
+    int required;
+    int one_of; /* at least one of these, when not 0 */
 };
 
 /* What was given: the flags present, and each value by the option's
@@ -31,19 +44,23 @@ struct cli_args {
 };
 
 /*
- * Parses argv against opts (n of them), allowing the flags in allowed and
- * requiring those in required. Options are spelled exactly ("--opt V" or
- * "--opt=V"; no abbreviations, which could turn a typo into another
- * option). Returns 0, 1 if --help was asked for (it wins over any error),
- * or CLI_EXIT_USAGE with the first problem in msg. No message quotes a
- * value.
+ * Parses argv (the words after the command's name) against opts and the
+ * command's rules. Options are spelled exactly ("--opt V" or "--opt=V";
+ * no abbreviations, which could turn a typo into another option, and no
+ * short forms but -h). Returns 0, 1 if --help was asked for (it wins over
+ * any error), or CLI_EXIT_USAGE with the first problem in msg. No message
+ * quotes a value: it could be a password typed in the wrong place.
  */
-int cli_parse(const struct cli_option *opts, size_t n, int allowed,
-              int required, int argc, char **argv, struct cli_args *out,
-              char *msg, size_t size);
+int cli_parse(const struct cli_option *opts, const struct cli_rules *rules,
+              int argc, char **argv, struct cli_args *out, char *msg,
+              size_t size);
+/* What a command does when its parse did not return 0: prints help (rc
+ * 1) on stdout, or msg as cmd's one line. Returns the exit status, 0 or
+ * CLI_EXIT_USAGE. */
+int cli_usage(const char *cmd, const char *help, int rc, const char *msg);
 /* The value given for flag, or NULL. */
-const char *cli_value(const struct cli_option *opts, size_t n,
-                      const struct cli_args *a, int flag);
+const char *cli_value(const struct cli_option *opts, const struct cli_args *a,
+                      int flag);
 
 /* One line on stderr: "CMD: ...". */
 void cli_complain(const char *cmd, const char *fmt, ...)
@@ -57,9 +74,21 @@ void cli_redis_where(const struct redis_config *rc, char *buf,
 /* The one line for a failed operation (GH_EREDIS names where Redis is);
  * returns the exit status, 1. */
 int cli_fail(const char *cmd, const struct config *cfg, int rc);
+
 /* Loads the config, or says why on stderr ("FILE: field: problem") and
  * returns NULL. The caller frees it with config_free. */
 struct config *cli_load_config(const char *path);
+/*
+ * Loads cfg's keys and checks every config client's ID token alg has an
+ * active key: a client that could never get an ID token is a config
+ * error, found at start rather than at its first sign-in. Returns 0, or 1
+ * with the line said. *ret is the caller's (keyring_free).
+ */
+int cli_load_keys(const struct config *cfg, struct keyring **ret);
+/* Opens cfg's Redis and checks it answers, or says so as cli_fail does
+ * and returns 1. *ret is the caller's (store_close). */
+int cli_connect(const char *cmd, const struct config *cfg,
+                struct store **ret);
 /* "cli:" and the OS user running the command, for the audit log. */
 void cli_actor(char *buf, size_t size);
 
@@ -69,6 +98,9 @@ void cli_iso_time(int64_t t, char *buf, size_t size);
 /* A table printed once every row is known, so columns line up. */
 struct cli_table {
     size_t ncols;
+    /* Per column, the least width, so a column of fixed-size values
+     * (ids, states) lines up the same whatever rows there are; or NULL. */
+    const size_t *min_width;
     size_t nrows;
     size_t cap;
     char **cells; /* nrows × ncols, malloc'd */

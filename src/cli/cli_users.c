@@ -23,8 +23,6 @@
 #include "core/util.h"
 #include "cli/cli_internal.h"
 
-#define EXIT_USAGE 2
-
 /* The options of every user subcommand; each subcommand allows some. */
 enum {
     O_CONFIG = 1 << 0,
@@ -40,23 +38,23 @@ enum {
     O_ZONEINFO = 1 << 10,
 };
 
-static const struct option_spec {
-    const char *name;
-    int flag;
-    int has_arg;
-    const char *arg; /* for "--config FILE is required" */
-} option_specs[] = {
-    {"--config", O_CONFIG, 1, "FILE"},
-    {"--username", O_USERNAME, 1, "U"},
-    {"--email", O_EMAIL, 1, "E"},
-    {"--name", O_NAME, 1, "N"},
-    {"--given-name", O_GIVEN_NAME, 1, "G"},
-    {"--family-name", O_FAMILY_NAME, 1, "F"},
-    {"--locale", O_LOCALE, 1, "L"},
-    {"--zoneinfo", O_ZONEINFO, 1, "Z"},
-    {"--password-stdin", O_PASSWORD_STDIN, 0, ""},
-    {"--email-verified", O_EMAIL_VERIFIED, 0, ""},
-    {"--json", O_JSON, 0, ""},
+static const struct cli_option options[] = {
+    {"--config", O_CONFIG, 1, "FILE", NULL},
+    {"--username", O_USERNAME, 1, "U", NULL},
+    {"--email", O_EMAIL, 1, "E", NULL},
+    {"--name", O_NAME, 1, "N", NULL},
+    {"--given-name", O_GIVEN_NAME, 1, "G", NULL},
+    {"--family-name", O_FAMILY_NAME, 1, "F", NULL},
+    {"--locale", O_LOCALE, 1, "L", NULL},
+    {"--zoneinfo", O_ZONEINFO, 1, "Z", NULL},
+    {"--password-stdin", O_PASSWORD_STDIN, 0, "", NULL},
+    {"--email-verified", O_EMAIL_VERIFIED, 0, "", NULL},
+    {"--json", O_JSON, 0, "", NULL},
+    /* Refused by name, pointing at --password-stdin: the word after it
+     * is a password, and only stdin may carry one. */
+    {"--password", 0, 1, "", "is not accepted: a password never appears "
+                             "in argv; use --password-stdin"},
+    {NULL, 0, 0, NULL, NULL},
 };
 
 struct opts {
@@ -101,17 +99,15 @@ static const char user_help[] =
 
 static const struct subcommand {
     const char *name;
-    int allowed;  /* O_* */
-    int required; /* O_* */
-    int one_of;   /* O_*: at least one of them, when not 0 */
+    struct cli_rules rules; /* O_* */
     const char *help;
     int (*run)(const struct ctx *c);
 } subcommands[] = {
     {"add",
-     O_CONFIG | O_USERNAME | O_EMAIL | O_NAME | O_PASSWORD_STDIN |
-         O_EMAIL_VERIFIED | O_GIVEN_NAME | O_FAMILY_NAME | O_LOCALE |
-         O_ZONEINFO,
-     O_CONFIG | O_USERNAME | O_PASSWORD_STDIN, 0,
+     {O_CONFIG | O_USERNAME | O_EMAIL | O_NAME | O_PASSWORD_STDIN |
+          O_EMAIL_VERIFIED | O_GIVEN_NAME | O_FAMILY_NAME | O_LOCALE |
+          O_ZONEINFO,
+      O_CONFIG | O_USERNAME | O_PASSWORD_STDIN, 0},
      "usage: gatehouse user add --config FILE --username U [--email E]\n"
      "                          [--email-verified] [--name N]\n"
      "                          [--given-name G] [--family-name F]\n"
@@ -131,8 +127,9 @@ static const struct subcommand {
      "  --zoneinfo Z         a time zone name, e.g. Europe/Paris\n"
      "updated_at is set on creation and on every change.\n",
      run_add},
-    {"passwd", O_CONFIG | O_USERNAME | O_PASSWORD_STDIN | O_EMAIL_VERIFIED,
-     O_CONFIG | O_USERNAME, O_PASSWORD_STDIN | O_EMAIL_VERIFIED,
+    {"passwd",
+     {O_CONFIG | O_USERNAME | O_PASSWORD_STDIN | O_EMAIL_VERIFIED,
+      O_CONFIG | O_USERNAME, O_PASSWORD_STDIN | O_EMAIL_VERIFIED},
      "usage: gatehouse user passwd --config FILE --username U\n"
      "                             [--password-stdin] [--email-verified]\n"
      "\n"
@@ -142,14 +139,14 @@ static const struct subcommand {
      "email_verified claim). At least one of them is required. U is a\n"
      "username or a sub.\n",
      run_passwd},
-    {"disable", O_CONFIG | O_USERNAME, O_CONFIG | O_USERNAME, 0,
+    {"disable", {O_CONFIG | O_USERNAME, O_CONFIG | O_USERNAME, 0},
      "usage: gatehouse user disable --config FILE --username U\n"
      "\n"
      "Disables the user, who can no longer sign in, and ends every one of\n"
      "their sessions (each app is notified by back-channel logout). U is a\n"
      "username or a sub.\n",
      run_disable},
-    {"list", O_CONFIG | O_JSON, O_CONFIG, 0,
+    {"list", {O_CONFIG | O_JSON, O_CONFIG, 0},
      "usage: gatehouse user list --config FILE [--json]\n"
      "\n"
      "Lists every user, oldest first: SUB USERNAME EMAIL NAME STATE\n"
@@ -157,127 +154,28 @@ static const struct subcommand {
      run_list},
 };
 
-static const struct option_spec *
-find_option(const char *arg, size_t len)
-{
-    size_t i;
-
-    for (i = 0; i < NELEM(option_specs); i++) {
-        if (strlen(option_specs[i].name) == len &&
-            strncmp(arg, option_specs[i].name, len) == 0)
-            return &option_specs[i];
-    }
-    return NULL;
-}
-
-static void
-set_option(struct opts *o, int flag, const char *value)
-{
-    o->given |= flag;
-    if (flag == O_CONFIG)
-        o->config = value;
-    else if (flag == O_USERNAME)
-        o->username = value;
-    else if (flag == O_EMAIL)
-        o->email = value;
-    else if (flag == O_NAME)
-        o->name = value;
-    else if (flag == O_GIVEN_NAME)
-        o->given_name = value;
-    else if (flag == O_FAMILY_NAME)
-        o->family_name = value;
-    else if (flag == O_LOCALE)
-        o->locale = value;
-    else if (flag == O_ZONEINFO)
-        o->zoneinfo = value;
-}
-
-/*
- * Parses argv (the subcommand's options, exactly as spelled: getopt_long
- * would take "--password" as an abbreviation of "--password-stdin" and
- * then echo the next word, a password, in its error). Returns 0, 1 if
- * --help was asked for (it wins over any error), or 2 with the first
- * problem in msg. No message quotes an argument's value.
- */
+/* Parses argv (the subcommand's options) into o: 0, 1 for --help, or
+ * CLI_EXIT_USAGE with the problem in msg. */
 static int
 parse(const struct subcommand *sc, int argc, char **argv, struct opts *o,
       char *msg, size_t size)
 {
-    int i, help = 0;
+    struct cli_args a;
+    int rc;
 
     memset(o, 0, sizeof(*o));
-    msg[0] = '\0';
-    for (i = 0; i < argc; i++) {
-        const char *arg = argv[i], *eq = strchr(arg, '=');
-        size_t len = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
-        const struct option_spec *spec;
-        const char *value = NULL;
-
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            help = 1;
-            continue;
-        }
-        if (msg[0] != '\0')
-            continue; /* only --help still matters */
-        if (strncmp(arg, "--", 2) != 0) {
-            snprintf(msg, size, "unexpected argument (word %d); see --help",
-                     i + 1);
-            continue;
-        }
-        if (len == strlen("--password") &&
-            strncmp(arg, "--password", len) == 0) {
-            snprintf(msg, size,
-                     "--password is not accepted: a password "
-                     "never appears in argv; use --password-stdin");
-            continue;
-        }
-        spec = find_option(arg, len);
-        if (spec == NULL || !(sc->allowed & spec->flag)) {
-            snprintf(msg, size, "unknown option '%.*s'; see --help",
-                     (int)(len < 64 ? len : 64), arg);
-            continue;
-        }
-        if (o->given & spec->flag) {
-            snprintf(msg, size, "%s given twice", spec->name);
-            continue;
-        }
-        if (spec->has_arg) {
-            if (eq != NULL)
-                value = eq + 1;
-            else if (i + 1 < argc)
-                value = argv[++i];
-            else
-                snprintf(msg, size, "%s needs a value (%s)", spec->name,
-                         spec->arg);
-        } else if (eq != NULL) {
-            snprintf(msg, size, "%s takes no value", spec->name);
-        }
-        if (msg[0] == '\0')
-            set_option(o, spec->flag, value);
-    }
-    if (help)
-        return 1;
-    for (i = 0; msg[0] == '\0' && i < (int)NELEM(option_specs); i++) {
-        if ((sc->required & option_specs[i].flag) &&
-            !(o->given & option_specs[i].flag))
-            snprintf(msg, size, "%s%s%s is required", option_specs[i].name,
-                     option_specs[i].has_arg ? " " : "", option_specs[i].arg);
-    }
-    if (msg[0] == '\0' && sc->one_of != 0 && !(o->given & sc->one_of)) {
-        size_t len = 0;
-        for (i = 0; i < (int)NELEM(option_specs); i++) {
-            if (!(sc->one_of & option_specs[i].flag))
-                continue;
-            len += (size_t)snprintf(msg + len, size - len, "%s%s",
-                                    len > 0 ? " or " : "",
-                                    option_specs[i].name);
-            if (len >= size)
-                break;
-        }
-        if (len < size)
-            snprintf(msg + len, size - len, " is required");
-    }
-    return msg[0] != '\0' ? EXIT_USAGE : 0;
+    if ((rc = cli_parse(options, &sc->rules, argc, argv, &a, msg, size)) != 0)
+        return rc;
+    o->given = a.given;
+    o->config = cli_value(options, &a, O_CONFIG);
+    o->username = cli_value(options, &a, O_USERNAME);
+    o->email = cli_value(options, &a, O_EMAIL);
+    o->name = cli_value(options, &a, O_NAME);
+    o->given_name = cli_value(options, &a, O_GIVEN_NAME);
+    o->family_name = cli_value(options, &a, O_FAMILY_NAME);
+    o->locale = cli_value(options, &a, O_LOCALE);
+    o->zoneinfo = cli_value(options, &a, O_ZONEINFO);
+    return 0;
 }
 
 /*
@@ -513,67 +411,38 @@ out:
     return rc;
 }
 
-/* Characters as a terminal shows them, near enough: UTF-8 lead bytes. */
-static size_t
-text_width(const char *s)
-{
-    size_t n = 0;
+/* SUB and STATE keep their widths with no row, or only active users. */
+static const size_t list_widths[6] = {36, 0, 0, 0, 8, 0};
 
-    for (; *s != '\0'; s++)
-        n += ((unsigned char)*s & 0xc0) != 0x80;
-    return n;
-}
-
-static void
-cell(const char *s, size_t width)
-{
-    size_t w = text_width(s);
-
-    fputs(s, stdout);
-    for (; w < width + 2; w++)
-        putchar(' ');
-}
-
-static const char *
-or_dash(const char *s)
-{
-    return s != NULL && s[0] != '\0' ? s : "-";
-}
-
-static void
+static int
 print_table(struct user **list, size_t n)
 {
-    size_t wu = strlen("USERNAME"), we = strlen("EMAIL"), wn = strlen("NAME"),
-           i, w;
-    char created[32];
-    struct tm tm;
-    time_t t;
+    static const char *const head[6] = {"SUB",  "USERNAME", "EMAIL",
+                                        "NAME", "STATE",    "CREATED"};
+    struct cli_table t = {.ncols = 6, .min_width = list_widths};
+    size_t i;
+    int rc;
 
+    if ((rc = cli_table_add(&t, head)) < 0)
+        goto out;
     for (i = 0; i < n; i++) {
-        if ((w = text_width(list[i]->username)) > wu)
-            wu = w;
-        if ((w = text_width(or_dash(list[i]->email))) > we)
-            we = w;
-        if ((w = text_width(or_dash(list[i]->name))) > wn)
-            wn = w;
+        char created[32];
+        const char *row[6];
+
+        cli_iso_time(list[i]->created, created, sizeof(created));
+        row[0] = list[i]->sub;
+        row[1] = list[i]->username;
+        row[2] = list[i]->email;
+        row[3] = list[i]->name;
+        row[4] = list[i]->disabled ? "disabled" : "active";
+        row[5] = created;
+        if ((rc = cli_table_add(&t, row)) < 0)
+            goto out;
     }
-    cell("SUB", 36);
-    cell("USERNAME", wu);
-    cell("EMAIL", we);
-    cell("NAME", wn);
-    cell("STATE", strlen("disabled"));
-    puts("CREATED");
-    for (i = 0; i < n; i++) {
-        t = (time_t)list[i]->created;
-        gmtime_r(&t, &tm);
-        strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        cell(list[i]->sub, 36);
-        cell(list[i]->username, wu);
-        cell(or_dash(list[i]->email), we);
-        cell(or_dash(list[i]->name), wn);
-        cell(list[i]->disabled ? "disabled" : "active", strlen("disabled"));
-        puts(created);
-    }
+    cli_table_print(&t);
+out:
+    cli_table_clear(&t);
+    return rc;
 }
 
 /* Everything but the password hash, which never leaves Redis this way. */
@@ -582,22 +451,17 @@ print_json(struct user **list, size_t n)
 {
     json_t *arr, *obj;
     size_t i;
-    int rc = GH_ENOMEM;
 
     if ((arr = json_array()) == NULL)
         return GH_ENOMEM;
     for (i = 0; i < n; i++) {
         obj = users_json(list[i]);
-        if (obj == NULL || json_array_append_new(arr, obj) < 0)
-            goto out;
+        if (obj == NULL || json_array_append_new(arr, obj) < 0) {
+            json_decref(arr);
+            return GH_ENOMEM;
+        }
     }
-    if (json_dumpf(arr, stdout, JSON_INDENT(2)) < 0)
-        goto out;
-    putchar('\n');
-    rc = 0;
-out:
-    json_decref(arr);
-    return rc;
+    return cli_print_json(arr);
 }
 
 static int
@@ -609,12 +473,9 @@ run_list(const struct ctx *c)
 
     if ((rc = users_list(c->st, &list, &n)) < 0)
         return cli_fail(c->cmd, c->cfg, rc);
-    if (c->o->given & O_JSON) {
-        if ((rc = print_json(list, n)) < 0)
-            rc = cli_fail(c->cmd, c->cfg, rc);
-    } else {
-        print_table(list, n);
-    }
+    rc = c->o->given & O_JSON ? print_json(list, n) : print_table(list, n);
+    if (rc < 0)
+        rc = cli_fail(c->cmd, c->cfg, rc);
     users_free_list(list, n);
     return rc;
 }
@@ -636,13 +497,13 @@ cli_user(int argc, char **argv)
     if (argc < 2) {
         fprintf(stderr, "gatehouse user: add, passwd, disable or list "
                         "expected; see --help\n");
-        return EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         fputs(user_help, stdout);
         return 0;
     }
-    for (i = 0; i < NELEM(subcommands); i++) {
+    for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {
         if (strcmp(argv[1], subcommands[i].name) == 0)
             sc = &subcommands[i];
     }
@@ -651,17 +512,11 @@ cli_user(int argc, char **argv)
                 "gatehouse user: unknown subcommand '%.64s'; see "
                 "--help\n",
                 argv[1]);
-        return EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     }
     snprintf(cmd, sizeof(cmd), "gatehouse user %s", sc->name);
-    if ((rc = parse(sc, argc - 2, argv + 2, &o, msg, sizeof(msg))) == 1) {
-        fputs(sc->help, stdout);
-        return 0;
-    }
-    if (rc != 0) {
-        cli_complain(cmd, "%s", msg);
-        return EXIT_USAGE;
-    }
+    if ((rc = parse(sc, argc - 2, argv + 2, &o, msg, sizeof(msg))) != 0)
+        return cli_usage(cmd, sc->help, rc, msg);
     /* session_end logs each ending at info; here the one line printed
      * below says it all, and stderr is for errors (SPEC §2). */
     log_init(LOG_WARN, LOG_FORMAT_TEXT);
@@ -682,10 +537,8 @@ cli_user(int argc, char **argv)
     c.password = password;
     /* Fail now, not after an ~100 ms scrypt that could only be thrown
      * away. */
-    if (store_open(&cfg->redis, &st) < 0 || store_ping(st) < 0) {
-        cli_fail(c.cmd, c.cfg, GH_EREDIS);
+    if (cli_connect(cmd, cfg, &st) != 0)
         goto out;
-    }
     c.st = st;
     rc = sc->run(&c);
 out:

@@ -50,21 +50,17 @@ one_of_required(const struct cli_option *opts, int flags, char *msg,
 
 int
 cli_parse(const struct cli_option *opts, const struct cli_rules *rules,
-          int argc, char **argv, struct cli_args *out, char *msg, size_t size)
+          int argc, char **argv, int *given, void *values, char *msg,
+          size_t size)
 {
     int i, k, help = 0;
 
-    memset(out, 0, sizeof(*out));
+    *given = 0;
     msg[0] = '\0';
-    for (k = 0; opts[k].name != NULL; k++)
-        ;
-    if (k > CLI_MAX_OPTIONS) {
-        snprintf(msg, size, "too many options defined");
-        return CLI_EXIT_USAGE;
-    }
     for (i = 0; i < argc; i++) {
         const char *arg = argv[i], *eq = strchr(arg, '=');
         size_t len = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
+        const char *value = NULL;
         const struct cli_option *o;
         int idx;
 
@@ -90,33 +86,36 @@ cli_parse(const struct cli_option *opts, const struct cli_rules *rules,
             continue;
         }
         o = &opts[idx];
-        if (out->given & o->flag) {
+        if (*given & o->flag) {
             snprintf(msg, size, "%s given twice", o->name);
             continue;
         }
-        if (o->has_arg) {
+        if (o->arg != NULL) {
             if (eq != NULL)
-                out->value[idx] = eq + 1;
+                value = eq + 1;
             else if (i + 1 < argc)
-                out->value[idx] = argv[++i];
+                value = argv[++i];
             else
                 snprintf(msg, size, "%s needs a value (%s)", o->name,
                          o->arg);
         } else if (eq != NULL) {
             snprintf(msg, size, "%s takes no value", o->name);
         }
-        if (msg[0] == '\0')
-            out->given |= o->flag;
+        if (msg[0] != '\0')
+            continue;
+        *given |= o->flag;
+        if (value != NULL)
+            *(const char **)((char *)values + o->at) = value;
     }
     if (help)
         return 1;
     for (k = 0; msg[0] == '\0' && opts[k].name != NULL; k++) {
-        if ((rules->required & opts[k].flag) && !(out->given & opts[k].flag))
+        if ((rules->required & opts[k].flag) && !(*given & opts[k].flag))
             snprintf(msg, size, "%s%s%s is required", opts[k].name,
-                     opts[k].has_arg ? " " : "", opts[k].arg);
+                     opts[k].arg != NULL ? " " : "",
+                     opts[k].arg != NULL ? opts[k].arg : "");
     }
-    if (msg[0] == '\0' && rules->one_of != 0 &&
-        !(out->given & rules->one_of))
+    if (msg[0] == '\0' && rules->one_of != 0 && !(*given & rules->one_of))
         one_of_required(opts, rules->one_of, msg, size);
     return msg[0] != '\0' ? CLI_EXIT_USAGE : 0;
 }
@@ -130,17 +129,6 @@ cli_usage(const char *cmd, const char *help, int rc, const char *msg)
     }
     cli_complain(cmd, "%s", msg);
     return CLI_EXIT_USAGE;
-}
-
-const char *
-cli_value(const struct cli_option *opts, const struct cli_args *a, int flag)
-{
-    int i;
-
-    for (i = 0; opts[i].name != NULL; i++)
-        if (opts[i].flag == flag)
-            return a->value[i];
-    return NULL;
 }
 
 void

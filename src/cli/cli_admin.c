@@ -4,6 +4,7 @@
  * functions (admin.h), so both end sessions and write audit records
  * alike. */
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -45,18 +46,6 @@ enum {
     O_LIMIT = 1 << 8,
 };
 
-static const struct cli_option options[] = {
-    {"--config", O_CONFIG, 1, "FILE", NULL},
-    {"--user", O_USER, 1, "U", NULL},
-    {"--session", O_SESSION, 1, "SID", NULL},
-    {"--all", O_ALL, 0, "", NULL},
-    {"--reason", O_REASON, 1, "TEXT", NULL},
-    {"--json", O_JSON, 0, "", NULL},
-    {"--state", O_STATE, 1, "pending|failed", NULL},
-    {"--retry", O_RETRY, 0, "", NULL},
-    {"--limit", O_LIMIT, 1, "N", NULL},
-    {NULL, 0, 0, NULL, NULL},
-};
 
 struct opts {
     int given; /* O_* of the options present */
@@ -65,8 +54,24 @@ struct opts {
     const char *session;
     const char *reason;
     const char *state;
+    const char *limit_text;
     long limit;
 };
+
+#define V(field) offsetof(struct opts, field)
+static const struct cli_option options[] = {
+    {"--config", O_CONFIG, "FILE", V(config), NULL},
+    {"--user", O_USER, "U", V(user), NULL},
+    {"--session", O_SESSION, "SID", V(session), NULL},
+    {"--all", O_ALL, NULL, 0, NULL},
+    {"--reason", O_REASON, "TEXT", V(reason), NULL},
+    {"--json", O_JSON, NULL, 0, NULL},
+    {"--state", O_STATE, "pending|failed", V(state), NULL},
+    {"--retry", O_RETRY, NULL, 0, NULL},
+    {"--limit", O_LIMIT, "N", V(limit_text), NULL},
+    {NULL, 0, NULL, 0, NULL},
+};
+#undef V
 
 struct ctx {
     const char *cmd; /* "gatehouse logout", for messages */
@@ -100,25 +105,18 @@ static int
 parse(const struct command *cmd, int argc, char **argv, struct opts *o,
       char *msg, size_t size)
 {
-    const struct cli_option *opt = options;
-    struct cli_args a;
-    const char *limit;
     char *end;
     int rc;
 
     memset(o, 0, sizeof(*o));
-    if ((rc = cli_parse(opt, &cmd->rules, argc, argv, &a, msg, size)) != 0)
+    if ((rc = cli_parse(options, &cmd->rules, argc, argv, &o->given, o, msg,
+                        size)) != 0)
         return rc;
-    o->given = a.given;
-    o->config = cli_value(opt, &a, O_CONFIG);
-    o->user = cli_value(opt, &a, O_USER);
-    o->session = cli_value(opt, &a, O_SESSION);
-    o->reason = cli_value(opt, &a, O_REASON);
-    o->state = cli_value(opt, &a, O_STATE);
-    if ((limit = cli_value(opt, &a, O_LIMIT)) != NULL) {
+    if (o->limit_text != NULL) {
         errno = 0;
-        o->limit = strtol(limit, &end, 10);
-        if (errno != 0 || *limit == '\0' || *end != '\0' || o->limit < 1) {
+        o->limit = strtol(o->limit_text, &end, 10);
+        if (errno != 0 || *o->limit_text == '\0' || *end != '\0' ||
+            o->limit < 1) {
             snprintf(msg, size, "--limit must be a positive number");
             return CLI_EXIT_USAGE;
         }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* "gatehouse check-config": what serve would refuse, found before it
  * starts (SPEC §2), with the same loaders serve uses. */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,10 +17,15 @@ enum {
     O_CONNECT = 1 << 1,
 };
 
+struct opts {
+    int given;
+    const char *config;
+};
+
 static const struct cli_option options[] = {
-    {"--config", O_CONFIG, 1, "FILE", NULL},
-    {"--connect", O_CONNECT, 0, "", NULL},
-    {NULL, 0, 0, NULL, NULL},
+    {"--config", O_CONFIG, "FILE", offsetof(struct opts, config), NULL},
+    {"--connect", O_CONNECT, NULL, 0, NULL},
+    {NULL, 0, NULL, 0, NULL},
 };
 
 static const struct cli_rules rules = {O_CONFIG | O_CONNECT, O_CONFIG, 0};
@@ -37,20 +43,20 @@ cli_check_config(int argc, char **argv)
     struct config *cfg = NULL;
     struct keyring *kr = NULL;
     struct store *st = NULL;
-    struct cli_args a;
+    struct opts o = {0, NULL};
     char msg[256];
     int rc;
 
-    if ((rc = cli_parse(options, &rules, argc - 1, argv + 1, &a, msg,
-                        sizeof(msg))) != 0)
+    if ((rc = cli_parse(options, &rules, argc - 1, argv + 1, &o.given, &o,
+                        msg, sizeof(msg))) != 0)
         return cli_usage("gatehouse check-config", check_help, rc, msg);
     log_init(LOG_INFO, LOG_FORMAT_TEXT);
     rc = 1;
-    if ((cfg = cli_load_config(cli_value(options, &a, O_CONFIG))) == NULL ||
+    if ((cfg = cli_load_config(o.config)) == NULL ||
         cli_load_keys(cfg, &kr) != 0)
         goto out;
     rc = 0;
-    if (a.given & O_CONNECT) {
+    if (o.given & O_CONNECT) {
         if (store_open(&cfg->redis, &st) < 0 || store_ping(st) < 0) {
             fprintf(stderr, "%s: redis: no answer from %s\n", cfg->path,
                     cfg->redis.url != NULL ? cfg->redis.url

@@ -15,15 +15,18 @@ struct redis_config;
 struct store;
 
 #define CLI_EXIT_USAGE 2
-#define CLI_MAX_OPTIONS 32
 
-/* One option a group of commands knows; a table of them ends with a
- * zeroed entry. */
+/*
+ * One option a group of commands knows; a table of them ends with a
+ * zeroed entry. Each command has a struct of its option values, and an
+ * option names the member its value goes to, as config.c's table of
+ * settings does.
+ */
 struct cli_option {
     const char *name; /* "--config" */
     int flag;         /* a bit of its own */
-    int has_arg;
-    const char *arg; /* what the value is, for "--config FILE is required" */
+    const char *arg;  /* what its value is ("FILE"), or NULL: it takes none */
+    size_t at;        /* offsetof the const char * its value goes to */
     /* When set, the option is refused wherever it appears, and this
      * follows its name in the message. */
     const char *refused;
@@ -36,32 +39,23 @@ struct cli_rules {
     int one_of; /* at least one of these, when not 0 */
 };
 
-/* What was given: the flags present, and each value by the option's
- * index in its table (borrowed from argv). */
-struct cli_args {
-    int given;
-    const char *value[CLI_MAX_OPTIONS];
-};
-
 /*
  * Parses argv (the words after the command's name) against opts and the
- * command's rules. Options are spelled exactly ("--opt V" or "--opt=V";
- * no abbreviations, which could turn a typo into another option, and no
- * short forms but -h). Returns 0, 1 if --help was asked for (it wins over
- * any error), or CLI_EXIT_USAGE with the first problem in msg. No message
- * quotes a value: it could be a password typed in the wrong place.
+ * command's rules: *given gets the flags present, and values (the
+ * command's struct) each value given, borrowed from argv. Options are
+ * spelled exactly ("--opt V" or "--opt=V"; no abbreviations, which could
+ * turn a typo into another option, and no short forms but -h). Returns 0,
+ * 1 if --help was asked for (it wins over any error), or CLI_EXIT_USAGE
+ * with the first problem in msg. No message quotes a value: it could be a
+ * password typed in the wrong place.
  */
 int cli_parse(const struct cli_option *opts, const struct cli_rules *rules,
-              int argc, char **argv, struct cli_args *out, char *msg,
+              int argc, char **argv, int *given, void *values, char *msg,
               size_t size);
 /* What a command does when its parse did not return 0: prints help (rc
  * 1) on stdout, or msg as cmd's one line. Returns the exit status, 0 or
  * CLI_EXIT_USAGE. */
 int cli_usage(const char *cmd, const char *help, int rc, const char *msg);
-/* The value given for flag, or NULL. */
-const char *cli_value(const struct cli_option *opts, const struct cli_args *a,
-                      int flag);
-
 /* One line on stderr: "CMD: ...". */
 void cli_complain(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

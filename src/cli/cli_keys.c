@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* "gatehouse keys generate|list": the signing keys in a directory, with no
  * config and no Redis (SPEC §2). */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +17,19 @@ enum {
     O_ALG = 1 << 1,
 };
 
-static const struct cli_option options[] = {
-    {"--dir", O_DIR, 1, "DIR", NULL},
-    {"--alg", O_ALG, 1, "RS256|ES256", NULL},
-    {NULL, 0, 0, NULL, NULL},
+struct opts {
+    int given;
+    const char *dir;
+    const char *alg;
 };
+
+#define V(field) offsetof(struct opts, field)
+static const struct cli_option options[] = {
+    {"--dir", O_DIR, "DIR", V(dir), NULL},
+    {"--alg", O_ALG, "RS256|ES256", V(alg), NULL},
+    {NULL, 0, NULL, 0, NULL},
+};
+#undef V
 
 static const char keys_help[] =
     "usage: gatehouse keys generate --dir DIR [--alg RS256|ES256]\n"
@@ -107,7 +116,7 @@ cli_keys(int argc, char **argv)
     static const struct cli_rules list_rules = {O_DIR, O_DIR, 0};
     const char *sub = argc > 1 ? argv[1] : NULL;
     const struct cli_rules *rules;
-    struct cli_args a;
+    struct opts o = {0, NULL, NULL};
     char cmd[64], msg[256];
     int rc;
 
@@ -125,12 +134,11 @@ cli_keys(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     snprintf(cmd, sizeof(cmd), "gatehouse keys %s", sub);
-    if ((rc = cli_parse(options, rules, argc - 2, argv + 2, &a, msg,
-                        sizeof(msg))) != 0)
+    if ((rc = cli_parse(options, rules, argc - 2, argv + 2, &o.given, &o,
+                        msg, sizeof(msg))) != 0)
         return cli_usage(cmd, keys_help, rc, msg);
     log_init(LOG_INFO, LOG_FORMAT_TEXT);
     if (rules == &list_rules)
-        return list(cmd, cli_value(options, &a, O_DIR));
-    return generate(cmd, cli_value(options, &a, O_DIR),
-                    cli_value(options, &a, O_ALG));
+        return list(cmd, o.dir);
+    return generate(cmd, o.dir, o.alg);
 }

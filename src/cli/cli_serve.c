@@ -3,6 +3,7 @@
  * foreground until SIGTERM or SIGINT (SPEC §2). */
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,12 +39,21 @@ enum {
     O_LOG_FORMAT = 1 << 2,
 };
 
-static const struct cli_option options[] = {
-    {"--config", O_CONFIG, 1, "FILE", NULL},
-    {"--log-level", O_LOG_LEVEL, 1, "LEVEL", NULL},
-    {"--log-format", O_LOG_FORMAT, 1, "text|json", NULL},
-    {NULL, 0, 0, NULL, NULL},
+struct opts {
+    int given;
+    const char *config;
+    const char *log_level;
+    const char *log_format;
 };
+
+#define V(field) offsetof(struct opts, field)
+static const struct cli_option options[] = {
+    {"--config", O_CONFIG, "FILE", V(config), NULL},
+    {"--log-level", O_LOG_LEVEL, "LEVEL", V(log_level), NULL},
+    {"--log-format", O_LOG_FORMAT, "text|json", V(log_format), NULL},
+    {NULL, 0, NULL, 0, NULL},
+};
+#undef V
 
 static const struct cli_rules rules = {
     O_CONFIG | O_LOG_LEVEL | O_LOG_FORMAT, O_CONFIG, 0};
@@ -54,34 +64,27 @@ static const char serve_help[] =
     "\n"
     "Runs the provider in the foreground until SIGTERM or SIGINT.\n";
 
-struct opts {
-    const char *config;
-    enum log_level level;
-    enum log_format format;
-};
-
-/* Parses argv (the words after "serve") into o: 0, 1 for --help, or
- * CLI_EXIT_USAGE with the problem in msg. */
+/* Parses argv (the words after "serve") into o and the log settings: 0,
+ * 1 for --help, or CLI_EXIT_USAGE with the problem in msg. */
 static int
-parse(int argc, char **argv, struct opts *o, char *msg, size_t size)
+parse(int argc, char **argv, struct opts *o, enum log_level *level,
+      enum log_format *format, char *msg, size_t size)
 {
-    const char *v;
-    struct cli_args a;
     int rc;
 
-    if ((rc = cli_parse(options, &rules, argc, argv, &a, msg, size)) != 0)
+    memset(o, 0, sizeof(*o));
+    if ((rc = cli_parse(options, &rules, argc, argv, &o->given, o, msg,
+                        size)) != 0)
         return rc;
-    o->config = cli_value(options, &a, O_CONFIG);
-    o->level = LOG_INFO;
-    o->format = LOG_FORMAT_TEXT;
-    v = cli_value(options, &a, O_LOG_LEVEL);
-    if (v != NULL && log_parse_level(v, &o->level) < 0) {
+    *level = LOG_INFO;
+    *format = LOG_FORMAT_TEXT;
+    if (o->log_level != NULL && log_parse_level(o->log_level, level) < 0) {
         snprintf(msg, size, "--log-level: must be debug, info, warn or "
                             "error");
         return CLI_EXIT_USAGE;
     }
-    v = cli_value(options, &a, O_LOG_FORMAT);
-    if (v != NULL && log_parse_format(v, &o->format) < 0) {
+    if (o->log_format != NULL &&
+        log_parse_format(o->log_format, format) < 0) {
         snprintf(msg, size, "--log-format: must be text or json");
         return CLI_EXIT_USAGE;
     }
@@ -92,6 +95,8 @@ int
 cli_serve(int argc, char **argv)
 {
     struct opts o;
+    enum log_level level;
+    enum log_format format;
     char msg[256];
     struct config *cfg;
     struct keyring *kr = NULL;
@@ -102,9 +107,10 @@ cli_serve(int argc, char **argv)
     sigset_t sigs;
     int sig, rc;
 
-    if ((rc = parse(argc - 1, argv + 1, &o, msg, sizeof(msg))) != 0)
+    if ((rc = parse(argc - 1, argv + 1, &o, &level, &format, msg,
+                    sizeof(msg))) != 0)
         return cli_usage("gatehouse serve", serve_help, rc, msg);
-    log_init(o.level, o.format);
+    log_init(level, format);
     if ((cfg = cli_load_config(o.config)) == NULL)
         return 1;
     if (cli_load_keys(cfg, &kr) != 0) {

@@ -2,6 +2,7 @@
 /* "gatehouse user add|passwd|disable|list": user administration from the
  * command line, straight to Redis (SPEC §2). */
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,25 +39,6 @@ enum {
     O_ZONEINFO = 1 << 10,
 };
 
-static const struct cli_option options[] = {
-    {"--config", O_CONFIG, 1, "FILE", NULL},
-    {"--username", O_USERNAME, 1, "U", NULL},
-    {"--email", O_EMAIL, 1, "E", NULL},
-    {"--name", O_NAME, 1, "N", NULL},
-    {"--given-name", O_GIVEN_NAME, 1, "G", NULL},
-    {"--family-name", O_FAMILY_NAME, 1, "F", NULL},
-    {"--locale", O_LOCALE, 1, "L", NULL},
-    {"--zoneinfo", O_ZONEINFO, 1, "Z", NULL},
-    {"--password-stdin", O_PASSWORD_STDIN, 0, "", NULL},
-    {"--email-verified", O_EMAIL_VERIFIED, 0, "", NULL},
-    {"--json", O_JSON, 0, "", NULL},
-    /* Refused by name, pointing at --password-stdin: the word after it
-     * is a password, and only stdin may carry one. */
-    {"--password", 0, 1, "", "is not accepted: a password never appears "
-                             "in argv; use --password-stdin"},
-    {NULL, 0, 0, NULL, NULL},
-};
-
 struct opts {
     int given; /* O_* of the options present */
     const char *config;
@@ -68,6 +50,27 @@ struct opts {
     const char *locale;
     const char *zoneinfo;
 };
+
+#define V(field) offsetof(struct opts, field)
+static const struct cli_option options[] = {
+    {"--config", O_CONFIG, "FILE", V(config), NULL},
+    {"--username", O_USERNAME, "U", V(username), NULL},
+    {"--email", O_EMAIL, "E", V(email), NULL},
+    {"--name", O_NAME, "N", V(name), NULL},
+    {"--given-name", O_GIVEN_NAME, "G", V(given_name), NULL},
+    {"--family-name", O_FAMILY_NAME, "F", V(family_name), NULL},
+    {"--locale", O_LOCALE, "L", V(locale), NULL},
+    {"--zoneinfo", O_ZONEINFO, "Z", V(zoneinfo), NULL},
+    {"--password-stdin", O_PASSWORD_STDIN, NULL, 0, NULL},
+    {"--email-verified", O_EMAIL_VERIFIED, NULL, 0, NULL},
+    {"--json", O_JSON, NULL, 0, NULL},
+    /* Refused by name, pointing at --password-stdin: the word after it
+     * is a password, and only stdin may carry one. */
+    {"--password", 0, NULL, 0, "is not accepted: a password never "
+                               "appears in argv; use --password-stdin"},
+    {NULL, 0, NULL, 0, NULL},
+};
+#undef V
 
 struct ctx {
     const char *cmd; /* "gatehouse user add", for messages */
@@ -153,30 +156,6 @@ static const struct subcommand {
      "CREATED, or a JSON array with --json.\n",
      run_list},
 };
-
-/* Parses argv (the subcommand's options) into o: 0, 1 for --help, or
- * CLI_EXIT_USAGE with the problem in msg. */
-static int
-parse(const struct subcommand *sc, int argc, char **argv, struct opts *o,
-      char *msg, size_t size)
-{
-    struct cli_args a;
-    int rc;
-
-    memset(o, 0, sizeof(*o));
-    if ((rc = cli_parse(options, &sc->rules, argc, argv, &a, msg, size)) != 0)
-        return rc;
-    o->given = a.given;
-    o->config = cli_value(options, &a, O_CONFIG);
-    o->username = cli_value(options, &a, O_USERNAME);
-    o->email = cli_value(options, &a, O_EMAIL);
-    o->name = cli_value(options, &a, O_NAME);
-    o->given_name = cli_value(options, &a, O_GIVEN_NAME);
-    o->family_name = cli_value(options, &a, O_FAMILY_NAME);
-    o->locale = cli_value(options, &a, O_LOCALE);
-    o->zoneinfo = cli_value(options, &a, O_ZONEINFO);
-    return 0;
-}
 
 /*
  * Reads the password from standard input up to the first newline or the
@@ -515,7 +494,9 @@ cli_user(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     snprintf(cmd, sizeof(cmd), "gatehouse user %s", sc->name);
-    if ((rc = parse(sc, argc - 2, argv + 2, &o, msg, sizeof(msg))) != 0)
+    memset(&o, 0, sizeof(o));
+    if ((rc = cli_parse(options, &sc->rules, argc - 2, argv + 2, &o.given, &o,
+                        msg, sizeof(msg))) != 0)
         return cli_usage(cmd, sc->help, rc, msg);
     /* session_end logs each ending at info; here the one line printed
      * below says it all, and stderr is for errors (SPEC §2). */

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* "gatehouse check-config": what serve would refuse, found before it
  * starts (SPEC §2), with the same loaders serve uses. */
-#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,23 +11,7 @@
 #include "crypto/keys.h"
 #include "store/store.h"
 
-enum {
-    O_CONFIG = 1 << 0,
-    O_CONNECT = 1 << 1,
-};
-
-struct opts {
-    int given;
-    const char *config;
-};
-
-static const struct cli_option options[] = {
-    {"--config", O_CONFIG, "FILE", offsetof(struct opts, config), NULL},
-    {"--connect", O_CONNECT, NULL, 0, NULL},
-    {NULL, 0, NULL, 0, NULL},
-};
-
-static const struct cli_rules rules = {O_CONFIG | O_CONNECT, O_CONFIG, 0};
+static const struct cli_rules rules = {CLI_CONFIG | CLI_CONNECT, CLI_CONFIG, 0};
 
 static const char check_help[] =
     "usage: gatehouse check-config --config FILE [--connect]\n"
@@ -43,12 +26,12 @@ cli_check_config(int argc, char **argv)
     struct config *cfg = NULL;
     struct keyring *kr = NULL;
     struct store *st = NULL;
-    struct opts o = {0, NULL};
+    struct cli_opts o;
     char msg[256];
     int rc;
 
-    if ((rc = cli_parse(options, &rules, argc - 1, argv + 1, &o.given, &o,
-                        msg, sizeof(msg))) != 0)
+    if ((rc = cli_parse(&rules, argc - 1, argv + 1, &o, msg,
+                        sizeof(msg))) != 0)
         return cli_usage("gatehouse check-config", check_help, rc, msg);
     log_init(LOG_INFO, LOG_FORMAT_TEXT);
     rc = 1;
@@ -56,7 +39,7 @@ cli_check_config(int argc, char **argv)
         cli_load_keys(cfg, &kr) != 0)
         goto out;
     rc = 0;
-    if (o.given & O_CONNECT) {
+    if (o.given & CLI_CONNECT) {
         if (store_open(&cfg->redis, &st) < 0 || store_ping(st) < 0) {
             fprintf(stderr, "%s: redis: no answer from %s\n", cfg->path,
                     cfg->redis.url != NULL ? cfg->redis.url

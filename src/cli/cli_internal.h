@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Shared by the cli_*.c files only: the one option parser, the one config
- * loader, one-line errors, tables and JSON on stdout. */
+ * loader, the one way an admin command runs, one-line errors, tables and
+ * JSON on stdout. */
 #ifndef GATEHOUSE_CLI_INTERNAL_H
 #define GATEHOUSE_CLI_INTERNAL_H
 
@@ -16,23 +17,58 @@ struct store;
 
 #define CLI_EXIT_USAGE 2
 
-/*
- * One option a group of commands knows; a table of them ends with a
- * zeroed entry. Each command has a struct of its option values, and an
- * option names the member its value goes to, as config.c's table of
- * settings does.
- */
-struct cli_option {
-    const char *name; /* "--config" */
-    int flag;         /* a bit of its own */
-    const char *arg;  /* what its value is ("FILE"), or NULL: it takes none */
-    size_t at;        /* offsetof the const char * its value goes to */
-    /* When set, the option is refused wherever it appears, and this
-     * follows its name in the message. */
-    const char *refused;
+/* Every option of the command line, a bit each (the table is in cli.c);
+ * each command allows some. */
+enum {
+    CLI_CONFIG = 1 << 0,
+    CLI_USERNAME = 1 << 1,
+    CLI_EMAIL = 1 << 2,
+    CLI_NAME = 1 << 3,
+    CLI_PASSWORD_STDIN = 1 << 4,
+    CLI_JSON = 1 << 5,
+    CLI_EMAIL_VERIFIED = 1 << 6,
+    CLI_GIVEN_NAME = 1 << 7,
+    CLI_FAMILY_NAME = 1 << 8,
+    CLI_LOCALE = 1 << 9,
+    CLI_ZONEINFO = 1 << 10,
+    CLI_USER = 1 << 11,
+    CLI_SESSION = 1 << 12,
+    CLI_ALL = 1 << 13,
+    CLI_REASON = 1 << 14,
+    CLI_STATE = 1 << 15,
+    CLI_RETRY = 1 << 16,
+    CLI_LIMIT = 1 << 17,
+    CLI_DIR = 1 << 18,
+    CLI_ALG = 1 << 19,
+    CLI_CONNECT = 1 << 20,
+    CLI_LOG_LEVEL = 1 << 21,
+    CLI_LOG_FORMAT = 1 << 22,
 };
 
-/* Which options of its table one command takes, as their flags. */
+/* What was given: the flags present and the values, borrowed from argv
+ * (NULL when absent). */
+struct cli_opts {
+    int given;
+    const char *config;
+    const char *username;
+    const char *email;
+    const char *name;
+    const char *given_name;
+    const char *family_name;
+    const char *locale;
+    const char *zoneinfo;
+    const char *user;
+    const char *session;
+    const char *reason;
+    const char *state;
+    const char *limit;
+    const char *dir;
+    const char *alg;
+    const char *log_level;
+    const char *log_format;
+};
+
+/* Which options one command takes, as CLI_* flags. */
 struct cli_rules {
     int allowed;
     int required;
@@ -40,18 +76,15 @@ struct cli_rules {
 };
 
 /*
- * Parses argv (the words after the command's name) against opts and the
- * command's rules: *given gets the flags present, and values (the
- * command's struct) each value given, borrowed from argv. Options are
- * spelled exactly ("--opt V" or "--opt=V"; no abbreviations, which could
- * turn a typo into another option, and no short forms but -h). Returns 0,
- * 1 if --help was asked for (it wins over any error), or CLI_EXIT_USAGE
- * with the first problem in msg. No message quotes a value: it could be a
- * password typed in the wrong place.
+ * Parses argv (the words after the command's name) into o, by the
+ * command's rules. Options are spelled exactly ("--opt V" or "--opt=V";
+ * no abbreviations, which could turn a typo into another option, and no
+ * short forms but -h). Returns 0, 1 if --help was asked for (it wins over
+ * any error), or CLI_EXIT_USAGE with the first problem in msg. No message
+ * quotes a value: it could be a password typed in the wrong place.
  */
-int cli_parse(const struct cli_option *opts, const struct cli_rules *rules,
-              int argc, char **argv, int *given, void *values, char *msg,
-              size_t size);
+int cli_parse(const struct cli_rules *rules, int argc, char **argv,
+              struct cli_opts *o, char *msg, size_t size);
 /* What a command does when its parse did not return 0: prints help (rc
  * 1) on stdout, or msg as cmd's one line. Returns the exit status, 0 or
  * CLI_EXIT_USAGE. */
@@ -79,12 +112,39 @@ struct config *cli_load_config(const char *path);
  * with the line said. *ret is the caller's (keyring_free).
  */
 int cli_load_keys(const struct config *cfg, struct keyring **ret);
-/* Opens cfg's Redis and checks it answers, or says so as cli_fail does
- * and returns 1. *ret is the caller's (store_close). */
-int cli_connect(const char *cmd, const struct config *cfg,
-                struct store **ret);
-/* "cli:" and the OS user running the command, for the audit log. */
-void cli_actor(char *buf, size_t size);
+
+/* What an admin command works with, set up by cli_run. */
+struct cli_ctx {
+    const char *cmd; /* "gatehouse user add", for messages */
+    const struct cli_opts *o;
+    long limit; /* --limit as a number, 0 when not given */
+    const struct config *cfg;
+    struct store *st;
+    const char *password; /* read from stdin, with --password-stdin */
+    char actor[160];      /* "cli:" and the OS user, for the audit log */
+};
+
+/* An admin command: the user subcommands, sessions, logout, deliveries
+ * and audit (SPEC §2: they talk to Redis directly, through the same code
+ * paths as the server). */
+struct cli_command {
+    const char *name; /* as typed after the group: "add", "logout" */
+    struct cli_rules rules;
+    const char *help;
+    /* Checks that need more than presence, before anything is loaded (c
+     * has only o and limit): -1 with msg set, or 0; NULL for none. */
+    int (*check)(const struct cli_ctx *c, char *msg, size_t size);
+    int (*run)(struct cli_ctx *c);
+};
+
+/*
+ * Runs cmd, argv the words after its name, as every admin command runs:
+ * options, the config, the password from stdin when --password-stdin is
+ * given, Redis, then cmd->run. group prefixes its name in messages
+ * ("gatehouse user"). Returns the exit status.
+ */
+int cli_run(const char *group, const struct cli_command *cmd, int argc,
+            char **argv);
 
 /* t as 2024-05-01T12:00:00Z, or "-" for 0. */
 void cli_iso_time(int64_t t, char *buf, size_t size);

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* "gatehouse keys generate|list": the signing keys in a directory, with no
  * config and no Redis (SPEC §2). */
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,25 +10,6 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "crypto/keys.h"
-
-enum {
-    O_DIR = 1 << 0,
-    O_ALG = 1 << 1,
-};
-
-struct opts {
-    int given;
-    const char *dir;
-    const char *alg;
-};
-
-#define V(field) offsetof(struct opts, field)
-static const struct cli_option options[] = {
-    {"--dir", O_DIR, "DIR", V(dir), NULL},
-    {"--alg", O_ALG, "RS256|ES256", V(alg), NULL},
-    {NULL, 0, NULL, 0, NULL},
-};
-#undef V
 
 static const char keys_help[] =
     "usage: gatehouse keys generate --dir DIR [--alg RS256|ES256]\n"
@@ -112,11 +92,12 @@ list(const char *cmd, const char *dir)
 int
 cli_keys(int argc, char **argv)
 {
-    static const struct cli_rules generate_rules = {O_DIR | O_ALG, O_DIR, 0};
-    static const struct cli_rules list_rules = {O_DIR, O_DIR, 0};
+    static const struct cli_rules generate_rules = {CLI_DIR | CLI_ALG,
+                                                    CLI_DIR, 0};
+    static const struct cli_rules list_rules = {CLI_DIR, CLI_DIR, 0};
     const char *sub = argc > 1 ? argv[1] : NULL;
     const struct cli_rules *rules;
-    struct opts o = {0, NULL, NULL};
+    struct cli_opts o;
     char cmd[64], msg[256];
     int rc;
 
@@ -134,8 +115,8 @@ cli_keys(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     snprintf(cmd, sizeof(cmd), "gatehouse keys %s", sub);
-    if ((rc = cli_parse(options, rules, argc - 2, argv + 2, &o.given, &o,
-                        msg, sizeof(msg))) != 0)
+    if ((rc = cli_parse(rules, argc - 2, argv + 2, &o, msg, sizeof(msg))) !=
+        0)
         return cli_usage(cmd, keys_help, rc, msg);
     log_init(LOG_INFO, LOG_FORMAT_TEXT);
     if (rules == &list_rules)

@@ -3,7 +3,6 @@
  * foreground until SIGTERM or SIGINT (SPEC §2). */
 #include <pthread.h>
 #include <signal.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,30 +32,8 @@
 /* How long serve waits for requests in flight on SIGTERM (SPEC §2: 10 s). */
 #define SHUTDOWN_GRACE_S 8.0
 
-enum {
-    O_CONFIG = 1 << 0,
-    O_LOG_LEVEL = 1 << 1,
-    O_LOG_FORMAT = 1 << 2,
-};
-
-struct opts {
-    int given;
-    const char *config;
-    const char *log_level;
-    const char *log_format;
-};
-
-#define V(field) offsetof(struct opts, field)
-static const struct cli_option options[] = {
-    {"--config", O_CONFIG, "FILE", V(config), NULL},
-    {"--log-level", O_LOG_LEVEL, "LEVEL", V(log_level), NULL},
-    {"--log-format", O_LOG_FORMAT, "text|json", V(log_format), NULL},
-    {NULL, 0, NULL, 0, NULL},
-};
-#undef V
-
 static const struct cli_rules rules = {
-    O_CONFIG | O_LOG_LEVEL | O_LOG_FORMAT, O_CONFIG, 0};
+    CLI_CONFIG | CLI_LOG_LEVEL | CLI_LOG_FORMAT, CLI_CONFIG, 0};
 
 static const char serve_help[] =
     "usage: gatehouse serve --config FILE [--log-level LEVEL] "
@@ -67,14 +44,12 @@ static const char serve_help[] =
 /* Parses argv (the words after "serve") into o and the log settings: 0,
  * 1 for --help, or CLI_EXIT_USAGE with the problem in msg. */
 static int
-parse(int argc, char **argv, struct opts *o, enum log_level *level,
+parse(int argc, char **argv, struct cli_opts *o, enum log_level *level,
       enum log_format *format, char *msg, size_t size)
 {
     int rc;
 
-    memset(o, 0, sizeof(*o));
-    if ((rc = cli_parse(options, &rules, argc, argv, &o->given, o, msg,
-                        size)) != 0)
+    if ((rc = cli_parse(&rules, argc, argv, o, msg, size)) != 0)
         return rc;
     *level = LOG_INFO;
     *format = LOG_FORMAT_TEXT;
@@ -94,7 +69,7 @@ parse(int argc, char **argv, struct opts *o, enum log_level *level,
 int
 cli_serve(int argc, char **argv)
 {
-    struct opts o;
+    struct cli_opts o;
     enum log_level level;
     enum log_format format;
     char msg[256];

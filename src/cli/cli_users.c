@@ -1,89 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /* "gatehouse user add|passwd|disable|list": user administration from the
  * command line, straight to Redis (SPEC §2). */
-#include <errno.h>
-#include <stddef.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <jansson.h>
-#include <openssl/crypto.h>
 
 #include "cli/cli.h"
+#include "cli/cli_internal.h"
 #include "core/config.h"
 #include "core/error.h"
-#include "core/log.h"
-#include "crypto/password.h"
-#include "session/session.h"
-#include "store/store.h"
 #include "directory/users.h"
-#include "core/util.h"
-#include "cli/cli_internal.h"
+#include "session/session.h"
 
-/* The options of every user subcommand; each subcommand allows some. */
-enum {
-    O_CONFIG = 1 << 0,
-    O_USERNAME = 1 << 1,
-    O_EMAIL = 1 << 2,
-    O_NAME = 1 << 3,
-    O_PASSWORD_STDIN = 1 << 4,
-    O_JSON = 1 << 5,
-    O_EMAIL_VERIFIED = 1 << 6,
-    O_GIVEN_NAME = 1 << 7,
-    O_FAMILY_NAME = 1 << 8,
-    O_LOCALE = 1 << 9,
-    O_ZONEINFO = 1 << 10,
-};
-
-struct opts {
-    int given; /* O_* of the options present */
-    const char *config;
-    const char *username;
-    const char *email;
-    const char *name;
-    const char *given_name;
-    const char *family_name;
-    const char *locale;
-    const char *zoneinfo;
-};
-
-#define V(field) offsetof(struct opts, field)
-static const struct cli_option options[] = {
-    {"--config", O_CONFIG, "FILE", V(config), NULL},
-    {"--username", O_USERNAME, "U", V(username), NULL},
-    {"--email", O_EMAIL, "E", V(email), NULL},
-    {"--name", O_NAME, "N", V(name), NULL},
-    {"--given-name", O_GIVEN_NAME, "G", V(given_name), NULL},
-    {"--family-name", O_FAMILY_NAME, "F", V(family_name), NULL},
-    {"--locale", O_LOCALE, "L", V(locale), NULL},
-    {"--zoneinfo", O_ZONEINFO, "Z", V(zoneinfo), NULL},
-    {"--password-stdin", O_PASSWORD_STDIN, NULL, 0, NULL},
-    {"--email-verified", O_EMAIL_VERIFIED, NULL, 0, NULL},
-    {"--json", O_JSON, NULL, 0, NULL},
-    /* Refused by name, pointing at --password-stdin: the word after it
-     * is a password, and only stdin may carry one. */
-    {"--password", 0, NULL, 0, "is not accepted: a password never "
-                               "appears in argv; use --password-stdin"},
-    {NULL, 0, NULL, 0, NULL},
-};
-#undef V
-
-struct ctx {
-    const char *cmd; /* "gatehouse user add", for messages */
-    const struct opts *o;
-    const struct config *cfg;
-    struct store *st;
-    const char *password; /* read from stdin when the command takes one */
-};
-
-static int run_add(const struct ctx *c);
-static int run_passwd(const struct ctx *c);
-static int run_disable(const struct ctx *c);
-static int run_list(const struct ctx *c);
+static int run_add(struct cli_ctx *c);
+static int run_passwd(struct cli_ctx *c);
+static int run_disable(struct cli_ctx *c);
+static int run_list(struct cli_ctx *c);
 
 static const char user_help[] =
     "usage: gatehouse user add     --config FILE --username U [--email E]\n"
@@ -100,17 +33,12 @@ static const char user_help[] =
     "password from standard input up to the first newline; a password is\n"
     "never taken from the command line.\n";
 
-static const struct subcommand {
-    const char *name;
-    struct cli_rules rules; /* O_* */
-    const char *help;
-    int (*run)(const struct ctx *c);
-} subcommands[] = {
+static const struct cli_command subcommands[] = {
     {"add",
-     {O_CONFIG | O_USERNAME | O_EMAIL | O_NAME | O_PASSWORD_STDIN |
-          O_EMAIL_VERIFIED | O_GIVEN_NAME | O_FAMILY_NAME | O_LOCALE |
-          O_ZONEINFO,
-      O_CONFIG | O_USERNAME | O_PASSWORD_STDIN, 0},
+     {CLI_CONFIG | CLI_USERNAME | CLI_EMAIL | CLI_NAME | CLI_PASSWORD_STDIN |
+          CLI_EMAIL_VERIFIED | CLI_GIVEN_NAME | CLI_FAMILY_NAME | CLI_LOCALE |
+          CLI_ZONEINFO,
+      CLI_CONFIG | CLI_USERNAME | CLI_PASSWORD_STDIN, 0},
      "usage: gatehouse user add --config FILE --username U [--email E]\n"
      "                          [--email-verified] [--name N]\n"
      "                          [--given-name G] [--family-name F]\n"
@@ -129,10 +57,10 @@ static const struct subcommand {
      "  --locale L           a BCP 47 language tag, e.g. en-US or fr-CA\n"
      "  --zoneinfo Z         a time zone name, e.g. Europe/Paris\n"
      "updated_at is set on creation and on every change.\n",
-     run_add},
+     NULL, run_add},
     {"passwd",
-     {O_CONFIG | O_USERNAME | O_PASSWORD_STDIN | O_EMAIL_VERIFIED,
-      O_CONFIG | O_USERNAME, O_PASSWORD_STDIN | O_EMAIL_VERIFIED},
+     {CLI_CONFIG | CLI_USERNAME | CLI_PASSWORD_STDIN | CLI_EMAIL_VERIFIED,
+      CLI_CONFIG | CLI_USERNAME, CLI_PASSWORD_STDIN | CLI_EMAIL_VERIFIED},
      "usage: gatehouse user passwd --config FILE --username U\n"
      "                             [--password-stdin] [--email-verified]\n"
      "\n"
@@ -141,91 +69,24 @@ static const struct subcommand {
      "--email-verified marks the user's email address verified (the\n"
      "email_verified claim). At least one of them is required. U is a\n"
      "username or a sub.\n",
-     run_passwd},
-    {"disable", {O_CONFIG | O_USERNAME, O_CONFIG | O_USERNAME, 0},
+     NULL, run_passwd},
+    {"disable", {CLI_CONFIG | CLI_USERNAME, CLI_CONFIG | CLI_USERNAME, 0},
      "usage: gatehouse user disable --config FILE --username U\n"
      "\n"
      "Disables the user, who can no longer sign in, and ends every one of\n"
      "their sessions (each app is notified by back-channel logout). U is a\n"
      "username or a sub.\n",
-     run_disable},
-    {"list", {O_CONFIG | O_JSON, O_CONFIG, 0},
+     NULL, run_disable},
+    {"list", {CLI_CONFIG | CLI_JSON, CLI_CONFIG, 0},
      "usage: gatehouse user list --config FILE [--json]\n"
      "\n"
      "Lists every user, oldest first: SUB USERNAME EMAIL NAME STATE\n"
      "CREATED, or a JSON array with --json.\n",
-     run_list},
+     NULL, run_list},
 };
 
-/*
- * Reads the password from standard input up to the first newline or the
- * end of input (SPEC §2); a CR before the newline goes too, or a file
- * saved on Windows would set a password nobody can type. *ret is
- * malloc'd; the caller frees it with util_free_secret. On failure *why
- * says what was wrong.
- */
 static int
-read_password(char **ret, const char **why)
-{
-    char *buf;
-    size_t len = 0;
-    ssize_t n;
-    int rc;
-
-    /* One byte at a time: no stdio buffer keeps a copy, nothing past the
-     * newline is consumed, and a longer input is refused, not cut. */
-    if ((buf = malloc(PASSWORD_MAX + 2)) == NULL) {
-        *why = "out of memory";
-        return GH_ENOMEM;
-    }
-    for (;;) {
-        n = read(STDIN_FILENO, buf + len, 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            *why = "password: cannot read standard input";
-            rc = GH_EIO;
-            goto out;
-        }
-        if (n == 0 || buf[len] == '\n')
-            break;
-        if (buf[len] == '\0') {
-            *why = "password: contains a NUL byte";
-            rc = GH_EINVAL;
-            goto out;
-        }
-        /* One byte past the limit may still be the CR of a CRLF. */
-        if (++len > PASSWORD_MAX + 1) {
-            *why = "password: longer than 1024 bytes";
-            rc = GH_EINVAL;
-            goto out;
-        }
-    }
-    if (len > 0 && buf[len - 1] == '\r')
-        len--;
-    buf[len] = '\0';
-    if (len == 0) {
-        *why = "password: must not be empty";
-        rc = GH_EINVAL;
-        goto out;
-    }
-    if (len > PASSWORD_MAX) {
-        *why = "password: longer than 1024 bytes";
-        rc = GH_EINVAL;
-        goto out;
-    }
-    *ret = buf;
-    buf = NULL;
-    rc = 0;
-out:
-    if (buf != NULL)
-        OPENSSL_cleanse(buf, PASSWORD_MAX + 2);
-    free(buf);
-    return rc;
-}
-
-static int
-run_add(const struct ctx *c)
+run_add(struct cli_ctx *c)
 {
     const char *why = NULL;
     char sub[37], buf[80];
@@ -239,7 +100,7 @@ run_add(const struct ctx *c)
     info.family_name = c->o->family_name;
     info.locale = c->o->locale;
     info.zoneinfo = c->o->zoneinfo;
-    info.email_verified = (c->o->given & O_EMAIL_VERIFIED) != 0;
+    info.email_verified = (c->o->given & CLI_EMAIL_VERIFIED) != 0;
     rc = users_add(c->st, c->o->username, &info, c->password, sub, &why);
     if (rc == GH_EEXISTS) {
         cli_complain(c->cmd, "username \"%s\" is taken",
@@ -258,7 +119,7 @@ run_add(const struct ctx *c)
 
 /* The user U names, or 1 with the line said. */
 static int
-find_user(const struct ctx *c, struct user **ret)
+find_user(const struct cli_ctx *c, struct user **ret)
 {
     int rc = users_get(c->st, c->o->username, ret);
     char buf[80];
@@ -274,7 +135,7 @@ find_user(const struct ctx *c, struct user **ret)
 /* The new password, and the end of every session that knew the old one;
  * 0 or 1 with the line said. */
 static int
-change_password(const struct ctx *c, const struct user *u)
+change_password(const struct cli_ctx *c, const struct user *u)
 {
     const char *why = NULL;
     long long n = 0;
@@ -304,7 +165,7 @@ change_password(const struct ctx *c, const struct user *u)
 }
 
 static int
-mark_verified(const struct ctx *c, const struct user *u)
+mark_verified(const struct cli_ctx *c, const struct user *u)
 {
     const char *why = NULL;
     int rc;
@@ -322,10 +183,10 @@ mark_verified(const struct ctx *c, const struct user *u)
 }
 
 static int
-run_passwd(const struct ctx *c)
+run_passwd(struct cli_ctx *c)
 {
     struct user *u = NULL;
-    int verify = (c->o->given & O_EMAIL_VERIFIED) != 0;
+    int verify = (c->o->given & CLI_EMAIL_VERIFIED) != 0;
     int rc;
 
     if ((rc = find_user(c, &u)) != 0)
@@ -347,7 +208,7 @@ out:
 }
 
 static int
-run_disable(const struct ctx *c)
+run_disable(struct cli_ctx *c)
 {
     struct user *u = NULL;
     long long n = 0;
@@ -444,7 +305,7 @@ print_json(struct user **list, size_t n)
 }
 
 static int
-run_list(const struct ctx *c)
+run_list(struct cli_ctx *c)
 {
     struct user **list = NULL;
     size_t n = 0;
@@ -452,7 +313,7 @@ run_list(const struct ctx *c)
 
     if ((rc = users_list(c->st, &list, &n)) < 0)
         return cli_fail(c->cmd, c->cfg, rc);
-    rc = c->o->given & O_JSON ? print_json(list, n) : print_table(list, n);
+    rc = c->o->given & CLI_JSON ? print_json(list, n) : print_table(list, n);
     if (rc < 0)
         rc = cli_fail(c->cmd, c->cfg, rc);
     users_free_list(list, n);
@@ -462,16 +323,7 @@ run_list(const struct ctx *c)
 int
 cli_user(int argc, char **argv)
 {
-    const struct subcommand *sc = NULL;
-    struct config *cfg = NULL;
-    struct store *st = NULL;
-    char *password = NULL;
-    const char *why = NULL;
-    char cmd[64], msg[256];
-    struct opts o;
-    struct ctx c;
     size_t i;
-    int rc;
 
     if (argc < 2) {
         fprintf(stderr, "gatehouse user: add, passwd, disable or list "
@@ -484,47 +336,11 @@ cli_user(int argc, char **argv)
     }
     for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {
         if (strcmp(argv[1], subcommands[i].name) == 0)
-            sc = &subcommands[i];
+            return cli_run("gatehouse user", &subcommands[i], argc - 2,
+                           argv + 2);
     }
-    if (sc == NULL) {
-        fprintf(stderr,
-                "gatehouse user: unknown subcommand '%.64s'; see "
-                "--help\n",
-                argv[1]);
-        return CLI_EXIT_USAGE;
-    }
-    snprintf(cmd, sizeof(cmd), "gatehouse user %s", sc->name);
-    memset(&o, 0, sizeof(o));
-    if ((rc = cli_parse(options, &sc->rules, argc - 2, argv + 2, &o.given, &o,
-                        msg, sizeof(msg))) != 0)
-        return cli_usage(cmd, sc->help, rc, msg);
-    /* session_end logs each ending at info; here the one line printed
-     * below says it all, and stderr is for errors (SPEC §2). */
-    log_init(LOG_WARN, LOG_FORMAT_TEXT);
-
-    rc = 1;
-    if ((cfg = cli_load_config(o.config)) == NULL)
-        goto out;
-    memset(&c, 0, sizeof(c));
-    c.cmd = cmd;
-    c.o = &o;
-    c.cfg = cfg;
-    /* Read before Redis is asked anything, so a bad password is refused
-     * whatever state Redis is in. */
-    if ((o.given & O_PASSWORD_STDIN) && read_password(&password, &why) < 0) {
-        cli_complain(cmd, "%s", why);
-        goto out;
-    }
-    c.password = password;
-    /* Fail now, not after an ~100 ms scrypt that could only be thrown
-     * away. */
-    if (cli_connect(cmd, cfg, &st) != 0)
-        goto out;
-    c.st = st;
-    rc = sc->run(&c);
-out:
-    util_free_secret(password);
-    store_close(st);
-    config_free(cfg);
-    return rc;
+    fprintf(stderr,
+            "gatehouse user: unknown subcommand '%.64s'; see --help\n",
+            argv[1]);
+    return CLI_EXIT_USAGE;
 }

@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 
 #include "cli/cli.h"
+#include "core/util.h"
 
 static const char usage_text[] =
     "usage: gatehouse COMMAND [OPTIONS]\n"
@@ -58,7 +59,7 @@ main(int argc, char **argv)
     /* hiredis writes with write(): a Redis that closed the connection
      * must give an error, not kill the process. */
     signal(SIGPIPE, SIG_IGN);
-    for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+    for (i = 0; i < NELEM(commands); i++) {
         if (strcmp(argv[1], commands[i].name) == 0) {
             curl_global_init(CURL_GLOBAL_DEFAULT);
             rc = commands[i].fn(argc - 1, argv + 1);

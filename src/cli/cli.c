@@ -65,14 +65,12 @@ static const struct cli_option {
 #undef V
 };
 
-#define NOPTIONS (sizeof(options) / sizeof(options[0]))
-
 static const struct cli_option *
 find_option(const char *arg, size_t len)
 {
     size_t i;
 
-    for (i = 0; i < NOPTIONS; i++) {
+    for (i = 0; i < NELEM(options); i++) {
         if (strlen(options[i].name) == len &&
             strncmp(arg, options[i].name, len) == 0)
             return &options[i];
@@ -86,7 +84,7 @@ one_of_required(int flags, char *msg, size_t size)
 {
     size_t i, len = 0;
 
-    for (i = 0; i < NOPTIONS && len < size; i++) {
+    for (i = 0; i < NELEM(options) && len < size; i++) {
         if (flags & options[i].flag)
             len += (size_t)snprintf(msg + len, size - len, "%s%s",
                                     len > 0 ? " or " : "", options[i].name);
@@ -154,7 +152,7 @@ cli_parse(const struct cli_rules *rules, int argc, char **argv,
     }
     if (help)
         return 1;
-    for (k = 0; msg[0] == '\0' && k < NOPTIONS; k++) {
+    for (k = 0; msg[0] == '\0' && k < NELEM(options); k++) {
         const struct cli_option *opt = &options[k];
 
         if ((rules->required & opt->flag) && !(o->given & opt->flag))

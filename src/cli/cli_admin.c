@@ -695,7 +695,7 @@ run(const char *name, int argc, char **argv)
 {
     size_t i;
 
-    for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+    for (i = 0; i < NELEM(commands); i++)
         if (strcmp(commands[i].name, name) == 0)
             return cli_run("gatehouse", &commands[i], argc - 1, argv + 1);
     return CLI_EXIT_USAGE;

@@ -10,6 +10,7 @@
 #include "cli/cli_internal.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/util.h"
 #include "directory/users.h"
 #include "session/session.h"
 
@@ -334,7 +335,7 @@ cli_user(int argc, char **argv)
         fputs(user_help, stdout);
         return 0;
     }
-    for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {
+    for (i = 0; i < NELEM(subcommands); i++) {
         if (strcmp(argv[1], subcommands[i].name) == 0)
             return cli_run("gatehouse user", &subcommands[i], argc - 2,
                            argv + 2);

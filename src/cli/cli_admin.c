@@ -3,12 +3,12 @@
  * from the command line, straight to Redis (SPEC §2), through the same
  * functions (admin.h), so both end sessions and write audit records
  * alike. */
-#include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -18,7 +18,6 @@
 #include "cli/cli.h"
 #include "core/config.h"
 #include "core/error.h"
-#include "core/log.h"
 #include "session/session.h"
 #include "store/store.h"
 #include "directory/users.h"
@@ -32,105 +31,15 @@
 #define AUDIT_MAX STORE_AUDIT_MAX
 #define DELIVERIES_MAX 100000
 
-enum {
-    O_CONFIG = 1 << 0,
-    O_USER = 1 << 1,
-    O_SESSION = 1 << 2,
-    O_ALL = 1 << 3,
-    O_REASON = 1 << 4,
-    O_JSON = 1 << 5,
-    O_STATE = 1 << 6,
-    O_RETRY = 1 << 7,
-    O_LIMIT = 1 << 8,
-};
-
-static const struct cli_option options[] = {
-    {"--config", O_CONFIG, 1, "FILE"},
-    {"--user", O_USER, 1, "U"},
-    {"--session", O_SESSION, 1, "SID"},
-    {"--all", O_ALL, 0, ""},
-    {"--reason", O_REASON, 1, "TEXT"},
-    {"--json", O_JSON, 0, ""},
-    {"--state", O_STATE, 1, "pending|failed"},
-    {"--retry", O_RETRY, 0, ""},
-    {"--limit", O_LIMIT, 1, "N"},
-};
-
-struct opts {
-    int given; /* O_* of the options present */
-    const char *config;
-    const char *user;
-    const char *session;
-    const char *reason;
-    const char *state;
-    long limit;
-};
-
-struct ctx {
-    const char *cmd; /* "gatehouse logout", for messages */
-    const struct opts *o;
-    const struct config *cfg;
-    struct store *st;
-    char actor[160]; /* "cli:" and the OS user */
-};
-
-struct command {
-    const char *name;
-    int allowed;  /* O_* */
-    int required; /* O_* */
-    const char *help;
-    /* Checks that need more than presence: -1 with msg set, or 0. */
-    int (*check)(const struct opts *o, char *msg, size_t size);
-    int (*run)(struct ctx *c);
-};
-
 /* The line for a failed operation; exit status 1. */
 static int
-fail(const struct ctx *c, int rc)
+fail(const struct cli_ctx *c, int rc)
 {
     return cli_fail(c->cmd, c->cfg, rc);
 }
 
-/*
- * Parses the command's options into o. Returns 0, 1 for --help, or
- * CLI_EXIT_USAGE with the problem in msg.
- */
-static int
-parse(const struct command *cmd, int argc, char **argv, struct opts *o,
-      char *msg, size_t size)
-{
-    const struct cli_option *opt = options;
-    size_t n = NELEM(options);
-    struct cli_args a;
-    const char *limit;
-    char *end;
-    int rc;
-
-    memset(o, 0, sizeof(*o));
-    if ((rc = cli_parse(opt, n, cmd->allowed, cmd->required, argc, argv, &a,
-                        msg, size)) != 0)
-        return rc;
-    o->given = a.given;
-    o->config = cli_value(opt, n, &a, O_CONFIG);
-    o->user = cli_value(opt, n, &a, O_USER);
-    o->session = cli_value(opt, n, &a, O_SESSION);
-    o->reason = cli_value(opt, n, &a, O_REASON);
-    o->state = cli_value(opt, n, &a, O_STATE);
-    if ((limit = cli_value(opt, n, &a, O_LIMIT)) != NULL) {
-        errno = 0;
-        o->limit = strtol(limit, &end, 10);
-        if (errno != 0 || *limit == '\0' || *end != '\0' || o->limit < 1) {
-            snprintf(msg, size, "--limit must be a positive number");
-            return CLI_EXIT_USAGE;
-        }
-    }
-    if (cmd->check != NULL && cmd->check(o, msg, size) < 0)
-        return CLI_EXIT_USAGE;
-    return 0;
-}
-
 static void
-audit(struct ctx *c, const char *action, const char *target,
+audit(struct cli_ctx *c, const char *action, const char *target,
       const char *outcome, long long sessions, long long deliveries)
 {
     struct audit_event ev;
@@ -160,7 +69,7 @@ audit(struct ctx *c, const char *action, const char *target,
 /* What a logout-all is doing, if one is: SPEC's "progress visible in
  * gatehouse sessions". On stderr, so --json output stays clean. */
 static void
-show_logout_all(struct ctx *c)
+show_logout_all(struct cli_ctx *c)
 {
     struct logout_all_state s;
     char started[32];
@@ -184,8 +93,9 @@ show_logout_all(struct ctx *c)
 /* Reads the sessions named by sids, skipping those ended meanwhile, and
  * adds them to the table or the JSON array. */
 static int
-add_sessions(struct ctx *c, char **sids, size_t n, const struct user *known,
-             struct cli_table *t, json_t *arr, long long *count)
+add_sessions(struct cli_ctx *c, char **sids, size_t n,
+             const struct user *known, struct cli_table *t, json_t *arr,
+             long long *count)
 {
     struct user *u = NULL;
     size_t i;
@@ -245,18 +155,18 @@ add_sessions(struct ctx *c, char **sids, size_t n, const struct user *known,
 }
 
 static int
-run_sessions(struct ctx *c)
+run_sessions(struct cli_ctx *c)
 {
     static const char *const head[7] = {"SID",       "USER", "SUB",
                                         "CREATED",   "LAST SEEN", "IP",
                                         "APPS"};
-    struct cli_table t = {7, 0, 0, NULL};
+    struct cli_table t = {.ncols = 7};
     struct user *u = NULL;
     json_t *arr = NULL;
     char **sids = NULL, buf[80];
     size_t n = 0, i;
     long long count = 0, start;
-    int json = c->o->given & O_JSON, rc;
+    int json = c->o->given & CLI_JSON, rc;
 
     if (json && (arr = json_array()) == NULL)
         return fail(c, GH_ENOMEM);
@@ -321,10 +231,11 @@ out:
  */
 
 static int
-check_logout(const struct opts *o, char *msg, size_t size)
+check_logout(const struct cli_ctx *c, char *msg, size_t size)
 {
-    int n = !!(o->given & O_USER) + !!(o->given & O_SESSION) +
-            !!(o->given & O_ALL);
+    const struct cli_opts *o = c->o;
+    int n = !!(o->given & CLI_USER) + !!(o->given & CLI_SESSION) +
+            !!(o->given & CLI_ALL);
 
     if (n != 1)
         snprintf(msg, size, "give exactly one of --user U, --session SID, "
@@ -336,12 +247,12 @@ check_logout(const struct opts *o, char *msg, size_t size)
 }
 
 static void
-print_counts(const struct ctx *c, long long sessions, long long queued,
+print_counts(const struct cli_ctx *c, long long sessions, long long queued,
              const char *state)
 {
     json_t *o;
 
-    if (c->o->given & O_JSON) {
+    if (c->o->given & CLI_JSON) {
         o = json_pack("{s:I, s:I}", "sessions", (json_int_t)sessions,
                       "notifications", (json_int_t)queued);
         if (o != NULL && state != NULL)
@@ -351,7 +262,7 @@ print_counts(const struct ctx *c, long long sessions, long long queued,
 }
 
 static int
-logout_user(struct ctx *c)
+logout_user(struct cli_ctx *c)
 {
     struct user *u = NULL;
     long long sessions = 0, queued = 0;
@@ -374,7 +285,7 @@ logout_user(struct ctx *c)
         goto out;
     }
     audit(c, "logout_user", c->o->user, "ok", sessions, queued);
-    if (c->o->given & O_JSON)
+    if (c->o->given & CLI_JSON)
         print_counts(c, sessions, queued, NULL);
     else
         printf("ended %lld session%s of %s (%s); %lld notification%s "
@@ -387,7 +298,7 @@ out:
 }
 
 static int
-logout_session(struct ctx *c)
+logout_session(struct cli_ctx *c)
 {
     long long queued = 0;
     char sub[37], buf[80];
@@ -411,7 +322,7 @@ logout_session(struct ctx *c)
         return 1;
     }
     audit(c, "end_session", c->o->session, "ok", 1, queued);
-    if (c->o->given & O_JSON)
+    if (c->o->given & CLI_JSON)
         print_counts(c, 1, queued, NULL);
     else
         printf("ended session %s of %s; %lld notification%s queued\n",
@@ -419,23 +330,29 @@ logout_session(struct ctx *c)
     return 0;
 }
 
-/* Set by SIGINT or SIGTERM: the logout-all stops at its next session and
- * says so, instead of dying with its progress marked running. */
-static atomic_int interrupted;
-
-static void
-on_signal(int sig)
-{
-    (void)sig;
-    atomic_store(&interrupted, 1);
-}
-
 struct progress_line {
     const char *cmd;
     int tty;
     double last;
     long long shown; /* sessions ended as of the last line, -1: none */
+    sigset_t signals; /* SIGINT and SIGTERM, blocked during the run */
+    atomic_int stop;
 };
+
+/*
+ * Takes a pending SIGINT or SIGTERM, blocked for the run: the logout-all
+ * stops after its current batch and says so, instead of dying with its
+ * progress marked running. Polled between batches rather than caught, so
+ * no handler needs a global to talk to.
+ */
+static void
+take_signals(struct progress_line *pl)
+{
+    struct timespec now = {0, 0};
+
+    while (sigtimedwait(&pl->signals, NULL, &now) > 0)
+        atomic_store(&pl->stop, 1);
+}
 
 /* SPEC: a progress line on stderr for long operations. On a terminal it
  * rewrites itself; in a log, one line a second at most. */
@@ -445,6 +362,7 @@ progress(void *arg, const struct admin_progress *p)
     struct progress_line *pl = arg;
     double now = util_monotonic();
 
+    take_signals(pl);
     if (!pl->tty && now - pl->last < 1.0)
         return;
     pl->last = now;
@@ -457,10 +375,11 @@ progress(void *arg, const struct admin_progress *p)
 }
 
 static int
-logout_all(struct ctx *c)
+logout_all(struct cli_ctx *c)
 {
-    struct progress_line pl = {c->cmd, isatty(STDERR_FILENO), 0, -1};
-    struct sigaction sa, old_int, old_term;
+    struct progress_line pl = {.cmd = c->cmd, .tty = isatty(STDERR_FILENO),
+                               .shown = -1};
+    sigset_t old_mask;
     struct logout_all_state other;
     struct admin_progress p;
     struct admin_run run = {.actor = c->actor, .reason = c->o->reason,
@@ -481,15 +400,16 @@ logout_all(struct ctx *c)
     if (rc < 0)
         return fail(c, rc);
     audit(c, "logout_all", "all", "ok", p.total, -1);
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    rc = admin_logout_all_run(c->st, c->cfg, &run, &interrupted, progress,
-                              &pl, &p);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    sigemptyset(&pl.signals);
+    sigaddset(&pl.signals, SIGINT);
+    sigaddset(&pl.signals, SIGTERM);
+    sigprocmask(SIG_BLOCK, &pl.signals, &old_mask);
+    rc = admin_logout_all_run(c->st, c->cfg, &run, &pl.stop, progress, &pl,
+                              &p);
+    /* Taken now, or unblocking would deliver it and end the process
+     * before the lines below say where the run stopped. */
+    take_signals(&pl);
+    sigprocmask(SIG_SETMASK, &old_mask, NULL);
     /* The final count always shows, once, and ends the line. */
     if (pl.shown != p.ended) {
         pl.last = 0;
@@ -520,7 +440,7 @@ logout_all(struct ctx *c)
         print_counts(c, p.ended, p.queued, "interrupted");
         return 1;
     }
-    if (c->o->given & O_JSON)
+    if (c->o->given & CLI_JSON)
         print_counts(c, p.ended, p.queued, "done");
     else
         printf("ended %lld session%s; %lld notification%s queued\n",
@@ -530,11 +450,11 @@ logout_all(struct ctx *c)
 }
 
 static int
-run_logout(struct ctx *c)
+run_logout(struct cli_ctx *c)
 {
-    if (c->o->given & O_USER)
+    if (c->o->given & CLI_USER)
         return logout_user(c);
-    if (c->o->given & O_SESSION)
+    if (c->o->given & CLI_SESSION)
         return logout_session(c);
     return logout_all(c);
 }
@@ -544,25 +464,27 @@ run_logout(struct ctx *c)
  */
 
 static int
-check_deliveries(const struct opts *o, char *msg, size_t size)
+check_deliveries(const struct cli_ctx *c, char *msg, size_t size)
 {
+    const struct cli_opts *o = c->o;
+
     if (o->state != NULL && strcmp(o->state, "pending") != 0 &&
         strcmp(o->state, "failed") != 0)
         snprintf(msg, size, "--state must be pending or failed");
-    else if ((o->given & O_RETRY) && o->state != NULL &&
+    else if ((o->given & CLI_RETRY) && o->state != NULL &&
              strcmp(o->state, "failed") != 0)
         snprintf(msg, size, "--retry requeues failed deliveries; it takes "
                             "no --state pending");
-    else if ((o->given & O_RETRY) && (o->given & O_LIMIT))
+    else if ((o->given & CLI_RETRY) && (o->given & CLI_LIMIT))
         snprintf(msg, size, "--retry requeues every failed delivery; it "
                             "takes no --limit");
-    else if (o->limit > DELIVERIES_MAX)
+    else if (c->limit > DELIVERIES_MAX)
         snprintf(msg, size, "--limit is at most %d", DELIVERIES_MAX);
     return msg[0] != '\0' ? -1 : 0;
 }
 
 static int
-add_deliveries(struct ctx *c, int failed, int limit, struct cli_table *t,
+add_deliveries(struct cli_ctx *c, int failed, int limit, struct cli_table *t,
                json_t *arr, long long *shown_n, long long *total)
 {
     struct delivery_record *d = NULL;
@@ -608,20 +530,20 @@ add_deliveries(struct ctx *c, int failed, int limit, struct cli_table *t,
 }
 
 static int
-run_deliveries(struct ctx *c)
+run_deliveries(struct cli_ctx *c)
 {
     static const char *const head[8] = {
         "STATE", "SID", "APP", "REASON", "ATTEMPTS", "CREATED",
         "NEXT/DONE", "LAST ATTEMPT"};
-    struct cli_table t = {8, 0, 0, NULL};
+    struct cli_table t = {.ncols = 8};
     const char *state = c->o->state;
-    int json = c->o->given & O_JSON;
-    int limit = c->o->limit > 0 ? (int)c->o->limit : DELIVERIES_DEFAULT;
+    int json = c->o->given & CLI_JSON;
+    int limit = c->limit > 0 ? (int)c->limit : DELIVERIES_DEFAULT;
     long long count = 0, pending = 0, failed = 0, shown_n = 0;
     json_t *arr = NULL;
     int rc = 0;
 
-    if (c->o->given & O_RETRY) {
+    if (c->o->given & CLI_RETRY) {
         if ((rc = store_deliveries_retry(c->st, util_now(), &count)) < 0) {
             audit(c, "retry_deliveries", "failed", "error", -1, -1);
             return fail(c, rc);
@@ -668,23 +590,23 @@ out:
  */
 
 static int
-check_audit(const struct opts *o, char *msg, size_t size)
+check_audit(const struct cli_ctx *c, char *msg, size_t size)
 {
-    if (o->limit > AUDIT_MAX)
+    if (c->limit > AUDIT_MAX)
         snprintf(msg, size, "--limit is at most %d", AUDIT_MAX);
     return msg[0] != '\0' ? -1 : 0;
 }
 
 static int
-run_audit(struct ctx *c)
+run_audit(struct cli_ctx *c)
 {
     static const char *const head[7] = {"TIME",    "ACTOR",   "ACTION",
                                         "TARGET",  "OUTCOME", "ADDRESS",
                                         "REASON"};
-    struct cli_table t = {7, 0, 0, NULL};
+    struct cli_table t = {.ncols = 7};
     struct audit_record *a = NULL;
-    int json = c->o->given & O_JSON;
-    int limit = c->o->limit > 0 ? (int)c->o->limit : AUDIT_DEFAULT;
+    int json = c->o->given & CLI_JSON;
+    int limit = c->limit > 0 ? (int)c->limit : AUDIT_DEFAULT;
     json_t *arr = NULL;
     size_t n = 0, i;
     int rc;
@@ -724,8 +646,8 @@ out:
     return rc;
 }
 
-static const struct command commands[] = {
-    {"sessions", O_CONFIG | O_USER | O_JSON, O_CONFIG,
+static const struct cli_command commands[] = {
+    {"sessions", {CLI_CONFIG | CLI_USER | CLI_JSON, CLI_CONFIG, 0},
      "usage: gatehouse sessions --config FILE [--user U] [--json]\n"
      "\n"
      "Lists live sessions, one line each: SID USER SUB CREATED LAST-SEEN\n"
@@ -733,7 +655,9 @@ static const struct command commands[] = {
      "username or a sub. A logout-all in progress is reported on stderr.\n",
      NULL, run_sessions},
     {"logout",
-     O_CONFIG | O_USER | O_SESSION | O_ALL | O_REASON | O_JSON, O_CONFIG,
+     {CLI_CONFIG | CLI_USER | CLI_SESSION | CLI_ALL | CLI_REASON |
+          CLI_JSON,
+      CLI_CONFIG, 0},
      "usage: gatehouse logout --config FILE (--user U | --session SID | "
      "--all)\n"
      "                        [--reason TEXT] [--json]\n"
@@ -746,7 +670,8 @@ static const struct command commands[] = {
      "session, and running it again ends the rest. The action, with the\n"
      "OS user and TEXT, goes to the audit log.\n",
      check_logout, run_logout},
-    {"deliveries", O_CONFIG | O_STATE | O_RETRY | O_JSON | O_LIMIT, O_CONFIG,
+    {"deliveries",
+     {CLI_CONFIG | CLI_STATE | CLI_RETRY | CLI_JSON | CLI_LIMIT, CLI_CONFIG, 0},
      "usage: gatehouse deliveries --config FILE [--state pending|failed]\n"
      "                            [--limit N] [--json]\n"
      "       gatehouse deliveries --config FILE --retry [--state failed]\n"
@@ -757,7 +682,7 @@ static const struct command commands[] = {
      "--retry requeues every failed delivery, due now, with a fresh\n"
      "budget of attempts; earlier attempts stay in the ledger.\n",
      check_deliveries, run_deliveries},
-    {"audit", O_CONFIG | O_LIMIT | O_JSON, O_CONFIG,
+    {"audit", {CLI_CONFIG | CLI_LIMIT | CLI_JSON, CLI_CONFIG, 0},
      "usage: gatehouse audit --config FILE [--limit N] [--json]\n"
      "\n"
      "Shows the newest N audit records (default 50), newest first: TIME\n"
@@ -768,51 +693,12 @@ static const struct command commands[] = {
 static int
 run(const char *name, int argc, char **argv)
 {
-    const struct command *cmd = NULL;
-    struct config *cfg = NULL;
-    struct store *st = NULL;
-    char cmdname[64], msg[256];
-    struct opts o;
-    struct ctx c;
     size_t i;
-    int rc;
 
     for (i = 0; i < NELEM(commands); i++)
         if (strcmp(commands[i].name, name) == 0)
-            cmd = &commands[i];
-    if (cmd == NULL)
-        return CLI_EXIT_USAGE;
-    snprintf(cmdname, sizeof(cmdname), "gatehouse %s", cmd->name);
-    if ((rc = parse(cmd, argc - 1, argv + 1, &o, msg, sizeof(msg))) == 1) {
-        fputs(cmd->help, stdout);
-        return 0;
-    }
-    if (rc != 0) {
-        cli_complain(cmdname, "%s", msg);
-        return CLI_EXIT_USAGE;
-    }
-    /* session_end logs each ending at info; here the lines printed say
-     * it all, and stderr is for errors and progress (SPEC §2). */
-    log_init(LOG_WARN, LOG_FORMAT_TEXT);
-
-    rc = 1;
-    if ((cfg = cli_load_config(o.config)) == NULL)
-        goto out;
-    memset(&c, 0, sizeof(c));
-    c.cmd = cmdname;
-    c.o = &o;
-    c.cfg = cfg;
-    cli_actor(c.actor, sizeof(c.actor));
-    if (store_open(&cfg->redis, &st) < 0 || store_ping(st) < 0) {
-        fail(&c, GH_EREDIS);
-        goto out;
-    }
-    c.st = st;
-    rc = cmd->run(&c);
-out:
-    store_close(st);
-    config_free(cfg);
-    return rc;
+            return cli_run("gatehouse", &commands[i], argc - 1, argv + 1);
+    return CLI_EXIT_USAGE;
 }
 
 int

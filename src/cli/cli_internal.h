@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Shared by the cli_*.c files only: option parsing as SPEC §2 wants it,
- * one-line errors, tables and JSON on stdout. */
+/* Shared by the cli_*.c files only: the one option parser, the one config
+ * loader, the one way an admin command runs, one-line errors, tables and
+ * JSON on stdout. */
 #ifndef GATEHOUSE_CLI_INTERNAL_H
 #define GATEHOUSE_CLI_INTERNAL_H
 
@@ -10,41 +11,84 @@
 #include <jansson.h>
 
 struct config;
+struct keyring;
 struct redis_config;
+struct store;
 
 #define CLI_EXIT_USAGE 2
-#define CLI_MAX_OPTIONS 32
 
-/* One option a command may take; flag is a bit of its own. */
-struct cli_option {
-    const char *name; /* "--config" */
-    int flag;
-    int has_arg;
-    const char *arg; /* what the value is, for "--config FILE is required" */
+/* Every option of the command line, a bit each (the table is in cli.c);
+ * each command allows some. */
+enum {
+    CLI_CONFIG = 1 << 0,
+    CLI_USERNAME = 1 << 1,
+    CLI_EMAIL = 1 << 2,
+    CLI_NAME = 1 << 3,
+    CLI_PASSWORD_STDIN = 1 << 4,
+    CLI_JSON = 1 << 5,
+    CLI_EMAIL_VERIFIED = 1 << 6,
+    CLI_GIVEN_NAME = 1 << 7,
+    CLI_FAMILY_NAME = 1 << 8,
+    CLI_LOCALE = 1 << 9,
+    CLI_ZONEINFO = 1 << 10,
+    CLI_USER = 1 << 11,
+    CLI_SESSION = 1 << 12,
+    CLI_ALL = 1 << 13,
+    CLI_REASON = 1 << 14,
+    CLI_STATE = 1 << 15,
+    CLI_RETRY = 1 << 16,
+    CLI_LIMIT = 1 << 17,
+    CLI_DIR = 1 << 18,
+    CLI_ALG = 1 << 19,
+    CLI_CONNECT = 1 << 20,
+    CLI_LOG_LEVEL = 1 << 21,
+    CLI_LOG_FORMAT = 1 << 22,
 };
 
-/* What was given: the flags present, and each value by the option's
- * index in its table (borrowed from argv). */
-struct cli_args {
+/* What was given: the flags present and the values, borrowed from argv
+ * (NULL when absent). */
+struct cli_opts {
     int given;
-    const char *value[CLI_MAX_OPTIONS];
+    const char *config;
+    const char *username;
+    const char *email;
+    const char *name;
+    const char *given_name;
+    const char *family_name;
+    const char *locale;
+    const char *zoneinfo;
+    const char *user;
+    const char *session;
+    const char *reason;
+    const char *state;
+    const char *limit;
+    const char *dir;
+    const char *alg;
+    const char *log_level;
+    const char *log_format;
+};
+
+/* Which options one command takes, as CLI_* flags. */
+struct cli_rules {
+    int allowed;
+    int required;
+    int one_of; /* at least one of these, when not 0 */
 };
 
 /*
- * Parses argv against opts (n of them), allowing the flags in allowed and
- * requiring those in required. Options are spelled exactly ("--opt V" or
- * "--opt=V"; no abbreviations, which could turn a typo into another
- * option). Returns 0, 1 if --help was asked for (it wins over any error),
- * or CLI_EXIT_USAGE with the first problem in msg. No message quotes a
- * value.
+ * Parses argv (the words after the command's name) into o, by the
+ * command's rules. Options are spelled exactly ("--opt V" or "--opt=V";
+ * no abbreviations, which could turn a typo into another option, and no
+ * short forms but -h). Returns 0, 1 if --help was asked for (it wins over
+ * any error), or CLI_EXIT_USAGE with the first problem in msg. No message
+ * quotes a value: it could be a password typed in the wrong place.
  */
-int cli_parse(const struct cli_option *opts, size_t n, int allowed,
-              int required, int argc, char **argv, struct cli_args *out,
-              char *msg, size_t size);
-/* The value given for flag, or NULL. */
-const char *cli_value(const struct cli_option *opts, size_t n,
-                      const struct cli_args *a, int flag);
-
+int cli_parse(const struct cli_rules *rules, int argc, char **argv,
+              struct cli_opts *o, char *msg, size_t size);
+/* What a command does when its parse did not return 0: prints help (rc
+ * 1) on stdout, or msg as cmd's one line. Returns the exit status, 0 or
+ * CLI_EXIT_USAGE. */
+int cli_usage(const char *cmd, const char *help, int rc, const char *msg);
 /* One line on stderr: "CMD: ...". */
 void cli_complain(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -57,11 +101,50 @@ void cli_redis_where(const struct redis_config *rc, char *buf,
 /* The one line for a failed operation (GH_EREDIS names where Redis is);
  * returns the exit status, 1. */
 int cli_fail(const char *cmd, const struct config *cfg, int rc);
+
 /* Loads the config, or says why on stderr ("FILE: field: problem") and
  * returns NULL. The caller frees it with config_free. */
 struct config *cli_load_config(const char *path);
-/* "cli:" and the OS user running the command, for the audit log. */
-void cli_actor(char *buf, size_t size);
+/*
+ * Loads cfg's keys and checks every config client's ID token alg has an
+ * active key: a client that could never get an ID token is a config
+ * error, found at start rather than at its first sign-in. Returns 0, or 1
+ * with the line said. *ret is the caller's (keyring_free).
+ */
+int cli_load_keys(const struct config *cfg, struct keyring **ret);
+
+/* What an admin command works with, set up by cli_run. */
+struct cli_ctx {
+    const char *cmd; /* "gatehouse user add", for messages */
+    const struct cli_opts *o;
+    long limit; /* --limit as a number, 0 when not given */
+    const struct config *cfg;
+    struct store *st;
+    const char *password; /* read from stdin, with --password-stdin */
+    char actor[160];      /* "cli:" and the OS user, for the audit log */
+};
+
+/* An admin command: the user subcommands, sessions, logout, deliveries
+ * and audit (SPEC §2: they talk to Redis directly, through the same code
+ * paths as the server). */
+struct cli_command {
+    const char *name; /* as typed after the group: "add", "logout" */
+    struct cli_rules rules;
+    const char *help;
+    /* Checks that need more than presence, before anything is loaded (c
+     * has only o and limit): -1 with msg set, or 0; NULL for none. */
+    int (*check)(const struct cli_ctx *c, char *msg, size_t size);
+    int (*run)(struct cli_ctx *c);
+};
+
+/*
+ * Runs cmd, argv the words after its name, as every admin command runs:
+ * options, the config, the password from stdin when --password-stdin is
+ * given, Redis, then cmd->run. group prefixes its name in messages
+ * ("gatehouse user"). Returns the exit status.
+ */
+int cli_run(const char *group, const struct cli_command *cmd, int argc,
+            char **argv);
 
 /* t as 2024-05-01T12:00:00Z, or "-" for 0. */
 void cli_iso_time(int64_t t, char *buf, size_t size);
@@ -69,6 +152,9 @@ void cli_iso_time(int64_t t, char *buf, size_t size);
 /* A table printed once every row is known, so columns line up. */
 struct cli_table {
     size_t ncols;
+    /* Per column, the least width, so a column of fixed-size values
+     * (ids, states) lines up the same whatever rows there are; or NULL. */
+    const size_t *min_width;
     size_t nrows;
     size_t cap;
     char **cells; /* nrows × ncols, malloc'd */

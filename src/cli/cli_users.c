@@ -1,88 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /* "gatehouse user add|passwd|disable|list": user administration from the
  * command line, straight to Redis (SPEC §2). */
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <jansson.h>
-#include <openssl/crypto.h>
 
 #include "cli/cli.h"
+#include "cli/cli_internal.h"
 #include "core/config.h"
 #include "core/error.h"
-#include "core/log.h"
-#include "crypto/password.h"
-#include "session/session.h"
-#include "store/store.h"
-#include "directory/users.h"
 #include "core/util.h"
-#include "cli/cli_internal.h"
+#include "directory/users.h"
+#include "session/session.h"
 
-#define EXIT_USAGE 2
-
-/* The options of every user subcommand; each subcommand allows some. */
-enum {
-    O_CONFIG = 1 << 0,
-    O_USERNAME = 1 << 1,
-    O_EMAIL = 1 << 2,
-    O_NAME = 1 << 3,
-    O_PASSWORD_STDIN = 1 << 4,
-    O_JSON = 1 << 5,
-    O_EMAIL_VERIFIED = 1 << 6,
-    O_GIVEN_NAME = 1 << 7,
-    O_FAMILY_NAME = 1 << 8,
-    O_LOCALE = 1 << 9,
-    O_ZONEINFO = 1 << 10,
-};
-
-static const struct option_spec {
-    const char *name;
-    int flag;
-    int has_arg;
-    const char *arg; /* for "--config FILE is required" */
-} option_specs[] = {
-    {"--config", O_CONFIG, 1, "FILE"},
-    {"--username", O_USERNAME, 1, "U"},
-    {"--email", O_EMAIL, 1, "E"},
-    {"--name", O_NAME, 1, "N"},
-    {"--given-name", O_GIVEN_NAME, 1, "G"},
-    {"--family-name", O_FAMILY_NAME, 1, "F"},
-    {"--locale", O_LOCALE, 1, "L"},
-    {"--zoneinfo", O_ZONEINFO, 1, "Z"},
-    {"--password-stdin", O_PASSWORD_STDIN, 0, ""},
-    {"--email-verified", O_EMAIL_VERIFIED, 0, ""},
-    {"--json", O_JSON, 0, ""},
-};
-
-struct opts {
-    int given; /* O_* of the options present */
-    const char *config;
-    const char *username;
-    const char *email;
-    const char *name;
-    const char *given_name;
-    const char *family_name;
-    const char *locale;
-    const char *zoneinfo;
-};
-
-struct ctx {
-    const char *cmd; /* "gatehouse user add", for messages */
-    const struct opts *o;
-    const struct config *cfg;
-    struct store *st;
-    const char *password; /* read from stdin when the command takes one */
-};
-
-static int run_add(const struct ctx *c);
-static int run_passwd(const struct ctx *c);
-static int run_disable(const struct ctx *c);
-static int run_list(const struct ctx *c);
+static int run_add(struct cli_ctx *c);
+static int run_passwd(struct cli_ctx *c);
+static int run_disable(struct cli_ctx *c);
+static int run_list(struct cli_ctx *c);
 
 static const char user_help[] =
     "usage: gatehouse user add     --config FILE --username U [--email E]\n"
@@ -99,19 +34,12 @@ static const char user_help[] =
     "password from standard input up to the first newline; a password is\n"
     "never taken from the command line.\n";
 
-static const struct subcommand {
-    const char *name;
-    int allowed;  /* O_* */
-    int required; /* O_* */
-    int one_of;   /* O_*: at least one of them, when not 0 */
-    const char *help;
-    int (*run)(const struct ctx *c);
-} subcommands[] = {
+static const struct cli_command subcommands[] = {
     {"add",
-     O_CONFIG | O_USERNAME | O_EMAIL | O_NAME | O_PASSWORD_STDIN |
-         O_EMAIL_VERIFIED | O_GIVEN_NAME | O_FAMILY_NAME | O_LOCALE |
-         O_ZONEINFO,
-     O_CONFIG | O_USERNAME | O_PASSWORD_STDIN, 0,
+     {CLI_CONFIG | CLI_USERNAME | CLI_EMAIL | CLI_NAME | CLI_PASSWORD_STDIN |
+          CLI_EMAIL_VERIFIED | CLI_GIVEN_NAME | CLI_FAMILY_NAME | CLI_LOCALE |
+          CLI_ZONEINFO,
+      CLI_CONFIG | CLI_USERNAME | CLI_PASSWORD_STDIN, 0},
      "usage: gatehouse user add --config FILE --username U [--email E]\n"
      "                          [--email-verified] [--name N]\n"
      "                          [--given-name G] [--family-name F]\n"
@@ -130,9 +58,10 @@ static const struct subcommand {
      "  --locale L           a BCP 47 language tag, e.g. en-US or fr-CA\n"
      "  --zoneinfo Z         a time zone name, e.g. Europe/Paris\n"
      "updated_at is set on creation and on every change.\n",
-     run_add},
-    {"passwd", O_CONFIG | O_USERNAME | O_PASSWORD_STDIN | O_EMAIL_VERIFIED,
-     O_CONFIG | O_USERNAME, O_PASSWORD_STDIN | O_EMAIL_VERIFIED,
+     NULL, run_add},
+    {"passwd",
+     {CLI_CONFIG | CLI_USERNAME | CLI_PASSWORD_STDIN | CLI_EMAIL_VERIFIED,
+      CLI_CONFIG | CLI_USERNAME, CLI_PASSWORD_STDIN | CLI_EMAIL_VERIFIED},
      "usage: gatehouse user passwd --config FILE --username U\n"
      "                             [--password-stdin] [--email-verified]\n"
      "\n"
@@ -141,214 +70,24 @@ static const struct subcommand {
      "--email-verified marks the user's email address verified (the\n"
      "email_verified claim). At least one of them is required. U is a\n"
      "username or a sub.\n",
-     run_passwd},
-    {"disable", O_CONFIG | O_USERNAME, O_CONFIG | O_USERNAME, 0,
+     NULL, run_passwd},
+    {"disable", {CLI_CONFIG | CLI_USERNAME, CLI_CONFIG | CLI_USERNAME, 0},
      "usage: gatehouse user disable --config FILE --username U\n"
      "\n"
      "Disables the user, who can no longer sign in, and ends every one of\n"
      "their sessions (each app is notified by back-channel logout). U is a\n"
      "username or a sub.\n",
-     run_disable},
-    {"list", O_CONFIG | O_JSON, O_CONFIG, 0,
+     NULL, run_disable},
+    {"list", {CLI_CONFIG | CLI_JSON, CLI_CONFIG, 0},
      "usage: gatehouse user list --config FILE [--json]\n"
      "\n"
      "Lists every user, oldest first: SUB USERNAME EMAIL NAME STATE\n"
      "CREATED, or a JSON array with --json.\n",
-     run_list},
+     NULL, run_list},
 };
 
-static const struct option_spec *
-find_option(const char *arg, size_t len)
-{
-    size_t i;
-
-    for (i = 0; i < NELEM(option_specs); i++) {
-        if (strlen(option_specs[i].name) == len &&
-            strncmp(arg, option_specs[i].name, len) == 0)
-            return &option_specs[i];
-    }
-    return NULL;
-}
-
-static void
-set_option(struct opts *o, int flag, const char *value)
-{
-    o->given |= flag;
-    if (flag == O_CONFIG)
-        o->config = value;
-    else if (flag == O_USERNAME)
-        o->username = value;
-    else if (flag == O_EMAIL)
-        o->email = value;
-    else if (flag == O_NAME)
-        o->name = value;
-    else if (flag == O_GIVEN_NAME)
-        o->given_name = value;
-    else if (flag == O_FAMILY_NAME)
-        o->family_name = value;
-    else if (flag == O_LOCALE)
-        o->locale = value;
-    else if (flag == O_ZONEINFO)
-        o->zoneinfo = value;
-}
-
-/*
- * Parses argv (the subcommand's options, exactly as spelled: getopt_long
- * would take "--password" as an abbreviation of "--password-stdin" and
- * then echo the next word, a password, in its error). Returns 0, 1 if
- * --help was asked for (it wins over any error), or 2 with the first
- * problem in msg. No message quotes an argument's value.
- */
 static int
-parse(const struct subcommand *sc, int argc, char **argv, struct opts *o,
-      char *msg, size_t size)
-{
-    int i, help = 0;
-
-    memset(o, 0, sizeof(*o));
-    msg[0] = '\0';
-    for (i = 0; i < argc; i++) {
-        const char *arg = argv[i], *eq = strchr(arg, '=');
-        size_t len = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
-        const struct option_spec *spec;
-        const char *value = NULL;
-
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            help = 1;
-            continue;
-        }
-        if (msg[0] != '\0')
-            continue; /* only --help still matters */
-        if (strncmp(arg, "--", 2) != 0) {
-            snprintf(msg, size, "unexpected argument (word %d); see --help",
-                     i + 1);
-            continue;
-        }
-        if (len == strlen("--password") &&
-            strncmp(arg, "--password", len) == 0) {
-            snprintf(msg, size,
-                     "--password is not accepted: a password "
-                     "never appears in argv; use --password-stdin");
-            continue;
-        }
-        spec = find_option(arg, len);
-        if (spec == NULL || !(sc->allowed & spec->flag)) {
-            snprintf(msg, size, "unknown option '%.*s'; see --help",
-                     (int)(len < 64 ? len : 64), arg);
-            continue;
-        }
-        if (o->given & spec->flag) {
-            snprintf(msg, size, "%s given twice", spec->name);
-            continue;
-        }
-        if (spec->has_arg) {
-            if (eq != NULL)
-                value = eq + 1;
-            else if (i + 1 < argc)
-                value = argv[++i];
-            else
-                snprintf(msg, size, "%s needs a value (%s)", spec->name,
-                         spec->arg);
-        } else if (eq != NULL) {
-            snprintf(msg, size, "%s takes no value", spec->name);
-        }
-        if (msg[0] == '\0')
-            set_option(o, spec->flag, value);
-    }
-    if (help)
-        return 1;
-    for (i = 0; msg[0] == '\0' && i < (int)NELEM(option_specs); i++) {
-        if ((sc->required & option_specs[i].flag) &&
-            !(o->given & option_specs[i].flag))
-            snprintf(msg, size, "%s%s%s is required", option_specs[i].name,
-                     option_specs[i].has_arg ? " " : "", option_specs[i].arg);
-    }
-    if (msg[0] == '\0' && sc->one_of != 0 && !(o->given & sc->one_of)) {
-        size_t len = 0;
-        for (i = 0; i < (int)NELEM(option_specs); i++) {
-            if (!(sc->one_of & option_specs[i].flag))
-                continue;
-            len += (size_t)snprintf(msg + len, size - len, "%s%s",
-                                    len > 0 ? " or " : "",
-                                    option_specs[i].name);
-            if (len >= size)
-                break;
-        }
-        if (len < size)
-            snprintf(msg + len, size - len, " is required");
-    }
-    return msg[0] != '\0' ? EXIT_USAGE : 0;
-}
-
-/*
- * Reads the password from standard input up to the first newline or the
- * end of input (SPEC §2); a CR before the newline goes too, or a file
- * saved on Windows would set a password nobody can type. *ret is
- * malloc'd; the caller frees it with util_free_secret. On failure *why
- * says what was wrong.
- */
-static int
-read_password(char **ret, const char **why)
-{
-    char *buf;
-    size_t len = 0;
-    ssize_t n;
-    int rc;
-
-    /* One byte at a time: no stdio buffer keeps a copy, nothing past the
-     * newline is consumed, and a longer input is refused, not cut. */
-    if ((buf = malloc(PASSWORD_MAX + 2)) == NULL) {
-        *why = "out of memory";
-        return GH_ENOMEM;
-    }
-    for (;;) {
-        n = read(STDIN_FILENO, buf + len, 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            *why = "password: cannot read standard input";
-            rc = GH_EIO;
-            goto out;
-        }
-        if (n == 0 || buf[len] == '\n')
-            break;
-        if (buf[len] == '\0') {
-            *why = "password: contains a NUL byte";
-            rc = GH_EINVAL;
-            goto out;
-        }
-        /* One byte past the limit may still be the CR of a CRLF. */
-        if (++len > PASSWORD_MAX + 1) {
-            *why = "password: longer than 1024 bytes";
-            rc = GH_EINVAL;
-            goto out;
-        }
-    }
-    if (len > 0 && buf[len - 1] == '\r')
-        len--;
-    buf[len] = '\0';
-    if (len == 0) {
-        *why = "password: must not be empty";
-        rc = GH_EINVAL;
-        goto out;
-    }
-    if (len > PASSWORD_MAX) {
-        *why = "password: longer than 1024 bytes";
-        rc = GH_EINVAL;
-        goto out;
-    }
-    *ret = buf;
-    buf = NULL;
-    rc = 0;
-out:
-    if (buf != NULL)
-        OPENSSL_cleanse(buf, PASSWORD_MAX + 2);
-    free(buf);
-    return rc;
-}
-
-static int
-run_add(const struct ctx *c)
+run_add(struct cli_ctx *c)
 {
     const char *why = NULL;
     char sub[37], buf[80];
@@ -362,7 +101,7 @@ run_add(const struct ctx *c)
     info.family_name = c->o->family_name;
     info.locale = c->o->locale;
     info.zoneinfo = c->o->zoneinfo;
-    info.email_verified = (c->o->given & O_EMAIL_VERIFIED) != 0;
+    info.email_verified = (c->o->given & CLI_EMAIL_VERIFIED) != 0;
     rc = users_add(c->st, c->o->username, &info, c->password, sub, &why);
     if (rc == GH_EEXISTS) {
         cli_complain(c->cmd, "username \"%s\" is taken",
@@ -381,7 +120,7 @@ run_add(const struct ctx *c)
 
 /* The user U names, or 1 with the line said. */
 static int
-find_user(const struct ctx *c, struct user **ret)
+find_user(const struct cli_ctx *c, struct user **ret)
 {
     int rc = users_get(c->st, c->o->username, ret);
     char buf[80];
@@ -397,7 +136,7 @@ find_user(const struct ctx *c, struct user **ret)
 /* The new password, and the end of every session that knew the old one;
  * 0 or 1 with the line said. */
 static int
-change_password(const struct ctx *c, const struct user *u)
+change_password(const struct cli_ctx *c, const struct user *u)
 {
     const char *why = NULL;
     long long n = 0;
@@ -427,7 +166,7 @@ change_password(const struct ctx *c, const struct user *u)
 }
 
 static int
-mark_verified(const struct ctx *c, const struct user *u)
+mark_verified(const struct cli_ctx *c, const struct user *u)
 {
     const char *why = NULL;
     int rc;
@@ -445,10 +184,10 @@ mark_verified(const struct ctx *c, const struct user *u)
 }
 
 static int
-run_passwd(const struct ctx *c)
+run_passwd(struct cli_ctx *c)
 {
     struct user *u = NULL;
-    int verify = (c->o->given & O_EMAIL_VERIFIED) != 0;
+    int verify = (c->o->given & CLI_EMAIL_VERIFIED) != 0;
     int rc;
 
     if ((rc = find_user(c, &u)) != 0)
@@ -470,7 +209,7 @@ out:
 }
 
 static int
-run_disable(const struct ctx *c)
+run_disable(struct cli_ctx *c)
 {
     struct user *u = NULL;
     long long n = 0;
@@ -513,67 +252,38 @@ out:
     return rc;
 }
 
-/* Characters as a terminal shows them, near enough: UTF-8 lead bytes. */
-static size_t
-text_width(const char *s)
-{
-    size_t n = 0;
+/* SUB and STATE keep their widths with no row, or only active users. */
+static const size_t list_widths[6] = {36, 0, 0, 0, 8, 0};
 
-    for (; *s != '\0'; s++)
-        n += ((unsigned char)*s & 0xc0) != 0x80;
-    return n;
-}
-
-static void
-cell(const char *s, size_t width)
-{
-    size_t w = text_width(s);
-
-    fputs(s, stdout);
-    for (; w < width + 2; w++)
-        putchar(' ');
-}
-
-static const char *
-or_dash(const char *s)
-{
-    return s != NULL && s[0] != '\0' ? s : "-";
-}
-
-static void
+static int
 print_table(struct user **list, size_t n)
 {
-    size_t wu = strlen("USERNAME"), we = strlen("EMAIL"), wn = strlen("NAME"),
-           i, w;
-    char created[32];
-    struct tm tm;
-    time_t t;
+    static const char *const head[6] = {"SUB",  "USERNAME", "EMAIL",
+                                        "NAME", "STATE",    "CREATED"};
+    struct cli_table t = {.ncols = 6, .min_width = list_widths};
+    size_t i;
+    int rc;
 
+    if ((rc = cli_table_add(&t, head)) < 0)
+        goto out;
     for (i = 0; i < n; i++) {
-        if ((w = text_width(list[i]->username)) > wu)
-            wu = w;
-        if ((w = text_width(or_dash(list[i]->email))) > we)
-            we = w;
-        if ((w = text_width(or_dash(list[i]->name))) > wn)
-            wn = w;
+        char created[32];
+        const char *row[6];
+
+        cli_iso_time(list[i]->created, created, sizeof(created));
+        row[0] = list[i]->sub;
+        row[1] = list[i]->username;
+        row[2] = list[i]->email;
+        row[3] = list[i]->name;
+        row[4] = list[i]->disabled ? "disabled" : "active";
+        row[5] = created;
+        if ((rc = cli_table_add(&t, row)) < 0)
+            goto out;
     }
-    cell("SUB", 36);
-    cell("USERNAME", wu);
-    cell("EMAIL", we);
-    cell("NAME", wn);
-    cell("STATE", strlen("disabled"));
-    puts("CREATED");
-    for (i = 0; i < n; i++) {
-        t = (time_t)list[i]->created;
-        gmtime_r(&t, &tm);
-        strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        cell(list[i]->sub, 36);
-        cell(list[i]->username, wu);
-        cell(or_dash(list[i]->email), we);
-        cell(or_dash(list[i]->name), wn);
-        cell(list[i]->disabled ? "disabled" : "active", strlen("disabled"));
-        puts(created);
-    }
+    cli_table_print(&t);
+out:
+    cli_table_clear(&t);
+    return rc;
 }
 
 /* Everything but the password hash, which never leaves Redis this way. */
@@ -582,26 +292,21 @@ print_json(struct user **list, size_t n)
 {
     json_t *arr, *obj;
     size_t i;
-    int rc = GH_ENOMEM;
 
     if ((arr = json_array()) == NULL)
         return GH_ENOMEM;
     for (i = 0; i < n; i++) {
         obj = users_json(list[i]);
-        if (obj == NULL || json_array_append_new(arr, obj) < 0)
-            goto out;
+        if (obj == NULL || json_array_append_new(arr, obj) < 0) {
+            json_decref(arr);
+            return GH_ENOMEM;
+        }
     }
-    if (json_dumpf(arr, stdout, JSON_INDENT(2)) < 0)
-        goto out;
-    putchar('\n');
-    rc = 0;
-out:
-    json_decref(arr);
-    return rc;
+    return cli_print_json(arr);
 }
 
 static int
-run_list(const struct ctx *c)
+run_list(struct cli_ctx *c)
 {
     struct user **list = NULL;
     size_t n = 0;
@@ -609,12 +314,9 @@ run_list(const struct ctx *c)
 
     if ((rc = users_list(c->st, &list, &n)) < 0)
         return cli_fail(c->cmd, c->cfg, rc);
-    if (c->o->given & O_JSON) {
-        if ((rc = print_json(list, n)) < 0)
-            rc = cli_fail(c->cmd, c->cfg, rc);
-    } else {
-        print_table(list, n);
-    }
+    rc = c->o->given & CLI_JSON ? print_json(list, n) : print_table(list, n);
+    if (rc < 0)
+        rc = cli_fail(c->cmd, c->cfg, rc);
     users_free_list(list, n);
     return rc;
 }
@@ -622,21 +324,12 @@ run_list(const struct ctx *c)
 int
 cli_user(int argc, char **argv)
 {
-    const struct subcommand *sc = NULL;
-    struct config *cfg = NULL;
-    struct store *st = NULL;
-    char *password = NULL;
-    const char *why = NULL;
-    char cmd[64], msg[256];
-    struct opts o;
-    struct ctx c;
     size_t i;
-    int rc;
 
     if (argc < 2) {
         fprintf(stderr, "gatehouse user: add, passwd, disable or list "
                         "expected; see --help\n");
-        return EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         fputs(user_help, stdout);
@@ -644,53 +337,11 @@ cli_user(int argc, char **argv)
     }
     for (i = 0; i < NELEM(subcommands); i++) {
         if (strcmp(argv[1], subcommands[i].name) == 0)
-            sc = &subcommands[i];
+            return cli_run("gatehouse user", &subcommands[i], argc - 2,
+                           argv + 2);
     }
-    if (sc == NULL) {
-        fprintf(stderr,
-                "gatehouse user: unknown subcommand '%.64s'; see "
-                "--help\n",
-                argv[1]);
-        return EXIT_USAGE;
-    }
-    snprintf(cmd, sizeof(cmd), "gatehouse user %s", sc->name);
-    if ((rc = parse(sc, argc - 2, argv + 2, &o, msg, sizeof(msg))) == 1) {
-        fputs(sc->help, stdout);
-        return 0;
-    }
-    if (rc != 0) {
-        cli_complain(cmd, "%s", msg);
-        return EXIT_USAGE;
-    }
-    /* session_end logs each ending at info; here the one line printed
-     * below says it all, and stderr is for errors (SPEC §2). */
-    log_init(LOG_WARN, LOG_FORMAT_TEXT);
-
-    rc = 1;
-    if ((cfg = cli_load_config(o.config)) == NULL)
-        goto out;
-    memset(&c, 0, sizeof(c));
-    c.cmd = cmd;
-    c.o = &o;
-    c.cfg = cfg;
-    /* Read before Redis is asked anything, so a bad password is refused
-     * whatever state Redis is in. */
-    if ((o.given & O_PASSWORD_STDIN) && read_password(&password, &why) < 0) {
-        cli_complain(cmd, "%s", why);
-        goto out;
-    }
-    c.password = password;
-    /* Fail now, not after an ~100 ms scrypt that could only be thrown
-     * away. */
-    if (store_open(&cfg->redis, &st) < 0 || store_ping(st) < 0) {
-        cli_fail(c.cmd, c.cfg, GH_EREDIS);
-        goto out;
-    }
-    c.st = st;
-    rc = sc->run(&c);
-out:
-    util_free_secret(password);
-    store_close(st);
-    config_free(cfg);
-    return rc;
+    fprintf(stderr,
+            "gatehouse user: unknown subcommand '%.64s'; see --help\n",
+            argv[1]);
+    return CLI_EXIT_USAGE;
 }

@@ -2,7 +2,6 @@
 /* The JSON configuration (SPEC §3): loaded and checked once, at start, so
  * that a typo stops the server with "FILE: field: problem" instead of
  * surfacing as odd behaviour later. */
-#include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "core/percent.h"
 #include "core/util.h"
 
 #define YEAR_S (365 * 24 * 3600)
@@ -103,31 +103,6 @@ parse_uint(const char *s, const char *end, int min, int max, int *out)
     return 0;
 }
 
-/* Decodes RFC 3986 percent-escapes, so a password may hold any byte. */
-static char *
-percent_decode(const char *s, size_t len)
-{
-    char *out = malloc(len + 1), *o = out;
-    size_t i;
-
-    if (out == NULL)
-        return NULL;
-    for (i = 0; i < len; i++) {
-        char hex[3] = {0};
-
-        if (s[i] == '%' && i + 2 < len && isxdigit((unsigned char)s[i + 1]) &&
-            isxdigit((unsigned char)s[i + 2])) {
-            memcpy(hex, s + i + 1, 2);
-            *o++ = (char)strtoul(hex, NULL, 16);
-            i += 2;
-        } else {
-            *o++ = s[i];
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
 static int
 parse_unix_url(const char *url, char **path, int *db, const char **why)
 {
@@ -204,8 +179,10 @@ parse_tcp_url(const char *url, char **host, int *port, int *db, char **password,
     }
     if ((*host = strndup(h, (size_t)(hend - h))) == NULL)
         return GH_ENOMEM;
-    if (at != NULL && (*password = percent_decode(
-                           start + 1, (size_t)(at - start - 1))) == NULL)
+    /* Escapes decoded so a password may hold any byte; a lone '%' is
+     * kept as it is, as it always was. */
+    if (at != NULL && percent_decode(start + 1, (size_t)(at - start - 1), 0,
+                                     password, NULL) < 0)
         return GH_ENOMEM;
     return 0;
 }

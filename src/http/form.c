@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 
 #include "core/error.h"
+#include "core/percent.h"
 #include "http/form.h"
 #include "core/util.h"
 
@@ -17,18 +18,6 @@
  * input length, and refuses rather than guesses: a request a browser or
  * client library would never send is an error, not something to repair.
  */
-
-static int
-hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /*
  * Decodes one application/x-www-form-urlencoded key or value (WHATWG URL
@@ -40,42 +29,21 @@ hexval(unsigned char c)
 static int
 urldecode(const char *s, size_t len, char **ret)
 {
-    char *out;
-    size_t i, o = 0;
-    int hi, lo, rc;
+    char *out = NULL;
+    size_t n;
+    int rc;
 
-    if ((out = malloc(len + 1)) == NULL)
-        return GH_ENOMEM;
-    for (i = 0; i < len; i++) {
-        if (s[i] == '+') {
-            out[o++] = ' ';
-        } else if (s[i] == '%') {
-            if (len - i < 3 || (hi = hexval((unsigned char)s[i + 1])) < 0 ||
-                (lo = hexval((unsigned char)s[i + 2])) < 0) {
-                rc = GH_EINVAL;
-                goto out;
-            }
-            out[o++] = (char)(hi << 4 | lo);
-            i += 2;
-        } else {
-            out[o++] = s[i];
-        }
-    }
-    out[o] = '\0';
-    if (!util_utf8_valid(out, o)) {
-        rc = GH_EINVAL;
-        goto out;
+    if ((rc = percent_decode(s, len, PERCENT_PLUS | PERCENT_STRICT, &out,
+                             &n)) < 0)
+        return rc;
+    if (!util_utf8_valid(out, n)) {
+        /* A value may be a password (the login form, client_secret_post). */
+        OPENSSL_cleanse(out, n);
+        free(out);
+        return GH_EINVAL;
     }
     *ret = out;
-    out = NULL;
-    rc = 0;
-out:
-    if (out != NULL) {
-        /* A value may be a password (the login form, client_secret_post). */
-        OPENSSL_cleanse(out, len + 1);
-        free(out);
-    }
-    return rc;
+    return 0;
 }
 
 /* Non-empty '&'-separated pairs in s; empty ones ("a=1&&b=2") are skipped. */

@@ -20,91 +20,14 @@
 #include "store/store_internal.h"
 #include "core/util.h"
 
-/*
- * The key schema: every key Gatehouse writes is the configured prefix
- * (redis.prefix, "gh:" by default) followed by one of these patterns, where
- * "{...}" stands for the id the caller passes to store_key_name(). A
- * pattern without braces is a single key. Anything that changes more than
- * one of these at once is a Lua script in src/store/lua/.
- *
- * Token-like ids (codes, refresh tokens) are stored under a SHA-256 of the
- * token, never the token itself, so a copy of the database hands out
- * nothing usable.
- */
+/* The key schema (schema.def): each kind's pattern, Redis type and TTL. */
 static const struct key_schema {
     const char *pattern;
     const char *type;
     const char *ttl;
 } schema[] = {
-    /* the user record: username, password hash, claims, disabled flag */
-    [KEY_USER] = {"user:{sub}", "hash", "none"},
-    /* username (lower-cased) -> sub, so logins find the user */
-    [KEY_USERNAME] = {"uname:{lower-username}", "string", "none"},
-    /* a client registered at run time (POST /register), as JSON */
-    [KEY_CLIENT] = {"client:{client_id}", "string", "none"},
-    /* one IdP session: sub, created, last seen, apps (short fields) */
-    [KEY_SESSION] = {"sess:{sid}", "hash", "absolute_timeout_s"},
-    /* the sids of a user's sessions, for "sign out everywhere" */
-    [KEY_USER_SESSIONS] = {"usess:{sub}", "set", "none"},
-    /* sid -> idle/absolute expiry: the reaper ends sessions from here,
-     * with notifications, instead of waiting for Redis to drop a key */
-    [KEY_SESSION_EXPIRY] = {"sexp", "zset", "none"},
-    /* an authorization code (RFC 6749 §4.1.2: single use, GETDEL) */
-    [KEY_CODE] = {"code:{hash}", "string", "code_ttl_s"},
-    /* a refresh token: sid, client, family, spent flag; once spent, when,
-     * and its successor's hash and the successor sealed under it (the
-     * grace, refresh_rotate.lua) */
-    [KEY_REFRESH] = {"rt:{hash}", "hash", "refresh_token_ttl_s"},
-    /* back-channel deliveries due: id -> next attempt (or lease end), in
-     * epoch seconds to the millisecond */
-    [KEY_DELIVERY_QUEUE] = {"dq", "zset", "none"},
-    /* the logout ledger of a session: the ids of its deliveries */
-    [KEY_SESSION_DELIVERIES] = {"sdl:{sid}", "set", "7 days"},
-    /* sign-in attempts not yet given back (login_reserve.lua), per user
-     * ("u:sub"; "n:" and an HMAC of the lower-cased name when no user
-     * has that name: never what was typed), per
-     * address ("ip:addr") and per device cookie ("d:id"), for the
-     * lockout */
-    [KEY_LOGIN_FAILURES] = {"lfail:{who}", "string", "lockout_s"},
-    /* who did what, when, from where */
-    [KEY_AUDIT] = {"audit", "stream", "none, MAXLEN ~"},
-    /* sub -> created: every user, for "user list" */
-    [KEY_USERS] = {"users", "zset", "none"},
-    /* a spent code -> what it issued, so a replay can revoke it */
-    [KEY_CODE_USED] = {"codeu:{hash}", "string", "refresh_token_ttl_s"},
-    /* the hashes of one refresh-token family (one code exchange) */
-    [KEY_REFRESH_FAMILY] = {"rtf:{family}", "set", "refresh_token_ttl_s"},
-    /* the refresh-token families of a session: they die with it */
-    [KEY_SESSION_REFRESH] = {"srt:{sid}", "set", "refresh_token_ttl_s"},
-    /* a revoked access token's jti (RFC 7009) until it would expire */
-    [KEY_REVOKED] = {"revoked:{jti}", "string", "access_token_ttl_s"},
-    /* one back-channel notification: app, URI, state, attempts t1..tN */
-    [KEY_DELIVERY] = {"dl:{sid:client_id}", "hash", "7 days once done"},
-    /* deliveries that failed for good: id -> when */
-    [KEY_DELIVERY_FAILED] = {"dfail", "zset", "none"},
-    /* the progress of the last logout-all: state, actor, counts */
-    [KEY_LOGOUT_ALL] = {"lall", "hash", "none"},
-    /* every allowed_origins entry of the clients in client:{client_id},
-     * so a CORS preflight, which names no client, is one SISMEMBER */
-    [KEY_CLIENT_ORIGINS] = {"corig", "set", "none"},
-    /* 32 random bytes: the HMAC key of what the browser carries before a
-     * sign-in (the authorization request, CSRF tokens), so nothing of an
-     * anonymous visitor is stored; made by the first instance that needs
-     * it (SET NX) */
-    [KEY_MAC_KEY] = {"mackey", "string", "none"},
-    /* due deliveries held back because their app had no room (its
-     * per_app_concurrency reached, or its circuit open): id -> due;
-     * claimed from here first once it has (delivery_claim.lua) */
-    [KEY_DELIVERY_PARKED] = {"dpark:{client_id}", "zset", "none"},
-    /* the client_ids that have parked deliveries */
-    [KEY_DELIVERY_PARKED_APPS] = {"dparked", "set", "none"},
-    /* one app's attempts in flight, per delivery engine of every
-     * instance: engine -> "count lease_end" (a dead one's lapse) */
-    [KEY_DELIVERY_INFLIGHT] = {"dinf:{client_id}", "hash", "none"},
-    /* each app's circuit (delivery_done.lua): f:{client_id} failures in a
-     * row, o:{client_id} when the next trial may go (0: closed),
-     * k:{client_id} failed trials in a row */
-    [KEY_DELIVERY_CIRCUITS] = {"dcb", "hash", "none"},
+#define STORE_KEY(kind, pattern, type, ttl) [kind] = {pattern, type, ttl},
+#include "store/schema.def"
 };
 
 /* The Lua scripts, embedded by src/store/lua/embed.py into lua_scripts.c. */

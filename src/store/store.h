@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Redis: the only module that includes hiredis. It owns every key pattern,
- * the per-thread connections, and the Lua scripts (src/lua/). */
+/* Redis: the only module that includes hiredis. It owns every key pattern
+ * (schema.def), the per-thread connections, and the Lua scripts (lua/). */
 #ifndef GATEHOUSE_STORE_H
 #define GATEHOUSE_STORE_H
 
@@ -33,36 +33,19 @@ int store_redis_up(struct store *st);
 int store_load_scripts(struct store *st);
 
 /*
- * The kinds of key Gatehouse keeps; store.c's schema table gives each one's
- * pattern, Redis type and TTL.
+ * The kinds of key Gatehouse keeps, KEY_USER, KEY_SESSION, ...: schema.def
+ * gives each one's pattern, Redis type and TTL.
  */
 enum store_key {
-    KEY_USER,            /* {p}user:{sub} */
-    KEY_USERNAME,        /* {p}uname:{lower-username} */
-    KEY_CLIENT,          /* {p}client:{client_id} */
-    KEY_SESSION,         /* {p}sess:{sid} */
-    KEY_USER_SESSIONS,   /* {p}usess:{sub} */
-    KEY_SESSION_EXPIRY,  /* {p}sexp */
-    KEY_CODE,            /* {p}code:{hash} */
-    KEY_REFRESH,         /* {p}rt:{hash} */
-    KEY_DELIVERY_QUEUE,  /* {p}dq */
-    KEY_SESSION_DELIVERIES, /* {p}sdl:{sid} */
-    KEY_LOGIN_FAILURES,  /* {p}lfail:{u:sub | n:hmac | ip:addr | d:id} */
-    KEY_AUDIT,           /* {p}audit */
-    KEY_USERS,           /* {p}users */
-    KEY_CODE_USED,       /* {p}codeu:{hash} */
-    KEY_REFRESH_FAMILY,  /* {p}rtf:{family} */
-    KEY_SESSION_REFRESH, /* {p}srt:{sid} */
-    KEY_REVOKED,         /* {p}revoked:{jti} */
-    KEY_DELIVERY,        /* {p}dl:{sid:client_id} */
-    KEY_DELIVERY_FAILED, /* {p}dfail */
-    KEY_LOGOUT_ALL,      /* {p}lall */
-    KEY_CLIENT_ORIGINS,  /* {p}corig */
-    KEY_MAC_KEY,         /* {p}mackey */
-    KEY_DELIVERY_PARKED, /* {p}dpark:{client_id} */
-    KEY_DELIVERY_PARKED_APPS, /* {p}dparked */
-    KEY_DELIVERY_INFLIGHT, /* {p}dinf:{client_id} */
-    KEY_DELIVERY_CIRCUITS, /* {p}dcb */
+#define STORE_KEY(kind, pattern, type, ttl) kind,
+#include "store/schema.def"
+};
+
+/* The numbers the schema and its Lua scripts share (schema.def):
+ * STORE_AUDIT_MAX, STORE_LEDGER_TTL_S, ... */
+enum {
+#define STORE_CONST(name, value) STORE_##name = value,
+#include "store/schema.def"
 };
 
 /*
@@ -310,9 +293,6 @@ int store_access_check(struct store *st, const char *jti, const char *sid,
  * sessions and deliveries, requeueing failed deliveries, and the progress
  * of a logout-all.
  */
-
-/* The audit stream is capped near this many records (XADD MAXLEN ~). */
-#define STORE_AUDIT_MAX 100000
 
 /* One audit record to write; strings are borrowed, NULL for none. */
 struct audit_event {

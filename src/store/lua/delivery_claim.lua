@@ -55,7 +55,7 @@ local function app(cid)
     if a then
         return a
     end
-    local inf = p .. 'dinf:' .. cid
+    local inf = p .. K.dinf .. cid
     local counts = redis.call('HGETALL', inf)
     -- This engine's own count is what it says, not what Redis last heard:
     -- an outcome that was never recorded must not hold a slot forever.
@@ -100,7 +100,7 @@ local function take(id, d, a)
     count = count + 1
 end
 local function record(id)
-    return redis.call('HMGET', p .. 'dl:' .. id, 'cid', 'uri', 'sid', 'sub',
+    return redis.call('HMGET', p .. K.dl .. id, 'cid', 'uri', 'sid', 'sub',
                       'n', 'tok', 'tx')
 end
 
@@ -111,7 +111,7 @@ for _, cid in ipairs(redis.call('SMEMBERS', KEYS[2])) do
     end
     local a = app(cid)
     if a.left > 0 then
-        local pk = p .. 'dpark:' .. cid
+        local pk = p .. K.dpark .. cid
         local ids = redis.call('ZRANGE', pk, 0,
                                math.min(a.left, max - count) - 1)
         for _, id in ipairs(ids) do
@@ -171,12 +171,12 @@ each_slice('ZREM', KEYS[1], unqueue)
 for cid, a in pairs(apps) do
     local n = (mine[cid] or 0) + a.claimed
     if n > 0 and (a.claimed > 0 or a.listed) then
-        redis.call('HSET', p .. 'dinf:' .. cid, engine, n .. ' ' .. until_)
+        redis.call('HSET', p .. K.dinf .. cid, engine, n .. ' ' .. until_)
     elseif a.listed then
-        redis.call('HDEL', p .. 'dinf:' .. cid, engine)
+        redis.call('HDEL', p .. K.dinf .. cid, engine)
     end
     if #a.parked > 0 then
-        each_slice('ZADD', p .. 'dpark:' .. cid, a.parked)
+        each_slice('ZADD', p .. K.dpark .. cid, a.parked)
         redis.call('SADD', KEYS[2], cid)
     end
 end

@@ -81,7 +81,7 @@ for i = 7, #ARGV, 9 do
     local id, outcome, delivered = ARGV[i], ARGV[i + 1], ARGV[i + 2]
     local a = app(ARGV[i + 6])
     a.left = tonumber(ARGV[i + 8])
-    local k = p .. 'dl:' .. id
+    local k = p .. K.dl .. id
     if redis.call('EXISTS', k) == 0 then
         done[#done + 1] = id
         out[#out + 1] = -1
@@ -104,15 +104,16 @@ for i = 7, #ARGV, 9 do
                 failed[#failed + 1] = now
                 failed[#failed + 1] = id
                 local f = redis.call('HMGET', k, 'sub', 'r')
-                redis.call('XADD', p .. 'audit', 'MAXLEN', '~', 100000, '*',
-                           'action', 'delivery_failed', 'actor', 'gatehouse',
-                           'target', id, 'sub', f[1] or '', 'reason',
+                redis.call('XADD', p .. K.audit, 'MAXLEN', '~', C.AUDIT_MAX,
+                           '*', 'action', 'delivery_failed',
+                           'actor', 'gatehouse', 'target', id,
+                           'sub', f[1] or '', 'reason',
                            n .. ' attempts, last: ' .. outcome,
                            'outcome', 'failed')
             end
             -- A pending delivery never expires; a finished one's ledger
             -- stays 7 days.
-            redis.call('EXPIRE', k, 604800)
+            redis.call('EXPIRE', k, C.LEDGER_TTL_S)
             out[#out + 1] = st == 'delivered' and 1 or 2
             out[#out + 1] = circuit(a, ARGV[i + 7])
         else
@@ -130,9 +131,9 @@ each_slice('ZREM', KEYS[1], done)
 each_slice('ZADD', KEYS[2], failed)
 for cid, a in pairs(apps) do
     if a.left > 0 then
-        redis.call('HSET', p .. 'dinf:' .. cid, engine, a.left .. ' ' .. until_)
+        redis.call('HSET', p .. K.dinf .. cid, engine, a.left .. ' ' .. until_)
     else
-        redis.call('HDEL', p .. 'dinf:' .. cid, engine)
+        redis.call('HDEL', p .. K.dinf .. cid, engine)
     end
     if a.dirty then
         redis.call('HSET', KEYS[3], 'f:' .. cid, a.f, 'o:' .. cid, a.o,

@@ -13,6 +13,6 @@ local n = 0
 for i = 3, #ARGV, 3 do
     -- XX: one delivered meanwhile stays gone.
     n = n + redis.call('ZADD', KEYS[1], 'XX', 'CH', now, ARGV[i])
-    redis.call('HDEL', p .. 'dinf:' .. ARGV[i + 1], ARGV[i + 2])
+    redis.call('HDEL', p .. K.dinf .. ARGV[i + 1], ARGV[i + 2])
 end
 return n

@@ -14,7 +14,7 @@ local p, now = ARGV[1], tonumber(ARGV[2])
 local requeued = 0
 for i = 3, #ARGV do
     local id = ARGV[i]
-    local k = p .. 'dl:' .. id
+    local k = p .. K.dl .. id
     local f = redis.call('HMGET', k, 'st', 'n', 'on', 'sid')
     if f[1] == 'failed' then
         local old = tonumber(f[3] or '0')
@@ -30,7 +30,7 @@ for i = 3, #ARGV do
         redis.call('HDEL', k, 'd')
         redis.call('PERSIST', k)
         if f[4] then
-            redis.call('EXPIRE', p .. 'sdl:' .. f[4], 604800)
+            redis.call('EXPIRE', p .. K.sdl .. f[4], C.LEDGER_TTL_S)
         end
         redis.call('ZADD', KEYS[1], now, id)
         requeued = requeued + 1

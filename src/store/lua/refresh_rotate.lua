@@ -40,7 +40,7 @@ local function successors()
     end
     local sealed, h = {t[8]}, t[9]
     for _ = 1, MAX_HOPS do
-        local s = redis.call('HMGET', p .. 'rt:' .. h, 'x', 'n', 'nh', 'f')
+        local s = redis.call('HMGET', p .. K.rt .. h, 'x', 'n', 'nh', 'f')
         if s[4] ~= fam then
             return nil
         end
@@ -60,14 +60,14 @@ local sealed, head
 if t[6] == '1' then
     sealed, head = successors()
     if not sealed then
-        for _, h in ipairs(redis.call('SMEMBERS', p .. 'rtf:' .. fam)) do
-            redis.call('DEL', p .. 'rt:' .. h)
+        for _, h in ipairs(redis.call('SMEMBERS', p .. K.rtf .. fam)) do
+            redis.call('DEL', p .. K.rt .. h)
         end
-        redis.call('DEL', p .. 'rtf:' .. fam)
+        redis.call('DEL', p .. K.rtf .. fam)
         return {'reuse', sid}
     end
 end
-local sess = p .. 'sess:' .. sid
+local sess = p .. K.sess .. sid
 local s = redis.call('HMGET', sess, 'c', 'ls', 'at')
 if not s[1] then
     redis.call('DEL', KEYS[1])
@@ -83,18 +83,18 @@ if not sealed then
     redis.call('HSET', KEYS[1], 'x', '1', 'r', ARGV[4], 'n', ARGV[9],
                'nh', ARGV[2])
     local ttl = tonumber(ARGV[7])
-    local new = p .. 'rt:' .. ARGV[2]
+    local new = p .. K.rt .. ARGV[2]
     redis.call('HSET', new, 'f', fam, 's', sid, 'c', t[3], 'u', t[4],
                'sc', t[5], 'x', '0')
     redis.call('EXPIRE', new, ttl)
-    redis.call('SADD', p .. 'rtf:' .. fam, ARGV[2])
-    redis.call('EXPIRE', p .. 'rtf:' .. fam, ttl)
+    redis.call('SADD', p .. K.rtf .. fam, ARGV[2])
+    redis.call('EXPIRE', p .. K.rtf .. fam, ttl)
 end
 -- SPEC §5: a refresh grant restarts the idle clock.
 redis.call('HSET', sess, 'ls', now)
-redis.call('ZADD', p .. 'sexp', math.min(now + idle, created + abs), sid)
+redis.call('ZADD', p .. K.sexp, math.min(now + idle, created + abs), sid)
 local user = {}
-local u = redis.call('HGETALL', p .. 'user:' .. t[4])
+local u = redis.call('HGETALL', p .. K.user .. t[4])
 for i = 1, #u, 2 do
     if u[i] ~= 'h' then
         user[#user + 1] = u[i]

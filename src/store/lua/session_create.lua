@@ -13,7 +13,7 @@ local abs = tonumber(ARGV[6])
 redis.call('HSET', KEYS[1], 'sub', ARGV[2], 'k', ARGV[3], 'at', now,
            'am', ARGV[9], 'c', now, 'ls', now, 'ip', ARGV[7], 'ua', ARGV[8])
 -- The key's own TTL is only a safety net; the sexp zset decides expiry.
-redis.call('EXPIRE', KEYS[1], abs + 60)
+redis.call('EXPIRE', KEYS[1], abs + C.SESSION_TTL_SLACK_S)
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('ZADD', KEYS[3], math.min(now + idle, now + abs), ARGV[1])
 return 1

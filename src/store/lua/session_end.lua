@@ -24,7 +24,7 @@ local audit = ARGV[7] == '1'
 local function finish(key, sid)
     local f = redis.call('HGETALL', key)
     if #f == 0 then
-        redis.call('ZREM', p .. 'sexp', sid)
+        redis.call('ZREM', p .. K.sexp, sid)
         return 0
     end
     local h = {}
@@ -45,16 +45,16 @@ local function finish(key, sid)
         reason = abs_end <= idle_end and 'timeout_absolute' or 'timeout_idle'
     end
     local sub = h['sub']
-    for _, fam in ipairs(redis.call('SMEMBERS', p .. 'srt:' .. sid)) do
-        for _, t in ipairs(redis.call('SMEMBERS', p .. 'rtf:' .. fam)) do
-            redis.call('DEL', p .. 'rt:' .. t)
+    for _, fam in ipairs(redis.call('SMEMBERS', p .. K.srt .. sid)) do
+        for _, t in ipairs(redis.call('SMEMBERS', p .. K.rtf .. fam)) do
+            redis.call('DEL', p .. K.rt .. t)
         end
-        redis.call('DEL', p .. 'rtf:' .. fam)
+        redis.call('DEL', p .. K.rtf .. fam)
     end
-    redis.call('DEL', p .. 'srt:' .. sid)
+    redis.call('DEL', p .. K.srt .. sid)
     redis.call('DEL', key)
-    redis.call('SREM', p .. 'usess:' .. sub, sid)
-    redis.call('ZREM', p .. 'sexp', sid)
+    redis.call('SREM', p .. K.usess .. sub, sid)
+    redis.call('ZREM', p .. K.sexp, sid)
     local out = {reason, sub, 0}
     local due, ids = {}, {}
     for _, a in ipairs(apps) do
@@ -63,7 +63,7 @@ local function finish(key, sid)
             -- One delivery per app: its id names the session and the app,
             -- so the ledger of a session lists them.
             local id = sid .. ':' .. a[1]
-            redis.call('HSET', p .. 'dl:' .. id, 'sid', sid, 'sub', sub,
+            redis.call('HSET', p .. K.dl .. id, 'sid', sid, 'sub', sub,
                        'cid', a[1], 'uri', a[2], 'st', 'pending', 'n', 0,
                        'c', now, 'r', reason)
             due[#due + 1] = now
@@ -74,13 +74,13 @@ local function finish(key, sid)
     -- The queue and the session's ledger take them all at once: a
     -- logout-all ends sessions as fast as Redis runs this script.
     if #ids > 0 then
-        redis.call('ZADD', p .. 'dq', unpack(due))
-        redis.call('SADD', p .. 'sdl:' .. sid, unpack(ids))
-        redis.call('EXPIRE', p .. 'sdl:' .. sid, 604800)
+        redis.call('ZADD', p .. K.dq, unpack(due))
+        redis.call('SADD', p .. K.sdl .. sid, unpack(ids))
+        redis.call('EXPIRE', p .. K.sdl .. sid, C.LEDGER_TTL_S)
     end
     out[3] = #ids
     if audit then
-        redis.call('XADD', p .. 'audit', 'MAXLEN', '~', 100000, '*',
+        redis.call('XADD', p .. K.audit, 'MAXLEN', '~', C.AUDIT_MAX, '*',
                    'action', 'session_end', 'actor', actor, 'target', sid,
                    'sub', sub, 'reason', reason, 'deliveries', #ids)
     end

@@ -535,16 +535,6 @@ conn_open(struct store *st, struct conn *cn)
     return 0;
 }
 
-/* Whether r is an error reply whose code (its first word) is code. */
-static int
-error_is(const redisReply *r, const char *code)
-{
-    size_t n = strlen(code);
-
-    return r->type == REDIS_REPLY_ERROR && strncmp(r->str, code, n) == 0 &&
-           (r->str[n] == ' ' || r->str[n] == '\0');
-}
-
 static void
 conn_drop(struct conn *cn)
 {
@@ -601,7 +591,7 @@ roundtrip(struct store *st, const char *cmd, size_t len, redisReply **ret)
         return GH_EREDIS;
     }
     mark_up(st);
-    if (error_is(r, "READONLY")) {
+    if (store_reply_error_is(r, "READONLY")) {
         log_debug("redis_readonly");
         freeReplyObject(r);
         conn_drop(cn);
@@ -609,33 +599,6 @@ roundtrip(struct store *st, const char *cmd, size_t len, redisReply **ret)
     }
     *ret = r;
     return 0;
-}
-
-/*
- * What an error reply means for the caller: Redis cannot serve right now
- * (GH_EREDIS), the script cache lost a script (GH_ENOTFOUND, which only
- * script_call sees), or a bug (GH_EPROTO). OOM is maxmemory reached with
- * noeviction: nothing was written, and callers must not take it for
- * anything but "unavailable" (a logout said "signed out" on it). MISCONF
- * (a failed snapshot with stop-writes-on-bgsave-error) and NOREPLICAS
- * (min-replicas-to-write not met) refuse writes the same way.
- */
-static int
-reply_error(const redisReply *r)
-{
-    static const char *const unavailable[] = {
-        "LOADING", "BUSY",     "MASTERDOWN", "NOAUTH",
-        "TRYAGAIN", "OOM",     "MISCONF",    "NOREPLICAS"};
-    size_t i;
-
-    if (error_is(r, "NOSCRIPT"))
-        return GH_ENOTFOUND;
-    log_debug("redis_error reply=\"%s\"", r->str);
-    for (i = 0; i < NELEM(unavailable); i++) {
-        if (error_is(r, unavailable[i]))
-            return GH_EREDIS;
-    }
-    return GH_EPROTO;
 }
 
 /* Runs a formatted command (see command()). */
@@ -651,8 +614,9 @@ execute(struct store *st, int flags, const char *cmd, size_t len,
         rc = roundtrip(st, cmd, len, &r);
     if (rc < 0)
         return rc;
-    if (r->type == REDIS_REPLY_ERROR) {
-        rc = reply_error(r);
+    /* The script cache lost a script (GH_ENOTFOUND, which only
+     * store_script sees), Redis cannot serve now, or a bug. */
+    if ((rc = store_reply_error(r)) < 0) {
         freeReplyObject(r);
         return rc;
     }
@@ -756,6 +720,18 @@ store_key_name(const struct store *st, enum store_key kind, const char *id,
     if (n < 0 || (size_t)n >= size)
         return GH_ETOOBIG;
     return 0;
+}
+
+int
+store_hgetall(struct store *st, enum store_key kind, const char *id,
+              redisReply **ret)
+{
+    char key[STORE_KEY_MAX];
+    int rc;
+
+    if ((rc = store_key_name(st, kind, id, key, sizeof(key))) < 0)
+        return rc;
+    return store_command(st, STORE_IDEMPOTENT, ret, "HGETALL %s", key);
 }
 
 int

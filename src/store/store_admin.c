@@ -12,50 +12,6 @@
 /* Ids read per round trip when requeueing failed deliveries. */
 #define RETRY_BATCH 500
 
-static char *
-dup_reply(const redisReply *r)
-{
-    return strdup(r != NULL && r->type == REDIS_REPLY_STRING && r->str != NULL
-                      ? r->str
-                      : "");
-}
-
-static void
-free_strings(char **v, size_t n)
-{
-    size_t i;
-
-    if (v == NULL)
-        return;
-    for (i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
-/* The members of an array reply of strings, as a malloc'd array of
- * malloc'd strings. */
-static int
-string_array(const redisReply *r, size_t step, char ***ret, size_t *n)
-{
-    char **v;
-    size_t i, count;
-
-    if (r->type != REDIS_REPLY_ARRAY)
-        return GH_EPROTO;
-    count = r->elements / step;
-    if ((v = calloc(count + 1, sizeof(*v))) == NULL)
-        return GH_ENOMEM;
-    for (i = 0; i < count; i++) {
-        if ((v[i] = dup_reply(r->element[i * step])) == NULL) {
-            free_strings(v, i);
-            return GH_ENOMEM;
-        }
-    }
-    *ret = v;
-    *n = count;
-    return 0;
-}
-
 int
 store_audit_add(struct store *st, const struct audit_event *ev)
 {
@@ -125,60 +81,35 @@ store_audit_free(struct audit_record *r, size_t n)
     free(r);
 }
 
+/* Records written by session_end.lua carry no outcome or address. */
+static const struct store_field audit_fields[] = {
+    STORE_FIELD("actor", STORE_FIELD_STR, struct audit_record, actor, ""),
+    STORE_FIELD("action", STORE_FIELD_STR, struct audit_record, action, ""),
+    STORE_FIELD("target", STORE_FIELD_STR, struct audit_record, target, ""),
+    STORE_FIELD("reason", STORE_FIELD_STR, struct audit_record, reason, ""),
+    STORE_FIELD("outcome", STORE_FIELD_STR, struct audit_record, outcome, ""),
+    STORE_FIELD("addr", STORE_FIELD_STR, struct audit_record, addr, ""),
+    STORE_FIELD("sub", STORE_FIELD_STR, struct audit_record, sub, ""),
+    STORE_FIELD("sessions", STORE_FIELD_NUM, struct audit_record, sessions,
+                NULL),
+    STORE_FIELD("deliveries", STORE_FIELD_NUM, struct audit_record,
+                deliveries, NULL),
+};
+
 /* One stream entry, [id, [field, value, ...]], into a. */
 static int
 audit_decode(const redisReply *e, struct audit_record *a)
 {
-    const redisReply *f;
-    size_t i;
+    const char *id = store_reply_str(store_reply_at(e, 0));
+    const redisReply *f = store_reply_at(e, 1);
 
-    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
-        e->element[0]->type != REDIS_REPLY_STRING ||
-        e->element[1]->type != REDIS_REPLY_ARRAY)
+    if (id == NULL || f == NULL || e->elements != 2)
         return GH_EPROTO;
-    snprintf(a->id, sizeof(a->id), "%s", e->element[0]->str);
+    snprintf(a->id, sizeof(a->id), "%s", id);
     a->time_ms = strtoll(a->id, NULL, 10);
     a->sessions = -1;
     a->deliveries = -1;
-    f = e->element[1];
-    for (i = 0; i + 1 < f->elements; i += 2) {
-        const char *k = f->element[i]->str;
-        const redisReply *v = f->element[i + 1];
-        char **slot = NULL;
-
-        if (k == NULL || v->type != REDIS_REPLY_STRING)
-            continue;
-        if (strcmp(k, "actor") == 0)
-            slot = &a->actor;
-        else if (strcmp(k, "action") == 0)
-            slot = &a->action;
-        else if (strcmp(k, "target") == 0)
-            slot = &a->target;
-        else if (strcmp(k, "reason") == 0)
-            slot = &a->reason;
-        else if (strcmp(k, "outcome") == 0)
-            slot = &a->outcome;
-        else if (strcmp(k, "addr") == 0)
-            slot = &a->addr;
-        else if (strcmp(k, "sub") == 0)
-            slot = &a->sub;
-        else if (strcmp(k, "sessions") == 0)
-            a->sessions = strtoll(v->str, NULL, 10);
-        else if (strcmp(k, "deliveries") == 0)
-            a->deliveries = strtoll(v->str, NULL, 10);
-        if (slot != NULL && *slot == NULL && (*slot = strdup(v->str)) == NULL)
-            return GH_ENOMEM;
-    }
-    /* Records written by session_end.lua carry no outcome or address. */
-    if ((a->actor == NULL && (a->actor = strdup("")) == NULL) ||
-        (a->action == NULL && (a->action = strdup("")) == NULL) ||
-        (a->target == NULL && (a->target = strdup("")) == NULL) ||
-        (a->reason == NULL && (a->reason = strdup("")) == NULL) ||
-        (a->outcome == NULL && (a->outcome = strdup("")) == NULL) ||
-        (a->addr == NULL && (a->addr = strdup("")) == NULL) ||
-        (a->sub == NULL && (a->sub = strdup("")) == NULL))
-        return GH_ENOMEM;
-    return 0;
+    return STORE_DECODE(f, audit_fields, a);
 }
 
 int
@@ -309,60 +240,35 @@ attempts_decode(const redisReply *fields, struct delivery_record *d)
     return 0;
 }
 
+/* dl:{id} as a struct delivery_record; the attempts are attempts_decode's. */
+static const struct store_field record_fields[] = {
+    STORE_FIELD("sid", STORE_FIELD_STR, struct delivery_record, sid, ""),
+    STORE_FIELD("sub", STORE_FIELD_STR, struct delivery_record, sub, ""),
+    STORE_FIELD("cid", STORE_FIELD_STR, struct delivery_record, client_id,
+                ""),
+    STORE_FIELD("uri", STORE_FIELD_STR, struct delivery_record, uri, ""),
+    STORE_FIELD("st", STORE_FIELD_STR, struct delivery_record, state,
+                "pending"),
+    STORE_FIELD("r", STORE_FIELD_STR, struct delivery_record, reason, ""),
+    STORE_FIELD("c", STORE_FIELD_NUM, struct delivery_record, created, NULL),
+    STORE_FIELD("d", STORE_FIELD_NUM, struct delivery_record, done, NULL),
+};
+
 /* Reads dl:{id} into d; GH_ENOTFOUND if the record is gone. */
 static int
 record_get(struct store *st, const char *id, struct delivery_record *d)
 {
-    char key[STORE_KEY_MAX];
     redisReply *r = NULL;
-    size_t i;
     int rc;
 
-    if ((rc = store_key_name(st, KEY_DELIVERY, id, key, sizeof(key))) < 0)
+    if ((rc = store_hgetall(st, KEY_DELIVERY, id, &r)) < 0)
         return rc;
-    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "HGETALL %s", key)) <
-        0)
-        return rc;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
-        rc = GH_ENOTFOUND;
+    if ((rc = STORE_DECODE(r, record_fields, d)) < 0)
+        goto out;
+    if ((d->id = strdup(id)) == NULL) {
+        rc = GH_ENOMEM;
         goto out;
     }
-    rc = GH_ENOMEM;
-    if ((d->id = strdup(id)) == NULL)
-        goto out;
-    for (i = 0; i + 1 < r->elements; i += 2) {
-        const char *k = r->element[i]->str;
-        const redisReply *v = r->element[i + 1];
-        char **slot = NULL;
-
-        if (k == NULL || v->type != REDIS_REPLY_STRING)
-            continue;
-        if (strcmp(k, "sid") == 0)
-            slot = &d->sid;
-        else if (strcmp(k, "sub") == 0)
-            slot = &d->sub;
-        else if (strcmp(k, "cid") == 0)
-            slot = &d->client_id;
-        else if (strcmp(k, "uri") == 0)
-            slot = &d->uri;
-        else if (strcmp(k, "st") == 0)
-            slot = &d->state;
-        else if (strcmp(k, "r") == 0)
-            slot = &d->reason;
-        else if (strcmp(k, "c") == 0)
-            d->created = strtoll(v->str, NULL, 10);
-        else if (strcmp(k, "d") == 0)
-            d->done = strtoll(v->str, NULL, 10);
-        if (slot != NULL && *slot == NULL && (*slot = strdup(v->str)) == NULL)
-            goto out;
-    }
-    if ((d->sid == NULL && (d->sid = strdup("")) == NULL) ||
-        (d->sub == NULL && (d->sub = strdup("")) == NULL) ||
-        (d->client_id == NULL && (d->client_id = strdup("")) == NULL) ||
-        (d->uri == NULL && (d->uri = strdup("")) == NULL) ||
-        (d->state == NULL && (d->state = strdup("pending")) == NULL) ||
-        (d->reason == NULL && (d->reason = strdup("")) == NULL))
-        goto out;
     rc = attempts_decode(r, d);
 out:
     freeReplyObject(r);
@@ -463,7 +369,7 @@ with_parked(struct store *st, int limit, char ***ids, double **due,
             goto out;
         for (j = 0; z->type == REDIS_REPLY_ARRAY && j + 1 < z->elements;
              j += 2) {
-            char *id = dup_reply(z->element[j]);
+            char *id = store_reply_dup(z->element[j]);
 
             if (id == NULL) {
                 rc = GH_ENOMEM;
@@ -477,7 +383,7 @@ with_parked(struct store *st, int limit, char ***ids, double **due,
         if ((rc = store_command(st, STORE_IDEMPOTENT, &z, "ZCARD %s", key)) <
             0)
             goto out;
-        *total += z->type == REDIS_REPLY_INTEGER ? z->integer : 0;
+        *total += store_reply_ll(z);
         freeReplyObject(z);
         z = NULL;
     }
@@ -545,7 +451,7 @@ store_deliveries_list(struct store *st, int failed, int limit,
                                    : "ZRANGE %s 0 %d WITHSCORES",
                             key, limit - 1)) < 0)
         goto out;
-    if ((rc = string_array(r, 2, &ids, &nids)) < 0)
+    if ((rc = store_reply_strings(r, 2, &ids, &nids)) < 0)
         goto out;
     if ((due = calloc(nids + 1, sizeof(*due))) == NULL) {
         rc = GH_ENOMEM;
@@ -555,7 +461,7 @@ store_deliveries_list(struct store *st, int failed, int limit,
         const redisReply *s = r->element[i * 2 + 1];
         due[i] = s->type == REDIS_REPLY_STRING ? strtod(s->str, NULL) : 0;
     }
-    count = c->integer;
+    count = store_reply_ll(c);
     /* Pending also counts those held back for their app: still queued. */
     if (!failed && (rc = with_parked(st, limit, &ids, &due, &nids, &count)) < 0)
         goto out;
@@ -564,7 +470,7 @@ store_deliveries_list(struct store *st, int failed, int limit,
     *total = count;
 out:
     free(due);
-    free_strings(ids, nids);
+    store_strings_free(ids, nids);
     freeReplyObject(r);
     freeReplyObject(c);
     return rc;
@@ -597,7 +503,7 @@ store_session_ledger(struct store *st, const char *sid,
     if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "SMEMBERS %s", key)) <
         0)
         return rc;
-    if ((rc = string_array(r, 1, &ids, &nids)) < 0)
+    if ((rc = store_reply_strings(r, 1, &ids, &nids)) < 0)
         goto out;
     /* When each is due: a ZSCORE per app (ZMSCORE needs Redis 6.2), and
      * only the pending ones keep the value (records_get). */
@@ -632,7 +538,7 @@ store_session_ledger(struct store *st, const char *sid,
     qsort(*ret, *n, sizeof(**ret), by_client_id);
 out:
     free(due);
-    free_strings(ids, nids);
+    store_strings_free(ids, nids);
     freeReplyObject(r);
     return rc;
 }
@@ -657,7 +563,7 @@ store_deliveries_retry(struct store *st, int64_t now, long long *count)
         return rc;
     /* Bounded by what failed when we began: deliveries that fail again
      * meanwhile wait for the next --retry instead of looping forever. */
-    limit = r->integer / RETRY_BATCH + 1;
+    limit = store_reply_ll(r) / RETRY_BATCH + 1;
     freeReplyObject(r);
     r = NULL;
     for (rounds = 0; rounds < limit; rounds++) {
@@ -711,7 +617,7 @@ store_sessions_scan(struct store *st, unsigned long long *cursor, int count,
         goto out;
     }
     /* Member, score, member, score...: every other one is a sid. */
-    if ((rc = string_array(r->element[1], 2, sids, n)) < 0)
+    if ((rc = store_reply_strings(r->element[1], 2, sids, n)) < 0)
         goto out;
     *cursor = strtoull(r->element[0]->str, NULL, 10);
 out:
@@ -733,19 +639,9 @@ store_sessions_range(struct store *st, long long start, int count,
     if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "ZRANGE %s %lld %lld",
                             key, start, start + count - 1)) < 0)
         return rc;
-    rc = string_array(r, 1, sids, n);
+    rc = store_reply_strings(r, 1, sids, n);
     freeReplyObject(r);
     return rc;
-}
-
-static long long
-reply_ll(const redisReply *r)
-{
-    if (r->type == REDIS_REPLY_INTEGER)
-        return r->integer;
-    if (r->type == REDIS_REPLY_STRING)
-        return strtoll(r->str, NULL, 10);
-    return 0;
 }
 
 int
@@ -778,7 +674,7 @@ store_logout_all_begin(struct store *st, int64_t now, int stale_s,
         rc = GH_EPROTO;
         goto out;
     }
-    if (reply_ll(r->element[0]) == 1) {
+    if (store_reply_ll(r->element[0]) == 1) {
         rc = 0;
         goto out;
     }
@@ -788,12 +684,12 @@ store_logout_all_begin(struct store *st, int64_t now, int stale_s,
         snprintf(other->state, sizeof(other->state), "running");
         snprintf(other->actor, sizeof(other->actor), "%s",
                  r->element[1]->str != NULL ? r->element[1]->str : "");
-        other->started = reply_ll(r->element[2]);
-        other->total = reply_ll(r->element[3]);
-        other->ended = reply_ll(r->element[4]);
-        other->queued = reply_ll(r->element[5]);
-        other->updated = reply_ll(r->element[6]);
-        other->resumes = (int)reply_ll(r->element[7]);
+        other->started = store_reply_ll(r->element[2]);
+        other->total = store_reply_ll(r->element[3]);
+        other->ended = store_reply_ll(r->element[4]);
+        other->queued = store_reply_ll(r->element[5]);
+        other->updated = store_reply_ll(r->element[6]);
+        other->resumes = (int)store_reply_ll(r->element[7]);
     }
 out:
     freeReplyObject(r);
@@ -824,7 +720,7 @@ store_logout_all_resume(struct store *st, int64_t now, int stale_s,
         rc = GH_EPROTO;
         goto out;
     }
-    if (reply_ll(r->element[0]) != 1) {
+    if (store_reply_ll(r->element[0]) != 1) {
         rc = 0;
         goto out;
     }
@@ -838,10 +734,10 @@ store_logout_all_resume(struct store *st, int64_t now, int stale_s,
              r->element[1]->str != NULL ? r->element[1]->str : "");
     snprintf(taken->reason, sizeof(taken->reason), "%s",
              r->element[2]->str != NULL ? r->element[2]->str : "");
-    taken->total = reply_ll(r->element[3]);
-    taken->ended = reply_ll(r->element[4]);
-    taken->queued = reply_ll(r->element[5]);
-    taken->resumes = (int)reply_ll(r->element[6]);
+    taken->total = store_reply_ll(r->element[3]);
+    taken->ended = store_reply_ll(r->element[4]);
+    taken->queued = store_reply_ll(r->element[5]);
+    taken->resumes = (int)store_reply_ll(r->element[6]);
     taken->updated = now;
     rc = 1;
 out:
@@ -872,56 +768,44 @@ store_logout_all_update(struct store *st, const char *owner, int64_t now,
     argv[5] = state != NULL ? state : "";
     if ((rc = store_script(st, SCRIPT_LOGOUT_ALL_UPDATE, 1, 6, argv, &r)) < 0)
         return rc;
-    rc = reply_ll(r) == 1 ? 0 : GH_EBUSY;
+    rc = store_reply_ll(r) == 1 ? 0 : GH_EBUSY;
     freeReplyObject(r);
     return rc;
 }
 
+static const struct store_field logout_all_fields[] = {
+    STORE_FIELD("state", STORE_FIELD_BUF, struct logout_all_state, state,
+                NULL),
+    STORE_FIELD("actor", STORE_FIELD_BUF, struct logout_all_state, actor,
+                NULL),
+    STORE_FIELD("reason", STORE_FIELD_BUF, struct logout_all_state, reason,
+                NULL),
+    STORE_FIELD("started", STORE_FIELD_NUM, struct logout_all_state, started,
+                NULL),
+    STORE_FIELD("updated", STORE_FIELD_NUM, struct logout_all_state, updated,
+                NULL),
+    STORE_FIELD("total", STORE_FIELD_NUM, struct logout_all_state, total,
+                NULL),
+    STORE_FIELD("ended", STORE_FIELD_NUM, struct logout_all_state, ended,
+                NULL),
+    STORE_FIELD("queued", STORE_FIELD_NUM, struct logout_all_state, queued,
+                NULL),
+    STORE_FIELD("resumes", STORE_FIELD_NUM, struct logout_all_state, resumes,
+                NULL),
+};
+
 int
 store_logout_all_get(struct store *st, struct logout_all_state *out)
 {
-    char key[STORE_KEY_MAX];
     struct logout_all_state s;
     redisReply *r = NULL;
-    size_t i;
     int rc;
 
-    if ((rc = store_key_name(st, KEY_LOGOUT_ALL, NULL, key, sizeof(key))) <
-        0)
+    if ((rc = store_hgetall(st, KEY_LOGOUT_ALL, NULL, &r)) < 0)
         return rc;
-    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "HGETALL %s", key)) <
-        0)
-        return rc;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
-        rc = GH_ENOTFOUND;
-        goto out;
-    }
     memset(&s, 0, sizeof(s));
-    for (i = 0; i + 1 < r->elements; i += 2) {
-        const char *k = r->element[i]->str, *v = r->element[i + 1]->str;
-        if (k == NULL || v == NULL)
-            continue;
-        if (strcmp(k, "state") == 0)
-            snprintf(s.state, sizeof(s.state), "%s", v);
-        else if (strcmp(k, "actor") == 0)
-            snprintf(s.actor, sizeof(s.actor), "%s", v);
-        else if (strcmp(k, "reason") == 0)
-            snprintf(s.reason, sizeof(s.reason), "%s", v);
-        else if (strcmp(k, "started") == 0)
-            s.started = strtoll(v, NULL, 10);
-        else if (strcmp(k, "updated") == 0)
-            s.updated = strtoll(v, NULL, 10);
-        else if (strcmp(k, "total") == 0)
-            s.total = strtoll(v, NULL, 10);
-        else if (strcmp(k, "ended") == 0)
-            s.ended = strtoll(v, NULL, 10);
-        else if (strcmp(k, "queued") == 0)
-            s.queued = strtoll(v, NULL, 10);
-        else if (strcmp(k, "resumes") == 0)
-            s.resumes = (int)strtol(v, NULL, 10);
-    }
-    *out = s;
-out:
+    if ((rc = STORE_DECODE(r, logout_all_fields, &s)) == 0)
+        *out = s;
     freeReplyObject(r);
     return rc;
 }

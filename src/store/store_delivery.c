@@ -8,14 +8,7 @@
 #include <string.h>
 
 #include "core/error.h"
-#include "core/xmalloc.h"
 #include "store/store_internal.h"
-
-static char *
-dup_str(const redisReply *r)
-{
-    return xstrdup(r->type == REDIS_REPLY_STRING && r->str ? r->str : "");
-}
 
 void
 store_delivery_claims_free(struct delivery_claim *c, size_t n)
@@ -80,7 +73,7 @@ store_delivery_claim(struct store *st, double now, int lease_s, int max,
     const char **argv = NULL;
     struct delivery_claim *c = NULL;
     redisReply *r = NULL;
-    size_t i, count;
+    size_t i, count = 0;
     int rc;
 
     if ((rc = store_key_name(st, KEY_DELIVERY_QUEUE, NULL, kq, sizeof(kq))) <
@@ -127,14 +120,18 @@ store_delivery_claim(struct store *st, double now, int lease_s, int max,
     }
     for (i = 0; i < count; i++) {
         redisReply **e = r->element + i * 9;
-        c[i].id = dup_str(e[0]);
-        c[i].client_id = dup_str(e[1]);
-        c[i].uri = dup_str(e[2]);
-        c[i].sid = dup_str(e[3]);
-        c[i].sub = dup_str(e[4]);
-        c[i].attempts = e[5]->str ? atoi(e[5]->str) : 0;
-        c[i].token = dup_str(e[6]);
-        c[i].token_exp = e[7]->str ? strtoll(e[7]->str, NULL, 10) : 0;
+
+        if ((c[i].id = store_reply_dup(e[0])) == NULL ||
+            (c[i].client_id = store_reply_dup(e[1])) == NULL ||
+            (c[i].uri = store_reply_dup(e[2])) == NULL ||
+            (c[i].sid = store_reply_dup(e[3])) == NULL ||
+            (c[i].sub = store_reply_dup(e[4])) == NULL ||
+            (c[i].token = store_reply_dup(e[6])) == NULL) {
+            rc = GH_ENOMEM;
+            goto out;
+        }
+        c[i].attempts = (int)store_reply_ll(e[5]);
+        c[i].token_exp = store_reply_ll(e[7]);
         c[i].trial = e[8]->type == REDIS_REPLY_INTEGER && e[8]->integer == 1;
     }
     *ret = c;
@@ -142,6 +139,8 @@ store_delivery_claim(struct store *st, double now, int lease_s, int max,
     c = NULL;
     rc = 0;
 out:
+    /* The leases taken lapse: another claim sends those deliveries. */
+    store_delivery_claims_free(c, count);
     free(argv);
     free(counts);
     freeReplyObject(r);
@@ -242,13 +241,13 @@ store_delivery_counts(struct store *st, long long *pending,
         return rc;
     if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "ZCARD %s", kq)) < 0)
         return rc;
-    queued = r->integer;
+    queued = store_reply_ll(r);
     freeReplyObject(r);
     if ((rc = store_delivery_parked(st, &parked)) < 0)
         return rc;
     if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "ZCARD %s", kf)) < 0)
         return rc;
-    *failed = r->integer;
+    *failed = store_reply_ll(r);
     *pending = queued + parked;
     freeReplyObject(r);
     return 0;
@@ -276,7 +275,7 @@ store_delivery_parked(struct store *st, long long *count)
         if ((rc = store_command(st, STORE_IDEMPOTENT, &z, "ZCARD %s", key)) <
             0)
             goto out;
-        total += z->type == REDIS_REPLY_INTEGER ? z->integer : 0;
+        total += store_reply_ll(z);
         freeReplyObject(z);
     }
     *count = total;
@@ -292,15 +291,11 @@ store_delivery_circuits(struct store *st,
                                    int open),
                         void *arg)
 {
-    char key[STORE_KEY_MAX];
     redisReply *r = NULL;
     size_t i;
     int rc;
 
-    if ((rc = store_key_name(st, KEY_DELIVERY_CIRCUITS, NULL, key,
-                             sizeof(key))) < 0)
-        return rc;
-    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "HGETALL %s", key)) < 0)
+    if ((rc = store_hgetall(st, KEY_DELIVERY_CIRCUITS, NULL, &r)) < 0)
         return rc;
     for (i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2) {
         const redisReply *f = r->element[i], *v = r->element[i + 1];
@@ -327,13 +322,12 @@ store_delivery_state(struct store *st, const char *id, char state[16],
     if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "HMGET %s st n", key)) <
         0)
         return rc;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-        r->element[0]->type != REDIS_REPLY_STRING) {
+    if (store_reply_str(store_reply_at(r, 0)) == NULL) {
         freeReplyObject(r);
         return GH_ENOTFOUND;
     }
     snprintf(state, 16, "%s", r->element[0]->str);
-    *attempts = r->element[1]->str ? atoi(r->element[1]->str) : 0;
+    *attempts = (int)store_reply_ll(store_reply_at(r, 1));
     freeReplyObject(r);
     return 0;
 }

@@ -5,6 +5,8 @@
 #ifndef GATEHOUSE_STORE_INTERNAL_H
 #define GATEHOUSE_STORE_INTERNAL_H
 
+#include <stddef.h>
+
 #include <hiredis/hiredis.h>
 
 #include "store/store.h"
@@ -57,6 +59,80 @@ int store_script(struct store *st, enum script script, int nkeys, int argc,
                  const char **argv, redisReply **ret);
 /* The configured key prefix (borrowed). */
 const char *store_prefix(const struct store *st);
+/* HGETALL of the key of that kind for id (store_command's codes). *ret
+ * is an array, empty when there is no such key; the caller frees it. */
+int store_hgetall(struct store *st, enum store_key kind, const char *id,
+                  redisReply **ret);
+
+/*
+ * Replies (store_reply.c): the checks and copies every store_*.c uses.
+ * NULL is taken for "no such reply" everywhere, so a positional reply
+ * shorter than expected reads as nil.
+ */
+
+/* Whether r is an error reply whose code (its first word) is code. */
+int store_reply_error_is(const redisReply *r, const char *code);
+/* What an error reply means: GH_EREDIS when Redis cannot serve now (OOM,
+ * READONLY, LOADING, ...; never taken for success or for a bug),
+ * GH_ENOTFOUND for NOSCRIPT, GH_EPROTO for anything else; 0 if r is not
+ * an error reply. */
+int store_reply_error(const redisReply *r);
+/* r's text if it is a string reply, else NULL (borrowed from r). */
+const char *store_reply_str(const redisReply *r);
+/* Element i of an array reply, or NULL (not an array, or out of range). */
+const redisReply *store_reply_at(const redisReply *r, size_t i);
+/* A malloc'd copy of a string reply, "" for any other (nil); NULL only
+ * when out of memory. The caller frees it. */
+char *store_reply_dup(const redisReply *r);
+/* An integer reply, or a string that starts with one; 0 otherwise. */
+long long store_reply_ll(const redisReply *r);
+/* Every step-th element of an array reply (2: the members of a reply
+ * WITHSCORES) as copies (store_reply_dup): *ret is a malloc'd array of *n
+ * malloc'd strings, for store_strings_free. GH_EPROTO if r is no array. */
+int store_reply_strings(const redisReply *r, size_t step, char ***ret,
+                        size_t *n);
+void store_strings_free(char **v, size_t n);
+
+/* How store_reply_decode stores a hash field's value into a struct. */
+enum store_field_type {
+    STORE_FIELD_STR,  /* char *: a malloc'd copy */
+    STORE_FIELD_BUF,  /* char[size]: a copy, cut to fit */
+    STORE_FIELD_NUM,  /* int, int64_t or long long (by size): base 10 */
+    STORE_FIELD_FLAG, /* bool or int: true when the value is "1" */
+    /* bool or int: false only when the value is "0", so a damaged
+     * record fails closed ("disabled") */
+    STORE_FIELD_FLAG_CLOSED,
+};
+
+/* One row of a decoding table: a field and where its value goes. */
+struct store_field {
+    const char *name;
+    enum store_field_type type;
+    size_t offset;
+    size_t size;
+    /* STORE_FIELD_STR: the value when the field is absent (NULL: the
+     * member stays NULL) */
+    const char *absent;
+};
+
+#define STORE_FIELD(name, type, st, member, absent)                           \
+    {name, type, offsetof(st, member), sizeof(((st *)0)->member), absent}
+
+/*
+ * Decodes a field/value array (HGETALL's reply, a stream entry's fields)
+ * into the struct at base by the table fields[0..n): each field found is
+ * stored as its row says; fields not in the table are left to the caller.
+ * The struct's STORE_FIELD_STR members must start NULL; on failure those
+ * set are left for the caller's usual free. 0; GH_ENOTFOUND for an empty
+ * array (no such key); GH_EPROTO for any other shape, or a known field
+ * whose value is not a string; an error reply, even nested, as
+ * store_reply_error says (OOM stays GH_EREDIS); GH_ENOMEM.
+ */
+int store_reply_decode(const redisReply *r, const struct store_field *fields,
+                       size_t n, void *base);
+/* The same with a table that is an array in scope. */
+#define STORE_DECODE(r, table, base)                                           \
+    store_reply_decode(r, table, sizeof(table) / sizeof((table)[0]), base)
 /* A user from a user:{sub} hash's field/value array (HGETALL's shape);
  * with_hash 0 accepts a reply without the password hash ("h"). */
 struct user;

@@ -55,68 +55,74 @@ store_session_create(struct store *st, const char *sid, const char *sub,
     return rc;
 }
 
-static int64_t
-field_int(const redisReply *v)
+static const struct store_field session_fields[] = {
+    STORE_FIELD("sub", STORE_FIELD_BUF, struct session, sub, NULL),
+    STORE_FIELD("at", STORE_FIELD_NUM, struct session, auth_time, NULL),
+    STORE_FIELD("am", STORE_FIELD_NUM, struct session, auth_time_ms, NULL),
+    STORE_FIELD("c", STORE_FIELD_NUM, struct session, created, NULL),
+    STORE_FIELD("ls", STORE_FIELD_NUM, struct session, last_seen, NULL),
+    STORE_FIELD("ip", STORE_FIELD_BUF, struct session, ip, NULL),
+    STORE_FIELD("ua", STORE_FIELD_STR, struct session, ua, NULL),
+};
+
+/* The hash of the cookie secret ("k"), which a struct session does not
+ * carry. */
+struct session_secret {
+    char khash[65];
+};
+static const struct store_field secret_fields[] = {
+    STORE_FIELD("k", STORE_FIELD_BUF, struct session_secret, khash, NULL),
+};
+
+/* The apps recorded on a session: its a:{client_id} fields. fields is a
+ * reply store_reply_decode accepted, so every name is a string. */
+static int
+session_apps(const redisReply *fields, struct session *s)
 {
-    return v->type == REDIS_REPLY_STRING ? strtoll(v->str, NULL, 10) : 0;
+    const char *k;
+    size_t i;
+
+    if ((s->apps = calloc(fields->elements / 2 + 1, sizeof(*s->apps))) ==
+        NULL)
+        return GH_ENOMEM;
+    for (i = 0; i < fields->elements; i += 2) {
+        k = fields->element[i]->str;
+        if (strncmp(k, "a:", 2) != 0)
+            continue;
+        if ((s->apps[s->napps] = strdup(k + 2)) == NULL)
+            return GH_ENOMEM;
+        s->napps++;
+    }
+    return 0;
 }
 
 int
 store_session_get(struct store *st, const char *sid, struct session **ret,
                   char khash_out[65])
 {
-    char key[STORE_KEY_MAX], khash[65] = "";
+    struct session_secret secret = {""};
     redisReply *r = NULL;
     struct session *s = NULL;
-    size_t i;
     int rc;
 
-    if ((rc = store_key_name(st, KEY_SESSION, sid, key, sizeof(key))) < 0)
+    if ((rc = store_hgetall(st, KEY_SESSION, sid, &r)) < 0)
         return rc;
-    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "HGETALL %s", key)) < 0)
-        return rc;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
-        rc = GH_ENOTFOUND;
-        goto out;
-    }
-    if ((s = calloc(1, sizeof(*s))) == NULL ||
-        (s->apps = calloc(r->elements / 2 + 1, sizeof(char *))) == NULL) {
+    if ((s = calloc(1, sizeof(*s))) == NULL) {
         rc = GH_ENOMEM;
         goto out;
     }
     snprintf(s->sid, sizeof(s->sid), "%s", sid);
-    for (i = 0; i + 1 < r->elements; i += 2) {
-        const char *k = r->element[i]->str;
-        const redisReply *v = r->element[i + 1];
-        if (k == NULL || v->type != REDIS_REPLY_STRING)
-            continue;
-        if (strcmp(k, "sub") == 0)
-            snprintf(s->sub, sizeof(s->sub), "%s", v->str);
-        else if (strcmp(k, "k") == 0)
-            snprintf(khash, sizeof(khash), "%s", v->str);
-        else if (strcmp(k, "at") == 0)
-            s->auth_time = field_int(v);
-        else if (strcmp(k, "am") == 0)
-            s->auth_time_ms = field_int(v);
-        else if (strcmp(k, "c") == 0)
-            s->created = field_int(v);
-        else if (strcmp(k, "ls") == 0)
-            s->last_seen = field_int(v);
-        else if (strcmp(k, "ip") == 0)
-            snprintf(s->ip, sizeof(s->ip), "%s", v->str);
-        else if (strcmp(k, "ua") == 0)
-            s->ua = xstrdup(v->str);
-        else if (strncmp(k, "a:", 2) == 0)
-            s->apps[s->napps++] = xstrdup(k + 2);
-    }
+    if ((rc = STORE_DECODE(r, session_fields, s)) < 0 ||
+        (rc = STORE_DECODE(r, secret_fields, &secret)) < 0 ||
+        (rc = session_apps(r, s)) < 0)
+        goto out;
     /* A session made before "am" existed: its second is all there is. */
     if (s->auth_time_ms == 0)
         s->auth_time_ms = s->auth_time * 1000;
     if (khash_out != NULL)
-        memcpy(khash_out, khash, sizeof(khash));
+        memcpy(khash_out, secret.khash, sizeof(secret.khash));
     *ret = s;
     s = NULL;
-    rc = 0;
 out:
     session_free(s);
     freeReplyObject(r);
@@ -178,14 +184,13 @@ store_session_alive(struct store *st, const char *sid, int64_t now,
     if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "HMGET %s c ls",
                             key)) < 0)
         return rc;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-        r->element[0]->type != REDIS_REPLY_STRING ||
-        r->element[1]->type != REDIS_REPLY_STRING) {
+    if (store_reply_str(store_reply_at(r, 0)) == NULL ||
+        store_reply_str(store_reply_at(r, 1)) == NULL) {
         freeReplyObject(r);
         return 0;
     }
-    created = field_int(r->element[0]);
-    seen = field_int(r->element[1]);
+    created = store_reply_ll(r->element[0]);
+    seen = store_reply_ll(r->element[1]);
     freeReplyObject(r);
     /* Past its expiry it is over even before the reaper has ended it. */
     return seen + idle_s > now && created + absolute_s > now;
@@ -195,21 +200,22 @@ store_session_alive(struct store *st, const char *sid, int64_t now,
 static int
 ended_from_reply(const redisReply *r, struct session_ended *out)
 {
+    const char *a;
     size_t i;
 
     memset(out, 0, sizeof(*out));
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 3)
         return 0;
-    out->reason =
-        end_reason_parse(r->element[0]->str ? r->element[0]->str : "");
-    snprintf(out->sub, sizeof(out->sub), "%s",
-             r->element[1]->str ? r->element[1]->str : "");
-    out->queued = (int)r->element[2]->integer;
+    a = store_reply_str(r->element[0]);
+    out->reason = end_reason_parse(a != NULL ? a : "");
+    a = store_reply_str(r->element[1]);
+    snprintf(out->sub, sizeof(out->sub), "%s", a != NULL ? a : "");
+    out->queued = (int)store_reply_ll(r->element[2]);
     out->ended = 1;
     out->apps = xcalloc(r->elements, sizeof(char *));
     out->notified = xcalloc(r->elements, sizeof(int));
     for (i = 3; i < r->elements; i++) {
-        const char *a = r->element[i]->str;
+        a = store_reply_str(r->element[i]);
         if (a == NULL || strlen(a) < 3)
             continue;
         out->notified[out->napps] = a[0] == '1';
@@ -273,22 +279,6 @@ out:
     return rc;
 }
 
-/* The strings of an array reply as a malloc'd array of malloc'd copies. */
-static int
-reply_strings(const redisReply *r, char ***ret, size_t *n)
-{
-    char **v;
-    size_t i;
-
-    if ((v = calloc(r->elements + 1, sizeof(*v))) == NULL)
-        return GH_ENOMEM;
-    for (i = 0; i < r->elements; i++)
-        v[i] = strdup(r->element[i]->str != NULL ? r->element[i]->str : "");
-    *ret = v;
-    *n = r->elements;
-    return 0;
-}
-
 int
 store_session_count(struct store *st, long long *n)
 {
@@ -301,7 +291,7 @@ store_session_count(struct store *st, long long *n)
         return rc;
     if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "ZCARD %s", key)) < 0)
         return rc;
-    *n = r->integer;
+    *n = store_reply_ll(r);
     freeReplyObject(r);
     return 0;
 }
@@ -321,7 +311,7 @@ store_sessions_due(struct store *st, int64_t now, int max, char ***sids,
                             "ZRANGEBYSCORE %s -inf %lld LIMIT 0 %d", key,
                             (long long)now, max)) < 0)
         return rc;
-    rc = reply_strings(r, sids, n);
+    rc = store_reply_strings(r, 1, sids, n);
     freeReplyObject(r);
     return rc;
 }
@@ -340,7 +330,7 @@ store_user_sessions(struct store *st, const char *sub, char ***sids,
     if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "SMEMBERS %s", key)) <
         0)
         return rc;
-    rc = reply_strings(r, sids, n);
+    rc = store_reply_strings(r, 1, sids, n);
     freeReplyObject(r);
     return rc;
 }

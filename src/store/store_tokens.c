@@ -15,22 +15,6 @@
  * after this many tries (each loss means the family just grew). */
 #define FAMILY_DELETE_TRIES 5
 
-static int
-is_str(const redisReply *r)
-{
-    return r != NULL && r->type == REDIS_REPLY_STRING;
-}
-
-/* Element i of an array reply, if it is a string, as a malloc'd copy; ""
- * for nil. NULL only when out of memory. */
-static char *
-element_dup(const redisReply *r, size_t i)
-{
-    if (i < r->elements && is_str(r->element[i]))
-        return strndup(r->element[i]->str, r->element[i]->len);
-    return strdup("");
-}
-
 int
 store_code_put(struct store *st, const char *hash, const char *json, int ttl_s)
 {
@@ -70,17 +54,15 @@ store_code_redeem(struct store *st, const char *hash, int used_ttl_s,
     argv[2] = ttl;
     if ((rc = store_script(st, SCRIPT_CODE_REDEEM, 2, 3, argv, &r)) < 0)
         return rc;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
-        !is_str(r->element[0])) {
+    if ((state = store_reply_str(store_reply_at(r, 0))) == NULL) {
         rc = GH_EPROTO;
         goto out;
     }
-    state = r->element[0]->str;
     if (strcmp(state, "invalid") == 0) {
         rc = STORE_CODE_INVALID;
         goto out;
     }
-    if ((v = element_dup(r, 1)) == NULL) {
+    if ((v = store_reply_dup(store_reply_at(r, 1))) == NULL) {
         rc = GH_ENOMEM;
         goto out;
     }
@@ -128,7 +110,12 @@ store_code_used_swap(struct store *st, const char *hash, const char *value,
         rc = GH_EPROTO;
         goto out;
     }
-    if (is_str(r->element[0]) &&
+    /* A command that failed inside the transaction is still Redis's
+     * error (OOM: unavailable), never "there was no old value". */
+    if ((rc = store_reply_error(r->element[0])) < 0 ||
+        (rc = store_reply_error(r->element[1])) < 0)
+        goto out;
+    if (store_reply_str(r->element[0]) != NULL &&
         (o = strndup(r->element[0]->str, r->element[0]->len)) == NULL) {
         rc = GH_ENOMEM;
         goto out;
@@ -207,17 +194,17 @@ grace_decode(const redisReply *r, size_t i, struct refresh_token *t)
 {
     size_t j;
 
-    if (i >= r->elements || !is_str(r->element[i]) ||
+    if (store_reply_str(store_reply_at(r, i)) == NULL ||
         i + 1 >= r->elements)
         return GH_EPROTO;
-    if ((t->head = element_dup(r, i)) == NULL ||
+    if ((t->head = store_reply_dup(r->element[i])) == NULL ||
         (t->sealed = calloc(r->elements - i - 1, sizeof(*t->sealed))) ==
             NULL)
         return GH_ENOMEM;
     for (j = i + 1; j < r->elements; j++) {
-        if (!is_str(r->element[j]))
+        if (store_reply_str(r->element[j]) == NULL)
             return GH_EPROTO;
-        if ((t->sealed[t->nsealed] = element_dup(r, j)) == NULL)
+        if ((t->sealed[t->nsealed] = store_reply_dup(r->element[j])) == NULL)
             return GH_ENOMEM;
         t->nsealed++;
     }
@@ -258,28 +245,25 @@ store_refresh_rotate(struct store *st, const char *old_hash,
     argv[9] = sealed;
     if ((rc = store_script(st, SCRIPT_REFRESH_ROTATE, 1, 10, argv, &r)) < 0)
         return rc;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
-        !is_str(r->element[0])) {
+    if ((state = store_reply_str(store_reply_at(r, 0))) == NULL) {
         rc = GH_EPROTO;
         goto out;
     }
-    state = r->element[0]->str;
     if (strcmp(state, "invalid") == 0) {
         rc = STORE_REFRESH_INVALID;
         goto out;
     }
     rc = GH_ENOMEM;
     if ((t = calloc(1, sizeof(*t))) == NULL ||
-        (t->sid = element_dup(r, 1)) == NULL ||
+        (t->sid = store_reply_dup(store_reply_at(r, 1))) == NULL ||
         (t->client_id = strdup(client_id)) == NULL)
         goto out;
     in_grace = strcmp(state, "grace") == 0;
     if (strcmp(state, "ok") == 0 || in_grace) {
-        if ((t->sub = element_dup(r, 2)) == NULL ||
-            (t->scope = element_dup(r, 3)) == NULL)
+        if ((t->sub = store_reply_dup(store_reply_at(r, 2))) == NULL ||
+            (t->scope = store_reply_dup(store_reply_at(r, 3))) == NULL)
             goto out;
-        if (r->elements > 4 && is_str(r->element[4]))
-            t->auth_time = strtoll(r->element[4]->str, NULL, 10);
+        t->auth_time = store_reply_ll(store_reply_at(r, 4));
         if (in_grace && (rc = grace_decode(r, 6, t)) < 0)
             goto out;
         if (r->elements > 5 &&
@@ -313,19 +297,20 @@ store_refresh_get(struct store *st, const char *hash,
                             key)) < 0)
         return rc;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 6 ||
-        !is_str(r->element[0])) {
+        store_reply_str(r->element[0]) == NULL) {
         rc = GH_ENOTFOUND;
         goto out;
     }
     rc = GH_ENOMEM;
     if ((t = calloc(1, sizeof(*t))) == NULL ||
-        (t->family = element_dup(r, 0)) == NULL ||
-        (t->sid = element_dup(r, 1)) == NULL ||
-        (t->client_id = element_dup(r, 2)) == NULL ||
-        (t->sub = element_dup(r, 3)) == NULL ||
-        (t->scope = element_dup(r, 4)) == NULL)
+        (t->family = store_reply_dup(r->element[0])) == NULL ||
+        (t->sid = store_reply_dup(r->element[1])) == NULL ||
+        (t->client_id = store_reply_dup(r->element[2])) == NULL ||
+        (t->sub = store_reply_dup(r->element[3])) == NULL ||
+        (t->scope = store_reply_dup(r->element[4])) == NULL)
         goto out;
-    t->spent = is_str(r->element[5]) && strcmp(r->element[5]->str, "1") == 0;
+    t->spent = store_reply_str(r->element[5]) != NULL &&
+               strcmp(r->element[5]->str, "1") == 0;
     *ret = t;
     t = NULL;
     rc = 0;
@@ -366,7 +351,7 @@ family_delete_once(struct store *st, const char *kfam)
     argv[0] = "DEL";
     argv[1] = kfam;
     for (i = 0; i < n; i++) {
-        if (!is_str(r->element[i]) ||
+        if (store_reply_str(r->element[i]) == NULL ||
             store_key_name(st, KEY_REFRESH, r->element[i]->str, keys[i],
                            sizeof(keys[i])) < 0) {
             rc = GH_EPROTO;

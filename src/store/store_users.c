@@ -79,66 +79,33 @@ out:
     return rc;
 }
 
-static int64_t
-field_int(const redisReply *v)
-{
-    return strtoll(v->str, NULL, 10);
-}
+/* user:{sub} as a struct user; the password hash is "h". */
+static const struct store_field user_fields[] = {
+    STORE_FIELD("u", STORE_FIELD_STR, struct user, username, NULL),
+    STORE_FIELD("e", STORE_FIELD_STR, struct user, email, ""),
+    STORE_FIELD("n", STORE_FIELD_STR, struct user, name, ""),
+    STORE_FIELD("gn", STORE_FIELD_STR, struct user, given_name, ""),
+    STORE_FIELD("fn", STORE_FIELD_STR, struct user, family_name, ""),
+    STORE_FIELD("lc", STORE_FIELD_STR, struct user, locale, ""),
+    STORE_FIELD("zi", STORE_FIELD_STR, struct user, zoneinfo, ""),
+    STORE_FIELD("ev", STORE_FIELD_FLAG, struct user, email_verified, NULL),
+    STORE_FIELD("h", STORE_FIELD_STR, struct user, hash, NULL),
+    STORE_FIELD("d", STORE_FIELD_FLAG_CLOSED, struct user, disabled, NULL),
+    STORE_FIELD("c", STORE_FIELD_NUM, struct user, created, NULL),
+    STORE_FIELD("m", STORE_FIELD_NUM, struct user, updated, NULL),
+};
 
 int
 store_user_parse(const redisReply *r, const char *sub, int with_hash,
                  struct user **ret)
 {
-    struct user *u = NULL;
-    size_t i;
+    struct user *u;
     int rc;
 
-    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0)
-        return GH_ENOTFOUND;
     if ((u = calloc(1, sizeof(*u))) == NULL)
         return GH_ENOMEM;
     snprintf(u->sub, sizeof(u->sub), "%s", sub);
-    rc = GH_ENOMEM;
-    for (i = 0; i + 1 < r->elements; i += 2) {
-        const char *k = r->element[i]->str;
-        const redisReply *v = r->element[i + 1];
-        char **dst = NULL;
-
-        if (k == NULL || v->type != REDIS_REPLY_STRING)
-            continue;
-        if (strcmp(k, "u") == 0)
-            dst = &u->username;
-        else if (strcmp(k, "e") == 0)
-            dst = &u->email;
-        else if (strcmp(k, "n") == 0)
-            dst = &u->name;
-        else if (strcmp(k, "gn") == 0)
-            dst = &u->given_name;
-        else if (strcmp(k, "fn") == 0)
-            dst = &u->family_name;
-        else if (strcmp(k, "lc") == 0)
-            dst = &u->locale;
-        else if (strcmp(k, "zi") == 0)
-            dst = &u->zoneinfo;
-        else if (strcmp(k, "ev") == 0)
-            u->email_verified = strcmp(v->str, "1") == 0;
-        else if (strcmp(k, "h") == 0)
-            dst = &u->hash;
-        else if (strcmp(k, "d") == 0)
-            u->disabled = strcmp(v->str, "0") != 0;
-        else if (strcmp(k, "c") == 0)
-            u->created = field_int(v);
-        else if (strcmp(k, "m") == 0)
-            u->updated = field_int(v);
-        if (dst != NULL && *dst == NULL && (*dst = strdup(v->str)) == NULL)
-            goto out;
-    }
-    if ((u->email == NULL && (u->email = strdup("")) == NULL) ||
-        (u->name == NULL && (u->name = strdup("")) == NULL) ||
-        (u->given_name == NULL && (u->given_name = strdup("")) == NULL) ||
-        (u->family_name == NULL && (u->family_name = strdup("")) == NULL) ||
-        (u->locale == NULL && (u->locale = strdup("")) == NULL) ||
-        (u->zoneinfo == NULL && (u->zoneinfo = strdup("")) == NULL))
+    if ((rc = STORE_DECODE(r, user_fields, u)) < 0)
         goto out;
     /* A record without a username or hash was not written by
      * user_create: refuse it rather than let it sign in. */
@@ -148,7 +115,6 @@ store_user_parse(const redisReply *r, const char *sub, int with_hash,
     }
     *ret = u;
     u = NULL;
-    rc = 0;
 out:
     user_free(u);
     return rc;
@@ -157,13 +123,10 @@ out:
 int
 store_user_get(struct store *st, const char *sub, struct user **ret)
 {
-    char key[STORE_KEY_MAX];
     redisReply *r = NULL;
     int rc;
 
-    if ((rc = store_key_name(st, KEY_USER, sub, key, sizeof(key))) < 0)
-        return rc;
-    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "HGETALL %s", key)) < 0)
+    if ((rc = store_hgetall(st, KEY_USER, sub, &r)) < 0)
         return rc;
     rc = store_user_parse(r, sub, 1, ret);
     freeReplyObject(r);
@@ -218,8 +181,6 @@ store_user_list(struct store *st, char ***subs, size_t *n)
 {
     char key[STORE_KEY_MAX];
     redisReply *r = NULL;
-    char **v = NULL;
-    size_t i, count = 0;
     int rc;
 
     if ((rc = store_key_name(st, KEY_USERS, NULL, key, sizeof(key))) < 0)
@@ -228,32 +189,7 @@ store_user_list(struct store *st, char ***subs, size_t *n)
     if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "ZRANGE %s 0 -1", key)) <
         0)
         return rc;
-    if (r->type != REDIS_REPLY_ARRAY) {
-        rc = GH_EPROTO;
-        goto out;
-    }
-    if ((v = calloc(r->elements + 1, sizeof(*v))) == NULL) {
-        rc = GH_ENOMEM;
-        goto out;
-    }
-    for (i = 0; i < r->elements; i++) {
-        if (r->element[i]->type != REDIS_REPLY_STRING)
-            continue;
-        if ((v[count] = strdup(r->element[i]->str)) == NULL) {
-            rc = GH_ENOMEM;
-            goto out;
-        }
-        count++;
-    }
-    *subs = v;
-    *n = count;
-    v = NULL;
-    count = 0;
-    rc = 0;
-out:
-    for (i = 0; i < count; i++)
-        free(v[i]);
-    free(v);
+    rc = store_reply_strings(r, 1, subs, n);
     freeReplyObject(r);
     return rc;
 }

@@ -48,8 +48,8 @@ bearer_verify(struct app *app, const char *jwt, json_t **claims)
     rc = store_access_check(app->store, jti, sid, util_now(),
                             app->cfg->session_idle_timeout_s,
                             app->cfg->session_absolute_timeout_s);
-    if (rc != 1) {
-        rc = rc >= -1 ? GH_EBADTOKEN : GH_EREDIS;
+    if (rc != STORE_ACCESS_OK) {
+        rc = rc > 0 ? GH_EBADTOKEN : GH_EREDIS;
         goto out;
     }
     *claims = c;

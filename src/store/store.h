@@ -283,8 +283,15 @@ int store_refresh_get(struct store *st, const char *hash,
 int store_refresh_family_delete(struct store *st, const char *family);
 /* Marks an access token's jti revoked for ttl_s. */
 int store_token_revoke(struct store *st, const char *jti, int ttl_s);
-/* One round trip: 1 good, 0 revoked, -1 its session (sid, may be NULL)
- * ended or expired, or a GH_E* code. */
+/* What store_access_check found: good, or why not. */
+enum store_access_state {
+    STORE_ACCESS_OK,
+    STORE_ACCESS_REVOKED,
+    STORE_ACCESS_ENDED, /* its session ended or expired */
+};
+/* Whether an access token is still good, in one round trip: not revoked
+ * (jti), and its session (sid, may be NULL) alive. A state (>= 0) or a
+ * GH_E* code. */
 int store_access_check(struct store *st, const char *jti, const char *sid,
                        int64_t now, int idle_s, int absolute_s);
 

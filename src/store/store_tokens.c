@@ -442,7 +442,17 @@ store_access_check(struct store *st, const char *jti, const char *sid,
     argv[5] = sabs;
     if ((rc = store_script(st, SCRIPT_ACCESS_CHECK, 2, 6, argv, &r)) < 0)
         return rc;
-    rc = r->type == REDIS_REPLY_INTEGER ? (int)r->integer : GH_EPROTO;
+    /* access_check.lua: 1 good, 0 revoked, -1 session over. */
+    if (r->type != REDIS_REPLY_INTEGER)
+        rc = GH_EPROTO;
+    else if (r->integer == 1)
+        rc = STORE_ACCESS_OK;
+    else if (r->integer == 0)
+        rc = STORE_ACCESS_REVOKED;
+    else if (r->integer == -1)
+        rc = STORE_ACCESS_ENDED;
+    else
+        rc = GH_EPROTO;
     freeReplyObject(r);
     return rc;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* store.c against a real redis-server (and redis-server --sentinel). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -19,7 +20,9 @@
 #include "core/error.h"
 #include "session/session.h"
 #include "store/store.h"
+#include "store/store_internal.h"
 #include "core/util.h"
+#include "directory/users.h"
 #include "support.h"
 #include "test.h"
 
@@ -970,7 +973,375 @@ TEST(out_of_memory_is_unavailable)
     redis_stop(&redis, 0);
 }
 
+
+/* A reply as hiredis parses it from RESP text: what the decoder sees
+ * from a real Redis, including shapes no command of ours asks for. */
+static redisReply *
+resp(const char *text)
+{
+    redisReader *rd = redisReaderCreate();
+    void *r = NULL;
+
+    ASSERT(rd != NULL);
+    ASSERT_EQ(redisReaderFeed(rd, text, strlen(text)), REDIS_OK);
+    ASSERT_EQ(redisReaderGetReply(rd, &r), REDIS_OK);
+    ASSERT(r != NULL);
+    redisReaderFree(rd);
+    return r;
+}
+
+struct decoded {
+    char *name;
+    char *nick;
+    char *note;
+    char city[8];
+    int count;
+    int64_t when;
+    long long big;
+    bool verified;
+    bool disabled;
+};
+
+static const struct store_field decoded_fields[] = {
+    STORE_FIELD("n", STORE_FIELD_STR, struct decoded, name, NULL),
+    STORE_FIELD("k", STORE_FIELD_STR, struct decoded, nick, ""),
+    STORE_FIELD("o", STORE_FIELD_STR, struct decoded, note, NULL),
+    STORE_FIELD("city", STORE_FIELD_BUF, struct decoded, city, NULL),
+    STORE_FIELD("cnt", STORE_FIELD_NUM, struct decoded, count, NULL),
+    STORE_FIELD("w", STORE_FIELD_NUM, struct decoded, when, NULL),
+    STORE_FIELD("b", STORE_FIELD_NUM, struct decoded, big, NULL),
+    STORE_FIELD("v", STORE_FIELD_FLAG, struct decoded, verified, NULL),
+    STORE_FIELD("d", STORE_FIELD_FLAG_CLOSED, struct decoded, disabled, NULL),
+};
+
+static void
+decoded_clear(struct decoded *d)
+{
+    free(d->name);
+    free(d->nick);
+    free(d->note);
+    memset(d, 0, sizeof(*d));
+}
+
+/* Decodes RESP text into a fresh struct decoded; returns the code. */
+static int
+decode_text(const char *text, struct decoded *d)
+{
+    redisReply *r = resp(text);
+    int rc;
+
+    memset(d, 0, sizeof(*d));
+    rc = STORE_DECODE(r, decoded_fields, d);
+    freeReplyObject(r);
+    return rc;
+}
+
+TEST(hash_decoder_fills_a_struct_by_its_table)
+{
+    struct decoded d;
+
+    /* Every type, a field not in the table, and one given twice. */
+    ASSERT_EQ(decode_text("*18\r\n"
+                          "$1\r\nn\r\n$5\r\nalice\r\n"
+                          "$4\r\ncity\r\n$9\r\nMontreal!\r\n"
+                          "$3\r\ncnt\r\n$2\r\n42\r\n"
+                          "$1\r\nw\r\n$13\r\n1733570000123\r\n"
+                          "$1\r\nb\r\n$2\r\n-7\r\n"
+                          "$1\r\nv\r\n$1\r\n1\r\n"
+                          "$1\r\nd\r\n$1\r\n0\r\n"
+                          "$3\r\nxyz\r\n$5\r\nother\r\n"
+                          "$1\r\nn\r\n$3\r\nbob\r\n",
+                          &d),
+              0);
+    ASSERT_STR_EQ(d.name, "alice");
+    ASSERT_STR_EQ(d.city, "Montrea"); /* cut to fit */
+    ASSERT_EQ(d.count, 42);
+    ASSERT_EQ(d.when, 1733570000123LL);
+    ASSERT_EQ(d.big, -7);
+    ASSERT(d.verified);
+    ASSERT(!d.disabled);
+    /* Absent: "" where the table says so, else untouched. */
+    ASSERT_STR_EQ(d.nick, "");
+    ASSERT(d.note == NULL);
+    decoded_clear(&d);
+
+    /* Flags: FLAG wants "1"; FLAG_CLOSED is set by anything but "0". */
+    ASSERT_EQ(decode_text("*4\r\n$1\r\nv\r\n$3\r\nyes\r\n"
+                          "$1\r\nd\r\n$3\r\nbad\r\n",
+                          &d),
+              0);
+    ASSERT(!d.verified);
+    ASSERT(d.disabled);
+    decoded_clear(&d);
+}
+
+TEST(hash_decoder_refuses_wrong_shapes)
+{
+    struct decoded d;
+
+    /* No such key: HGETALL's empty array. */
+    ASSERT_EQ(decode_text("*0\r\n", &d), GH_ENOTFOUND);
+    /* Not a field/value array at all. */
+    ASSERT_EQ(decode_text("$5\r\nhello\r\n", &d), GH_EPROTO);
+    ASSERT_EQ(decode_text(":3\r\n", &d), GH_EPROTO);
+    ASSERT_EQ(decode_text("*-1\r\n", &d), GH_EPROTO);
+    /* A field without its value. */
+    ASSERT_EQ(decode_text("*3\r\n$1\r\nn\r\n$1\r\na\r\n$1\r\nk\r\n", &d),
+              GH_EPROTO);
+    decoded_clear(&d);
+    /* A field name that is not a string. */
+    ASSERT_EQ(decode_text("*2\r\n:1\r\n$1\r\na\r\n", &d), GH_EPROTO);
+    /* A known field whose value is an integer, nil or an array. */
+    ASSERT_EQ(decode_text("*2\r\n$3\r\ncnt\r\n:5\r\n", &d), GH_EPROTO);
+    ASSERT_EQ(decode_text("*2\r\n$1\r\nn\r\n$-1\r\n", &d), GH_EPROTO);
+    ASSERT_EQ(decode_text("*2\r\n$1\r\nn\r\n*1\r\n$1\r\na\r\n", &d),
+              GH_EPROTO);
+    /* An unknown field's value is not looked at. */
+    ASSERT_EQ(decode_text("*4\r\n$1\r\nz\r\n*0\r\n$1\r\nn\r\n$1\r\na\r\n",
+                          &d),
+              0);
+    ASSERT_STR_EQ(d.name, "a");
+    decoded_clear(&d);
+}
+
+/* An error reply is Redis speaking, at any depth: one that means "cannot
+ * serve now" must reach the caller as an outage (503), never as a
+ * malformed record or a missing one (issue 15). */
+TEST(hash_decoder_passes_error_replies_on)
+{
+    struct decoded d;
+
+    ASSERT_EQ(decode_text("-OOM command not allowed when used memory > "
+                          "'maxmemory'.\r\n",
+                          &d),
+              GH_EREDIS);
+    ASSERT_EQ(decode_text("-LOADING Redis is loading the dataset\r\n", &d),
+              GH_EREDIS);
+    ASSERT_EQ(decode_text("*2\r\n$1\r\nn\r\n-READONLY You can't write "
+                          "against a read only replica.\r\n",
+                          &d),
+              GH_EREDIS);
+    ASSERT_EQ(decode_text("*2\r\n-OOM no room\r\n$1\r\na\r\n", &d),
+              GH_EREDIS);
+    /* Any other error is a bug, reported as such. */
+    ASSERT_EQ(decode_text("-WRONGTYPE Operation against a key holding the "
+                          "wrong kind of value\r\n",
+                          &d),
+              GH_EPROTO);
+    ASSERT_EQ(decode_text("*2\r\n$1\r\nz\r\n-ERR what\r\n", &d), GH_EPROTO);
+    decoded_clear(&d);
+}
+
+/* The user record: required fields, defaults, and the password hash that
+ * refresh_rotate.lua leaves out. */
+TEST(user_record_needs_username_and_hash)
+{
+    struct user *u = NULL;
+    redisReply *r;
+
+    r = resp("*6\r\n$1\r\nu\r\n$5\r\nAlice\r\n$1\r\nh\r\n$4\r\nphc!\r\n"
+             "$1\r\nd\r\n$1\r\n1\r\n");
+    ASSERT_EQ(store_user_parse(r, "sub-1", 1, &u), 0);
+    ASSERT_STR_EQ(u->sub, "sub-1");
+    ASSERT_STR_EQ(u->username, "Alice");
+    ASSERT_STR_EQ(u->hash, "phc!");
+    ASSERT_STR_EQ(u->email, "");
+    ASSERT_STR_EQ(u->zoneinfo, "");
+    ASSERT(u->disabled);
+    ASSERT(!u->email_verified);
+    user_free(u);
+    freeReplyObject(r);
+
+    /* Without the hash: fine for a grant, refused for a sign-in. */
+    r = resp("*2\r\n$1\r\nu\r\n$5\r\nAlice\r\n");
+    u = NULL;
+    ASSERT_EQ(store_user_parse(r, "sub-1", 1, &u), GH_EPROTO);
+    ASSERT(u == NULL);
+    ASSERT_EQ(store_user_parse(r, "sub-1", 0, &u), 0);
+    ASSERT(u->hash == NULL);
+    user_free(u);
+    freeReplyObject(r);
+
+    /* Without a username it was not written by user_create. */
+    r = resp("*2\r\n$1\r\nh\r\n$4\r\nphc!\r\n");
+    u = NULL;
+    ASSERT_EQ(store_user_parse(r, "sub-1", 1, &u), GH_EPROTO);
+    ASSERT(u == NULL);
+    freeReplyObject(r);
+}
+
+/* The hash readers against real Redis: records with fields missing, and a
+ * key of the wrong type. */
+TEST(hash_readers_take_what_redis_holds)
+{
+    struct redis_proc redis;
+    struct redis_config conf;
+    struct logout_all_state la;
+    struct session *s = NULL;
+    struct user *u = NULL;
+    struct store *st;
+    char khash[65];
+
+    setup(&redis, &conf);
+    ASSERT_EQ(store_open(&conf, &st), 0);
+
+    ASSERT_EQ(store_user_get(st, "nobody", &u), GH_ENOTFOUND);
+    freeReplyObject(raw(&redis, "HSET t:user:u1 u bob h x c 17 gn Bob"));
+    ASSERT_EQ(store_user_get(st, "u1", &u), 0);
+    ASSERT_STR_EQ(u->username, "bob");
+    ASSERT_STR_EQ(u->given_name, "Bob");
+    ASSERT_STR_EQ(u->family_name, "");
+    ASSERT_EQ(u->created, 17);
+    user_free(u);
+    freeReplyObject(raw(&redis, "SET t:user:u2 not-a-hash"));
+    ASSERT_EQ(store_user_get(st, "u2", &u), GH_EPROTO);
+
+    freeReplyObject(raw(&redis, "HSET t:sess:s1 sub u1 k %s c 100 ls 150 "
+                                "at 100 a:app1 https://a a:app2 \"\"",
+                        "ab12"));
+    ASSERT_EQ(store_session_get(st, "s1", &s, khash), 0);
+    ASSERT_STR_EQ(s->sub, "u1");
+    ASSERT_STR_EQ(khash, "ab12");
+    ASSERT_EQ(s->created, 100);
+    ASSERT_EQ(s->last_seen, 150);
+    ASSERT_EQ(s->auth_time_ms, 100000); /* no "am": from "at" */
+    ASSERT(s->ua == NULL);
+    ASSERT_STR_EQ(s->ip, "");
+    ASSERT_EQ(s->napps, 2);
+    session_free(s);
+    s = NULL;
+    ASSERT_EQ(store_session_get(st, "s2", &s, NULL), GH_ENOTFOUND);
+
+    ASSERT_EQ(store_logout_all_get(st, &la), GH_ENOTFOUND);
+    freeReplyObject(raw(&redis, "HSET t:lall state done actor cli:root "
+                                "total 12 ended 12 resumes 2 started 5"));
+    ASSERT_EQ(store_logout_all_get(st, &la), 0);
+    ASSERT_STR_EQ(la.state, "done");
+    ASSERT_STR_EQ(la.actor, "cli:root");
+    ASSERT_STR_EQ(la.reason, "");
+    ASSERT_EQ(la.total, 12);
+    ASSERT_EQ(la.queued, 0);
+    ASSERT_EQ(la.resumes, 2);
+    ASSERT_EQ(la.started, 5);
+
+    store_close(st);
+    redis_stop(&redis, 0);
+}
+
+/* Whether a line of Lua code quotes key: a string that opens with it
+ * ("sess:" for sess:{sid}), or that is it (whole, for a key such as
+ * sexp, so 'sexpx' does not match). Comments ("--" on) do not count. */
+static int
+lua_quotes(const char *line, const char *key, int whole)
+{
+    const char *end = strstr(line, "--"), *p;
+    size_t len = strlen(key);
+
+    for (p = line; (p = strpbrk(p, "'\"")) != NULL; p++) {
+        if (end != NULL && p >= end)
+            break;
+        if (strncmp(p + 1, key, len) == 0 && (!whole || p[1 + len] == *p))
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * The key schema is spelled once (schema.def); the scripts take it from
+ * the prelude embed.py writes (K.sess, C.LEDGER_TTL_S). A quoted key
+ * prefix, single key or shared number in a script's code is the drift
+ * that happened before: this reads every .lua file for one, with the
+ * patterns store_key_name() gives, not embed.py's own reading.
+ */
+TEST(lua_scripts_spell_out_no_key_or_shared_number)
+{
+    struct redis_config conf;
+    struct {
+        char text[64];
+        int whole;
+    } keys[64];
+    char buf[STORE_KEY_MAX], dir[512], path[1024], line[512];
+    char numbers[2][24];
+    const char *data = getenv("TEST_DATA");
+    struct store *st;
+    struct dirent *e;
+    size_t nkeys = 0, nfiles = 0, i;
+    DIR *d;
+    FILE *f;
+    int kind;
+
+    if (data == NULL)
+        FAIL("TEST_DATA is not set (run through meson test)");
+    memset(&conf, 0, sizeof(conf));
+    conf.prefix = "";
+    conf.unix_path = "/nonexistent/redis.sock";
+    ASSERT_EQ(store_open(&conf, &st), 0);
+    for (kind = 0; nkeys < 64; kind++) {
+        if (store_key_name(st, kind, "", buf, sizeof(buf)) == 0)
+            keys[nkeys].whole = 0;
+        else if (store_key_name(st, kind, NULL, buf, sizeof(buf)) == 0)
+            keys[nkeys].whole = 1;
+        else
+            break;
+        ASSERT(strlen(buf) < sizeof(keys[nkeys].text));
+        memcpy(keys[nkeys].text, buf, strlen(buf) + 1);
+        nkeys++;
+    }
+    store_close(st);
+    ASSERT(nkeys >= 20);
+    snprintf(numbers[0], sizeof(numbers[0]), "%d", STORE_LEDGER_TTL_S);
+    snprintf(numbers[1], sizeof(numbers[1]), "%d", STORE_AUDIT_MAX);
+
+    /* TEST_DATA is tests/data in the source tree (it may not exist). */
+    snprintf(dir, sizeof(dir), "%.*s/../src/store/lua",
+             (int)(strrchr(data, '/') != NULL ? strrchr(data, '/') - data
+                                              : 0),
+             data);
+    ASSERT((d = opendir(dir)) != NULL);
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        int lineno = 0;
+
+        if (len < 5 || strcmp(e->d_name + len - 4, ".lua") != 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        ASSERT((f = fopen(path, "r")) != NULL);
+        nfiles++;
+        while (fgets(line, sizeof(line), f) != NULL) {
+            char *comment = strstr(line, "--");
+
+            lineno++;
+            for (i = 0; i < nkeys; i++) {
+                if (lua_quotes(line, keys[i].text, keys[i].whole))
+                    FAIL("%s:%d spells out the key %s: use K (schema.def)",
+                         e->d_name, lineno, keys[i].text);
+            }
+            if (comment != NULL)
+                *comment = '\0';
+            for (i = 0; i < 2; i++) {
+                if (strstr(line, numbers[i]) != NULL)
+                    FAIL("%s:%d spells out %s: use C (schema.def)",
+                         e->d_name, lineno, numbers[i]);
+            }
+        }
+        fclose(f);
+    }
+    closedir(d);
+    ASSERT(nfiles >= 19);
+    /* And the check itself sees a key when there is one. */
+    ASSERT(lua_quotes("redis.call('DEL', p .. 'sess:' .. sid)", "sess:", 0));
+    ASSERT(lua_quotes("local q = \"sexp\"", "sexp", 1));
+    ASSERT(!lua_quotes("local q = 'sexpx'", "sexp", 1));
+    ASSERT(!lua_quotes("x = 1 -- KEYS[1] 'sess:'{sid}", "sess:", 0));
+}
+
 TEST_MAIN(TEST_ENTRY(key_name_is_prefix_plus_pattern),
+          TEST_ENTRY(hash_decoder_fills_a_struct_by_its_table),
+          TEST_ENTRY(hash_decoder_refuses_wrong_shapes),
+          TEST_ENTRY(hash_decoder_passes_error_replies_on),
+          TEST_ENTRY(user_record_needs_username_and_hash),
+          TEST_ENTRY(hash_readers_take_what_redis_holds),
+          TEST_ENTRY(lua_scripts_spell_out_no_key_or_shared_number),
           TEST_ENTRY(out_of_memory_is_unavailable),
           TEST_ENTRY(delivery_batches_beyond_one_slice_are_whole),
           TEST_ENTRY(deliveries_are_claimed_fairly_between_apps),

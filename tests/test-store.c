@@ -1003,15 +1003,15 @@ struct decoded {
 };
 
 static const struct store_field decoded_fields[] = {
-    STORE_FIELD("n", STORE_FIELD_STR, struct decoded, name, NULL),
-    STORE_FIELD("k", STORE_FIELD_STR, struct decoded, nick, ""),
-    STORE_FIELD("o", STORE_FIELD_STR, struct decoded, note, NULL),
-    STORE_FIELD("city", STORE_FIELD_BUF, struct decoded, city, NULL),
-    STORE_FIELD("cnt", STORE_FIELD_NUM, struct decoded, count, NULL),
-    STORE_FIELD("w", STORE_FIELD_NUM, struct decoded, when, NULL),
-    STORE_FIELD("b", STORE_FIELD_NUM, struct decoded, big, NULL),
-    STORE_FIELD("v", STORE_FIELD_FLAG, struct decoded, verified, NULL),
-    STORE_FIELD("d", STORE_FIELD_FLAG_CLOSED, struct decoded, disabled, NULL),
+    STORE_FIELD("n", STORE_FIELD_STR, struct decoded, name),
+    STORE_FIELD_OR("k", struct decoded, nick, ""),
+    STORE_FIELD("o", STORE_FIELD_STR, struct decoded, note),
+    STORE_FIELD("city", STORE_FIELD_BUF, struct decoded, city),
+    STORE_FIELD("cnt", STORE_FIELD_NUM, struct decoded, count),
+    STORE_FIELD("w", STORE_FIELD_NUM, struct decoded, when),
+    STORE_FIELD("b", STORE_FIELD_NUM, struct decoded, big),
+    STORE_FIELD("v", STORE_FIELD_FLAG, struct decoded, verified),
+    STORE_FIELD("d", STORE_FIELD_FLAG_CLOSED, struct decoded, disabled),
 };
 
 static void

@@ -83,17 +83,15 @@ store_audit_free(struct audit_record *r, size_t n)
 
 /* Records written by session_end.lua carry no outcome or address. */
 static const struct store_field audit_fields[] = {
-    STORE_FIELD("actor", STORE_FIELD_STR, struct audit_record, actor, ""),
-    STORE_FIELD("action", STORE_FIELD_STR, struct audit_record, action, ""),
-    STORE_FIELD("target", STORE_FIELD_STR, struct audit_record, target, ""),
-    STORE_FIELD("reason", STORE_FIELD_STR, struct audit_record, reason, ""),
-    STORE_FIELD("outcome", STORE_FIELD_STR, struct audit_record, outcome, ""),
-    STORE_FIELD("addr", STORE_FIELD_STR, struct audit_record, addr, ""),
-    STORE_FIELD("sub", STORE_FIELD_STR, struct audit_record, sub, ""),
-    STORE_FIELD("sessions", STORE_FIELD_NUM, struct audit_record, sessions,
-                NULL),
-    STORE_FIELD("deliveries", STORE_FIELD_NUM, struct audit_record,
-                deliveries, NULL),
+    STORE_FIELD_OR("actor", struct audit_record, actor, ""),
+    STORE_FIELD_OR("action", struct audit_record, action, ""),
+    STORE_FIELD_OR("target", struct audit_record, target, ""),
+    STORE_FIELD_OR("reason", struct audit_record, reason, ""),
+    STORE_FIELD_OR("outcome", struct audit_record, outcome, ""),
+    STORE_FIELD_OR("addr", struct audit_record, addr, ""),
+    STORE_FIELD_OR("sub", struct audit_record, sub, ""),
+    STORE_FIELD("sessions", STORE_FIELD_NUM, struct audit_record, sessions),
+    STORE_FIELD("deliveries", STORE_FIELD_NUM, struct audit_record, deliveries),
 };
 
 /* One stream entry, [id, [field, value, ...]], into a. */
@@ -242,16 +240,14 @@ attempts_decode(const redisReply *fields, struct delivery_record *d)
 
 /* dl:{id} as a struct delivery_record; the attempts are attempts_decode's. */
 static const struct store_field record_fields[] = {
-    STORE_FIELD("sid", STORE_FIELD_STR, struct delivery_record, sid, ""),
-    STORE_FIELD("sub", STORE_FIELD_STR, struct delivery_record, sub, ""),
-    STORE_FIELD("cid", STORE_FIELD_STR, struct delivery_record, client_id,
-                ""),
-    STORE_FIELD("uri", STORE_FIELD_STR, struct delivery_record, uri, ""),
-    STORE_FIELD("st", STORE_FIELD_STR, struct delivery_record, state,
-                "pending"),
-    STORE_FIELD("r", STORE_FIELD_STR, struct delivery_record, reason, ""),
-    STORE_FIELD("c", STORE_FIELD_NUM, struct delivery_record, created, NULL),
-    STORE_FIELD("d", STORE_FIELD_NUM, struct delivery_record, done, NULL),
+    STORE_FIELD_OR("sid", struct delivery_record, sid, ""),
+    STORE_FIELD_OR("sub", struct delivery_record, sub, ""),
+    STORE_FIELD_OR("cid", struct delivery_record, client_id, ""),
+    STORE_FIELD_OR("uri", struct delivery_record, uri, ""),
+    STORE_FIELD_OR("st", struct delivery_record, state, "pending"),
+    STORE_FIELD_OR("r", struct delivery_record, reason, ""),
+    STORE_FIELD("c", STORE_FIELD_NUM, struct delivery_record, created),
+    STORE_FIELD("d", STORE_FIELD_NUM, struct delivery_record, done),
 };
 
 /* Reads dl:{id} into d; GH_ENOTFOUND if the record is gone. */
@@ -774,24 +770,15 @@ store_logout_all_update(struct store *st, const char *owner, int64_t now,
 }
 
 static const struct store_field logout_all_fields[] = {
-    STORE_FIELD("state", STORE_FIELD_BUF, struct logout_all_state, state,
-                NULL),
-    STORE_FIELD("actor", STORE_FIELD_BUF, struct logout_all_state, actor,
-                NULL),
-    STORE_FIELD("reason", STORE_FIELD_BUF, struct logout_all_state, reason,
-                NULL),
-    STORE_FIELD("started", STORE_FIELD_NUM, struct logout_all_state, started,
-                NULL),
-    STORE_FIELD("updated", STORE_FIELD_NUM, struct logout_all_state, updated,
-                NULL),
-    STORE_FIELD("total", STORE_FIELD_NUM, struct logout_all_state, total,
-                NULL),
-    STORE_FIELD("ended", STORE_FIELD_NUM, struct logout_all_state, ended,
-                NULL),
-    STORE_FIELD("queued", STORE_FIELD_NUM, struct logout_all_state, queued,
-                NULL),
-    STORE_FIELD("resumes", STORE_FIELD_NUM, struct logout_all_state, resumes,
-                NULL),
+    STORE_FIELD("state", STORE_FIELD_BUF, struct logout_all_state, state),
+    STORE_FIELD("actor", STORE_FIELD_BUF, struct logout_all_state, actor),
+    STORE_FIELD("reason", STORE_FIELD_BUF, struct logout_all_state, reason),
+    STORE_FIELD("started", STORE_FIELD_NUM, struct logout_all_state, started),
+    STORE_FIELD("updated", STORE_FIELD_NUM, struct logout_all_state, updated),
+    STORE_FIELD("total", STORE_FIELD_NUM, struct logout_all_state, total),
+    STORE_FIELD("ended", STORE_FIELD_NUM, struct logout_all_state, ended),
+    STORE_FIELD("queued", STORE_FIELD_NUM, struct logout_all_state, queued),
+    STORE_FIELD("resumes", STORE_FIELD_NUM, struct logout_all_state, resumes),
 };
 
 int

@@ -115,8 +115,13 @@ struct store_field {
     const char *absent;
 };
 
-#define STORE_FIELD(name, type, st, member, absent)                           \
-    {name, type, offsetof(st, member), sizeof(((st *)0)->member), absent}
+#define STORE_FIELD(name, type, st, member)                                    \
+    {name, type, offsetof(st, member), sizeof(((st *)0)->member), NULL}
+/* A STORE_FIELD_STR row whose member is a copy of absent when the field
+ * is not there. */
+#define STORE_FIELD_OR(name, st, member, absent)                               \
+    {name, STORE_FIELD_STR, offsetof(st, member),                             \
+     sizeof(((st *)0)->member), absent}
 
 /*
  * Decodes a field/value array (HGETALL's reply, a stream entry's fields)

@@ -119,15 +119,31 @@ store_reply_strings(const redisReply *r, size_t step, char ***ret, size_t *n)
     return 0;
 }
 
-/* Stores one field's value where f says; 0, GH_ENOMEM or GH_EINVAL (a
- * table whose member size the type cannot fill). */
+/* Stores v into an integer member of size bytes: int64_t or long long,
+ * int, or bool. GH_EINVAL for any other size (a table's mistake). */
+static int
+put_int(char *p, size_t size, long long v)
+{
+    int64_t wide = v;
+    int32_t narrow = (int32_t)v;
+    bool flag = v != 0;
+
+    if (size == sizeof(wide))
+        memcpy(p, &wide, size);
+    else if (size == sizeof(narrow))
+        memcpy(p, &narrow, size);
+    else if (size == sizeof(flag))
+        memcpy(p, &flag, size);
+    else
+        return GH_EINVAL;
+    return 0;
+}
+
+/* Stores one field's value where f says: 0, GH_ENOMEM or GH_EINVAL. */
 static int
 field_set(const struct store_field *f, const char *v, char *base)
 {
     char *p = base + f->offset, *s;
-    int64_t wide;
-    int32_t narrow;
-    bool flag;
 
     switch (f->type) {
     case STORE_FIELD_STR:
@@ -143,27 +159,11 @@ field_set(const struct store_field *f, const char *v, char *base)
         snprintf(p, f->size, "%s", v);
         return 0;
     case STORE_FIELD_NUM:
-        wide = strtoll(v, NULL, 10);
-        narrow = (int32_t)wide;
-        if (f->size == sizeof(wide))
-            memcpy(p, &wide, sizeof(wide));
-        else if (f->size == sizeof(narrow))
-            memcpy(p, &narrow, sizeof(narrow));
-        else
-            return GH_EINVAL;
-        return 0;
+        return put_int(p, f->size, strtoll(v, NULL, 10));
     case STORE_FIELD_FLAG:
+        return put_int(p, f->size, strcmp(v, "1") == 0);
     case STORE_FIELD_FLAG_CLOSED:
-        flag = f->type == STORE_FIELD_FLAG ? strcmp(v, "1") == 0
-                                           : strcmp(v, "0") != 0;
-        narrow = flag;
-        if (f->size == sizeof(flag))
-            memcpy(p, &flag, sizeof(flag));
-        else if (f->size == sizeof(narrow))
-            memcpy(p, &narrow, sizeof(narrow));
-        else
-            return GH_EINVAL;
-        return 0;
+        return put_int(p, f->size, strcmp(v, "0") != 0);
     }
     return GH_EINVAL;
 }

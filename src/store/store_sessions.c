@@ -56,13 +56,13 @@ store_session_create(struct store *st, const char *sid, const char *sub,
 }
 
 static const struct store_field session_fields[] = {
-    STORE_FIELD("sub", STORE_FIELD_BUF, struct session, sub, NULL),
-    STORE_FIELD("at", STORE_FIELD_NUM, struct session, auth_time, NULL),
-    STORE_FIELD("am", STORE_FIELD_NUM, struct session, auth_time_ms, NULL),
-    STORE_FIELD("c", STORE_FIELD_NUM, struct session, created, NULL),
-    STORE_FIELD("ls", STORE_FIELD_NUM, struct session, last_seen, NULL),
-    STORE_FIELD("ip", STORE_FIELD_BUF, struct session, ip, NULL),
-    STORE_FIELD("ua", STORE_FIELD_STR, struct session, ua, NULL),
+    STORE_FIELD("sub", STORE_FIELD_BUF, struct session, sub),
+    STORE_FIELD("at", STORE_FIELD_NUM, struct session, auth_time),
+    STORE_FIELD("am", STORE_FIELD_NUM, struct session, auth_time_ms),
+    STORE_FIELD("c", STORE_FIELD_NUM, struct session, created),
+    STORE_FIELD("ls", STORE_FIELD_NUM, struct session, last_seen),
+    STORE_FIELD("ip", STORE_FIELD_BUF, struct session, ip),
+    STORE_FIELD("ua", STORE_FIELD_STR, struct session, ua),
 };
 
 /* The hash of the cookie secret ("k"), which a struct session does not
@@ -71,7 +71,7 @@ struct session_secret {
     char khash[65];
 };
 static const struct store_field secret_fields[] = {
-    STORE_FIELD("k", STORE_FIELD_BUF, struct session_secret, khash, NULL),
+    STORE_FIELD("k", STORE_FIELD_BUF, struct session_secret, khash),
 };
 
 /* The apps recorded on a session: its a:{client_id} fields. fields is a

@@ -81,18 +81,18 @@ out:
 
 /* user:{sub} as a struct user; the password hash is "h". */
 static const struct store_field user_fields[] = {
-    STORE_FIELD("u", STORE_FIELD_STR, struct user, username, NULL),
-    STORE_FIELD("e", STORE_FIELD_STR, struct user, email, ""),
-    STORE_FIELD("n", STORE_FIELD_STR, struct user, name, ""),
-    STORE_FIELD("gn", STORE_FIELD_STR, struct user, given_name, ""),
-    STORE_FIELD("fn", STORE_FIELD_STR, struct user, family_name, ""),
-    STORE_FIELD("lc", STORE_FIELD_STR, struct user, locale, ""),
-    STORE_FIELD("zi", STORE_FIELD_STR, struct user, zoneinfo, ""),
-    STORE_FIELD("ev", STORE_FIELD_FLAG, struct user, email_verified, NULL),
-    STORE_FIELD("h", STORE_FIELD_STR, struct user, hash, NULL),
-    STORE_FIELD("d", STORE_FIELD_FLAG_CLOSED, struct user, disabled, NULL),
-    STORE_FIELD("c", STORE_FIELD_NUM, struct user, created, NULL),
-    STORE_FIELD("m", STORE_FIELD_NUM, struct user, updated, NULL),
+    STORE_FIELD("u", STORE_FIELD_STR, struct user, username),
+    STORE_FIELD_OR("e", struct user, email, ""),
+    STORE_FIELD_OR("n", struct user, name, ""),
+    STORE_FIELD_OR("gn", struct user, given_name, ""),
+    STORE_FIELD_OR("fn", struct user, family_name, ""),
+    STORE_FIELD_OR("lc", struct user, locale, ""),
+    STORE_FIELD_OR("zi", struct user, zoneinfo, ""),
+    STORE_FIELD("ev", STORE_FIELD_FLAG, struct user, email_verified),
+    STORE_FIELD("h", STORE_FIELD_STR, struct user, hash),
+    STORE_FIELD("d", STORE_FIELD_FLAG_CLOSED, struct user, disabled),
+    STORE_FIELD("c", STORE_FIELD_NUM, struct user, created),
+    STORE_FIELD("m", STORE_FIELD_NUM, struct user, updated),
 };
 
 int

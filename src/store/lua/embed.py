@@ -7,8 +7,8 @@
 #
 # The key schema lives in schema.def alone. Each script gets a one-line
 # prelude with the entries it uses, so none spells a key or a shared number
-# again:
-#   local K, C = {sess = 'sess:', sexp = 'sexp'}, {LEDGER_TTL_S = 604800}
+# again, such as
+#   local K = {sess = 'sess:', sexp = 'sexp'}; local C = {AUDIT_MAX = 100000}
 # K.<name> is a key's pattern up to its id (the caller's configured prefix
 # still goes in front, from ARGV); C.<NAME> a STORE_CONST. A script that
 # names an entry the schema lacks, or writes a key or a shared number out
@@ -66,11 +66,17 @@ def prelude(path, body, keys, consts):
     for n in used_c:
         if n not in consts:
             fail(path, "C.%s is not in schema.def" % n)
-    if not used_k and not used_c:
-        return ""
-    k = ", ".join("%s = '%s'" % (n, keys[n]) for n in used_k)
-    c = ", ".join("%s = %d" % (n, consts[n]) for n in used_c)
-    return "local K, C = {%s}, {%s}\n" % (k, c)
+    # One line, so Redis's line numbers in a script's errors are off by
+    # one at most; only what the script uses, so nothing is built per call
+    # in vain.
+    decls = []
+    if used_k:
+        decls.append("local K = {%s}" % ", ".join(
+            "%s = '%s'" % (n, keys[n]) for n in used_k))
+    if used_c:
+        decls.append("local C = {%s}" % ", ".join(
+            "%s = %d" % (n, consts[n]) for n in used_c))
+    return "; ".join(decls) + "\n" if decls else ""
 
 
 def main():

@@ -466,7 +466,7 @@ store_deliveries_list(struct store *st, int failed, int limit,
     *total = count;
 out:
     free(due);
-    store_strings_free(ids, nids);
+    store_reply_strings_free(ids, nids);
     freeReplyObject(r);
     freeReplyObject(c);
     return rc;
@@ -534,7 +534,7 @@ store_session_ledger(struct store *st, const char *sid,
     qsort(*ret, *n, sizeof(**ret), by_client_id);
 out:
     free(due);
-    store_strings_free(ids, nids);
+    store_reply_strings_free(ids, nids);
     freeReplyObject(r);
     return rc;
 }

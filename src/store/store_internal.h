@@ -88,10 +88,11 @@ char *store_reply_dup(const redisReply *r);
 long long store_reply_ll(const redisReply *r);
 /* Every step-th element of an array reply (2: the members of a reply
  * WITHSCORES) as copies (store_reply_dup): *ret is a malloc'd array of *n
- * malloc'd strings, for store_strings_free. GH_EPROTO if r is no array. */
+ * malloc'd strings, for store_reply_strings_free. GH_EPROTO if r is no
+ * array. */
 int store_reply_strings(const redisReply *r, size_t step, char ***ret,
                         size_t *n);
-void store_strings_free(char **v, size_t n);
+void store_reply_strings_free(char **v, size_t n);
 
 /* How store_reply_decode stores a hash field's value into a struct. */
 enum store_field_type {

@@ -86,7 +86,7 @@ store_reply_ll(const redisReply *r)
 }
 
 void
-store_strings_free(char **v, size_t n)
+store_reply_strings_free(char **v, size_t n)
 {
     size_t i;
 
@@ -110,7 +110,7 @@ store_reply_strings(const redisReply *r, size_t step, char ***ret, size_t *n)
         return GH_ENOMEM;
     for (i = 0; i < count; i++) {
         if ((v[i] = store_reply_dup(r->element[i * step])) == NULL) {
-            store_strings_free(v, i);
+            store_reply_strings_free(v, i);
             return GH_ENOMEM;
         }
     }

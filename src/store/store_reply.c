@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/util.h"
 #include "store/store_internal.h"
 
 int
@@ -44,7 +45,7 @@ store_reply_error(const redisReply *r)
     if (store_reply_error_is(r, "NOSCRIPT"))
         return GH_ENOTFOUND;
     log_debug("redis_error reply=\"%s\"", r->str);
-    for (i = 0; i < sizeof(unavailable) / sizeof(unavailable[0]); i++) {
+    for (i = 0; i < NELEM(unavailable); i++) {
         if (store_reply_error_is(r, unavailable[i]))
             return GH_EREDIS;
     }

@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: MIT */
+/* The JSON writer: jansson's compact bytes, one pass, one buffer. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/jsonw.h"
+
+/* What a byte needs in a JSON string: 0 nothing, 1 an escape, 2 it starts
+ * (or wrongly continues) a UTF-8 sequence that must be checked. */
+static const unsigned char byte_class[256] = {
+    [0x00 ... 0x1f] = 1,
+    ['"'] = 1,
+    ['\\'] = 1,
+    [0x80 ... 0xff] = 2,
+};
+
+static const char hex[] = "0123456789ABCDEF";
+
+void
+jw_init(struct jw *w, size_t size)
+{
+    memset(w, 0, sizeof(*w));
+    w->cap = size > 0 ? size : 64;
+    if ((w->buf = malloc(w->cap)) == NULL)
+        w->err = GH_ENOMEM;
+}
+
+/* Room for n more bytes and a NUL; 0, or the writer has failed. */
+static int
+reserve(struct jw *w, size_t n)
+{
+    size_t cap;
+    char *nb;
+
+    if (w->err != 0)
+        return -1;
+    if (w->cap - w->len > n)
+        return 0;
+    cap = w->cap * 2 > w->len + n + 1 ? w->cap * 2 : w->len + n + 1;
+    if ((nb = realloc(w->buf, cap)) == NULL) {
+        w->err = GH_ENOMEM;
+        return -1;
+    }
+    w->buf = nb;
+    w->cap = cap;
+    return 0;
+}
+
+/*
+ * The length of the UTF-8 sequence at s (1 to 4), or 0 if it is not one
+ * json_string() takes: the checks of jansson's utf.c, which refuses
+ * overlong forms, surrogates and code points past U+10FFFF.
+ */
+static size_t
+utf8_seq(const unsigned char *s)
+{
+    unsigned u = s[0];
+    size_t n, i;
+    unsigned long cp;
+
+    if (u < 0x80)
+        return 1;
+    if (u >= 0xc2 && u <= 0xdf) {
+        n = 2;
+        cp = u & 0x1f;
+    } else if (u >= 0xe0 && u <= 0xef) {
+        n = 3;
+        cp = u & 0x0f;
+    } else if (u >= 0xf0 && u <= 0xf4) {
+        n = 4;
+        cp = u & 0x07;
+    } else {
+        return 0;
+    }
+    /* A NUL ends the string before any continuation byte could. */
+    for (i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+        return 0;
+    return n;
+}
+
+/* s as a JSON string, quotes included. */
+static void
+put_string(struct jw *w, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s, *run;
+    size_t n;
+
+    if (s == NULL) {
+        w->err = w->err != 0 ? w->err : GH_EINVAL;
+        return;
+    }
+    /* The usual case, nothing to escape, costs one reserve and one copy. */
+    if (reserve(w, strlen(s) + 2) < 0)
+        return;
+    w->buf[w->len++] = '"';
+    for (;;) {
+        for (run = p; *p != '\0' && byte_class[*p] == 0; p++)
+            ;
+        if (p > run) {
+            if (reserve(w, (size_t)(p - run) + 1) < 0)
+                return;
+            memcpy(w->buf + w->len, run, (size_t)(p - run));
+            w->len += (size_t)(p - run);
+        }
+        if (*p == '\0')
+            break;
+        if (byte_class[*p] == 2) {
+            if ((n = utf8_seq(p)) == 0) {
+                w->err = GH_EINVAL;
+                return;
+            }
+            if (reserve(w, n + 1) < 0)
+                return;
+            memcpy(w->buf + w->len, p, n);
+            w->len += n;
+            p += n;
+            continue;
+        }
+        if (reserve(w, 7) < 0)
+            return;
+        w->buf[w->len++] = '\\';
+        switch (*p) {
+        case '"':
+        case '\\':
+            w->buf[w->len++] = (char)*p;
+            break;
+        case '\b':
+            w->buf[w->len++] = 'b';
+            break;
+        case '\f':
+            w->buf[w->len++] = 'f';
+            break;
+        case '\n':
+            w->buf[w->len++] = 'n';
+            break;
+        case '\r':
+            w->buf[w->len++] = 'r';
+            break;
+        case '\t':
+            w->buf[w->len++] = 't';
+            break;
+        default:
+            memcpy(w->buf + w->len, "u00", 3);
+            w->buf[w->len + 3] = hex[*p >> 4];
+            w->buf[w->len + 4] = hex[*p & 0xf];
+            w->len += 5;
+            break;
+        }
+        p++;
+    }
+    if (reserve(w, 1) == 0)
+        w->buf[w->len++] = '"';
+}
+
+/* What comes before a value: the comma after a sibling, and the key. */
+static int
+begin_value(struct jw *w, const char *key)
+{
+    if (w->err != 0)
+        return -1;
+    if (w->comma) {
+        if (reserve(w, 1) < 0)
+            return -1;
+        w->buf[w->len++] = ',';
+    }
+    if (key != NULL) {
+        put_string(w, key);
+        if (reserve(w, 1) < 0)
+            return -1;
+        w->buf[w->len++] = ':';
+    }
+    w->comma = 1;
+    return 0;
+}
+
+static void
+put_char(struct jw *w, char c)
+{
+    if (reserve(w, 1) == 0)
+        w->buf[w->len++] = c;
+}
+
+static void
+nest(struct jw *w, const char *key, char c)
+{
+    if (begin_value(w, key) < 0)
+        return;
+    put_char(w, c);
+    w->depth++;
+    w->comma = 0;
+}
+
+static void
+unnest(struct jw *w, char c)
+{
+    if (w->err != 0)
+        return;
+    if (w->depth == 0) {
+        w->err = GH_EINVAL;
+        return;
+    }
+    put_char(w, c);
+    w->depth--;
+    w->comma = 1;
+}
+
+void
+jw_obj_begin(struct jw *w, const char *key)
+{
+    nest(w, key, '{');
+}
+
+void
+jw_obj_end(struct jw *w)
+{
+    unnest(w, '}');
+}
+
+void
+jw_arr_begin(struct jw *w, const char *key)
+{
+    nest(w, key, '[');
+}
+
+void
+jw_arr_end(struct jw *w)
+{
+    unnest(w, ']');
+}
+
+void
+jw_str(struct jw *w, const char *key, const char *value)
+{
+    if (begin_value(w, key) < 0)
+        return;
+    put_string(w, value);
+}
+
+void
+jw_int(struct jw *w, const char *key, long long value)
+{
+    char tmp[24];
+    size_t n = sizeof(tmp);
+    /* Negated as unsigned: -LLONG_MIN does not fit a long long. */
+    unsigned long long u = value < 0 ? 0ULL - (unsigned long long)value
+                                     : (unsigned long long)value;
+
+    if (begin_value(w, key) < 0)
+        return;
+    do {
+        tmp[--n] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (value < 0)
+        tmp[--n] = '-';
+    if (reserve(w, sizeof(tmp) - n) < 0)
+        return;
+    memcpy(w->buf + w->len, tmp + n, sizeof(tmp) - n);
+    w->len += sizeof(tmp) - n;
+}
+
+void
+jw_bool(struct jw *w, const char *key, int value)
+{
+    const char *text = value ? "true" : "false";
+    size_t n = value ? 4 : 5;
+
+    if (begin_value(w, key) < 0 || reserve(w, n) < 0)
+        return;
+    memcpy(w->buf + w->len, text, n);
+    w->len += n;
+}
+
+void
+jw_members(struct jw *w, const char *obj)
+{
+    size_t n;
+
+    if (w->err != 0)
+        return;
+    n = obj != NULL ? strlen(obj) : 0;
+    if (n < 2 || obj[0] != '{' || obj[n - 1] != '}' || w->depth == 0) {
+        w->err = GH_EINVAL;
+        return;
+    }
+    if (n == 2)
+        return;
+    if (w->comma)
+        put_char(w, ',');
+    if (reserve(w, n - 2) < 0)
+        return;
+    memcpy(w->buf + w->len, obj + 1, n - 2);
+    w->len += n - 2;
+    w->comma = 1;
+}
+
+int
+jw_finish(struct jw *w, char **ret, size_t *len)
+{
+    int rc = w->err;
+
+    if (rc == 0 && w->depth != 0)
+        rc = GH_EINVAL;
+    if (rc == 0 && w->len == 0)
+        rc = GH_EINVAL; /* nothing was written: not a JSON text */
+    if (rc == 0 && reserve(w, 0) < 0)
+        rc = w->err;
+    if (rc < 0) {
+        free(w->buf);
+        memset(w, 0, sizeof(*w));
+        return rc;
+    }
+    w->buf[w->len] = '\0';
+    *ret = w->buf;
+    if (len != NULL)
+        *len = w->len;
+    memset(w, 0, sizeof(*w));
+    return 0;
+}

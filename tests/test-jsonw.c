@@ -167,6 +167,34 @@ TEST(a_bad_string_fails_the_whole_document)
     ASSERT(t == NULL);
 }
 
+/* The error body's description may quote a client's bytes: jansson left
+ * such a member out, and so does jw_str_if_utf8. */
+TEST(str_if_utf8_leaves_out_what_is_not_utf8)
+{
+    struct jw w;
+    char *t = NULL;
+
+    jw_init(&w, 16);
+    jw_obj_begin(&w, NULL);
+    jw_str(&w, "error", "invalid_request");
+    jw_str_if_utf8(&w, "error_description", "repeated parameter: \xc3");
+    jw_str_if_utf8(&w, "\xff", "v");
+    jw_str_if_utf8(&w, "fine", "caf\xc3\xa9");
+    jw_obj_end(&w);
+    ASSERT_EQ(jw_finish(&w, &t, NULL), 0);
+    ASSERT_STR_EQ(t, "{\"error\":\"invalid_request\",\"fine\":\"caf\xc3\xa9\"}");
+    free(t);
+
+    jw_init(&w, 16);
+    jw_obj_begin(&w, NULL);
+    jw_str_if_utf8(&w, "a", "\xff");
+    jw_str(&w, "b", "x");
+    jw_obj_end(&w);
+    ASSERT_EQ(jw_finish(&w, &t, NULL), 0);
+    ASSERT_STR_EQ(t, "{\"b\":\"x\"}");
+    free(t);
+}
+
 TEST(numbers)
 {
     static const long long v[] = {0,  1,  -1,        9,         10,
@@ -304,6 +332,7 @@ TEST_MAIN(TEST_ENTRY(control_characters_escape_as_jansson_does),
           TEST_ENTRY(utf8_passes_through),
           TEST_ENTRY(invalid_utf8_is_refused_as_json_string_refuses_it),
           TEST_ENTRY(a_bad_string_fails_the_whole_document),
+          TEST_ENTRY(str_if_utf8_leaves_out_what_is_not_utf8),
           TEST_ENTRY(numbers), TEST_ENTRY(nesting_matches_jansson),
           TEST_ENTRY(members_join_an_object),
           TEST_ENTRY(unbalanced_documents_fail),

@@ -244,6 +244,22 @@ jw_str(struct jw *w, const char *key, const char *value)
 }
 
 void
+jw_str_if_utf8(struct jw *w, const char *key, const char *value)
+{
+    size_t len = w->len;
+    int comma = w->comma;
+
+    if (w->err != 0)
+        return;
+    jw_str(w, key, value);
+    if (w->err == GH_EINVAL) {
+        w->len = len;
+        w->comma = comma;
+        w->err = 0;
+    }
+}
+
+void
 jw_int(struct jw *w, const char *key, long long value)
 {
     char tmp[24];

@@ -43,6 +43,10 @@ void jw_arr_begin(struct jw *w, const char *key);
 void jw_arr_end(struct jw *w);
 /* A string member; value NULL is GH_EINVAL, as json_pack's "s". */
 void jw_str(struct jw *w, const char *key, const char *value);
+/* As jw_str, but a key or value that is not UTF-8 (or NULL) leaves the
+ * member out rather than failing the document, as json_object_set_new(o,
+ * key, json_string(value)) does: for text that may quote a client. */
+void jw_str_if_utf8(struct jw *w, const char *key, const char *value);
 void jw_int(struct jw *w, const char *key, long long value);
 void jw_bool(struct jw *w, const char *key, int value);
 /*

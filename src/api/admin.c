@@ -117,9 +117,8 @@ static void
 reply_error(struct call *c, int status, const char *error,
             const char *description)
 {
-    reply(c, status,
-          json_pack("{s:s, s:s}", "error", error, "error_description",
-                    description));
+    c->status = status;
+    http_oauth_error(c->req, status, error, description);
 }
 
 static void

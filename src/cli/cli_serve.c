@@ -18,6 +18,7 @@
 #include "crypto/keys.h"
 #include "crypto/password.h"
 #include "http/http.h"
+#include "http/routes.h"
 #include "oidc/discovery.h"
 #include "session/delivery.h"
 #include "store/store.h"
@@ -134,7 +135,7 @@ cli_serve(int argc, char **argv)
     hopt.port = cfg->listen_port;
     hopt.threads = cfg->listen_threads;
     hopt.timeout_s = cfg->listen_timeout_s;
-    if ((rc = http_start(&hopt, &app, &srv)) < 0)
+    if ((rc = http_start(&hopt, &routes_router, &app, &srv)) < 0)
         fatalx("listen_failed address=%s port=%d error=\"%s\"",
                cfg->listen_address, cfg->listen_port, gh_strerror(rc));
     log_info("serving issuer=%s address=%s port=%d threads=%d kid=%s alg=%s",

@@ -9,12 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/app.h"
-#include "directory/clients.h"
-#include "core/config.h"
-#include "http/http.h"
 #include "core/metrics.h"
-#include "store/store.h"
 
 #define MAX_ROUTES 64
 
@@ -50,16 +45,19 @@ static atomic_int logout_all_running;
 static atomic_ulong login_hashes[2];
 static atomic_llong logout_all_total, logout_all_ended, logout_all_queued;
 
-static const char *const *names;
+static const char *names[MAX_ROUTES];
 static size_t nroutes;
 /* One slot past the routes for requests that matched none. */
 static struct route_metrics routes[MAX_ROUTES + 1];
 
 void
-metrics_init(const char *const *route_names, size_t n)
+metrics_name_route(size_t route, const char *name)
 {
-    names = route_names;
-    nroutes = n < MAX_ROUTES ? n : MAX_ROUTES;
+    if (route >= MAX_ROUTES)
+        return;
+    names[route] = name;
+    if (route >= nroutes)
+        nroutes = route + 1;
 }
 
 void
@@ -134,24 +132,16 @@ metrics_login_hash(int returning)
                               memory_order_relaxed);
 }
 
-struct out {
-    char *p;
-    size_t len, cap;
-};
-
 static void
-put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-put(struct out *o, const char *fmt, ...)
+vput(struct metrics_text *o, const char *fmt, va_list ap)
 {
-    va_list ap;
+    va_list cp;
     int n;
 
     for (;;) {
-        va_start(ap, fmt);
-        n = vsnprintf(o->p + o->len, o->cap - o->len, fmt, ap);
-        va_end(ap);
+        va_copy(cp, ap);
+        n = vsnprintf(o->p + o->len, o->cap - o->len, fmt, cp);
+        va_end(cp);
         if (n < 0)
             return;
         if ((size_t)n < o->cap - o->len) {
@@ -166,6 +156,45 @@ put(struct out *o, const char *fmt, ...)
     }
 }
 
+static void
+put(struct metrics_text *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+put(struct metrics_text *o, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vput(o, fmt, ap);
+    va_end(ap);
+}
+
+void
+metrics_put(struct metrics_text *o, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vput(o, fmt, ap);
+    va_end(ap);
+}
+
+void
+metrics_put_label(struct metrics_text *o, const char *value)
+{
+    const char *c;
+
+    for (c = value; *c != '\0'; c++) {
+        if (*c == '\\' || *c == '"')
+            put(o, "\\%c", *c);
+        else if (*c == '\n')
+            put(o, "\\n");
+        else
+            put(o, "%c", *c);
+    }
+}
+
 static const char *
 route_name(size_t r)
 {
@@ -175,7 +204,7 @@ route_name(size_t r)
 char *
 metrics_render(void)
 {
-    struct out o = {malloc(8192), 0, 8192};
+    struct metrics_text o = {malloc(8192), 0, 8192};
     size_t r, i;
 
     if (o.p == NULL)
@@ -302,148 +331,4 @@ metrics_render(void)
             atomic_load(&login_hashes[0]), atomic_load(&login_hashes[1]));
     }
     return o.p;
-}
-
-/* One sample of the circuit gauge; client ids registered at run time are
- * anyone's text, hence the escaping of the exposition format. */
-static void
-put_circuit(struct out *o, const char *client_id, int open)
-{
-    const char *c;
-
-    put(o, "gatehouse_backchannel_circuit_open{client=\"");
-    for (c = client_id; *c != '\0'; c++) {
-        if (*c == '\\' || *c == '"')
-            put(o, "\\%c", *c);
-        else if (*c == '\n')
-            put(o, "\\n");
-        else
-            put(o, "%c", *c);
-    }
-    put(o, "\"} %d\n", open);
-}
-
-static void
-circuit_seen(void *arg, const char *client_id, int open)
-{
-    put_circuit(arg, client_id, open);
-}
-
-/* What the last scrape read of the circuits, kept while Redis is down
- * like the other gauges. */
-static pthread_mutex_t circuits_lock = PTHREAD_MUTEX_INITIALIZER;
-static char *last_circuits;
-
-/*
- * gatehouse_backchannel_circuit_open: 1 for each app backed off after
- * failing again and again (SPEC §6), 0 for the others with a back
- * channel. From Redis, so every instance reports the same. Returns a
- * malloc'd text, or NULL.
- */
-static char *
-circuits_render(struct app *app)
-{
-    struct out o = {malloc(1024), 0, 1024};
-    size_t i, seen;
-    char *text;
-
-    if (o.p == NULL)
-        return NULL;
-    put(&o, "# HELP gatehouse_backchannel_circuit_open 1 while the app's "
-            "notifications are held back after failures in a row.\n"
-            "# TYPE gatehouse_backchannel_circuit_open gauge\n");
-    seen = o.len;
-    if (store_delivery_circuits(app->store, circuit_seen, &o) == 0) {
-        for (i = 0; i < app->cfg->nclients; i++) {
-            const struct client *c = app->cfg->clients[i];
-            struct out one = {malloc(256), 0, 256};
-
-            if (c->backchannel_logout_uri == NULL || one.p == NULL) {
-                free(one.p);
-                continue;
-            }
-            put_circuit(&one, c->client_id, 0);
-            if (one.len < 3) {
-                free(one.p);
-                continue;
-            }
-            /* Not named by Redis: its circuit never opened. The line up
-             * to "}" names exactly one client. */
-            one.p[one.len - 3] = '\0';
-            if (strstr(o.p + seen, one.p) == NULL)
-                put(&o, "%s 0\n", one.p);
-            free(one.p);
-        }
-        pthread_mutex_lock(&circuits_lock);
-        free(last_circuits);
-        last_circuits = strdup(o.p);
-        pthread_mutex_unlock(&circuits_lock);
-    }
-    free(o.p);
-    pthread_mutex_lock(&circuits_lock);
-    text = last_circuits != NULL ? strdup(last_circuits) : NULL;
-    pthread_mutex_unlock(&circuits_lock);
-    return text;
-}
-
-/* The last gauge values read from Redis, -1 until one was: while Redis
- * is down the gauges keep their last value, which a graph shows flat
- * beside gatehouse_redis_up 0, instead of vanishing. */
-static atomic_llong last_sessions = -1, last_pending = -1, last_failed = -1;
-
-void
-metrics_handle(struct http_request *req)
-{
-    char *text = metrics_render(), *all = NULL, *circuits;
-    long long sessions = -1, pending = -1, failed = -1;
-    int up;
-
-    if (text == NULL) {
-        http_reply_json_text(req, 500, "{\"error\":\"server_error\"}");
-        return;
-    }
-    if (store_session_count(req->app->store, &sessions) == 0 &&
-        store_delivery_counts(req->app->store, &pending, &failed) == 0) {
-        atomic_store(&last_sessions, sessions);
-        atomic_store(&last_pending, pending);
-        atomic_store(&last_failed, failed);
-    }
-    sessions = atomic_load(&last_sessions);
-    pending = atomic_load(&last_pending);
-    failed = atomic_load(&last_failed);
-    up = store_redis_up(req->app->store);
-    if (asprintf(&all,
-                 "%s# HELP gatehouse_redis_up 1 while Redis answers, 0 "
-                 "while it cannot be reached.\n"
-                 "# TYPE gatehouse_redis_up gauge\n"
-                 "gatehouse_redis_up %d\n",
-                 text, up) >= 0) {
-        free(text);
-        text = all;
-    }
-    if (sessions >= 0 &&
-        asprintf(&all,
-                 "%s# HELP gatehouse_sessions_active Live IdP sessions.\n"
-                 "# TYPE gatehouse_sessions_active gauge\n"
-                 "gatehouse_sessions_active %lld\n"
-                 "# HELP gatehouse_backchannel_queue_depth Deliveries not "
-                 "yet done (due, scheduled or in flight).\n"
-                 "# TYPE gatehouse_backchannel_queue_depth gauge\n"
-                 "gatehouse_backchannel_queue_depth %lld\n"
-                 "# HELP gatehouse_backchannel_failed Deliveries that "
-                 "failed for good.\n"
-                 "# TYPE gatehouse_backchannel_failed gauge\n"
-                 "gatehouse_backchannel_failed %lld\n",
-                 text, sessions, pending, failed) >= 0) {
-        free(text);
-        text = all;
-    }
-    if ((circuits = circuits_render(req->app)) != NULL &&
-        asprintf(&all, "%s%s", text, circuits) >= 0) {
-        free(text);
-        text = all;
-    }
-    free(circuits);
-    http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", text,
-               strlen(text));
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Prometheus metrics: lock-free counters and histograms, rendered as text. */
+/* Prometheus metrics: lock-free counters and histograms, rendered as text
+ * (GET /metrics is api/metrics_endpoint.c). */
 #ifndef GATEHOUSE_METRICS_H
 #define GATEHOUSE_METRICS_H
 
@@ -7,10 +8,9 @@
 
 #include "core/states.h"
 
-struct http_request;
-
-/* Names the routes once at start; route indexes are positions in names. */
-void metrics_init(const char *const *route_names, size_t nroutes);
+/* Names route (an index below 64) once at start, before any request; the
+ * name is borrowed for good. */
+void metrics_name_route(size_t route, const char *name);
 /* One finished request on route (SIZE_MAX: no route matched). */
 void metrics_http(size_t route, int status, double seconds);
 /* One finished delivery attempt and how long it took. */
@@ -29,10 +29,20 @@ void metrics_logout_all(int running, long long total, long long ended,
  * browsers (1) or the open one (0). */
 void metrics_login_hash(int returning);
 
-/* Renders the text exposition format; returns a malloc'd string. */
+/* Renders the counters in the text exposition format; returns a malloc'd
+ * string, or NULL. */
 char *metrics_render(void);
 
-/* GET /metrics */
-void metrics_handle(struct http_request *req);
+/* Exposition text being written: p is malloc'd, len bytes and a NUL, in
+ * cap. A text from metrics_render continues as {p, strlen(p), that + 1}.
+ * An append that finds no memory is dropped. */
+struct metrics_text {
+    char *p;
+    size_t len, cap;
+};
+void metrics_put(struct metrics_text *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Appends value with the escapes a label value takes (\\, \", \n). */
+void metrics_put_label(struct metrics_text *t, const char *value);
 
 #endif

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* libmicrohttpd glue: the route table, bodies, responses, suspension. */
+/* libmicrohttpd glue: limits, bodies, responses, suspension. It knows no
+ * endpoint: the router main.c passes to http_start does (routes.c). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -16,69 +17,16 @@
 
 #include <microhttpd.h>
 
-#include "api/admin.h"
 #include "core/app.h"
-#include "oidc/authorize.h"
-#include "http/cors.h"
-#include "oidc/discovery.h"
 #include "core/error.h"
-#include "http/form.h"
-#include "http/http.h"
+#include "core/jsonw.h"
 #include "core/log.h"
-#include "oidc/logout.h"
 #include "core/metrics.h"
-#include "http/pages.h"
-#include "oidc/register.h"
-#include "oidc/introspect.h"
-#include "oidc/token.h"
-#include "oidc/userinfo.h"
 #include "core/util.h"
 #include "core/xmalloc.h"
-
-enum {
-    M_GET = 1 << 0,
-    M_POST = 1 << 1,
-    M_DELETE = 1 << 2,
-    M_HEAD = 1 << 3,
-    M_OPTIONS = 1 << 4, /* CORS preflight, on the routes open to browsers */
-};
-
-/* Discovery and keys may be cached by clients; nothing else may. */
-#define ROUTE_CACHEABLE 1u
-/* Public documents: readable from any origin, without credentials. */
-#define ROUTE_CORS_ANY 2u
-/* Answers about a client: readable from the origins it allows (cors.c). */
-#define ROUTE_CORS_CLIENT 4u
-
-struct route {
-    unsigned methods;
-    const char *path; /* a trailing '*' matches any rest */
-    void (*fn)(struct http_request *);
-    unsigned flags;
-};
-
-/* Every endpoint, in one place (SPEC §4). */
-static const struct route routes[] = {
-    {M_GET | M_HEAD | M_OPTIONS, "/.well-known/openid-configuration",
-     discovery_handle, ROUTE_CACHEABLE | ROUTE_CORS_ANY},
-    {M_GET | M_HEAD | M_OPTIONS, "/jwks", discovery_jwks,
-     ROUTE_CACHEABLE | ROUTE_CORS_ANY},
-    {M_GET | M_HEAD, "/healthz", discovery_healthz, 0},
-    {M_GET | M_HEAD, "/readyz", discovery_readyz, 0},
-    {M_GET, "/metrics", metrics_handle, 0},
-    {M_GET | M_POST, "/authorize", authorize_handle, 0},
-    {M_GET | M_POST, "/login", login_handle, 0},
-    {M_GET | M_POST, "/logout", logout_handle, 0},
-    {M_POST | M_OPTIONS, "/token", token_handle, ROUTE_CORS_CLIENT},
-    {M_GET | M_POST | M_OPTIONS, "/userinfo", userinfo_handle,
-     ROUTE_CORS_CLIENT},
-    {M_POST, "/introspect", introspect_handle, 0},
-    {M_POST | M_OPTIONS, "/revoke", introspect_handle_revoke,
-     ROUTE_CORS_CLIENT},
-    {M_POST, "/register", register_handle, 0},
-    {M_GET | M_POST | M_DELETE, "/admin/*", admin_handle, 0},
-};
-#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+#include "http/form.h"
+#include "http/http.h"
+#include "http/pages.h"
 
 #define CONN_LIMIT 20000
 
@@ -136,7 +84,6 @@ struct http_conn {
     struct http_server *srv;
     char *url; /* raw URI as received: path?query */
     size_t url_len;
-    const struct route *route;
     int calls;
     int handled;
     int too_big;
@@ -153,6 +100,7 @@ struct http_conn {
     const char *ctype;
     struct header *headers;
     int cacheable;
+    int cors_open;    /* cors.c decides who may read the answer */
     int cors_decided; /* the Origin was shared with or refused */
     pthread_mutex_t lock; /* guards suspend state against http_resume */
     /* MHD's reference, and one more while another thread may resume the
@@ -165,6 +113,7 @@ struct http_conn {
 
 struct http_server {
     struct MHD_Daemon *mhd;
+    const struct http_router *router;
     struct app *app;
     atomic_long in_flight;
     atomic_int draining; /* refuse new connections */
@@ -184,52 +133,11 @@ on_accept(void *arg, const struct sockaddr *addr, socklen_t len)
     return atomic_load(&srv->draining) ? MHD_NO : MHD_YES;
 }
 
-static const struct route *
-find_route(const char *path, unsigned *allowed)
+/* The route's name in log lines, "-" for none. */
+static const char *
+route_name(const struct http_conn *c)
 {
-    size_t i;
-
-    *allowed = 0;
-    for (i = 0; i < NROUTES; i++) {
-        const char *p = routes[i].path;
-        size_t n = strlen(p);
-        if (p[n - 1] == '*' ? strncmp(path, p, n - 1) == 0
-                            : strcmp(path, p) == 0)
-            return &routes[i];
-    }
-    return NULL;
-}
-
-static unsigned
-method_bit(const char *m)
-{
-    if (strcmp(m, "GET") == 0)
-        return M_GET;
-    if (strcmp(m, "POST") == 0)
-        return M_POST;
-    if (strcmp(m, "DELETE") == 0)
-        return M_DELETE;
-    if (strcmp(m, "HEAD") == 0)
-        return M_HEAD;
-    if (strcmp(m, "OPTIONS") == 0)
-        return M_OPTIONS;
-    return 0;
-}
-
-static void
-allow_header(unsigned methods, char *buf, size_t len)
-{
-    buf[0] = '\0';
-    if (methods & M_GET)
-        strncat(buf, "GET, HEAD, ", len - strlen(buf) - 1);
-    if (methods & M_POST)
-        strncat(buf, "POST, ", len - strlen(buf) - 1);
-    if (methods & M_DELETE)
-        strncat(buf, "DELETE, ", len - strlen(buf) - 1);
-    if (methods & M_OPTIONS)
-        strncat(buf, "OPTIONS, ", len - strlen(buf) - 1);
-    if (strlen(buf) >= 2)
-        buf[strlen(buf) - 2] = '\0';
+    return c->req.route >= 0 ? c->srv->router->name(c->req.route) : "-";
 }
 
 struct header_find {
@@ -297,10 +205,15 @@ http_cors_origin(struct http_request *req)
 {
     struct http_conn *c = req->conn;
 
-    if (c->route == NULL || (c->route->flags & ROUTE_CORS_CLIENT) == 0 ||
-        c->cors_decided)
+    if (!c->cors_open || c->cors_decided)
         return NULL;
     return http_header(req, "Origin");
+}
+
+void
+http_cors_open(struct http_request *req)
+{
+    req->conn->cors_open = 1;
 }
 
 void
@@ -316,6 +229,12 @@ http_cors_decide(struct http_request *req, int share)
      * answers are for one app, and cookies play no part in them. */
     if (share)
         http_add_header(req, "Access-Control-Allow-Origin", origin);
+}
+
+void
+http_cacheable(struct http_request *req)
+{
+    req->conn->cacheable = 1;
 }
 
 void
@@ -367,8 +286,7 @@ http_reply_json(struct http_request *req, int status, json_t *body)
 
     json_decref(body);
     if (text == NULL) {
-        http_reply(req, 500, "application/json",
-                   xstrdup("{\"error\":\"server_error\"}"), 24);
+        http_oauth_error(req, 500, "server_error", NULL);
         return;
     }
     http_reply(req, status, "application/json", text, strlen(text));
@@ -407,13 +325,25 @@ void
 http_oauth_error(struct http_request *req, int status, const char *error,
                  const char *description)
 {
-    json_t *o = json_pack("{s:s}", "error", error);
+    struct jw w;
+    char *body = NULL;
+    size_t len = 0;
 
+    jw_init(&w, 128);
+    jw_obj_begin(&w, NULL);
+    jw_str(&w, "error", error);
     if (description != NULL)
-        json_object_set_new(o, "error_description", json_string(description));
+        jw_str_if_utf8(&w, "error_description", description);
+    jw_obj_end(&w);
     if (status == 401)
         http_add_header(req, "WWW-Authenticate", "Basic realm=\"gatehouse\"");
-    http_reply_json(req, status, o);
+    if (jw_finish(&w, &body, &len) < 0) {
+        /* Only an error code of ours that is not text, or no memory. */
+        status = 500;
+        body = strdup("{\"error\":\"server_error\"}");
+        len = body != NULL ? strlen(body) : 0;
+    }
+    http_reply(req, status, "application/json", body, len);
 }
 
 void
@@ -492,6 +422,7 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *mhd)
     c->srv = srv;
     c->started = util_monotonic();
     c->req.conn = c;
+    c->req.route = -1;
     c->req.app = srv->app;
     c->req.body = "";
     pthread_mutex_init(&c->lock, NULL);
@@ -530,10 +461,8 @@ queue(struct http_conn *c)
     int head = strcmp(c->req.method, "HEAD") == 0;
 
     if (!c->replied)
-        http_reply(&c->req, 500, "application/json",
-                   xstrdup("{\"error\":\"server_error\"}"), 24);
-    /* An answer the handler tied to no client (an early error). */
-    cors_allow(&c->req, NULL);
+        http_oauth_error(&c->req, 500, "server_error", NULL);
+    c->srv->router->finish(&c->req);
     if (c->resp == NULL) {
         c->resp = strdup("");
         c->resp_len = 0;
@@ -562,78 +491,6 @@ queue(struct http_conn *c)
     ret = MHD_queue_response(c->mhd, (unsigned)c->status, r);
     MHD_destroy_response(r);
     return ret;
-}
-
-/* CORS preflight (Fetch Standard §4.8): the methods and headers the
- * route takes from a browser. */
-static void
-preflight(struct http_conn *c)
-{
-    char allow[64];
-
-    allow_header(c->route->methods, allow, sizeof(allow));
-    if (c->route->flags & ROUTE_CORS_CLIENT) {
-        cors_preflight(&c->req, allow);
-        return;
-    }
-    http_add_header(&c->req, "Access-Control-Allow-Methods", allow);
-    http_add_header(&c->req, "Access-Control-Max-Age", "86400");
-    http_reply(&c->req, 204, "text/plain; charset=utf-8", strdup(""), 0);
-}
-
-static void
-dispatch(struct http_conn *c)
-{
-    struct http_request *req = &c->req;
-    unsigned allowed = 0;
-    char allow[64];
-
-    c->req.body = c->body != NULL ? c->body : "";
-    c->req.body_len = c->body_len;
-    if (c->route == NULL) {
-        http_reply_json_text(req, 404,
-                             "{\"error\":\"not_found\","
-                             "\"error_description\":\"no such endpoint\"}");
-        return;
-    }
-    if ((c->route->methods & method_bit(req->method)) == 0) {
-        allow_header(c->route->methods, allow, sizeof(allow));
-        http_add_header(req, "Allow", allow);
-        http_reply_json_text(req, 405,
-                             "{\"error\":\"invalid_request\","
-                             "\"error_description\":\"method not allowed\"}");
-        return;
-    }
-    (void)allowed;
-    c->cacheable = (c->route->flags & ROUTE_CACHEABLE) != 0;
-    if (c->route->flags & ROUTE_CORS_ANY)
-        http_add_header(req, "Access-Control-Allow-Origin", "*");
-    /* Whether the Origin may read the answer depends on it (Fetch
-     * Standard §3.2.5: caches must key on it). */
-    if (c->route->flags & ROUTE_CORS_CLIENT)
-        http_add_header(req, "Vary", "Origin");
-    if (strcmp(req->method, "OPTIONS") == 0) {
-        preflight(c);
-        return;
-    }
-    c->route->fn(req);
-}
-
-/* Paths a person's browser opens: their errors are pages, not JSON. */
-static int
-browser_path(const char *path)
-{
-    static const char *const pages[] = {"/authorize", "/login", "/logout",
-                                        "/account"};
-    size_t i, n;
-
-    for (i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
-        n = strlen(pages[i]);
-        if (strncmp(path, pages[i], n) == 0 &&
-            (path[n] == '\0' || path[n] == '/'))
-            return 1;
-    }
-    return 0;
 }
 
 struct header_tally {
@@ -695,7 +552,7 @@ check_headers(struct http_conn *c)
     log_info("http_headers_refused status=%d reason=%s bytes=%zu "
              "largest=%zu headers=%zu path=%s",
              status, why, total, t.largest, t.count,
-             c->route != NULL ? c->route->path : "-");
+             route_name(c));
     return status;
 }
 
@@ -751,8 +608,7 @@ check_framing(struct http_conn *c)
         why = "coding";
     else
         return 0;
-    log_info("http_framing_refused reason=%s path=%s", why,
-             c->route != NULL ? c->route->path : "-");
+    log_info("http_framing_refused reason=%s path=%s", why, route_name(c));
     return 400;
 }
 
@@ -763,11 +619,9 @@ reply_refused(struct http_conn *c)
     int uri = c->refused == 414;
 
     if (c->refused == 400) {
-        http_reply_json_text(req, 400,
-                             "{\"error\":\"invalid_request\","
-                             "\"error_description\":"
-                             "\"ambiguous request framing\"}");
-    } else if (browser_path(req->path))
+        http_oauth_error(req, 400, "invalid_request",
+                         "ambiguous request framing");
+    } else if (c->srv->router->browser(req->path))
         http_error_page(req, c->refused,
                         uri ? "Address too long" : "Request too large",
                         uri ? "The address of this page is longer than "
@@ -777,13 +631,9 @@ reply_refused(struct http_conn *c)
                               "may have set many. Remove this site's "
                               "cookies and try again.");
     else
-        http_reply_json_text(req, c->refused,
-                             uri ? "{\"error\":\"invalid_request\","
-                                   "\"error_description\":"
-                                   "\"request URI too long\"}"
-                                 : "{\"error\":\"invalid_request\","
-                                   "\"error_description\":"
-                                   "\"request headers too large\"}");
+        http_oauth_error(req, c->refused, "invalid_request",
+                         uri ? "request URI too long"
+                             : "request headers too large");
     /* The client is likely to send the same again, and after a 400 for
      * framing nothing that follows can be trusted to start a request. */
     http_add_header(req, MHD_HTTP_HEADER_CONNECTION, "close");
@@ -795,7 +645,6 @@ on_request(void *cls, struct MHD_Connection *mhd, const char *url,
            size_t *upload_data_size, void **con_cls)
 {
     struct http_conn *c = *con_cls;
-    unsigned allowed;
     enum MHD_Result ret;
 
     if (c == NULL)
@@ -804,7 +653,7 @@ on_request(void *cls, struct MHD_Connection *mhd, const char *url,
         const char *cl;
         c->req.method = method;
         split_url(c);
-        c->route = find_route(c->req.path, &allowed);
+        c->req.route = c->srv->router->match(c->req.path);
         cl = MHD_lookup_connection_value(mhd, MHD_HEADER_KIND,
                                          MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl != NULL && strtoull(cl, NULL, 10) > HTTP_MAX_BODY)
@@ -842,12 +691,12 @@ on_request(void *cls, struct MHD_Connection *mhd, const char *url,
         if (c->refused) {
             reply_refused(c);
         } else if (c->too_big) {
-            http_reply_json_text(&c->req, 413,
-                                 "{\"error\":\"invalid_request\","
-                                 "\"error_description\":"
-                                 "\"request body too large\"}");
+            http_oauth_error(&c->req, 413, "invalid_request",
+                             "request body too large");
         } else {
-            dispatch(c);
+            c->req.body = c->body != NULL ? c->body : "";
+            c->req.body_len = c->body_len;
+            c->srv->router->serve(&c->req);
         }
         pthread_mutex_lock(&c->lock);
         if (c->suspend == SUSPENDING) {
@@ -875,13 +724,13 @@ on_completed(void *cls, struct MHD_Connection *mhd, void **con_cls,
         return;
     *con_cls = NULL;
     dur = util_monotonic() - c->started;
-    ri = c->route != NULL ? (size_t)(c->route - routes) : SIZE_MAX;
+    ri = c->req.route >= 0 ? (size_t)c->req.route : SIZE_MAX;
     if (c->req.method != NULL) {
         int status = c->replied ? c->status : 0;
         metrics_http(ri, status, dur);
         /* The path only: a query string can carry codes and tokens. */
         log_info("http_request method=%s path=%s status=%d ms=%.2f%s",
-                 c->req.method, c->route ? c->route->path : "-", status,
+                 c->req.method, route_name(c), status,
                  dur * 1e3,
                  toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? ""
                                                            : " aborted=1");
@@ -929,15 +778,15 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 int
-http_start(const struct http_server_options *opt, struct app *app,
+http_start(const struct http_server_options *opt,
+           const struct http_router *router, struct app *app,
            struct http_server **ret)
 {
     struct http_server *srv;
     struct sockaddr_storage ss;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
                      MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-    static const char *names[NROUTES]; /* metrics keeps the pointers */
-    size_t i;
+    int i;
 
     memset(&ss, 0, sizeof(ss));
     if (inet_pton(AF_INET, opt->address,
@@ -954,11 +803,11 @@ http_start(const struct http_server_options *opt, struct app *app,
     } else {
         return GH_EINVAL;
     }
-    for (i = 0; i < NROUTES; i++)
-        names[i] = routes[i].path;
-    metrics_init(names, NROUTES);
+    for (i = 0; i < router->nroutes; i++)
+        metrics_name_route((size_t)i, router->name(i));
     if ((srv = calloc(1, sizeof(*srv))) == NULL)
         return GH_ENOMEM;
+    srv->router = router;
     srv->app = app;
     srv->mhd = MHD_start_daemon(
         flags, 0, on_accept, srv, on_request, srv,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The HTTP server: libmicrohttpd, the route table, request bodies, response
- * helpers, suspension for work that must not hold a worker thread. */
+/* The HTTP server: libmicrohttpd, request bodies, response helpers,
+ * suspension for work that must not hold a worker thread. Which handler
+ * answers is the route table's business (routes.c), given at start. */
 #ifndef GATEHOUSE_HTTP_H
 #define GATEHOUSE_HTTP_H
 
@@ -29,6 +30,7 @@ struct http_request {
     const char *query; /* raw query string after '?', "" if none */
     const char *body;  /* NUL-terminated, "" if none */
     size_t body_len;
+    int route;         /* the router's match for path, -1 if none */
     struct app *app;
     struct http_conn *conn; /* private to http.c */
 };
@@ -40,8 +42,34 @@ struct http_server_options {
     int timeout_s; /* a connection silent this long is closed */
 };
 
-/* Starts listening and serving. *ret is owned by the caller (http_stop). */
-int http_start(const struct http_server_options *opt, struct app *app,
+/*
+ * The route table's side of the server (routes.c, wired by main.c): the
+ * glue reads and answers requests but includes no handler, so nothing it
+ * calls can call it back. The functions run on HTTP threads; finish also
+ * on the thread that resumes a suspended request.
+ */
+struct http_router {
+    int nroutes;
+    /* The route of path (below nroutes), or -1: before the body is
+     * read, for logs and metrics. */
+    int (*match)(const char *path);
+    /* A route's name in logs and metrics (static). */
+    const char *(*name)(int route);
+    /* Answers req (req->route set) through one http_reply* or
+     * http_suspend; -1 routes too, with a 404. */
+    void (*serve)(struct http_request *req);
+    /* The last word on any answer, the glue's own refusals included,
+     * just before it is sent. */
+    void (*finish)(struct http_request *req);
+    /* 1 if path is a page a person's browser opens: the glue refuses a
+     * request there with a page, not JSON. */
+    int (*browser)(const char *path);
+};
+
+/* Starts listening and serving what router routes. router (static) and
+ * app are borrowed; *ret is owned by the caller (http_stop). */
+int http_start(const struct http_server_options *opt,
+               const struct http_router *router, struct app *app,
                struct http_server **ret);
 /* Stops accepting and lets requests in flight finish, for up to
  * timeout_s. */
@@ -61,11 +89,16 @@ const char *http_client_addr(struct http_request *req);
 /*
  * CORS on the routes open to browser apps (SPEC §3 allowed_origins; the
  * policy is cors.c's): the request's Origin while the answer is neither
- * shared nor refused yet, else NULL (always NULL on other routes).
+ * shared nor refused yet, else NULL (always NULL until http_cors_open).
  */
 const char *http_cors_origin(struct http_request *req);
+/* Marks req's route as one whose answers some origins may read. */
+void http_cors_open(struct http_request *req);
 /* Shares the answer with that Origin (share 1) or not (0), once. */
 void http_cors_decide(struct http_request *req, int share);
+
+/* Lets clients cache the answer for a while (else it is no-store). */
+void http_cacheable(struct http_request *req);
 
 /* Adds a response header; name and value are copied. */
 void http_add_header(struct http_request *req, const char *name,
@@ -87,7 +120,9 @@ void http_reply_html(struct http_request *req, int status, char *html);
 /* A browser-facing error page with a title and a message (escaped here). */
 void http_error_page(struct http_request *req, int status, const char *title,
                      const char *message);
-/* RFC 6749 §5.2 error body; description may be NULL. */
+/* RFC 6749 §5.2 error body, the one error body of every JSON endpoint;
+ * description may be NULL, and is left out if it is not UTF-8. A 401
+ * carries WWW-Authenticate Basic. */
 void http_oauth_error(struct http_request *req, int status, const char *error,
                       const char *description);
 /* A redirect (302 or 303) to url (copied). */

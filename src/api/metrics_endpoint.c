@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/* GET /metrics: core/metrics' counters, then the gauges only Redis knows
+ * (sessions, the delivery queue, circuits), each kept from the last scrape
+ * that could read it. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/metrics_endpoint.h"
+#include "core/app.h"
+#include "core/config.h"
+#include "core/metrics.h"
+#include "directory/clients.h"
+#include "http/http.h"
+#include "store/store.h"
+
+/* One sample of the circuit gauge; client ids registered at run time are
+ * anyone's text, hence the escaping of the exposition format. */
+static void
+put_circuit(struct metrics_text *o, const char *client_id, int open)
+{
+    metrics_put(o, "gatehouse_backchannel_circuit_open{client=\"");
+    metrics_put_label(o, client_id);
+    metrics_put(o, "\"} %d\n", open);
+}
+
+static void
+circuit_seen(void *arg, const char *client_id, int open)
+{
+    put_circuit(arg, client_id, open);
+}
+
+/* What the last scrape read of the circuits, kept while Redis is down
+ * like the other gauges. */
+static pthread_mutex_t circuits_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *last_circuits;
+
+/*
+ * gatehouse_backchannel_circuit_open: 1 for each app backed off after
+ * failing again and again (SPEC §6), 0 for the others with a back
+ * channel. From Redis, so every instance reports the same. Returns a
+ * malloc'd text, or NULL.
+ */
+static char *
+circuits_render(struct app *app)
+{
+    struct metrics_text o = {malloc(1024), 0, 1024};
+    size_t i, seen;
+    char *text;
+
+    if (o.p == NULL)
+        return NULL;
+    metrics_put(&o, "# HELP gatehouse_backchannel_circuit_open 1 while the "
+                    "app's notifications are held back after failures in a "
+                    "row.\n"
+                    "# TYPE gatehouse_backchannel_circuit_open gauge\n");
+    seen = o.len;
+    if (store_delivery_circuits(app->store, circuit_seen, &o) == 0) {
+        for (i = 0; i < app->cfg->nclients; i++) {
+            const struct client *c = app->cfg->clients[i];
+            struct metrics_text one = {malloc(256), 0, 256};
+
+            if (c->backchannel_logout_uri == NULL || one.p == NULL) {
+                free(one.p);
+                continue;
+            }
+            put_circuit(&one, c->client_id, 0);
+            if (one.len < 3) {
+                free(one.p);
+                continue;
+            }
+            /* Not named by Redis: its circuit never opened. The line up
+             * to "}" names exactly one client. */
+            one.p[one.len - 3] = '\0';
+            if (strstr(o.p + seen, one.p) == NULL)
+                metrics_put(&o, "%s 0\n", one.p);
+            free(one.p);
+        }
+        pthread_mutex_lock(&circuits_lock);
+        free(last_circuits);
+        last_circuits = strdup(o.p);
+        pthread_mutex_unlock(&circuits_lock);
+    }
+    free(o.p);
+    pthread_mutex_lock(&circuits_lock);
+    text = last_circuits != NULL ? strdup(last_circuits) : NULL;
+    pthread_mutex_unlock(&circuits_lock);
+    return text;
+}
+
+/* The last gauge values read from Redis, -1 until one was: while Redis
+ * is down the gauges keep their last value, which a graph shows flat
+ * beside gatehouse_redis_up 0, instead of vanishing. */
+static atomic_llong last_sessions = -1, last_pending = -1, last_failed = -1;
+
+void
+metrics_endpoint_handle(struct http_request *req)
+{
+    char *text = metrics_render(), *all = NULL, *circuits;
+    long long sessions = -1, pending = -1, failed = -1;
+    int up;
+
+    if (text == NULL) {
+        http_oauth_error(req, 500, "server_error", NULL);
+        return;
+    }
+    if (store_session_count(req->app->store, &sessions) == 0 &&
+        store_delivery_counts(req->app->store, &pending, &failed) == 0) {
+        atomic_store(&last_sessions, sessions);
+        atomic_store(&last_pending, pending);
+        atomic_store(&last_failed, failed);
+    }
+    sessions = atomic_load(&last_sessions);
+    pending = atomic_load(&last_pending);
+    failed = atomic_load(&last_failed);
+    up = store_redis_up(req->app->store);
+    if (asprintf(&all,
+                 "%s# HELP gatehouse_redis_up 1 while Redis answers, 0 "
+                 "while it cannot be reached.\n"
+                 "# TYPE gatehouse_redis_up gauge\n"
+                 "gatehouse_redis_up %d\n",
+                 text, up) >= 0) {
+        free(text);
+        text = all;
+    }
+    if (sessions >= 0 &&
+        asprintf(&all,
+                 "%s# HELP gatehouse_sessions_active Live IdP sessions.\n"
+                 "# TYPE gatehouse_sessions_active gauge\n"
+                 "gatehouse_sessions_active %lld\n"
+                 "# HELP gatehouse_backchannel_queue_depth Deliveries not "
+                 "yet done (due, scheduled or in flight).\n"
+                 "# TYPE gatehouse_backchannel_queue_depth gauge\n"
+                 "gatehouse_backchannel_queue_depth %lld\n"
+                 "# HELP gatehouse_backchannel_failed Deliveries that "
+                 "failed for good.\n"
+                 "# TYPE gatehouse_backchannel_failed gauge\n"
+                 "gatehouse_backchannel_failed %lld\n",
+                 text, sessions, pending, failed) >= 0) {
+        free(text);
+        text = all;
+    }
+    if ((circuits = circuits_render(req->app)) != NULL &&
+        asprintf(&all, "%s%s", text, circuits) >= 0) {
+        free(text);
+        text = all;
+    }
+    free(circuits);
+    http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", text,
+               strlen(text));
+}

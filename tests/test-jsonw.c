@@ -182,7 +182,8 @@ TEST(str_if_utf8_leaves_out_what_is_not_utf8)
     jw_str_if_utf8(&w, "fine", "caf\xc3\xa9");
     jw_obj_end(&w);
     ASSERT_EQ(jw_finish(&w, &t, NULL), 0);
-    ASSERT_STR_EQ(t, "{\"error\":\"invalid_request\",\"fine\":\"caf\xc3\xa9\"}");
+    ASSERT_STR_EQ(t, "{\"error\":\"invalid_request\","
+                     "\"fine\":\"caf\xc3\xa9\"}");
     free(t);
 
     jw_init(&w, 16);
@@ -252,8 +253,9 @@ TEST(nesting_matches_jansson)
 
     j = json_pack("{s:s, s:I, s:b, s:b, s:[], s:{}, s:[s, I, {s:s}, []],"
                   " s:{s:{}}}",
-                  "iss", "https://id.example/", "exp", (json_int_t)1700000000, "t",
-                  1, "f", 0, "empty", "none", "list", "a", (json_int_t)-2,
+                  "iss", "https://id.example/", "exp",
+                  (json_int_t)1700000000, "t", 1, "f", 0, "empty", "none",
+                  "list", "a", (json_int_t)-2,
                   "k\"ey", "v\n", "events",
                   "http://schemas.openid.net/event/backchannel-logout");
     ASSERT(j != NULL);

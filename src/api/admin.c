@@ -118,7 +118,7 @@ reply_error(struct call *c, int status, const char *error,
             const char *description)
 {
     c->status = status;
-    http_oauth_error(c->req, status, error, description);
+    http_json_error(c->req, status, error, description);
 }
 
 static void

@@ -103,7 +103,7 @@ metrics_endpoint_handle(struct http_request *req)
     int up;
 
     if (text == NULL) {
-        http_oauth_error(req, 500, "server_error", NULL);
+        http_json_error(req, 500, "server_error", NULL);
         return;
     }
     if (store_session_count(req->app->store, &sessions) == 0 &&

@@ -42,7 +42,7 @@ cors_preflight(struct http_request *req, const char *methods)
     if (origin != NULL && (rc = cors_origin_known(req->app, origin)) < 0) {
         log_warnx("cors_preflight_failed error=\"%s\"", gh_strerror(rc));
         http_add_header(req, "Retry-After", "1");
-        http_oauth_error(req, 503, "temporarily_unavailable",
+        http_json_error(req, 503, "temporarily_unavailable",
                          "the store is unreachable, try again");
         return;
     }

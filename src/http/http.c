@@ -286,7 +286,7 @@ http_reply_json(struct http_request *req, int status, json_t *body)
 
     json_decref(body);
     if (text == NULL) {
-        http_oauth_error(req, 500, "server_error", NULL);
+        http_json_error(req, 500, "server_error", NULL);
         return;
     }
     http_reply(req, status, "application/json", text, strlen(text));
@@ -325,6 +325,15 @@ void
 http_oauth_error(struct http_request *req, int status, const char *error,
                  const char *description)
 {
+    if (status == 401)
+        http_add_header(req, "WWW-Authenticate", "Basic realm=\"gatehouse\"");
+    http_json_error(req, status, error, description);
+}
+
+void
+http_json_error(struct http_request *req, int status, const char *error,
+                const char *description)
+{
     struct jw w;
     char *body = NULL;
     size_t len = 0;
@@ -335,8 +344,6 @@ http_oauth_error(struct http_request *req, int status, const char *error,
     if (description != NULL)
         jw_str_if_utf8(&w, "error_description", description);
     jw_obj_end(&w);
-    if (status == 401)
-        http_add_header(req, "WWW-Authenticate", "Basic realm=\"gatehouse\"");
     if (jw_finish(&w, &body, &len) < 0) {
         /* Only an error code of ours that is not text, or no memory. */
         status = 500;
@@ -461,7 +468,7 @@ queue(struct http_conn *c)
     int head = strcmp(c->req.method, "HEAD") == 0;
 
     if (!c->replied)
-        http_oauth_error(&c->req, 500, "server_error", NULL);
+        http_json_error(&c->req, 500, "server_error", NULL);
     c->srv->router->finish(&c->req);
     if (c->resp == NULL) {
         c->resp = strdup("");
@@ -619,7 +626,7 @@ reply_refused(struct http_conn *c)
     int uri = c->refused == 414;
 
     if (c->refused == 400) {
-        http_oauth_error(req, 400, "invalid_request",
+        http_json_error(req, 400, "invalid_request",
                          "ambiguous request framing");
     } else if (c->srv->router->browser(req->path))
         http_error_page(req, c->refused,
@@ -631,7 +638,7 @@ reply_refused(struct http_conn *c)
                               "may have set many. Remove this site's "
                               "cookies and try again.");
     else
-        http_oauth_error(req, c->refused, "invalid_request",
+        http_json_error(req, c->refused, "invalid_request",
                          uri ? "request URI too long"
                              : "request headers too large");
     /* The client is likely to send the same again, and after a 400 for
@@ -691,7 +698,7 @@ on_request(void *cls, struct MHD_Connection *mhd, const char *url,
         if (c->refused) {
             reply_refused(c);
         } else if (c->too_big) {
-            http_oauth_error(&c->req, 413, "invalid_request",
+            http_json_error(&c->req, 413, "invalid_request",
                              "request body too large");
         } else {
             c->req.body = c->body != NULL ? c->body : "";

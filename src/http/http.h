@@ -120,9 +120,13 @@ void http_reply_html(struct http_request *req, int status, char *html);
 /* A browser-facing error page with a title and a message (escaped here). */
 void http_error_page(struct http_request *req, int status, const char *title,
                      const char *message);
-/* RFC 6749 §5.2 error body, the one error body of every JSON endpoint;
- * description may be NULL, and is left out if it is not UTF-8. A 401
- * carries WWW-Authenticate Basic. */
+/* RFC 6749 §5.2 error body, the one error body of every JSON endpoint:
+ * {"error":...,"error_description":...}; description may be NULL, and is
+ * left out if it is not UTF-8. No WWW-Authenticate: the caller's. */
+void http_json_error(struct http_request *req, int status, const char *error,
+                     const char *description);
+/* http_json_error, and on a 401 the WWW-Authenticate Basic of the client
+ * authentication endpoints (RFC 6749 §5.2). */
 void http_oauth_error(struct http_request *req, int status, const char *error,
                       const char *description);
 /* A redirect (302 or 303) to url (copied). */

@@ -152,14 +152,14 @@ serve(struct http_request *req)
 
     open_cors(req);
     if (req->route < 0) {
-        http_oauth_error(req, 404, "not_found", "no such endpoint");
+        http_json_error(req, 404, "not_found", "no such endpoint");
         return;
     }
     r = &routes[req->route];
     if ((r->methods & method_bit(req->method)) == 0) {
         allow_header(r->methods, allow, sizeof(allow));
         http_add_header(req, "Allow", allow);
-        http_oauth_error(req, 405, "invalid_request", "method not allowed");
+        http_json_error(req, 405, "invalid_request", "method not allowed");
         return;
     }
     if (r->flags & ROUTE_CACHEABLE)

@@ -196,6 +196,26 @@ TEST(str_if_utf8_leaves_out_what_is_not_utf8)
     free(t);
 }
 
+TEST(strcat_writes_one_string_of_two)
+{
+    struct jw w;
+    char *t = NULL;
+
+    jw_init(&w, 8);
+    jw_obj_begin(&w, NULL);
+    jw_strcat(&w, "token_endpoint", "https://id.ex/a\"b", "/token");
+    jw_strcat(&w, "e", "", "");
+    jw_obj_end(&w);
+    ASSERT_EQ(jw_finish(&w, &t, NULL), 0);
+    ASSERT_STR_EQ(t, "{\"token_endpoint\":\"https://id.ex/a\\\"b/token\","
+                     "\"e\":\"\"}");
+    free(t);
+
+    jw_init(&w, 8);
+    jw_strcat(&w, NULL, "ok", "\xff");
+    ASSERT_EQ(jw_finish(&w, &t, NULL), GH_EINVAL);
+}
+
 TEST(numbers)
 {
     static const long long v[] = {0,  1,  -1,        9,         10,
@@ -335,6 +355,7 @@ TEST_MAIN(TEST_ENTRY(control_characters_escape_as_jansson_does),
           TEST_ENTRY(invalid_utf8_is_refused_as_json_string_refuses_it),
           TEST_ENTRY(a_bad_string_fails_the_whole_document),
           TEST_ENTRY(str_if_utf8_leaves_out_what_is_not_utf8),
+          TEST_ENTRY(strcat_writes_one_string_of_two),
           TEST_ENTRY(numbers), TEST_ENTRY(nesting_matches_jansson),
           TEST_ENTRY(members_join_an_object),
           TEST_ENTRY(unbalanced_documents_fail),

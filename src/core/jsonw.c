@@ -85,9 +85,9 @@ utf8_seq(const unsigned char *s)
     return n;
 }
 
-/* s as a JSON string, quotes included. */
+/* s escaped, without quotes. */
 static void
-put_string(struct jw *w, const char *s)
+put_escaped(struct jw *w, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s, *run;
     size_t n;
@@ -99,7 +99,6 @@ put_string(struct jw *w, const char *s)
     /* The usual case, nothing to escape, costs one reserve and one copy. */
     if (reserve(w, strlen(s) + 2) < 0)
         return;
-    w->buf[w->len++] = '"';
     for (;;) {
         for (run = p; *p != '\0' && byte_class[*p] == 0; p++)
             ;
@@ -155,8 +154,22 @@ put_string(struct jw *w, const char *s)
         }
         p++;
     }
+}
+
+static void
+put_char(struct jw *w, char c)
+{
     if (reserve(w, 1) == 0)
-        w->buf[w->len++] = '"';
+        w->buf[w->len++] = c;
+}
+
+/* s as a JSON string, quotes included. */
+static void
+put_string(struct jw *w, const char *s)
+{
+    put_char(w, '"');
+    put_escaped(w, s);
+    put_char(w, '"');
 }
 
 /* What comes before a value: the comma after a sibling, and the key. */
@@ -178,13 +191,6 @@ begin_value(struct jw *w, const char *key)
     }
     w->comma = 1;
     return 0;
-}
-
-static void
-put_char(struct jw *w, char c)
-{
-    if (reserve(w, 1) == 0)
-        w->buf[w->len++] = c;
 }
 
 static void
@@ -241,6 +247,17 @@ jw_str(struct jw *w, const char *key, const char *value)
     if (begin_value(w, key) < 0)
         return;
     put_string(w, value);
+}
+
+void
+jw_strcat(struct jw *w, const char *key, const char *a, const char *b)
+{
+    if (begin_value(w, key) < 0)
+        return;
+    put_char(w, '"');
+    put_escaped(w, a);
+    put_escaped(w, b);
+    put_char(w, '"');
 }
 
 void

@@ -43,6 +43,9 @@ void jw_arr_begin(struct jw *w, const char *key);
 void jw_arr_end(struct jw *w);
 /* A string member; value NULL is GH_EINVAL, as json_pack's "s". */
 void jw_str(struct jw *w, const char *key, const char *value);
+/* A string member whose value is a then b, each UTF-8 on its own, without
+ * building it first: an endpoint URL from the issuer. */
+void jw_strcat(struct jw *w, const char *key, const char *a, const char *b);
 /* As jw_str, but a key or value that is not UTF-8 (or NULL) leaves the
  * member out rather than failing the document, as json_object_set_new(o,
  * key, json_string(value)) does: for text that may quote a client. */

@@ -3,86 +3,86 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "core/app.h"
 #include "core/config.h"
+#include "core/jsonw.h"
 #include "core/xmalloc.h"
 #include "oidc/discovery.h"
 #include "http/http.h"
 #include "crypto/keys.h"
 #include "store/store.h"
 
-static json_t *
-endpoint(const struct config *cfg, const char *path)
+/* A JSON array of the strings in list (NULL-terminated). */
+static void
+strings(struct jw *w, const char *key, const char *const *list)
 {
-    return json_sprintf("%s%s", cfg->issuer, path);
+    jw_arr_begin(w, key);
+    for (; *list != NULL; list++)
+        jw_str(w, NULL, *list);
+    jw_arr_end(w);
 }
+
+#define STRINGS(w, key, ...)                                                   \
+    strings(w, key, (const char *const[]){__VA_ARGS__, NULL})
 
 char *
 discovery_document(const struct config *cfg, const struct keyring *kr)
 {
-    const char *const *alg;
-    json_t *d, *algs;
-    char *text;
-
-    /* Every alg with an active key: ID tokens are signed per client in any
-     * of them (SPEC §3). */
-    if ((algs = json_array()) == NULL)
-        return NULL;
-    for (alg = keys_algs(kr); *alg != NULL; alg++)
-        if (json_array_append_new(algs, json_string(*alg)) < 0) {
-            json_decref(algs);
-            return NULL;
-        }
-
     /* OpenID Connect Discovery 1.0 §3, plus RFC 8414 names for the
      * introspection and revocation endpoints. Only what is supported. */
-    d = json_pack(
-        "{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
-        " s:[sss], s:[s], s:[s], s:[sss], s:[s], s:o,"
-        " s:[sss], s:[ss], s:[sss], s:[s], s:[ss],"
-        " s:[sssssssssssssssssss], s:b, s:b, s:b, s:b, s:b, s:b, s:b}",
-        "issuer", cfg->issuer,
-        "authorization_endpoint", endpoint(cfg, "/authorize"),
-        "token_endpoint", endpoint(cfg, "/token"),
-        "userinfo_endpoint", endpoint(cfg, "/userinfo"),
-        "jwks_uri", endpoint(cfg, "/jwks"),
-        "registration_endpoint", endpoint(cfg, "/register"),
-        "end_session_endpoint", endpoint(cfg, "/logout"),
-        "introspection_endpoint", endpoint(cfg, "/introspect"),
-        "revocation_endpoint", endpoint(cfg, "/revoke"),
-        "scopes_supported", "openid", "profile", "email",
-        "response_types_supported", "code",
-        "response_modes_supported", "query",
-        "grant_types_supported", "authorization_code", "refresh_token",
-        "client_credentials",
-        "subject_types_supported", "public",
-        "id_token_signing_alg_values_supported", algs,
-        "token_endpoint_auth_methods_supported", "client_secret_basic",
-        "client_secret_post", "none",
-        "introspection_endpoint_auth_methods_supported",
-        "client_secret_basic", "client_secret_post",
-        /* A public client may revoke its own tokens (introspect.c). */
-        "revocation_endpoint_auth_methods_supported", "client_secret_basic",
-        "client_secret_post", "none",
-        "code_challenge_methods_supported", "S256",
-        "prompt_values_supported", "none", "login",
-        "claims_supported", "sub", "iss", "aud", "exp", "iat", "auth_time",
-        "nonce", "sid", "azp", "at_hash", "name", "given_name",
-        "family_name", "preferred_username", "locale", "zoneinfo",
-        "updated_at", "email", "email_verified",
-        "backchannel_logout_supported", 1,
-        "backchannel_logout_session_supported", 1,
-        "frontchannel_logout_supported", 0,
-        "claims_parameter_supported", 0,
-        "request_parameter_supported", 0,
-        "request_uri_parameter_supported", 0,
-        "authorization_response_iss_parameter_supported", 1);
-    if (d == NULL)
+    static const struct {
+        const char *key, *path;
+    } endpoints[] = {
+        {"authorization_endpoint", "/authorize"},
+        {"token_endpoint", "/token"},
+        {"userinfo_endpoint", "/userinfo"},
+        {"jwks_uri", "/jwks"},
+        {"registration_endpoint", "/register"},
+        {"end_session_endpoint", "/logout"},
+        {"introspection_endpoint", "/introspect"},
+        {"revocation_endpoint", "/revoke"},
+    };
+    struct jw w;
+    char *text = NULL;
+    size_t i;
+
+    jw_init(&w, 2048);
+    jw_obj_begin(&w, NULL);
+    jw_str(&w, "issuer", cfg->issuer);
+    for (i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++)
+        jw_strcat(&w, endpoints[i].key, cfg->issuer, endpoints[i].path);
+    STRINGS(&w, "scopes_supported", "openid", "profile", "email");
+    STRINGS(&w, "response_types_supported", "code");
+    STRINGS(&w, "response_modes_supported", "query");
+    STRINGS(&w, "grant_types_supported", "authorization_code",
+            "refresh_token", "client_credentials");
+    STRINGS(&w, "subject_types_supported", "public");
+    /* Every alg with an active key: ID tokens are signed per client in any
+     * of them (SPEC §3). */
+    strings(&w, "id_token_signing_alg_values_supported", keys_algs(kr));
+    STRINGS(&w, "token_endpoint_auth_methods_supported",
+            "client_secret_basic", "client_secret_post", "none");
+    STRINGS(&w, "introspection_endpoint_auth_methods_supported",
+            "client_secret_basic", "client_secret_post");
+    /* A public client may revoke its own tokens (introspect.c). */
+    STRINGS(&w, "revocation_endpoint_auth_methods_supported",
+            "client_secret_basic", "client_secret_post", "none");
+    STRINGS(&w, "code_challenge_methods_supported", "S256");
+    STRINGS(&w, "prompt_values_supported", "none", "login");
+    STRINGS(&w, "claims_supported", "sub", "iss", "aud", "exp", "iat",
+            "auth_time", "nonce", "sid", "azp", "at_hash", "name",
+            "given_name", "family_name", "preferred_username", "locale",
+            "zoneinfo", "updated_at", "email", "email_verified");
+    jw_bool(&w, "backchannel_logout_supported", 1);
+    jw_bool(&w, "backchannel_logout_session_supported", 1);
+    jw_bool(&w, "frontchannel_logout_supported", 0);
+    jw_bool(&w, "claims_parameter_supported", 0);
+    jw_bool(&w, "request_parameter_supported", 0);
+    jw_bool(&w, "request_uri_parameter_supported", 0);
+    jw_bool(&w, "authorization_response_iss_parameter_supported", 1);
+    jw_obj_end(&w);
+    if (jw_finish(&w, &text, NULL) < 0)
         return NULL;
-    text = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(d);
     return text;
 }
 

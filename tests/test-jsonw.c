@@ -349,6 +349,27 @@ TEST(long_strings_grow_the_buffer)
     same_as_jansson(s);
 }
 
+/* Strings are scanned eight bytes at a time: a byte that needs care is
+ * found at every offset in a word, and at the last bytes past one. */
+TEST(every_offset_of_a_word)
+{
+    static const char *const odd[] = {"\n", "\"", "\\", "\x1f", "\x01",
+                                      "\x7f", "\xc3\xa9", " ", "~", "\xff"};
+    char s[32];
+    size_t i, len, at;
+
+    for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++)
+        for (len = 1; len < 20; len++)
+            for (at = 0; at < len; at++) {
+                memset(s, 'a', len);
+                s[len] = '\0';
+                memcpy(s + at, odd[i], strlen(odd[i]));
+                s[len > at + strlen(odd[i]) ? len : at + strlen(odd[i])] =
+                    '\0';
+                same_as_jansson(s);
+            }
+}
+
 TEST_MAIN(TEST_ENTRY(control_characters_escape_as_jansson_does),
           TEST_ENTRY(quotes_backslash_and_slash),
           TEST_ENTRY(utf8_passes_through),
@@ -359,4 +380,5 @@ TEST_MAIN(TEST_ENTRY(control_characters_escape_as_jansson_does),
           TEST_ENTRY(numbers), TEST_ENTRY(nesting_matches_jansson),
           TEST_ENTRY(members_join_an_object),
           TEST_ENTRY(unbalanced_documents_fail),
-          TEST_ENTRY(long_strings_grow_the_buffer))
+          TEST_ENTRY(long_strings_grow_the_buffer),
+          TEST_ENTRY(every_offset_of_a_word))

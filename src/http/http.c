@@ -26,49 +26,10 @@
 #include "core/xmalloc.h"
 #include "http/form.h"
 #include "http/http.h"
+#include "http/limits.h"
 #include "http/pages.h"
 
 #define CONN_LIMIT 20000
-
-/*
- * SPEC §4: a request line up to HTTP_URI_MAX and request headers up to
- * HEADER_BUDGET in total (at most HEADER_COUNT_MAX of them) are served;
- * past that the handler itself answers
- * one 414 or 431, so the boundary is exact and owes nothing to
- * libmicrohttpd's pool arithmetic.
- *
- * libmicrohttpd keeps a request in one pool per connection: the header
- * block as received, a 64-byte record per header and query parameter, then
- * the response's header block. HTTP_CONN_MEMORY holds a full budget with the
- * worst response we build (a redirect echoing an 8 KiB URI): 16 KiB +
- * (64 + 1) records * 64 B + ~10 KiB = ~30 KiB (on_uri keeps query
- * parameters out of it). Larger requests still
- * reach the handler up to about the pool's size; past it libmicrohttpd
- * answers its own 431 (on_mhd_log logs and counts it), except within a few
- * hundred bytes of the edge, where it has no room left to answer at all.
- * Its cost: 0.9.75 zeroes the whole pool after every request
- * (MHD_pool_reset), so a keep-alive connection that has made one request
- * keeps all of it resident; above 32 KiB the pool is mmap'd, so one that
- * never sent a byte costs none.
- */
-#define HTTP_URI_MAX (8 * 1024)
-#define HEADER_BUDGET (16 * 1024)
-/* No limit of one line's own: SPEC promises one header up to 8 KiB, but a
- * browser sends all of a host's cookies in one Cookie line (three apps with
- * 3 KB each on a shared host make 9 KB), so one may take the whole budget. */
-#define HEADER_COUNT_MAX 64
-/* libmicrohttpd's own bytes per header record. */
-#define MHD_RECORD_SIZE 64
-
-/*
- * libmicrohttpd 0.9.75 copies the Cookie header into the pool to split it
- * into cookies we never read (form_cookie reads the header itself); when
- * the copy does not fit it queues a 431 of its own and then builds the
- * header block a second time, or sends nothing when that fails. A Cookie
- * header with this empty value, added before the request's own headers, is
- * the one it finds and copies instead; http_header skips it by address.
- */
-static const char cookie_decoy[] = "";
 
 struct header {
     char *name;
@@ -152,7 +113,7 @@ find_header(void *cls, enum MHD_ValueKind kind, const char *key,
     struct header_find *f = cls;
 
     (void)kind;
-    if (value == cookie_decoy || strcasecmp(key, f->name) != 0)
+    if (value == limits_cookie_decoy || strcasecmp(key, f->name) != 0)
         return MHD_YES;
     f->value = value;
     return MHD_NO;
@@ -435,10 +396,10 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *mhd)
     pthread_mutex_init(&c->lock, NULL);
     atomic_init(&c->refs, 1);
     atomic_fetch_add(&srv->in_flight, 1);
-    /* Before the request's headers are parsed: see cookie_decoy. Should
-     * the pool refuse 64 bytes, libmicrohttpd parses the real one. */
+    /* Before the request's headers are parsed: see limits_cookie_decoy.
+     * Should the pool refuse 64 bytes, libmicrohttpd parses the real one. */
     MHD_set_connection_value(mhd, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE,
-                             cookie_decoy);
+                             limits_cookie_decoy);
     return c;
 }
 
@@ -500,125 +461,6 @@ queue(struct http_conn *c)
     return ret;
 }
 
-struct header_tally {
-    size_t count;
-    size_t largest;
-};
-
-static enum MHD_Result
-tally_header(void *cls, enum MHD_ValueKind kind, const char *key,
-             size_t key_size, const char *value, size_t value_size)
-{
-    struct header_tally *t = cls;
-    size_t line = key_size + value_size + 4; /* "name: value\r\n" */
-
-    (void)kind;
-    (void)key;
-    if (value == cookie_decoy)
-        return MHD_YES;
-    t->count++;
-    if (line > t->largest)
-        t->largest = line;
-    return MHD_YES;
-}
-
-/*
- * SPEC §4's header budget, checked on the first call. Returns 0 to serve
- * the request, or the status (414, 431) it is refused with.
- */
-static int
-check_headers(struct http_conn *c)
-{
-    const union MHD_ConnectionInfo *ci;
-    struct header_tally t = {0, 0};
-    size_t total = 0, records, used;
-    const char *why = NULL;
-    int status = 431;
-
-    ci = MHD_get_connection_info(c->mhd,
-                                 MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
-    if (ci != NULL)
-        total = ci->header_size;
-    MHD_get_connection_values_n(c->mhd, MHD_HEADER_KIND, tally_header, &t);
-    records = t.count + 1; /* and cookie_decoy's; on_uri left no query */
-    /* What the pool still has for the response's header block, from
-     * libmicrohttpd's layout (see HTTP_CONN_MEMORY). */
-    used = total + records * MHD_RECORD_SIZE;
-    c->lean = used + 1024 > HTTP_CONN_MEMORY;
-    if (c->url_len > HTTP_URI_MAX) {
-        why = "uri";
-        status = 414;
-    } else if (total > HEADER_BUDGET) {
-        why = "total";
-    } else if (t.count > HEADER_COUNT_MAX) {
-        why = "count";
-    } else {
-        c->lean = 0;
-        return 0;
-    }
-    log_info("http_headers_refused status=%d reason=%s bytes=%zu "
-             "largest=%zu headers=%zu path=%s",
-             status, why, total, t.largest, t.count,
-             route_name(c));
-    return status;
-}
-
-struct framing {
-    size_t lengths;  /* Content-Length headers */
-    size_t codings;  /* Transfer-Encoding headers */
-    int chunked;     /* the one Transfer-Encoding is exactly chunked */
-    int spaced;      /* white space in a header name */
-};
-
-static enum MHD_Result
-tally_framing(void *cls, enum MHD_ValueKind kind, const char *key,
-              const char *value)
-{
-    struct framing *f = cls;
-
-    (void)kind;
-    /* libmicrohttpd 0.9.75 keeps "Transfer-Encoding :" as a header of
-     * another name; a proxy in front may not (RFC 9112 §5.1: reject). */
-    if (strpbrk(key, " \t") != NULL)
-        f->spaced = 1;
-    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
-        f->lengths++;
-    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
-        f->codings++;
-        f->chunked = value != NULL && strcasecmp(value, "chunked") == 0;
-    }
-    return MHD_YES;
-}
-
-/*
- * SPEC §7 (RFC 9112 §6.3): a body's end must be unambiguous, or a proxy in
- * front and Gatehouse may split the bytes into different requests. Both
- * Content-Length and Transfer-Encoding, two Content-Lengths, a coding other
- * than exactly chunked (which libmicrohttpd would read as a body without
- * end), or a header name with white space before its colon are refused.
- * Returns 0 to serve the request.
- */
-static int
-check_framing(struct http_conn *c)
-{
-    struct framing f = {0, 0, 0, 0};
-    const char *why;
-
-    MHD_get_connection_values(c->mhd, MHD_HEADER_KIND, tally_framing, &f);
-    if (f.spaced)
-        why = "space_before_colon";
-    else if (f.lengths > 0 && f.codings > 0)
-        why = "length_and_coding";
-    else if (f.lengths > 1)
-        why = "two_lengths";
-    else if (f.codings > 1 || (f.codings == 1 && !f.chunked))
-        why = "coding";
-    else
-        return 0;
-    log_info("http_framing_refused reason=%s path=%s", why, route_name(c));
-    return 400;
-}
-
 static void
 reply_refused(struct http_conn *c)
 {
@@ -665,8 +507,9 @@ on_request(void *cls, struct MHD_Connection *mhd, const char *url,
                                          MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl != NULL && strtoull(cl, NULL, 10) > HTTP_MAX_BODY)
             c->too_big = 1;
-        c->refused = check_headers(c);
-        if (c->refused == 0 && (c->refused = check_framing(c)) != 0) {
+        c->refused = limits_headers(mhd, c->url_len, route_name(c), &c->lean);
+        if (c->refused == 0 &&
+            (c->refused = limits_framing(mhd, route_name(c))) != 0) {
             /* Answered now, so libmicrohttpd reads no body by rules that
              * were just refused, and closes. */
             c->handled = 1;

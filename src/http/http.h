@@ -15,7 +15,7 @@ struct http_server;
 /* Bodies past this are refused with 413 before they are read whole. */
 #define HTTP_MAX_BODY (64 * 1024)
 /* libmicrohttpd's memory pool per connection, sized for SPEC §4's header
- * budget (http.c says how). A connection that has made a request keeps all
+ * budget (limits.c says how). A connection that has made a request keeps all
  * of it resident: libmicrohttpd 0.9.75 zeroes it after every request. */
 #define HTTP_CONN_MEMORY (36 * 1024)
 

@@ -2,8 +2,6 @@
 /* The one writer of authentication errors. */
 #include <stdio.h>
 
-#include <jansson.h>
-
 #include "auth/auth_error.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -27,10 +25,8 @@ auth_error_bearer(struct http_request *req, int status, const char *error,
     http_add_header(req, "WWW-Authenticate", h);
     if (status == 503)
         http_add_header(req, "Retry-After", "1");
-    http_reply_json(req, status,
-                    json_pack("{s:s, s:s}", "error",
-                              error != NULL ? error : "invalid_token",
-                              "error_description", description));
+    http_json_error(req, status, error != NULL ? error : "invalid_token",
+                    description);
 }
 
 void

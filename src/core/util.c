@@ -240,15 +240,6 @@ util_free_secret(char *s)
     free(s);
 }
 
-int
-util_json_plain(const char *s)
-{
-    for (; *s != '\0'; s++)
-        if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
-            return 0;
-    return 1;
-}
-
 /*
  * The second byte's range is what excludes overlong forms (C0, C1, E0
  * 80-9F, F0 80-8F), surrogates (ED A0-BF) and code points past U+10FFFF

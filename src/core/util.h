@@ -56,11 +56,6 @@ int util_streq_ct(const char *a, const char *b);
 /* Wipes and frees a NUL-terminated secret. NULL-safe. */
 void util_free_secret(char *s);
 
-/* True if s can stand in a JSON string as it is: printable ASCII without
- * quotes or backslashes. Callers write such JSON by hand and fall back to
- * jansson for anything else. */
-int util_json_plain(const char *s);
-
 /*
  * 1 if the len bytes at s are well-formed UTF-8 as RFC 3629 §4 defines it
  * (no overlong forms, surrogates or code points past U+10FFFF) and hold no

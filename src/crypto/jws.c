@@ -3,7 +3,6 @@
  * apart again trusting nothing in it until its signature checks out. */
 #include <pthread.h>
 #include <stdbool.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <openssl/sha.h>
 
 #include "core/error.h"
+#include "core/jsonw.h"
 #include "crypto/keys.h"
 #include "crypto/jws.h"
 #include "core/util.h"
@@ -35,52 +35,29 @@ jws_sign(const struct keyring *kr, const char *alg, const char *typ,
 }
 
 int
-jws_signf(const struct keyring *kr, const char *alg, const char *typ,
-          char **ret, const char *fmt, ...)
-{
-    char *text;
-    va_list ap;
-    int rc;
-
-    va_start(ap, fmt);
-    rc = vasprintf(&text, fmt, ap);
-    va_end(ap);
-    if (rc < 0)
-        return GH_ENOMEM;
-    rc = jws_sign_json(kr, alg, typ, text, ret);
-    free(text);
-    return rc;
-}
-
-int
 jws_sign_json(const struct keyring *kr, const char *alg, const char *typ,
               const char *ptext, char **ret)
 {
     const char *kid = keys_kid(kr, alg);
-    json_t *hdr = NULL;
     char *htext = NULL, *out = NULL;
-    size_t hlen, plen, hb, pb;
+    size_t hlen = 0, plen, hb, pb;
+    struct jw w;
     int rc = GH_ENOMEM;
 
     if (kid == NULL)
         return GH_ENOTFOUND;
     if (alg == NULL)
         alg = keys_active_alg(kr);
-    /* alg and kid (base64url) never need escaping; typ does only if a
-     * caller passed something odd, and then jansson writes it. */
-    if (typ == NULL || strpbrk(typ, "\"\\") == NULL) {
-        if (asprintf(&htext, "{\"alg\":\"%s\",\"kid\":\"%s\"%s%s%s}", alg, kid,
-                     typ ? ",\"typ\":\"" : "", typ ? typ : "",
-                     typ ? "\"" : "") < 0) {
-            htext = NULL;
-            goto out;
-        }
-    } else {
-        hdr = json_pack("{s:s, s:s, s:s}", "alg", alg, "kid", kid, "typ", typ);
-        if (hdr == NULL || (htext = json_dumps(hdr, JSON_COMPACT)) == NULL)
-            goto out;
-    }
-    hlen = strlen(htext);
+    jw_init(&w, 128);
+    jw_obj_begin(&w, NULL);
+    jw_str(&w, "alg", alg);
+    jw_str(&w, "kid", kid);
+    if (typ != NULL)
+        jw_str(&w, "typ", typ);
+    jw_obj_end(&w);
+    if ((rc = jw_finish(&w, &htext, &hlen)) < 0)
+        goto out;
+    rc = GH_ENOMEM;
     plen = strlen(ptext);
     if ((out = malloc(B64URL_LEN(hlen) + B64URL_LEN(plen) + 2 +
                       KEYS_SIG_MAX)) == NULL)
@@ -100,7 +77,6 @@ jws_sign_json(const struct keyring *kr, const char *alg, const char *typ,
     out = NULL;
     rc = 0;
 out:
-    json_decref(hdr);
     free(htext);
     free(out);
     return rc;

@@ -27,14 +27,10 @@ struct keyring;
 int jws_sign(const struct keyring *kr, const char *alg, const char *typ,
              const json_t *claims, char **ret);
 /* jws_sign of claims already written as one compact JSON object: for
- * hot paths that write plain claims by hand (util_json_plain) rather than
- * pay jansson's building and escaping. */
+ * hot paths that write their claims with core/jsonw rather than pay
+ * jansson's building and escaping. */
 int jws_sign_json(const struct keyring *kr, const char *alg, const char *typ,
                   const char *claims_json, char **ret);
-/* jws_sign_json of the claims fmt writes (printf-style). */
-int jws_signf(const struct keyring *kr, const char *alg, const char *typ,
-              char **ret, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
 
 /*
  * Verifies a compact JWS: three base64url parts, a JSON header whose alg is

@@ -14,6 +14,7 @@
 #include "core/app.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/jsonw.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "crypto/jws.h"
@@ -63,62 +64,40 @@ issued_clear(struct issued *is)
     OPENSSL_cleanse(is->refresh_token, sizeof(is->refresh_token));
 }
 
-/* Whether a grant's own strings can be written into claims by hand (jti,
- * sid and at_hash are base64url, made here). */
-static int
-grant_plain(const struct config *cfg, const struct grant *g)
-{
-    return util_json_plain(cfg->issuer) && util_json_plain(g->sub) &&
-           util_json_plain(g->client->client_id) &&
-           (g->sid == NULL || util_json_plain(g->sid));
-}
-
 /* RFC 9068 §2.2: aud is the client, the only party that presents the
  * token to us (/userinfo, /introspect, the admin API). */
 static int
 mint_access(struct app *app, const struct grant *g, struct issued *is)
 {
     const struct config *cfg = app->cfg;
-    json_t *c;
+    char *claims = NULL;
+    struct jw w;
     int rc;
 
     if ((rc = util_random_id(is->jti, ID_BYTES)) < 0)
         return rc;
     is->exp = g->now + cfg->access_token_ttl_s;
-    /* Written by hand when nothing needs escaping (the claims jansson would
-     * write, in the same order): building and dumping them was a tenth of
-     * a client_credentials grant. */
-    if (grant_plain(cfg, g) && util_json_plain(g->scope)) {
-        char at[48] = "";
-
-        if (g->sid != NULL)
-            snprintf(at, sizeof(at), ",\"auth_time\":%lld",
-                     (long long)g->auth_time);
-        return jws_signf(
-            app->keys, NULL, "at+jwt", &is->access_token,
-            "{\"iss\":\"%s\",\"sub\":\"%s\",\"aud\":\"%s\",\"client_id\":"
-            "\"%s\",\"exp\":%lld,\"iat\":%lld,\"jti\":\"%s\",\"scope\":"
-            "\"%s\"%s%s%s%s}",
-            cfg->issuer, g->sub, g->client->client_id, g->client->client_id,
-            (long long)is->exp, (long long)g->now, is->jti, g->scope,
-            g->sid ? ",\"sid\":\"" : "", g->sid ? g->sid : "",
-            g->sid ? "\"" : "", at);
+    /* Written, not built in jansson: building and dumping the claims was
+     * a tenth of a client_credentials grant. */
+    jw_init(&w, 512);
+    jw_obj_begin(&w, NULL);
+    jw_str(&w, "iss", cfg->issuer);
+    jw_str(&w, "sub", g->sub);
+    jw_str(&w, "aud", g->client->client_id);
+    jw_str(&w, "client_id", g->client->client_id);
+    jw_int(&w, "exp", is->exp);
+    jw_int(&w, "iat", g->now);
+    jw_str(&w, "jti", is->jti);
+    jw_str(&w, "scope", g->scope);
+    if (g->sid != NULL) {
+        jw_str(&w, "sid", g->sid);
+        jw_int(&w, "auth_time", g->auth_time);
     }
-    c = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s*}", "iss",
-                  cfg->issuer, "sub", g->sub, "aud", g->client->client_id,
-                  "client_id", g->client->client_id, "exp", (json_int_t)is->exp,
-                  "iat", (json_int_t)g->now, "jti", is->jti, "scope", g->scope,
-                  "sid", g->sid);
-    if (c == NULL)
-        return GH_ENOMEM;
-    if (g->sid != NULL &&
-        json_object_set_new(c, "auth_time",
-                            json_integer((json_int_t)g->auth_time)) < 0) {
-        json_decref(c);
-        return GH_ENOMEM;
-    }
-    rc = jws_sign(app->keys, NULL, "at+jwt", c, &is->access_token);
-    json_decref(c);
+    jw_obj_end(&w);
+    if ((rc = jw_finish(&w, &claims, NULL)) < 0)
+        return rc;
+    rc = jws_sign_json(app->keys, NULL, "at+jwt", claims, &is->access_token);
+    free(claims);
     return rc;
 }
 
@@ -140,8 +119,9 @@ mint_id(struct app *app, const struct grant *g, struct issued *is)
 {
     const struct config *cfg = app->cfg;
     const char *alg = id_token_alg(app, g->client);
-    json_t *c, *user;
-    char at_hash[44];
+    char at_hash[44], *utext = NULL, *claims = NULL;
+    json_t *user;
+    struct jw w;
     int rc;
 
     /* A registered client's alg may have lost its key since (the operator
@@ -154,53 +134,38 @@ mint_id(struct app *app, const struct grant *g, struct issued *is)
     }
 
     util_sha256_b64url(is->access_token, strlen(is->access_token), 1, at_hash);
-    /* By hand, as jansson would write it, when the claims of our own need
-     * no escaping; the user's claims are few and are still written by
-     * jansson, spliced in. */
-    if (grant_plain(cfg, g) && g->sid != NULL &&
-        (g->nonce == NULL || util_json_plain(g->nonce))) {
-        char *utext = NULL;
-
-        if ((user = users_claims(g->user, g->scope)) == NULL)
-            return GH_ENOMEM;
-        /* The base claims' sub wins, as json_object_update_missing. */
-        json_object_del(user, "sub");
-        if (json_object_size(user) > 0 &&
-            (utext = json_dumps(user, JSON_COMPACT)) == NULL) {
-            json_decref(user);
-            return GH_ENOMEM;
-        }
+    /* The profile and email claims the scope grants (OIDC Core §5.4),
+     * after ours; ours win (sub), as json_object_update_missing would. */
+    if ((user = users_claims(g->user, g->scope)) == NULL)
+        return GH_ENOMEM;
+    json_object_del(user, "sub");
+    if (json_object_size(user) > 0 &&
+        (utext = json_dumps(user, JSON_COMPACT)) == NULL) {
         json_decref(user);
-        rc = jws_signf(
-            app->keys, alg, "JWT", &is->id_token,
-            "{\"iss\":\"%s\",\"sub\":\"%s\",\"aud\":\"%s\",\"exp\":%lld,"
-            "\"iat\":%lld,\"auth_time\":%lld%s%s%s,\"sid\":\"%s\","
-            "\"azp\":\"%s\",\"at_hash\":\"%s\"%s%s",
-            cfg->issuer, g->sub, g->client->client_id,
-            (long long)(g->now + cfg->id_token_ttl_s), (long long)g->now,
-            (long long)g->auth_time, g->nonce ? ",\"nonce\":\"" : "",
-            g->nonce ? g->nonce : "", g->nonce ? "\"" : "", g->sid,
-            g->client->client_id, at_hash, utext ? "," : "}",
-            utext ? utext + 1 : "");
-        free(utext);
+        return GH_ENOMEM;
+    }
+    json_decref(user);
+    jw_init(&w, 1024);
+    jw_obj_begin(&w, NULL);
+    jw_str(&w, "iss", cfg->issuer);
+    jw_str(&w, "sub", g->sub);
+    jw_str(&w, "aud", g->client->client_id);
+    jw_int(&w, "exp", g->now + cfg->id_token_ttl_s);
+    jw_int(&w, "iat", g->now);
+    jw_int(&w, "auth_time", g->auth_time);
+    if (g->nonce != NULL)
+        jw_str(&w, "nonce", g->nonce);
+    jw_str(&w, "sid", g->sid);
+    jw_str(&w, "azp", g->client->client_id);
+    jw_str(&w, "at_hash", at_hash);
+    if (utext != NULL)
+        jw_members(&w, utext);
+    jw_obj_end(&w);
+    free(utext);
+    if ((rc = jw_finish(&w, &claims, NULL)) < 0)
         return rc;
-    }
-    c = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s*, s:s, s:s, s:s}", "iss",
-                  cfg->issuer, "sub", g->sub, "aud", g->client->client_id,
-                  "exp", (json_int_t)(g->now + cfg->id_token_ttl_s), "iat",
-                  (json_int_t)g->now, "auth_time", (json_int_t)g->auth_time,
-                  "nonce", g->nonce, "sid", g->sid, "azp", g->client->client_id,
-                  "at_hash", at_hash);
-    if (c == NULL)
-        return GH_ENOMEM;
-    /* The profile and email claims the scope grants (OIDC Core §5.4). */
-    if ((user = users_claims(g->user, g->scope)) == NULL ||
-        json_object_update_missing_new(c, user) < 0) {
-        json_decref(c);
-        return GH_ENOMEM;
-    }
-    rc = jws_sign(app->keys, alg, "JWT", c, &is->id_token);
-    json_decref(c);
+    rc = jws_sign_json(app->keys, alg, "JWT", claims, &is->id_token);
+    free(claims);
     return rc;
 }
 
@@ -224,39 +189,28 @@ reply_tokens(struct http_request *req, const struct grant *g,
              const struct issued *is)
 {
     char *body = NULL;
-    int n;
+    size_t len = 0;
+    struct jw w;
+    int rc;
 
-    /* Written by hand: json_dumps escaping two ~500-byte tokens was a
-     * tenth of a client_credentials grant. The tokens are ours, base64url
-     * and dots by construction (jws_sign, util_random_id), so only the
-     * scope is looked at; anything odd there falls back to jansson. */
-    if (!util_json_plain(g->scope)) {
-        json_t *o = json_pack(
-            "{s:s, s:s, s:i, s:s, s:s*, s:s*}", "access_token",
-            is->access_token, "token_type", "Bearer", "expires_in",
-            req->app->cfg->access_token_ttl_s, "scope", g->scope, "id_token",
-            is->id_token, "refresh_token",
-            is->refresh_token[0] != '\0' ? is->refresh_token : NULL);
-        if (o == NULL) {
-            auth_error_server(req, GH_ENOMEM);
-            return;
-        }
-        http_reply_json(req, 200, o);
+    /* Written, not built in jansson: json_dumps escaping two ~500-byte
+     * tokens was a tenth of a client_credentials grant. Sized for both. */
+    jw_init(&w, 2048);
+    jw_obj_begin(&w, NULL);
+    jw_str(&w, "access_token", is->access_token);
+    jw_str(&w, "token_type", "Bearer");
+    jw_int(&w, "expires_in", req->app->cfg->access_token_ttl_s);
+    jw_str(&w, "scope", g->scope);
+    if (is->id_token != NULL)
+        jw_str(&w, "id_token", is->id_token);
+    if (is->refresh_token[0] != '\0')
+        jw_str(&w, "refresh_token", is->refresh_token);
+    jw_obj_end(&w);
+    if ((rc = jw_finish(&w, &body, &len)) < 0) {
+        auth_error_server(req, rc);
         return;
     }
-    n = asprintf(&body,
-                 "{\"access_token\":\"%s\",\"token_type\":\"Bearer\","
-                 "\"expires_in\":%d,\"scope\":\"%s\"%s%s%s%s%s%s}",
-                 is->access_token, req->app->cfg->access_token_ttl_s,
-                 g->scope, is->id_token ? ",\"id_token\":\"" : "",
-                 is->id_token ? is->id_token : "", is->id_token ? "\"" : "",
-                 is->refresh_token[0] ? ",\"refresh_token\":\"" : "",
-                 is->refresh_token, is->refresh_token[0] ? "\"" : "");
-    if (n < 0) {
-        auth_error_server(req, GH_ENOMEM);
-        return;
-    }
-    http_reply(req, 200, "application/json", body, (size_t)n);
+    http_reply(req, 200, "application/json", body, len);
 }
 
 static void

@@ -19,6 +19,7 @@
 #include "core/config.h"
 #include "session/delivery.h"
 #include "core/error.h"
+#include "core/jsonw.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/states.h"
@@ -136,29 +137,29 @@ logout_token(const struct keyring *kr, const char *issuer,
              const char *client_id, const char *sub, const char *sid,
              int64_t now, const char *jti, char **ret)
 {
-    json_t *claims;
+    char *claims = NULL;
+    struct jw w;
     int rc;
 
-    /* By hand when nothing needs escaping, as jansson would write it: a
-     * logout-all signs 300,000 of these. jti and sid are base64url. */
-    if (util_json_plain(issuer) && util_json_plain(client_id) &&
-        util_json_plain(sub) && util_json_plain(sid))
-        return jws_signf(
-            kr, NULL, "logout+jwt", ret,
-            "{\"iss\":\"%s\",\"aud\":\"%s\",\"iat\":%lld,\"exp\":%lld,"
-            "\"jti\":\"%s\",\"sub\":\"%s\",\"sid\":\"%s\",\"events\":{"
-            "\"http://schemas.openid.net/event/backchannel-logout\":{}}}",
-            issuer, client_id, (long long)now,
-            (long long)(now + LOGOUT_TOKEN_TTL_S), jti, sub, sid);
-    claims = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:{s:{}}}", "iss",
-                       issuer, "aud", client_id, "iat", (json_int_t)now, "exp",
-                       (json_int_t)(now + LOGOUT_TOKEN_TTL_S), "jti", jti,
-                       "sub", sub, "sid", sid, "events",
-                       "http://schemas.openid.net/event/backchannel-logout");
-    if (claims == NULL)
-        return GH_ENOMEM;
-    rc = jws_sign(kr, NULL, "logout+jwt", claims, ret);
-    json_decref(claims);
+    /* Written, not built in jansson: a logout-all signs 300,000 of these. */
+    jw_init(&w, 512);
+    jw_obj_begin(&w, NULL);
+    jw_str(&w, "iss", issuer);
+    jw_str(&w, "aud", client_id);
+    jw_int(&w, "iat", now);
+    jw_int(&w, "exp", now + LOGOUT_TOKEN_TTL_S);
+    jw_str(&w, "jti", jti);
+    jw_str(&w, "sub", sub);
+    jw_str(&w, "sid", sid);
+    jw_obj_begin(&w, "events");
+    jw_obj_begin(&w, "http://schemas.openid.net/event/backchannel-logout");
+    jw_obj_end(&w);
+    jw_obj_end(&w);
+    jw_obj_end(&w);
+    if ((rc = jw_finish(&w, &claims, NULL)) < 0)
+        return rc;
+    rc = jws_sign_json(kr, NULL, "logout+jwt", claims, ret);
+    free(claims);
     return rc;
 }
 

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/jsonw.h"
+#include "core/util.h"
 
 /* What a byte needs in a JSON string: 0 nothing, 1 an escape, 2 it starts
  * (or wrongly continues) a UTF-8 sequence that must be checked. */
@@ -49,44 +50,6 @@ reserve(struct jw *w, size_t n)
 }
 
 /*
- * The length of the UTF-8 sequence at s (1 to 4), or 0 if it is not one
- * json_string() takes: the checks of jansson's utf.c, which refuses
- * overlong forms, surrogates and code points past U+10FFFF.
- */
-static size_t
-utf8_seq(const unsigned char *s)
-{
-    unsigned u = s[0];
-    size_t n, i;
-    unsigned long cp;
-
-    if (u < 0x80)
-        return 1;
-    if (u >= 0xc2 && u <= 0xdf) {
-        n = 2;
-        cp = u & 0x1f;
-    } else if (u >= 0xe0 && u <= 0xef) {
-        n = 3;
-        cp = u & 0x0f;
-    } else if (u >= 0xf0 && u <= 0xf4) {
-        n = 4;
-        cp = u & 0x07;
-    } else {
-        return 0;
-    }
-    /* A NUL ends the string before any continuation byte could. */
-    for (i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-        return 0;
-    return n;
-}
-
-/*
  * 1 if the 8 bytes in x may hold one that needs attention (a control
  * character, '"', '\\' or a byte past ASCII); never 0 when one does. A
  * string is scanned a word at a time: tokens are hundreds of bytes with
@@ -109,7 +72,7 @@ static void
 put_escaped(struct jw *w, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s, *end;
-    size_t n;
+    int utf8_checked = 0;
     uint64_t x;
 
     if (s == NULL) {
@@ -133,13 +96,17 @@ put_escaped(struct jw *w, const char *s)
         if (p == end)
             break;
         if (byte_class[*p] == 2) {
-            if ((n = utf8_seq(p)) == 0) {
+            /* What json_string() refuses (overlong forms, surrogates,
+             * past U+10FFFF) is refused: the rest is checked once, at the
+             * first byte past ASCII, and then copied as it is. */
+            if (!utf8_checked &&
+                !util_utf8_valid((const char *)p, (size_t)(end - p))) {
                 w->err = GH_EINVAL;
                 return;
             }
-            memcpy(w->buf + w->len, p, n);
-            w->len += n;
-            p += n;
+            utf8_checked = 1;
+            while (p < end && byte_class[*p] == 2)
+                w->buf[w->len++] = (char)*p++;
             continue;
         }
         if (reserve(w, 6 + (size_t)(end - p) + 1) < 0)

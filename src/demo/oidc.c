@@ -246,6 +246,13 @@ oidc_discover(const char *issuer, const char *client_id,
 }
 
 void
+oidc_keys_clear(struct oidc *o)
+{
+    while (o->nkeys > 0)
+        EVP_PKEY_free(o->keys[--o->nkeys].pkey);
+}
+
+void
 oidc_free(struct oidc *o)
 {
     if (o == NULL)

@@ -88,13 +88,6 @@ out:
     return pkey;
 }
 
-void
-oidc_keys_clear(struct oidc *o)
-{
-    while (o->nkeys > 0)
-        EVP_PKEY_free(o->keys[--o->nkeys].pkey);
-}
-
 /* Replaces the cache with the provider's current JWKS. Lock held. */
 static void
 jwks_fetch(struct oidc *o)

@@ -425,23 +425,6 @@ users_free_list(struct user **list, size_t n)
     free(list);
 }
 
-void
-user_free(struct user *u)
-{
-    if (u == NULL)
-        return;
-    free(u->username);
-    free(u->email);
-    free(u->name);
-    free(u->given_name);
-    free(u->family_name);
-    free(u->locale);
-    free(u->zoneinfo);
-    /* Not the password, but enough to attack it offline. */
-    util_free_secret(u->hash);
-    free(u);
-}
-
 /* Whether the space-separated scope list (RFC 6749 §3.3) holds want. */
 static int
 has_scope(const char *scope, const char *want)

@@ -10,25 +10,10 @@
 
 #include <jansson.h>
 
+/* struct user, USERNAME_MAX and user_free: the record the store keeps. */
+#include "store/records.h"
+
 struct store;
-
-#define USERNAME_MAX 64
-
-struct user {
-    char sub[37];   /* random UUID, never reused, never changes */
-    char *username; /* as given; unique case-insensitively */
-    char *email;    /* "" if none */
-    char *name;     /* "" if none */
-    char *given_name;  /* "" if none */
-    char *family_name; /* "" if none */
-    char *locale;      /* BCP 47 tag ("fr-CA"), "" if none */
-    char *zoneinfo;    /* tz database name ("Europe/Paris"), "" if none */
-    char *hash;     /* PHC scrypt string */
-    bool email_verified;
-    bool disabled;
-    int64_t created;
-    int64_t updated; /* any change; the updated_at claim */
-};
 
 /* What a new user may carry besides username and password; NULL fields
  * are unset. Borrowed by users_add. */
@@ -77,8 +62,6 @@ int users_disable(struct store *st, const char *name_or_sub);
  * with users_free_list. */
 int users_list(struct store *st, struct user ***ret, size_t *n);
 void users_free_list(struct user **list, size_t n);
-
-void user_free(struct user *u);
 
 /*
  * The claims scope grants (OIDC Core §5.4): "profile" gives

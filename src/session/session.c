@@ -221,18 +221,6 @@ session_end(struct store *st, const char *sid, enum end_reason reason)
     return session_end_by(st, NULL, sid, reason, "gatehouse", NULL);
 }
 
-void
-session_ended_clear(struct session_ended *e)
-{
-    size_t i;
-
-    for (i = 0; i < e->napps; i++)
-        free(e->apps[i]);
-    free(e->apps);
-    free(e->notified);
-    memset(e, 0, sizeof(*e));
-}
-
 int
 session_end_user(struct store *st, const char *sub, enum end_reason reason,
                  const char *actor, long long *ended, long long *queued)
@@ -260,18 +248,4 @@ int
 session_get(struct store *st, const char *sid, struct session **ret)
 {
     return store_session_get(st, sid, ret, NULL);
-}
-
-void
-session_free(struct session *s)
-{
-    size_t i;
-
-    if (s == NULL)
-        return;
-    for (i = 0; i < s->napps; i++)
-        free(s->apps[i]);
-    free(s->apps);
-    free(s->ua);
-    free(s);
 }

@@ -8,29 +8,18 @@
 #include <stdint.h>
 
 #include "core/states.h"
+/* struct session, struct session_ended, SESSION_SID_LEN and their free
+ * functions: the records the store keeps. */
+#include "store/records.h"
 
 struct config;
 struct store;
 
 #define SESSION_COOKIE "gh_session"
-/* sid: 128 random bits, base64url. It is public (the sid claim), so the
- * cookie also carries a 256-bit secret whose hash the session keeps:
- * knowing a sid is never enough to use the session. */
-#define SESSION_SID_LEN 22
+/* The sid (SESSION_SID_LEN) is public (the sid claim), so the cookie also
+ * carries a 256-bit secret whose hash the session keeps: knowing a sid is
+ * never enough to use the session. */
 #define SESSION_COOKIE_LEN (SESSION_SID_LEN + 1 + 43)
-
-struct session {
-    char sid[SESSION_SID_LEN + 1];
-    char sub[37];
-    int64_t auth_time;    /* seconds: the auth_time claim */
-    int64_t auth_time_ms; /* the same in milliseconds, for max_age */
-    int64_t created;
-    int64_t last_seen;
-    char ip[46];
-    char *ua;     /* user agent, truncated */
-    char **apps;  /* client_ids recorded on the session */
-    size_t napps;
-};
 
 /*
  * Creates a session for sub (a sign-in just succeeded) and writes the
@@ -69,18 +58,6 @@ int session_record_app(struct store *st, const struct config *cfg,
  * round trip, for introspection. */
 int session_alive(struct store *st, const struct config *cfg,
                   const char *sid);
-
-/* What ending a session did. */
-struct session_ended {
-    int ended;       /* 0: it had ended already, nothing below is set */
-    enum end_reason reason; /* recorded: for END_TIMEOUT, idle or absolute */
-    char sub[37];
-    int queued;      /* back-channel deliveries queued */
-    char **apps;     /* client_ids that took part */
-    int *notified;   /* per app: 1 if a delivery was queued for it */
-    size_t napps;
-};
-void session_ended_clear(struct session_ended *e);
 
 /*
  * Ends a session — the one operation every path uses (logout, admin,
@@ -125,7 +102,5 @@ int session_list_user(struct store *st, const char *sub, char ***ret,
 
 /* Reads one session without touching it. GH_ENOTFOUND if none. */
 int session_get(struct store *st, const char *sid, struct session **ret);
-
-void session_free(struct session *s);
 
 #endif

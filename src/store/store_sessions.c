@@ -8,7 +8,7 @@
 
 #include "core/error.h"
 #include "core/xmalloc.h"
-#include "session/session.h"
+#include "store/records.h"
 #include "store/store_internal.h"
 
 /* Session hash fields are kept short so Redis stores the hash as a

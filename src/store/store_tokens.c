@@ -168,25 +168,6 @@ store_refresh_issue(struct store *st, const char *hash, const char *family,
     return rc;
 }
 
-void
-store_refresh_free(struct refresh_token *t)
-{
-    size_t i;
-
-    if (t == NULL)
-        return;
-    free(t->family);
-    free(t->sid);
-    free(t->client_id);
-    free(t->sub);
-    free(t->scope);
-    free(t->head);
-    for (i = 0; i < t->nsealed; i++)
-        free(t->sealed[i]);
-    free(t->sealed);
-    free(t);
-}
-
 /* The tail of a grace reply: the head's hash at i, then the sealed
  * successors. */
 static int

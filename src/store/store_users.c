@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/error.h"
-#include "directory/users.h"
+#include "store/records.h"
 #include "store/store_internal.h"
 
 /*

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/* Frees the records of records.h. They keep the names their callers have
+ * always used (user_free, session_free, ...): each frees one record, and
+ * lives here, beside the records, so that the store which makes them and
+ * every layer that holds them share one definition. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "store/records.h"
+
+void
+user_free(struct user *u)
+{
+    if (u == NULL)
+        return;
+    free(u->username);
+    free(u->email);
+    free(u->name);
+    free(u->given_name);
+    free(u->family_name);
+    free(u->locale);
+    free(u->zoneinfo);
+    /* Not the password, but enough to attack it offline. */
+    util_free_secret(u->hash);
+    free(u);
+}
+
+void
+session_free(struct session *s)
+{
+    size_t i;
+
+    if (s == NULL)
+        return;
+    for (i = 0; i < s->napps; i++)
+        free(s->apps[i]);
+    free(s->apps);
+    free(s->ua);
+    free(s);
+}
+
+void
+session_ended_clear(struct session_ended *e)
+{
+    size_t i;
+
+    for (i = 0; i < e->napps; i++)
+        free(e->apps[i]);
+    free(e->apps);
+    free(e->notified);
+    memset(e, 0, sizeof(*e));
+}
+
+void
+store_refresh_free(struct refresh_token *t)
+{
+    size_t i;
+
+    if (t == NULL)
+        return;
+    free(t->family);
+    free(t->sid);
+    free(t->client_id);
+    free(t->sub);
+    free(t->scope);
+    free(t->head);
+    for (i = 0; i < t->nsealed; i++)
+        free(t->sealed[i]);
+    free(t->sealed);
+    free(t);
+}

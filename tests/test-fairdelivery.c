@@ -15,7 +15,9 @@
 #include <jansson.h>
 #include <hiredis.h>
 
+#include "cli/config.h"
 #include "core/config.h"
+#include "directory/clients.h"
 #include "session/session.h"
 #include "store/store.h"
 #include "harness/world.h"
@@ -70,7 +72,7 @@ end_sessions_of_other(int n)
         ASSERT_EQ(
             session_create(st, cfg, sub, "127.0.0.1", "fair", sid, cookie), 0);
         ASSERT_EQ(
-            session_record_app(st, cfg, sid, config_client(cfg, "other"), NULL),
+            session_record_app(st, cfg, sid, client_in_config(cfg, "other"), NULL),
             0);
         sids[i] = strdup(sid);
     }

@@ -39,7 +39,7 @@ client_auth_find(struct app *app, const char *client_id,
     if (client_id == NULL || *client_id == '\0')
         return GH_ENOTFOUND;
     /* Config clients first: no Redis round trip on the hot path. */
-    if ((fixed = config_client(app->cfg, client_id)) != NULL) {
+    if ((fixed = client_in_config(app->cfg, client_id)) != NULL) {
         *c = fixed;
         *owned = NULL;
         return 0;

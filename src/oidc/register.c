@@ -160,7 +160,7 @@ id_taken(struct app *app, const char *id)
     char *text = NULL;
     int rc;
 
-    if (config_client(app->cfg, id) != NULL)
+    if (client_in_config(app->cfg, id) != NULL)
         return 1;
     rc = store_client_get(app->store, id, &text);
     util_free_secret(text);

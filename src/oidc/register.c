@@ -10,7 +10,6 @@
 
 #include <jansson.h>
 
-#include "api/admin.h"
 #include "auth/admin_auth.h"
 #include "core/app.h"
 #include "directory/clients.h"
@@ -21,6 +20,7 @@
 #include "crypto/keys.h"
 #include "core/log.h"
 #include "oidc/register.h"
+#include "session/admin_ops.h"
 #include "store/store.h"
 #include "core/util.h"
 

@@ -18,7 +18,6 @@
 #define CLIENT_ID_MAX 128
 #define CLIENT_SECRET_MAX 512
 #define CLIENT_NAME_MAX 256
-#define SCOPE_NAME_MAX 64
 #define URI_MAX 2000
 /* Bounds what one registration can make us store and scan per request. */
 #define LIST_MAX 100

@@ -14,6 +14,10 @@
 
 struct config;
 
+/* The longest scope name a client may be allowed: a longer name in a
+ * request is allowed to no client. */
+#define SCOPE_NAME_MAX 64
+
 enum grant_type {
     GRANT_AUTHORIZATION_CODE = 1 << 0,
     GRANT_REFRESH_TOKEN = 1 << 1,

@@ -57,6 +57,12 @@ static const char *const auth_method_names[] = {
     [AUTH_NONE] = "none",
 };
 
+const char *
+client_auth_method_name(enum auth_method m)
+{
+    return auth_method_names[m];
+}
+
 int
 client_key_known(const char *key)
 {

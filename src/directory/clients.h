@@ -65,6 +65,8 @@ int client_key_known(const char *key);
 /* Returns new JSON metadata for c (with the secret only if with_secret). */
 json_t *client_to_json(const struct client *c, bool with_secret);
 void client_free(struct client *c);
+/* The token_endpoint_auth_method value m stands for (static). */
+const char *client_auth_method_name(enum auth_method m);
 /* The client with that id from the config file, or NULL (borrowed). */
 const struct client *client_in_config(const struct config *cfg,
                                       const char *id);

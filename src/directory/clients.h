@@ -68,8 +68,7 @@ void client_free(struct client *c);
 /* The token_endpoint_auth_method value m stands for (static). */
 const char *client_auth_method_name(enum auth_method m);
 /* The client with that id from the config file, or NULL (borrowed). */
-const struct client *client_in_config(const struct config *cfg,
-                                      const char *id);
+const struct client *client_in_config(const struct config *cfg, const char *id);
 
 /* 1 if uri is registered for c, compared exactly (SPEC §7), else 0. */
 int client_has_redirect_uri(const struct client *c, const char *uri);

@@ -8,7 +8,9 @@
 
 #include <jansson.h>
 
+#include "cli/config.h"
 #include "core/config.h"
+#include "directory/clients.h"
 #include "core/error.h"
 #include "crypto/keys.h"
 #include "session/session.h"
@@ -734,7 +736,7 @@ TEST(logout_all_ends_10000_sessions_and_queues_every_notification)
      * sign-ins would: 10,000 browser sign-ins would take minutes. */
     ASSERT_EQ(config_load(h->gh.config, &cfg, &fe), 0);
     ASSERT_EQ(store_open(&cfg->redis, &st), 0);
-    crm = config_client(cfg, "crm");
+    crm = client_in_config(cfg, "crm");
     ASSERT(crm != NULL);
     for (i = 0; i < MANY; i++) {
         snprintf(sub, sizeof(sub), "00000000-0000-4000-8000-%012d", i % 97);

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "cli/config.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "crypto/password.h"

@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/config.h"
 #include "core/config.h"
+#include "directory/clients.h"
 #include "core/error.h"
 
 #include "test.h"
@@ -104,7 +106,7 @@ TEST(minimal_config_gets_defaults)
     ASSERT_EQ(cfg->login_max_failures, 5);
     ASSERT_EQ(cfg->login_lockout_s, 300);
     ASSERT_EQ(cfg->nclients, 0);
-    ASSERT(config_client(cfg, "crm") == NULL);
+    ASSERT(client_in_config(cfg, "crm") == NULL);
     config_free(cfg);
 }
 
@@ -162,15 +164,15 @@ TEST(every_setting_is_read)
     ASSERT_EQ(cfg->login_max_failures, 10);
     ASSERT_EQ(cfg->login_lockout_s, 60);
     ASSERT_EQ(cfg->nclients, 2);
-    c = config_client(cfg, "crm");
+    c = client_in_config(cfg, "crm");
     ASSERT(c != NULL);
     ASSERT_STR_EQ(c->name, "CRM");
     ASSERT_EQ(c->backchannel_logout_session_required, 1);
-    c = config_client(cfg, "security-console");
+    c = client_in_config(cfg, "security-console");
     ASSERT(c != NULL);
     ASSERT(client_allows_scope(c, "gatehouse:admin"));
-    ASSERT(config_client(cfg, "CRM") == NULL);
-    ASSERT(config_client(cfg, NULL) == NULL);
+    ASSERT(client_in_config(cfg, "CRM") == NULL);
+    ASSERT(client_in_config(cfg, NULL) == NULL);
     config_free(cfg);
     config_free(NULL);
 }

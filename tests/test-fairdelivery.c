@@ -15,7 +15,9 @@
 #include <jansson.h>
 #include <hiredis.h>
 
+#include "cli/config.h"
 #include "core/config.h"
+#include "directory/clients.h"
 #include "session/session.h"
 #include "store/store.h"
 #include "harness/world.h"
@@ -69,9 +71,9 @@ end_sessions_of_other(int n)
         snprintf(sub, sizeof(sub), "00000000-0000-4000-8000-%012d", i);
         ASSERT_EQ(
             session_create(st, cfg, sub, "127.0.0.1", "fair", sid, cookie), 0);
-        ASSERT_EQ(
-            session_record_app(st, cfg, sid, config_client(cfg, "other"), NULL),
-            0);
+        ASSERT_EQ(session_record_app(st, cfg, sid,
+                                     client_in_config(cfg, "other"), NULL),
+                  0);
         sids[i] = strdup(sid);
     }
     ASSERT_EQ(session_end_many(st, cfg, sids, (size_t)n, END_ADMIN, "test", 0,

@@ -18,7 +18,9 @@
 
 #include <jansson.h>
 
+#include "cli/config.h"
 #include "core/config.h"
+#include "directory/clients.h"
 #include "http/http.h"
 #include "session/session.h"
 #include "store/store.h"
@@ -782,7 +784,7 @@ TEST(gatehouse_killed_during_logout_all_loses_no_notification)
     /* Sessions straight into Redis, as sign-ins would make them. */
     ASSERT_EQ(config_load(h->gh.config, &cfg, &fe), 0);
     ASSERT_EQ(store_open(&cfg->redis, &st), 0);
-    crm = config_client(cfg, "crm");
+    crm = client_in_config(cfg, "crm");
     for (i = 0; i < n; i++) {
         snprintf(sub, sizeof(sub), "00000000-0000-4000-8000-%012d", i % 50);
         ASSERT_EQ(
@@ -1019,7 +1021,7 @@ TEST(redis_lost_during_logout_all_pauses_it_and_a_server_finishes_it)
     start(1, app.uri, NULL);
     ASSERT_EQ(config_load(h->gh.config, &cfg, &fe), 0);
     ASSERT_EQ(store_open(&cfg->redis, &st), 0);
-    crm = config_client(cfg, "crm");
+    crm = client_in_config(cfg, "crm");
     for (i = 0; i < n; i++) {
         snprintf(sub, sizeof(sub), "00000000-0000-4000-8000-%012d", i % 50);
         ASSERT_EQ(

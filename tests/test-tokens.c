@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "core/app.h"
+#include "cli/config.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "crypto/keys.h"

@@ -686,7 +686,8 @@ post_logout_all(struct call *c)
      * GET /admin/logout-all follows the run. */
     reply(c, 202,
           json_pack("{s:I, s:I, s:s}", "sessions", (json_int_t)total,
-                    "notifications", (json_int_t)0, "state", "running"));
+                    "notifications", (json_int_t)0, "state",
+                    run_state_name(RUN_RUNNING)));
 }
 
 static void
@@ -696,7 +697,7 @@ get_logout_all(struct call *c)
     int rc = store_logout_all_get(c->app->store, &s);
 
     if (rc == GH_ENOTFOUND) {
-        reply(c, 200, json_pack("{s:s}", "state", "none"));
+        reply(c, 200, json_pack("{s:s}", "state", run_state_name(RUN_NONE)));
         return;
     }
     if (rc < 0) {

@@ -11,18 +11,13 @@
 #include "core/app.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/jsonget.h"
 #include "core/util.h"
 #include "crypto/jws.h"
 #include "directory/users.h"
 #include "grant/scope.h"
 #include "http/http.h"
 #include "store/store.h"
-
-static const char *
-str(const json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
-}
 
 int
 bearer_verify(struct app *app, const char *jwt, json_t **claims)
@@ -37,9 +32,10 @@ bearer_verify(struct app *app, const char *jwt, json_t **claims)
     if ((rc = jws_check_claims(c, app->cfg->issuer, NULL, util_now(),
                                JWS_LEEWAY_S, false)) < 0)
         goto out;
-    jti = str(c, "jti");
-    sid = str(c, "sid");
-    if (jti == NULL || str(c, "sub") == NULL || str(c, "client_id") == NULL) {
+    jti = jsonget_str(c, "jti");
+    sid = jsonget_str(c, "sid");
+    if (jti == NULL || jsonget_str(c, "sub") == NULL ||
+        jsonget_str(c, "client_id") == NULL) {
         rc = GH_EBADTOKEN;
         goto out;
     }
@@ -74,12 +70,12 @@ bearer_user(struct http_request *req, const json_t *claims, const char *scope,
                           "the token was not issued for a user");
         return GH_EDENIED;
     }
-    if (!scope_has(str(claims, "scope"), scope)) {
+    if (!scope_has(jsonget_str(claims, "scope"), scope)) {
         snprintf(why, sizeof(why), "the token lacks scope %.64s", scope);
         auth_error_bearer(req, 403, "insufficient_scope", NULL, why);
         return GH_EDENIED;
     }
-    rc = users_get(req->app->store, str(claims, "sub"), &u);
+    rc = users_get(req->app->store, jsonget_str(claims, "sub"), &u);
     if (rc == GH_ENOTFOUND || (rc == 0 && u->disabled)) {
         auth_error_bearer(req, 401, "invalid_token", NULL, "the user is gone");
         user_free(u);

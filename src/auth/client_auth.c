@@ -19,12 +19,6 @@
 #include "store/store.h"
 #include "core/util.h"
 
-static const char *const method_names[] = {
-    [AUTH_CLIENT_SECRET_BASIC] = "client_secret_basic",
-    [AUTH_CLIENT_SECRET_POST] = "client_secret_post",
-    [AUTH_NONE] = "none",
-};
-
 int
 client_auth_find(struct app *app, const char *client_id,
                  const struct client **c, struct client **owned)
@@ -39,7 +33,7 @@ client_auth_find(struct app *app, const char *client_id,
     if (client_id == NULL || *client_id == '\0')
         return GH_ENOTFOUND;
     /* Config clients first: no Redis round trip on the hot path. */
-    if ((fixed = config_client(app->cfg, client_id)) != NULL) {
+    if ((fixed = client_in_config(app->cfg, client_id)) != NULL) {
         *c = fixed;
         *owned = NULL;
         return 0;
@@ -134,8 +128,8 @@ out:
     if (why != NULL) {
         log_info("client_auth_failed client=%s method=%s path=%s "
                  "reason=\"%s\"",
-                 c != NULL ? c->client_id : "-", method_names[method],
-                 req->path, why);
+                 c != NULL ? c->client_id : "-",
+                 client_auth_method_name(method), req->path, why);
         /* RFC 6749 §5.2: 401, and http.c adds WWW-Authenticate. */
         http_oauth_error(req, 401, "invalid_client", why);
         rc = GH_EDENIED;

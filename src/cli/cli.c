@@ -16,12 +16,14 @@
 #include <openssl/crypto.h>
 
 #include "cli/cli_internal.h"
+#include "cli/config.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "crypto/keys.h"
 #include "crypto/password.h"
+#include "directory/clients.h"
 #include "store/store.h"
 
 /* One option of the command line. */

@@ -18,6 +18,7 @@
 #include "cli/cli.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/states.h"
 #include "session/session.h"
 #include "store/store.h"
 #include "directory/users.h"
@@ -77,7 +78,8 @@ show_logout_all(struct cli_ctx *c)
 
     const char *state;
 
-    if (store_logout_all_get(c->st, &s) < 0 || strcmp(s.state, "running"))
+    if (store_logout_all_get(c->st, &s) < 0 ||
+        run_state_parse(s.state) != RUN_RUNNING)
         return;
     cli_iso_time(s.started, started, sizeof(started));
     state = admin_logout_all_state(&s, util_now(), &idle);
@@ -85,7 +87,7 @@ show_logout_all(struct cli_ctx *c)
             "%s: logout-all %s: %lld of %lld sessions ended, %lld "
             "notifications queued (by %s since %s)%s\n",
             c->cmd, state, s.ended, s.total, s.queued, s.actor, started,
-            strcmp(state, "resuming") == 0
+            run_state_parse(state) == RUN_RESUMING
                 ? "; its process stopped, a running server takes it over"
                 : "");
 }
@@ -437,11 +439,11 @@ logout_all(struct cli_ctx *c)
                  "interrupted after %lld sessions; run it again to end the "
                  "rest",
                  p.ended);
-        print_counts(c, p.ended, p.queued, "interrupted");
+        print_counts(c, p.ended, p.queued, run_state_name(RUN_INTERRUPTED));
         return 1;
     }
     if (c->o->given & CLI_JSON)
-        print_counts(c, p.ended, p.queued, "done");
+        print_counts(c, p.ended, p.queued, run_state_name(RUN_DONE));
     else
         printf("ended %lld session%s; %lld notification%s queued\n",
                p.ended, p.ended == 1 ? "" : "s", p.queued,
@@ -463,16 +465,24 @@ run_logout(struct cli_ctx *c)
  * gatehouse deliveries
  */
 
+/* --state as a ledger state; LEDGER_STATE_COUNT, both listed ones, when
+ * not given. */
+static int
+listed_state(const struct cli_opts *o)
+{
+    return o->state != NULL ? ledger_state_parse(o->state) : LEDGER_STATE_COUNT;
+}
+
 static int
 check_deliveries(const struct cli_ctx *c, char *msg, size_t size)
 {
     const struct cli_opts *o = c->o;
+    int state = listed_state(o);
 
-    if (o->state != NULL && strcmp(o->state, "pending") != 0 &&
-        strcmp(o->state, "failed") != 0)
+    if (state != LEDGER_PENDING && state != LEDGER_FAILED &&
+        state != LEDGER_STATE_COUNT)
         snprintf(msg, size, "--state must be pending or failed");
-    else if ((o->given & CLI_RETRY) && o->state != NULL &&
-             strcmp(o->state, "failed") != 0)
+    else if ((o->given & CLI_RETRY) && state == LEDGER_PENDING)
         snprintf(msg, size, "--retry requeues failed deliveries; it takes "
                             "no --state pending");
     else if ((o->given & CLI_RETRY) && (o->given & CLI_LIMIT))
@@ -537,6 +547,7 @@ run_deliveries(struct cli_ctx *c)
         "NEXT/DONE", "LAST ATTEMPT"};
     struct cli_table t = {.ncols = 8};
     const char *state = c->o->state;
+    int listed = listed_state(c->o);
     int json = c->o->given & CLI_JSON;
     int limit = c->limit > 0 ? (int)c->limit : DELIVERIES_DEFAULT;
     long long count = 0, pending = 0, failed = 0, shown_n = 0;
@@ -560,9 +571,9 @@ run_deliveries(struct cli_ctx *c)
         return fail(c, GH_ENOMEM);
     if (!json)
         cli_table_add(&t, head);
-    if (state == NULL || strcmp(state, "pending") == 0)
+    if (listed != LEDGER_FAILED)
         rc = add_deliveries(c, 0, limit, &t, arr, &shown_n, &pending);
-    if (rc == 0 && (state == NULL || strcmp(state, "failed") == 0))
+    if (rc == 0 && listed != LEDGER_PENDING)
         rc = add_deliveries(c, 1, limit, &t, arr, &shown_n, &failed);
     if (rc < 0) {
         rc = fail(c, rc);

@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_internal.h"
+#include "cli/config.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "crypto/keys.h"

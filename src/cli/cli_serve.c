@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "cli/cli_internal.h"
 #include "core/app.h"
+#include "cli/config.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"

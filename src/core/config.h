@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* The JSON configuration (SPEC §3): loaded and checked once, at start. */
+/* The settings of the JSON configuration (SPEC §3), as cli/config.c loads
+ * and checks them once, at start. */
 #ifndef GATEHOUSE_CONFIG_H
 #define GATEHOUSE_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "directory/clients.h"
+#include "core/strlist.h"
+
+struct client;
 
 struct redis_config {
     /* Exactly one of url and sentinel_master is set. */
@@ -54,24 +57,5 @@ struct config {
     struct client **clients;
     size_t nclients;
 };
-
-/*
- * Loads and checks path. GATEHOUSE_REDIS_URL, when set, replaces
- * redis.url. On success *ret is owned by the caller (config_free). On
- * failure returns GH_EINVAL (GH_EIO if the file cannot be read) and err
- * names the field and the problem, printed as "FILE: field: problem".
- */
-int config_load(const char *path, struct config **ret, struct field_error *err);
-/* The same from a JSON text; dir resolves relative paths. For tests. */
-int config_parse(const char *text, const char *dir, struct config **ret,
-                 struct field_error *err);
-void config_free(struct config *cfg);
-
-/* Parses a redis URL into rc's host/port/unix_path/db/password. */
-int config_parse_redis_url(const char *url, struct redis_config *rc,
-                           const char **why);
-
-/* The client with that id from the config file, or NULL (borrowed). */
-const struct client *config_client(const struct config *cfg, const char *id);
 
 #endif

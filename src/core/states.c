@@ -17,6 +17,12 @@ static const char *const ledger_state_names[] = {
 #undef XX
 };
 
+static const char *const run_state_names[] = {
+#define XX(name, text) [RUN_##name] = text,
+    RUN_STATE_MAP(XX)
+#undef XX
+};
+
 const char *
 end_reason_name(enum end_reason r)
 {
@@ -25,15 +31,24 @@ end_reason_name(enum end_reason r)
     return end_reason_names[r];
 }
 
-enum end_reason
-end_reason_parse(const char *s)
+/* The index of s among the n names, or GH_EINVAL. */
+static int
+find(const char *const *names, unsigned n, const char *s)
 {
     unsigned i;
 
-    for (i = 0; i < END_REASON_COUNT; i++)
-        if (strcmp(end_reason_names[i], s) == 0)
-            return (enum end_reason)i;
-    return END_OTHER;
+    for (i = 0; i < n; i++)
+        if (strcmp(names[i], s) == 0)
+            return (int)i;
+    return GH_EINVAL;
+}
+
+enum end_reason
+end_reason_parse(const char *s)
+{
+    int i = find(end_reason_names, END_REASON_COUNT, s);
+
+    return i >= 0 ? (enum end_reason)i : END_OTHER;
 }
 
 const char *
@@ -45,10 +60,17 @@ ledger_state_name(enum ledger_state s)
 int
 ledger_state_parse(const char *s)
 {
-    unsigned i;
+    return find(ledger_state_names, LEDGER_STATE_COUNT, s);
+}
 
-    for (i = 0; i < LEDGER_STATE_COUNT; i++)
-        if (strcmp(ledger_state_names[i], s) == 0)
-            return (int)i;
-    return GH_EINVAL;
+int
+run_state_parse(const char *s)
+{
+    return find(run_state_names, RUN_STATE_COUNT, s);
+}
+
+const char *
+run_state_name(enum run_state s)
+{
+    return (unsigned)s < RUN_STATE_COUNT ? run_state_names[s] : NULL;
 }

@@ -56,6 +56,33 @@ const char *ledger_state_name(enum ledger_state s);
 int ledger_state_parse(const char *s);
 
 /*
+ * Where the logout-all run is (the state field of its record, as Redis,
+ * the Admin API and the CLI spell it): running, finished, stopped before
+ * the end, or failed to start. NONE and RESUMING are never stored: they
+ * are how no run at all, and a running run whose owner has stopped
+ * beating, are shown.
+ */
+#define RUN_STATE_MAP(XX)                                                      \
+    XX(RUNNING, "running")                                                     \
+    XX(DONE, "done")                                                           \
+    XX(INTERRUPTED, "interrupted")                                             \
+    XX(FAILED, "failed")                                                       \
+    XX(RESUMING, "resuming")                                                   \
+    XX(NONE, "none")
+
+enum run_state {
+#define XX(name, text) RUN_##name,
+    RUN_STATE_MAP(XX)
+#undef XX
+    RUN_STATE_COUNT
+};
+
+/* The state s names (>= 0), or GH_EINVAL if none; and back, the name of
+ * a state, static, NULL for a value outside the table. */
+int run_state_parse(const char *s);
+const char *run_state_name(enum run_state s);
+
+/*
  * What recording one delivery attempt decided (delivery_done.lua): the
  * number the script answers with, and the outcome label of the metrics,
  * in the metrics' order.

@@ -11,13 +11,13 @@
 #include <curl/curl.h>
 
 #include "directory/clients.h"
+#include "core/config.h"
 #include "core/error.h"
 #include "core/util.h"
 
 #define CLIENT_ID_MAX 128
 #define CLIENT_SECRET_MAX 512
 #define CLIENT_NAME_MAX 256
-#define SCOPE_NAME_MAX 64
 #define URI_MAX 2000
 /* Bounds what one registration can make us store and scan per request. */
 #define LIST_MAX 100
@@ -57,6 +57,12 @@ static const char *const auth_method_names[] = {
     [AUTH_NONE] = "none",
 };
 
+const char *
+client_auth_method_name(enum auth_method m)
+{
+    return auth_method_names[m];
+}
+
 int
 client_key_known(const char *key)
 {
@@ -65,50 +71,6 @@ client_key_known(const char *key)
     for (i = 0; i < NELEM(client_keys); i++)
         if (strcmp(key, client_keys[i]) == 0)
             return 1;
-    return 0;
-}
-
-void
-strlist_free(struct strlist *l)
-{
-    size_t i;
-
-    if (l == NULL)
-        return;
-    for (i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-    l->v = NULL;
-    l->n = 0;
-}
-
-int
-strlist_contains(const struct strlist *l, const char *s)
-{
-    size_t i;
-
-    if (l == NULL || s == NULL)
-        return 0;
-    for (i = 0; i < l->n; i++)
-        if (strcmp(l->v[i], s) == 0)
-            return 1;
-    return 0;
-}
-
-static int
-strlist_add(struct strlist *l, const char *s, size_t len)
-{
-    char **v;
-    char *copy;
-
-    if ((copy = strndup(s, len)) == NULL)
-        return GH_ENOMEM;
-    if ((v = realloc(l->v, (l->n + 1) * sizeof(*v))) == NULL) {
-        free(copy);
-        return GH_ENOMEM;
-    }
-    l->v = v;
-    l->v[l->n++] = copy;
     return 0;
 }
 
@@ -924,4 +886,17 @@ client_allows_origin(const struct client *c, const char *origin)
 {
     /* RFC 6454 §5: origins are compared as the browser serialises them. */
     return c != NULL && strlist_contains(&c->allowed_origins, origin);
+}
+
+const struct client *
+client_in_config(const struct config *cfg, const char *id)
+{
+    size_t i;
+
+    if (cfg == NULL || id == NULL)
+        return NULL;
+    for (i = 0; i < cfg->nclients; i++)
+        if (strcmp(cfg->clients[i]->client_id, id) == 0)
+            return cfg->clients[i];
+    return NULL;
 }

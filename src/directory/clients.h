@@ -10,11 +10,13 @@
 #include <jansson.h>
 
 #include "core/error.h"
+#include "core/strlist.h"
 
-struct strlist {
-    char **v;
-    size_t n;
-};
+struct config;
+
+/* The longest scope name a client may be allowed: a longer name in a
+ * request is allowed to no client. */
+#define SCOPE_NAME_MAX 64
 
 enum grant_type {
     GRANT_AUTHORIZATION_CODE = 1 << 0,
@@ -63,6 +65,10 @@ int client_key_known(const char *key);
 /* Returns new JSON metadata for c (with the secret only if with_secret). */
 json_t *client_to_json(const struct client *c, bool with_secret);
 void client_free(struct client *c);
+/* The token_endpoint_auth_method value m stands for (static). */
+const char *client_auth_method_name(enum auth_method m);
+/* The client with that id from the config file, or NULL (borrowed). */
+const struct client *client_in_config(const struct config *cfg, const char *id);
 
 /* 1 if uri is registered for c, compared exactly (SPEC §7), else 0. */
 int client_has_redirect_uri(const struct client *c, const char *uri);
@@ -85,8 +91,5 @@ int uri_check_origin(const char *origin, const char **why);
 /* The origin of an http(s) URI (malloc'd; the caller frees it) into *ret.
  * 0, GH_EINVAL if uri has none, GH_ENOMEM. */
 int uri_origin(const char *uri, char **ret);
-
-void strlist_free(struct strlist *l);
-int strlist_contains(const struct strlist *l, const char *s);
 
 #endif

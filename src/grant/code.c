@@ -10,6 +10,7 @@
 #include "core/app.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/jsonget.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "crypto/jws.h"
@@ -29,12 +30,6 @@
  * it issued (code_redeem.lua), and the one a replay leaves. */
 #define USED_PENDING "-"
 #define USED_REPLAYED "r"
-
-static const char *
-str(const json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
-}
 
 int
 code_issue(struct app *app, const struct code_grant *g,
@@ -83,7 +78,7 @@ static int
 revoke_record(struct app *app, const char *record)
 {
     json_t *o = json_loads(record, 0, NULL);
-    const char *family = str(o, "f"), *jti = str(o, "j");
+    const char *family = jsonget_str(o, "f"), *jti = jsonget_str(o, "j");
     int64_t left = json_integer_value(json_object_get(o, "x")) - util_now();
     int rc = 0;
 
@@ -124,13 +119,13 @@ static const char *
 code_check(const json_t *g, const struct client *c, const char *redirect_uri,
            const char *verifier)
 {
-    const char *challenge = str(g, "cc");
+    const char *challenge = jsonget_str(g, "cc");
     char computed[44];
     size_t i, n;
 
-    if (strcmp(str(g, "c"), c->client_id) != 0)
+    if (strcmp(jsonget_str(g, "c"), c->client_id) != 0)
         return "the code was issued to another client";
-    if (strcmp(str(g, "r"), redirect_uri) != 0)
+    if (strcmp(jsonget_str(g, "r"), redirect_uri) != 0)
         return "redirect_uri does not match the authorization request";
     if (challenge == NULL) {
         if (c->auth_method == AUTH_NONE)
@@ -183,8 +178,9 @@ code_redeem(struct app *app, const char *code, const struct client *c,
     if (rc < 0)
         goto out;
     cg = json_loads(value, 0, NULL);
-    if (str(cg, "c") == NULL || str(cg, "r") == NULL || str(cg, "sc") == NULL ||
-        str(cg, "s") == NULL || str(cg, "u") == NULL) {
+    if (jsonget_str(cg, "c") == NULL || jsonget_str(cg, "r") == NULL ||
+        jsonget_str(cg, "sc") == NULL || jsonget_str(cg, "s") == NULL ||
+        jsonget_str(cg, "u") == NULL) {
         rc = GH_EPROTO;
         goto out;
     }
@@ -194,8 +190,9 @@ code_redeem(struct app *app, const char *code, const struct client *c,
     }
     /* SPEC §5: the app now takes part in the session, so its logout
      * reaches this app; a session that ended meanwhile issues nothing. */
-    rc = session_record_app(app->store, app->cfg, str(cg, "s"), c, sub);
-    if (rc == GH_ENOTFOUND || (rc == 0 && strcmp(sub, str(cg, "u")) != 0)) {
+    rc = session_record_app(app->store, app->cfg, jsonget_str(cg, "s"), c, sub);
+    if (rc == GH_ENOTFOUND ||
+        (rc == 0 && strcmp(sub, jsonget_str(cg, "u")) != 0)) {
         *why = "the session has ended";
         rc = GH_EDENIED;
         goto out;
@@ -211,12 +208,12 @@ code_redeem(struct app *app, const char *code, const struct client *c,
         goto out;
     }
     x->grant = (struct code_grant){
-        .client_id = str(cg, "c"),
-        .redirect_uri = str(cg, "r"),
-        .code_challenge = str(cg, "cc"),
-        .nonce = str(cg, "n"),
-        .scope = str(cg, "sc"),
-        .sid = str(cg, "s"),
+        .client_id = jsonget_str(cg, "c"),
+        .redirect_uri = jsonget_str(cg, "r"),
+        .code_challenge = jsonget_str(cg, "cc"),
+        .nonce = jsonget_str(cg, "n"),
+        .scope = jsonget_str(cg, "sc"),
+        .sid = jsonget_str(cg, "s"),
         .sub = u->sub,
         .auth_time = json_integer_value(json_object_get(cg, "at")),
     };

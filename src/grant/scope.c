@@ -8,10 +8,6 @@
 #include "directory/clients.h"
 #include "grant/scope.h"
 
-/* As clients.c allows a client's scope names to be: a longer name is
- * allowed to no client. */
-#define SCOPE_NAME_MAX 64
-
 /* The next name at *p: its start, its length in *len; NULL at the end. */
 static const char *
 next_name(const char **p, size_t *len)

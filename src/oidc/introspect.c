@@ -12,6 +12,7 @@
 #include "core/app.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/jsonget.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "crypto/jws.h"
@@ -26,12 +27,6 @@
 
 /* RFC 7662 §2.2: all that an inactive token tells, whatever the reason. */
 #define INACTIVE "{\"active\":false}"
-
-static const char *
-str(const json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
-}
 
 /* Our access tokens are JWTs, our refresh tokens opaque base64url: a dot
  * tells them apart whatever token_type_hint says (RFC 7662 §2.1 lets a
@@ -60,16 +55,18 @@ introspect_access(struct app *app, const char *token,
     if (rc < 0)
         return 0;
     rc = 0;
-    if (strcmp(str(c, "client_id"), caller->client_id) != 0 &&
+    if (strcmp(jsonget_str(c, "client_id"), caller->client_id) != 0 &&
         !client_allows_scope(caller, ADMIN_SCOPE))
         goto out;
     o = json_pack("{s:b, s:s*, s:s, s:s, s:O, s:O, s:s*, s:O*, s:s, s:s*, "
                   "s:s}",
-                  "active", 1, "scope", str(c, "scope"), "client_id",
-                  str(c, "client_id"), "sub", str(c, "sub"), "exp",
-                  json_object_get(c, "exp"), "iat", json_object_get(c, "iat"),
-                  "iss", str(c, "iss"), "aud", json_object_get(c, "aud"), "jti",
-                  str(c, "jti"), "sid", str(c, "sid"), "token_type", "Bearer");
+                  "active", 1, "scope", jsonget_str(c, "scope"), "client_id",
+                  jsonget_str(c, "client_id"), "sub", jsonget_str(c, "sub"),
+                  "exp", json_object_get(c, "exp"), "iat",
+                  json_object_get(c, "iat"), "iss", jsonget_str(c, "iss"),
+                  "aud", json_object_get(c, "aud"), "jti",
+                  jsonget_str(c, "jti"), "sid", jsonget_str(c, "sid"),
+                  "token_type", "Bearer");
     if (o == NULL) {
         rc = GH_ENOMEM;
         goto out;
@@ -187,9 +184,9 @@ revoke_access(struct app *app, const char *token, const struct client *caller)
         jws_check_claims(c, app->cfg->issuer, NULL, util_now(), JWS_LEEWAY_S,
                          true) < 0)
         goto out;
-    jti = str(c, "jti");
-    if (jti == NULL || str(c, "client_id") == NULL ||
-        strcmp(str(c, "client_id"), caller->client_id) != 0)
+    jti = jsonget_str(c, "jti");
+    if (jti == NULL || jsonget_str(c, "client_id") == NULL ||
+        strcmp(jsonget_str(c, "client_id"), caller->client_id) != 0)
         goto out;
     left = json_integer_value(json_object_get(c, "exp")) - util_now() +
            JWS_LEEWAY_S;

@@ -10,7 +10,6 @@
 
 #include <jansson.h>
 
-#include "api/admin.h"
 #include "auth/admin_auth.h"
 #include "core/app.h"
 #include "directory/clients.h"
@@ -21,6 +20,7 @@
 #include "crypto/keys.h"
 #include "core/log.h"
 #include "oidc/register.h"
+#include "session/admin_ops.h"
 #include "store/store.h"
 #include "core/util.h"
 
@@ -160,7 +160,7 @@ id_taken(struct app *app, const char *id)
     char *text = NULL;
     int rc;
 
-    if (config_client(app->cfg, id) != NULL)
+    if (client_in_config(app->cfg, id) != NULL)
         return 1;
     rc = store_client_get(app->store, id, &text);
     util_free_secret(text);

@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/states.h"
 #include "session/session.h"
 #include "store/store.h"
 #include "directory/users.h"
@@ -207,7 +208,7 @@ admin_logout_all_run(struct store *st, const struct config *cfg,
         }
         interrupted = 1;
     }
-    state = interrupted ? "interrupted" : "done";
+    state = run_state_name(interrupted ? RUN_INTERRUPTED : RUN_DONE);
     if ((rc = store_logout_all_update(st, run->owner, util_now(), state,
                                       p->ended, p->queued)) < 0)
         return rc;
@@ -223,8 +224,8 @@ admin_logout_all_state(const struct logout_all_state *s, int64_t now,
                        int64_t *age_s)
 {
     *age_s = now - s->updated;
-    if (strcmp(s->state, "running") == 0 && *age_s >= ADMIN_STALE_S)
-        return "resuming";
+    if (run_state_parse(s->state) == RUN_RUNNING && *age_s >= ADMIN_STALE_S)
+        return run_state_name(RUN_RESUMING);
     return s->state;
 }
 
@@ -406,8 +407,9 @@ bg_launch(struct app *app)
         atomic_store(&bg->running, 0);
         metrics_logout_all(0, bg->progress.total, bg->progress.ended,
                            bg->progress.queued);
-        store_logout_all_update(app->store, bg->run.owner, util_now(), "failed",
-                                bg->progress.ended, bg->progress.queued);
+        store_logout_all_update(app->store, bg->run.owner, util_now(),
+                                run_state_name(RUN_FAILED), bg->progress.ended,
+                                bg->progress.queued);
         return GH_ENOMEM;
     }
     bg->joinable = 1;

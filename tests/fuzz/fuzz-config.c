@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "directory/clients.h"
+#include "cli/config.h"
 #include "core/config.h"
 #include "core/error.h"
 
@@ -42,7 +43,7 @@ check_config(const struct config *cfg)
     for (i = 0; i < cfg->nclients; i++) {
         const struct client *c = cfg->clients[i];
 
-        if (c == NULL || config_client(cfg, c->client_id) != c)
+        if (c == NULL || client_in_config(cfg, c->client_id) != c)
             abort();
         for (j = 0; j < c->redirect_uris.n; j++)
             if (uri_check_redirect(c->redirect_uris.v[j], NULL) != 0)

@@ -13,10 +13,11 @@
 
 #include <jansson.h>
 
-#include "core/config.h"
+#include "cli/config.h"
 #include "core/error.h"
 #include "core/percent.h"
 #include "core/util.h"
+#include "directory/clients.h"
 
 #define YEAR_S (365 * 24 * 3600)
 #define REDIS_PREFIX_MAX 32
@@ -367,25 +368,15 @@ parse_sentinel(json_t *sen, struct redis_config *redis, struct field_error *err)
         return field_error_set(err, "must not be empty",
                                "redis.sentinel.addresses");
     json_array_foreach(addrs, i, v) {
-        char **nv;
-        char *copy;
-
         if (!json_is_string(v))
             return field_error_set(err, "must be a string",
                                    "redis.sentinel.addresses[%zu]", i);
         if (check_host_port(json_string_value(v)) < 0)
             return field_error_set(err, "must be host:port",
                                    "redis.sentinel.addresses[%zu]", i);
-        if ((copy = strdup(json_string_value(v))) == NULL)
-            return GH_ENOMEM;
-        nv = realloc(redis->sentinel_addresses.v,
-                     (redis->sentinel_addresses.n + 1) * sizeof(*nv));
-        if (nv == NULL) {
-            free(copy);
-            return GH_ENOMEM;
-        }
-        redis->sentinel_addresses.v = nv;
-        redis->sentinel_addresses.v[redis->sentinel_addresses.n++] = copy;
+        if ((r = strlist_add(&redis->sentinel_addresses, json_string_value(v),
+                             strlen(json_string_value(v)))) < 0)
+            return r;
     }
     return 0;
 }
@@ -801,17 +792,4 @@ config_free(struct config *cfg)
         client_free(cfg->clients[i]);
     free(cfg->clients);
     free(cfg);
-}
-
-const struct client *
-config_client(const struct config *cfg, const char *id)
-{
-    size_t i;
-
-    if (cfg == NULL || id == NULL)
-        return NULL;
-    for (i = 0; i < cfg->nclients; i++)
-        if (strcmp(cfg->clients[i]->client_id, id) == 0)
-            return cfg->clients[i];
-    return NULL;
 }

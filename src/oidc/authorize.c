@@ -106,6 +106,16 @@ valid_challenge(const char *s)
     return n == 43 && b64url_valid(s, n);
 }
 
+/* The one answer when sign-in cannot go on for a reason that is not the
+ * user's (Redis, the shared key): /authorize and /login say it alike. */
+void
+authorize_unavailable(struct http_request *req)
+{
+    http_error_page(req, 503, "Temporarily unavailable",
+                    "Sign-in is not available right now. Please try again "
+                    "in a moment.");
+}
+
 /*
  * Shows the sign-in form, the request (sealed, if any) in it. Nothing is
  * stored: the CSRF token is sealed too, bound to this browser's
@@ -125,9 +135,7 @@ authorize_show_login(struct http_request *req, const char *app_name,
     if (none == NULL || presign_browser(req, 1, browser) < 0 ||
         presign_seal(req->app, "login", browser, none, &csrf) < 0) {
         json_decref(none);
-        http_error_page(req, 503, "Temporarily unavailable",
-                        "Sign-in is not available right now. Please try "
-                        "again in a moment.");
+        authorize_unavailable(req);
         return;
     }
     json_decref(none);
@@ -424,9 +432,7 @@ authorize_handle(struct http_request *req)
     }
     rc = client_auth_find(req->app, client_id, &c, &owned);
     if (rc < 0 && rc != GH_ENOTFOUND) {
-        http_error_page(req, 503, "Temporarily unavailable",
-                        "Sign-in is not available right now. Please try "
-                        "again in a moment.");
+        authorize_unavailable(req);
         goto out;
     }
     if (rc < 0) {

@@ -51,4 +51,7 @@ void authorize_show_login(struct http_request *req, const char *app_name,
                           const char *request, const char *username,
                           const char *error, int status);
 
+/* 503: sign-in cannot go on now, through no fault of the user's. */
+void authorize_unavailable(struct http_request *req);
+
 #endif

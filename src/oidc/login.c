@@ -209,9 +209,7 @@ login_run(void *arg)
     }
     goto out;
 unavailable:
-    http_error_page(req, 503, "Temporarily unavailable",
-                    "Sign-in is not available right now. Please try again "
-                    "in a moment.");
+    authorize_unavailable(req);
 out:
     json_decref(areq_json);
     free(app_name);
@@ -301,9 +299,7 @@ login_reserve(struct http_request *req, struct login_job *j)
         goto unavailable;
     return 0;
 unavailable:
-    http_error_page(req, 503, "Temporarily unavailable",
-                    "Sign-in is not available right now. Please try again "
-                    "in a moment.");
+    authorize_unavailable(req);
     return 1;
 }
 
@@ -389,9 +385,7 @@ login_post(struct http_request *req)
         rc = presign_open(app, "login", browser, csrf, &claims);
     json_decref(claims);
     if (rc == GH_EREDIS) {
-        http_error_page(req, 503, "Temporarily unavailable",
-                        "Sign-in is not available right now. Please try "
-                        "again in a moment.");
+        authorize_unavailable(req);
         goto out;
     }
     if (rc < 0) {
@@ -431,9 +425,7 @@ login_post(struct http_request *req)
      * no answer about the user at all. */
     if ((rc = users_get(app->store, username, &j->user)) < 0 &&
         rc != GH_ENOTFOUND) {
-        http_error_page(req, 503, "Temporarily unavailable",
-                        "Sign-in is not available right now. Please try "
-                        "again in a moment.");
+        authorize_unavailable(req);
         goto out;
     }
     if (login_reserve(req, j))

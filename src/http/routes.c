@@ -13,6 +13,7 @@
 #include "http/http.h"
 #include "http/routes.h"
 #include "oidc/authorize.h"
+#include "oidc/login.h"
 #include "oidc/discovery.h"
 #include "oidc/logout.h"
 #include "oidc/introspect.h"

@@ -1,11 +1,57 @@
 /* SPDX-License-Identifier: MIT */
-/* The browser side of sign-in: /authorize (OIDC Core §3.1.2) and /login. */
+/* GET,POST /authorize (OIDC Core §3.1.2), and what /login (login.c) needs
+ * of it to finish a sign-in: the pending request it sealed, the form it
+ * shows, and the code it sends back. login.c calls here, never the other
+ * way round. */
 #ifndef GATEHOUSE_AUTHORIZE_H
 #define GATEHOUSE_AUTHORIZE_H
 
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct app;
 struct http_request;
 
-void authorize_handle(struct http_request *req); /* GET /authorize */
-void login_handle(struct http_request *req);     /* GET,POST /login */
+/* A validated authorization request: what a code will be bound to. */
+struct areq {
+    const char *client_id;
+    const char *redirect_uri;
+    const char *scope; /* granted: requested ∩ allowed */
+    const char *state;
+    const char *nonce;
+    const char *code_challenge;
+    const char *login_hint;
+};
+
+void authorize_handle(struct http_request *req); /* GET,POST /authorize */
+
+/*
+ * Opens the pending request authorize_handle sealed into the sign-in form
+ * and returns its client's name (the caller frees it); *areq is the
+ * request (the caller decrefs it), or NULL and the result NULL if it does
+ * not open: absent, forged, expired, or its client or redirect_uri no
+ * longer registered.
+ */
+char *authorize_request_open(struct app *app, const char *request,
+                             json_t **areq);
+/* The fields of an opened request, borrowed from o. */
+void authorize_areq_from_json(const json_t *o, struct areq *a);
+
+/* Issues a code for the session and redirects to the client with it
+ * (status 302, or 303 after a POST), or with an error. */
+void authorize_redirect_with_code(struct http_request *req,
+                                  const struct areq *a, const char *sid,
+                                  const char *sub, int64_t auth_time,
+                                  int status);
+
+/* The sign-in form, with its CSRF token, the sealed request (or NULL)
+ * carried in it, and an error to show (or NULL). */
+void authorize_show_login(struct http_request *req, const char *app_name,
+                          const char *request, const char *username,
+                          const char *error, int status);
+
+/* 503: sign-in cannot go on now, through no fault of the user's. */
+void authorize_unavailable(struct http_request *req);
 
 #endif

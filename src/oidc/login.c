@@ -1,0 +1,466 @@
+/* SPDX-License-Identifier: MIT */
+/* /login: the sign-in form posted back. The attempt is reserved against
+ * lockout before any hashing, the password checked on the hash pool, and
+ * a good one ends in a session and, when an app sent the browser here,
+ * a code for it (authorize.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "auth/device.h"
+#include "auth/presign.h"
+#include "core/app.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/util.h"
+#include "core/xmalloc.h"
+#include "crypto/password.h"
+#include "directory/users.h"
+#include "http/form.h"
+#include "http/http.h"
+#include "http/pages.h"
+#include "oidc/authorize.h"
+#include "oidc/login.h"
+#include "session/session.h"
+#include "store/store.h"
+
+/* The lockout buckets one attempt counts in (SPEC §7 Lockout): the user's
+ * and the address's, or a returning browser's own. */
+#define LOGIN_BUCKETS 2
+#define BUCKET_MAX (USERNAME_MAX + 8)
+
+/* One sign-in attempt, handed to the hash pool. */
+struct login_job {
+    struct http_request *req;
+    struct user *user; /* NULL: nobody has that name */
+    char *username;    /* as typed, for the form shown again */
+    char *password;
+    char *request_id;
+    char ip[46];
+    char *ua;
+    char who[LOGIN_BUCKETS][BUCKET_MAX]; /* where the attempt is reserved */
+    int nwho;
+    int returning; /* came with this user's device cookie */
+};
+
+static void
+login_job_free(struct login_job *j)
+{
+    user_free(j->user);
+    free(j->username);
+    util_free_secret(j->password);
+    free(j->request_id);
+    free(j->ua);
+    free(j);
+}
+
+static void
+lower(char *s)
+{
+    for (; *s != '\0'; s++)
+        if (*s >= 'A' && *s <= 'Z')
+            *s = (char)(*s - 'A' + 'a');
+}
+
+/* Device cookies are sealed under the one key for what browsers carry
+ * (SPEC §3): shared through Redis, so every instance behind one load
+ * balancer accepts the others' cookies. */
+static int
+browser_key(struct store *st, unsigned char key[DEVICE_KEY_LEN])
+{
+    return store_mac_key(st, key);
+}
+
+static const char *
+device_cookie_name(const struct config *cfg)
+{
+    return cfg->issuer_https ? DEVICE_COOKIE_HOST : DEVICE_COOKIE;
+}
+
+/* Whether this browser signed in as sub before: its device cookie's id
+ * into id if so. Anything wrong with the cookie just means "not known". */
+static int
+device_known(struct http_request *req, const char *sub,
+             char id[DEVICE_ID_LEN + 1])
+{
+    unsigned char key[DEVICE_KEY_LEN];
+    char *cookie = http_cookie(req, device_cookie_name(req->app->cfg));
+    int rc = GH_EDENIED;
+
+    if (cookie != NULL && browser_key(req->app->store, key) == 0)
+        rc = device_cookie_open(key, cookie, sub, util_now(), id);
+    OPENSSL_cleanse(key, sizeof(key));
+    free(cookie);
+    return rc == 0;
+}
+
+/*
+ * After a successful sign-in: this browser is now known for sub (OWASP's
+ * device cookie), for DEVICE_TTL_S. Logout leaves it (logout.c): it says
+ * who signed in here before, not who is signed in now.
+ */
+static void
+set_device_cookie(struct http_request *req, const char *sub)
+{
+    unsigned char key[DEVICE_KEY_LEN];
+    char value[DEVICE_VALUE_MAX], buf[DEVICE_VALUE_MAX + 128];
+    int https = req->app->cfg->issuer_https;
+
+    if (browser_key(req->app->store, key) < 0 ||
+        device_cookie_seal(key, sub, util_now() + DEVICE_TTL_S, value) < 0) {
+        /* The sign-in stands; the next one from here is just not
+         * recognised under a flood. */
+        log_warnx("device_cookie_failed sub=%s", sub);
+        OPENSSL_cleanse(key, sizeof(key));
+        return;
+    }
+    OPENSSL_cleanse(key, sizeof(key));
+    snprintf(buf, sizeof(buf),
+             "%s=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Lax%s",
+             device_cookie_name(req->app->cfg), value, DEVICE_TTL_S,
+             https ? "; Secure" : "");
+    http_add_header(req, "Set-Cookie", buf);
+}
+
+static void
+set_session_cookie(struct http_request *req, const char *value)
+{
+    char buf[256];
+
+    snprintf(buf, sizeof(buf), "%s=%s; Path=/; HttpOnly; SameSite=Lax%s",
+             SESSION_COOKIE, value,
+             req->app->cfg->issuer_https ? "; Secure" : "");
+    http_add_header(req, "Set-Cookie", buf);
+}
+
+
+/* Runs on a hash-pool thread: the scrypt work, then the answer. */
+static void
+login_run(void *arg)
+{
+    struct login_job *j = arg;
+    struct http_request *req = j->req;
+    struct app *app = req->app;
+    struct user *u = j->user;
+    const char *who[LOGIN_BUCKETS];
+    json_t *areq_json = NULL;
+    char *app_name, sid[SESSION_SID_LEN + 1];
+    char cookie[SESSION_COOKIE_LEN + 1];
+    int i, rc;
+
+    for (i = 0; i < j->nwho; i++)
+        who[i] = j->who[i];
+    app_name = authorize_request_open(app, j->request_id, &areq_json);
+    if (j->request_id != NULL && areq_json == NULL) {
+        /* Nothing was checked: the attempt is given back. */
+        store_login_refund(app->store, who, j->nwho, 0);
+        http_error_page(req, 400, "Sign-in expired",
+                        "This sign-in took too long. Go back to the "
+                        "application and start again.");
+        goto out;
+    }
+    /* Unknown and disabled users cost the same scrypt as a wrong password:
+     * the answer and its timing must not say whether the user exists. */
+    if (u == NULL || u->disabled)
+        rc = password_verify_dummy(j->password);
+    else
+        rc = password_verify(j->password, u->hash);
+    metrics_login_hash(j->returning);
+    /* People type passwords into the username field: what was typed is
+     * never logged, not even hashed (a dictionary inverts a hash). A
+     * known user is named by sub; an unknown name not at all. The failure
+     * was counted when the attempt was reserved. */
+    if (rc < 0) {
+        log_info("login_failed sub=%s addr=%s",
+                 u != NULL ? u->sub : "-", j->ip);
+        authorize_show_login(req, app_name, j->request_id, j->username,
+                             "Incorrect username or password.", 401);
+        goto out;
+    }
+    /* The right password gives its attempt back and ends the run of
+     * failures in the user's (or this device's) bucket. */
+    if (store_login_refund(app->store, who, j->nwho, 1) < 0)
+        goto unavailable;
+    if (session_create(app->store, app->cfg, u->sub, j->ip, j->ua, sid,
+                       cookie) < 0)
+        goto unavailable;
+    set_session_cookie(req, cookie);
+    set_device_cookie(req, u->sub);
+    /* The form's token was bound to this cookie: without it, the form
+     * cannot be posted again (a token used once, as it was when stored). */
+    presign_forget(req);
+    log_info("login sub=%s addr=%s", u->sub, j->ip);
+    if (areq_json != NULL) {
+        struct areq a;
+        authorize_areq_from_json(areq_json, &a);
+        /* 303: the browser follows a POST's redirect with a GET. */
+        authorize_redirect_with_code(req, &a, sid, u->sub, util_now(),
+                                     303);
+    } else {
+        char *html = pages_signed_in(u->username);
+        http_reply_html(req, 200, html != NULL ? html : strdup(""));
+    }
+    goto out;
+unavailable:
+    authorize_unavailable(req);
+out:
+    json_decref(areq_json);
+    free(app_name);
+    login_job_free(j);
+    http_resume(req);
+}
+
+/*
+ * The bucket of a name nobody has: "n:" and an HMAC of the name in lower
+ * case under the browser-state key. People type passwords into the
+ * username field; a copy of Redis must not hold what they typed, and an
+ * unkeyed hash would fall to a dictionary.
+ */
+static int
+name_bucket(struct store *st, const char *typed, char out[BUCKET_MAX])
+{
+    unsigned char key[DEVICE_KEY_LEN], md[EVP_MAX_MD_SIZE];
+    char name[USERNAME_MAX + 1];
+    unsigned int mdlen = 0;
+    int rc;
+
+    snprintf(name, sizeof(name), "%s", typed);
+    lower(name);
+    if ((rc = browser_key(st, key)) < 0)
+        goto out;
+    if (HMAC(EVP_sha256(), key, sizeof(key), (const unsigned char *)name,
+             strlen(name), md, &mdlen) == NULL) {
+        rc = GH_ECRYPTO;
+        goto out;
+    }
+    memcpy(out, "n:", 2);
+    b64url_encode(md, 16, out + 2);
+    rc = 0;
+out:
+    OPENSSL_cleanse(key, sizeof(key));
+    OPENSSL_cleanse(name, sizeof(name));
+    OPENSSL_cleanse(md, sizeof(md));
+    return rc;
+}
+
+/*
+ * SPEC §7 Lockout: the attempt is reserved in its buckets before any
+ * hashing, so parallel guesses cannot all pass a check made before the
+ * first is counted. One bucket per user whatever was typed (any case of
+ * the username, or the sub); a name nobody has gets its own (name_bucket),
+ * so the answer is the same as for a real user. A browser that signed in
+ * as this user before counts only in its own device bucket: failures from
+ * elsewhere cannot lock it out. 1 if answered (429 or 503), else 0.
+ */
+static int
+login_reserve(struct http_request *req, struct login_job *j)
+{
+    struct app *app = req->app;
+    const char *who[LOGIN_BUCKETS];
+    char id[DEVICE_ID_LEN + 1], retry[24];
+    long retry_s = 0;
+    int i, rc;
+
+    if (j->user != NULL && device_known(req, j->user->sub, id)) {
+        j->returning = 1;
+        snprintf(j->who[0], BUCKET_MAX, "d:%s", id);
+        j->nwho = 1;
+    } else {
+        if (j->user != NULL)
+            snprintf(j->who[0], BUCKET_MAX, "u:%s", j->user->sub);
+        else if (name_bucket(app->store, j->username, j->who[0]) < 0)
+            goto unavailable;
+        snprintf(j->who[1], BUCKET_MAX, "ip:%s", j->ip);
+        j->nwho = 2;
+    }
+    for (i = 0; i < j->nwho; i++)
+        who[i] = j->who[i];
+    rc = store_login_reserve(app->store, who, j->nwho,
+                             app->cfg->login_max_failures,
+                             app->cfg->login_lockout_s, &retry_s);
+    if (rc == GH_EDENIED) {
+        log_info("login_locked_out sub=%s addr=%s",
+                 j->user != NULL ? j->user->sub : "-", j->ip);
+        snprintf(retry, sizeof(retry), "%ld", retry_s);
+        http_add_header(req, "Retry-After", retry);
+        http_error_page(req, 429, "Too many attempts",
+                        "Too many failed sign-ins. Wait a few minutes and "
+                        "try again.");
+        return 1;
+    }
+    if (rc < 0)
+        goto unavailable;
+    return 0;
+unavailable:
+    authorize_unavailable(req);
+    return 1;
+}
+
+/* SPEC §7: the hash pool is full; come back in a moment. */
+static void
+busy(struct http_request *req)
+{
+    http_add_header(req, "Retry-After", "1");
+    http_error_page(req, 503, "Busy",
+                    "Too many sign-ins at once. Please try again in a "
+                    "moment.");
+}
+
+/* A queued attempt shed at shutdown (hashpool_shed): nothing was checked,
+ * so the attempt is given back and the browser told to try again. */
+static void
+login_cancel(void *arg)
+{
+    struct login_job *j = arg;
+    struct http_request *req = j->req;
+    const char *who[LOGIN_BUCKETS] = {j->who[0], j->who[1]};
+
+    store_login_refund(req->app->store, who, j->nwho, 0);
+    busy(req);
+    login_job_free(j);
+    http_resume(req);
+}
+
+/* Whether the browser brings a device cookie Gatehouse made, for anyone:
+ * a MAC to check, no Redis (once the key is read). */
+static int
+has_device_cookie(struct http_request *req)
+{
+    unsigned char key[DEVICE_KEY_LEN];
+    char *cookie = http_cookie(req, device_cookie_name(req->app->cfg));
+    char id[DEVICE_ID_LEN + 1];
+    int rc = GH_EDENIED;
+
+    if (cookie != NULL && browser_key(req->app->store, key) == 0)
+        rc = device_cookie_open(key, cookie, NULL, util_now(), id);
+    OPENSSL_cleanse(key, sizeof(key));
+    free(cookie);
+    return rc == 0;
+}
+
+static void
+login_post(struct http_request *req)
+{
+    struct app *app = req->app;
+    const char *ctype = http_header(req, "Content-Type");
+    const char *username, *password, *csrf, *request;
+    char browser[PRESIGN_ID_LEN + 1];
+    struct login_job *j = NULL;
+    json_t *claims = NULL;
+    struct form f;
+    int rc;
+
+    /* Login CSRF: a form another site auto-submits would sign this browser
+     * in as the attacker. Refused before anything is read. */
+    if (!presign_same_origin(req)) {
+        http_error_page(req, 403, "Sign-in refused",
+                        "This sign-in form was sent from another site, so "
+                        "nothing was done. Go back to the application and "
+                        "sign in again.");
+        return;
+    }
+    if (ctype == NULL ||
+        strncasecmp(ctype, "application/x-www-form-urlencoded", 33) != 0 ||
+        form_parse(req->body, req->body_len, &f) < 0) {
+        http_error_page(req, 400, "Invalid request",
+                        "The sign-in form was not sent correctly.");
+        return;
+    }
+    username = form_get(&f, "username");
+    password = form_get(&f, "password");
+    csrf = form_get(&f, "csrf");
+    request = form_get(&f, "request");
+    /* The token is checked before anything else: one forged, expired or
+     * shown to another browser (bound to its pre-sign-in cookie) changes
+     * nothing. */
+    rc = presign_browser(req, 0, browser);
+    if (rc == 0)
+        rc = presign_open(app, "login", browser, csrf, &claims);
+    json_decref(claims);
+    if (rc == GH_EREDIS) {
+        authorize_unavailable(req);
+        goto out;
+    }
+    if (rc < 0) {
+        http_error_page(req, 403, "Sign-in form expired",
+                        "This form can no longer be used (or this browser "
+                        "refuses cookies). Go back to the application and "
+                        "sign in again.");
+        goto out;
+    }
+    if (username == NULL || password == NULL || *username == '\0' ||
+        strlen(username) > USERNAME_MAX || strlen(password) > PASSWORD_MAX) {
+        authorize_show_login(req, NULL, request, NULL,
+                             "Enter your username and password.", 400);
+        goto out;
+    }
+    /* Under a flood the open pool stays full: an attempt that cannot be
+     * a returning browser's is turned away before it costs Redis
+     * anything, so the HTTP threads keep time for those that can. */
+    if (hashpool_full(app->hashpool) && !has_device_cookie(req)) {
+        busy(req);
+        goto out;
+    }
+    if ((j = calloc(1, sizeof(*j))) == NULL)
+        goto oom;
+    j->req = req;
+    j->username = strdup(username);
+    j->password = strdup(password);
+    j->request_id = request != NULL ? xstrdup(request) : NULL;
+    snprintf(j->ip, sizeof(j->ip), "%s", http_client_addr(req));
+    j->ua = http_header(req, "User-Agent") != NULL
+                ? strdup(http_header(req, "User-Agent"))
+                : strdup("");
+    if (j->username == NULL || j->password == NULL || j->ua == NULL)
+        goto oom;
+    /* Whoever was typed (any case of the username, or the sub) is one
+     * user; a name nobody has leaves j->user NULL. Any other failure is
+     * no answer about the user at all. */
+    if ((rc = users_get(app->store, username, &j->user)) < 0 &&
+        rc != GH_ENOTFOUND) {
+        authorize_unavailable(req);
+        goto out;
+    }
+    if (login_reserve(req, j))
+        goto out;
+    /* SPEC §7: scrypt never runs on an HTTP thread; when the pool is
+     * full, say so rather than queue without bound. A returning browser
+     * has a pool of its own that anonymous attempts cannot fill. */
+    http_suspend(req);
+    if ((rc = hashpool_submit_cancellable(
+             j->returning ? app->hashpool_returning : app->hashpool,
+             login_run, login_cancel, j)) < 0) {
+        const char *who[LOGIN_BUCKETS] = {j->who[0], j->who[1]};
+
+        /* Nothing was checked: the attempt is given back. */
+        store_login_refund(app->store, who, j->nwho, 0);
+        busy(req);
+        http_resume(req);
+        goto out;
+    }
+    j = NULL;
+    goto out;
+oom:
+    http_error_page(req, 500, "Something went wrong", "Out of memory.");
+out:
+    if (j != NULL)
+        login_job_free(j);
+    form_free(&f);
+}
+
+void
+login_handle(struct http_request *req)
+{
+    if (strcmp(req->method, "POST") == 0) {
+        login_post(req);
+        return;
+    }
+    authorize_show_login(req, NULL, NULL, NULL, NULL, 200);
+}

@@ -240,6 +240,12 @@ http_reply(struct http_request *req, int status, const char *ctype,
     c->resp_len = len;
 }
 
+int
+http_status(const struct http_request *req)
+{
+    return req->conn->status;
+}
+
 void
 http_reply_json(struct http_request *req, int status, json_t *body)
 {

@@ -131,6 +131,9 @@ void http_oauth_error(struct http_request *req, int status, const char *error,
                       const char *description);
 /* A redirect (302 or 303) to url (copied). */
 void http_redirect(struct http_request *req, int status, const char *url);
+/* The status of the response set so far, 0 before any: what an audit
+ * line reports, whichever function answered. */
+int http_status(const struct http_request *req);
 
 /*
  * Parks the connection without holding a worker thread: after the handler

@@ -116,56 +116,48 @@ out:
 }
 
 /*
- * What /introspect and /revoke both start with: the form, the caller
- * authenticated (public clients too if allow_public), and the token
- * parameter. On failure the request has been answered and nothing is
- * left to release; on success the caller releases *f and *ca.
+ * What /introspect and /revoke both start with: the caller (public clients
+ * too if allow_public) and the token parameter. On failure the request has
+ * been answered and nothing is left to release; on success the caller
+ * releases *c.
  */
 static int
-read_request(struct http_request *req, int allow_public, struct form *f,
-             struct client_auth *ca, const char **token)
+read_request(struct http_request *req, int allow_public, struct oauth_call *c,
+             const char **token)
 {
     int rc;
 
-    if ((rc = oauth_form_read(req, f)) < 0)
+    if ((rc = oauth_call_read(req, allow_public, c)) < 0)
         return rc;
-    if ((rc = client_auth_check(req, f, allow_public, ca)) < 0)
-        goto out;
-    if ((*token = form_get(f, "token")) == NULL) {
+    if ((*token = form_get(&c->f, "token")) == NULL) {
         http_oauth_error(req, 400, "invalid_request", "token is required");
-        rc = GH_EINVAL;
-        goto out;
+        oauth_call_done(c);
+        return GH_EINVAL;
     }
     return 0;
-out:
-    client_auth_done(ca);
-    form_free(f);
-    return rc;
 }
 
 void
 introspect_handle(struct http_request *req)
 {
-    struct client_auth ca = {NULL, NULL};
+    struct oauth_call c;
     const char *token;
     json_t *o = NULL;
-    struct form f;
     int rc;
 
     /* RFC 7662 §2.1: the endpoint needs authentication, else anyone could
      * scan for tokens; a public client has none. */
-    if (read_request(req, 0, &f, &ca, &token) < 0)
+    if (read_request(req, 0, &c, &token) < 0)
         return;
-    rc = is_jwt(token) ? introspect_access(req->app, token, ca.client, &o)
-                       : introspect_refresh(req->app, token, ca.client, &o);
+    rc = is_jwt(token) ? introspect_access(req->app, token, c.ca.client, &o)
+                       : introspect_refresh(req->app, token, c.ca.client, &o);
     if (rc < 0)
         auth_error_server(req, rc);
     else if (rc == 0)
         http_reply_json_text(req, 200, INACTIVE);
     else
         http_reply_json(req, 200, o);
-    client_auth_done(&ca);
-    form_free(&f);
+    oauth_call_done(&c);
 }
 
 /* RFC 7009 §2.1 for an access token of the caller: revoked until it would
@@ -225,22 +217,20 @@ revoke_refresh(struct app *app, const char *token, const struct client *caller)
 void
 introspect_handle_revoke(struct http_request *req)
 {
-    struct client_auth ca = {NULL, NULL};
+    struct oauth_call c;
     const char *token;
-    struct form f;
     int rc;
 
     /* RFC 7009 §2.1: a public client may revoke its own tokens (on
      * sign-out, say), naming itself with client_id. */
-    if (read_request(req, 1, &f, &ca, &token) < 0)
+    if (read_request(req, 1, &c, &token) < 0)
         return;
-    rc = is_jwt(token) ? revoke_access(req->app, token, ca.client)
-                       : revoke_refresh(req->app, token, ca.client);
+    rc = is_jwt(token) ? revoke_access(req->app, token, c.ca.client)
+                       : revoke_refresh(req->app, token, c.ca.client);
     /* RFC 7009 §2.2: 200 also for a token unknown or not the caller's. */
     if (rc < 0)
         auth_error_server(req, rc);
     else
         http_reply_json_text(req, 200, "{}");
-    client_auth_done(&ca);
-    form_free(&f);
+    oauth_call_done(&c);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth/client_auth.h"
 #include "core/error.h"
 #include "http/form.h"
 #include "http/http.h"
@@ -50,4 +51,26 @@ oauth_form_read(struct http_request *req, struct form *f)
         return GH_EINVAL;
     }
     return 0;
+}
+
+int
+oauth_call_read(struct http_request *req, int allow_public,
+                struct oauth_call *c)
+{
+    int rc;
+
+    c->ca.client = NULL;
+    c->ca.owned = NULL;
+    if ((rc = oauth_form_read(req, &c->f)) < 0)
+        return rc;
+    if ((rc = client_auth_check(req, &c->f, allow_public, &c->ca)) < 0)
+        oauth_call_done(c);
+    return rc;
+}
+
+void
+oauth_call_done(struct oauth_call *c)
+{
+    client_auth_done(&c->ca);
+    form_free(&c->f);
 }

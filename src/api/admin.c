@@ -701,15 +701,12 @@ get_logout_all(struct call *c)
 void
 admin_handle(struct http_request *req)
 {
+    struct call c = {.req = req,
+                     .app = req->app,
+                     .actor = "anonymous",
+                     .sessions = -1,
+                     .deliveries = -1};
     struct audit_event ev;
-    struct call c;
-
-    memset(&c, 0, sizeof(c));
-    c.req = req;
-    c.app = req->app;
-    c.sessions = -1;
-    c.deliveries = -1;
-    snprintf(c.actor, sizeof(c.actor), "anonymous");
     /* The path is read first only to name the attempt in the audit log:
      * nothing about it is answered before the caller is known. */
     match(&c);
@@ -731,15 +728,14 @@ admin_handle(struct http_request *req)
     c.outcome = outcome_of(c.status);
     metrics_admin_call(c.outcome);
     /* Every call, allowed or not, leaves a record (SPEC §4). */
-    memset(&ev, 0, sizeof(ev));
-    ev.actor = c.actor;
-    ev.action = c.action;
-    ev.target = c.target;
-    ev.reason = c.reason;
-    ev.outcome = c.outcome;
-    ev.addr = http_client_addr(req);
-    ev.sessions = c.sessions;
-    ev.deliveries = c.deliveries;
+    ev = (struct audit_event){.actor = c.actor,
+                              .action = c.action,
+                              .target = c.target,
+                              .reason = c.reason,
+                              .outcome = c.outcome,
+                              .addr = http_client_addr(req),
+                              .sessions = c.sessions,
+                              .deliveries = c.deliveries};
     admin_audit(c.app->store, &ev);
     log_info("admin_call actor=%s action=%s target=%s outcome=%s status=%d",
              c.actor, c.action, c.target[0] != '\0' ? c.target : "-",

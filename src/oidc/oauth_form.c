@@ -10,19 +10,6 @@
 #include "http/http.h"
 #include "oidc/oauth_form.h"
 
-static int
-is_form_type(const char *ct)
-{
-    static const char want[] = "application/x-www-form-urlencoded";
-    size_t n = sizeof(want) - 1;
-
-    if (ct == NULL || strncasecmp(ct, want, n) != 0)
-        return 0;
-    for (ct += n; *ct == ' ' || *ct == '\t'; ct++)
-        ;
-    return *ct == '\0' || *ct == ';';
-}
-
 int
 oauth_form_read(struct http_request *req, struct form *f)
 {
@@ -31,7 +18,7 @@ oauth_form_read(struct http_request *req, struct form *f)
     int rc;
 
     /* RFC 6749 §3.2: the token endpoint takes form bodies, nothing else. */
-    if (!is_form_type(http_header(req, "Content-Type"))) {
+    if (!http_content_type_is(req, "application/x-www-form-urlencoded")) {
         http_oauth_error(req, 400, "invalid_request",
                          "the body must be application/x-www-form-urlencoded");
         return GH_EINVAL;

@@ -50,21 +50,6 @@ reply_failure(struct call *c, int rc)
     http_oauth_error(c->req, 500, "server_error", gh_strerror(rc));
 }
 
-/* RFC 7591 §3.1: the request is "application/json" (parameters such as
- * charset allowed). */
-static int
-is_json_type(const char *ct)
-{
-    static const char want[] = "application/json";
-    size_t n = sizeof(want) - 1;
-
-    if (ct == NULL || strncasecmp(ct, want, n) != 0)
-        return 0;
-    for (ct += n; *ct == ' ' || *ct == '\t'; ct++)
-        ;
-    return *ct == '\0' || *ct == ';';
-}
-
 /*
  * Reads the request body into *ret: a new object holding only the
  * understood metadata. On failure the request has been answered.
@@ -78,7 +63,9 @@ read_metadata(struct call *c, json_t **ret)
     char why[300];
     size_t ignored = 0;
 
-    if (!is_json_type(http_header(c->req, "Content-Type"))) {
+    /* RFC 7591 §3.1: "application/json", parameters such as charset
+     * allowed. */
+    if (!http_content_type_is(c->req, "application/json")) {
         http_oauth_error(c->req, 415, "invalid_request",
                          "the body must be application/json");
         return -1;
@@ -330,26 +317,21 @@ outcome_of(int status)
 void
 register_handle(struct http_request *req)
 {
+    struct call c = {.req = req, .app = req->app, .actor = "anonymous"};
     struct audit_event ev;
-    struct call c;
-
-    memset(&c, 0, sizeof(c));
-    c.req = req;
-    c.app = req->app;
-    snprintf(c.actor, sizeof(c.actor), "anonymous");
     /* The same check, in the same place, as the admin API. */
     if (admin_auth_check(req, c.actor, sizeof(c.actor), &c.status) == 0)
         register_client(&c);
     c.status = http_status(req);
     /* Like every admin call, allowed or not, it leaves a record. */
-    memset(&ev, 0, sizeof(ev));
-    ev.actor = c.actor;
-    ev.action = "register_client";
-    ev.target = c.client_id[0] != '\0' ? c.client_id : NULL;
-    ev.outcome = outcome_of(c.status);
-    ev.addr = http_client_addr(req);
-    ev.sessions = -1;
-    ev.deliveries = -1;
+    ev = (struct audit_event){.actor = c.actor,
+                              .action = "register_client",
+                              .target =
+                                  c.client_id[0] != '\0' ? c.client_id : NULL,
+                              .outcome = outcome_of(c.status),
+                              .addr = http_client_addr(req),
+                              .sessions = -1,
+                              .deliveries = -1};
     admin_audit(c.app->store, &ev);
     log_info("register_call actor=%s client=%s outcome=%s status=%d", c.actor,
              c.client_id[0] != '\0' ? c.client_id : "-", ev.outcome, c.status);

@@ -37,6 +37,41 @@ is_jwt(const char *token)
     return strchr(token, '.') != NULL;
 }
 
+/* The stored refresh token behind the one presented: 1 with *t (freed
+ * with store_refresh_free), 0 when there is none, or a GH_E* code. */
+static int
+find_refresh(struct app *app, const char *token, struct refresh_token **t)
+{
+    char hash[65];
+    int rc;
+
+    util_sha256_hex(token, strlen(token), hash);
+    rc = store_refresh_get(app->store, hash, t);
+    if (rc == GH_ENOTFOUND)
+        return 0;
+    return rc < 0 ? rc : 1;
+}
+
+/* What both kinds return for an active token: 1 with *ret = o (a new
+ * object), or GH_ENOMEM when o could not be made. */
+static int
+active(json_t *o, json_t **ret)
+{
+    if (o == NULL)
+        return GH_ENOMEM;
+    *ret = o;
+    return 1;
+}
+
+/* RFC 7662 §4: a token shows active only to the client it was issued to,
+ * or to an admin client. */
+static bool
+may_see(const struct client *caller, const char *client_id)
+{
+    return strcmp(client_id, caller->client_id) == 0 ||
+           client_allows_scope(caller, ADMIN_SCOPE);
+}
+
 /*
  * RFC 7662 §2.2 for an access token. Only the client it was issued to, or
  * an admin client, sees it active: others learn nothing (§4). 1 active
@@ -55,8 +90,7 @@ introspect_access(struct app *app, const char *token,
     if (rc < 0)
         return 0;
     rc = 0;
-    if (strcmp(jsonget_str(c, "client_id"), caller->client_id) != 0 &&
-        !client_allows_scope(caller, ADMIN_SCOPE))
+    if (!may_see(caller, jsonget_str(c, "client_id")))
         goto out;
     o = json_pack("{s:b, s:s*, s:s, s:s, s:O, s:O, s:s*, s:O*, s:s, s:s*, "
                   "s:s}",
@@ -67,12 +101,7 @@ introspect_access(struct app *app, const char *token,
                   "aud", json_object_get(c, "aud"), "jti",
                   jsonget_str(c, "jti"), "sid", jsonget_str(c, "sid"),
                   "token_type", "Bearer");
-    if (o == NULL) {
-        rc = GH_ENOMEM;
-        goto out;
-    }
-    *ret = o;
-    rc = 1;
+    rc = active(o, ret);
 out:
     json_decref(c);
     return rc;
@@ -85,31 +114,20 @@ introspect_refresh(struct app *app, const char *token,
                    const struct client *caller, json_t **ret)
 {
     struct refresh_token *t = NULL;
-    char hash[65];
     json_t *o;
     int rc;
 
-    util_sha256_hex(token, strlen(token), hash);
-    rc = store_refresh_get(app->store, hash, &t);
-    if (rc == GH_ENOTFOUND)
-        return 0;
-    if (rc < 0)
+    if ((rc = find_refresh(app, token, &t)) <= 0)
         return rc;
     rc = 0;
-    if (t->spent || (strcmp(t->client_id, caller->client_id) != 0 &&
-                     !client_allows_scope(caller, ADMIN_SCOPE)))
+    if (t->spent || !may_see(caller, t->client_id))
         goto out;
     if ((rc = session_alive(app->store, app->cfg, t->sid)) != 1)
         goto out;
     o = json_pack("{s:b, s:s, s:s, s:s, s:s, s:s}", "active", 1, "client_id",
                   t->client_id, "sub", t->sub, "scope", t->scope, "iss",
                   app->cfg->issuer, "token_type", "refresh_token");
-    if (o == NULL) {
-        rc = GH_ENOMEM;
-        goto out;
-    }
-    *ret = o;
-    rc = 1;
+    rc = active(o, ret);
 out:
     store_refresh_free(t);
     return rc;
@@ -198,15 +216,11 @@ static int
 revoke_refresh(struct app *app, const char *token, const struct client *caller)
 {
     struct refresh_token *t = NULL;
-    char hash[65];
     int rc;
 
-    util_sha256_hex(token, strlen(token), hash);
-    rc = store_refresh_get(app->store, hash, &t);
-    if (rc == GH_ENOTFOUND)
-        return 0;
-    if (rc < 0)
+    if ((rc = find_refresh(app, token, &t)) <= 0)
         return rc;
+    rc = 0;
     if (strcmp(t->client_id, caller->client_id) == 0 &&
         (rc = store_refresh_family_delete(app->store, t->family)) == 0)
         log_info("token_revoked kind=refresh client=%s", caller->client_id);

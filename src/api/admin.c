@@ -107,28 +107,13 @@ outcome_of(int status)
 }
 
 static void
-reply(struct call *c, int status, json_t *body)
-{
-    c->status = status;
-    http_reply_json(c->req, status, body);
-}
-
-static void
-reply_error(struct call *c, int status, const char *error,
-            const char *description)
-{
-    c->status = status;
-    http_json_error(c->req, status, error, description);
-}
-
-static void
 reply_failure(struct call *c, int rc)
 {
     if (rc == GH_EREDIS)
-        reply_error(c, 503, "temporarily_unavailable",
-                    "the store is unavailable; try again");
+        http_json_error(c->req, 503, "temporarily_unavailable",
+                        "the store is unavailable; try again");
     else
-        reply_error(c, 500, "server_error", gh_strerror(rc));
+        http_json_error(c->req, 500, "server_error", gh_strerror(rc));
 }
 
 /* s as an audit target: attacker-chosen text is kept (it is evidence)
@@ -273,11 +258,13 @@ read_query(struct call *c, const char *const *allowed, struct form *f)
     size_t i, j;
 
     if (form_parse(c->req->query, strlen(c->req->query), f) < 0) {
-        reply_error(c, 400, "invalid_request", "malformed query string");
+        http_json_error(c->req, 400, "invalid_request",
+                        "malformed query string");
         return -1;
     }
     if (form_has_duplicate(f) != NULL) {
-        reply_error(c, 400, "invalid_request", "a parameter is repeated");
+        http_json_error(c->req, 400, "invalid_request",
+                        "a parameter is repeated");
         form_free(f);
         return -1;
     }
@@ -286,8 +273,8 @@ read_query(struct call *c, const char *const *allowed, struct form *f)
             if (strcmp(f->v[i].key, allowed[j]) == 0)
                 break;
         if (allowed[j] == NULL) {
-            reply_error(c, 400, "invalid_request",
-                        "unknown query parameter");
+            http_json_error(c->req, 400, "invalid_request",
+                            "unknown query parameter");
             form_free(f);
             return -1;
         }
@@ -330,37 +317,37 @@ read_reason(struct call *c)
         ctype = http_header(c->req, "Content-Type");
         if (ctype == NULL ||
             strncmp(ctype, "application/json", 16) != 0) {
-            reply_error(c, 415, "invalid_request",
-                        "the body must be application/json");
+            http_json_error(c->req, 415, "invalid_request",
+                            "the body must be application/json");
             goto out;
         }
         body = json_loadb(c->req->body, c->req->body_len, 0, NULL);
         if (!json_is_object(body) ||
             json_object_size(body) !=
                 (json_object_get(body, "reason") != NULL ? 1u : 0u)) {
-            reply_error(c, 400, "invalid_request",
-                        "the body must be {\"reason\": \"...\"}");
+            http_json_error(c->req, 400, "invalid_request",
+                            "the body must be {\"reason\": \"...\"}");
             goto out;
         }
         v = json_object_get(body, "reason");
         if (v != NULL && !json_is_string(v)) {
-            reply_error(c, 400, "invalid_request",
-                        "reason must be a string");
+            http_json_error(c->req, 400, "invalid_request",
+                            "reason must be a string");
             goto out;
         }
         r = json_string_value(v);
     }
     if (form_get(&f, "reason") != NULL) {
         if (r != NULL) {
-            reply_error(c, 400, "invalid_request",
-                        "give the reason once, in the body or the query");
+            http_json_error(c->req, 400, "invalid_request",
+                            "give the reason once, in the body or the query");
             goto out;
         }
         r = form_get(&f, "reason");
     }
     if (r != NULL && !admin_valid_reason(r)) {
-        reply_error(c, 400, "invalid_request",
-                    "reason: at most 200 bytes, no control characters");
+        http_json_error(c->req, 400, "invalid_request",
+                        "reason: at most 200 bytes, no control characters");
         goto out;
     }
     snprintf(c->reason, sizeof(c->reason), "%s", r != NULL ? r : "");
@@ -378,7 +365,7 @@ find_user(struct call *c, struct user **u)
     int rc = users_get(c->app->store, c->user, u);
 
     if (rc == GH_ENOTFOUND) {
-        reply_error(c, 404, "not_found", "no such user");
+        http_json_error(c->req, 404, "not_found", "no such user");
         return -1;
     }
     if (rc < 0) {
@@ -434,8 +421,9 @@ get_user_sessions(struct call *c)
         json_array_append_new(
             arr, admin_session_json(list[i], c->app->cfg, u->username));
     c->sessions = (long long)count;
-    reply(c, 200,
-          json_pack("{s:o, s:O}", "user", users_json(u), "sessions", arr));
+    http_reply_json(
+        c->req, 200,
+        json_pack("{s:o, s:O}", "user", users_json(u), "sessions", arr));
 out:
     json_decref(arr);
     for (i = 0; i < count; i++)
@@ -467,9 +455,9 @@ post_user_logout(struct call *c)
     c->deliveries = queued;
     /* 202: the sessions have ended; the notifications are queued, not yet
      * delivered (GET /admin/sessions/{sid}/deliveries tells). */
-    reply(c, 202,
-          json_pack("{s:I, s:I}", "sessions", (json_int_t)sessions,
-                    "notifications", (json_int_t)queued));
+    http_reply_json(c->req, 202,
+                    json_pack("{s:I, s:I}", "sessions", (json_int_t)sessions,
+                              "notifications", (json_int_t)queued));
 out:
     user_free(u);
 }
@@ -490,15 +478,16 @@ delete_session(struct call *c)
         return;
     }
     if (rc == 0) {
-        reply_error(c, 404, "not_found", "no live session with that id");
+        http_json_error(c->req, 404, "not_found",
+                        "no live session with that id");
         return;
     }
     delivery_wake(c->app->delivery);
     c->sessions = 1;
     c->deliveries = queued;
-    reply(c, 202,
-          json_pack("{s:I, s:I}", "sessions", (json_int_t)1, "notifications",
-                    (json_int_t)queued));
+    http_reply_json(c->req, 202,
+                    json_pack("{s:I, s:I}", "sessions", (json_int_t)1,
+                              "notifications", (json_int_t)queued));
 }
 
 static void
@@ -519,9 +508,9 @@ get_session_deliveries(struct call *c)
         return;
     }
     if (!alive && n == 0) {
-        reply_error(c, 404, "not_found",
-                    "no live session and no ledger with that id (ledgers "
-                    "are kept 7 days)");
+        http_json_error(c->req, 404, "not_found",
+                        "no live session and no ledger with that id (ledgers "
+                        "are kept 7 days)");
         goto out;
     }
     if ((arr = json_array()) == NULL) {
@@ -531,9 +520,9 @@ get_session_deliveries(struct call *c)
     for (i = 0; i < n; i++)
         json_array_append_new(arr, admin_delivery_json(&d[i]));
     c->deliveries = (long long)n;
-    reply(c, 200,
-          json_pack("{s:s, s:b, s:o}", "sid", c->sid, "active", alive,
-                    "deliveries", arr));
+    http_reply_json(c->req, 200,
+                    json_pack("{s:s, s:b, s:o}", "sid", c->sid, "active", alive,
+                              "deliveries", arr));
 out:
     store_delivery_records_free(d, n);
 }
@@ -572,14 +561,14 @@ get_deliveries(struct call *c)
     /* Neither given: both queues. */
     want = state != NULL ? ledger_state_parse(state) : LEDGER_STATE_COUNT;
     if (state != NULL && want != LEDGER_PENDING && want != LEDGER_FAILED) {
-        reply_error(c, 400, "invalid_request",
-                    "state must be pending or failed");
+        http_json_error(c->req, 400, "invalid_request",
+                        "state must be pending or failed");
         goto out;
     }
     if ((limit = parse_limit(form_get(&f, "limit"), DELIVERIES_DEFAULT)) <
         0) {
-        reply_error(c, 400, "invalid_request",
-                    "limit must be a number from 1 to 1000");
+        http_json_error(c->req, 400, "invalid_request",
+                        "limit must be a number from 1 to 1000");
         goto out;
     }
     snprintf(c->target, sizeof(c->target), "%s",
@@ -600,9 +589,9 @@ get_deliveries(struct call *c)
         goto out;
     }
     c->deliveries = (long long)json_array_size(arr);
-    reply(c, 200,
-          json_pack("{s:I, s:I, s:O}", "pending", (json_int_t)pending,
-                    "failed", (json_int_t)failed, "deliveries", arr));
+    http_reply_json(c->req, 200,
+                    json_pack("{s:I, s:I, s:O}", "pending", (json_int_t)pending,
+                              "failed", (json_int_t)failed, "deliveries", arr));
 out:
     json_decref(arr);
     form_free(&f);
@@ -621,8 +610,8 @@ get_audit(struct call *c)
     if (read_query(c, allowed, &f) < 0)
         return;
     if ((limit = parse_limit(form_get(&f, "limit"), AUDIT_DEFAULT)) < 0) {
-        reply_error(c, 400, "invalid_request",
-                    "limit must be a number from 1 to 1000");
+        http_json_error(c->req, 400, "invalid_request",
+                        "limit must be a number from 1 to 1000");
         goto out;
     }
     if ((rc = store_audit_list(c->app->store, limit, &a, &n)) < 0) {
@@ -635,7 +624,7 @@ get_audit(struct call *c)
     }
     for (i = 0; i < n; i++)
         json_array_append_new(arr, admin_audit_json(&a[i]));
-    reply(c, 200, json_pack("{s:O}", "records", arr));
+    http_reply_json(c->req, 200, json_pack("{s:O}", "records", arr));
 out:
     json_decref(arr);
     store_audit_free(a, n);
@@ -651,7 +640,7 @@ reply_busy(struct call *c, const struct logout_all_state *s)
 
     if (o != NULL && s != NULL)
         json_object_set_new(o, "logout_all", admin_logout_all_json(s));
-    reply(c, 409, o);
+    http_reply_json(c->req, 409, o);
 }
 
 static void
@@ -672,7 +661,8 @@ post_logout_all(struct call *c)
         return;
     }
     if (rc == GH_EDENIED) {
-        reply_error(c, 503, "temporarily_unavailable", "shutting down");
+        http_json_error(c->req, 503, "temporarily_unavailable",
+                        "shutting down");
         return;
     }
     if (rc < 0) {
@@ -684,10 +674,10 @@ post_logout_all(struct call *c)
     /* "notifications" is what was queued by the time of this answer,
      * usually 0: the count is only known once each session has ended.
      * GET /admin/logout-all follows the run. */
-    reply(c, 202,
-          json_pack("{s:I, s:I, s:s}", "sessions", (json_int_t)total,
-                    "notifications", (json_int_t)0, "state",
-                    run_state_name(RUN_RUNNING)));
+    http_reply_json(c->req, 202,
+                    json_pack("{s:I, s:I, s:s}", "sessions", (json_int_t)total,
+                              "notifications", (json_int_t)0, "state",
+                              run_state_name(RUN_RUNNING)));
 }
 
 static void
@@ -697,56 +687,55 @@ get_logout_all(struct call *c)
     int rc = store_logout_all_get(c->app->store, &s);
 
     if (rc == GH_ENOTFOUND) {
-        reply(c, 200, json_pack("{s:s}", "state", run_state_name(RUN_NONE)));
+        http_reply_json(c->req, 200,
+                        json_pack("{s:s}", "state", run_state_name(RUN_NONE)));
         return;
     }
     if (rc < 0) {
         reply_failure(c, rc);
         return;
     }
-    reply(c, 200, admin_logout_all_json(&s));
+    http_reply_json(c->req, 200, admin_logout_all_json(&s));
 }
 
 void
 admin_handle(struct http_request *req)
 {
+    struct call c = {.req = req,
+                     .app = req->app,
+                     .actor = "anonymous",
+                     .sessions = -1,
+                     .deliveries = -1};
     struct audit_event ev;
-    struct call c;
-
-    memset(&c, 0, sizeof(c));
-    c.req = req;
-    c.app = req->app;
-    c.sessions = -1;
-    c.deliveries = -1;
-    snprintf(c.actor, sizeof(c.actor), "anonymous");
     /* The path is read first only to name the attempt in the audit log:
      * nothing about it is answered before the caller is known. */
     match(&c);
     if (admin_auth_check(c.req, c.actor, sizeof(c.actor), &c.status) == 0) {
         if (c.path_status == 405) {
             http_add_header(req, "Allow", c.allow);
-            reply_error(&c, 405, "invalid_request", c.path_problem);
+            http_json_error(req, 405, "invalid_request", c.path_problem);
         } else if (c.path_status != 0) {
-            reply_error(&c, c.path_status,
-                        c.path_status == 404 ? "not_found"
-                                             : "invalid_request",
-                        c.path_problem);
+            http_json_error(req, c.path_status,
+                            c.path_status == 404 ? "not_found"
+                                                 : "invalid_request",
+                            c.path_problem);
         } else {
             c.route->fn(&c);
         }
     }
+    /* Whoever answered (the check, a handler, the glue on no memory). */
+    c.status = http_status(req);
     c.outcome = outcome_of(c.status);
     metrics_admin_call(c.outcome);
     /* Every call, allowed or not, leaves a record (SPEC §4). */
-    memset(&ev, 0, sizeof(ev));
-    ev.actor = c.actor;
-    ev.action = c.action;
-    ev.target = c.target;
-    ev.reason = c.reason;
-    ev.outcome = c.outcome;
-    ev.addr = http_client_addr(req);
-    ev.sessions = c.sessions;
-    ev.deliveries = c.deliveries;
+    ev = (struct audit_event){.actor = c.actor,
+                              .action = c.action,
+                              .target = c.target,
+                              .reason = c.reason,
+                              .outcome = c.outcome,
+                              .addr = http_client_addr(req),
+                              .sessions = c.sessions,
+                              .deliveries = c.deliveries};
     admin_audit(c.app->store, &ev);
     log_info("admin_call actor=%s action=%s target=%s outcome=%s status=%d",
              c.actor, c.action, c.target[0] != '\0' ? c.target : "-",

@@ -10,6 +10,8 @@
 
 #include <jansson.h>
 
+#include "directory/users.h"
+
 struct config;
 struct keyring;
 struct redis_config;
@@ -51,12 +53,9 @@ struct cli_opts {
     int given;
     const char *config;
     const char *username;
-    const char *email;
-    const char *name;
-    const char *given_name;
-    const char *family_name;
-    const char *locale;
-    const char *zoneinfo;
+    /* --email .. --zoneinfo, as users_add takes them (email_verified is
+     * set from the flag). */
+    struct user_info info;
     const char *user;
     const char *session;
     const char *reason;

@@ -91,16 +91,9 @@ run_add(struct cli_ctx *c)
 {
     const char *why = NULL;
     char sub[37], buf[80];
-    struct user_info info;
+    struct user_info info = c->o->info;
     int rc;
 
-    memset(&info, 0, sizeof(info));
-    info.email = c->o->email;
-    info.name = c->o->name;
-    info.given_name = c->o->given_name;
-    info.family_name = c->o->family_name;
-    info.locale = c->o->locale;
-    info.zoneinfo = c->o->zoneinfo;
     info.email_verified = (c->o->given & CLI_EMAIL_VERIFIED) != 0;
     rc = users_add(c->st, c->o->username, &info, c->password, sub, &why);
     if (rc == GH_EEXISTS) {

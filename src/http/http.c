@@ -240,6 +240,25 @@ http_reply(struct http_request *req, int status, const char *ctype,
     c->resp_len = len;
 }
 
+int
+http_content_type_is(struct http_request *req, const char *want)
+{
+    const char *ct = http_header(req, "Content-Type");
+    size_t n = strlen(want);
+
+    if (ct == NULL || strncasecmp(ct, want, n) != 0)
+        return 0;
+    for (ct += n; *ct == ' ' || *ct == '\t'; ct++)
+        ;
+    return *ct == '\0' || *ct == ';';
+}
+
+int
+http_status(const struct http_request *req)
+{
+    return req->conn->status;
+}
+
 void
 http_reply_json(struct http_request *req, int status, json_t *body)
 {

@@ -80,6 +80,9 @@ void http_stop(struct http_server *srv);
 
 /* A request header's value (borrowed), or NULL. */
 const char *http_header(struct http_request *req, const char *name);
+/* Whether the Content-Type header is the media type want (ASCII case
+ * ignored), alone or with parameters such as charset. */
+int http_content_type_is(struct http_request *req, const char *want);
 /* The value of cookie name (malloc'd; the caller frees it), or NULL if
  * absent, malformed or sent twice (cookie tossing). */
 char *http_cookie(struct http_request *req, const char *name);
@@ -131,6 +134,9 @@ void http_oauth_error(struct http_request *req, int status, const char *error,
                       const char *description);
 /* A redirect (302 or 303) to url (copied). */
 void http_redirect(struct http_request *req, int status, const char *url);
+/* The status of the response set so far, 0 before any: what an audit
+ * line reports, whichever function answered. */
+int http_status(const struct http_request *req);
 
 /*
  * Parks the connection without holding a worker thread: after the handler

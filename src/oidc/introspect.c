@@ -37,6 +37,41 @@ is_jwt(const char *token)
     return strchr(token, '.') != NULL;
 }
 
+/* The stored refresh token behind the one presented: 1 with *t (freed
+ * with store_refresh_free), 0 when there is none, or a GH_E* code. */
+static int
+find_refresh(struct app *app, const char *token, struct refresh_token **t)
+{
+    char hash[65];
+    int rc;
+
+    util_sha256_hex(token, strlen(token), hash);
+    rc = store_refresh_get(app->store, hash, t);
+    if (rc == GH_ENOTFOUND)
+        return 0;
+    return rc < 0 ? rc : 1;
+}
+
+/* What both kinds return for an active token: 1 with *ret = o (a new
+ * object), or GH_ENOMEM when o could not be made. */
+static int
+active(json_t *o, json_t **ret)
+{
+    if (o == NULL)
+        return GH_ENOMEM;
+    *ret = o;
+    return 1;
+}
+
+/* RFC 7662 §4: a token shows active only to the client it was issued to,
+ * or to an admin client. */
+static bool
+may_see(const struct client *caller, const char *client_id)
+{
+    return strcmp(client_id, caller->client_id) == 0 ||
+           client_allows_scope(caller, ADMIN_SCOPE);
+}
+
 /*
  * RFC 7662 §2.2 for an access token. Only the client it was issued to, or
  * an admin client, sees it active: others learn nothing (§4). 1 active
@@ -55,8 +90,7 @@ introspect_access(struct app *app, const char *token,
     if (rc < 0)
         return 0;
     rc = 0;
-    if (strcmp(jsonget_str(c, "client_id"), caller->client_id) != 0 &&
-        !client_allows_scope(caller, ADMIN_SCOPE))
+    if (!may_see(caller, jsonget_str(c, "client_id")))
         goto out;
     o = json_pack("{s:b, s:s*, s:s, s:s, s:O, s:O, s:s*, s:O*, s:s, s:s*, "
                   "s:s}",
@@ -67,12 +101,7 @@ introspect_access(struct app *app, const char *token,
                   "aud", json_object_get(c, "aud"), "jti",
                   jsonget_str(c, "jti"), "sid", jsonget_str(c, "sid"),
                   "token_type", "Bearer");
-    if (o == NULL) {
-        rc = GH_ENOMEM;
-        goto out;
-    }
-    *ret = o;
-    rc = 1;
+    rc = active(o, ret);
 out:
     json_decref(c);
     return rc;
@@ -85,87 +114,68 @@ introspect_refresh(struct app *app, const char *token,
                    const struct client *caller, json_t **ret)
 {
     struct refresh_token *t = NULL;
-    char hash[65];
     json_t *o;
     int rc;
 
-    util_sha256_hex(token, strlen(token), hash);
-    rc = store_refresh_get(app->store, hash, &t);
-    if (rc == GH_ENOTFOUND)
-        return 0;
-    if (rc < 0)
+    if ((rc = find_refresh(app, token, &t)) <= 0)
         return rc;
     rc = 0;
-    if (t->spent || (strcmp(t->client_id, caller->client_id) != 0 &&
-                     !client_allows_scope(caller, ADMIN_SCOPE)))
+    if (t->spent || !may_see(caller, t->client_id))
         goto out;
     if ((rc = session_alive(app->store, app->cfg, t->sid)) != 1)
         goto out;
     o = json_pack("{s:b, s:s, s:s, s:s, s:s, s:s}", "active", 1, "client_id",
                   t->client_id, "sub", t->sub, "scope", t->scope, "iss",
                   app->cfg->issuer, "token_type", "refresh_token");
-    if (o == NULL) {
-        rc = GH_ENOMEM;
-        goto out;
-    }
-    *ret = o;
-    rc = 1;
+    rc = active(o, ret);
 out:
     store_refresh_free(t);
     return rc;
 }
 
 /*
- * What /introspect and /revoke both start with: the form, the caller
- * authenticated (public clients too if allow_public), and the token
- * parameter. On failure the request has been answered and nothing is
- * left to release; on success the caller releases *f and *ca.
+ * What /introspect and /revoke both start with: the caller (public clients
+ * too if allow_public) and the token parameter. On failure the request has
+ * been answered and nothing is left to release; on success the caller
+ * releases *c.
  */
 static int
-read_request(struct http_request *req, int allow_public, struct form *f,
-             struct client_auth *ca, const char **token)
+read_request(struct http_request *req, int allow_public, struct oauth_call *c,
+             const char **token)
 {
     int rc;
 
-    if ((rc = oauth_form_read(req, f)) < 0)
+    if ((rc = oauth_call_read(req, allow_public, c)) < 0)
         return rc;
-    if ((rc = client_auth_check(req, f, allow_public, ca)) < 0)
-        goto out;
-    if ((*token = form_get(f, "token")) == NULL) {
+    if ((*token = form_get(&c->f, "token")) == NULL) {
         http_oauth_error(req, 400, "invalid_request", "token is required");
-        rc = GH_EINVAL;
-        goto out;
+        oauth_call_done(c);
+        return GH_EINVAL;
     }
     return 0;
-out:
-    client_auth_done(ca);
-    form_free(f);
-    return rc;
 }
 
 void
 introspect_handle(struct http_request *req)
 {
-    struct client_auth ca = {NULL, NULL};
+    struct oauth_call c;
     const char *token;
     json_t *o = NULL;
-    struct form f;
     int rc;
 
     /* RFC 7662 §2.1: the endpoint needs authentication, else anyone could
      * scan for tokens; a public client has none. */
-    if (read_request(req, 0, &f, &ca, &token) < 0)
+    if (read_request(req, 0, &c, &token) < 0)
         return;
-    rc = is_jwt(token) ? introspect_access(req->app, token, ca.client, &o)
-                       : introspect_refresh(req->app, token, ca.client, &o);
+    rc = is_jwt(token) ? introspect_access(req->app, token, c.ca.client, &o)
+                       : introspect_refresh(req->app, token, c.ca.client, &o);
     if (rc < 0)
         auth_error_server(req, rc);
     else if (rc == 0)
         http_reply_json_text(req, 200, INACTIVE);
     else
         http_reply_json(req, 200, o);
-    client_auth_done(&ca);
-    form_free(&f);
+    oauth_call_done(&c);
 }
 
 /* RFC 7009 §2.1 for an access token of the caller: revoked until it would
@@ -206,15 +216,11 @@ static int
 revoke_refresh(struct app *app, const char *token, const struct client *caller)
 {
     struct refresh_token *t = NULL;
-    char hash[65];
     int rc;
 
-    util_sha256_hex(token, strlen(token), hash);
-    rc = store_refresh_get(app->store, hash, &t);
-    if (rc == GH_ENOTFOUND)
-        return 0;
-    if (rc < 0)
+    if ((rc = find_refresh(app, token, &t)) <= 0)
         return rc;
+    rc = 0;
     if (strcmp(t->client_id, caller->client_id) == 0 &&
         (rc = store_refresh_family_delete(app->store, t->family)) == 0)
         log_info("token_revoked kind=refresh client=%s", caller->client_id);
@@ -225,22 +231,20 @@ revoke_refresh(struct app *app, const char *token, const struct client *caller)
 void
 introspect_handle_revoke(struct http_request *req)
 {
-    struct client_auth ca = {NULL, NULL};
+    struct oauth_call c;
     const char *token;
-    struct form f;
     int rc;
 
     /* RFC 7009 §2.1: a public client may revoke its own tokens (on
      * sign-out, say), naming itself with client_id. */
-    if (read_request(req, 1, &f, &ca, &token) < 0)
+    if (read_request(req, 1, &c, &token) < 0)
         return;
-    rc = is_jwt(token) ? revoke_access(req->app, token, ca.client)
-                       : revoke_refresh(req->app, token, ca.client);
+    rc = is_jwt(token) ? revoke_access(req->app, token, c.ca.client)
+                       : revoke_refresh(req->app, token, c.ca.client);
     /* RFC 7009 §2.2: 200 also for a token unknown or not the caller's. */
     if (rc < 0)
         auth_error_server(req, rc);
     else
         http_reply_json_text(req, 200, "{}");
-    client_auth_done(&ca);
-    form_free(&f);
+    oauth_call_done(&c);
 }

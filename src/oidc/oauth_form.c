@@ -4,23 +4,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth/client_auth.h"
 #include "core/error.h"
 #include "http/form.h"
 #include "http/http.h"
 #include "oidc/oauth_form.h"
-
-static int
-is_form_type(const char *ct)
-{
-    static const char want[] = "application/x-www-form-urlencoded";
-    size_t n = sizeof(want) - 1;
-
-    if (ct == NULL || strncasecmp(ct, want, n) != 0)
-        return 0;
-    for (ct += n; *ct == ' ' || *ct == '\t'; ct++)
-        ;
-    return *ct == '\0' || *ct == ';';
-}
 
 int
 oauth_form_read(struct http_request *req, struct form *f)
@@ -30,7 +18,7 @@ oauth_form_read(struct http_request *req, struct form *f)
     int rc;
 
     /* RFC 6749 §3.2: the token endpoint takes form bodies, nothing else. */
-    if (!is_form_type(http_header(req, "Content-Type"))) {
+    if (!http_content_type_is(req, "application/x-www-form-urlencoded")) {
         http_oauth_error(req, 400, "invalid_request",
                          "the body must be application/x-www-form-urlencoded");
         return GH_EINVAL;
@@ -50,4 +38,26 @@ oauth_form_read(struct http_request *req, struct form *f)
         return GH_EINVAL;
     }
     return 0;
+}
+
+int
+oauth_call_read(struct http_request *req, int allow_public,
+                struct oauth_call *c)
+{
+    int rc;
+
+    c->ca.client = NULL;
+    c->ca.owned = NULL;
+    if ((rc = oauth_form_read(req, &c->f)) < 0)
+        return rc;
+    if ((rc = client_auth_check(req, &c->f, allow_public, &c->ca)) < 0)
+        oauth_call_done(c);
+    return rc;
+}
+
+void
+oauth_call_done(struct oauth_call *c)
+{
+    client_auth_done(&c->ca);
+    form_free(&c->f);
 }

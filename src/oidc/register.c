@@ -38,48 +38,16 @@ struct call {
 };
 
 static void
-reply(struct call *c, int status, json_t *body)
-{
-    c->status = status;
-    http_reply_json(c->req, status, body);
-}
-
-/* RFC 7591 §3.2.2 (and RFC 6750 §3 for the bearer errors): a JSON object
- * with error and a description naming what was wrong. */
-static void
-reply_error(struct call *c, int status, const char *error,
-            const char *description)
-{
-    c->status = status;
-    http_oauth_error(c->req, status, error, description);
-}
-
-static void
 reply_failure(struct call *c, int rc)
 {
     if (rc == GH_EREDIS) {
         http_add_header(c->req, "Retry-After", "1");
-        reply_error(c, 503, "temporarily_unavailable",
-                    "the store is unreachable, try again");
+        http_oauth_error(c->req, 503, "temporarily_unavailable",
+                         "the store is unreachable, try again");
         return;
     }
     log_warnx("register_failed error=\"%s\"", gh_strerror(rc));
-    reply_error(c, 500, "server_error", gh_strerror(rc));
-}
-
-/* RFC 7591 §3.1: the request is "application/json" (parameters such as
- * charset allowed). */
-static int
-is_json_type(const char *ct)
-{
-    static const char want[] = "application/json";
-    size_t n = sizeof(want) - 1;
-
-    if (ct == NULL || strncasecmp(ct, want, n) != 0)
-        return 0;
-    for (ct += n; *ct == ' ' || *ct == '\t'; ct++)
-        ;
-    return *ct == '\0' || *ct == ';';
+    http_oauth_error(c->req, 500, "server_error", gh_strerror(rc));
 }
 
 /*
@@ -95,9 +63,11 @@ read_metadata(struct call *c, json_t **ret)
     char why[300];
     size_t ignored = 0;
 
-    if (!is_json_type(http_header(c->req, "Content-Type"))) {
-        reply_error(c, 415, "invalid_request",
-                    "the body must be application/json");
+    /* RFC 7591 §3.1: "application/json", parameters such as charset
+     * allowed. */
+    if (!http_content_type_is(c->req, "application/json")) {
+        http_oauth_error(c->req, 415, "invalid_request",
+                         "the body must be application/json");
         return -1;
     }
     /* Duplicate names are refused: two parsers could pick different ones. */
@@ -105,12 +75,12 @@ read_metadata(struct call *c, json_t **ret)
         json_loadb(c->req->body, c->req->body_len, JSON_REJECT_DUPLICATES, &je);
     if (body == NULL) {
         snprintf(why, sizeof(why), "the body is not valid JSON: %s", je.text);
-        reply_error(c, 400, "invalid_client_metadata", why);
+        http_oauth_error(c->req, 400, "invalid_client_metadata", why);
         return -1;
     }
     if (!json_is_object(body)) {
-        reply_error(c, 400, "invalid_client_metadata",
-                    "the body must be a JSON object");
+        http_oauth_error(c->req, 400, "invalid_client_metadata",
+                         "the body must be a JSON object");
         goto fail;
     }
     if ((meta = json_object()) == NULL) {
@@ -124,7 +94,7 @@ read_metadata(struct call *c, json_t **ret)
             strcmp(key, "client_secret") == 0) {
             snprintf(why, sizeof(why),
                      "%s: is assigned by the server; leave it out", key);
-            reply_error(c, 400, "invalid_client_metadata", why);
+            http_oauth_error(c->req, 400, "invalid_client_metadata", why);
             goto fail;
         }
         /* RFC 7591 §2: "The authorization server MUST ignore any client
@@ -262,7 +232,7 @@ register_client(struct call *c)
         cl = NULL;
         if ((rc = client_from_json(meta, "", &cl, &fe)) == GH_EINVAL) {
             snprintf(why, sizeof(why), "%s: %s", fe.field, fe.problem);
-            reply_error(c, 400, error_for_field(fe.field), why);
+            http_oauth_error(c->req, 400, error_for_field(fe.field), why);
             goto out;
         }
         if (rc < 0) {
@@ -273,9 +243,10 @@ register_client(struct call *c)
          * reviews it sees them; a leaked admin token must not be able to
          * mint a lasting admin credential of its own. */
         if (client_allows_scope(cl, ADMIN_SCOPE)) {
-            reply_error(c, 400, "invalid_client_metadata",
-                        "scope: " ADMIN_SCOPE " cannot be registered; admin "
-                        "clients are configured in the config file");
+            http_oauth_error(c->req, 400, "invalid_client_metadata",
+                             "scope: " ADMIN_SCOPE
+                             " cannot be registered; admin "
+                             "clients are configured in the config file");
             goto out;
         }
         /* An ID token of an alg with no active key could not be signed:
@@ -287,7 +258,7 @@ register_client(struct call *c)
                      "here (no active key); see id_token_signing_alg_"
                      "values_supported in discovery",
                      cl->id_token_alg);
-            reply_error(c, 400, "invalid_client_metadata", why);
+            http_oauth_error(c->req, 400, "invalid_client_metadata", why);
             goto out;
         }
         if ((rc = id_taken(c->app, id)) < 0) {
@@ -317,7 +288,7 @@ register_client(struct call *c)
         goto out;
     }
     memcpy(c->client_id, id, sizeof(id));
-    reply(c, 201, answer);
+    http_reply_json(c->req, 201, answer);
     answer = NULL;
 out:
     json_decref(answer);
@@ -346,25 +317,21 @@ outcome_of(int status)
 void
 register_handle(struct http_request *req)
 {
+    struct call c = {.req = req, .app = req->app, .actor = "anonymous"};
     struct audit_event ev;
-    struct call c;
-
-    memset(&c, 0, sizeof(c));
-    c.req = req;
-    c.app = req->app;
-    snprintf(c.actor, sizeof(c.actor), "anonymous");
     /* The same check, in the same place, as the admin API. */
     if (admin_auth_check(req, c.actor, sizeof(c.actor), &c.status) == 0)
         register_client(&c);
+    c.status = http_status(req);
     /* Like every admin call, allowed or not, it leaves a record. */
-    memset(&ev, 0, sizeof(ev));
-    ev.actor = c.actor;
-    ev.action = "register_client";
-    ev.target = c.client_id[0] != '\0' ? c.client_id : NULL;
-    ev.outcome = outcome_of(c.status);
-    ev.addr = http_client_addr(req);
-    ev.sessions = -1;
-    ev.deliveries = -1;
+    ev = (struct audit_event){.actor = c.actor,
+                              .action = "register_client",
+                              .target =
+                                  c.client_id[0] != '\0' ? c.client_id : NULL,
+                              .outcome = outcome_of(c.status),
+                              .addr = http_client_addr(req),
+                              .sessions = -1,
+                              .deliveries = -1};
     admin_audit(c.app->store, &ev);
     log_info("register_call actor=%s client=%s outcome=%s status=%d", c.actor,
              c.client_id[0] != '\0' ? c.client_id : "-", ev.outcome, c.status);

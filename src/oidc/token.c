@@ -386,16 +386,13 @@ static const struct {
 void
 token_handle(struct http_request *req)
 {
-    struct client_auth ca = {NULL, NULL};
+    struct oauth_call c;
     const char *grant;
-    struct form f;
     size_t i;
 
-    if (oauth_form_read(req, &f) < 0)
+    if (oauth_call_read(req, 1, &c) < 0)
         return;
-    if (client_auth_check(req, &f, 1, &ca) < 0)
-        goto out;
-    if ((grant = form_get(&f, "grant_type")) == NULL) {
+    if ((grant = form_get(&c.f, "grant_type")) == NULL) {
         http_oauth_error(req, 400, "invalid_request", "grant_type is required");
         goto out;
     }
@@ -408,15 +405,14 @@ token_handle(struct http_request *req)
     }
     /* RFC 6749 §4.4: client_credentials is for confidential clients only;
      * otherwise a client may use the grants it registered. */
-    if ((ca.client->grant_types & grants[i].bit) == 0 ||
+    if ((c.ca.client->grant_types & grants[i].bit) == 0 ||
         (grants[i].bit == GRANT_CLIENT_CREDENTIALS &&
-         ca.client->auth_method == AUTH_NONE)) {
+         c.ca.client->auth_method == AUTH_NONE)) {
         http_oauth_error(req, 400, "unauthorized_client",
                          "the client may not use this grant type");
         goto out;
     }
-    grants[i].fn(req, &f, ca.client);
+    grants[i].fn(req, &c.f, c.ca.client);
 out:
-    client_auth_done(&ca);
-    form_free(&f);
+    oauth_call_done(&c);
 }

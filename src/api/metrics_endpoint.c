@@ -3,7 +3,6 @@
  * (sessions, the delivery queue, circuits), each kept from the last scrape
  * that could read it. */
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include "api/metrics_endpoint.h"
 #include "core/app.h"
 #include "core/config.h"
+#include "core/error.h"
 #include "core/metrics.h"
 #include "directory/clients.h"
 #include "http/http.h"
@@ -32,10 +32,37 @@ circuit_seen(void *arg, const char *client_id, int open)
     put_circuit(arg, client_id, open);
 }
 
-/* What the last scrape read of the circuits, kept while Redis is down
- * like the other gauges. */
-static pthread_mutex_t circuits_lock = PTHREAD_MUTEX_INITIALIZER;
-static char *last_circuits;
+/* What the last scrape read from Redis, -1 (NULL) until one could: while
+ * Redis is down the gauges keep their last value, which a graph shows flat
+ * beside gatehouse_redis_up 0, instead of vanishing. */
+struct metrics_last {
+    pthread_mutex_t lock;
+    char *circuits;
+    long long sessions, pending, failed;
+};
+
+int
+metrics_endpoint_new(struct metrics_last **out)
+{
+    struct metrics_last *m = calloc(1, sizeof(*m));
+
+    if (m == NULL)
+        return GH_ENOMEM;
+    pthread_mutex_init(&m->lock, NULL);
+    m->sessions = m->pending = m->failed = -1;
+    *out = m;
+    return 0;
+}
+
+void
+metrics_endpoint_free(struct metrics_last *m)
+{
+    if (m == NULL)
+        return;
+    pthread_mutex_destroy(&m->lock);
+    free(m->circuits);
+    free(m);
+}
 
 /*
  * gatehouse_backchannel_circuit_open: 1 for each app backed off after
@@ -46,6 +73,7 @@ static char *last_circuits;
 static char *
 circuits_render(struct app *app)
 {
+    struct metrics_last *last = app->metrics_last;
     struct metrics_text o = {malloc(1024), 0, 1024};
     size_t i, seen;
     char *text;
@@ -78,26 +106,22 @@ circuits_render(struct app *app)
                 metrics_put(&o, "%s 0\n", one.p);
             free(one.p);
         }
-        pthread_mutex_lock(&circuits_lock);
-        free(last_circuits);
-        last_circuits = strdup(o.p);
-        pthread_mutex_unlock(&circuits_lock);
+        pthread_mutex_lock(&last->lock);
+        free(last->circuits);
+        last->circuits = strdup(o.p);
+        pthread_mutex_unlock(&last->lock);
     }
     free(o.p);
-    pthread_mutex_lock(&circuits_lock);
-    text = last_circuits != NULL ? strdup(last_circuits) : NULL;
-    pthread_mutex_unlock(&circuits_lock);
+    pthread_mutex_lock(&last->lock);
+    text = last->circuits != NULL ? strdup(last->circuits) : NULL;
+    pthread_mutex_unlock(&last->lock);
     return text;
 }
-
-/* The last gauge values read from Redis, -1 until one was: while Redis
- * is down the gauges keep their last value, which a graph shows flat
- * beside gatehouse_redis_up 0, instead of vanishing. */
-static atomic_llong last_sessions = -1, last_pending = -1, last_failed = -1;
 
 void
 metrics_endpoint_handle(struct http_request *req)
 {
+    struct metrics_last *last = req->app->metrics_last;
     char *text = metrics_render(), *all = NULL, *circuits;
     long long sessions = -1, pending = -1, failed = -1;
     int up;
@@ -108,13 +132,17 @@ metrics_endpoint_handle(struct http_request *req)
     }
     if (store_session_count(req->app->store, &sessions) == 0 &&
         store_delivery_counts(req->app->store, &pending, &failed) == 0) {
-        atomic_store(&last_sessions, sessions);
-        atomic_store(&last_pending, pending);
-        atomic_store(&last_failed, failed);
+        pthread_mutex_lock(&last->lock);
+        last->sessions = sessions;
+        last->pending = pending;
+        last->failed = failed;
+        pthread_mutex_unlock(&last->lock);
     }
-    sessions = atomic_load(&last_sessions);
-    pending = atomic_load(&last_pending);
-    failed = atomic_load(&last_failed);
+    pthread_mutex_lock(&last->lock);
+    sessions = last->sessions;
+    pending = last->pending;
+    failed = last->failed;
+    pthread_mutex_unlock(&last->lock);
     up = store_redis_up(req->app->store);
     if (asprintf(&all,
                  "%s# HELP gatehouse_redis_up 1 while Redis answers, 0 "

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/admin.h"
+#include "api/metrics_endpoint.h"
 #include "cli/cli.h"
 #include "cli/cli_internal.h"
 #include "core/app.h"
@@ -117,6 +118,8 @@ cli_serve(int argc, char **argv)
     app.store = st;
     if ((rc = jws_cache_new(&app.jws_cache)) < 0)
         fatalx("jws_cache_new error=\"%s\"", gh_strerror(rc));
+    if ((rc = metrics_endpoint_new(&app.metrics_last)) < 0)
+        fatalx("metrics_endpoint_new error=\"%s\"", gh_strerror(rc));
     if ((app.discovery = discovery_document(cfg, kr)) == NULL)
         fatalx("discovery_document error=\"out of memory\"");
 
@@ -164,6 +167,7 @@ cli_serve(int argc, char **argv)
     store_close(st);
     free(app.discovery);
     jws_cache_free(app.jws_cache);
+    metrics_endpoint_free(app.metrics_last);
     keyring_free(kr);
     config_free(cfg);
     log_info("stopped");

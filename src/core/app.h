@@ -9,6 +9,7 @@ struct hashpool;
 struct jws_cache;
 struct keyring;
 struct logout_all_runner;
+struct metrics_last;
 struct store;
 
 struct app {
@@ -25,6 +26,8 @@ struct app {
     struct delivery *delivery; /* the back-channel engine */
     /* the background logout-all and its watcher (admin_start) */
     struct logout_all_runner *logout_all;
+    /* the gauges /metrics last read from Redis (metrics_endpoint_new) */
+    struct metrics_last *metrics_last;
 };
 
 #endif

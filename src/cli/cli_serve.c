@@ -20,7 +20,7 @@
 #include "crypto/keys.h"
 #include "crypto/password.h"
 #include "http/http.h"
-#include "http/routes.h"
+#include "routes.h"
 #include "oidc/discovery.h"
 #include "session/delivery.h"
 #include "store/store.h"

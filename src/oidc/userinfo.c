@@ -12,7 +12,7 @@
 #include "core/error.h"
 #include "directory/clients.h"
 #include "directory/users.h"
-#include "http/cors.h"
+#include "auth/cors.h"
 #include "http/form.h"
 #include "http/http.h"
 #include "oidc/oauth_form.h"

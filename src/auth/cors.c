@@ -11,7 +11,7 @@
 #include "core/app.h"
 #include "directory/clients.h"
 #include "core/config.h"
-#include "http/cors.h"
+#include "auth/cors.h"
 #include "core/error.h"
 #include "http/http.h"
 #include "core/log.h"

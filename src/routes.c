@@ -2,16 +2,16 @@
 /*
  * The route table (SPEC §4): which handler answers which path and methods,
  * and what the answer may be (cached, read by browser apps). The server
- * glue (http.c) reaches it only through routes_router, which main.c hands
+ * glue (http.c) reaches it only through routes_router, which cli_serve.c hands
  * to http_start, so the glue includes no handler.
  */
 #include <string.h>
 
 #include "api/admin.h"
 #include "api/metrics_endpoint.h"
-#include "http/cors.h"
+#include "auth/cors.h"
 #include "http/http.h"
-#include "http/routes.h"
+#include "routes.h"
 #include "oidc/authorize.h"
 #include "oidc/login.h"
 #include "oidc/discovery.h"

@@ -33,6 +33,17 @@ store_code_put(struct store *st, const char *hash, const char *json, int ttl_s)
     return rc;
 }
 
+/* The outcome a script names first in its reply (code_redeem.lua,
+ * refresh_rotate.lua), borrowed from r into *state: 0, invalid when it is
+ * "invalid" (the caller's own code for it), GH_EPROTO when there is none. */
+static int
+script_outcome(const redisReply *r, int invalid, const char **state)
+{
+    if ((*state = store_reply_str(store_reply_at(r, 0))) == NULL)
+        return GH_EPROTO;
+    return strcmp(*state, "invalid") == 0 ? invalid : 0;
+}
+
 int
 store_code_redeem(struct store *st, const char *hash, int used_ttl_s,
                   char **value)
@@ -54,14 +65,8 @@ store_code_redeem(struct store *st, const char *hash, int used_ttl_s,
     argv[2] = ttl;
     if ((rc = store_script(st, SCRIPT_CODE_REDEEM, 2, 3, argv, &r)) < 0)
         return rc;
-    if ((state = store_reply_str(store_reply_at(r, 0))) == NULL) {
-        rc = GH_EPROTO;
+    if ((rc = script_outcome(r, STORE_CODE_INVALID, &state)) != 0)
         goto out;
-    }
-    if (strcmp(state, "invalid") == 0) {
-        rc = STORE_CODE_INVALID;
-        goto out;
-    }
     if ((v = store_reply_dup(store_reply_at(r, 1))) == NULL) {
         rc = GH_ENOMEM;
         goto out;
@@ -226,14 +231,8 @@ store_refresh_rotate(struct store *st, const char *old_hash,
     argv[9] = sealed;
     if ((rc = store_script(st, SCRIPT_REFRESH_ROTATE, 1, 10, argv, &r)) < 0)
         return rc;
-    if ((state = store_reply_str(store_reply_at(r, 0))) == NULL) {
-        rc = GH_EPROTO;
+    if ((rc = script_outcome(r, STORE_REFRESH_INVALID, &state)) != 0)
         goto out;
-    }
-    if (strcmp(state, "invalid") == 0) {
-        rc = STORE_REFRESH_INVALID;
-        goto out;
-    }
     rc = GH_ENOMEM;
     if ((t = calloc(1, sizeof(*t))) == NULL ||
         (t->sid = store_reply_dup(store_reply_at(r, 1))) == NULL ||

@@ -640,6 +640,31 @@ store_sessions_range(struct store *st, long long start, int count,
     return rc;
 }
 
+static const struct store_field logout_all_fields[] = {
+    STORE_FIELD("state", STORE_FIELD_BUF, struct logout_all_state, state),
+    STORE_FIELD("actor", STORE_FIELD_BUF, struct logout_all_state, actor),
+    STORE_FIELD("reason", STORE_FIELD_BUF, struct logout_all_state, reason),
+    STORE_FIELD("started", STORE_FIELD_NUM, struct logout_all_state, started),
+    STORE_FIELD("updated", STORE_FIELD_NUM, struct logout_all_state, updated),
+    STORE_FIELD("total", STORE_FIELD_NUM, struct logout_all_state, total),
+    STORE_FIELD("ended", STORE_FIELD_NUM, struct logout_all_state, ended),
+    STORE_FIELD("queued", STORE_FIELD_NUM, struct logout_all_state, queued),
+    STORE_FIELD("resumes", STORE_FIELD_NUM, struct logout_all_state, resumes),
+};
+
+/* The run a logout_all script names: the field/value array after its
+ * outcome, into a zeroed *s. GH_EPROTO for any other shape. */
+static int
+logout_all_decode(const redisReply *r, struct logout_all_state *s)
+{
+    const redisReply *fields = store_reply_at(r, 1);
+
+    memset(s, 0, sizeof(*s));
+    if (fields == NULL)
+        return GH_EPROTO;
+    return STORE_DECODE(fields, logout_all_fields, s);
+}
+
 int
 store_logout_all_begin(struct store *st, int64_t now, int stale_s,
                        const char *actor, const char *reason,
@@ -675,18 +700,8 @@ store_logout_all_begin(struct store *st, int64_t now, int stale_s,
         goto out;
     }
     rc = GH_EBUSY;
-    if (other != NULL && r->elements == 8) {
+    if (other != NULL && logout_all_decode(r, other) < 0)
         memset(other, 0, sizeof(*other));
-        snprintf(other->state, sizeof(other->state), "running");
-        snprintf(other->actor, sizeof(other->actor), "%s",
-                 r->element[1]->str != NULL ? r->element[1]->str : "");
-        other->started = store_reply_ll(r->element[2]);
-        other->total = store_reply_ll(r->element[3]);
-        other->ended = store_reply_ll(r->element[4]);
-        other->queued = store_reply_ll(r->element[5]);
-        other->updated = store_reply_ll(r->element[6]);
-        other->resumes = (int)store_reply_ll(r->element[7]);
-    }
 out:
     freeReplyObject(r);
     return rc;
@@ -720,20 +735,8 @@ store_logout_all_resume(struct store *st, int64_t now, int stale_s,
         rc = 0;
         goto out;
     }
-    if (r->elements != 7) {
-        rc = GH_EPROTO;
+    if ((rc = logout_all_decode(r, taken)) < 0)
         goto out;
-    }
-    memset(taken, 0, sizeof(*taken));
-    snprintf(taken->state, sizeof(taken->state), "running");
-    snprintf(taken->actor, sizeof(taken->actor), "%s",
-             r->element[1]->str != NULL ? r->element[1]->str : "");
-    snprintf(taken->reason, sizeof(taken->reason), "%s",
-             r->element[2]->str != NULL ? r->element[2]->str : "");
-    taken->total = store_reply_ll(r->element[3]);
-    taken->ended = store_reply_ll(r->element[4]);
-    taken->queued = store_reply_ll(r->element[5]);
-    taken->resumes = (int)store_reply_ll(r->element[6]);
     taken->updated = now;
     rc = 1;
 out:
@@ -768,18 +771,6 @@ store_logout_all_update(struct store *st, const char *owner, int64_t now,
     freeReplyObject(r);
     return rc;
 }
-
-static const struct store_field logout_all_fields[] = {
-    STORE_FIELD("state", STORE_FIELD_BUF, struct logout_all_state, state),
-    STORE_FIELD("actor", STORE_FIELD_BUF, struct logout_all_state, actor),
-    STORE_FIELD("reason", STORE_FIELD_BUF, struct logout_all_state, reason),
-    STORE_FIELD("started", STORE_FIELD_NUM, struct logout_all_state, started),
-    STORE_FIELD("updated", STORE_FIELD_NUM, struct logout_all_state, updated),
-    STORE_FIELD("total", STORE_FIELD_NUM, struct logout_all_state, total),
-    STORE_FIELD("ended", STORE_FIELD_NUM, struct logout_all_state, ended),
-    STORE_FIELD("queued", STORE_FIELD_NUM, struct logout_all_state, queued),
-    STORE_FIELD("resumes", STORE_FIELD_NUM, struct logout_all_state, resumes),
-};
 
 int
 store_logout_all_get(struct store *st, struct logout_all_state *out)

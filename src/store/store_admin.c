@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/util.h"
 #include "store/store_internal.h"
 
 /* Ids read per round trip when requeueing failed deliveries. */
@@ -672,7 +673,8 @@ store_logout_all_begin(struct store *st, int64_t now, int stale_s,
                        struct logout_all_state *other)
 {
     char key[STORE_KEY_MAX], snow[24], sstale[16], stotal[24];
-    const char *argv[7];
+    const char *argv[] = {
+        key, snow, sstale, actor, reason != NULL ? reason : "", stotal, owner};
     redisReply *r = NULL;
     int rc;
 
@@ -682,14 +684,8 @@ store_logout_all_begin(struct store *st, int64_t now, int stale_s,
     snprintf(snow, sizeof(snow), "%lld", (long long)now);
     snprintf(sstale, sizeof(sstale), "%d", stale_s);
     snprintf(stotal, sizeof(stotal), "%lld", total);
-    argv[0] = key;
-    argv[1] = snow;
-    argv[2] = sstale;
-    argv[3] = actor;
-    argv[4] = reason != NULL ? reason : "";
-    argv[5] = stotal;
-    argv[6] = owner;
-    if ((rc = store_script(st, SCRIPT_LOGOUT_ALL_BEGIN, 1, 7, argv, &r)) < 0)
+    if ((rc = store_script(st, SCRIPT_LOGOUT_ALL_BEGIN, 1, NELEM(argv), argv,
+                           &r)) < 0)
         return rc;
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
         rc = GH_EPROTO;
@@ -712,7 +708,7 @@ store_logout_all_resume(struct store *st, int64_t now, int stale_s,
                         const char *owner, struct logout_all_state *taken)
 {
     char key[STORE_KEY_MAX], snow[24], sstale[16];
-    const char *argv[4];
+    const char *argv[] = {key, snow, sstale, owner};
     redisReply *r = NULL;
     int rc;
 
@@ -721,11 +717,8 @@ store_logout_all_resume(struct store *st, int64_t now, int stale_s,
         return rc;
     snprintf(snow, sizeof(snow), "%lld", (long long)now);
     snprintf(sstale, sizeof(sstale), "%d", stale_s);
-    argv[0] = key;
-    argv[1] = snow;
-    argv[2] = sstale;
-    argv[3] = owner;
-    if ((rc = store_script(st, SCRIPT_LOGOUT_ALL_RESUME, 1, 4, argv, &r)) < 0)
+    if ((rc = store_script(st, SCRIPT_LOGOUT_ALL_RESUME, 1, NELEM(argv), argv,
+                           &r)) < 0)
         return rc;
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
         rc = GH_EPROTO;
@@ -749,7 +742,8 @@ store_logout_all_update(struct store *st, const char *owner, int64_t now,
                         const char *state, long long ended, long long queued)
 {
     char key[STORE_KEY_MAX], snow[24], sended[24], squeued[24];
-    const char *argv[6];
+    const char *argv[] = {key,    owner,   snow,
+                          sended, squeued, state != NULL ? state : ""};
     redisReply *r = NULL;
     int rc;
 
@@ -759,13 +753,8 @@ store_logout_all_update(struct store *st, const char *owner, int64_t now,
     snprintf(snow, sizeof(snow), "%lld", (long long)now);
     snprintf(sended, sizeof(sended), "%lld", ended);
     snprintf(squeued, sizeof(squeued), "%lld", queued);
-    argv[0] = key;
-    argv[1] = owner;
-    argv[2] = snow;
-    argv[3] = sended;
-    argv[4] = squeued;
-    argv[5] = state != NULL ? state : "";
-    if ((rc = store_script(st, SCRIPT_LOGOUT_ALL_UPDATE, 1, 6, argv, &r)) < 0)
+    if ((rc = store_script(st, SCRIPT_LOGOUT_ALL_UPDATE, 1, NELEM(argv), argv,
+                           &r)) < 0)
         return rc;
     rc = store_reply_ll(r) == 1 ? 0 : GH_EBUSY;
     freeReplyObject(r);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/util.h"
 #include "store/records.h"
 #include "store/store_internal.h"
 
@@ -49,7 +50,7 @@ store_code_redeem(struct store *st, const char *hash, int used_ttl_s,
                   char **value)
 {
     char kcode[STORE_KEY_MAX], kused[STORE_KEY_MAX], ttl[16];
-    const char *argv[3];
+    const char *argv[] = {kcode, kused, ttl};
     redisReply *r = NULL;
     const char *state;
     char *v = NULL;
@@ -60,10 +61,8 @@ store_code_redeem(struct store *st, const char *hash, int used_ttl_s,
             0)
         return rc;
     snprintf(ttl, sizeof(ttl), "%d", used_ttl_s);
-    argv[0] = kcode;
-    argv[1] = kused;
-    argv[2] = ttl;
-    if ((rc = store_script(st, SCRIPT_CODE_REDEEM, 2, 3, argv, &r)) < 0)
+    if ((rc = store_script(st, SCRIPT_CODE_REDEEM, 2, NELEM(argv), argv, &r)) <
+        0)
         return rc;
     if ((rc = script_outcome(r, STORE_CODE_INVALID, &state)) != 0)
         goto out;
@@ -143,7 +142,8 @@ store_refresh_issue(struct store *st, const char *hash, const char *family,
 {
     char ksess[STORE_KEY_MAX], krt[STORE_KEY_MAX], kfam[STORE_KEY_MAX],
         ksrt[STORE_KEY_MAX], ttl[16];
-    const char *argv[11];
+    const char *argv[] = {ksess, krt,       kfam, ksrt,  hash, family,
+                          sid,   client_id, sub,  scope, ttl};
     redisReply *r = NULL;
     int rc;
 
@@ -155,18 +155,8 @@ store_refresh_issue(struct store *st, const char *hash, const char *family,
                              sizeof(ksrt))) < 0)
         return rc;
     snprintf(ttl, sizeof(ttl), "%d", ttl_s);
-    argv[0] = ksess;
-    argv[1] = krt;
-    argv[2] = kfam;
-    argv[3] = ksrt;
-    argv[4] = hash;
-    argv[5] = family;
-    argv[6] = sid;
-    argv[7] = client_id;
-    argv[8] = sub;
-    argv[9] = scope;
-    argv[10] = ttl;
-    if ((rc = store_script(st, SCRIPT_REFRESH_ISSUE, 4, 11, argv, &r)) < 0)
+    if ((rc = store_script(st, SCRIPT_REFRESH_ISSUE, 4, NELEM(argv), argv,
+                           &r)) < 0)
         return rc;
     rc = r->type == REDIS_REPLY_INTEGER && r->integer == 1 ? 0 : GH_ENOTFOUND;
     freeReplyObject(r);
@@ -206,7 +196,11 @@ store_refresh_rotate(struct store *st, const char *old_hash,
 {
     char key[STORE_KEY_MAX], snow[24], sidle[16], sabs[16], ttl[16],
         grace[16];
-    const char *argv[10];
+    const char *argv[] = {key,      store_prefix(st),
+                          new_hash, client_id,
+                          snow,     sidle,
+                          sabs,     ttl,
+                          grace,    sealed};
     struct refresh_token *t = NULL;
     redisReply *r = NULL;
     const char *state;
@@ -219,17 +213,8 @@ store_refresh_rotate(struct store *st, const char *old_hash,
     snprintf(sabs, sizeof(sabs), "%d", absolute_s);
     snprintf(ttl, sizeof(ttl), "%d", ttl_s);
     snprintf(grace, sizeof(grace), "%d", grace_s);
-    argv[0] = key;
-    argv[1] = store_prefix(st);
-    argv[2] = new_hash;
-    argv[3] = client_id;
-    argv[4] = snow;
-    argv[5] = sidle;
-    argv[6] = sabs;
-    argv[7] = ttl;
-    argv[8] = grace;
-    argv[9] = sealed;
-    if ((rc = store_script(st, SCRIPT_REFRESH_ROTATE, 1, 10, argv, &r)) < 0)
+    if ((rc = store_script(st, SCRIPT_REFRESH_ROTATE, 1, NELEM(argv), argv,
+                           &r)) < 0)
         return rc;
     if ((rc = script_outcome(r, STORE_REFRESH_INVALID, &state)) != 0)
         goto out;
@@ -403,7 +388,8 @@ store_access_check(struct store *st, const char *jti, const char *sid,
 {
     char krev[STORE_KEY_MAX], ksess[STORE_KEY_MAX], snow[24], sidle[16];
     char sabs[16];
-    const char *argv[6];
+    const char *argv[] = {krev, ksess, sid != NULL ? sid : "",
+                          snow, sidle, sabs};
     redisReply *r = NULL;
     int rc;
 
@@ -414,13 +400,8 @@ store_access_check(struct store *st, const char *jti, const char *sid,
     snprintf(snow, sizeof(snow), "%lld", (long long)now);
     snprintf(sidle, sizeof(sidle), "%d", idle_s);
     snprintf(sabs, sizeof(sabs), "%d", absolute_s);
-    argv[0] = krev;
-    argv[1] = ksess;
-    argv[2] = sid != NULL ? sid : "";
-    argv[3] = snow;
-    argv[4] = sidle;
-    argv[5] = sabs;
-    if ((rc = store_script(st, SCRIPT_ACCESS_CHECK, 2, 6, argv, &r)) < 0)
+    if ((rc = store_script(st, SCRIPT_ACCESS_CHECK, 2, NELEM(argv), argv, &r)) <
+        0)
         return rc;
     /* access_check.lua: 1 good, 0 revoked, -1 session over. */
     if (r->type != REDIS_REPLY_INTEGER)

@@ -666,39 +666,57 @@ logout_all_decode(const redisReply *r, struct logout_all_state *s)
     return STORE_DECODE(fields, logout_all_fields, s);
 }
 
-int
-store_logout_all_begin(struct store *st, int64_t now, int stale_s,
-                       const char *actor, const char *reason,
-                       long long total, const char *owner,
-                       struct logout_all_state *other)
+/* Runs a logout_all script: KEYS[1] lall, ARGV now, stale_s and then
+ * extra[0..n). 1 when the script's outcome (its first element) is 1, else
+ * 0, with *ret its reply for the caller to free. */
+static int
+logout_all_call(struct store *st, enum script script, int64_t now, int stale_s,
+                const char *const *extra, size_t n, redisReply **ret)
 {
-    char key[STORE_KEY_MAX], snow[24], sstale[16], stotal[24];
-    const char *argv[] = {
-        key, snow, sstale, actor, reason != NULL ? reason : "", stotal, owner};
+    char key[STORE_KEY_MAX], snow[24], sstale[16];
+    const char *argv[8] = {key, snow, sstale};
     redisReply *r = NULL;
     int rc;
 
+    if (n > NELEM(argv) - 3)
+        return GH_EINVAL;
     if ((rc = store_key_name(st, KEY_LOGOUT_ALL, NULL, key, sizeof(key))) <
         0)
         return rc;
     snprintf(snow, sizeof(snow), "%lld", (long long)now);
     snprintf(sstale, sizeof(sstale), "%d", stale_s);
-    snprintf(stotal, sizeof(stotal), "%lld", total);
-    if ((rc = store_script(st, SCRIPT_LOGOUT_ALL_BEGIN, 1, NELEM(argv), argv,
-                           &r)) < 0)
+    memcpy(argv + 3, extra, n * sizeof(*extra));
+    if ((rc = store_script(st, script, 1, (int)(3 + n), argv, &r)) < 0)
         return rc;
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
-        rc = GH_EPROTO;
-        goto out;
+        freeReplyObject(r);
+        return GH_EPROTO;
     }
-    if (store_reply_ll(r->element[0]) == 1) {
+    *ret = r;
+    return store_reply_ll(r->element[0]) == 1;
+}
+
+int
+store_logout_all_begin(struct store *st, int64_t now, int stale_s,
+                       const char *actor, const char *reason, long long total,
+                       const char *owner, struct logout_all_state *other)
+{
+    char stotal[24];
+    const char *extra[] = {actor, reason != NULL ? reason : "", stotal, owner};
+    redisReply *r = NULL;
+    int rc;
+
+    snprintf(stotal, sizeof(stotal), "%lld", total);
+    if ((rc = logout_all_call(st, SCRIPT_LOGOUT_ALL_BEGIN, now, stale_s, extra,
+                              NELEM(extra), &r)) < 0)
+        return rc;
+    if (rc == 1) {
         rc = 0;
-        goto out;
+    } else {
+        rc = GH_EBUSY;
+        if (other != NULL && logout_all_decode(r, other) < 0)
+            memset(other, 0, sizeof(*other));
     }
-    rc = GH_EBUSY;
-    if (other != NULL && logout_all_decode(r, other) < 0)
-        memset(other, 0, sizeof(*other));
-out:
     freeReplyObject(r);
     return rc;
 }
@@ -707,32 +725,17 @@ int
 store_logout_all_resume(struct store *st, int64_t now, int stale_s,
                         const char *owner, struct logout_all_state *taken)
 {
-    char key[STORE_KEY_MAX], snow[24], sstale[16];
-    const char *argv[] = {key, snow, sstale, owner};
+    const char *extra[] = {owner};
     redisReply *r = NULL;
     int rc;
 
-    if ((rc = store_key_name(st, KEY_LOGOUT_ALL, NULL, key, sizeof(key))) <
-        0)
+    if ((rc = logout_all_call(st, SCRIPT_LOGOUT_ALL_RESUME, now, stale_s, extra,
+                              NELEM(extra), &r)) < 0)
         return rc;
-    snprintf(snow, sizeof(snow), "%lld", (long long)now);
-    snprintf(sstale, sizeof(sstale), "%d", stale_s);
-    if ((rc = store_script(st, SCRIPT_LOGOUT_ALL_RESUME, 1, NELEM(argv), argv,
-                           &r)) < 0)
-        return rc;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
-        rc = GH_EPROTO;
-        goto out;
+    if (rc == 1 && (rc = logout_all_decode(r, taken)) == 0) {
+        taken->updated = now;
+        rc = 1;
     }
-    if (store_reply_ll(r->element[0]) != 1) {
-        rc = 0;
-        goto out;
-    }
-    if ((rc = logout_all_decode(r, taken)) < 0)
-        goto out;
-    taken->updated = now;
-    rc = 1;
-out:
     freeReplyObject(r);
     return rc;
 }

@@ -631,20 +631,44 @@ execute(struct store *st, int flags, const char *cmd, size_t len,
  * now, GH_EPROTO on any other error reply. Only STORE_IDEMPOTENT commands are
  * retried after the connection broke.
  */
-int
-store_command(struct store *st, int flags, redisReply **ret, const char *fmt, ...)
+static int
+vcommand(struct store *st, int flags, redisReply **ret, const char *fmt,
+         va_list ap)
 {
     char *cmd = NULL;
-    va_list ap;
     int len, rc;
 
-    va_start(ap, fmt);
-    len = redisvFormatCommand(&cmd, fmt, ap);
-    va_end(ap);
-    if (len < 0)
+    if ((len = redisvFormatCommand(&cmd, fmt, ap)) < 0)
         return GH_ENOMEM;
     rc = execute(st, flags, cmd, (size_t)len, ret);
     redisFreeCommand(cmd);
+    return rc;
+}
+
+int
+store_command(struct store *st, int flags, redisReply **ret, const char *fmt,
+              ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = vcommand(st, flags, ret, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int
+store_command_ack(struct store *st, int flags, const char *fmt, ...)
+{
+    redisReply *r = NULL;
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = vcommand(st, flags, &r, fmt, ap);
+    va_end(ap);
+    freeReplyObject(r);
     return rc;
 }
 

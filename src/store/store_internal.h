@@ -50,6 +50,9 @@ enum script {
  */
 int store_command(struct store *st, int flags, redisReply **ret,
                   const char *fmt, ...);
+/* The same for a command whose reply says nothing store_command's code
+ * does not (MULTI, a queued command, SET): the reply is freed here. */
+int store_command_ack(struct store *st, int flags, const char *fmt, ...);
 /* The same with an argument vector (argvlen NULL: NUL-terminated). */
 int store_command_argv(struct store *st, int flags, int argc,
                        const char **argv, const size_t *argvlen,

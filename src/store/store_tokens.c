@@ -94,20 +94,12 @@ store_code_used_swap(struct store *st, const char *hash, const char *value,
      * MULTI rather than SET ... GET, which Redis 6.0 lacks (README: Redis
      * 6 or newer).
      */
-    if ((rc = store_command(st, 0, &r, "MULTI")) < 0)
+    if ((rc = store_command_ack(st, 0, "MULTI")) < 0)
         goto out;
     multi = 1;
-    freeReplyObject(r);
-    r = NULL;
-    if ((rc = store_command(st, 0, &r, "GETSET %s %s", key, value)) < 0)
-        goto out;
-    freeReplyObject(r);
-    r = NULL;
-    if ((rc = store_command(st, 0, &r, "EXPIRE %s %d", key, ttl_s)) < 0)
-        goto out;
-    freeReplyObject(r);
-    r = NULL;
-    if ((rc = store_command(st, 0, &r, "EXEC")) < 0)
+    if ((rc = store_command_ack(st, 0, "GETSET %s %s", key, value)) < 0 ||
+        (rc = store_command_ack(st, 0, "EXPIRE %s %d", key, ttl_s)) < 0 ||
+        (rc = store_command(st, 0, &r, "EXEC")) < 0)
         goto out;
     multi = 0;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
@@ -126,11 +118,8 @@ store_code_used_swap(struct store *st, const char *hash, const char *value,
     }
     *old = o;
 out:
-    if (rc < 0 && multi) {
-        freeReplyObject(r);
-        r = NULL;
-        (void)store_command(st, 0, &r, "DISCARD");
-    }
+    if (rc < 0 && multi)
+        (void)store_command_ack(st, 0, "DISCARD");
     freeReplyObject(r);
     return rc;
 }
@@ -301,11 +290,8 @@ family_delete_once(struct store *st, const char *kfam)
     size_t i, n;
     int multi = 0, rc;
 
-    if ((rc = store_command(st, 0, &r, "WATCH %s", kfam)) < 0)
-        goto out;
-    freeReplyObject(r);
-    r = NULL;
-    if ((rc = store_command(st, 0, &r, "SMEMBERS %s", kfam)) < 0)
+    if ((rc = store_command_ack(st, 0, "WATCH %s", kfam)) < 0 ||
+        (rc = store_command(st, 0, &r, "SMEMBERS %s", kfam)) < 0)
         goto out;
     n = r->type == REDIS_REPLY_ARRAY ? r->elements : 0;
     if ((keys = calloc(n + 1, sizeof(*keys))) == NULL ||
@@ -326,11 +312,9 @@ family_delete_once(struct store *st, const char *kfam)
     }
     freeReplyObject(r);
     r = NULL;
-    if ((rc = store_command(st, 0, &r, "MULTI")) < 0)
+    if ((rc = store_command_ack(st, 0, "MULTI")) < 0)
         goto out;
     multi = 1;
-    freeReplyObject(r);
-    r = NULL;
     if ((rc = store_command_argv(st, 0, (int)n + 2, argv, NULL, &r)) < 0)
         goto out;
     freeReplyObject(r);
@@ -342,11 +326,8 @@ family_delete_once(struct store *st, const char *kfam)
     rc = r->type == REDIS_REPLY_ARRAY ? 0 : 1;
 out:
     /* Leave the connection as we found it: no MULTI or WATCH pending. */
-    if (rc < 0) {
-        freeReplyObject(r);
-        r = NULL;
-        (void)store_command(st, 0, &r, multi ? "DISCARD" : "UNWATCH");
-    }
+    if (rc < 0)
+        (void)store_command_ack(st, 0, multi ? "DISCARD" : "UNWATCH");
     freeReplyObject(r);
     free(keys);
     free(argv);
@@ -372,14 +353,11 @@ int
 store_token_revoke(struct store *st, const char *jti, int ttl_s)
 {
     char key[STORE_KEY_MAX];
-    redisReply *r = NULL;
     int rc;
 
     if ((rc = store_key_name(st, KEY_REVOKED, jti, key, sizeof(key))) < 0)
         return rc;
-    rc = store_command(st, 0, &r, "SET %s 1 EX %d", key, ttl_s);
-    freeReplyObject(r);
-    return rc;
+    return store_command_ack(st, 0, "SET %s 1 EX %d", key, ttl_s);
 }
 
 int

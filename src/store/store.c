@@ -698,6 +698,7 @@ store_script(struct store *st, enum script script, int nkeys, int argc,
             const char **argv, redisReply **ret)
 {
     const char **args;
+    redisReply *r = NULL;
     char nkeys_s[16];
     int rc;
 
@@ -709,14 +710,18 @@ store_script(struct store *st, enum script script, int nkeys, int argc,
     args[2] = nkeys_s;
     if (argc > 0)
         memcpy(args + 3, argv, (size_t)argc * sizeof(*args));
-    rc = store_command_argv(st, 0, argc + 3, args, NULL, ret);
+    rc = store_command_argv(st, 0, argc + 3, args, NULL, &r);
     if (rc == GH_ENOTFOUND) {
         log_debug("redis_noscript script=%s", scripts[script].name);
         args[0] = "EVAL";
         args[1] = scripts[script].text;
-        rc = store_command_argv(st, 0, argc + 3, args, NULL, ret);
+        rc = store_command_argv(st, 0, argc + 3, args, NULL, &r);
     }
     free(args);
+    if (rc == 0 && ret != NULL)
+        *ret = r;
+    else
+        freeReplyObject(r);
     /* A script's own error is a bug here, not a missing script. */
     return rc == GH_ENOTFOUND ? GH_EPROTO : rc;
 }

@@ -14,7 +14,6 @@ store_client_put(struct store *st, const char *client_id, const char *json)
 {
     char key[STORE_KEY_MAX], okey[STORE_KEY_MAX];
     const char *argv[] = {key, okey, json};
-    redisReply *r = NULL;
     int rc;
 
     if ((rc = store_key_name(st, KEY_CLIENT, client_id, key, sizeof(key))) <
@@ -22,9 +21,7 @@ store_client_put(struct store *st, const char *client_id, const char *json)
         (rc = store_key_name(st, KEY_CLIENT_ORIGINS, NULL, okey,
                              sizeof(okey))) < 0)
         return rc;
-    rc = store_script(st, SCRIPT_CLIENT_PUT, 2, NELEM(argv), argv, &r);
-    freeReplyObject(r);
-    return rc;
+    return store_script(st, SCRIPT_CLIENT_PUT, 2, NELEM(argv), argv, NULL);
 }
 
 int

@@ -36,7 +36,6 @@ store_delivery_release(struct store *st, double now,
 {
     char kq[STORE_KEY_MAX], snow[24];
     const char **argv;
-    redisReply *r = NULL;
     size_t i, argc = 3 + 3 * n;
     int rc;
 
@@ -56,8 +55,7 @@ store_delivery_release(struct store *st, double now,
         argv[4 + 3 * i] = c[i]->client_id;
         argv[5 + 3 * i] = engine[i];
     }
-    rc = store_script(st, SCRIPT_DELIVERY_RELEASE, 1, (int)argc, argv, &r);
-    freeReplyObject(r);
+    rc = store_script(st, SCRIPT_DELIVERY_RELEASE, 1, (int)argc, argv, NULL);
     free(argv);
     return rc < 0 ? rc : 0;
 }

@@ -57,7 +57,8 @@ int store_command_ack(struct store *st, int flags, const char *fmt, ...);
 int store_command_argv(struct store *st, int flags, int argc,
                        const char **argv, const size_t *argvlen,
                        redisReply **ret);
-/* Runs a Lua script by SHA (EVAL once if Redis lost it). */
+/* Runs a Lua script by SHA (EVAL once if Redis lost it). ret NULL: the
+ * reply says nothing the code does not, and is freed here. */
 int store_script(struct store *st, enum script script, int nkeys, int argc,
                  const char **argv, redisReply **ret);
 /* The configured key prefix (borrowed). */

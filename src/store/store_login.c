@@ -63,15 +63,12 @@ store_login_refund(struct store *st, const char *const *who, int n,
 {
     char keys[STORE_LOGIN_BUCKETS_MAX][STORE_KEY_MAX], nclear[16];
     const char *argv[STORE_LOGIN_BUCKETS_MAX + 1];
-    redisReply *r = NULL;
     int rc;
 
     if ((rc = bucket_keys(st, who, n, keys, argv)) < 0)
         return rc;
     snprintf(nclear, sizeof(nclear), "%d", clear);
     argv[n] = nclear;
-    rc = store_script(st, SCRIPT_LOGIN_REFUND, n, n + 1, argv, &r);
-    freeReplyObject(r);
-    return rc;
+    return store_script(st, SCRIPT_LOGIN_REFUND, n, n + 1, argv, NULL);
 }
 

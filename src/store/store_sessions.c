@@ -26,7 +26,6 @@ store_session_create(struct store *st, const char *sid, const char *sub,
     const char *argv[] = {ksess,    kuser, kexp,  sid,  sub,
                           khash,    snow,  sidle, sabs, ip != NULL ? ip : "",
                           ua_short, sms};
-    redisReply *r = NULL;
     int rc;
 
     if ((rc = store_key_name(st, KEY_SESSION, sid, ksess, sizeof(ksess))) <
@@ -41,9 +40,7 @@ store_session_create(struct store *st, const char *sid, const char *sub,
     snprintf(sidle, sizeof(sidle), "%d", idle_s);
     snprintf(sabs, sizeof(sabs), "%d", absolute_s);
     snprintf(ua_short, sizeof(ua_short), "%s", ua != NULL ? ua : "");
-    rc = store_script(st, SCRIPT_SESSION_CREATE, 3, NELEM(argv), argv, &r);
-    freeReplyObject(r);
-    return rc;
+    return store_script(st, SCRIPT_SESSION_CREATE, 3, NELEM(argv), argv, NULL);
 }
 
 static const struct store_field session_fields[] = {

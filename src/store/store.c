@@ -631,20 +631,44 @@ execute(struct store *st, int flags, const char *cmd, size_t len,
  * now, GH_EPROTO on any other error reply. Only STORE_IDEMPOTENT commands are
  * retried after the connection broke.
  */
-int
-store_command(struct store *st, int flags, redisReply **ret, const char *fmt, ...)
+static int
+vcommand(struct store *st, int flags, redisReply **ret, const char *fmt,
+         va_list ap)
 {
     char *cmd = NULL;
-    va_list ap;
     int len, rc;
 
-    va_start(ap, fmt);
-    len = redisvFormatCommand(&cmd, fmt, ap);
-    va_end(ap);
-    if (len < 0)
+    if ((len = redisvFormatCommand(&cmd, fmt, ap)) < 0)
         return GH_ENOMEM;
     rc = execute(st, flags, cmd, (size_t)len, ret);
     redisFreeCommand(cmd);
+    return rc;
+}
+
+int
+store_command(struct store *st, int flags, redisReply **ret, const char *fmt,
+              ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = vcommand(st, flags, ret, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int
+store_command_ack(struct store *st, int flags, const char *fmt, ...)
+{
+    redisReply *r = NULL;
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = vcommand(st, flags, &r, fmt, ap);
+    va_end(ap);
+    freeReplyObject(r);
     return rc;
 }
 
@@ -674,6 +698,7 @@ store_script(struct store *st, enum script script, int nkeys, int argc,
             const char **argv, redisReply **ret)
 {
     const char **args;
+    redisReply *r = NULL;
     char nkeys_s[16];
     int rc;
 
@@ -685,14 +710,18 @@ store_script(struct store *st, enum script script, int nkeys, int argc,
     args[2] = nkeys_s;
     if (argc > 0)
         memcpy(args + 3, argv, (size_t)argc * sizeof(*args));
-    rc = store_command_argv(st, 0, argc + 3, args, NULL, ret);
+    rc = store_command_argv(st, 0, argc + 3, args, NULL, &r);
     if (rc == GH_ENOTFOUND) {
         log_debug("redis_noscript script=%s", scripts[script].name);
         args[0] = "EVAL";
         args[1] = scripts[script].text;
-        rc = store_command_argv(st, 0, argc + 3, args, NULL, ret);
+        rc = store_command_argv(st, 0, argc + 3, args, NULL, &r);
     }
     free(args);
+    if (rc == 0 && ret != NULL)
+        *ret = r;
+    else
+        freeReplyObject(r);
     /* A script's own error is a bug here, not a missing script. */
     return rc == GH_ENOTFOUND ? GH_EPROTO : rc;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/util.h"
 #include "store/store_internal.h"
 
 /* Ids read per round trip when requeueing failed deliveries. */
@@ -640,135 +641,6 @@ store_sessions_range(struct store *st, long long start, int count,
     return rc;
 }
 
-int
-store_logout_all_begin(struct store *st, int64_t now, int stale_s,
-                       const char *actor, const char *reason,
-                       long long total, const char *owner,
-                       struct logout_all_state *other)
-{
-    char key[STORE_KEY_MAX], snow[24], sstale[16], stotal[24];
-    const char *argv[7];
-    redisReply *r = NULL;
-    int rc;
-
-    if ((rc = store_key_name(st, KEY_LOGOUT_ALL, NULL, key, sizeof(key))) <
-        0)
-        return rc;
-    snprintf(snow, sizeof(snow), "%lld", (long long)now);
-    snprintf(sstale, sizeof(sstale), "%d", stale_s);
-    snprintf(stotal, sizeof(stotal), "%lld", total);
-    argv[0] = key;
-    argv[1] = snow;
-    argv[2] = sstale;
-    argv[3] = actor;
-    argv[4] = reason != NULL ? reason : "";
-    argv[5] = stotal;
-    argv[6] = owner;
-    if ((rc = store_script(st, SCRIPT_LOGOUT_ALL_BEGIN, 1, 7, argv, &r)) < 0)
-        return rc;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
-        rc = GH_EPROTO;
-        goto out;
-    }
-    if (store_reply_ll(r->element[0]) == 1) {
-        rc = 0;
-        goto out;
-    }
-    rc = GH_EBUSY;
-    if (other != NULL && r->elements == 8) {
-        memset(other, 0, sizeof(*other));
-        snprintf(other->state, sizeof(other->state), "running");
-        snprintf(other->actor, sizeof(other->actor), "%s",
-                 r->element[1]->str != NULL ? r->element[1]->str : "");
-        other->started = store_reply_ll(r->element[2]);
-        other->total = store_reply_ll(r->element[3]);
-        other->ended = store_reply_ll(r->element[4]);
-        other->queued = store_reply_ll(r->element[5]);
-        other->updated = store_reply_ll(r->element[6]);
-        other->resumes = (int)store_reply_ll(r->element[7]);
-    }
-out:
-    freeReplyObject(r);
-    return rc;
-}
-
-int
-store_logout_all_resume(struct store *st, int64_t now, int stale_s,
-                        const char *owner, struct logout_all_state *taken)
-{
-    char key[STORE_KEY_MAX], snow[24], sstale[16];
-    const char *argv[4];
-    redisReply *r = NULL;
-    int rc;
-
-    if ((rc = store_key_name(st, KEY_LOGOUT_ALL, NULL, key, sizeof(key))) <
-        0)
-        return rc;
-    snprintf(snow, sizeof(snow), "%lld", (long long)now);
-    snprintf(sstale, sizeof(sstale), "%d", stale_s);
-    argv[0] = key;
-    argv[1] = snow;
-    argv[2] = sstale;
-    argv[3] = owner;
-    if ((rc = store_script(st, SCRIPT_LOGOUT_ALL_RESUME, 1, 4, argv, &r)) < 0)
-        return rc;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
-        rc = GH_EPROTO;
-        goto out;
-    }
-    if (store_reply_ll(r->element[0]) != 1) {
-        rc = 0;
-        goto out;
-    }
-    if (r->elements != 7) {
-        rc = GH_EPROTO;
-        goto out;
-    }
-    memset(taken, 0, sizeof(*taken));
-    snprintf(taken->state, sizeof(taken->state), "running");
-    snprintf(taken->actor, sizeof(taken->actor), "%s",
-             r->element[1]->str != NULL ? r->element[1]->str : "");
-    snprintf(taken->reason, sizeof(taken->reason), "%s",
-             r->element[2]->str != NULL ? r->element[2]->str : "");
-    taken->total = store_reply_ll(r->element[3]);
-    taken->ended = store_reply_ll(r->element[4]);
-    taken->queued = store_reply_ll(r->element[5]);
-    taken->resumes = (int)store_reply_ll(r->element[6]);
-    taken->updated = now;
-    rc = 1;
-out:
-    freeReplyObject(r);
-    return rc;
-}
-
-int
-store_logout_all_update(struct store *st, const char *owner, int64_t now,
-                        const char *state, long long ended, long long queued)
-{
-    char key[STORE_KEY_MAX], snow[24], sended[24], squeued[24];
-    const char *argv[6];
-    redisReply *r = NULL;
-    int rc;
-
-    if ((rc = store_key_name(st, KEY_LOGOUT_ALL, NULL, key, sizeof(key))) <
-        0)
-        return rc;
-    snprintf(snow, sizeof(snow), "%lld", (long long)now);
-    snprintf(sended, sizeof(sended), "%lld", ended);
-    snprintf(squeued, sizeof(squeued), "%lld", queued);
-    argv[0] = key;
-    argv[1] = owner;
-    argv[2] = snow;
-    argv[3] = sended;
-    argv[4] = squeued;
-    argv[5] = state != NULL ? state : "";
-    if ((rc = store_script(st, SCRIPT_LOGOUT_ALL_UPDATE, 1, 6, argv, &r)) < 0)
-        return rc;
-    rc = store_reply_ll(r) == 1 ? 0 : GH_EBUSY;
-    freeReplyObject(r);
-    return rc;
-}
-
 static const struct store_field logout_all_fields[] = {
     STORE_FIELD("state", STORE_FIELD_BUF, struct logout_all_state, state),
     STORE_FIELD("actor", STORE_FIELD_BUF, struct logout_all_state, actor),
@@ -780,6 +652,117 @@ static const struct store_field logout_all_fields[] = {
     STORE_FIELD("queued", STORE_FIELD_NUM, struct logout_all_state, queued),
     STORE_FIELD("resumes", STORE_FIELD_NUM, struct logout_all_state, resumes),
 };
+
+/* The run a logout_all script names: the field/value array after its
+ * outcome, into a zeroed *s. GH_EPROTO for any other shape. */
+static int
+logout_all_decode(const redisReply *r, struct logout_all_state *s)
+{
+    const redisReply *fields = store_reply_at(r, 1);
+
+    memset(s, 0, sizeof(*s));
+    if (fields == NULL)
+        return GH_EPROTO;
+    return STORE_DECODE(fields, logout_all_fields, s);
+}
+
+/* Runs a logout_all script: KEYS[1] lall, ARGV now, stale_s and then
+ * extra[0..n). 1 when the script's outcome (its first element) is 1, else
+ * 0, with *ret its reply for the caller to free. */
+static int
+logout_all_call(struct store *st, enum script script, int64_t now, int stale_s,
+                const char *const *extra, size_t n, redisReply **ret)
+{
+    char key[STORE_KEY_MAX], snow[24], sstale[16];
+    const char *argv[8] = {key, snow, sstale};
+    redisReply *r = NULL;
+    int rc;
+
+    if (n > NELEM(argv) - 3)
+        return GH_EINVAL;
+    if ((rc = store_key_name(st, KEY_LOGOUT_ALL, NULL, key, sizeof(key))) <
+        0)
+        return rc;
+    snprintf(snow, sizeof(snow), "%lld", (long long)now);
+    snprintf(sstale, sizeof(sstale), "%d", stale_s);
+    memcpy(argv + 3, extra, n * sizeof(*extra));
+    if ((rc = store_script(st, script, 1, (int)(3 + n), argv, &r)) < 0)
+        return rc;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
+        freeReplyObject(r);
+        return GH_EPROTO;
+    }
+    *ret = r;
+    return store_reply_ll(r->element[0]) == 1;
+}
+
+int
+store_logout_all_begin(struct store *st, int64_t now, int stale_s,
+                       const char *actor, const char *reason, long long total,
+                       const char *owner, struct logout_all_state *other)
+{
+    char stotal[24];
+    const char *extra[] = {actor, reason != NULL ? reason : "", stotal, owner};
+    redisReply *r = NULL;
+    int rc;
+
+    snprintf(stotal, sizeof(stotal), "%lld", total);
+    if ((rc = logout_all_call(st, SCRIPT_LOGOUT_ALL_BEGIN, now, stale_s, extra,
+                              NELEM(extra), &r)) < 0)
+        return rc;
+    if (rc == 1) {
+        rc = 0;
+    } else {
+        rc = GH_EBUSY;
+        if (other != NULL && logout_all_decode(r, other) < 0)
+            memset(other, 0, sizeof(*other));
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+int
+store_logout_all_resume(struct store *st, int64_t now, int stale_s,
+                        const char *owner, struct logout_all_state *taken)
+{
+    const char *extra[] = {owner};
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = logout_all_call(st, SCRIPT_LOGOUT_ALL_RESUME, now, stale_s, extra,
+                              NELEM(extra), &r)) < 0)
+        return rc;
+    if (rc == 1 && (rc = logout_all_decode(r, taken)) == 0) {
+        taken->updated = now;
+        rc = 1;
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+int
+store_logout_all_update(struct store *st, const char *owner, int64_t now,
+                        const char *state, long long ended, long long queued)
+{
+    char key[STORE_KEY_MAX], snow[24], sended[24], squeued[24];
+    const char *argv[] = {key,    owner,   snow,
+                          sended, squeued, state != NULL ? state : ""};
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_LOGOUT_ALL, NULL, key, sizeof(key))) <
+        0)
+        return rc;
+    snprintf(snow, sizeof(snow), "%lld", (long long)now);
+    snprintf(sended, sizeof(sended), "%lld", ended);
+    snprintf(squeued, sizeof(squeued), "%lld", queued);
+    if ((rc = store_script(st, SCRIPT_LOGOUT_ALL_UPDATE, 1, NELEM(argv), argv,
+                           &r)) < 0)
+        return rc;
+    rc = store_reply_ll(r) == 1 ? 0 : GH_EBUSY;
+    freeReplyObject(r);
+    return rc;
+}
 
 int
 store_logout_all_get(struct store *st, struct logout_all_state *out)

@@ -6,14 +6,14 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/util.h"
 #include "store/store_internal.h"
 
 int
 store_client_put(struct store *st, const char *client_id, const char *json)
 {
     char key[STORE_KEY_MAX], okey[STORE_KEY_MAX];
-    const char *argv[3];
-    redisReply *r = NULL;
+    const char *argv[] = {key, okey, json};
     int rc;
 
     if ((rc = store_key_name(st, KEY_CLIENT, client_id, key, sizeof(key))) <
@@ -21,12 +21,7 @@ store_client_put(struct store *st, const char *client_id, const char *json)
         (rc = store_key_name(st, KEY_CLIENT_ORIGINS, NULL, okey,
                              sizeof(okey))) < 0)
         return rc;
-    argv[0] = key;
-    argv[1] = okey;
-    argv[2] = json;
-    rc = store_script(st, SCRIPT_CLIENT_PUT, 2, 3, argv, &r);
-    freeReplyObject(r);
-    return rc;
+    return store_script(st, SCRIPT_CLIENT_PUT, 2, NELEM(argv), argv, NULL);
 }
 
 int

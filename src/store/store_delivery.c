@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/util.h"
 #include "store/store_internal.h"
 
 void
@@ -35,7 +36,6 @@ store_delivery_release(struct store *st, double now,
 {
     char kq[STORE_KEY_MAX], snow[24];
     const char **argv;
-    redisReply *r = NULL;
     size_t i, argc = 3 + 3 * n;
     int rc;
 
@@ -55,8 +55,7 @@ store_delivery_release(struct store *st, double now,
         argv[4 + 3 * i] = c[i]->client_id;
         argv[5 + 3 * i] = engine[i];
     }
-    rc = store_script(st, SCRIPT_DELIVERY_RELEASE, 1, (int)argc, argv, &r);
-    freeReplyObject(r);
+    rc = store_script(st, SCRIPT_DELIVERY_RELEASE, 1, (int)argc, argv, NULL);
     free(argv);
     return rc < 0 ? rc : 0;
 }
@@ -70,6 +69,8 @@ store_delivery_claim(struct store *st, double now, int lease_s, int max,
     char kq[STORE_KEY_MAX], kp[STORE_KEY_MAX], kc[STORE_KEY_MAX];
     char snow[24], slease[16], smax[16], sper[16];
     char (*counts)[16] = NULL;
+    const char *head[] = {kq,   kp,   kc,    store_prefix(st), snow, slease,
+                          smax, sper, engine};
     const char **argv = NULL;
     struct delivery_claim *c = NULL;
     redisReply *r = NULL;
@@ -87,27 +88,19 @@ store_delivery_claim(struct store *st, double now, int lease_s, int max,
     snprintf(slease, sizeof(slease), "%d", lease_s);
     snprintf(smax, sizeof(smax), "%d", max);
     snprintf(sper, sizeof(sper), "%d", per_app);
-    if ((argv = calloc(9 + 2 * nmine, sizeof(*argv))) == NULL ||
+    if ((argv = calloc(NELEM(head) + 2 * nmine, sizeof(*argv))) == NULL ||
         (counts = calloc(nmine + 1, sizeof(*counts))) == NULL) {
         rc = GH_ENOMEM;
         goto out;
     }
-    argv[0] = kq;
-    argv[1] = kp;
-    argv[2] = kc;
-    argv[3] = store_prefix(st);
-    argv[4] = snow;
-    argv[5] = slease;
-    argv[6] = smax;
-    argv[7] = sper;
-    argv[8] = engine;
+    memcpy(argv, head, sizeof(head));
     for (i = 0; i < nmine; i++) {
         snprintf(counts[i], sizeof(counts[i]), "%d", mine[i].n);
-        argv[9 + 2 * i] = mine[i].client_id;
-        argv[10 + 2 * i] = counts[i];
+        argv[NELEM(head) + 2 * i] = mine[i].client_id;
+        argv[NELEM(head) + 2 * i + 1] = counts[i];
     }
-    if ((rc = store_script(st, SCRIPT_DELIVERY_CLAIM, 3, (int)(9 + 2 * nmine),
-                           argv, &r)) < 0)
+    if ((rc = store_script(st, SCRIPT_DELIVERY_CLAIM, 3,
+                           (int)(NELEM(head) + 2 * nmine), argv, &r)) < 0)
         goto out;
     if (r->type != REDIS_REPLY_ARRAY || r->elements % 9 != 0) {
         rc = GH_EPROTO;
@@ -155,9 +148,11 @@ store_delivery_done(struct store *st, int64_t now, double now_s,
     char kq[STORE_KEY_MAX], kf[STORE_KEY_MAX], kc[STORE_KEY_MAX];
     char snow[24], snow_ms[24], smax[16], slease[16];
     char (*nums)[3][32] = NULL;
+    const char *head[] = {kq,      kf,     kc,    store_prefix(st), snow, smax,
+                          snow_ms, engine, slease};
     const char **argv = NULL;
     redisReply *r = NULL;
-    size_t i, argc = 9 + 9 * n;
+    size_t i, argc = NELEM(head) + 9 * n;
     int rc;
 
     if (n == 0)
@@ -178,17 +173,9 @@ store_delivery_done(struct store *st, int64_t now, double now_s,
     snprintf(snow_ms, sizeof(snow_ms), "%.3f", now_s);
     snprintf(smax, sizeof(smax), "%d", max_attempts);
     snprintf(slease, sizeof(slease), "%d", lease_s);
-    argv[0] = kq;
-    argv[1] = kf;
-    argv[2] = kc;
-    argv[3] = store_prefix(st);
-    argv[4] = snow;
-    argv[5] = smax;
-    argv[6] = snow_ms;
-    argv[7] = engine;
-    argv[8] = slease;
+    memcpy(argv, head, sizeof(head));
     for (i = 0; i < n; i++) {
-        const char **a = argv + 9 + 9 * i;
+        const char **a = argv + NELEM(head) + 9 * i;
         snprintf(nums[i][0], sizeof(nums[i][0]), "%.3f", o[i].next_due);
         snprintf(nums[i][1], sizeof(nums[i][1]), "%lld",
                  (long long)o[i].token_exp);

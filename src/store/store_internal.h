@@ -50,11 +50,15 @@ enum script {
  */
 int store_command(struct store *st, int flags, redisReply **ret,
                   const char *fmt, ...);
+/* The same for a command whose reply says nothing store_command's code
+ * does not (MULTI, a queued command, SET): the reply is freed here. */
+int store_command_ack(struct store *st, int flags, const char *fmt, ...);
 /* The same with an argument vector (argvlen NULL: NUL-terminated). */
 int store_command_argv(struct store *st, int flags, int argc,
                        const char **argv, const size_t *argvlen,
                        redisReply **ret);
-/* Runs a Lua script by SHA (EVAL once if Redis lost it). */
+/* Runs a Lua script by SHA (EVAL once if Redis lost it). ret NULL: the
+ * reply says nothing the code does not, and is freed here. */
 int store_script(struct store *st, enum script script, int nkeys, int argc,
                  const char **argv, redisReply **ret);
 /* The configured key prefix (borrowed). */

@@ -10,17 +10,23 @@
 #include "store/store_internal.h"
 
 
-/* The lfail:{who} keys of n buckets into keys[] (each STORE_KEY_MAX). */
+/* The lfail:{who} keys of n buckets into keys[] (each STORE_KEY_MAX), and
+ * argv[0..n) pointing at them: a script's KEYS. GH_EINVAL for a count out
+ * of range. */
 static int
 bucket_keys(struct store *st, const char *const *who, int n,
-            char keys[][STORE_KEY_MAX])
+            char keys[][STORE_KEY_MAX], const char **argv)
 {
     int i, rc;
 
-    for (i = 0; i < n; i++)
+    if (n < 1 || n > STORE_LOGIN_BUCKETS_MAX)
+        return GH_EINVAL;
+    for (i = 0; i < n; i++) {
         if ((rc = store_key_name(st, KEY_LOGIN_FAILURES, who[i], keys[i],
                                  STORE_KEY_MAX)) < 0)
             return rc;
+        argv[i] = keys[i];
+    }
     return 0;
 }
 
@@ -31,14 +37,10 @@ store_login_reserve(struct store *st, const char *const *who, int n,
     char keys[STORE_LOGIN_BUCKETS_MAX][STORE_KEY_MAX], max[16], win[16];
     const char *argv[STORE_LOGIN_BUCKETS_MAX + 2];
     redisReply *r = NULL;
-    int i, rc;
+    int rc;
 
-    if (n < 1 || n > STORE_LOGIN_BUCKETS_MAX)
-        return GH_EINVAL;
-    if ((rc = bucket_keys(st, who, n, keys)) < 0)
+    if ((rc = bucket_keys(st, who, n, keys, argv)) < 0)
         return rc;
-    for (i = 0; i < n; i++)
-        argv[i] = keys[i];
     snprintf(max, sizeof(max), "%d", max_failures);
     snprintf(win, sizeof(win), "%d", window_s);
     argv[n] = max;
@@ -61,19 +63,12 @@ store_login_refund(struct store *st, const char *const *who, int n,
 {
     char keys[STORE_LOGIN_BUCKETS_MAX][STORE_KEY_MAX], nclear[16];
     const char *argv[STORE_LOGIN_BUCKETS_MAX + 1];
-    redisReply *r = NULL;
-    int i, rc;
+    int rc;
 
-    if (n < 1 || n > STORE_LOGIN_BUCKETS_MAX)
-        return GH_EINVAL;
-    if ((rc = bucket_keys(st, who, n, keys)) < 0)
+    if ((rc = bucket_keys(st, who, n, keys, argv)) < 0)
         return rc;
-    for (i = 0; i < n; i++)
-        argv[i] = keys[i];
     snprintf(nclear, sizeof(nclear), "%d", clear);
     argv[n] = nclear;
-    rc = store_script(st, SCRIPT_LOGIN_REFUND, n, n + 1, argv, &r);
-    freeReplyObject(r);
-    return rc;
+    return store_script(st, SCRIPT_LOGIN_REFUND, n, n + 1, argv, NULL);
 }
 

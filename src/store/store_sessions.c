@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/util.h"
 #include "core/xmalloc.h"
 #include "store/records.h"
 #include "store/store_internal.h"
@@ -22,8 +23,9 @@ store_session_create(struct store *st, const char *sid, const char *sub,
 {
     char ksess[STORE_KEY_MAX], kuser[STORE_KEY_MAX], kexp[STORE_KEY_MAX];
     char snow[24], sms[24], sidle[16], sabs[16], ua_short[UA_MAX + 1];
-    const char *argv[12];
-    redisReply *r = NULL;
+    const char *argv[] = {ksess,    kuser, kexp,  sid,  sub,
+                          khash,    snow,  sidle, sabs, ip != NULL ? ip : "",
+                          ua_short, sms};
     int rc;
 
     if ((rc = store_key_name(st, KEY_SESSION, sid, ksess, sizeof(ksess))) <
@@ -38,21 +40,7 @@ store_session_create(struct store *st, const char *sid, const char *sub,
     snprintf(sidle, sizeof(sidle), "%d", idle_s);
     snprintf(sabs, sizeof(sabs), "%d", absolute_s);
     snprintf(ua_short, sizeof(ua_short), "%s", ua != NULL ? ua : "");
-    argv[0] = ksess;
-    argv[1] = kuser;
-    argv[2] = kexp;
-    argv[3] = sid;
-    argv[4] = sub;
-    argv[5] = khash;
-    argv[6] = snow;
-    argv[7] = sidle;
-    argv[8] = sabs;
-    argv[9] = ip != NULL ? ip : "";
-    argv[10] = ua_short;
-    argv[11] = sms;
-    rc = store_script(st, SCRIPT_SESSION_CREATE, 3, 12, argv, &r);
-    freeReplyObject(r);
-    return rc;
+    return store_script(st, SCRIPT_SESSION_CREATE, 3, NELEM(argv), argv, NULL);
 }
 
 static const struct store_field session_fields[] = {
@@ -136,7 +124,14 @@ store_session_touch(struct store *st, const char *sid, int64_t now,
 {
     char ksess[STORE_KEY_MAX], kexp[STORE_KEY_MAX];
     char snow[24], sidle[16], sabs[16];
-    const char *argv[8];
+    const char *argv[] = {ksess,
+                          kexp,
+                          sid,
+                          snow,
+                          sidle,
+                          sabs,
+                          client_id != NULL ? client_id : "",
+                          uri != NULL ? uri : ""};
     redisReply *r = NULL;
     int rc;
 
@@ -148,15 +143,8 @@ store_session_touch(struct store *st, const char *sid, int64_t now,
     snprintf(snow, sizeof(snow), "%lld", (long long)now);
     snprintf(sidle, sizeof(sidle), "%d", idle_s);
     snprintf(sabs, sizeof(sabs), "%d", absolute_s);
-    argv[0] = ksess;
-    argv[1] = kexp;
-    argv[2] = sid;
-    argv[3] = snow;
-    argv[4] = sidle;
-    argv[5] = sabs;
-    argv[6] = client_id != NULL ? client_id : "";
-    argv[7] = uri != NULL ? uri : "";
-    if ((rc = store_script(st, SCRIPT_SESSION_TOUCH, 2, 8, argv, &r)) < 0)
+    if ((rc = store_script(st, SCRIPT_SESSION_TOUCH, 2, NELEM(argv), argv,
+                           &r)) < 0)
         return rc;
     /* Lua false comes back as a nil reply. */
     if (r->type != REDIS_REPLY_STRING) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/util.h"
 #include "store/records.h"
 #include "store/store_internal.h"
 
@@ -33,12 +34,23 @@ store_code_put(struct store *st, const char *hash, const char *json, int ttl_s)
     return rc;
 }
 
+/* The outcome a script names first in its reply (code_redeem.lua,
+ * refresh_rotate.lua), borrowed from r into *state: 0, invalid when it is
+ * "invalid" (the caller's own code for it), GH_EPROTO when there is none. */
+static int
+script_outcome(const redisReply *r, int invalid, const char **state)
+{
+    if ((*state = store_reply_str(store_reply_at(r, 0))) == NULL)
+        return GH_EPROTO;
+    return strcmp(*state, "invalid") == 0 ? invalid : 0;
+}
+
 int
 store_code_redeem(struct store *st, const char *hash, int used_ttl_s,
                   char **value)
 {
     char kcode[STORE_KEY_MAX], kused[STORE_KEY_MAX], ttl[16];
-    const char *argv[3];
+    const char *argv[] = {kcode, kused, ttl};
     redisReply *r = NULL;
     const char *state;
     char *v = NULL;
@@ -49,19 +61,11 @@ store_code_redeem(struct store *st, const char *hash, int used_ttl_s,
             0)
         return rc;
     snprintf(ttl, sizeof(ttl), "%d", used_ttl_s);
-    argv[0] = kcode;
-    argv[1] = kused;
-    argv[2] = ttl;
-    if ((rc = store_script(st, SCRIPT_CODE_REDEEM, 2, 3, argv, &r)) < 0)
+    if ((rc = store_script(st, SCRIPT_CODE_REDEEM, 2, NELEM(argv), argv, &r)) <
+        0)
         return rc;
-    if ((state = store_reply_str(store_reply_at(r, 0))) == NULL) {
-        rc = GH_EPROTO;
+    if ((rc = script_outcome(r, STORE_CODE_INVALID, &state)) != 0)
         goto out;
-    }
-    if (strcmp(state, "invalid") == 0) {
-        rc = STORE_CODE_INVALID;
-        goto out;
-    }
     if ((v = store_reply_dup(store_reply_at(r, 1))) == NULL) {
         rc = GH_ENOMEM;
         goto out;
@@ -90,20 +94,12 @@ store_code_used_swap(struct store *st, const char *hash, const char *value,
      * MULTI rather than SET ... GET, which Redis 6.0 lacks (README: Redis
      * 6 or newer).
      */
-    if ((rc = store_command(st, 0, &r, "MULTI")) < 0)
+    if ((rc = store_command_ack(st, 0, "MULTI")) < 0)
         goto out;
     multi = 1;
-    freeReplyObject(r);
-    r = NULL;
-    if ((rc = store_command(st, 0, &r, "GETSET %s %s", key, value)) < 0)
-        goto out;
-    freeReplyObject(r);
-    r = NULL;
-    if ((rc = store_command(st, 0, &r, "EXPIRE %s %d", key, ttl_s)) < 0)
-        goto out;
-    freeReplyObject(r);
-    r = NULL;
-    if ((rc = store_command(st, 0, &r, "EXEC")) < 0)
+    if ((rc = store_command_ack(st, 0, "GETSET %s %s", key, value)) < 0 ||
+        (rc = store_command_ack(st, 0, "EXPIRE %s %d", key, ttl_s)) < 0 ||
+        (rc = store_command(st, 0, &r, "EXEC")) < 0)
         goto out;
     multi = 0;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
@@ -122,11 +118,8 @@ store_code_used_swap(struct store *st, const char *hash, const char *value,
     }
     *old = o;
 out:
-    if (rc < 0 && multi) {
-        freeReplyObject(r);
-        r = NULL;
-        (void)store_command(st, 0, &r, "DISCARD");
-    }
+    if (rc < 0 && multi)
+        (void)store_command_ack(st, 0, "DISCARD");
     freeReplyObject(r);
     return rc;
 }
@@ -138,7 +131,8 @@ store_refresh_issue(struct store *st, const char *hash, const char *family,
 {
     char ksess[STORE_KEY_MAX], krt[STORE_KEY_MAX], kfam[STORE_KEY_MAX],
         ksrt[STORE_KEY_MAX], ttl[16];
-    const char *argv[11];
+    const char *argv[] = {ksess, krt,       kfam, ksrt,  hash, family,
+                          sid,   client_id, sub,  scope, ttl};
     redisReply *r = NULL;
     int rc;
 
@@ -150,18 +144,8 @@ store_refresh_issue(struct store *st, const char *hash, const char *family,
                              sizeof(ksrt))) < 0)
         return rc;
     snprintf(ttl, sizeof(ttl), "%d", ttl_s);
-    argv[0] = ksess;
-    argv[1] = krt;
-    argv[2] = kfam;
-    argv[3] = ksrt;
-    argv[4] = hash;
-    argv[5] = family;
-    argv[6] = sid;
-    argv[7] = client_id;
-    argv[8] = sub;
-    argv[9] = scope;
-    argv[10] = ttl;
-    if ((rc = store_script(st, SCRIPT_REFRESH_ISSUE, 4, 11, argv, &r)) < 0)
+    if ((rc = store_script(st, SCRIPT_REFRESH_ISSUE, 4, NELEM(argv), argv,
+                           &r)) < 0)
         return rc;
     rc = r->type == REDIS_REPLY_INTEGER && r->integer == 1 ? 0 : GH_ENOTFOUND;
     freeReplyObject(r);
@@ -201,7 +185,11 @@ store_refresh_rotate(struct store *st, const char *old_hash,
 {
     char key[STORE_KEY_MAX], snow[24], sidle[16], sabs[16], ttl[16],
         grace[16];
-    const char *argv[10];
+    const char *argv[] = {key,      store_prefix(st),
+                          new_hash, client_id,
+                          snow,     sidle,
+                          sabs,     ttl,
+                          grace,    sealed};
     struct refresh_token *t = NULL;
     redisReply *r = NULL;
     const char *state;
@@ -214,26 +202,11 @@ store_refresh_rotate(struct store *st, const char *old_hash,
     snprintf(sabs, sizeof(sabs), "%d", absolute_s);
     snprintf(ttl, sizeof(ttl), "%d", ttl_s);
     snprintf(grace, sizeof(grace), "%d", grace_s);
-    argv[0] = key;
-    argv[1] = store_prefix(st);
-    argv[2] = new_hash;
-    argv[3] = client_id;
-    argv[4] = snow;
-    argv[5] = sidle;
-    argv[6] = sabs;
-    argv[7] = ttl;
-    argv[8] = grace;
-    argv[9] = sealed;
-    if ((rc = store_script(st, SCRIPT_REFRESH_ROTATE, 1, 10, argv, &r)) < 0)
+    if ((rc = store_script(st, SCRIPT_REFRESH_ROTATE, 1, NELEM(argv), argv,
+                           &r)) < 0)
         return rc;
-    if ((state = store_reply_str(store_reply_at(r, 0))) == NULL) {
-        rc = GH_EPROTO;
+    if ((rc = script_outcome(r, STORE_REFRESH_INVALID, &state)) != 0)
         goto out;
-    }
-    if (strcmp(state, "invalid") == 0) {
-        rc = STORE_REFRESH_INVALID;
-        goto out;
-    }
     rc = GH_ENOMEM;
     if ((t = calloc(1, sizeof(*t))) == NULL ||
         (t->sid = store_reply_dup(store_reply_at(r, 1))) == NULL ||
@@ -317,11 +290,8 @@ family_delete_once(struct store *st, const char *kfam)
     size_t i, n;
     int multi = 0, rc;
 
-    if ((rc = store_command(st, 0, &r, "WATCH %s", kfam)) < 0)
-        goto out;
-    freeReplyObject(r);
-    r = NULL;
-    if ((rc = store_command(st, 0, &r, "SMEMBERS %s", kfam)) < 0)
+    if ((rc = store_command_ack(st, 0, "WATCH %s", kfam)) < 0 ||
+        (rc = store_command(st, 0, &r, "SMEMBERS %s", kfam)) < 0)
         goto out;
     n = r->type == REDIS_REPLY_ARRAY ? r->elements : 0;
     if ((keys = calloc(n + 1, sizeof(*keys))) == NULL ||
@@ -342,11 +312,9 @@ family_delete_once(struct store *st, const char *kfam)
     }
     freeReplyObject(r);
     r = NULL;
-    if ((rc = store_command(st, 0, &r, "MULTI")) < 0)
+    if ((rc = store_command_ack(st, 0, "MULTI")) < 0)
         goto out;
     multi = 1;
-    freeReplyObject(r);
-    r = NULL;
     if ((rc = store_command_argv(st, 0, (int)n + 2, argv, NULL, &r)) < 0)
         goto out;
     freeReplyObject(r);
@@ -358,11 +326,8 @@ family_delete_once(struct store *st, const char *kfam)
     rc = r->type == REDIS_REPLY_ARRAY ? 0 : 1;
 out:
     /* Leave the connection as we found it: no MULTI or WATCH pending. */
-    if (rc < 0) {
-        freeReplyObject(r);
-        r = NULL;
-        (void)store_command(st, 0, &r, multi ? "DISCARD" : "UNWATCH");
-    }
+    if (rc < 0)
+        (void)store_command_ack(st, 0, multi ? "DISCARD" : "UNWATCH");
     freeReplyObject(r);
     free(keys);
     free(argv);
@@ -388,14 +353,11 @@ int
 store_token_revoke(struct store *st, const char *jti, int ttl_s)
 {
     char key[STORE_KEY_MAX];
-    redisReply *r = NULL;
     int rc;
 
     if ((rc = store_key_name(st, KEY_REVOKED, jti, key, sizeof(key))) < 0)
         return rc;
-    rc = store_command(st, 0, &r, "SET %s 1 EX %d", key, ttl_s);
-    freeReplyObject(r);
-    return rc;
+    return store_command_ack(st, 0, "SET %s 1 EX %d", key, ttl_s);
 }
 
 int
@@ -404,7 +366,8 @@ store_access_check(struct store *st, const char *jti, const char *sid,
 {
     char krev[STORE_KEY_MAX], ksess[STORE_KEY_MAX], snow[24], sidle[16];
     char sabs[16];
-    const char *argv[6];
+    const char *argv[] = {krev, ksess, sid != NULL ? sid : "",
+                          snow, sidle, sabs};
     redisReply *r = NULL;
     int rc;
 
@@ -415,13 +378,8 @@ store_access_check(struct store *st, const char *jti, const char *sid,
     snprintf(snow, sizeof(snow), "%lld", (long long)now);
     snprintf(sidle, sizeof(sidle), "%d", idle_s);
     snprintf(sabs, sizeof(sabs), "%d", absolute_s);
-    argv[0] = krev;
-    argv[1] = ksess;
-    argv[2] = sid != NULL ? sid : "";
-    argv[3] = snow;
-    argv[4] = sidle;
-    argv[5] = sabs;
-    if ((rc = store_script(st, SCRIPT_ACCESS_CHECK, 2, 6, argv, &r)) < 0)
+    if ((rc = store_script(st, SCRIPT_ACCESS_CHECK, 2, NELEM(argv), argv, &r)) <
+        0)
         return rc;
     /* access_check.lua: 1 good, 0 revoked, -1 session over. */
     if (r->type != REDIS_REPLY_INTEGER)

@@ -163,17 +163,14 @@ store_user_set(struct store *st, const char *sub, const char *field,
                const char *value, int64_t now)
 {
     char key[STORE_KEY_MAX], snow[24];
-    redisReply *r = NULL;
     int rc;
 
     if ((rc = store_key_name(st, KEY_USER, sub, key, sizeof(key))) < 0)
         return rc;
     snprintf(snow, sizeof(snow), "%lld", (long long)now);
     /* One HSET: the field and the updated time change together. */
-    rc =
-        store_command(st, 0, &r, "HSET %s %s %s m %s", key, field, value, snow);
-    freeReplyObject(r);
-    return rc;
+    return store_command_ack(st, 0, "HSET %s %s %s m %s", key, field, value,
+                             snow);
 }
 
 int

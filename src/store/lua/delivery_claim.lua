@@ -39,13 +39,6 @@ end
 -- it, so the next call looks further.
 local scan = 4 * max + 100
 
--- cmd(key, list...) in slices of 1,000 (an even count, so score/member
--- pairs stay whole): Lua's unpack takes only so many values at once.
-local function each_slice(cmd, key, list)
-    for i = 1, #list, 1000 do
-        redis.call(cmd, key, unpack(list, i, math.min(i + 999, #list)))
-    end
-end
 
 -- What an app can take now: attempts left under its cap, and whether the
 -- next is a circuit's trial. Read once per app per call.

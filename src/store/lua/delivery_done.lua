@@ -30,13 +30,6 @@ local p, now, max = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local now_ms = tonumber(ARGV[4])
 local engine, until_ = ARGV[5], now_ms + tonumber(ARGV[6])
 local FAILURES, OPEN_S, OPEN_MAX_S = 5, 1, 60
--- cmd(key, list...) in slices of 1,000 (an even count, so score/member
--- pairs stay whole): Lua's unpack takes only so many values at once.
-local function each_slice(cmd, key, list)
-    for i = 1, #list, 1000 do
-        redis.call(cmd, key, unpack(list, i, math.min(i + 999, #list)))
-    end
-end
 
 -- Each app's circuit, read once per batch and written back if changed.
 local apps = {}

@@ -21,12 +21,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "directory/clients.h"
-#include "core/config.h"
-#include "core/error.h"
-#include "core/log.h"
-#include "session/session.h"
-#include "store/store.h"
+#include "gatehouse/directory/clients.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/log.h"
+#include "gatehouse/session/session.h"
+#include "gatehouse/store/store.h"
 
 #define MAX_APPS 16
 #define MAX_THREADS 64

@@ -6,8 +6,8 @@
 
 #include <curl/curl.h>
 
-#include "cli/cli.h"
-#include "core/util.h"
+#include "gatehouse/cli/cli.h"
+#include "gatehouse/core/util.h"
 
 static const char usage_text[] =
     "usage: gatehouse COMMAND [OPTIONS]\n"

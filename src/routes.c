@@ -7,19 +7,19 @@
  */
 #include <string.h>
 
-#include "api/admin.h"
-#include "api/metrics_endpoint.h"
-#include "auth/cors.h"
-#include "http/http.h"
-#include "routes.h"
-#include "oidc/authorize.h"
-#include "oidc/login.h"
-#include "oidc/discovery.h"
-#include "oidc/logout.h"
-#include "oidc/introspect.h"
-#include "oidc/register.h"
-#include "oidc/token.h"
-#include "oidc/userinfo.h"
+#include "gatehouse/api/admin.h"
+#include "gatehouse/api/metrics_endpoint.h"
+#include "gatehouse/auth/cors.h"
+#include "gatehouse/http/http.h"
+#include "gatehouse/routes.h"
+#include "gatehouse/oidc/authorize.h"
+#include "gatehouse/oidc/login.h"
+#include "gatehouse/oidc/discovery.h"
+#include "gatehouse/oidc/logout.h"
+#include "gatehouse/oidc/introspect.h"
+#include "gatehouse/oidc/register.h"
+#include "gatehouse/oidc/token.h"
+#include "gatehouse/oidc/userinfo.h"
 
 enum {
     M_GET = 1 << 0,

@@ -8,15 +8,15 @@
 
 #include <jansson.h>
 
-#include "cli/config.h"
-#include "core/config.h"
-#include "directory/clients.h"
-#include "core/error.h"
-#include "crypto/keys.h"
-#include "session/session.h"
-#include "store/store.h"
-#include "crypto/jws.h"
-#include "core/util.h"
+#include "gatehouse/cli/config.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/directory/clients.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/crypto/keys.h"
+#include "gatehouse/session/session.h"
+#include "gatehouse/store/store.h"
+#include "gatehouse/crypto/jws.h"
+#include "gatehouse/core/util.h"
 #include "harness/world.h"
 #include "test.h"
 

@@ -6,13 +6,13 @@
 
 #include <jansson.h>
 
-#include "cli/config.h"
-#include "core/config.h"
-#include "core/error.h"
-#include "crypto/password.h"
-#include "session/session.h"
-#include "store/store.h"
-#include "directory/users.h"
+#include "gatehouse/cli/config.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/crypto/password.h"
+#include "gatehouse/session/session.h"
+#include "gatehouse/store/store.h"
+#include "gatehouse/directory/users.h"
 #include "support.h"
 #include "test.h"
 

@@ -3,8 +3,8 @@
  * with which field and reason, and the exact-match lookups. */
 #include <jansson.h>
 
-#include "directory/clients.h"
-#include "core/error.h"
+#include "gatehouse/directory/clients.h"
+#include "gatehouse/core/error.h"
 
 #include "test.h"
 

@@ -6,10 +6,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/config.h"
-#include "core/config.h"
-#include "directory/clients.h"
-#include "core/error.h"
+#include "gatehouse/cli/config.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/directory/clients.h"
+#include "gatehouse/core/error.h"
 
 #include "test.h"
 

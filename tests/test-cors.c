@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-#include "crypto/jws.h"
+#include "gatehouse/crypto/jws.h"
 #include "harness/world.h"
 #include "test.h"
 

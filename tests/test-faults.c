@@ -18,12 +18,12 @@
 
 #include <jansson.h>
 
-#include "cli/config.h"
-#include "core/config.h"
-#include "directory/clients.h"
-#include "http/http.h"
-#include "session/session.h"
-#include "store/store.h"
+#include "gatehouse/cli/config.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/directory/clients.h"
+#include "gatehouse/http/http.h"
+#include "gatehouse/session/session.h"
+#include "gatehouse/store/store.h"
 #include "harness/world.h"
 #include "test.h"
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* form.c: query strings, form bodies, cookies, Authorization headers. */
-#include "core/error.h"
-#include "http/form.h"
-#include "core/util.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/http/form.h"
+#include "gatehouse/core/util.h"
 #include "test.h"
 
 /* Parses s (NUL-terminated) and returns the code; *f is freed on failure. */

@@ -19,7 +19,7 @@
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 
-#include "core/util.h"
+#include "gatehouse/core/util.h"
 #include "harness/world.h"
 #include "test.h"
 

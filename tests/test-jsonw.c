@@ -4,8 +4,8 @@
 
 #include <jansson.h>
 
-#include "core/error.h"
-#include "core/jsonw.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/jsonw.h"
 #include "test.h"
 
 /* What jansson writes for the string s, or NULL where json_string refuses

@@ -14,11 +14,11 @@
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 
-#include "session/delivery.h"
-#include "core/error.h"
-#include "crypto/keys.h"
-#include "crypto/jws.h"
-#include "core/util.h"
+#include "gatehouse/session/delivery.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/crypto/keys.h"
+#include "gatehouse/crypto/jws.h"
+#include "gatehouse/core/util.h"
 #include "test.h"
 
 #define ISSUER "https://id.example.com"

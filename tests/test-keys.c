@@ -9,9 +9,9 @@
 
 #include <jansson.h>
 
-#include "core/error.h"
-#include "crypto/keys.h"
-#include "core/util.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/crypto/keys.h"
+#include "gatehouse/core/util.h"
 #include "test.h"
 
 /* RFC 7638 §3.1, the RSA key of RFC 7517 Appendix A.1. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* pages.c: the HTML a person sees, escaped, script-free, accessible. */
-#include "http/pages.h"
+#include "gatehouse/http/pages.h"
 #include "test.h"
 
 /* Every kind of markup injection at once: text, a double-quoted attribute

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/error.h"
-#include "crypto/password.h"
-#include "core/util.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/crypto/password.h"
+#include "gatehouse/core/util.h"
 #include "test.h"
 
 #define PREFIX "$scrypt$ln=15,r=8,p=1$"

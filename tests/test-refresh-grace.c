@@ -9,12 +9,12 @@
 
 #include <jansson.h>
 
-#include "core/config.h"
-#include "core/error.h"
-#include "store/store.h"
-#include "store/records.h"
-#include "directory/users.h"
-#include "core/util.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/store/store.h"
+#include "gatehouse/store/records.h"
+#include "gatehouse/directory/users.h"
+#include "gatehouse/core/util.h"
 #include "harness/world.h"
 #include "test.h"
 

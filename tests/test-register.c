@@ -7,9 +7,9 @@
 
 #include <jansson.h>
 
-#include "crypto/keys.h"
-#include "crypto/jws.h"
-#include "core/util.h"
+#include "gatehouse/crypto/keys.h"
+#include "gatehouse/crypto/jws.h"
+#include "gatehouse/core/util.h"
 #include "harness/world.h"
 #include "test.h"
 

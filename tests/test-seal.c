@@ -6,8 +6,8 @@
 
 #include <jansson.h>
 
-#include "core/error.h"
-#include "crypto/seal.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/crypto/seal.h"
 #include "test.h"
 
 static const unsigned char key[SEAL_KEY_LEN] = "0123456789abcdef0123456789abcde";

@@ -8,9 +8,9 @@
 
 #include <jansson.h>
 
-#include "crypto/keys.h"
-#include "crypto/jws.h"
-#include "core/util.h"
+#include "gatehouse/crypto/keys.h"
+#include "gatehouse/crypto/jws.h"
+#include "gatehouse/core/util.h"
 #include "support.h"
 #include "test.h"
 

@@ -16,13 +16,13 @@
 /* The test checks from the outside what store.c did, over its own link. */
 #include <hiredis/hiredis.h>
 
-#include "core/config.h"
-#include "core/error.h"
-#include "session/session.h"
-#include "store/store.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/session/session.h"
+#include "gatehouse/store/store.h"
 #include "store/store_internal.h"
-#include "core/util.h"
-#include "directory/users.h"
+#include "gatehouse/core/util.h"
+#include "gatehouse/directory/users.h"
 #include "support.h"
 #include "test.h"
 

@@ -9,17 +9,17 @@
 
 #include <jansson.h>
 
-#include "core/app.h"
-#include "cli/config.h"
-#include "core/config.h"
-#include "core/error.h"
-#include "crypto/keys.h"
-#include "session/session.h"
-#include "store/store.h"
-#include "auth/bearer.h"
-#include "grant/code.h"
-#include "directory/users.h"
-#include "core/util.h"
+#include "gatehouse/core/app.h"
+#include "gatehouse/cli/config.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/crypto/keys.h"
+#include "gatehouse/session/session.h"
+#include "gatehouse/store/store.h"
+#include "gatehouse/auth/bearer.h"
+#include "gatehouse/grant/code.h"
+#include "gatehouse/directory/users.h"
+#include "gatehouse/core/util.h"
 #include "harness/world.h"
 #include "test.h"
 

@@ -9,12 +9,12 @@
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 
-#include "core/config.h"
-#include "core/error.h"
-#include "crypto/password.h"
-#include "store/store.h"
-#include "directory/users.h"
-#include "core/util.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/crypto/password.h"
+#include "gatehouse/store/store.h"
+#include "gatehouse/directory/users.h"
+#include "gatehouse/core/util.h"
 #include "support.h"
 #include "test.h"
 

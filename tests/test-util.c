@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* util.c: base64url, random ids and UUIDs, secret comparison, SHA-256. */
-#include "core/error.h"
-#include "core/states.h"
-#include "core/util.h"
-#include "core/xmalloc.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/states.h"
+#include "gatehouse/core/util.h"
+#include "gatehouse/core/xmalloc.h"
 #include "test.h"
 
 /* RFC 4648 §10 test vectors; none uses '+' or '/', so they read the same

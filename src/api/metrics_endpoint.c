@@ -7,14 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/metrics_endpoint.h"
-#include "core/app.h"
-#include "core/config.h"
-#include "core/error.h"
-#include "core/metrics.h"
-#include "directory/clients.h"
-#include "http/http.h"
-#include "store/store.h"
+#include "gatehouse/api/metrics_endpoint.h"
+#include "gatehouse/core/app.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/metrics.h"
+#include "gatehouse/directory/clients.h"
+#include "gatehouse/http/http.h"
+#include "gatehouse/store/store.h"
 
 /* One sample of the circuit gauge; client ids registered at run time are
  * anyone's text, hence the escaping of the exposition format. */

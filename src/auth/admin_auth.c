@@ -6,17 +6,17 @@
 
 #include <jansson.h>
 
-#include "auth/admin_auth.h"
-#include "auth/auth_error.h"
-#include "auth/bearer.h"
-#include "auth/client_auth.h"
-#include "core/app.h"
-#include "core/error.h"
-#include "crypto/jws.h"
-#include "directory/clients.h"
-#include "grant/scope.h"
-#include "http/form.h"
-#include "http/http.h"
+#include "gatehouse/auth/admin_auth.h"
+#include "gatehouse/auth/auth_error.h"
+#include "gatehouse/auth/bearer.h"
+#include "gatehouse/auth/client_auth.h"
+#include "gatehouse/core/app.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/crypto/jws.h"
+#include "gatehouse/directory/clients.h"
+#include "gatehouse/grant/scope.h"
+#include "gatehouse/http/form.h"
+#include "gatehouse/http/http.h"
 
 /* A refusal: its status for the audit, and the challenge names the scope
  * a 403 lacked (RFC 6750 §3). */

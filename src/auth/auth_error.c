@@ -2,10 +2,10 @@
 /* The one writer of authentication errors. */
 #include <stdio.h>
 
-#include "auth/auth_error.h"
-#include "core/error.h"
-#include "core/log.h"
-#include "http/http.h"
+#include "gatehouse/auth/auth_error.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/log.h"
+#include "gatehouse/http/http.h"
 
 void
 auth_error_bearer(struct http_request *req, int status, const char *error,

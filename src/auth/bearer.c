@@ -6,18 +6,18 @@
 
 #include <jansson.h>
 
-#include "auth/auth_error.h"
-#include "auth/bearer.h"
-#include "core/app.h"
-#include "core/config.h"
-#include "core/error.h"
-#include "core/jsonget.h"
-#include "core/util.h"
-#include "crypto/jws.h"
-#include "directory/users.h"
-#include "grant/scope.h"
-#include "http/http.h"
-#include "store/store.h"
+#include "gatehouse/auth/auth_error.h"
+#include "gatehouse/auth/bearer.h"
+#include "gatehouse/core/app.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/jsonget.h"
+#include "gatehouse/core/util.h"
+#include "gatehouse/crypto/jws.h"
+#include "gatehouse/directory/users.h"
+#include "gatehouse/grant/scope.h"
+#include "gatehouse/http/http.h"
+#include "gatehouse/store/store.h"
 
 int
 bearer_verify(struct app *app, const char *jwt, json_t **claims)

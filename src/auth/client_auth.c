@@ -6,18 +6,18 @@
 
 #include <jansson.h>
 
-#include "auth/auth_error.h"
-#include "auth/client_auth.h"
-#include "core/app.h"
-#include "directory/clients.h"
-#include "core/config.h"
-#include "auth/cors.h"
-#include "core/error.h"
-#include "http/form.h"
-#include "http/http.h"
-#include "core/log.h"
-#include "store/store.h"
-#include "core/util.h"
+#include "gatehouse/auth/auth_error.h"
+#include "gatehouse/auth/client_auth.h"
+#include "gatehouse/core/app.h"
+#include "gatehouse/directory/clients.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/auth/cors.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/http/form.h"
+#include "gatehouse/http/http.h"
+#include "gatehouse/core/log.h"
+#include "gatehouse/store/store.h"
+#include "gatehouse/core/util.h"
 
 int
 client_auth_find(struct app *app, const char *client_id,

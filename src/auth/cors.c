@@ -8,14 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/app.h"
-#include "directory/clients.h"
-#include "core/config.h"
-#include "auth/cors.h"
-#include "core/error.h"
-#include "http/http.h"
-#include "core/log.h"
-#include "store/store.h"
+#include "gatehouse/core/app.h"
+#include "gatehouse/directory/clients.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/auth/cors.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/http/http.h"
+#include "gatehouse/core/log.h"
+#include "gatehouse/store/store.h"
 
 /* How long a browser may reuse a preflight answer. Short, so a client
  * whose origins changed in the config is honoured soon after a restart. */

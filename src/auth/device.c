@@ -9,9 +9,9 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "auth/device.h"
-#include "core/error.h"
-#include "core/util.h"
+#include "gatehouse/auth/device.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/util.h"
 
 #define SUB_MAX 64
 #define MAC_LEN B64URL_LEN(32)

@@ -8,14 +8,14 @@
 
 #include <openssl/crypto.h>
 
-#include "core/app.h"
-#include "core/config.h"
-#include "core/error.h"
-#include "http/http.h"
-#include "auth/presign.h"
-#include "crypto/seal.h"
-#include "store/store.h"
-#include "core/util.h"
+#include "gatehouse/core/app.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/http/http.h"
+#include "gatehouse/auth/presign.h"
+#include "gatehouse/crypto/seal.h"
+#include "gatehouse/store/store.h"
+#include "gatehouse/core/util.h"
 
 const char *
 presign_cookie_name(const struct config *cfg)

@@ -16,15 +16,15 @@
 #include <openssl/crypto.h>
 
 #include "cli/cli_internal.h"
-#include "cli/config.h"
-#include "core/config.h"
-#include "core/error.h"
-#include "core/log.h"
-#include "core/util.h"
-#include "crypto/keys.h"
-#include "crypto/password.h"
-#include "directory/clients.h"
-#include "store/store.h"
+#include "gatehouse/cli/config.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/log.h"
+#include "gatehouse/core/util.h"
+#include "gatehouse/crypto/keys.h"
+#include "gatehouse/crypto/password.h"
+#include "gatehouse/directory/clients.h"
+#include "gatehouse/store/store.h"
 
 /* One option of the command line. */
 static const struct cli_option {

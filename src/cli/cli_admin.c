@@ -14,15 +14,15 @@
 #include <jansson.h>
 
 #include "cli/cli_internal.h"
-#include "api/admin.h"
-#include "cli/cli.h"
-#include "core/config.h"
-#include "core/error.h"
-#include "core/states.h"
-#include "session/session.h"
-#include "store/store.h"
-#include "directory/users.h"
-#include "core/util.h"
+#include "gatehouse/api/admin.h"
+#include "gatehouse/cli/cli.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/states.h"
+#include "gatehouse/session/session.h"
+#include "gatehouse/store/store.h"
+#include "gatehouse/directory/users.h"
+#include "gatehouse/core/util.h"
 
 /* Sessions read per round of "gatehouse sessions" without --user. */
 #define PAGE 1000

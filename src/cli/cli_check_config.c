@@ -4,13 +4,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "gatehouse/cli/cli.h"
 #include "cli/cli_internal.h"
-#include "cli/config.h"
-#include "core/config.h"
-#include "core/log.h"
-#include "crypto/keys.h"
-#include "store/store.h"
+#include "gatehouse/cli/config.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/core/log.h"
+#include "gatehouse/crypto/keys.h"
+#include "gatehouse/store/store.h"
 
 static const struct cli_rules rules = {CLI_CONFIG | CLI_CONNECT, CLI_CONFIG, 0};
 

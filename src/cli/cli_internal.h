@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "directory/users.h"
+#include "gatehouse/directory/users.h"
 
 struct config;
 struct keyring;

@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "gatehouse/cli/cli.h"
 #include "cli/cli_internal.h"
-#include "core/error.h"
-#include "core/log.h"
-#include "crypto/keys.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/log.h"
+#include "gatehouse/crypto/keys.h"
 
 static const char keys_help[] =
     "usage: gatehouse keys generate --dir DIR [--alg RS256|ES256]\n"

@@ -6,13 +6,13 @@
 
 #include <jansson.h>
 
-#include "cli/cli.h"
+#include "gatehouse/cli/cli.h"
 #include "cli/cli_internal.h"
-#include "core/config.h"
-#include "core/error.h"
-#include "core/util.h"
-#include "directory/users.h"
-#include "session/session.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/util.h"
+#include "gatehouse/directory/users.h"
+#include "gatehouse/session/session.h"
 
 static int run_add(struct cli_ctx *c);
 static int run_passwd(struct cli_ctx *c);

@@ -13,11 +13,11 @@
 
 #include <jansson.h>
 
-#include "cli/config.h"
-#include "core/error.h"
-#include "core/percent.h"
-#include "core/util.h"
-#include "directory/clients.h"
+#include "gatehouse/cli/config.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/percent.h"
+#include "gatehouse/core/util.h"
+#include "gatehouse/directory/clients.h"
 
 #define YEAR_S (365 * 24 * 3600)
 #define REDIS_PREFIX_MAX 32

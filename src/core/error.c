@@ -3,7 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "core/error.h"
+#include "gatehouse/core/error.h"
 
 const char *
 gh_strerror(int rc)

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/error.h"
-#include "core/jsonw.h"
-#include "core/util.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/jsonw.h"
+#include "gatehouse/core/util.h"
 
 /* What a byte needs in a JSON string: 0 nothing, 1 an escape, 2 it starts
  * (or wrongly continues) a UTF-8 sequence that must be checked. */

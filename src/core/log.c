@@ -10,9 +10,9 @@
 
 #include <jansson.h>
 
-#include "core/error.h"
-#include "core/log.h"
-#include "core/util.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/log.h"
+#include "gatehouse/core/util.h"
 
 static enum log_level min_level = LOG_INFO;
 static enum log_format format = LOG_FORMAT_TEXT;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/metrics.h"
+#include "gatehouse/core/metrics.h"
 
 #define MAX_ROUTES 64
 

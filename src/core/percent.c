@@ -5,8 +5,8 @@
 
 #include <openssl/crypto.h>
 
-#include "core/error.h"
-#include "core/percent.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/percent.h"
 
 static int
 hexval(unsigned char c)

@@ -2,8 +2,8 @@
 /* Names of the reasons and states in states.h, from its tables. */
 #include <string.h>
 
-#include "core/error.h"
-#include "core/states.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/states.h"
 
 static const char *const end_reason_names[] = {
 #define XX(name, text, recorded) [END_##name] = text,

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/error.h"
-#include "core/strlist.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/strlist.h"
 
 int
 strlist_add(struct strlist *l, const char *s, size_t len)

@@ -11,8 +11,8 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
-#include "core/error.h"
-#include "core/util.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/util.h"
 
 static const char b64url_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
-#include "core/xmalloc.h"
+#include "gatehouse/core/log.h"
+#include "gatehouse/core/xmalloc.h"
 
 static void oom(const char *what, size_t size) __attribute__((noreturn));
 

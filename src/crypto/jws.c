@@ -12,11 +12,11 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
-#include "core/error.h"
-#include "core/jsonw.h"
-#include "crypto/keys.h"
-#include "crypto/jws.h"
-#include "core/util.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/jsonw.h"
+#include "gatehouse/crypto/keys.h"
+#include "gatehouse/crypto/jws.h"
+#include "gatehouse/core/util.h"
 
 int
 jws_sign(const struct keyring *kr, const char *alg, const char *typ,

@@ -23,9 +23,9 @@
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
 
-#include "core/error.h"
-#include "crypto/keys.h"
-#include "core/util.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/crypto/keys.h"
+#include "gatehouse/core/util.h"
 
 /*
  * A key directory holds, per key, <kid>.pem (PKCS#8, 0600) and <kid>.json

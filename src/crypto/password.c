@@ -12,9 +12,9 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
-#include "core/error.h"
-#include "crypto/password.h"
-#include "core/util.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/crypto/password.h"
+#include "gatehouse/core/util.h"
 
 /* SPEC §7: N = 2^15, r = 8, p = 1, 16-byte salt; 32 bytes of output. */
 #define HASH_LN 15

@@ -9,9 +9,9 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "core/error.h"
-#include "crypto/seal.h"
-#include "core/util.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/crypto/seal.h"
+#include "gatehouse/core/util.h"
 
 /* HMAC(key, purpose NUL binding NUL payload-text). */
 static int

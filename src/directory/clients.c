@@ -10,10 +10,10 @@
 
 #include <curl/curl.h>
 
-#include "directory/clients.h"
-#include "core/config.h"
-#include "core/error.h"
-#include "core/util.h"
+#include "gatehouse/directory/clients.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/util.h"
 
 #define CLIENT_ID_MAX 128
 #define CLIENT_SECRET_MAX 512

@@ -6,11 +6,11 @@
 
 #include <jansson.h>
 
-#include "core/error.h"
-#include "crypto/password.h"
-#include "store/store.h"
-#include "directory/users.h"
-#include "core/util.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/crypto/password.h"
+#include "gatehouse/store/store.h"
+#include "gatehouse/directory/users.h"
+#include "gatehouse/core/util.h"
 
 #define EMAIL_MAX 254 /* RFC 5321 §4.5.3.1.3: the longest usable path */
 #define NAME_MAX_BYTES 128

@@ -7,18 +7,18 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
-#include "core/app.h"
-#include "core/config.h"
-#include "core/error.h"
-#include "core/jsonget.h"
-#include "core/log.h"
-#include "core/util.h"
-#include "crypto/jws.h"
-#include "directory/clients.h"
-#include "directory/users.h"
-#include "grant/code.h"
-#include "session/session.h"
-#include "store/store.h"
+#include "gatehouse/core/app.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/jsonget.h"
+#include "gatehouse/core/log.h"
+#include "gatehouse/core/util.h"
+#include "gatehouse/crypto/jws.h"
+#include "gatehouse/directory/clients.h"
+#include "gatehouse/directory/users.h"
+#include "gatehouse/grant/code.h"
+#include "gatehouse/session/session.h"
+#include "gatehouse/store/store.h"
 
 #define CODE_BYTES 32
 

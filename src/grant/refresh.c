@@ -6,17 +6,17 @@
 
 #include <openssl/crypto.h>
 
-#include "core/app.h"
-#include "core/config.h"
-#include "core/error.h"
-#include "core/log.h"
-#include "core/util.h"
-#include "directory/clients.h"
-#include "directory/users.h"
-#include "grant/refresh.h"
-#include "grant/scope.h"
-#include "session/session.h"
-#include "store/store.h"
+#include "gatehouse/core/app.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/log.h"
+#include "gatehouse/core/util.h"
+#include "gatehouse/directory/clients.h"
+#include "gatehouse/directory/users.h"
+#include "gatehouse/grant/refresh.h"
+#include "gatehouse/grant/scope.h"
+#include "gatehouse/session/session.h"
+#include "gatehouse/store/store.h"
 
 #define FAMILY_BYTES 16
 

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/error.h"
-#include "directory/clients.h"
-#include "grant/scope.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/directory/clients.h"
+#include "gatehouse/grant/scope.h"
 
 /* The next name at *p: its start, its length in *len; NULL at the end. */
 static const char *

@@ -7,10 +7,10 @@
 
 #include <openssl/crypto.h>
 
-#include "core/error.h"
-#include "core/percent.h"
-#include "http/form.h"
-#include "core/util.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/percent.h"
+#include "gatehouse/http/form.h"
+#include "gatehouse/core/util.h"
 
 /*
  * Everything here reads bytes an attacker chose, and is fuzzed. Each parser

@@ -17,17 +17,17 @@
 
 #include <microhttpd.h>
 
-#include "core/app.h"
-#include "core/error.h"
-#include "core/jsonw.h"
-#include "core/log.h"
-#include "core/metrics.h"
-#include "core/util.h"
-#include "core/xmalloc.h"
-#include "http/form.h"
-#include "http/http.h"
-#include "http/limits.h"
-#include "http/pages.h"
+#include "gatehouse/core/app.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/jsonw.h"
+#include "gatehouse/core/log.h"
+#include "gatehouse/core/metrics.h"
+#include "gatehouse/core/util.h"
+#include "gatehouse/core/xmalloc.h"
+#include "gatehouse/http/form.h"
+#include "gatehouse/http/http.h"
+#include "gatehouse/http/limits.h"
+#include "gatehouse/http/pages.h"
 
 #define CONN_LIMIT 20000
 

@@ -7,9 +7,9 @@
 
 #include <microhttpd.h>
 
-#include "core/log.h"
-#include "http/http.h"
-#include "http/limits.h"
+#include "gatehouse/core/log.h"
+#include "gatehouse/http/http.h"
+#include "gatehouse/http/limits.h"
 
 /*
  * SPEC §4: a request line up to HTTP_URI_MAX and request headers up to

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http/form.h"
-#include "http/pages.h"
+#include "gatehouse/http/form.h"
+#include "gatehouse/http/pages.h"
 
 /*
  * Every page is served with "default-src 'none'; style-src 'unsafe-inline';

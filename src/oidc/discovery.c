@@ -3,14 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/app.h"
-#include "core/config.h"
-#include "core/jsonw.h"
-#include "core/xmalloc.h"
-#include "oidc/discovery.h"
-#include "http/http.h"
-#include "crypto/keys.h"
-#include "store/store.h"
+#include "gatehouse/core/app.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/core/jsonw.h"
+#include "gatehouse/core/xmalloc.h"
+#include "gatehouse/oidc/discovery.h"
+#include "gatehouse/http/http.h"
+#include "gatehouse/crypto/keys.h"
+#include "gatehouse/store/store.h"
 
 /* A JSON array of the strings in list (NULL-terminated). */
 static void

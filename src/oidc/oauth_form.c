@@ -4,11 +4,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "auth/client_auth.h"
-#include "core/error.h"
-#include "http/form.h"
-#include "http/http.h"
-#include "oidc/oauth_form.h"
+#include "gatehouse/auth/client_auth.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/http/form.h"
+#include "gatehouse/http/http.h"
+#include "gatehouse/oidc/oauth_form.h"
 
 int
 oauth_form_read(struct http_request *req, struct form *f)

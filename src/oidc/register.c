@@ -10,19 +10,19 @@
 
 #include <jansson.h>
 
-#include "auth/admin_auth.h"
-#include "core/app.h"
-#include "directory/clients.h"
-#include "core/config.h"
-#include "core/error.h"
-#include "http/form.h"
-#include "http/http.h"
-#include "crypto/keys.h"
-#include "core/log.h"
-#include "oidc/register.h"
-#include "session/admin_ops.h"
-#include "store/store.h"
-#include "core/util.h"
+#include "gatehouse/auth/admin_auth.h"
+#include "gatehouse/core/app.h"
+#include "gatehouse/directory/clients.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/http/form.h"
+#include "gatehouse/http/http.h"
+#include "gatehouse/crypto/keys.h"
+#include "gatehouse/core/log.h"
+#include "gatehouse/oidc/register.h"
+#include "gatehouse/session/admin_ops.h"
+#include "gatehouse/store/store.h"
+#include "gatehouse/core/util.h"
 
 /* A fresh 128-bit id colliding even once is already beyond belief; more
  * than this many in a row means the random source is broken. */

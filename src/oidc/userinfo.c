@@ -5,18 +5,18 @@
 
 #include <jansson.h>
 
-#include "auth/auth_error.h"
-#include "auth/bearer.h"
-#include "auth/client_auth.h"
-#include "core/app.h"
-#include "core/error.h"
-#include "directory/clients.h"
-#include "directory/users.h"
-#include "auth/cors.h"
-#include "http/form.h"
-#include "http/http.h"
-#include "oidc/oauth_form.h"
-#include "oidc/userinfo.h"
+#include "gatehouse/auth/auth_error.h"
+#include "gatehouse/auth/bearer.h"
+#include "gatehouse/auth/client_auth.h"
+#include "gatehouse/core/app.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/directory/clients.h"
+#include "gatehouse/directory/users.h"
+#include "gatehouse/auth/cors.h"
+#include "gatehouse/http/form.h"
+#include "gatehouse/http/http.h"
+#include "gatehouse/oidc/oauth_form.h"
+#include "gatehouse/oidc/userinfo.h"
 
 /* SPEC §3 allowed_origins: a browser reads the claims only from an origin
  * the token's client allows. */

@@ -10,18 +10,18 @@
 
 #include <jansson.h>
 
-#include "core/app.h"
-#include "core/config.h"
-#include "session/admin_ops.h"
-#include "session/delivery.h"
-#include "core/error.h"
-#include "core/log.h"
-#include "core/metrics.h"
-#include "core/states.h"
-#include "session/session.h"
-#include "store/store.h"
-#include "directory/users.h"
-#include "core/util.h"
+#include "gatehouse/core/app.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/session/admin_ops.h"
+#include "gatehouse/session/delivery.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/log.h"
+#include "gatehouse/core/metrics.h"
+#include "gatehouse/core/states.h"
+#include "gatehouse/session/session.h"
+#include "gatehouse/store/store.h"
+#include "gatehouse/directory/users.h"
+#include "gatehouse/core/util.h"
 
 int
 admin_valid_sid(const char *s)

@@ -15,19 +15,19 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
-#include "core/app.h"
-#include "core/config.h"
-#include "session/delivery.h"
-#include "core/error.h"
-#include "core/jsonw.h"
-#include "core/log.h"
-#include "core/metrics.h"
-#include "core/states.h"
-#include "session/session.h"
-#include "store/store.h"
-#include "crypto/jws.h"
-#include "core/util.h"
-#include "core/xmalloc.h"
+#include "gatehouse/core/app.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/session/delivery.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/jsonw.h"
+#include "gatehouse/core/log.h"
+#include "gatehouse/core/metrics.h"
+#include "gatehouse/core/states.h"
+#include "gatehouse/session/session.h"
+#include "gatehouse/store/store.h"
+#include "gatehouse/crypto/jws.h"
+#include "gatehouse/core/util.h"
+#include "gatehouse/core/xmalloc.h"
 
 /* Idle polling of the queue, for deliveries queued by other instances,
  * the CLI, or due retries. */

@@ -6,14 +6,14 @@
 
 #include <openssl/crypto.h>
 
-#include "directory/clients.h"
-#include "core/config.h"
-#include "core/error.h"
-#include "core/log.h"
-#include "core/metrics.h"
-#include "session/session.h"
-#include "store/store.h"
-#include "core/util.h"
+#include "gatehouse/directory/clients.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/log.h"
+#include "gatehouse/core/metrics.h"
+#include "gatehouse/session/session.h"
+#include "gatehouse/store/store.h"
+#include "gatehouse/core/util.h"
 
 /* 128 bits of sid and 256 bits of cookie secret (SPEC §7). */
 #define SID_BYTES 16

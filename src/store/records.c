@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
-#include "store/records.h"
+#include "gatehouse/core/util.h"
+#include "gatehouse/store/records.h"
 
 void
 user_free(struct user *u)

@@ -13,12 +13,12 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include "core/config.h"
-#include "core/error.h"
-#include "core/log.h"
-#include "store/store.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/log.h"
+#include "gatehouse/store/store.h"
 #include "store/store_internal.h"
-#include "core/util.h"
+#include "gatehouse/core/util.h"
 
 /* The key schema (schema.def): each kind's pattern, Redis type and TTL. */
 static const struct key_schema {

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/error.h"
-#include "core/util.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/util.h"
 #include "store/store_internal.h"
 
 /* Ids read per round trip when requeueing failed deliveries. */

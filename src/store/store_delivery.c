@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/error.h"
-#include "core/util.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/util.h"
 #include "store/store_internal.h"
 
 void

@@ -9,7 +9,7 @@
 
 #include <hiredis/hiredis.h>
 
-#include "store/store.h"
+#include "gatehouse/store/store.h"
 
 /* Room for any key: a prefix of up to 32 bytes and an id of up to 200. */
 #define STORE_KEY_MAX 256

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/error.h"
+#include "gatehouse/core/error.h"
 #include "store/store_internal.h"
 
 

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/error.h"
-#include "core/util.h"
-#include "core/xmalloc.h"
-#include "store/records.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/util.h"
+#include "gatehouse/core/xmalloc.h"
+#include "gatehouse/store/records.h"
 #include "store/store_internal.h"
 
 /* Session hash fields are kept short so Redis stores the hash as a

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/error.h"
-#include "core/util.h"
-#include "store/records.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/util.h"
+#include "gatehouse/store/records.h"
 #include "store/store_internal.h"
 
 /* A family delete that keeps losing to concurrent rotations gives up

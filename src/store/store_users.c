@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/error.h"
-#include "store/records.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/store/records.h"
 #include "store/store_internal.h"
 
 /*

@@ -8,8 +8,8 @@
 
 #include <jansson.h>
 
-#include "directory/clients.h"
-#include "core/error.h"
+#include "gatehouse/directory/clients.h"
+#include "gatehouse/core/error.h"
 
 /*
  * Promises checked: a refusal names a field and a problem; an accepted

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "directory/clients.h"
-#include "cli/config.h"
-#include "core/config.h"
-#include "core/error.h"
+#include "gatehouse/directory/clients.h"
+#include "gatehouse/cli/config.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/core/error.h"
 
 /*
  * Promises checked: a refusal says which field and what is wrong; an

@@ -8,10 +8,10 @@
 
 #include <openssl/evp.h>
 
-#include "core/error.h"
-#include "http/form.h"
-#include "session/session.h"
-#include "core/util.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/http/form.h"
+#include "gatehouse/session/session.h"
+#include "gatehouse/core/util.h"
 
 /*
  * Promises checked on every input (a broken one aborts, which libFuzzer

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth/device.h"
-#include "core/error.h"
+#include "gatehouse/auth/device.h"
+#include "gatehouse/core/error.h"
 
 /*
  * Promises checked on every input (a broken one aborts, which libFuzzer

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/error.h"
-#include "http/form.h"
-#include "core/util.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/http/form.h"
+#include "gatehouse/core/util.h"
 
 /*
  * Besides not crashing, each parser must keep its promises on any input: a

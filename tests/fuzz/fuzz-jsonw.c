@@ -6,8 +6,8 @@
 
 #include <jansson.h>
 
-#include "core/error.h"
-#include "core/jsonw.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/jsonw.h"
 
 /*
  * The input is cut at its NULs into strings, written as an array of

@@ -10,10 +10,10 @@
 
 #include <jansson.h>
 
-#include "core/error.h"
-#include "crypto/keys.h"
-#include "crypto/jws.h"
-#include "core/util.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/crypto/keys.h"
+#include "gatehouse/crypto/jws.h"
+#include "gatehouse/core/util.h"
 
 #define ISSUER "https://id.example.com"
 #define NOW 1700000000

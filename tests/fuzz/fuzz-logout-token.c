@@ -11,7 +11,7 @@
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 
-#include "core/util.h"
+#include "gatehouse/core/util.h"
 #include "oidc_private.h"
 
 #define ISSUER "https://id.example.com"

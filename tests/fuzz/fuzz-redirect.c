@@ -12,8 +12,8 @@
 
 #include <curl/curl.h>
 
-#include "directory/clients.h"
-#include "core/error.h"
+#include "gatehouse/directory/clients.h"
+#include "gatehouse/core/error.h"
 
 /*
  * The input is lines: the first is a URI to judge, the others the URIs a

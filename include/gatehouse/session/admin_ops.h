@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "store/store.h"
+#include "gatehouse/store/store.h"
 
 struct app;
 struct config;

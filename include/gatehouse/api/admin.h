@@ -5,7 +5,7 @@
 #ifndef GATEHOUSE_ADMIN_H
 #define GATEHOUSE_ADMIN_H
 
-#include "session/admin_ops.h"
+#include "gatehouse/session/admin_ops.h"
 
 struct http_request;
 

@@ -7,10 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/states.h"
+#include "gatehouse/core/states.h"
 /* struct session, struct session_ended, SESSION_SID_LEN and their free
  * functions: the records the store keeps. */
-#include "store/records.h"
+#include "gatehouse/store/records.h"
 
 struct config;
 struct store;

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/states.h"
+#include "gatehouse/core/states.h"
 
 #define USERNAME_MAX 64
 /* sid: 128 random bits, base64url (session.h says why it is public). */

@@ -3,7 +3,7 @@
 #ifndef GATEHOUSE_ROUTES_H
 #define GATEHOUSE_ROUTES_H
 
-#include "http/http.h"
+#include "gatehouse/http/http.h"
 
 /* What main.c hands to http_start: the table and how it answers. */
 extern const struct http_router routes_router;

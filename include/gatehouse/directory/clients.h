@@ -9,8 +9,8 @@
 
 #include <jansson.h>
 
-#include "core/error.h"
-#include "core/strlist.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/strlist.h"
 
 struct config;
 

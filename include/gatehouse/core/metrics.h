@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "core/states.h"
+#include "gatehouse/core/states.h"
 
 /* Names route (an index below 64) once at start, before any request; the
  * name is borrowed for good. */

@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-#include "store/records.h"
+#include "gatehouse/store/records.h"
 
 struct app;
 struct client;

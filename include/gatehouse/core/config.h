@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/strlist.h"
+#include "gatehouse/core/strlist.h"
 
 struct client;
 

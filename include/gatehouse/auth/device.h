@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/util.h"
+#include "gatehouse/core/util.h"
 
 /* Its name; __Host- under https, so no subdomain can plant one. */
 #define DEVICE_COOKIE "gh_device"

@@ -4,8 +4,8 @@
 #ifndef GATEHOUSE_CLI_CONFIG_H
 #define GATEHOUSE_CLI_CONFIG_H
 
-#include "core/config.h"
-#include "core/error.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/core/error.h"
 
 /*
  * Loads and checks path. GATEHOUSE_REDIS_URL, when set, replaces

@@ -5,8 +5,8 @@
 #ifndef GATEHOUSE_REFRESH_H
 #define GATEHOUSE_REFRESH_H
 
-#include "core/util.h"
-#include "store/records.h"
+#include "gatehouse/core/util.h"
+#include "gatehouse/store/records.h"
 
 struct app;
 struct client;

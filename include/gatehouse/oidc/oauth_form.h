@@ -4,8 +4,8 @@
 #ifndef GATEHOUSE_OAUTH_FORM_H
 #define GATEHOUSE_OAUTH_FORM_H
 
-#include "auth/client_auth.h"
-#include "http/form.h"
+#include "gatehouse/auth/client_auth.h"
+#include "gatehouse/http/form.h"
 
 struct http_request;
 

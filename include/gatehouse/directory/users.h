@@ -11,7 +11,7 @@
 #include <jansson.h>
 
 /* struct user, USERNAME_MAX and user_free: the record the store keeps. */
-#include "store/records.h"
+#include "gatehouse/store/records.h"
 
 struct store;
 

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "gatehouse/directory/clients.h"
+#include "gatehouse/cli/config.h"
 #include "gatehouse/core/config.h"
 #include "gatehouse/core/error.h"
 #include "gatehouse/core/log.h"
@@ -109,7 +110,7 @@ find_apps(struct seed *s, int argc, char **argv)
     if (argc > MAX_APPS)
         return -1;
     for (i = 0; i < argc; i++) {
-        const struct client *c = config_client(s->cfg, argv[i]);
+        const struct client *c = client_in_config(s->cfg, argv[i]);
         if (c == NULL || c->backchannel_logout_uri == NULL) {
             fprintf(stderr, "seed_sessions: %s: no such client with a "
                             "backchannel_logout_uri\n", argv[i]);

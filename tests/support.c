@@ -874,8 +874,15 @@ int
 browser_do(struct browser *b, const char *method, const char *url,
            const char *form_body, struct http_result *res)
 {
-    char cookie[2100];
-    const char *hdrs[3];
+    return browser_do_ua(b, NULL, method, url, form_body, res);
+}
+
+int
+browser_do_ua(struct browser *b, const char *ua, const char *method,
+              const char *url, const char *form_body, struct http_result *res)
+{
+    char cookie[2100], agent[512];
+    const char *hdrs[4];
     int n = 0, rc;
 
     if (b->cookies[0] != '\0') {
@@ -884,6 +891,10 @@ browser_do(struct browser *b, const char *method, const char *url,
     }
     if (form_body != NULL)
         hdrs[n++] = "Content-Type: application/x-www-form-urlencoded";
+    if (ua != NULL) {
+        snprintf(agent, sizeof(agent), "User-Agent: %s", ua);
+        hdrs[n++] = agent;
+    }
     hdrs[n] = NULL;
     rc = http_do(method, url, form_body, hdrs, res);
     if (rc == 0)

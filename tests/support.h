@@ -136,6 +136,10 @@ struct browser {
 };
 int browser_do(struct browser *b, const char *method, const char *url,
                const char *form_body, struct http_result *res);
+/* The same with a User-Agent header (ua NULL: none, as browser_do). */
+int browser_do_ua(struct browser *b, const char *ua, const char *method,
+                  const char *url, const char *form_body,
+                  struct http_result *res);
 /* The value of a cookie the browser holds (malloc'd), or NULL. */
 char *browser_cookie(const struct browser *b, const char *name);
 /* Whether b holds a cookie name. */

@@ -748,6 +748,33 @@ TEST(logout_clear_site_data_types)
     parse_err("{" ISSUER ",'logout':[]}", "logout", "must be an object");
 }
 
+/* Issue 17: session.max_per_user and session.bind, defaults and errors. */
+TEST(session_limit_and_binding)
+{
+    struct config *cfg = parse_ok("{" ISSUER "}", "/etc/gatehouse");
+
+    ASSERT_EQ(cfg->session_max_per_user, 0);
+    ASSERT_EQ(cfg->session_bind_user_agent, 0);
+    config_free(cfg);
+    cfg = parse_ok("{" ISSUER ",'session':{'max_per_user':2,"
+                   "'bind':'user_agent'}}",
+                   "/etc/gatehouse");
+    ASSERT_EQ(cfg->session_max_per_user, 2);
+    ASSERT_EQ(cfg->session_bind_user_agent, 1);
+    config_free(cfg);
+    cfg = parse_ok("{" ISSUER ",'session':{'bind':'none'}}", "/etc/gatehouse");
+    ASSERT_EQ(cfg->session_bind_user_agent, 0);
+    config_free(cfg);
+    parse_err("{" ISSUER ",'session':{'max_per_user':-1}}",
+              "session.max_per_user", "must be between 0 and 10000");
+    parse_err("{" ISSUER ",'session':{'max_per_user':'1'}}",
+              "session.max_per_user", "must be an integer");
+    parse_err("{" ISSUER ",'session':{'bind':'ip'}}", "session.bind",
+              "must be \"none\" or \"user_agent\"");
+    parse_err("{" ISSUER ",'session':{'bind':true}}", "session.bind",
+              "must be \"none\" or \"user_agent\"");
+}
+
 TEST_MAIN(TEST_ENTRY(minimal_config_gets_defaults),
           TEST_ENTRY(every_setting_is_read), TEST_ENTRY(issuer_rules),
           TEST_ENTRY(unknown_keys_are_refused_at_every_level),
@@ -770,4 +797,5 @@ TEST_MAIN(TEST_ENTRY(minimal_config_gets_defaults),
           TEST_ENTRY(client_errors_carry_their_path),
           TEST_ENTRY(json_syntax_errors_name_the_line),
           TEST_ENTRY(load_reads_file_and_resolves_keys_dir),
-          TEST_ENTRY(load_of_unreadable_file_is_io_error))
+          TEST_ENTRY(load_of_unreadable_file_is_io_error),
+          TEST_ENTRY(session_limit_and_binding))

@@ -221,17 +221,18 @@ TEST(login_shows_error_above_form_and_prefills_username)
 
 TEST(login_escapes_hostile_input_everywhere)
 {
-    struct page_login p = {HOSTILE, HOSTILE, HOSTILE,
+    struct page_login p = {HOSTILE, HOSTILE, HOSTILE, HOSTILE,
                            HOSTILE, HOSTILE, HOSTILE};
     char *html = pages_login(&p);
 
-    /* title, h1, action, csrf, request, username, error */
-    assert_escaped(html, 7);
+    /* title, h1, action, csrf, request, username, error, notice */
+    assert_escaped(html, 8);
     ASSERT_CONTAINS(html, "<title>Sign in to " HOSTILE_ESC "</title>");
     ASSERT_CONTAINS(html, "action=\"" HOSTILE_ESC "\"");
     ASSERT_CONTAINS(html, "name=\"csrf\" value=\"" HOSTILE_ESC "\"");
     ASSERT_CONTAINS(html, "name=\"request\" value=\"" HOSTILE_ESC "\"");
     ASSERT_CONTAINS(html, "role=\"alert\">" HOSTILE_ESC "</p>");
+    ASSERT_CONTAINS(html, "role=\"status\">" HOSTILE_ESC "</p>");
     ASSERT_EQ(count(html, "<input"), 4);
     free(html);
 }

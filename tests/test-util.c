@@ -2,6 +2,7 @@
 /* util.c: base64url, random ids and UUIDs, secret comparison, SHA-256. */
 #include "gatehouse/core/error.h"
 #include "gatehouse/core/states.h"
+#include "gatehouse/core/useragent.h"
 #include "gatehouse/core/util.h"
 #include "gatehouse/core/xmalloc.h"
 #include "test.h"
@@ -358,7 +359,49 @@ TEST(xmalloc_family_returns_what_was_asked)
     free(xmalloc(0));
 }
 
-TEST_MAIN(TEST_ENTRY(b64url_encodes_rfc4648_vectors),
+/* session.bind compares these: versions never matter, browser and OS do. */
+TEST(user_agent_families_ignore_versions)
+{
+    static const struct {
+        const char *ua, *family;
+    } v[] = {
+        {"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like "
+         "Gecko) Chrome/120.0.0.0 Safari/537.36",
+         "Chrome/Linux"},
+        {"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like "
+         "Gecko) HeadlessChrome/121.0.6167.85 Safari/537.36",
+         "Chrome/Linux"},
+        {"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+         "(KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.0.0",
+         "Edge/Windows"},
+        {"Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 "
+         "Firefox/121.0",
+         "Firefox/Linux"},
+        {"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 "
+         "(KHTML, like Gecko) Version/17.1 Safari/605.1.15",
+         "Safari/macOS"},
+        {"Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) "
+         "AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 "
+         "Safari/604.1",
+         "Safari/iOS"},
+        {"Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, "
+         "like Gecko) Chrome/120.0.6099.43 Mobile Safari/537.36",
+         "Chrome/Android"},
+        {"curl/8.5.0", "curl/other"},
+        {"", "none/other"},
+        {NULL, "none/other"},
+    };
+    char f[USERAGENT_FAMILY_MAX];
+    size_t i;
+
+    for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        useragent_family(v[i].ua, f);
+        ASSERT_STR_EQ(f, v[i].family);
+    }
+}
+
+TEST_MAIN(TEST_ENTRY(user_agent_families_ignore_versions),
+          TEST_ENTRY(b64url_encodes_rfc4648_vectors),
           TEST_ENTRY(b64url_decodes_rfc4648_vectors),
           TEST_ENTRY(b64url_uses_url_alphabet),
           TEST_ENTRY(b64url_round_trips_binary),

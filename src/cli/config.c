@@ -43,6 +43,8 @@ static const struct int_setting {
     {"session", "idle_timeout_s", F(session_idle_timeout_s), 1800, 1, YEAR_S},
     {"session", "absolute_timeout_s", F(session_absolute_timeout_s), 43200, 1,
      YEAR_S},
+    /* 0: unlimited. */
+    {"session", "max_per_user", F(session_max_per_user), 0, 0, 10000},
     /* RFC 6749 §4.1.2: a code lives at most 10 minutes. */
     {"tokens", "code_ttl_s", F(code_ttl_s), 60, 1, 600},
     {"tokens", "access_token_ttl_s", F(access_token_ttl_s), 300, 1, YEAR_S},
@@ -71,7 +73,8 @@ static const char *const top_keys[] = {
     "logout",
 };
 
-/* Sections made only of int_settings; "listen" adds "address". */
+/* Sections made only of int_settings; "listen" adds "address", "session"
+ * adds "bind". */
 static const char *const int_sections[] = {
     "listen", "session", "tokens", "backchannel", "login",
 };
@@ -288,6 +291,16 @@ parse_int_section(json_t *root, const char *section, struct config *cfg,
                 has_space_or_control(cfg->listen_address))
                 return field_error_set(err, "must be a host name or IP address",
                                        "listen.address");
+            continue;
+        }
+        if (strcmp(section, "session") == 0 && strcmp(key, "bind") == 0) {
+            if (!json_is_string(v) ||
+                (strcmp(json_string_value(v), "none") != 0 &&
+                 strcmp(json_string_value(v), "user_agent") != 0))
+                return field_error_set(err, "must be \"none\" or "
+                                       "\"user_agent\"", "session.bind");
+            cfg->session_bind_user_agent =
+                strcmp(json_string_value(v), "user_agent") == 0;
             continue;
         }
         for (i = 0, s = NULL; i < NELEM(int_settings) && s == NULL; i++)

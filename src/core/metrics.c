@@ -295,7 +295,7 @@ metrics_render(void)
         put(&o, "# HELP gatehouse_sessions_ended_total Sessions ended, by "
                 "reason.\n# TYPE gatehouse_sessions_ended_total counter\n");
         /* Only the reasons an ending is recorded with. */
-#define XX(name, text, recorded)                                               \
+#define XX(name, text, recorded, notice)                                       \
     if (recorded)                                                              \
         put(&o, "gatehouse_sessions_ended_total{reason=\"%s\"} %lu\n", text,   \
             atomic_load(&sessions_ended[END_##name]));

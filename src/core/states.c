@@ -6,7 +6,13 @@
 #include "gatehouse/core/states.h"
 
 static const char *const end_reason_names[] = {
-#define XX(name, text, recorded) [END_##name] = text,
+#define XX(name, text, recorded, notice) [END_##name] = text,
+    END_REASON_MAP(XX)
+#undef XX
+};
+
+static const char *const end_reason_notices[] = {
+#define XX(name, text, recorded, notice) [END_##name] = notice,
     END_REASON_MAP(XX)
 #undef XX
 };
@@ -29,6 +35,12 @@ end_reason_name(enum end_reason r)
     if ((unsigned)r >= END_REASON_COUNT)
         return end_reason_names[END_OTHER];
     return end_reason_names[r];
+}
+
+const char *
+end_reason_notice(enum end_reason r)
+{
+    return (unsigned)r < END_REASON_COUNT ? end_reason_notices[r] : NULL;
 }
 
 /* The index of s among the n names, or GH_EINVAL. */

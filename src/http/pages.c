@@ -41,6 +41,8 @@ static const char style[] =
     "outline-offset:2px}"
     ".error{padding:.75rem 1rem;border-left:4px solid #b42318;"
     "border-radius:.25rem;background:#fef3f2;color:#912018}"
+    ".notice{padding:.75rem 1rem;border-left:4px solid #1d4ed8;"
+    "border-radius:.25rem;background:#eff4ff;color:#1e3a8a}"
     ".apps{margin:0 0 1rem;padding:0;list-style:none;"
     "border-top:1px solid #e3e6ea}"
     ".apps li{padding:.625rem 0;border-bottom:1px solid #e3e6ea}"
@@ -194,6 +196,13 @@ pages_login(const struct page_login *p)
         return NULL;
     }
 
+    /* Why this browser was signed out, read before the form (a status,
+     * not an alert: nothing the user typed was wrong). */
+    if (p->notice != NULL) {
+        put(&b, "<p id=\"notice\" class=\"notice\" role=\"status\">");
+        put_esc(&b, p->notice);
+        put(&b, "</p>\n");
+    }
     /* WCAG 3.3.1: the error is announced (role="alert") and tied to the
      * fields it is about. */
     if (p->error != NULL) {

@@ -121,11 +121,12 @@ authorize_unavailable(struct http_request *req)
  * stored: the CSRF token is sealed too, bound to this browser's
  * pre-sign-in cookie, so a token fetched by another browser (a cross-site
  * attacker's server) does not verify (SPEC §7).
+ * notice, when not NULL, says above it why the browser was signed out.
  */
-void
-authorize_show_login(struct http_request *req, const char *app_name,
-                     const char *request, const char *username,
-                     const char *error, int status)
+static void
+show_login(struct http_request *req, const char *app_name,
+           const char *request, const char *username, const char *error,
+           const char *notice, int status)
 {
     char browser[PRESIGN_ID_LEN + 1], *csrf = NULL;
     struct page_login p;
@@ -146,6 +147,7 @@ authorize_show_login(struct http_request *req, const char *app_name,
     p.request = request;
     p.username = username;
     p.error = error;
+    p.notice = notice;
     html = pages_login(&p);
     free(csrf);
     if (html == NULL) {
@@ -153,6 +155,14 @@ authorize_show_login(struct http_request *req, const char *app_name,
         return;
     }
     http_reply_html(req, status, html);
+}
+
+void
+authorize_show_login(struct http_request *req, const char *app_name,
+                     const char *request, const char *username,
+                     const char *error, int status)
+{
+    show_login(req, app_name, request, username, error, NULL, status);
 }
 
 static json_t *
@@ -248,6 +258,7 @@ authorize_client(struct http_request *req, const struct client *c,
     const char *method = form_get(q, "code_challenge_method");
     const char *hint = form_get(q, "id_token_hint");
     const char *dup = form_has_duplicate(q);
+    const char *notice = NULL;
     struct session *s = NULL;
     struct areq a;
     char *granted = NULL, *cookie = NULL, *sealed = NULL;
@@ -350,7 +361,8 @@ authorize_client(struct http_request *req, const struct client *c,
      * asks for a fresh sign-in. */
     cookie = http_cookie(req, SESSION_COOKIE);
     if (cookie != NULL && (prompt == NULL || strcmp(prompt, "login") != 0) &&
-        (rc = session_from_cookie(app->store, app->cfg, cookie, &s)) < 0 &&
+        (rc = session_from_cookie(app->store, app->cfg, cookie,
+                                  http_header(req, "User-Agent"), &s)) < 0 &&
         rc != GH_ENOTFOUND) {
         /* Not "login_required": the session may well be alive. */
         redirect_error(req, redirect_uri, "temporarily_unavailable", NULL,
@@ -386,8 +398,13 @@ authorize_client(struct http_request *req, const struct client *c,
                        state);
         goto out;
     }
-    authorize_show_login(req, c->name, sealed, form_get(q, "login_hint"),
-                         NULL, 200);
+    /* A browser whose session was ended for it (evicted, anomaly, an
+     * administrator, a reused token) is told why, once it is back. Only a
+     * stale cookie costs the look-up. */
+    if (cookie != NULL && s == NULL)
+        notice = end_reason_notice(session_ended_why(app->store, cookie));
+    show_login(req, c->name, sealed, form_get(q, "login_hint"), NULL, notice,
+               200);
 out:
     free(sealed);
     session_free(s);

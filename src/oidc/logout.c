@@ -443,7 +443,8 @@ logout_handle(struct http_request *req)
      * cannot tell, and "you are signed out" would be a lie the user acts
      * on (issue 15). */
     if (cookie != NULL &&
-        (rc = session_from_cookie(app->store, app->cfg, cookie, &s)) < 0 &&
+        (rc = session_from_cookie(app->store, app->cfg, cookie,
+                                  http_header(req, "User-Agent"), &s)) < 0 &&
         rc != GH_ENOTFOUND) {
         unavailable(req);
         goto out;

@@ -13,11 +13,15 @@
 #include "gatehouse/core/metrics.h"
 #include "gatehouse/session/session.h"
 #include "gatehouse/store/store.h"
+#include "gatehouse/core/useragent.h"
 #include "gatehouse/core/util.h"
 
 /* 128 bits of sid and 256 bits of cookie secret (SPEC §7). */
 #define SID_BYTES 16
 #define SECRET_BYTES 32
+
+static void ended_note(const char *sid, const struct session_ended *e,
+                       const char *actor, int quiet);
 
 int
 session_create(struct store *st, const struct config *cfg, const char *sub,
@@ -26,16 +30,36 @@ session_create(struct store *st, const struct config *cfg, const char *sub,
                char cookie_out[SESSION_COOKIE_LEN + 1])
 {
     char sid[SESSION_SID_LEN + 1], secret[B64URL_LEN(SECRET_BYTES) + 1];
-    char khash[65];
+    char khash[65], family[USERAGENT_FAMILY_MAX];
+    struct store_session_new n;
+    struct session_evicted ev = {0};
+    size_t i;
     int rc;
 
     if ((rc = util_random_id(sid, SID_BYTES)) < 0 ||
         (rc = util_random_id(secret, SECRET_BYTES)) < 0)
         return rc;
     util_sha256_hex(secret, strlen(secret), khash);
-    rc = store_session_create(st, sid, sub, khash, util_now_ms(),
-                              cfg->session_idle_timeout_s,
-                              cfg->session_absolute_timeout_s, ip, ua);
+    useragent_family(ua, family);
+    memset(&n, 0, sizeof(n));
+    n.sid = sid;
+    n.sub = sub;
+    n.khash = khash;
+    n.now_ms = util_now_ms();
+    n.idle_s = cfg->session_idle_timeout_s;
+    n.absolute_s = cfg->session_absolute_timeout_s;
+    n.ip = ip;
+    n.ua = ua;
+    n.ua_family = family;
+    /* SPEC §3: a sign-in beyond the limit ends the oldest, in the same
+     * step, so parallel sign-ins cannot overshoot it. */
+    n.max_per_user = cfg->session_max_per_user;
+    n.evict_reason = end_reason_name(END_EVICTED);
+    n.evict_notice = end_reason_notice(END_EVICTED) != NULL;
+    rc = store_session_create_evicting(st, &n, &ev);
+    for (i = 0; i < ev.n; i++)
+        ended_note(ev.sids[i], &ev.ended[i], "gatehouse", 0);
+    session_evicted_clear(&ev);
     if (rc == 0) {
         memcpy(sid_out, sid, sizeof(sid));
         snprintf(cookie_out, SESSION_COOKIE_LEN + 1, "%s.%s", sid, secret);
@@ -64,9 +88,27 @@ split_cookie(const char *cookie, char sid[SESSION_SID_LEN + 1],
     return 0;
 }
 
+/*
+ * session.bind "user_agent": a session presented by another browser family
+ * than the one it began in ends (SPEC §5, reason anomaly) instead of being
+ * honoured. A session from before families were kept has none: nothing
+ * to compare it with.
+ */
+static int
+bound_elsewhere(const struct config *cfg, const struct session *s,
+                const char *ua)
+{
+    char family[USERAGENT_FAMILY_MAX];
+
+    if (!cfg->session_bind_user_agent || s->ua_family[0] == '\0')
+        return 0;
+    useragent_family(ua, family);
+    return strcmp(family, s->ua_family) != 0;
+}
+
 int
 session_from_cookie(struct store *st, const struct config *cfg,
-                    const char *cookie, struct session **ret)
+                    const char *cookie, const char *ua, struct session **ret)
 {
     char sid[SESSION_SID_LEN + 1], khash[65], want[65];
     const char *secret;
@@ -82,6 +124,12 @@ session_from_cookie(struct store *st, const struct config *cfg,
         rc = GH_ENOTFOUND;
         goto out;
     }
+    if (bound_elsewhere(cfg, s, ua)) {
+        rc = session_end_by(st, cfg, sid, END_ANOMALY, "gatehouse", NULL);
+        if (rc >= 0)
+            rc = GH_ENOTFOUND;
+        goto out;
+    }
     /* The touch also decides whether it is still alive: expiry is the
      * sorted set's business, and the script reads the same fields. */
     if ((rc = store_session_touch(st, sid, util_now(),
@@ -94,6 +142,25 @@ session_from_cookie(struct store *st, const struct config *cfg,
 out:
     session_free(s);
     return rc;
+}
+
+enum end_reason
+session_ended_why(struct store *st, const char *cookie)
+{
+    char sid[SESSION_SID_LEN + 1], khash[65], want[65], reason[32];
+    const char *secret;
+    enum end_reason r;
+
+    if (split_cookie(cookie, sid, &secret) < 0 ||
+        store_session_notice(st, sid, reason, khash) < 0)
+        return END_OTHER;
+    /* Only the browser that held the session is told: the sid is no
+     * secret (the sid claim). */
+    util_sha256_hex(secret, strlen(secret), want);
+    if (strlen(khash) != 64 || CRYPTO_memcmp(khash, want, sizeof(want)) != 0)
+        return END_OTHER;
+    r = end_reason_parse(reason);
+    return end_reason_notice(r) != NULL ? r : END_OTHER;
 }
 
 int

@@ -70,3 +70,15 @@ store_refresh_free(struct refresh_token *t)
     free(t->sealed);
     free(t);
 }
+
+void
+session_evicted_clear(struct session_evicted *e)
+{
+    size_t i;
+
+    for (i = 0; i < e->n; i++)
+        session_ended_clear(&e->ended[i]);
+    free(e->ended);
+    free(e->sids);
+    memset(e, 0, sizeof(*e));
+}

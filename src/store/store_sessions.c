@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* The session keys: sess:{sid}, usess:{sub}, sexp, srt:{sid}. Every change
- * that spans them is a Lua script (session_create, session_touch,
- * session_end), so no crash leaves them disagreeing. */
+/* The session keys: sess:{sid}, usess:{sub}, sexp, srt:{sid},
+ * ended:{sid}. Every change that spans them is a Lua script
+ * (session_create, session_touch, session_end), so no crash leaves them
+ * disagreeing. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gatehouse/core/error.h"
+#include "gatehouse/core/states.h"
 #include "gatehouse/core/util.h"
 #include "gatehouse/core/xmalloc.h"
 #include "gatehouse/store/records.h"
@@ -21,26 +23,95 @@ store_session_create(struct store *st, const char *sid, const char *sub,
                      const char *khash, int64_t now_ms, int idle_s,
                      int absolute_s, const char *ip, const char *ua)
 {
+    struct store_session_new n = {.sid = sid,
+                                  .sub = sub,
+                                  .khash = khash,
+                                  .now_ms = now_ms,
+                                  .idle_s = idle_s,
+                                  .absolute_s = absolute_s,
+                                  .ip = ip,
+                                  .ua = ua};
+
+    return store_session_create_evicting(st, &n, NULL);
+}
+
+static int ended_from_reply(const redisReply *r, struct session_ended *out);
+
+/* The evicted sessions of session_create.lua's reply {1, sid, ending, ...}
+ * into out. */
+static int
+evicted_from_reply(const redisReply *r, struct session_evicted *out)
+{
+    const char *sid;
+    size_t i;
+
+    if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 1)
+        return GH_EPROTO;
+    if (r->elements == 1)
+        return 0;
+    out->ended = xcalloc(r->elements / 2, sizeof(*out->ended));
+    out->sids = xcalloc(r->elements / 2, sizeof(*out->sids));
+    for (i = 1; i + 1 < r->elements; i += 2) {
+        sid = store_reply_str(r->element[i]);
+        if (!ended_from_reply(r->element[i + 1], &out->ended[out->n]))
+            continue;
+        snprintf(out->sids[out->n], sizeof(out->sids[out->n]), "%s",
+                 sid != NULL ? sid : "");
+        out->n++;
+    }
+    return 0;
+}
+
+int
+store_session_create_evicting(struct store *st,
+                              const struct store_session_new *n,
+                              struct session_evicted *out)
+{
     char ksess[STORE_KEY_MAX], kuser[STORE_KEY_MAX], kexp[STORE_KEY_MAX];
-    char snow[24], sms[24], sidle[16], sabs[16], ua_short[UA_MAX + 1];
-    const char *argv[] = {ksess,    kuser, kexp,  sid,  sub,
-                          khash,    snow,  sidle, sabs, ip != NULL ? ip : "",
-                          ua_short, sms};
+    char snow[24], sms[24], sidle[16], sabs[16], smax[16];
+    char ua_short[UA_MAX + 1];
+    const char *argv[] = {ksess,
+                          kuser,
+                          kexp,
+                          n->sid,
+                          n->sub,
+                          n->khash,
+                          snow,
+                          sidle,
+                          sabs,
+                          n->ip != NULL ? n->ip : "",
+                          ua_short,
+                          sms,
+                          store_prefix(st),
+                          smax,
+                          n->ua_family != NULL ? n->ua_family : "",
+                          n->evict_reason != NULL ? n->evict_reason : "",
+                          n->evict_notice ? "1" : "0"};
+    redisReply *r = NULL;
     int rc;
 
-    if ((rc = store_key_name(st, KEY_SESSION, sid, ksess, sizeof(ksess))) <
+    if (out != NULL)
+        memset(out, 0, sizeof(*out));
+    if ((rc = store_key_name(st, KEY_SESSION, n->sid, ksess, sizeof(ksess))) <
             0 ||
-        (rc = store_key_name(st, KEY_USER_SESSIONS, sub, kuser,
+        (rc = store_key_name(st, KEY_USER_SESSIONS, n->sub, kuser,
                              sizeof(kuser))) < 0 ||
         (rc = store_key_name(st, KEY_SESSION_EXPIRY, NULL, kexp,
                              sizeof(kexp))) < 0)
         return rc;
-    snprintf(snow, sizeof(snow), "%lld", (long long)(now_ms / 1000));
-    snprintf(sms, sizeof(sms), "%lld", (long long)now_ms);
-    snprintf(sidle, sizeof(sidle), "%d", idle_s);
-    snprintf(sabs, sizeof(sabs), "%d", absolute_s);
-    snprintf(ua_short, sizeof(ua_short), "%s", ua != NULL ? ua : "");
-    return store_script(st, SCRIPT_SESSION_CREATE, 3, NELEM(argv), argv, NULL);
+    snprintf(snow, sizeof(snow), "%lld", (long long)(n->now_ms / 1000));
+    snprintf(sms, sizeof(sms), "%lld", (long long)n->now_ms);
+    snprintf(sidle, sizeof(sidle), "%d", n->idle_s);
+    snprintf(sabs, sizeof(sabs), "%d", n->absolute_s);
+    snprintf(smax, sizeof(smax), "%d", n->max_per_user);
+    snprintf(ua_short, sizeof(ua_short), "%s", n->ua != NULL ? n->ua : "");
+    if ((rc = store_script(st, SCRIPT_SESSION_CREATE, 3, NELEM(argv), argv,
+                           &r)) < 0)
+        return rc;
+    if (out != NULL)
+        rc = evicted_from_reply(r, out);
+    freeReplyObject(r);
+    return rc;
 }
 
 static const struct store_field session_fields[] = {
@@ -51,6 +122,7 @@ static const struct store_field session_fields[] = {
     STORE_FIELD("ls", STORE_FIELD_NUM, struct session, last_seen),
     STORE_FIELD("ip", STORE_FIELD_BUF, struct session, ip),
     STORE_FIELD("ua", STORE_FIELD_STR, struct session, ua),
+    STORE_FIELD("uf", STORE_FIELD_BUF, struct session, ua_family),
 };
 
 /* The hash of the cookie secret ("k"), which a struct session does not
@@ -229,7 +301,7 @@ store_sessions_end(struct store *st, char *const *sids, size_t n,
     if (n == 0)
         return 0;
     if ((keys = calloc(n, sizeof(*keys))) == NULL ||
-        (argv = calloc(2 * n + 7, sizeof(*argv))) == NULL) {
+        (argv = calloc(2 * n + 8, sizeof(*argv))) == NULL) {
         rc = GH_ENOMEM;
         goto out;
     }
@@ -238,7 +310,7 @@ store_sessions_end(struct store *st, char *const *sids, size_t n,
                                  sizeof(keys[i]))) < 0)
             goto out;
         argv[i] = keys[i];
-        argv[n + 7 + i] = sids[i];
+        argv[n + 8 + i] = sids[i];
     }
     snprintf(snow, sizeof(snow), "%lld", (long long)now);
     snprintf(sidle, sizeof(sidle), "%d", idle_s);
@@ -250,7 +322,9 @@ store_sessions_end(struct store *st, char *const *sids, size_t n,
     argv[n + 4] = sidle;
     argv[n + 5] = sabs;
     argv[n + 6] = audit ? "1" : "0";
-    if ((rc = store_script(st, SCRIPT_SESSION_END, (int)n, (int)(2 * n + 7),
+    /* The browser is told why only for the reasons the table says so. */
+    argv[n + 7] = end_reason_notice(end_reason_parse(reason)) ? "1" : "0";
+    if ((rc = store_script(st, SCRIPT_SESSION_END, (int)n, (int)(2 * n + 8),
                            argv, &r)) < 0)
         goto out;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != n) {
@@ -264,6 +338,34 @@ out:
     freeReplyObject(r);
     free(argv);
     free(keys);
+    return rc;
+}
+
+int
+store_session_notice(struct store *st, const char *sid, char reason[32],
+                     char khash[65])
+{
+    char key[STORE_KEY_MAX];
+    redisReply *r = NULL;
+    const char *a, *b;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_SESSION_NOTICE, sid, key, sizeof(key))) <
+        0)
+        return rc;
+    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "HMGET %s r k", key)) <
+        0)
+        return rc;
+    a = store_reply_str(store_reply_at(r, 0));
+    b = store_reply_str(store_reply_at(r, 1));
+    if (a == NULL || b == NULL) {
+        rc = GH_ENOTFOUND;
+    } else {
+        snprintf(reason, 32, "%s", a);
+        snprintf(khash, 65, "%s", b);
+        rc = 0;
+    }
+    freeReplyObject(r);
     return rc;
 }
 

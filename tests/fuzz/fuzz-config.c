@@ -28,6 +28,8 @@ check_config(const struct config *cfg)
         cfg->session_idle_timeout_s < 1 || cfg->listen_threads < 1 ||
         cfg->listen_port < 1 || cfg->listen_port > 65535)
         abort();
+    if (cfg->session_max_per_user < 0 || cfg->session_max_per_user > 10000)
+        abort();
     if ((cfg->redis.url == NULL) == (cfg->redis.sentinel_master == NULL))
         abort();
     if (cfg->redis.url != NULL &&

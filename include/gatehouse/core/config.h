@@ -39,6 +39,8 @@ struct config {
     char *signing_alg; /* "RS256" or "ES256" */
     int session_idle_timeout_s;
     int session_absolute_timeout_s;
+    int session_max_per_user;     /* 0: unlimited */
+    bool session_bind_user_agent; /* session.bind "user_agent" */
     int code_ttl_s;
     int access_token_ttl_s;
     int id_token_ttl_s;

@@ -4,26 +4,39 @@
 #ifndef GATEHOUSE_STATES_H
 #define GATEHOUSE_STATES_H
 
+#include <stddef.h>
+
 /*
  * Why a session ended: the name (as Redis, the audit stream, the logs and
- * the metrics spell it) and whether an ending can be recorded with it. An
- * ending is asked for with TIMEOUT ("only if it expired"), and recorded as
- * TIMEOUT_IDLE or TIMEOUT_ABSOLUTE (session_end.lua); OTHER is what a name
- * read back that is none of these counts as. The order is the metrics'.
+ * the metrics spell it), whether an ending can be recorded with it, and
+ * what the browser of a session ended so is told on its next visit (NULL:
+ * nothing, it ended as the user meant or by the clock). An ending is asked
+ * for with TIMEOUT ("only if it expired"), and recorded as TIMEOUT_IDLE or
+ * TIMEOUT_ABSOLUTE (session_end.lua); OTHER is what a name read back that
+ * is none of these counts as. The order is the metrics'.
  */
 #define END_REASON_MAP(XX)                                                     \
-    XX(RP_LOGOUT, "rp_logout", 1)                                              \
-    XX(ADMIN, "admin", 1)                                                      \
-    XX(TIMEOUT_IDLE, "timeout_idle", 1)                                        \
-    XX(TIMEOUT_ABSOLUTE, "timeout_absolute", 1)                                \
-    XX(REUSE, "reuse", 1)                                                      \
-    XX(DISABLED, "disabled", 1)                                                \
-    XX(PASSWORD, "password", 1)                                                \
-    XX(TIMEOUT, "timeout", 0)                                                  \
-    XX(OTHER, "other", 1)
+    XX(RP_LOGOUT, "rp_logout", 1, NULL)                                        \
+    XX(ADMIN, "admin", 1, NULL)                                                \
+    XX(TIMEOUT_IDLE, "timeout_idle", 1, NULL)                                  \
+    XX(TIMEOUT_ABSOLUTE, "timeout_absolute", 1, NULL)                          \
+    XX(REUSE, "reuse", 1,                                                      \
+       "You were signed out because a sign-in token of your session was "     \
+       "used twice, which can mean someone copied it. Sign in again.")         \
+    XX(DISABLED, "disabled", 1,                                                \
+       "You were signed out because an administrator disabled your account.") \
+    XX(PASSWORD, "password", 1,                                                \
+       "You were signed out because your password was changed.")              \
+    XX(EVICTED, "evicted", 1,                                                  \
+       "You were signed out because your account signed in elsewhere.")       \
+    XX(ANOMALY, "anomaly", 1,                                                  \
+       "You were signed out because your session was used from a "            \
+       "different browser.")                                                   \
+    XX(TIMEOUT, "timeout", 0, NULL)                                            \
+    XX(OTHER, "other", 1, NULL)
 
 enum end_reason {
-#define XX(name, text, recorded) END_##name,
+#define XX(name, text, recorded, notice) END_##name,
     END_REASON_MAP(XX)
 #undef XX
     END_REASON_COUNT
@@ -33,6 +46,9 @@ enum end_reason {
 const char *end_reason_name(enum end_reason r);
 /* The reason s names; END_OTHER if none. */
 enum end_reason end_reason_parse(const char *s);
+/* What the browser of a session that ended for r is told, static; NULL if
+ * nothing. */
+const char *end_reason_notice(enum end_reason r);
 
 /*
  * What the ledger of one back-channel delivery (dl:{sid:client_id}, field

@@ -15,6 +15,9 @@ struct page_login {
                              request id); NULL: none */
     const char *username; /* prefill; NULL: empty */
     const char *error;    /* message shown above the form; NULL: none */
+    /* why this browser's session ended (end_reason_notice), shown first;
+     * NULL: none */
+    const char *notice;
 };
 char *pages_login(const struct page_login *p);
 

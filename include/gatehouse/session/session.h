@@ -25,6 +25,8 @@ struct store;
  * Creates a session for sub (a sign-in just succeeded) and writes the
  * cookie value into cookie_out and the sid into sid_out. A session is
  * always new: an id the browser brought is never promoted (fixation).
+ * With session.max_per_user, the user's oldest sessions beyond it end in
+ * the same step (END_EVICTED), with notifications.
  */
 int session_create(struct store *st, const struct config *cfg,
                    const char *sub, const char *ip, const char *ua,
@@ -33,12 +35,22 @@ int session_create(struct store *st, const struct config *cfg,
 
 /*
  * Finds the live session a cookie value names and restarts its idle clock
- * (SPEC §5: every request that carries the cookie). *ret is owned by the
- * caller (session_free). GH_ENOTFOUND if the cookie is malformed, its secret
- * wrong, or the session ended or expired.
+ * (SPEC §5: every request that carries the cookie). ua is the request's
+ * User-Agent (NULL: none): with session.bind "user_agent", a session
+ * presented by another browser family ends (END_ANOMALY) and is not
+ * found. *ret is owned by the caller (session_free). GH_ENOTFOUND if the
+ * cookie is malformed, its secret wrong, or the session ended or expired.
  */
 int session_from_cookie(struct store *st, const struct config *cfg,
-                        const char *cookie, struct session **ret);
+                        const char *cookie, const char *ua,
+                        struct session **ret);
+
+/*
+ * Why the session a stale cookie named ended, if its browser is to be told
+ * (end_reason_notice is not NULL for it, and the record has not lapsed);
+ * END_OTHER if not, or if it cannot tell (the page then says nothing).
+ */
+enum end_reason session_ended_why(struct store *st, const char *cookie);
 
 /*
  * Restarts the idle clock of sid and, when client_id is not NULL, records

@@ -45,6 +45,7 @@ struct session {
     int64_t last_seen;
     char ip[46];
     char *ua;     /* user agent, truncated */
+    char ua_family[48]; /* "browser/OS" (useragent_family); "" if unknown */
     char **apps;  /* client_ids recorded on the session */
     size_t napps;
 };
@@ -63,6 +64,16 @@ struct session_ended {
 };
 /* Frees what e holds and zeroes it, ready for reuse. */
 void session_ended_clear(struct session_ended *e);
+
+/* The sessions a sign-in ended (session.max_per_user): ended[i] is what
+ * ending sids[i] did. */
+struct session_evicted {
+    struct session_ended *ended;
+    char (*sids)[SESSION_SID_LEN + 1];
+    size_t n;
+};
+/* Frees what e holds and zeroes it. */
+void session_evicted_clear(struct session_evicted *e);
 
 /* What a code stands for, fixed at /authorize (RFC 6749 §4.1.2: bound to
  * client, redirect_uri and PKCE challenge). Every string is borrowed. */

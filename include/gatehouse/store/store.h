@@ -104,6 +104,32 @@ struct session;
 int store_session_create(struct store *st, const char *sid, const char *sub,
                          const char *khash, int64_t now_ms, int idle_s,
                          int absolute_s, const char *ip, const char *ua);
+/*
+ * A new session, and the limit it enforces (session.max_per_user): in the
+ * same step as the creation, the user's oldest live sessions beyond
+ * max_per_user - 1 end with evict_reason, each as store_sessions_end ends
+ * one (audited, notifications queued, and with evict_notice the reason
+ * kept for its browser). ua_family is what session.bind compares.
+ */
+struct store_session_new {
+    const char *sid, *sub, *khash;
+    int64_t now_ms;
+    int idle_s, absolute_s;
+    const char *ip, *ua, *ua_family;
+    int max_per_user; /* 0: no limit */
+    const char *evict_reason;
+    int evict_notice;
+};
+/* out (struct session_evicted, records.h) may be NULL; else the caller
+ * clears it (session_evicted_clear) whatever is returned. */
+struct session_evicted;
+int store_session_create_evicting(struct store *st,
+                                  const struct store_session_new *n,
+                                  struct session_evicted *out);
+/* The reason kept for the browser of an ended session sid, and the hash of
+ * its cookie secret; GH_ENOTFOUND if none (or no longer). */
+int store_session_notice(struct store *st, const char *sid, char reason[32],
+                         char khash[65]);
 /* *ret owned by the caller (session_free); khash_out may be NULL. */
 int store_session_get(struct store *st, const char *sid,
                       struct session **ret, char khash_out[65]);

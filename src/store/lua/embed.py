@@ -73,8 +73,14 @@ def prelude(path, body, keys, consts, lib):
     for name, value in consts.items():
         if value >= LITERAL_MIN and re.search(r"\b%d\b" % value, code):
             fail(path, "spells out %d: use C.%s" % (value, name))
-    used_k = sorted(set(re.findall(r"\bK\.(\w+)", code)))
-    used_c = sorted(set(re.findall(r"\bC\.(\w+)", code)))
+    # lib.lua's functions the script calls and does not define itself;
+    # what they name from K and C is the script's to declare.
+    funcs = [lib[n] for n in sorted(lib)
+             if re.search(r"\b%s\(" % n, code) and
+             not re.search(r"\bfunction %s\b" % n, code)]
+    named = "\n".join([code] + funcs)
+    used_k = sorted(set(re.findall(r"\bK\.(\w+)", named)))
+    used_c = sorted(set(re.findall(r"\bC\.(\w+)", named)))
     for n in used_k:
         if n not in keys:
             fail(path, "K.%s is not in schema.def" % n)
@@ -91,11 +97,7 @@ def prelude(path, body, keys, consts, lib):
     if used_c:
         decls.append("local C = {%s}" % ", ".join(
             "%s = %d" % (n, consts[n]) for n in used_c))
-    # lib.lua's functions the script calls and does not define itself.
-    for n in sorted(lib):
-        if (re.search(r"\b%s\(" % n, code) and
-                not re.search(r"\bfunction %s\b" % n, code)):
-            decls.append(lib[n])
+    decls.extend(funcs)
     return "; ".join(decls) + "\n" if decls else ""
 
 

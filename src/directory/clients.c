@@ -33,6 +33,8 @@ static const char *const client_keys[] = {
     "post_logout_redirect_uris",
     "backchannel_logout_uri",
     "backchannel_logout_session_required",
+    "frontchannel_logout_uri",
+    "frontchannel_logout_session_required",
     "grant_types",
     "response_types",
     "token_endpoint_auth_method",
@@ -633,6 +635,34 @@ parse_origins(const json_t *obj, const char *pfx, struct client *c,
     return 0;
 }
 
+/* OIDC Front-Channel Logout 1.0 §2: the URI is the user's browser's to
+ * load, so it follows the redirect URI rules (http allowed: an app on a
+ * laptop or behind a firewall is the reason for the front channel); the
+ * flag is false when omitted. */
+static int
+parse_frontchannel(const json_t *obj, const char *pfx, struct client *c,
+                   struct field_error *err)
+{
+    const json_t *v;
+    const char *uri, *why;
+    int rc;
+
+    if ((rc = opt_string(obj, "frontchannel_logout_uri", pfx, &uri, err)) < 0)
+        return rc;
+    if (uri != NULL) {
+        if (uri_check_redirect(uri, &why) < 0)
+            return field_error_set(err, why, "%sfrontchannel_logout_uri", pfx);
+        if ((c->frontchannel_logout_uri = strdup(uri)) == NULL)
+            return GH_ENOMEM;
+    }
+    v = json_object_get(obj, "frontchannel_logout_session_required");
+    if (v != NULL && !json_is_boolean(v))
+        return field_error_set(err, "must be a boolean",
+                               "%sfrontchannel_logout_session_required", pfx);
+    c->frontchannel_logout_session_required = json_is_true(v);
+    return 0;
+}
+
 static int
 parse_uris(const json_t *obj, const char *pfx, struct client *c,
            struct field_error *err)
@@ -670,7 +700,7 @@ parse_uris(const json_t *obj, const char *pfx, struct client *c,
         return field_error_set(err, "must be a boolean",
                                "%sbackchannel_logout_session_required", pfx);
     c->backchannel_logout_session_required = json_is_true(v);
-    return 0;
+    return parse_frontchannel(obj, pfx, c, err);
 }
 
 /* RFC 7591 §2 "scope": names separated by single spaces. */
@@ -821,6 +851,12 @@ client_to_json(const struct client *c, bool with_secret)
     bad |= json_object_set_new(
         o, "backchannel_logout_session_required",
         json_boolean(c->backchannel_logout_session_required));
+    if (c->frontchannel_logout_uri != NULL)
+        bad |= json_object_set_new(o, "frontchannel_logout_uri",
+                                   json_string(c->frontchannel_logout_uri));
+    bad |= json_object_set_new(
+        o, "frontchannel_logout_session_required",
+        json_boolean(c->frontchannel_logout_session_required));
     if ((grants = json_array()) != NULL)
         for (i = 0; i < NELEM(grant_names); i++)
             if (c->grant_types & grant_names[i].bit)
@@ -856,6 +892,7 @@ client_free(struct client *c)
     strlist_free(&c->redirect_uris);
     strlist_free(&c->post_logout_redirect_uris);
     free(c->backchannel_logout_uri);
+    free(c->frontchannel_logout_uri);
     free(c->id_token_alg);
     strlist_free(&c->scopes);
     strlist_free(&c->allowed_origins);

@@ -635,31 +635,36 @@ parse_origins(const json_t *obj, const char *pfx, struct client *c,
     return 0;
 }
 
-/* OIDC Front-Channel Logout 1.0 §2: the URI is the user's browser's to
- * load, so it follows the redirect URI rules (http allowed: an app on a
- * laptop or behind a firewall is the reason for the front channel); the
- * flag is false when omitted. */
+/*
+ * An optional NAME_logout_uri, checked by check, and its
+ * NAME_logout_session_required, false when omitted (OIDC Back-Channel
+ * Logout 1.0 §2.2, Front-Channel Logout 1.0 §2).
+ */
 static int
-parse_frontchannel(const json_t *obj, const char *pfx, struct client *c,
-                   struct field_error *err)
+parse_logout_uri(const json_t *obj, const char *pfx, const char *name,
+                 int (*check)(const char *, const char **), char **uri_out,
+                 bool *required, struct field_error *err)
 {
+    char uri_key[40], flag_key[56];
     const json_t *v;
     const char *uri, *why;
     int rc;
 
-    if ((rc = opt_string(obj, "frontchannel_logout_uri", pfx, &uri, err)) < 0)
+    snprintf(uri_key, sizeof(uri_key), "%s_logout_uri", name);
+    snprintf(flag_key, sizeof(flag_key), "%s_logout_session_required", name);
+    if ((rc = opt_string(obj, uri_key, pfx, &uri, err)) < 0)
         return rc;
     if (uri != NULL) {
-        if (uri_check_redirect(uri, &why) < 0)
-            return field_error_set(err, why, "%sfrontchannel_logout_uri", pfx);
-        if ((c->frontchannel_logout_uri = strdup(uri)) == NULL)
+        if (check(uri, &why) < 0)
+            return field_error_set(err, why, "%s%s", pfx, uri_key);
+        if ((*uri_out = strdup(uri)) == NULL)
             return GH_ENOMEM;
     }
-    v = json_object_get(obj, "frontchannel_logout_session_required");
+    v = json_object_get(obj, flag_key);
     if (v != NULL && !json_is_boolean(v))
-        return field_error_set(err, "must be a boolean",
-                               "%sfrontchannel_logout_session_required", pfx);
-    c->frontchannel_logout_session_required = json_is_true(v);
+        return field_error_set(err, "must be a boolean", "%s%s", pfx,
+                               flag_key);
+    *required = json_is_true(v);
     return 0;
 }
 
@@ -667,8 +672,6 @@ static int
 parse_uris(const json_t *obj, const char *pfx, struct client *c,
            struct field_error *err)
 {
-    const json_t *v;
-    const char *uri, *why;
     int present, rc;
 
     if ((rc = string_array(obj, "redirect_uris", pfx, uri_check_redirect,
@@ -685,22 +688,17 @@ parse_uris(const json_t *obj, const char *pfx, struct client *c,
     if ((rc = parse_origins(obj, pfx, c, err)) < 0)
         return rc;
 
-    if ((rc = opt_string(obj, "backchannel_logout_uri", pfx, &uri, err)) < 0)
+    if ((rc = parse_logout_uri(obj, pfx, "backchannel", uri_check_backchannel,
+                               &c->backchannel_logout_uri,
+                               &c->backchannel_logout_session_required,
+                               err)) < 0)
         return rc;
-    if (uri != NULL) {
-        if (uri_check_backchannel(uri, &why) < 0)
-            return field_error_set(err, why, "%sbackchannel_logout_uri", pfx);
-        if ((c->backchannel_logout_uri = strdup(uri)) == NULL)
-            return GH_ENOMEM;
-    }
-
-    /* OIDC Back-Channel Logout 1.0 §2.2: false when omitted. */
-    v = json_object_get(obj, "backchannel_logout_session_required");
-    if (v != NULL && !json_is_boolean(v))
-        return field_error_set(err, "must be a boolean",
-                               "%sbackchannel_logout_session_required", pfx);
-    c->backchannel_logout_session_required = json_is_true(v);
-    return parse_frontchannel(obj, pfx, c, err);
+    /* The front channel's URI is the user's browser's to load, so it
+     * follows the redirect URI rules: http anywhere, for an app on a
+     * laptop or behind a firewall is what the front channel is for. */
+    return parse_logout_uri(obj, pfx, "frontchannel", uri_check_redirect,
+                            &c->frontchannel_logout_uri,
+                            &c->frontchannel_logout_session_required, err);
 }
 
 /* RFC 7591 §2 "scope": names separated by single spaces. */

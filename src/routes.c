@@ -55,6 +55,8 @@ static const struct route routes[] = {
     {M_GET | M_POST, "/authorize", authorize_handle, 0},
     {M_GET | M_POST, "/login", login_handle, 0},
     {M_GET | M_POST, "/logout", logout_handle, 0},
+    {M_GET | M_HEAD, "/logout/frontchannel.js", logout_frontchannel_script,
+     ROUTE_CACHEABLE},
     {M_POST | M_OPTIONS, "/token", token_handle, ROUTE_CORS_CLIENT},
     {M_GET | M_POST | M_OPTIONS, "/userinfo", userinfo_handle,
      ROUTE_CORS_CLIENT},

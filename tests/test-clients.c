@@ -742,6 +742,64 @@ TEST(allowed_origins_round_trip_through_json)
     client_free(c);
 }
 
+/* OIDC Front-Channel Logout 1.0 §2: absent by default; the URI follows
+ * the redirect URI rules (http allowed anywhere: the front channel is for
+ * apps Gatehouse cannot reach); the flag must be a boolean. */
+TEST(frontchannel_metadata_checked_and_kept)
+{
+    struct client *c = parse_ok("{" CRM_OK "," CB "}");
+
+    ASSERT(c->frontchannel_logout_uri == NULL);
+    ASSERT_EQ(c->frontchannel_logout_session_required, 0);
+    client_free(c);
+
+    c = parse_ok("{" CRM_OK "," CB ",'frontchannel_logout_uri':"
+                 "'http://crm.lan:8080/fcl?x=1',"
+                 "'frontchannel_logout_session_required':true,"
+                 "'backchannel_logout_uri':'https://crm.example/bc'}");
+    ASSERT_STR_EQ(c->frontchannel_logout_uri, "http://crm.lan:8080/fcl?x=1");
+    ASSERT_EQ(c->frontchannel_logout_session_required, 1);
+    ASSERT_STR_EQ(c->backchannel_logout_uri, "https://crm.example/bc");
+    client_free(c);
+
+    parse_err("{" CRM_OK "," CB ",'frontchannel_logout_uri':'https://a/f#x'}",
+              "clients[0].", "clients[0].frontchannel_logout_uri",
+              "must not contain a fragment");
+    parse_err("{" CRM_OK "," CB ",'frontchannel_logout_uri':'javascript:x'}",
+              "", "frontchannel_logout_uri", "scheme must be http or https");
+    parse_err("{" CRM_OK "," CB ",'frontchannel_logout_uri':'/relative'}", "",
+              "frontchannel_logout_uri", "absolute");
+    parse_err("{" CRM_OK "," CB ",'frontchannel_logout_uri':'https://u@a/f'}",
+              "", "frontchannel_logout_uri", "userinfo");
+    parse_err("{" CRM_OK "," CB ",'frontchannel_logout_uri':''}", "",
+              "frontchannel_logout_uri", "must not be empty");
+    parse_err("{" CRM_OK "," CB ",'frontchannel_logout_uri':['https://a/']}",
+              "", "frontchannel_logout_uri", "must be a string");
+    parse_err("{" CRM_OK "," CB
+              ",'frontchannel_logout_session_required':'true'}",
+              "", "frontchannel_logout_session_required", "must be a boolean");
+    parse_err("{" CRM_OK "," CB ",'frontchannel_logout_session_required':1}",
+              "", "frontchannel_logout_session_required", "must be a boolean");
+}
+
+TEST(frontchannel_metadata_round_trips_through_json)
+{
+    struct client *c = parse_ok("{" CRM_OK "," CB "}");
+    json_t *j = client_to_json(c, false);
+
+    /* Unset: no URI in the metadata, and the flag's default stated. */
+    ASSERT(json_object_get(j, "frontchannel_logout_uri") == NULL);
+    ASSERT(json_is_false(
+        json_object_get(j, "frontchannel_logout_session_required")));
+    json_decref(j);
+    client_free(c);
+    assert_round_trip("{" CRM_OK "," CB ",'frontchannel_logout_uri':"
+                      "'https://crm.example/fcl',"
+                      "'frontchannel_logout_session_required':true}");
+    assert_round_trip("{" CRM_OK "," CB ",'frontchannel_logout_uri':"
+                      "'http://127.0.0.1:3001/fcl'}");
+}
+
 TEST_MAIN(TEST_ENTRY(minimal_client_gets_dcr_defaults),
           TEST_ENTRY(id_token_signed_response_alg_checked_and_kept),
           TEST_ENTRY(spec_example_client_parses),
@@ -769,4 +827,6 @@ TEST_MAIN(TEST_ENTRY(minimal_client_gets_dcr_defaults),
           TEST_ENTRY(long_lists_are_refused), TEST_ENTRY(strlist_helpers),
           TEST_ENTRY(allowed_origins_default_to_redirect_origins),
           TEST_ENTRY(bad_allowed_origins_are_refused),
-          TEST_ENTRY(allowed_origins_round_trip_through_json))
+          TEST_ENTRY(allowed_origins_round_trip_through_json),
+          TEST_ENTRY(frontchannel_metadata_checked_and_kept),
+          TEST_ENTRY(frontchannel_metadata_round_trips_through_json))

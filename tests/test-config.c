@@ -127,6 +127,8 @@ static const char spec_example[] =
     "'post_logout_redirect_uris':['http://127.0.0.1:3001/'],"
     "'backchannel_logout_uri':'http://127.0.0.1:3001/backchannel-logout',"
     "'backchannel_logout_session_required':true,"
+    "'frontchannel_logout_uri':'http://crm.lan/fcl',"
+    "'frontchannel_logout_session_required':true,"
     "'grant_types':['authorization_code','refresh_token'],"
     "'token_endpoint_auth_method':'client_secret_basic'},"
     "{'client_id':'security-console','client_secret':'x',"
@@ -168,8 +170,12 @@ TEST(every_setting_is_read)
     ASSERT(c != NULL);
     ASSERT_STR_EQ(c->name, "CRM");
     ASSERT_EQ(c->backchannel_logout_session_required, 1);
+    ASSERT_STR_EQ(c->frontchannel_logout_uri, "http://crm.lan/fcl");
+    ASSERT_EQ(c->frontchannel_logout_session_required, 1);
     c = client_in_config(cfg, "security-console");
     ASSERT(c != NULL);
+    ASSERT(c->frontchannel_logout_uri == NULL);
+    ASSERT_EQ(c->frontchannel_logout_session_required, 0);
     ASSERT(client_allows_scope(c, "gatehouse:admin"));
     ASSERT(client_in_config(cfg, "CRM") == NULL);
     ASSERT(client_in_config(cfg, NULL) == NULL);
@@ -628,6 +634,15 @@ TEST(client_errors_carry_their_path)
               "'redirect_uris':['https://crm/cb'],"
               "'backchannel_logout_uri':'http://crm.example/bc'}]}",
               "clients[0].backchannel_logout_uri", "must be https");
+    parse_err("{" ISSUER ",'clients':[{'client_id':'crm','client_secret':'a',"
+              "'redirect_uris':['https://crm/cb'],"
+              "'frontchannel_logout_uri':'https://crm/fcl#x'}]}",
+              "clients[0].frontchannel_logout_uri", "fragment");
+    parse_err("{" ISSUER ",'clients':[{'client_id':'crm','client_secret':'a',"
+              "'redirect_uris':['https://crm/cb'],"
+              "'frontchannel_logout_session_required':'no'}]}",
+              "clients[0].frontchannel_logout_session_required",
+              "must be a boolean");
 }
 
 TEST(json_syntax_errors_name_the_line)

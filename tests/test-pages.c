@@ -53,8 +53,8 @@ assert_escaped(const char *html, size_t n)
 }
 
 static const struct page_app_status two_apps[] = {
-    {"CRM", "signed out"},
-    {"Sales", "still trying"},
+    {"CRM", "signed out", NULL, 0},
+    {"Sales", "still trying", NULL, 0},
 };
 
 TEST(every_page_shares_the_script_free_layout)
@@ -295,7 +295,7 @@ TEST(logout_confirm_lists_apps_and_offers_two_scopes)
 
 TEST(logout_confirm_omits_null_hidden_fields)
 {
-    static const struct page_app_status one[] = {{"CRM", NULL}};
+    static const struct page_app_status one[] = {{"CRM", NULL, NULL, 0}};
     struct page_logout_confirm p = {
         .action = "/logout", .csrf = "tok", .apps = one, .napps = 1};
     char *html = pages_logout_confirm(&p);
@@ -321,7 +321,7 @@ TEST(logout_confirm_omits_null_hidden_fields)
 
 TEST(logout_confirm_escapes_hostile_input_everywhere)
 {
-    static const struct page_app_status apps[] = {{HOSTILE, HOSTILE}};
+    static const struct page_app_status apps[] = {{HOSTILE, HOSTILE, NULL, 0}};
     struct page_logout_confirm p = {HOSTILE, HOSTILE, HOSTILE, HOSTILE,
                                     HOSTILE, apps,    1};
     char *html = pages_logout_confirm(&p);
@@ -359,8 +359,8 @@ TEST(signed_out_without_apps_is_just_the_message)
 
 TEST(signed_out_escapes_app_names_and_statuses)
 {
-    static const struct page_app_status apps[] = {{HOSTILE, HOSTILE},
-                                                  {"CRM", NULL}};
+    static const struct page_app_status apps[] = {{HOSTILE, HOSTILE, NULL, 0},
+                                                  {"CRM", NULL, NULL, 0}};
     char *html = pages_signed_out(apps, 2);
 
     assert_escaped(html, 2);
@@ -397,6 +397,66 @@ TEST(error_page_escapes_title_and_message)
     free(html);
 }
 
+/* OIDC Front-Channel Logout 1.0: one hidden, untabbable iframe per
+ * front-channel app, its URL escaped in the attribute; the status of a
+ * reporting app tied to its frame for the script, which is the page's only
+ * one and comes from our own origin; a Continue link when the logout has a
+ * way back to the app. */
+TEST(signed_out_loads_front_channel_frames)
+{
+    static const struct page_app_status apps[] = {
+        {"CRM", "signed out", "https://crm/fcl?a=1&iss=x&sid=y", 0},
+        {"Sales", "notified by your browser", "http://sales/fcl", 1},
+        {"Service", "signed out", NULL, 0},
+    };
+    char *html = pages_signed_out(apps, 3), *t;
+
+    ASSERT_EQ(count(html, "<iframe"), 2);
+    ASSERT_EQ(count(html, "<script"), 1);
+    ASSERT_CONTAINS(html, "<script src=\"/logout/frontchannel.js\"></script>");
+    t = tag(html, "src=\"https://crm/fcl");
+    ASSERT(t != NULL);
+    ASSERT_STR_EQ(t, "<iframe hidden tabindex=\"-1\" title=\"CRM\" "
+                     "src=\"https://crm/fcl?a=1&amp;iss=x&amp;sid=y\" "
+                     "data-frame=\"fcl-0\">");
+    free(t);
+    t = tag(html, "src=\"http://sales/fcl\"");
+    ASSERT_STR_EQ(t, "<iframe hidden tabindex=\"-1\" title=\"Sales\" "
+                     "src=\"http://sales/fcl\" data-frame=\"fcl-1\" "
+                     "data-status=\"fcl-1\">");
+    free(t);
+    ASSERT_CONTAINS(html, "<li>CRM \xe2\x80\x94 signed out</li>");
+    ASSERT_CONTAINS(html, "<li>Sales \xe2\x80\x94 <span id=\"fcl-1\">"
+                          "notified by your browser</span></li>");
+    ASSERT_CONTAINS(html, "<li>Service \xe2\x80\x94 signed out</li>");
+    ASSERT(strstr(html, "id=\"continue\"") == NULL);
+    free(html);
+
+    html = pages_signed_out_continue(apps + 2, 1,
+                                     "https://crm/bye?state=" HOSTILE);
+    assert_escaped(html, 1);
+    ASSERT_CONTAINS(html, "<a id=\"continue\" href=\"https://crm/bye?state="
+                          HOSTILE_ESC "\">Continue</a>");
+    free(html);
+
+    /* No frame, no script. */
+    html = pages_signed_out(apps + 2, 1);
+    ASSERT(strcasestr(html, "<script") == NULL);
+    ASSERT(strcasestr(html, "<iframe") == NULL);
+    free(html);
+}
+
+TEST(front_channel_script_writes_text_only)
+{
+    /* It sets textContent and follows our own link: nothing it reads
+     * from the page can become markup or code. */
+    ASSERT(strstr(pages_frontchannel_script, "innerHTML") == NULL);
+    ASSERT(strstr(pages_frontchannel_script, "eval") == NULL);
+    ASSERT_CONTAINS(pages_frontchannel_script, "textContent");
+    ASSERT_CONTAINS(pages_frontchannel_script, "data-status");
+    ASSERT_CONTAINS(pages_frontchannel_script, "\"continue\"");
+}
+
 TEST_MAIN(TEST_ENTRY(every_page_shares_the_script_free_layout),
           TEST_ENTRY(login_has_labelled_fields_csrf_and_one_button),
           TEST_ENTRY(login_autofocuses_the_first_field_in_tab_order),
@@ -410,5 +470,7 @@ TEST_MAIN(TEST_ENTRY(every_page_shares_the_script_free_layout),
           TEST_ENTRY(signed_out_lists_each_app_with_its_status),
           TEST_ENTRY(signed_out_without_apps_is_just_the_message),
           TEST_ENTRY(signed_out_escapes_app_names_and_statuses),
+          TEST_ENTRY(signed_out_loads_front_channel_frames),
+          TEST_ENTRY(front_channel_script_writes_text_only),
           TEST_ENTRY(error_page_shows_title_and_message),
           TEST_ENTRY(error_page_escapes_title_and_message))

@@ -621,6 +621,22 @@ TEST(register_refuses_bad_metadata_naming_the_field_and_stores_nothing)
          "\"backchannel_logout_session_required\":\"yes\"}",
          "application/json", 400, "invalid_client_metadata",
          "backchannel_logout_session_required"},
+        {"{\"redirect_uris\":[\"" WIKI_CB "\"],"
+         "\"frontchannel_logout_uri\":\"" WIKI_HOME "fcl#top\"}",
+         "application/json", 400, "invalid_client_metadata",
+         "frontchannel_logout_uri: must not contain a fragment"},
+        {"{\"redirect_uris\":[\"" WIKI_CB "\"],"
+         "\"frontchannel_logout_uri\":\"javascript:alert(1)\"}",
+         "application/json", 400, "invalid_client_metadata",
+         "frontchannel_logout_uri"},
+        {"{\"redirect_uris\":[\"" WIKI_CB "\"],"
+         "\"frontchannel_logout_uri\":true}",
+         "application/json", 400, "invalid_client_metadata",
+         "frontchannel_logout_uri: must be a string"},
+        {"{\"redirect_uris\":[\"" WIKI_CB "\"],"
+         "\"frontchannel_logout_session_required\":\"yes\"}",
+         "application/json", 400, "invalid_client_metadata",
+         "frontchannel_logout_session_required: must be a boolean"},
         {"{\"client_id\":\"crm\",\"redirect_uris\":[\"" WIKI_CB "\"]}",
          "application/json", 400, "invalid_client_metadata",
          "client_id: is assigned by the server"},
@@ -822,7 +838,44 @@ TEST(registered_client_gets_id_tokens_in_its_alg)
     world_stop(&h);
 }
 
+/* OIDC Front-Channel Logout 1.0 §2 metadata: registered, answered and
+ * stored as given; absent, the flag reads false and no URI is made up. */
+TEST(registered_client_keeps_frontchannel_metadata)
+{
+    json_t *reg, *stored;
+    char *admin;
+
+    start();
+    admin = cc_token(CONSOLE);
+    reg = register_json(admin,
+                        "{\"redirect_uris\":[\"" WIKI_CB "\"],"
+                        "\"frontchannel_logout_uri\":\"" WIKI_HOME
+                        "fcl?tenant=a\","
+                        "\"frontchannel_logout_session_required\":true}",
+                        201);
+    ASSERT_STR_EQ(str(reg, "frontchannel_logout_uri"), WIKI_HOME "fcl?tenant=a");
+    ASSERT(json_is_true(
+        json_object_get(reg, "frontchannel_logout_session_required")));
+    stored = stored_client(str(reg, "client_id"));
+    ASSERT_STR_EQ(str(stored, "frontchannel_logout_uri"),
+                  WIKI_HOME "fcl?tenant=a");
+    ASSERT(json_is_true(
+        json_object_get(stored, "frontchannel_logout_session_required")));
+    json_decref(stored);
+    json_decref(reg);
+
+    reg = register_json(admin, "{\"redirect_uris\":[\"" WIKI_CB "\"]}", 201);
+    ASSERT(json_object_get(reg, "frontchannel_logout_uri") == NULL);
+    ASSERT(json_is_false(
+        json_object_get(reg, "frontchannel_logout_session_required")));
+    json_decref(reg);
+    ASSERT_EQ(stored_clients(), 2);
+    free(admin);
+    world_stop(&h);
+}
+
 TEST_MAIN(
+    TEST_ENTRY(registered_client_keeps_frontchannel_metadata),
     TEST_ENTRY(
         registered_client_signs_in_refreshes_and_gets_backchannel_logout),
     TEST_ENTRY(public_and_service_clients_register_with_the_right_credentials),

@@ -77,6 +77,10 @@ TEST(discovery_names_every_endpoint_and_backchannel_support)
     ASSERT(json_is_true(json_object_get(d, "backchannel_logout_supported")));
     ASSERT(json_is_true(
         json_object_get(d, "backchannel_logout_session_supported")));
+    /* OIDC Front-Channel Logout 1.0 §3: both channels, iss and sid. */
+    ASSERT(json_is_true(json_object_get(d, "frontchannel_logout_supported")));
+    ASSERT(json_is_true(
+        json_object_get(d, "frontchannel_logout_session_supported")));
     ASSERT_STR_EQ(json_string_value(json_array_get(
                       json_object_get(d, "id_token_signing_alg_values_supported"),
                       0)),

@@ -33,6 +33,8 @@ static const char *const client_keys[] = {
     "post_logout_redirect_uris",
     "backchannel_logout_uri",
     "backchannel_logout_session_required",
+    "frontchannel_logout_uri",
+    "frontchannel_logout_session_required",
     "grant_types",
     "response_types",
     "token_endpoint_auth_method",
@@ -633,12 +635,43 @@ parse_origins(const json_t *obj, const char *pfx, struct client *c,
     return 0;
 }
 
+/*
+ * An optional NAME_logout_uri, checked by check, and its
+ * NAME_logout_session_required, false when omitted (OIDC Back-Channel
+ * Logout 1.0 §2.2, Front-Channel Logout 1.0 §2).
+ */
+static int
+parse_logout_uri(const json_t *obj, const char *pfx, const char *name,
+                 int (*check)(const char *, const char **), char **uri_out,
+                 bool *required, struct field_error *err)
+{
+    char uri_key[40], flag_key[56];
+    const json_t *v;
+    const char *uri, *why;
+    int rc;
+
+    snprintf(uri_key, sizeof(uri_key), "%s_logout_uri", name);
+    snprintf(flag_key, sizeof(flag_key), "%s_logout_session_required", name);
+    if ((rc = opt_string(obj, uri_key, pfx, &uri, err)) < 0)
+        return rc;
+    if (uri != NULL) {
+        if (check(uri, &why) < 0)
+            return field_error_set(err, why, "%s%s", pfx, uri_key);
+        if ((*uri_out = strdup(uri)) == NULL)
+            return GH_ENOMEM;
+    }
+    v = json_object_get(obj, flag_key);
+    if (v != NULL && !json_is_boolean(v))
+        return field_error_set(err, "must be a boolean", "%s%s", pfx,
+                               flag_key);
+    *required = json_is_true(v);
+    return 0;
+}
+
 static int
 parse_uris(const json_t *obj, const char *pfx, struct client *c,
            struct field_error *err)
 {
-    const json_t *v;
-    const char *uri, *why;
     int present, rc;
 
     if ((rc = string_array(obj, "redirect_uris", pfx, uri_check_redirect,
@@ -655,22 +688,17 @@ parse_uris(const json_t *obj, const char *pfx, struct client *c,
     if ((rc = parse_origins(obj, pfx, c, err)) < 0)
         return rc;
 
-    if ((rc = opt_string(obj, "backchannel_logout_uri", pfx, &uri, err)) < 0)
+    if ((rc = parse_logout_uri(obj, pfx, "backchannel", uri_check_backchannel,
+                               &c->backchannel_logout_uri,
+                               &c->backchannel_logout_session_required,
+                               err)) < 0)
         return rc;
-    if (uri != NULL) {
-        if (uri_check_backchannel(uri, &why) < 0)
-            return field_error_set(err, why, "%sbackchannel_logout_uri", pfx);
-        if ((c->backchannel_logout_uri = strdup(uri)) == NULL)
-            return GH_ENOMEM;
-    }
-
-    /* OIDC Back-Channel Logout 1.0 §2.2: false when omitted. */
-    v = json_object_get(obj, "backchannel_logout_session_required");
-    if (v != NULL && !json_is_boolean(v))
-        return field_error_set(err, "must be a boolean",
-                               "%sbackchannel_logout_session_required", pfx);
-    c->backchannel_logout_session_required = json_is_true(v);
-    return 0;
+    /* The front channel's URI is the user's browser's to load, so it
+     * follows the redirect URI rules: http anywhere, for an app on a
+     * laptop or behind a firewall is what the front channel is for. */
+    return parse_logout_uri(obj, pfx, "frontchannel", uri_check_redirect,
+                            &c->frontchannel_logout_uri,
+                            &c->frontchannel_logout_session_required, err);
 }
 
 /* RFC 7591 §2 "scope": names separated by single spaces. */
@@ -821,6 +849,12 @@ client_to_json(const struct client *c, bool with_secret)
     bad |= json_object_set_new(
         o, "backchannel_logout_session_required",
         json_boolean(c->backchannel_logout_session_required));
+    if (c->frontchannel_logout_uri != NULL)
+        bad |= json_object_set_new(o, "frontchannel_logout_uri",
+                                   json_string(c->frontchannel_logout_uri));
+    bad |= json_object_set_new(
+        o, "frontchannel_logout_session_required",
+        json_boolean(c->frontchannel_logout_session_required));
     if ((grants = json_array()) != NULL)
         for (i = 0; i < NELEM(grant_names); i++)
             if (c->grant_types & grant_names[i].bit)
@@ -856,6 +890,7 @@ client_free(struct client *c)
     strlist_free(&c->redirect_uris);
     strlist_free(&c->post_logout_redirect_uris);
     free(c->backchannel_logout_uri);
+    free(c->frontchannel_logout_uri);
     free(c->id_token_alg);
     strlist_free(&c->scopes);
     strlist_free(&c->allowed_origins);

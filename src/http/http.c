@@ -281,10 +281,26 @@ http_reply_json_text(struct http_request *req, int status, const char *text)
 void
 http_reply_html(struct http_request *req, int status, char *html)
 {
-    http_add_header(req, "Content-Security-Policy",
-                    "default-src 'none'; style-src 'unsafe-inline'; "
-                    "img-src 'self' data:; form-action 'self' http: https:; "
-                    "frame-ancestors 'none'; base-uri 'none'");
+    http_reply_html_csp(req, status, html, NULL);
+}
+
+void
+http_reply_html_csp(struct http_request *req, int status, char *html,
+                    const char *csp_extra)
+{
+    static const char base[] =
+        "default-src 'none'; style-src 'unsafe-inline'; "
+        "img-src 'self' data:; form-action 'self' http: https:; "
+        "frame-ancestors 'none'; base-uri 'none'";
+    char csp[4096];
+
+    /* Too long to add whole: added in part, a cut origin could name
+     * another host, so nothing is added. */
+    if (csp_extra == NULL ||
+        (size_t)snprintf(csp, sizeof(csp), "%s; %s", base, csp_extra) >=
+            sizeof(csp))
+        snprintf(csp, sizeof(csp), "%s", base);
+    http_add_header(req, "Content-Security-Policy", csp);
     http_add_header(req, "X-Frame-Options", "DENY");
     http_add_header(req, "Referrer-Policy", "no-referrer");
     http_add_header(req, "X-Content-Type-Options", "nosniff");

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The HTML pages a person sees: sign-in, signed in, logout, errors. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,9 +11,11 @@
  * Every page is served with "default-src 'none'; style-src 'unsafe-inline';
  * form-action 'self' http: https:; frame-ancestors 'none'": no script, no
  * external stylesheet, font or image can load, so the whole look is the one
- * inline <style> below. Everything that did not come from this file goes
- * through put_esc (form_html_escape), in text and attributes alike; every
- * attribute value is double-quoted.
+ * inline <style> below. (The signed-out page alone also allows its
+ * front-channel frames' origins and one script file of our own origin.)
+ * Everything that did not come from this file goes through put_esc
+ * (form_html_escape), in text and attributes alike; every attribute value
+ * is double-quoted.
  */
 static const char style[] =
     "*{box-sizing:border-box}"
@@ -110,6 +113,24 @@ put_hidden(struct buf *b, const char *name, const char *value)
     put(b, "\">\n");
 }
 
+/* The id tying app i's status to its iframe, for the script. */
+static void
+put_frame_id(struct buf *b, size_t i)
+{
+    char id[32];
+
+    snprintf(id, sizeof(id), "fcl-%zu", i);
+    put(b, id);
+}
+
+static void
+put_frame_status(struct buf *b, size_t i)
+{
+    put(b, "<span id=\"");
+    put_frame_id(b, i);
+    put(b, "\">");
+}
+
 /* One <li> per app: "CRM — signed out", or just "CRM" without a status. */
 static void
 put_apps(struct buf *b, const struct page_app_status *apps, size_t napps)
@@ -124,7 +145,11 @@ put_apps(struct buf *b, const struct page_app_status *apps, size_t napps)
         put_esc(b, apps[i].name ? apps[i].name : "(unnamed app)");
         if (apps[i].status != NULL) {
             put(b, " \xe2\x80\x94 "); /* U+2014 em dash */
+            if (apps[i].frame != NULL && apps[i].frame_reports)
+                put_frame_status(b, i);
             put_esc(b, apps[i].status);
+            if (apps[i].frame != NULL && apps[i].frame_reports)
+                put(b, "</span>");
         }
         put(b, "</li>\n");
     }
@@ -280,14 +305,108 @@ pages_logout_confirm(const struct page_logout_confirm *p)
     return page("Sign out?", &b);
 }
 
+/*
+ * Marks each reporting app "notified" once its iframe has loaded, and
+ * follows the "Continue" link once every frame has (OIDC Front-Channel
+ * Logout 1.0 §4: back to the app only after the apps were told), or after
+ * 5 s whatever a frame does. Loaded by a blocking <script> before the
+ * iframes exist, it listens on the document in the capture phase (load
+ * does not bubble), so no load is missed however fast a frame answers;
+ * whatever has not loaded when the page is parsed reads "notifying" until
+ * it does.
+ */
+const char pages_frontchannel_script[] =
+    "\"use strict\";\n"
+    "(function () {\n"
+    "  var done = {}, loaded = 0, parsed = false;\n"
+    "  function label(f, text) {\n"
+    "    var s = document.getElementById(f.getAttribute(\"data-status\"));\n"
+    "    if (s) s.textContent = text;\n"
+    "  }\n"
+    "  function go() {\n"
+    "    var c = document.getElementById(\"continue\");\n"
+    "    if (c) location.replace(c.href);\n"
+    "  }\n"
+    "  document.addEventListener(\"load\", function (e) {\n"
+    "    var f = e.target, id;\n"
+    "    if (!f || f.tagName !== \"IFRAME\" || !f.hasAttribute(\"data-frame\"))\n"
+    "      return;\n"
+    "    id = f.getAttribute(\"data-frame\");\n"
+    "    if (done[id]) return;\n"
+    "    done[id] = true;\n"
+    "    loaded++;\n"
+    "    if (f.hasAttribute(\"data-status\")) label(f, \"notified\");\n"
+    "    if (parsed &&\n"
+    "        loaded >= document.querySelectorAll(\"iframe[data-frame]\").length)\n"
+    "      go();\n"
+    "  }, true);\n"
+    "  document.addEventListener(\"DOMContentLoaded\", function () {\n"
+    "    var fs = document.querySelectorAll(\"iframe[data-frame]\");\n"
+    "    parsed = true;\n"
+    "    for (var i = 0; i < fs.length; i++)\n"
+    "      if (!done[fs[i].getAttribute(\"data-frame\")] &&\n"
+    "          fs[i].hasAttribute(\"data-status\"))\n"
+    "        label(fs[i], \"notifying\\u2026\");\n"
+    "    if (loaded >= fs.length) go();\n"
+    "    else setTimeout(go, 5000);\n"
+    "  });\n"
+    "})();\n";
+
+/* OIDC Front-Channel Logout 1.0 §3: one hidden iframe per app, which the
+ * browser loads with or without script; out of the tab order and named
+ * for assistive technology. */
+static void
+put_frames(struct buf *b, const struct page_app_status *apps, size_t napps)
+{
+    size_t i;
+
+    for (i = 0; i < napps; i++) {
+        if (apps[i].frame == NULL)
+            continue;
+        put(b, "<iframe hidden tabindex=\"-1\" title=\"");
+        put_esc(b, apps[i].name ? apps[i].name : "(unnamed app)");
+        put(b, "\" src=\"");
+        put_esc(b, apps[i].frame);
+        put(b, "\" data-frame=\"");
+        put_frame_id(b, i);
+        put(b, "\"");
+        if (apps[i].frame_reports) {
+            put(b, " data-status=\"");
+            put_frame_id(b, i);
+            put(b, "\"");
+        }
+        put(b, "></iframe>\n");
+    }
+}
+
 char *
 pages_signed_out(const struct page_app_status *apps, size_t napps)
 {
-    struct buf b = {0};
+    return pages_signed_out_continue(apps, napps, NULL);
+}
 
+char *
+pages_signed_out_continue(const struct page_app_status *apps, size_t napps,
+                          const char *continue_url)
+{
+    struct buf b = {0};
+    size_t i;
+
+    for (i = 0; i < napps; i++)
+        if (apps[i].frame != NULL) {
+            put(&b, "<script src=\"" PAGES_FRONTCHANNEL_SCRIPT_PATH
+                    "\"></script>\n");
+            break;
+        }
     if (napps > 0) {
         put(&b, "<p>Your apps:</p>\n");
         put_apps(&b, apps, napps);
+        put_frames(&b, apps, napps);
+    }
+    if (continue_url != NULL) {
+        put(&b, "<p><a id=\"continue\" href=\"");
+        put_esc(&b, continue_url);
+        put(&b, "\">Continue</a></p>\n");
     }
     return page("You are signed out", &b);
 }

@@ -75,7 +75,8 @@ discovery_document(const struct config *cfg, const struct keyring *kr)
             "zoneinfo", "updated_at", "email", "email_verified");
     jw_bool(&w, "backchannel_logout_supported", 1);
     jw_bool(&w, "backchannel_logout_session_supported", 1);
-    jw_bool(&w, "frontchannel_logout_supported", 0);
+    jw_bool(&w, "frontchannel_logout_supported", 1);
+    jw_bool(&w, "frontchannel_logout_session_supported", 1);
     jw_bool(&w, "claims_parameter_supported", 0);
     jw_bool(&w, "request_parameter_supported", 0);
     jw_bool(&w, "request_uri_parameter_supported", 0);

@@ -37,6 +37,7 @@ struct pending_logout {
     char sid[SESSION_SID_LEN + 1];
     char **names;   /* display names of the apps, for the page */
     char **ids;     /* their client_ids */
+    char **frames;  /* their front-channel logout URLs, or NULL */
     int *notified;  /* a delivery was queued for it */
     size_t napps;
 };
@@ -51,9 +52,11 @@ pending_free(struct pending_logout *p)
     for (i = 0; i < p->napps; i++) {
         free(p->names[i]);
         free(p->ids[i]);
+        free(p->frames[i]);
     }
     free(p->names);
     free(p->ids);
+    free(p->frames);
     free(p->notified);
     free(p->redirect);
     free(p);
@@ -107,18 +110,97 @@ unavailable(struct http_request *req)
                     "Please try again in a moment.");
 }
 
+/* The app's display name; with frame, also its front-channel logout URL
+ * for session sid into *frame (NULL when it has none): OIDC Front-Channel
+ * Logout 1.0 §2, iss and sid added when the app asked for them. */
 static char *
-app_name(struct app *app, const char *client_id)
+app_describe(struct app *app, const char *client_id, const char *sid,
+             char **frame)
 {
     const struct client *c = NULL;
     struct client *owned = NULL;
-    char *name;
+    char *name, *url = NULL;
 
+    if (frame != NULL)
+        *frame = NULL;
     if (client_auth_find(app, client_id, &c, &owned) < 0)
         return xstrdup(client_id);
     name = xstrdup(c->name);
+    if (frame != NULL && c->frontchannel_logout_uri != NULL) {
+        url = xstrdup(c->frontchannel_logout_uri);
+        if (c->frontchannel_logout_session_required &&
+            (form_url_append(&url, "iss", app->cfg->issuer) < 0 ||
+             form_url_append(&url, "sid", sid) < 0)) {
+            /* Out of memory: a frame without iss and sid would be refused
+             * by the app anyway. */
+            free(url);
+            url = NULL;
+        }
+        *frame = url;
+    }
     client_free(owned);
     return name;
+}
+
+static char *
+app_name(struct app *app, const char *client_id)
+{
+    return app_describe(app, client_id, NULL, NULL);
+}
+
+/* 1 if list (" origin origin ...") holds o. */
+static int
+origin_listed(const char *list, const char *o)
+{
+    size_t n = strlen(o);
+    const char *at = list;
+
+    while ((at = strstr(at, o)) != NULL) {
+        if (at > list && at[-1] == ' ' && (at[n] == ' ' || at[n] == '\0'))
+            return 1;
+        at += n;
+    }
+    return 0;
+}
+
+/*
+ * What the signed-out page's CSP must add for its front-channel frames:
+ * their origins in frame-src (child-src for CSP 2 browsers) and our own
+ * script; NULL when the page has no frame.
+ */
+static char *
+frames_csp(const struct pending_logout *p)
+{
+    char *list = xstrdup(""), *o, *next, *csp = NULL;
+    size_t i;
+
+    for (i = 0; i < p->napps; i++) {
+        /* The URI passed uri_check_redirect, so its origin has no ';' or
+         * ',' that could end the directive. */
+        if (p->frames[i] == NULL || uri_origin(p->frames[i], &o) < 0)
+            continue;
+        if (!origin_listed(list, o)) {
+            next = xasprintf("%s %s", list, o);
+            free(list);
+            list = next;
+        }
+        free(o);
+    }
+    if (list[0] != '\0')
+        csp = xasprintf("script-src 'self'; frame-src%s; child-src%s", list,
+                        list);
+    free(list);
+    return csp;
+}
+
+/* GET /logout/frontchannel.js: the signed-out page's only script. */
+void
+logout_frontchannel_script(struct http_request *req)
+{
+    http_add_header(req, "X-Content-Type-Options", "nosniff");
+    http_reply(req, 200, "text/javascript; charset=utf-8",
+               xstrdup(pages_frontchannel_script),
+               strlen(pages_frontchannel_script));
 }
 
 /* The signed-out answer: back to the app, or a page listing every app and
@@ -128,28 +210,42 @@ answer(struct pending_logout *p, const enum delivery_state *states)
 {
     struct http_request *req = p->req;
     struct page_app_status *apps;
-    char *html;
+    char *html, *csp;
     size_t i;
 
     if (p->ended)
         expire_browser_state(req);
-    if (p->redirect != NULL) {
+    /* With a front-channel app, the way back to the app is through the
+     * page that loads its frame (OIDC Front-Channel Logout 1.0 §4). */
+    for (i = 0; p->redirect != NULL && i < p->napps; i++)
+        if (p->frames[i] != NULL)
+            break;
+    if (p->redirect != NULL && i == p->napps) {
         http_redirect(req, p->status, p->redirect);
         return;
     }
     apps = calloc(p->napps + 1, sizeof(*apps));
     for (i = 0; apps != NULL && i < p->napps; i++) {
         apps[i].name = p->names[i];
-        if (!p->notified[i])
+        apps[i].frame = p->frames[i];
+        /* An app with both channels shows its back channel's state; its
+         * frame loads all the same. */
+        apps[i].frame_reports = !p->notified[i] && p->frames[i] != NULL;
+        if (apps[i].frame_reports)
+            apps[i].status = "notified by your browser";
+        else if (!p->notified[i])
             apps[i].status = "not notified (no back-channel)";
         else if (states[i] == DELIVERY_DELIVERED)
             apps[i].status = "signed out";
         else
             apps[i].status = "still trying";
     }
-    html = pages_signed_out(apps, apps != NULL ? p->napps : 0);
+    html = pages_signed_out_continue(apps, apps != NULL ? p->napps : 0,
+                                     p->redirect);
     free(apps);
-    http_reply_html(req, 200, html != NULL ? html : strdup(""));
+    csp = frames_csp(p);
+    http_reply_html_csp(req, 200, html != NULL ? html : strdup(""), csp);
+    free(csp);
 }
 
 /* Runs on the delivery engine's thread (or at once if nothing to wait
@@ -249,6 +345,7 @@ end_and_wait(struct http_request *req, const char *sid,
     if ((p = calloc(1, sizeof(*p))) == NULL ||
         (p->names = calloc(e.napps + 1, sizeof(char *))) == NULL ||
         (p->ids = calloc(e.napps + 1, sizeof(char *))) == NULL ||
+        (p->frames = calloc(e.napps + 1, sizeof(char *))) == NULL ||
         (p->notified = calloc(e.napps + 1, sizeof(int))) == NULL ||
         (ids = calloc(e.napps + 1, sizeof(char *))) == NULL) {
         pending_free(p);
@@ -266,7 +363,7 @@ end_and_wait(struct http_request *req, const char *sid,
     snprintf(p->sid, sizeof(p->sid), "%s", sid);
     for (i = 0; i < e.napps; i++) {
         p->ids[i] = xstrdup(e.apps[i]);
-        p->names[i] = app_name(app, e.apps[i]);
+        p->names[i] = app_describe(app, e.apps[i], sid, &p->frames[i]);
         p->notified[i] = e.notified[i];
         if (e.notified[i])
             ids[n++] = p->ids[i];

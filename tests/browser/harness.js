@@ -139,7 +139,8 @@ class Stack {
   }
 
   // opts.clients: more clients for the config (a test's own apps);
-  // opts.apps: the demo apps to start (default APPS, [] for none);
+  // opts.apps: the demo apps to start (default APPS, [] for none), each
+  // with optional client: metadata to add to or replace in its config;
   // opts.config: more top-level config keys (tokens, session, ...).
   async start(opts = {}) {
     for (const bin of [GATEHOUSE_BIN, DEMO_BIN]) {
@@ -180,6 +181,7 @@ class Stack {
         post_logout_redirect_uris: [a.url],
         backchannel_logout_uri: `${a.url}backchannel-logout`,
         grant_types: ['authorization_code', 'refresh_token'],
+        ...a.client, // a test's own metadata (undefined drops a key)
       })).concat(opts.clients || []),
       ...opts.config,
     }, null, 2));

@@ -38,6 +38,11 @@ struct client {
     struct strlist post_logout_redirect_uris;
     char *backchannel_logout_uri; /* NULL when the app wants no notice */
     bool backchannel_logout_session_required;
+    /* OIDC Front-Channel Logout 1.0: loaded in an iframe of the signed-out
+     * page; NULL when the app wants none. With session_required the page
+     * adds iss and sid to it. */
+    char *frontchannel_logout_uri;
+    bool frontchannel_logout_session_required;
     unsigned grant_types; /* enum grant_type bits */
     enum auth_method auth_method;
     /* id_token_signed_response_alg, "RS256" or "ES256"; NULL when unset:

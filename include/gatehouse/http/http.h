@@ -120,6 +120,12 @@ void http_reply_json_text(struct http_request *req, int status,
 /* An HTML page (malloc'd, owned by http) with the security headers of
  * SPEC §7: CSP, X-Frame-Options DENY, Referrer-Policy no-referrer. */
 void http_reply_html(struct http_request *req, int status, char *html);
+/* The same with csp_extra ("directive value; ...") added to the page's
+ * Content-Security-Policy, for a page that needs more than the default
+ * allows (the signed-out page's front-channel iframes); NULL adds none,
+ * and so does an extra too long for the header (4 KiB in all). */
+void http_reply_html_csp(struct http_request *req, int status, char *html,
+                         const char *csp_extra);
 /* A browser-facing error page with a title and a message (escaped here). */
 void http_error_page(struct http_request *req, int status, const char *title,
                      const char *message);

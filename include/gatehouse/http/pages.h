@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The HTML pages a person sees: small, server-rendered, no JavaScript, no
+/* The HTML pages a person sees: small, server-rendered, no JavaScript (but
+ * the signed-out page's front-channel status, which works without it), no
  * external assets, readable on a phone. Every function escapes what it is
  * given and returns a malloc'd page the caller frees (NULL: out of memory). */
 #ifndef GATEHOUSE_PAGES_H
@@ -27,6 +28,12 @@ char *pages_signed_in(const char *username);
 struct page_app_status {
     const char *name;   /* app display name */
     const char *status; /* e.g. "signed out", "still trying"; NULL: none */
+    /* Signed-out page only: the app's front-channel logout URL (with iss
+     * and sid already added), loaded in a hidden iframe; NULL: none. With
+     * frame_reports the page's script replaces status with "notified"
+     * once the iframe has loaded. */
+    const char *frame;
+    int frame_reports;
 };
 
 struct page_logout_confirm {
@@ -45,8 +52,19 @@ struct page_logout_confirm {
  */
 char *pages_logout_confirm(const struct page_logout_confirm *p);
 
-/* "You are signed out", listing each app with its delivery status. */
+/* "You are signed out", listing each app with its delivery status, and
+ * loading each app's frame (OIDC Front-Channel Logout 1.0). The page's
+ * one script is PAGES_FRONTCHANNEL_SCRIPT_PATH, added only when there is
+ * a frame; the reply's CSP must allow it and the frames' origins. */
 char *pages_signed_out(const struct page_app_status *apps, size_t napps);
+/* The same with a "Continue" link to continue_url (the post-logout
+ * redirect), which the script follows once every frame has loaded. */
+char *pages_signed_out_continue(const struct page_app_status *apps,
+                                size_t napps, const char *continue_url);
+/* The script that marks a front-channel app notified once its iframe has
+ * loaded, served from Gatehouse's own origin (no inline script). */
+#define PAGES_FRONTCHANNEL_SCRIPT_PATH "/logout/frontchannel.js"
+extern const char pages_frontchannel_script[];
 
 /* A browser-facing error: a title and a message, never a stack trace. */
 char *pages_error(const char *title, const char *message);

@@ -6,5 +6,8 @@
 struct http_request;
 
 void logout_handle(struct http_request *req); /* GET,POST /logout */
+/* GET /logout/frontchannel.js: the signed-out page's script (front-channel
+ * logout status). */
+void logout_frontchannel_script(struct http_request *req);
 
 #endif

@@ -388,6 +388,9 @@ TEST(user_agent_families_ignore_versions)
          "like Gecko) Chrome/120.0.6099.43 Mobile Safari/537.36",
          "Chrome/Android"},
         {"curl/8.5.0", "curl/other"},
+        /* Anyone's bytes: only token characters of the product are kept. */
+        {"ev\x01il<b>/1.0", "ev/other"},
+        {"\x7f\x1b[31m", "unknown/other"},
         {"", "none/other"},
         {NULL, "none/other"},
     };

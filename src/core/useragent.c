@@ -38,6 +38,13 @@ find(const struct marker *m, size_t n, const char *ua)
     return NULL;
 }
 
+static int
+is_tchar(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
 void
 useragent_family(const char *ua, char out[USERAGENT_FAMILY_MAX])
 {
@@ -56,9 +63,13 @@ useragent_family(const char *ua, char out[USERAGENT_FAMILY_MAX])
         snprintf(out, USERAGENT_FAMILY_MAX, "%s/%s", browser, os);
         return;
     }
-    /* The product token without its version: "curl/8.5" is curl. */
-    len = strcspn(ua, "/ ;()");
-    if (len > 24)
-        len = 24;
-    snprintf(out, USERAGENT_FAMILY_MAX, "%.*s/%s", (int)len, ua, os);
+    /* The product token without its version: "curl/8.5" is curl. Only
+     * token characters (RFC 9110 §5.6.2) are kept: the family is stored
+     * and shown, and a header is anyone's bytes. */
+    for (len = 0; len < 24 && is_tchar(ua[len]); len++)
+        ;
+    if (len == 0)
+        snprintf(out, USERAGENT_FAMILY_MAX, "unknown/%s", os);
+    else
+        snprintf(out, USERAGENT_FAMILY_MAX, "%.*s/%s", (int)len, ua, os);
 }

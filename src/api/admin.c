@@ -710,7 +710,7 @@ admin_handle(struct http_request *req)
     /* The path is read first only to name the attempt in the audit log:
      * nothing about it is answered before the caller is known. */
     match(&c);
-    if (admin_auth_check(c.req, c.actor, sizeof(c.actor), &c.status) == 0) {
+    if (admin_auth_check(c.req, c.actor, sizeof(c.actor)) == 0) {
         if (c.path_status == 405) {
             http_add_header(req, "Allow", c.allow);
             http_json_error(req, 405, "invalid_request", c.path_problem);

@@ -18,20 +18,18 @@
 #include "gatehouse/http/form.h"
 #include "gatehouse/http/http.h"
 
-/* A refusal: its status for the audit, and the challenge names the scope
- * a 403 lacked (RFC 6750 §3). */
+/* A refusal: the challenge names the scope a 403 lacked (RFC 6750 §3).
+ * The caller reads the status it sent from the glue (http_status). */
 static void
-deny(struct http_request *req, int *status, int code, const char *error,
+deny(struct http_request *req, int code, const char *error,
      const char *description)
 {
-    *status = code;
     auth_error_bearer(req, code, error, code == 403 ? ADMIN_SCOPE : NULL,
                       description);
 }
 
 int
-admin_auth_check(struct http_request *req, char *actor, size_t actor_size,
-                 int *status)
+admin_auth_check(struct http_request *req, char *actor, size_t actor_size)
 {
     struct app *app = req->app;
     const char *authz = http_header(req, "Authorization");
@@ -42,21 +40,21 @@ admin_auth_check(struct http_request *req, char *actor, size_t actor_size,
     int rc;
 
     if (authz == NULL) {
-        deny(req, status, 401, NULL, "an admin access token is required");
+        deny(req, 401, NULL, "an admin access token is required");
         return -1;
     }
     if (form_bearer(authz, &token) < 0 || strlen(token) > JWS_MAX_LEN) {
-        deny(req, status, 401, "invalid_token",
+        deny(req, 401, "invalid_token",
              "Authorization must be a Bearer access token");
         return -1;
     }
     if ((rc = bearer_verify(app, token, &claims)) == GH_EREDIS) {
-        deny(req, status, 503, "temporarily_unavailable",
+        deny(req, 503, "temporarily_unavailable",
              "the store is unavailable; try again");
         return -1;
     }
     if (rc < 0) {
-        deny(req, status, 401, "invalid_token",
+        deny(req, 401, "invalid_token",
              rc == GH_EEXPIRED ? "the access token has expired"
                                : "invalid access token");
         return -1;
@@ -71,12 +69,12 @@ admin_auth_check(struct http_request *req, char *actor, size_t actor_size,
      * scope: client_credentials tokens have the client as subject and no
      * session. */
     if (json_object_get(claims, "sid") != NULL || strcmp(sub, client_id) != 0) {
-        deny(req, status, 403, "insufficient_scope",
+        deny(req, 403, "insufficient_scope",
              "only client_credentials tokens are accepted here");
         goto out;
     }
     if (!scope_has(scope, ADMIN_SCOPE)) {
-        deny(req, status, 403, "insufficient_scope",
+        deny(req, 403, "insufficient_scope",
              "the token lacks scope " ADMIN_SCOPE);
         goto out;
     }
@@ -84,15 +82,15 @@ admin_auth_check(struct http_request *req, char *actor, size_t actor_size,
      * once, not when they expire. */
     if ((rc = client_auth_find(app, client_id, &cl, &owned)) < 0) {
         if (rc == GH_ENOTFOUND)
-            deny(req, status, 401, "invalid_token", "the client is gone");
+            deny(req, 401, "invalid_token", "the client is gone");
         else
-            deny(req, status, 503, "temporarily_unavailable",
+            deny(req, 503, "temporarily_unavailable",
                  "the store is unavailable; try again");
         rc = -1;
         goto out;
     }
     if (!client_allows_scope(cl, ADMIN_SCOPE)) {
-        deny(req, status, 403, "insufficient_scope",
+        deny(req, 403, "insufficient_scope",
              "the client is no longer allowed " ADMIN_SCOPE);
         rc = -1;
         goto out;

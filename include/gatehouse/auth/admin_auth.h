@@ -16,10 +16,9 @@ struct http_request;
  * a Bearer access token Gatehouse issued by client_credentials (the client
  * its own subject, no session) with ADMIN_SCOPE, to a client still allowed
  * that scope. 0 with the client_id in actor; else -1, the request has been
- * answered (401 with WWW-Authenticate, 403, or 503), its status is in
- * *status, and actor names the caller if the token was valid.
+ * answered (401 with WWW-Authenticate, 403, or 503; http_status tells
+ * which), and actor names the caller if the token was valid.
  */
-int admin_auth_check(struct http_request *req, char *actor, size_t actor_size,
-                     int *status);
+int admin_auth_check(struct http_request *req, char *actor, size_t actor_size);
 
 #endif

@@ -3,6 +3,9 @@
 #include "gatehouse/http/pages.h"
 #include "test.h"
 
+/* English, no maintenance announcement. */
+static const struct page_ctx en = {LANG_EN, NULL};
+
 /* Every kind of markup injection at once: text, a double-quoted attribute
  * break-out, and a single quote for single-quoted attributes. */
 #define HOSTILE "<script>alert(1)</script>\"><img src=x onerror=1>'"
@@ -76,12 +79,12 @@ TEST(every_page_shares_the_script_free_layout)
     char *html[6];
     size_t i;
 
-    html[0] = pages_login(&login);
-    html[1] = pages_signed_in("alice");
-    html[2] = pages_logout_confirm(&confirm);
-    html[3] = pages_signed_out(two_apps, 2);
-    html[4] = pages_signed_out(NULL, 0);
-    html[5] = pages_error("Invalid redirect URI", "Not registered.");
+    html[0] = pages_login(&en, &login);
+    html[1] = pages_signed_in(&en, "alice");
+    html[2] = pages_logout_confirm(&en, &confirm);
+    html[3] = pages_signed_out(&en, two_apps, 2);
+    html[4] = pages_signed_out(&en, NULL, 0);
+    html[5] = pages_error(&en, "Invalid redirect URI", "Not registered.");
     for (i = 0; i < 6; i++) {
         ASSERT(html[i] != NULL);
         ASSERT(strncmp(html[i], "<!doctype html>\n", 16) == 0);
@@ -114,7 +117,7 @@ TEST(login_has_labelled_fields_csrf_and_one_button)
                            .action = "/login",
                            .csrf = "csrf-tok-123",
                            .request = "req-42"};
-    char *html = pages_login(&p), *t;
+    char *html = pages_login(&en, &p), *t;
 
     ASSERT_CONTAINS(html, "<title>Sign in to CRM</title>");
     ASSERT_CONTAINS(html, "<h1>Sign in to CRM</h1>");
@@ -161,7 +164,7 @@ TEST(login_autofocuses_the_first_field_in_tab_order)
                            .csrf = "tok",
                            .username = "alice",
                            .error = "Wrong"};
-    char *html = pages_login(&p), *t;
+    char *html = pages_login(&en, &p), *t;
     const char *user, *pass, *button;
 
     ASSERT_EQ(count(html, "autofocus"), 1);
@@ -181,7 +184,7 @@ TEST(login_autofocuses_the_first_field_in_tab_order)
 TEST(login_without_app_or_request_says_sign_in)
 {
     struct page_login p = {.action = "/login", .csrf = "tok"};
-    char *html = pages_login(&p);
+    char *html = pages_login(&en, &p);
 
     ASSERT_CONTAINS(html, "<title>Sign in</title>");
     ASSERT_CONTAINS(html, "<h1>Sign in</h1>");
@@ -198,7 +201,7 @@ TEST(login_shows_error_above_form_and_prefills_username)
                            .csrf = "tok",
                            .username = "alice",
                            .error = "Wrong username or password."};
-    char *html = pages_login(&p), *t;
+    char *html = pages_login(&en, &p), *t;
     const char *alert, *form;
 
     ASSERT_CONTAINS(html, "<p id=\"error\" class=\"error\" role=\"alert\">"
@@ -223,7 +226,7 @@ TEST(login_escapes_hostile_input_everywhere)
 {
     struct page_login p = {HOSTILE, HOSTILE, HOSTILE, HOSTILE,
                            HOSTILE, HOSTILE, HOSTILE};
-    char *html = pages_login(&p);
+    char *html = pages_login(&en, &p);
 
     /* title, h1, action, csrf, request, username, error, notice */
     assert_escaped(html, 8);
@@ -239,13 +242,13 @@ TEST(login_escapes_hostile_input_everywhere)
 
 TEST(signed_in_names_the_user)
 {
-    char *html = pages_signed_in("alice");
+    char *html = pages_signed_in(&en, "alice");
 
     ASSERT_CONTAINS(html, "You are signed in as alice");
     ASSERT(strstr(html, "<form") == NULL);
     free(html);
 
-    html = pages_signed_in(HOSTILE);
+    html = pages_signed_in(&en, HOSTILE);
     assert_escaped(html, 1);
     ASSERT_CONTAINS(html, "You are signed in as " HOSTILE_ESC);
     free(html);
@@ -261,7 +264,7 @@ TEST(logout_confirm_lists_apps_and_offers_two_scopes)
                                     .state = "xyz",
                                     .apps = two_apps,
                                     .napps = 2};
-    char *html = pages_logout_confirm(&p), *t;
+    char *html = pages_logout_confirm(&en, &p), *t;
 
     ASSERT_CONTAINS(html, "<h1>Sign out?</h1>");
     ASSERT_CONTAINS(html, "<li>CRM");
@@ -298,7 +301,7 @@ TEST(logout_confirm_omits_null_hidden_fields)
     static const struct page_app_status one[] = {{"CRM", NULL, NULL, 0}};
     struct page_logout_confirm p = {
         .action = "/logout", .csrf = "tok", .apps = one, .napps = 1};
-    char *html = pages_logout_confirm(&p);
+    char *html = pages_logout_confirm(&en, &p);
 
     ASSERT_CONTAINS(html, "name=\"csrf\" value=\"tok\"");
     ASSERT(strstr(html, "name=\"client_id\"") == NULL);
@@ -312,7 +315,7 @@ TEST(logout_confirm_omits_null_hidden_fields)
 
     p.apps = NULL;
     p.napps = 0;
-    html = pages_logout_confirm(&p);
+    html = pages_logout_confirm(&en, &p);
     ASSERT(html != NULL);
     ASSERT(strstr(html, "<li>") == NULL);
     ASSERT_EQ(count(html, "<button"), 2);
@@ -324,7 +327,7 @@ TEST(logout_confirm_escapes_hostile_input_everywhere)
     static const struct page_app_status apps[] = {{HOSTILE, HOSTILE, NULL, 0}};
     struct page_logout_confirm p = {HOSTILE, HOSTILE, HOSTILE, HOSTILE,
                                     HOSTILE, apps,    1};
-    char *html = pages_logout_confirm(&p);
+    char *html = pages_logout_confirm(&en, &p);
 
     /* action, csrf, client_id, post_logout_redirect_uri, state, name,
      * status */
@@ -338,7 +341,7 @@ TEST(logout_confirm_escapes_hostile_input_everywhere)
 
 TEST(signed_out_lists_each_app_with_its_status)
 {
-    char *html = pages_signed_out(two_apps, 2);
+    char *html = pages_signed_out(&en, two_apps, 2);
 
     ASSERT_CONTAINS(html, "<h1>You are signed out</h1>");
     ASSERT_CONTAINS(html, "<li>CRM \xe2\x80\x94 signed out</li>");
@@ -349,7 +352,7 @@ TEST(signed_out_lists_each_app_with_its_status)
 
 TEST(signed_out_without_apps_is_just_the_message)
 {
-    char *html = pages_signed_out(NULL, 0);
+    char *html = pages_signed_out(&en, NULL, 0);
 
     ASSERT_CONTAINS(html, "<h1>You are signed out</h1>");
     ASSERT(strstr(html, "<ul") == NULL);
@@ -361,7 +364,7 @@ TEST(signed_out_escapes_app_names_and_statuses)
 {
     static const struct page_app_status apps[] = {{HOSTILE, HOSTILE, NULL, 0},
                                                   {"CRM", NULL, NULL, 0}};
-    char *html = pages_signed_out(apps, 2);
+    char *html = pages_signed_out(&en, apps, 2);
 
     assert_escaped(html, 2);
     ASSERT_CONTAINS(html,
@@ -372,7 +375,7 @@ TEST(signed_out_escapes_app_names_and_statuses)
 
 TEST(error_page_shows_title_and_message)
 {
-    char *html = pages_error("Invalid redirect URI",
+    char *html = pages_error(&en, "Invalid redirect URI",
                              "This address is not registered for the app.");
 
     ASSERT_CONTAINS(html, "<title>Invalid redirect URI</title>");
@@ -382,14 +385,14 @@ TEST(error_page_shows_title_and_message)
     free(html);
 
     /* Never a blank page, even when the caller has nothing to say. */
-    html = pages_error(NULL, NULL);
+    html = pages_error(&en, NULL, NULL);
     ASSERT_CONTAINS(html, "<h1>Something went wrong</h1>");
     free(html);
 }
 
 TEST(error_page_escapes_title_and_message)
 {
-    char *html = pages_error(HOSTILE, HOSTILE);
+    char *html = pages_error(&en, HOSTILE, HOSTILE);
 
     assert_escaped(html, 3);
     ASSERT_CONTAINS(html, "<h1>" HOSTILE_ESC "</h1>");
@@ -409,7 +412,7 @@ TEST(signed_out_loads_front_channel_frames)
         {"Sales", "notified by your browser", "http://sales/fcl", 1},
         {"Service", "signed out", NULL, 0},
     };
-    char *html = pages_signed_out(apps, 3), *t;
+    char *html = pages_signed_out(&en, apps, 3), *t;
 
     ASSERT_EQ(count(html, "<iframe"), 2);
     ASSERT_EQ(count(html, "<script"), 1);
@@ -432,7 +435,7 @@ TEST(signed_out_loads_front_channel_frames)
     ASSERT(strstr(html, "id=\"continue\"") == NULL);
     free(html);
 
-    html = pages_signed_out_continue(apps + 2, 1,
+    html = pages_signed_out_continue(&en, apps + 2, 1,
                                      "https://crm/bye?state=" HOSTILE);
     assert_escaped(html, 1);
     ASSERT_CONTAINS(html, "<a id=\"continue\" href=\"https://crm/bye?state="
@@ -440,9 +443,28 @@ TEST(signed_out_loads_front_channel_frames)
     free(html);
 
     /* No frame, no script. */
-    html = pages_signed_out(apps + 2, 1);
+    html = pages_signed_out(&en, apps + 2, 1);
     ASSERT(strcasestr(html, "<script") == NULL);
     ASSERT(strcasestr(html, "<iframe") == NULL);
+    free(html);
+}
+
+TEST(page_speaks_its_language_and_shows_the_banner)
+{
+    static const struct page_ctx zh = {LANG_ZH_CN, HOSTILE};
+    char *html = pages_error(&zh, "Invalid request", NULL), *banner, *h1;
+
+    ASSERT_CONTAINS(html, "<html lang=\"zh-CN\">");
+    /* The announcement comes before the page's own title, escaped. */
+    banner = strstr(html, "<p id=\"banner\" class=\"notice\" role=\"status\">"
+                          HOSTILE_ESC "</p>");
+    h1 = strstr(html, "<h1>");
+    ASSERT(banner != NULL && h1 != NULL && banner < h1);
+    free(html);
+
+    html = pages_error(&en, "Invalid request", NULL);
+    ASSERT_CONTAINS(html, "<html lang=\"en\">");
+    ASSERT(strstr(html, "id=\"banner\"") == NULL);
     free(html);
 }
 
@@ -473,4 +495,5 @@ TEST_MAIN(TEST_ENTRY(every_page_shares_the_script_free_layout),
           TEST_ENTRY(signed_out_loads_front_channel_frames),
           TEST_ENTRY(front_channel_script_writes_text_only),
           TEST_ENTRY(error_page_shows_title_and_message),
-          TEST_ENTRY(error_page_escapes_title_and_message))
+          TEST_ENTRY(error_page_escapes_title_and_message),
+          TEST_ENTRY(page_speaks_its_language_and_shows_the_banner))

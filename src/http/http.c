@@ -19,6 +19,7 @@
 
 #include "gatehouse/core/app.h"
 #include "gatehouse/core/error.h"
+#include "gatehouse/core/i18n.h"
 #include "gatehouse/core/jsonw.h"
 #include "gatehouse/core/log.h"
 #include "gatehouse/core/metrics.h"
@@ -63,6 +64,10 @@ struct http_conn {
     int cacheable;
     int cors_open;    /* cors.c decides who may read the answer */
     int cors_decided; /* the Origin was shared with or refused */
+    /* What pages of this request share (http_page_ctx), made once. */
+    int page_ready;
+    struct page_ctx page;
+    char *banner;
     pthread_mutex_t lock; /* guards suspend state against http_resume */
     /* MHD's reference, and one more while another thread may resume the
      * request: whoever lets go last frees it, so a resumer never touches
@@ -308,11 +313,35 @@ http_reply_html_csp(struct http_request *req, int status, char *html,
                html ? strlen(html) : 0);
 }
 
+const struct page_ctx *
+http_page_ctx(struct http_request *req)
+{
+    struct http_conn *c = req->conn;
+    struct form q;
+    const char *lang = NULL;
+    int parsed;
+
+    if (c->page_ready)
+        return &c->page;
+    parsed = req->query != NULL && req->query[0] != '\0' &&
+             form_parse(req->query, strlen(req->query), &q) == 0;
+    if (parsed)
+        lang = form_get(&q, "lang");
+    c->page.lang = i18n_negotiate(lang, http_header(req, "Accept-Language"));
+    if (parsed)
+        form_free(&q);
+    if (c->srv->router->banner != NULL)
+        c->banner = c->srv->router->banner(req->app, c->page.lang);
+    c->page.banner = c->banner;
+    c->page_ready = 1;
+    return &c->page;
+}
+
 void
 http_error_page(struct http_request *req, int status, const char *title,
                 const char *message)
 {
-    char *html = pages_error(title, message);
+    char *html = pages_error(http_page_ctx(req), title, message);
 
     http_reply_html(req, status, html != NULL ? html : strdup(""));
 }
@@ -373,6 +402,7 @@ conn_release(struct http_conn *c)
     free(c->resp);
     free(c->body);
     free(c->url);
+    free(c->banner);
     free(c);
 }
 

@@ -148,7 +148,7 @@ show_login(struct http_request *req, const char *app_name,
     p.username = username;
     p.error = error;
     p.notice = notice;
-    html = pages_login(&p);
+    html = pages_login(http_page_ctx(req), &p);
     free(csrf);
     if (html == NULL) {
         http_error_page(req, 500, "Something went wrong", "Out of memory.");

@@ -204,7 +204,7 @@ login_run(void *arg)
         authorize_redirect_with_code(req, &a, sid, u->sub, util_now(),
                                      303);
     } else {
-        char *html = pages_signed_in(u->username);
+        char *html = pages_signed_in(http_page_ctx(req), u->username);
         http_reply_html(req, 200, html != NULL ? html : strdup(""));
     }
     goto out;

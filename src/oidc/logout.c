@@ -240,7 +240,8 @@ answer(struct pending_logout *p, const enum delivery_state *states)
         else
             apps[i].status = "still trying";
     }
-    html = pages_signed_out_continue(apps, apps != NULL ? p->napps : 0,
+    html = pages_signed_out_continue(http_page_ctx(req), apps,
+                                     apps != NULL ? p->napps : 0,
                                      p->redirect);
     free(apps);
     csp = frames_csp(p);
@@ -448,7 +449,7 @@ show_confirm(struct http_request *req, const struct session *s,
     pc.state = state;
     pc.apps = apps;
     pc.napps = apps != NULL ? s->napps : 0;
-    html = pages_logout_confirm(&pc);
+    html = pages_logout_confirm(http_page_ctx(req), &pc);
     for (i = 0; apps != NULL && i < s->napps; i++)
         free((char *)apps[i].name);
     free(apps);
@@ -553,7 +554,7 @@ logout_handle(struct http_request *req)
         if (redirect != NULL) {
             http_redirect(req, post ? 303 : 302, redirect);
         } else {
-            char *html = pages_signed_out(NULL, 0);
+            char *html = pages_signed_out(http_page_ctx(req), NULL, 0);
             http_reply_html(req, 200, html != NULL ? html : strdup(""));
         }
         goto out;

@@ -9,8 +9,11 @@
 
 #include <jansson.h>
 
+#include "gatehouse/core/i18n.h"
+
 struct app;
 struct http_server;
+struct page_ctx;
 
 /* Bodies past this are refused with 413 before they are read whole. */
 #define HTTP_MAX_BODY (64 * 1024)
@@ -64,6 +67,9 @@ struct http_router {
     /* 1 if path is a page a person's browser opens: the glue refuses a
      * request there with a page, not JSON. */
     int (*browser)(const char *path);
+    /* The maintenance announcement every page shows, in lang (malloc'd,
+     * the glue frees it), or NULL: none. NULL function: never one. */
+    char *(*banner)(struct app *app, enum lang lang);
 };
 
 /* Starts listening and serving what router routes. router (static) and
@@ -126,7 +132,12 @@ void http_reply_html(struct http_request *req, int status, char *html);
  * and so does an extra too long for the header (4 KiB in all). */
 void http_reply_html_csp(struct http_request *req, int status, char *html,
                          const char *csp_extra);
-/* A browser-facing error page with a title and a message (escaped here). */
+/* What every page of req shares: the reader's language (`lang` query
+ * parameter, else Accept-Language) and the maintenance banner. Made on the
+ * first call, borrowed until the response is sent. */
+const struct page_ctx *http_page_ctx(struct http_request *req);
+/* A browser-facing error page with a title and a message: English msgids,
+ * translated into the reader's language and escaped here. */
 void http_error_page(struct http_request *req, int status, const char *title,
                      const char *message);
 /* RFC 6749 §5.2 error body, the one error body of every JSON endpoint:

@@ -105,6 +105,7 @@ TEST(minimal_config_gets_defaults)
     ASSERT_EQ(cfg->backchannel_logout_wait_ms, 1000);
     ASSERT_EQ(cfg->login_max_failures, 5);
     ASSERT_EQ(cfg->login_lockout_s, 300);
+    ASSERT_EQ(cfg->login_reauth_window_s, 300);
     ASSERT_EQ(cfg->nclients, 0);
     ASSERT(client_in_config(cfg, "crm") == NULL);
     config_free(cfg);
@@ -287,6 +288,7 @@ static const struct {
     {"backchannel", "logout_wait_ms", -1, 30001, "between 0 and 30000"},
     {"login", "max_failures", 0, 1001, "between 1 and 1000"},
     {"login", "lockout_s", 0, 31536001, "between 1 and 31536000"},
+    {"login", "reauth_window_s", 0, 31536001, "between 1 and 31536000"},
 };
 
 TEST(every_integer_is_range_checked)

@@ -64,6 +64,7 @@ static const struct int_setting {
      30000},
     {"login", "max_failures", F(login_max_failures), 5, 1, 1000},
     {"login", "lockout_s", F(login_lockout_s), 300, 1, YEAR_S},
+    {"login", "reauth_window_s", F(login_reauth_window_s), 300, 1, YEAR_S},
 #undef F
 };
 

@@ -144,6 +144,12 @@ out:
     return rc;
 }
 
+int
+session_reauth(struct store *st, const char *sid)
+{
+    return store_session_reauth(st, sid, util_now_ms());
+}
+
 enum end_reason
 session_ended_why(struct store *st, const char *cookie)
 {

@@ -51,6 +51,7 @@ extern const char lua_access_check[];
 extern const char lua_client_put[];
 extern const char lua_login_reserve[];
 extern const char lua_login_refund[];
+extern const char lua_session_reauth[];
 
 static const struct script_source {
     const char *name;
@@ -75,6 +76,7 @@ static const struct script_source {
     [SCRIPT_CLIENT_PUT] = {"client_put", lua_client_put},
     [SCRIPT_LOGIN_RESERVE] = {"login_reserve", lua_login_reserve},
     [SCRIPT_LOGIN_REFUND] = {"login_refund", lua_login_refund},
+    [SCRIPT_SESSION_REAUTH] = {"session_reauth", lua_session_reauth},
 };
 
 /*

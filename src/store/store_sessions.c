@@ -231,6 +231,26 @@ store_session_touch(struct store *st, const char *sid, int64_t now,
 }
 
 int
+store_session_reauth(struct store *st, const char *sid, int64_t now_ms)
+{
+    char ksess[STORE_KEY_MAX], snow[24], sms[24];
+    const char *argv[] = {ksess, snow, sms};
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_SESSION, sid, ksess, sizeof(ksess))) < 0)
+        return rc;
+    snprintf(snow, sizeof(snow), "%lld", (long long)(now_ms / 1000));
+    snprintf(sms, sizeof(sms), "%lld", (long long)now_ms);
+    if ((rc = store_script(st, SCRIPT_SESSION_REAUTH, 1, NELEM(argv), argv,
+                           &r)) < 0)
+        return rc;
+    rc = r->type == REDIS_REPLY_INTEGER && r->integer == 1 ? 0 : GH_ENOTFOUND;
+    freeReplyObject(r);
+    return rc;
+}
+
+int
 store_session_alive(struct store *st, const char *sid, int64_t now,
                     int idle_s, int absolute_s)
 {

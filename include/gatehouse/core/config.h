@@ -53,6 +53,9 @@ struct config {
     int backchannel_logout_wait_ms;
     int login_max_failures;
     int login_lockout_s;
+    /* SPEC §7 step-up: how recent a sign-in must be for account-page
+     * actions and "sign out everywhere". */
+    int login_reauth_window_s;
     /* The Clear-Site-Data value a logout that ended a session sends
      * ("\"cache\", \"storage\""), NULL to send none (SPEC §5). */
     char *logout_clear_site_data;

@@ -112,6 +112,10 @@ int session_end_user(struct store *st, const char *sub, enum end_reason reason,
 int session_list_user(struct store *st, const char *sub, char ***ret,
                       size_t *n);
 
+/* A step-up (SPEC §7): the user of sid has just typed the password again,
+ * so its auth_time becomes now. GH_ENOTFOUND if it ended. */
+int session_reauth(struct store *st, const char *sid);
+
 /* Reads one session without touching it. GH_ENOTFOUND if none. */
 int session_get(struct store *st, const char *sid, struct session **ret);
 

@@ -139,6 +139,9 @@ int store_session_get(struct store *st, const char *sid,
 int store_session_touch(struct store *st, const char *sid, int64_t now,
                         int idle_s, int absolute_s, const char *client_id,
                         const char *uri, char sub_out[37]);
+/* A step-up: the session's auth time becomes now_ms. GH_ENOTFOUND if the
+ * session does not exist. */
+int store_session_reauth(struct store *st, const char *sid, int64_t now_ms);
 /* 1 alive, 0 not, or a GH_E* code. */
 int store_session_alive(struct store *st, const char *sid, int64_t now,
                         int idle_s, int absolute_s);

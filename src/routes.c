@@ -12,6 +12,7 @@
 #include "gatehouse/auth/cors.h"
 #include "gatehouse/http/http.h"
 #include "gatehouse/routes.h"
+#include "gatehouse/oidc/account.h"
 #include "gatehouse/oidc/authorize.h"
 #include "gatehouse/oidc/login.h"
 #include "gatehouse/oidc/discovery.h"
@@ -55,6 +56,7 @@ static const struct route routes[] = {
     {M_GET | M_POST, "/authorize", authorize_handle, 0},
     {M_GET | M_POST, "/login", login_handle, 0},
     {M_GET | M_POST, "/logout", logout_handle, 0},
+    {M_GET | M_POST, "/account", account_handle, 0},
     {M_GET | M_HEAD, "/logout/frontchannel.js", logout_frontchannel_script,
      ROUTE_CACHEABLE},
     {M_POST | M_OPTIONS, "/token", token_handle, ROUTE_CORS_CLIENT},

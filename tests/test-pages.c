@@ -225,18 +225,19 @@ TEST(login_shows_error_above_form_and_prefills_username)
 TEST(login_escapes_hostile_input_everywhere)
 {
     struct page_login p = {HOSTILE, HOSTILE, HOSTILE, HOSTILE,
-                           HOSTILE, HOSTILE, HOSTILE};
+                           HOSTILE, HOSTILE, HOSTILE, HOSTILE};
     char *html = pages_login(&en, &p);
 
-    /* title, h1, action, csrf, request, username, error, notice */
-    assert_escaped(html, 8);
+    /* title, h1, action, csrf, request, username, error, notice, return */
+    assert_escaped(html, 9);
     ASSERT_CONTAINS(html, "<title>Sign in to " HOSTILE_ESC "</title>");
     ASSERT_CONTAINS(html, "action=\"" HOSTILE_ESC "\"");
     ASSERT_CONTAINS(html, "name=\"csrf\" value=\"" HOSTILE_ESC "\"");
     ASSERT_CONTAINS(html, "name=\"request\" value=\"" HOSTILE_ESC "\"");
     ASSERT_CONTAINS(html, "role=\"alert\">" HOSTILE_ESC "</p>");
     ASSERT_CONTAINS(html, "role=\"status\">" HOSTILE_ESC "</p>");
-    ASSERT_EQ(count(html, "<input"), 4);
+    ASSERT_CONTAINS(html, "name=\"return\" value=\"" HOSTILE_ESC "\"");
+    ASSERT_EQ(count(html, "<input"), 5);
     free(html);
 }
 

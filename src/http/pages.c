@@ -89,6 +89,7 @@ pages_login(const struct page_ctx *ctx, const struct page_login *p)
     page_buf_put(&b, "\">\n");
     page_buf_hidden(&b, "csrf", p->csrf ? p->csrf : "");
     page_buf_hidden(&b, "request", p->request);
+    page_buf_hidden(&b, "return", p->return_to);
     page_buf_put(&b, "<label for=\"username\">Username</label>\n"
                      "<input id=\"username\" name=\"username\" type=\"text\" "
                      "autocomplete=\"username\" autocapitalize=\"none\" "

@@ -45,6 +45,7 @@ struct login_job {
     char *request_id;
     char ip[46];
     char *ua;
+    const char *return_to; /* login_return_path's, static; NULL: none */
     char who[LOGIN_BUCKETS][BUCKET_MAX]; /* where the attempt is reserved */
     int nwho;
     int returning; /* came with this user's device cookie */
@@ -180,8 +181,12 @@ login_run(void *arg)
     if (rc < 0) {
         log_info("login_failed sub=%s addr=%s",
                  u != NULL ? u->sub : "-", j->ip);
-        authorize_show_login(req, app_name, j->request_id, j->username,
-                             "Incorrect username or password.", 401);
+        if (j->return_to != NULL)
+            authorize_show_login_to(req, j->return_to, j->username,
+                                    "Incorrect username or password.", 401);
+        else
+            authorize_show_login(req, app_name, j->request_id, j->username,
+                                 "Incorrect username or password.", 401);
         goto out;
     }
     /* The right password gives its attempt back and ends the run of
@@ -203,6 +208,8 @@ login_run(void *arg)
         /* 303: the browser follows a POST's redirect with a GET. */
         authorize_redirect_with_code(req, &a, sid, u->sub, util_now(),
                                      303);
+    } else if (j->return_to != NULL) {
+        http_redirect(req, 303, j->return_to);
     } else {
         char *html = pages_signed_in(http_page_ctx(req), u->username);
         http_reply_html(req, 200, html != NULL ? html : strdup(""));
@@ -345,12 +352,38 @@ has_device_cookie(struct http_request *req)
     return rc == 0;
 }
 
+/*
+ * The Gatehouse page a sign-in without an app may return to: one of a
+ * fixed list of our own paths, returned as the list's static copy, or
+ * NULL. A list, not a check of what was sent: anything else (another
+ * host, "//host", a scheme) would be an open redirect (SPEC §7).
+ */
+const char *
+login_return_path(const char *s)
+{
+    static const char *const allowed[] = {"/account"};
+    size_t i;
+
+    for (i = 0; s != NULL && i < sizeof(allowed) / sizeof(allowed[0]); i++)
+        if (strcmp(s, allowed[i]) == 0)
+            return allowed[i];
+    return NULL;
+}
+
+static void
+bad_return(struct http_request *req)
+{
+    http_error_page(req, 400, "Invalid request",
+                    "The sign-in link asks to go on to an address outside "
+                    "Gatehouse, so it was not followed.");
+}
+
 static void
 login_post(struct http_request *req)
 {
     struct app *app = req->app;
     const char *ctype = http_header(req, "Content-Type");
-    const char *username, *password, *csrf, *request;
+    const char *username, *password, *csrf, *request, *ret;
     char browser[PRESIGN_ID_LEN + 1];
     struct login_job *j = NULL;
     json_t *claims = NULL;
@@ -377,6 +410,7 @@ login_post(struct http_request *req)
     password = form_get(&f, "password");
     csrf = form_get(&f, "csrf");
     request = form_get(&f, "request");
+    ret = form_get(&f, "return");
     /* The token is checked before anything else: one forged, expired or
      * shown to another browser (bound to its pre-sign-in cookie) changes
      * nothing. */
@@ -395,10 +429,18 @@ login_post(struct http_request *req)
                         "sign in again.");
         goto out;
     }
+    if (ret != NULL && login_return_path(ret) == NULL) {
+        bad_return(req);
+        goto out;
+    }
     if (username == NULL || password == NULL || *username == '\0' ||
         strlen(username) > USERNAME_MAX || strlen(password) > PASSWORD_MAX) {
-        authorize_show_login(req, NULL, request, NULL,
-                             "Enter your username and password.", 400);
+        if (ret != NULL)
+            authorize_show_login_to(req, login_return_path(ret), NULL,
+                                    "Enter your username and password.", 400);
+        else
+            authorize_show_login(req, NULL, request, NULL,
+                                 "Enter your username and password.", 400);
         goto out;
     }
     /* Under a flood the open pool stays full: an attempt that cannot be
@@ -414,6 +456,7 @@ login_post(struct http_request *req)
     j->username = strdup(username);
     j->password = strdup(password);
     j->request_id = request != NULL ? xstrdup(request) : NULL;
+    j->return_to = login_return_path(ret);
     snprintf(j->ip, sizeof(j->ip), "%s", http_client_addr(req));
     j->ua = http_header(req, "User-Agent") != NULL
                 ? strdup(http_header(req, "User-Agent"))
@@ -458,9 +501,28 @@ out:
 void
 login_handle(struct http_request *req)
 {
+    const char *ret;
+    struct form q;
+
     if (strcmp(req->method, "POST") == 0) {
         login_post(req);
         return;
     }
-    authorize_show_login(req, NULL, NULL, NULL, NULL, 200);
+    /* /login?return=/account: a Gatehouse page sent a browser without a
+     * session here, and takes it back after the sign-in. */
+    if (form_parse(req->query, strlen(req->query), &q) < 0 ||
+        form_has_duplicate(&q) != NULL) {
+        form_free(&q);
+        http_error_page(req, 400, "Invalid request",
+                        "The sign-in link is malformed.");
+        return;
+    }
+    ret = form_get(&q, "return");
+    if (ret != NULL && login_return_path(ret) == NULL)
+        bad_return(req);
+    else if (ret != NULL)
+        authorize_show_login_to(req, login_return_path(ret), NULL, NULL, 200);
+    else
+        authorize_show_login(req, NULL, NULL, NULL, NULL, 200);
+    form_free(&q);
 }

@@ -380,6 +380,13 @@ end_and_wait(struct http_request *req, const char *sid,
     free(ids);
 }
 
+void
+logout_end_and_show(struct http_request *req, const char *sid,
+                    const char *everywhere_sub, const char *actor)
+{
+    end_and_wait(req, sid, everywhere_sub, actor, NULL);
+}
+
 /* The post-logout redirect with state, if the client may have it; NULL
  * and *bad set if one was asked for and cannot be used: GH_EINVAL if it
  * is not registered, another GH_E* code if the client could not be

@@ -32,6 +32,8 @@ struct page_login {
     /* why this browser's session ended (end_reason_notice), shown first;
      * NULL: none */
     const char *notice;
+    const char *return_to; /* hidden field "return": the Gatehouse page to
+                              go back to after the sign-in; NULL: none */
 };
 char *pages_login(const struct page_ctx *ctx, const struct page_login *p);
 
@@ -81,6 +83,48 @@ char *pages_signed_out_continue(const struct page_ctx *ctx,
  * loaded, served from Gatehouse's own origin (no inline script). */
 #define PAGES_FRONTCHANNEL_SCRIPT_PATH "/logout/frontchannel.js"
 extern const char pages_frontchannel_script[];
+
+/* The account page (pages_account.c): one of the user's sessions. Every
+ * string is shown as given (escaped), so the caller translates. */
+struct page_account_session {
+    const char *sid;       /* the form's "sid" for "Sign out" */
+    const char *browser;   /* "Chrome on Linux" */
+    const char *address;   /* where it signed in from */
+    const char *started;   /* a UTC time, as text */
+    const char *last_seen; /* the same */
+    const char *const *apps; /* display names of the apps signed in */
+    size_t napps;
+    int current;           /* this browser's: "This device" */
+};
+
+struct page_account {
+    const char *action;   /* form action, "/account" */
+    const char *csrf;     /* hidden field "csrf" of every form */
+    const char *username; /* "Signed in as ..." */
+    const char *status;   /* a status line above the list (what the last
+                             action did); NULL: none */
+    const struct page_account_session *sessions;
+    size_t nsessions;
+};
+/*
+ * The user's sessions, each with a POST form (csrf, scope=session, sid)
+ * and its "Sign out" button, and one form (csrf, scope=all) with "Sign out
+ * of all sessions".
+ */
+char *pages_account(const struct page_ctx *ctx, const struct page_account *p);
+
+/* The step-up before an account-page action (SPEC §7): the password again,
+ * with the action (scope, sid) carried in hidden fields. */
+struct page_account_reauth {
+    const char *action;   /* "/account" */
+    const char *csrf;
+    const char *username; /* shown, and sent for password managers */
+    const char *scope;    /* "session" or "all" */
+    const char *sid;      /* for scope "session"; NULL: omitted */
+    const char *error;    /* above the field; NULL: none */
+};
+char *pages_account_reauth(const struct page_ctx *ctx,
+                           const struct page_account_reauth *p);
 
 /* A browser-facing error: a title and a message (msgids, translated
  * here), never a stack trace. */

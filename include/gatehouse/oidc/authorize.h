@@ -51,6 +51,12 @@ void authorize_show_login(struct http_request *req, const char *app_name,
                           const char *request, const char *username,
                           const char *error, int status);
 
+/* The sign-in form of a Gatehouse page (no app): after the sign-in the
+ * browser goes back to return_to, a path login_return_path allowed. */
+void authorize_show_login_to(struct http_request *req, const char *return_to,
+                             const char *username, const char *error,
+                             int status);
+
 /* 503: sign-in cannot go on now, through no fault of the user's. */
 void authorize_unavailable(struct http_request *req);
 

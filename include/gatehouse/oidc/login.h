@@ -8,4 +8,11 @@ struct http_request;
 
 void login_handle(struct http_request *req); /* GET,POST /login */
 
+/* The Gatehouse page a sign-in without an app may go back to (the
+ * "return" parameter of /login), static; NULL if s is not one of them. */
+const char *login_return_path(const char *s);
+
+/* What /account links to sign in and come back. */
+#define LOGIN_RETURN_ACCOUNT "/login?return=%2Faccount"
+
 #endif

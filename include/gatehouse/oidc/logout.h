@@ -10,4 +10,14 @@ void logout_handle(struct http_request *req); /* GET,POST /logout */
  * logout status). */
 void logout_frontchannel_script(struct http_request *req);
 
+/*
+ * Ends sid (and with everywhere_sub, every other session of that user
+ * first) by actor, as the confirmation page's buttons do, and answers with
+ * the signed-out page once the apps have had their first delivery
+ * attempt (the connection is suspended meanwhile): for the account page,
+ * which ends this browser's session the way /logout does.
+ */
+void logout_end_and_show(struct http_request *req, const char *sid,
+                         const char *everywhere_sub, const char *actor);
+
 #endif

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+/* The account page: the user's sessions, each with "Sign out", and the
+ * step-up form before an action (SPEC §4 /account, §7). */
+#include <stdio.h>
+#include <string.h>
+
+#include "gatehouse/core/i18n.h"
+#include "gatehouse/http/pages.h"
+#include "http/page_buf.h"
+
+/* The layout's style is shared by every page; what only this page lays
+ * out is here (the CSP allows inline style, never script). */
+static const char account_style[] =
+    "<style>"
+    "main{max-width:36rem}"
+    ".session{margin:0 0 1rem;padding:1rem;border:1px solid #d0d5dc;"
+    "border-radius:.5rem}"
+    ".session.current{border:2px solid #1d4ed8}"
+    ".session h2{margin:0 0 .5rem;font-size:1.125rem}"
+    ".tag{display:inline-block;margin-left:.5rem;padding:0 .5rem;"
+    "border-radius:1rem;background:#1d4ed8;color:#fff;font-size:.8125rem;"
+    "font-weight:600;vertical-align:middle}"
+    ".session dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;"
+    "margin:0}"
+    ".session dt{color:#4a5260}"
+    ".session dd{margin:0;overflow-wrap:anywhere}"
+    ".session ul{margin:0;padding:0;list-style:none}"
+    ".session button{margin-top:1rem}"
+    "</style>\n";
+
+/*
+ * Appends fmt (a translated msgid) with its one "%s" replaced by arg,
+ * both escaped. No printf: a translation is data, and a stray conversion
+ * in it must not read the stack.
+ */
+static void
+put_fmt1(struct page_buf *b, const char *fmt, const char *arg)
+{
+    const char *at = strstr(fmt, "%s");
+    char head[512];
+    size_t n;
+
+    if (at == NULL) {
+        page_buf_esc(b, fmt);
+        return;
+    }
+    n = (size_t)(at - fmt);
+    if (n >= sizeof(head))
+        n = sizeof(head) - 1;
+    memcpy(head, fmt, n);
+    head[n] = '\0';
+    page_buf_esc(b, head);
+    page_buf_esc(b, arg);
+    page_buf_esc(b, at + 2);
+}
+
+static void
+put_id(struct page_buf *b, const char *prefix, size_t i)
+{
+    char id[40];
+
+    snprintf(id, sizeof(id), "%s%zu", prefix, i);
+    page_buf_put(b, id);
+}
+
+static void
+put_row(struct page_buf *b, const char *term, const char *value)
+{
+    page_buf_put(b, "<dt>");
+    page_buf_esc(b, term);
+    page_buf_put(b, "</dt><dd>");
+    page_buf_esc(b, value);
+    page_buf_put(b, "</dd>\n");
+}
+
+static void
+put_session(struct page_buf *b, const struct page_ctx *ctx,
+            const struct page_account *p, size_t i)
+{
+    const struct page_account_session *s = &p->sessions[i];
+    size_t k;
+
+    page_buf_put(b, s->current ? "<section class=\"session current\""
+                               : "<section class=\"session\"");
+    page_buf_put(b, " aria-labelledby=\"");
+    put_id(b, "s", i);
+    page_buf_put(b, "\">\n<h2 id=\"");
+    put_id(b, "s", i);
+    page_buf_put(b, "\">");
+    page_buf_esc(b, s->browser);
+    if (s->current) {
+        page_buf_put(b, " <span class=\"tag\">");
+        page_buf_esc(b, tr(ctx->lang, "This device"));
+        page_buf_put(b, "</span>");
+    }
+    page_buf_put(b, "</h2>\n<dl>\n");
+    put_row(b, tr(ctx->lang, "Address"), s->address);
+    put_row(b, tr(ctx->lang, "Started"), s->started);
+    put_row(b, tr(ctx->lang, "Last seen"), s->last_seen);
+    page_buf_put(b, "<dt>");
+    page_buf_esc(b, tr(ctx->lang, "Apps"));
+    page_buf_put(b, "</dt><dd>");
+    if (s->napps == 0) {
+        page_buf_esc(b, tr(ctx->lang, "None yet"));
+    } else {
+        page_buf_put(b, "<ul>");
+        for (k = 0; k < s->napps; k++) {
+            page_buf_put(b, "<li>");
+            page_buf_esc(b, s->apps[k]);
+            page_buf_put(b, "</li>");
+        }
+        page_buf_put(b, "</ul>");
+    }
+    page_buf_put(b, "</dd>\n</dl>\n<form method=\"post\" action=\"");
+    page_buf_esc(b, p->action ? p->action : "");
+    page_buf_put(b, "\">\n");
+    page_buf_hidden(b, "csrf", p->csrf ? p->csrf : "");
+    page_buf_hidden(b, "scope", "session");
+    page_buf_hidden(b, "sid", s->sid ? s->sid : "");
+    /* Every button reads "Sign out"; the session's heading tells them
+     * apart for assistive technology. */
+    page_buf_put(b, "<button type=\"submit\" class=\"secondary\" "
+                    "aria-describedby=\"");
+    put_id(b, "s", i);
+    page_buf_put(b, "\">");
+    page_buf_esc(b, tr(ctx->lang, "Sign out"));
+    page_buf_put(b, "</button>\n</form>\n</section>\n");
+}
+
+char *
+pages_account(const struct page_ctx *ctx, const struct page_account *p)
+{
+    struct page_buf b = {0};
+    size_t i;
+
+    page_buf_put(&b, account_style);
+    if (p->status != NULL) {
+        page_buf_put(&b, "<p id=\"status\" class=\"notice\" role=\"status\">");
+        page_buf_esc(&b, p->status);
+        page_buf_put(&b, "</p>\n");
+    }
+    page_buf_put(&b, "<p>");
+    put_fmt1(&b, tr(ctx->lang, "Signed in as %s."),
+             p->username ? p->username : "");
+    page_buf_put(&b, " ");
+    page_buf_esc(&b, tr(ctx->lang,
+                        "These are the devices where you are signed in. "
+                        "Sign out of any you do not recognise or no longer "
+                        "use."));
+    page_buf_put(&b, "</p>\n");
+    for (i = 0; i < p->nsessions; i++)
+        put_session(&b, ctx, p, i);
+    page_buf_put(&b, "<form method=\"post\" action=\"");
+    page_buf_esc(&b, p->action ? p->action : "");
+    page_buf_put(&b, "\">\n");
+    page_buf_hidden(&b, "csrf", p->csrf ? p->csrf : "");
+    page_buf_hidden(&b, "scope", "all");
+    page_buf_put(&b, "<button type=\"submit\" id=\"all\">");
+    page_buf_esc(&b, tr(ctx->lang, "Sign out of all sessions"));
+    page_buf_put(&b, "</button>\n</form>\n<p class=\"hint\">");
+    page_buf_esc(&b, tr(ctx->lang,
+                        "Each app you signed in to on a device is told when "
+                        "you sign out of it."));
+    page_buf_put(&b, "</p>\n");
+    return page_buf_finish(ctx, tr(ctx->lang, "Your sessions"), &b);
+}
+
+char *
+pages_account_reauth(const struct page_ctx *ctx,
+                     const struct page_account_reauth *p)
+{
+    struct page_buf b = {0};
+    const char *described = "";
+
+    page_buf_put(&b, "<p>");
+    page_buf_esc(&b, tr(ctx->lang,
+                        "You signed in a while ago. Enter your password "
+                        "again to change your sessions."));
+    page_buf_put(&b, "</p>\n<p>");
+    put_fmt1(&b, tr(ctx->lang, "Signed in as %s."),
+             p->username ? p->username : "");
+    page_buf_put(&b, "</p>\n");
+    if (p->error != NULL) {
+        page_buf_put(&b, "<p id=\"error\" class=\"error\" role=\"alert\">");
+        page_buf_esc(&b, p->error);
+        page_buf_put(&b, "</p>\n");
+        described = " aria-describedby=\"error\"";
+    }
+    page_buf_put(&b, "<form method=\"post\" action=\"");
+    page_buf_esc(&b, p->action ? p->action : "");
+    page_buf_put(&b, "\">\n");
+    page_buf_hidden(&b, "csrf", p->csrf ? p->csrf : "");
+    page_buf_hidden(&b, "scope", p->scope);
+    page_buf_hidden(&b, "sid", p->sid);
+    /* For password managers: whose password this is (WCAG 3.3.8 lets
+     * them fill it in). */
+    page_buf_put(&b, "<input type=\"text\" name=\"username\" "
+                     "autocomplete=\"username\" hidden readonly value=\"");
+    page_buf_esc(&b, p->username ? p->username : "");
+    page_buf_put(&b, "\">\n<label for=\"password\">");
+    page_buf_esc(&b, tr(ctx->lang, "Password"));
+    page_buf_put(&b, "</label>\n"
+                     "<input id=\"password\" name=\"password\" "
+                     "type=\"password\" autocomplete=\"current-password\" "
+                     "required autofocus");
+    page_buf_put(&b, described);
+    page_buf_put(&b, ">\n<button type=\"submit\">");
+    page_buf_esc(&b, tr(ctx->lang, "Continue"));
+    page_buf_put(&b, "</button>\n</form>\n<p class=\"hint\"><a href=\"");
+    page_buf_esc(&b, p->action ? p->action : "");
+    page_buf_put(&b, "\">");
+    page_buf_esc(&b, tr(ctx->lang, "Cancel"));
+    page_buf_put(&b, "</a></p>\n");
+    return page_buf_finish(ctx, tr(ctx->lang, "Confirm it is you"), &b);
+}

@@ -1,0 +1,604 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * /account: the signed-in user's own sessions (SPEC §4), each with "Sign
+ * out", and "Sign out of all sessions". Every ending is the one
+ * session_end of /logout, with its notifications, audit record and
+ * metrics (reason rp_logout, actor "account"); ending this browser's
+ * session answers as /logout does. Actions need an authentication within
+ * login.reauth_window_s (SPEC §7 step-up): the password is asked again on
+ * the hash pool, as at /login, and the action then goes on.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "gatehouse/auth/client_auth.h"
+#include "gatehouse/auth/presign.h"
+#include "gatehouse/core/app.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/i18n.h"
+#include "gatehouse/core/log.h"
+#include "gatehouse/core/useragent.h"
+#include "gatehouse/core/util.h"
+#include "gatehouse/core/xmalloc.h"
+#include "gatehouse/crypto/password.h"
+#include "gatehouse/directory/clients.h"
+#include "gatehouse/directory/users.h"
+#include "gatehouse/http/form.h"
+#include "gatehouse/http/http.h"
+#include "gatehouse/http/pages.h"
+#include "gatehouse/oidc/account.h"
+#include "gatehouse/oidc/login.h"
+#include "gatehouse/oidc/logout.h"
+#include "gatehouse/session/admin_ops.h"
+#include "gatehouse/session/session.h"
+#include "gatehouse/store/store.h"
+
+#define ACTOR "account"
+#define PURPOSE "account"
+
+/* What an action asks for, read from the form. */
+struct action {
+    int all;                        /* "Sign out of all sessions" */
+    char sid[SESSION_SID_LEN + 1];  /* else this one */
+};
+
+/* SPEC §7: a Redis failure is never reported as success. */
+static void
+unavailable(struct http_request *req)
+{
+    http_add_header(req, "Retry-After", "5");
+    http_error_page(req, 503, "Temporarily unavailable",
+                    "Your sessions cannot be shown or changed right now; "
+                    "nothing was changed. Please try again in a moment.");
+}
+
+/* No session: sign in, then back here (login_return_path). */
+static void
+to_sign_in(struct http_request *req, int post)
+{
+    http_redirect(req, post ? 303 : 302, LOGIN_RETURN_ACCOUNT);
+}
+
+/* A time as the page shows it: "2026-12-07 13:45 UTC". */
+static void
+utc_text(int64_t t, char out[32])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    if (gmtime_r(&tt, &tm) == NULL ||
+        strftime(out, 32, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+        snprintf(out, 32, "-");
+}
+
+/* "Chrome on Linux" from the family "Chrome/Linux" (useragent_family):
+ * malloc'd, in lang. */
+static char *
+browser_text(enum lang lang, const struct session *s)
+{
+    char fam[USERAGENT_FAMILY_MAX], *slash, *out, *at;
+    const char *fmt;
+    size_t n;
+
+    if (s->ua_family[0] != '\0')
+        snprintf(fam, sizeof(fam), "%s", s->ua_family);
+    else
+        useragent_family(s->ua, fam);
+    if ((slash = strchr(fam, '/')) != NULL)
+        *slash++ = '\0';
+    if (fam[0] == '\0' || strcmp(fam, "none") == 0)
+        return xstrdup(tr(lang, "Unknown browser"));
+    if (slash == NULL || *slash == '\0' || strcmp(slash, "other") == 0)
+        return xstrdup(fam);
+    /* The translated format has one %s for the browser and one for the
+     * system, in that order; substituted by hand (the catalog is data). */
+    fmt = tr(lang, "%s on %s");
+    n = strlen(fmt) + strlen(fam) + strlen(slash) + 1;
+    out = xmalloc(n);
+    out[0] = '\0';
+    if ((at = strstr(fmt, "%s")) == NULL) {
+        snprintf(out, n, "%s/%s", fam, slash);
+        return out;
+    }
+    strncat(out, fmt, (size_t)(at - fmt));
+    strcat(out, fam);
+    fmt = at + 2;
+    if ((at = strstr(fmt, "%s")) == NULL) {
+        strcat(out, fmt);
+        return out;
+    }
+    strncat(out, fmt, (size_t)(at - fmt));
+    strcat(out, slash);
+    strcat(out, at + 2);
+    return out;
+}
+
+/* The app's display name (malloc'd); its client_id if it is gone. */
+static char *
+app_name(struct app *app, const char *client_id)
+{
+    const struct client *c = NULL;
+    struct client *owned = NULL;
+    char *name;
+
+    if (client_auth_find(app, client_id, &c, &owned) < 0)
+        return xstrdup(client_id);
+    name = xstrdup(c->name);
+    client_free(owned);
+    return name;
+}
+
+/* This browser's first, then the most recently seen. */
+static int
+by_recent(const void *a, const void *b)
+{
+    const struct session *x = *(struct session *const *)a;
+    const struct session *y = *(struct session *const *)b;
+
+    return (x->last_seen < y->last_seen) - (x->last_seen > y->last_seen);
+}
+
+/* The live sessions of sub, this browser's (current) first. */
+static int
+list_sessions(struct app *app, const struct session *current,
+              struct session ***ret, size_t *count)
+{
+    struct session **list = NULL;
+    char **sids = NULL;
+    size_t n = 0, i, k = 0;
+    int rc;
+
+    if ((rc = session_list_user(app->store, current->sub, &sids, &n)) < 0)
+        return rc;
+    list = xcalloc(n + 1, sizeof(*list));
+    for (i = 0; i < n; i++) {
+        if (strcmp(sids[i], current->sid) == 0)
+            continue;
+        rc = session_get(app->store, sids[i], &list[k]);
+        if (rc == GH_ENOTFOUND)
+            continue; /* ended since the index was read */
+        if (rc < 0)
+            goto out;
+        k++;
+    }
+    qsort(list, k, sizeof(*list), by_recent);
+    /* The current one, as read with the cookie, goes first. */
+    memmove(list + 1, list, k * sizeof(*list));
+    if ((rc = session_get(app->store, current->sid, &list[0])) < 0) {
+        memmove(list, list + 1, k * sizeof(*list));
+        list[k] = NULL;
+        goto out;
+    }
+    k++;
+    *ret = list;
+    *count = k;
+    list = NULL;
+    rc = 0;
+out:
+    for (i = 0; list != NULL && i < k; i++)
+        session_free(list[i]);
+    free(list);
+    for (i = 0; i < n; i++)
+        free(sids[i]);
+    free(sids);
+    return rc;
+}
+
+/* The account page, with a status line (translated, or NULL). */
+static void
+show(struct http_request *req, const struct session *s, const char *status)
+{
+    struct app *app = req->app;
+    const struct page_ctx *ctx = http_page_ctx(req);
+    struct page_account_session *rows = NULL;
+    struct session **list = NULL;
+    struct page_account pa;
+    struct user *u = NULL;
+    char (*times)[2][32] = NULL;
+    char *csrf = NULL, *html;
+    json_t *none = NULL;
+    size_t n = 0, i, k;
+    int rc;
+
+    if ((rc = list_sessions(app, s, &list, &n)) < 0 ||
+        ((rc = users_get(app->store, s->sub, &u)) < 0)) {
+        if (rc == GH_ENOTFOUND)
+            to_sign_in(req, 0);
+        else
+            unavailable(req);
+        goto out;
+    }
+    /* Sealed and bound to the session, as the logout confirmation's:
+     * nothing stored, and useless once the session has ended. */
+    none = json_object();
+    if (none == NULL || presign_seal(app, PURPOSE, s->sid, none, &csrf) < 0) {
+        unavailable(req);
+        goto out;
+    }
+    rows = xcalloc(n + 1, sizeof(*rows));
+    times = xcalloc(n + 1, sizeof(*times));
+    for (i = 0; i < n; i++) {
+        const char **apps = xcalloc(list[i]->napps + 1, sizeof(char *));
+
+        for (k = 0; k < list[i]->napps; k++)
+            apps[k] = app_name(app, list[i]->apps[k]);
+        utc_text(list[i]->created, times[i][0]);
+        utc_text(list[i]->last_seen, times[i][1]);
+        rows[i].sid = list[i]->sid;
+        rows[i].browser = browser_text(ctx->lang, list[i]);
+        rows[i].address = list[i]->ip[0] != '\0' ? list[i]->ip : "-";
+        rows[i].started = times[i][0];
+        rows[i].last_seen = times[i][1];
+        rows[i].apps = apps;
+        rows[i].napps = list[i]->napps;
+        rows[i].current = i == 0;
+    }
+    memset(&pa, 0, sizeof(pa));
+    pa.action = "/account";
+    pa.csrf = csrf;
+    pa.username = u->username;
+    pa.status = status;
+    pa.sessions = rows;
+    pa.nsessions = n;
+    html = pages_account(ctx, &pa);
+    http_reply_html(req, 200, html != NULL ? html : xstrdup(""));
+out:
+    for (i = 0; rows != NULL && i < n; i++) {
+        for (k = 0; k < rows[i].napps; k++)
+            free((char *)rows[i].apps[k]);
+        free((void *)rows[i].apps);
+        free((char *)rows[i].browser);
+    }
+    free(rows);
+    free(times);
+    for (i = 0; list != NULL && i < n; i++)
+        session_free(list[i]);
+    free(list);
+    json_decref(none);
+    free(csrf);
+    user_free(u);
+}
+
+/* The step-up form, carrying the action; error (a msgid) or NULL. */
+static void
+show_reauth(struct http_request *req, const struct session *s,
+            const struct action *a, const char *error, int status)
+{
+    struct app *app = req->app;
+    const struct page_ctx *ctx = http_page_ctx(req);
+    struct page_account_reauth pr;
+    struct user *u = NULL;
+    char *csrf = NULL, *html;
+    json_t *none = json_object();
+
+    if (none == NULL || users_get(app->store, s->sub, &u) < 0 ||
+        presign_seal(app, PURPOSE, s->sid, none, &csrf) < 0) {
+        unavailable(req);
+        goto out;
+    }
+    memset(&pr, 0, sizeof(pr));
+    pr.action = "/account";
+    pr.csrf = csrf;
+    pr.username = u->username;
+    pr.scope = a->all ? "all" : "session";
+    pr.sid = a->all ? NULL : a->sid;
+    pr.error = error != NULL ? tr(ctx->lang, error) : NULL;
+    html = pages_account_reauth(ctx, &pr);
+    http_reply_html(req, status, html != NULL ? html : xstrdup(""));
+out:
+    json_decref(none);
+    free(csrf);
+    user_free(u);
+}
+
+/*
+ * Does what a (fresh enough) form asked: ending this browser's session,
+ * or all of them, answers as /logout; ending another shows the page again
+ * with a status line. Only the user's own live sessions: a sid of anyone
+ * else is "not found", and nothing ends.
+ */
+static void
+act(struct http_request *req, const struct session *s, const struct action *a)
+{
+    struct app *app = req->app;
+    const struct page_ctx *ctx = http_page_ctx(req);
+    struct session *t = NULL;
+    char *browser;
+    int rc;
+
+    if (a->all) {
+        log_info("account_logout_all sub=%s", s->sub);
+        logout_end_and_show(req, s->sid, s->sub, ACTOR);
+        return;
+    }
+    if (strcmp(a->sid, s->sid) == 0) {
+        log_info("account_logout sub=%s current=1", s->sub);
+        logout_end_and_show(req, s->sid, NULL, ACTOR);
+        return;
+    }
+    rc = session_get(app->store, a->sid, &t);
+    if (rc < 0 && rc != GH_ENOTFOUND) {
+        unavailable(req);
+        return;
+    }
+    if (rc == GH_ENOTFOUND || strcmp(t->sub, s->sub) != 0) {
+        /* Not one of yours, or over already: the same answer, so a sid
+         * says nothing about whose it is. */
+        log_info("account_logout_refused sub=%s", s->sub);
+        http_error_page(req, 404, "Session not found",
+                        "That session has already ended or is not one of "
+                        "yours. Nothing was signed out.");
+        goto out;
+    }
+    if ((rc = session_end_by(app->store, app->cfg, t->sid, END_RP_LOGOUT,
+                             ACTOR, NULL)) < 0) {
+        unavailable(req);
+        goto out;
+    }
+    log_info("account_logout sub=%s current=0", s->sub);
+    browser = browser_text(ctx->lang, t);
+    {
+        /* "Signed out of the session on Chrome on Linux." */
+        const char *fmt = tr(ctx->lang, "Signed out of the session on %s.");
+        const char *at = strstr(fmt, "%s");
+        char *status;
+
+        if (at == NULL)
+            status = xstrdup(fmt);
+        else
+            status = xasprintf("%.*s%s%s", (int)(at - fmt), fmt, browser,
+                               at + 2);
+        /* The page a moment later: the ended session is gone from it. */
+        show(req, s, status);
+        free(status);
+    }
+    free(browser);
+out:
+    session_free(t);
+}
+
+/* One step-up attempt, on the hash pool. */
+struct reauth_job {
+    struct http_request *req;
+    struct session *s;
+    struct action a;
+    char *password;
+    char *hash; /* the user's PHC string; NULL: disabled or gone */
+    char who[2][USERNAME_MAX + 60];
+};
+
+static void
+reauth_job_free(struct reauth_job *j)
+{
+    session_free(j->s);
+    util_free_secret(j->password);
+    free(j->hash);
+    free(j);
+}
+
+static void
+reauth_run(void *arg)
+{
+    struct reauth_job *j = arg;
+    struct http_request *req = j->req;
+    struct app *app = req->app;
+    const char *who[2] = {j->who[0], j->who[1]};
+    int rc;
+
+    rc = j->hash != NULL ? password_verify(j->password, j->hash)
+                         : password_verify_dummy(j->password);
+    if (rc < 0) {
+        log_info("account_reauth_failed sub=%s", j->s->sub);
+        show_reauth(req, j->s, &j->a, "Incorrect password.", 401);
+        goto out;
+    }
+    if (store_login_refund(app->store, who, 2, 1) < 0 ||
+        (rc = session_reauth(app->store, j->s->sid)) == GH_EREDIS) {
+        unavailable(req);
+        goto out;
+    }
+    if (rc < 0) {
+        /* Ended meanwhile: nothing left to act for. */
+        to_sign_in(req, 1);
+        goto out;
+    }
+    log_info("account_reauth sub=%s", j->s->sub);
+    act(req, j->s, &j->a);
+out:
+    reauth_job_free(j);
+    http_resume(req);
+}
+
+static void
+reauth_cancel(void *arg)
+{
+    struct reauth_job *j = arg;
+    struct http_request *req = j->req;
+    const char *who[2] = {j->who[0], j->who[1]};
+
+    store_login_refund(req->app->store, who, 2, 0);
+    http_add_header(req, "Retry-After", "1");
+    http_error_page(req, 503, "Busy",
+                    "Too many sign-ins at once. Please try again in a "
+                    "moment.");
+    reauth_job_free(j);
+    http_resume(req);
+}
+
+/*
+ * The password again, for a session signed in too long ago: reserved
+ * against lockout as a sign-in is (SPEC §7), checked on the hash pool,
+ * never on this thread. Takes s.
+ */
+static void
+reauth(struct http_request *req, struct session *s, const struct action *a,
+       const char *password)
+{
+    struct app *app = req->app;
+    struct reauth_job *j = xcalloc(1, sizeof(*j));
+    const char *who[2];
+    struct user *u = NULL;
+    long retry_s = 0;
+    char retry[24];
+    int rc;
+
+    j->req = req;
+    j->s = s;
+    j->a = *a;
+    j->password = xstrdup(password);
+    snprintf(j->who[0], sizeof(j->who[0]), "u:%s", s->sub);
+    snprintf(j->who[1], sizeof(j->who[1]), "ip:%s", http_client_addr(req));
+    who[0] = j->who[0];
+    who[1] = j->who[1];
+    if ((rc = users_get(app->store, s->sub, &u)) < 0 && rc != GH_ENOTFOUND)
+        goto unavailable;
+    if (u != NULL && !u->disabled)
+        j->hash = xstrdup(u->hash);
+    user_free(u);
+    rc = store_login_reserve(app->store, who, 2, app->cfg->login_max_failures,
+                             app->cfg->login_lockout_s, &retry_s);
+    if (rc == GH_EDENIED) {
+        snprintf(retry, sizeof(retry), "%ld", retry_s);
+        http_add_header(req, "Retry-After", retry);
+        http_error_page(req, 429, "Too many attempts",
+                        "Too many failed sign-ins. Wait a few minutes and "
+                        "try again.");
+        reauth_job_free(j);
+        return;
+    }
+    if (rc < 0)
+        goto unavailable;
+    http_suspend(req);
+    if (hashpool_submit_cancellable(app->hashpool, reauth_run, reauth_cancel,
+                                    j) < 0)
+        reauth_cancel(j);
+    return;
+unavailable:
+    unavailable(req);
+    reauth_job_free(j);
+}
+
+/* The action a form asks for; -1 if it asks for none we know. */
+static int
+read_action(const struct form *f, struct action *a)
+{
+    const char *scope = form_get(f, "scope"), *sid = form_get(f, "sid");
+
+    memset(a, 0, sizeof(*a));
+    if (scope != NULL && strcmp(scope, "all") == 0) {
+        a->all = 1;
+        return 0;
+    }
+    if (scope != NULL && strcmp(scope, "session") == 0 && sid != NULL &&
+        admin_valid_sid(sid)) {
+        snprintf(a->sid, sizeof(a->sid), "%s", sid);
+        return 0;
+    }
+    return -1;
+}
+
+static void
+post(struct http_request *req, struct session *s)
+{
+    struct app *app = req->app;
+    const char *password;
+    struct action a;
+    json_t *claims = NULL;
+    struct form f;
+    int rc;
+
+    /* A cross-site form is refused before anything is read (SPEC §7). */
+    if (!presign_same_origin(req)) {
+        http_error_page(req, 403, "Sign-out refused",
+                        "This form was sent from another site, and nothing "
+                        "was signed out.");
+        session_free(s);
+        return;
+    }
+    if (!http_content_type_is(req, "application/x-www-form-urlencoded") ||
+        form_parse(req->body, req->body_len, &f) < 0 ||
+        form_has_duplicate(&f) != NULL) {
+        form_free(&f);
+        http_error_page(req, 400, "Invalid request",
+                        "The form was not sent correctly. Nothing was "
+                        "signed out.");
+        session_free(s);
+        return;
+    }
+    rc = presign_open(app, PURPOSE, s->sid, form_get(&f, "csrf"), &claims);
+    json_decref(claims);
+    if (rc == GH_EREDIS) {
+        unavailable(req);
+        goto out;
+    }
+    if (rc < 0) {
+        http_error_page(req, 403, "Form expired",
+                        "This form can no longer be used, and nothing was "
+                        "signed out. Reload the page and try again.");
+        goto out;
+    }
+    if (read_action(&f, &a) < 0) {
+        http_error_page(req, 400, "Invalid request",
+                        "The form was not sent correctly. Nothing was "
+                        "signed out.");
+        goto out;
+    }
+    /* SPEC §7 step-up: an authentication within the window, to the
+     * millisecond as max_age is. */
+    if (util_now_ms() - s->auth_time_ms >
+        (int64_t)app->cfg->login_reauth_window_s * 1000) {
+        password = form_get(&f, "password");
+        if (password == NULL || *password == '\0' ||
+            strlen(password) > PASSWORD_MAX) {
+            show_reauth(req, s, &a,
+                        password != NULL ? "Enter your password." : NULL,
+                        password != NULL ? 400 : 200);
+            goto out;
+        }
+        reauth(req, s, &a, password);
+        s = NULL;
+        goto out;
+    }
+    act(req, s, &a);
+out:
+    form_free(&f);
+    session_free(s);
+}
+
+void
+account_handle(struct http_request *req)
+{
+    struct app *app = req->app;
+    int is_post = strcmp(req->method, "POST") == 0;
+    struct session *s = NULL;
+    char *cookie;
+    int rc;
+
+    cookie = http_cookie(req, SESSION_COOKIE);
+    if (cookie == NULL) {
+        to_sign_in(req, is_post);
+        return;
+    }
+    rc = session_from_cookie(app->store, app->cfg, cookie,
+                             http_header(req, "User-Agent"), &s);
+    free(cookie);
+    if (rc == GH_ENOTFOUND) {
+        to_sign_in(req, is_post);
+        return;
+    }
+    if (rc < 0) {
+        unavailable(req);
+        return;
+    }
+    if (is_post) {
+        post(req, s);
+        return;
+    }
+    show(req, s, NULL);
+    session_free(s);
+}

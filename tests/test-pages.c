@@ -60,6 +60,14 @@ static const struct page_app_status two_apps[] = {
     {"Sales", "still trying", NULL, 0},
 };
 
+static const char *const crm_sales[] = {"CRM", "Sales"};
+static const struct page_account_session two_sessions[] = {
+    {"sidLaptop", "Chrome on Linux", "10.0.0.1", "2026-12-07 09:00 UTC",
+     "2026-12-07 13:00 UTC", crm_sales, 2, 1},
+    {"sidPhone", "Firefox on Android", "10.0.0.2", "2026-12-06 08:00 UTC",
+     "2026-12-06 18:00 UTC", NULL, 0, 0},
+};
+
 TEST(every_page_shares_the_script_free_layout)
 {
     struct page_login login = {.app_name = "CRM",
@@ -76,16 +84,22 @@ TEST(every_page_shares_the_script_free_layout)
                                           .state = "st",
                                           .apps = two_apps,
                                           .napps = 2};
-    char *html[6];
+    struct page_account account = {"/account", "tok", "alice", "Done.",
+                                   two_sessions, 2};
+    struct page_account_reauth reauth = {"/account", "tok", "alice", "all",
+                                         NULL, NULL};
+    char *html[8];
     size_t i;
 
+    html[6] = pages_account(&en, &account);
+    html[7] = pages_account_reauth(&en, &reauth);
     html[0] = pages_login(&en, &login);
     html[1] = pages_signed_in(&en, "alice");
     html[2] = pages_logout_confirm(&en, &confirm);
     html[3] = pages_signed_out(&en, two_apps, 2);
     html[4] = pages_signed_out(&en, NULL, 0);
     html[5] = pages_error(&en, "Invalid redirect URI", "Not registered.");
-    for (i = 0; i < 6; i++) {
+    for (i = 0; i < 8; i++) {
         ASSERT(html[i] != NULL);
         ASSERT(strncmp(html[i], "<!doctype html>\n", 16) == 0);
         ASSERT_CONTAINS(html[i], "<html lang=\"en\">");
@@ -480,7 +494,98 @@ TEST(front_channel_script_writes_text_only)
     ASSERT_CONTAINS(pages_frontchannel_script, "\"continue\"");
 }
 
+TEST(account_lists_sessions_each_with_its_own_sign_out_form)
+{
+    struct page_account p = {"/account", "tok", "alice", NULL, two_sessions,
+                             2};
+    char *html = pages_account(&en, &p), *t;
+
+    ASSERT(html != NULL);
+    ASSERT_CONTAINS(html, "<title>Your sessions</title>");
+    ASSERT_CONTAINS(html, "Signed in as alice.");
+    ASSERT_EQ(count(html, "<form method=\"post\" action=\"/account\">"), 3);
+    ASSERT_EQ(count(html, "name=\"csrf\" value=\"tok\""), 3);
+    ASSERT_CONTAINS(html, "name=\"sid\" value=\"sidLaptop\"");
+    ASSERT_CONTAINS(html, "name=\"sid\" value=\"sidPhone\"");
+    ASSERT_EQ(count(html, "name=\"scope\" value=\"session\""), 2);
+    ASSERT_EQ(count(html, "name=\"scope\" value=\"all\""), 1);
+    ASSERT_EQ(count(html, "This device"), 1);
+    ASSERT(strstr(html, "This device") < strstr(html, "sidLaptop"));
+    ASSERT_CONTAINS(html, "<li>CRM</li><li>Sales</li>");
+    ASSERT_CONTAINS(html, "None yet");
+    ASSERT_CONTAINS(html, "<dd>2026-12-06 18:00 UTC</dd>");
+    ASSERT_CONTAINS(html, ">Sign out of all sessions</button>");
+    /* Each "Sign out" is described by its session's heading. */
+    t = tag(html, "aria-describedby=\"s1\"");
+    ASSERT(t != NULL);
+    ASSERT_CONTAINS(t, "<button type=\"submit\"");
+    ASSERT_CONTAINS(html, "<h2 id=\"s1\">Firefox on Android</h2>");
+    ASSERT(strstr(html, "role=\"status\"") == NULL);
+    free(t);
+    free(html);
+}
+
+TEST(account_shows_a_status_line_and_escapes_everything)
+{
+    const char *const apps[] = {HOSTILE};
+    struct page_account_session s = {HOSTILE, HOSTILE, HOSTILE, HOSTILE,
+                                     HOSTILE, apps,    1,       1};
+    struct page_account p = {HOSTILE, HOSTILE, HOSTILE, HOSTILE, &s, 1};
+    char *html = pages_account(&en, &p);
+
+    /* action x2, csrf x2, status, username, sid, browser, address,
+     * started, last seen, app */
+    assert_escaped(html, 12);
+    ASSERT_CONTAINS(html, "role=\"status\">" HOSTILE_ESC "</p>");
+    free(html);
+}
+
+TEST(account_reauth_asks_for_the_password_and_carries_the_action)
+{
+    struct page_account_reauth p = {"/account", "tok", "alice", "session",
+                                    "sidPhone", "Incorrect password."};
+    char *html = pages_account_reauth(&en, &p), *t;
+
+    ASSERT(html != NULL);
+    ASSERT_CONTAINS(html, "name=\"csrf\" value=\"tok\"");
+    ASSERT_CONTAINS(html, "name=\"scope\" value=\"session\"");
+    ASSERT_CONTAINS(html, "name=\"sid\" value=\"sidPhone\"");
+    ASSERT_CONTAINS(html, "<label for=\"password\">Password</label>");
+    t = tag(html, "id=\"password\"");
+    ASSERT(t != NULL);
+    ASSERT_CONTAINS(t, "autocomplete=\"current-password\"");
+    ASSERT_CONTAINS(t, "aria-describedby=\"error\"");
+    ASSERT_CONTAINS(html, "role=\"alert\">Incorrect password.</p>");
+    free(t);
+    free(html);
+    p.scope = "all";
+    p.sid = NULL;
+    p.error = NULL;
+    html = pages_account_reauth(&en, &p);
+    ASSERT(strstr(html, "name=\"sid\"") == NULL);
+    ASSERT(strstr(html, "role=\"alert\"") == NULL);
+    free(html);
+}
+
+TEST(sign_out_pages_link_to_the_account_page)
+{
+    struct page_logout_confirm confirm = {.action = "/logout", .csrf = "t"};
+    char *html = pages_logout_confirm(&en, &confirm);
+
+    ASSERT_CONTAINS(html, "<a id=\"account\" href=\"/account\">Manage your "
+                          "sessions</a>");
+    free(html);
+    html = pages_signed_out(&en, NULL, 0);
+    ASSERT_CONTAINS(html, "<a id=\"account\" href=\"/account\">Manage your "
+                          "sessions</a>");
+    free(html);
+}
+
 TEST_MAIN(TEST_ENTRY(every_page_shares_the_script_free_layout),
+          TEST_ENTRY(account_lists_sessions_each_with_its_own_sign_out_form),
+          TEST_ENTRY(account_shows_a_status_line_and_escapes_everything),
+          TEST_ENTRY(account_reauth_asks_for_the_password_and_carries_the_action),
+          TEST_ENTRY(sign_out_pages_link_to_the_account_page),
           TEST_ENTRY(login_has_labelled_fields_csrf_and_one_button),
           TEST_ENTRY(login_autofocuses_the_first_field_in_tab_order),
           TEST_ENTRY(login_without_app_or_request_says_sign_in),

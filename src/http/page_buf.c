@@ -51,6 +51,20 @@ static const char style[] =
     "border-top:1px solid #e3e6ea}"
     ".apps li{padding:.625rem 0;border-bottom:1px solid #e3e6ea}"
     ".hint{margin-top:1.25rem;color:#4a5260;font-size:.9375rem}"
+    /* the account page's sessions (pages_account.c) */
+    ".session{margin:0 0 1rem;padding:1rem;border:1px solid #d0d5dc;"
+    "border-radius:.5rem}"
+    ".session.current{border:2px solid #1d4ed8}"
+    ".session h2{margin:0 0 .5rem;font-size:1.125rem}"
+    ".tag{display:inline-block;margin-left:.5rem;padding:0 .5rem;"
+    "border-radius:1rem;background:#1d4ed8;color:#fff;font-size:.8125rem;"
+    "font-weight:600;vertical-align:middle}"
+    ".session dl{display:grid;grid-template-columns:auto 1fr;"
+    "gap:.25rem 1rem;margin:0}"
+    ".session dt{color:#4a5260}"
+    ".session dd{margin:0;overflow-wrap:anywhere}"
+    ".session ul{margin:0;padding:0;list-style:none}"
+    ".session button{margin-top:1rem}"
     "@media (max-width:30rem){body{padding:0;background:#fff}"
     "main{padding:1.5rem 1.25rem;border-radius:0;box-shadow:none}}";
 

@@ -8,6 +8,15 @@
 #include "gatehouse/http/pages.h"
 #include "http/page_buf.h"
 
+/* The account page (pages_account.c), linked from the sign-out pages. */
+static void
+put_account_link(struct page_buf *b, const struct page_ctx *ctx)
+{
+    page_buf_put(b, "<p class=\"hint\"><a id=\"account\" href=\"/account\">");
+    page_buf_esc(b, tr(ctx->lang, "Manage your sessions"));
+    page_buf_put(b, "</a></p>\n");
+}
+
 /* The id tying app i's status to its iframe, for the script. */
 static void
 put_frame_id(struct page_buf *b, size_t i)
@@ -156,6 +165,7 @@ pages_logout_confirm(const struct page_ctx *ctx,
                  "<button type=\"submit\" name=\"scope\" value=\"everywhere\" "
                  "class=\"secondary\">Sign out everywhere</button>\n"
                  "</form>\n");
+    put_account_link(&b, ctx);
     return page_buf_finish(ctx, "Sign out?", &b);
 }
 
@@ -266,6 +276,7 @@ pages_signed_out_continue(const struct page_ctx *ctx,
         page_buf_esc(&b, continue_url);
         page_buf_put(&b, "\">Continue</a></p>\n");
     }
+    put_account_link(&b, ctx);
     return page_buf_finish(ctx, "You are signed out", &b);
 }
 

@@ -8,26 +8,6 @@
 #include "gatehouse/http/pages.h"
 #include "http/page_buf.h"
 
-/* The layout's style is shared by every page; what only this page lays
- * out is here (the CSP allows inline style, never script). */
-static const char account_style[] =
-    "<style>"
-    "main{max-width:36rem}"
-    ".session{margin:0 0 1rem;padding:1rem;border:1px solid #d0d5dc;"
-    "border-radius:.5rem}"
-    ".session.current{border:2px solid #1d4ed8}"
-    ".session h2{margin:0 0 .5rem;font-size:1.125rem}"
-    ".tag{display:inline-block;margin-left:.5rem;padding:0 .5rem;"
-    "border-radius:1rem;background:#1d4ed8;color:#fff;font-size:.8125rem;"
-    "font-weight:600;vertical-align:middle}"
-    ".session dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;"
-    "margin:0}"
-    ".session dt{color:#4a5260}"
-    ".session dd{margin:0;overflow-wrap:anywhere}"
-    ".session ul{margin:0;padding:0;list-style:none}"
-    ".session button{margin-top:1rem}"
-    "</style>\n";
-
 /*
  * Appends fmt (a translated msgid) with its one "%s" replaced by arg,
  * both escaped. No printf: a translation is data, and a stray conversion
@@ -133,7 +113,6 @@ pages_account(const struct page_ctx *ctx, const struct page_account *p)
     struct page_buf b = {0};
     size_t i;
 
-    page_buf_put(&b, account_style);
     if (p->status != NULL) {
         page_buf_put(&b, "<p id=\"status\" class=\"notice\" role=\"status\">");
         page_buf_esc(&b, p->status);

@@ -588,7 +588,94 @@ TEST(redis_away_is_a_503_page_and_claims_nothing)
     world_stop(&h);
 }
 
+#define FC_CB "http://127.0.0.1:9/cb"
+#define FC_URI "http://127.0.0.1:9/fc-logout"
+
+/* b signs in to the front-channel app "fc" (a new session unless b has
+ * one); its sid into sid. */
+static void
+sign_in_fc(struct browser *b, char sid[64])
+{
+    char *code = oidc_get_code(&h->gh, b, "fc", FC_CB, "alice",
+                               "correct horse", NULL),
+         *ru = url_encode(FC_CB), *body = NULL;
+    json_t *t;
+
+    ASSERT(code != NULL);
+    if (asprintf(&body, "grant_type=authorization_code&code=%s&"
+                        "redirect_uri=%s",
+                 code, ru) < 0)
+        FAIL("asprintf");
+    t = oidc_token(&h->gh, body, "fc:fc-secret", 200);
+    json_decref(t);
+    sid_of(b, sid);
+    free(body);
+    free(ru);
+    free(code);
+}
+
+TEST(sign_out_everywhere_loads_every_sessions_front_channel_frames)
+{
+    struct harness_opts o = {
+        .apps = 1,
+        .user = "alice:correct horse",
+        .clients_json =
+            "[{\"client_id\":\"fc\",\"client_secret\":\"fc-secret\","
+            "\"name\":\"Field App\",\"redirect_uris\":[\"" FC_CB "\"],"
+            "\"frontchannel_logout_uri\":\"" FC_URI "\","
+            "\"frontchannel_logout_session_required\":true}]"};
+    struct browser laptop = {""}, phone = {""}, tablet = {""};
+    char lsid[64], psid[64], tsid[64], *csrf, *body = NULL, url[128];
+    struct http_result res;
+    size_t i;
+
+    h = world_start(&o, "{\"login\":{\"max_failures\":100}}", NULL);
+    /* The account page's "Sign out of all sessions", then the logout
+     * confirmation's "Sign out everywhere". */
+    for (i = 0; i < 2; i++) {
+        sign_in_fc(&laptop, lsid);
+        sign_in_fc(&phone, psid);
+        /* A session without the app has no frame to load. */
+        sign_in_as(&tablet, FIREFOX, 0, "alice", "correct horse");
+        sid_of(&tablet, tsid);
+        if (i == 0) {
+            csrf = account_csrf(&laptop);
+            if (asprintf(&body, "csrf=%s&scope=all", csrf) < 0)
+                FAIL("asprintf");
+            account_post(&laptop, body, &res);
+        } else {
+            snprintf(url, sizeof(url), "%s/logout", h->gh.issuer);
+            ASSERT_EQ(browser_do(&laptop, "GET", url, NULL, &res), 0);
+            csrf = html_hidden(res.body, "csrf");
+            ASSERT(csrf != NULL);
+            http_result_free(&res);
+            if (asprintf(&body, "csrf=%s&scope=everywhere", csrf) < 0)
+                FAIL("asprintf");
+            ASSERT_EQ(browser_do(&laptop, "POST", url, body, &res), 0);
+        }
+        ASSERT_EQ(res.status, 200);
+        ASSERT_CONTAINS(res.body, "You are signed out");
+        /* This session's frame and the phone's, each with its own sid. */
+        ASSERT_CONTAINS(res.body, lsid);
+        ASSERT_CONTAINS(res.body, psid);
+        ASSERT(strstr(res.body, tsid) == NULL);
+        ASSERT_EQ(strstr(res.body, "<iframe") != NULL, 1);
+        ASSERT(strstr(strstr(res.body, "<iframe") + 1, "<iframe") != NULL);
+        ASSERT_CONTAINS(res.headers, "frame-src http://127.0.0.1:9");
+        /* Listed once: the phone's frame is loaded, not listed. */
+        ASSERT_EQ(strstr(strstr(res.body, "<li>Field App") + 1,
+                         "<li>Field App") == NULL,
+                  1);
+        http_result_free(&res);
+        ASSERT(!alive(lsid) && !alive(psid) && !alive(tsid));
+        free(body);
+        free(csrf);
+    }
+    world_stop(&h);
+}
+
 TEST_MAIN(TEST_ENTRY(account_lists_each_session_with_browser_address_and_apps),
+          TEST_ENTRY(sign_out_everywhere_loads_every_sessions_front_channel_frames),
           TEST_ENTRY(signing_out_another_session_notifies_its_apps_and_keeps_this_one),
           TEST_ENTRY(signing_out_this_device_shows_the_signed_out_page),
           TEST_ENTRY(sign_out_of_all_sessions_notifies_every_app),

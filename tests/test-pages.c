@@ -581,7 +581,27 @@ TEST(sign_out_pages_link_to_the_account_page)
     free(html);
 }
 
+TEST(signed_out_loads_other_sessions_frames_without_listing_them)
+{
+    const struct page_app_status apps[] = {
+        {"CRM", "signed out", NULL, 0},
+        {"Field", NULL, "https://field.example/fcl?sid=other", 0},
+    };
+    char *html = pages_signed_out(&en, apps, 2);
+
+    ASSERT_CONTAINS(html, "<li>CRM");
+    ASSERT(strstr(html, "<li>Field") == NULL);
+    ASSERT_CONTAINS(html, "src=\"https://field.example/fcl?sid=other\"");
+    free(html);
+    /* Only such frames: nothing listed, no "Your apps". */
+    html = pages_signed_out(&en, apps + 1, 1);
+    ASSERT(strstr(html, "Your apps") == NULL);
+    ASSERT_CONTAINS(html, "<iframe");
+    free(html);
+}
+
 TEST_MAIN(TEST_ENTRY(every_page_shares_the_script_free_layout),
+          TEST_ENTRY(signed_out_loads_other_sessions_frames_without_listing_them),
           TEST_ENTRY(account_lists_sessions_each_with_its_own_sign_out_form),
           TEST_ENTRY(account_shows_a_status_line_and_escapes_everything),
           TEST_ENTRY(account_reauth_asks_for_the_password_and_carries_the_action),

@@ -45,6 +45,8 @@ put_apps(struct page_buf *b, const struct page_app_status *apps, size_t napps)
         return;
     page_buf_put(b, "<ul class=\"apps\">\n");
     for (i = 0; i < napps; i++) {
+        if (apps[i].frame != NULL && apps[i].status == NULL)
+            continue; /* another session's frame, not listed */
         page_buf_put(b, "<li>");
         page_buf_esc(b, apps[i].name ? apps[i].name : "(unnamed app)");
         if (apps[i].status != NULL) {
@@ -266,11 +268,14 @@ pages_signed_out_continue(const struct page_ctx *ctx,
                              "\"></script>\n");
             break;
         }
-    if (napps > 0) {
+    for (i = 0; i < napps; i++)
+        if (apps[i].frame == NULL || apps[i].status != NULL)
+            break; /* one is listed */
+    if (i < napps) {
         page_buf_put(&b, "<p>Your apps:</p>\n");
         put_apps(&b, apps, napps);
-        put_frames(&b, apps, napps);
     }
+    put_frames(&b, apps, napps);
     if (continue_url != NULL) {
         page_buf_put(&b, "<p><a id=\"continue\" href=\"");
         page_buf_esc(&b, continue_url);

@@ -40,6 +40,9 @@ struct pending_logout {
     char **frames;  /* their front-channel logout URLs, or NULL */
     int *notified;  /* a delivery was queued for it */
     size_t napps;
+    /* The first nown are this session's apps; the rest are front-channel
+     * frames of the other sessions "Sign out everywhere" ended. */
+    size_t nown;
 };
 
 static void
@@ -228,6 +231,8 @@ answer(struct pending_logout *p, const enum delivery_state *states)
     for (i = 0; apps != NULL && i < p->napps; i++) {
         apps[i].name = p->names[i];
         apps[i].frame = p->frames[i];
+        if (i >= p->nown)
+            continue; /* another session's frame: no status, not listed */
         /* An app with both channels shows its back channel's state; its
          * frame loads all the same. */
         apps[i].frame_reports = !p->notified[i] && p->frames[i] != NULL;
@@ -286,28 +291,76 @@ waited(void *arg, const enum delivery_state *st, size_t n)
     pending_free(p);
 }
 
-/* Ends every session of sub but keep. */
-static int
-end_others(struct app *app, const char *sub, const char *keep)
+/* The front-channel frames of the other sessions "Sign out everywhere"
+ * ended: each app's URL with that session's sid. */
+struct other_frames {
+    char **names;
+    char **frames;
+    size_t n;
+};
+
+static void
+other_frames_clear(struct other_frames *o)
 {
-    char **sids = NULL;
-    size_t n = 0, i, k = 0;
+    size_t i;
+
+    for (i = 0; i < o->n; i++) {
+        free(o->names[i]);
+        free(o->frames[i]);
+    }
+    free(o->names);
+    free(o->frames);
+    memset(o, 0, sizeof(*o));
+}
+
+/*
+ * Ends every session of sub but keep, by actor, collecting into of the
+ * front-channel frames of their apps (OIDC Front-Channel Logout 1.0: the
+ * browser that signs out everywhere is the one to load them, each with
+ * its own session's sid). One ending at a time, as a user has few
+ * sessions and each one's apps are needed.
+ */
+static int
+end_others(struct app *app, const char *sub, const char *keep,
+           const char *actor, struct other_frames *of)
+{
+    struct session_ended e;
+    char **sids = NULL, *frame;
+    size_t n = 0, i, j;
     long long ended = 0;
-    int rc;
+    int rc = 0;
 
     if ((rc = session_list_user(app->store, sub, &sids, &n)) < 0)
         return rc;
-    for (i = 0; i < n; i++) {
+    for (i = 0; i < n && rc >= 0; i++) {
         if (strcmp(sids[i], keep) == 0)
-            free(sids[i]);
-        else
-            sids[k++] = sids[i];
+            continue;
+        memset(&e, 0, sizeof(e));
+        rc = session_end_by(app->store, app->cfg, sids[i], END_RP_LOGOUT,
+                            actor, &e);
+        if (rc != 1)
+            continue; /* ended already (0), or failed (< 0: stop) */
+        ended++;
+        for (j = 0; j < e.napps; j++) {
+            char *name = app_describe(app, e.apps[j], sids[i], &frame);
+
+            if (frame == NULL) {
+                free(name);
+                continue;
+            }
+            of->names = xrealloc(of->names, of->n + 1, sizeof(char *));
+            of->frames = xrealloc(of->frames, of->n + 1, sizeof(char *));
+            of->names[of->n] = name;
+            of->frames[of->n] = frame;
+            of->n++;
+        }
+        session_ended_clear(&e);
     }
-    rc = session_end_many(app->store, NULL, sids, k, END_RP_LOGOUT, "user", 1,
-                          &ended, NULL);
-    if (rc == 0)
+    if (rc >= 0) {
+        rc = 0;
         log_info("logout_everywhere sessions=%lld", ended + 1);
-    for (i = 0; i < k; i++)
+    }
+    for (i = 0; i < n; i++)
         free(sids[i]);
     free(sids);
     return rc;
@@ -320,6 +373,7 @@ end_and_wait(struct http_request *req, const char *sid,
              const char *everywhere_sub, const char *actor, char *redirect)
 {
     struct app *app = req->app;
+    struct other_frames of = {0};
     struct session_ended e;
     struct pending_logout *p;
     const char **ids = NULL;
@@ -331,25 +385,28 @@ end_and_wait(struct http_request *req, const char *sid,
      * be ended, this one is left too and the page says nothing changed,
      * instead of "signed out" while the others live on (SPEC §7). */
     if (everywhere_sub != NULL &&
-        (rc = end_others(app, everywhere_sub, sid)) < 0) {
+        (rc = end_others(app, everywhere_sub, sid, actor, &of)) < 0) {
         log_warnx("logout_everywhere_failed error=\"%s\"", gh_strerror(rc));
+        other_frames_clear(&of);
         free(redirect);
         unavailable(req);
         return;
     }
     rc = session_end_by(app->store, app->cfg, sid, END_RP_LOGOUT, actor, &e);
     if (rc < 0) {
+        other_frames_clear(&of);
         free(redirect);
         unavailable(req);
         return;
     }
     if ((p = calloc(1, sizeof(*p))) == NULL ||
-        (p->names = calloc(e.napps + 1, sizeof(char *))) == NULL ||
-        (p->ids = calloc(e.napps + 1, sizeof(char *))) == NULL ||
-        (p->frames = calloc(e.napps + 1, sizeof(char *))) == NULL ||
-        (p->notified = calloc(e.napps + 1, sizeof(int))) == NULL ||
+        (p->names = calloc(e.napps + of.n + 1, sizeof(char *))) == NULL ||
+        (p->ids = calloc(e.napps + of.n + 1, sizeof(char *))) == NULL ||
+        (p->frames = calloc(e.napps + of.n + 1, sizeof(char *))) == NULL ||
+        (p->notified = calloc(e.napps + of.n + 1, sizeof(int))) == NULL ||
         (ids = calloc(e.napps + 1, sizeof(char *))) == NULL) {
         pending_free(p);
+        other_frames_clear(&of);
         free(redirect);
         session_ended_clear(&e);
         http_error_page(req, 500, "Something went wrong", "Out of memory.");
@@ -370,6 +427,17 @@ end_and_wait(struct http_request *req, const char *sid,
             ids[n++] = p->ids[i];
     }
     p->napps = e.napps;
+    p->nown = e.napps;
+    /* The other sessions' frames follow this one's apps: loaded, not
+     * listed (their back channels were queued like this one's). */
+    for (i = 0; i < of.n; i++) {
+        p->names[p->napps] = of.names[i];
+        p->frames[p->napps] = of.frames[i];
+        p->ids[p->napps] = xstrdup("");
+        p->napps++;
+    }
+    free(of.names);
+    free(of.frames);
     session_ended_clear(&e);
     http_suspend(req);
     if (delivery_wait(app->delivery, sid, ids, n,

@@ -46,7 +46,8 @@ struct page_app_status {
     /* Signed-out page only: the app's front-channel logout URL (with iss
      * and sid already added), loaded in a hidden iframe; NULL: none. With
      * frame_reports the page's script replaces status with "notified"
-     * once the iframe has loaded. */
+     * once the iframe has loaded. A frame without a status is loaded but
+     * not listed (another session's app, after "Sign out everywhere"). */
     const char *frame;
     int frame_reports;
 };

@@ -5,8 +5,8 @@
  * session_end of /logout, with its notifications, audit record and
  * metrics (reason rp_logout, actor "account"); ending this browser's
  * session answers as /logout does. Actions need an authentication within
- * login.reauth_window_s (SPEC §7 step-up): the password is asked again on
- * the hash pool, as at /login, and the action then goes on.
+ * login.reauth_window_s (SPEC §7 step-up, stepup.h): the password is asked
+ * again, and the action then goes on.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,15 +17,15 @@
 
 #include "gatehouse/auth/client_auth.h"
 #include "gatehouse/auth/presign.h"
+#include "gatehouse/auth/stepup.h"
 #include "gatehouse/core/app.h"
 #include "gatehouse/core/config.h"
 #include "gatehouse/core/error.h"
 #include "gatehouse/core/i18n.h"
 #include "gatehouse/core/log.h"
 #include "gatehouse/core/useragent.h"
-#include "gatehouse/core/util.h"
 #include "gatehouse/core/xmalloc.h"
-#include "gatehouse/crypto/password.h"
+#include "gatehouse/crypto/password.h" /* PASSWORD_MAX */
 #include "gatehouse/directory/clients.h"
 #include "gatehouse/directory/users.h"
 #include "gatehouse/http/form.h"
@@ -36,7 +36,6 @@
 #include "gatehouse/oidc/logout.h"
 #include "gatehouse/session/admin_ops.h"
 #include "gatehouse/session/session.h"
-#include "gatehouse/store/store.h"
 
 #define ACTOR "account"
 #define PURPOSE "account"
@@ -362,125 +361,34 @@ out:
     session_free(t);
 }
 
-/* One step-up attempt, on the hash pool. */
-struct reauth_job {
-    struct http_request *req;
+/* An action waiting for its step-up. */
+struct pending {
     struct session *s;
     struct action a;
-    char *password;
-    char *hash; /* the user's PHC string; NULL: disabled or gone */
-    char who[2][USERNAME_MAX + 60];
 };
 
+/* Runs on the hash pool once the password was checked (stepup.h). */
 static void
-reauth_job_free(struct reauth_job *j)
+stepped_up(struct http_request *req, void *arg, int rc)
 {
-    session_free(j->s);
-    util_free_secret(j->password);
-    free(j->hash);
-    free(j);
-}
+    struct pending *p = arg;
 
-static void
-reauth_run(void *arg)
-{
-    struct reauth_job *j = arg;
-    struct http_request *req = j->req;
-    struct app *app = req->app;
-    const char *who[2] = {j->who[0], j->who[1]};
-    int rc;
-
-    rc = j->hash != NULL ? password_verify(j->password, j->hash)
-                         : password_verify_dummy(j->password);
-    if (rc < 0) {
-        log_info("account_reauth_failed sub=%s", j->s->sub);
-        show_reauth(req, j->s, &j->a, "Incorrect password.", 401);
-        goto out;
-    }
-    if (store_login_refund(app->store, who, 2, 1) < 0 ||
-        (rc = session_reauth(app->store, j->s->sid)) == GH_EREDIS) {
+    if (rc == 0) {
+        act(req, p->s, &p->a);
+    } else if (rc == GH_EDENIED) {
+        show_reauth(req, p->s, &p->a, "Incorrect password.", 401);
+    } else if (rc == GH_ENOTFOUND) {
+        to_sign_in(req, 1); /* ended meanwhile: nothing left to act for */
+    } else if (rc == GH_EBUSY) {
+        http_add_header(req, "Retry-After", "1");
+        http_error_page(req, 503, "Busy",
+                        "Too many sign-ins at once. Please try again in a "
+                        "moment.");
+    } else {
         unavailable(req);
-        goto out;
     }
-    if (rc < 0) {
-        /* Ended meanwhile: nothing left to act for. */
-        to_sign_in(req, 1);
-        goto out;
-    }
-    log_info("account_reauth sub=%s", j->s->sub);
-    act(req, j->s, &j->a);
-out:
-    reauth_job_free(j);
-    http_resume(req);
-}
-
-static void
-reauth_cancel(void *arg)
-{
-    struct reauth_job *j = arg;
-    struct http_request *req = j->req;
-    const char *who[2] = {j->who[0], j->who[1]};
-
-    store_login_refund(req->app->store, who, 2, 0);
-    http_add_header(req, "Retry-After", "1");
-    http_error_page(req, 503, "Busy",
-                    "Too many sign-ins at once. Please try again in a "
-                    "moment.");
-    reauth_job_free(j);
-    http_resume(req);
-}
-
-/*
- * The password again, for a session signed in too long ago: reserved
- * against lockout as a sign-in is (SPEC §7), checked on the hash pool,
- * never on this thread. Takes s.
- */
-static void
-reauth(struct http_request *req, struct session *s, const struct action *a,
-       const char *password)
-{
-    struct app *app = req->app;
-    struct reauth_job *j = xcalloc(1, sizeof(*j));
-    const char *who[2];
-    struct user *u = NULL;
-    long retry_s = 0;
-    char retry[24];
-    int rc;
-
-    j->req = req;
-    j->s = s;
-    j->a = *a;
-    j->password = xstrdup(password);
-    snprintf(j->who[0], sizeof(j->who[0]), "u:%s", s->sub);
-    snprintf(j->who[1], sizeof(j->who[1]), "ip:%s", http_client_addr(req));
-    who[0] = j->who[0];
-    who[1] = j->who[1];
-    if ((rc = users_get(app->store, s->sub, &u)) < 0 && rc != GH_ENOTFOUND)
-        goto unavailable;
-    if (u != NULL && !u->disabled)
-        j->hash = xstrdup(u->hash);
-    user_free(u);
-    rc = store_login_reserve(app->store, who, 2, app->cfg->login_max_failures,
-                             app->cfg->login_lockout_s, &retry_s);
-    if (rc == GH_EDENIED) {
-        snprintf(retry, sizeof(retry), "%ld", retry_s);
-        http_add_header(req, "Retry-After", retry);
-        http_error_page(req, 429, "Too many attempts",
-                        "Too many failed sign-ins. Wait a few minutes and "
-                        "try again.");
-        reauth_job_free(j);
-        return;
-    }
-    if (rc < 0)
-        goto unavailable;
-    http_suspend(req);
-    if (hashpool_submit_cancellable(app->hashpool, reauth_run, reauth_cancel,
-                                    j) < 0)
-        reauth_cancel(j);
-    return;
-unavailable:
-    unavailable(req);
-    reauth_job_free(j);
+    session_free(p->s);
+    free(p);
 }
 
 /* The action a form asks for; -1 if it asks for none we know. */
@@ -506,6 +414,7 @@ static void
 post(struct http_request *req, struct session *s)
 {
     struct app *app = req->app;
+    struct pending *p;
     const char *password;
     struct action a;
     json_t *claims = NULL;
@@ -548,10 +457,8 @@ post(struct http_request *req, struct session *s)
                         "signed out.");
         goto out;
     }
-    /* SPEC §7 step-up: an authentication within the window, to the
-     * millisecond as max_age is. */
-    if (util_now_ms() - s->auth_time_ms >
-        (int64_t)app->cfg->login_reauth_window_s * 1000) {
+    /* SPEC §7 step-up: an authentication within the window. */
+    if (!stepup_fresh(app->cfg, s)) {
         password = form_get(&f, "password");
         if (password == NULL || *password == '\0' ||
             strlen(password) > PASSWORD_MAX) {
@@ -560,8 +467,13 @@ post(struct http_request *req, struct session *s)
                         password != NULL ? 400 : 200);
             goto out;
         }
-        reauth(req, s, &a, password);
-        s = NULL;
+        p = xcalloc(1, sizeof(*p));
+        p->s = s;
+        p->a = a;
+        if (stepup_verify(req, s, password, stepped_up, p) != 0)
+            free(p); /* answered; s is still ours */
+        else
+            s = NULL;
         goto out;
     }
     act(req, s, &a);

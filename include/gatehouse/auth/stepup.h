@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/* Step-up (SPEC §7): an authentication within login.reauth_window_s before
+ * account-page actions and "sign out everywhere"; the password asked again
+ * is checked as a sign-in's is, on the hash pool. */
+#ifndef GATEHOUSE_STEPUP_H
+#define GATEHOUSE_STEPUP_H
+
+struct config;
+struct http_request;
+struct session;
+
+/* 1 if s was authenticated within login.reauth_window_s (to the
+ * millisecond), else 0. */
+int stepup_fresh(const struct config *cfg, const struct session *s);
+
+/*
+ * What stepup_verify's done is told: 0 the password was right and the
+ * session's auth time is now; GH_EDENIED it was wrong (the attempt counts
+ * against lockout); GH_ENOTFOUND the session ended meanwhile; GH_EBUSY
+ * the hash pool is full or stopping; GH_EREDIS Redis failed.
+ */
+typedef void (*stepup_done_fn)(struct http_request *req, void *arg, int rc);
+
+/*
+ * Checks password as the user of s (whose sid and sub are copied): the
+ * attempt is reserved in the user's and the address's lockout buckets
+ * first, then the request is suspended and the hash runs on the pool;
+ * done(req, arg, rc) runs there and must answer, and the request is
+ * resumed after it. Returns 0 if done will run, or 1 if the answer was
+ * given here (429 locked out, 503) and done will not: arg stays the
+ * caller's.
+ */
+int stepup_verify(struct http_request *req, const struct session *s,
+                  const char *password, stepup_done_fn done, void *arg);
+
+#endif

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/* Step-up: the password again for a session signed in too long ago
+ * (stepup.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gatehouse/auth/stepup.h"
+#include "gatehouse/core/app.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/log.h"
+#include "gatehouse/core/util.h"
+#include "gatehouse/core/xmalloc.h"
+#include "gatehouse/crypto/password.h"
+#include "gatehouse/directory/users.h"
+#include "gatehouse/http/http.h"
+#include "gatehouse/session/session.h"
+#include "gatehouse/store/store.h"
+
+/* The lockout buckets a step-up counts in, as a sign-in's (SPEC §7). */
+#define BUCKETS 2
+#define BUCKET_MAX (USERNAME_MAX + 60)
+
+struct stepup_job {
+    struct http_request *req;
+    char sid[SESSION_SID_LEN + 1];
+    char sub[37];
+    char *password;
+    char *hash; /* the user's PHC string; NULL: disabled or gone */
+    char who[BUCKETS][BUCKET_MAX];
+    stepup_done_fn done;
+    void *arg;
+};
+
+int
+stepup_fresh(const struct config *cfg, const struct session *s)
+{
+    return util_now_ms() - s->auth_time_ms <=
+           (int64_t)cfg->login_reauth_window_s * 1000;
+}
+
+static void
+job_free(struct stepup_job *j)
+{
+    util_free_secret(j->password);
+    free(j->hash);
+    free(j);
+}
+
+static void
+job_run(void *arg)
+{
+    struct stepup_job *j = arg;
+    struct http_request *req = j->req;
+    struct store *st = req->app->store;
+    const char *who[BUCKETS] = {j->who[0], j->who[1]};
+    int rc;
+
+    /* A disabled or deleted user costs the same as a wrong password. */
+    rc = j->hash != NULL ? password_verify(j->password, j->hash)
+                         : password_verify_dummy(j->password);
+    if (rc < 0) {
+        log_info("stepup_failed sub=%s", j->sub);
+        rc = GH_EDENIED;
+    } else if (store_login_refund(st, who, BUCKETS, 1) < 0) {
+        rc = GH_EREDIS;
+    } else if ((rc = session_reauth(st, j->sid)) == 0) {
+        log_info("stepup sub=%s", j->sub);
+    } else if (rc != GH_ENOTFOUND) {
+        rc = GH_EREDIS;
+    }
+    j->done(req, j->arg, rc);
+    job_free(j);
+    http_resume(req);
+}
+
+/* Shed at shutdown or never queued: nothing was checked, so the attempt
+ * is given back. */
+static void
+job_cancel(void *arg)
+{
+    struct stepup_job *j = arg;
+    struct http_request *req = j->req;
+    const char *who[BUCKETS] = {j->who[0], j->who[1]};
+
+    store_login_refund(req->app->store, who, BUCKETS, 0);
+    j->done(req, j->arg, GH_EBUSY);
+    job_free(j);
+    http_resume(req);
+}
+
+int
+stepup_verify(struct http_request *req, const struct session *s,
+              const char *password, stepup_done_fn done, void *arg)
+{
+    struct app *app = req->app;
+    struct stepup_job *j = xcalloc(1, sizeof(*j));
+    const char *who[BUCKETS];
+    struct user *u = NULL;
+    long retry_s = 0;
+    char retry[24];
+    int rc;
+
+    j->req = req;
+    j->done = done;
+    j->arg = arg;
+    snprintf(j->sid, sizeof(j->sid), "%s", s->sid);
+    snprintf(j->sub, sizeof(j->sub), "%s", s->sub);
+    j->password = xstrdup(password);
+    snprintf(j->who[0], BUCKET_MAX, "u:%s", s->sub);
+    snprintf(j->who[1], BUCKET_MAX, "ip:%s", http_client_addr(req));
+    who[0] = j->who[0];
+    who[1] = j->who[1];
+    if ((rc = users_get(app->store, s->sub, &u)) < 0 && rc != GH_ENOTFOUND)
+        goto unavailable;
+    if (u != NULL && !u->disabled)
+        j->hash = xstrdup(u->hash);
+    user_free(u);
+    rc = store_login_reserve(app->store, who, BUCKETS,
+                             app->cfg->login_max_failures,
+                             app->cfg->login_lockout_s, &retry_s);
+    if (rc == GH_EDENIED) {
+        log_info("stepup_locked_out sub=%s", j->sub);
+        snprintf(retry, sizeof(retry), "%ld", retry_s);
+        http_add_header(req, "Retry-After", retry);
+        http_error_page(req, 429, "Too many attempts",
+                        "Too many failed sign-ins. Wait a few minutes and "
+                        "try again.");
+        job_free(j);
+        return 1;
+    }
+    if (rc < 0)
+        goto unavailable;
+    /* SPEC §7: scrypt never runs on an HTTP thread. */
+    http_suspend(req);
+    if (hashpool_submit_cancellable(app->hashpool, job_run, job_cancel, j) <
+        0)
+        job_cancel(j);
+    return 0;
+unavailable:
+    http_add_header(req, "Retry-After", "5");
+    http_error_page(req, 503, "Temporarily unavailable",
+                    "Your password cannot be checked right now; nothing "
+                    "was changed. Please try again in a moment.");
+    job_free(j);
+    return 1;
+}

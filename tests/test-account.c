@@ -463,6 +463,91 @@ TEST(a_stale_sign_in_asks_for_the_password_before_an_action)
     world_stop(&h);
 }
 
+/* POST /logout in b with body: the response. */
+static void
+logout_post(struct browser *b, const char *body, struct http_result *res)
+{
+    char url[128];
+
+    snprintf(url, sizeof(url), "%s/logout", h->gh.issuer);
+    ASSERT_EQ(browser_do_ua(b, CHROME, "POST", url, body, res), 0);
+}
+
+/* The csrf token of b's logout confirmation. malloc'd. */
+static char *
+confirm_csrf(struct browser *b)
+{
+    struct http_result res;
+    char url[128], *csrf;
+
+    snprintf(url, sizeof(url), "%s/logout", h->gh.issuer);
+    ASSERT_EQ(browser_do_ua(b, CHROME, "GET", url, NULL, &res), 0);
+    ASSERT_EQ(res.status, 200);
+    csrf = html_hidden(res.body, "csrf");
+    ASSERT(csrf != NULL);
+    http_result_free(&res);
+    return csrf;
+}
+
+TEST(a_stale_sign_in_asks_before_sign_out_everywhere_not_before_sign_out)
+{
+    struct browser laptop = {""}, phone = {""};
+    char lsid[64], psid[64], *csrf, *csrf2, *body = NULL;
+    struct http_result res;
+
+    start("{\"login\":{\"reauth_window_s\":1}}");
+    two_devices(&laptop, &phone, lsid, psid);
+    test_sleep_ms(1500);
+    csrf = confirm_csrf(&laptop);
+    if (asprintf(&body, "csrf=%s&scope=everywhere&state=s1", csrf) < 0)
+        FAIL("asprintf");
+    logout_post(&laptop, body, &res);
+    ASSERT_EQ(res.status, 200);
+    ASSERT_CONTAINS(res.body, "name=\"password\"");
+    ASSERT_CONTAINS(res.body, "action=\"/logout\"");
+    ASSERT_CONTAINS(res.body, "name=\"scope\" value=\"everywhere\"");
+    ASSERT_CONTAINS(res.body, "name=\"state\" value=\"s1\"");
+    csrf2 = html_hidden(res.body, "csrf");
+    http_result_free(&res);
+    ASSERT(alive(lsid) && alive(psid));
+    free(body);
+    if (asprintf(&body, "csrf=%s&scope=everywhere&password=wrong", csrf2) < 0)
+        FAIL("asprintf");
+    logout_post(&laptop, body, &res);
+    ASSERT_EQ(res.status, 401);
+    ASSERT_CONTAINS(res.body, "Incorrect password.");
+    http_result_free(&res);
+    ASSERT(alive(lsid) && alive(psid));
+    free(body);
+    if (asprintf(&body, "csrf=%s&scope=everywhere&password=correct%%20horse",
+                 csrf2) < 0)
+        FAIL("asprintf");
+    logout_post(&laptop, body, &res);
+    ASSERT_EQ(res.status, 200);
+    ASSERT_CONTAINS(res.body, "You are signed out");
+    http_result_free(&res);
+    ASSERT(!alive(lsid) && !alive(psid));
+    ASSERT_EQ(harness_wait_acked(h, psid, 10), 0);
+    free(body);
+    free(csrf2);
+    free(csrf);
+
+    /* A plain sign-out of this device never asks. */
+    two_devices(&laptop, &phone, lsid, psid);
+    test_sleep_ms(1500);
+    csrf = confirm_csrf(&laptop);
+    if (asprintf(&body, "csrf=%s&scope=session", csrf) < 0)
+        FAIL("asprintf");
+    logout_post(&laptop, body, &res);
+    ASSERT_EQ(res.status, 200);
+    ASSERT_CONTAINS(res.body, "You are signed out");
+    http_result_free(&res);
+    ASSERT(!alive(lsid) && alive(psid));
+    free(body);
+    free(csrf);
+    world_stop(&h);
+}
+
 TEST(no_session_signs_in_and_comes_back)
 {
     struct browser b = {""};
@@ -683,6 +768,7 @@ TEST_MAIN(TEST_ENTRY(account_lists_each_session_with_browser_address_and_apps),
           TEST_ENTRY(cross_site_post_is_refused_and_ends_nothing),
           TEST_ENTRY(another_users_session_cannot_be_ended),
           TEST_ENTRY(a_stale_sign_in_asks_for_the_password_before_an_action),
+          TEST_ENTRY(a_stale_sign_in_asks_before_sign_out_everywhere_not_before_sign_out),
           TEST_ENTRY(no_session_signs_in_and_comes_back),
           TEST_ENTRY(sign_in_returns_only_to_gatehouse_pages),
           TEST_ENTRY(redis_away_is_a_503_page_and_claims_nothing))

@@ -86,8 +86,10 @@ TEST(every_page_shares_the_script_free_layout)
                                           .napps = 2};
     struct page_account account = {"/account", "tok", "alice", "Done.",
                                    two_sessions, 2};
-    struct page_account_reauth reauth = {"/account", "tok", "alice", "all",
-                                         NULL, NULL};
+    struct page_account_reauth reauth = {.action = "/account",
+                                         .csrf = "tok",
+                                         .username = "alice",
+                                         .scope = "all"};
     char *html[8];
     size_t i;
 
@@ -542,8 +544,12 @@ TEST(account_shows_a_status_line_and_escapes_everything)
 
 TEST(account_reauth_asks_for_the_password_and_carries_the_action)
 {
-    struct page_account_reauth p = {"/account", "tok", "alice", "session",
-                                    "sidPhone", "Incorrect password."};
+    struct page_account_reauth p = {.action = "/account",
+                                    .csrf = "tok",
+                                    .username = "alice",
+                                    .scope = "session",
+                                    .sid = "sidPhone",
+                                    .error = "Incorrect password."};
     char *html = pages_account_reauth(&en, &p), *t;
 
     ASSERT(html != NULL);
@@ -564,6 +570,20 @@ TEST(account_reauth_asks_for_the_password_and_carries_the_action)
     html = pages_account_reauth(&en, &p);
     ASSERT(strstr(html, "name=\"sid\"") == NULL);
     ASSERT(strstr(html, "role=\"alert\"") == NULL);
+    ASSERT(strstr(html, "name=\"state\"") == NULL);
+    free(html);
+    /* The logout confirmation's fields go through. */
+    p.action = "/logout";
+    p.scope = "everywhere";
+    p.client_id = "crm";
+    p.post_logout_redirect_uri = "https://crm/bye";
+    p.state = "st";
+    html = pages_account_reauth(&en, &p);
+    ASSERT_CONTAINS(html, "action=\"/logout\"");
+    ASSERT_CONTAINS(html, "name=\"client_id\" value=\"crm\"");
+    ASSERT_CONTAINS(html, "name=\"post_logout_redirect_uri\" "
+                          "value=\"https://crm/bye\"");
+    ASSERT_CONTAINS(html, "name=\"state\" value=\"st\"");
     free(html);
 }
 

@@ -171,6 +171,10 @@ pages_account_reauth(const struct page_ctx *ctx,
     page_buf_hidden(&b, "csrf", p->csrf ? p->csrf : "");
     page_buf_hidden(&b, "scope", p->scope);
     page_buf_hidden(&b, "sid", p->sid);
+    page_buf_hidden(&b, "client_id", p->client_id);
+    page_buf_hidden(&b, "post_logout_redirect_uri",
+                    p->post_logout_redirect_uri);
+    page_buf_hidden(&b, "state", p->state);
     /* For password managers: whose password this is (WCAG 3.3.8 lets
      * them fill it in). */
     page_buf_put(&b, "<input type=\"text\" name=\"username\" "

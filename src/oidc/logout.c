@@ -21,6 +21,9 @@
 #include "gatehouse/oidc/logout.h"
 #include "gatehouse/http/pages.h"
 #include "gatehouse/auth/presign.h"
+#include "gatehouse/auth/stepup.h"
+#include "gatehouse/crypto/password.h" /* PASSWORD_MAX */
+#include "gatehouse/directory/users.h"
 #include "gatehouse/session/session.h"
 #include "gatehouse/store/store.h"
 #include "gatehouse/crypto/jws.h"
@@ -562,6 +565,119 @@ out:
     return rc;
 }
 
+/* "Sign out everywhere" waiting for its step-up, with the confirmation's
+ * fields to show again after a wrong password. */
+struct everywhere {
+    char sid[SESSION_SID_LEN + 1];
+    char sub[37];
+    char *redirect; /* the post-logout redirect, or NULL */
+    char *client_id, *plr, *state;
+};
+
+static void
+everywhere_free(struct everywhere *e)
+{
+    free(e->redirect);
+    free(e->client_id);
+    free(e->plr);
+    free(e->state);
+    free(e);
+}
+
+/*
+ * SPEC §7 step-up before "Sign out everywhere": the password again, the
+ * confirmation's fields carried through; error (a msgid) or NULL.
+ */
+static void
+show_stepup(struct http_request *req, const char *sid, const char *sub,
+            const char *client_id, const char *plr, const char *state,
+            const char *error, int status)
+{
+    struct app *app = req->app;
+    const struct page_ctx *ctx = http_page_ctx(req);
+    struct page_account_reauth pr;
+    struct user *u = NULL;
+    char *csrf = NULL, *html;
+    json_t *none = json_object();
+
+    if (none == NULL || users_get(app->store, sub, &u) < 0 ||
+        presign_seal(app, "logout", sid, none, &csrf) < 0) {
+        unavailable(req);
+        goto out;
+    }
+    memset(&pr, 0, sizeof(pr));
+    pr.action = "/logout";
+    pr.csrf = csrf;
+    pr.username = u->username;
+    pr.scope = "everywhere";
+    pr.error = error != NULL ? tr(ctx->lang, error) : NULL;
+    pr.client_id = client_id;
+    pr.post_logout_redirect_uri = plr;
+    pr.state = state;
+    html = pages_account_reauth(ctx, &pr);
+    http_reply_html(req, status, html != NULL ? html : xstrdup(""));
+out:
+    json_decref(none);
+    free(csrf);
+    user_free(u);
+}
+
+/* Runs on the hash pool once the password was checked (stepup.h). */
+static void
+everywhere_stepped_up(struct http_request *req, void *arg, int rc)
+{
+    struct everywhere *e = arg;
+
+    if (rc == 0) {
+        end_and_wait(req, e->sid, e->sub, "user", e->redirect);
+        e->redirect = NULL;
+    } else if (rc == GH_EDENIED) {
+        show_stepup(req, e->sid, e->sub, e->client_id, e->plr, e->state,
+                    "Incorrect password.", 401);
+    } else if (rc == GH_ENOTFOUND) {
+        /* Ended meanwhile, by another request that answered for it. */
+        char *html = pages_signed_out(http_page_ctx(req), NULL, 0);
+        http_reply_html(req, 200, html != NULL ? html : xstrdup(""));
+    } else {
+        unavailable(req);
+    }
+    everywhere_free(e);
+}
+
+/* "Sign out everywhere" past login.reauth_window_s: asks for the password,
+ * or checks the one sent and then ends every session. Takes redirect. */
+static void
+everywhere_step_up(struct http_request *req, const struct session *s,
+                   const struct form *f, const char *client_id,
+                   char *redirect)
+{
+    const char *password = form_get(f, "password");
+    struct everywhere *e;
+
+    if (password == NULL || *password == '\0' ||
+        strlen(password) > PASSWORD_MAX) {
+        show_stepup(req, s->sid, s->sub, client_id,
+                    form_get(f, "post_logout_redirect_uri"),
+                    form_get(f, "state"),
+                    password != NULL ? "Enter your password." : NULL,
+                    password != NULL ? 400 : 200);
+        free(redirect);
+        return;
+    }
+    e = xcalloc(1, sizeof(*e));
+    snprintf(e->sid, sizeof(e->sid), "%s", s->sid);
+    snprintf(e->sub, sizeof(e->sub), "%s", s->sub);
+    e->redirect = redirect;
+    e->client_id = client_id != NULL ? xstrdup(client_id) : NULL;
+    e->plr = form_get(f, "post_logout_redirect_uri") != NULL
+                 ? xstrdup(form_get(f, "post_logout_redirect_uri"))
+                 : NULL;
+    e->state =
+        form_get(f, "state") != NULL ? xstrdup(form_get(f, "state")) : NULL;
+    if (stepup_verify(req, s, password, everywhere_stepped_up, e) != 0)
+        everywhere_free(e); /* answered already */
+}
+
 void
 logout_handle(struct http_request *req)
 {
@@ -576,7 +692,7 @@ logout_handle(struct http_request *req)
     json_t *claims = NULL;
     struct session *s = NULL;
     struct form f;
-    int hint_ok, bad, rc;
+    int hint_ok, bad, rc, everywhere;
 
     if (form_parse(params, params_len, &f) < 0 ||
         form_has_duplicate(&f) != NULL) {
@@ -658,11 +774,16 @@ logout_handle(struct http_request *req)
                             "again.");
             goto out;
         }
-        end_and_wait(req, s->sid,
-                     scope != NULL && strcmp(scope, "everywhere") == 0
-                         ? s->sub
-                         : NULL,
-                     "user", redirect);
+        everywhere = scope != NULL && strcmp(scope, "everywhere") == 0;
+        /* SPEC §7: a plain sign-out of this device never asks; ending
+         * every other device's session needs a recent sign-in. */
+        if (everywhere && !stepup_fresh(app->cfg, s)) {
+            everywhere_step_up(req, s, &f, client_id, redirect);
+            redirect = NULL;
+            goto out;
+        }
+        end_and_wait(req, s->sid, everywhere ? s->sub : NULL, "user",
+                     redirect);
         redirect = NULL;
         goto out;
     }

@@ -114,8 +114,9 @@ struct page_account {
  */
 char *pages_account(const struct page_ctx *ctx, const struct page_account *p);
 
-/* The step-up before an account-page action (SPEC §7): the password again,
- * with the action (scope, sid) carried in hidden fields. */
+/* The step-up before an account-page action or "Sign out everywhere" (SPEC
+ * §7): the password again, with the action (scope, sid) carried in hidden
+ * fields. */
 struct page_account_reauth {
     const char *action;   /* "/account" */
     const char *csrf;
@@ -123,6 +124,11 @@ struct page_account_reauth {
     const char *scope;    /* "session" or "all" */
     const char *sid;      /* for scope "session"; NULL: omitted */
     const char *error;    /* above the field; NULL: none */
+    /* The logout confirmation's fields, carried through when its "Sign out
+     * everywhere" asks (action "/logout"); NULL: omitted. */
+    const char *client_id;
+    const char *post_logout_redirect_uri;
+    const char *state;
 };
 char *pages_account_reauth(const struct page_ctx *ctx,
                            const struct page_account_reauth *p);

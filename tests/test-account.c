@@ -458,6 +458,21 @@ TEST(a_stale_sign_in_asks_for_the_password_before_an_action)
     ASSERT(alive(lsid));
     ASSERT_EQ(harness_wait_acked(h, psid, 10), 0);
     free(body);
+
+    /* The step-up made this sign-in fresh; once stale again, "Sign out of
+     * all sessions" asks too, then ends this one as /logout would. */
+    test_sleep_ms(1500);
+    if (asprintf(&body, "csrf=%s&scope=all&password=correct%%20horse",
+                 csrf2) < 0)
+        FAIL("asprintf");
+    account_post(&laptop, body, &res);
+    ASSERT_EQ(res.status, 200);
+    ASSERT_CONTAINS(res.body, "You are signed out");
+    ASSERT_CONTAINS(res.headers, "gh_session=; Path=/; Max-Age=0");
+    http_result_free(&res);
+    ASSERT(!alive(lsid));
+    ASSERT_EQ(harness_wait_acked(h, lsid, 10), 0);
+    free(body);
     free(csrf2);
     free(csrf);
     world_stop(&h);

@@ -70,9 +70,9 @@ job_run(void *arg)
     } else if (rc != GH_ENOTFOUND) {
         rc = GH_EREDIS;
     }
-    j->done(req, j->arg, rc);
+    if (j->done(req, j->arg, rc) == 0)
+        http_resume(req);
     job_free(j);
-    http_resume(req);
 }
 
 /* Shed at shutdown or never queued: nothing was checked, so the attempt
@@ -85,9 +85,9 @@ job_cancel(void *arg)
     const char *who[BUCKETS] = {j->who[0], j->who[1]};
 
     store_login_refund(req->app->store, who, BUCKETS, 0);
-    j->done(req, j->arg, GH_EBUSY);
+    if (j->done(req, j->arg, GH_EBUSY) == 0)
+        http_resume(req);
     job_free(j);
-    http_resume(req);
 }
 
 int

@@ -299,10 +299,13 @@ out:
  * Does what a (fresh enough) form asked: ending this browser's session,
  * or all of them, answers as /logout; ending another shows the page again
  * with a status line. Only the user's own live sessions: a sid of anyone
- * else is "not found", and nothing ends.
+ * else is "not found", and nothing ends. held: req is suspended by a
+ * step-up; 1 if it was handed on (to be resumed by /logout's answer), 0 if
+ * answered here.
  */
-static void
-act(struct http_request *req, const struct session *s, const struct action *a)
+static int
+act(struct http_request *req, const struct session *s, const struct action *a,
+    int held)
 {
     struct app *app = req->app;
     const struct page_ctx *ctx = http_page_ctx(req);
@@ -312,18 +315,18 @@ act(struct http_request *req, const struct session *s, const struct action *a)
 
     if (a->all) {
         log_info("account_logout_all sub=%s", s->sub);
-        logout_end_and_show(req, s->sid, s->sub, ACTOR);
-        return;
+        logout_end_and_show(req, s->sid, s->sub, ACTOR, held);
+        return 1;
     }
     if (strcmp(a->sid, s->sid) == 0) {
         log_info("account_logout sub=%s current=1", s->sub);
-        logout_end_and_show(req, s->sid, NULL, ACTOR);
-        return;
+        logout_end_and_show(req, s->sid, NULL, ACTOR, held);
+        return 1;
     }
     rc = session_get(app->store, a->sid, &t);
     if (rc < 0 && rc != GH_ENOTFOUND) {
         unavailable(req);
-        return;
+        return 0;
     }
     if (rc == GH_ENOTFOUND || strcmp(t->sub, s->sub) != 0) {
         /* Not one of yours, or over already: the same answer, so a sid
@@ -359,6 +362,7 @@ act(struct http_request *req, const struct session *s, const struct action *a)
     free(browser);
 out:
     session_free(t);
+    return 0;
 }
 
 /* An action waiting for its step-up. */
@@ -368,13 +372,14 @@ struct pending {
 };
 
 /* Runs on the hash pool once the password was checked (stepup.h). */
-static void
+static int
 stepped_up(struct http_request *req, void *arg, int rc)
 {
     struct pending *p = arg;
+    int handed_on = 0;
 
     if (rc == 0) {
-        act(req, p->s, &p->a);
+        handed_on = act(req, p->s, &p->a, 1);
     } else if (rc == GH_EDENIED) {
         show_reauth(req, p->s, &p->a, "Incorrect password.", 401);
     } else if (rc == GH_ENOTFOUND) {
@@ -389,6 +394,7 @@ stepped_up(struct http_request *req, void *arg, int rc)
     }
     session_free(p->s);
     free(p);
+    return handed_on;
 }
 
 /* The action a form asks for; -1 if it asks for none we know. */
@@ -476,7 +482,7 @@ post(struct http_request *req, struct session *s)
             s = NULL;
         goto out;
     }
-    act(req, s, &a);
+    act(req, s, &a, 0);
 out:
     form_free(&f);
     session_free(s);

@@ -370,10 +370,14 @@ end_others(struct app *app, const char *sub, const char *keep,
 }
 
 /* Ends the session (and, with everywhere_sub, every other session of that
- * user) and parks the request until the apps have heard. */
+ * user) and parks the request until the apps have heard. held: req is
+ * suspended already (a step-up's hash-pool job handed it on), and is
+ * resumed here once answered, as it would be after a suspension of ours:
+ * suspensions do not nest (http.h). */
 static void
 end_and_wait(struct http_request *req, const char *sid,
-             const char *everywhere_sub, const char *actor, char *redirect)
+             const char *everywhere_sub, const char *actor, char *redirect,
+             int held)
 {
     struct app *app = req->app;
     struct other_frames of = {0};
@@ -393,14 +397,14 @@ end_and_wait(struct http_request *req, const char *sid,
         other_frames_clear(&of);
         free(redirect);
         unavailable(req);
-        return;
+        goto answered;
     }
     rc = session_end_by(app->store, app->cfg, sid, END_RP_LOGOUT, actor, &e);
     if (rc < 0) {
         other_frames_clear(&of);
         free(redirect);
         unavailable(req);
-        return;
+        goto answered;
     }
     if ((p = calloc(1, sizeof(*p))) == NULL ||
         (p->names = calloc(e.napps + of.n + 1, sizeof(char *))) == NULL ||
@@ -413,7 +417,7 @@ end_and_wait(struct http_request *req, const char *sid,
         free(redirect);
         session_ended_clear(&e);
         http_error_page(req, 500, "Something went wrong", "Out of memory.");
-        return;
+        goto answered;
     }
     p->req = req;
     p->redirect = redirect;
@@ -442,20 +446,25 @@ end_and_wait(struct http_request *req, const char *sid,
     free(of.names);
     free(of.frames);
     session_ended_clear(&e);
-    http_suspend(req);
+    if (!held)
+        http_suspend(req);
     if (delivery_wait(app->delivery, sid, ids, n,
                       app->cfg->backchannel_logout_wait_ms, waited, p) < 0) {
         enum delivery_state none[1] = {DELIVERY_WAITING};
         waited(p, none, 0);
     }
     free(ids);
+    return;
+answered:
+    if (held)
+        http_resume(req);
 }
 
 void
 logout_end_and_show(struct http_request *req, const char *sid,
-                    const char *everywhere_sub, const char *actor)
+                    const char *everywhere_sub, const char *actor, int held)
 {
-    end_and_wait(req, sid, everywhere_sub, actor, NULL);
+    end_and_wait(req, sid, everywhere_sub, actor, NULL, held);
 }
 
 /* The post-logout redirect with state, if the client may have it; NULL
@@ -623,14 +632,16 @@ out:
 }
 
 /* Runs on the hash pool once the password was checked (stepup.h). */
-static void
+static int
 everywhere_stepped_up(struct http_request *req, void *arg, int rc)
 {
     struct everywhere *e = arg;
+    int handed_on = 0;
 
     if (rc == 0) {
-        end_and_wait(req, e->sid, e->sub, "user", e->redirect);
+        end_and_wait(req, e->sid, e->sub, "user", e->redirect, 1);
         e->redirect = NULL;
+        handed_on = 1;
     } else if (rc == GH_EDENIED) {
         show_stepup(req, e->sid, e->sub, e->client_id, e->plr, e->state,
                     "Incorrect password.", 401);
@@ -642,6 +653,7 @@ everywhere_stepped_up(struct http_request *req, void *arg, int rc)
         unavailable(req);
     }
     everywhere_free(e);
+    return handed_on;
 }
 
 /* "Sign out everywhere" past login.reauth_window_s: asks for the password,
@@ -783,12 +795,12 @@ logout_handle(struct http_request *req)
             goto out;
         }
         end_and_wait(req, s->sid, everywhere ? s->sub : NULL, "user",
-                     redirect);
+                     redirect, 0);
         redirect = NULL;
         goto out;
     }
     if (hint_ok && strcmp(hint_sid, s->sid) == 0) {
-        end_and_wait(req, s->sid, NULL, hint_aud, redirect);
+        end_and_wait(req, s->sid, NULL, hint_aud, redirect, 0);
         redirect = NULL;
         goto out;
     }

@@ -19,16 +19,17 @@ int stepup_fresh(const struct config *cfg, const struct session *s);
  * against lockout); GH_ENOTFOUND the session ended meanwhile; GH_EBUSY
  * the hash pool is full or stopping; GH_EREDIS Redis failed.
  */
-typedef void (*stepup_done_fn)(struct http_request *req, void *arg, int rc);
+typedef int (*stepup_done_fn)(struct http_request *req, void *arg, int rc);
 
 /*
  * Checks password as the user of s (whose sid and sub are copied): the
  * attempt is reserved in the user's and the address's lockout buckets
  * first, then the request is suspended and the hash runs on the pool;
- * done(req, arg, rc) runs there and must answer, and the request is
- * resumed after it. Returns 0 if done will run, or 1 if the answer was
- * given here (429 locked out, 503) and done will not: arg stays the
- * caller's.
+ * done(req, arg, rc) runs there and either answers and returns 0 (the
+ * request is resumed after it), or hands the still-suspended request on
+ * to what will answer and resume it, and returns 1 (suspensions do not
+ * nest). Returns 0 if done will run, or 1 if the answer was given here
+ * (429 locked out, 503) and done will not: arg stays the caller's.
  */
 int stepup_verify(struct http_request *req, const struct session *s,
                   const char *password, stepup_done_fn done, void *arg);

@@ -15,9 +15,12 @@ void logout_frontchannel_script(struct http_request *req);
  * first) by actor, as the confirmation page's buttons do, and answers with
  * the signed-out page once the apps have had their first delivery
  * attempt (the connection is suspended meanwhile): for the account page,
- * which ends this browser's session the way /logout does.
+ * which ends this browser's session the way /logout does. held: req is
+ * suspended already (a step-up handed it on, stepup.h) and is resumed
+ * here once answered.
  */
 void logout_end_and_show(struct http_request *req, const char *sid,
-                         const char *everywhere_sub, const char *actor);
+                         const char *everywhere_sub, const char *actor,
+                         int held);
 
 #endif

@@ -10,7 +10,7 @@
 #include "test.h"
 
 #define CHROME                                                                 \
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like "       \
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like "         \
     "Gecko) Chrome/120.0.0.0 Safari/537.36"
 #define FIREFOX                                                                \
     "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"
@@ -20,8 +20,8 @@ static struct harness *h;
 static void
 start_aof(const char *extra, int aof)
 {
-    struct harness_opts o = {.apps = 2, .user = "alice:correct horse",
-                             .aof = aof};
+    struct harness_opts o = {
+        .apps = 2, .user = "alice:correct horse", .aof = aof};
 
     h = world_start(&o, "{\"login\":{\"max_failures\":100}}", extra);
 }
@@ -62,8 +62,8 @@ audited(const char *sid, const char *reason)
     const char *p = strstr(out, sid);
     int found;
 
-    found = p != NULL && strstr(p, reason) != NULL &&
-            strstr(p, reason) - p < 200;
+    found =
+        p != NULL && strstr(p, reason) != NULL && strstr(p, reason) - p < 200;
     free(out);
     return found;
 }
@@ -98,8 +98,8 @@ sign_in_as(struct browser *b, const char *ua, int app, const char *user,
     http_result_free(&res);
     ASSERT(csrf != NULL && request != NULL);
     pw = url_encode(password);
-    if (asprintf(&body, "username=%s&password=%s&csrf=%s&request=%s", user,
-                 pw, csrf, request) < 0)
+    if (asprintf(&body, "username=%s&password=%s&csrf=%s&request=%s", user, pw,
+                 csrf, request) < 0)
         FAIL("asprintf");
     snprintf(url, strlen(url) + 1, "%s/login", h->gh.issuer);
     ASSERT_EQ(browser_do_ua(b, ua, "POST", url, body, &res), 0);
@@ -109,8 +109,9 @@ sign_in_as(struct browser *b, const char *ua, int app, const char *user,
     ASSERT(loc != NULL && (code = url_param(loc, "code")) != NULL);
     free(body);
     ru = url_encode(h->apps[app].redirect_uri);
-    if (asprintf(&body, "grant_type=authorization_code&code=%s&"
-                        "redirect_uri=%s",
+    if (asprintf(&body,
+                 "grant_type=authorization_code&code=%s&"
+                 "redirect_uri=%s",
                  code, ru) < 0)
         FAIL("asprintf");
     snprintf(basic, sizeof(basic), "%s:%s", h->apps[app].client_id,
@@ -462,8 +463,8 @@ TEST(a_stale_sign_in_asks_for_the_password_before_an_action)
     /* The step-up made this sign-in fresh; once stale again, "Sign out of
      * all sessions" asks too, then ends this one as /logout would. */
     test_sleep_ms(1500);
-    if (asprintf(&body, "csrf=%s&scope=all&password=correct%%20horse",
-                 csrf2) < 0)
+    if (asprintf(&body, "csrf=%s&scope=all&password=correct%%20horse", csrf2) <
+        0)
         FAIL("asprintf");
     account_post(&laptop, body, &res);
     ASSERT_EQ(res.status, 200);
@@ -584,8 +585,9 @@ TEST(no_session_signs_in_and_comes_back)
     ASSERT_STR_EQ(ret, "/account");
     http_result_free(&res);
     /* A wrong password keeps the way back. */
-    if (asprintf(&body, "username=alice&password=nope&csrf=%s&return=%%2F"
-                        "account",
+    if (asprintf(&body,
+                 "username=alice&password=nope&csrf=%s&return=%%2F"
+                 "account",
                  csrf) < 0)
         FAIL("asprintf");
     snprintf(url, sizeof(url), "%s/login", h->gh.issuer);
@@ -598,8 +600,9 @@ TEST(no_session_signs_in_and_comes_back)
     ASSERT_STR_EQ(ret, "/account");
     http_result_free(&res);
     free(body);
-    if (asprintf(&body, "username=alice&password=correct%%20horse&csrf=%s&"
-                        "return=%%2Faccount",
+    if (asprintf(&body,
+                 "username=alice&password=correct%%20horse&csrf=%s&"
+                 "return=%%2Faccount",
                  csrf) < 0)
         FAIL("asprintf");
     ASSERT_EQ(browser_do_ua(&b, CHROME, "POST", url, body, &res), 0);
@@ -631,8 +634,7 @@ TEST(sign_in_returns_only_to_gatehouse_pages)
 
     start(NULL);
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        snprintf(url, sizeof(url), "%s/login?return=%s", h->gh.issuer,
-                 bad[i]);
+        snprintf(url, sizeof(url), "%s/login?return=%s", h->gh.issuer, bad[i]);
         ASSERT_EQ(browser_do(&b, "GET", url, NULL, &res), 0);
         ASSERT_EQ(res.status, 400);
         ASSERT(http_header_value(&res, "Location") == NULL);
@@ -643,8 +645,9 @@ TEST(sign_in_returns_only_to_gatehouse_pages)
     ASSERT_EQ(browser_do(&b, "GET", url, NULL, &res), 0);
     csrf = html_hidden(res.body, "csrf");
     http_result_free(&res);
-    if (asprintf(&body, "username=alice&password=correct%%20horse&csrf=%s&"
-                        "return=%%2F%%2Fevil.example",
+    if (asprintf(&body,
+                 "username=alice&password=correct%%20horse&csrf=%s&"
+                 "return=%%2F%%2Fevil.example",
                  csrf) < 0)
         FAIL("asprintf");
     ASSERT_EQ(browser_do(&b, "POST", url, body, &res), 0);
@@ -696,14 +699,15 @@ TEST(redis_away_is_a_503_page_and_claims_nothing)
 static void
 sign_in_fc(struct browser *b, char sid[64])
 {
-    char *code = oidc_get_code(&h->gh, b, "fc", FC_CB, "alice",
-                               "correct horse", NULL),
+    char *code = oidc_get_code(&h->gh, b, "fc", FC_CB, "alice", "correct horse",
+                               NULL),
          *ru = url_encode(FC_CB), *body = NULL;
     json_t *t;
 
     ASSERT(code != NULL);
-    if (asprintf(&body, "grant_type=authorization_code&code=%s&"
-                        "redirect_uri=%s",
+    if (asprintf(&body,
+                 "grant_type=authorization_code&code=%s&"
+                 "redirect_uri=%s",
                  code, ru) < 0)
         FAIL("asprintf");
     t = oidc_token(&h->gh, body, "fc:fc-secret", 200);
@@ -774,16 +778,19 @@ TEST(sign_out_everywhere_loads_every_sessions_front_channel_frames)
     world_stop(&h);
 }
 
-TEST_MAIN(TEST_ENTRY(account_lists_each_session_with_browser_address_and_apps),
-          TEST_ENTRY(sign_out_everywhere_loads_every_sessions_front_channel_frames),
-          TEST_ENTRY(signing_out_another_session_notifies_its_apps_and_keeps_this_one),
-          TEST_ENTRY(signing_out_this_device_shows_the_signed_out_page),
-          TEST_ENTRY(sign_out_of_all_sessions_notifies_every_app),
-          TEST_ENTRY(missing_or_foreign_csrf_is_refused_and_ends_nothing),
-          TEST_ENTRY(cross_site_post_is_refused_and_ends_nothing),
-          TEST_ENTRY(another_users_session_cannot_be_ended),
-          TEST_ENTRY(a_stale_sign_in_asks_for_the_password_before_an_action),
-          TEST_ENTRY(a_stale_sign_in_asks_before_sign_out_everywhere_not_before_sign_out),
-          TEST_ENTRY(no_session_signs_in_and_comes_back),
-          TEST_ENTRY(sign_in_returns_only_to_gatehouse_pages),
-          TEST_ENTRY(redis_away_is_a_503_page_and_claims_nothing))
+TEST_MAIN(
+    TEST_ENTRY(account_lists_each_session_with_browser_address_and_apps),
+    TEST_ENTRY(sign_out_everywhere_loads_every_sessions_front_channel_frames),
+    TEST_ENTRY(
+        signing_out_another_session_notifies_its_apps_and_keeps_this_one),
+    TEST_ENTRY(signing_out_this_device_shows_the_signed_out_page),
+    TEST_ENTRY(sign_out_of_all_sessions_notifies_every_app),
+    TEST_ENTRY(missing_or_foreign_csrf_is_refused_and_ends_nothing),
+    TEST_ENTRY(cross_site_post_is_refused_and_ends_nothing),
+    TEST_ENTRY(another_users_session_cannot_be_ended),
+    TEST_ENTRY(a_stale_sign_in_asks_for_the_password_before_an_action),
+    TEST_ENTRY(
+        a_stale_sign_in_asks_before_sign_out_everywhere_not_before_sign_out),
+    TEST_ENTRY(no_session_signs_in_and_comes_back),
+    TEST_ENTRY(sign_in_returns_only_to_gatehouse_pages),
+    TEST_ENTRY(redis_away_is_a_503_page_and_claims_nothing))

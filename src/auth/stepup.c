@@ -134,8 +134,7 @@ stepup_verify(struct http_request *req, const struct session *s,
         goto unavailable;
     /* SPEC §7: scrypt never runs on an HTTP thread. */
     http_suspend(req);
-    if (hashpool_submit_cancellable(app->hashpool, job_run, job_cancel, j) <
-        0)
+    if (hashpool_submit_cancellable(app->hashpool, job_run, job_cancel, j) < 0)
         job_cancel(j);
     return 0;
 unavailable:

@@ -42,8 +42,8 @@
 
 /* What an action asks for, read from the form. */
 struct action {
-    int all;                        /* "Sign out of all sessions" */
-    char sid[SESSION_SID_LEN + 1];  /* else this one */
+    int all;                       /* "Sign out of all sessions" */
+    char sid[SESSION_SID_LEN + 1]; /* else this one */
 };
 
 /* SPEC §7: a Redis failure is never reported as success. */
@@ -75,46 +75,45 @@ utc_text(int64_t t, char out[32])
         snprintf(out, 32, "-");
 }
 
+/*
+ * fmt (a translated msgid) with its first "%s" replaced by a and its
+ * second by b (NULL: fmt has one), malloc'd. By hand, not printf: a
+ * translation is data, and a stray conversion in it must not read the
+ * stack.
+ */
+static char *
+subst(const char *fmt, const char *a, const char *b)
+{
+    const char *at = strstr(fmt, "%s");
+    char *head, *out;
+
+    if (at == NULL)
+        return xstrdup(fmt);
+    head = b != NULL ? subst(at + 2, b, NULL) : xstrdup(at + 2);
+    out = xasprintf("%.*s%s%s", (int)(at - fmt), fmt, a, head);
+    free(head);
+    return out;
+}
+
 /* "Chrome on Linux" from the family "Chrome/Linux" (useragent_family):
  * malloc'd, in lang. */
 static char *
 browser_text(enum lang lang, const struct session *s)
 {
-    char fam[USERAGENT_FAMILY_MAX], *slash, *out, *at;
-    const char *fmt;
-    size_t n;
+    char fam[USERAGENT_FAMILY_MAX], *os;
 
     if (s->ua_family[0] != '\0')
         snprintf(fam, sizeof(fam), "%s", s->ua_family);
     else
         useragent_family(s->ua, fam);
-    if ((slash = strchr(fam, '/')) != NULL)
-        *slash++ = '\0';
+    if ((os = strchr(fam, '/')) != NULL)
+        *os++ = '\0';
     if (fam[0] == '\0' || strcmp(fam, "none") == 0)
         return xstrdup(tr(lang, "Unknown browser"));
-    if (slash == NULL || *slash == '\0' || strcmp(slash, "other") == 0)
+    if (os == NULL || *os == '\0' || strcmp(os, "other") == 0)
         return xstrdup(fam);
-    /* The translated format has one %s for the browser and one for the
-     * system, in that order; substituted by hand (the catalog is data). */
-    fmt = tr(lang, "%s on %s");
-    n = strlen(fmt) + strlen(fam) + strlen(slash) + 1;
-    out = xmalloc(n);
-    out[0] = '\0';
-    if ((at = strstr(fmt, "%s")) == NULL) {
-        snprintf(out, n, "%s/%s", fam, slash);
-        return out;
-    }
-    strncat(out, fmt, (size_t)(at - fmt));
-    strcat(out, fam);
-    fmt = at + 2;
-    if ((at = strstr(fmt, "%s")) == NULL) {
-        strcat(out, fmt);
-        return out;
-    }
-    strncat(out, fmt, (size_t)(at - fmt));
-    strcat(out, slash);
-    strcat(out, at + 2);
-    return out;
+    /* Browser, then system: "%s on %s". */
+    return subst(tr(lang, "%s on %s"), fam, os);
 }
 
 /* The app's display name (malloc'd); its client_id if it is gone. */
@@ -198,7 +197,7 @@ show(struct http_request *req, const struct session *s, const char *status)
     struct session **list = NULL;
     struct page_account pa;
     struct user *u = NULL;
-    char (*times)[2][32] = NULL;
+    char(*times)[2][32] = NULL;
     char *csrf = NULL, *html;
     json_t *none = NULL;
     size_t n = 0, i, k;
@@ -310,7 +309,7 @@ act(struct http_request *req, const struct session *s, const struct action *a,
     struct app *app = req->app;
     const struct page_ctx *ctx = http_page_ctx(req);
     struct session *t = NULL;
-    char *browser;
+    char *browser, *status;
     int rc;
 
     if (a->all) {
@@ -337,28 +336,18 @@ act(struct http_request *req, const struct session *s, const struct action *a,
                         "yours. Nothing was signed out.");
         goto out;
     }
-    if ((rc = session_end_by(app->store, app->cfg, t->sid, END_RP_LOGOUT,
-                             ACTOR, NULL)) < 0) {
+    if ((rc = session_end_by(app->store, app->cfg, t->sid, END_RP_LOGOUT, ACTOR,
+                             NULL)) < 0) {
         unavailable(req);
         goto out;
     }
     log_info("account_logout sub=%s current=0", s->sub);
     browser = browser_text(ctx->lang, t);
-    {
-        /* "Signed out of the session on Chrome on Linux." */
-        const char *fmt = tr(ctx->lang, "Signed out of the session on %s.");
-        const char *at = strstr(fmt, "%s");
-        char *status;
-
-        if (at == NULL)
-            status = xstrdup(fmt);
-        else
-            status = xasprintf("%.*s%s%s", (int)(at - fmt), fmt, browser,
-                               at + 2);
-        /* The page a moment later: the ended session is gone from it. */
-        show(req, s, status);
-        free(status);
-    }
+    status =
+        subst(tr(ctx->lang, "Signed out of the session on %s."), browser, NULL);
+    /* The page a moment later: the ended session is gone from it. */
+    show(req, s, status);
+    free(status);
     free(browser);
 out:
     session_free(t);
@@ -381,7 +370,7 @@ stepped_up(struct http_request *req, void *arg, int rc)
     if (rc == 0) {
         handed_on = act(req, p->s, &p->a, 1);
     } else if (rc == GH_EDENIED) {
-        show_reauth(req, p->s, &p->a, "Incorrect password.", 401);
+        show_reauth(req, p->s, &p->a, N_("Incorrect password."), 401);
     } else if (rc == GH_ENOTFOUND) {
         to_sign_in(req, 1); /* ended meanwhile: nothing left to act for */
     } else if (rc == GH_EBUSY) {
@@ -469,7 +458,7 @@ post(struct http_request *req, struct session *s)
         if (password == NULL || *password == '\0' ||
             strlen(password) > PASSWORD_MAX) {
             show_reauth(req, s, &a,
-                        password != NULL ? "Enter your password." : NULL,
+                        password != NULL ? N_("Enter your password.") : NULL,
                         password != NULL ? 400 : 200);
             goto out;
         }

@@ -644,7 +644,7 @@ everywhere_stepped_up(struct http_request *req, void *arg, int rc)
         handed_on = 1;
     } else if (rc == GH_EDENIED) {
         show_stepup(req, e->sid, e->sub, e->client_id, e->plr, e->state,
-                    "Incorrect password.", 401);
+                    N_("Incorrect password."), 401);
     } else if (rc == GH_ENOTFOUND) {
         /* Ended meanwhile, by another request that answered for it. */
         char *html = pages_signed_out(http_page_ctx(req), NULL, 0);
@@ -671,7 +671,7 @@ everywhere_step_up(struct http_request *req, const struct session *s,
         show_stepup(req, s->sid, s->sub, client_id,
                     form_get(f, "post_logout_redirect_uri"),
                     form_get(f, "state"),
-                    password != NULL ? "Enter your password." : NULL,
+                    password != NULL ? N_("Enter your password.") : NULL,
                     password != NULL ? 400 : 200);
         free(redirect);
         return;

@@ -718,7 +718,7 @@ sign_in_fc(struct browser *b, char sid[64])
     free(code);
 }
 
-TEST(sign_out_everywhere_loads_every_sessions_front_channel_frames)
+TEST(every_ended_sessions_front_channel_frames_load_in_this_browser)
 {
     struct harness_opts o = {
         .apps = 1,
@@ -775,12 +775,35 @@ TEST(sign_out_everywhere_loads_every_sessions_front_channel_frames)
         free(body);
         free(csrf);
     }
+
+    /* "Sign out" of the phone's session alone loads its frame here: the
+     * phone is not there to. */
+    sign_in_fc(&laptop, lsid);
+    sign_in_fc(&phone, psid);
+    account_get(&laptop, CHROME, &res);
+    ASSERT(strstr(res.body, "<iframe") == NULL);
+    http_result_free(&res);
+    csrf = account_csrf(&laptop);
+    if (asprintf(&body, "csrf=%s&scope=session&sid=%s", csrf, psid) < 0)
+        FAIL("asprintf");
+    account_post(&laptop, body, &res);
+    ASSERT_EQ(res.status, 200);
+    ASSERT_CONTAINS(res.body, "Signed out of the session on ");
+    ASSERT_EQ(strstr(res.body, "<iframe") != NULL, 1);
+    ASSERT_CONTAINS(strstr(res.body, "<iframe"), "fc-logout?iss=");
+    ASSERT_CONTAINS(strstr(res.body, "<iframe"), psid);
+    ASSERT(strstr(strstr(res.body, "<iframe"), lsid) == NULL);
+    ASSERT_CONTAINS(res.headers, "frame-src http://127.0.0.1:9");
+    http_result_free(&res);
+    ASSERT(alive(lsid) && !alive(psid));
+    free(body);
+    free(csrf);
     world_stop(&h);
 }
 
 TEST_MAIN(
     TEST_ENTRY(account_lists_each_session_with_browser_address_and_apps),
-    TEST_ENTRY(sign_out_everywhere_loads_every_sessions_front_channel_frames),
+    TEST_ENTRY(every_ended_sessions_front_channel_frames_load_in_this_browser),
     TEST_ENTRY(
         signing_out_another_session_notifies_its_apps_and_keeps_this_one),
     TEST_ENTRY(signing_out_this_device_shows_the_signed_out_page),

@@ -85,7 +85,7 @@ TEST(every_page_shares_the_script_free_layout)
                                           .apps = two_apps,
                                           .napps = 2};
     struct page_account account = {"/account", "tok", "alice", "Done.",
-                                   two_sessions, 2};
+                                   two_sessions, 2, NULL, 0};
     struct page_account_reauth reauth = {.action = "/account",
                                          .csrf = "tok",
                                          .username = "alice",
@@ -499,7 +499,7 @@ TEST(front_channel_script_writes_text_only)
 TEST(account_lists_sessions_each_with_its_own_sign_out_form)
 {
     struct page_account p = {"/account", "tok", "alice", NULL, two_sessions,
-                             2};
+                             2, NULL, 0};
     char *html = pages_account(&en, &p), *t;
 
     ASSERT(html != NULL);
@@ -523,6 +523,7 @@ TEST(account_lists_sessions_each_with_its_own_sign_out_form)
     ASSERT_CONTAINS(t, "<button type=\"submit\"");
     ASSERT_CONTAINS(html, "<h2 id=\"s1\">Firefox on Android</h2>");
     ASSERT(strstr(html, "role=\"status\"") == NULL);
+    ASSERT(strstr(html, "<iframe") == NULL);
     free(t);
     free(html);
 }
@@ -532,12 +533,15 @@ TEST(account_shows_a_status_line_and_escapes_everything)
     const char *const apps[] = {HOSTILE};
     struct page_account_session s = {HOSTILE, HOSTILE, HOSTILE, HOSTILE,
                                      HOSTILE, apps,    1,       1};
-    struct page_account p = {HOSTILE, HOSTILE, HOSTILE, HOSTILE, &s, 1};
+    char *const frames[] = {HOSTILE, NULL};
+    struct page_account p = {HOSTILE, HOSTILE, HOSTILE, HOSTILE,
+                             &s,      1,       frames,  2};
     char *html = pages_account(&en, &p);
 
     /* action x2, csrf x2, status, username, sid, browser, address,
-     * started, last seen, app */
-    assert_escaped(html, 12);
+     * started, last seen, app, frame */
+    assert_escaped(html, 13);
+    ASSERT_EQ(count(html, "<iframe hidden tabindex=\"-1\""), 1);
     ASSERT_CONTAINS(html, "role=\"status\">" HOSTILE_ESC "</p>");
     free(html);
 }

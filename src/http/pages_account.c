@@ -141,6 +141,17 @@ pages_account(const struct page_ctx *ctx, const struct page_account *p)
                         "Each app you signed in to on a device is told when "
                         "you sign out of it."));
     page_buf_put(&b, "</p>\n");
+    /* OIDC Front-Channel Logout 1.0 §3: out of the tab order, named for
+     * assistive technology, loaded with or without script. */
+    for (i = 0; i < p->nframes; i++) {
+        if (p->frames[i] == NULL)
+            continue;
+        page_buf_put(&b, "<iframe hidden tabindex=\"-1\" title=\"");
+        page_buf_esc(&b, tr(ctx->lang, "Signing an app out"));
+        page_buf_put(&b, "\" src=\"");
+        page_buf_esc(&b, p->frames[i]);
+        page_buf_put(&b, "\"></iframe>\n");
+    }
     return page_buf_finish(ctx, tr(ctx->lang, "Your sessions"), &b);
 }
 

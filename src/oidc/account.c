@@ -187,9 +187,11 @@ out:
     return rc;
 }
 
-/* The account page, with a status line (translated, or NULL). */
+/* The account page, with a status line (translated, or NULL) and the
+ * front-channel frames of a session just ended (n of them). */
 static void
-show(struct http_request *req, const struct session *s, const char *status)
+show(struct http_request *req, const struct session *s, const char *status,
+     char *const *frames, size_t nframes)
 {
     struct app *app = req->app;
     const struct page_ctx *ctx = http_page_ctx(req);
@@ -198,7 +200,7 @@ show(struct http_request *req, const struct session *s, const char *status)
     struct page_account pa;
     struct user *u = NULL;
     char(*times)[2][32] = NULL;
-    char *csrf = NULL, *html;
+    char *csrf = NULL, *html, *csp;
     json_t *none = NULL;
     size_t n = 0, i, k;
     int rc;
@@ -243,8 +245,12 @@ show(struct http_request *req, const struct session *s, const char *status)
     pa.status = status;
     pa.sessions = rows;
     pa.nsessions = n;
+    pa.frames = frames;
+    pa.nframes = nframes;
     html = pages_account(ctx, &pa);
-    http_reply_html(req, 200, html != NULL ? html : xstrdup(""));
+    csp = logout_frames_csp(frames, nframes);
+    http_reply_html_csp(req, 200, html != NULL ? html : xstrdup(""), csp);
+    free(csp);
 out:
     for (i = 0; rows != NULL && i < n; i++) {
         for (k = 0; k < rows[i].napps; k++)
@@ -309,7 +315,9 @@ act(struct http_request *req, const struct session *s, const struct action *a,
     struct app *app = req->app;
     const struct page_ctx *ctx = http_page_ctx(req);
     struct session *t = NULL;
-    char *browser, *status;
+    struct session_ended e;
+    char *browser, *status, **frames;
+    size_t i, nframes = 0;
     int rc;
 
     if (a->all) {
@@ -336,19 +344,31 @@ act(struct http_request *req, const struct session *s, const struct action *a,
                         "yours. Nothing was signed out.");
         goto out;
     }
+    memset(&e, 0, sizeof(e));
     if ((rc = session_end_by(app->store, app->cfg, t->sid, END_RP_LOGOUT, ACTOR,
-                             NULL)) < 0) {
+                             &e)) < 0) {
         unavailable(req);
         goto out;
     }
     log_info("account_logout sub=%s current=0", s->sub);
+    /* Its front-channel apps hear of it through this browser (OIDC
+     * Front-Channel Logout 1.0), each frame with the ended session's sid. */
+    frames = xcalloc(e.napps + 1, sizeof(*frames));
+    for (i = 0; i < e.napps; i++)
+        if ((frames[nframes] = logout_frame_url(app, e.apps[i], t->sid)) !=
+            NULL)
+            nframes++;
+    session_ended_clear(&e);
     browser = browser_text(ctx->lang, t);
     status =
         subst(tr(ctx->lang, "Signed out of the session on %s."), browser, NULL);
     /* The page a moment later: the ended session is gone from it. */
-    show(req, s, status);
+    show(req, s, status, frames, nframes);
     free(status);
     free(browser);
+    for (i = 0; i < nframes; i++)
+        free(frames[i]);
+    free(frames);
 out:
     session_free(t);
     return 0;
@@ -506,6 +526,6 @@ account_handle(struct http_request *req)
         post(req, s);
         return;
     }
-    show(req, s, NULL);
+    show(req, s, NULL, NULL, 0);
     session_free(s);
 }

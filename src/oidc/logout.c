@@ -174,16 +174,16 @@ origin_listed(const char *list, const char *o)
  * their origins in frame-src (child-src for CSP 2 browsers) and our own
  * script; NULL when the page has no frame.
  */
-static char *
-frames_csp(const struct pending_logout *p)
+char *
+logout_frames_csp(char *const *frames, size_t n)
 {
     char *list = xstrdup(""), *o, *next, *csp = NULL;
     size_t i;
 
-    for (i = 0; i < p->napps; i++) {
+    for (i = 0; i < n; i++) {
         /* The URI passed uri_check_redirect, so its origin has no ';' or
          * ',' that could end the directive. */
-        if (p->frames[i] == NULL || uri_origin(p->frames[i], &o) < 0)
+        if (frames[i] == NULL || uri_origin(frames[i], &o) < 0)
             continue;
         if (!origin_listed(list, o)) {
             next = xasprintf("%s %s", list, o);
@@ -197,6 +197,21 @@ frames_csp(const struct pending_logout *p)
                         list);
     free(list);
     return csp;
+}
+
+static char *
+frames_csp(const struct pending_logout *p)
+{
+    return logout_frames_csp(p->frames, p->napps);
+}
+
+char *
+logout_frame_url(struct app *app, const char *client_id, const char *sid)
+{
+    char *frame;
+
+    free(app_describe(app, client_id, sid, &frame));
+    return frame;
 }
 
 /* GET /logout/frontchannel.js: the signed-out page's only script. */

@@ -106,11 +106,16 @@ struct page_account {
                              action did); NULL: none */
     const struct page_account_session *sessions;
     size_t nsessions;
+    /* Front-channel logout URLs of the apps of a session just ended, each
+     * loaded in a hidden iframe (the reply's CSP must allow their
+     * origins); NULL entries skipped. */
+    char *const *frames;
+    size_t nframes;
 };
 /*
  * The user's sessions, each with a POST form (csrf, scope=session, sid)
  * and its "Sign out" button, and one form (csrf, scope=all) with "Sign out
- * of all sessions".
+ * of all sessions"; no script.
  */
 char *pages_account(const struct page_ctx *ctx, const struct page_account *p);
 

@@ -52,8 +52,13 @@ TEST(reads_each_state_the_endpoint_answers)
 TEST(anything_else_is_not_an_answer_and_changes_nothing)
 {
     static const char *const bad[] = {
-        "", "not json", "[]", "\"announced\"", "{}",
-        "{\"state\":\"soon\"}", "{\"state\":1}",
+        "",
+        "not json",
+        "[]",
+        "\"announced\"",
+        "{}",
+        "{\"state\":\"soon\"}",
+        "{\"state\":1}",
         "{\"state\":\"announced\",\"message\":42}",
         "{\"state\":\"announced\",\"message\":[\"x\"]}",
     };
@@ -119,8 +124,7 @@ TEST(no_answer_shows_no_banner)
     char issuer[64];
     double t0 = test_now();
 
-    snprintf(issuer, sizeof(issuer), "http://127.0.0.1:%d",
-             test_free_port());
+    snprintf(issuer, sizeof(issuer), "http://127.0.0.1:%d", test_free_port());
     maintenance_init(issuer);
     ASSERT(maintenance_banner() == NULL);
     ASSERT(test_now() - t0 < 2.0);
@@ -153,9 +157,10 @@ TEST(a_gatehouse_without_the_endpoint_shows_no_banner)
     world_stop(&h);
 }
 
-TEST_MAIN(TEST_ENTRY(reads_each_state_the_endpoint_answers),
-          TEST_ENTRY(anything_else_is_not_an_answer_and_changes_nothing),
-          TEST_ENTRY(a_long_message_is_cut_to_fit),
-          TEST_ENTRY(the_banner_says_save_your_work_with_message_and_time_escaped),
-          TEST_ENTRY(no_answer_shows_no_banner),
-          TEST_ENTRY(a_gatehouse_without_the_endpoint_shows_no_banner))
+TEST_MAIN(
+    TEST_ENTRY(reads_each_state_the_endpoint_answers),
+    TEST_ENTRY(anything_else_is_not_an_answer_and_changes_nothing),
+    TEST_ENTRY(a_long_message_is_cut_to_fit),
+    TEST_ENTRY(the_banner_says_save_your_work_with_message_and_time_escaped),
+    TEST_ENTRY(no_answer_shows_no_banner),
+    TEST_ENTRY(a_gatehouse_without_the_endpoint_shows_no_banner))

@@ -18,9 +18,9 @@ start(void)
 
     snprintf(config, sizeof(config),
              "{\"session\":{\"absolute_timeout_s\":%d}}", ABSOLUTE_S);
-    h = world_start(&(struct harness_opts){.apps = 1,
-                                           .user = "alice:correct horse"},
-                    config, NULL);
+    h = world_start(
+        &(struct harness_opts){.apps = 1, .user = "alice:correct horse"},
+        config, NULL);
 }
 
 /* The Set-Cookie line of the SSO cookie in res (malloc'd, up to its end of
@@ -187,7 +187,8 @@ TEST(a_keep_value_the_form_never_sends_is_refused)
     world_stop(&h);
 }
 
-TEST_MAIN(TEST_ENTRY(without_keep_the_sso_cookie_ends_with_the_browser),
-          TEST_ENTRY(with_keep_the_sso_cookie_lasts_until_the_absolute_timeout),
-          TEST_ENTRY(keep_survives_the_authorize_round_trip_and_a_failed_attempt),
-          TEST_ENTRY(a_keep_value_the_form_never_sends_is_refused))
+TEST_MAIN(
+    TEST_ENTRY(without_keep_the_sso_cookie_ends_with_the_browser),
+    TEST_ENTRY(with_keep_the_sso_cookie_lasts_until_the_absolute_timeout),
+    TEST_ENTRY(keep_survives_the_authorize_round_trip_and_a_failed_attempt),
+    TEST_ENTRY(a_keep_value_the_form_never_sends_is_refused))

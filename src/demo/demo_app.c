@@ -87,8 +87,8 @@ static const char sign_in_form[] =
  * hear of a shutdown in time to save their work.
  */
 static enum MHD_Result
-page(struct MHD_Connection *c, unsigned status,
-     const struct local_session *s, const char *body)
+page(struct MHD_Connection *c, unsigned status, const struct local_session *s,
+     const char *body)
 {
     char *banner = maintenance_banner(), *name = web_escape(app.name);
     char *user = s != NULL ? web_escape(s->username) : NULL;
@@ -151,11 +151,10 @@ home(struct MHD_Connection *c)
 
     if (s != NULL) {
         user = web_escape(s->username);
-        if (user == NULL ||
-            asprintf(&body,
-                     "<p id=\"status\">Signed in as <b>%s</b> "
-                     "(sid %.8s\xe2\x80\xa6)</p>\n",
-                     user, s->sid) < 0)
+        if (user == NULL || asprintf(&body,
+                                     "<p id=\"status\">Signed in as <b>%s</b> "
+                                     "(sid %.8s\xe2\x80\xa6)</p>\n",
+                                     user, s->sid) < 0)
             body = NULL;
     } else {
         /* Back from Gatehouse's /logout with the state we sent there. */
@@ -505,8 +504,8 @@ main(int argc, char **argv)
         client_id[strspn(client_id, "abcdefghijklmnopqrstuvwxyz"
                                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                     "0123456789-._~")] != '\0' ||
-        issuer_origin(issuer, app.issuer_origin,
-                      sizeof(app.issuer_origin)) < 0) {
+        issuer_origin(issuer, app.issuer_origin, sizeof(app.issuer_origin)) <
+            0) {
         usage(stderr);
         return 2;
     }

@@ -71,8 +71,7 @@ maintenance_parse(const char *json, size_t len, struct maintenance *out)
     if (msg != NULL && !json_is_null(msg) && !json_is_string(msg))
         goto out;
     snprintf(m.message, sizeof(m.message), "%s",
-             msg != NULL && json_is_string(msg) ? json_string_value(msg)
-                                                 : "");
+             msg != NULL && json_is_string(msg) ? json_string_value(msg) : "");
     format_at(json_object_get(o, "at"), m.at, sizeof(m.at));
     *out = m;
     rc = 0;

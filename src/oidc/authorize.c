@@ -124,9 +124,9 @@ authorize_unavailable(struct http_request *req)
  * notice, when not NULL, says above it why the browser was signed out.
  */
 static void
-show_login(struct http_request *req, const char *app_name,
-           const char *request, const char *username, int keep,
-           const char *error, const char *notice, int status)
+show_login(struct http_request *req, const char *app_name, const char *request,
+           const char *username, int keep, const char *error,
+           const char *notice, int status)
 {
     char browser[PRESIGN_ID_LEN + 1], *csrf = NULL;
     struct page_login p;
@@ -168,8 +168,8 @@ authorize_show_login(struct http_request *req, const char *app_name,
 
 void
 authorize_show_login_again(struct http_request *req, const char *app_name,
-                           const char *request, const char *username,
-                           int keep, const char *error, int status)
+                           const char *request, const char *username, int keep,
+                           const char *error, int status)
 {
     show_login(req, app_name, request, username, keep, error, NULL, status);
 }
@@ -412,8 +412,8 @@ authorize_client(struct http_request *req, const struct client *c,
      * stale cookie costs the look-up. */
     if (cookie != NULL && s == NULL)
         notice = end_reason_notice(session_ended_why(app->store, cookie));
-    show_login(req, c->name, sealed, form_get(q, "login_hint"), 0, NULL,
-               notice, 200);
+    show_login(req, c->name, sealed, form_get(q, "login_hint"), 0, NULL, notice,
+               200);
 out:
     free(sealed);
     session_free(s);

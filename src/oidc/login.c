@@ -191,9 +191,9 @@ login_run(void *arg)
     if (rc < 0) {
         log_info("login_failed sub=%s addr=%s",
                  u != NULL ? u->sub : "-", j->ip);
-        authorize_show_login_again(req, app_name, j->request_id,
-                                   j->username, j->keep,
-                                   "Incorrect username or password.", 401);
+        authorize_show_login_again(req, app_name, j->request_id, j->username,
+                                   j->keep, "Incorrect username or password.",
+                                   401);
         goto out;
     }
     /* The right password gives its attempt back and ends the run of

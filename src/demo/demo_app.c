@@ -323,29 +323,31 @@ static enum MHD_Result
 frontchannel_logout(struct MHD_Connection *c)
 {
     const char *iss = query(c, "iss"), *sid = query(c, "sid");
-    const char *id = cookie(c, app.cookie), *text = "Signed out.";
+    const char *id = cookie(c, app.cookie), *text = NULL;
     struct local_session *s = NULL;
     struct MHD_Response *r;
     unsigned status = MHD_HTTP_OK;
     char csp[320], *html = NULL;
     int n = 0;
 
-    if ((iss == NULL) != (sid == NULL) ||
-        (iss != NULL && strcmp(iss, oidc_issuer(app.oidc)) != 0)) {
-        say("event=frontchannel_logout_refused reason=\"%s\"",
-            iss == NULL || sid == NULL ? "iss and sid come together"
-                                       : "another issuer");
+    if ((iss == NULL) != (sid == NULL))
+        text = "Not signed out: iss and sid come together.";
+    else if (iss != NULL && strcmp(iss, oidc_issuer(app.oidc)) != 0)
+        text = "Not signed out: the request names another issuer.";
+    if (text != NULL) {
+        say("event=frontchannel_logout_refused reason=\"%s\"", text);
         status = MHD_HTTP_BAD_REQUEST;
-        text = "Not signed out: this request is not from our issuer.";
     } else if (sid != NULL) {
         n = sessions_end(sid, NULL);
     } else if (id != NULL && (s = session_take(id)) != NULL) {
         sid = s->sid;
         n = 1;
     }
-    if (status == MHD_HTTP_OK)
+    if (text == NULL) {
         say("event=frontchannel_logout sid=%.8s sessions_ended=%d",
             sid ? sid : "-", n);
+        text = "Signed out.";
+    }
     if (asprintf(&html,
                  "<!doctype html>\n<html lang=\"en\">\n<meta "
                  "charset=\"utf-8\">\n<title>%s</title>\n<p>%s</p>\n",

@@ -142,3 +142,28 @@ scenario('the front-channel variant is signed out by the signed-out page\'s ifra
     await page.goto(service.url);
     assert.equal(await statusText(page), 'Not signed in.');
   });
+
+scenario('without iss and sid the front-channel page ends this browser\'s own session only',
+  async (stack, page) => {
+    const service = stack.app('service');
+    await signInEverywhere(stack, page);
+    // Another person's session at Service, which must survive.
+    const other = await page.context().browser().newContext();
+    try {
+      const p = await other.newPage();
+      await signIn(p, stack, service);
+      await p.waitForURL(service.url);
+      assert.match(await statusText(p), /^Signed in as alice/);
+      assert.equal(await stack.sessions('service'), 2);
+
+      const r = await page.goto(`${service.url}frontchannel-logout`);
+      assert.equal(r.status(), 200);
+      assert.equal(await stack.sessions('service'), 1);
+      await page.goto(service.url);
+      assert.equal(await statusText(page), 'Not signed in.');
+      await p.goto(service.url);
+      assert.match(await statusText(p), /^Signed in as alice/);
+    } finally {
+      await other.close();
+    }
+  });

@@ -537,13 +537,13 @@ reply_refused(struct http_conn *c)
                          "ambiguous request framing");
     } else if (c->srv->router->browser(req->path))
         http_error_page(req, c->refused,
-                        uri ? "Address too long" : "Request too large",
-                        uri ? "The address of this page is longer than "
-                              "Gatehouse accepts."
-                            : "Your browser sent more cookies than "
-                              "Gatehouse accepts: other sites on this host "
-                              "may have set many. Remove this site's "
-                              "cookies and try again.");
+                        uri ? N_("Address too long") : N_("Request too large"),
+                        uri ? N_("The address of this page is longer than "
+                                 "Gatehouse accepts.")
+                            : N_("Your browser sent more cookies than "
+                                 "Gatehouse accepts: other sites on this "
+                                 "host may have set many. Remove this "
+                                 "site's cookies and try again."));
     else
         http_json_error(req, c->refused, "invalid_request",
                          uri ? "request URI too long"

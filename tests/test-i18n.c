@@ -263,7 +263,9 @@ assert_chinese(const char *html)
 
 TEST(every_page_in_chinese)
 {
-    static const struct page_ctx zh = {LANG_ZH_CN, NULL};
+    static const struct page_ctx zh = {LANG_ZH_CN, NULL, 0};
+    /* the same, chosen by the lang parameter */
+    static const struct page_ctx zh_param = {LANG_ZH_CN, NULL, 1};
     static const struct page_app_status apps[] = {
         {"CRM", N_("signed out"), NULL, 0},
         {"Sales", N_("still trying"), NULL, 0},
@@ -289,8 +291,16 @@ TEST(every_page_in_chinese)
                           "\xe5\xaf\x86\xe7\xa0\x81\xe9\x94\x99\xe8\xaf\xaf");
     ASSERT(strstr(html, "Incorrect") == NULL);
     ASSERT(strstr(html, "signed in elsewhere") == NULL);
-    /* the form's answer speaks the page's language */
+    /* Accept-Language chose it: the POST's chooses again */
+    ASSERT_CONTAINS(html, "action=\"/login\"");
+    free(html);
+    /* the parameter chose it: the form carries it on */
+    html = pages_login(&zh_param, &login);
     ASSERT_CONTAINS(html, "action=\"/login?lang=zh-CN\"");
+    free(html);
+    login.action = "/login?x=1";
+    html = pages_login(&zh_param, &login);
+    ASSERT_CONTAINS(html, "action=\"/login?x=1&amp;lang=zh-CN\"");
     free(html);
 
     html = pages_signed_in(&zh, "alice");
@@ -306,6 +316,9 @@ TEST(every_page_in_chinese)
                           "\xbb\xe5\xbd\x95</button>");
     ASSERT_CONTAINS(html, "<b>\xe9\x80\x80\xe5\x87\xba\xe7\x99\xbb\xe5\xbd\x95"
                           "</b>");
+    ASSERT_CONTAINS(html, "action=\"/logout\"");
+    free(html);
+    html = pages_logout_confirm(&zh_param, &confirm);
     ASSERT_CONTAINS(html, "action=\"/logout?lang=zh-CN\"");
     free(html);
 

@@ -4,7 +4,7 @@
 #include "test.h"
 
 /* English, no maintenance announcement. */
-static const struct page_ctx en = {LANG_EN, NULL};
+static const struct page_ctx en = {LANG_EN, NULL, 0};
 
 /* Every kind of markup injection at once: text, a double-quoted attribute
  * break-out, and a single quote for single-quoted attributes. */
@@ -121,8 +121,7 @@ TEST(login_has_labelled_fields_csrf_and_one_button)
 
     ASSERT_CONTAINS(html, "<title>Sign in to CRM</title>");
     ASSERT_CONTAINS(html, "<h1>Sign in to CRM</h1>");
-    /* The answer to the form speaks the page's language. */
-    ASSERT_CONTAINS(html, "<form method=\"post\" action=\"/login?lang=en\">");
+    ASSERT_CONTAINS(html, "<form method=\"post\" action=\"/login\">");
     ASSERT_CONTAINS(html, "<label for=\"username\">Username</label>");
     ASSERT_CONTAINS(html, "<label for=\"password\">Password</label>");
 
@@ -232,7 +231,7 @@ TEST(login_escapes_hostile_input_everywhere)
     /* title, h1, action, csrf, request, username, error, notice */
     assert_escaped(html, 8);
     ASSERT_CONTAINS(html, "<title>Sign in to " HOSTILE_ESC "</title>");
-    ASSERT_CONTAINS(html, "action=\"" HOSTILE_ESC "?lang=en\"");
+    ASSERT_CONTAINS(html, "action=\"" HOSTILE_ESC "\"");
     ASSERT_CONTAINS(html, "name=\"csrf\" value=\"" HOSTILE_ESC "\"");
     ASSERT_CONTAINS(html, "name=\"request\" value=\"" HOSTILE_ESC "\"");
     ASSERT_CONTAINS(html, "role=\"alert\">" HOSTILE_ESC "</p>");
@@ -270,7 +269,7 @@ TEST(logout_confirm_lists_apps_and_offers_two_scopes)
     ASSERT_CONTAINS(html, "<h1>Sign out?</h1>");
     ASSERT_CONTAINS(html, "<li>CRM");
     ASSERT_CONTAINS(html, "<li>Sales");
-    ASSERT_CONTAINS(html, "<form method=\"post\" action=\"/logout?lang=en\">");
+    ASSERT_CONTAINS(html, "<form method=\"post\" action=\"/logout\">");
     /* Issue 17: the apps are named after a reminder to save the work in
      * them first. */
     ASSERT(strstr(html, "Save your work in these apps before you sign out") <
@@ -493,7 +492,7 @@ TEST(signed_out_loads_front_channel_frames)
 
 TEST(page_speaks_its_language_and_shows_the_banner)
 {
-    static const struct page_ctx zh = {LANG_ZH_CN, HOSTILE};
+    static const struct page_ctx zh = {LANG_ZH_CN, HOSTILE, 0};
     char *html = pages_error(&zh, "Invalid request", NULL), *banner, *h1;
 
     ASSERT_CONTAINS(html, "<html lang=\"zh-CN\">");

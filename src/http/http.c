@@ -328,6 +328,7 @@ http_page_ctx(struct http_request *req)
     if (parsed)
         lang = form_get(&q, "lang");
     c->page.lang = i18n_negotiate(lang, http_header(req, "Accept-Language"));
+    c->page.lang_param = i18n_parse(lang) >= 0;
     if (parsed)
         form_free(&q);
     if (c->srv->router->banner != NULL)

@@ -119,6 +119,8 @@ page_buf_action(struct page_buf *b, const struct page_ctx *ctx,
                 const char *action)
 {
     page_buf_esc(b, action != NULL ? action : "");
+    if (!ctx->lang_param)
+        return;
     page_buf_put(b,
                  action != NULL && strchr(action, '?') != NULL ? "&amp;" : "?");
     page_buf_put(b, "lang=");

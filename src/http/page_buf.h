@@ -31,10 +31,9 @@ void page_buf_esc(struct page_buf *b, const char *s);
  */
 void page_buf_fmt(struct page_buf *b, const char *fmt, const char *open,
                   const char *arg, const char *close);
-/* A form's action attribute value: action escaped, with "lang=TAG" of the
- * page's language added to its query, so that the answer to the POST
- * speaks the language of the page it was sent from (whether the `lang`
- * parameter or Accept-Language chose it). */
+/* A form's action attribute value: action escaped, and "lang=TAG" added
+ * to its query when the `lang` parameter chose the page's language, so
+ * that the answer to the POST speaks it too. */
 void page_buf_action(struct page_buf *b, const struct page_ctx *ctx,
                      const char *action);
 /* <input type="hidden">, omitted when value is NULL. */

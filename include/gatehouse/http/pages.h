@@ -19,6 +19,10 @@
 struct page_ctx {
     enum lang lang;
     const char *banner; /* already in lang; NULL: none */
+    /* The `lang` query parameter chose lang: the page's forms carry it on
+     * in their action (page_buf_action), so the answer to the POST speaks
+     * it too. Otherwise the POST's Accept-Language chooses again, alike. */
+    int lang_param;
 };
 
 /* Every text a page is given that is not a name (error, notice, status,

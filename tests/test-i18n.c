@@ -184,9 +184,14 @@ TEST(missing_catalog_serves_english_and_says_why)
     /* an explicit directory wins over the environment */
     ASSERT(i18n_init("/also/nonexistent") != NULL);
     ASSERT_STR_EQ(tr(ZH, "Sign in"), "Sign in");
+    /* and the page says it is English */
+    ASSERT_EQ(i18n_served(ZH), EN);
+    ASSERT_EQ(i18n_served(EN), EN);
     unsetenv("GATEHOUSE_LOCALEDIR");
     init_or_fail();
     ASSERT_STR_EQ(tr(ZH, "Sign in"), "\xe7\x99\xbb\xe5\xbd\x95");
+    ASSERT_EQ(i18n_served(ZH), ZH);
+    ASSERT_EQ(i18n_served((enum lang)42), EN);
 }
 
 struct worker {

@@ -272,6 +272,15 @@ i18n_negotiate(const char *lang_param, const char *accept_language)
     return (enum lang)p.best;
 }
 
+enum lang
+i18n_served(enum lang l)
+{
+    return (unsigned)l < LANG_COUNT &&
+                   (l == LANG_EN || locales[l] != (locale_t)0)
+               ? l
+               : LANG_EN;
+}
+
 const char *
 i18n_tag(enum lang l)
 {

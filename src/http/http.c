@@ -327,7 +327,10 @@ http_page_ctx(struct http_request *req)
              form_parse(req->query, strlen(req->query), &q) == 0;
     if (parsed)
         lang = form_get(&q, "lang");
-    c->page.lang = i18n_negotiate(lang, http_header(req, "Accept-Language"));
+    /* <html lang> says what the page is written in: English when the
+     * language asked for cannot be served (i18n_init warned). */
+    c->page.lang =
+        i18n_served(i18n_negotiate(lang, http_header(req, "Accept-Language")));
     c->page.lang_param = i18n_parse(lang) >= 0;
     if (parsed)
         form_free(&q);

@@ -43,6 +43,10 @@ int i18n_parse(const char *tag);
  * English. Either may be NULL. */
 enum lang i18n_negotiate(const char *lang_param, const char *accept_language);
 
+/* l if it can be served (its catalog loaded: i18n_init), else English, the
+ * language a page asked for in l is then written in. */
+enum lang i18n_served(enum lang l);
+
 /* The BCP 47 tag for <html lang>: "en", "zh-CN". */
 const char *i18n_tag(enum lang l);
 

@@ -92,10 +92,11 @@ pages_login(const struct page_ctx *ctx, const struct page_login *p)
     const char *described = "";
     char *title, *html;
 
-    /* TRANSLATORS: %s is the name of the application signed in to */
-    title = p->app_name != NULL
-                ? subst(tr(ctx->lang, "Sign in to %s"), p->app_name)
-                : strdup(tr(ctx->lang, "Sign in"));
+    if (p->app_name != NULL)
+        /* TRANSLATORS: %s is the name of the application signed in to */
+        title = subst(tr(ctx->lang, "Sign in to %s"), p->app_name);
+    else
+        title = strdup(tr(ctx->lang, "Sign in"));
     if (title == NULL)
         return NULL;
 
@@ -165,7 +166,6 @@ pages_logout_confirm(const struct page_ctx *ctx,
                      const struct page_logout_confirm *p)
 {
     struct page_buf b = {0};
-
     const char *out = tr(ctx->lang, "Sign out"),
                *everywhere = tr(ctx->lang, "Sign out everywhere");
 

@@ -327,7 +327,11 @@ http_page_ctx(struct http_request *req)
              form_parse(req->query, strlen(req->query), &q) == 0;
     if (parsed)
         lang = form_get(&q, "lang");
-    c->page.lang = i18n_negotiate(lang, http_header(req, "Accept-Language"));
+    /* <html lang> says what the page is written in: English when the
+     * language asked for cannot be served (i18n_init warned). */
+    c->page.lang =
+        i18n_served(i18n_negotiate(lang, http_header(req, "Accept-Language")));
+    c->page.lang_param = i18n_parse(lang) >= 0;
     if (parsed)
         form_free(&q);
     if (c->srv->router->banner != NULL)
@@ -537,13 +541,13 @@ reply_refused(struct http_conn *c)
                          "ambiguous request framing");
     } else if (c->srv->router->browser(req->path))
         http_error_page(req, c->refused,
-                        uri ? "Address too long" : "Request too large",
-                        uri ? "The address of this page is longer than "
-                              "Gatehouse accepts."
-                            : "Your browser sent more cookies than "
-                              "Gatehouse accepts: other sites on this host "
-                              "may have set many. Remove this site's "
-                              "cookies and try again.");
+                        uri ? N_("Address too long") : N_("Request too large"),
+                        uri ? N_("The address of this page is longer than "
+                                 "Gatehouse accepts.")
+                            : N_("Your browser sent more cookies than "
+                                 "Gatehouse accepts: other sites on this "
+                                 "host may have set many. Remove this "
+                                 "site's cookies and try again."));
     else
         http_json_error(req, c->refused, "invalid_request",
                          uri ? "request URI too long"

@@ -96,6 +96,42 @@ page_buf_esc(struct page_buf *b, const char *s)
 }
 
 void
+page_buf_fmt(struct page_buf *b, const char *fmt, const char *open,
+             const char *arg, const char *close)
+{
+    const char *at = strstr(fmt, "%s");
+    char *head;
+
+    if (at == NULL) {
+        page_buf_esc(b, fmt);
+        return;
+    }
+    if ((head = strndup(fmt, (size_t)(at - fmt))) == NULL) {
+        b->oom = 1;
+        return;
+    }
+    page_buf_esc(b, head);
+    free(head);
+    page_buf_put(b, open);
+    page_buf_esc(b, arg);
+    page_buf_put(b, close);
+    page_buf_esc(b, at + 2);
+}
+
+void
+page_buf_action(struct page_buf *b, const struct page_ctx *ctx,
+                const char *action)
+{
+    page_buf_esc(b, action != NULL ? action : "");
+    if (!ctx->lang_param)
+        return;
+    page_buf_put(b,
+                 action != NULL && strchr(action, '?') != NULL ? "&amp;" : "?");
+    page_buf_put(b, "lang=");
+    page_buf_put(b, i18n_tag(ctx->lang));
+}
+
+void
 page_buf_hidden(struct page_buf *b, const char *name, const char *value)
 {
     if (value == NULL)

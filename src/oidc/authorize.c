@@ -51,8 +51,8 @@ redirect_error(struct http_request *req, const char *redirect_uri,
         (state != NULL && form_url_append(&url, "state", state) < 0) ||
         form_url_append(&url, "iss", req->app->cfg->issuer) < 0) {
         free(url);
-        http_error_page(req, 500, "Something went wrong",
-                        "The sign-in could not be completed.");
+        http_error_page(req, 500, N_("Something went wrong"),
+                        N_("The sign-in could not be completed."));
         return;
     }
     http_redirect(req, 302, url);
@@ -89,8 +89,8 @@ authorize_redirect_with_code(struct http_request *req, const struct areq *a,
         (a->state != NULL && form_url_append(&url, "state", a->state) < 0) ||
         form_url_append(&url, "iss", req->app->cfg->issuer) < 0) {
         free(url);
-        http_error_page(req, 500, "Something went wrong",
-                        "The sign-in could not be completed.");
+        http_error_page(req, 500, N_("Something went wrong"),
+                        N_("The sign-in could not be completed."));
         return;
     }
     http_redirect(req, status, url);
@@ -111,9 +111,9 @@ valid_challenge(const char *s)
 void
 authorize_unavailable(struct http_request *req)
 {
-    http_error_page(req, 503, "Temporarily unavailable",
-                    "Sign-in is not available right now. Please try again "
-                    "in a moment.");
+    http_error_page(req, 503, N_("Temporarily unavailable"),
+                    N_("Sign-in is not available right now. Please try again "
+                       "in a moment."));
 }
 
 /*
@@ -152,7 +152,8 @@ show_login(struct http_request *req, const char *app_name, const char *request,
     html = pages_login(http_page_ctx(req), &p);
     free(csrf);
     if (html == NULL) {
-        http_error_page(req, 500, "Something went wrong", "Out of memory.");
+        http_error_page(req, 500, N_("Something went wrong"),
+                        N_("Out of memory."));
         return;
     }
     http_reply_html(req, status, html);
@@ -277,9 +278,9 @@ authorize_client(struct http_request *req, const struct client *c,
     int rc;
 
     if (state != NULL && strlen(state) > STATE_MAX) {
-        http_error_page(req, 400, "Invalid request",
-                        "The application sent a state parameter longer "
-                        "than 4 KiB, which cannot be sent back to it.");
+        http_error_page(req, 400, N_("Invalid request"),
+                        N_("The application sent a state parameter longer "
+                           "than 4 KiB, which cannot be sent back to it."));
         return;
     }
     /* A duplicated state has no one value to send back (form_get gives
@@ -397,7 +398,8 @@ authorize_client(struct http_request *req, const struct client *c,
     /* The pending request travels with the browser, sealed: nothing an
      * anonymous client can multiply is stored (SPEC §7). */
     if ((o = areq_to_json(&a)) == NULL) {
-        http_error_page(req, 500, "Something went wrong", "Out of memory.");
+        http_error_page(req, 500, N_("Something went wrong"),
+                        N_("Out of memory."));
         goto out;
     }
     rc = presign_seal(app, "areq", "", o, &sealed);
@@ -438,13 +440,13 @@ authorize_handle(struct http_request *req)
     if (post && (ctype == NULL ||
                  strncasecmp(ctype, "application/x-www-form-urlencoded",
                              33) != 0)) {
-        http_error_page(req, 400, "Invalid request",
-                        "The sign-in request was not sent as a form.");
+        http_error_page(req, 400, N_("Invalid request"),
+                        N_("The sign-in request was not sent as a form."));
         return;
     }
     if (form_parse(params, params_len, &q) < 0) {
-        http_error_page(req, 400, "Invalid request",
-                        "The sign-in link is malformed.");
+        http_error_page(req, 400, N_("Invalid request"),
+                        N_("The sign-in link is malformed."));
         return;
     }
     /* RFC 6749 §4.1.2.1: without a known client and an exactly registered
@@ -452,8 +454,8 @@ authorize_handle(struct http_request *req)
     client_id = form_get(&q, "client_id");
     redirect_uri = form_get(&q, "redirect_uri");
     if (client_id == NULL) {
-        http_error_page(req, 400, "Unknown application",
-                        "The sign-in link does not name an application.");
+        http_error_page(req, 400, N_("Unknown application"),
+                        N_("The sign-in link does not name an application."));
         goto out;
     }
     rc = client_auth_find(req->app, client_id, &c, &owned);
@@ -462,16 +464,16 @@ authorize_handle(struct http_request *req)
         goto out;
     }
     if (rc < 0) {
-        http_error_page(req, 400, "Unknown application",
-                        "The application that sent you here is not "
-                        "registered with this sign-in service.");
+        http_error_page(req, 400, N_("Unknown application"),
+                        N_("The application that sent you here is not "
+                           "registered with this sign-in service."));
         goto out;
     }
     if (redirect_uri == NULL || !client_has_redirect_uri(c, redirect_uri)) {
-        http_error_page(req, 400, "Invalid redirect URI",
-                        "The application asked to send you back to an "
-                        "address it has not registered, so sign-in "
-                        "stopped here.");
+        http_error_page(req, 400, N_("Invalid redirect URI"),
+                        N_("The application asked to send you back to an "
+                           "address it has not registered, so sign-in "
+                           "stopped here."));
         goto out;
     }
     authorize_client(req, c, &q, params_len);

@@ -172,9 +172,9 @@ login_run(void *arg)
     if (j->request_id != NULL && areq_json == NULL) {
         /* Nothing was checked: the attempt is given back. */
         store_login_refund(app->store, who, j->nwho, 0);
-        http_error_page(req, 400, "Sign-in expired",
-                        "This sign-in took too long. Go back to the "
-                        "application and start again.");
+        http_error_page(req, 400, N_("Sign-in expired"),
+                        N_("This sign-in took too long. Go back to the "
+                           "application and start again."));
         goto out;
     }
     /* Unknown and disabled users cost the same scrypt as a wrong password:
@@ -192,8 +192,8 @@ login_run(void *arg)
         log_info("login_failed sub=%s addr=%s",
                  u != NULL ? u->sub : "-", j->ip);
         authorize_show_login_again(req, app_name, j->request_id, j->username,
-                                   j->keep, "Incorrect username or password.",
-                                   401);
+                                   j->keep,
+                                   N_("Incorrect username or password."), 401);
         goto out;
     }
     /* The right password gives its attempt back and ends the run of
@@ -302,9 +302,9 @@ login_reserve(struct http_request *req, struct login_job *j)
                  j->user != NULL ? j->user->sub : "-", j->ip);
         snprintf(retry, sizeof(retry), "%ld", retry_s);
         http_add_header(req, "Retry-After", retry);
-        http_error_page(req, 429, "Too many attempts",
-                        "Too many failed sign-ins. Wait a few minutes and "
-                        "try again.");
+        http_error_page(req, 429, N_("Too many attempts"),
+                        N_("Too many failed sign-ins. Wait a few minutes and "
+                           "try again."));
         return 1;
     }
     if (rc < 0)
@@ -320,9 +320,9 @@ static void
 busy(struct http_request *req)
 {
     http_add_header(req, "Retry-After", "1");
-    http_error_page(req, 503, "Busy",
-                    "Too many sign-ins at once. Please try again in a "
-                    "moment.");
+    http_error_page(req, 503, N_("Busy"),
+                    N_("Too many sign-ins at once. Please try again in a "
+                       "moment."));
 }
 
 /* A queued attempt shed at shutdown (hashpool_shed): nothing was checked,
@@ -372,24 +372,24 @@ login_post(struct http_request *req)
     /* Login CSRF: a form another site auto-submits would sign this browser
      * in as the attacker. Refused before anything is read. */
     if (!presign_same_origin(req)) {
-        http_error_page(req, 403, "Sign-in refused",
-                        "This sign-in form was sent from another site, so "
-                        "nothing was done. Go back to the application and "
-                        "sign in again.");
+        http_error_page(req, 403, N_("Sign-in refused"),
+                        N_("This sign-in form was sent from another site, so "
+                           "nothing was done. Go back to the application and "
+                           "sign in again."));
         return;
     }
     if (ctype == NULL ||
         strncasecmp(ctype, "application/x-www-form-urlencoded", 33) != 0 ||
         form_parse(req->body, req->body_len, &f) < 0) {
-        http_error_page(req, 400, "Invalid request",
-                        "The sign-in form was not sent correctly.");
+        http_error_page(req, 400, N_("Invalid request"),
+                        N_("The sign-in form was not sent correctly."));
         return;
     }
     /* The checkbox sends "1" when ticked and nothing otherwise. */
     keep = form_get(&f, "keep");
     if (keep != NULL && strcmp(keep, "1") != 0) {
-        http_error_page(req, 400, "Invalid request",
-                        "The sign-in form was not sent correctly.");
+        http_error_page(req, 400, N_("Invalid request"),
+                        N_("The sign-in form was not sent correctly."));
         goto out;
     }
     username = form_get(&f, "username");
@@ -408,16 +408,17 @@ login_post(struct http_request *req)
         goto out;
     }
     if (rc < 0) {
-        http_error_page(req, 403, "Sign-in form expired",
-                        "This form can no longer be used (or this browser "
-                        "refuses cookies). Go back to the application and "
-                        "sign in again.");
+        http_error_page(req, 403, N_("Sign-in form expired"),
+                        N_("This form can no longer be used (or this browser "
+                           "refuses cookies). Go back to the application and "
+                           "sign in again."));
         goto out;
     }
     if (username == NULL || password == NULL || *username == '\0' ||
         strlen(username) > USERNAME_MAX || strlen(password) > PASSWORD_MAX) {
         authorize_show_login_again(req, NULL, request, NULL, keep != NULL,
-                                   "Enter your username and password.", 400);
+                                   N_("Enter your username and password."),
+                                   400);
         goto out;
     }
     /* Under a flood the open pool stays full: an attempt that cannot be
@@ -468,7 +469,7 @@ login_post(struct http_request *req)
     j = NULL;
     goto out;
 oom:
-    http_error_page(req, 500, "Something went wrong", "Out of memory.");
+    http_error_page(req, 500, N_("Something went wrong"), N_("Out of memory."));
 out:
     if (j != NULL)
         login_job_free(j);

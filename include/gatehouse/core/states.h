@@ -6,11 +6,14 @@
 
 #include <stddef.h>
 
+#include "gatehouse/core/i18n.h"
+
 /*
  * Why a session ended: the name (as Redis, the audit stream, the logs and
  * the metrics spell it), whether an ending can be recorded with it, and
- * what the browser of a session ended so is told on its next visit (NULL:
- * nothing, it ended as the user meant or by the clock). An ending is asked
+ * what the browser of a session ended so is told on its next visit (a
+ * msgid the page translates; NULL: nothing, it ended as the user meant or
+ * by the clock). An ending is asked
  * for with TIMEOUT ("only if it expired"), and recorded as TIMEOUT_IDLE or
  * TIMEOUT_ABSOLUTE (session_end.lua); OTHER is what a name read back that
  * is none of these counts as. The order is the metrics'.
@@ -21,17 +24,19 @@
     XX(TIMEOUT_IDLE, "timeout_idle", 1, NULL)                                  \
     XX(TIMEOUT_ABSOLUTE, "timeout_absolute", 1, NULL)                          \
     XX(REUSE, "reuse", 1,                                                      \
-       "You were signed out because a sign-in token of your session was "     \
-       "used twice, which can mean someone copied it. Sign in again.")         \
+       N_("You were signed out because a sign-in token of your session "       \
+          "was used twice, which can mean someone copied it. Sign in "         \
+          "again."))                                                           \
     XX(DISABLED, "disabled", 1,                                                \
-       "You were signed out because an administrator disabled your account.") \
+       N_("You were signed out because an administrator disabled your "        \
+          "account."))                                                         \
     XX(PASSWORD, "password", 1,                                                \
-       "You were signed out because your password was changed.")              \
+       N_("You were signed out because your password was changed."))           \
     XX(EVICTED, "evicted", 1,                                                  \
-       "You were signed out because your account signed in elsewhere.")       \
+       N_("You were signed out because your account signed in elsewhere."))    \
     XX(ANOMALY, "anomaly", 1,                                                  \
-       "You were signed out because your session was used from a "            \
-       "different browser.")                                                   \
+       N_("You were signed out because your session was used from a "          \
+          "different browser."))                                               \
     XX(TIMEOUT, "timeout", 0, NULL)                                            \
     XX(OTHER, "other", 1, NULL)
 

@@ -11,7 +11,12 @@
 
 #include <jansson.h>
 
+#include "gatehouse/cli/config.h"
+#include "gatehouse/core/config.h"
 #include "gatehouse/crypto/jws.h"
+#include "gatehouse/directory/clients.h"
+#include "gatehouse/session/session.h"
+#include "gatehouse/store/store.h"
 #include "harness/world.h"
 #include "test.h"
 
@@ -549,6 +554,55 @@ TEST(two_instances_run_one_sweep)
     world_stop(&h);
 }
 
+/* Whether the last logout-all (the sweep) has finished. */
+static int
+sweep_done(void)
+{
+    char *out = redis_cli("HGET", "gh:lall", "state", NULL);
+    int done = strncmp(out, "done", 4) == 0;
+
+    free(out);
+    return done;
+}
+
+TEST(a_session_that_slipped_in_after_the_sweep_is_ended_too)
+{
+    struct config *cfg = NULL;
+    struct field_error fe;
+    struct store *st = NULL;
+    char sid[SESSION_SID_LEN + 1], cookie[SESSION_COOKIE_LEN + 1], *token;
+    json_t *j;
+
+    start();
+    token = admin_token();
+    j = admin_json("POST", "{\"message\":\"now\"}", token, 200);
+    ASSERT_STR_EQ(world_str(j, "state"), "active");
+    json_decref(j);
+    WAIT_UNTIL(sweep_done(), LIMIT(5), 100);
+    ASSERT(sweep_done());
+    /* A sign-in that was past the gate when the sweep ran, as it would
+     * be made: straight into Redis. */
+    ASSERT_EQ(config_load(h->gh.config, &cfg, &fe), 0);
+    ASSERT_EQ(store_open(&cfg->redis, &st), 0);
+    ASSERT_EQ(session_create(st, cfg, "00000000-0000-4000-8000-000000000001",
+                             "127.0.0.1", "late", sid, cookie),
+              0);
+    ASSERT_EQ(session_record_app(st, cfg, sid,
+                                 client_in_config(cfg, h->apps[0].client_id),
+                                 NULL),
+              0);
+    ASSERT_EQ(live_sessions(), 1);
+    WAIT_UNTIL(live_sessions() == 0, LIMIT(10), 100);
+    ASSERT_EQ(live_sessions(), 0);
+    WAIT_UNTIL(harness_notifications(h, 0, sid) == 1, LIMIT(10), 100);
+    ASSERT_EQ(harness_notifications(h, 0, sid), 1);
+    WAIT_UNTIL(everyone_out(token), LIMIT(10), 200);
+    store_close(st);
+    config_free(cfg);
+    free(token);
+    world_stop(&h);
+}
+
 TEST(redis_down_is_503_never_success)
 {
     struct http_result res;
@@ -585,4 +639,5 @@ TEST_MAIN(TEST_ENTRY(announced_then_at_ends_every_session_and_closes_sign_in),
           TEST_ENTRY(bad_input_is_refused_and_changes_nothing),
           TEST_ENTRY(cli_start_status_json_and_end),
           TEST_ENTRY(two_instances_run_one_sweep),
+          TEST_ENTRY(a_session_that_slipped_in_after_the_sweep_is_ended_too),
           TEST_ENTRY(redis_down_is_503_never_success))

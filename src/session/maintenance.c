@@ -171,6 +171,31 @@ maintenance_claim(struct store *st, int64_t now, const char *owner)
 }
 
 int
+maintenance_claim_again(struct store *st, int64_t now, const char *owner)
+{
+    struct maintenance_record r;
+    struct logout_all_state run;
+    long long live = 0;
+    int rc;
+
+    if ((rc = store_maintenance_get(st, &r)) < 0)
+        return rc == GH_ENOTFOUND ? 0 : rc;
+    if (maint_state_parse(r.state) != MAINT_ACTIVE || r.swept[0] == '\0')
+        return 0;
+    if ((rc = store_session_count(st, &live)) < 0 || live == 0)
+        return rc < 0 ? rc : 0;
+    rc = store_logout_all_get(st, &run);
+    if (rc < 0 && rc != GH_ENOTFOUND)
+        return rc;
+    /* A run in progress (or being resumed) ends them; the last one must
+     * have finished a moment ago, not be finishing now. */
+    if (rc == 0 && (run_state_parse(run.state) == RUN_RUNNING ||
+                    now - run.updated < MAINTENANCE_RESWEEP_S))
+        return 0;
+    return store_maintenance_claim_again(st, r.swept, owner);
+}
+
+int
 maintenance_release(struct store *st, const char *owner)
 {
     return store_maintenance_release(st, owner);

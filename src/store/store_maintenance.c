@@ -70,10 +70,11 @@ store_maintenance_end(struct store *st)
 }
 
 static int
-claim_call(struct store *st, const char *op, int64_t now, const char *owner)
+claim_call(struct store *st, const char *op, int64_t now, const char *owner,
+           const char *previous)
 {
     char key[STORE_KEY_MAX], snow[24];
-    const char *argv[] = {key, op, snow, owner};
+    const char *argv[] = {key, op, snow, owner, previous};
     redisReply *r = NULL;
     int rc;
 
@@ -92,13 +93,20 @@ claim_call(struct store *st, const char *op, int64_t now, const char *owner)
 int
 store_maintenance_claim(struct store *st, int64_t now, const char *owner)
 {
-    return claim_call(st, "claim", now, owner);
+    return claim_call(st, "claim", now, owner, "");
 }
 
 int
 store_maintenance_release(struct store *st, const char *owner)
 {
-    return claim_call(st, "release", 0, owner);
+    return claim_call(st, "release", 0, owner, "");
+}
+
+int
+store_maintenance_claim_again(struct store *st, const char *previous,
+                              const char *owner)
+{
+    return claim_call(st, "again", 0, owner, previous);
 }
 
 /* The entry of client_id in *a, added if new. NULL when out of memory. */

@@ -74,6 +74,13 @@ int maintenance_active(struct store *st);
  * (maintenance_claim.lua): 1 if this caller is to end every session, else
  * 0; and gives a claim back that could not be acted on. */
 int maintenance_claim(struct store *st, int64_t now, const char *owner);
+/* Claims a sweep again while the shutdown is active, sessions are still
+ * live and no logout-all has run for MAINTENANCE_RESWEEP_S: one that began
+ * in the moment before the start (a sign-in already past the gate) is
+ * ended too. 1 if this caller is to sweep, else 0, or a GH_E* code. */
+#define MAINTENANCE_RESWEEP_S 2
+int maintenance_claim_again(struct store *st, int64_t now,
+                            const char *owner);
 int maintenance_release(struct store *st, const char *owner);
 
 /* One app in the status. */

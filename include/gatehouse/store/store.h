@@ -461,6 +461,10 @@ int store_maintenance_end(struct store *st);
 int store_maintenance_claim(struct store *st, int64_t now, const char *owner);
 /* Gives owner's claim back, for the next tick to take. */
 int store_maintenance_release(struct store *st, const char *owner);
+/* Takes the sweep of an active shutdown over from previous, its claimer,
+ * for another: 1 if taken, 0 if someone else did first. */
+int store_maintenance_claim_again(struct store *st, const char *previous,
+                                  const char *owner);
 /* One app's back-channel deliveries, by client_id. */
 struct store_app_deliveries {
     char *client_id;

@@ -4,12 +4,22 @@
 -- the one caller that claims its sweep (the logout-all that ends every
 -- session) gets 1, every other caller 0, so exactly one sweep runs. A
 -- claimer that could not start the sweep gives it back (op "release"),
--- and the next tick claims it again.
+-- and the next tick claims it again. A session that slipped in after the
+-- sweep (a sign-in already past the gate) needs another: op "again" takes
+-- over the sweep from the previous claimer, the one the caller saw, so
+-- again only one caller wins.
 -- KEYS[1] maint (hash)
--- ARGV: op (claim|release), now, owner
+-- ARGV: op (claim|release|again), now, owner, previous owner (again)
 -- Returns 1 when claimed (or released), else 0.
 local st = redis.call('HGET', KEYS[1], 'st')
 if not st then
+    return 0
+end
+if ARGV[1] == 'again' then
+    if st == 'active' and redis.call('HGET', KEYS[1], 'swept') == ARGV[4] then
+        redis.call('HSET', KEYS[1], 'swept', ARGV[3])
+        return 1
+    end
     return 0
 end
 if ARGV[1] == 'release' then

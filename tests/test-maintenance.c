@@ -358,6 +358,8 @@ TEST(announced_then_at_ends_every_session_and_closes_sign_in)
 
 TEST(the_state_survives_a_restart)
 {
+    struct browser b = {""};
+    struct http_result res;
     char *token;
     json_t *j;
 
@@ -376,6 +378,17 @@ TEST(the_state_survives_a_restart)
     ASSERT_STR_EQ(world_str(j, "state"), "announced");
     ASSERT_STR_EQ(world_str(j, "message"), MESSAGE);
     json_decref(j);
+
+    /* The operator's words are text on every page, never markup. */
+    j = admin_json("POST", "{\"message\":\"<b>bold</b> & \\\"more\\\"\",\"at\":\"+1h\"}",
+                   token, 200);
+    json_decref(j);
+    test_sleep_ms(1100); /* the server's read is at most a second old */
+    visit(&b, &res);
+    ASSERT_EQ(res.status, 200);
+    ASSERT_CONTAINS(res.body, "&lt;b&gt;bold&lt;/b&gt; &amp; &quot;more&quot;");
+    ASSERT(strstr(res.body, "<b>bold") == NULL);
+    http_result_free(&res);
     free(token);
     world_stop(&h);
 }

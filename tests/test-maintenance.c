@@ -233,6 +233,20 @@ gh_cmd(char **out, char **err, ...)
     return run_cmd(argv, NULL, out, err);
 }
 
+/* The sessions of client_id in a GET /admin/maintenance answer; -1 if
+ * the app is not listed. */
+static json_int_t
+app_sessions(const json_t *status, const char *client_id)
+{
+    json_t *apps = json_object_get(status, "apps"), *a;
+    size_t i;
+
+    json_array_foreach(apps, i, a)
+        if (strcmp(world_str(a, "client_id"), client_id) == 0)
+            return json_integer_value(json_object_get(a, "sessions"));
+    return -1;
+}
+
 TEST(announced_then_at_ends_every_session_and_closes_sign_in)
 {
     struct browser laptop = {""}, phone = {""}, stranger = {""};
@@ -270,6 +284,14 @@ TEST(announced_then_at_ends_every_session_and_closes_sign_in)
     ASSERT_CONTAINS(res.body, MESSAGE);
     http_result_free(&res);
     ASSERT_EQ(live_sessions(), 2);
+    /* The status counts them per app: alice's laptop is in both apps, her
+     * phone in the first. */
+    j = admin_json("GET", NULL, token, 200);
+    ASSERT_EQ(json_integer_value(json_object_get(j, "sessions")), 2);
+    ASSERT_EQ(app_sessions(j, h->apps[0].client_id), 2);
+    ASSERT_EQ(app_sessions(j, h->apps[1].client_id), 1);
+    ASSERT(json_is_false(json_object_get(j, "everyone_out")));
+    json_decref(j);
     code = oidc_get_code(&h->gh, &laptop, h->apps[0].client_id,
                          h->apps[0].redirect_uri, "alice", "correct horse",
                          NULL);
@@ -426,9 +448,14 @@ TEST(bad_input_is_refused_and_changes_nothing)
     }
     /* Not JSON by its type: 415. Nobody's token: 401. */
     {
-        char url[256];
-        const char *hdrs[] = {"Content-Type: text/plain", NULL};
+        char url[256], auth[JWS_MAX_LEN + 64];
+        const char *hdrs[] = {"Content-Type: text/plain", auth, NULL};
         snprintf(url, sizeof(url), "%s/admin/maintenance", h->gh.issuer);
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+        ASSERT_EQ(http_do("POST", url, "{\"message\":\"x\"}", hdrs, &res), 0);
+        ASSERT_EQ(res.status, 415);
+        http_result_free(&res);
+        hdrs[1] = NULL;
         ASSERT_EQ(http_do("POST", url, "{\"message\":\"x\"}", hdrs, &res), 0);
         ASSERT_EQ(res.status, 401);
         http_result_free(&res);

@@ -330,8 +330,27 @@ TEST(announced_then_at_ends_every_session_and_closes_sign_in)
     http_result_free(&res);
     free(ru);
     free(code);
-    /* The administrator's client_credentials still works. */
+    /* The administrator's client_credentials still works, and so do
+     * introspection (the ended session's token is inactive) and health. */
     free(admin_token());
+    {
+        char url[256], basic[256], hdr[300];
+        const char *hdrs[] = {hdr, NULL};
+        snprintf(url, sizeof(url), "%s/introspect", h->gh.issuer);
+        snprintf(basic, sizeof(basic), "%s:%s", h->apps[0].client_id,
+                 h->apps[0].client_secret);
+        oidc_basic_header(basic, hdr, sizeof(hdr));
+        snprintf(body, sizeof(body), "token=%s",
+                 world_str(t1, "access_token"));
+        ASSERT_EQ(http_do("POST", url, body, hdrs, &res), 0);
+        ASSERT_EQ(res.status, 200);
+        ASSERT_CONTAINS(res.body, "\"active\":false");
+        http_result_free(&res);
+        snprintf(url, sizeof(url), "%s/healthz", h->gh.issuer);
+        ASSERT_EQ(http_do("GET", url, NULL, NULL, &res), 0);
+        ASSERT_EQ(res.status, 200);
+        http_result_free(&res);
+    }
 
     /* Sign-in: the maintenance page, 503 with Retry-After. */
     visit(&stranger, &res);

@@ -275,7 +275,7 @@ maintenance_status(struct store *st, struct maintenance_status *out)
         goto out;
     if (s.sessions > 0 && (rc = count_sessions(st, &s)) < 0)
         goto out;
-    /* Failed since the shutdown was set: older failures are not about
+    /* Failed since the shutdown started: older failures are not about
      * it. With none, every failure. */
     if ((rc = store_deliveries_by_app(st, s.m.state != MAINT_NONE ? s.m.at : 0,
                                       &d, &nd)) < 0)

@@ -88,7 +88,7 @@ struct maintenance_app {
     char *client_id;
     long long sessions; /* live sessions the app is recorded on */
     long long pending;  /* back-channel notifications not yet delivered */
-    long long failed;   /* failed for good since the shutdown was set */
+    long long failed;   /* failed for good since the shutdown started */
 };
 /* What an administrator asks before switching off (GET
  * /admin/maintenance, gatehouse maintenance status). */

@@ -220,6 +220,27 @@ app_of(struct maintenance_status *s, const char *client_id)
     return &s->apps[s->napps++];
 }
 
+/* Adds one session's apps to s; a session ended meanwhile adds none. */
+static int
+count_session(struct store *st, struct maintenance_status *s, const char *sid)
+{
+    struct session *sess = NULL;
+    struct maintenance_app *a;
+    size_t j;
+    int rc;
+
+    if ((rc = session_get(st, sid, &sess)) < 0)
+        return rc == GH_ENOTFOUND ? 0 : rc;
+    for (j = 0; j < sess->napps && rc == 0; j++) {
+        if ((a = app_of(s, sess->apps[j])) == NULL)
+            rc = GH_ENOMEM;
+        else
+            a->sessions++;
+    }
+    session_free(sess);
+    return rc;
+}
+
 /* Counts the apps of live sessions, the first MAINTENANCE_SCAN_MAX. */
 static int
 count_sessions(struct store *st, struct maintenance_status *s)
@@ -230,25 +251,14 @@ count_sessions(struct store *st, struct maintenance_status *s)
 
     do {
         char **sids = NULL;
-        size_t n = 0, i, j;
+        size_t n = 0, i;
 
         if ((rc = store_sessions_scan(st, &cursor, 500, &sids, &n)) < 0)
             return rc;
         for (i = 0; i < n; i++) {
-            struct session *sess = NULL;
-            struct maintenance_app *a;
             if (rc == 0 && seen < MAINTENANCE_SCAN_MAX) {
                 seen++;
-                int grc = session_get(st, sids[i], &sess);
-                if (grc < 0 && grc != GH_ENOTFOUND)
-                    rc = grc;
-                for (j = 0; sess != NULL && j < sess->napps && rc == 0; j++) {
-                    if ((a = app_of(s, sess->apps[j])) == NULL)
-                        rc = GH_ENOMEM;
-                    else
-                        a->sessions++;
-                }
-                session_free(sess);
+                rc = count_session(st, s, sids[i]);
             }
             free(sids[i]);
         }

@@ -61,7 +61,7 @@ struct http_conn {
     size_t resp_len;
     const char *ctype;
     struct header *headers;
-    int cacheable;
+    int cacheable; /* max-age in seconds; 0: no-store */
     int cors_open;    /* cors.c decides who may read the answer */
     int cors_decided; /* the Origin was shared with or refused */
     /* What pages of this request share (http_page_ctx), made once. */
@@ -200,7 +200,13 @@ http_cors_decide(struct http_request *req, int share)
 void
 http_cacheable(struct http_request *req)
 {
-    req->conn->cacheable = 1;
+    req->conn->cacheable = 300;
+}
+
+void
+http_cacheable_for(struct http_request *req, int seconds)
+{
+    req->conn->cacheable = seconds;
 }
 
 void
@@ -518,9 +524,13 @@ queue(struct http_conn *c)
         MHD_destroy_response(r);
         return ret;
     }
-    MHD_add_response_header(r, "Cache-Control", c->cacheable
-                                                    ? "public, max-age=300"
-                                                    : "no-store");
+    if (c->cacheable > 0) {
+        char cc[48];
+        snprintf(cc, sizeof(cc), "public, max-age=%d", c->cacheable);
+        MHD_add_response_header(r, "Cache-Control", cc);
+    } else {
+        MHD_add_response_header(r, "Cache-Control", "no-store");
+    }
     if (!c->cacheable)
         MHD_add_response_header(r, "Pragma", "no-cache");
     for (h = c->headers; h != NULL; h = h->next)

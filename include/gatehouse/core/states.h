@@ -37,6 +37,8 @@
     XX(ANOMALY, "anomaly", 1,                                                  \
        N_("You were signed out because your session was used from a "          \
           "different browser."))                                               \
+    XX(MAINTENANCE, "maintenance", 1,                                          \
+       N_("You were signed out for scheduled maintenance."))                  \
     XX(TIMEOUT, "timeout", 0, NULL)                                            \
     XX(OTHER, "other", 1, NULL)
 
@@ -102,6 +104,28 @@ enum run_state {
  * a state, static, NULL for a value outside the table. */
 int run_state_parse(const char *s);
 const char *run_state_name(enum run_state s);
+
+/*
+ * Where the maintenance shutdown is (SPEC §5; GET /maintenance, the Admin
+ * API and the CLI spell it so): none, announced (every page shows the
+ * banner until its start), active (sessions ended, sign-in closed).
+ */
+#define MAINT_STATE_MAP(XX)                                                    \
+    XX(NONE, "none")                                                           \
+    XX(ANNOUNCED, "announced")                                                 \
+    XX(ACTIVE, "active")
+
+enum maint_state {
+#define XX(name, text) MAINT_##name,
+    MAINT_STATE_MAP(XX)
+#undef XX
+    MAINT_STATE_COUNT
+};
+
+/* The state s names (>= 0), or GH_EINVAL if none; and back, the name of
+ * a state, static, NULL for a value outside the table. */
+int maint_state_parse(const char *s);
+const char *maint_state_name(enum maint_state s);
 
 /*
  * What recording one delivery attempt decided (delivery_done.lua): the

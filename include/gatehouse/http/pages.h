@@ -106,4 +106,10 @@ extern const char pages_frontchannel_script[];
 char *pages_error(const struct page_ctx *ctx, const char *title,
                   const char *message);
 
+/* The page sign-in shows while a maintenance shutdown is active: the
+ * operator's message (as given) and since, the time it started as the
+ * reader should see it ("15:00 UTC"; NULL: not said). */
+char *pages_maintenance(const struct page_ctx *ctx, const char *message,
+                        const char *since);
+
 #endif

@@ -100,3 +100,36 @@ scenario('the banner while announced, the maintenance page while active',
     await page.waitForURL(crm.url);
     assert.match(await statusText(page), /^Signed in as alice/);
   });
+
+scenario('the apps show the announcement to users who work inside them',
+  async (stack, page) => {
+    const crm = stack.app('crm');
+    await page.goto(crm.url);
+    assert.equal(await page.locator('#maintenance').count(), 0,
+      'no banner before an announcement');
+    await signIn(page, stack, crm);
+    await page.waitForURL(crm.url);
+
+    // The app polls Gatehouse's public GET /maintenance (cached 5 s by
+    // the app and by the endpoint), so the banner appears within seconds
+    // on the page the user is working in, without a sign-in.
+    await maintenance(stack, 'start', '--message', MESSAGE, '--at', '+60m');
+    const banner = page.locator('#maintenance');
+    await waitFor('the app shows the banner', async () => {
+      await page.reload();
+      return (await banner.count()) > 0;
+    }, 15000);
+    const text = (await banner.textContent()).replace(/\s+/g, ' ').trim();
+    assert.ok(text.includes(MESSAGE), text);
+    assert.match(text, /\d\d:\d\d/, 'it says when');
+    assert.equal(await banner.getAttribute('role'), 'status');
+    assert.match(await statusText(page), /^Signed in as alice/);
+    await screenshot(page, 'maintenance-app-banner.png');
+
+    // Lifted: the banner goes away again.
+    await maintenance(stack, 'end');
+    await waitFor('the app drops the banner', async () => {
+      await page.reload();
+      return (await banner.count()) === 0;
+    }, 15000);
+  });

@@ -24,6 +24,8 @@ static const char usage_text[] =
     "  deliveries    --config FILE [--state pending|failed] [--retry]\n"
     "                                            back-channel deliveries\n"
     "  audit         --config FILE [--limit N]   newest audit records\n"
+    "  maintenance   --config FILE start --message TEXT [--at TIME] |\n"
+    "                status [--wait] [--json] | end   maintenance shutdown\n"
     "\n"
     "Run 'gatehouse COMMAND --help' for a command's options.\n";
 
@@ -39,6 +41,7 @@ static const struct {
     {"logout", cli_logout},
     {"deliveries", cli_deliveries},
     {"audit", cli_audit},
+    {"maintenance", cli_maintenance},
 };
 
 int

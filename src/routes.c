@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "gatehouse/api/admin.h"
+#include "gatehouse/api/maintenance_endpoint.h"
 #include "gatehouse/api/metrics_endpoint.h"
 #include "gatehouse/auth/cors.h"
 #include "gatehouse/http/http.h"
@@ -36,6 +37,9 @@ enum {
 #define ROUTE_CORS_ANY 2u
 /* Answers about a client: readable from the origins it allows (cors.c). */
 #define ROUTE_CORS_CLIENT 4u
+/* Sign-in: closed with the maintenance page while a maintenance shutdown
+ * is active (SPEC §5). */
+#define ROUTE_SIGN_IN 8u
 
 struct route {
     unsigned methods;
@@ -53,8 +57,8 @@ static const struct route routes[] = {
     {M_GET | M_HEAD, "/healthz", discovery_healthz, 0},
     {M_GET | M_HEAD, "/readyz", discovery_readyz, 0},
     {M_GET, "/metrics", metrics_endpoint_handle, 0},
-    {M_GET | M_POST, "/authorize", authorize_handle, 0},
-    {M_GET | M_POST, "/login", login_handle, 0},
+    {M_GET | M_POST, "/authorize", authorize_handle, ROUTE_SIGN_IN},
+    {M_GET | M_POST, "/login", login_handle, ROUTE_SIGN_IN},
     {M_GET | M_POST, "/logout", logout_handle, 0},
     {M_GET | M_POST, "/account", account_handle, 0},
     {M_GET | M_HEAD, "/logout/frontchannel.js", logout_frontchannel_script,
@@ -66,6 +70,9 @@ static const struct route routes[] = {
     {M_POST | M_OPTIONS, "/revoke", introspect_handle_revoke,
      ROUTE_CORS_CLIENT},
     {M_POST, "/register", register_handle, 0},
+    /* Cacheable for seconds, not minutes: the handler says so. */
+    {M_GET | M_HEAD | M_OPTIONS, "/maintenance", maintenance_endpoint_handle,
+     ROUTE_CORS_ANY},
     {M_GET | M_POST | M_DELETE, "/admin/*", admin_handle, 0},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -179,6 +186,8 @@ serve(struct http_request *req)
         preflight(req, r);
         return;
     }
+    if ((r->flags & ROUTE_SIGN_IN) && maintenance_endpoint_closed(req))
+        return;
     r->fn(req);
 }
 
@@ -215,4 +224,5 @@ const struct http_router routes_router = {
     .serve = serve,
     .finish = finish,
     .browser = browser,
+    .banner = maintenance_endpoint_banner,
 };

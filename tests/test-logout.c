@@ -245,6 +245,9 @@ TEST(confirmation_page_then_sign_out_everywhere_ends_both_devices)
     ASSERT_EQ(browser_do(&laptop, "POST", url, body, &r2), 0);
     ASSERT_EQ(r2.status, 200);
     ASSERT_CONTAINS(r2.body, "signed out");
+    /* Issue 17: the page says what ended. */
+    ASSERT_CONTAINS(r2.body, "You are signed out on every device.");
+    ASSERT(strstr(r2.body, "on this device") == NULL);
     http_result_free(&r2);
     /* Both devices are signed out, and CRM heard of both sessions. */
     expect_sso(&laptop, 0);

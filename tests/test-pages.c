@@ -4,7 +4,7 @@
 #include "test.h"
 
 /* English, no maintenance announcement. */
-static const struct page_ctx en = {LANG_EN, NULL};
+static const struct page_ctx en = {LANG_EN, NULL, 0};
 
 /* Every kind of markup injection at once: text, a double-quoted attribute
  * break-out, and a single quote for single-quoted attributes. */
@@ -98,8 +98,8 @@ TEST(every_page_shares_the_script_free_layout)
     html[0] = pages_login(&en, &login);
     html[1] = pages_signed_in(&en, "alice");
     html[2] = pages_logout_confirm(&en, &confirm);
-    html[3] = pages_signed_out(&en, two_apps, 2);
-    html[4] = pages_signed_out(&en, NULL, 0);
+    html[3] = pages_signed_out(&en, SIGNED_OUT_DEVICE, two_apps, 2);
+    html[4] = pages_signed_out(&en, SIGNED_OUT_ALREADY, NULL, 0);
     html[5] = pages_error(&en, "Invalid redirect URI", "Not registered.");
     for (i = 0; i < 8; i++) {
         ASSERT(html[i] != NULL);
@@ -167,7 +167,7 @@ TEST(login_has_labelled_fields_csrf_and_one_button)
 
     ASSERT_EQ(count(html, "<button"), 1);
     ASSERT_CONTAINS(html, "<button type=\"submit\">Sign in</button>");
-    ASSERT_EQ(count(html, "<input"), 4);
+    ASSERT_EQ(count(html, "<input"), 5);
     ASSERT(strstr(html, "role=\"alert\"") == NULL);
     ASSERT(strstr(html, "aria-describedby") == NULL);
     free(html);
@@ -194,6 +194,38 @@ TEST(login_autofocuses_the_first_field_in_tab_order)
     button = strstr(html, "<button");
     ASSERT(user != NULL && pass != NULL && button != NULL);
     ASSERT(user < pass && pass < button);
+    free(html);
+}
+
+TEST(login_offers_keep_me_signed_in_unticked_unless_chosen)
+{
+    struct page_login p = {.action = "/login", .csrf = "tok"};
+    char *html = pages_login(&en, &p), *t;
+    const char *pass, *keep, *button;
+
+    /* A labelled checkbox, in tab order between the password and the
+     * button, unticked by default (SPEC §5). */
+    ASSERT((t = tag(html, "name=\"keep\"")) != NULL);
+    ASSERT_CONTAINS(t, "id=\"keep\"");
+    ASSERT_CONTAINS(t, "type=\"checkbox\"");
+    ASSERT_CONTAINS(t, "value=\"1\"");
+    ASSERT(strstr(t, "checked") == NULL);
+    free(t);
+    ASSERT_CONTAINS(html, "<label for=\"keep\">Keep me signed in on this "
+                          "device</label>");
+    pass = strstr(html, "name=\"password\"");
+    keep = strstr(html, "name=\"keep\"");
+    button = strstr(html, "<button");
+    ASSERT(pass != NULL && keep != NULL && button != NULL);
+    ASSERT(pass < keep && keep < button);
+    free(html);
+
+    /* Shown again after a failed attempt, the choice is kept. */
+    p.keep = 1;
+    html = pages_login(&en, &p);
+    ASSERT((t = tag(html, "name=\"keep\"")) != NULL);
+    ASSERT_CONTAINS(t, " checked");
+    free(t);
     free(html);
 }
 
@@ -241,7 +273,8 @@ TEST(login_shows_error_above_form_and_prefills_username)
 TEST(login_escapes_hostile_input_everywhere)
 {
     struct page_login p = {HOSTILE, HOSTILE, HOSTILE, HOSTILE,
-                           HOSTILE, HOSTILE, HOSTILE, HOSTILE};
+                           HOSTILE, HOSTILE, HOSTILE, 0,
+                           HOSTILE};
     char *html = pages_login(&en, &p);
 
     /* title, h1, action, csrf, request, username, error, notice, return */
@@ -253,7 +286,7 @@ TEST(login_escapes_hostile_input_everywhere)
     ASSERT_CONTAINS(html, "role=\"alert\">" HOSTILE_ESC "</p>");
     ASSERT_CONTAINS(html, "role=\"status\">" HOSTILE_ESC "</p>");
     ASSERT_CONTAINS(html, "name=\"return\" value=\"" HOSTILE_ESC "\"");
-    ASSERT_EQ(count(html, "<input"), 5);
+    ASSERT_EQ(count(html, "<input"), 6);
     free(html);
 }
 
@@ -287,8 +320,14 @@ TEST(logout_confirm_lists_apps_and_offers_two_scopes)
     ASSERT_CONTAINS(html, "<li>CRM");
     ASSERT_CONTAINS(html, "<li>Sales");
     ASSERT_CONTAINS(html, "<form method=\"post\" action=\"/logout\">");
-    ASSERT_CONTAINS(html, "this device");
-    ASSERT_CONTAINS(html, "every device");
+    /* Issue 17: the apps are named after a reminder to save the work in
+     * them first. */
+    ASSERT(strstr(html, "Save your work in these apps before you sign out") <
+           strstr(html, "<li>CRM"));
+    ASSERT_CONTAINS(html, "<p id=\"save-work\">Save your work in these apps "
+                          "before you sign out.");
+    ASSERT_CONTAINS(html, "<b>Sign out</b> ends your session on this device.");
+    ASSERT_CONTAINS(html, "<b>Sign out everywhere</b> ends it on every device");
 
     ASSERT((t = tag(html, "name=\"csrf\"")) != NULL);
     ASSERT_CONTAINS(t, "type=\"hidden\"");
@@ -335,6 +374,9 @@ TEST(logout_confirm_omits_null_hidden_fields)
     html = pages_logout_confirm(&en, &p);
     ASSERT(html != NULL);
     ASSERT(strstr(html, "<li>") == NULL);
+    /* Nothing to save work in: no reminder naming no app. */
+    ASSERT(strstr(html, "Save your work") == NULL);
+    ASSERT_CONTAINS(html, "You will be signed out of Gatehouse.");
     ASSERT_EQ(count(html, "<button"), 2);
     free(html);
 }
@@ -358,7 +400,7 @@ TEST(logout_confirm_escapes_hostile_input_everywhere)
 
 TEST(signed_out_lists_each_app_with_its_status)
 {
-    char *html = pages_signed_out(&en, two_apps, 2);
+    char *html = pages_signed_out(&en, SIGNED_OUT_DEVICE, two_apps, 2);
 
     ASSERT_CONTAINS(html, "<h1>You are signed out</h1>");
     ASSERT_CONTAINS(html, "<li>CRM \xe2\x80\x94 signed out</li>");
@@ -369,11 +411,40 @@ TEST(signed_out_lists_each_app_with_its_status)
 
 TEST(signed_out_without_apps_is_just_the_message)
 {
-    char *html = pages_signed_out(&en, NULL, 0);
+    char *html = pages_signed_out(&en, SIGNED_OUT_ALREADY, NULL, 0);
 
     ASSERT_CONTAINS(html, "<h1>You are signed out</h1>");
+    ASSERT_CONTAINS(html, "<p id=\"ended\">You were already signed out on "
+                          "this device.</p>");
     ASSERT(strstr(html, "<ul") == NULL);
     ASSERT(strstr(html, "<li") == NULL);
+    free(html);
+}
+
+/* Issue 17: what ended, this device or every device, and the advice for
+ * a shared computer, which holds whatever ended. */
+TEST(signed_out_says_what_ended_and_to_close_a_shared_browser)
+{
+    char *html = pages_signed_out(&en, SIGNED_OUT_DEVICE, two_apps, 2);
+
+    ASSERT_CONTAINS(html, "<p id=\"ended\">You are signed out on this "
+                          "device.</p>");
+    ASSERT(strstr(html, "every device") == NULL);
+    ASSERT_CONTAINS(html, "<p id=\"shared\" class=\"hint\">On a shared "
+                          "computer? Close the browser");
+    free(html);
+
+    html = pages_signed_out_continue(&en, SIGNED_OUT_EVERYWHERE, two_apps, 2,
+                                     "https://crm/bye");
+    ASSERT_CONTAINS(html, "<p id=\"ended\">You are signed out on every "
+                          "device.</p>");
+    ASSERT(strstr(html, "this device") == NULL);
+    ASSERT_CONTAINS(html, "<li>CRM \xe2\x80\x94 signed out</li>");
+    ASSERT_CONTAINS(html, "On a shared computer? Close the browser");
+    free(html);
+
+    html = pages_signed_out(&en, SIGNED_OUT_ALREADY, NULL, 0);
+    ASSERT_CONTAINS(html, "On a shared computer? Close the browser");
     free(html);
 }
 
@@ -381,7 +452,7 @@ TEST(signed_out_escapes_app_names_and_statuses)
 {
     static const struct page_app_status apps[] = {{HOSTILE, HOSTILE, NULL, 0},
                                                   {"CRM", NULL, NULL, 0}};
-    char *html = pages_signed_out(&en, apps, 2);
+    char *html = pages_signed_out(&en, SIGNED_OUT_DEVICE, apps, 2);
 
     assert_escaped(html, 2);
     ASSERT_CONTAINS(html,
@@ -429,7 +500,7 @@ TEST(signed_out_loads_front_channel_frames)
         {"Sales", "notified by your browser", "http://sales/fcl", 1},
         {"Service", "signed out", NULL, 0},
     };
-    char *html = pages_signed_out(&en, apps, 3), *t;
+    char *html = pages_signed_out(&en, SIGNED_OUT_DEVICE, apps, 3), *t;
 
     ASSERT_EQ(count(html, "<iframe"), 2);
     ASSERT_EQ(count(html, "<script"), 1);
@@ -446,13 +517,16 @@ TEST(signed_out_loads_front_channel_frames)
                      "data-status=\"fcl-1\">");
     free(t);
     ASSERT_CONTAINS(html, "<li>CRM \xe2\x80\x94 signed out</li>");
-    ASSERT_CONTAINS(html, "<li>Sales \xe2\x80\x94 <span id=\"fcl-1\">"
+    /* The words the script writes come from the page, in its language. */
+    ASSERT_CONTAINS(html, "<li>Sales \xe2\x80\x94 <span id=\"fcl-1\" "
+                          "data-notified=\"notified\" "
+                          "data-notifying=\"notifying\xe2\x80\xa6\">"
                           "notified by your browser</span></li>");
     ASSERT_CONTAINS(html, "<li>Service \xe2\x80\x94 signed out</li>");
     ASSERT(strstr(html, "id=\"continue\"") == NULL);
     free(html);
 
-    html = pages_signed_out_continue(&en, apps + 2, 1,
+    html = pages_signed_out_continue(&en, SIGNED_OUT_DEVICE, apps + 2, 1,
                                      "https://crm/bye?state=" HOSTILE);
     assert_escaped(html, 1);
     ASSERT_CONTAINS(html, "<a id=\"continue\" href=\"https://crm/bye?state="
@@ -460,7 +534,7 @@ TEST(signed_out_loads_front_channel_frames)
     free(html);
 
     /* No frame, no script. */
-    html = pages_signed_out(&en, apps + 2, 1);
+    html = pages_signed_out(&en, SIGNED_OUT_DEVICE, apps + 2, 1);
     ASSERT(strcasestr(html, "<script") == NULL);
     ASSERT(strcasestr(html, "<iframe") == NULL);
     free(html);
@@ -468,7 +542,7 @@ TEST(signed_out_loads_front_channel_frames)
 
 TEST(page_speaks_its_language_and_shows_the_banner)
 {
-    static const struct page_ctx zh = {LANG_ZH_CN, HOSTILE};
+    static const struct page_ctx zh = {LANG_ZH_CN, HOSTILE, 0};
     char *html = pages_error(&zh, "Invalid request", NULL), *banner, *h1;
 
     ASSERT_CONTAINS(html, "<html lang=\"zh-CN\">");
@@ -493,6 +567,9 @@ TEST(front_channel_script_writes_text_only)
     ASSERT(strstr(pages_frontchannel_script, "eval") == NULL);
     ASSERT_CONTAINS(pages_frontchannel_script, "textContent");
     ASSERT_CONTAINS(pages_frontchannel_script, "data-status");
+    /* ... and no English of its own: the words are the page's. */
+    ASSERT(strstr(pages_frontchannel_script, "\"notifying\\u2026\"") == NULL);
+    ASSERT_CONTAINS(pages_frontchannel_script, "\"data-\" + word");
     ASSERT_CONTAINS(pages_frontchannel_script, "\"continue\"");
 }
 
@@ -599,7 +676,7 @@ TEST(sign_out_pages_link_to_the_account_page)
     ASSERT_CONTAINS(html, "<a id=\"account\" href=\"/account\">Manage your "
                           "sessions</a>");
     free(html);
-    html = pages_signed_out(&en, NULL, 0);
+    html = pages_signed_out(&en, SIGNED_OUT_ALREADY, NULL, 0);
     ASSERT_CONTAINS(html, "<a id=\"account\" href=\"/account\">Manage your "
                           "sessions</a>");
     free(html);
@@ -611,14 +688,14 @@ TEST(signed_out_loads_other_sessions_frames_without_listing_them)
         {"CRM", "signed out", NULL, 0},
         {"Field", NULL, "https://field.example/fcl?sid=other", 0},
     };
-    char *html = pages_signed_out(&en, apps, 2);
+    char *html = pages_signed_out(&en, SIGNED_OUT_EVERYWHERE, apps, 2);
 
     ASSERT_CONTAINS(html, "<li>CRM");
     ASSERT(strstr(html, "<li>Field") == NULL);
     ASSERT_CONTAINS(html, "src=\"https://field.example/fcl?sid=other\"");
     free(html);
     /* Only such frames: nothing listed, no "Your apps". */
-    html = pages_signed_out(&en, apps + 1, 1);
+    html = pages_signed_out(&en, SIGNED_OUT_EVERYWHERE, apps + 1, 1);
     ASSERT(strstr(html, "Your apps") == NULL);
     ASSERT_CONTAINS(html, "<iframe");
     free(html);
@@ -635,12 +712,14 @@ TEST_MAIN(TEST_ENTRY(every_page_shares_the_script_free_layout),
           TEST_ENTRY(login_without_app_or_request_says_sign_in),
           TEST_ENTRY(login_shows_error_above_form_and_prefills_username),
           TEST_ENTRY(login_escapes_hostile_input_everywhere),
+          TEST_ENTRY(login_offers_keep_me_signed_in_unticked_unless_chosen),
           TEST_ENTRY(signed_in_names_the_user),
           TEST_ENTRY(logout_confirm_lists_apps_and_offers_two_scopes),
           TEST_ENTRY(logout_confirm_omits_null_hidden_fields),
           TEST_ENTRY(logout_confirm_escapes_hostile_input_everywhere),
           TEST_ENTRY(signed_out_lists_each_app_with_its_status),
           TEST_ENTRY(signed_out_without_apps_is_just_the_message),
+          TEST_ENTRY(signed_out_says_what_ended_and_to_close_a_shared_browser),
           TEST_ENTRY(signed_out_escapes_app_names_and_statuses),
           TEST_ENTRY(signed_out_loads_front_channel_frames),
           TEST_ENTRY(front_channel_script_writes_text_only),

@@ -20,6 +20,7 @@
 #include "gatehouse/core/log.h"
 #include "gatehouse/core/metrics.h"
 #include "gatehouse/core/states.h"
+#include "gatehouse/session/maintenance.h"
 #include "gatehouse/session/session.h"
 #include "gatehouse/store/store.h"
 #include "gatehouse/directory/users.h"
@@ -69,6 +70,9 @@ static void post_logout_all(struct call *c);
 static void get_logout_all(struct call *c);
 static void get_deliveries(struct call *c);
 static void get_audit(struct call *c);
+static void post_maintenance(struct call *c);
+static void get_maintenance(struct call *c);
+static void delete_maintenance(struct call *c);
 
 static const struct admin_route admin_routes[] = {
     {"GET", {"users", "{user}", "sessions", NULL}, "list_sessions",
@@ -82,6 +86,9 @@ static const struct admin_route admin_routes[] = {
     {"GET", {"logout-all", NULL}, "logout_all_status", get_logout_all},
     {"GET", {"deliveries", NULL}, "list_deliveries", get_deliveries},
     {"GET", {"audit", NULL}, "read_audit", get_audit},
+    {"POST", {"maintenance", NULL}, "maintenance_start", post_maintenance},
+    {"GET", {"maintenance", NULL}, "maintenance_status", get_maintenance},
+    {"DELETE", {"maintenance", NULL}, "maintenance_end", delete_maintenance},
 };
 #define NROUTES (sizeof(admin_routes) / sizeof(admin_routes[0]))
 
@@ -696,6 +703,102 @@ get_logout_all(struct call *c)
         return;
     }
     http_reply_json(c->req, 200, admin_logout_all_json(&s));
+}
+
+/*
+ * POST /admin/maintenance {"message": "...", "at": TIME}: at is optional,
+ * RFC 3339 text, "+30m"-style, or epoch seconds; absent or past is now.
+ * Anything else is a 400 and nothing changes.
+ */
+static void
+post_maintenance(struct call *c)
+{
+    const char *ctype = http_header(c->req, "Content-Type");
+    json_t *body = NULL, *msg, *at;
+    struct maintenance m;
+    int64_t now = util_now(), when = now;
+    char text[32];
+    int rc;
+
+    if (ctype == NULL || strncmp(ctype, "application/json", 16) != 0) {
+        http_json_error(c->req, 415, "invalid_request",
+                        "the body must be application/json");
+        return;
+    }
+    body = json_loadb(c->req->body, c->req->body_len, 0, NULL);
+    msg = json_object_get(body, "message");
+    at = json_object_get(body, "at");
+    if (!json_is_object(body) ||
+        json_object_size(body) != 1u + (at != NULL ? 1u : 0u) ||
+        !json_is_string(msg)) {
+        http_json_error(c->req, 400, "invalid_request",
+                        "the body must be {\"message\": \"...\", "
+                        "\"at\": TIME} (at optional)");
+        goto out;
+    }
+    if (!maintenance_valid_message(json_string_value(msg))) {
+        http_json_error(c->req, 400, "invalid_request",
+                        "message: 1 to 500 bytes, no control characters");
+        goto out;
+    }
+    if (json_is_integer(at)) {
+        snprintf(text, sizeof(text), "%" JSON_INTEGER_FORMAT,
+                 json_integer_value(at));
+        rc = maintenance_parse_time(text, now, &when);
+    } else if (json_is_string(at)) {
+        rc = maintenance_parse_time(json_string_value(at), now, &when);
+    } else {
+        rc = at == NULL || json_is_null(at) ? 0 : GH_EINVAL;
+    }
+    if (rc < 0) {
+        http_json_error(c->req, 400, "invalid_request",
+                        "at: RFC 3339 (2026-12-07T15:00:00Z), +N with s, m "
+                        "or h, epoch seconds, or now; within a year");
+        goto out;
+    }
+    /* The audit record's reason is the message (cut to its size). */
+    snprintf(c->reason, sizeof(c->reason), "%s", json_string_value(msg));
+    if ((rc = maintenance_start(c->app->store, json_string_value(msg), when,
+                                c->actor, now, &m)) < 0) {
+        reply_failure(c, rc);
+        goto out;
+    }
+    log_info("maintenance_set actor=%s state=%s at=%lld", c->actor,
+             maint_state_name(m.state), (long long)m.at);
+    http_reply_json(c->req, 200, maintenance_json(&m));
+out:
+    json_decref(body);
+}
+
+static void
+get_maintenance(struct call *c)
+{
+    struct maintenance_status s;
+    int rc;
+
+    if ((rc = maintenance_status(c->app->store, &s)) < 0) {
+        reply_failure(c, rc);
+        return;
+    }
+    c->sessions = s.sessions;
+    c->deliveries = s.pending;
+    http_reply_json(c->req, 200, maintenance_status_json(&s));
+    maintenance_status_clear(&s);
+}
+
+static void
+delete_maintenance(struct call *c)
+{
+    int rc = maintenance_end(c->app->store);
+
+    if (rc < 0) {
+        reply_failure(c, rc);
+        return;
+    }
+    log_info("maintenance_lifted actor=%s was_set=%d", c->actor, rc);
+    http_reply_json(c->req, 200,
+                    json_pack("{s:s, s:b}", "state",
+                              maint_state_name(MAINT_NONE), "lifted", rc));
 }
 
 void

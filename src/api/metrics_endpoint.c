@@ -14,6 +14,7 @@
 #include "gatehouse/core/metrics.h"
 #include "gatehouse/directory/clients.h"
 #include "gatehouse/http/http.h"
+#include "gatehouse/session/maintenance.h"
 #include "gatehouse/store/store.h"
 
 /* One sample of the circuit gauge; client ids registered at run time are
@@ -118,6 +119,36 @@ circuits_render(struct app *app)
     return text;
 }
 
+/* gatehouse_maintenance_state: 1 for the state the maintenance shutdown
+ * is in, 0 for the others; left out while Redis cannot say. Appended to
+ * *text. */
+static void
+maintenance_render(struct app *app, char **text)
+{
+    struct metrics_text o = {malloc(512), 0, 512};
+    struct maintenance m;
+    char *all;
+    int i;
+
+    if (o.p == NULL)
+        return;
+    o.p[0] = '\0';
+    if (maintenance_get(app->store, &m) == 0) {
+        metrics_put(&o, "# HELP gatehouse_maintenance_state 1 for the state "
+                        "the maintenance shutdown is in.\n"
+                        "# TYPE gatehouse_maintenance_state gauge\n");
+        for (i = 0; i < MAINT_STATE_COUNT; i++)
+            metrics_put(&o, "gatehouse_maintenance_state{state=\"%s\"} %d\n",
+                        maint_state_name((enum maint_state)i),
+                        (int)m.state == i);
+    }
+    if (asprintf(&all, "%s%s", *text, o.p) >= 0) {
+        free(*text);
+        *text = all;
+    }
+    free(o.p);
+}
+
 void
 metrics_endpoint_handle(struct http_request *req)
 {
@@ -176,6 +207,7 @@ metrics_endpoint_handle(struct http_request *req)
         text = all;
     }
     free(circuits);
+    maintenance_render(req->app, &text);
     http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", text,
                strlen(text));
 }

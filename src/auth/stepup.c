@@ -124,9 +124,9 @@ stepup_verify(struct http_request *req, const struct session *s,
         log_info("stepup_locked_out sub=%s", j->sub);
         snprintf(retry, sizeof(retry), "%ld", retry_s);
         http_add_header(req, "Retry-After", retry);
-        http_error_page(req, 429, "Too many attempts",
-                        "Too many failed sign-ins. Wait a few minutes and "
-                        "try again.");
+        http_error_page(req, 429, N_("Too many attempts"),
+                        N_("Too many failed sign-ins. Wait a few minutes and "
+                           "try again."));
         job_free(j);
         return 1;
     }
@@ -139,9 +139,9 @@ stepup_verify(struct http_request *req, const struct session *s,
     return 0;
 unavailable:
     http_add_header(req, "Retry-After", "5");
-    http_error_page(req, 503, "Temporarily unavailable",
-                    "Your password cannot be checked right now; nothing "
-                    "was changed. Please try again in a moment.");
+    http_error_page(req, 503, N_("Temporarily unavailable"),
+                    N_("Your password cannot be checked right now; nothing "
+                       "was changed. Please try again in a moment."));
     job_free(j);
     return 1;
 }

@@ -60,6 +60,10 @@ static const struct cli_option {
     {"--connect", CLI_CONNECT, NULL, 0, NULL},
     {"--log-level", CLI_LOG_LEVEL, "LEVEL", V(log_level), NULL},
     {"--log-format", CLI_LOG_FORMAT, "text|json", V(log_format), NULL},
+    {"--message", CLI_MESSAGE, "TEXT", V(message), NULL},
+    {"--at", CLI_AT, "TIME", V(at), NULL},
+    {"--wait", CLI_WAIT, NULL, 0, NULL},
+    {"--timeout", CLI_TIMEOUT, "S", V(timeout), NULL},
     /* Refused by name, pointing at --password-stdin: the word after it
      * is a password, and only stdin may carry one. */
     {"--password", 0, NULL, 0, "is not accepted: a password never "

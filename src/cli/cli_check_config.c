@@ -8,6 +8,7 @@
 #include "cli/cli_internal.h"
 #include "gatehouse/cli/config.h"
 #include "gatehouse/core/config.h"
+#include "gatehouse/core/i18n.h"
 #include "gatehouse/core/log.h"
 #include "gatehouse/crypto/keys.h"
 #include "gatehouse/store/store.h"
@@ -28,6 +29,7 @@ cli_check_config(int argc, char **argv)
     struct keyring *kr = NULL;
     struct store *st = NULL;
     struct cli_opts o;
+    const char *why;
     char msg[256];
     int rc;
 
@@ -59,6 +61,10 @@ cli_check_config(int argc, char **argv)
                 "%s, and RPs assuming RS256 (the OIDC default) will fail; "
                 "run \"gatehouse keys generate --dir %s --alg RS256\"\n",
                 cfg->path, cfg->keys_dir, keys_active_alg(kr), cfg->keys_dir);
+    /* SPEC §4: pages in English and Chinese; without the locale or the
+     * catalog serve answers in English only. */
+    if ((why = i18n_init(NULL)) != NULL)
+        fprintf(stderr, "%s: warning: %s\n", cfg->path, why);
     if (rc == 0)
         printf("%s: ok (key %s, %s)\n", cfg->path, keys_active_kid(kr),
                keys_active_alg(kr));

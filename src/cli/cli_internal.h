@@ -45,6 +45,10 @@ enum {
     CLI_CONNECT = 1 << 20,
     CLI_LOG_LEVEL = 1 << 21,
     CLI_LOG_FORMAT = 1 << 22,
+    CLI_MESSAGE = 1 << 23,
+    CLI_AT = 1 << 24,
+    CLI_WAIT = 1 << 25,
+    CLI_TIMEOUT = 1 << 26,
 };
 
 /* What was given: the flags present and the values, borrowed from argv
@@ -65,6 +69,9 @@ struct cli_opts {
     const char *alg;
     const char *log_level;
     const char *log_format;
+    const char *message;
+    const char *at;
+    const char *timeout;
 };
 
 /* Which options one command takes, as CLI_* flags. */

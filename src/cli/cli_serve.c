@@ -15,6 +15,7 @@
 #include "gatehouse/cli/config.h"
 #include "gatehouse/core/config.h"
 #include "gatehouse/core/error.h"
+#include "gatehouse/core/i18n.h"
 #include "gatehouse/core/log.h"
 #include "gatehouse/crypto/jws.h"
 #include "gatehouse/crypto/keys.h"
@@ -83,12 +84,16 @@ cli_serve(int argc, char **argv)
     struct app app;
     struct http_server_options hopt;
     sigset_t sigs;
+    const char *why;
     int sig, rc;
 
     if ((rc = parse(argc - 1, argv + 1, &o, &level, &format, msg,
                     sizeof(msg))) != 0)
         return cli_usage("gatehouse serve", serve_help, rc, msg);
     log_init(level, format);
+    /* Before any thread: it sets up gettext and unsets LANGUAGE. */
+    if ((why = i18n_init(NULL)) != NULL)
+        log_warnx("i18n_unavailable reason=\"%s\"", why);
     if ((cfg = cli_load_config(o.config)) == NULL)
         return 1;
     if (cli_load_keys(cfg, &kr) != 0) {

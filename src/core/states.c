@@ -29,6 +29,12 @@ static const char *const run_state_names[] = {
 #undef XX
 };
 
+static const char *const maint_state_names[] = {
+#define XX(name, text) [MAINT_##name] = text,
+    MAINT_STATE_MAP(XX)
+#undef XX
+};
+
 const char *
 end_reason_name(enum end_reason r)
 {
@@ -85,4 +91,16 @@ const char *
 run_state_name(enum run_state s)
 {
     return (unsigned)s < RUN_STATE_COUNT ? run_state_names[s] : NULL;
+}
+
+int
+maint_state_parse(const char *s)
+{
+    return find(maint_state_names, MAINT_STATE_COUNT, s);
+}
+
+const char *
+maint_state_name(enum maint_state s)
+{
+    return (unsigned)s < MAINT_STATE_COUNT ? maint_state_names[s] : NULL;
 }

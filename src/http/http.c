@@ -61,7 +61,7 @@ struct http_conn {
     size_t resp_len;
     const char *ctype;
     struct header *headers;
-    int cacheable;
+    int cacheable; /* max-age in seconds; 0: no-store */
     int cors_open;    /* cors.c decides who may read the answer */
     int cors_decided; /* the Origin was shared with or refused */
     /* What pages of this request share (http_page_ctx), made once. */
@@ -200,7 +200,13 @@ http_cors_decide(struct http_request *req, int share)
 void
 http_cacheable(struct http_request *req)
 {
-    req->conn->cacheable = 1;
+    req->conn->cacheable = 300;
+}
+
+void
+http_cacheable_for(struct http_request *req, int seconds)
+{
+    req->conn->cacheable = seconds;
 }
 
 void
@@ -327,7 +333,11 @@ http_page_ctx(struct http_request *req)
              form_parse(req->query, strlen(req->query), &q) == 0;
     if (parsed)
         lang = form_get(&q, "lang");
-    c->page.lang = i18n_negotiate(lang, http_header(req, "Accept-Language"));
+    /* <html lang> says what the page is written in: English when the
+     * language asked for cannot be served (i18n_init warned). */
+    c->page.lang =
+        i18n_served(i18n_negotiate(lang, http_header(req, "Accept-Language")));
+    c->page.lang_param = i18n_parse(lang) >= 0;
     if (parsed)
         form_free(&q);
     if (c->srv->router->banner != NULL)
@@ -514,9 +524,13 @@ queue(struct http_conn *c)
         MHD_destroy_response(r);
         return ret;
     }
-    MHD_add_response_header(r, "Cache-Control", c->cacheable
-                                                    ? "public, max-age=300"
-                                                    : "no-store");
+    if (c->cacheable > 0) {
+        char cc[48];
+        snprintf(cc, sizeof(cc), "public, max-age=%d", c->cacheable);
+        MHD_add_response_header(r, "Cache-Control", cc);
+    } else {
+        MHD_add_response_header(r, "Cache-Control", "no-store");
+    }
     if (!c->cacheable)
         MHD_add_response_header(r, "Pragma", "no-cache");
     for (h = c->headers; h != NULL; h = h->next)
@@ -537,13 +551,13 @@ reply_refused(struct http_conn *c)
                          "ambiguous request framing");
     } else if (c->srv->router->browser(req->path))
         http_error_page(req, c->refused,
-                        uri ? "Address too long" : "Request too large",
-                        uri ? "The address of this page is longer than "
-                              "Gatehouse accepts."
-                            : "Your browser sent more cookies than "
-                              "Gatehouse accepts: other sites on this host "
-                              "may have set many. Remove this site's "
-                              "cookies and try again.");
+                        uri ? N_("Address too long") : N_("Request too large"),
+                        uri ? N_("The address of this page is longer than "
+                                 "Gatehouse accepts.")
+                            : N_("Your browser sent more cookies than "
+                                 "Gatehouse accepts: other sites on this "
+                                 "host may have set many. Remove this "
+                                 "site's cookies and try again."));
     else
         http_json_error(req, c->refused, "invalid_request",
                          uri ? "request URI too long"

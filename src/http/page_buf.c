@@ -41,6 +41,10 @@ static const char style[] =
     "button:hover{background:#1e40af;border-color:#1e40af}"
     "button.secondary{margin-top:.75rem;background:#fff;color:#1d4ed8}"
     "button.secondary:hover{background:#eff4ff}"
+    ".check{display:flex;align-items:center;gap:.625rem;margin-top:1rem}"
+    ".check input{flex:none;width:1.375rem;min-height:0;height:1.375rem;"
+    "margin:0;accent-color:#1d4ed8}"
+    ".check label{margin:0;font-weight:400}"
     "input:focus,button:focus-visible{outline:3px solid #1d4ed8;"
     "outline-offset:2px}"
     ".error{padding:.75rem 1rem;border-left:4px solid #b42318;"
@@ -103,6 +107,42 @@ page_buf_esc(struct page_buf *b, const char *s)
     }
     page_buf_put(b, e);
     free(e);
+}
+
+void
+page_buf_fmt(struct page_buf *b, const char *fmt, const char *open,
+             const char *arg, const char *close)
+{
+    const char *at = strstr(fmt, "%s");
+    char *head;
+
+    if (at == NULL) {
+        page_buf_esc(b, fmt);
+        return;
+    }
+    if ((head = strndup(fmt, (size_t)(at - fmt))) == NULL) {
+        b->oom = 1;
+        return;
+    }
+    page_buf_esc(b, head);
+    free(head);
+    page_buf_put(b, open);
+    page_buf_esc(b, arg);
+    page_buf_put(b, close);
+    page_buf_esc(b, at + 2);
+}
+
+void
+page_buf_action(struct page_buf *b, const struct page_ctx *ctx,
+                const char *action)
+{
+    page_buf_esc(b, action != NULL ? action : "");
+    if (!ctx->lang_param)
+        return;
+    page_buf_put(b,
+                 action != NULL && strchr(action, '?') != NULL ? "&amp;" : "?");
+    page_buf_put(b, "lang=");
+    page_buf_put(b, i18n_tag(ctx->lang));
 }
 
 void

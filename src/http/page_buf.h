@@ -23,6 +23,19 @@ void page_buf_put(struct page_buf *b, const char *s);
 /* Appends s escaped for HTML text or a double-quoted attribute; NULL adds
  * nothing. */
 void page_buf_esc(struct page_buf *b, const char *s);
+/*
+ * Appends fmt (a translated sentence with one "%s", e.g. "Sign in to %s")
+ * with arg in place of the "%s" between open and close (markup of ours,
+ * "" for none); fmt and arg escaped. A fmt without "%s" is appended whole.
+ * Sentences stay whole for translators; no printf reads a catalog's text.
+ */
+void page_buf_fmt(struct page_buf *b, const char *fmt, const char *open,
+                  const char *arg, const char *close);
+/* A form's action attribute value: action escaped, and "lang=TAG" added
+ * to its query when the `lang` parameter chose the page's language, so
+ * that the answer to the POST speaks it too. */
+void page_buf_action(struct page_buf *b, const struct page_ctx *ctx,
+                     const char *action);
 /* <input type="hidden">, omitted when value is NULL. */
 void page_buf_hidden(struct page_buf *b, const char *name, const char *value);
 /*

@@ -4,9 +4,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gatehouse/core/i18n.h"
 #include "gatehouse/http/form.h"
 #include "gatehouse/http/pages.h"
 #include "http/page_buf.h"
+
+/* fmt with arg in place of its one "%s" (page_buf_fmt, unescaped, for a
+ * title); malloc'd, NULL: out of memory. */
+static char *
+subst(const char *fmt, const char *arg)
+{
+    const char *at = strstr(fmt, "%s");
+    size_t n;
+    char *s;
+
+    if (at == NULL)
+        return strdup(fmt);
+    n = strlen(fmt) - 2 + strlen(arg) + 1;
+    if ((s = malloc(n)) == NULL)
+        return NULL;
+    snprintf(s, n, "%.*s%s%s", (int)(at - fmt), fmt, arg, at + 2);
+    return s;
+}
+
+static const char *
+app_name(const struct page_ctx *ctx, const struct page_app_status *a)
+{
+    return a->name != NULL ? a->name : tr(ctx->lang, "(unnamed app)");
+}
 
 /* The account page (pages_account.c), linked from the sign-out pages. */
 static void
@@ -27,17 +52,26 @@ put_frame_id(struct page_buf *b, size_t i)
     page_buf_put(b, id);
 }
 
+/* The status the script rewrites, with the words it writes, in the
+ * reader's language. */
 static void
-put_frame_status(struct page_buf *b, size_t i)
+put_frame_status(const struct page_ctx *ctx, struct page_buf *b, size_t i)
 {
     page_buf_put(b, "<span id=\"");
     put_frame_id(b, i);
+    page_buf_put(b, "\" data-notified=\"");
+    /* TRANSLATORS: an app's status once its front-channel frame loaded */
+    page_buf_esc(b, tr(ctx->lang, "notified"));
+    page_buf_put(b, "\" data-notifying=\"");
+    /* TRANSLATORS: an app's status while its front-channel frame loads */
+    page_buf_esc(b, tr(ctx->lang, "notifying\xe2\x80\xa6"));
     page_buf_put(b, "\">");
 }
 
 /* One <li> per app: "CRM — signed out", or just "CRM" without a status. */
 static void
-put_apps(struct page_buf *b, const struct page_app_status *apps, size_t napps)
+put_apps(const struct page_ctx *ctx, struct page_buf *b,
+         const struct page_app_status *apps, size_t napps)
 {
     size_t i;
 
@@ -48,12 +82,12 @@ put_apps(struct page_buf *b, const struct page_app_status *apps, size_t napps)
         if (apps[i].frame != NULL && apps[i].status == NULL)
             continue; /* another session's frame, not listed */
         page_buf_put(b, "<li>");
-        page_buf_esc(b, apps[i].name ? apps[i].name : "(unnamed app)");
+        page_buf_esc(b, app_name(ctx, &apps[i]));
         if (apps[i].status != NULL) {
             page_buf_put(b, " \xe2\x80\x94 "); /* U+2014 em dash */
             if (apps[i].frame != NULL && apps[i].frame_reports)
-                put_frame_status(b, i);
-            page_buf_esc(b, apps[i].status);
+                put_frame_status(ctx, b, i);
+            page_buf_esc(b, tr(ctx->lang, apps[i].status));
             if (apps[i].frame != NULL && apps[i].frame_reports)
                 page_buf_put(b, "</span>");
         }
@@ -68,40 +102,39 @@ pages_login(const struct page_ctx *ctx, const struct page_login *p)
     struct page_buf b = {0};
     const char *described = "";
     char *title, *html;
-    size_t n;
 
-    if (p->app_name != NULL) {
-        n = strlen("Sign in to ") + strlen(p->app_name) + 1;
-        if ((title = malloc(n)) == NULL)
-            return NULL;
-        strcpy(title, "Sign in to ");
-        strcat(title, p->app_name);
-    } else if ((title = strdup("Sign in")) == NULL) {
+    if (p->app_name != NULL)
+        /* TRANSLATORS: %s is the name of the application signed in to */
+        title = subst(tr(ctx->lang, "Sign in to %s"), p->app_name);
+    else
+        title = strdup(tr(ctx->lang, "Sign in"));
+    if (title == NULL)
         return NULL;
-    }
 
     /* Why this browser was signed out, read before the form (a status,
      * not an alert: nothing the user typed was wrong). */
     if (p->notice != NULL) {
         page_buf_put(&b, "<p id=\"notice\" class=\"notice\" role=\"status\">");
-        page_buf_esc(&b, p->notice);
+        page_buf_esc(&b, tr(ctx->lang, p->notice));
         page_buf_put(&b, "</p>\n");
     }
     /* WCAG 3.3.1: the error is announced (role="alert") and tied to the
      * fields it is about. */
     if (p->error != NULL) {
         page_buf_put(&b, "<p id=\"error\" class=\"error\" role=\"alert\">");
-        page_buf_esc(&b, p->error);
+        page_buf_esc(&b, tr(ctx->lang, p->error));
         page_buf_put(&b, "</p>\n");
         described = " aria-describedby=\"error\"";
     }
     page_buf_put(&b, "<form method=\"post\" action=\"");
-    page_buf_esc(&b, p->action ? p->action : "");
+    page_buf_action(&b, ctx, p->action);
     page_buf_put(&b, "\">\n");
     page_buf_hidden(&b, "csrf", p->csrf ? p->csrf : "");
     page_buf_hidden(&b, "request", p->request);
     page_buf_hidden(&b, "return", p->return_to);
-    page_buf_put(&b, "<label for=\"username\">Username</label>\n"
+    page_buf_put(&b, "<label for=\"username\">");
+    page_buf_esc(&b, tr(ctx->lang, "Username"));
+    page_buf_put(&b, "</label>\n"
                      "<input id=\"username\" name=\"username\" type=\"text\" "
                      "autocomplete=\"username\" autocapitalize=\"none\" "
                      "spellcheck=\"false\" required autofocus");
@@ -111,15 +144,24 @@ pages_login(const struct page_ctx *ctx, const struct page_login *p)
         page_buf_esc(&b, p->username);
         page_buf_put(&b, "\"");
     }
+    page_buf_put(&b, ">\n<label for=\"password\">");
+    page_buf_esc(&b, tr(ctx->lang, "Password"));
     page_buf_put(&b,
-                 ">\n"
-                 "<label for=\"password\">Password</label>\n"
+                 "</label>\n"
                  "<input id=\"password\" name=\"password\" type=\"password\" "
                  "autocomplete=\"current-password\" required");
     page_buf_put(&b, described);
-    page_buf_put(&b, ">\n"
-                     "<button type=\"submit\">Sign in</button>\n"
-                     "</form>\n");
+    page_buf_put(&b, ">\n");
+    /* SPEC §5: unticked, the SSO cookie ends with the browser session. */
+    page_buf_put(&b, "<div class=\"check\"><input id=\"keep\" name=\"keep\" "
+                     "type=\"checkbox\" value=\"1\"");
+    if (p->keep)
+        page_buf_put(&b, " checked");
+    page_buf_put(&b, ">\n<label for=\"keep\">");
+    page_buf_esc(&b, tr(ctx->lang, "Keep me signed in on this device"));
+    page_buf_put(&b, "</label></div>\n<button type=\"submit\">");
+    page_buf_esc(&b, tr(ctx->lang, "Sign in"));
+    page_buf_put(&b, "</button>\n</form>\n");
 
     html = page_buf_finish(ctx, title, &b);
     free(title);
@@ -131,10 +173,12 @@ pages_signed_in(const struct page_ctx *ctx, const char *username)
 {
     struct page_buf b = {0};
 
-    page_buf_put(&b, "<p>You are signed in as ");
-    page_buf_esc(&b, username ? username : "");
-    page_buf_put(&b, ".</p>\n");
-    return page_buf_finish(ctx, "Signed in", &b);
+    page_buf_put(&b, "<p>");
+    /* TRANSLATORS: %s is the username */
+    page_buf_fmt(&b, tr(ctx->lang, "You are signed in as %s."), "",
+                 username ? username : "", "");
+    page_buf_put(&b, "</p>\n");
+    return page_buf_finish(ctx, tr(ctx->lang, "Signed in"), &b);
 }
 
 char *
@@ -142,33 +186,49 @@ pages_logout_confirm(const struct page_ctx *ctx,
                      const struct page_logout_confirm *p)
 {
     struct page_buf b = {0};
+    const char *out = tr(ctx->lang, "Sign out"),
+               *everywhere = tr(ctx->lang, "Sign out everywhere");
 
+    /* Issue 17: the apps by name, and the work open in them first. */
     if (p->napps > 0) {
-        page_buf_put(&b, "<p>You will be signed out of:</p>\n");
-        put_apps(&b, p->apps, p->napps);
+        page_buf_put(&b, "<p id=\"save-work\">");
+        page_buf_esc(&b, tr(ctx->lang, "Save your work in these apps before "
+                                       "you sign out. Signing out here signs "
+                                       "you out of each of them:"));
+        page_buf_put(&b, "</p>\n");
+        put_apps(ctx, &b, p->apps, p->napps);
     } else {
-        page_buf_put(&b, "<p>You will be signed out of Gatehouse.</p>\n");
+        page_buf_put(&b, "<p>");
+        page_buf_esc(&b, tr(ctx->lang, "You will be signed out of Gatehouse."));
+        page_buf_put(&b, "</p>\n");
     }
-    page_buf_put(&b,
-                 "<p class=\"hint\"><b>Sign out</b> ends your session on this "
-                 "device. <b>Sign out everywhere</b> ends it on every device "
-                 "you use.</p>\n");
+    page_buf_put(&b, "<p class=\"hint\">");
+    /* TRANSLATORS: %s is the "Sign out" button's label */
+    page_buf_fmt(&b, tr(ctx->lang, "%s ends your session on this device."),
+                 "<b>", out, "</b>");
+    page_buf_put(&b, " ");
+    /* TRANSLATORS: %s is the "Sign out everywhere" button's label */
+    page_buf_fmt(&b, tr(ctx->lang, "%s ends it on every device you use."),
+                 "<b>", everywhere, "</b>");
+    page_buf_put(&b, "</p>\n");
     page_buf_put(&b, "<form method=\"post\" action=\"");
-    page_buf_esc(&b, p->action ? p->action : "");
+    page_buf_action(&b, ctx, p->action);
     page_buf_put(&b, "\">\n");
     page_buf_hidden(&b, "csrf", p->csrf ? p->csrf : "");
     page_buf_hidden(&b, "client_id", p->client_id);
     page_buf_hidden(&b, "post_logout_redirect_uri",
                     p->post_logout_redirect_uri);
     page_buf_hidden(&b, "state", p->state);
-    page_buf_put(&b,
-                 "<button type=\"submit\" name=\"scope\" value=\"session\">"
-                 "Sign out</button>\n"
-                 "<button type=\"submit\" name=\"scope\" value=\"everywhere\" "
-                 "class=\"secondary\">Sign out everywhere</button>\n"
-                 "</form>\n");
+    page_buf_put(&b, "<button type=\"submit\" name=\"scope\" "
+                     "value=\"session\">");
+    page_buf_esc(&b, out);
+    page_buf_put(&b, "</button>\n"
+                     "<button type=\"submit\" name=\"scope\" "
+                     "value=\"everywhere\" class=\"secondary\">");
+    page_buf_esc(&b, everywhere);
+    page_buf_put(&b, "</button>\n</form>\n");
     put_account_link(&b, ctx);
-    return page_buf_finish(ctx, "Sign out?", &b);
+    return page_buf_finish(ctx, tr(ctx->lang, "Sign out?"), &b);
 }
 
 /*
@@ -185,9 +245,9 @@ const char pages_frontchannel_script[] =
     "\"use strict\";\n"
     "(function () {\n"
     "  var done = {}, loaded = 0, parsed = false;\n"
-    "  function label(f, text) {\n"
+    "  function label(f, word) {\n"
     "    var s = document.getElementById(f.getAttribute(\"data-status\"));\n"
-    "    if (s) s.textContent = text;\n"
+    "    if (s) s.textContent = s.getAttribute(\"data-\" + word);\n"
     "  }\n"
     "  function go() {\n"
     "    var c = document.getElementById(\"continue\");\n"
@@ -214,7 +274,7 @@ const char pages_frontchannel_script[] =
     "    for (var i = 0; i < fs.length; i++)\n"
     "      if (!done[fs[i].getAttribute(\"data-frame\")] &&\n"
     "          fs[i].hasAttribute(\"data-status\"))\n"
-    "        label(fs[i], \"notifying\\u2026\");\n"
+    "        label(fs[i], \"notifying\");\n"
     "    if (loaded >= fs.length) go();\n"
     "    else setTimeout(go, 5000);\n"
     "  });\n"
@@ -224,7 +284,8 @@ const char pages_frontchannel_script[] =
  * browser loads with or without script; out of the tab order and named
  * for assistive technology. */
 static void
-put_frames(struct page_buf *b, const struct page_app_status *apps, size_t napps)
+put_frames(const struct page_ctx *ctx, struct page_buf *b,
+           const struct page_app_status *apps, size_t napps)
 {
     size_t i;
 
@@ -232,7 +293,7 @@ put_frames(struct page_buf *b, const struct page_app_status *apps, size_t napps)
         if (apps[i].frame == NULL)
             continue;
         page_buf_put(b, "<iframe hidden tabindex=\"-1\" title=\"");
-        page_buf_esc(b, apps[i].name ? apps[i].name : "(unnamed app)");
+        page_buf_esc(b, app_name(ctx, &apps[i]));
         page_buf_put(b, "\" src=\"");
         page_buf_esc(b, apps[i].frame);
         page_buf_put(b, "\" data-frame=\"");
@@ -248,17 +309,24 @@ put_frames(struct page_buf *b, const struct page_app_status *apps, size_t napps)
 }
 
 char *
-pages_signed_out(const struct page_ctx *ctx, const struct page_app_status *apps,
-                 size_t napps)
+pages_signed_out(const struct page_ctx *ctx, enum signed_out_scope scope,
+                 const struct page_app_status *apps, size_t napps)
 {
-    return pages_signed_out_continue(ctx, apps, napps, NULL);
+    return pages_signed_out_continue(ctx, scope, apps, napps, NULL);
 }
 
 char *
 pages_signed_out_continue(const struct page_ctx *ctx,
+                          enum signed_out_scope scope,
                           const struct page_app_status *apps, size_t napps,
                           const char *continue_url)
 {
+    const char *what = scope == SIGNED_OUT_EVERYWHERE
+                           ? N_("You are signed out on every device.")
+                       : scope == SIGNED_OUT_DEVICE
+                           ? N_("You are signed out on this device.")
+                           : N_("You were already signed out on this "
+                                "device.");
     struct page_buf b = {0};
     size_t i;
 
@@ -268,21 +336,33 @@ pages_signed_out_continue(const struct page_ctx *ctx,
                              "\"></script>\n");
             break;
         }
+    page_buf_put(&b, "<p id=\"ended\">");
+    page_buf_esc(&b, tr(ctx->lang, what));
+    page_buf_put(&b, "</p>\n");
     for (i = 0; i < napps; i++)
         if (apps[i].frame == NULL || apps[i].status != NULL)
             break; /* one is listed */
     if (i < napps) {
-        page_buf_put(&b, "<p>Your apps:</p>\n");
-        put_apps(&b, apps, napps);
+        page_buf_put(&b, "<p>");
+        page_buf_esc(&b, tr(ctx->lang, "Your apps:"));
+        page_buf_put(&b, "</p>\n");
+        put_apps(ctx, &b, apps, napps);
     }
-    put_frames(&b, apps, napps);
+    put_frames(ctx, &b, apps, napps);
+    page_buf_put(&b, "<p id=\"shared\" class=\"hint\">");
+    page_buf_esc(&b, tr(ctx->lang, "On a shared computer? Close the browser "
+                                   "now, so that the next person cannot use "
+                                   "your apps."));
+    page_buf_put(&b, "</p>\n");
     if (continue_url != NULL) {
         page_buf_put(&b, "<p><a id=\"continue\" href=\"");
         page_buf_esc(&b, continue_url);
-        page_buf_put(&b, "\">Continue</a></p>\n");
+        page_buf_put(&b, "\">");
+        page_buf_esc(&b, tr(ctx->lang, "Continue"));
+        page_buf_put(&b, "</a></p>\n");
     }
     put_account_link(&b, ctx);
-    return page_buf_finish(ctx, "You are signed out", &b);
+    return page_buf_finish(ctx, tr(ctx->lang, "You are signed out"), &b);
 }
 
 char *
@@ -296,5 +376,5 @@ pages_error(const struct page_ctx *ctx, const char *title, const char *message)
         page_buf_put(&b, "</p>\n");
     }
     return page_buf_finish(
-        ctx, tr(ctx->lang, title ? title : "Something went wrong"), &b);
+        ctx, tr(ctx->lang, title ? title : N_("Something went wrong")), &b);
 }

@@ -51,9 +51,9 @@ static void
 unavailable(struct http_request *req)
 {
     http_add_header(req, "Retry-After", "5");
-    http_error_page(req, 503, "Temporarily unavailable",
-                    "Your sessions cannot be shown or changed right now; "
-                    "nothing was changed. Please try again in a moment.");
+    http_error_page(req, 503, N_("Temporarily unavailable"),
+                    N_("Your sessions cannot be shown or changed right now; "
+                       "nothing was changed. Please try again in a moment."));
 }
 
 /* No session: sign in, then back here (login_return_path). */
@@ -112,7 +112,8 @@ browser_text(enum lang lang, const struct session *s)
         return xstrdup(tr(lang, "Unknown browser"));
     if (os == NULL || *os == '\0' || strcmp(os, "other") == 0)
         return xstrdup(fam);
-    /* Browser, then system: "%s on %s". */
+    /* TRANSLATORS: a browser (%s first) on an operating system (%s
+     * second), e.g. "Chrome on Linux"; keep the order of the two. */
     return subst(tr(lang, "%s on %s"), fam, os);
 }
 
@@ -339,9 +340,9 @@ act(struct http_request *req, const struct session *s, const struct action *a,
         /* Not one of yours, or over already: the same answer, so a sid
          * says nothing about whose it is. */
         log_info("account_logout_refused sub=%s", s->sub);
-        http_error_page(req, 404, "Session not found",
-                        "That session has already ended or is not one of "
-                        "yours. Nothing was signed out.");
+        http_error_page(req, 404, N_("Session not found"),
+                        N_("That session has already ended or is not one of "
+                           "yours. Nothing was signed out."));
         goto out;
     }
     memset(&e, 0, sizeof(e));
@@ -395,9 +396,9 @@ stepped_up(struct http_request *req, void *arg, int rc)
         to_sign_in(req, 1); /* ended meanwhile: nothing left to act for */
     } else if (rc == GH_EBUSY) {
         http_add_header(req, "Retry-After", "1");
-        http_error_page(req, 503, "Busy",
-                        "Too many sign-ins at once. Please try again in a "
-                        "moment.");
+        http_error_page(req, 503, N_("Busy"),
+                        N_("Too many sign-ins at once. Please try again in a "
+                           "moment."));
     } else {
         unavailable(req);
     }
@@ -438,9 +439,9 @@ post(struct http_request *req, struct session *s)
 
     /* A cross-site form is refused before anything is read (SPEC §7). */
     if (!presign_same_origin(req)) {
-        http_error_page(req, 403, "Sign-out refused",
-                        "This form was sent from another site, and nothing "
-                        "was signed out.");
+        http_error_page(req, 403, N_("Sign-out refused"),
+                        N_("This form was sent from another site, and nothing "
+                           "was signed out."));
         session_free(s);
         return;
     }
@@ -448,9 +449,9 @@ post(struct http_request *req, struct session *s)
         form_parse(req->body, req->body_len, &f) < 0 ||
         form_has_duplicate(&f) != NULL) {
         form_free(&f);
-        http_error_page(req, 400, "Invalid request",
-                        "The form was not sent correctly. Nothing was "
-                        "signed out.");
+        http_error_page(req, 400, N_("Invalid request"),
+                        N_("The form was not sent correctly. Nothing was "
+                           "signed out."));
         session_free(s);
         return;
     }
@@ -461,15 +462,15 @@ post(struct http_request *req, struct session *s)
         goto out;
     }
     if (rc < 0) {
-        http_error_page(req, 403, "Form expired",
-                        "This form can no longer be used, and nothing was "
-                        "signed out. Reload the page and try again.");
+        http_error_page(req, 403, N_("Form expired"),
+                        N_("This form can no longer be used, and nothing was "
+                           "signed out. Reload the page and try again."));
         goto out;
     }
     if (read_action(&f, &a) < 0) {
-        http_error_page(req, 400, "Invalid request",
-                        "The form was not sent correctly. Nothing was "
-                        "signed out.");
+        http_error_page(req, 400, N_("Invalid request"),
+                        N_("The form was not sent correctly. Nothing was "
+                           "signed out."));
         goto out;
     }
     /* SPEC §7 step-up: an authentication within the window. */

@@ -51,8 +51,8 @@ redirect_error(struct http_request *req, const char *redirect_uri,
         (state != NULL && form_url_append(&url, "state", state) < 0) ||
         form_url_append(&url, "iss", req->app->cfg->issuer) < 0) {
         free(url);
-        http_error_page(req, 500, "Something went wrong",
-                        "The sign-in could not be completed.");
+        http_error_page(req, 500, N_("Something went wrong"),
+                        N_("The sign-in could not be completed."));
         return;
     }
     http_redirect(req, 302, url);
@@ -89,8 +89,8 @@ authorize_redirect_with_code(struct http_request *req, const struct areq *a,
         (a->state != NULL && form_url_append(&url, "state", a->state) < 0) ||
         form_url_append(&url, "iss", req->app->cfg->issuer) < 0) {
         free(url);
-        http_error_page(req, 500, "Something went wrong",
-                        "The sign-in could not be completed.");
+        http_error_page(req, 500, N_("Something went wrong"),
+                        N_("The sign-in could not be completed."));
         return;
     }
     http_redirect(req, status, url);
@@ -111,9 +111,9 @@ valid_challenge(const char *s)
 void
 authorize_unavailable(struct http_request *req)
 {
-    http_error_page(req, 503, "Temporarily unavailable",
-                    "Sign-in is not available right now. Please try again "
-                    "in a moment.");
+    http_error_page(req, 503, N_("Temporarily unavailable"),
+                    N_("Sign-in is not available right now. Please try again "
+                       "in a moment."));
 }
 
 /*
@@ -124,8 +124,8 @@ authorize_unavailable(struct http_request *req)
  * notice, when not NULL, says above it why the browser was signed out.
  */
 static void
-show_login(struct http_request *req, const char *app_name,
-           const char *request, const char *return_to, const char *username,
+show_login(struct http_request *req, const char *app_name, const char *request,
+           const char *return_to, const char *username, int keep,
            const char *error, const char *notice, int status)
 {
     char browser[PRESIGN_ID_LEN + 1], *csrf = NULL;
@@ -147,12 +147,14 @@ show_login(struct http_request *req, const char *app_name,
     p.request = request;
     p.return_to = return_to;
     p.username = username;
+    p.keep = keep;
     p.error = error;
     p.notice = notice;
     html = pages_login(http_page_ctx(req), &p);
     free(csrf);
     if (html == NULL) {
-        http_error_page(req, 500, "Something went wrong", "Out of memory.");
+        http_error_page(req, 500, N_("Something went wrong"),
+                        N_("Out of memory."));
         return;
     }
     http_reply_html(req, status, html);
@@ -163,14 +165,26 @@ authorize_show_login(struct http_request *req, const char *app_name,
                      const char *request, const char *username,
                      const char *error, int status)
 {
-    show_login(req, app_name, request, NULL, username, error, NULL, status);
+    show_login(req, app_name, request, NULL, username, 0, error, NULL,
+               status);
+}
+
+void
+authorize_show_login_again(struct http_request *req, const char *app_name,
+                           const char *request, const char *username, int keep,
+                           const char *error, int status)
+{
+    show_login(req, app_name, request, NULL, username, keep, error, NULL,
+               status);
 }
 
 void
 authorize_show_login_to(struct http_request *req, const char *return_to,
-                        const char *username, const char *error, int status)
+                        const char *username, int keep, const char *error,
+                        int status)
 {
-    show_login(req, NULL, NULL, return_to, username, error, NULL, status);
+    show_login(req, NULL, NULL, return_to, username, keep, error, NULL,
+               status);
 }
 
 static json_t *
@@ -276,9 +290,9 @@ authorize_client(struct http_request *req, const struct client *c,
     int rc;
 
     if (state != NULL && strlen(state) > STATE_MAX) {
-        http_error_page(req, 400, "Invalid request",
-                        "The application sent a state parameter longer "
-                        "than 4 KiB, which cannot be sent back to it.");
+        http_error_page(req, 400, N_("Invalid request"),
+                        N_("The application sent a state parameter longer "
+                           "than 4 KiB, which cannot be sent back to it."));
         return;
     }
     /* A duplicated state has no one value to send back (form_get gives
@@ -396,7 +410,8 @@ authorize_client(struct http_request *req, const struct client *c,
     /* The pending request travels with the browser, sealed: nothing an
      * anonymous client can multiply is stored (SPEC §7). */
     if ((o = areq_to_json(&a)) == NULL) {
-        http_error_page(req, 500, "Something went wrong", "Out of memory.");
+        http_error_page(req, 500, N_("Something went wrong"),
+                        N_("Out of memory."));
         goto out;
     }
     rc = presign_seal(app, "areq", "", o, &sealed);
@@ -411,7 +426,7 @@ authorize_client(struct http_request *req, const struct client *c,
      * stale cookie costs the look-up. */
     if (cookie != NULL && s == NULL)
         notice = end_reason_notice(session_ended_why(app->store, cookie));
-    show_login(req, c->name, sealed, NULL, form_get(q, "login_hint"), NULL,
+    show_login(req, c->name, sealed, NULL, form_get(q, "login_hint"), 0, NULL,
                notice, 200);
 out:
     free(sealed);
@@ -437,13 +452,13 @@ authorize_handle(struct http_request *req)
     if (post && (ctype == NULL ||
                  strncasecmp(ctype, "application/x-www-form-urlencoded",
                              33) != 0)) {
-        http_error_page(req, 400, "Invalid request",
-                        "The sign-in request was not sent as a form.");
+        http_error_page(req, 400, N_("Invalid request"),
+                        N_("The sign-in request was not sent as a form."));
         return;
     }
     if (form_parse(params, params_len, &q) < 0) {
-        http_error_page(req, 400, "Invalid request",
-                        "The sign-in link is malformed.");
+        http_error_page(req, 400, N_("Invalid request"),
+                        N_("The sign-in link is malformed."));
         return;
     }
     /* RFC 6749 §4.1.2.1: without a known client and an exactly registered
@@ -451,8 +466,8 @@ authorize_handle(struct http_request *req)
     client_id = form_get(&q, "client_id");
     redirect_uri = form_get(&q, "redirect_uri");
     if (client_id == NULL) {
-        http_error_page(req, 400, "Unknown application",
-                        "The sign-in link does not name an application.");
+        http_error_page(req, 400, N_("Unknown application"),
+                        N_("The sign-in link does not name an application."));
         goto out;
     }
     rc = client_auth_find(req->app, client_id, &c, &owned);
@@ -461,16 +476,16 @@ authorize_handle(struct http_request *req)
         goto out;
     }
     if (rc < 0) {
-        http_error_page(req, 400, "Unknown application",
-                        "The application that sent you here is not "
-                        "registered with this sign-in service.");
+        http_error_page(req, 400, N_("Unknown application"),
+                        N_("The application that sent you here is not "
+                           "registered with this sign-in service."));
         goto out;
     }
     if (redirect_uri == NULL || !client_has_redirect_uri(c, redirect_uri)) {
-        http_error_page(req, 400, "Invalid redirect URI",
-                        "The application asked to send you back to an "
-                        "address it has not registered, so sign-in "
-                        "stopped here.");
+        http_error_page(req, 400, N_("Invalid redirect URI"),
+                        N_("The application asked to send you back to an "
+                           "address it has not registered, so sign-in "
+                           "stopped here."));
         goto out;
     }
     authorize_client(req, c, &q, params_len);

@@ -49,6 +49,7 @@ struct login_job {
     char who[LOGIN_BUCKETS][BUCKET_MAX]; /* where the attempt is reserved */
     int nwho;
     int returning; /* came with this user's device cookie */
+    int keep;      /* "Keep me signed in on this device" ticked */
 };
 
 static void
@@ -130,13 +131,23 @@ set_device_cookie(struct http_request *req, const char *sub)
     http_add_header(req, "Set-Cookie", buf);
 }
 
+/*
+ * SPEC §5: the SSO cookie ends with the browser session (no Max-Age: a
+ * shared computer forgets it when the browser closes) unless the person
+ * ticked "Keep me signed in on this device"; then it lasts as long as the
+ * session can, its absolute timeout, the whole of which is left at
+ * sign-in. The session's idle timeout still ends it sooner in Redis.
+ */
 static void
-set_session_cookie(struct http_request *req, const char *value)
+set_session_cookie(struct http_request *req, const char *value, int keep)
 {
-    char buf[256];
+    char buf[256], max_age[32] = "";
 
-    snprintf(buf, sizeof(buf), "%s=%s; Path=/; HttpOnly; SameSite=Lax%s",
-             SESSION_COOKIE, value,
+    if (keep)
+        snprintf(max_age, sizeof(max_age), "; Max-Age=%d",
+                 req->app->cfg->session_absolute_timeout_s);
+    snprintf(buf, sizeof(buf), "%s=%s; Path=/%s; HttpOnly; SameSite=Lax%s",
+             SESSION_COOKIE, value, max_age,
              req->app->cfg->issuer_https ? "; Secure" : "");
     http_add_header(req, "Set-Cookie", buf);
 }
@@ -162,9 +173,9 @@ login_run(void *arg)
     if (j->request_id != NULL && areq_json == NULL) {
         /* Nothing was checked: the attempt is given back. */
         store_login_refund(app->store, who, j->nwho, 0);
-        http_error_page(req, 400, "Sign-in expired",
-                        "This sign-in took too long. Go back to the "
-                        "application and start again.");
+        http_error_page(req, 400, N_("Sign-in expired"),
+                        N_("This sign-in took too long. Go back to the "
+                           "application and start again."));
         goto out;
     }
     /* Unknown and disabled users cost the same scrypt as a wrong password:
@@ -182,11 +193,13 @@ login_run(void *arg)
         log_info("login_failed sub=%s addr=%s",
                  u != NULL ? u->sub : "-", j->ip);
         if (j->return_to != NULL)
-            authorize_show_login_to(req, j->return_to, j->username,
-                                    "Incorrect username or password.", 401);
+            authorize_show_login_to(req, j->return_to, j->username, j->keep,
+                                    N_("Incorrect username or password."),
+                                    401);
         else
-            authorize_show_login(req, app_name, j->request_id, j->username,
-                                 "Incorrect username or password.", 401);
+            authorize_show_login_again(
+                req, app_name, j->request_id, j->username, j->keep,
+                N_("Incorrect username or password."), 401);
         goto out;
     }
     /* The right password gives its attempt back and ends the run of
@@ -196,7 +209,7 @@ login_run(void *arg)
     if (session_create(app->store, app->cfg, u->sub, j->ip, j->ua, sid,
                        cookie) < 0)
         goto unavailable;
-    set_session_cookie(req, cookie);
+    set_session_cookie(req, cookie, j->keep);
     set_device_cookie(req, u->sub);
     /* The form's token was bound to this cookie: without it, the form
      * cannot be posted again (a token used once, as it was when stored). */
@@ -297,9 +310,9 @@ login_reserve(struct http_request *req, struct login_job *j)
                  j->user != NULL ? j->user->sub : "-", j->ip);
         snprintf(retry, sizeof(retry), "%ld", retry_s);
         http_add_header(req, "Retry-After", retry);
-        http_error_page(req, 429, "Too many attempts",
-                        "Too many failed sign-ins. Wait a few minutes and "
-                        "try again.");
+        http_error_page(req, 429, N_("Too many attempts"),
+                        N_("Too many failed sign-ins. Wait a few minutes and "
+                           "try again."));
         return 1;
     }
     if (rc < 0)
@@ -315,9 +328,9 @@ static void
 busy(struct http_request *req)
 {
     http_add_header(req, "Retry-After", "1");
-    http_error_page(req, 503, "Busy",
-                    "Too many sign-ins at once. Please try again in a "
-                    "moment.");
+    http_error_page(req, 503, N_("Busy"),
+                    N_("Too many sign-ins at once. Please try again in a "
+                       "moment."));
 }
 
 /* A queued attempt shed at shutdown (hashpool_shed): nothing was checked,
@@ -373,9 +386,9 @@ login_return_path(const char *s)
 static void
 bad_return(struct http_request *req)
 {
-    http_error_page(req, 400, "Invalid request",
-                    "The sign-in link asks to go on to an address outside "
-                    "Gatehouse, so it was not followed.");
+    http_error_page(req, 400, N_("Invalid request"),
+                    N_("The sign-in link asks to go on to an address outside "
+                    "Gatehouse, so it was not followed."));
 }
 
 static void
@@ -383,7 +396,7 @@ login_post(struct http_request *req)
 {
     struct app *app = req->app;
     const char *ctype = http_header(req, "Content-Type");
-    const char *username, *password, *csrf, *request, *ret;
+    const char *username, *password, *csrf, *request, *keep, *ret;
     char browser[PRESIGN_ID_LEN + 1];
     struct login_job *j = NULL;
     json_t *claims = NULL;
@@ -393,18 +406,25 @@ login_post(struct http_request *req)
     /* Login CSRF: a form another site auto-submits would sign this browser
      * in as the attacker. Refused before anything is read. */
     if (!presign_same_origin(req)) {
-        http_error_page(req, 403, "Sign-in refused",
-                        "This sign-in form was sent from another site, so "
-                        "nothing was done. Go back to the application and "
-                        "sign in again.");
+        http_error_page(req, 403, N_("Sign-in refused"),
+                        N_("This sign-in form was sent from another site, so "
+                           "nothing was done. Go back to the application and "
+                           "sign in again."));
         return;
     }
     if (ctype == NULL ||
         strncasecmp(ctype, "application/x-www-form-urlencoded", 33) != 0 ||
         form_parse(req->body, req->body_len, &f) < 0) {
-        http_error_page(req, 400, "Invalid request",
-                        "The sign-in form was not sent correctly.");
+        http_error_page(req, 400, N_("Invalid request"),
+                        N_("The sign-in form was not sent correctly."));
         return;
+    }
+    /* The checkbox sends "1" when ticked and nothing otherwise. */
+    keep = form_get(&f, "keep");
+    if (keep != NULL && strcmp(keep, "1") != 0) {
+        http_error_page(req, 400, N_("Invalid request"),
+                        N_("The sign-in form was not sent correctly."));
+        goto out;
     }
     username = form_get(&f, "username");
     password = form_get(&f, "password");
@@ -423,10 +443,10 @@ login_post(struct http_request *req)
         goto out;
     }
     if (rc < 0) {
-        http_error_page(req, 403, "Sign-in form expired",
-                        "This form can no longer be used (or this browser "
-                        "refuses cookies). Go back to the application and "
-                        "sign in again.");
+        http_error_page(req, 403, N_("Sign-in form expired"),
+                        N_("This form can no longer be used (or this browser "
+                           "refuses cookies). Go back to the application and "
+                           "sign in again."));
         goto out;
     }
     if (ret != NULL && login_return_path(ret) == NULL) {
@@ -437,10 +457,13 @@ login_post(struct http_request *req)
         strlen(username) > USERNAME_MAX || strlen(password) > PASSWORD_MAX) {
         if (ret != NULL)
             authorize_show_login_to(req, login_return_path(ret), NULL,
-                                    "Enter your username and password.", 400);
+                                    keep != NULL,
+                                    N_("Enter your username and password."),
+                                    400);
         else
-            authorize_show_login(req, NULL, request, NULL,
-                                 "Enter your username and password.", 400);
+            authorize_show_login_again(req, NULL, request, NULL, keep != NULL,
+                                       N_("Enter your username and password."),
+                                       400);
         goto out;
     }
     /* Under a flood the open pool stays full: an attempt that cannot be
@@ -453,6 +476,7 @@ login_post(struct http_request *req)
     if ((j = calloc(1, sizeof(*j))) == NULL)
         goto oom;
     j->req = req;
+    j->keep = keep != NULL;
     j->username = strdup(username);
     j->password = strdup(password);
     j->request_id = request != NULL ? xstrdup(request) : NULL;
@@ -491,7 +515,7 @@ login_post(struct http_request *req)
     j = NULL;
     goto out;
 oom:
-    http_error_page(req, 500, "Something went wrong", "Out of memory.");
+    http_error_page(req, 500, N_("Something went wrong"), N_("Out of memory."));
 out:
     if (j != NULL)
         login_job_free(j);
@@ -513,15 +537,16 @@ login_handle(struct http_request *req)
     if (form_parse(req->query, strlen(req->query), &q) < 0 ||
         form_has_duplicate(&q) != NULL) {
         form_free(&q);
-        http_error_page(req, 400, "Invalid request",
-                        "The sign-in link is malformed.");
+        http_error_page(req, 400, N_("Invalid request"),
+                        N_("The sign-in link is malformed."));
         return;
     }
     ret = form_get(&q, "return");
     if (ret != NULL && login_return_path(ret) == NULL)
         bad_return(req);
     else if (ret != NULL)
-        authorize_show_login_to(req, login_return_path(ret), NULL, NULL, 200);
+        authorize_show_login_to(req, login_return_path(ret), NULL, 0, NULL,
+                                200);
     else
         authorize_show_login(req, NULL, NULL, NULL, NULL, 200);
     form_free(&q);

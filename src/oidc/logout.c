@@ -14,6 +14,7 @@
 #include "gatehouse/core/config.h"
 #include "gatehouse/session/delivery.h"
 #include "gatehouse/core/error.h"
+#include "gatehouse/core/i18n.h"
 #include "gatehouse/http/form.h"
 #include "gatehouse/http/http.h"
 #include "gatehouse/core/log.h"
@@ -37,6 +38,7 @@ struct pending_logout {
     char *redirect; /* the full post-logout redirect, or NULL */
     int status;     /* 302 after GET, 303 after POST */
     int ended;      /* this request ended the session */
+    enum signed_out_scope scope; /* what the page says ended */
     char sid[SESSION_SID_LEN + 1];
     char **names;   /* display names of the apps, for the page */
     char **ids;     /* their client_ids */
@@ -111,9 +113,9 @@ static void
 unavailable(struct http_request *req)
 {
     http_add_header(req, "Retry-After", "5");
-    http_error_page(req, 503, "Temporarily unavailable",
-                    "We could not sign you out; nothing was changed. "
-                    "Please try again in a moment.");
+    http_error_page(req, 503, N_("Temporarily unavailable"),
+                    N_("We could not sign you out; nothing was changed. "
+                       "Please try again in a moment."));
 }
 
 /* The app's display name; with frame, also its front-channel logout URL
@@ -255,17 +257,16 @@ answer(struct pending_logout *p, const enum delivery_state *states)
          * frame loads all the same. */
         apps[i].frame_reports = !p->notified[i] && p->frames[i] != NULL;
         if (apps[i].frame_reports)
-            apps[i].status = "notified by your browser";
+            apps[i].status = N_("notified by your browser");
         else if (!p->notified[i])
-            apps[i].status = "not notified (no back-channel)";
+            apps[i].status = N_("not notified (no back-channel)");
         else if (states[i] == DELIVERY_DELIVERED)
-            apps[i].status = "signed out";
+            apps[i].status = N_("signed out");
         else
-            apps[i].status = "still trying";
+            apps[i].status = N_("still trying");
     }
-    html = pages_signed_out_continue(http_page_ctx(req), apps,
-                                     apps != NULL ? p->napps : 0,
-                                     p->redirect);
+    html = pages_signed_out_continue(http_page_ctx(req), p->scope, apps,
+                                     apps != NULL ? p->napps : 0, p->redirect);
     free(apps);
     csp = frames_csp(p);
     http_reply_html_csp(req, 200, html != NULL ? html : strdup(""), csp);
@@ -302,8 +303,8 @@ waited(void *arg, const enum delivery_state *st, size_t n)
     if (states != NULL)
         answer(p, states);
     else
-        http_error_page(p->req, 500, "Something went wrong",
-                        "Out of memory.");
+        http_error_page(p->req, 500, N_("Something went wrong"),
+                        N_("Out of memory."));
     free(states);
     http_resume(p->req);
     pending_free(p);
@@ -431,7 +432,8 @@ end_and_wait(struct http_request *req, const char *sid,
         other_frames_clear(&of);
         free(redirect);
         session_ended_clear(&e);
-        http_error_page(req, 500, "Something went wrong", "Out of memory.");
+        http_error_page(req, 500, N_("Something went wrong"),
+                        N_("Out of memory."));
         goto answered;
     }
     p->req = req;
@@ -440,6 +442,8 @@ end_and_wait(struct http_request *req, const char *sid,
     /* 0: another request ended it a moment ago, and that answer expired
      * what needed expiring. */
     p->ended = rc == 1;
+    p->scope =
+        everywhere_sub != NULL ? SIGNED_OUT_EVERYWHERE : SIGNED_OUT_DEVICE;
     snprintf(p->sid, sizeof(p->sid), "%s", sid);
     for (i = 0; i < e.napps; i++) {
         p->ids[i] = xstrdup(e.apps[i]);
@@ -662,7 +666,8 @@ everywhere_stepped_up(struct http_request *req, void *arg, int rc)
                     N_("Incorrect password."), 401);
     } else if (rc == GH_ENOTFOUND) {
         /* Ended meanwhile, by another request that answered for it. */
-        char *html = pages_signed_out(http_page_ctx(req), NULL, 0);
+        char *html = pages_signed_out(http_page_ctx(req), SIGNED_OUT_ALREADY,
+                                      NULL, 0);
         http_reply_html(req, 200, html != NULL ? html : xstrdup(""));
     } else {
         unavailable(req);
@@ -724,8 +729,8 @@ logout_handle(struct http_request *req)
     if (form_parse(params, params_len, &f) < 0 ||
         form_has_duplicate(&f) != NULL) {
         form_free(&f); /* a parse with a duplicate still holds the pairs */
-        http_error_page(req, 400, "Invalid request",
-                        "The sign-out link is malformed.");
+        http_error_page(req, 400, N_("Invalid request"),
+                        N_("The sign-out link is malformed."));
         return;
     }
     hint = form_get(&f, "id_token_hint");
@@ -734,9 +739,9 @@ logout_handle(struct http_request *req)
     state = form_get(&f, "state");
     hint_ok = verify_hint(app, hint, hint_sid, hint_aud) == 0;
     if (hint_ok && client_id != NULL && strcmp(client_id, hint_aud) != 0) {
-        http_error_page(req, 400, "Invalid request",
-                        "The sign-out request names two different "
-                        "applications.");
+        http_error_page(req, 400, N_("Invalid request"),
+                        N_("The sign-out request names two different "
+                           "applications."));
         goto out;
     }
     if (hint_ok)
@@ -747,10 +752,10 @@ logout_handle(struct http_request *req)
         goto out;
     }
     if (bad < 0) {
-        http_error_page(req, 400, "Invalid redirect URI",
-                        "The application asked to send you back to an "
-                        "address it has not registered, so nothing was "
-                        "signed out.");
+        http_error_page(req, 400, N_("Invalid redirect URI"),
+                        N_("The application asked to send you back to an "
+                           "address it has not registered, so nothing was "
+                           "signed out."));
         goto out;
     }
     cookie = http_cookie(req, SESSION_COOKIE);
@@ -772,7 +777,8 @@ logout_handle(struct http_request *req)
         if (redirect != NULL) {
             http_redirect(req, post ? 303 : 302, redirect);
         } else {
-            char *html = pages_signed_out(http_page_ctx(req), NULL, 0);
+            char *html = pages_signed_out(http_page_ctx(req),
+                                          SIGNED_OUT_ALREADY, NULL, 0);
             http_reply_html(req, 200, html != NULL ? html : strdup(""));
         }
         goto out;
@@ -783,9 +789,9 @@ logout_handle(struct http_request *req)
         /* The confirmation form, which only our own page sends: its token
          * is checked first, so a forged or cross-site form ends nothing. */
         if (!presign_same_origin(req)) {
-            http_error_page(req, 403, "Sign-out refused",
-                            "This sign-out form was sent from another "
-                            "site, and nothing was signed out.");
+            http_error_page(req, 403, N_("Sign-out refused"),
+                            N_("This sign-out form was sent from another "
+                               "site, and nothing was signed out."));
             goto out;
         }
         rc = presign_open(app, "logout", s->sid, csrf, &claims);
@@ -795,10 +801,10 @@ logout_handle(struct http_request *req)
             goto out;
         }
         if (rc < 0) {
-            http_error_page(req, 403, "Sign-out form expired",
-                            "This form can no longer be used, and nothing "
-                            "was signed out. Reload the page and try "
-                            "again.");
+            http_error_page(req, 403, N_("Sign-out form expired"),
+                            N_("This form can no longer be used, and nothing "
+                               "was signed out. Reload the page and try "
+                               "again."));
             goto out;
         }
         everywhere = scope != NULL && strcmp(scope, "everywhere") == 0;

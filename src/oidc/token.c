@@ -28,6 +28,7 @@
 #include "gatehouse/http/http.h"
 #include "gatehouse/oidc/oauth_form.h"
 #include "gatehouse/oidc/token.h"
+#include "gatehouse/session/maintenance.h"
 #include "gatehouse/store/store.h"
 
 /* A jti carries 128 random bits (RFC 6749 §10.10). */
@@ -410,6 +411,15 @@ token_handle(struct http_request *req)
          c.ca.client->auth_method == AUTH_NONE)) {
         http_oauth_error(req, 400, "unauthorized_client",
                          "the client may not use this grant type");
+        goto out;
+    }
+    /* SPEC §5: during a maintenance shutdown no user grant is served;
+     * client_credentials (the administrator's) still is. */
+    if (grants[i].bit != GRANT_CLIENT_CREDENTIALS &&
+        maintenance_active(req->app->store) == 1) {
+        http_add_header(req, "Retry-After", MAINTENANCE_RETRY_AFTER);
+        http_oauth_error(req, 503, "temporarily_unavailable",
+                         "Gatehouse is down for scheduled maintenance");
         goto out;
     }
     grants[i].fn(req, &c.f, c.ca.client);

@@ -14,6 +14,7 @@
 #include "gatehouse/core/config.h"
 #include "gatehouse/session/admin_ops.h"
 #include "gatehouse/session/delivery.h"
+#include "gatehouse/session/maintenance.h"
 #include "gatehouse/core/error.h"
 #include "gatehouse/core/log.h"
 #include "gatehouse/core/metrics.h"
@@ -171,8 +172,9 @@ admin_logout_all_run(struct store *st, const struct config *cfg,
             break;
         /* The run is audited once, started and finished, not per
          * session. */
-        rc = session_end_many(st, cfg, sids, n, END_ADMIN, run->actor, 0,
-                              &p->ended, &p->queued);
+        rc = session_end_many(st, cfg, sids, n,
+                              run->maintenance ? END_MAINTENANCE : END_ADMIN,
+                              run->actor, 0, &p->ended, &p->queued);
         for (i = 0; i < n; i++)
             free(sids[i]);
         free(sids);
@@ -394,6 +396,8 @@ bg_launch(struct app *app)
     bg->run.reason = bg->reason;
     bg->run.addr = bg->addr;
     bg->run.hand_over = 1;
+    bg->run.maintenance =
+        end_reason_parse(bg->reason) == END_MAINTENANCE;
     atomic_store(&bg->stop, 0);
     atomic_store(&bg->running, 1);
     metrics_logout_all(1, bg->progress.total, bg->progress.ended,
@@ -416,23 +420,17 @@ bg_launch(struct app *app)
     return 0;
 }
 
-int
-admin_logout_all_start(struct app *app, const char *actor,
-                       const char *reason, const char *addr,
-                       long long *total, struct logout_all_state *other)
+/* admin_logout_all_start with bg->lock held. */
+static int
+start_locked(struct app *app, const char *actor, const char *reason,
+             const char *addr, long long *total,
+             struct logout_all_state *other)
 {
     struct logout_all_runner *bg = app->logout_all;
     int rc;
 
-    memset(other, 0, sizeof(*other));
-    /* Not a server (admin_start never ran): nothing can run it. */
-    if (bg == NULL)
+    if (bg->closed)
         return GH_EDENIED;
-    pthread_mutex_lock(&bg->lock);
-    if (bg->closed) {
-        rc = GH_EDENIED;
-        goto out;
-    }
     if (atomic_load(&bg->running)) {
         if (store_logout_all_get(app->store, other) < 0)
             memset(other, 0, sizeof(*other));
@@ -452,8 +450,61 @@ admin_logout_all_start(struct app *app, const char *actor,
         goto out;
     *total = bg->progress.total;
 out:
+    return rc;
+}
+
+int
+admin_logout_all_start(struct app *app, const char *actor,
+                       const char *reason, const char *addr,
+                       long long *total, struct logout_all_state *other)
+{
+    struct logout_all_runner *bg = app->logout_all;
+    int rc;
+
+    memset(other, 0, sizeof(*other));
+    /* Not a server (admin_start never ran): nothing can run it. */
+    if (bg == NULL)
+        return GH_EDENIED;
+    pthread_mutex_lock(&bg->lock);
+    rc = start_locked(app, actor, reason, addr, total, other);
     pthread_mutex_unlock(&bg->lock);
     return rc;
+}
+
+/*
+ * Ends every session once a maintenance shutdown has started, if this
+ * server claims the sweep; bg->lock held. A sweep that cannot start now
+ * (a logout-all of an administrator is running) is given back and
+ * claimed again at the next tick.
+ */
+static void
+sweep_if_due(struct app *app)
+{
+    struct logout_all_runner *bg = app->logout_all;
+    struct logout_all_state other;
+    struct maintenance m;
+    char owner[ADMIN_OWNER_LEN + 1];
+    long long total = 0;
+    int rc;
+
+    if (atomic_load(&bg->running) || util_random_id(owner, 16) < 0)
+        return;
+    if (maintenance_claim(app->store, util_now(), owner) != 1 &&
+        maintenance_claim_again(app->store, util_now(), owner) != 1)
+        return;
+    if (maintenance_read(app->store, &m) < 0 || m.state != MAINT_ACTIVE) {
+        maintenance_release(app->store, owner);
+        return;
+    }
+    rc = start_locked(app, m.actor[0] != '\0' ? m.actor : "maintenance",
+                      end_reason_name(END_MAINTENANCE), "maintenance", &total,
+                      &other);
+    if (rc < 0) {
+        maintenance_release(app->store, owner);
+        log_warnx("maintenance_sweep_deferred error=\"%s\"", gh_strerror(rc));
+        return;
+    }
+    log_info("maintenance_started actor=%s sessions=%lld", bg->actor, total);
 }
 
 /* Resumes a run that lost its process, if there is one; bg->lock held. */
@@ -495,6 +546,7 @@ watch(void *arg)
     pthread_mutex_lock(&bg->lock);
     while (!bg->closed) {
         resume_if_orphaned(app);
+        sweep_if_due(app);
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_sec += ADMIN_WATCH_S;
         pthread_cond_timedwait(&bg->wake, &bg->lock, &ts);

@@ -51,6 +51,8 @@ extern const char lua_access_check[];
 extern const char lua_client_put[];
 extern const char lua_login_reserve[];
 extern const char lua_login_refund[];
+extern const char lua_maintenance_start[];
+extern const char lua_maintenance_claim[];
 extern const char lua_session_reauth[];
 
 static const struct script_source {
@@ -76,6 +78,8 @@ static const struct script_source {
     [SCRIPT_CLIENT_PUT] = {"client_put", lua_client_put},
     [SCRIPT_LOGIN_RESERVE] = {"login_reserve", lua_login_reserve},
     [SCRIPT_LOGIN_REFUND] = {"login_refund", lua_login_refund},
+    [SCRIPT_MAINTENANCE_START] = {"maintenance_start", lua_maintenance_start},
+    [SCRIPT_MAINTENANCE_CLAIM] = {"maintenance_claim", lua_maintenance_claim},
     [SCRIPT_SESSION_REAUTH] = {"session_reauth", lua_session_reauth},
 };
 

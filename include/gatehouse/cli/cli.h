@@ -32,5 +32,7 @@ int cli_sessions(int argc, char **argv);
 int cli_logout(int argc, char **argv);
 int cli_deliveries(int argc, char **argv);
 int cli_audit(int argc, char **argv);
+/* gatehouse maintenance start|status|end (cli_maintenance.c). */
+int cli_maintenance(int argc, char **argv);
 
 #endif

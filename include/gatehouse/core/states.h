@@ -6,11 +6,14 @@
 
 #include <stddef.h>
 
+#include "gatehouse/core/i18n.h"
+
 /*
  * Why a session ended: the name (as Redis, the audit stream, the logs and
  * the metrics spell it), whether an ending can be recorded with it, and
- * what the browser of a session ended so is told on its next visit (NULL:
- * nothing, it ended as the user meant or by the clock). An ending is asked
+ * what the browser of a session ended so is told on its next visit (a
+ * msgid the page translates; NULL: nothing, it ended as the user meant or
+ * by the clock). An ending is asked
  * for with TIMEOUT ("only if it expired"), and recorded as TIMEOUT_IDLE or
  * TIMEOUT_ABSOLUTE (session_end.lua); OTHER is what a name read back that
  * is none of these counts as. The order is the metrics'.
@@ -21,17 +24,21 @@
     XX(TIMEOUT_IDLE, "timeout_idle", 1, NULL)                                  \
     XX(TIMEOUT_ABSOLUTE, "timeout_absolute", 1, NULL)                          \
     XX(REUSE, "reuse", 1,                                                      \
-       "You were signed out because a sign-in token of your session was "     \
-       "used twice, which can mean someone copied it. Sign in again.")         \
+       N_("You were signed out because a sign-in token of your session "       \
+          "was used twice, which can mean someone copied it. Sign in "         \
+          "again."))                                                           \
     XX(DISABLED, "disabled", 1,                                                \
-       "You were signed out because an administrator disabled your account.") \
+       N_("You were signed out because an administrator disabled your "        \
+          "account."))                                                         \
     XX(PASSWORD, "password", 1,                                                \
-       "You were signed out because your password was changed.")              \
+       N_("You were signed out because your password was changed."))           \
     XX(EVICTED, "evicted", 1,                                                  \
-       "You were signed out because your account signed in elsewhere.")       \
+       N_("You were signed out because your account signed in elsewhere."))    \
     XX(ANOMALY, "anomaly", 1,                                                  \
-       "You were signed out because your session was used from a "            \
-       "different browser.")                                                   \
+       N_("You were signed out because your session was used from a "          \
+          "different browser."))                                               \
+    XX(MAINTENANCE, "maintenance", 1,                                          \
+       N_("You were signed out for scheduled maintenance."))                  \
     XX(TIMEOUT, "timeout", 0, NULL)                                            \
     XX(OTHER, "other", 1, NULL)
 
@@ -97,6 +104,28 @@ enum run_state {
  * a state, static, NULL for a value outside the table. */
 int run_state_parse(const char *s);
 const char *run_state_name(enum run_state s);
+
+/*
+ * Where the maintenance shutdown is (SPEC §5; GET /maintenance, the Admin
+ * API and the CLI spell it so): none, announced (every page shows the
+ * banner until its start), active (sessions ended, sign-in closed).
+ */
+#define MAINT_STATE_MAP(XX)                                                    \
+    XX(NONE, "none")                                                           \
+    XX(ANNOUNCED, "announced")                                                 \
+    XX(ACTIVE, "active")
+
+enum maint_state {
+#define XX(name, text) MAINT_##name,
+    MAINT_STATE_MAP(XX)
+#undef XX
+    MAINT_STATE_COUNT
+};
+
+/* The state s names (>= 0), or GH_EINVAL if none; and back, the name of
+ * a state, static, NULL for a value outside the table. */
+int maint_state_parse(const char *s);
+const char *maint_state_name(enum maint_state s);
 
 /*
  * What recording one delivery attempt decided (delivery_done.lua): the

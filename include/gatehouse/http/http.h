@@ -108,6 +108,9 @@ void http_cors_decide(struct http_request *req, int share);
 
 /* Lets clients cache the answer for a while (else it is no-store). */
 void http_cacheable(struct http_request *req);
+/* The same for seconds rather than the default 300 (a document that
+ * changes, read often: GET /maintenance). */
+void http_cacheable_for(struct http_request *req, int seconds);
 
 /* Adds a response header; name and value are copied. */
 void http_add_header(struct http_request *req, const char *name,

@@ -19,8 +19,15 @@
 struct page_ctx {
     enum lang lang;
     const char *banner; /* already in lang; NULL: none */
+    /* The `lang` query parameter chose lang: the page's forms carry it on
+     * in their action (page_buf_action), so the answer to the POST speaks
+     * it too. Otherwise the POST's Accept-Language chooses again, alike. */
+    int lang_param;
 };
 
+/* Every text a page is given that is not a name (error, notice, status,
+ * title, message) is an English msgid it translates; mark the literals
+ * with N_(). */
 struct page_login {
     const char *app_name; /* shown as "Sign in to <app>"; NULL: Gatehouse */
     const char *action;   /* form action, e.g. "/login" */
@@ -32,6 +39,9 @@ struct page_login {
     /* why this browser's session ended (end_reason_notice), shown first;
      * NULL: none */
     const char *notice;
+    /* "Keep me signed in on this device" (field "keep"), ticked: the
+     * choice of a failed attempt shown again; unticked by default */
+    int keep;
     const char *return_to; /* hidden field "return": the Gatehouse page to
                               go back to after the sign-in; NULL: none */
 };
@@ -42,7 +52,7 @@ char *pages_signed_in(const struct page_ctx *ctx, const char *username);
 
 struct page_app_status {
     const char *name;   /* app display name */
-    const char *status; /* e.g. "signed out", "still trying"; NULL: none */
+    const char *status; /* msgid, e.g. "signed out"; NULL: none */
     /* Signed-out page only: the app's front-channel logout URL (with iss
      * and sid already added), loaded in a hidden iframe; NULL: none. With
      * frame_reports the page's script replaces status with "notified"
@@ -63,21 +73,30 @@ struct page_logout_confirm {
     size_t napps;
 };
 /*
- * A POST form with two submit buttons, name="scope" value="session"
- * ("Sign out") and value="everywhere" ("Sign out everywhere").
+ * Names the apps and asks to save the work in them first; a POST form with
+ * two submit buttons, name="scope" value="session" ("Sign out") and
+ * value="everywhere" ("Sign out everywhere").
  */
 char *pages_logout_confirm(const struct page_ctx *ctx,
                            const struct page_logout_confirm *p);
 
-/* "You are signed out", listing each app with its delivery status, and
- * loading each app's frame (OIDC Front-Channel Logout 1.0). The page's
- * one script is PAGES_FRONTCHANNEL_SCRIPT_PATH, added only when there is
- * a frame; the reply's CSP must allow it and the frames' origins. */
-char *pages_signed_out(const struct page_ctx *ctx,
+/* What a sign-out ended, which the signed-out page says. */
+enum signed_out_scope {
+    SIGNED_OUT_ALREADY,    /* nothing: this browser had no session */
+    SIGNED_OUT_DEVICE,     /* the session of this browser */
+    SIGNED_OUT_EVERYWHERE, /* every session of the user */
+};
+/* "You are signed out" on this device or every device, listing each app
+ * with its delivery status, loading each app's frame (OIDC Front-Channel
+ * Logout 1.0), and suggesting to close the browser on a shared computer.
+ * The page's one script is PAGES_FRONTCHANNEL_SCRIPT_PATH, added only when
+ * there is a frame; the reply's CSP must allow it and the frames' origins. */
+char *pages_signed_out(const struct page_ctx *ctx, enum signed_out_scope scope,
                        const struct page_app_status *apps, size_t napps);
 /* The same with a "Continue" link to continue_url (the post-logout
  * redirect), which the script follows once every frame has loaded. */
 char *pages_signed_out_continue(const struct page_ctx *ctx,
+                                enum signed_out_scope scope,
                                 const struct page_app_status *apps,
                                 size_t napps, const char *continue_url);
 /* The script that marks a front-channel app notified once its iframe has
@@ -142,5 +161,11 @@ char *pages_account_reauth(const struct page_ctx *ctx,
  * here), never a stack trace. */
 char *pages_error(const struct page_ctx *ctx, const char *title,
                   const char *message);
+
+/* The page sign-in shows while a maintenance shutdown is active: the
+ * operator's message (as given) and since, the time it started as the
+ * reader should see it ("15:00 UTC"; NULL: not said). */
+char *pages_maintenance(const struct page_ctx *ctx, const char *message,
+                        const char *since);
 
 #endif

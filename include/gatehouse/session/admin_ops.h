@@ -75,6 +75,10 @@ struct admin_run {
     /* Stopped early, leave it running for another process to resume at
      * once (a server shutting down), rather than mark it interrupted. */
     int hand_over;
+    /* The sweep of a maintenance shutdown: sessions end with reason
+     * END_MAINTENANCE, not END_ADMIN (a resumed run knows it by its
+     * reason, "maintenance"). */
+    int maintenance;
 };
 
 /*
@@ -119,8 +123,10 @@ int admin_logout_all_start(struct app *app, const char *actor,
                            long long *total, struct logout_all_state *other);
 /*
  * Starts the watcher of a server: every ADMIN_WATCH_S it looks for a
- * logout-all that lost its process and resumes it in the background.
- * 0 or GH_ENOMEM.
+ * logout-all that lost its process and resumes it in the background, and
+ * for a maintenance shutdown whose start has come, whose sweep (a
+ * logout-all with reason "maintenance") exactly one server runs
+ * (maintenance_claim). 0 or GH_ENOMEM.
  */
 int admin_start(struct app *app);
 /*

@@ -442,4 +442,42 @@ int store_logout_all_update(struct store *st, const char *owner, int64_t now,
 /* GH_ENOTFOUND if no logout-all ever ran. */
 int store_logout_all_get(struct store *st, struct logout_all_state *out);
 
+/* The maintenance shutdown (store_maintenance.c): one record, maint. */
+struct maintenance_record {
+    char state[16];    /* "announced" or "active" (no record: none) */
+    char message[512];
+    int64_t at;        /* its start, epoch seconds */
+    char actor[128];   /* who started it */
+    int64_t set;       /* when it was started */
+    char swept[32];    /* the sweep's claimer, "" until claimed */
+};
+/* GH_ENOTFOUND when there is none. */
+int store_maintenance_get(struct store *st, struct maintenance_record *out);
+/* Replaces the record with a new one (maintenance_start.lua). */
+int store_maintenance_start(struct store *st, const char *state,
+                            const char *message, int64_t at,
+                            const char *actor, int64_t now);
+/* Deletes it: 1 if there was one, 0 if not. */
+int store_maintenance_end(struct store *st);
+/* maintenance_claim.lua: makes a due announcement active and claims its
+ * sweep for owner: 1 when claimed, 0 when there is nothing to claim. */
+int store_maintenance_claim(struct store *st, int64_t now, const char *owner);
+/* Gives owner's claim back, for the next tick to take. */
+int store_maintenance_release(struct store *st, const char *owner);
+/* Takes the sweep of an active shutdown over from previous, its claimer,
+ * for another: 1 if taken, 0 if someone else did first. */
+int store_maintenance_claim_again(struct store *st, const char *previous,
+                                  const char *owner);
+/* One app's back-channel deliveries, by client_id. */
+struct store_app_deliveries {
+    char *client_id;
+    long long pending; /* queued, in flight or parked */
+    long long failed;  /* failed for good since the time asked */
+};
+/* Every app with pending deliveries, or failed ones at or after since:
+ * *ret is a malloc'd array of *n, for store_app_deliveries_free. */
+int store_deliveries_by_app(struct store *st, int64_t since,
+                            struct store_app_deliveries **ret, size_t *n);
+void store_app_deliveries_free(struct store_app_deliveries *a, size_t n);
+
 #endif

@@ -121,7 +121,7 @@ pages_account(const struct page_ctx *ctx, const struct page_account *p)
     page_buf_put(&b, "<p>");
     put_fmt1(&b, tr(ctx->lang, "Signed in as %s."),
              p->username ? p->username : "");
-    page_buf_put(&b, " ");
+    page_buf_put(&b, "</p>\n<p>");
     page_buf_esc(&b, tr(ctx->lang,
                         "These are the devices where you are signed in. "
                         "Sign out of any you do not recognise or no longer "

@@ -71,6 +71,18 @@ scenario('the account page lists both browsers and signs the other one out',
       assert.ok(await fitsPhone(page), 'the page fits a phone');
       await screenshot(page, 'account.png');
 
+      // The same page in Chinese (lang overrides Accept-Language).
+      await page.goto(`${stack.issuer}/account?lang=zh-CN`);
+      assert.equal(await page.locator('html').getAttribute('lang'), 'zh-CN');
+      assert.equal(await page.locator('h1').textContent(), '您的会话');
+      assert.match(await page.locator('section.session').nth(0).textContent(),
+        /此设备/);
+      assert.ok(await page.getByRole('button', { name: '退出所有会话' })
+        .isVisible());
+      assert.ok(await fitsPhone(page), 'the Chinese page fits a phone');
+      await screenshot(page, 'account-zh.png');
+      await page.goto(`${stack.issuer}/account`);
+
       // The other session's "Sign out", from the keyboard.
       await tabTo(page, "the other session's Sign out",
         () => document.activeElement.getAttribute('aria-describedby') === 's1');

@@ -208,6 +208,18 @@ TEST(account_lists_each_session_with_browser_address_and_apps)
     ASSERT(strstr(strstr(res.body, "Firefox on Linux"), h->apps[1].name) ==
            NULL);
     ASSERT_CONTAINS(strstr(res.body, "Firefox on Linux"), h->apps[0].name);
+    http_result_free(&res);
+    /* A language chosen by the lang parameter goes with every form. */
+    {
+        char url[160];
+
+        snprintf(url, sizeof(url), "%s/account?lang=zh-CN", h->gh.issuer);
+        ASSERT_EQ(browser_do_ua(&laptop, CHROME, "GET", url, NULL, &res), 0);
+        ASSERT_EQ(res.status, 200);
+        ASSERT_CONTAINS(res.body, "<html lang=\"zh-CN\">");
+        ASSERT_EQ(strstr(res.body, "action=\"/account\"") == NULL, 1);
+        ASSERT_CONTAINS(res.body, "action=\"/account?lang=zh-CN\"");
+    }
     /* Pages are never cached, and framed by no one. */
     ASSERT_CONTAINS(res.headers, "X-Frame-Options: DENY");
     http_result_free(&res);

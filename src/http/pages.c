@@ -37,7 +37,9 @@ app_name(const struct page_ctx *ctx, const struct page_app_status *a)
 static void
 put_account_link(struct page_buf *b, const struct page_ctx *ctx)
 {
-    page_buf_put(b, "<p class=\"hint\"><a id=\"account\" href=\"/account\">");
+    page_buf_put(b, "<p class=\"hint\"><a id=\"account\" href=\"");
+    page_buf_action(b, ctx, "/account");
+    page_buf_put(b, "\">");
     page_buf_esc(b, tr(ctx->lang, "Manage your sessions"));
     page_buf_put(b, "</a></p>\n");
 }

@@ -2,37 +2,10 @@
 /* The account page: the user's sessions, each with "Sign out", and the
  * step-up form before an action (SPEC §4 /account, §7). */
 #include <stdio.h>
-#include <string.h>
 
 #include "gatehouse/core/i18n.h"
 #include "gatehouse/http/pages.h"
 #include "http/page_buf.h"
-
-/*
- * Appends fmt (a translated msgid) with its one "%s" replaced by arg,
- * both escaped. No printf: a translation is data, and a stray conversion
- * in it must not read the stack.
- */
-static void
-put_fmt1(struct page_buf *b, const char *fmt, const char *arg)
-{
-    const char *at = strstr(fmt, "%s");
-    char head[512];
-    size_t n;
-
-    if (at == NULL) {
-        page_buf_esc(b, fmt);
-        return;
-    }
-    n = (size_t)(at - fmt);
-    if (n >= sizeof(head))
-        n = sizeof(head) - 1;
-    memcpy(head, fmt, n);
-    head[n] = '\0';
-    page_buf_esc(b, head);
-    page_buf_esc(b, arg);
-    page_buf_esc(b, at + 2);
-}
 
 static void
 put_id(struct page_buf *b, const char *prefix, size_t i)
@@ -92,7 +65,7 @@ put_session(struct page_buf *b, const struct page_ctx *ctx,
         page_buf_put(b, "</ul>");
     }
     page_buf_put(b, "</dd>\n</dl>\n<form method=\"post\" action=\"");
-    page_buf_esc(b, p->action ? p->action : "");
+    page_buf_action(b, ctx, p->action ? p->action : "");
     page_buf_put(b, "\">\n");
     page_buf_hidden(b, "csrf", p->csrf ? p->csrf : "");
     page_buf_hidden(b, "scope", "session");
@@ -119,8 +92,8 @@ pages_account(const struct page_ctx *ctx, const struct page_account *p)
         page_buf_put(&b, "</p>\n");
     }
     page_buf_put(&b, "<p>");
-    put_fmt1(&b, tr(ctx->lang, "Signed in as %s."),
-             p->username ? p->username : "");
+    page_buf_fmt(&b, tr(ctx->lang, "Signed in as %s."), "",
+                 p->username ? p->username : "", "");
     page_buf_put(&b, "</p>\n<p>");
     page_buf_esc(&b, tr(ctx->lang,
                         "These are the devices where you are signed in. "
@@ -130,7 +103,7 @@ pages_account(const struct page_ctx *ctx, const struct page_account *p)
     for (i = 0; i < p->nsessions; i++)
         put_session(&b, ctx, p, i);
     page_buf_put(&b, "<form method=\"post\" action=\"");
-    page_buf_esc(&b, p->action ? p->action : "");
+    page_buf_action(&b, ctx, p->action ? p->action : "");
     page_buf_put(&b, "\">\n");
     page_buf_hidden(&b, "csrf", p->csrf ? p->csrf : "");
     page_buf_hidden(&b, "scope", "all");
@@ -167,8 +140,8 @@ pages_account_reauth(const struct page_ctx *ctx,
                  tr(ctx->lang, "You signed in a while ago. Enter your password "
                                "again to change your sessions."));
     page_buf_put(&b, "</p>\n<p>");
-    put_fmt1(&b, tr(ctx->lang, "Signed in as %s."),
-             p->username ? p->username : "");
+    page_buf_fmt(&b, tr(ctx->lang, "Signed in as %s."), "",
+                 p->username ? p->username : "", "");
     page_buf_put(&b, "</p>\n");
     if (p->error != NULL) {
         page_buf_put(&b, "<p id=\"error\" class=\"error\" role=\"alert\">");
@@ -177,7 +150,7 @@ pages_account_reauth(const struct page_ctx *ctx,
         described = " aria-describedby=\"error\"";
     }
     page_buf_put(&b, "<form method=\"post\" action=\"");
-    page_buf_esc(&b, p->action ? p->action : "");
+    page_buf_action(&b, ctx, p->action ? p->action : "");
     page_buf_put(&b, "\">\n");
     page_buf_hidden(&b, "csrf", p->csrf ? p->csrf : "");
     page_buf_hidden(&b, "scope", p->scope);
@@ -201,7 +174,7 @@ pages_account_reauth(const struct page_ctx *ctx,
     page_buf_put(&b, ">\n<button type=\"submit\">");
     page_buf_esc(&b, tr(ctx->lang, "Continue"));
     page_buf_put(&b, "</button>\n</form>\n<p class=\"hint\"><a href=\"");
-    page_buf_esc(&b, p->action ? p->action : "");
+    page_buf_action(&b, ctx, p->action ? p->action : "");
     page_buf_put(&b, "\">");
     page_buf_esc(&b, tr(ctx->lang, "Cancel"));
     page_buf_put(&b, "</a></p>\n");

@@ -51,6 +51,9 @@ extern const char lua_access_check[];
 extern const char lua_client_put[];
 extern const char lua_login_reserve[];
 extern const char lua_login_refund[];
+extern const char lua_factor_enrol[];
+extern const char lua_factor_activate[];
+extern const char lua_factor_use[];
 
 static const struct script_source {
     const char *name;
@@ -75,6 +78,9 @@ static const struct script_source {
     [SCRIPT_CLIENT_PUT] = {"client_put", lua_client_put},
     [SCRIPT_LOGIN_RESERVE] = {"login_reserve", lua_login_reserve},
     [SCRIPT_LOGIN_REFUND] = {"login_refund", lua_login_refund},
+    [SCRIPT_FACTOR_ENROL] = {"factor_enrol", lua_factor_enrol},
+    [SCRIPT_FACTOR_ACTIVATE] = {"factor_activate", lua_factor_activate},
+    [SCRIPT_FACTOR_USE] = {"factor_use", lua_factor_use},
 };
 
 /*

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -583,7 +584,41 @@ TEST(reset_by_api_removes_factors_ends_sessions_and_notifies_apps)
     stop();
 }
 
-TEST_MAIN(TEST_ENTRY(enrol_is_pending_until_a_code_from_the_app_activates_it),
+TEST(the_key_is_made_by_keys_generate_and_on_first_start)
+{
+    struct gh_proc g2;
+    struct http_result res;
+    struct stat sb;
+    char path[512], url[128];
+    unsigned char again[FACTOR_KEY_LEN];
+
+    start();
+    /* The harness made keys_dir with "gatehouse keys generate". */
+    snprintf(path, sizeof(path), "%s/%s", cfg->keys_dir, FACTOR_KEY_FILE);
+    ASSERT_EQ(stat(path, &sb), 0);
+    ASSERT_EQ(sb.st_mode & 0777, 0600);
+    ASSERT_EQ(sb.st_size, FACTOR_KEY_LEN);
+    /* Without it, a server starting makes one. */
+    ASSERT_EQ(unlink(path), 0);
+    ASSERT_EQ(harness_gatehouse_again(h, &g2), 0);
+    ASSERT_EQ(stat(path, &sb), 0);
+    ASSERT_EQ(sb.st_mode & 0777, 0600);
+    ASSERT_EQ(factor_key_load(cfg->keys_dir, 0, again, NULL, 0), 0);
+    ASSERT(memcmp(again, fkey, sizeof(fkey)) != 0);
+    /* Its /metrics has the factor counters. */
+    snprintf(url, sizeof(url), "%s/metrics", g2.issuer);
+    ASSERT_EQ(http_do("GET", url, NULL, NULL, &res), 0);
+    ASSERT_CONTAINS(res.body, "gatehouse_factor_checks_total{type=\"totp\","
+                              "outcome=\"success\"} 0\n");
+    ASSERT_CONTAINS(res.body, "gatehouse_factor_checks_total{type=\""
+                              "recovery\",outcome=\"failure\"} 0\n");
+    http_result_free(&res);
+    gh_stop(&g2);
+    stop();
+}
+
+TEST_MAIN(TEST_ENTRY(the_key_is_made_by_keys_generate_and_on_first_start),
+          TEST_ENTRY(enrol_is_pending_until_a_code_from_the_app_activates_it),
           TEST_ENTRY(a_code_is_accepted_once_and_an_earlier_step_never),
           TEST_ENTRY(a_wrong_code_is_refused_and_counted),
           TEST_ENTRY(a_recovery_code_works_once),

@@ -119,6 +119,7 @@ struct store_session_new {
     int max_per_user; /* 0: no limit */
     const char *evict_reason;
     int evict_notice;
+    const char *amr; /* how the user signed in ("pwd"); NULL: "pwd" */
 };
 /* out (struct session_evicted, records.h) may be NULL; else the caller
  * clears it (session_evicted_clear) whatever is returned. */

@@ -48,7 +48,7 @@ read_key(const char *path, unsigned char key[FACTOR_KEY_LEN], char *why,
     ssize_t n;
     int fd, rc;
 
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
         if (errno == ENOENT)
             return say(why, whylen, GH_ENOTFOUND,
                        "%s: no second-factor key; run \"gatehouse keys "
@@ -92,7 +92,7 @@ create_key(const char *dir, const char *path, char *why, size_t whylen)
 {
     unsigned char key[FACTOR_KEY_LEN];
     char tmp[PATH_MAX];
-    int fd = -1, rc = GH_EIO, n;
+    int fd = -1, dfd, rc = GH_EIO, n;
 
     if (mkdir(dir, 0700) < 0 && errno != EEXIST)
         return say(why, whylen, GH_EIO, "%s: %s", dir, strerror(errno));
@@ -115,6 +115,12 @@ create_key(const char *dir, const char *path, char *why, size_t whylen)
     if (link(tmp, path) < 0 && errno != EEXIST) {
         rc = say(why, whylen, GH_EIO, "%s: %s", path, strerror(errno));
         goto out;
+    }
+    /* The new name must survive a crash, as the key it names will be
+     * needed to open what is sealed under it. */
+    if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+        fsync(dfd);
+        close(dfd);
     }
     rc = 0;
 out:

@@ -521,7 +521,7 @@ TEST(reset_by_cli_removes_factors_ends_sessions_and_notifies_apps)
     tokens = world_sign_in(h, &b, 0, "alice", "correct horse");
     sid_of(tokens, sid);
     enrol_active(sub, "alice", mid_step(), NULL, NULL);
-    j = cli_json(0, "reset-factors", "alice", NULL);
+    j = cli_json(0, "reset-factors", "alice", "--reason=lost phone");
     ASSERT_CONTAINS(world_str(j, "out"), "second factors removed");
     ASSERT_CONTAINS(world_str(j, "out"), "1 session ended");
     json_decref(j);
@@ -538,6 +538,7 @@ TEST(reset_by_cli_removes_factors_ends_sessions_and_notifies_apps)
         audit = redis_cli("XREVRANGE", key, "+", "-", NULL);
     }
     ASSERT_CONTAINS(audit, "reset_factors");
+    ASSERT_CONTAINS(audit, "lost phone");
     free(audit);
     /* Again: nothing to remove, still fine. */
     j = cli_json(0, "reset-factors", "alice", NULL);

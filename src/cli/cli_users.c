@@ -22,6 +22,7 @@ static int run_disable(struct cli_ctx *c);
 static int run_list(struct cli_ctx *c);
 static int run_factors(struct cli_ctx *c);
 static int run_reset_factors(struct cli_ctx *c);
+static int check_reason(const struct cli_ctx *c, char *msg, size_t size);
 
 static const char user_help[] =
     "usage: gatehouse user add     --config FILE --username U [--email E]\n"
@@ -35,6 +36,7 @@ static const char user_help[] =
     "       gatehouse user list    --config FILE [--json]\n"
     "       gatehouse user factors --config FILE --username U [--json]\n"
     "       gatehouse user reset-factors --config FILE --username U\n"
+    "                              [--reason TEXT]\n"
     "\n"
     "U is a username (any case) or a sub. --password-stdin reads the\n"
     "password from standard input up to the first newline; a password is\n"
@@ -99,14 +101,17 @@ static const struct cli_command subcommands[] = {
      "pending until the user enters a code from their app. U is a\n"
      "username or a sub.\n",
      NULL, run_factors},
-    {"reset-factors", {CLI_CONFIG | CLI_USERNAME, CLI_CONFIG | CLI_USERNAME, 0},
+    {"reset-factors",
+     {CLI_CONFIG | CLI_USERNAME | CLI_REASON, CLI_CONFIG | CLI_USERNAME, 0},
      "usage: gatehouse user reset-factors --config FILE --username U\n"
+     "                                    [--reason TEXT]\n"
      "\n"
      "Removes every second factor of the user (TOTP and recovery codes),\n"
      "for a user who lost their device, and ends every one of their\n"
      "sessions (each app is notified by back-channel logout). Audited\n"
-     "as reset_factors. U is a username or a sub.\n",
-     NULL, run_reset_factors},
+     "as reset_factors, with the reason if given. U is a username or a\n"
+     "sub.\n",
+     check_reason, run_reset_factors},
 };
 
 static int
@@ -385,6 +390,17 @@ out:
 }
 
 static int
+check_reason(const struct cli_ctx *c, char *msg, size_t size)
+{
+    if (c->o->reason != NULL && !admin_valid_reason(c->o->reason)) {
+        snprintf(msg, size, "--reason: at most %d bytes, no control "
+                            "characters", ADMIN_REASON_MAX);
+        return -1;
+    }
+    return 0;
+}
+
+static int
 run_reset_factors(struct cli_ctx *c)
 {
     struct audit_event ev;
@@ -399,6 +415,7 @@ run_reset_factors(struct cli_ctx *c)
     ev.actor = c->actor;
     ev.action = "reset_factors";
     ev.target = u->sub;
+    ev.reason = c->o->reason;
     ev.outcome = rc < 0 ? "error" : "ok";
     ev.addr = "local";
     ev.sessions = rc < 0 ? -1 : n;

@@ -615,6 +615,19 @@ TEST(the_key_is_made_by_keys_generate_and_on_first_start)
                               "recovery\",outcome=\"failure\"} 0\n");
     http_result_free(&res);
     gh_stop(&g2);
+    /* One others can read is refused, and check-config says so first. */
+    ASSERT_EQ(chmod(path, 0644), 0);
+    {
+        const char *bin = getenv("GATEHOUSE_BIN");
+        char *argv[] = {(char *)bin, "check-config", "--config", h->gh.config,
+                        NULL};
+        char *out = NULL, *err = NULL;
+
+        ASSERT_EQ(run_cmd(argv, NULL, &out, &err), 1);
+        ASSERT_CONTAINS(err, "chmod 600");
+        free(out);
+        free(err);
+    }
     stop();
 }
 

@@ -3,6 +3,7 @@
  * oathtool (an independent TOTP implementation), the directory module
  * called in-process on the same Redis as the server, and the operators'
  * CLI and Admin API. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +240,63 @@ TEST(a_code_is_accepted_once_and_an_earlier_step_never)
     ASSERT_EQ(r.accepted, 0);
     ASSERT_EQ(r.replayed, 0);
     ASSERT_EQ(r.failures, 1);
+    stop();
+}
+
+/* Racers presenting one code at once, each on its own thread (and so
+ * its own Redis connection). */
+#define RACERS 8
+struct racer {
+    pthread_t t;
+    const char *sub, *code;
+    int64_t now;
+    int rc, accepted;
+};
+
+static void *
+race(void *arg)
+{
+    struct racer *r = arg;
+    struct factor_result res = {0};
+
+    r->rc = factors_verify(st, fkey, r->sub, r->code, strlen(r->code),
+                           r->now, &res);
+    r->accepted = res.accepted;
+    store_thread_done(st);
+    return NULL;
+}
+
+/* How many of RACERS presenting code at once got in. */
+static int
+race_code(const char *sub, const char *code, int64_t now)
+{
+    struct racer r[RACERS];
+    int i, n = 0;
+
+    for (i = 0; i < RACERS; i++) {
+        r[i] = (struct racer){.sub = sub, .code = code, .now = now};
+        ASSERT_EQ(pthread_create(&r[i].t, NULL, race, &r[i]), 0);
+    }
+    for (i = 0; i < RACERS; i++) {
+        pthread_join(r[i].t, NULL);
+        ASSERT_EQ(r[i].rc, 0);
+        n += r[i].accepted;
+    }
+    return n;
+}
+
+TEST(one_code_presented_at_once_by_many_gets_one_in)
+{
+    char sub[37], b32[TOTP_SECRET_B32_LEN + 1], code[TOTP_DIGITS + 1];
+    char codes[RECOVERY_CODES][RECOVERY_CODE_TEXT_LEN + 1];
+    int64_t t = mid_step();
+
+    start();
+    sub_of("alice", sub);
+    enrol_active(sub, "alice", t - 120, b32, codes);
+    oathtool_code(b32, t, code);
+    ASSERT_EQ(race_code(sub, code, t), 1);
+    ASSERT_EQ(race_code(sub, codes[0], t), 1);
     stop();
 }
 
@@ -665,6 +723,7 @@ TEST(redis_down_is_503_with_retry_after_and_a_failed_cli)
 TEST_MAIN(TEST_ENTRY(the_key_is_made_by_keys_generate_and_on_first_start),
           TEST_ENTRY(enrol_is_pending_until_a_code_from_the_app_activates_it),
           TEST_ENTRY(a_code_is_accepted_once_and_an_earlier_step_never),
+          TEST_ENTRY(one_code_presented_at_once_by_many_gets_one_in),
           TEST_ENTRY(a_wrong_code_is_refused_and_counted),
           TEST_ENTRY(a_recovery_code_works_once),
           TEST_ENTRY(secrets_are_encrypted_at_rest_and_bound_to_their_user),

@@ -52,7 +52,8 @@ read_key(const char *path, unsigned char key[FACTOR_KEY_LEN], char *why,
         if (errno == ENOENT)
             return say(why, whylen, GH_ENOTFOUND,
                        "%s: no second-factor key; run \"gatehouse keys "
-                       "generate\" or start the server once", path);
+                       "generate\" or start the server once",
+                       path);
         return say(why, whylen, GH_EIO, "%s: %s", path, strerror(errno));
     }
     if (fstat(fd, &sb) < 0) {
@@ -72,8 +73,8 @@ read_key(const char *path, unsigned char key[FACTOR_KEY_LEN], char *why,
     while (n < 0 && errno == EINTR);
     if (n != FACTOR_KEY_LEN) {
         rc = say(why, whylen, n < 0 ? GH_EIO : GH_EINVAL,
-                 "%s: not a second-factor key (%d bytes, not %d)", path,
-                 (int)n, FACTOR_KEY_LEN);
+                 "%s: not a second-factor key (%d bytes, not %d)", path, (int)n,
+                 FACTOR_KEY_LEN);
         goto out;
     }
     memcpy(key, buf, FACTOR_KEY_LEN);
@@ -107,8 +108,7 @@ create_key(const char *dir, const char *path, char *why, size_t whylen)
         tmp[0] = '\0';
         goto out;
     }
-    if (write(fd, key, sizeof(key)) != (ssize_t)sizeof(key) ||
-        fsync(fd) < 0) {
+    if (write(fd, key, sizeof(key)) != (ssize_t)sizeof(key) || fsync(fd) < 0) {
         rc = say(why, whylen, GH_EIO, "%s: %s", tmp, strerror(errno));
         goto out;
     }
@@ -133,8 +133,8 @@ out:
 }
 
 int
-factor_key_load(const char *dir, int create,
-                unsigned char key[FACTOR_KEY_LEN], char *why, size_t whylen)
+factor_key_load(const char *dir, int create, unsigned char key[FACTOR_KEY_LEN],
+                char *why, size_t whylen)
 {
     char path[PATH_MAX];
     int n, rc;
@@ -218,8 +218,7 @@ factor_secret_open(const unsigned char key[FACTOR_KEY_LEN], const char *sub,
         EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, buf) != 1 ||
         EVP_DecryptUpdate(ctx, NULL, &outl, (const unsigned char *)sub,
                           (int)strlen(sub)) != 1 ||
-        EVP_DecryptUpdate(ctx, plain, &outl, buf + NONCE_LEN, (int)plen) !=
-            1 ||
+        EVP_DecryptUpdate(ctx, plain, &outl, buf + NONCE_LEN, (int)plen) != 1 ||
         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_LEN,
                             buf + NONCE_LEN + plen) != 1 ||
         /* The tag is checked here: a changed byte, another sub or another

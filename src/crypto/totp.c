@@ -38,9 +38,8 @@ totp_secret_text(const unsigned char secret[TOTP_SECRET_LEN],
     size_t len = 0;
 
     pthread_once(&oath_once, oath_start);
-    if (!oath_ready ||
-        oath_base32_encode((const char *)secret, TOTP_SECRET_LEN, &b32,
-                           &len) != OATH_OK)
+    if (!oath_ready || oath_base32_encode((const char *)secret, TOTP_SECRET_LEN,
+                                          &b32, &len) != OATH_OK)
         return GH_ENOMEM;
     /* 160 bits are 32 whole characters: no padding to strip. */
     if (len != TOTP_SECRET_B32_LEN) {
@@ -133,8 +132,7 @@ totp_uri(const unsigned char secret[TOTP_SECRET_LEN], const char *issuer_url,
     put_encoded(&p, account);
     p += sprintf(p, "?secret=%s&issuer=", b32);
     put_encoded(&p, host);
-    sprintf(p, "&algorithm=SHA1&digits=%d&period=%d", TOTP_DIGITS,
-            TOTP_STEP_S);
+    sprintf(p, "&algorithm=SHA1&digits=%d&period=%d", TOTP_DIGITS, TOTP_STEP_S);
     OPENSSL_cleanse(b32, sizeof(b32));
     *ret = uri;
     return 0;

@@ -54,8 +54,8 @@ out:
  * totp_check's and factor_secret_open's codes. */
 static int
 check_sealed(const unsigned char key[FACTOR_KEY_LEN], const char *sub,
-             const char *sealed, const char code[TOTP_DIGITS + 1],
-             int64_t now, int64_t *step)
+             const char *sealed, const char code[TOTP_DIGITS + 1], int64_t now,
+             int64_t *step)
 {
     unsigned char secret[64];
     size_t len = 0;
@@ -70,14 +70,14 @@ check_sealed(const unsigned char key[FACTOR_KEY_LEN], const char *sub,
 }
 
 int
-factors_totp_activate(struct store *st,
-                      const unsigned char key[FACTOR_KEY_LEN],
+factors_totp_activate(struct store *st, const unsigned char key[FACTOR_KEY_LEN],
                       const char *sub, const char *code, size_t len,
                       int64_t now,
                       char codes[RECOVERY_CODES][RECOVERY_CODE_TEXT_LEN + 1])
 {
     struct factor_record f = {0};
-    char digits[TOTP_DIGITS + 1], made[RECOVERY_CODES][RECOVERY_CODE_TEXT_LEN + 1];
+    char digits[TOTP_DIGITS + 1],
+        made[RECOVERY_CODES][RECOVERY_CODE_TEXT_LEN + 1];
     char hex[RECOVERY_CODES][65], *hmacs[RECOVERY_CODES];
     int64_t step = 0;
     size_t i;
@@ -204,8 +204,7 @@ factors_verify(struct store *st, const unsigned char key[FACTOR_KEY_LEN],
 
 int
 factors_list(struct store *st, const char *sub,
-             struct factor_info out[FACTORS_MAX], size_t *n,
-             int *recovery_left)
+             struct factor_info out[FACTORS_MAX], size_t *n, int *recovery_left)
 {
     struct factor_record f = {0};
     int state, active = 0, rc;
@@ -228,8 +227,8 @@ factors_list(struct store *st, const char *sub,
 }
 
 json_t *
-factors_json(const char *sub, const char *username,
-             const struct factor_info *f, size_t n, int recovery_left)
+factors_json(const char *sub, const char *username, const struct factor_info *f,
+             size_t n, int recovery_left)
 {
     json_t *arr, *o;
     size_t i;
@@ -237,11 +236,10 @@ factors_json(const char *sub, const char *username,
     if ((arr = json_array()) == NULL)
         return NULL;
     for (i = 0; i < n; i++) {
-        o = json_pack("{s:s, s:s, s:I, s:I}", "type",
-                      factor_type_name(f[i].type), "state",
-                      factor_state_name(f[i].state), "created",
-                      (json_int_t)f[i].created, "activated",
-                      (json_int_t)f[i].activated);
+        o = json_pack(
+            "{s:s, s:s, s:I, s:I}", "type", factor_type_name(f[i].type),
+            "state", factor_state_name(f[i].state), "created",
+            (json_int_t)f[i].created, "activated", (json_int_t)f[i].activated);
         if (o == NULL || json_array_append_new(arr, o) < 0) {
             json_decref(arr);
             return NULL;

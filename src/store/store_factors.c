@@ -13,8 +13,7 @@
 static const struct store_field factor_fields[] = {
     STORE_FIELD("t.s", STORE_FIELD_BUF, struct factor_record, totp_state),
     STORE_FIELD("t.c", STORE_FIELD_NUM, struct factor_record, totp_created),
-    STORE_FIELD("t.a", STORE_FIELD_NUM, struct factor_record,
-                totp_activated),
+    STORE_FIELD("t.a", STORE_FIELD_NUM, struct factor_record, totp_activated),
     STORE_FIELD("t.k", STORE_FIELD_STR, struct factor_record, totp_sealed),
     STORE_FIELD("t.l", STORE_FIELD_NUM, struct factor_record, last_step),
     STORE_FIELD("nf", STORE_FIELD_NUM, struct factor_record, failures),
@@ -102,8 +101,7 @@ store_factors_enrol(struct store *st, const char *sub, const char *sealed,
 
 int
 store_factors_activate(struct store *st, const char *sub, const char *sealed,
-                       int64_t step, int64_t now, char *const *hmacs,
-                       size_t n)
+                       int64_t step, int64_t now, char *const *hmacs, size_t n)
 {
     char key[STORE_KEY_MAX], sstep[24], snow[24];
     const char *argv[4 + 16];
@@ -123,8 +121,8 @@ store_factors_activate(struct store *st, const char *sub, const char *sealed,
     argv[3] = snow;
     for (i = 0; i < n; i++)
         argv[4 + i] = hmacs[i];
-    if ((rc = script_int(st, SCRIPT_FACTOR_ACTIVATE, (int)(4 + n), argv,
-                         &v)) < 0)
+    if ((rc = script_int(st, SCRIPT_FACTOR_ACTIVATE, (int)(4 + n), argv, &v)) <
+        0)
         return rc;
     return v == 1 ? 0 : GH_ENOTFOUND;
 }

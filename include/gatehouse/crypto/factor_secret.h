@@ -31,9 +31,8 @@ int factor_key_load(const char *dir, int create,
  * ("v1." and base64url of nonce, ciphertext and tag); the caller frees
  * it. 0, GH_ECRYPTO, GH_ENOMEM.
  */
-int factor_secret_seal(const unsigned char key[FACTOR_KEY_LEN],
-                       const char *sub, const void *plain, size_t len,
-                       char **ret);
+int factor_secret_seal(const unsigned char key[FACTOR_KEY_LEN], const char *sub,
+                       const void *plain, size_t len, char **ret);
 
 /*
  * Opens what factor_secret_seal made for sub into out (cap bytes), its
@@ -41,9 +40,8 @@ int factor_secret_seal(const unsigned char key[FACTOR_KEY_LEN],
  * another sub or under another key, or was changed; GH_ETOOBIG if it does
  * not fit. The caller wipes out after use.
  */
-int factor_secret_open(const unsigned char key[FACTOR_KEY_LEN],
-                       const char *sub, const char *text, void *out,
-                       size_t cap, size_t *len);
+int factor_secret_open(const unsigned char key[FACTOR_KEY_LEN], const char *sub,
+                       const char *text, void *out, size_t cap, size_t *len);
 
 /* Recovery codes: 10 base32 characters (50 random bits) shown as
  * xxxxx-xxxxx. */
@@ -67,8 +65,7 @@ int recovery_code_parse(const char *in, size_t len,
 /* The hex HMAC-SHA256 under key of sub and a normalised code (from
  * recovery_code_parse) into out: what the store keeps instead of the
  * code. 0, GH_EINVAL (sub longer than a sub), GH_ECRYPTO. */
-int recovery_code_hash(const unsigned char key[FACTOR_KEY_LEN],
-                       const char *sub, const char *normalised,
-                       char out[65]);
+int recovery_code_hash(const unsigned char key[FACTOR_KEY_LEN], const char *sub,
+                       const char *normalised, char out[65]);
 
 #endif

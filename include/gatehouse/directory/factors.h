@@ -49,21 +49,19 @@ int factors_totp_enrol(struct store *st,
  * HMACs. GH_EINVAL (not a code), GH_ENOTFOUND (nothing pending),
  * GH_EDENIED (wrong code: nothing changes).
  */
-int factors_totp_activate(struct store *st,
-                          const unsigned char key[FACTOR_KEY_LEN],
-                          const char *sub, const char *code, size_t len,
-                          int64_t now,
-                          char codes[RECOVERY_CODES]
-                                    [RECOVERY_CODE_TEXT_LEN + 1]);
+int factors_totp_activate(
+    struct store *st, const unsigned char key[FACTOR_KEY_LEN],
+    const char *sub, const char *code, size_t len, int64_t now,
+    char codes[RECOVERY_CODES][RECOVERY_CODE_TEXT_LEN + 1]);
 
 /* What checking a code decided, for the sign-in to act on (a refusal
  * counts toward its lockout like a wrong password). */
 struct factor_result {
     enum factor_type type; /* what the code was taken for */
     int accepted;
-    int replayed;           /* a right TOTP code already used */
-    long long failures;     /* refused codes in a row, when refused */
-    int recovery_left;      /* recovery codes left, when accepted */
+    int replayed;       /* a right TOTP code already used */
+    long long failures; /* refused codes in a row, when refused */
+    int recovery_left;  /* recovery codes left, when accepted */
 };
 
 /*
@@ -98,8 +96,7 @@ int factors_list(struct store *st, const char *sub,
  * {"sub", "username", "factors": [{"type", "state", "created",
  * "activated"}], "recovery_codes_left"}. A new reference, or NULL. */
 json_t *factors_json(const char *sub, const char *username,
-                     const struct factor_info *f, size_t n,
-                     int recovery_left);
+                     const struct factor_info *f, size_t n, int recovery_left);
 
 /* Removes every factor of the user (recovery codes too). 1 if there were
  * any, 0 if none. */

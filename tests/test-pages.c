@@ -151,7 +151,7 @@ TEST(login_has_labelled_fields_csrf_and_one_button)
 
     ASSERT_EQ(count(html, "<button"), 1);
     ASSERT_CONTAINS(html, "<button type=\"submit\">Sign in</button>");
-    ASSERT_EQ(count(html, "<input"), 4);
+    ASSERT_EQ(count(html, "<input"), 5);
     ASSERT(strstr(html, "role=\"alert\"") == NULL);
     ASSERT(strstr(html, "aria-describedby") == NULL);
     free(html);
@@ -178,6 +178,38 @@ TEST(login_autofocuses_the_first_field_in_tab_order)
     button = strstr(html, "<button");
     ASSERT(user != NULL && pass != NULL && button != NULL);
     ASSERT(user < pass && pass < button);
+    free(html);
+}
+
+TEST(login_offers_keep_me_signed_in_unticked_unless_chosen)
+{
+    struct page_login p = {.action = "/login", .csrf = "tok"};
+    char *html = pages_login(&en, &p), *t;
+    const char *pass, *keep, *button;
+
+    /* A labelled checkbox, in tab order between the password and the
+     * button, unticked by default (SPEC §5). */
+    ASSERT((t = tag(html, "name=\"keep\"")) != NULL);
+    ASSERT_CONTAINS(t, "id=\"keep\"");
+    ASSERT_CONTAINS(t, "type=\"checkbox\"");
+    ASSERT_CONTAINS(t, "value=\"1\"");
+    ASSERT(strstr(t, "checked") == NULL);
+    free(t);
+    ASSERT_CONTAINS(html, "<label for=\"keep\">Keep me signed in on this "
+                          "device</label>");
+    pass = strstr(html, "name=\"password\"");
+    keep = strstr(html, "name=\"keep\"");
+    button = strstr(html, "<button");
+    ASSERT(pass != NULL && keep != NULL && button != NULL);
+    ASSERT(pass < keep && keep < button);
+    free(html);
+
+    /* Shown again after a failed attempt, the choice is kept. */
+    p.keep = 1;
+    html = pages_login(&en, &p);
+    ASSERT((t = tag(html, "name=\"keep\"")) != NULL);
+    ASSERT_CONTAINS(t, " checked");
+    free(t);
     free(html);
 }
 
@@ -225,7 +257,7 @@ TEST(login_shows_error_above_form_and_prefills_username)
 TEST(login_escapes_hostile_input_everywhere)
 {
     struct page_login p = {HOSTILE, HOSTILE, HOSTILE, HOSTILE,
-                           HOSTILE, HOSTILE, HOSTILE};
+                           HOSTILE, HOSTILE, HOSTILE, 0};
     char *html = pages_login(&en, &p);
 
     /* title, h1, action, csrf, request, username, error, notice */
@@ -236,7 +268,7 @@ TEST(login_escapes_hostile_input_everywhere)
     ASSERT_CONTAINS(html, "name=\"request\" value=\"" HOSTILE_ESC "\"");
     ASSERT_CONTAINS(html, "role=\"alert\">" HOSTILE_ESC "</p>");
     ASSERT_CONTAINS(html, "role=\"status\">" HOSTILE_ESC "</p>");
-    ASSERT_EQ(count(html, "<input"), 4);
+    ASSERT_EQ(count(html, "<input"), 5);
     free(html);
 }
 
@@ -485,6 +517,7 @@ TEST_MAIN(TEST_ENTRY(every_page_shares_the_script_free_layout),
           TEST_ENTRY(login_without_app_or_request_says_sign_in),
           TEST_ENTRY(login_shows_error_above_form_and_prefills_username),
           TEST_ENTRY(login_escapes_hostile_input_everywhere),
+          TEST_ENTRY(login_offers_keep_me_signed_in_unticked_unless_chosen),
           TEST_ENTRY(signed_in_names_the_user),
           TEST_ENTRY(logout_confirm_lists_apps_and_offers_two_scopes),
           TEST_ENTRY(logout_confirm_omits_null_hidden_fields),

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* gatehouse-demo-app: a relying app that signs people in through Gatehouse
  * (OpenID Connect code flow with PKCE), keeps its own session, and signs
- * them out when Gatehouse says so (Back-Channel Logout 1.0). Written to be
- * read by teams integrating their own app: the routes at the bottom are the
- * whole story. The protocol details are in oidc.c and oidc_tokens.c, what
- * the app remembers in sessions.c, the HTTP plumbing in web.c. */
+ * them out when Gatehouse says so (Back-Channel Logout 1.0, or with
+ * --frontchannel Front-Channel Logout 1.0). Written to be read by teams
+ * integrating their own app: the routes at the bottom are the whole story.
+ * The protocol details are in oidc.c and oidc_tokens.c, what the app
+ * remembers in sessions.c, Gatehouse's maintenance announcement in
+ * maintenance.c, the HTTP plumbing in web.c. */
 #include <getopt.h>
 #include <signal.h>
 #include <pthread.h>
@@ -21,6 +23,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "maintenance.h"
 #include "oidc.h"
 #include "sessions.h"
 #include "web.h"
@@ -36,6 +39,8 @@ static struct {
     char login_cookie[80]; /* "demo_crm_login": a sign-in in progress */
     char home[64];         /* http://127.0.0.1:3001/ */
     char redirect_uri[80]; /* http://127.0.0.1:3001/callback */
+    int frontchannel;      /* serves GET /frontchannel-logout */
+    char issuer_origin[256]; /* what may frame that page */
     struct oidc *oidc;
 } app;
 
@@ -75,6 +80,45 @@ static const char sign_in_form[] =
     "<form method=\"get\" action=\"/login\">"
     "<button type=\"submit\">Sign in</button></form>\n";
 
+/*
+ * Every page: the signed-in bar when s is not NULL (the app's name, who,
+ * and "Sign out" in the top-right corner, on every signed-in page), and
+ * Gatehouse's maintenance announcement, so that people working in the app
+ * hear of a shutdown in time to save their work.
+ */
+static enum MHD_Result
+page(struct MHD_Connection *c, unsigned status, const struct local_session *s,
+     const char *body)
+{
+    char *banner = maintenance_banner(), *name = web_escape(app.name);
+    char *user = s != NULL ? web_escape(s->username) : NULL;
+    char *bar = NULL, *top = NULL;
+    enum MHD_Result ret = MHD_NO;
+
+    if (name == NULL || (s != NULL && user == NULL))
+        goto out;
+    if (s != NULL &&
+        asprintf(&bar,
+                 "<header class=\"bar\"><span class=\"app\">%s</span>"
+                 "<span class=\"who\">%s</span>"
+                 "<form method=\"post\" action=\"/logout\">"
+                 "<button type=\"submit\">Sign out</button></form>"
+                 "</header>\n",
+                 name, user) < 0)
+        goto out;
+    if (asprintf(&top, "%s%s", bar ? bar : "", banner ? banner : "") < 0)
+        top = NULL;
+    else
+        ret = web_page(c, status, app.name, top, body);
+out:
+    free(banner);
+    free(name);
+    free(user);
+    free(bar);
+    free(top);
+    return ret;
+}
+
 static enum MHD_Result
 sign_in_failed(struct MHD_Connection *c, const char *why)
 {
@@ -87,7 +131,7 @@ sign_in_failed(struct MHD_Connection *c, const char *why)
                               "failed: %s.</p>\n%s",
                               w, sign_in_form) < 0)
         body = NULL;
-    ret = body ? web_page(c, 400, app.name, body) : MHD_NO;
+    ret = body ? page(c, 400, NULL, body) : MHD_NO;
     free(w);
     free(body);
     return ret;
@@ -95,7 +139,7 @@ sign_in_failed(struct MHD_Connection *c, const char *why)
 
 /* ---- Routes ---- */
 
-/* GET /: who is signed in here, with the one button that makes sense. */
+/* GET /: who is signed in here; "Sign out" in the bar, or "Sign in". */
 static enum MHD_Result
 home(struct MHD_Connection *c)
 {
@@ -107,13 +151,10 @@ home(struct MHD_Connection *c)
 
     if (s != NULL) {
         user = web_escape(s->username);
-        if (user == NULL ||
-            asprintf(&body,
-                     "<p id=\"status\">Signed in as <b>%s</b> "
-                     "(sid %.8s\xe2\x80\xa6)</p>\n"
-                     "<form method=\"post\" action=\"/logout\">"
-                     "<button type=\"submit\">Sign out</button></form>\n",
-                     user, s->sid) < 0)
+        if (user == NULL || asprintf(&body,
+                                     "<p id=\"status\">Signed in as <b>%s</b> "
+                                     "(sid %.8s\xe2\x80\xa6)</p>\n",
+                                     user, s->sid) < 0)
             body = NULL;
     } else {
         /* Back from Gatehouse's /logout with the state we sent there. */
@@ -123,7 +164,7 @@ home(struct MHD_Connection *c)
                      sign_in_form) < 0)
             body = NULL;
     }
-    ret = body ? web_page(c, 200, app.name, body) : MHD_NO;
+    ret = body ? page(c, 200, s, body) : MHD_NO;
     session_free(s);
     free(p);
     free(user);
@@ -270,6 +311,63 @@ backchannel_logout(struct MHD_Connection *c, const char *body)
     return web_send(c, MHD_HTTP_OK, r);
 }
 
+/*
+ * GET /frontchannel-logout, with --frontchannel: OIDC Front-Channel Logout
+ * 1.0. Gatehouse's signed-out page loads it in a hidden iframe when the
+ * person signs out anywhere, for apps whose back channel Gatehouse cannot
+ * reach. With iss and sid (§3: both or neither), every local session of
+ * that sid ends; without them, this browser's own. The answer may be
+ * framed by Gatehouse alone and cached by no one (§2).
+ */
+static enum MHD_Result
+frontchannel_logout(struct MHD_Connection *c)
+{
+    const char *iss = query(c, "iss"), *sid = query(c, "sid");
+    const char *id = cookie(c, app.cookie), *text = NULL;
+    struct local_session *s = NULL;
+    struct MHD_Response *r;
+    unsigned status = MHD_HTTP_OK;
+    char csp[320], *html = NULL;
+    int n = 0;
+
+    if ((iss == NULL) != (sid == NULL))
+        text = "Not signed out: iss and sid come together.";
+    else if (iss != NULL && strcmp(iss, oidc_issuer(app.oidc)) != 0)
+        text = "Not signed out: the request names another issuer.";
+    if (text != NULL) {
+        say("event=frontchannel_logout_refused reason=\"%s\"", text);
+        status = MHD_HTTP_BAD_REQUEST;
+    } else if (sid != NULL) {
+        n = sessions_end(sid, NULL);
+    } else if (id != NULL && (s = session_take(id)) != NULL) {
+        sid = s->sid;
+        n = 1;
+    }
+    if (text == NULL) {
+        say("event=frontchannel_logout sid=%.8s sessions_ended=%d",
+            sid ? sid : "-", n);
+        text = "Signed out.";
+    }
+    if (asprintf(&html,
+                 "<!doctype html>\n<html lang=\"en\">\n<meta "
+                 "charset=\"utf-8\">\n<title>%s</title>\n<p>%s</p>\n",
+                 text, text) < 0)
+        html = NULL;
+    /* web_text: Cache-Control: no-store. No X-Frame-Options: Gatehouse's
+     * page frames this one, as frame-ancestors says. */
+    r = html ? web_text("text/html; charset=utf-8", html) : NULL;
+    snprintf(csp, sizeof(csp), "default-src 'none'; frame-ancestors %s",
+             app.issuer_origin);
+    if (r != NULL) {
+        MHD_add_response_header(r, "Content-Security-Policy", csp);
+        MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+        MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    }
+    session_free(s);
+    free(html);
+    return web_send(c, status, r);
+}
+
 static enum MHD_Result
 healthz(struct MHD_Connection *c)
 {
@@ -305,10 +403,35 @@ route(void *cls, struct MHD_Connection *c, const char *url, const char *method,
         return logout(c);
     if (post && strcmp(url, "/backchannel-logout") == 0)
         return backchannel_logout(c, body);
+    if (get && app.frontchannel && strcmp(url, "/frontchannel-logout") == 0)
+        return frontchannel_logout(c);
     if (get && strcmp(url, "/healthz") == 0)
         return healthz(c);
     return web_send(c, MHD_HTTP_NOT_FOUND,
                     web_text("text/plain", "not found\n"));
+}
+
+/* The origin of the issuer URL ("http://127.0.0.1:8080"), for the
+ * front-channel page's frame-ancestors; -1 if it is not an http(s) URL
+ * whose origin is safe to write into that header. */
+static int
+issuer_origin(const char *issuer, char *out, size_t size)
+{
+    const char *host = strstr(issuer, "://");
+    size_t n;
+
+    if (host == NULL || (strncmp(issuer, "http://", 7) != 0 &&
+                         strncmp(issuer, "https://", 8) != 0))
+        return -1;
+    n = (size_t)(host + 3 - issuer);
+    n += strcspn(host + 3, "/?#");
+    if (n == (size_t)(host + 3 - issuer) || n >= size ||
+        strspn(issuer, "abcdefghijklmnopqrstuvwxyz"
+                       "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._:/[]") < n)
+        return -1;
+    memcpy(out, issuer, n);
+    out[n] = '\0';
+    return 0;
 }
 
 static void
@@ -316,10 +439,13 @@ usage(FILE *f)
 {
     fprintf(f, "usage: gatehouse-demo-app --name NAME --port PORT "
                "--issuer URL --client-id ID [--client-secret SECRET]\n"
+               "                          [--frontchannel]\n"
                "A demo app that signs in through Gatehouse; listens on "
                "127.0.0.1:PORT.\nThe secret may come from the environment "
                "variable DEMO_CLIENT_SECRET instead,\nwhere other users "
-               "cannot see it.\n");
+               "cannot see it. --frontchannel also serves\n"
+               "GET /frontchannel-logout (register it as the client's "
+               "frontchannel_logout_uri).\n");
 }
 
 int
@@ -331,6 +457,7 @@ main(int argc, char **argv)
         {"issuer", required_argument, NULL, 'i'},
         {"client-id", required_argument, NULL, 'c'},
         {"client-secret", required_argument, NULL, 's'},
+        {"frontchannel", no_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -359,6 +486,9 @@ main(int argc, char **argv)
         case 's':
             secret = optarg;
             break;
+        case 'f':
+            app.frontchannel = 1;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -375,7 +505,9 @@ main(int argc, char **argv)
         optind != argc || *client_id == '\0' || strlen(client_id) > 50 ||
         client_id[strspn(client_id, "abcdefghijklmnopqrstuvwxyz"
                                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                    "0123456789-._~")] != '\0') {
+                                    "0123456789-._~")] != '\0' ||
+        issuer_origin(issuer, app.issuer_origin, sizeof(app.issuer_origin)) <
+            0) {
         usage(stderr);
         return 2;
     }
@@ -396,12 +528,14 @@ main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    maintenance_init(issuer);
 
     if (oidc_discover(issuer, client_id, secret, 15, &app.oidc) < 0) {
         fprintf(stderr,
                 "gatehouse-demo-app: %s: no usable discovery "
                 "document\n",
                 issuer);
+        maintenance_cleanup();
         curl_global_cleanup();
         return 1;
     }
@@ -421,6 +555,7 @@ main(int argc, char **argv)
                 "127.0.0.1:%ld\n",
                 port);
         oidc_free(app.oidc);
+        maintenance_cleanup();
         curl_global_cleanup();
         return 1;
     }
@@ -430,6 +565,7 @@ main(int argc, char **argv)
     MHD_stop_daemon(d);
     sessions_clear();
     oidc_free(app.oidc);
+    maintenance_cleanup();
     curl_global_cleanup();
     return 0;
 }

@@ -9,9 +9,9 @@
 /* No script and no external asset on any page: the whole look is this
  * inline style, readable on a phone. */
 static const char style[] =
-    "body{margin:0;padding:2rem 1rem;background:#f1f3f5;color:#1a1d21;"
+    "body{margin:0;padding:0 1rem 2rem;background:#f1f3f5;color:#1a1d21;"
     "font:1.0625rem/1.5 system-ui,sans-serif}"
-    "main{max-width:26rem;margin:0 auto;padding:2rem 1.5rem;"
+    "main{max-width:26rem;margin:2rem auto 0;padding:2rem 1.5rem;"
     "background:#fff;border-radius:.75rem;"
     "box-shadow:0 1px 3px rgba(0,0,0,.12)}"
     "h1{margin:0 0 1rem;font-size:1.5rem}"
@@ -19,8 +19,21 @@ static const char style[] =
     "border-radius:.5rem;background:#1d4ed8;color:#fff;font:inherit;"
     "font-weight:600;cursor:pointer}"
     "button:focus-visible{outline:3px solid #1a1d21;outline-offset:2px}"
+    /* The signed-in bar: the app on the left, who and "Sign out" in the
+     * top-right corner, where people look for it. */
+    ".bar{display:flex;align-items:center;gap:.75rem;margin:0 -1rem;"
+    "padding:.5rem 1rem;background:#fff;border-bottom:1px solid #d0d5dc}"
+    ".bar .app{margin-right:auto;font-weight:600}"
+    ".bar .who{min-width:0;overflow:hidden;text-overflow:ellipsis;"
+    "white-space:nowrap;color:#4a5260}"
+    ".bar form{margin:0}"
+    ".bar button{width:auto;min-height:2.75rem;margin:0;padding:0 1rem}"
+    ".banner{max-width:26rem;margin:1rem auto 0;padding:.75rem 1rem;"
+    "border-left:4px solid #b54708;border-radius:.25rem;"
+    "background:#fffaeb;color:#7a2e0e}"
     "@media (max-width:30rem){body{padding:0;background:#fff}"
-    "main{border-radius:0;box-shadow:none}}";
+    ".bar{margin:0}.banner{margin:0}"
+    "main{margin-top:0;border-radius:0;box-shadow:none}}";
 
 struct MHD_Response *
 web_text(const char *content_type, const char *text)
@@ -100,7 +113,7 @@ web_escape(const char *s)
 
 enum MHD_Result
 web_page(struct MHD_Connection *c, unsigned status, const char *title,
-         const char *body)
+         const char *top, const char *body)
 {
     char *t = web_escape(title), *html = NULL;
     struct MHD_Response *r;
@@ -111,8 +124,8 @@ web_page(struct MHD_Connection *c, unsigned status, const char *title,
                  "<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
                  "content=\"width=device-width, initial-scale=1\">\n"
                  "<title>%s</title>\n<style>%s</style>\n</head>\n<body>\n"
-                 "<main>\n<h1>%s</h1>\n%s</main>\n</body>\n</html>\n",
-                 t, style, t, body) < 0)
+                 "%s<main>\n<h1>%s</h1>\n%s</main>\n</body>\n</html>\n",
+                 t, style, top ? top : "", t, body) < 0)
         html = NULL;
     r = html != NULL ? web_text("text/html; charset=utf-8", html) : NULL;
     if (r != NULL) {

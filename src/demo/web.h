@@ -22,9 +22,11 @@ enum MHD_Result web_send(struct MHD_Connection *c, unsigned status,
                          struct MHD_Response *r);
 
 /* Sends a whole HTML page: <title> and <h1> are title, then body (HTML,
- * already escaped), with the security headers every page carries. */
+ * already escaped), with the security headers every page carries. top
+ * (HTML, already escaped; NULL: none) goes above the card, across the top
+ * of the page: the signed-in bar (class "bar"), the maintenance banner. */
 enum MHD_Result web_page(struct MHD_Connection *c, unsigned status,
-                         const char *title, const char *body);
+                         const char *title, const char *top, const char *body);
 /* s escaped for HTML text and double-quoted attributes (malloc'd). */
 char *web_escape(const char *s);
 

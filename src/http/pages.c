@@ -105,8 +105,16 @@ pages_login(const struct page_ctx *ctx, const struct page_login *p)
                  "<input id=\"password\" name=\"password\" type=\"password\" "
                  "autocomplete=\"current-password\" required");
     page_buf_put(&b, described);
-    page_buf_put(&b, ">\n"
-                     "<button type=\"submit\">Sign in</button>\n"
+    page_buf_put(&b, ">\n");
+    /* SPEC §5: unticked, the SSO cookie ends with the browser session. */
+    page_buf_put(&b, "<div class=\"check\"><input id=\"keep\" name=\"keep\" "
+                     "type=\"checkbox\" value=\"1\"");
+    if (p->keep)
+        page_buf_put(&b, " checked");
+    page_buf_put(&b, ">\n<label for=\"keep\">");
+    page_buf_esc(&b, tr(ctx->lang, "Keep me signed in on this device"));
+    page_buf_put(&b, "</label></div>\n");
+    page_buf_put(&b, "<button type=\"submit\">Sign in</button>\n"
                      "</form>\n");
 
     html = page_buf_finish(ctx, title, &b);

@@ -135,8 +135,8 @@ authorize_unavailable(struct http_request *req)
  * notice, when not NULL, says above it why the browser was signed out.
  */
 static void
-show_login(struct http_request *req, const char *app_name,
-           const char *request, const char *username, const char *error,
+show_login(struct http_request *req, const char *app_name, const char *request,
+           const char *username, int keep, const char *error,
            const char *notice, int status)
 {
     char browser[PRESIGN_ID_LEN + 1], *csrf = NULL;
@@ -157,6 +157,7 @@ show_login(struct http_request *req, const char *app_name,
     p.csrf = csrf;
     p.request = request;
     p.username = username;
+    p.keep = keep;
     p.error = error;
     p.notice = notice;
     html = pages_login(http_page_ctx(req), &p);
@@ -173,7 +174,15 @@ authorize_show_login(struct http_request *req, const char *app_name,
                      const char *request, const char *username,
                      const char *error, int status)
 {
-    show_login(req, app_name, request, username, error, NULL, status);
+    show_login(req, app_name, request, username, 0, error, NULL, status);
+}
+
+void
+authorize_show_login_again(struct http_request *req, const char *app_name,
+                           const char *request, const char *username, int keep,
+                           const char *error, int status)
+{
+    show_login(req, app_name, request, username, keep, error, NULL, status);
 }
 
 static json_t *
@@ -414,7 +423,7 @@ authorize_client(struct http_request *req, const struct client *c,
      * stale cookie costs the look-up. */
     if (cookie != NULL && s == NULL)
         notice = end_reason_notice(session_ended_why(app->store, cookie));
-    show_login(req, c->name, sealed, form_get(q, "login_hint"), NULL, notice,
+    show_login(req, c->name, sealed, form_get(q, "login_hint"), 0, NULL, notice,
                200);
 out:
     free(sealed);

@@ -48,6 +48,7 @@ struct login_job {
     char who[LOGIN_BUCKETS][BUCKET_MAX]; /* where the attempt is reserved */
     int nwho;
     int returning; /* came with this user's device cookie */
+    int keep;      /* "Keep me signed in on this device" ticked */
 };
 
 static void
@@ -129,13 +130,23 @@ set_device_cookie(struct http_request *req, const char *sub)
     http_add_header(req, "Set-Cookie", buf);
 }
 
+/*
+ * SPEC §5: the SSO cookie ends with the browser session (no Max-Age: a
+ * shared computer forgets it when the browser closes) unless the person
+ * ticked "Keep me signed in on this device"; then it lasts as long as the
+ * session can, its absolute timeout, the whole of which is left at
+ * sign-in. The session's idle timeout still ends it sooner in Redis.
+ */
 static void
-set_session_cookie(struct http_request *req, const char *value)
+set_session_cookie(struct http_request *req, const char *value, int keep)
 {
-    char buf[256];
+    char buf[256], max_age[32] = "";
 
-    snprintf(buf, sizeof(buf), "%s=%s; Path=/; HttpOnly; SameSite=Lax%s",
-             SESSION_COOKIE, value,
+    if (keep)
+        snprintf(max_age, sizeof(max_age), "; Max-Age=%d",
+                 req->app->cfg->session_absolute_timeout_s);
+    snprintf(buf, sizeof(buf), "%s=%s; Path=/%s; HttpOnly; SameSite=Lax%s",
+             SESSION_COOKIE, value, max_age,
              req->app->cfg->issuer_https ? "; Secure" : "");
     http_add_header(req, "Set-Cookie", buf);
 }
@@ -180,8 +191,9 @@ login_run(void *arg)
     if (rc < 0) {
         log_info("login_failed sub=%s addr=%s",
                  u != NULL ? u->sub : "-", j->ip);
-        authorize_show_login(req, app_name, j->request_id, j->username,
-                             "Incorrect username or password.", 401);
+        authorize_show_login_again(req, app_name, j->request_id, j->username,
+                                   j->keep, "Incorrect username or password.",
+                                   401);
         goto out;
     }
     /* The right password gives its attempt back and ends the run of
@@ -191,7 +203,7 @@ login_run(void *arg)
     if (session_create(app->store, app->cfg, u->sub, j->ip, j->ua, sid,
                        cookie) < 0)
         goto unavailable;
-    set_session_cookie(req, cookie);
+    set_session_cookie(req, cookie, j->keep);
     set_device_cookie(req, u->sub);
     /* The form's token was bound to this cookie: without it, the form
      * cannot be posted again (a token used once, as it was when stored). */
@@ -350,7 +362,7 @@ login_post(struct http_request *req)
 {
     struct app *app = req->app;
     const char *ctype = http_header(req, "Content-Type");
-    const char *username, *password, *csrf, *request;
+    const char *username, *password, *csrf, *request, *keep;
     char browser[PRESIGN_ID_LEN + 1];
     struct login_job *j = NULL;
     json_t *claims = NULL;
@@ -372,6 +384,13 @@ login_post(struct http_request *req)
         http_error_page(req, 400, "Invalid request",
                         "The sign-in form was not sent correctly.");
         return;
+    }
+    /* The checkbox sends "1" when ticked and nothing otherwise. */
+    keep = form_get(&f, "keep");
+    if (keep != NULL && strcmp(keep, "1") != 0) {
+        http_error_page(req, 400, "Invalid request",
+                        "The sign-in form was not sent correctly.");
+        goto out;
     }
     username = form_get(&f, "username");
     password = form_get(&f, "password");
@@ -397,8 +416,8 @@ login_post(struct http_request *req)
     }
     if (username == NULL || password == NULL || *username == '\0' ||
         strlen(username) > USERNAME_MAX || strlen(password) > PASSWORD_MAX) {
-        authorize_show_login(req, NULL, request, NULL,
-                             "Enter your username and password.", 400);
+        authorize_show_login_again(req, NULL, request, NULL, keep != NULL,
+                                   "Enter your username and password.", 400);
         goto out;
     }
     /* Under a flood the open pool stays full: an attempt that cannot be
@@ -411,6 +430,7 @@ login_post(struct http_request *req)
     if ((j = calloc(1, sizeof(*j))) == NULL)
         goto oom;
     j->req = req;
+    j->keep = keep != NULL;
     j->username = strdup(username);
     j->password = strdup(password);
     j->request_id = request != NULL ? xstrdup(request) : NULL;

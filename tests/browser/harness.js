@@ -140,7 +140,9 @@ class Stack {
 
   // opts.clients: more clients for the config (a test's own apps);
   // opts.apps: the demo apps to start (default APPS, [] for none), each
-  // with optional client: metadata to add to or replace in its config;
+  // with optional client: metadata to add to or replace in its config (or
+  // a function of the app, once its url is known, that returns it),
+  // and args: more demo-app options (['--frontchannel']);
   // opts.config: more top-level config keys (tokens, session, ...).
   async start(opts = {}) {
     for (const bin of [GATEHOUSE_BIN, DEMO_BIN]) {
@@ -181,7 +183,8 @@ class Stack {
         post_logout_redirect_uris: [a.url],
         backchannel_logout_uri: `${a.url}backchannel-logout`,
         grant_types: ['authorization_code', 'refresh_token'],
-        ...a.client, // a test's own metadata (undefined drops a key)
+        // a test's own metadata (undefined drops a key)
+        ...(typeof a.client === 'function' ? a.client(a) : a.client),
       })).concat(opts.clients || []),
       ...opts.config,
     }, null, 2));
@@ -197,7 +200,7 @@ class Stack {
 
     for (const a of this.apps) {
       this.spawn(a.id, DEMO_BIN, ['--name', a.name, '--port', `${a.port}`,
-        '--issuer', this.issuer, '--client-id', a.id],
+        '--issuer', this.issuer, '--client-id', a.id, ...(a.args ?? [])],
       { DEMO_CLIENT_SECRET: a.secret });
     }
     for (const a of this.apps) {

@@ -140,7 +140,7 @@ scenario('signing in and out with the keyboard alone', async (stack, page) => {
   await page.waitForURL(`${stack.issuer}/**`);
 
   // Focus starts in the username field; each field has its label; Tab
-  // goes username, password, button.
+  // goes username, password, "Keep me signed in", button.
   await page.getByLabel('Username').waitFor();
   assert.equal(await focused(), 'username');
   assert.equal(await page.getByLabel('Username').getAttribute('id'), 'username');
@@ -150,7 +150,10 @@ scenario('signing in and out with the keyboard alone', async (stack, page) => {
   assert.equal(await focused(), 'password');
   await page.keyboard.type(PASSWORD);
   await page.keyboard.press('Tab');
+  assert.equal(await focused(), 'keep');
+  await page.keyboard.press('Tab');
   assert.equal(await focused(), 'Sign in');
+  await page.keyboard.press('Shift+Tab');
   await page.keyboard.press('Shift+Tab');
   assert.equal(await focused(), 'password');
   await page.keyboard.press('Enter');

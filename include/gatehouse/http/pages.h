@@ -32,6 +32,9 @@ struct page_login {
     /* why this browser's session ended (end_reason_notice), shown first;
      * NULL: none */
     const char *notice;
+    /* "Keep me signed in on this device" (field "keep"), ticked: the
+     * choice of a failed attempt shown again; unticked by default */
+    int keep;
 };
 char *pages_login(const struct page_ctx *ctx, const struct page_login *p);
 

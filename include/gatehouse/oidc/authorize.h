@@ -58,6 +58,11 @@ void authorize_redirect_with_code_amr(struct http_request *req,
 void authorize_show_login(struct http_request *req, const char *app_name,
                           const char *request, const char *username,
                           const char *error, int status);
+/* The same form shown again after a failed attempt, keeping what was
+ * typed (username) and chosen (keep: "Keep me signed in" ticked). */
+void authorize_show_login_again(struct http_request *req, const char *app_name,
+                                const char *request, const char *username,
+                                int keep, const char *error, int status);
 
 /* 503: sign-in cannot go on now, through no fault of the user's. */
 void authorize_unavailable(struct http_request *req);

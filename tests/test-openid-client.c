@@ -146,8 +146,20 @@ openid_client_flow(const char *algs, const char *rp_alg, const char *want_alg)
     ASSERT(json_is_true(json_object_get(id, "nonce_matched")));
     ASSERT(json_is_true(json_object_get(id, "at_hash")));
     ASSERT(json_integer_value(json_object_get(id, "auth_time")) > 0);
+    /* A password sign-in: amr ["pwd"] (RFC 8176) and its acr. */
+    ASSERT_EQ(json_array_size(json_object_get(id, "amr")), 1);
+    ASSERT_STR_EQ(json_string_value(
+                      json_array_get(json_object_get(id, "amr"), 0)),
+                  "pwd");
+    ASSERT_STR_EQ(str(id, "acr"), "urn:gatehouse:acr:pwd");
     rf = json_object_get(s, "refresh");
     ASSERT(json_is_true(json_object_get(rf, "rotated")));
+    if (json_is_true(json_object_get(rf, "id_token"))) {
+        ASSERT_EQ(json_array_size(json_object_get(rf, "amr")), 1);
+        ASSERT_STR_EQ(json_string_value(
+                          json_array_get(json_object_get(rf, "amr"), 0)),
+                      "pwd");
+    }
     ui = json_object_get(s, "userinfo");
     ASSERT_STR_EQ(str(ui, "sub"), sub);
     ASSERT_STR_EQ(str(ui, "preferred_username"), "alice");

@@ -139,15 +139,16 @@ new_code_for(const char *client_id, const char *redirect_uri,
              const char *challenge, const char *nonce, const char *scope)
 {
     struct code_grant g = {client_id, redirect_uri, challenge, nonce,
-                           scope,     sid,          sub,       0};
+                           scope,     sid,          sub,       0, NULL};
     struct session *s = NULL;
     char code[44];
 
-    /* As /authorize does: the sign-in time of the session. */
+    /* As /authorize does: the sign-in time and methods of the session. */
     ASSERT_EQ(session_get(app.store, sid, &s), 0);
     g.auth_time = s->auth_time;
-    session_free(s);
+    g.amr = s->amr;
     ASSERT_EQ(code_issue(&app, &g, code), 0);
+    session_free(s);
     ASSERT_EQ(strlen(code), 43);
     return strdup(code);
 }
@@ -711,6 +712,71 @@ TEST(code_exchange_issues_id_access_and_refresh_tokens)
     stop();
 }
 
+/* The amr of an ID token as one string, "pwd otp". */
+static void
+amr_text(const json_t *id, char *out, size_t size)
+{
+    json_t *a = json_object_get(id, "amr");
+    size_t i;
+
+    ASSERT(json_is_array(a));
+    out[0] = '\0';
+    for (i = 0; i < json_array_size(a); i++)
+        snprintf(out + strlen(out), size - strlen(out), "%s%s",
+                 i > 0 ? " " : "", json_string_value(json_array_get(a, i)));
+}
+
+TEST(id_tokens_carry_the_sessions_amr_and_acr_through_refresh)
+{
+    struct session *s = NULL;
+    char *code, key[128], amr[64];
+    json_t *t, *t2, *id;
+
+    start_with_session();
+    /* A password sign-in records "pwd". */
+    ASSERT_EQ(session_get(app.store, sid, &s), 0);
+    ASSERT_STR_EQ(s->amr, "pwd");
+    session_free(s);
+    code = new_code(NULL, "n0nce");
+    t = exchange_as("crm:crm-secret", code, NULL, 200);
+    id = verified(str(t, "id_token"), "JWT");
+    amr_text(id, amr, sizeof(amr));
+    ASSERT_STR_EQ(amr, "pwd");
+    ASSERT_STR_EQ(str(id, "acr"), "urn:gatehouse:acr:pwd");
+    json_decref(id);
+    json_decref(t);
+    free(code);
+    /* A session whose sign-in also took a one-time code (what the sign-in
+     * page's second step will record): amr and acr say so, in the code's
+     * ID token and in a refreshed one. */
+    snprintf(key, sizeof(key), "%ssess:%s", h->prefix, sid);
+    {
+        char *argv[] = {"redis-cli", "-s", h->redis.socket, "HSET", key,
+                        "amr", "pwd otp", NULL};
+        char *out = NULL;
+
+        ASSERT_EQ(run_cmd(argv, NULL, &out, NULL), 0);
+        free(out);
+    }
+    code = new_code(NULL, "n0nce");
+    t = exchange_as("crm:crm-secret", code, NULL, 200);
+    id = verified(str(t, "id_token"), "JWT");
+    amr_text(id, amr, sizeof(amr));
+    ASSERT_STR_EQ(amr, "pwd otp");
+    ASSERT_STR_EQ(str(id, "acr"), "urn:gatehouse:acr:2fa");
+    json_decref(id);
+    t2 = refresh_as("crm:crm-secret", str(t, "refresh_token"), NULL, 200);
+    id = verified(str(t2, "id_token"), "JWT");
+    amr_text(id, amr, sizeof(amr));
+    ASSERT_STR_EQ(amr, "pwd otp");
+    ASSERT_STR_EQ(str(id, "acr"), "urn:gatehouse:acr:2fa");
+    json_decref(id);
+    json_decref(t2);
+    json_decref(t);
+    free(code);
+    stop();
+}
+
 TEST(code_replay_revokes_what_the_code_issued)
 {
     char *code;
@@ -1106,6 +1172,7 @@ TEST(es256_only_deployment_signs_id_tokens_es256)
 
 TEST_MAIN(TEST_ENTRY(client_credentials_es256_verifies_against_jwks),
           TEST_ENTRY(client_credentials_rs256_verifies_against_jwks),
+          TEST_ENTRY(id_tokens_carry_the_sessions_amr_and_acr_through_refresh),
           TEST_ENTRY(client_credentials_scope_narrows_never_widens),
           TEST_ENTRY(wrong_or_missing_credentials_are_401_invalid_client),
           TEST_ENTRY(client_must_use_its_registered_auth_method),

@@ -12,6 +12,7 @@
 #include "gatehouse/auth/admin_auth.h"
 #include "gatehouse/core/app.h"
 #include "gatehouse/directory/clients.h"
+#include "gatehouse/directory/factors.h"
 #include "gatehouse/core/config.h"
 #include "gatehouse/session/delivery.h"
 #include "gatehouse/core/error.h"
@@ -73,12 +74,18 @@ static void get_audit(struct call *c);
 static void post_maintenance(struct call *c);
 static void get_maintenance(struct call *c);
 static void delete_maintenance(struct call *c);
+static void get_user_factors(struct call *c);
+static void delete_user_factors(struct call *c);
 
 static const struct admin_route admin_routes[] = {
     {"GET", {"users", "{user}", "sessions", NULL}, "list_sessions",
      get_user_sessions},
     {"POST", {"users", "{user}", "logout", NULL}, "logout_user",
      post_user_logout},
+    {"GET", {"users", "{user}", "factors", NULL}, "list_factors",
+     get_user_factors},
+    {"DELETE", {"users", "{user}", "factors", NULL}, "reset_factors",
+     delete_user_factors},
     {"DELETE", {"sessions", "{sid}", NULL}, "end_session", delete_session},
     {"GET", {"sessions", "{sid}", "deliveries", NULL}, "session_deliveries",
      get_session_deliveries},
@@ -465,6 +472,50 @@ post_user_logout(struct call *c)
     http_reply_json(c->req, 202,
                     json_pack("{s:I, s:I}", "sessions", (json_int_t)sessions,
                               "notifications", (json_int_t)queued));
+out:
+    user_free(u);
+}
+
+static void
+get_user_factors(struct call *c)
+{
+    struct factor_info f[FACTORS_MAX];
+    struct user *u = NULL;
+    size_t n = 0;
+    int left = 0, rc;
+
+    if (find_user(c, &u) < 0)
+        return;
+    if ((rc = factors_list(c->app->store, u->sub, f, &n, &left)) < 0)
+        reply_failure(c, rc);
+    else
+        http_reply_json(c->req, 200,
+                        factors_json(u->sub, u->username, f, n, left));
+    user_free(u);
+}
+
+static void
+delete_user_factors(struct call *c)
+{
+    struct user *u = NULL;
+    long long sessions = 0, queued = 0;
+    int had = 0, rc;
+
+    if (read_reason(c) < 0 || find_user(c, &u) < 0)
+        goto out;
+    rc = admin_reset_factors(c->app->store, u->sub, c->actor, &had,
+                             &sessions, &queued);
+    if (rc < 0) {
+        reply_failure(c, rc);
+        goto out;
+    }
+    delivery_wake(c->app->delivery);
+    c->sessions = sessions;
+    c->deliveries = queued;
+    http_reply_json(c->req, 200,
+                    json_pack("{s:b, s:I, s:I}", "removed", had, "sessions",
+                              (json_int_t)sessions, "notifications",
+                              (json_int_t)queued));
 out:
     user_free(u);
 }

@@ -4,12 +4,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "gatehouse/cli/cli.h"
 #include "cli/cli_internal.h"
 #include "gatehouse/cli/config.h"
 #include "gatehouse/core/config.h"
+#include "gatehouse/core/error.h"
 #include "gatehouse/core/i18n.h"
 #include "gatehouse/core/log.h"
+#include "gatehouse/crypto/factor_secret.h"
 #include "gatehouse/crypto/keys.h"
 #include "gatehouse/store/store.h"
 
@@ -18,8 +22,9 @@ static const struct cli_rules rules = {CLI_CONFIG | CLI_CONNECT, CLI_CONFIG, 0};
 static const char check_help[] =
     "usage: gatehouse check-config --config FILE [--connect]\n"
     "\n"
-    "Checks the config file and that keys_dir holds a usable active key;\n"
-    "with --connect also that Redis answers. Exit 0 if all is well, or 1\n"
+    "Checks the config file and that keys_dir holds a usable active key\n"
+    "(and a usable second-factor key, if it has one yet); with --connect\n"
+    "also that Redis answers. Exit 0 if all is well, or 1\n"
     "with one line \"FILE: field: problem\".\n";
 
 int
@@ -41,6 +46,19 @@ cli_check_config(int argc, char **argv)
     if ((cfg = cli_load_config(o.config)) == NULL ||
         cli_load_keys(cfg, &kr) != 0)
         goto out;
+    /* The second-factor key: absent is fine (serve makes it), unusable
+     * (readable by others, not 32 bytes) is what serve would refuse. */
+    {
+        unsigned char fkey[FACTOR_KEY_LEN];
+        char why[512];
+        int frc = factor_key_load(cfg->keys_dir, 0, fkey, why, sizeof(why));
+
+        OPENSSL_cleanse(fkey, sizeof(fkey));
+        if (frc < 0 && frc != GH_ENOTFOUND) {
+            fprintf(stderr, "%s: keys_dir: %s\n", cfg->path, why);
+            goto out;
+        }
+    }
     rc = 0;
     if (o.given & CLI_CONNECT) {
         if (store_open(&cfg->redis, &st) < 0 || store_ping(st) < 0) {

@@ -5,10 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "gatehouse/cli/cli.h"
 #include "cli/cli_internal.h"
 #include "gatehouse/core/error.h"
 #include "gatehouse/core/log.h"
+#include "gatehouse/crypto/factor_secret.h"
 #include "gatehouse/crypto/keys.h"
 
 static const char keys_help[] =
@@ -27,7 +30,8 @@ generate(const char *cmd, const char *dir, const char *alg)
     /* SPEC §2: without --alg, one of each, so ID tokens can default to
      * RS256 (OIDC Registration §2) whatever signing_alg is. */
     static const char *const both[] = {"RS256", "ES256"};
-    char kid[KEYS_KID_LEN + 1];
+    unsigned char fkey[FACTOR_KEY_LEN];
+    char kid[KEYS_KID_LEN + 1], why[512];
     size_t i;
     int rc;
 
@@ -49,6 +53,14 @@ generate(const char *cmd, const char *dir, const char *alg)
             break;
         }
         printf("%s %s\n", kid, one);
+    }
+    /* The second-factor key too, when absent (SPEC §3), and never
+     * replaced: secrets sealed under it would no longer open. */
+    rc = factor_key_load(dir, 1, fkey, why, sizeof(why));
+    OPENSSL_cleanse(fkey, sizeof(fkey));
+    if (rc < 0) {
+        cli_complain(cmd, "%s", why);
+        return 1;
     }
     return 0;
 }

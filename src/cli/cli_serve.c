@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "gatehouse/api/admin.h"
 #include "gatehouse/api/metrics_endpoint.h"
 #include "gatehouse/cli/cli.h"
@@ -17,6 +19,7 @@
 #include "gatehouse/core/error.h"
 #include "gatehouse/core/i18n.h"
 #include "gatehouse/core/log.h"
+#include "gatehouse/crypto/factor_secret.h"
 #include "gatehouse/crypto/jws.h"
 #include "gatehouse/crypto/keys.h"
 #include "gatehouse/crypto/password.h"
@@ -25,6 +28,9 @@
 #include "gatehouse/oidc/discovery.h"
 #include "gatehouse/session/delivery.h"
 #include "gatehouse/store/store.h"
+
+_Static_assert(sizeof(((struct app *)0)->factor_key) == FACTOR_KEY_LEN,
+               "app.factor_key holds a second-factor key");
 
 /* Sign-ins waiting for a hashing thread before /login answers 503. */
 #define HASHPOOL_QUEUE 64
@@ -121,6 +127,10 @@ cli_serve(int argc, char **argv)
     app.cfg = cfg;
     app.keys = kr;
     app.store = st;
+    /* Made on first start when absent (SPEC §3), beside the signing keys. */
+    if (factor_key_load(cfg->keys_dir, 1, app.factor_key, msg, sizeof(msg)) <
+        0)
+        fatalx("second_factor_key error=\"%s\"", msg);
     if ((rc = jws_cache_new(&app.jws_cache)) < 0)
         fatalx("jws_cache_new error=\"%s\"", gh_strerror(rc));
     if ((rc = metrics_endpoint_new(&app.metrics_last)) < 0)
@@ -174,6 +184,7 @@ cli_serve(int argc, char **argv)
     jws_cache_free(app.jws_cache);
     metrics_endpoint_free(app.metrics_last);
     keyring_free(kr);
+    OPENSSL_cleanse(app.factor_key, sizeof(app.factor_key));
     config_free(cfg);
     log_info("stopped");
     return 0;

@@ -43,6 +43,8 @@ static atomic_ulong admin_calls[NOUTCOMES];
 static atomic_int logout_all_running;
 /* password checks run, on the open pool [0] and the returning one [1] */
 static atomic_ulong login_hashes[2];
+/* second-factor codes checked, by type, refused [0] or accepted [1] */
+static atomic_ulong factor_checks[FACTOR_TYPE_COUNT][2];
 static atomic_llong logout_all_total, logout_all_ended, logout_all_queued;
 
 static const char *names[MAX_ROUTES];
@@ -129,6 +131,15 @@ void
 metrics_login_hash(int returning)
 {
     atomic_fetch_add_explicit(&login_hashes[returning ? 1 : 0], 1,
+                              memory_order_relaxed);
+}
+
+void
+metrics_factor(enum factor_type type, int ok)
+{
+    if ((unsigned)type >= FACTOR_TYPE_COUNT)
+        return;
+    atomic_fetch_add_explicit(&factor_checks[type][ok ? 1 : 0], 1,
                               memory_order_relaxed);
 }
 
@@ -329,6 +340,19 @@ metrics_render(void)
             "gatehouse_login_hashes_total{pool=\"open\"} %lu\n"
             "gatehouse_login_hashes_total{pool=\"returning\"} %lu\n",
             atomic_load(&login_hashes[0]), atomic_load(&login_hashes[1]));
+        put(&o, "# HELP gatehouse_factor_checks_total Second-factor codes "
+                "checked, by type and outcome.\n"
+                "# TYPE gatehouse_factor_checks_total counter\n");
+        for (size_t t = 0; t < FACTOR_TYPE_COUNT; t++)
+            put(&o,
+                "gatehouse_factor_checks_total{type=\"%s\",outcome="
+                "\"success\"} %lu\n"
+                "gatehouse_factor_checks_total{type=\"%s\",outcome="
+                "\"failure\"} %lu\n",
+                factor_type_name((enum factor_type)t),
+                atomic_load(&factor_checks[t][1]),
+                factor_type_name((enum factor_type)t),
+                atomic_load(&factor_checks[t][0]));
     }
     return o.p;
 }

@@ -35,6 +35,18 @@ static const char *const maint_state_names[] = {
 #undef XX
 };
 
+static const char *const factor_type_names[] = {
+#define XX(name, text) [FACTOR_##name] = text,
+    FACTOR_TYPE_MAP(XX)
+#undef XX
+};
+
+static const char *const factor_state_names[] = {
+#define XX(name, text) [FACTOR_STATE_##name] = text,
+    FACTOR_STATE_MAP(XX)
+#undef XX
+};
+
 const char *
 end_reason_name(enum end_reason r)
 {
@@ -103,4 +115,22 @@ const char *
 maint_state_name(enum maint_state s)
 {
     return (unsigned)s < MAINT_STATE_COUNT ? maint_state_names[s] : NULL;
+}
+
+const char *
+factor_type_name(enum factor_type t)
+{
+    return (unsigned)t < FACTOR_TYPE_COUNT ? factor_type_names[t] : NULL;
+}
+
+const char *
+factor_state_name(enum factor_state s)
+{
+    return (unsigned)s < FACTOR_STATE_COUNT ? factor_state_names[s] : NULL;
+}
+
+int
+factor_state_parse(const char *s)
+{
+    return find(factor_state_names, FACTOR_STATE_COUNT, s);
 }

@@ -40,10 +40,10 @@ code_issue(struct app *app, const struct code_grant *g,
     int rc;
 
     /* Short keys: the grant lives in Redis for code_ttl_s. */
-    o = json_pack("{s:s, s:s, s:s*, s:s*, s:s, s:s, s:s, s:I}", "c",
+    o = json_pack("{s:s, s:s, s:s*, s:s*, s:s, s:s, s:s, s:I, s:s*}", "c",
                   g->client_id, "r", g->redirect_uri, "cc", g->code_challenge,
                   "n", g->nonce, "sc", g->scope, "s", g->sid, "u", g->sub, "at",
-                  (json_int_t)g->auth_time);
+                  (json_int_t)g->auth_time, "am", g->amr);
     if (o == NULL)
         return GH_EINVAL;
     if ((text = json_dumps(o, JSON_COMPACT)) == NULL) {
@@ -216,6 +216,7 @@ code_redeem(struct app *app, const char *code, const struct client *c,
         .sid = jsonget_str(cg, "s"),
         .sub = u->sub,
         .auth_time = json_integer_value(json_object_get(cg, "at")),
+        .amr = jsonget_str(cg, "am"),
     };
     x->user = u;
     u = NULL;

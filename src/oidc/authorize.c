@@ -64,6 +64,16 @@ authorize_redirect_with_code(struct http_request *req, const struct areq *a,
                    const char *sid, const char *sub, int64_t auth_time,
                    int status)
 {
+    authorize_redirect_with_code_amr(req, a, sid, sub, auth_time,
+                                     SESSION_AMR_PWD, status);
+}
+
+void
+authorize_redirect_with_code_amr(struct http_request *req,
+                                 const struct areq *a, const char *sid,
+                                 const char *sub, int64_t auth_time,
+                                 const char *amr, int status)
+{
     struct code_grant g;
     char code[44], *url;
     int rc;
@@ -77,6 +87,7 @@ authorize_redirect_with_code(struct http_request *req, const struct areq *a,
     g.sid = sid;
     g.sub = sub;
     g.auth_time = auth_time;
+    g.amr = amr != NULL && amr[0] != '\0' ? amr : SESSION_AMR_PWD;
     if ((rc = code_issue(req->app, &g, code)) < 0) {
         log_warnx("code_issue_failed client=%s error=\"%s\"", a->client_id,
                   gh_strerror(rc));
@@ -399,8 +410,8 @@ authorize_client(struct http_request *req, const struct client *c,
         s = NULL;
     }
     if (s != NULL && recent_enough(s, max_age)) {
-        authorize_redirect_with_code(req, &a, s->sid, s->sub, s->auth_time,
-                                     302);
+        authorize_redirect_with_code_amr(req, &a, s->sid, s->sub,
+                                         s->auth_time, s->amr, 302);
         goto out;
     }
     if (prompt != NULL && strcmp(prompt, "none") == 0) {

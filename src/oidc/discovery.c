@@ -70,7 +70,8 @@ discovery_document(const struct config *cfg, const struct keyring *kr)
     STRINGS(&w, "code_challenge_methods_supported", "S256");
     STRINGS(&w, "prompt_values_supported", "none", "login");
     STRINGS(&w, "claims_supported", "sub", "iss", "aud", "exp", "iat",
-            "auth_time", "nonce", "sid", "azp", "at_hash", "name",
+            "auth_time", "amr", "acr", "nonce", "sid", "azp", "at_hash",
+            "name",
             "given_name", "family_name", "preferred_username", "locale",
             "zoneinfo", "updated_at", "email", "email_verified");
     jw_bool(&w, "backchannel_logout_supported", 1);

@@ -29,6 +29,7 @@
 #include "gatehouse/oidc/oauth_form.h"
 #include "gatehouse/oidc/token.h"
 #include "gatehouse/session/maintenance.h"
+#include "gatehouse/session/session.h"
 #include "gatehouse/store/store.h"
 
 /* A jti carries 128 random bits (RFC 6749 §10.10). */
@@ -44,6 +45,7 @@ struct grant {
     const char *scope;
     const char *nonce; /* the code grant's, or NULL */
     int64_t auth_time; /* 0 for client_credentials */
+    const char *amr;   /* the session's methods ("pwd otp"); NULL: "pwd" */
     int64_t now;
 };
 
@@ -113,6 +115,38 @@ id_token_alg(const struct app *app, const struct client *c)
     return keys_kid(app->keys, "RS256") != NULL ? "RS256" : NULL;
 }
 
+/*
+ * OIDC Core §2: amr, the methods the sign-in used (RFC 8176: "pwd",
+ * "otp", "hwk"), from the session; and acr, the level they make: a second
+ * factor beside the password is SESSION_ACR_2FA, else SESSION_ACR_PWD. A session made
+ * before amr was recorded signed in with a password.
+ */
+static void
+put_amr_acr(struct jw *w, const char *amr)
+{
+    const char *p;
+    int second = 0;
+
+    if (amr == NULL || amr[0] == '\0')
+        amr = SESSION_AMR_PWD;
+    jw_arr_begin(w, "amr");
+    for (p = amr; *p != '\0';) {
+        size_t n = strcspn(p, " ");
+        char m[16];
+
+        if (n > 0 && n < sizeof(m)) {
+            memcpy(m, p, n);
+            m[n] = '\0';
+            jw_str(w, NULL, m);
+            second |= strcmp(m, "otp") == 0 || strcmp(m, "hwk") == 0;
+        }
+        p += n;
+        p += strspn(p, " ");
+    }
+    jw_arr_end(w);
+    jw_str(w, "acr", second ? SESSION_ACR_2FA : SESSION_ACR_PWD);
+}
+
 /* OIDC Core §2 and §3.1.3.6: at_hash is the left half of SHA-256 of the
  * access token, so the client can tell the two were issued together. */
 static int
@@ -154,6 +188,7 @@ mint_id(struct app *app, const struct grant *g, struct issued *is)
     jw_int(&w, "exp", g->now + cfg->id_token_ttl_s);
     jw_int(&w, "iat", g->now);
     jw_int(&w, "auth_time", g->auth_time);
+    put_amr_acr(&w, g->amr);
     if (g->nonce != NULL)
         jw_str(&w, "nonce", g->nonce);
     jw_str(&w, "sid", g->sid);
@@ -245,6 +280,7 @@ grant_authorization_code(struct http_request *req, const struct form *f,
         .scope = x.grant.scope,
         .nonce = x.grant.nonce,
         .auth_time = x.grant.auth_time,
+        .amr = x.grant.amr,
         .now = util_now(),
     };
     /* SPEC §5: every code exchange of a client allowed refresh_token gets
@@ -321,6 +357,7 @@ grant_refresh_token(struct http_request *req, const struct form *f,
         .sid = r.t->sid,
         .scope = r.scope,
         .auth_time = r.t->auth_time,
+        .amr = r.t->amr,
         .now = util_now(),
     };
     if ((rc = mint_tokens(app, &g, &is)) < 0)

@@ -21,6 +21,7 @@
 #include "gatehouse/core/states.h"
 #include "gatehouse/session/session.h"
 #include "gatehouse/store/store.h"
+#include "gatehouse/directory/factors.h"
 #include "gatehouse/directory/users.h"
 #include "gatehouse/core/util.h"
 
@@ -88,6 +89,22 @@ admin_logout_user(struct store *st, const char *sub, const char *actor,
         return rc;
     *sessions = ended;
     *notifications = queued;
+    return 0;
+}
+
+int
+admin_reset_factors(struct store *st, const char *sub, const char *actor,
+                    int *had, long long *sessions, long long *notifications)
+{
+    int rc, any;
+
+    /* Factors first: no new sign-in with them can start while the
+     * sessions end. */
+    if ((any = factors_reset(st, sub)) < 0)
+        return any;
+    if ((rc = admin_logout_user(st, sub, actor, sessions, notifications)) < 0)
+        return rc;
+    *had = any;
     return 0;
 }
 

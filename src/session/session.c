@@ -46,6 +46,9 @@ session_create(struct store *st, const struct config *cfg, const char *sub,
     n.sub = sub;
     n.khash = khash;
     n.now_ms = util_now_ms();
+    /* Every sign-in that makes a session today checked a password (RFC
+     * 8176 "pwd"); the ID tokens of the session say so (amr, acr). */
+    n.amr = SESSION_AMR_PWD;
     n.idle_s = cfg->session_idle_timeout_s;
     n.absolute_s = cfg->session_absolute_timeout_s;
     n.ip = ip;

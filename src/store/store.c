@@ -53,6 +53,9 @@ extern const char lua_login_reserve[];
 extern const char lua_login_refund[];
 extern const char lua_maintenance_start[];
 extern const char lua_maintenance_claim[];
+extern const char lua_factor_enrol[];
+extern const char lua_factor_activate[];
+extern const char lua_factor_use[];
 extern const char lua_session_reauth[];
 
 static const struct script_source {
@@ -80,6 +83,9 @@ static const struct script_source {
     [SCRIPT_LOGIN_REFUND] = {"login_refund", lua_login_refund},
     [SCRIPT_MAINTENANCE_START] = {"maintenance_start", lua_maintenance_start},
     [SCRIPT_MAINTENANCE_CLAIM] = {"maintenance_claim", lua_maintenance_claim},
+    [SCRIPT_FACTOR_ENROL] = {"factor_enrol", lua_factor_enrol},
+    [SCRIPT_FACTOR_ACTIVATE] = {"factor_activate", lua_factor_activate},
+    [SCRIPT_FACTOR_USE] = {"factor_use", lua_factor_use},
     [SCRIPT_SESSION_REAUTH] = {"session_reauth", lua_session_reauth},
 };
 

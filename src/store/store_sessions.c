@@ -86,7 +86,8 @@ store_session_create_evicting(struct store *st,
                           smax,
                           n->ua_family != NULL ? n->ua_family : "",
                           n->evict_reason != NULL ? n->evict_reason : "",
-                          n->evict_notice ? "1" : "0"};
+                          n->evict_notice ? "1" : "0",
+                          n->amr != NULL ? n->amr : "pwd"};
     redisReply *r = NULL;
     int rc;
 
@@ -123,6 +124,7 @@ static const struct store_field session_fields[] = {
     STORE_FIELD("ip", STORE_FIELD_BUF, struct session, ip),
     STORE_FIELD("ua", STORE_FIELD_STR, struct session, ua),
     STORE_FIELD("uf", STORE_FIELD_BUF, struct session, ua_family),
+    STORE_FIELD("amr", STORE_FIELD_BUF, struct session, amr),
 };
 
 /* The hash of the cookie secret ("k"), which a struct session does not

@@ -218,7 +218,11 @@ store_refresh_rotate(struct store *st, const char *old_hash,
             (t->scope = store_reply_dup(store_reply_at(r, 3))) == NULL)
             goto out;
         t->auth_time = store_reply_ll(store_reply_at(r, 4));
-        if (in_grace && (rc = grace_decode(r, 6, t)) < 0)
+        snprintf(t->amr, sizeof(t->amr), "%s",
+                 store_reply_str(store_reply_at(r, 6)) != NULL
+                     ? store_reply_str(store_reply_at(r, 6))
+                     : "");
+        if (in_grace && (rc = grace_decode(r, 7, t)) < 0)
             goto out;
         if (r->elements > 5 &&
             (rc = store_user_parse(r->element[5], t->sub, 0, user)) < 0 &&

@@ -197,6 +197,8 @@ async function main() {
             nonce_matched: claims.nonce === nonce,
             at_hash: typeof claims.at_hash === 'string',
             auth_time: claims.auth_time,
+            amr: claims.amr,
+            acr: claims.acr,
         },
         token_type: tokens.token_type,
         scope: tokens.scope,
@@ -206,6 +208,10 @@ async function main() {
                 refreshed.refresh_token !== tokens.refresh_token,
             token_type: refreshed.token_type,
             id_token: refreshed.id_token !== undefined,
+            // OIDC Core §12.2: the refreshed ID token is of the same
+            // authentication.
+            amr: refreshed.id_token !== undefined ? refreshed.claims().amr
+                                                  : undefined,
         },
         userinfo,
     };

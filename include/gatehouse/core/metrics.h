@@ -29,6 +29,9 @@ void metrics_logout_all(int running, long long total, long long ended,
  * browsers (1) or the open one (0). */
 void metrics_login_hash(int returning);
 
+/* One second-factor code checked, by type, accepted (ok) or not. */
+void metrics_factor(enum factor_type type, int ok);
+
 /* Renders the counters in the text exposition format; returns a malloc'd
  * string, or NULL. */
 char *metrics_render(void);

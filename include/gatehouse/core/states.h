@@ -152,4 +152,37 @@ enum {
 #undef XX
 };
 
+/*
+ * Second factors (SPEC §7): the kinds a code can be of, as the metrics,
+ * the Admin API and the CLI name them, and the states of an enrolment
+ * (as fac:{sub} stores them: pending until a code from it was entered).
+ */
+#define FACTOR_TYPE_MAP(XX)                                                    \
+    XX(TOTP, "totp")                                                           \
+    XX(RECOVERY, "recovery")
+
+enum factor_type {
+#define XX(name, text) FACTOR_##name,
+    FACTOR_TYPE_MAP(XX)
+#undef XX
+    FACTOR_TYPE_COUNT
+};
+
+#define FACTOR_STATE_MAP(XX)                                                   \
+    XX(PENDING, "pending")                                                     \
+    XX(ACTIVE, "active")
+
+enum factor_state {
+#define XX(name, text) FACTOR_STATE_##name,
+    FACTOR_STATE_MAP(XX)
+#undef XX
+    FACTOR_STATE_COUNT
+};
+
+/* The name of a type or state, static, NULL outside the table; and the
+ * state s names (>= 0), or GH_EINVAL. */
+const char *factor_type_name(enum factor_type t);
+const char *factor_state_name(enum factor_state s);
+int factor_state_parse(const char *s);
+
 #endif

@@ -39,11 +39,19 @@ char *authorize_request_open(struct app *app, const char *request,
 void authorize_areq_from_json(const json_t *o, struct areq *a);
 
 /* Issues a code for the session and redirects to the client with it
- * (status 302, or 303 after a POST), or with an error. */
+ * (status 302, or 303 after a POST), or with an error. For a session just
+ * made by a password sign-in (amr "pwd"). */
 void authorize_redirect_with_code(struct http_request *req,
                                   const struct areq *a, const char *sid,
                                   const char *sub, int64_t auth_time,
                                   int status);
+/* The same for a session whose sign-in used the methods amr (RFC 8176,
+ * space-separated, as the session records them; NULL or "": "pwd"), which
+ * the ID tokens of the code carry. */
+void authorize_redirect_with_code_amr(struct http_request *req,
+                                      const struct areq *a, const char *sid,
+                                      const char *sub, int64_t auth_time,
+                                      const char *amr, int status);
 
 /* The sign-in form, with its CSRF token, the sealed request (or NULL)
  * carried in it, and an error to show (or NULL). */

@@ -52,6 +52,17 @@ int admin_audit(struct store *st, const struct audit_event *ev);
  */
 int admin_logout_user(struct store *st, const char *sub, const char *actor,
                       long long *sessions, long long *notifications);
+/*
+ * Removes every second factor of sub (TOTP and recovery codes) and then
+ * ends every live session of the user as admin_logout_user does: a
+ * session signed in with a factor now gone, or by whoever enrolled it, is
+ * not left standing. *had is 1 if there were factors. Run again after a
+ * failure, it finishes the job. The caller writes the audit record
+ * ("reset_factors").
+ */
+int admin_reset_factors(struct store *st, const char *sub, const char *actor,
+                        int *had, long long *sessions,
+                        long long *notifications);
 /* Ends one session: 1 if it ended now (*notifications queued, sub_out its
  * user), 0 if it was not live, or a GH_E* code. */
 int admin_logout_session(struct store *st, const struct config *cfg,

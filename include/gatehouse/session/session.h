@@ -16,6 +16,13 @@ struct config;
 struct store;
 
 #define SESSION_COOKIE "gh_session"
+/* How a session's user signed in, as ID tokens' amr says (RFC 8176):
+ * space-separated methods. */
+#define SESSION_AMR_PWD "pwd"
+/* The acr of ID tokens (OIDC Core §2): a password alone, or a password
+ * and a second factor (amr "pwd otp" or "pwd hwk"). */
+#define SESSION_ACR_PWD "urn:gatehouse:acr:pwd"
+#define SESSION_ACR_2FA "urn:gatehouse:acr:2fa"
 /* The sid (SESSION_SID_LEN) is public (the sid claim), so the cookie also
  * carries a 256-bit secret whose hash the session keeps: knowing a sid is
  * never enough to use the session. */

@@ -46,6 +46,9 @@ struct session {
     char ip[46];
     char *ua;     /* user agent, truncated */
     char ua_family[48]; /* "browser/OS" (useragent_family); "" if unknown */
+    /* how the user signed in: RFC 8176 methods, space-separated ("pwd",
+     * "pwd otp"); "" for a session made before it was recorded */
+    char amr[32];
     char **apps;  /* client_ids recorded on the session */
     size_t napps;
 };
@@ -86,6 +89,7 @@ struct code_grant {
     const char *sid;
     const char *sub;
     int64_t auth_time;
+    const char *amr; /* the session's ("pwd", "pwd otp"), or NULL: "pwd" */
 };
 
 /* A refresh token as stored (rt:{hash}); fields are malloc'd. */
@@ -97,6 +101,7 @@ struct refresh_token {
     char *scope;       /* space-separated, as granted by the code */
     int spent;         /* rotated already: presenting it again is reuse */
     int64_t auth_time; /* the session's, from a rotation; else 0 */
+    char amr[32];      /* the session's, from a rotation; else "" */
     /* From a rotation in the grace (STORE_REFRESH_GRACE): the hash of the
      * family's live head, and each successor from the presented token to
      * it, sealed under its predecessor, oldest first. */

@@ -119,6 +119,7 @@ struct store_session_new {
     int max_per_user; /* 0: no limit */
     const char *evict_reason;
     int evict_notice;
+    const char *amr; /* how the user signed in ("pwd"); NULL: "pwd" */
 };
 /* out (struct session_evicted, records.h) may be NULL; else the caller
  * clears it (session_evicted_clear) whatever is returned. */
@@ -479,5 +480,48 @@ struct store_app_deliveries {
 int store_deliveries_by_app(struct store *st, int64_t since,
                             struct store_app_deliveries **ret, size_t *n);
 void store_app_deliveries_free(struct store_app_deliveries *a, size_t n);
+/*
+ * Second factors (store_factors.c): fac:{sub}, one hash per user. The
+ * secret arrives sealed (factor_secret.c) and recovery codes as HMACs:
+ * nothing here can be used to sign in.
+ */
+struct factor_record {
+    char totp_state[16]; /* "pending", "active", or "" for no TOTP */
+    int64_t totp_created;
+    int64_t totp_activated; /* 0 while pending */
+    char *totp_sealed;      /* malloc'd, NULL for no TOTP */
+    int64_t last_step;      /* -1: none accepted yet */
+    long long failures;     /* refused codes in a row */
+    int recovery_left;      /* recovery codes not yet used */
+};
+/* The user's record; an empty one (no factor at all, totp_state "") if
+ * none. The caller clears it with store_factors_clear. */
+int store_factors_get(struct store *st, const char *sub,
+                      struct factor_record *out);
+/* Frees what out holds (NULL-safe). */
+void store_factors_clear(struct factor_record *r);
+/* A pending TOTP with this sealed secret (factor_enrol.lua). 0, or
+ * GH_EEXISTS if an active one is there. */
+int store_factors_enrol(struct store *st, const char *sub, const char *sealed,
+                        int64_t now);
+/* Activates the pending TOTP sealed so, with the step of the code just
+ * checked and n recovery-code HMACs replacing any there were
+ * (factor_activate.lua). 0, or GH_ENOTFOUND if no such enrolment is
+ * pending (none, active already, or restarted meanwhile). */
+int store_factors_activate(struct store *st, const char *sub,
+                           const char *sealed, int64_t step, int64_t now,
+                           char *const *hmacs, size_t n);
+/*
+ * One attempt (factor_use.lua). kind "totp" with sealed and step (step
+ * accepted only if later than the last one), "recovery" with hmac (used
+ * up on success), or "fail" for a wrong code. Returns 1 when accepted
+ * (*n recovery codes left), 0 when refused (*n failures in a row),
+ * GH_ENOTFOUND if the user has no active factor (for "totp": not the one
+ * sealed so) and nothing changed.
+ */
+int store_factors_use(struct store *st, const char *sub, const char *kind,
+                      const char *arg, int64_t step, long long *n);
+/* Deletes every factor of the user. 1 if there were any, 0 if not. */
+int store_factors_delete(struct store *st, const char *sub);
 
 #endif

@@ -6,8 +6,8 @@
 -- KEYS[1] rt:{old hash}
 -- ARGV: prefix, new hash, client_id, now, idle_s, absolute_s, ttl_s,
 --       grace_s, the new token sealed under the old one
--- Returns {'ok', sid, sub, scope, auth_time, user},
--- {'grace', sid, sub, scope, auth_time, user, head hash, sealed...},
+-- Returns {'ok', sid, sub, scope, auth_time, user, amr},
+-- {'grace', sid, sub, scope, auth_time, user, amr, head hash, sealed...},
 -- {'reuse', sid}, or {'invalid'}, where user is the user:{sub} hash as
 -- field/value pairs without the password hash (empty if the user is
 -- gone): the grant needs both, and fetching them here saves it two round
@@ -68,7 +68,7 @@ if t[6] == '1' then
     end
 end
 local sess = p .. K.sess .. sid
-local s = redis.call('HMGET', sess, 'c', 'ls', 'at')
+local s = redis.call('HMGET', sess, 'c', 'ls', 'at', 'amr')
 if not s[1] then
     redis.call('DEL', KEYS[1])
     return {'invalid'}
@@ -102,9 +102,9 @@ for i = 1, #u, 2 do
     end
 end
 if not sealed then
-    return {'ok', sid, t[4], t[5], s[3] or '0', user}
+    return {'ok', sid, t[4], t[5], s[3] or '0', user, s[4] or ''}
 end
-local r = {'grace', sid, t[4], t[5], s[3] or '0', user, head}
+local r = {'grace', sid, t[4], t[5], s[3] or '0', user, s[4] or '', head}
 for _, v in ipairs(sealed) do
     r[#r + 1] = v
 end

@@ -8,11 +8,12 @@
 -- ARGV: sid, sub, cookie-secret hash, now, idle_s, absolute_s, ip, ua,
 -- now_ms (the same instant in milliseconds), prefix, max per user (0:
 -- none), the user-agent family, the eviction's reason, notice (1/0: keep
--- the reason for the evicted browser)
+-- the reason for the evicted browser), amr (how the user signed in)
 -- Fields: at auth time (seconds, the auth_time claim), am the same in
 -- milliseconds (OIDC max_age=0 must not reuse a sign-in of the same
 -- second), c created, ls last seen, uf the user-agent family
--- (session.bind).
+-- (session.bind), amr the RFC 8176 methods of the sign-in, space-separated
+-- ("pwd", "pwd otp").
 -- Returns {1, ending...}: one session_finish entry per evicted session.
 local now = tonumber(ARGV[4])
 local idle = tonumber(ARGV[5])
@@ -45,7 +46,7 @@ if max and max > 0 then
 end
 redis.call('HSET', KEYS[1], 'sub', ARGV[2], 'k', ARGV[3], 'at', now,
            'am', ARGV[9], 'c', now, 'ls', now, 'ip', ARGV[7], 'ua', ARGV[8],
-           'uf', ARGV[12])
+           'uf', ARGV[12], 'amr', ARGV[15])
 -- The key's own TTL is only a safety net; the sexp zset decides expiry.
 redis.call('EXPIRE', KEYS[1], abs + C.SESSION_TTL_SLACK_S)
 redis.call('SADD', KEYS[2], ARGV[1])

@@ -1,0 +1,485 @@
+/* SPDX-License-Identifier: MIT */
+/* webauthn.c: registrations and assertions made here by an authenticator
+ * written for the test (OpenSSL keys, libcbor encoding: the
+ * authenticator's side of the protocol) are verified, and every way one
+ * can be not for us, not fresh or not signed is refused. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cbor.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/util.h"
+#include "gatehouse/crypto/webauthn.h"
+#include "support.h"
+#include "test.h"
+
+#define ORIGIN "http://localhost:8080"
+#define RPID "localhost"
+
+static const struct webauthn_rp rp = {ORIGIN, RPID};
+
+/* The test authenticator: one credential, its key and its counter. */
+struct authn {
+    EVP_PKEY *key;
+    int eddsa;
+    unsigned char id[16];
+    uint32_t counter;
+};
+
+static void
+authn_new(struct authn *a, int eddsa)
+{
+    memset(a, 0, sizeof(*a));
+    a->eddsa = eddsa;
+    a->key = eddsa ? EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")
+                   : EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    ASSERT(a->key != NULL);
+    ASSERT_EQ(util_random(a->id, sizeof(a->id)), 0);
+}
+
+static void
+authn_free(struct authn *a)
+{
+    EVP_PKEY_free(a->key);
+}
+
+static void
+map_add(cbor_item_t *map, cbor_item_t *k, cbor_item_t *v)
+{
+    ASSERT(cbor_map_add(map, (struct cbor_pair){.key = cbor_move(k),
+                                                .value = cbor_move(v)}));
+}
+
+/* The credential public key as a COSE_Key (RFC 8152 §13), CBOR. */
+static size_t
+cose_key(const struct authn *a, unsigned char **out)
+{
+    cbor_item_t *m = cbor_new_definite_map(5);
+    unsigned char pub[65];
+    size_t len = sizeof(pub), sz = 0, n;
+
+    if (a->eddsa) {
+        ASSERT_EQ(EVP_PKEY_get_raw_public_key(a->key, pub, &len), 1);
+        map_add(m, cbor_build_uint8(1), cbor_build_uint8(1));   /* OKP */
+        map_add(m, cbor_build_uint8(3), cbor_build_negint8(7)); /* -8 */
+        map_add(m, cbor_build_negint8(0), cbor_build_uint8(6)); /* Ed25519 */
+        map_add(m, cbor_build_negint8(1), cbor_build_bytestring(pub, 32));
+    } else {
+        ASSERT_EQ(EVP_PKEY_get_octet_string_param(
+                      a->key, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub), &len),
+                  1);
+        ASSERT_EQ(len, 65);
+        map_add(m, cbor_build_uint8(1), cbor_build_uint8(2));   /* EC2 */
+        map_add(m, cbor_build_uint8(3), cbor_build_negint8(6)); /* -7 */
+        map_add(m, cbor_build_negint8(0), cbor_build_uint8(1)); /* P-256 */
+        map_add(m, cbor_build_negint8(1), cbor_build_bytestring(pub + 1, 32));
+        map_add(m, cbor_build_negint8(2), cbor_build_bytestring(pub + 33, 32));
+    }
+    n = cbor_serialize_alloc(m, out, &sz);
+    ASSERT(n > 0);
+    cbor_decref(&m);
+    return n;
+}
+
+/* authData (WebAuthn §6.1): rpIdHash, flags, counter, and with at the
+ * attested credential data. */
+static size_t
+auth_data(struct authn *a, const char *rpid, unsigned char flags, int at,
+          unsigned char *out)
+{
+    unsigned char *ck = NULL;
+    size_t n = 0, cklen;
+
+    util_sha256(rpid, strlen(rpid), out);
+    n = 32;
+    out[n++] = flags | (at ? 0x40 : 0);
+    out[n++] = (unsigned char)(a->counter >> 24);
+    out[n++] = (unsigned char)(a->counter >> 16);
+    out[n++] = (unsigned char)(a->counter >> 8);
+    out[n++] = (unsigned char)a->counter;
+    if (at) {
+        memset(out + n, 0, 16); /* AAGUID */
+        n += 16;
+        out[n++] = 0;
+        out[n++] = sizeof(a->id);
+        memcpy(out + n, a->id, sizeof(a->id));
+        n += sizeof(a->id);
+        cklen = cose_key(a, &ck);
+        memcpy(out + n, ck, cklen);
+        n += cklen;
+        free(ck);
+    }
+    return n;
+}
+
+/* The signature over authData || SHA-256(clientDataJSON). */
+static size_t
+sign(const struct authn *a, const unsigned char *ad, size_t adlen,
+     const char *cd, unsigned char *sig)
+{
+    unsigned char msg[1024];
+    size_t siglen = 256;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+    memcpy(msg, ad, adlen);
+    util_sha256(cd, strlen(cd), msg + adlen);
+    ASSERT_EQ(EVP_DigestSignInit(ctx, NULL, a->eddsa ? NULL : EVP_sha256(),
+                                 NULL, a->key),
+              1);
+    ASSERT_EQ(EVP_DigestSign(ctx, sig, &siglen, msg, adlen + 32), 1);
+    EVP_MD_CTX_free(ctx);
+    return siglen;
+}
+
+static void
+client_data(char *out, size_t len, const char *type, const char *challenge,
+            const char *origin)
+{
+    snprintf(out, len,
+             "{\"type\":\"%s\",\"challenge\":\"%s\",\"origin\":\"%s\","
+             "\"crossOrigin\":false}",
+             type, challenge, origin);
+}
+
+/* An attestation object: fmt "none", or "packed" self attestation signed
+ * by the credential key (with sig_flip, a signature that is wrong). */
+static size_t
+attobj(struct authn *a, const char *fmt, const char *rpid, unsigned char flags,
+       const char *cd, int sig_flip, unsigned char **out)
+{
+    cbor_item_t *m = cbor_new_definite_map(3), *st;
+    unsigned char ad[512], sig[256];
+    size_t adlen, siglen, sz = 0, n;
+
+    adlen = auth_data(a, rpid, flags, 1, ad);
+    if (strcmp(fmt, "packed") == 0) {
+        siglen = sign(a, ad, adlen, cd, sig);
+        if (sig_flip)
+            sig[siglen - 1] ^= 1;
+        st = cbor_new_definite_map(2);
+        map_add(st, cbor_build_string("alg"),
+                cbor_build_negint8(a->eddsa ? 7 : 6));
+        map_add(st, cbor_build_string("sig"), cbor_build_bytestring(sig, siglen));
+    } else {
+        st = cbor_new_definite_map(0);
+    }
+    map_add(m, cbor_build_string("fmt"), cbor_build_string(fmt));
+    map_add(m, cbor_build_string("attStmt"), st);
+    map_add(m, cbor_build_string("authData"), cbor_build_bytestring(ad, adlen));
+    n = cbor_serialize_alloc(m, out, &sz);
+    ASSERT(n > 0);
+    cbor_decref(&m);
+    return n;
+}
+
+static int
+do_register(struct authn *a, const char *fmt, const char *rpid,
+            unsigned char flags, const char *type, const char *challenge,
+            const char *origin, const char *want_challenge, int sig_flip,
+            struct webauthn_credential *cred)
+{
+    char cd[512];
+    unsigned char *ao = NULL;
+    size_t aolen;
+    int rc;
+
+    client_data(cd, sizeof(cd), type, challenge, origin);
+    aolen = attobj(a, fmt, rpid, flags, cd, sig_flip, &ao);
+    rc = webauthn_register_verify(&rp, want_challenge, cd, strlen(cd), ao,
+                                  aolen, cred);
+    free(ao);
+    return rc;
+}
+
+static int
+do_assert(struct authn *a, const struct webauthn_credential *cred,
+          const char *rpid, unsigned char flags, const char *type,
+          const char *challenge, const char *origin, int sig_flip,
+          uint32_t *counter, int *uv)
+{
+    char cd[512];
+    unsigned char ad[64], sig[256];
+    size_t adlen, siglen;
+
+    client_data(cd, sizeof(cd), type, challenge, origin);
+    adlen = auth_data(a, rpid, flags, 0, ad);
+    siglen = sign(a, ad, adlen, cd, sig);
+    if (sig_flip)
+        sig[siglen - 1] ^= 1;
+    return webauthn_assert_verify(&rp, "Y2hhbA", cred, cd, strlen(cd), ad,
+                                  adlen, sig, siglen, counter, uv);
+}
+
+TEST(registration_with_attestation_none_gives_the_credential)
+{
+    struct authn a;
+    struct webauthn_credential c = {0};
+
+    authn_new(&a, 0);
+    a.counter = 0;
+    ASSERT_EQ(do_register(&a, "none", RPID, 0x05, "webauthn.create", "Y2hhbA",
+                          ORIGIN, "Y2hhbA", 0, &c),
+              0);
+    ASSERT_EQ(c.id_len, sizeof(a.id));
+    ASSERT(memcmp(c.id, a.id, sizeof(a.id)) == 0);
+    ASSERT_EQ(c.cose_alg, -7);
+    ASSERT_EQ(c.pubkey_len, 64);
+    ASSERT_EQ(c.counter, 0);
+    webauthn_credential_clear(&c);
+    authn_free(&a);
+}
+
+TEST(registration_packed_self_attestation_es256_and_eddsa)
+{
+    struct authn a;
+    struct webauthn_credential c = {0};
+    int ed;
+
+    for (ed = 0; ed < 2; ed++) {
+        authn_new(&a, ed);
+        a.counter = 5;
+        ASSERT_EQ(do_register(&a, "packed", RPID, 0x05, "webauthn.create",
+                              "Y2hhbA", ORIGIN, "Y2hhbA", 0, &c),
+                  0);
+        ASSERT_EQ(c.cose_alg, ed ? -8 : -7);
+        ASSERT_EQ(c.counter, 5);
+        webauthn_credential_clear(&c);
+        /* A packed statement whose signature does not verify. */
+        ASSERT_EQ(do_register(&a, "packed", RPID, 0x05, "webauthn.create",
+                              "Y2hhbA", ORIGIN, "Y2hhbA", 1, &c),
+                  GH_EDENIED);
+        ASSERT(c.id == NULL);
+        authn_free(&a);
+    }
+}
+
+TEST(registration_not_for_us_is_refused)
+{
+    struct authn a;
+    struct webauthn_credential c = {0};
+
+    authn_new(&a, 0);
+    /* Another challenge, origin, RP ID or ceremony type. */
+    ASSERT_EQ(do_register(&a, "none", RPID, 0x05, "webauthn.create", "b3RoZXI",
+                          ORIGIN, "Y2hhbA", 0, &c),
+              GH_EDENIED);
+    ASSERT_EQ(do_register(&a, "none", RPID, 0x05, "webauthn.create", "Y2hhbA",
+                          "http://evil.example:8080", "Y2hhbA", 0, &c),
+              GH_EDENIED);
+    ASSERT_EQ(do_register(&a, "packed", "evil.example", 0x05,
+                          "webauthn.create", "Y2hhbA", ORIGIN, "Y2hhbA", 0,
+                          &c),
+              GH_EDENIED);
+    ASSERT_EQ(do_register(&a, "none", RPID, 0x05, "webauthn.get", "Y2hhbA",
+                          ORIGIN, "Y2hhbA", 0, &c),
+              GH_EDENIED);
+    /* No user presence. */
+    ASSERT_EQ(do_register(&a, "none", RPID, 0x04, "webauthn.create", "Y2hhbA",
+                          ORIGIN, "Y2hhbA", 0, &c),
+              GH_EDENIED);
+    /* An attestation format we do not take. */
+    ASSERT_EQ(do_register(&a, "fido-u2f", RPID, 0x05, "webauthn.create",
+                          "Y2hhbA", ORIGIN, "Y2hhbA", 0, &c),
+              GH_EDENIED);
+    ASSERT(c.id == NULL);
+    authn_free(&a);
+}
+
+TEST(assertion_verifies_and_the_counter_must_grow)
+{
+    struct authn a;
+    struct webauthn_credential c = {0};
+    uint32_t counter = 0;
+    int uv = 0;
+
+    authn_new(&a, 0);
+    a.counter = 1;
+    ASSERT_EQ(do_register(&a, "none", RPID, 0x05, "webauthn.create", "Y2hhbA",
+                          ORIGIN, "Y2hhbA", 0, &c),
+              0);
+    a.counter = 2;
+    ASSERT_EQ(do_assert(&a, &c, RPID, 0x05, "webauthn.get", "Y2hhbA", ORIGIN,
+                        0, &counter, &uv),
+              0);
+    ASSERT_EQ(counter, 2);
+    ASSERT_EQ(uv, 1);
+    c.counter = counter;
+    /* The same counter again, or one that went back: a clone. */
+    counter = 99;
+    ASSERT_EQ(do_assert(&a, &c, RPID, 0x05, "webauthn.get", "Y2hhbA", ORIGIN,
+                        0, &counter, &uv),
+              GH_EDENIED);
+    a.counter = 1;
+    ASSERT_EQ(do_assert(&a, &c, RPID, 0x01, "webauthn.get", "Y2hhbA", ORIGIN,
+                        0, &counter, &uv),
+              GH_EDENIED);
+    ASSERT_EQ(counter, 99);
+    a.counter = 3;
+    ASSERT_EQ(do_assert(&a, &c, RPID, 0x01, "webauthn.get", "Y2hhbA", ORIGIN,
+                        0, &counter, &uv),
+              0);
+    ASSERT_EQ(counter, 3);
+    ASSERT_EQ(uv, 0);
+    webauthn_credential_clear(&c);
+    authn_free(&a);
+}
+
+TEST(assertion_counter_zero_both_sides_is_accepted)
+{
+    struct authn a;
+    struct webauthn_credential c = {0};
+    uint32_t counter = 7;
+    int uv = 0;
+
+    authn_new(&a, 1);
+    ASSERT_EQ(do_register(&a, "none", RPID, 0x05, "webauthn.create", "Y2hhbA",
+                          ORIGIN, "Y2hhbA", 0, &c),
+              0);
+    ASSERT_EQ(do_assert(&a, &c, RPID, 0x05, "webauthn.get", "Y2hhbA", ORIGIN,
+                        0, &counter, &uv),
+              0);
+    ASSERT_EQ(counter, 0);
+    webauthn_credential_clear(&c);
+    authn_free(&a);
+}
+
+TEST(assertion_not_signed_or_not_for_us_is_refused)
+{
+    struct authn a, other;
+    struct webauthn_credential c = {0};
+    uint32_t counter = 0;
+    int uv = 0;
+
+    authn_new(&a, 0);
+    authn_new(&other, 0);
+    ASSERT_EQ(do_register(&a, "none", RPID, 0x05, "webauthn.create", "Y2hhbA",
+                          ORIGIN, "Y2hhbA", 0, &c),
+              0);
+    a.counter = other.counter = 10;
+    ASSERT_EQ(do_assert(&a, &c, RPID, 0x05, "webauthn.get", "Y2hhbA", ORIGIN,
+                        1, &counter, &uv),
+              GH_EDENIED);
+    /* Signed by another key. */
+    ASSERT_EQ(do_assert(&other, &c, RPID, 0x05, "webauthn.get", "Y2hhbA",
+                        ORIGIN, 0, &counter, &uv),
+              GH_EDENIED);
+    ASSERT_EQ(do_assert(&a, &c, "evil.example", 0x05, "webauthn.get",
+                        "Y2hhbA", ORIGIN, 0, &counter, &uv),
+              GH_EDENIED);
+    ASSERT_EQ(do_assert(&a, &c, RPID, 0x04, "webauthn.get", "Y2hhbA", ORIGIN,
+                        0, &counter, &uv),
+              GH_EDENIED);
+    ASSERT_EQ(do_assert(&a, &c, RPID, 0x05, "webauthn.create", "Y2hhbA",
+                        ORIGIN, 0, &counter, &uv),
+              GH_EDENIED);
+    ASSERT_EQ(do_assert(&a, &c, RPID, 0x05, "webauthn.get", "b3RoZXI", ORIGIN,
+                        0, &counter, &uv),
+              GH_EDENIED);
+    ASSERT_EQ(do_assert(&a, &c, RPID, 0x05, "webauthn.get", "Y2hhbA",
+                        "https://localhost:8080", 0, &counter, &uv),
+              GH_EDENIED);
+    ASSERT_EQ(counter, 0);
+    webauthn_credential_clear(&c);
+    authn_free(&a);
+    authn_free(&other);
+}
+
+TEST(client_data_is_parsed_strictly)
+{
+    struct webauthn_client_data cd;
+    static const char *bad[] = {
+        "",
+        "[]",
+        "{\"type\":\"webauthn.get\",\"challenge\":\"abc\"}",
+        "{\"type\":1,\"challenge\":\"abc\",\"origin\":\"x\"}",
+        "{\"type\":\"a\",\"challenge\":\"a+b\",\"origin\":\"x\"}",
+        "{\"type\":\"a\",\"type\":\"b\",\"challenge\":\"a\",\"origin\":\"x\"}",
+        "{\"type\":\"a\\u0000\",\"challenge\":\"a\",\"origin\":\"x\"}",
+        "{\"type\":\"a\",\"challenge\":\"a\",\"origin\":\"x\"} junk",
+    };
+    const char *good = "{\"type\":\"webauthn.get\",\"challenge\":\"Y2hh_-\","
+                       "\"origin\":\"http://localhost\",\"other\":[1]}";
+    size_t i;
+
+    for (i = 0; i < NELEM(bad); i++)
+        ASSERT_EQ(webauthn_client_data_parse(bad[i], strlen(bad[i]), &cd),
+                  GH_EINVAL);
+    ASSERT_EQ(webauthn_client_data_parse(good, strlen(good), &cd), 0);
+    ASSERT_STR_EQ(cd.type, "webauthn.get");
+    ASSERT_STR_EQ(cd.challenge, "Y2hh_-");
+    ASSERT_STR_EQ(cd.origin, "http://localhost");
+    webauthn_client_data_clear(&cd);
+}
+
+TEST(attestation_object_is_parsed_strictly)
+{
+    struct authn a;
+    struct webauthn_attobj ao;
+    unsigned char *buf = NULL, *longer;
+    size_t len;
+    /* {"fmt": "none"} alone; a map with an integer key; a text string. */
+    static const unsigned char no_auth[] = {0xa1, 0x63, 'f', 'm', 't',
+                                            0x64, 'n', 'o', 'n', 'e'};
+    static const unsigned char int_key[] = {0xa1, 0x01, 0x02};
+    static const unsigned char text[] = {0x61, 'x'};
+
+    authn_new(&a, 0);
+    len = attobj(&a, "none", RPID, 0x05, "{}", 0, &buf);
+    ASSERT_EQ(webauthn_attobj_parse(buf, len, &ao), 0);
+    ASSERT_STR_EQ(ao.fmt, "none");
+    ASSERT(ao.auth_data_len > 37);
+    ASSERT_EQ(ao.att_stmt_len, 1);
+    webauthn_attobj_clear(&ao);
+    /* Cut short, or with a byte after the map. */
+    ASSERT_EQ(webauthn_attobj_parse(buf, len - 1, &ao), GH_EINVAL);
+    longer = malloc(len + 1);
+    memcpy(longer, buf, len);
+    longer[len] = 0;
+    ASSERT_EQ(webauthn_attobj_parse(longer, len + 1, &ao), GH_EINVAL);
+    ASSERT_EQ(webauthn_attobj_parse(no_auth, sizeof(no_auth), &ao), GH_EINVAL);
+    ASSERT_EQ(webauthn_attobj_parse(int_key, sizeof(int_key), &ao), GH_EINVAL);
+    ASSERT_EQ(webauthn_attobj_parse(text, sizeof(text), &ao), GH_EINVAL);
+    free(longer);
+    free(buf);
+    authn_free(&a);
+}
+
+TEST(rp_is_the_issuer_origin_and_host)
+{
+    char origin[128], id[64];
+
+    ASSERT_EQ(webauthn_rp_from_issuer("http://localhost:8080/gh", origin,
+                                      sizeof(origin), id, sizeof(id)),
+              0);
+    ASSERT_STR_EQ(origin, "http://localhost:8080");
+    ASSERT_STR_EQ(id, "localhost");
+    ASSERT_EQ(webauthn_rp_from_issuer("https://SSO.Example.com", origin,
+                                      sizeof(origin), id, sizeof(id)),
+              0);
+    ASSERT_STR_EQ(origin, "https://SSO.Example.com");
+    ASSERT_STR_EQ(id, "sso.example.com");
+    /* An RP ID cannot be an IP address (WebAuthn §5.1.4 via RFC 6454). */
+    ASSERT_EQ(webauthn_rp_from_issuer("http://127.0.0.1:8080", origin,
+                                      sizeof(origin), id, sizeof(id)),
+              GH_EINVAL);
+    ASSERT_EQ(webauthn_rp_from_issuer("http://[::1]:8080", origin,
+                                      sizeof(origin), id, sizeof(id)),
+              GH_EINVAL);
+    ASSERT_EQ(webauthn_rp_from_issuer("ftp://x", origin, sizeof(origin), id,
+                                      sizeof(id)),
+              GH_EINVAL);
+}
+
+TEST_MAIN(TEST_ENTRY(registration_with_attestation_none_gives_the_credential),
+          TEST_ENTRY(registration_packed_self_attestation_es256_and_eddsa),
+          TEST_ENTRY(registration_not_for_us_is_refused),
+          TEST_ENTRY(assertion_verifies_and_the_counter_must_grow),
+          TEST_ENTRY(assertion_counter_zero_both_sides_is_accepted),
+          TEST_ENTRY(assertion_not_signed_or_not_for_us_is_refused),
+          TEST_ENTRY(client_data_is_parsed_strictly),
+          TEST_ENTRY(attestation_object_is_parsed_strictly),
+          TEST_ENTRY(rp_is_the_issuer_origin_and_host))

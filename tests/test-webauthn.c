@@ -7,13 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cbor.h>
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-
 #include "gatehouse/core/error.h"
 #include "gatehouse/core/util.h"
 #include "gatehouse/crypto/webauthn.h"
+#include "authn.h"
 #include "support.h"
 #include "test.h"
 
@@ -21,119 +18,6 @@
 #define RPID "localhost"
 
 static const struct webauthn_rp rp = {ORIGIN, RPID};
-
-/* The test authenticator: one credential, its key and its counter. */
-struct authn {
-    EVP_PKEY *key;
-    int eddsa;
-    unsigned char id[16];
-    uint32_t counter;
-};
-
-static void
-authn_new(struct authn *a, int eddsa)
-{
-    memset(a, 0, sizeof(*a));
-    a->eddsa = eddsa;
-    a->key = eddsa ? EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")
-                   : EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    ASSERT(a->key != NULL);
-    ASSERT_EQ(util_random(a->id, sizeof(a->id)), 0);
-}
-
-static void
-authn_free(struct authn *a)
-{
-    EVP_PKEY_free(a->key);
-}
-
-static void
-map_add(cbor_item_t *map, cbor_item_t *k, cbor_item_t *v)
-{
-    ASSERT(cbor_map_add(map, (struct cbor_pair){.key = cbor_move(k),
-                                                .value = cbor_move(v)}));
-}
-
-/* The credential public key as a COSE_Key (RFC 8152 §13), CBOR. */
-static size_t
-cose_key(const struct authn *a, unsigned char **out)
-{
-    cbor_item_t *m = cbor_new_definite_map(5);
-    unsigned char pub[65];
-    size_t len = sizeof(pub), sz = 0, n;
-
-    if (a->eddsa) {
-        ASSERT_EQ(EVP_PKEY_get_raw_public_key(a->key, pub, &len), 1);
-        map_add(m, cbor_build_uint8(1), cbor_build_uint8(1));   /* OKP */
-        map_add(m, cbor_build_uint8(3), cbor_build_negint8(7)); /* -8 */
-        map_add(m, cbor_build_negint8(0), cbor_build_uint8(6)); /* Ed25519 */
-        map_add(m, cbor_build_negint8(1), cbor_build_bytestring(pub, 32));
-    } else {
-        ASSERT_EQ(EVP_PKEY_get_octet_string_param(
-                      a->key, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub), &len),
-                  1);
-        ASSERT_EQ(len, 65);
-        map_add(m, cbor_build_uint8(1), cbor_build_uint8(2));   /* EC2 */
-        map_add(m, cbor_build_uint8(3), cbor_build_negint8(6)); /* -7 */
-        map_add(m, cbor_build_negint8(0), cbor_build_uint8(1)); /* P-256 */
-        map_add(m, cbor_build_negint8(1), cbor_build_bytestring(pub + 1, 32));
-        map_add(m, cbor_build_negint8(2), cbor_build_bytestring(pub + 33, 32));
-    }
-    n = cbor_serialize_alloc(m, out, &sz);
-    ASSERT(n > 0);
-    cbor_decref(&m);
-    return n;
-}
-
-/* authData (WebAuthn §6.1): rpIdHash, flags, counter, and with at the
- * attested credential data. */
-static size_t
-auth_data(struct authn *a, const char *rpid, unsigned char flags, int at,
-          unsigned char *out)
-{
-    unsigned char *ck = NULL;
-    size_t n = 0, cklen;
-
-    util_sha256(rpid, strlen(rpid), out);
-    n = 32;
-    out[n++] = flags | (at ? 0x40 : 0);
-    out[n++] = (unsigned char)(a->counter >> 24);
-    out[n++] = (unsigned char)(a->counter >> 16);
-    out[n++] = (unsigned char)(a->counter >> 8);
-    out[n++] = (unsigned char)a->counter;
-    if (at) {
-        memset(out + n, 0, 16); /* AAGUID */
-        n += 16;
-        out[n++] = 0;
-        out[n++] = sizeof(a->id);
-        memcpy(out + n, a->id, sizeof(a->id));
-        n += sizeof(a->id);
-        cklen = cose_key(a, &ck);
-        memcpy(out + n, ck, cklen);
-        n += cklen;
-        free(ck);
-    }
-    return n;
-}
-
-/* The signature over authData || SHA-256(clientDataJSON). */
-static size_t
-sign(const struct authn *a, const unsigned char *ad, size_t adlen,
-     const char *cd, unsigned char *sig)
-{
-    unsigned char msg[1024];
-    size_t siglen = 256;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-
-    memcpy(msg, ad, adlen);
-    util_sha256(cd, strlen(cd), msg + adlen);
-    ASSERT_EQ(EVP_DigestSignInit(ctx, NULL, a->eddsa ? NULL : EVP_sha256(),
-                                 NULL, a->key),
-              1);
-    ASSERT_EQ(EVP_DigestSign(ctx, sig, &siglen, msg, adlen + 32), 1);
-    EVP_MD_CTX_free(ctx);
-    return siglen;
-}
 
 static void
 client_data(char *out, size_t len, const char *type, const char *challenge,
@@ -143,37 +27,6 @@ client_data(char *out, size_t len, const char *type, const char *challenge,
              "{\"type\":\"%s\",\"challenge\":\"%s\",\"origin\":\"%s\","
              "\"crossOrigin\":false}",
              type, challenge, origin);
-}
-
-/* An attestation object: fmt "none", or "packed" self attestation signed
- * by the credential key (with sig_flip, a signature that is wrong). */
-static size_t
-attobj(struct authn *a, const char *fmt, const char *rpid, unsigned char flags,
-       const char *cd, int sig_flip, unsigned char **out)
-{
-    cbor_item_t *m = cbor_new_definite_map(3), *st;
-    unsigned char ad[512], sig[256];
-    size_t adlen, siglen, sz = 0, n;
-
-    adlen = auth_data(a, rpid, flags, 1, ad);
-    if (strcmp(fmt, "packed") == 0) {
-        siglen = sign(a, ad, adlen, cd, sig);
-        if (sig_flip)
-            sig[siglen - 1] ^= 1;
-        st = cbor_new_definite_map(2);
-        map_add(st, cbor_build_string("alg"),
-                cbor_build_negint8(a->eddsa ? 7 : 6));
-        map_add(st, cbor_build_string("sig"), cbor_build_bytestring(sig, siglen));
-    } else {
-        st = cbor_new_definite_map(0);
-    }
-    map_add(m, cbor_build_string("fmt"), cbor_build_string(fmt));
-    map_add(m, cbor_build_string("attStmt"), st);
-    map_add(m, cbor_build_string("authData"), cbor_build_bytestring(ad, adlen));
-    n = cbor_serialize_alloc(m, out, &sz);
-    ASSERT(n > 0);
-    cbor_decref(&m);
-    return n;
 }
 
 static int
@@ -188,7 +41,7 @@ do_register(struct authn *a, const char *fmt, const char *rpid,
     int rc;
 
     client_data(cd, sizeof(cd), type, challenge, origin);
-    aolen = attobj(a, fmt, rpid, flags, cd, sig_flip, &ao);
+    aolen = authn_attobj(a, fmt, rpid, flags, cd, sig_flip, &ao);
     rc = webauthn_register_verify(&rp, want_challenge, cd, strlen(cd), ao,
                                   aolen, cred);
     free(ao);
@@ -206,8 +59,8 @@ do_assert(struct authn *a, const struct webauthn_credential *cred,
     size_t adlen, siglen;
 
     client_data(cd, sizeof(cd), type, challenge, origin);
-    adlen = auth_data(a, rpid, flags, 0, ad);
-    siglen = sign(a, ad, adlen, cd, sig);
+    adlen = authn_auth_data(a, rpid, flags, 0, ad);
+    siglen = authn_sign(a, ad, adlen, cd, sig);
     if (sig_flip)
         sig[siglen - 1] ^= 1;
     return webauthn_assert_verify(&rp, "Y2hhbA", cred, cd, strlen(cd), ad,
@@ -428,7 +281,7 @@ TEST(attestation_object_is_parsed_strictly)
     static const unsigned char text[] = {0x61, 'x'};
 
     authn_new(&a, 0);
-    len = attobj(&a, "none", RPID, 0x05, "{}", 0, &buf);
+    len = authn_attobj(&a, "none", RPID, 0x05, "{}", 0, &buf);
     ASSERT_EQ(webauthn_attobj_parse(buf, len, &ao), 0);
     ASSERT_STR_EQ(ao.fmt, "none");
     ASSERT(ao.auth_data_len > 37);

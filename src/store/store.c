@@ -57,6 +57,9 @@ extern const char lua_factor_enrol[];
 extern const char lua_factor_activate[];
 extern const char lua_factor_use[];
 extern const char lua_session_reauth[];
+extern const char lua_passkey_add[];
+extern const char lua_passkey_use[];
+extern const char lua_passkey_remove[];
 
 static const struct script_source {
     const char *name;
@@ -87,6 +90,9 @@ static const struct script_source {
     [SCRIPT_FACTOR_ACTIVATE] = {"factor_activate", lua_factor_activate},
     [SCRIPT_FACTOR_USE] = {"factor_use", lua_factor_use},
     [SCRIPT_SESSION_REAUTH] = {"session_reauth", lua_session_reauth},
+    [SCRIPT_PASSKEY_ADD] = {"passkey_add", lua_passkey_add},
+    [SCRIPT_PASSKEY_USE] = {"passkey_use", lua_passkey_use},
+    [SCRIPT_PASSKEY_REMOVE] = {"passkey_remove", lua_passkey_remove},
 };
 
 /*

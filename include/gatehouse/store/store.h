@@ -524,4 +524,47 @@ int store_factors_use(struct store *st, const char *sub, const char *kind,
 /* Deletes every factor of the user. 1 if there were any, 0 if not. */
 int store_factors_delete(struct store *st, const char *sub);
 
+/*
+ * Passkeys (store_passkeys.c): pk:{sub} and pkid:{credential id}. Ids
+ * and keys are base64url text here; what they mean is crypto/webauthn's.
+ */
+struct passkey_record {
+    char *id;       /* base64url credential id */
+    int alg;        /* COSE algorithm */
+    int64_t created;
+    char *pubkey;   /* base64url, libfido2's raw form for alg */
+    char *name;     /* what the user called it */
+    uint32_t counter;
+};
+/* Frees n records and the array (NULL-safe). */
+void store_passkeys_free(struct passkey_record *p, size_t n);
+/* The user's passkeys, oldest first, in a malloc'd array of *n
+ * (store_passkeys_free); none is an empty list (*ret NULL, *n 0). */
+int store_passkeys_list(struct store *st, const char *sub,
+                        struct passkey_record **ret, size_t *n);
+/* One of the user's passkeys into *ret (its strings malloc'd: free
+ * with store_passkeys_free(ret, 0) semantics, see passkey_record_clear).
+ * GH_ENOTFOUND if the user has no such passkey. */
+int store_passkey_get(struct store *st, const char *sub, const char *id,
+                      struct passkey_record *ret);
+void store_passkey_record_clear(struct passkey_record *p);
+/* Who owns the credential id: a malloc'd sub into *sub. GH_ENOTFOUND. */
+int store_passkey_owner(struct store *st, const char *id, char **sub);
+/* Adds p for sub, recording the challenge (its SHA-256, hex) as used
+ * (passkey_add.lua). 0; GH_EBADTOKEN if the challenge was used;
+ * GH_EEXISTS if the credential is registered already; GH_ETOOBIG if the
+ * user has PASSKEYS_MAX. */
+int store_passkey_add(struct store *st, const char *sub,
+                      const struct passkey_record *p,
+                      const char *challenge_hash);
+/* Records a verified assertion (passkey_use.lua): the challenge used,
+ * the counter from old to new. 0; GH_EBADTOKEN (challenge used),
+ * GH_EDENIED (counter moved meanwhile), GH_ENOTFOUND (no such passkey). */
+int store_passkey_use(struct store *st, const char *sub, const char *id,
+                      uint32_t old_counter, uint32_t new_counter,
+                      const char *challenge_hash);
+/* Removes one of the user's passkeys. 1 if removed, 0 if it had none
+ * by that id. */
+int store_passkey_remove(struct store *st, const char *sub, const char *id);
+
 #endif

@@ -279,6 +279,9 @@ TEST(attestation_object_is_parsed_strictly)
                                             0x64, 'n', 'o', 'n', 'e'};
     static const unsigned char int_key[] = {0xa1, 0x01, 0x02};
     static const unsigned char text[] = {0x61, 'x'};
+    /* An array that declares 1.6 billion items in five bytes: refused
+     * before libcbor allocates for them (found by fuzz-webauthn-attobj). */
+    static const unsigned char huge[] = {0x9a, 0x61, 0x74, 0x74, 0x53};
 
     authn_new(&a, 0);
     len = authn_attobj(&a, "none", RPID, 0x05, "{}", 0, &buf);
@@ -296,6 +299,7 @@ TEST(attestation_object_is_parsed_strictly)
     ASSERT_EQ(webauthn_attobj_parse(no_auth, sizeof(no_auth), &ao), GH_EINVAL);
     ASSERT_EQ(webauthn_attobj_parse(int_key, sizeof(int_key), &ao), GH_EINVAL);
     ASSERT_EQ(webauthn_attobj_parse(text, sizeof(text), &ao), GH_EINVAL);
+    ASSERT_EQ(webauthn_attobj_parse(huge, sizeof(huge), &ao), GH_EINVAL);
     free(longer);
     free(buf);
     authn_free(&a);

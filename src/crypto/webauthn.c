@@ -99,6 +99,43 @@ webauthn_attobj_clear(struct webauthn_attobj *ao)
     memset(ao, 0, sizeof(*ao));
 }
 
+/* libcbor's cbor_load allocates a definite array or map for the size its
+ * header declares before reading a single item, so a few bytes can ask
+ * for gigabytes. A first pass with libcbor's streaming decoder refuses
+ * any collection that declares more items than the input has bytes. */
+struct size_check {
+    size_t limit;
+    int bad;
+};
+
+static void
+collection_start(void *ctx, size_t n)
+{
+    struct size_check *c = ctx;
+
+    if (n > c->limit)
+        c->bad = 1;
+}
+
+static int
+sizes_bounded(const unsigned char *buf, size_t len)
+{
+    struct cbor_callbacks cb = cbor_empty_callbacks;
+    struct cbor_decoder_result r;
+    struct size_check c = {len, 0};
+    size_t off = 0;
+
+    cb.array_start = collection_start;
+    cb.map_start = collection_start;
+    while (off < len && !c.bad) {
+        r = cbor_stream_decode(buf + off, len - off, &cb, &c);
+        if (r.status != CBOR_DECODER_FINISHED || r.read == 0)
+            return 0;
+        off += r.read;
+    }
+    return !c.bad;
+}
+
 int
 webauthn_attobj_parse(const void *buf, size_t len, struct webauthn_attobj *ret)
 {
@@ -110,6 +147,8 @@ webauthn_attobj_parse(const void *buf, size_t len, struct webauthn_attobj *ret)
     int rc = GH_EINVAL;
 
     if (buf == NULL || len == 0 || len > WEBAUTHN_ATTOBJ_MAX)
+        goto out;
+    if (!sizes_bounded(buf, len))
         goto out;
     root = cbor_load(buf, len, &res);
     if (root == NULL || res.error.code != CBOR_ERR_NONE || res.read != len)

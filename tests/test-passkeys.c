@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: MIT */
+/* Passkey ceremonies (directory/passkeys.c) on a real redis-server, with
+ * the test authenticator (authn.c): a registration and a passwordless
+ * sign-in name the owner; a challenge works once, for the browser it was
+ * sealed for; a counter that did not grow is refused and changes
+ * nothing; an anonymous visitor's challenge stores nothing. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis/hiredis.h>
+
+#include "authn.h"
+#include "gatehouse/core/config.h"
+#include "gatehouse/core/error.h"
+#include "gatehouse/core/util.h"
+#include "gatehouse/directory/passkeys.h"
+#include "gatehouse/store/store.h"
+#include "support.h"
+#include "test.h"
+
+#define ORIGIN "http://localhost:8080"
+#define RPID "localhost"
+#define SUB_A "0b7b2b8e-1111-4c1e-9d1a-aaaaaaaaaaaa"
+#define SUB_B "0b7b2b8e-2222-4c1e-9d1a-bbbbbbbbbbbb"
+
+static const struct webauthn_rp rp = {ORIGIN, RPID};
+static struct redis_proc redis;
+static struct store *st;
+/* The store keeps a pointer to its configuration. */
+static struct redis_config conf;
+
+static void
+start(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    if (redis_start(&redis, 0) < 0)
+        FAIL("redis_start");
+    memset(&conf, 0, sizeof(conf));
+    conf.prefix = "t:";
+    conf.unix_path = redis.socket;
+    ASSERT_EQ(store_open(&conf, &st), 0);
+}
+
+static void
+stop(void)
+{
+    store_close(st);
+    redis_stop(&redis, 0);
+}
+
+static long long
+dbsize(void)
+{
+    redisContext *c = redisConnectUnix(redis.socket);
+    redisReply *r;
+    long long n;
+
+    ASSERT(c != NULL && !c->err);
+    r = redisCommand(c, "DBSIZE");
+    ASSERT(r != NULL && r->type == REDIS_REPLY_INTEGER);
+    n = r->integer;
+    freeReplyObject(r);
+    redisFree(c);
+    return n;
+}
+
+static char *
+b64(const void *p, size_t n)
+{
+    return b64url_encode_alloc(p, n);
+}
+
+static void
+client_data(char *out, size_t len, const char *type, const char *challenge)
+{
+    snprintf(out, len,
+             "{\"type\":\"%s\",\"challenge\":\"%s\",\"origin\":\"%s\"}", type,
+             challenge, ORIGIN);
+}
+
+/* A registration of a's credential for sub through the ceremony. */
+static int
+enrol(struct authn *a, const char *sub, const char *name)
+{
+    char challenge[PASSKEY_CHALLENGE_TEXT], cd[512], *sealed = NULL;
+    char *cd64, *ao64;
+    unsigned char *ao = NULL;
+    size_t aolen;
+    int rc;
+
+    ASSERT_EQ(passkeys_challenge(st, PASSKEY_PURPOSE_REGISTER, sub, challenge,
+                                 &sealed),
+              0);
+    client_data(cd, sizeof(cd), "webauthn.create", challenge);
+    aolen = authn_attobj(a, "packed", RPID, 0x05, cd, 0, &ao);
+    cd64 = b64(cd, strlen(cd));
+    ao64 = b64(ao, aolen);
+    rc = passkeys_register(st, &rp, sub, sealed, cd64, ao64, name, 1000);
+    free(cd64);
+    free(ao64);
+    free(ao);
+    free(sealed);
+    return rc;
+}
+
+/* One assertion by a for the sealed challenge: the browser's fields. */
+struct answer {
+    char *id, *cd, *ad, *sig;
+};
+
+static void
+answer(struct authn *a, const char *challenge, struct answer *ans)
+{
+    char cd[512];
+    unsigned char ad[64], sig[256];
+    size_t adlen, siglen;
+
+    client_data(cd, sizeof(cd), "webauthn.get", challenge);
+    adlen = authn_auth_data(a, RPID, 0x05, 0, ad);
+    siglen = authn_sign(a, ad, adlen, cd, sig);
+    ans->id = b64(a->id, sizeof(a->id));
+    ans->cd = b64(cd, strlen(cd));
+    ans->ad = b64(ad, adlen);
+    ans->sig = b64(sig, siglen);
+}
+
+static void
+answer_free(struct answer *ans)
+{
+    free(ans->id);
+    free(ans->cd);
+    free(ans->ad);
+    free(ans->sig);
+}
+
+static int
+sign_in(const char *binding, const char *sealed, const char *want,
+        const struct answer *ans, char **sub)
+{
+    int uv = 0;
+
+    return passkeys_sign_in(st, &rp, binding, sealed, want, ans->id, ans->cd,
+                            ans->ad, ans->sig, sub, &uv);
+}
+
+TEST(registration_then_passwordless_sign_in_names_the_owner)
+{
+    struct authn a;
+    struct answer ans;
+    struct passkey_record *list = NULL;
+    char challenge[PASSKEY_CHALLENGE_TEXT], *sealed = NULL, *sub = NULL;
+    size_t n = 0;
+
+    start();
+    authn_new(&a, 0);
+    ASSERT_EQ(enrol(&a, SUB_A, "Laptop"), 0);
+    ASSERT_EQ(store_passkeys_list(st, SUB_A, &list, &n), 0);
+    ASSERT_EQ(n, 1);
+    ASSERT_STR_EQ(list[0].name, "Laptop");
+    ASSERT_EQ(list[0].alg, -7);
+    ASSERT_EQ(list[0].created, 1000);
+    store_passkeys_free(list, n);
+
+    a.counter = 1;
+    ASSERT_EQ(passkeys_challenge(st, PASSKEY_PURPOSE_SIGN_IN, "browser-1",
+                                 challenge, &sealed),
+              0);
+    answer(&a, challenge, &ans);
+    ASSERT_EQ(sign_in("browser-1", sealed, NULL, &ans, &sub), 0);
+    ASSERT_STR_EQ(sub, SUB_A);
+    free(sub);
+    answer_free(&ans);
+    free(sealed);
+    authn_free(&a);
+    stop();
+}
+
+TEST(a_challenge_works_once_and_only_for_its_browser)
+{
+    struct authn a;
+    struct answer ans;
+    char challenge[PASSKEY_CHALLENGE_TEXT], *sealed = NULL, *sub = NULL;
+
+    start();
+    authn_new(&a, 0);
+    ASSERT_EQ(enrol(&a, SUB_A, ""), 0);
+    a.counter = 1;
+    ASSERT_EQ(passkeys_challenge(st, PASSKEY_PURPOSE_SIGN_IN, "browser-1",
+                                 challenge, &sealed),
+              0);
+    answer(&a, challenge, &ans);
+    /* Sealed for another browser, or for a registration. */
+    ASSERT_EQ(sign_in("browser-2", sealed, NULL, &ans, &sub), GH_EBADTOKEN);
+    ASSERT_EQ(sign_in("browser-1", "v1.forged", NULL, &ans, &sub),
+              GH_EBADTOKEN);
+    ASSERT_EQ(sign_in("browser-1", sealed, NULL, &ans, &sub), 0);
+    free(sub);
+    sub = NULL;
+    /* The same answer again: its counter did not grow. */
+    ASSERT_EQ(sign_in("browser-1", sealed, NULL, &ans, &sub), GH_EDENIED);
+    answer_free(&ans);
+    /* A fresh answer (higher counter) to the spent challenge: still no. */
+    a.counter = 2;
+    answer(&a, challenge, &ans);
+    ASSERT_EQ(sign_in("browser-1", sealed, NULL, &ans, &sub), GH_EBADTOKEN);
+    ASSERT(sub == NULL);
+    answer_free(&ans);
+    free(sealed);
+    authn_free(&a);
+
+    /* An authenticator without a counter (always 0): only the spent
+     * challenge stops the replay of its answer. */
+    authn_new(&a, 1);
+    ASSERT_EQ(enrol(&a, SUB_B, "No counter"), 0);
+    ASSERT_EQ(passkeys_challenge(st, PASSKEY_PURPOSE_SIGN_IN, "browser-3",
+                                 challenge, &sealed),
+              0);
+    answer(&a, challenge, &ans);
+    ASSERT_EQ(sign_in("browser-3", sealed, NULL, &ans, &sub), 0);
+    ASSERT_STR_EQ(sub, SUB_B);
+    free(sub);
+    sub = NULL;
+    ASSERT_EQ(sign_in("browser-3", sealed, NULL, &ans, &sub), GH_EBADTOKEN);
+    ASSERT(sub == NULL);
+    answer_free(&ans);
+    free(sealed);
+    authn_free(&a);
+    stop();
+}
+
+TEST(a_counter_that_did_not_grow_is_refused_and_changes_nothing)
+{
+    struct authn a;
+    struct answer ans;
+    struct passkey_record rec = {0};
+    char challenge[PASSKEY_CHALLENGE_TEXT], *sealed = NULL, *sub = NULL;
+    char *id;
+
+    start();
+    authn_new(&a, 0);
+    a.counter = 10;
+    ASSERT_EQ(enrol(&a, SUB_A, "Key"), 0);
+    id = b64(a.id, sizeof(a.id));
+    /* A clone of the authenticator answers with a counter it had. */
+    a.counter = 10;
+    ASSERT_EQ(passkeys_challenge(st, PASSKEY_PURPOSE_SIGN_IN, "b", challenge,
+                                 &sealed),
+              0);
+    answer(&a, challenge, &ans);
+    ASSERT_EQ(sign_in("b", sealed, NULL, &ans, &sub), GH_EDENIED);
+    answer_free(&ans);
+    ASSERT_EQ(store_passkey_get(st, SUB_A, id, &rec), 0);
+    ASSERT_EQ(rec.counter, 10);
+    store_passkey_record_clear(&rec);
+    /* The challenge was not spent by the refusal: the real one signs in. */
+    a.counter = 11;
+    answer(&a, challenge, &ans);
+    ASSERT_EQ(sign_in("b", sealed, NULL, &ans, &sub), 0);
+    free(sub);
+    answer_free(&ans);
+    ASSERT_EQ(store_passkey_get(st, SUB_A, id, &rec), 0);
+    ASSERT_EQ(rec.counter, 11);
+    store_passkey_record_clear(&rec);
+    free(sealed);
+    free(id);
+    authn_free(&a);
+    stop();
+}
+
+TEST(an_anonymous_challenge_stores_nothing)
+{
+    char challenge[PASSKEY_CHALLENGE_TEXT], *sealed = NULL;
+    long long before;
+    int i;
+
+    start();
+    /* The MAC key is made by the first challenge; after it, none adds. */
+    ASSERT_EQ(passkeys_challenge(st, PASSKEY_PURPOSE_SIGN_IN, "b", challenge,
+                                 &sealed),
+              0);
+    free(sealed);
+    before = dbsize();
+    for (i = 0; i < 50; i++) {
+        ASSERT_EQ(passkeys_challenge(st, PASSKEY_PURPOSE_SIGN_IN, "b",
+                                     challenge, &sealed),
+                  0);
+        free(sealed);
+    }
+    ASSERT_EQ(dbsize(), before);
+    stop();
+}
+
+TEST(registration_refuses_replay_other_users_and_bad_names)
+{
+    struct authn a, b;
+    struct answer ans;
+    char challenge[PASSKEY_CHALLENGE_TEXT], cd[512], *sealed = NULL;
+    char *cd64, *ao64, *sub = NULL, *id;
+    unsigned char *ao = NULL;
+    size_t aolen;
+    long long before;
+
+    start();
+    authn_new(&a, 0);
+    authn_new(&b, 1);
+    ASSERT_EQ(passkeys_challenge(st, PASSKEY_PURPOSE_REGISTER, SUB_A,
+                                 challenge, &sealed),
+              0);
+    client_data(cd, sizeof(cd), "webauthn.create", challenge);
+    aolen = authn_attobj(&a, "none", RPID, 0x05, cd, 0, &ao);
+    cd64 = b64(cd, strlen(cd));
+    ao64 = b64(ao, aolen);
+    /* Sealed for A: B's account cannot take it. */
+    ASSERT_EQ(passkeys_register(st, &rp, SUB_B, sealed, cd64, ao64, "x", 1),
+              GH_EBADTOKEN);
+    before = dbsize();
+    ASSERT_EQ(passkeys_register(st, &rp, SUB_A, sealed, cd64, ao64,
+                                "a\nnewline", 1),
+              GH_EINVAL);
+    ASSERT_EQ(passkeys_register(st, &rp, SUB_A, sealed, cd64, "%%%", "x", 1),
+              GH_EINVAL);
+    ASSERT_EQ(dbsize(), before);
+    ASSERT_EQ(passkeys_register(st, &rp, SUB_A, sealed, cd64, ao64, "x", 1),
+              0);
+    /* The same registration again. */
+    ASSERT_EQ(passkeys_register(st, &rp, SUB_A, sealed, cd64, ao64, "x", 1),
+              GH_EBADTOKEN);
+    free(cd64);
+    free(ao64);
+    free(ao);
+    free(sealed);
+    /* The credential is A's: as B's second factor it is not found. */
+    ASSERT_EQ(enrol(&b, SUB_B, "B"), 0);
+    a.counter = 3;
+    ASSERT_EQ(passkeys_challenge(st, PASSKEY_PURPOSE_SIGN_IN, "b", challenge,
+                                 &sealed),
+              0);
+    answer(&a, challenge, &ans);
+    ASSERT_EQ(sign_in("b", sealed, SUB_B, &ans, &sub), GH_ENOTFOUND);
+    /* Removed, it signs in no one. */
+    id = b64(a.id, sizeof(a.id));
+    ASSERT_EQ(store_passkey_remove(st, SUB_B, id), 0);
+    ASSERT_EQ(store_passkey_remove(st, SUB_A, id), 1);
+    ASSERT_EQ(sign_in("b", sealed, NULL, &ans, &sub), GH_ENOTFOUND);
+    ASSERT(sub == NULL);
+    answer_free(&ans);
+    free(id);
+    free(sealed);
+    authn_free(&a);
+    authn_free(&b);
+    stop();
+}
+
+TEST_MAIN(TEST_ENTRY(registration_then_passwordless_sign_in_names_the_owner),
+          TEST_ENTRY(a_challenge_works_once_and_only_for_its_browser),
+          TEST_ENTRY(a_counter_that_did_not_grow_is_refused_and_changes_nothing),
+          TEST_ENTRY(an_anonymous_challenge_stores_nothing),
+          TEST_ENTRY(registration_refuses_replay_other_users_and_bad_names))

@@ -14,6 +14,7 @@
 #include "gatehouse/http/http.h"
 #include "gatehouse/routes.h"
 #include "gatehouse/oidc/account.h"
+#include "gatehouse/oidc/passkey.h"
 #include "gatehouse/oidc/authorize.h"
 #include "gatehouse/oidc/login.h"
 #include "gatehouse/oidc/discovery.h"
@@ -61,6 +62,9 @@ static const struct route routes[] = {
     {M_GET | M_POST, "/login", login_handle, ROUTE_SIGN_IN},
     {M_GET | M_POST, "/logout", logout_handle, 0},
     {M_GET | M_POST, "/account", account_handle, 0},
+    {M_GET | M_POST, "/account/passkeys", passkey_account_handle, 0},
+    {M_GET | M_POST, "/login/passkey", passkey_login_handle, ROUTE_SIGN_IN},
+    {M_GET | M_HEAD, "/passkey.js", passkey_script, ROUTE_CACHEABLE},
     {M_GET | M_HEAD, "/logout/frontchannel.js", logout_frontchannel_script,
      ROUTE_CACHEABLE},
     {M_POST | M_OPTIONS, "/token", token_handle, ROUTE_CORS_CLIENT},

@@ -165,9 +165,12 @@ TEST(login_has_labelled_fields_csrf_and_one_button)
     ASSERT_CONTAINS(t, "value=\"req-42\"");
     free(t);
 
-    ASSERT_EQ(count(html, "<button"), 1);
+    /* The password form's button, and the passkey page's (a GET form
+     * carrying the request). */
+    ASSERT_EQ(count(html, "<button"), 2);
     ASSERT_CONTAINS(html, "<button type=\"submit\">Sign in</button>");
-    ASSERT_EQ(count(html, "<input"), 5);
+    ASSERT_CONTAINS(html, "action=\"/login/passkey\"");
+    ASSERT_EQ(count(html, "<input"), 6);
     ASSERT(strstr(html, "role=\"alert\"") == NULL);
     ASSERT(strstr(html, "aria-describedby") == NULL);
     free(html);
@@ -277,8 +280,9 @@ TEST(login_escapes_hostile_input_everywhere)
                            HOSTILE};
     char *html = pages_login(&en, &p);
 
-    /* title, h1, action, csrf, request, username, error, notice, return */
-    assert_escaped(html, 9);
+    /* title, h1, action, csrf, request, username, error, notice, return,
+     * and request and return again in the passkey form */
+    assert_escaped(html, 11);
     ASSERT_CONTAINS(html, "<title>Sign in to " HOSTILE_ESC "</title>");
     ASSERT_CONTAINS(html, "action=\"" HOSTILE_ESC "\"");
     ASSERT_CONTAINS(html, "name=\"csrf\" value=\"" HOSTILE_ESC "\"");
@@ -286,7 +290,7 @@ TEST(login_escapes_hostile_input_everywhere)
     ASSERT_CONTAINS(html, "role=\"alert\">" HOSTILE_ESC "</p>");
     ASSERT_CONTAINS(html, "role=\"status\">" HOSTILE_ESC "</p>");
     ASSERT_CONTAINS(html, "name=\"return\" value=\"" HOSTILE_ESC "\"");
-    ASSERT_EQ(count(html, "<input"), 6);
+    ASSERT_EQ(count(html, "<input"), 8);
     free(html);
 }
 

@@ -164,6 +164,16 @@ pages_login(const struct page_ctx *ctx, const struct page_login *p)
     page_buf_put(&b, "</label></div>\n<button type=\"submit\">");
     page_buf_esc(&b, tr(ctx->lang, "Sign in"));
     page_buf_put(&b, "</button>\n</form>\n");
+    /* SPEC §7: a passwordless sign-in, on a page of its own (its script
+     * is loaded there only); a GET form carries the pending request. */
+    page_buf_put(&b, "<form method=\"get\" action=\"/login/passkey\" "
+                     "class=\"alt\">\n");
+    page_buf_hidden(&b, "request", p->request);
+    page_buf_hidden(&b, "return", p->return_to);
+    page_buf_put(&b, "<button type=\"submit\" class=\"secondary\" "
+                     "id=\"use-passkey\">");
+    page_buf_esc(&b, tr(ctx->lang, "Sign in with a passkey"));
+    page_buf_put(&b, "</button>\n</form>\n");
 
     html = page_buf_finish(ctx, title, &b);
     free(title);

@@ -113,7 +113,11 @@ pages_account(const struct page_ctx *ctx, const struct page_account *p)
     page_buf_esc(&b, tr(ctx->lang,
                         "Each app you signed in to on a device is told when "
                         "you sign out of it."));
-    page_buf_put(&b, "</p>\n");
+    page_buf_put(&b, "</p>\n<p><a id=\"passkeys-link\" href=\"");
+    page_buf_action(&b, ctx, "/account/passkeys");
+    page_buf_put(&b, "\">");
+    page_buf_esc(&b, tr(ctx->lang, "Passkeys"));
+    page_buf_put(&b, "</a></p>\n");
     /* OIDC Front-Channel Logout 1.0 §3: out of the tab order, named for
      * assistive technology, loaded with or without script. */
     for (i = 0; i < p->nframes; i++) {

@@ -374,7 +374,7 @@ has_device_cookie(struct http_request *req)
 const char *
 login_return_path(const char *s)
 {
-    static const char *const allowed[] = {"/account"};
+    static const char *const allowed[] = {"/account", "/account/passkeys"};
     size_t i;
 
     for (i = 0; s != NULL && i < sizeof(allowed) / sizeof(allowed[0]); i++)

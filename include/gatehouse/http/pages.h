@@ -168,4 +168,47 @@ char *pages_error(const struct page_ctx *ctx, const char *title,
 char *pages_maintenance(const struct page_ctx *ctx, const char *message,
                         const char *since);
 
+/* Passkeys (pages_passkeys.c). The page's only script is /passkey.js
+ * (pages_passkey_script): it makes the navigator.credentials call a form
+ * with data-passkey asks for and posts the answer in the form's hidden
+ * fields. Without script those forms stay hidden and the rest works. */
+extern const char pages_passkey_script[];
+
+struct page_passkey_item {
+    const char *id;      /* base64url credential id (the Remove form's) */
+    const char *name;
+    const char *created; /* "2026-12-07 13:45 UTC" */
+};
+/* /account/passkeys: the list with "Remove" each, and "Add a passkey". */
+struct page_passkeys {
+    const char *action;    /* "/account/passkeys" */
+    const char *csrf;
+    const char *username;
+    const char *status;    /* a line above the list (translated); NULL */
+    const char *error;     /* the same as an alert (translated); NULL */
+    const struct page_passkey_item *items;
+    size_t nitems;
+    /* navigator.credentials.create's: the challenge and the state sealed
+     * around it, the RP ID and the user's handle (base64url) */
+    const char *challenge;
+    const char *state;
+    const char *rp_id;
+    const char *user_id;
+};
+char *pages_passkeys(const struct page_ctx *ctx, const struct page_passkeys *p);
+
+/* /login/passkey: "Sign in with a passkey" (a discoverable credential). */
+struct page_passkey_sign_in {
+    const char *action;    /* "/login/passkey" */
+    const char *challenge;
+    const char *state;
+    const char *rp_id;
+    const char *request;   /* the pending authorization request; NULL */
+    const char *return_to; /* a Gatehouse page to go back to; NULL */
+    const char *password_link; /* the password form's URL */
+    const char *error;     /* translated; NULL */
+};
+char *pages_passkey_sign_in(const struct page_ctx *ctx,
+                            const struct page_passkey_sign_in *p);
+
 #endif

@@ -19,6 +19,9 @@ struct store;
 /* How a session's user signed in, as ID tokens' amr says (RFC 8176):
  * space-separated methods. */
 #define SESSION_AMR_PWD "pwd"
+/* A passkey alone (passwordless sign-in): RFC 8176 "hwk", a key held in
+ * hardware; a second factor by itself, so acr 2fa. */
+#define SESSION_AMR_HWK "hwk"
 /* The acr of ID tokens (OIDC Core §2): a password alone, or a password
  * and a second factor (amr "pwd otp" or "pwd hwk"). */
 #define SESSION_ACR_PWD "urn:gatehouse:acr:pwd"
@@ -39,6 +42,12 @@ int session_create(struct store *st, const struct config *cfg,
                    const char *sub, const char *ip, const char *ua,
                    char sid_out[SESSION_SID_LEN + 1],
                    char cookie_out[SESSION_COOKIE_LEN + 1]);
+/* The same for a sign-in made with the methods amr (RFC 8176,
+ * space-separated: "hwk" for a passkey alone). */
+int session_create_amr(struct store *st, const struct config *cfg,
+                       const char *sub, const char *ip, const char *ua,
+                       const char *amr, char sid_out[SESSION_SID_LEN + 1],
+                       char cookie_out[SESSION_COOKIE_LEN + 1]);
 
 /*
  * Finds the live session a cookie value names and restarts its idle clock

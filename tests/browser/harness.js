@@ -143,7 +143,8 @@ class Stack {
   // with optional client: metadata to add to or replace in its config (or
   // a function of the app, once its url is known, that returns it),
   // and args: more demo-app options (['--frontchannel']);
-  // opts.config: more top-level config keys (tokens, session, ...).
+  // opts.config: more top-level config keys (tokens, session, ...);
+  // opts.host: the issuer's host name (default 127.0.0.1).
   async start(opts = {}) {
     for (const bin of [GATEHOUSE_BIN, DEMO_BIN]) {
       if (!fs.existsSync(bin)) {
@@ -158,7 +159,9 @@ class Stack {
     await waitFor('redis-server', () => fs.existsSync(sock));
 
     const port = await freePort();
-    this.issuer = `http://127.0.0.1:${port}`;
+    // opts.host 'localhost': the issuer by name (still on loopback), for
+    // what an IP literal cannot be, such as a WebAuthn RP ID.
+    this.issuer = `http://${opts.host ?? '127.0.0.1'}:${port}`;
     for (const a of opts.apps ?? APPS) {
       const p = await freePort();
       this.apps.push({
@@ -288,7 +291,9 @@ function useStack(opts = {}, ready = async () => {}) {
     const outside = [];
     context.on('request', (r) => {
       const u = new URL(r.url());
-      if (u.hostname !== '127.0.0.1') outside.push(r.url());
+      if (u.hostname !== '127.0.0.1' && u.hostname !== 'localhost') {
+        outside.push(r.url());
+      }
     });
     try {
       await fn(env.stack, await context.newPage());

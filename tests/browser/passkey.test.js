@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: MIT
+// Passkeys (issue 18 item 2) in Debian's headless Chromium with its
+// virtual authenticator (DevTools WebAuthn domain: CTAP2, internal,
+// resident keys, user verification), on http://localhost (an RP ID cannot
+// be an IP address): alice adds a passkey on /account/passkeys, then a new
+// browser session signs in with it alone, first to Gatehouse and then for
+// an app, whose ID token says amr ["hwk"] and acr 2fa.
+'use strict';
+
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const {
+  freePort, screenshotPath, signIn, statusText, useStack,
+} = require('./harness');
+
+// An app of the test's own whose redirect goes nowhere: the browser's
+// request to it is read for the code, which the test redeems itself.
+const probe = { secret: `probe-${Math.random().toString(36).slice(2)}` };
+const opts = async () => {
+  probe.redirect = `http://127.0.0.1:${await freePort()}/cb`;
+  return {
+    host: 'localhost',
+    clients: [{
+      client_id: 'probe', client_secret: probe.secret, name: 'Probe',
+      redirect_uris: [probe.redirect],
+      grant_types: ['authorization_code'],
+    }],
+  };
+};
+const { scenario } = useStack(opts);
+
+async function screenshot(page, name) {
+  const file = screenshotPath(name);
+  await page.screenshot({ path: file, fullPage: true });
+  assert.ok(fs.statSync(file).size > 1000, `a screenshot in ${file}`);
+}
+
+// A platform authenticator with user verification, as a laptop's.
+async function virtualAuthenticator(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send(
+    'WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2', transport: 'internal', hasResidentKey: true,
+        hasUserVerification: true, isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    });
+  return { cdp, authenticatorId };
+}
+
+function claims(jwt) {
+  return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString());
+}
+
+scenario('add a passkey, then sign in with it alone (amr hwk)',
+  async (stack, page) => {
+    const { cdp, authenticatorId } = await virtualAuthenticator(page);
+    const crm = stack.app('crm');
+    await signIn(page, stack, crm);
+    await page.waitForURL(crm.url);
+
+    // Just signed in: no step-up asked.
+    await page.goto(`${stack.issuer}/account/passkeys`);
+    assert.equal(await page.locator('h1').textContent(), 'Passkeys');
+    assert.equal(await page.locator('#none').count(), 1);
+    await page.getByLabel('Name of the new passkey').fill('Laptop');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.waitForSelector('#status');
+    assert.equal(await statusText(page), 'The passkey was added.');
+    assert.equal(await page.locator('#passkeys li .name').textContent(),
+      'Laptop');
+    const { credentials } = await cdp.send('WebAuthn.getCredentials',
+      { authenticatorId });
+    assert.equal(credentials.length, 1);
+    assert.ok(credentials[0].isResidentCredential);
+    await screenshot(page, 'passkey-added.png');
+
+    // A new browser session: the cookies gone, the authenticator kept.
+    await page.context().clearCookies();
+    await page.goto(`${stack.issuer}/login`);
+    await page.locator('#use-passkey').click();
+    await page.waitForURL(`${stack.issuer}/login/passkey**`);
+    await screenshot(page, 'passkey-sign-in.png');
+    await page.locator('#passkey').click();
+    await page.waitForSelector('text=You are signed in as alice');
+
+    // For an app: the code's ID token says how.
+    await page.context().clearCookies();
+    const auth = new URL(`${stack.issuer}/authorize`);
+    auth.search = new URLSearchParams({
+      response_type: 'code', client_id: 'probe', scope: 'openid',
+      redirect_uri: probe.redirect, state: 'st1', nonce: 'n1',
+    }).toString();
+    await page.goto(auth.href);
+    await page.locator('#use-passkey').click();
+    await page.waitForURL(`${stack.issuer}/login/passkey**`);
+    const back = page.waitForRequest((r) => r.url().startsWith(probe.redirect));
+    await page.locator('#passkey').click();
+    const code = new URL((await back).url()).searchParams.get('code');
+    assert.ok(code, 'a code for the app');
+    const r = await fetch(`${stack.issuer}/token`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        Authorization: 'Basic ' +
+          Buffer.from(`probe:${probe.secret}`).toString('base64'),
+      },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code', code, redirect_uri: probe.redirect,
+      }).toString(),
+    });
+    assert.equal(r.status, 200, await r.clone().text());
+    const idt = claims((await r.json()).id_token);
+    assert.equal(idt.sub, stack.aliceSub);
+    assert.deepEqual(idt.amr, ['hwk']);
+    assert.equal(idt.acr, 'urn:gatehouse:acr:2fa');
+
+    // Removed, it signs no one in. (The redirect to the probe ends on
+    // Chromium's error page; let that finish first.)
+    await page.waitForURL(/^chrome-error:/).catch(() => {});
+    await page.goto('about:blank');
+    await page.context().clearCookies();
+    await signIn(page, stack, crm);
+    await page.waitForURL(crm.url);
+    await page.goto(`${stack.issuer}/account/passkeys`);
+    await page.getByRole('button', { name: 'Remove' }).click();
+    await page.waitForSelector('#status');
+    assert.equal(await statusText(page), 'The passkey was removed.');
+    assert.equal(await page.locator('#none').count(), 1);
+    await page.context().clearCookies();
+    await page.goto(`${stack.issuer}/login/passkey`);
+    await page.locator('#passkey').click();
+    await page.waitForSelector('#error');
+    assert.match(await page.locator('#error').textContent(),
+      /That passkey was not accepted/);
+  });
+
+scenario('without JavaScript the password still signs in; no passkey form',
+  async (stack, page) => {
+    const ctx = await page.context().browser().newContext({
+      javaScriptEnabled: false,
+    });
+    try {
+      const p = await ctx.newPage();
+      await p.goto(`${stack.issuer}/login/passkey`);
+      assert.equal(await p.locator('form[data-passkey]').isVisible(), false);
+      await p.getByRole('link', { name: 'Sign in with a password instead' })
+        .click();
+      await p.getByLabel('Username').fill('alice');
+      await p.getByLabel('Password').fill('correct horse battery');
+      await p.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await p.waitForSelector('text=You are signed in as alice');
+    } finally {
+      await ctx.close();
+    }
+  });

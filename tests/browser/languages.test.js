@@ -11,7 +11,9 @@
 
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const { PASSWORD, fitsPhone, screenshotPath, useStack } = require('./harness');
+const {
+  GATEHOUSE_BIN, PASSWORD, fitsPhone, run, screenshotPath, useStack,
+} = require('./harness');
 
 const { scenario } = useStack();
 
@@ -31,6 +33,10 @@ const EN = {
   crmSignedOut: 'CRM — signed out',
   shared: 'On a shared computer?',
   errorTitle: 'Unknown application',
+  accountTitle: 'Your sessions',
+  thisDevice: 'This device',
+  maintenanceTitle: 'Down for maintenance',
+  bannerLead: 'Maintenance starts at ',
 };
 const ZH = {
   tag: 'zh-CN',
@@ -48,6 +54,10 @@ const ZH = {
   crmSignedOut: 'CRM — 已退出登录',
   shared: '在使用公用电脑？',
   errorTitle: '未知应用',
+  accountTitle: '您的会话',
+  thisDevice: '此设备',
+  maintenanceTitle: '系统维护中',
+  bannerLead: '维护将于 ',
 };
 
 // The English a page must not show in Chinese: every button label and
@@ -56,6 +66,8 @@ const ENGLISH = [
   'Sign in', 'Sign out', 'Sign out everywhere', 'Username', 'Password',
   'Continue', 'Save your work', 'You are signed out', 'signed out',
   'Incorrect', 'Unknown application', 'Your apps', 'shared computer',
+  'Your sessions', 'This device', 'Last seen', 'Manage your sessions',
+  'Maintenance', 'maintenance',
 ];
 
 async function screenshot(page, name) {
@@ -113,6 +125,13 @@ async function everyPage(stack, page, l, param, shot) {
   await page.getByRole('button', { name: l.signIn, exact: true }).click();
   await page.waitForURL(crm.url);
 
+  // The account page: this browser's session, marked as this device.
+  await page.goto(`${stack.issuer}/account${param ? `?${q}` : ''}`);
+  assert.equal(await page.title(), l.accountTitle);
+  assert.ok((await page.locator('main').innerText()).includes(l.thisDevice));
+  await speaks(page, l, 'account');
+  await screenshot(page, `languages-${shot}-account.png`);
+
   // The logout confirmation names the app after the reminder to save.
   await page.goto(`${stack.issuer}/logout${param ? `?${q}` : ''}`);
   assert.equal(await page.title(), l.confirmTitle);
@@ -141,6 +160,43 @@ async function everyPage(stack, page, l, param, shot) {
   assert.equal(await page.title(), l.errorTitle);
   await speaks(page, l, 'error page');
   await screenshot(page, `languages-${shot}-error.png`);
+
+  // A maintenance shutdown: announced, the sign-in page carries the
+  // banner; active, sign-in is the maintenance page. The operator's
+  // message is shown as typed, in no language of ours.
+  const maintenance = async (...args) => {
+    const r = await run(GATEHOUSE_BIN, ['maintenance', '--config',
+      stack.config, ...args]);
+    assert.equal(r.code, 0, r.stderr);
+  };
+  await maintenance('start', '--message', '2.0', '--at', '+60m');
+  const signInPage = async () => {
+    await page.goto(crm.url);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${stack.issuer}/**`);
+    if (param) await page.goto(`${page.url()}&${q}`);
+  };
+  let banner = '';
+  for (let i = 0; i < 20 && !banner.startsWith(l.bannerLead); i++) {
+    await signInPage();
+    const b = page.locator('#banner');
+    banner = (await b.count()) > 0 ? (await b.textContent()).trim() : '';
+    if (!banner.startsWith(l.bannerLead)) await page.waitForTimeout(250);
+  }
+  assert.ok(banner.startsWith(l.bannerLead), banner);
+  await speaks(page, l, 'sign-in with the maintenance banner');
+  await screenshot(page, `languages-${shot}-maintenance-banner.png`);
+  await maintenance('start', '--message', '2.0');
+  let title = '';
+  for (let i = 0; i < 20 && title !== l.maintenanceTitle; i++) {
+    await signInPage().catch(() => {});
+    title = await page.title();
+    if (title !== l.maintenanceTitle) await page.waitForTimeout(250);
+  }
+  assert.equal(title, l.maintenanceTitle);
+  await speaks(page, l, 'maintenance page');
+  await screenshot(page, `languages-${shot}-maintenance.png`);
+  await maintenance('end');
 }
 
 scenario('every page in English by default', async (stack, page) => {

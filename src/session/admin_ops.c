@@ -102,6 +102,9 @@ admin_reset_factors(struct store *st, const char *sub, const char *actor,
      * sessions end. */
     if ((any = factors_reset(st, sub)) < 0)
         return any;
+    if ((rc = store_passkeys_delete(st, sub)) < 0)
+        return rc;
+    any |= rc;
     if ((rc = admin_logout_user(st, sub, actor, sessions, notifications)) < 0)
         return rc;
     *had = any;

@@ -60,6 +60,7 @@ extern const char lua_session_reauth[];
 extern const char lua_passkey_add[];
 extern const char lua_passkey_use[];
 extern const char lua_passkey_remove[];
+extern const char lua_passkeys_delete[];
 
 static const struct script_source {
     const char *name;
@@ -93,6 +94,7 @@ static const struct script_source {
     [SCRIPT_PASSKEY_ADD] = {"passkey_add", lua_passkey_add},
     [SCRIPT_PASSKEY_USE] = {"passkey_use", lua_passkey_use},
     [SCRIPT_PASSKEY_REMOVE] = {"passkey_remove", lua_passkey_remove},
+    [SCRIPT_PASSKEYS_DELETE] = {"passkeys_delete", lua_passkeys_delete},
 };
 
 /*

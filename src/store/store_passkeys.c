@@ -291,3 +291,20 @@ store_passkey_remove(struct store *st, const char *sub, const char *id)
         return rc;
     return v == 1 ? 1 : 0;
 }
+
+int
+store_passkeys_delete(struct store *st, const char *sub)
+{
+    char key[STORE_KEY_MAX];
+    const char *argv[2];
+    long long v = 0;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_PASSKEYS, sub, key, sizeof(key))) < 0)
+        return rc;
+    argv[0] = key;
+    argv[1] = store_prefix(st);
+    if ((rc = script_int(st, SCRIPT_PASSKEYS_DELETE, 1, 2, argv, &v)) < 0)
+        return rc;
+    return v > 0 ? 1 : 0;
+}

@@ -566,5 +566,8 @@ int store_passkey_use(struct store *st, const char *sub, const char *id,
 /* Removes one of the user's passkeys. 1 if removed, 0 if it had none
  * by that id. */
 int store_passkey_remove(struct store *st, const char *sub, const char *id);
+/* Removes every passkey of the user (passkeys_delete.lua). 1 if there
+ * were any, 0 if not. */
+int store_passkeys_delete(struct store *st, const char *sub);
 
 #endif

@@ -22,6 +22,7 @@
 #include "gatehouse/core/error.h"
 #include "gatehouse/core/i18n.h"
 #include "gatehouse/core/log.h"
+#include "gatehouse/core/metrics.h"
 #include "gatehouse/core/util.h"
 #include "gatehouse/core/xmalloc.h"
 #include "gatehouse/crypto/password.h" /* PASSWORD_MAX */
@@ -524,6 +525,10 @@ login_post(struct http_request *req)
     }
     if (rc == 0 && u->disabled)
         rc = GH_EDENIED;
+    /* A browser's answer that was checked, accepted or not (a forged or
+     * expired page's state is not a check of the passkey). */
+    if (rc != GH_EBADTOKEN && rc != GH_EINVAL)
+        metrics_factor(FACTOR_PASSKEY, rc == 0);
     if (rc < 0) {
         log_info("passkey_login_failed addr=%s rc=%s", http_client_addr(req),
                  gh_strerror(rc));

@@ -159,7 +159,8 @@ enum {
  */
 #define FACTOR_TYPE_MAP(XX)                                                    \
     XX(TOTP, "totp")                                                           \
-    XX(RECOVERY, "recovery")
+    XX(RECOVERY, "recovery")                                                   \
+    XX(PASSKEY, "passkey")
 
 enum factor_type {
 #define XX(name, text) FACTOR_##name,

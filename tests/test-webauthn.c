@@ -319,6 +319,19 @@ TEST(rp_is_the_issuer_origin_and_host)
               0);
     ASSERT_STR_EQ(origin, "https://SSO.Example.com");
     ASSERT_STR_EQ(id, "sso.example.com");
+    /* A browser's origin has no default port. */
+    ASSERT_EQ(webauthn_rp_from_issuer("https://sso.example.com:443/x", origin,
+                                      sizeof(origin), id, sizeof(id)),
+              0);
+    ASSERT_STR_EQ(origin, "https://sso.example.com");
+    ASSERT_EQ(webauthn_rp_from_issuer("http://localhost:80", origin,
+                                      sizeof(origin), id, sizeof(id)),
+              0);
+    ASSERT_STR_EQ(origin, "http://localhost");
+    ASSERT_EQ(webauthn_rp_from_issuer("https://sso.example.com:8443", origin,
+                                      sizeof(origin), id, sizeof(id)),
+              0);
+    ASSERT_STR_EQ(origin, "https://sso.example.com:8443");
     /* An RP ID cannot be an IP address (WebAuthn §5.1.4 via RFC 6454). */
     ASSERT_EQ(webauthn_rp_from_issuer("http://127.0.0.1:8080", origin,
                                       sizeof(origin), id, sizeof(id)),

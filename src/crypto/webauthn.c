@@ -244,6 +244,14 @@ webauthn_rp_from_issuer(const char *issuer, char *origin, size_t olen,
         return GH_EINVAL;
     memcpy(origin, issuer, (size_t)(end - issuer));
     origin[end - issuer] = '\0';
+    /* RFC 6454 §6.2: a browser's origin leaves the scheme's default port
+     * out; an issuer may spell it. */
+    if (colon != NULL &&
+        ((host == issuer + 8 && end - colon == 4 &&
+          memcmp(colon, ":443", 4) == 0) ||
+         (host == issuer + 7 && end - colon == 3 &&
+          memcmp(colon, ":80", 3) == 0)))
+        origin[colon - issuer] = '\0';
     memcpy(id, h, hlen + 1);
     return 0;
 }

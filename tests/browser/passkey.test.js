@@ -83,8 +83,29 @@ scenario('add a passkey, then sign in with it alone (amr hwk)',
     await page.locator('#use-passkey').click();
     await page.waitForURL(`${stack.issuer}/login/passkey**`);
     await screenshot(page, 'passkey-sign-in.png');
+    const cookies = await page.context().cookies();
+    const posted = page.waitForRequest((r) => r.method() === 'POST' &&
+      r.url() === `${stack.issuer}/login/passkey`);
     await page.locator('#passkey').click();
     await page.waitForSelector('text=You are signed in as alice');
+
+    // The same answer posted again, with the browser's cookies as they
+    // were before it: refused, and no session.
+    const body = (await posted).postData();
+    await page.context().clearCookies();
+    await page.context().addCookies(cookies);
+    const again = await page.context().request.post(
+      `${stack.issuer}/login/passkey`, {
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          Origin: stack.issuer,
+        },
+        data: body, maxRedirects: 0,
+      });
+    assert.equal(again.status(), 401);
+    assert.match(await again.text(), /That passkey was not accepted/);
+    assert.ok(!(await page.context().cookies())
+      .some((c) => c.name === 'gh_session'), 'no session from a replay');
 
     // For an app: the code's ID token says how.
     await page.context().clearCookies();

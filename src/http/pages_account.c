@@ -140,9 +140,11 @@ pages_account_reauth(const struct page_ctx *ctx,
     const char *described = "";
 
     page_buf_put(&b, "<p>");
-    page_buf_esc(&b,
-                 tr(ctx->lang, "You signed in a while ago. Enter your password "
-                               "again to change your sessions."));
+    page_buf_esc(&b, p->intro != NULL
+                         ? p->intro
+                         : tr(ctx->lang, "You signed in a while ago. Enter "
+                                         "your password again to change "
+                                         "your sessions."));
     page_buf_put(&b, "</p>\n<p>");
     page_buf_fmt(&b, tr(ctx->lang, "Signed in as %s."), "",
                  p->username ? p->username : "", "");

@@ -177,6 +177,8 @@ show_reauth(struct http_request *req, const struct session *s,
     pr.csrf = csrf;
     pr.username = u->username;
     pr.scope = "passkeys";
+    pr.intro = tr(ctx->lang, "You signed in a while ago. Enter your password "
+                             "again to change your passkeys.");
     pr.error = error != NULL ? tr(ctx->lang, error) : NULL;
     html = pages_account_reauth(ctx, &pr);
     http_reply_html(req, status, html != NULL ? html : xstrdup(""));

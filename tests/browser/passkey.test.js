@@ -10,7 +10,7 @@
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const {
-  freePort, screenshotPath, signIn, statusText, useStack,
+  PASSWORD, freePort, screenshotPath, signIn, sleep, statusText, useStack,
 } = require('./harness');
 
 // An app of the test's own whose redirect goes nowhere: the browser's
@@ -20,6 +20,9 @@ const opts = async () => {
   probe.redirect = `http://127.0.0.1:${await freePort()}/cb`;
   return {
     host: 'localhost',
+    // A step-up before adding a passkey once 4 s have passed (time
+    // enough for each step after a sign-in or a step-up).
+    config: { login: { reauth_window_s: 4 } },
     clients: [{
       client_id: 'probe', client_secret: probe.secret, name: 'Probe',
       redirect_uris: [probe.redirect],
@@ -61,8 +64,15 @@ scenario('add a passkey, then sign in with it alone (amr hwk)',
     await signIn(page, stack, crm);
     await page.waitForURL(crm.url);
 
-    // Just signed in: no step-up asked.
+    // Signed in more than login.reauth_window_s ago: the password first.
+    await sleep(4500);
     await page.goto(`${stack.issuer}/account/passkeys`);
+    assert.equal(await page.locator('h1').textContent(), 'Confirm it is you');
+    assert.match(await page.locator('main').innerText(),
+      /change your passkeys/);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.waitForSelector('h1:text("Passkeys")');
     assert.equal(await page.locator('h1').textContent(), 'Passkeys');
     assert.equal(await page.locator('#none').count(), 1);
     await page.getByLabel('Name of the new passkey').fill('Laptop');

@@ -153,6 +153,8 @@ struct page_account_reauth {
     const char *client_id;
     const char *post_logout_redirect_uri;
     const char *state;
+    /* what the password is asked for (translated); NULL: the sessions' */
+    const char *intro;
 };
 char *pages_account_reauth(const struct page_ctx *ctx,
                            const struct page_account_reauth *p);

@@ -8,6 +8,7 @@
 #include <cbor.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "authn.h"
 #include "gatehouse/core/util.h"
@@ -149,3 +150,66 @@ authn_attobj(struct authn *a, const char *fmt, const char *rpid, unsigned char f
     return n;
 }
 
+
+/* A self-signed attestation certificate for key (DER into *der). */
+static size_t
+attestation_cert(EVP_PKEY *key, unsigned char **der)
+{
+    X509 *x = X509_new();
+    X509_NAME *n;
+    int len;
+
+    ASSERT(x != NULL);
+    ASSERT_EQ(X509_set_version(x, 2), 1);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    ASSERT_EQ(X509_set_pubkey(x, key), 1);
+    n = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+                               (const unsigned char *)"Test Attestation", -1,
+                               -1, 0);
+    X509_set_issuer_name(x, n);
+    ASSERT(X509_sign(x, key, EVP_sha256()) > 0);
+    *der = NULL;
+    len = i2d_X509(x, der);
+    ASSERT(len > 0);
+    X509_free(x);
+    return (size_t)len;
+}
+
+size_t
+authn_attobj_x5c(struct authn *a, const char *rpid, const char *cd,
+                 int sig_flip, unsigned char **out)
+{
+    cbor_item_t *m = cbor_new_definite_map(3), *st, *chain;
+    unsigned char ad[512], sig[256], *der = NULL;
+    EVP_PKEY *att = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    struct authn signer = {0};
+    size_t adlen, siglen, derlen, sz = 0, n;
+
+    ASSERT(att != NULL);
+    adlen = authn_auth_data(a, rpid, 0x05, 1, ad);
+    /* Signed by the attestation key, not the credential's (§8.2). */
+    signer.key = att;
+    siglen = authn_sign(&signer, ad, adlen, cd, sig);
+    if (sig_flip)
+        sig[siglen - 1] ^= 1;
+    derlen = attestation_cert(att, &der);
+    chain = cbor_new_definite_array(1);
+    ASSERT(cbor_array_push(chain, cbor_move(cbor_build_bytestring(der,
+                                                                  derlen))));
+    st = cbor_new_definite_map(3);
+    map_add(st, cbor_build_string("alg"), cbor_build_negint8(6));
+    map_add(st, cbor_build_string("sig"), cbor_build_bytestring(sig, siglen));
+    map_add(st, cbor_build_string("x5c"), chain);
+    map_add(m, cbor_build_string("fmt"), cbor_build_string("packed"));
+    map_add(m, cbor_build_string("attStmt"), st);
+    map_add(m, cbor_build_string("authData"), cbor_build_bytestring(ad, adlen));
+    n = cbor_serialize_alloc(m, out, &sz);
+    ASSERT(n > 0);
+    cbor_decref(&m);
+    OPENSSL_free(der);
+    EVP_PKEY_free(att);
+    return n;
+}

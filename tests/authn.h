@@ -30,5 +30,9 @@ size_t authn_sign(const struct authn *a, const unsigned char *ad,
 size_t authn_attobj(struct authn *a, const char *fmt, const char *rpid,
                     unsigned char flags, const char *cd, int sig_flip,
                     unsigned char **out);
+/* The same, fmt "packed" with an x5c chain: a self-signed certificate
+ * of a fresh attestation key, which signs (with sig_flip, wrongly). */
+size_t authn_attobj_x5c(struct authn *a, const char *rpid, const char *cd,
+                        int sig_flip, unsigned char **out);
 
 #endif

@@ -110,6 +110,34 @@ TEST(registration_packed_self_attestation_es256_and_eddsa)
     }
 }
 
+TEST(registration_packed_with_x5c_is_verified_by_the_certificate)
+{
+    struct authn a;
+    struct webauthn_credential c = {0};
+    char cd[512];
+    unsigned char *ao = NULL;
+    size_t len;
+
+    authn_new(&a, 0);
+    client_data(cd, sizeof(cd), "webauthn.create", "Y2hhbA", ORIGIN);
+    len = authn_attobj_x5c(&a, RPID, cd, 0, &ao);
+    ASSERT_EQ(webauthn_register_verify(&rp, "Y2hhbA", cd, strlen(cd), ao, len,
+                                       &c),
+              0);
+    /* The credential is the authenticator's, not the attestation key. */
+    ASSERT_EQ(c.id_len, sizeof(a.id));
+    ASSERT(memcmp(c.id, a.id, sizeof(a.id)) == 0);
+    webauthn_credential_clear(&c);
+    free(ao);
+    len = authn_attobj_x5c(&a, RPID, cd, 1, &ao);
+    ASSERT_EQ(webauthn_register_verify(&rp, "Y2hhbA", cd, strlen(cd), ao, len,
+                                       &c),
+              GH_EDENIED);
+    ASSERT(c.id == NULL);
+    free(ao);
+    authn_free(&a);
+}
+
 TEST(registration_not_for_us_is_refused)
 {
     struct authn a;
@@ -346,6 +374,7 @@ TEST(rp_is_the_issuer_origin_and_host)
 
 TEST_MAIN(TEST_ENTRY(registration_with_attestation_none_gives_the_credential),
           TEST_ENTRY(registration_packed_self_attestation_es256_and_eddsa),
+          TEST_ENTRY(registration_packed_with_x5c_is_verified_by_the_certificate),
           TEST_ENTRY(registration_not_for_us_is_refused),
           TEST_ENTRY(assertion_verifies_and_the_counter_must_grow),
           TEST_ENTRY(assertion_counter_zero_both_sides_is_accepted),

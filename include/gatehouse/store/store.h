@@ -542,11 +542,12 @@ void store_passkeys_free(struct passkey_record *p, size_t n);
  * (store_passkeys_free); none is an empty list (*ret NULL, *n 0). */
 int store_passkeys_list(struct store *st, const char *sub,
                         struct passkey_record **ret, size_t *n);
-/* One of the user's passkeys into *ret (its strings malloc'd: free
- * with store_passkeys_free(ret, 0) semantics, see passkey_record_clear).
- * GH_ENOTFOUND if the user has no such passkey. */
+/* One of the user's passkeys into *ret (its strings malloc'd; the caller
+ * frees them with store_passkey_record_clear). GH_ENOTFOUND if the user
+ * has no such passkey. */
 int store_passkey_get(struct store *st, const char *sub, const char *id,
                       struct passkey_record *ret);
+/* Frees what p holds (NULL-safe). */
 void store_passkey_record_clear(struct passkey_record *p);
 /* Who owns the credential id: a malloc'd sub into *sub. GH_ENOTFOUND. */
 int store_passkey_owner(struct store *st, const char *id, char **sub);

@@ -674,7 +674,7 @@ TEST(sign_in_returns_only_to_gatehouse_pages)
 TEST(redis_away_is_a_503_page_and_claims_nothing)
 {
     struct browser laptop = {""}, phone = {""};
-    char lsid[64], psid[64], *csrf, *body = NULL;
+    char lsid[64], psid[64], *csrf, *body = NULL, *retry;
     struct http_result res;
 
     /* Redis keeps what it had across the restart. */
@@ -684,7 +684,9 @@ TEST(redis_away_is_a_503_page_and_claims_nothing)
     redis_stop(&h->redis, 1);
     account_get(&laptop, CHROME, &res);
     ASSERT_EQ(res.status, 503);
-    ASSERT(http_header_value(&res, "Retry-After") != NULL);
+    retry = http_header_value(&res, "Retry-After");
+    ASSERT(retry != NULL);
+    free(retry);
     ASSERT(strstr(res.body, "Signed in as") == NULL);
     http_result_free(&res);
     if (asprintf(&body, "csrf=%s&scope=all", csrf) < 0)

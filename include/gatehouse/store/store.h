@@ -511,6 +511,10 @@ int store_factors_enrol(struct store *st, const char *sub, const char *sealed,
 int store_factors_activate(struct store *st, const char *sub,
                            const char *sealed, int64_t step, int64_t now,
                            char *const *hmacs, size_t n);
+/* Replaces the recovery codes of an active TOTP with n HMACs
+ * (factor_recovery.lua). 0, or GH_ENOTFOUND if no TOTP is active. */
+int store_factors_recovery(struct store *st, const char *sub,
+                           char *const *hmacs, size_t n);
 /*
  * One attempt (factor_use.lua). kind "totp" with sealed and step (step
  * accepted only if later than the last one), "recovery" with hmac (used

@@ -293,5 +293,271 @@ TEST(a_stale_sign_in_asks_for_the_password_before_setting_up)
     world_stop(&h);
 }
 
+/* Sets up TOTP for the signed-in browser b: its key into key (33 bytes)
+ * and its first recovery code (malloc'd) into *rcode. */
+static void
+enrol(struct browser *b, char key[33], char **rcode)
+{
+    struct http_result res;
+    char *csrf, *csrf2, *k, code[7], rest[64];
+
+    csrf = account_page(b, &res);
+    http_result_free(&res);
+    account_post(b, csrf, "scope=totp_setup", &res);
+    ASSERT_EQ(res.status, 200);
+    k = page_key(res.body);
+    csrf2 = html_hidden(res.body, "csrf");
+    http_result_free(&res);
+    oathtool_code(k, (long long)time(NULL), code);
+    snprintf(rest, sizeof(rest), "scope=totp_activate&code=%s", code);
+    account_post(b, csrf2, rest, &res);
+    ASSERT_EQ(res.status, 200);
+    ASSERT_EQ(count_codes(res.body), 10);
+    *rcode = first_code(res.body);
+    http_result_free(&res);
+    snprintf(key, 33, "%s", k);
+    free(k);
+    free(csrf);
+    free(csrf2);
+}
+
+/* Starts a sign-in to app 0 in b with the password: the code page's
+ * "step" (malloc'd), or NULL if the answer was not the code page (then
+ * *status is what it was). lang: "?lang=zh-CN" or "". */
+static char *
+password_step(struct browser *b, const char *password, int *status)
+{
+    char *url = oidc_authorize_url(&h->gh, h->apps[0].client_id,
+                                   h->apps[0].redirect_uri, NULL);
+    char *csrf, *request, *body = NULL, *pw, *step, lurl[160];
+    struct http_result res;
+
+    ASSERT_EQ(browser_do(b, "GET", url, NULL, &res), 0);
+    ASSERT_EQ(res.status, 200);
+    csrf = html_hidden(res.body, "csrf");
+    request = html_hidden(res.body, "request");
+    http_result_free(&res);
+    ASSERT(csrf != NULL && request != NULL);
+    pw = url_encode(password);
+    if (asprintf(&body, "username=alice&password=%s&csrf=%s&request=%s", pw,
+                 csrf, request) < 0)
+        FAIL("asprintf");
+    snprintf(lurl, sizeof(lurl), "%s/login", h->gh.issuer);
+    ASSERT_EQ(browser_do(b, "POST", lurl, body, &res), 0);
+    *status = (int)res.status;
+    step = res.status == 200 ? html_hidden(res.body, "step") : NULL;
+    if (step != NULL) {
+        ASSERT_CONTAINS(res.body, "name=\"code\"");
+        ASSERT(!browser_has_cookie(b, "gh_session"));
+    }
+    http_result_free(&res);
+    free(body);
+    free(pw);
+    free(request);
+    free(csrf);
+    free(url);
+    return step;
+}
+
+/* Posts the second step: the response. */
+static void
+code_step(struct browser *b, const char *step, const char *code,
+          struct http_result *res)
+{
+    char *body = NULL, *c = url_encode(code), lurl[160];
+
+    if (asprintf(&body, "step=%s&code=%s", step, c) < 0)
+        FAIL("asprintf");
+    snprintf(lurl, sizeof(lurl), "%s/login", h->gh.issuer);
+    ASSERT_EQ(browser_do(b, "POST", lurl, body, res), 0);
+    free(body);
+    free(c);
+}
+
+/* The ID token's claims for the code a 303 to the app carries. */
+static json_t *
+id_claims(const struct http_result *res)
+{
+    char *loc = http_header_value(res, "Location"), *code, *ru, *body = NULL;
+    char basic[160];
+    json_t *t, *claims;
+
+    ASSERT(loc != NULL && (code = url_param(loc, "code")) != NULL);
+    ru = url_encode(h->apps[0].redirect_uri);
+    if (asprintf(&body, "grant_type=authorization_code&code=%s&redirect_uri=%s",
+                 code, ru) < 0)
+        FAIL("asprintf");
+    snprintf(basic, sizeof(basic), "%s:%s", h->apps[0].client_id,
+             h->apps[0].client_secret);
+    t = oidc_token(&h->gh, body, basic, 200);
+    claims = oidc_verified_claims(&h->gh, world_str(t, "id_token"));
+    json_decref(t);
+    free(body);
+    free(ru);
+    free(code);
+    free(loc);
+    return claims;
+}
+
+/* A code for a later step than any used so far (activation used now's):
+ * the next step's, within the ±1 step accepted. */
+static void
+next_code(const char *key, char out[7])
+{
+    oathtool_code(key, (long long)time(NULL) + 30, out);
+}
+
+TEST(sign_in_asks_for_the_code_and_the_id_token_says_otp)
+{
+    struct browser b = {""}, b2 = {""}, b3 = {""};
+    struct http_result res;
+    char key[33], *rcode, *step, code[7], bad[7];
+    json_t *t, *c, *amr;
+    int status;
+
+    start(NULL);
+    t = world_sign_in(h, &b, 0, "alice", "correct horse");
+    json_decref(t);
+    enrol(&b, key, &rcode);
+
+    /* A wrong password is still just a wrong password. */
+    ASSERT(password_step(&b2, "wrong", &status) == NULL);
+    ASSERT_EQ(status, 401);
+    step = password_step(&b2, "correct horse", &status);
+    ASSERT(step != NULL);
+    /* A forged state changes nothing. */
+    code_step(&b2, "forged", "123456", &res);
+    ASSERT_EQ(res.status, 403);
+    http_result_free(&res);
+    /* Not a code at all: asked again. */
+    code_step(&b2, step, "12ab", &res);
+    ASSERT_EQ(res.status, 400);
+    ASSERT_CONTAINS(res.body, "name=\"step\"");
+    http_result_free(&res);
+    /* A wrong code: asked again, no session. */
+    wrong_code(key, bad);
+    code_step(&b2, step, bad, &res);
+    ASSERT_EQ(res.status, 401);
+    ASSERT_CONTAINS(res.body, "Incorrect code.");
+    ASSERT(!browser_has_cookie(&b2, "gh_session"));
+    http_result_free(&res);
+    /* The right one: a session, and the app's ID token says so. */
+    next_code(key, code);
+    code_step(&b2, step, code, &res);
+    ASSERT_EQ(res.status, 303);
+    ASSERT(browser_has_cookie(&b2, "gh_session"));
+    c = id_claims(&res);
+    http_result_free(&res);
+    amr = json_object_get(c, "amr");
+    ASSERT_EQ(json_array_size(amr), 2);
+    ASSERT_STR_EQ(json_string_value(json_array_get(amr, 0)), "pwd");
+    ASSERT_STR_EQ(json_string_value(json_array_get(amr, 1)), "otp");
+    ASSERT_STR_EQ(world_str(c, "acr"), "urn:gatehouse:acr:2fa");
+    json_decref(c);
+    /* The state cannot be posted again from that browser. */
+    code_step(&b2, step, code, &res);
+    ASSERT_EQ(res.status, 403);
+    http_result_free(&res);
+    free(step);
+
+    /* The same code in another browser: replayed, refused. */
+    step = password_step(&b3, "correct horse", &status);
+    ASSERT(step != NULL);
+    code_step(&b3, step, code, &res);
+    ASSERT_EQ(res.status, 401);
+    ASSERT_CONTAINS(res.body, "already used");
+    ASSERT(!browser_has_cookie(&b3, "gh_session"));
+    http_result_free(&res);
+    /* A recovery code works, once. */
+    code_step(&b3, step, rcode, &res);
+    ASSERT_EQ(res.status, 303);
+    c = id_claims(&res);
+    ASSERT_EQ(json_array_size(json_object_get(c, "amr")), 2);
+    json_decref(c);
+    http_result_free(&res);
+    free(step);
+    {
+        struct browser b4 = {""};
+
+        step = password_step(&b4, "correct horse", &status);
+        ASSERT(step != NULL);
+        code_step(&b4, step, rcode, &res);
+        ASSERT_EQ(res.status, 401);
+        ASSERT(!browser_has_cookie(&b4, "gh_session"));
+        http_result_free(&res);
+        free(step);
+    }
+    free(rcode);
+    world_stop(&h);
+}
+
+TEST(wrong_codes_count_into_the_lockout)
+{
+    struct browser b = {""}, b2 = {""};
+    struct http_result res;
+    char key[33], *rcode, *step, code[7], bad[7];
+    json_t *t;
+    int status, i;
+
+    start("{\"login\":{\"max_failures\":3}}");
+    t = world_sign_in(h, &b, 0, "alice", "correct horse");
+    json_decref(t);
+    enrol(&b, key, &rcode);
+    step = password_step(&b2, "correct horse", &status);
+    ASSERT(step != NULL);
+    wrong_code(key, bad);
+    for (i = 0; i < 3; i++) {
+        code_step(&b2, step, bad, &res);
+        ASSERT_EQ(res.status, 401);
+        http_result_free(&res);
+    }
+    /* Locked: even the right code is not looked at. */
+    next_code(key, code);
+    code_step(&b2, step, code, &res);
+    ASSERT_EQ(res.status, 429);
+    ASSERT(!browser_has_cookie(&b2, "gh_session"));
+    http_result_free(&res);
+    /* And the password alone is locked out too. */
+    free(step);
+    step = password_step(&b2, "correct horse", &status);
+    ASSERT(step == NULL);
+    ASSERT_EQ(status, 429);
+    free(rcode);
+    world_stop(&h);
+}
+
+TEST(the_code_page_speaks_chinese)
+{
+    struct browser b = {""}, b2 = {""};
+    struct http_result res;
+    char key[33], *rcode, *step, lurl[200], *body = NULL;
+    json_t *t;
+    int status;
+
+    start(NULL);
+    t = world_sign_in(h, &b, 0, "alice", "correct horse");
+    json_decref(t);
+    enrol(&b, key, &rcode);
+    step = password_step(&b2, "correct horse", &status);
+    ASSERT(step != NULL);
+    if (asprintf(&body, "step=%s&code=000000x", step) < 0)
+        FAIL("asprintf");
+    snprintf(lurl, sizeof(lurl), "%s/login?lang=zh-CN", h->gh.issuer);
+    ASSERT_EQ(browser_do(&b2, "POST", lurl, body, &res), 0);
+    ASSERT_EQ(res.status, 400);
+    ASSERT_CONTAINS(res.body, "<html lang=\"zh-CN\">");
+    ASSERT_CONTAINS(res.body, "两步验证");
+    ASSERT_CONTAINS(res.body, "请输入应用中的 6 位验证码");
+    ASSERT_CONTAINS(res.body, "action=\"/login?lang=zh-CN\"");
+    http_result_free(&res);
+    free(body);
+    free(step);
+    free(rcode);
+    world_stop(&h);
+}
+
 TEST_MAIN(TEST_ENTRY(set_up_an_authenticator_app_then_new_codes_then_remove),
-          TEST_ENTRY(a_stale_sign_in_asks_for_the_password_before_setting_up))
+          TEST_ENTRY(a_stale_sign_in_asks_for_the_password_before_setting_up),
+          TEST_ENTRY(sign_in_asks_for_the_code_and_the_id_token_says_otp),
+          TEST_ENTRY(wrong_codes_count_into_the_lockout),
+          TEST_ENTRY(the_code_page_speaks_chinese))

@@ -137,3 +137,37 @@ pages_totp_codes(const struct page_ctx *ctx, const char *back,
     page_buf_put(&b, "</a></p>\n");
     return page_buf_finish(ctx, tr(ctx->lang, "Recovery codes"), &b);
 }
+
+char *
+pages_login_code(const struct page_ctx *ctx, const struct page_login_code *p)
+{
+    struct page_buf b = {0};
+    const char *described = "";
+
+    page_buf_put(&b, "<p>");
+    page_buf_esc(&b, tr(ctx->lang,
+                        "Enter the 6-digit code from your authenticator "
+                        "app, or one of your recovery codes."));
+    page_buf_put(&b, "</p>\n");
+    if (p->error != NULL) {
+        page_buf_put(&b, "<p id=\"error\" class=\"error\" role=\"alert\">");
+        page_buf_esc(&b, p->error);
+        page_buf_put(&b, "</p>\n");
+        described = " aria-describedby=\"error\"";
+    }
+    page_buf_put(&b, "<form method=\"post\" action=\"");
+    page_buf_action(&b, ctx, p->action ? p->action : "");
+    page_buf_put(&b, "\">\n");
+    page_buf_hidden(&b, "step", p->step ? p->step : "");
+    page_buf_put(&b, "<label for=\"code\">");
+    page_buf_esc(&b, tr(ctx->lang, "Code"));
+    page_buf_put(&b, "</label>\n<input id=\"code\" name=\"code\" type=\"text\" "
+                     "autocomplete=\"one-time-code\" maxlength=\"16\" "
+                     "autocapitalize=\"none\" spellcheck=\"false\" "
+                     "required autofocus");
+    page_buf_put(&b, described);
+    page_buf_put(&b, ">\n<button type=\"submit\">");
+    page_buf_esc(&b, tr(ctx->lang, "Continue"));
+    page_buf_put(&b, "</button>\n</form>\n");
+    return page_buf_finish(ctx, tr(ctx->lang, "Two-step verification"), &b);
+}

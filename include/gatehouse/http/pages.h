@@ -176,6 +176,17 @@ struct page_totp_setup {
 char *pages_totp_setup(const struct page_ctx *ctx,
                        const struct page_totp_setup *p);
 
+/* The sign-in's second step: a code from the app or a recovery code,
+ * posted to action ("/login") with the sealed "password ok" state in the
+ * hidden field "step". */
+struct page_login_code {
+    const char *action;
+    const char *step;
+    const char *error; /* translated; NULL: none */
+};
+char *pages_login_code(const struct page_ctx *ctx,
+                       const struct page_login_code *p);
+
 /* The recovery codes, shown once, with "save these" and a link back. */
 char *pages_totp_codes(const struct page_ctx *ctx, const char *back,
                        const char *const *codes, size_t n);

@@ -647,7 +647,7 @@ TEST(totp_setup_draws_the_qr_code_in_svg_and_groups_the_key)
         "/account", "tok", "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
         "otpauth://totp/id.example:alice?secret=ABCDEFGHIJKLMNOPQRSTUVWXYZ"
         "234567&issuer=id.example",
-        "Wrong."};
+        "Wrong.", NULL};
     const char *const codes[] = {"abcde-fghij", HOSTILE};
     char *html = pages_totp_setup(&en, &p);
 
@@ -664,7 +664,7 @@ TEST(totp_setup_draws_the_qr_code_in_svg_and_groups_the_key)
     ASSERT_CONTAINS(html, "role=\"alert\">Wrong.</p>");
     ASSERT_CONTAINS(html, "aria-describedby=\"error\"");
     free(html);
-    html = pages_totp_codes(&en, "/account", codes, 2);
+    html = pages_totp_codes(&en, "/account", NULL, codes, 2);
     ASSERT(html != NULL);
     ASSERT_CONTAINS(html, "<li><code>abcde-fghij</code></li>");
     ASSERT_CONTAINS(html, "<li><code>" HOSTILE_ESC "</code></li>");

@@ -321,9 +321,12 @@ enrol(struct browser *b, char key[33], char **rcode)
     free(csrf2);
 }
 
-/* Starts a sign-in to app 0 in b with the password: the code page's
- * "step" (malloc'd), or NULL if the answer was not the code page (then
- * *status is what it was). lang: "?lang=zh-CN" or "". */
+/* The last page password_step was answered with. */
+static char *last_page;
+
+/* Starts a sign-in to app 0 in b with the password: the "step" of the
+ * page that asks for a code (or sets one up) (malloc'd), or NULL if the
+ * answer was no such page (then *status is what it was). */
 static char *
 password_step(struct browser *b, const char *password, int *status)
 {
@@ -345,6 +348,8 @@ password_step(struct browser *b, const char *password, int *status)
     snprintf(lurl, sizeof(lurl), "%s/login", h->gh.issuer);
     ASSERT_EQ(browser_do(b, "POST", lurl, body, &res), 0);
     *status = (int)res.status;
+    free(last_page);
+    last_page = strdup(res.body != NULL ? res.body : "");
     step = res.status == 200 ? html_hidden(res.body, "step") : NULL;
     if (step != NULL) {
         ASSERT_CONTAINS(res.body, "name=\"code\"");
@@ -556,8 +561,91 @@ TEST(the_code_page_speaks_chinese)
     world_stop(&h);
 }
 
+TEST(policy_required_sets_up_before_any_app_gets_a_code)
+{
+    struct browser b = {""};
+    struct http_result res;
+    char *step, *step2, *key, *key2, code[7], bad[7], *csrf, lurl[160];
+    char *body = NULL;
+    json_t *c, *amr;
+    int status;
+
+    start("{\"login\":{\"second_factor\":\"required\"}}");
+    step = password_step(&b, "correct horse", &status);
+    ASSERT_EQ(status, 200);
+    ASSERT(step != NULL);
+    snprintf(lurl, sizeof(lurl), "%s/login", h->gh.issuer);
+    ASSERT_CONTAINS(last_page, "<svg id=\"qr\"");
+    ASSERT(strstr(last_page, "value=\"totp_activate\"") == NULL);
+    ASSERT(!browser_has_cookie(&b, "gh_session"));
+    key = page_key(last_page);
+    /* A wrong first code: the same key again. */
+    wrong_code(key, bad);
+    code_step(&b, step, bad, &res);
+    ASSERT_EQ(res.status, 400);
+    key2 = page_key(res.body);
+    ASSERT_STR_EQ(key, key2);
+    ASSERT(!browser_has_cookie(&b, "gh_session"));
+    http_result_free(&res);
+    /* The right one: recovery codes, then on to the app. */
+    oathtool_code(key, (long long)time(NULL), code);
+    code_step(&b, step, code, &res);
+    ASSERT_EQ(res.status, 200);
+    ASSERT_EQ(count_codes(res.body), 10);
+    ASSERT(!browser_has_cookie(&b, "gh_session"));
+    step2 = html_hidden(res.body, "step");
+    ASSERT(step2 != NULL);
+    http_result_free(&res);
+    if (asprintf(&body, "step=%s", step2) < 0)
+        FAIL("asprintf");
+    ASSERT_EQ(browser_do(&b, "POST", lurl, body, &res), 0);
+    free(body);
+    ASSERT_EQ(res.status, 303);
+    c = id_claims(&res);
+    http_result_free(&res);
+    amr = json_object_get(c, "amr");
+    ASSERT_EQ(json_array_size(amr), 2);
+    ASSERT_STR_EQ(json_string_value(json_array_get(amr, 1)), "otp");
+    json_decref(c);
+    /* "Remove" is refused under this policy. */
+    csrf = account_page(&b, &res);
+    http_result_free(&res);
+    account_post(&b, csrf, "scope=totp_remove", &res);
+    ASSERT_EQ(res.status, 200);
+    ASSERT_CONTAINS(res.body, "cannot be removed");
+    ASSERT_CONTAINS(res.body, "value=\"totp_remove\"");
+    http_result_free(&res);
+    free(csrf);
+    free(step);
+    free(step2);
+    free(key);
+    free(key2);
+    world_stop(&h);
+}
+
+TEST(policy_off_asks_no_code_even_when_set_up)
+{
+    struct browser b = {""}, b2 = {""};
+    char key[33], *rcode, *step;
+    json_t *t;
+    int status;
+
+    start("{\"login\":{\"second_factor\":\"off\"}}");
+    t = world_sign_in(h, &b, 0, "alice", "correct horse");
+    json_decref(t);
+    enrol(&b, key, &rcode);
+    step = password_step(&b2, "correct horse", &status);
+    ASSERT(step == NULL);
+    ASSERT_EQ(status, 303);
+    ASSERT(browser_has_cookie(&b2, "gh_session"));
+    free(rcode);
+    world_stop(&h);
+}
+
 TEST_MAIN(TEST_ENTRY(set_up_an_authenticator_app_then_new_codes_then_remove),
           TEST_ENTRY(a_stale_sign_in_asks_for_the_password_before_setting_up),
           TEST_ENTRY(sign_in_asks_for_the_code_and_the_id_token_says_otp),
           TEST_ENTRY(wrong_codes_count_into_the_lockout),
-          TEST_ENTRY(the_code_page_speaks_chinese))
+          TEST_ENTRY(the_code_page_speaks_chinese),
+          TEST_ENTRY(policy_required_sets_up_before_any_app_gets_a_code),
+          TEST_ENTRY(policy_off_asks_no_code_even_when_set_up))

@@ -91,8 +91,12 @@ pages_totp_setup(const struct page_ctx *ctx, const struct page_totp_setup *p)
     page_buf_put(&b, "<form method=\"post\" action=\"");
     page_buf_action(&b, ctx, p->action ? p->action : "");
     page_buf_put(&b, "\">\n");
-    page_buf_hidden(&b, "csrf", p->csrf ? p->csrf : "");
-    page_buf_hidden(&b, "scope", "totp_activate");
+    if (p->step != NULL) {
+        page_buf_hidden(&b, "step", p->step);
+    } else {
+        page_buf_hidden(&b, "csrf", p->csrf ? p->csrf : "");
+        page_buf_hidden(&b, "scope", "totp_activate");
+    }
     page_buf_put(&b, "<label for=\"code\">");
     page_buf_esc(&b, tr(ctx->lang, "Code from the app"));
     page_buf_put(&b, "</label>\n<input id=\"code\" name=\"code\" type=\"text\" "
@@ -112,7 +116,7 @@ pages_totp_setup(const struct page_ctx *ctx, const struct page_totp_setup *p)
 
 char *
 pages_totp_codes(const struct page_ctx *ctx, const char *back,
-                 const char *const *codes, size_t n)
+                 const char *step, const char *const *codes, size_t n)
 {
     struct page_buf b = {0};
     size_t i;
@@ -129,6 +133,16 @@ pages_totp_codes(const struct page_ctx *ctx, const char *back,
         page_buf_put(&b, "<li><code>");
         page_buf_esc(&b, codes[i]);
         page_buf_put(&b, "</code></li>\n");
+    }
+    if (step != NULL) {
+        page_buf_put(&b, "</ul>\n<form method=\"post\" action=\"");
+        page_buf_action(&b, ctx, back ? back : "");
+        page_buf_put(&b, "\">\n");
+        page_buf_hidden(&b, "step", step);
+        page_buf_put(&b, "<button type=\"submit\" id=\"saved\">");
+        page_buf_esc(&b, tr(ctx->lang, "I have saved them"));
+        page_buf_put(&b, "</button>\n</form>\n");
+        return page_buf_finish(ctx, tr(ctx->lang, "Recovery codes"), &b);
     }
     page_buf_put(&b, "</ul>\n<p><a href=\"");
     page_buf_action(&b, ctx, back ? back : "");

@@ -368,7 +368,7 @@ show_codes(struct http_request *req,
 
     for (i = 0; i < RECOVERY_CODES; i++)
         list[i] = codes[i];
-    html = pages_totp_codes(http_page_ctx(req), "/account", list,
+    html = pages_totp_codes(http_page_ctx(req), "/account", NULL, list,
                             RECOVERY_CODES);
     if (html == NULL) {
         unavailable(req);
@@ -474,6 +474,14 @@ factor_act(struct http_request *req, const struct session *s,
         totp_setup(req, s);
         return;
     case FA_REMOVE:
+        if (app->cfg->login_second_factor == SECOND_FACTOR_REQUIRED) {
+            log_info("account_totp_remove_refused sub=%s", s->sub);
+            show(req, s,
+                 tr(ctx->lang, "Two-step verification is required here, "
+                               "so it cannot be removed."),
+                 NULL, 0);
+            return;
+        }
         if ((rc = factors_reset(app->store, s->sub)) < 0) {
             unavailable(req);
             return;

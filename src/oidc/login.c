@@ -218,36 +218,107 @@ show_code_page(struct http_request *req, const char *step, const char *error,
     http_reply_html(req, status, html);
 }
 
+static void
+form_expired(struct http_request *req)
+{
+    http_error_page(req, 403, N_("Sign-in form expired"),
+                    N_("This form can no longer be used (or this browser "
+                       "refuses cookies). Go back to the application and "
+                       "sign in again."));
+}
+
+/* The second step's sealed state: who and what the sign-in is for, and
+ * what stage ("code": a code is asked; "enrol": a TOTP is being set up;
+ * "done": set up and its code right). 0 with *out malloc'd, or 1 if
+ * answered here. */
+static int
+seal_step(struct http_request *req, const char *sub, int keep,
+          const char *request, const char *return_to, const char *stage,
+          char **out)
+{
+    char browser[PRESIGN_ID_LEN + 1];
+    json_t *o;
+    int rc;
+
+    if (presign_browser(req, 0, browser) < 0) {
+        form_expired(req);
+        return 1;
+    }
+    o = json_pack("{s:s, s:b, s:I, s:s}", "sub", sub, "keep", keep, "exp",
+                  (json_int_t)(util_now() + CODE_TTL_S), "stage", stage);
+    if (o != NULL && request != NULL)
+        json_object_set_new(o, "request", json_string(request));
+    if (o != NULL && return_to != NULL)
+        json_object_set_new(o, "return", json_string(return_to));
+    rc = o != NULL ? presign_seal(req->app, CODE_PURPOSE, browser, o, out)
+                   : GH_ENOMEM;
+    json_decref(o);
+    if (rc < 0) {
+        authorize_unavailable(req);
+        return 1;
+    }
+    return 0;
+}
+
 /* After the right password of a user with an active second factor: the
  * code page, carrying who and what the sign-in was for, sealed. */
 static void
 ask_code(struct http_request *req, const struct login_job *j)
 {
-    char browser[PRESIGN_ID_LEN + 1], *step = NULL;
-    json_t *o = NULL;
+    char *step = NULL;
 
-    if (presign_browser(req, 0, browser) < 0) {
-        http_error_page(req, 403, N_("Sign-in form expired"),
-                        N_("This form can no longer be used (or this browser "
-                           "refuses cookies). Go back to the application and "
-                           "sign in again."));
+    if (seal_step(req, j->user->sub, j->keep, j->request_id, j->return_to,
+                  "code", &step))
         return;
-    }
-    o = json_pack("{s:s, s:b, s:I}", "sub", j->user->sub, "keep", j->keep,
-                  "exp", (json_int_t)(util_now() + CODE_TTL_S));
-    if (o != NULL && j->request_id != NULL)
-        json_object_set_new(o, "request", json_string(j->request_id));
-    if (o != NULL && j->return_to != NULL)
-        json_object_set_new(o, "return", json_string(j->return_to));
-    if (o == NULL || presign_seal(req->app, CODE_PURPOSE, browser, o,
-                                  &step) < 0) {
-        json_decref(o);
+    log_info("login_code_asked sub=%s addr=%s", j->user->sub, j->ip);
+    show_code_page(req, step, NULL, 200);
+    free(step);
+}
+
+/* The enrolment page inside the sign-in, for e, with error (a msgid) or
+ * NULL. */
+static void
+show_enrol_page(struct http_request *req, const char *step,
+                const struct totp_enrolment *e, const char *error, int status)
+{
+    const struct page_ctx *ctx = http_page_ctx(req);
+    struct page_totp_setup p;
+    char *html;
+
+    memset(&p, 0, sizeof(p));
+    p.action = "/login";
+    p.step = step;
+    p.secret = e->secret;
+    p.uri = e->uri;
+    p.error = error != NULL ? tr(ctx->lang, error) : NULL;
+    if ((html = pages_totp_setup(ctx, &p)) == NULL) {
         authorize_unavailable(req);
         return;
     }
-    json_decref(o);
-    log_info("login_code_asked sub=%s addr=%s", j->user->sub, j->ip);
-    show_code_page(req, step, NULL, 200);
+    http_add_header(req, "Cache-Control", "no-store");
+    http_reply_html(req, status, html);
+}
+
+/* login.second_factor "required" and no factor yet: set one up now,
+ * before any app gets a code. */
+static void
+ask_enrol(struct http_request *req, const struct login_job *j)
+{
+    struct app *app = req->app;
+    struct totp_enrolment e = {{0}, NULL};
+    char *step = NULL;
+
+    if (factors_totp_enrol(app->store, app->factor_key, app->cfg->issuer,
+                           j->user->sub, j->user->username, &e) < 0) {
+        authorize_unavailable(req);
+        return;
+    }
+    if (seal_step(req, j->user->sub, j->keep, j->request_id, j->return_to,
+                  "enrol", &step) == 0) {
+        log_info("login_enrol_asked sub=%s addr=%s", j->user->sub, j->ip);
+        show_enrol_page(req, step, &e, NULL, 200);
+    }
+    factors_enrolment_clear(&e);
     free(step);
 }
 
@@ -303,7 +374,7 @@ login_run(void *arg)
      * (SPEC §7). The right password gives its attempt back but does not
      * end the run of failures: codes count there too, and typing the
      * password again must not reset them. */
-    {
+    if (app->cfg->login_second_factor != SECOND_FACTOR_OFF) {
         struct factor_info fi[FACTORS_MAX];
         size_t nfi = 0;
         int left = 0, active;
@@ -315,6 +386,12 @@ login_run(void *arg)
             if (store_login_refund(app->store, who, j->nwho, 0) < 0)
                 goto unavailable;
             ask_code(req, j);
+            goto out;
+        }
+        if (app->cfg->login_second_factor == SECOND_FACTOR_REQUIRED) {
+            if (store_login_refund(app->store, who, j->nwho, 1) < 0)
+                goto unavailable;
+            ask_enrol(req, j);
             goto out;
         }
     }
@@ -488,6 +565,69 @@ bad_return(struct http_request *req)
                     "Gatehouse, so it was not followed."));
 }
 
+/* The first code of a TOTP set up inside the sign-in (stage "enrol"):
+ * right, the recovery codes and a form going on (stage "done"); wrong,
+ * the same QR code and key again. */
+static void
+enrol_code(struct http_request *req, const char *step, const char *sub,
+           const json_t *claims, const char *code)
+{
+    struct app *app = req->app;
+    char codes[RECOVERY_CODES][RECOVERY_CODE_TEXT_LEN + 1];
+    const char *list[RECOVERY_CODES];
+    struct totp_enrolment e = {{0}, NULL};
+    struct user *u = NULL;
+    char *next = NULL, *html;
+    size_t i;
+    int rc;
+
+    rc = factors_totp_activate(app->store, app->factor_key, sub, code,
+                               strlen(code), (int64_t)time(NULL), codes);
+    if (rc == 0) {
+        log_info("login_enrolled sub=%s", sub);
+        if (seal_step(req, sub, json_is_true(json_object_get(claims, "keep")),
+                      json_string_value(json_object_get(claims, "request")),
+                      json_string_value(json_object_get(claims, "return")),
+                      "done", &next) == 0) {
+            for (i = 0; i < RECOVERY_CODES; i++)
+                list[i] = codes[i];
+            html = pages_totp_codes(http_page_ctx(req), "/login", next, list,
+                                    RECOVERY_CODES);
+            if (html == NULL) {
+                authorize_unavailable(req);
+            } else {
+                http_add_header(req, "Cache-Control", "no-store");
+                http_reply_html(req, 200, html);
+            }
+        }
+        OPENSSL_cleanse(codes, sizeof(codes));
+        free(next);
+        return;
+    }
+    if (rc != GH_EDENIED && rc != GH_EINVAL && rc != GH_ENOTFOUND) {
+        authorize_unavailable(req);
+        return;
+    }
+    if (rc == GH_ENOTFOUND ||
+        (rc = users_get(app->store, sub, &u)) < 0 ||
+        (rc = factors_totp_pending(app->store, app->factor_key,
+                                   app->cfg->issuer, sub, u->username,
+                                   &e)) < 0) {
+        if (rc == GH_ENOTFOUND)
+            form_expired(req);
+        else
+            authorize_unavailable(req);
+        goto out;
+    }
+    show_enrol_page(req, step, &e,
+                    N_("That code is not right. Enter the 6-digit code the "
+                       "app shows now."),
+                    400);
+out:
+    factors_enrolment_clear(&e);
+    user_free(u);
+}
+
 /*
  * The second step posted: the sealed state opened (bound to this browser),
  * the attempt reserved in the same lockout buckets as a password's, then
@@ -500,7 +640,7 @@ code_post(struct http_request *req, const struct form *f)
 {
     struct app *app = req->app;
     const char *step = form_get(f, "step"), *code = form_get(f, "code");
-    const char *sub, *request, *ret, *who[LOGIN_BUCKETS];
+    const char *sub, *request, *ret, *stage, *who[LOGIN_BUCKETS];
     char browser[PRESIGN_ID_LEN + 1], *app_name = NULL;
     struct login_job j;
     struct factor_result res;
@@ -521,24 +661,47 @@ code_post(struct http_request *req, const struct form *f)
     if (rc < 0 || sub == NULL ||
         json_integer_value(json_object_get(claims, "exp")) < util_now() ||
         (ret != NULL && login_return_path(ret) == NULL)) {
-        http_error_page(req, 403, N_("Sign-in form expired"),
-                        N_("This form can no longer be used (or this browser "
-                           "refuses cookies). Go back to the application and "
-                           "sign in again."));
+        form_expired(req);
         goto out;
     }
-    if (code == NULL || *code == '\0' || strlen(code) > 64) {
-        show_code_page(req, step, N_("Enter the code."), 400);
+    stage = json_string_value(json_object_get(claims, "stage"));
+    if (stage == NULL)
+        stage = "";
+    if (strcmp(stage, "done") != 0 &&
+        (code == NULL || *code == '\0' || strlen(code) > 64)) {
+        if (strcmp(stage, "enrol") == 0)
+            enrol_code(req, step, sub, claims, "");
+        else
+            show_code_page(req, step, N_("Enter the code."), 400);
         goto out;
     }
     if ((rc = users_get(app->store, sub, &j.user)) < 0 || j.user->disabled) {
         if (rc < 0 && rc != GH_ENOTFOUND)
             authorize_unavailable(req);
         else
-            http_error_page(req, 403, N_("Sign-in form expired"),
-                            N_("This form can no longer be used (or this "
-                               "browser refuses cookies). Go back to the "
-                               "application and sign in again."));
+            form_expired(req);
+        goto out;
+    }
+    if (strcmp(stage, "enrol") == 0) {
+        enrol_code(req, step, sub, claims, code);
+        goto out;
+    }
+    if (strcmp(stage, "done") == 0) {
+        /* Set up in this sign-in, its first code right: signed in. */
+        app_name = authorize_request_open(app, request, &areq_json);
+        if (request != NULL && areq_json == NULL) {
+            http_error_page(req, 400, N_("Sign-in expired"),
+                            N_("This sign-in took too long. Go back to the "
+                               "application and start again."));
+            goto out;
+        }
+        login_finish(req, j.user, http_client_addr(req),
+                     http_header(req, "User-Agent") != NULL
+                         ? http_header(req, "User-Agent")
+                         : "",
+                     json_is_true(json_object_get(claims, "keep")),
+                     areq_json, login_return_path(ret),
+                     SESSION_AMR_PWD " otp");
         goto out;
     }
     j.req = req;

@@ -171,6 +171,9 @@ struct page_totp_setup {
     const char *secret; /* base32 key */
     const char *uri;    /* otpauth:// URI */
     const char *error;  /* translated, above the field; NULL: none */
+    /* In the sign-in (login.second_factor "required"): the sealed state
+     * in the hidden field "step" instead of csrf and scope; NULL: none. */
+    const char *step;
 };
 /* NULL when out of memory (or the URI does not fit a QR code). */
 char *pages_totp_setup(const struct page_ctx *ctx,
@@ -187,9 +190,11 @@ struct page_login_code {
 char *pages_login_code(const struct page_ctx *ctx,
                        const struct page_login_code *p);
 
-/* The recovery codes, shown once, with "save these" and a link back. */
+/* The recovery codes, shown once, with "save these" and a link back, or
+ * with step (not NULL: in the sign-in) a form posting it to back to go
+ * on. */
 char *pages_totp_codes(const struct page_ctx *ctx, const char *back,
-                       const char *const *codes, size_t n);
+                       const char *step, const char *const *codes, size_t n);
 
 /* A browser-facing error: a title and a message (msgids, translated
  * here), never a stack trace. */

@@ -642,10 +642,55 @@ TEST(policy_off_asks_no_code_even_when_set_up)
     world_stop(&h);
 }
 
+TEST(a_stale_sign_in_steps_up_with_a_code)
+{
+    struct browser b = {""};
+    struct http_result res;
+    char key[33], *rcode, *csrf, *csrf2, code[7], bad[7], rest[96];
+    json_t *t;
+
+    start("{\"login\":{\"reauth_window_s\":2}}");
+    t = world_sign_in(h, &b, 0, "alice", "correct horse");
+    json_decref(t);
+    enrol(&b, key, &rcode);
+    test_sleep_ms(2500);
+    csrf = account_page(&b, &res);
+    http_result_free(&res);
+    account_post(&b, csrf, "scope=recovery_new", &res);
+    ASSERT_EQ(res.status, 200);
+    ASSERT_CONTAINS(res.body, "name=\"password\"");
+    ASSERT_CONTAINS(res.body, "name=\"code\"");
+    csrf2 = html_hidden(res.body, "csrf");
+    http_result_free(&res);
+    wrong_code(key, bad);
+    snprintf(rest, sizeof(rest), "scope=recovery_new&password=&code=%s", bad);
+    account_post(&b, csrf2, rest, &res);
+    ASSERT_EQ(res.status, 401);
+    ASSERT_CONTAINS(res.body, "Incorrect code.");
+    ASSERT(strstr(res.body, "<ul id=\"codes\">") == NULL);
+    http_result_free(&res);
+    next_code(key, code);
+    snprintf(rest, sizeof(rest), "scope=recovery_new&password=&code=%s", code);
+    account_post(&b, csrf2, rest, &res);
+    ASSERT_EQ(res.status, 200);
+    ASSERT_EQ(count_codes(res.body), 10);
+    http_result_free(&res);
+    /* Stepped up: the next action asks nothing. */
+    account_post(&b, csrf2, "scope=totp_remove", &res);
+    ASSERT_EQ(res.status, 200);
+    ASSERT_CONTAINS(res.body, "Two-step verification was removed.");
+    http_result_free(&res);
+    free(rcode);
+    free(csrf);
+    free(csrf2);
+    world_stop(&h);
+}
+
 TEST_MAIN(TEST_ENTRY(set_up_an_authenticator_app_then_new_codes_then_remove),
           TEST_ENTRY(a_stale_sign_in_asks_for_the_password_before_setting_up),
           TEST_ENTRY(sign_in_asks_for_the_code_and_the_id_token_says_otp),
           TEST_ENTRY(wrong_codes_count_into_the_lockout),
           TEST_ENTRY(the_code_page_speaks_chinese),
           TEST_ENTRY(policy_required_sets_up_before_any_app_gets_a_code),
-          TEST_ENTRY(policy_off_asks_no_code_even_when_set_up))
+          TEST_ENTRY(policy_off_asks_no_code_even_when_set_up),
+          TEST_ENTRY(a_stale_sign_in_steps_up_with_a_code))

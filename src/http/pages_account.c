@@ -221,10 +221,22 @@ pages_account_reauth(const struct page_ctx *ctx,
     page_buf_esc(&b, tr(ctx->lang, "Password"));
     page_buf_put(&b, "</label>\n"
                      "<input id=\"password\" name=\"password\" "
-                     "type=\"password\" autocomplete=\"current-password\" "
-                     "required autofocus");
+                     "type=\"password\" autocomplete=\"current-password\" ");
+    page_buf_put(&b, p->totp ? "autofocus" : "required autofocus");
     page_buf_put(&b, described);
-    page_buf_put(&b, ">\n<button type=\"submit\">");
+    page_buf_put(&b, ">\n");
+    if (p->totp) {
+        page_buf_put(&b, "<label for=\"code\">");
+        page_buf_esc(&b, tr(ctx->lang, "Or a code from your authenticator "
+                                       "app"));
+        page_buf_put(&b, "</label>\n<input id=\"code\" name=\"code\" "
+                         "type=\"text\" autocomplete=\"one-time-code\" "
+                         "maxlength=\"16\" autocapitalize=\"none\" "
+                         "spellcheck=\"false\"");
+        page_buf_put(&b, described);
+        page_buf_put(&b, ">\n");
+    }
+    page_buf_put(&b, "<button type=\"submit\">");
     page_buf_esc(&b, tr(ctx->lang, "Continue"));
     page_buf_put(&b, "</button>\n</form>\n<p class=\"hint\"><a href=\"");
     page_buf_action(&b, ctx, p->action ? p->action : "");

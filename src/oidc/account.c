@@ -316,6 +316,13 @@ show_reauth(struct http_request *req, const struct session *s,
                                     : "session";
     pr.sid = a->all || a->factor != FA_NONE ? NULL : a->sid;
     pr.error = error != NULL ? tr(ctx->lang, error) : NULL;
+    {
+        struct factor_info fi[FACTORS_MAX];
+        size_t nfi = 0;
+        int left = 0;
+
+        pr.totp = factors_list(app->store, s->sub, fi, &nfi, &left) > 0;
+    }
     html = pages_account_reauth(ctx, &pr);
     http_reply_html(req, status, html != NULL ? html : xstrdup(""));
 out:
@@ -698,7 +705,29 @@ post(struct http_request *req, struct session *s)
     }
     /* SPEC §7 step-up: an authentication within the window. */
     if (!stepup_fresh(app->cfg, s)) {
+        const char *code = form_get(&f, "code");
+
         password = form_get(&f, "password");
+        /* Or a code from the authenticator app (SPEC §7). */
+        if ((password == NULL || *password == '\0') && code != NULL &&
+            *code != '\0') {
+            rc = strlen(code) > 64 ? GH_EINVAL
+                                   : stepup_verify_code(req, s, code);
+            if (rc == 0)
+                act(req, s, &a, 0);
+            else if (rc == GH_EDENIED)
+                show_reauth(req, s, &a, N_("Incorrect code."), 401);
+            else if (rc == GH_EINVAL)
+                show_reauth(req, s, &a,
+                            N_("Enter your password, or the 6-digit code "
+                               "from your app."),
+                            400);
+            else if (rc == GH_ENOTFOUND)
+                to_sign_in(req, 1);
+            else if (rc != 1)
+                unavailable(req);
+            goto out;
+        }
         if (password == NULL || *password == '\0' ||
             strlen(password) > PASSWORD_MAX) {
             show_reauth(req, s, &a,

@@ -153,6 +153,8 @@ struct page_account_reauth {
     const char *scope;    /* "session" or "all" */
     const char *sid;      /* for scope "session"; NULL: omitted */
     const char *error;    /* above the field; NULL: none */
+    int totp; /* the user has an authenticator app: a "code" field too,
+                 either field enough */
     /* The logout confirmation's fields, carried through when its "Sign out
      * everywhere" asks (action "/logout"); NULL: omitted. */
     const char *client_id;

@@ -323,6 +323,8 @@ enrol(struct browser *b, char key[33], char **rcode)
 
 /* The last page password_step was answered with. */
 static char *last_page;
+/* What password_step adds to the /authorize URL ("&k=v"), or NULL. */
+static const char *auth_extra;
 
 /* Starts a sign-in to app 0 in b with the password: the "step" of the
  * page that asks for a code (or sets one up) (malloc'd), or NULL if the
@@ -331,10 +333,12 @@ static char *
 password_step(struct browser *b, const char *password, int *status)
 {
     char *url = oidc_authorize_url(&h->gh, h->apps[0].client_id,
-                                   h->apps[0].redirect_uri, NULL);
+                                   h->apps[0].redirect_uri, auth_extra);
     char *csrf, *request, *body = NULL, *pw, *step, lurl[160];
     struct http_result res;
+    int had;
 
+    had = browser_has_cookie(b, "gh_session");
     ASSERT_EQ(browser_do(b, "GET", url, NULL, &res), 0);
     ASSERT_EQ(res.status, 200);
     csrf = html_hidden(res.body, "csrf");
@@ -353,7 +357,8 @@ password_step(struct browser *b, const char *password, int *status)
     step = res.status == 200 ? html_hidden(res.body, "step") : NULL;
     if (step != NULL) {
         ASSERT_CONTAINS(res.body, "name=\"code\"");
-        ASSERT(!browser_has_cookie(b, "gh_session"));
+        /* No new session yet (a step-up keeps the one it had). */
+        ASSERT(had || !browser_has_cookie(b, "gh_session"));
     }
     http_result_free(&res);
     free(body);
@@ -686,6 +691,91 @@ TEST(a_stale_sign_in_steps_up_with_a_code)
     world_stop(&h);
 }
 
+#define ACR2FA "&acr_values=urn%3Agatehouse%3Aacr%3A2fa"
+
+TEST(acr_values_asks_for_the_code_instead_of_silent_sso)
+{
+    struct browser b = {""};
+    struct http_result res;
+    char key[33], *rcode, *url, *step, *loc, code[7], durl[160];
+    json_t *t, *c;
+    int status;
+
+    start(NULL);
+    snprintf(durl, sizeof(durl), "%s/.well-known/openid-configuration",
+             h->gh.issuer);
+    ASSERT_EQ(http_do("GET", durl, NULL, NULL, &res), 0);
+    ASSERT_CONTAINS(res.body, "\"acr_values_supported\"");
+    ASSERT_CONTAINS(res.body, "urn:gatehouse:acr:2fa");
+    http_result_free(&res);
+    t = world_sign_in(h, &b, 0, "alice", "correct horse");
+    json_decref(t);
+    enrol(&b, key, &rcode);
+    /* Without acr_values the password session is enough (silent SSO). */
+    url = oidc_authorize_url(&h->gh, h->apps[0].client_id,
+                             h->apps[0].redirect_uri, "&prompt=none");
+    ASSERT_EQ(browser_do(&b, "GET", url, NULL, &res), 0);
+    ASSERT_EQ(res.status, 302);
+    loc = http_header_value(&res, "Location");
+    ASSERT(loc != NULL && strstr(loc, "code=") != NULL);
+    free(loc);
+    http_result_free(&res);
+    free(url);
+    /* Asking for a second factor with prompt=none: interaction_required. */
+    url = oidc_authorize_url(&h->gh, h->apps[0].client_id,
+                             h->apps[0].redirect_uri, ACR2FA "&prompt=none");
+    ASSERT_EQ(browser_do(&b, "GET", url, NULL, &res), 0);
+    ASSERT_EQ(res.status, 302);
+    loc = http_header_value(&res, "Location");
+    ASSERT(loc != NULL && strstr(loc, "error=interaction_required") != NULL);
+    free(loc);
+    http_result_free(&res);
+    free(url);
+    /* Without prompt=none: the sign-in and its code step, then acr 2fa. */
+    auth_extra = ACR2FA;
+    step = password_step(&b, "correct horse", &status);
+    ASSERT(step != NULL);
+    next_code(key, code);
+    code_step(&b, step, code, &res);
+    ASSERT_EQ(res.status, 303);
+    c = id_claims(&res);
+    ASSERT_STR_EQ(world_str(c, "acr"), "urn:gatehouse:acr:2fa");
+    json_decref(c);
+    http_result_free(&res);
+    free(step);
+    /* Now the session has it: silent SSO again. */
+    url = oidc_authorize_url(&h->gh, h->apps[0].client_id,
+                             h->apps[0].redirect_uri, ACR2FA "&prompt=none");
+    ASSERT_EQ(browser_do(&b, "GET", url, NULL, &res), 0);
+    ASSERT_EQ(res.status, 302);
+    loc = http_header_value(&res, "Location");
+    ASSERT(loc != NULL && strstr(loc, "code=") != NULL &&
+           strstr(loc, "error=") == NULL);
+    free(loc);
+    http_result_free(&res);
+    free(url);
+    auth_extra = NULL;
+    free(rcode);
+    world_stop(&h);
+}
+
+TEST(acr_values_sends_a_user_without_a_factor_to_set_one_up)
+{
+    struct browser b = {""};
+    char *step;
+    int status;
+
+    start(NULL);
+    auth_extra = ACR2FA;
+    step = password_step(&b, "correct horse", &status);
+    auth_extra = NULL;
+    ASSERT(step != NULL);
+    ASSERT_CONTAINS(last_page, "<svg id=\"qr\"");
+    ASSERT(!browser_has_cookie(&b, "gh_session"));
+    free(step);
+    world_stop(&h);
+}
+
 TEST_MAIN(TEST_ENTRY(set_up_an_authenticator_app_then_new_codes_then_remove),
           TEST_ENTRY(a_stale_sign_in_asks_for_the_password_before_setting_up),
           TEST_ENTRY(sign_in_asks_for_the_code_and_the_id_token_says_otp),
@@ -693,4 +783,6 @@ TEST_MAIN(TEST_ENTRY(set_up_an_authenticator_app_then_new_codes_then_remove),
           TEST_ENTRY(the_code_page_speaks_chinese),
           TEST_ENTRY(policy_required_sets_up_before_any_app_gets_a_code),
           TEST_ENTRY(policy_off_asks_no_code_even_when_set_up),
-          TEST_ENTRY(a_stale_sign_in_steps_up_with_a_code))
+          TEST_ENTRY(a_stale_sign_in_steps_up_with_a_code),
+          TEST_ENTRY(acr_values_asks_for_the_code_instead_of_silent_sso),
+          TEST_ENTRY(acr_values_sends_a_user_without_a_factor_to_set_one_up))

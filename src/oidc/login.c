@@ -388,7 +388,8 @@ login_run(void *arg)
             ask_code(req, j);
             goto out;
         }
-        if (app->cfg->login_second_factor == SECOND_FACTOR_REQUIRED) {
+        if (app->cfg->login_second_factor == SECOND_FACTOR_REQUIRED ||
+            json_is_true(json_object_get(areq_json, "acr2fa"))) {
             if (store_login_refund(app->store, who, j->nwho, 1) < 0)
                 goto unavailable;
             ask_enrol(req, j);

@@ -776,6 +776,112 @@ TEST(acr_values_sends_a_user_without_a_factor_to_set_one_up)
     world_stop(&h);
 }
 
+/* gatehouse user require-factor --username alice [--off]: its output. */
+static char *
+require_factor_cli(int off)
+{
+    const char *bin = getenv("GATEHOUSE_BIN");
+    char *argv[] = {(char *)bin, "user", "require-factor", "--config",
+                    h->gh.config, "--username", "alice",
+                    off ? "--off" : NULL, NULL};
+    char *out = NULL;
+
+    ASSERT(bin != NULL);
+    ASSERT_EQ(run_cmd(argv, NULL, &out, NULL), 0);
+    return out;
+}
+
+/* PUT /admin/users/alice/factors/required with body: the status. */
+static long
+require_factor_api(const char *body)
+{
+    char url[256], auth[2048], creds[128];
+    const char *hdrs[] = {auth, "Content-Type: application/json", NULL};
+    struct http_result res;
+    json_t *t;
+    long status;
+
+    snprintf(creds, sizeof(creds), "%s:%s", HARNESS_ADMIN_CLIENT,
+             h->admin_secret);
+    t = oidc_token(&h->gh, "grant_type=client_credentials", creds, 200);
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
+             world_str(t, "access_token"));
+    json_decref(t);
+    snprintf(url, sizeof(url), "%s/admin/users/alice/factors/required",
+             h->gh.issuer);
+    ASSERT_EQ(http_do("PUT", url, body, hdrs, &res), 0);
+    status = res.status;
+    http_result_free(&res);
+    return status;
+}
+
+/* Whether the audit stream holds a require_factor record. */
+static int
+audited_require(void)
+{
+    char *argv[] = {"redis-cli", "-s", h->redis.socket, "XRANGE",
+                    "gh:audit", "-", "+", NULL};
+    char *out = NULL;
+    int n = 0;
+    const char *p;
+
+    ASSERT_EQ(run_cmd(argv, NULL, &out, NULL), 0);
+    for (p = out; (p = strstr(p, "require_factor")) != NULL; p++)
+        n++;
+    free(out);
+    return n;
+}
+
+TEST(an_administrator_requires_a_factor_of_one_user)
+{
+    struct browser b = {""}, b2 = {""}, b3 = {""};
+    struct http_result res;
+    char *out, *step, *csrf, key[33], *rcode;
+    int status;
+
+    start(NULL);
+    out = require_factor_cli(0);
+    ASSERT_CONTAINS(out, "second factor required");
+    free(out);
+    ASSERT(audited_require() >= 1);
+    /* The next sign-in sets one up before the app gets a code. */
+    step = password_step(&b, "correct horse", &status);
+    ASSERT(step != NULL);
+    ASSERT_CONTAINS(last_page, "<svg id=\"qr\"");
+    free(step);
+    /* Lifted: the password alone again. */
+    out = require_factor_cli(1);
+    ASSERT_CONTAINS(out, "not required");
+    free(out);
+    step = password_step(&b2, "correct horse", &status);
+    ASSERT(step == NULL);
+    ASSERT_EQ(status, 303);
+    /* The Admin API: bad bodies change nothing; true requires it. */
+    ASSERT_EQ(require_factor_api("{\"required\":1}"), 400);
+    ASSERT_EQ(require_factor_api("{\"required\":true,\"x\":1}"), 400);
+    ASSERT_EQ(require_factor_api("nope"), 400);
+    ASSERT_EQ(require_factor_api("{\"required\":true}"), 200);
+    ASSERT(audited_require() >= 2);
+    /* A sign-in now sets one up first. */
+    step = password_step(&b3, "correct horse", &status);
+    ASSERT(step != NULL);
+    ASSERT_CONTAINS(last_page, "<svg id=\"qr\"");
+    free(step);
+    /* b2 (signed in while it was lifted) sets one up on the account
+     * page; "Remove" is refused while it is required. */
+    ASSERT_EQ(require_factor_api("{\"required\":false}"), 200);
+    enrol(&b2, key, &rcode);
+    ASSERT_EQ(require_factor_api("{\"required\":true}"), 200);
+    csrf = account_page(&b2, &res);
+    http_result_free(&res);
+    account_post(&b2, csrf, "scope=totp_remove", &res);
+    ASSERT_CONTAINS(res.body, "cannot be removed");
+    http_result_free(&res);
+    free(csrf);
+    free(rcode);
+    world_stop(&h);
+}
+
 TEST_MAIN(TEST_ENTRY(set_up_an_authenticator_app_then_new_codes_then_remove),
           TEST_ENTRY(a_stale_sign_in_asks_for_the_password_before_setting_up),
           TEST_ENTRY(sign_in_asks_for_the_code_and_the_id_token_says_otp),
@@ -785,4 +891,5 @@ TEST_MAIN(TEST_ENTRY(set_up_an_authenticator_app_then_new_codes_then_remove),
           TEST_ENTRY(policy_off_asks_no_code_even_when_set_up),
           TEST_ENTRY(a_stale_sign_in_steps_up_with_a_code),
           TEST_ENTRY(acr_values_asks_for_the_code_instead_of_silent_sso),
-          TEST_ENTRY(acr_values_sends_a_user_without_a_factor_to_set_one_up))
+          TEST_ENTRY(acr_values_sends_a_user_without_a_factor_to_set_one_up),
+          TEST_ENTRY(an_administrator_requires_a_factor_of_one_user))

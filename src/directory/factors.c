@@ -318,3 +318,15 @@ factors_reset(struct store *st, const char *sub)
 {
     return store_factors_delete(st, sub);
 }
+
+int
+factors_required(struct store *st, const char *sub)
+{
+    return store_factors_required(st, sub);
+}
+
+int
+factors_require(struct store *st, const char *sub, int on)
+{
+    return store_factors_require(st, sub, on);
+}

@@ -481,7 +481,15 @@ factor_act(struct http_request *req, const struct session *s,
         totp_setup(req, s);
         return;
     case FA_REMOVE:
-        if (app->cfg->login_second_factor == SECOND_FACTOR_REQUIRED) {
+        /* Required of everyone, or of this user by an administrator. */
+        rc = app->cfg->login_second_factor == SECOND_FACTOR_REQUIRED
+                 ? 1
+                 : factors_required(app->store, s->sub);
+        if (rc < 0) {
+            unavailable(req);
+            return;
+        }
+        if (rc > 0) {
             log_info("account_totp_remove_refused sub=%s", s->sub);
             show(req, s,
                  tr(ctx->lang, "Two-step verification is required here, "

@@ -389,12 +389,15 @@ login_run(void *arg)
             goto out;
         }
         if (app->cfg->login_second_factor == SECOND_FACTOR_REQUIRED ||
-            json_is_true(json_object_get(areq_json, "acr2fa"))) {
+            json_is_true(json_object_get(areq_json, "acr2fa")) ||
+            (active = factors_required(app->store, u->sub)) == 1) {
             if (store_login_refund(app->store, who, j->nwho, 1) < 0)
                 goto unavailable;
             ask_enrol(req, j);
             goto out;
         }
+        if (active < 0)
+            goto unavailable;
     }
     /* The right password gives its attempt back and ends the run of
      * failures in the user's (or this device's) bucket. */

@@ -204,3 +204,39 @@ store_factors_delete(struct store *st, const char *sub)
     freeReplyObject(r);
     return rc;
 }
+
+int
+store_factors_required(struct store *st, const char *sub)
+{
+    char key[STORE_KEY_MAX];
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_FACTOR_REQUIRED, sub, key,
+                             sizeof(key))) < 0)
+        return rc;
+    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "EXISTS %s", key)) < 0)
+        return rc;
+    rc = r->type != REDIS_REPLY_INTEGER ? GH_EPROTO : r->integer > 0;
+    freeReplyObject(r);
+    return rc;
+}
+
+int
+store_factors_require(struct store *st, const char *sub, int on)
+{
+    char key[STORE_KEY_MAX];
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_FACTOR_REQUIRED, sub, key,
+                             sizeof(key))) < 0)
+        return rc;
+    rc = on ? store_command(st, 0, &r, "SET %s 1", key)
+            : store_command(st, 0, &r, "DEL %s", key);
+    if (rc < 0)
+        return rc;
+    rc = r->type == REDIS_REPLY_ERROR ? GH_EPROTO : 0;
+    freeReplyObject(r);
+    return rc;
+}

@@ -115,6 +115,11 @@ int factors_list(struct store *st, const char *sub,
 json_t *factors_json(const char *sub, const char *username,
                      const struct factor_info *f, size_t n, int recovery_left);
 
+/* Whether an administrator requires a second factor of sub (1, 0, or a
+ * GH_E* code), and setting it; a reset of the factors keeps it. */
+int factors_required(struct store *st, const char *sub);
+int factors_require(struct store *st, const char *sub, int on);
+
 /* Removes every factor of the user (recovery codes too). 1 if there were
  * any, 0 if none. */
 int factors_reset(struct store *st, const char *sub);

@@ -672,6 +672,21 @@ TEST(totp_setup_draws_the_qr_code_in_svg_and_groups_the_key)
     free(html);
 }
 
+TEST(login_code_page_carries_the_step_and_escapes_it)
+{
+    struct page_login_code p = {"/login", HOSTILE, HOSTILE};
+    char *html = pages_login_code(&en, &p);
+
+    ASSERT(html != NULL);
+    ASSERT_CONTAINS(html, "<title>Two-step verification</title>");
+    ASSERT_CONTAINS(html, "name=\"step\" value=\"" HOSTILE_ESC "\"");
+    ASSERT_CONTAINS(html, "role=\"alert\">" HOSTILE_ESC "</p>");
+    ASSERT_CONTAINS(html, "name=\"code\"");
+    ASSERT_CONTAINS(html, "autocomplete=\"one-time-code\"");
+    ASSERT(strstr(html, HOSTILE) == NULL);
+    free(html);
+}
+
 TEST(account_reauth_asks_for_the_password_and_carries_the_action)
 {
     struct page_account_reauth p = {.action = "/account",
@@ -756,6 +771,7 @@ TEST_MAIN(TEST_ENTRY(every_page_shares_the_script_free_layout),
           TEST_ENTRY(account_shows_a_status_line_and_escapes_everything),
           TEST_ENTRY(account_with_totp_on_offers_remove_and_new_codes),
     TEST_ENTRY(totp_setup_draws_the_qr_code_in_svg_and_groups_the_key),
+    TEST_ENTRY(login_code_page_carries_the_step_and_escapes_it),
     TEST_ENTRY(account_reauth_asks_for_the_password_and_carries_the_action),
           TEST_ENTRY(sign_out_pages_link_to_the_account_page),
           TEST_ENTRY(login_has_labelled_fields_csrf_and_one_button),

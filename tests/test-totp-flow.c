@@ -487,6 +487,13 @@ TEST(sign_in_asks_for_the_code_and_the_id_token_says_otp)
     http_result_free(&res);
     free(step);
     {
+        char *csrf = account_page(&b3, &res);
+
+        ASSERT_CONTAINS(res.body, "Recovery codes left: 9");
+        http_result_free(&res);
+        free(csrf);
+    }
+    {
         struct browser b4 = {""};
 
         step = password_step(&b4, "correct horse", &status);

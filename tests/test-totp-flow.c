@@ -686,12 +686,47 @@ TEST(a_stale_sign_in_steps_up_with_a_code)
     account_post(&b, csrf2, rest, &res);
     ASSERT_EQ(res.status, 200);
     ASSERT_EQ(count_codes(res.body), 10);
+    free(rcode);
+    rcode = first_code(res.body); /* the new ones */
     http_result_free(&res);
-    /* Stepped up: the next action asks nothing. */
-    account_post(&b, csrf2, "scope=totp_remove", &res);
-    ASSERT_EQ(res.status, 200);
-    ASSERT_CONTAINS(res.body, "Two-step verification was removed.");
-    http_result_free(&res);
+    /* "Sign out everywhere" past the window takes a code too (here a
+     * recovery code: the app's code of this step is spent). */
+    test_sleep_ms(2500);
+    {
+        char url[160], *lcsrf, *lcsrf2, *body = NULL;
+
+        snprintf(url, sizeof(url), "%s/logout", h->gh.issuer);
+        ASSERT_EQ(browser_do(&b, "GET", url, NULL, &res), 0);
+        lcsrf = html_hidden(res.body, "csrf");
+        ASSERT(lcsrf != NULL);
+        http_result_free(&res);
+        if (asprintf(&body, "csrf=%s&scope=everywhere", lcsrf) < 0)
+            FAIL("asprintf");
+        ASSERT_EQ(browser_do(&b, "POST", url, body, &res), 0);
+        free(body);
+        ASSERT_EQ(res.status, 200);
+        ASSERT_CONTAINS(res.body, "name=\"code\"");
+        lcsrf2 = html_hidden(res.body, "csrf");
+        http_result_free(&res);
+        if (asprintf(&body, "csrf=%s&scope=everywhere&code=%s", lcsrf2, bad) <
+            0)
+            FAIL("asprintf");
+        ASSERT_EQ(browser_do(&b, "POST", url, body, &res), 0);
+        free(body);
+        ASSERT_EQ(res.status, 401);
+        ASSERT_CONTAINS(res.body, "Incorrect code.");
+        http_result_free(&res);
+        if (asprintf(&body, "csrf=%s&scope=everywhere&code=%s", lcsrf2,
+                     rcode) < 0)
+            FAIL("asprintf");
+        ASSERT_EQ(browser_do(&b, "POST", url, body, &res), 0);
+        free(body);
+        ASSERT_EQ(res.status, 200);
+        ASSERT_CONTAINS(res.body, "You are signed out");
+        http_result_free(&res);
+        free(lcsrf);
+        free(lcsrf2);
+    }
     free(rcode);
     free(csrf);
     free(csrf2);

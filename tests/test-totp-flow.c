@@ -34,8 +34,8 @@ static void
 oathtool_code(const char *b32, long long t, char out[7])
 {
     char now[64], *so = NULL;
-    char *argv[] = {"/usr/bin/oathtool", "--totp", "-b", now, (char *)b32,
-                    NULL};
+    char *argv[] = {"/usr/bin/oathtool", "--totp", "-b", now,
+                    (char *)b32,         NULL};
 
     snprintf(now, sizeof(now), "--now=@%lld", t);
     ASSERT_EQ(run_cmd(argv, NULL, &so, NULL), 0);
@@ -716,8 +716,8 @@ TEST(a_stale_sign_in_steps_up_with_a_code)
         ASSERT_EQ(res.status, 401);
         ASSERT_CONTAINS(res.body, "Incorrect code.");
         http_result_free(&res);
-        if (asprintf(&body, "csrf=%s&scope=everywhere&code=%s", lcsrf2,
-                     rcode) < 0)
+        if (asprintf(&body, "csrf=%s&scope=everywhere&code=%s", lcsrf2, rcode) <
+            0)
             FAIL("asprintf");
         ASSERT_EQ(browser_do(&b, "POST", url, body, &res), 0);
         free(body);
@@ -823,9 +823,9 @@ static char *
 require_factor_cli(int off)
 {
     const char *bin = getenv("GATEHOUSE_BIN");
-    char *argv[] = {(char *)bin, "user", "require-factor", "--config",
-                    h->gh.config, "--username", "alice",
-                    off ? "--off" : NULL, NULL};
+    char *argv[] = {
+        (char *)bin,  "user",  "require-factor",     "--config", h->gh.config,
+        "--username", "alice", off ? "--off" : NULL, NULL};
     char *out = NULL;
 
     ASSERT(bin != NULL);
@@ -861,8 +861,9 @@ require_factor_api(const char *body)
 static int
 audited_require(void)
 {
-    char *argv[] = {"redis-cli", "-s", h->redis.socket, "XRANGE",
-                    "gh:audit", "-", "+", NULL};
+    char *argv[] = {"redis-cli", "-s",       h->redis.socket,
+                    "XRANGE",    "gh:audit", "-",
+                    "+",         NULL};
     char *out = NULL;
     int n = 0;
     const char *p;

@@ -115,8 +115,8 @@ pages_totp_setup(const struct page_ctx *ctx, const struct page_totp_setup *p)
 }
 
 char *
-pages_totp_codes(const struct page_ctx *ctx, const char *back,
-                 const char *step, const char *const *codes, size_t n)
+pages_totp_codes(const struct page_ctx *ctx, const char *back, const char *step,
+                 const char *const *codes, size_t n)
 {
     struct page_buf b = {0};
     size_t i;
@@ -159,9 +159,9 @@ pages_login_code(const struct page_ctx *ctx, const struct page_login_code *p)
     const char *described = "";
 
     page_buf_put(&b, "<p>");
-    page_buf_esc(&b, tr(ctx->lang,
-                        "Enter the 6-digit code from your authenticator "
-                        "app, or one of your recovery codes."));
+    page_buf_esc(&b,
+                 tr(ctx->lang, "Enter the 6-digit code from your authenticator "
+                               "app, or one of your recovery codes."));
     page_buf_put(&b, "</p>\n");
     if (p->error != NULL) {
         page_buf_put(&b, "<p id=\"error\" class=\"error\" role=\"alert\">");

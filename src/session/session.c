@@ -29,6 +29,16 @@ session_create(struct store *st, const struct config *cfg, const char *sub,
                char sid_out[SESSION_SID_LEN + 1],
                char cookie_out[SESSION_COOKIE_LEN + 1])
 {
+    return session_create_amr(st, cfg, sub, ip, ua, SESSION_AMR_PWD, sid_out,
+                              cookie_out);
+}
+
+int
+session_create_amr(struct store *st, const struct config *cfg,
+                   const char *sub, const char *ip, const char *ua,
+                   const char *amr, char sid_out[SESSION_SID_LEN + 1],
+                   char cookie_out[SESSION_COOKIE_LEN + 1])
+{
     char sid[SESSION_SID_LEN + 1], secret[B64URL_LEN(SECRET_BYTES) + 1];
     char khash[65], family[USERAGENT_FAMILY_MAX];
     struct store_session_new n;
@@ -46,9 +56,9 @@ session_create(struct store *st, const struct config *cfg, const char *sub,
     n.sub = sub;
     n.khash = khash;
     n.now_ms = util_now_ms();
-    /* Every sign-in that makes a session today checked a password (RFC
-     * 8176 "pwd"); the ID tokens of the session say so (amr, acr). */
-    n.amr = SESSION_AMR_PWD;
+    /* How the user signed in (RFC 8176: "pwd", "pwd otp"); the ID tokens
+     * of the session say so (amr, acr). */
+    n.amr = amr != NULL && amr[0] != '\0' ? amr : SESSION_AMR_PWD;
     n.idle_s = cfg->session_idle_timeout_s;
     n.absolute_s = cfg->session_absolute_timeout_s;
     n.ip = ip;

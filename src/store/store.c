@@ -56,6 +56,7 @@ extern const char lua_maintenance_claim[];
 extern const char lua_factor_enrol[];
 extern const char lua_factor_activate[];
 extern const char lua_factor_use[];
+extern const char lua_factor_recovery[];
 extern const char lua_session_reauth[];
 
 static const struct script_source {
@@ -86,6 +87,7 @@ static const struct script_source {
     [SCRIPT_FACTOR_ENROL] = {"factor_enrol", lua_factor_enrol},
     [SCRIPT_FACTOR_ACTIVATE] = {"factor_activate", lua_factor_activate},
     [SCRIPT_FACTOR_USE] = {"factor_use", lua_factor_use},
+    [SCRIPT_FACTOR_RECOVERY] = {"factor_recovery", lua_factor_recovery},
     [SCRIPT_SESSION_REAUTH] = {"session_reauth", lua_session_reauth},
 };
 

@@ -30,6 +30,7 @@ enum {
     M_DELETE = 1 << 2,
     M_HEAD = 1 << 3,
     M_OPTIONS = 1 << 4, /* CORS preflight, on the routes open to browsers */
+    M_PUT = 1 << 5,
 };
 
 /* Discovery and keys may be cached by clients; nothing else may. */
@@ -77,7 +78,7 @@ static const struct route routes[] = {
     /* Cacheable for seconds, not minutes: the handler says so. */
     {M_GET | M_HEAD | M_OPTIONS, "/maintenance", maintenance_endpoint_handle,
      ROUTE_CORS_ANY},
-    {M_GET | M_POST | M_DELETE, "/admin/*", admin_handle, 0},
+    {M_GET | M_POST | M_PUT | M_DELETE, "/admin/*", admin_handle, 0},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -111,6 +112,8 @@ method_bit(const char *m)
         return M_POST;
     if (strcmp(m, "DELETE") == 0)
         return M_DELETE;
+    if (strcmp(m, "PUT") == 0)
+        return M_PUT;
     if (strcmp(m, "HEAD") == 0)
         return M_HEAD;
     if (strcmp(m, "OPTIONS") == 0)
@@ -126,6 +129,8 @@ allow_header(unsigned methods, char *buf, size_t len)
         strncat(buf, "GET, HEAD, ", len - strlen(buf) - 1);
     if (methods & M_POST)
         strncat(buf, "POST, ", len - strlen(buf) - 1);
+    if (methods & M_PUT)
+        strncat(buf, "PUT, ", len - strlen(buf) - 1);
     if (methods & M_DELETE)
         strncat(buf, "DELETE, ", len - strlen(buf) - 1);
     if (methods & M_OPTIONS)

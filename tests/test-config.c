@@ -792,7 +792,35 @@ TEST(session_limit_and_binding)
               "must be \"none\" or \"user_agent\"");
 }
 
-TEST_MAIN(TEST_ENTRY(minimal_config_gets_defaults),
+/* Issue 18: login.second_factor, its default and its errors. */
+TEST(second_factor_policy)
+{
+    struct config *cfg = parse_ok("{" ISSUER "}", "/etc/gatehouse");
+
+    ASSERT_EQ(cfg->login_second_factor, SECOND_FACTOR_OPTIONAL);
+    config_free(cfg);
+    cfg = parse_ok("{" ISSUER ",'login':{'second_factor':'required'}}",
+                   "/etc/gatehouse");
+    ASSERT_EQ(cfg->login_second_factor, SECOND_FACTOR_REQUIRED);
+    config_free(cfg);
+    cfg = parse_ok("{" ISSUER ",'login':{'second_factor':'off'}}",
+                   "/etc/gatehouse");
+    ASSERT_EQ(cfg->login_second_factor, SECOND_FACTOR_OFF);
+    config_free(cfg);
+    cfg = parse_ok("{" ISSUER ",'login':{'second_factor':'optional'}}",
+                   "/etc/gatehouse");
+    ASSERT_EQ(cfg->login_second_factor, SECOND_FACTOR_OPTIONAL);
+    config_free(cfg);
+    parse_err("{" ISSUER ",'login':{'second_factor':'always'}}",
+              "login.second_factor",
+              "must be \"off\", \"optional\" or \"required\"");
+    parse_err("{" ISSUER ",'login':{'second_factor':1}}",
+              "login.second_factor",
+              "must be \"off\", \"optional\" or \"required\"");
+}
+
+TEST_MAIN(TEST_ENTRY(second_factor_policy),
+          TEST_ENTRY(minimal_config_gets_defaults),
           TEST_ENTRY(every_setting_is_read), TEST_ENTRY(issuer_rules),
           TEST_ENTRY(unknown_keys_are_refused_at_every_level),
           TEST_ENTRY(wrong_types_are_refused),

@@ -85,7 +85,7 @@ TEST(every_page_shares_the_script_free_layout)
                                           .apps = two_apps,
                                           .napps = 2};
     struct page_account account = {"/account", "tok", "alice", "Done.",
-                                   two_sessions, 2, NULL, 0};
+                                   two_sessions, 2, NULL, 0, 0, 0};
     struct page_account_reauth reauth = {.action = "/account",
                                          .csrf = "tok",
                                          .username = "alice",
@@ -580,14 +580,17 @@ TEST(front_channel_script_writes_text_only)
 TEST(account_lists_sessions_each_with_its_own_sign_out_form)
 {
     struct page_account p = {"/account", "tok", "alice", NULL, two_sessions,
-                             2, NULL, 0};
+                             2, NULL, 0, 0, 0};
     char *html = pages_account(&en, &p), *t;
 
     ASSERT(html != NULL);
     ASSERT_CONTAINS(html, "<title>Your sessions</title>");
     ASSERT_CONTAINS(html, "Signed in as alice.");
-    ASSERT_EQ(count(html, "<form method=\"post\" action=\"/account\">"), 3);
-    ASSERT_EQ(count(html, "name=\"csrf\" value=\"tok\""), 3);
+    /* Two sessions, "all", and "Set up an authenticator app". */
+    ASSERT_EQ(count(html, "<form method=\"post\" action=\"/account\">"), 4);
+    ASSERT_EQ(count(html, "name=\"csrf\" value=\"tok\""), 4);
+    ASSERT_EQ(count(html, "name=\"scope\" value=\"totp_setup\""), 1);
+    ASSERT(strstr(html, "totp_remove") == NULL);
     ASSERT_CONTAINS(html, "name=\"sid\" value=\"sidLaptop\"");
     ASSERT_CONTAINS(html, "name=\"sid\" value=\"sidPhone\"");
     ASSERT_EQ(count(html, "name=\"scope\" value=\"session\""), 2);
@@ -616,14 +619,75 @@ TEST(account_shows_a_status_line_and_escapes_everything)
                                      HOSTILE, apps,    1,       1};
     char *const frames[] = {HOSTILE, NULL};
     struct page_account p = {HOSTILE, HOSTILE, HOSTILE, HOSTILE,
-                             &s,      1,       frames,  2};
+                             &s,      1,       frames,  2, 0, 0};
     char *html = pages_account(&en, &p);
 
-    /* action x2, csrf x2, status, username, sid, browser, address,
-     * started, last seen, app, frame */
-    assert_escaped(html, 13);
+    /* action x3, csrf x3 (the third: two-step verification), status,
+     * username, sid, browser, address, started, last seen, app, frame */
+    assert_escaped(html, 15);
     ASSERT_EQ(count(html, "<iframe hidden tabindex=\"-1\""), 1);
     ASSERT_CONTAINS(html, "role=\"status\">" HOSTILE_ESC "</p>");
+    free(html);
+}
+
+TEST(account_with_totp_on_offers_remove_and_new_codes)
+{
+    struct page_account p = {"/account", "tok", "alice", NULL, two_sessions,
+                             2, NULL, 0, 1, 7};
+    char *html = pages_account(&en, &p);
+
+    ASSERT(html != NULL);
+    ASSERT_CONTAINS(html, "<h2 id=\"ts\">Two-step verification</h2>");
+    ASSERT_CONTAINS(html, "Recovery codes left: 7");
+    ASSERT_EQ(count(html, "name=\"scope\" value=\"totp_remove\""), 1);
+    ASSERT_EQ(count(html, "name=\"scope\" value=\"recovery_new\""), 1);
+    ASSERT(strstr(html, "totp_setup") == NULL);
+    free(html);
+}
+
+TEST(totp_setup_draws_the_qr_code_in_svg_and_groups_the_key)
+{
+    struct page_totp_setup p = {
+        "/account", "tok", "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
+        "otpauth://totp/id.example:alice?secret=ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+        "234567&issuer=id.example",
+        "Wrong.", NULL};
+    const char *const codes[] = {"abcde-fghij", HOSTILE};
+    char *html = pages_totp_setup(&en, &p);
+
+    ASSERT(html != NULL);
+    ASSERT_CONTAINS(html, "<svg id=\"qr\"");
+    ASSERT_CONTAINS(html, "<path fill=\"#000\" d=\"M4 4h1v1h-1z");
+    ASSERT_CONTAINS(html, "</svg>");
+    ASSERT(strstr(html, "<script") == NULL);
+    ASSERT_CONTAINS(html, "<code id=\"key\">ABCD EFGH IJKL MNOP QRST UVWX "
+                          "YZ23 4567</code>");
+    ASSERT_CONTAINS(html, "name=\"scope\" value=\"totp_activate\"");
+    ASSERT_CONTAINS(html, "name=\"csrf\" value=\"tok\"");
+    ASSERT_CONTAINS(html, "autocomplete=\"one-time-code\"");
+    ASSERT_CONTAINS(html, "role=\"alert\">Wrong.</p>");
+    ASSERT_CONTAINS(html, "aria-describedby=\"error\"");
+    free(html);
+    html = pages_totp_codes(&en, "/account", NULL, codes, 2);
+    ASSERT(html != NULL);
+    ASSERT_CONTAINS(html, "<li><code>abcde-fghij</code></li>");
+    ASSERT_CONTAINS(html, "<li><code>" HOSTILE_ESC "</code></li>");
+    ASSERT_CONTAINS(html, "Save these recovery codes");
+    free(html);
+}
+
+TEST(login_code_page_carries_the_step_and_escapes_it)
+{
+    struct page_login_code p = {"/login", HOSTILE, HOSTILE};
+    char *html = pages_login_code(&en, &p);
+
+    ASSERT(html != NULL);
+    ASSERT_CONTAINS(html, "<title>Two-step verification</title>");
+    ASSERT_CONTAINS(html, "name=\"step\" value=\"" HOSTILE_ESC "\"");
+    ASSERT_CONTAINS(html, "role=\"alert\">" HOSTILE_ESC "</p>");
+    ASSERT_CONTAINS(html, "name=\"code\"");
+    ASSERT_CONTAINS(html, "autocomplete=\"one-time-code\"");
+    ASSERT(strstr(html, HOSTILE) == NULL);
     free(html);
 }
 
@@ -709,7 +773,10 @@ TEST_MAIN(TEST_ENTRY(every_page_shares_the_script_free_layout),
           TEST_ENTRY(signed_out_loads_other_sessions_frames_without_listing_them),
           TEST_ENTRY(account_lists_sessions_each_with_its_own_sign_out_form),
           TEST_ENTRY(account_shows_a_status_line_and_escapes_everything),
-          TEST_ENTRY(account_reauth_asks_for_the_password_and_carries_the_action),
+          TEST_ENTRY(account_with_totp_on_offers_remove_and_new_codes),
+    TEST_ENTRY(totp_setup_draws_the_qr_code_in_svg_and_groups_the_key),
+    TEST_ENTRY(login_code_page_carries_the_step_and_escapes_it),
+    TEST_ENTRY(account_reauth_asks_for_the_password_and_carries_the_action),
           TEST_ENTRY(sign_out_pages_link_to_the_account_page),
           TEST_ENTRY(login_has_labelled_fields_csrf_and_one_button),
           TEST_ENTRY(login_autofocuses_the_first_field_in_tab_order),

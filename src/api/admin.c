@@ -31,7 +31,7 @@
 /* Longer paths are refused before they are looked at: no admin path
  * needs more than a username and a word or two. */
 #define PATH_MAX_LEN 200
-#define MAX_SEGMENTS 3
+#define MAX_SEGMENTS 4
 #define TARGET_MAX 64
 #define DELIVERIES_DEFAULT 100
 #define AUDIT_DEFAULT 50
@@ -76,6 +76,7 @@ static void get_maintenance(struct call *c);
 static void delete_maintenance(struct call *c);
 static void get_user_factors(struct call *c);
 static void delete_user_factors(struct call *c);
+static void put_user_factors_required(struct call *c);
 
 static const struct admin_route admin_routes[] = {
     {"GET", {"users", "{user}", "sessions", NULL}, "list_sessions",
@@ -86,6 +87,8 @@ static const struct admin_route admin_routes[] = {
      get_user_factors},
     {"DELETE", {"users", "{user}", "factors", NULL}, "reset_factors",
      delete_user_factors},
+    {"PUT", {"users", "{user}", "factors", "required", NULL},
+     "require_factor", put_user_factors_required},
     {"DELETE", {"sessions", "{sid}", NULL}, "end_session", delete_session},
     {"GET", {"sessions", "{sid}", "deliveries", NULL}, "session_deliveries",
      get_session_deliveries},
@@ -518,6 +521,44 @@ delete_user_factors(struct call *c)
                               (json_int_t)queued));
 out:
     user_free(u);
+}
+
+/* {"required": true|false}: whether the user must have a second factor
+ * (the sign-in sets one up after the password when they have none, and
+ * the account page's "Remove" is refused). */
+static void
+put_user_factors_required(struct call *c)
+{
+    const char *ctype = http_header(c->req, "Content-Type");
+    json_t *body = NULL, *v;
+    struct user *u = NULL;
+    int rc;
+
+    if (ctype == NULL || strncmp(ctype, "application/json", 16) != 0) {
+        http_json_error(c->req, 415, "invalid_request",
+                        "the body must be application/json");
+        return;
+    }
+    body = json_loadb(c->req->body, c->req->body_len, 0, NULL);
+    v = json_object_get(body, "required");
+    if (!json_is_object(body) || json_object_size(body) != 1 ||
+        !json_is_boolean(v)) {
+        http_json_error(c->req, 400, "invalid_request",
+                        "the body must be {\"required\": true|false}");
+        goto out;
+    }
+    if (find_user(c, &u) < 0)
+        goto out;
+    if ((rc = factors_require(c->app->store, u->sub, json_is_true(v))) < 0) {
+        reply_failure(c, rc);
+        goto out;
+    }
+    http_reply_json(c->req, 200,
+                    json_pack("{s:s, s:s, s:b}", "sub", u->sub, "username",
+                              u->username, "required", json_is_true(v)));
+out:
+    user_free(u);
+    json_decref(body);
 }
 
 static void

@@ -13,6 +13,7 @@
 #include "gatehouse/core/util.h"
 #include "gatehouse/core/xmalloc.h"
 #include "gatehouse/crypto/password.h"
+#include "gatehouse/directory/factors.h"
 #include "gatehouse/directory/users.h"
 #include "gatehouse/http/http.h"
 #include "gatehouse/session/session.h"
@@ -144,4 +145,54 @@ unavailable:
                        "was changed. Please try again in a moment."));
     job_free(j);
     return 1;
+}
+
+int
+stepup_verify_code(struct http_request *req, const struct session *s,
+                   const char *code)
+{
+    struct app *app = req->app;
+    struct factor_result res;
+    char b[BUCKETS][BUCKET_MAX], retry[24];
+    const char *who[BUCKETS] = {b[0], b[1]};
+    long retry_s = 0;
+    int rc;
+
+    snprintf(b[0], BUCKET_MAX, "u:%s", s->sub);
+    snprintf(b[1], BUCKET_MAX, "ip:%s", http_client_addr(req));
+    rc = store_login_reserve(app->store, who, BUCKETS,
+                             app->cfg->login_max_failures,
+                             app->cfg->login_lockout_s, &retry_s);
+    if (rc == GH_EDENIED) {
+        log_info("stepup_locked_out sub=%s", s->sub);
+        snprintf(retry, sizeof(retry), "%ld", retry_s);
+        http_add_header(req, "Retry-After", retry);
+        http_error_page(req, 429, N_("Too many attempts"),
+                        N_("Too many failed sign-ins. Wait a few minutes and "
+                           "try again."));
+        return 1;
+    }
+    if (rc < 0)
+        return GH_EREDIS;
+    memset(&res, 0, sizeof(res));
+    rc = factors_verify(app->store, app->factor_key, s->sub, code,
+                        strlen(code), util_now(), &res);
+    if (rc == 0 && !res.accepted) {
+        log_info("stepup_failed sub=%s code=1 replayed=%d", s->sub,
+                 res.replayed);
+        return GH_EDENIED; /* stays counted */
+    }
+    if (rc < 0) {
+        /* Nothing was checked: the attempt is given back. */
+        store_login_refund(app->store, who, BUCKETS, 0);
+        return rc == GH_EINVAL || rc == GH_ENOTFOUND || rc == GH_EBADTOKEN
+                   ? GH_EINVAL
+                   : GH_EREDIS;
+    }
+    if (store_login_refund(app->store, who, BUCKETS, 1) < 0)
+        return GH_EREDIS;
+    if ((rc = session_reauth(app->store, s->sid)) < 0)
+        return rc == GH_ENOTFOUND ? rc : GH_EREDIS;
+    log_info("stepup sub=%s code=1", s->sub);
+    return 0;
 }

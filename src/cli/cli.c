@@ -64,6 +64,7 @@ static const struct cli_option {
     {"--at", CLI_AT, "TIME", V(at), NULL},
     {"--wait", CLI_WAIT, NULL, 0, NULL},
     {"--timeout", CLI_TIMEOUT, "S", V(timeout), NULL},
+    {"--off", CLI_OFF, NULL, 0, NULL},
     /* Refused by name, pointing at --password-stdin: the word after it
      * is a password, and only stdin may carry one. */
     {"--password", 0, NULL, 0, "is not accepted: a password never "

@@ -49,6 +49,7 @@ enum {
     CLI_AT = 1 << 24,
     CLI_WAIT = 1 << 25,
     CLI_TIMEOUT = 1 << 26,
+    CLI_OFF = 1 << 27,
 };
 
 /* What was given: the flags present and the values, borrowed from argv

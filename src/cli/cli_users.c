@@ -22,6 +22,7 @@ static int run_disable(struct cli_ctx *c);
 static int run_list(struct cli_ctx *c);
 static int run_factors(struct cli_ctx *c);
 static int run_reset_factors(struct cli_ctx *c);
+static int run_require_factor(struct cli_ctx *c);
 static int check_reason(const struct cli_ctx *c, char *msg, size_t size);
 
 static const char user_help[] =
@@ -36,6 +37,7 @@ static const char user_help[] =
     "       gatehouse user list    --config FILE [--json]\n"
     "       gatehouse user factors --config FILE --username U [--json]\n"
     "       gatehouse user reset-factors --config FILE --username U\n"
+    "       gatehouse user require-factor --config FILE --username U [--off]\n"
     "                              [--reason TEXT]\n"
     "\n"
     "U is a username (any case) or a sub. --password-stdin reads the\n"
@@ -112,6 +114,16 @@ static const struct cli_command subcommands[] = {
      "as reset_factors, with the reason if given. U is a username or a\n"
      "sub.\n",
      check_reason, run_reset_factors},
+    {"require-factor",
+     {CLI_CONFIG | CLI_USERNAME | CLI_OFF, CLI_CONFIG | CLI_USERNAME, 0},
+     "usage: gatehouse user require-factor --config FILE --username U [--off]\n"
+     "\n"
+     "Requires a second factor of the user: one without sets up an\n"
+     "authenticator app right after the password at the next sign-in,\n"
+     "and cannot remove it on the account page. --off lifts the\n"
+     "requirement. A reset of the factors keeps it. Audited as\n"
+     "require_factor. U is a username or a sub.\n",
+     NULL, run_require_factor},
 };
 
 static int
@@ -437,6 +449,39 @@ out:
     return rc;
 }
 
+static int
+run_require_factor(struct cli_ctx *c)
+{
+    struct audit_event ev;
+    struct user *u = NULL;
+    int on = (c->o->given & CLI_OFF) == 0, rc;
+
+    if ((rc = find_user(c, &u)) != 0)
+        goto out;
+    rc = factors_require(c->st, u->sub, on);
+    memset(&ev, 0, sizeof(ev));
+    ev.actor = c->actor;
+    ev.action = "require_factor";
+    ev.target = u->sub;
+    ev.reason = on ? "required" : "not required";
+    ev.outcome = rc < 0 ? "error" : "ok";
+    ev.addr = "local";
+    ev.sessions = -1;
+    ev.deliveries = -1;
+    if (rc < 0) {
+        store_audit_add(c->st, &ev);
+        rc = cli_fail(c->cmd, c->cfg, rc);
+        goto out;
+    }
+    admin_audit(c->st, &ev);
+    printf("%s (%s): second factor %s\n", u->username, u->sub,
+           on ? "required" : "not required");
+    rc = 0;
+out:
+    user_free(u);
+    return rc;
+}
+
 int
 cli_user(int argc, char **argv)
 {
@@ -444,7 +489,8 @@ cli_user(int argc, char **argv)
 
     if (argc < 2) {
         fprintf(stderr, "gatehouse user: add, passwd, disable, list, "
-                        "factors or reset-factors expected; see --help\n");
+                        "factors, reset-factors or require-factor "
+                        "expected; see --help\n");
         return CLI_EXIT_USAGE;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

@@ -75,7 +75,7 @@ static const char *const top_keys[] = {
 };
 
 /* Sections made only of int_settings; "listen" adds "address", "session"
- * adds "bind". */
+ * adds "bind", "login" "second_factor". */
 static const char *const int_sections[] = {
     "listen", "session", "tokens", "backchannel", "login",
 };
@@ -292,6 +292,22 @@ parse_int_section(json_t *root, const char *section, struct config *cfg,
                 has_space_or_control(cfg->listen_address))
                 return field_error_set(err, "must be a host name or IP address",
                                        "listen.address");
+            continue;
+        }
+        if (strcmp(section, "login") == 0 &&
+            strcmp(key, "second_factor") == 0) {
+            const char *p = json_string_value(v);
+
+            if (p != NULL && strcmp(p, "off") == 0)
+                cfg->login_second_factor = SECOND_FACTOR_OFF;
+            else if (p != NULL && strcmp(p, "optional") == 0)
+                cfg->login_second_factor = SECOND_FACTOR_OPTIONAL;
+            else if (p != NULL && strcmp(p, "required") == 0)
+                cfg->login_second_factor = SECOND_FACTOR_REQUIRED;
+            else
+                return field_error_set(err, "must be \"off\", \"optional\" "
+                                       "or \"required\"",
+                                       "login.second_factor");
             continue;
         }
         if (strcmp(section, "session") == 0 && strcmp(key, "bind") == 0) {

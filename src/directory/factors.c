@@ -50,6 +50,43 @@ out:
     return rc;
 }
 
+int
+factors_totp_pending(struct store *st, const unsigned char key[FACTOR_KEY_LEN],
+                     const char *issuer, const char *sub, const char *username,
+                     struct totp_enrolment *out)
+{
+    struct factor_record f = {0};
+    struct totp_enrolment e = {{0}, NULL};
+    unsigned char secret[64];
+    size_t len = 0;
+    int rc;
+
+    if ((rc = store_factors_get(st, sub, &f)) < 0)
+        goto out;
+    if (factor_state_parse(f.totp_state) != FACTOR_STATE_PENDING ||
+        f.totp_sealed == NULL) {
+        rc = GH_ENOTFOUND;
+        goto out;
+    }
+    if ((rc = factor_secret_open(key, sub, f.totp_sealed, secret,
+                                 sizeof(secret), &len)) < 0)
+        goto out;
+    if (len != TOTP_SECRET_LEN) {
+        rc = GH_EBADTOKEN;
+        goto out;
+    }
+    if ((rc = totp_secret_text(secret, e.secret)) < 0 ||
+        (rc = totp_uri(secret, issuer, username, &e.uri)) < 0)
+        goto out;
+    *out = e;
+    memset(&e, 0, sizeof(e));
+out:
+    OPENSSL_cleanse(secret, sizeof(secret));
+    factors_enrolment_clear(&e);
+    store_factors_clear(&f);
+    return rc;
+}
+
 /* Checks a parsed code against a sealed secret of sub: 0 with *step, or
  * totp_check's and factor_secret_open's codes. */
 static int
@@ -113,6 +150,33 @@ out:
     OPENSSL_cleanse(made, sizeof(made));
     OPENSSL_cleanse(digits, sizeof(digits));
     store_factors_clear(&f);
+    return rc;
+}
+
+int
+factors_recovery_new(struct store *st, const unsigned char key[FACTOR_KEY_LEN],
+                     const char *sub,
+                     char codes[RECOVERY_CODES][RECOVERY_CODE_TEXT_LEN + 1])
+{
+    char made[RECOVERY_CODES][RECOVERY_CODE_TEXT_LEN + 1];
+    char hex[RECOVERY_CODES][65], *hmacs[RECOVERY_CODES];
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; i < RECOVERY_CODES; i++) {
+        char norm[RECOVERY_CODE_CHARS + 1];
+
+        if ((rc = recovery_code_new(made[i])) < 0 ||
+            (rc = recovery_code_parse(made[i], strlen(made[i]), norm)) < 0 ||
+            (rc = recovery_code_hash(key, sub, norm, hex[i])) < 0)
+            goto out;
+        hmacs[i] = hex[i];
+    }
+    if ((rc = store_factors_recovery(st, sub, hmacs, RECOVERY_CODES)) < 0)
+        goto out;
+    memcpy(codes, made, sizeof(made));
+out:
+    OPENSSL_cleanse(made, sizeof(made));
     return rc;
 }
 
@@ -253,4 +317,16 @@ int
 factors_reset(struct store *st, const char *sub)
 {
     return store_factors_delete(st, sub);
+}
+
+int
+factors_required(struct store *st, const char *sub)
+{
+    return store_factors_required(st, sub);
+}
+
+int
+factors_require(struct store *st, const char *sub, int on)
+{
+    return store_factors_require(st, sub, on);
 }

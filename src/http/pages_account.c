@@ -80,6 +80,58 @@ put_session(struct page_buf *b, const struct page_ctx *ctx,
     page_buf_put(b, "</button>\n</form>\n</section>\n");
 }
 
+/* A form of one button posting scope to the account page. */
+static void
+put_button_form(struct page_buf *b, const struct page_ctx *ctx,
+                const struct page_account *p, const char *scope,
+                const char *id, const char *label)
+{
+    page_buf_put(b, "<form method=\"post\" action=\"");
+    page_buf_action(b, ctx, p->action ? p->action : "");
+    page_buf_put(b, "\">\n");
+    page_buf_hidden(b, "csrf", p->csrf ? p->csrf : "");
+    page_buf_hidden(b, "scope", scope);
+    page_buf_put(b, "<button type=\"submit\" class=\"secondary\" id=\"");
+    page_buf_put(b, id);
+    page_buf_put(b, "\">");
+    page_buf_esc(b, label);
+    page_buf_put(b, "</button>\n</form>\n");
+}
+
+/* "Two-step verification": set up, or remove and new recovery codes. */
+static void
+put_two_step(struct page_buf *b, const struct page_ctx *ctx,
+             const struct page_account *p)
+{
+    char left[16];
+
+    page_buf_put(b, "<section id=\"two-step\" aria-labelledby=\"ts\">\n"
+                    "<h2 id=\"ts\">");
+    page_buf_esc(b, tr(ctx->lang, "Two-step verification"));
+    page_buf_put(b, "</h2>\n<p>");
+    if (!p->totp_active) {
+        page_buf_esc(b, tr(ctx->lang,
+                           "Off. Signing in asks only for your password."));
+        page_buf_put(b, "</p>\n");
+        put_button_form(b, ctx, p, "totp_setup", "totp-setup",
+                        tr(ctx->lang, "Set up an authenticator app"));
+    } else {
+        page_buf_esc(b, tr(ctx->lang,
+                           "On. Signing in asks for a code from your "
+                           "authenticator app."));
+        page_buf_put(b, "</p>\n<p id=\"recovery-left\">");
+        snprintf(left, sizeof(left), "%d", p->recovery_left);
+        page_buf_fmt(b, tr(ctx->lang, "Recovery codes left: %s"), "", left,
+                     "");
+        page_buf_put(b, "</p>\n");
+        put_button_form(b, ctx, p, "recovery_new", "recovery-new",
+                        tr(ctx->lang, "New recovery codes"));
+        put_button_form(b, ctx, p, "totp_remove", "totp-remove",
+                        tr(ctx->lang, "Remove"));
+    }
+    page_buf_put(b, "</section>\n");
+}
+
 char *
 pages_account(const struct page_ctx *ctx, const struct page_account *p)
 {
@@ -118,6 +170,7 @@ pages_account(const struct page_ctx *ctx, const struct page_account *p)
     page_buf_put(&b, "\">");
     page_buf_esc(&b, tr(ctx->lang, "Passkeys"));
     page_buf_put(&b, "</a></p>\n");
+    put_two_step(&b, ctx, p);
     /* OIDC Front-Channel Logout 1.0 §3: out of the tab order, named for
      * assistive technology, loaded with or without script. */
     for (i = 0; i < p->nframes; i++) {
@@ -174,10 +227,22 @@ pages_account_reauth(const struct page_ctx *ctx,
     page_buf_esc(&b, tr(ctx->lang, "Password"));
     page_buf_put(&b, "</label>\n"
                      "<input id=\"password\" name=\"password\" "
-                     "type=\"password\" autocomplete=\"current-password\" "
-                     "required autofocus");
+                     "type=\"password\" autocomplete=\"current-password\" ");
+    page_buf_put(&b, p->totp ? "autofocus" : "required autofocus");
     page_buf_put(&b, described);
-    page_buf_put(&b, ">\n<button type=\"submit\">");
+    page_buf_put(&b, ">\n");
+    if (p->totp) {
+        page_buf_put(&b, "<label for=\"code\">");
+        page_buf_esc(&b, tr(ctx->lang, "Or a code from your authenticator "
+                                       "app"));
+        page_buf_put(&b, "</label>\n<input id=\"code\" name=\"code\" "
+                         "type=\"text\" autocomplete=\"one-time-code\" "
+                         "maxlength=\"16\" autocapitalize=\"none\" "
+                         "spellcheck=\"false\"");
+        page_buf_put(&b, described);
+        page_buf_put(&b, ">\n");
+    }
+    page_buf_put(&b, "<button type=\"submit\">");
     page_buf_esc(&b, tr(ctx->lang, "Continue"));
     page_buf_put(&b, "</button>\n</form>\n<p class=\"hint\"><a href=\"");
     page_buf_action(&b, ctx, p->action ? p->action : "");

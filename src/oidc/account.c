@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "gatehouse/auth/client_auth.h"
 #include "gatehouse/auth/presign.h"
@@ -27,6 +28,7 @@
 #include "gatehouse/core/xmalloc.h"
 #include "gatehouse/crypto/password.h" /* PASSWORD_MAX */
 #include "gatehouse/directory/clients.h"
+#include "gatehouse/directory/factors.h"
 #include "gatehouse/directory/users.h"
 #include "gatehouse/http/form.h"
 #include "gatehouse/http/http.h"
@@ -40,8 +42,22 @@
 #define ACTOR "account"
 #define PURPOSE "account"
 
+/* The "Two-step verification" actions (SPEC §7). */
+enum factor_act {
+    FA_NONE,      /* a sign-out */
+    FA_SETUP,     /* "Set up an authenticator app" */
+    FA_ACTIVATE,  /* the first code from it */
+    FA_REMOVE,    /* "Remove" */
+    FA_RECOVERY,  /* "New recovery codes" */
+};
+static const char *const factor_scopes[] = {
+    [FA_NONE] = "", [FA_SETUP] = "totp_setup",
+    [FA_ACTIVATE] = "totp_activate", [FA_REMOVE] = "totp_remove",
+    [FA_RECOVERY] = "recovery_new"};
+
 /* What an action asks for, read from the form. */
 struct action {
+    enum factor_act factor;        /* FA_NONE: a sign-out, as below */
     int all;                       /* "Sign out of all sessions" */
     char sid[SESSION_SID_LEN + 1]; /* else this one */
 };
@@ -203,11 +219,14 @@ show(struct http_request *req, const struct session *s, const char *status,
     char(*times)[2][32] = NULL;
     char *csrf = NULL, *html, *csp;
     json_t *none = NULL;
-    size_t n = 0, i, k;
-    int rc;
+    struct factor_info fi[FACTORS_MAX];
+    size_t n = 0, i, k, nfi = 0;
+    int rc, active, left = 0;
 
     if ((rc = list_sessions(app, s, &list, &n)) < 0 ||
-        ((rc = users_get(app->store, s->sub, &u)) < 0)) {
+        ((rc = users_get(app->store, s->sub, &u)) < 0) ||
+        ((rc = active = factors_list(app->store, s->sub, fi, &nfi, &left)) <
+         0)) {
         if (rc == GH_ENOTFOUND)
             to_sign_in(req, 0);
         else
@@ -248,6 +267,8 @@ show(struct http_request *req, const struct session *s, const char *status,
     pa.nsessions = n;
     pa.frames = frames;
     pa.nframes = nframes;
+    pa.totp_active = active;
+    pa.recovery_left = left;
     html = pages_account(ctx, &pa);
     csp = logout_frames_csp(frames, nframes);
     http_reply_html_csp(req, 200, html != NULL ? html : xstrdup(""), csp);
@@ -290,15 +311,216 @@ show_reauth(struct http_request *req, const struct session *s,
     pr.action = "/account";
     pr.csrf = csrf;
     pr.username = u->username;
-    pr.scope = a->all ? "all" : "session";
-    pr.sid = a->all ? NULL : a->sid;
+    pr.scope = a->factor != FA_NONE ? factor_scopes[a->factor]
+               : a->all             ? "all"
+                                    : "session";
+    pr.sid = a->all || a->factor != FA_NONE ? NULL : a->sid;
     pr.error = error != NULL ? tr(ctx->lang, error) : NULL;
+    {
+        struct factor_info fi[FACTORS_MAX];
+        size_t nfi = 0;
+        int left = 0;
+
+        pr.totp = factors_list(app->store, s->sub, fi, &nfi, &left) > 0;
+    }
     html = pages_account_reauth(ctx, &pr);
     http_reply_html(req, status, html != NULL ? html : xstrdup(""));
 out:
     json_decref(none);
     free(csrf);
     user_free(u);
+}
+
+/* The enrolment page for e, with error (a msgid) or NULL. */
+static void
+show_setup(struct http_request *req, const struct session *s,
+           const struct totp_enrolment *e, const char *error, int status)
+{
+    const struct page_ctx *ctx = http_page_ctx(req);
+    struct page_totp_setup ps;
+    char *csrf = NULL, *html;
+    json_t *none = json_object();
+
+    if (none == NULL ||
+        presign_seal(req->app, PURPOSE, s->sid, none, &csrf) < 0) {
+        unavailable(req);
+        goto out;
+    }
+    memset(&ps, 0, sizeof(ps));
+    ps.action = "/account";
+    ps.csrf = csrf;
+    ps.secret = e->secret;
+    ps.uri = e->uri;
+    ps.error = error != NULL ? tr(ctx->lang, error) : NULL;
+    html = pages_totp_setup(ctx, &ps);
+    if (html == NULL) {
+        unavailable(req);
+        goto out;
+    }
+    http_add_header(req, "Cache-Control", "no-store");
+    http_reply_html(req, status, html);
+out:
+    json_decref(none);
+    free(csrf);
+}
+
+/* The recovery codes, once (not cached). */
+static void
+show_codes(struct http_request *req,
+           char codes[RECOVERY_CODES][RECOVERY_CODE_TEXT_LEN + 1])
+{
+    const char *list[RECOVERY_CODES];
+    char *html;
+    size_t i;
+
+    for (i = 0; i < RECOVERY_CODES; i++)
+        list[i] = codes[i];
+    html = pages_totp_codes(http_page_ctx(req), "/account", NULL, list,
+                            RECOVERY_CODES);
+    if (html == NULL) {
+        unavailable(req);
+        return;
+    }
+    http_add_header(req, "Cache-Control", "no-store");
+    http_reply_html(req, 200, html);
+}
+
+/* "Set up an authenticator app": a new pending secret (replacing one not
+ * yet activated) and its page. */
+static void
+totp_setup(struct http_request *req, const struct session *s)
+{
+    struct app *app = req->app;
+    struct totp_enrolment e = {{0}, NULL};
+    struct user *u = NULL;
+    int rc;
+
+    if ((rc = users_get(app->store, s->sub, &u)) < 0 ||
+        (rc = factors_totp_enrol(app->store, app->factor_key, app->cfg->issuer,
+                                 s->sub, u->username, &e)) < 0) {
+        if (rc == GH_EEXISTS)
+            show(req, s,
+                 tr(http_page_ctx(req)->lang,
+                    "Two-step verification is already on."),
+                 NULL, 0);
+        else
+            unavailable(req);
+        goto out;
+    }
+    log_info("account_totp_enrol sub=%s", s->sub);
+    show_setup(req, s, &e, NULL, 200);
+out:
+    factors_enrolment_clear(&e);
+    user_free(u);
+}
+
+/* The first code from the app: right, the TOTP is on and the recovery
+ * codes are shown; wrong, the same QR code and key again with an error. */
+static void
+totp_activate(struct http_request *req, const struct session *s,
+              const char *code)
+{
+    struct app *app = req->app;
+    char codes[RECOVERY_CODES][RECOVERY_CODE_TEXT_LEN + 1];
+    struct totp_enrolment e = {{0}, NULL};
+    struct user *u = NULL;
+    int rc;
+
+    rc = factors_totp_activate(app->store, app->factor_key, s->sub,
+                               code != NULL ? code : "",
+                               code != NULL ? strlen(code) : 0,
+                               (int64_t)time(NULL), codes);
+    if (rc == 0) {
+        log_info("account_totp_active sub=%s", s->sub);
+        show_codes(req, codes);
+        OPENSSL_cleanse(codes, sizeof(codes));
+        return;
+    }
+    if (rc == GH_ENOTFOUND) { /* activated or restarted meanwhile */
+        show(req, s, NULL, NULL, 0);
+        return;
+    }
+    if (rc != GH_EDENIED && rc != GH_EINVAL) {
+        unavailable(req);
+        return;
+    }
+    log_info("account_totp_wrong_code sub=%s", s->sub);
+    if ((rc = users_get(app->store, s->sub, &u)) < 0 ||
+        (rc = factors_totp_pending(app->store, app->factor_key,
+                                   app->cfg->issuer, s->sub, u->username,
+                                   &e)) < 0) {
+        if (rc == GH_ENOTFOUND)
+            show(req, s, NULL, NULL, 0);
+        else
+            unavailable(req);
+        goto out;
+    }
+    show_setup(req, s, &e,
+               N_("That code is not right. Enter the 6-digit code the app "
+                  "shows now."),
+               400);
+out:
+    factors_enrolment_clear(&e);
+    user_free(u);
+}
+
+/* "Remove" and "New recovery codes", after the step-up. Removing is the
+ * user's own action: their other sessions go on (an administrator's
+ * reset ends them, admin_reset_factors). */
+static void
+factor_act(struct http_request *req, const struct session *s,
+           const struct action *a)
+{
+    struct app *app = req->app;
+    const struct page_ctx *ctx = http_page_ctx(req);
+    char codes[RECOVERY_CODES][RECOVERY_CODE_TEXT_LEN + 1];
+    int rc;
+
+    switch (a->factor) {
+    case FA_SETUP:
+        totp_setup(req, s);
+        return;
+    case FA_REMOVE:
+        /* Required of everyone, or of this user by an administrator. */
+        rc = app->cfg->login_second_factor == SECOND_FACTOR_REQUIRED
+                 ? 1
+                 : factors_required(app->store, s->sub);
+        if (rc < 0) {
+            unavailable(req);
+            return;
+        }
+        if (rc > 0) {
+            log_info("account_totp_remove_refused sub=%s", s->sub);
+            show(req, s,
+                 tr(ctx->lang, "Two-step verification is required here, "
+                               "so it cannot be removed."),
+                 NULL, 0);
+            return;
+        }
+        if ((rc = factors_reset(app->store, s->sub)) < 0) {
+            unavailable(req);
+            return;
+        }
+        log_info("account_totp_removed sub=%s any=%d", s->sub, rc);
+        show(req, s, tr(ctx->lang, "Two-step verification was removed."),
+             NULL, 0);
+        return;
+    case FA_RECOVERY:
+        rc = factors_recovery_new(app->store, app->factor_key, s->sub, codes);
+        if (rc == GH_ENOTFOUND) {
+            show(req, s, NULL, NULL, 0);
+        } else if (rc < 0) {
+            unavailable(req);
+        } else {
+            log_info("account_recovery_new sub=%s", s->sub);
+            show_codes(req, codes);
+        }
+        OPENSSL_cleanse(codes, sizeof(codes));
+        return;
+    default:
+        show(req, s, NULL, NULL, 0);
+        return;
+    }
 }
 
 /*
@@ -321,6 +543,10 @@ act(struct http_request *req, const struct session *s, const struct action *a,
     size_t i, nframes = 0;
     int rc;
 
+    if (a->factor != FA_NONE) {
+        factor_act(req, s, a);
+        return 0;
+    }
     if (a->all) {
         log_info("account_logout_all sub=%s", s->sub);
         logout_end_and_show(req, s->sid, s->sub, ACTOR, held);
@@ -412,8 +638,14 @@ static int
 read_action(const struct form *f, struct action *a)
 {
     const char *scope = form_get(f, "scope"), *sid = form_get(f, "sid");
+    size_t i;
 
     memset(a, 0, sizeof(*a));
+    for (i = FA_SETUP; scope != NULL && i <= FA_RECOVERY; i++)
+        if (strcmp(scope, factor_scopes[i]) == 0) {
+            a->factor = (enum factor_act)i;
+            return 0;
+        }
     if (scope != NULL && strcmp(scope, "all") == 0) {
         a->all = 1;
         return 0;
@@ -473,9 +705,37 @@ post(struct http_request *req, struct session *s)
                            "signed out."));
         goto out;
     }
+    /* The first code of an enrolment the step-up let start: the code
+     * itself proves the user holds the key just shown. */
+    if (a.factor == FA_ACTIVATE) {
+        totp_activate(req, s, form_get(&f, "code"));
+        goto out;
+    }
     /* SPEC §7 step-up: an authentication within the window. */
     if (!stepup_fresh(app->cfg, s)) {
+        const char *code = form_get(&f, "code");
+
         password = form_get(&f, "password");
+        /* Or a code from the authenticator app (SPEC §7). */
+        if ((password == NULL || *password == '\0') && code != NULL &&
+            *code != '\0') {
+            rc = strlen(code) > 64 ? GH_EINVAL
+                                   : stepup_verify_code(req, s, code);
+            if (rc == 0)
+                act(req, s, &a, 0);
+            else if (rc == GH_EDENIED)
+                show_reauth(req, s, &a, N_("Incorrect code."), 401);
+            else if (rc == GH_EINVAL)
+                show_reauth(req, s, &a,
+                            N_("Enter your password, or the 6-digit code "
+                               "from your app."),
+                            400);
+            else if (rc == GH_ENOTFOUND)
+                to_sign_in(req, 1);
+            else if (rc != 1)
+                unavailable(req);
+            goto out;
+        }
         if (password == NULL || *password == '\0' ||
             strlen(password) > PASSWORD_MAX) {
             show_reauth(req, s, &a,

@@ -108,6 +108,21 @@ authorize_redirect_with_code_amr(struct http_request *req,
     free(url);
 }
 
+/* Whether the space-separated list has word. */
+static int
+has_word(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+    const char *p = list;
+
+    while (list != NULL && (p = strstr(p, word)) != NULL) {
+        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+            return 1;
+        p += n;
+    }
+    return 0;
+}
+
 static int
 valid_challenge(const char *s)
 {
@@ -213,6 +228,8 @@ areq_to_json(const struct areq *a)
     if (a->code_challenge != NULL)
         json_object_set_new(o, "code_challenge",
                             json_string(a->code_challenge));
+    if (a->want_2fa)
+        json_object_set_new(o, "acr2fa", json_true());
     return o;
 }
 
@@ -225,6 +242,7 @@ authorize_areq_from_json(const json_t *o, struct areq *a)
     a->scope = json_string_value(json_object_get(o, "scope"));
     a->state = json_string_value(json_object_get(o, "state"));
     a->nonce = json_string_value(json_object_get(o, "nonce"));
+    a->want_2fa = json_is_true(json_object_get(o, "acr2fa"));
     a->code_challenge =
         json_string_value(json_object_get(o, "code_challenge"));
 }
@@ -389,6 +407,10 @@ authorize_client(struct http_request *req, const struct client *c,
     a.state = state;
     a.nonce = form_get(q, "nonce");
     a.code_challenge = challenge;
+    /* OIDC Core §3.1.2.1 acr_values: a second factor asked for (unless
+     * login.second_factor is "off", which never asks for one). */
+    a.want_2fa = app->cfg->login_second_factor != SECOND_FACTOR_OFF &&
+                 has_word(form_get(q, "acr_values"), SESSION_ACR_2FA);
 
     /* Single sign-on: a live session skips the form, unless the client
      * asks for a fresh sign-in. */
@@ -408,6 +430,19 @@ authorize_client(struct http_request *req, const struct client *c,
     if (s != NULL && hint != NULL && strcmp(s->sub, hint_sub) != 0) {
         session_free(s);
         s = NULL;
+    }
+    /* A session signed in with the password alone does not answer an
+     * app that asked for a second factor: the sign-in is asked again,
+     * with its code step (or set-up). */
+    if (s != NULL && a.want_2fa && !has_word(s->amr, "otp") &&
+        !has_word(s->amr, "hwk")) {
+        session_free(s);
+        s = NULL;
+        if (prompt != NULL && strcmp(prompt, "none") == 0) {
+            redirect_error(req, redirect_uri, "interaction_required", NULL,
+                           state);
+            goto out;
+        }
     }
     if (s != NULL && recent_enough(s, max_age)) {
         authorize_redirect_with_code_amr(req, &a, s->sid, s->sub,

@@ -9,6 +9,7 @@
 #include "gatehouse/core/xmalloc.h"
 #include "gatehouse/oidc/discovery.h"
 #include "gatehouse/http/http.h"
+#include "gatehouse/session/session.h"
 #include "gatehouse/crypto/keys.h"
 #include "gatehouse/store/store.h"
 
@@ -69,6 +70,7 @@ discovery_document(const struct config *cfg, const struct keyring *kr)
             "client_secret_basic", "client_secret_post", "none");
     STRINGS(&w, "code_challenge_methods_supported", "S256");
     STRINGS(&w, "prompt_values_supported", "none", "login");
+    STRINGS(&w, "acr_values_supported", SESSION_ACR_PWD, SESSION_ACR_2FA);
     STRINGS(&w, "claims_supported", "sub", "iss", "aud", "exp", "iat",
             "auth_time", "amr", "acr", "nonce", "sid", "azp", "at_hash",
             "name",

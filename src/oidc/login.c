@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -22,6 +23,7 @@
 #include "gatehouse/core/util.h"
 #include "gatehouse/core/xmalloc.h"
 #include "gatehouse/crypto/password.h"
+#include "gatehouse/directory/factors.h"
 #include "gatehouse/directory/users.h"
 #include "gatehouse/http/form.h"
 #include "gatehouse/http/http.h"
@@ -152,6 +154,173 @@ set_session_cookie(struct http_request *req, const char *value, int keep)
     http_add_header(req, "Set-Cookie", buf);
 }
 
+/* The sealed "password ok" state of the second step (SPEC §7): bound to
+ * this browser's pre-sign-in cookie like the sign-in form's token, and
+ * nothing stored; the code page carries it. */
+#define CODE_PURPOSE "login-code"
+/* How long the code page may take, within PRESIGN_TTL_S. */
+#define CODE_TTL_S 300
+
+/*
+ * A sign-in whose checks all passed: the session (with the methods amr),
+ * its cookies, and the answer: a code for the app, the Gatehouse page it
+ * came from, or "signed in". areq_json: the opened request, or NULL.
+ */
+static void
+login_finish(struct http_request *req, const struct user *u, const char *ip,
+             const char *ua, int keep, json_t *areq_json,
+             const char *return_to, const char *amr)
+{
+    struct app *app = req->app;
+    char sid[SESSION_SID_LEN + 1], cookie[SESSION_COOKIE_LEN + 1];
+
+    if (session_create_amr(app->store, app->cfg, u->sub, ip, ua, amr, sid,
+                           cookie) < 0) {
+        authorize_unavailable(req);
+        return;
+    }
+    set_session_cookie(req, cookie, keep);
+    set_device_cookie(req, u->sub);
+    /* The form's token was bound to this cookie: without it, the form
+     * cannot be posted again (a token used once, as it was when stored). */
+    presign_forget(req);
+    log_info("login sub=%s addr=%s amr=\"%s\"", u->sub, ip, amr);
+    if (areq_json != NULL) {
+        struct areq a;
+        authorize_areq_from_json(areq_json, &a);
+        /* 303: the browser follows a POST's redirect with a GET. */
+        authorize_redirect_with_code_amr(req, &a, sid, u->sub, util_now(),
+                                         amr, 303);
+    } else if (return_to != NULL) {
+        http_redirect(req, 303, return_to);
+    } else {
+        char *html = pages_signed_in(http_page_ctx(req), u->username);
+        http_reply_html(req, 200, html != NULL ? html : strdup(""));
+    }
+}
+
+/* The code page with step (the sealed state) and error (a msgid, or
+ * NULL). */
+static void
+show_code_page(struct http_request *req, const char *step, const char *error,
+               int status)
+{
+    const struct page_ctx *ctx = http_page_ctx(req);
+    struct page_login_code p = {"/login", step,
+                                error != NULL ? tr(ctx->lang, error) : NULL};
+    char *html = pages_login_code(ctx, &p);
+
+    if (html == NULL) {
+        authorize_unavailable(req);
+        return;
+    }
+    http_add_header(req, "Cache-Control", "no-store");
+    http_reply_html(req, status, html);
+}
+
+static void
+form_expired(struct http_request *req)
+{
+    http_error_page(req, 403, N_("Sign-in form expired"),
+                    N_("This form can no longer be used (or this browser "
+                       "refuses cookies). Go back to the application and "
+                       "sign in again."));
+}
+
+/* The second step's sealed state: who and what the sign-in is for, and
+ * what stage ("code": a code is asked; "enrol": a TOTP is being set up;
+ * "done": set up and its code right). 0 with *out malloc'd, or 1 if
+ * answered here. */
+static int
+seal_step(struct http_request *req, const char *sub, int keep,
+          const char *request, const char *return_to, const char *stage,
+          char **out)
+{
+    char browser[PRESIGN_ID_LEN + 1];
+    json_t *o;
+    int rc;
+
+    if (presign_browser(req, 0, browser) < 0) {
+        form_expired(req);
+        return 1;
+    }
+    o = json_pack("{s:s, s:b, s:I, s:s}", "sub", sub, "keep", keep, "exp",
+                  (json_int_t)(util_now() + CODE_TTL_S), "stage", stage);
+    if (o != NULL && request != NULL)
+        json_object_set_new(o, "request", json_string(request));
+    if (o != NULL && return_to != NULL)
+        json_object_set_new(o, "return", json_string(return_to));
+    rc = o != NULL ? presign_seal(req->app, CODE_PURPOSE, browser, o, out)
+                   : GH_ENOMEM;
+    json_decref(o);
+    if (rc < 0) {
+        authorize_unavailable(req);
+        return 1;
+    }
+    return 0;
+}
+
+/* After the right password of a user with an active second factor: the
+ * code page, carrying who and what the sign-in was for, sealed. */
+static void
+ask_code(struct http_request *req, const struct login_job *j)
+{
+    char *step = NULL;
+
+    if (seal_step(req, j->user->sub, j->keep, j->request_id, j->return_to,
+                  "code", &step))
+        return;
+    log_info("login_code_asked sub=%s addr=%s", j->user->sub, j->ip);
+    show_code_page(req, step, NULL, 200);
+    free(step);
+}
+
+/* The enrolment page inside the sign-in, for e, with error (a msgid) or
+ * NULL. */
+static void
+show_enrol_page(struct http_request *req, const char *step,
+                const struct totp_enrolment *e, const char *error, int status)
+{
+    const struct page_ctx *ctx = http_page_ctx(req);
+    struct page_totp_setup p;
+    char *html;
+
+    memset(&p, 0, sizeof(p));
+    p.action = "/login";
+    p.step = step;
+    p.secret = e->secret;
+    p.uri = e->uri;
+    p.error = error != NULL ? tr(ctx->lang, error) : NULL;
+    if ((html = pages_totp_setup(ctx, &p)) == NULL) {
+        authorize_unavailable(req);
+        return;
+    }
+    http_add_header(req, "Cache-Control", "no-store");
+    http_reply_html(req, status, html);
+}
+
+/* login.second_factor "required" and no factor yet: set one up now,
+ * before any app gets a code. */
+static void
+ask_enrol(struct http_request *req, const struct login_job *j)
+{
+    struct app *app = req->app;
+    struct totp_enrolment e = {{0}, NULL};
+    char *step = NULL;
+
+    if (factors_totp_enrol(app->store, app->factor_key, app->cfg->issuer,
+                           j->user->sub, j->user->username, &e) < 0) {
+        authorize_unavailable(req);
+        return;
+    }
+    if (seal_step(req, j->user->sub, j->keep, j->request_id, j->return_to,
+                  "enrol", &step) == 0) {
+        log_info("login_enrol_asked sub=%s addr=%s", j->user->sub, j->ip);
+        show_enrol_page(req, step, &e, NULL, 200);
+    }
+    factors_enrolment_clear(&e);
+    free(step);
+}
 
 /* Runs on a hash-pool thread: the scrypt work, then the answer. */
 static void
@@ -163,8 +332,7 @@ login_run(void *arg)
     struct user *u = j->user;
     const char *who[LOGIN_BUCKETS];
     json_t *areq_json = NULL;
-    char *app_name, sid[SESSION_SID_LEN + 1];
-    char cookie[SESSION_COOKIE_LEN + 1];
+    char *app_name;
     int i, rc;
 
     for (i = 0; i < j->nwho; i++)
@@ -202,31 +370,41 @@ login_run(void *arg)
                 N_("Incorrect username or password."), 401);
         goto out;
     }
+    /* A user with an active second factor is asked for a code next
+     * (SPEC §7). The right password gives its attempt back but does not
+     * end the run of failures: codes count there too, and typing the
+     * password again must not reset them. */
+    if (app->cfg->login_second_factor != SECOND_FACTOR_OFF) {
+        struct factor_info fi[FACTORS_MAX];
+        size_t nfi = 0;
+        int left = 0, active;
+
+        active = factors_list(app->store, u->sub, fi, &nfi, &left);
+        if (active < 0)
+            goto unavailable;
+        if (active > 0) {
+            if (store_login_refund(app->store, who, j->nwho, 0) < 0)
+                goto unavailable;
+            ask_code(req, j);
+            goto out;
+        }
+        if (app->cfg->login_second_factor == SECOND_FACTOR_REQUIRED ||
+            json_is_true(json_object_get(areq_json, "acr2fa")) ||
+            (active = factors_required(app->store, u->sub)) == 1) {
+            if (store_login_refund(app->store, who, j->nwho, 1) < 0)
+                goto unavailable;
+            ask_enrol(req, j);
+            goto out;
+        }
+        if (active < 0)
+            goto unavailable;
+    }
     /* The right password gives its attempt back and ends the run of
      * failures in the user's (or this device's) bucket. */
     if (store_login_refund(app->store, who, j->nwho, 1) < 0)
         goto unavailable;
-    if (session_create(app->store, app->cfg, u->sub, j->ip, j->ua, sid,
-                       cookie) < 0)
-        goto unavailable;
-    set_session_cookie(req, cookie, j->keep);
-    set_device_cookie(req, u->sub);
-    /* The form's token was bound to this cookie: without it, the form
-     * cannot be posted again (a token used once, as it was when stored). */
-    presign_forget(req);
-    log_info("login sub=%s addr=%s", u->sub, j->ip);
-    if (areq_json != NULL) {
-        struct areq a;
-        authorize_areq_from_json(areq_json, &a);
-        /* 303: the browser follows a POST's redirect with a GET. */
-        authorize_redirect_with_code(req, &a, sid, u->sub, util_now(),
-                                     303);
-    } else if (j->return_to != NULL) {
-        http_redirect(req, 303, j->return_to);
-    } else {
-        char *html = pages_signed_in(http_page_ctx(req), u->username);
-        http_reply_html(req, 200, html != NULL ? html : strdup(""));
-    }
+    login_finish(req, u, j->ip, j->ua, j->keep, areq_json, j->return_to,
+                 SESSION_AMR_PWD);
     goto out;
 unavailable:
     authorize_unavailable(req);
@@ -391,6 +569,210 @@ bad_return(struct http_request *req)
                     "Gatehouse, so it was not followed."));
 }
 
+/* The first code of a TOTP set up inside the sign-in (stage "enrol"):
+ * right, the recovery codes and a form going on (stage "done"); wrong,
+ * the same QR code and key again. */
+static void
+enrol_code(struct http_request *req, const char *step, const char *sub,
+           const json_t *claims, const char *code)
+{
+    struct app *app = req->app;
+    char codes[RECOVERY_CODES][RECOVERY_CODE_TEXT_LEN + 1];
+    const char *list[RECOVERY_CODES];
+    struct totp_enrolment e = {{0}, NULL};
+    struct user *u = NULL;
+    char *next = NULL, *html;
+    size_t i;
+    int rc;
+
+    rc = factors_totp_activate(app->store, app->factor_key, sub, code,
+                               strlen(code), (int64_t)time(NULL), codes);
+    if (rc == 0) {
+        log_info("login_enrolled sub=%s", sub);
+        if (seal_step(req, sub, json_is_true(json_object_get(claims, "keep")),
+                      json_string_value(json_object_get(claims, "request")),
+                      json_string_value(json_object_get(claims, "return")),
+                      "done", &next) == 0) {
+            for (i = 0; i < RECOVERY_CODES; i++)
+                list[i] = codes[i];
+            html = pages_totp_codes(http_page_ctx(req), "/login", next, list,
+                                    RECOVERY_CODES);
+            if (html == NULL) {
+                authorize_unavailable(req);
+            } else {
+                http_add_header(req, "Cache-Control", "no-store");
+                http_reply_html(req, 200, html);
+            }
+        }
+        OPENSSL_cleanse(codes, sizeof(codes));
+        free(next);
+        return;
+    }
+    if (rc != GH_EDENIED && rc != GH_EINVAL && rc != GH_ENOTFOUND) {
+        authorize_unavailable(req);
+        return;
+    }
+    if (rc == GH_ENOTFOUND ||
+        (rc = users_get(app->store, sub, &u)) < 0 ||
+        (rc = factors_totp_pending(app->store, app->factor_key,
+                                   app->cfg->issuer, sub, u->username,
+                                   &e)) < 0) {
+        if (rc == GH_ENOTFOUND)
+            form_expired(req);
+        else
+            authorize_unavailable(req);
+        goto out;
+    }
+    show_enrol_page(req, step, &e,
+                    N_("That code is not right. Enter the 6-digit code the "
+                       "app shows now."),
+                    400);
+out:
+    factors_enrolment_clear(&e);
+    user_free(u);
+}
+
+/*
+ * The second step posted: the sealed state opened (bound to this browser),
+ * the attempt reserved in the same lockout buckets as a password's, then
+ * the code checked (factors_verify: a TOTP code once per step, a recovery
+ * code once). Right: the session, amr "pwd otp". Wrong or replayed: the
+ * attempt stays counted and the page is shown again.
+ */
+static void
+code_post(struct http_request *req, const struct form *f)
+{
+    struct app *app = req->app;
+    const char *step = form_get(f, "step"), *code = form_get(f, "code");
+    const char *sub, *request, *ret, *stage, *who[LOGIN_BUCKETS];
+    char browser[PRESIGN_ID_LEN + 1], *app_name = NULL;
+    struct login_job j;
+    struct factor_result res;
+    json_t *claims = NULL, *areq_json = NULL;
+    int i, rc;
+
+    memset(&j, 0, sizeof(j));
+    rc = presign_browser(req, 0, browser);
+    if (rc == 0)
+        rc = presign_open(app, CODE_PURPOSE, browser, step, &claims);
+    if (rc == GH_EREDIS) {
+        authorize_unavailable(req);
+        goto out;
+    }
+    sub = json_string_value(json_object_get(claims, "sub"));
+    request = json_string_value(json_object_get(claims, "request"));
+    ret = json_string_value(json_object_get(claims, "return"));
+    if (rc < 0 || sub == NULL ||
+        json_integer_value(json_object_get(claims, "exp")) < util_now() ||
+        (ret != NULL && login_return_path(ret) == NULL)) {
+        form_expired(req);
+        goto out;
+    }
+    stage = json_string_value(json_object_get(claims, "stage"));
+    if (stage == NULL)
+        stage = "";
+    if (strcmp(stage, "done") != 0 &&
+        (code == NULL || *code == '\0' || strlen(code) > 64)) {
+        if (strcmp(stage, "enrol") == 0)
+            enrol_code(req, step, sub, claims, "");
+        else
+            show_code_page(req, step, N_("Enter the code."), 400);
+        goto out;
+    }
+    if ((rc = users_get(app->store, sub, &j.user)) < 0 || j.user->disabled) {
+        if (rc < 0 && rc != GH_ENOTFOUND)
+            authorize_unavailable(req);
+        else
+            form_expired(req);
+        goto out;
+    }
+    if (strcmp(stage, "enrol") == 0) {
+        enrol_code(req, step, sub, claims, code);
+        goto out;
+    }
+    if (strcmp(stage, "done") == 0) {
+        /* Set up in this sign-in, its first code right: signed in. */
+        app_name = authorize_request_open(app, request, &areq_json);
+        if (request != NULL && areq_json == NULL) {
+            http_error_page(req, 400, N_("Sign-in expired"),
+                            N_("This sign-in took too long. Go back to the "
+                               "application and start again."));
+            goto out;
+        }
+        login_finish(req, j.user, http_client_addr(req),
+                     http_header(req, "User-Agent") != NULL
+                         ? http_header(req, "User-Agent")
+                         : "",
+                     json_is_true(json_object_get(claims, "keep")),
+                     areq_json, login_return_path(ret),
+                     SESSION_AMR_PWD " otp");
+        goto out;
+    }
+    j.req = req;
+    j.username = j.user->username;
+    snprintf(j.ip, sizeof(j.ip), "%s", http_client_addr(req));
+    if (login_reserve(req, &j))
+        goto out;
+    for (i = 0; i < j.nwho; i++)
+        who[i] = j.who[i];
+    app_name = authorize_request_open(app, request, &areq_json);
+    if (request != NULL && areq_json == NULL) {
+        store_login_refund(app->store, who, j.nwho, 0);
+        http_error_page(req, 400, N_("Sign-in expired"),
+                        N_("This sign-in took too long. Go back to the "
+                           "application and start again."));
+        goto out;
+    }
+    memset(&res, 0, sizeof(res));
+    rc = factors_verify(app->store, app->factor_key, sub, code, strlen(code),
+                        (int64_t)time(NULL), &res);
+    if (rc == GH_EINVAL) {
+        /* Neither shape: not a guess at a code; nothing counted. */
+        store_login_refund(app->store, who, j.nwho, 0);
+        show_code_page(req, step,
+                       N_("Enter the 6-digit code from your app, or a "
+                          "recovery code."),
+                       400);
+        goto out;
+    }
+    if (rc < 0) {
+        store_login_refund(app->store, who, j.nwho, 0);
+        if (rc == GH_ENOTFOUND) /* removed meanwhile: sign in again */
+            http_error_page(req, 400, N_("Sign-in expired"),
+                            N_("This sign-in took too long. Go back to the "
+                               "application and start again."));
+        else
+            authorize_unavailable(req);
+        goto out;
+    }
+    if (!res.accepted) {
+        log_info("login_code_failed sub=%s addr=%s replayed=%d", sub, j.ip,
+                 res.replayed);
+        show_code_page(req, step,
+                       res.replayed
+                           ? N_("That code was already used. Wait for the "
+                                "next one.")
+                           : N_("Incorrect code."),
+                       401);
+        goto out;
+    }
+    if (store_login_refund(app->store, who, j.nwho, 1) < 0) {
+        authorize_unavailable(req);
+        goto out;
+    }
+    j.ua = (char *)(http_header(req, "User-Agent") != NULL
+                        ? http_header(req, "User-Agent")
+                        : "");
+    login_finish(req, j.user, j.ip, j.ua,
+                 json_is_true(json_object_get(claims, "keep")), areq_json,
+                 login_return_path(ret), SESSION_AMR_PWD " otp");
+out:
+    user_free(j.user);
+    json_decref(areq_json);
+    json_decref(claims);
+    free(app_name);
+}
+
 static void
 login_post(struct http_request *req)
 {
@@ -418,6 +800,11 @@ login_post(struct http_request *req)
         http_error_page(req, 400, N_("Invalid request"),
                         N_("The sign-in form was not sent correctly."));
         return;
+    }
+    /* The second step: a code, with the sealed state of the first. */
+    if (form_get(&f, "step") != NULL) {
+        code_post(req, &f);
+        goto out;
     }
     /* The checkbox sends "1" when ticked and nothing otherwise. */
     keep = form_get(&f, "keep");

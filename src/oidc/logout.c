@@ -24,6 +24,7 @@
 #include "gatehouse/auth/presign.h"
 #include "gatehouse/auth/stepup.h"
 #include "gatehouse/crypto/password.h" /* PASSWORD_MAX */
+#include "gatehouse/directory/factors.h"
 #include "gatehouse/directory/users.h"
 #include "gatehouse/session/session.h"
 #include "gatehouse/store/store.h"
@@ -642,6 +643,14 @@ show_stepup(struct http_request *req, const char *sid, const char *sub,
     pr.client_id = client_id;
     pr.post_logout_redirect_uri = plr;
     pr.state = state;
+    {
+        struct factor_info fi[FACTORS_MAX];
+        size_t nfi = 0;
+        int left = 0;
+
+        /* A code from the authenticator app does as well (SPEC §7). */
+        pr.totp = factors_list(app->store, sub, fi, &nfi, &left) > 0;
+    }
     html = pages_account_reauth(ctx, &pr);
     http_reply_html(req, status, html != NULL ? html : xstrdup(""));
 out:
@@ -684,8 +693,36 @@ everywhere_step_up(struct http_request *req, const struct session *s,
                    char *redirect)
 {
     const char *password = form_get(f, "password");
+    const char *code = form_get(f, "code");
     struct everywhere *e;
+    int rc;
 
+    /* Or a code from the authenticator app, checked at once. */
+    if ((password == NULL || *password == '\0') && code != NULL &&
+        *code != '\0') {
+        rc = strlen(code) > 64 ? GH_EINVAL : stepup_verify_code(req, s, code);
+        if (rc == 0) {
+            end_and_wait(req, s->sid, s->sub, "user", redirect, 0);
+            return;
+        }
+        if (rc == GH_EDENIED || rc == GH_EINVAL)
+            show_stepup(req, s->sid, s->sub, client_id,
+                        form_get(f, "post_logout_redirect_uri"),
+                        form_get(f, "state"),
+                        rc == GH_EDENIED
+                            ? N_("Incorrect code.")
+                            : N_("Enter your password, or the 6-digit code "
+                                 "from your app."),
+                        rc == GH_EDENIED ? 401 : 400);
+        else if (rc == GH_ENOTFOUND) {
+            char *html = pages_signed_out(http_page_ctx(req),
+                                          SIGNED_OUT_ALREADY, NULL, 0);
+            http_reply_html(req, 200, html != NULL ? html : xstrdup(""));
+        } else if (rc != 1)
+            unavailable(req);
+        free(redirect);
+        return;
+    }
     if (password == NULL || *password == '\0' ||
         strlen(password) > PASSWORD_MAX) {
         show_stepup(req, s->sid, s->sub, client_id,

@@ -56,9 +56,9 @@ session_create_amr(struct store *st, const struct config *cfg,
     n.sub = sub;
     n.khash = khash;
     n.now_ms = util_now_ms();
-    /* How the sign-in was made (RFC 8176); the ID tokens of the session
-     * say so (amr, acr). */
-    n.amr = amr;
+    /* How the user signed in (RFC 8176: "pwd", "pwd otp"); the ID tokens
+     * of the session say so (amr, acr). */
+    n.amr = amr != NULL && amr[0] != '\0' ? amr : SESSION_AMR_PWD;
     n.idle_s = cfg->session_idle_timeout_s;
     n.absolute_s = cfg->session_absolute_timeout_s;
     n.ip = ip;

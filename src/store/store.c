@@ -56,6 +56,7 @@ extern const char lua_maintenance_claim[];
 extern const char lua_factor_enrol[];
 extern const char lua_factor_activate[];
 extern const char lua_factor_use[];
+extern const char lua_factor_recovery[];
 extern const char lua_session_reauth[];
 extern const char lua_passkey_add[];
 extern const char lua_passkey_use[];
@@ -90,6 +91,7 @@ static const struct script_source {
     [SCRIPT_FACTOR_ENROL] = {"factor_enrol", lua_factor_enrol},
     [SCRIPT_FACTOR_ACTIVATE] = {"factor_activate", lua_factor_activate},
     [SCRIPT_FACTOR_USE] = {"factor_use", lua_factor_use},
+    [SCRIPT_FACTOR_RECOVERY] = {"factor_recovery", lua_factor_recovery},
     [SCRIPT_SESSION_REAUTH] = {"session_reauth", lua_session_reauth},
     [SCRIPT_PASSKEY_ADD] = {"passkey_add", lua_passkey_add},
     [SCRIPT_PASSKEY_USE] = {"passkey_use", lua_passkey_use},

@@ -128,6 +128,29 @@ store_factors_activate(struct store *st, const char *sub, const char *sealed,
 }
 
 int
+store_factors_recovery(struct store *st, const char *sub, char *const *hmacs,
+                       size_t n)
+{
+    char key[STORE_KEY_MAX];
+    const char *argv[1 + 16];
+    long long v = 0;
+    size_t i;
+    int rc;
+
+    if (n > 16)
+        return GH_EINVAL;
+    if ((rc = store_key_name(st, KEY_FACTORS, sub, key, sizeof(key))) < 0)
+        return rc;
+    argv[0] = key;
+    for (i = 0; i < n; i++)
+        argv[1 + i] = hmacs[i];
+    if ((rc = script_int(st, SCRIPT_FACTOR_RECOVERY, (int)(1 + n), argv,
+                         &v)) < 0)
+        return rc;
+    return v == 1 ? 0 : GH_ENOTFOUND;
+}
+
+int
 store_factors_use(struct store *st, const char *sub, const char *kind,
                   const char *arg, int64_t step, long long *n)
 {
@@ -178,6 +201,42 @@ store_factors_delete(struct store *st, const char *sub)
     if ((rc = store_command(st, 0, &r, "DEL %s", key)) < 0)
         return rc;
     rc = r->type == REDIS_REPLY_INTEGER && r->integer > 0 ? 1 : 0;
+    freeReplyObject(r);
+    return rc;
+}
+
+int
+store_factors_required(struct store *st, const char *sub)
+{
+    char key[STORE_KEY_MAX];
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_FACTOR_REQUIRED, sub, key,
+                             sizeof(key))) < 0)
+        return rc;
+    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "EXISTS %s", key)) < 0)
+        return rc;
+    rc = r->type != REDIS_REPLY_INTEGER ? GH_EPROTO : r->integer > 0;
+    freeReplyObject(r);
+    return rc;
+}
+
+int
+store_factors_require(struct store *st, const char *sub, int on)
+{
+    char key[STORE_KEY_MAX];
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = store_key_name(st, KEY_FACTOR_REQUIRED, sub, key,
+                             sizeof(key))) < 0)
+        return rc;
+    rc = on ? store_command(st, 0, &r, "SET %s 1", key)
+            : store_command(st, 0, &r, "DEL %s", key);
+    if (rc < 0)
+        return rc;
+    rc = r->type == REDIS_REPLY_ERROR ? GH_EPROTO : 0;
     freeReplyObject(r);
     return rc;
 }

@@ -34,4 +34,15 @@ typedef int (*stepup_done_fn)(struct http_request *req, void *arg, int rc);
 int stepup_verify(struct http_request *req, const struct session *s,
                   const char *password, stepup_done_fn done, void *arg);
 
+/*
+ * The step-up with a code from the user's authenticator app (or a
+ * recovery code) instead of the password: checked at once (no hashing),
+ * counted in the same lockout buckets. 0: right, the session's auth time
+ * is now; GH_EDENIED wrong or already used (counted); GH_EINVAL not a
+ * code, or the user has no active factor (not counted); GH_ENOTFOUND the
+ * session ended; GH_EREDIS; 1: answered here (429 locked out).
+ */
+int stepup_verify_code(struct http_request *req, const struct session *s,
+                       const char *code);
+
 #endif

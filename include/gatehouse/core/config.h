@@ -56,6 +56,13 @@ struct config {
     /* SPEC §7 step-up: how recent a sign-in must be for account-page
      * actions and "sign out everywhere". */
     int login_reauth_window_s;
+    /* login.second_factor (SPEC §7): whether the sign-in asks for a second
+     * factor; the zero value is the default. */
+    enum {
+        SECOND_FACTOR_OPTIONAL = 0, /* asked of users who set one up */
+        SECOND_FACTOR_OFF,          /* never asked */
+        SECOND_FACTOR_REQUIRED,     /* everyone: set up after the password */
+    } login_second_factor;
     /* The Clear-Site-Data value a logout that ended a session sends
      * ("\"cache\", \"storage\""), NULL to send none (SPEC §5). */
     char *logout_clear_site_data;

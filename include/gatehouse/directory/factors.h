@@ -42,6 +42,16 @@ int factors_totp_enrol(struct store *st,
                        const char *username, struct totp_enrolment *out);
 
 /*
+ * The pending enrolment of sub again (to show its QR code and key once
+ * more after a wrong code), as factors_totp_enrol made it. GH_ENOTFOUND
+ * if none is pending; GH_EBADTOKEN if its secret does not open.
+ */
+int factors_totp_pending(struct store *st,
+                         const unsigned char key[FACTOR_KEY_LEN],
+                         const char *issuer, const char *sub,
+                         const char *username, struct totp_enrolment *out);
+
+/*
  * Activates the pending TOTP with a code the user typed (len bytes, as
  * totp_parse_code takes it) from their app at time now: the TOTP becomes
  * active, that code is spent, and RECOVERY_CODES new recovery codes
@@ -53,6 +63,13 @@ int factors_totp_activate(
     struct store *st, const unsigned char key[FACTOR_KEY_LEN],
     const char *sub, const char *code, size_t len, int64_t now,
     char codes[RECOVERY_CODES][RECOVERY_CODE_TEXT_LEN + 1]);
+
+/* New recovery codes for a user with an active TOTP, written into codes
+ * (shown once); the old ones stop working. GH_ENOTFOUND if no TOTP is
+ * active. */
+int factors_recovery_new(
+    struct store *st, const unsigned char key[FACTOR_KEY_LEN],
+    const char *sub, char codes[RECOVERY_CODES][RECOVERY_CODE_TEXT_LEN + 1]);
 
 /* What checking a code decided, for the sign-in to act on (a refusal
  * counts toward its lockout like a wrong password). */
@@ -97,6 +114,11 @@ int factors_list(struct store *st, const char *sub,
  * "activated"}], "recovery_codes_left"}. A new reference, or NULL. */
 json_t *factors_json(const char *sub, const char *username,
                      const struct factor_info *f, size_t n, int recovery_left);
+
+/* Whether an administrator requires a second factor of sub (1, 0, or a
+ * GH_E* code), and setting it; a reset of the factors keeps it. */
+int factors_required(struct store *st, const char *sub);
+int factors_require(struct store *st, const char *sub, int on);
 
 /* Removes every factor of the user (recovery codes too). 1 if there were
  * any, 0 if none. */

@@ -130,6 +130,11 @@ struct page_account {
      * origins); NULL entries skipped. */
     char *const *frames;
     size_t nframes;
+    /* "Two-step verification": 1 if the user has an active TOTP (then
+     * "Remove" and "New recovery codes", with recovery_left), else 0
+     * ("Set up an authenticator app"). */
+    int totp_active;
+    int recovery_left;
 };
 /*
  * The user's sessions, each with a POST form (csrf, scope=session, sid)
@@ -148,6 +153,8 @@ struct page_account_reauth {
     const char *scope;    /* "session" or "all" */
     const char *sid;      /* for scope "session"; NULL: omitted */
     const char *error;    /* above the field; NULL: none */
+    int totp; /* the user has an authenticator app: a "code" field too,
+                 either field enough */
     /* The logout confirmation's fields, carried through when its "Sign out
      * everywhere" asks (action "/logout"); NULL: omitted. */
     const char *client_id;
@@ -158,6 +165,40 @@ struct page_account_reauth {
 };
 char *pages_account_reauth(const struct page_ctx *ctx,
                            const struct page_account_reauth *p);
+
+/* TOTP enrolment (pages_totp.c): the otpauth URI as an inline SVG QR
+ * code, the key as grouped text, and a form (csrf, scope=totp_activate)
+ * for the 6-digit code. */
+struct page_totp_setup {
+    const char *action; /* "/account" */
+    const char *csrf;
+    const char *secret; /* base32 key */
+    const char *uri;    /* otpauth:// URI */
+    const char *error;  /* translated, above the field; NULL: none */
+    /* In the sign-in (login.second_factor "required"): the sealed state
+     * in the hidden field "step" instead of csrf and scope; NULL: none. */
+    const char *step;
+};
+/* NULL when out of memory (or the URI does not fit a QR code). */
+char *pages_totp_setup(const struct page_ctx *ctx,
+                       const struct page_totp_setup *p);
+
+/* The sign-in's second step: a code from the app or a recovery code,
+ * posted to action ("/login") with the sealed "password ok" state in the
+ * hidden field "step". */
+struct page_login_code {
+    const char *action;
+    const char *step;
+    const char *error; /* translated; NULL: none */
+};
+char *pages_login_code(const struct page_ctx *ctx,
+                       const struct page_login_code *p);
+
+/* The recovery codes, shown once, with "save these" and a link back, or
+ * with step (not NULL: in the sign-in) a form posting it to back to go
+ * on. */
+char *pages_totp_codes(const struct page_ctx *ctx, const char *back,
+                       const char *step, const char *const *codes, size_t n);
 
 /* A browser-facing error: a title and a message (msgids, translated
  * here), never a stack trace. */

@@ -22,6 +22,7 @@ struct areq {
     const char *nonce;
     const char *code_challenge;
     const char *login_hint;
+    int want_2fa; /* acr_values asked for urn:gatehouse:acr:2fa */
 };
 
 void authorize_handle(struct http_request *req); /* GET,POST /authorize */

@@ -42,8 +42,8 @@ int session_create(struct store *st, const struct config *cfg,
                    const char *sub, const char *ip, const char *ua,
                    char sid_out[SESSION_SID_LEN + 1],
                    char cookie_out[SESSION_COOKIE_LEN + 1]);
-/* The same for a sign-in made with the methods amr (RFC 8176,
- * space-separated: "hwk" for a passkey alone). */
+/* The same for a sign-in that used the methods amr (RFC 8176,
+ * space-separated: "pwd otp"); session_create's is "pwd". */
 int session_create_amr(struct store *st, const struct config *cfg,
                        const char *sub, const char *ip, const char *ua,
                        const char *amr, char sid_out[SESSION_SID_LEN + 1],

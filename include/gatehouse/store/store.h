@@ -511,6 +511,14 @@ int store_factors_enrol(struct store *st, const char *sub, const char *sealed,
 int store_factors_activate(struct store *st, const char *sub,
                            const char *sealed, int64_t step, int64_t now,
                            char *const *hmacs, size_t n);
+/* Whether an administrator requires a second factor of sub: 1, 0, or a
+ * GH_E* code; and setting it (on) or clearing it. */
+int store_factors_required(struct store *st, const char *sub);
+int store_factors_require(struct store *st, const char *sub, int on);
+/* Replaces the recovery codes of an active TOTP with n HMACs
+ * (factor_recovery.lua). 0, or GH_ENOTFOUND if no TOTP is active. */
+int store_factors_recovery(struct store *st, const char *sub,
+                           char *const *hmacs, size_t n);
 /*
  * One attempt (factor_use.lua). kind "totp" with sealed and step (step
  * accepted only if later than the last one), "recovery" with hmac (used

@@ -216,6 +216,7 @@ pages_passkey_sign_in(const struct page_ctx *ctx,
     page_buf_action(&b, ctx, p->action);
     page_buf_put(&b, "\">\n");
     page_buf_hidden(&b, "state", p->state);
+    page_buf_hidden(&b, "step", p->step);
     page_buf_hidden(&b, "request", p->request);
     page_buf_hidden(&b, "return", p->return_to);
     page_buf_hidden(&b, "id", "");
@@ -227,10 +228,15 @@ pages_passkey_sign_in(const struct page_ctx *ctx,
     page_buf_put(&b, "</button>\n</form>\n<noscript><p class=\"hint\">");
     page_buf_esc(&b, tr(ctx->lang, "Signing in with a passkey needs "
                                    "JavaScript."));
-    page_buf_put(&b, "</p></noscript>\n<p class=\"hint\"><a href=\"");
-    page_buf_esc(&b, p->password_link != NULL ? p->password_link : "/login");
-    page_buf_put(&b, "\">");
-    page_buf_esc(&b, tr(ctx->lang, "Sign in with a password instead"));
-    page_buf_put(&b, "</a></p>\n<script src=\"/passkey.js\"></script>\n");
+    page_buf_put(&b, "</p></noscript>\n");
+    if (p->step == NULL) {
+        page_buf_put(&b, "<p class=\"hint\"><a href=\"");
+        page_buf_esc(&b,
+                     p->password_link != NULL ? p->password_link : "/login");
+        page_buf_put(&b, "\">");
+        page_buf_esc(&b, tr(ctx->lang, "Sign in with a password instead"));
+        page_buf_put(&b, "</a></p>\n");
+    }
+    page_buf_put(&b, "<script src=\"/passkey.js\"></script>\n");
     return page_buf_finish(ctx, tr(ctx->lang, "Sign in with a passkey"), &b);
 }

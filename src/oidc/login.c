@@ -24,6 +24,7 @@
 #include "gatehouse/core/xmalloc.h"
 #include "gatehouse/crypto/password.h"
 #include "gatehouse/directory/factors.h"
+#include "gatehouse/directory/passkeys.h"
 #include "gatehouse/directory/users.h"
 #include "gatehouse/http/form.h"
 #include "gatehouse/http/http.h"
@@ -275,6 +276,43 @@ ask_code(struct http_request *req, const struct login_job *j)
     free(step);
 }
 
+/* The second step with a passkey (a user with passkeys and no TOTP): the
+ * page whose script asks the authenticator, carrying the sealed state
+ * and a challenge bound to this browser; error a msgid or NULL. */
+static void
+show_passkey_page(struct http_request *req, const char *step,
+                  const char *error, int status)
+{
+    const struct page_ctx *ctx = http_page_ctx(req);
+    char browser[PRESIGN_ID_LEN + 1], challenge[PASSKEY_CHALLENGE_TEXT];
+    char origin[512], rp_id[256], *state = NULL, *html;
+    struct page_passkey_sign_in p;
+
+    if (webauthn_rp_from_issuer(req->app->cfg->issuer, origin, sizeof(origin),
+                                rp_id, sizeof(rp_id)) < 0 ||
+        presign_browser(req, 0, browser) < 0 ||
+        passkeys_challenge(req->app->store, PASSKEY_PURPOSE_SIGN_IN, browser,
+                           challenge, &state) < 0) {
+        authorize_unavailable(req);
+        return;
+    }
+    memset(&p, 0, sizeof(p));
+    p.action = "/login";
+    p.challenge = challenge;
+    p.state = state;
+    p.rp_id = rp_id;
+    p.step = step;
+    p.error = error != NULL ? tr(ctx->lang, error) : NULL;
+    html = pages_passkey_sign_in(ctx, &p);
+    free(state);
+    if (html == NULL) {
+        authorize_unavailable(req);
+        return;
+    }
+    http_add_header(req, "Cache-Control", "no-store");
+    http_reply_html_csp(req, status, html, "script-src 'self'");
+}
+
 /* The enrolment page inside the sign-in, for e, with error (a msgid) or
  * NULL. */
 static void
@@ -387,6 +425,28 @@ login_run(void *arg)
                 goto unavailable;
             ask_code(req, j);
             goto out;
+        }
+        /* No TOTP but a passkey: the passkey is the second step. */
+        {
+            struct passkey_record *pks = NULL;
+            size_t npk = 0;
+            char *step = NULL;
+
+            if (store_passkeys_list(app->store, u->sub, &pks, &npk) < 0)
+                goto unavailable;
+            store_passkeys_free(pks, npk);
+            if (npk > 0) {
+                if (store_login_refund(app->store, who, j->nwho, 0) < 0)
+                    goto unavailable;
+                if (!seal_step(req, u->sub, j->keep, j->request_id,
+                               j->return_to, "passkey", &step)) {
+                    log_info("login_passkey_asked sub=%s addr=%s", u->sub,
+                             j->ip);
+                    show_passkey_page(req, step, NULL, 200);
+                }
+                free(step);
+                goto out;
+            }
         }
         if (app->cfg->login_second_factor == SECOND_FACTOR_REQUIRED ||
             json_is_true(json_object_get(areq_json, "acr2fa")) ||
@@ -633,6 +693,77 @@ out:
 }
 
 /*
+ * The second step with a passkey posted (stage "passkey"): the assertion
+ * checked for this user's passkeys only (passkeys_sign_in with want_sub;
+ * its challenge used once, its counter grown). Right: the session, amr
+ * "pwd hwk". Wrong: the page again with a new challenge.
+ */
+static void
+passkey_step_post(struct http_request *req, const struct form *f,
+                  const char *step, const char *sub, json_t *claims)
+{
+    struct app *app = req->app;
+    const char *request = json_string_value(json_object_get(claims, "request"));
+    const char *ret = json_string_value(json_object_get(claims, "return"));
+    char browser[PRESIGN_ID_LEN + 1], origin[512], rp_id[256];
+    char *owner = NULL, *app_name = NULL;
+    struct webauthn_rp rp = {origin, rp_id};
+    json_t *areq_json = NULL;
+    struct user *u = NULL;
+    int rc, uv = 0;
+
+    if (webauthn_rp_from_issuer(app->cfg->issuer, origin, sizeof(origin),
+                                rp_id, sizeof(rp_id)) < 0 ||
+        (rc = presign_browser(req, 0, browser)) < 0) {
+        form_expired(req);
+        return;
+    }
+    rc = passkeys_sign_in(app->store, &rp, browser, form_get(f, "state"), sub,
+                          form_get(f, "id"), form_get(f, "client_data"),
+                          form_get(f, "auth_data"), form_get(f, "sig"),
+                          &owner, &uv);
+    if (rc == GH_EREDIS) {
+        authorize_unavailable(req);
+        goto out;
+    }
+    if (rc != GH_EBADTOKEN && rc != GH_EINVAL)
+        metrics_factor(FACTOR_PASSKEY, rc == 0);
+    if (rc < 0) {
+        log_info("login_passkey_failed sub=%s addr=%s rc=%s", sub,
+                 http_client_addr(req), gh_strerror(rc));
+        show_passkey_page(req, step,
+                          N_("That passkey was not accepted. Try again."),
+                          401);
+        goto out;
+    }
+    if ((rc = users_get(app->store, sub, &u)) < 0 || u->disabled) {
+        if (rc < 0 && rc != GH_ENOTFOUND)
+            authorize_unavailable(req);
+        else
+            form_expired(req);
+        goto out;
+    }
+    app_name = authorize_request_open(app, request, &areq_json);
+    if (request != NULL && areq_json == NULL) {
+        http_error_page(req, 400, N_("Sign-in expired"),
+                        N_("This sign-in took too long. Go back to the "
+                           "application and start again."));
+        goto out;
+    }
+    login_finish(req, u, http_client_addr(req),
+                 http_header(req, "User-Agent") != NULL
+                     ? http_header(req, "User-Agent")
+                     : "",
+                 json_is_true(json_object_get(claims, "keep")), areq_json,
+                 login_return_path(ret), SESSION_AMR_PWD " " SESSION_AMR_HWK);
+out:
+    json_decref(areq_json);
+    free(app_name);
+    free(owner);
+    user_free(u);
+}
+
+/*
  * The second step posted: the sealed state opened (bound to this browser),
  * the attempt reserved in the same lockout buckets as a password's, then
  * the code checked (factors_verify: a TOTP code once per step, a recovery
@@ -671,6 +802,10 @@ code_post(struct http_request *req, const struct form *f)
     stage = json_string_value(json_object_get(claims, "stage"));
     if (stage == NULL)
         stage = "";
+    if (strcmp(stage, "passkey") == 0) {
+        passkey_step_post(req, f, step, sub, claims);
+        goto out;
+    }
     if (strcmp(stage, "done") != 0 &&
         (code == NULL || *code == '\0' || strlen(code) > 64)) {
         if (strcmp(stage, "enrol") == 0)

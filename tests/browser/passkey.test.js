@@ -57,6 +57,34 @@ function claims(jwt) {
   return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString());
 }
 
+// The probe's code redeemed at /token: the ID token's claims.
+async function redeem(stack, cb) {
+  const code = cb.searchParams.get('code');
+  assert.ok(code, 'a code for the app');
+  const r = await fetch(`${stack.issuer}/token`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/x-www-form-urlencoded',
+      Authorization: 'Basic ' +
+        Buffer.from(`probe:${probe.secret}`).toString('base64'),
+    },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code', code, redirect_uri: probe.redirect,
+    }).toString(),
+  });
+  assert.equal(r.status, 200, await r.clone().text());
+  return claims((await r.json()).id_token);
+}
+
+function authorizeUrl(stack) {
+  const auth = new URL(`${stack.issuer}/authorize`);
+  auth.search = new URLSearchParams({
+    response_type: 'code', client_id: 'probe', scope: 'openid',
+    redirect_uri: probe.redirect, state: 'st1', nonce: 'n1',
+  }).toString();
+  return auth.href;
+}
+
 scenario('add a passkey, then sign in with it alone (amr hwk)',
   async (stack, page) => {
     const { cdp, authenticatorId } = await virtualAuthenticator(page);
@@ -129,21 +157,7 @@ scenario('add a passkey, then sign in with it alone (amr hwk)',
     await page.waitForURL(`${stack.issuer}/login/passkey**`);
     const back = page.waitForRequest((r) => r.url().startsWith(probe.redirect));
     await page.locator('#passkey').click();
-    const code = new URL((await back).url()).searchParams.get('code');
-    assert.ok(code, 'a code for the app');
-    const r = await fetch(`${stack.issuer}/token`, {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'application/x-www-form-urlencoded',
-        Authorization: 'Basic ' +
-          Buffer.from(`probe:${probe.secret}`).toString('base64'),
-      },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code', code, redirect_uri: probe.redirect,
-      }).toString(),
-    });
-    assert.equal(r.status, 200, await r.clone().text());
-    const idt = claims((await r.json()).id_token);
+    const idt = await redeem(stack, new URL((await back).url()));
     assert.equal(idt.sub, stack.aliceSub);
     assert.deepEqual(idt.amr, ['hwk']);
     assert.equal(idt.acr, 'urn:gatehouse:acr:2fa');
@@ -153,7 +167,9 @@ scenario('add a passkey, then sign in with it alone (amr hwk)',
     await page.waitForURL(/^chrome-error:/).catch(() => {});
     await page.goto('about:blank');
     await page.context().clearCookies();
+    // The password now asks for the passkey as a second step.
     await signIn(page, stack, crm);
+    await page.locator('#passkey').click();
     await page.waitForURL(crm.url);
     await page.goto(`${stack.issuer}/account/passkeys`);
     await page.getByRole('button', { name: 'Remove' }).click();
@@ -186,4 +202,36 @@ scenario('without JavaScript the password still signs in; no passkey form',
     } finally {
       await ctx.close();
     }
+  });
+
+scenario('a passkey as the second step after the password (amr pwd hwk)',
+  async (stack, page) => {
+    await virtualAuthenticator(page);
+    const crm = stack.app('crm');
+    await signIn(page, stack, crm);
+    await page.waitForURL(crm.url);
+    await page.goto(`${stack.issuer}/account/passkeys`);
+    await page.getByLabel('Name of the new passkey').fill('Phone');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.waitForSelector('#status');
+    assert.equal(await statusText(page), 'The passkey was added.');
+
+    await page.context().clearCookies();
+    await page.goto(authorizeUrl(stack));
+    await page.getByLabel('Username').fill('alice');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    // No session yet: the passkey page, with no way around it.
+    await page.waitForSelector('#passkey');
+    assert.equal(await page.locator('h1').textContent(),
+      'Sign in with a passkey');
+    assert.ok(!(await page.context().cookies())
+      .some((c) => c.name === 'gh_session'), 'no session before the passkey');
+    await screenshot(page, 'passkey-second-step.png');
+    const back = page.waitForRequest((r) => r.url().startsWith(probe.redirect));
+    await page.locator('#passkey').click();
+    const idt = await redeem(stack, new URL((await back).url()));
+    assert.equal(idt.sub, stack.aliceSub);
+    assert.deepEqual(idt.amr, ['pwd', 'hwk']);
+    assert.equal(idt.acr, 'urn:gatehouse:acr:2fa');
   });

@@ -250,6 +250,9 @@ struct page_passkey_sign_in {
     const char *return_to; /* a Gatehouse page to go back to; NULL */
     const char *password_link; /* the password form's URL */
     const char *error;     /* translated; NULL */
+    /* the second step after a password (hidden field "step", the sealed
+     * state of the first); NULL: a sign-in with a passkey alone */
+    const char *step;
 };
 char *pages_passkey_sign_in(const struct page_ctx *ctx,
                             const struct page_passkey_sign_in *p);

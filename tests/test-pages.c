@@ -769,6 +769,55 @@ TEST(signed_out_loads_other_sessions_frames_without_listing_them)
     free(html);
 }
 
+/* assert_escaped for a page that loads its one script: the same, with
+ * that tag taken out first. */
+static void
+assert_escaped_but_script(char *html, size_t n)
+{
+    static const char tag[] = "<script src=\"/passkey.js\"></script>";
+    char *at;
+
+    ASSERT(html != NULL);
+    ASSERT_EQ(count(html, "<script"), 1);
+    ASSERT((at = strstr(html, tag)) != NULL);
+    memset(at, ' ', sizeof(tag) - 1);
+    assert_escaped(html, n);
+}
+
+TEST(passkey_pages_escape_everything_and_load_one_script)
+{
+    struct page_passkey_item item = {HOSTILE, HOSTILE, "2026-12-07 13:45 UTC"};
+    struct page_passkeys pk = {"/account/passkeys", HOSTILE, HOSTILE, NULL,
+                               NULL, &item, 1, HOSTILE, HOSTILE, HOSTILE,
+                               HOSTILE};
+    struct page_passkey_sign_in si;
+    char *html = pages_passkeys(&en, &pk);
+
+    /* csrf twice (Remove, Add), username twice (text, data-user-name),
+     * the item's id and name, and its id again in data-exclude; the
+     * challenge, state, RP ID and user handle */
+    ASSERT_CONTAINS(html, "<form method=\"post\" hidden data-passkey=\"create\"");
+    assert_escaped_but_script(html, 11);
+    free(html);
+
+    memset(&si, 0, sizeof(si));
+    si.action = "/login/passkey";
+    si.challenge = si.state = si.rp_id = si.request = si.return_to = HOSTILE;
+    html = pages_passkey_sign_in(&en, &si);
+    ASSERT_CONTAINS(html, "Sign in with a password instead");
+    assert_escaped_but_script(html, 5);
+    ASSERT(strstr(html, "name=\"step\"") == NULL);
+    free(html);
+    /* As the second step: the sealed state, and no way around it. */
+    memset(&si, 0, sizeof(si));
+    si.action = "/login";
+    si.step = "st";
+    html = pages_passkey_sign_in(&en, &si);
+    ASSERT_CONTAINS(html, "name=\"step\" value=\"st\"");
+    ASSERT(strstr(html, "Sign in with a password instead") == NULL);
+    free(html);
+}
+
 TEST_MAIN(TEST_ENTRY(every_page_shares_the_script_free_layout),
           TEST_ENTRY(signed_out_loads_other_sessions_frames_without_listing_them),
           TEST_ENTRY(account_lists_sessions_each_with_its_own_sign_out_form),
@@ -796,4 +845,5 @@ TEST_MAIN(TEST_ENTRY(every_page_shares_the_script_free_layout),
           TEST_ENTRY(front_channel_script_writes_text_only),
           TEST_ENTRY(error_page_shows_title_and_message),
           TEST_ENTRY(error_page_escapes_title_and_message),
-          TEST_ENTRY(page_speaks_its_language_and_shows_the_banner))
+          TEST_ENTRY(page_speaks_its_language_and_shows_the_banner),
+          TEST_ENTRY(passkey_pages_escape_everything_and_load_one_script))

@@ -146,6 +146,26 @@ page_buf_action(struct page_buf *b, const struct page_ctx *ctx,
 }
 
 void
+page_buf_form(struct page_buf *b, const struct page_ctx *ctx,
+              const char *action)
+{
+    page_buf_put(b, "<form method=\"post\" action=\"");
+    page_buf_action(b, ctx, action);
+    page_buf_put(b, "\">\n");
+}
+
+const char *
+page_buf_alert(struct page_buf *b, const char *error)
+{
+    if (error == NULL)
+        return "";
+    page_buf_put(b, "<p id=\"error\" class=\"error\" role=\"alert\">");
+    page_buf_esc(b, error);
+    page_buf_put(b, "</p>\n");
+    return " aria-describedby=\"error\"";
+}
+
+void
 page_buf_hidden(struct page_buf *b, const char *name, const char *value)
 {
     if (value == NULL)

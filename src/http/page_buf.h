@@ -36,6 +36,17 @@ void page_buf_fmt(struct page_buf *b, const char *fmt, const char *open,
  * that the answer to the POST speaks it too. */
 void page_buf_action(struct page_buf *b, const struct page_ctx *ctx,
                      const char *action);
+/* <form method="post" action="..."> with page_buf_action's action (NULL:
+ * ""); the caller closes it. */
+void page_buf_form(struct page_buf *b, const struct page_ctx *ctx,
+                   const char *action);
+/*
+ * The message of a failed form, above it: announced (role="alert") and
+ * tied to the fields it is about (WCAG 3.3.1). error is text in the
+ * page's language; NULL writes nothing. Returns the attribute the fields
+ * carry (" aria-describedby=\"error\"", or "" when there is no message).
+ */
+const char *page_buf_alert(struct page_buf *b, const char *error);
 /* <input type="hidden">, omitted when value is NULL. */
 void page_buf_hidden(struct page_buf *b, const char *name, const char *value);
 /*

@@ -122,15 +122,9 @@ pages_login(const struct page_ctx *ctx, const struct page_login *p)
     }
     /* WCAG 3.3.1: the error is announced (role="alert") and tied to the
      * fields it is about. */
-    if (p->error != NULL) {
-        page_buf_put(&b, "<p id=\"error\" class=\"error\" role=\"alert\">");
-        page_buf_esc(&b, tr(ctx->lang, p->error));
-        page_buf_put(&b, "</p>\n");
-        described = " aria-describedby=\"error\"";
-    }
-    page_buf_put(&b, "<form method=\"post\" action=\"");
-    page_buf_action(&b, ctx, p->action);
-    page_buf_put(&b, "\">\n");
+    described =
+        page_buf_alert(&b, p->error != NULL ? tr(ctx->lang, p->error) : NULL);
+    page_buf_form(&b, ctx, p->action);
     page_buf_hidden(&b, "csrf", p->csrf ? p->csrf : "");
     page_buf_hidden(&b, "request", p->request);
     page_buf_hidden(&b, "return", p->return_to);
@@ -225,9 +219,7 @@ pages_logout_confirm(const struct page_ctx *ctx,
     page_buf_fmt(&b, tr(ctx->lang, "%s ends it on every device you use."),
                  "<b>", everywhere, "</b>");
     page_buf_put(&b, "</p>\n");
-    page_buf_put(&b, "<form method=\"post\" action=\"");
-    page_buf_action(&b, ctx, p->action);
-    page_buf_put(&b, "\">\n");
+    page_buf_form(&b, ctx, p->action);
     page_buf_hidden(&b, "csrf", p->csrf ? p->csrf : "");
     page_buf_hidden(&b, "client_id", p->client_id);
     page_buf_hidden(&b, "post_logout_redirect_uri",

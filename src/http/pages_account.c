@@ -64,9 +64,8 @@ put_session(struct page_buf *b, const struct page_ctx *ctx,
         }
         page_buf_put(b, "</ul>");
     }
-    page_buf_put(b, "</dd>\n</dl>\n<form method=\"post\" action=\"");
-    page_buf_action(b, ctx, p->action ? p->action : "");
-    page_buf_put(b, "\">\n");
+    page_buf_put(b, "</dd>\n</dl>\n");
+    page_buf_form(b, ctx, p->action);
     page_buf_hidden(b, "csrf", p->csrf ? p->csrf : "");
     page_buf_hidden(b, "scope", "session");
     page_buf_hidden(b, "sid", s->sid ? s->sid : "");
@@ -83,12 +82,10 @@ put_session(struct page_buf *b, const struct page_ctx *ctx,
 /* A form of one button posting scope to the account page. */
 static void
 put_button_form(struct page_buf *b, const struct page_ctx *ctx,
-                const struct page_account *p, const char *scope,
-                const char *id, const char *label)
+                const struct page_account *p, const char *scope, const char *id,
+                const char *label)
 {
-    page_buf_put(b, "<form method=\"post\" action=\"");
-    page_buf_action(b, ctx, p->action ? p->action : "");
-    page_buf_put(b, "\">\n");
+    page_buf_form(b, ctx, p->action);
     page_buf_hidden(b, "csrf", p->csrf ? p->csrf : "");
     page_buf_hidden(b, "scope", scope);
     page_buf_put(b, "<button type=\"submit\" class=\"secondary\" id=\"");
@@ -110,19 +107,18 @@ put_two_step(struct page_buf *b, const struct page_ctx *ctx,
     page_buf_esc(b, tr(ctx->lang, "Two-step verification"));
     page_buf_put(b, "</h2>\n<p>");
     if (!p->totp_active) {
-        page_buf_esc(b, tr(ctx->lang,
-                           "Off. Signing in asks only for your password."));
+        page_buf_esc(
+            b, tr(ctx->lang, "Off. Signing in asks only for your password."));
         page_buf_put(b, "</p>\n");
         put_button_form(b, ctx, p, "totp_setup", "totp-setup",
                         tr(ctx->lang, "Set up an authenticator app"));
     } else {
-        page_buf_esc(b, tr(ctx->lang,
-                           "On. Signing in asks for a code from your "
-                           "authenticator app."));
+        page_buf_esc(b,
+                     tr(ctx->lang, "On. Signing in asks for a code from your "
+                                   "authenticator app."));
         page_buf_put(b, "</p>\n<p id=\"recovery-left\">");
         snprintf(left, sizeof(left), "%d", p->recovery_left);
-        page_buf_fmt(b, tr(ctx->lang, "Recovery codes left: %s"), "", left,
-                     "");
+        page_buf_fmt(b, tr(ctx->lang, "Recovery codes left: %s"), "", left, "");
         page_buf_put(b, "</p>\n");
         put_button_form(b, ctx, p, "recovery_new", "recovery-new",
                         tr(ctx->lang, "New recovery codes"));
@@ -154,9 +150,7 @@ pages_account(const struct page_ctx *ctx, const struct page_account *p)
     page_buf_put(&b, "</p>\n");
     for (i = 0; i < p->nsessions; i++)
         put_session(&b, ctx, p, i);
-    page_buf_put(&b, "<form method=\"post\" action=\"");
-    page_buf_action(&b, ctx, p->action ? p->action : "");
-    page_buf_put(&b, "\">\n");
+    page_buf_form(&b, ctx, p->action);
     page_buf_hidden(&b, "csrf", p->csrf ? p->csrf : "");
     page_buf_hidden(&b, "scope", "all");
     page_buf_put(&b, "<button type=\"submit\" id=\"all\">");
@@ -202,15 +196,8 @@ pages_account_reauth(const struct page_ctx *ctx,
     page_buf_fmt(&b, tr(ctx->lang, "Signed in as %s."), "",
                  p->username ? p->username : "", "");
     page_buf_put(&b, "</p>\n");
-    if (p->error != NULL) {
-        page_buf_put(&b, "<p id=\"error\" class=\"error\" role=\"alert\">");
-        page_buf_esc(&b, p->error);
-        page_buf_put(&b, "</p>\n");
-        described = " aria-describedby=\"error\"";
-    }
-    page_buf_put(&b, "<form method=\"post\" action=\"");
-    page_buf_action(&b, ctx, p->action ? p->action : "");
-    page_buf_put(&b, "\">\n");
+    described = page_buf_alert(&b, p->error);
+    page_buf_form(&b, ctx, p->action);
     page_buf_hidden(&b, "csrf", p->csrf ? p->csrf : "");
     page_buf_hidden(&b, "scope", p->scope);
     page_buf_hidden(&b, "sid", p->sid);

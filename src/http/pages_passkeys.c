@@ -53,13 +53,15 @@ const char pages_passkey_script[] =
     "      userVerification: \"preferred\", timeout: 300000}});\n"
     "  }\n"
     "  function start(f) {\n"
-    "    var e = f.elements, err = document.getElementById(\"passkey-error\");\n"
+    "    var e = f.elements, err = "
+    "document.getElementById(\"passkey-error\");\n"
     "    f.hidden = false;\n"
     "    f.addEventListener(\"submit\", function (ev) {\n"
     "      var d = f.dataset;\n"
     "      ev.preventDefault();\n"
     "      if (err) err.hidden = true;\n"
-    "      (d.passkey === \"create\" ? create(d) : get(d)).then(function (c) {\n"
+    "      (d.passkey === \"create\" ? create(d) : get(d)).then(function (c) "
+    "{\n"
     "        e.client_data.value = b64u(c.response.clientDataJSON);\n"
     "        if (d.passkey === \"create\") {\n"
     "          e.attestation.value = b64u(c.response.attestationObject);\n"
@@ -109,11 +111,7 @@ put_script_error(struct page_buf *b, const struct page_ctx *ctx)
 static void
 put_alert(struct page_buf *b, const char *error, const char *status)
 {
-    if (error != NULL) {
-        page_buf_put(b, "<p id=\"error\" class=\"error\" role=\"alert\">");
-        page_buf_esc(b, error);
-        page_buf_put(b, "</p>\n");
-    }
+    page_buf_alert(b, error);
     if (status != NULL) {
         page_buf_put(b, "<p id=\"status\" class=\"notice\" role=\"status\">");
         page_buf_esc(b, status);
@@ -150,9 +148,8 @@ pages_passkeys(const struct page_ctx *ctx, const struct page_passkeys *p)
         page_buf_esc(&b, it->name);
         page_buf_put(&b, "</span> ");
         page_buf_fmt(&b, tr(ctx->lang, "(added %s)"), "", it->created, "");
-        page_buf_put(&b, "\n<form method=\"post\" action=\"");
-        page_buf_action(&b, ctx, p->action);
-        page_buf_put(&b, "\">\n");
+        page_buf_put(&b, "\n");
+        page_buf_form(&b, ctx, p->action);
         page_buf_hidden(&b, "csrf", p->csrf);
         page_buf_hidden(&b, "op", "remove");
         page_buf_hidden(&b, "id", it->id);

@@ -82,15 +82,8 @@ pages_totp_setup(const struct page_ctx *ctx, const struct page_totp_setup *p)
     page_buf_put(&b, "<br>");
     put_key(&b, p->secret ? p->secret : "");
     page_buf_put(&b, "</p>\n");
-    if (p->error != NULL) {
-        page_buf_put(&b, "<p id=\"error\" class=\"error\" role=\"alert\">");
-        page_buf_esc(&b, p->error);
-        page_buf_put(&b, "</p>\n");
-        described = " aria-describedby=\"error\"";
-    }
-    page_buf_put(&b, "<form method=\"post\" action=\"");
-    page_buf_action(&b, ctx, p->action ? p->action : "");
-    page_buf_put(&b, "\">\n");
+    described = page_buf_alert(&b, p->error);
+    page_buf_form(&b, ctx, p->action);
     if (p->step != NULL) {
         page_buf_hidden(&b, "step", p->step);
     } else {
@@ -135,9 +128,8 @@ pages_totp_codes(const struct page_ctx *ctx, const char *back, const char *step,
         page_buf_put(&b, "</code></li>\n");
     }
     if (step != NULL) {
-        page_buf_put(&b, "</ul>\n<form method=\"post\" action=\"");
-        page_buf_action(&b, ctx, back ? back : "");
-        page_buf_put(&b, "\">\n");
+        page_buf_put(&b, "</ul>\n");
+        page_buf_form(&b, ctx, back);
         page_buf_hidden(&b, "step", step);
         page_buf_put(&b, "<button type=\"submit\" id=\"saved\">");
         page_buf_esc(&b, tr(ctx->lang, "I have saved them"));
@@ -163,15 +155,8 @@ pages_login_code(const struct page_ctx *ctx, const struct page_login_code *p)
                  tr(ctx->lang, "Enter the 6-digit code from your authenticator "
                                "app, or one of your recovery codes."));
     page_buf_put(&b, "</p>\n");
-    if (p->error != NULL) {
-        page_buf_put(&b, "<p id=\"error\" class=\"error\" role=\"alert\">");
-        page_buf_esc(&b, p->error);
-        page_buf_put(&b, "</p>\n");
-        described = " aria-describedby=\"error\"";
-    }
-    page_buf_put(&b, "<form method=\"post\" action=\"");
-    page_buf_action(&b, ctx, p->action ? p->action : "");
-    page_buf_put(&b, "\">\n");
+    described = page_buf_alert(&b, p->error);
+    page_buf_form(&b, ctx, p->action);
     page_buf_hidden(&b, "step", p->step ? p->step : "");
     page_buf_put(&b, "<label for=\"code\">");
     page_buf_esc(&b, tr(ctx->lang, "Code"));

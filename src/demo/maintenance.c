@@ -6,9 +6,9 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
+#include "fetch.h"
 #include "maintenance.h"
 #include "web.h"
 
@@ -121,52 +121,19 @@ maintenance_cleanup(void)
     url = NULL;
 }
 
-struct body {
-    char *s;
-    size_t len;
-};
-
-static size_t
-on_data(char *p, size_t size, size_t n, void *arg)
-{
-    struct body *b = arg;
-    char *s;
-
-    if (b->len + size * n > MAX_BODY ||
-        (s = realloc(b->s, b->len + size * n + 1)) == NULL)
-        return 0; /* curl aborts the transfer */
-    memcpy(s + b->len, p, size * n);
-    b->s = s;
-    b->len += size * n;
-    b->s[b->len] = '\0';
-    return size * n;
-}
-
 /* GET url: what it says, or "none" for a 404, an error or no answer (an
  * older Gatehouse, or one that is down: the app shows no banner). */
 static struct maintenance
 ask(void)
 {
     struct maintenance m = {.state = MAINTENANCE_NONE};
-    struct body b = {NULL, 0};
-    CURL *c = curl_easy_init();
-    long status = 0;
+    char *body = NULL;
 
-    if (c == NULL || url == NULL)
-        goto out;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)TIMEOUT_MS);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    if (curl_easy_perform(c) == CURLE_OK &&
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK &&
-        status == 200 && b.s != NULL)
-        (void)maintenance_parse(b.s, b.len, &m); /* not one: no banner */
-out:
-    curl_easy_cleanup(c);
-    free(b.s);
+    if (url != NULL &&
+        fetch(url, NULL, NULL, NULL, MAX_BODY, TIMEOUT_MS, &body) == 200 &&
+        body != NULL)
+        (void)maintenance_parse(body, strlen(body), &m); /* not one: none */
+    free(body);
     return m;
 }
 

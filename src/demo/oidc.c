@@ -12,72 +12,24 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "fetch.h"
 #include "oidc_private.h"
 
 #define MAX_BODY (256 * 1024)
 #define HTTP_TIMEOUT_MS 5000
 
-/* ---- HTTP, through libcurl ---- */
-
-struct body {
-    char *s;
-    size_t len;
-};
-
-static size_t
-on_data(char *p, size_t size, size_t n, void *arg)
-{
-    struct body *b = arg;
-    char *s;
-
-    if (b->len + size * n > MAX_BODY ||
-        (s = realloc(b->s, b->len + size * n + 1)) == NULL)
-        return 0; /* curl aborts the transfer */
-    memcpy(s + b->len, p, size * n);
-    b->s = s;
-    b->len += size * n;
-    b->s[b->len] = '\0';
-    return size * n;
-}
+/* ---- HTTP ---- */
 
 long
 oidc_http_json(const struct oidc *o, const char *url, const char *form,
                json_t **json)
 {
-    CURL *c = curl_easy_init();
-    struct body b = {NULL, 0};
-    char *user = NULL, *pass = NULL;
-    long status = -1;
+    char *body = NULL;
+    long status = fetch(url, form, o->client_id, o->client_secret, MAX_BODY,
+                        HTTP_TIMEOUT_MS, &body);
 
-    *json = NULL;
-    if (c == NULL)
-        return -1;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)HTTP_TIMEOUT_MS);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    if (form != NULL) {
-        /* RFC 6749 §2.3.1: id and secret are form-encoded, then Basic. */
-        user = curl_easy_escape(c, o->client_id, 0);
-        pass = curl_easy_escape(c, o->client_secret, 0);
-        curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(c, CURLOPT_USERNAME, user);
-        curl_easy_setopt(c, CURLOPT_PASSWORD, pass);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, form);
-    }
-    if (curl_easy_perform(c) == CURLE_OK) {
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-        if (b.s != NULL)
-            *json = json_loads(b.s, 0, NULL);
-    }
-    curl_free(user);
-    if (pass != NULL)
-        OPENSSL_cleanse(pass, strlen(pass));
-    curl_free(pass);
-    curl_easy_cleanup(c);
-    free(b.s);
+    *json = body != NULL ? json_loads(body, 0, NULL) : NULL;
+    free(body);
     return status;
 }
 

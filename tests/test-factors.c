@@ -348,6 +348,30 @@ TEST(a_wrong_code_is_refused_and_counted)
     stop();
 }
 
+TEST(new_recovery_codes_replace_the_old_ones)
+{
+    char sub[37], old[RECOVERY_CODES][RECOVERY_CODE_TEXT_LEN + 1];
+    char fresh[RECOVERY_CODES][RECOVERY_CODE_TEXT_LEN + 1];
+    int64_t t = mid_step();
+    struct factor_result r;
+
+    start();
+    sub_of("alice", sub);
+    /* None without an active TOTP, and nothing is written. */
+    ASSERT_EQ(factors_recovery_new(st, fkey, sub, fresh), GH_ENOTFOUND);
+    enrol_active(sub, "alice", t, NULL, old);
+    r = verify(sub, old[0], t, 0);
+    ASSERT_EQ(r.accepted, 1);
+    ASSERT_EQ(factors_recovery_new(st, fkey, sub, fresh), 0);
+    /* The old codes stopped working as the new ones started: all ten. */
+    r = verify(sub, old[1], t, 0);
+    ASSERT_EQ(r.accepted, 0);
+    r = verify(sub, fresh[9], t, 0);
+    ASSERT_EQ(r.accepted, 1);
+    ASSERT_EQ(r.recovery_left, RECOVERY_CODES - 1);
+    stop();
+}
+
 TEST(a_recovery_code_works_once)
 {
     char sub[37], codes[RECOVERY_CODES][RECOVERY_CODE_TEXT_LEN + 1];
@@ -726,6 +750,7 @@ TEST_MAIN(TEST_ENTRY(the_key_is_made_by_keys_generate_and_on_first_start),
           TEST_ENTRY(one_code_presented_at_once_by_many_gets_one_in),
           TEST_ENTRY(a_wrong_code_is_refused_and_counted),
           TEST_ENTRY(a_recovery_code_works_once),
+          TEST_ENTRY(new_recovery_codes_replace_the_old_ones),
           TEST_ENTRY(secrets_are_encrypted_at_rest_and_bound_to_their_user),
           TEST_ENTRY(operators_list_factors_by_cli_and_api),
           TEST_ENTRY(reset_by_cli_removes_factors_ends_sessions_and_notifies_apps),

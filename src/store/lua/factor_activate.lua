@@ -11,19 +11,6 @@ local f = redis.call('HMGET', KEYS[1], 't.s', 't.k')
 if f[1] ~= 'pending' or f[2] ~= ARGV[1] then
     return 0
 end
-local old = {}
-for _, name in ipairs(redis.call('HKEYS', KEYS[1])) do
-    if string.sub(name, 1, 2) == 'r:' then
-        old[#old + 1] = name
-    end
-end
-if #old > 0 then
-    redis.call('HDEL', KEYS[1], unpack(old))
-end
-local set = {'t.s', 'active', 't.l', ARGV[2], 't.a', ARGV[3], 'nf', '0'}
-for i = 4, #ARGV do
-    set[#set + 1] = 'r:' .. ARGV[i]
-    set[#set + 1] = '1'
-end
-redis.call('HSET', KEYS[1], unpack(set))
+recovery_replace(KEYS[1], 4, {'t.s', 'active', 't.l', ARGV[2], 't.a', ARGV[3],
+                             'nf', '0'})
 return 1

@@ -84,3 +84,28 @@ local function session_finish(p, key, sid, why, now, idle, abs, actor, audit, no
     end
     return out
 end
+
+-- Replaces a user's recovery codes (factor_activate.lua and
+-- factor_recovery.lua): every r:{hmac} field of key goes, and one per
+-- HMAC of ARGV from index first on comes, so the old codes stop working
+-- as the new ones start; also (a name, value, ... list, or nil) is set in
+-- the same HSET.
+local function recovery_replace(key, first, also)
+    local old = {}
+    for _, name in ipairs(redis.call('HKEYS', key)) do
+        if string.sub(name, 1, 2) == 'r:' then
+            old[#old + 1] = name
+        end
+    end
+    if #old > 0 then
+        redis.call('HDEL', key, unpack(old))
+    end
+    local set = also or {}
+    for i = first, #ARGV do
+        set[#set + 1] = 'r:' .. ARGV[i]
+        set[#set + 1] = '1'
+    end
+    if #set > 0 then
+        redis.call('HSET', key, unpack(set))
+    end
+end

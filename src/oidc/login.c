@@ -34,11 +34,6 @@
 #include "gatehouse/session/session.h"
 #include "gatehouse/store/store.h"
 
-/* The lockout buckets one attempt counts in (SPEC §7 Lockout): the user's
- * and the address's, or a returning browser's own. */
-#define LOGIN_BUCKETS 2
-#define BUCKET_MAX (USERNAME_MAX + 8)
-
 /* One sign-in attempt, handed to the hash pool. */
 struct login_job {
     struct http_request *req;
@@ -531,12 +526,14 @@ login_reserve(struct http_request *req, struct login_job *j)
         snprintf(j->who[0], BUCKET_MAX, "d:%s", id);
         j->nwho = 1;
     } else {
+        j->nwho = 0;
         if (j->user != NULL)
-            snprintf(j->who[0], BUCKET_MAX, "u:%s", j->user->sub);
-        else if (name_bucket(app->store, j->username, j->who[0]) < 0)
+            snprintf(j->who[j->nwho++], BUCKET_MAX, "u:%s", j->user->sub);
+        else if (j->username != NULL &&
+                 name_bucket(app->store, j->username, j->who[j->nwho++]) < 0)
             goto unavailable;
-        snprintf(j->who[1], BUCKET_MAX, "ip:%s", j->ip);
-        j->nwho = 2;
+        /* No user and no name (a passkey nobody has): the address only. */
+        snprintf(j->who[j->nwho++], BUCKET_MAX, "ip:%s", j->ip);
     }
     for (i = 0; i < j->nwho; i++)
         who[i] = j->who[i];
@@ -559,6 +556,43 @@ login_reserve(struct http_request *req, struct login_job *j)
 unavailable:
     authorize_unavailable(req);
     return 1;
+}
+
+int
+login_hold(struct http_request *req, const struct user *u,
+           struct login_hold *h)
+{
+    struct login_job j;
+    int i;
+
+    memset(&j, 0, sizeof(j));
+    memset(h, 0, sizeof(*h));
+    j.req = req;
+    j.user = (struct user *)u; /* read only */
+    snprintf(j.ip, sizeof(j.ip), "%s", http_client_addr(req));
+    if (login_reserve(req, &j))
+        return 1;
+    for (i = 0; i < j.nwho; i++)
+        memcpy(h->who[i], j.who[i], BUCKET_MAX);
+    h->nwho = j.nwho;
+    h->user = u != NULL;
+    return 0;
+}
+
+int
+login_hold_settle(struct http_request *req, const struct login_hold *h,
+                  enum login_hold_outcome outcome)
+{
+    const char *who[LOGIN_BUCKETS];
+    int i;
+
+    if (outcome == LOGIN_HOLD_FAILED || h->nwho == 0)
+        return 0;
+    for (i = 0; i < h->nwho; i++)
+        who[i] = h->who[i];
+    return store_login_refund(req->app->store, who, h->nwho,
+                              outcome == LOGIN_HOLD_PASSED && h->user ? 1
+                                                                      : 0);
 }
 
 /* SPEC §7: the hash pool is full; come back in a moment. */
@@ -695,8 +729,10 @@ out:
 /*
  * The second step with a passkey posted (stage "passkey"): the assertion
  * checked for this user's passkeys only (passkeys_sign_in with want_sub;
- * its challenge used once, its counter grown). Right: the session, amr
- * "pwd hwk". Wrong: the page again with a new challenge.
+ * its challenge used once, its counter grown), the attempt reserved in the
+ * same lockout buckets as a password's first. Right: the session, amr
+ * "pwd hwk". Wrong: the attempt stays counted and the page is shown again
+ * with a new challenge.
  */
 static void
 passkey_step_post(struct http_request *req, const struct form *f,
@@ -708,6 +744,7 @@ passkey_step_post(struct http_request *req, const struct form *f,
     char browser[PRESIGN_ID_LEN + 1], origin[512], rp_id[256];
     char *owner = NULL, *app_name = NULL;
     struct webauthn_rp rp = {origin, rp_id};
+    struct login_hold hold;
     json_t *areq_json = NULL;
     struct user *u = NULL;
     int rc, uv = 0;
@@ -718,15 +755,29 @@ passkey_step_post(struct http_request *req, const struct form *f,
         form_expired(req);
         return;
     }
+    if ((rc = users_get(app->store, sub, &u)) < 0 || u->disabled) {
+        if (rc < 0 && rc != GH_ENOTFOUND)
+            authorize_unavailable(req);
+        else
+            form_expired(req);
+        goto out;
+    }
+    if (login_hold(req, u, &hold))
+        goto out;
     rc = passkeys_sign_in(app->store, &rp, browser, form_get(f, "state"), sub,
                           form_get(f, "id"), form_get(f, "client_data"),
                           form_get(f, "auth_data"), form_get(f, "sig"),
                           &owner, &uv);
     if (rc == GH_EREDIS) {
+        login_hold_settle(req, &hold, LOGIN_HOLD_GIVE_BACK);
         authorize_unavailable(req);
         goto out;
     }
-    if (rc != GH_EBADTOKEN && rc != GH_EINVAL)
+    /* A forged or expired page's state, or malformed fields, are not a
+     * check of the passkey: nothing counted. */
+    if (rc == GH_EBADTOKEN || rc == GH_EINVAL)
+        login_hold_settle(req, &hold, LOGIN_HOLD_GIVE_BACK);
+    else
         metrics_factor(FACTOR_PASSKEY, rc == 0);
     if (rc < 0) {
         log_info("login_passkey_failed sub=%s addr=%s rc=%s", sub,
@@ -736,11 +787,8 @@ passkey_step_post(struct http_request *req, const struct form *f,
                           401);
         goto out;
     }
-    if ((rc = users_get(app->store, sub, &u)) < 0 || u->disabled) {
-        if (rc < 0 && rc != GH_ENOTFOUND)
-            authorize_unavailable(req);
-        else
-            form_expired(req);
+    if (login_hold_settle(req, &hold, LOGIN_HOLD_PASSED) < 0) {
+        authorize_unavailable(req);
         goto out;
     }
     app_name = authorize_request_open(app, request, &areq_json);

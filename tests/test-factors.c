@@ -567,7 +567,8 @@ TEST(operators_list_factors_by_cli_and_api)
 static const struct webauthn_rp pk_rp = {PK_ORIGIN, PK_RPID};
 
 static void
-passkey_add(struct authn *a, const char *sub, const char *name)
+passkey_add(struct authn *a, const char *sub, const char *name,
+            int64_t created)
 {
     char challenge[PASSKEY_CHALLENGE_TEXT], cd[512], *sealed = NULL;
     char *cd64, *ao64;
@@ -585,7 +586,7 @@ passkey_add(struct authn *a, const char *sub, const char *name)
     cd64 = b64url_encode_alloc(cd, strlen(cd));
     ao64 = b64url_encode_alloc(ao, aolen);
     ASSERT_EQ(passkeys_register(st, &pk_rp, sub, sealed, cd64, ao64, name,
-                                util_now() - 100),
+                                created),
               0);
     free(cd64);
     free(ao64);
@@ -641,8 +642,9 @@ TEST(operators_see_passkeys_but_the_code_step_stays_on_totp)
     sub_of("bob", sub);
     authn_new(&a, 0);
     authn_new(&b, 1);
-    passkey_add(&a, sub, "Laptop");
-    passkey_add(&b, sub, "Yubi Key");
+    /* Listed oldest first. */
+    passkey_add(&a, sub, "Laptop", util_now() - 200);
+    passkey_add(&b, sub, "Yubi Key", util_now() - 100);
     passkey_use(&b);
     /* Passkeys only: no TOTP, so the sign-in asks for no code. */
     ASSERT_EQ(factors_list(st, sub, f, &n, &left), 0);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <hiredis/hiredis.h>
 
@@ -439,11 +440,21 @@ post_answer(struct harness *h, struct browser *b, struct authn *a, int bad,
 
     snprintf(origin, sizeof(origin), "%s", h->gh.issuer);
     snprintf(url, sizeof(url), "%s%s", h->gh.issuer, path);
+    const char *field = "state";
+    char *csrf, *csrf_enc;
+
     challenge = html_data(page, "challenge");
-    state = html_hidden(page, "state");
+    /* The step-up's passkey form carries its seal as pkstate, and the
+     * account form's csrf and scope. */
+    if ((state = html_hidden(page, "pkstate")) != NULL)
+        field = "pkstate";
+    else
+        state = html_hidden(page, "state");
     ASSERT(state != NULL);
     step = html_hidden(page, "step");
     step_enc = url_encode(step != NULL ? step : "");
+    csrf = html_hidden(page, "csrf");
+    csrf_enc = url_encode(csrf != NULL ? csrf : "");
     snprintf(cd, sizeof(cd),
              "{\"type\":\"webauthn.get\",\"challenge\":\"%s\","
              "\"origin\":\"%s\"}",
@@ -459,10 +470,12 @@ post_answer(struct harness *h, struct browser *b, struct authn *a, int bad,
     sig64 = b64(sig, siglen);
     st_enc = url_encode(forged ? "v1.forged" : state);
     ASSERT(asprintf(&body,
-                    "state=%s&id=%s&client_data=%s&auth_data=%s&sig=%s%s%s",
-                    st_enc, id, cd64, ad64, sig64,
+                    "%s=%s&id=%s&client_data=%s&auth_data=%s&sig=%s%s%s%s%s",
+                    field, st_enc, id, cd64, ad64, sig64,
                     step != NULL && *step != '\0' ? "&step=" : "",
-                    step != NULL && *step != '\0' ? step_enc : "") > 0);
+                    step != NULL && *step != '\0' ? step_enc : "",
+                    csrf != NULL ? "&scope=all&csrf=" : "",
+                    csrf != NULL ? csrf_enc : "") > 0);
     ASSERT_EQ(browser_do(b, "POST", url, body, &r), 0);
     status = r.status;
     http_result_free(&r);
@@ -476,6 +489,8 @@ post_answer(struct harness *h, struct browser *b, struct authn *a, int bad,
     free(state);
     free(step);
     free(step_enc);
+    free(csrf);
+    free(csrf_enc);
     return status;
 }
 
@@ -508,6 +523,117 @@ redis_del_ip(struct harness *h)
     ASSERT(r != NULL && r->type == REDIS_REPLY_INTEGER);
     freeReplyObject(r);
     redisFree(c);
+}
+
+/* Registers a's passkey for the user sub at h (issuer localhost). */
+static void
+http_enrol(struct harness *h, struct authn *a, const char *sub)
+{
+    struct webauthn_rp hrp;
+    char origin[128], challenge[PASSKEY_CHALLENGE_TEXT], cd[512];
+    char *sealed = NULL, *cd64, *ao64;
+    unsigned char *ao = NULL;
+    size_t aolen;
+
+    snprintf(origin, sizeof(origin), "%s", h->gh.issuer);
+    hrp.origin = origin;
+    hrp.id = RPID;
+    ASSERT_EQ(passkeys_challenge(st, PASSKEY_PURPOSE_REGISTER, sub, challenge,
+                                 &sealed),
+              0);
+    snprintf(cd, sizeof(cd),
+             "{\"type\":\"webauthn.create\",\"challenge\":\"%s\","
+             "\"origin\":\"%s\"}",
+             challenge, origin);
+    aolen = authn_attobj(a, "packed", RPID, 0x05, cd, 0, &ao);
+    cd64 = b64(cd, strlen(cd));
+    ao64 = b64(ao, aolen);
+    ASSERT_EQ(passkeys_register(st, &hrp, sub, sealed, cd64, ao64, "Key",
+                                util_now()),
+              0);
+    free(cd64);
+    free(ao64);
+    free(ao);
+    free(sealed);
+}
+
+/* Signs alice in at h with her password and then the passkey a. */
+static void
+http_sign_in_2fa(struct harness *h, struct browser *b, struct authn *a)
+{
+    struct http_result r;
+    char url[256], *csrf, *enc, *body = NULL;
+
+    snprintf(url, sizeof(url), "%s/login", h->gh.issuer);
+    ASSERT_EQ(browser_do(b, "GET", url, NULL, &r), 0);
+    csrf = html_hidden(r.body, "csrf");
+    ASSERT(csrf != NULL);
+    enc = url_encode(csrf);
+    http_result_free(&r);
+    ASSERT(asprintf(&body, "username=alice&password=correct+horse&csrf=%s",
+                    enc) > 0);
+    ASSERT_EQ(browser_do(b, "POST", url, body, &r), 0);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_EQ(post_answer(h, b, a, 0, 0, r.body, "/login"), 200);
+    http_result_free(&r);
+    free(body);
+    free(enc);
+    free(csrf);
+}
+
+TEST(step_up_takes_a_passkey_counted_like_a_password)
+{
+    struct config *cfg = NULL;
+    struct harness *h;
+    struct browser b = {{0}};
+    struct http_result r;
+    struct authn a;
+    struct user *u = NULL;
+    char url[256], sub[37], *csrf, *enc, *body = NULL;
+
+    h = world_localhost("{\"login\": {\"reauth_window_s\": 1}}", &cfg);
+    ASSERT_EQ(users_get(st, "alice", &u), 0);
+    memcpy(sub, u->sub, sizeof(sub));
+    user_free(u);
+    authn_new(&a, 0);
+    http_enrol(h, &a, sub);
+    http_sign_in_2fa(h, &b, &a);
+    usleep(1300 * 1000); /* past the step-up window */
+    snprintf(url, sizeof(url), "%s/account", h->gh.issuer);
+    ASSERT_EQ(browser_do(&b, "GET", url, NULL, &r), 0);
+    ASSERT_EQ(r.status, 200);
+    csrf = html_hidden(r.body, "csrf");
+    ASSERT(csrf != NULL);
+    enc = url_encode(csrf);
+    http_result_free(&r);
+    ASSERT(asprintf(&body, "csrf=%s&scope=all", enc) > 0);
+    /* "Sign out of all sessions" asks first, offering the passkey. */
+    ASSERT_EQ(browser_do(&b, "POST", url, body, &r), 0);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_CONTAINS(r.body, "data-passkey=\"get\"");
+    ASSERT_CONTAINS(r.body, "name=\"pkstate\"");
+    ASSERT_CONTAINS(r.body, "/passkey.js");
+    ASSERT_CONTAINS(r.headers, "script-src 'self'");
+    /* A wrong signature: refused, counted, nothing signed out. */
+    ASSERT_EQ(post_answer(h, &b, &a, 1, 0, r.body, "/account"), 401);
+    ASSERT_EQ(user_failures(h, sub), 1);
+    /* A forged state: not a check of the passkey, nothing counted. */
+    ASSERT_EQ(post_answer(h, &b, &a, 0, 1, r.body, "/account"), 400);
+    ASSERT_EQ(user_failures(h, sub), 1);
+    /* The right passkey: the action goes on, every session ends. */
+    ASSERT_EQ(post_answer(h, &b, &a, 0, 0, r.body, "/account"), 200);
+    ASSERT_EQ(user_failures(h, sub), 0);
+    http_result_free(&r);
+    ASSERT_EQ(browser_do(&b, "GET", url, NULL, &r), 0);
+    ASSERT(r.status == 302 || r.status == 303);
+    http_result_free(&r);
+    free(body);
+    free(enc);
+    free(csrf);
+    authn_free(&a);
+    store_close(st);
+    config_free(cfg);
+    world_stop(&h);
 }
 
 TEST(passkey_failures_count_toward_the_lockout_and_a_locked_user_gets_none)
@@ -637,4 +763,5 @@ TEST_MAIN(TEST_ENTRY(registration_then_passwordless_sign_in_names_the_owner),
           TEST_ENTRY(an_anonymous_challenge_stores_nothing),
           TEST_ENTRY(registration_refuses_replay_other_users_and_bad_names),
           TEST_ENTRY(
-              passkey_failures_count_toward_the_lockout_and_a_locked_user_gets_none))
+              passkey_failures_count_toward_the_lockout_and_a_locked_user_gets_none),
+          TEST_ENTRY(step_up_takes_a_passkey_counted_like_a_password))

@@ -17,6 +17,7 @@
 #include "gatehouse/core/config.h"
 #include "gatehouse/core/error.h"
 #include "gatehouse/core/util.h"
+#include "gatehouse/directory/factors.h"
 #include "gatehouse/directory/passkeys.h"
 #include "gatehouse/directory/users.h"
 #include "gatehouse/store/store.h"
@@ -636,6 +637,89 @@ TEST(step_up_takes_a_passkey_counted_like_a_password)
     world_stop(&h);
 }
 
+/* An active TOTP for sub at h, activated with oathtool's code. */
+static void
+totp_enrol(struct config *cfg, const char *sub)
+{
+    char codes[RECOVERY_CODES][RECOVERY_CODE_TEXT_LEN + 1], why[256];
+    char now[64], *so = NULL, code[TOTP_DIGITS + 1];
+    unsigned char key[FACTOR_KEY_LEN];
+    struct totp_enrolment e;
+    int64_t t = util_now();
+
+    if (factor_key_load(cfg->keys_dir, 0, key, why, sizeof(why)) != 0)
+        FAIL("%s", why);
+    ASSERT_EQ(factors_totp_enrol(st, key, cfg->issuer, sub, "alice", &e), 0);
+    {
+        char *argv[] = {"/usr/bin/oathtool", "--totp", "-b", now, e.secret,
+                        NULL};
+
+        snprintf(now, sizeof(now), "--now=@%lld", (long long)t);
+        ASSERT_EQ(run_cmd(argv, NULL, &so, NULL), 0);
+    }
+    ASSERT(so != NULL && strlen(so) >= TOTP_DIGITS);
+    memcpy(code, so, TOTP_DIGITS);
+    code[TOTP_DIGITS] = '\0';
+    free(so);
+    ASSERT_EQ(factors_totp_activate(st, key, sub, code, strlen(code), t,
+                                    codes),
+              0);
+    factors_enrolment_clear(&e);
+}
+
+TEST(a_user_with_totp_and_a_passkey_is_offered_both)
+{
+    struct config *cfg = NULL;
+    struct harness *h;
+    struct browser b = {{0}};
+    struct http_result r;
+    struct authn a;
+    struct user *u = NULL;
+    char url[256], sub[37], *csrf, *enc, *body = NULL;
+
+    if (access("/usr/bin/oathtool", X_OK) != 0) {
+        fprintf(stderr, "oathtool not installed\n");
+        exit(77);
+    }
+    h = world_localhost(NULL, &cfg);
+    ASSERT_EQ(users_get(st, "alice", &u), 0);
+    memcpy(sub, u->sub, sizeof(sub));
+    user_free(u);
+    authn_new(&a, 0);
+    http_enrol(h, &a, sub);
+    totp_enrol(cfg, sub);
+    snprintf(url, sizeof(url), "%s/login", h->gh.issuer);
+    ASSERT_EQ(browser_do(&b, "GET", url, NULL, &r), 0);
+    csrf = html_hidden(r.body, "csrf");
+    ASSERT(csrf != NULL);
+    enc = url_encode(csrf);
+    http_result_free(&r);
+    ASSERT(asprintf(&body, "username=alice&password=correct+horse&csrf=%s",
+                    enc) > 0);
+    ASSERT_EQ(browser_do(&b, "POST", url, body, &r), 0);
+    ASSERT_EQ(r.status, 200);
+    /* The code page, with "Use a passkey" too. */
+    ASSERT_CONTAINS(r.body, "name=\"code\"");
+    ASSERT_CONTAINS(r.body, "data-passkey=\"get\"");
+    ASSERT_CONTAINS(r.body, "Use a passkey");
+    ASSERT_CONTAINS(r.headers, "script-src 'self'");
+    /* A wrong passkey: refused and counted. */
+    ASSERT_EQ(post_answer(h, &b, &a, 1, 0, r.body, "/login"), 401);
+    ASSERT_EQ(user_failures(h, sub), 1);
+    /* The right passkey instead of a code: signed in. */
+    ASSERT_EQ(post_answer(h, &b, &a, 0, 0, r.body, "/login"), 200);
+    ASSERT(browser_has_cookie(&b, "gh_session"));
+    ASSERT_EQ(user_failures(h, sub), 0);
+    http_result_free(&r);
+    free(body);
+    free(enc);
+    free(csrf);
+    authn_free(&a);
+    store_close(st);
+    config_free(cfg);
+    world_stop(&h);
+}
+
 TEST(passkey_failures_count_toward_the_lockout_and_a_locked_user_gets_none)
 {
     struct config *cfg = NULL;
@@ -764,4 +848,5 @@ TEST_MAIN(TEST_ENTRY(registration_then_passwordless_sign_in_names_the_owner),
           TEST_ENTRY(registration_refuses_replay_other_users_and_bad_names),
           TEST_ENTRY(
               passkey_failures_count_toward_the_lockout_and_a_locked_user_gets_none),
-          TEST_ENTRY(step_up_takes_a_passkey_counted_like_a_password))
+          TEST_ENTRY(step_up_takes_a_passkey_counted_like_a_password),
+          TEST_ENTRY(a_user_with_totp_and_a_passkey_is_offered_both))

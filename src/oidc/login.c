@@ -198,20 +198,50 @@ login_finish(struct http_request *req, const struct user *u, const char *ip,
 /* The code page with step (the sealed state) and error (a msgid, or
  * NULL). */
 static void
-show_code_page(struct http_request *req, const char *step, const char *error,
-               int status)
+show_code_page(struct http_request *req, const char *step, const char *sub,
+               const char *error, int status)
 {
     const struct page_ctx *ctx = http_page_ctx(req);
     struct page_login_code p = {"/login", step,
-                                error != NULL ? tr(ctx->lang, error) : NULL};
-    char *html = pages_login_code(ctx, &p);
+                                error != NULL ? tr(ctx->lang, error) : NULL,
+                                NULL, NULL, NULL};
+    char browser[PRESIGN_ID_LEN + 1], challenge[PASSKEY_CHALLENGE_TEXT];
+    char origin[512], rp_id[256], *state = NULL, *html;
+    struct passkey_record *pks = NULL;
+    size_t npk = 0;
 
+    /* A user with a passkey too is offered both (its challenge bound to
+     * this browser, as the passkey page's). */
+    if (store_passkeys_list(req->app->store, sub, &pks, &npk) < 0) {
+        authorize_unavailable(req);
+        return;
+    }
+    store_passkeys_free(pks, npk);
+    if (npk > 0 &&
+        webauthn_rp_from_issuer(req->app->cfg->issuer, origin,
+                                sizeof(origin), rp_id, sizeof(rp_id)) == 0) {
+        if (presign_browser(req, 0, browser) < 0 ||
+            passkeys_challenge(req->app->store, PASSKEY_PURPOSE_SIGN_IN,
+                               browser, challenge, &state) < 0) {
+            authorize_unavailable(req);
+            return;
+        }
+        p.passkey_challenge = challenge;
+        p.passkey_rp_id = rp_id;
+        p.passkey_state = state;
+    }
+    html = pages_login_code(ctx, &p);
     if (html == NULL) {
+        free(state);
         authorize_unavailable(req);
         return;
     }
     http_add_header(req, "Cache-Control", "no-store");
-    http_reply_html(req, status, html);
+    if (state != NULL)
+        http_reply_html_csp(req, status, html, "script-src 'self'");
+    else
+        http_reply_html(req, status, html);
+    free(state);
 }
 
 static void
@@ -267,7 +297,7 @@ ask_code(struct http_request *req, const struct login_job *j)
                   "code", &step))
         return;
     log_info("login_code_asked sub=%s addr=%s", j->user->sub, j->ip);
-    show_code_page(req, step, NULL, 200);
+    show_code_page(req, step, j->user->sub, NULL, 200);
     free(step);
 }
 
@@ -736,7 +766,8 @@ out:
  */
 static void
 passkey_step_post(struct http_request *req, const struct form *f,
-                  const char *step, const char *sub, json_t *claims)
+                  const char *step, const char *sub, json_t *claims,
+                  int with_code)
 {
     struct app *app = req->app;
     const char *request = json_string_value(json_object_get(claims, "request"));
@@ -782,9 +813,14 @@ passkey_step_post(struct http_request *req, const struct form *f,
     if (rc < 0) {
         log_info("login_passkey_failed sub=%s addr=%s rc=%s", sub,
                  http_client_addr(req), gh_strerror(rc));
-        show_passkey_page(req, step,
-                          N_("That passkey was not accepted. Try again."),
-                          401);
+        if (with_code) /* the code page, offering both again */
+            show_code_page(req, step, sub,
+                           N_("That passkey was not accepted. Try again."),
+                           401);
+        else
+            show_passkey_page(req, step,
+                              N_("That passkey was not accepted. Try again."),
+                              401);
         goto out;
     }
     if (login_hold_settle(req, &hold, LOGIN_HOLD_PASSED) < 0) {
@@ -851,7 +887,13 @@ code_post(struct http_request *req, const struct form *f)
     if (stage == NULL)
         stage = "";
     if (strcmp(stage, "passkey") == 0) {
-        passkey_step_post(req, f, step, sub, claims);
+        passkey_step_post(req, f, step, sub, claims, 0);
+        goto out;
+    }
+    /* The code page of a user with a passkey too: its passkey form. */
+    if (strcmp(stage, "code") == 0 && form_get(f, "id") != NULL &&
+        (code == NULL || *code == '\0')) {
+        passkey_step_post(req, f, step, sub, claims, 1);
         goto out;
     }
     if (strcmp(stage, "done") != 0 &&
@@ -859,7 +901,7 @@ code_post(struct http_request *req, const struct form *f)
         if (strcmp(stage, "enrol") == 0)
             enrol_code(req, step, sub, claims, "");
         else
-            show_code_page(req, step, N_("Enter the code."), 400);
+            show_code_page(req, step, sub, N_("Enter the code."), 400);
         goto out;
     }
     if ((rc = users_get(app->store, sub, &j.user)) < 0 || j.user->disabled) {
@@ -912,7 +954,7 @@ code_post(struct http_request *req, const struct form *f)
     if (rc == GH_EINVAL) {
         /* Neither shape: not a guess at a code; nothing counted. */
         store_login_refund(app->store, who, j.nwho, 0);
-        show_code_page(req, step,
+        show_code_page(req, step, sub,
                        N_("Enter the 6-digit code from your app, or a "
                           "recovery code."),
                        400);
@@ -931,7 +973,7 @@ code_post(struct http_request *req, const struct form *f)
     if (!res.accepted) {
         log_info("login_code_failed sub=%s addr=%s replayed=%d", sub, j.ip,
                  res.replayed);
-        show_code_page(req, step,
+        show_code_page(req, step, sub,
                        res.replayed
                            ? N_("That code was already used. Wait for the "
                                 "next one.")

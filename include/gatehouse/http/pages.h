@@ -197,6 +197,12 @@ struct page_login_code {
     const char *action;
     const char *step;
     const char *error; /* translated; NULL: none */
+    /* The user has a passkey too: a second form, "Use a passkey", for
+     * /passkey.js (the page then needs script-src 'self'), posting step
+     * and the sealed challenge as "state"; NULL: none. */
+    const char *passkey_challenge;
+    const char *passkey_rp_id;
+    const char *passkey_state;
 };
 char *pages_login_code(const struct page_ctx *ctx,
                        const struct page_login_code *p);

@@ -442,7 +442,7 @@ post_answer(struct harness *h, struct browser *b, struct authn *a, int bad,
     snprintf(origin, sizeof(origin), "%s", h->gh.issuer);
     snprintf(url, sizeof(url), "%s%s", h->gh.issuer, path);
     const char *field = "state";
-    char *csrf, *csrf_enc;
+    char *csrf, *csrf_enc, *scope;
 
     challenge = html_data(page, "challenge");
     /* The step-up's passkey form carries its seal as pkstate, and the
@@ -456,6 +456,7 @@ post_answer(struct harness *h, struct browser *b, struct authn *a, int bad,
     step_enc = url_encode(step != NULL ? step : "");
     csrf = html_hidden(page, "csrf");
     csrf_enc = url_encode(csrf != NULL ? csrf : "");
+    scope = html_hidden(page, "scope");
     snprintf(cd, sizeof(cd),
              "{\"type\":\"webauthn.get\",\"challenge\":\"%s\","
              "\"origin\":\"%s\"}",
@@ -471,12 +472,15 @@ post_answer(struct harness *h, struct browser *b, struct authn *a, int bad,
     sig64 = b64(sig, siglen);
     st_enc = url_encode(forged ? "v1.forged" : state);
     ASSERT(asprintf(&body,
-                    "%s=%s&id=%s&client_data=%s&auth_data=%s&sig=%s%s%s%s%s",
+                    "%s=%s&id=%s&client_data=%s&auth_data=%s&sig=%s%s%s%s%s"
+                    "%s%s",
                     field, st_enc, id, cd64, ad64, sig64,
                     step != NULL && *step != '\0' ? "&step=" : "",
                     step != NULL && *step != '\0' ? step_enc : "",
-                    csrf != NULL ? "&scope=all&csrf=" : "",
-                    csrf != NULL ? csrf_enc : "") > 0);
+                    csrf != NULL ? "&csrf=" : "",
+                    csrf != NULL ? csrf_enc : "",
+                    scope != NULL ? "&scope=" : "",
+                    scope != NULL ? scope : "") > 0);
     ASSERT_EQ(browser_do(b, "POST", url, body, &r), 0);
     status = r.status;
     http_result_free(&r);
@@ -492,6 +496,7 @@ post_answer(struct harness *h, struct browser *b, struct authn *a, int bad,
     free(step_enc);
     free(csrf);
     free(csrf_enc);
+    free(scope);
     return status;
 }
 
@@ -665,6 +670,57 @@ totp_enrol(struct config *cfg, const char *sub)
                                     codes),
               0);
     factors_enrolment_clear(&e);
+}
+
+TEST(sign_out_everywhere_steps_up_with_a_passkey)
+{
+    struct config *cfg = NULL;
+    struct harness *h;
+    struct browser b = {{0}};
+    struct http_result r;
+    struct authn a;
+    struct user *u = NULL;
+    char url[256], sub[37], *csrf, *enc, *body = NULL;
+
+    h = world_localhost("{\"login\": {\"reauth_window_s\": 1}}", &cfg);
+    ASSERT_EQ(users_get(st, "alice", &u), 0);
+    memcpy(sub, u->sub, sizeof(sub));
+    user_free(u);
+    authn_new(&a, 0);
+    http_enrol(h, &a, sub);
+    http_sign_in_2fa(h, &b, &a);
+    usleep(1300 * 1000); /* past the step-up window */
+    snprintf(url, sizeof(url), "%s/logout", h->gh.issuer);
+    ASSERT_EQ(browser_do(&b, "GET", url, NULL, &r), 0);
+    ASSERT_EQ(r.status, 200);
+    csrf = html_hidden(r.body, "csrf");
+    ASSERT(csrf != NULL);
+    enc = url_encode(csrf);
+    http_result_free(&r);
+    ASSERT(asprintf(&body, "csrf=%s&scope=everywhere", enc) > 0);
+    ASSERT_EQ(browser_do(&b, "POST", url, body, &r), 0);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_CONTAINS(r.body, "name=\"scope\" value=\"everywhere\"");
+    ASSERT_CONTAINS(r.body, "data-passkey=\"get\"");
+    ASSERT_CONTAINS(r.body, "name=\"pkstate\"");
+    ASSERT_CONTAINS(r.headers, "script-src 'self'");
+    ASSERT_EQ(post_answer(h, &b, &a, 1, 0, r.body, "/logout"), 401);
+    ASSERT_EQ(user_failures(h, sub), 1);
+    ASSERT_EQ(post_answer(h, &b, &a, 0, 0, r.body, "/logout"), 200);
+    ASSERT_EQ(user_failures(h, sub), 0);
+    http_result_free(&r);
+    /* Signed out: the account page sends the browser to sign in. */
+    snprintf(url, sizeof(url), "%s/account", h->gh.issuer);
+    ASSERT_EQ(browser_do(&b, "GET", url, NULL, &r), 0);
+    ASSERT(r.status == 302 || r.status == 303);
+    http_result_free(&r);
+    free(body);
+    free(enc);
+    free(csrf);
+    authn_free(&a);
+    store_close(st);
+    config_free(cfg);
+    world_stop(&h);
 }
 
 TEST(a_user_with_totp_and_a_passkey_is_offered_both)
@@ -849,4 +905,5 @@ TEST_MAIN(TEST_ENTRY(registration_then_passwordless_sign_in_names_the_owner),
           TEST_ENTRY(
               passkey_failures_count_toward_the_lockout_and_a_locked_user_gets_none),
           TEST_ENTRY(step_up_takes_a_passkey_counted_like_a_password),
-          TEST_ENTRY(a_user_with_totp_and_a_passkey_is_offered_both))
+          TEST_ENTRY(a_user_with_totp_and_a_passkey_is_offered_both),
+          TEST_ENTRY(sign_out_everywhere_steps_up_with_a_passkey))

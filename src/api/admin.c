@@ -493,9 +493,9 @@ get_user_factors(struct call *c)
         return;
     if ((rc = factors_list(c->app->store, u->sub, f, &n, &left)) >= 0) {
         listing = factors_json(u->sub, u->username, f, n, left);
-        rc = listing == NULL ? GH_ENOMEM
-                             : passkeys_list_json(c->app->store, u->sub,
-                                                  listing);
+        rc = listing == NULL
+                 ? GH_ENOMEM
+                 : passkeys_list_json(c->app->store, u->sub, listing);
     }
     if (rc < 0) {
         json_decref(listing);

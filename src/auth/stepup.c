@@ -243,8 +243,8 @@ stepup_verify_passkey(struct http_request *req, const struct session *s,
     long retry_s = 0;
     int rc, uv = 0;
 
-    if (webauthn_rp_from_issuer(app->cfg->issuer, origin, sizeof(origin),
-                                rp_id, sizeof(rp_id)) < 0)
+    if (webauthn_rp_from_issuer(app->cfg->issuer, origin, sizeof(origin), rp_id,
+                                sizeof(rp_id)) < 0)
         return GH_EINVAL;
     snprintf(b[0], BUCKET_MAX, "u:%s", s->sub);
     snprintf(b[1], BUCKET_MAX, "ip:%s", http_client_addr(req));

@@ -191,8 +191,8 @@ passkeys_sign_in(struct store *st, const struct webauthn_rp *rp,
                                      ad_len, sg, sg_len, &counter,
                                      &verified)) < 0)
         goto out;
-    if ((rc = store_passkey_use(st, owner, cred_id, rec.counter, counter,
-                                hash, util_now())) < 0)
+    if ((rc = store_passkey_use(st, owner, cred_id, rec.counter, counter, hash,
+                                util_now())) < 0)
         goto out;
     *sub = owner;
     owner = NULL;

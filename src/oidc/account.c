@@ -328,8 +328,8 @@ show_reauth(struct http_request *req, const struct session *s,
     }
     /* A user with a passkey may use it instead (an issuer whose host is
      * an IP address has none to offer). */
-    if (webauthn_rp_from_issuer(app->cfg->issuer, origin, sizeof(origin),
-                                rp_id, sizeof(rp_id)) == 0 &&
+    if (webauthn_rp_from_issuer(app->cfg->issuer, origin, sizeof(origin), rp_id,
+                                sizeof(rp_id)) == 0 &&
         stepup_passkey_offer(req, s, challenge, &pkstate) == 1) {
         pr.passkey_challenge = challenge;
         pr.passkey_rp_id = rp_id;

@@ -202,9 +202,11 @@ show_code_page(struct http_request *req, const char *step, const char *sub,
                const char *error, int status)
 {
     const struct page_ctx *ctx = http_page_ctx(req);
-    struct page_login_code p = {"/login", step,
-                                error != NULL ? tr(ctx->lang, error) : NULL,
-                                NULL, NULL, NULL};
+    struct page_login_code p = {
+        .action = "/login",
+        .step = step,
+        .error = error != NULL ? tr(ctx->lang, error) : NULL,
+    };
     char browser[PRESIGN_ID_LEN + 1], challenge[PASSKEY_CHALLENGE_TEXT];
     char origin[512], rp_id[256], *state = NULL, *html;
     struct passkey_record *pks = NULL;
@@ -218,8 +220,8 @@ show_code_page(struct http_request *req, const char *step, const char *sub,
     }
     store_passkeys_free(pks, npk);
     if (npk > 0 &&
-        webauthn_rp_from_issuer(req->app->cfg->issuer, origin,
-                                sizeof(origin), rp_id, sizeof(rp_id)) == 0) {
+        webauthn_rp_from_issuer(req->app->cfg->issuer, origin, sizeof(origin),
+                                rp_id, sizeof(rp_id)) == 0) {
         if (presign_browser(req, 0, browser) < 0 ||
             passkeys_challenge(req->app->store, PASSKEY_PURPOSE_SIGN_IN,
                                browser, challenge, &state) < 0) {
@@ -589,8 +591,7 @@ unavailable:
 }
 
 int
-login_hold(struct http_request *req, const struct user *u,
-           struct login_hold *h)
+login_hold(struct http_request *req, const struct user *u, struct login_hold *h)
 {
     struct login_job j;
     int i;
@@ -621,8 +622,7 @@ login_hold_settle(struct http_request *req, const struct login_hold *h,
     for (i = 0; i < h->nwho; i++)
         who[i] = h->who[i];
     return store_login_refund(req->app->store, who, h->nwho,
-                              outcome == LOGIN_HOLD_PASSED && h->user ? 1
-                                                                      : 0);
+                              outcome == LOGIN_HOLD_PASSED && h->user ? 1 : 0);
 }
 
 /* SPEC §7: the hash pool is full; come back in a moment. */

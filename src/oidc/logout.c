@@ -659,8 +659,8 @@ show_stepup(struct http_request *req, const char *sid, const char *sub,
     memset(&who, 0, sizeof(who));
     snprintf(who.sid, sizeof(who.sid), "%s", sid);
     snprintf(who.sub, sizeof(who.sub), "%s", sub);
-    if (webauthn_rp_from_issuer(app->cfg->issuer, origin, sizeof(origin),
-                                rp_id, sizeof(rp_id)) == 0 &&
+    if (webauthn_rp_from_issuer(app->cfg->issuer, origin, sizeof(origin), rp_id,
+                                sizeof(rp_id)) == 0 &&
         stepup_passkey_offer(req, &who, challenge, &pkstate) == 1) {
         pr.passkey_challenge = challenge;
         pr.passkey_rp_id = rp_id;
@@ -719,11 +719,10 @@ everywhere_step_up(struct http_request *req, const struct session *s,
 
     /* Or one of the user's passkeys, checked at once. */
     if (form_get(f, "pkstate") != NULL) {
-        rc = stepup_verify_passkey(req, s, form_get(f, "pkstate"),
-                                   form_get(f, "id"),
-                                   form_get(f, "client_data"),
-                                   form_get(f, "auth_data"),
-                                   form_get(f, "sig"));
+        rc =
+            stepup_verify_passkey(req, s, form_get(f, "pkstate"),
+                                  form_get(f, "id"), form_get(f, "client_data"),
+                                  form_get(f, "auth_data"), form_get(f, "sig"));
         if (rc == 0) {
             end_and_wait(req, s->sid, s->sub, "user", redirect, 0);
             return;

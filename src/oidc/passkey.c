@@ -527,11 +527,10 @@ login_post(struct http_request *req)
     if (rc == 0 || rc == GH_ENOTFOUND) {
         if (login_hold(req, u, &hold))
             goto out;
-        rc = passkeys_sign_in(app->store, &rp.rp, browser,
-                              form_get(&f, "state"), NULL, form_get(&f, "id"),
-                              form_get(&f, "client_data"),
-                              form_get(&f, "auth_data"), form_get(&f, "sig"),
-                              &sub, &uv);
+        rc = passkeys_sign_in(
+            app->store, &rp.rp, browser, form_get(&f, "state"), NULL,
+            form_get(&f, "id"), form_get(&f, "client_data"),
+            form_get(&f, "auth_data"), form_get(&f, "sig"), &sub, &uv);
     }
     if (rc == GH_EREDIS) {
         login_hold_settle(req, &hold, LOGIN_HOLD_GIVE_BACK);

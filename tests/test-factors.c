@@ -18,7 +18,9 @@
 #include "gatehouse/core/metrics.h"
 #include "gatehouse/core/util.h"
 #include "gatehouse/crypto/jws.h"
+#include "authn.h"
 #include "gatehouse/directory/factors.h"
+#include "gatehouse/directory/passkeys.h"
 #include "gatehouse/directory/users.h"
 #include "gatehouse/store/store.h"
 #include "harness/world.h"
@@ -582,6 +584,159 @@ TEST(operators_list_factors_by_cli_and_api)
     stop();
 }
 
+/* A passkey registered for sub in-process, as /account/passkeys would (the
+ * RP is localhost: the test server's issuer is an IP address). */
+#define PK_ORIGIN "http://localhost:8080"
+#define PK_RPID "localhost"
+static const struct webauthn_rp pk_rp = {PK_ORIGIN, PK_RPID};
+
+static void
+passkey_add(struct authn *a, const char *sub, const char *name,
+            int64_t created)
+{
+    char challenge[PASSKEY_CHALLENGE_TEXT], cd[512], *sealed = NULL;
+    char *cd64, *ao64;
+    unsigned char *ao = NULL;
+    size_t aolen;
+
+    ASSERT_EQ(passkeys_challenge(st, PASSKEY_PURPOSE_REGISTER, sub, challenge,
+                                 &sealed),
+              0);
+    snprintf(cd, sizeof(cd),
+             "{\"type\":\"webauthn.create\",\"challenge\":\"%s\","
+             "\"origin\":\"%s\"}",
+             challenge, PK_ORIGIN);
+    aolen = authn_attobj(a, "none", PK_RPID, 0x05, cd, 0, &ao);
+    cd64 = b64url_encode_alloc(cd, strlen(cd));
+    ao64 = b64url_encode_alloc(ao, aolen);
+    ASSERT_EQ(passkeys_register(st, &pk_rp, sub, sealed, cd64, ao64, name,
+                                created),
+              0);
+    free(cd64);
+    free(ao64);
+    free(ao);
+    free(sealed);
+}
+
+/* A passwordless sign-in with a's passkey, in-process. */
+static void
+passkey_use(struct authn *a)
+{
+    char challenge[PASSKEY_CHALLENGE_TEXT], cd[512], *sealed = NULL;
+    char *id, *cd64, *ad64, *sig64, *sub = NULL;
+    unsigned char ad[512], sig[256];
+    size_t adlen, siglen;
+    int uv = 0;
+
+    ASSERT_EQ(passkeys_challenge(st, PASSKEY_PURPOSE_SIGN_IN, "b", challenge,
+                                 &sealed),
+              0);
+    snprintf(cd, sizeof(cd),
+             "{\"type\":\"webauthn.get\",\"challenge\":\"%s\","
+             "\"origin\":\"%s\"}",
+             challenge, PK_ORIGIN);
+    a->counter++;
+    adlen = authn_auth_data(a, PK_RPID, 0x05, 0, ad);
+    siglen = authn_sign(a, ad, adlen, cd, sig);
+    id = b64url_encode_alloc(a->id, sizeof(a->id));
+    cd64 = b64url_encode_alloc(cd, strlen(cd));
+    ad64 = b64url_encode_alloc(ad, adlen);
+    sig64 = b64url_encode_alloc(sig, siglen);
+    ASSERT_EQ(passkeys_sign_in(st, &pk_rp, "b", sealed, NULL, id, cd64, ad64,
+                               sig64, &sub, &uv),
+              0);
+    free(sub);
+    free(id);
+    free(cd64);
+    free(ad64);
+    free(sig64);
+    free(sealed);
+}
+
+TEST(operators_see_passkeys_but_the_code_step_stays_on_totp)
+{
+    struct factor_info f[FACTORS_MAX];
+    struct authn a, b;
+    char sub[37], *text, *tok;
+    json_t *j, *e;
+    size_t n = 9, i, passkeys = 0;
+    int left = -1;
+
+    start();
+    sub_of("bob", sub);
+    authn_new(&a, 0);
+    authn_new(&b, 1);
+    /* Listed oldest first. */
+    passkey_add(&a, sub, "Laptop", util_now() - 200);
+    passkey_add(&b, sub, "Yubi Key", util_now() - 100);
+    passkey_use(&b);
+    /* Passkeys only: no TOTP, so the sign-in asks for no code. */
+    ASSERT_EQ(factors_list(st, sub, f, &n, &left), 0);
+    ASSERT_EQ(n, 0);
+
+    j = cli_json(0, "factors", "bob", "--json");
+    ASSERT_EQ(json_array_size(json_object_get(j, "factors")), 2);
+    json_array_foreach(json_object_get(j, "factors"), i, e) {
+        ASSERT_STR_EQ(world_str(e, "type"), "passkey");
+        ASSERT_STR_EQ(world_str(e, "state"), "active");
+        ASSERT(num(e, "created") > 0);
+        /* Never key material or the credential id. */
+        ASSERT(json_object_get(e, "pubkey") == NULL);
+        ASSERT(json_object_get(e, "id") == NULL);
+        passkeys++;
+    }
+    ASSERT_EQ(passkeys, 2);
+    e = json_array_get(json_object_get(j, "factors"), 0);
+    ASSERT_STR_EQ(world_str(e, "name"), "Laptop");
+    ASSERT_EQ(num(e, "last_used"), 0);
+    e = json_array_get(json_object_get(j, "factors"), 1);
+    ASSERT_STR_EQ(world_str(e, "name"), "Yubi Key");
+    ASSERT(num(e, "last_used") >= util_now() - 60);
+    ASSERT_EQ(num(j, "recovery_codes_left"), 0);
+    text = json_dumps(j, 0);
+    {
+        char *id = b64url_encode_alloc(a.id, sizeof(a.id));
+        ASSERT(strstr(text, id) == NULL);
+        free(id);
+    }
+    free(text);
+    json_decref(j);
+
+    /* With a TOTP too: both listed, the TOTP first; the code step is
+     * decided by it alone. */
+    enrol_active(sub, "bob", mid_step(), NULL, NULL);
+    ASSERT_EQ(factors_list(st, sub, f, &n, &left), 1);
+    ASSERT_EQ(n, 1);
+    j = cli_json(0, "factors", sub, NULL);
+    text = (char *)world_str(j, "out");
+    ASSERT_CONTAINS(text, "totp");
+    ASSERT_CONTAINS(text, "PASSKEY");
+    ASSERT_CONTAINS(text, "LAST USED");
+    ASSERT_CONTAINS(text, "Laptop");
+    ASSERT_CONTAINS(text, "Yubi Key");
+    json_decref(j);
+
+    tok = admin_token();
+    j = admin_call("GET", "/admin/users/bob/factors", tok, 200);
+    ASSERT_EQ(json_array_size(json_object_get(j, "factors")), 3);
+    ASSERT_STR_EQ(world_str(json_array_get(json_object_get(j, "factors"), 0),
+                            "type"),
+                  "totp");
+    e = json_array_get(json_object_get(j, "factors"), 2);
+    ASSERT_STR_EQ(world_str(e, "type"), "passkey");
+    ASSERT_STR_EQ(world_str(e, "name"), "Yubi Key");
+    json_decref(j);
+    /* A reset takes them all. */
+    json_decref(admin_call("DELETE", "/admin/users/bob/factors", tok, 200));
+    j = admin_call("GET", "/admin/users/bob/factors", tok, 200);
+    ASSERT_EQ(json_array_size(json_object_get(j, "factors")), 0);
+    json_decref(j);
+    free(tok);
+    authn_free(&a);
+    authn_free(&b);
+    stop();
+}
+
 /* The sid of the session a token response belongs to. */
 static void
 sid_of(const json_t *tokens, char sid[64])
@@ -745,6 +900,7 @@ TEST(redis_down_is_503_with_retry_after_and_a_failed_cli)
 }
 
 TEST_MAIN(TEST_ENTRY(the_key_is_made_by_keys_generate_and_on_first_start),
+          TEST_ENTRY(operators_see_passkeys_but_the_code_step_stays_on_totp),
           TEST_ENTRY(enrol_is_pending_until_a_code_from_the_app_activates_it),
           TEST_ENTRY(a_code_is_accepted_once_and_an_earlier_step_never),
           TEST_ENTRY(one_code_presented_at_once_by_many_gets_one_in),

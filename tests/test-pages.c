@@ -678,7 +678,7 @@ TEST(totp_setup_draws_the_qr_code_in_svg_and_groups_the_key)
 
 TEST(login_code_page_carries_the_step_and_escapes_it)
 {
-    struct page_login_code p = {"/login", HOSTILE, HOSTILE};
+    struct page_login_code p = {"/login", HOSTILE, HOSTILE, NULL, NULL, NULL};
     char *html = pages_login_code(&en, &p);
 
     ASSERT(html != NULL);
@@ -687,6 +687,27 @@ TEST(login_code_page_carries_the_step_and_escapes_it)
     ASSERT_CONTAINS(html, "role=\"alert\">" HOSTILE_ESC "</p>");
     ASSERT_CONTAINS(html, "name=\"code\"");
     ASSERT_CONTAINS(html, "autocomplete=\"one-time-code\"");
+    ASSERT(strstr(html, HOSTILE) == NULL);
+    /* No passkey: no script, no passkey form. */
+    ASSERT(strstr(html, "<script") == NULL);
+    ASSERT(strstr(html, "data-passkey") == NULL);
+    free(html);
+}
+
+TEST(login_code_page_offers_a_passkey_too_when_the_user_has_one)
+{
+    struct page_login_code p = {"/login", HOSTILE, NULL,
+                                HOSTILE, HOSTILE, HOSTILE};
+    char *html = pages_login_code(&en, &p);
+
+    ASSERT(html != NULL);
+    /* Both: the code field and "Use a passkey". */
+    ASSERT_CONTAINS(html, "name=\"code\"");
+    ASSERT_CONTAINS(html, "data-passkey=\"get\"");
+    ASSERT_CONTAINS(html, "data-challenge=\"" HOSTILE_ESC "\"");
+    ASSERT_CONTAINS(html, "name=\"state\" value=\"" HOSTILE_ESC "\"");
+    ASSERT_CONTAINS(html, "Use a passkey");
+    ASSERT_CONTAINS(html, "<script src=\"/passkey.js\"></script>");
     ASSERT(strstr(html, HOSTILE) == NULL);
     free(html);
 }
@@ -825,6 +846,7 @@ TEST_MAIN(TEST_ENTRY(every_page_shares_the_script_free_layout),
           TEST_ENTRY(account_with_totp_on_offers_remove_and_new_codes),
     TEST_ENTRY(totp_setup_draws_the_qr_code_in_svg_and_groups_the_key),
     TEST_ENTRY(login_code_page_carries_the_step_and_escapes_it),
+          TEST_ENTRY(login_code_page_offers_a_passkey_too_when_the_user_has_one),
     TEST_ENTRY(account_reauth_asks_for_the_password_and_carries_the_action),
           TEST_ENTRY(sign_out_pages_link_to_the_account_page),
           TEST_ENTRY(login_has_labelled_fields_csrf_and_one_button),

@@ -8,15 +8,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <hiredis/hiredis.h>
 
 #include "authn.h"
+#include "gatehouse/cli/config.h"
 #include "gatehouse/core/config.h"
 #include "gatehouse/core/error.h"
 #include "gatehouse/core/util.h"
+#include "gatehouse/directory/factors.h"
 #include "gatehouse/directory/passkeys.h"
+#include "gatehouse/directory/users.h"
 #include "gatehouse/store/store.h"
+#include "harness/world.h"
 #include "support.h"
 #include "test.h"
 
@@ -359,8 +364,546 @@ TEST(registration_refuses_replay_other_users_and_bad_names)
     stop();
 }
 
+/* A gatehouse (world) whose issuer is http://localhost:PORT, since an RP
+ * ID cannot be an IP address: started as the harness does, then again
+ * with the issuer's host changed. st opens its store. */
+static struct harness *
+world_localhost(const char *extra, struct config **cfg)
+{
+    struct harness_opts o = {.apps = 0, .user = "alice:correct horse"};
+    struct field_error fe;
+    struct harness *h = world_start(&o, NULL, extra);
+    json_error_t je;
+    json_t *c;
+
+    ASSERT_EQ(gh_signal_wait(&h->gh, SIGTERM, 10), 0);
+    ASSERT((c = json_load_file(h->gh.config, 0, &je)) != NULL);
+    snprintf(h->gh.issuer, sizeof(h->gh.issuer), "http://localhost:%d",
+             h->gh.port);
+    json_object_set_new(c, "issuer", json_string(h->gh.issuer));
+    ASSERT_EQ(json_dump_file(c, h->gh.config, JSON_INDENT(2)), 0);
+    json_decref(c);
+    ASSERT_EQ(gh_launch(&h->gh), 0);
+    ASSERT_EQ(config_load(h->gh.config, cfg, &fe), 0);
+    ASSERT_EQ(store_open(&(*cfg)->redis, &st), 0);
+    return h;
+}
+
+/* The value of attribute data-NAME="..." in html (malloc'd). */
+static char *
+html_data(const char *html, const char *name)
+{
+    char pat[64];
+    const char *p, *e;
+
+    snprintf(pat, sizeof(pat), "data-%s=\"", name);
+    ASSERT((p = strstr(html, pat)) != NULL);
+    p += strlen(pat);
+    ASSERT((e = strchr(p, '"')) != NULL);
+    return strndup(p, (size_t)(e - p));
+}
+
+/* One passwordless sign-in at h by browser b with authenticator a: the
+ * page's challenge answered (with bad, a wrong signature; with forged, a
+ * state the server never sealed). The HTTP status. */
+static long post_answer(struct harness *h, struct browser *b,
+                        struct authn *a, int bad, int forged,
+                        const char *page, const char *path);
+
+static long
+http_passkey(struct harness *h, struct browser *b, struct authn *a, int bad,
+             int forged)
+{
+    struct http_result r;
+    char url[256];
+    long status;
+
+    snprintf(url, sizeof(url), "%s/login/passkey", h->gh.issuer);
+    ASSERT_EQ(browser_do(b, "GET", url, NULL, &r), 0);
+    ASSERT_EQ(r.status, 200);
+    status = post_answer(h, b, a, bad, forged, r.body, "/login/passkey");
+    http_result_free(&r);
+    return status;
+}
+
+/* Answers the passkey form of page (its challenge, state and step, if
+ * any) by POST to path. The HTTP status. */
+static long
+post_answer(struct harness *h, struct browser *b, struct authn *a, int bad,
+            int forged, const char *page, const char *path)
+{
+    struct http_result r;
+    char url[256], origin[128], cd[512], *challenge, *state, *body = NULL;
+    char *id, *cd64, *ad64, *sig64, *st_enc, *step, *step_enc;
+    unsigned char ad[512], sig[256];
+    size_t adlen, siglen;
+    long status;
+
+    snprintf(origin, sizeof(origin), "%s", h->gh.issuer);
+    snprintf(url, sizeof(url), "%s%s", h->gh.issuer, path);
+    const char *field = "state";
+    char *csrf, *csrf_enc, *scope;
+
+    challenge = html_data(page, "challenge");
+    /* The step-up's passkey form carries its seal as pkstate, and the
+     * account form's csrf and scope. */
+    if ((state = html_hidden(page, "pkstate")) != NULL)
+        field = "pkstate";
+    else
+        state = html_hidden(page, "state");
+    ASSERT(state != NULL);
+    step = html_hidden(page, "step");
+    step_enc = url_encode(step != NULL ? step : "");
+    csrf = html_hidden(page, "csrf");
+    csrf_enc = url_encode(csrf != NULL ? csrf : "");
+    scope = html_hidden(page, "scope");
+    snprintf(cd, sizeof(cd),
+             "{\"type\":\"webauthn.get\",\"challenge\":\"%s\","
+             "\"origin\":\"%s\"}",
+             challenge, origin);
+    a->counter++;
+    adlen = authn_auth_data(a, RPID, 0x05, 0, ad);
+    siglen = authn_sign(a, ad, adlen, cd, sig);
+    if (bad)
+        sig[siglen / 2] ^= 0x01;
+    id = b64(a->id, sizeof(a->id));
+    cd64 = b64(cd, strlen(cd));
+    ad64 = b64(ad, adlen);
+    sig64 = b64(sig, siglen);
+    st_enc = url_encode(forged ? "v1.forged" : state);
+    ASSERT(asprintf(&body,
+                    "%s=%s&id=%s&client_data=%s&auth_data=%s&sig=%s%s%s%s%s"
+                    "%s%s",
+                    field, st_enc, id, cd64, ad64, sig64,
+                    step != NULL && *step != '\0' ? "&step=" : "",
+                    step != NULL && *step != '\0' ? step_enc : "",
+                    csrf != NULL ? "&csrf=" : "",
+                    csrf != NULL ? csrf_enc : "",
+                    scope != NULL ? "&scope=" : "",
+                    scope != NULL ? scope : "") > 0);
+    ASSERT_EQ(browser_do(b, "POST", url, body, &r), 0);
+    status = r.status;
+    http_result_free(&r);
+    free(body);
+    free(st_enc);
+    free(id);
+    free(cd64);
+    free(ad64);
+    free(sig64);
+    free(challenge);
+    free(state);
+    free(step);
+    free(step_enc);
+    free(csrf);
+    free(csrf_enc);
+    free(scope);
+    return status;
+}
+
+/* The failures counted in the user's lockout bucket (0: none). */
+static long long
+user_failures(struct harness *h, const char *sub)
+{
+    redisContext *c = redisConnectUnix(h->redis.socket);
+    redisReply *r;
+    long long n = 0;
+
+    ASSERT(c != NULL && !c->err);
+    r = redisCommand(c, "GET %slfail:u:%s", h->prefix, sub);
+    ASSERT(r != NULL);
+    if (r->type == REDIS_REPLY_STRING)
+        n = strtoll(r->str, NULL, 10);
+    freeReplyObject(r);
+    redisFree(c);
+    return n;
+}
+
+static void
+redis_del_ip(struct harness *h)
+{
+    redisContext *c = redisConnectUnix(h->redis.socket);
+    redisReply *r;
+
+    ASSERT(c != NULL && !c->err);
+    r = redisCommand(c, "DEL %slfail:ip:127.0.0.1", h->prefix);
+    ASSERT(r != NULL && r->type == REDIS_REPLY_INTEGER);
+    freeReplyObject(r);
+    redisFree(c);
+}
+
+/* Registers a's passkey for the user sub at h (issuer localhost). */
+static void
+http_enrol(struct harness *h, struct authn *a, const char *sub)
+{
+    struct webauthn_rp hrp;
+    char origin[128], challenge[PASSKEY_CHALLENGE_TEXT], cd[512];
+    char *sealed = NULL, *cd64, *ao64;
+    unsigned char *ao = NULL;
+    size_t aolen;
+
+    snprintf(origin, sizeof(origin), "%s", h->gh.issuer);
+    hrp.origin = origin;
+    hrp.id = RPID;
+    ASSERT_EQ(passkeys_challenge(st, PASSKEY_PURPOSE_REGISTER, sub, challenge,
+                                 &sealed),
+              0);
+    snprintf(cd, sizeof(cd),
+             "{\"type\":\"webauthn.create\",\"challenge\":\"%s\","
+             "\"origin\":\"%s\"}",
+             challenge, origin);
+    aolen = authn_attobj(a, "packed", RPID, 0x05, cd, 0, &ao);
+    cd64 = b64(cd, strlen(cd));
+    ao64 = b64(ao, aolen);
+    ASSERT_EQ(passkeys_register(st, &hrp, sub, sealed, cd64, ao64, "Key",
+                                util_now()),
+              0);
+    free(cd64);
+    free(ao64);
+    free(ao);
+    free(sealed);
+}
+
+/* Signs alice in at h with her password and then the passkey a. */
+static void
+http_sign_in_2fa(struct harness *h, struct browser *b, struct authn *a)
+{
+    struct http_result r;
+    char url[256], *csrf, *enc, *body = NULL;
+
+    snprintf(url, sizeof(url), "%s/login", h->gh.issuer);
+    ASSERT_EQ(browser_do(b, "GET", url, NULL, &r), 0);
+    csrf = html_hidden(r.body, "csrf");
+    ASSERT(csrf != NULL);
+    enc = url_encode(csrf);
+    http_result_free(&r);
+    ASSERT(asprintf(&body, "username=alice&password=correct+horse&csrf=%s",
+                    enc) > 0);
+    ASSERT_EQ(browser_do(b, "POST", url, body, &r), 0);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_EQ(post_answer(h, b, a, 0, 0, r.body, "/login"), 200);
+    http_result_free(&r);
+    free(body);
+    free(enc);
+    free(csrf);
+}
+
+TEST(step_up_takes_a_passkey_counted_like_a_password)
+{
+    struct config *cfg = NULL;
+    struct harness *h;
+    struct browser b = {{0}};
+    struct http_result r;
+    struct authn a;
+    struct user *u = NULL;
+    char url[256], sub[37], *csrf, *enc, *body = NULL;
+
+    h = world_localhost("{\"login\": {\"reauth_window_s\": 1}}", &cfg);
+    ASSERT_EQ(users_get(st, "alice", &u), 0);
+    memcpy(sub, u->sub, sizeof(sub));
+    user_free(u);
+    authn_new(&a, 0);
+    http_enrol(h, &a, sub);
+    http_sign_in_2fa(h, &b, &a);
+    usleep(1300 * 1000); /* past the step-up window */
+    snprintf(url, sizeof(url), "%s/account", h->gh.issuer);
+    ASSERT_EQ(browser_do(&b, "GET", url, NULL, &r), 0);
+    ASSERT_EQ(r.status, 200);
+    csrf = html_hidden(r.body, "csrf");
+    ASSERT(csrf != NULL);
+    enc = url_encode(csrf);
+    http_result_free(&r);
+    ASSERT(asprintf(&body, "csrf=%s&scope=all", enc) > 0);
+    /* "Sign out of all sessions" asks first, offering the passkey. */
+    ASSERT_EQ(browser_do(&b, "POST", url, body, &r), 0);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_CONTAINS(r.body, "data-passkey=\"get\"");
+    ASSERT_CONTAINS(r.body, "name=\"pkstate\"");
+    ASSERT_CONTAINS(r.body, "/passkey.js");
+    ASSERT_CONTAINS(r.headers, "script-src 'self'");
+    /* A wrong signature: refused, counted, nothing signed out. */
+    ASSERT_EQ(post_answer(h, &b, &a, 1, 0, r.body, "/account"), 401);
+    ASSERT_EQ(user_failures(h, sub), 1);
+    /* A forged state: not a check of the passkey, nothing counted. */
+    ASSERT_EQ(post_answer(h, &b, &a, 0, 1, r.body, "/account"), 400);
+    ASSERT_EQ(user_failures(h, sub), 1);
+    /* The right passkey: the action goes on, every session ends. */
+    ASSERT_EQ(post_answer(h, &b, &a, 0, 0, r.body, "/account"), 200);
+    ASSERT_EQ(user_failures(h, sub), 0);
+    http_result_free(&r);
+    ASSERT_EQ(browser_do(&b, "GET", url, NULL, &r), 0);
+    ASSERT(r.status == 302 || r.status == 303);
+    http_result_free(&r);
+    free(body);
+    free(enc);
+    free(csrf);
+    authn_free(&a);
+    store_close(st);
+    config_free(cfg);
+    world_stop(&h);
+}
+
+/* An active TOTP for sub at h, activated with oathtool's code. */
+static void
+totp_enrol(struct config *cfg, const char *sub)
+{
+    char codes[RECOVERY_CODES][RECOVERY_CODE_TEXT_LEN + 1], why[256];
+    char now[64], *so = NULL, code[TOTP_DIGITS + 1];
+    unsigned char key[FACTOR_KEY_LEN];
+    struct totp_enrolment e;
+    int64_t t = util_now();
+
+    if (factor_key_load(cfg->keys_dir, 0, key, why, sizeof(why)) != 0)
+        FAIL("%s", why);
+    ASSERT_EQ(factors_totp_enrol(st, key, cfg->issuer, sub, "alice", &e), 0);
+    {
+        char *argv[] = {"/usr/bin/oathtool", "--totp", "-b", now, e.secret,
+                        NULL};
+
+        snprintf(now, sizeof(now), "--now=@%lld", (long long)t);
+        ASSERT_EQ(run_cmd(argv, NULL, &so, NULL), 0);
+    }
+    ASSERT(so != NULL && strlen(so) >= TOTP_DIGITS);
+    memcpy(code, so, TOTP_DIGITS);
+    code[TOTP_DIGITS] = '\0';
+    free(so);
+    ASSERT_EQ(factors_totp_activate(st, key, sub, code, strlen(code), t,
+                                    codes),
+              0);
+    factors_enrolment_clear(&e);
+}
+
+TEST(sign_out_everywhere_steps_up_with_a_passkey)
+{
+    struct config *cfg = NULL;
+    struct harness *h;
+    struct browser b = {{0}};
+    struct http_result r;
+    struct authn a;
+    struct user *u = NULL;
+    char url[256], sub[37], *csrf, *enc, *body = NULL;
+
+    h = world_localhost("{\"login\": {\"reauth_window_s\": 1}}", &cfg);
+    ASSERT_EQ(users_get(st, "alice", &u), 0);
+    memcpy(sub, u->sub, sizeof(sub));
+    user_free(u);
+    authn_new(&a, 0);
+    http_enrol(h, &a, sub);
+    http_sign_in_2fa(h, &b, &a);
+    usleep(1300 * 1000); /* past the step-up window */
+    snprintf(url, sizeof(url), "%s/logout", h->gh.issuer);
+    ASSERT_EQ(browser_do(&b, "GET", url, NULL, &r), 0);
+    ASSERT_EQ(r.status, 200);
+    csrf = html_hidden(r.body, "csrf");
+    ASSERT(csrf != NULL);
+    enc = url_encode(csrf);
+    http_result_free(&r);
+    ASSERT(asprintf(&body, "csrf=%s&scope=everywhere", enc) > 0);
+    ASSERT_EQ(browser_do(&b, "POST", url, body, &r), 0);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_CONTAINS(r.body, "name=\"scope\" value=\"everywhere\"");
+    ASSERT_CONTAINS(r.body, "data-passkey=\"get\"");
+    ASSERT_CONTAINS(r.body, "name=\"pkstate\"");
+    ASSERT_CONTAINS(r.headers, "script-src 'self'");
+    ASSERT_EQ(post_answer(h, &b, &a, 1, 0, r.body, "/logout"), 401);
+    ASSERT_EQ(user_failures(h, sub), 1);
+    ASSERT_EQ(post_answer(h, &b, &a, 0, 0, r.body, "/logout"), 200);
+    ASSERT_EQ(user_failures(h, sub), 0);
+    http_result_free(&r);
+    /* Signed out: the account page sends the browser to sign in. */
+    snprintf(url, sizeof(url), "%s/account", h->gh.issuer);
+    ASSERT_EQ(browser_do(&b, "GET", url, NULL, &r), 0);
+    ASSERT(r.status == 302 || r.status == 303);
+    http_result_free(&r);
+    free(body);
+    free(enc);
+    free(csrf);
+    authn_free(&a);
+    store_close(st);
+    config_free(cfg);
+    world_stop(&h);
+}
+
+TEST(a_user_with_totp_and_a_passkey_is_offered_both)
+{
+    struct config *cfg = NULL;
+    struct harness *h;
+    struct browser b = {{0}};
+    struct http_result r;
+    struct authn a;
+    struct user *u = NULL;
+    char url[256], sub[37], *csrf, *enc, *body = NULL;
+
+    if (access("/usr/bin/oathtool", X_OK) != 0) {
+        fprintf(stderr, "oathtool not installed\n");
+        exit(77);
+    }
+    h = world_localhost(NULL, &cfg);
+    ASSERT_EQ(users_get(st, "alice", &u), 0);
+    memcpy(sub, u->sub, sizeof(sub));
+    user_free(u);
+    authn_new(&a, 0);
+    http_enrol(h, &a, sub);
+    totp_enrol(cfg, sub);
+    snprintf(url, sizeof(url), "%s/login", h->gh.issuer);
+    ASSERT_EQ(browser_do(&b, "GET", url, NULL, &r), 0);
+    csrf = html_hidden(r.body, "csrf");
+    ASSERT(csrf != NULL);
+    enc = url_encode(csrf);
+    http_result_free(&r);
+    ASSERT(asprintf(&body, "username=alice&password=correct+horse&csrf=%s",
+                    enc) > 0);
+    ASSERT_EQ(browser_do(&b, "POST", url, body, &r), 0);
+    ASSERT_EQ(r.status, 200);
+    /* The code page, with "Use a passkey" too. */
+    ASSERT_CONTAINS(r.body, "name=\"code\"");
+    ASSERT_CONTAINS(r.body, "data-passkey=\"get\"");
+    ASSERT_CONTAINS(r.body, "Use a passkey");
+    ASSERT_CONTAINS(r.headers, "script-src 'self'");
+    /* A wrong passkey: refused and counted. */
+    ASSERT_EQ(post_answer(h, &b, &a, 1, 0, r.body, "/login"), 401);
+    ASSERT_EQ(user_failures(h, sub), 1);
+    /* The right passkey instead of a code: signed in. */
+    ASSERT_EQ(post_answer(h, &b, &a, 0, 0, r.body, "/login"), 200);
+    ASSERT(browser_has_cookie(&b, "gh_session"));
+    ASSERT_EQ(user_failures(h, sub), 0);
+    http_result_free(&r);
+    free(body);
+    free(enc);
+    free(csrf);
+    authn_free(&a);
+    store_close(st);
+    config_free(cfg);
+    world_stop(&h);
+}
+
+TEST(passkey_failures_count_toward_the_lockout_and_a_locked_user_gets_none)
+{
+    struct config *cfg = NULL;
+    struct harness *h;
+    struct browser b1 = {{0}}, b2 = {{0}}, b3 = {{0}};
+    struct webauthn_rp hrp;
+    struct authn a;
+    struct user *u = NULL;
+    char origin[128], challenge[PASSKEY_CHALLENGE_TEXT], cd[512];
+    char *sealed = NULL, *cd64, *ao64, sub[37];
+    unsigned char *ao = NULL;
+    size_t aolen;
+    int i;
+
+    h = world_localhost("{\"login\": {\"max_failures\": 3}}", &cfg);
+    ASSERT_EQ(users_get(st, "alice", &u), 0);
+    memcpy(sub, u->sub, sizeof(sub));
+    user_free(u);
+    snprintf(origin, sizeof(origin), "%s", h->gh.issuer);
+    hrp.origin = origin;
+    hrp.id = RPID;
+    authn_new(&a, 0);
+    ASSERT_EQ(passkeys_challenge(st, PASSKEY_PURPOSE_REGISTER, sub, challenge,
+                                 &sealed),
+              0);
+    snprintf(cd, sizeof(cd),
+             "{\"type\":\"webauthn.create\",\"challenge\":\"%s\","
+             "\"origin\":\"%s\"}",
+             challenge, origin);
+    aolen = authn_attobj(&a, "packed", RPID, 0x05, cd, 0, &ao);
+    cd64 = b64(cd, strlen(cd));
+    ao64 = b64(ao, aolen);
+    ASSERT_EQ(passkeys_register(st, &hrp, sub, sealed, cd64, ao64, "Key",
+                                util_now()),
+              0);
+    free(cd64);
+    free(ao64);
+    free(ao);
+    free(sealed);
+
+    /* A forged page state is no check of the passkey: nothing counted,
+     * however often. */
+    for (i = 0; i < 5; i++)
+        ASSERT_EQ(http_passkey(h, &b1, &a, 0, 1), 401);
+    ASSERT_EQ(user_failures(h, sub), 0);
+    /* The right passkey signs in. */
+    ASSERT_EQ(http_passkey(h, &b1, &a, 0, 0), 200);
+    ASSERT(browser_has_cookie(&b1, "gh_session"));
+    /* The second step after her password: a wrong passkey counts too,
+     * the right one clears her count. */
+    {
+        struct browser b4 = {{0}};
+        struct http_result r;
+        char url[256], *csrf, *enc, *body = NULL;
+
+        snprintf(url, sizeof(url), "%s/login", h->gh.issuer);
+        for (i = 0; i < 2; i++) {
+            ASSERT_EQ(browser_do(&b4, "GET", url, NULL, &r), 0);
+            csrf = html_hidden(r.body, "csrf");
+            ASSERT(csrf != NULL);
+            enc = url_encode(csrf);
+            http_result_free(&r);
+            ASSERT(asprintf(&body,
+                            "username=alice&password=correct+horse&csrf=%s",
+                            enc) > 0);
+            ASSERT_EQ(browser_do(&b4, "POST", url, body, &r), 0);
+            ASSERT_EQ(r.status, 200);
+            ASSERT_CONTAINS(r.body, "data-passkey=\"get\"");
+            ASSERT_EQ(post_answer(h, &b4, &a, i == 0, 0, r.body, "/login"),
+                      i == 0 ? 401 : 200);
+            ASSERT_EQ(user_failures(h, sub), i == 0 ? 1 : 0);
+            http_result_free(&r);
+            free(body);
+            body = NULL;
+            free(enc);
+            free(csrf);
+        }
+        ASSERT(browser_has_cookie(&b4, "gh_session"));
+        /* This part's one failure from this address goes, so the next
+         * part counts from nothing. */
+        redis_del_ip(h);
+    }
+    /* Wrong signatures count against alice (and the address)... */
+    ASSERT_EQ(http_passkey(h, &b2, &a, 1, 0), 401);
+    ASSERT_EQ(user_failures(h, sub), 1);
+    ASSERT_EQ(http_passkey(h, &b2, &a, 1, 0), 401);
+    ASSERT_EQ(http_passkey(h, &b2, &a, 1, 0), 401);
+    ASSERT_EQ(user_failures(h, sub), 3);
+    /* ...until she is locked out: the right passkey is refused too,
+     * before it is checked, and so is her password. */
+    ASSERT_EQ(http_passkey(h, &b3, &a, 0, 0), 429);
+    ASSERT(!browser_has_cookie(&b3, "gh_session"));
+    {
+        struct http_result r;
+        char url[256];
+
+        snprintf(url, sizeof(url), "%s/login", h->gh.issuer);
+        ASSERT_EQ(browser_do(&b3, "GET", url, NULL, &r), 0);
+        {
+            char *csrf = html_hidden(r.body, "csrf"), *body = NULL;
+            char *enc = url_encode(csrf != NULL ? csrf : "");
+
+            http_result_free(&r);
+            ASSERT(asprintf(&body,
+                            "username=alice&password=correct+horse&csrf=%s",
+                            enc) > 0);
+            ASSERT_EQ(browser_do(&b3, "POST", url, body, &r), 0);
+            ASSERT_EQ(r.status, 429);
+            http_result_free(&r);
+            free(body);
+            free(enc);
+            free(csrf);
+        }
+    }
+    ASSERT(!browser_has_cookie(&b3, "gh_session"));
+    authn_free(&a);
+    store_close(st);
+    config_free(cfg);
+    world_stop(&h);
+}
+
 TEST_MAIN(TEST_ENTRY(registration_then_passwordless_sign_in_names_the_owner),
           TEST_ENTRY(a_challenge_works_once_and_only_for_its_browser),
           TEST_ENTRY(a_counter_that_did_not_grow_is_refused_and_changes_nothing),
           TEST_ENTRY(an_anonymous_challenge_stores_nothing),
-          TEST_ENTRY(registration_refuses_replay_other_users_and_bad_names))
+          TEST_ENTRY(registration_refuses_replay_other_users_and_bad_names),
+          TEST_ENTRY(
+              passkey_failures_count_toward_the_lockout_and_a_locked_user_gets_none),
+          TEST_ENTRY(step_up_takes_a_passkey_counted_like_a_password),
+          TEST_ENTRY(a_user_with_totp_and_a_passkey_is_offered_both),
+          TEST_ENTRY(sign_out_everywhere_steps_up_with_a_passkey))

@@ -13,6 +13,7 @@
 #include "gatehouse/core/app.h"
 #include "gatehouse/directory/clients.h"
 #include "gatehouse/directory/factors.h"
+#include "gatehouse/directory/passkeys.h"
 #include "gatehouse/core/config.h"
 #include "gatehouse/session/delivery.h"
 #include "gatehouse/core/error.h"
@@ -484,16 +485,24 @@ get_user_factors(struct call *c)
 {
     struct factor_info f[FACTORS_MAX];
     struct user *u = NULL;
+    json_t *listing = NULL;
     size_t n = 0;
     int left = 0, rc;
 
     if (find_user(c, &u) < 0)
         return;
-    if ((rc = factors_list(c->app->store, u->sub, f, &n, &left)) < 0)
+    if ((rc = factors_list(c->app->store, u->sub, f, &n, &left)) >= 0) {
+        listing = factors_json(u->sub, u->username, f, n, left);
+        rc = listing == NULL
+                 ? GH_ENOMEM
+                 : passkeys_list_json(c->app->store, u->sub, listing);
+    }
+    if (rc < 0) {
+        json_decref(listing);
         reply_failure(c, rc);
-    else
-        http_reply_json(c->req, 200,
-                        factors_json(u->sub, u->username, f, n, left));
+    } else {
+        http_reply_json(c->req, 200, listing);
+    }
     user_free(u);
 }
 

@@ -10,10 +10,13 @@
 #include "gatehouse/core/config.h"
 #include "gatehouse/core/error.h"
 #include "gatehouse/core/log.h"
+#include "gatehouse/core/metrics.h"
 #include "gatehouse/core/util.h"
 #include "gatehouse/core/xmalloc.h"
 #include "gatehouse/crypto/password.h"
+#include "gatehouse/crypto/webauthn.h"
 #include "gatehouse/directory/factors.h"
+#include "gatehouse/directory/passkeys.h"
 #include "gatehouse/directory/users.h"
 #include "gatehouse/http/http.h"
 #include "gatehouse/session/session.h"
@@ -194,5 +197,90 @@ stepup_verify_code(struct http_request *req, const struct session *s,
     if ((rc = session_reauth(app->store, s->sid)) < 0)
         return rc == GH_ENOTFOUND ? rc : GH_EREDIS;
     log_info("stepup sub=%s code=1", s->sub);
+    return 0;
+}
+
+/* What a step-up's passkey challenge is bound to: this session only. */
+static void
+passkey_binding(const struct session *s, char out[SESSION_SID_LEN + 8])
+{
+    snprintf(out, SESSION_SID_LEN + 8, "stepup.%s", s->sid);
+}
+
+int
+stepup_passkey_offer(struct http_request *req, const struct session *s,
+                     char *challenge, char **sealed)
+{
+    struct passkey_record *p = NULL;
+    char binding[SESSION_SID_LEN + 8];
+    size_t n = 0;
+    int rc;
+
+    *sealed = NULL;
+    if ((rc = store_passkeys_list(req->app->store, s->sub, &p, &n)) < 0)
+        return rc;
+    store_passkeys_free(p, n);
+    if (n == 0)
+        return 0;
+    passkey_binding(s, binding);
+    if ((rc = passkeys_challenge(req->app->store, PASSKEY_PURPOSE_SIGN_IN,
+                                 binding, challenge, sealed)) < 0)
+        return rc;
+    return 1;
+}
+
+int
+stepup_verify_passkey(struct http_request *req, const struct session *s,
+                      const char *sealed, const char *id,
+                      const char *client_data, const char *auth_data,
+                      const char *sig)
+{
+    struct app *app = req->app;
+    char b[BUCKETS][BUCKET_MAX], retry[24], binding[SESSION_SID_LEN + 8];
+    char origin[512], rp_id[256], *owner = NULL;
+    const char *who[BUCKETS] = {b[0], b[1]};
+    struct webauthn_rp rp = {origin, rp_id};
+    long retry_s = 0;
+    int rc, uv = 0;
+
+    if (webauthn_rp_from_issuer(app->cfg->issuer, origin, sizeof(origin), rp_id,
+                                sizeof(rp_id)) < 0)
+        return GH_EINVAL;
+    snprintf(b[0], BUCKET_MAX, "u:%s", s->sub);
+    snprintf(b[1], BUCKET_MAX, "ip:%s", http_client_addr(req));
+    rc = store_login_reserve(app->store, who, BUCKETS,
+                             app->cfg->login_max_failures,
+                             app->cfg->login_lockout_s, &retry_s);
+    if (rc == GH_EDENIED) {
+        log_info("stepup_locked_out sub=%s", s->sub);
+        snprintf(retry, sizeof(retry), "%ld", retry_s);
+        http_add_header(req, "Retry-After", retry);
+        http_error_page(req, 429, N_("Too many attempts"),
+                        N_("Too many failed sign-ins. Wait a few minutes and "
+                           "try again."));
+        return 1;
+    }
+    if (rc < 0)
+        return GH_EREDIS;
+    passkey_binding(s, binding);
+    rc = passkeys_sign_in(app->store, &rp, binding, sealed, s->sub, id,
+                          client_data, auth_data, sig, &owner, &uv);
+    free(owner);
+    if (rc == GH_EBADTOKEN || rc == GH_EINVAL || rc == GH_EREDIS) {
+        /* Nothing was checked: the attempt is given back. */
+        store_login_refund(app->store, who, BUCKETS, 0);
+        return rc == GH_EREDIS ? GH_EREDIS : GH_EINVAL;
+    }
+    metrics_factor(FACTOR_PASSKEY, rc == 0);
+    if (rc < 0) {
+        log_info("stepup_failed sub=%s passkey=1 rc=%s", s->sub,
+                 gh_strerror(rc));
+        return GH_EDENIED; /* stays counted */
+    }
+    if (store_login_refund(app->store, who, BUCKETS, 1) < 0)
+        return GH_EREDIS;
+    if ((rc = session_reauth(app->store, s->sid)) < 0)
+        return rc == GH_ENOTFOUND ? rc : GH_EREDIS;
+    log_info("stepup sub=%s passkey=1", s->sub);
     return 0;
 }

@@ -12,6 +12,7 @@
 #include "gatehouse/core/error.h"
 #include "gatehouse/core/util.h"
 #include "gatehouse/directory/factors.h"
+#include "gatehouse/directory/passkeys.h"
 #include "gatehouse/directory/users.h"
 #include "gatehouse/session/admin_ops.h"
 #include "gatehouse/session/session.h"
@@ -99,9 +100,10 @@ static const struct cli_command subcommands[] = {
      "usage: gatehouse user factors --config FILE --username U [--json]\n"
      "\n"
      "Lists the user's second factors: TYPE STATE CREATED ACTIVATED, then\n"
-     "the recovery codes left; a JSON object with --json. A TOTP is\n"
-     "pending until the user enters a code from their app. U is a\n"
-     "username or a sub.\n",
+     "the recovery codes left, then the passkeys: PASSKEY (its name)\n"
+     "CREATED LAST USED; a JSON object with --json (passkeys as type\n"
+     "\"passkey\" with name and last_used). A TOTP is pending until the\n"
+     "user enters a code from their app. U is a username or a sub.\n",
      NULL, run_factors},
     {"reset-factors",
      {CLI_CONFIG | CLI_USERNAME | CLI_REASON, CLI_CONFIG | CLI_USERNAME, 0},
@@ -359,20 +361,28 @@ run_factors(struct cli_ctx *c)
 {
     static const char *const head[4] = {"TYPE", "STATE", "CREATED",
                                         "ACTIVATED"};
+    static const char *const pkhead[3] = {"PASSKEY", "CREATED", "LAST USED"};
     struct factor_info f[FACTORS_MAX];
-    struct cli_table t = {.ncols = 4};
+    struct cli_table t = {.ncols = 4}, pt = {.ncols = 3};
     struct user *u = NULL;
+    json_t *listing = NULL, *o;
     size_t n = 0, i;
     int left = 0, rc;
 
     if ((rc = find_user(c, &u)) != 0)
         goto out;
-    if ((rc = factors_list(c->st, u->sub, f, &n, &left)) < 0) {
+    if ((rc = factors_list(c->st, u->sub, f, &n, &left)) >= 0) {
+        listing = factors_json(u->sub, u->username, f, n, left);
+        rc = listing == NULL ? GH_ENOMEM
+                             : passkeys_list_json(c->st, u->sub, listing);
+    }
+    if (rc < 0) {
         rc = cli_fail(c->cmd, c->cfg, rc);
         goto out;
     }
     if (c->o->given & CLI_JSON) {
-        rc = cli_print_json(factors_json(u->sub, u->username, f, n, left));
+        rc = cli_print_json(listing);
+        listing = NULL;
     } else {
         if ((rc = cli_table_add(&t, head)) < 0)
             goto table;
@@ -391,12 +401,34 @@ run_factors(struct cli_ctx *c)
         }
         cli_table_print(&t);
         printf("recovery codes left: %d\n", left);
+        if ((rc = cli_table_add(&pt, pkhead)) < 0)
+            goto table;
+        json_array_foreach(json_object_get(listing, "factors"), i, o) {
+            char created[32], used[32];
+            const char *row[3];
+
+            if (strcmp(json_string_value(json_object_get(o, "type")),
+                       "passkey") != 0)
+                continue;
+            cli_iso_time(json_integer_value(json_object_get(o, "created")),
+                         created, sizeof(created));
+            cli_iso_time(json_integer_value(json_object_get(o, "last_used")),
+                         used, sizeof(used));
+            row[0] = json_string_value(json_object_get(o, "name"));
+            row[1] = created;
+            row[2] = used;
+            if ((rc = cli_table_add(&pt, row)) < 0)
+                goto table;
+        }
+        cli_table_print(&pt);
     table:
         cli_table_clear(&t);
+        cli_table_clear(&pt);
     }
     if (rc < 0)
         rc = cli_fail(c->cmd, c->cfg, rc);
 out:
+    json_decref(listing);
     user_free(u);
     return rc;
 }

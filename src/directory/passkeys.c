@@ -191,8 +191,8 @@ passkeys_sign_in(struct store *st, const struct webauthn_rp *rp,
                                      ad_len, sg, sg_len, &counter,
                                      &verified)) < 0)
         goto out;
-    if ((rc = store_passkey_use(st, owner, cred_id, rec.counter, counter,
-                                hash)) < 0)
+    if ((rc = store_passkey_use(st, owner, cred_id, rec.counter, counter, hash,
+                                util_now())) < 0)
         goto out;
     *sub = owner;
     owner = NULL;
@@ -204,5 +204,44 @@ out:
     free(cd);
     free(ad);
     free(sg);
+    return rc;
+}
+
+int
+passkeys_owner(struct store *st, const char *cred_id, char **sub)
+{
+    size_t idlen;
+
+    if (cred_id == NULL || (idlen = strlen(cred_id)) == 0 ||
+        idlen > B64URL_LEN(WEBAUTHN_CRED_ID_MAX) ||
+        !b64url_valid(cred_id, idlen))
+        return GH_EINVAL;
+    return store_passkey_owner(st, cred_id, sub);
+}
+
+int
+passkeys_list_json(struct store *st, const char *sub, json_t *listing)
+{
+    struct passkey_record *p = NULL;
+    json_t *arr = json_object_get(listing, "factors"), *o;
+    size_t n = 0, i;
+    int rc;
+
+    if (!json_is_array(arr))
+        return GH_ENOMEM;
+    if ((rc = store_passkeys_list(st, sub, &p, &n)) < 0)
+        return rc;
+    for (i = 0; i < n; i++) {
+        o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "type", "passkey",
+                      "state", "active", "name", p[i].name, "created",
+                      (json_int_t)p[i].created, "activated",
+                      (json_int_t)p[i].created, "last_used",
+                      (json_int_t)p[i].last_used);
+        if (o == NULL || json_array_append_new(arr, o) < 0) {
+            rc = GH_ENOMEM;
+            break;
+        }
+    }
+    store_passkeys_free(p, n);
     return rc;
 }

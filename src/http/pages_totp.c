@@ -168,5 +168,30 @@ pages_login_code(const struct page_ctx *ctx, const struct page_login_code *p)
     page_buf_put(&b, ">\n<button type=\"submit\">");
     page_buf_esc(&b, tr(ctx->lang, "Continue"));
     page_buf_put(&b, "</button>\n</form>\n");
+    if (p->passkey_challenge != NULL && p->passkey_state != NULL) {
+        /* Shown by /passkey.js, which fills id..sig and posts it. */
+        page_buf_put(&b, "<p id=\"passkey-error\" class=\"error\" "
+                         "role=\"alert\" hidden>");
+        page_buf_esc(&b, tr(ctx->lang, "The passkey could not be used. Try "
+                                       "again, or use another way."));
+        page_buf_put(&b, "</p>\n<form method=\"post\" hidden "
+                         "data-passkey=\"get\" data-challenge=\"");
+        page_buf_esc(&b, p->passkey_challenge);
+        page_buf_put(&b, "\" data-rp-id=\"");
+        page_buf_esc(&b, p->passkey_rp_id ? p->passkey_rp_id : "");
+        page_buf_put(&b, "\" action=\"");
+        page_buf_action(&b, ctx, p->action ? p->action : "");
+        page_buf_put(&b, "\">\n");
+        page_buf_hidden(&b, "step", p->step ? p->step : "");
+        page_buf_hidden(&b, "state", p->passkey_state);
+        page_buf_hidden(&b, "id", "");
+        page_buf_hidden(&b, "client_data", "");
+        page_buf_hidden(&b, "auth_data", "");
+        page_buf_hidden(&b, "sig", "");
+        page_buf_put(&b, "<button type=\"submit\" id=\"passkey\">");
+        page_buf_esc(&b, tr(ctx->lang, "Use a passkey"));
+        page_buf_put(&b, "</button>\n</form>\n"
+                         "<script src=\"/passkey.js\"></script>\n");
+    }
     return page_buf_finish(ctx, tr(ctx->lang, "Two-step verification"), &b);
 }

@@ -27,8 +27,10 @@
 #include "gatehouse/core/useragent.h"
 #include "gatehouse/core/xmalloc.h"
 #include "gatehouse/crypto/password.h" /* PASSWORD_MAX */
+#include "gatehouse/crypto/webauthn.h"
 #include "gatehouse/directory/clients.h"
 #include "gatehouse/directory/factors.h"
+#include "gatehouse/directory/passkeys.h"
 #include "gatehouse/directory/users.h"
 #include "gatehouse/http/form.h"
 #include "gatehouse/http/http.h"
@@ -299,7 +301,8 @@ show_reauth(struct http_request *req, const struct session *s,
     const struct page_ctx *ctx = http_page_ctx(req);
     struct page_account_reauth pr;
     struct user *u = NULL;
-    char *csrf = NULL, *html;
+    char *csrf = NULL, *html, *pkstate = NULL;
+    char challenge[PASSKEY_CHALLENGE_TEXT], origin[512], rp_id[256];
     json_t *none = json_object();
 
     if (none == NULL || users_get(app->store, s->sub, &u) < 0 ||
@@ -323,10 +326,24 @@ show_reauth(struct http_request *req, const struct session *s,
 
         pr.totp = factors_list(app->store, s->sub, fi, &nfi, &left) > 0;
     }
+    /* A user with a passkey may use it instead (an issuer whose host is
+     * an IP address has none to offer). */
+    if (webauthn_rp_from_issuer(app->cfg->issuer, origin, sizeof(origin), rp_id,
+                                sizeof(rp_id)) == 0 &&
+        stepup_passkey_offer(req, s, challenge, &pkstate) == 1) {
+        pr.passkey_challenge = challenge;
+        pr.passkey_rp_id = rp_id;
+        pr.passkey_state = pkstate;
+    }
     html = pages_account_reauth(ctx, &pr);
-    http_reply_html(req, status, html != NULL ? html : xstrdup(""));
+    if (pkstate != NULL)
+        http_reply_html_csp(req, status, html != NULL ? html : xstrdup(""),
+                            "script-src 'self'");
+    else
+        http_reply_html(req, status, html != NULL ? html : xstrdup(""));
 out:
     json_decref(none);
+    free(pkstate);
     free(csrf);
     user_free(u);
 }
@@ -716,6 +733,24 @@ post(struct http_request *req, struct session *s)
         const char *code = form_get(&f, "code");
 
         password = form_get(&f, "password");
+        /* Or one of the user's passkeys (/passkey.js posts its answer). */
+        if (form_get(&f, "pkstate") != NULL) {
+            rc = stepup_verify_passkey(
+                req, s, form_get(&f, "pkstate"), form_get(&f, "id"),
+                form_get(&f, "client_data"), form_get(&f, "auth_data"),
+                form_get(&f, "sig"));
+            if (rc == 0)
+                act(req, s, &a, 0);
+            else if (rc == GH_EDENIED || rc == GH_EINVAL)
+                show_reauth(req, s, &a,
+                            N_("That passkey was not accepted. Try again."),
+                            rc == GH_EDENIED ? 401 : 400);
+            else if (rc == GH_ENOTFOUND)
+                to_sign_in(req, 1);
+            else if (rc != 1)
+                unavailable(req);
+            goto out;
+        }
         /* Or a code from the authenticator app (SPEC §7). */
         if ((password == NULL || *password == '\0') && code != NULL &&
             *code != '\0') {

@@ -34,11 +34,6 @@
 #include "gatehouse/session/session.h"
 #include "gatehouse/store/store.h"
 
-/* The lockout buckets one attempt counts in (SPEC §7 Lockout): the user's
- * and the address's, or a returning browser's own. */
-#define LOGIN_BUCKETS 2
-#define BUCKET_MAX (USERNAME_MAX + 8)
-
 /* One sign-in attempt, handed to the hash pool. */
 struct login_job {
     struct http_request *req;
@@ -203,20 +198,52 @@ login_finish(struct http_request *req, const struct user *u, const char *ip,
 /* The code page with step (the sealed state) and error (a msgid, or
  * NULL). */
 static void
-show_code_page(struct http_request *req, const char *step, const char *error,
-               int status)
+show_code_page(struct http_request *req, const char *step, const char *sub,
+               const char *error, int status)
 {
     const struct page_ctx *ctx = http_page_ctx(req);
-    struct page_login_code p = {"/login", step,
-                                error != NULL ? tr(ctx->lang, error) : NULL};
-    char *html = pages_login_code(ctx, &p);
+    struct page_login_code p = {
+        .action = "/login",
+        .step = step,
+        .error = error != NULL ? tr(ctx->lang, error) : NULL,
+    };
+    char browser[PRESIGN_ID_LEN + 1], challenge[PASSKEY_CHALLENGE_TEXT];
+    char origin[512], rp_id[256], *state = NULL, *html;
+    struct passkey_record *pks = NULL;
+    size_t npk = 0;
 
+    /* A user with a passkey too is offered both (its challenge bound to
+     * this browser, as the passkey page's). */
+    if (store_passkeys_list(req->app->store, sub, &pks, &npk) < 0) {
+        authorize_unavailable(req);
+        return;
+    }
+    store_passkeys_free(pks, npk);
+    if (npk > 0 &&
+        webauthn_rp_from_issuer(req->app->cfg->issuer, origin, sizeof(origin),
+                                rp_id, sizeof(rp_id)) == 0) {
+        if (presign_browser(req, 0, browser) < 0 ||
+            passkeys_challenge(req->app->store, PASSKEY_PURPOSE_SIGN_IN,
+                               browser, challenge, &state) < 0) {
+            authorize_unavailable(req);
+            return;
+        }
+        p.passkey_challenge = challenge;
+        p.passkey_rp_id = rp_id;
+        p.passkey_state = state;
+    }
+    html = pages_login_code(ctx, &p);
     if (html == NULL) {
+        free(state);
         authorize_unavailable(req);
         return;
     }
     http_add_header(req, "Cache-Control", "no-store");
-    http_reply_html(req, status, html);
+    if (state != NULL)
+        http_reply_html_csp(req, status, html, "script-src 'self'");
+    else
+        http_reply_html(req, status, html);
+    free(state);
 }
 
 static void
@@ -272,7 +299,7 @@ ask_code(struct http_request *req, const struct login_job *j)
                   "code", &step))
         return;
     log_info("login_code_asked sub=%s addr=%s", j->user->sub, j->ip);
-    show_code_page(req, step, NULL, 200);
+    show_code_page(req, step, j->user->sub, NULL, 200);
     free(step);
 }
 
@@ -531,12 +558,14 @@ login_reserve(struct http_request *req, struct login_job *j)
         snprintf(j->who[0], BUCKET_MAX, "d:%s", id);
         j->nwho = 1;
     } else {
+        j->nwho = 0;
         if (j->user != NULL)
-            snprintf(j->who[0], BUCKET_MAX, "u:%s", j->user->sub);
-        else if (name_bucket(app->store, j->username, j->who[0]) < 0)
+            snprintf(j->who[j->nwho++], BUCKET_MAX, "u:%s", j->user->sub);
+        else if (j->username != NULL &&
+                 name_bucket(app->store, j->username, j->who[j->nwho++]) < 0)
             goto unavailable;
-        snprintf(j->who[1], BUCKET_MAX, "ip:%s", j->ip);
-        j->nwho = 2;
+        /* No user and no name (a passkey nobody has): the address only. */
+        snprintf(j->who[j->nwho++], BUCKET_MAX, "ip:%s", j->ip);
     }
     for (i = 0; i < j->nwho; i++)
         who[i] = j->who[i];
@@ -559,6 +588,41 @@ login_reserve(struct http_request *req, struct login_job *j)
 unavailable:
     authorize_unavailable(req);
     return 1;
+}
+
+int
+login_hold(struct http_request *req, const struct user *u, struct login_hold *h)
+{
+    struct login_job j;
+    int i;
+
+    memset(&j, 0, sizeof(j));
+    memset(h, 0, sizeof(*h));
+    j.req = req;
+    j.user = (struct user *)u; /* read only */
+    snprintf(j.ip, sizeof(j.ip), "%s", http_client_addr(req));
+    if (login_reserve(req, &j))
+        return 1;
+    for (i = 0; i < j.nwho; i++)
+        memcpy(h->who[i], j.who[i], BUCKET_MAX);
+    h->nwho = j.nwho;
+    h->user = u != NULL;
+    return 0;
+}
+
+int
+login_hold_settle(struct http_request *req, const struct login_hold *h,
+                  enum login_hold_outcome outcome)
+{
+    const char *who[LOGIN_BUCKETS];
+    int i;
+
+    if (outcome == LOGIN_HOLD_FAILED || h->nwho == 0)
+        return 0;
+    for (i = 0; i < h->nwho; i++)
+        who[i] = h->who[i];
+    return store_login_refund(req->app->store, who, h->nwho,
+                              outcome == LOGIN_HOLD_PASSED && h->user ? 1 : 0);
 }
 
 /* SPEC §7: the hash pool is full; come back in a moment. */
@@ -695,12 +759,15 @@ out:
 /*
  * The second step with a passkey posted (stage "passkey"): the assertion
  * checked for this user's passkeys only (passkeys_sign_in with want_sub;
- * its challenge used once, its counter grown). Right: the session, amr
- * "pwd hwk". Wrong: the page again with a new challenge.
+ * its challenge used once, its counter grown), the attempt reserved in the
+ * same lockout buckets as a password's first. Right: the session, amr
+ * "pwd hwk". Wrong: the attempt stays counted and the page is shown again
+ * with a new challenge.
  */
 static void
 passkey_step_post(struct http_request *req, const struct form *f,
-                  const char *step, const char *sub, json_t *claims)
+                  const char *step, const char *sub, json_t *claims,
+                  int with_code)
 {
     struct app *app = req->app;
     const char *request = json_string_value(json_object_get(claims, "request"));
@@ -708,6 +775,7 @@ passkey_step_post(struct http_request *req, const struct form *f,
     char browser[PRESIGN_ID_LEN + 1], origin[512], rp_id[256];
     char *owner = NULL, *app_name = NULL;
     struct webauthn_rp rp = {origin, rp_id};
+    struct login_hold hold;
     json_t *areq_json = NULL;
     struct user *u = NULL;
     int rc, uv = 0;
@@ -718,29 +786,45 @@ passkey_step_post(struct http_request *req, const struct form *f,
         form_expired(req);
         return;
     }
-    rc = passkeys_sign_in(app->store, &rp, browser, form_get(f, "state"), sub,
-                          form_get(f, "id"), form_get(f, "client_data"),
-                          form_get(f, "auth_data"), form_get(f, "sig"),
-                          &owner, &uv);
-    if (rc == GH_EREDIS) {
-        authorize_unavailable(req);
-        goto out;
-    }
-    if (rc != GH_EBADTOKEN && rc != GH_EINVAL)
-        metrics_factor(FACTOR_PASSKEY, rc == 0);
-    if (rc < 0) {
-        log_info("login_passkey_failed sub=%s addr=%s rc=%s", sub,
-                 http_client_addr(req), gh_strerror(rc));
-        show_passkey_page(req, step,
-                          N_("That passkey was not accepted. Try again."),
-                          401);
-        goto out;
-    }
     if ((rc = users_get(app->store, sub, &u)) < 0 || u->disabled) {
         if (rc < 0 && rc != GH_ENOTFOUND)
             authorize_unavailable(req);
         else
             form_expired(req);
+        goto out;
+    }
+    if (login_hold(req, u, &hold))
+        goto out;
+    rc = passkeys_sign_in(app->store, &rp, browser, form_get(f, "state"), sub,
+                          form_get(f, "id"), form_get(f, "client_data"),
+                          form_get(f, "auth_data"), form_get(f, "sig"),
+                          &owner, &uv);
+    if (rc == GH_EREDIS) {
+        login_hold_settle(req, &hold, LOGIN_HOLD_GIVE_BACK);
+        authorize_unavailable(req);
+        goto out;
+    }
+    /* A forged or expired page's state, or malformed fields, are not a
+     * check of the passkey: nothing counted. */
+    if (rc == GH_EBADTOKEN || rc == GH_EINVAL)
+        login_hold_settle(req, &hold, LOGIN_HOLD_GIVE_BACK);
+    else
+        metrics_factor(FACTOR_PASSKEY, rc == 0);
+    if (rc < 0) {
+        log_info("login_passkey_failed sub=%s addr=%s rc=%s", sub,
+                 http_client_addr(req), gh_strerror(rc));
+        if (with_code) /* the code page, offering both again */
+            show_code_page(req, step, sub,
+                           N_("That passkey was not accepted. Try again."),
+                           401);
+        else
+            show_passkey_page(req, step,
+                              N_("That passkey was not accepted. Try again."),
+                              401);
+        goto out;
+    }
+    if (login_hold_settle(req, &hold, LOGIN_HOLD_PASSED) < 0) {
+        authorize_unavailable(req);
         goto out;
     }
     app_name = authorize_request_open(app, request, &areq_json);
@@ -803,7 +887,13 @@ code_post(struct http_request *req, const struct form *f)
     if (stage == NULL)
         stage = "";
     if (strcmp(stage, "passkey") == 0) {
-        passkey_step_post(req, f, step, sub, claims);
+        passkey_step_post(req, f, step, sub, claims, 0);
+        goto out;
+    }
+    /* The code page of a user with a passkey too: its passkey form. */
+    if (strcmp(stage, "code") == 0 && form_get(f, "id") != NULL &&
+        (code == NULL || *code == '\0')) {
+        passkey_step_post(req, f, step, sub, claims, 1);
         goto out;
     }
     if (strcmp(stage, "done") != 0 &&
@@ -811,7 +901,7 @@ code_post(struct http_request *req, const struct form *f)
         if (strcmp(stage, "enrol") == 0)
             enrol_code(req, step, sub, claims, "");
         else
-            show_code_page(req, step, N_("Enter the code."), 400);
+            show_code_page(req, step, sub, N_("Enter the code."), 400);
         goto out;
     }
     if ((rc = users_get(app->store, sub, &j.user)) < 0 || j.user->disabled) {
@@ -864,7 +954,7 @@ code_post(struct http_request *req, const struct form *f)
     if (rc == GH_EINVAL) {
         /* Neither shape: not a guess at a code; nothing counted. */
         store_login_refund(app->store, who, j.nwho, 0);
-        show_code_page(req, step,
+        show_code_page(req, step, sub,
                        N_("Enter the 6-digit code from your app, or a "
                           "recovery code."),
                        400);
@@ -883,7 +973,7 @@ code_post(struct http_request *req, const struct form *f)
     if (!res.accepted) {
         log_info("login_code_failed sub=%s addr=%s replayed=%d", sub, j.ip,
                  res.replayed);
-        show_code_page(req, step,
+        show_code_page(req, step, sub,
                        res.replayed
                            ? N_("That code was already used. Wait for the "
                                 "next one.")

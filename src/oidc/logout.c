@@ -24,7 +24,9 @@
 #include "gatehouse/auth/presign.h"
 #include "gatehouse/auth/stepup.h"
 #include "gatehouse/crypto/password.h" /* PASSWORD_MAX */
+#include "gatehouse/crypto/webauthn.h"
 #include "gatehouse/directory/factors.h"
+#include "gatehouse/directory/passkeys.h"
 #include "gatehouse/directory/users.h"
 #include "gatehouse/session/session.h"
 #include "gatehouse/store/store.h"
@@ -626,7 +628,9 @@ show_stepup(struct http_request *req, const char *sid, const char *sub,
     const struct page_ctx *ctx = http_page_ctx(req);
     struct page_account_reauth pr;
     struct user *u = NULL;
-    char *csrf = NULL, *html;
+    struct session who;
+    char *csrf = NULL, *html, *pkstate = NULL;
+    char challenge[PASSKEY_CHALLENGE_TEXT], origin[512], rp_id[256];
     json_t *none = json_object();
 
     if (none == NULL || users_get(app->store, sub, &u) < 0 ||
@@ -651,10 +655,26 @@ show_stepup(struct http_request *req, const char *sid, const char *sub,
         /* A code from the authenticator app does as well (SPEC §7). */
         pr.totp = factors_list(app->store, sub, fi, &nfi, &left) > 0;
     }
+    /* So does one of the user's passkeys. */
+    memset(&who, 0, sizeof(who));
+    snprintf(who.sid, sizeof(who.sid), "%s", sid);
+    snprintf(who.sub, sizeof(who.sub), "%s", sub);
+    if (webauthn_rp_from_issuer(app->cfg->issuer, origin, sizeof(origin), rp_id,
+                                sizeof(rp_id)) == 0 &&
+        stepup_passkey_offer(req, &who, challenge, &pkstate) == 1) {
+        pr.passkey_challenge = challenge;
+        pr.passkey_rp_id = rp_id;
+        pr.passkey_state = pkstate;
+    }
     html = pages_account_reauth(ctx, &pr);
-    http_reply_html(req, status, html != NULL ? html : xstrdup(""));
+    if (pkstate != NULL)
+        http_reply_html_csp(req, status, html != NULL ? html : xstrdup(""),
+                            "script-src 'self'");
+    else
+        http_reply_html(req, status, html != NULL ? html : xstrdup(""));
 out:
     json_decref(none);
+    free(pkstate);
     free(csrf);
     user_free(u);
 }
@@ -697,6 +717,31 @@ everywhere_step_up(struct http_request *req, const struct session *s,
     struct everywhere *e;
     int rc;
 
+    /* Or one of the user's passkeys, checked at once. */
+    if (form_get(f, "pkstate") != NULL) {
+        rc =
+            stepup_verify_passkey(req, s, form_get(f, "pkstate"),
+                                  form_get(f, "id"), form_get(f, "client_data"),
+                                  form_get(f, "auth_data"), form_get(f, "sig"));
+        if (rc == 0) {
+            end_and_wait(req, s->sid, s->sub, "user", redirect, 0);
+            return;
+        }
+        if (rc == GH_EDENIED || rc == GH_EINVAL)
+            show_stepup(req, s->sid, s->sub, client_id,
+                        form_get(f, "post_logout_redirect_uri"),
+                        form_get(f, "state"),
+                        N_("That passkey was not accepted. Try again."),
+                        rc == GH_EDENIED ? 401 : 400);
+        else if (rc == GH_ENOTFOUND) {
+            char *html = pages_signed_out(http_page_ctx(req),
+                                          SIGNED_OUT_ALREADY, NULL, 0);
+            http_reply_html(req, 200, html != NULL ? html : xstrdup(""));
+        } else if (rc != 1)
+            unavailable(req);
+        free(redirect);
+        return;
+    }
     /* Or a code from the authenticator app, checked at once. */
     if ((password == NULL || *password == '\0') && code != NULL &&
         *code != '\0') {

@@ -481,6 +481,7 @@ login_post(struct http_request *req)
     char cookie[SESSION_COOKIE_LEN + 1], *sub = NULL, *app_name = NULL;
     json_t *areq = NULL;
     struct user *u = NULL;
+    struct login_hold hold = {0};
     struct rp_buf rp;
     struct form f;
     int rc, uv = 0;
@@ -511,26 +512,47 @@ login_post(struct http_request *req)
         authorize_unavailable(req);
         goto out;
     }
-    if ((rc = presign_browser(req, 0, browser)) == 0)
-        rc = passkeys_sign_in(app->store, &rp.rp, browser,
-                              form_get(&f, "state"), NULL, form_get(&f, "id"),
-                              form_get(&f, "client_data"),
-                              form_get(&f, "auth_data"), form_get(&f, "sig"),
-                              &sub, &uv);
+    /* The attempt counts against the credential's user when it names one
+     * (and the address), else the address alone, as a password's does;
+     * a locked-out user is refused before the answer is checked. */
+    if ((rc = presign_browser(req, 0, browser)) == 0 &&
+        (rc = passkeys_owner(app->store, form_get(&f, "id"), &sub)) == 0)
+        rc = users_get(app->store, sub, &u);
+    free(sub);
+    sub = NULL;
     if (rc == GH_EREDIS) {
         authorize_unavailable(req);
         goto out;
     }
-    if (rc == 0 && (rc = users_get(app->store, sub, &u)) == GH_EREDIS) {
+    if (rc == 0 || rc == GH_ENOTFOUND) {
+        if (login_hold(req, u, &hold))
+            goto out;
+        rc = passkeys_sign_in(
+            app->store, &rp.rp, browser, form_get(&f, "state"), NULL,
+            form_get(&f, "id"), form_get(&f, "client_data"),
+            form_get(&f, "auth_data"), form_get(&f, "sig"), &sub, &uv);
+    }
+    if (rc == GH_EREDIS) {
+        login_hold_settle(req, &hold, LOGIN_HOLD_GIVE_BACK);
         authorize_unavailable(req);
         goto out;
     }
+    /* The owner checked the answer for is the one signed in. */
+    if (rc == 0 && (u == NULL || strcmp(sub, u->sub) != 0))
+        rc = GH_EDENIED;
     if (rc == 0 && u->disabled)
         rc = GH_EDENIED;
     /* A browser's answer that was checked, accepted or not (a forged or
-     * expired page's state is not a check of the passkey). */
-    if (rc != GH_EBADTOKEN && rc != GH_EINVAL)
+     * expired page's state is not a check of the passkey, and counts
+     * toward no lockout). */
+    if (rc == GH_EBADTOKEN || rc == GH_EINVAL)
+        login_hold_settle(req, &hold, LOGIN_HOLD_GIVE_BACK);
+    else
         metrics_factor(FACTOR_PASSKEY, rc == 0);
+    if (rc == 0 && login_hold_settle(req, &hold, LOGIN_HOLD_PASSED) < 0) {
+        authorize_unavailable(req);
+        goto out;
+    }
     if (rc < 0) {
         log_info("passkey_login_failed addr=%s rc=%s", http_client_addr(req),
                  gh_strerror(rc));

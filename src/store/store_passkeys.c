@@ -66,6 +66,23 @@ by_created(const void *a, const void *b)
     return strcmp(x->id, y->id);
 }
 
+/* The field {prefix}:{id} (prefix one letter) of the hash reply r, or
+ * NULL. */
+static const char *
+field_of(const redisReply *r, char prefix, const char *id)
+{
+    size_t i;
+    const char *name;
+
+    for (i = 0; i + 1 < r->elements; i += 2) {
+        name = store_reply_str(r->element[i]);
+        if (name != NULL && name[0] == prefix && name[1] == ':' &&
+            strcmp(name + 2, id) == 0)
+            return store_reply_str(r->element[i + 1]);
+    }
+    return NULL;
+}
+
 /* The counter field c:{id} of the hash reply r. */
 static int
 counter_of(const redisReply *r, const char *id, uint32_t *out)
@@ -94,7 +111,7 @@ store_passkeys_list(struct store *st, const char *sub,
     struct passkey_record *v = NULL;
     redisReply *r = NULL;
     size_t i, k = 0;
-    const char *name;
+    const char *name, *last;
     int rc;
 
     if ((rc = store_hgetall(st, KEY_PASSKEYS, sub, &r)) < 0)
@@ -112,6 +129,8 @@ store_passkeys_list(struct store *st, const char *sub,
         k++;
         if ((rc = counter_of(r, v[k - 1].id, &v[k - 1].counter)) < 0)
             goto out;
+        if ((last = field_of(r, 'u', v[k - 1].id)) != NULL)
+            v[k - 1].last_used = strtoll(last, NULL, 10);
     }
     if (k > 0)
         qsort(v, k, sizeof(*v), by_created);
@@ -241,10 +260,10 @@ store_passkey_add(struct store *st, const char *sub,
 int
 store_passkey_use(struct store *st, const char *sub, const char *id,
                   uint32_t old_counter, uint32_t new_counter,
-                  const char *challenge_hash)
+                  const char *challenge_hash, int64_t now)
 {
-    char k1[STORE_KEY_MAX], k2[STORE_KEY_MAX], so[16], sn[16];
-    const char *argv[5];
+    char k1[STORE_KEY_MAX], k2[STORE_KEY_MAX], so[16], sn[16], sw[24];
+    const char *argv[6];
     long long v = 0;
     int rc;
 
@@ -254,12 +273,14 @@ store_passkey_use(struct store *st, const char *sub, const char *id,
         return rc;
     snprintf(so, sizeof(so), "%" PRIu32, old_counter);
     snprintf(sn, sizeof(sn), "%" PRIu32, new_counter);
+    snprintf(sw, sizeof(sw), "%lld", (long long)now);
     argv[0] = k1;
     argv[1] = k2;
     argv[2] = id;
     argv[3] = so;
     argv[4] = sn;
-    if ((rc = script_int(st, SCRIPT_PASSKEY_USE, 2, 5, argv, &v)) < 0)
+    argv[5] = sw;
+    if ((rc = script_int(st, SCRIPT_PASSKEY_USE, 2, 6, argv, &v)) < 0)
         return rc;
     switch (v) {
     case 1:

@@ -127,6 +127,19 @@ scenario('add a passkey, then sign in with it alone (amr hwk)',
     await page.locator('#passkey').click();
     await page.waitForSelector('text=You are signed in as alice');
 
+    // Past login.reauth_window_s, "Sign out of all sessions" asks first,
+    // and the passkey passes the step-up (no password).
+    await sleep(4500);
+    await page.goto(`${stack.issuer}/account`);
+    await page.getByRole('button', { name: 'Sign out of all sessions' })
+      .click();
+    await page.waitForSelector('h1:text("Confirm it is you")');
+    await screenshot(page, 'passkey-step-up.png');
+    await page.getByRole('button', { name: 'Use a passkey' }).click();
+    await page.getByRole('heading', { name: 'You are signed out' }).waitFor();
+    assert.ok(!(await page.context().cookies()).some((c) =>
+      c.name === 'gh_session' && c.value !== ''), 'signed out everywhere');
+
     // The same answer posted again, with the browser's cookies as they
     // were before it: refused, and no session.
     const body = (await posted).postData();

@@ -45,4 +45,22 @@ int stepup_verify(struct http_request *req, const struct session *s,
 int stepup_verify_code(struct http_request *req, const struct session *s,
                        const char *code);
 
+/*
+ * The step-up with one of the user's passkeys: stepup_passkey_offer makes
+ * the page's challenge (base64url into challenge, PASSKEY_CHALLENGE_TEXT
+ * bytes) and its sealed state (*sealed, malloc'd), bound to the session
+ * (a sign-in page's challenge does not open here), when the user has a
+ * passkey: 1 offered, 0 none (nothing made), or GH_EREDIS/GH_ECRYPTO.
+ * stepup_verify_passkey checks the browser's answer (the fields /passkey.js
+ * fills: id, client_data, auth_data, sig; the sealed state as "pkstate")
+ * for that user's passkeys only, counted in the same lockout buckets
+ * first; it answers as stepup_verify_code does.
+ */
+int stepup_passkey_offer(struct http_request *req, const struct session *s,
+                         char *challenge, char **sealed);
+int stepup_verify_passkey(struct http_request *req, const struct session *s,
+                          const char *sealed, const char *id,
+                          const char *client_data, const char *auth_data,
+                          const char *sig);
+
 #endif

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "gatehouse/core/util.h"
 #include "gatehouse/crypto/webauthn.h"
 #include "gatehouse/store/store.h"
@@ -65,5 +67,20 @@ int passkeys_sign_in(struct store *st, const struct webauthn_rp *rp,
                      const char *want_sub, const char *cred_id,
                      const char *client_data, const char *auth_data,
                      const char *sig, char **sub, int *uv);
+
+/* The credential id's owner into *sub (malloc'd), before its answer is
+ * checked (to count a failed passkey sign-in against that user).
+ * GH_EINVAL (not a credential id), GH_ENOTFOUND, GH_EREDIS. */
+int passkeys_owner(struct store *st, const char *cred_id, char **sub);
+
+/*
+ * The user's passkeys as operators see them, appended to the "factors"
+ * array of listing (factors_json's), oldest first: {"type": "passkey",
+ * "state": "active", "name", "created", "activated" (= created),
+ * "last_used" (0: never)} — never the credential's id or key. The
+ * passkeys do not decide the sign-in's code step (factors_list does).
+ * 0, GH_EREDIS, GH_EPROTO, GH_ENOMEM.
+ */
+int passkeys_list_json(struct store *st, const char *sub, json_t *listing);
 
 #endif

@@ -162,6 +162,13 @@ struct page_account_reauth {
     const char *state;
     /* what the password is asked for (translated); NULL: the sessions' */
     const char *intro;
+    /* The user has a passkey: a second form, "Use a passkey", for
+     * /passkey.js (the page then needs script-src 'self'), with this
+     * challenge and RP ID, its sealed state posted as "pkstate"; NULL:
+     * none. */
+    const char *passkey_challenge;
+    const char *passkey_rp_id;
+    const char *passkey_state;
 };
 char *pages_account_reauth(const struct page_ctx *ctx,
                            const struct page_account_reauth *p);
@@ -190,6 +197,12 @@ struct page_login_code {
     const char *action;
     const char *step;
     const char *error; /* translated; NULL: none */
+    /* The user has a passkey too: a second form, "Use a passkey", for
+     * /passkey.js (the page then needs script-src 'self'), posting step
+     * and the sealed challenge as "state"; NULL: none. */
+    const char *passkey_challenge;
+    const char *passkey_rp_id;
+    const char *passkey_state;
 };
 char *pages_login_code(const struct page_ctx *ctx,
                        const struct page_login_code *p);

@@ -543,6 +543,7 @@ struct passkey_record {
     char *pubkey;   /* base64url, libfido2's raw form for alg */
     char *name;     /* what the user called it */
     uint32_t counter;
+    int64_t last_used; /* the last accepted assertion; 0: never */
 };
 /* Frees n records and the array (NULL-safe). */
 void store_passkeys_free(struct passkey_record *p, size_t n);
@@ -567,11 +568,12 @@ int store_passkey_add(struct store *st, const char *sub,
                       const struct passkey_record *p,
                       const char *challenge_hash);
 /* Records a verified assertion (passkey_use.lua): the challenge used,
- * the counter from old to new. 0; GH_EBADTOKEN (challenge used),
- * GH_EDENIED (counter moved meanwhile), GH_ENOTFOUND (no such passkey). */
+ * the counter from old to new, now its last use. 0; GH_EBADTOKEN
+ * (challenge used), GH_EDENIED (counter moved meanwhile), GH_ENOTFOUND
+ * (no such passkey). */
 int store_passkey_use(struct store *st, const char *sub, const char *id,
                       uint32_t old_counter, uint32_t new_counter,
-                      const char *challenge_hash);
+                      const char *challenge_hash, int64_t now);
 /* Removes one of the user's passkeys. 1 if removed, 0 if it had none
  * by that id. */
 int store_passkey_remove(struct store *st, const char *sub, const char *id);

@@ -328,7 +328,7 @@ TEST(missing_or_foreign_csrf_is_refused_and_ends_nothing)
         FAIL("asprintf");
     account_post(&laptop, body, &res);
     ASSERT_EQ(res.status, 403);
-    ASSERT_CONTAINS(res.body, "nothing was signed out");
+    ASSERT_CONTAINS(res.body, "nothing was changed");
     http_result_free(&res);
     free(body);
     /* The phone's own token is bound to the phone's session. */

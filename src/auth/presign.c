@@ -11,6 +11,8 @@
 #include "gatehouse/core/app.h"
 #include "gatehouse/core/config.h"
 #include "gatehouse/core/error.h"
+#include "gatehouse/core/i18n.h"
+#include "gatehouse/http/form.h"
 #include "gatehouse/http/http.h"
 #include "gatehouse/auth/presign.h"
 #include "gatehouse/crypto/seal.h"
@@ -138,4 +140,41 @@ presign_open(struct app *app, const char *purpose, const char *binding,
                    claims);
     OPENSSL_cleanse(key, sizeof(key));
     return rc;
+}
+
+int
+presign_form(struct http_request *req, const char *purpose, const char *sid,
+             struct form *f)
+{
+    json_t *claims = NULL;
+    int rc;
+
+    f->v = NULL;
+    f->n = 0;
+    /* A cross-site form is refused before anything is read (SPEC §7). */
+    if (!presign_same_origin(req)) {
+        http_error_page(req, 403, N_("Request refused"),
+                        N_("This form was sent from another site, and nothing "
+                           "was changed."));
+        return -1;
+    }
+    if (!http_content_type_is(req, "application/x-www-form-urlencoded") ||
+        form_parse(req->body, req->body_len, f) < 0 ||
+        form_has_duplicate(f) != NULL) {
+        http_error_page(req, 400, N_("Invalid request"),
+                        N_("The form was not sent correctly. Nothing was "
+                           "changed."));
+        return -1;
+    }
+    rc = presign_open(req->app, purpose, sid, form_get(f, "csrf"), &claims);
+    json_decref(claims);
+    if (rc == GH_EREDIS)
+        return rc;
+    if (rc < 0) {
+        http_error_page(req, 403, N_("Form expired"),
+                        N_("This form can no longer be used, and nothing was "
+                           "changed. Reload the page and try again."));
+        return -1;
+    }
+    return 0;
 }

@@ -300,38 +300,13 @@ post(struct http_request *req, struct session *s)
     struct app *app = req->app;
     const char *op, *password;
     struct action a = {0};
-    json_t *claims = NULL;
     struct pending *p;
     struct form f;
     int rc;
 
-    if (!presign_same_origin(req)) {
-        http_error_page(req, 403, N_("Request refused"),
-                        N_("This form was sent from another site, and nothing "
-                           "was changed."));
-        session_free(s);
-        return;
-    }
-    if (!http_content_type_is(req, "application/x-www-form-urlencoded") ||
-        form_parse(req->body, req->body_len, &f) < 0 ||
-        form_has_duplicate(&f) != NULL) {
-        form_free(&f);
-        http_error_page(req, 400, N_("Invalid request"),
-                        N_("The form was not sent correctly. Nothing was "
-                           "changed."));
-        session_free(s);
-        return;
-    }
-    rc = presign_open(app, PURPOSE, s->sid, form_get(&f, "csrf"), &claims);
-    json_decref(claims);
-    if (rc == GH_EREDIS) {
-        unavailable(req);
-        goto out;
-    }
-    if (rc < 0) {
-        http_error_page(req, 403, N_("Form expired"),
-                        N_("This form can no longer be used, and nothing was "
-                           "changed. Reload the page and try again."));
+    if ((rc = presign_form(req, PURPOSE, s->sid, &f)) < 0) {
+        if (rc == GH_EREDIS)
+            unavailable(req);
         goto out;
     }
     if (!stepup_fresh(app->cfg, s)) {

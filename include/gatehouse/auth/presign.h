@@ -42,6 +42,19 @@ void presign_forget(struct http_request *req);
  */
 int presign_same_origin(struct http_request *req);
 
+struct form;
+/*
+ * The checks before a signed-in user's own form is acted on (the account
+ * and passkey pages): sent from our own page (presign_same_origin), one
+ * urlencoded form without a repeated field, and a csrf field that
+ * presign_open accepts for purpose and the session sid. 0: *f holds the
+ * form. -1: refused, and the answer (a 403 or 400 page saying nothing was
+ * changed) is sent. GH_EREDIS: the caller sends its own 503. Whatever it
+ * returns, *f may be passed to form_free.
+ */
+int presign_form(struct http_request *req, const char *purpose,
+                 const char *sid, struct form *f);
+
 /* seal_make/seal_open (seal.h) under the deployment's MAC key, for
  * PRESIGN_TTL_S. GH_EREDIS when the key cannot be read. */
 int presign_seal(struct app *app, const char *purpose, const char *binding,

@@ -94,16 +94,46 @@ job_cancel(void *arg)
     job_free(j);
 }
 
+/*
+ * Reserves one attempt of s's user from this address in the lockout's
+ * buckets (named into b) before anything is checked, as a sign-in does.
+ * 0: reserved. 1: locked out, and the 429 is sent. GH_EREDIS: Redis did
+ * not answer; the caller sends its 503.
+ */
+static int
+reserve(struct http_request *req, const struct session *s,
+        char b[BUCKETS][BUCKET_MAX])
+{
+    struct app *app = req->app;
+    const char *who[BUCKETS] = {b[0], b[1]};
+    long retry_s = 0;
+    char retry[24];
+    int rc;
+
+    snprintf(b[0], BUCKET_MAX, "u:%s", s->sub);
+    snprintf(b[1], BUCKET_MAX, "ip:%s", http_client_addr(req));
+    rc = store_login_reserve(app->store, who, BUCKETS,
+                             app->cfg->login_max_failures,
+                             app->cfg->login_lockout_s, &retry_s);
+    if (rc == GH_EDENIED) {
+        log_info("stepup_locked_out sub=%s", s->sub);
+        snprintf(retry, sizeof(retry), "%ld", retry_s);
+        http_add_header(req, "Retry-After", retry);
+        http_error_page(req, 429, N_("Too many attempts"),
+                        N_("Too many failed sign-ins. Wait a few minutes and "
+                           "try again."));
+        return 1;
+    }
+    return rc < 0 ? GH_EREDIS : 0;
+}
+
 int
 stepup_verify(struct http_request *req, const struct session *s,
               const char *password, stepup_done_fn done, void *arg)
 {
     struct app *app = req->app;
     struct stepup_job *j = xcalloc(1, sizeof(*j));
-    const char *who[BUCKETS];
     struct user *u = NULL;
-    long retry_s = 0;
-    char retry[24];
     int rc;
 
     j->req = req;
@@ -112,25 +142,12 @@ stepup_verify(struct http_request *req, const struct session *s,
     snprintf(j->sid, sizeof(j->sid), "%s", s->sid);
     snprintf(j->sub, sizeof(j->sub), "%s", s->sub);
     j->password = xstrdup(password);
-    snprintf(j->who[0], BUCKET_MAX, "u:%s", s->sub);
-    snprintf(j->who[1], BUCKET_MAX, "ip:%s", http_client_addr(req));
-    who[0] = j->who[0];
-    who[1] = j->who[1];
     if ((rc = users_get(app->store, s->sub, &u)) < 0 && rc != GH_ENOTFOUND)
         goto unavailable;
     if (u != NULL && !u->disabled)
         j->hash = xstrdup(u->hash);
     user_free(u);
-    rc = store_login_reserve(app->store, who, BUCKETS,
-                             app->cfg->login_max_failures,
-                             app->cfg->login_lockout_s, &retry_s);
-    if (rc == GH_EDENIED) {
-        log_info("stepup_locked_out sub=%s", j->sub);
-        snprintf(retry, sizeof(retry), "%ld", retry_s);
-        http_add_header(req, "Retry-After", retry);
-        http_error_page(req, 429, N_("Too many attempts"),
-                        N_("Too many failed sign-ins. Wait a few minutes and "
-                           "try again."));
+    if ((rc = reserve(req, s, j->who)) == 1) {
         job_free(j);
         return 1;
     }
@@ -156,27 +173,12 @@ stepup_verify_code(struct http_request *req, const struct session *s,
 {
     struct app *app = req->app;
     struct factor_result res;
-    char b[BUCKETS][BUCKET_MAX], retry[24];
+    char b[BUCKETS][BUCKET_MAX];
     const char *who[BUCKETS] = {b[0], b[1]};
-    long retry_s = 0;
     int rc;
 
-    snprintf(b[0], BUCKET_MAX, "u:%s", s->sub);
-    snprintf(b[1], BUCKET_MAX, "ip:%s", http_client_addr(req));
-    rc = store_login_reserve(app->store, who, BUCKETS,
-                             app->cfg->login_max_failures,
-                             app->cfg->login_lockout_s, &retry_s);
-    if (rc == GH_EDENIED) {
-        log_info("stepup_locked_out sub=%s", s->sub);
-        snprintf(retry, sizeof(retry), "%ld", retry_s);
-        http_add_header(req, "Retry-After", retry);
-        http_error_page(req, 429, N_("Too many attempts"),
-                        N_("Too many failed sign-ins. Wait a few minutes and "
-                           "try again."));
-        return 1;
-    }
-    if (rc < 0)
-        return GH_EREDIS;
+    if ((rc = reserve(req, s, b)) != 0)
+        return rc;
     memset(&res, 0, sizeof(res));
     rc = factors_verify(app->store, app->factor_key, s->sub, code,
                         strlen(code), util_now(), &res);
@@ -236,32 +238,17 @@ stepup_verify_passkey(struct http_request *req, const struct session *s,
                       const char *sig)
 {
     struct app *app = req->app;
-    char b[BUCKETS][BUCKET_MAX], retry[24], binding[SESSION_SID_LEN + 8];
+    char b[BUCKETS][BUCKET_MAX], binding[SESSION_SID_LEN + 8];
     char origin[512], rp_id[256], *owner = NULL;
     const char *who[BUCKETS] = {b[0], b[1]};
     struct webauthn_rp rp = {origin, rp_id};
-    long retry_s = 0;
     int rc, uv = 0;
 
     if (webauthn_rp_from_issuer(app->cfg->issuer, origin, sizeof(origin), rp_id,
                                 sizeof(rp_id)) < 0)
         return GH_EINVAL;
-    snprintf(b[0], BUCKET_MAX, "u:%s", s->sub);
-    snprintf(b[1], BUCKET_MAX, "ip:%s", http_client_addr(req));
-    rc = store_login_reserve(app->store, who, BUCKETS,
-                             app->cfg->login_max_failures,
-                             app->cfg->login_lockout_s, &retry_s);
-    if (rc == GH_EDENIED) {
-        log_info("stepup_locked_out sub=%s", s->sub);
-        snprintf(retry, sizeof(retry), "%ld", retry_s);
-        http_add_header(req, "Retry-After", retry);
-        http_error_page(req, 429, N_("Too many attempts"),
-                        N_("Too many failed sign-ins. Wait a few minutes and "
-                           "try again."));
-        return 1;
-    }
-    if (rc < 0)
-        return GH_EREDIS;
+    if ((rc = reserve(req, s, b)) != 0)
+        return rc;
     passkey_binding(s, binding);
     rc = passkeys_sign_in(app->store, &rp, binding, sealed, s->sub, id,
                           client_data, auth_data, sig, &owner, &uv);

@@ -19,6 +19,7 @@
 #include "gatehouse/auth/client_auth.h"
 #include "gatehouse/auth/presign.h"
 #include "gatehouse/auth/stepup.h"
+#include "gatehouse/auth/stepup_page.h"
 #include "gatehouse/core/app.h"
 #include "gatehouse/core/config.h"
 #include "gatehouse/core/error.h"
@@ -297,55 +298,17 @@ static void
 show_reauth(struct http_request *req, const struct session *s,
             const struct action *a, const char *error, int status)
 {
-    struct app *app = req->app;
-    const struct page_ctx *ctx = http_page_ctx(req);
     struct page_account_reauth pr;
-    struct user *u = NULL;
-    char *csrf = NULL, *html, *pkstate = NULL;
-    char challenge[PASSKEY_CHALLENGE_TEXT], origin[512], rp_id[256];
-    json_t *none = json_object();
 
-    if (none == NULL || users_get(app->store, s->sub, &u) < 0 ||
-        presign_seal(app, PURPOSE, s->sid, none, &csrf) < 0) {
-        unavailable(req);
-        goto out;
-    }
     memset(&pr, 0, sizeof(pr));
     pr.action = "/account";
-    pr.csrf = csrf;
-    pr.username = u->username;
     pr.scope = a->factor != FA_NONE ? factor_scopes[a->factor]
                : a->all             ? "all"
                                     : "session";
     pr.sid = a->all || a->factor != FA_NONE ? NULL : a->sid;
-    pr.error = error != NULL ? tr(ctx->lang, error) : NULL;
-    {
-        struct factor_info fi[FACTORS_MAX];
-        size_t nfi = 0;
-        int left = 0;
-
-        pr.totp = factors_list(app->store, s->sub, fi, &nfi, &left) > 0;
-    }
-    /* A user with a passkey may use it instead (an issuer whose host is
-     * an IP address has none to offer). */
-    if (webauthn_rp_from_issuer(app->cfg->issuer, origin, sizeof(origin), rp_id,
-                                sizeof(rp_id)) == 0 &&
-        stepup_passkey_offer(req, s, challenge, &pkstate) == 1) {
-        pr.passkey_challenge = challenge;
-        pr.passkey_rp_id = rp_id;
-        pr.passkey_state = pkstate;
-    }
-    html = pages_account_reauth(ctx, &pr);
-    if (pkstate != NULL)
-        http_reply_html_csp(req, status, html != NULL ? html : xstrdup(""),
-                            "script-src 'self'");
-    else
-        http_reply_html(req, status, html != NULL ? html : xstrdup(""));
-out:
-    json_decref(none);
-    free(pkstate);
-    free(csrf);
-    user_free(u);
+    pr.error = error != NULL ? tr(http_page_ctx(req)->lang, error) : NULL;
+    if (stepup_page_show(req, s, PURPOSE, &pr, status) < 0)
+        unavailable(req);
 }
 
 /* The enrolment page for e, with error (a msgid) or NULL. */

@@ -23,11 +23,8 @@
 #include "gatehouse/http/pages.h"
 #include "gatehouse/auth/presign.h"
 #include "gatehouse/auth/stepup.h"
+#include "gatehouse/auth/stepup_page.h"
 #include "gatehouse/crypto/password.h" /* PASSWORD_MAX */
-#include "gatehouse/crypto/webauthn.h"
-#include "gatehouse/directory/factors.h"
-#include "gatehouse/directory/passkeys.h"
-#include "gatehouse/directory/users.h"
 #include "gatehouse/session/session.h"
 #include "gatehouse/store/store.h"
 #include "gatehouse/crypto/jws.h"
@@ -489,42 +486,39 @@ logout_end_and_show(struct http_request *req, const char *sid,
     end_and_wait(req, sid, everywhere_sub, actor, NULL, held);
 }
 
-/* The post-logout redirect with state, if the client may have it; NULL
- * and *bad set if one was asked for and cannot be used: GH_EINVAL if it
- * is not registered, another GH_E* code if the client could not be
- * looked up (Redis away: that is no "not registered"). */
-static char *
+/* The post-logout redirect with state into *ret (NULL if none was asked
+ * for), if the client may have it; GH_EINVAL if it is not registered,
+ * another GH_E* code if the client could not be looked up (Redis away:
+ * that is no "not registered"). *ret is malloc'd, set only on success. */
+static int
 post_logout_redirect(struct app *app, const char *client_id,
-                     const char *uri, const char *state, int *bad)
+                     const char *uri, const char *state, char **ret)
 {
     const struct client *c = NULL;
     struct client *owned = NULL;
-    char *url = NULL;
+    char *url;
     int rc;
 
-    *bad = 0;
-    if (uri == NULL)
-        return NULL;
+    if (uri == NULL) {
+        *ret = NULL;
+        return 0;
+    }
     /* SPEC §5: registered for the client named by the hint or client_id,
      * compared exactly; otherwise no redirect at all. */
-    rc = client_id == NULL ? GH_ENOTFOUND
-                           : client_auth_find(app, client_id, &c, &owned);
-    if (rc < 0 && rc != GH_ENOTFOUND) {
-        *bad = rc;
+    rc = client_auth_find(app, client_id, &c, &owned);
+    if (rc == GH_ENOTFOUND || (rc == 0 && !client_has_post_logout_uri(c, uri)))
+        rc = GH_EINVAL;
+    if (rc < 0)
         goto out;
-    }
-    if (rc < 0 || !client_has_post_logout_uri(c, uri)) {
-        *bad = GH_EINVAL;
-        goto out;
-    }
     url = strdup(uri);
     if (url != NULL && state != NULL && form_url_append(&url, "state", state) < 0) {
         free(url);
         url = NULL;
     }
+    *ret = url;
 out:
     client_free(owned);
-    return url;
+    return rc;
 }
 
 static void
@@ -615,98 +609,80 @@ everywhere_free(struct everywhere *e)
     free(e);
 }
 
+/* SPEC §5: nothing (left) to end, and the browser is left as it is. */
+static void
+show_signed_out_already(struct http_request *req)
+{
+    char *html =
+        pages_signed_out(http_page_ctx(req), SIGNED_OUT_ALREADY, NULL, 0);
+
+    http_reply_html(req, 200, html != NULL ? html : xstrdup(""));
+}
+
 /*
  * SPEC §7 step-up before "Sign out everywhere": the password again, the
  * confirmation's fields carried through; error (a msgid) or NULL.
  */
 static void
-show_stepup(struct http_request *req, const char *sid, const char *sub,
-            const char *client_id, const char *plr, const char *state,
+show_stepup(struct http_request *req, const struct everywhere *e,
             const char *error, int status)
 {
-    struct app *app = req->app;
-    const struct page_ctx *ctx = http_page_ctx(req);
     struct page_account_reauth pr;
-    struct user *u = NULL;
     struct session who;
-    char *csrf = NULL, *html, *pkstate = NULL;
-    char challenge[PASSKEY_CHALLENGE_TEXT], origin[512], rp_id[256];
-    json_t *none = json_object();
 
-    if (none == NULL || users_get(app->store, sub, &u) < 0 ||
-        presign_seal(app, "logout", sid, none, &csrf) < 0) {
-        unavailable(req);
-        goto out;
-    }
     memset(&pr, 0, sizeof(pr));
     pr.action = "/logout";
-    pr.csrf = csrf;
-    pr.username = u->username;
     pr.scope = "everywhere";
-    pr.error = error != NULL ? tr(ctx->lang, error) : NULL;
-    pr.client_id = client_id;
-    pr.post_logout_redirect_uri = plr;
-    pr.state = state;
-    {
-        struct factor_info fi[FACTORS_MAX];
-        size_t nfi = 0;
-        int left = 0;
-
-        /* A code from the authenticator app does as well (SPEC §7). */
-        pr.totp = factors_list(app->store, sub, fi, &nfi, &left) > 0;
-    }
-    /* So does one of the user's passkeys. */
+    pr.error = error != NULL ? tr(http_page_ctx(req)->lang, error) : NULL;
+    pr.client_id = e->client_id;
+    pr.post_logout_redirect_uri = e->plr;
+    pr.state = e->state;
+    /* The step-up is the session's user's, whose session this is. */
     memset(&who, 0, sizeof(who));
-    snprintf(who.sid, sizeof(who.sid), "%s", sid);
-    snprintf(who.sub, sizeof(who.sub), "%s", sub);
-    if (webauthn_rp_from_issuer(app->cfg->issuer, origin, sizeof(origin), rp_id,
-                                sizeof(rp_id)) == 0 &&
-        stepup_passkey_offer(req, &who, challenge, &pkstate) == 1) {
-        pr.passkey_challenge = challenge;
-        pr.passkey_rp_id = rp_id;
-        pr.passkey_state = pkstate;
-    }
-    html = pages_account_reauth(ctx, &pr);
-    if (pkstate != NULL)
-        http_reply_html_csp(req, status, html != NULL ? html : xstrdup(""),
-                            "script-src 'self'");
-    else
-        http_reply_html(req, status, html != NULL ? html : xstrdup(""));
-out:
-    json_decref(none);
-    free(pkstate);
-    free(csrf);
-    user_free(u);
+    snprintf(who.sid, sizeof(who.sid), "%s", e->sid);
+    snprintf(who.sub, sizeof(who.sub), "%s", e->sub);
+    if (stepup_page_show(req, &who, "logout", &pr, status) < 0)
+        unavailable(req);
 }
 
-/* Runs on the hash pool once the password was checked (stepup.h). */
+/*
+ * Answers a step-up's outcome rc (stepup.h) and frees e: 0 ends every
+ * session and hands req on (returns 1); a wrong answer (GH_EDENIED, or
+ * GH_EINVAL for one that is none) shows the form again with wrong (a
+ * msgid); 1 means the step-up answered already. held as end_and_wait's.
+ */
 static int
-everywhere_stepped_up(struct http_request *req, void *arg, int rc)
+everywhere_answer(struct http_request *req, struct everywhere *e, int rc,
+                  const char *wrong, int held)
 {
-    struct everywhere *e = arg;
     int handed_on = 0;
 
     if (rc == 0) {
-        end_and_wait(req, e->sid, e->sub, "user", e->redirect, 1);
+        end_and_wait(req, e->sid, e->sub, "user", e->redirect, held);
         e->redirect = NULL;
         handed_on = 1;
-    } else if (rc == GH_EDENIED) {
-        show_stepup(req, e->sid, e->sub, e->client_id, e->plr, e->state,
-                    N_("Incorrect password."), 401);
+    } else if (rc == GH_EDENIED || rc == GH_EINVAL) {
+        show_stepup(req, e, wrong, rc == GH_EDENIED ? 401 : 400);
     } else if (rc == GH_ENOTFOUND) {
         /* Ended meanwhile, by another request that answered for it. */
-        char *html = pages_signed_out(http_page_ctx(req), SIGNED_OUT_ALREADY,
-                                      NULL, 0);
-        http_reply_html(req, 200, html != NULL ? html : xstrdup(""));
-    } else {
+        show_signed_out_already(req);
+    } else if (rc != 1) {
         unavailable(req);
     }
     everywhere_free(e);
     return handed_on;
 }
 
+/* Runs on the hash pool once the password was checked (stepup.h). */
+static int
+everywhere_stepped_up(struct http_request *req, void *arg, int rc)
+{
+    return everywhere_answer(req, arg, rc, N_("Incorrect password."), 1);
+}
+
 /* "Sign out everywhere" past login.reauth_window_s: asks for the password,
- * or checks the one sent and then ends every session. Takes redirect. */
+ * or checks the one sent (or a code, or a passkey) and then ends every
+ * session. Takes redirect. */
 static void
 everywhere_step_up(struct http_request *req, const struct session *s,
                    const struct form *f, const char *client_id,
@@ -714,80 +690,47 @@ everywhere_step_up(struct http_request *req, const struct session *s,
 {
     const char *password = form_get(f, "password");
     const char *code = form_get(f, "code");
-    struct everywhere *e;
+    const char *plr = form_get(f, "post_logout_redirect_uri");
+    const char *state = form_get(f, "state");
+    struct everywhere *e = xcalloc(1, sizeof(*e));
     int rc;
 
+    snprintf(e->sid, sizeof(e->sid), "%s", s->sid);
+    snprintf(e->sub, sizeof(e->sub), "%s", s->sub);
+    e->redirect = redirect;
+    e->client_id = client_id != NULL ? xstrdup(client_id) : NULL;
+    e->plr = plr != NULL ? xstrdup(plr) : NULL;
+    e->state = state != NULL ? xstrdup(state) : NULL;
     /* Or one of the user's passkeys, checked at once. */
     if (form_get(f, "pkstate") != NULL) {
         rc =
             stepup_verify_passkey(req, s, form_get(f, "pkstate"),
                                   form_get(f, "id"), form_get(f, "client_data"),
                                   form_get(f, "auth_data"), form_get(f, "sig"));
-        if (rc == 0) {
-            end_and_wait(req, s->sid, s->sub, "user", redirect, 0);
-            return;
-        }
-        if (rc == GH_EDENIED || rc == GH_EINVAL)
-            show_stepup(req, s->sid, s->sub, client_id,
-                        form_get(f, "post_logout_redirect_uri"),
-                        form_get(f, "state"),
-                        N_("That passkey was not accepted. Try again."),
-                        rc == GH_EDENIED ? 401 : 400);
-        else if (rc == GH_ENOTFOUND) {
-            char *html = pages_signed_out(http_page_ctx(req),
-                                          SIGNED_OUT_ALREADY, NULL, 0);
-            http_reply_html(req, 200, html != NULL ? html : xstrdup(""));
-        } else if (rc != 1)
-            unavailable(req);
-        free(redirect);
+        everywhere_answer(req, e, rc,
+                          N_("That passkey was not accepted. Try again."), 0);
         return;
     }
     /* Or a code from the authenticator app, checked at once. */
     if ((password == NULL || *password == '\0') && code != NULL &&
         *code != '\0') {
         rc = strlen(code) > 64 ? GH_EINVAL : stepup_verify_code(req, s, code);
-        if (rc == 0) {
-            end_and_wait(req, s->sid, s->sub, "user", redirect, 0);
-            return;
-        }
-        if (rc == GH_EDENIED || rc == GH_EINVAL)
-            show_stepup(req, s->sid, s->sub, client_id,
-                        form_get(f, "post_logout_redirect_uri"),
-                        form_get(f, "state"),
-                        rc == GH_EDENIED
-                            ? N_("Incorrect code.")
-                            : N_("Enter your password, or the 6-digit code "
-                                 "from your app."),
-                        rc == GH_EDENIED ? 401 : 400);
-        else if (rc == GH_ENOTFOUND) {
-            char *html = pages_signed_out(http_page_ctx(req),
-                                          SIGNED_OUT_ALREADY, NULL, 0);
-            http_reply_html(req, 200, html != NULL ? html : xstrdup(""));
-        } else if (rc != 1)
-            unavailable(req);
-        free(redirect);
+        everywhere_answer(req, e, rc,
+                          rc == GH_EDENIED
+                              ? N_("Incorrect code.")
+                              : N_("Enter your password, or the 6-digit code "
+                                   "from your app."),
+                          0);
         return;
     }
     if (password == NULL || *password == '\0' ||
         strlen(password) > PASSWORD_MAX) {
-        show_stepup(req, s->sid, s->sub, client_id,
-                    form_get(f, "post_logout_redirect_uri"),
-                    form_get(f, "state"),
+        show_stepup(req, e,
                     password != NULL ? N_("Enter your password.") : NULL,
                     password != NULL ? 400 : 200);
-        free(redirect);
+        everywhere_free(e);
         return;
     }
-    e = xcalloc(1, sizeof(*e));
-    snprintf(e->sid, sizeof(e->sid), "%s", s->sid);
-    snprintf(e->sub, sizeof(e->sub), "%s", s->sub);
-    e->redirect = redirect;
-    e->client_id = client_id != NULL ? xstrdup(client_id) : NULL;
-    e->plr = form_get(f, "post_logout_redirect_uri") != NULL
-                 ? xstrdup(form_get(f, "post_logout_redirect_uri"))
-                 : NULL;
-    e->state =
-        form_get(f, "state") != NULL ? xstrdup(form_get(f, "state")) : NULL;
     if (stepup_verify(req, s, password, everywhere_stepped_up, e) != 0)
         everywhere_free(e); /* answered already */
 }
@@ -806,7 +749,7 @@ logout_handle(struct http_request *req)
     json_t *claims = NULL;
     struct session *s = NULL;
     struct form f;
-    int hint_ok, bad, rc, everywhere;
+    int hint_ok, rc, everywhere;
 
     if (form_parse(params, params_len, &f) < 0 ||
         form_has_duplicate(&f) != NULL) {
@@ -828,16 +771,16 @@ logout_handle(struct http_request *req)
     }
     if (hint_ok)
         client_id = hint_aud;
-    redirect = post_logout_redirect(app, client_id, plr, state, &bad);
-    if (bad < 0 && bad != GH_EINVAL) {
-        unavailable(req);
-        goto out;
-    }
-    if (bad < 0) {
+    rc = post_logout_redirect(app, client_id, plr, state, &redirect);
+    if (rc == GH_EINVAL) {
         http_error_page(req, 400, N_("Invalid redirect URI"),
                         N_("The application asked to send you back to an "
                            "address it has not registered, so nothing was "
                            "signed out."));
+        goto out;
+    }
+    if (rc < 0) {
+        unavailable(req);
         goto out;
     }
     cookie = http_cookie(req, SESSION_COOKIE);
@@ -859,9 +802,7 @@ logout_handle(struct http_request *req)
         if (redirect != NULL) {
             http_redirect(req, post ? 303 : 302, redirect);
         } else {
-            char *html = pages_signed_out(http_page_ctx(req),
-                                          SIGNED_OUT_ALREADY, NULL, 0);
-            http_reply_html(req, 200, html != NULL ? html : strdup(""));
+            show_signed_out_already(req);
         }
         goto out;
     }

@@ -298,15 +298,15 @@ static void
 show_reauth(struct http_request *req, const struct session *s,
             const struct action *a, const char *error, int status)
 {
-    struct page_account_reauth pr;
+    struct page_account_reauth pr = {
+        .action = "/account",
+        .scope = a->factor != FA_NONE ? factor_scopes[a->factor]
+                 : a->all             ? "all"
+                                      : "session",
+        .sid = a->all || a->factor != FA_NONE ? NULL : a->sid,
+        .error = error != NULL ? tr(http_page_ctx(req)->lang, error) : NULL,
+    };
 
-    memset(&pr, 0, sizeof(pr));
-    pr.action = "/account";
-    pr.scope = a->factor != FA_NONE ? factor_scopes[a->factor]
-               : a->all             ? "all"
-                                    : "session";
-    pr.sid = a->all || a->factor != FA_NONE ? NULL : a->sid;
-    pr.error = error != NULL ? tr(http_page_ctx(req)->lang, error) : NULL;
     if (stepup_page_show(req, s, PURPOSE, &pr, status) < 0)
         unavailable(req);
 }

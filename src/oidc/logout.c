@@ -491,8 +491,8 @@ logout_end_and_show(struct http_request *req, const char *sid,
  * another GH_E* code if the client could not be looked up (Redis away:
  * that is no "not registered"). *ret is malloc'd, set only on success. */
 static int
-post_logout_redirect(struct app *app, const char *client_id,
-                     const char *uri, const char *state, char **ret)
+post_logout_redirect(struct app *app, const char *client_id, const char *uri,
+                     const char *state, char **ret)
 {
     const struct client *c = NULL;
     struct client *owned = NULL;
@@ -511,7 +511,8 @@ post_logout_redirect(struct app *app, const char *client_id,
     if (rc < 0)
         goto out;
     url = strdup(uri);
-    if (url != NULL && state != NULL && form_url_append(&url, "state", state) < 0) {
+    if (url != NULL && state != NULL &&
+        form_url_append(&url, "state", state) < 0) {
         free(url);
         url = NULL;
     }
@@ -544,14 +545,15 @@ show_confirm(struct http_request *req, const struct session *s,
     apps = calloc(s->napps + 1, sizeof(*apps));
     for (i = 0; apps != NULL && i < s->napps; i++)
         apps[i].name = app_name(app, s->apps[i]);
-    memset(&pc, 0, sizeof(pc));
-    pc.action = "/logout";
-    pc.csrf = csrf;
-    pc.client_id = client_id;
-    pc.post_logout_redirect_uri = plr;
-    pc.state = state;
-    pc.apps = apps;
-    pc.napps = apps != NULL ? s->napps : 0;
+    pc = (struct page_logout_confirm){
+        .action = "/logout",
+        .csrf = csrf,
+        .client_id = client_id,
+        .post_logout_redirect_uri = plr,
+        .state = state,
+        .apps = apps,
+        .napps = apps != NULL ? s->napps : 0,
+    };
     html = pages_logout_confirm(http_page_ctx(req), &pc);
     for (i = 0; apps != NULL && i < s->napps; i++)
         free((char *)apps[i].name);
@@ -591,7 +593,7 @@ out:
 }
 
 /* "Sign out everywhere" waiting for its step-up, with the confirmation's
- * fields to show again after a wrong password. */
+ * fields to show again after a wrong answer. */
 struct everywhere {
     char sid[SESSION_SID_LEN + 1];
     char sub[37];
@@ -627,17 +629,18 @@ static void
 show_stepup(struct http_request *req, const struct everywhere *e,
             const char *error, int status)
 {
-    struct page_account_reauth pr;
+    struct page_account_reauth pr = {
+        .action = "/logout",
+        .scope = "everywhere",
+        .error = error != NULL ? tr(http_page_ctx(req)->lang, error) : NULL,
+        .client_id = e->client_id,
+        .post_logout_redirect_uri = e->plr,
+        .state = e->state,
+    };
     struct session who;
 
-    memset(&pr, 0, sizeof(pr));
-    pr.action = "/logout";
-    pr.scope = "everywhere";
-    pr.error = error != NULL ? tr(http_page_ctx(req)->lang, error) : NULL;
-    pr.client_id = e->client_id;
-    pr.post_logout_redirect_uri = e->plr;
-    pr.state = e->state;
-    /* The step-up is the session's user's, whose session this is. */
+    /* The session as far as the form needs it, its sid and user: after a
+     * password checked on the hash pool, e is all that is left of it. */
     memset(&who, 0, sizeof(who));
     snprintf(who.sid, sizeof(who.sid), "%s", e->sid);
     snprintf(who.sub, sizeof(who.sub), "%s", e->sub);

@@ -64,22 +64,30 @@ put_key(struct page_buf *b, const char *secret)
     page_buf_put(b, "</code>");
 }
 
+/* The key for the app, both ways: the QR code to scan, the text to type. */
+static void
+put_secret(struct page_buf *b, const struct page_ctx *ctx,
+           const struct page_totp_setup *p)
+{
+    page_buf_para(b, tr(ctx->lang,
+                        "Scan this QR code with an authenticator app on your "
+                        "phone, then enter the 6-digit code it shows."));
+    if (put_qr(b, ctx, p->uri ? p->uri : "") < 0)
+        b->oom = 1;
+    page_buf_put(b, "<p>");
+    page_buf_esc(b, tr(ctx->lang, "Or enter this key in the app:"));
+    page_buf_put(b, "<br>");
+    put_key(b, p->secret ? p->secret : "");
+    page_buf_put(b, "</p>\n");
+}
+
 char *
 pages_totp_setup(const struct page_ctx *ctx, const struct page_totp_setup *p)
 {
     struct page_buf b = {0};
     const char *described = "";
 
-    page_buf_para(&b, tr(ctx->lang,
-                         "Scan this QR code with an authenticator app on your "
-                         "phone, then enter the 6-digit code it shows."));
-    if (put_qr(&b, ctx, p->uri ? p->uri : "") < 0)
-        b.oom = 1;
-    page_buf_put(&b, "<p>");
-    page_buf_esc(&b, tr(ctx->lang, "Or enter this key in the app:"));
-    page_buf_put(&b, "<br>");
-    put_key(&b, p->secret ? p->secret : "");
-    page_buf_put(&b, "</p>\n");
+    put_secret(&b, ctx, p);
     described = page_buf_alert(&b, p->error);
     page_buf_form(&b, ctx, p->action);
     if (p->step != NULL) {

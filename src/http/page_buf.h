@@ -57,14 +57,15 @@ void page_buf_hidden(struct page_buf *b, const char *name, const char *value);
 /*
  * A field and its label: <label for="NAME"> with label (text, escaped
  * here), then <input id="NAME" name="NAME" ATTRS> (attrs: markup of ours,
- * "type=\"text\" required"), carrying described (page_buf_alert's
- * attribute, or "") and value when it is not NULL.
+ * such as type="text" required), carrying described (page_buf_alert's
+ * attribute, or "") and value (escaped) when it is not NULL.
  */
 void page_buf_field(struct page_buf *b, const char *name, const char *label,
                     const char *attrs, const char *described,
                     const char *value);
 /* page_buf_field's attrs for a code from an authenticator app or a
- * recovery code: letters too, and up to a recovery code's length. */
+ * recovery code: letters too (no numeric keypad), and room for a
+ * recovery code typed with spaces. */
 #define PAGE_BUF_CODE_ATTRS                                                    \
     "type=\"text\" autocomplete=\"one-time-code\" maxlength=\"16\" "           \
     "autocapitalize=\"none\" spellcheck=\"false\""

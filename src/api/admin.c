@@ -134,6 +134,27 @@ reply_failure(struct call *c, int rc)
         http_json_error(c->req, 500, "server_error", gh_strerror(rc));
 }
 
+/* Sessions have ended and their apps' notifications are queued: the
+ * delivery engine is woken for them, and the audit gets both counts. */
+static void
+record_ended(struct call *c, long long sessions, long long queued)
+{
+    delivery_wake(c->app->delivery);
+    c->sessions = sessions;
+    c->deliveries = queued;
+}
+
+/* 202: the sessions have ended; the notifications are queued, not yet
+ * delivered (GET /admin/sessions/{sid}/deliveries tells). */
+static void
+reply_ended(struct call *c, long long sessions, long long queued)
+{
+    record_ended(c, sessions, queued);
+    http_reply_json(c->req, 202,
+                    json_pack("{s:I, s:I}", "sessions", (json_int_t)sessions,
+                              "notifications", (json_int_t)queued));
+}
+
 /* s as an audit target: attacker-chosen text is kept (it is evidence)
  * but made harmless and short. */
 static void
@@ -315,6 +336,23 @@ parse_limit(const char *s, int def)
     return (int)v;
 }
 
+/* The body as JSON, NULL when it does not parse (the caller's check of
+ * its shape answers that); or -1, answered 415, when it is not
+ * application/json. */
+static int
+read_json(struct call *c, json_t **body)
+{
+    const char *ctype = http_header(c->req, "Content-Type");
+
+    if (ctype == NULL || strncmp(ctype, "application/json", 16) != 0) {
+        http_json_error(c->req, 415, "invalid_request",
+                        "the body must be application/json");
+        return -1;
+    }
+    *body = json_loadb(c->req->body, c->req->body_len, 0, NULL);
+    return 0;
+}
+
 /*
  * The actor's reason: {"reason": "..."} as a JSON body, or ?reason=...
  * (for DELETE, which has no body by convention). Optional. On failure the
@@ -324,7 +362,7 @@ static int
 read_reason(struct call *c)
 {
     static const char *const allowed[] = {"reason", NULL};
-    const char *ctype, *r = NULL;
+    const char *r = NULL;
     json_t *body = NULL, *v;
     struct form f;
     int rc = -1;
@@ -332,14 +370,8 @@ read_reason(struct call *c)
     if (read_query(c, allowed, &f) < 0)
         return -1;
     if (c->req->body_len > 0) {
-        ctype = http_header(c->req, "Content-Type");
-        if (ctype == NULL ||
-            strncmp(ctype, "application/json", 16) != 0) {
-            http_json_error(c->req, 415, "invalid_request",
-                            "the body must be application/json");
+        if (read_json(c, &body) < 0)
             goto out;
-        }
-        body = json_loadb(c->req->body, c->req->body_len, 0, NULL);
         if (!json_is_object(body) ||
             json_object_size(body) !=
                 (json_object_get(body, "reason") != NULL ? 1u : 0u)) {
@@ -468,14 +500,7 @@ post_user_logout(struct call *c)
         reply_failure(c, rc);
         goto out;
     }
-    delivery_wake(c->app->delivery);
-    c->sessions = sessions;
-    c->deliveries = queued;
-    /* 202: the sessions have ended; the notifications are queued, not yet
-     * delivered (GET /admin/sessions/{sid}/deliveries tells). */
-    http_reply_json(c->req, 202,
-                    json_pack("{s:I, s:I}", "sessions", (json_int_t)sessions,
-                              "notifications", (json_int_t)queued));
+    reply_ended(c, sessions, queued);
 out:
     user_free(u);
 }
@@ -521,9 +546,7 @@ delete_user_factors(struct call *c)
         reply_failure(c, rc);
         goto out;
     }
-    delivery_wake(c->app->delivery);
-    c->sessions = sessions;
-    c->deliveries = queued;
+    record_ended(c, sessions, queued);
     http_reply_json(c->req, 200,
                     json_pack("{s:b, s:I, s:I}", "removed", had, "sessions",
                               (json_int_t)sessions, "notifications",
@@ -538,17 +561,12 @@ out:
 static void
 put_user_factors_required(struct call *c)
 {
-    const char *ctype = http_header(c->req, "Content-Type");
     json_t *body = NULL, *v;
     struct user *u = NULL;
     int rc;
 
-    if (ctype == NULL || strncmp(ctype, "application/json", 16) != 0) {
-        http_json_error(c->req, 415, "invalid_request",
-                        "the body must be application/json");
+    if (read_json(c, &body) < 0)
         return;
-    }
-    body = json_loadb(c->req->body, c->req->body_len, 0, NULL);
     v = json_object_get(body, "required");
     if (!json_is_object(body) || json_object_size(body) != 1 ||
         !json_is_boolean(v)) {
@@ -590,12 +608,7 @@ delete_session(struct call *c)
                         "no live session with that id");
         return;
     }
-    delivery_wake(c->app->delivery);
-    c->sessions = 1;
-    c->deliveries = queued;
-    http_reply_json(c->req, 202,
-                    json_pack("{s:I, s:I}", "sessions", (json_int_t)1,
-                              "notifications", (json_int_t)queued));
+    reply_ended(c, 1, queued);
 }
 
 static void
@@ -814,19 +827,14 @@ get_logout_all(struct call *c)
 static void
 post_maintenance(struct call *c)
 {
-    const char *ctype = http_header(c->req, "Content-Type");
     json_t *body = NULL, *msg, *at;
     struct maintenance m;
     int64_t now = util_now(), when = now;
     char text[32];
     int rc;
 
-    if (ctype == NULL || strncmp(ctype, "application/json", 16) != 0) {
-        http_json_error(c->req, 415, "invalid_request",
-                        "the body must be application/json");
+    if (read_json(c, &body) < 0)
         return;
-    }
-    body = json_loadb(c->req->body, c->req->body_len, 0, NULL);
     msg = json_object_get(body, "message");
     at = json_object_get(body, "at");
     if (!json_is_object(body) ||

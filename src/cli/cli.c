@@ -24,6 +24,7 @@
 #include "gatehouse/crypto/keys.h"
 #include "gatehouse/crypto/password.h"
 #include "gatehouse/directory/clients.h"
+#include "gatehouse/session/admin_ops.h"
 #include "gatehouse/store/store.h"
 
 /* One option of the command line. */
@@ -410,6 +411,28 @@ parse_limit(const char *s, long *ret, char *msg, size_t size)
     }
     *ret = v;
     return 0;
+}
+
+void
+cli_audit_add(struct cli_ctx *c, const char *action, const char *target,
+              const char *reason, const char *outcome, long long sessions,
+              long long deliveries)
+{
+    struct audit_event ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.actor = c->actor;
+    ev.action = action;
+    ev.target = target;
+    ev.reason = reason;
+    ev.outcome = outcome;
+    ev.addr = "local";
+    ev.sessions = sessions;
+    ev.deliveries = deliveries;
+    if (strcmp(outcome, "error") == 0)
+        store_audit_add(c->st, &ev);
+    else
+        admin_audit(c->st, &ev);
 }
 
 int

@@ -39,28 +39,13 @@ fail(const struct cli_ctx *c, int rc)
     return cli_fail(c->cmd, c->cfg, rc);
 }
 
+/* The audit record, with the reason --reason gave. */
 static void
 audit(struct cli_ctx *c, const char *action, const char *target,
       const char *outcome, long long sessions, long long deliveries)
 {
-    struct audit_event ev;
-
-    memset(&ev, 0, sizeof(ev));
-    ev.actor = c->actor;
-    ev.action = action;
-    ev.target = target;
-    ev.reason = c->o->reason;
-    ev.outcome = outcome;
-    ev.addr = "local";
-    ev.sessions = sessions;
-    ev.deliveries = deliveries;
-    /* A failed operation is followed by its one line, which already names
-     * Redis when Redis is why; a second line for the audit record that
-     * failed the same way would say nothing new. */
-    if (strcmp(outcome, "error") == 0)
-        store_audit_add(c->st, &ev);
-    else
-        admin_audit(c->st, &ev);
+    cli_audit_add(c, action, target, c->o->reason, outcome, sessions,
+                  deliveries);
 }
 
 /*

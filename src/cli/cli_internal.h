@@ -145,6 +145,16 @@ struct cli_command {
 };
 
 /*
+ * Adds the audit record of what c did: by c->actor, from "local";
+ * sessions and deliveries -1 where they do not apply. A failed operation
+ * (outcome "error") is followed by its one line, which already names
+ * Redis when Redis is why: a failed write of its record is not said again.
+ */
+void cli_audit_add(struct cli_ctx *c, const char *action, const char *target,
+                   const char *reason, const char *outcome, long long sessions,
+                   long long deliveries);
+
+/*
  * Runs cmd, argv the words after its name, as every admin command runs:
  * options, the config, the password from stdin when --password-stdin is
  * given, Redis, then cmd->run. group prefixes its name in messages

@@ -49,24 +49,6 @@ fail(const struct cli_ctx *c, int rc)
     return cli_fail(c->cmd, c->cfg, rc);
 }
 
-static void
-audit(struct cli_ctx *c, const char *action, const char *reason,
-      const char *outcome, long long sessions, long long deliveries)
-{
-    struct audit_event ev;
-
-    memset(&ev, 0, sizeof(ev));
-    ev.actor = c->actor;
-    ev.action = action;
-    ev.target = "maintenance";
-    ev.reason = reason;
-    ev.outcome = outcome;
-    ev.addr = "local";
-    ev.sessions = sessions;
-    ev.deliveries = deliveries;
-    admin_audit(c->st, &ev);
-}
-
 /*
  * The sweep, here, when the shutdown starts at once and no server has
  * claimed it yet: the sessions end even with no server running (the
@@ -122,10 +104,12 @@ run_start(struct cli_ctx *c)
     }
     if ((rc = maintenance_start(c->st, c->o->message, at, c->actor, now,
                                 &m)) < 0) {
-        audit(c, "maintenance_start", c->o->message, "error", -1, -1);
+        cli_audit_add(c, "maintenance_start", "maintenance", c->o->message,
+                      "error", -1, -1);
         return fail(c, rc);
     }
-    audit(c, "maintenance_start", c->o->message, "ok", -1, -1);
+    cli_audit_add(c, "maintenance_start", "maintenance", c->o->message, "ok",
+                  -1, -1);
     if (m.state == MAINT_ACTIVE && (rc = sweep(c, &ended)) < 0)
         return fail(c, rc);
     if (json)
@@ -242,7 +226,8 @@ run_status(struct cli_ctx *c)
         if (tty)
             fputc('\n', stdout);
     }
-    audit(c, "maintenance_status", NULL, "ok", s.sessions, s.pending);
+    cli_audit_add(c, "maintenance_status", "maintenance", NULL, "ok",
+                  s.sessions, s.pending);
     rc = 0;
     if (!json)
         print_status(&s);
@@ -263,10 +248,11 @@ run_end(struct cli_ctx *c)
     int rc = maintenance_end(c->st);
 
     if (rc < 0) {
-        audit(c, "maintenance_end", NULL, "error", -1, -1);
+        cli_audit_add(c, "maintenance_end", "maintenance", NULL, "error", -1,
+                      -1);
         return fail(c, rc);
     }
-    audit(c, "maintenance_end", NULL, "ok", -1, -1);
+    cli_audit_add(c, "maintenance_end", "maintenance", NULL, "ok", -1, -1);
     if (json)
         return cli_print_json(json_pack("{s:s, s:b}", "state",
                                         maint_state_name(MAINT_NONE),

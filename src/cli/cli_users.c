@@ -447,7 +447,6 @@ check_reason(const struct cli_ctx *c, char *msg, size_t size)
 static int
 run_reset_factors(struct cli_ctx *c)
 {
-    struct audit_event ev;
     struct user *u = NULL;
     long long n = 0, queued = 0;
     int had = 0, rc;
@@ -455,23 +454,13 @@ run_reset_factors(struct cli_ctx *c)
     if ((rc = find_user(c, &u)) != 0)
         goto out;
     rc = admin_reset_factors(c->st, u->sub, c->actor, &had, &n, &queued);
-    memset(&ev, 0, sizeof(ev));
-    ev.actor = c->actor;
-    ev.action = "reset_factors";
-    ev.target = u->sub;
-    ev.reason = c->o->reason;
-    ev.outcome = rc < 0 ? "error" : "ok";
-    ev.addr = "local";
-    ev.sessions = rc < 0 ? -1 : n;
-    ev.deliveries = rc < 0 ? -1 : queued;
     if (rc < 0) {
-        /* Its line names the problem; a failed audit write would only
-         * say it again. */
-        store_audit_add(c->st, &ev);
+        cli_audit_add(c, "reset_factors", u->sub, c->o->reason, "error", -1,
+                      -1);
         rc = cli_fail(c->cmd, c->cfg, rc);
         goto out;
     }
-    admin_audit(c->st, &ev);
+    cli_audit_add(c, "reset_factors", u->sub, c->o->reason, "ok", n, queued);
     printf("%s (%s): %s; %lld session%s ended\n", u->username, u->sub,
            had ? "second factors removed" : "had no second factor", n,
            n == 1 ? "" : "s");
@@ -484,28 +473,18 @@ out:
 static int
 run_require_factor(struct cli_ctx *c)
 {
-    struct audit_event ev;
     struct user *u = NULL;
     int on = (c->o->given & CLI_OFF) == 0, rc;
 
     if ((rc = find_user(c, &u)) != 0)
         goto out;
     rc = factors_require(c->st, u->sub, on);
-    memset(&ev, 0, sizeof(ev));
-    ev.actor = c->actor;
-    ev.action = "require_factor";
-    ev.target = u->sub;
-    ev.reason = on ? "required" : "not required";
-    ev.outcome = rc < 0 ? "error" : "ok";
-    ev.addr = "local";
-    ev.sessions = -1;
-    ev.deliveries = -1;
+    cli_audit_add(c, "require_factor", u->sub, on ? "required" : "not required",
+                  rc < 0 ? "error" : "ok", -1, -1);
     if (rc < 0) {
-        store_audit_add(c->st, &ev);
         rc = cli_fail(c->cmd, c->cfg, rc);
         goto out;
     }
-    admin_audit(c->st, &ev);
     printf("%s (%s): second factor %s\n", u->username, u->sub,
            on ? "required" : "not required");
     rc = 0;

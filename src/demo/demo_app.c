@@ -289,7 +289,6 @@ backchannel_logout(struct MHD_Connection *c, const char *body)
     char *token = body ? web_form_value(body, "logout_token") : NULL;
     const char *why = "no logout_token", *sid, *sub;
     json_t *claims = NULL;
-    struct MHD_Response *r;
     int n;
 
     if (token == NULL ||
@@ -305,10 +304,9 @@ backchannel_logout(struct MHD_Connection *c, const char *body)
     n = sessions_end(sid, sid ? NULL : sub);
     say("event=backchannel_logout sid=%.8s sub=%s sessions_ended=%d",
         sid ? sid : "-", sub ? sub : "-", n);
-    r = web_text("text/plain", "");
     json_decref(claims);
     free(token);
-    return web_send(c, MHD_HTTP_OK, r);
+    return web_send(c, MHD_HTTP_OK, web_text("text/plain", ""));
 }
 
 /*

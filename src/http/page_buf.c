@@ -154,6 +154,28 @@ page_buf_form(struct page_buf *b, const struct page_ctx *ctx,
     page_buf_put(b, "\">\n");
 }
 
+void
+page_buf_para(struct page_buf *b, const char *text)
+{
+    page_buf_put(b, "<p>");
+    page_buf_esc(b, text);
+    page_buf_put(b, "</p>\n");
+}
+
+void
+page_buf_submit(struct page_buf *b, const char *id, const char *label)
+{
+    page_buf_put(b, "<button type=\"submit\"");
+    if (id != NULL) {
+        page_buf_put(b, " id=\"");
+        page_buf_put(b, id);
+        page_buf_put(b, "\"");
+    }
+    page_buf_put(b, ">");
+    page_buf_esc(b, label);
+    page_buf_put(b, "</button>\n</form>\n");
+}
+
 const char *
 page_buf_alert(struct page_buf *b, const char *error)
 {
@@ -175,6 +197,39 @@ page_buf_hidden(struct page_buf *b, const char *name, const char *value)
     page_buf_put(b, "\" value=\"");
     page_buf_esc(b, value);
     page_buf_put(b, "\">\n");
+}
+
+void
+page_buf_field(struct page_buf *b, const char *name, const char *label,
+               const char *attrs, const char *described, const char *value)
+{
+    page_buf_put(b, "<label for=\"");
+    page_buf_put(b, name);
+    page_buf_put(b, "\">");
+    page_buf_esc(b, label);
+    page_buf_put(b, "</label>\n<input id=\"");
+    page_buf_put(b, name);
+    page_buf_put(b, "\" name=\"");
+    page_buf_put(b, name);
+    page_buf_put(b, "\" ");
+    page_buf_put(b, attrs);
+    page_buf_put(b, described);
+    if (value != NULL) {
+        page_buf_put(b, " value=\"");
+        page_buf_esc(b, value);
+        page_buf_put(b, "\"");
+    }
+    page_buf_put(b, ">\n");
+}
+
+void
+page_buf_signed_in(struct page_buf *b, const struct page_ctx *ctx,
+                   const char *username)
+{
+    page_buf_put(b, "<p>");
+    page_buf_fmt(b, tr(ctx->lang, "Signed in as %s."), "",
+                 username ? username : "", "");
+    page_buf_put(b, "</p>\n");
 }
 
 char *

@@ -40,6 +40,9 @@ void page_buf_action(struct page_buf *b, const struct page_ctx *ctx,
  * ""); the caller closes it. */
 void page_buf_form(struct page_buf *b, const struct page_ctx *ctx,
                    const char *action);
+/* The end of a form: its submit button, reading label (text, escaped
+ * here), with id when not NULL. */
+void page_buf_submit(struct page_buf *b, const char *id, const char *label);
 /*
  * The message of a failed form, above it: announced (role="alert") and
  * tied to the fields it is about (WCAG 3.3.1). error is text in the
@@ -47,8 +50,41 @@ void page_buf_form(struct page_buf *b, const struct page_ctx *ctx,
  * carry (" aria-describedby=\"error\"", or "" when there is no message).
  */
 const char *page_buf_alert(struct page_buf *b, const char *error);
+/* A paragraph of text (escaped here). */
+void page_buf_para(struct page_buf *b, const char *text);
 /* <input type="hidden">, omitted when value is NULL. */
 void page_buf_hidden(struct page_buf *b, const char *name, const char *value);
+/*
+ * A field and its label: <label for="NAME"> with label (text, escaped
+ * here), then <input id="NAME" name="NAME" ATTRS> (attrs: markup of ours,
+ * such as type="text" required), carrying described (page_buf_alert's
+ * attribute, or "") and value (escaped) when it is not NULL.
+ */
+void page_buf_field(struct page_buf *b, const char *name, const char *label,
+                    const char *attrs, const char *described,
+                    const char *value);
+/* page_buf_field's attrs for a code from an authenticator app or a
+ * recovery code: letters too (no numeric keypad), and room for a
+ * recovery code typed with spaces. */
+#define PAGE_BUF_CODE_ATTRS                                                    \
+    "type=\"text\" autocomplete=\"one-time-code\" maxlength=\"16\" "           \
+    "autocapitalize=\"none\" spellcheck=\"false\""
+/* "Signed in as NAME." in a paragraph: whose account the page is about. */
+void page_buf_signed_in(struct page_buf *b, const struct page_ctx *ctx,
+                        const char *username);
+/*
+ * The passkey sign-in form (WebAuthn Level 2 §5.1.4), from
+ * pages_passkeys.c beside the script that fills it: the message the
+ * script shows when the browser or the person said no, and the opening
+ * of a form posting to action that the script shows and fills. The
+ * caller adds its page's hidden fields, then closes the form with
+ * pages_passkey_get_close, the button reading label (text).
+ */
+void pages_passkey_get_open(struct page_buf *b, const struct page_ctx *ctx,
+                            const char *challenge, const char *rp_id,
+                            const char *action);
+void pages_passkey_get_close(struct page_buf *b, const char *label);
+
 /*
  * The layout every page shares: head, style, the banner, and a centred card
  * holding the brand, an <h1> of title (text, escaped here) and the body

@@ -128,26 +128,15 @@ pages_login(const struct page_ctx *ctx, const struct page_login *p)
     page_buf_hidden(&b, "csrf", p->csrf ? p->csrf : "");
     page_buf_hidden(&b, "request", p->request);
     page_buf_hidden(&b, "return", p->return_to);
-    page_buf_put(&b, "<label for=\"username\">");
-    page_buf_esc(&b, tr(ctx->lang, "Username"));
-    page_buf_put(&b, "</label>\n"
-                     "<input id=\"username\" name=\"username\" type=\"text\" "
-                     "autocomplete=\"username\" autocapitalize=\"none\" "
-                     "spellcheck=\"false\" required autofocus");
-    page_buf_put(&b, described);
-    if (p->username != NULL) {
-        page_buf_put(&b, " value=\"");
-        page_buf_esc(&b, p->username);
-        page_buf_put(&b, "\"");
-    }
-    page_buf_put(&b, ">\n<label for=\"password\">");
-    page_buf_esc(&b, tr(ctx->lang, "Password"));
-    page_buf_put(&b,
-                 "</label>\n"
-                 "<input id=\"password\" name=\"password\" type=\"password\" "
-                 "autocomplete=\"current-password\" required");
-    page_buf_put(&b, described);
-    page_buf_put(&b, ">\n");
+    page_buf_field(&b, "username", tr(ctx->lang, "Username"),
+                   "type=\"text\" autocomplete=\"username\" "
+                   "autocapitalize=\"none\" spellcheck=\"false\" "
+                   "required autofocus",
+                   described, p->username);
+    page_buf_field(&b, "password", tr(ctx->lang, "Password"),
+                   "type=\"password\" autocomplete=\"current-password\" "
+                   "required",
+                   described, NULL);
     /* SPEC §5: unticked, the SSO cookie ends with the browser session. */
     page_buf_put(&b, "<div class=\"check\"><input id=\"keep\" name=\"keep\" "
                      "type=\"checkbox\" value=\"1\"");
@@ -155,9 +144,8 @@ pages_login(const struct page_ctx *ctx, const struct page_login *p)
         page_buf_put(&b, " checked");
     page_buf_put(&b, ">\n<label for=\"keep\">");
     page_buf_esc(&b, tr(ctx->lang, "Keep me signed in on this device"));
-    page_buf_put(&b, "</label></div>\n<button type=\"submit\">");
-    page_buf_esc(&b, tr(ctx->lang, "Sign in"));
-    page_buf_put(&b, "</button>\n</form>\n");
+    page_buf_put(&b, "</label></div>\n");
+    page_buf_submit(&b, NULL, tr(ctx->lang, "Sign in"));
     /* SPEC §7: a passwordless sign-in, on a page of its own (its script
      * is loaded there only); a GET form carries the pending request. */
     page_buf_put(&b, "<form method=\"get\" action=\"/login/passkey\" "
@@ -206,9 +194,8 @@ pages_logout_confirm(const struct page_ctx *ctx,
         page_buf_put(&b, "</p>\n");
         put_apps(ctx, &b, p->apps, p->napps);
     } else {
-        page_buf_put(&b, "<p>");
-        page_buf_esc(&b, tr(ctx->lang, "You will be signed out of Gatehouse."));
-        page_buf_put(&b, "</p>\n");
+        page_buf_para(&b,
+                      tr(ctx->lang, "You will be signed out of Gatehouse."));
     }
     page_buf_put(&b, "<p class=\"hint\">");
     /* TRANSLATORS: %s is the "Sign out" button's label */
@@ -349,9 +336,7 @@ pages_signed_out_continue(const struct page_ctx *ctx,
         if (apps[i].frame == NULL || apps[i].status != NULL)
             break; /* one is listed */
     if (i < napps) {
-        page_buf_put(&b, "<p>");
-        page_buf_esc(&b, tr(ctx->lang, "Your apps:"));
-        page_buf_put(&b, "</p>\n");
+        page_buf_para(&b, tr(ctx->lang, "Your apps:"));
         put_apps(ctx, &b, apps, napps);
     }
     put_frames(ctx, &b, apps, napps);
@@ -377,9 +362,7 @@ pages_error(const struct page_ctx *ctx, const char *title, const char *message)
     struct page_buf b = {0};
 
     if (message != NULL) {
-        page_buf_put(&b, "<p>");
-        page_buf_esc(&b, tr(ctx->lang, message));
-        page_buf_put(&b, "</p>\n");
+        page_buf_para(&b, tr(ctx->lang, message));
     }
     return page_buf_finish(
         ctx, tr(ctx->lang, title ? title : N_("Something went wrong")), &b);

@@ -139,23 +139,18 @@ pages_account(const struct page_ctx *ctx, const struct page_account *p)
         page_buf_esc(&b, p->status);
         page_buf_put(&b, "</p>\n");
     }
-    page_buf_put(&b, "<p>");
-    page_buf_fmt(&b, tr(ctx->lang, "Signed in as %s."), "",
-                 p->username ? p->username : "", "");
-    page_buf_put(&b, "</p>\n<p>");
-    page_buf_esc(&b, tr(ctx->lang,
-                        "These are the devices where you are signed in. "
-                        "Sign out of any you do not recognise or no longer "
-                        "use."));
-    page_buf_put(&b, "</p>\n");
+    page_buf_signed_in(&b, ctx, p->username);
+    page_buf_para(&b, tr(ctx->lang,
+                         "These are the devices where you are signed in. "
+                         "Sign out of any you do not recognise or no longer "
+                         "use."));
     for (i = 0; i < p->nsessions; i++)
         put_session(&b, ctx, p, i);
     page_buf_form(&b, ctx, p->action);
     page_buf_hidden(&b, "csrf", p->csrf ? p->csrf : "");
     page_buf_hidden(&b, "scope", "all");
-    page_buf_put(&b, "<button type=\"submit\" id=\"all\">");
-    page_buf_esc(&b, tr(ctx->lang, "Sign out of all sessions"));
-    page_buf_put(&b, "</button>\n</form>\n<p class=\"hint\">");
+    page_buf_submit(&b, "all", tr(ctx->lang, "Sign out of all sessions"));
+    page_buf_put(&b, "<p class=\"hint\">");
     page_buf_esc(&b, tr(ctx->lang,
                         "Each app you signed in to on a device is told when "
                         "you sign out of it."));
@@ -179,6 +174,19 @@ pages_account(const struct page_ctx *ctx, const struct page_account *p)
     return page_buf_finish(ctx, tr(ctx->lang, "Your sessions"), &b);
 }
 
+/* What the step-up form posts back besides the password: the action it
+ * stands before. */
+static void
+put_reauth_action(struct page_buf *b, const struct page_account_reauth *p)
+{
+    page_buf_hidden(b, "csrf", p->csrf ? p->csrf : "");
+    page_buf_hidden(b, "scope", p->scope);
+    page_buf_hidden(b, "sid", p->sid);
+    page_buf_hidden(b, "client_id", p->client_id);
+    page_buf_hidden(b, "post_logout_redirect_uri", p->post_logout_redirect_uri);
+    page_buf_hidden(b, "state", p->state);
+}
+
 char *
 pages_account_reauth(const struct page_ctx *ctx,
                      const struct page_account_reauth *p)
@@ -186,82 +194,41 @@ pages_account_reauth(const struct page_ctx *ctx,
     struct page_buf b = {0};
     const char *described = "";
 
-    page_buf_put(&b, "<p>");
-    page_buf_esc(&b, p->intro != NULL
-                         ? p->intro
-                         : tr(ctx->lang, "You signed in a while ago. Enter "
-                                         "your password again to change "
-                                         "your sessions."));
-    page_buf_put(&b, "</p>\n<p>");
-    page_buf_fmt(&b, tr(ctx->lang, "Signed in as %s."), "",
-                 p->username ? p->username : "", "");
-    page_buf_put(&b, "</p>\n");
+    page_buf_para(&b, p->intro != NULL
+                          ? p->intro
+                          : tr(ctx->lang, "You signed in a while ago. Enter "
+                                          "your password again to change "
+                                          "your sessions."));
+    page_buf_signed_in(&b, ctx, p->username);
     described = page_buf_alert(&b, p->error);
     page_buf_form(&b, ctx, p->action);
-    page_buf_hidden(&b, "csrf", p->csrf ? p->csrf : "");
-    page_buf_hidden(&b, "scope", p->scope);
-    page_buf_hidden(&b, "sid", p->sid);
-    page_buf_hidden(&b, "client_id", p->client_id);
-    page_buf_hidden(&b, "post_logout_redirect_uri",
-                    p->post_logout_redirect_uri);
-    page_buf_hidden(&b, "state", p->state);
+    put_reauth_action(&b, p);
     /* For password managers: whose password this is (WCAG 3.3.8 lets
      * them fill it in). */
     page_buf_put(&b, "<input type=\"text\" name=\"username\" "
                      "autocomplete=\"username\" hidden readonly value=\"");
     page_buf_esc(&b, p->username ? p->username : "");
-    page_buf_put(&b, "\">\n<label for=\"password\">");
-    page_buf_esc(&b, tr(ctx->lang, "Password"));
-    page_buf_put(&b, "</label>\n"
-                     "<input id=\"password\" name=\"password\" "
-                     "type=\"password\" autocomplete=\"current-password\" ");
-    page_buf_put(&b, p->totp ? "autofocus" : "required autofocus");
-    page_buf_put(&b, described);
-    page_buf_put(&b, ">\n");
-    if (p->totp) {
-        page_buf_put(&b, "<label for=\"code\">");
-        page_buf_esc(&b, tr(ctx->lang, "Or a code from your authenticator "
-                                       "app"));
-        page_buf_put(&b, "</label>\n<input id=\"code\" name=\"code\" "
-                         "type=\"text\" autocomplete=\"one-time-code\" "
-                         "maxlength=\"16\" autocapitalize=\"none\" "
-                         "spellcheck=\"false\"");
-        page_buf_put(&b, described);
-        page_buf_put(&b, ">\n");
-    }
-    page_buf_put(&b, "<button type=\"submit\">");
-    page_buf_esc(&b, tr(ctx->lang, "Continue"));
-    page_buf_put(&b, "</button>\n</form>\n");
+    page_buf_put(&b, "\">\n");
+    /* With a code as the other way, the password alone is not required. */
+    page_buf_field(&b, "password", tr(ctx->lang, "Password"),
+                   p->totp ? "type=\"password\" "
+                             "autocomplete=\"current-password\" autofocus"
+                           : "type=\"password\" "
+                             "autocomplete=\"current-password\" required "
+                             "autofocus",
+                   described, NULL);
+    if (p->totp)
+        page_buf_field(&b, "code",
+                       tr(ctx->lang, "Or a code from your authenticator app"),
+                       PAGE_BUF_CODE_ATTRS, described, NULL);
+    page_buf_submit(&b, NULL, tr(ctx->lang, "Continue"));
     if (p->passkey_challenge != NULL && p->passkey_state != NULL) {
-        /* Shown by /passkey.js, which fills id..sig and posts it. */
-        page_buf_put(&b, "<p id=\"passkey-error\" class=\"error\" "
-                         "role=\"alert\" hidden>");
-        page_buf_esc(&b, tr(ctx->lang, "The passkey could not be used. Try "
-                                       "again, or use another way."));
-        page_buf_put(&b, "</p>\n<form method=\"post\" hidden "
-                         "data-passkey=\"get\" data-challenge=\"");
-        page_buf_esc(&b, p->passkey_challenge);
-        page_buf_put(&b, "\" data-rp-id=\"");
-        page_buf_esc(&b, p->passkey_rp_id ? p->passkey_rp_id : "");
-        page_buf_put(&b, "\" action=\"");
-        page_buf_action(&b, ctx, p->action ? p->action : "");
-        page_buf_put(&b, "\">\n");
-        page_buf_hidden(&b, "csrf", p->csrf ? p->csrf : "");
-        page_buf_hidden(&b, "scope", p->scope);
-        page_buf_hidden(&b, "sid", p->sid);
-        page_buf_hidden(&b, "client_id", p->client_id);
-        page_buf_hidden(&b, "post_logout_redirect_uri",
-                        p->post_logout_redirect_uri);
-        page_buf_hidden(&b, "state", p->state);
+        pages_passkey_get_open(&b, ctx, p->passkey_challenge, p->passkey_rp_id,
+                               p->action);
+        put_reauth_action(&b, p);
         page_buf_hidden(&b, "pkstate", p->passkey_state);
-        page_buf_hidden(&b, "id", "");
-        page_buf_hidden(&b, "client_data", "");
-        page_buf_hidden(&b, "auth_data", "");
-        page_buf_hidden(&b, "sig", "");
-        page_buf_put(&b, "<button type=\"submit\" id=\"passkey\">");
-        page_buf_esc(&b, tr(ctx->lang, "Use a passkey"));
-        page_buf_put(&b, "</button>\n</form>\n"
-                         "<script src=\"/passkey.js\"></script>\n");
+        pages_passkey_get_close(&b, tr(ctx->lang, "Use a passkey"));
+        page_buf_put(&b, "<script src=\"/passkey.js\"></script>\n");
     }
     page_buf_put(&b, "<p class=\"hint\"><a href=\"");
     page_buf_action(&b, ctx, p->action ? p->action : "");

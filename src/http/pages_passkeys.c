@@ -119,6 +119,31 @@ put_alert(struct page_buf *b, const char *error, const char *status)
     }
 }
 
+void
+pages_passkey_get_open(struct page_buf *b, const struct page_ctx *ctx,
+                       const char *challenge, const char *rp_id,
+                       const char *action)
+{
+    put_script_error(b, ctx);
+    page_buf_put(b, "<form method=\"post\" hidden data-passkey=\"get\"");
+    put_data(b, "challenge", challenge);
+    put_data(b, "rp-id", rp_id);
+    page_buf_put(b, " action=\"");
+    page_buf_action(b, ctx, action);
+    page_buf_put(b, "\">\n");
+}
+
+void
+pages_passkey_get_close(struct page_buf *b, const char *label)
+{
+    /* What the script fills from the browser's answer. */
+    page_buf_hidden(b, "id", "");
+    page_buf_hidden(b, "client_data", "");
+    page_buf_hidden(b, "auth_data", "");
+    page_buf_hidden(b, "sig", "");
+    page_buf_submit(b, "passkey", label);
+}
+
 char *
 pages_passkeys(const struct page_ctx *ctx, const struct page_passkeys *p)
 {
@@ -126,14 +151,10 @@ pages_passkeys(const struct page_ctx *ctx, const struct page_passkeys *p)
     size_t i;
 
     put_alert(&b, p->error, p->status);
-    page_buf_put(&b, "<p>");
-    page_buf_fmt(&b, tr(ctx->lang, "Signed in as %s."), "",
-                 p->username ? p->username : "", "");
-    page_buf_put(&b, "</p>\n<p>");
-    page_buf_esc(&b, tr(ctx->lang,
-                        "A passkey signs you in with this device's screen "
-                        "lock or a security key, without a password."));
-    page_buf_put(&b, "</p>\n");
+    page_buf_signed_in(&b, ctx, p->username);
+    page_buf_para(&b, tr(ctx->lang,
+                         "A passkey signs you in with this device's screen "
+                         "lock or a security key, without a password."));
     if (p->nitems == 0) {
         page_buf_put(&b, "<p id=\"none\">");
         page_buf_esc(&b, tr(ctx->lang, "You have no passkeys yet."));
@@ -177,13 +198,10 @@ pages_passkeys(const struct page_ctx *ctx, const struct page_passkeys *p)
     page_buf_hidden(&b, "state", p->state);
     page_buf_hidden(&b, "client_data", "");
     page_buf_hidden(&b, "attestation", "");
-    page_buf_put(&b, "<label for=\"name\">");
-    page_buf_esc(&b, tr(ctx->lang, "Name of the new passkey"));
-    page_buf_put(&b, "</label>\n<input id=\"name\" name=\"name\" "
-                     "maxlength=\"64\" autocomplete=\"off\">\n"
-                     "<button type=\"submit\" id=\"add\">");
-    page_buf_esc(&b, tr(ctx->lang, "Add a passkey"));
-    page_buf_put(&b, "</button>\n</form>\n<noscript><p class=\"hint\">");
+    page_buf_field(&b, "name", tr(ctx->lang, "Name of the new passkey"),
+                   "maxlength=\"64\" autocomplete=\"off\"", "", NULL);
+    page_buf_submit(&b, "add", tr(ctx->lang, "Add a passkey"));
+    page_buf_put(&b, "<noscript><p class=\"hint\">");
     page_buf_esc(&b, tr(ctx->lang, "Adding a passkey needs JavaScript."));
     page_buf_put(&b, "</p></noscript>\n<p class=\"hint\"><a href=\"");
     page_buf_action(&b, ctx, "/account");
@@ -201,28 +219,15 @@ pages_passkey_sign_in(const struct page_ctx *ctx,
     struct page_buf b = {0};
 
     put_alert(&b, p->error, NULL);
-    page_buf_put(&b, "<p>");
-    page_buf_esc(&b, tr(ctx->lang, "Use the passkey on this device or your "
-                                   "security key."));
-    page_buf_put(&b, "</p>\n");
-    put_script_error(&b, ctx);
-    page_buf_put(&b, "<form method=\"post\" hidden data-passkey=\"get\"");
-    put_data(&b, "challenge", p->challenge);
-    put_data(&b, "rp-id", p->rp_id);
-    page_buf_put(&b, " action=\"");
-    page_buf_action(&b, ctx, p->action);
-    page_buf_put(&b, "\">\n");
+    page_buf_para(&b, tr(ctx->lang, "Use the passkey on this device or your "
+                                    "security key."));
+    pages_passkey_get_open(&b, ctx, p->challenge, p->rp_id, p->action);
     page_buf_hidden(&b, "state", p->state);
     page_buf_hidden(&b, "step", p->step);
     page_buf_hidden(&b, "request", p->request);
     page_buf_hidden(&b, "return", p->return_to);
-    page_buf_hidden(&b, "id", "");
-    page_buf_hidden(&b, "client_data", "");
-    page_buf_hidden(&b, "auth_data", "");
-    page_buf_hidden(&b, "sig", "");
-    page_buf_put(&b, "<button type=\"submit\" id=\"passkey\">");
-    page_buf_esc(&b, tr(ctx->lang, "Sign in with a passkey"));
-    page_buf_put(&b, "</button>\n</form>\n<noscript><p class=\"hint\">");
+    pages_passkey_get_close(&b, tr(ctx->lang, "Sign in with a passkey"));
+    page_buf_put(&b, "<noscript><p class=\"hint\">");
     page_buf_esc(&b, tr(ctx->lang, "Signing in with a passkey needs "
                                    "JavaScript."));
     page_buf_put(&b, "</p></noscript>\n");

@@ -64,24 +64,30 @@ put_key(struct page_buf *b, const char *secret)
     page_buf_put(b, "</code>");
 }
 
+/* The key for the app, both ways: the QR code to scan, the text to type. */
+static void
+put_secret(struct page_buf *b, const struct page_ctx *ctx,
+           const struct page_totp_setup *p)
+{
+    page_buf_para(b, tr(ctx->lang,
+                        "Scan this QR code with an authenticator app on your "
+                        "phone, then enter the 6-digit code it shows."));
+    if (put_qr(b, ctx, p->uri ? p->uri : "") < 0)
+        b->oom = 1;
+    page_buf_put(b, "<p>");
+    page_buf_esc(b, tr(ctx->lang, "Or enter this key in the app:"));
+    page_buf_put(b, "<br>");
+    put_key(b, p->secret ? p->secret : "");
+    page_buf_put(b, "</p>\n");
+}
+
 char *
 pages_totp_setup(const struct page_ctx *ctx, const struct page_totp_setup *p)
 {
     struct page_buf b = {0};
     const char *described = "";
 
-    page_buf_put(&b, "<p>");
-    page_buf_esc(&b, tr(ctx->lang,
-                        "Scan this QR code with an authenticator app on your "
-                        "phone, then enter the 6-digit code it shows."));
-    page_buf_put(&b, "</p>\n");
-    if (put_qr(&b, ctx, p->uri ? p->uri : "") < 0)
-        b.oom = 1;
-    page_buf_put(&b, "<p>");
-    page_buf_esc(&b, tr(ctx->lang, "Or enter this key in the app:"));
-    page_buf_put(&b, "<br>");
-    put_key(&b, p->secret ? p->secret : "");
-    page_buf_put(&b, "</p>\n");
+    put_secret(&b, ctx, p);
     described = page_buf_alert(&b, p->error);
     page_buf_form(&b, ctx, p->action);
     if (p->step != NULL) {
@@ -90,15 +96,13 @@ pages_totp_setup(const struct page_ctx *ctx, const struct page_totp_setup *p)
         page_buf_hidden(&b, "csrf", p->csrf ? p->csrf : "");
         page_buf_hidden(&b, "scope", "totp_activate");
     }
-    page_buf_put(&b, "<label for=\"code\">");
-    page_buf_esc(&b, tr(ctx->lang, "Code from the app"));
-    page_buf_put(&b, "</label>\n<input id=\"code\" name=\"code\" type=\"text\" "
-                     "inputmode=\"numeric\" autocomplete=\"one-time-code\" "
-                     "maxlength=\"16\" required autofocus");
-    page_buf_put(&b, described);
-    page_buf_put(&b, ">\n<button type=\"submit\">");
-    page_buf_esc(&b, tr(ctx->lang, "Turn on"));
-    page_buf_put(&b, "</button>\n</form>\n<p class=\"hint\"><a href=\"");
+    page_buf_field(&b, "code", tr(ctx->lang, "Code from the app"),
+                   "type=\"text\" inputmode=\"numeric\" "
+                   "autocomplete=\"one-time-code\" maxlength=\"16\" "
+                   "required autofocus",
+                   described, NULL);
+    page_buf_submit(&b, NULL, tr(ctx->lang, "Turn on"));
+    page_buf_put(&b, "<p class=\"hint\"><a href=\"");
     page_buf_action(&b, ctx, p->action ? p->action : "");
     page_buf_put(&b, "\">");
     page_buf_esc(&b, tr(ctx->lang, "Cancel"));
@@ -116,12 +120,12 @@ pages_totp_codes(const struct page_ctx *ctx, const char *back, const char *step,
 
     page_buf_put(&b, "<p id=\"status\" class=\"notice\" role=\"status\">");
     page_buf_esc(&b, tr(ctx->lang, "Two-step verification is on."));
-    page_buf_put(&b, "</p>\n<p>");
-    page_buf_esc(&b, tr(ctx->lang,
-                        "Save these recovery codes somewhere safe. Each "
-                        "works once, if you lose your phone. They are not "
-                        "shown again."));
-    page_buf_put(&b, "</p>\n<ul id=\"codes\">\n");
+    page_buf_put(&b, "</p>\n");
+    page_buf_para(&b, tr(ctx->lang,
+                         "Save these recovery codes somewhere safe. Each "
+                         "works once, if you lose your phone. They are not "
+                         "shown again."));
+    page_buf_put(&b, "<ul id=\"codes\">\n");
     for (i = 0; i < n; i++) {
         page_buf_put(&b, "<li><code>");
         page_buf_esc(&b, codes[i]);
@@ -131,9 +135,7 @@ pages_totp_codes(const struct page_ctx *ctx, const char *back, const char *step,
         page_buf_put(&b, "</ul>\n");
         page_buf_form(&b, ctx, back);
         page_buf_hidden(&b, "step", step);
-        page_buf_put(&b, "<button type=\"submit\" id=\"saved\">");
-        page_buf_esc(&b, tr(ctx->lang, "I have saved them"));
-        page_buf_put(&b, "</button>\n</form>\n");
+        page_buf_submit(&b, "saved", tr(ctx->lang, "I have saved them"));
         return page_buf_finish(ctx, tr(ctx->lang, "Recovery codes"), &b);
     }
     page_buf_put(&b, "</ul>\n<p><a href=\"");
@@ -150,48 +152,22 @@ pages_login_code(const struct page_ctx *ctx, const struct page_login_code *p)
     struct page_buf b = {0};
     const char *described = "";
 
-    page_buf_put(&b, "<p>");
-    page_buf_esc(&b,
-                 tr(ctx->lang, "Enter the 6-digit code from your authenticator "
-                               "app, or one of your recovery codes."));
-    page_buf_put(&b, "</p>\n");
+    page_buf_para(&b, tr(ctx->lang,
+                         "Enter the 6-digit code from your authenticator "
+                         "app, or one of your recovery codes."));
     described = page_buf_alert(&b, p->error);
     page_buf_form(&b, ctx, p->action);
     page_buf_hidden(&b, "step", p->step ? p->step : "");
-    page_buf_put(&b, "<label for=\"code\">");
-    page_buf_esc(&b, tr(ctx->lang, "Code"));
-    page_buf_put(&b, "</label>\n<input id=\"code\" name=\"code\" type=\"text\" "
-                     "autocomplete=\"one-time-code\" maxlength=\"16\" "
-                     "autocapitalize=\"none\" spellcheck=\"false\" "
-                     "required autofocus");
-    page_buf_put(&b, described);
-    page_buf_put(&b, ">\n<button type=\"submit\">");
-    page_buf_esc(&b, tr(ctx->lang, "Continue"));
-    page_buf_put(&b, "</button>\n</form>\n");
+    page_buf_field(&b, "code", tr(ctx->lang, "Code"),
+                   PAGE_BUF_CODE_ATTRS " required autofocus", described, NULL);
+    page_buf_submit(&b, NULL, tr(ctx->lang, "Continue"));
     if (p->passkey_challenge != NULL && p->passkey_state != NULL) {
-        /* Shown by /passkey.js, which fills id..sig and posts it. */
-        page_buf_put(&b, "<p id=\"passkey-error\" class=\"error\" "
-                         "role=\"alert\" hidden>");
-        page_buf_esc(&b, tr(ctx->lang, "The passkey could not be used. Try "
-                                       "again, or use another way."));
-        page_buf_put(&b, "</p>\n<form method=\"post\" hidden "
-                         "data-passkey=\"get\" data-challenge=\"");
-        page_buf_esc(&b, p->passkey_challenge);
-        page_buf_put(&b, "\" data-rp-id=\"");
-        page_buf_esc(&b, p->passkey_rp_id ? p->passkey_rp_id : "");
-        page_buf_put(&b, "\" action=\"");
-        page_buf_action(&b, ctx, p->action ? p->action : "");
-        page_buf_put(&b, "\">\n");
+        pages_passkey_get_open(&b, ctx, p->passkey_challenge, p->passkey_rp_id,
+                               p->action);
         page_buf_hidden(&b, "step", p->step ? p->step : "");
         page_buf_hidden(&b, "state", p->passkey_state);
-        page_buf_hidden(&b, "id", "");
-        page_buf_hidden(&b, "client_data", "");
-        page_buf_hidden(&b, "auth_data", "");
-        page_buf_hidden(&b, "sig", "");
-        page_buf_put(&b, "<button type=\"submit\" id=\"passkey\">");
-        page_buf_esc(&b, tr(ctx->lang, "Use a passkey"));
-        page_buf_put(&b, "</button>\n</form>\n"
-                         "<script src=\"/passkey.js\"></script>\n");
+        pages_passkey_get_close(&b, tr(ctx->lang, "Use a passkey"));
+        page_buf_put(&b, "<script src=\"/passkey.js\"></script>\n");
     }
     return page_buf_finish(ctx, tr(ctx->lang, "Two-step verification"), &b);
 }

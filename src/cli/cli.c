@@ -24,6 +24,7 @@
 #include "gatehouse/crypto/keys.h"
 #include "gatehouse/crypto/password.h"
 #include "gatehouse/directory/clients.h"
+#include "gatehouse/directory/users.h"
 #include "gatehouse/session/admin_ops.h"
 #include "gatehouse/store/store.h"
 
@@ -347,16 +348,8 @@ read_password(char **ret, const char **why)
     if (len > 0 && buf[len - 1] == '\r')
         len--;
     buf[len] = '\0';
-    if (len == 0) {
-        *why = "password: must not be empty";
-        rc = GH_EINVAL;
+    if ((rc = users_check_password(buf, why)) < 0)
         goto out;
-    }
-    if (len > PASSWORD_MAX) {
-        *why = "password: longer than 1024 bytes";
-        rc = GH_EINVAL;
-        goto out;
-    }
     *ret = buf;
     buf = NULL;
     rc = 0;

@@ -61,18 +61,14 @@ struct cli_opts {
     /* --email .. --zoneinfo, as users_add takes them (email_verified is
      * set from the flag). */
     struct user_info info;
-    const char *user;
-    const char *session;
-    const char *reason;
-    const char *state;
-    const char *limit;
-    const char *dir;
-    const char *alg;
-    const char *log_level;
-    const char *log_format;
-    const char *message;
-    const char *at;
-    const char *timeout;
+    /* what an admin command acts on, and why */
+    const char *user, *session, *reason, *state, *limit;
+    /* keys */
+    const char *dir, *alg;
+    /* serve */
+    const char *log_level, *log_format;
+    /* maintenance */
+    const char *message, *at, *timeout;
 };
 
 /* Which options one command takes, as CLI_* flags. */

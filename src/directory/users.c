@@ -178,8 +178,8 @@ valid_zoneinfo(const char *s)
     return i > 0 && !start;
 }
 
-static int
-check_password(const char *password, const char **why)
+int
+users_check_password(const char *password, const char **why)
 {
     const char *reason = NULL;
 
@@ -281,7 +281,7 @@ users_add(struct store *st, const char *username,
     if (info == NULL)
         info = &none;
     if ((rc = check_new_user(username, info, why)) < 0 ||
-        (rc = check_password(password, why)) < 0)
+        (rc = users_check_password(password, why)) < 0)
         return rc;
     memset(&u, 0, sizeof(u));
     if ((rc = util_uuid(u.sub)) < 0)
@@ -325,7 +325,7 @@ users_set_password(struct store *st, const char *name_or_sub,
     char *hash = NULL;
     int rc;
 
-    if ((rc = check_password(password, why)) < 0)
+    if ((rc = users_check_password(password, why)) < 0)
         return rc;
     /* Found before hashing: an unknown user costs no scrypt. */
     if ((rc = users_get(st, name_or_sub, &u)) < 0)

@@ -27,6 +27,10 @@ struct user_info {
     bool email_verified;
 };
 
+/* 0 if password is one users_add takes (1..PASSWORD_MAX bytes), else
+ * GH_EINVAL with *why (when not NULL) set to a static reason. */
+int users_check_password(const char *password, const char **why);
+
 /*
  * Creates a user. username: 1..64 of [A-Za-z0-9._@-]; info (may be NULL):
  * email an address of up to 254 bytes, name, given_name, family_name

@@ -14,6 +14,7 @@
 #include <openssl/hmac.h>
 
 #include "gatehouse/auth/device.h"
+#include "gatehouse/auth/lockout.h"
 #include "gatehouse/auth/presign.h"
 #include "gatehouse/core/app.h"
 #include "gatehouse/core/config.h"
@@ -549,8 +550,7 @@ login_reserve(struct http_request *req, struct login_job *j)
 {
     struct app *app = req->app;
     const char *who[LOGIN_BUCKETS];
-    char id[DEVICE_ID_LEN + 1], retry[24];
-    long retry_s = 0;
+    char id[DEVICE_ID_LEN + 1];
     int i, rc;
 
     if (j->user != NULL && device_known(req, j->user->sub, id)) {
@@ -569,17 +569,9 @@ login_reserve(struct http_request *req, struct login_job *j)
     }
     for (i = 0; i < j->nwho; i++)
         who[i] = j->who[i];
-    rc = store_login_reserve(app->store, who, j->nwho,
-                             app->cfg->login_max_failures,
-                             app->cfg->login_lockout_s, &retry_s);
-    if (rc == GH_EDENIED) {
+    if ((rc = lockout_reserve(req, who, j->nwho)) == 1) {
         log_info("login_locked_out sub=%s addr=%s",
                  j->user != NULL ? j->user->sub : "-", j->ip);
-        snprintf(retry, sizeof(retry), "%ld", retry_s);
-        http_add_header(req, "Retry-After", retry);
-        http_error_page(req, 429, N_("Too many attempts"),
-                        N_("Too many failed sign-ins. Wait a few minutes and "
-                           "try again."));
         return 1;
     }
     if (rc < 0)

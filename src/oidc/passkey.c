@@ -435,25 +435,12 @@ show_sign_in(struct http_request *req, const char *request,
 }
 
 static void
-set_session_cookie(struct http_request *req, const char *value)
-{
-    char buf[256];
-
-    /* SPEC §5: ends with the browser session ("Keep me signed in" is the
-     * password form's). */
-    snprintf(buf, sizeof(buf), "%s=%s; Path=/; HttpOnly; SameSite=Lax%s",
-             SESSION_COOKIE, value,
-             req->app->cfg->issuer_https ? "; Secure" : "");
-    http_add_header(req, "Set-Cookie", buf);
-}
-
-static void
 login_post(struct http_request *req)
 {
     struct app *app = req->app;
     const char *request, *ret, *return_to = NULL;
     char browser[PRESIGN_ID_LEN + 1], sid[SESSION_SID_LEN + 1];
-    char cookie[SESSION_COOKIE_LEN + 1], *sub = NULL, *app_name = NULL;
+    char *sub = NULL;
     json_t *areq = NULL;
     struct user *u = NULL;
     struct login_hold hold = {0};
@@ -462,25 +449,20 @@ login_post(struct http_request *req)
     int rc, uv = 0;
 
     if (!presign_same_origin(req)) {
-        http_error_page(req, 403, N_("Sign-in refused"),
-                        N_("This sign-in form was sent from another site, so "
-                           "nothing was done. Go back to the application and "
-                           "sign in again."));
+        login_error(req, LOGIN_REFUSED);
         return;
     }
     if (!http_content_type_is(req, "application/x-www-form-urlencoded") ||
         form_parse(req->body, req->body_len, &f) < 0 ||
         form_has_duplicate(&f) != NULL) {
         form_free(&f);
-        http_error_page(req, 400, N_("Invalid request"),
-                        N_("The sign-in form was not sent correctly."));
+        login_error(req, LOGIN_BAD_FORM);
         return;
     }
     request = form_get(&f, "request");
     ret = form_get(&f, "return");
     if (ret != NULL && (return_to = login_return_path(ret)) == NULL) {
-        http_error_page(req, 400, N_("Invalid request"),
-                        N_("The sign-in form was not sent correctly."));
+        login_error(req, LOGIN_BAD_FORM);
         goto out;
     }
     if (rp_of(app->cfg, &rp) < 0) {
@@ -537,69 +519,42 @@ login_post(struct http_request *req)
                      401);
         goto out;
     }
-    app_name = authorize_request_open(app, request, &areq);
-    if (request != NULL && areq == NULL) {
-        http_error_page(req, 400, N_("Sign-in expired"),
-                        N_("This sign-in took too long. Go back to the "
-                           "application and start again."));
+    if (login_request_open(req, request, &areq, NULL) < 0)
         goto out;
-    }
-    if (session_create_amr(app->store, app->cfg, u->sub,
-                           http_client_addr(req),
-                           http_header(req, "User-Agent") != NULL
-                               ? http_header(req, "User-Agent")
-                               : "",
-                           SESSION_AMR_HWK, sid, cookie) < 0) {
-        authorize_unavailable(req);
+    /* SPEC §5: the cookie ends with the browser session ("Keep me signed
+     * in" is the password form's), and no device cookie is set. */
+    if (login_session(req, u, http_client_addr(req),
+                      http_header(req, "User-Agent") != NULL
+                          ? http_header(req, "User-Agent")
+                          : "",
+                      0, 0, SESSION_AMR_HWK, sid) < 0)
         goto out;
-    }
-    set_session_cookie(req, cookie);
-    presign_forget(req);
     log_info("login sub=%s addr=%s amr=hwk uv=%d", u->sub,
              http_client_addr(req), uv);
-    if (areq != NULL) {
-        struct areq a;
-
-        authorize_areq_from_json(areq, &a);
-        authorize_redirect_with_code_amr(req, &a, sid, u->sub, util_now(),
-                                         SESSION_AMR_HWK, 303);
-    } else if (return_to != NULL) {
-        http_redirect(req, 303, return_to);
-    } else {
-        char *html = pages_signed_in(http_page_ctx(req), u->username);
-        http_reply_html(req, 200, html != NULL ? html : xstrdup(""));
-    }
+    login_answer(req, u, sid, SESSION_AMR_HWK, areq, return_to);
 out:
     json_decref(areq);
-    free(app_name);
     free(sub);
     user_free(u);
     form_free(&f);
 }
 
+/* GET /login/passkey?return=...: a "return" outside our pages is a
+ * malformed link here. */
+static void
+login_get(struct http_request *req, const struct form *q)
+{
+    const char *ret = form_get(q, "return");
+
+    if (ret != NULL && login_return_path(ret) == NULL)
+        login_error(req, LOGIN_BAD_LINK);
+    else
+        show_sign_in(req, form_get(q, "request"), login_return_path(ret),
+                     NULL, 200);
+}
+
 void
 passkey_login_handle(struct http_request *req)
 {
-    const char *ret, *request;
-    struct form q;
-
-    if (strcmp(req->method, "POST") == 0) {
-        login_post(req);
-        return;
-    }
-    if (form_parse(req->query, strlen(req->query), &q) < 0 ||
-        form_has_duplicate(&q) != NULL) {
-        form_free(&q);
-        http_error_page(req, 400, N_("Invalid request"),
-                        N_("The sign-in link is malformed."));
-        return;
-    }
-    ret = form_get(&q, "return");
-    request = form_get(&q, "request");
-    if (ret != NULL && login_return_path(ret) == NULL)
-        http_error_page(req, 400, N_("Invalid request"),
-                        N_("The sign-in link is malformed."));
-    else
-        show_sign_in(req, request, login_return_path(ret), NULL, 200);
-    form_free(&q);
+    login_page(req, login_get, login_post);
 }

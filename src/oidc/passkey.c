@@ -11,11 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 
 #include "gatehouse/auth/presign.h"
+#include "gatehouse/auth/signedin.h"
 #include "gatehouse/auth/stepup.h"
 #include "gatehouse/core/app.h"
 #include "gatehouse/core/config.h"
@@ -58,14 +58,11 @@ rp_of(const struct config *cfg, struct rp_buf *b)
     return 0;
 }
 
-static void
-unavailable(struct http_request *req)
-{
-    http_add_header(req, "Retry-After", "5");
-    http_error_page(req, 503, N_("Temporarily unavailable"),
-                    N_("Your passkeys cannot be shown or changed right now; "
-                       "nothing was changed. Please try again in a moment."));
-}
+/* /account/passkeys as signedin.h opens it. */
+static const struct signedin_page page = {
+    RETURN_PASSKEYS, PURPOSE,
+    N_("Your passkeys cannot be shown or changed right now; nothing was "
+       "changed. Please try again in a moment.")};
 
 void
 passkey_script(struct http_request *req)
@@ -73,17 +70,6 @@ passkey_script(struct http_request *req)
     http_add_header(req, "X-Content-Type-Options", "nosniff");
     http_reply(req, 200, "text/javascript; charset=utf-8",
                xstrdup(pages_passkey_script), strlen(pages_passkey_script));
-}
-
-static void
-utc_text(int64_t t, char out[32])
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-
-    if (gmtime_r(&tt, &tm) == NULL ||
-        strftime(out, 32, "%Y-%m-%d %H:%M UTC", &tm) == 0)
-        snprintf(out, 32, "-");
 }
 
 /* The page's script and the calls it makes: 'self' only. */
@@ -97,13 +83,12 @@ show(struct http_request *req, const struct session *s, const char *status,
     struct app *app = req->app;
     const struct page_ctx *ctx = http_page_ctx(req);
     char challenge[PASSKEY_CHALLENGE_TEXT], *csrf = NULL, *state = NULL;
-    char *user_id = NULL, *html, (*times)[32] = NULL;
+    char *user_id = NULL, *html, (*times)[SIGNEDIN_TIME_MAX] = NULL;
     struct page_passkey_item *items = NULL;
     struct passkey_record *list = NULL;
     struct page_passkeys pp;
     struct user *u = NULL;
     struct rp_buf rp;
-    json_t *none = NULL;
     size_t n = 0, i;
 
     if (rp_of(app->cfg, &rp) < 0) {
@@ -112,19 +97,18 @@ show(struct http_request *req, const struct session *s, const char *status,
                            "an IP address."));
         return;
     }
-    none = json_object();
     if (users_get(app->store, s->sub, &u) < 0 ||
         store_passkeys_list(app->store, s->sub, &list, &n) < 0 ||
-        none == NULL || presign_seal(app, PURPOSE, s->sid, none, &csrf) < 0 ||
+        presign_token(app, PURPOSE, s->sid, &csrf) < 0 ||
         passkeys_challenge(app->store, PASSKEY_PURPOSE_REGISTER, s->sub,
                            challenge, &state) < 0) {
-        unavailable(req);
+        signedin_unavailable(req, &page);
         goto out;
     }
     items = xcalloc(n + 1, sizeof(*items));
     times = xcalloc(n + 1, sizeof(*times));
     for (i = 0; i < n; i++) {
-        utc_text(list[i].created, times[i]);
+        signedin_time(list[i].created, times[i]);
         items[i].id = list[i].id;
         items[i].name = list[i].name;
         items[i].created = times[i];
@@ -150,7 +134,6 @@ out:
     free(times);
     free(user_id);
     store_passkeys_free(list, n);
-    json_decref(none);
     free(csrf);
     free(state);
     user_free(u);
@@ -165,11 +148,10 @@ show_reauth(struct http_request *req, const struct session *s,
     struct page_account_reauth pr;
     struct user *u = NULL;
     char *csrf = NULL, *html;
-    json_t *none = json_object();
 
-    if (none == NULL || users_get(app->store, s->sub, &u) < 0 ||
-        presign_seal(app, PURPOSE, s->sid, none, &csrf) < 0) {
-        unavailable(req);
+    if (users_get(app->store, s->sub, &u) < 0 ||
+        presign_token(app, PURPOSE, s->sid, &csrf) < 0) {
+        signedin_unavailable(req, &page);
         goto out;
     }
     memset(&pr, 0, sizeof(pr));
@@ -183,7 +165,6 @@ show_reauth(struct http_request *req, const struct session *s,
     html = pages_account_reauth(ctx, &pr);
     http_reply_html(req, status, html != NULL ? html : xstrdup(""));
 out:
-    json_decref(none);
     free(csrf);
     user_free(u);
 }
@@ -224,7 +205,7 @@ act(struct http_request *req, const struct session *s, const struct action *a)
                  ? store_passkey_remove(app->store, s->sub, a->id)
                  : 0;
         if (rc < 0) {
-            unavailable(req);
+            signedin_unavailable(req, &page);
             return;
         }
         log_info("passkey_removed sub=%s found=%d", s->sub, rc);
@@ -246,7 +227,7 @@ act(struct http_request *req, const struct session *s, const struct action *a)
         show(req, s, N_("The passkey was added."), NULL, 200);
         break;
     case GH_EREDIS:
-        unavailable(req);
+        signedin_unavailable(req, &page);
         break;
     case GH_EEXISTS:
         show(req, s, NULL, N_("That passkey is registered already."), 409);
@@ -288,29 +269,23 @@ stepped_up(struct http_request *req, void *arg, int rc)
     else if (rc == GH_ENOTFOUND)
         http_redirect(req, 303, RETURN_PASSKEYS);
     else
-        unavailable(req);
+        signedin_unavailable(req, &page);
     session_free(p->s);
     free(p);
     return 0;
 }
 
+/* A form of the page posted (signedin_handle): s is ours to free. */
 static void
-post(struct http_request *req, struct session *s)
+post(struct http_request *req, struct session *s, const struct form *f)
 {
     struct app *app = req->app;
     const char *op, *password;
     struct action a = {0};
     struct pending *p;
-    struct form f;
-    int rc;
 
-    if ((rc = presign_form(req, PURPOSE, s->sid, &f)) < 0) {
-        if (rc == GH_EREDIS)
-            unavailable(req);
-        goto out;
-    }
     if (!stepup_fresh(app->cfg, s)) {
-        password = form_get(&f, "password");
+        password = form_get(f, "password");
         if (password == NULL || *password == '\0' ||
             strlen(password) > PASSWORD_MAX) {
             show_reauth(req, s,
@@ -326,59 +301,38 @@ post(struct http_request *req, struct session *s)
             s = NULL;
         goto out;
     }
-    op = form_get(&f, "op");
+    op = form_get(f, "op");
     if (op == NULL || (strcmp(op, "add") != 0 && strcmp(op, "remove") != 0)) {
         /* The step-up form itself, posted while fresh: the page. */
         show(req, s, NULL, NULL, 200);
         goto out;
     }
     a.add = strcmp(op, "add") == 0;
-    a.id = dup_or_null(form_get(&f, "id"));
-    a.state = dup_or_null(form_get(&f, "state"));
-    a.client_data = dup_or_null(form_get(&f, "client_data"));
-    a.attestation = dup_or_null(form_get(&f, "attestation"));
-    a.name = dup_or_null(form_get(&f, "name"));
+    a.id = dup_or_null(form_get(f, "id"));
+    a.state = dup_or_null(form_get(f, "state"));
+    a.client_data = dup_or_null(form_get(f, "client_data"));
+    a.attestation = dup_or_null(form_get(f, "attestation"));
+    a.name = dup_or_null(form_get(f, "name"));
     act(req, s, &a);
 out:
     action_clear(&a);
-    form_free(&f);
     session_free(s);
+}
+
+/* The page, after the step-up when the session's is not fresh. */
+static void
+get(struct http_request *req, const struct session *s)
+{
+    if (!stepup_fresh(req->app->cfg, s))
+        show_reauth(req, s, NULL, 200);
+    else
+        show(req, s, NULL, NULL, 200);
 }
 
 void
 passkey_account_handle(struct http_request *req)
 {
-    struct app *app = req->app;
-    int is_post = strcmp(req->method, "POST") == 0;
-    struct session *s = NULL;
-    char *cookie;
-    int rc;
-
-    cookie = http_cookie(req, SESSION_COOKIE);
-    if (cookie == NULL) {
-        http_redirect(req, is_post ? 303 : 302, RETURN_PASSKEYS);
-        return;
-    }
-    rc = session_from_cookie(app->store, app->cfg, cookie,
-                             http_header(req, "User-Agent"), &s);
-    free(cookie);
-    if (rc == GH_ENOTFOUND) {
-        http_redirect(req, is_post ? 303 : 302, RETURN_PASSKEYS);
-        return;
-    }
-    if (rc < 0) {
-        unavailable(req);
-        return;
-    }
-    if (is_post) {
-        post(req, s);
-        return;
-    }
-    if (!stepup_fresh(app->cfg, s))
-        show_reauth(req, s, NULL, 200);
-    else
-        show(req, s, NULL, NULL, 200);
-    session_free(s);
+    signedin_handle(req, &page, get, post);
 }
 
 /* --- /login/passkey ---------------------------------------------------- */

@@ -26,12 +26,10 @@ signedin_time(int64_t t, char out[SIGNEDIN_TIME_MAX])
 }
 
 void
-signedin_unavailable(struct http_request *req,
-                     const struct signedin_page *page)
+signedin_unavailable(struct http_request *req, const struct signedin_page *page)
 {
     http_add_header(req, "Retry-After", "5");
-    http_error_page(req, 503, N_("Temporarily unavailable"),
-                    page->unavailable);
+    http_error_page(req, 503, N_("Temporarily unavailable"), page->unavailable);
 }
 
 void

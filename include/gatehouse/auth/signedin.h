@@ -43,8 +43,7 @@ typedef void (*signedin_get_fn)(struct http_request *req,
                                 const struct session *s);
 typedef void (*signedin_post_fn)(struct http_request *req, struct session *s,
                                  const struct form *f);
-void signedin_handle(struct http_request *req,
-                     const struct signedin_page *page, signedin_get_fn get,
-                     signedin_post_fn post);
+void signedin_handle(struct http_request *req, const struct signedin_page *page,
+                     signedin_get_fn get, signedin_post_fn post);
 
 #endif

@@ -17,6 +17,7 @@
 #include <openssl/crypto.h>
 
 #include "gatehouse/auth/client_auth.h"
+#include "gatehouse/auth/enrol.h"
 #include "gatehouse/auth/presign.h"
 #include "gatehouse/auth/signedin.h"
 #include "gatehouse/auth/stepup.h"
@@ -429,7 +430,6 @@ totp_activate(struct http_request *req, const struct session *s,
     struct app *app = req->app;
     char codes[RECOVERY_CODES][RECOVERY_CODE_TEXT_LEN + 1];
     struct totp_enrolment e = {{0}, NULL};
-    struct user *u = NULL;
     int rc;
 
     rc = factors_totp_activate(app->store, app->factor_key, s->sub,
@@ -451,23 +451,14 @@ totp_activate(struct http_request *req, const struct session *s,
         return;
     }
     log_info("account_totp_wrong_code sub=%s", s->sub);
-    if ((rc = users_get(app->store, s->sub, &u)) < 0 ||
-        (rc = factors_totp_pending(app->store, app->factor_key,
-                                   app->cfg->issuer, s->sub, u->username,
-                                   &e)) < 0) {
-        if (rc == GH_ENOTFOUND)
-            show(req, s, NULL, NULL, 0);
-        else
-            unavailable(req);
-        goto out;
-    }
-    show_setup(req, s, &e,
-               N_("That code is not right. Enter the 6-digit code the app "
-                  "shows now."),
-               400);
-out:
+    rc = enrol_pending(app, s->sub, &e);
+    if (rc == GH_ENOTFOUND)
+        show(req, s, NULL, NULL, 0);
+    else if (rc < 0)
+        unavailable(req);
+    else
+        show_setup(req, s, &e, ENROL_WRONG_CODE, 400);
     factors_enrolment_clear(&e);
-    user_free(u);
 }
 
 /* "Remove" and "New recovery codes", after the step-up. Removing is the

@@ -14,6 +14,7 @@
 #include <openssl/hmac.h>
 
 #include "gatehouse/auth/device.h"
+#include "gatehouse/auth/enrol.h"
 #include "gatehouse/auth/lockout.h"
 #include "gatehouse/auth/presign.h"
 #include "gatehouse/core/app.h"
@@ -738,7 +739,6 @@ enrol_code(struct http_request *req, const char *step, const char *sub,
     char codes[RECOVERY_CODES][RECOVERY_CODE_TEXT_LEN + 1];
     const char *list[RECOVERY_CODES];
     struct totp_enrolment e = {{0}, NULL};
-    struct user *u = NULL;
     char *next = NULL, *html;
     size_t i;
     int rc;
@@ -770,24 +770,15 @@ enrol_code(struct http_request *req, const char *step, const char *sub,
         authorize_unavailable(req);
         return;
     }
-    if (rc == GH_ENOTFOUND ||
-        (rc = users_get(app->store, sub, &u)) < 0 ||
-        (rc = factors_totp_pending(app->store, app->factor_key,
-                                   app->cfg->issuer, sub, u->username,
-                                   &e)) < 0) {
+    if (rc == GH_ENOTFOUND || (rc = enrol_pending(app, sub, &e)) < 0) {
         if (rc == GH_ENOTFOUND)
             login_error(req, LOGIN_FORM_EXPIRED);
         else
             authorize_unavailable(req);
-        goto out;
+    } else {
+        show_enrol_page(req, step, &e, ENROL_WRONG_CODE, 400);
     }
-    show_enrol_page(req, step, &e,
-                    N_("That code is not right. Enter the 6-digit code the "
-                       "app shows now."),
-                    400);
-out:
     factors_enrolment_clear(&e);
-    user_free(u);
 }
 
 /*

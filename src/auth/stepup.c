@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gatehouse/auth/lockout.h"
 #include "gatehouse/auth/stepup.h"
 #include "gatehouse/core/app.h"
 #include "gatehouse/core/config.h"
@@ -104,27 +105,14 @@ static int
 reserve(struct http_request *req, const struct session *s,
         char b[BUCKETS][BUCKET_MAX])
 {
-    struct app *app = req->app;
     const char *who[BUCKETS] = {b[0], b[1]};
-    long retry_s = 0;
-    char retry[24];
     int rc;
 
     snprintf(b[0], BUCKET_MAX, "u:%s", s->sub);
     snprintf(b[1], BUCKET_MAX, "ip:%s", http_client_addr(req));
-    rc = store_login_reserve(app->store, who, BUCKETS,
-                             app->cfg->login_max_failures,
-                             app->cfg->login_lockout_s, &retry_s);
-    if (rc == GH_EDENIED) {
+    if ((rc = lockout_reserve(req, who, BUCKETS)) == 1)
         log_info("stepup_locked_out sub=%s", s->sub);
-        snprintf(retry, sizeof(retry), "%ld", retry_s);
-        http_add_header(req, "Retry-After", retry);
-        http_error_page(req, 429, N_("Too many attempts"),
-                        N_("Too many failed sign-ins. Wait a few minutes and "
-                           "try again."));
-        return 1;
-    }
-    return rc < 0 ? GH_EREDIS : 0;
+    return rc;
 }
 
 int

@@ -29,13 +29,12 @@ stepup_page_show(struct http_request *req, const struct session *s,
     struct user *u = NULL;
     char *csrf = NULL, *html, *pkstate = NULL;
     char challenge[PASSKEY_CHALLENGE_TEXT], origin[512], rp_id[256];
-    json_t *none = json_object();
     size_t nfi = 0;
     int rc = GH_ENOMEM, left = 0;
 
     /* Sealed and bound to the session, not stored. */
-    if (none == NULL || (rc = users_get(app->store, s->sub, &u)) < 0 ||
-        (rc = presign_seal(app, purpose, s->sid, none, &csrf)) < 0)
+    if ((rc = users_get(app->store, s->sub, &u)) < 0 ||
+        (rc = presign_token(app, purpose, s->sid, &csrf)) < 0)
         goto out;
     pr->csrf = csrf;
     pr->username = u->username;
@@ -58,7 +57,6 @@ stepup_page_show(struct http_request *req, const struct session *s,
         http_reply_html(req, status, html != NULL ? html : xstrdup(""));
     rc = 0;
 out:
-    json_decref(none);
     free(pkstate);
     free(csrf);
     user_free(u);

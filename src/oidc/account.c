@@ -17,7 +17,9 @@
 #include <openssl/crypto.h>
 
 #include "gatehouse/auth/client_auth.h"
+#include "gatehouse/auth/enrol.h"
 #include "gatehouse/auth/presign.h"
+#include "gatehouse/auth/signedin.h"
 #include "gatehouse/auth/stepup.h"
 #include "gatehouse/auth/stepup_page.h"
 #include "gatehouse/core/app.h"
@@ -65,14 +67,16 @@ struct action {
     char sid[SESSION_SID_LEN + 1]; /* else this one */
 };
 
-/* SPEC §7: a Redis failure is never reported as success. */
+/* The account page as signedin.h opens it. */
+static const struct signedin_page page = {
+    LOGIN_RETURN_ACCOUNT, PURPOSE,
+    N_("Your sessions cannot be shown or changed right now; nothing was "
+       "changed. Please try again in a moment.")};
+
 static void
 unavailable(struct http_request *req)
 {
-    http_add_header(req, "Retry-After", "5");
-    http_error_page(req, 503, N_("Temporarily unavailable"),
-                    N_("Your sessions cannot be shown or changed right now; "
-                       "nothing was changed. Please try again in a moment."));
+    signedin_unavailable(req, &page);
 }
 
 /* No session: sign in, then back here (login_return_path). */
@@ -80,18 +84,6 @@ static void
 to_sign_in(struct http_request *req, int post)
 {
     http_redirect(req, post ? 303 : 302, LOGIN_RETURN_ACCOUNT);
-}
-
-/* A time as the page shows it: "2026-12-07 13:45 UTC". */
-static void
-utc_text(int64_t t, char out[32])
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-
-    if (gmtime_r(&tt, &tm) == NULL ||
-        strftime(out, 32, "%Y-%m-%d %H:%M UTC", &tm) == 0)
-        snprintf(out, 32, "-");
 }
 
 /*
@@ -219,9 +211,8 @@ show(struct http_request *req, const struct session *s, const char *status,
     struct session **list = NULL;
     struct page_account pa;
     struct user *u = NULL;
-    char(*times)[2][32] = NULL;
+    char(*times)[2][SIGNEDIN_TIME_MAX] = NULL;
     char *csrf = NULL, *html, *csp;
-    json_t *none = NULL;
     struct factor_info fi[FACTORS_MAX];
     size_t n = 0, i, k, nfi = 0;
     int rc, active, left = 0;
@@ -238,8 +229,7 @@ show(struct http_request *req, const struct session *s, const char *status,
     }
     /* Sealed and bound to the session, as the logout confirmation's:
      * nothing stored, and useless once the session has ended. */
-    none = json_object();
-    if (none == NULL || presign_seal(app, PURPOSE, s->sid, none, &csrf) < 0) {
+    if (presign_token(app, PURPOSE, s->sid, &csrf) < 0) {
         unavailable(req);
         goto out;
     }
@@ -250,8 +240,8 @@ show(struct http_request *req, const struct session *s, const char *status,
 
         for (k = 0; k < list[i]->napps; k++)
             apps[k] = app_name(app, list[i]->apps[k]);
-        utc_text(list[i]->created, times[i][0]);
-        utc_text(list[i]->last_seen, times[i][1]);
+        signedin_time(list[i]->created, times[i][0]);
+        signedin_time(list[i]->last_seen, times[i][1]);
         rows[i].sid = list[i]->sid;
         rows[i].browser = browser_text(ctx->lang, list[i]);
         rows[i].address = list[i]->ip[0] != '\0' ? list[i]->ip : "-";
@@ -288,7 +278,6 @@ out:
     for (i = 0; list != NULL && i < n; i++)
         session_free(list[i]);
     free(list);
-    json_decref(none);
     free(csrf);
     user_free(u);
 }
@@ -319,10 +308,8 @@ show_setup(struct http_request *req, const struct session *s,
     const struct page_ctx *ctx = http_page_ctx(req);
     struct page_totp_setup ps;
     char *csrf = NULL, *html;
-    json_t *none = json_object();
 
-    if (none == NULL ||
-        presign_seal(req->app, PURPOSE, s->sid, none, &csrf) < 0) {
+    if (presign_token(req->app, PURPOSE, s->sid, &csrf) < 0) {
         unavailable(req);
         goto out;
     }
@@ -340,7 +327,6 @@ show_setup(struct http_request *req, const struct session *s,
     http_add_header(req, "Cache-Control", "no-store");
     http_reply_html(req, status, html);
 out:
-    json_decref(none);
     free(csrf);
 }
 
@@ -403,7 +389,6 @@ totp_activate(struct http_request *req, const struct session *s,
     struct app *app = req->app;
     char codes[RECOVERY_CODES][RECOVERY_CODE_TEXT_LEN + 1];
     struct totp_enrolment e = {{0}, NULL};
-    struct user *u = NULL;
     int rc;
 
     rc = factors_totp_activate(app->store, app->factor_key, s->sub,
@@ -425,23 +410,14 @@ totp_activate(struct http_request *req, const struct session *s,
         return;
     }
     log_info("account_totp_wrong_code sub=%s", s->sub);
-    if ((rc = users_get(app->store, s->sub, &u)) < 0 ||
-        (rc = factors_totp_pending(app->store, app->factor_key,
-                                   app->cfg->issuer, s->sub, u->username,
-                                   &e)) < 0) {
-        if (rc == GH_ENOTFOUND)
-            show(req, s, NULL, NULL, 0);
-        else
-            unavailable(req);
-        goto out;
-    }
-    show_setup(req, s, &e,
-               N_("That code is not right. Enter the 6-digit code the app "
-                  "shows now."),
-               400);
-out:
+    rc = enrol_pending(app, s->sub, &e);
+    if (rc == GH_ENOTFOUND)
+        show(req, s, NULL, NULL, 0);
+    else if (rc < 0)
+        unavailable(req);
+    else
+        show_setup(req, s, &e, ENROL_WRONG_CODE, 400);
     factors_enrolment_clear(&e);
-    user_free(u);
 }
 
 /* "Remove" and "New recovery codes", after the step-up. Removing is the
@@ -638,22 +614,17 @@ read_action(const struct form *f, struct action *a)
     return -1;
 }
 
+/* A form of the page posted (signedin_handle): s is ours to free. */
 static void
-post(struct http_request *req, struct session *s)
+post(struct http_request *req, struct session *s, const struct form *f)
 {
     struct app *app = req->app;
     struct pending *p;
     const char *password;
     struct action a;
-    struct form f;
     int rc;
 
-    if ((rc = presign_form(req, PURPOSE, s->sid, &f)) < 0) {
-        if (rc == GH_EREDIS)
-            unavailable(req);
-        goto out;
-    }
-    if (read_action(&f, &a) < 0) {
+    if (read_action(f, &a) < 0) {
         http_error_page(req, 400, N_("Invalid request"),
                         N_("The form was not sent correctly. Nothing was "
                            "signed out."));
@@ -662,20 +633,20 @@ post(struct http_request *req, struct session *s)
     /* The first code of an enrolment the step-up let start: the code
      * itself proves the user holds the key just shown. */
     if (a.factor == FA_ACTIVATE) {
-        totp_activate(req, s, form_get(&f, "code"));
+        totp_activate(req, s, form_get(f, "code"));
         goto out;
     }
     /* SPEC §7 step-up: an authentication within the window. */
     if (!stepup_fresh(app->cfg, s)) {
-        const char *code = form_get(&f, "code");
+        const char *code = form_get(f, "code");
 
-        password = form_get(&f, "password");
+        password = form_get(f, "password");
         /* Or one of the user's passkeys (/passkey.js posts its answer). */
-        if (form_get(&f, "pkstate") != NULL) {
+        if (form_get(f, "pkstate") != NULL) {
             rc = stepup_verify_passkey(
-                req, s, form_get(&f, "pkstate"), form_get(&f, "id"),
-                form_get(&f, "client_data"), form_get(&f, "auth_data"),
-                form_get(&f, "sig"));
+                req, s, form_get(f, "pkstate"), form_get(f, "id"),
+                form_get(f, "client_data"), form_get(f, "auth_data"),
+                form_get(f, "sig"));
             if (rc == 0)
                 act(req, s, &a, 0);
             else if (rc == GH_EDENIED || rc == GH_EINVAL)
@@ -726,39 +697,17 @@ post(struct http_request *req, struct session *s)
     }
     act(req, s, &a, 0);
 out:
-    form_free(&f);
     session_free(s);
+}
+
+static void
+get(struct http_request *req, const struct session *s)
+{
+    show(req, s, NULL, NULL, 0);
 }
 
 void
 account_handle(struct http_request *req)
 {
-    struct app *app = req->app;
-    int is_post = strcmp(req->method, "POST") == 0;
-    struct session *s = NULL;
-    char *cookie;
-    int rc;
-
-    cookie = http_cookie(req, SESSION_COOKIE);
-    if (cookie == NULL) {
-        to_sign_in(req, is_post);
-        return;
-    }
-    rc = session_from_cookie(app->store, app->cfg, cookie,
-                             http_header(req, "User-Agent"), &s);
-    free(cookie);
-    if (rc == GH_ENOTFOUND) {
-        to_sign_in(req, is_post);
-        return;
-    }
-    if (rc < 0) {
-        unavailable(req);
-        return;
-    }
-    if (is_post) {
-        post(req, s);
-        return;
-    }
-    show(req, s, NULL, NULL, 0);
-    session_free(s);
+    signedin_handle(req, &page, get, post);
 }

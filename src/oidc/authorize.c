@@ -156,16 +156,13 @@ show_login(struct http_request *req, const char *app_name, const char *request,
 {
     char browser[PRESIGN_ID_LEN + 1], *csrf = NULL;
     struct page_login p;
-    json_t *none = json_object();
     char *html;
 
-    if (none == NULL || presign_browser(req, 1, browser) < 0 ||
-        presign_seal(req->app, "login", browser, none, &csrf) < 0) {
-        json_decref(none);
+    if (presign_browser(req, 1, browser) < 0 ||
+        presign_token(req->app, "login", browser, &csrf) < 0) {
         authorize_unavailable(req);
         return;
     }
-    json_decref(none);
     memset(&p, 0, sizeof(p));
     p.app_name = app_name;
     p.action = "/login";

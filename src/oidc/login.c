@@ -14,6 +14,8 @@
 #include <openssl/hmac.h>
 
 #include "gatehouse/auth/device.h"
+#include "gatehouse/auth/enrol.h"
+#include "gatehouse/auth/lockout.h"
 #include "gatehouse/auth/presign.h"
 #include "gatehouse/core/app.h"
 #include "gatehouse/core/config.h"
@@ -84,8 +86,9 @@ device_cookie_name(const struct config *cfg)
     return cfg->issuer_https ? DEVICE_COOKIE_HOST : DEVICE_COOKIE;
 }
 
-/* Whether this browser signed in as sub before: its device cookie's id
- * into id if so. Anything wrong with the cookie just means "not known". */
+/* Whether this browser signed in as sub before (sub NULL: as anyone):
+ * its device cookie's id into id if so. Anything wrong with the cookie
+ * just means "not known". */
 static int
 device_known(struct http_request *req, const char *sub,
              char id[DEVICE_ID_LEN + 1])
@@ -157,30 +160,32 @@ set_session_cookie(struct http_request *req, const char *value, int keep)
 /* How long the code page may take, within PRESIGN_TTL_S. */
 #define CODE_TTL_S 300
 
-/*
- * A sign-in whose checks all passed: the session (with the methods amr),
- * its cookies, and the answer: a code for the app, the Gatehouse page it
- * came from, or "signed in". areq_json: the opened request, or NULL.
- */
-static void
-login_finish(struct http_request *req, const struct user *u, const char *ip,
-             const char *ua, int keep, json_t *areq_json,
-             const char *return_to, const char *amr)
+int
+login_session(struct http_request *req, const struct user *u, const char *ip,
+              const char *ua, int keep, int device, const char *amr,
+              char sid[SESSION_SID_LEN + 1])
 {
     struct app *app = req->app;
-    char sid[SESSION_SID_LEN + 1], cookie[SESSION_COOKIE_LEN + 1];
+    char cookie[SESSION_COOKIE_LEN + 1];
 
     if (session_create_amr(app->store, app->cfg, u->sub, ip, ua, amr, sid,
                            cookie) < 0) {
         authorize_unavailable(req);
-        return;
+        return -1;
     }
     set_session_cookie(req, cookie, keep);
-    set_device_cookie(req, u->sub);
+    if (device)
+        set_device_cookie(req, u->sub);
     /* The form's token was bound to this cookie: without it, the form
      * cannot be posted again (a token used once, as it was when stored). */
     presign_forget(req);
-    log_info("login sub=%s addr=%s amr=\"%s\"", u->sub, ip, amr);
+    return 0;
+}
+
+void
+login_answer(struct http_request *req, const struct user *u, const char *sid,
+             const char *amr, const json_t *areq_json, const char *return_to)
+{
     if (areq_json != NULL) {
         struct areq a;
         authorize_areq_from_json(areq_json, &a);
@@ -193,6 +198,24 @@ login_finish(struct http_request *req, const struct user *u, const char *ip,
         char *html = pages_signed_in(http_page_ctx(req), u->username);
         http_reply_html(req, 200, html != NULL ? html : strdup(""));
     }
+}
+
+/*
+ * A password sign-in whose checks all passed: the session (with the
+ * methods amr), its cookies with the device cookie, and the answer.
+ * areq_json: the opened request, or NULL.
+ */
+static void
+login_finish(struct http_request *req, const struct user *u, const char *ip,
+             const char *ua, int keep, json_t *areq_json,
+             const char *return_to, const char *amr)
+{
+    char sid[SESSION_SID_LEN + 1];
+
+    if (login_session(req, u, ip, ua, keep, 1, amr, sid) < 0)
+        return;
+    log_info("login sub=%s addr=%s amr=\"%s\"", u->sub, ip, amr);
+    login_answer(req, u, sid, amr, areq_json, return_to);
 }
 
 /* The code page with step (the sealed state) and error (a msgid, or
@@ -246,13 +269,53 @@ show_code_page(struct http_request *req, const char *step, const char *sub,
     free(state);
 }
 
-static void
-form_expired(struct http_request *req)
+/* The pages of login_error (login.h): data, one row each. */
+static const struct {
+    int status;
+    const char *title, *text;
+} login_errors[] = {
+    [LOGIN_REFUSED] = {403, N_("Sign-in refused"),
+                       N_("This sign-in form was sent from another site, so "
+                          "nothing was done. Go back to the application and "
+                          "sign in again.")},
+    [LOGIN_BAD_FORM] = {400, N_("Invalid request"),
+                        N_("The sign-in form was not sent correctly.")},
+    [LOGIN_BAD_LINK] = {400, N_("Invalid request"),
+                        N_("The sign-in link is malformed.")},
+    [LOGIN_BAD_RETURN] = {400, N_("Invalid request"),
+                          N_("The sign-in link asks to go on to an address "
+                             "outside Gatehouse, so it was not followed.")},
+    [LOGIN_FORM_EXPIRED] = {403, N_("Sign-in form expired"),
+                            N_("This form can no longer be used (or this "
+                               "browser refuses cookies). Go back to the "
+                               "application and sign in again.")},
+    [LOGIN_TOO_LONG] = {400, N_("Sign-in expired"),
+                        N_("This sign-in took too long. Go back to the "
+                           "application and start again.")},
+};
+
+void
+login_error(struct http_request *req, enum login_error e)
 {
-    http_error_page(req, 403, N_("Sign-in form expired"),
-                    N_("This form can no longer be used (or this browser "
-                       "refuses cookies). Go back to the application and "
-                       "sign in again."));
+    http_error_page(req, login_errors[e].status, login_errors[e].title,
+                    login_errors[e].text);
+}
+
+int
+login_request_open(struct http_request *req, const char *request,
+                   json_t **areq_json, char **app_name)
+{
+    char *name = authorize_request_open(req->app, request, areq_json);
+
+    if (app_name != NULL)
+        *app_name = name;
+    else
+        free(name);
+    if (request != NULL && *areq_json == NULL) {
+        login_error(req, LOGIN_TOO_LONG);
+        return -1;
+    }
+    return 0;
 }
 
 /* The second step's sealed state: who and what the sign-in is for, and
@@ -269,7 +332,7 @@ seal_step(struct http_request *req, const char *sub, int keep,
     int rc;
 
     if (presign_browser(req, 0, browser) < 0) {
-        form_expired(req);
+        login_error(req, LOGIN_FORM_EXPIRED);
         return 1;
     }
     o = json_pack("{s:s, s:b, s:I, s:s}", "sub", sub, "keep", keep, "exp",
@@ -402,13 +465,9 @@ login_run(void *arg)
 
     for (i = 0; i < j->nwho; i++)
         who[i] = j->who[i];
-    app_name = authorize_request_open(app, j->request_id, &areq_json);
-    if (j->request_id != NULL && areq_json == NULL) {
+    if (login_request_open(req, j->request_id, &areq_json, &app_name) < 0) {
         /* Nothing was checked: the attempt is given back. */
         store_login_refund(app->store, who, j->nwho, 0);
-        http_error_page(req, 400, N_("Sign-in expired"),
-                        N_("This sign-in took too long. Go back to the "
-                           "application and start again."));
         goto out;
     }
     /* Unknown and disabled users cost the same scrypt as a wrong password:
@@ -549,8 +608,7 @@ login_reserve(struct http_request *req, struct login_job *j)
 {
     struct app *app = req->app;
     const char *who[LOGIN_BUCKETS];
-    char id[DEVICE_ID_LEN + 1], retry[24];
-    long retry_s = 0;
+    char id[DEVICE_ID_LEN + 1];
     int i, rc;
 
     if (j->user != NULL && device_known(req, j->user->sub, id)) {
@@ -569,17 +627,9 @@ login_reserve(struct http_request *req, struct login_job *j)
     }
     for (i = 0; i < j->nwho; i++)
         who[i] = j->who[i];
-    rc = store_login_reserve(app->store, who, j->nwho,
-                             app->cfg->login_max_failures,
-                             app->cfg->login_lockout_s, &retry_s);
-    if (rc == GH_EDENIED) {
+    if ((rc = lockout_reserve(req, who, j->nwho)) == 1) {
         log_info("login_locked_out sub=%s addr=%s",
                  j->user != NULL ? j->user->sub : "-", j->ip);
-        snprintf(retry, sizeof(retry), "%ld", retry_s);
-        http_add_header(req, "Retry-After", retry);
-        http_error_page(req, 429, N_("Too many attempts"),
-                        N_("Too many failed sign-ins. Wait a few minutes and "
-                           "try again."));
         return 1;
     }
     if (rc < 0)
@@ -655,16 +705,9 @@ login_cancel(void *arg)
 static int
 has_device_cookie(struct http_request *req)
 {
-    unsigned char key[DEVICE_KEY_LEN];
-    char *cookie = http_cookie(req, device_cookie_name(req->app->cfg));
     char id[DEVICE_ID_LEN + 1];
-    int rc = GH_EDENIED;
 
-    if (cookie != NULL && browser_key(req->app->store, key) == 0)
-        rc = device_cookie_open(key, cookie, NULL, util_now(), id);
-    OPENSSL_cleanse(key, sizeof(key));
-    free(cookie);
-    return rc == 0;
+    return device_known(req, NULL, id);
 }
 
 /*
@@ -685,14 +728,6 @@ login_return_path(const char *s)
     return NULL;
 }
 
-static void
-bad_return(struct http_request *req)
-{
-    http_error_page(req, 400, N_("Invalid request"),
-                    N_("The sign-in link asks to go on to an address outside "
-                    "Gatehouse, so it was not followed."));
-}
-
 /* The first code of a TOTP set up inside the sign-in (stage "enrol"):
  * right, the recovery codes and a form going on (stage "done"); wrong,
  * the same QR code and key again. */
@@ -704,7 +739,6 @@ enrol_code(struct http_request *req, const char *step, const char *sub,
     char codes[RECOVERY_CODES][RECOVERY_CODE_TEXT_LEN + 1];
     const char *list[RECOVERY_CODES];
     struct totp_enrolment e = {{0}, NULL};
-    struct user *u = NULL;
     char *next = NULL, *html;
     size_t i;
     int rc;
@@ -736,24 +770,15 @@ enrol_code(struct http_request *req, const char *step, const char *sub,
         authorize_unavailable(req);
         return;
     }
-    if (rc == GH_ENOTFOUND ||
-        (rc = users_get(app->store, sub, &u)) < 0 ||
-        (rc = factors_totp_pending(app->store, app->factor_key,
-                                   app->cfg->issuer, sub, u->username,
-                                   &e)) < 0) {
+    if (rc == GH_ENOTFOUND || (rc = enrol_pending(app, sub, &e)) < 0) {
         if (rc == GH_ENOTFOUND)
-            form_expired(req);
+            login_error(req, LOGIN_FORM_EXPIRED);
         else
             authorize_unavailable(req);
-        goto out;
+    } else {
+        show_enrol_page(req, step, &e, ENROL_WRONG_CODE, 400);
     }
-    show_enrol_page(req, step, &e,
-                    N_("That code is not right. Enter the 6-digit code the "
-                       "app shows now."),
-                    400);
-out:
     factors_enrolment_clear(&e);
-    user_free(u);
 }
 
 /*
@@ -773,7 +798,7 @@ passkey_step_post(struct http_request *req, const struct form *f,
     const char *request = json_string_value(json_object_get(claims, "request"));
     const char *ret = json_string_value(json_object_get(claims, "return"));
     char browser[PRESIGN_ID_LEN + 1], origin[512], rp_id[256];
-    char *owner = NULL, *app_name = NULL;
+    char *owner = NULL;
     struct webauthn_rp rp = {origin, rp_id};
     struct login_hold hold;
     json_t *areq_json = NULL;
@@ -783,14 +808,14 @@ passkey_step_post(struct http_request *req, const struct form *f,
     if (webauthn_rp_from_issuer(app->cfg->issuer, origin, sizeof(origin),
                                 rp_id, sizeof(rp_id)) < 0 ||
         (rc = presign_browser(req, 0, browser)) < 0) {
-        form_expired(req);
+        login_error(req, LOGIN_FORM_EXPIRED);
         return;
     }
     if ((rc = users_get(app->store, sub, &u)) < 0 || u->disabled) {
         if (rc < 0 && rc != GH_ENOTFOUND)
             authorize_unavailable(req);
         else
-            form_expired(req);
+            login_error(req, LOGIN_FORM_EXPIRED);
         goto out;
     }
     if (login_hold(req, u, &hold))
@@ -827,13 +852,8 @@ passkey_step_post(struct http_request *req, const struct form *f,
         authorize_unavailable(req);
         goto out;
     }
-    app_name = authorize_request_open(app, request, &areq_json);
-    if (request != NULL && areq_json == NULL) {
-        http_error_page(req, 400, N_("Sign-in expired"),
-                        N_("This sign-in took too long. Go back to the "
-                           "application and start again."));
+    if (login_request_open(req, request, &areq_json, NULL) < 0)
         goto out;
-    }
     login_finish(req, u, http_client_addr(req),
                  http_header(req, "User-Agent") != NULL
                      ? http_header(req, "User-Agent")
@@ -842,7 +862,6 @@ passkey_step_post(struct http_request *req, const struct form *f,
                  login_return_path(ret), SESSION_AMR_PWD " " SESSION_AMR_HWK);
 out:
     json_decref(areq_json);
-    free(app_name);
     free(owner);
     user_free(u);
 }
@@ -860,7 +879,7 @@ code_post(struct http_request *req, const struct form *f)
     struct app *app = req->app;
     const char *step = form_get(f, "step"), *code = form_get(f, "code");
     const char *sub, *request, *ret, *stage, *who[LOGIN_BUCKETS];
-    char browser[PRESIGN_ID_LEN + 1], *app_name = NULL;
+    char browser[PRESIGN_ID_LEN + 1];
     struct login_job j;
     struct factor_result res;
     json_t *claims = NULL, *areq_json = NULL;
@@ -880,7 +899,7 @@ code_post(struct http_request *req, const struct form *f)
     if (rc < 0 || sub == NULL ||
         json_integer_value(json_object_get(claims, "exp")) < util_now() ||
         (ret != NULL && login_return_path(ret) == NULL)) {
-        form_expired(req);
+        login_error(req, LOGIN_FORM_EXPIRED);
         goto out;
     }
     stage = json_string_value(json_object_get(claims, "stage"));
@@ -908,7 +927,7 @@ code_post(struct http_request *req, const struct form *f)
         if (rc < 0 && rc != GH_ENOTFOUND)
             authorize_unavailable(req);
         else
-            form_expired(req);
+            login_error(req, LOGIN_FORM_EXPIRED);
         goto out;
     }
     if (strcmp(stage, "enrol") == 0) {
@@ -917,13 +936,8 @@ code_post(struct http_request *req, const struct form *f)
     }
     if (strcmp(stage, "done") == 0) {
         /* Set up in this sign-in, its first code right: signed in. */
-        app_name = authorize_request_open(app, request, &areq_json);
-        if (request != NULL && areq_json == NULL) {
-            http_error_page(req, 400, N_("Sign-in expired"),
-                            N_("This sign-in took too long. Go back to the "
-                               "application and start again."));
+        if (login_request_open(req, request, &areq_json, NULL) < 0)
             goto out;
-        }
         login_finish(req, j.user, http_client_addr(req),
                      http_header(req, "User-Agent") != NULL
                          ? http_header(req, "User-Agent")
@@ -940,12 +954,8 @@ code_post(struct http_request *req, const struct form *f)
         goto out;
     for (i = 0; i < j.nwho; i++)
         who[i] = j.who[i];
-    app_name = authorize_request_open(app, request, &areq_json);
-    if (request != NULL && areq_json == NULL) {
+    if (login_request_open(req, request, &areq_json, NULL) < 0) {
         store_login_refund(app->store, who, j.nwho, 0);
-        http_error_page(req, 400, N_("Sign-in expired"),
-                        N_("This sign-in took too long. Go back to the "
-                           "application and start again."));
         goto out;
     }
     memset(&res, 0, sizeof(res));
@@ -963,9 +973,7 @@ code_post(struct http_request *req, const struct form *f)
     if (rc < 0) {
         store_login_refund(app->store, who, j.nwho, 0);
         if (rc == GH_ENOTFOUND) /* removed meanwhile: sign in again */
-            http_error_page(req, 400, N_("Sign-in expired"),
-                            N_("This sign-in took too long. Go back to the "
-                               "application and start again."));
+            login_error(req, LOGIN_TOO_LONG);
         else
             authorize_unavailable(req);
         goto out;
@@ -995,7 +1003,6 @@ out:
     user_free(j.user);
     json_decref(areq_json);
     json_decref(claims);
-    free(app_name);
 }
 
 static void
@@ -1013,17 +1020,13 @@ login_post(struct http_request *req)
     /* Login CSRF: a form another site auto-submits would sign this browser
      * in as the attacker. Refused before anything is read. */
     if (!presign_same_origin(req)) {
-        http_error_page(req, 403, N_("Sign-in refused"),
-                        N_("This sign-in form was sent from another site, so "
-                           "nothing was done. Go back to the application and "
-                           "sign in again."));
+        login_error(req, LOGIN_REFUSED);
         return;
     }
     if (ctype == NULL ||
         strncasecmp(ctype, "application/x-www-form-urlencoded", 33) != 0 ||
         form_parse(req->body, req->body_len, &f) < 0) {
-        http_error_page(req, 400, N_("Invalid request"),
-                        N_("The sign-in form was not sent correctly."));
+        login_error(req, LOGIN_BAD_FORM);
         return;
     }
     /* The second step: a code, with the sealed state of the first. */
@@ -1034,8 +1037,7 @@ login_post(struct http_request *req)
     /* The checkbox sends "1" when ticked and nothing otherwise. */
     keep = form_get(&f, "keep");
     if (keep != NULL && strcmp(keep, "1") != 0) {
-        http_error_page(req, 400, N_("Invalid request"),
-                        N_("The sign-in form was not sent correctly."));
+        login_error(req, LOGIN_BAD_FORM);
         goto out;
     }
     username = form_get(&f, "username");
@@ -1062,7 +1064,7 @@ login_post(struct http_request *req)
         goto out;
     }
     if (ret != NULL && login_return_path(ret) == NULL) {
-        bad_return(req);
+        login_error(req, LOGIN_BAD_RETURN);
         goto out;
     }
     if (username == NULL || password == NULL || *username == '\0' ||
@@ -1135,31 +1137,41 @@ out:
 }
 
 void
-login_handle(struct http_request *req)
+login_page(struct http_request *req, login_get_fn get,
+           void (*post)(struct http_request *req))
 {
-    const char *ret;
     struct form q;
 
     if (strcmp(req->method, "POST") == 0) {
-        login_post(req);
+        post(req);
         return;
     }
-    /* /login?return=/account: a Gatehouse page sent a browser without a
-     * session here, and takes it back after the sign-in. */
     if (form_parse(req->query, strlen(req->query), &q) < 0 ||
-        form_has_duplicate(&q) != NULL) {
-        form_free(&q);
-        http_error_page(req, 400, N_("Invalid request"),
-                        N_("The sign-in link is malformed."));
-        return;
-    }
-    ret = form_get(&q, "return");
+        form_has_duplicate(&q) != NULL)
+        login_error(req, LOGIN_BAD_LINK);
+    else
+        get(req, &q);
+    form_free(&q);
+}
+
+/* /login?return=/account: a Gatehouse page sent a browser without a
+ * session here, and takes it back after the sign-in. */
+static void
+login_get(struct http_request *req, const struct form *q)
+{
+    const char *ret = form_get(q, "return");
+
     if (ret != NULL && login_return_path(ret) == NULL)
-        bad_return(req);
+        login_error(req, LOGIN_BAD_RETURN);
     else if (ret != NULL)
         authorize_show_login_to(req, login_return_path(ret), NULL, 0, NULL,
                                 200);
     else
         authorize_show_login(req, NULL, NULL, NULL, NULL, 200);
-    form_free(&q);
+}
+
+void
+login_handle(struct http_request *req)
+{
+    login_page(req, login_get, login_post);
 }

@@ -530,18 +530,14 @@ show_confirm(struct http_request *req, const struct session *s,
     struct page_logout_confirm pc;
     struct page_app_status *apps;
     char *csrf = NULL, *html;
-    json_t *none = json_object();
     size_t i;
 
     /* Sealed and bound to the session, not stored: a page anyone signed in
      * can reload stores nothing, and ending the session spends it. */
-    if (none == NULL ||
-        presign_seal(app, "logout", s->sid, none, &csrf) < 0) {
-        json_decref(none);
+    if (presign_token(app, "logout", s->sid, &csrf) < 0) {
         unavailable(req);
         return;
     }
-    json_decref(none);
     apps = calloc(s->napps + 1, sizeof(*apps));
     for (i = 0; apps != NULL && i < s->napps; i++)
         apps[i].name = app_name(app, s->apps[i]);

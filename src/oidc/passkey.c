@@ -11,11 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 
 #include "gatehouse/auth/presign.h"
+#include "gatehouse/auth/signedin.h"
 #include "gatehouse/auth/stepup.h"
 #include "gatehouse/core/app.h"
 #include "gatehouse/core/config.h"
@@ -58,14 +58,11 @@ rp_of(const struct config *cfg, struct rp_buf *b)
     return 0;
 }
 
-static void
-unavailable(struct http_request *req)
-{
-    http_add_header(req, "Retry-After", "5");
-    http_error_page(req, 503, N_("Temporarily unavailable"),
-                    N_("Your passkeys cannot be shown or changed right now; "
-                       "nothing was changed. Please try again in a moment."));
-}
+/* /account/passkeys as signedin.h opens it. */
+static const struct signedin_page page = {
+    RETURN_PASSKEYS, PURPOSE,
+    N_("Your passkeys cannot be shown or changed right now; nothing was "
+       "changed. Please try again in a moment.")};
 
 void
 passkey_script(struct http_request *req)
@@ -73,17 +70,6 @@ passkey_script(struct http_request *req)
     http_add_header(req, "X-Content-Type-Options", "nosniff");
     http_reply(req, 200, "text/javascript; charset=utf-8",
                xstrdup(pages_passkey_script), strlen(pages_passkey_script));
-}
-
-static void
-utc_text(int64_t t, char out[32])
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-
-    if (gmtime_r(&tt, &tm) == NULL ||
-        strftime(out, 32, "%Y-%m-%d %H:%M UTC", &tm) == 0)
-        snprintf(out, 32, "-");
 }
 
 /* The page's script and the calls it makes: 'self' only. */
@@ -97,13 +83,12 @@ show(struct http_request *req, const struct session *s, const char *status,
     struct app *app = req->app;
     const struct page_ctx *ctx = http_page_ctx(req);
     char challenge[PASSKEY_CHALLENGE_TEXT], *csrf = NULL, *state = NULL;
-    char *user_id = NULL, *html, (*times)[32] = NULL;
+    char *user_id = NULL, *html, (*times)[SIGNEDIN_TIME_MAX] = NULL;
     struct page_passkey_item *items = NULL;
     struct passkey_record *list = NULL;
     struct page_passkeys pp;
     struct user *u = NULL;
     struct rp_buf rp;
-    json_t *none = NULL;
     size_t n = 0, i;
 
     if (rp_of(app->cfg, &rp) < 0) {
@@ -112,19 +97,18 @@ show(struct http_request *req, const struct session *s, const char *status,
                            "an IP address."));
         return;
     }
-    none = json_object();
     if (users_get(app->store, s->sub, &u) < 0 ||
         store_passkeys_list(app->store, s->sub, &list, &n) < 0 ||
-        none == NULL || presign_seal(app, PURPOSE, s->sid, none, &csrf) < 0 ||
+        presign_token(app, PURPOSE, s->sid, &csrf) < 0 ||
         passkeys_challenge(app->store, PASSKEY_PURPOSE_REGISTER, s->sub,
                            challenge, &state) < 0) {
-        unavailable(req);
+        signedin_unavailable(req, &page);
         goto out;
     }
     items = xcalloc(n + 1, sizeof(*items));
     times = xcalloc(n + 1, sizeof(*times));
     for (i = 0; i < n; i++) {
-        utc_text(list[i].created, times[i]);
+        signedin_time(list[i].created, times[i]);
         items[i].id = list[i].id;
         items[i].name = list[i].name;
         items[i].created = times[i];
@@ -150,7 +134,6 @@ out:
     free(times);
     free(user_id);
     store_passkeys_free(list, n);
-    json_decref(none);
     free(csrf);
     free(state);
     user_free(u);
@@ -165,11 +148,10 @@ show_reauth(struct http_request *req, const struct session *s,
     struct page_account_reauth pr;
     struct user *u = NULL;
     char *csrf = NULL, *html;
-    json_t *none = json_object();
 
-    if (none == NULL || users_get(app->store, s->sub, &u) < 0 ||
-        presign_seal(app, PURPOSE, s->sid, none, &csrf) < 0) {
-        unavailable(req);
+    if (users_get(app->store, s->sub, &u) < 0 ||
+        presign_token(app, PURPOSE, s->sid, &csrf) < 0) {
+        signedin_unavailable(req, &page);
         goto out;
     }
     memset(&pr, 0, sizeof(pr));
@@ -183,7 +165,6 @@ show_reauth(struct http_request *req, const struct session *s,
     html = pages_account_reauth(ctx, &pr);
     http_reply_html(req, status, html != NULL ? html : xstrdup(""));
 out:
-    json_decref(none);
     free(csrf);
     user_free(u);
 }
@@ -224,7 +205,7 @@ act(struct http_request *req, const struct session *s, const struct action *a)
                  ? store_passkey_remove(app->store, s->sub, a->id)
                  : 0;
         if (rc < 0) {
-            unavailable(req);
+            signedin_unavailable(req, &page);
             return;
         }
         log_info("passkey_removed sub=%s found=%d", s->sub, rc);
@@ -246,7 +227,7 @@ act(struct http_request *req, const struct session *s, const struct action *a)
         show(req, s, N_("The passkey was added."), NULL, 200);
         break;
     case GH_EREDIS:
-        unavailable(req);
+        signedin_unavailable(req, &page);
         break;
     case GH_EEXISTS:
         show(req, s, NULL, N_("That passkey is registered already."), 409);
@@ -288,29 +269,23 @@ stepped_up(struct http_request *req, void *arg, int rc)
     else if (rc == GH_ENOTFOUND)
         http_redirect(req, 303, RETURN_PASSKEYS);
     else
-        unavailable(req);
+        signedin_unavailable(req, &page);
     session_free(p->s);
     free(p);
     return 0;
 }
 
+/* A form of the page posted (signedin_handle): s is ours to free. */
 static void
-post(struct http_request *req, struct session *s)
+post(struct http_request *req, struct session *s, const struct form *f)
 {
     struct app *app = req->app;
     const char *op, *password;
     struct action a = {0};
     struct pending *p;
-    struct form f;
-    int rc;
 
-    if ((rc = presign_form(req, PURPOSE, s->sid, &f)) < 0) {
-        if (rc == GH_EREDIS)
-            unavailable(req);
-        goto out;
-    }
     if (!stepup_fresh(app->cfg, s)) {
-        password = form_get(&f, "password");
+        password = form_get(f, "password");
         if (password == NULL || *password == '\0' ||
             strlen(password) > PASSWORD_MAX) {
             show_reauth(req, s,
@@ -326,59 +301,38 @@ post(struct http_request *req, struct session *s)
             s = NULL;
         goto out;
     }
-    op = form_get(&f, "op");
+    op = form_get(f, "op");
     if (op == NULL || (strcmp(op, "add") != 0 && strcmp(op, "remove") != 0)) {
         /* The step-up form itself, posted while fresh: the page. */
         show(req, s, NULL, NULL, 200);
         goto out;
     }
     a.add = strcmp(op, "add") == 0;
-    a.id = dup_or_null(form_get(&f, "id"));
-    a.state = dup_or_null(form_get(&f, "state"));
-    a.client_data = dup_or_null(form_get(&f, "client_data"));
-    a.attestation = dup_or_null(form_get(&f, "attestation"));
-    a.name = dup_or_null(form_get(&f, "name"));
+    a.id = dup_or_null(form_get(f, "id"));
+    a.state = dup_or_null(form_get(f, "state"));
+    a.client_data = dup_or_null(form_get(f, "client_data"));
+    a.attestation = dup_or_null(form_get(f, "attestation"));
+    a.name = dup_or_null(form_get(f, "name"));
     act(req, s, &a);
 out:
     action_clear(&a);
-    form_free(&f);
     session_free(s);
+}
+
+/* The page, after the step-up when the session's is not fresh. */
+static void
+get(struct http_request *req, const struct session *s)
+{
+    if (!stepup_fresh(req->app->cfg, s))
+        show_reauth(req, s, NULL, 200);
+    else
+        show(req, s, NULL, NULL, 200);
 }
 
 void
 passkey_account_handle(struct http_request *req)
 {
-    struct app *app = req->app;
-    int is_post = strcmp(req->method, "POST") == 0;
-    struct session *s = NULL;
-    char *cookie;
-    int rc;
-
-    cookie = http_cookie(req, SESSION_COOKIE);
-    if (cookie == NULL) {
-        http_redirect(req, is_post ? 303 : 302, RETURN_PASSKEYS);
-        return;
-    }
-    rc = session_from_cookie(app->store, app->cfg, cookie,
-                             http_header(req, "User-Agent"), &s);
-    free(cookie);
-    if (rc == GH_ENOTFOUND) {
-        http_redirect(req, is_post ? 303 : 302, RETURN_PASSKEYS);
-        return;
-    }
-    if (rc < 0) {
-        unavailable(req);
-        return;
-    }
-    if (is_post) {
-        post(req, s);
-        return;
-    }
-    if (!stepup_fresh(app->cfg, s))
-        show_reauth(req, s, NULL, 200);
-    else
-        show(req, s, NULL, NULL, 200);
-    session_free(s);
+    signedin_handle(req, &page, get, post);
 }
 
 /* --- /login/passkey ---------------------------------------------------- */
@@ -435,25 +389,12 @@ show_sign_in(struct http_request *req, const char *request,
 }
 
 static void
-set_session_cookie(struct http_request *req, const char *value)
-{
-    char buf[256];
-
-    /* SPEC §5: ends with the browser session ("Keep me signed in" is the
-     * password form's). */
-    snprintf(buf, sizeof(buf), "%s=%s; Path=/; HttpOnly; SameSite=Lax%s",
-             SESSION_COOKIE, value,
-             req->app->cfg->issuer_https ? "; Secure" : "");
-    http_add_header(req, "Set-Cookie", buf);
-}
-
-static void
 login_post(struct http_request *req)
 {
     struct app *app = req->app;
     const char *request, *ret, *return_to = NULL;
     char browser[PRESIGN_ID_LEN + 1], sid[SESSION_SID_LEN + 1];
-    char cookie[SESSION_COOKIE_LEN + 1], *sub = NULL, *app_name = NULL;
+    char *sub = NULL;
     json_t *areq = NULL;
     struct user *u = NULL;
     struct login_hold hold = {0};
@@ -462,25 +403,20 @@ login_post(struct http_request *req)
     int rc, uv = 0;
 
     if (!presign_same_origin(req)) {
-        http_error_page(req, 403, N_("Sign-in refused"),
-                        N_("This sign-in form was sent from another site, so "
-                           "nothing was done. Go back to the application and "
-                           "sign in again."));
+        login_error(req, LOGIN_REFUSED);
         return;
     }
     if (!http_content_type_is(req, "application/x-www-form-urlencoded") ||
         form_parse(req->body, req->body_len, &f) < 0 ||
         form_has_duplicate(&f) != NULL) {
         form_free(&f);
-        http_error_page(req, 400, N_("Invalid request"),
-                        N_("The sign-in form was not sent correctly."));
+        login_error(req, LOGIN_BAD_FORM);
         return;
     }
     request = form_get(&f, "request");
     ret = form_get(&f, "return");
     if (ret != NULL && (return_to = login_return_path(ret)) == NULL) {
-        http_error_page(req, 400, N_("Invalid request"),
-                        N_("The sign-in form was not sent correctly."));
+        login_error(req, LOGIN_BAD_FORM);
         goto out;
     }
     if (rp_of(app->cfg, &rp) < 0) {
@@ -537,69 +473,42 @@ login_post(struct http_request *req)
                      401);
         goto out;
     }
-    app_name = authorize_request_open(app, request, &areq);
-    if (request != NULL && areq == NULL) {
-        http_error_page(req, 400, N_("Sign-in expired"),
-                        N_("This sign-in took too long. Go back to the "
-                           "application and start again."));
+    if (login_request_open(req, request, &areq, NULL) < 0)
         goto out;
-    }
-    if (session_create_amr(app->store, app->cfg, u->sub,
-                           http_client_addr(req),
-                           http_header(req, "User-Agent") != NULL
-                               ? http_header(req, "User-Agent")
-                               : "",
-                           SESSION_AMR_HWK, sid, cookie) < 0) {
-        authorize_unavailable(req);
+    /* SPEC §5: the cookie ends with the browser session ("Keep me signed
+     * in" is the password form's), and no device cookie is set. */
+    if (login_session(req, u, http_client_addr(req),
+                      http_header(req, "User-Agent") != NULL
+                          ? http_header(req, "User-Agent")
+                          : "",
+                      0, 0, SESSION_AMR_HWK, sid) < 0)
         goto out;
-    }
-    set_session_cookie(req, cookie);
-    presign_forget(req);
     log_info("login sub=%s addr=%s amr=hwk uv=%d", u->sub,
              http_client_addr(req), uv);
-    if (areq != NULL) {
-        struct areq a;
-
-        authorize_areq_from_json(areq, &a);
-        authorize_redirect_with_code_amr(req, &a, sid, u->sub, util_now(),
-                                         SESSION_AMR_HWK, 303);
-    } else if (return_to != NULL) {
-        http_redirect(req, 303, return_to);
-    } else {
-        char *html = pages_signed_in(http_page_ctx(req), u->username);
-        http_reply_html(req, 200, html != NULL ? html : xstrdup(""));
-    }
+    login_answer(req, u, sid, SESSION_AMR_HWK, areq, return_to);
 out:
     json_decref(areq);
-    free(app_name);
     free(sub);
     user_free(u);
     form_free(&f);
 }
 
+/* GET /login/passkey?return=...: a "return" outside our pages is a
+ * malformed link here. */
+static void
+login_get(struct http_request *req, const struct form *q)
+{
+    const char *ret = form_get(q, "return");
+
+    if (ret != NULL && login_return_path(ret) == NULL)
+        login_error(req, LOGIN_BAD_LINK);
+    else
+        show_sign_in(req, form_get(q, "request"), login_return_path(ret),
+                     NULL, 200);
+}
+
 void
 passkey_login_handle(struct http_request *req)
 {
-    const char *ret, *request;
-    struct form q;
-
-    if (strcmp(req->method, "POST") == 0) {
-        login_post(req);
-        return;
-    }
-    if (form_parse(req->query, strlen(req->query), &q) < 0 ||
-        form_has_duplicate(&q) != NULL) {
-        form_free(&q);
-        http_error_page(req, 400, N_("Invalid request"),
-                        N_("The sign-in link is malformed."));
-        return;
-    }
-    ret = form_get(&q, "return");
-    request = form_get(&q, "request");
-    if (ret != NULL && login_return_path(ret) == NULL)
-        http_error_page(req, 400, N_("Invalid request"),
-                        N_("The sign-in link is malformed."));
-    else
-        show_sign_in(req, request, login_return_path(ret), NULL, 200);
-    form_free(&q);
+    login_page(req, login_get, login_post);
 }

@@ -61,5 +61,9 @@ int presign_seal(struct app *app, const char *purpose, const char *binding,
                  json_t *claims, char **out);
 int presign_open(struct app *app, const char *purpose, const char *binding,
                  const char *text, json_t **claims);
+/* A form's token: presign_seal of no claims, for purpose and binding
+ * alone (*out malloc'd). */
+int presign_token(struct app *app, const char *purpose, const char *binding,
+                  char **out);
 
 #endif

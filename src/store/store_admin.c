@@ -58,18 +58,6 @@ store_audit_add(struct store *st, const struct audit_event *ev)
     return rc;
 }
 
-static void
-audit_record_clear(struct audit_record *a)
-{
-    free(a->actor);
-    free(a->action);
-    free(a->target);
-    free(a->reason);
-    free(a->outcome);
-    free(a->addr);
-    free(a->sub);
-}
-
 void
 store_audit_free(struct audit_record *r, size_t n)
 {
@@ -77,8 +65,15 @@ store_audit_free(struct audit_record *r, size_t n)
 
     if (r == NULL)
         return;
-    for (i = 0; i < n; i++)
-        audit_record_clear(&r[i]);
+    for (i = 0; i < n; i++) {
+        free(r[i].actor);
+        free(r[i].action);
+        free(r[i].target);
+        free(r[i].reason);
+        free(r[i].outcome);
+        free(r[i].addr);
+        free(r[i].sub);
+    }
     free(r);
 }
 
@@ -627,18 +622,13 @@ store_sessions_range(struct store *st, long long start, int count,
                      char ***sids, size_t *n)
 {
     char key[STORE_KEY_MAX];
-    redisReply *r = NULL;
     int rc;
 
     if ((rc = store_key_name(st, KEY_SESSION_EXPIRY, NULL, key,
                              sizeof(key))) < 0)
         return rc;
-    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "ZRANGE %s %lld %lld",
-                            key, start, start + count - 1)) < 0)
-        return rc;
-    rc = store_reply_strings(r, 1, sids, n);
-    freeReplyObject(r);
-    return rc;
+    return store_command_strings(st, sids, n, "ZRANGE %s %lld %lld", key,
+                                 start, start + count - 1);
 }
 
 static const struct store_field logout_all_fields[] = {

@@ -216,27 +216,16 @@ int
 store_delivery_counts(struct store *st, long long *pending,
                       long long *failed)
 {
-    char kq[STORE_KEY_MAX], kf[STORE_KEY_MAX];
-    redisReply *r = NULL;
     long long queued, parked;
     int rc;
 
-    if ((rc = store_key_name(st, KEY_DELIVERY_QUEUE, NULL, kq, sizeof(kq))) <
-            0 ||
-        (rc = store_key_name(st, KEY_DELIVERY_FAILED, NULL, kf, sizeof(kf))) <
-            0)
+    if ((rc = store_key_integer(st, STORE_IDEMPOTENT, KEY_DELIVERY_QUEUE, NULL,
+                                "ZCARD", &queued)) < 0 ||
+        (rc = store_delivery_parked(st, &parked)) < 0 ||
+        (rc = store_key_integer(st, STORE_IDEMPOTENT, KEY_DELIVERY_FAILED,
+                                NULL, "ZCARD", failed)) < 0)
         return rc;
-    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "ZCARD %s", kq)) < 0)
-        return rc;
-    queued = store_reply_ll(r);
-    freeReplyObject(r);
-    if ((rc = store_delivery_parked(st, &parked)) < 0)
-        return rc;
-    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "ZCARD %s", kf)) < 0)
-        return rc;
-    *failed = store_reply_ll(r);
     *pending = queued + parked;
-    freeReplyObject(r);
     return 0;
 }
 

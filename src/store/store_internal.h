@@ -68,12 +68,31 @@ int store_command_ack(struct store *st, int flags, const char *fmt, ...);
 int store_command_argv(struct store *st, int flags, int argc,
                        const char **argv, const size_t *argvlen,
                        redisReply **ret);
+/* A read command (sent as STORE_IDEMPOTENT) whose reply is an array of
+ * strings: *ret is copies of them, *n how many, for
+ * store_reply_strings_free. store_command's codes; GH_EPROTO if the reply
+ * is no array. */
+int store_command_strings(struct store *st, char ***ret, size_t *n,
+                          const char *fmt, ...);
 /* Runs a Lua script by SHA (EVAL once if Redis lost it). ret NULL: the
  * reply says nothing the code does not, and is freed here. */
 int store_script(struct store *st, enum script script, int nkeys, int argc,
                  const char **argv, redisReply **ret);
+/* The same for a script that answers one integer: *ret is that integer;
+ * GH_EPROTO for any other reply. */
+int store_script_int(struct store *st, enum script script, int nkeys,
+                     int argc, const char **argv, long long *ret);
 /* The configured key prefix (borrowed). */
 const char *store_prefix(const struct store *st);
+/* Runs cmd, a command whose one argument is a key (GET, DEL, EXISTS,
+ * ZCARD, SMEMBERS...), on the key of that kind for id: store_command's
+ * codes, *ret the reply for the caller to free. */
+int store_key_command(struct store *st, int flags, redisReply **ret,
+                      enum store_key kind, const char *id, const char *cmd);
+/* The same for a command that answers an integer (DEL, EXISTS, ZCARD...):
+ * *ret is that integer (store_reply_ll). */
+int store_key_integer(struct store *st, int flags, enum store_key kind,
+                      const char *id, const char *cmd, long long *ret);
 /* HGETALL of the key of that kind for id (store_command's codes). *ret
  * is an array, empty when there is no such key; the caller frees it. */
 int store_hgetall(struct store *st, enum store_key kind, const char *id,

@@ -171,14 +171,11 @@ store_passkey_get(struct store *st, const char *sub, const char *id,
 int
 store_passkey_owner(struct store *st, const char *id, char **sub)
 {
-    char key[STORE_KEY_MAX];
     redisReply *r = NULL;
     int rc;
 
-    if ((rc = store_key_name(st, KEY_PASSKEY_OWNER, id, key, sizeof(key))) <
-        0)
-        return rc;
-    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "GET %s", key)) < 0)
+    if ((rc = store_key_command(st, STORE_IDEMPOTENT, &r, KEY_PASSKEY_OWNER,
+                                id, "GET")) < 0)
         return rc;
     if (r->type == REDIS_REPLY_NIL) {
         rc = GH_ENOTFOUND;
@@ -192,24 +189,17 @@ store_passkey_owner(struct store *st, const char *id, char **sub)
     return rc;
 }
 
-/* The reply of a script that answers one integer. */
+/* What passkey_add.lua and passkey_use.lua answer: 1 done, 0 the
+ * challenge was used already; -1 and anything else mean what each script
+ * says (minus_one, other). */
 static int
-script_int(struct store *st, enum script s, int nkeys, int argc,
-           const char **argv, long long *ret)
+challenge_outcome(long long v, int minus_one, int other)
 {
-    redisReply *r = NULL;
-    int rc;
-
-    if ((rc = store_script(st, s, nkeys, argc, argv, &r)) < 0)
-        return rc;
-    if (r->type != REDIS_REPLY_INTEGER) {
-        rc = GH_EPROTO;
-    } else {
-        *ret = r->integer;
-        rc = 0;
-    }
-    freeReplyObject(r);
-    return rc;
+    if (v == 1)
+        return 0;
+    if (v == 0)
+        return GH_EBADTOKEN;
+    return v == -1 ? minus_one : other;
 }
 
 int
@@ -241,20 +231,11 @@ store_passkey_add(struct store *st, const char *sub,
     argv[4] = rec;
     argv[5] = counter;
     argv[6] = sub;
-    rc = script_int(st, SCRIPT_PASSKEY_ADD, 3, 7, argv, &v);
+    rc = store_script_int(st, SCRIPT_PASSKEY_ADD, 3, 7, argv, &v);
     free(rec);
     if (rc < 0)
         return rc;
-    switch (v) {
-    case 1:
-        return 0;
-    case 0:
-        return GH_EBADTOKEN;
-    case -1:
-        return GH_EEXISTS;
-    default:
-        return GH_ETOOBIG;
-    }
+    return challenge_outcome(v, GH_EEXISTS, GH_ETOOBIG);
 }
 
 int
@@ -280,18 +261,9 @@ store_passkey_use(struct store *st, const char *sub, const char *id,
     argv[3] = so;
     argv[4] = sn;
     argv[5] = sw;
-    if ((rc = script_int(st, SCRIPT_PASSKEY_USE, 2, 6, argv, &v)) < 0)
+    if ((rc = store_script_int(st, SCRIPT_PASSKEY_USE, 2, 6, argv, &v)) < 0)
         return rc;
-    switch (v) {
-    case 1:
-        return 0;
-    case 0:
-        return GH_EBADTOKEN;
-    case -1:
-        return GH_EDENIED;
-    default:
-        return GH_ENOTFOUND;
-    }
+    return challenge_outcome(v, GH_EDENIED, GH_ENOTFOUND);
 }
 
 int
@@ -308,7 +280,7 @@ store_passkey_remove(struct store *st, const char *sub, const char *id)
     argv[0] = k1;
     argv[1] = k2;
     argv[2] = id;
-    if ((rc = script_int(st, SCRIPT_PASSKEY_REMOVE, 2, 3, argv, &v)) < 0)
+    if ((rc = store_script_int(st, SCRIPT_PASSKEY_REMOVE, 2, 3, argv, &v)) < 0)
         return rc;
     return v == 1 ? 1 : 0;
 }
@@ -325,7 +297,7 @@ store_passkeys_delete(struct store *st, const char *sub)
         return rc;
     argv[0] = key;
     argv[1] = store_prefix(st);
-    if ((rc = script_int(st, SCRIPT_PASSKEYS_DELETE, 1, 2, argv, &v)) < 0)
+    if ((rc = store_script_int(st, SCRIPT_PASSKEYS_DELETE, 1, 2, argv, &v)) < 0)
         return rc;
     return v > 0 ? 1 : 0;
 }

@@ -394,18 +394,8 @@ store_session_notice(struct store *st, const char *sid, char reason[32],
 int
 store_session_count(struct store *st, long long *n)
 {
-    char key[STORE_KEY_MAX];
-    redisReply *r = NULL;
-    int rc;
-
-    if ((rc = store_key_name(st, KEY_SESSION_EXPIRY, NULL, key, sizeof(key))) <
-        0)
-        return rc;
-    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "ZCARD %s", key)) < 0)
-        return rc;
-    *n = store_reply_ll(r);
-    freeReplyObject(r);
-    return 0;
+    return store_key_integer(st, STORE_IDEMPOTENT, KEY_SESSION_EXPIRY, NULL,
+                             "ZCARD", n);
 }
 
 int
@@ -413,34 +403,25 @@ store_sessions_due(struct store *st, int64_t now, int max, char ***sids,
                    size_t *n)
 {
     char key[STORE_KEY_MAX];
-    redisReply *r = NULL;
     int rc;
 
     if ((rc = store_key_name(st, KEY_SESSION_EXPIRY, NULL, key, sizeof(key))) <
         0)
         return rc;
-    if ((rc = store_command(st, STORE_IDEMPOTENT, &r,
-                            "ZRANGEBYSCORE %s -inf %lld LIMIT 0 %d", key,
-                            (long long)now, max)) < 0)
-        return rc;
-    rc = store_reply_strings(r, 1, sids, n);
-    freeReplyObject(r);
-    return rc;
+    return store_command_strings(st, sids, n,
+                                 "ZRANGEBYSCORE %s -inf %lld LIMIT 0 %d", key,
+                                 (long long)now, max);
 }
 
 int
 store_user_sessions(struct store *st, const char *sub, char ***sids,
                     size_t *n)
 {
-    char key[STORE_KEY_MAX];
     redisReply *r = NULL;
     int rc;
 
-    if ((rc = store_key_name(st, KEY_USER_SESSIONS, sub, key, sizeof(key))) <
-        0)
-        return rc;
-    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "SMEMBERS %s", key)) <
-        0)
+    if ((rc = store_key_command(st, STORE_IDEMPOTENT, &r, KEY_USER_SESSIONS,
+                                sub, "SMEMBERS")) < 0)
         return rc;
     rc = store_reply_strings(r, 1, sids, n);
     freeReplyObject(r);

@@ -809,6 +809,21 @@ store_key_name(const struct store *st, enum store_key kind, const char *id,
 }
 
 int
+store_key_names(const struct store *st, const struct store_key_want *want,
+                size_t n)
+{
+    size_t i;
+    int rc;
+
+    for (i = 0; i < n; i++) {
+        if ((rc = store_key_name(st, want[i].kind, want[i].id, *want[i].buf,
+                                 sizeof(*want[i].buf))) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int
 store_key_command(struct store *st, int flags, redisReply **ret,
                   enum store_key kind, const char *id, const char *cmd)
 {

@@ -67,6 +67,11 @@ store_delivery_claim(struct store *st, double now, int lease_s, int max,
                      struct delivery_claim **ret, size_t *n)
 {
     char kq[STORE_KEY_MAX], kp[STORE_KEY_MAX], kc[STORE_KEY_MAX];
+    const struct store_key_want keys[] = {
+        {KEY_DELIVERY_QUEUE, NULL, &kq},
+        {KEY_DELIVERY_PARKED_APPS, NULL, &kp},
+        {KEY_DELIVERY_CIRCUITS, NULL, &kc},
+    };
     char snow[24], slease[16], smax[16], sper[16];
     char (*counts)[16] = NULL;
     const char *head[] = {kq,   kp,   kc,    store_prefix(st), snow, slease,
@@ -77,12 +82,7 @@ store_delivery_claim(struct store *st, double now, int lease_s, int max,
     size_t i, count = 0;
     int rc;
 
-    if ((rc = store_key_name(st, KEY_DELIVERY_QUEUE, NULL, kq, sizeof(kq))) <
-            0 ||
-        (rc = store_key_name(st, KEY_DELIVERY_PARKED_APPS, NULL, kp,
-                             sizeof(kp))) < 0 ||
-        (rc = store_key_name(st, KEY_DELIVERY_CIRCUITS, NULL, kc,
-                             sizeof(kc))) < 0)
+    if ((rc = store_key_names(st, keys, NELEM(keys))) < 0)
         return rc;
     snprintf(snow, sizeof(snow), "%.3f", now);
     snprintf(slease, sizeof(slease), "%d", lease_s);
@@ -146,6 +146,11 @@ store_delivery_done(struct store *st, int64_t now, double now_s,
                     struct delivery_outcome *o, size_t n)
 {
     char kq[STORE_KEY_MAX], kf[STORE_KEY_MAX], kc[STORE_KEY_MAX];
+    const struct store_key_want keys[] = {
+        {KEY_DELIVERY_QUEUE, NULL, &kq},
+        {KEY_DELIVERY_FAILED, NULL, &kf},
+        {KEY_DELIVERY_CIRCUITS, NULL, &kc},
+    };
     char snow[24], snow_ms[24], smax[16], slease[16];
     char (*nums)[3][32] = NULL;
     const char *head[] = {kq,      kf,     kc,    store_prefix(st), snow, smax,
@@ -157,12 +162,7 @@ store_delivery_done(struct store *st, int64_t now, double now_s,
 
     if (n == 0)
         return 0;
-    if ((rc = store_key_name(st, KEY_DELIVERY_QUEUE, NULL, kq, sizeof(kq))) <
-            0 ||
-        (rc = store_key_name(st, KEY_DELIVERY_FAILED, NULL, kf, sizeof(kf))) <
-            0 ||
-        (rc = store_key_name(st, KEY_DELIVERY_CIRCUITS, NULL, kc,
-                             sizeof(kc))) < 0)
+    if ((rc = store_key_names(st, keys, NELEM(keys))) < 0)
         return rc;
     if ((argv = calloc(argc, sizeof(*argv))) == NULL ||
         (nums = calloc(n, sizeof(*nums))) == NULL) {

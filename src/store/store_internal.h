@@ -49,6 +49,19 @@ enum script {
     NSCRIPTS
 };
 
+/* One of the keys a script call names: the key of that kind for id (NULL
+ * for a key without one), written into *buf. */
+struct store_key_want {
+    enum store_key kind;
+    const char *id;
+    char (*buf)[STORE_KEY_MAX];
+};
+
+/* store_key_name for each of want[0..n), in order: 0, or the code of the
+ * first that fails. */
+int store_key_names(const struct store *st, const struct store_key_want *want,
+                    size_t n);
+
 /* Flags for store_command(): safe to send twice (PING, reads), so after a
  * broken connection it is sent once more on a fresh one. */
 #define STORE_IDEMPOTENT 1

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "gatehouse/core/error.h"
+#include "gatehouse/core/util.h"
 #include "gatehouse/core/xmalloc.h"
 #include "store/store_internal.h"
 
@@ -207,6 +208,11 @@ store_passkey_add(struct store *st, const char *sub,
                   const struct passkey_record *p, const char *challenge_hash)
 {
     char k1[STORE_KEY_MAX], k2[STORE_KEY_MAX], k3[STORE_KEY_MAX];
+    const struct store_key_want keys[] = {
+        {KEY_PASSKEYS, sub, &k1},
+        {KEY_PASSKEY_OWNER, p->id, &k2},
+        {KEY_PASSKEY_CHALLENGE_USED, challenge_hash, &k3},
+    };
     char counter[16], *rec = NULL;
     const char *argv[7];
     long long v = 0;
@@ -214,11 +220,7 @@ store_passkey_add(struct store *st, const char *sub,
 
     if (strchr(p->pubkey, ' ') != NULL)
         return GH_EINVAL;
-    if ((rc = store_key_name(st, KEY_PASSKEYS, sub, k1, sizeof(k1))) < 0 ||
-        (rc = store_key_name(st, KEY_PASSKEY_OWNER, p->id, k2, sizeof(k2))) <
-            0 ||
-        (rc = store_key_name(st, KEY_PASSKEY_CHALLENGE_USED, challenge_hash,
-                             k3, sizeof(k3))) < 0)
+    if ((rc = store_key_names(st, keys, NELEM(keys))) < 0)
         return rc;
     if (asprintf(&rec, "%d %lld %s %s", p->alg, (long long)p->created,
                  p->pubkey, p->name) < 0)

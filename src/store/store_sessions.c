@@ -68,6 +68,11 @@ store_session_create_evicting(struct store *st,
                               struct session_evicted *out)
 {
     char ksess[STORE_KEY_MAX], kuser[STORE_KEY_MAX], kexp[STORE_KEY_MAX];
+    const struct store_key_want keys[] = {
+        {KEY_SESSION, n->sid, &ksess},
+        {KEY_USER_SESSIONS, n->sub, &kuser},
+        {KEY_SESSION_EXPIRY, NULL, &kexp},
+    };
     char snow[24], sms[24], sidle[16], sabs[16], smax[16];
     char ua_short[UA_MAX + 1];
     const char *argv[] = {ksess,
@@ -93,12 +98,7 @@ store_session_create_evicting(struct store *st,
 
     if (out != NULL)
         memset(out, 0, sizeof(*out));
-    if ((rc = store_key_name(st, KEY_SESSION, n->sid, ksess, sizeof(ksess))) <
-            0 ||
-        (rc = store_key_name(st, KEY_USER_SESSIONS, n->sub, kuser,
-                             sizeof(kuser))) < 0 ||
-        (rc = store_key_name(st, KEY_SESSION_EXPIRY, NULL, kexp,
-                             sizeof(kexp))) < 0)
+    if ((rc = store_key_names(st, keys, NELEM(keys))) < 0)
         return rc;
     snprintf(snow, sizeof(snow), "%lld", (long long)(n->now_ms / 1000));
     snprintf(sms, sizeof(sms), "%lld", (long long)n->now_ms);

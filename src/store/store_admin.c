@@ -58,23 +58,25 @@ store_audit_add(struct store *st, const struct audit_event *ev)
     return rc;
 }
 
+/* One struct audit_record's strings (for store_records_free). */
+static void
+audit_record_clear(void *p)
+{
+    struct audit_record *a = p;
+
+    free(a->actor);
+    free(a->action);
+    free(a->target);
+    free(a->reason);
+    free(a->outcome);
+    free(a->addr);
+    free(a->sub);
+}
+
 void
 store_audit_free(struct audit_record *r, size_t n)
 {
-    size_t i;
-
-    if (r == NULL)
-        return;
-    for (i = 0; i < n; i++) {
-        free(r[i].actor);
-        free(r[i].action);
-        free(r[i].target);
-        free(r[i].reason);
-        free(r[i].outcome);
-        free(r[i].addr);
-        free(r[i].sub);
-    }
-    free(r);
+    store_records_free(r, n, sizeof(*r), audit_record_clear);
 }
 
 /* Records written by session_end.lua carry no outcome or address. */
@@ -144,9 +146,12 @@ out:
     return rc;
 }
 
+/* One struct delivery_record's strings and attempts (for
+ * store_records_free). */
 static void
-record_clear(struct delivery_record *d)
+record_clear(void *p)
 {
+    struct delivery_record *d = p;
     size_t i;
 
     free(d->id);
@@ -164,13 +169,7 @@ record_clear(struct delivery_record *d)
 void
 store_delivery_records_free(struct delivery_record *r, size_t n)
 {
-    size_t i;
-
-    if (r == NULL)
-        return;
-    for (i = 0; i < n; i++)
-        record_clear(&r[i]);
-    free(r);
+    store_records_free(r, n, sizeof(*r), record_clear);
 }
 
 /* "unixtime outcome", as delivery_done.lua writes each attempt. */

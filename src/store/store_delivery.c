@@ -11,22 +11,24 @@
 #include "gatehouse/core/util.h"
 #include "store/store_internal.h"
 
+/* One struct delivery_claim's strings (for store_records_free). */
+static void
+claim_clear(void *p)
+{
+    struct delivery_claim *c = p;
+
+    free(c->id);
+    free(c->client_id);
+    free(c->uri);
+    free(c->sid);
+    free(c->sub);
+    free(c->token);
+}
+
 void
 store_delivery_claims_free(struct delivery_claim *c, size_t n)
 {
-    size_t i;
-
-    if (c == NULL)
-        return;
-    for (i = 0; i < n; i++) {
-        free(c[i].id);
-        free(c[i].client_id);
-        free(c[i].uri);
-        free(c[i].sid);
-        free(c[i].sub);
-        free(c[i].token);
-    }
-    free(c);
+    store_records_free(c, n, sizeof(*c), claim_clear);
 }
 
 int

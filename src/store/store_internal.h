@@ -186,6 +186,11 @@ int store_reply_decode(const redisReply *r, const struct store_field *fields,
 /* The same with a table that is an array in scope. */
 #define STORE_DECODE(r, table, base)                                           \
     store_reply_decode(r, table, sizeof(table) / sizeof((table)[0]), base)
+/* Frees an array of n records of size bytes each at v, each emptied by
+ * clear first (records.c); NULL-safe. Behind the *_free of every array of
+ * records the store hands out. */
+void store_records_free(void *v, size_t n, size_t size,
+                        void (*clear)(void *));
 /* A user from a user:{sub} hash's field/value array (HGETALL's shape);
  * with_hash 0 accepts a reply without the password hash ("h"). */
 struct user;

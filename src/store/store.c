@@ -695,8 +695,8 @@ store_command_ack(struct store *st, int flags, const char *fmt, ...)
 }
 
 int
-store_command_strings(struct store *st, char ***ret, size_t *n,
-                      const char *fmt, ...)
+store_command_strings(struct store *st, char ***ret, size_t *n, const char *fmt,
+                      ...)
 {
     redisReply *r = NULL;
     va_list ap;

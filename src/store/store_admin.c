@@ -626,8 +626,8 @@ store_sessions_range(struct store *st, long long start, int count,
     if ((rc = store_key_name(st, KEY_SESSION_EXPIRY, NULL, key,
                              sizeof(key))) < 0)
         return rc;
-    return store_command_strings(st, sids, n, "ZRANGE %s %lld %lld", key,
-                                 start, start + count - 1);
+    return store_command_strings(st, sids, n, "ZRANGE %s %lld %lld", key, start,
+                                 start + count - 1);
 }
 
 static const struct store_field logout_all_fields[] = {

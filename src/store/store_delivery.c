@@ -224,8 +224,8 @@ store_delivery_counts(struct store *st, long long *pending,
     if ((rc = store_key_integer(st, STORE_IDEMPOTENT, KEY_DELIVERY_QUEUE, NULL,
                                 "ZCARD", &queued)) < 0 ||
         (rc = store_delivery_parked(st, &parked)) < 0 ||
-        (rc = store_key_integer(st, STORE_IDEMPOTENT, KEY_DELIVERY_FAILED,
-                                NULL, "ZCARD", failed)) < 0)
+        (rc = store_key_integer(st, STORE_IDEMPOTENT, KEY_DELIVERY_FAILED, NULL,
+                                "ZCARD", failed)) < 0)
         return rc;
     *pending = queued + parked;
     return 0;

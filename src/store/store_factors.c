@@ -116,8 +116,8 @@ store_factors_activate(struct store *st, const char *sub, const char *sealed,
 
     snprintf(sstep, sizeof(sstep), "%lld", (long long)step);
     snprintf(snow, sizeof(snow), "%lld", (long long)now);
-    if ((rc = factor_script(st, SCRIPT_FACTOR_ACTIVATE, sub, args,
-                            NELEM(args), hmacs, n, &v)) < 0)
+    if ((rc = factor_script(st, SCRIPT_FACTOR_ACTIVATE, sub, args, NELEM(args),
+                            hmacs, n, &v)) < 0)
         return rc;
     return v == 1 ? 0 : GH_ENOTFOUND;
 }
@@ -129,8 +129,8 @@ store_factors_recovery(struct store *st, const char *sub, char *const *hmacs,
     long long v = 0;
     int rc;
 
-    if ((rc = factor_script(st, SCRIPT_FACTOR_RECOVERY, sub, NULL, 0, hmacs,
-                            n, &v)) < 0)
+    if ((rc = factor_script(st, SCRIPT_FACTOR_RECOVERY, sub, NULL, 0, hmacs, n,
+                            &v)) < 0)
         return rc;
     return v == 1 ? 0 : GH_ENOTFOUND;
 }

@@ -93,8 +93,8 @@ int store_script(struct store *st, enum script script, int nkeys, int argc,
                  const char **argv, redisReply **ret);
 /* The same for a script that answers one integer: *ret is that integer;
  * GH_EPROTO for any other reply. */
-int store_script_int(struct store *st, enum script script, int nkeys,
-                     int argc, const char **argv, long long *ret);
+int store_script_int(struct store *st, enum script script, int nkeys, int argc,
+                     const char **argv, long long *ret);
 /* The configured key prefix (borrowed). */
 const char *store_prefix(const struct store *st);
 /* Runs cmd, a command whose one argument is a key (GET, DEL, EXISTS,
@@ -189,8 +189,7 @@ int store_reply_decode(const redisReply *r, const struct store_field *fields,
 /* Frees an array of n records of size bytes each at v, each emptied by
  * clear first (records.c); NULL-safe. Behind the *_free of every array of
  * records the store hands out. */
-void store_records_free(void *v, size_t n, size_t size,
-                        void (*clear)(void *));
+void store_records_free(void *v, size_t n, size_t size, void (*clear)(void *));
 /* A user from a user:{sub} hash's field/value array (HGETALL's shape);
  * with_hash 0 accepts a reply without the password hash ("h"). */
 struct user;

@@ -175,8 +175,8 @@ store_passkey_owner(struct store *st, const char *id, char **sub)
     redisReply *r = NULL;
     int rc;
 
-    if ((rc = store_key_command(st, STORE_IDEMPOTENT, &r, KEY_PASSKEY_OWNER,
-                                id, "GET")) < 0)
+    if ((rc = store_key_command(st, STORE_IDEMPOTENT, &r, KEY_PASSKEY_OWNER, id,
+                                "GET")) < 0)
         return rc;
     if (r->type == REDIS_REPLY_NIL) {
         rc = GH_ENOTFOUND;

@@ -2,6 +2,7 @@
 /* util.c: base64url, random ids and UUIDs, secret comparison, SHA-256. */
 #include "gatehouse/core/error.h"
 #include "gatehouse/core/states.h"
+#include "gatehouse/core/text.h"
 #include "gatehouse/core/useragent.h"
 #include "gatehouse/core/util.h"
 #include "gatehouse/core/xmalloc.h"
@@ -317,6 +318,20 @@ TEST(utf8_valid_follows_rfc3629)
     ASSERT_EQ(util_utf8_valid("a\0b", 3), 0);
 }
 
+TEST(text_one_line_refuses_controls_and_overlength)
+{
+    ASSERT_EQ(text_one_line("key rotation", 1, 200), 1);
+    ASSERT_EQ(text_one_line("caf\xc3\xa9", 1, 200), 1);
+    ASSERT_EQ(text_one_line("", 0, 200), 1);
+    ASSERT_EQ(text_one_line("", 1, 200), 0);
+    ASSERT_EQ(text_one_line("two\nlines", 1, 200), 0);
+    ASSERT_EQ(text_one_line("tab\there", 1, 200), 0);
+    ASSERT_EQ(text_one_line("\x1b[31mred", 1, 200), 0);
+    ASSERT_EQ(text_one_line("del\x7f", 1, 200), 0);
+    ASSERT_EQ(text_one_line("12345", 1, 5), 1);
+    ASSERT_EQ(text_one_line("123456", 1, 5), 0);
+}
+
 TEST(state_names_round_trip_through_their_tables)
 {
     unsigned i;
@@ -421,5 +436,6 @@ TEST_MAIN(TEST_ENTRY(user_agent_families_ignore_versions),
           TEST_ENTRY(free_secret_is_null_safe), TEST_ENTRY(clocks_are_sane),
           TEST_ENTRY(b64url_valid_takes_only_the_url_alphabet),
           TEST_ENTRY(utf8_valid_follows_rfc3629),
+          TEST_ENTRY(text_one_line_refuses_controls_and_overlength),
           TEST_ENTRY(state_names_round_trip_through_their_tables),
           TEST_ENTRY(xmalloc_family_returns_what_was_asked))

@@ -23,6 +23,56 @@ factors_enrolment_clear(struct totp_enrolment *e)
     e->uri = NULL;
 }
 
+/* sub's factor record when its TOTP factor is in state want with a sealed
+ * secret; GH_ENOTFOUND when it is not, else store_factors_get's codes. On
+ * failure *f is left for the caller's store_factors_clear. */
+static int
+totp_in_state(struct store *st, const char *sub, enum factor_state want,
+              struct factor_record *f)
+{
+    int rc;
+
+    if ((rc = store_factors_get(st, sub, f)) < 0)
+        return rc;
+    if (factor_state_parse(f->totp_state) != (int)want ||
+        f->totp_sealed == NULL)
+        return GH_ENOTFOUND;
+    return 0;
+}
+
+/* RECOVERY_CODES new recovery codes: their text into made, the HMAC of
+ * each (hex) into hex, and hmacs[i] pointing at hex[i], for the store. */
+static int
+recovery_codes_make(const unsigned char key[FACTOR_KEY_LEN], const char *sub,
+                    char made[RECOVERY_CODES][RECOVERY_CODE_TEXT_LEN + 1],
+                    char hex[RECOVERY_CODES][65], char *hmacs[RECOVERY_CODES])
+{
+    size_t i;
+    int rc;
+
+    for (i = 0; i < RECOVERY_CODES; i++) {
+        char norm[RECOVERY_CODE_CHARS + 1];
+
+        if ((rc = recovery_code_new(made[i])) < 0 ||
+            (rc = recovery_code_parse(made[i], strlen(made[i]), norm)) < 0 ||
+            (rc = recovery_code_hash(key, sub, norm, hex[i])) < 0)
+            return rc;
+        hmacs[i] = hex[i];
+    }
+    return 0;
+}
+
+/* store_factors_use's answer (rc >= 0, with its n) into res. */
+static void
+use_result(int rc, long long n, struct factor_result *res)
+{
+    res->accepted = rc == 1;
+    if (res->accepted)
+        res->recovery_left = (int)n;
+    else
+        res->failures = n;
+}
+
 int
 factors_totp_enrol(struct store *st, const unsigned char key[FACTOR_KEY_LEN],
                    const char *issuer, const char *sub, const char *username,
@@ -61,13 +111,8 @@ factors_totp_pending(struct store *st, const unsigned char key[FACTOR_KEY_LEN],
     size_t len = 0;
     int rc;
 
-    if ((rc = store_factors_get(st, sub, &f)) < 0)
+    if ((rc = totp_in_state(st, sub, FACTOR_STATE_PENDING, &f)) < 0)
         goto out;
-    if (factor_state_parse(f.totp_state) != FACTOR_STATE_PENDING ||
-        f.totp_sealed == NULL) {
-        rc = GH_ENOTFOUND;
-        goto out;
-    }
     if ((rc = factor_secret_open(key, sub, f.totp_sealed, secret,
                                  sizeof(secret), &len)) < 0)
         goto out;
@@ -117,31 +162,18 @@ factors_totp_activate(struct store *st, const unsigned char key[FACTOR_KEY_LEN],
         made[RECOVERY_CODES][RECOVERY_CODE_TEXT_LEN + 1];
     char hex[RECOVERY_CODES][65], *hmacs[RECOVERY_CODES];
     int64_t step = 0;
-    size_t i;
     int rc;
 
     if ((rc = totp_parse_code(code, len, digits)) < 0)
         return rc;
-    if ((rc = store_factors_get(st, sub, &f)) < 0)
+    if ((rc = totp_in_state(st, sub, FACTOR_STATE_PENDING, &f)) < 0)
         goto out;
-    if (factor_state_parse(f.totp_state) != FACTOR_STATE_PENDING ||
-        f.totp_sealed == NULL) {
-        rc = GH_ENOTFOUND;
-        goto out;
-    }
     rc = check_sealed(key, sub, f.totp_sealed, digits, now, &step);
     metrics_factor(FACTOR_TOTP, rc == 0);
     if (rc < 0)
         goto out;
-    for (i = 0; i < RECOVERY_CODES; i++) {
-        char norm[RECOVERY_CODE_CHARS + 1];
-
-        if ((rc = recovery_code_new(made[i])) < 0 ||
-            (rc = recovery_code_parse(made[i], strlen(made[i]), norm)) < 0 ||
-            (rc = recovery_code_hash(key, sub, norm, hex[i])) < 0)
-            goto out;
-        hmacs[i] = hex[i];
-    }
+    if ((rc = recovery_codes_make(key, sub, made, hex, hmacs)) < 0)
+        goto out;
     if ((rc = store_factors_activate(st, sub, f.totp_sealed, step, now, hmacs,
                                      RECOVERY_CODES)) < 0)
         goto out;
@@ -160,18 +192,10 @@ factors_recovery_new(struct store *st, const unsigned char key[FACTOR_KEY_LEN],
 {
     char made[RECOVERY_CODES][RECOVERY_CODE_TEXT_LEN + 1];
     char hex[RECOVERY_CODES][65], *hmacs[RECOVERY_CODES];
-    size_t i;
-    int rc = 0;
+    int rc;
 
-    for (i = 0; i < RECOVERY_CODES; i++) {
-        char norm[RECOVERY_CODE_CHARS + 1];
-
-        if ((rc = recovery_code_new(made[i])) < 0 ||
-            (rc = recovery_code_parse(made[i], strlen(made[i]), norm)) < 0 ||
-            (rc = recovery_code_hash(key, sub, norm, hex[i])) < 0)
-            goto out;
-        hmacs[i] = hex[i];
-    }
+    if ((rc = recovery_codes_make(key, sub, made, hex, hmacs)) < 0)
+        goto out;
     if ((rc = store_factors_recovery(st, sub, hmacs, RECOVERY_CODES)) < 0)
         goto out;
     memcpy(codes, made, sizeof(made));
@@ -190,13 +214,8 @@ verify_totp(struct store *st, const unsigned char key[FACTOR_KEY_LEN],
     long long n = 0;
     int rc;
 
-    if ((rc = store_factors_get(st, sub, &f)) < 0)
+    if ((rc = totp_in_state(st, sub, FACTOR_STATE_ACTIVE, &f)) < 0)
         goto out;
-    if (factor_state_parse(f.totp_state) != FACTOR_STATE_ACTIVE ||
-        f.totp_sealed == NULL) {
-        rc = GH_ENOTFOUND;
-        goto out;
-    }
     rc = check_sealed(key, sub, f.totp_sealed, digits, now, &step);
     if (rc == 0) {
         rc = store_factors_use(st, sub, "totp", f.totp_sealed, step, &n);
@@ -206,11 +225,7 @@ verify_totp(struct store *st, const unsigned char key[FACTOR_KEY_LEN],
     }
     if (rc < 0)
         goto out;
-    res->accepted = rc == 1;
-    if (res->accepted)
-        res->recovery_left = (int)n;
-    else
-        res->failures = n;
+    use_result(rc, n, res);
     rc = 0;
 out:
     store_factors_clear(&f);
@@ -229,11 +244,7 @@ verify_recovery(struct store *st, const unsigned char key[FACTOR_KEY_LEN],
         return rc;
     if ((rc = store_factors_use(st, sub, "recovery", hex, 0, &n)) < 0)
         return rc;
-    res->accepted = rc == 1;
-    if (res->accepted)
-        res->recovery_left = (int)n;
-    else
-        res->failures = n;
+    use_result(rc, n, res);
     return 0;
 }
 

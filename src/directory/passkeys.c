@@ -10,6 +10,7 @@
 #include <openssl/crypto.h>
 
 #include "gatehouse/core/error.h"
+#include "gatehouse/core/text.h"
 #include "gatehouse/core/util.h"
 #include "gatehouse/crypto/seal.h"
 #include "gatehouse/directory/passkeys.h"
@@ -92,14 +93,8 @@ b64_in(const char *in, size_t max, unsigned char **out, size_t *len)
 static int
 name_valid(const char *name)
 {
-    size_t i, n = strlen(name);
-
-    if (n == 0 || n > PASSKEY_NAME_MAX || !util_utf8_valid(name, n))
-        return 0;
-    for (i = 0; i < n; i++)
-        if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
-            return 0;
-    return 1;
+    return text_one_line(name, 1, PASSKEY_NAME_MAX) &&
+           util_utf8_valid(name, strlen(name));
 }
 
 int

@@ -19,6 +19,7 @@
 #include "gatehouse/core/log.h"
 #include "gatehouse/core/metrics.h"
 #include "gatehouse/core/states.h"
+#include "gatehouse/core/text.h"
 #include "gatehouse/session/session.h"
 #include "gatehouse/store/store.h"
 #include "gatehouse/directory/factors.h"
@@ -54,17 +55,9 @@ admin_valid_user(const char *s)
 int
 admin_valid_reason(const char *s)
 {
-    size_t i;
-
-    /* It is shown in tables and logs: one line, nothing a terminal acts
-     * on. Bytes >= 0x80 pass (UTF-8); the HTTP body was parsed by jansson,
-     * which refuses invalid UTF-8. */
-    for (i = 0; s[i] != '\0'; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f)
-            return 0;
-    }
-    return i <= ADMIN_REASON_MAX;
+    /* It is shown in tables and logs. Its UTF-8 is not checked here: the
+     * HTTP body was parsed by jansson, which refuses invalid UTF-8. */
+    return text_one_line(s, 0, ADMIN_REASON_MAX);
 }
 
 int

@@ -9,6 +9,7 @@
 
 #include "gatehouse/core/error.h"
 #include "gatehouse/core/states.h"
+#include "gatehouse/core/text.h"
 #include "gatehouse/core/util.h"
 #include "gatehouse/core/when.h"
 #include "gatehouse/session/maintenance.h"
@@ -31,16 +32,9 @@ cache_drop(void)
 int
 maintenance_valid_message(const char *s)
 {
-    size_t i;
-
-    /* Shown on every page and in the apps' banners: one line. Bytes >=
-     * 0x80 pass (UTF-8; JSON bodies were checked by jansson). */
-    for (i = 0; s[i] != '\0'; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f)
-            return 0;
-    }
-    return i >= 1 && i <= MAINTENANCE_MESSAGE_MAX;
+    /* Shown on every page and in the apps' banners (JSON bodies' UTF-8
+     * was checked by jansson). */
+    return text_one_line(s, 1, MAINTENANCE_MESSAGE_MAX);
 }
 
 int

@@ -2,12 +2,26 @@
 /* Frees the records of records.h. They keep the names their callers have
  * always used (user_free, session_free, ...): each frees one record, and
  * lives here, beside the records, so that the store which makes them and
- * every layer that holds them share one definition. */
+ * every layer that holds them share one definition; store_records_free
+ * is the one loop behind the store's frees of arrays of records. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "gatehouse/core/util.h"
 #include "gatehouse/store/records.h"
+#include "store/store_internal.h"
+
+void
+store_records_free(void *v, size_t n, size_t size, void (*clear)(void *))
+{
+    size_t i;
+
+    if (v == NULL)
+        return;
+    for (i = 0; i < n; i++)
+        clear((char *)v + i * size);
+    free(v);
+}
 
 void
 user_free(struct user *u)

@@ -694,6 +694,22 @@ store_command_ack(struct store *st, int flags, const char *fmt, ...)
     return rc;
 }
 
+int
+store_command_strings(struct store *st, char ***ret, size_t *n, const char *fmt,
+                      ...)
+{
+    redisReply *r = NULL;
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    if ((rc = vcommand(st, STORE_IDEMPOTENT, &r, fmt, ap)) == 0)
+        rc = store_reply_strings(r, 1, ret, n);
+    va_end(ap);
+    freeReplyObject(r);
+    return rc;
+}
+
 /* The same with an argument vector (argvlen NULL: NUL-terminated). */
 int
 store_command_argv(struct store *st, int flags, int argc, const char **argv,
@@ -749,6 +765,25 @@ store_script(struct store *st, enum script script, int nkeys, int argc,
 }
 
 int
+store_script_int(struct store *st, enum script script, int nkeys, int argc,
+                 const char **argv, long long *ret)
+{
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = store_script(st, script, nkeys, argc, argv, &r)) < 0)
+        return rc;
+    if (r->type != REDIS_REPLY_INTEGER) {
+        rc = GH_EPROTO;
+    } else {
+        *ret = r->integer;
+        rc = 0;
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+int
 store_key_name(const struct store *st, enum store_key kind, const char *id,
                char *buf, size_t size)
 {
@@ -774,15 +809,51 @@ store_key_name(const struct store *st, enum store_key kind, const char *id,
 }
 
 int
-store_hgetall(struct store *st, enum store_key kind, const char *id,
-              redisReply **ret)
+store_key_names(const struct store *st, const struct store_key_want *want,
+                size_t n)
+{
+    size_t i;
+    int rc;
+
+    for (i = 0; i < n; i++) {
+        if ((rc = store_key_name(st, want[i].kind, want[i].id, *want[i].buf,
+                                 sizeof(*want[i].buf))) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int
+store_key_command(struct store *st, int flags, redisReply **ret,
+                  enum store_key kind, const char *id, const char *cmd)
 {
     char key[STORE_KEY_MAX];
     int rc;
 
     if ((rc = store_key_name(st, kind, id, key, sizeof(key))) < 0)
         return rc;
-    return store_command(st, STORE_IDEMPOTENT, ret, "HGETALL %s", key);
+    return store_command(st, flags, ret, "%s %s", cmd, key);
+}
+
+int
+store_key_integer(struct store *st, int flags, enum store_key kind,
+                  const char *id, const char *cmd, long long *ret)
+{
+    redisReply *r = NULL;
+    int rc;
+
+    if ((rc = store_key_command(st, flags, &r, kind, id, cmd)) < 0)
+        return rc;
+    *ret = store_reply_ll(r);
+    freeReplyObject(r);
+    return 0;
+}
+
+int
+store_hgetall(struct store *st, enum store_key kind, const char *id,
+              redisReply **ret)
+{
+    return store_key_command(st, STORE_IDEMPOTENT, ret, kind, id, "HGETALL");
 }
 
 int

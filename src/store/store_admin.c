@@ -58,9 +58,12 @@ store_audit_add(struct store *st, const struct audit_event *ev)
     return rc;
 }
 
+/* One struct audit_record's strings (for store_records_free). */
 static void
-audit_record_clear(struct audit_record *a)
+audit_record_clear(void *p)
 {
+    struct audit_record *a = p;
+
     free(a->actor);
     free(a->action);
     free(a->target);
@@ -73,13 +76,7 @@ audit_record_clear(struct audit_record *a)
 void
 store_audit_free(struct audit_record *r, size_t n)
 {
-    size_t i;
-
-    if (r == NULL)
-        return;
-    for (i = 0; i < n; i++)
-        audit_record_clear(&r[i]);
-    free(r);
+    store_records_free(r, n, sizeof(*r), audit_record_clear);
 }
 
 /* Records written by session_end.lua carry no outcome or address. */
@@ -149,9 +146,12 @@ out:
     return rc;
 }
 
+/* One struct delivery_record's strings and attempts (for
+ * store_records_free). */
 static void
-record_clear(struct delivery_record *d)
+record_clear(void *p)
 {
+    struct delivery_record *d = p;
     size_t i;
 
     free(d->id);
@@ -169,13 +169,7 @@ record_clear(struct delivery_record *d)
 void
 store_delivery_records_free(struct delivery_record *r, size_t n)
 {
-    size_t i;
-
-    if (r == NULL)
-        return;
-    for (i = 0; i < n; i++)
-        record_clear(&r[i]);
-    free(r);
+    store_records_free(r, n, sizeof(*r), record_clear);
 }
 
 /* "unixtime outcome", as delivery_done.lua writes each attempt. */
@@ -627,18 +621,13 @@ store_sessions_range(struct store *st, long long start, int count,
                      char ***sids, size_t *n)
 {
     char key[STORE_KEY_MAX];
-    redisReply *r = NULL;
     int rc;
 
     if ((rc = store_key_name(st, KEY_SESSION_EXPIRY, NULL, key,
                              sizeof(key))) < 0)
         return rc;
-    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "ZRANGE %s %lld %lld",
-                            key, start, start + count - 1)) < 0)
-        return rc;
-    rc = store_reply_strings(r, 1, sids, n);
-    freeReplyObject(r);
-    return rc;
+    return store_command_strings(st, sids, n, "ZRANGE %s %lld %lld", key, start,
+                                 start + count - 1);
 }
 
 static const struct store_field logout_all_fields[] = {

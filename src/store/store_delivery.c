@@ -11,22 +11,24 @@
 #include "gatehouse/core/util.h"
 #include "store/store_internal.h"
 
+/* One struct delivery_claim's strings (for store_records_free). */
+static void
+claim_clear(void *p)
+{
+    struct delivery_claim *c = p;
+
+    free(c->id);
+    free(c->client_id);
+    free(c->uri);
+    free(c->sid);
+    free(c->sub);
+    free(c->token);
+}
+
 void
 store_delivery_claims_free(struct delivery_claim *c, size_t n)
 {
-    size_t i;
-
-    if (c == NULL)
-        return;
-    for (i = 0; i < n; i++) {
-        free(c[i].id);
-        free(c[i].client_id);
-        free(c[i].uri);
-        free(c[i].sid);
-        free(c[i].sub);
-        free(c[i].token);
-    }
-    free(c);
+    store_records_free(c, n, sizeof(*c), claim_clear);
 }
 
 int
@@ -67,6 +69,11 @@ store_delivery_claim(struct store *st, double now, int lease_s, int max,
                      struct delivery_claim **ret, size_t *n)
 {
     char kq[STORE_KEY_MAX], kp[STORE_KEY_MAX], kc[STORE_KEY_MAX];
+    const struct store_key_want keys[] = {
+        {KEY_DELIVERY_QUEUE, NULL, &kq},
+        {KEY_DELIVERY_PARKED_APPS, NULL, &kp},
+        {KEY_DELIVERY_CIRCUITS, NULL, &kc},
+    };
     char snow[24], slease[16], smax[16], sper[16];
     char (*counts)[16] = NULL;
     const char *head[] = {kq,   kp,   kc,    store_prefix(st), snow, slease,
@@ -77,12 +84,7 @@ store_delivery_claim(struct store *st, double now, int lease_s, int max,
     size_t i, count = 0;
     int rc;
 
-    if ((rc = store_key_name(st, KEY_DELIVERY_QUEUE, NULL, kq, sizeof(kq))) <
-            0 ||
-        (rc = store_key_name(st, KEY_DELIVERY_PARKED_APPS, NULL, kp,
-                             sizeof(kp))) < 0 ||
-        (rc = store_key_name(st, KEY_DELIVERY_CIRCUITS, NULL, kc,
-                             sizeof(kc))) < 0)
+    if ((rc = store_key_names(st, keys, NELEM(keys))) < 0)
         return rc;
     snprintf(snow, sizeof(snow), "%.3f", now);
     snprintf(slease, sizeof(slease), "%d", lease_s);
@@ -146,6 +148,11 @@ store_delivery_done(struct store *st, int64_t now, double now_s,
                     struct delivery_outcome *o, size_t n)
 {
     char kq[STORE_KEY_MAX], kf[STORE_KEY_MAX], kc[STORE_KEY_MAX];
+    const struct store_key_want keys[] = {
+        {KEY_DELIVERY_QUEUE, NULL, &kq},
+        {KEY_DELIVERY_FAILED, NULL, &kf},
+        {KEY_DELIVERY_CIRCUITS, NULL, &kc},
+    };
     char snow[24], snow_ms[24], smax[16], slease[16];
     char (*nums)[3][32] = NULL;
     const char *head[] = {kq,      kf,     kc,    store_prefix(st), snow, smax,
@@ -157,12 +164,7 @@ store_delivery_done(struct store *st, int64_t now, double now_s,
 
     if (n == 0)
         return 0;
-    if ((rc = store_key_name(st, KEY_DELIVERY_QUEUE, NULL, kq, sizeof(kq))) <
-            0 ||
-        (rc = store_key_name(st, KEY_DELIVERY_FAILED, NULL, kf, sizeof(kf))) <
-            0 ||
-        (rc = store_key_name(st, KEY_DELIVERY_CIRCUITS, NULL, kc,
-                             sizeof(kc))) < 0)
+    if ((rc = store_key_names(st, keys, NELEM(keys))) < 0)
         return rc;
     if ((argv = calloc(argc, sizeof(*argv))) == NULL ||
         (nums = calloc(n, sizeof(*nums))) == NULL) {
@@ -216,27 +218,16 @@ int
 store_delivery_counts(struct store *st, long long *pending,
                       long long *failed)
 {
-    char kq[STORE_KEY_MAX], kf[STORE_KEY_MAX];
-    redisReply *r = NULL;
     long long queued, parked;
     int rc;
 
-    if ((rc = store_key_name(st, KEY_DELIVERY_QUEUE, NULL, kq, sizeof(kq))) <
-            0 ||
-        (rc = store_key_name(st, KEY_DELIVERY_FAILED, NULL, kf, sizeof(kf))) <
-            0)
+    if ((rc = store_key_integer(st, STORE_IDEMPOTENT, KEY_DELIVERY_QUEUE, NULL,
+                                "ZCARD", &queued)) < 0 ||
+        (rc = store_delivery_parked(st, &parked)) < 0 ||
+        (rc = store_key_integer(st, STORE_IDEMPOTENT, KEY_DELIVERY_FAILED, NULL,
+                                "ZCARD", failed)) < 0)
         return rc;
-    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "ZCARD %s", kq)) < 0)
-        return rc;
-    queued = store_reply_ll(r);
-    freeReplyObject(r);
-    if ((rc = store_delivery_parked(st, &parked)) < 0)
-        return rc;
-    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "ZCARD %s", kf)) < 0)
-        return rc;
-    *failed = store_reply_ll(r);
     *pending = queued + parked;
-    freeReplyObject(r);
     return 0;
 }
 

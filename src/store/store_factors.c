@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "gatehouse/core/error.h"
+#include "gatehouse/core/util.h"
 #include "store/store_internal.h"
 
 static const struct store_field factor_fields[] = {
@@ -59,42 +60,47 @@ store_factors_clear(struct factor_record *r)
     r->totp_sealed = NULL;
 }
 
-/* The reply of a script that answers one integer. */
+/* Most recovery codes one script call takes. */
+#define HMACS_MAX 16
+
+/*
+ * Runs a script that answers one integer on fac:{sub}: KEYS[1] that key,
+ * ARGV args[0..nargs) and then the recovery codes' HMACs hmacs[0..n).
+ */
 static int
-script_int(struct store *st, enum script s, int argc, const char **argv,
-           long long *ret)
+factor_script(struct store *st, enum script s, const char *sub,
+              const char *const *args, size_t nargs, char *const *hmacs,
+              size_t n, long long *ret)
 {
-    redisReply *r = NULL;
+    char key[STORE_KEY_MAX];
+    const char *argv[1 + 3 + HMACS_MAX];
+    size_t i;
     int rc;
 
-    if ((rc = store_script(st, s, 1, argc, argv, &r)) < 0)
+    if (nargs > 3 || n > HMACS_MAX)
+        return GH_EINVAL;
+    if ((rc = store_key_name(st, KEY_FACTORS, sub, key, sizeof(key))) < 0)
         return rc;
-    if (r->type != REDIS_REPLY_INTEGER) {
-        rc = GH_EPROTO;
-    } else {
-        *ret = r->integer;
-        rc = 0;
-    }
-    freeReplyObject(r);
-    return rc;
+    argv[0] = key;
+    for (i = 0; i < nargs; i++)
+        argv[1 + i] = args[i];
+    for (i = 0; i < n; i++)
+        argv[1 + nargs + i] = hmacs[i];
+    return store_script_int(st, s, 1, (int)(1 + nargs + n), argv, ret);
 }
 
 int
 store_factors_enrol(struct store *st, const char *sub, const char *sealed,
                     int64_t now)
 {
-    char key[STORE_KEY_MAX], snow[24];
-    const char *argv[3];
+    char snow[24];
+    const char *args[] = {sealed, snow};
     long long v = 0;
     int rc;
 
-    if ((rc = store_key_name(st, KEY_FACTORS, sub, key, sizeof(key))) < 0)
-        return rc;
     snprintf(snow, sizeof(snow), "%lld", (long long)now);
-    argv[0] = key;
-    argv[1] = sealed;
-    argv[2] = snow;
-    if ((rc = script_int(st, SCRIPT_FACTOR_ENROL, 3, argv, &v)) < 0)
+    if ((rc = factor_script(st, SCRIPT_FACTOR_ENROL, sub, args, NELEM(args),
+                            NULL, 0, &v)) < 0)
         return rc;
     return v == 1 ? 0 : GH_EEXISTS;
 }
@@ -103,26 +109,15 @@ int
 store_factors_activate(struct store *st, const char *sub, const char *sealed,
                        int64_t step, int64_t now, char *const *hmacs, size_t n)
 {
-    char key[STORE_KEY_MAX], sstep[24], snow[24];
-    const char *argv[4 + 16];
+    char sstep[24], snow[24];
+    const char *args[] = {sealed, sstep, snow};
     long long v = 0;
-    size_t i;
     int rc;
 
-    if (n > 16)
-        return GH_EINVAL;
-    if ((rc = store_key_name(st, KEY_FACTORS, sub, key, sizeof(key))) < 0)
-        return rc;
     snprintf(sstep, sizeof(sstep), "%lld", (long long)step);
     snprintf(snow, sizeof(snow), "%lld", (long long)now);
-    argv[0] = key;
-    argv[1] = sealed;
-    argv[2] = sstep;
-    argv[3] = snow;
-    for (i = 0; i < n; i++)
-        argv[4 + i] = hmacs[i];
-    if ((rc = script_int(st, SCRIPT_FACTOR_ACTIVATE, (int)(4 + n), argv, &v)) <
-        0)
+    if ((rc = factor_script(st, SCRIPT_FACTOR_ACTIVATE, sub, args, NELEM(args),
+                            hmacs, n, &v)) < 0)
         return rc;
     return v == 1 ? 0 : GH_ENOTFOUND;
 }
@@ -131,21 +126,11 @@ int
 store_factors_recovery(struct store *st, const char *sub, char *const *hmacs,
                        size_t n)
 {
-    char key[STORE_KEY_MAX];
-    const char *argv[1 + 16];
     long long v = 0;
-    size_t i;
     int rc;
 
-    if (n > 16)
-        return GH_EINVAL;
-    if ((rc = store_key_name(st, KEY_FACTORS, sub, key, sizeof(key))) < 0)
-        return rc;
-    argv[0] = key;
-    for (i = 0; i < n; i++)
-        argv[1 + i] = hmacs[i];
-    if ((rc = script_int(st, SCRIPT_FACTOR_RECOVERY, (int)(1 + n), argv,
-                         &v)) < 0)
+    if ((rc = factor_script(st, SCRIPT_FACTOR_RECOVERY, sub, NULL, 0, hmacs, n,
+                            &v)) < 0)
         return rc;
     return v == 1 ? 0 : GH_ENOTFOUND;
 }
@@ -192,34 +177,24 @@ out:
 int
 store_factors_delete(struct store *st, const char *sub)
 {
-    char key[STORE_KEY_MAX];
-    redisReply *r = NULL;
+    long long v = 0;
     int rc;
 
-    if ((rc = store_key_name(st, KEY_FACTORS, sub, key, sizeof(key))) < 0)
+    if ((rc = store_key_integer(st, 0, KEY_FACTORS, sub, "DEL", &v)) < 0)
         return rc;
-    if ((rc = store_command(st, 0, &r, "DEL %s", key)) < 0)
-        return rc;
-    rc = r->type == REDIS_REPLY_INTEGER && r->integer > 0 ? 1 : 0;
-    freeReplyObject(r);
-    return rc;
+    return v > 0;
 }
 
 int
 store_factors_required(struct store *st, const char *sub)
 {
-    char key[STORE_KEY_MAX];
-    redisReply *r = NULL;
+    long long v = 0;
     int rc;
 
-    if ((rc = store_key_name(st, KEY_FACTOR_REQUIRED, sub, key,
-                             sizeof(key))) < 0)
+    if ((rc = store_key_integer(st, STORE_IDEMPOTENT, KEY_FACTOR_REQUIRED, sub,
+                                "EXISTS", &v)) < 0)
         return rc;
-    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "EXISTS %s", key)) < 0)
-        return rc;
-    rc = r->type != REDIS_REPLY_INTEGER ? GH_EPROTO : r->integer > 0;
-    freeReplyObject(r);
-    return rc;
+    return v > 0;
 }
 
 int

@@ -49,6 +49,19 @@ enum script {
     NSCRIPTS
 };
 
+/* One of the keys a script call names: the key of that kind for id (NULL
+ * for a key without one), written into *buf. */
+struct store_key_want {
+    enum store_key kind;
+    const char *id;
+    char (*buf)[STORE_KEY_MAX];
+};
+
+/* store_key_name for each of want[0..n), in order: 0, or the code of the
+ * first that fails. */
+int store_key_names(const struct store *st, const struct store_key_want *want,
+                    size_t n);
+
 /* Flags for store_command(): safe to send twice (PING, reads), so after a
  * broken connection it is sent once more on a fresh one. */
 #define STORE_IDEMPOTENT 1
@@ -68,12 +81,31 @@ int store_command_ack(struct store *st, int flags, const char *fmt, ...);
 int store_command_argv(struct store *st, int flags, int argc,
                        const char **argv, const size_t *argvlen,
                        redisReply **ret);
+/* A read command (sent as STORE_IDEMPOTENT) whose reply is an array of
+ * strings: *ret is copies of them, *n how many, for
+ * store_reply_strings_free. store_command's codes; GH_EPROTO if the reply
+ * is no array. */
+int store_command_strings(struct store *st, char ***ret, size_t *n,
+                          const char *fmt, ...);
 /* Runs a Lua script by SHA (EVAL once if Redis lost it). ret NULL: the
  * reply says nothing the code does not, and is freed here. */
 int store_script(struct store *st, enum script script, int nkeys, int argc,
                  const char **argv, redisReply **ret);
+/* The same for a script that answers one integer: *ret is that integer;
+ * GH_EPROTO for any other reply. */
+int store_script_int(struct store *st, enum script script, int nkeys, int argc,
+                     const char **argv, long long *ret);
 /* The configured key prefix (borrowed). */
 const char *store_prefix(const struct store *st);
+/* Runs cmd, a command whose one argument is a key (GET, DEL, EXISTS,
+ * ZCARD, SMEMBERS...), on the key of that kind for id: store_command's
+ * codes, *ret the reply for the caller to free. */
+int store_key_command(struct store *st, int flags, redisReply **ret,
+                      enum store_key kind, const char *id, const char *cmd);
+/* The same for a command that answers an integer (DEL, EXISTS, ZCARD...):
+ * *ret is that integer (store_reply_ll). */
+int store_key_integer(struct store *st, int flags, enum store_key kind,
+                      const char *id, const char *cmd, long long *ret);
 /* HGETALL of the key of that kind for id (store_command's codes). *ret
  * is an array, empty when there is no such key; the caller frees it. */
 int store_hgetall(struct store *st, enum store_key kind, const char *id,
@@ -154,6 +186,10 @@ int store_reply_decode(const redisReply *r, const struct store_field *fields,
 /* The same with a table that is an array in scope. */
 #define STORE_DECODE(r, table, base)                                           \
     store_reply_decode(r, table, sizeof(table) / sizeof((table)[0]), base)
+/* Frees an array of n records of size bytes each at v, each emptied by
+ * clear first (records.c); NULL-safe. Behind the *_free of every array of
+ * records the store hands out. */
+void store_records_free(void *v, size_t n, size_t size, void (*clear)(void *));
 /* A user from a user:{sub} hash's field/value array (HGETALL's shape);
  * with_hash 0 accepts a reply without the password hash ("h"). */
 struct user;

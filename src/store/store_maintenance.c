@@ -55,18 +55,12 @@ store_maintenance_start(struct store *st, const char *state,
 int
 store_maintenance_end(struct store *st)
 {
-    char key[STORE_KEY_MAX];
-    redisReply *r = NULL;
+    long long v = 0;
     int rc;
 
-    if ((rc = store_key_name(st, KEY_MAINTENANCE, NULL, key, sizeof(key))) <
-        0)
+    if ((rc = store_key_integer(st, 0, KEY_MAINTENANCE, NULL, "DEL", &v)) < 0)
         return rc;
-    if ((rc = store_command(st, 0, &r, "DEL %s", key)) < 0)
-        return rc;
-    rc = store_reply_ll(r) > 0;
-    freeReplyObject(r);
-    return rc;
+    return v > 0;
 }
 
 static int

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "gatehouse/core/error.h"
+#include "gatehouse/core/util.h"
 #include "gatehouse/core/xmalloc.h"
 #include "store/store_internal.h"
 
@@ -171,14 +172,11 @@ store_passkey_get(struct store *st, const char *sub, const char *id,
 int
 store_passkey_owner(struct store *st, const char *id, char **sub)
 {
-    char key[STORE_KEY_MAX];
     redisReply *r = NULL;
     int rc;
 
-    if ((rc = store_key_name(st, KEY_PASSKEY_OWNER, id, key, sizeof(key))) <
-        0)
-        return rc;
-    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "GET %s", key)) < 0)
+    if ((rc = store_key_command(st, STORE_IDEMPOTENT, &r, KEY_PASSKEY_OWNER, id,
+                                "GET")) < 0)
         return rc;
     if (r->type == REDIS_REPLY_NIL) {
         rc = GH_ENOTFOUND;
@@ -192,24 +190,17 @@ store_passkey_owner(struct store *st, const char *id, char **sub)
     return rc;
 }
 
-/* The reply of a script that answers one integer. */
+/* What passkey_add.lua and passkey_use.lua answer: 1 done, 0 the
+ * challenge was used already; -1 and anything else mean what each script
+ * says (minus_one, other). */
 static int
-script_int(struct store *st, enum script s, int nkeys, int argc,
-           const char **argv, long long *ret)
+challenge_outcome(long long v, int minus_one, int other)
 {
-    redisReply *r = NULL;
-    int rc;
-
-    if ((rc = store_script(st, s, nkeys, argc, argv, &r)) < 0)
-        return rc;
-    if (r->type != REDIS_REPLY_INTEGER) {
-        rc = GH_EPROTO;
-    } else {
-        *ret = r->integer;
-        rc = 0;
-    }
-    freeReplyObject(r);
-    return rc;
+    if (v == 1)
+        return 0;
+    if (v == 0)
+        return GH_EBADTOKEN;
+    return v == -1 ? minus_one : other;
 }
 
 int
@@ -217,6 +208,11 @@ store_passkey_add(struct store *st, const char *sub,
                   const struct passkey_record *p, const char *challenge_hash)
 {
     char k1[STORE_KEY_MAX], k2[STORE_KEY_MAX], k3[STORE_KEY_MAX];
+    const struct store_key_want keys[] = {
+        {KEY_PASSKEYS, sub, &k1},
+        {KEY_PASSKEY_OWNER, p->id, &k2},
+        {KEY_PASSKEY_CHALLENGE_USED, challenge_hash, &k3},
+    };
     char counter[16], *rec = NULL;
     const char *argv[7];
     long long v = 0;
@@ -224,11 +220,7 @@ store_passkey_add(struct store *st, const char *sub,
 
     if (strchr(p->pubkey, ' ') != NULL)
         return GH_EINVAL;
-    if ((rc = store_key_name(st, KEY_PASSKEYS, sub, k1, sizeof(k1))) < 0 ||
-        (rc = store_key_name(st, KEY_PASSKEY_OWNER, p->id, k2, sizeof(k2))) <
-            0 ||
-        (rc = store_key_name(st, KEY_PASSKEY_CHALLENGE_USED, challenge_hash,
-                             k3, sizeof(k3))) < 0)
+    if ((rc = store_key_names(st, keys, NELEM(keys))) < 0)
         return rc;
     if (asprintf(&rec, "%d %lld %s %s", p->alg, (long long)p->created,
                  p->pubkey, p->name) < 0)
@@ -241,20 +233,11 @@ store_passkey_add(struct store *st, const char *sub,
     argv[4] = rec;
     argv[5] = counter;
     argv[6] = sub;
-    rc = script_int(st, SCRIPT_PASSKEY_ADD, 3, 7, argv, &v);
+    rc = store_script_int(st, SCRIPT_PASSKEY_ADD, 3, 7, argv, &v);
     free(rec);
     if (rc < 0)
         return rc;
-    switch (v) {
-    case 1:
-        return 0;
-    case 0:
-        return GH_EBADTOKEN;
-    case -1:
-        return GH_EEXISTS;
-    default:
-        return GH_ETOOBIG;
-    }
+    return challenge_outcome(v, GH_EEXISTS, GH_ETOOBIG);
 }
 
 int
@@ -280,18 +263,9 @@ store_passkey_use(struct store *st, const char *sub, const char *id,
     argv[3] = so;
     argv[4] = sn;
     argv[5] = sw;
-    if ((rc = script_int(st, SCRIPT_PASSKEY_USE, 2, 6, argv, &v)) < 0)
+    if ((rc = store_script_int(st, SCRIPT_PASSKEY_USE, 2, 6, argv, &v)) < 0)
         return rc;
-    switch (v) {
-    case 1:
-        return 0;
-    case 0:
-        return GH_EBADTOKEN;
-    case -1:
-        return GH_EDENIED;
-    default:
-        return GH_ENOTFOUND;
-    }
+    return challenge_outcome(v, GH_EDENIED, GH_ENOTFOUND);
 }
 
 int
@@ -308,7 +282,7 @@ store_passkey_remove(struct store *st, const char *sub, const char *id)
     argv[0] = k1;
     argv[1] = k2;
     argv[2] = id;
-    if ((rc = script_int(st, SCRIPT_PASSKEY_REMOVE, 2, 3, argv, &v)) < 0)
+    if ((rc = store_script_int(st, SCRIPT_PASSKEY_REMOVE, 2, 3, argv, &v)) < 0)
         return rc;
     return v == 1 ? 1 : 0;
 }
@@ -325,7 +299,7 @@ store_passkeys_delete(struct store *st, const char *sub)
         return rc;
     argv[0] = key;
     argv[1] = store_prefix(st);
-    if ((rc = script_int(st, SCRIPT_PASSKEYS_DELETE, 1, 2, argv, &v)) < 0)
+    if ((rc = store_script_int(st, SCRIPT_PASSKEYS_DELETE, 1, 2, argv, &v)) < 0)
         return rc;
     return v > 0 ? 1 : 0;
 }

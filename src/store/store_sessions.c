@@ -18,6 +18,23 @@
  * listpack (SPEC §8: ≤ 1 KiB per session). */
 #define UA_MAX 64
 
+/* What session_create, session_touch and session_end take in ARGV as
+ * text: the time now (unix seconds), the idle and absolute timeouts. */
+struct session_times {
+    char now[24];
+    char idle[16];
+    char absolute[16];
+};
+
+static void
+session_times_text(struct session_times *t, int64_t now, int idle_s,
+                   int absolute_s)
+{
+    snprintf(t->now, sizeof(t->now), "%lld", (long long)now);
+    snprintf(t->idle, sizeof(t->idle), "%d", idle_s);
+    snprintf(t->absolute, sizeof(t->absolute), "%d", absolute_s);
+}
+
 int
 store_session_create(struct store *st, const char *sid, const char *sub,
                      const char *khash, int64_t now_ms, int idle_s,
@@ -68,7 +85,13 @@ store_session_create_evicting(struct store *st,
                               struct session_evicted *out)
 {
     char ksess[STORE_KEY_MAX], kuser[STORE_KEY_MAX], kexp[STORE_KEY_MAX];
-    char snow[24], sms[24], sidle[16], sabs[16], smax[16];
+    const struct store_key_want keys[] = {
+        {KEY_SESSION, n->sid, &ksess},
+        {KEY_USER_SESSIONS, n->sub, &kuser},
+        {KEY_SESSION_EXPIRY, NULL, &kexp},
+    };
+    struct session_times t;
+    char sms[24], smax[16];
     char ua_short[UA_MAX + 1];
     const char *argv[] = {ksess,
                           kuser,
@@ -76,9 +99,9 @@ store_session_create_evicting(struct store *st,
                           n->sid,
                           n->sub,
                           n->khash,
-                          snow,
-                          sidle,
-                          sabs,
+                          t.now,
+                          t.idle,
+                          t.absolute,
                           n->ip != NULL ? n->ip : "",
                           ua_short,
                           sms,
@@ -93,17 +116,10 @@ store_session_create_evicting(struct store *st,
 
     if (out != NULL)
         memset(out, 0, sizeof(*out));
-    if ((rc = store_key_name(st, KEY_SESSION, n->sid, ksess, sizeof(ksess))) <
-            0 ||
-        (rc = store_key_name(st, KEY_USER_SESSIONS, n->sub, kuser,
-                             sizeof(kuser))) < 0 ||
-        (rc = store_key_name(st, KEY_SESSION_EXPIRY, NULL, kexp,
-                             sizeof(kexp))) < 0)
+    if ((rc = store_key_names(st, keys, NELEM(keys))) < 0)
         return rc;
-    snprintf(snow, sizeof(snow), "%lld", (long long)(n->now_ms / 1000));
+    session_times_text(&t, n->now_ms / 1000, n->idle_s, n->absolute_s);
     snprintf(sms, sizeof(sms), "%lld", (long long)n->now_ms);
-    snprintf(sidle, sizeof(sidle), "%d", n->idle_s);
-    snprintf(sabs, sizeof(sabs), "%d", n->absolute_s);
     snprintf(smax, sizeof(smax), "%d", n->max_per_user);
     snprintf(ua_short, sizeof(ua_short), "%s", n->ua != NULL ? n->ua : "");
     if ((rc = store_script(st, SCRIPT_SESSION_CREATE, 3, NELEM(argv), argv,
@@ -197,13 +213,13 @@ store_session_touch(struct store *st, const char *sid, int64_t now,
                     const char *uri, char sub_out[37])
 {
     char ksess[STORE_KEY_MAX], kexp[STORE_KEY_MAX];
-    char snow[24], sidle[16], sabs[16];
+    struct session_times t;
     const char *argv[] = {ksess,
                           kexp,
                           sid,
-                          snow,
-                          sidle,
-                          sabs,
+                          t.now,
+                          t.idle,
+                          t.absolute,
                           client_id != NULL ? client_id : "",
                           uri != NULL ? uri : ""};
     redisReply *r = NULL;
@@ -214,9 +230,7 @@ store_session_touch(struct store *st, const char *sid, int64_t now,
         (rc = store_key_name(st, KEY_SESSION_EXPIRY, NULL, kexp,
                              sizeof(kexp))) < 0)
         return rc;
-    snprintf(snow, sizeof(snow), "%lld", (long long)now);
-    snprintf(sidle, sizeof(sidle), "%d", idle_s);
-    snprintf(sabs, sizeof(sabs), "%d", absolute_s);
+    session_times_text(&t, now, idle_s, absolute_s);
     if ((rc = store_script(st, SCRIPT_SESSION_TOUCH, 2, NELEM(argv), argv,
                            &r)) < 0)
         return rc;
@@ -312,7 +326,8 @@ store_sessions_end(struct store *st, char *const *sids, size_t n,
                    int idle_s, int absolute_s, int audit,
                    struct session_ended *out)
 {
-    char snow[24], sidle[16], sabs[16], (*keys)[STORE_KEY_MAX] = NULL;
+    char (*keys)[STORE_KEY_MAX] = NULL;
+    struct session_times t;
     const char **argv = NULL;
     redisReply *r = NULL;
     size_t i;
@@ -334,15 +349,13 @@ store_sessions_end(struct store *st, char *const *sids, size_t n,
         argv[i] = keys[i];
         argv[n + 8 + i] = sids[i];
     }
-    snprintf(snow, sizeof(snow), "%lld", (long long)now);
-    snprintf(sidle, sizeof(sidle), "%d", idle_s);
-    snprintf(sabs, sizeof(sabs), "%d", absolute_s);
+    session_times_text(&t, now, idle_s, absolute_s);
     argv[n] = store_prefix(st);
     argv[n + 1] = reason;
-    argv[n + 2] = snow;
+    argv[n + 2] = t.now;
     argv[n + 3] = actor;
-    argv[n + 4] = sidle;
-    argv[n + 5] = sabs;
+    argv[n + 4] = t.idle;
+    argv[n + 5] = t.absolute;
     argv[n + 6] = audit ? "1" : "0";
     /* The browser is told why only for the reasons the table says so. */
     argv[n + 7] = end_reason_notice(end_reason_parse(reason)) ? "1" : "0";
@@ -394,18 +407,8 @@ store_session_notice(struct store *st, const char *sid, char reason[32],
 int
 store_session_count(struct store *st, long long *n)
 {
-    char key[STORE_KEY_MAX];
-    redisReply *r = NULL;
-    int rc;
-
-    if ((rc = store_key_name(st, KEY_SESSION_EXPIRY, NULL, key, sizeof(key))) <
-        0)
-        return rc;
-    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "ZCARD %s", key)) < 0)
-        return rc;
-    *n = store_reply_ll(r);
-    freeReplyObject(r);
-    return 0;
+    return store_key_integer(st, STORE_IDEMPOTENT, KEY_SESSION_EXPIRY, NULL,
+                             "ZCARD", n);
 }
 
 int
@@ -413,34 +416,25 @@ store_sessions_due(struct store *st, int64_t now, int max, char ***sids,
                    size_t *n)
 {
     char key[STORE_KEY_MAX];
-    redisReply *r = NULL;
     int rc;
 
     if ((rc = store_key_name(st, KEY_SESSION_EXPIRY, NULL, key, sizeof(key))) <
         0)
         return rc;
-    if ((rc = store_command(st, STORE_IDEMPOTENT, &r,
-                            "ZRANGEBYSCORE %s -inf %lld LIMIT 0 %d", key,
-                            (long long)now, max)) < 0)
-        return rc;
-    rc = store_reply_strings(r, 1, sids, n);
-    freeReplyObject(r);
-    return rc;
+    return store_command_strings(st, sids, n,
+                                 "ZRANGEBYSCORE %s -inf %lld LIMIT 0 %d", key,
+                                 (long long)now, max);
 }
 
 int
 store_user_sessions(struct store *st, const char *sub, char ***sids,
                     size_t *n)
 {
-    char key[STORE_KEY_MAX];
     redisReply *r = NULL;
     int rc;
 
-    if ((rc = store_key_name(st, KEY_USER_SESSIONS, sub, key, sizeof(key))) <
-        0)
-        return rc;
-    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "SMEMBERS %s", key)) <
-        0)
+    if ((rc = store_key_command(st, STORE_IDEMPOTENT, &r, KEY_USER_SESSIONS,
+                                sub, "SMEMBERS")) < 0)
         return rc;
     rc = store_reply_strings(r, 1, sids, n);
     freeReplyObject(r);

@@ -131,17 +131,18 @@ store_refresh_issue(struct store *st, const char *hash, const char *family,
 {
     char ksess[STORE_KEY_MAX], krt[STORE_KEY_MAX], kfam[STORE_KEY_MAX],
         ksrt[STORE_KEY_MAX], ttl[16];
+    const struct store_key_want keys[] = {
+        {KEY_SESSION, sid, &ksess},
+        {KEY_REFRESH, hash, &krt},
+        {KEY_REFRESH_FAMILY, family, &kfam},
+        {KEY_SESSION_REFRESH, sid, &ksrt},
+    };
     const char *argv[] = {ksess, krt,       kfam, ksrt,  hash, family,
                           sid,   client_id, sub,  scope, ttl};
     redisReply *r = NULL;
     int rc;
 
-    if ((rc = store_key_name(st, KEY_SESSION, sid, ksess, sizeof(ksess))) < 0 ||
-        (rc = store_key_name(st, KEY_REFRESH, hash, krt, sizeof(krt))) < 0 ||
-        (rc = store_key_name(st, KEY_REFRESH_FAMILY, family, kfam,
-                             sizeof(kfam))) < 0 ||
-        (rc = store_key_name(st, KEY_SESSION_REFRESH, sid, ksrt,
-                             sizeof(ksrt))) < 0)
+    if ((rc = store_key_names(st, keys, NELEM(keys))) < 0)
         return rc;
     snprintf(ttl, sizeof(ttl), "%d", ttl_s);
     if ((rc = store_script(st, SCRIPT_REFRESH_ISSUE, 4, NELEM(argv), argv,

@@ -137,14 +137,11 @@ int
 store_user_find_sub(struct store *st, const char *lower_username,
                     char sub_out[37])
 {
-    char key[STORE_KEY_MAX];
     redisReply *r = NULL;
     int rc;
 
-    if ((rc = store_key_name(st, KEY_USERNAME, lower_username, key,
-                             sizeof(key))) < 0)
-        return rc;
-    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "GET %s", key)) < 0)
+    if ((rc = store_key_command(st, STORE_IDEMPOTENT, &r, KEY_USERNAME,
+                                lower_username, "GET")) < 0)
         return rc;
     if (r->type != REDIS_REPLY_STRING) {
         rc = GH_ENOTFOUND;
@@ -177,16 +174,10 @@ int
 store_user_list(struct store *st, char ***subs, size_t *n)
 {
     char key[STORE_KEY_MAX];
-    redisReply *r = NULL;
     int rc;
 
     if ((rc = store_key_name(st, KEY_USERS, NULL, key, sizeof(key))) < 0)
         return rc;
     /* Scored by creation time, so ZRANGE is oldest first. */
-    if ((rc = store_command(st, STORE_IDEMPOTENT, &r, "ZRANGE %s 0 -1", key)) <
-        0)
-        return rc;
-    rc = store_reply_strings(r, 1, subs, n);
-    freeReplyObject(r);
-    return rc;
+    return store_command_strings(st, subs, n, "ZRANGE %s 0 -1", key);
 }

@@ -73,11 +73,20 @@ def prelude(path, body, keys, consts, lib):
     for name, value in consts.items():
         if value >= LITERAL_MIN and re.search(r"\b%d\b" % value, code):
             fail(path, "spells out %d: use C.%s" % (value, name))
-    # lib.lua's functions the script calls and does not define itself;
-    # what they name from K and C is the script's to declare.
-    funcs = [lib[n] for n in sorted(lib)
-             if re.search(r"\b%s\(" % n, code) and
-             not re.search(r"\bfunction %s\b" % n, code)]
+    # lib.lua's functions the script calls and does not define itself,
+    # and those they call in turn, in lib.lua's order (a function stands
+    # before those that call it); what they name from K and C is the
+    # script's to declare.
+    wanted, calling = set(), code
+    while True:
+        more = {n for n in lib if n not in wanted and
+                re.search(r"\b%s\(" % n, calling) and
+                not re.search(r"\bfunction %s\b" % n, code)}
+        if not more:
+            break
+        wanted |= more
+        calling = "\n".join(lib[n] for n in more)
+    funcs = [lib[n] for n in lib if n in wanted]
     named = "\n".join([code] + funcs)
     used_k = sorted(set(re.findall(r"\bK\.(\w+)", named)))
     used_c = sorted(set(re.findall(r"\bC\.(\w+)", named)))

@@ -19,15 +19,6 @@ local f = redis.call('HMGET', KEYS[1], 't.s', 't.k', 't.l')
 if f[1] ~= 'active' then
     return {-1, 0}
 end
-local function left()
-    local n = 0
-    for _, name in ipairs(redis.call('HKEYS', KEYS[1])) do
-        if string.sub(name, 1, 2) == 'r:' then
-            n = n + 1
-        end
-    end
-    return n
-end
 local ok = false
 if ARGV[1] == 'totp' then
     if f[2] ~= ARGV[2] then
@@ -42,6 +33,6 @@ elseif ARGV[1] == 'recovery' then
 end
 if ok then
     redis.call('HSET', KEYS[1], 'nf', '0')
-    return {1, left()}
+    return {1, #fields_named(KEYS[1], 'r:')}
 end
 return {0, redis.call('HINCRBY', KEYS[1], 'nf', 1)}

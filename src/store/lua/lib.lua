@@ -4,6 +4,17 @@
 -- so a function here starts "local function NAME(" and ends "end", both
 -- at the start of a line, and a comment here is dropped.
 
+-- The names of the fields of the hash key that start with prefix.
+local function fields_named(key, prefix)
+    local names = {}
+    for _, name in ipairs(redis.call('HKEYS', key)) do
+        if string.sub(name, 1, #prefix) == prefix then
+            names[#names + 1] = name
+        end
+    end
+    return names
+end
+
 -- cmd(key, list...) in slices of 1,000 (an even count, so score/member
 -- pairs stay whole): Lua's unpack takes only so many values at once.
 local function each_slice(cmd, key, list)
@@ -91,12 +102,7 @@ end
 -- as the new ones start; also (a name, value, ... list, or nil) is set in
 -- the same HSET.
 local function recovery_replace(key, first, also)
-    local old = {}
-    for _, name in ipairs(redis.call('HKEYS', key)) do
-        if string.sub(name, 1, 2) == 'r:' then
-            old[#old + 1] = name
-        end
-    end
+    local old = fields_named(key, 'r:')
     if #old > 0 then
         redis.call('HDEL', key, unpack(old))
     end

@@ -12,13 +12,7 @@ end
 if redis.call('EXISTS', KEYS[2]) == 1 then
     return -1
 end
-local n = 0
-for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
-    if string.sub(f, 1, 2) == 'k:' then
-        n = n + 1
-    end
-end
-if n >= C.PASSKEYS_MAX then
+if #fields_named(KEYS[1], 'k:') >= C.PASSKEYS_MAX then
     return -2
 end
 redis.call('SET', KEYS[3], '1', 'EX', C.PASSKEY_CHALLENGE_TTL_S)

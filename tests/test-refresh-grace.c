@@ -508,6 +508,14 @@ TEST(grace_window_is_exact_and_leads_to_the_head)
     struct store *st;
     char khash[65];
     int64_t now = util_now();
+    struct store_session_new sess = {.sid = "sid-1",
+                                     .sub = "sub-1",
+                                     .khash = khash,
+                                     .now_ms = now * 1000,
+                                     .idle_s = 600,
+                                     .absolute_s = 3600,
+                                     .ip = "127.0.0.1",
+                                     .ua = "test"};
 
     memset(khash, 'a', 64);
     khash[64] = '\0';
@@ -515,9 +523,7 @@ TEST(grace_window_is_exact_and_leads_to_the_head)
     conf.prefix = "t:";
     conf.unix_path = redis.socket;
     ASSERT_EQ(store_open(&conf, &st), 0);
-    ASSERT_EQ(store_session_create(st, "sid-1", "sub-1", khash, now * 1000, 600, 3600,
-                                   "127.0.0.1", "test"),
-              0);
+    ASSERT_EQ(store_session_create(st, &sess, NULL), 0);
     ASSERT_EQ(store_refresh_issue(st, "h0", "fam", "sid-1", "crm", "sub-1",
                                   "openid", 3600),
               0);

@@ -26,6 +26,27 @@
 #include "support.h"
 #include "test.h"
 
+/* A session for sub straight into Redis (no limit, no eviction), as a
+ * sign-in from 127.0.0.1 leaves it. */
+static int
+test_session_create(struct store *st, const char *sid, const char *sub,
+                    const char *khash, int64_t now_ms, int idle_s,
+                    int absolute_s)
+{
+    struct store_session_new n = {
+        .sid = sid,
+        .sub = sub,
+        .khash = khash,
+        .now_ms = now_ms,
+        .idle_s = idle_s,
+        .absolute_s = absolute_s,
+        .ip = "127.0.0.1",
+        .ua = "test",
+    };
+
+    return store_session_create(st, &n, NULL);
+}
+
 /* A fresh redis-server and a config pointing at its socket. */
 static void
 setup(struct redis_proc *redis, struct redis_config *conf)
@@ -706,9 +727,9 @@ TEST(delivery_batches_beyond_one_slice_are_whole)
     ASSERT_EQ(store_open(&conf, &st), 0);
     for (i = 0; i < BIG_BATCH; i++) {
         ASSERT(asprintf(&sids[i], "sid-%04zu", i) > 0);
-        ASSERT_EQ(store_session_create(st, sids[i], "sub-1", khash,
+        ASSERT_EQ(test_session_create(st, sids[i], "sub-1", khash,
                                        now * 1000, 600,
-                                       3600, "127.0.0.1", "test"),
+                                       3600),
                   0);
         ASSERT_EQ(store_session_touch(st, sids[i], now, 600, 3600, "app",
                                       "http://127.0.0.1:9/bc", NULL),
@@ -785,9 +806,8 @@ queue_deliveries(struct store *st, const char *app, int n, int64_t now,
     khash[64] = '\0';
     for (i = 0; i < n; i++) {
         ASSERT(asprintf(&sids[i], "s%s%d", app, i) > 0);
-        ASSERT_EQ(store_session_create(st, sids[i], "sub-1", khash,
-                                       now * 1000, 600, 3600, "127.0.0.1",
-                                       "test"),
+        ASSERT_EQ(test_session_create(st, sids[i], "sub-1", khash,
+                                       now * 1000, 600, 3600),
                   0);
         ASSERT_EQ(store_session_touch(st, sids[i], now, 600, 3600, app,
                                       "http://127.0.0.1:9/bc", NULL),
@@ -960,8 +980,8 @@ TEST(out_of_memory_is_unavailable)
         ASSERT_EQ(store_login_reserve(st, who, 1, 5, 60, &retry), GH_EREDIS);
     }
     /* And one that reads first. */
-    ASSERT_EQ(store_session_create(st, "sid0000000000000000000", "sub", "h",
-                                   1000, 60, 600, "127.0.0.1", "ua"),
+    ASSERT_EQ(test_session_create(st, "sid0000000000000000000", "sub", "h",
+                                   1000, 60, 600),
               GH_EREDIS);
     freeReplyObject(raw(&redis, "CONFIG SET maxmemory 0"));
     {

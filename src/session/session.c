@@ -69,7 +69,7 @@ session_create_amr(struct store *st, const struct config *cfg,
     n.max_per_user = cfg->session_max_per_user;
     n.evict_reason = end_reason_name(END_EVICTED);
     n.evict_notice = end_reason_notice(END_EVICTED) != NULL;
-    rc = store_session_create_evicting(st, &n, &ev);
+    rc = store_session_create(st, &n, &ev);
     for (i = 0; i < ev.n; i++)
         ended_note(ev.sids[i], &ev.ended[i], "gatehouse", 0);
     session_evicted_clear(&ev);

@@ -35,23 +35,6 @@ session_times_text(struct session_times *t, int64_t now, int idle_s,
     snprintf(t->absolute, sizeof(t->absolute), "%d", absolute_s);
 }
 
-int
-store_session_create(struct store *st, const char *sid, const char *sub,
-                     const char *khash, int64_t now_ms, int idle_s,
-                     int absolute_s, const char *ip, const char *ua)
-{
-    struct store_session_new n = {.sid = sid,
-                                  .sub = sub,
-                                  .khash = khash,
-                                  .now_ms = now_ms,
-                                  .idle_s = idle_s,
-                                  .absolute_s = absolute_s,
-                                  .ip = ip,
-                                  .ua = ua};
-
-    return store_session_create_evicting(st, &n, NULL);
-}
-
 static int ended_from_reply(const redisReply *r, struct session_ended *out);
 
 /* The evicted sessions of session_create.lua's reply {1, sid, ending, ...}
@@ -80,7 +63,7 @@ evicted_from_reply(const redisReply *r, struct session_evicted *out)
 }
 
 int
-store_session_create_evicting(struct store *st,
+store_session_create(struct store *st,
                               const struct store_session_new *n,
                               struct session_evicted *out)
 {

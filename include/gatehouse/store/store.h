@@ -101,9 +101,6 @@ int store_client_origin_known(struct store *st, const char *origin);
  * milliseconds (util_now_ms).
  */
 struct session;
-int store_session_create(struct store *st, const char *sid, const char *sub,
-                         const char *khash, int64_t now_ms, int idle_s,
-                         int absolute_s, const char *ip, const char *ua);
 /*
  * A new session, and the limit it enforces (session.max_per_user): in the
  * same step as the creation, the user's oldest live sessions beyond
@@ -124,9 +121,8 @@ struct store_session_new {
 /* out (struct session_evicted, records.h) may be NULL; else the caller
  * clears it (session_evicted_clear) whatever is returned. */
 struct session_evicted;
-int store_session_create_evicting(struct store *st,
-                                  const struct store_session_new *n,
-                                  struct session_evicted *out);
+int store_session_create(struct store *st, const struct store_session_new *n,
+                         struct session_evicted *out);
 /* The reason kept for the browser of an ended session sid, and the hash of
  * its cookie secret; GH_ENOTFOUND if none (or no longer). */
 int store_session_notice(struct store *st, const char *sid, char reason[32],

@@ -63,6 +63,7 @@ struct key {
     size_t sig_len; /* raw JWS signature length */
     struct ctx_pool sign_pool;
     struct ctx_pool verify_pool;
+    json_t *jwk; /* the public key, for the keyring's JWKS */
 };
 
 /* The algorithms a key may be for; a keyring has at most one active key
@@ -216,6 +217,7 @@ key_free(struct key *k)
     pool_drain(&k->sign_pool);
     pool_drain(&k->verify_pool);
     EVP_PKEY_free(k->pkey);
+    json_decref(k->jwk);
     free(k);
 }
 
@@ -687,11 +689,10 @@ out:
 
 static int
 key_load(const char *dir, const struct key_info *ki, struct key **ret,
-         json_t **jwk_ret, char *why, size_t whylen)
+         char *why, size_t whylen)
 {
     char path[PATH_MAX], kid[KEYS_KID_LEN + 1];
     struct key *k = NULL;
-    json_t *jwk = NULL;
     int rc;
 
     if ((rc = key_path(path, sizeof(path), dir, ki->kid, ".pem")) < 0) {
@@ -716,7 +717,7 @@ key_load(const char *dir, const struct key_info *ki, struct key **ret,
     }
     k->is_ec = strcmp(ki->alg, "ES256") == 0;
     k->sig_len = k->is_ec ? ES256_SIG_LEN : (size_t)EVP_PKEY_get_size(k->pkey);
-    if ((rc = key_jwk(k->pkey, k->is_ec, ki->alg, kid, &jwk)) < 0) {
+    if ((rc = key_jwk(k->pkey, k->is_ec, ki->alg, kid, &k->jwk)) < 0) {
         say(why, whylen, "%s: cannot read the public key", path);
         goto out;
     }
@@ -728,13 +729,10 @@ key_load(const char *dir, const struct key_info *ki, struct key **ret,
         goto out;
     }
     *ret = k;
-    *jwk_ret = jwk;
     k = NULL;
-    jwk = NULL;
     rc = 0;
 out:
     key_free(k);
-    json_decref(jwk);
     return rc;
 }
 
@@ -744,8 +742,8 @@ keyring_load(const char *dir, const char *alg, int64_t keep_s,
 {
     struct key_info *infos = NULL;
     struct keyring *kr = NULL;
-    json_t **jwks = NULL, *doc = NULL, *arr;
-    size_t n = 0, i, active = 0;
+    json_t *doc = NULL, *arr;
+    size_t n = 0, i;
     int64_t now = util_now();
     int a, rc;
 
@@ -764,26 +762,22 @@ keyring_load(const char *dir, const char *alg, int64_t keep_s,
     }
     rc = GH_ENOMEM;
     if ((kr = calloc(1, sizeof(*kr))) == NULL ||
-        (n > 0 && (kr->keys = calloc(n, sizeof(*kr->keys))) == NULL) ||
-        (n > 0 && (jwks = calloc(n, sizeof(*jwks))) == NULL))
+        (n > 0 && (kr->keys = calloc(n, sizeof(*kr->keys))) == NULL))
         goto out;
     for (i = 0; i < n; i++) {
         /* Past retired + keep_s nothing it signed is alive: not even its
          * file is read, so an old key cannot stop a start. */
         if (infos[i].retired != 0 && now - infos[i].retired > keep_s)
             continue;
-        if ((rc = key_load(dir, &infos[i], &kr->keys[kr->n], &jwks[kr->n], why,
-                           whylen)) < 0)
+        if ((rc = key_load(dir, &infos[i], &kr->keys[kr->n], why, whylen)) < 0)
             goto out;
         /* Newest first: the first active key of an alg is its signer. */
         a = alg_index(infos[i].alg);
         if (infos[i].retired == 0 && kr->by_alg[a] == NULL)
             kr->by_alg[a] = kr->keys[kr->n];
         if (kr->active == NULL && infos[i].retired == 0 &&
-            strcmp(infos[i].alg, alg) == 0) {
+            strcmp(infos[i].alg, alg) == 0)
             kr->active = kr->keys[kr->n];
-            active = kr->n;
-        }
         kr->n++;
     }
     if (kr->active == NULL) {
@@ -802,15 +796,15 @@ keyring_load(const char *dir, const char *alg, int64_t keep_s,
     rc = GH_ENOMEM;
     if ((doc = json_object()) == NULL || (arr = json_array()) == NULL ||
         json_object_set_new(doc, "keys", arr) < 0 ||
-        json_array_append(arr, jwks[active]) < 0)
+        json_array_append(arr, kr->active->jwk) < 0)
         goto out;
     for (i = 0; i < kr->n; i++)
-        if (i != active && kr->keys[i]->info.retired == 0 &&
-            json_array_append(arr, jwks[i]) < 0)
+        if (kr->keys[i] != kr->active && kr->keys[i]->info.retired == 0 &&
+            json_array_append(arr, kr->keys[i]->jwk) < 0)
             goto out;
     for (i = 0; i < kr->n; i++)
-        if (i != active && kr->keys[i]->info.retired != 0 &&
-            json_array_append(arr, jwks[i]) < 0)
+        if (kr->keys[i]->info.retired != 0 &&
+            json_array_append(arr, kr->keys[i]->jwk) < 0)
             goto out;
     if ((kr->jwks = json_dumps(doc, JSON_COMPACT)) == NULL)
         goto out;
@@ -818,10 +812,6 @@ keyring_load(const char *dir, const char *alg, int64_t keep_s,
     kr = NULL;
     rc = 0;
 out:
-    if (jwks != NULL)
-        for (i = 0; i < n; i++)
-            json_decref(jwks[i]);
-    free(jwks);
     json_decref(doc);
     free(infos);
     keyring_free(kr);

@@ -242,10 +242,10 @@ code_exchanged(struct app *app, const struct code_exchange *x,
     /* What a replay of this code must revoke. */
     rec = json_pack("{s:s*, s:s, s:I}", "f", family, "j", jti, "x",
                     (json_int_t)exp);
-    if (rec == NULL || (record = json_dumps(rec, JSON_COMPACT)) == NULL) {
-        rc = GH_ENOMEM;
-        goto out;
-    }
+    record = rec != NULL ? json_dumps(rec, JSON_COMPACT) : NULL;
+    json_decref(rec);
+    if (record == NULL)
+        return GH_ENOMEM;
     if ((rc = store_code_used_swap(app->store, x->hash, record,
                                    used_ttl(app->cfg), &old)) < 0)
         goto out;
@@ -257,7 +257,6 @@ code_exchanged(struct app *app, const struct code_exchange *x,
         rc = GH_EDENIED;
     }
 out:
-    json_decref(rec);
     free(record);
     free(old);
     return rc;

@@ -41,7 +41,7 @@ int
 seal_make(const unsigned char key[SEAL_KEY_LEN], const char *purpose,
           const char *binding, json_t *claims, int64_t exp, char **out)
 {
-    json_t *o = NULL;
+    json_t *o;
     char *text = NULL, *payload = NULL, *res = NULL;
     unsigned char md[32];
     size_t plen;
@@ -49,13 +49,16 @@ seal_make(const unsigned char key[SEAL_KEY_LEN], const char *purpose,
 
     if (!json_is_object(claims))
         return GH_EINVAL;
-    if ((o = json_deep_copy(claims)) == NULL ||
-        json_object_set_new(o, "exp", json_integer(exp)) < 0 ||
-        (text = json_dumps(o, JSON_COMPACT)) == NULL ||
-        (payload = b64url_encode_alloc(text, strlen(text))) == NULL) {
-        rc = GH_ENOMEM;
-        goto out;
-    }
+    /* The claims and exp, as the base64url of their JSON text. */
+    o = json_deep_copy(claims);
+    if (o != NULL && json_object_set_new(o, "exp", json_integer(exp)) == 0)
+        text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (text != NULL)
+        payload = b64url_encode_alloc(text, strlen(text));
+    free(text);
+    if (payload == NULL)
+        return GH_ENOMEM;
     plen = strlen(payload);
     if ((rc = mac(key, purpose, binding, payload, plen, md)) < 0)
         goto out;
@@ -70,8 +73,6 @@ seal_make(const unsigned char key[SEAL_KEY_LEN], const char *purpose,
     rc = 0;
 out:
     free(payload);
-    free(text);
-    json_decref(o);
     return rc;
 }
 

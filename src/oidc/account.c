@@ -242,14 +242,16 @@ show(struct http_request *req, const struct session *s, const char *status,
             apps[k] = app_name(app, list[i]->apps[k]);
         signedin_time(list[i]->created, times[i][0]);
         signedin_time(list[i]->last_seen, times[i][1]);
-        rows[i].sid = list[i]->sid;
-        rows[i].browser = browser_text(ctx->lang, list[i]);
-        rows[i].address = list[i]->ip[0] != '\0' ? list[i]->ip : "-";
-        rows[i].started = times[i][0];
-        rows[i].last_seen = times[i][1];
-        rows[i].apps = apps;
-        rows[i].napps = list[i]->napps;
-        rows[i].current = i == 0;
+        rows[i] = (struct page_account_session){
+            .sid = list[i]->sid,
+            .browser = browser_text(ctx->lang, list[i]),
+            .address = list[i]->ip[0] != '\0' ? list[i]->ip : "-",
+            .started = times[i][0],
+            .last_seen = times[i][1],
+            .apps = apps,
+            .napps = list[i]->napps,
+            .current = i == 0,
+        };
     }
     memset(&pa, 0, sizeof(pa));
     pa.action = "/account";

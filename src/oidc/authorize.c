@@ -143,19 +143,17 @@ authorize_unavailable(struct http_request *req)
 }
 
 /*
- * Shows the sign-in form, the request (sealed, if any) in it. Nothing is
- * stored: the CSRF token is sealed too, bound to this browser's
- * pre-sign-in cookie, so a token fetched by another browser (a cross-site
- * attacker's server) does not verify (SPEC §7).
- * notice, when not NULL, says above it why the browser was signed out.
+ * Shows the sign-in form. Nothing is stored: the CSRF token is sealed,
+ * bound to this browser's pre-sign-in cookie, so a token fetched by
+ * another browser (a cross-site attacker's server) does not verify
+ * (SPEC §7).
  */
-static void
-show_login(struct http_request *req, const char *app_name, const char *request,
-           const char *return_to, const char *username, int keep,
-           const char *error, const char *notice, int status)
+void
+authorize_show_login(struct http_request *req, const struct page_login *form,
+                     int status)
 {
     char browser[PRESIGN_ID_LEN + 1], *csrf = NULL;
-    struct page_login p;
+    struct page_login p = *form;
     char *html;
 
     if (presign_browser(req, 1, browser) < 0 ||
@@ -163,16 +161,8 @@ show_login(struct http_request *req, const char *app_name, const char *request,
         authorize_unavailable(req);
         return;
     }
-    memset(&p, 0, sizeof(p));
-    p.app_name = app_name;
     p.action = "/login";
     p.csrf = csrf;
-    p.request = request;
-    p.return_to = return_to;
-    p.username = username;
-    p.keep = keep;
-    p.error = error;
-    p.notice = notice;
     html = pages_login(http_page_ctx(req), &p);
     free(csrf);
     if (html == NULL) {
@@ -181,33 +171,6 @@ show_login(struct http_request *req, const char *app_name, const char *request,
         return;
     }
     http_reply_html(req, status, html);
-}
-
-void
-authorize_show_login(struct http_request *req, const char *app_name,
-                     const char *request, const char *username,
-                     const char *error, int status)
-{
-    show_login(req, app_name, request, NULL, username, 0, error, NULL,
-               status);
-}
-
-void
-authorize_show_login_again(struct http_request *req, const char *app_name,
-                           const char *request, const char *username, int keep,
-                           const char *error, int status)
-{
-    show_login(req, app_name, request, NULL, username, keep, error, NULL,
-               status);
-}
-
-void
-authorize_show_login_to(struct http_request *req, const char *return_to,
-                        const char *username, int keep, const char *error,
-                        int status)
-{
-    show_login(req, NULL, NULL, return_to, username, keep, error, NULL,
-               status);
 }
 
 static json_t *
@@ -469,8 +432,14 @@ authorize_client(struct http_request *req, const struct client *c,
      * stale cookie costs the look-up. */
     if (cookie != NULL && s == NULL)
         notice = end_reason_notice(session_ended_why(app->store, cookie));
-    show_login(req, c->name, sealed, NULL, form_get(q, "login_hint"), 0, NULL,
-               notice, 200);
+    authorize_show_login(req,
+                         &(struct page_login){
+                             .app_name = c->name,
+                             .request = sealed,
+                             .username = form_get(q, "login_hint"),
+                             .notice = notice,
+                         },
+                         200);
 out:
     free(sealed);
     session_free(s);

@@ -484,14 +484,18 @@ login_run(void *arg)
     if (rc < 0) {
         log_info("login_failed sub=%s addr=%s",
                  u != NULL ? u->sub : "-", j->ip);
-        if (j->return_to != NULL)
-            authorize_show_login_to(req, j->return_to, j->username, j->keep,
-                                    N_("Incorrect username or password."),
-                                    401);
-        else
-            authorize_show_login_again(
-                req, app_name, j->request_id, j->username, j->keep,
-                N_("Incorrect username or password."), 401);
+        /* A Gatehouse page's sign-in goes back to it, not to an app. */
+        authorize_show_login(
+            req,
+            &(struct page_login){
+                .app_name = j->return_to != NULL ? NULL : app_name,
+                .request = j->return_to != NULL ? NULL : j->request_id,
+                .return_to = j->return_to,
+                .username = j->username,
+                .keep = j->keep,
+                .error = N_("Incorrect username or password."),
+            },
+            401);
         goto out;
     }
     /* A user with an active second factor is asked for a code next
@@ -1069,15 +1073,15 @@ login_post(struct http_request *req)
     }
     if (username == NULL || password == NULL || *username == '\0' ||
         strlen(username) > USERNAME_MAX || strlen(password) > PASSWORD_MAX) {
-        if (ret != NULL)
-            authorize_show_login_to(req, login_return_path(ret), NULL,
-                                    keep != NULL,
-                                    N_("Enter your username and password."),
-                                    400);
-        else
-            authorize_show_login_again(req, NULL, request, NULL, keep != NULL,
-                                       N_("Enter your username and password."),
-                                       400);
+        authorize_show_login(
+            req,
+            &(struct page_login){
+                .request = ret != NULL ? NULL : request,
+                .return_to = login_return_path(ret),
+                .keep = keep != NULL,
+                .error = N_("Enter your username and password."),
+            },
+            400);
         goto out;
     }
     /* Under a flood the open pool stays full: an attempt that cannot be
@@ -1163,11 +1167,10 @@ login_get(struct http_request *req, const struct form *q)
 
     if (ret != NULL && login_return_path(ret) == NULL)
         login_error(req, LOGIN_BAD_RETURN);
-    else if (ret != NULL)
-        authorize_show_login_to(req, login_return_path(ret), NULL, 0, NULL,
-                                200);
     else
-        authorize_show_login(req, NULL, NULL, NULL, NULL, 200);
+        authorize_show_login(
+            req, &(struct page_login){.return_to = login_return_path(ret)},
+            200);
 }
 
 void

@@ -54,23 +54,13 @@ void authorize_redirect_with_code_amr(struct http_request *req,
                                       const char *sub, int64_t auth_time,
                                       const char *amr, int status);
 
-/* The sign-in form, with its CSRF token, the sealed request (or NULL)
- * carried in it, and an error to show (or NULL). */
-void authorize_show_login(struct http_request *req, const char *app_name,
-                          const char *request, const char *username,
-                          const char *error, int status);
-/* The same form shown again after a failed attempt, keeping what was
- * typed (username) and chosen (keep: "Keep me signed in" ticked). */
-void authorize_show_login_again(struct http_request *req, const char *app_name,
-                                const char *request, const char *username,
-                                int keep, const char *error, int status);
-
-/* The sign-in form of a Gatehouse page (no app): after the sign-in the
- * browser goes back to return_to, a path login_return_path allowed; keep
- * as for authorize_show_login_again. */
-void authorize_show_login_to(struct http_request *req, const char *return_to,
-                             const char *username, int keep,
-                             const char *error, int status);
+/* The sign-in form as form describes it (struct page_login: the app, the
+ * sealed request or the Gatehouse page to go back to, what was typed and
+ * ticked, an error or a notice), with its action and CSRF token filled in
+ * here. */
+struct page_login;
+void authorize_show_login(struct http_request *req,
+                          const struct page_login *form, int status);
 
 /* 503: sign-in cannot go on now, through no fault of the user's. */
 void authorize_unavailable(struct http_request *req);

@@ -867,7 +867,7 @@ post_maintenance(struct call *c)
     }
     /* The audit record's reason is the message (cut to its size). */
     snprintf(c->reason, sizeof(c->reason), "%s", json_string_value(msg));
-    if ((rc = maintenance_start(c->app->store, json_string_value(msg), when,
+    if ((rc = maintenance_start(c->app->maintenance, c->app->store, json_string_value(msg), when,
                                 c->actor, now, &m)) < 0) {
         reply_failure(c, rc);
         goto out;
@@ -898,7 +898,7 @@ get_maintenance(struct call *c)
 static void
 delete_maintenance(struct call *c)
 {
-    int rc = maintenance_end(c->app->store);
+    int rc = maintenance_end(c->app->maintenance, c->app->store);
 
     if (rc < 0) {
         reply_failure(c, rc);

@@ -23,7 +23,7 @@ void
 maintenance_endpoint_handle(struct http_request *req)
 {
     struct maintenance m;
-    int rc = maintenance_get(req->app->store, &m);
+    int rc = maintenance_get(req->app->maintenance, req->app->store, &m);
 
     if (rc < 0) {
         /* Never "none" for want of Redis: an app would drop its banner. */
@@ -58,7 +58,7 @@ maintenance_endpoint_closed(struct http_request *req)
     char since[40];
     char *html;
 
-    if (maintenance_get(req->app->store, &m) < 0 || m.state != MAINT_ACTIVE)
+    if (maintenance_get(req->app->maintenance, req->app->store, &m) < 0 || m.state != MAINT_ACTIVE)
         return 0;
     ctx = http_page_ctx(req);
     shown_time(m.at, since, sizeof(since));
@@ -80,7 +80,7 @@ maintenance_endpoint_banner(struct app *app, enum lang lang)
     int n;
 
     if (app == NULL || app->store == NULL ||
-        maintenance_get(app->store, &m) < 0 || m.state != MAINT_ANNOUNCED)
+        maintenance_get(app->maintenance, app->store, &m) < 0 || m.state != MAINT_ANNOUNCED)
         return NULL;
     shown_time(m.at, when, sizeof(when));
     /* One sentence with its placeholders (the time, then the operator's

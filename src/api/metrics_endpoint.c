@@ -133,7 +133,7 @@ maintenance_render(struct app *app, char **text)
     if (o.p == NULL)
         return;
     o.p[0] = '\0';
-    if (maintenance_get(app->store, &m) == 0) {
+    if (maintenance_get(app->maintenance, app->store, &m) == 0) {
         metrics_put(&o, "# HELP gatehouse_maintenance_state 1 for the state "
                         "the maintenance shutdown is in.\n"
                         "# TYPE gatehouse_maintenance_state gauge\n");

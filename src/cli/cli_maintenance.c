@@ -69,7 +69,7 @@ sweep(struct cli_ctx *c, long long *ended)
     *ended = -1;
     if ((rc = util_random_id(owner, 16)) < 0)
         return rc;
-    if ((rc = maintenance_claim(c->st, util_now(), owner)) != 1)
+    if ((rc = maintenance_claim(NULL, c->st, util_now(), owner)) != 1)
         return rc;
     run.reason = end_reason_name(END_MAINTENANCE);
     rc = admin_logout_all_begin(c->st, &run, &p, &other);
@@ -102,7 +102,7 @@ run_start(struct cli_ctx *c)
         cli_complain(c->cmd, "--at: not a time; see --help");
         return 1;
     }
-    if ((rc = maintenance_start(c->st, c->o->message, at, c->actor, now,
+    if ((rc = maintenance_start(NULL, c->st, c->o->message, at, c->actor, now,
                                 &m)) < 0) {
         cli_audit_add(c, "maintenance_start", "maintenance", c->o->message,
                       "error", -1, -1);
@@ -245,7 +245,7 @@ static int
 run_end(struct cli_ctx *c)
 {
     int json = c->o->given & CLI_JSON;
-    int rc = maintenance_end(c->st);
+    int rc = maintenance_end(NULL, c->st);
 
     if (rc < 0) {
         cli_audit_add(c, "maintenance_end", "maintenance", NULL, "error", -1,

@@ -27,6 +27,7 @@
 #include "gatehouse/routes.h"
 #include "gatehouse/oidc/discovery.h"
 #include "gatehouse/session/delivery.h"
+#include "gatehouse/session/maintenance.h"
 #include "gatehouse/store/store.h"
 
 _Static_assert(sizeof(((struct app *)0)->factor_key) == FACTOR_KEY_LEN,
@@ -133,6 +134,7 @@ cli_serve(int argc, char **argv)
         fatalx("second_factor_key error=\"%s\"", msg);
     if ((rc = jws_cache_new(&app.jws_cache)) < 0)
         fatalx("jws_cache_new error=\"%s\"", gh_strerror(rc));
+    app.maintenance = maintenance_cache_new();
     if ((rc = metrics_endpoint_new(&app.metrics_last)) < 0)
         fatalx("metrics_endpoint_new error=\"%s\"", gh_strerror(rc));
     if ((app.discovery = discovery_document(cfg, kr)) == NULL)
@@ -183,6 +185,7 @@ cli_serve(int argc, char **argv)
     free(app.discovery);
     jws_cache_free(app.jws_cache);
     metrics_endpoint_free(app.metrics_last);
+    maintenance_cache_free(app.maintenance);
     keyring_free(kr);
     OPENSSL_cleanse(app.factor_key, sizeof(app.factor_key));
     config_free(cfg);

@@ -453,7 +453,7 @@ token_handle(struct http_request *req)
     /* SPEC §5: during a maintenance shutdown no user grant is served;
      * client_credentials (the administrator's) still is. */
     if (grants[i].bit != GRANT_CLIENT_CREDENTIALS &&
-        maintenance_active(req->app->store) == 1) {
+        maintenance_active(req->app->maintenance, req->app->store) == 1) {
         http_add_header(req, "Retry-After", MAINTENANCE_RETRY_AFTER);
         http_oauth_error(req, 503, "temporarily_unavailable",
                          "Gatehouse is down for scheduled maintenance");

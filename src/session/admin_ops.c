@@ -502,7 +502,7 @@ sweep_if_due(struct app *app)
 
     if (atomic_load(&bg->running) || util_random_id(owner, 16) < 0)
         return;
-    if (maintenance_claim(app->store, util_now(), owner) != 1 &&
+    if (maintenance_claim(app->maintenance, app->store, util_now(), owner) != 1 &&
         maintenance_claim_again(app->store, util_now(), owner) != 1)
         return;
     if (maintenance_read(app->store, &m) < 0 || m.state != MAINT_ACTIVE) {

@@ -12,21 +12,43 @@
 #include "gatehouse/core/text.h"
 #include "gatehouse/core/util.h"
 #include "gatehouse/core/when.h"
+#include "gatehouse/core/xmalloc.h"
 #include "gatehouse/session/maintenance.h"
 #include "gatehouse/session/session.h"
 #include "gatehouse/store/store.h"
 
-/* The last read, for maintenance_get: one per process, as the store is. */
-static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct maintenance cache_value;
-static int64_t cache_ms; /* when it was read; 0: never, or dropped */
+struct maintenance_cache {
+    pthread_mutex_t lock;
+    struct maintenance value;
+    int64_t ms; /* when it was read; 0: never, or dropped */
+};
+
+struct maintenance_cache *
+maintenance_cache_new(void)
+{
+    struct maintenance_cache *c = xcalloc(1, sizeof(*c));
+
+    pthread_mutex_init(&c->lock, NULL);
+    return c;
+}
+
+void
+maintenance_cache_free(struct maintenance_cache *c)
+{
+    if (c == NULL)
+        return;
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
 
 static void
-cache_drop(void)
+cache_drop(struct maintenance_cache *c)
 {
-    pthread_mutex_lock(&cache_lock);
-    cache_ms = 0;
-    pthread_mutex_unlock(&cache_lock);
+    if (c == NULL)
+        return;
+    pthread_mutex_lock(&c->lock);
+    c->ms = 0;
+    pthread_mutex_unlock(&c->lock);
 }
 
 int
@@ -57,8 +79,9 @@ maintenance_format_time(int64_t t, char *buf, size_t size)
 }
 
 int
-maintenance_start(struct store *st, const char *message, int64_t at,
-                  const char *actor, int64_t now, struct maintenance *out)
+maintenance_start(struct maintenance_cache *c, struct store *st,
+                  const char *message, int64_t at, const char *actor,
+                  int64_t now, struct maintenance *out)
 {
     enum maint_state state = at <= now ? MAINT_ACTIVE : MAINT_ANNOUNCED;
     int rc;
@@ -68,7 +91,7 @@ maintenance_start(struct store *st, const char *message, int64_t at,
     if ((rc = store_maintenance_start(st, maint_state_name(state), message,
                                       at, actor, now)) < 0)
         return rc;
-    cache_drop();
+    cache_drop(c);
     memset(out, 0, sizeof(*out));
     out->state = state;
     out->at = at;
@@ -78,11 +101,11 @@ maintenance_start(struct store *st, const char *message, int64_t at,
 }
 
 int
-maintenance_end(struct store *st)
+maintenance_end(struct maintenance_cache *c, struct store *st)
 {
     int rc = store_maintenance_end(st);
 
-    cache_drop();
+    cache_drop(c);
     return rc;
 }
 
@@ -116,51 +139,54 @@ maintenance_read(struct store *st, struct maintenance *out)
 }
 
 int
-maintenance_get(struct store *st, struct maintenance *out)
+maintenance_get(struct maintenance_cache *c, struct store *st,
+                struct maintenance *out)
 {
     struct maintenance m;
     int64_t now = util_now_ms();
     int rc;
 
-    pthread_mutex_lock(&cache_lock);
-    if (cache_ms != 0 && now - cache_ms < MAINTENANCE_CACHE_MS &&
-        now >= cache_ms) {
-        m = cache_value;
-        pthread_mutex_unlock(&cache_lock);
+    if (c == NULL)
+        return maintenance_read(st, out);
+    pthread_mutex_lock(&c->lock);
+    if (c->ms != 0 && now - c->ms < MAINTENANCE_CACHE_MS && now >= c->ms) {
+        m = c->value;
+        pthread_mutex_unlock(&c->lock);
         if (m.state == MAINT_ANNOUNCED && m.at <= now / 1000)
             m.state = MAINT_ACTIVE;
         *out = m;
         return 0;
     }
-    pthread_mutex_unlock(&cache_lock);
+    pthread_mutex_unlock(&c->lock);
     if ((rc = maintenance_read(st, &m)) < 0)
         return rc;
-    pthread_mutex_lock(&cache_lock);
-    cache_value = m;
-    cache_ms = now;
-    pthread_mutex_unlock(&cache_lock);
+    pthread_mutex_lock(&c->lock);
+    c->value = m;
+    c->ms = now;
+    pthread_mutex_unlock(&c->lock);
     *out = m;
     return 0;
 }
 
 int
-maintenance_active(struct store *st)
+maintenance_active(struct maintenance_cache *c, struct store *st)
 {
     struct maintenance m;
     int rc;
 
-    if ((rc = maintenance_get(st, &m)) < 0)
+    if ((rc = maintenance_get(c, st, &m)) < 0)
         return rc;
     return m.state == MAINT_ACTIVE;
 }
 
 int
-maintenance_claim(struct store *st, int64_t now, const char *owner)
+maintenance_claim(struct maintenance_cache *c, struct store *st, int64_t now,
+                  const char *owner)
 {
     int rc = store_maintenance_claim(st, now, owner);
 
     if (rc == 1)
-        cache_drop();
+        cache_drop(c);
     return rc;
 }
 

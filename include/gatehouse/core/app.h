@@ -28,6 +28,8 @@ struct app {
     struct logout_all_runner *logout_all;
     /* the gauges /metrics last read from Redis (metrics_endpoint_new) */
     struct metrics_last *metrics_last;
+    /* the last read of the maintenance state (maintenance_get) */
+    struct maintenance_cache *maintenance;
     /* the key second-factor secrets are sealed under (FACTOR_KEY_LEN,
      * crypto/factor_secret.h), from keys_dir */
     unsigned char factor_key[32];

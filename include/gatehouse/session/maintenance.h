@@ -18,6 +18,13 @@
 #include "gatehouse/core/states.h"
 
 struct store;
+/* A server's last read of the state, reused by maintenance_get for
+ * MAINTENANCE_CACHE_MS (struct app holds it); NULL wherever one is taken:
+ * no reuse (the CLI, a process of its own). Start, end and claim through
+ * the same cache drop it, so this server sees its own change at once. */
+struct maintenance_cache;
+struct maintenance_cache *maintenance_cache_new(void);
+void maintenance_cache_free(struct maintenance_cache *c);
 
 /* The longest message accepted, in bytes. */
 #define MAINTENANCE_MESSAGE_MAX 500
@@ -56,24 +63,26 @@ void maintenance_format_time(int64_t t, char *buf, size_t size);
  * if at is now or past (its sessions end at the next tick of a server's
  * watcher, within a second or two). *out says what was stored.
  */
-int maintenance_start(struct store *st, const char *message, int64_t at,
-                      const char *actor, int64_t now, struct maintenance *out);
+int maintenance_start(struct maintenance_cache *c, struct store *st,
+                      const char *message, int64_t at, const char *actor,
+                      int64_t now, struct maintenance *out);
 /* Lifts it: 1 if there was one, 0 if not. */
-int maintenance_end(struct store *st);
+int maintenance_end(struct maintenance_cache *c, struct store *st);
 /* The state as Redis has it now (state MAINT_NONE when there is none). An
  * announcement whose time has passed reads as active. */
 int maintenance_read(struct store *st, struct maintenance *out);
-/* The same, reused for MAINTENANCE_CACHE_MS within the process: for the
- * hot paths (pages, grants). A Redis failure is returned, never read as
- * "none". */
-int maintenance_get(struct store *st, struct maintenance *out);
+/* The same, reused for MAINTENANCE_CACHE_MS through c: for the hot paths
+ * (pages, grants). A Redis failure is returned, never read as "none". */
+int maintenance_get(struct maintenance_cache *c, struct store *st,
+                    struct maintenance *out);
 /* 1 if the shutdown is active (sign-in and user grants closed), 0 if not,
  * or a GH_E* code. Cached as maintenance_get. */
-int maintenance_active(struct store *st);
+int maintenance_active(struct maintenance_cache *c, struct store *st);
 /* Claims the sweep of a shutdown whose start has come for owner
  * (maintenance_claim.lua): 1 if this caller is to end every session, else
  * 0; and gives a claim back that could not be acted on. */
-int maintenance_claim(struct store *st, int64_t now, const char *owner);
+int maintenance_claim(struct maintenance_cache *c, struct store *st, int64_t now,
+                      const char *owner);
 /* Claims a sweep again while the shutdown is active, sessions are still
  * live and no logout-all has run for MAINTENANCE_RESWEEP_S: one that began
  * in the moment before the start (a sign-in already past the gate) is

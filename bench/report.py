@@ -420,7 +420,7 @@ rows.append(anon_row())
 def conn_pool_kib():
     import re
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
-                        "include", "gatehouse", "http.h")
+                        "include", "gatehouse", "http", "http.h")
     m = re.search(r"#define HTTP_CONN_MEMORY \((\d+) \* 1024\)",
                   open(path).read())
     return int(m.group(1)) if m else None

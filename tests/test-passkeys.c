@@ -587,6 +587,45 @@ http_sign_in_2fa(struct harness *h, struct browser *b, struct authn *a)
     free(csrf);
 }
 
+/*
+ * alice with the passkey a, signed in (password and passkey) at a fresh
+ * world in b, then past its 1 s step-up window: the form of path posted
+ * with scope. The step-up page it answers is in *r; *cfg and sub are
+ * the world's config and alice's sub.
+ */
+static struct harness *
+step_up_page(struct config **cfg, struct browser *b, struct authn *a,
+             char sub[37], const char *path, const char *scope,
+             struct http_result *r)
+{
+    struct harness *h;
+    struct user *u = NULL;
+    char url[256], *csrf, *enc, *body = NULL;
+
+    h = world_localhost("{\"login\": {\"reauth_window_s\": 1}}", cfg);
+    ASSERT_EQ(users_get(st, "alice", &u), 0);
+    memcpy(sub, u->sub, 37);
+    user_free(u);
+    authn_new(a, 0);
+    http_enrol(h, a, sub);
+    http_sign_in_2fa(h, b, a);
+    usleep(1300 * 1000); /* past the step-up window */
+    snprintf(url, sizeof(url), "%s%s", h->gh.issuer, path);
+    ASSERT_EQ(browser_do(b, "GET", url, NULL, r), 0);
+    ASSERT_EQ(r->status, 200);
+    csrf = html_hidden(r->body, "csrf");
+    ASSERT(csrf != NULL);
+    enc = url_encode(csrf);
+    http_result_free(r);
+    ASSERT(asprintf(&body, "csrf=%s&scope=%s", enc, scope) > 0);
+    ASSERT_EQ(browser_do(b, "POST", url, body, r), 0);
+    ASSERT_EQ(r->status, 200);
+    free(body);
+    free(enc);
+    free(csrf);
+    return h;
+}
+
 TEST(step_up_takes_a_passkey_counted_like_a_password)
 {
     struct config *cfg = NULL;
@@ -594,28 +633,10 @@ TEST(step_up_takes_a_passkey_counted_like_a_password)
     struct browser b = {{0}};
     struct http_result r;
     struct authn a;
-    struct user *u = NULL;
-    char url[256], sub[37], *csrf, *enc, *body = NULL;
+    char url[256], sub[37];
 
-    h = world_localhost("{\"login\": {\"reauth_window_s\": 1}}", &cfg);
-    ASSERT_EQ(users_get(st, "alice", &u), 0);
-    memcpy(sub, u->sub, sizeof(sub));
-    user_free(u);
-    authn_new(&a, 0);
-    http_enrol(h, &a, sub);
-    http_sign_in_2fa(h, &b, &a);
-    usleep(1300 * 1000); /* past the step-up window */
-    snprintf(url, sizeof(url), "%s/account", h->gh.issuer);
-    ASSERT_EQ(browser_do(&b, "GET", url, NULL, &r), 0);
-    ASSERT_EQ(r.status, 200);
-    csrf = html_hidden(r.body, "csrf");
-    ASSERT(csrf != NULL);
-    enc = url_encode(csrf);
-    http_result_free(&r);
-    ASSERT(asprintf(&body, "csrf=%s&scope=all", enc) > 0);
     /* "Sign out of all sessions" asks first, offering the passkey. */
-    ASSERT_EQ(browser_do(&b, "POST", url, body, &r), 0);
-    ASSERT_EQ(r.status, 200);
+    h = step_up_page(&cfg, &b, &a, sub, "/account", "all", &r);
     ASSERT_CONTAINS(r.body, "data-passkey=\"get\"");
     ASSERT_CONTAINS(r.body, "name=\"pkstate\"");
     ASSERT_CONTAINS(r.body, "/passkey.js");
@@ -630,12 +651,10 @@ TEST(step_up_takes_a_passkey_counted_like_a_password)
     ASSERT_EQ(post_answer(h, &b, &a, 0, 0, r.body, "/account"), 200);
     ASSERT_EQ(user_failures(h, sub), 0);
     http_result_free(&r);
+    snprintf(url, sizeof(url), "%s/account", h->gh.issuer);
     ASSERT_EQ(browser_do(&b, "GET", url, NULL, &r), 0);
     ASSERT(r.status == 302 || r.status == 303);
     http_result_free(&r);
-    free(body);
-    free(enc);
-    free(csrf);
     authn_free(&a);
     store_close(st);
     config_free(cfg);
@@ -679,27 +698,9 @@ TEST(sign_out_everywhere_steps_up_with_a_passkey)
     struct browser b = {{0}};
     struct http_result r;
     struct authn a;
-    struct user *u = NULL;
-    char url[256], sub[37], *csrf, *enc, *body = NULL;
+    char url[256], sub[37];
 
-    h = world_localhost("{\"login\": {\"reauth_window_s\": 1}}", &cfg);
-    ASSERT_EQ(users_get(st, "alice", &u), 0);
-    memcpy(sub, u->sub, sizeof(sub));
-    user_free(u);
-    authn_new(&a, 0);
-    http_enrol(h, &a, sub);
-    http_sign_in_2fa(h, &b, &a);
-    usleep(1300 * 1000); /* past the step-up window */
-    snprintf(url, sizeof(url), "%s/logout", h->gh.issuer);
-    ASSERT_EQ(browser_do(&b, "GET", url, NULL, &r), 0);
-    ASSERT_EQ(r.status, 200);
-    csrf = html_hidden(r.body, "csrf");
-    ASSERT(csrf != NULL);
-    enc = url_encode(csrf);
-    http_result_free(&r);
-    ASSERT(asprintf(&body, "csrf=%s&scope=everywhere", enc) > 0);
-    ASSERT_EQ(browser_do(&b, "POST", url, body, &r), 0);
-    ASSERT_EQ(r.status, 200);
+    h = step_up_page(&cfg, &b, &a, sub, "/logout", "everywhere", &r);
     ASSERT_CONTAINS(r.body, "name=\"scope\" value=\"everywhere\"");
     ASSERT_CONTAINS(r.body, "data-passkey=\"get\"");
     ASSERT_CONTAINS(r.body, "name=\"pkstate\"");
@@ -714,9 +715,6 @@ TEST(sign_out_everywhere_steps_up_with_a_passkey)
     ASSERT_EQ(browser_do(&b, "GET", url, NULL, &r), 0);
     ASSERT(r.status == 302 || r.status == 303);
     http_result_free(&r);
-    free(body);
-    free(enc);
-    free(csrf);
     authn_free(&a);
     store_close(st);
     config_free(cfg);
